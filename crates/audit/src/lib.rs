@@ -1,0 +1,261 @@
+//! The audit engine: who did what, when, to which object, from where.
+//!
+//! Each record is appended in the transaction of the change it describes and
+//! carries the SHA-256 of the record before it, so altering, removing or
+//! reordering any record breaks the chain, and [`verify`] finds the first
+//! broken link. The one-row head table serialises appenders (a row lock on
+//! PostgreSQL; the single writer on SQLite) and pins the newest record.
+
+use egov_kernel::{time, Context};
+use egov_store::{run, AnyConn, Db, StoreError, Tx};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What happened, as the domain describes it.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    /// A dotted verb, e.g. `department.create`, `person.view_unmasked`.
+    pub action: &'a str,
+    pub object_type: &'a str,
+    pub object_id: &'a str,
+    /// Facts worth keeping with the record (never secrets).
+    pub detail: serde_json::Value,
+}
+
+/// A stored record, as read back.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Record {
+    pub seq: i64,
+    pub at: time::Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub source: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Record {
+    /// The hash this record must carry, from its own fields and its predecessor's hash.
+    pub fn expected_hash(&self) -> String {
+        chain_hash(
+            self.seq,
+            &time::canonical(&self.at),
+            &self.actor,
+            &self.action,
+            &self.object_type,
+            &self.object_id,
+            self.source.as_deref(),
+            self.request_id.as_deref(),
+            &self.detail,
+            &self.prev_hash,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn chain_hash(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    object_type: &str,
+    object_id: &str,
+    source: Option<&str>,
+    request_id: Option<&str>,
+    detail: &str,
+    prev_hash: &str,
+) -> String {
+    let mut h = Sha256::new();
+    // Length-prefixed fields: no two different records encode the same bytes.
+    let mut field = |s: Option<&str>| match s {
+        None => h.update(b"-"),
+        Some(s) => {
+            h.update((s.len() as u64).to_be_bytes());
+            h.update(s.as_bytes());
+        }
+    };
+    field(Some(&seq.to_string()));
+    field(Some(at));
+    field(Some(actor));
+    field(Some(action));
+    field(Some(object_type));
+    field(Some(object_id));
+    field(source);
+    field(request_id);
+    field(Some(detail));
+    field(Some(prev_hash));
+    hex::encode(h.finalize())
+}
+
+/// Appends one record inside `tx`. Commit `tx` and the record lands with the
+/// change; roll it back and neither does.
+pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<i64, StoreError> {
+    append_on(tx.conn(), ctx, event).await
+}
+
+async fn append_on(
+    mut conn: AnyConn<'_>,
+    ctx: &Context,
+    event: Event<'_>,
+) -> Result<i64, StoreError> {
+    // Taking the head row first also takes its lock until commit.
+    let (seq, prev_hash): (i64, String) = run!(conn, |c| sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+    )
+    .fetch_one(&mut *c)
+    .await)?;
+    let at = time::now();
+    let actor = ctx.actor.audit_label();
+    let detail = event.detail.to_string();
+    let hash = chain_hash(
+        seq,
+        &time::canonical(&at),
+        &actor,
+        event.action,
+        event.object_type,
+        event.object_id,
+        ctx.source.as_deref(),
+        ctx.request_id.as_deref(),
+        &detail,
+        &prev_hash,
+    );
+    run!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
+             request_id, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(seq)
+        .bind(at)
+        .bind(&actor)
+        .bind(event.action)
+        .bind(event.object_type)
+        .bind(event.object_id)
+        .bind(ctx.source.as_deref())
+        .bind(ctx.request_id.as_deref())
+        .bind(&detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+            .bind(&hash)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
+    })?;
+    Ok(seq)
+}
+
+/// The verdict of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Intact { records: i64 },
+    Broken { seq: i64, reason: Break },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Break {
+    #[error("record {expected} is missing (found {found} next)")]
+    Missing { expected: i64, found: i64 },
+    #[error("record does not point at the hash of the record before it")]
+    Unlinked,
+    #[error("record content does not match its hash (altered)")]
+    Altered,
+    #[error("the chain head says {head_seq} records, the log ends at {last_seq} (newest removed or head altered)")]
+    HeadMismatch { head_seq: i64, last_seq: i64 },
+}
+
+const PAGE: i64 = 5_000;
+
+/// Walks the whole chain in order and names the first bad record.
+pub async fn verify(db: &Db) -> Result<Verdict, StoreError> {
+    let mut r = db.reader().await?;
+    let mut prev_hash = GENESIS_HASH.to_owned();
+    let mut last_seq = 0i64;
+    loop {
+        let page: Vec<Record> = run!(r, |c| sqlx::query_as(
+            "SELECT seq, at, actor, action, object_type, object_id, source, request_id, \
+             detail, prev_hash, hash FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2"
+        )
+        .bind(last_seq)
+        .bind(PAGE)
+        .fetch_all(&mut *c)
+        .await)?;
+        let done = (page.len() as i64) < PAGE;
+        for rec in page {
+            if rec.seq != last_seq + 1 {
+                return Ok(Verdict::Broken {
+                    seq: last_seq + 1,
+                    reason: Break::Missing {
+                        expected: last_seq + 1,
+                        found: rec.seq,
+                    },
+                });
+            }
+            if rec.prev_hash != prev_hash {
+                return Ok(broken(rec.seq, Break::Unlinked));
+            }
+            if rec.expected_hash() != rec.hash {
+                return Ok(broken(rec.seq, Break::Altered));
+            }
+            prev_hash = rec.hash;
+            last_seq = rec.seq;
+        }
+        if done {
+            break;
+        }
+    }
+    let (head_seq, head_hash): (i64, String) = run!(r, |c| sqlx::query_as(
+        "SELECT seq, hash FROM audit_head WHERE id = 1"
+    )
+    .fetch_one(&mut *c)
+    .await)?;
+    if head_seq != last_seq || head_hash != prev_hash {
+        return Ok(broken(
+            last_seq + 1,
+            Break::HeadMismatch { head_seq, last_seq },
+        ));
+    }
+    Ok(Verdict::Intact { records: last_seq })
+}
+
+fn broken(seq: i64, reason: Break) -> Verdict {
+    Verdict::Broken { seq, reason }
+}
+
+/// Reads the records about one object, newest first.
+pub async fn for_object(
+    db: &Db,
+    object_type: &str,
+    object_id: &str,
+    limit: i64,
+) -> Result<Vec<Record>, StoreError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT seq, at, actor, action, object_type, object_id, source, request_id, \
+         detail, prev_hash, hash FROM audit_log WHERE object_type = $1 AND object_id = $2 \
+         ORDER BY seq DESC LIMIT $3"
+    )
+    .bind(object_type)
+    .bind(object_id)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
+/// The number of records in the chain, from its head.
+pub async fn len(db: &Db) -> Result<i64, StoreError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_scalar(
+        "SELECT seq FROM audit_head WHERE id = 1"
+    )
+    .fetch_one(&mut *c)
+    .await)?)
+}

@@ -1,0 +1,16 @@
+//! Timestamps as the platform stores them: UTC, microsecond precision, so that
+//! a value survives a round trip through either database unchanged.
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+pub type Timestamp = DateTime<Utc>;
+
+/// Now, truncated to microseconds (PostgreSQL's precision).
+pub fn now() -> Timestamp {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// The canonical text form used wherever a timestamp is hashed or compared as text.
+pub fn canonical(ts: &Timestamp) -> String {
+    ts.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}

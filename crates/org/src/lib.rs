@@ -1,0 +1,13 @@
+//! The organisation model: GB/T 2260 administrative divisions (city,
+//! districts, streets) and the departments that serve them, in a hierarchy.
+
+mod model;
+mod reference;
+mod repo;
+
+pub use model::{Department, DepartmentKind, Division, DivisionLevel, NewDepartment};
+pub use reference::{load_demo, load_departments, load_divisions, LoadReport, ReferenceError};
+pub use repo::{
+    counts, create_department, department, departments, division, divisions, DepartmentFilter,
+    DivisionFilter, OrgError,
+};

@@ -1,0 +1,194 @@
+use crate::model::{Department, Division, DivisionLevel, NewDepartment};
+use egov_audit::Event;
+use egov_kernel::{time, Context};
+use egov_store::{run, Db, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrgError {
+    #[error("no division with code {0}")]
+    DivisionNotFound(String),
+    #[error("no department with code {0}")]
+    DepartmentNotFound(String),
+    #[error("a department with code {0} already exists")]
+    DepartmentExists(String),
+    #[error("parent department {0} does not exist")]
+    UnknownParent(String),
+    #[error("division {0} does not exist")]
+    UnknownDivision(String),
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for OrgError {
+    fn from(e: sqlx::Error) -> Self {
+        OrgError::Store(e.into())
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DivisionFilter {
+    pub parent: Option<String>,
+    pub level: Option<DivisionLevel>,
+}
+
+const DIVISION_COLUMNS: &str = "SELECT code, name, name_en, level, parent_code FROM divisions";
+
+pub async fn divisions(db: &Db, filter: &DivisionFilter) -> Result<Vec<Division>, OrgError> {
+    let mut r = db.reader().await?;
+    // Optional filters as `($n IS NULL OR col = $n)` keep the query one string.
+    let sql = format!(
+        "{DIVISION_COLUMNS} WHERE ($1 IS NULL OR parent_code = $1) \
+         AND ($2 IS NULL OR level = $2) ORDER BY code"
+    );
+    let level = filter.level.map(DivisionLevel::as_str);
+    Ok(run!(r, |c| sqlx::query_as(&sql)
+        .bind(filter.parent.as_deref())
+        .bind(level)
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
+pub async fn division(db: &Db, code: &str) -> Result<Division, OrgError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{DIVISION_COLUMNS} WHERE code = $1");
+    run!(r, |c| sqlx::query_as(&sql)
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await)?
+    .ok_or_else(|| OrgError::DivisionNotFound(code.to_owned()))
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DepartmentFilter {
+    pub division: Option<String>,
+    pub parent: Option<String>,
+    pub kind: Option<String>,
+}
+
+const DEPARTMENT_COLUMNS: &str = "SELECT d.id, d.code, d.name, d.short_name, d.name_en, d.kind, \
+     d.division_code, p.code AS parent_code \
+     FROM departments d LEFT JOIN departments p ON p.id = d.parent_id";
+
+pub async fn departments(
+    db: &Db,
+    filter: &DepartmentFilter,
+) -> Result<Vec<Department>, OrgError> {
+    let mut r = db.reader().await?;
+    let sql = format!(
+        "{DEPARTMENT_COLUMNS} WHERE ($1 IS NULL OR d.division_code = $1) \
+         AND ($2 IS NULL OR p.code = $2) AND ($3 IS NULL OR d.kind = $3) ORDER BY d.code"
+    );
+    Ok(run!(r, |c| sqlx::query_as(&sql)
+        .bind(filter.division.as_deref())
+        .bind(filter.parent.as_deref())
+        .bind(filter.kind.as_deref())
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
+pub async fn department(db: &Db, code: &str) -> Result<Department, OrgError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{DEPARTMENT_COLUMNS} WHERE d.code = $1");
+    run!(r, |c| sqlx::query_as(&sql)
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await)?
+    .ok_or_else(|| OrgError::DepartmentNotFound(code.to_owned()))
+}
+
+/// Creates a department and its audit record in one transaction.
+pub async fn create_department(
+    db: &Db,
+    ctx: &Context,
+    new: &NewDepartment,
+) -> Result<Department, OrgError> {
+    if new.name.trim().is_empty() || new.name.chars().count() > 100 {
+        return Err(OrgError::Invalid("name must be 1-100 characters"));
+    }
+    if new.code.division() != new.division.as_str() {
+        return Err(OrgError::Invalid(
+            "the code must start with the department's division code",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let division_known: Option<String> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT code FROM divisions WHERE code = $1"
+    )
+    .bind(new.division.as_str())
+    .fetch_optional(&mut *c)
+    .await)?;
+    if division_known.is_none() {
+        return Err(OrgError::UnknownDivision(new.division.to_string()));
+    }
+    let parent_id: Option<i64> = match &new.parent {
+        None => None,
+        Some(p) => Some(
+            run!(tx, |c| sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
+                .bind(p.as_str())
+                .fetch_optional(&mut *c)
+                .await)?
+            .ok_or_else(|| OrgError::UnknownParent(p.to_string()))?,
+        ),
+    };
+    let now = time::now();
+    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO departments (code, name, short_name, name_en, kind, division_code, \
+         parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id"
+    )
+    .bind(new.code.as_str())
+    .bind(new.name.trim())
+    .bind(new.short_name.as_deref())
+    .bind(new.name_en.as_deref())
+    .bind(new.kind.as_str())
+    .bind(new.division.as_str())
+    .bind(parent_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await);
+    let id = match inserted {
+        Err(e) if egov_store::is_unique_violation(&e) => {
+            return Err(OrgError::DepartmentExists(new.code.to_string()))
+        }
+        other => other?,
+    };
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "department.create",
+            object_type: "department",
+            object_id: new.code.as_str(),
+            detail: serde_json::json!({
+                "id": id,
+                "name": new.name.trim(),
+                "kind": new.kind.as_str(),
+                "division": new.division.as_str(),
+                "parent": new.parent.as_ref().map(|p| p.as_str()),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Department {
+        id,
+        code: new.code.to_string(),
+        name: new.name.trim().to_owned(),
+        short_name: new.short_name.clone(),
+        name_en: new.name_en.clone(),
+        kind: new.kind.as_str().to_owned(),
+        division_code: new.division.to_string(),
+        parent_code: new.parent.as_ref().map(|p| p.to_string()),
+    })
+}
+
+/// How many divisions and departments exist, for dashboards.
+pub async fn counts(db: &Db) -> Result<(i64, i64), OrgError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT (SELECT count(*) FROM divisions), (SELECT count(*) FROM departments)"
+    )
+    .fetch_one(&mut *c)
+    .await)?)
+}

@@ -1,0 +1,96 @@
+-- Audit chain: append-only, each record carries the hash of the one before.
+CREATE TABLE audit_log (
+    seq         BIGINT      PRIMARY KEY,
+    at          TIMESTAMPTZ NOT NULL,
+    actor       TEXT        NOT NULL,
+    action      TEXT        NOT NULL,
+    object_type TEXT        NOT NULL,
+    object_id   TEXT        NOT NULL,
+    source      TEXT,
+    request_id  TEXT,
+    detail      TEXT        NOT NULL,
+    prev_hash   TEXT        NOT NULL,
+    hash        TEXT        NOT NULL
+);
+CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+
+-- The chain's head, one row: appenders serialise on its row lock and
+-- verification compares it with the last record.
+CREATE TABLE audit_head (
+    id   SMALLINT PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT   NOT NULL,
+    hash TEXT     NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_log is append-only';
+END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+
+CREATE TABLE data_versions (
+    name      TEXT        PRIMARY KEY,
+    version   TEXT        NOT NULL,
+    loaded_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE divisions (
+    code        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    name_en     TEXT,
+    level       TEXT NOT NULL CHECK (level IN ('city', 'district', 'street')),
+    parent_code TEXT REFERENCES divisions (code)
+);
+CREATE INDEX divisions_parent ON divisions (parent_code);
+
+CREATE TABLE departments (
+    id            BIGSERIAL   PRIMARY KEY,
+    code          TEXT        NOT NULL UNIQUE,
+    name          TEXT        NOT NULL,
+    short_name    TEXT,
+    name_en       TEXT,
+    kind          TEXT        NOT NULL CHECK (kind IN ('government', 'municipal', 'district')),
+    division_code TEXT        NOT NULL REFERENCES divisions (code),
+    parent_id     BIGINT      REFERENCES departments (id),
+    created_at    TIMESTAMPTZ NOT NULL,
+    updated_at    TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX departments_parent ON departments (parent_id);
+CREATE INDEX departments_division ON departments (division_code);
+
+CREATE TABLE users (
+    id                   BIGSERIAL   PRIMARY KEY,
+    username             TEXT        NOT NULL UNIQUE,
+    display_name         TEXT        NOT NULL,
+    kind                 TEXT        NOT NULL CHECK (kind IN ('citizen', 'enterprise', 'staff')),
+    department_id        BIGINT      REFERENCES departments (id),
+    password_hash        TEXT        NOT NULL,
+    must_change_password BOOLEAN     NOT NULL DEFAULT FALSE,
+    is_admin             BOOLEAN     NOT NULL DEFAULT FALSE,
+    created_at           TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE sessions (
+    id_hash      TEXT        PRIMARY KEY,
+    user_id      BIGINT      NOT NULL REFERENCES users (id),
+    csrf_token   TEXT        NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    source       TEXT,
+    user_agent   TEXT
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE api_keys (
+    id         BIGSERIAL   PRIMARY KEY,
+    name       TEXT        NOT NULL,
+    prefix     TEXT        NOT NULL,
+    key_hash   TEXT        NOT NULL UNIQUE,
+    scopes     TEXT        NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    revoked_at TIMESTAMPTZ
+);

@@ -1,0 +1,96 @@
+-- Audit chain: append-only, each record carries the hash of the one before.
+CREATE TABLE audit_log (
+    seq         INTEGER PRIMARY KEY,
+    at          TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    action      TEXT    NOT NULL,
+    object_type TEXT    NOT NULL,
+    object_id   TEXT    NOT NULL,
+    source      TEXT,
+    request_id  TEXT,
+    detail      TEXT    NOT NULL,
+    prev_hash   TEXT    NOT NULL,
+    hash        TEXT    NOT NULL
+);
+CREATE INDEX audit_log_object ON audit_log (object_type, object_id);
+
+-- The chain's head, one row: appenders serialise on it and verification
+-- compares it with the last record, so removing the newest record shows.
+CREATE TABLE audit_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  INTEGER NOT NULL,
+    hash TEXT    NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- Which version of each reference-data file is loaded.
+CREATE TABLE data_versions (
+    name      TEXT PRIMARY KEY,
+    version   TEXT NOT NULL,
+    loaded_at TEXT NOT NULL
+);
+
+-- GB/T 2260 divisions and their statistical streets.
+CREATE TABLE divisions (
+    code        TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    name_en     TEXT,
+    level       TEXT NOT NULL CHECK (level IN ('city', 'district', 'street')),
+    parent_code TEXT REFERENCES divisions (code)
+);
+CREATE INDEX divisions_parent ON divisions (parent_code);
+
+CREATE TABLE departments (
+    id            INTEGER PRIMARY KEY,
+    code          TEXT    NOT NULL UNIQUE,
+    name          TEXT    NOT NULL,
+    short_name    TEXT,
+    name_en       TEXT,
+    kind          TEXT    NOT NULL CHECK (kind IN ('government', 'municipal', 'district')),
+    division_code TEXT    NOT NULL REFERENCES divisions (code),
+    parent_id     INTEGER REFERENCES departments (id),
+    created_at    TEXT    NOT NULL,
+    updated_at    TEXT    NOT NULL
+);
+CREATE INDEX departments_parent ON departments (parent_id);
+CREATE INDEX departments_division ON departments (division_code);
+
+CREATE TABLE users (
+    id                   INTEGER PRIMARY KEY,
+    username             TEXT    NOT NULL UNIQUE,
+    display_name         TEXT    NOT NULL,
+    kind                 TEXT    NOT NULL CHECK (kind IN ('citizen', 'enterprise', 'staff')),
+    department_id        INTEGER REFERENCES departments (id),
+    password_hash        TEXT    NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    is_admin             INTEGER NOT NULL DEFAULT 0,
+    created_at           TEXT    NOT NULL
+);
+
+CREATE TABLE sessions (
+    id_hash      TEXT    PRIMARY KEY,
+    user_id      INTEGER NOT NULL REFERENCES users (id),
+    csrf_token   TEXT    NOT NULL,
+    created_at   TEXT    NOT NULL,
+    last_seen_at TEXT    NOT NULL,
+    expires_at   TEXT    NOT NULL,
+    source       TEXT,
+    user_agent   TEXT
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+CREATE TABLE api_keys (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    prefix     TEXT    NOT NULL,
+    key_hash   TEXT    NOT NULL UNIQUE,
+    scopes     TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    revoked_at TEXT
+);

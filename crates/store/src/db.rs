@@ -1,0 +1,203 @@
+use crate::{DatabaseUrl, StoreError};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Connections for reads (SQLite) or for everything (PostgreSQL).
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite allows one writer at a time, so writes go through a pool of one
+    /// connection (no lock-upgrade deadlocks, no busy retries) and reads use
+    /// their own pool, which WAL lets run beside the writer.
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+impl Db {
+    pub async fn connect(url: &DatabaseUrl, opts: &PoolOptions) -> Result<Db, StoreError> {
+        let connect_err = |source| StoreError::Connect {
+            url: url.to_string(),
+            source,
+        };
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                        path: dir.to_owned(),
+                        source,
+                    })?;
+                }
+                // FULL: a commit is on disk before we answer, in WAL mode too.
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(options.clone())
+                    .await
+                    .map_err(connect_err)?;
+                let readers = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections.clamp(1, 8))
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(options.read_only(true))
+                    .await
+                    .map_err(connect_err)?;
+                Ok(Db::Sqlite { writer, readers })
+            }
+            DatabaseUrl::Postgres(_) => {
+                let options =
+                    PgConnectOptions::from_str(&url.expose()).map_err(connect_err)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(opts.max_connections)
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_err)?;
+                Ok(Db::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Db::Sqlite { .. } => Engine::Sqlite,
+            Db::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this engine that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a read-write transaction. Every state change runs in one,
+    /// together with its audit record.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A connection for reads that need no transaction.
+    pub async fn reader(&self) -> Result<Reader, StoreError> {
+        Ok(match self {
+            Db::Sqlite { readers, .. } => Reader::Sqlite(readers.acquire().await?),
+            Db::Postgres(pool) => Reader::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Checks that the database answers; used by `/readyz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut r = self.reader().await?;
+        crate::run!(r, |c| sqlx::query("SELECT 1").execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, readers } => {
+                readers.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A read-write transaction on either engine. Dropped without `commit`, it
+/// rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> AnyConn<'_> {
+        match self {
+            Tx::Sqlite(t) => AnyConn::Sqlite(t),
+            Tx::Postgres(t) => AnyConn::Postgres(t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// A pooled connection for reads.
+pub enum Reader {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+impl Reader {
+    pub fn conn(&mut self) -> AnyConn<'_> {
+        match self {
+            Reader::Sqlite(c) => AnyConn::Sqlite(c),
+            Reader::Postgres(c) => AnyConn::Postgres(c),
+        }
+    }
+}
+
+/// A borrowed concrete connection; what [`run!`](crate::run) matches on.
+pub enum AnyConn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl AnyConn<'_> {
+    /// Lets helpers take `impl` either a transaction or a reader.
+    pub fn conn(&mut self) -> AnyConn<'_> {
+        match self {
+            AnyConn::Sqlite(c) => AnyConn::Sqlite(c),
+            AnyConn::Postgres(c) => AnyConn::Postgres(c),
+        }
+    }
+}

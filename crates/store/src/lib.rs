@@ -1,0 +1,37 @@
+//! Storage for every module: one code path over SQLite (embedded default) and
+//! PostgreSQL (production).
+//!
+//! Queries are written once inside [`run!`], which expands the same block for
+//! each concrete driver, so every query is type-checked against both.
+
+mod backup;
+mod db;
+mod error;
+mod url;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use backup::{backup, restore};
+pub use db::{AnyConn, Db, Engine, PoolOptions, Reader, Tx};
+pub use error::{is_unique_violation, StoreError};
+pub use url::DatabaseUrl;
+
+/// The concrete driver types, for rows that need to name them.
+pub use sqlx;
+
+/// Runs `$body` with `$c` bound to the concrete connection of either engine.
+///
+/// ```ignore
+/// let n: i64 = run!(tx, |c| sqlx::query_scalar("SELECT count(*) FROM departments")
+///     .fetch_one(&mut *c).await)?;
+/// ```
+#[macro_export]
+macro_rules! run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn.conn() {
+            $crate::AnyConn::Sqlite($c) => $body,
+            $crate::AnyConn::Postgres($c) => $body,
+        }
+    };
+}

@@ -1,0 +1,264 @@
+//! Divisions and departments.
+
+use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_ORG};
+use crate::auth::ApiCaller;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use egov_identity::Permission;
+use egov_kernel::code::{DepartmentCode, DivisionCode};
+use egov_org::{
+    DepartmentFilter, DepartmentKind, DivisionFilter, DivisionLevel, NewDepartment, OrgError,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// An administrative division (GB/T 2260, with statistical street codes).
+#[derive(Serialize, ToSchema)]
+pub struct Division {
+    #[schema(example = "110105")]
+    pub code: String,
+    #[schema(example = "朝阳区")]
+    pub name: String,
+    pub name_en: Option<String>,
+    /// `city`, `district` or `street`.
+    pub level: String,
+    pub parent: Option<String>,
+}
+
+impl From<egov_org::Division> for Division {
+    fn from(d: egov_org::Division) -> Self {
+        Division {
+            code: d.code,
+            name: d.name,
+            name_en: d.name_en,
+            level: d.level,
+            parent: d.parent_code,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Department {
+    #[schema(example = "110105-SCJGJ")]
+    pub code: String,
+    #[schema(example = "北京市朝阳区市场监督管理局")]
+    pub name: String,
+    pub short_name: Option<String>,
+    pub name_en: Option<String>,
+    /// `government`, `municipal` or `district`.
+    pub kind: String,
+    pub division: String,
+    pub parent: Option<String>,
+}
+
+impl From<egov_org::Department> for Department {
+    fn from(d: egov_org::Department) -> Self {
+        Department {
+            code: d.code,
+            name: d.name,
+            short_name: d.short_name,
+            name_en: d.name_en,
+            kind: d.kind,
+            division: d.division_code,
+            parent: d.parent_code,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DivisionQuery {
+    /// Only the children of this division.
+    pub parent: Option<String>,
+    /// Only this level: `city`, `district` or `street`.
+    pub level: Option<String>,
+}
+
+impl From<OrgError> for ApiError {
+    fn from(e: OrgError) -> Self {
+        match e {
+            OrgError::DivisionNotFound(c) => {
+                ApiError::not_found(format!("没有代码为 {c} 的行政区划"), format!("no division {c}"))
+            }
+            OrgError::DepartmentNotFound(c) => {
+                ApiError::not_found(format!("没有代码为 {c} 的部门"), format!("no department {c}"))
+            }
+            OrgError::DepartmentExists(c) => {
+                ApiError::new(StatusCode::CONFLICT, "department_exists").with_detail(
+                    format!("代码为 {c} 的部门已存在"),
+                    format!("a department with code {c} already exists"),
+                )
+            }
+            OrgError::UnknownParent(c) => ApiError::validation(
+                format!("上级部门 {c} 不存在"),
+                format!("parent department {c} does not exist"),
+            ),
+            OrgError::UnknownDivision(c) => ApiError::validation(
+                format!("行政区划 {c} 不存在"),
+                format!("division {c} does not exist"),
+            ),
+            OrgError::Invalid(msg) => ApiError::validation(invalid_zh(msg), msg),
+            OrgError::Store(e) => ApiError::internal(e),
+        }
+    }
+}
+
+fn invalid_zh(msg: &str) -> &'static str {
+    match msg {
+        "name must be 1-100 characters" => "名称须为 1 至 100 个字符",
+        "the code must start with the department's division code" => {
+            "部门代码须以所属行政区划代码开头"
+        }
+        _ => "输入不符合要求",
+    }
+}
+
+/// List divisions.
+#[utoipa::path(get, path = "/api/v1/divisions", tag = TAG_ORG, params(DivisionQuery),
+    responses((status = 200, body = Vec<Division>),
+              (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_divisions(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DivisionQuery>,
+) -> Result<ApiJson<Vec<Division>>, ApiError> {
+    let level = match q.level.as_deref().filter(|l| !l.is_empty()) {
+        None => None,
+        Some(l) => Some(DivisionLevel::parse(l).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").with_detail(
+                "level 须为 city、district 或 street",
+                "level must be city, district or street",
+            )
+        })?),
+    };
+    let filter = DivisionFilter {
+        parent: q.parent.filter(|p| !p.is_empty()),
+        level,
+    };
+    let rows = egov_org::divisions(&state.db, &filter).await?;
+    Ok(ApiJson(rows.into_iter().map(Division::from).collect()))
+}
+
+/// One division.
+#[utoipa::path(get, path = "/api/v1/divisions/{code}", tag = TAG_ORG,
+    params(("code" = String, Path, description = "Division code", example = "110105")),
+    responses((status = 200, body = Division),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_division(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<ApiJson<Division>, ApiError> {
+    Ok(ApiJson(egov_org::division(&state.db, &code).await?.into()))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DepartmentQuery {
+    /// Only departments of this division, e.g. `110105`.
+    pub division: Option<String>,
+    /// Only the direct children of this department.
+    pub parent: Option<String>,
+    /// Only this kind: `government`, `municipal` or `district`.
+    pub kind: Option<String>,
+}
+
+/// List departments.
+#[utoipa::path(get, path = "/api/v1/departments", tag = TAG_ORG, params(DepartmentQuery),
+    responses((status = 200, body = Vec<Department>)))]
+pub async fn list_departments(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DepartmentQuery>,
+) -> Result<ApiJson<Vec<Department>>, ApiError> {
+    let nonempty = |s: Option<String>| s.filter(|v| !v.is_empty());
+    let filter = DepartmentFilter {
+        division: nonempty(q.division),
+        parent: nonempty(q.parent),
+        kind: nonempty(q.kind),
+    };
+    let rows = egov_org::departments(&state.db, &filter).await?;
+    Ok(ApiJson(rows.into_iter().map(Department::from).collect()))
+}
+
+/// One department.
+#[utoipa::path(get, path = "/api/v1/departments/{code}", tag = TAG_ORG,
+    params(("code" = String, Path, description = "Department code", example = "110105-SCJGJ")),
+    responses((status = 200, body = Department),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_department(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<ApiJson<Department>, ApiError> {
+    Ok(ApiJson(egov_org::department(&state.db, &code).await?.into()))
+}
+
+/// A department to create.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDepartment {
+    /// Division code, a dash, 2-16 uppercase letters or digits.
+    #[schema(example = "110105-KJXXHJ")]
+    pub code: String,
+    #[schema(example = "北京市朝阳区科技和信息化局")]
+    pub name: String,
+    pub short_name: Option<String>,
+    pub name_en: Option<String>,
+    #[schema(value_type = String, example = "district")]
+    pub kind: DepartmentKind,
+    #[schema(example = "110105")]
+    pub division: String,
+    #[schema(example = "110105-GOV")]
+    pub parent: Option<String>,
+}
+
+/// Create a department. Needs the `org:write` scope (or an administrator's session).
+#[utoipa::path(post, path = "/api/v1/departments", tag = TAG_ORG,
+    request_body = CreateDepartment,
+    security(("api_key" = [])),
+    responses((status = 201, body = Department, headers(("location" = String))),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 409, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn create_department(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(body): ApiJson<CreateDepartment>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Permission::ManageOrg)?;
+    let code = DepartmentCode::parse(&body.code).map_err(|_| {
+        ApiError::validation(
+            "部门代码格式应为“区划代码-大写字母或数字”，如 110105-SCJGJ",
+            "code must be a division code, a dash and 2-16 uppercase letters or digits, e.g. 110105-SCJGJ",
+        )
+    })?;
+    let division = DivisionCode::parse(&body.division).map_err(|_| {
+        ApiError::validation(
+            "行政区划代码须为 6、9 或 12 位数字",
+            "division must be 6, 9 or 12 digits",
+        )
+    })?;
+    let parent = match body.parent.as_deref().filter(|p| !p.is_empty()) {
+        None => None,
+        Some(p) => Some(DepartmentCode::parse(p).map_err(|_| {
+            ApiError::validation("上级部门代码格式错误", "parent is not a department code")
+        })?),
+    };
+    let new = NewDepartment {
+        code,
+        name: body.name,
+        short_name: body.short_name.filter(|s| !s.trim().is_empty()),
+        name_en: body.name_en.filter(|s| !s.trim().is_empty()),
+        kind: body.kind,
+        division,
+        parent,
+    };
+    let created = egov_org::create_department(&state.db, &caller.context, &new).await?;
+    let location = format!("/api/v1/departments/{}", created.code);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        ApiJson(Department::from(created)),
+    ))
+}

@@ -1,0 +1,216 @@
+//! Who is asking: the session cookie for people, a bearer API key for
+//! machines. Decisions are made by `egov_identity::allows`, never here.
+
+use crate::context::Origin;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
+use egov_identity::{allows, Permission, Principal, SessionUser};
+use egov_kernel::{Actor, Context};
+
+pub const SESSION_COOKIE: &str = "egov_session";
+/// Double-submit token for forms shown before sign-in (the sign-in form).
+pub const FORM_COOKIE: &str = "egov_form";
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when the
+/// site is served over TLS. `max_age` None makes a session cookie; zero deletes.
+pub fn set_cookie(
+    name: &'static str,
+    value: String,
+    max_age: Option<cookie::time::Duration>,
+    secure: bool,
+) -> HeaderValue {
+    let mut c = Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .secure(secure);
+    if let Some(age) = max_age {
+        c = c.max_age(age);
+    }
+    HeaderValue::from_str(&c.build().to_string()).expect("cookie is a valid header")
+}
+
+/// The session user, if a live session cookie came with the request.
+pub struct MaybeUser(pub Option<SessionUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(user) = parts.extensions.get::<SessionUser>() {
+            return Ok(MaybeUser(Some(user.clone())));
+        }
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Ok(MaybeUser(None));
+        };
+        let user = egov_identity::find_session(&state.db, &token).await?;
+        if let Some(u) = &user {
+            parts.extensions.insert(u.clone());
+        }
+        Ok(MaybeUser(user))
+    }
+}
+
+/// A page guard: the signed-in user holding `P`. Anonymous visitors are
+/// sent to sign in; users who must change their one-time password are sent
+/// to do that; anyone else without the permission gets 403.
+pub struct PageUser<const P: u8>(pub SessionUser);
+
+pub const WORKBENCH: u8 = 0;
+pub const ADMIN_CONSOLE: u8 = 1;
+/// Any signed-in user, including one who must still change the password.
+pub const SIGNED_IN: u8 = 2;
+
+fn page_permission(p: u8) -> Option<Permission> {
+    match p {
+        WORKBENCH => Some(Permission::UseWorkbench),
+        ADMIN_CONSOLE => Some(Permission::UseAdminConsole),
+        _ => None,
+    }
+}
+
+pub enum PageRejection {
+    SignIn(String),
+    ChangePassword,
+    Forbidden(egov_kernel::Locale),
+    Error(ApiError),
+}
+
+impl IntoResponse for PageRejection {
+    fn into_response(self) -> Response {
+        match self {
+            PageRejection::SignIn(next) => {
+                Redirect::to(&format!("/login?next={}", crate::pages::encode_component(&next)))
+                    .into_response()
+            }
+            PageRejection::ChangePassword => Redirect::to("/account/password").into_response(),
+            PageRejection::Forbidden(locale) => {
+                crate::pages::error_page(locale, StatusCode::FORBIDDEN)
+            }
+            PageRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl<const P: u8> FromRequestParts<AppState> for PageUser<P> {
+    type Rejection = PageRejection;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, PageRejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state)
+            .await
+            .map_err(PageRejection::Error)?;
+        let Some(user) = user else {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map(|pq| pq.as_str().to_owned())
+                .unwrap_or_else(|| "/".to_owned());
+            return Err(PageRejection::SignIn(next));
+        };
+        let Some(permission) = page_permission(P) else {
+            return Ok(PageUser(user));
+        };
+        if user.must_change_password {
+            return Err(PageRejection::ChangePassword);
+        }
+        if allows(&Principal::Staff(user.clone()), permission) {
+            Ok(PageUser(user))
+        } else {
+            Err(PageRejection::Forbidden(crate::context::locale_of(
+                &parts.headers,
+            )))
+        }
+    }
+}
+
+/// The principal behind an API request: a bearer API key, else a session.
+pub struct ApiCaller {
+    pub principal: Principal,
+    pub context: Context,
+}
+
+impl ApiCaller {
+    /// Fails with 401 for anonymous callers and 403 for the others.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if allows(&self.principal, permission) {
+            Ok(())
+        } else if matches!(self.principal, Principal::Anonymous) {
+            Err(ApiError::unauthorized())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let origin = Origin::from_request_parts(parts, state)
+            .await
+            .unwrap_or_default();
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let principal = match bearer {
+            Some(key) => match egov_identity::authenticate_api_key(&state.db, key).await? {
+                Some(k) => Principal::Machine(k),
+                // A presented but unknown key is an error, not anonymity.
+                None => {
+                    return Err(ApiError::unauthorized().with_detail(
+                        "API 密钥无效或已吊销",
+                        "the API key is invalid or revoked",
+                    ))
+                }
+            },
+            None => match MaybeUser::from_request_parts(parts, state).await?.0 {
+                Some(u) => {
+                    // A cookie rides along on cross-site requests; changes
+                    // made with one must also echo the session's CSRF token.
+                    let safe = parts.method.is_safe();
+                    let echoed = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+                    if !safe && echoed != Some(u.csrf_token.as_str()) {
+                        return Err(ApiError::forbidden().with_detail(
+                            "缺少或错误的 X-CSRF-Token 请求头",
+                            "missing or wrong X-CSRF-Token header",
+                        ));
+                    }
+                    Principal::Staff(u)
+                }
+                None => Principal::Anonymous,
+            },
+        };
+        let actor = match &principal {
+            Principal::Anonymous => Actor::Anonymous,
+            Principal::Staff(u) => Actor::User(u.user_id),
+            Principal::Machine(k) => Actor::ApiKey(k.id),
+        };
+        Ok(ApiCaller {
+            principal,
+            context: Context {
+                actor,
+                source: origin.source,
+                request_id: origin.request_id,
+            },
+        })
+    }
+}

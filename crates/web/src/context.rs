@@ -1,0 +1,59 @@
+//! Request-scoped facts: the language, the client address and request id
+//! that go into audit records.
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use egov_kernel::Locale;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+pub const LANG_COOKIE: &str = "egov_lang";
+
+/// The cookie set by the language switch wins; then `Accept-Language`.
+pub fn locale_of(headers: &HeaderMap) -> Locale {
+    if let Some(tag) = crate::auth::cookie(headers, LANG_COOKIE) {
+        if let Some(l) = Locale::from_tag(&tag) {
+            return l;
+        }
+    }
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Locale::negotiate)
+        .unwrap_or_default()
+}
+
+/// The request's language.
+pub struct Lang(pub Locale);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Lang(locale_of(&parts.headers)))
+    }
+}
+
+/// Where the request came from, for audit records.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub source: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(Origin {
+            source: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ci| ci.0.ip().to_string()),
+            request_id: parts
+                .headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        })
+    }
+}

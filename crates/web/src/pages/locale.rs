@@ -1,0 +1,29 @@
+use crate::auth::set_cookie;
+use crate::context::LANG_COOKIE;
+use crate::state::AppState;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use egov_kernel::Locale;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Switch {
+    lang: String,
+    next: Option<String>,
+}
+
+/// Remembers the chosen language for a year and goes back to the page.
+pub async fn switch(State(state): State<AppState>, Query(q): Query<Switch>) -> impl IntoResponse {
+    let locale = Locale::from_tag(&q.lang).unwrap_or_default();
+    let cookie = set_cookie(
+        LANG_COOKIE,
+        locale.tag().to_owned(),
+        Some(cookie::time::Duration::days(365)),
+        state.settings.secure_cookies,
+    );
+    (
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to(&super::safe_next(q.next.as_deref(), "/")),
+    )
+}

@@ -1,0 +1,145 @@
+//! Server-rendered pages. Every page shares the layout in `base.html` and a
+//! [`Chrome`] that carries the language, the signed-in user and the path.
+
+mod account;
+mod home;
+mod locale;
+mod staff;
+
+use crate::i18n::translate;
+use crate::state::AppState;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use egov_identity::SessionUser;
+use egov_kernel::Locale;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/departments", get(home::directory))
+        .route("/locale", get(locale::switch))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/logout", post(account::logout))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/workbench", get(staff::workbench))
+        .route("/admin", get(staff::admin))
+}
+
+/// What every page's layout needs.
+pub struct Chrome {
+    pub locale: Locale,
+    pub user: Option<SessionUser>,
+    /// The current path and query, for the language switch to come back to.
+    pub path: String,
+}
+
+impl Chrome {
+    pub fn new(locale: Locale, user: Option<SessionUser>, path: impl Into<String>) -> Self {
+        Chrome {
+            locale,
+            user,
+            path: path.into(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        translate(self.locale, key)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.tag()
+    }
+
+    pub fn is_zh(&self) -> bool {
+        self.locale == Locale::Zh
+    }
+
+    /// The link that switches to the other language and returns here.
+    pub fn switch_href(&self) -> String {
+        let other = match self.locale {
+            Locale::Zh => Locale::En,
+            Locale::En => Locale::Zh,
+        };
+        format!(
+            "/locale?lang={}&next={}",
+            other.tag(),
+            encode_component(&self.path)
+        )
+    }
+
+    pub fn is_current(&self, prefix: &str) -> bool {
+        let path = self.path.split('?').next().unwrap_or_default();
+        if prefix == "/" {
+            path == "/"
+        } else {
+            path.starts_with(prefix)
+        }
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map(|u| u.csrf_token.as_str()).unwrap_or("")
+    }
+}
+
+/// Renders a template, or a logged 500 if rendering fails.
+pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => crate::problem::ApiError::internal(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    heading: &'static str,
+    message: &'static str,
+}
+
+/// A plain HTML error page (404, 403) for browsers.
+pub fn error_page(locale: Locale, status: StatusCode) -> Response {
+    let key = match status {
+        StatusCode::NOT_FOUND => "error.not_found",
+        StatusCode::FORBIDDEN => "error.forbidden",
+        _ => "error.other",
+    };
+    let page = ErrorPage {
+        chrome: Chrome::new(locale, None, "/"),
+        status: status.as_u16(),
+        heading: translate(locale, &format!("{key}.heading")),
+        message: translate(locale, &format!("{key}.message")),
+    };
+    render(status, &page)
+}
+
+/// Percent-encodes a string for use inside a query component.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A redirect target from user input: only local paths, never `//host`.
+pub fn safe_next(next: Option<&str>, default: &'static str) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => {
+            n.to_owned()
+        }
+        _ => default.to_owned(),
+    }
+}

@@ -1,0 +1,301 @@
+//! RFC 9457 problem details. Handlers return [`ApiError`]; it carries a
+//! stable `code` and an optional specific message in both languages. The
+//! [`render`] middleware writes the body in the request's language, and also
+//! turns bare error statuses from lower layers (body limit, timeout) into
+//! problems, so every error a client sees has the same shape.
+
+use crate::context::locale_of;
+use crate::i18n::translate;
+use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use egov_kernel::Locale;
+use serde::Serialize;
+use std::error::Error as StdError;
+
+/// A message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Localized {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Localized {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Localized {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Zh => &self.zh,
+            Locale::En => &self.en,
+        }
+    }
+}
+
+/// An error on its way to becoming problem+json.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Stable, machine-readable; documented under `/problems/{code}`.
+    pub code: &'static str,
+    pub detail: Option<Localized>,
+    /// For 5xx: the cause, logged and never shown.
+    pub cause: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        ApiError {
+            status,
+            code,
+            detail: None,
+            cause: None,
+        }
+    }
+
+    pub fn with_detail(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.detail = Some(Localized::new(zh, en));
+        self
+    }
+
+    pub fn internal(cause: impl StdError + Send + Sync + 'static) -> Self {
+        ApiError {
+            cause: Some(Box::new(cause)),
+            ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+
+    pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found").with_detail(zh, en)
+    }
+
+    pub fn unauthorized() -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized")
+    }
+
+    pub fn forbidden() -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+
+    pub fn validation(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").with_detail(zh, en)
+    }
+}
+
+/// What the render middleware needs; travels in response extensions.
+#[derive(Debug, Clone)]
+struct ProblemSpec {
+    code: &'static str,
+    detail: Option<Localized>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            match &self.cause {
+                Some(cause) => tracing::error!(code = self.code, error = %Chain(cause.as_ref()), "request failed"),
+                None => tracing::error!(code = self.code, "request failed"),
+            }
+        }
+        let mut res = self.status.into_response();
+        res.extensions_mut().insert(ProblemSpec {
+            code: self.code,
+            detail: self.detail,
+        });
+        res
+    }
+}
+
+/// Formats an error with its whole `source()` chain on one line.
+pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem kind: `/problems/{code}`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path.
+    pub instance: String,
+    /// Stable error code.
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// Middleware: renders problem bodies in the request's language.
+pub async fn render(req: Request, next: Next) -> Response {
+    let locale = locale_of(req.headers());
+    let instance = req.uri().path().to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut res = next.run(req).await;
+    let spec = match res.extensions_mut().remove::<ProblemSpec>() {
+        Some(spec) => spec,
+        // A lower layer answered with a bare error status and no body type.
+        None if res.status().is_client_error() || res.status().is_server_error() => {
+            if res.headers().contains_key(header::CONTENT_TYPE) {
+                return res;
+            }
+            ProblemSpec {
+                code: code_for_status(res.status()),
+                detail: None,
+            }
+        }
+        None => return res,
+    };
+    let status = res.status();
+    let problem = Problem {
+        kind: format!("/problems/{}", spec.code),
+        title: translate(locale, &format!("problem.{}", spec.code)).to_owned(),
+        status: status.as_u16(),
+        detail: spec.detail.map(|d| d.get(locale).to_owned()),
+        instance,
+        code: spec.code.to_owned(),
+        request_id,
+    };
+    let body = serde_json::to_vec(&problem).expect("problem serialises");
+    let mut out = (status, body).into_response();
+    let headers = out.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(locale.tag()),
+    );
+    // Keep headers such as WWW-Authenticate or Allow set by the handler.
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+fn code_for_status(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "route_not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let text = r.body_text();
+        match r {
+            JsonRejection::MissingJsonContentType(_) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+                    .with_detail(
+                        "请求须为 JSON（Content-Type: application/json）",
+                        "the request body must be JSON (Content-Type: application/json)",
+                    )
+            }
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json")
+                    .with_detail(format!("JSON 格式错误：{text}"), text)
+            }
+            JsonRejection::JsonDataError(_) if text.contains("unknown field") => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_field")
+                    .with_detail(format!("请求包含未知字段：{text}"), text)
+            }
+            JsonRejection::JsonDataError(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
+                    .with_detail(format!("字段缺失或类型错误：{text}"), text)
+            }
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
+            other => ApiError::new(other.status(), "bad_request").with_detail(text.clone(), text),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        let text = r.body_text();
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query")
+            .with_detail(format!("查询参数错误：{text}"), text)
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        let text = r.body_text();
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_path")
+            .with_detail(format!("路径参数错误：{text}"), text)
+    }
+}
+
+impl From<FormRejection> for ApiError {
+    fn from(r: FormRejection) -> Self {
+        let text = r.body_text();
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+        }
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_form")
+            .with_detail(format!("表单错误：{text}"), text)
+    }
+}
+
+impl From<egov_store::StoreError> for ApiError {
+    fn from(e: egov_store::StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
+/// Every stable code, for the catalogue test and the problems page.
+pub const CODES: &[&str] = &[
+    "bad_request",
+    "department_exists",
+    "forbidden",
+    "internal",
+    "invalid_body",
+    "invalid_form",
+    "invalid_path",
+    "invalid_query",
+    "malformed_json",
+    "method_not_allowed",
+    "not_found",
+    "payload_too_large",
+    "route_not_found",
+    "timeout",
+    "unauthorized",
+    "unavailable",
+    "unknown_field",
+    "unsupported_media_type",
+    "validation_failed",
+];

@@ -1,0 +1,179 @@
+//! Assembles the application: API routes (collected into the OpenAPI
+//! document), pages, assets, and the layers every request passes through.
+
+use crate::api::{audit, docs, health, org};
+use crate::context::locale_of;
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use crate::{assets, metrics, pages, problem};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{middleware, Json, Router};
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "egov API",
+        description = "City e-government platform. Errors are RFC 9457 problem+json with a stable `code`; \
+                       messages follow Accept-Language (zh-CN by default, en available)."
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "health", description = "Liveness, readiness and metrics"),
+        (name = "organisation", description = "Administrative divisions and departments"),
+        (name = "audit", description = "The hash-chained audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API key from `egov admin api-key create`, sent as `Authorization: Bearer egov_...`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(org::list_divisions))
+        .routes(routes!(org::get_division))
+        .routes(routes!(org::list_departments, org::create_department))
+        .routes(routes!(org::get_department))
+        .routes(routes!(audit::verify))
+        .split_for_parts()
+}
+
+/// The generated OpenAPI 3.1 document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api_routes, doc) = api();
+    let doc = Arc::new(doc);
+    let settings = state.settings.clone();
+    let x_request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .merge(api_routes)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc) }
+            }),
+        )
+        .route("/api/docs", get(docs::page))
+        .route("/assets/{*path}", get(assets::serve))
+        .route("/favicon.ico", get(favicon))
+        .merge(pages::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(middleware::from_fn(metrics::track))
+                .layer(middleware::from_fn(problem::render))
+                .layer(CatchPanicLayer::custom(|_| {
+                    tracing::error!("handler panicked");
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+                         script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+                    ),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    settings.request_timeout,
+                ))
+                .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
+        )
+        .with_state(state)
+}
+
+async fn favicon() -> Response {
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, "/assets/img/favicon.svg")],
+    )
+        .into_response()
+}
+
+/// Unknown routes: an HTML page for browsers, problem+json for everyone else.
+async fn not_found(req: Request) -> Response {
+    let path = req.uri().path();
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !path.starts_with("/api/") {
+        return pages::error_page(locale_of(req.headers()), StatusCode::NOT_FOUND);
+    }
+    ApiError::new(StatusCode::NOT_FOUND, "route_not_found")
+        .with_detail(
+            format!("没有这个地址：{path}"),
+            format!("no such route: {path}"),
+        )
+        .into_response()
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    let method = req.method().clone();
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+        .with_detail(
+            format!("此地址不支持 {method} 方法"),
+            format!("{method} is not allowed here"),
+        )
+        .into_response()
+}

@@ -1,0 +1,251 @@
+//! The command line. Every administrative task in the UI has a CLI form here
+//! too, for operators and scripts.
+
+use crate::config::{LogFormat, Overrides, Settings};
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use egov_kernel::Context;
+use egov_store::{DatabaseUrl, Db, PoolOptions};
+use secrecy::ExposeSecret;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "egov", version, about = "City e-government platform")]
+pub struct Cli {
+    /// Configuration file (TOML); missing is fine.
+    #[arg(long, global = true, default_value = "egov.toml")]
+    config: PathBuf,
+    #[command(flatten)]
+    db: DbArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+struct DbArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB` (default: SQLite under the data directory)
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Data directory for SQLite and files (default ./egov-data)
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the platform (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write a consistent copy of the database to FILE while it is in use.
+    Backup { file: PathBuf },
+    /// Replace the database with the backup in FILE (stop the server first).
+    Restore { file: PathBuf },
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Args, Debug, Default)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080
+    #[arg(long)]
+    bind: Option<SocketAddr>,
+    /// Do not load demo data on first start.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the hash chain; exit 0 when intact, 1 naming the first bad record.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    #[command(subcommand)]
+    User(UserCommand),
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a staff account; prints a one-time password to change at first sign-in.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// Make the account a system administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiKeyCommand {
+    /// Create an API key and print it (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A scope the key holds (repeatable): org:write, audit:read
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DemoCommand {
+    /// Load (or update) the demo data shipped in the binary.
+    Load,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let serve_args = match &cli.command {
+        None => Some(ServeArgs::default()),
+        Some(Command::Serve(a)) => Some(ServeArgs {
+            bind: a.bind,
+            no_demo: a.no_demo,
+        }),
+        _ => None,
+    };
+    let overrides = Overrides {
+        bind: serve_args.as_ref().and_then(|a| a.bind),
+        data_dir: cli.db.data_dir.clone(),
+        database_url: cli.db.database_url.clone(),
+        demo: serve_args.as_ref().filter(|a| a.no_demo).map(|_| false),
+    };
+    let settings = Settings::load(&cli.config, overrides).context("reading configuration")?;
+    init_tracing(&settings);
+    let url = settings.database_url()?;
+
+    match cli.command {
+        None | Some(Command::Serve(_)) => crate::serve::serve(settings, url).await,
+        Some(Command::Migrate) => {
+            let db = open(&settings, &url).await?;
+            db.close().await;
+            println!("migrations applied to {url}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Backup { file }) => {
+            let db = open(&settings, &url).await?;
+            egov_store::backup(&db, &url, &file).await?;
+            db.close().await;
+            println!("backup written to {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Restore { file }) => {
+            let _lock = crate::serve::lock_data_dir(&settings, &url)?;
+            egov_store::restore(&url, &file).await?;
+            // Bring the restored copy up to this binary's schema.
+            let db = open(&settings, &url).await?;
+            db.close().await;
+            println!("restored {} into {url}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let db = open(&settings, &url).await?;
+            let verdict = egov_audit::verify(&db).await?;
+            db.close().await;
+            match verdict {
+                egov_audit::Verdict::Intact { records } => {
+                    println!("audit chain intact: {records} records");
+                    Ok(ExitCode::SUCCESS)
+                }
+                egov_audit::Verdict::Broken { seq, reason } => {
+                    println!("audit chain broken at record {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Some(Command::Admin(AdminCommand::User(UserCommand::Create {
+            username,
+            display_name,
+            admin,
+        }))) => {
+            let db = open(&settings, &url).await?;
+            let password = egov_identity::random_secret()[..20].to_owned();
+            let id = egov_identity::create_user(
+                &db,
+                &Context::system(),
+                egov_identity::NewUser {
+                    username: username.clone(),
+                    display_name,
+                    password: password.clone().into(),
+                    is_admin: admin,
+                    must_change_password: true,
+                },
+            )
+            .await?;
+            db.close().await;
+            println!("user {username} created (id {id})");
+            println!("one-time password: {password}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Admin(AdminCommand::ApiKey(ApiKeyCommand::Create { name, scopes }))) => {
+            let scopes = scopes
+                .iter()
+                .map(|s| s.parse::<egov_identity::Scope>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(anyhow::Error::msg)?;
+            let db = open(&settings, &url).await?;
+            let issued =
+                egov_identity::create_api_key(&db, &Context::system(), &name, &scopes).await?;
+            db.close().await;
+            eprintln!("API key {} created; it is shown only this once:", issued.id);
+            println!("{}", issued.key);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Demo(DemoCommand::Load)) => {
+            let db = open(&settings, &url).await?;
+            for r in egov_org::load_demo(&db, &Context::system()).await? {
+                println!("{} {}: {} rows", r.name, r.version, r.rows);
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Connects and migrates; every command works on an up-to-date schema.
+pub async fn open(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> {
+    let db = Db::connect(
+        url,
+        &PoolOptions {
+            max_connections: settings.max_connections,
+            ..Default::default()
+        },
+    )
+    .await?;
+    db.migrate()
+        .await
+        .with_context(|| format!("migrating {url}"))?;
+    Ok(db)
+}
+
+fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.compact().try_init(),
+    };
+    if let Some(url) = &settings.database_url {
+        // Secrets never reach the log; this only proves the value was set.
+        tracing::debug!(set = !url.expose_secret().is_empty(), "database_url configured");
+    }
+}
+

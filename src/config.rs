@@ -1,0 +1,150 @@
+//! Typed, layered configuration: defaults < egov.toml < EGOV_* environment
+//! < command-line flags. Secrets (the database URL may hold a password) are
+//! typed as secrets and never logged.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Settings {
+    /// Address to serve on.
+    pub bind: SocketAddr,
+    /// Where SQLite and uploaded files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://...`; SQLite under `data_dir` when unset.
+    #[serde(serialize_with = "skip_secret")]
+    pub database_url: Option<SecretString>,
+    /// Load the demo organisation and data on first start.
+    pub demo: bool,
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `egov=debug,sqlx=warn`.
+    pub log: String,
+    pub request_timeout_secs: u64,
+    pub max_body_bytes: usize,
+    pub max_connections: u32,
+    /// The address users reach the site at; `https://` marks cookies Secure.
+    pub public_url: Option<String>,
+}
+
+fn skip_secret<S: serde::Serializer>(
+    _: &Option<SecretString>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_none()
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("egov-data"),
+            database_url: None,
+            demo: true,
+            log_format: LogFormat::Pretty,
+            log: "info".to_owned(),
+            request_timeout_secs: 30,
+            max_body_bytes: 1024 * 1024,
+            max_connections: 16,
+            public_url: None,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the layer below in force.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
+}
+
+impl Settings {
+    pub fn load(config_file: &Path, overrides: Overrides) -> Result<Settings, figment::Error> {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(config_file))
+            .merge(Env::prefixed("EGOV_").only(&[
+                "bind",
+                "data_dir",
+                "database_url",
+                "demo",
+                "log_format",
+                "log",
+                "request_timeout_secs",
+                "max_body_bytes",
+                "max_connections",
+                "public_url",
+            ]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+    }
+
+    pub fn database_url(&self) -> Result<egov_store::DatabaseUrl, egov_store::StoreError> {
+        match &self.database_url {
+            Some(url) if !url.expose_secret().is_empty() => {
+                egov_store::DatabaseUrl::parse(url.expose_secret())
+            }
+            _ => Ok(egov_store::DatabaseUrl::sqlite_in(&self.data_dir)),
+        }
+    }
+
+    pub fn web(&self) -> egov_web::WebSettings {
+        egov_web::WebSettings {
+            secure_cookies: self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("egov.toml", "bind = \"127.0.0.1:9000\"\nlog = \"debug\"\ndemo = false")?;
+            jail.set_env("EGOV_LOG", "warn");
+            let s = Settings::load(
+                Path::new("egov.toml"),
+                Overrides {
+                    demo: Some(true),
+                    ..Default::default()
+                },
+            )?;
+            assert_eq!(s.bind.port(), 9000, "file over default");
+            assert_eq!(s.log, "warn", "environment over file");
+            assert!(s.demo, "flag over file");
+            assert_eq!(s.max_body_bytes, 1024 * 1024, "default kept");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn database_url_defaults_to_sqlite_in_data_dir() {
+        let s = Settings::default();
+        assert!(matches!(
+            s.database_url().unwrap(),
+            egov_store::DatabaseUrl::Sqlite(p) if p == Path::new("egov-data/egov.db")
+        ));
+    }
+}

@@ -1,0 +1,92 @@
+//! `egov serve`: migrate, load demo data on first start, create the first
+//! administrator, and serve until SIGINT or SIGTERM.
+
+use crate::config::Settings;
+use anyhow::Context as _;
+use egov_kernel::Context;
+use egov_store::DatabaseUrl;
+use secrecy::ExposeSecret;
+use std::fs::File;
+use std::process::ExitCode;
+
+/// Holds the data directory's lock file: one server (or restore) at a time
+/// on a SQLite database. Released when dropped.
+pub struct DataDirLock(#[allow(dead_code)] Option<File>);
+
+pub fn lock_data_dir(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<DataDirLock> {
+    let DatabaseUrl::Sqlite(path) = url else {
+        return Ok(DataDirLock(None));
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(&settings.data_dir);
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let lock_path = dir.join("egov.lock");
+    let file = File::create(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(DataDirLock(Some(file))),
+        Err(_) => anyhow::bail!(
+            "{} is in use by another egov process (stop it first)",
+            dir.display()
+        ),
+    }
+}
+
+pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitCode> {
+    let _lock = lock_data_dir(&settings, &url)?;
+    let db = crate::cli::open(&settings, &url).await?;
+
+    if settings.demo && egov_org::counts(&db).await?.1 == 0 {
+        for r in egov_org::load_demo(&db, &Context::system()).await? {
+            tracing::info!(name = r.name, version = %r.version, rows = r.rows, "demo data loaded");
+        }
+    }
+    let first_admin = egov_identity::ensure_first_admin(&db).await?;
+
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("binding {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let app = egov_web::router(egov_web::AppState::new(db.clone(), settings.web()));
+
+    println!("egov is serving http://{addr}  ({url})");
+    if let Some(admin) = first_admin {
+        println!("first administrator (shown once; change the password at first sign-in):");
+        println!("  user name: {}", admin.username);
+        println!("  password:  {}", admin.password.expose_secret());
+    }
+
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
