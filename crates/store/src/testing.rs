@@ -36,7 +36,8 @@ impl TestLocation {
                 let mut r = admin.reader().await.unwrap();
                 crate::run!(r, |c| sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut *c)
-                    .await)
+                    .await
+                    .map(|_| ()))
                 .expect("create test database");
                 drop(r);
                 admin.close().await;
@@ -73,7 +74,8 @@ impl Drop for TestLocation {
                                 let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                                 let _ = crate::run!(r, |c| sqlx::query(&sql)
                                     .execute(&mut *c)
-                                    .await);
+                                    .await
+                                    .map(|_| ()));
                             }
                             db.close().await;
                         }

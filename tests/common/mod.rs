@@ -1,0 +1,233 @@
+//! Shared test harness: a fresh database per test (SQLite, or PostgreSQL
+//! when EGOV_TEST_DATABASE_URL is set) and the router driven in process.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use egov_kernel::Context;
+use egov_store::testing::TestDb;
+use egov_store::Db;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub test_db: TestDb,
+    pub router: Router,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    pub fn assert_problem(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.header("content-type"), "application/problem+json");
+        let p = self.json();
+        assert_eq!(p["code"], code, "problem: {p}");
+        assert_eq!(p["status"], status.as_u16());
+        assert_eq!(p["type"], format!("/problems/{code}"));
+        assert!(p["title"].as_str().is_some_and(|t| !t.is_empty()));
+    }
+
+    /// The value of a cookie set by this response.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                let first = v.split(';').next()?;
+                let (k, val) = first.split_once('=')?;
+                (k == name).then(|| val.to_owned())
+            })
+    }
+}
+
+impl TestApp {
+    /// A fresh, migrated database with the demo organisation loaded.
+    pub async fn new() -> TestApp {
+        let app = TestApp::empty().await;
+        egov_org::load_demo(app.db(), &Context::system())
+            .await
+            .expect("demo data loads");
+        app
+    }
+
+    /// A fresh, migrated, empty database.
+    pub async fn empty() -> TestApp {
+        let test_db = TestDb::new().await;
+        let router = egov_web::router(egov_web::AppState::new(
+            test_db.db.clone(),
+            egov_web::WebSettings::default(),
+        ));
+        TestApp { test_db, router }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.test_db.db
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.request(req.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> TestResponse {
+        let mut req = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.request(req.body(body.into()).unwrap()).await
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        bearer: Option<&str>,
+        body: &serde_json::Value,
+    ) -> TestResponse {
+        let auth = bearer.map(|k| format!("Bearer {k}"));
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(a) = &auth {
+            headers.push(("authorization", a.as_str()));
+        }
+        self.send(Method::POST, path, &headers, body.to_string())
+            .await
+    }
+
+    pub async fn post_form(
+        &self,
+        path: &str,
+        cookie: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let body = fields
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+        if let Some(c) = cookie {
+            headers.push(("cookie", c));
+        }
+        self.send(Method::POST, path, &headers, body).await
+    }
+
+    pub async fn api_key(&self, scopes: &[egov_identity::Scope]) -> String {
+        egov_identity::create_api_key(self.db(), &Context::system(), "test", scopes)
+            .await
+            .unwrap()
+            .key
+    }
+
+    /// Creates a staff user with a known password (already changed).
+    pub async fn staff(&self, username: &str, admin: bool) -> String {
+        let password = format!("{username}-password-123");
+        egov_identity::create_user(
+            self.db(),
+            &Context::system(),
+            egov_identity::NewUser {
+                username: username.to_owned(),
+                display_name: username.to_owned(),
+                password: password.clone().into(),
+                is_admin: admin,
+                must_change_password: false,
+            },
+        )
+        .await
+        .unwrap();
+        password
+    }
+
+    /// Signs in through the login form; returns the session cookie header
+    /// value and the session's CSRF token.
+    pub async fn sign_in(&self, username: &str, password: &str) -> (String, String) {
+        let form = self.get("/login").await;
+        let form_token = form.set_cookie("egov_form").expect("form cookie");
+        let cookie = format!("egov_form={form_token}");
+        let res = self
+            .post_form(
+                "/login",
+                Some(&cookie),
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("csrf", &form_token),
+                    ("next", "/workbench"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in failed: {}", res.body);
+        let session = res.set_cookie("egov_session").expect("session cookie");
+        let cookie = format!("egov_session={session}");
+        let user = egov_identity::find_session(self.db(), &session)
+            .await
+            .unwrap()
+            .unwrap();
+        (cookie, user.csrf_token)
+    }
+
+    /// How many rows a table has.
+    pub async fn count(&self, table: &str) -> i64 {
+        let mut r = self.db().reader().await.unwrap();
+        let sql = format!("SELECT count(*) FROM {table}");
+        egov_store::run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await).unwrap()
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
