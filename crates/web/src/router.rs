@@ -79,6 +79,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    // Install the recorder before the first request is counted.
+    metrics::handle();
     let (api_routes, doc) = api();
     let doc = Arc::new(doc);
     let settings = state.settings.clone();

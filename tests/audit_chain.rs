@@ -1,0 +1,194 @@
+//! The audit chain: intact after real changes; any record altered, removed
+//! or reordered is found and named. Tampering bypasses the append-only
+//! triggers the way an intruder with database access would.
+
+mod common;
+
+use common::TestApp;
+use egov_audit::{Break, Event, Verdict};
+use egov_kernel::Context;
+use egov_store::{run, Engine};
+
+/// Appends `n` records, one transaction each.
+async fn append_records(app: &TestApp, n: usize) {
+    for i in 0..n {
+        let mut tx = app.db().begin().await.unwrap();
+        egov_audit::append(
+            &mut tx,
+            &Context::system(),
+            Event {
+                action: "test.event",
+                object_type: "thing",
+                object_id: &i.to_string(),
+                detail: serde_json::json!({ "i": i }),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+}
+
+/// Runs SQL with the append-only protection lifted, as an intruder would.
+async fn tamper(app: &TestApp, sql: &str) {
+    let mut tx = app.db().begin().await.unwrap();
+    let statements: Vec<String> = match app.db().engine() {
+        Engine::Sqlite => vec![
+            "DROP TRIGGER IF EXISTS audit_log_no_update".into(),
+            "DROP TRIGGER IF EXISTS audit_log_no_delete".into(),
+            sql.into(),
+        ],
+        Engine::Postgres => vec![
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change".into(),
+            sql.into(),
+        ],
+    };
+    for s in statements {
+        run!(tx, |c| sqlx::query(&s).execute(&mut *c).await.map(|_| ())).unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn intact_chain_verifies() {
+    let app = TestApp::new().await; // demo load writes records too
+    append_records(&app, 5).await;
+    let n = app.count("audit_log").await;
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Intact { records: n }
+    );
+}
+
+#[tokio::test]
+async fn empty_chain_verifies() {
+    let app = TestApp::empty().await;
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Intact { records: 0 }
+    );
+}
+
+#[tokio::test]
+async fn the_log_refuses_updates_and_deletes() {
+    let app = TestApp::empty().await;
+    append_records(&app, 1).await;
+    for sql in [
+        "UPDATE audit_log SET actor = 'someone-else'",
+        "DELETE FROM audit_log",
+    ] {
+        let mut tx = app.db().begin().await.unwrap();
+        let res = run!(tx, |c| sqlx::query(sql).execute(&mut *c).await.map(|_| ()));
+        assert!(res.is_err(), "{sql} should be refused");
+    }
+    assert_eq!(app.count("audit_log").await, 1);
+}
+
+#[tokio::test]
+async fn an_altered_record_is_named() {
+    let app = TestApp::empty().await;
+    append_records(&app, 6).await;
+    tamper(&app, "UPDATE audit_log SET detail = '{\"i\":99}' WHERE seq = 4").await;
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Broken { seq: 4, reason: Break::Altered }
+    );
+}
+
+#[tokio::test]
+async fn a_removed_record_is_named() {
+    let app = TestApp::empty().await;
+    append_records(&app, 6).await;
+    tamper(&app, "DELETE FROM audit_log WHERE seq = 3").await;
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Broken { seq: 3, reason: Break::Missing { expected: 3, found: 4 } }
+    );
+}
+
+#[tokio::test]
+async fn removing_the_newest_record_is_noticed() {
+    let app = TestApp::empty().await;
+    append_records(&app, 4).await;
+    tamper(&app, "DELETE FROM audit_log WHERE seq = 4").await;
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Broken { seq: 4, reason: Break::HeadMismatch { head_seq: 4, last_seq: 3 } }
+    );
+}
+
+#[tokio::test]
+async fn reordered_records_are_named() {
+    let app = TestApp::empty().await;
+    append_records(&app, 5).await;
+    // Swap records 2 and 3 wholesale (content, links and hashes) by renumbering.
+    tamper(&app, "UPDATE audit_log SET seq = -2 WHERE seq = 2").await;
+    tamper(&app, "UPDATE audit_log SET seq = 2 WHERE seq = 3").await;
+    tamper(&app, "UPDATE audit_log SET seq = 3 WHERE seq = -2").await;
+    let verdict = egov_audit::verify(app.db()).await.unwrap();
+    assert!(
+        matches!(verdict, Verdict::Broken { seq: 2, .. }),
+        "{verdict:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_rolled_back_change_leaves_no_record() {
+    let app = TestApp::empty().await;
+    append_records(&app, 2).await;
+    {
+        let mut tx = app.db().begin().await.unwrap();
+        egov_audit::append(
+            &mut tx,
+            &Context::system(),
+            Event {
+                action: "test.rolled_back",
+                object_type: "thing",
+                object_id: "x",
+                detail: serde_json::json!({}),
+            },
+        )
+        .await
+        .unwrap();
+        // dropped without commit
+    }
+    assert_eq!(app.count("audit_log").await, 2);
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Intact { records: 2 }
+    );
+}
+
+#[tokio::test]
+async fn concurrent_appenders_keep_one_chain() {
+    let app = TestApp::empty().await;
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let db = app.db().clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let mut tx = db.begin().await.unwrap();
+                egov_audit::append(
+                    &mut tx,
+                    &Context::system(),
+                    Event {
+                        action: "test.concurrent",
+                        object_type: "thing",
+                        object_id: &format!("{t}-{i}"),
+                        detail: serde_json::json!({}),
+                    },
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Intact { records: 80 }
+    );
+}

@@ -1,0 +1,224 @@
+//! Pages: language negotiation and switch, sign-in with CSRF, the one-time
+//! password flow, and the shells of the workbench and admin console.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+
+#[tokio::test]
+async fn home_is_chinese_by_default_and_english_on_request() {
+    let app = TestApp::new().await;
+    let zh = app.get("/").await;
+    assert_eq!(zh.status, StatusCode::OK);
+    assert!(zh.body.contains("<html lang=\"zh-CN\">"));
+    assert!(zh.body.contains("北京市电子政务平台"));
+    assert!(zh.body.contains("朝阳区"), "districts listed");
+
+    let en = app.get_with("/", &[("accept-language", "en-US,en;q=0.8")]).await;
+    assert!(en.body.contains("<html lang=\"en\">"));
+    assert!(en.body.contains("Beijing E-Government Platform"));
+
+    // The cookie from the switch beats Accept-Language.
+    let switch = app.get("/locale?lang=en&next=/departments").await;
+    assert_eq!(switch.status, StatusCode::SEE_OTHER);
+    assert_eq!(switch.header("location"), "/departments");
+    let lang = switch.set_cookie("egov_lang").unwrap();
+    assert_eq!(lang, "en");
+    let page = app
+        .get_with("/", &[("cookie", "egov_lang=en"), ("accept-language", "zh-CN")])
+        .await;
+    assert!(page.body.contains("<html lang=\"en\">"));
+}
+
+#[tokio::test]
+async fn the_language_switch_only_returns_to_local_pages() {
+    let app = TestApp::new().await;
+    for next in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+        let res = app
+            .get(&format!("/locale?lang=en&next={}", common::enc(next)))
+            .await;
+        assert_eq!(res.header("location"), "/", "next={next}");
+    }
+}
+
+#[tokio::test]
+async fn directory_lists_a_districts_departments_and_escapes_output() {
+    let app = TestApp::new().await;
+    let res = app.get("/departments?division=110105").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.body.contains("北京市朝阳区市场监督管理局"));
+    assert!(res.body.contains("110105-SCJGJ"));
+    assert!(!res.body.contains("北京市海淀区市场监督管理局"));
+
+    // A department name with markup is shown as text.
+    let key = app.api_key(&[egov_identity::Scope::OrgWrite]).await;
+    let body = serde_json::json!({"code": "110105-XSS", "name": "<script>alert(1)</script>",
+        "kind": "district", "division": "110105"});
+    assert_eq!(
+        app.post_json("/api/v1/departments", Some(&key), &body).await.status,
+        StatusCode::CREATED
+    );
+    let res = app.get("/departments?division=110105").await;
+    assert!(!res.body.contains("<script>alert(1)</script>"));
+    assert!(res.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || res.body.contains("&#60;script&#62;"));
+}
+
+#[tokio::test]
+async fn staff_pages_send_visitors_to_sign_in() {
+    let app = TestApp::new().await;
+    for path in ["/workbench", "/admin", "/account/password"] {
+        let res = app.get(path).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(res.header("location").starts_with("/login?next="), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn sign_in_requires_the_form_token() {
+    let app = TestApp::new().await;
+    let password = app.staff("li.ming", false).await;
+    let sessions = app.count("sessions").await;
+
+    // No token cookie: refused, form shown again with a message.
+    let res = app
+        .post_form(
+            "/login",
+            None,
+            &[("username", "li.ming"), ("password", &password), ("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.body.contains("表单已过期"));
+    assert!(res.body.contains("value=\"li.ming\""), "user name kept");
+
+    // Token cookie that does not match the field: refused.
+    let res = app
+        .post_form(
+            "/login",
+            Some("egov_form=aaaa"),
+            &[("username", "li.ming"), ("password", &password), ("csrf", "bbbb")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("sessions").await, sessions);
+}
+
+#[tokio::test]
+async fn wrong_password_is_refused_with_a_message() {
+    let app = TestApp::new().await;
+    app.staff("li.ming", false).await;
+    let form = app.get("/login").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let res = app
+        .post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[("username", "li.ming"), ("password", "not it at all"), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(res.body.contains("用户名或密码错误"));
+    assert!(res.body.contains("role=\"alert\""));
+    assert!(res.set_cookie("egov_session").is_none());
+    let failures = egov_audit::for_object(app.db(), "user", "1", 5).await.unwrap();
+    assert!(failures.iter().any(|r| r.action == "session.sign_in_failed"));
+}
+
+#[tokio::test]
+async fn signed_in_staff_reach_the_workbench_and_sign_out() {
+    let app = TestApp::new().await;
+    let password = app.staff("li.ming", false).await;
+    let (cookie, csrf) = app.sign_in("li.ming", &password).await;
+
+    let wb = app.get_with("/workbench", &[("cookie", &cookie)]).await;
+    assert_eq!(wb.status, StatusCode::OK);
+    assert!(wb.body.contains("我的待办"));
+
+    // Not an administrator.
+    let admin = app.get_with("/admin", &[("cookie", &cookie)]).await;
+    assert_eq!(admin.status, StatusCode::FORBIDDEN);
+
+    // Sign-out needs the session's token.
+    let res = app.post_form("/logout", Some(&cookie), &[("csrf", "forged")]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get_with("/workbench", &[("cookie", &cookie)]).await.status,
+        StatusCode::OK
+    );
+    let res = app.post_form("/logout", Some(&cookie), &[("csrf", &csrf)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_with("/workbench", &[("cookie", &cookie)]).await.status,
+        StatusCode::SEE_OTHER,
+        "session ended"
+    );
+}
+
+#[tokio::test]
+async fn the_first_administrator_must_replace_the_one_time_password() {
+    let app = TestApp::new().await;
+    let first = egov_identity::ensure_first_admin(app.db()).await.unwrap().unwrap();
+    assert!(
+        egov_identity::ensure_first_admin(app.db()).await.unwrap().is_none(),
+        "credentials are made and shown once"
+    );
+    use secrecy::ExposeSecret;
+    let one_time = first.password.expose_secret().to_owned();
+
+    let form = app.get("/login").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let res = app
+        .post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[("username", "admin"), ("password", &one_time), ("csrf", &token)],
+        )
+        .await;
+    assert_eq!(res.header("location"), "/account/password");
+    let session = res.set_cookie("egov_session").unwrap();
+    let cookie = format!("egov_session={session}");
+    let csrf = egov_identity::find_session(app.db(), &session)
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+
+    // Until it is changed, the console sends them back.
+    let res = app.get_with("/admin", &[("cookie", &cookie)]).await;
+    assert_eq!(res.header("location"), "/account/password");
+
+    // Mismatch and short passwords are refused with messages.
+    let res = app
+        .post_form(
+            "/account/password",
+            Some(&cookie),
+            &[("current", &one_time), ("new_password", "a-long-new-password"),
+              ("confirm", "something else"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(res.body.contains("两次输入的新密码不一致"));
+    let res = app
+        .post_form(
+            "/account/password",
+            Some(&cookie),
+            &[("current", &one_time), ("new_password", "short"),
+              ("confirm", "short"), ("csrf", &csrf)],
+        )
+        .await;
+    assert!(res.body.contains("12 至 128"));
+
+    let res = app
+        .post_form(
+            "/account/password",
+            Some(&cookie),
+            &[("current", &one_time), ("new_password", "a-long-new-password"),
+              ("confirm", "a-long-new-password"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.header("location"), "/admin");
+    let console = app.get_with("/admin", &[("cookie", &cookie)]).await;
+    assert_eq!(console.status, StatusCode::OK);
+    assert!(console.body.contains("管理后台"));
+    assert!(console.body.contains("251"), "department count shown");
+}

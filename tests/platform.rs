@@ -1,0 +1,104 @@
+//! Health, readiness, metrics, request ids, assets and the UI catalogue.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use egov_kernel::Locale;
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = TestApp::empty().await;
+    let h = app.get("/healthz").await;
+    assert_eq!((h.status, h.body.as_str()), (StatusCode::OK, "ok"));
+    let r = app.get("/readyz").await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ready"));
+
+    app.db().close().await;
+    app.get("/readyz")
+        .await
+        .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_template() {
+    let app = TestApp::new().await;
+    for _ in 0..3 {
+        app.get("/api/v1/departments/110105-GOV").await;
+    }
+    app.get("/api/v1/no/such/route").await;
+    let m = app.get("/metrics").await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.header("content-type").starts_with("text/plain"));
+    let line = m
+        .body
+        .lines()
+        .find(|l| {
+            l.starts_with("http_requests_total{")
+                && l.contains("route=\"/api/v1/departments/{code}\"")
+                && l.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no counter line in\n{}", m.body));
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3.0, "{line}");
+    assert!(m.body.contains("http_request_duration_seconds_bucket"));
+    assert!(m.body.contains("route=\"unmatched\""), "unknown paths share one series");
+    assert!(!m.body.contains("/api/v1/no/such/route"));
+}
+
+#[tokio::test]
+async fn request_ids_are_made_or_kept() {
+    let app = TestApp::empty().await;
+    let made = app.get("/healthz").await;
+    assert_eq!(made.header("x-request-id").len(), 36);
+    let kept = app.get_with("/healthz", &[("x-request-id", "abc-123")]).await;
+    assert_eq!(kept.header("x-request-id"), "abc-123");
+    let problem = app.get_with("/api/v1/x", &[("x-request-id", "abc-124")]).await;
+    assert_eq!(problem.json()["request_id"], "abc-124");
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = TestApp::new().await;
+    let res = app.get("/").await;
+    let csp = res.header("content-security-policy");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(res.header("x-content-type-options"), "nosniff");
+}
+
+#[tokio::test]
+async fn assets_are_embedded_with_etags() {
+    let app = TestApp::empty().await;
+    let css = app.get("/assets/css/egov.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.header("content-type").starts_with("text/css"));
+    let etag = css.header("etag").to_owned();
+    assert!(!etag.is_empty());
+    let again = app
+        .get_with("/assets/css/egov.css", &[("if-none-match", &etag)])
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    for asset in [
+        "/assets/vendor/htmx/htmx.min.js",
+        "/assets/vendor/leaflet/leaflet.js",
+        "/assets/vendor/leaflet/leaflet.css",
+        "/assets/img/favicon.svg",
+    ] {
+        assert_eq!(app.get(asset).await.status, StatusCode::OK, "{asset}");
+    }
+    assert_eq!(
+        app.get("/assets/nope.js").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[test]
+fn both_languages_have_every_string() {
+    let zh = egov_web::catalogue_keys(Locale::Zh);
+    let en = egov_web::catalogue_keys(Locale::En);
+    assert_eq!(zh, en, "zh-CN.toml and en.toml must hold the same keys");
+    for code in egov_web::PROBLEM_CODES {
+        assert!(zh.contains(&format!("problem.{code}").as_str()), "problem.{code} missing");
+    }
+}
