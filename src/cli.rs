@@ -245,7 +245,9 @@ fn init_tracing(settings: &Settings) {
     };
     if let Some(url) = &settings.database_url {
         // Secrets never reach the log; this only proves the value was set.
-        tracing::debug!(set = !url.expose_secret().is_empty(), "database_url configured");
+        tracing::debug!(
+            set = !url.expose_secret().is_empty(),
+            "database_url configured"
+        );
     }
 }
-

@@ -37,10 +37,7 @@ pub struct Settings {
     pub public_url: Option<String>,
 }
 
-fn skip_secret<S: serde::Serializer>(
-    _: &Option<SecretString>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_none()
 }
 
@@ -75,7 +72,7 @@ pub struct Overrides {
 }
 
 impl Settings {
-    pub fn load(config_file: &Path, overrides: Overrides) -> Result<Settings, figment::Error> {
+    pub fn load(config_file: &Path, overrides: Overrides) -> Result<Settings, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(config_file))
             .merge(Env::prefixed("EGOV_").only(&[
@@ -92,6 +89,7 @@ impl Settings {
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn database_url(&self) -> Result<egov_store::DatabaseUrl, egov_store::StoreError> {
@@ -120,9 +118,13 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail signature
     fn layers_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("egov.toml", "bind = \"127.0.0.1:9000\"\nlog = \"debug\"\ndemo = false")?;
+            jail.create_file(
+                "egov.toml",
+                "bind = \"127.0.0.1:9000\"\nlog = \"debug\"\ndemo = false",
+            )?;
             jail.set_env("EGOV_LOG", "warn");
             let s = Settings::load(
                 Path::new("egov.toml"),
@@ -130,7 +132,8 @@ mod tests {
                     demo: Some(true),
                     ..Default::default()
                 },
-            )?;
+            )
+            .map_err(|e| *e)?;
             assert_eq!(s.bind.port(), 9000, "file over default");
             assert_eq!(s.log, "warn", "environment over file");
             assert!(s.demo, "flag over file");

@@ -23,8 +23,8 @@ pub fn lock_data_dir(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<D
         .unwrap_or(&settings.data_dir);
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let lock_path = dir.join("egov.lock");
-    let file = File::create(&lock_path)
-        .with_context(|| format!("opening {}", lock_path.display()))?;
+    let file =
+        File::create(&lock_path).with_context(|| format!("opening {}", lock_path.display()))?;
     match file.try_lock() {
         Ok(()) => Ok(DataDirLock(Some(file))),
         Err(_) => anyhow::bail!(
@@ -51,12 +51,13 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     let addr = listener.local_addr()?;
     let app = egov_web::router(egov_web::AppState::new(db.clone(), settings.web()));
 
-    println!("egov is serving http://{addr}  ({url})");
     if let Some(admin) = first_admin {
         println!("first administrator (shown once; change the password at first sign-in):");
         println!("  user name: {}", admin.username);
         println!("  password:  {}", admin.password.expose_secret());
     }
+    // Last line of the banner: scripts wait for it.
+    println!("egov is serving http://{addr}  ({url})");
 
     axum::serve(
         listener,

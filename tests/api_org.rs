@@ -63,7 +63,10 @@ async fn reads_divisions_and_departments_without_sign_in() {
     assert_eq!(dept.status, StatusCode::OK);
     assert_eq!(dept.json()["parent"], "110105-GOV");
 
-    let children = app.get("/api/v1/departments?parent=110105-GOV").await.json();
+    let children = app
+        .get("/api/v1/departments?parent=110105-GOV")
+        .await
+        .json();
     assert!(children.as_array().unwrap().len() >= 10);
 }
 
@@ -75,7 +78,10 @@ async fn unknown_codes_are_404_problems() {
         .assert_problem(StatusCode::NOT_FOUND, "not_found");
     let res = app.get("/api/v1/departments/110105-NOPE").await;
     res.assert_problem(StatusCode::NOT_FOUND, "not_found");
-    assert!(res.json()["detail"].as_str().unwrap().contains("110105-NOPE"));
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("110105-NOPE"));
     app.get("/api/v1/divisions?level=planet")
         .await
         .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
@@ -115,7 +121,9 @@ async fn a_duplicate_code_is_a_conflict_and_changes_nothing() {
     let depts = app.count("departments").await;
     let audit = app.count("audit_log").await;
 
-    let res = app.post_json("/api/v1/departments", Some(&key), &body).await;
+    let res = app
+        .post_json("/api/v1/departments", Some(&key), &body)
+        .await;
     res.assert_problem(StatusCode::CONFLICT, "department_exists");
     assert!(res.json()["detail"].as_str().unwrap().contains("已存在"));
 
@@ -133,55 +141,92 @@ async fn bad_input_gets_a_precise_problem_and_changes_nothing() {
 
     let cases: Vec<(serde_json::Value, StatusCode, &str)> = vec![
         (
-            { let mut b = new_department(); b["code"] = json!("110105-lower"); b },
+            {
+                let mut b = new_department();
+                b["code"] = json!("110105-lower");
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
         (
-            { let mut b = new_department(); b["code"] = json!("110106-KJXXHJ"); b },
+            {
+                let mut b = new_department();
+                b["code"] = json!("110106-KJXXHJ");
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
         (
-            { let mut b = new_department(); b["parent"] = json!("110105-NOSUCH"); b },
+            {
+                let mut b = new_department();
+                b["parent"] = json!("110105-NOSUCH");
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
         (
-            { let mut b = new_department(); b["name"] = json!("  "); b },
+            {
+                let mut b = new_department();
+                b["name"] = json!("  ");
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
         (
-            { let mut b = new_department(); b["kind"] = json!("ministry"); b },
+            {
+                let mut b = new_department();
+                b["kind"] = json!("ministry");
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
         (
-            { let mut b = new_department(); b["name"] = json!(42); b },
+            {
+                let mut b = new_department();
+                b["name"] = json!(42);
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
         (
-            { let mut b = new_department(); b["colour"] = json!("red"); b },
+            {
+                let mut b = new_department();
+                b["colour"] = json!("red");
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_field",
         ),
         (
-            { let mut b = new_department(); b.as_object_mut().unwrap().remove("division"); b },
+            {
+                let mut b = new_department();
+                b.as_object_mut().unwrap().remove("division");
+                b
+            },
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
     ];
     for (body, status, code) in cases {
-        let res = app.post_json("/api/v1/departments", Some(&key), &body).await;
+        let res = app
+            .post_json("/api/v1/departments", Some(&key), &body)
+            .await;
         res.assert_problem(status, code);
     }
 
     app.send(
         Method::POST,
         "/api/v1/departments",
-        &[("content-type", "application/json"), ("authorization", &auth)],
+        &[
+            ("content-type", "application/json"),
+            ("authorization", &auth),
+        ],
         "{\"code\": ",
     )
     .await
@@ -211,12 +256,18 @@ async fn writes_need_a_key_with_the_right_scope() {
     let app = TestApp::new().await;
     let depts = app.count("departments").await;
 
-    let res = app.post_json("/api/v1/departments", None, &new_department()).await;
+    let res = app
+        .post_json("/api/v1/departments", None, &new_department())
+        .await;
     res.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
 
-    app.post_json("/api/v1/departments", Some("egov_not-a-real-key"), &new_department())
-        .await
-        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    app.post_json(
+        "/api/v1/departments",
+        Some("egov_not-a-real-key"),
+        &new_department(),
+    )
+    .await
+    .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
 
     let audit_only = app.api_key(&[Scope::AuditRead]).await;
     app.post_json("/api/v1/departments", Some(&audit_only), &new_department())

@@ -88,10 +88,17 @@ async fn the_log_refuses_updates_and_deletes() {
 async fn an_altered_record_is_named() {
     let app = TestApp::empty().await;
     append_records(&app, 6).await;
-    tamper(&app, "UPDATE audit_log SET detail = '{\"i\":99}' WHERE seq = 4").await;
+    tamper(
+        &app,
+        "UPDATE audit_log SET detail = '{\"i\":99}' WHERE seq = 4",
+    )
+    .await;
     assert_eq!(
         egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Broken { seq: 4, reason: Break::Altered }
+        Verdict::Broken {
+            seq: 4,
+            reason: Break::Altered
+        }
     );
 }
 
@@ -102,7 +109,13 @@ async fn a_removed_record_is_named() {
     tamper(&app, "DELETE FROM audit_log WHERE seq = 3").await;
     assert_eq!(
         egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Broken { seq: 3, reason: Break::Missing { expected: 3, found: 4 } }
+        Verdict::Broken {
+            seq: 3,
+            reason: Break::Missing {
+                expected: 3,
+                found: 4
+            }
+        }
     );
 }
 
@@ -113,7 +126,13 @@ async fn removing_the_newest_record_is_noticed() {
     tamper(&app, "DELETE FROM audit_log WHERE seq = 4").await;
     assert_eq!(
         egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Broken { seq: 4, reason: Break::HeadMismatch { head_seq: 4, last_seq: 3 } }
+        Verdict::Broken {
+            seq: 4,
+            reason: Break::HeadMismatch {
+                head_seq: 4,
+                last_seq: 3
+            }
+        }
     );
 }
 

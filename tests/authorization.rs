@@ -46,18 +46,66 @@ fn public(_: Who) -> Outcome {
 fn routes() -> Vec<Route> {
     use Outcome::*;
     vec![
-        Route { method: Method::GET, path: "/", expect: public },
-        Route { method: Method::GET, path: "/departments", expect: public },
-        Route { method: Method::GET, path: "/login", expect: public },
-        Route { method: Method::GET, path: "/healthz", expect: public },
-        Route { method: Method::GET, path: "/readyz", expect: public },
-        Route { method: Method::GET, path: "/metrics", expect: public },
-        Route { method: Method::GET, path: "/api/openapi.json", expect: public },
-        Route { method: Method::GET, path: "/api/docs", expect: public },
-        Route { method: Method::GET, path: "/api/v1/divisions", expect: public },
-        Route { method: Method::GET, path: "/api/v1/divisions/110105", expect: public },
-        Route { method: Method::GET, path: "/api/v1/departments", expect: public },
-        Route { method: Method::GET, path: "/api/v1/departments/110105-GOV", expect: public },
+        Route {
+            method: Method::GET,
+            path: "/",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/departments",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/login",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/healthz",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/readyz",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/metrics",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/openapi.json",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/docs",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/v1/divisions",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/v1/divisions/110105",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/v1/departments",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/api/v1/departments/110105-GOV",
+            expect: public,
+        },
         Route {
             method: Method::GET,
             path: "/workbench",
@@ -116,12 +164,22 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
     match who {
         Who::Anonymous => {}
         Who::Staff | Who::Admin => {
-            let (cookie, csrf) = if who == Who::Staff { &callers.staff } else { &callers.admin };
+            let (cookie, csrf) = if who == Who::Staff {
+                &callers.staff
+            } else {
+                &callers.admin
+            };
             headers.push(("cookie".into(), cookie.clone()));
             headers.push(("x-csrf-token".into(), csrf.clone()));
         }
-        Who::KeyOrgWrite => headers.push(("authorization".into(), format!("Bearer {}", callers.org_key))),
-        Who::KeyAuditRead => headers.push(("authorization".into(), format!("Bearer {}", callers.audit_key))),
+        Who::KeyOrgWrite => headers.push((
+            "authorization".into(),
+            format!("Bearer {}", callers.org_key),
+        )),
+        Who::KeyAuditRead => headers.push((
+            "authorization".into(),
+            format!("Bearer {}", callers.audit_key),
+        )),
     }
     let body = if route.method == Method::POST {
         headers.push(("content-type".into(), "application/json".into()));
@@ -131,7 +189,10 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
     } else {
         String::new()
     };
-    let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let h: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let res = app.send(route.method.clone(), route.path, &h, body).await;
     match res.status {
         s if s.is_success() => Outcome::Allowed,
@@ -140,7 +201,10 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         StatusCode::SEE_OTHER => Outcome::Allowed,
         StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
         StatusCode::FORBIDDEN => Outcome::Forbidden,
-        other => panic!("{who:?} {} {}: unexpected {other}: {}", route.method, route.path, res.body),
+        other => panic!(
+            "{who:?} {} {}: unexpected {other}: {}",
+            route.method, route.path, res.body
+        ),
     }
 }
 
@@ -163,7 +227,10 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
             let got = call(&app, &callers, who, &route, n).await;
             let want = (route.expect)(who);
             if got != want {
-                failures.push(format!("{who:?} {} {}: want {want:?}, got {got:?}", route.method, route.path));
+                failures.push(format!(
+                    "{who:?} {} {}: want {want:?}, got {got:?}",
+                    route.method, route.path
+                ));
             }
         }
     }
@@ -202,8 +269,14 @@ fn the_matrix_covers_every_documented_route() {
         .collect();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let concrete = path
-                .replace("{code}", if path.contains("divisions") { "110105" } else { "110105-GOV" });
+            let concrete = path.replace(
+                "{code}",
+                if path.contains("divisions") {
+                    "110105"
+                } else {
+                    "110105-GOV"
+                },
+            );
             let key = format!("{} {}", method.to_uppercase(), concrete);
             assert!(covered.contains(&key), "no matrix row for {key}");
         }

@@ -22,7 +22,9 @@ async fn the_docs_page_uses_only_embedded_assets() {
     let app = TestApp::empty().await;
     let res = app.get("/api/docs").await;
     assert_eq!(res.status, StatusCode::OK);
-    assert!(res.body.contains("/assets/vendor/swagger-ui/swagger-ui-bundle.js"));
+    assert!(res
+        .body
+        .contains("/assets/vendor/swagger-ui/swagger-ui-bundle.js"));
     assert!(!res.body.contains("http://") && !res.body.contains("https://"));
     for asset in [
         "/assets/vendor/swagger-ui/swagger-ui-bundle.js",

@@ -15,7 +15,9 @@ async fn home_is_chinese_by_default_and_english_on_request() {
     assert!(zh.body.contains("北京市电子政务平台"));
     assert!(zh.body.contains("朝阳区"), "districts listed");
 
-    let en = app.get_with("/", &[("accept-language", "en-US,en;q=0.8")]).await;
+    let en = app
+        .get_with("/", &[("accept-language", "en-US,en;q=0.8")])
+        .await;
     assert!(en.body.contains("<html lang=\"en\">"));
     assert!(en.body.contains("Beijing E-Government Platform"));
 
@@ -26,7 +28,10 @@ async fn home_is_chinese_by_default_and_english_on_request() {
     let lang = switch.set_cookie("egov_lang").unwrap();
     assert_eq!(lang, "en");
     let page = app
-        .get_with("/", &[("cookie", "egov_lang=en"), ("accept-language", "zh-CN")])
+        .get_with(
+            "/",
+            &[("cookie", "egov_lang=en"), ("accept-language", "zh-CN")],
+        )
         .await;
     assert!(page.body.contains("<html lang=\"en\">"));
 }
@@ -34,7 +39,11 @@ async fn home_is_chinese_by_default_and_english_on_request() {
 #[tokio::test]
 async fn the_language_switch_only_returns_to_local_pages() {
     let app = TestApp::new().await;
-    for next in ["//evil.example/x", "https://evil.example/", "/\\evil.example"] {
+    for next in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
         let res = app
             .get(&format!("/locale?lang=en&next={}", common::enc(next)))
             .await;
@@ -56,12 +65,17 @@ async fn directory_lists_a_districts_departments_and_escapes_output() {
     let body = serde_json::json!({"code": "110105-XSS", "name": "<script>alert(1)</script>",
         "kind": "district", "division": "110105"});
     assert_eq!(
-        app.post_json("/api/v1/departments", Some(&key), &body).await.status,
+        app.post_json("/api/v1/departments", Some(&key), &body)
+            .await
+            .status,
         StatusCode::CREATED
     );
     let res = app.get("/departments?division=110105").await;
     assert!(!res.body.contains("<script>alert(1)</script>"));
-    assert!(res.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;") || res.body.contains("&#60;script&#62;"));
+    assert!(
+        res.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+            || res.body.contains("&#60;script&#62;")
+    );
 }
 
 #[tokio::test]
@@ -85,7 +99,11 @@ async fn sign_in_requires_the_form_token() {
         .post_form(
             "/login",
             None,
-            &[("username", "li.ming"), ("password", &password), ("csrf", "forged")],
+            &[
+                ("username", "li.ming"),
+                ("password", &password),
+                ("csrf", "forged"),
+            ],
         )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
@@ -97,7 +115,11 @@ async fn sign_in_requires_the_form_token() {
         .post_form(
             "/login",
             Some("egov_form=aaaa"),
-            &[("username", "li.ming"), ("password", &password), ("csrf", "bbbb")],
+            &[
+                ("username", "li.ming"),
+                ("password", &password),
+                ("csrf", "bbbb"),
+            ],
         )
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
@@ -114,15 +136,23 @@ async fn wrong_password_is_refused_with_a_message() {
         .post_form(
             "/login",
             Some(&format!("egov_form={token}")),
-            &[("username", "li.ming"), ("password", "not it at all"), ("csrf", &token)],
+            &[
+                ("username", "li.ming"),
+                ("password", "not it at all"),
+                ("csrf", &token),
+            ],
         )
         .await;
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     assert!(res.body.contains("用户名或密码错误"));
     assert!(res.body.contains("role=\"alert\""));
     assert!(res.set_cookie("egov_session").is_none());
-    let failures = egov_audit::for_object(app.db(), "user", "1", 5).await.unwrap();
-    assert!(failures.iter().any(|r| r.action == "session.sign_in_failed"));
+    let failures = egov_audit::for_object(app.db(), "user", "1", 5)
+        .await
+        .unwrap();
+    assert!(failures
+        .iter()
+        .any(|r| r.action == "session.sign_in_failed"));
 }
 
 #[tokio::test]
@@ -140,16 +170,24 @@ async fn signed_in_staff_reach_the_workbench_and_sign_out() {
     assert_eq!(admin.status, StatusCode::FORBIDDEN);
 
     // Sign-out needs the session's token.
-    let res = app.post_form("/logout", Some(&cookie), &[("csrf", "forged")]).await;
+    let res = app
+        .post_form("/logout", Some(&cookie), &[("csrf", "forged")])
+        .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        app.get_with("/workbench", &[("cookie", &cookie)]).await.status,
+        app.get_with("/workbench", &[("cookie", &cookie)])
+            .await
+            .status,
         StatusCode::OK
     );
-    let res = app.post_form("/logout", Some(&cookie), &[("csrf", &csrf)]).await;
+    let res = app
+        .post_form("/logout", Some(&cookie), &[("csrf", &csrf)])
+        .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert_eq!(
-        app.get_with("/workbench", &[("cookie", &cookie)]).await.status,
+        app.get_with("/workbench", &[("cookie", &cookie)])
+            .await
+            .status,
         StatusCode::SEE_OTHER,
         "session ended"
     );
@@ -158,9 +196,15 @@ async fn signed_in_staff_reach_the_workbench_and_sign_out() {
 #[tokio::test]
 async fn the_first_administrator_must_replace_the_one_time_password() {
     let app = TestApp::new().await;
-    let first = egov_identity::ensure_first_admin(app.db()).await.unwrap().unwrap();
+    let first = egov_identity::ensure_first_admin(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
-        egov_identity::ensure_first_admin(app.db()).await.unwrap().is_none(),
+        egov_identity::ensure_first_admin(app.db())
+            .await
+            .unwrap()
+            .is_none(),
         "credentials are made and shown once"
     );
     use secrecy::ExposeSecret;
@@ -172,7 +216,11 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
         .post_form(
             "/login",
             Some(&format!("egov_form={token}")),
-            &[("username", "admin"), ("password", &one_time), ("csrf", &token)],
+            &[
+                ("username", "admin"),
+                ("password", &one_time),
+                ("csrf", &token),
+            ],
         )
         .await;
     assert_eq!(res.header("location"), "/account/password");
@@ -193,8 +241,12 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
         .post_form(
             "/account/password",
             Some(&cookie),
-            &[("current", &one_time), ("new_password", "a-long-new-password"),
-              ("confirm", "something else"), ("csrf", &csrf)],
+            &[
+                ("current", &one_time),
+                ("new_password", "a-long-new-password"),
+                ("confirm", "something else"),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert!(res.body.contains("两次输入的新密码不一致"));
@@ -202,8 +254,12 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
         .post_form(
             "/account/password",
             Some(&cookie),
-            &[("current", &one_time), ("new_password", "short"),
-              ("confirm", "short"), ("csrf", &csrf)],
+            &[
+                ("current", &one_time),
+                ("new_password", "short"),
+                ("confirm", "short"),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert!(res.body.contains("12 至 128"));
@@ -212,8 +268,12 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
         .post_form(
             "/account/password",
             Some(&cookie),
-            &[("current", &one_time), ("new_password", "a-long-new-password"),
-              ("confirm", "a-long-new-password"), ("csrf", &csrf)],
+            &[
+                ("current", &one_time),
+                ("new_password", "a-long-new-password"),
+                ("confirm", "a-long-new-password"),
+                ("csrf", &csrf),
+            ],
         )
         .await;
     assert_eq!(res.header("location"), "/admin");

@@ -42,7 +42,10 @@ async fn metrics_count_requests_per_route_template() {
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 3.0, "{line}");
     assert!(m.body.contains("http_request_duration_seconds_bucket"));
-    assert!(m.body.contains("route=\"unmatched\""), "unknown paths share one series");
+    assert!(
+        m.body.contains("route=\"unmatched\""),
+        "unknown paths share one series"
+    );
     assert!(!m.body.contains("/api/v1/no/such/route"));
 }
 
@@ -51,9 +54,13 @@ async fn request_ids_are_made_or_kept() {
     let app = TestApp::empty().await;
     let made = app.get("/healthz").await;
     assert_eq!(made.header("x-request-id").len(), 36);
-    let kept = app.get_with("/healthz", &[("x-request-id", "abc-123")]).await;
+    let kept = app
+        .get_with("/healthz", &[("x-request-id", "abc-123")])
+        .await;
     assert_eq!(kept.header("x-request-id"), "abc-123");
-    let problem = app.get_with("/api/v1/x", &[("x-request-id", "abc-124")]).await;
+    let problem = app
+        .get_with("/api/v1/x", &[("x-request-id", "abc-124")])
+        .await;
     assert_eq!(problem.json()["request_id"], "abc-124");
 }
 
@@ -99,6 +106,9 @@ fn both_languages_have_every_string() {
     let en = egov_web::catalogue_keys(Locale::En);
     assert_eq!(zh, en, "zh-CN.toml and en.toml must hold the same keys");
     for code in egov_web::PROBLEM_CODES {
-        assert!(zh.contains(&format!("problem.{code}").as_str()), "problem.{code} missing");
+        assert!(
+            zh.contains(&format!("problem.{code}").as_str()),
+            "problem.{code} missing"
+        );
     }
 }

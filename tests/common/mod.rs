@@ -2,6 +2,8 @@
 //! when EGOV_TEST_DATABASE_URL is set) and the router driven in process.
 #![allow(dead_code)]
 
+pub mod process;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
@@ -24,8 +26,7 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     pub fn header(&self, name: &str) -> &str {
@@ -200,7 +201,12 @@ impl TestApp {
                 ],
             )
             .await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "sign-in failed: {}", res.body);
+        assert_eq!(
+            res.status,
+            StatusCode::SEE_OTHER,
+            "sign-in failed: {}",
+            res.body
+        );
         let session = res.set_cookie("egov_session").expect("session cookie");
         let cookie = format!("egov_session={session}");
         let user = egov_identity::find_session(self.db(), &session)

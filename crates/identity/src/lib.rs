@@ -11,10 +11,12 @@ mod user;
 
 pub use api_key::{authenticate_api_key, create_api_key, ApiKey, IssuedApiKey, Scope};
 pub use password::{hash_password, verify_password};
-pub use token::random_secret;
-pub use session::{end_session, find_session, sign_in, SessionUser, SignInError, SESSION_TTL};
 pub use policy::{allows, Permission, Principal};
-pub use user::{change_password, count_users, create_user, ensure_first_admin, FirstAdmin, NewUser};
+pub use session::{end_session, find_session, sign_in, SessionUser, SignInError, SESSION_TTL};
+pub use token::random_secret;
+pub use user::{
+    change_password, count_users, create_user, ensure_first_admin, FirstAdmin, NewUser,
+};
 
 use egov_store::StoreError;
 

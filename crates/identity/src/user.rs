@@ -28,7 +28,8 @@ pub async fn create_user(db: &Db, ctx: &Context, new: NewUser) -> Result<i64, Id
     }
     let hash = hash_password(new.password).await;
     let mut tx = db.begin().await?;
-    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
+    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO users (username, display_name, kind, password_hash, must_change_password, \
          is_admin, created_at) VALUES ($1, $2, 'staff', $3, $4, $5, $6) RETURNING id"
     )
@@ -39,7 +40,8 @@ pub async fn create_user(db: &Db, ctx: &Context, new: NewUser) -> Result<i64, Id
     .bind(new.is_admin)
     .bind(time::now())
     .fetch_one(&mut *c)
-    .await);
+    .await
+    });
     let id = match inserted {
         Err(e) if egov_store::is_unique_violation(&e) => {
             return Err(IdentityError::UsernameTaken(username))
@@ -153,7 +155,9 @@ pub async fn change_password(
 
 pub async fn count_users(db: &Db) -> Result<i64, IdentityError> {
     let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_scalar("SELECT count(*) FROM users")
-        .fetch_one(&mut *c)
-        .await)?)
+    Ok(run!(r, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM users"
+    )
+    .fetch_one(&mut *c)
+    .await)?)
 }

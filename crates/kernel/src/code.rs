@@ -8,7 +8,9 @@ use std::fmt;
 pub enum CodeError {
     #[error("administrative division code must be 6, 9 or 12 digits")]
     Division,
-    #[error("department code must be a division code, a dash and 2-16 uppercase letters or digits")]
+    #[error(
+        "department code must be a division code, a dash and 2-16 uppercase letters or digits"
+    )]
     Department,
 }
 

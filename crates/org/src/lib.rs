@@ -2,7 +2,7 @@
 //! districts, streets) and the departments that serve them, in a hierarchy.
 
 mod model;
-mod reference;
+pub mod reference;
 mod repo;
 
 pub use model::{Department, DepartmentKind, Division, DivisionLevel, NewDepartment};

@@ -225,7 +225,8 @@ async fn finish(
     version: &str,
     rows: usize,
 ) -> Result<LoadReport, ReferenceError> {
-    run!(tx, |c| sqlx::query(
+    run!(tx, |c| {
+        sqlx::query(
         "INSERT INTO data_versions (name, version, loaded_at) VALUES ($1, $2, $3) \
          ON CONFLICT (name) DO UPDATE SET version = excluded.version, loaded_at = excluded.loaded_at"
     )
@@ -234,7 +235,8 @@ async fn finish(
     .bind(time::now())
     .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())
+    })?;
     egov_audit::append(
         &mut tx,
         ctx,

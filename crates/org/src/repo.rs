@@ -71,10 +71,7 @@ const DEPARTMENT_COLUMNS: &str = "SELECT d.id, d.code, d.name, d.short_name, d.n
      d.division_code, p.code AS parent_code \
      FROM departments d LEFT JOIN departments p ON p.id = d.parent_id";
 
-pub async fn departments(
-    db: &Db,
-    filter: &DepartmentFilter,
-) -> Result<Vec<Department>, OrgError> {
+pub async fn departments(db: &Db, filter: &DepartmentFilter) -> Result<Vec<Department>, OrgError> {
     let mut r = db.reader().await?;
     let sql = format!(
         "{DEPARTMENT_COLUMNS} WHERE ($1 IS NULL OR d.division_code = $1) \
@@ -125,15 +122,18 @@ pub async fn create_department(
     let parent_id: Option<i64> = match &new.parent {
         None => None,
         Some(p) => Some(
-            run!(tx, |c| sqlx::query_scalar("SELECT id FROM departments WHERE code = $1")
-                .bind(p.as_str())
-                .fetch_optional(&mut *c)
-                .await)?
+            run!(tx, |c| sqlx::query_scalar(
+                "SELECT id FROM departments WHERE code = $1"
+            )
+            .bind(p.as_str())
+            .fetch_optional(&mut *c)
+            .await)?
             .ok_or_else(|| OrgError::UnknownParent(p.to_string()))?,
         ),
     };
     let now = time::now();
-    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
+    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| {
+        sqlx::query_scalar(
         "INSERT INTO departments (code, name, short_name, name_en, kind, division_code, \
          parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id"
     )
@@ -146,7 +146,8 @@ pub async fn create_department(
     .bind(parent_id)
     .bind(now)
     .fetch_one(&mut *c)
-    .await);
+    .await
+    });
     let id = match inserted {
         Err(e) if egov_store::is_unique_violation(&e) => {
             return Err(OrgError::DepartmentExists(new.code.to_string()))

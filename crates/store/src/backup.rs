@@ -20,9 +20,9 @@ pub async fn backup(db: &Db, url: &DatabaseUrl, file: &Path) -> Result<(), Store
     }
     match (db, url) {
         (Db::Sqlite { .. }, _) => {
-            let target = file.to_str().ok_or_else(|| {
-                StoreError::Backup("backup path must be valid UTF-8".to_owned())
-            })?;
+            let target = file
+                .to_str()
+                .ok_or_else(|| StoreError::Backup("backup path must be valid UTF-8".to_owned()))?;
             let mut r = db.reader().await?;
             crate::run!(r, |c| sqlx::query("VACUUM INTO $1")
                 .bind(target)
@@ -71,11 +71,8 @@ pub async fn restore(url: &DatabaseUrl, file: &Path) -> Result<(), StoreError> {
                 )));
             }
             // Check the copy before it replaces anything.
-            let candidate = Db::connect(
-                &DatabaseUrl::Sqlite(file.to_owned()),
-                &Default::default(),
-            )
-            .await?;
+            let candidate =
+                Db::connect(&DatabaseUrl::Sqlite(file.to_owned()), &Default::default()).await?;
             let mut r = candidate.reader().await?;
             let verdict: String = crate::run!(r, |c| sqlx::query_scalar("PRAGMA integrity_check")
                 .fetch_one(&mut *c)
@@ -113,7 +110,10 @@ pub async fn restore(url: &DatabaseUrl, file: &Path) -> Result<(), StoreError> {
                 sqlx::query("DROP SCHEMA IF EXISTS public CASCADE")
                     .execute(&mut *c)
                     .await?;
-                sqlx::query("CREATE SCHEMA public").execute(&mut *c).await.map(|_| ())
+                sqlx::query("CREATE SCHEMA public")
+                    .execute(&mut *c)
+                    .await
+                    .map(|_| ())
             })?;
             tx.commit().await?;
             db.close().await;

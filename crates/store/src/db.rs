@@ -1,9 +1,7 @@
 use crate::{DatabaseUrl, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
@@ -83,8 +81,7 @@ impl Db {
                 Ok(Db::Sqlite { writer, readers })
             }
             DatabaseUrl::Postgres(_) => {
-                let options =
-                    PgConnectOptions::from_str(&url.expose()).map_err(connect_err)?;
+                let options = PgConnectOptions::from_str(&url.expose()).map_err(connect_err)?;
                 let pool = PgPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(opts.acquire_timeout)
@@ -132,7 +129,10 @@ impl Db {
     /// Checks that the database answers; used by `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut r = self.reader().await?;
-        crate::run!(r, |c| sqlx::query("SELECT 1").execute(&mut *c).await.map(|_| ()))?;
+        crate::run!(r, |c| sqlx::query("SELECT 1")
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 

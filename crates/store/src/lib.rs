@@ -22,7 +22,7 @@ pub use sqlx;
 
 /// Runs `$body` with `$c` bound to the concrete connection of either engine.
 ///
-/// ```ignore
+/// ```text
 /// let n: i64 = run!(tx, |c| sqlx::query_scalar("SELECT count(*) FROM departments")
 ///     .fetch_one(&mut *c).await)?;
 /// ```

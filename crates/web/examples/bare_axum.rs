@@ -18,8 +18,8 @@ async fn main() {
     let bind = args.next().unwrap_or_else(|| "127.0.0.1:8090".to_owned());
     let departments: serde_json::Value = match args.next() {
         Some(path) => {
-            let text = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("reading {path}: {e}"));
+            let text =
+                std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
         }
         None => serde_json::json!([

@@ -94,10 +94,11 @@ pub enum PageRejection {
 impl IntoResponse for PageRejection {
     fn into_response(self) -> Response {
         match self {
-            PageRejection::SignIn(next) => {
-                Redirect::to(&format!("/login?next={}", crate::pages::encode_component(&next)))
-                    .into_response()
-            }
+            PageRejection::SignIn(next) => Redirect::to(&format!(
+                "/login?next={}",
+                crate::pages::encode_component(&next)
+            ))
+            .into_response(),
             PageRejection::ChangePassword => Redirect::to("/account/password").into_response(),
             PageRejection::Forbidden(locale) => {
                 crate::pages::error_page(locale, StatusCode::FORBIDDEN)
@@ -176,10 +177,8 @@ impl FromRequestParts<AppState> for ApiCaller {
                 Some(k) => Principal::Machine(k),
                 // A presented but unknown key is an error, not anonymity.
                 None => {
-                    return Err(ApiError::unauthorized().with_detail(
-                        "API 密钥无效或已吊销",
-                        "the API key is invalid or revoked",
-                    ))
+                    return Err(ApiError::unauthorized()
+                        .with_detail("API 密钥无效或已吊销", "the API key is invalid or revoked"))
                 }
             },
             None => match MaybeUser::from_request_parts(parts, state).await?.0 {
@@ -187,7 +186,10 @@ impl FromRequestParts<AppState> for ApiCaller {
                     // A cookie rides along on cross-site requests; changes
                     // made with one must also echo the session's CSRF token.
                     let safe = parts.method.is_safe();
-                    let echoed = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+                    let echoed = parts
+                        .headers
+                        .get("x-csrf-token")
+                        .and_then(|v| v.to_str().ok());
                     if !safe && echoed != Some(u.csrf_token.as_str()) {
                         return Err(ApiError::forbidden().with_detail(
                             "缺少或错误的 X-CSRF-Token 请求头",

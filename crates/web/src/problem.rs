@@ -99,7 +99,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             match &self.cause {
-                Some(cause) => tracing::error!(code = self.code, error = %Chain(cause.as_ref()), "request failed"),
+                Some(cause) => {
+                    tracing::error!(code = self.code, error = %Chain(cause.as_ref()), "request failed")
+                }
                 None => tracing::error!(code = self.code, "request failed"),
             }
         }

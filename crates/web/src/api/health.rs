@@ -30,7 +30,10 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4")))]
 pub async fn metrics() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         crate::metrics::handle().render(),
     )
 }

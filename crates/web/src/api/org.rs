@@ -80,12 +80,14 @@ pub struct DivisionQuery {
 impl From<OrgError> for ApiError {
     fn from(e: OrgError) -> Self {
         match e {
-            OrgError::DivisionNotFound(c) => {
-                ApiError::not_found(format!("没有代码为 {c} 的行政区划"), format!("no division {c}"))
-            }
-            OrgError::DepartmentNotFound(c) => {
-                ApiError::not_found(format!("没有代码为 {c} 的部门"), format!("no department {c}"))
-            }
+            OrgError::DivisionNotFound(c) => ApiError::not_found(
+                format!("没有代码为 {c} 的行政区划"),
+                format!("no division {c}"),
+            ),
+            OrgError::DepartmentNotFound(c) => ApiError::not_found(
+                format!("没有代码为 {c} 的部门"),
+                format!("no department {c}"),
+            ),
             OrgError::DepartmentExists(c) => {
                 ApiError::new(StatusCode::CONFLICT, "department_exists").with_detail(
                     format!("代码为 {c} 的部门已存在"),
@@ -190,7 +192,9 @@ pub async fn get_department(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
 ) -> Result<ApiJson<Department>, ApiError> {
-    Ok(ApiJson(egov_org::department(&state.db, &code).await?.into()))
+    Ok(ApiJson(
+        egov_org::department(&state.db, &code).await?.into(),
+    ))
 }
 
 /// A department to create.

@@ -1,9 +1,7 @@
 //! Signing in and out, and changing one's password.
 
 use super::{render, safe_next, Chrome};
-use crate::auth::{
-    set_cookie, MaybeUser, PageUser, FORM_COOKIE, SESSION_COOKIE, SIGNED_IN,
-};
+use crate::auth::{set_cookie, MaybeUser, PageUser, FORM_COOKIE, SESSION_COOKIE, SIGNED_IN};
 use crate::context::{Lang, Origin};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -43,7 +41,12 @@ fn login_page(
 ) -> Response {
     // A fresh double-submit token for every form shown.
     let csrf = egov_identity::random_secret();
-    let cookie = set_cookie(FORM_COOKIE, csrf.clone(), None, state.settings.secure_cookies);
+    let cookie = set_cookie(
+        FORM_COOKIE,
+        csrf.clone(),
+        None,
+        state.settings.secure_cookies,
+    );
     let page = LoginPage {
         chrome: Chrome::new(locale, None, "/login"),
         csrf,
@@ -162,7 +165,12 @@ pub async fn login(
 }
 
 fn clear(name: &'static str, secure: bool) -> HeaderValue {
-    set_cookie(name, String::new(), Some(cookie::time::Duration::ZERO), secure)
+    set_cookie(
+        name,
+        String::new(),
+        Some(cookie::time::Duration::ZERO),
+        secure,
+    )
 }
 
 #[derive(Deserialize)]
@@ -209,10 +217,7 @@ struct PasswordPage {
     error: Option<&'static str>,
 }
 
-pub async fn password_form(
-    Lang(locale): Lang,
-    PageUser(user): PageUser<SIGNED_IN>,
-) -> Response {
+pub async fn password_form(Lang(locale): Lang, PageUser(user): PageUser<SIGNED_IN>) -> Response {
     let must_change = user.must_change_password;
     render(
         StatusCode::OK,
@@ -251,13 +256,21 @@ pub async fn change_password(
         )
     };
     let Ok(Form(form)) = form else {
-        return Ok(show(user, StatusCode::UNPROCESSABLE_ENTITY, "password.error.incomplete"));
+        return Ok(show(
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password.error.incomplete",
+        ));
     };
     if form.csrf != user.csrf_token {
         return Ok(show(user, StatusCode::FORBIDDEN, "form.error.csrf"));
     }
     if form.new_password != form.confirm {
-        return Ok(show(user, StatusCode::UNPROCESSABLE_ENTITY, "password.error.mismatch"));
+        return Ok(show(
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password.error.mismatch",
+        ));
     }
     let ctx = Context {
         actor: Actor::User(user.user_id),
@@ -273,8 +286,12 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(()) => Ok(Redirect::to(if user.is_admin { "/admin" } else { "/workbench" })
-            .into_response()),
+        Ok(()) => Ok(Redirect::to(if user.is_admin {
+            "/admin"
+        } else {
+            "/workbench"
+        })
+        .into_response()),
         Err(IdentityError::WrongPassword) => Ok(show(
             user,
             StatusCode::UNPROCESSABLE_ENTITY,

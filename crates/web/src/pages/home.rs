@@ -115,7 +115,10 @@ pub async fn directory(
         },
     )
     .await?;
-    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/departments");
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/departments");
     Ok(render(
         StatusCode::OK,
         &Directory {

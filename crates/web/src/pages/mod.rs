@@ -83,7 +83,10 @@ impl Chrome {
     }
 
     pub fn csrf(&self) -> &str {
-        self.user.as_ref().map(|u| u.csrf_token.as_str()).unwrap_or("")
+        self.user
+            .as_ref()
+            .map(|u| u.csrf_token.as_str())
+            .unwrap_or("")
     }
 }
 
@@ -112,7 +115,8 @@ pub fn error_page(locale: Locale, status: StatusCode) -> Response {
         _ => "error.other",
     };
     let page = ErrorPage {
-        chrome: Chrome::new(locale, None, "/"),
+        // No path: the error page marks no menu item as current.
+        chrome: Chrome::new(locale, None, ""),
         status: status.as_u16(),
         heading: translate(locale, &format!("{key}.heading")),
         message: translate(locale, &format!("{key}.message")),
@@ -137,9 +141,7 @@ pub fn encode_component(s: &str) -> String {
 /// A redirect target from user input: only local paths, never `//host`.
 pub fn safe_next(next: Option<&str>, default: &'static str) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => {
-            n.to_owned()
-        }
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
         _ => default.to_owned(),
     }
 }

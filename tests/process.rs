@@ -1,0 +1,334 @@
+//! The binary as operators drive it: start-up, CLI commands, backup and
+//! restore while serving, and durability across SIGKILL, on both engines.
+
+mod common;
+
+use common::process::{args, egov, Server};
+use egov_store::testing::TestLocation;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+async fn api_key(loc: &TestLocation, scope: &str) -> String {
+    let out = egov(&args(
+        loc,
+        &[
+            "admin", "api-key", "create", "--name", "t", "--scope", scope,
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out.stdout.trim().to_owned()
+}
+
+async fn create_department(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    code: &str,
+) -> reqwest::StatusCode {
+    client
+        .post(format!("{base}/api/v1/departments"))
+        .bearer_auth(key)
+        .json(
+            &serde_json::json!({"code": code, "name": format!("测试部门 {code}"),
+            "kind": "district", "division": "110105", "parent": "110105-GOV"}),
+        )
+        .send()
+        .await
+        .map(|r| r.status())
+        .unwrap_or(reqwest::StatusCode::SERVICE_UNAVAILABLE)
+}
+
+#[tokio::test]
+async fn first_start_serves_and_prints_the_administrator_once() {
+    let loc = TestLocation::new().await;
+    let server = Server::start(&loc).await;
+    assert!(
+        server.banner.contains("user name: admin"),
+        "{}",
+        server.banner
+    );
+    assert!(server.banner.contains("password:"));
+    let home = reqwest::get(server.url("/")).await.unwrap();
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.unwrap().contains("北京市电子政务平台"));
+    let status = server.stop().await;
+    assert!(status.success(), "graceful stop on SIGTERM: {status:?}");
+
+    let again = Server::start(&loc).await;
+    assert!(
+        !again.banner.contains("password:"),
+        "credentials shown once only"
+    );
+    again.stop().await;
+}
+
+#[tokio::test]
+async fn bad_database_urls_fail_with_one_clear_line() {
+    for (url, expect) in [
+        ("mysql://localhost/egov", "unsupported scheme 'mysql'"),
+        ("sqlite://", "needs a file path"),
+        (
+            "postgres://egov:secret-pw@127.0.0.1:1/egov",
+            "cannot connect to the database",
+        ),
+    ] {
+        let out = egov(&["migrate".into(), "--database-url".into(), url.into()]).await;
+        assert_eq!(out.code, 1, "{url}: {}", out.stderr);
+        let lines: Vec<_> = out
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "{url}: {}", out.stderr);
+        assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+        assert!(lines[0].contains(expect), "{}", lines[0]);
+        assert!(!out.stderr.contains("panicked"));
+        assert!(
+            !out.stderr.contains("secret-pw"),
+            "password leaked: {}",
+            out.stderr
+        );
+    }
+}
+
+#[tokio::test]
+async fn cli_commands_work_and_refuse_bad_input() {
+    let loc = TestLocation::new().await;
+    let out = egov(&args(&loc, &["migrate"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = egov(&args(&loc, &["demo", "load"])).await;
+    assert!(
+        out.stdout.contains("org.departments 2026-01: 251 rows"),
+        "{}",
+        out.stdout
+    );
+    let out = egov(&args(&loc, &["demo", "load"])).await;
+    assert!(
+        out.stdout.contains("org.departments 2026-01: 0 rows"),
+        "{}",
+        out.stdout
+    );
+
+    let out = egov(&args(
+        &loc,
+        &[
+            "admin",
+            "api-key",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "everything",
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("unknown scope 'everything'"),
+        "{}",
+        out.stderr
+    );
+
+    let out = egov(&args(
+        &loc,
+        &[
+            "admin",
+            "user",
+            "create",
+            "--username",
+            "wang.fang",
+            "--display-name",
+            "王芳",
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("one-time password: "));
+    let out = egov(&args(
+        &loc,
+        &[
+            "admin",
+            "user",
+            "create",
+            "--username",
+            "wang.fang",
+            "--display-name",
+            "王芳",
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("wang.fang is taken"), "{}", out.stderr);
+
+    let out = egov(&args(&loc, &["audit", "verify"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("audit chain intact:"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test]
+async fn audit_verify_exits_non_zero_naming_the_tampered_record() {
+    let loc = TestLocation::new().await;
+    assert_eq!(egov(&args(&loc, &["demo", "load"])).await.code, 0);
+    {
+        let db = egov_store::Db::connect(&loc.url, &Default::default())
+            .await
+            .unwrap();
+        let mut tx = db.begin().await.unwrap();
+        let stmts: &[&str] = match db.engine() {
+            egov_store::Engine::Sqlite => &[
+                "DROP TRIGGER audit_log_no_update",
+                "UPDATE audit_log SET actor = 'user:666' WHERE seq = 2",
+            ],
+            egov_store::Engine::Postgres => &[
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change",
+                "UPDATE audit_log SET actor = 'user:666' WHERE seq = 2",
+            ],
+        };
+        for s in stmts {
+            egov_store::run!(tx, |c| sqlx::query(s).execute(&mut *c).await.map(|_| ())).unwrap();
+        }
+        tx.commit().await.unwrap();
+        db.close().await;
+    }
+    let out = egov(&args(&loc, &["audit", "verify"])).await;
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.contains("broken at record 2"), "{}", out.stdout);
+    assert!(out.stdout.contains("altered"), "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn backup_while_serving_restores_the_same_data() {
+    let loc = TestLocation::new().await;
+    let server = Server::start(&loc).await;
+    let key = api_key(&loc, "org:write").await;
+    let client = reqwest::Client::new();
+    for i in 0..5 {
+        assert_eq!(
+            create_department(&client, &server.base, &key, &format!("110105-BK{i}")).await,
+            201
+        );
+    }
+
+    // Back up while a writer keeps going.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (stop, client, base, key) = (
+            stop.clone(),
+            client.clone(),
+            server.base.clone(),
+            key.clone(),
+        );
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                create_department(&client, &base, &key, &format!("110105-BW{i}")).await;
+                i += 1;
+            }
+        })
+    };
+    let file = loc.dir.path().join("backup.egov");
+    let out = egov(&args(&loc, &["backup", file.to_str().unwrap()])).await;
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    server.stop().await;
+
+    // Restore into a different, empty location.
+    let target = TestLocation::new().await;
+    let out = egov(&args(&target, &["restore", file.to_str().unwrap()])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = egov(&args(&target, &["audit", "verify"])).await;
+    assert_eq!(out.code, 0, "restored chain verifies: {}", out.stdout);
+
+    let restored = Server::start(&target).await;
+    assert!(
+        !restored.banner.contains("password:"),
+        "the administrator came along"
+    );
+    for i in 0..5 {
+        let res = reqwest::get(restored.url(&format!("/api/v1/departments/110105-BK{i}")))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    restored.stop().await;
+
+    // A file that is not a backup is refused and changes nothing.
+    let junk = target.dir.path().join("junk.bin");
+    std::fs::write(&junk, b"definitely not a database").unwrap();
+    let out = egov(&args(&target, &["restore", junk.to_str().unwrap()])).await;
+    assert_eq!(out.code, 1);
+    let out = egov(&args(&target, &["audit", "verify"])).await;
+    assert_eq!(out.code, 0);
+}
+
+#[tokio::test]
+async fn every_acknowledged_write_survives_sigkill() {
+    let loc = TestLocation::new().await;
+    let key = api_key(&loc, "org:write").await;
+    let server = Server::start(&loc).await;
+    let client = reqwest::Client::new();
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let enough = Arc::new(tokio::sync::Notify::new());
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let (acked, stop, client, base, key, enough) = (
+            acked.clone(),
+            stop.clone(),
+            client.clone(),
+            server.base.clone(),
+            key.clone(),
+            enough.clone(),
+        );
+        writers.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let code = format!("110105-W{w}N{i}");
+                if create_department(&client, &base, &key, &code).await == 201 {
+                    let mut acked = acked.lock().unwrap();
+                    acked.push(code);
+                    if acked.len() >= 200 {
+                        enough.notify_one();
+                    }
+                }
+                i += 1;
+            }
+        }));
+    }
+    // Kill in the middle of the load, once a good number were acknowledged.
+    enough.notified().await;
+    server.kill().await;
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+
+    let server = Server::start(&loc).await;
+    let mut missing = Vec::new();
+    for code in &acked {
+        let res = client
+            .get(server.url(&format!("/api/v1/departments/{code}")))
+            .send()
+            .await
+            .unwrap();
+        if res.status() != 200 {
+            missing.push(code.clone());
+        }
+    }
+    server.stop().await;
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
+    let out = egov(&args(&loc, &["audit", "verify"])).await;
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
