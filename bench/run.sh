@@ -122,13 +122,16 @@ if ! command -v wrk >/dev/null 2>&1; then
     log "bench: installing wrk (Debian package wrk)"
     sudo_=()
     [[ $(id -u) -eq 0 ]] || sudo_=(sudo)
-    "${sudo_[@]}" apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null
+    "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    "${sudo_[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>"$work/apt.err" || {
+        cat "$work/apt.err" >&2
+        die "could not install wrk (Debian package wrk)"
+    }
 fi
 command -v curl >/dev/null 2>&1 || die "curl is needed"
 
 log "bench: building release egov and the bare_axum example"
-(cd "$root" && cargo build --release --quiet --bin egov)
+(cd "$root" && cargo build --release --quiet)
 (cd "$root" && cargo build --release --quiet -p egov-web --example bare_axum)
 egov_bin="$target_dir/release/egov"
 bare_bin="$target_dir/release/examples/bare_axum"
