@@ -8,6 +8,8 @@
 #   CONNECTIONS  wrk open connections              (default 64)
 #   THREADS      wrk threads                       (default 2)
 #   WARMUP       untimed wrk run before each one   (default 2s; 0 to skip)
+#   BUILD        1 builds before measuring; 0 measures the binaries already
+#                in target/release                 (default 1)
 #   PGHOST, PGPORT, PGUSER  the PostgreSQL server used for the postgres engine
 #                (default 127.0.0.1, 5432, postgres; trust authentication)
 #
@@ -25,7 +27,7 @@ set -euo pipefail
 
 usage() {
     echo "usage: bench/run.sh [sqlite|postgres|all]" >&2
-    echo "  env: DURATION (10s) CONNECTIONS (64) THREADS (2) WARMUP (2s)" >&2
+    echo "  env: DURATION (10s) CONNECTIONS (64) THREADS (2) WARMUP (2s) BUILD (1)" >&2
     exit 2
 }
 
@@ -42,6 +44,7 @@ DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 WARMUP="${WARMUP:-2s}"
+BUILD="${BUILD:-1}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
 PGUSER="${PGUSER:-postgres}"
@@ -130,9 +133,13 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 command -v curl >/dev/null 2>&1 || die "curl is needed"
 
-log "bench: building release egov and the bare_axum example"
-(cd "$root" && cargo build --release --quiet)
-(cd "$root" && cargo build --release --quiet -p egov-web --example bare_axum)
+if [[ $BUILD != 0 ]]; then
+    log "bench: building release egov and the bare_axum example"
+    (cd "$root" && cargo build --release --quiet)
+    (cd "$root" && cargo build --release --quiet -p egov-web --example bare_axum)
+else
+    log "bench: BUILD=0, measuring the binaries already built"
+fi
 egov_bin="$target_dir/release/egov"
 bare_bin="$target_dir/release/examples/bare_axum"
 [[ -x $egov_bin ]] || die "no $egov_bin after the build"
@@ -143,6 +150,9 @@ mkdir -p "$results_dir"
 commit="$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
     commit="$commit (with uncommitted changes)"
+fi
+if [[ $BUILD == 0 ]]; then
+    commit="$commit (BUILD=0: the binaries may be older than this)"
 fi
 cpu_model="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 [[ -n $cpu_model ]] || cpu_model="unknown"
@@ -238,7 +248,7 @@ bench_engine() {
     local results="$results_dir/$today-$engine.txt"
     mkdir -p "$dir/data"
 
-    local db_args=()
+    local db_args=() engine_note="SQLite (bundled), data directory on $(df -PT "$work" | awk 'NR == 2 { print $2 }')"
     if [[ $engine == postgres ]]; then
         command -v psql >/dev/null 2>&1 || die "psql is needed for the postgres engine"
         psql -X -q -d postgres -c 'SELECT 1' >/dev/null 2>&1 ||
@@ -247,6 +257,7 @@ bench_engine() {
         databases+=("$db")
         psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
         db_args=(--database-url "postgres://$PGUSER@$PGHOST:$PGPORT/$db")
+        engine_note="PostgreSQL $(psql -X -At -d postgres -c 'SHOW server_version' | awk '{ print $1 }') at $PGHOST:$PGPORT"
     fi
 
     # egov, on a port the kernel picks; it prints the address it got.
@@ -267,7 +278,8 @@ bench_engine() {
         die "$engine: egov at $egov_addr did not become ready"
     }
 
-    # egov's answer, which the bare server will send back verbatim.
+    # egov's answer, which the bare server sends back: the same content and
+    # length, with each object's keys in alphabetical order (serde_json::Value).
     local body="$dir/departments.json"
     curl -fsS --max-time 10 -o "$body" "http://$egov_addr/api/v1/departments?division=110000"
     local egov_bytes rows_n
@@ -292,7 +304,7 @@ bench_engine() {
         "department list: $egov_bytes bytes (egov), $bare_bytes bytes (bare), ~$rows_n \"code\" fields"
     {
         printf '## %s run, %s\n%s\n' "$engine" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$facts"
-        printf 'egov:        %s (%s)\n' "$egov_addr" "$engine"
+        printf 'egov:        %s, %s\n' "$egov_addr" "$engine_note"
         printf 'body:        %s bytes from egov, %s bytes from bare axum\n\n' "$egov_bytes" "$bare_bytes"
     } >>"$results"
 

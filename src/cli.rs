@@ -86,9 +86,13 @@ enum UserCommand {
         username: String,
         #[arg(long)]
         display_name: String,
-        /// Make the account a system administrator.
+        /// The department's code, e.g. 110105-SCJGJ.
         #[arg(long)]
-        admin: bool,
+        department: Option<String>,
+        /// A role (repeatable): handler, department_admin, dispatcher, supervisor,
+        /// catalogue_admin, auditor, system_admin. Department roles apply to --department.
+        #[arg(long = "role")]
+        roles: Vec<String>,
     },
 }
 
@@ -171,18 +175,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Admin(AdminCommand::User(UserCommand::Create {
             username,
             display_name,
-            admin,
+            department,
+            roles,
         }))) => {
             let db = open(&settings, &url).await?;
+            let department_id = match &department {
+                Some(code) => Some(egov_org::department(&db, code).await?.id),
+                None => None,
+            };
+            let grants = roles
+                .iter()
+                .map(|r| {
+                    let role = r
+                        .parse::<egov_identity::Role>()
+                        .map_err(anyhow::Error::msg)?;
+                    let scoped = role.scope() != egov_identity::roles::Scope::City;
+                    Ok(egov_identity::RoleGrant {
+                        role,
+                        department_id: if scoped { department_id } else { None },
+                    })
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let password = egov_identity::random_secret()[..20].to_owned();
-            let id = egov_identity::create_user(
+            let id = egov_identity::create_staff(
                 &db,
                 &Context::system(),
-                egov_identity::NewUser {
+                egov_identity::NewStaff {
                     username: username.clone(),
                     display_name,
+                    department_id,
+                    roles: grants,
                     password: password.clone().into(),
-                    is_admin: admin,
                     must_change_password: true,
                 },
             )

@@ -147,7 +147,7 @@ async fn wrong_password_is_refused_with_a_message() {
     assert!(res.body.contains("用户名或密码错误"));
     assert!(res.body.contains("role=\"alert\""));
     assert!(res.set_cookie("egov_session").is_none());
-    let failures = egov_audit::for_object(app.db(), "user", "1", 5)
+    let failures = egov_audit::for_object(app.db(), "login", "li.ming", 5)
         .await
         .unwrap();
     assert!(failures
@@ -262,7 +262,27 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
             ],
         )
         .await;
-    assert!(res.body.contains("12 至 128"));
+    assert!(
+        res.body.contains("密码长度至少为 10 个字符"),
+        "{}",
+        res.body
+    );
+
+    // The policy refuses common passwords.
+    let res = app
+        .post_form(
+            "/account/password",
+            Some(&cookie),
+            &[
+                ("current", &one_time),
+                ("new_password", "password123"),
+                ("confirm", "password123"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("常见"), "{}", res.body);
 
     let res = app
         .post_form(
@@ -270,13 +290,53 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
             Some(&cookie),
             &[
                 ("current", &one_time),
-                ("new_password", "a-long-new-password"),
-                ("confirm", "a-long-new-password"),
+                ("new_password", "Jing-Hua-Yan-Yun-88"),
+                ("confirm", "Jing-Hua-Yan-Yun-88"),
                 ("csrf", &csrf),
             ],
         )
         .await;
-    assert_eq!(res.header("location"), "/admin");
+    assert_eq!(res.header("location"), "/account");
+
+    // A civil servant must enrol a second factor next.
+    let res = app.get_with("/admin", &[("cookie", &cookie)]).await;
+    assert_eq!(res.header("location"), "/account/mfa");
+    let setup = app.get_with("/account/mfa", &[("cookie", &cookie)]).await;
+    assert!(setup.body.contains("<svg"), "QR code shown");
+    let secret = setup
+        .body
+        .split("id=\"totp-secret\" translate=\"no\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("secret shown")
+        .to_owned();
+    let totp = egov_identity::totp::TotpSecret::from_base32(&secret).unwrap();
+    let wrong = app
+        .post_form(
+            "/account/mfa",
+            Some(&cookie),
+            &[("csrf", &csrf), ("secret", &secret), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let done = app
+        .post_form(
+            "/account/mfa",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("secret", &secret),
+                ("code", &totp.code_at(common::now_unix())),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(
+        done.body.matches("<li><code translate=\"no\">").count(),
+        10,
+        "ten recovery codes"
+    );
+
     let console = app.get_with("/admin", &[("cookie", &cookie)]).await;
     assert_eq!(console.status, StatusCode::OK);
     assert!(console.body.contains("管理后台"));

@@ -7,6 +7,7 @@ pub mod process;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
+use egov_identity::totp::TotpSecret;
 use egov_kernel::Context;
 use egov_store::testing::TestDb;
 use egov_store::Db;
@@ -16,6 +17,9 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub test_db: TestDb,
     pub router: Router,
+    /// Each staff user's TOTP secret and how many codes were used, so
+    /// sign-ins can answer the second factor without reusing a step.
+    totp: std::sync::Mutex<std::collections::HashMap<String, (TotpSecret, u64)>>,
 }
 
 pub struct TestResponse {
@@ -78,7 +82,11 @@ impl TestApp {
             test_db.db.clone(),
             egov_web::WebSettings::default(),
         ));
-        TestApp { test_db, router }
+        TestApp {
+            test_db,
+            router,
+            totp: Default::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -164,27 +172,79 @@ impl TestApp {
             .key
     }
 
-    /// Creates a staff user with a known password (already changed).
+    /// Creates a staff user with a known password (already changed) and a
+    /// TOTP second factor: a handler in the municipal government service
+    /// bureau, or a system administrator. Returns the password.
     pub async fn staff(&self, username: &str, admin: bool) -> String {
-        let password = format!("{username}-password-123");
-        egov_identity::create_user(
+        let dept = egov_org::department(self.db(), "110000-ZWFWJ")
+            .await
+            .unwrap();
+        let role = if admin {
+            egov_identity::RoleGrant {
+                role: egov_identity::Role::SystemAdmin,
+                department_id: None,
+            }
+        } else {
+            egov_identity::RoleGrant {
+                role: egov_identity::Role::Handler,
+                department_id: Some(dept.id),
+            }
+        };
+        self.staff_with(username, Some(dept.id), vec![role]).await
+    }
+
+    pub async fn staff_with(
+        &self,
+        username: &str,
+        department_id: Option<i64>,
+        roles: Vec<egov_identity::RoleGrant>,
+    ) -> String {
+        let password = "Zheng-Wu-Ce-Shi-2026".to_owned();
+        let id = egov_identity::create_staff(
             self.db(),
             &Context::system(),
-            egov_identity::NewUser {
+            egov_identity::NewStaff {
                 username: username.to_owned(),
                 display_name: username.to_owned(),
+                department_id,
+                roles,
                 password: password.clone().into(),
-                is_admin: admin,
                 must_change_password: false,
             },
         )
         .await
         .unwrap();
+        self.enrol_totp(username, id).await;
         password
     }
 
-    /// Signs in through the login form; returns the session cookie header
-    /// value and the session's CSRF token.
+    /// Turns on TOTP for a user, confirming with the previous step's code
+    /// so the current step stays free for the first sign-in.
+    pub async fn enrol_totp(&self, username: &str, user_id: i64) {
+        let secret = TotpSecret::generate();
+        let code = secret.code_at(now_unix() - 30);
+        egov_identity::mfa::enable_totp(self.db(), &Context::system(), user_id, &secret, &code)
+            .await
+            .unwrap();
+        self.totp
+            .lock()
+            .unwrap()
+            .insert(username.to_owned(), (secret, 0));
+    }
+
+    /// The next unused TOTP code for a user enrolled through this harness.
+    pub fn next_code(&self, username: &str) -> Option<String> {
+        let mut map = self.totp.lock().unwrap();
+        let (secret, used) = map.get_mut(username)?;
+        // Steps now, now+30 s: both inside the accepted window, never reused.
+        let code = secret.code_at(now_unix() + 30 * *used);
+        *used += 1;
+        Some(code)
+    }
+
+    /// Signs in through the login form (and the second-factor form when
+    /// the user has one); returns the session cookie header value and the
+    /// session's CSRF token.
     pub async fn sign_in(&self, username: &str, password: &str) -> (String, String) {
         let form = self.get("/login").await;
         let form_token = form.set_cookie("egov_form").expect("form cookie");
@@ -207,12 +267,36 @@ impl TestApp {
             "sign-in failed: {}",
             res.body
         );
-        let session = res.set_cookie("egov_session").expect("session cookie");
+        let mut session = res.set_cookie("egov_session").expect("session cookie");
+        if res.header("location").starts_with("/login/mfa") {
+            let half = egov_identity::find_session(self.db(), &session)
+                .await
+                .unwrap()
+                .unwrap();
+            let code = self
+                .next_code(username)
+                .expect("TOTP enrolled through the harness");
+            let res = self
+                .post_form(
+                    "/login/mfa",
+                    Some(&format!("egov_session={session}")),
+                    &[("code", &code), ("csrf", &half.csrf_token)],
+                )
+                .await;
+            assert_eq!(
+                res.status,
+                StatusCode::SEE_OTHER,
+                "second factor failed: {}",
+                res.body
+            );
+            session = res.set_cookie("egov_session").expect("new session cookie");
+        }
         let cookie = format!("egov_session={session}");
         let user = egov_identity::find_session(self.db(), &session)
             .await
             .unwrap()
             .unwrap();
+        assert!(user.complete);
         (cookie, user.csrf_token)
     }
 
@@ -236,4 +320,11 @@ pub fn enc(s: &str) -> String {
         }
     }
     out
+}
+
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }

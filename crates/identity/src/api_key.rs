@@ -79,10 +79,18 @@ pub async fn create_api_key(
 ) -> Result<IssuedApiKey, IdentityError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(IdentityError::Invalid("key name must be 1-100 characters"));
+        return Err(IdentityError::Invalid {
+            field: "name",
+            zh: "名称须为 1 至 100 个字符".to_owned(),
+            en: "key name must be 1-100 characters".to_owned(),
+        });
     }
     if scopes.is_empty() {
-        return Err(IdentityError::Invalid("a key needs at least one scope"));
+        return Err(IdentityError::Invalid {
+            field: "scopes",
+            zh: "至少需要一个权限范围".to_owned(),
+            en: "a key needs at least one scope".to_owned(),
+        });
     }
     let key = format!("{KEY_PREFIX}{}", random_secret());
     let scope_list = scopes

@@ -1,33 +1,62 @@
-//! Identity and access. This first cut holds what the platform foundation
-//! needs: staff accounts with Argon2id passwords, the first administrator,
-//! server-side sessions with CSRF tokens, and scoped API keys for machines.
+//! Identity and access: citizens, enterprises and their operators, civil
+//! servants with roles; Argon2id passwords under a policy; TOTP second
+//! factor; progressive lockout; server-side sessions with CSRF tokens;
+//! scoped API keys; and the one policy that decides every permission.
 
+mod account;
 mod api_key;
+pub mod mfa;
 mod password;
+pub mod password_policy;
+pub mod personal;
 pub mod policy;
+pub mod roles;
 mod session;
+pub mod throttle;
 mod token;
-mod user;
+pub mod totp;
 
+pub use account::{
+    add_operator, change_password, count_users, create_staff, ensure_first_admin, get_user,
+    grant_role, list_users, register_citizen, register_enterprise, revoke_role, roles_of,
+    set_disabled, validate_username, CitizenRegistration, EnterpriseRegistration, FirstAdmin,
+    NewOperator, NewStaff, UserFilter, UserKind, UserRecord,
+};
 pub use api_key::{authenticate_api_key, create_api_key, ApiKey, IssuedApiKey, Scope};
 pub use password::{hash_password, verify_password};
+pub use password_policy::{PasswordPolicy, PasswordProblem};
 pub use policy::{allows, Permission, Principal};
-pub use session::{end_session, find_session, sign_in, SessionUser, SignInError, SESSION_TTL};
-pub use token::random_secret;
-pub use user::{
-    change_password, count_users, create_user, ensure_first_admin, FirstAdmin, NewUser,
+pub use roles::{Role, RoleGrant};
+pub use session::{
+    complete_second_factor, end_all_sessions, end_session, end_session_by_handle, find_session,
+    list_sessions, sign_in, SecondFactorError, SessionInfo, SessionUser, Setup, SignIn,
+    SignInError, SESSION_TTL,
 };
+pub use token::random_secret;
 
 use egov_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
-    #[error("{0}")]
-    Invalid(&'static str),
-    #[error("the current password is wrong")]
-    WrongPassword,
+    /// A field failed validation; messages in both languages.
+    #[error("{field}: {en}")]
+    Invalid {
+        field: &'static str,
+        zh: String,
+        en: String,
+    },
+    #[error("password refused: {0}")]
+    WeakPassword(#[from] PasswordProblem),
     #[error("user name {0} is taken")]
     UsernameTaken(String),
+    #[error("this resident ID number is already registered")]
+    ResidentIdTaken,
+    #[error("this enterprise is already registered")]
+    EnterpriseTaken,
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error("no such account")]
+    NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,13 +1,14 @@
 //! The one place that decides what a principal may do. Every route asks
 //! [`allows`]; the role x route matrix test walks it through the router.
 
-use crate::{ApiKey, Scope, SessionUser};
+use crate::{ApiKey, Role, Scope, SessionUser, UserKind};
 
 /// Who is asking.
 #[derive(Debug, Clone)]
 pub enum Principal {
     Anonymous,
-    Staff(SessionUser),
+    /// A person with a session: citizen, enterprise account or civil servant.
+    User(SessionUser),
     Machine(ApiKey),
 }
 
@@ -15,6 +16,8 @@ pub enum Principal {
 pub enum Permission {
     /// Public pages and reads: the portal, the directory, reference data.
     ReadPublic,
+    /// Citizen and enterprise services (my applications, my account).
+    UseCitizenServices,
     /// The staff workbench.
     UseWorkbench,
     /// The admin console.
@@ -23,19 +26,54 @@ pub enum Permission {
     ManageOrg,
     /// Read and verify the audit log.
     ReadAudit,
+    /// Create staff accounts and grant roles in a department (None: any).
+    ManageUsers { department_id: Option<i64> },
+    /// See ID and phone numbers unmasked (each view is audited).
+    RevealPersonalData,
+    /// Add and remove an enterprise's operators.
+    ManageOperators { enterprise_id: i64 },
+    /// Register API keys and single sign-on clients.
+    ManageClients,
 }
 
 pub fn allows(principal: &Principal, permission: Permission) -> bool {
     use Permission::*;
-    match (principal, permission) {
-        (_, ReadPublic) => true,
-        (Principal::Anonymous, _) => false,
-        (Principal::Staff(u), UseWorkbench) => !u.must_change_password,
-        (Principal::Staff(u), UseAdminConsole | ManageOrg | ReadAudit) => {
-            u.is_admin && !u.must_change_password
+    match principal {
+        _ if permission == ReadPublic => true,
+        Principal::Anonymous => false,
+        Principal::Machine(k) => match permission {
+            ManageOrg => k.allows(Scope::OrgWrite),
+            ReadAudit => k.allows(Scope::AuditRead),
+            _ => false,
+        },
+        // Until the second factor, password change or enrolment is done,
+        // a session may do nothing but that.
+        Principal::User(u) if u.pending_setup().is_some() => false,
+        Principal::User(u) => user_allows(u, permission),
+    }
+}
+
+fn user_allows(u: &SessionUser, permission: Permission) -> bool {
+    use Permission::*;
+    let admin = u.has_role(Role::SystemAdmin);
+    match permission {
+        ReadPublic => true,
+        UseCitizenServices => matches!(u.kind, UserKind::Citizen | UserKind::Enterprise),
+        UseWorkbench => u.kind == UserKind::Staff,
+        UseAdminConsole => admin || u.has_role(Role::DepartmentAdmin),
+        ManageOrg | ManageClients => admin,
+        ReadAudit => admin || u.has_role(Role::Auditor),
+        ManageUsers { department_id } => {
+            admin
+                || department_id.is_some_and(|d| {
+                    u.roles
+                        .iter()
+                        .any(|g| g.role == Role::DepartmentAdmin && g.department_id == Some(d))
+                })
         }
-        (Principal::Machine(_), UseWorkbench | UseAdminConsole) => false,
-        (Principal::Machine(k), ManageOrg) => k.allows(Scope::OrgWrite),
-        (Principal::Machine(k), ReadAudit) => k.allows(Scope::AuditRead),
+        RevealPersonalData => admin || u.has_role(Role::Auditor),
+        ManageOperators { enterprise_id } => {
+            u.is_legal_rep() && u.enterprise_id == Some(enterprise_id)
+        }
     }
 }

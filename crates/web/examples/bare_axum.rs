@@ -8,7 +8,9 @@
 //! parsed once at start into a `serde_json::Value` and serialised again on
 //! every request through `axum::Json`, as egov serialises its rows. Without
 //! it, a two-item list stands in. `bench/run.sh` passes egov's own answer to
-//! `/api/v1/departments?division=110000`, so both servers send the same body.
+//! `/api/v1/departments?division=110000`, so both servers send the same
+//! content and length (a `Value` writes each object's keys in alphabetical
+//! order).
 
 use axum::{routing::get, Json, Router};
 

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
-use egov_identity::{allows, Permission, Principal, SessionUser};
+use egov_identity::{allows, Permission, Principal, SessionUser, Setup};
 use egov_kernel::{Actor, Context};
 
 pub const SESSION_COOKIE: &str = "egov_session";
@@ -46,23 +46,42 @@ pub fn set_cookie(
     HeaderValue::from_str(&c.build().to_string()).expect("cookie is a valid header")
 }
 
-/// The session user, if a live session cookie came with the request.
+/// The session behind the cookie, in either stage (second factor owed or
+/// complete), looked up once per request.
+async fn session_of(parts: &mut Parts, state: &AppState) -> Result<Option<SessionUser>, ApiError> {
+    if let Some(user) = parts.extensions.get::<Option<SessionUser>>() {
+        return Ok(user.clone());
+    }
+    let user = match cookie(&parts.headers, SESSION_COOKIE) {
+        Some(token) => egov_identity::find_session(&state.db, &token).await?,
+        None => None,
+    };
+    parts.extensions.insert(user.clone());
+    Ok(user)
+}
+
+/// The signed-in user, if the session is complete (second factor done).
 pub struct MaybeUser(pub Option<SessionUser>);
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(user) = parts.extensions.get::<SessionUser>() {
-            return Ok(MaybeUser(Some(user.clone())));
+        Ok(MaybeUser(
+            session_of(parts, state).await?.filter(|u| u.complete),
+        ))
+    }
+}
+
+/// A session still owing its second factor.
+pub struct HalfSignedIn(pub SessionUser);
+
+impl FromRequestParts<AppState> for HalfSignedIn {
+    type Rejection = Redirect;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Redirect> {
+        match session_of(parts, state).await {
+            Ok(Some(u)) if !u.complete => Ok(HalfSignedIn(u)),
+            _ => Err(Redirect::to("/login")),
         }
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Ok(MaybeUser(None));
-        };
-        let user = egov_identity::find_session(&state.db, &token).await?;
-        if let Some(u) = &user {
-            parts.extensions.insert(u.clone());
-        }
-        Ok(MaybeUser(user))
     }
 }
 
@@ -73,22 +92,37 @@ pub struct PageUser<const P: u8>(pub SessionUser);
 
 pub const WORKBENCH: u8 = 0;
 pub const ADMIN_CONSOLE: u8 = 1;
-/// Any signed-in user, including one who must still change the password.
-pub const SIGNED_IN: u8 = 2;
+/// The set-up pages: any signed-in user, including one who must still
+/// change the password or enrol a second factor.
+pub const SETUP: u8 = 2;
+/// Any signed-in user who has finished set-up.
+pub const ACCOUNT: u8 = 3;
+/// Citizen and enterprise accounts.
+pub const CITIZEN: u8 = 4;
 
 fn page_permission(p: u8) -> Option<Permission> {
     match p {
         WORKBENCH => Some(Permission::UseWorkbench),
         ADMIN_CONSOLE => Some(Permission::UseAdminConsole),
+        CITIZEN => Some(Permission::UseCitizenServices),
         _ => None,
     }
 }
 
 pub enum PageRejection {
     SignIn(String),
-    ChangePassword,
+    Setup(Setup),
     Forbidden(egov_kernel::Locale),
     Error(ApiError),
+}
+
+/// Where a pending set-up step is done.
+pub fn setup_path(setup: Setup) -> &'static str {
+    match setup {
+        Setup::SecondFactor => "/login/mfa",
+        Setup::ChangePassword => "/account/password",
+        Setup::EnrolSecondFactor => "/account/mfa",
+    }
 }
 
 impl IntoResponse for PageRejection {
@@ -99,7 +133,7 @@ impl IntoResponse for PageRejection {
                 crate::pages::encode_component(&next)
             ))
             .into_response(),
-            PageRejection::ChangePassword => Redirect::to("/account/password").into_response(),
+            PageRejection::Setup(setup) => Redirect::to(setup_path(setup)).into_response(),
             PageRejection::Forbidden(locale) => {
                 crate::pages::error_page(locale, StatusCode::FORBIDDEN)
             }
@@ -114,7 +148,7 @@ impl<const P: u8> FromRequestParts<AppState> for PageUser<P> {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, PageRejection> {
-        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state)
+        let user = session_of(parts, state)
             .await
             .map_err(PageRejection::Error)?;
         let Some(user) = user else {
@@ -125,13 +159,16 @@ impl<const P: u8> FromRequestParts<AppState> for PageUser<P> {
                 .unwrap_or_else(|| "/".to_owned());
             return Err(PageRejection::SignIn(next));
         };
+        match user.pending_setup() {
+            Some(Setup::SecondFactor) => return Err(PageRejection::Setup(Setup::SecondFactor)),
+            Some(_) if P == SETUP => return Ok(PageUser(user)),
+            Some(setup) => return Err(PageRejection::Setup(setup)),
+            None => {}
+        }
         let Some(permission) = page_permission(P) else {
             return Ok(PageUser(user));
         };
-        if user.must_change_password {
-            return Err(PageRejection::ChangePassword);
-        }
-        if allows(&Principal::Staff(user.clone()), permission) {
+        if allows(&Principal::User(user.clone()), permission) {
             Ok(PageUser(user))
         } else {
             Err(PageRejection::Forbidden(crate::context::locale_of(
@@ -196,14 +233,14 @@ impl FromRequestParts<AppState> for ApiCaller {
                             "missing or wrong X-CSRF-Token header",
                         ));
                     }
-                    Principal::Staff(u)
+                    Principal::User(u)
                 }
                 None => Principal::Anonymous,
             },
         };
         let actor = match &principal {
             Principal::Anonymous => Actor::Anonymous,
-            Principal::Staff(u) => Actor::User(u.user_id),
+            Principal::User(u) => Actor::User(u.user_id),
             Principal::Machine(k) => Actor::ApiKey(k.id),
         };
         Ok(ApiCaller {

@@ -61,22 +61,72 @@ CREATE TABLE departments (
 CREATE INDEX departments_parent ON departments (parent_id);
 CREATE INDEX departments_division ON departments (division_code);
 
+-- Identity: citizens (resident ID), enterprises (credit code) and their
+-- operators, civil servants (department, roles).
+CREATE TABLE enterprises (
+    id          BIGSERIAL   PRIMARY KEY,
+    name        TEXT NOT NULL,
+    credit_code TEXT UNIQUE,
+    org_code    TEXT UNIQUE,
+    legal_rep_name      TEXT NOT NULL,
+    legal_rep_id_number TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    CHECK (credit_code IS NOT NULL OR org_code IS NOT NULL)
+);
+
 CREATE TABLE users (
     id                   BIGSERIAL   PRIMARY KEY,
-    username             TEXT        NOT NULL UNIQUE,
-    display_name         TEXT        NOT NULL,
-    kind                 TEXT        NOT NULL CHECK (kind IN ('citizen', 'enterprise', 'staff')),
-    department_id        BIGINT      REFERENCES departments (id),
-    password_hash        TEXT        NOT NULL,
-    must_change_password BOOLEAN     NOT NULL DEFAULT FALSE,
-    is_admin             BOOLEAN     NOT NULL DEFAULT FALSE,
-    created_at           TIMESTAMPTZ NOT NULL
+    username             TEXT    NOT NULL UNIQUE,
+    display_name         TEXT    NOT NULL,
+    kind                 TEXT    NOT NULL CHECK (kind IN ('citizen', 'enterprise', 'staff')),
+    department_id        BIGINT  REFERENCES departments (id),
+    enterprise_id        BIGINT  REFERENCES enterprises (id),
+    enterprise_role      TEXT    CHECK (enterprise_role IN ('legal_rep', 'operator')),
+    resident_id          TEXT    UNIQUE,
+    phone                TEXT,
+    password_hash        TEXT    NOT NULL,
+    must_change_password BOOLEAN NOT NULL DEFAULT FALSE,
+    totp_secret          TEXT,
+    totp_last_step       BIGINT,
+    disabled             BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at           TIMESTAMPTZ NOT NULL,
+    CHECK ((kind = 'enterprise') = (enterprise_id IS NOT NULL))
+);
+CREATE INDEX users_department ON users (department_id);
+CREATE INDEX users_enterprise ON users (enterprise_id);
+
+-- Roles, scoped to a department where that applies.
+CREATE TABLE role_grants (
+    id            BIGSERIAL   PRIMARY KEY,
+    user_id       BIGINT NOT NULL REFERENCES users (id),
+    role          TEXT NOT NULL,
+    department_id BIGINT REFERENCES departments (id),
+    granted_at    TIMESTAMPTZ NOT NULL
+);
+CREATE UNIQUE INDEX role_grants_unique ON role_grants (user_id, role, COALESCE(department_id, 0));
+
+CREATE TABLE recovery_codes (
+    user_id   BIGINT NOT NULL REFERENCES users (id),
+    code_hash TEXT NOT NULL,
+    used_at   TIMESTAMPTZ,
+    PRIMARY KEY (user_id, code_hash)
+);
+
+-- Failed sign-ins per account and per source address, for progressive delay.
+CREATE TABLE auth_throttle (
+    key             TEXT PRIMARY KEY,
+    failures        BIGINT NOT NULL,
+    last_failure_at TIMESTAMPTZ NOT NULL,
+    locked_until    TIMESTAMPTZ
 );
 
 CREATE TABLE sessions (
-    id_hash      TEXT        PRIMARY KEY,
-    user_id      BIGINT      NOT NULL REFERENCES users (id),
-    csrf_token   TEXT        NOT NULL,
+    id_hash      TEXT    PRIMARY KEY,
+    user_id      BIGINT NOT NULL REFERENCES users (id),
+    csrf_token   TEXT    NOT NULL,
+    -- 'password': second factor still owed; 'full': signed in.
+    stage        TEXT    NOT NULL CHECK (stage IN ('password', 'full')),
+    auth_time    TIMESTAMPTZ NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL,
     last_seen_at TIMESTAMPTZ NOT NULL,
     expires_at   TIMESTAMPTZ NOT NULL,
@@ -87,10 +137,10 @@ CREATE INDEX sessions_user ON sessions (user_id);
 
 CREATE TABLE api_keys (
     id         BIGSERIAL   PRIMARY KEY,
-    name       TEXT        NOT NULL,
-    prefix     TEXT        NOT NULL,
-    key_hash   TEXT        NOT NULL UNIQUE,
-    scopes     TEXT        NOT NULL,
+    name       TEXT    NOT NULL,
+    prefix     TEXT    NOT NULL,
+    key_hash   TEXT    NOT NULL UNIQUE,
+    scopes     TEXT    NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     revoked_at TIMESTAMPTZ
 );

@@ -1,8 +1,13 @@
-//! Signing in and out, and changing one's password.
+//! Signing in (password, then the second factor when enrolled) and out,
+//! and the account pages: password, second factor, sessions.
 
 use super::{render, safe_next, Chrome};
-use crate::auth::{set_cookie, MaybeUser, PageUser, FORM_COOKIE, SESSION_COOKIE, SIGNED_IN};
+use crate::auth::{
+    cookie, set_cookie, HalfSignedIn, MaybeUser, PageUser, ACCOUNT, FORM_COOKIE, SESSION_COOKIE,
+    SETUP,
+};
 use crate::context::{Lang, Origin};
+use crate::i18n::translate;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use askama::Template;
@@ -11,10 +16,47 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use egov_identity::{IdentityError, SignInError};
+use egov_identity::totp::{qr_svg, TotpSecret};
+use egov_identity::{
+    IdentityError, SecondFactorError, SessionInfo, SessionUser, SignIn, SignInError,
+};
 use egov_kernel::{Actor, Context, Locale};
 use secrecy::SecretString;
 use serde::Deserialize;
+
+fn user_context(user: &SessionUser, origin: Origin) -> Context {
+    Context {
+        actor: Actor::User(user.user_id),
+        source: origin.source,
+        request_id: origin.request_id,
+    }
+}
+
+fn clear(name: &'static str, secure: bool) -> HeaderValue {
+    set_cookie(
+        name,
+        String::new(),
+        Some(cookie::time::Duration::ZERO),
+        secure,
+    )
+}
+
+/// A message in the page's language for an identity error shown on a form.
+pub fn identity_message(locale: Locale, e: &IdentityError) -> String {
+    match (e, locale) {
+        (IdentityError::Invalid { zh, .. }, Locale::Zh) => zh.clone(),
+        (IdentityError::Invalid { en, .. }, Locale::En) => en.clone(),
+        (IdentityError::WeakPassword(p), Locale::Zh) => p.message_zh(),
+        (IdentityError::WeakPassword(p), Locale::En) => p.message_en(),
+        (IdentityError::UsernameTaken(u), Locale::Zh) => format!("用户名 {u} 已被使用"),
+        (IdentityError::ResidentIdTaken, Locale::Zh) => "该身份证号码已注册".to_owned(),
+        (IdentityError::EnterpriseTaken, Locale::Zh) => "该企业已注册".to_owned(),
+        (IdentityError::WrongPassword, _) => translate(locale, "password.error.current").to_owned(),
+        (IdentityError::NotFound, Locale::Zh) => "账户不存在".to_owned(),
+        (IdentityError::Store(_), _) => translate(locale, "error.other.message").to_owned(),
+        (other, Locale::En) => other.to_string(),
+    }
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -23,7 +65,7 @@ struct LoginPage {
     csrf: String,
     next: String,
     username: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -37,7 +79,7 @@ fn login_page(
     status: StatusCode,
     next: String,
     username: String,
-    error: Option<&'static str>,
+    error: Option<String>,
 ) -> Response {
     // A fresh double-submit token for every form shown.
     let csrf = egov_identity::random_secret();
@@ -52,7 +94,7 @@ fn login_page(
         csrf,
         next,
         username,
-        error: error.map(|key| crate::i18n::translate(locale, key)),
+        error,
     };
     let mut res = render(status, &page);
     res.headers_mut().append(header::SET_COOKIE, cookie);
@@ -65,7 +107,7 @@ pub async fn login_form(
     MaybeUser(user): MaybeUser,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let next = safe_next(q.next.as_deref(), "/workbench");
+    let next = safe_next(q.next.as_deref(), "/account");
     if user.is_some() {
         return Redirect::to(&next).into_response();
     }
@@ -87,26 +129,27 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
+    let t = |key| Some(translate(locale, key).to_owned());
     let Ok(Form(form)) = form else {
         return Ok(login_page(
             &state,
             locale,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "/workbench".into(),
+            "/account".into(),
             String::new(),
-            Some("login.error.incomplete"),
+            t("login.error.incomplete"),
         ));
     };
-    let next = safe_next(form.next.as_deref(), "/workbench");
-    let expected = crate::auth::cookie(&headers, FORM_COOKIE);
-    if expected.as_deref() != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+    let next = safe_next(form.next.as_deref(), "/account");
+    let expected = cookie(&headers, FORM_COOKIE);
+    if form.csrf.is_empty() || expected.as_deref() != Some(form.csrf.as_str()) {
         return Ok(login_page(
             &state,
             locale,
             StatusCode::FORBIDDEN,
             next,
             form.username,
-            Some("form.error.csrf"),
+            t("form.error.csrf"),
         ));
     }
     if form.username.trim().is_empty() || form.password.is_empty() {
@@ -116,7 +159,7 @@ pub async fn login(
             StatusCode::UNPROCESSABLE_ENTITY,
             next,
             form.username,
-            Some("login.error.incomplete"),
+            t("login.error.incomplete"),
         ));
     }
     let ctx = Context {
@@ -127,50 +170,157 @@ pub async fn login(
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    match egov_identity::sign_in(
+    let secure = state.settings.secure_cookies;
+    let outcome = egov_identity::sign_in(
         &state.db,
         &ctx,
         &form.username,
         SecretString::from(form.password),
         user_agent,
     )
-    .await
-    {
-        Ok((token, user)) => {
-            let target = if user.must_change_password {
-                "/account/password".to_owned()
-            } else {
-                next
+    .await;
+    let (token, target) = match outcome {
+        Ok(SignIn::Complete { token, user }) => {
+            let target = match user.pending_setup() {
+                Some(setup) => crate::auth::setup_path(setup).to_owned(),
+                None if user.kind == egov_identity::UserKind::Staff && next == "/account" => {
+                    "/workbench".to_owned()
+                }
+                None => next,
             };
-            let mut res = Redirect::to(&target).into_response();
-            let secure = state.settings.secure_cookies;
-            let h = res.headers_mut();
-            h.append(
-                header::SET_COOKIE,
-                set_cookie(SESSION_COOKIE, token, None, secure),
-            );
-            h.append(header::SET_COOKIE, clear(FORM_COOKIE, secure));
-            Ok(res)
+            (token, target)
         }
-        Err(SignInError::BadCredentials) => Ok(login_page(
-            &state,
-            locale,
-            StatusCode::UNAUTHORIZED,
-            next,
-            form.username,
-            Some("login.error.credentials"),
-        )),
-        Err(SignInError::Store(e)) => Err(ApiError::internal(e)),
-    }
+        Ok(SignIn::SecondFactor { token }) => (
+            token,
+            format!("/login/mfa?next={}", super::encode_component(&next)),
+        ),
+        Err(SignInError::BadCredentials) => {
+            return Ok(login_page(
+                &state,
+                locale,
+                StatusCode::UNAUTHORIZED,
+                next,
+                form.username,
+                t("login.error.credentials"),
+            ));
+        }
+        Err(SignInError::Locked(until)) => {
+            let minutes = ((until - egov_kernel::time::now()).num_seconds() + 59) / 60;
+            let message = translate(locale, "login.error.locked")
+                .replace("{minutes}", &minutes.max(1).to_string());
+            return Ok(login_page(
+                &state,
+                locale,
+                StatusCode::TOO_MANY_REQUESTS,
+                next,
+                form.username,
+                Some(message),
+            ));
+        }
+        Err(SignInError::Store(e)) => return Err(ApiError::internal(e)),
+    };
+    let mut res = Redirect::to(&target).into_response();
+    let h = res.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, token, None, secure),
+    );
+    h.append(header::SET_COOKIE, clear(FORM_COOKIE, secure));
+    Ok(res)
 }
 
-fn clear(name: &'static str, secure: bool) -> HeaderValue {
-    set_cookie(
-        name,
-        String::new(),
-        Some(cookie::time::Duration::ZERO),
-        secure,
+#[derive(Template)]
+#[template(path = "login_mfa.html")]
+struct MfaPage {
+    chrome: Chrome,
+    csrf: String,
+    next: String,
+    error: Option<String>,
+}
+
+pub async fn mfa_form(
+    Lang(locale): Lang,
+    HalfSignedIn(user): HalfSignedIn,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    render(
+        StatusCode::OK,
+        &MfaPage {
+            chrome: Chrome::new(locale, None, "/login/mfa"),
+            csrf: user.csrf_token,
+            next: safe_next(q.next.as_deref(), "/account"),
+            error: None,
+        },
     )
+}
+
+#[derive(Deserialize)]
+pub struct MfaForm {
+    code: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn mfa(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    headers: HeaderMap,
+    HalfSignedIn(user): HalfSignedIn,
+    form: Result<Form<MfaForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Ok(Redirect::to("/login/mfa").into_response());
+    };
+    let next = safe_next(form.next.as_deref(), "/account");
+    let show = |status, key: &str| {
+        render(
+            status,
+            &MfaPage {
+                chrome: Chrome::new(locale, None, "/login/mfa"),
+                csrf: user.csrf_token.clone(),
+                next: next.clone(),
+                error: Some(translate(locale, key).to_owned()),
+            },
+        )
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(show(StatusCode::FORBIDDEN, "form.error.csrf"));
+    }
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let ctx = user_context(&user, origin);
+    match egov_identity::complete_second_factor(&state.db, &ctx, &token, &form.code, user_agent)
+        .await
+    {
+        Ok((new_token, user)) => {
+            let target = match user.pending_setup() {
+                Some(setup) => crate::auth::setup_path(setup).to_owned(),
+                None if user.kind == egov_identity::UserKind::Staff && next == "/account" => {
+                    "/workbench".to_owned()
+                }
+                None => next,
+            };
+            let mut res = Redirect::to(&target).into_response();
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(
+                    SESSION_COOKIE,
+                    new_token,
+                    None,
+                    state.settings.secure_cookies,
+                ),
+            );
+            Ok(res)
+        }
+        Err(SecondFactorError::WrongCode) => {
+            Ok(show(StatusCode::UNPROCESSABLE_ENTITY, "mfa.error.code"))
+        }
+        Err(SecondFactorError::Expired) => Ok(Redirect::to("/login").into_response()),
+        Err(SecondFactorError::Identity(e)) => Err(ApiError::internal(e)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -189,17 +339,11 @@ pub async fn logout(
     let Some(user) = user else {
         return Ok(Redirect::to("/").into_response());
     };
-    let token_ok = matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token);
-    if !token_ok {
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    if let Some(token) = crate::auth::cookie(&headers, SESSION_COOKIE) {
-        let ctx = Context {
-            actor: Actor::User(user.user_id),
-            source: origin.source,
-            request_id: origin.request_id,
-        };
-        egov_identity::end_session(&state.db, &ctx, &token).await?;
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        egov_identity::end_session(&state.db, &user_context(&user, origin), &token).await?;
     }
     let mut res = Redirect::to("/").into_response();
     res.headers_mut().append(
@@ -214,10 +358,10 @@ pub async fn logout(
 struct PasswordPage {
     chrome: Chrome,
     must_change: bool,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
-pub async fn password_form(Lang(locale): Lang, PageUser(user): PageUser<SIGNED_IN>) -> Response {
+pub async fn password_form(Lang(locale): Lang, PageUser(user): PageUser<SETUP>) -> Response {
     let must_change = user.must_change_password;
     render(
         StatusCode::OK,
@@ -241,68 +385,219 @@ pub async fn change_password(
     State(state): State<AppState>,
     Lang(locale): Lang,
     origin: Origin,
-    PageUser(user): PageUser<SIGNED_IN>,
+    headers: HeaderMap,
+    PageUser(user): PageUser<SETUP>,
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let must_change = user.must_change_password;
-    let show = |user, status, key: &'static str| {
+    let show = |user, status, message: String| {
         render(
             status,
             &PasswordPage {
                 chrome: Chrome::new(locale, Some(user), "/account/password"),
                 must_change,
-                error: Some(crate::i18n::translate(locale, key)),
+                error: Some(message),
             },
         )
     };
+    let t = |key| translate(locale, key).to_owned();
     let Ok(Form(form)) = form else {
         return Ok(show(
             user,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "password.error.incomplete",
+            t("password.error.incomplete"),
         ));
     };
     if form.csrf != user.csrf_token {
-        return Ok(show(user, StatusCode::FORBIDDEN, "form.error.csrf"));
+        return Ok(show(user, StatusCode::FORBIDDEN, t("form.error.csrf")));
     }
     if form.new_password != form.confirm {
         return Ok(show(
             user,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "password.error.mismatch",
+            t("password.error.mismatch"),
         ));
     }
-    let ctx = Context {
-        actor: Actor::User(user.user_id),
-        source: origin.source,
-        request_id: origin.request_id,
-    };
+    let ctx = user_context(&user, origin);
+    let token = cookie(&headers, SESSION_COOKIE);
     match egov_identity::change_password(
         &state.db,
         &ctx,
         user.user_id,
+        token.as_deref(),
         SecretString::from(form.current),
         SecretString::from(form.new_password),
     )
     .await
     {
-        Ok(()) => Ok(Redirect::to(if user.is_admin {
-            "/admin"
-        } else {
-            "/workbench"
-        })
-        .into_response()),
-        Err(IdentityError::WrongPassword) => Ok(show(
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "password.error.current",
-        )),
-        Err(IdentityError::Invalid(_)) => Ok(show(
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "password.error.length",
-        )),
-        Err(IdentityError::UsernameTaken(_)) => unreachable!("no user name change here"),
+        Ok(()) => Ok(Redirect::to("/account").into_response()),
         Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
+        Err(e) => {
+            let message = identity_message(locale, &e);
+            Ok(show(user, StatusCode::UNPROCESSABLE_ENTITY, message))
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    sessions: Vec<SessionInfo>,
+    mfa_enabled: bool,
+    kind_label: &'static str,
+}
+
+pub async fn account(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    headers: HeaderMap,
+    PageUser(user): PageUser<ACCOUNT>,
+) -> Result<Response, ApiError> {
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let sessions = egov_identity::list_sessions(&state.db, user.user_id, &token).await?;
+    let kind_label = translate(locale, &format!("account.kinds.{}", user.kind.as_str()));
+    Ok(render(
+        StatusCode::OK,
+        &AccountPage {
+            mfa_enabled: user.mfa_enabled,
+            chrome: Chrome::new(locale, Some(user), "/account"),
+            sessions,
+            kind_label,
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+    handle: String,
+}
+
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    form: Result<Form<RevokeForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form.map_err(|_| ()) else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = user_context(&user, origin);
+    egov_identity::end_session_by_handle(&state.db, &ctx, user.user_id, &form.handle).await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    egov_identity::end_all_sessions(&state.db, &user_context(&user, origin), user.user_id).await?;
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        clear(SESSION_COOKIE, state.settings.secure_cookies),
+    );
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "mfa_setup.html")]
+struct MfaSetupPage {
+    chrome: Chrome,
+    secret: String,
+    qr: String,
+    error: Option<String>,
+    recovery_codes: Vec<String>,
+    required: bool,
+}
+
+const ISSUER: &str = "北京市电子政务平台";
+
+fn setup_page(
+    locale: Locale,
+    user: SessionUser,
+    secret: &TotpSecret,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    let required = user.kind == egov_identity::UserKind::Staff;
+    let uri = secret.otpauth_uri(ISSUER, &user.username);
+    render(
+        status,
+        &MfaSetupPage {
+            chrome: Chrome::new(locale, Some(user), "/account/mfa"),
+            secret: secret.to_base32(),
+            qr: qr_svg(&uri),
+            error,
+            recovery_codes: Vec::new(),
+            required,
+        },
+    )
+}
+
+/// TOTP enrolment: a new secret, shown as a QR code and as text.
+pub async fn mfa_setup_form(Lang(locale): Lang, PageUser(user): PageUser<SETUP>) -> Response {
+    setup_page(locale, user, &TotpSecret::generate(), StatusCode::OK, None)
+}
+
+#[derive(Deserialize)]
+pub struct MfaSetupForm {
+    csrf: String,
+    secret: String,
+    code: String,
+}
+
+pub async fn mfa_setup(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<SETUP>,
+    form: Result<Form<MfaSetupForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Ok(Redirect::to("/account/mfa").into_response());
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let Some(secret) = TotpSecret::from_base32(&form.secret) else {
+        return Ok(Redirect::to("/account/mfa").into_response());
+    };
+    let ctx = user_context(&user, origin);
+    match egov_identity::mfa::enable_totp(&state.db, &ctx, user.user_id, &secret, &form.code).await
+    {
+        Ok(codes) => Ok(render(
+            StatusCode::OK,
+            &MfaSetupPage {
+                chrome: Chrome::new(locale, Some(user), "/account/mfa"),
+                secret: String::new(),
+                qr: String::new(),
+                error: None,
+                recovery_codes: codes,
+                required: false,
+            },
+        )),
+        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
+        Err(e) => {
+            let message = identity_message(locale, &e);
+            Ok(setup_page(
+                locale,
+                user,
+                &secret,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+            ))
+        }
     }
 }

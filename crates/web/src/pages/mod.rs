@@ -2,8 +2,11 @@
 //! [`Chrome`] that carries the language, the signed-in user and the path.
 
 mod account;
+mod admin_users;
+mod enterprise;
 mod home;
 mod locale;
+mod register;
 mod staff;
 
 use crate::i18n::translate;
@@ -22,13 +25,44 @@ pub fn router() -> Router<AppState> {
         .route("/departments", get(home::directory))
         .route("/locale", get(locale::switch))
         .route("/login", get(account::login_form).post(account::login))
+        .route("/login/mfa", get(account::mfa_form).post(account::mfa))
         .route("/logout", post(account::logout))
+        .route("/register", get(register::choice))
+        .route(
+            "/register/citizen",
+            get(register::citizen_form).post(register::citizen),
+        )
+        .route(
+            "/register/enterprise",
+            get(register::enterprise_form).post(register::enterprise),
+        )
+        .route("/account", get(account::account))
         .route(
             "/account/password",
             get(account::password_form).post(account::change_password),
         )
+        .route(
+            "/account/mfa",
+            get(account::mfa_setup_form).post(account::mfa_setup),
+        )
+        .route("/account/sessions/revoke", post(account::revoke_session))
+        .route(
+            "/account/sessions/end-all",
+            post(account::sign_out_everywhere),
+        )
+        .route(
+            "/enterprise/operators",
+            get(enterprise::list).post(enterprise::add),
+        )
         .route("/workbench", get(staff::workbench))
         .route("/admin", get(staff::admin))
+        .route(
+            "/admin/users",
+            get(admin_users::list).post(admin_users::create),
+        )
+        .route("/admin/users/{id}", get(admin_users::show))
+        .route("/admin/users/{id}/reveal", post(admin_users::reveal))
+        .route("/admin/users/{id}/roles", post(admin_users::change_role))
 }
 
 /// What every page's layout needs.
@@ -80,6 +114,21 @@ impl Chrome {
         } else {
             path.starts_with(prefix)
         }
+    }
+
+    /// Whether the admin console link belongs in the menu.
+    pub fn may_admin(&self) -> bool {
+        self.allows(egov_identity::Permission::UseAdminConsole)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.allows(egov_identity::Permission::UseWorkbench)
+    }
+
+    fn allows(&self, permission: egov_identity::Permission) -> bool {
+        self.user.as_ref().is_some_and(|u| {
+            egov_identity::allows(&egov_identity::Principal::User(u.clone()), permission)
+        })
     }
 
     pub fn csrf(&self) -> &str {

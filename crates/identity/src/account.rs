@@ -1,0 +1,700 @@
+//! Accounts: citizens register with their resident ID number and phone;
+//! enterprises with their credit code (or, for old records, organisation
+//! code) and a legal representative, and manage operator sub-accounts;
+//! civil servants are created by an administrator, in one department, with roles.
+
+use crate::password::{generate_password, hash_password};
+use crate::password_policy::PasswordPolicy;
+use crate::roles::{Role, RoleGrant, Scope};
+use crate::IdentityError;
+use egov_audit::Event;
+use egov_kernel::identifier::{CreditCode, MobileNumber, OrgCode, ResidentId};
+use egov_kernel::{time, Context};
+use egov_store::{run, Db, Tx};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    Citizen,
+    Enterprise,
+    Staff,
+}
+
+impl UserKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserKind::Citizen => "citizen",
+            UserKind::Enterprise => "enterprise",
+            UserKind::Staff => "staff",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "citizen" => UserKind::Citizen,
+            "enterprise" => UserKind::Enterprise,
+            "staff" => UserKind::Staff,
+            _ => return None,
+        })
+    }
+}
+
+fn invalid(field: &'static str, zh: &str, en: &str) -> IdentityError {
+    IdentityError::Invalid {
+        field,
+        zh: zh.to_owned(),
+        en: en.to_owned(),
+    }
+}
+
+pub fn validate_username(username: &str) -> Result<String, IdentityError> {
+    let u = username.trim();
+    let ok = (3..=32).contains(&u.len())
+        && u.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+    if ok {
+        Ok(u.to_owned())
+    } else {
+        Err(invalid(
+            "username",
+            "用户名须为 3 至 32 位字母、数字或 . _ -",
+            "user name must be 3-32 letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+fn validate_name(field: &'static str, name: &str) -> Result<String, IdentityError> {
+    let n = name.trim();
+    if (1..=50).contains(&n.chars().count()) {
+        Ok(n.to_owned())
+    } else {
+        Err(invalid(
+            field,
+            "姓名或名称须为 1 至 50 个字符",
+            "name must be 1-50 characters",
+        ))
+    }
+}
+
+/// Checks the password against the policy and hashes it off the executor.
+async fn checked_hash(password: SecretString, personal: &[&str]) -> Result<String, IdentityError> {
+    PasswordPolicy::builtin().check(password.expose_secret(), personal)?;
+    Ok(hash_password(password).await)
+}
+
+struct UserRow<'a> {
+    username: &'a str,
+    display_name: &'a str,
+    kind: UserKind,
+    department_id: Option<i64>,
+    enterprise_id: Option<i64>,
+    enterprise_role: Option<&'a str>,
+    resident_id: Option<&'a str>,
+    phone: Option<&'a str>,
+    password_hash: &'a str,
+    must_change_password: bool,
+}
+
+async fn insert_user(tx: &mut Tx, row: UserRow<'_>) -> Result<i64, IdentityError> {
+    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO users (username, display_name, kind, department_id, enterprise_id, \
+         enterprise_role, resident_id, phone, password_hash, must_change_password, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
+    )
+    .bind(row.username)
+    .bind(row.display_name)
+    .bind(row.kind.as_str())
+    .bind(row.department_id)
+    .bind(row.enterprise_id)
+    .bind(row.enterprise_role)
+    .bind(row.resident_id)
+    .bind(row.phone)
+    .bind(row.password_hash)
+    .bind(row.must_change_password)
+    .bind(time::now())
+    .fetch_one(&mut *c)
+    .await);
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            if e.message().contains("resident_id") {
+                Err(IdentityError::ResidentIdTaken)
+            } else {
+                Err(IdentityError::UsernameTaken(row.username.to_owned()))
+            }
+        }
+        other => Ok(other?),
+    }
+}
+
+async fn audit(
+    tx: &mut Tx,
+    ctx: &Context,
+    action: &str,
+    user_id: i64,
+    detail: serde_json::Value,
+) -> Result<(), IdentityError> {
+    egov_audit::append(
+        tx,
+        ctx,
+        Event {
+            action,
+            object_type: "user",
+            object_id: &user_id.to_string(),
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub struct NewStaff {
+    pub username: String,
+    pub display_name: String,
+    pub department_id: Option<i64>,
+    pub roles: Vec<RoleGrant>,
+    pub password: SecretString,
+    pub must_change_password: bool,
+}
+
+/// Creates a civil servant's account with its roles.
+pub async fn create_staff(db: &Db, ctx: &Context, new: NewStaff) -> Result<i64, IdentityError> {
+    let username = validate_username(&new.username)?;
+    let display_name = validate_name("display_name", &new.display_name)?;
+    for g in &new.roles {
+        check_grant_scope(g)?;
+    }
+    let hash = checked_hash(new.password, &[&username]).await?;
+    let mut tx = db.begin().await?;
+    let id = insert_user(
+        &mut tx,
+        UserRow {
+            username: &username,
+            display_name: &display_name,
+            kind: UserKind::Staff,
+            department_id: new.department_id,
+            enterprise_id: None,
+            enterprise_role: None,
+            resident_id: None,
+            phone: None,
+            password_hash: &hash,
+            must_change_password: new.must_change_password,
+        },
+    )
+    .await?;
+    for g in &new.roles {
+        insert_grant(&mut tx, id, g).await?;
+    }
+    let roles: Vec<_> = new.roles.iter().map(|g| g.role.as_str()).collect();
+    audit(
+        &mut tx,
+        ctx,
+        "user.create",
+        id,
+        serde_json::json!({ "username": username, "kind": "staff",
+            "department_id": new.department_id, "roles": roles }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn check_grant_scope(g: &RoleGrant) -> Result<(), IdentityError> {
+    match (g.role.scope(), g.department_id) {
+        (Scope::Department, None) => Err(invalid(
+            "roles",
+            "该角色须指定部门",
+            "this role needs a department",
+        )),
+        (Scope::City, Some(_)) => Err(invalid(
+            "roles",
+            "该角色不限于某个部门",
+            "this role is city-wide and takes no department",
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn insert_grant(tx: &mut Tx, user_id: i64, g: &RoleGrant) -> Result<(), IdentityError> {
+    run!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO role_grants (user_id, role, department_id, granted_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING"
+    )
+    .bind(user_id)
+    .bind(g.role.as_str())
+    .bind(g.department_id)
+    .bind(time::now())
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Grants a role (idempotent), audited.
+pub async fn grant_role(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    grant: RoleGrant,
+) -> Result<(), IdentityError> {
+    check_grant_scope(&grant)?;
+    let mut tx = db.begin().await?;
+    let kind: Option<String> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT kind FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    match kind.as_deref() {
+        None => return Err(IdentityError::NotFound),
+        Some("staff") => {}
+        Some(_) => {
+            return Err(invalid(
+                "roles",
+                "只有工作人员可以被授予角色",
+                "only staff accounts hold roles",
+            ))
+        }
+    }
+    insert_grant(&mut tx, user_id, &grant).await?;
+    audit(
+        &mut tx,
+        ctx,
+        "user.grant_role",
+        user_id,
+        serde_json::json!({ "role": grant.role.as_str(), "department_id": grant.department_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn revoke_role(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    grant: RoleGrant,
+) -> Result<(), IdentityError> {
+    let mut tx = db.begin().await?;
+    run!(tx, |c| sqlx::query(
+        "DELETE FROM role_grants WHERE user_id = $1 AND role = $2 \
+         AND COALESCE(department_id, 0) = COALESCE($3, 0)"
+    )
+    .bind(user_id)
+    .bind(grant.role.as_str())
+    .bind(grant.department_id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit(
+        &mut tx,
+        ctx,
+        "user.revoke_role",
+        user_id,
+        serde_json::json!({ "role": grant.role.as_str(), "department_id": grant.department_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub struct CitizenRegistration {
+    pub username: String,
+    pub real_name: String,
+    pub resident_id: ResidentId,
+    pub phone: MobileNumber,
+    pub password: SecretString,
+}
+
+pub async fn register_citizen(
+    db: &Db,
+    ctx: &Context,
+    reg: CitizenRegistration,
+) -> Result<i64, IdentityError> {
+    let username = validate_username(&reg.username)?;
+    let real_name = validate_name("real_name", &reg.real_name)?;
+    let hash = checked_hash(
+        reg.password,
+        &[&username, reg.resident_id.as_str(), reg.phone.as_str()],
+    )
+    .await?;
+    let mut tx = db.begin().await?;
+    let id = insert_user(
+        &mut tx,
+        UserRow {
+            username: &username,
+            display_name: &real_name,
+            kind: UserKind::Citizen,
+            department_id: None,
+            enterprise_id: None,
+            enterprise_role: None,
+            resident_id: Some(reg.resident_id.as_str()),
+            phone: Some(reg.phone.as_str()),
+            password_hash: &hash,
+            must_change_password: false,
+        },
+    )
+    .await?;
+    // The audit record keeps the masked forms only.
+    audit(
+        &mut tx,
+        ctx,
+        "user.register",
+        id,
+        serde_json::json!({ "username": username, "kind": "citizen",
+            "resident_id": reg.resident_id.masked(), "phone": reg.phone.masked() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub struct EnterpriseRegistration {
+    pub name: String,
+    pub credit_code: Option<CreditCode>,
+    pub org_code: Option<OrgCode>,
+    pub legal_rep_name: String,
+    pub legal_rep_id: ResidentId,
+    pub username: String,
+    pub phone: MobileNumber,
+    pub password: SecretString,
+}
+
+/// Registers an enterprise and its legal representative's account, which
+/// manages the enterprise's operators.
+pub async fn register_enterprise(
+    db: &Db,
+    ctx: &Context,
+    reg: EnterpriseRegistration,
+) -> Result<(i64, i64), IdentityError> {
+    let username = validate_username(&reg.username)?;
+    let name = validate_name("name", &reg.name)?;
+    let rep = validate_name("legal_rep_name", &reg.legal_rep_name)?;
+    if reg.credit_code.is_none() && reg.org_code.is_none() {
+        return Err(invalid(
+            "credit_code",
+            "请填写统一社会信用代码（或旧的组织机构代码）",
+            "give the unified social credit code (or the old organisation code)",
+        ));
+    }
+    let credit = reg.credit_code.as_ref().map(|c| c.as_str().to_owned());
+    let org = reg.org_code.as_ref().map(|c| c.formatted());
+    let hash = checked_hash(reg.password, &[&username, reg.phone.as_str()]).await?;
+    let mut tx = db.begin().await?;
+    let enterprise: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO enterprises (name, credit_code, org_code, legal_rep_name, \
+         legal_rep_id_number, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+    )
+    .bind(&name)
+    .bind(credit.as_deref())
+    .bind(org.as_deref())
+    .bind(&rep)
+    .bind(reg.legal_rep_id.as_str())
+    .bind(time::now())
+    .fetch_one(&mut *c)
+    .await);
+    let enterprise_id = match enterprise {
+        Err(e) if egov_store::is_unique_violation(&e) => {
+            return Err(IdentityError::EnterpriseTaken)
+        }
+        other => other?,
+    };
+    let user_id = insert_user(
+        &mut tx,
+        UserRow {
+            username: &username,
+            display_name: &rep,
+            kind: UserKind::Enterprise,
+            department_id: None,
+            enterprise_id: Some(enterprise_id),
+            enterprise_role: Some("legal_rep"),
+            resident_id: None,
+            phone: Some(reg.phone.as_str()),
+            password_hash: &hash,
+            must_change_password: false,
+        },
+    )
+    .await?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "enterprise.register",
+            object_type: "enterprise",
+            object_id: &enterprise_id.to_string(),
+            detail: serde_json::json!({ "name": name, "credit_code": credit, "org_code": org,
+                "legal_rep": rep, "legal_rep_id": reg.legal_rep_id.masked(), "user_id": user_id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((enterprise_id, user_id))
+}
+
+pub struct NewOperator {
+    pub username: String,
+    pub display_name: String,
+    pub phone: MobileNumber,
+    pub password: SecretString,
+}
+
+/// Adds an operator sub-account to an enterprise.
+pub async fn add_operator(
+    db: &Db,
+    ctx: &Context,
+    enterprise_id: i64,
+    op: NewOperator,
+) -> Result<i64, IdentityError> {
+    let username = validate_username(&op.username)?;
+    let display_name = validate_name("display_name", &op.display_name)?;
+    let hash = checked_hash(op.password, &[&username, op.phone.as_str()]).await?;
+    let mut tx = db.begin().await?;
+    let id = insert_user(
+        &mut tx,
+        UserRow {
+            username: &username,
+            display_name: &display_name,
+            kind: UserKind::Enterprise,
+            department_id: None,
+            enterprise_id: Some(enterprise_id),
+            enterprise_role: Some("operator"),
+            resident_id: None,
+            phone: Some(op.phone.as_str()),
+            password_hash: &hash,
+            must_change_password: true,
+        },
+    )
+    .await?;
+    audit(
+        &mut tx,
+        ctx,
+        "enterprise.add_operator",
+        id,
+        serde_json::json!({ "username": username, "enterprise_id": enterprise_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Disables or re-enables an account; disabling ends its sessions.
+pub async fn set_disabled(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    disabled: bool,
+) -> Result<(), IdentityError> {
+    let mut tx = db.begin().await?;
+    let n = run!(tx, |c| sqlx::query(
+        "UPDATE users SET disabled = $1 WHERE id = $2"
+    )
+    .bind(disabled)
+    .bind(user_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(IdentityError::NotFound);
+    }
+    if disabled {
+        run!(tx, |c| sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1"
+        )
+        .bind(user_id)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    }
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    audit(&mut tx, ctx, action, user_id, serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An account as administrators and the account holder see it. The ID
+/// number and phone here are full; callers mask them unless the viewer's
+/// role needs them (see `crate::personal`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub kind: String,
+    pub department_id: Option<i64>,
+    pub department_code: Option<String>,
+    pub enterprise_id: Option<i64>,
+    pub enterprise_role: Option<String>,
+    pub resident_id: Option<String>,
+    pub phone: Option<String>,
+    pub mfa_enabled: bool,
+    pub disabled: bool,
+    pub created_at: time::Timestamp,
+}
+
+const USER_COLUMNS: &str = "SELECT u.id, u.username, u.display_name, u.kind, u.department_id, \
+     d.code AS department_code, u.enterprise_id, u.enterprise_role, u.resident_id, u.phone, \
+     (u.totp_secret IS NOT NULL) AS mfa_enabled, u.disabled, u.created_at \
+     FROM users u LEFT JOIN departments d ON d.id = u.department_id";
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub department_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub kind: Option<UserKind>,
+}
+
+pub async fn list_users(db: &Db, filter: &UserFilter) -> Result<Vec<UserRecord>, IdentityError> {
+    let mut r = db.reader().await?;
+    let sql = format!(
+        "{USER_COLUMNS} WHERE ($1 IS NULL OR u.department_id = $1) \
+         AND ($2 IS NULL OR u.enterprise_id = $2) AND ($3 IS NULL OR u.kind = $3) \
+         ORDER BY u.id LIMIT 1000"
+    );
+    Ok(run!(r, |c| sqlx::query_as(&sql)
+        .bind(filter.department_id)
+        .bind(filter.enterprise_id)
+        .bind(filter.kind.map(UserKind::as_str))
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
+pub async fn get_user(db: &Db, id: i64) -> Result<UserRecord, IdentityError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{USER_COLUMNS} WHERE u.id = $1");
+    run!(r, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?
+    .ok_or(IdentityError::NotFound)
+}
+
+pub async fn roles_of(db: &Db, user_id: i64) -> Result<Vec<RoleGrant>, egov_store::StoreError> {
+    let mut r = db.reader().await?;
+    let rows: Vec<(String, Option<i64>)> = run!(r, |c| sqlx::query_as(
+        "SELECT role, department_id FROM role_grants WHERE user_id = $1 ORDER BY role"
+    )
+    .bind(user_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(role, department_id)| {
+            Some(RoleGrant {
+                role: role.parse().ok()?,
+                department_id,
+            })
+        })
+        .collect())
+}
+
+pub async fn count_users(db: &Db) -> Result<i64, IdentityError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM users"
+    )
+    .fetch_one(&mut *c)
+    .await)?)
+}
+
+/// The first administrator's one-time credentials, shown once at first start.
+pub struct FirstAdmin {
+    pub username: String,
+    pub password: SecretString,
+}
+
+pub const FIRST_ADMIN_USERNAME: &str = "admin";
+
+/// Creates the first system administrator when there is none. Returns the
+/// credentials only when it created them, so they are printed exactly once.
+pub async fn ensure_first_admin(db: &Db) -> Result<Option<FirstAdmin>, IdentityError> {
+    let mut r = db.reader().await?;
+    let admins: i64 = run!(r, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM role_grants WHERE role = 'system_admin'"
+    )
+    .fetch_one(&mut *c)
+    .await)?;
+    drop(r);
+    if admins > 0 {
+        return Ok(None);
+    }
+    let password = generate_password();
+    create_staff(
+        db,
+        &Context::system(),
+        NewStaff {
+            username: FIRST_ADMIN_USERNAME.to_owned(),
+            display_name: "系统管理员".to_owned(),
+            department_id: None,
+            roles: vec![RoleGrant {
+                role: Role::SystemAdmin,
+                department_id: None,
+            }],
+            password: SecretString::from(password.clone()),
+            must_change_password: true,
+        },
+    )
+    .await?;
+    Ok(Some(FirstAdmin {
+        username: FIRST_ADMIN_USERNAME.to_owned(),
+        password: SecretString::from(password),
+    }))
+}
+
+/// Replaces a user's password after checking the current one, clears the
+/// must-change flag, and ends the user's other sessions.
+pub async fn change_password(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    keep_session: Option<&str>,
+    current: SecretString,
+    new_password: SecretString,
+) -> Result<(), IdentityError> {
+    let mut r = db.reader().await?;
+    let (phc, username): (String, String) = run!(r, |c| sqlx::query_as(
+        "SELECT password_hash, username FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_one(&mut *c)
+    .await)?;
+    drop(r);
+    if !crate::verify_password(current, phc).await {
+        return Err(IdentityError::WrongPassword);
+    }
+    let hash = checked_hash(new_password, &[&username]).await?;
+    let mut tx = db.begin().await?;
+    run!(tx, |c| sqlx::query(
+        "UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2"
+    )
+    .bind(&hash)
+    .bind(user_id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    let keep = keep_session.map(crate::token::digest).unwrap_or_default();
+    run!(tx, |c| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2"
+    )
+    .bind(user_id)
+    .bind(&keep)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit(
+        &mut tx,
+        ctx,
+        "user.change_password",
+        user_id,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Personal data (ID and phone numbers) is shown masked unless the viewer's
+//! role needs it, and every unmasked view leaves an audit record.
+
+use crate::policy::{allows, Permission, Principal};
+use crate::{IdentityError, UserRecord};
+use egov_audit::Event;
+use egov_kernel::identifier::{MobileNumber, ResidentId};
+use egov_kernel::Context;
+use egov_store::Db;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PersonalView {
+    pub resident_id: Option<String>,
+    pub phone: Option<String>,
+    /// False only in an audited, unmasked view.
+    pub masked: bool,
+}
+
+fn mask_id(s: &str) -> String {
+    ResidentId::parse(s)
+        .map(|id| id.masked())
+        .unwrap_or_else(|_| "*".repeat(s.chars().count()))
+}
+
+fn mask_phone(s: &str) -> String {
+    MobileNumber::parse(s)
+        .map(|m| m.masked())
+        .unwrap_or_else(|_| "*".repeat(s.chars().count()))
+}
+
+/// The masked view, fit for anyone allowed to see the record at all.
+pub fn masked(record: &UserRecord) -> PersonalView {
+    PersonalView {
+        resident_id: record.resident_id.as_deref().map(mask_id),
+        phone: record.phone.as_deref().map(mask_phone),
+        masked: true,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevealError {
+    #[error("your role may not see personal data unmasked")]
+    Forbidden,
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+}
+
+/// The unmasked view, for roles that need it; writes the audit record
+/// before returning anything.
+pub async fn reveal(
+    db: &Db,
+    ctx: &Context,
+    viewer: &Principal,
+    record: &UserRecord,
+) -> Result<PersonalView, RevealError> {
+    if !allows(viewer, Permission::RevealPersonalData) {
+        return Err(RevealError::Forbidden);
+    }
+    let fields: Vec<&str> = [
+        record.resident_id.as_ref().map(|_| "resident_id"),
+        record.phone.as_ref().map(|_| "phone"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut tx = db.begin().await.map_err(IdentityError::from)?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "person.view_unmasked",
+            object_type: "user",
+            object_id: &record.id.to_string(),
+            detail: serde_json::json!({ "fields": fields }),
+        },
+    )
+    .await
+    .map_err(IdentityError::from)?;
+    tx.commit().await.map_err(IdentityError::from)?;
+    Ok(PersonalView {
+        resident_id: record.resident_id.clone(),
+        phone: record.phone.clone(),
+        masked: false,
+    })
+}

@@ -1,0 +1,357 @@
+//! Staff accounts in the admin console: system administrators manage every
+//! department; department administrators their own.
+
+use super::account::identity_message;
+use super::{render, Chrome};
+use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::context::{Lang, Origin};
+use crate::i18n::translate;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use egov_identity::personal::{self, PersonalView};
+use egov_identity::{
+    allows, IdentityError, NewStaff, Permission, Principal, Role, RoleGrant, SessionUser,
+    UserFilter, UserKind, UserRecord,
+};
+use egov_kernel::{Actor, Context, Locale};
+use egov_org::{Department, DepartmentFilter};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+fn ctx(user: &SessionUser, origin: Origin) -> Context {
+    Context {
+        actor: Actor::User(user.user_id),
+        source: origin.source,
+        request_id: origin.request_id,
+    }
+}
+
+fn may_manage(user: &SessionUser, department_id: Option<i64>) -> bool {
+    allows(
+        &Principal::User(user.clone()),
+        Permission::ManageUsers { department_id },
+    )
+}
+
+/// The departments this administrator may manage accounts in.
+async fn manageable_departments(
+    state: &AppState,
+    user: &SessionUser,
+) -> Result<Vec<Department>, ApiError> {
+    let all = egov_org::departments(&state.db, &DepartmentFilter::default()).await?;
+    Ok(all
+        .into_iter()
+        .filter(|d| may_manage(user, Some(d.id)))
+        .collect())
+}
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    chrome: Chrome,
+    users: Vec<UserRecord>,
+    departments: Vec<Department>,
+    roles: Vec<(Role, &'static str)>,
+    error: Option<String>,
+    created: Option<(String, String)>,
+}
+
+fn role_labels(locale: Locale) -> Vec<(Role, &'static str)> {
+    Role::ALL
+        .iter()
+        .map(|r| (*r, translate(locale, &format!("role.{}", r.as_str()))))
+        .collect()
+}
+
+async fn users_page(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    status: StatusCode,
+    error: Option<String>,
+    created: Option<(String, String)>,
+) -> Result<Response, ApiError> {
+    let departments = manageable_departments(state, &user).await?;
+    let mut users = egov_identity::list_users(
+        &state.db,
+        &UserFilter {
+            kind: Some(UserKind::Staff),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    users.retain(|u| may_manage(&user, u.department_id));
+    Ok(render(
+        status,
+        &UsersPage {
+            chrome: Chrome::new(locale, Some(user), "/admin/users"),
+            users,
+            departments,
+            roles: role_labels(locale),
+            error,
+            created,
+        },
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+) -> Result<Response, ApiError> {
+    users_page(&state, locale, user, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    department: String,
+    /// One role at creation; more on the account's page.
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    form: Result<Form<CreateForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        let msg = translate(locale, "register.error.incomplete").to_owned();
+        return users_page(
+            &state,
+            locale,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(msg),
+            None,
+        )
+        .await;
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let department = egov_org::department(&state.db, &form.department).await.ok();
+    let Some(department) = department.filter(|d| may_manage(&user, Some(d.id))) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let mut roles = Vec::new();
+    if let Ok(role) = form.role.parse::<Role>() {
+        // Department administrators hand out department roles only.
+        let city_wide = matches!(role, Role::SystemAdmin | Role::Auditor);
+        if city_wide && !user.has_role(Role::SystemAdmin) {
+            return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        }
+        roles.push(RoleGrant {
+            role,
+            department_id: (!city_wide).then_some(department.id),
+        });
+    }
+    let password = egov_identity::random_secret()[..20].to_owned();
+    let new = NewStaff {
+        username: form.username.clone(),
+        display_name: form.display_name,
+        department_id: Some(department.id),
+        roles,
+        password: SecretString::from(password.clone()),
+        must_change_password: true,
+    };
+    match egov_identity::create_staff(&state.db, &ctx(&user, origin), new).await {
+        Ok(_) => {
+            users_page(
+                &state,
+                locale,
+                user,
+                StatusCode::CREATED,
+                None,
+                Some((form.username, password)),
+            )
+            .await
+        }
+        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
+        Err(e) => {
+            let msg = identity_message(locale, &e);
+            users_page(
+                &state,
+                locale,
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin_user.html")]
+struct UserPage {
+    chrome: Chrome,
+    record: UserRecord,
+    personal: PersonalView,
+    grants: Vec<(String, String)>,
+    roles: Vec<(Role, &'static str)>,
+    may_reveal: bool,
+}
+
+async fn user_page(
+    state: &AppState,
+    locale: Locale,
+    viewer: SessionUser,
+    id: i64,
+    personal: Option<PersonalView>,
+) -> Result<Response, ApiError> {
+    let record = match egov_identity::get_user(&state.db, id).await {
+        Ok(r) => r,
+        Err(IdentityError::NotFound) => {
+            return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    if !may_manage(&viewer, record.department_id) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let grants = egov_identity::roles_of(&state.db, id).await?;
+    let mut labelled = Vec::new();
+    for g in grants {
+        let dept = match g.department_id {
+            Some(d) => egov_org::departments(&state.db, &DepartmentFilter::default())
+                .await?
+                .into_iter()
+                .find(|x| x.id == d)
+                .map(|x| x.name)
+                .unwrap_or_default(),
+            None => translate(locale, "role.city_wide").to_owned(),
+        };
+        labelled.push((
+            translate(locale, &format!("role.{}", g.role.as_str())).to_owned(),
+            dept,
+        ));
+    }
+    let may_reveal = allows(
+        &Principal::User(viewer.clone()),
+        Permission::RevealPersonalData,
+    );
+    let personal = personal.unwrap_or_else(|| personal::masked(&record));
+    Ok(render(
+        StatusCode::OK,
+        &UserPage {
+            chrome: Chrome::new(locale, Some(viewer), format!("/admin/users/{id}")),
+            record,
+            personal,
+            grants: labelled,
+            roles: role_labels(locale),
+            may_reveal,
+        },
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    user_page(&state, locale, user, id, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+/// Shows the ID and phone numbers unmasked, once, with an audit record.
+pub async fn reveal(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(id): Path<i64>,
+    form: Result<Form<CsrfOnly>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let record = match egov_identity::get_user(&state.db, id).await {
+        Ok(r) => r,
+        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+    };
+    if !may_manage(&user, record.department_id) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let principal = Principal::User(user.clone());
+    match personal::reveal(&state.db, &ctx(&user, origin), &principal, &record).await {
+        Ok(view) => user_page(&state, locale, user, id, Some(view)).await,
+        Err(personal::RevealError::Forbidden) => {
+            Ok(super::error_page(locale, StatusCode::FORBIDDEN))
+        }
+        Err(personal::RevealError::Identity(e)) => Err(ApiError::internal(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    csrf: String,
+    role: String,
+    action: String,
+}
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(id): Path<i64>,
+    form: Result<Form<RoleForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let Ok(role) = form.role.parse::<Role>() else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    let record = match egov_identity::get_user(&state.db, id).await {
+        Ok(r) => r,
+        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+    };
+    let city_wide = matches!(role, Role::SystemAdmin | Role::Auditor);
+    let allowed =
+        may_manage(&user, record.department_id) && (!city_wide || user.has_role(Role::SystemAdmin));
+    if !allowed {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let grant = RoleGrant {
+        role,
+        department_id: if city_wide {
+            None
+        } else {
+            record.department_id
+        },
+    };
+    let c = ctx(&user, origin);
+    let result = if form.action == "revoke" {
+        egov_identity::revoke_role(&state.db, &c, id, grant).await
+    } else {
+        egov_identity::grant_role(&state.db, &c, id, grant).await
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
+        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
+        Err(_) => Ok(super::error_page(locale, StatusCode::UNPROCESSABLE_ENTITY)),
+    }
+}

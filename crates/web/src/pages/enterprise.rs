@@ -1,0 +1,198 @@
+//! An enterprise's legal representative manages its operator sub-accounts.
+
+use super::account::identity_message;
+use super::{render, Chrome};
+use crate::auth::{PageUser, CITIZEN};
+use crate::context::{Lang, Origin};
+use crate::i18n::translate;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use egov_identity::personal::{self, PersonalView};
+use egov_identity::{
+    allows, IdentityError, NewOperator, Permission, Principal, SessionUser, UserFilter,
+};
+use egov_kernel::identifier::MobileNumber;
+use egov_kernel::{Actor, Context, Locale};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "operators.html")]
+struct OperatorsPage {
+    chrome: Chrome,
+    operators: Vec<(String, String, PersonalView, bool)>,
+    error: Option<String>,
+    created: Option<(String, String)>,
+}
+
+fn enterprise_of(user: &SessionUser) -> Option<i64> {
+    let id = user.enterprise_id?;
+    allows(
+        &Principal::User(user.clone()),
+        Permission::ManageOperators { enterprise_id: id },
+    )
+    .then_some(id)
+}
+
+async fn page(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    enterprise_id: i64,
+    status: StatusCode,
+    error: Option<String>,
+    created: Option<(String, String)>,
+) -> Result<Response, ApiError> {
+    let users = egov_identity::list_users(
+        &state.db,
+        &UserFilter {
+            enterprise_id: Some(enterprise_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let operators = users
+        .iter()
+        .filter(|u| u.enterprise_role.as_deref() == Some("operator"))
+        .map(|u| {
+            (
+                u.username.clone(),
+                u.display_name.clone(),
+                personal::masked(u),
+                u.disabled,
+            )
+        })
+        .collect();
+    Ok(render(
+        status,
+        &OperatorsPage {
+            chrome: Chrome::new(locale, Some(user), "/enterprise/operators"),
+            operators,
+            error,
+            created,
+        },
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<CITIZEN>,
+) -> Result<Response, ApiError> {
+    let Some(enterprise_id) = enterprise_of(&user) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    page(
+        &state,
+        locale,
+        user,
+        enterprise_id,
+        StatusCode::OK,
+        None,
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+    phone: String,
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<CITIZEN>,
+    form: Result<Form<AddForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Some(enterprise_id) = enterprise_of(&user) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let Ok(Form(form)) = form else {
+        let msg = translate(locale, "register.error.incomplete").to_owned();
+        return page(
+            &state,
+            locale,
+            user,
+            enterprise_id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(msg),
+            None,
+        )
+        .await;
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let phone = match MobileNumber::parse(&form.phone) {
+        Ok(p) => p,
+        Err(e) => {
+            let msg = format!(
+                "{}：{}",
+                translate(locale, "register.phone"),
+                e.message_zh()
+            );
+            return page(
+                &state,
+                locale,
+                user,
+                enterprise_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await;
+        }
+    };
+    let password = egov_identity::random_secret()[..20].to_owned();
+    let ctx = Context {
+        actor: Actor::User(user.user_id),
+        source: origin.source,
+        request_id: origin.request_id,
+    };
+    let op = NewOperator {
+        username: form.username.clone(),
+        display_name: form.display_name,
+        phone,
+        password: SecretString::from(password.clone()),
+    };
+    match egov_identity::add_operator(&state.db, &ctx, enterprise_id, op).await {
+        Ok(_) => {
+            page(
+                &state,
+                locale,
+                user,
+                enterprise_id,
+                StatusCode::CREATED,
+                None,
+                Some((form.username, password)),
+            )
+            .await
+        }
+        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
+        Err(e) => {
+            let msg = identity_message(locale, &e);
+            page(
+                &state,
+                locale,
+                user,
+                enterprise_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await
+        }
+    }
+}
