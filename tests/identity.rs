@@ -1,0 +1,516 @@
+//! Identity through the pages: registration with validated identifiers,
+//! lockout, the second factor, sessions, masked personal data, enterprise
+//! operators and staff administration.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use egov_identity::Role;
+
+const ID: &str = "11010519491231002X";
+
+async fn register_citizen(app: &TestApp, fields: &[(&str, &str)]) -> common::TestResponse {
+    let form = app.get("/register/citizen").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let mut all = vec![("csrf", token.as_str())];
+    all.extend_from_slice(fields);
+    app.post_form(
+        "/register/citizen",
+        Some(&format!("egov_form={token}")),
+        &all,
+    )
+    .await
+}
+
+fn citizen(username: &'static str, id: &'static str) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("username", username),
+        ("real_name", "张三"),
+        ("resident_id", id),
+        ("phone", "13800138000"),
+        ("password", "Chang-Cheng-Wan-Li-9"),
+        ("confirm", "Chang-Cheng-Wan-Li-9"),
+    ]
+}
+
+#[tokio::test]
+async fn a_citizen_registers_and_signs_in_with_the_id_number() {
+    let app = TestApp::new().await;
+    let res = register_citizen(&app, &citizen("zhang.san", ID)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    // The ID number works as the login, in either case of X.
+    let (cookie, _) = app
+        .sign_in(&ID.to_lowercase(), "Chang-Cheng-Wan-Li-9")
+        .await;
+    let account = app.get_with("/account", &[("cookie", &cookie)]).await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert!(account.body.contains("张三"));
+    // Citizens have no business in the workbench.
+    let wb = app.get_with("/workbench", &[("cookie", &cookie)]).await;
+    assert_eq!(wb.status, StatusCode::FORBIDDEN);
+    // The audit record keeps only the masked ID number.
+    let rows = egov_audit::for_object(app.db(), "user", "1", 10)
+        .await
+        .unwrap();
+    let reg = rows.iter().find(|r| r.action == "user.register").unwrap();
+    assert!(reg.detail.contains("110105********002X"), "{}", reg.detail);
+    assert!(!reg.detail.contains(ID));
+}
+
+#[tokio::test]
+async fn bad_registrations_are_refused_with_precise_messages_and_change_nothing() {
+    let app = TestApp::new().await;
+    let users = app.count("users").await;
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (citizen("a.b", "110105194912310021"), "校验位不正确"),
+        (citizen("a.b", "110105194902300026"), "出生日期不是真实日期"),
+        (citizen("a.b", "11010519491231"), "位数不正确"),
+        (
+            {
+                let mut c = citizen("a.b", ID);
+                c[3] = ("phone", "12345");
+                c
+            },
+            "手机号码",
+        ),
+        (
+            {
+                let mut c = citizen("a.b", ID);
+                c[4] = ("password", "woaini1314");
+                c[5] = ("confirm", "woaini1314");
+                c
+            },
+            "常见",
+        ),
+        (
+            {
+                let mut c = citizen("a.b", ID);
+                c[4] = ("password", "ab19491231xy-long");
+                c[5] = ("confirm", "ab19491231xy-long");
+                c
+            },
+            "不能包含",
+        ),
+        (
+            {
+                let mut c = citizen("a.b", ID);
+                c[5] = ("confirm", "something-else-99");
+                c
+            },
+            "不一致",
+        ),
+        (citizen("x", ID), "用户名"),
+    ];
+    for (fields, message) in cases {
+        let res = register_citizen(&app, &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        assert!(res.body.contains(message), "want {message}: {}", res.body);
+        assert!(
+            res.body.contains("value=\"张三\""),
+            "the form keeps what was typed"
+        );
+        assert!(
+            !res.body.contains("Chang-Cheng-Wan-Li-9"),
+            "never echo passwords"
+        );
+    }
+    assert_eq!(app.count("users").await, users);
+
+    // Duplicate ID number.
+    assert_eq!(
+        register_citizen(&app, &citizen("first.one", ID))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let res = register_citizen(&app, &citizen("second.one", ID)).await;
+    assert!(res.body.contains("该身份证号码已注册"), "{}", res.body);
+    assert_eq!(app.count("users").await, users + 1);
+}
+
+async fn register_enterprise(app: &TestApp, code: &str, username: &str) -> common::TestResponse {
+    let form = app.get("/register/enterprise").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    app.post_form(
+        "/register/enterprise",
+        Some(&format!("egov_form={token}")),
+        &[
+            ("csrf", &token),
+            ("name", "北京示例科技有限公司"),
+            ("code", code),
+            ("legal_rep_name", "李四"),
+            ("legal_rep_id", "440524188001010014"),
+            ("username", username),
+            ("phone", "13900139000"),
+            ("password", "Qi-Ye-Fa-Ren-2026"),
+            ("confirm", "Qi-Ye-Fa-Ren-2026"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_enterprise_registers_and_manages_its_operators() {
+    let app = TestApp::new().await;
+    let bad = register_enterprise(&app, "91350100M000100Y44", "ent.one").await;
+    assert!(
+        bad.body.contains("统一社会信用代码：校验位不正确"),
+        "{}",
+        bad.body
+    );
+    let res = register_enterprise(&app, "91350100M000100Y43", "ent.one").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let dup = register_enterprise(&app, "91350100m000100y43", "ent.two").await;
+    assert!(dup.body.contains("该企业已注册"), "{}", dup.body);
+    // An old organisation code is accepted.
+    let old = register_enterprise(&app, "D2143569-X", "ent.old").await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER, "{}", old.body);
+
+    let (cookie, csrf) = app.sign_in("ent.one", "Qi-Ye-Fa-Ren-2026").await;
+    let res = app
+        .post_form(
+            "/enterprise/operators",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("username", "ent.op1"),
+                ("display_name", "王五"),
+                ("phone", "13700137000"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert!(res.body.contains("137****7000"), "operator phone masked");
+    let password = res
+        .body
+        .split("<code translate=\"no\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+
+    // The operator signs in, must change the one-time password, and may
+    // not manage operators.
+    let form = app.get("/login").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let res = app
+        .post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[
+                ("username", "ent.op1"),
+                ("password", &password),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    assert_eq!(res.header("location"), "/account/password");
+    let op_cookie = format!("egov_session={}", res.set_cookie("egov_session").unwrap());
+    let page = app
+        .get_with("/enterprise/operators", &[("cookie", &op_cookie)])
+        .await;
+    assert_eq!(page.header("location"), "/account/password");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_for_a_while() {
+    let app = TestApp::new().await;
+    register_citizen(&app, &citizen("zhang.san", ID)).await;
+    let app = &app;
+    let attempt = |password: &'static str| async move {
+        let form = app.get("/login").await;
+        let token = form.set_cookie("egov_form").unwrap();
+        app.post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[
+                ("username", "zhang.san"),
+                ("password", password),
+                ("csrf", &token),
+            ],
+        )
+        .await
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            attempt("wrong-password-1").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = attempt("wrong-password-1").await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.body.contains("临时锁定"), "{}", locked.body);
+    // Even the right password waits until the lock expires.
+    let right = attempt("Chang-Cheng-Wan-Li-9").await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(right.set_cookie("egov_session").is_none());
+}
+
+#[tokio::test]
+async fn the_second_factor_is_checked_and_codes_are_not_replayed() {
+    let app = TestApp::new().await;
+    let password = app.staff("li.ming", false).await;
+    let form = app.get("/login").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let res = app
+        .post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[
+                ("username", "li.ming"),
+                ("password", &password),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    assert!(res.header("location").starts_with("/login/mfa"));
+    let half = res.set_cookie("egov_session").unwrap();
+    let half_cookie = format!("egov_session={half}");
+    // The half session reaches nothing but the code form.
+    let wb = app
+        .get_with("/workbench", &[("cookie", &half_cookie)])
+        .await;
+    assert_eq!(wb.header("location"), "/login/mfa");
+    let csrf = egov_identity::find_session(app.db(), &half)
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+    let wrong = app
+        .post_form(
+            "/login/mfa",
+            Some(&half_cookie),
+            &[("code", "123456"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let code = app.next_code("li.ming").unwrap();
+    let ok = app
+        .post_form(
+            "/login/mfa",
+            Some(&half_cookie),
+            &[("code", &code), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let full = ok.set_cookie("egov_session").unwrap();
+    assert_ne!(full, half, "a new session token after the second factor");
+    assert!(egov_identity::find_session(app.db(), &half)
+        .await
+        .unwrap()
+        .is_none());
+
+    // The same code cannot open a second session.
+    let form = app.get("/login").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let res = app
+        .post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[
+                ("username", "li.ming"),
+                ("password", &password),
+                ("csrf", &token),
+            ],
+        )
+        .await;
+    let half2 = res.set_cookie("egov_session").unwrap();
+    let csrf2 = egov_identity::find_session(app.db(), &half2)
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+    let replay = app
+        .post_form(
+            "/login/mfa",
+            Some(&format!("egov_session={half2}")),
+            &[("code", &code), ("csrf", &csrf2)],
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn users_see_and_end_their_sessions() {
+    let app = TestApp::new().await;
+    register_citizen(&app, &citizen("zhang.san", ID)).await;
+    let (phone_cookie, _) = app.sign_in("zhang.san", "Chang-Cheng-Wan-Li-9").await;
+    let (desk_cookie, desk_csrf) = app.sign_in("zhang.san", "Chang-Cheng-Wan-Li-9").await;
+    let page = app.get_with("/account", &[("cookie", &desk_cookie)]).await;
+    assert_eq!(
+        page.body.matches("name=\"handle\"").count(),
+        1,
+        "the other session can be ended"
+    );
+    let handle = page
+        .body
+        .split("name=\"handle\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let res = app
+        .post_form(
+            "/account/sessions/revoke",
+            Some(&desk_cookie),
+            &[("csrf", &desk_csrf), ("handle", &handle)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_with("/account", &[("cookie", &phone_cookie)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get_with("/account", &[("cookie", &desk_cookie)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let res = app
+        .post_form(
+            "/account/sessions/end-all",
+            Some(&desk_cookie),
+            &[("csrf", &desk_csrf)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get_with("/account", &[("cookie", &desk_cookie)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(app.count("sessions").await, 0);
+}
+
+#[tokio::test]
+async fn personal_data_is_masked_and_each_unmasked_view_is_audited() {
+    let app = TestApp::new().await;
+    register_citizen(&app, &citizen("zhang.san", ID)).await;
+    let admin_pw = app.staff("sys.admin", true).await;
+    let dept = egov_org::department(app.db(), "110000-ZWFWJ")
+        .await
+        .unwrap();
+    let dept_admin_pw = app
+        .staff_with(
+            "dept.admin",
+            Some(dept.id),
+            vec![egov_identity::RoleGrant {
+                role: Role::DepartmentAdmin,
+                department_id: Some(dept.id),
+            }],
+        )
+        .await;
+
+    let (admin, admin_csrf) = app.sign_in("sys.admin", &admin_pw).await;
+    let page = app.get_with("/admin/users/1", &[("cookie", &admin)]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("110105********002X"));
+    assert!(page.body.contains("138****8000"));
+    assert!(!page.body.contains(ID));
+
+    let audit_before = app.count("audit_log").await;
+    let shown = app
+        .post_form(
+            "/admin/users/1/reveal",
+            Some(&admin),
+            &[("csrf", &admin_csrf)],
+        )
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains(ID));
+    assert!(shown.body.contains("13800138000"));
+    assert_eq!(app.count("audit_log").await, audit_before + 1);
+    let rec = egov_audit::for_object(app.db(), "user", "1", 1)
+        .await
+        .unwrap();
+    assert_eq!(rec[0].action, "person.view_unmasked");
+
+    // A department administrator manages staff but may not unmask, and
+    // cannot open accounts outside their department.
+    let (da, da_csrf) = app.sign_in("dept.admin", &dept_admin_pw).await;
+    let refused = app
+        .post_form("/admin/users/1/reveal", Some(&da), &[("csrf", &da_csrf)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let list = app.get_with("/admin/users", &[("cookie", &da)]).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("dept.admin"));
+}
+
+#[tokio::test]
+async fn administrators_create_staff_within_their_reach() {
+    let app = TestApp::new().await;
+    let dept = egov_org::department(app.db(), "110105-SCJGJ")
+        .await
+        .unwrap();
+    let da_pw = app
+        .staff_with(
+            "cy.admin",
+            Some(dept.id),
+            vec![egov_identity::RoleGrant {
+                role: Role::DepartmentAdmin,
+                department_id: Some(dept.id),
+            }],
+        )
+        .await;
+    let (da, csrf) = app.sign_in("cy.admin", &da_pw).await;
+
+    let made = app
+        .post_form(
+            "/admin/users",
+            Some(&da),
+            &[
+                ("csrf", &csrf),
+                ("username", "cy.handler"),
+                ("display_name", "赵六"),
+                ("department", "110105-SCJGJ"),
+                ("role", "handler"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert!(made.body.contains("id=\"one-time-password\""));
+
+    // Another department, or a city-wide role: refused.
+    let other = app
+        .post_form(
+            "/admin/users",
+            Some(&da),
+            &[
+                ("csrf", &csrf),
+                ("username", "hd.handler"),
+                ("display_name", "钱七"),
+                ("department", "110108-SCJGJ"),
+                ("role", "handler"),
+            ],
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    let escalate = app
+        .post_form(
+            "/admin/users",
+            Some(&da),
+            &[
+                ("csrf", &csrf),
+                ("username", "cy.root"),
+                ("display_name", "孙八"),
+                ("department", "110105-SCJGJ"),
+                ("role", "system_admin"),
+            ],
+        )
+        .await;
+    assert_eq!(escalate.status, StatusCode::FORBIDDEN);
+    let users = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap();
+    assert!(users.iter().any(|u| u.username == "cy.handler"));
+    assert!(!users
+        .iter()
+        .any(|u| u.username == "hd.handler" || u.username == "cy.root"));
+}
