@@ -76,6 +76,38 @@ enum AdminCommand {
     User(UserCommand),
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Single sign-on clients (relying parties).
+    #[command(subcommand, name = "oidc-client")]
+    OidcClient(OidcClientCommand),
+    /// The keys that sign ID tokens.
+    #[command(subcommand, name = "oidc-key")]
+    OidcKey(OidcKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum OidcClientCommand {
+    /// Register a client; prints its id and secret (the secret only this once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A redirect URI (repeatable); matched exactly.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where the client may send users after logout (repeatable).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// ID token signing algorithm: RS256 (default) or ES256.
+        #[arg(long, default_value = "RS256")]
+        alg: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OidcKeyCommand {
+    /// Make new signing keys; the old ones keep verifying until retired.
+    Rotate,
+    /// Retire every key but the newest of each algorithm.
+    Retire,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,6 +259,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             eprintln!("API key {} created; it is shown only this once:", issued.id);
             println!("{}", issued.key);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Admin(AdminCommand::OidcClient(OidcClientCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            alg,
+        }))) => {
+            let alg = egov_oidc::keys::Alg::parse(&alg)
+                .ok_or_else(|| anyhow::anyhow!("unknown algorithm '{alg}' (RS256 or ES256)"))?;
+            let db = open(&settings, &url).await?;
+            let (client, secret) = egov_oidc::create_client(
+                &db,
+                &Context::system(),
+                egov_oidc::NewClient {
+                    name,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    id_token_alg: alg,
+                },
+            )
+            .await?;
+            db.close().await;
+            println!("client_id: {}", client.client_id);
+            println!("client_secret: {secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Admin(AdminCommand::OidcKey(command))) => {
+            let db = open(&settings, &url).await?;
+            match command {
+                OidcKeyCommand::Rotate => {
+                    for kid in egov_oidc::keys::rotate(&db, &Context::system()).await? {
+                        println!("new signing key {kid}");
+                    }
+                }
+                OidcKeyCommand::Retire => {
+                    let n = egov_oidc::keys::retire_old(&db, &Context::system()).await?;
+                    println!("{n} keys retired");
+                }
+            }
+            db.close().await;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(DemoCommand::Load)) => {

@@ -109,6 +109,10 @@ impl Settings {
                 .is_some_and(|u| u.starts_with("https://")),
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
             max_body_bytes: self.max_body_bytes,
+            public_url: self
+                .public_url
+                .clone()
+                .map(|u| u.trim_end_matches('/').to_owned()),
         }
     }
 }

@@ -10,14 +10,16 @@ use egov_identity::Scope;
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Who {
     Anonymous,
+    Citizen,
     Staff,
     Admin,
     KeyOrgWrite,
     KeyAuditRead,
 }
 
-const ALL: [Who; 5] = [
+const ALL: [Who; 6] = [
     Who::Anonymous,
+    Who::Citizen,
     Who::Staff,
     Who::Admin,
     Who::KeyOrgWrite,
@@ -108,9 +110,35 @@ fn routes() -> Vec<Route> {
         },
         Route {
             method: Method::GET,
+            path: "/register",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/register/citizen",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/register/enterprise",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/.well-known/openid-configuration",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
+            path: "/oidc/jwks",
+            expect: public,
+        },
+        Route {
+            method: Method::GET,
             path: "/workbench",
             expect: |w| match w {
                 Who::Staff | Who::Admin => Allowed,
+                Who::Citizen => Forbidden,
                 _ => SignIn,
             },
         },
@@ -119,7 +147,33 @@ fn routes() -> Vec<Route> {
             path: "/admin",
             expect: |w| match w {
                 Who::Admin => Allowed,
-                Who::Staff => Forbidden,
+                Who::Staff | Who::Citizen => Forbidden,
+                _ => SignIn,
+            },
+        },
+        Route {
+            method: Method::GET,
+            path: "/admin/users",
+            expect: |w| match w {
+                Who::Admin => Allowed,
+                Who::Staff | Who::Citizen => Forbidden,
+                _ => SignIn,
+            },
+        },
+        Route {
+            method: Method::GET,
+            path: "/enterprise/operators",
+            // Only an enterprise's legal representative; a citizen is not one.
+            expect: |w| match w {
+                Who::Staff | Who::Admin | Who::Citizen => Forbidden,
+                _ => SignIn,
+            },
+        },
+        Route {
+            method: Method::GET,
+            path: "/account",
+            expect: |w| match w {
+                Who::Citizen | Who::Staff | Who::Admin => Allowed,
                 _ => SignIn,
             },
         },
@@ -127,7 +181,15 @@ fn routes() -> Vec<Route> {
             method: Method::GET,
             path: "/account/password",
             expect: |w| match w {
-                Who::Staff | Who::Admin => Allowed,
+                Who::Citizen | Who::Staff | Who::Admin => Allowed,
+                _ => SignIn,
+            },
+        },
+        Route {
+            method: Method::GET,
+            path: "/account/mfa",
+            expect: |w| match w {
+                Who::Citizen | Who::Staff | Who::Admin => Allowed,
                 _ => SignIn,
             },
         },
@@ -137,7 +199,7 @@ fn routes() -> Vec<Route> {
             expect: |w| match w {
                 Who::Admin | Who::KeyOrgWrite => Allowed,
                 Who::Anonymous => Unauthorized,
-                Who::Staff | Who::KeyAuditRead => Forbidden,
+                Who::Citizen | Who::Staff | Who::KeyAuditRead => Forbidden,
             },
         },
         Route {
@@ -146,13 +208,14 @@ fn routes() -> Vec<Route> {
             expect: |w| match w {
                 Who::Admin | Who::KeyAuditRead => Allowed,
                 Who::Anonymous => Unauthorized,
-                Who::Staff | Who::KeyOrgWrite => Forbidden,
+                Who::Citizen | Who::Staff | Who::KeyOrgWrite => Forbidden,
             },
         },
     ]
 }
 
 struct Callers {
+    citizen: (String, String),
     staff: (String, String),
     admin: (String, String),
     org_key: String,
@@ -163,11 +226,11 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
     let mut headers: Vec<(String, String)> = Vec::new();
     match who {
         Who::Anonymous => {}
-        Who::Staff | Who::Admin => {
-            let (cookie, csrf) = if who == Who::Staff {
-                &callers.staff
-            } else {
-                &callers.admin
+        Who::Citizen | Who::Staff | Who::Admin => {
+            let (cookie, csrf) = match who {
+                Who::Citizen => &callers.citizen,
+                Who::Staff => &callers.staff,
+                _ => &callers.admin,
             };
             headers.push(("cookie".into(), cookie.clone()));
             headers.push(("x-csrf-token".into(), csrf.clone()));
@@ -213,7 +276,9 @@ async fn every_route_answers_every_caller_as_the_policy_says() {
     let app = TestApp::new().await;
     let staff_pw = app.staff("staff.user", false).await;
     let admin_pw = app.staff("admin.user", true).await;
+    let citizen_pw = app.citizen("zhang.san").await;
     let callers = Callers {
+        citizen: app.sign_in("zhang.san", &citizen_pw).await,
         staff: app.sign_in("staff.user", &staff_pw).await,
         admin: app.sign_in("admin.user", &admin_pw).await,
         org_key: app.api_key(&[Scope::OrgWrite]).await,

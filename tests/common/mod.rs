@@ -193,6 +193,26 @@ impl TestApp {
         self.staff_with(username, Some(dept.id), vec![role]).await
     }
 
+    /// Registers a citizen (no second factor); returns the password.
+    pub async fn citizen(&self, username: &str) -> String {
+        let password = "Chang-Cheng-Wan-Li-9".to_owned();
+        egov_identity::register_citizen(
+            self.db(),
+            &Context::system(),
+            egov_identity::CitizenRegistration {
+                username: username.to_owned(),
+                real_name: "张三".to_owned(),
+                resident_id: egov_kernel::identifier::ResidentId::parse("11010519491231002X")
+                    .unwrap(),
+                phone: egov_kernel::identifier::MobileNumber::parse("13800138000").unwrap(),
+                password: password.clone().into(),
+            },
+        )
+        .await
+        .unwrap();
+        password
+    }
+
     pub async fn staff_with(
         &self,
         username: &str,

@@ -531,6 +531,8 @@ pub struct UserRecord {
     pub department_code: Option<String>,
     pub enterprise_id: Option<i64>,
     pub enterprise_role: Option<String>,
+    /// The enterprise's credit code (or old organisation code).
+    pub enterprise_code: Option<String>,
     pub resident_id: Option<String>,
     pub phone: Option<String>,
     pub mfa_enabled: bool,
@@ -539,9 +541,11 @@ pub struct UserRecord {
 }
 
 const USER_COLUMNS: &str = "SELECT u.id, u.username, u.display_name, u.kind, u.department_id, \
-     d.code AS department_code, u.enterprise_id, u.enterprise_role, u.resident_id, u.phone, \
+     d.code AS department_code, u.enterprise_id, u.enterprise_role, \
+     COALESCE(e.credit_code, e.org_code) AS enterprise_code, u.resident_id, u.phone, \
      (u.totp_secret IS NOT NULL) AS mfa_enabled, u.disabled, u.created_at \
-     FROM users u LEFT JOIN departments d ON d.id = u.department_id";
+     FROM users u LEFT JOIN departments d ON d.id = u.department_id \
+     LEFT JOIN enterprises e ON e.id = u.enterprise_id";
 
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {

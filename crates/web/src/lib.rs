@@ -8,6 +8,7 @@ mod auth;
 mod context;
 mod i18n;
 mod metrics;
+mod oidc;
 mod pages;
 mod problem;
 mod router;

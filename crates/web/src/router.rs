@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .route("/favicon.ico", get(favicon))
         .merge(pages::router())
+        .merge(crate::oidc::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

@@ -10,6 +10,9 @@ pub struct WebSettings {
     pub request_timeout: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// The address users reach the site at, e.g. `https://zwfw.example.gov.cn`:
+    /// the OpenID Connect issuer. Unset, it is taken from the request's Host.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -18,6 +21,7 @@ impl Default for WebSettings {
             secure_cookies: false,
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
+            public_url: None,
         }
     }
 }

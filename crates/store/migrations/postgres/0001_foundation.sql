@@ -144,3 +144,56 @@ CREATE TABLE api_keys (
     created_at TIMESTAMPTZ NOT NULL,
     revoked_at TIMESTAMPTZ
 );
+
+-- OpenID Connect provider: signing keys (rotated, old ones kept for
+-- verification until retired), registered clients, codes and tokens. Codes
+-- and tokens are stored as SHA-256 digests only.
+CREATE TABLE oidc_keys (
+    kid         TEXT PRIMARY KEY,
+    alg         TEXT NOT NULL CHECK (alg IN ('RS256', 'ES256')),
+    private_pem TEXT NOT NULL,
+    public_jwk  TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    retired_at  TIMESTAMPTZ
+);
+
+CREATE TABLE oidc_clients (
+    client_id                 TEXT PRIMARY KEY,
+    name                      TEXT NOT NULL,
+    secret_hash               TEXT NOT NULL,
+    redirect_uris             TEXT NOT NULL,
+    post_logout_redirect_uris TEXT NOT NULL,
+    id_token_alg              TEXT NOT NULL CHECK (id_token_alg IN ('RS256', 'ES256')),
+    created_at                TIMESTAMPTZ NOT NULL,
+    revoked_at                TIMESTAMPTZ
+);
+
+CREATE TABLE oidc_codes (
+    code_hash      TEXT PRIMARY KEY,
+    client_id      TEXT NOT NULL REFERENCES oidc_clients (client_id),
+    user_id        BIGINT NOT NULL REFERENCES users (id),
+    redirect_uri   TEXT NOT NULL,
+    scope          TEXT NOT NULL,
+    nonce          TEXT,
+    code_challenge TEXT,
+    auth_time      TIMESTAMPTZ NOT NULL,
+    expires_at     TIMESTAMPTZ NOT NULL,
+    used_at        TIMESTAMPTZ
+);
+
+CREATE TABLE oidc_tokens (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('access', 'refresh')),
+    client_id  TEXT NOT NULL REFERENCES oidc_clients (client_id),
+    user_id    BIGINT REFERENCES users (id),
+    scope      TEXT NOT NULL,
+    nonce      TEXT,
+    code_hash  TEXT,
+    family     TEXT NOT NULL,
+    auth_time  TIMESTAMPTZ,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at    TIMESTAMPTZ,
+    revoked_at TIMESTAMPTZ
+);
+CREATE INDEX oidc_tokens_family ON oidc_tokens (family);
+CREATE INDEX oidc_tokens_code ON oidc_tokens (code_hash);

@@ -140,7 +140,7 @@ impl Chrome {
 }
 
 /// Renders a template, or a logged 500 if rendering fails.
-pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, template: &T) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => crate::problem::ApiError::internal(e).into_response(),
@@ -152,8 +152,19 @@ pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
 struct ErrorPage {
     chrome: Chrome,
     status: u16,
-    heading: &'static str,
-    message: &'static str,
+    heading: String,
+    message: String,
+}
+
+/// An HTML error page with a specific message.
+pub fn message_page(locale: Locale, status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        chrome: Chrome::new(locale, None, ""),
+        status: status.as_u16(),
+        heading: heading.to_owned(),
+        message: message.to_owned(),
+    };
+    render(status, &page)
 }
 
 /// A plain HTML error page (404, 403) for browsers.
@@ -163,14 +174,13 @@ pub fn error_page(locale: Locale, status: StatusCode) -> Response {
         StatusCode::FORBIDDEN => "error.forbidden",
         _ => "error.other",
     };
-    let page = ErrorPage {
-        // No path: the error page marks no menu item as current.
-        chrome: Chrome::new(locale, None, ""),
-        status: status.as_u16(),
-        heading: translate(locale, &format!("{key}.heading")),
-        message: translate(locale, &format!("{key}.message")),
-    };
-    render(status, &page)
+    // No path: the error page marks no menu item as current.
+    message_page(
+        locale,
+        status,
+        translate(locale, &format!("{key}.heading")),
+        translate(locale, &format!("{key}.message")),
+    )
 }
 
 /// Percent-encodes a string for use inside a query component.

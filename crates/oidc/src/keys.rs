@@ -1,0 +1,266 @@
+//! Signing keys for ID tokens: RS256 (which OpenID certification requires)
+//! and ES256. Keys rotate: a new key signs from the moment it is made; old
+//! keys stay in the JWKS until retired, so tokens already issued still verify.
+
+use crate::OidcError;
+use data_encoding::BASE64URL_NOPAD;
+use egov_audit::Event;
+use egov_kernel::{time, Context};
+use egov_store::{run, Db};
+use p256::ecdsa::signature::{Signer, Verifier};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use rsa::traits::PublicKeyParts;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    Rs256,
+    Es256,
+}
+
+impl Alg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alg::Rs256 => "RS256",
+            Alg::Es256 => "ES256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Alg> {
+        match s {
+            "RS256" => Some(Alg::Rs256),
+            "ES256" => Some(Alg::Es256),
+            _ => None,
+        }
+    }
+}
+
+pub enum PrivateKey {
+    Rs256(Box<rsa::RsaPrivateKey>),
+    Es256(p256::ecdsa::SigningKey),
+}
+
+pub struct Key {
+    pub kid: String,
+    pub alg: Alg,
+    pub private: PrivateKey,
+    /// The public half as a JWK (with kid, alg and use).
+    pub jwk: serde_json::Value,
+}
+
+impl Key {
+    /// Generates a key; RSA generation takes a while, so it runs on the blocking pool.
+    pub async fn generate(alg: Alg) -> Key {
+        tokio::task::spawn_blocking(move || {
+            let mut rng = rand::rngs::OsRng;
+            let kid = format!(
+                "{}-{}",
+                alg.as_str().to_lowercase(),
+                time::now().format("%Y%m%d%H%M%S%6f")
+            );
+            let (private, mut jwk) = match alg {
+                Alg::Rs256 => {
+                    let key = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("RSA key generation");
+                    let public = key.to_public_key();
+                    let jwk = json!({
+                        "kty": "RSA",
+                        "n": BASE64URL_NOPAD.encode(&public.n().to_bytes_be()),
+                        "e": BASE64URL_NOPAD.encode(&public.e().to_bytes_be()),
+                    });
+                    (PrivateKey::Rs256(Box::new(key)), jwk)
+                }
+                Alg::Es256 => {
+                    let key = p256::ecdsa::SigningKey::random(&mut rng);
+                    let point = key.verifying_key().to_encoded_point(false);
+                    let jwk = json!({
+                        "kty": "EC",
+                        "crv": "P-256",
+                        "x": BASE64URL_NOPAD.encode(point.x().expect("uncompressed point")),
+                        "y": BASE64URL_NOPAD.encode(point.y().expect("uncompressed point")),
+                    });
+                    (PrivateKey::Es256(key), jwk)
+                }
+            };
+            jwk["kid"] = json!(kid);
+            jwk["alg"] = json!(alg.as_str());
+            jwk["use"] = json!("sig");
+            Key {
+                kid,
+                alg,
+                private,
+                jwk,
+            }
+        })
+        .await
+        .expect("key generation task")
+    }
+
+    fn private_pem(&self) -> String {
+        match &self.private {
+            PrivateKey::Rs256(k) => k.to_pkcs8_pem(LineEnding::LF).expect("encode").to_string(),
+            PrivateKey::Es256(k) => k.to_pkcs8_pem(LineEnding::LF).expect("encode").to_string(),
+        }
+    }
+
+    fn from_row(kid: String, alg: &str, pem: &str, jwk: &str) -> Result<Key, OidcError> {
+        let alg = Alg::parse(alg).ok_or(OidcError::Internal("unknown key algorithm"))?;
+        let private = match alg {
+            Alg::Rs256 => PrivateKey::Rs256(Box::new(
+                rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+                    .map_err(|_| OidcError::Internal("stored RSA key does not parse"))?,
+            )),
+            Alg::Es256 => PrivateKey::Es256(
+                p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
+                    .map_err(|_| OidcError::Internal("stored EC key does not parse"))?,
+            ),
+        };
+        Ok(Key {
+            kid,
+            alg,
+            private,
+            jwk: serde_json::from_str(jwk).map_err(|_| OidcError::Internal("stored JWK"))?,
+        })
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match &self.private {
+            PrivateKey::Rs256(k) => {
+                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
+                let sig: rsa::pkcs1v15::Signature = signer.sign(message);
+                rsa::signature::SignatureEncoding::to_vec(&sig)
+            }
+            PrivateKey::Es256(k) => {
+                let sig: p256::ecdsa::Signature = k.sign(message);
+                sig.to_bytes().to_vec()
+            }
+        }
+    }
+
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match &self.private {
+            PrivateKey::Rs256(k) => {
+                let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.to_public_key());
+                rsa::pkcs1v15::Signature::try_from(signature)
+                    .is_ok_and(|sig| verifier.verify(message, &sig).is_ok())
+            }
+            PrivateKey::Es256(k) => p256::ecdsa::Signature::from_slice(signature)
+                .is_ok_and(|sig| k.verifying_key().verify(message, &sig).is_ok()),
+        }
+    }
+}
+
+/// Every key not retired, newest first.
+pub async fn live_keys(db: &Db) -> Result<Vec<Key>, OidcError> {
+    let mut r = db.reader().await?;
+    let rows: Vec<(String, String, String, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT kid, alg, private_pem, public_jwk FROM oidc_keys WHERE retired_at IS NULL \
+         ORDER BY created_at DESC"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    rows.into_iter()
+        .map(|(kid, alg, pem, jwk)| Key::from_row(kid, &alg, &pem, &jwk))
+        .collect()
+}
+
+/// The key that signs new tokens of `alg`, made on first use.
+pub async fn signing_key(db: &Db, alg: Alg) -> Result<Key, OidcError> {
+    if let Some(k) = live_keys(db).await?.into_iter().find(|k| k.alg == alg) {
+        return Ok(k);
+    }
+    let key = Key::generate(alg).await;
+    store(db, &Context::system(), &key).await?;
+    // Another node may have raced us; everyone signs with the newest.
+    live_keys(db)
+        .await?
+        .into_iter()
+        .find(|k| k.alg == alg)
+        .ok_or(OidcError::Internal("signing key vanished"))
+}
+
+async fn store(db: &Db, ctx: &Context, key: &Key) -> Result<(), OidcError> {
+    let mut tx = db.begin().await?;
+    run!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO oidc_keys (kid, alg, private_pem, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(&key.kid)
+    .bind(key.alg.as_str())
+    .bind(key.private_pem())
+    .bind(key.jwk.to_string())
+    .bind(time::now())
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    })?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "oidc.key_create",
+            object_type: "oidc_key",
+            object_id: &key.kid,
+            detail: json!({ "alg": key.alg.as_str() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes new signing keys for both algorithms. Older keys keep verifying
+/// until `retire_before` retires them.
+pub async fn rotate(db: &Db, ctx: &Context) -> Result<Vec<String>, OidcError> {
+    let mut kids = Vec::new();
+    for alg in [Alg::Rs256, Alg::Es256] {
+        let key = Key::generate(alg).await;
+        store(db, ctx, &key).await?;
+        kids.push(key.kid);
+    }
+    Ok(kids)
+}
+
+/// Retires keys that are not the newest of their algorithm.
+pub async fn retire_old(db: &Db, ctx: &Context) -> Result<u64, OidcError> {
+    let keys = live_keys(db).await?;
+    let mut seen = Vec::new();
+    let mut retired = 0;
+    let mut tx = db.begin().await?;
+    for k in keys {
+        if seen.contains(&k.alg) {
+            run!(tx, |c| sqlx::query(
+                "UPDATE oidc_keys SET retired_at = $1 WHERE kid = $2"
+            )
+            .bind(time::now())
+            .bind(&k.kid)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))?;
+            egov_audit::append(
+                &mut tx,
+                ctx,
+                Event {
+                    action: "oidc.key_retire",
+                    object_type: "oidc_key",
+                    object_id: &k.kid,
+                    detail: json!({}),
+                },
+            )
+            .await?;
+            retired += 1;
+        } else {
+            seen.push(k.alg);
+        }
+    }
+    tx.commit().await?;
+    Ok(retired)
+}
+
+/// The public JWK set.
+pub async fn jwks(db: &Db) -> Result<serde_json::Value, OidcError> {
+    // Make sure both algorithms are present before anyone asks to verify.
+    signing_key(db, Alg::Rs256).await?;
+    signing_key(db, Alg::Es256).await?;
+    let keys: Vec<_> = live_keys(db).await?.into_iter().map(|k| k.jwk).collect();
+    Ok(json!({ "keys": keys }))
+}

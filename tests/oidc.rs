@@ -1,0 +1,624 @@
+//! The OpenID Connect provider, in process: the code flow with PKCE, token
+//! and UserInfo endpoints, refresh rotation, code and refresh replay,
+//! prompt, max_age, id_token_hint, client credentials, logout and key
+//! rotation. Real client libraries run against a real socket in CI.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{enc, TestApp, TestResponse};
+use data_encoding::{BASE64, BASE64URL_NOPAD};
+use egov_kernel::Context;
+use egov_oidc::keys::Alg;
+use serde_json::Value;
+use sha2::Digest;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const LOGOUT_TARGET: &str = "http://127.0.0.1:9/bye";
+const VERIFIER: &str = "dBjftJeZ4CVP-mA92tBkwpEZhdnNJ6JRHfVmY4gQ7Nw";
+
+struct Rp {
+    id: String,
+    secret: String,
+}
+
+async fn setup(alg: Alg) -> (TestApp, Rp, String) {
+    let app = TestApp::new().await;
+    let (client, secret) = egov_oidc::create_client(
+        app.db(),
+        &Context::system(),
+        egov_oidc::NewClient {
+            name: "区级业务系统".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            post_logout_redirect_uris: vec![LOGOUT_TARGET.into()],
+            id_token_alg: alg,
+        },
+    )
+    .await
+    .unwrap();
+    let password = app.staff("li.ming", false).await;
+    let (cookie, _) = app.sign_in("li.ming", &password).await;
+    (
+        app,
+        Rp {
+            id: client.client_id,
+            secret,
+        },
+        cookie,
+    )
+}
+
+fn challenge() -> String {
+    BASE64URL_NOPAD.encode(&sha2::Sha256::digest(VERIFIER.as_bytes()))
+}
+
+fn authorize_url(rp: &Rp, extra: &[(&str, &str)]) -> String {
+    let ch = challenge();
+    let mut p = vec![
+        ("response_type", "code"),
+        ("client_id", rp.id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid profile"),
+        ("state", "st-1"),
+        ("nonce", "n-1"),
+        ("code_challenge", ch.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    p.extend_from_slice(extra);
+    let q: Vec<String> = p.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+    format!("/oidc/authorize?{}", q.join("&"))
+}
+
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+async fn code_for(app: &TestApp, rp: &Rp, cookie: &str) -> String {
+    let res = app
+        .get_with(&authorize_url(rp, &[]), &[("cookie", cookie)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let q = query_of(res.header("location"));
+    assert_eq!(q["state"], "st-1");
+    assert_eq!(q["iss"], "http://localhost");
+    q["code"].clone()
+}
+
+async fn token(app: &TestApp, rp: &Rp, fields: &[(&str, &str)], basic: bool) -> TestResponse {
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    let auth = format!(
+        "Basic {}",
+        BASE64.encode(format!("{}:{}", rp.id, rp.secret).as_bytes())
+    );
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+    if basic {
+        headers.push(("authorization", auth.as_str()));
+    } else {
+        all.push(("client_id", &rp.id));
+        all.push(("client_secret", &rp.secret));
+    }
+    let body: Vec<String> = all.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+    app.send(Method::POST, "/oidc/token", &headers, body.join("&"))
+        .await
+}
+
+async fn exchange(app: &TestApp, rp: &Rp, code: &str, basic: bool) -> TestResponse {
+    token(
+        app,
+        rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+        basic,
+    )
+    .await
+}
+
+/// Verifies an ID token against the served JWKS, independently of the
+/// provider's own code paths, and returns its claims.
+async fn verify_with_jwks(app: &TestApp, id_token: &str) -> Value {
+    let jwks = app.get("/oidc/jwks").await.json();
+    let parts: Vec<&str> = id_token.split('.').collect();
+    let header: Value =
+        serde_json::from_slice(&BASE64URL_NOPAD.decode(parts[0].as_bytes()).unwrap()).unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("kid in JWKS")
+        .clone();
+    let message = format!("{}.{}", parts[0], parts[1]);
+    let sig = BASE64URL_NOPAD.decode(parts[2].as_bytes()).unwrap();
+    let b = |v: &Value| {
+        BASE64URL_NOPAD
+            .decode(v.as_str().unwrap().as_bytes())
+            .unwrap()
+    };
+    match header["alg"].as_str().unwrap() {
+        "RS256" => {
+            use rsa::signature::Verifier;
+            let key = rsa::RsaPublicKey::new(
+                rsa::BigUint::from_bytes_be(&b(&jwk["n"])),
+                rsa::BigUint::from_bytes_be(&b(&jwk["e"])),
+            )
+            .unwrap();
+            let vk = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key);
+            vk.verify(
+                message.as_bytes(),
+                &rsa::pkcs1v15::Signature::try_from(sig.as_slice()).unwrap(),
+            )
+            .expect("RS256 signature verifies");
+        }
+        "ES256" => {
+            use p256::ecdsa::signature::Verifier;
+            let mut point = vec![4u8];
+            point.extend(b(&jwk["x"]));
+            point.extend(b(&jwk["y"]));
+            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point).unwrap();
+            vk.verify(
+                message.as_bytes(),
+                &p256::ecdsa::Signature::from_slice(&sig).unwrap(),
+            )
+            .expect("ES256 signature verifies");
+        }
+        other => panic!("unexpected alg {other}"),
+    }
+    serde_json::from_slice(&BASE64URL_NOPAD.decode(parts[1].as_bytes()).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn discovery_lists_what_certification_needs() {
+    let app = TestApp::empty().await;
+    let d = app.get("/.well-known/openid-configuration").await.json();
+    assert_eq!(d["issuer"], "http://localhost");
+    assert!(d["id_token_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"RS256".into()));
+    assert!(d["id_token_signing_alg_values_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&"ES256".into()));
+    assert_eq!(
+        d["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    let jwks = app.get("/oidc/jwks").await.json();
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert!(
+        algs.contains(&"RS256") && algs.contains(&"ES256"),
+        "{algs:?}"
+    );
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k.get("d").is_none()),
+        "no private parts"
+    );
+}
+
+#[tokio::test]
+async fn the_code_flow_issues_verifiable_tokens_for_both_algorithms() {
+    for alg in [Alg::Rs256, Alg::Es256] {
+        let (app, rp, cookie) = setup(alg).await;
+        let code = code_for(&app, &rp, &cookie).await;
+        let res = exchange(&app, &rp, &code, alg == Alg::Rs256).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.header("cache-control"), "no-store");
+        let t = res.json();
+        assert_eq!(t["token_type"], "Bearer");
+        let claims = verify_with_jwks(&app, t["id_token"].as_str().unwrap()).await;
+        assert_eq!(claims["iss"], "http://localhost");
+        assert_eq!(claims["aud"], rp.id.as_str());
+        assert_eq!(claims["nonce"], "n-1");
+        assert_eq!(claims["egov_kind"], "staff");
+        assert_eq!(claims["department"], "110000-ZWFWJ");
+        assert_eq!(claims["roles"], serde_json::json!(["handler"]));
+        assert!(claims["auth_time"].as_i64().is_some());
+
+        // UserInfo by GET and by POST.
+        let at = t["access_token"].as_str().unwrap();
+        let bearer = format!("Bearer {at}");
+        let ui = app
+            .get_with("/oidc/userinfo", &[("authorization", &bearer)])
+            .await;
+        assert_eq!(ui.status, StatusCode::OK);
+        assert_eq!(ui.json()["sub"], claims["sub"]);
+        assert_eq!(ui.json()["preferred_username"], "li.ming");
+        let ui = app
+            .send(
+                Method::POST,
+                "/oidc/userinfo",
+                &[("content-type", "application/x-www-form-urlencoded")],
+                format!("access_token={at}"),
+            )
+            .await;
+        assert_eq!(ui.status, StatusCode::OK);
+        let bad = app
+            .get_with("/oidc/userinfo", &[("authorization", "Bearer nope")])
+            .await;
+        assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+        assert!(bad.header("www-authenticate").contains("invalid_token"));
+    }
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_and_revokes_what_it_issued() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let code = code_for(&app, &rp, &cookie).await;
+    let first = exchange(&app, &rp, &code, true).await.json();
+    let again = exchange(&app, &rp, &code, true).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(again.json()["error"], "invalid_grant");
+    let at = format!("Bearer {}", first["access_token"].as_str().unwrap());
+    assert_eq!(
+        app.get_with("/oidc/userinfo", &[("authorization", &at)])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let refreshed = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().unwrap()),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(refreshed.json()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn pkce_and_redirect_uri_must_match() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let code = code_for(&app, &rp, &cookie).await;
+    let res = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            (
+                "code_verifier",
+                "wrong-verifier-wrong-verifier-wrong-verifier-1",
+            ),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(res.json()["error"], "invalid_grant");
+    let code = code_for(&app, &rp, &cookie).await;
+    let res = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:9/other"),
+            ("code_verifier", VERIFIER),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(res.json()["error"], "invalid_grant");
+    // Wrong client secret.
+    let bad = Rp {
+        id: rp.id.clone(),
+        secret: "nope".into(),
+    };
+    let res = exchange(&app, &bad, &code, true).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json()["error"], "invalid_client");
+    assert!(res.header("www-authenticate").starts_with("Basic"));
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_replay_revokes_the_family() {
+    let (app, rp, cookie) = setup(Alg::Es256).await;
+    let code = code_for(&app, &rp, &cookie).await;
+    let t1 = exchange(&app, &rp, &code, false).await.json();
+    let rt1 = t1["refresh_token"].as_str().unwrap();
+    let t2 = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
+        false,
+    )
+    .await;
+    assert_eq!(t2.status, StatusCode::OK, "{}", t2.body);
+    let t2 = t2.json();
+    assert_ne!(t2["refresh_token"], t1["refresh_token"]);
+    verify_with_jwks(&app, t2["id_token"].as_str().unwrap()).await;
+    // Replaying the spent token revokes the new one too.
+    let replay = token(
+        &app,
+        &rp,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt1)],
+        false,
+    )
+    .await;
+    assert_eq!(replay.json()["error"], "invalid_grant");
+    let t3 = token(
+        &app,
+        &rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t2["refresh_token"].as_str().unwrap()),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(t3.json()["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn an_unregistered_redirect_uri_gets_an_error_page_never_a_redirect() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    for url in [
+        authorize_url(&rp, &[]).replace(&enc(REDIRECT), &enc("https://evil.example/cb")),
+        authorize_url(&rp, &[]).replace(&rp.id, "c_unknown"),
+    ] {
+        let res = app.get_with(&url, &[("cookie", &cookie)]).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{url}");
+        assert!(res.header("location").is_empty());
+        assert!(res.header("content-type").starts_with("text/html"));
+    }
+}
+
+#[tokio::test]
+async fn protocol_errors_go_back_to_the_client() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let cases = [
+        (
+            vec![("request", "eyJhbGciOiJub25lIn0.e30.")],
+            "request_not_supported",
+        ),
+        (
+            vec![("request_uri", "https://x/r")],
+            "request_uri_not_supported",
+        ),
+        (vec![("code_challenge_method", "plain")], "invalid_request"),
+    ];
+    for (extra, error) in cases {
+        let url = authorize_url(&rp, &extra).replace("code_challenge_method=S256&", "");
+        let res = app.get_with(&url, &[("cookie", &cookie)]).await;
+        let q = query_of(res.header("location"));
+        assert_eq!(q["error"], error);
+        assert_eq!(q["state"], "st-1");
+    }
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[]).replace("scope=openid+profile", "scope=profile"),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(query_of(res.header("location"))["error"], "invalid_scope");
+    // Unknown parameters change nothing.
+    let res = app
+        .get_with(
+            &authorize_url(
+                &rp,
+                &[
+                    ("display", "page"),
+                    ("ui_locales", "zh-CN"),
+                    ("claims_locales", "en"),
+                    ("login_hint", "li.ming"),
+                    ("acr_values", "1"),
+                    ("frobnicate", "yes"),
+                ],
+            ),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert!(query_of(res.header("location")).contains_key("code"));
+}
+
+#[tokio::test]
+async fn prompt_max_age_and_id_token_hint() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    // prompt=none without a session: login_required back to the client.
+    let res = app.get(&authorize_url(&rp, &[("prompt", "none")])).await;
+    assert_eq!(query_of(res.header("location"))["error"], "login_required");
+    // Without a session, the user is sent to sign in and brought back.
+    let res = app.get(&authorize_url(&rp, &[])).await;
+    assert!(res
+        .header("location")
+        .starts_with("/login?next=/oidc/authorize%3F"));
+    // prompt=none with a session: straight back with a code.
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[("prompt", "none")]),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert!(query_of(res.header("location")).contains_key("code"));
+    // prompt=login with a session: sign in again.
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[("prompt", "login")]),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert!(
+        res.header("location").starts_with("/login?next="),
+        "{}",
+        res.header("location")
+    );
+    // max_age: age the session's sign-in by an hour.
+    {
+        let mut tx = app.db().begin().await.unwrap();
+        let an_hour_ago = egov_kernel::time::now() - chrono::Duration::hours(1);
+        egov_store::run!(tx, |c| sqlx::query("UPDATE sessions SET auth_time = $1")
+            .bind(an_hour_ago)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[("max_age", "600"), ("prompt", "none")]),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(query_of(res.header("location"))["error"], "login_required");
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[("max_age", "600")]),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert!(res.header("location").starts_with("/login?next="));
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[("max_age", "7200"), ("prompt", "none")]),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert!(query_of(res.header("location")).contains_key("code"));
+    // id_token_hint for this user: fine; for another: login_required.
+    let code = code_for(&app, &rp, &cookie).await;
+    let id_token = exchange(&app, &rp, &code, true).await.json()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[("prompt", "none"), ("id_token_hint", &id_token)]),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert!(query_of(res.header("location")).contains_key("code"));
+    let other_pw = app.staff("wang.fang", false).await;
+    let (other, _) = app.sign_in("wang.fang", &other_pw).await;
+    let res = app
+        .get_with(
+            &authorize_url(&rp, &[("prompt", "none"), ("id_token_hint", &id_token)]),
+            &[("cookie", &other)],
+        )
+        .await;
+    assert_eq!(query_of(res.header("location"))["error"], "login_required");
+}
+
+#[tokio::test]
+async fn machine_clients_use_client_credentials() {
+    let (app, rp, _) = setup(Alg::Rs256).await;
+    let res = token(
+        &app,
+        &rp,
+        &[("grant_type", "client_credentials"), ("scope", "exchange")],
+        true,
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let t = res.json();
+    assert!(t.get("id_token").is_none() && t.get("refresh_token").is_none());
+    assert_eq!(t["scope"], "exchange");
+    let res = token(&app, &rp, &[("grant_type", "password")], true).await;
+    assert_eq!(res.json()["error"], "unsupported_grant_type");
+}
+
+#[tokio::test]
+async fn rotated_keys_keep_old_tokens_verifiable() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let code = code_for(&app, &rp, &cookie).await;
+    let old = exchange(&app, &rp, &code, true).await.json()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    egov_oidc::keys::rotate(app.db(), &Context::system())
+        .await
+        .unwrap();
+    verify_with_jwks(&app, &old).await;
+    let code = code_for(&app, &rp, &cookie).await;
+    let new = exchange(&app, &rp, &code, true).await.json()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kid = |t: &str| -> Value {
+        serde_json::from_slice(
+            &BASE64URL_NOPAD
+                .decode(t.split('.').next().unwrap().as_bytes())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_ne!(kid(&old)["kid"], kid(&new)["kid"], "the new key signs");
+    verify_with_jwks(&app, &new).await;
+    egov_oidc::keys::retire_old(app.db(), &Context::system())
+        .await
+        .unwrap();
+    let jwks = app.get("/oidc/jwks").await.json();
+    assert!(!jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["kid"] == kid(&old)["kid"]));
+}
+
+#[tokio::test]
+async fn rp_initiated_logout() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let code = code_for(&app, &rp, &cookie).await;
+    let id_token = exchange(&app, &rp, &code, true).await.json()["id_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An unregistered target is refused with a page.
+    let res = app
+        .get_with(
+            &format!(
+                "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri={}",
+                enc("https://evil.example/")
+            ),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    // Without a hint the user is asked first.
+    let res = app.get_with("/oidc/logout", &[("cookie", &cookie)]).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.body.contains("action=\"/oidc/logout\""));
+    assert_eq!(
+        app.get_with("/account", &[("cookie", &cookie)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // With the hint: signed out and sent back with the state.
+    let res = app
+        .get_with(
+            &format!(
+                "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri={}&state=bye",
+                enc(LOGOUT_TARGET)
+            ),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(res.header("location"), format!("{LOGOUT_TARGET}?state=bye"));
+    assert_eq!(
+        app.get_with("/account", &[("cookie", &cookie)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+}
