@@ -622,3 +622,57 @@ async fn rp_initiated_logout() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn an_administrator_registers_a_client_in_the_console() {
+    let app = TestApp::new().await;
+    let pw = app.staff("sys.admin", true).await;
+    let (cookie, csrf) = app.sign_in("sys.admin", &pw).await;
+    let bad = app
+        .post_form(
+            "/admin/clients",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "x"),
+                ("redirect_uris", "not a url"),
+                ("alg", "RS256"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("role=\"alert\""));
+    let res = app
+        .post_form(
+            "/admin/clients",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "朝阳区网格系统"),
+                ("redirect_uris", REDIRECT),
+                ("alg", "ES256"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let grab = |id: &str| {
+        res.body
+            .split(&format!("id=\"{id}\" translate=\"no\">"))
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap()
+            .to_owned()
+    };
+    let rp = Rp {
+        id: grab("client-id"),
+        secret: grab("client-secret"),
+    };
+    let t = token(&app, &rp, &[("grant_type", "client_credentials")], true).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    let list = app.get_with("/admin/clients", &[("cookie", &cookie)]).await;
+    assert!(list.body.contains("朝阳区网格系统"));
+    assert!(
+        !list.body.contains(&rp.secret),
+        "the secret is shown once only"
+    );
+}

@@ -2,6 +2,7 @@
 //! [`Chrome`] that carries the language, the signed-in user and the path.
 
 mod account;
+mod admin_clients;
 mod admin_users;
 mod enterprise;
 mod home;
@@ -59,6 +60,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/users",
             get(admin_users::list).post(admin_users::create),
+        )
+        .route(
+            "/admin/clients",
+            get(admin_clients::list).post(admin_clients::create),
         )
         .route("/admin/users/{id}", get(admin_users::show))
         .route("/admin/users/{id}/reveal", post(admin_users::reveal))

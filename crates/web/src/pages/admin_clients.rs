@@ -1,0 +1,141 @@
+//! Single sign-on clients in the admin console (system administrators).
+
+use super::{render, Chrome};
+use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::context::{Lang, Origin};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use egov_identity::{allows, Permission, Principal, SessionUser};
+use egov_kernel::{Actor, Context, Locale};
+use egov_oidc::client::{list_clients, Client};
+use egov_oidc::keys::Alg;
+use egov_oidc::{NewClient, OidcError};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "admin_clients.html")]
+struct ClientsPage {
+    chrome: Chrome,
+    clients: Vec<Client>,
+    error: Option<String>,
+    created: Option<(String, String)>,
+}
+
+async fn page(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    status: StatusCode,
+    error: Option<String>,
+    created: Option<(String, String)>,
+) -> Result<Response, ApiError> {
+    let clients = list_clients(&state.db).await.map_err(ApiError::internal)?;
+    Ok(render(
+        status,
+        &ClientsPage {
+            chrome: Chrome::new(locale, Some(user), "/admin/clients"),
+            clients,
+            error,
+            created,
+        },
+    ))
+}
+
+fn may(user: &SessionUser) -> bool {
+    allows(&Principal::User(user.clone()), Permission::ManageClients)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+) -> Result<Response, ApiError> {
+    if !may(&user) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    page(&state, locale, user, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    csrf: String,
+    name: String,
+    redirect_uris: String,
+    #[serde(default)]
+    post_logout_redirect_uris: String,
+    alg: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    form: Result<Form<CreateForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !may(&user) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let Ok(Form(form)) = form else {
+        let msg = crate::i18n::translate(locale, "register.error.incomplete").to_owned();
+        return page(
+            &state,
+            locale,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(msg),
+            None,
+        )
+        .await;
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let lines = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    let new = NewClient {
+        name: form.name,
+        redirect_uris: lines(&form.redirect_uris),
+        post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
+        id_token_alg: Alg::parse(&form.alg).unwrap_or(Alg::Rs256),
+    };
+    let ctx = Context {
+        actor: Actor::User(user.user_id),
+        source: origin.source,
+        request_id: origin.request_id,
+    };
+    match egov_oidc::create_client(&state.db, &ctx, new).await {
+        Ok((client, secret)) => {
+            page(
+                &state,
+                locale,
+                user,
+                StatusCode::CREATED,
+                None,
+                Some((client.client_id, secret)),
+            )
+            .await
+        }
+        Err(OidcError::Protocol { description, .. }) => {
+            let msg = match locale {
+                Locale::Zh => format!("应用信息不正确：{description}"),
+                Locale::En => description,
+            };
+            page(
+                &state,
+                locale,
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await
+        }
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
