@@ -514,3 +514,68 @@ async fn administrators_create_staff_within_their_reach() {
         .iter()
         .any(|u| u.username == "hd.handler" || u.username == "cy.root"));
 }
+
+#[tokio::test]
+async fn the_api_masks_personal_data_unless_an_allowed_role_reveals_it() {
+    let app = TestApp::new().await;
+    let citizen_pw = app.citizen("zhang.san").await;
+    let (citizen, _) = app.sign_in("zhang.san", &citizen_pw).await;
+    let me = app
+        .get_with("/api/v1/me", &[("cookie", &citizen)])
+        .await
+        .json();
+    assert_eq!(me["resident_id"], "110105********002X");
+    assert_eq!(me["phone"], "138****8000");
+    assert_eq!(me["masked"], true);
+
+    let admin_pw = app.staff("sys.admin", true).await;
+    let (admin, _) = app.sign_in("sys.admin", &admin_pw).await;
+    let masked = app
+        .get_with("/api/v1/users/1", &[("cookie", &admin)])
+        .await
+        .json();
+    assert_eq!(masked["resident_id"], "110105********002X");
+    let audit = app.count("audit_log").await;
+    let full = app
+        .get_with("/api/v1/users/1?reveal=true", &[("cookie", &admin)])
+        .await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.json()["resident_id"], ID);
+    assert_eq!(full.json()["masked"], false);
+    assert_eq!(app.count("audit_log").await, audit + 1);
+
+    // A department administrator may see their staff, never unmasked.
+    let dept = egov_org::department(app.db(), "110000-ZWFWJ")
+        .await
+        .unwrap();
+    let da_pw = app
+        .staff_with(
+            "dept.admin",
+            Some(dept.id),
+            vec![egov_identity::RoleGrant {
+                role: Role::DepartmentAdmin,
+                department_id: Some(dept.id),
+            }],
+        )
+        .await;
+    let (da, _) = app.sign_in("dept.admin", &da_pw).await;
+    let own = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "sys.admin")
+        .unwrap();
+    let seen = app
+        .get_with(&format!("/api/v1/users/{}", own.id), &[("cookie", &da)])
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    let refused = app
+        .get_with(
+            &format!("/api/v1/users/{}?reveal=true", own.id),
+            &[("cookie", &da)],
+        )
+        .await;
+    refused.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let other = app.get_with("/api/v1/users/1", &[("cookie", &da)]).await;
+    other.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}

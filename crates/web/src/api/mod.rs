@@ -5,6 +5,7 @@ pub mod audit;
 pub mod docs;
 pub mod health;
 pub mod org;
+pub mod users;
 
 use crate::problem::ApiError;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -33,3 +34,4 @@ pub struct ApiPath<T>(pub T);
 pub const TAG_HEALTH: &str = "health";
 pub const TAG_ORG: &str = "organisation";
 pub const TAG_AUDIT: &str = "audit";
+pub const TAG_IDENTITY: &str = "identity";
