@@ -162,6 +162,15 @@ fn routes() -> Vec<Route> {
         },
         Route {
             method: Method::GET,
+            path: "/admin/departments",
+            expect: |w| match w {
+                Who::Admin => Allowed,
+                Who::Staff | Who::Citizen => Forbidden,
+                _ => SignIn,
+            },
+        },
+        Route {
+            method: Method::GET,
             path: "/admin/clients",
             expect: |w| match w {
                 Who::Admin => Allowed,

@@ -342,3 +342,65 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
     assert!(console.body.contains("管理后台"));
     assert!(console.body.contains("251"), "department count shown");
 }
+
+#[tokio::test]
+async fn administrators_add_departments_in_the_console() {
+    let app = TestApp::new().await;
+    let pw = app.staff("sys.admin", true).await;
+    let (cookie, csrf) = app.sign_in("sys.admin", &pw).await;
+    let page = app
+        .get_with("/admin/departments?division=110105", &[("cookie", &cookie)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("110105-SCJGJ"));
+    let before = app.count("departments").await;
+    let bad = app
+        .post_form(
+            "/admin/departments",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "科技局"),
+                ("code", "110105-kj"),
+                ("kind", "district"),
+                ("division", "110105"),
+                ("parent", "110105-GOV"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("部门代码格式"));
+    let dup = app
+        .post_form(
+            "/admin/departments",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "重复"),
+                ("code", "110105-SCJGJ"),
+                ("kind", "district"),
+                ("division", "110105"),
+                ("parent", "110105-GOV"),
+            ],
+        )
+        .await;
+    assert!(dup.body.contains("已存在"), "{}", dup.body);
+    assert_eq!(app.count("departments").await, before);
+    let ok = app
+        .post_form(
+            "/admin/departments",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "北京市朝阳区科技和信息化局"),
+                ("code", "110105-KJXXHJ"),
+                ("kind", "district"),
+                ("division", "110105"),
+                ("parent", "110105-GOV"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    assert!(ok.body.contains("110105-KJXXHJ"));
+    assert_eq!(app.count("departments").await, before + 1);
+}

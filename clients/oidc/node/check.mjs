@@ -331,4 +331,4 @@ if (!config) {
 }
 
 console.log(`${passed} passed, ${failed} failed`)
-process.exit(failed === 0 ? 0 : 1)
+process.exitCode = failed === 0 ? 0 : 1

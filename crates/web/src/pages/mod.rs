@@ -3,6 +3,7 @@
 
 mod account;
 mod admin_clients;
+mod admin_departments;
 mod admin_users;
 mod enterprise;
 mod home;
@@ -60,6 +61,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/users",
             get(admin_users::list).post(admin_users::create),
+        )
+        .route(
+            "/admin/departments",
+            get(admin_departments::list).post(admin_departments::create),
         )
         .route(
             "/admin/clients",
