@@ -579,3 +579,39 @@ async fn the_api_masks_personal_data_unless_an_allowed_role_reveals_it() {
     let other = app.get_with("/api/v1/users/1", &[("cookie", &da)]).await;
     other.assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn citizens_may_turn_the_second_factor_off_staff_may_not() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    app.enrol_totp("zhang.san", 1).await;
+    let (cookie, csrf) = app.sign_in("zhang.san", &pw).await;
+    let codes = app
+        .post_form("/account/mfa/recovery", Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(
+        codes.body.matches("<li><code translate=\"no\">").count(),
+        10
+    );
+    let off = app
+        .post_form("/account/mfa/disable", Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert!(
+        !egov_identity::get_user(app.db(), 1)
+            .await
+            .unwrap()
+            .mfa_enabled
+    );
+
+    let staff_pw = app.staff("li.ming", false).await;
+    let (staff, staff_csrf) = app.sign_in("li.ming", &staff_pw).await;
+    let refused = app
+        .post_form(
+            "/account/mfa/disable",
+            Some(&staff),
+            &[("csrf", &staff_csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

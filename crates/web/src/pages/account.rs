@@ -601,3 +601,54 @@ pub async fn mfa_setup(
         }
     }
 }
+
+/// Turns the second factor off (citizens and enterprise accounts only).
+pub async fn mfa_disable(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    match egov_identity::mfa::disable_totp(&state.db, &user_context(&user, origin), user.user_id)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/account").into_response()),
+        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
+        Err(_) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
+    }
+}
+
+/// New recovery codes, shown once; the old ones stop working.
+pub async fn mfa_recovery(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) || !user.mfa_enabled {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let codes = egov_identity::mfa::regenerate_recovery_codes(
+        &state.db,
+        &user_context(&user, origin),
+        user.user_id,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(render(
+        StatusCode::OK,
+        &MfaSetupPage {
+            chrome: Chrome::new(locale, Some(user), "/account/mfa"),
+            secret: String::new(),
+            qr: String::new(),
+            error: None,
+            recovery_codes: codes,
+            required: false,
+        },
+    ))
+}

@@ -47,6 +47,8 @@ pub fn router() -> Router<AppState> {
             "/account/mfa",
             get(account::mfa_setup_form).post(account::mfa_setup),
         )
+        .route("/account/mfa/disable", post(account::mfa_disable))
+        .route("/account/mfa/recovery", post(account::mfa_recovery))
         .route("/account/sessions/revoke", post(account::revoke_session))
         .route(
             "/account/sessions/end-all",
