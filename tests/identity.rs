@@ -615,3 +615,42 @@ async fn citizens_may_turn_the_second_factor_off_staff_may_not() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_failed_sign_in_with_an_id_number_is_audited_masked() {
+    let app = TestApp::new().await;
+    app.citizen("zhang.san").await;
+    let form = app.get("/login").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    app.post_form(
+        "/login",
+        Some(&format!("egov_form={token}")),
+        &[
+            ("username", ID),
+            ("password", "wrong-password-1"),
+            ("csrf", &token),
+        ],
+    )
+    .await;
+    let rows = egov_audit::for_object(app.db(), "login", "110105********002X", 5)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let mut r = app.db().reader().await.unwrap();
+    let leaked: i64 = egov_store::run!(r, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE object_id LIKE '%' || $1 || '%' OR detail LIKE '%' || $1 || '%'"
+    )
+    .bind(ID)
+    .fetch_one(&mut *c)
+    .await)
+    .unwrap();
+    assert_eq!(leaked, 0);
+    let throttle_keys: Vec<String> =
+        egov_store::run!(r, |c| sqlx::query_scalar("SELECT key FROM auth_throttle")
+            .fetch_all(&mut *c)
+            .await)
+        .unwrap();
+    assert!(throttle_keys
+        .iter()
+        .all(|k| !k.to_lowercase().contains(&ID.to_lowercase())));
+}

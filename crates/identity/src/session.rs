@@ -152,13 +152,17 @@ pub async fn sign_in(
             let by_source = throttle::record_failure(&mut tx, k, &ThrottleRules::source()).await?;
             locked = locked.max(by_source);
         }
+        // An ID number typed as the login is recorded masked.
+        let shown = egov_kernel::identifier::ResidentId::parse(login)
+            .map(|id| id.masked())
+            .unwrap_or_else(|_| login.chars().take(64).collect());
         egov_audit::append(
             &mut tx,
             ctx,
             Event {
                 action: "session.sign_in_failed",
                 object_type: "login",
-                object_id: login,
+                object_id: &shown,
                 detail: serde_json::json!({ "locked_until": locked.map(|t| time::canonical(&t)) }),
             },
         )

@@ -34,8 +34,12 @@ impl ThrottleRules {
     }
 }
 
+/// The login as typed may be an ID number: only its digest is kept.
 pub fn account_key(login: &str) -> String {
-    format!("account:{}", login.trim().to_lowercase())
+    format!(
+        "account:{}",
+        crate::token::digest(&login.trim().to_lowercase())
+    )
 }
 
 pub fn source_key(source: &str) -> String {
