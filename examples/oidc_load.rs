@@ -82,9 +82,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         Some(i) => s.split_at(i),
         None => (s, "s"),
     };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("not a duration: {s}"))?;
+    let n: f64 = number.parse().map_err(|_| format!("not a duration: {s}"))?;
     let seconds = match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -197,11 +195,20 @@ impl Target {
 
 /// Signs the citizen in and returns the session cookie's value. The form
 /// check is a double submit: the cookie and the field only have to match.
-async fn sign_in(http: &reqwest::Client, base: &str, user: &str, pass: &str) -> Result<String, Error> {
+async fn sign_in(
+    http: &reqwest::Client,
+    base: &str,
+    user: &str,
+    pass: &str,
+) -> Result<String, Error> {
     let res = http
         .post(format!("{base}/login"))
         .header(header::COOKIE, "egov_form=oidc-load")
-        .form(&[("username", user), ("password", pass), ("csrf", "oidc-load")])
+        .form(&[
+            ("username", user),
+            ("password", pass),
+            ("csrf", "oidc-load"),
+        ])
         .send()
         .await?;
     let status = res.status();
@@ -256,7 +263,10 @@ async fn chain(
         let outcome = match mode {
             Mode::Refresh => {
                 let current = token.take().expect("a token");
-                target.refresh(&current).await.map(|next| token = Some(next))
+                target
+                    .refresh(&current)
+                    .await
+                    .map(|next| token = Some(next))
             }
             Mode::ClientCredentials => target.client_credentials().await,
         };
@@ -327,7 +337,10 @@ async fn run(args: Args) -> Result<(), Error> {
         while let Some(r) = set.join_next().await {
             seeds.push(r??);
         }
-        eprintln!("oidc_load: {} chains, each with its own refresh token", seeds.len());
+        eprintln!(
+            "oidc_load: {} chains, each with its own refresh token",
+            seeds.len()
+        );
     }
 
     let start = Instant::now();

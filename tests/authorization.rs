@@ -1,5 +1,6 @@
-//! The principal x route matrix: every route, every kind of caller, the
-//! expected answer. A route added without a row here fails the last test.
+//! The principal x route matrix: every route, every kind of caller (each
+//! role, citizens, enterprises, API keys, nobody), the expected answer. A
+//! documented API route without a row here fails the last test.
 
 mod common;
 
@@ -11,16 +12,28 @@ use egov_identity::Scope;
 enum Who {
     Anonymous,
     Citizen,
-    Staff,
+    EnterpriseRep,
+    Handler,
+    DeptAdmin,
+    Dispatcher,
+    Supervisor,
+    CatalogueAdmin,
+    Auditor,
     Admin,
     KeyOrgWrite,
     KeyAuditRead,
 }
 
-const ALL: [Who; 6] = [
+const ALL: [Who; 12] = [
     Who::Anonymous,
     Who::Citizen,
-    Who::Staff,
+    Who::EnterpriseRep,
+    Who::Handler,
+    Who::DeptAdmin,
+    Who::Dispatcher,
+    Who::Supervisor,
+    Who::CatalogueAdmin,
+    Who::Auditor,
     Who::Admin,
     Who::KeyOrgWrite,
     Who::KeyAuditRead,
@@ -35,6 +48,34 @@ enum Outcome {
     Forbidden,
 }
 
+impl Who {
+    fn is_key(self) -> bool {
+        matches!(self, Who::KeyOrgWrite | Who::KeyAuditRead)
+    }
+    fn signed_in(self) -> bool {
+        !self.is_key() && self != Who::Anonymous
+    }
+    fn is_staff(self) -> bool {
+        self.signed_in() && !matches!(self, Who::Citizen | Who::EnterpriseRep)
+    }
+    /// A page only `allowed` may open: others signed in get 403, the rest sign in.
+    fn page(self, allowed: bool) -> Outcome {
+        match (allowed, self.signed_in()) {
+            (true, _) => Outcome::Allowed,
+            (false, true) => Outcome::Forbidden,
+            (false, false) => Outcome::SignIn,
+        }
+    }
+    /// An API route only `allowed` may call.
+    fn api(self, allowed: bool) -> Outcome {
+        match (allowed, self) {
+            (true, _) => Outcome::Allowed,
+            (false, Who::Anonymous) => Outcome::Unauthorized,
+            (false, _) => Outcome::Forbidden,
+        }
+    }
+}
+
 struct Route {
     method: Method,
     path: &'static str,
@@ -46,232 +87,117 @@ fn public(_: Who) -> Outcome {
 }
 
 fn routes() -> Vec<Route> {
-    use Outcome::*;
+    let get = |path, expect| Route {
+        method: Method::GET,
+        path,
+        expect,
+    };
     vec![
-        Route {
-            method: Method::GET,
-            path: "/",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/departments",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/login",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/healthz",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/readyz",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/metrics",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/openapi.json",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/docs",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/v1/divisions",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/v1/divisions/110105",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/v1/departments",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/v1/departments/110105-GOV",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/register",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/register/citizen",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/register/enterprise",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/.well-known/openid-configuration",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/oidc/jwks",
-            expect: public,
-        },
-        Route {
-            method: Method::GET,
-            path: "/workbench",
-            expect: |w| match w {
-                Who::Staff | Who::Admin => Allowed,
-                Who::Citizen => Forbidden,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/admin",
-            expect: |w| match w {
-                Who::Admin => Allowed,
-                Who::Staff | Who::Citizen => Forbidden,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/admin/users",
-            expect: |w| match w {
-                Who::Admin => Allowed,
-                Who::Staff | Who::Citizen => Forbidden,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/admin/departments",
-            expect: |w| match w {
-                Who::Admin => Allowed,
-                Who::Staff | Who::Citizen => Forbidden,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/admin/clients",
-            expect: |w| match w {
-                Who::Admin => Allowed,
-                Who::Staff | Who::Citizen => Forbidden,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/enterprise/operators",
-            // Only an enterprise's legal representative; a citizen is not one.
-            expect: |w| match w {
-                Who::Staff | Who::Admin | Who::Citizen => Forbidden,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/account",
-            expect: |w| match w {
-                Who::Citizen | Who::Staff | Who::Admin => Allowed,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/account/password",
-            expect: |w| match w {
-                Who::Citizen | Who::Staff | Who::Admin => Allowed,
-                _ => SignIn,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/account/mfa",
-            expect: |w| match w {
-                Who::Citizen | Who::Staff | Who::Admin => Allowed,
-                _ => SignIn,
-            },
-        },
+        get("/", public),
+        get("/departments", public),
+        get("/login", public),
+        get("/register", public),
+        get("/register/citizen", public),
+        get("/register/enterprise", public),
+        get("/healthz", public),
+        get("/readyz", public),
+        get("/metrics", public),
+        get("/api/openapi.json", public),
+        get("/api/docs", public),
+        get("/.well-known/openid-configuration", public),
+        get("/oidc/jwks", public),
+        get("/api/v1/divisions", public),
+        get("/api/v1/divisions/110105", public),
+        get("/api/v1/departments", public),
+        get("/api/v1/departments/110105-GOV", public),
+        get("/workbench", |w| w.page(w.is_staff())),
+        get("/admin", |w| {
+            w.page(matches!(w, Who::Admin | Who::DeptAdmin))
+        }),
+        get("/admin/users", |w| {
+            w.page(matches!(w, Who::Admin | Who::DeptAdmin))
+        }),
+        get("/admin/departments", |w| w.page(w == Who::Admin)),
+        get("/admin/clients", |w| w.page(w == Who::Admin)),
+        get("/enterprise/operators", |w| w.page(w == Who::EnterpriseRep)),
+        get("/account", |w| w.page(w.signed_in())),
+        get("/account/password", |w| w.page(w.signed_in())),
+        get("/account/mfa", |w| w.page(w.signed_in())),
         Route {
             method: Method::POST,
             path: "/api/v1/departments",
-            expect: |w| match w {
-                Who::Admin | Who::KeyOrgWrite => Allowed,
-                Who::Anonymous => Unauthorized,
-                Who::Citizen | Who::Staff | Who::KeyAuditRead => Forbidden,
-            },
+            expect: |w| w.api(matches!(w, Who::Admin | Who::KeyOrgWrite)),
         },
-        Route {
-            method: Method::GET,
-            path: "/api/v1/me",
-            expect: |w| match w {
-                Who::Citizen | Who::Staff | Who::Admin => Allowed,
-                _ => Unauthorized,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/v1/users/1",
-            // Account 1 is the citizen: no department, so only the system
-            // administrator (any department) may look.
-            expect: |w| match w {
-                Who::Admin => Allowed,
-                Who::Anonymous => Unauthorized,
-                _ => Forbidden,
-            },
-        },
-        Route {
-            method: Method::GET,
-            path: "/api/v1/audit/verify",
-            expect: |w| match w {
-                Who::Admin | Who::KeyAuditRead => Allowed,
-                Who::Anonymous => Unauthorized,
-                Who::Citizen | Who::Staff | Who::KeyOrgWrite => Forbidden,
-            },
-        },
+        get("/api/v1/me", |w| {
+            if w.signed_in() {
+                Outcome::Allowed
+            } else {
+                Outcome::Unauthorized
+            }
+        }),
+        // Account 1 is the citizen, in no department: system administrators
+        // and auditors (who may see personal data) only.
+        get("/api/v1/users/1", |w| {
+            w.api(matches!(w, Who::Admin | Who::Auditor))
+        }),
+        get("/api/v1/audit/verify", |w| {
+            w.api(matches!(w, Who::Admin | Who::Auditor | Who::KeyAuditRead))
+        }),
     ]
 }
 
+/// Each signed-in caller's session cookie and CSRF token, and the keys.
 struct Callers {
-    citizen: (String, String),
-    staff: (String, String),
-    admin: (String, String),
+    sessions: std::collections::HashMap<String, (String, String)>,
     org_key: String,
     audit_key: String,
+}
+
+impl Callers {
+    async fn new(app: &TestApp) -> Callers {
+        use egov_identity::{Role, RoleGrant};
+        let dept = egov_org::department(app.db(), "110000-ZWFWJ")
+            .await
+            .unwrap()
+            .id;
+        let mut sessions = std::collections::HashMap::new();
+        let pw = app.citizen("zhang.san").await;
+        sessions.insert("Citizen".to_owned(), app.sign_in("zhang.san", &pw).await);
+        let pw = app.enterprise("ent.rep").await;
+        sessions.insert(
+            "EnterpriseRep".to_owned(),
+            app.sign_in("ent.rep", &pw).await,
+        );
+        let staff = [
+            (Who::Handler, Role::Handler, true),
+            (Who::DeptAdmin, Role::DepartmentAdmin, true),
+            (Who::Dispatcher, Role::Dispatcher, true),
+            (Who::Supervisor, Role::Supervisor, false),
+            (Who::CatalogueAdmin, Role::CatalogueAdmin, true),
+            (Who::Auditor, Role::Auditor, false),
+            (Who::Admin, Role::SystemAdmin, false),
+        ];
+        for (who, role, scoped) in staff {
+            let username = format!("staff.{}", format!("{who:?}").to_lowercase());
+            let grant = RoleGrant {
+                role,
+                department_id: scoped.then_some(dept),
+            };
+            let pw = app.staff_with(&username, Some(dept), vec![grant]).await;
+            sessions.insert(format!("{who:?}"), app.sign_in(&username, &pw).await);
+        }
+        Callers {
+            sessions,
+            org_key: app.api_key(&[Scope::OrgWrite]).await,
+            audit_key: app.api_key(&[Scope::AuditRead]).await,
+        }
+    }
 }
 
 async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usize) -> Outcome {
     let mut headers: Vec<(String, String)> = Vec::new();
     match who {
         Who::Anonymous => {}
-        Who::Citizen | Who::Staff | Who::Admin => {
-            let (cookie, csrf) = match who {
-                Who::Citizen => &callers.citizen,
-                Who::Staff => &callers.staff,
-                _ => &callers.admin,
-            };
-            headers.push(("cookie".into(), cookie.clone()));
-            headers.push(("x-csrf-token".into(), csrf.clone()));
-        }
         Who::KeyOrgWrite => headers.push((
             "authorization".into(),
             format!("Bearer {}", callers.org_key),
@@ -280,6 +206,11 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
             "authorization".into(),
             format!("Bearer {}", callers.audit_key),
         )),
+        person => {
+            let (cookie, csrf) = &callers.sessions[&format!("{person:?}")];
+            headers.push(("cookie".into(), cookie.clone()));
+            headers.push(("x-csrf-token".into(), csrf.clone()));
+        }
     }
     let body = if route.method == Method::POST {
         headers.push(("content-type".into(), "application/json".into()));
@@ -311,16 +242,7 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
 #[tokio::test]
 async fn every_route_answers_every_caller_as_the_policy_says() {
     let app = TestApp::new().await;
-    let staff_pw = app.staff("staff.user", false).await;
-    let admin_pw = app.staff("admin.user", true).await;
-    let citizen_pw = app.citizen("zhang.san").await;
-    let callers = Callers {
-        citizen: app.sign_in("zhang.san", &citizen_pw).await,
-        staff: app.sign_in("staff.user", &staff_pw).await,
-        admin: app.sign_in("admin.user", &admin_pw).await,
-        org_key: app.api_key(&[Scope::OrgWrite]).await,
-        audit_key: app.api_key(&[Scope::AuditRead]).await,
-    };
+    let callers = Callers::new(&app).await;
     let mut failures = Vec::new();
     let mut n = 0;
     for route in routes() {

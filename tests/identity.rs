@@ -235,7 +235,7 @@ async fn repeated_failures_lock_the_account_for_a_while() {
     for _ in 0..5 {
         assert_eq!(
             attempt("wrong-password-1").await.status,
-            StatusCode::UNAUTHORIZED
+            StatusCode::UNPROCESSABLE_ENTITY
         );
     }
     let locked = attempt("wrong-password-1").await;

@@ -143,7 +143,7 @@ async fn wrong_password_is_refused_with_a_message() {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("用户名或密码错误"));
     assert!(res.body.contains("role=\"alert\""));
     assert!(res.set_cookie("egov_session").is_none());

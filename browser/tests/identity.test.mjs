@@ -61,7 +61,7 @@ async function settle(page, watch) {
 
 /**
  * Submit a form with SUBMIT() and expect the server to answer the POST with
- * STATUS (a refused form is shown again with 422, a failed sign-in with 401).
+ * STATUS (a refused form is shown again with 422, a failed sign-in too).
  *
  * Chromium reports every document that arrives with an error status on the
  * console ("Failed to load resource: the server responded with a status of
@@ -428,7 +428,7 @@ describe('keyboard and accessibility basics', () => {
       // The one failed sign-in of this file.
       await page.getByLabel('用户名', { exact: true }).fill(c.username);
       await page.getByLabel('密码', { exact: true }).fill('Wrong-Password-Here-7');
-      await submitExpecting(page, watch, 401, () => page.getByLabel('密码', { exact: true }).press('Enter'));
+      await submitExpecting(page, watch, 422, () => page.getByLabel('密码', { exact: true }).press('Enter'));
       assert.equal(pathname(page), '/login');
       const message = await alertText(page);
       assert.match(message, /用户名或密码错误/, `alert text: ${JSON.stringify(message)}`);

@@ -213,6 +213,31 @@ impl TestApp {
         password
     }
 
+    /// Registers an enterprise; returns its legal representative's password.
+    pub async fn enterprise(&self, username: &str) -> String {
+        let password = "Qi-Ye-Fa-Ren-2026".to_owned();
+        egov_identity::register_enterprise(
+            self.db(),
+            &Context::system(),
+            egov_identity::EnterpriseRegistration {
+                name: "北京示例科技有限公司".to_owned(),
+                credit_code: Some(
+                    egov_kernel::identifier::CreditCode::parse("91350100M000100Y43").unwrap(),
+                ),
+                org_code: None,
+                legal_rep_name: "李四".to_owned(),
+                legal_rep_id: egov_kernel::identifier::ResidentId::parse("440524188001010014")
+                    .unwrap(),
+                username: username.to_owned(),
+                phone: egov_kernel::identifier::MobileNumber::parse("13900139000").unwrap(),
+                password: password.clone().into(),
+            },
+        )
+        .await
+        .unwrap();
+        password
+    }
+
     pub async fn staff_with(
         &self,
         username: &str,

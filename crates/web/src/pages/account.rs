@@ -198,7 +198,8 @@ pub async fn login(
             return Ok(login_page(
                 &state,
                 locale,
-                StatusCode::UNAUTHORIZED,
+                // Not 401: that status promises an HTTP authentication challenge.
+                StatusCode::UNPROCESSABLE_ENTITY,
                 next,
                 form.username,
                 t("login.error.credentials"),
