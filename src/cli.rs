@@ -52,6 +52,25 @@ enum Command {
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// The working-day calendar.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CalendarCommand {
+    /// One line per day: `YYYY-MM-DD workday|weekend|holiday|makeup`.
+    Show { year: i32 },
+    /// The deadline N units after START (START itself not counted).
+    Due {
+        /// A date (2026-09-24), or a date and time for hours (2026-09-24T10:30).
+        start: String,
+        n: u32,
+        #[arg(long, default_value = "workday")]
+        unit: String,
+    },
+    /// Load a calendar file (a newly published year, or corrections).
+    Load { file: PathBuf },
 }
 
 #[derive(Args, Debug, Default)]
@@ -302,12 +321,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Calendar(command)) => {
+            let db = open(&settings, &url).await?;
+            let code = calendar_command(&db, command).await;
+            db.close().await;
+            code
+        }
         Some(Command::Demo(DemoCommand::Load)) => {
             let db = open(&settings, &url).await?;
             for r in egov_org::load_demo(&db, &Context::system()).await? {
                 println!("{} {}: {} rows", r.name, r.version, r.rows);
             }
             db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn calendar_command(db: &Db, command: CalendarCommand) -> anyhow::Result<ExitCode> {
+    use chrono::{Datelike, NaiveDate, NaiveDateTime};
+    match command {
+        CalendarCommand::Show { year } => {
+            let cal = egov_calendar::load_calendar(db).await?;
+            if !cal.is_published(year) {
+                eprintln!("note: no holiday notice loaded for {year}; only weekends are known");
+            }
+            let mut d = NaiveDate::from_ymd_opt(year, 1, 1)
+                .ok_or_else(|| anyhow::anyhow!("{year} is not a year"))?;
+            while d.year() == year {
+                println!("{d} {}", cal.day_kind(d));
+                d = d.succ_opt().expect("within range");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CalendarCommand::Due { start, n, unit } => {
+            let unit = egov_calendar::Unit::parse(&unit)
+                .ok_or_else(|| anyhow::anyhow!("unknown unit '{unit}' (workday, day or hour)"))?;
+            let at = NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M")
+                .or_else(|_| {
+                    NaiveDate::parse_from_str(&start, "%Y-%m-%d")
+                        .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight"))
+                })
+                .map_err(|_| anyhow::anyhow!("START must be YYYY-MM-DD or YYYY-MM-DDTHH:MM"))?;
+            let cal = egov_calendar::load_calendar(db).await?;
+            let due = cal.due(at, n, unit);
+            match unit {
+                egov_calendar::Unit::Hour => println!("{}", due.at.format("%Y-%m-%dT%H:%M")),
+                _ => println!("{}", due.date()),
+            }
+            if due.provisional {
+                eprintln!(
+                    "provisional: no holiday notice loaded for {:?}; recompute when it is",
+                    due.unpublished_years
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CalendarCommand::Load { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let years = egov_calendar::load_file(db, &Context::system(), &text).await?;
+            println!("loaded {} years: {years:?}", years.len());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -326,6 +400,8 @@ pub async fn open(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> 
     db.migrate()
         .await
         .with_context(|| format!("migrating {url}"))?;
+    // The statutory calendar is reference data every deployment needs.
+    egov_calendar::seed_builtin(&db).await?;
     Ok(db)
 }
 

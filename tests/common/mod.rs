@@ -72,6 +72,9 @@ impl TestApp {
         egov_org::load_demo(app.db(), &Context::system())
             .await
             .expect("demo data loads");
+        egov_calendar::seed_builtin(app.db())
+            .await
+            .expect("calendar loads");
         app
     }
 

@@ -20,15 +20,18 @@ pub enum Scope {
     OrgWrite,
     #[serde(rename = "audit:read")]
     AuditRead,
+    #[serde(rename = "reference:write")]
+    ReferenceWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::OrgWrite, Scope::AuditRead];
+    pub const ALL: [Scope; 3] = [Scope::OrgWrite, Scope::AuditRead, Scope::ReferenceWrite];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::OrgWrite => "org:write",
             Scope::AuditRead => "audit:read",
+            Scope::ReferenceWrite => "reference:write",
         }
     }
 }

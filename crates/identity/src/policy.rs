@@ -34,6 +34,8 @@ pub enum Permission {
     ManageOperators { enterprise_id: i64 },
     /// Register API keys and single sign-on clients.
     ManageClients,
+    /// Load reference data: calendars, code lists.
+    ManageReferenceData,
 }
 
 pub fn allows(principal: &Principal, permission: Permission) -> bool {
@@ -44,6 +46,7 @@ pub fn allows(principal: &Principal, permission: Permission) -> bool {
         Principal::Machine(k) => match permission {
             ManageOrg => k.allows(Scope::OrgWrite),
             ReadAudit => k.allows(Scope::AuditRead),
+            ManageReferenceData => k.allows(Scope::ReferenceWrite),
             _ => false,
         },
         // Until the second factor, password change or enrolment is done,
@@ -61,7 +64,7 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
         UseCitizenServices => matches!(u.kind, UserKind::Citizen | UserKind::Enterprise),
         UseWorkbench => u.kind == UserKind::Staff,
         UseAdminConsole => admin || u.has_role(Role::DepartmentAdmin),
-        ManageOrg | ManageClients => admin,
+        ManageOrg | ManageClients | ManageReferenceData => admin,
         ReadAudit => admin || u.has_role(Role::Auditor),
         ManageUsers { department_id } => {
             admin

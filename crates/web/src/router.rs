@@ -1,7 +1,7 @@
 //! Assembles the application: API routes (collected into the OpenAPI
 //! document), pages, assets, and the layers every request passes through.
 
-use crate::api::{audit, docs, health, org, users};
+use crate::api::{audit, calendar, docs, health, org, users};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -36,6 +36,7 @@ use utoipa_axum::routes;
         (name = "health", description = "Liveness, readiness and metrics"),
         (name = "organisation", description = "Administrative divisions and departments"),
         (name = "audit", description = "The hash-chained audit log"),
+        (name = "calendar", description = "Working days, statutory holidays and deadlines"),
         (name = "identity", description = "Accounts; personal data masked unless revealed (audited)"),
     )
 )]
@@ -70,6 +71,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(org::list_departments, org::create_department))
         .routes(routes!(org::get_department))
         .routes(routes!(audit::verify))
+        .routes(routes!(calendar::year))
+        .routes(routes!(calendar::due))
+        .routes(routes!(calendar::load))
         .routes(routes!(users::me))
         .routes(routes!(users::get_user))
         .split_for_parts()

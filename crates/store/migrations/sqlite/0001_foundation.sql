@@ -197,3 +197,18 @@ CREATE TABLE oidc_tokens (
 );
 CREATE INDEX oidc_tokens_family ON oidc_tokens (family);
 CREATE INDEX oidc_tokens_code ON oidc_tokens (code_hash);
+
+-- The working-day calendar: one row per year whose holiday notice is
+-- loaded (the schedule as JSON), and the office hours.
+CREATE TABLE calendar_years (
+    year         INTEGER PRIMARY KEY,
+    schedule     TEXT NOT NULL,
+    file_version TEXT NOT NULL,
+    loaded_at    TEXT NOT NULL
+);
+
+CREATE TABLE calendar_settings (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    working_hours TEXT NOT NULL,
+    file_version  TEXT NOT NULL
+);

@@ -2,6 +2,7 @@
 //! so the OpenAPI document is generated from the code.
 
 pub mod audit;
+pub mod calendar;
 pub mod docs;
 pub mod health;
 pub mod org;
@@ -35,3 +36,4 @@ pub const TAG_HEALTH: &str = "health";
 pub const TAG_ORG: &str = "organisation";
 pub const TAG_AUDIT: &str = "audit";
 pub const TAG_IDENTITY: &str = "identity";
+pub const TAG_CALENDAR: &str = "calendar";

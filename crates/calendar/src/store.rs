@@ -1,0 +1,124 @@
+//! The calendar in the database: years are loaded from files (the built-in
+//! one at first start, newly published ones by an administrator) and read
+//! back into a [`WorkCalendar`].
+
+use crate::calendar::WorkCalendar;
+use crate::schedule::{CalendarFile, ScheduleError, WorkingHours, WorkingHoursSpec, YearSchedule};
+use egov_audit::Event;
+use egov_kernel::{time, Context};
+use egov_store::{run, Db, StoreError};
+
+/// China's holidays 2009-2026, shipped in the binary.
+pub const BUILTIN: &str = include_str!("../../../data/calendar/cn-holidays.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for LoadError {
+    fn from(e: sqlx::Error) -> Self {
+        LoadError::Store(e.into())
+    }
+}
+
+/// Loads every year in a calendar file (replacing those already loaded)
+/// and, if given, the working hours. One transaction, one audit record.
+/// Returns the years loaded.
+pub async fn load_file(db: &Db, ctx: &Context, text: &str) -> Result<Vec<i32>, LoadError> {
+    let file = CalendarFile::parse(text)?;
+    let mut tx = db.begin().await?;
+    let mut years = Vec::new();
+    for y in &file.year {
+        let json = serde_json::to_string(y).expect("schedule serialises");
+        run!(tx, |c| {
+            sqlx::query(
+            "INSERT INTO calendar_years (year, schedule, file_version, loaded_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (year) DO UPDATE SET schedule = excluded.schedule, \
+             file_version = excluded.file_version, loaded_at = excluded.loaded_at"
+        )
+        .bind(y.year)
+        .bind(&json)
+        .bind(&file.version)
+        .bind(time::now())
+        .execute(&mut *c)
+        .await
+        .map(|_| ())
+        })?;
+        years.push(y.year);
+    }
+    if let Some(hours) = &file.working_hours {
+        let json = serde_json::to_string(hours).expect("hours serialise");
+        run!(tx, |c| sqlx::query(
+            "INSERT INTO calendar_settings (id, working_hours, file_version) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET working_hours = excluded.working_hours, \
+             file_version = excluded.file_version"
+        )
+        .bind(&json)
+        .bind(&file.version)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    }
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "calendar.load",
+            object_type: "calendar",
+            object_id: file.jurisdiction.as_deref().unwrap_or("CN"),
+            detail: serde_json::json!({ "version": file.version, "years": years,
+                "working_hours": file.working_hours.is_some() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(years)
+}
+
+/// Loads the built-in calendar when no year is loaded yet.
+pub async fn seed_builtin(db: &Db) -> Result<bool, LoadError> {
+    let mut r = db.reader().await?;
+    let n: i64 = run!(r, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM calendar_years"
+    )
+    .fetch_one(&mut *c)
+    .await)?;
+    drop(r);
+    if n > 0 {
+        return Ok(false);
+    }
+    load_file(db, &Context::system(), BUILTIN).await?;
+    Ok(true)
+}
+
+/// The calendar as loaded.
+pub async fn load_calendar(db: &Db) -> Result<WorkCalendar, LoadError> {
+    let mut r = db.reader().await?;
+    let rows: Vec<String> = run!(r, |c| sqlx::query_scalar(
+        "SELECT schedule FROM calendar_years ORDER BY year"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    let hours: Option<String> = run!(r, |c| sqlx::query_scalar(
+        "SELECT working_hours FROM calendar_settings WHERE id = 1"
+    )
+    .fetch_optional(&mut *c)
+    .await)?;
+    let years: Vec<YearSchedule> = rows
+        .iter()
+        .map(|j| serde_json::from_str(j).map_err(|e| ScheduleError::Parse(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let hours = match hours {
+        Some(j) => {
+            let spec: WorkingHoursSpec =
+                serde_json::from_str(&j).map_err(|e| ScheduleError::Parse(e.to_string()))?;
+            WorkingHours::parse(&spec)?
+        }
+        None => WorkingHours::default(),
+    };
+    Ok(WorkCalendar::new(&years, hours))
+}
