@@ -1,0 +1,465 @@
+//! Process definitions: states, the actions between them, who may take each
+//! action, the fields it requires, deadlines per state and what stops the
+//! clock. Files are versioned; a running case keeps the version it started
+//! under, so a definition is identified by `(id, version)`.
+
+use crate::schema::{FieldSchema, SchemaError, Violation};
+use egov_calendar::Unit;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("the definition is not valid TOML or has unknown keys: {0}")]
+    Parse(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("action '{action}': {source}")]
+    Schema {
+        action: String,
+        #[source]
+        source: SchemaError,
+    },
+}
+
+fn invalid(msg: impl Into<String>) -> DefinitionError {
+    DefinitionError::Invalid(msg.into())
+}
+
+/// Who may take an action. Handlers and dispatchers act for the case's
+/// assigned department; supervisors for electronic supervision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Applicant,
+    Handler,
+    Dispatcher,
+    Supervisor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// The statutory clock runs (the default).
+    #[default]
+    Running,
+    /// The clock stops: awaiting the applicant's corrections (补正), a hearing,
+    /// tests, expert review or third-party consultation.
+    Paused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deadline {
+    pub amount: u32,
+    /// `workday`, `day` or `hour`.
+    pub unit: String,
+    /// How much an approved extension adds, in the same unit.
+    pub extension: Option<u32>,
+}
+
+impl Deadline {
+    pub fn unit(&self) -> Unit {
+        Unit::parse(&self.unit).expect("checked at load")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Join {
+    /// The state completes when every branch has approved.
+    All,
+    /// The first approving branch completes it.
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRefuse {
+    /// One branch refusing ends the whole state with the refusal.
+    End,
+    /// A refusal is recorded; the others carry on.
+    Continue,
+}
+
+/// A state handled by several departments at once (并联审批).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parallel {
+    pub join: Join,
+    pub on_refuse: OnRefuse,
+    /// The action each branch takes to approve, and the one to refuse.
+    pub approve: String,
+    pub refuse: String,
+    /// Where the case goes when the branches have approved / when refused.
+    pub approved_to: String,
+    pub refused_to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub id: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    #[serde(default)]
+    pub terminal: bool,
+    pub deadline: Option<Deadline>,
+    #[serde(default)]
+    pub clock: Clock,
+    pub parallel: Option<Parallel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    pub id: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub from: Vec<String>,
+    /// The next state; absent for actions that stay (comments, branch answers).
+    pub to: Option<String>,
+    pub by: Vec<Actor>,
+    /// The fields this action requires, as a JSON Schema subset.
+    pub fields: Option<serde_json::Value>,
+    /// Approving an extension of the current state's deadline.
+    #[serde(default)]
+    pub extends_deadline: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    id: String,
+    version: u32,
+    name: String,
+    name_en: Option<String>,
+    initial: String,
+    state: Vec<State>,
+    action: Vec<Action>,
+}
+
+/// A validated process definition.
+#[derive(Debug, Clone)]
+pub struct ProcessDefinition {
+    pub id: String,
+    pub version: u32,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub initial: String,
+    states: BTreeMap<String, State>,
+    actions: BTreeMap<String, Action>,
+    schemas: BTreeMap<String, FieldSchema>,
+}
+
+impl ProcessDefinition {
+    pub fn parse(text: &str) -> Result<Self, DefinitionError> {
+        let file: File = toml::from_str(text).map_err(|e| DefinitionError::Parse(e.to_string()))?;
+        Self::build(file)
+    }
+
+    fn build(f: File) -> Result<Self, DefinitionError> {
+        if f.version == 0 {
+            return Err(invalid("version starts at 1"));
+        }
+        let mut states = BTreeMap::new();
+        for s in f.state {
+            if states.insert(s.id.clone(), s.clone()).is_some() {
+                return Err(invalid(format!("state '{}' is defined twice", s.id)));
+            }
+        }
+        let mut actions = BTreeMap::new();
+        for a in f.action {
+            if actions.insert(a.id.clone(), a.clone()).is_some() {
+                return Err(invalid(format!("action '{}' is defined twice", a.id)));
+            }
+        }
+        let known = |id: &str| states.contains_key(id);
+        if !known(&f.initial) {
+            return Err(invalid(format!(
+                "the initial state '{}' is not defined",
+                f.initial
+            )));
+        }
+        let mut schemas = BTreeMap::new();
+        for a in actions.values() {
+            if a.from.is_empty() || a.by.is_empty() {
+                return Err(invalid(format!(
+                    "action '{}' needs 'from' states and 'by' actors",
+                    a.id
+                )));
+            }
+            for s in a.from.iter().chain(&a.to) {
+                if !known(s) {
+                    return Err(invalid(format!(
+                        "action '{}' names unknown state '{s}'",
+                        a.id
+                    )));
+                }
+            }
+            if let Some(s) = a.from.iter().find(|s| states[*s].terminal) {
+                return Err(invalid(format!(
+                    "action '{}' leaves terminal state '{s}'",
+                    a.id
+                )));
+            }
+            if let Some(fields) = &a.fields {
+                let schema =
+                    FieldSchema::new(fields.clone()).map_err(|source| DefinitionError::Schema {
+                        action: a.id.clone(),
+                        source,
+                    })?;
+                schemas.insert(a.id.clone(), schema);
+            }
+        }
+        for s in states.values() {
+            if let Some(d) = &s.deadline {
+                if Unit::parse(&d.unit).is_none() || d.amount == 0 {
+                    return Err(invalid(format!(
+                        "state '{}': a deadline needs an amount and a unit of workday, day or hour",
+                        s.id
+                    )));
+                }
+            }
+            match (s.terminal, s.clock, &s.deadline) {
+                (true, _, Some(_)) => {
+                    return Err(invalid(format!(
+                        "terminal state '{}' cannot have a deadline",
+                        s.id
+                    )))
+                }
+                (false, Clock::Running, None) => {
+                    return Err(invalid(format!(
+                        "state '{}' needs a deadline (or clock = \"paused\")",
+                        s.id
+                    )))
+                }
+                (false, Clock::Paused, Some(_)) => {
+                    return Err(invalid(format!(
+                        "state '{}' pauses the clock and so cannot have a deadline",
+                        s.id
+                    )))
+                }
+                _ => {}
+            }
+            if let Some(p) = &s.parallel {
+                for a in [&p.approve, &p.refuse] {
+                    let action = actions.get(a).ok_or_else(|| {
+                        invalid(format!(
+                            "state '{}': parallel action '{a}' is not defined",
+                            s.id
+                        ))
+                    })?;
+                    if !action.from.contains(&s.id) || action.to.is_some() {
+                        return Err(invalid(format!(
+                            "parallel action '{a}' must be taken in '{}' and name no 'to'",
+                            s.id
+                        )));
+                    }
+                }
+                for t in [&p.approved_to, &p.refused_to] {
+                    if !known(t) {
+                        return Err(invalid(format!(
+                            "state '{}': parallel outcome '{t}' is not defined",
+                            s.id
+                        )));
+                    }
+                }
+            }
+        }
+        // Every state reachable from the initial one; no dead ends.
+        let edges = |s: &str| -> Vec<String> {
+            let mut out: Vec<String> = actions
+                .values()
+                .filter(|a| a.from.iter().any(|f| f == s))
+                .filter_map(|a| a.to.clone())
+                .collect();
+            if let Some(p) = &states[s].parallel {
+                out.push(p.approved_to.clone());
+                out.push(p.refused_to.clone());
+            }
+            out
+        };
+        let mut seen = BTreeSet::from([f.initial.clone()]);
+        let mut queue = VecDeque::from([f.initial.clone()]);
+        while let Some(s) = queue.pop_front() {
+            for next in edges(&s) {
+                if seen.insert(next.clone()) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        if let Some(lost) = states.keys().find(|s| !seen.contains(*s)) {
+            return Err(invalid(format!(
+                "state '{lost}' cannot be reached from '{}'",
+                f.initial
+            )));
+        }
+        for s in states.values().filter(|s| !s.terminal) {
+            if edges(&s.id).is_empty() {
+                return Err(invalid(format!(
+                    "state '{}' is not terminal but no action leaves it",
+                    s.id
+                )));
+            }
+        }
+        Ok(ProcessDefinition {
+            id: f.id,
+            version: f.version,
+            name: f.name,
+            name_en: f.name_en,
+            initial: f.initial,
+            states,
+            actions,
+            schemas,
+        })
+    }
+
+    pub fn state(&self, id: &str) -> Option<&State> {
+        self.states.get(id)
+    }
+
+    pub fn states(&self) -> impl Iterator<Item = &State> {
+        self.states.values()
+    }
+
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.actions.get(id)
+    }
+
+    /// The actions `actor` may take in `state`.
+    pub fn actions_for(&self, state: &str, actor: Actor) -> Vec<&Action> {
+        self.actions
+            .values()
+            .filter(|a| a.from.iter().any(|s| s == state) && a.by.contains(&actor))
+            .collect()
+    }
+
+    /// Checks an action's submitted fields against its schema.
+    pub fn check_fields(&self, action: &str, data: &serde_json::Value) -> Vec<Violation> {
+        match self.schemas.get(action) {
+            Some(schema) => schema.validate(data),
+            None if data.as_object().is_some_and(|o| o.is_empty()) || data.is_null() => Vec::new(),
+            None => vec![Violation {
+                path: "/".into(),
+                message: "this action takes no fields".into(),
+            }],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LICENSE: &str = include_str!("../../../data/processes/administrative-license.toml");
+    const JOINT: &str = include_str!("../../../data/processes/joint-approval.toml");
+
+    #[test]
+    fn shipped_definitions_load() {
+        let d = ProcessDefinition::parse(LICENSE).unwrap();
+        assert_eq!(d.initial, "submitted");
+        let review = d.state("review").unwrap();
+        assert_eq!(review.deadline.as_ref().unwrap().amount, 20);
+        assert_eq!(review.deadline.as_ref().unwrap().extension, Some(10));
+        assert_eq!(d.state("correction").unwrap().clock, Clock::Paused);
+        let handler: Vec<_> = d
+            .actions_for("review", Actor::Handler)
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect();
+        assert!(
+            handler.contains(&"approve") && handler.contains(&"refuse"),
+            "{handler:?}"
+        );
+        assert!(d
+            .actions_for("review", Actor::Applicant)
+            .iter()
+            .all(|a| a.id == "withdraw"));
+
+        let j = ProcessDefinition::parse(JOINT).unwrap();
+        let p = j.state("joint_review").unwrap().parallel.as_ref().unwrap();
+        assert_eq!(p.join, Join::All);
+        assert_eq!(
+            j.state("joint_review")
+                .unwrap()
+                .deadline
+                .as_ref()
+                .unwrap()
+                .amount,
+            45
+        );
+    }
+
+    #[test]
+    fn fields_are_checked_against_the_action_schema() {
+        let d = ProcessDefinition::parse(LICENSE).unwrap();
+        let v = d.check_fields("request_correction", &serde_json::json!({ "missing": [] }));
+        assert_eq!(v[0].path, "/missing");
+        assert!(d
+            .check_fields(
+                "request_correction",
+                &serde_json::json!({ "missing": ["营业执照副本"] })
+            )
+            .is_empty());
+        assert!(
+            !d.check_fields("refuse", &serde_json::json!({})).is_empty(),
+            "a refusal needs reasons"
+        );
+    }
+
+    fn broken(find: &str, replace: &str) -> DefinitionError {
+        assert!(LICENSE.contains(find), "test fixture: {find}");
+        ProcessDefinition::parse(&LICENSE.replacen(find, replace, 1)).unwrap_err()
+    }
+
+    #[test]
+    fn malformed_definitions_are_refused_at_load() {
+        let cases = [
+            (
+                broken("initial = \"submitted\"", "initial = \"nowhere\""),
+                "initial state",
+            ),
+            (broken("to = \"review\"", "to = \"limbo\""), "unknown state"),
+            (
+                broken(
+                    "[state.deadline]\namount = 20",
+                    "[state.deadline]\namount = 0",
+                ),
+                "amount",
+            ),
+            (
+                broken("clock = \"paused\"", "clock = \"running\""),
+                "needs a deadline",
+            ),
+            (broken("version = 1", "version = 0"), "version"),
+            (
+                broken("name = \"受理\"", "name = \"受理\"\ncolour = \"red\""),
+                "unknown",
+            ),
+            (
+                broken("\"minItems\" = 1", "\"pattern\" = \"x\""),
+                "unsupported keyword",
+            ),
+        ];
+        for (err, want) in cases {
+            assert!(err.to_string().contains(want), "want '{want}' in: {err}");
+        }
+    }
+
+    #[test]
+    fn unreachable_states_and_dead_ends_are_refused() {
+        let orphan =
+            format!("{LICENSE}\n[[state]]\nid = \"orphan\"\nname = \"孤立\"\nterminal = true\n");
+        let err = ProcessDefinition::parse(&orphan).unwrap_err();
+        assert!(
+            err.to_string().contains("'orphan' cannot be reached"),
+            "{err}"
+        );
+        let stuck = format!(
+            "{LICENSE}\n[[state]]\nid = \"stuck\"\nname = \"卡住\"\nclock = \"paused\"\n\n[[action]]\nid = \"to_stuck\"\nname = \"转入\"\nfrom = [\"review\"]\nto = \"stuck\"\nby = [\"handler\"]\n"
+        );
+        let err = ProcessDefinition::parse(&stuck).unwrap_err();
+        assert!(err.to_string().contains("no action leaves it"), "{err}");
+    }
+}

@@ -1,0 +1,13 @@
+//! The case engine: work that moves between departments under statutory
+//! deadlines. This first part holds the process definitions, which are data
+//! (versioned TOML files), and the subset of JSON Schema that describes the
+//! fields each action requires. A definition that could strand a case is
+//! refused when it is loaded, not when a case runs into it.
+
+pub mod definition;
+pub mod schema;
+
+pub use definition::{
+    Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
+};
+pub use schema::{FieldSchema, SchemaError};

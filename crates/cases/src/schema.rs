@@ -1,0 +1,316 @@
+//! A small, strict subset of JSON Schema for action fields: `type` (object,
+//! string, integer, number, boolean, array), `properties`, `required`,
+//! `additionalProperties: false` (the default here), `enum`,
+//! `minLength`/`maxLength`, `minimum`/`maximum`, `items`,
+//! `minItems`/`maxItems`, `title`, `description`. Anything else is refused
+//! at load, so a definition never silently relies on an unchecked keyword.
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    #[error("schema at {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// One failed check of submitted data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Violation {
+    /// A JSON Pointer to the offending value, e.g. `/missing/0`.
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldSchema(Value);
+
+const KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "enum",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "items",
+    "minItems",
+    "maxItems",
+    "title",
+    "description",
+];
+
+impl FieldSchema {
+    pub fn new(schema: Value) -> Result<Self, SchemaError> {
+        check(&schema, "")?;
+        Ok(FieldSchema(schema))
+    }
+
+    /// Every violation in `data` (empty when valid).
+    pub fn validate(&self, data: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        validate(&self.0, data, "", &mut out);
+        out
+    }
+
+    pub fn as_json(&self) -> &Value {
+        &self.0
+    }
+}
+
+fn invalid(path: &str, message: impl Into<String>) -> SchemaError {
+    SchemaError::Invalid {
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
+        message: message.into(),
+    }
+}
+
+fn check(s: &Value, path: &str) -> Result<(), SchemaError> {
+    let obj = s
+        .as_object()
+        .ok_or_else(|| invalid(path, "a schema must be a table"))?;
+    for k in obj.keys() {
+        if !KEYWORDS.contains(&k.as_str()) {
+            return Err(invalid(path, format!("unsupported keyword '{k}'")));
+        }
+    }
+    let ty = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid(path, "'type' is required"))?;
+    match ty {
+        "object" => {
+            let props = obj
+                .get("properties")
+                .map(|p| {
+                    p.as_object()
+                        .ok_or_else(|| invalid(path, "'properties' must be a table"))
+                })
+                .transpose()?;
+            for (name, sub) in props.into_iter().flatten() {
+                check(sub, &format!("{path}/{name}"))?;
+            }
+            if let Some(req) = obj.get("required") {
+                let names = req
+                    .as_array()
+                    .ok_or_else(|| invalid(path, "'required' must be a list"))?;
+                for n in names {
+                    let n = n
+                        .as_str()
+                        .ok_or_else(|| invalid(path, "'required' lists names"))?;
+                    if !props.is_some_and(|p| p.contains_key(n)) {
+                        return Err(invalid(path, format!("required field '{n}' has no schema")));
+                    }
+                }
+            }
+            if obj
+                .get("additionalProperties")
+                .is_some_and(|v| v != &Value::Bool(false))
+            {
+                return Err(invalid(
+                    path,
+                    "only 'additionalProperties = false' is supported",
+                ));
+            }
+        }
+        "array" => check(
+            obj.get("items")
+                .ok_or_else(|| invalid(path, "an array needs 'items'"))?,
+            &format!("{path}/items"),
+        )?,
+        "string" | "integer" | "number" | "boolean" => {}
+        other => return Err(invalid(path, format!("unknown type '{other}'"))),
+    }
+    for k in ["minLength", "maxLength", "minItems", "maxItems"] {
+        if obj.get(k).is_some_and(|v| v.as_u64().is_none()) {
+            return Err(invalid(path, format!("'{k}' must be a whole number")));
+        }
+    }
+    for k in ["minimum", "maximum"] {
+        if obj.get(k).is_some_and(|v| !v.is_number()) {
+            return Err(invalid(path, format!("'{k}' must be a number")));
+        }
+    }
+    if obj.get("enum").is_some_and(|v| !v.is_array()) {
+        return Err(invalid(path, "'enum' must be a list"));
+    }
+    Ok(())
+}
+
+fn push(out: &mut Vec<Violation>, path: &str, message: impl Into<String>) {
+    out.push(Violation {
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
+        message: message.into(),
+    });
+}
+
+fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
+    let obj: &Map<String, Value> = s.as_object().expect("checked at load");
+    let ty = obj["type"].as_str().expect("checked at load");
+    let type_ok = match ty {
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        _ => false,
+    };
+    if !type_ok {
+        push(out, path, format!("must be of type {ty}"));
+        return;
+    }
+    if let Some(allowed) = obj.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(v) {
+            push(
+                out,
+                path,
+                format!("must be one of {}", Value::Array(allowed.clone())),
+            );
+        }
+    }
+    let len = |k: &str| obj.get(k).and_then(Value::as_u64);
+    match v {
+        Value::String(text) => {
+            let n = text.chars().count() as u64;
+            if len("minLength").is_some_and(|m| n < m) {
+                push(
+                    out,
+                    path,
+                    format!("must be at least {} characters", len("minLength").unwrap()),
+                );
+            }
+            if len("maxLength").is_some_and(|m| n > m) {
+                push(
+                    out,
+                    path,
+                    format!("must be at most {} characters", len("maxLength").unwrap()),
+                );
+            }
+        }
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or_default();
+            if obj
+                .get("minimum")
+                .and_then(Value::as_f64)
+                .is_some_and(|m| x < m)
+            {
+                push(out, path, format!("must be at least {}", obj["minimum"]));
+            }
+            if obj
+                .get("maximum")
+                .and_then(Value::as_f64)
+                .is_some_and(|m| x > m)
+            {
+                push(out, path, format!("must be at most {}", obj["maximum"]));
+            }
+        }
+        Value::Array(items) => {
+            let n = items.len() as u64;
+            if len("minItems").is_some_and(|m| n < m) {
+                push(
+                    out,
+                    path,
+                    format!("needs at least {} items", len("minItems").unwrap()),
+                );
+            }
+            if len("maxItems").is_some_and(|m| n > m) {
+                push(
+                    out,
+                    path,
+                    format!("takes at most {} items", len("maxItems").unwrap()),
+                );
+            }
+            for (i, item) in items.iter().enumerate() {
+                validate(&obj["items"], item, &format!("{path}/{i}"), out);
+            }
+        }
+        Value::Object(fields) => {
+            let props = obj.get("properties").and_then(Value::as_object);
+            for req in obj
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = req.as_str().expect("checked at load");
+                if !fields.contains_key(name) {
+                    push(out, &format!("{path}/{name}"), "is required");
+                }
+            }
+            for (name, value) in fields {
+                match props.and_then(|p| p.get(name)) {
+                    Some(sub) => validate(sub, value, &format!("{path}/{name}"), out),
+                    None => push(out, &format!("{path}/{name}"), "is not a known field"),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn opinion() -> FieldSchema {
+        FieldSchema::new(json!({
+            "type": "object",
+            "required": ["opinion"],
+            "properties": {
+                "opinion": {"type": "string", "minLength": 1, "maxLength": 10},
+                "missing": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "days": {"type": "integer", "minimum": 1, "maximum": 30},
+                "kind": {"type": "string", "enum": ["a", "b"]}
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn valid_data_passes() {
+        assert!(opinion()
+            .validate(&json!({"opinion": "同意", "missing": ["身份证"], "days": 5, "kind": "a"}))
+            .is_empty());
+    }
+
+    #[test]
+    fn each_violation_is_reported_with_its_path() {
+        let v = opinion().validate(&json!({"missing": [], "days": 31, "kind": "c", "extra": 1}));
+        let paths: Vec<&str> = v.iter().map(|x| x.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec!["/opinion", "/days", "/extra", "/kind", "/missing"]
+        );
+        let v = opinion().validate(&json!({"opinion": "这段意见写得实在是太长了一些"}));
+        assert_eq!(v[0].path, "/opinion");
+        assert!(opinion().validate(&json!("text"))[0]
+            .message
+            .contains("object"));
+    }
+
+    #[test]
+    fn schemas_with_unsupported_keywords_are_refused() {
+        for bad in [
+            json!({"type": "object", "patternProperties": {}}),
+            json!({"type": "string", "pattern": "^a"}),
+            json!({"type": "object", "required": ["x"]}),
+            json!({"type": "date"}),
+            json!({"type": "array"}),
+            json!({"properties": {}}),
+            json!({"type": "object", "additionalProperties": true}),
+        ] {
+            assert!(FieldSchema::new(bad.clone()).is_err(), "{bad}");
+        }
+    }
+}
