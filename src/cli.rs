@@ -55,6 +55,15 @@ enum Command {
     /// The working-day calendar.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Process definitions.
+    #[command(subcommand)]
+    Process(ProcessCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ProcessCommand {
+    /// Check a process definition file; exit 1 naming what is wrong.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -180,6 +189,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         database_url: cli.db.database_url.clone(),
         demo: serve_args.as_ref().filter(|a| a.no_demo).map(|_| false),
     };
+    // Commands that need no database.
+    if let Some(Command::Process(ProcessCommand::Check { file })) = &cli.command {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let d = egov_cases::ProcessDefinition::parse(&text)?;
+        println!(
+            "ok: {} version {} ({}, {} states)",
+            d.id,
+            d.version,
+            d.name,
+            d.states().count()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let settings = Settings::load(&cli.config, overrides).context("reading configuration")?;
     init_tracing(&settings);
     let url = settings.database_url()?;
@@ -321,6 +344,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Process(_)) => unreachable!("handled before configuration"),
         Some(Command::Calendar(command)) => {
             let db = open(&settings, &url).await?;
             let code = calendar_command(&db, command).await;

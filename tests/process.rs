@@ -332,3 +332,37 @@ async fn every_acknowledged_write_survives_sigkill() {
     let out = egov(&args(&loc, &["audit", "verify"])).await;
     assert_eq!(out.code, 0, "{}", out.stdout);
 }
+
+#[tokio::test]
+async fn process_definitions_are_checked_before_use() {
+    let out = egov(&[
+        "process".into(),
+        "check".into(),
+        "data/processes/joint-approval.toml".into(),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with("ok: joint_approval version 1"),
+        "{}",
+        out.stdout
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    let text = std::fs::read_to_string("data/processes/administrative-license.toml")
+        .unwrap()
+        .replacen("to = \"review\"", "to = \"limbo\"", 1);
+    std::fs::write(&broken, text).unwrap();
+    let out = egov(&[
+        "process".into(),
+        "check".into(),
+        broken.to_str().unwrap().into(),
+    ])
+    .await;
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("unknown state 'limbo'"),
+        "{}",
+        out.stderr
+    );
+}
