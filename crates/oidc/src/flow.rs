@@ -280,26 +280,7 @@ pub async fn exchange_code(
         spent
     else {
         // Unknown, or spent before: a replay. Revoke what the code produced.
-        let revoked = run!(tx, |c| sqlx::query(
-            "UPDATE oidc_tokens SET revoked_at = $1 WHERE family IN \
-             (SELECT family FROM oidc_tokens WHERE code_hash = $2) AND revoked_at IS NULL"
-        )
-        .bind(time::now())
-        .bind(&code_hash)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if revoked > 0 {
-            audit(
-                &mut tx,
-                ctx,
-                "oidc.code_replay",
-                &client.client_id,
-                json!({ "revoked_tokens": revoked }),
-            )
-            .await?;
-            tx.commit().await?;
-        }
+        revoke_replayed(tx, ctx, client, Replayed::Code, &code_hash).await?;
         return Err(invalid_grant("the code is invalid or was already used"));
     };
     if client_id != client.client_id {
@@ -341,6 +322,52 @@ pub async fn exchange_code(
     issue_tokens(db, tx, ctx, issuer, issue, nonce.as_deref()).await
 }
 
+enum Replayed {
+    Code,
+    Refresh,
+}
+
+/// A spent code or refresh token came back: revoke every live token of the
+/// families it produced, audited, and commit (the caller then refuses).
+async fn revoke_replayed(
+    mut tx: Tx,
+    ctx: &Context,
+    client: &Client,
+    what: Replayed,
+    hash: &str,
+) -> Result<(), OidcError> {
+    let (sql, action) = match what {
+        Replayed::Code => (
+            "UPDATE oidc_tokens SET revoked_at = $1 WHERE family IN \
+             (SELECT family FROM oidc_tokens WHERE code_hash = $2) AND revoked_at IS NULL",
+            "oidc.code_replay",
+        ),
+        Replayed::Refresh => (
+            "UPDATE oidc_tokens SET revoked_at = $1 WHERE family IN \
+             (SELECT family FROM oidc_tokens WHERE token_hash = $2) AND revoked_at IS NULL",
+            "oidc.refresh_replay",
+        ),
+    };
+    let revoked = run!(tx, |c| sqlx::query(sql)
+        .bind(time::now())
+        .bind(hash)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if revoked > 0 {
+        audit(
+            &mut tx,
+            ctx,
+            action,
+            &client.client_id,
+            json!({ "revoked_tokens": revoked }),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 type RefreshRow = (
     String,
     Option<i64>,
@@ -370,26 +397,7 @@ pub async fn refresh(
     .fetch_optional(&mut *c)
     .await)?;
     let Some((client_id, user_id, scope, auth_time, family, expires)) = spent else {
-        let revoked = run!(tx, |c| sqlx::query(
-            "UPDATE oidc_tokens SET revoked_at = $1 WHERE family IN \
-             (SELECT family FROM oidc_tokens WHERE token_hash = $2) AND revoked_at IS NULL"
-        )
-        .bind(time::now())
-        .bind(&hash)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        if revoked > 0 {
-            audit(
-                &mut tx,
-                ctx,
-                "oidc.refresh_replay",
-                &client.client_id,
-                json!({ "revoked_tokens": revoked }),
-            )
-            .await?;
-            tx.commit().await?;
-        }
+        revoke_replayed(tx, ctx, client, Replayed::Refresh, &hash).await?;
         return Err(invalid_grant(
             "the refresh token is invalid, spent or revoked",
         ));

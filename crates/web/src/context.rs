@@ -4,7 +4,7 @@
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use egov_kernel::Locale;
+use egov_kernel::{Actor, Context, Locale};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 
@@ -55,5 +55,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
         })
+    }
+}
+
+impl Origin {
+    /// The audit context of a change `actor` makes through this request.
+    pub fn context(self, actor: Actor) -> Context {
+        Context {
+            actor,
+            source: self.source,
+            request_id: self.request_id,
+        }
     }
 }

@@ -14,7 +14,7 @@ use axum::routing::get;
 use axum::{Form, Json, Router};
 use data_encoding::BASE64;
 use egov_identity::SessionUser;
-use egov_kernel::{time, Actor, Context, Locale};
+use egov_kernel::{time, Actor, Locale};
 use egov_oidc::{flow, keys, Client, OidcError};
 use serde_json::json;
 use std::collections::HashMap;
@@ -265,11 +265,7 @@ async fn authorize(
         return res;
     }
     let user = user.expect("signed in");
-    let ctx = Context {
-        actor: Actor::User(user.user_id),
-        source: origin.source,
-        request_id: origin.request_id,
-    };
+    let ctx = origin.context(Actor::User(user.user_id));
     let grant = flow::AuthorizationGrant {
         client_id: client.client_id.clone(),
         user_id: user.user_id,
@@ -382,11 +378,7 @@ async fn token(
         Err(e) => return oidc_error_response(e, basic),
     };
     let iss = issuer(&state, &headers);
-    let ctx = Context {
-        actor: Actor::System,
-        source: origin.source,
-        request_id: origin.request_id,
-    };
+    let ctx = origin.context(Actor::System);
     let result = match param(&p, "grant_type") {
         Some("authorization_code") => {
             let Some(code) = param(&p, "code") else {
@@ -587,11 +579,7 @@ async fn logout(
             return confirm_page(locale, u, &p);
         }
         if let Some(token) = cookie(&headers, SESSION_COOKIE) {
-            let ctx = Context {
-                actor: Actor::User(u.user_id),
-                source: origin.source,
-                request_id: origin.request_id,
-            };
+            let ctx = origin.context(Actor::User(u.user_id));
             if let Err(e) = egov_identity::end_session(&state.db, &ctx, &token).await {
                 return crate::problem::ApiError::internal(e).into_response();
             }

@@ -1,7 +1,7 @@
 //! Signing in (password, then the second factor when enrolled) and out,
 //! and the account pages: password, second factor, sessions.
 
-use super::{render, safe_next, Chrome};
+use super::{render, safe_next, user_context, Chrome};
 use crate::auth::{
     cookie, set_cookie, HalfSignedIn, MaybeUser, PageUser, ACCOUNT, FORM_COOKIE, SESSION_COOKIE,
     SETUP,
@@ -20,17 +20,9 @@ use egov_identity::totp::{qr_svg, TotpSecret};
 use egov_identity::{
     IdentityError, SecondFactorError, SessionInfo, SessionUser, SignIn, SignInError,
 };
-use egov_kernel::{Actor, Context, Locale};
+use egov_kernel::{Actor, Locale};
 use secrecy::SecretString;
 use serde::Deserialize;
-
-fn user_context(user: &SessionUser, origin: Origin) -> Context {
-    Context {
-        actor: Actor::User(user.user_id),
-        source: origin.source,
-        request_id: origin.request_id,
-    }
-}
 
 fn clear(name: &'static str, secure: bool) -> HeaderValue {
     set_cookie(
@@ -162,11 +154,7 @@ pub async fn login(
             t("login.error.incomplete"),
         ));
     }
-    let ctx = Context {
-        actor: Actor::Anonymous,
-        source: origin.source,
-        request_id: origin.request_id,
-    };
+    let ctx = origin.context(Actor::Anonymous);
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());

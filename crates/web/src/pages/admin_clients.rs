@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use egov_identity::{allows, Permission, Principal, SessionUser};
-use egov_kernel::{Actor, Context, Locale};
+use egov_kernel::{Actor, Locale};
 use egov_oidc::client::{list_clients, Client};
 use egov_oidc::keys::Alg;
 use egov_oidc::{NewClient, OidcError};
@@ -104,11 +104,7 @@ pub async fn create(
         post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
         id_token_alg: Alg::parse(&form.alg).unwrap_or(Alg::Rs256),
     };
-    let ctx = Context {
-        actor: Actor::User(user.user_id),
-        source: origin.source,
-        request_id: origin.request_id,
-    };
+    let ctx = origin.context(Actor::User(user.user_id));
     match egov_oidc::create_client(&state.db, &ctx, new).await {
         Ok((client, secret)) => {
             page(

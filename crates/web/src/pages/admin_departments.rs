@@ -15,7 +15,7 @@ use axum::response::Response;
 use axum::Form;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::code::{DepartmentCode, DivisionCode};
-use egov_kernel::{Actor, Context, Locale};
+use egov_kernel::{Actor, Locale};
 use egov_org::{
     Department, DepartmentFilter, DepartmentKind, Division, DivisionFilter, NewDepartment, OrgError,
 };
@@ -207,11 +207,7 @@ pub async fn create(
         division: div,
         parent,
     };
-    let ctx = Context {
-        actor: Actor::User(user.user_id),
-        source: origin.source,
-        request_id: origin.request_id,
-    };
+    let ctx = origin.context(Actor::User(user.user_id));
     match egov_org::create_department(&state.db, &ctx, &new).await {
         Ok(d) => {
             page(

@@ -2,7 +2,7 @@
 //! department; department administrators their own.
 
 use super::account::identity_message;
-use super::{render, Chrome};
+use super::{render, user_context, Chrome};
 use crate::auth::{PageUser, ADMIN_CONSOLE};
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
@@ -19,18 +19,10 @@ use egov_identity::{
     allows, IdentityError, NewStaff, Permission, Principal, Role, RoleGrant, SessionUser,
     UserFilter, UserKind, UserRecord,
 };
-use egov_kernel::{Actor, Context, Locale};
+use egov_kernel::Locale;
 use egov_org::{Department, DepartmentFilter};
 use secrecy::SecretString;
 use serde::Deserialize;
-
-fn ctx(user: &SessionUser, origin: Origin) -> Context {
-    Context {
-        actor: Actor::User(user.user_id),
-        source: origin.source,
-        request_id: origin.request_id,
-    }
-}
 
 fn may_manage(user: &SessionUser, department_id: Option<i64>) -> bool {
     allows(
@@ -167,7 +159,7 @@ pub async fn create(
         password: SecretString::from(password.clone()),
         must_change_password: true,
     };
-    match egov_identity::create_staff(&state.db, &ctx(&user, origin), new).await {
+    match egov_identity::create_staff(&state.db, &user_context(&user, origin), new).await {
         Ok(_) => {
             users_page(
                 &state,
@@ -292,7 +284,7 @@ pub async fn reveal(
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let principal = Principal::User(user.clone());
-    match personal::reveal(&state.db, &ctx(&user, origin), &principal, &record).await {
+    match personal::reveal(&state.db, &user_context(&user, origin), &principal, &record).await {
         Ok(view) => user_page(&state, locale, user, id, Some(view)).await,
         Err(personal::RevealError::Forbidden) => {
             Ok(super::error_page(locale, StatusCode::FORBIDDEN))
@@ -343,7 +335,7 @@ pub async fn change_role(
             record.department_id
         },
     };
-    let c = ctx(&user, origin);
+    let c = user_context(&user, origin);
     let result = if form.action == "revoke" {
         egov_identity::revoke_role(&state.db, &c, id, grant).await
     } else {

@@ -18,7 +18,7 @@ use egov_identity::{
     allows, IdentityError, NewOperator, Permission, Principal, SessionUser, UserFilter,
 };
 use egov_kernel::identifier::MobileNumber;
-use egov_kernel::{Actor, Context, Locale};
+use egov_kernel::{Actor, Locale};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -156,11 +156,7 @@ pub async fn add(
         }
     };
     let password = egov_identity::random_secret()[..20].to_owned();
-    let ctx = Context {
-        actor: Actor::User(user.user_id),
-        source: origin.source,
-        request_id: origin.request_id,
-    };
+    let ctx = origin.context(Actor::User(user.user_id));
     let op = NewOperator {
         username: form.username.clone(),
         display_name: form.display_name,

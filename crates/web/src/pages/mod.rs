@@ -195,6 +195,14 @@ pub fn error_page(locale: Locale, status: StatusCode) -> Response {
     )
 }
 
+/// The audit context of a change a signed-in user makes through a page.
+pub(crate) fn user_context(
+    user: &SessionUser,
+    origin: crate::context::Origin,
+) -> egov_kernel::Context {
+    origin.context(egov_kernel::Actor::User(user.user_id))
+}
+
 /// Percent-encodes a string for use inside a query component.
 pub fn encode_component(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

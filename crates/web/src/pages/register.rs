@@ -107,11 +107,7 @@ fn field_error(locale: Locale, field_key: &str, e: IdentifierError) -> String {
 }
 
 fn anonymous(origin: Origin) -> Context {
-    Context {
-        actor: Actor::Anonymous,
-        source: origin.source,
-        request_id: origin.request_id,
-    }
+    origin.context(Actor::Anonymous)
 }
 
 fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
