@@ -214,6 +214,19 @@ impl WorkCalendar {
         }
     }
 
+    /// Working days strictly after `from` up to and including `to`.
+    pub fn workdays_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let mut d = from;
+        let mut n = 0;
+        while d < to {
+            d += Duration::days(1);
+            if self.is_workday(d) {
+                n += 1;
+            }
+        }
+        n
+    }
+
     pub fn due(&self, start: NaiveDateTime, n: u32, unit: Unit) -> Due {
         match unit {
             Unit::Workday => self.add_workdays(start.date(), n),

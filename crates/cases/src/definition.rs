@@ -125,6 +125,12 @@ pub struct Action {
     /// Approving an extension of the current state's deadline.
     #[serde(default)]
     pub extends_deadline: bool,
+    /// Entering `to` starts its deadline afresh, even after a pause (after
+    /// corrections the acceptance period runs from the complete materials).
+    /// Otherwise a state resumed after a pause keeps its deadline, moved on
+    /// by the time the clock stood still.
+    #[serde(default)]
+    pub restart_clock: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -321,6 +327,10 @@ impl ProcessDefinition {
 
     pub fn states(&self) -> impl Iterator<Item = &State> {
         self.states.values()
+    }
+
+    pub fn actions(&self) -> impl Iterator<Item = &Action> {
+        self.actions.values()
     }
 
     pub fn action(&self, id: &str) -> Option<&Action> {

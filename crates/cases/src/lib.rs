@@ -5,9 +5,13 @@
 //! refused when it is loaded, not when a case runs into it.
 
 pub mod definition;
+pub mod engine;
 pub mod schema;
 
 pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
 };
-pub use schema::{FieldSchema, SchemaError};
+pub use engine::{
+    act, branches, get, start, timeline, Acting, Branch, Case, CaseError, CaseEvent, NewCase,
+};
+pub use schema::{FieldSchema, SchemaError, Violation};

@@ -212,3 +212,53 @@ CREATE TABLE calendar_settings (
     working_hours TEXT NOT NULL,
     file_version  TEXT NOT NULL
 );
+
+-- Cases: work moving between departments under a process definition. The
+-- definition version a case started under stays with it. `version` is the
+-- optimistic lock: two people acting at once, one wins.
+CREATE TABLE cases (
+    id               INTEGER PRIMARY KEY,
+    number           TEXT    NOT NULL UNIQUE,
+    process_id       TEXT    NOT NULL,
+    process_version  INTEGER NOT NULL,
+    state            TEXT    NOT NULL,
+    applicant_id     INTEGER REFERENCES users (id),
+    department_id    INTEGER NOT NULL REFERENCES departments (id),
+    co_departments   TEXT    NOT NULL,
+    data             TEXT    NOT NULL,
+    version          INTEGER NOT NULL,
+    state_entered_at TEXT NOT NULL,
+    due_at           TEXT,
+    due_provisional  INTEGER NOT NULL DEFAULT 0,
+    extended         INTEGER NOT NULL DEFAULT 0,
+    paused_at        TEXT,
+    paused_due_at    TEXT,
+    created_at       TEXT NOT NULL,
+    closed_at        TEXT
+);
+CREATE INDEX cases_department_state ON cases (department_id, state);
+CREATE INDEX cases_due ON cases (due_at);
+
+-- The append-only timeline of every case.
+CREATE TABLE case_events (
+    id         INTEGER PRIMARY KEY,
+    case_id    INTEGER NOT NULL REFERENCES cases (id),
+    seq        INTEGER NOT NULL,
+    at         TEXT NOT NULL,
+    actor      TEXT    NOT NULL,
+    action     TEXT    NOT NULL,
+    from_state TEXT,
+    to_state   TEXT    NOT NULL,
+    fields     TEXT    NOT NULL,
+    UNIQUE (case_id, seq)
+);
+
+-- Parallel steps: one branch per co-handling department.
+CREATE TABLE case_branches (
+    case_id       INTEGER NOT NULL REFERENCES cases (id),
+    state         TEXT    NOT NULL,
+    department_id INTEGER NOT NULL REFERENCES departments (id),
+    status        TEXT    NOT NULL CHECK (status IN ('pending', 'approved', 'refused')),
+    answered_at   TEXT,
+    PRIMARY KEY (case_id, state, department_id)
+);
