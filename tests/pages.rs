@@ -404,3 +404,36 @@ async fn administrators_add_departments_in_the_console() {
     assert!(ok.body.contains("110105-KJXXHJ"));
     assert_eq!(app.count("departments").await, before + 1);
 }
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_site_is_served_over_tls() {
+    use tower::ServiceExt;
+    let app = TestApp::new().await;
+    let tls = egov_web::router(egov_web::AppState::new(
+        app.db().clone(),
+        egov_web::WebSettings {
+            secure_cookies: true,
+            ..Default::default()
+        },
+    ));
+    let res = tls
+        .oneshot(
+            axum::http::Request::get("/login")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let plain = app.get("/login").await;
+    let cookie = plain.header("set-cookie");
+    assert!(
+        !cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
