@@ -18,7 +18,7 @@ pub fn encode(key: &Key, claims: &Value) -> String {
 /// Verifies a token signed by one of `keys` and returns its claims.
 /// Expiry is the caller's business: an expired ID token is still a valid
 /// `id_token_hint`.
-pub fn verify(token: &str, keys: &[Key]) -> Option<Value> {
+pub fn verify(token: &str, keys: &[std::sync::Arc<Key>]) -> Option<Value> {
     let mut parts = token.split('.');
     let (h, c, s) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
@@ -44,13 +44,13 @@ mod tests {
         for alg in [Alg::Rs256, Alg::Es256] {
             let key = Key::generate(alg).await;
             let token = encode(&key, &json!({ "sub": "42" }));
-            let keys = vec![key];
+            let keys = vec![std::sync::Arc::new(key)];
             assert_eq!(verify(&token, &keys).unwrap()["sub"], "42");
             let mut parts: Vec<&str> = token.split('.').collect();
             let forged = BASE64URL_NOPAD.encode(br#"{"sub":"1"}"#);
             parts[1] = &forged;
             assert!(verify(&parts.join("."), &keys).is_none(), "{alg:?}");
-            let other = vec![Key::generate(alg).await];
+            let other = vec![std::sync::Arc::new(Key::generate(alg).await)];
             assert!(verify(&token, &other).is_none(), "unknown key");
         }
     }

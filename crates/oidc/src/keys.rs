@@ -11,6 +11,7 @@ use p256::ecdsa::signature::{Signer, Verifier};
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use serde_json::json;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alg {
@@ -36,8 +37,14 @@ impl Alg {
 }
 
 pub enum PrivateKey {
-    Rs256(Box<rsa::RsaPrivateKey>),
+    /// The key and its prepared PKCS#1 v1.5 signer (building one copies the key).
+    Rs256(Box<(rsa::RsaPrivateKey, rsa::pkcs1v15::SigningKey<sha2::Sha256>)>),
     Es256(p256::ecdsa::SigningKey),
+}
+
+fn rs256(key: rsa::RsaPrivateKey) -> PrivateKey {
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
+    PrivateKey::Rs256(Box::new((key, signer)))
 }
 
 pub struct Key {
@@ -67,7 +74,7 @@ impl Key {
                         "n": BASE64URL_NOPAD.encode(&public.n().to_bytes_be()),
                         "e": BASE64URL_NOPAD.encode(&public.e().to_bytes_be()),
                     });
-                    (PrivateKey::Rs256(Box::new(key)), jwk)
+                    (rs256(key), jwk)
                 }
                 Alg::Es256 => {
                     let key = p256::ecdsa::SigningKey::random(&mut rng);
@@ -97,7 +104,11 @@ impl Key {
 
     fn private_pem(&self) -> String {
         match &self.private {
-            PrivateKey::Rs256(k) => k.to_pkcs8_pem(LineEnding::LF).expect("encode").to_string(),
+            PrivateKey::Rs256(k) => {
+                k.0.to_pkcs8_pem(LineEnding::LF)
+                    .expect("encode")
+                    .to_string()
+            }
             PrivateKey::Es256(k) => k.to_pkcs8_pem(LineEnding::LF).expect("encode").to_string(),
         }
     }
@@ -105,10 +116,10 @@ impl Key {
     fn from_row(kid: String, alg: &str, pem: &str, jwk: &str) -> Result<Key, OidcError> {
         let alg = Alg::parse(alg).ok_or(OidcError::Internal("unknown key algorithm"))?;
         let private = match alg {
-            Alg::Rs256 => PrivateKey::Rs256(Box::new(
+            Alg::Rs256 => rs256(
                 rsa::RsaPrivateKey::from_pkcs8_pem(pem)
                     .map_err(|_| OidcError::Internal("stored RSA key does not parse"))?,
-            )),
+            ),
             Alg::Es256 => PrivateKey::Es256(
                 p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
                     .map_err(|_| OidcError::Internal("stored EC key does not parse"))?,
@@ -125,8 +136,7 @@ impl Key {
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         match &self.private {
             PrivateKey::Rs256(k) => {
-                let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new((**k).clone());
-                let sig: rsa::pkcs1v15::Signature = signer.sign(message);
+                let sig: rsa::pkcs1v15::Signature = k.1.sign(message);
                 rsa::signature::SignatureEncoding::to_vec(&sig)
             }
             PrivateKey::Es256(k) => {
@@ -139,7 +149,8 @@ impl Key {
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match &self.private {
             PrivateKey::Rs256(k) => {
-                let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.to_public_key());
+                let verifier =
+                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.0.to_public_key());
                 rsa::pkcs1v15::Signature::try_from(signature)
                     .is_ok_and(|sig| verifier.verify(message, &sig).is_ok())
             }
@@ -149,22 +160,47 @@ impl Key {
     }
 }
 
+/// Parsed keys by kid: parsing a PEM key costs far more than a token, and
+/// a kid's key never changes, so each node parses each key once.
+fn parsed() -> &'static std::sync::Mutex<std::collections::HashMap<String, Arc<Key>>> {
+    static CACHE: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<Key>>>,
+    > = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
 /// Every key not retired, newest first.
-pub async fn live_keys(db: &Db) -> Result<Vec<Key>, OidcError> {
+pub async fn live_keys(db: &Db) -> Result<Vec<Arc<Key>>, OidcError> {
     let mut r = db.reader().await?;
-    let rows: Vec<(String, String, String, String)> = run!(r, |c| sqlx::query_as(
-        "SELECT kid, alg, private_pem, public_jwk FROM oidc_keys WHERE retired_at IS NULL \
-         ORDER BY created_at DESC"
+    let kids: Vec<String> = run!(r, |c| sqlx::query_scalar(
+        "SELECT kid FROM oidc_keys WHERE retired_at IS NULL ORDER BY created_at DESC"
     )
     .fetch_all(&mut *c)
     .await)?;
-    rows.into_iter()
-        .map(|(kid, alg, pem, jwk)| Key::from_row(kid, &alg, &pem, &jwk))
-        .collect()
+    let mut keys = Vec::with_capacity(kids.len());
+    for kid in kids {
+        let cached = parsed().lock().expect("key cache").get(&kid).cloned();
+        let key = match cached {
+            Some(k) => k,
+            None => {
+                let (alg, pem, jwk): (String, String, String) = run!(r, |c| sqlx::query_as(
+                    "SELECT alg, private_pem, public_jwk FROM oidc_keys WHERE kid = $1"
+                )
+                .bind(&kid)
+                .fetch_one(&mut *c)
+                .await)?;
+                let key = Arc::new(Key::from_row(kid.clone(), &alg, &pem, &jwk)?);
+                parsed().lock().expect("key cache").insert(kid, key.clone());
+                key
+            }
+        };
+        keys.push(key);
+    }
+    Ok(keys)
 }
 
 /// The key that signs new tokens of `alg`, made on first use.
-pub async fn signing_key(db: &Db, alg: Alg) -> Result<Key, OidcError> {
+pub async fn signing_key(db: &Db, alg: Alg) -> Result<Arc<Key>, OidcError> {
     if let Some(k) = live_keys(db).await?.into_iter().find(|k| k.alg == alg) {
         return Ok(k);
     }
@@ -261,6 +297,6 @@ pub async fn jwks(db: &Db) -> Result<serde_json::Value, OidcError> {
     // Make sure both algorithms are present before anyone asks to verify.
     signing_key(db, Alg::Rs256).await?;
     signing_key(db, Alg::Es256).await?;
-    let keys: Vec<_> = live_keys(db).await?.into_iter().map(|k| k.jwk).collect();
+    let keys: Vec<_> = live_keys(db).await?.iter().map(|k| k.jwk.clone()).collect();
     Ok(json!({ "keys": keys }))
 }
