@@ -110,8 +110,42 @@ fn anonymous(origin: Origin) -> Context {
     origin.context(Actor::Anonymous)
 }
 
-fn csrf_ok(headers: &HeaderMap, submitted: &str) -> bool {
-    !submitted.is_empty() && cookie(headers, FORM_COOKIE).as_deref() == Some(submitted)
+type Refusal = (StatusCode, String);
+
+/// What every registration form checks: the double-submit token and the
+/// password typed twice.
+fn check_common(
+    locale: Locale,
+    headers: &HeaderMap,
+    csrf: &str,
+    password: &str,
+    confirm: &str,
+) -> Result<(), Refusal> {
+    if csrf.is_empty() || cookie(headers, FORM_COOKIE).as_deref() != Some(csrf) {
+        return Err((
+            StatusCode::FORBIDDEN,
+            translate(locale, "form.error.csrf").to_owned(),
+        ));
+    }
+    if password != confirm {
+        let msg = translate(locale, "password.error.mismatch").to_owned();
+        return Err((StatusCode::UNPROCESSABLE_ENTITY, msg));
+    }
+    Ok(())
+}
+
+/// A national identifier from a form field, or the message naming the field.
+fn field<T>(
+    locale: Locale,
+    label_key: &str,
+    parsed: Result<T, IdentifierError>,
+) -> Result<T, Refusal> {
+    parsed.map_err(|e| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field_error(locale, label_key, e),
+        )
+    })
 }
 
 pub async fn citizen(
@@ -136,46 +170,22 @@ pub async fn citizen(
     let refuse = |form: CitizenForm, status, msg: String| {
         Ok(citizen_page(&state, locale, status, form, Some(msg)))
     };
-    if !csrf_ok(&headers, &form.csrf) {
-        return refuse(
-            form,
-            StatusCode::FORBIDDEN,
-            translate(locale, "form.error.csrf").to_owned(),
-        );
-    }
-    let resident_id = match ResidentId::parse(&form.resident_id) {
-        Ok(id) => id,
-        Err(e) => {
-            return refuse(
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                field_error(locale, "register.resident_id", e),
-            )
-        }
-    };
-    let phone = match MobileNumber::parse(&form.phone) {
-        Ok(p) => p,
-        Err(e) => {
-            return refuse(
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                field_error(locale, "register.phone", e),
-            )
-        }
-    };
-    if password != confirm {
-        return refuse(
-            form,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            translate(locale, "password.error.mismatch").to_owned(),
-        );
-    }
-    let reg = CitizenRegistration {
-        username: form.username.clone(),
-        real_name: form.real_name.clone(),
-        resident_id,
-        phone,
-        password: SecretString::from(password),
+    let checked = check_common(locale, &headers, &form.csrf, &password, &confirm).and_then(|()| {
+        Ok(CitizenRegistration {
+            username: form.username.clone(),
+            real_name: form.real_name.clone(),
+            resident_id: field(
+                locale,
+                "register.resident_id",
+                ResidentId::parse(&form.resident_id),
+            )?,
+            phone: field(locale, "register.phone", MobileNumber::parse(&form.phone))?,
+            password: SecretString::from(password.clone()),
+        })
+    });
+    let reg = match checked {
+        Ok(reg) => reg,
+        Err((status, msg)) => return refuse(form, status, msg),
     };
     match egov_identity::register_citizen(&state.db, &anonymous(origin), reg).await {
         Ok(_) => Ok(Redirect::to("/login?registered=1").into_response()),
@@ -268,74 +278,42 @@ pub async fn enterprise(
     let refuse = |form: EnterpriseForm, status, msg: String| {
         Ok(enterprise_page(&state, locale, status, form, Some(msg)))
     };
-    if !csrf_ok(&headers, &form.csrf) {
-        return refuse(
-            form,
-            StatusCode::FORBIDDEN,
-            translate(locale, "form.error.csrf").to_owned(),
-        );
-    }
-    // 18 characters: a credit code; 9 (or 10 with the hyphen): an old organisation code.
-    let code = form.code.trim().to_owned();
-    let (credit_code, org_code) = if code.chars().filter(|c| *c != '-').count() == 9 {
-        match OrgCode::parse(&code) {
-            Ok(c) => (None, Some(c)),
-            Err(e) => {
-                return refuse(
-                    form,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    field_error(locale, "register.org_code", e),
-                )
-            }
-        }
-    } else {
-        match CreditCode::parse(&code) {
-            Ok(c) => (Some(c), None),
-            Err(e) => {
-                return refuse(
-                    form,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    field_error(locale, "register.credit_code", e),
-                )
-            }
-        }
-    };
-    let legal_rep_id = match ResidentId::parse(&form.legal_rep_id) {
-        Ok(id) => id,
-        Err(e) => {
-            return refuse(
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                field_error(locale, "register.legal_rep_id", e),
+    let checked = check_common(locale, &headers, &form.csrf, &password, &confirm).and_then(|()| {
+        // 18 characters: a credit code; 9 (or 10 with the hyphen): an old organisation code.
+        let code = form.code.trim();
+        let (credit_code, org_code) = if code.chars().filter(|c| *c != '-').count() == 9 {
+            (
+                None,
+                Some(field(locale, "register.org_code", OrgCode::parse(code))?),
             )
-        }
-    };
-    let phone = match MobileNumber::parse(&form.phone) {
-        Ok(p) => p,
-        Err(e) => {
-            return refuse(
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                field_error(locale, "register.phone", e),
+        } else {
+            (
+                Some(field(
+                    locale,
+                    "register.credit_code",
+                    CreditCode::parse(code),
+                )?),
+                None,
             )
-        }
-    };
-    if password != confirm {
-        return refuse(
-            form,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            translate(locale, "password.error.mismatch").to_owned(),
-        );
-    }
-    let reg = EnterpriseRegistration {
-        name: form.name.clone(),
-        credit_code,
-        org_code,
-        legal_rep_name: form.legal_rep_name.clone(),
-        legal_rep_id,
-        username: form.username.clone(),
-        phone,
-        password: SecretString::from(password),
+        };
+        Ok(EnterpriseRegistration {
+            name: form.name.clone(),
+            credit_code,
+            org_code,
+            legal_rep_name: form.legal_rep_name.clone(),
+            legal_rep_id: field(
+                locale,
+                "register.legal_rep_id",
+                ResidentId::parse(&form.legal_rep_id),
+            )?,
+            username: form.username.clone(),
+            phone: field(locale, "register.phone", MobileNumber::parse(&form.phone))?,
+            password: SecretString::from(password.clone()),
+        })
+    });
+    let reg = match checked {
+        Ok(reg) => reg,
+        Err((status, msg)) => return refuse(form, status, msg),
     };
     match egov_identity::register_enterprise(&state.db, &anonymous(origin), reg).await {
         Ok(_) => Ok(Redirect::to("/login?registered=1").into_response()),
