@@ -192,19 +192,7 @@ async fn an_enterprise_registers_and_manages_its_operators() {
 
     // The operator signs in, must change the one-time password, and may
     // not manage operators.
-    let form = app.get("/login").await;
-    let token = form.set_cookie("egov_form").unwrap();
-    let res = app
-        .post_form(
-            "/login",
-            Some(&format!("egov_form={token}")),
-            &[
-                ("username", "ent.op1"),
-                ("password", &password),
-                ("csrf", &token),
-            ],
-        )
-        .await;
+    let res = app.submit_login("ent.op1", &password).await;
     assert_eq!(res.header("location"), "/account/password");
     let op_cookie = format!("egov_session={}", res.set_cookie("egov_session").unwrap());
     let page = app
@@ -218,20 +206,8 @@ async fn repeated_failures_lock_the_account_for_a_while() {
     let app = TestApp::new().await;
     register_citizen(&app, &citizen("zhang.san", ID)).await;
     let app = &app;
-    let attempt = |password: &'static str| async move {
-        let form = app.get("/login").await;
-        let token = form.set_cookie("egov_form").unwrap();
-        app.post_form(
-            "/login",
-            Some(&format!("egov_form={token}")),
-            &[
-                ("username", "zhang.san"),
-                ("password", password),
-                ("csrf", &token),
-            ],
-        )
-        .await
-    };
+    let attempt =
+        |password: &'static str| async move { app.submit_login("zhang.san", password).await };
     for _ in 0..5 {
         assert_eq!(
             attempt("wrong-password-1").await.status,
@@ -251,19 +227,7 @@ async fn repeated_failures_lock_the_account_for_a_while() {
 async fn the_second_factor_is_checked_and_codes_are_not_replayed() {
     let app = TestApp::new().await;
     let password = app.staff("li.ming", false).await;
-    let form = app.get("/login").await;
-    let token = form.set_cookie("egov_form").unwrap();
-    let res = app
-        .post_form(
-            "/login",
-            Some(&format!("egov_form={token}")),
-            &[
-                ("username", "li.ming"),
-                ("password", &password),
-                ("csrf", &token),
-            ],
-        )
-        .await;
+    let res = app.submit_login("li.ming", &password).await;
     assert!(res.header("location").starts_with("/login/mfa"));
     let half = res.set_cookie("egov_session").unwrap();
     let half_cookie = format!("egov_session={half}");
@@ -302,19 +266,7 @@ async fn the_second_factor_is_checked_and_codes_are_not_replayed() {
         .is_none());
 
     // The same code cannot open a second session.
-    let form = app.get("/login").await;
-    let token = form.set_cookie("egov_form").unwrap();
-    let res = app
-        .post_form(
-            "/login",
-            Some(&format!("egov_form={token}")),
-            &[
-                ("username", "li.ming"),
-                ("password", &password),
-                ("csrf", &token),
-            ],
-        )
-        .await;
+    let res = app.submit_login("li.ming", &password).await;
     let half2 = res.set_cookie("egov_session").unwrap();
     let csrf2 = egov_identity::find_session(app.db(), &half2)
         .await
@@ -620,18 +572,7 @@ async fn citizens_may_turn_the_second_factor_off_staff_may_not() {
 async fn a_failed_sign_in_with_an_id_number_is_audited_masked() {
     let app = TestApp::new().await;
     app.citizen("zhang.san").await;
-    let form = app.get("/login").await;
-    let token = form.set_cookie("egov_form").unwrap();
-    app.post_form(
-        "/login",
-        Some(&format!("egov_form={token}")),
-        &[
-            ("username", ID),
-            ("password", "wrong-password-1"),
-            ("csrf", &token),
-        ],
-    )
-    .await;
+    app.submit_login(ID, "wrong-password-1").await;
     let rows = egov_audit::for_object(app.db(), "login", "110105********002X", 5)
         .await
         .unwrap();

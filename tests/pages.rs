@@ -130,19 +130,7 @@ async fn sign_in_requires_the_form_token() {
 async fn wrong_password_is_refused_with_a_message() {
     let app = TestApp::new().await;
     app.staff("li.ming", false).await;
-    let form = app.get("/login").await;
-    let token = form.set_cookie("egov_form").unwrap();
-    let res = app
-        .post_form(
-            "/login",
-            Some(&format!("egov_form={token}")),
-            &[
-                ("username", "li.ming"),
-                ("password", "not it at all"),
-                ("csrf", &token),
-            ],
-        )
-        .await;
+    let res = app.submit_login("li.ming", "not it at all").await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("用户名或密码错误"));
     assert!(res.body.contains("role=\"alert\""));
@@ -210,19 +198,7 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
     use secrecy::ExposeSecret;
     let one_time = first.password.expose_secret().to_owned();
 
-    let form = app.get("/login").await;
-    let token = form.set_cookie("egov_form").unwrap();
-    let res = app
-        .post_form(
-            "/login",
-            Some(&format!("egov_form={token}")),
-            &[
-                ("username", "admin"),
-                ("password", &one_time),
-                ("csrf", &token),
-            ],
-        )
-        .await;
+    let res = app.submit_login("admin", &one_time).await;
     assert_eq!(res.header("location"), "/account/password");
     let session = res.set_cookie("egov_session").unwrap();
     let cookie = format!("egov_session={session}");

@@ -290,6 +290,23 @@ impl TestApp {
         Some(code)
     }
 
+    /// Posts the sign-in form as a browser would: the form token from the
+    /// page, echoed in the field. Returns the raw answer.
+    pub async fn submit_login(&self, username: &str, password: &str) -> TestResponse {
+        let form = self.get("/login").await;
+        let token = form.set_cookie("egov_form").expect("form cookie");
+        self.post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf", &token),
+            ],
+        )
+        .await
+    }
+
     /// Signs in through the login form (and the second-factor form when
     /// the user has one); returns the session cookie header value and the
     /// session's CSRF token.
