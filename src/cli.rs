@@ -58,12 +58,25 @@ enum Command {
     /// Process definitions.
     #[command(subcommand)]
     Process(ProcessCommand),
+    /// Electronic supervision.
+    #[command(subcommand)]
+    Supervision(SupervisionCommand),
 }
 
 #[derive(Subcommand, Debug)]
 enum ProcessCommand {
     /// Check a process definition file; exit 1 naming what is wrong.
     Check { file: PathBuf },
+    /// Load a definition file as a new version; running cases keep theirs.
+    Load { file: PathBuf },
+    /// The newest version of every loaded process.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum SupervisionCommand {
+    /// Raise every warning and card that is due now, once, and exit.
+    Scan,
 }
 
 #[derive(Subcommand, Debug)]
@@ -344,7 +357,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Process(_)) => unreachable!("handled before configuration"),
+        Some(Command::Process(ProcessCommand::Check { .. })) => {
+            unreachable!("handled before configuration")
+        }
+        Some(Command::Process(ProcessCommand::Load { file })) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let db = open(&settings, &url).await?;
+            let (d, new) = egov_cases::registry::load(&db, &Context::system(), &text).await?;
+            db.close().await;
+            match new {
+                true => println!("loaded {} version {}", d.id, d.version),
+                false => println!("{} version {} was already loaded", d.id, d.version),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Process(ProcessCommand::List)) => {
+            let db = open(&settings, &url).await?;
+            for p in egov_cases::registry::list(&db).await? {
+                println!("{}\t{}\t{}", p.id, p.version, p.name);
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Supervision(SupervisionCommand::Scan)) => {
+            let db = open(&settings, &url).await?;
+            let node = crate::serve::node_name();
+            let r =
+                egov_cases::supervision::scan(&db, &node, egov_kernel::time::now(), 500).await?;
+            db.close().await;
+            println!(
+                "examined {} cases: {} warnings, {} yellow cards, {} red cards",
+                r.examined, r.warnings, r.yellow_cards, r.red_cards
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Calendar(command)) => {
             let db = open(&settings, &url).await?;
             let code = calendar_command(&db, command).await;
@@ -406,6 +453,16 @@ async fn calendar_command(db: &Db, command: CalendarCommand) -> anyhow::Result<E
                 .with_context(|| format!("reading {}", file.display()))?;
             let years = egov_calendar::load_file(db, &Context::system(), &text).await?;
             println!("loaded {} years: {years:?}", years.len());
+            let cal = egov_calendar::load_calendar(db).await?;
+            let processes = egov_cases::Processes::default();
+            let n = egov_cases::supervision::recompute_provisional(
+                db,
+                &Context::system(),
+                &processes,
+                &cal,
+            )
+            .await?;
+            println!("{n} provisional deadlines recomputed");
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -426,6 +483,7 @@ pub async fn open(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> 
         .with_context(|| format!("migrating {url}"))?;
     // The statutory calendar is reference data every deployment needs.
     egov_calendar::seed_builtin(&db).await?;
+    egov_cases::registry::seed_builtin(&db).await?;
     Ok(db)
 }
 

@@ -35,6 +35,16 @@ pub struct Settings {
     pub max_connections: u32,
     /// The address users reach the site at; `https://` marks cookies Secure.
     pub public_url: Option<String>,
+    /// Largest accepted attachment, in bytes.
+    pub max_upload_bytes: usize,
+    /// Seconds between electronic-supervision scans; 0 turns the scheduler
+    /// off on this node (another node, or `egov supervision scan`, runs it).
+    pub supervision_scan_secs: u64,
+    /// Working days a department has to answer a supervision order (督办).
+    pub order_answer_workdays: u32,
+    /// This node's name in supervision records (default: the host name and
+    /// process id).
+    pub node_name: Option<String>,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -54,6 +64,10 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             max_connections: 16,
             public_url: None,
+            max_upload_bytes: 10 * 1024 * 1024,
+            supervision_scan_secs: 60,
+            order_answer_workdays: 3,
+            node_name: None,
         }
     }
 }
@@ -86,6 +100,10 @@ impl Settings {
                 "max_body_bytes",
                 "max_connections",
                 "public_url",
+                "max_upload_bytes",
+                "supervision_scan_secs",
+                "order_answer_workdays",
+                "node_name",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -113,6 +131,9 @@ impl Settings {
                 .public_url
                 .clone()
                 .map(|u| u.trim_end_matches('/').to_owned()),
+            files_dir: self.data_dir.join("files"),
+            max_upload_bytes: self.max_upload_bytes,
+            order_answer_workdays: self.order_answer_workdays,
         }
     }
 }

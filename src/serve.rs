@@ -50,6 +50,15 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         .with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
     let app = egov_web::router(egov_web::AppState::new(db.clone(), settings.web()));
+    if settings.supervision_scan_secs > 0 {
+        let node = settings.node_name.clone().unwrap_or_else(node_name);
+        let every = std::time::Duration::from_secs(settings.supervision_scan_secs);
+        tokio::spawn(egov_cases::supervision::run_scheduler(
+            db.clone(),
+            node,
+            every,
+        ));
+    }
 
     if let Some(admin) = first_admin {
         println!("first administrator (shown once; change the password at first sign-in):");
@@ -69,6 +78,16 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The name this node signs supervision records with: host and process id.
+pub fn node_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "egov".into());
+    format!("{host}:{}", std::process::id())
 }
 
 async fn shutdown_signal() {

@@ -37,12 +37,11 @@ async fn a_licence_application_runs_its_course() {
         app.db(),
         &ctx,
         &cal,
+        Acting::Applicant { user_id: 1 },
         NewCase {
-            definition: &def,
             applicant_id: Some(1),
-            department_id: scj,
-            co_departments: vec![],
             data: json!({ "item": "食品经营许可" }),
+            ..NewCase::new(&def, scj, "食品经营许可")
         },
     )
     .await
@@ -212,11 +211,9 @@ async fn joint_approval_fans_out_and_joins() {
         request_id: None,
     };
     let new = || NewCase {
-        definition: &def,
-        applicant_id: None,
-        department_id: lead,
         co_departments: vec![lead, tax, police],
         data: json!({ "item": "企业开办" }),
+        ..NewCase::new(&def, lead, "企业开办")
     };
     let run = |case_id, version, dept_id, action: &'static str, fields| {
         let (def, cal, ctx, db) = (&def, &cal, &ctx, app.db().clone());
@@ -239,9 +236,17 @@ async fn joint_approval_fans_out_and_joins() {
     };
 
     // All approve: joined.
-    let case = egov_cases::start(app.db(), &ctx, &cal, new())
-        .await
-        .unwrap();
+    let case = egov_cases::start(
+        app.db(),
+        &ctx,
+        &cal,
+        Acting::Handler {
+            department_id: lead,
+        },
+        new(),
+    )
+    .await
+    .unwrap();
     let c = run(case.id, 1, lead, "accept", json!({})).await.unwrap();
     assert_eq!(c.state, "joint_review");
     let b = egov_cases::branches(app.db(), case.id, "joint_review")
@@ -281,9 +286,17 @@ async fn joint_approval_fans_out_and_joins() {
     assert_eq!(c.state, "approved");
 
     // One refuses: the case ends refused.
-    let case = egov_cases::start(app.db(), &ctx, &cal, new())
-        .await
-        .unwrap();
+    let case = egov_cases::start(
+        app.db(),
+        &ctx,
+        &cal,
+        Acting::Handler {
+            department_id: lead,
+        },
+        new(),
+    )
+    .await
+    .unwrap();
     run(case.id, 1, lead, "accept", json!({})).await.unwrap();
     run(case.id, 2, tax, "branch_approve", json!({}))
         .await
@@ -316,13 +329,8 @@ async fn two_people_acting_at_once_one_wins() {
         app.db(),
         &ctx,
         &cal,
-        NewCase {
-            definition: &def,
-            applicant_id: None,
-            department_id: scj,
-            co_departments: vec![],
-            data: json!({}),
-        },
+        Acting::Handler { department_id: scj },
+        NewCase::new(&def, scj, "食品经营许可"),
     )
     .await
     .unwrap();

@@ -75,6 +75,9 @@ impl TestApp {
         egov_calendar::seed_builtin(app.db())
             .await
             .expect("calendar loads");
+        egov_cases::registry::seed_builtin(app.db())
+            .await
+            .expect("process definitions load");
         app
     }
 

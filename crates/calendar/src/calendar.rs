@@ -35,6 +35,14 @@ pub enum Unit {
 }
 
 impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Workday => "workday",
+            Unit::Day => "day",
+            Unit::Hour => "hour",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Unit> {
         match s {
             "workday" | "workdays" => Some(Unit::Workday),
@@ -227,6 +235,26 @@ impl WorkCalendar {
         n
     }
 
+    /// Office time between two moments, in seconds: the working time a
+    /// piece of work took.
+    pub fn working_seconds_between(&self, from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+        let mut total = 0;
+        let mut day = from.date();
+        while day <= to.date() {
+            if self.is_workday(day) {
+                for (a, b) in &self.hours.periods {
+                    let begin = day.and_time(*a).max(from);
+                    let end = day.and_time(*b).min(to);
+                    if end > begin {
+                        total += (end - begin).num_seconds();
+                    }
+                }
+            }
+            day += Duration::days(1);
+        }
+        total
+    }
+
     pub fn due(&self, start: NaiveDateTime, n: u32, unit: Unit) -> Due {
         match unit {
             Unit::Workday => self.add_workdays(start.date(), n),
@@ -238,6 +266,25 @@ impl WorkCalendar {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn working_time_counts_office_hours_of_working_days_only() {
+        let cal = WorkCalendar::new(&[year_2026_autumn()], WorkingHours::default());
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        // Friday 2026-11-13 16:00 to Monday 09:30: the rest of Friday's
+        // afternoon and half an hour on Monday.
+        let secs = cal.working_seconds_between(at("2026-11-13 16:00"), at("2026-11-16 09:30"));
+        let friday = cal.working_hours().periods.last().unwrap().1;
+        let expected = (at("2026-11-13 00:00").date().and_time(friday) - at("2026-11-13 16:00"))
+            .num_seconds()
+            + 30 * 60;
+        assert_eq!(secs, expected);
+        // The National Day holiday counts for nothing.
+        assert_eq!(
+            cal.working_seconds_between(at("2026-10-01 00:00"), at("2026-10-07 23:59")),
+            0
+        );
+    }
+
     use super::*;
     use crate::schedule::HolidayPeriod;
 

@@ -22,6 +22,9 @@ pub enum DefinitionError {
     },
 }
 
+/// The schema key of a new case's form.
+const START: &str = "start";
+
 fn invalid(msg: impl Into<String>) -> DefinitionError {
     DefinitionError::Invalid(msg.into())
 }
@@ -131,6 +134,54 @@ pub struct Action {
     /// by the time the clock stood still.
     #[serde(default)]
     pub restart_clock: bool,
+    /// 转办 / 派遣: the action hands the case to the department named in its
+    /// `department_id` field, which then handles it.
+    #[serde(default)]
+    pub transfer: bool,
+}
+
+/// When electronic supervision warns and raises its cards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Supervision {
+    /// The share of a step's time after which a warning (预警) is raised.
+    #[serde(default = "Supervision::default_warn_share")]
+    pub warn_share: f64,
+    /// The supervision period after the deadline (the yellow card's date to
+    /// finish); still open after it, the case gets a red card.
+    #[serde(default = "Supervision::default_red_after")]
+    pub red_after: u32,
+    #[serde(default = "Supervision::default_red_unit")]
+    pub red_unit: String,
+}
+
+impl Supervision {
+    fn default_warn_share() -> f64 {
+        0.8
+    }
+    fn default_red_after() -> u32 {
+        5
+    }
+    fn default_red_unit() -> String {
+        "workday".into()
+    }
+    pub fn red_unit(&self) -> Unit {
+        Unit::parse(&self.red_unit).expect("checked at load")
+    }
+}
+
+impl Default for Supervision {
+    fn default() -> Self {
+        Supervision {
+            warn_share: Self::default_warn_share(),
+            red_after: Self::default_red_after(),
+            red_unit: Self::default_red_unit(),
+        }
+    }
+}
+
+fn default_start_by() -> Vec<Actor> {
+    vec![Actor::Applicant]
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -141,6 +192,14 @@ struct File {
     name: String,
     name_en: Option<String>,
     initial: String,
+    /// Who may open a case: applicants (the default), or staff registering
+    /// one (a dispatcher taking a report, a handler at the counter).
+    #[serde(default = "default_start_by")]
+    start_by: Vec<Actor>,
+    #[serde(default)]
+    supervision: Supervision,
+    /// The form a new case carries, as a JSON Schema subset.
+    start_fields: Option<serde_json::Value>,
     state: Vec<State>,
     action: Vec<Action>,
 }
@@ -153,6 +212,8 @@ pub struct ProcessDefinition {
     pub name: String,
     pub name_en: Option<String>,
     pub initial: String,
+    pub start_by: Vec<Actor>,
+    pub supervision: Supervision,
     states: BTreeMap<String, State>,
     actions: BTreeMap<String, Action>,
     schemas: BTreeMap<String, FieldSchema>,
@@ -176,6 +237,9 @@ impl ProcessDefinition {
         }
         let mut actions = BTreeMap::new();
         for a in f.action {
+            if a.id == START {
+                return Err(invalid("'start' is reserved for the opening of a case"));
+            }
             if actions.insert(a.id.clone(), a.clone()).is_some() {
                 return Err(invalid(format!("action '{}' is defined twice", a.id)));
             }
@@ -187,7 +251,27 @@ impl ProcessDefinition {
                 f.initial
             )));
         }
+        let sv = &f.supervision;
+        if !(sv.warn_share > 0.0 && sv.warn_share < 1.0) {
+            return Err(invalid("supervision.warn_share must lie between 0 and 1"));
+        }
+        if Unit::parse(&sv.red_unit).is_none() || sv.red_after == 0 {
+            return Err(invalid(
+                "supervision.red_after needs an amount and a red_unit of workday, day or hour",
+            ));
+        }
+        if f.start_by.is_empty() {
+            return Err(invalid("start_by names nobody"));
+        }
         let mut schemas = BTreeMap::new();
+        if let Some(fields) = &f.start_fields {
+            let schema =
+                FieldSchema::new(fields.clone()).map_err(|source| DefinitionError::Schema {
+                    action: START.into(),
+                    source,
+                })?;
+            schemas.insert(START.to_owned(), schema);
+        }
         for a in actions.values() {
             if a.from.is_empty() || a.by.is_empty() {
                 return Err(invalid(format!(
@@ -206,6 +290,18 @@ impl ProcessDefinition {
             if let Some(s) = a.from.iter().find(|s| states[*s].terminal) {
                 return Err(invalid(format!(
                     "action '{}' leaves terminal state '{s}'",
+                    a.id
+                )));
+            }
+            let takes_department = a
+                .fields
+                .as_ref()
+                .and_then(|f| f.pointer("/required"))
+                .and_then(|r| r.as_array())
+                .is_some_and(|r| r.iter().any(|v| v == "department_id"));
+            if a.transfer && !takes_department {
+                return Err(invalid(format!(
+                    "transfer action '{}' must require a department_id field",
                     a.id
                 )));
             }
@@ -315,6 +411,8 @@ impl ProcessDefinition {
             name: f.name,
             name_en: f.name_en,
             initial: f.initial,
+            start_by: f.start_by,
+            supervision: f.supervision,
             states,
             actions,
             schemas,
@@ -343,6 +441,19 @@ impl ProcessDefinition {
             .values()
             .filter(|a| a.from.iter().any(|s| s == state) && a.by.contains(&actor))
             .collect()
+    }
+
+    /// Checks a new case's form against the definition's `start_fields`.
+    pub fn check_start(&self, data: &serde_json::Value) -> Vec<Violation> {
+        match self.schemas.get(START) {
+            Some(schema) => schema.validate(data),
+            None => Vec::new(),
+        }
+    }
+
+    /// The schema of an action's fields, as written in the definition.
+    pub fn fields_schema(&self, action: &str) -> Option<&serde_json::Value> {
+        self.actions.get(action).and_then(|a| a.fields.as_ref())
     }
 
     /// Checks an action's submitted fields against its schema.

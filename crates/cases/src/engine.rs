@@ -1,29 +1,18 @@
-//! Cases: starting one, taking actions on it, its timeline. Every action is
-//! one transaction holding the state change, the timeline event and the
-//! audit record; the version column makes concurrent actions on one case
-//! conflict instead of overwrite.
+//! Cases: starting one, taking actions on it. Every action is one
+//! transaction holding the state change, the timeline event and the audit
+//! record; the version column makes concurrent actions on one case conflict
+//! instead of overwrite.
 
-use crate::definition::{Actor, Clock, Join, OnRefuse, ProcessDefinition};
+use crate::case::{branches, get, AlertLevel, Case, Location};
+use crate::clock::{enter, local, ClockState};
+use crate::definition::{Actor, Join, OnRefuse, ProcessDefinition};
 use crate::schema::Violation;
-use chrono::{Duration, NaiveDateTime};
 use egov_audit::Event;
-use egov_calendar::{Unit, WorkCalendar};
-use egov_kernel::time::{self, Timestamp};
+use egov_calendar::WorkCalendar;
+use egov_kernel::time;
 use egov_kernel::Context;
 use egov_store::{run, Db, StoreError, Tx};
-use serde::Serialize;
 use serde_json::Value;
-
-/// Statutory deadlines are counted in Beijing time (UTC+8, no daylight saving).
-const BEIJING: Duration = Duration::hours(8);
-
-fn local(ts: Timestamp) -> NaiveDateTime {
-    (ts + BEIJING).naive_utc()
-}
-
-fn utc(local: NaiveDateTime) -> Timestamp {
-    (local - BEIJING).and_utc()
-}
 
 /// Who acts, in the role the definition names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,12 +24,40 @@ pub enum Acting {
 }
 
 impl Acting {
-    fn actor(self) -> Actor {
+    pub fn actor(self) -> Actor {
         match self {
             Acting::Applicant { .. } => Actor::Applicant,
             Acting::Handler { .. } => Actor::Handler,
             Acting::Dispatcher { .. } => Actor::Dispatcher,
             Acting::Supervisor => Actor::Supervisor,
+        }
+    }
+}
+
+/// What a new case starts with.
+pub struct NewCase<'a> {
+    pub definition: &'a ProcessDefinition,
+    pub title: String,
+    pub applicant_id: Option<i64>,
+    pub department_id: i64,
+    /// Departments that handle parallel steps beside the owner.
+    pub co_departments: Vec<i64>,
+    pub data: Value,
+    pub location: Option<Location>,
+    pub parent_id: Option<i64>,
+}
+
+impl<'a> NewCase<'a> {
+    pub fn new(definition: &'a ProcessDefinition, department_id: i64, title: &str) -> Self {
+        NewCase {
+            definition,
+            title: title.to_owned(),
+            applicant_id: None,
+            department_id,
+            co_departments: Vec::new(),
+            data: Value::Object(Default::default()),
+            location: None,
+            parent_id: None,
         }
     }
 }
@@ -63,6 +80,12 @@ pub enum CaseError {
     NoExtension,
     #[error("the case runs under {0}, not this definition")]
     WrongDefinition(String),
+    #[error("you may not open a case of this process")]
+    MayNotStart,
+    #[error("the case is closed")]
+    Closed,
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -70,165 +93,6 @@ pub enum CaseError {
 impl From<sqlx::Error> for CaseError {
     fn from(e: sqlx::Error) -> Self {
         CaseError::Store(e.into())
-    }
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-struct CaseRow {
-    id: i64,
-    number: String,
-    process_id: String,
-    process_version: i32,
-    state: String,
-    applicant_id: Option<i64>,
-    department_id: i64,
-    co_departments: String,
-    data: String,
-    version: i64,
-    state_entered_at: Timestamp,
-    due_at: Option<Timestamp>,
-    due_provisional: bool,
-    extended: bool,
-    paused_at: Option<Timestamp>,
-    paused_due_at: Option<Timestamp>,
-    created_at: Timestamp,
-    closed_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Case {
-    pub id: i64,
-    pub number: String,
-    pub process_id: String,
-    pub process_version: i32,
-    pub state: String,
-    pub applicant_id: Option<i64>,
-    pub department_id: i64,
-    pub co_departments: Vec<i64>,
-    pub data: Value,
-    pub version: i64,
-    pub state_entered_at: Timestamp,
-    pub due_at: Option<Timestamp>,
-    pub due_provisional: bool,
-    pub extended: bool,
-    pub paused_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-    pub closed_at: Option<Timestamp>,
-    #[serde(skip)]
-    paused_due_at: Option<Timestamp>,
-}
-
-impl From<CaseRow> for Case {
-    fn from(r: CaseRow) -> Self {
-        Case {
-            id: r.id,
-            number: r.number,
-            process_id: r.process_id,
-            process_version: r.process_version,
-            state: r.state,
-            applicant_id: r.applicant_id,
-            department_id: r.department_id,
-            co_departments: serde_json::from_str(&r.co_departments).unwrap_or_default(),
-            data: serde_json::from_str(&r.data).unwrap_or(Value::Null),
-            version: r.version,
-            state_entered_at: r.state_entered_at,
-            due_at: r.due_at,
-            due_provisional: r.due_provisional,
-            extended: r.extended,
-            paused_at: r.paused_at,
-            paused_due_at: r.paused_due_at,
-            created_at: r.created_at,
-            closed_at: r.closed_at,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct CaseEvent {
-    pub seq: i32,
-    pub at: Timestamp,
-    pub actor: String,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub fields: String,
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Branch {
-    pub department_id: i64,
-    pub status: String,
-    pub answered_at: Option<Timestamp>,
-}
-
-pub struct NewCase<'a> {
-    pub definition: &'a ProcessDefinition,
-    pub applicant_id: Option<i64>,
-    pub department_id: i64,
-    /// Departments that handle parallel steps beside the owner.
-    pub co_departments: Vec<i64>,
-    pub data: Value,
-}
-
-/// Where the clock stands on entering a state.
-struct Clocked {
-    due: Option<Timestamp>,
-    provisional: bool,
-    paused_at: Option<Timestamp>,
-    paused_due_at: Option<Timestamp>,
-}
-
-fn enter(
-    def: &ProcessDefinition,
-    cal: &WorkCalendar,
-    case: Option<&Case>,
-    to: &str,
-    restart: bool,
-    now: Timestamp,
-) -> Clocked {
-    let state = def.state(to).expect("validated definition");
-    if state.terminal {
-        return Clocked {
-            due: None,
-            provisional: false,
-            paused_at: None,
-            paused_due_at: None,
-        };
-    }
-    if state.clock == Clock::Paused {
-        return Clocked {
-            due: None,
-            provisional: false,
-            paused_at: Some(now),
-            paused_due_at: case.and_then(|c| c.due_at),
-        };
-    }
-    let deadline = state
-        .deadline
-        .as_ref()
-        .expect("running states have deadlines");
-    // Resuming after a pause: the old deadline moves on by the working days
-    // the clock stood still.
-    if let (false, Some(c)) = (restart, case) {
-        if let (Some(paused_at), Some(paused_due)) = (c.paused_at, c.paused_due_at) {
-            if deadline.unit() == Unit::Workday {
-                let stood = cal.workdays_between(local(paused_at).date(), local(now).date());
-                let moved = cal.add_workdays(local(paused_due).date(), stood);
-                return Clocked {
-                    due: Some(utc(moved.at)),
-                    provisional: moved.provisional,
-                    paused_at: None,
-                    paused_due_at: None,
-                };
-            }
-        }
-    }
-    let due = cal.due(local(now), deadline.amount, deadline.unit());
-    Clocked {
-        due: Some(utc(due.at)),
-        provisional: due.provisional,
-        paused_at: None,
-        paused_due_at: None,
     }
 }
 
@@ -312,33 +176,62 @@ pub async fn start(
     db: &Db,
     ctx: &Context,
     cal: &WorkCalendar,
+    acting: Acting,
     new: NewCase<'_>,
 ) -> Result<Case, CaseError> {
     let def = new.definition;
+    if !def.start_by.contains(&acting.actor()) {
+        return Err(CaseError::MayNotStart);
+    }
+    let violations = def.check_start(&new.data);
+    if !violations.is_empty() {
+        return Err(CaseError::Fields(violations));
+    }
     let now = time::now();
     let clock = enter(def, cal, None, &def.initial, true, now);
     let mut tx = db.begin().await?;
-    let placeholder = format!("new-{}", egov_kernel::time::canonical(&now));
+    let placeholder = format!("new-{}-{}", time::canonical(&now), uuid_like());
+    let (lat, lon, address) = match &new.location {
+        Some(l) => (Some(l.lat), Some(l.lon), l.address.clone()),
+        None => (None, None, None),
+    };
+    let basis = clock.basis;
+    let next_alert_at = clock.next_alert_at();
     let id: i64 = run!(tx, |c| {
         sqlx::query_scalar(
-        "INSERT INTO cases (number, process_id, process_version, state, applicant_id, department_id, \
-         co_departments, data, version, state_entered_at, due_at, due_provisional, paused_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $9) RETURNING id"
-    )
-    .bind(&placeholder)
-    .bind(&def.id)
-    .bind(def.version as i32)
-    .bind(&def.initial)
-    .bind(new.applicant_id)
-    .bind(new.department_id)
-    .bind(serde_json::to_string(&new.co_departments).expect("ids serialise"))
-    .bind(new.data.to_string())
-    .bind(now)
-    .bind(clock.due)
-    .bind(clock.provisional)
-    .bind(clock.paused_at)
-    .fetch_one(&mut *c)
-    .await
+            "INSERT INTO cases (number, title, process_id, process_version, state, applicant_id, \
+             department_id, co_departments, data, location_lat, location_lon, address, parent_id, \
+             version, state_entered_at, due_at, due_provisional, due_from, due_amount, due_unit, \
+             deadline_cycle, warn_at, red_at, next_alert_at, paused_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23, $24, $14) RETURNING id",
+        )
+        .bind(&placeholder)
+        .bind(&new.title)
+        .bind(&def.id)
+        .bind(def.version as i32)
+        .bind(&def.initial)
+        .bind(new.applicant_id)
+        .bind(new.department_id)
+        .bind(serde_json::to_string(&new.co_departments).expect("ids serialise"))
+        .bind(new.data.to_string())
+        .bind(lat)
+        .bind(lon)
+        .bind(address.as_deref())
+        .bind(new.parent_id)
+        .bind(now)
+        .bind(clock.due_at)
+        .bind(clock.provisional)
+        .bind(basis.map(|b| b.from))
+        .bind(basis.map(|b| b.amount as i32))
+        .bind(basis.map(|b| b.unit.as_str()))
+        .bind(clock.cycle)
+        .bind(clock.warn_at)
+        .bind(clock.red_at)
+        .bind(next_alert_at)
+        .bind(clock.paused_at)
+        .fetch_one(&mut *c)
+        .await
     })?;
     // A number people can read out on the phone: year and sequence.
     let number = format!("{}{:07}", local(now).format("%Y"), id);
@@ -353,22 +246,33 @@ pub async fn start(
     let case = Case {
         id,
         number,
+        title: new.title,
         process_id: def.id.clone(),
         process_version: def.version as i32,
         state: def.initial.clone(),
         applicant_id: new.applicant_id,
         department_id: new.department_id,
+        assigned_department_id: None,
         co_departments: new.co_departments,
         data: new.data,
+        location: new.location,
+        parent_id: new.parent_id,
         version: 1,
         state_entered_at: now,
-        due_at: clock.due,
+        due_at: clock.due_at,
         due_provisional: clock.provisional,
         extended: false,
         paused_at: clock.paused_at,
+        deadline_cycle: clock.cycle,
+        warn_at: clock.warn_at,
+        red_at: clock.red_at,
+        alert_level: AlertLevel::None,
+        next_alert_at,
+        overdue: false,
         created_at: now,
         closed_at: None,
-        paused_due_at: None,
+        paused_secs: 0,
+        basis,
     };
     if def
         .state(&def.initial)
@@ -388,41 +292,69 @@ pub async fn start(
     Ok(case)
 }
 
-const CASE_COLUMNS: &str = "SELECT id, number, process_id, process_version, state, applicant_id, \
-     department_id, co_departments, data, version, state_entered_at, due_at, due_provisional, \
-     extended, paused_at, paused_due_at, created_at, closed_at FROM cases";
-
-pub async fn get(db: &Db, id: i64) -> Result<Case, CaseError> {
-    let mut r = db.reader().await?;
-    let sql = format!("{CASE_COLUMNS} WHERE id = $1");
-    let row: Option<CaseRow> = run!(r, |c| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(&mut *c)
-        .await)?;
-    row.map(Case::from).ok_or(CaseError::NotFound)
+/// A placeholder number must be unique until the real one is set.
+fn uuid_like() -> String {
+    use rand::Rng;
+    format!("{:016x}", rand::thread_rng().gen::<u64>())
 }
 
-pub async fn timeline(db: &Db, id: i64) -> Result<Vec<CaseEvent>, CaseError> {
-    let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_as(
-        "SELECT seq, at, actor, action, from_state, to_state, fields FROM case_events \
-         WHERE case_id = $1 ORDER BY seq"
-    )
-    .bind(id)
-    .fetch_all(&mut *c)
-    .await)?)
+/// Whether `acting` may take `action` on `case` now (role, and the right
+/// person or department). `pending` are the open branches of a parallel state.
+pub fn may_act(
+    def: &ProcessDefinition,
+    case: &Case,
+    pending: &[crate::case::Branch],
+    acting: Acting,
+    action_id: &str,
+) -> bool {
+    let Some(action) = def.action(action_id) else {
+        return false;
+    };
+    if !action.from.contains(&case.state) || !action.by.contains(&acting.actor()) {
+        return false;
+    }
+    let parallel = def
+        .state(&case.state)
+        .and_then(|s| s.parallel.as_ref())
+        .is_some_and(|p| p.approve == action.id || p.refuse == action.id);
+    match acting {
+        Acting::Applicant { user_id } => case.applicant_id == Some(user_id),
+        Acting::Handler { department_id } if parallel => pending
+            .iter()
+            .any(|b| b.department_id == department_id && b.status == "pending"),
+        Acting::Handler { department_id } => case.handling_department() == department_id,
+        Acting::Dispatcher { department_id } => case.department_id == department_id,
+        Acting::Supervisor => true,
+    }
 }
 
-pub async fn branches(db: &Db, id: i64, state: &str) -> Result<Vec<Branch>, CaseError> {
+/// The actions `acting` may take on `case` now.
+pub async fn available_actions<'d>(
+    db: &Db,
+    def: &'d ProcessDefinition,
+    case: &Case,
+    acting: Acting,
+) -> Result<Vec<&'d crate::definition::Action>, CaseError> {
+    if !case.is_open() {
+        return Ok(Vec::new());
+    }
+    let pending = branches(db, case.id, &case.state).await?;
+    Ok(def
+        .actions_for(&case.state, acting.actor())
+        .into_iter()
+        .filter(|a| may_act(def, case, &pending, acting, &a.id))
+        .collect())
+}
+
+async fn department_exists(db: &Db, id: i64) -> Result<bool, CaseError> {
     let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_as(
-        "SELECT department_id, status, answered_at FROM case_branches \
-         WHERE case_id = $1 AND state = $2 ORDER BY department_id"
+    let found: Option<i64> = run!(r, |c| sqlx::query_scalar(
+        "SELECT id FROM departments WHERE id = $1"
     )
     .bind(id)
-    .bind(state)
-    .fetch_all(&mut *c)
-    .await)?)
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(found.is_some())
 }
 
 /// Takes an action on a case the caller last saw at `expected_version`.
@@ -463,34 +395,34 @@ pub async fn act(
         .parallel
         .as_ref()
         .filter(|p| p.approve == action.id || p.refuse == action.id);
-    // Who may act: the right role, and the right person or department.
     let pending = match parallel {
         Some(_) => branches(db, case.id, &case.state).await?,
         None => Vec::new(),
     };
-    let yours = action.by.contains(&acting.actor())
-        && match acting {
-            Acting::Applicant { user_id } => case.applicant_id == Some(user_id),
-            Acting::Handler { department_id } if parallel.is_some() => pending
-                .iter()
-                .any(|b| b.department_id == department_id && b.status == "pending"),
-            Acting::Handler { department_id } | Acting::Dispatcher { department_id } => {
-                case.department_id == department_id
-            }
-            Acting::Supervisor => true,
-        };
-    if !yours {
+    if !may_act(def, &case, &pending, acting, &action.id) {
         return Err(CaseError::NotYours(action.id.clone()));
     }
     let violations = def.check_fields(&action.id, &fields);
     if !violations.is_empty() {
         return Err(CaseError::Fields(violations));
     }
+    let transfer_to = if action.transfer {
+        let to = fields["department_id"].as_i64().unwrap_or_default();
+        if to == case.handling_department() || !department_exists(db, to).await? {
+            return Err(CaseError::Fields(vec![Violation {
+                path: "/department_id".into(),
+                message: "must name another existing department".into(),
+            }]));
+        }
+        Some(to)
+    } else {
+        None
+    };
 
     let now = time::now();
     let mut next = case.clone();
     let mut to = case.state.clone();
-    let mut clock: Option<Clocked> = None;
+    let mut clock: Option<ClockState> = None;
     let mut tx = db.begin().await?;
     if action.extends_deadline {
         let deadline = state.deadline.as_ref().ok_or(CaseError::NoExtension)?;
@@ -498,10 +430,9 @@ pub async fn act(
         if case.extended {
             return Err(CaseError::AlreadyExtended);
         }
-        let from = case.due_at.map(local).unwrap_or_else(|| local(now));
-        let due = cal.due(from, extra, deadline.unit());
-        next.due_at = Some(utc(due.at));
-        next.due_provisional = case.due_provisional || due.provisional;
+        let mut c = ClockState::of(&case);
+        c.extend(&def.supervision, cal, extra);
+        clock = Some(c);
         next.extended = true;
     } else if let (Some(p), Acting::Handler { department_id }) = (parallel, acting) {
         let approved = action.id == p.approve;
@@ -532,49 +463,42 @@ pub async fn act(
     } else if let Some(t) = &action.to {
         to = t.clone();
     }
-    if to != case.state {
-        let c = enter(def, cal, Some(&case), &to, action.restart_clock, now);
+    if let Some(d) = transfer_to {
+        next.assigned_department_id = Some(d);
+    }
+    // A new state, or the same one handed to someone else afresh.
+    if to != case.state || (action.restart_clock && transfer_to.is_some()) {
         if def.state(&to).and_then(|s| s.parallel.as_ref()).is_some() {
             open_branches(&mut tx, case.id, &to, &case.co_departments).await?;
         }
-        clock = Some(c);
-    }
-    if let Some(c) = &clock {
-        next.due_at = c.due;
-        next.due_provisional = c.provisional;
-        next.paused_at = c.paused_at;
-        next.paused_due_at = c.paused_due_at;
+        clock = Some(enter(def, cal, Some(&case), &to, action.restart_clock, now));
         next.state_entered_at = now;
+        // Leaving a step after its deadline makes the case overdue.
+        if case.due_at.is_some_and(|d| d < now) {
+            next.overdue = true;
+        }
         if def.state(&to).is_some_and(|s| s.terminal) {
             next.closed_at = Some(now);
         }
     }
+    if let Some(c) = &clock {
+        next.basis = c.basis;
+        next.due_at = c.due_at;
+        next.due_provisional = c.provisional;
+        next.warn_at = c.warn_at;
+        next.red_at = c.red_at;
+        next.paused_at = c.paused_at;
+        next.paused_secs = c.paused_secs;
+        next.deadline_cycle = c.cycle;
+        next.alert_level = c.level;
+        next.next_alert_at = c.next_alert_at();
+    }
+    if next.closed_at.is_some() {
+        next.next_alert_at = None;
+    }
     next.state = to.clone();
     next.version = case.version + 1;
-    let updated = run!(tx, |c| sqlx::query(
-        "UPDATE cases SET state = $1, version = $2, state_entered_at = $3, due_at = $4, \
-         due_provisional = $5, extended = $6, paused_at = $7, paused_due_at = $8, closed_at = $9 \
-         WHERE id = $10 AND version = $11"
-    )
-    .bind(&next.state)
-    .bind(next.version)
-    .bind(next.state_entered_at)
-    .bind(next.due_at)
-    .bind(next.due_provisional)
-    .bind(next.extended)
-    .bind(next.paused_at)
-    .bind(next.paused_due_at)
-    .bind(next.closed_at)
-    .bind(case.id)
-    .bind(expected_version)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if updated == 0 {
-        return Err(CaseError::Conflict {
-            current: case.version,
-        });
-    }
+    save(&mut tx, &next, expected_version).await?;
     let step = Step {
         action: &action.id,
         from: Some(&case.state),
@@ -584,4 +508,47 @@ pub async fn act(
     add_event(&mut tx, ctx, &next, next.version, step).await?;
     tx.commit().await?;
     Ok(next)
+}
+
+/// Writes a case's moving parts, if it is still at `expected_version`.
+async fn save(tx: &mut Tx, next: &Case, expected_version: i64) -> Result<(), CaseError> {
+    let basis = next.basis;
+    let updated = run!(tx, |c| sqlx::query(
+        "UPDATE cases SET state = $1, version = $2, state_entered_at = $3, due_at = $4, \
+         due_provisional = $5, extended = $6, paused_at = $7, paused_secs = $8, closed_at = $9, \
+         assigned_department_id = $10, due_from = $11, due_amount = $12, due_unit = $13, \
+         deadline_cycle = $14, warn_at = $15, red_at = $16, alert_level = $17, \
+         next_alert_at = $18, overdue = $19 \
+         WHERE id = $20 AND version = $21"
+    )
+    .bind(&next.state)
+    .bind(next.version)
+    .bind(next.state_entered_at)
+    .bind(next.due_at)
+    .bind(next.due_provisional)
+    .bind(next.extended)
+    .bind(next.paused_at)
+    .bind(next.paused_secs)
+    .bind(next.closed_at)
+    .bind(next.assigned_department_id)
+    .bind(basis.map(|b| b.from))
+    .bind(basis.map(|b| b.amount as i32))
+    .bind(basis.map(|b| b.unit.as_str()))
+    .bind(next.deadline_cycle)
+    .bind(next.warn_at)
+    .bind(next.red_at)
+    .bind(next.alert_level as i16)
+    .bind(next.next_alert_at)
+    .bind(next.overdue)
+    .bind(next.id)
+    .bind(expected_version)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if updated == 0 {
+        return Err(CaseError::Conflict {
+            current: expected_version + 1,
+        });
+    }
+    Ok(())
 }

@@ -1,17 +1,30 @@
 //! The case engine: work that moves between departments under statutory
-//! deadlines. This first part holds the process definitions, which are data
-//! (versioned TOML files), and the subset of JSON Schema that describes the
-//! fields each action requires. A definition that could strand a case is
-//! refused when it is loaded, not when a case runs into it.
+//! deadlines. Process definitions are data (versioned TOML files, kept by
+//! version in the database); a definition that could strand a case is
+//! refused when it is loaded, not when a case runs into it. Around the
+//! engine: attachments and comments, electronic supervision (warnings,
+//! yellow and red cards, supervision orders), ratings and metrics.
 
+pub mod case;
+pub(crate) mod clock;
 pub mod definition;
 pub mod engine;
 pub mod schema;
 
+pub use case::{branches, by_number, get, timeline, AlertLevel, Branch, Case, CaseEvent, Location};
 pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
+    Supervision,
 };
-pub use engine::{
-    act, branches, get, start, timeline, Acting, Branch, Case, CaseError, CaseEvent, NewCase,
-};
+pub use engine::{act, available_actions, may_act, start, Acting, CaseError, NewCase};
 pub use schema::{FieldSchema, SchemaError, Violation};
+
+pub mod attachments;
+pub mod comments;
+pub mod metrics;
+pub mod orders;
+pub mod rating;
+pub mod registry;
+pub mod supervision;
+
+pub use registry::{Processes, RegistryError};

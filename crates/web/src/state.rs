@@ -1,4 +1,7 @@
+use egov_cases::attachments::FileStore;
+use egov_cases::Processes;
 use egov_store::Db;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +16,12 @@ pub struct WebSettings {
     /// The address users reach the site at, e.g. `https://zwfw.example.gov.cn`:
     /// the OpenID Connect issuer. Unset, it is taken from the request's Host.
     pub public_url: Option<String>,
+    /// Where attachment files are kept (shared storage when several nodes
+    /// serve one PostgreSQL database).
+    pub files_dir: PathBuf,
+    pub max_upload_bytes: usize,
+    /// Working days a department has to answer a supervision order.
+    pub order_answer_workdays: u32,
 }
 
 impl Default for WebSettings {
@@ -22,6 +31,9 @@ impl Default for WebSettings {
             request_timeout: Duration::from_secs(30),
             max_body_bytes: 1024 * 1024,
             public_url: None,
+            files_dir: std::env::temp_dir().join("egov-files"),
+            max_upload_bytes: 10 * 1024 * 1024,
+            order_answer_workdays: 3,
         }
     }
 }
@@ -30,13 +42,18 @@ impl Default for WebSettings {
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<WebSettings>,
+    /// Parsed process definitions, cached on this node.
+    pub processes: Processes,
+    pub files: FileStore,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: WebSettings) -> Self {
         AppState {
             db,
+            files: FileStore::new(settings.files_dir.clone()),
             settings: Arc::new(settings),
+            processes: Processes::default(),
         }
     }
 }

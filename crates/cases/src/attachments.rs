@@ -1,0 +1,294 @@
+//! Files attached to cases. The bytes are stored outside the database,
+//! named by their SHA-256 (written to a temporary file, synced, renamed),
+//! before the row that refers to them commits: an acknowledged upload is
+//! on disk. Only PDF, PNG and JPEG are taken, checked by their content and
+//! not only their name.
+
+use crate::engine::CaseError;
+use egov_audit::Event;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_store::{run, Db};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Attachment {
+    pub id: i64,
+    pub case_id: i64,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+    /// Staff only; the applicant does not see it.
+    pub internal: bool,
+    pub author: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum UploadError {
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the file is empty")]
+    Empty,
+    #[error("only PDF, PNG and JPEG files are accepted")]
+    UnsupportedType,
+    #[error("the file's content is {actual}, not what its name says")]
+    Mismatch { actual: &'static str },
+}
+
+/// The media type a file's first bytes show, among those accepted.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else {
+        None
+    }
+}
+
+fn type_of_name(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    match ext.as_str() {
+        "pdf" => Some("application/pdf"),
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        _ => None,
+    }
+}
+
+/// A display name without path parts or control characters.
+fn clean_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    if cleaned.trim().is_empty() {
+        "file".into()
+    } else {
+        cleaned
+    }
+}
+
+/// Checks an upload: size, and that its content is the type its name says.
+pub fn check(name: &str, bytes: &[u8], max: usize) -> Result<&'static str, UploadError> {
+    if bytes.is_empty() {
+        return Err(UploadError::Empty);
+    }
+    if bytes.len() > max {
+        return Err(UploadError::TooLarge(max));
+    }
+    let actual = sniff(bytes).ok_or(UploadError::UnsupportedType)?;
+    match type_of_name(name) {
+        Some(claimed) if claimed == actual => Ok(actual),
+        Some(_) => Err(UploadError::Mismatch { actual }),
+        None => Err(UploadError::UnsupportedType),
+    }
+}
+
+/// Where attachment bytes live.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    root: PathBuf,
+}
+
+impl FileStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        FileStore { root: root.into() }
+    }
+
+    fn path(&self, sha256: &str) -> PathBuf {
+        self.root.join(&sha256[..2]).join(sha256)
+    }
+
+    /// Writes the bytes durably under their digest; the same content is
+    /// stored once.
+    async fn put(&self, bytes: Vec<u8>) -> std::io::Result<String> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let digest = hex::encode(Sha256::digest(&bytes));
+            let dir = root.join(&digest[..2]);
+            let path = dir.join(&digest);
+            if path.exists() {
+                return Ok(digest);
+            }
+            std::fs::create_dir_all(&dir)?;
+            let mut tmp = tempfile_in(&dir)?;
+            tmp.1.write_all(&bytes)?;
+            tmp.1.sync_all()?;
+            std::fs::rename(&tmp.0, &path)?;
+            // The rename itself must survive a crash.
+            std::fs::File::open(&dir)?.sync_all()?;
+            Ok(digest)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+
+    pub async fn read(&self, a: &Attachment) -> std::io::Result<Vec<u8>> {
+        tokio::fs::read(self.path(&a.sha256)).await
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use rand::Rng;
+    let name = format!(".upload-{:016x}", rand::thread_rng().gen::<u64>());
+    let path = dir.join(name);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    Ok((path, file))
+}
+
+/// What an upload is attached as.
+pub struct Upload<'a> {
+    pub case_id: i64,
+    pub case_number: &'a str,
+    pub name: &'a str,
+    pub bytes: Vec<u8>,
+    pub internal: bool,
+    pub uploaded_by: Option<i64>,
+}
+
+/// Checks, stores and records an upload (one transaction with its audit record).
+pub async fn attach(
+    db: &Db,
+    ctx: &Context,
+    files: &FileStore,
+    upload: Upload<'_>,
+    max: usize,
+) -> Result<Attachment, AttachError> {
+    let media_type = check(upload.name, &upload.bytes, max)?;
+    let name = clean_name(upload.name);
+    let size = upload.bytes.len() as i64;
+    let sha256 = files.put(upload.bytes).await.map_err(AttachError::Io)?;
+    let at = time::now();
+    let author = ctx.actor.audit_label();
+    let mut tx = db.begin().await.map_err(CaseError::from)?;
+    let id: i64 = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
+         uploaded_by, author, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+    )
+    .bind(upload.case_id)
+    .bind(&name)
+    .bind(media_type)
+    .bind(size)
+    .bind(&sha256)
+    .bind(upload.internal)
+    .bind(upload.uploaded_by)
+    .bind(&author)
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await)
+    .map_err(CaseError::from)?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "case.attach",
+            object_type: "case",
+            object_id: upload.case_number,
+            detail: serde_json::json!({ "attachment": id, "sha256": sha256, "size": size }),
+        },
+    )
+    .await
+    .map_err(CaseError::from)?;
+    tx.commit().await.map_err(CaseError::from)?;
+    Ok(Attachment {
+        id,
+        case_id: upload.case_id,
+        name,
+        media_type: media_type.into(),
+        size,
+        sha256,
+        internal: upload.internal,
+        author,
+        at,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    #[error("storing the file failed")]
+    Io(#[source] std::io::Error),
+    #[error(transparent)]
+    Case(#[from] CaseError),
+}
+
+const COLUMNS: &str =
+    "SELECT id, case_id, name, media_type, size, sha256, internal, author, at FROM case_attachments";
+
+pub async fn list(
+    db: &Db,
+    case_id: i64,
+    with_internal: bool,
+) -> Result<Vec<Attachment>, CaseError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{COLUMNS} WHERE case_id = $1 AND (internal = FALSE OR $2) ORDER BY id");
+    Ok(run!(r, |c| sqlx::query_as(&sql)
+        .bind(case_id)
+        .bind(with_internal)
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Attachment, CaseError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{COLUMNS} WHERE id = $1");
+    let a: Option<Attachment> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    a.ok_or(CaseError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_are_checked_by_content_and_size() {
+        let pdf = b"%PDF-1.7\n...".to_vec();
+        assert_eq!(check("材料.pdf", &pdf, 100), Ok("application/pdf"));
+        assert_eq!(check("材料.PDF", &pdf, 100), Ok("application/pdf"));
+        assert_eq!(
+            check("photo.png", &pdf, 100),
+            Err(UploadError::Mismatch {
+                actual: "application/pdf"
+            })
+        );
+        assert_eq!(check("材料.pdf", &pdf, 5), Err(UploadError::TooLarge(5)));
+        assert_eq!(check("a.pdf", b"", 5), Err(UploadError::Empty));
+        assert_eq!(
+            check("evil.pdf", b"MZ\x90\x00", 100),
+            Err(UploadError::UnsupportedType)
+        );
+        assert_eq!(
+            check("run.exe", b"%PDF-1.4", 100),
+            Err(UploadError::UnsupportedType)
+        );
+        assert_eq!(
+            check("x.jpg", &[0xFF, 0xD8, 0xFF, 0xE0], 100),
+            Ok("image/jpeg")
+        );
+    }
+
+    #[test]
+    fn names_lose_paths_and_control_characters() {
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("C:\\材料\\营业执照.pdf"), "营业执照.pdf");
+        assert_eq!(clean_name("a\u{0}b.pdf"), "ab.pdf");
+        assert_eq!(clean_name("/"), "file");
+    }
+}

@@ -1,0 +1,294 @@
+//! A case as stored, and reading cases back: one case, its timeline, its
+//! parallel branches.
+
+use crate::clock::Basis;
+use egov_calendar::Unit;
+use egov_kernel::time::Timestamp;
+use egov_store::{run, Db, StoreError};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::CaseError;
+
+/// Where a case happens: a point (WGS 84) and, for people, an address.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+}
+
+impl Location {
+    /// A point on the earth, or why not.
+    pub fn new(lat: f64, lon: f64, address: Option<String>) -> Result<Self, &'static str> {
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err("latitude must lie in [-90, 90] and longitude in [-180, 180]");
+        }
+        Ok(Location { lat, lon, address })
+    }
+}
+
+/// How far electronic supervision has gone on the current deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertLevel {
+    None = 0,
+    Warning = 1,
+    Yellow = 2,
+    Red = 3,
+}
+
+impl AlertLevel {
+    pub fn from_i16(n: i16) -> AlertLevel {
+        match n {
+            1 => AlertLevel::Warning,
+            2 => AlertLevel::Yellow,
+            3 => AlertLevel::Red,
+            _ => AlertLevel::None,
+        }
+    }
+
+    pub fn kind(self) -> &'static str {
+        match self {
+            AlertLevel::None => "none",
+            AlertLevel::Warning => "warning",
+            AlertLevel::Yellow => "yellow",
+            AlertLevel::Red => "red",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct CaseRow {
+    id: i64,
+    number: String,
+    title: String,
+    process_id: String,
+    process_version: i32,
+    state: String,
+    applicant_id: Option<i64>,
+    department_id: i64,
+    assigned_department_id: Option<i64>,
+    co_departments: String,
+    data: String,
+    location_lat: Option<f64>,
+    location_lon: Option<f64>,
+    address: Option<String>,
+    parent_id: Option<i64>,
+    version: i64,
+    state_entered_at: Timestamp,
+    due_at: Option<Timestamp>,
+    due_provisional: bool,
+    due_from: Option<Timestamp>,
+    due_amount: Option<i32>,
+    due_unit: Option<String>,
+    extended: bool,
+    paused_at: Option<Timestamp>,
+    paused_secs: i64,
+    deadline_cycle: i32,
+    warn_at: Option<Timestamp>,
+    red_at: Option<Timestamp>,
+    alert_level: i16,
+    next_alert_at: Option<Timestamp>,
+    overdue: bool,
+    created_at: Timestamp,
+    closed_at: Option<Timestamp>,
+}
+
+pub(crate) const CASE_COLUMNS: &str = "SELECT id, number, title, process_id, process_version, \
+     state, applicant_id, department_id, assigned_department_id, co_departments, data, \
+     location_lat, location_lon, address, parent_id, version, state_entered_at, due_at, \
+     due_provisional, due_from, due_amount, due_unit, extended, paused_at, paused_secs, \
+     deadline_cycle, warn_at, red_at, alert_level, next_alert_at, overdue, created_at, \
+     closed_at FROM cases";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub id: i64,
+    /// Year and sequence, e.g. 20260000042: short enough to read out on the phone.
+    pub number: String,
+    pub title: String,
+    pub process_id: String,
+    pub process_version: i32,
+    pub state: String,
+    pub applicant_id: Option<i64>,
+    /// The owning department: it received the case and answers for it.
+    pub department_id: i64,
+    /// The department handling it now, when the case was dispatched or
+    /// transferred (转办) away from the owner.
+    pub assigned_department_id: Option<i64>,
+    /// Departments that handle parallel steps beside the owner.
+    pub co_departments: Vec<i64>,
+    pub data: Value,
+    pub location: Option<Location>,
+    /// The case this one follows up (e.g. a bad rating's follow-up).
+    pub parent_id: Option<i64>,
+    pub version: i64,
+    pub state_entered_at: Timestamp,
+    /// The current step's deadline; none while the clock stands or once closed.
+    pub due_at: Option<Timestamp>,
+    pub due_provisional: bool,
+    pub extended: bool,
+    /// Set while the clock stands (补正, hearings).
+    pub paused_at: Option<Timestamp>,
+    pub deadline_cycle: i32,
+    pub warn_at: Option<Timestamp>,
+    pub red_at: Option<Timestamp>,
+    pub alert_level: AlertLevel,
+    pub next_alert_at: Option<Timestamp>,
+    /// A deadline of this case has passed while it was open.
+    pub overdue: bool,
+    pub created_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    /// Working seconds the clock stood, in all.
+    pub paused_secs: i64,
+    #[serde(skip)]
+    pub(crate) basis: Option<Basis>,
+}
+
+impl Case {
+    /// The department that handles the case now.
+    pub fn handling_department(&self) -> i64 {
+        self.assigned_department_id.unwrap_or(self.department_id)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+}
+
+impl From<CaseRow> for Case {
+    fn from(r: CaseRow) -> Self {
+        let basis = match (r.due_from, r.due_amount, r.due_unit.as_deref()) {
+            (Some(from), Some(amount), Some(unit)) => Unit::parse(unit).map(|unit| Basis {
+                from,
+                amount: amount.max(0) as u32,
+                unit,
+            }),
+            _ => None,
+        };
+        let location = match (r.location_lat, r.location_lon) {
+            (Some(lat), Some(lon)) => Some(Location {
+                lat,
+                lon,
+                address: r.address,
+            }),
+            _ => None,
+        };
+        Case {
+            id: r.id,
+            number: r.number,
+            title: r.title,
+            process_id: r.process_id,
+            process_version: r.process_version,
+            state: r.state,
+            applicant_id: r.applicant_id,
+            department_id: r.department_id,
+            assigned_department_id: r.assigned_department_id,
+            co_departments: serde_json::from_str(&r.co_departments).unwrap_or_default(),
+            data: serde_json::from_str(&r.data).unwrap_or(Value::Null),
+            location,
+            parent_id: r.parent_id,
+            version: r.version,
+            state_entered_at: r.state_entered_at,
+            due_at: r.due_at,
+            due_provisional: r.due_provisional,
+            extended: r.extended,
+            paused_at: r.paused_at,
+            deadline_cycle: r.deadline_cycle,
+            warn_at: r.warn_at,
+            red_at: r.red_at,
+            alert_level: AlertLevel::from_i16(r.alert_level),
+            next_alert_at: r.next_alert_at,
+            overdue: r.overdue,
+            created_at: r.created_at,
+            closed_at: r.closed_at,
+            paused_secs: r.paused_secs,
+            basis,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct CaseEvent {
+    pub seq: i32,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub fields: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Branch {
+    pub department_id: i64,
+    pub status: String,
+    pub answered_at: Option<Timestamp>,
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Case, CaseError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{CASE_COLUMNS} WHERE id = $1");
+    let row: Option<CaseRow> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    row.map(Case::from).ok_or(CaseError::NotFound)
+}
+
+pub async fn by_number(db: &Db, number: &str) -> Result<Case, CaseError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{CASE_COLUMNS} WHERE number = $1");
+    let row: Option<CaseRow> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(number)
+        .fetch_optional(&mut *c)
+        .await)?;
+    row.map(Case::from).ok_or(CaseError::NotFound)
+}
+
+pub async fn timeline(db: &Db, id: i64) -> Result<Vec<CaseEvent>, CaseError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT seq, at, actor, action, from_state, to_state, fields FROM case_events \
+         WHERE case_id = $1 ORDER BY seq"
+    )
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
+pub async fn branches(db: &Db, id: i64, state: &str) -> Result<Vec<Branch>, CaseError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT department_id, status, answered_at FROM case_branches \
+         WHERE case_id = $1 AND state = $2 ORDER BY department_id"
+    )
+    .bind(id)
+    .bind(state)
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
+/// Cases matching a SQL condition on `cases`, newest deadline first. The
+/// condition is the caller's, never user text.
+pub(crate) async fn select(
+    db: &Db,
+    condition: &str,
+    binds: &[i64],
+    limit: i64,
+) -> Result<Vec<Case>, StoreError> {
+    let mut r = db.reader().await?;
+    let sql = format!(
+        "{CASE_COLUMNS} WHERE {condition} ORDER BY due_at IS NULL, due_at, id LIMIT {}",
+        limit.max(1)
+    );
+    let rows: Vec<CaseRow> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    Ok(rows.into_iter().map(Case::from).collect())
+}

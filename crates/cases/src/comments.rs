@@ -1,0 +1,82 @@
+//! Comments on a case: internal ones for staff, the others visible to the
+//! applicant. Each is audited.
+
+use crate::engine::CaseError;
+use egov_audit::Event;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_store::{run, Db};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Comment {
+    pub id: i64,
+    pub case_id: i64,
+    pub author: String,
+    pub body: String,
+    pub internal: bool,
+    pub at: Timestamp,
+}
+
+pub async fn add(
+    db: &Db,
+    ctx: &Context,
+    case: &crate::Case,
+    author_id: Option<i64>,
+    body: &str,
+    internal: bool,
+) -> Result<Comment, CaseError> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 4000 {
+        return Err(CaseError::Invalid(
+            "a comment must be 1 to 4000 characters".into(),
+        ));
+    }
+    let at = time::now();
+    let author = ctx.actor.audit_label();
+    let mut tx = db.begin().await?;
+    let id: i64 = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO case_comments (case_id, author_id, author, body, internal, at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
+    )
+    .bind(case.id)
+    .bind(author_id)
+    .bind(&author)
+    .bind(body)
+    .bind(internal)
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await)?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "case.comment",
+            object_type: "case",
+            object_id: &case.number,
+            detail: serde_json::json!({ "comment": id, "internal": internal }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Comment {
+        id,
+        case_id: case.id,
+        author,
+        body: body.to_owned(),
+        internal,
+        at,
+    })
+}
+
+pub async fn list(db: &Db, case_id: i64, with_internal: bool) -> Result<Vec<Comment>, CaseError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT id, case_id, author, body, internal, at FROM case_comments \
+         WHERE case_id = $1 AND (internal = FALSE OR $2) ORDER BY id"
+    )
+    .bind(case_id)
+    .bind(with_internal)
+    .fetch_all(&mut *c)
+    .await)?)
+}

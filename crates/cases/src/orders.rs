@@ -1,0 +1,186 @@
+//! Supervision orders (督办): a supervisor orders the department handling a
+//! case to act and answer by a date; the department answers once.
+
+use crate::case::get;
+use crate::clock::{local, utc};
+use crate::engine::CaseError;
+use egov_audit::Event;
+use egov_calendar::WorkCalendar;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_store::{run, Db};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Order {
+    pub id: i64,
+    pub case_id: i64,
+    pub case_number: String,
+    pub department_id: i64,
+    pub issued_by: i64,
+    pub issued_at: Timestamp,
+    pub body: String,
+    pub answer_due_at: Timestamp,
+    /// `open` or `answered`.
+    pub status: String,
+    pub answer: Option<String>,
+    pub answered_by: Option<i64>,
+    pub answered_at: Option<Timestamp>,
+}
+
+const ORDER_COLUMNS: &str = "SELECT o.id, o.case_id, c.number AS case_number, o.department_id, \
+     o.issued_by, o.issued_at, o.body, o.answer_due_at, o.status, o.answer, o.answered_by, \
+     o.answered_at FROM supervision_orders o JOIN cases c ON c.id = o.case_id";
+
+fn text(body: &str, what: &str) -> Result<String, CaseError> {
+    let body = body.trim();
+    if body.is_empty() || body.chars().count() > 4000 {
+        return Err(CaseError::Invalid(format!(
+            "{what} must be 1 to 4000 characters"
+        )));
+    }
+    Ok(body.to_owned())
+}
+
+/// Orders the department handling an open case to act, answering within
+/// `answer_workdays` working days.
+pub async fn issue(
+    db: &Db,
+    ctx: &Context,
+    cal: &WorkCalendar,
+    case_id: i64,
+    issued_by: i64,
+    body: &str,
+    answer_workdays: u32,
+) -> Result<Order, CaseError> {
+    let body = text(body, "the order")?;
+    let case = get(db, case_id).await?;
+    if !case.is_open() {
+        return Err(CaseError::Closed);
+    }
+    let now = time::now();
+    let answer_due_at = utc(cal
+        .add_workdays(local(now).date(), answer_workdays.max(1))
+        .at);
+    let department = case.handling_department();
+    let mut tx = db.begin().await?;
+    let id: i64 = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO supervision_orders (case_id, department_id, issued_by, issued_at, body, \
+         answer_due_at, status) VALUES ($1, $2, $3, $4, $5, $6, 'open') RETURNING id"
+    )
+    .bind(case.id)
+    .bind(department)
+    .bind(issued_by)
+    .bind(now)
+    .bind(&body)
+    .bind(answer_due_at)
+    .fetch_one(&mut *c)
+    .await)?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "supervision.order",
+            object_type: "case",
+            object_id: &case.number,
+            detail: serde_json::json!({ "order": id, "department_id": department }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Order {
+        id,
+        case_id: case.id,
+        case_number: case.number,
+        department_id: department,
+        issued_by,
+        issued_at: now,
+        body,
+        answer_due_at,
+        status: "open".into(),
+        answer: None,
+        answered_by: None,
+        answered_at: None,
+    })
+}
+
+pub async fn order(db: &Db, id: i64) -> Result<Order, CaseError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{ORDER_COLUMNS} WHERE o.id = $1");
+    let o: Option<Order> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    o.ok_or(CaseError::NotFound)
+}
+
+/// The ordered department answers, once.
+pub async fn answer(
+    db: &Db,
+    ctx: &Context,
+    id: i64,
+    department_id: i64,
+    user_id: i64,
+    answer: &str,
+) -> Result<Order, CaseError> {
+    let answer = text(answer, "the answer")?;
+    let o = order(db, id).await?;
+    if o.department_id != department_id {
+        return Err(CaseError::NotYours("answer".into()));
+    }
+    let now = time::now();
+    let mut tx = db.begin().await?;
+    let updated = run!(tx, |c| sqlx::query(
+        "UPDATE supervision_orders SET status = 'answered', answer = $1, answered_by = $2, \
+         answered_at = $3 WHERE id = $4 AND status = 'open'"
+    )
+    .bind(&answer)
+    .bind(user_id)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if updated == 0 {
+        return Err(CaseError::Invalid("the order was already answered".into()));
+    }
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "supervision.order_answered",
+            object_type: "case",
+            object_id: &o.case_number,
+            detail: serde_json::json!({ "order": id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Order {
+        status: "answered".into(),
+        answer: Some(answer),
+        answered_by: Some(user_id),
+        answered_at: Some(now),
+        ..o
+    })
+}
+
+/// Orders on one case, or to one department (open ones first).
+pub async fn list(
+    db: &Db,
+    case_id: Option<i64>,
+    department_id: Option<i64>,
+) -> Result<Vec<Order>, CaseError> {
+    let mut r = db.reader().await?;
+    let (cond, bind) = match (case_id, department_id) {
+        (Some(c), _) => ("o.case_id = $1", c),
+        (None, Some(d)) => ("o.department_id = $1", d),
+        (None, None) => ("o.status = 'open' AND $1 = $1", 0),
+    };
+    let sql =
+        format!("{ORDER_COLUMNS} WHERE {cond} ORDER BY o.status DESC, o.answer_due_at LIMIT 500");
+    Ok(run!(r, |c| sqlx::query_as(&sql)
+        .bind(bind)
+        .fetch_all(&mut *c)
+        .await)?)
+}

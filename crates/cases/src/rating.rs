@@ -1,0 +1,160 @@
+//! 好差评: after a case ends its applicant rates it once, on the five
+//! national grades. A bad rating (不满意, 非常不满意) opens a follow-up case
+//! (call back, fix or explain), tracked and supervised like any other.
+
+use crate::case::{get, Case};
+use crate::engine::{start, Acting, CaseError, NewCase};
+use crate::registry::Processes;
+use egov_audit::Event;
+use egov_calendar::WorkCalendar;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_store::{run, Db};
+use serde::Serialize;
+
+/// The process a bad rating's follow-up runs under.
+pub const FOLLOWUP_PROCESS: &str = "rating_followup";
+
+/// The five grades, best first (国办发〔2019〕51号).
+pub const GRADES: [(i16, &str, &str); 5] = [
+    (5, "非常满意", "Very satisfied"),
+    (4, "满意", "Satisfied"),
+    (3, "基本满意", "Fairly satisfied"),
+    (2, "不满意", "Dissatisfied"),
+    (1, "非常不满意", "Very dissatisfied"),
+];
+
+pub fn is_bad(grade: i16) -> bool {
+    grade <= 2
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Rating {
+    pub case_id: i64,
+    pub grade: i16,
+    pub comment: String,
+    pub rated_by: i64,
+    pub rated_at: Timestamp,
+    pub followup_case_id: Option<i64>,
+}
+
+pub async fn of(db: &Db, case_id: i64) -> Result<Option<Rating>, CaseError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT case_id, grade, comment, rated_by, rated_at, followup_case_id FROM case_ratings \
+         WHERE case_id = $1"
+    )
+    .bind(case_id)
+    .fetch_optional(&mut *c)
+    .await)?)
+}
+
+/// The applicant rates a finished case. A bad rating also opens its
+/// follow-up, owned by the department that handled the case.
+pub async fn rate(
+    db: &Db,
+    ctx: &Context,
+    cal: &WorkCalendar,
+    processes: &Processes,
+    case_id: i64,
+    user_id: i64,
+    grade: i16,
+    comment: &str,
+) -> Result<(Rating, Option<Case>), CaseError> {
+    if !(1..=5).contains(&grade) {
+        return Err(CaseError::Invalid("the grade must be 1 to 5".into()));
+    }
+    let comment = comment.trim();
+    if comment.chars().count() > 2000 {
+        return Err(CaseError::Invalid(
+            "the comment must be at most 2000 characters".into(),
+        ));
+    }
+    if is_bad(grade) && comment.is_empty() {
+        return Err(CaseError::Invalid(
+            "tell us what went wrong, so that it can be put right".into(),
+        ));
+    }
+    let case = get(db, case_id).await?;
+    if case.applicant_id != Some(user_id) {
+        return Err(CaseError::NotYours("rate".into()));
+    }
+    if case.is_open() {
+        return Err(CaseError::Invalid(
+            "a case is rated once it has ended".into(),
+        ));
+    }
+    if of(db, case_id).await?.is_some() {
+        return Err(CaseError::Invalid(
+            "this case has been rated already".into(),
+        ));
+    }
+    // The follow-up first: its own transaction, then the rating that names
+    // it. A crash between them leaves a follow-up without a rating, never a
+    // bad rating without its follow-up.
+    let followup = if is_bad(grade) {
+        let def = processes
+            .latest(db, FOLLOWUP_PROCESS)
+            .await
+            .map_err(|e| CaseError::Invalid(e.to_string()))?;
+        let mut new = NewCase::new(
+            &def,
+            case.handling_department(),
+            &format!("差评回访：{}", case.number),
+        );
+        new.applicant_id = Some(user_id);
+        new.parent_id = Some(case.id);
+        new.data = serde_json::json!({ "grade": grade, "comment": comment });
+        Some(start(db, ctx, cal, Acting::Applicant { user_id }, new).await?)
+    } else {
+        None
+    };
+    let rated_at = time::now();
+    let mut tx = db.begin().await?;
+    let inserted =
+        run!(tx, |c| {
+            sqlx::query(
+        "INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, followup_case_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING"
+    )
+    .bind(case.id)
+    .bind(grade)
+    .bind(comment)
+    .bind(user_id)
+    .bind(rated_at)
+    .bind(followup.as_ref().map(|f| f.id))
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected())
+        })?;
+    if inserted == 0 {
+        return Err(CaseError::Invalid(
+            "this case has been rated already".into(),
+        ));
+    }
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "case.rate",
+            object_type: "case",
+            object_id: &case.number,
+            detail: serde_json::json!({
+                "grade": grade, "followup": followup.as_ref().map(|f| &f.number),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        Rating {
+            case_id: case.id,
+            grade,
+            comment: comment.to_owned(),
+            rated_by: user_id,
+            rated_at,
+            followup_case_id: followup.as_ref().map(|f| f.id),
+        },
+        followup,
+    ))
+}

@@ -1,0 +1,343 @@
+//! Electronic supervision (电子监察): the scan that raises warnings and
+//! yellow and red cards, the board supervisors read, and recomputing
+//! provisional deadlines when a year's holiday notice is loaded.
+//!
+//! Each case carries the moment of its next alert (`next_alert_at`, one
+//! index). A scan claims due cases in batches; on PostgreSQL with
+//! `FOR UPDATE SKIP LOCKED`, so several nodes scan at once without taking
+//! the same case. The unique (case, deadline cycle, kind) row is the last
+//! word: an alert is raised, and audited, exactly once.
+
+use crate::case::{AlertLevel, Case, CASE_COLUMNS};
+use crate::clock::ClockState;
+use crate::engine::CaseError;
+use crate::registry::Processes;
+use egov_audit::Event;
+use egov_calendar::WorkCalendar;
+use egov_kernel::time::Timestamp;
+use egov_kernel::Context;
+use egov_store::{run, Db, Engine, Tx};
+use serde::Serialize;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ScanReport {
+    pub warnings: u64,
+    pub yellow_cards: u64,
+    pub red_cards: u64,
+    /// Cases looked at.
+    pub examined: u64,
+}
+
+impl ScanReport {
+    pub fn raised(&self) -> u64 {
+        self.warnings + self.yellow_cards + self.red_cards
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    id: i64,
+    number: String,
+    state: String,
+    department_id: i64,
+    assigned_department_id: Option<i64>,
+    deadline_cycle: i32,
+    alert_level: i16,
+    warn_at: Option<Timestamp>,
+    due_at: Option<Timestamp>,
+    red_at: Option<Timestamp>,
+}
+
+/// Raises every warning and card due at `now`, in batches of `batch` cases,
+/// each batch one transaction. `node` names the scanning node in the record.
+pub async fn scan(
+    db: &Db,
+    node: &str,
+    now: Timestamp,
+    batch: i64,
+) -> Result<ScanReport, CaseError> {
+    let mut report = ScanReport::default();
+    let lock = match db.engine() {
+        Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT id, number, state, department_id, assigned_department_id, deadline_cycle, \
+         alert_level, warn_at, due_at, red_at FROM cases \
+         WHERE next_alert_at <= $1 ORDER BY next_alert_at LIMIT $2{lock}"
+    );
+    let ctx = Context::system();
+    loop {
+        let mut tx = db.begin().await?;
+        let rows: Vec<Due> = run!(tx, |c| sqlx::query_as(&sql)
+            .bind(now)
+            .bind(batch)
+            .fetch_all(&mut *c)
+            .await)?;
+        if rows.is_empty() {
+            drop(tx);
+            break;
+        }
+        let claimed = rows.len() as i64;
+        for row in rows {
+            report.examined += 1;
+            raise_due_alerts(&mut tx, &ctx, node, now, &row, &mut report).await?;
+        }
+        tx.commit().await?;
+        if claimed < batch {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+async fn raise_due_alerts(
+    tx: &mut Tx,
+    ctx: &Context,
+    node: &str,
+    now: Timestamp,
+    row: &Due,
+    report: &mut ScanReport,
+) -> Result<(), CaseError> {
+    let mut level = AlertLevel::from_i16(row.alert_level);
+    let department = row.assigned_department_id.unwrap_or(row.department_id);
+    let ladder = [
+        (AlertLevel::Warning, row.warn_at),
+        (AlertLevel::Yellow, row.due_at),
+        (AlertLevel::Red, row.red_at),
+    ];
+    for (step, at) in ladder {
+        if step <= level || !at.is_some_and(|at| at <= now) || row.due_at.is_none() {
+            continue;
+        }
+        let inserted =
+            run!(tx, |c| {
+                sqlx::query(
+            "INSERT INTO supervision_alerts (case_id, cycle, kind, state, department_id, due_at, \
+             raised_at, raised_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (case_id, cycle, kind) DO NOTHING"
+        )
+        .bind(row.id)
+        .bind(row.deadline_cycle)
+        .bind(step.kind())
+        .bind(&row.state)
+        .bind(department)
+        .bind(row.due_at)
+        .bind(now)
+        .bind(node)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+            })?;
+        if inserted == 1 {
+            egov_audit::append(
+                tx,
+                ctx,
+                Event {
+                    action: &format!("supervision.{}", step.kind()),
+                    object_type: "case",
+                    object_id: &row.number,
+                    detail: serde_json::json!({
+                        "state": row.state, "cycle": row.deadline_cycle,
+                        "department_id": department, "node": node,
+                    }),
+                },
+            )
+            .await?;
+            match step {
+                AlertLevel::Warning => report.warnings += 1,
+                AlertLevel::Yellow => report.yellow_cards += 1,
+                AlertLevel::Red => report.red_cards += 1,
+                AlertLevel::None => {}
+            }
+        }
+        level = step;
+    }
+    let next = match level {
+        AlertLevel::None => row.warn_at,
+        AlertLevel::Warning => row.due_at,
+        AlertLevel::Yellow => row.red_at,
+        AlertLevel::Red => None,
+    };
+    let overdue = level >= AlertLevel::Yellow;
+    run!(tx, |c| {
+        sqlx::query(
+        "UPDATE cases SET alert_level = $1, next_alert_at = $2, overdue = (overdue OR $3) WHERE id = $4"
+    )
+    .bind(level as i16)
+    .bind(next)
+    .bind(overdue)
+    .bind(row.id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Recomputes the deadlines marked provisional with a calendar that now
+/// knows more years. Answers how many cases changed.
+pub async fn recompute_provisional(
+    db: &Db,
+    ctx: &Context,
+    processes: &Processes,
+    cal: &WorkCalendar,
+) -> Result<u64, CaseError> {
+    let cases: Vec<Case> = crate::case::select(
+        db,
+        "closed_at IS NULL AND due_provisional = TRUE AND paused_at IS NULL",
+        &[],
+        i64::MAX,
+    )
+    .await?;
+    let mut changed = 0;
+    for case in cases {
+        let def = processes
+            .of(db, &case)
+            .await
+            .map_err(|e| CaseError::Invalid(e.to_string()))?;
+        let mut clock = ClockState::of(&case);
+        clock.recompute(&def.supervision, cal);
+        if clock.due_at == case.due_at && clock.provisional == case.due_provisional {
+            continue;
+        }
+        let mut tx = db.begin().await?;
+        let updated = run!(tx, |c| sqlx::query(
+            "UPDATE cases SET due_at = $1, due_provisional = $2, warn_at = $3, red_at = $4, \
+             next_alert_at = $5 WHERE id = $6 AND version = $7"
+        )
+        .bind(clock.due_at)
+        .bind(clock.provisional)
+        .bind(clock.warn_at)
+        .bind(clock.red_at)
+        .bind(clock.next_alert_at())
+        .bind(case.id)
+        .bind(case.version)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if updated == 1 {
+            egov_audit::append(
+                &mut tx,
+                ctx,
+                Event {
+                    action: "case.deadline_recomputed",
+                    object_type: "case",
+                    object_id: &case.number,
+                    detail: serde_json::json!({
+                        "was": case.due_at, "now": clock.due_at, "provisional": clock.provisional,
+                    }),
+                },
+            )
+            .await?;
+            changed += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(changed)
+}
+
+/// One department's line on the supervision board.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BoardLine {
+    pub department_id: i64,
+    pub open: i64,
+    pub warnings: i64,
+    pub yellow_cards: i64,
+    pub red_cards: i64,
+    pub open_orders: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub lines: Vec<BoardLine>,
+    /// Open cases under a warning or card, the worst first.
+    pub cases: Vec<Case>,
+}
+
+/// Open cases under warning or card, counted by the department handling
+/// them, and the worst of them.
+pub async fn board(db: &Db, limit: i64) -> Result<Board, CaseError> {
+    let mut r = db.reader().await?;
+    let counts: Vec<(i64, i16, i64)> = run!(r, |c| sqlx::query_as(
+        "SELECT COALESCE(assigned_department_id, department_id), alert_level, COUNT(*) \
+         FROM cases WHERE closed_at IS NULL GROUP BY 1, 2"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    let orders: Vec<(i64, i64)> =
+        run!(r, |c| {
+            sqlx::query_as(
+        "SELECT department_id, COUNT(*) FROM supervision_orders WHERE status = 'open' GROUP BY 1"
+    )
+    .fetch_all(&mut *c)
+    .await
+        })?;
+    drop(r);
+    let mut lines: std::collections::BTreeMap<i64, BoardLine> = Default::default();
+    for (d, level, n) in counts {
+        let line = lines.entry(d).or_insert_with(|| BoardLine {
+            department_id: d,
+            ..Default::default()
+        });
+        line.open += n;
+        match AlertLevel::from_i16(level) {
+            AlertLevel::Warning => line.warnings += n,
+            AlertLevel::Yellow => line.yellow_cards += n,
+            AlertLevel::Red => line.red_cards += n,
+            AlertLevel::None => {}
+        }
+    }
+    for (d, n) in orders {
+        lines
+            .entry(d)
+            .or_insert_with(|| BoardLine {
+                department_id: d,
+                ..Default::default()
+            })
+            .open_orders = n;
+    }
+    let mut lines: Vec<BoardLine> = lines
+        .into_values()
+        .filter(|l| l.warnings + l.yellow_cards + l.red_cards + l.open_orders > 0)
+        .collect();
+    lines.sort_by_key(|l| {
+        std::cmp::Reverse((l.red_cards, l.yellow_cards, l.warnings, l.open_orders))
+    });
+    let mut r = db.reader().await?;
+    let sql = format!(
+        "{CASE_COLUMNS} WHERE closed_at IS NULL AND alert_level > 0 \
+         ORDER BY alert_level DESC, due_at LIMIT $1"
+    );
+    let rows: Vec<crate::case::CaseRow> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(Board {
+        lines,
+        cases: rows.into_iter().map(Case::from).collect(),
+    })
+}
+
+/// Runs the scan every `every` until the task is dropped. Errors are
+/// logged and the next tick tries again.
+pub async fn run_scheduler(db: Db, node: String, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match scan(&db, &node, egov_kernel::time::now(), 500).await {
+            Ok(r) if r.raised() > 0 => {
+                tracing::info!(
+                    node,
+                    warnings = r.warnings,
+                    yellow = r.yellow_cards,
+                    red = r.red_cards,
+                    "supervision scan"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "supervision scan failed"),
+        }
+    }
+}
