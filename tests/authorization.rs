@@ -46,6 +46,11 @@ enum Outcome {
     SignIn,
     Unauthorized,
     Forbidden,
+    /// A case the caller may not see is "not found": numbers cannot be probed.
+    Hidden,
+    /// Let in, and the input judged (400, 409, 422): the matrix sends input
+    /// that changes nothing where a change would upset later rows.
+    Judged,
 }
 
 impl Who {
@@ -64,6 +69,21 @@ impl Who {
             (true, _) => Outcome::Allowed,
             (false, true) => Outcome::Forbidden,
             (false, false) => Outcome::SignIn,
+        }
+    }
+    /// Who may see the matrix case: its applicant (the citizen), staff of
+    /// its department, supervisors, auditors and administrators.
+    fn sees_case(self) -> bool {
+        self.signed_in() && self != Who::EnterpriseRep
+    }
+    /// A route on the matrix case: people who may not see it get "not found".
+    fn on_case(self, allowed: bool) -> Outcome {
+        match (allowed, self) {
+            (true, _) => Outcome::Allowed,
+            (false, Who::Anonymous) => Outcome::Unauthorized,
+            (false, w) if w.is_key() => Outcome::Forbidden,
+            (false, w) if !w.sees_case() => Outcome::Hidden,
+            (false, _) => Outcome::Forbidden,
         }
     }
     /// An API route only `allowed` may call.
@@ -89,6 +109,11 @@ fn public(_: Who) -> Outcome {
 fn routes() -> Vec<Route> {
     let get = |path, expect| Route {
         method: Method::GET,
+        path,
+        expect,
+    };
+    let post = |path, expect| Route {
+        method: Method::POST,
         path,
         expect,
     };
@@ -150,12 +175,63 @@ fn routes() -> Vec<Route> {
         get("/api/v1/audit/verify", |w| {
             w.api(matches!(w, Who::Admin | Who::Auditor | Who::KeyAuditRead))
         }),
+        get("/api/v1/processes", public),
+        post("/api/v1/processes", |w| w.api(w == Who::Admin)),
+        get("/api/v1/cases", |w| match w {
+            Who::Anonymous => Outcome::Unauthorized,
+            w if w.is_key() => Outcome::Forbidden,
+            _ => Outcome::Allowed,
+        }),
+        // Applicants open their own; handlers register one at the counter.
+        post("/api/v1/cases", |w| {
+            w.api(matches!(
+                w,
+                Who::Citizen | Who::EnterpriseRep | Who::Handler
+            ))
+        }),
+        get("/api/v1/cases/CASE", |w| match w {
+            w if w.is_key() => Outcome::Hidden,
+            w => w.on_case(w.sees_case()),
+        }),
+        post("/api/v1/cases/CASE/comments", |w| w.on_case(w.sees_case())),
+        post("/api/v1/cases/CASE/attachments", |w| {
+            w.on_case(w.sees_case())
+        }),
+        get("/api/v1/cases/CASE/attachments/1", |w| match w {
+            w if w.is_key() => Outcome::Hidden,
+            w => w.on_case(w.sees_case()),
+        }),
+        // A stale version: those who hold a role in the engine reach the
+        // version check; the others are refused first.
+        post("/api/v1/cases/CASE/actions", |w| match w {
+            Who::Citizen | Who::Handler | Who::Dispatcher | Who::Supervisor => Outcome::Judged,
+            w => w.on_case(false),
+        }),
+        // Only the applicant rates, and only a closed case.
+        post("/api/v1/cases/CASE/rating", |w| match w {
+            Who::Citizen => Outcome::Judged,
+            w => w.on_case(false),
+        }),
+        // An empty order and an empty answer: let in, then refused as empty.
+        post("/api/v1/cases/CASE/orders", |w| match w {
+            Who::Supervisor => Outcome::Judged,
+            w => w.api(false),
+        }),
+        post("/api/v1/orders/1/answer", |w| match w {
+            Who::Handler | Who::DeptAdmin => Outcome::Judged,
+            w => w.api(false),
+        }),
+        get("/api/v1/supervision/board", |w| w.api(w == Who::Supervisor)),
+        get("/api/v1/metrics/cases", |w| w.api(w.is_staff())),
     ]
 }
 
 /// Each signed-in caller's session cookie and CSRF token, and the keys.
 struct Callers {
     sessions: std::collections::HashMap<String, (String, String)>,
+    /// The matrix case: the citizen's licence application to the department.
+    case_number: String,
+    department_id: i64,
     org_key: String,
     audit_key: String,
 }
@@ -193,16 +269,68 @@ impl Callers {
             let pw = app.staff_with(&username, Some(dept), vec![grant]).await;
             sessions.insert(format!("{who:?}"), app.sign_in(&username, &pw).await);
         }
+        let (case_number, _) = matrix_case(app, dept).await;
         Callers {
             sessions,
+            case_number,
+            department_id: dept,
             org_key: app.api_key(&[Scope::OrgWrite]).await,
             audit_key: app.api_key(&[Scope::AuditRead]).await,
         }
     }
 }
 
+/// The citizen's open licence application, with one visible file and one
+/// supervision order to the department.
+async fn matrix_case(app: &TestApp, dept: i64) -> (String, i64) {
+    let ctx = egov_kernel::Context::system();
+    let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
+    let processes = egov_cases::Processes::default();
+    let def = processes
+        .latest(app.db(), "administrative_license")
+        .await
+        .unwrap();
+    let mut new = egov_cases::NewCase::new(&def, dept, "矩阵案件");
+    new.applicant_id = Some(1);
+    let case = egov_cases::start(
+        app.db(),
+        &ctx,
+        &cal,
+        egov_cases::Acting::Applicant { user_id: 1 },
+        new,
+    )
+    .await
+    .unwrap();
+    let files = egov_cases::attachments::FileStore::new(egov_web::WebSettings::default().files_dir);
+    let upload = egov_cases::attachments::Upload {
+        case_id: case.id,
+        case_number: &case.number,
+        name: "材料.pdf",
+        bytes: b"%PDF-1.4 matrix".to_vec(),
+        internal: false,
+        uploaded_by: Some(1),
+    };
+    egov_cases::attachments::attach(app.db(), &ctx, &files, upload, 1024)
+        .await
+        .unwrap();
+    egov_cases::orders::issue(app.db(), &ctx, &cal, case.id, 1, "请尽快办理", 3)
+        .await
+        .unwrap();
+    (case.number, case.id)
+}
+
+fn multipart_pdf() -> (String, String) {
+    let boundary = "matrixboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n%PDF-1.4 matrix\r\n--{boundary}--\r\n"
+    );
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usize) -> Outcome {
     let mut headers: Vec<(String, String)> = Vec::new();
+    let path = route.path.replace("CASE", &callers.case_number);
     match who {
         Who::Anonymous => {}
         Who::KeyOrgWrite => headers.push((
@@ -219,9 +347,39 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
             headers.push(("x-csrf-token".into(), csrf.clone()));
         }
     }
+    let json = |v: serde_json::Value, headers: &mut Vec<(String, String)>| {
+        headers.push(("content-type".into(), "application/json".into()));
+        v.to_string()
+    };
     let body = if route.path == "/api/v1/calendar" {
         // An empty calendar file: valid, loads nothing.
         "version = \"matrix\"\n".to_owned()
+    } else if route.path == "/api/v1/processes" && route.method == Method::POST {
+        // A shipped definition again: already loaded, nothing changes.
+        include_str!("../data/processes/city-grid-case.toml").to_owned()
+    } else if route.path == "/api/v1/cases" && route.method == Method::POST {
+        json(
+            serde_json::json!({"process": "administrative_license",
+                "department_id": callers.department_id, "title": "矩阵申请"}),
+            &mut headers,
+        )
+    } else if route.path.ends_with("/comments") {
+        json(serde_json::json!({"body": "矩阵留言"}), &mut headers)
+    } else if route.path.ends_with("/attachments") {
+        let (content_type, body) = multipart_pdf();
+        headers.push(("content-type".into(), content_type));
+        body
+    } else if route.path.ends_with("/actions") {
+        json(
+            serde_json::json!({"action": "withdraw", "version": 999}),
+            &mut headers,
+        )
+    } else if route.path.ends_with("/rating") {
+        json(serde_json::json!({"grade": 5}), &mut headers)
+    } else if route.path.ends_with("/orders") {
+        json(serde_json::json!({"body": ""}), &mut headers)
+    } else if route.path.ends_with("/answer") {
+        json(serde_json::json!({"answer": ""}), &mut headers)
     } else if route.method == Method::POST {
         headers.push(("content-type".into(), "application/json".into()));
         serde_json::json!({"code": format!("110105-M{n}"), "name": "矩阵测试部门",
@@ -234,7 +392,7 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let res = app.send(route.method.clone(), route.path, &h, body).await;
+    let res = app.send(route.method.clone(), &path, &h, body).await;
     match res.status {
         s if s.is_success() => Outcome::Allowed,
         StatusCode::SEE_OTHER if res.header("location").starts_with("/login") => Outcome::SignIn,
@@ -242,6 +400,10 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         StatusCode::SEE_OTHER => Outcome::Allowed,
         StatusCode::UNAUTHORIZED => Outcome::Unauthorized,
         StatusCode::FORBIDDEN => Outcome::Forbidden,
+        StatusCode::NOT_FOUND => Outcome::Hidden,
+        StatusCode::BAD_REQUEST | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => {
+            Outcome::Judged
+        }
         other => panic!(
             "{who:?} {} {}: unexpected {other}: {}",
             route.method, route.path, res.body
@@ -303,14 +465,18 @@ fn the_matrix_covers_every_documented_route() {
         .collect();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            let concrete = path.replace("{id}", "1").replace("{year}", "2026").replace(
-                "{code}",
-                if path.contains("divisions") {
-                    "110105"
-                } else {
-                    "110105-GOV"
-                },
-            );
+            let concrete = path
+                .replace("{id}", "1")
+                .replace("{number}", "CASE")
+                .replace("{year}", "2026")
+                .replace(
+                    "{code}",
+                    if path.contains("divisions") {
+                        "110105"
+                    } else {
+                        "110105-GOV"
+                    },
+                );
             let key = format!("{} {}", method.to_uppercase(), concrete);
             assert!(covered.contains(&key), "no matrix row for {key}");
         }

@@ -292,3 +292,39 @@ pub(crate) async fn select(
     })?;
     Ok(rows.into_iter().map(Case::from).collect())
 }
+
+/// An applicant's cases, newest first.
+pub async fn for_applicant(db: &Db, user_id: i64, limit: i64) -> Result<Vec<Case>, StoreError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{CASE_COLUMNS} WHERE applicant_id = $1 ORDER BY id DESC LIMIT $2");
+    let rows: Vec<CaseRow> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(rows.into_iter().map(Case::from).collect())
+}
+
+/// Cases that involve any of `departments` (as owner, assignee or parallel
+/// branch), open ones unless `closed`, the nearest deadline first.
+pub async fn for_departments(
+    db: &Db,
+    departments: &[i64],
+    closed: bool,
+    limit: i64,
+) -> Result<Vec<Case>, StoreError> {
+    if departments.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=departments.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let open = if closed { "" } else { "closed_at IS NULL AND " };
+    let condition = format!(
+        "{open}(department_id IN ({list}) OR assigned_department_id IN ({list}) \
+         OR id IN (SELECT b.case_id FROM case_branches b WHERE b.department_id IN ({list}) \
+         AND b.status = 'pending'))"
+    );
+    select(db, &condition, departments, limit).await
+}

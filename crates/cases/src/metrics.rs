@@ -42,6 +42,9 @@ pub struct Line {
     pub mean_grade: Option<f64>,
 }
 
+/// A line being counted, with its handling hours and grades.
+type Tally = (Line, Vec<f64>, Vec<i16>);
+
 #[derive(sqlx::FromRow)]
 struct Row {
     department: i64,
@@ -76,9 +79,8 @@ pub async fn compute(
     process_id: Option<&str>,
 ) -> Result<Vec<Line>, CaseError> {
     let mut r = db.reader().await?;
-    let rows: Vec<Row> =
-        run!(r, |c| {
-            sqlx::query_as(
+    let rows: Vec<Row> = run!(r, |c| {
+        sqlx::query_as(
         "SELECT COALESCE(c.assigned_department_id, c.department_id) AS department, c.process_id, \
          c.created_at, c.closed_at, c.overdue, c.paused_secs, r.grade \
          FROM cases c LEFT JOIN case_ratings r ON r.case_id = c.id \
@@ -90,9 +92,9 @@ pub async fn compute(
     .bind(period.to)
     .fetch_all(&mut *c)
     .await
-        })?;
+    })?;
     let within = |t: Timestamp| t >= period.from && t < period.to;
-    let mut lines: BTreeMap<(i64, String), (Line, Vec<f64>, Vec<i16>)> = BTreeMap::new();
+    let mut lines: BTreeMap<(i64, String), Tally> = BTreeMap::new();
     for row in rows {
         if department_id.is_some_and(|d| d != row.department)
             || process_id.is_some_and(|p| p != row.process_id)

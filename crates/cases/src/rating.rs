@@ -51,6 +51,7 @@ pub async fn of(db: &Db, case_id: i64) -> Result<Option<Rating>, CaseError> {
 
 /// The applicant rates a finished case. A bad rating also opens its
 /// follow-up, owned by the department that handled the case.
+#[allow(clippy::too_many_arguments)]
 pub async fn rate(
     db: &Db,
     ctx: &Context,
@@ -111,9 +112,8 @@ pub async fn rate(
     };
     let rated_at = time::now();
     let mut tx = db.begin().await?;
-    let inserted =
-        run!(tx, |c| {
-            sqlx::query(
+    let inserted = run!(tx, |c| {
+        sqlx::query(
         "INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, followup_case_id) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING"
     )
@@ -126,7 +126,7 @@ pub async fn rate(
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     if inserted == 0 {
         return Err(CaseError::Invalid(
             "this case has been rated already".into(),

@@ -146,11 +146,13 @@ pub async fn list(db: &Db) -> Result<Vec<ProcessSummary>, RegistryError> {
     .await)?)
 }
 
+type Cache = HashMap<(String, u32), Arc<ProcessDefinition>>;
+
 /// Parsed definitions, cached per node. A version never changes once
 /// loaded, so the cache needs no invalidation.
 #[derive(Clone, Default)]
 pub struct Processes {
-    cache: Arc<RwLock<HashMap<(String, u32), Arc<ProcessDefinition>>>>,
+    cache: Arc<RwLock<Cache>>,
 }
 
 impl Processes {

@@ -107,12 +107,11 @@ async fn raise_due_alerts(
         (AlertLevel::Red, row.red_at),
     ];
     for (step, at) in ladder {
-        if step <= level || !at.is_some_and(|at| at <= now) || row.due_at.is_none() {
+        if step <= level || at.is_none_or(|at| at > now) || row.due_at.is_none() {
             continue;
         }
-        let inserted =
-            run!(tx, |c| {
-                sqlx::query(
+        let inserted = run!(tx, |c| {
+            sqlx::query(
             "INSERT INTO supervision_alerts (case_id, cycle, kind, state, department_id, due_at, \
              raised_at, raised_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (case_id, cycle, kind) DO NOTHING"
@@ -128,7 +127,7 @@ async fn raise_due_alerts(
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected())
-            })?;
+        })?;
         if inserted == 1 {
             egov_audit::append(
                 tx,
@@ -265,14 +264,13 @@ pub async fn board(db: &Db, limit: i64) -> Result<Board, CaseError> {
     )
     .fetch_all(&mut *c)
     .await)?;
-    let orders: Vec<(i64, i64)> =
-        run!(r, |c| {
-            sqlx::query_as(
+    let orders: Vec<(i64, i64)> = run!(r, |c| {
+        sqlx::query_as(
         "SELECT department_id, COUNT(*) FROM supervision_orders WHERE status = 'open' GROUP BY 1"
     )
     .fetch_all(&mut *c)
     .await
-        })?;
+    })?;
     drop(r);
     let mut lines: std::collections::BTreeMap<i64, BoardLine> = Default::default();
     for (d, level, n) in counts {

@@ -25,7 +25,7 @@ pub use account::{
 pub use api_key::{authenticate_api_key, create_api_key, ApiKey, IssuedApiKey, Scope};
 pub use password::{hash_password, verify_password};
 pub use password_policy::{PasswordPolicy, PasswordProblem};
-pub use policy::{allows, Permission, Principal};
+pub use policy::{allows, may_view_case, Permission, Principal};
 pub use roles::{Role, RoleGrant};
 pub use session::{
     complete_second_factor, end_all_sessions, end_session, end_session_by_handle, find_session,

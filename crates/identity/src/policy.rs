@@ -34,8 +34,14 @@ pub enum Permission {
     ManageOperators { enterprise_id: i64 },
     /// Register API keys and single sign-on clients.
     ManageClients,
-    /// Load reference data: calendars, code lists.
+    /// Load reference data: calendars, code lists, process definitions.
     ManageReferenceData,
+    /// The supervision board, supervision orders (督办) and case metrics
+    /// city-wide.
+    SuperviseCases,
+    /// Case metrics: any civil servant (their own department's figures are
+    /// no secret inside government).
+    ReadCaseMetrics,
 }
 
 pub fn allows(principal: &Principal, permission: Permission) -> bool {
@@ -75,8 +81,38 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
                 })
         }
         RevealPersonalData => admin || u.has_role(Role::Auditor),
+        SuperviseCases => u.has_role(Role::Supervisor),
+        ReadCaseMetrics => u.kind == UserKind::Staff,
         ManageOperators { enterprise_id } => {
             u.is_legal_rep() && u.enterprise_id == Some(enterprise_id)
+        }
+    }
+}
+
+/// Who may see a case: its applicant; staff of a department it involves
+/// (owner, assignee, co-handlers); supervisors, auditors and system
+/// administrators.
+pub fn may_view_case(
+    principal: &Principal,
+    applicant_id: Option<i64>,
+    departments: &[i64],
+) -> bool {
+    let Principal::User(u) = principal else {
+        return false;
+    };
+    if u.pending_setup().is_some() {
+        return false;
+    }
+    match u.kind {
+        UserKind::Citizen | UserKind::Enterprise => applicant_id == Some(u.user_id),
+        UserKind::Staff => {
+            u.has_role(Role::Supervisor)
+                || u.has_role(Role::Auditor)
+                || u.has_role(Role::SystemAdmin)
+                || u.department_id.is_some_and(|d| departments.contains(&d))
+                || u.roles
+                    .iter()
+                    .any(|g| g.department_id.is_some_and(|d| departments.contains(&d)))
         }
     }
 }

@@ -5,6 +5,7 @@
 mod api;
 mod assets;
 mod auth;
+mod casework;
 mod context;
 mod i18n;
 mod metrics;

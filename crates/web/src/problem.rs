@@ -281,7 +281,9 @@ impl From<egov_store::StoreError> for ApiError {
 
 /// Every stable code, for the catalogue test and the problems page.
 pub const CODES: &[&str] = &[
+    "action_not_allowed",
     "bad_request",
+    "case_closed",
     "department_exists",
     "forbidden",
     "internal",
@@ -300,4 +302,5 @@ pub const CODES: &[&str] = &[
     "unknown_field",
     "unsupported_media_type",
     "validation_failed",
+    "version_conflict",
 ];

@@ -1,7 +1,7 @@
 //! Assembles the application: API routes (collected into the OpenAPI
 //! document), pages, assets, and the layers every request passes through.
 
-use crate::api::{audit, calendar, docs, health, org, users};
+use crate::api::{audit, calendar, cases, docs, health, org, supervision, users};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -38,6 +38,7 @@ use utoipa_axum::routes;
         (name = "audit", description = "The hash-chained audit log"),
         (name = "calendar", description = "Working days, statutory holidays and deadlines"),
         (name = "identity", description = "Accounts; personal data masked unless revealed (audited)"),
+        (name = "cases", description = "Cases under process definitions, statutory deadlines and electronic supervision"),
     )
 )]
 struct ApiDoc;
@@ -76,6 +77,24 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calendar::load))
         .routes(routes!(users::me))
         .routes(routes!(users::get_user))
+        .routes(routes!(cases::list_processes, cases::load_process))
+        .routes(routes!(cases::list_cases, cases::open_case))
+        .routes(routes!(cases::get_case))
+        .routes(routes!(cases::act))
+        .routes(routes!(cases::comment))
+        // Uploads stream under their own limit (the configured attachment
+        // size, enforced in the handler), not the JSON body limit.
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(cases::upload))
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .routes(routes!(cases::download))
+        .routes(routes!(cases::rate))
+        .routes(routes!(supervision::issue_order))
+        .routes(routes!(supervision::answer_order))
+        .routes(routes!(supervision::board))
+        .routes(routes!(supervision::metrics))
         .split_for_parts()
 }
 

@@ -139,6 +139,8 @@ pub async fn due(
 #[derive(Serialize, ToSchema)]
 pub struct Loaded {
     pub years: Vec<i32>,
+    /// Open cases whose provisional deadlines were recomputed.
+    pub recomputed: u64,
 }
 
 /// Load a calendar file (TOML, as in `data/calendar/`): a newly published
@@ -159,5 +161,15 @@ pub async fn load(
     let years = egov_calendar::load_file(&state.db, &caller.context, &body)
         .await
         .map_err(calendar_error)?;
-    Ok(ApiJson(Loaded { years }))
+    let cal = egov_calendar::load_calendar(&state.db)
+        .await
+        .map_err(calendar_error)?;
+    let recomputed = egov_cases::supervision::recompute_provisional(
+        &state.db,
+        &caller.context,
+        &state.processes,
+        &cal,
+    )
+    .await?;
+    Ok(ApiJson(Loaded { years, recomputed }))
 }

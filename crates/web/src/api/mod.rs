@@ -3,9 +3,11 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod cases;
 pub mod docs;
 pub mod health;
 pub mod org;
+pub mod supervision;
 pub mod users;
 
 use crate::problem::ApiError;
@@ -37,3 +39,4 @@ pub const TAG_ORG: &str = "organisation";
 pub const TAG_AUDIT: &str = "audit";
 pub const TAG_IDENTITY: &str = "identity";
 pub const TAG_CALENDAR: &str = "calendar";
+pub const TAG_CASES: &str = "cases";
