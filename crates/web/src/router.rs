@@ -94,7 +94,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::issue_order))
         .routes(routes!(supervision::answer_order))
         .routes(routes!(supervision::board))
-        .routes(routes!(supervision::metrics))
+        .routes(routes!(supervision::case_metrics))
         .split_for_parts()
 }
 

@@ -255,7 +255,7 @@ pub struct MetricsView {
               (status = 400, body = Problem, content_type = "application/problem+json"),
               (status = 401, body = Problem, content_type = "application/problem+json"),
               (status = 403, body = Problem, content_type = "application/problem+json")))]
-pub async fn metrics(
+pub async fn case_metrics(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiQuery(q): ApiQuery<MetricsQuery>,
