@@ -4,8 +4,8 @@
 #   bench/run.sh [sqlite|postgres|all]        (default: all)
 #
 # Environment:
-#   SCENARIOS    which groups to run: http, identity, or both, separated by
-#                spaces or commas              (default "http identity")
+#   SCENARIOS    which groups to run: http, identity, cases, separated by
+#                spaces or commas              (default "http identity cases")
 #   DURATION     wrk run length per scenario      (default 10s)
 #   CONNECTIONS  wrk open connections; also the concurrent grant loops of
 #                the identity scenarios        (default 64)
@@ -13,8 +13,15 @@
 #   THREADS      wrk threads (and oidc_load runtime threads) (default 2)
 #   WARMUP       untimed run before each one   (default 2s; 0 to skip)
 #   ARGON2_SECONDS  length of each raw Argon2id measurement (default 3)
-#   PEER         1 runs the oidc-provider peer (Node.js) in the identity
-#                group when node and npm are installed; 0 skips it (default 1)
+#   PEER         1 runs the peers: oidc-provider (Node.js) in the identity
+#                group when node and npm are installed, SpiffWorkflow (Python)
+#                in the cases group when python3 is; 0 skips them (default 1)
+#   CASE_SECONDS     timed length of each case-engine phase (default 10)
+#                    and of the SpiffWorkflow peer run
+#   CASE_WARMUP      untimed run before each case-engine phase (default 1)
+#   CASE_CONCURRENCY concurrent tasks of the case engine phases (default 32)
+#   SCAN_CASES   open cases the supervision scan runs over (default 1000000;
+#                0 skips the scan)
 #   BUILD        1 builds before measuring; 0 measures the binaries already
 #                in target/release                 (default 1)
 #   PGHOST, PGPORT, PGUSER  the PostgreSQL server used for the postgres engine
@@ -31,6 +38,14 @@
 #             rotating refresh-token grants (examples/oidc_load.rs). Once per
 #             run, after the engines, the same client-credentials wrk run
 #             against oidc-provider (bench/peer/oidc-provider).
+#   cases     the case engine without HTTP (examples/case_load.rs), on a fresh
+#             database of its own: case creations, whole joint-approval
+#             instances (5 commits each) and the supervision scan over
+#             SCAN_CASES open cases. Once per run: the raw fsync rate of the
+#             file system under the temp directory (the ceiling of serial
+#             durable commits) and, after the engines, the same joint approval
+#             on SpiffWorkflow with an fsync'd save per step
+#             (bench/peer/spiffworkflow).
 #
 # It prints one markdown table row per scenario and appends the raw output
 # to bench/results/<date>-<engine>.txt. See BENCHMARKS.md.
@@ -43,8 +58,9 @@ set -euo pipefail
 
 usage() {
     echo "usage: bench/run.sh [sqlite|postgres|all]" >&2
-    echo "  env: SCENARIOS (http identity) DURATION (10s) CONNECTIONS (64) THREADS (2) WARMUP (2s) BUILD (1)" >&2
+    echo "  env: SCENARIOS (http identity cases) DURATION (10s) CONNECTIONS (64) THREADS (2) WARMUP (2s) BUILD (1)" >&2
     echo "       SIGNIN_CONNECTIONS (8) ARGON2_SECONDS (3) PEER (1)" >&2
+    echo "       CASE_SECONDS (10) CASE_WARMUP (1) CASE_CONCURRENCY (32) SCAN_CASES (1000000)" >&2
     exit 2
 }
 
@@ -57,7 +73,7 @@ case "${1:-all}" in
 esac
 [[ $# -le 1 ]] || usage
 
-SCENARIOS="${SCENARIOS:-http identity}"
+SCENARIOS="${SCENARIOS:-http identity cases}"
 DURATION="${DURATION:-10s}"
 CONNECTIONS="${CONNECTIONS:-64}"
 SIGNIN_CONNECTIONS="${SIGNIN_CONNECTIONS:-8}"
@@ -65,6 +81,10 @@ THREADS="${THREADS:-2}"
 WARMUP="${WARMUP:-2s}"
 ARGON2_SECONDS="${ARGON2_SECONDS:-3}"
 PEER="${PEER:-1}"
+CASE_SECONDS="${CASE_SECONDS:-10}"
+CASE_WARMUP="${CASE_WARMUP:-1}"
+CASE_CONCURRENCY="${CASE_CONCURRENCY:-32}"
+SCAN_CASES="${SCAN_CASES:-1000000}"
 BUILD="${BUILD:-1}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
@@ -73,17 +93,22 @@ export PGHOST PGPORT PGUSER
 
 want_http=0
 want_identity=0
+want_cases=0
 for group in ${SCENARIOS//,/ }; do
     case "$group" in
         http) want_http=1 ;;
         identity) want_identity=1 ;;
+        cases) want_cases=1 ;;
         *)
-            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity)" >&2
+            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases)" >&2
             exit 2
             ;;
     esac
 done
-[[ $want_http == 1 || $want_identity == 1 ]] || usage
+[[ $want_http == 1 || $want_identity == 1 || $want_cases == 1 ]] || usage
+# Only the http and identity groups talk to a running egov.
+want_server=0
+[[ $want_http == 0 && $want_identity == 0 ]] || want_server=1
 
 # Every target is on the loopback interface; nothing here leaves the machine.
 HOST=127.0.0.1
@@ -156,7 +181,7 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------- preparation
 
-if ! command -v wrk >/dev/null 2>&1; then
+if [[ $want_server == 1 ]] && ! command -v wrk >/dev/null 2>&1; then
     log "bench: installing wrk (Debian package wrk)"
     sudo_=()
     [[ $(id -u) -eq 0 ]] || sudo_=(sudo)
@@ -178,6 +203,9 @@ if [[ $BUILD != 0 ]]; then
         (cd "$root" && cargo build --release --quiet -p egov-identity --example argon2_rate)
         (cd "$root" && cargo build --release --quiet --example oidc_load)
     fi
+    if [[ $want_cases == 1 ]]; then
+        (cd "$root" && cargo build --release --quiet --example case_load)
+    fi
 else
     log "bench: BUILD=0, measuring the binaries already built"
 fi
@@ -185,6 +213,7 @@ egov_bin="$target_dir/release/egov"
 bare_bin="$target_dir/release/examples/bare_axum"
 argon2_bin="$target_dir/release/examples/argon2_rate"
 load_bin="$target_dir/release/examples/oidc_load"
+case_bin="$target_dir/release/examples/case_load"
 [[ -x $egov_bin ]] || die "no $egov_bin after the build"
 if [[ $want_http == 1 ]]; then
     [[ -x $bare_bin ]] || die "no $bare_bin after the build"
@@ -192,6 +221,9 @@ fi
 if [[ $want_identity == 1 ]]; then
     [[ -x $argon2_bin ]] || die "no $argon2_bin after the build"
     [[ -x $load_bin ]] || die "no $load_bin after the build"
+fi
+if [[ $want_cases == 1 ]]; then
+    [[ -x $case_bin ]] || die "no $case_bin after the build"
 fi
 cpus="$(nproc)"
 
@@ -212,6 +244,15 @@ elif [[ $want_identity == 1 ]]; then
     peer_note="not run: PEER=0"
 fi
 
+# The case-engine peer: SpiffWorkflow on CPython; its run.sh makes its venv.
+spiff_dir="$root/bench/peer/spiffworkflow"
+case_peer_note=""
+if [[ $want_cases == 1 && $PEER == 0 ]]; then
+    case_peer_note="not run: PEER=0"
+elif [[ $want_cases == 1 ]] && ! command -v python3 >/dev/null 2>&1; then
+    case_peer_note="not run: python3 is not installed"
+fi
+
 mkdir -p "$results_dir"
 
 commit="$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
@@ -223,6 +264,10 @@ if [[ $BUILD == 0 ]]; then
 fi
 cpu_model="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 [[ -n $cpu_model ]] || cpu_model="unknown"
+wrk_fact="not used (cases group only)"
+if [[ $want_server == 1 ]]; then
+    wrk_fact="$(wrk --version 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t${THREADS} -c${CONNECTIONS} -d${DURATION} (warm-up ${WARMUP}); sign-ins -c${SIGNIN_CONNECTIONS}"
+fi
 facts="$(
     cat <<EOF
 date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')
@@ -231,10 +276,13 @@ kernel:      $(uname -sr)
 egov commit: ${commit}
 load:        $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min load average at the start)
 scenarios:   ${SCENARIOS}
-wrk:         $(wrk --version 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t${THREADS} -c${CONNECTIONS} -d${DURATION} (warm-up ${WARMUP}); sign-ins -c${SIGNIN_CONNECTIONS}
+wrk:         ${wrk_fact}
 note:        the load generator and the server under test share these CPUs
 EOF
 )"
+if [[ $want_cases == 1 ]]; then
+    facts+=$'\n'"cases:       ${CASE_CONCURRENCY} tasks, ${CASE_SECONDS}s a phase (warm-up ${CASE_WARMUP}s), scan over ${SCAN_CASES} open cases"
+fi
 printf '%s\n\n' "$facts"
 
 # ----------------------------------------------------------------- helpers
@@ -488,6 +536,143 @@ run_refresh() {
     fi
 }
 
+# kv LINE KEY: the value of KEY=value in LINE.
+kv() {
+    local v
+    v="$(grep -oE "(^| )$2=[^ ]*" <<<"$1" | head -n1 || true)"
+    printf '%s' "${v#*=}"
+}
+
+declare -A cases # "engine/key" -> figure of examples/case_load.rs
+fsync_note=""
+
+# fsync_ceiling: raw durable writes per second on the file system under the
+# temp directory (SQLite's data directory and the SpiffWorkflow peer's files):
+# one thread overwriting 4 KiB in place, then fsync (or fdatasync), 3 s each.
+# Serial durable commits cannot go faster than this.
+fsync_ceiling() {
+    if ! command -v python3 >/dev/null 2>&1; then
+        fsync_note="not measured: python3 is not installed"
+        return 0
+    fi
+    log "bench: raw fsync rate of the temp directory's file system (3 s each for fsync and fdatasync)"
+    local out
+    out="$(python3 - "$work" <<'PY'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+block = b"x" * 4096
+for name, sync in (("fsync", os.fsync), ("fdatasync", os.fdatasync)):
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 3:
+        os.pwrite(fd, block, (n % 64) * 4096)
+        sync(fd)
+        n += 1
+    elapsed = time.perf_counter() - start
+    print(f"{name}_per_sec={n / elapsed:.0f} {name}_us={elapsed / n * 1e6:.0f}", end=" ")
+print()
+os.close(fd)
+os.remove(path)
+PY
+)" || {
+        fsync_note="not measured: the probe failed"
+        return 0
+    }
+    cases[fsync]="$(kv "$out" fsync_per_sec)"
+    cases[fdatasync]="$(kv "$out" fdatasync_per_sec)"
+    fsync_note="$(printf '%s fsync/s (%s µs), %s fdatasync/s (%s µs): one thread overwriting 4 KiB, %s on %s' \
+        "${cases[fsync]}" "$(kv "$out" fsync_us)" "${cases[fdatasync]}" "$(kv "$out" fdatasync_us)" \
+        "$(df -PT "$work" | awk 'NR == 2 { print $2 }')" "$(df -P "$work" | awk 'NR == 2 { print $1 }')")"
+}
+
+# case_scenarios ENGINE DIR: examples/case_load.rs on a fresh database of its
+# own: creations, joint-approval instances, the supervision scan.
+case_scenarios() {
+    local engine=$1 dir=$2
+    local results="$results_dir/$today-$engine.txt"
+    local url shown
+    if [[ $engine == postgres ]]; then
+        local db="egov_bench_cases_$(date +%Y%m%d_%H%M%S)_$$"
+        databases+=("$db")
+        psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+        url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
+        shown="$url"
+    else
+        mkdir -p "$dir/cases"
+        url="sqlite://$dir/cases/egov.db"
+        shown="sqlite://<temp dir>/egov.db"
+    fi
+    local scan_args=(--scan-cases "$SCAN_CASES")
+    [[ $SCAN_CASES != 0 ]] || scan_args=(--skip-scan)
+    local args=(--seconds "$CASE_SECONDS" --warmup "$CASE_WARMUP" --concurrency "$CASE_CONCURRENCY" "${scan_args[@]}")
+    log "bench: $engine: case engine (case_load ${args[*]})"
+    local out
+    out="$("$case_bin" --database-url "$url" "${args[@]}" 2>&1)" || {
+        printf '%s\n' "$out" >&2
+        printf '### %s / case engine (FAILED)\n$ case_load --database-url %s %s\n%s\n\n' \
+            "$engine" "$shown" "${args[*]}" "$out" >>"$results"
+        die "$engine: case_load failed or counted wrong (see above)"
+    }
+    {
+        [[ -z ${cases[fsync]:-} ]] || printf '### raw fsync rate\n%s\n\n' "$fsync_note"
+        printf '### %s / case engine\n$ case_load --database-url %s %s\n%s\n\n' \
+            "$engine" "$shown" "${args[*]}" "$out"
+    } >>"$results"
+
+    local create instances scan
+    create="$(grep '^case_load phase=create ' <<<"$out" | tail -n1)"
+    instances="$(grep '^case_load phase=instances ' <<<"$out" | tail -n1)"
+    [[ -n $create && -n $instances ]] || die "could not read case_load's output for $engine (see $results)"
+    local key
+    for key in creations_per_sec p50 p90 p99 errors; do
+        cases[$engine/create_$key]="$(kv "$create" "$key")"
+    done
+    for key in instances_per_sec commits_per_sec transitions_per_sec step_p50 step_p90 step_p99 \
+        instance_p50 instance_p99 errors; do
+        cases[$engine/$key]="$(kv "$instances" "$key")"
+    done
+    rows+=("| $engine | case creations (start) | ${cases[$engine/create_creations_per_sec]} | ${cases[$engine/create_p50]} | ${cases[$engine/create_p90]} | ${cases[$engine/create_p99]} |")
+    rows+=("| $engine | joint-approval commits (start, accept, 3 × branch_approve) | ${cases[$engine/commits_per_sec]} | ${cases[$engine/step_p50]} | ${cases[$engine/step_p90]} | ${cases[$engine/step_p99]} |")
+    rows+=("| $engine | joint-approval instances (5 commits each) | ${cases[$engine/instances_per_sec]} | ${cases[$engine/instance_p50]} | - | ${cases[$engine/instance_p99]} |")
+    if [[ $SCAN_CASES != 0 ]]; then
+        scan="$(grep '^case_load phase=scan ' <<<"$out" | tail -n1)"
+        [[ -n $scan ]] || die "could not read case_load's scan line for $engine (see $results)"
+        for key in inserted insert_seconds open_cases due raised scan_seconds idle_scan_seconds \
+            idle_scan_median_seconds; do
+            cases[$engine/scan_$key]="$(kv "$scan" "$key")"
+        done
+    fi
+}
+
+# bench_case_peer: SpiffWorkflow running the same joint approval, an fsync'd
+# JSON save after every step, for as long as one egov phase.
+bench_case_peer() {
+    local results="$results_dir/$today-peer.txt"
+    local out line
+    log "bench: peer: SpiffWorkflow joint approval (bench/peer/spiffworkflow/run.sh --seconds $CASE_SECONDS)"
+    if ! out="$("$spiff_dir/run.sh" --seconds "$CASE_SECONDS" 2>&1)"; then
+        tail -n 5 <<<"$out" >&2
+        case_peer_note="not run: bench/peer/spiffworkflow/run.sh failed (see above)"
+        return 0
+    fi
+    line="$(grep '^spiffworkflow ' <<<"$out" | tail -n1)"
+    cases[peer/instances_per_sec]="$(kv "$line" instances_per_sec)"
+    cases[peer/steps_per_sec]="$(kv "$line" steps_per_sec)"
+    if [[ -z ${cases[peer/instances_per_sec]} ]]; then
+        tail -n 5 <<<"$out" >&2
+        case_peer_note="not run: no result line from bench/peer/spiffworkflow/run.sh"
+        return 0
+    fi
+    {
+        printf '## peer run (case engine), %s\n%s\n\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$facts"
+        printf '### peer / SpiffWorkflow joint approval\n$ bench/peer/spiffworkflow/run.sh --seconds %s\n%s\n\n' \
+            "$CASE_SECONDS" "$out"
+    } >>"$results"
+    rows+=("| peer | SpiffWorkflow joint-approval steps (fsync'd saves) | ${cases[peer/steps_per_sec]} | - | - | - |")
+    rows+=("| peer | SpiffWorkflow joint-approval instances (5 saves each) | ${cases[peer/instances_per_sec]} | - | - | - |")
+    case_peer_note="ran: SpiffWorkflow $(kv "$line" version) on $("$spiff_dir/.venv/bin/python" --version 2>&1), one process, one thread, fsync after every step"
+}
+
 bench_engine() {
     local engine=$1
     local dir="$work/$engine"
@@ -499,19 +684,28 @@ bench_engine() {
         command -v psql >/dev/null 2>&1 || die "psql is needed for the postgres engine"
         psql -X -q -d postgres -c 'SELECT 1' >/dev/null 2>&1 ||
             die "PostgreSQL does not answer at $PGHOST:$PGPORT as $PGUSER"
-        local db="egov_bench_$(date +%Y%m%d_%H%M%S)_$$"
-        databases+=("$db")
-        psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
-        db_args=(--database-url "postgres://$PGUSER@$PGHOST:$PGPORT/$db")
+        if [[ $want_server == 1 ]]; then
+            local db="egov_bench_$(date +%Y%m%d_%H%M%S)_$$"
+            databases+=("$db")
+            psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+            db_args=(--database-url "postgres://$PGUSER@$PGHOST:$PGPORT/$db")
+        fi
         engine_note="PostgreSQL $(psql -X -At -d postgres -c 'SHOW server_version' | awk '{ print $1 }') at $PGHOST:$PGPORT"
     fi
 
-    start_egov "$engine" "$dir" "${db_args[@]}"
-    {
-        printf '## %s run, %s\n%s\n' "$engine" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$facts"
-        printf 'egov:        %s, %s\n' "$egov_addr" "$engine_note"
-    } >>"$results"
-    [[ $want_http == 1 ]] || printf '\n' >>"$results"
+    if [[ $want_server == 1 ]]; then
+        start_egov "$engine" "$dir" "${db_args[@]}"
+        {
+            printf '## %s run, %s\n%s\n' "$engine" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$facts"
+            printf 'egov:        %s, %s\n' "$egov_addr" "$engine_note"
+        } >>"$results"
+        [[ $want_http == 1 ]] || printf '\n' >>"$results"
+    else
+        {
+            printf '## %s run, %s\n%s\n' "$engine" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$facts"
+            printf 'egov:        no server (cases group only), %s\n\n' "$engine_note"
+        } >>"$results"
+    fi
 
     if [[ $want_http == 1 ]]; then
         http_scenarios "$engine" "$dir"
@@ -519,8 +713,11 @@ bench_engine() {
     if [[ $want_identity == 1 ]]; then
         identity_scenarios "$engine" "$dir" "${db_args[@]}"
     fi
-
     stop_servers
+    if [[ $want_cases == 1 ]]; then
+        case_scenarios "$engine" "$dir"
+    fi
+
     drop_databases
     rm -rf "$dir"
 }
@@ -567,11 +764,17 @@ bench_peer() {
     rm -rf "$dir"
 }
 
+if [[ $want_cases == 1 ]]; then
+    fsync_ceiling
+fi
 for engine in "${engines[@]}"; do
     bench_engine "$engine"
 done
 if [[ $want_identity == 1 && -z $peer_note ]]; then
     bench_peer
+fi
+if [[ $want_cases == 1 && -z $case_peer_note ]]; then
+    bench_case_peer
 fi
 
 # ------------------------------------------------------------------ report
@@ -617,11 +820,44 @@ if [[ $want_identity == 1 ]]; then
     fi
     printf '\npeer: %s\n' "$peer_note"
 fi
+if [[ $want_cases == 1 ]]; then
+    peer_ips="${cases[peer/instances_per_sec]:-}"
+    printf '\n'
+    printf '| engine | case creations/s | joint-approval instances/s | commits/s | transitions/s | egov instances/s ÷ peer |\n'
+    printf '|---|---:|---:|---:|---:|---:|\n'
+    for engine in "${engines[@]}"; do
+        awk -v e="$engine" -v c="${cases[$engine/create_creations_per_sec]}" \
+            -v i="${cases[$engine/instances_per_sec]}" -v s="${cases[$engine/commits_per_sec]}" \
+            -v t="${cases[$engine/transitions_per_sec]}" -v p="$peer_ips" \
+            'BEGIN { printf "| %s | %.1f | %.1f | %.1f | %.1f | %s |\n", e, c, i, s, t, (p == "" || p == 0 ? "-" : sprintf("%.1fx", i / p)) }'
+    done
+    if [[ -n $peer_ips ]]; then
+        printf '| peer (SpiffWorkflow) | - | %s | %s | - | 1.0x |\n' "$peer_ips" "${cases[peer/steps_per_sec]}"
+    fi
+    printf '\ncommits/s: 5 durable commits per instance (start, accept, 3 x branch_approve); the peer saves and fsyncs 5 times per instance. transitions/s: the 4 acts of each instance.\n'
+    if [[ $SCAN_CASES != 0 ]]; then
+        printf '\n'
+        printf '| engine | open cases | bulk insert | due (1%%) | alerts raised | scan raising them | next scan, nothing due | median of 9 more |\n'
+        printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+        for engine in "${engines[@]}"; do
+            awk -v e="$engine" -v o="${cases[$engine/scan_open_cases]}" -v ins="${cases[$engine/scan_insert_seconds]}" \
+                -v n="${cases[$engine/scan_inserted]}" -v d="${cases[$engine/scan_due]}" \
+                -v r="${cases[$engine/scan_raised]}" -v s="${cases[$engine/scan_scan_seconds]}" \
+                -v i1="${cases[$engine/scan_idle_scan_seconds]}" -v im="${cases[$engine/scan_idle_scan_median_seconds]}" \
+                'BEGIN { printf "| %s | %d | %d in %.1f s | %d | %d | %.3f s | %.2f ms | %.2f ms |\n", e, o, n, ins, d, r, s, 1000 * i1, 1000 * im }'
+        done
+    fi
+    printf '\nfsync ceiling: %s\n' "${fsync_note:-not measured}"
+    if [[ -n ${cases[fdatasync]:-} ]]; then
+        awk -v f="${cases[fdatasync]}" 'BEGIN { printf "  at one fdatasync per commit, 5 commits an instance, one at a time: at most %.0f instances/s\n", f / 5 }'
+    fi
+    printf 'case peer: %s\n' "$case_peer_note"
+fi
 printf '\nraw output:'
 for engine in "${engines[@]}"; do
     printf ' bench/results/%s-%s.txt' "$today" "$engine"
 done
-if [[ -n ${rps[peer/oidc-provider client-credentials grants]:-} ]]; then
+if [[ -n ${rps[peer/oidc-provider client-credentials grants]:-} || -n ${cases[peer/instances_per_sec]:-} ]]; then
     printf ' bench/results/%s-peer.txt' "$today"
 fi
 printf '\n'
