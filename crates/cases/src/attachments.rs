@@ -132,10 +132,6 @@ impl FileStore {
     pub async fn read(&self, a: &Attachment) -> std::io::Result<Vec<u8>> {
         tokio::fs::read(self.path(&a.sha256)).await
     }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
 }
 
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {

@@ -55,6 +55,22 @@ pub(crate) fn timers(sv: &Supervision, cal: &WorkCalendar, b: &Basis) -> Timers 
     }
 }
 
+/// The moment of the alert after `level`: warning, yellow card (the
+/// deadline), red card (the end of the supervision period).
+pub(crate) fn next_alert(
+    level: AlertLevel,
+    warn_at: Option<Timestamp>,
+    due_at: Option<Timestamp>,
+    red_at: Option<Timestamp>,
+) -> Option<Timestamp> {
+    match level {
+        AlertLevel::None => warn_at,
+        AlertLevel::Warning => due_at,
+        AlertLevel::Yellow => red_at,
+        AlertLevel::Red => None,
+    }
+}
+
 /// The clock columns of a case, as they stand after a move.
 #[derive(Debug, Clone)]
 pub(crate) struct ClockState {
@@ -99,12 +115,7 @@ impl ClockState {
         if self.paused_at.is_some() || self.due_at.is_none() {
             return None;
         }
-        match self.level {
-            AlertLevel::None => self.warn_at,
-            AlertLevel::Warning => self.due_at,
-            AlertLevel::Yellow => self.red_at,
-            AlertLevel::Red => None,
-        }
+        next_alert(self.level, self.warn_at, self.due_at, self.red_at)
     }
 
     /// An approved extension: the period grows by `extra` units.

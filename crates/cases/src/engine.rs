@@ -187,6 +187,9 @@ pub async fn start(
     if !violations.is_empty() {
         return Err(CaseError::Fields(violations));
     }
+    if !department_exists(db, new.department_id).await? {
+        return Err(CaseError::Invalid("no such department".into()));
+    }
     let now = time::now();
     let clock = enter(def, cal, None, &def.initial, true, now);
     let mut tx = db.begin().await?;
@@ -328,22 +331,20 @@ pub fn may_act(
     }
 }
 
-/// The actions `acting` may take on `case` now.
-pub async fn available_actions<'d>(
-    db: &Db,
+/// The actions `acting` may take on `case`, given its open branches.
+pub fn actions_open_to<'d>(
     def: &'d ProcessDefinition,
     case: &Case,
+    pending: &[crate::case::Branch],
     acting: Acting,
-) -> Result<Vec<&'d crate::definition::Action>, CaseError> {
+) -> Vec<&'d crate::definition::Action> {
     if !case.is_open() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let pending = branches(db, case.id, &case.state).await?;
-    Ok(def
-        .actions_for(&case.state, acting.actor())
+    def.actions_for(&case.state, acting.actor())
         .into_iter()
-        .filter(|a| may_act(def, case, &pending, acting, &a.id))
-        .collect())
+        .filter(|a| may_act(def, case, pending, acting, &a.id))
+        .collect()
 }
 
 async fn department_exists(db: &Db, id: i64) -> Result<bool, CaseError> {

@@ -16,7 +16,7 @@ pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
     Supervision,
 };
-pub use engine::{act, available_actions, may_act, start, Acting, CaseError, NewCase};
+pub use engine::{act, actions_open_to, may_act, start, Acting, CaseError, NewCase};
 pub use schema::{FieldSchema, SchemaError, Violation};
 
 pub mod attachments;

@@ -165,22 +165,13 @@ pub async fn answer(
     })
 }
 
-/// Orders on one case, or to one department (open ones first).
-pub async fn list(
-    db: &Db,
-    case_id: Option<i64>,
-    department_id: Option<i64>,
-) -> Result<Vec<Order>, CaseError> {
+/// The orders on a case, open ones first.
+pub async fn for_case(db: &Db, case_id: i64) -> Result<Vec<Order>, CaseError> {
     let mut r = db.reader().await?;
-    let (cond, bind) = match (case_id, department_id) {
-        (Some(c), _) => ("o.case_id = $1", c),
-        (None, Some(d)) => ("o.department_id = $1", d),
-        (None, None) => ("o.status = 'open' AND $1 = $1", 0),
-    };
     let sql =
-        format!("{ORDER_COLUMNS} WHERE {cond} ORDER BY o.status DESC, o.answer_due_at LIMIT 500");
+        format!("{ORDER_COLUMNS} WHERE o.case_id = $1 ORDER BY o.status DESC, o.answer_due_at");
     Ok(run!(r, |c| sqlx::query_as(&sql)
-        .bind(bind)
+        .bind(case_id)
         .fetch_all(&mut *c)
         .await)?)
 }

@@ -9,7 +9,7 @@
 //! word: an alert is raised, and audited, exactly once.
 
 use crate::case::{AlertLevel, Case, CASE_COLUMNS};
-use crate::clock::ClockState;
+use crate::clock::{next_alert, ClockState};
 use crate::engine::CaseError;
 use crate::registry::Processes;
 use egov_audit::Event;
@@ -152,12 +152,7 @@ async fn raise_due_alerts(
         }
         level = step;
     }
-    let next = match level {
-        AlertLevel::None => row.warn_at,
-        AlertLevel::Warning => row.due_at,
-        AlertLevel::Yellow => row.red_at,
-        AlertLevel::Red => None,
-    };
+    let next = next_alert(level, row.warn_at, row.due_at, row.red_at);
     let overdue = level >= AlertLevel::Yellow;
     run!(tx, |c| {
         sqlx::query(

@@ -155,6 +155,7 @@ fn zh_of(msg: &str) -> String {
         ),
         ("a case is rated once it has ended", "案件办结后才能评价"),
         ("this case has been rated already", "此案件已评价"),
+        ("no such department", "受理部门不存在"),
     ];
     KNOWN
         .iter()

@@ -219,10 +219,11 @@ pub async fn detail(
 ) -> Result<CaseDetail, ApiError> {
     let db = &state.db;
     let internal = sees_internal(principal);
+    let pending = egov_cases::branches(db, case.id, &case.state).await?;
     let mut actions: Vec<ActionOption> = Vec::new();
     if let Principal::User(u) = principal {
         for acting in actings(u) {
-            for a in egov_cases::available_actions(db, def, case, acting).await? {
+            for a in egov_cases::actions_open_to(def, case, &pending, acting) {
                 if actions.iter().all(|x| x.id != a.id) {
                     actions.push(ActionOption {
                         id: a.id.clone(),
@@ -263,7 +264,7 @@ pub async fn detail(
         .map(|a| attachment_view(&case.number, a))
         .collect();
     let orders = match internal {
-        true => egov_cases::orders::list(db, Some(case.id), None)
+        true => egov_cases::orders::for_case(db, case.id)
             .await?
             .into_iter()
             .map(OrderView::from)
@@ -286,8 +287,7 @@ pub async fn detail(
         Some(id) => Some(egov_cases::get(db, id).await?.number),
         None => None,
     };
-    let branches = egov_cases::branches(db, case.id, &case.state)
-        .await?
+    let branches = pending
         .into_iter()
         .map(|b| BranchView {
             department_id: b.department_id,
@@ -411,13 +411,6 @@ pub async fn open_case(
             "you may not open a case of this process in this department",
         ));
     };
-    let department = egov_org::departments(&state.db, &Default::default())
-        .await?
-        .into_iter()
-        .any(|d| d.id == input.department_id);
-    if !department {
-        return Err(ApiError::validation("受理部门不存在", "no such department"));
-    }
     let mut new = NewCase::new(&def, input.department_id, title);
     new.applicant_id = (user.kind != UserKind::Staff).then_some(user.user_id);
     new.co_departments = input.co_departments;
@@ -516,16 +509,10 @@ pub async fn queue_of(
     for case in cases {
         let def = state.processes.of(db, &case).await?;
         if queue == Queue::Tasks && user.kind == UserKind::Staff {
-            let mut mine = false;
-            for a in &acting {
-                if !egov_cases::available_actions(db, &def, &case, *a)
-                    .await?
-                    .is_empty()
-                {
-                    mine = true;
-                    break;
-                }
-            }
+            let pending = egov_cases::branches(db, case.id, &case.state).await?;
+            let mine = acting
+                .iter()
+                .any(|a| !egov_cases::actions_open_to(&def, &case, &pending, *a).is_empty());
             if !mine {
                 continue;
             }
