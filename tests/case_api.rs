@@ -8,81 +8,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
+use common::casework::{backdate, citizen, dept, multipart, staff, Caller};
 use common::{TestApp, TestResponse};
-use egov_identity::{Role, RoleGrant};
-use serde_json::{json, Value};
-
-/// A signed-in caller: cookie and CSRF token.
-struct Caller(String, String);
-
-impl Caller {
-    async fn send(&self, app: &TestApp, method: Method, path: &str, body: Value) -> TestResponse {
-        app.send(
-            method,
-            path,
-            &[
-                ("cookie", &self.0),
-                ("x-csrf-token", &self.1),
-                ("content-type", "application/json"),
-            ],
-            body.to_string(),
-        )
-        .await
-    }
-    async fn post(&self, app: &TestApp, path: &str, body: Value) -> TestResponse {
-        self.send(app, Method::POST, path, body).await
-    }
-    async fn get(&self, app: &TestApp, path: &str) -> Value {
-        let res = app.get_with(path, &[("cookie", &self.0)]).await;
-        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.body);
-        res.json()
-    }
-    async fn act(&self, app: &TestApp, number: &str, action: &str, fields: Value) -> TestResponse {
-        let case = self.get(app, &format!("/api/v1/cases/{number}")).await;
-        self.post(
-            app,
-            &format!("/api/v1/cases/{number}/actions"),
-            json!({ "action": action, "version": case["version"], "fields": fields }),
-        )
-        .await
-    }
-}
-
-async fn dept(app: &TestApp, code: &str) -> i64 {
-    egov_org::department(app.db(), code).await.unwrap().id
-}
-
-async fn staff(app: &TestApp, name: &str, department: i64, roles: &[Role]) -> Caller {
-    let grants = roles
-        .iter()
-        .map(|r| RoleGrant {
-            role: *r,
-            department_id: (*r != Role::Supervisor).then_some(department),
-        })
-        .collect();
-    let pw = app.staff_with(name, Some(department), grants).await;
-    let (cookie, csrf) = app.sign_in(name, &pw).await;
-    Caller(cookie, csrf)
-}
-
-async fn citizen(app: &TestApp, name: &str) -> Caller {
-    let pw = app.citizen(name).await;
-    let (cookie, csrf) = app.sign_in(name, &pw).await;
-    Caller(cookie, csrf)
-}
-
-fn multipart(name: &str, bytes: &[u8], internal: bool) -> (String, Vec<u8>) {
-    let b = "egovtestboundary";
-    let mut body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"internal\"\r\n\r\n{internal}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), body)
-}
+use egov_identity::Role;
+use serde_json::json;
 
 async fn upload(
     app: &TestApp,
@@ -404,22 +333,6 @@ async fn resident_cannot_read_metrics(app: &TestApp, resident: &Caller) {
         .get_with("/api/v1/metrics/cases", &[("cookie", &resident.0)])
         .await;
     res.assert_problem(StatusCode::FORBIDDEN, "forbidden");
-}
-
-/// Moves a case's clock so that every alert fell due an hour ago.
-async fn backdate(app: &TestApp, number: &str) {
-    let past = egov_kernel::time::now() - chrono::Duration::hours(1);
-    let mut tx = app.db().begin().await.unwrap();
-    egov_store::run!(tx, |c| sqlx::query(
-        "UPDATE cases SET warn_at = $1, due_at = $1, red_at = $1, next_alert_at = $1 WHERE number = $2"
-    )
-    .bind(past)
-    .bind(number)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    tx.commit().await.unwrap();
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! when EGOV_TEST_DATABASE_URL is set) and the router driven in process.
 #![allow(dead_code)]
 
+pub mod casework;
 pub mod process;
 
 use axum::body::Body;

@@ -3,7 +3,7 @@
 //! clock. Files are versioned; a running case keeps the version it started
 //! under, so a definition is identified by `(id, version)`.
 
-use crate::schema::{FieldSchema, SchemaError, Violation};
+use crate::schema::{FieldSchema, Rule, SchemaError, Violation};
 use egov_calendar::Unit;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -451,6 +451,11 @@ impl ProcessDefinition {
         }
     }
 
+    /// The schema of a new case's form, as written in the definition.
+    pub fn start_fields(&self) -> Option<&serde_json::Value> {
+        self.schemas.get(START).map(FieldSchema::as_json)
+    }
+
     /// The schema of an action's fields, as written in the definition.
     pub fn fields_schema(&self, action: &str) -> Option<&serde_json::Value> {
         self.actions.get(action).and_then(|a| a.fields.as_ref())
@@ -461,10 +466,7 @@ impl ProcessDefinition {
         match self.schemas.get(action) {
             Some(schema) => schema.validate(data),
             None if data.as_object().is_some_and(|o| o.is_empty()) || data.is_null() => Vec::new(),
-            None => vec![Violation {
-                path: "/".into(),
-                message: "this action takes no fields".into(),
-            }],
+            None => vec![Violation::new("/", Rule::NoFields)],
         }
     }
 }

@@ -6,7 +6,7 @@
 use crate::case::{branches, get, AlertLevel, Case, Location};
 use crate::clock::{enter, local, ClockState};
 use crate::definition::{Actor, Join, OnRefuse, ProcessDefinition};
-use crate::schema::Violation;
+use crate::schema::{Rule, Violation};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time;
@@ -410,10 +410,10 @@ pub async fn act(
     let transfer_to = if action.transfer {
         let to = fields["department_id"].as_i64().unwrap_or_default();
         if to == case.handling_department() || !department_exists(db, to).await? {
-            return Err(CaseError::Fields(vec![Violation {
-                path: "/department_id".into(),
-                message: "must name another existing department".into(),
-            }]));
+            return Err(CaseError::Fields(vec![Violation::new(
+                "/department_id",
+                Rule::OtherDepartment,
+            )]));
         }
         Some(to)
     } else {

@@ -17,7 +17,7 @@ pub use definition::{
     Supervision,
 };
 pub use engine::{act, actions_open_to, may_act, start, Acting, CaseError, NewCase};
-pub use schema::{FieldSchema, SchemaError, Violation};
+pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 
 pub mod attachments;
 pub mod comments;

@@ -14,11 +14,92 @@ pub enum SchemaError {
 }
 
 /// One failed check of submitted data.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     /// A JSON Pointer to the offending value, e.g. `/missing/0`.
     pub path: String,
-    pub message: String,
+    pub rule: Rule,
+}
+
+/// The check a value failed, so that each language can word it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rule {
+    Type(String),
+    OneOf(String),
+    MinLength(u64),
+    MaxLength(u64),
+    Minimum(String),
+    Maximum(String),
+    MinItems(u64),
+    MaxItems(u64),
+    Required,
+    UnknownField,
+    NoFields,
+    /// Another department than the one handling the case, that exists.
+    OtherDepartment,
+}
+
+impl Violation {
+    pub fn new(path: impl Into<String>, rule: Rule) -> Self {
+        let path = path.into();
+        Violation {
+            path: if path.is_empty() { "/".into() } else { path },
+            rule,
+        }
+    }
+
+    /// The field the violation is about: the first segment of the path.
+    pub fn field(&self) -> &str {
+        self.path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default()
+    }
+
+    pub fn message(&self) -> String {
+        match &self.rule {
+            Rule::Type(t) => format!("must be of type {t}"),
+            Rule::OneOf(list) => format!("must be one of {list}"),
+            Rule::MinLength(n) => format!("must be at least {n} characters"),
+            Rule::MaxLength(n) => format!("must be at most {n} characters"),
+            Rule::Minimum(n) => format!("must be at least {n}"),
+            Rule::Maximum(n) => format!("must be at most {n}"),
+            Rule::MinItems(n) => format!("needs at least {n} items"),
+            Rule::MaxItems(n) => format!("takes at most {n} items"),
+            Rule::Required => "is required".into(),
+            Rule::UnknownField => "is not a known field".into(),
+            Rule::NoFields => "this action takes no fields".into(),
+            Rule::OtherDepartment => "must name another existing department".into(),
+        }
+    }
+
+    pub fn message_zh(&self) -> String {
+        match &self.rule {
+            Rule::Type(t) => format!(
+                "格式不对，应为{}",
+                match t.as_str() {
+                    "integer" => "整数",
+                    "number" => "数字",
+                    "string" => "文字",
+                    "boolean" => "是或否",
+                    "array" => "列表",
+                    _ => "对象",
+                }
+            ),
+            Rule::OneOf(list) => format!("须为以下之一：{list}"),
+            Rule::MinLength(1) | Rule::Required => "为必填项".into(),
+            Rule::MinLength(n) => format!("至少 {n} 个字"),
+            Rule::MaxLength(n) => format!("不能超过 {n} 个字"),
+            Rule::Minimum(n) => format!("不能小于 {n}"),
+            Rule::Maximum(n) => format!("不能大于 {n}"),
+            Rule::MinItems(n) => format!("至少填写 {n} 项"),
+            Rule::MaxItems(n) => format!("最多 {n} 项"),
+            Rule::UnknownField => "不是此操作的字段".into(),
+            Rule::NoFields => "此操作不需要填写内容".into(),
+            Rule::OtherDepartment => "须为另一个存在的部门".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,15 +223,8 @@ fn check(s: &Value, path: &str) -> Result<(), SchemaError> {
     Ok(())
 }
 
-fn push(out: &mut Vec<Violation>, path: &str, message: impl Into<String>) {
-    out.push(Violation {
-        path: if path.is_empty() {
-            "/".into()
-        } else {
-            path.into()
-        },
-        message: message.into(),
-    });
+fn push(out: &mut Vec<Violation>, path: &str, rule: Rule) {
+    out.push(Violation::new(path, rule));
 }
 
 fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
@@ -166,7 +240,7 @@ fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
         _ => false,
     };
     if !type_ok {
-        push(out, path, format!("must be of type {ty}"));
+        push(out, path, Rule::Type(ty.to_owned()));
         return;
     }
     if let Some(allowed) = obj.get("enum").and_then(Value::as_array) {
@@ -174,7 +248,7 @@ fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
             push(
                 out,
                 path,
-                format!("must be one of {}", Value::Array(allowed.clone())),
+                Rule::OneOf(Value::Array(allowed.clone()).to_string()),
             );
         }
     }
@@ -183,18 +257,10 @@ fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
         Value::String(text) => {
             let n = text.chars().count() as u64;
             if len("minLength").is_some_and(|m| n < m) {
-                push(
-                    out,
-                    path,
-                    format!("must be at least {} characters", len("minLength").unwrap()),
-                );
+                push(out, path, Rule::MinLength(len("minLength").unwrap()));
             }
             if len("maxLength").is_some_and(|m| n > m) {
-                push(
-                    out,
-                    path,
-                    format!("must be at most {} characters", len("maxLength").unwrap()),
-                );
+                push(out, path, Rule::MaxLength(len("maxLength").unwrap()));
             }
         }
         Value::Number(n) => {
@@ -204,31 +270,23 @@ fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
                 .and_then(Value::as_f64)
                 .is_some_and(|m| x < m)
             {
-                push(out, path, format!("must be at least {}", obj["minimum"]));
+                push(out, path, Rule::Minimum(obj["minimum"].to_string()));
             }
             if obj
                 .get("maximum")
                 .and_then(Value::as_f64)
                 .is_some_and(|m| x > m)
             {
-                push(out, path, format!("must be at most {}", obj["maximum"]));
+                push(out, path, Rule::Maximum(obj["maximum"].to_string()));
             }
         }
         Value::Array(items) => {
             let n = items.len() as u64;
             if len("minItems").is_some_and(|m| n < m) {
-                push(
-                    out,
-                    path,
-                    format!("needs at least {} items", len("minItems").unwrap()),
-                );
+                push(out, path, Rule::MinItems(len("minItems").unwrap()));
             }
             if len("maxItems").is_some_and(|m| n > m) {
-                push(
-                    out,
-                    path,
-                    format!("takes at most {} items", len("maxItems").unwrap()),
-                );
+                push(out, path, Rule::MaxItems(len("maxItems").unwrap()));
             }
             for (i, item) in items.iter().enumerate() {
                 validate(&obj["items"], item, &format!("{path}/{i}"), out);
@@ -244,13 +302,13 @@ fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
             {
                 let name = req.as_str().expect("checked at load");
                 if !fields.contains_key(name) {
-                    push(out, &format!("{path}/{name}"), "is required");
+                    push(out, &format!("{path}/{name}"), Rule::Required);
                 }
             }
             for (name, value) in fields {
                 match props.and_then(|p| p.get(name)) {
                     Some(sub) => validate(sub, value, &format!("{path}/{name}"), out),
-                    None => push(out, &format!("{path}/{name}"), "is not a known field"),
+                    None => push(out, &format!("{path}/{name}"), Rule::UnknownField),
                 }
             }
         }
@@ -294,9 +352,10 @@ mod tests {
         );
         let v = opinion().validate(&json!({"opinion": "这段意见写得实在是太长了一些"}));
         assert_eq!(v[0].path, "/opinion");
-        assert!(opinion().validate(&json!("text"))[0]
-            .message
-            .contains("object"));
+        let whole = &opinion().validate(&json!("text"))[0];
+        assert_eq!(whole.rule, Rule::Type("object".into()));
+        assert!(whole.message().contains("object"));
+        assert_eq!(whole.message_zh(), "格式不对，应为对象");
     }
 
     #[test]

@@ -98,14 +98,15 @@ impl From<CaseError> for ApiError {
                 format!("you may not take action '{action}' on this case"),
             ),
             CaseError::Fields(v) => {
-                let list = v
-                    .iter()
-                    .map(|v| format!("{}: {}", v.path, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let list = |word: fn(&egov_cases::Violation) -> String, sep| {
+                    v.iter()
+                        .map(|v| format!("{} {}", v.path, word(v)))
+                        .collect::<Vec<_>>()
+                        .join(sep)
+                };
                 ApiError::validation(
-                    format!("填写的内容有误：{list}"),
-                    format!("invalid fields: {list}"),
+                    format!("填写的内容有误：{}", list(|v| v.message_zh(), "；")),
+                    format!("invalid fields: {}", list(|v| v.message(), "; ")),
                 )
             }
             CaseError::AlreadyExtended => ApiError::new(StatusCode::CONFLICT, "action_not_allowed")

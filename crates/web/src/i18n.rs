@@ -58,6 +58,11 @@ pub fn translate(locale: Locale, key: &str) -> &'static str {
     }
 }
 
+/// The string for `key`, if the catalogue has one.
+pub fn lookup(locale: Locale, key: &str) -> Option<&'static str> {
+    catalogue(locale).get(key).map(String::as_str)
+}
+
 pub fn catalogue_keys(locale: Locale) -> Vec<&'static str> {
     catalogue(locale).keys().map(String::as_str).collect()
 }

@@ -381,7 +381,18 @@ pub async fn open_case(
     caller: ApiCaller,
     ApiJson(input): ApiJson<NewCaseInput>,
 ) -> Result<(StatusCode, ApiJson<CaseDetail>), ApiError> {
-    let user = require_user(&caller)?;
+    let (case, def) = open(&state, &caller, input).await?;
+    let detail = detail(&state, &caller.principal, &case, &def).await?;
+    Ok((StatusCode::CREATED, ApiJson(detail)))
+}
+
+/// Opens a case as whichever of the caller's roles the process lets open it.
+pub async fn open(
+    state: &AppState,
+    caller: &ApiCaller,
+    input: NewCaseInput,
+) -> Result<(Case, std::sync::Arc<ProcessDefinition>), ApiError> {
+    let user = require_user(caller)?;
     let title = input.title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(ApiError::validation(
@@ -426,8 +437,7 @@ pub async fn open_case(
         new,
     )
     .await?;
-    let detail = detail(&state, &caller.principal, &case, &def).await?;
-    Ok((StatusCode::CREATED, ApiJson(detail)))
+    Ok((case, def))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -674,16 +684,19 @@ pub async fn upload(
     ApiPath(number): ApiPath<String>,
     multipart: Multipart,
 ) -> Result<(StatusCode, ApiJson<AttachmentView>), ApiError> {
-    let a = attach_from(&state, &caller, &number, multipart).await?;
+    let a = attach_from(&state, &caller, &number, multipart, None).await?;
     Ok((StatusCode::CREATED, ApiJson(attachment_view(&number, a))))
 }
 
-/// Reads a multipart upload and attaches it to the case.
+/// Reads a multipart upload and attaches it to the case. A page's form
+/// carries its CSRF token as a `csrf` field (`form_csrf` is the session's);
+/// nothing is stored unless it matches.
 pub async fn attach_from(
     state: &AppState,
     caller: &ApiCaller,
     number: &str,
     mut multipart: Multipart,
+    form_csrf: Option<&str>,
 ) -> Result<attachments::Attachment, ApiError> {
     let user = require_user(caller)?;
     let (case, _) = visible_case(state, &caller.principal, number).await?;
@@ -698,8 +711,13 @@ pub async fn attach_from(
     let bad_form = |_: axum::extract::multipart::MultipartError| unreadable();
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut internal = false;
+    let mut csrf_ok = form_csrf.is_none();
     while let Some(mut field) = multipart.next_field().await.map_err(bad_form)? {
         match field.name() {
+            Some("csrf") if form_csrf.is_some() => {
+                let token = field.text().await.map_err(bad_form)?;
+                csrf_ok = form_csrf == Some(token.as_str());
+            }
             Some("file") if file.is_some() => {
                 return Err(ApiError::validation(
                     "一次上传一个文件",
@@ -729,6 +747,9 @@ pub async fn attach_from(
             }
             _ => return Err(unreadable()),
         }
+    }
+    if !csrf_ok {
+        return Err(ApiError::forbidden());
     }
     let Some((name, bytes)) = file else {
         return Err(ApiError::validation(

@@ -5,11 +5,15 @@ mod account;
 mod admin_clients;
 mod admin_departments;
 mod admin_users;
+mod case_forms;
+mod cases;
 mod enterprise;
 mod home;
 mod locale;
 mod register;
 mod staff;
+mod supervision;
+mod workbench;
 
 use crate::i18n::translate;
 use crate::state::AppState;
@@ -58,7 +62,21 @@ pub fn router() -> Router<AppState> {
             "/enterprise/operators",
             get(enterprise::list).post(enterprise::add),
         )
-        .route("/workbench", get(staff::workbench))
+        .route("/workbench", get(workbench::workbench))
+        .route("/cases", get(workbench::my_cases))
+        .route("/cases/new", get(workbench::new_form).post(workbench::open))
+        .route("/cases/{number}", get(cases::show))
+        .route("/cases/{number}/actions", post(cases::act))
+        .route("/cases/{number}/comments", post(cases::comment))
+        .route(
+            "/cases/{number}/attachments",
+            post(cases::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/cases/{number}/rating", post(cases::rate))
+        .route("/cases/{number}/orders", post(cases::order))
+        .route("/orders/{id}/answer", post(cases::answer_order))
+        .route("/supervision", get(supervision::board))
+        .route("/workbench/statistics", get(supervision::metrics))
         .route("/admin", get(staff::admin))
         .route(
             "/admin/users",
@@ -137,6 +155,18 @@ impl Chrome {
         self.allows(egov_identity::Permission::UseWorkbench)
     }
 
+    pub fn is_applicant(&self) -> bool {
+        self.allows(egov_identity::Permission::UseCitizenServices)
+    }
+
+    pub fn may_supervise(&self) -> bool {
+        self.allows(egov_identity::Permission::SuperviseCases)
+    }
+
+    pub fn may_read_metrics(&self) -> bool {
+        self.allows(egov_identity::Permission::ReadCaseMetrics)
+    }
+
     fn allows(&self, permission: egov_identity::Permission) -> bool {
         self.user.as_ref().is_some_and(|u| {
             egov_identity::allows(&egov_identity::Principal::User(u.clone()), permission)
@@ -148,6 +178,24 @@ impl Chrome {
             .as_ref()
             .map(|u| u.csrf_token.as_str())
             .unwrap_or("")
+    }
+}
+
+/// A name from a definition or catalogue entry in the viewer's language:
+/// the English one when there is one and it is wanted.
+pub(crate) fn localized(locale: Locale, zh: &str, en: Option<&str>) -> String {
+    match (locale, en) {
+        (Locale::En, Some(en)) => en.to_owned(),
+        _ => zh.to_owned(),
+    }
+}
+
+/// What a refused request tells the person who made it: the specific
+/// message when there is one, else the problem's title.
+pub(crate) fn error_message(locale: Locale, e: &crate::problem::ApiError) -> String {
+    match &e.detail {
+        Some(d) => d.get(locale).to_owned(),
+        None => translate(locale, &format!("problem.{}", e.code)).to_owned(),
     }
 }
 

@@ -1,8 +1,8 @@
-//! The staff workbench and the admin console. Later capabilities fill them;
-//! for now they show what exists: the organisation and the audit chain.
+//! The admin console's front page: the organisation, the accounts and the
+//! audit chain at a glance.
 
 use super::{render, Chrome};
-use crate::auth::{PageUser, ADMIN_CONSOLE, WORKBENCH};
+use crate::auth::{PageUser, ADMIN_CONSOLE};
 use crate::context::Lang;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -10,21 +10,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-
-#[derive(Template)]
-#[template(path = "workbench.html")]
-struct Workbench {
-    chrome: Chrome,
-}
-
-pub async fn workbench(Lang(locale): Lang, PageUser(user): PageUser<WORKBENCH>) -> Response {
-    render(
-        StatusCode::OK,
-        &Workbench {
-            chrome: Chrome::new(locale, Some(user), "/workbench"),
-        },
-    )
-}
 
 #[derive(Template)]
 #[template(path = "admin.html")]

@@ -1,0 +1,678 @@
+//! The case page: what a case is, where its clock stands, its timeline,
+//! and the forms for what the viewer may do now (actions, comments, files,
+//! rating, supervision orders). Every form posts back here, is checked for
+//! its CSRF token, goes through the same functions as the API, and on
+//! success redirects to the page (post/redirect/get); a refusal shows the
+//! page again with the message and what was typed.
+
+use super::case_forms::{self, FormField};
+use super::{error_message, localized, render, Chrome};
+use crate::api::cases::{attach_from, detail, rate_case, take_action, ActionInput, CaseDetail};
+use crate::api::supervision::{answer, department_names, order_case};
+use crate::auth::{ApiCaller, PageUser, ACCOUNT};
+use crate::casework::{sees_internal, visible_case};
+use crate::context::{Lang, Origin};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use egov_cases::{Case, ProcessDefinition, Violation};
+use egov_identity::{allows, Permission, Principal, Role, SessionUser, UserKind};
+use egov_kernel::time::Timestamp;
+use egov_kernel::{Actor, Locale};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+
+/// A Beijing wall-clock time, as people read deadlines.
+pub fn beijing(ts: &Timestamp) -> String {
+    (*ts + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+pub struct ActionForm {
+    pub id: String,
+    pub name: String,
+    pub fields: Vec<FormField>,
+    pub error: Option<String>,
+}
+
+pub struct Row {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub to: String,
+    /// The action's fields, as label and text.
+    pub fields: Vec<(String, String)>,
+}
+
+pub struct BranchRow {
+    pub department: String,
+    pub status: String,
+    pub answered_at: Option<String>,
+}
+
+pub struct OrderRow {
+    pub id: i64,
+    pub department: String,
+    pub issued_at: String,
+    pub body: String,
+    pub answer_due_at: String,
+    pub answer: Option<String>,
+    pub answered_at: Option<String>,
+    pub may_answer: bool,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    d: CaseDetail,
+    process_name: String,
+    state_name: String,
+    department: String,
+    handling: String,
+    /// `running`, `paused`, `closed` or `none` (a step without a deadline).
+    clock: &'static str,
+    due_at: Option<String>,
+    warn_at: Option<String>,
+    red_at: Option<String>,
+    closed_at: Option<String>,
+    location: Option<String>,
+    data: Vec<(String, String)>,
+    branches: Vec<BranchRow>,
+    actions: Vec<ActionForm>,
+    timeline: Vec<Row>,
+    orders: Vec<OrderRow>,
+    departments: Vec<(i64, String)>,
+    staff: bool,
+    may_upload: bool,
+    may_rate: bool,
+    may_order: bool,
+    grades: Vec<(i16, &'static str)>,
+    rating_grade: Option<&'static str>,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    /// The text typed into a refused comment, rating or order form.
+    kept: String,
+}
+
+impl CasePage {
+    fn alert_key(&self) -> String {
+        format!("case.alert.{}", self.d.summary.alert)
+    }
+
+    fn clock_key(&self) -> String {
+        format!("case.clock.{}", self.clock)
+    }
+
+    fn branch_key(&self, status: &str) -> String {
+        format!("case.branch.{status}")
+    }
+}
+
+/// A refusal to show on the page.
+#[derive(Default)]
+pub struct Flash {
+    pub status: Option<StatusCode>,
+    pub error: Option<String>,
+    /// The action whose form was refused: its posted values and violations.
+    pub action: Option<(String, HashMap<String, String>, Vec<Violation>)>,
+    pub kept: String,
+    pub notice: Option<&'static str>,
+}
+
+fn grade_name(locale: Locale, grade: i16) -> &'static str {
+    egov_cases::rating::GRADES
+        .iter()
+        .find(|g| g.0 == grade)
+        .map(|g| if locale == Locale::Zh { g.1 } else { g.2 })
+        .unwrap_or("")
+}
+
+fn state_name(locale: Locale, def: &ProcessDefinition, id: &str) -> String {
+    def.state(id)
+        .map(|s| localized(locale, &s.name, s.name_en.as_deref()))
+        .unwrap_or_else(|| id.to_owned())
+}
+
+fn action_name(locale: Locale, def: &ProcessDefinition, id: &str) -> String {
+    def.action(id)
+        .map(|a| localized(locale, &a.name, a.name_en.as_deref()))
+        .unwrap_or_else(|| id.to_owned())
+}
+
+/// Values of a form or event's fields as label and text, in schema order.
+fn field_rows(
+    locale: Locale,
+    schema: Option<&serde_json::Value>,
+    data: &serde_json::Value,
+    names: &HashMap<i64, String>,
+) -> Vec<(String, String)> {
+    let Some(obj) = data.as_object() else {
+        return Vec::new();
+    };
+    let drawn = case_forms::draw(locale, schema, &HashMap::new(), &[]);
+    obj.iter()
+        .map(|(k, v)| {
+            let label = drawn
+                .iter()
+                .find(|f| f.input.strip_prefix(case_forms::PREFIX) == Some(k))
+                .map(|f| f.label.clone())
+                .unwrap_or_else(|| k.clone());
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Number(n) if k == "department_id" => n
+                    .as_i64()
+                    .and_then(|id| names.get(&id).cloned())
+                    .unwrap_or_else(|| n.to_string()),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                other => other.to_string(),
+            };
+            (label, text)
+        })
+        .collect()
+}
+
+/// Who an event's actor label names, as the viewer may know them.
+async fn people(
+    state: &AppState,
+    locale: Locale,
+    staff_viewer: bool,
+    applicant_id: Option<i64>,
+    labels: impl Iterator<Item = &str>,
+) -> HashMap<String, String> {
+    let t = |k| crate::i18n::translate(locale, k).to_owned();
+    let mut out = HashMap::new();
+    for label in labels.collect::<HashSet<_>>() {
+        let id = label
+            .strip_prefix("user:")
+            .and_then(|s| s.parse::<i64>().ok());
+        let name = match id {
+            Some(id) if Some(id) == applicant_id => t("case.who.applicant"),
+            Some(id) if staff_viewer => match egov_identity::get_user(&state.db, id).await {
+                Ok(u) => u.display_name,
+                Err(_) => t("case.who.staff"),
+            },
+            Some(_) => t("case.who.staff"),
+            None if label == "system" => t("case.who.system"),
+            None => label.to_owned(),
+        };
+        out.insert(label.to_owned(), name);
+    }
+    out
+}
+
+pub async fn page(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    number: &str,
+    flash: Flash,
+) -> Result<Response, ApiError> {
+    let principal = Principal::User(user.clone());
+    let (case, def) = match visible_case(state, &principal, number).await {
+        Ok(found) => found,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+        }
+        Err(e) => return Err(e),
+    };
+    let d = detail(state, &principal, &case, &def).await?;
+    let names = department_names(state).await?;
+    let dept = |id: i64| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let staff = sees_internal(&principal);
+    let who = people(
+        state,
+        locale,
+        staff,
+        case.applicant_id,
+        d.timeline.iter().map(|e| e.actor.as_str()),
+    )
+    .await;
+    let timeline = d
+        .timeline
+        .iter()
+        .map(|e| Row {
+            at: beijing(&e.at),
+            who: who.get(&e.actor).cloned().unwrap_or_default(),
+            what: if e.action == "start" {
+                crate::i18n::translate(locale, "case.opened").to_owned()
+            } else {
+                action_name(locale, &def, &e.action)
+            },
+            to: state_name(locale, &def, &e.to_state),
+            fields: field_rows(locale, def.fields_schema(&e.action), &e.fields, &names),
+        })
+        .collect();
+    let actions = d
+        .actions
+        .iter()
+        .map(|a| {
+            let (posted, violations, error) = match &flash.action {
+                Some((id, posted, v)) if *id == a.id => {
+                    (posted.clone(), v.clone(), flash.error.clone())
+                }
+                _ => (HashMap::new(), Vec::new(), None),
+            };
+            ActionForm {
+                id: a.id.clone(),
+                name: action_name(locale, &def, &a.id),
+                fields: case_forms::draw(locale, a.fields.as_ref(), &posted, &violations),
+                error,
+            }
+        })
+        .collect();
+    let orders = d
+        .orders
+        .iter()
+        .map(|o| OrderRow {
+            id: o.id,
+            department: dept(o.department_id),
+            issued_at: beijing(&o.issued_at),
+            body: o.body.clone(),
+            answer_due_at: beijing(&o.answer_due_at),
+            answer: o.answer.clone(),
+            answered_at: o.answered_at.as_ref().map(beijing),
+            may_answer: o.status == "open"
+                && [Role::Handler, Role::DepartmentAdmin]
+                    .into_iter()
+                    .any(|r| user.has_role_for(r, Some(o.department_id)))
+                && (user.department_id == Some(o.department_id)
+                    || user
+                        .roles
+                        .iter()
+                        .any(|g| g.department_id == Some(o.department_id))),
+        })
+        .collect();
+    let applicant = user.kind != UserKind::Staff && case.applicant_id == Some(user.user_id);
+    let clock = match (&case.closed_at, &case.paused_at, &case.due_at) {
+        (Some(_), _, _) => "closed",
+        (None, Some(_), _) => "paused",
+        (None, None, Some(_)) => "running",
+        (None, None, None) => "none",
+    };
+    let departments = if d.actions.iter().any(|a| {
+        a.fields
+            .as_ref()
+            .and_then(|f| f.pointer("/properties/department_id"))
+            .is_some()
+    }) {
+        let mut v: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
+        v.sort();
+        v
+    } else {
+        Vec::new()
+    };
+    let form_error = match flash.action {
+        Some(_) => None,
+        None => flash.error,
+    };
+    let page = CasePage {
+        chrome: Chrome::new(locale, Some(user.clone()), format!("/cases/{number}")),
+        process_name: localized(locale, &def.name, def.name_en.as_deref()),
+        state_name: state_name(locale, &def, &case.state),
+        department: dept(case.department_id),
+        handling: dept(case.handling_department()),
+        clock,
+        due_at: case.due_at.as_ref().map(beijing),
+        warn_at: case
+            .warn_at
+            .as_ref()
+            .filter(|_| case.is_open())
+            .map(beijing),
+        red_at: case.red_at.as_ref().filter(|_| case.is_open()).map(beijing),
+        closed_at: case.closed_at.as_ref().map(beijing),
+        location: case.location.as_ref().map(|l| match &l.address {
+            Some(a) => format!("{a}（{:.6}, {:.6}）", l.lat, l.lon),
+            None => format!("{:.6}, {:.6}", l.lat, l.lon),
+        }),
+        data: field_rows(locale, def.start_fields(), &case.data, &names),
+        branches: d
+            .branches
+            .iter()
+            .map(|b| BranchRow {
+                department: dept(b.department_id),
+                status: b.status.clone(),
+                answered_at: b.answered_at.as_ref().map(beijing),
+            })
+            .collect(),
+        actions,
+        timeline,
+        orders,
+        departments,
+        staff,
+        may_upload: case.is_open(),
+        may_rate: applicant && !case.is_open() && d.rating.is_none(),
+        may_order: case.is_open() && allows(&principal, Permission::SuperviseCases),
+        grades: egov_cases::rating::GRADES
+            .iter()
+            .map(|g| (g.0, if locale == Locale::Zh { g.1 } else { g.2 }))
+            .collect(),
+        rating_grade: d.rating.as_ref().map(|r| grade_name(locale, r.grade)),
+        error: form_error,
+        notice: flash.notice,
+        kept: flash.kept,
+        d,
+    };
+    Ok(render(flash.status.unwrap_or(StatusCode::OK), &page))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    Query(q): Query<Done>,
+) -> Result<Response, ApiError> {
+    let notice = q.done.as_deref().and_then(|d| match d {
+        "action" => Some("case.done.action"),
+        "comment" => Some("case.done.comment"),
+        "file" => Some("case.done.file"),
+        "rating" => Some("case.done.rating"),
+        "order" => Some("case.done.order"),
+        "answer" => Some("case.done.answer"),
+        "opened" => Some("case.done.opened"),
+        _ => None,
+    });
+    page(
+        &state,
+        locale,
+        user,
+        &number,
+        Flash {
+            notice,
+            ..Flash::default()
+        },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// The caller a page acts as: the signed-in user, through this request.
+pub(crate) fn page_caller(user: &SessionUser, origin: Origin) -> ApiCaller {
+    ApiCaller {
+        principal: Principal::User(user.clone()),
+        context: origin.context(Actor::User(user.user_id)),
+    }
+}
+
+/// The caller a page form acts as, once its CSRF token checks out.
+pub(crate) fn form_caller(
+    user: &SessionUser,
+    origin: Origin,
+    csrf: &str,
+) -> Result<ApiCaller, ApiError> {
+    if csrf != user.csrf_token {
+        return Err(ApiError::forbidden());
+    }
+    Ok(page_caller(user, origin))
+}
+
+fn back(number: &str, done: &str) -> Response {
+    Redirect::to(&format!("/cases/{number}?done={done}")).into_response()
+}
+
+/// Shows the page again with a refusal, or passes a server error on.
+async fn refused(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    number: &str,
+    e: ApiError,
+    mut flash: Flash,
+) -> Result<Response, ApiError> {
+    if e.status.is_server_error() {
+        return Err(e);
+    }
+    if e.status == StatusCode::FORBIDDEN && e.detail.is_none() {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    flash.status = Some(e.status);
+    flash.error = Some(error_message(locale, &e));
+    page(state, locale, user, number, flash).await
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let caller = match form_caller(&user, origin, get("csrf")) {
+        Ok(c) => c,
+        Err(_) => return Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
+    };
+    let action = get("action").to_owned();
+    let version = get("version").parse::<i64>().unwrap_or(-1);
+    let principal = caller.principal.clone();
+    let def = match visible_case(&state, &principal, &number).await {
+        Ok((_, def)) => def,
+        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+    };
+    let schema = def.fields_schema(&action);
+    let fields = case_forms::read(schema, &form);
+    let flash = |v: Vec<Violation>| Flash {
+        action: Some((action.clone(), form.clone(), v)),
+        ..Flash::default()
+    };
+    // Field errors are shown beside their inputs, in the viewer's language.
+    let violations = def.check_fields(&action, &fields);
+    if !violations.is_empty() && def.action(&action).is_some() {
+        let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
+        return refused(&state, locale, user, &number, e, flash(violations)).await;
+    }
+    let input = ActionInput {
+        action: action.clone(),
+        version,
+        fields: Some(fields),
+    };
+    match take_action(&state, &caller, &number, &input).await {
+        Ok(_) => Ok(back(&number, "action")),
+        Err(e) => refused(&state, locale, user, &number, e, flash(Vec::new())).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CommentForm {
+    csrf: String,
+    body: String,
+    #[serde(default)]
+    internal: Option<String>,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, ApiError> {
+    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let internal = form.internal.is_some() && sees_internal(&caller.principal);
+    let result = async {
+        let (case, _) = visible_case(&state, &caller.principal, &number).await?;
+        egov_cases::comments::add(
+            &state.db,
+            &caller.context,
+            &case,
+            Some(user.user_id),
+            &form.body,
+            internal,
+        )
+        .await
+        .map_err(ApiError::from)
+    }
+    .await;
+    match result {
+        Ok(_) => Ok(back(&number, "comment")),
+        Err(e) => {
+            let kept = Flash {
+                kept: form.body.clone(),
+                ..Flash::default()
+            };
+            refused(&state, locale, user, &number, e, kept).await
+        }
+    }
+}
+
+/// A file from the page's upload form, read by the API's code, which
+/// checks the form's CSRF field before storing anything.
+pub async fn upload(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let caller = page_caller(&user, origin);
+    let token = user.csrf_token.clone();
+    match attach_from(&state, &caller, &number, multipart, Some(&token)).await {
+        Ok(_) => Ok(back(&number, "file")),
+        Err(e) => refused(&state, locale, user, &number, e, Flash::default()).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RatingForm {
+    csrf: String,
+    grade: Option<i16>,
+    #[serde(default)]
+    comment: String,
+}
+
+pub async fn rate(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    Form(form): Form<RatingForm>,
+) -> Result<Response, ApiError> {
+    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let result = match form.grade {
+        Some(g) => rate_case(&state, &caller, &number, g, &form.comment).await,
+        None => Err(ApiError::validation("请选择评价等级", "choose a grade")),
+    };
+    match result {
+        Ok(_) => Ok(back(&number, "rating")),
+        Err(e) => {
+            let kept = Flash {
+                kept: form.comment.clone(),
+                ..Flash::default()
+            };
+            refused(&state, locale, user, &number, e, kept).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TextForm {
+    csrf: String,
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn order(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    Form(form): Form<TextForm>,
+) -> Result<Response, ApiError> {
+    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    match order_case(&state, &caller, &number, &form.text).await {
+        Ok(_) => Ok(back(&number, "order")),
+        Err(e) => {
+            let kept = Flash {
+                kept: form.text.clone(),
+                ..Flash::default()
+            };
+            refused(&state, locale, user, &number, e, kept).await
+        }
+    }
+}
+
+pub async fn answer_order(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(id): Path<i64>,
+    Form(form): Form<TextForm>,
+) -> Result<Response, ApiError> {
+    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let number = match egov_cases::orders::order(&state.db, id).await {
+        Ok(o) => o.case_number,
+        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+    };
+    match answer(&state, &caller, id, &form.text).await {
+        Ok(_) => Ok(back(&number, "answer")),
+        Err(e) => {
+            let kept = Flash {
+                kept: form.text.clone(),
+                ..Flash::default()
+            };
+            refused(&state, locale, user, &number, e, kept).await
+        }
+    }
+}
+
+/// The names the page shows for a case in lists.
+#[derive(Clone)]
+pub struct CaseLine {
+    pub number: String,
+    pub title: String,
+    pub process: String,
+    pub state: String,
+    pub due_at: Option<String>,
+    pub provisional: bool,
+    pub paused: bool,
+    pub alert: &'static str,
+    pub closed: bool,
+}
+
+impl CaseLine {
+    pub fn new(locale: Locale, case: &Case, def: &ProcessDefinition) -> Self {
+        CaseLine {
+            number: case.number.clone(),
+            title: case.title.clone(),
+            process: localized(locale, &def.name, def.name_en.as_deref()),
+            state: state_name(locale, def, &case.state),
+            due_at: case.due_at.as_ref().map(beijing),
+            provisional: case.due_provisional,
+            paused: case.paused_at.is_some(),
+            alert: case.alert_level.kind(),
+            closed: !case.is_open(),
+        }
+    }
+
+    pub fn alert_key(&self) -> String {
+        format!("case.alert.{}", self.alert)
+    }
+}

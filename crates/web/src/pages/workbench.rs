@@ -1,0 +1,268 @@
+//! The queues: a civil servant's tasks and department queue, an applicant's
+//! own cases, and the form that opens a case.
+
+use super::case_forms::{self, FormField};
+use super::cases::{form_caller, CaseLine};
+use super::{error_message, localized, render, Chrome};
+use crate::api::cases::{queue_of, Queue};
+use crate::auth::{PageUser, ACCOUNT, CITIZEN, WORKBENCH};
+use crate::casework::actings;
+use crate::context::{Lang, Origin};
+use crate::problem::ApiError;
+use crate::state::AppState;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use egov_cases::{Acting, ProcessDefinition, Violation};
+use egov_identity::{SessionUser, UserKind};
+use egov_kernel::Locale;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const QUEUE_LIMIT: i64 = 200;
+
+#[derive(Template)]
+#[template(path = "workbench.html")]
+struct Workbench {
+    chrome: Chrome,
+    tasks: Vec<CaseLine>,
+    queue: Vec<CaseLine>,
+    alerts: Vec<CaseLine>,
+    may_open: bool,
+}
+
+fn lines(locale: Locale, rows: &[(egov_cases::Case, Arc<ProcessDefinition>)]) -> Vec<CaseLine> {
+    rows.iter()
+        .map(|(c, d)| CaseLine::new(locale, c, d))
+        .collect()
+}
+
+pub async fn workbench(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<WORKBENCH>,
+) -> Result<Response, ApiError> {
+    let tasks = queue_of(&state, &user, Queue::Tasks, false, QUEUE_LIMIT).await?;
+    let queue = queue_of(&state, &user, Queue::Department, false, QUEUE_LIMIT).await?;
+    let queue = lines(locale, &queue);
+    let alerts = queue
+        .iter()
+        .filter(|c| c.alert != "none")
+        .cloned()
+        .collect();
+    let may_open = !startable(&state, &user).await?.is_empty();
+    Ok(render(
+        StatusCode::OK,
+        &Workbench {
+            chrome: Chrome::new(locale, Some(user), "/workbench"),
+            tasks: lines(locale, &tasks),
+            queue,
+            alerts,
+            may_open,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "my_cases.html")]
+struct MyCases {
+    chrome: Chrome,
+    cases: Vec<CaseLine>,
+}
+
+pub async fn my_cases(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<CITIZEN>,
+) -> Result<Response, ApiError> {
+    let rows = queue_of(&state, &user, Queue::Department, true, QUEUE_LIMIT).await?;
+    Ok(render(
+        StatusCode::OK,
+        &MyCases {
+            chrome: Chrome::new(locale, Some(user), "/cases"),
+            cases: lines(locale, &rows),
+        },
+    ))
+}
+
+/// The processes the user may open a case of, with the role they would
+/// open it in.
+async fn startable(
+    state: &AppState,
+    user: &SessionUser,
+) -> Result<Vec<(Arc<ProcessDefinition>, Vec<Acting>)>, ApiError> {
+    let mine = actings(user);
+    let mut out = Vec::new();
+    for p in egov_cases::registry::list(&state.db).await? {
+        let def = state.processes.latest(&state.db, &p.id).await?;
+        let acting: Vec<Acting> = mine
+            .iter()
+            .copied()
+            .filter(|a| !matches!(a, Acting::Supervisor) && def.start_by.contains(&a.actor()))
+            .collect();
+        if !acting.is_empty() {
+            out.push((def, acting));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewCasePage {
+    chrome: Chrome,
+    /// Every process the user may open, as id and name.
+    processes: Vec<(String, String)>,
+    chosen: String,
+    chosen_name: String,
+    fields: Vec<FormField>,
+    departments: Vec<(i64, String)>,
+    values: HashMap<String, String>,
+    error: Option<String>,
+}
+
+impl NewCasePage {
+    fn value(&self, name: &str) -> &str {
+        self.values
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    fn is_chosen(&self, id: &str) -> bool {
+        self.chosen == id
+    }
+
+    fn is_department(&self, id: &i64) -> bool {
+        self.value("department_id") == id.to_string()
+    }
+}
+
+async fn new_page(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    status: StatusCode,
+    values: HashMap<String, String>,
+    refusal: Option<(String, Vec<Violation>)>,
+) -> Result<Response, ApiError> {
+    let choices = startable(state, &user).await?;
+    let wanted = values.get("process").map(String::as_str);
+    let Some((def, acting)) = choices
+        .iter()
+        .find(|(d, _)| Some(d.id.as_str()) == wanted)
+        .or(choices.first())
+    else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let (error, violations) = refusal.unwrap_or_default();
+    let names = crate::api::supervision::department_names(state).await?;
+    // Staff open cases in the departments they act for; applicants choose.
+    let mut departments: Vec<(i64, String)> = match user.kind {
+        UserKind::Staff => acting
+            .iter()
+            .filter_map(|a| match a {
+                Acting::Handler { department_id } | Acting::Dispatcher { department_id } => {
+                    Some(*department_id)
+                }
+                _ => None,
+            })
+            .map(|id| (id, names.get(&id).cloned().unwrap_or_default()))
+            .collect(),
+        _ => names.into_iter().collect(),
+    };
+    departments.sort();
+    departments.dedup();
+    Ok(render(
+        status,
+        &NewCasePage {
+            chrome: Chrome::new(locale, Some(user.clone()), "/cases/new"),
+            processes: choices
+                .iter()
+                .map(|(d, _)| {
+                    (
+                        d.id.clone(),
+                        localized(locale, &d.name, d.name_en.as_deref()),
+                    )
+                })
+                .collect(),
+            chosen: def.id.clone(),
+            chosen_name: localized(locale, &def.name, def.name_en.as_deref()),
+            fields: case_forms::draw(locale, def.start_fields(), &values, &violations),
+            departments,
+            values,
+            error: (!error.is_empty()).then_some(error),
+        },
+    ))
+}
+
+/// The form; `?process=` picks which process's form it is.
+pub async fn new_form(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<ACCOUNT>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let values = q.into_iter().filter(|(k, _)| k == "process").collect();
+    new_page(&state, locale, user, StatusCode::OK, values, None).await
+}
+
+/// Opens a case through the same path as `POST /api/v1/cases`.
+pub async fn open(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let get = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or_default();
+    let Ok(caller) = form_caller(&user, origin, get("csrf")) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let refuse = |e: ApiError, v: Vec<Violation>| {
+        let values = form.clone();
+        let user = user.clone();
+        let state = state.clone();
+        async move {
+            if e.status.is_server_error() {
+                return Err(e);
+            }
+            let msg = error_message(locale, &e);
+            new_page(&state, locale, user, e.status, values, Some((msg, v))).await
+        }
+    };
+    let def = match state.processes.latest(&state.db, get("process")).await {
+        Ok(d) => d,
+        Err(e) => return refuse(e.into(), Vec::new()).await,
+    };
+    let data = case_forms::read(def.start_fields(), &form);
+    let violations = def.check_start(&data);
+    if !violations.is_empty() {
+        let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
+        return refuse(e, violations).await;
+    }
+    let location = match (get("lat"), get("lon")) {
+        ("", "") => None,
+        (lat, lon) => Some(crate::api::cases::LocationInput {
+            lat: lat.parse().unwrap_or(f64::NAN),
+            lon: lon.parse().unwrap_or(f64::NAN),
+            address: Some(get("address").to_owned()).filter(|a| !a.is_empty()),
+        }),
+    };
+    let input = crate::api::cases::NewCaseInput {
+        process: def.id.clone(),
+        department_id: get("department_id").parse().unwrap_or_default(),
+        title: get("title").to_owned(),
+        data: Some(data),
+        co_departments: Vec::new(),
+        location,
+    };
+    match crate::api::cases::open(&state, &caller, input).await {
+        Ok((case, _)) => {
+            Ok(Redirect::to(&format!("/cases/{}?done=opened", case.number)).into_response())
+        }
+        Err(e) => refuse(e, Vec::new()).await,
+    }
+}

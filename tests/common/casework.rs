@@ -1,0 +1,122 @@
+//! Callers and fixtures of the case tests: staff in a department with
+//! roles, citizens, uploads, and moving a case's clock into the past.
+
+use super::{TestApp, TestResponse};
+use axum::http::{Method, StatusCode};
+use egov_identity::{Role, RoleGrant};
+use serde_json::{json, Value};
+
+/// A signed-in caller: cookie and CSRF token.
+pub struct Caller(pub String, pub String);
+
+impl Caller {
+    pub async fn send(
+        &self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        body: Value,
+    ) -> TestResponse {
+        app.send(
+            method,
+            path,
+            &[
+                ("cookie", &self.0),
+                ("x-csrf-token", &self.1),
+                ("content-type", "application/json"),
+            ],
+            body.to_string(),
+        )
+        .await
+    }
+    pub async fn post(&self, app: &TestApp, path: &str, body: Value) -> TestResponse {
+        self.send(app, Method::POST, path, body).await
+    }
+    pub async fn get(&self, app: &TestApp, path: &str) -> Value {
+        let res = app.get_with(path, &[("cookie", &self.0)]).await;
+        assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.body);
+        res.json()
+    }
+    pub async fn act(
+        &self,
+        app: &TestApp,
+        number: &str,
+        action: &str,
+        fields: Value,
+    ) -> TestResponse {
+        let case = self.get(app, &format!("/api/v1/cases/{number}")).await;
+        self.post(
+            app,
+            &format!("/api/v1/cases/{number}/actions"),
+            json!({ "action": action, "version": case["version"], "fields": fields }),
+        )
+        .await
+    }
+}
+
+pub async fn dept(app: &TestApp, code: &str) -> i64 {
+    egov_org::department(app.db(), code).await.unwrap().id
+}
+
+pub async fn staff(app: &TestApp, name: &str, department: i64, roles: &[Role]) -> Caller {
+    let grants = roles
+        .iter()
+        .map(|r| RoleGrant {
+            role: *r,
+            department_id: (*r != Role::Supervisor).then_some(department),
+        })
+        .collect();
+    let pw = app.staff_with(name, Some(department), grants).await;
+    let (cookie, csrf) = app.sign_in(name, &pw).await;
+    Caller(cookie, csrf)
+}
+
+pub async fn citizen(app: &TestApp, name: &str) -> Caller {
+    let pw = app.citizen(name).await;
+    let (cookie, csrf) = app.sign_in(name, &pw).await;
+    Caller(cookie, csrf)
+}
+
+/// A multipart upload of one file, with the `internal` flag and, for the
+/// page's form, its CSRF field.
+pub fn multipart_with(
+    name: &str,
+    bytes: &[u8],
+    internal: bool,
+    csrf: Option<&str>,
+) -> (String, Vec<u8>) {
+    let b = "egovtestboundary";
+    let mut body = match csrf {
+        Some(t) => format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n"),
+        None => String::new(),
+    };
+    body.push_str(&format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"internal\"\r\n\r\n{internal}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    ));
+    let mut body = body.into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+pub fn multipart(name: &str, bytes: &[u8], internal: bool) -> (String, Vec<u8>) {
+    multipart_with(name, bytes, internal, None)
+}
+
+/// Moves a case's clock so that every alert fell due an hour ago.
+pub async fn backdate(app: &TestApp, number: &str) {
+    let past = egov_kernel::time::now() - chrono::Duration::hours(1);
+    let mut tx = app.db().begin().await.unwrap();
+    egov_store::run!(tx, |c| sqlx::query(
+        "UPDATE cases SET warn_at = $1, due_at = $1, red_at = $1, next_alert_at = $1 WHERE number = $2"
+    )
+    .bind(past)
+    .bind(number)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+}
