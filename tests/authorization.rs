@@ -86,6 +86,24 @@ impl Who {
             (false, _) => Outcome::Forbidden,
         }
     }
+    /// A page on the matrix case: people who may not see it get the "not
+    /// found" page, the rest 403; nobody signed in is sent to sign in.
+    fn on_case_page(self, allowed: bool) -> Outcome {
+        match (allowed, self) {
+            (_, w) if !w.signed_in() => Outcome::SignIn,
+            (true, _) => Outcome::Allowed,
+            (false, w) if !w.sees_case() => Outcome::Hidden,
+            (false, _) => Outcome::Forbidden,
+        }
+    }
+    /// Whether a process lets this caller open a case: applicants, and
+    /// handlers and dispatchers in their department.
+    fn opens_cases(self) -> bool {
+        matches!(
+            self,
+            Who::Citizen | Who::EnterpriseRep | Who::Handler | Who::Dispatcher
+        )
+    }
     /// An API route only `allowed` may call.
     fn api(self, allowed: bool) -> Outcome {
         match (allowed, self) {
@@ -136,6 +154,43 @@ fn routes() -> Vec<Route> {
         get("/api/v1/departments", public),
         get("/api/v1/departments/110105-GOV", public),
         get("/workbench", |w| w.page(w.is_staff())),
+        get("/workbench/statistics", |w| w.page(w.is_staff())),
+        get("/supervision", |w| w.page(w == Who::Supervisor)),
+        get("/cases", |w| {
+            w.page(matches!(w, Who::Citizen | Who::EnterpriseRep))
+        }),
+        get("/cases/new", |w| w.page(w.opens_cases())),
+        // An empty title: judged by those who may open a case.
+        post("/cases/new", |w| match w {
+            w if w.opens_cases() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        get("/cases/CASE", |w| w.on_case_page(w.sees_case())),
+        // The page forms send input that is refused (an empty comment, a
+        // stale version, an open case to rate, an empty order or answer),
+        // except the file, which those who see the case may add.
+        post("/cases/CASE/comments", |w| match w {
+            w if w.signed_in() && w.sees_case() => Outcome::Judged,
+            w => w.on_case_page(false),
+        }),
+        post("/cases/CASE/attachments", |w| w.on_case_page(w.sees_case())),
+        post("/cases/CASE/actions", |w| match w {
+            Who::Citizen | Who::Handler | Who::Dispatcher | Who::Supervisor => Outcome::Judged,
+            w => w.on_case_page(false),
+        }),
+        post("/cases/CASE/rating", |w| match w {
+            Who::Citizen => Outcome::Judged,
+            w => w.on_case_page(false),
+        }),
+        post("/cases/CASE/orders", |w| match w {
+            Who::Supervisor => Outcome::Judged,
+            Who::EnterpriseRep => Outcome::Forbidden,
+            w => w.on_case_page(false),
+        }),
+        post("/orders/1/answer", |w| match w {
+            Who::Handler | Who::DeptAdmin => Outcome::Judged,
+            w => w.page(false),
+        }),
         get("/admin", |w| {
             w.page(matches!(w, Who::Admin | Who::DeptAdmin))
         }),
@@ -319,13 +374,29 @@ async fn matrix_case(app: &TestApp, dept: i64) -> (String, i64) {
     (case.number, case.id)
 }
 
-fn multipart_pdf() -> (String, String) {
+/// A PDF upload; a page's form also carries its CSRF field.
+fn multipart_pdf(csrf: &str) -> (String, String) {
     let boundary = "matrixboundary";
+    let token = match csrf {
+        "" => String::new(),
+        t => {
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n")
+        }
+    };
     let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
+        "{token}--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
          Content-Type: application/pdf\r\n\r\n%PDF-1.4 matrix\r\n--{boundary}--\r\n"
     );
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The caller's session CSRF token, for page forms.
+fn csrf_of(callers: &Callers, who: Who) -> String {
+    callers
+        .sessions
+        .get(&format!("{who:?}"))
+        .map(|(_, csrf)| csrf.clone())
+        .unwrap_or_default()
 }
 
 async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usize) -> Outcome {
@@ -351,7 +422,30 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         headers.push(("content-type".into(), "application/json".into()));
         v.to_string()
     };
-    let body = if route.path == "/api/v1/calendar" {
+    let page_form = route.method == Method::POST && !route.path.starts_with("/api/");
+    let body = if page_form && route.path.ends_with("/attachments") {
+        let (content_type, body) = multipart_pdf(&csrf_of(callers, who));
+        headers.push(("content-type".into(), content_type));
+        body
+    } else if page_form {
+        headers.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        let fields = if route.path == "/cases/new" {
+            format!(
+                "process=administrative_license&department_id={}&title=",
+                callers.department_id
+            )
+        } else if route.path.ends_with("/actions") {
+            "action=withdraw&version=999".to_owned()
+        } else if route.path.ends_with("/rating") {
+            "grade=5".to_owned()
+        } else {
+            "text=&body=".to_owned()
+        };
+        format!("csrf={}&{fields}", csrf_of(callers, who))
+    } else if route.path == "/api/v1/calendar" {
         // An empty calendar file: valid, loads nothing.
         "version = \"matrix\"\n".to_owned()
     } else if route.path == "/api/v1/processes" && route.method == Method::POST {
@@ -366,7 +460,7 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
     } else if route.path.ends_with("/comments") {
         json(serde_json::json!({"body": "矩阵留言"}), &mut headers)
     } else if route.path.ends_with("/attachments") {
-        let (content_type, body) = multipart_pdf();
+        let (content_type, body) = multipart_pdf("");
         headers.push(("content-type".into(), content_type));
         body
     } else if route.path.ends_with("/actions") {
@@ -453,6 +547,63 @@ async fn a_session_write_without_the_csrf_header_is_refused() {
         app.get("/api/v1/departments/110105-CSRF").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+#[tokio::test]
+async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let callers = Callers::new(&app).await;
+    let tables = [
+        "cases",
+        "case_events",
+        "case_comments",
+        "case_attachments",
+        "supervision_orders",
+        "case_ratings",
+    ];
+    let mut before = Vec::new();
+    for t in tables {
+        before.push(app.count(t).await);
+    }
+    for route in routes()
+        .iter()
+        .filter(|r| r.method == Method::POST && !r.path.starts_with("/api/"))
+    {
+        for who in [Who::Citizen, Who::Handler, Who::Supervisor] {
+            let (cookie, _) = &callers.sessions[&format!("{who:?}")];
+            let path = route.path.replace("CASE", &callers.case_number);
+            let res = if path.ends_with("/attachments") {
+                let (ct, body) = multipart_pdf("forged");
+                app.send(
+                    Method::POST,
+                    &path,
+                    &[("cookie", cookie), ("content-type", &ct)],
+                    body,
+                )
+                .await
+            } else {
+                app.post_form(
+                    &path,
+                    Some(cookie),
+                    &[
+                        ("csrf", "forged"),
+                        ("body", "跨站留言"),
+                        ("text", "跨站督办"),
+                        ("grade", "5"),
+                        ("action", "withdraw"),
+                        ("version", "1"),
+                        ("process", "administrative_license"),
+                        ("title", "跨站申请"),
+                    ],
+                )
+                .await
+            };
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{who:?} {path}");
+        }
+    }
+    for (t, n) in tables.iter().zip(before) {
+        assert_eq!(app.count(t).await, n, "{t} changed");
+    }
 }
 
 /// Every API path in the OpenAPI document has a row in the matrix.
