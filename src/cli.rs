@@ -382,7 +382,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Supervision(SupervisionCommand::Scan)) => {
             let db = open(&settings, &url).await?;
-            let node = crate::serve::node_name();
+            let node = settings
+                .node_name
+                .clone()
+                .unwrap_or_else(crate::serve::node_name);
             let r =
                 egov_cases::supervision::scan(&db, &node, egov_kernel::time::now(), 500).await?;
             db.close().await;
@@ -469,22 +472,35 @@ async fn calendar_command(db: &Db, command: CalendarCommand) -> anyhow::Result<E
 }
 
 /// Connects and migrates; every command works on an up-to-date schema.
+/// Connects, migrates and loads the reference data every deployment needs.
 pub async fn open(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> {
-    let db = Db::connect(
+    let db = connect(settings, url).await?;
+    let setup = db.setup_lock().await?;
+    prepare(&db, url).await?;
+    setup.release().await?;
+    Ok(db)
+}
+
+pub async fn connect(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> {
+    Ok(Db::connect(
         url,
         &PoolOptions {
             max_connections: settings.max_connections,
             ..Default::default()
         },
     )
-    .await?;
+    .await?)
+}
+
+/// Migrations and built-in reference data; run under [`Db::setup_lock`].
+pub async fn prepare(db: &Db, url: &DatabaseUrl) -> anyhow::Result<()> {
     db.migrate()
         .await
         .with_context(|| format!("migrating {url}"))?;
     // The statutory calendar is reference data every deployment needs.
-    egov_calendar::seed_builtin(&db).await?;
-    egov_cases::registry::seed_builtin(&db).await?;
-    Ok(db)
+    egov_calendar::seed_builtin(db).await?;
+    egov_cases::registry::seed_builtin(db).await?;
+    Ok(())
 }
 
 fn init_tracing(settings: &Settings) {

@@ -366,3 +366,35 @@ async fn process_definitions_are_checked_before_use() {
         out.stderr
     );
 }
+
+/// Nodes started at the same moment on a fresh database: on PostgreSQL both
+/// come up, taking turns to migrate and seed, and the first administrator
+/// is made once; on SQLite the data directory belongs to the first.
+#[tokio::test]
+async fn nodes_starting_together_set_the_database_up_once() {
+    let loc = TestLocation::new().await;
+    match loc.url {
+        egov_store::DatabaseUrl::Postgres(_) => {
+            let (a, b) = tokio::join!(Server::start(&loc), Server::start(&loc));
+            let banners = [&a.banner, &b.banner];
+            assert_eq!(
+                banners.iter().filter(|b| b.contains("password:")).count(),
+                1,
+                "one first administrator: {banners:?}"
+            );
+            for s in [&a, &b] {
+                let ready = reqwest::get(s.url("/readyz")).await.unwrap();
+                assert_eq!(ready.status(), 200);
+            }
+            a.stop().await;
+            b.stop().await;
+        }
+        egov_store::DatabaseUrl::Sqlite(_) => {
+            let first = Server::start(&loc).await;
+            let second = egov(&args(&loc, &["serve", "--bind", "127.0.0.1:0"])).await;
+            assert_eq!(second.code, 1, "{}", second.stderr);
+            assert!(second.stderr.contains("in use by another egov process"));
+            first.stop().await;
+        }
+    }
+}

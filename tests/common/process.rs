@@ -55,10 +55,17 @@ pub struct Server {
 impl Server {
     /// Starts `egov serve` on a free port and waits until it says it serves.
     pub async fn start(loc: &TestLocation) -> Server {
+        Server::start_with_env(loc, &[]).await
+    }
+
+    /// As [`Server::start`], with extra `EGOV_*` settings in the
+    /// environment (e.g. the supervision scan interval, the node name).
+    pub async fn start_with_env(loc: &TestLocation, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(BIN)
             .args(args(loc, &["serve", "--bind", "127.0.0.1:0"]))
             .env("EGOV_LOG", "warn")
             .env_remove("EGOV_DATABASE_URL")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

@@ -156,15 +156,16 @@ async fn raise_due_alerts(
     let overdue = level >= AlertLevel::Yellow;
     run!(tx, |c| {
         sqlx::query(
-        "UPDATE cases SET alert_level = $1, next_alert_at = $2, overdue = (overdue OR $3) WHERE id = $4"
-    )
-    .bind(level as i16)
-    .bind(next)
-    .bind(overdue)
-    .bind(row.id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ())
+            "UPDATE cases SET alert_level = $1, next_alert_at = $2, overdue = (overdue OR $3), \
+         version = version + 1 WHERE id = $4",
+        )
+        .bind(level as i16)
+        .bind(next)
+        .bind(overdue)
+        .bind(row.id)
+        .execute(&mut *c)
+        .await
+        .map(|_| ())
     })?;
     Ok(())
 }
@@ -198,7 +199,7 @@ pub async fn recompute_provisional(
         let mut tx = db.begin().await?;
         let updated = run!(tx, |c| sqlx::query(
             "UPDATE cases SET due_at = $1, due_provisional = $2, warn_at = $3, red_at = $4, \
-             next_alert_at = $5 WHERE id = $6 AND version = $7"
+             next_alert_at = $5, version = version + 1 WHERE id = $6 AND version = $7"
         )
         .bind(clock.due_at)
         .bind(clock.provisional)
@@ -330,7 +331,9 @@ pub async fn run_scheduler(db: Db, node: String, every: std::time::Duration) {
                 )
             }
             Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "supervision scan failed"),
+            Err(e) => {
+                tracing::error!(error = %egov_kernel::error::Chain(&e), "supervision scan failed")
+            }
         }
     }
 }

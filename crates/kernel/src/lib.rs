@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod code;
+pub mod error;
 pub mod identifier;
 pub mod locale;
 pub mod time;

@@ -31,6 +31,34 @@ impl Default for PoolOptions {
     }
 }
 
+/// The advisory lock key of [`Db::setup_lock`] ("egovinit" in ASCII).
+const SETUP_LOCK_KEY: i64 = 0x6567_6f76_696e_6974;
+
+/// See [`Db::setup_lock`]. Released by [`SetupLock::release`]; dropped
+/// without it (an error on the way), its connection is closed, which ends
+/// the lock with the session.
+pub struct SetupLock(Option<PoolConnection<Postgres>>);
+
+impl SetupLock {
+    pub async fn release(mut self) -> Result<(), StoreError> {
+        if let Some(mut conn) = self.0.take() {
+            sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(SETUP_LOCK_KEY)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SetupLock {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -113,9 +141,30 @@ impl Db {
     /// together with its audit record.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            // IMMEDIATE takes the write lock up front: a transaction that
+            // reads before it writes then waits (busy timeout) for another
+            // process's writer instead of failing at its first write.
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
+    }
+
+    /// Held while a process sets the database up (migrations, reference
+    /// data, the first administrator), so that nodes starting together on
+    /// one PostgreSQL database take turns. On SQLite the data directory's
+    /// lock already keeps a second server out.
+    pub async fn setup_lock(&self) -> Result<SetupLock, StoreError> {
+        match self {
+            Db::Sqlite { .. } => Ok(SetupLock(None)),
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(SETUP_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(SetupLock(Some(conn)))
+            }
+        }
     }
 
     /// A connection for reads that need no transaction.

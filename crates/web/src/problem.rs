@@ -114,20 +114,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Formats an error with its whole `source()` chain on one line.
-pub struct Chain<'a>(pub &'a (dyn StdError + 'static));
-
-impl std::fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut source = self.0.source();
-        while let Some(s) = source {
-            write!(f, ": {s}")?;
-            source = s.source();
-        }
-        Ok(())
-    }
-}
+pub use egov_kernel::error::Chain;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Problem {
