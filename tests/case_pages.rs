@@ -72,6 +72,17 @@ async fn a_report_goes_from_the_residents_form_through_the_workbench_to_a_rating
     let new = page(&app, &resident, "/cases/new?process=city_grid_case").await;
     assert_eq!(new.status, StatusCode::OK, "{}", new.body);
     assert!(new.body.contains("问题类别") && new.body.contains("问题描述"));
+    // A follow-up of a bad rating is the platform's to open, on no form.
+    assert!(!new.body.contains("差评回访整改"));
+    let followup = resident
+        .post(
+            &app,
+            "/api/v1/cases",
+            serde_json::json!({"process": "rating_followup", "department_id": centre,
+                "title": "自己开的回访"}),
+        )
+        .await;
+    followup.assert_problem(StatusCode::FORBIDDEN, "forbidden");
 
     // Missing description: shown again, in Chinese, with what was typed.
     let centre_s = centre.to_string();
@@ -283,6 +294,8 @@ async fn a_report_goes_from_the_residents_form_through_the_workbench_to_a_rating
     );
     let rated = page(&app, &dispatcher, &format!("/cases/{number}")).await;
     assert!(rated.body.contains("非常不满意") && rated.body.contains("差评整改案件"));
+    // The opening event is labelled from the start form.
+    assert!(rated.body.contains("<dt>问题描述</dt>"), "{}", rated.body);
 
     // In English too.
     let en = app

@@ -1,9 +1,12 @@
-// Shared helpers for the browser tests: start the egov server, launch
-// Debian's Chromium through playwright-core, and watch a page for errors
-// and for requests that leave the egov server.
+// Shared helpers for the browser tests: start the egov server (and run its
+// command line against the server's data), launch Debian's Chromium through
+// playwright-core, watch a page for errors and for requests that leave the
+// egov server, resident ID numbers and TOTP codes computed independently of
+// the server, and the forms of the identity pages (registration, sign-in).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -49,6 +52,41 @@ function capture(stream) {
 }
 
 /**
+ * The egov binary: $EGOV_BIN, or ../target/debug/egov; a relative path is
+ * resolved against the browser/ directory.
+ */
+function egovBinary() {
+  const bin = path.resolve(BROWSER_DIR, process.env.EGOV_BIN || '../target/debug/egov');
+  if (!fs.existsSync(bin)) {
+    throw new Error(`egov binary not found at ${bin} (build it with cargo build, or set EGOV_BIN)`);
+  }
+  return bin;
+}
+
+/**
+ * Run the egov command line with ARGS (from the browser/ directory, like
+ * the server) and return its standard output; fails if it exits non-zero.
+ * Pass `--data-dir server.dataDir` to act on a running server's database.
+ */
+export function runEgov(args) {
+  const bin = egovBinary();
+  return new Promise((resolve, reject) => {
+    execFile(
+      bin,
+      args,
+      { cwd: BROWSER_DIR, env: { ...process.env, EGOV_LOG: 'warn' }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`egov ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+        } else {
+          resolve(stdout);
+        }
+      },
+    );
+  });
+}
+
+/**
  * Start `egov serve` on a free loopback port with a fresh data directory.
  *
  * The binary is $EGOV_BIN, or ../target/debug/egov; a relative path is
@@ -58,10 +96,7 @@ function capture(stream) {
  *   stderr: () => string, stop: () => Promise<void>}>}
  */
 export async function startServer() {
-  const bin = path.resolve(BROWSER_DIR, process.env.EGOV_BIN || '../target/debug/egov');
-  if (!fs.existsSync(bin)) {
-    throw new Error(`egov binary not found at ${bin} (build it with cargo build, or set EGOV_BIN)`);
-  }
+  const bin = egovBinary();
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'egov-browser-'));
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -180,7 +215,8 @@ const LOCAL_SCHEMES = new Set(['data:', 'blob:', 'about:']);
 /**
  * Record what a page does: every request, console errors, page errors and
  * failed requests. assertClean() fails if there was any error, any failed
- * request, or any request to an origin other than baseUrl's.
+ * request, or any request to an origin other than baseUrl's. The watch
+ * keeps baseUrl, so the page helpers below know the server.
  */
 export function watchPage(page, baseUrl) {
   const origin = new URL(baseUrl).origin;
@@ -233,5 +269,199 @@ export function watchPage(page, baseUrl) {
     assert.ok(problems.length === 0, `on ${page.url()}:\n${problems.join('\n')}`);
   }
 
-  return { requests, consoleErrors, pageErrors, failedRequests, foreignRequests, assertClean };
+  return { baseUrl, requests, consoleErrors, pageErrors, failedRequests, foreignRequests, assertClean };
+}
+
+// ---------------------------------------------------------------------------
+// Page helpers. Each takes the page and its watch (from watchPage above).
+
+const pathnameOf = (page) => new URL(page.url()).pathname;
+
+/** Wait until the current page has finished loading, then check the watch. */
+export async function settle(page, watch) {
+  await page.waitForLoadState('load');
+  await page.waitForLoadState('networkidle');
+  watch.assertClean();
+}
+
+/** Wait for a navigation to PATH (pathname only), then check the watch. */
+export async function landOn(page, watch, path) {
+  await page.waitForURL((u) => u.pathname === path, { waitUntil: 'load' });
+  await settle(page, watch);
+}
+
+/**
+ * Chromium reports every document that arrives with an error status on the
+ * console ("Failed to load resource: the server responded with a status of
+ * 422 ..."). When a test expects that status for that document, the one
+ * report is what it expects: take it off the watch's console errors (waiting
+ * up to two seconds for it to arrive); anything else still fails
+ * assertClean().
+ */
+export async function forgiveStatusReport(watch, status, documentUrl) {
+  const report = (e) =>
+    e.startsWith(`Failed to load resource: the server responded with a status of ${status} `) &&
+    e.endsWith(`(${documentUrl}:0)`);
+  const deadline = Date.now() + 2_000;
+  while (!watch.consoleErrors.some(report) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const i = watch.consoleErrors.findIndex(report);
+  if (i >= 0) watch.consoleErrors.splice(i, 1);
+}
+
+/**
+ * Submit a form with SUBMIT() and expect the server to answer the POST with
+ * STATUS (a refused form is shown again with 422, a failed sign-in too);
+ * Chromium's console report of that status is expected (forgiveStatusReport).
+ */
+export async function submitExpecting(page, watch, status, submit) {
+  const [res] = await Promise.all([
+    page.waitForResponse(
+      (r) => r.request().isNavigationRequest() && r.request().method() === 'POST' && r.frame() === page.mainFrame(),
+    ),
+    submit(),
+  ]);
+  assert.equal(res.status(), status, `POST ${res.url()} answered ${res.status()}, expected ${status}`);
+  await page.waitForLoadState('load');
+  await forgiveStatusReport(watch, status, res.url());
+  await settle(page, watch);
+  return res;
+}
+
+// ---------------------------------------------------------------------------
+// Resident ID numbers (GB 11643-1999) and TOTP codes (RFC 6238), computed
+// here independently of the server.
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = '10X98765432';
+
+/** The check character for the first 17 digits of a resident ID number. */
+export function idCheckChar(first17) {
+  assert.match(first17, /^\d{17}$/);
+  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * ID_WEIGHTS[i], 0);
+  return ID_CHECK[sum % 11];
+}
+
+/** A valid resident ID number: Chaoyang district (110105), BIRTH (YYYYMMDD), SEQ (0-999). */
+export function residentId(birth, seq) {
+  const first17 = `110105${birth}${String(seq).padStart(3, '0')}`;
+  return first17 + idCheckChar(first17);
+}
+
+/** The password the tests give the accounts they create. */
+export const PASSWORD = 'Chang-Cheng-Wan-Li-9';
+
+let nextCitizen = 1;
+
+/**
+ * A new citizen with a distinct ID number, user name and phone number
+ * (distinct within one test file, which has its own server).
+ */
+export function newCitizen(realName) {
+  const n = nextCitizen++;
+  return {
+    realName,
+    residentId: residentId('19850612', 100 + n),
+    phone: `1391000${String(1000 + n).padStart(4, '0')}`,
+    username: `citizen.${n}`,
+    password: PASSWORD,
+  };
+}
+
+/** RFC 4648 base32 (upper or lower case, padding and spaces ignored) to bytes. */
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = text.replace(/[\s=]/g, '').toUpperCase();
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const ch of clean) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error(`not base32: ${JSON.stringify(ch)} in ${JSON.stringify(text)}`);
+    value = (value << 5) | v;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** HOTP (RFC 4226) with HMAC-SHA-1. */
+export function hotp(key, counter, digits = 6) {
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const mac = createHmac('sha1', key).update(msg).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const bin = mac.readUInt32BE(offset) & 0x7fffffff;
+  return String(bin % 10 ** digits).padStart(digits, '0');
+}
+
+/** TOTP (RFC 6238): 30-second steps from the Unix epoch. */
+export function totp(key, unixSeconds = Date.now() / 1000, digits = 6) {
+  return hotp(key, Math.floor(unixSeconds / 30), digits);
+}
+
+// ---------------------------------------------------------------------------
+// Identity forms: every field is found by its visible label, as a user would.
+
+/** Fill the citizen registration form (the page must be /register/citizen). */
+export async function fillCitizenForm(page, c, { confirm = c.password } = {}) {
+  await page.getByLabel('真实姓名', { exact: true }).fill(c.realName);
+  await page.getByLabel('居民身份证号码', { exact: true }).fill(c.residentId);
+  await page.getByLabel('手机号码', { exact: true }).fill(c.phone);
+  await page.getByLabel('用户名', { exact: true }).fill(c.username);
+  await page.getByLabel('密码', { exact: true }).fill(c.password);
+  await page.getByLabel('确认新密码', { exact: true }).fill(confirm);
+}
+
+/** Register C through /register/citizen and check the browser lands on /login. */
+export async function register(page, watch, c) {
+  await page.goto(`${watch.baseUrl}/register/citizen`, { waitUntil: 'load' });
+  await settle(page, watch);
+  await fillCitizenForm(page, c);
+  await page.getByRole('button', { name: '注册', exact: true }).click();
+  await landOn(page, watch, '/login');
+}
+
+/** Sign in on /login with LOGIN and PASSWORD; returns after the next page (LANDING) has loaded. */
+export async function signIn(page, watch, login, password, landing) {
+  if (pathnameOf(page) !== '/login') {
+    await page.goto(`${watch.baseUrl}/login`, { waitUntil: 'load' });
+    await settle(page, watch);
+  }
+  await page.getByLabel('用户名', { exact: true }).fill(login);
+  await page.getByLabel('密码', { exact: true }).fill(password);
+  await page.locator('main').getByRole('button', { name: '登录', exact: true }).click();
+  await landOn(page, watch, landing);
+}
+
+/** The text of the page's role=alert element (there must be exactly one). */
+export async function alertText(page) {
+  const alert = page.getByRole('alert');
+  assert.equal(await alert.count(), 1, `expected one role=alert on ${page.url()}`);
+  return ((await alert.textContent()) || '').trim();
+}
+
+/** Every visible input, select and textarea has a non-empty accessible label. */
+export async function assertInputsLabelled(page) {
+  const r = await page.evaluate(() => {
+    const fields = [...document.querySelectorAll('input, select, textarea')].filter(
+      (el) => el.type !== 'hidden' && el.checkVisibility(),
+    );
+    const hasName = (el) => {
+      if ([...(el.labels || [])].some((l) => l.textContent.trim())) return true;
+      if ((el.getAttribute('aria-label') || '').trim()) return true;
+      const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
+      return ids.some((id) => (document.getElementById(id)?.textContent || '').trim());
+    };
+    return {
+      fields: fields.length,
+      unlabelled: fields.filter((el) => !hasName(el)).map((el) => el.outerHTML),
+    };
+  });
+  assert.ok(r.fields >= 2, `only ${r.fields} visible inputs on ${page.url()}`);
+  assert.deepEqual(r.unlabelled, [], `inputs without a label on ${page.url()}:\n${r.unlabelled.join('\n')}`);
 }

@@ -10,12 +10,28 @@
 // the sign-in rate limits (5 failures per account, 20 per source address).
 
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startServer, watchPage } from './helpers.mjs';
+import {
+  alertText,
+  assertInputsLabelled,
+  base32Decode,
+  fillCitizenForm,
+  idCheckChar,
+  landOn,
+  launchBrowser,
+  newCitizen,
+  PASSWORD,
+  register,
+  residentId,
+  settle,
+  signIn,
+  startServer,
+  submitExpecting,
+  totp,
+  watchPage,
+} from './helpers.mjs';
 
 const TEST_TIMEOUT = 120_000;
-const PASSWORD = 'Chang-Cheng-Wan-Li-9';
 
 let server;
 let browser;
@@ -52,120 +68,7 @@ async function withPage(fn) {
   }
 }
 
-/** Wait until the current page has finished loading, then check the watch. */
-async function settle(page, watch) {
-  await page.waitForLoadState('load');
-  await page.waitForLoadState('networkidle');
-  watch.assertClean();
-}
-
-/**
- * Submit a form with SUBMIT() and expect the server to answer the POST with
- * STATUS (a refused form is shown again with 422, a failed sign-in too).
- *
- * Chromium reports every document that arrives with an error status on the
- * console ("Failed to load resource: the server responded with a status of
- * 422 ..."). That one report, for this document and this status, is what
- * the test expects, so it is taken off the watch's console errors; anything
- * else still fails assertClean().
- */
-async function submitExpecting(page, watch, status, submit) {
-  const [res] = await Promise.all([
-    page.waitForResponse(
-      (r) => r.request().isNavigationRequest() && r.request().method() === 'POST' && r.frame() === page.mainFrame(),
-    ),
-    submit(),
-  ]);
-  assert.equal(res.status(), status, `POST ${res.url()} answered ${res.status()}, expected ${status}`);
-  await page.waitForLoadState('load');
-  const report = (e) =>
-    e.startsWith(`Failed to load resource: the server responded with a status of ${status} `) &&
-    e.endsWith(`(${res.url()}:0)`);
-  const deadline = Date.now() + 2_000;
-  while (!watch.consoleErrors.some(report) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const i = watch.consoleErrors.findIndex(report);
-  if (i >= 0) watch.consoleErrors.splice(i, 1);
-  await settle(page, watch);
-  return res;
-}
-
-/** Wait for a navigation to PATH (pathname only), then check the watch. */
-async function landOn(page, watch, path) {
-  await page.waitForURL((u) => u.pathname === path, { waitUntil: 'load' });
-  await settle(page, watch);
-}
-
-// ---------------------------------------------------------------------------
-// Resident ID numbers (GB 11643-1999) and TOTP codes (RFC 6238), computed
-// here independently of the server.
-
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK = '10X98765432';
-
-/** The check character for the first 17 digits of a resident ID number. */
-function idCheckChar(first17) {
-  assert.match(first17, /^\d{17}$/);
-  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * ID_WEIGHTS[i], 0);
-  return ID_CHECK[sum % 11];
-}
-
-/** A valid resident ID number: Chaoyang district (110105), BIRTH (YYYYMMDD), SEQ (0-999). */
-function residentId(birth, seq) {
-  const first17 = `110105${birth}${String(seq).padStart(3, '0')}`;
-  return first17 + idCheckChar(first17);
-}
-
-let nextCitizen = 1;
-
-/** A new citizen with a distinct ID number, user name and phone number. */
-function newCitizen(realName) {
-  const n = nextCitizen++;
-  return {
-    realName,
-    residentId: residentId('19850612', 100 + n),
-    phone: `1391000${String(1000 + n).padStart(4, '0')}`,
-    username: `citizen.${n}`,
-    password: PASSWORD,
-  };
-}
-
-/** RFC 4648 base32 (upper or lower case, padding and spaces ignored) to bytes. */
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const clean = text.replace(/[\s=]/g, '').toUpperCase();
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const ch of clean) {
-    const v = alphabet.indexOf(ch);
-    if (v < 0) throw new Error(`not base32: ${JSON.stringify(ch)} in ${JSON.stringify(text)}`);
-    value = (value << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** HOTP (RFC 4226) with HMAC-SHA-1. */
-function hotp(key, counter, digits = 6) {
-  const msg = Buffer.alloc(8);
-  msg.writeBigUInt64BE(BigInt(counter));
-  const mac = createHmac('sha1', key).update(msg).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const bin = mac.readUInt32BE(offset) & 0x7fffffff;
-  return String(bin % 10 ** digits).padStart(digits, '0');
-}
-
-/** TOTP (RFC 6238): 30-second steps from the Unix epoch. */
-function totp(key, unixSeconds = Date.now() / 1000, digits = 6) {
-  return hotp(key, Math.floor(unixSeconds / 30), digits);
-}
-
+// The resident ID and TOTP helpers (in helpers.mjs), against known vectors.
 test('helpers: resident ID check character and RFC 6238 TOTP vectors', () => {
   assert.equal(residentId('19491231', 2), '11010519491231002X');
   assert.equal(idCheckChar('11010519491231002'), 'X');
@@ -179,38 +82,8 @@ test('helpers: resident ID check character and RFC 6238 TOTP vectors', () => {
 });
 
 // ---------------------------------------------------------------------------
-// Form helpers: every field is found by its visible label, as a user would.
-
-/** Fill the citizen registration form (the page must be /register/citizen). */
-async function fillCitizenForm(page, c, { confirm = c.password } = {}) {
-  await page.getByLabel('真实姓名', { exact: true }).fill(c.realName);
-  await page.getByLabel('居民身份证号码', { exact: true }).fill(c.residentId);
-  await page.getByLabel('手机号码', { exact: true }).fill(c.phone);
-  await page.getByLabel('用户名', { exact: true }).fill(c.username);
-  await page.getByLabel('密码', { exact: true }).fill(c.password);
-  await page.getByLabel('确认新密码', { exact: true }).fill(confirm);
-}
-
-/** Register C through /register/citizen and check the browser lands on /login. */
-async function register(page, watch, c) {
-  await page.goto(url('/register/citizen'), { waitUntil: 'load' });
-  await settle(page, watch);
-  await fillCitizenForm(page, c);
-  await page.getByRole('button', { name: '注册', exact: true }).click();
-  await landOn(page, watch, '/login');
-}
-
-/** Sign in on /login with LOGIN and PASSWORD; returns after the next page has loaded. */
-async function signIn(page, watch, login, password, landing) {
-  if (pathname(page) !== '/login') {
-    await page.goto(url('/login'), { waitUntil: 'load' });
-    await settle(page, watch);
-  }
-  await page.getByLabel('用户名', { exact: true }).fill(login);
-  await page.getByLabel('密码', { exact: true }).fill(password);
-  await page.locator('main').getByRole('button', { name: '登录', exact: true }).click();
-  await landOn(page, watch, landing);
-}
+// Signing out. The other form helpers (registration, signing in, alerts,
+// labels) are in helpers.mjs; every field is found by its visible label.
 
 /** Click the header's 退出 button and check the browser leaves the signed-in pages. */
 async function signOut(page, watch) {
@@ -225,13 +98,6 @@ async function signOut(page, watch) {
     'the 退出 button is still shown after signing out',
   );
   assert.equal(await page.locator('header a[href="/login"]').count(), 1, 'no 登录 link after signing out');
-}
-
-/** The text of the page's role=alert element(s). */
-async function alertText(page) {
-  const alert = page.getByRole('alert');
-  assert.equal(await alert.count(), 1, `expected one role=alert on ${page.url()}`);
-  return ((await alert.textContent()) || '').trim();
 }
 
 // ---------------------------------------------------------------------------
@@ -366,27 +232,6 @@ describe('second factor', () => {
 });
 
 // ---------------------------------------------------------------------------
-
-/** Every visible input, select and textarea has a non-empty accessible label. */
-async function assertInputsLabelled(page) {
-  const r = await page.evaluate(() => {
-    const fields = [...document.querySelectorAll('input, select, textarea')].filter(
-      (el) => el.type !== 'hidden' && el.checkVisibility(),
-    );
-    const hasName = (el) => {
-      if ([...(el.labels || [])].some((l) => l.textContent.trim())) return true;
-      if ((el.getAttribute('aria-label') || '').trim()) return true;
-      const ids = (el.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean);
-      return ids.some((id) => (document.getElementById(id)?.textContent || '').trim());
-    };
-    return {
-      fields: fields.length,
-      unlabelled: fields.filter((el) => !hasName(el)).map((el) => el.outerHTML),
-    };
-  });
-  assert.ok(r.fields >= 2, `only ${r.fields} visible inputs on ${page.url()}`);
-  assert.deepEqual(r.unlabelled, [], `inputs without a label on ${page.url()}:\n${r.unlabelled.join('\n')}`);
-}
 
 /** Tab to the skip link, follow it with Enter, Tab once more: the focus is on FIRST_ID. */
 async function assertSkipLinkReaches(page, firstId) {

@@ -38,6 +38,9 @@ pub enum Actor {
     Handler,
     Dispatcher,
     Supervisor,
+    /// The platform itself: a case it opens on its own (the follow-up of a
+    /// bad rating), never one a person may open from a form.
+    Platform,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -17,10 +17,18 @@ use serde_json::Value;
 /// Who acts, in the role the definition names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acting {
-    Applicant { user_id: i64 },
-    Handler { department_id: i64 },
-    Dispatcher { department_id: i64 },
+    Applicant {
+        user_id: i64,
+    },
+    Handler {
+        department_id: i64,
+    },
+    Dispatcher {
+        department_id: i64,
+    },
     Supervisor,
+    /// The platform opening a case on its own; it takes no actions.
+    Platform,
 }
 
 impl Acting {
@@ -30,6 +38,7 @@ impl Acting {
             Acting::Handler { .. } => Actor::Handler,
             Acting::Dispatcher { .. } => Actor::Dispatcher,
             Acting::Supervisor => Actor::Supervisor,
+            Acting::Platform => Actor::Platform,
         }
     }
 }
@@ -328,6 +337,7 @@ pub fn may_act(
         Acting::Handler { department_id } => case.handling_department() == department_id,
         Acting::Dispatcher { department_id } => case.department_id == department_id,
         Acting::Supervisor => true,
+        Acting::Platform => false,
     }
 }
 

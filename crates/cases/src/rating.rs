@@ -106,7 +106,7 @@ pub async fn rate(
         new.applicant_id = Some(user_id);
         new.parent_id = Some(case.id);
         new.data = serde_json::json!({ "grade": grade, "comment": comment });
-        Some(start(db, ctx, cal, Acting::Applicant { user_id }, new).await?)
+        Some(start(db, ctx, cal, Acting::Platform, new).await?)
     } else {
         None
     };

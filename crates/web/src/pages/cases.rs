@@ -96,13 +96,25 @@ struct CasePage {
     rating_grade: Option<&'static str>,
     error: Option<String>,
     notice: Option<&'static str>,
-    /// The text typed into a refused comment, rating or order form.
+    /// The text typed into a refused comment, rating, order or answer
+    /// form, and which form it was (`comment`, `rating`, `order`,
+    /// `answer-<id>`).
     kept: String,
+    kept_for: String,
 }
 
 impl CasePage {
     fn alert_key(&self) -> String {
         format!("case.alert.{}", self.d.summary.alert)
+    }
+
+    /// What to show again in the text box of form `form`.
+    fn kept_in(&self, form: &str) -> &str {
+        if self.kept_for == form {
+            &self.kept
+        } else {
+            ""
+        }
     }
 
     fn clock_key(&self) -> String {
@@ -122,7 +134,19 @@ pub struct Flash {
     /// The action whose form was refused: its posted values and violations.
     pub action: Option<(String, HashMap<String, String>, Vec<Violation>)>,
     pub kept: String,
+    pub kept_for: String,
     pub notice: Option<&'static str>,
+}
+
+impl Flash {
+    /// A refused text form: what was typed, to show again in that form.
+    fn keeping(form: impl Into<String>, text: &str) -> Flash {
+        Flash {
+            kept: text.to_owned(),
+            kept_for: form.into(),
+            ..Flash::default()
+        }
+    }
 }
 
 fn grade_name(locale: Locale, grade: i16) -> &'static str {
@@ -249,7 +273,15 @@ pub async fn page(
                 action_name(locale, &def, &e.action)
             },
             to: state_name(locale, &def, &e.to_state),
-            fields: field_rows(locale, def.fields_schema(&e.action), &e.fields, &names),
+            fields: field_rows(
+                locale,
+                match e.action.as_str() {
+                    "start" => def.start_fields(),
+                    action => def.fields_schema(action),
+                },
+                &e.fields,
+                &names,
+            ),
         })
         .collect();
     let actions = d
@@ -360,6 +392,7 @@ pub async fn page(
         error: form_error,
         notice: flash.notice,
         kept: flash.kept,
+        kept_for: flash.kept_for,
         d,
     };
     Ok(render(flash.status.unwrap_or(StatusCode::OK), &page))
@@ -524,10 +557,7 @@ pub async fn comment(
     match result {
         Ok(_) => Ok(back(&number, "comment")),
         Err(e) => {
-            let kept = Flash {
-                kept: form.body.clone(),
-                ..Flash::default()
-            };
+            let kept = Flash::keeping("comment", &form.body);
             refused(&state, locale, user, &number, e, kept).await
         }
     }
@@ -577,10 +607,7 @@ pub async fn rate(
     match result {
         Ok(_) => Ok(back(&number, "rating")),
         Err(e) => {
-            let kept = Flash {
-                kept: form.comment.clone(),
-                ..Flash::default()
-            };
+            let kept = Flash::keeping("rating", &form.comment);
             refused(&state, locale, user, &number, e, kept).await
         }
     }
@@ -607,10 +634,7 @@ pub async fn order(
     match order_case(&state, &caller, &number, &form.text).await {
         Ok(_) => Ok(back(&number, "order")),
         Err(e) => {
-            let kept = Flash {
-                kept: form.text.clone(),
-                ..Flash::default()
-            };
+            let kept = Flash::keeping("order", &form.text);
             refused(&state, locale, user, &number, e, kept).await
         }
     }
@@ -634,10 +658,7 @@ pub async fn answer_order(
     match answer(&state, &caller, id, &form.text).await {
         Ok(_) => Ok(back(&number, "answer")),
         Err(e) => {
-            let kept = Flash {
-                kept: form.text.clone(),
-                ..Flash::default()
-            };
+            let kept = Flash::keeping(format!("answer-{id}"), &form.text);
             refused(&state, locale, user, &number, e, kept).await
         }
     }
