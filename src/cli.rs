@@ -61,6 +61,28 @@ enum Command {
     /// Electronic supervision.
     #[command(subcommand)]
     Supervision(SupervisionCommand),
+    /// Service items (政务服务事项) and their guides.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ServiceCommand {
+    /// Check a guide file; exit 1 naming what is wrong.
+    Check { file: PathBuf },
+    /// Load a guide file as a new version (a draft until published).
+    Load {
+        file: PathBuf,
+        /// Publish it at once.
+        #[arg(long)]
+        publish: bool,
+    },
+    /// Offer the newest loaded version of an item.
+    Publish { code: String },
+    /// Stop offering an item; applications filed go on.
+    Withdraw { code: String },
+    /// Every item: code, version, status, name.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -214,6 +236,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             d.name,
             d.states().count()
         );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(Command::Service(ServiceCommand::Check { file })) = &cli.command {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let g = egov_services::Guide::parse(&text)?;
+        println!("ok: {} version {} ({})", g.code, g.version, g.name);
         return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::load(&cli.config, overrides).context("reading configuration")?;
@@ -401,15 +430,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             code
         }
+        Some(Command::Service(command)) => {
+            let db = open(&settings, &url).await?;
+            let code = service_command(&db, command).await;
+            db.close().await;
+            code
+        }
         Some(Command::Demo(DemoCommand::Load)) => {
             let db = open(&settings, &url).await?;
             for r in egov_org::load_demo(&db, &Context::system()).await? {
                 println!("{} {}: {} rows", r.name, r.version, r.rows);
             }
+            let n = egov_services::registry::seed_builtin(&db).await?;
+            println!("service items: {n} published");
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn service_command(db: &Db, command: ServiceCommand) -> anyhow::Result<ExitCode> {
+    use egov_services::registry::{self, Browse, Loaded};
+    let ctx = Context::system();
+    match command {
+        ServiceCommand::Check { .. } => unreachable!("handled before configuration"),
+        ServiceCommand::Load { file, publish } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let (g, loaded) = registry::load(db, &ctx, &text).await?;
+            match loaded {
+                Loaded::New => println!("loaded {} version {}", g.code, g.version),
+                Loaded::Unchanged => {
+                    println!("{} version {} was already loaded", g.code, g.version)
+                }
+            }
+            if publish {
+                registry::publish(db, &ctx, &g.code).await?;
+                println!("published {} version {}", g.code, g.version);
+            }
+        }
+        ServiceCommand::Publish { code } => {
+            let g = registry::publish(db, &ctx, &code).await?;
+            println!("published {} version {}", g.code, g.version);
+        }
+        ServiceCommand::Withdraw { code } => {
+            registry::withdraw(db, &ctx, &code).await?;
+            println!("withdrew {code}");
+        }
+        ServiceCommand::List => {
+            let all = Browse {
+                all: true,
+                ..Browse::default()
+            };
+            for item in registry::browse(db, &all).await? {
+                println!(
+                    "{}\t{}\t{:?}\t{}",
+                    item.guide.code, item.guide.version, item.status, item.guide.name
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn calendar_command(db: &Db, command: CalendarCommand) -> anyhow::Result<ExitCode> {

@@ -45,6 +45,12 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
             tracing::info!(name = r.name, version = %r.version, rows = r.rows, "demo data loaded");
         }
     }
+    if settings.demo {
+        let n = egov_services::registry::seed_builtin(&db).await?;
+        if n > 0 {
+            tracing::info!(items = n, "demo service items published");
+        }
+    }
     let first_admin = egov_identity::ensure_first_admin(&db).await?;
     setup.release().await?;
 

@@ -1,0 +1,9 @@
+//! Service items (政务服务事项): each item's 办事指南 as versioned data
+//! (`guide.rs`), kept in the database with the version on offer
+//! (`registry.rs`).
+
+pub mod guide;
+pub mod registry;
+
+pub use guide::{Audience, Guide, GuideError, Material, AUDIENCES, KINDS, LIFE_EVENTS};
+pub use registry::{ItemStatus, RegistryError, ServiceItem};

@@ -1,0 +1,371 @@
+//! Service items in the database: every loaded version of each guide, the
+//! one on offer (published), and withdrawal. The items shipped in
+//! `data/services/` are loaded and published on start; administrators load
+//! revisions as new versions, which stay drafts until published.
+
+use crate::guide::{Guide, GuideError};
+use egov_audit::Event;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_org::OrgError;
+use egov_store::{run, Db, StoreError, Tx};
+use rust_embed::RustEmbed;
+use serde::Serialize;
+
+/// The guides shipped in `data/services/`.
+#[derive(RustEmbed)]
+#[folder = "../../data/services"]
+#[include = "*.toml"]
+struct Shipped;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Guide(#[from] GuideError),
+    #[error("department {0} does not exist")]
+    UnknownDepartment(String),
+    #[error("version {version} of item {code} is already loaded with other content; give the revision a new version")]
+    VersionTaken { code: String, version: u32 },
+    #[error("item {code} is at version {latest}; a revision needs a higher version")]
+    VersionBehind { code: String, latest: u32 },
+    #[error("no service item {0}")]
+    Unknown(String),
+    #[error("stored guide {0} no longer parses")]
+    Corrupt(String, #[source] GuideError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for RegistryError {
+    fn from(e: sqlx::Error) -> Self {
+        RegistryError::Store(e.into())
+    }
+}
+
+/// Where an item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    /// Loaded, never published.
+    Draft,
+    Published,
+    Withdrawn,
+}
+
+/// An item as offered: its published guide (or, for a draft, the newest).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceItem {
+    pub department_id: i64,
+    pub status: ItemStatus,
+    /// A newer version waits to be published.
+    pub draft_version: Option<u32>,
+    pub updated_at: Timestamp,
+    pub guide: Guide,
+}
+
+/// Whether [`load`] stored a new version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loaded {
+    New,
+    Unchanged,
+}
+
+async fn department_id(db: &Db, code: &str) -> Result<i64, RegistryError> {
+    match egov_org::department(db, code).await {
+        Ok(d) => Ok(d.id),
+        Err(OrgError::DepartmentNotFound(c)) => Err(RegistryError::UnknownDepartment(c)),
+        Err(OrgError::Store(e)) => Err(e.into()),
+        Err(other) => Err(RegistryError::UnknownDepartment(other.to_string())),
+    }
+}
+
+/// Loads a guide's text as a new version (a draft until published).
+/// Loading the same text again changes nothing.
+pub async fn load(db: &Db, ctx: &Context, text: &str) -> Result<(Guide, Loaded), RegistryError> {
+    let guide = Guide::parse(text)?;
+    let dept = department_id(db, &guide.department).await?;
+    for c in &guide.co_departments {
+        department_id(db, c).await?;
+    }
+    let mut tx = db.begin().await?;
+    let existing: Option<String> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT source FROM service_item_versions WHERE code = $1 AND version = $2"
+    )
+    .bind(&guide.code)
+    .bind(guide.version as i32)
+    .fetch_optional(&mut *c)
+    .await)?;
+    match existing {
+        Some(s) if s == text => return Ok((guide, Loaded::Unchanged)),
+        Some(_) => {
+            return Err(RegistryError::VersionTaken {
+                code: guide.code,
+                version: guide.version,
+            })
+        }
+        None => {}
+    }
+    let latest: Option<i32> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT latest_version FROM service_items WHERE code = $1"
+    )
+    .bind(&guide.code)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let now = time::now();
+    match latest {
+        Some(l) if l as u32 > guide.version => {
+            return Err(RegistryError::VersionBehind {
+                code: guide.code,
+                latest: l as u32,
+            })
+        }
+        Some(_) => run!(tx, |c| sqlx::query(
+            "UPDATE service_items SET latest_version = $1, updated_at = $2 WHERE code = $3"
+        )
+        .bind(guide.version as i32)
+        .bind(now)
+        .bind(&guide.code)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?,
+        None => run!(tx, |c| sqlx::query(
+            "INSERT INTO service_items (code, department_id, latest_version, updated_at) \
+             VALUES ($1, $2, $3, $4)"
+        )
+        .bind(&guide.code)
+        .bind(dept)
+        .bind(guide.version as i32)
+        .bind(now)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?,
+    }
+    run!(tx, |c| sqlx::query(
+        "INSERT INTO service_item_versions (code, version, name, source, loaded_at) \
+         VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(&guide.code)
+    .bind(guide.version as i32)
+    .bind(&guide.name)
+    .bind(text)
+    .bind(now)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit(&mut tx, ctx, "service.load", &guide, dept).await?;
+    tx.commit().await?;
+    Ok((guide, Loaded::New))
+}
+
+async fn audit(
+    tx: &mut Tx,
+    ctx: &Context,
+    action: &'static str,
+    guide: &Guide,
+    department_id: i64,
+) -> Result<(), StoreError> {
+    egov_audit::append(
+        tx,
+        ctx,
+        Event {
+            action,
+            object_type: "service_item",
+            object_id: &format!("{}@{}", guide.code, guide.version),
+            detail: serde_json::json!({ "name": guide.name, "department_id": department_id }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Offers the newest loaded version of `code` (and offers a withdrawn item
+/// again).
+pub async fn publish(db: &Db, ctx: &Context, code: &str) -> Result<Guide, RegistryError> {
+    let mut tx = db.begin().await?;
+    let source: Option<String> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT v.source FROM service_items i JOIN service_item_versions v \
+         ON v.code = i.code AND v.version = i.latest_version WHERE i.code = $1"
+    )
+    .bind(code)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let source = source.ok_or_else(|| RegistryError::Unknown(code.to_owned()))?;
+    let guide = Guide::parse(&source).map_err(|e| RegistryError::Corrupt(code.to_owned(), e))?;
+    let dept = department_id(db, &guide.department).await?;
+    run!(tx, |c| sqlx::query(
+        "UPDATE service_items SET published_version = latest_version, withdrawn_at = NULL, \
+         department_id = $1, updated_at = $2 WHERE code = $3"
+    )
+    .bind(dept)
+    .bind(time::now())
+    .bind(code)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit(&mut tx, ctx, "service.publish", &guide, dept).await?;
+    tx.commit().await?;
+    Ok(guide)
+}
+
+/// Stops offering an item. Applications already filed go on under the
+/// version they were filed under.
+pub async fn withdraw(db: &Db, ctx: &Context, code: &str) -> Result<(), RegistryError> {
+    let item = get(db, code).await?;
+    let mut tx = db.begin().await?;
+    run!(tx, |c| sqlx::query(
+        "UPDATE service_items SET withdrawn_at = $1, updated_at = $1 WHERE code = $2"
+    )
+    .bind(time::now())
+    .bind(code)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit(
+        &mut tx,
+        ctx,
+        "service.withdraw",
+        &item.guide,
+        item.department_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Loads and publishes the shipped items not loaded yet. An item an
+/// administrator revised or withdrew keeps what they did.
+pub async fn seed_builtin(db: &Db) -> Result<usize, RegistryError> {
+    let ctx = Context::system();
+    let mut published = 0;
+    for file in Shipped::iter() {
+        let Some(f) = Shipped::get(&file) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&f.data);
+        match load(db, &ctx, &text).await {
+            Ok((g, Loaded::New)) => {
+                publish(db, &ctx, &g.code).await?;
+                published += 1;
+            }
+            Ok((_, Loaded::Unchanged)) => {}
+            Err(e @ (RegistryError::VersionTaken { .. } | RegistryError::VersionBehind { .. })) => {
+                tracing::warn!(file = %file, error = %e, "shipped item differs from the loaded one; keeping the loaded one");
+            }
+            // Without the demo organisation the shipped items have no department.
+            Err(e @ RegistryError::UnknownDepartment(_)) => {
+                tracing::warn!(file = %file, error = %e, "shipped item skipped");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(published)
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    department_id: i64,
+    latest_version: i32,
+    published_version: Option<i32>,
+    withdrawn_at: Option<Timestamp>,
+    updated_at: Timestamp,
+    source: String,
+    code: String,
+}
+
+impl Row {
+    fn item(self) -> Result<ServiceItem, RegistryError> {
+        let guide = Guide::parse(&self.source).map_err(|e| RegistryError::Corrupt(self.code, e))?;
+        let status = match (self.published_version, self.withdrawn_at) {
+            (None, _) => ItemStatus::Draft,
+            (Some(_), Some(_)) => ItemStatus::Withdrawn,
+            (Some(_), None) => ItemStatus::Published,
+        };
+        Ok(ServiceItem {
+            department_id: self.department_id,
+            status,
+            draft_version: (self
+                .published_version
+                .is_some_and(|p| p < self.latest_version))
+            .then_some(self.latest_version as u32),
+            updated_at: self.updated_at,
+            guide,
+        })
+    }
+}
+
+/// The guide on offer is the published version; an item never published
+/// shows its newest.
+const ITEM_COLUMNS: &str =
+    "SELECT i.code, i.department_id, i.latest_version, i.published_version, \
+     i.withdrawn_at, i.updated_at, v.source FROM service_items i JOIN service_item_versions v \
+     ON v.code = i.code AND v.version = COALESCE(i.published_version, i.latest_version)";
+
+/// An item in any status.
+pub async fn get(db: &Db, code: &str) -> Result<ServiceItem, RegistryError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{ITEM_COLUMNS} WHERE i.code = $1");
+    let row: Option<Row> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await)?;
+    row.ok_or_else(|| RegistryError::Unknown(code.to_owned()))?
+        .item()
+}
+
+/// One version of a guide, as an application filed under it sees it.
+pub async fn version(db: &Db, code: &str, version: u32) -> Result<Guide, RegistryError> {
+    let mut r = db.reader().await?;
+    let source: Option<String> = run!(r, |c| sqlx::query_scalar(
+        "SELECT source FROM service_item_versions WHERE code = $1 AND version = $2"
+    )
+    .bind(code)
+    .bind(version as i32)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let source = source.ok_or_else(|| RegistryError::Unknown(format!("{code}@{version}")))?;
+    Guide::parse(&source).map_err(|e| RegistryError::Corrupt(code.to_owned(), e))
+}
+
+/// What a visitor browses by; empty means any.
+#[derive(Debug, Clone, Default)]
+pub struct Browse {
+    pub department_id: Option<i64>,
+    pub audience: Option<String>,
+    pub life_event: Option<String>,
+    /// Include drafts and withdrawn items (administrators).
+    pub all: bool,
+}
+
+/// Items on offer matching `b`, by department and name.
+pub async fn browse(db: &Db, b: &Browse) -> Result<Vec<ServiceItem>, RegistryError> {
+    let mut r = db.reader().await?;
+    let offered = if b.all {
+        ""
+    } else {
+        " AND i.published_version IS NOT NULL AND i.withdrawn_at IS NULL"
+    };
+    let sql = format!(
+        "{ITEM_COLUMNS} WHERE ($1 = 0 OR i.department_id = $1){offered} \
+         ORDER BY i.department_id, v.name"
+    );
+    let rows: Vec<Row> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(b.department_id.unwrap_or(0))
+        .fetch_all(&mut *c)
+        .await)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let item = row.item()?;
+        let g = &item.guide;
+        if b.audience
+            .as_ref()
+            .is_some_and(|a| !g.audiences.contains(a))
+            || b.life_event
+                .as_ref()
+                .is_some_and(|e| !g.life_events.contains(e))
+        {
+            continue;
+        }
+        out.push(item);
+    }
+    Ok(out)
+}
