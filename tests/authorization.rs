@@ -151,6 +151,10 @@ fn routes() -> Vec<Route> {
         get("/oidc/jwks", public),
         get("/api/v1/divisions", public),
         get("/api/v1/divisions/110105", public),
+        get("/services", public),
+        get("/services/110105SCJGJ9001", public),
+        get("/api/v1/services", public),
+        get("/api/v1/services/110105SCJGJ9001", public),
         get("/api/v1/departments", public),
         get("/api/v1/departments/110105-GOV", public),
         get("/workbench", |w| w.page(w.is_staff())),
@@ -325,6 +329,13 @@ impl Callers {
             sessions.insert(format!("{who:?}"), app.sign_in(&username, &pw).await);
         }
         let (case_number, _) = matrix_case(app, dept).await;
+        let ctx = egov_kernel::Context::system();
+        egov_services::registry::load(app.db(), &ctx, include_str!("fixtures/service-item.toml"))
+            .await
+            .unwrap();
+        egov_services::registry::publish(app.db(), &ctx, "110105SCJGJ9001")
+            .await
+            .unwrap();
         Callers {
             sessions,
             case_number,
@@ -624,6 +635,8 @@ fn the_matrix_covers_every_documented_route() {
                     "{code}",
                     if path.contains("divisions") {
                         "110105"
+                    } else if path.contains("services") {
+                        "110105SCJGJ9001"
                     } else {
                         "110105-GOV"
                     },

@@ -369,12 +369,28 @@ impl TestApp {
         (cookie, user.csrf_token)
     }
 
-    /// How many rows a table has.
-    pub async fn count(&self, table: &str) -> i64 {
+    /// How many rows of a table match a condition (the test's, never input).
+    pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
         let mut r = self.db().reader().await.unwrap();
-        let sql = format!("SELECT count(*) FROM {table}");
         egov_store::run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await).unwrap()
     }
+
+    /// How many rows a table has.
+    pub async fn count(&self, table: &str) -> i64 {
+        self.count_where(table, "1 = 1").await
+    }
+}
+
+/// A query string `k=v&k=v` with each value percent-encoded.
+pub fn enc_query(q: &str) -> String {
+    q.split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => format!("{k}={}", enc(v)),
+            None => kv.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 pub fn enc(s: &str) -> String {

@@ -1,7 +1,7 @@
 //! Assembles the application: API routes (collected into the OpenAPI
 //! document), pages, assets, and the layers every request passes through.
 
-use crate::api::{audit, calendar, cases, docs, health, org, supervision, users};
+use crate::api::{audit, calendar, cases, docs, health, org, services, supervision, users};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -39,6 +39,7 @@ use utoipa_axum::routes;
         (name = "calendar", description = "Working days, statutory holidays and deadlines"),
         (name = "identity", description = "Accounts; personal data masked unless revealed (audited)"),
         (name = "cases", description = "Cases under process definitions, statutory deadlines and electronic supervision"),
+        (name = "services", description = "Service items (政务服务事项) and their guides (办事指南)"),
     )
 )]
 struct ApiDoc;
@@ -95,6 +96,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::answer_order))
         .routes(routes!(supervision::board))
         .routes(routes!(supervision::case_metrics))
+        .routes(routes!(services::list_services))
+        .routes(routes!(services::get_service))
         .split_for_parts()
 }
 

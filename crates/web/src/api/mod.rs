@@ -7,6 +7,7 @@ pub mod cases;
 pub mod docs;
 pub mod health;
 pub mod org;
+pub mod services;
 pub mod supervision;
 pub mod users;
 
@@ -40,3 +41,4 @@ pub const TAG_AUDIT: &str = "audit";
 pub const TAG_IDENTITY: &str = "identity";
 pub const TAG_CALENDAR: &str = "calendar";
 pub const TAG_CASES: &str = "cases";
+pub const TAG_SERVICES: &str = "services";

@@ -11,6 +11,7 @@ mod enterprise;
 mod home;
 mod locale;
 mod register;
+mod services;
 mod staff;
 mod supervision;
 mod workbench;
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home::home))
         .route("/departments", get(home::directory))
+        .route("/services", get(services::hall))
+        .route("/services/{code}", get(services::guide))
         .route("/locale", get(locale::switch))
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/mfa", get(account::mfa_form).post(account::mfa))

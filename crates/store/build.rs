@@ -1,0 +1,4 @@
+// The migrations are embedded at compile time; a new file must rebuild.
+fn main() {
+    println!("cargo:rerun-if-changed=migrations");
+}

@@ -1,0 +1,265 @@
+//! Service items over HTTP: browsing the items on offer and reading one
+//! item's guide (办事指南). Public: anyone may find a service.
+
+use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_SERVICES};
+use crate::problem::{ApiError, Problem};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use egov_services::registry::{self, Browse, ItemStatus, ServiceItem};
+use egov_services::{Guide, Material, RegistryError};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Unknown(code) => ApiError::not_found(
+                format!("没有事项 {code}"),
+                format!("no service item {code}"),
+            ),
+            RegistryError::Guide(g) => ApiError::validation(
+                format!("办事指南无效：{g}"),
+                format!("invalid service guide: {g}"),
+            ),
+            RegistryError::UnknownDepartment(d) => ApiError::validation(
+                format!("部门 {d} 不存在"),
+                format!("department {d} does not exist"),
+            ),
+            RegistryError::VersionTaken { code, version } => {
+                ApiError::new(StatusCode::CONFLICT, "version_conflict").with_detail(
+                    format!("事项 {code} 的版本 {version} 已以不同内容载入，请提高版本号"),
+                    format!("version {version} of item {code} is already loaded with other content; raise the version"),
+                )
+            }
+            RegistryError::VersionBehind { code, latest } => {
+                ApiError::new(StatusCode::CONFLICT, "version_conflict").with_detail(
+                    format!("事项 {code} 已是版本 {latest}，修订须使用更高的版本号"),
+                    format!("item {code} is at version {latest}; a revision needs a higher version"),
+                )
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceSummary {
+    #[schema(example = "110105SCJGJ0001")]
+    pub code: String,
+    pub version: u32,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// 事项类型, e.g. 行政许可.
+    pub kind: String,
+    pub department_code: String,
+    pub department_name: String,
+    /// 个人 and/or 法人.
+    pub audiences: Vec<String>,
+    pub life_events: Vec<String>,
+    /// Handled jointly by several departments (并联审批).
+    pub joint: bool,
+    /// 法定办结时限, working days (0: on the spot).
+    pub statutory_days: u32,
+    /// 承诺办结时限, working days.
+    pub promised_days: u32,
+    /// 办理形式.
+    pub online: String,
+    /// 到现场次数.
+    pub visits: u32,
+}
+
+impl ServiceSummary {
+    pub fn new(g: &Guide, names: &HashMap<String, String>) -> Self {
+        ServiceSummary {
+            code: g.code.clone(),
+            version: g.version,
+            name: g.name.clone(),
+            name_en: g.name_en.clone(),
+            kind: g.kind.clone(),
+            department_code: g.department.clone(),
+            department_name: names.get(&g.department).cloned().unwrap_or_default(),
+            audiences: g.audiences.clone(),
+            life_events: g.life_events.clone(),
+            joint: g.is_joint(),
+            statutory_days: g.statutory_days,
+            promised_days: g.promised_days,
+            online: g.online.clone(),
+            visits: g.visits,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MaterialView {
+    pub name: String,
+    pub required: bool,
+    /// 容缺受理: may be supplied after acceptance.
+    pub later: bool,
+    pub form: String,
+    pub note: String,
+}
+
+impl From<&Material> for MaterialView {
+    fn from(m: &Material) -> Self {
+        MaterialView {
+            name: m.name.clone(),
+            required: m.required,
+            later: m.later,
+            form: m.form.clone(),
+            note: m.note.clone(),
+        }
+    }
+}
+
+/// The whole 办事指南 of an item on offer.
+#[derive(Serialize, ToSchema)]
+pub struct GuideView {
+    #[serde(flatten)]
+    pub summary: ServiceSummary,
+    /// 联办机构: department codes and names.
+    pub co_departments: Vec<DepartmentRef>,
+    pub keywords: Vec<String>,
+    pub legal_basis: Vec<String>,
+    pub conditions: String,
+    pub result: String,
+    pub result_kind: String,
+    pub fees: String,
+    pub steps: Vec<String>,
+    pub review_standard: String,
+    pub scope: String,
+    pub address: String,
+    pub hours: String,
+    pub consult: String,
+    pub complain: String,
+    pub materials: Vec<MaterialView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentRef {
+    pub code: String,
+    pub name: String,
+}
+
+impl GuideView {
+    pub fn new(g: &Guide, names: &HashMap<String, String>) -> Self {
+        GuideView {
+            summary: ServiceSummary::new(g, names),
+            co_departments: g
+                .co_departments
+                .iter()
+                .map(|c| DepartmentRef {
+                    code: c.clone(),
+                    name: names.get(c).cloned().unwrap_or_default(),
+                })
+                .collect(),
+            keywords: g.keywords.clone(),
+            legal_basis: g.legal_basis.clone(),
+            conditions: g.conditions.clone(),
+            result: g.result.clone(),
+            result_kind: g.result_kind.clone(),
+            fees: g.fees.clone(),
+            steps: g.steps.clone(),
+            review_standard: g.review_standard.clone(),
+            scope: g.scope.clone(),
+            address: g.address.clone(),
+            hours: g.hours.clone(),
+            consult: g.consult.clone(),
+            complain: g.complain.clone(),
+            materials: g.materials.iter().map(MaterialView::from).collect(),
+        }
+    }
+}
+
+/// Department names by code, for the views.
+pub async fn department_names(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+    Ok(egov_org::departments(&state.db, &Default::default())
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect())
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ServiceQuery {
+    /// A department code, e.g. 110105-SCJGJ.
+    pub department: Option<String>,
+    /// 个人 or 法人.
+    pub audience: Option<String>,
+    /// A life event (主题), e.g. 开办企业.
+    pub life_event: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ServiceList {
+    pub items: Vec<ServiceSummary>,
+}
+
+/// The items on offer matching the query, and the department names.
+pub async fn offered(
+    state: &AppState,
+    q: &ServiceQuery,
+) -> Result<(Vec<ServiceItem>, HashMap<String, String>), ApiError> {
+    let blank = |s: &Option<String>| s.clone().filter(|v| !v.trim().is_empty());
+    let department_id = match blank(&q.department) {
+        Some(code) => match egov_org::department(&state.db, &code).await {
+            Ok(d) => Some(d.id),
+            Err(egov_org::OrgError::DepartmentNotFound(_)) => {
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query")
+                    .with_detail(format!("没有部门 {code}"), format!("no department {code}")))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let browse = Browse {
+        department_id,
+        audience: blank(&q.audience),
+        life_event: blank(&q.life_event),
+        all: false,
+    };
+    let items = registry::browse(&state.db, &browse).await?;
+    Ok((items, department_names(state).await?))
+}
+
+/// Service items on offer, by department, audience (个人 / 法人) and life event.
+#[utoipa::path(get, path = "/api/v1/services", tag = TAG_SERVICES, params(ServiceQuery),
+    responses((status = 200, body = ServiceList),
+              (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_services(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ServiceQuery>,
+) -> Result<ApiJson<ServiceList>, ApiError> {
+    let (items, names) = offered(&state, &q).await?;
+    Ok(ApiJson(ServiceList {
+        items: items
+            .iter()
+            .map(|i| ServiceSummary::new(&i.guide, &names))
+            .collect(),
+    }))
+}
+
+/// An item on offer; drafts and withdrawn items are not found.
+pub async fn offered_item(state: &AppState, code: &str) -> Result<ServiceItem, ApiError> {
+    let item = registry::get(&state.db, code).await?;
+    if item.status != ItemStatus::Published {
+        return Err(RegistryError::Unknown(code.to_owned()).into());
+    }
+    Ok(item)
+}
+
+/// One item's guide (办事指南).
+#[utoipa::path(get, path = "/api/v1/services/{code}", tag = TAG_SERVICES,
+    params(("code" = String, Path, example = "110105SCJGJ0001")),
+    responses((status = 200, body = GuideView),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_service(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+) -> Result<ApiJson<GuideView>, ApiError> {
+    let item = offered_item(&state, &code).await?;
+    let names = department_names(&state).await?;
+    Ok(ApiJson(GuideView::new(&item.guide, &names)))
+}

@@ -1,0 +1,238 @@
+//! The service hall's items: a guide loaded as a draft, published, revised
+//! (an application keeps its version), withdrawn; found by audience, life
+//! event and department through the API and the pages; refused when it
+//! breaks the format or the versioning.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use egov_kernel::Context;
+use egov_services::registry::{self, ItemStatus, Loaded, RegistryError};
+
+const ITEM: &str = include_str!("fixtures/service-item.toml");
+const CODE: &str = "110105SCJGJ9001";
+
+async fn load(app: &TestApp, text: &str) -> Result<Loaded, RegistryError> {
+    registry::load(app.db(), &Context::system(), text)
+        .await
+        .map(|(_, l)| l)
+}
+
+fn listed(res: &common::TestResponse) -> Vec<String> {
+    res.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_item_is_drafted_published_revised_and_withdrawn() {
+    let app = TestApp::new().await;
+    assert_eq!(load(&app, ITEM).await.unwrap(), Loaded::New);
+    assert_eq!(load(&app, ITEM).await.unwrap(), Loaded::Unchanged);
+    // A draft is not on offer.
+    assert_eq!(
+        registry::get(app.db(), CODE).await.unwrap().status,
+        ItemStatus::Draft
+    );
+    assert!(listed(&app.get("/api/v1/services").await).is_empty());
+    app.get(&format!("/api/v1/services/{CODE}"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+
+    registry::publish(app.db(), &Context::system(), CODE)
+        .await
+        .unwrap();
+    assert_eq!(listed(&app.get("/api/v1/services").await), vec![CODE]);
+    let guide = app.get(&format!("/api/v1/services/{CODE}")).await;
+    assert_eq!(guide.status, StatusCode::OK);
+    let g = guide.json();
+    assert_eq!(g["department_name"], "北京市朝阳区市场监督管理局");
+    assert_eq!(g["joint"], true);
+    assert_eq!(g["co_departments"][0]["code"], "110105-SWZJ");
+    assert_eq!(g["materials"][1]["later"], true);
+
+    // Filters: audience, life event, department.
+    for (query, found) in [
+        ("audience=法人", true),
+        ("audience=个人", false),
+        ("life_event=开办企业", true),
+        ("life_event=出生", false),
+        ("department=110105-SCJGJ", true),
+        ("department=110000-SCJGJ", false),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/services?{}", common::enc_query(query)))
+            .await;
+        assert_eq!(listed(&res).len(), usize::from(found), "{query}");
+    }
+    app.get("/api/v1/services?department=NOPE")
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
+
+    // Same version, other text: refused. A revision is a draft until published.
+    let changed = ITEM.replace("promised_days = 10", "promised_days = 5");
+    assert!(matches!(
+        load(&app, &changed).await,
+        Err(RegistryError::VersionTaken { .. })
+    ));
+    let v2 = changed.replace("version = 1", "version = 2");
+    assert_eq!(load(&app, &v2).await.unwrap(), Loaded::New);
+    let item = registry::get(app.db(), CODE).await.unwrap();
+    assert_eq!((item.guide.version, item.draft_version), (1, Some(2)));
+    assert_eq!(
+        app.get(&format!("/api/v1/services/{CODE}")).await.json()["promised_days"],
+        10
+    );
+    registry::publish(app.db(), &Context::system(), CODE)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&format!("/api/v1/services/{CODE}")).await.json()["promised_days"],
+        5
+    );
+    // The version an application was filed under stays readable.
+    assert_eq!(
+        registry::version(app.db(), CODE, 1)
+            .await
+            .unwrap()
+            .promised_days,
+        10
+    );
+    // A revision must be newer than the newest loaded.
+    let v4 = ITEM.replace("version = 1", "version = 4");
+    assert_eq!(load(&app, &v4).await.unwrap(), Loaded::New);
+    let v3 = ITEM.replace("version = 1", "version = 3");
+    assert!(matches!(
+        load(&app, &v3).await,
+        Err(RegistryError::VersionBehind { latest: 4, .. })
+    ));
+
+    // Withdrawn: off the list, the guide gone, the versions kept.
+    registry::withdraw(app.db(), &Context::system(), CODE)
+        .await
+        .unwrap();
+    assert!(listed(&app.get("/api/v1/services").await).is_empty());
+    let page = app
+        .get_with(&format!("/services/{CODE}"), &[("accept", "text/html")])
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(registry::version(app.db(), CODE, 2).await.is_ok());
+    // Every change was audited.
+    assert_eq!(
+        app.count_where("audit_log", "action LIKE 'service.%'")
+            .await,
+        6,
+        "three loads, two publishes, one withdrawal"
+    );
+}
+
+#[tokio::test]
+async fn bad_guides_change_nothing() {
+    let app = TestApp::new().await;
+    for (bad, why) in [
+        (
+            ITEM.replace("kind = \"行政许可\"", "kind = \"许可\""),
+            "kind",
+        ),
+        (
+            ITEM.replace(
+                "department = \"110105-SCJGJ\"",
+                "department = \"110105-NOPE\"",
+            ),
+            "department",
+        ),
+        (
+            ITEM.replace(
+                "co_departments = [\"110105-SWZJ\"]",
+                "co_departments = [\"110105-NOPE\"]",
+            ),
+            "co-department",
+        ),
+        (
+            ITEM.replace("promised_days = 10", "promised_days = 21"),
+            "time limit",
+        ),
+        (
+            ITEM.replace("[[material]]", "[[materials]]"),
+            "unknown table",
+        ),
+    ] {
+        assert!(load(&app, &bad).await.is_err(), "{why}");
+    }
+    assert_eq!(app.count("service_items").await, 0);
+    assert_eq!(app.count("service_item_versions").await, 0);
+}
+
+#[tokio::test]
+async fn the_hall_pages_find_an_item_and_show_its_guide() {
+    let app = TestApp::new().await;
+    load(&app, ITEM).await.unwrap();
+    registry::publish(app.db(), &Context::system(), CODE)
+        .await
+        .unwrap();
+    let hall = app.get_with("/services", &[("accept", "text/html")]).await;
+    assert_eq!(hall.status, StatusCode::OK);
+    assert!(hall.body.contains("食品经营许可（测试）") && hall.body.contains("并联审批"));
+    let none = app
+        .get_with(
+            &format!("/services?{}", common::enc_query("audience=个人")),
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert!(none.body.contains("没有符合条件的事项"));
+    let guide = app
+        .get_with(&format!("/services/{CODE}"), &[("accept", "text/html")])
+        .await;
+    assert_eq!(guide.status, StatusCode::OK);
+    for text in [
+        "《中华人民共和国食品安全法》第三十五条",
+        "食品安全管理制度文本",
+        "可容缺后补",
+        "北京市朝阳区税务局",
+        "20 个工作日",
+    ] {
+        assert!(guide.body.contains(text), "{text}");
+    }
+    let en = app
+        .get_with(
+            &format!("/services/{CODE}"),
+            &[("accept", "text/html"), ("accept-language", "en")],
+        )
+        .await;
+    assert!(en.body.contains("Promised time limit"));
+}
+
+/// The items shipped in data/services/ load, and cover what the demo needs.
+#[tokio::test]
+async fn the_shipped_items_load_and_cover_the_demo() {
+    let app = TestApp::new().await;
+    let published = registry::seed_builtin(app.db()).await.unwrap();
+    let files = std::fs::read_dir("data/services")
+        .unwrap()
+        .filter(|f| {
+            f.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|e| e == "toml")
+        })
+        .count();
+    assert_eq!(published, files, "every shipped item is published");
+    assert!(files >= 30, "{files} items");
+    let items = listed(&app.get("/api/v1/services").await);
+    assert_eq!(items.len(), files);
+    let all = app.get("/api/v1/services").await.json();
+    let all = all["items"].as_array().unwrap();
+    let departments: std::collections::HashSet<&str> = all
+        .iter()
+        .map(|i| i["department_code"].as_str().unwrap())
+        .collect();
+    assert!(departments.len() >= 10, "{} departments", departments.len());
+    assert!(all.iter().filter(|i| i["joint"] == true).count() >= 3);
+    // A second start publishes nothing more.
+    assert_eq!(registry::seed_builtin(app.db()).await.unwrap(), 0);
+}
