@@ -104,6 +104,15 @@ impl Who {
             Who::Citizen | Who::EnterpriseRep | Who::Handler | Who::Dispatcher
         )
     }
+    /// A page of the enterprise's draft application: `owner` is what it
+    /// gets; the citizen finds nothing; staff may not; nobody signs in.
+    fn own_draft(self, owner: Outcome) -> Outcome {
+        match self {
+            Who::EnterpriseRep => owner,
+            Who::Citizen => Outcome::Hidden,
+            w => w.page(false),
+        }
+    }
     /// An API route only `allowed` may call.
     fn api(self, allowed: bool) -> Outcome {
         match (allowed, self) {
@@ -155,6 +164,17 @@ fn routes() -> Vec<Route> {
         get("/services/110105SCJGJ9001", public),
         get("/api/v1/services", public),
         get("/api/v1/services/110105SCJGJ9001", public),
+        // The matrix item serves 法人: the enterprise begins application 1.
+        post("/services/110105SCJGJ9001/apply", |w| match w {
+            Who::EnterpriseRep => Outcome::Allowed,
+            Who::Citizen => Outcome::Forbidden,
+            w => w.page(false),
+        }),
+        get("/applications/1", |w| w.own_draft(Outcome::Allowed)),
+        post("/applications/1/note", |w| w.own_draft(Outcome::Allowed)),
+        // No material named: judged. Filing without the material: judged.
+        post("/applications/1/files", |w| w.own_draft(Outcome::Judged)),
+        post("/applications/1/submit", |w| w.own_draft(Outcome::Judged)),
         get("/api/v1/departments", public),
         get("/api/v1/departments/110105-GOV", public),
         get("/workbench", |w| w.page(w.is_staff())),
@@ -434,65 +454,66 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         v.to_string()
     };
     let page_form = route.method == Method::POST && !route.path.starts_with("/api/");
-    let body = if page_form && route.path.ends_with("/attachments") {
-        let (content_type, body) = multipart_pdf(&csrf_of(callers, who));
-        headers.push(("content-type".into(), content_type));
-        body
-    } else if page_form {
-        headers.push((
-            "content-type".into(),
-            "application/x-www-form-urlencoded".into(),
-        ));
-        let fields = if route.path == "/cases/new" {
-            format!(
-                "process=administrative_license&department_id={}&title=",
-                callers.department_id
-            )
-        } else if route.path.ends_with("/actions") {
-            "action=withdraw&version=999".to_owned()
-        } else if route.path.ends_with("/rating") {
-            "grade=5".to_owned()
-        } else {
-            "text=&body=".to_owned()
-        };
-        format!("csrf={}&{fields}", csrf_of(callers, who))
-    } else if route.path == "/api/v1/calendar" {
-        // An empty calendar file: valid, loads nothing.
-        "version = \"matrix\"\n".to_owned()
-    } else if route.path == "/api/v1/processes" && route.method == Method::POST {
-        // A shipped definition again: already loaded, nothing changes.
-        include_str!("../data/processes/city-grid-case.toml").to_owned()
-    } else if route.path == "/api/v1/cases" && route.method == Method::POST {
-        json(
-            serde_json::json!({"process": "administrative_license",
+    let body =
+        if page_form && (route.path.ends_with("/attachments") || route.path.ends_with("/files")) {
+            let (content_type, body) = multipart_pdf(&csrf_of(callers, who));
+            headers.push(("content-type".into(), content_type));
+            body
+        } else if page_form {
+            headers.push((
+                "content-type".into(),
+                "application/x-www-form-urlencoded".into(),
+            ));
+            let fields = if route.path == "/cases/new" {
+                format!(
+                    "process=administrative_license&department_id={}&title=",
+                    callers.department_id
+                )
+            } else if route.path.ends_with("/actions") {
+                "action=withdraw&version=999".to_owned()
+            } else if route.path.ends_with("/rating") {
+                "grade=5".to_owned()
+            } else {
+                "text=&body=&note=&key=matrix-key-0123456789".to_owned()
+            };
+            format!("csrf={}&{fields}", csrf_of(callers, who))
+        } else if route.path == "/api/v1/calendar" {
+            // An empty calendar file: valid, loads nothing.
+            "version = \"matrix\"\n".to_owned()
+        } else if route.path == "/api/v1/processes" && route.method == Method::POST {
+            // A shipped definition again: already loaded, nothing changes.
+            include_str!("../data/processes/city-grid-case.toml").to_owned()
+        } else if route.path == "/api/v1/cases" && route.method == Method::POST {
+            json(
+                serde_json::json!({"process": "administrative_license",
                 "department_id": callers.department_id, "title": "矩阵申请"}),
-            &mut headers,
-        )
-    } else if route.path.ends_with("/comments") {
-        json(serde_json::json!({"body": "矩阵留言"}), &mut headers)
-    } else if route.path.ends_with("/attachments") {
-        let (content_type, body) = multipart_pdf("");
-        headers.push(("content-type".into(), content_type));
-        body
-    } else if route.path.ends_with("/actions") {
-        json(
-            serde_json::json!({"action": "withdraw", "version": 999}),
-            &mut headers,
-        )
-    } else if route.path.ends_with("/rating") {
-        json(serde_json::json!({"grade": 5}), &mut headers)
-    } else if route.path.ends_with("/orders") {
-        json(serde_json::json!({"body": ""}), &mut headers)
-    } else if route.path.ends_with("/answer") {
-        json(serde_json::json!({"answer": ""}), &mut headers)
-    } else if route.method == Method::POST {
-        headers.push(("content-type".into(), "application/json".into()));
-        serde_json::json!({"code": format!("110105-M{n}"), "name": "矩阵测试部门",
+                &mut headers,
+            )
+        } else if route.path.ends_with("/comments") {
+            json(serde_json::json!({"body": "矩阵留言"}), &mut headers)
+        } else if route.path.ends_with("/attachments") {
+            let (content_type, body) = multipart_pdf("");
+            headers.push(("content-type".into(), content_type));
+            body
+        } else if route.path.ends_with("/actions") {
+            json(
+                serde_json::json!({"action": "withdraw", "version": 999}),
+                &mut headers,
+            )
+        } else if route.path.ends_with("/rating") {
+            json(serde_json::json!({"grade": 5}), &mut headers)
+        } else if route.path.ends_with("/orders") {
+            json(serde_json::json!({"body": ""}), &mut headers)
+        } else if route.path.ends_with("/answer") {
+            json(serde_json::json!({"answer": ""}), &mut headers)
+        } else if route.method == Method::POST {
+            headers.push(("content-type".into(), "application/json".into()));
+            serde_json::json!({"code": format!("110105-M{n}"), "name": "矩阵测试部门",
             "kind": "district", "division": "110105", "parent": "110105-GOV"})
-        .to_string()
-    } else {
-        String::new()
-    };
+            .to_string()
+        } else {
+            String::new()
+        };
     let h: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -571,6 +592,8 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
         "case_attachments",
         "supervision_orders",
         "case_ratings",
+        "applications",
+        "application_files",
     ];
     let mut before = Vec::new();
     for t in tables {
@@ -583,7 +606,7 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
         for who in [Who::Citizen, Who::Handler, Who::Supervisor] {
             let (cookie, _) = &callers.sessions[&format!("{who:?}")];
             let path = route.path.replace("CASE", &callers.case_number);
-            let res = if path.ends_with("/attachments") {
+            let res = if path.ends_with("/attachments") || path.ends_with("/files") {
                 let (ct, body) = multipart_pdf("forged");
                 app.send(
                     Method::POST,
@@ -605,6 +628,7 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
                         ("version", "1"),
                         ("process", "administrative_license"),
                         ("title", "跨站申请"),
+                        ("key", "matrix-key-0123456789"),
                     ],
                 )
                 .await

@@ -8,7 +8,7 @@ use crate::engine::CaseError;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db};
+use egov_store::{run, Db, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -155,6 +155,85 @@ pub struct Upload<'a> {
     pub uploaded_by: Option<i64>,
 }
 
+/// A checked file, stored durably under its digest, not yet part of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Checks an upload's type and size by its content and stores it.
+pub async fn store(
+    files: &FileStore,
+    name: &str,
+    bytes: Vec<u8>,
+    max: usize,
+) -> Result<Stored, AttachError> {
+    let media_type = check(name, &bytes, max)?;
+    let size = bytes.len() as i64;
+    let sha256 = files.put(bytes).await.map_err(AttachError::Io)?;
+    Ok(Stored {
+        name: clean_name(name),
+        media_type: media_type.to_owned(),
+        size,
+        sha256,
+    })
+}
+
+/// Records a stored file as a case's attachment, with its audit record,
+/// inside the caller's transaction.
+pub async fn record_in(
+    tx: &mut Tx,
+    ctx: &Context,
+    case_id: i64,
+    case_number: &str,
+    file: &Stored,
+    internal: bool,
+    uploaded_by: Option<i64>,
+) -> Result<Attachment, CaseError> {
+    let at = time::now();
+    let author = ctx.actor.audit_label();
+    let id: i64 = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
+         uploaded_by, author, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+    )
+    .bind(case_id)
+    .bind(&file.name)
+    .bind(&file.media_type)
+    .bind(file.size)
+    .bind(&file.sha256)
+    .bind(internal)
+    .bind(uploaded_by)
+    .bind(&author)
+    .bind(at)
+    .fetch_one(&mut *c)
+    .await)?;
+    egov_audit::append(
+        tx,
+        ctx,
+        Event {
+            action: "case.attach",
+            object_type: "case",
+            object_id: case_number,
+            detail: serde_json::json!({ "attachment": id, "sha256": file.sha256, "size": file.size }),
+        },
+    )
+    .await?;
+    Ok(Attachment {
+        id,
+        case_id,
+        name: file.name.clone(),
+        media_type: file.media_type.clone(),
+        size: file.size,
+        sha256: file.sha256.clone(),
+        internal,
+        author,
+        at,
+    })
+}
+
 /// Checks, stores and records an upload (one transaction with its audit record).
 pub async fn attach(
     db: &Db,
@@ -163,53 +242,20 @@ pub async fn attach(
     upload: Upload<'_>,
     max: usize,
 ) -> Result<Attachment, AttachError> {
-    let media_type = check(upload.name, &upload.bytes, max)?;
-    let name = clean_name(upload.name);
-    let size = upload.bytes.len() as i64;
-    let sha256 = files.put(upload.bytes).await.map_err(AttachError::Io)?;
-    let at = time::now();
-    let author = ctx.actor.audit_label();
+    let stored = store(files, upload.name, upload.bytes, max).await?;
     let mut tx = db.begin().await.map_err(CaseError::from)?;
-    let id: i64 = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
-         uploaded_by, author, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
-    )
-    .bind(upload.case_id)
-    .bind(&name)
-    .bind(media_type)
-    .bind(size)
-    .bind(&sha256)
-    .bind(upload.internal)
-    .bind(upload.uploaded_by)
-    .bind(&author)
-    .bind(at)
-    .fetch_one(&mut *c)
-    .await)
-    .map_err(CaseError::from)?;
-    egov_audit::append(
+    let a = record_in(
         &mut tx,
         ctx,
-        Event {
-            action: "case.attach",
-            object_type: "case",
-            object_id: upload.case_number,
-            detail: serde_json::json!({ "attachment": id, "sha256": sha256, "size": size }),
-        },
+        upload.case_id,
+        upload.case_number,
+        &stored,
+        upload.internal,
+        upload.uploaded_by,
     )
-    .await
-    .map_err(CaseError::from)?;
+    .await?;
     tx.commit().await.map_err(CaseError::from)?;
-    Ok(Attachment {
-        id,
-        case_id: upload.case_id,
-        name,
-        media_type: media_type.into(),
-        size,
-        sha256,
-        internal: upload.internal,
-        author,
-        at,
-    })
+    Ok(a)
 }
 
 #[derive(Debug, thiserror::Error)]

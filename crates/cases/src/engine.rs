@@ -188,6 +188,21 @@ pub async fn start(
     acting: Acting,
     new: NewCase<'_>,
 ) -> Result<Case, CaseError> {
+    let mut tx = db.begin().await?;
+    let case = start_in(&mut tx, ctx, cal, acting, new).await?;
+    tx.commit().await?;
+    Ok(case)
+}
+
+/// Opens a case inside the caller's transaction, for changes that must
+/// commit with it (an application filed with its materials).
+pub async fn start_in(
+    tx: &mut Tx,
+    ctx: &Context,
+    cal: &WorkCalendar,
+    acting: Acting,
+    new: NewCase<'_>,
+) -> Result<Case, CaseError> {
     let def = new.definition;
     if !def.start_by.contains(&acting.actor()) {
         return Err(CaseError::MayNotStart);
@@ -196,12 +211,17 @@ pub async fn start(
     if !violations.is_empty() {
         return Err(CaseError::Fields(violations));
     }
-    if !department_exists(db, new.department_id).await? {
+    let found: Option<i64> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM departments WHERE id = $1"
+    )
+    .bind(new.department_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    if found.is_none() {
         return Err(CaseError::Invalid("no such department".into()));
     }
     let now = time::now();
     let clock = enter(def, cal, None, &def.initial, true, now);
-    let mut tx = db.begin().await?;
     let placeholder = format!("new-{}-{}", time::canonical(&now), uuid_like());
     let (lat, lon, address) = match &new.location {
         Some(l) => (Some(l.lat), Some(l.lon), l.address.clone()),
@@ -291,7 +311,7 @@ pub async fn start(
         .and_then(|s| s.parallel.as_ref())
         .is_some()
     {
-        open_branches(&mut tx, id, &def.initial, &case.co_departments).await?;
+        open_branches(tx, id, &def.initial, &case.co_departments).await?;
     }
     let step = Step {
         action: "start",
@@ -299,8 +319,7 @@ pub async fn start(
         to: &def.initial,
         fields: &case.data,
     };
-    add_event(&mut tx, ctx, &case, 1, step).await?;
-    tx.commit().await?;
+    add_event(tx, ctx, &case, 1, step).await?;
     Ok(case)
 }
 

@@ -16,7 +16,7 @@ pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
     Supervision,
 };
-pub use engine::{act, actions_open_to, may_act, start, Acting, CaseError, NewCase};
+pub use engine::{act, actions_open_to, may_act, start, start_in, Acting, CaseError, NewCase};
 pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 
 pub mod attachments;

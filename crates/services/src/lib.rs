@@ -1,7 +1,9 @@
 //! Service items (政务服务事项): each item's 办事指南 as versioned data
 //! (`guide.rs`), kept in the database with the version on offer
-//! (`registry.rs`).
+//! (`registry.rs`), and applying for one online (`application.rs`), which
+//! hands the filed application to the case engine.
 
+pub mod application;
 pub mod guide;
 pub mod registry;
 

@@ -14,6 +14,7 @@ mod pages;
 mod problem;
 mod router;
 mod state;
+mod upload;
 
 pub use i18n::{catalogue_keys, translate};
 pub use problem::{ApiError, Localized, CODES as PROBLEM_CODES};

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use egov_cases::attachments::{self, AttachError, Upload, UploadError};
+use egov_cases::attachments::{self, AttachError, Upload};
 use egov_cases::{Acting, Case, Location, NewCase, ProcessDefinition};
 use egov_identity::{Permission, Principal, UserKind};
 use egov_kernel::time::Timestamp;
@@ -695,7 +695,7 @@ pub async fn attach_from(
     state: &AppState,
     caller: &ApiCaller,
     number: &str,
-    mut multipart: Multipart,
+    multipart: Multipart,
     form_csrf: Option<&str>,
 ) -> Result<attachments::Attachment, ApiError> {
     let user = require_user(caller)?;
@@ -704,59 +704,12 @@ pub async fn attach_from(
         return Err(egov_cases::CaseError::Closed.into());
     }
     let max = state.settings.max_upload_bytes;
-    let unreadable = || {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_form")
-            .with_detail("上传的表单无法读取", "the upload could not be read")
-    };
-    let bad_form = |_: axum::extract::multipart::MultipartError| unreadable();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut internal = false;
-    let mut csrf_ok = form_csrf.is_none();
-    while let Some(mut field) = multipart.next_field().await.map_err(bad_form)? {
-        match field.name() {
-            Some("csrf") if form_csrf.is_some() => {
-                let token = field.text().await.map_err(bad_form)?;
-                csrf_ok = form_csrf == Some(token.as_str());
-            }
-            Some("file") if file.is_some() => {
-                return Err(ApiError::validation(
-                    "一次上传一个文件",
-                    "upload one file at a time",
-                ))
-            }
-            Some("file") => {
-                let name = field.file_name().unwrap_or("file").to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
-                    if bytes.len() + chunk.len() > max {
-                        return Err(upload_error(UploadError::TooLarge(max)));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some((name, bytes));
-            }
-            Some("internal") => {
-                let mut v = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
-                    v.extend_from_slice(&chunk);
-                    if v.len() > 16 {
-                        return Err(unreadable());
-                    }
-                }
-                internal = v == b"true";
-            }
-            _ => return Err(unreadable()),
-        }
-    }
-    if !csrf_ok {
+    let posted = crate::upload::read(multipart, max, &["internal", "csrf"]).await?;
+    if form_csrf.is_some_and(|t| t != posted.field("csrf")) {
         return Err(ApiError::forbidden());
     }
-    let Some((name, bytes)) = file else {
-        return Err(ApiError::validation(
-            "请选择要上传的文件",
-            "choose a file to upload",
-        ));
-    };
+    let internal = posted.field("internal") == "true";
+    let (name, bytes) = posted.file;
     let upload = Upload {
         case_id: case.id,
         case_number: &case.number,
@@ -768,34 +721,10 @@ pub async fn attach_from(
     attachments::attach(&state.db, &caller.context, &state.files, upload, max)
         .await
         .map_err(|e| match e {
-            AttachError::Upload(u) => upload_error(u),
+            AttachError::Upload(u) => crate::upload::upload_error(u),
             AttachError::Io(io) => ApiError::internal(io),
             AttachError::Case(c) => c.into(),
         })
-}
-
-pub fn upload_error(e: UploadError) -> ApiError {
-    match e {
-        UploadError::TooLarge(max) => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").with_detail(
-                format!("文件超过 {} MB 的上限", max / (1024 * 1024)),
-                format!("the file is larger than {max} bytes"),
-            )
-        }
-        UploadError::Empty => ApiError::validation("文件是空的", "the file is empty"),
-        UploadError::UnsupportedType => {
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").with_detail(
-                "只接受 PDF、PNG 和 JPEG 文件",
-                "only PDF, PNG and JPEG files are accepted",
-            )
-        }
-        UploadError::Mismatch { actual } => {
-            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").with_detail(
-                format!("文件内容（{actual}）与扩展名不符"),
-                format!("the file's content is {actual}, not what its name says"),
-            )
-        }
-    }
 }
 
 /// Download an attachment the caller may see.

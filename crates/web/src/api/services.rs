@@ -263,3 +263,38 @@ pub async fn get_service(
     let names = department_names(&state).await?;
     Ok(ApiJson(GuideView::new(&item.guide, &names)))
 }
+
+impl From<egov_services::application::ApplicationError> for ApiError {
+    fn from(e: egov_services::application::ApplicationError) -> Self {
+        use egov_services::application::ApplicationError as E;
+        match e {
+            E::NotFound => ApiError::not_found("没有这份申请", "no such application"),
+            E::Filed => ApiError::new(StatusCode::CONFLICT, "case_closed")
+                .with_detail("这份申请已提交", "the application was filed already"),
+            E::NotOffered => ApiError::new(StatusCode::CONFLICT, "action_not_allowed").with_detail(
+                "该事项已停止办理，不能提交申请",
+                "the item is no longer offered",
+            ),
+            E::NotForYou(who) => ApiError::forbidden().with_detail(
+                format!("此事项的服务对象是{who}，请使用相应的账号申请"),
+                format!("this item serves {who}; apply with such an account"),
+            ),
+            E::Missing(list) => ApiError::validation(
+                format!("还缺少以下材料：{}", list.join("、")),
+                format!("materials missing: {}", list.join(", ")),
+            ),
+            E::NoSuchMaterial(_) => ApiError::validation("没有这项材料", "no such material"),
+            E::NoteTooLong => ApiError::validation(
+                "申请说明不超过 2000 字",
+                "the note must be at most 2000 characters",
+            ),
+            E::Upload(egov_cases::attachments::AttachError::Upload(u)) => {
+                crate::upload::upload_error(u)
+            }
+            E::Upload(egov_cases::attachments::AttachError::Case(c)) | E::Case(c) => c.into(),
+            E::Upload(egov_cases::attachments::AttachError::Io(io)) => ApiError::internal(io),
+            E::Registry(r) => r.into(),
+            E::Store(s) => ApiError::internal(s),
+        }
+    }
+}

@@ -5,6 +5,7 @@ mod account;
 mod admin_clients;
 mod admin_departments;
 mod admin_users;
+mod apply;
 mod case_forms;
 mod cases;
 mod enterprise;
@@ -32,6 +33,14 @@ pub fn router() -> Router<AppState> {
         .route("/departments", get(home::directory))
         .route("/services", get(services::hall))
         .route("/services/{code}", get(services::guide))
+        .route("/services/{code}/apply", post(apply::begin))
+        .route("/applications/{id}", get(apply::draft))
+        .route(
+            "/applications/{id}/files",
+            post(apply::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/applications/{id}/note", post(apply::note))
+        .route("/applications/{id}/submit", post(apply::submit))
         .route("/locale", get(locale::switch))
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/mfa", get(account::mfa_form).post(account::mfa))

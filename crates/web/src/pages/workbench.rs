@@ -70,6 +70,8 @@ pub async fn workbench(
 struct MyCases {
     chrome: Chrome,
     cases: Vec<CaseLine>,
+    /// Applications not yet filed: id and the item's name.
+    drafts: Vec<(i64, String)>,
 }
 
 pub async fn my_cases(
@@ -78,11 +80,17 @@ pub async fn my_cases(
     PageUser(user): PageUser<CITIZEN>,
 ) -> Result<Response, ApiError> {
     let rows = queue_of(&state, &user, Queue::Department, true, QUEUE_LIMIT).await?;
+    let mut drafts = Vec::new();
+    for a in egov_services::application::drafts(&state.db, user.user_id).await? {
+        let g = egov_services::application::guide_of(&state.db, &a).await?;
+        drafts.push((a.id, g.name));
+    }
     Ok(render(
         StatusCode::OK,
         &MyCases {
             chrome: Chrome::new(locale, Some(user), "/cases"),
             cases: lines(locale, &rows),
+            drafts,
         },
     ))
 }

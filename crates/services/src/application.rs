@@ -1,0 +1,427 @@
+//! Applying online: a draft the applicant fills and attaches materials to,
+//! then files once. Filing checks that every material the guide requires
+//! now is there (those it lets follow later may be missing), and in one
+//! transaction opens the case (a joint item fans out to its co-handling
+//! departments), attaches the materials to it and marks the draft filed. A
+//! double click files one application: the page's submission key is unique.
+
+use crate::guide::Guide;
+use crate::registry::{self, ItemStatus, RegistryError};
+use egov_audit::Event;
+use egov_calendar::WorkCalendar;
+use egov_cases::attachments::{self, AttachError, FileStore, Stored};
+use egov_cases::{Acting, Case, CaseError, NewCase, Processes};
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_store::{run, Db, StoreError, Tx};
+use serde::Serialize;
+
+/// The case processes applications run under.
+pub const SINGLE_PROCESS: &str = "administrative_license";
+pub const JOINT_PROCESS: &str = "joint_approval";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplicationError {
+    #[error("no such application")]
+    NotFound,
+    #[error("the application was filed already")]
+    Filed,
+    #[error("the item is not on offer")]
+    NotOffered,
+    #[error("the item serves {0}")]
+    NotForYou(String),
+    #[error("materials missing: {}", .0.join(", "))]
+    Missing(Vec<String>),
+    #[error("the guide has no material {0}")]
+    NoSuchMaterial(usize),
+    #[error("the note must be at most 2000 characters")]
+    NoteTooLong,
+    #[error(transparent)]
+    Upload(#[from] AttachError),
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ApplicationError {
+    fn from(e: sqlx::Error) -> Self {
+        ApplicationError::Store(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AppFile {
+    pub id: i64,
+    /// The guide's material this file is (its index).
+    pub material: i32,
+    pub name: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Application {
+    pub id: i64,
+    pub item_code: String,
+    pub item_version: i32,
+    pub applicant_id: i64,
+    /// `draft` or `filed`.
+    pub status: String,
+    pub note: String,
+    pub case_id: Option<i64>,
+    pub updated_at: Timestamp,
+}
+
+impl Application {
+    pub fn is_draft(&self) -> bool {
+        self.status == "draft"
+    }
+}
+
+const COLUMNS: &str = "SELECT id, item_code, item_version, applicant_id, status, note, case_id, \
+     updated_at FROM applications";
+
+/// The applicant's draft for an item on offer, made if there is none. A
+/// draft keeps the version it was begun under. `audience` is who applies:
+/// 个人 (a citizen) or 法人 (an enterprise).
+pub async fn draft(
+    db: &Db,
+    ctx: &Context,
+    code: &str,
+    applicant_id: i64,
+    audience: &str,
+) -> Result<Application, ApplicationError> {
+    let item = registry::get(db, code).await?;
+    if item.status != ItemStatus::Published {
+        return Err(ApplicationError::NotOffered);
+    }
+    if !item.guide.audiences.iter().any(|a| a == audience) {
+        return Err(ApplicationError::NotForYou(item.guide.audiences.join("、")));
+    }
+    let mut tx = db.begin().await?;
+    let sql = format!("{COLUMNS} WHERE applicant_id = $1 AND item_code = $2 AND status = 'draft'");
+    let found: Option<Application> = run!(tx, |c| sqlx::query_as(&sql)
+        .bind(applicant_id)
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await)?;
+    if let Some(a) = found {
+        return Ok(a);
+    }
+    let now = time::now();
+    let id: i64 = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO applications (item_code, item_version, applicant_id, status, created_at, \
+         updated_at) VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING id"
+    )
+    .bind(code)
+    .bind(item.guide.version as i32)
+    .bind(applicant_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await)?;
+    audit(&mut tx, ctx, "application.draft", id, code).await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+async fn audit(
+    tx: &mut Tx,
+    ctx: &Context,
+    action: &'static str,
+    id: i64,
+    code: &str,
+) -> Result<(), StoreError> {
+    egov_audit::append(
+        tx,
+        ctx,
+        Event {
+            action,
+            object_type: "application",
+            object_id: &id.to_string(),
+            detail: serde_json::json!({ "item": code }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Application, ApplicationError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{COLUMNS} WHERE id = $1");
+    let found: Option<Application> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await)?;
+    found.ok_or(ApplicationError::NotFound)
+}
+
+/// An application of `applicant_id`'s; anyone else's is "not found".
+pub async fn mine(db: &Db, id: i64, applicant_id: i64) -> Result<Application, ApplicationError> {
+    match get(db, id).await? {
+        a if a.applicant_id == applicant_id => Ok(a),
+        _ => Err(ApplicationError::NotFound),
+    }
+}
+
+/// The applicant's drafts, newest first.
+pub async fn drafts(db: &Db, applicant_id: i64) -> Result<Vec<Application>, ApplicationError> {
+    let mut r = db.reader().await?;
+    let sql = format!("{COLUMNS} WHERE applicant_id = $1 AND status = 'draft' ORDER BY id DESC");
+    Ok(run!(r, |c| sqlx::query_as(&sql)
+        .bind(applicant_id)
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
+pub async fn files(db: &Db, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT id, material, name, media_type, size, sha256 FROM application_files \
+         WHERE application_id = $1 ORDER BY material, id"
+    )
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
+/// The guide a draft or application is under.
+pub async fn guide_of(db: &Db, a: &Application) -> Result<Guide, ApplicationError> {
+    Ok(registry::version(db, &a.item_code, a.item_version as u32).await?)
+}
+
+/// The materials the guide requires now that `files` lack.
+pub fn missing(guide: &Guide, files: &[AppFile]) -> Vec<String> {
+    guide
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| m.required && !m.later && !files.iter().any(|f| f.material as usize == *i))
+        .map(|(_, m)| m.name.clone())
+        .collect()
+}
+
+fn open_draft(a: Application) -> Result<Application, ApplicationError> {
+    if a.is_draft() {
+        Ok(a)
+    } else {
+        Err(ApplicationError::Filed)
+    }
+}
+
+/// Saves the draft's note.
+pub async fn save_note(
+    db: &Db,
+    ctx: &Context,
+    id: i64,
+    applicant_id: i64,
+    note: &str,
+) -> Result<(), ApplicationError> {
+    let a = open_draft(mine(db, id, applicant_id).await?)?;
+    if note.chars().count() > 2000 {
+        return Err(ApplicationError::NoteTooLong);
+    }
+    let mut tx = db.begin().await?;
+    run!(tx, |c| sqlx::query(
+        "UPDATE applications SET note = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'"
+    )
+    .bind(note)
+    .bind(time::now())
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit(&mut tx, ctx, "application.note", id, &a.item_code).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a material's file by its content and adds it to the draft.
+#[allow(clippy::too_many_arguments)]
+pub async fn add_file(
+    db: &Db,
+    ctx: &Context,
+    store: &FileStore,
+    id: i64,
+    applicant_id: i64,
+    material: usize,
+    name: &str,
+    bytes: Vec<u8>,
+    max: usize,
+) -> Result<AppFile, ApplicationError> {
+    let a = open_draft(mine(db, id, applicant_id).await?)?;
+    let guide = guide_of(db, &a).await?;
+    if material >= guide.materials.len() {
+        return Err(ApplicationError::NoSuchMaterial(material));
+    }
+    let stored = attachments::store(store, name, bytes, max).await?;
+    let mut tx = db.begin().await?;
+    let file_id: i64 = run!(tx, |c| sqlx::query_scalar(
+        "INSERT INTO application_files (application_id, material, name, media_type, size, \
+         sha256, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+    )
+    .bind(id)
+    .bind(material as i32)
+    .bind(&stored.name)
+    .bind(&stored.media_type)
+    .bind(stored.size)
+    .bind(&stored.sha256)
+    .bind(time::now())
+    .fetch_one(&mut *c)
+    .await)?;
+    audit(&mut tx, ctx, "application.file", id, &a.item_code).await?;
+    tx.commit().await?;
+    Ok(AppFile {
+        id: file_id,
+        material: material as i32,
+        name: stored.name,
+        media_type: stored.media_type,
+        size: stored.size,
+        sha256: stored.sha256,
+    })
+}
+
+/// Files the application: the case opens with the materials attached, in
+/// one transaction. Filing again with the same key answers the case filed
+/// the first time.
+#[allow(clippy::too_many_arguments)]
+pub async fn submit(
+    db: &Db,
+    ctx: &Context,
+    cal: &WorkCalendar,
+    processes: &Processes,
+    id: i64,
+    applicant_id: i64,
+    key: &str,
+) -> Result<Case, ApplicationError> {
+    let a = mine(db, id, applicant_id).await?;
+    if let (false, Some(case_id)) = (a.is_draft(), a.case_id) {
+        return Ok(egov_cases::get(db, case_id).await?);
+    }
+    // Only the item as offered now may be filed.
+    let item = registry::get(db, &a.item_code).await?;
+    if item.status != ItemStatus::Published {
+        return Err(ApplicationError::NotOffered);
+    }
+    let guide = guide_of(db, &a).await?;
+    let files = files(db, id).await?;
+    let missing = missing(&guide, &files);
+    if !missing.is_empty() {
+        return Err(ApplicationError::Missing(missing));
+    }
+    let process = if guide.is_joint() {
+        JOINT_PROCESS
+    } else {
+        SINGLE_PROCESS
+    };
+    let def = processes
+        .latest(db, process)
+        .await
+        .map_err(|e| CaseError::Invalid(e.to_string()))?;
+    let mut co = Vec::new();
+    for code in &guide.co_departments {
+        co.push(
+            egov_org::department(db, code)
+                .await
+                .map_err(|_| RegistryError::UnknownDepartment(code.clone()))?
+                .id,
+        );
+    }
+    let mut new = NewCase::new(&def, item.department_id, &guide.name);
+    new.applicant_id = Some(applicant_id);
+    new.co_departments = co;
+    new.data = serde_json::json!({
+        "item": guide.code,
+        "item_version": guide.version,
+        "note": a.note,
+        "materials": files.iter().map(|f| {
+            guide.materials.get(f.material as usize).map(|m| m.name.clone()).unwrap_or_default()
+        }).collect::<Vec<_>>(),
+    });
+    let mut tx = db.begin().await?;
+    // Marking the draft first takes its row: of two filings at once, the
+    // second finds it filed and rolls back.
+    let marked = run!(tx, |c| sqlx::query(
+        "UPDATE applications SET status = 'filed', submission_key = $1, updated_at = $2 \
+         WHERE id = $3 AND status = 'draft'"
+    )
+    .bind(key)
+    .bind(time::now())
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()));
+    match marked {
+        Ok(1) => {}
+        Ok(_) => {
+            drop(tx);
+            return match mine(db, id, applicant_id).await?.case_id {
+                Some(case_id) => Ok(egov_cases::get(db, case_id).await?),
+                None => Err(ApplicationError::Filed),
+            };
+        }
+        // The key is taken: this very form was filed already.
+        Err(e) if egov_store::is_unique_violation(&e) => {
+            drop(tx);
+            return filed_with(db, key, applicant_id).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let case = egov_cases::start_in(
+        &mut tx,
+        ctx,
+        cal,
+        Acting::Applicant {
+            user_id: applicant_id,
+        },
+        new,
+    )
+    .await?;
+    for f in &files {
+        let stored = Stored {
+            name: f.name.clone(),
+            media_type: f.media_type.clone(),
+            size: f.size,
+            sha256: f.sha256.clone(),
+        };
+        attachments::record_in(
+            &mut tx,
+            ctx,
+            case.id,
+            &case.number,
+            &stored,
+            false,
+            Some(applicant_id),
+        )
+        .await?;
+    }
+    run!(tx, |c| sqlx::query(
+        "UPDATE applications SET case_id = $1 WHERE id = $2"
+    )
+    .bind(case.id)
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    audit(&mut tx, ctx, "application.submit", id, &a.item_code).await?;
+    tx.commit().await?;
+    Ok(case)
+}
+
+async fn filed_with(db: &Db, key: &str, applicant_id: i64) -> Result<Case, ApplicationError> {
+    let mut r = db.reader().await?;
+    let case_id: Option<Option<i64>> = run!(r, |c| sqlx::query_scalar(
+        "SELECT case_id FROM applications WHERE submission_key = $1 AND applicant_id = $2"
+    )
+    .bind(key)
+    .bind(applicant_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    match case_id.flatten() {
+        Some(id) => Ok(egov_cases::get(db, id).await?),
+        None => Err(ApplicationError::Filed),
+    }
+}

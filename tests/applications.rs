@@ -1,0 +1,229 @@
+//! Applying online through the pages, as an enterprise does: begin from the
+//! guide, attach the materials (checked by content), file once (a double
+//! click files one application), and the case opens with its materials for
+//! the departments, jointly when the item says so. Nothing half-saved when
+//! a material is missing, a file lies about its type, the item is
+//! withdrawn, or someone else's draft is touched.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::casework::{citizen, dept, staff, Caller};
+use common::{TestApp, TestResponse};
+use egov_identity::Role;
+use egov_kernel::Context;
+
+const ITEM: &str = include_str!("fixtures/service-item.toml");
+const CODE: &str = "110105SCJGJ9001";
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+async fn publish(app: &TestApp) {
+    let ctx = Context::system();
+    egov_services::registry::load(app.db(), &ctx, ITEM)
+        .await
+        .unwrap();
+    egov_services::registry::publish(app.db(), &ctx, CODE)
+        .await
+        .unwrap();
+}
+
+async fn enterprise(app: &TestApp, name: &str) -> Caller {
+    let pw = app.enterprise(name).await;
+    let (cookie, csrf) = app.sign_in(name, &pw).await;
+    Caller(cookie, csrf)
+}
+
+fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+    let b = "egovapplyboundary";
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n",
+        file.0
+    ));
+    let mut bytes = body.into_bytes();
+    bytes.extend_from_slice(file.1);
+    bytes.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), bytes)
+}
+
+async fn upload(
+    app: &TestApp,
+    who: &Caller,
+    id: i64,
+    material: &str,
+    file: (&str, &[u8]),
+) -> TestResponse {
+    let (ct, body) = multipart(&[("csrf", &who.1), ("material", material)], file);
+    app.send(
+        Method::POST,
+        &format!("/applications/{id}/files"),
+        &[("cookie", &who.0), ("content-type", &ct)],
+        body,
+    )
+    .await
+}
+
+async fn begin(app: &TestApp, who: &Caller) -> TestResponse {
+    app.post_form(
+        &format!("/services/{CODE}/apply"),
+        Some(&who.0),
+        &[("csrf", &who.1)],
+    )
+    .await
+}
+
+fn key_of(page: &str) -> String {
+    let at = page.find("name=\"key\" value=\"").expect("the form's key") + 18;
+    page[at..at + 64].to_owned()
+}
+
+#[tokio::test]
+async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it() {
+    let app = TestApp::new().await;
+    publish(&app).await;
+    let company = enterprise(&app, "qiye.wang").await;
+    let resident = citizen(&app, "zhang.san").await;
+
+    // The guide offers the application; a citizen is told this item serves 法人.
+    let guide = app
+        .get_with(&format!("/services/{CODE}"), &[("cookie", &company.0)])
+        .await;
+    assert!(guide.body.contains("在线申请"));
+    let refused = begin(&app, &resident).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("服务对象是法人"));
+
+    let started = begin(&app, &company).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let path = started.header("location").to_owned();
+    let id: i64 = path.trim_start_matches("/applications/").parse().unwrap();
+    // Beginning again resumes the same draft.
+    assert_eq!(begin(&app, &company).await.header("location"), path);
+    // Someone else's draft does not exist for them.
+    let other = &resident;
+    assert_eq!(
+        app.get_with(&path, &[("cookie", &other.0), ("accept", "text/html")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        upload(&app, other, id, "0", ("申请书.pdf", PDF))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Filing without the required material: refused, listing it; no case.
+    let draft = app.get_with(&path, &[("cookie", &company.0)]).await;
+    assert!(draft.body.contains("提交前还需上传：食品经营许可申请书"));
+    let key = key_of(&draft.body);
+    let submit = format!("{path}/submit");
+    let missing = app
+        .post_form(
+            &submit,
+            Some(&company.0),
+            &[("csrf", &company.1), ("key", &key)],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.body.contains("还缺少以下材料：食品经营许可申请书"));
+    assert_eq!(app.count("cases").await, 0);
+
+    // A picture named .pdf is refused by its content; a forged token too.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+    let lie = upload(&app, &company, id, "0", ("申请书.pdf", png)).await;
+    assert_eq!(lie.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(lie.body.contains("与扩展名不符"));
+    let (ct, body) = multipart(
+        &[("csrf", "forged"), ("material", "0")],
+        ("申请书.pdf", PDF),
+    );
+    let forged = app
+        .send(
+            Method::POST,
+            &format!("{path}/files"),
+            &[("cookie", &company.0), ("content-type", &ct)],
+            body,
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("application_files").await, 0);
+
+    let ok = upload(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    // The second material may follow later: filing goes ahead without it.
+    let draft = app.get_with(&path, &[("cookie", &company.0)]).await;
+    assert!(draft.body.contains("申请书.pdf") && !draft.body.contains("提交前还需上传"));
+    let key = key_of(&draft.body);
+    let form = [("csrf", company.1.as_str()), ("key", key.as_str())];
+    let filed = app.post_form(&submit, Some(&company.0), &form).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let case_path = filed.header("location").to_owned();
+    // A double click files one application.
+    let again = app.post_form(&submit, Some(&company.0), &form).await;
+    assert_eq!(again.header("location"), case_path);
+    assert_eq!(app.count("cases").await, 1);
+    let number = case_path
+        .trim_start_matches("/cases/")
+        .trim_end_matches("?done=opened")
+        .to_owned();
+
+    // The case: joint approval under the item, the material attached.
+    let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;
+    assert_eq!(case["process_id"], "joint_approval");
+    assert_eq!(case["title"], "食品经营许可（测试）");
+    assert_eq!(case["data"]["item"], CODE);
+    assert_eq!(case["attachments"][0]["name"], "申请书.pdf");
+    // The lead department accepts; the co-handling tax bureau gets its branch.
+    let scj = dept(&app, "110105-SCJGJ").await;
+    let tax = dept(&app, "110105-SWZJ").await;
+    let lead = staff(&app, "handler.scj", scj, &[Role::Handler]).await;
+    let res = lead
+        .act(&app, &number, "accept", serde_json::json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let branches = res.json()["branches"].clone();
+    assert_eq!(branches[0]["department_id"], tax);
+    // The draft is gone from the applicant's list; the case is there.
+    let mine = app.get_with("/cases", &[("cookie", &company.0)]).await;
+    assert!(mine.body.contains(&number) && !mine.body.contains("未提交的申请"));
+    assert_eq!(
+        app.count_where("audit_log", "action = 'application.submit'")
+            .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_withdrawn_item_cannot_be_filed() {
+    let app = TestApp::new().await;
+    publish(&app).await;
+    let company = enterprise(&app, "qiye.wang").await;
+    let id: i64 = begin(&app, &company)
+        .await
+        .header("location")
+        .trim_start_matches("/applications/")
+        .parse()
+        .unwrap();
+    upload(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
+    egov_services::registry::withdraw(app.db(), &Context::system(), CODE)
+        .await
+        .unwrap();
+    let res = app
+        .post_form(
+            &format!("/applications/{id}/submit"),
+            Some(&company.0),
+            &[("csrf", &company.1), ("key", "k-0123456789abcdef")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert!(res.body.contains("该事项已停止办理"));
+    assert_eq!(app.count("cases").await, 0);
+}
