@@ -191,6 +191,76 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let branches = res.json()["branches"].clone();
     assert_eq!(branches[0]["department_id"], tax);
+    // No result before the decision.
+    let early = app
+        .get_with(
+            &format!("/cases/{number}/result"),
+            &[("cookie", &company.0), ("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::NOT_FOUND);
+    // The tax bureau approves its branch; the joint approval ends approved.
+    let taxman = staff(&app, "handler.tax", tax, &[Role::Handler]).await;
+    let res = taxman
+        .act(&app, &number, "branch_approve", serde_json::json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["state"], "approved");
+
+    // The applicant downloads the result; its code checks out in public.
+    let page = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &company.0)])
+        .await;
+    assert!(page.body.contains(&format!("/cases/{number}/result")));
+    let pdf = app
+        .get_with(
+            &format!("/cases/{number}/result"),
+            &[("cookie", &company.0)],
+        )
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.header("content-type"), "application/pdf");
+    assert!(pdf.body.starts_with("%PDF-1.4"));
+    let code: String = {
+        let mut r = app.db().reader().await.unwrap();
+        egov_store::run!(r, |c| sqlx::query_scalar(
+            "SELECT code FROM result_documents"
+        )
+        .fetch_one(&mut *c)
+        .await)
+        .unwrap()
+    };
+    // The code is printed in the document (as the font's UCS-2 text).
+    let hex: String = code.chars().map(|c| format!("{:04X}", c as u32)).collect();
+    assert!(pdf.body.contains(&hex), "the code is in the PDF");
+    // Downloading again issues nothing new.
+    app.get_with(
+        &format!("/cases/{number}/result"),
+        &[("cookie", &company.0)],
+    )
+    .await;
+    assert_eq!(app.count("result_documents").await, 1);
+    // Someone else cannot fetch it.
+    let theirs = app
+        .get_with(
+            &format!("/cases/{number}/result"),
+            &[("cookie", &resident.0), ("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let checked = app
+        .get(&format!(
+            "/verify?code={}",
+            code.to_lowercase().replace('-', "+")
+        ))
+        .await;
+    assert_eq!(checked.status, StatusCode::OK);
+    assert!(checked.body.contains("核验通过") && checked.body.contains("食品经营许可（测试）"));
+    assert!(checked.body.contains("准予许可") && checked.body.contains(&number));
+    let forged = app.get("/verify?code=ABCD-EFGH-JKLM-NPQR").await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    assert!(forged.body.contains("核验码无效"));
+
     // The draft is gone from the applicant's list; the case is there.
     let mine = app.get_with("/cases", &[("cookie", &company.0)]).await;
     assert!(mine.body.contains(&number) && !mine.body.contains("未提交的申请"));

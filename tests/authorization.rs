@@ -53,6 +53,16 @@ enum Outcome {
     Judged,
 }
 
+impl Outcome {
+    /// Signed in, "not found" whether or not the case may be seen.
+    fn min_hidden(self) -> Outcome {
+        match self {
+            Outcome::Forbidden => Outcome::Hidden,
+            o => o,
+        }
+    }
+}
+
 impl Who {
     fn is_key(self) -> bool {
         matches!(self, Who::KeyOrgWrite | Who::KeyAuditRead)
@@ -190,6 +200,9 @@ fn routes() -> Vec<Route> {
             w => w.page(false),
         }),
         get("/cases/CASE", |w| w.on_case_page(w.sees_case())),
+        // The matrix case is undecided: it has no result document yet.
+        get("/cases/CASE/result", |w| w.on_case_page(false).min_hidden()),
+        get("/verify", public),
         // The page forms send input that is refused (an empty comment, a
         // stale version, an open case to rate, an empty order or answer),
         // except the file, which those who see the case may add.

@@ -1,11 +1,14 @@
 //! Service items (政务服务事项): each item's 办事指南 as versioned data
 //! (`guide.rs`), kept in the database with the version on offer
 //! (`registry.rs`), and applying for one online (`application.rs`), which
-//! hands the filed application to the case engine.
+//! hands the filed application to the case engine; the decision's result
+//! document with its verification code (`result.rs`, `pdf.rs`).
 
 pub mod application;
 pub mod guide;
+pub mod pdf;
 pub mod registry;
+pub mod result;
 
 pub use guide::{Audience, Guide, GuideError, Material, AUDIENCES, KINDS, LIFE_EVENTS};
 pub use registry::{ItemStatus, RegistryError, ServiceItem};

@@ -96,6 +96,8 @@ struct CasePage {
     rating_grade: Option<&'static str>,
     error: Option<String>,
     notice: Option<&'static str>,
+    /// Where the decided application's result document is.
+    result_href: Option<String>,
     /// The text typed into a refused comment, rating, order or answer
     /// form, and which form it was (`comment`, `rating`, `order`,
     /// `answer-<id>`).
@@ -391,6 +393,7 @@ pub async fn page(
         rating_grade: d.rating.as_ref().map(|r| grade_name(locale, r.grade)),
         error: form_error,
         notice: flash.notice,
+        result_href: super::results::decided_item(&case).map(|_| format!("/cases/{number}/result")),
         kept: flash.kept,
         kept_for: flash.kept_for,
         d,

@@ -12,6 +12,7 @@ mod enterprise;
 mod home;
 mod locale;
 mod register;
+mod results;
 mod services;
 mod staff;
 mod supervision;
@@ -85,6 +86,8 @@ pub fn router() -> Router<AppState> {
             post(cases::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/cases/{number}/rating", post(cases::rate))
+        .route("/cases/{number}/result", get(results::download))
+        .route("/verify", get(results::verify))
         .route("/cases/{number}/orders", post(cases::order))
         .route("/orders/{id}/answer", post(cases::answer_order))
         .route("/supervision", get(supervision::board))
