@@ -191,6 +191,16 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let branches = res.json()["branches"].clone();
     assert_eq!(branches[0]["department_id"], tax);
+    // The item's statutory 20 working days bind the joint review, not the
+    // joint-approval process's general 45.
+    let amount: i32 = {
+        let mut r = app.db().reader().await.unwrap();
+        egov_store::run!(r, |c| sqlx::query_scalar("SELECT due_amount FROM cases")
+            .fetch_one(&mut *c)
+            .await)
+        .unwrap()
+    };
+    assert_eq!(amount, 20);
     // No result before the decision.
     let early = app
         .get_with(

@@ -7,6 +7,7 @@ use egov_kernel::time::Timestamp;
 use egov_store::{run, Db, StoreError};
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use crate::engine::CaseError;
 
@@ -93,6 +94,7 @@ pub(crate) struct CaseRow {
     overdue: bool,
     created_at: Timestamp,
     closed_at: Option<Timestamp>,
+    deadlines: Option<String>,
 }
 
 pub(crate) const CASE_COLUMNS: &str = "SELECT id, number, title, process_id, process_version, \
@@ -100,7 +102,7 @@ pub(crate) const CASE_COLUMNS: &str = "SELECT id, number, title, process_id, pro
      location_lat, location_lon, address, parent_id, version, state_entered_at, due_at, \
      due_provisional, due_from, due_amount, due_unit, extended, paused_at, paused_secs, \
      deadline_cycle, warn_at, red_at, alert_level, next_alert_at, overdue, created_at, \
-     closed_at FROM cases";
+     closed_at, deadlines FROM cases";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Case {
@@ -142,6 +144,9 @@ pub struct Case {
     pub closed_at: Option<Timestamp>,
     /// Working seconds the clock stood, in all.
     pub paused_secs: i64,
+    /// This case's own time limits for some steps (state -> amount in the
+    /// step's unit), where the law sets one for its matter.
+    pub deadlines: BTreeMap<String, u32>,
     #[serde(skip)]
     pub(crate) basis: Option<Basis>,
 }
@@ -204,6 +209,11 @@ impl From<CaseRow> for Case {
             created_at: r.created_at,
             closed_at: r.closed_at,
             paused_secs: r.paused_secs,
+            deadlines: r
+                .deadlines
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_default(),
             basis,
         }
     }

@@ -144,6 +144,7 @@ pub(crate) fn enter(
     to: &str,
     restart: bool,
     now: Timestamp,
+    limits: &std::collections::BTreeMap<String, u32>,
 ) -> ClockState {
     let state = def.state(to).expect("validated definition");
     let mut clock = before.map(ClockState::of).unwrap_or(ClockState {
@@ -195,7 +196,7 @@ pub(crate) fn enter(
         cal,
         Basis {
             from: now,
-            amount: deadline.amount,
+            amount: limits.get(to).copied().unwrap_or(deadline.amount),
             unit: deadline.unit(),
         },
     );

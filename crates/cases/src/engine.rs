@@ -54,6 +54,9 @@ pub struct NewCase<'a> {
     pub data: Value,
     pub location: Option<Location>,
     pub parent_id: Option<i64>,
+    /// Time limits of this case's own for some steps (state -> amount in
+    /// the step's unit), e.g. a service item's statutory limit.
+    pub deadlines: std::collections::BTreeMap<String, u32>,
 }
 
 impl<'a> NewCase<'a> {
@@ -67,6 +70,7 @@ impl<'a> NewCase<'a> {
             data: Value::Object(Default::default()),
             location: None,
             parent_id: None,
+            deadlines: Default::default(),
         }
     }
 }
@@ -221,7 +225,7 @@ pub async fn start_in(
         return Err(CaseError::Invalid("no such department".into()));
     }
     let now = time::now();
-    let clock = enter(def, cal, None, &def.initial, true, now);
+    let clock = enter(def, cal, None, &def.initial, true, now, &new.deadlines);
     let placeholder = format!("new-{}-{}", time::canonical(&now), uuid_like());
     let (lat, lon, address) = match &new.location {
         Some(l) => (Some(l.lat), Some(l.lon), l.address.clone()),
@@ -229,14 +233,16 @@ pub async fn start_in(
     };
     let basis = clock.basis;
     let next_alert_at = clock.next_alert_at();
+    let limits = (!new.deadlines.is_empty())
+        .then(|| serde_json::to_string(&new.deadlines).expect("a map of numbers serialises"));
     let id: i64 = run!(tx, |c| {
         sqlx::query_scalar(
             "INSERT INTO cases (number, title, process_id, process_version, state, applicant_id, \
              department_id, co_departments, data, location_lat, location_lon, address, parent_id, \
              version, state_entered_at, due_at, due_provisional, due_from, due_amount, due_unit, \
-             deadline_cycle, warn_at, red_at, next_alert_at, paused_at, created_at) \
+             deadline_cycle, warn_at, red_at, next_alert_at, paused_at, created_at, deadlines) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $14) RETURNING id",
+             $17, $18, $19, $20, $21, $22, $23, $24, $14, $25) RETURNING id",
         )
         .bind(&placeholder)
         .bind(&new.title)
@@ -262,6 +268,7 @@ pub async fn start_in(
         .bind(clock.red_at)
         .bind(next_alert_at)
         .bind(clock.paused_at)
+        .bind(limits.as_deref())
         .fetch_one(&mut *c)
         .await
     })?;
@@ -304,6 +311,7 @@ pub async fn start_in(
         created_at: now,
         closed_at: None,
         paused_secs: 0,
+        deadlines: new.deadlines,
         basis,
     };
     if def
@@ -501,7 +509,15 @@ pub async fn act(
         if def.state(&to).and_then(|s| s.parallel.as_ref()).is_some() {
             open_branches(&mut tx, case.id, &to, &case.co_departments).await?;
         }
-        clock = Some(enter(def, cal, Some(&case), &to, action.restart_clock, now));
+        clock = Some(enter(
+            def,
+            cal,
+            Some(&case),
+            &to,
+            action.restart_clock,
+            now,
+            &case.deadlines,
+        ));
         next.state_entered_at = now;
         // Leaving a step after its deadline makes the case overdue.
         if case.due_at.is_some_and(|d| d < now) {

@@ -16,9 +16,10 @@ use egov_kernel::Context;
 use egov_store::{run, Db, StoreError, Tx};
 use serde::Serialize;
 
-/// The case processes applications run under.
-pub const SINGLE_PROCESS: &str = "administrative_license";
-pub const JOINT_PROCESS: &str = "joint_approval";
+/// The case processes applications run under, and the step of each whose
+/// time limit is the item's statutory one.
+pub const SINGLE_PROCESS: (&str, &str) = ("administrative_license", "review");
+pub const JOINT_PROCESS: (&str, &str) = ("joint_approval", "joint_review");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplicationError {
@@ -312,7 +313,7 @@ pub async fn submit(
     if !missing.is_empty() {
         return Err(ApplicationError::Missing(missing));
     }
-    let process = if guide.is_joint() {
+    let (process, decision_step) = if guide.is_joint() {
         JOINT_PROCESS
     } else {
         SINGLE_PROCESS
@@ -333,6 +334,12 @@ pub async fn submit(
     let mut new = NewCase::new(&def, item.department_id, &guide.name);
     new.applicant_id = Some(applicant_id);
     new.co_departments = co;
+    // The item's statutory limit, where it has one, binds the decision; 0
+    // (on the spot, or no limit in law) leaves the process's general one.
+    if guide.statutory_days > 0 {
+        new.deadlines
+            .insert(decision_step.to_owned(), guide.statutory_days);
+    }
     new.data = serde_json::json!({
         "item": guide.code,
         "item_version": guide.version,
