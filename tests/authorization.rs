@@ -315,6 +315,30 @@ fn routes() -> Vec<Route> {
         }),
         get("/api/v1/supervision/board", |w| w.api(w == Who::Supervisor)),
         get("/api/v1/metrics/cases", |w| w.api(w.is_staff())),
+        // Service items: the matrix item belongs to 110105-SCJGJ, which no
+        // department administrator here manages. Loading it again changes
+        // nothing; an empty guide from the page is judged.
+        post("/api/v1/services", |w| w.api(w == Who::Admin)),
+        get("/admin/services", |w| {
+            w.page(matches!(w, Who::Admin | Who::DeptAdmin))
+        }),
+        post("/admin/services", |w| match w {
+            Who::Admin | Who::DeptAdmin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        // Withdrawn, then published again, so the item stays on offer.
+        post("/api/v1/services/110105SCJGJ9001/withdraw", |w| {
+            w.api(w == Who::Admin)
+        }),
+        post("/api/v1/services/110105SCJGJ9001/publish", |w| {
+            w.api(w == Who::Admin)
+        }),
+        post("/admin/services/110105SCJGJ9001/withdraw", |w| {
+            w.page(w == Who::Admin)
+        }),
+        post("/admin/services/110105SCJGJ9001/publish", |w| {
+            w.page(w == Who::Admin)
+        }),
     ]
 }
 
@@ -490,6 +514,8 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 "text=&body=&note=&key=matrix-key-0123456789".to_owned()
             };
             format!("csrf={}&{fields}", csrf_of(callers, who))
+        } else if route.path == "/api/v1/services" && route.method == Method::POST {
+            include_str!("fixtures/service-item.toml").to_owned()
         } else if route.path == "/api/v1/calendar" {
             // An empty calendar file: valid, loads nothing.
             "version = \"matrix\"\n".to_owned()

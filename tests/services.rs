@@ -236,3 +236,110 @@ async fn the_shipped_items_load_and_cover_the_demo() {
     // A second start publishes nothing more.
     assert_eq!(registry::seed_builtin(app.db()).await.unwrap(), 0);
 }
+
+/// Department administrators manage their own department's items, through
+/// the API and the admin pages; nobody else's.
+#[tokio::test]
+async fn department_administrators_revise_publish_and_withdraw_their_items() {
+    use common::casework::{dept, staff};
+    use egov_identity::Role;
+    let app = TestApp::new().await;
+    let scj = dept(&app, "110105-SCJGJ").await;
+    let other = dept(&app, "110105-GAJ").await;
+    let mine = staff(&app, "admin.scj", scj, &[Role::DepartmentAdmin]).await;
+    let theirs = staff(&app, "admin.gaj", other, &[Role::DepartmentAdmin]).await;
+    let toml = |who: &common::casework::Caller, path: &str, body: &str| {
+        let headers = [
+            ("cookie", who.0.clone()),
+            ("x-csrf-token", who.1.clone()),
+            ("content-type", "application/toml".to_owned()),
+        ];
+        let path = path.to_owned();
+        let body = body.to_owned();
+        let app = &app;
+        async move {
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.send(axum::http::Method::POST, &path, &h, body).await
+        }
+    };
+    toml(&theirs, "/api/v1/services", ITEM)
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(app.count("service_items").await, 0);
+    let loaded = toml(&mine, "/api/v1/services", ITEM).await;
+    assert_eq!(loaded.status, StatusCode::CREATED, "{}", loaded.body);
+    assert_eq!(loaded.json()["status"], "draft");
+    toml(&theirs, &format!("/api/v1/services/{CODE}/publish"), "")
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let published = toml(&mine, &format!("/api/v1/services/{CODE}/publish"), "").await;
+    assert_eq!(published.json()["status"], "published");
+
+    // The admin page: the item listed; a bad guide shown again with the
+    // message; a revision loaded as a draft and published by form.
+    let list = app
+        .get_with("/admin/services", &[("cookie", &mine.0)])
+        .await;
+    assert!(list.body.contains("食品经营许可（测试）") && list.body.contains("已发布"));
+    assert!(!app
+        .get_with("/admin/services", &[("cookie", &theirs.0)])
+        .await
+        .body
+        .contains("食品经营许可（测试）"));
+    let bad = ITEM
+        .replace("version = 1", "version = 2")
+        .replace("kind = \"行政许可\"", "kind = \"许可\"");
+    let refused = app
+        .post_form(
+            "/admin/services",
+            Some(&mine.0),
+            &[("csrf", &mine.1), ("source", &bad)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("办事指南无效") && refused.body.contains("version = 2"));
+    let v2 = ITEM
+        .replace("version = 1", "version = 2")
+        .replace("promised_days = 10", "promised_days = 7");
+    let ok = app
+        .post_form(
+            "/admin/services",
+            Some(&mine.0),
+            &[("csrf", &mine.1), ("source", &v2)],
+        )
+        .await;
+    assert_eq!(ok.header("location"), "/admin/services?done=loaded");
+    assert_eq!(
+        app.get(&format!("/api/v1/services/{CODE}")).await.json()["promised_days"],
+        10
+    );
+    let publish = app
+        .post_form(
+            &format!("/admin/services/{CODE}/publish"),
+            Some(&mine.0),
+            &[("csrf", &mine.1)],
+        )
+        .await;
+    assert_eq!(publish.header("location"), "/admin/services?done=published");
+    assert_eq!(
+        app.get(&format!("/api/v1/services/{CODE}")).await.json()["promised_days"],
+        7
+    );
+    let denied = app
+        .post_form(
+            &format!("/admin/services/{CODE}/withdraw"),
+            Some(&theirs.0),
+            &[("csrf", &theirs.1)],
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    app.post_form(
+        &format!("/admin/services/{CODE}/withdraw"),
+        Some(&mine.0),
+        &[("csrf", &mine.1)],
+    )
+    .await;
+    app.get(&format!("/api/v1/services/{CODE}"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+}

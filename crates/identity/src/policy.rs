@@ -39,6 +39,9 @@ pub enum Permission {
     /// The supervision board, supervision orders (督办) and case metrics
     /// city-wide.
     SuperviseCases,
+    /// Draft, publish, revise and withdraw the service items of a
+    /// department (None: any department).
+    ManageServiceItems { department_id: Option<i64> },
     /// Case metrics: any civil servant (their own department's figures are
     /// no secret inside government).
     ReadCaseMetrics,
@@ -52,7 +55,7 @@ pub fn allows(principal: &Principal, permission: Permission) -> bool {
         Principal::Machine(k) => match permission {
             ManageOrg => k.allows(Scope::OrgWrite),
             ReadAudit => k.allows(Scope::AuditRead),
-            ManageReferenceData => k.allows(Scope::ReferenceWrite),
+            ManageReferenceData | ManageServiceItems { .. } => k.allows(Scope::ReferenceWrite),
             _ => false,
         },
         // Until the second factor, password change or enrolment is done,
@@ -72,7 +75,7 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
         UseAdminConsole => admin || u.has_role(Role::DepartmentAdmin),
         ManageOrg | ManageClients | ManageReferenceData => admin,
         ReadAudit => admin || u.has_role(Role::Auditor),
-        ManageUsers { department_id } => {
+        ManageUsers { department_id } | ManageServiceItems { department_id } => {
             admin
                 || department_id.is_some_and(|d| {
                     u.roles

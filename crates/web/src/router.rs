@@ -96,7 +96,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::answer_order))
         .routes(routes!(supervision::board))
         .routes(routes!(supervision::case_metrics))
-        .routes(routes!(services::list_services))
+        .routes(routes!(services::list_services, services::load_service))
+        .routes(routes!(services::publish_service))
+        .routes(routes!(services::withdraw_service))
         .routes(routes!(services::get_service))
         .split_for_parts()
 }

@@ -298,3 +298,152 @@ impl From<egov_services::application::ApplicationError> for ApiError {
         }
     }
 }
+
+/// An item's place in its life: `draft`, `published` or `withdrawn`, and a
+/// newer version waiting to be published.
+#[derive(Serialize, ToSchema)]
+pub struct ItemState {
+    pub code: String,
+    pub version: u32,
+    pub status: String,
+    pub draft_version: Option<u32>,
+}
+
+impl From<&egov_services::ServiceItem> for ItemState {
+    fn from(i: &egov_services::ServiceItem) -> Self {
+        ItemState {
+            code: i.guide.code.clone(),
+            version: i.guide.version,
+            status: match i.status {
+                ItemStatus::Draft => "draft",
+                ItemStatus::Published => "published",
+                ItemStatus::Withdrawn => "withdrawn",
+            }
+            .to_owned(),
+            draft_version: i.draft_version,
+        }
+    }
+}
+
+/// May the caller manage the items of the department with `code`?
+pub async fn require_manager(
+    state: &AppState,
+    caller: &crate::auth::ApiCaller,
+    department_code: &str,
+) -> Result<(), ApiError> {
+    let department_id = match egov_org::department(&state.db, department_code).await {
+        Ok(d) => Some(d.id),
+        // Unknown: only those who manage every department get to hear so.
+        Err(egov_org::OrgError::DepartmentNotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    caller.require(egov_identity::Permission::ManageServiceItems { department_id })
+}
+
+/// Load a guide (TOML, as in `data/services/`) as a new version; a draft
+/// until published. Department administrators for their department,
+/// system administrators, or a key with `reference:write`.
+#[utoipa::path(post, path = "/api/v1/services", tag = TAG_SERVICES,
+    request_body(content = String, content_type = "application/toml"),
+    security(("api_key" = [])),
+    responses((status = 201, body = ItemState),
+              (status = 200, body = ItemState, description = "this exact version was already loaded"),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 409, body = Problem, content_type = "application/problem+json"),
+              (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn load_service(
+    State(state): State<AppState>,
+    caller: crate::auth::ApiCaller,
+    body: String,
+) -> Result<(StatusCode, ApiJson<ItemState>), ApiError> {
+    let (item, new) = load_guide(&state, &caller, &body).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, ApiJson(ItemState::from(&item))))
+}
+
+/// Loads a guide's text for a caller who manages its department.
+pub async fn load_guide(
+    state: &AppState,
+    caller: &crate::auth::ApiCaller,
+    text: &str,
+) -> Result<(egov_services::ServiceItem, bool), ApiError> {
+    // Read the department first: whether the caller may load it at all.
+    let guide = Guide::parse(text).map_err(RegistryError::from);
+    match &guide {
+        Ok(g) => require_manager(state, caller, &g.department).await?,
+        Err(_) => caller.require(egov_identity::Permission::UseWorkbench)?,
+    }
+    let guide = guide?;
+    // A revision may not move an item out of a department the caller
+    // does not manage.
+    if let Ok(existing) = registry::get(&state.db, &guide.code).await {
+        require_manager(state, caller, &existing.guide.department).await?;
+    }
+    let (g, loaded) = registry::load(&state.db, &caller.context, text).await?;
+    let item = registry::get(&state.db, &g.code).await?;
+    Ok((item, loaded == registry::Loaded::New))
+}
+
+/// What a manager does to an item.
+pub async fn change_item(
+    state: &AppState,
+    caller: &crate::auth::ApiCaller,
+    code: &str,
+    publish: bool,
+) -> Result<egov_services::ServiceItem, ApiError> {
+    let item = match registry::get(&state.db, code).await {
+        Ok(i) => i,
+        Err(RegistryError::Unknown(_)) => {
+            // Nobody learns from a refusal whether a code exists.
+            caller.require(egov_identity::Permission::ManageServiceItems {
+                department_id: None,
+            })?;
+            return Err(RegistryError::Unknown(code.to_owned()).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    require_manager(state, caller, &item.guide.department).await?;
+    if publish {
+        registry::publish(&state.db, &caller.context, code).await?;
+    } else {
+        registry::withdraw(&state.db, &caller.context, code).await?;
+    }
+    Ok(registry::get(&state.db, code).await?)
+}
+
+/// Publish an item's newest version (offering a withdrawn item again).
+#[utoipa::path(post, path = "/api/v1/services/{code}/publish", tag = TAG_SERVICES,
+    params(("code" = String, Path)), security(("api_key" = [])),
+    responses((status = 200, body = ItemState),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn publish_service(
+    State(state): State<AppState>,
+    caller: crate::auth::ApiCaller,
+    ApiPath(code): ApiPath<String>,
+) -> Result<ApiJson<ItemState>, ApiError> {
+    let item = change_item(&state, &caller, &code, true).await?;
+    Ok(ApiJson(ItemState::from(&item)))
+}
+
+/// Withdraw an item: no longer offered; filed applications go on.
+#[utoipa::path(post, path = "/api/v1/services/{code}/withdraw", tag = TAG_SERVICES,
+    params(("code" = String, Path)), security(("api_key" = [])),
+    responses((status = 200, body = ItemState),
+              (status = 401, body = Problem, content_type = "application/problem+json"),
+              (status = 403, body = Problem, content_type = "application/problem+json"),
+              (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn withdraw_service(
+    State(state): State<AppState>,
+    caller: crate::auth::ApiCaller,
+    ApiPath(code): ApiPath<String>,
+) -> Result<ApiJson<ItemState>, ApiError> {
+    let item = change_item(&state, &caller, &code, false).await?;
+    Ok(ApiJson(ItemState::from(&item)))
+}

@@ -4,6 +4,7 @@
 mod account;
 mod admin_clients;
 mod admin_departments;
+mod admin_services;
 mod admin_users;
 mod apply;
 mod case_forms;
@@ -100,6 +101,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/departments",
             get(admin_departments::list).post(admin_departments::create),
+        )
+        .route(
+            "/admin/services",
+            get(admin_services::list).post(admin_services::load),
+        )
+        .route(
+            "/admin/services/{code}/publish",
+            post(admin_services::publish),
+        )
+        .route(
+            "/admin/services/{code}/withdraw",
+            post(admin_services::withdraw),
         )
         .route(
             "/admin/clients",
