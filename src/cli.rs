@@ -64,6 +64,17 @@ enum Command {
     /// Service items (政务服务事项) and their guides.
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// The search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SearchCommand {
+    /// Rebuild the search index from the database (in `search_dir`, with
+    /// the server stopped; without one, build it in memory as a check) and
+    /// print what it holds.
+    Rebuild,
 }
 
 #[derive(Subcommand, Debug)]
@@ -435,6 +446,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let code = service_command(&db, command).await;
             db.close().await;
             code
+        }
+        Some(Command::Search(SearchCommand::Rebuild)) => {
+            let db = open(&settings, &url).await?;
+            let index = match &settings.search_dir {
+                Some(dir) => egov_search::SearchIndex::open(dir)
+                    .with_context(|| format!("opening the search index in {}", dir.display()))?,
+                None => egov_search::SearchIndex::in_memory()?,
+            };
+            let search = egov_services::search::ServiceSearch::new(index);
+            let started = std::time::Instant::now();
+            search.catch_up(&db).await?;
+            db.close().await;
+            println!(
+                "indexed {} service items in {:.2} s",
+                search.index().len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(DemoCommand::Load)) => {
             let db = open(&settings, &url).await?;

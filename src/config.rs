@@ -45,6 +45,9 @@ pub struct Settings {
     /// This node's name in supervision records (default: the host name and
     /// process id).
     pub node_name: Option<String>,
+    /// Where this node keeps its search index; in memory when unset. Each
+    /// node needs its own: it is rebuilt from the database on start.
+    pub search_dir: Option<PathBuf>,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -68,6 +71,7 @@ impl Default for Settings {
             supervision_scan_secs: 60,
             order_answer_workdays: 3,
             node_name: None,
+            search_dir: None,
         }
     }
 }
@@ -104,6 +108,7 @@ impl Settings {
                 "supervision_scan_secs",
                 "order_answer_workdays",
                 "node_name",
+                "search_dir",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

@@ -58,7 +58,21 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         .await
         .with_context(|| format!("binding {}", settings.bind))?;
     let addr = listener.local_addr()?;
-    let app = egov_web::router(egov_web::AppState::new(db.clone(), settings.web()));
+    let mut state = egov_web::AppState::new(db.clone(), settings.web());
+    if let Some(dir) = &settings.search_dir {
+        state = state
+            .with_search_dir(dir)
+            .with_context(|| format!("opening the search index in {}", dir.display()))?;
+    }
+    // Build the search index now rather than at the first search.
+    let search = state.search.clone();
+    let search_db = db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = search.catch_up(&search_db).await {
+            tracing::error!(error = %egov_kernel::error::Chain(&e), "building the search index failed");
+        }
+    });
+    let app = egov_web::router(state);
     if settings.supervision_scan_secs > 0 {
         let node = settings.node_name.clone().unwrap_or_else(node_name);
         let every = std::time::Duration::from_secs(settings.supervision_scan_secs);

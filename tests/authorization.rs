@@ -173,6 +173,14 @@ fn routes() -> Vec<Route> {
         get("/services", public),
         get("/services/110105SCJGJ9001", public),
         get("/api/v1/services", public),
+        get("/api/v1/services/search?q=食品", public),
+        get("/admin/search", |w| w.page(w == Who::Admin)),
+        // An empty list is a valid one: saved.
+        post("/admin/search", |w| match w {
+            Who::Admin => Outcome::Allowed,
+            Who::DeptAdmin => Outcome::Forbidden,
+            w => w.page(false),
+        }),
         get("/api/v1/services/110105SCJGJ9001", public),
         // The matrix item serves 法人: the enterprise begins application 1.
         post("/services/110105SCJGJ9001/apply", |w| match w {

@@ -343,3 +343,84 @@ async fn department_administrators_revise_publish_and_withdraw_their_items() {
         .await
         .assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
+
+/// Search over the shipped items: Chinese words, partial words, synonyms
+/// (营业执照 finds 个体工商户登记), facet counts; withdrawal and synonym edits
+/// reach the index.
+#[tokio::test]
+async fn searching_finds_items_by_words_parts_and_synonyms() {
+    let app = TestApp::new().await;
+    registry::seed_builtin(app.db()).await.unwrap();
+    let search = |q: &'static str| {
+        let path = format!("/api/v1/services/search?{}", common::enc_query(q));
+        let app = &app;
+        async move {
+            let res = app.get(&path).await;
+            assert_eq!(res.status, StatusCode::OK, "{q}: {}", res.body);
+            res.json()
+        }
+    };
+    let codes = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The licence people call 营业执照 is registered as 个体工商户登记.
+    let found = search("q=营业执照").await;
+    assert!(
+        codes(&found).contains(&"110105SCJGJ0001".to_owned()),
+        "{found}"
+    );
+    // A part of a word.
+    let found = search("q=公积").await;
+    assert!(
+        codes(&found).contains(&"110000GJJ0001".to_owned()),
+        "{found}"
+    );
+    // Facets count every match; a filter narrows.
+    let all = search("q=登记").await;
+    let total = all["total"].as_u64().unwrap();
+    assert!(total >= 3, "{all}");
+    let by_audience: u64 = all["facets"]["audience"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["count"].as_u64().unwrap())
+        .sum();
+    assert!(by_audience >= total);
+    let people = search("q=登记&audience=个人").await;
+    assert!(people["total"].as_u64().unwrap() < total);
+    assert!(people["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["audiences"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("个人"))));
+
+    // Withdrawn items leave the results.
+    egov_services::registry::withdraw(app.db(), &Context::system(), "110105SCJGJ0001")
+        .await
+        .unwrap();
+    assert!(!codes(&search("q=营业执照").await).contains(&"110105SCJGJ0001".to_owned()));
+
+    // An edited synonym list takes effect; a malformed one is refused.
+    assert!(codes(&search("q=摆摊").await).is_empty());
+    egov_services::search::save_synonyms(app.db(), &Context::system(), "摆摊, 食品经营许可")
+        .await
+        .unwrap();
+    assert!(!codes(&search("q=摆摊").await).is_empty());
+
+    // The hall page searches too.
+    let page = app
+        .get_with(
+            &format!("/services?{}", common::enc_query("q=身份证")),
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert!(page.body.contains("居民身份证换领"), "{}", page.body);
+}

@@ -9,6 +9,7 @@ pub mod guide;
 pub mod pdf;
 pub mod registry;
 pub mod result;
+pub mod search;
 
 pub use guide::{Audience, Guide, GuideError, Material, AUDIENCES, KINDS, LIFE_EVENTS};
 pub use registry::{ItemStatus, RegistryError, ServiceItem};

@@ -97,6 +97,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::board))
         .routes(routes!(supervision::case_metrics))
         .routes(routes!(services::list_services, services::load_service))
+        .routes(routes!(services::search_services))
         .routes(routes!(services::publish_service))
         .routes(routes!(services::withdraw_service))
         .routes(routes!(services::get_service))

@@ -45,6 +45,8 @@ pub struct AppState {
     /// Parsed process definitions, cached on this node.
     pub processes: Processes,
     pub files: FileStore,
+    /// This node's search index of the service items.
+    pub search: egov_services::search::ServiceSearch,
 }
 
 impl AppState {
@@ -54,6 +56,19 @@ impl AppState {
             files: FileStore::new(settings.files_dir.clone()),
             settings: Arc::new(settings),
             processes: Processes::default(),
+            search: egov_services::search::ServiceSearch::new(
+                egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
+            ),
         }
+    }
+
+    /// Keeps the search index on disk under `dir` instead of in memory.
+    pub fn with_search_dir(
+        mut self,
+        dir: &std::path::Path,
+    ) -> Result<Self, egov_search::SearchError> {
+        self.search =
+            egov_services::search::ServiceSearch::new(egov_search::SearchIndex::open(dir)?);
+        Ok(self)
     }
 }

@@ -447,3 +447,103 @@ pub async fn withdraw_service(
     let item = change_item(&state, &caller, &code, false).await?;
     Ok(ApiJson(ItemState::from(&item)))
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// What to look for, in Chinese or English; partial words match, and
+    /// the synonym list widens it (营业执照 finds 个体工商户登记).
+    #[param(example = "营业执照")]
+    pub q: Option<String>,
+    /// 个人 or 法人.
+    pub audience: Option<String>,
+    pub life_event: Option<String>,
+    /// A department code.
+    pub department: Option<String>,
+    /// At most 100 (default 20).
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    /// All matching items, not just this page.
+    pub total: usize,
+    pub items: Vec<ServiceSummary>,
+    /// Counts by audience, life event and department over all matches.
+    pub facets: std::collections::BTreeMap<String, Vec<FacetCount>>,
+}
+
+/// Searches the items on offer: ranked, with facet counts.
+pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchResults, ApiError> {
+    state
+        .search
+        .catch_up(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let blank = |s: &Option<String>| s.clone().filter(|v| !v.trim().is_empty());
+    let mut query = egov_search::Query::new(q.q.clone().unwrap_or_default())
+        .kind(egov_services::search::KIND)
+        .facet("audience")
+        .facet("life_event")
+        .facet("department")
+        .page(
+            q.offset.unwrap_or(0).min(5000),
+            q.limit.unwrap_or(20).clamp(1, 100),
+        );
+    for (field, value) in [
+        ("audience", blank(&q.audience)),
+        ("life_event", blank(&q.life_event)),
+        ("department", blank(&q.department)),
+    ] {
+        if let Some(v) = value {
+            query = query.filter(field, v);
+        }
+    }
+    let index = state.search.index().clone();
+    let found = tokio::task::spawn_blocking(move || index.search(&query))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let names = department_names(state).await?;
+    let mut items = Vec::with_capacity(found.hits.len());
+    for hit in &found.hits {
+        // The index may trail a withdrawal by a moment: skip what is gone.
+        if let Ok(item) = offered_item(state, &hit.id).await {
+            items.push(ServiceSummary::new(&item.guide, &names));
+        }
+    }
+    Ok(SearchResults {
+        total: found.total,
+        items,
+        facets: found
+            .facets
+            .into_iter()
+            .map(|(field, counts)| {
+                let counts = counts
+                    .into_iter()
+                    .map(|(value, count)| FacetCount { value, count })
+                    .collect();
+                (field, counts)
+            })
+            .collect(),
+    })
+}
+
+/// Full-text search over the items on offer (Chinese word segmentation,
+/// partial words, synonyms), ranked, with facet counts.
+#[utoipa::path(get, path = "/api/v1/services/search", tag = TAG_SERVICES, params(SearchQuery),
+    responses((status = 200, body = SearchResults),
+              (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn search_services(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<ApiJson<SearchResults>, ApiError> {
+    Ok(ApiJson(search_items(&state, &q).await?))
+}

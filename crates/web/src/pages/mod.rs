@@ -4,6 +4,7 @@
 mod account;
 mod admin_clients;
 mod admin_departments;
+mod admin_search;
 mod admin_services;
 mod admin_users;
 mod apply;
@@ -103,6 +104,10 @@ pub fn router() -> Router<AppState> {
             get(admin_departments::list).post(admin_departments::create),
         )
         .route(
+            "/admin/search",
+            get(admin_search::show).post(admin_search::save),
+        )
+        .route(
             "/admin/services",
             get(admin_services::list).post(admin_services::load),
         )
@@ -185,6 +190,10 @@ impl Chrome {
 
     pub fn is_applicant(&self) -> bool {
         self.allows(egov_identity::Permission::UseCitizenServices)
+    }
+
+    pub fn may_manage_reference(&self) -> bool {
+        self.allows(egov_identity::Permission::ManageReferenceData)
     }
 
     pub fn may_supervise(&self) -> bool {

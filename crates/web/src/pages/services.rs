@@ -2,7 +2,9 @@
 //! department, and an item's guide (办事指南).
 
 use super::{render, Chrome};
-use crate::api::services::{offered, offered_item, GuideView, ServiceQuery, ServiceSummary};
+use crate::api::services::{
+    offered, offered_item, search_items, GuideView, SearchQuery, ServiceQuery, ServiceSummary,
+};
 use crate::auth::MaybeUser;
 use crate::context::Lang;
 use crate::problem::ApiError;
@@ -24,6 +26,12 @@ struct Hall {
     department: String,
     audiences: &'static [&'static str],
     life_events: &'static [&'static str],
+    /// What was searched for; empty when browsing.
+    q: String,
+    /// All matches (more than the page shows when searching).
+    total: usize,
+    /// Matches by facet value, when searching.
+    counts: std::collections::HashMap<String, u64>,
 }
 
 impl Hall {
@@ -37,8 +45,17 @@ impl Hall {
     }
 
     /// The link to this list with one filter changed.
+    /// How many matches a facet value has, shown beside it when searching.
+    fn count(&self, field: &str, value: &str) -> String {
+        match self.counts.get(&format!("{field}={value}")) {
+            Some(n) if !self.q.is_empty() => format!("（{n}）"),
+            _ => String::new(),
+        }
+    }
+
     fn with(&self, key: &str, value: &str) -> String {
         let mut q = [
+            ("q", self.q.as_str()),
             ("audience", self.audience.as_str()),
             ("life_event", self.life_event.as_str()),
             ("department", self.department.as_str()),
@@ -60,22 +77,29 @@ impl Hall {
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct HallQuery {
+    q: Option<String>,
+    audience: Option<String>,
+    life_event: Option<String>,
+    department: Option<String>,
+}
+
 pub async fn hall(
     State(state): State<AppState>,
     Lang(locale): Lang,
     MaybeUser(user): MaybeUser,
     OriginalUri(uri): OriginalUri,
-    Query(q): Query<ServiceQuery>,
+    Query(h): Query<HallQuery>,
 ) -> Result<Response, ApiError> {
-    let (items, names) = match offered(&state, &q).await {
-        Ok(found) => found,
-        Err(e) if e.status == StatusCode::BAD_REQUEST => {
-            return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
-        }
-        Err(e) => return Err(e),
+    let text = h.q.clone().unwrap_or_default().trim().to_owned();
+    let q = ServiceQuery {
+        department: h.department.clone(),
+        audience: h.audience.clone(),
+        life_event: h.life_event.clone(),
     };
     // The departments that offer anything, for the filter.
-    let all = offered(&state, &ServiceQuery::default()).await?.0;
+    let (all, names) = offered(&state, &ServiceQuery::default()).await?;
     let mut departments: Vec<(String, String)> = all
         .iter()
         .map(|i| {
@@ -86,6 +110,40 @@ pub async fn hall(
         .collect();
     departments.sort();
     departments.dedup();
+    let mut counts = std::collections::HashMap::new();
+    let (items, total) = if text.is_empty() {
+        let items: Vec<ServiceSummary> = match offered(&state, &q).await {
+            Ok((items, names)) => items
+                .iter()
+                .map(|i| ServiceSummary::new(&i.guide, &names))
+                .collect(),
+            Err(e) if e.status == StatusCode::BAD_REQUEST => {
+                return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+            }
+            Err(e) => return Err(e),
+        };
+        let n = items.len();
+        (items, n)
+    } else {
+        let found = search_items(
+            &state,
+            &SearchQuery {
+                q: Some(text.clone()),
+                audience: q.audience.clone(),
+                life_event: q.life_event.clone(),
+                department: q.department.clone(),
+                limit: Some(50),
+                offset: None,
+            },
+        )
+        .await?;
+        for (field, values) in &found.facets {
+            for v in values {
+                counts.insert(format!("{field}={}", v.value), v.count);
+            }
+        }
+        (found.items, found.total)
+    };
     let path = uri
         .path_and_query()
         .map(|p| p.as_str())
@@ -94,16 +152,16 @@ pub async fn hall(
         StatusCode::OK,
         &Hall {
             chrome: Chrome::new(locale, user, path),
-            items: items
-                .iter()
-                .map(|i| ServiceSummary::new(&i.guide, &names))
-                .collect(),
+            items,
             departments,
             audience: q.audience.unwrap_or_default(),
             life_event: q.life_event.unwrap_or_default(),
             department: q.department.unwrap_or_default(),
             audiences: AUDIENCES,
             life_events: LIFE_EVENTS,
+            q: text,
+            total,
+            counts,
         },
     ))
 }
