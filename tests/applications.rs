@@ -181,10 +181,50 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(case["title"], "食品经营许可（测试）");
     assert_eq!(case["data"]["item"], CODE);
     assert_eq!(case["attachments"][0]["name"], "申请书.pdf");
-    // The lead department accepts; the co-handling tax bureau gets its branch.
     let scj = dept(&app, "110105-SCJGJ").await;
     let tax = dept(&app, "110105-SWZJ").await;
     let lead = staff(&app, "handler.scj", scj, &[Role::Handler]).await;
+    // One 补正 notice listing everything missing; the clock stands until
+    // the applicant answers it, with the file, on the case page.
+    let res = lead
+        .act(
+            &app,
+            &number,
+            "request_correction",
+            serde_json::json!({"missing": ["食品安全管理制度文本"]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let asked = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &company.0)])
+        .await;
+    assert!(asked.body.contains("食品安全管理制度文本") && asked.body.contains("暂停计时"));
+    assert!(asked.body.contains("value=\"resubmit\""));
+    let (ct, body) = multipart(&[("csrf", &company.1)], ("管理制度.pdf", PDF));
+    let added = app
+        .send(
+            Method::POST,
+            &format!("/cases/{number}/attachments"),
+            &[("cookie", &company.0), ("content-type", &ct)],
+            body,
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let version =
+        company.get(&app, &format!("/api/v1/cases/{number}")).await["version"].to_string();
+    let answered = app
+        .post_form(
+            &format!("/cases/{number}/actions"),
+            Some(&company.0),
+            &[
+                ("csrf", &company.1),
+                ("action", "resubmit"),
+                ("version", &version),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    // The lead department accepts; the co-handling tax bureau gets its branch.
     let res = lead
         .act(&app, &number, "accept", serde_json::json!({}))
         .await;
@@ -270,6 +310,19 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     let forged = app.get("/verify?code=ABCD-EFGH-JKLM-NPQR").await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
     assert!(forged.body.contains("核验码无效"));
+
+    // The applicant rates it; the public statistics count it.
+    let rated = app
+        .post_form(
+            &format!("/cases/{number}/rating"),
+            Some(&company.0),
+            &[("csrf", &company.1), ("grade", "5")],
+        )
+        .await;
+    assert_eq!(rated.status, StatusCode::SEE_OTHER, "{}", rated.body);
+    let stats = app.get("/services/statistics").await;
+    assert_eq!(stats.status, StatusCode::OK);
+    assert!(stats.body.contains("北京市朝阳区市场监督管理局") && stats.body.contains("100.0%"));
 
     // The draft is gone from the applicant's list; the case is there.
     let mine = app.get_with("/cases", &[("cookie", &company.0)]).await;

@@ -171,6 +171,7 @@ fn routes() -> Vec<Route> {
         get("/api/v1/divisions", public),
         get("/api/v1/divisions/110105", public),
         get("/services", public),
+        get("/services/statistics", public),
         get("/services/110105SCJGJ9001", public),
         get("/api/v1/services", public),
         get("/api/v1/services/search?q=食品", public),

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home::home))
         .route("/departments", get(home::directory))
         .route("/services", get(services::hall))
+        .route("/services/statistics", get(services::statistics))
         .route("/services/{code}", get(services::guide))
         .route("/services/{code}/apply", post(apply::begin))
         .route("/applications/{id}", get(apply::draft))

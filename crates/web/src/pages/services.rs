@@ -195,3 +195,63 @@ pub async fn guide(
         },
     ))
 }
+
+#[derive(Template)]
+#[template(path = "service_stats.html")]
+struct Statistics {
+    chrome: Chrome,
+    from: String,
+    to: String,
+    rows: Vec<super::supervision::MetricsRow>,
+}
+
+/// The public figures of online applications per department over the last
+/// year: handled, on time, average time, satisfaction.
+pub async fn statistics(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, ApiError> {
+    let today = (egov_kernel::time::now() + chrono::Duration::hours(8)).date_naive();
+    let from = (today - chrono::Duration::days(365)).to_string();
+    let mut rows = Vec::new();
+    let mut period = (String::new(), String::new());
+    for (process, _) in [
+        egov_services::application::SINGLE_PROCESS,
+        egov_services::application::JOINT_PROCESS,
+    ] {
+        let q = crate::api::supervision::MetricsQuery {
+            from: Some(from.clone()),
+            to: None,
+            department_id: None,
+            process: Some(process.to_owned()),
+        };
+        let view = crate::api::supervision::metrics_view(&state, &q).await?;
+        period = (view.from.to_string(), view.to.to_string());
+        let name = match state.processes.latest(&state.db, process).await {
+            Ok(d) => super::localized(locale, &d.name, d.name_en.as_deref()),
+            Err(_) => process.to_owned(),
+        };
+        rows.extend(
+            view.lines
+                .into_iter()
+                .map(|line| super::supervision::MetricsRow {
+                    line,
+                    process: name.clone(),
+                }),
+        );
+    }
+    rows.sort_by(|a, b| {
+        (a.line.department_name.as_str(), a.process.as_str())
+            .cmp(&(b.line.department_name.as_str(), b.process.as_str()))
+    });
+    Ok(render(
+        StatusCode::OK,
+        &Statistics {
+            chrome: Chrome::new(locale, user, "/services/statistics"),
+            from: period.0,
+            to: period.1,
+            rows,
+        },
+    ))
+}
