@@ -4,8 +4,10 @@
 #   bench/run.sh [sqlite|postgres|all]        (default: all)
 #
 # Environment:
-#   SCENARIOS    which groups to run: http, identity, cases, separated by
-#                spaces or commas              (default "http identity cases")
+#   SCENARIOS    which groups to run: http, identity, cases, hall, separated
+#                by spaces or commas           (default "http identity cases";
+#                hall is left out of the default: with its 1M-document
+#                search index it adds a few minutes, see BENCHMARKS.md)
 #   DURATION     wrk run length per scenario      (default 10s)
 #   CONNECTIONS  wrk open connections; also the concurrent grant loops of
 #                the identity scenarios        (default 64)
@@ -22,6 +24,17 @@
 #   CASE_CONCURRENCY concurrent tasks of the case engine phases (default 32)
 #   SCAN_CASES   open cases the supervision scan runs over (default 1000000;
 #                0 skips the scan)
+#   HALL_ITEMS   service items the hall group files applications for, each
+#                on a fresh database (default "110105SCJGJ0001 110105SCJGJ0002":
+#                a single-department item filed by citizens and a joint item
+#                filed by enterprises)
+#   HALL_SECONDS     timed length of each application run (default 10)
+#   HALL_WARMUP      untimed run before it (default 1)
+#   HALL_CONCURRENCY concurrent applicants, one account each (default 32)
+#   HALL_MATERIAL_KIB size of each material file, in KiB (default 256)
+#   SEARCH_DOCS  index sizes the hall group's search benchmark runs at
+#                (default "100000 1000000"; 0 skips it)
+#   SEARCH_QUERIES   queries per index size (default 2000)
 #   BUILD        1 builds before measuring; 0 measures the binaries already
 #                in target/release                 (default 1)
 #   PGHOST, PGPORT, PGUSER  the PostgreSQL server used for the postgres engine
@@ -46,6 +59,15 @@
 #             durable commits) and, after the engines, the same joint approval
 #             on SpiffWorkflow with an fsync'd save per step
 #             (bench/peer/spiffworkflow).
+#   hall      the service hall without HTTP, on fresh databases of its own:
+#             applications filed with their materials per second
+#             (examples/application_load.rs: draft, one PDF per material the
+#             guide requires now, submit), one run per HALL_ITEMS item, beside
+#             the same raw fsync rate as the cases group (measured once per
+#             run). Once per run, after the engines: the Chinese full-text
+#             search benchmark (crates/search/examples/search_bench.rs, when
+#             it exists and builds) at each SEARCH_DOCS size, pinned to CPU 0
+#             with taskset.
 #
 # It prints one markdown table row per scenario and appends the raw output
 # to bench/results/<date>-<engine>.txt. See BENCHMARKS.md.
@@ -61,6 +83,8 @@ usage() {
     echo "  env: SCENARIOS (http identity cases) DURATION (10s) CONNECTIONS (64) THREADS (2) WARMUP (2s) BUILD (1)" >&2
     echo "       SIGNIN_CONNECTIONS (8) ARGON2_SECONDS (3) PEER (1)" >&2
     echo "       CASE_SECONDS (10) CASE_WARMUP (1) CASE_CONCURRENCY (32) SCAN_CASES (1000000)" >&2
+    echo "       HALL_ITEMS (110105SCJGJ0001 110105SCJGJ0002) HALL_SECONDS (10) HALL_WARMUP (1)" >&2
+    echo "       HALL_CONCURRENCY (32) HALL_MATERIAL_KIB (256) SEARCH_DOCS (100000 1000000) SEARCH_QUERIES (2000)" >&2
     exit 2
 }
 
@@ -85,6 +109,13 @@ CASE_SECONDS="${CASE_SECONDS:-10}"
 CASE_WARMUP="${CASE_WARMUP:-1}"
 CASE_CONCURRENCY="${CASE_CONCURRENCY:-32}"
 SCAN_CASES="${SCAN_CASES:-1000000}"
+HALL_ITEMS="${HALL_ITEMS:-110105SCJGJ0001 110105SCJGJ0002}"
+HALL_SECONDS="${HALL_SECONDS:-10}"
+HALL_WARMUP="${HALL_WARMUP:-1}"
+HALL_CONCURRENCY="${HALL_CONCURRENCY:-32}"
+HALL_MATERIAL_KIB="${HALL_MATERIAL_KIB:-256}"
+SEARCH_DOCS="${SEARCH_DOCS:-100000 1000000}"
+SEARCH_QUERIES="${SEARCH_QUERIES:-2000}"
 BUILD="${BUILD:-1}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
@@ -94,18 +125,21 @@ export PGHOST PGPORT PGUSER
 want_http=0
 want_identity=0
 want_cases=0
+want_hall=0
 for group in ${SCENARIOS//,/ }; do
     case "$group" in
         http) want_http=1 ;;
         identity) want_identity=1 ;;
         cases) want_cases=1 ;;
+        hall) want_hall=1 ;;
         *)
-            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases)" >&2
+            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall)" >&2
             exit 2
             ;;
     esac
 done
-[[ $want_http == 1 || $want_identity == 1 || $want_cases == 1 ]] || usage
+[[ $want_http == 1 || $want_identity == 1 || $want_cases == 1 || $want_hall == 1 ]] || usage
+[[ ${SEARCH_DOCS// /} != 0 ]] || SEARCH_DOCS=""
 # Only the http and identity groups talk to a running egov.
 want_server=0
 [[ $want_http == 0 && $want_identity == 0 ]] || want_server=1
@@ -206,6 +240,9 @@ if [[ $BUILD != 0 ]]; then
     if [[ $want_cases == 1 ]]; then
         (cd "$root" && cargo build --release --quiet --example case_load)
     fi
+    if [[ $want_hall == 1 ]]; then
+        (cd "$root" && cargo build --release --quiet --example application_load)
+    fi
 else
     log "bench: BUILD=0, measuring the binaries already built"
 fi
@@ -214,7 +251,10 @@ bare_bin="$target_dir/release/examples/bare_axum"
 argon2_bin="$target_dir/release/examples/argon2_rate"
 load_bin="$target_dir/release/examples/oidc_load"
 case_bin="$target_dir/release/examples/case_load"
-[[ -x $egov_bin ]] || die "no $egov_bin after the build"
+hall_bin="$target_dir/release/examples/application_load"
+search_bin="$target_dir/release/examples/search_bench"
+# Only the http and identity groups run egov itself.
+[[ $want_server == 0 || -x $egov_bin ]] || die "no $egov_bin after the build"
 if [[ $want_http == 1 ]]; then
     [[ -x $bare_bin ]] || die "no $bare_bin after the build"
 fi
@@ -225,7 +265,30 @@ fi
 if [[ $want_cases == 1 ]]; then
     [[ -x $case_bin ]] || die "no $case_bin after the build"
 fi
+if [[ $want_hall == 1 ]]; then
+    [[ -x $hall_bin ]] || die "no $hall_bin after the build"
+fi
 cpus="$(nproc)"
+
+# HOOK (hall group): the search benchmark, crates/search/examples/search_bench.rs
+# (egov-search: tantivy + jieba; --docs N --queries M --dir PATH, prints a
+# "queries: ... p50 ... p99 ..." line). It is another crate's work in
+# progress: when it is missing or does not build, the hall group runs without
+# it and its report says why.
+search_note=""
+if [[ $want_hall == 1 && -z $SEARCH_DOCS ]]; then
+    search_note="not run: SEARCH_DOCS=0"
+elif [[ $want_hall == 1 && ! -f $root/crates/search/examples/search_bench.rs ]]; then
+    search_note="not run: crates/search/examples/search_bench.rs does not exist yet"
+elif [[ $want_hall == 1 && $BUILD != 0 ]]; then
+    if ! (cd "$root" && cargo build --release --quiet -p egov-search --example search_bench) 2>"$work/search-build.err"; then
+        tail -n 20 "$work/search-build.err" >&2
+        search_note="not run: crates/search/examples/search_bench.rs does not build (see above)"
+    fi
+fi
+if [[ $want_hall == 1 && -z $search_note && ! -x $search_bin ]]; then
+    search_note="not run: no $search_bin (BUILD=0 and never built)"
+fi
 
 # The peer: oidc-provider on Node.js, installed from its pinned lock file.
 peer_dir="$root/bench/peer/oidc-provider"
@@ -264,7 +327,7 @@ if [[ $BUILD == 0 ]]; then
 fi
 cpu_model="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 [[ -n $cpu_model ]] || cpu_model="unknown"
-wrk_fact="not used (cases group only)"
+wrk_fact="not used (no HTTP group)"
 if [[ $want_server == 1 ]]; then
     wrk_fact="$(wrk --version 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t${THREADS} -c${CONNECTIONS} -d${DURATION} (warm-up ${WARMUP}); sign-ins -c${SIGNIN_CONNECTIONS}"
 fi
@@ -282,6 +345,9 @@ EOF
 )"
 if [[ $want_cases == 1 ]]; then
     facts+=$'\n'"cases:       ${CASE_CONCURRENCY} tasks, ${CASE_SECONDS}s a phase (warm-up ${CASE_WARMUP}s), scan over ${SCAN_CASES} open cases"
+fi
+if [[ $want_hall == 1 ]]; then
+    facts+=$'\n'"hall:        ${HALL_CONCURRENCY} applicants, ${HALL_SECONDS}s a run (warm-up ${HALL_WARMUP}s), items ${HALL_ITEMS}, ${HALL_MATERIAL_KIB} KiB a material; search at ${SEARCH_DOCS:-no} docs, ${SEARCH_QUERIES} queries"
 fi
 printf '%s\n\n' "$facts"
 
@@ -544,12 +610,14 @@ kv() {
 }
 
 declare -A cases # "engine/key" -> figure of examples/case_load.rs
+declare -A ceiling # fsync, fdatasync -> raw durable writes per second
 fsync_note=""
 
 # fsync_ceiling: raw durable writes per second on the file system under the
-# temp directory (SQLite's data directory and the SpiffWorkflow peer's files):
-# one thread overwriting 4 KiB in place, then fsync (or fdatasync), 3 s each.
-# Serial durable commits cannot go faster than this.
+# temp directory (SQLite's data directory, the hall group's file stores and
+# the SpiffWorkflow peer's files): one thread overwriting 4 KiB in place,
+# then fsync (or fdatasync), 3 s each. Serial durable commits cannot go
+# faster than this. Measured once per run, for the cases and hall groups.
 fsync_ceiling() {
     if ! command -v python3 >/dev/null 2>&1; then
         fsync_note="not measured: python3 is not installed"
@@ -578,10 +646,10 @@ PY
         fsync_note="not measured: the probe failed"
         return 0
     }
-    cases[fsync]="$(kv "$out" fsync_per_sec)"
-    cases[fdatasync]="$(kv "$out" fdatasync_per_sec)"
+    ceiling[fsync]="$(kv "$out" fsync_per_sec)"
+    ceiling[fdatasync]="$(kv "$out" fdatasync_per_sec)"
     fsync_note="$(printf '%s fsync/s (%s µs), %s fdatasync/s (%s µs): one thread overwriting 4 KiB, %s on %s' \
-        "${cases[fsync]}" "$(kv "$out" fsync_us)" "${cases[fdatasync]}" "$(kv "$out" fdatasync_us)" \
+        "${ceiling[fsync]}" "$(kv "$out" fsync_us)" "${ceiling[fdatasync]}" "$(kv "$out" fdatasync_us)" \
         "$(df -PT "$work" | awk 'NR == 2 { print $2 }')" "$(df -P "$work" | awk 'NR == 2 { print $1 }')")"
 }
 
@@ -614,7 +682,7 @@ case_scenarios() {
         die "$engine: case_load failed or counted wrong (see above)"
     }
     {
-        [[ -z ${cases[fsync]:-} ]] || printf '### raw fsync rate\n%s\n\n' "$fsync_note"
+        [[ -z ${ceiling[fsync]:-} ]] || printf '### raw fsync rate\n%s\n\n' "$fsync_note"
         printf '### %s / case engine\n$ case_load --database-url %s %s\n%s\n\n' \
             "$engine" "$shown" "${args[*]}" "$out"
     } >>"$results"
@@ -642,6 +710,106 @@ case_scenarios() {
             cases[$engine/scan_$key]="$(kv "$scan" "$key")"
         done
     fi
+}
+
+declare -A hall # "engine/item/key" -> figure of examples/application_load.rs
+
+# hall_scenarios ENGINE DIR: examples/application_load.rs once per HALL_ITEMS
+# item, each on a fresh database of its own (SQLite: a file in a fresh
+# directory; PostgreSQL: a fresh database) and a fresh file store for the
+# materials. The stores (about 1 GB a run with the defaults) stay until the
+# exit trap removes the temp directory: deleting thousands of files makes
+# ext4 without a journal (as on the machine in BENCHMARKS.md) skip the
+# recently deleted inodes one by one at each new file for a minute or more,
+# which would slow the next run's uploads.
+hall_scenarios() {
+    local engine=$1 dir=$2
+    local results="$results_dir/$today-$engine.txt"
+    local item url shown out line key
+    if [[ $want_cases == 0 && -n ${ceiling[fsync]:-} ]]; then
+        printf '### raw fsync rate\n%s\n\n' "$fsync_note" >>"$results"
+    fi
+    for item in ${HALL_ITEMS//,/ }; do
+        if [[ $engine == postgres ]]; then
+            local db="egov_bench_hall_$(date +%Y%m%d_%H%M%S)_$$_${item,,}"
+            databases+=("$db")
+            psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+            url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
+            shown="$url"
+        else
+            mkdir -p "$dir/hall-$item"
+            url="sqlite://$dir/hall-$item/egov.db"
+            shown="sqlite://<temp dir>/egov.db"
+        fi
+        local files="$work/hall-files/$engine-$item"
+        local args=(--item "$item" --seconds "$HALL_SECONDS" --warmup "$HALL_WARMUP"
+            --concurrency "$HALL_CONCURRENCY" --material-kib "$HALL_MATERIAL_KIB")
+        log "bench: $engine: service hall (application_load ${args[*]})"
+        out="$("$hall_bin" --database-url "$url" --files-dir "$files" "${args[@]}" 2>&1)" || {
+            printf '%s\n' "$out" >&2
+            printf '### %s / service hall, %s (FAILED)\n$ application_load --database-url %s --files-dir <temp dir> %s\n%s\n\n' \
+                "$engine" "$item" "$shown" "${args[*]}" "$out" >>"$results"
+            die "$engine: application_load failed or counted wrong for $item (see above)"
+        }
+        printf '### %s / service hall, %s\n$ application_load --database-url %s --files-dir <temp dir> %s\n%s\n\n' \
+            "$engine" "$item" "$shown" "${args[*]}" "$out" >>"$results"
+        line="$(grep '^application_load phase=submit ' <<<"$out" | tail -n1)"
+        [[ -n $line ]] || die "could not read application_load's output for $engine / $item (see $results)"
+        for key in joint audience files_per_submission material_kib submissions submissions_per_sec \
+            p50 p90 p99 material_mb_per_sec db_commits_per_submission db_commits_per_sec \
+            file_fsyncs_per_submission file_fsyncs_per_sec io_write_mb_per_sec draft_p50 file_p50 \
+            submit_p50 errors; do
+            hall[$engine/$item/$key]="$(kv "$line" "$key")"
+        done
+        local what="joint, ${hall[$engine/$item/audience]}s"
+        [[ ${hall[$engine/$item/joint]} == true ]] || what="single department, ${hall[$engine/$item/audience]}s"
+        rows+=("| $engine | application submissions, $item ($what; ${hall[$engine/$item/files_per_submission]} × ${hall[$engine/$item/material_kib]} KiB) | ${hall[$engine/$item/submissions_per_sec]} | ${hall[$engine/$item/p50]} | ${hall[$engine/$item/p90]} | ${hall[$engine/$item/p99]} |")
+    done
+}
+
+declare -A search # "docs/key" -> figure of search_bench
+
+# bench_search: the search benchmark at each SEARCH_DOCS size, pinned to
+# CPU 0, its index in the temp directory (removed after each size).
+bench_search() {
+    local results="$results_dir/$today-search.txt"
+    local pin=() pinned docs out line
+    if command -v taskset >/dev/null 2>&1; then
+        pin=(taskset -c 0)
+        pinned="pinned to CPU 0 (taskset -c 0)"
+    else
+        pinned="NOT pinned: taskset is not installed"
+    fi
+    printf '## search run, %s\n%s\n\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$facts" >>"$results"
+    for docs in $SEARCH_DOCS; do
+        log "bench: search: search_bench --docs $docs --queries $SEARCH_QUERIES, $pinned"
+        if ! out="$("${pin[@]}" "$search_bin" --docs "$docs" --queries "$SEARCH_QUERIES" \
+            --dir "$work/search-$docs" 2>&1)"; then
+            tail -n 20 <<<"$out" >&2
+            printf '### search / %s docs (FAILED)\n$ %s search_bench --docs %s --queries %s --dir <temp dir>\n%s\n\n' \
+                "$docs" "${pin[*]}" "$docs" "$SEARCH_QUERIES" "$out" >>"$results"
+            rm -rf "$work/search-$docs"
+            search_note="failed at $docs docs: search_bench exited non-zero (see above and bench/results/$today-search.txt)"
+            return 0
+        fi
+        rm -rf "$work/search-$docs"
+        printf '### search / %s docs\n$ %s search_bench --docs %s --queries %s --dir <temp dir>\n%s\n\n' \
+            "$docs" "${pin[*]}" "$docs" "$SEARCH_QUERIES" "$out" >>"$results"
+        # "queries: N in S s = Q q/s; latency ms p50 A  p90 B  p99 C  max D; ..."
+        line="$(grep -m1 '^queries:' <<<"$out" || true)"
+        search[$docs/qps]="$(sed -nE 's|.*= ([0-9.]+) q/s.*|\1|p' <<<"$line")"
+        search[$docs/p50]="$(sed -nE 's|.* p50 ([0-9.]+).*|\1|p' <<<"$line")"
+        search[$docs/p90]="$(sed -nE 's|.* p90 ([0-9.]+).*|\1|p' <<<"$line")"
+        search[$docs/p99]="$(sed -nE 's|.* p99 ([0-9.]+).*|\1|p' <<<"$line")"
+        search[$docs/build]="$(sed -nE 's|^build: ([0-9]+) docs in ([0-9.]+) s.*|\2|p' <<<"$out" | head -n1)"
+        search[$docs/size]="$(sed -nE 's|^index size: ([0-9.]+) MiB.*|\1|p' <<<"$out" | head -n1)"
+        if [[ -z ${search[$docs/p50]} || -z ${search[$docs/p99]} ]]; then
+            search_note="ran, but its output could not be read at $docs docs (see bench/results/$today-search.txt)"
+            return 0
+        fi
+        rows+=("| search | $docs docs, one query at a time, one core | ${search[$docs/qps]} | ${search[$docs/p50]}ms | ${search[$docs/p90]}ms | ${search[$docs/p99]}ms |")
+    done
+    search_note="ran: crates/search/examples/search_bench.rs, $SEARCH_QUERIES queries per size, $pinned"
 }
 
 # bench_case_peer: SpiffWorkflow running the same joint approval, an fsync'd
@@ -703,7 +871,7 @@ bench_engine() {
     else
         {
             printf '## %s run, %s\n%s\n' "$engine" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$facts"
-            printf 'egov:        no server (cases group only), %s\n\n' "$engine_note"
+            printf 'egov:        no server (cases and hall groups only), %s\n\n' "$engine_note"
         } >>"$results"
     fi
 
@@ -716,6 +884,9 @@ bench_engine() {
     stop_servers
     if [[ $want_cases == 1 ]]; then
         case_scenarios "$engine" "$dir"
+    fi
+    if [[ $want_hall == 1 ]]; then
+        hall_scenarios "$engine" "$dir"
     fi
 
     drop_databases
@@ -764,7 +935,7 @@ bench_peer() {
     rm -rf "$dir"
 }
 
-if [[ $want_cases == 1 ]]; then
+if [[ $want_cases == 1 || $want_hall == 1 ]]; then
     fsync_ceiling
 fi
 for engine in "${engines[@]}"; do
@@ -775,6 +946,9 @@ if [[ $want_identity == 1 && -z $peer_note ]]; then
 fi
 if [[ $want_cases == 1 && -z $case_peer_note ]]; then
     bench_case_peer
+fi
+if [[ $want_hall == 1 && -z $search_note ]]; then
+    bench_search
 fi
 
 # ------------------------------------------------------------------ report
@@ -848,10 +1022,51 @@ if [[ $want_cases == 1 ]]; then
         done
     fi
     printf '\nfsync ceiling: %s\n' "${fsync_note:-not measured}"
-    if [[ -n ${cases[fdatasync]:-} ]]; then
-        awk -v f="${cases[fdatasync]}" 'BEGIN { printf "  at one fdatasync per commit, 5 commits an instance, one at a time: at most %.0f instances/s\n", f / 5 }'
+    if [[ -n ${ceiling[fdatasync]:-} ]]; then
+        awk -v f="${ceiling[fdatasync]}" 'BEGIN { printf "  at one fdatasync per commit, 5 commits an instance, one at a time: at most %.0f instances/s\n", f / 5 }'
     fi
     printf 'case peer: %s\n' "$case_peer_note"
+fi
+if [[ $want_hall == 1 ]]; then
+    printf '\n'
+    printf '| engine | item | files x KiB | submissions/s | MB/s of materials | p50 | p99 | DB commits/s | file-store fsyncs/s | DB commits/s / raw fdatasync/s | all fsyncs/s / raw fsync/s |\n'
+    printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+    for engine in "${engines[@]}"; do
+        for item in ${HALL_ITEMS//,/ }; do
+            awk -v e="$engine" -v it="$item" -v j="${hall[$engine/$item/joint]}" \
+                -v f="${hall[$engine/$item/files_per_submission]}" -v k="${hall[$engine/$item/material_kib]}" \
+                -v s="${hall[$engine/$item/submissions_per_sec]}" -v mb="${hall[$engine/$item/material_mb_per_sec]}" \
+                -v p50="${hall[$engine/$item/p50]}" -v p99="${hall[$engine/$item/p99]}" \
+                -v c="${hall[$engine/$item/db_commits_per_sec]}" -v fs="${hall[$engine/$item/file_fsyncs_per_sec]}" \
+                -v fd="${ceiling[fdatasync]:-}" -v fy="${ceiling[fsync]:-}" \
+                'BEGIN {
+                    r1 = (fd == "" || fd == 0) ? "-" : sprintf("%.2f", c / fd)
+                    r2 = (fy == "" || fy == 0) ? "-" : sprintf("%.2f", (c + fs) / fy)
+                    printf "| %s | %s%s | %d x %d | %.1f | %.1f | %s | %s | %.0f | %.0f | %s | %s |\n", e, it, (j == "true" ? " (joint)" : ""), f, k, s, mb, p50, p99, c, fs, r1, r2
+                }'
+        done
+    done
+    printf '\nper submission: draft 1 DB commit; each file 1 DB commit and 2 fsyncs in the file store (the file, its directory); submit 1 DB commit. DB commits/s = submissions/s x (2 + files); MB = 10^6 bytes.\n'
+    printf 'fsync ceiling: %s\n' "${fsync_note:-not measured}"
+    if [[ -n ${ceiling[fdatasync]:-} ]]; then
+        for item in ${HALL_ITEMS//,/ }; do
+            f="${hall[${engines[0]}/$item/files_per_submission]:-}"
+            [[ -n $f ]] || continue
+            awk -v it="$item" -v f="$f" -v fd="${ceiling[fdatasync]}" -v fy="${ceiling[fsync]}" \
+                'BEGIN { printf "  %s: at one fdatasync per DB commit (%d a submission), one at a time: at most %.0f submissions/s; with its %d file fsyncs in series too: %.0f/s\n", it, 2 + f, fd / (2 + f), 2 * f, fy / (2 + 3 * f) }'
+        done
+    fi
+    if [[ -n ${search[@]+x} ]]; then
+        printf '\n| search | docs | index build | index size | queries/s, one core | p50 | p90 | p99 |\n'
+        printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+        for docs in $SEARCH_DOCS; do
+            [[ -n ${search[$docs/p50]:-} ]] || continue
+            printf '| egov-search | %s | %s s | %s MiB | %s | %s ms | %s ms | %s ms |\n' "$docs" \
+                "${search[$docs/build]:--}" "${search[$docs/size]:--}" "${search[$docs/qps]:--}" \
+                "${search[$docs/p50]}" "${search[$docs/p90]:--}" "${search[$docs/p99]}"
+        done
+    fi
+    printf 'search: %s\n' "${search_note:-not run}"
 fi
 printf '\nraw output:'
 for engine in "${engines[@]}"; do
@@ -859,5 +1074,8 @@ for engine in "${engines[@]}"; do
 done
 if [[ -n ${rps[peer/oidc-provider client-credentials grants]:-} || -n ${cases[peer/instances_per_sec]:-} ]]; then
     printf ' bench/results/%s-peer.txt' "$today"
+fi
+if [[ -n ${search[@]+x} ]]; then
+    printf ' bench/results/%s-search.txt' "$today"
 fi
 printf '\n'
