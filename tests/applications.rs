@@ -161,6 +161,70 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     // The second material may follow later: filing goes ahead without it.
     let draft = app.get_with(&path, &[("cookie", &company.0)]).await;
     assert!(draft.body.contains("申请书.pdf") && !draft.body.contains("提交前还需上传"));
+    assert!(draft.body.contains("for=\"apply-f_shop_name\">店铺名称"));
+
+    // The item's form: filing without its required field is refused with
+    // the field marked; what is typed wrong is refused, nothing saved; a
+    // draft may be saved incomplete.
+    let key = key_of(&draft.body);
+    let form = [("csrf", company.1.as_str()), ("key", key.as_str())];
+    let unfilled = app.post_form(&submit, Some(&company.0), &form).await;
+    assert_eq!(unfilled.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unfilled.body.contains("请检查标出的内容") && unfilled.body.contains("aria-invalid"));
+    assert_eq!(app.count("cases").await, 0);
+    let save = format!("{path}/form");
+    let wrong = app
+        .post_form(
+            &save,
+            Some(&company.0),
+            &[
+                ("csrf", &company.1),
+                ("f_shop_name", "老王"),
+                ("f_seats", "很多"),
+                ("note", "请尽快"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.body.contains("id=\"apply-f_seats-error\""),
+        "{}",
+        wrong.body
+    );
+    // What was typed is shown again for correction.
+    assert!(wrong.body.contains("value=\"很多\"") && wrong.body.contains("请尽快"));
+    assert_eq!(
+        app.count_where("audit_log", "action = 'application.save'")
+            .await,
+        0
+    );
+    let partial = app
+        .post_form(
+            &save,
+            Some(&company.0),
+            &[("csrf", &company.1), ("f_seats", "12")],
+        )
+        .await;
+    assert_eq!(partial.status, StatusCode::SEE_OTHER, "{}", partial.body);
+    let saved = app
+        .post_form(
+            &save,
+            Some(&company.0),
+            &[
+                ("csrf", &company.1),
+                ("f_shop_name", "老王<b>面馆</b>"),
+                ("f_seats", "12"),
+                ("note", "请尽快"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let draft = app
+        .get_with(saved.header("location"), &[("cookie", &company.0)])
+        .await;
+    assert!(draft.body.contains("草稿已保存") && draft.body.contains("value=\"12\""));
+    assert!(draft.body.contains("老王&#60;b&#62;面馆") || draft.body.contains("老王&lt;b&gt;面馆"));
+
     let key = key_of(&draft.body);
     let form = [("csrf", company.1.as_str()), ("key", key.as_str())];
     let filed = app.post_form(&submit, Some(&company.0), &form).await;
@@ -181,6 +245,17 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(case["title"], "食品经营许可（测试）");
     assert_eq!(case["data"]["item"], CODE);
     assert_eq!(case["attachments"][0]["name"], "申请书.pdf");
+    assert_eq!(case["data"]["form"]["shop_name"], "老王<b>面馆</b>");
+    assert_eq!(case["data"]["form"]["seats"], 12);
+    assert_eq!(case["data"]["note"], "请尽快");
+    // Staff read the form under the guide's labels.
+    let shown = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &company.0)])
+        .await;
+    assert!(shown.body.contains("店铺名称") && shown.body.contains("餐位数"));
+    // Filed: the draft takes no more files.
+    let late = upload(&app, &company, id, "1", ("制度.pdf", PDF)).await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     let scj = dept(&app, "110105-SCJGJ").await;
     let tax = dept(&app, "110105-SWZJ").await;
     let lead = staff(&app, "handler.scj", scj, &[Role::Handler]).await;
@@ -224,13 +299,15 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         )
         .await;
     assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
-    // The lead department accepts; the co-handling tax bureau gets its branch.
+    // The lead department accepts; it and the co-handling tax bureau each
+    // get a branch to decide their part in parallel (行政许可法 Art. 26).
     let res = lead
         .act(&app, &number, "accept", serde_json::json!({}))
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let branches = res.json()["branches"].clone();
-    assert_eq!(branches[0]["department_id"], tax);
+    assert_eq!(branches[0]["department_id"], scj);
+    assert_eq!(branches[1]["department_id"], tax);
     // The item's statutory 20 working days bind the joint review, not the
     // joint-approval process's general 45.
     let amount: i32 = {
@@ -249,6 +326,12 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         )
         .await;
     assert_eq!(early.status, StatusCode::NOT_FOUND);
+    // The lead approves its part; the case waits for the tax bureau's.
+    let res = lead
+        .act(&app, &number, "branch_approve", serde_json::json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["state"], "joint_review");
     // The tax bureau approves its branch; the joint approval ends approved.
     let taxman = staff(&app, "handler.tax", tax, &[Role::Handler]).await;
     let res = taxman
@@ -359,4 +442,25 @@ async fn a_withdrawn_item_cannot_be_filed() {
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert!(res.body.contains("该事项已停止办理"));
     assert_eq!(app.count("cases").await, 0);
+}
+
+#[tokio::test]
+async fn two_tabs_beginning_at_once_share_one_draft() {
+    let app = TestApp::new().await;
+    publish(&app).await;
+    enterprise(&app, "qiye.li").await;
+    let user: i64 = {
+        let mut r = app.db().reader().await.unwrap();
+        egov_store::run!(r, |c| sqlx::query_scalar(
+            "SELECT id FROM users WHERE username = 'qiye.li'"
+        )
+        .fetch_one(&mut *c)
+        .await)
+        .unwrap()
+    };
+    let ctx = Context::system();
+    let open = || egov_services::application::draft(app.db(), &ctx, CODE, user, "法人");
+    let (a, b) = tokio::join!(open(), open());
+    assert_eq!(a.unwrap().id, b.unwrap().id);
+    assert_eq!(app.count("applications").await, 1);
 }

@@ -190,7 +190,7 @@ fn routes() -> Vec<Route> {
             w => w.page(false),
         }),
         get("/applications/1", |w| w.own_draft(Outcome::Allowed)),
-        post("/applications/1/note", |w| w.own_draft(Outcome::Allowed)),
+        post("/applications/1/form", |w| w.own_draft(Outcome::Allowed)),
         // No material named: judged. Filing without the material: judged.
         post("/applications/1/files", |w| w.own_draft(Outcome::Judged)),
         post("/applications/1/submit", |w| w.own_draft(Outcome::Judged)),

@@ -113,15 +113,17 @@ impl FileStore {
             let digest = hex::encode(Sha256::digest(&bytes));
             let dir = root.join(&digest[..2]);
             let path = dir.join(&digest);
-            if path.exists() {
-                return Ok(digest);
+            if !path.exists() {
+                std::fs::create_dir_all(&dir)?;
+                let tmp = TempFile::create_in(&dir)?;
+                let mut file = &tmp.file;
+                file.write_all(&bytes)?;
+                file.sync_all()?;
+                tmp.persist(&path)?;
             }
-            std::fs::create_dir_all(&dir)?;
-            let mut tmp = tempfile_in(&dir)?;
-            tmp.1.write_all(&bytes)?;
-            tmp.1.sync_all()?;
-            std::fs::rename(&tmp.0, &path)?;
-            // The rename itself must survive a crash.
+            // The rename must survive a crash; syncing the directory also
+            // when the file was there covers a twin upload whose writer has
+            // renamed but not yet synced it.
             std::fs::File::open(&dir)?.sync_all()?;
             Ok(digest)
         })
@@ -134,15 +136,42 @@ impl FileStore {
     }
 }
 
-fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    use rand::Rng;
-    let name = format!(".upload-{:016x}", rand::thread_rng().gen::<u64>());
-    let path = dir.join(name);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    Ok((path, file))
+/// A temporary file beside its destination, removed unless persisted, so
+/// a failed write leaves nothing behind.
+struct TempFile {
+    path: PathBuf,
+    file: std::fs::File,
+    persisted: bool,
+}
+
+impl TempFile {
+    fn create_in(dir: &Path) -> std::io::Result<TempFile> {
+        use rand::Rng;
+        let path = dir.join(format!(".upload-{:016x}", rand::thread_rng().gen::<u64>()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(TempFile {
+            path,
+            file,
+            persisted: false,
+        })
+    }
+
+    fn persist(mut self, to: &Path) -> std::io::Result<()> {
+        std::fs::rename(&self.path, to)?;
+        self.persisted = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.persisted {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// What an upload is attached as.
@@ -298,6 +327,27 @@ pub async fn get(db: &Db, id: i64) -> Result<Attachment, CaseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn an_unfinished_write_leaves_no_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("egov-tmp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        drop(TempFile::create_in(&dir).unwrap());
+        assert!(names_in(&dir).is_empty());
+        let kept = TempFile::create_in(&dir).unwrap();
+        kept.persist(&dir.join("done")).unwrap();
+        assert_eq!(names_in(&dir), ["done"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn uploads_are_checked_by_content_and_size() {

@@ -49,7 +49,8 @@ pub struct NewCase<'a> {
     pub title: String,
     pub applicant_id: Option<i64>,
     pub department_id: i64,
-    /// Departments that handle parallel steps beside the owner.
+    /// Departments that each handle a branch of the parallel steps (the
+    /// owner among them when it decides a part itself).
     pub co_departments: Vec<i64>,
     pub data: Value,
     pub location: Option<Location>,

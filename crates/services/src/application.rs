@@ -10,11 +10,12 @@ use crate::registry::{self, ItemStatus, RegistryError};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_cases::attachments::{self, AttachError, FileStore, Stored};
-use egov_cases::{Acting, Case, CaseError, NewCase, Processes};
+use egov_cases::{Acting, Case, CaseError, NewCase, Processes, Rule, Violation};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{run, Db, StoreError, Tx};
 use serde::Serialize;
+use serde_json::Value;
 
 /// The case processes applications run under, and the step of each whose
 /// time limit is the item's statutory one.
@@ -37,6 +38,9 @@ pub enum ApplicationError {
     NoSuchMaterial(usize),
     #[error("the note must be at most 2000 characters")]
     NoteTooLong,
+    /// What was typed into the item's form breaks its schema.
+    #[error("the form has {} error(s)", .0.len())]
+    Form(Vec<Violation>),
     #[error(transparent)]
     Upload(#[from] AttachError),
     #[error(transparent)]
@@ -73,6 +77,9 @@ pub struct Application {
     /// `draft` or `filed`.
     pub status: String,
     pub note: String,
+    /// The form's values as JSON text; see [`Application::form`].
+    #[serde(skip)]
+    pub data: String,
     pub case_id: Option<i64>,
     pub updated_at: Timestamp,
 }
@@ -81,10 +88,15 @@ impl Application {
     pub fn is_draft(&self) -> bool {
         self.status == "draft"
     }
+
+    /// What the applicant typed into the item's form so far.
+    pub fn form(&self) -> Value {
+        serde_json::from_str(&self.data).unwrap_or_else(|_| Value::Object(Default::default()))
+    }
 }
 
-const COLUMNS: &str = "SELECT id, item_code, item_version, applicant_id, status, note, case_id, \
-     updated_at FROM applications";
+const COLUMNS: &str = "SELECT id, item_code, item_version, applicant_id, status, note, data, \
+     case_id, updated_at FROM applications";
 
 /// The applicant's draft for an item on offer, made if there is none. A
 /// draft keeps the version it was begun under. `audience` is who applies:
@@ -114,7 +126,7 @@ pub async fn draft(
         return Ok(a);
     }
     let now = time::now();
-    let id: i64 = run!(tx, |c| sqlx::query_scalar(
+    let made: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
         "INSERT INTO applications (item_code, item_version, applicant_id, status, created_at, \
          updated_at) VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING id"
     )
@@ -123,7 +135,22 @@ pub async fn draft(
     .bind(applicant_id)
     .bind(now)
     .fetch_one(&mut *c)
-    .await)?;
+    .await);
+    let id = match made {
+        Ok(id) => id,
+        // Another tab made the draft a moment ago: that one is ours too.
+        Err(e) if egov_store::is_unique_violation(&e) => {
+            drop(tx);
+            let mut r = db.reader().await?;
+            let found: Application = run!(r, |c| sqlx::query_as(&sql)
+                .bind(applicant_id)
+                .bind(code)
+                .fetch_one(&mut *c)
+                .await)?;
+            return Ok(found);
+        }
+        Err(e) => return Err(e.into()),
+    };
     audit(&mut tx, ctx, "application.draft", id, code).await?;
     tx.commit().await?;
     get(db, id).await
@@ -178,15 +205,30 @@ pub async fn drafts(db: &Db, applicant_id: i64) -> Result<Vec<Application>, Appl
         .await)?)
 }
 
+const FILES: &str = "SELECT id, material, name, media_type, size, sha256 FROM application_files \
+     WHERE application_id = $1 ORDER BY material, id";
+
 pub async fn files(db: &Db, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
     let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_as(
-        "SELECT id, material, name, media_type, size, sha256 FROM application_files \
-         WHERE application_id = $1 ORDER BY material, id"
-    )
-    .bind(id)
-    .fetch_all(&mut *c)
-    .await)?)
+    Ok(run!(r, |c| sqlx::query_as(FILES)
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
+async fn files_in(tx: &mut Tx, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
+    Ok(run!(tx, |c| sqlx::query_as(FILES)
+        .bind(id)
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
+async fn mine_in(tx: &mut Tx, id: i64) -> Result<Application, ApplicationError> {
+    let sql = format!("{COLUMNS} WHERE id = $1");
+    Ok(run!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await)?)
 }
 
 /// The guide a draft or application is under.
@@ -213,31 +255,67 @@ fn open_draft(a: Application) -> Result<Application, ApplicationError> {
     }
 }
 
-/// Saves the draft's note.
-pub async fn save_note(
+/// Saves the draft's form and note. A draft may be incomplete, so only
+/// what was typed is checked (its type, length, choices); filing checks
+/// that every required field is there.
+pub async fn save(
     db: &Db,
     ctx: &Context,
     id: i64,
     applicant_id: i64,
+    form: &Value,
     note: &str,
 ) -> Result<(), ApplicationError> {
     let a = open_draft(mine(db, id, applicant_id).await?)?;
     if note.chars().count() > 2000 {
         return Err(ApplicationError::NoteTooLong);
     }
+    let guide = guide_of(db, &a).await?;
+    let wrong: Vec<Violation> = guide
+        .form_schema()
+        .validate(form)
+        .into_iter()
+        .filter(|v| v.rule != Rule::Required)
+        .collect();
+    if !wrong.is_empty() {
+        return Err(ApplicationError::Form(wrong));
+    }
     let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE applications SET note = $1, updated_at = $2 WHERE id = $3 AND status = 'draft'"
+    let saved = run!(tx, |c| sqlx::query(
+        "UPDATE applications SET note = $1, data = $2, updated_at = $3 \
+         WHERE id = $4 AND status = 'draft'"
     )
     .bind(note)
+    .bind(form.to_string())
     .bind(time::now())
     .bind(id)
     .execute(&mut *c)
     .await
-    .map(|_| ()))?;
-    audit(&mut tx, ctx, "application.note", id, &a.item_code).await?;
+    .map(|r| r.rows_affected()))?;
+    if saved == 0 {
+        return Err(ApplicationError::Filed);
+    }
+    audit(&mut tx, ctx, "application.save", id, &a.item_code).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Takes the draft's row for this transaction (a filing at the same time
+/// waits, or is waited for), failing when it was filed already.
+async fn hold_draft(tx: &mut Tx, id: i64) -> Result<(), ApplicationError> {
+    let held = run!(tx, |c| sqlx::query(
+        "UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'"
+    )
+    .bind(time::now())
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if held == 1 {
+        Ok(())
+    } else {
+        Err(ApplicationError::Filed)
+    }
 }
 
 /// Checks a material's file by its content and adds it to the draft.
@@ -260,6 +338,9 @@ pub async fn add_file(
     }
     let stored = attachments::store(store, name, bytes, max).await?;
     let mut tx = db.begin().await?;
+    // Without the hold, a filing committing meanwhile would leave this file
+    // off its case.
+    hold_draft(&mut tx, id).await?;
     let file_id: i64 = run!(tx, |c| sqlx::query_scalar(
         "INSERT INTO application_files (application_id, material, name, media_type, size, \
          sha256, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
@@ -308,11 +389,6 @@ pub async fn submit(
         return Err(ApplicationError::NotOffered);
     }
     let guide = guide_of(db, &a).await?;
-    let files = files(db, id).await?;
-    let missing = missing(&guide, &files);
-    if !missing.is_empty() {
-        return Err(ApplicationError::Missing(missing));
-    }
     let (process, decision_step) = if guide.is_joint() {
         JOINT_PROCESS
     } else {
@@ -322,7 +398,9 @@ pub async fn submit(
         .latest(db, process)
         .await
         .map_err(|e| CaseError::Invalid(e.to_string()))?;
-    let mut co = Vec::new();
+    // 行政许可法 Art. 26: the lead department accepts and forwards to the
+    // others; each, the lead too, decides its own part in parallel.
+    let mut co = vec![item.department_id];
     for code in &guide.co_departments {
         co.push(
             egov_org::department(db, code)
@@ -340,14 +418,6 @@ pub async fn submit(
         new.deadlines
             .insert(decision_step.to_owned(), guide.statutory_days);
     }
-    new.data = serde_json::json!({
-        "item": guide.code,
-        "item_version": guide.version,
-        "note": a.note,
-        "materials": files.iter().map(|f| {
-            guide.materials.get(f.material as usize).map(|m| m.name.clone()).unwrap_or_default()
-        }).collect::<Vec<_>>(),
-    });
     let mut tx = db.begin().await?;
     // Marking the draft first takes its row: of two filings at once, the
     // second finds it filed and rolls back.
@@ -377,6 +447,28 @@ pub async fn submit(
         }
         Err(e) => return Err(e.into()),
     }
+    // Read under the draft's row, so nothing added meanwhile is left out;
+    // a refusal here rolls the marking back.
+    let a = mine_in(&mut tx, id).await?;
+    let files = files_in(&mut tx, id).await?;
+    let missing = missing(&guide, &files);
+    if !missing.is_empty() {
+        return Err(ApplicationError::Missing(missing));
+    }
+    let form = a.form();
+    let wrong = guide.form_schema().validate(&form);
+    if !wrong.is_empty() {
+        return Err(ApplicationError::Form(wrong));
+    }
+    new.data = serde_json::json!({
+        "item": guide.code,
+        "item_version": guide.version,
+        "form": form,
+        "note": a.note,
+        "materials": files.iter().map(|f| {
+            guide.materials.get(f.material as usize).map(|m| m.name.clone()).unwrap_or_default()
+        }).collect::<Vec<_>>(),
+    });
     let case = egov_cases::start_in(
         &mut tx,
         ctx,

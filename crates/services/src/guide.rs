@@ -2,6 +2,7 @@
 //! load: the fields of 政务服务标准化管理办法 Art. 6, each from its list
 //! where the law gives one.
 
+use egov_cases::{FieldSchema, SchemaError};
 use serde::{Deserialize, Serialize};
 
 /// 事项类型.
@@ -96,12 +97,18 @@ pub struct Guide {
     pub complain: String,
     #[serde(rename = "material")]
     pub materials: Vec<Material>,
+    /// 申请表: the fields the applicant fills online, in the case engine's
+    /// schema subset (an object of named fields). None: the materials say it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GuideError {
     #[error("not a valid guide: {0}")]
     Parse(String),
+    #[error("fields: {0}")]
+    Fields(#[from] SchemaError),
     #[error("{field}: {message}")]
     Field {
         field: &'static str,
@@ -140,6 +147,16 @@ impl Guide {
         let g: Guide = toml::from_str(text).map_err(|e| GuideError::Parse(e.to_string()))?;
         g.check()?;
         Ok(g)
+    }
+
+    /// The application form's schema; an item without one has an empty form.
+    pub fn form_schema(&self) -> FieldSchema {
+        let schema = self
+            .fields
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({ "type": "object", "properties": {} }));
+        // Checked when the guide was parsed.
+        FieldSchema::new(schema).expect("a parsed guide's form is valid")
     }
 
     /// Whether this item is handled jointly (并联审批).
@@ -206,6 +223,12 @@ impl Guide {
         for m in &self.materials {
             filled("material.name", &m.name, 200)?;
         }
+        if let Some(fields) = &self.fields {
+            if fields.get("type").and_then(serde_json::Value::as_str) != Some("object") {
+                return Err(bad("fields", "the form is an object of named fields"));
+            }
+            FieldSchema::new(fields.clone())?;
+        }
         Ok(())
     }
 }
@@ -246,6 +269,49 @@ required = true
 later = false
 form = "原件1份"
 "#;
+
+    const FIELDS: &str = r#"
+[fields]
+type = "object"
+required = ["shop_name"]
+[fields.properties.shop_name]
+type = "string"
+title = "店铺名称"
+"maxLength" = 100
+"#;
+
+    #[test]
+    fn the_form_is_checked_at_load_and_validates_what_is_typed() {
+        let g = Guide::parse(&format!("{ITEM}{FIELDS}")).unwrap();
+        let schema = g.form_schema();
+        assert!(schema
+            .validate(&serde_json::json!({ "shop_name": "小王餐馆" }))
+            .is_empty());
+        assert_eq!(schema.validate(&serde_json::json!({})).len(), 1);
+        // No form: nothing to fill, and nothing may be sent.
+        let plain = Guide::parse(ITEM).unwrap();
+        assert!(plain
+            .form_schema()
+            .validate(&serde_json::json!({}))
+            .is_empty());
+        assert!(!plain
+            .form_schema()
+            .validate(&serde_json::json!({ "x": 1 }))
+            .is_empty());
+        for bad in [
+            FIELDS.replace("type = \"object\"", "type = \"string\""),
+            FIELDS.replace("\"maxLength\" = 100", "pattern = \"x\""),
+            FIELDS.replace("required = [\"shop_name\"]", "required = [\"owner\"]"),
+        ] {
+            assert!(
+                matches!(
+                    Guide::parse(&format!("{ITEM}{bad}")),
+                    Err(GuideError::Fields(_) | GuideError::Field { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn a_complete_guide_loads() {

@@ -283,6 +283,7 @@ impl From<egov_services::application::ApplicationError> for ApiError {
                 format!("还缺少以下材料：{}", list.join("、")),
                 format!("materials missing: {}", list.join(", ")),
             ),
+            E::Form(v) => egov_cases::CaseError::Fields(v).into(),
             E::NoSuchMaterial(_) => ApiError::validation("没有这项材料", "no such material"),
             E::NoteTooLong => ApiError::validation(
                 "申请说明不超过 2000 字",

@@ -1,7 +1,8 @@
-//! Applying online: begin (or resume) a draft from an item's guide, attach
-//! each material, write a note, file it once. Filing opens the case; the
+//! Applying online: begin (or resume) a draft from an item's guide, fill
+//! the item's form, attach each material, file it once. Filing opens the case; the
 //! applicant follows it on the case page.
 
+use super::case_forms::{self, FormField};
 use super::cases::form_caller;
 use super::{error_message, render, Chrome};
 use crate::auth::{PageUser, CITIZEN};
@@ -13,11 +14,13 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use egov_cases::Violation;
 use egov_identity::SessionUser;
 use egov_kernel::Locale;
 use egov_services::application::{self, AppFile, Application};
 use egov_services::Guide;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub struct MaterialRow {
     pub index: usize,
@@ -35,6 +38,10 @@ struct DraftPage {
     chrome: Chrome,
     a: Application,
     guide: Guide,
+    /// The item's form, filled with what was saved or just posted.
+    fields: Vec<FormField>,
+    /// An item's form has no department field; the shared inputs ask.
+    no_departments: Vec<(i64, String)>,
     materials: Vec<MaterialRow>,
     missing: Vec<String>,
     /// A fresh key per page: a double click on this form files once.
@@ -43,14 +50,22 @@ struct DraftPage {
     notice: Option<&'static str>,
 }
 
+/// How the draft page is shown: after a redirect, or again with a refusal.
+#[derive(Default)]
+struct Shown {
+    status: Option<StatusCode>,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    /// The form as posted (not yet saved) and its violations.
+    form: Option<(HashMap<String, String>, Vec<Violation>)>,
+}
+
 async fn show(
     state: &AppState,
     locale: Locale,
     user: SessionUser,
     id: i64,
-    status: StatusCode,
-    error: Option<String>,
-    notice: Option<&'static str>,
+    shown: Shown,
 ) -> Result<Response, ApiError> {
     let a = match application::mine(&state.db, id, user.user_id).await {
         Ok(a) => a,
@@ -64,6 +79,11 @@ async fn show(
         return Ok(Redirect::to(&format!("/cases/{}", case.number)).into_response());
     }
     let guide = application::guide_of(&state.db, &a).await?;
+    let (posted, violations) = shown
+        .form
+        .unwrap_or_else(|| (case_forms::posted(&a.form()), Vec::new()));
+    let fields = case_forms::draw(locale, guide.fields.as_ref(), &posted, &violations);
+    let note = posted.get("note").cloned();
     let files = application::files(&state.db, id).await?;
     let missing = application::missing(&guide, &files);
     let materials = guide
@@ -84,37 +104,75 @@ async fn show(
                 .collect(),
         })
         .collect();
+    let mut a = a;
+    if let Some(note) = note {
+        a.note = note;
+    }
     Ok(render(
-        status,
+        shown.status.unwrap_or(StatusCode::OK),
         &DraftPage {
             chrome: Chrome::new(locale, Some(user), format!("/applications/{id}")),
             a,
             guide,
+            fields,
+            no_departments: Vec::new(),
             materials,
             missing,
             key: egov_identity::random_secret(),
-            error,
-            notice,
+            error: shown.error,
+            notice: shown.notice,
         },
     ))
 }
 
-/// Shows the draft again with a refusal, or passes a server error on.
+/// Shows the draft again with a refusal, or passes a server error on. A
+/// form refusal marks its fields; `posted` is what was typed, if anything.
 async fn refused(
     state: &AppState,
     locale: Locale,
     user: SessionUser,
     id: i64,
-    e: ApiError,
+    e: application::ApplicationError,
+    posted: Option<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let (e, violations) = match e {
+        application::ApplicationError::Form(v) => {
+            let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
+            (e, v)
+        }
+        other => (ApiError::from(other), Vec::new()),
+    };
     if e.status.is_server_error() {
         return Err(e);
     }
     if e.status == StatusCode::NOT_FOUND {
         return Ok(super::error_page(locale, StatusCode::NOT_FOUND));
     }
-    let msg = error_message(locale, &e);
-    show(state, locale, user, id, e.status, Some(msg), None).await
+    // Filed meanwhile (another tab): there is no draft to show it on.
+    if !application::mine(&state.db, id, user.user_id)
+        .await?
+        .is_draft()
+    {
+        let msg = error_message(locale, &e);
+        let heading = crate::i18n::translate(locale, "apply.heading");
+        return Ok(super::message_page(locale, e.status, heading, &msg));
+    }
+    let form = match (posted, violations.is_empty()) {
+        (Some(posted), _) => Some((posted, violations)),
+        // Filing refused the saved form: show it with its marks.
+        (None, false) => {
+            let a = application::mine(&state.db, id, user.user_id).await?;
+            Some((case_forms::posted(&a.form()), violations))
+        }
+        (None, true) => None,
+    };
+    let shown = Shown {
+        status: Some(e.status),
+        error: Some(error_message(locale, &e)),
+        form,
+        ..Shown::default()
+    };
+    show(state, locale, user, id, shown).await
 }
 
 fn back(id: i64, done: &str) -> Response {
@@ -178,10 +236,14 @@ pub async fn draft(
 ) -> Result<Response, ApiError> {
     let notice = match q.done.as_deref() {
         Some("file") => Some("apply.done.file"),
-        Some("note") => Some("apply.done.note"),
+        Some("saved") => Some("apply.done.saved"),
         _ => None,
     };
-    show(&state, locale, user, id, StatusCode::OK, None, notice).await
+    let shown = Shown {
+        notice,
+        ..Shown::default()
+    };
+    show(&state, locale, user, id, shown).await
 }
 
 /// A material's file: the form's CSRF field and material index travel in
@@ -197,7 +259,16 @@ pub async fn upload(
     let max = state.settings.max_upload_bytes;
     let posted = match crate::upload::read(multipart, max, &["csrf", "material"]).await {
         Ok(p) => p,
-        Err(e) => return refused(&state, locale, user, id, e).await,
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            let msg = error_message(locale, &e);
+            let shown = Shown {
+                status: Some(e.status),
+                error: Some(msg),
+                ..Shown::default()
+            };
+            return show(&state, locale, user, id, shown).await;
+        }
+        Err(e) => return Err(e),
     };
     let Ok(caller) = form_caller(&user, origin, posted.field("csrf")) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
@@ -221,31 +292,32 @@ pub async fn upload(
     .await;
     match result {
         Ok(_) => Ok(back(id, "file")),
-        Err(e) => refused(&state, locale, user, id, e.into()).await,
+        Err(e) => refused(&state, locale, user, id, e, None).await,
     }
 }
 
-#[derive(Deserialize)]
-pub struct NoteForm {
-    csrf: String,
-    #[serde(default)]
-    note: String,
-}
-
-pub async fn note(
+/// Saves the item's form and the note (the page's `f_` fields and `note`).
+pub async fn save(
     State(state): State<AppState>,
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<CITIZEN>,
     Path(id): Path<i64>,
-    Form(form): Form<NoteForm>,
+    Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let Ok(caller) = form_caller(&user, origin, get("csrf")) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     };
-    match application::save_note(&state.db, &caller.context, id, user.user_id, &form.note).await {
-        Ok(()) => Ok(back(id, "note")),
-        Err(e) => refused(&state, locale, user, id, e.into()).await,
+    let guide = match application::mine(&state.db, id, user.user_id).await {
+        Ok(a) => application::guide_of(&state.db, &a).await?,
+        Err(e) => return refused(&state, locale, user, id, e, None).await,
+    };
+    let data = case_forms::read(guide.fields.as_ref(), &form);
+    let note = get("note").to_owned();
+    match application::save(&state.db, &caller.context, id, user.user_id, &data, &note).await {
+        Ok(()) => Ok(back(id, "saved")),
+        Err(e) => refused(&state, locale, user, id, e, Some(form)).await,
     }
 }
 
@@ -287,6 +359,6 @@ pub async fn submit(
         Ok(case) => {
             Ok(Redirect::to(&format!("/cases/{}?done=opened", case.number)).into_response())
         }
-        Err(e) => refused(&state, locale, user, id, e.into()).await,
+        Err(e) => refused(&state, locale, user, id, e, None).await,
     }
 }

@@ -159,6 +159,30 @@ pub fn read(schema: Option<&Value>, posted: &HashMap<String, String>) -> Value {
     Value::Object(out)
 }
 
+/// The posted text that [`read`] would turn into `data`: a saved form
+/// shown again for editing.
+pub fn posted(data: &Value) -> HashMap<String, String> {
+    let Some(obj) = data.as_object() else {
+        return HashMap::new();
+    };
+    obj.iter()
+        .map(|(name, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(true) => "on".into(),
+                Value::Bool(false) => String::new(),
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                other => other.to_string(),
+            };
+            (format!("{PREFIX}{name}"), text)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +204,20 @@ mod tests {
             .iter()
             .map(|(k, v)| (format!("{PREFIX}{k}"), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn saved_json_is_posted_text_again() {
+        let s = schema();
+        let form = posted(&[
+            ("reason", "太吵"),
+            ("department_id", "3"),
+            ("urgent", "on"),
+            ("missing", "身份证\n户口簿"),
+        ]);
+        let data = read(Some(&s), &form);
+        assert_eq!(super::posted(&data), form);
+        assert_eq!(read(Some(&s), &super::posted(&data)), data);
     }
 
     #[test]

@@ -207,6 +207,32 @@ fn field_rows(
         .collect()
 }
 
+/// A case's form data as rows. An online application's case carries the
+/// item's form under `form`, labelled from the guide it was filed under.
+async fn case_facts(
+    state: &AppState,
+    locale: Locale,
+    def: &ProcessDefinition,
+    data: &serde_json::Value,
+    names: &HashMap<i64, String>,
+) -> Vec<(String, String)> {
+    let mut rest = data.clone();
+    let form = rest.as_object_mut().and_then(|o| o.remove("form"));
+    let mut rows = Vec::new();
+    if let Some(form) = form {
+        let guide = match (data["item"].as_str(), data["item_version"].as_u64()) {
+            (Some(code), Some(v)) => egov_services::registry::version(&state.db, code, v as u32)
+                .await
+                .ok(),
+            _ => None,
+        };
+        let schema = guide.as_ref().and_then(|g| g.fields.as_ref());
+        rows = field_rows(locale, schema, &form, names);
+    }
+    rows.extend(field_rows(locale, def.start_fields(), &rest, names));
+    rows
+}
+
 /// Who an event's actor label names, as the viewer may know them.
 async fn people(
     state: &AppState,
@@ -368,7 +394,7 @@ pub async fn page(
             Some(a) => format!("{a}（{:.6}, {:.6}）", l.lat, l.lon),
             None => format!("{:.6}, {:.6}", l.lat, l.lon),
         }),
-        data: field_rows(locale, def.start_fields(), &case.data, &names),
+        data: case_facts(state, locale, &def, &case.data, &names).await,
         branches: d
             .branches
             .iter()

@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
             "/applications/{id}/files",
             post(apply::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route("/applications/{id}/note", post(apply::note))
+        .route("/applications/{id}/form", post(apply::save))
         .route("/applications/{id}/submit", post(apply::submit))
         .route("/locale", get(locale::switch))
         .route("/login", get(account::login_form).post(account::login))
