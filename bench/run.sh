@@ -1046,7 +1046,7 @@ if [[ $want_hall == 1 ]]; then
                 }'
         done
     done
-    printf '\nper submission: draft 1 DB commit; each file 1 DB commit and 2 fsyncs in the file store (the file, its directory); submit 1 DB commit. DB commits/s = submissions/s x (2 + files); MB = 10^6 bytes.\n'
+    printf '\nper submission: draft 1 DB commit; the form saved 1 DB commit; each file 1 DB commit and 2 fsyncs in the file store (the file, its directory); submit 1 DB commit. DB commits/s = submissions/s x (3 + files); MB = 10^6 bytes.\n'
     printf 'fsync ceiling: %s\n' "${fsync_note:-not measured}"
     if [[ -n ${ceiling[fdatasync]:-} ]]; then
         for item in ${HALL_ITEMS//,/ }; do

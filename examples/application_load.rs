@@ -21,7 +21,8 @@
 //! PostgreSQL) a temporary directory removed at the end.
 //!
 //! Each of `--concurrency` tasks then loops, as its own applicant:
-//! `application::draft` → `application::add_file` for every material the
+//! `application::draft` → `application::save` of the item's form (each field
+//! given a valid sample value) → `application::add_file` for every material the
 //! guide requires now (`required` and not `later`), a PDF of `--material-kib`
 //! KiB of fresh random bytes each, so that no two files share a digest →
 //! `application::submit` with a fresh submission key. A submission is the
@@ -29,12 +30,12 @@
 //! timed window (`--warmup` untimed, then `--seconds` timed).
 //!
 //! Durable writes per submission, counted from the code: the draft is one
-//! transaction (the row and its audit record); each file is stored under its
+//! transaction (the row and its audit record), so is saving the form; each file is stored under its
 //! digest (written, `fsync`ed, renamed, its directory `fsync`ed: two fsyncs)
 //! and then recorded in one transaction with its audit record; the filing is
 //! one transaction (the case, its timeline event, each material attached with
 //! an audit record, the application marked filed, its audit record). So a
-//! submission with F files makes 2 + F database commits and 2F file-store
+//! submission with F files makes 3 + F database commits and 2F file-store
 //! fsyncs.
 //!
 //! It prints one line starting `application_load phase=submit` with
@@ -44,7 +45,10 @@
 //! application and attached its files; no draft is left over. Any library
 //! error or a wrong count exits with status 1.
 
+mod common;
+
 use clap::Parser;
+use common::{count, engine_name, micros, ms, Window};
 use egov_calendar::WorkCalendar;
 use egov_cases::attachments::FileStore;
 use egov_cases::Processes;
@@ -53,7 +57,7 @@ use egov_kernel::identifier::{
 };
 use egov_kernel::{Actor, Context};
 use egov_services::application;
-use egov_store::{run, DatabaseUrl, Db, Engine, PoolOptions};
+use egov_store::{DatabaseUrl, Db};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -128,17 +132,12 @@ struct Bench {
     audience: Audience,
     /// The guide's materials to upload: (index, file name).
     materials: Vec<(usize, String)>,
+    /// What each applicant types into the item's form.
+    form: serde_json::Value,
     material_bytes: usize,
     max_upload: usize,
     /// Tells this run's submission keys from any other's.
     run_id: u64,
-}
-
-/// The timed window.
-#[derive(Clone, Copy)]
-struct Window {
-    from: Instant,
-    end: Instant,
 }
 
 #[derive(Default)]
@@ -147,6 +146,7 @@ struct Tally {
     submissions: Vec<u32>,
     /// Latencies of the steps that finished inside the window, µs.
     drafts: Vec<u32>,
+    saves: Vec<u32>,
     files: Vec<u32>,
     submits: Vec<u32>,
     /// Submissions finished before the window opened or after it closed.
@@ -164,6 +164,7 @@ impl Tally {
     fn merge(&mut self, other: Tally) {
         self.submissions.extend(other.submissions);
         self.drafts.extend(other.drafts);
+        self.saves.extend(other.saves);
         self.files.extend(other.files);
         self.submits.extend(other.submits);
         self.before += other.before;
@@ -184,10 +185,6 @@ impl Tally {
     fn total(&self) -> u64 {
         self.submissions.len() as u64 + self.before + self.after
     }
-}
-
-fn micros(d: Duration) -> u32 {
-    d.as_micros().min(u32::MAX as u128) as u32
 }
 
 /// SplitMix64: fast, and good enough that no two files share a digest.
@@ -273,7 +270,7 @@ where
     let started = Instant::now();
     let out = f.await;
     let finished = Instant::now();
-    if finished >= w.from && finished <= w.end {
+    if w.counts(finished) {
         into.push(micros(finished - started));
     }
     out
@@ -305,6 +302,12 @@ async fn submission(
             draft.status
         );
     }
+    timed(
+        w,
+        &mut t.saves,
+        application::save(&b.db, ctx, draft.id, user_id, &b.form, ""),
+    )
+    .await?;
     for ((material, name), bytes) in b.materials.iter().zip(bodies) {
         let added = timed(
             w,
@@ -338,6 +341,29 @@ async fn submission(
         anyhow::bail!("case {} opened for {:?}", case.number, case.applicant_id);
     }
     Ok(())
+}
+
+/// Values that satisfy a form schema's every field: the first choice, the
+/// minimum, text of the shortest allowed length.
+fn sample_form(schema: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{json, Value};
+    let sample = |s: &Value| -> Value {
+        if let Some(first) = s["enum"].as_array().and_then(|e| e.first()) {
+            return first.clone();
+        }
+        match s["type"].as_str() {
+            Some("integer") => json!(s["minimum"].as_i64().unwrap_or(1)),
+            Some("number") => json!(s["minimum"].as_f64().unwrap_or(1.0)),
+            Some("boolean") => json!(true),
+            Some("array") => json!(["样例"]),
+            _ => json!("样".repeat(s["minLength"].as_u64().unwrap_or(2).max(2) as usize)),
+        }
+    };
+    let fields = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    Value::Object(fields.iter().map(|(k, s)| (k.clone(), sample(s))).collect())
 }
 
 /// A resident ID of its own for applicant `i`, with its check character.
@@ -402,29 +428,6 @@ async fn register(db: &Db, audience: Audience, i: usize) -> anyhow::Result<i64> 
     })
 }
 
-/// The latency at percentile `p` in milliseconds.
-fn ms(sorted: &[u32], p: f64) -> String {
-    if sorted.is_empty() {
-        return "-".into();
-    }
-    let i = ((sorted.len() as f64 * p / 100.0).ceil() as usize).clamp(1, sorted.len()) - 1;
-    format!("{:.2}ms", sorted[i] as f64 / 1000.0)
-}
-
-fn engine_name(db: &Db) -> &'static str {
-    match db.engine() {
-        Engine::Sqlite => "sqlite",
-        Engine::Postgres => "postgres",
-    }
-}
-
-async fn count(db: &Db, sql: &str) -> anyhow::Result<i64> {
-    let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_scalar(sql)
-        .fetch_one(&mut *c)
-        .await)?)
-}
-
 /// Bytes this process has caused to be written to storage (Linux).
 fn io_write_bytes() -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/io").ok()?;
@@ -461,19 +464,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
     }
     std::fs::create_dir_all(&files_dir)?;
 
-    let db = Db::connect(
-        &url,
-        &PoolOptions {
-            max_connections: args.max_connections,
-            ..Default::default()
-        },
-    )
-    .await?;
-    db.migrate().await?;
-    let system = Context::system();
-    egov_org::load_demo(&db, &system).await?;
-    egov_calendar::seed_builtin(&db).await?;
-    egov_cases::registry::seed_builtin(&db).await?;
+    let db = common::demo_db(&url, args.max_connections).await?;
     let published = egov_services::registry::seed_builtin(&db).await?;
     let cal = egov_calendar::load_calendar(&db).await?;
     let item = egov_services::registry::get(&db, &args.item).await?;
@@ -559,6 +550,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
         item: args.item.clone(),
         audience,
         materials,
+        form: sample_form(guide.form_schema().as_json()),
         material_bytes: args.material_kib.max(1) * 1024,
         max_upload: args.max_upload_bytes,
         run_id,
@@ -602,7 +594,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
     let seconds = args.seconds;
     let n = t.submissions.len() as f64;
     let files_per = b.materials.len() as f64;
-    let commits_per = 2.0 + files_per;
+    let commits_per = 3.0 + files_per;
     let fsyncs_per = 2.0 * files_per;
     let rate = n / seconds;
     let material_mb = n * files_per * b.material_bytes as f64 / 1e6;
@@ -613,7 +605,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
          db_commits_per_submission={commits_per} db_commits_per_sec={:.1} \
          file_fsyncs_per_submission={fsyncs_per} file_fsyncs_per_sec={:.1} \
          material_mb={material_mb:.1} material_mb_per_sec={:.1} io_write_mb={} \
-         io_write_mb_per_sec={} draft_p50={} draft_p99={} file_p50={} file_p99={} \
+         io_write_mb_per_sec={} draft_p50={} draft_p99={} save_p50={} save_p99={} file_p50={} file_p99={} \
          submit_p50={} submit_p99={} before_window={} after_window={} total_submitted={}",
         guide.code,
         guide.is_joint(),
@@ -633,6 +625,8 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
         io_bytes.map_or("-".into(), |v| format!("{:.1}", v as f64 / 1e6 / seconds)),
         ms(&t.drafts, 50.0),
         ms(&t.drafts, 99.0),
+        ms(&t.saves, 50.0),
+        ms(&t.saves, 99.0),
         ms(&t.files, 50.0),
         ms(&t.files, 99.0),
         ms(&t.submits, 50.0),
@@ -742,17 +736,5 @@ fn count_files(root: &std::path::Path) -> std::io::Result<usize> {
 }
 
 fn main() -> std::process::ExitCode {
-    let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    match runtime.block_on(run_bench(args)) {
-        Ok(true) => std::process::ExitCode::SUCCESS,
-        Ok(false) => std::process::ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("application_load: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::main_with("application_load", run_bench(Args::parse()))
 }

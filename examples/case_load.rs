@@ -30,11 +30,14 @@
 //! line starting `case_load phase=` for scripts. Any engine error or a wrong
 //! count exits with status 1.
 
+mod common;
+
 use clap::Parser;
+use common::{count, engine_name, micros, ms, Window};
 use egov_calendar::WorkCalendar;
 use egov_cases::{Acting, Case, CaseError, NewCase, ProcessDefinition};
 use egov_kernel::{time, Context};
-use egov_store::{run, DatabaseUrl, Db, Engine, PoolOptions};
+use egov_store::{run, DatabaseUrl, Db, Engine};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -117,19 +120,6 @@ impl Bench {
     }
 }
 
-/// The timed window of a throughput phase.
-#[derive(Clone, Copy)]
-struct Window {
-    from: Instant,
-    end: Instant,
-}
-
-impl Window {
-    fn counts(&self, finished: Instant) -> bool {
-        finished >= self.from && finished <= self.end
-    }
-}
-
 #[derive(Default)]
 struct Tally {
     /// Latencies of counted commits (start or act), in microseconds.
@@ -157,10 +147,6 @@ impl Tally {
         self.errors += 1;
         self.first_error.get_or_insert_with(|| e.to_string());
     }
-}
-
-fn micros(d: Duration) -> u32 {
-    d.as_micros().min(u32::MAX as u128) as u32
 }
 
 /// One commit, timed and counted if it finishes inside the window.
@@ -254,22 +240,6 @@ where
     Ok(all)
 }
 
-/// The latency at percentile `p` in milliseconds.
-fn ms(sorted: &[u32], p: f64) -> String {
-    if sorted.is_empty() {
-        return "-".into();
-    }
-    let i = ((sorted.len() as f64 * p / 100.0).ceil() as usize).clamp(1, sorted.len()) - 1;
-    format!("{:.2}ms", sorted[i] as f64 / 1000.0)
-}
-
-fn engine_name(db: &Db) -> &'static str {
-    match db.engine() {
-        Engine::Sqlite => "sqlite",
-        Engine::Postgres => "postgres",
-    }
-}
-
 /// Inserts `n` open joint-approval cases in `joint_review` with plain SQL,
 /// 1000 rows a statement, 10 statements a transaction. Every 100th case is
 /// due (its next alert, a warning, lies in the past); the others' next
@@ -347,13 +317,6 @@ async fn insert_open_cases(b: &Bench, n: u64) -> anyhow::Result<u64> {
         tx.commit().await?;
     }
     Ok(due)
-}
-
-async fn count(db: &Db, sql: &str) -> anyhow::Result<i64> {
-    let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_scalar(sql)
-        .fetch_one(&mut *c)
-        .await)?)
 }
 
 /// Phase 3. Answers whether every count came out right.
@@ -438,19 +401,8 @@ async fn scan_phase(b: &Bench, args: &Args) -> anyhow::Result<bool> {
 
 async fn run_bench(args: Args) -> anyhow::Result<bool> {
     let url = DatabaseUrl::parse(&args.database_url)?;
-    let db = Db::connect(
-        &url,
-        &PoolOptions {
-            max_connections: args.max_connections,
-            ..Default::default()
-        },
-    )
-    .await?;
-    db.migrate().await?;
+    let db = common::demo_db(&url, args.max_connections).await?;
     let ctx = Context::system();
-    egov_calendar::seed_builtin(&db).await?;
-    egov_cases::registry::seed_builtin(&db).await?;
-    egov_org::load_demo(&db, &ctx).await?;
     let cal = egov_calendar::load_calendar(&db).await?;
     let def = egov_cases::Processes::default()
         .latest(&db, PROCESS)
@@ -530,17 +482,5 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
 }
 
 fn main() -> std::process::ExitCode {
-    let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    match runtime.block_on(run_bench(args)) {
-        Ok(true) => std::process::ExitCode::SUCCESS,
-        Ok(false) => std::process::ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("case_load: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    common::main_with("case_load", run_bench(Args::parse()))
 }

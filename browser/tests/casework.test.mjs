@@ -13,36 +13,41 @@
 // with `egov admin user create` against the running server's database, and
 // sign in for the first time through the browser (new password, TOTP
 // enrolment). Each person has one browser context (own cookies) kept for
-// the whole file, so the tests below run in order and share the case.
+// the whole file (stage.mjs), so the tests below run in order and share
+// the case.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import zlib from 'node:zlib';
 import {
+  actionForm,
   alertText,
+  assertFormPageBasics,
   assertInputsLabelled,
-  base32Decode,
+  assertNoSidewaysScroll,
+  caseFacts,
+  crc32,
   forgiveStatusReport,
   landOn,
   launchBrowser,
   newCitizen,
+  noticeText,
+  onePixelPng,
+  open,
   register,
-  runEgov,
+  section,
   settle,
   signIn,
   startServer,
+  submitAndLand,
   submitExpecting,
-  totp,
-  watchPage,
+  textOf,
 } from './helpers.mjs';
+import { stage } from './stage.mjs';
 
 const TEST_TIMEOUT = 180_000;
-/** The staff accounts' own password, set at first sign-in (12+ characters). */
-const STAFF_PASSWORD = 'Hu-Tong-Jie-Dao-Wang-Ge-7';
-const PHONE = { width: 375, height: 740 };
 
 // The departments of the flow (data/org/departments.toml).
 const CGW = { code: '110000-CGW', name: '北京市城市管理委员会' };
@@ -80,8 +85,11 @@ const PHOTO = 'manhole-cover.png';
 let server;
 let browser;
 let tmpDir;
-/** name → {context, page, watch}: one browser context per person. */
-const people = new Map();
+/** The people of the flow (stage.mjs): one browser context each. */
+let person;
+let createStaff;
+let firstStaffSignIn;
+let closePeople;
 /** Filled in as the flow goes. */
 const flow = { number: null };
 
@@ -89,10 +97,11 @@ before(async () => {
   server = await startServer();
   browser = await launchBrowser();
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'egov-casework-'));
+  ({ person, createStaff, firstStaffSignIn, close: closePeople } = stage(server, browser, STAFF));
 });
 
 after(async () => {
-  for (const { context } of people.values()) await context.close().catch(() => {});
+  if (closePeople) await closePeople();
   if (browser) await browser.close();
   if (server) await server.stop();
   if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
@@ -100,217 +109,12 @@ after(async () => {
 
 const url = (p) => `${server.baseUrl}${p}`;
 
-/** The page of person NAME, in their own zh-CN browser context (made on first use). */
-async function person(name) {
-  if (!people.has(name)) {
-    const context = await browser.newContext({ locale: 'zh-CN' });
-    context.setDefaultTimeout(20_000);
-    context.setDefaultNavigationTimeout(30_000);
-    const page = await context.newPage();
-    people.set(name, { context, page, watch: watchPage(page, server.baseUrl) });
-  }
-  return people.get(name);
-}
-
-/** Open PATH and check it answered 200 and loaded cleanly. */
-async function open(p, path) {
-  const res = await p.page.goto(url(path), { waitUntil: 'load' });
-  assert.equal(res.status(), 200, `GET ${path} answered ${res.status()}`);
-  await settle(p.page, p.watch);
-}
-
-/**
- * Submit a form with SUBMIT() (a click or a key press), expect the POST to
- * be answered with a redirect to PATH?done=DONE (post/redirect/get), and
- * wait for that page to load. Waits for the new document's load event, so
- * it works when the page redirects back to the URL it is already on.
- */
-async function submitAndLand(p, submit, path, done) {
-  const { page, watch } = p;
-  const [res] = await Promise.all([
-    page.waitForResponse(
-      (r) => r.request().isNavigationRequest() && r.request().method() === 'POST' && r.frame() === page.mainFrame(),
-    ),
-    page.waitForEvent('load'),
-    submit(),
-  ]);
-  const where = new URL(page.url());
-  if (res.status() !== 303 || where.pathname !== path || where.searchParams.get('done') !== done) {
-    const alert = await page.getByRole('alert').allTextContents().catch(() => []);
-    assert.fail(
-      `POST ${res.url()} answered ${res.status()} and the browser is on ${page.url()}, ` +
-        `expected 303 to ${path}?done=${done}; alerts: ${JSON.stringify(alert)}`,
-    );
-  }
-  await settle(page, watch);
-}
-
-/** The text of the page's role=status notice. */
-async function noticeText(page) {
-  const status = page.getByRole('status');
-  assert.equal(await status.count(), 1, `expected one role=status on ${page.url()}`);
-  return ((await status.textContent()) || '').trim();
-}
-
-const textOf = async (locator) => ((await locator.textContent()) || '').trim();
-
-/** The case page's state (状态) and clock (计时状态). */
-async function caseFacts(page) {
-  return { state: await textOf(page.locator('#case-state')), clock: await textOf(page.locator('#clock-state')) };
-}
-
-/** The action form named NAME (a <form aria-labelledby> with heading NAME) on the case page. */
-const actionForm = (page, name) =>
-  page.locator('section[aria-labelledby="actions-heading"]').getByRole('form', { name, exact: true });
-
-/** The section headed by the element with id HEADING. */
-const section = (page, heading) => page.locator(`section[aria-labelledby="${heading}"]`);
-
-/**
- * At phone width (375×740) the document does not scroll sideways; the
- * viewport is put back afterwards.
- */
-async function assertNoSidewaysScroll(page) {
-  const before = page.viewportSize();
-  await page.setViewportSize(PHONE);
-  try {
-    const r = await page.evaluate(() => {
-      const doc = document.scrollingElement;
-      const wide = [...document.querySelectorAll('body *')]
-        .filter((el) => el.getBoundingClientRect().right > doc.clientWidth + 0.5)
-        .filter((el) => !el.closest('.table-scroll, table.data, .visually-hidden, .skip-link'))
-        .slice(0, 5)
-        .map((el) => `${el.outerHTML.slice(0, 160)} (right ${Math.round(el.getBoundingClientRect().right)})`);
-      return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide };
-    });
-    assert.ok(
-      r.scrollWidth <= r.clientWidth,
-      `${page.url()} scrolls sideways at ${PHONE.width} px: scrollWidth ${r.scrollWidth} > clientWidth ${r.clientWidth}; ` +
-        `wider than the viewport:\n${r.wide.join('\n')}`,
-    );
-  } finally {
-    await page.setViewportSize(before);
-  }
-}
-
-/** Element ids are unique on the page (a label's for= finds one control). */
-async function assertUniqueIds(page) {
-  const dup = await page.evaluate(() => {
-    const seen = new Map();
-    for (const el of document.querySelectorAll('[id]')) seen.set(el.id, (seen.get(el.id) || 0) + 1);
-    return [...seen].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
-  });
-  assert.deepEqual(dup, [], `duplicate ids on ${page.url()}`);
-}
-
-/** The accessibility checks every case form page gets. */
-async function assertFormPageBasics(page) {
-  await assertInputsLabelled(page);
-  await assertUniqueIds(page);
-  await assertNoSidewaysScroll(page);
-}
-
-// ---------------------------------------------------------------------------
-// A valid 1×1 PNG (one opaque grey pixel), built here: signature, IHDR,
-// IDAT (zlib), IEND, each chunk with its CRC-32.
-
-function crc32(buf) {
-  let crc = 0xffffffff;
-  for (const byte of buf) {
-    let c = (crc ^ byte) & 0xff;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    crc = (crc >>> 8) ^ c;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-function pngChunk(type, data) {
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([head, body, crc]);
-}
-
-function onePixelPng() {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(1, 0); // width
-  ihdr.writeUInt32BE(1, 4); // height
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type: RGB
-  // compression, filter and interlace methods: 0
-  const scanline = Buffer.from([0, 0x80, 0x80, 0x80]); // filter "none", one grey pixel
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', zlib.deflateSync(scanline)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
 test('helpers: CRC-32 check value and the PNG signature', () => {
   assert.equal(crc32(Buffer.from('123456789', 'ascii')), 0xcbf43926);
   const png = onePixelPng();
   assert.equal(png.subarray(1, 4).toString('ascii'), 'PNG');
   assert.equal(png.readUInt32BE(16), 1);
 });
-
-// ---------------------------------------------------------------------------
-// Staff accounts: made on the command line, first sign-in in the browser.
-
-/** Create staff account KEY with `egov admin user create`; returns its one-time password. */
-async function createStaff(key) {
-  const s = STAFF[key];
-  const out = await runEgov([
-    'admin',
-    'user',
-    'create',
-    '--data-dir',
-    server.dataDir,
-    '--username',
-    s.username,
-    '--display-name',
-    s.displayName,
-    ...s.args,
-  ]);
-  const m = /one-time password:\s*(\S+)/.exec(out);
-  assert.ok(m, `no one-time password in the output of egov admin user create:\n${out}`);
-  return m[1];
-}
-
-/**
- * The first sign-in of staff account KEY: the one-time password leads to
- * /account/password, the new password to /account/mfa (staff must enrol a
- * second factor), a TOTP code from the shown secret enrols it, and the
- * workbench is then open.
- */
-async function firstStaffSignIn(key, oneTimePassword) {
-  const p = await person(key);
-  const { page, watch } = p;
-  const s = STAFF[key];
-  await signIn(page, watch, s.username, oneTimePassword, '/account/password');
-  assert.match(await textOf(page.locator('main')), /一次性初始密码/, 'no must-change notice on /account/password');
-
-  await page.getByLabel('当前密码', { exact: true }).fill(oneTimePassword);
-  await page.getByLabel('新密码', { exact: true }).fill(STAFF_PASSWORD);
-  await page.getByLabel('确认新密码', { exact: true }).fill(STAFF_PASSWORD);
-  await page.getByRole('button', { name: '保存新密码', exact: true }).click();
-  await landOn(page, watch, '/account/mfa');
-  assert.match(await textOf(page.locator('main')), /工作人员必须开启双因素认证/);
-
-  const secret = await textOf(page.locator('#totp-secret'));
-  assert.match(secret, /^[A-Z2-7]{32}$/, `#totp-secret: ${JSON.stringify(secret)}`);
-  await page.getByLabel('验证码', { exact: true }).fill(totp(base32Decode(secret)));
-  await page.getByRole('button', { name: '绑定', exact: true }).click();
-  await page.locator('#recovery-codes li').first().waitFor({ state: 'visible' });
-  await settle(page, watch);
-  assert.equal(await page.locator('#recovery-codes li').count(), 10);
-
-  await open(p, '/workbench');
-  assert.equal(await textOf(page.locator('h1')), '工作台');
-  assert.equal(await textOf(page.locator('header .who')), s.displayName);
-}
 
 // ---------------------------------------------------------------------------
 

@@ -2,7 +2,11 @@
 // command line against the server's data), launch Debian's Chromium through
 // playwright-core, watch a page for errors and for requests that leave the
 // egov server, resident ID numbers and TOTP codes computed independently of
-// the server, and the forms of the identity pages (registration, sign-in).
+// the server, the forms of the identity pages (registration, sign-in), the
+// page helpers and accessibility checks of the form pages, the case page's
+// parts, and small valid files to upload (a one-pixel PNG, a one-page PDF).
+// The people of a flow (one browser context each, staff accounts) are in
+// stage.mjs.
 
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -12,6 +16,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 /** The browser/ directory (parent of tests/). */
@@ -464,4 +469,177 @@ export async function assertInputsLabelled(page) {
   });
   assert.ok(r.fields >= 2, `only ${r.fields} visible inputs on ${page.url()}`);
   assert.deepEqual(r.unlabelled, [], `inputs without a label on ${page.url()}:\n${r.unlabelled.join('\n')}`);
+}
+
+// ---------------------------------------------------------------------------
+// Pages as a person sees them. P is a person: {page, watch} (see stage.mjs);
+// the watch knows the server.
+
+export const textOf = async (locator) => ((await locator.textContent()) || '').trim();
+
+/** The text of the page's role=status notice (there must be exactly one). */
+export async function noticeText(page) {
+  const status = page.getByRole('status');
+  assert.equal(await status.count(), 1, `expected one role=status on ${page.url()}`);
+  return ((await status.textContent()) || '').trim();
+}
+
+/** Open PATH (on the server) and check it answered 200 and loaded cleanly. */
+export async function open(p, path) {
+  const res = await p.page.goto(`${p.watch.baseUrl}${path}`, { waitUntil: 'load' });
+  assert.equal(res.status(), 200, `GET ${path} answered ${res.status()}`);
+  await settle(p.page, p.watch);
+}
+
+/**
+ * Submit a form with SUBMIT() (a click or a key press), expect the POST to
+ * be answered with a redirect to PATH?done=DONE (post/redirect/get), and
+ * wait for that page to load. Waits for the new document's load event, so
+ * it works when the page redirects back to the URL it is already on.
+ */
+export async function submitAndLand(p, submit, path, done) {
+  const { page, watch } = p;
+  const [res] = await Promise.all([
+    page.waitForResponse(
+      (r) => r.request().isNavigationRequest() && r.request().method() === 'POST' && r.frame() === page.mainFrame(),
+    ),
+    page.waitForEvent('load'),
+    submit(),
+  ]);
+  const where = new URL(page.url());
+  if (res.status() !== 303 || where.pathname !== path || where.searchParams.get('done') !== done) {
+    const alert = await page.getByRole('alert').allTextContents().catch(() => []);
+    assert.fail(
+      `POST ${res.url()} answered ${res.status()} and the browser is on ${page.url()}, ` +
+        `expected 303 to ${path}?done=${done}; alerts: ${JSON.stringify(alert)}`,
+    );
+  }
+  await settle(page, watch);
+}
+
+/** The section headed by the element with id HEADING. */
+export const section = (page, heading) => page.locator(`section[aria-labelledby="${heading}"]`);
+
+/** The case page's state (状态) and clock (计时状态). */
+export async function caseFacts(page) {
+  return { state: await textOf(page.locator('#case-state')), clock: await textOf(page.locator('#clock-state')) };
+}
+
+/** The action form named NAME (a <form aria-labelledby> with heading NAME) on the case page. */
+export const actionForm = (page, name) =>
+  section(page, 'actions-heading').getByRole('form', { name, exact: true });
+
+/** A phone's viewport. */
+export const PHONE = { width: 375, height: 740 };
+
+/**
+ * At phone width (375×740) the document does not scroll sideways; the
+ * viewport is put back afterwards.
+ */
+export async function assertNoSidewaysScroll(page) {
+  const before = page.viewportSize();
+  await page.setViewportSize(PHONE);
+  try {
+    const r = await page.evaluate(() => {
+      const doc = document.scrollingElement;
+      const wide = [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > doc.clientWidth + 0.5)
+        .filter((el) => !el.closest('.table-scroll, table.data, .visually-hidden, .skip-link'))
+        .slice(0, 5)
+        .map((el) => `${el.outerHTML.slice(0, 160)} (right ${Math.round(el.getBoundingClientRect().right)})`);
+      return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, wide };
+    });
+    assert.ok(
+      r.scrollWidth <= r.clientWidth,
+      `${page.url()} scrolls sideways at ${PHONE.width} px: scrollWidth ${r.scrollWidth} > clientWidth ${r.clientWidth}; ` +
+        `wider than the viewport:\n${r.wide.join('\n')}`,
+    );
+  } finally {
+    await page.setViewportSize(before);
+  }
+}
+
+/** Element ids are unique on the page (a label's for= finds one control). */
+export async function assertUniqueIds(page) {
+  const dup = await page.evaluate(() => {
+    const seen = new Map();
+    for (const el of document.querySelectorAll('[id]')) seen.set(el.id, (seen.get(el.id) || 0) + 1);
+    return [...seen].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+  });
+  assert.deepEqual(dup, [], `duplicate ids on ${page.url()}`);
+}
+
+/** The accessibility checks every form page gets. */
+export async function assertFormPageBasics(page) {
+  await assertInputsLabelled(page);
+  await assertUniqueIds(page);
+  await assertNoSidewaysScroll(page);
+}
+
+// ---------------------------------------------------------------------------
+// Files to upload, built here. A valid 1×1 PNG (one opaque grey pixel):
+// signature, IHDR, IDAT (zlib), IEND, each chunk with its CRC-32.
+
+export function crc32(buf) {
+  let crc = 0xffffffff;
+  for (const byte of buf) {
+    let c = (crc ^ byte) & 0xff;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    crc = (crc >>> 8) ^ c;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type, data) {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([head, body, crc]);
+}
+
+export function onePixelPng() {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(1, 0); // width
+  ihdr.writeUInt32BE(1, 4); // height
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // colour type: RGB
+  // compression, filter and interlace methods: 0
+  const scanline = Buffer.from([0, 0x80, 0x80, 0x80]); // filter "none", one grey pixel
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(scanline)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * A valid one-page PDF saying TEXT (ASCII) in Helvetica: catalogue, pages,
+ * page, content stream and font, with a cross-reference table whose
+ * offsets point at each object.
+ */
+export function onePagePdf(text) {
+  assert.match(text, /^[\x20-\x7e]*$/, 'onePagePdf takes printable ASCII');
+  const escaped = text.replace(/[\\()]/g, (c) => `\\${c}`);
+  const content = `BT /F1 12 Tf 72 760 Td (${escaped}) Tj ET\n`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
+    `<< /Length ${Buffer.byteLength(content)} >>\nstream\n${content}endstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const at = Buffer.byteLength(out);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = Buffer.byteLength(out);
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
 }

@@ -280,6 +280,24 @@ pub async fn branches(db: &Db, id: i64, state: &str) -> Result<Vec<Branch>, Case
     .await)?)
 }
 
+/// The branches of the step the case is in or, once it has left its last
+/// parallel step, that step's: who answered what stays on the record.
+pub async fn branches_on_record(db: &Db, case: &Case) -> Result<Vec<Branch>, CaseError> {
+    let current = branches(db, case.id, &case.state).await?;
+    if !current.is_empty() {
+        return Ok(current);
+    }
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT department_id, status, answered_at FROM case_branches \
+         WHERE case_id = $1 AND state = (SELECT state FROM case_branches WHERE case_id = $1 \
+         ORDER BY answered_at IS NULL, answered_at DESC LIMIT 1) ORDER BY department_id"
+    )
+    .bind(case.id)
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
 /// Cases matching a SQL condition on `cases`, newest deadline first. The
 /// condition is the caller's, never user text.
 pub(crate) async fn select(

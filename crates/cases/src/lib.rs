@@ -11,7 +11,10 @@ pub mod definition;
 pub mod engine;
 pub mod schema;
 
-pub use case::{branches, by_number, get, timeline, AlertLevel, Branch, Case, CaseEvent, Location};
+pub use case::{
+    branches, branches_on_record, by_number, get, timeline, AlertLevel, Branch, Case, CaseEvent,
+    Location,
+};
 pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
     Supervision,

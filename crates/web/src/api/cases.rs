@@ -197,7 +197,8 @@ pub struct CaseDetail {
     /// When a red card follows if the case is still open.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub red_at: Option<Timestamp>,
-    /// The parallel branches of the current step.
+    /// The parallel branches of the current step or, after it, of the
+    /// last parallel step: each department's answer.
     pub branches: Vec<BranchView>,
     /// What the caller may do now.
     pub actions: Vec<ActionOption>,
@@ -287,7 +288,8 @@ pub async fn detail(
         Some(id) => Some(egov_cases::get(db, id).await?.number),
         None => None,
     };
-    let branches = pending
+    let branches = egov_cases::branches_on_record(db, case)
+        .await?
         .into_iter()
         .map(|b| BranchView {
             department_id: b.department_id,

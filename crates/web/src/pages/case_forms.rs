@@ -46,7 +46,7 @@ impl FormField {
 
 /// The label of field `name`: the schema's `title`, else the catalogue's
 /// `field.<name>`, else the name itself.
-fn label(locale: Locale, name: &str, schema: &Value) -> String {
+pub fn label(locale: Locale, name: &str, schema: &Value) -> String {
     if let Some(t) = schema.get("title").and_then(Value::as_str) {
         return t.to_owned();
     }
@@ -140,10 +140,16 @@ pub fn read(schema: Option<&Value>, posted: &HashMap<String, String>) -> Value {
             "integer" => raw
                 .parse::<i64>()
                 .map_or_else(|_| Value::String(raw.into()), Value::from),
+            // A whole number stays one (520, not 520.0).
             "number" => raw
-                .parse::<f64>()
+                .parse::<i64>()
+                .map(Value::from)
                 .ok()
-                .and_then(|x| serde_json::Number::from_f64(x).map(Value::Number))
+                .or_else(|| {
+                    raw.parse::<f64>()
+                        .ok()
+                        .and_then(|x| serde_json::Number::from_f64(x).map(Value::Number))
+                })
                 .unwrap_or_else(|| Value::String(raw.into())),
             "array" => Value::Array(
                 raw.lines()
@@ -207,6 +213,15 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_number_stays_whole() {
+        let s = json!({"type": "object", "properties": {"price": {"type": "number"}}});
+        let read_price = |text: &str| read(Some(&s), &posted(&[("price", text)]))["price"].clone();
+        assert_eq!(read_price("520").to_string(), "520");
+        assert_eq!(read_price("520.5"), json!(520.5));
+        assert_eq!(read_price("很多"), json!("很多"));
+    }
+
+    #[test]
     fn saved_json_is_posted_text_again() {
         let s = schema();
         let form = posted(&[
@@ -256,18 +271,18 @@ mod tests {
         assert_eq!(
             kinds,
             vec![
-                ("f_department_id", "department", true),
-                ("f_level", "choice", false),
                 ("f_missing", "list", true),
+                ("f_department_id", "department", true),
+                ("f_urgent", "check", false),
                 ("f_note", "line", false),
                 ("f_reason", "text", false),
-                ("f_urgent", "check", false),
+                ("f_level", "choice", false),
             ]
         );
-        assert_eq!(f[2].error.as_deref(), Some("为必填项"));
+        assert_eq!(f[0].error.as_deref(), Some("为必填项"));
         assert_eq!(f[3].value, "旧值");
-        assert_eq!(f[1].options, vec!["a", "b"]);
+        assert_eq!(f[5].options, vec!["a", "b"]);
         let en = draw(Locale::En, Some(&s), &HashMap::new(), &errors);
-        assert_eq!(en[2].error.as_deref(), Some("is required"));
+        assert_eq!(en[0].error.as_deref(), Some("is required"));
     }
 }

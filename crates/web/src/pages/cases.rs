@@ -188,7 +188,7 @@ fn field_rows(
                 .iter()
                 .find(|f| f.input.strip_prefix(case_forms::PREFIX) == Some(k))
                 .map(|f| f.label.clone())
-                .unwrap_or_else(|| k.clone());
+                .unwrap_or_else(|| case_forms::label(locale, k, &serde_json::Value::Null));
             let text = match v {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) if k == "department_id" => n
@@ -289,6 +289,7 @@ pub async fn page(
         d.timeline.iter().map(|e| e.actor.as_str()),
     )
     .await;
+    let facts = case_facts(state, locale, &def, &case.data, &names).await;
     let timeline = d
         .timeline
         .iter()
@@ -301,15 +302,11 @@ pub async fn page(
                 action_name(locale, &def, &e.action)
             },
             to: state_name(locale, &def, &e.to_state),
-            fields: field_rows(
-                locale,
-                match e.action.as_str() {
-                    "start" => def.start_fields(),
-                    action => def.fields_schema(action),
-                },
-                &e.fields,
-                &names,
-            ),
+            // A case opens with its facts, labelled the same way.
+            fields: match e.action.as_str() {
+                "start" => facts.clone(),
+                action => field_rows(locale, def.fields_schema(action), &e.fields, &names),
+            },
         })
         .collect();
     let actions = d
@@ -394,7 +391,7 @@ pub async fn page(
             Some(a) => format!("{a}（{:.6}, {:.6}）", l.lat, l.lon),
             None => format!("{:.6}, {:.6}", l.lat, l.lon),
         }),
-        data: case_facts(state, locale, &def, &case.data, &names).await,
+        data: facts,
         branches: d
             .branches
             .iter()

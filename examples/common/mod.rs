@@ -1,0 +1,87 @@
+//! What the load examples share: the timed window, latency percentiles,
+//! the engine's name for the report lines, a count query, and `main`.
+#![allow(dead_code)] // each example uses its own part
+
+use egov_store::{run, Db, Engine};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// The timed window of a throughput phase: what finishes inside it counts.
+#[derive(Clone, Copy)]
+pub struct Window {
+    pub from: Instant,
+    pub end: Instant,
+}
+
+impl Window {
+    pub fn counts(&self, finished: Instant) -> bool {
+        finished >= self.from && finished <= self.end
+    }
+}
+
+pub fn micros(d: Duration) -> u32 {
+    d.as_micros().min(u32::MAX as u128) as u32
+}
+
+/// The latency at percentile `p` of `sorted` (µs) in milliseconds.
+pub fn ms(sorted: &[u32], p: f64) -> String {
+    if sorted.is_empty() {
+        return "-".into();
+    }
+    let i = ((sorted.len() as f64 * p / 100.0).ceil() as usize).clamp(1, sorted.len()) - 1;
+    format!("{:.2}ms", sorted[i] as f64 / 1000.0)
+}
+
+pub fn engine_name(db: &Db) -> &'static str {
+    match db.engine() {
+        Engine::Sqlite => "sqlite",
+        Engine::Postgres => "postgres",
+    }
+}
+
+pub async fn count(db: &Db, sql: &str) -> anyhow::Result<i64> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_scalar(sql)
+        .fetch_one(&mut *c)
+        .await)?)
+}
+
+/// Runs a benchmark on a multi-threaded runtime: success when it answers
+/// that every check held.
+pub fn main_with<F>(name: &str, bench: F) -> std::process::ExitCode
+where
+    F: Future<Output = anyhow::Result<bool>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    match runtime.block_on(bench) {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A database migrated and loaded with what the benchmarks run against:
+/// the demo organisation, the built-in calendar and the shipped process
+/// definitions.
+pub async fn demo_db(url: &egov_store::DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
+    let db = Db::connect(
+        url,
+        &egov_store::PoolOptions {
+            max_connections,
+            ..Default::default()
+        },
+    )
+    .await?;
+    db.migrate().await?;
+    let system = egov_kernel::Context::system();
+    egov_org::load_demo(&db, &system).await?;
+    egov_calendar::seed_builtin(&db).await?;
+    egov_cases::registry::seed_builtin(&db).await?;
+    Ok(db)
+}
