@@ -94,14 +94,19 @@ impl Db {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
+                // A local file cannot drop the connection the way a server
+                // can: no ping on each acquire (a round trip to the
+                // connection's thread, as long as a short transaction).
                 let writer = SqlitePoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(options.clone())
                     .await
                     .map_err(connect_err)?;
                 let readers = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 8))
+                    .test_before_acquire(false)
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(options.read_only(true))
                     .await
