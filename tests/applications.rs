@@ -275,6 +275,8 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         .await;
     assert!(asked.body.contains("食品安全管理制度文本") && asked.body.contains("暂停计时"));
     assert!(asked.body.contains("value=\"resubmit\""));
+    // The expected decision waits for the clock to run again.
+    assert!(asked.body.contains("暂停计时中，恢复计时后重新计算"));
     let (ct, body) = multipart(&[("csrf", &company.1)], ("管理制度.pdf", PDF));
     let added = app
         .send(
@@ -308,6 +310,35 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     let branches = res.json()["branches"].clone();
     assert_eq!(branches[0]["department_id"], scj);
     assert_eq!(branches[1]["department_id"], tax);
+    // 预计办结: the item's promised 10 working days from acceptance.
+    let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
+    let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;
+    let accepted = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "accept")
+        .map(|e| {
+            e["at"]
+                .as_str()
+                .unwrap()
+                .parse::<egov_kernel::time::Timestamp>()
+                .unwrap()
+        })
+        .unwrap();
+    let day = egov_kernel::time::beijing(accepted).date();
+    let by = cal
+        .add_workdays(day, 10)
+        .date()
+        .format("%Y-%m-%d")
+        .to_string();
+    let page = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &company.0)])
+        .await;
+    assert!(
+        page.body.contains(&format!("<dd id=\"expected\">{by}前")),
+        "expected {by}"
+    );
     // The item's statutory 20 working days bind the joint review, not the
     // joint-approval process's general 45.
     let amount: i32 = {

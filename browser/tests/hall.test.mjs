@@ -378,6 +378,8 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     assert.equal(await noticeText(page), '案件已提交，请留意办理进度。');
     assert.equal(await textOf(page.locator('h1')), ITEM.name);
     assert.deepEqual(await caseFacts(page), { state: '待受理', clock: '计时中' });
+    // The date the citizen can expect a decision by, from the item's promised limit.
+    assert.match(await textOf(page.locator('#expected')), /^\d{4}-\d{2}-\d{2}前（按承诺时限/);
     const facts = await textOf(page.locator('main > dl.facts'));
     for (const want of ['并联审批', LEAD.name, ...Object.keys(FORM), ...Object.values(FORM), '共有方式', SHARES, NOTE]) {
       assert.ok(facts.includes(want), `the case facts do not show ${want}: ${facts}`);
@@ -434,6 +436,7 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     await row.getByRole('link', { name: flow.number }).click();
     await landOn(page, watch, `/cases/${flow.number}`);
     assert.deepEqual(await caseFacts(page), { state: '待补正', clock: '暂停计时（等待申请人或听证等）' });
+    assert.equal(await textOf(page.locator('#expected')), '暂停计时中，恢复计时后重新计算');
     const asked = section(page, 'timeline-heading').locator('ol.timeline > li').filter({ hasText: '一次性告知补正' });
     assert.equal(await asked.count(), 1, 'the timeline does not show the 补正 notice');
     assert.equal(await textOf(asked.locator('dt')), '需补正的材料');

@@ -15,7 +15,7 @@ use egov_kernel::time::Timestamp;
 const BEIJING: Duration = Duration::hours(8);
 
 pub(crate) fn local(ts: Timestamp) -> NaiveDateTime {
-    (ts + BEIJING).naive_utc()
+    egov_kernel::time::beijing(ts)
 }
 
 pub(crate) fn utc(local: NaiveDateTime) -> Timestamp {

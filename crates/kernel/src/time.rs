@@ -1,13 +1,19 @@
 //! Timestamps as the platform stores them: UTC, microsecond precision, so that
 //! a value survives a round trip through either database unchanged.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
 
 pub type Timestamp = DateTime<Utc>;
 
 /// Now, truncated to microseconds (PostgreSQL's precision).
 pub fn now() -> Timestamp {
     Utc::now().trunc_subsecs(6)
+}
+
+/// Beijing time (UTC+8, no daylight saving): statutory periods are
+/// counted in it.
+pub fn beijing(ts: Timestamp) -> NaiveDateTime {
+    (ts + Duration::hours(8)).naive_utc()
 }
 
 /// The canonical text form used wherever a timestamp is hashed or compared as text.

@@ -510,6 +510,41 @@ pub async fn submit(
     Ok(case)
 }
 
+/// 预计办结: when the department has promised to decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// By the end of this day (Beijing time).
+    By(chrono::NaiveDate),
+    /// The clock stands (for the applicant's corrections, a hearing): it is
+    /// counted again when it runs.
+    Paused,
+}
+
+/// The item's promised time limit (承诺时限; the statutory one where it
+/// promises nothing shorter) in working days, counted from acceptance or,
+/// before it, from the end of the acceptance period, so the date is the
+/// latest the applicant should expect. None once decided.
+pub fn expected_completion(
+    guide: &Guide,
+    case: &Case,
+    accepted_at: Option<Timestamp>,
+    cal: &WorkCalendar,
+) -> Option<Expected> {
+    if !case.is_open() {
+        return None;
+    }
+    if case.paused_at.is_some() {
+        return Some(Expected::Paused);
+    }
+    let from = accepted_at.or(case.due_at).unwrap_or(case.created_at);
+    let start = time::beijing(from).date();
+    let days = match guide.promised_days {
+        0 => guide.statutory_days,
+        promised => promised,
+    };
+    Some(Expected::By(cal.add_workdays(start, days).date()))
+}
+
 async fn filed_with(db: &Db, key: &str, applicant_id: i64) -> Result<Case, ApplicationError> {
     let mut r = db.reader().await?;
     let case_id: Option<Option<i64>> = run!(r, |c| sqlx::query_scalar(

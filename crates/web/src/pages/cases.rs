@@ -78,6 +78,8 @@ struct CasePage {
     /// `running`, `paused`, `closed` or `none` (a step without a deadline).
     clock: &'static str,
     due_at: Option<String>,
+    /// An application's 预计办结, from the item's promised time limit.
+    expected: Option<String>,
     warn_at: Option<String>,
     red_at: Option<String>,
     closed_at: Option<String>,
@@ -207,12 +209,21 @@ fn field_rows(
         .collect()
 }
 
+/// The guide an online application's case was filed under (its data names
+/// the item and version), if it is one.
+async fn filed_guide(state: &AppState, data: &serde_json::Value) -> Option<egov_services::Guide> {
+    let (code, version) = (data["item"].as_str()?, data["item_version"].as_u64()?);
+    egov_services::registry::version(&state.db, code, version as u32)
+        .await
+        .ok()
+}
+
 /// A case's form data as rows. An online application's case carries the
 /// item's form under `form`, labelled from the guide it was filed under.
-async fn case_facts(
-    state: &AppState,
+fn case_facts(
     locale: Locale,
     def: &ProcessDefinition,
+    guide: Option<&egov_services::Guide>,
     data: &serde_json::Value,
     names: &HashMap<i64, String>,
 ) -> Vec<(String, String)> {
@@ -220,17 +231,35 @@ async fn case_facts(
     let form = rest.as_object_mut().and_then(|o| o.remove("form"));
     let mut rows = Vec::new();
     if let Some(form) = form {
-        let guide = match (data["item"].as_str(), data["item_version"].as_u64()) {
-            (Some(code), Some(v)) => egov_services::registry::version(&state.db, code, v as u32)
-                .await
-                .ok(),
-            _ => None,
-        };
-        let schema = guide.as_ref().and_then(|g| g.fields.as_ref());
+        let schema = guide.and_then(|g| g.fields.as_ref());
         rows = field_rows(locale, schema, &form, names);
     }
     rows.extend(field_rows(locale, def.start_fields(), &rest, names));
     rows
+}
+
+/// 预计办结 of an application's case, in words.
+async fn expected(
+    state: &AppState,
+    locale: Locale,
+    guide: &egov_services::Guide,
+    case: &Case,
+    accepted: Option<egov_kernel::time::Timestamp>,
+) -> Result<Option<String>, ApiError> {
+    use egov_services::application::{expected_completion, Expected};
+    let cal = egov_calendar::load_calendar(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let t = |k| crate::i18n::translate(locale, k);
+    Ok(match expected_completion(guide, case, accepted, &cal) {
+        None => None,
+        Some(Expected::Paused) => Some(t("case.expected_paused").to_owned()),
+        Some(Expected::By(date)) => Some(format!(
+            "{}{}",
+            date.format("%Y-%m-%d"),
+            t("case.expected_basis")
+        )),
+    })
 }
 
 /// Who an event's actor label names, as the viewer may know them.
@@ -289,7 +318,19 @@ pub async fn page(
         d.timeline.iter().map(|e| e.actor.as_str()),
     )
     .await;
-    let facts = case_facts(state, locale, &def, &case.data, &names).await;
+    let guide = filed_guide(state, &case.data).await;
+    let facts = case_facts(locale, &def, guide.as_ref(), &case.data, &names);
+    let expected = match &guide {
+        Some(g) => {
+            let accepted = d
+                .timeline
+                .iter()
+                .find(|e| e.action == "accept")
+                .map(|e| e.at);
+            expected(state, locale, g, &case, accepted).await?
+        }
+        None => None,
+    };
     let timeline = d
         .timeline
         .iter()
@@ -380,6 +421,7 @@ pub async fn page(
         handling: dept(case.handling_department()),
         clock,
         due_at: case.due_at.as_ref().map(beijing),
+        expected,
         warn_at: case
             .warn_at
             .as_ref()
