@@ -495,3 +495,141 @@ async fn two_tabs_beginning_at_once_share_one_draft() {
     assert_eq!(a.unwrap().id, b.unwrap().id);
     assert_eq!(app.count("applications").await, 1);
 }
+
+/// A material through the API: the multipart fields `material` and `file`.
+async fn upload_api(
+    app: &TestApp,
+    who: &Caller,
+    id: i64,
+    material: &str,
+    file: (&str, &[u8]),
+) -> TestResponse {
+    let (ct, body) = multipart(&[("material", material)], file);
+    app.send(
+        Method::POST,
+        &format!("/api/v1/applications/{id}/files"),
+        &[
+            ("cookie", &who.0),
+            ("x-csrf-token", &who.1),
+            ("content-type", &ct),
+        ],
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_enterprise_applies_through_the_api() {
+    let app = TestApp::new().await;
+    publish(&app).await;
+    let company = enterprise(&app, "qiye.api").await;
+    let resident = citizen(&app, "li.si").await;
+    let begin_path = format!("/api/v1/services/{CODE}/applications");
+
+    // The item serves 法人: a citizen is refused; the enterprise begins,
+    // and beginning again resumes the same draft.
+    let refused = resident
+        .post(&app, &begin_path, serde_json::json!({}))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let begun = company.post(&app, &begin_path, serde_json::json!({})).await;
+    assert_eq!(begun.status, StatusCode::OK, "{}", begun.body);
+    let draft = begun.json();
+    let id = draft["id"].as_i64().unwrap();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["missing"], serde_json::json!(["食品经营许可申请书"]));
+    let again = company.post(&app, &begin_path, serde_json::json!({})).await;
+    assert_eq!(again.json()["id"], id);
+    let path = format!("/api/v1/applications/{id}");
+    let theirs = app.get_with(&path, &[("cookie", &resident.0)]).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(theirs.header("content-type"), "application/problem+json");
+
+    // The form: a wrong type is refused and nothing saved; an incomplete
+    // draft is kept.
+    let form = format!("{path}/form");
+    let wrong = company
+        .send(
+            &app,
+            Method::PUT,
+            &form,
+            serde_json::json!({"form": {"seats": "很多"}}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("/seats"), "{}", wrong.body);
+    assert_eq!(
+        company.get(&app, &path).await["form"],
+        serde_json::json!({})
+    );
+    let saved = company
+        .send(
+            &app,
+            Method::PUT,
+            &form,
+            serde_json::json!({"form": {"seats": 30}, "note": "接口申请"}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.json()["form"]["seats"], 30);
+
+    // Materials: checked by content; the index must be the guide's.
+    let lie = upload_api(
+        &app,
+        &company,
+        id,
+        "0",
+        ("申请书.pdf", b"\x89PNG\r\n\x1a\n0000"),
+    )
+    .await;
+    assert_eq!(
+        lie.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        lie.body
+    );
+    let nowhere = upload_api(&app, &company, id, "9", ("申请书.pdf", PDF)).await;
+    assert_eq!(
+        nowhere.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        nowhere.body
+    );
+    let added = upload_api(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(added.json()["material_name"], "食品经营许可申请书");
+
+    // Filing without the required field of the form is refused; with it,
+    // the case opens, and the same key answers the same case.
+    let submit = format!("{path}/submit");
+    let key = serde_json::json!({"key": "api-key-0123456789abcdef"});
+    let unfilled = company.post(&app, &submit, key.clone()).await;
+    assert_eq!(unfilled.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unfilled.body.contains("/shop_name"), "{}", unfilled.body);
+    assert_eq!(app.count("cases").await, 0);
+    company
+        .send(
+            &app,
+            Method::PUT,
+            &form,
+            serde_json::json!({"form": {"shop_name": "老李快餐", "seats": 30}}),
+        )
+        .await;
+    let filed = company.post(&app, &submit, key.clone()).await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
+    let number = filed.json()["number"].as_str().unwrap().to_owned();
+    assert_eq!(filed.json()["process_id"], "joint_approval");
+    let twice = company.post(&app, &submit, key).await;
+    assert_eq!(twice.json()["number"], number.as_str());
+    assert_eq!(app.count("cases").await, 1);
+    let shown = company.get(&app, &path).await;
+    assert_eq!(shown["status"], "filed");
+    assert_eq!(shown["case_number"], number.as_str());
+    // Filed: no more form, no more files.
+    let late = company
+        .send(&app, Method::PUT, &form, serde_json::json!({"form": {}}))
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    let late = upload_api(&app, &company, id, "1", ("制度.pdf", PDF)).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+}

@@ -123,6 +123,15 @@ impl Who {
             w => w.page(false),
         }
     }
+    /// An API route on the enterprise's draft application: `owner` is what
+    /// it gets; the citizen finds nothing; the others may not.
+    fn own_draft_api(self, owner: Outcome) -> Outcome {
+        match self {
+            Who::EnterpriseRep => owner,
+            Who::Citizen => Outcome::Hidden,
+            w => w.api(false),
+        }
+    }
     /// An API route only `allowed` may call.
     fn api(self, allowed: bool) -> Outcome {
         match (allowed, self) {
@@ -151,6 +160,11 @@ fn routes() -> Vec<Route> {
     };
     let post = |path, expect| Route {
         method: Method::POST,
+        path,
+        expect,
+    };
+    let put = |path, expect| Route {
+        method: Method::PUT,
         path,
         expect,
     };
@@ -194,6 +208,23 @@ fn routes() -> Vec<Route> {
         // No material named: judged. Filing without the material: judged.
         post("/applications/1/files", |w| w.own_draft(Outcome::Judged)),
         post("/applications/1/submit", |w| w.own_draft(Outcome::Judged)),
+        // The same through the API: the enterprise resumes application 1.
+        post("/api/v1/services/110105SCJGJ9001/applications", |w| {
+            w.api(w == Who::EnterpriseRep)
+        }),
+        get("/api/v1/applications/1", |w| {
+            w.own_draft_api(Outcome::Allowed)
+        }),
+        put("/api/v1/applications/1/form", |w| {
+            w.own_draft_api(Outcome::Allowed)
+        }),
+        // No material named: judged. Filing without the material: judged.
+        post("/api/v1/applications/1/files", |w| {
+            w.own_draft_api(Outcome::Judged)
+        }),
+        post("/api/v1/applications/1/submit", |w| {
+            w.own_draft_api(Outcome::Judged)
+        }),
         get("/api/v1/departments", public),
         get("/api/v1/departments/110105-GOV", public),
         get("/workbench", |w| w.page(w.is_staff())),
@@ -539,7 +570,14 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
             )
         } else if route.path.ends_with("/comments") {
             json(serde_json::json!({"body": "矩阵留言"}), &mut headers)
-        } else if route.path.ends_with("/attachments") {
+        } else if route.path.ends_with("/form") {
+            json(serde_json::json!({"form": {}}), &mut headers)
+        } else if route.path.ends_with("/submit") {
+            json(
+                serde_json::json!({"key": "matrix-key-0123456789"}),
+                &mut headers,
+            )
+        } else if route.path.ends_with("/attachments") || route.path.ends_with("/files") {
             let (content_type, body) = multipart_pdf("");
             headers.push(("content-type".into(), content_type));
             body

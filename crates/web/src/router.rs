@@ -1,7 +1,9 @@
 //! Assembles the application: API routes (collected into the OpenAPI
 //! document), pages, assets, and the layers every request passes through.
 
-use crate::api::{audit, calendar, cases, docs, health, org, services, supervision, users};
+use crate::api::{
+    applications, audit, calendar, cases, docs, health, org, services, supervision, users,
+};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -101,6 +103,15 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(services::publish_service))
         .routes(routes!(services::withdraw_service))
         .routes(routes!(services::get_service))
+        .routes(routes!(applications::begin_application))
+        .routes(routes!(applications::get_application))
+        .routes(routes!(applications::save_form))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(applications::add_file))
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .routes(routes!(applications::submit))
         .split_for_parts()
 }
 

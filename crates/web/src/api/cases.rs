@@ -362,7 +362,7 @@ pub struct NewCaseInput {
     pub location: Option<LocationInput>,
 }
 
-fn require_user(caller: &ApiCaller) -> Result<&egov_identity::SessionUser, ApiError> {
+pub(crate) fn require_user(caller: &ApiCaller) -> Result<&egov_identity::SessionUser, ApiError> {
     match &caller.principal {
         Principal::User(u) if u.pending_setup().is_none() => Ok(u),
         Principal::Anonymous => Err(ApiError::unauthorized()),

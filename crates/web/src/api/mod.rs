@@ -1,6 +1,7 @@
 //! JSON APIs under `/api/v1`, each handler documented with `utoipa::path`
 //! so the OpenAPI document is generated from the code.
 
+pub mod applications;
 pub mod audit;
 pub mod calendar;
 pub mod cases;

@@ -196,10 +196,7 @@ pub async fn begin(
     let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     };
-    let audience = match user.kind {
-        egov_identity::UserKind::Enterprise => "法人",
-        _ => "个人",
-    };
+    let audience = crate::api::applications::audience_of(&user);
     match application::draft(&state.db, &caller.context, &code, user.user_id, audience).await {
         Ok(a) => Ok(Redirect::to(&format!("/applications/{}", a.id)).into_response()),
         Err(application::ApplicationError::NotOffered)
