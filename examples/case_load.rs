@@ -178,7 +178,7 @@ async fn creator(b: Arc<Bench>, w: Window) -> Tally {
 }
 
 /// One joint approval from start to `approved`: five commits.
-async fn instance(b: &Bench, t: &mut Tally, w: Window) -> Result<(), CaseError> {
+async fn instance(b: &Bench, t: &mut Tally, w: Window) -> anyhow::Result<()> {
     let mut case = step(t, w, false, b.create()).await?;
     case = step(t, w, true, b.act(&case, b.lead, "accept", json!({}))).await?;
     for &d in &b.co {
@@ -186,12 +186,12 @@ async fn instance(b: &Bench, t: &mut Tally, w: Window) -> Result<(), CaseError> 
         case = step(t, w, true, b.act(&case, d, "branch_approve", opinion)).await?;
     }
     if case.state != "approved" || case.is_open() {
-        return Err(CaseError::Invalid(format!(
+        anyhow::bail!(
             "case {} ended in state '{}' (closed: {})",
             case.number,
             case.state,
             !case.is_open()
-        )));
+        );
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Comments on a case: internal ones for staff, the others visible to the
 //! applicant. Each is audited.
 
-use crate::engine::CaseError;
+use crate::engine::{CaseError, Refusal};
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
@@ -28,9 +28,7 @@ pub async fn add(
 ) -> Result<Comment, CaseError> {
     let body = body.trim();
     if body.is_empty() || body.chars().count() > 4000 {
-        return Err(CaseError::Invalid(
-            "a comment must be 1 to 4000 characters".into(),
-        ));
+        return Err(Refusal::CommentLength.into());
     }
     let at = time::now();
     let author = ctx.actor.audit_label();

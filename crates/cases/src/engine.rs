@@ -76,6 +76,31 @@ impl<'a> NewCase<'a> {
     }
 }
 
+/// Input the engine turns down, named so that each language can word it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("a comment must be 1 to 4000 characters")]
+    CommentLength,
+    #[error("the order must be 1 to 4000 characters")]
+    OrderLength,
+    #[error("the answer must be 1 to 4000 characters")]
+    AnswerLength,
+    #[error("the order was already answered")]
+    OrderAnswered,
+    #[error("the grade must be 1 to 5")]
+    Grade,
+    #[error("the comment must be at most 2000 characters")]
+    RatingCommentLength,
+    #[error("tell us what went wrong, so that it can be put right")]
+    BadRatingReason,
+    #[error("a case is rated once it has ended")]
+    NotEnded,
+    #[error("this case has been rated already")]
+    Rated,
+    #[error("no such department")]
+    NoSuchDepartment,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
     #[error("no such case")]
@@ -98,8 +123,11 @@ pub enum CaseError {
     MayNotStart,
     #[error("the case is closed")]
     Closed,
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The definition a case needs could not be had.
+    #[error("the process definition could not be had")]
+    Process(#[from] crate::registry::RegistryError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -223,7 +251,7 @@ pub async fn start_in(
     .fetch_optional(&mut *c)
     .await)?;
     if found.is_none() {
-        return Err(CaseError::Invalid("no such department".into()));
+        return Err(Refusal::NoSuchDepartment.into());
     }
     let now = time::now();
     let clock = enter(def, cal, None, &def.initial, true, now, &new.deadlines);

@@ -19,7 +19,9 @@ pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
     Supervision,
 };
-pub use engine::{act, actions_open_to, may_act, start, start_in, Acting, CaseError, NewCase};
+pub use engine::{
+    act, actions_open_to, may_act, start, start_in, Acting, CaseError, NewCase, Refusal,
+};
 pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 
 pub mod attachments;

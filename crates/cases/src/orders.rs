@@ -3,7 +3,7 @@
 
 use crate::case::get;
 use crate::clock::{local, utc};
-use crate::engine::CaseError;
+use crate::engine::{CaseError, Refusal};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time::{self, Timestamp};
@@ -32,12 +32,10 @@ const ORDER_COLUMNS: &str = "SELECT o.id, o.case_id, c.number AS case_number, o.
      o.issued_by, o.issued_at, o.body, o.answer_due_at, o.status, o.answer, o.answered_by, \
      o.answered_at FROM supervision_orders o JOIN cases c ON c.id = o.case_id";
 
-fn text(body: &str, what: &str) -> Result<String, CaseError> {
+fn text(body: &str, too_long: Refusal) -> Result<String, CaseError> {
     let body = body.trim();
     if body.is_empty() || body.chars().count() > 4000 {
-        return Err(CaseError::Invalid(format!(
-            "{what} must be 1 to 4000 characters"
-        )));
+        return Err(too_long.into());
     }
     Ok(body.to_owned())
 }
@@ -53,7 +51,7 @@ pub async fn issue(
     body: &str,
     answer_workdays: u32,
 ) -> Result<Order, CaseError> {
-    let body = text(body, "the order")?;
+    let body = text(body, Refusal::OrderLength)?;
     let case = get(db, case_id).await?;
     if !case.is_open() {
         return Err(CaseError::Closed);
@@ -123,7 +121,7 @@ pub async fn answer(
     user_id: i64,
     answer: &str,
 ) -> Result<Order, CaseError> {
-    let answer = text(answer, "the answer")?;
+    let answer = text(answer, Refusal::AnswerLength)?;
     let o = order(db, id).await?;
     if o.department_id != department_id {
         return Err(CaseError::NotYours("answer".into()));
@@ -142,7 +140,7 @@ pub async fn answer(
     .await
     .map(|r| r.rows_affected()))?;
     if updated == 0 {
-        return Err(CaseError::Invalid("the order was already answered".into()));
+        return Err(Refusal::OrderAnswered.into());
     }
     egov_audit::append(
         &mut tx,

@@ -3,7 +3,7 @@
 //! (call back, fix or explain), tracked and supervised like any other.
 
 use crate::case::{get, Case};
-use crate::engine::{start, Acting, CaseError, NewCase};
+use crate::engine::{start, Acting, CaseError, NewCase, Refusal};
 use crate::registry::Processes;
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
@@ -63,32 +63,24 @@ pub async fn rate(
     comment: &str,
 ) -> Result<(Rating, Option<Case>), CaseError> {
     if !(1..=5).contains(&grade) {
-        return Err(CaseError::Invalid("the grade must be 1 to 5".into()));
+        return Err(Refusal::Grade.into());
     }
     let comment = comment.trim();
     if comment.chars().count() > 2000 {
-        return Err(CaseError::Invalid(
-            "the comment must be at most 2000 characters".into(),
-        ));
+        return Err(Refusal::RatingCommentLength.into());
     }
     if is_bad(grade) && comment.is_empty() {
-        return Err(CaseError::Invalid(
-            "tell us what went wrong, so that it can be put right".into(),
-        ));
+        return Err(Refusal::BadRatingReason.into());
     }
     let case = get(db, case_id).await?;
     if case.applicant_id != Some(user_id) {
         return Err(CaseError::NotYours("rate".into()));
     }
     if case.is_open() {
-        return Err(CaseError::Invalid(
-            "a case is rated once it has ended".into(),
-        ));
+        return Err(Refusal::NotEnded.into());
     }
     if of(db, case_id).await?.is_some() {
-        return Err(CaseError::Invalid(
-            "this case has been rated already".into(),
-        ));
+        return Err(Refusal::Rated.into());
     }
     // The follow-up first: its own transaction, then the rating that names
     // it. A crash between them leaves a follow-up without a rating, never a
@@ -97,7 +89,7 @@ pub async fn rate(
         let def = processes
             .latest(db, FOLLOWUP_PROCESS)
             .await
-            .map_err(|e| CaseError::Invalid(e.to_string()))?;
+            .map_err(CaseError::Process)?;
         let mut new = NewCase::new(
             &def,
             case.handling_department(),
@@ -128,9 +120,7 @@ pub async fn rate(
     .map(|r| r.rows_affected())
     })?;
     if inserted == 0 {
-        return Err(CaseError::Invalid(
-            "this case has been rated already".into(),
-        ));
+        return Err(Refusal::Rated.into());
     }
     egov_audit::append(
         &mut tx,

@@ -187,10 +187,7 @@ pub async fn recompute_provisional(
     .await?;
     let mut changed = 0;
     for case in cases {
-        let def = processes
-            .of(db, &case)
-            .await
-            .map_err(|e| CaseError::Invalid(e.to_string()))?;
+        let def = processes.of(db, &case).await.map_err(CaseError::Process)?;
         let mut clock = ClockState::of(&case);
         clock.recompute(&def.supervision, cal);
         if clock.due_at == case.due_at && clock.provisional == case.due_provisional {

@@ -397,7 +397,7 @@ pub async fn submit(
     let def = processes
         .latest(db, process)
         .await
-        .map_err(|e| CaseError::Invalid(e.to_string()))?;
+        .map_err(CaseError::Process)?;
     // 行政许可法 Art. 26: the lead department accepts and forwards to the
     // others; each, the lead too, decides its own part in parallel.
     let mut co = vec![item.department_id];

@@ -5,7 +5,7 @@
 use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::http::StatusCode;
-use egov_cases::{Acting, Case, CaseError, ProcessDefinition, RegistryError};
+use egov_cases::{Acting, Case, CaseError, ProcessDefinition, Refusal, RegistryError};
 use egov_identity::{may_view_case, Principal, Role, SessionUser, UserKind};
 use std::sync::Arc;
 
@@ -123,46 +123,28 @@ impl From<CaseError> for ApiError {
             ),
             CaseError::Closed => ApiError::new(StatusCode::CONFLICT, "case_closed")
                 .with_detail("案件已办结", "the case is closed"),
-            CaseError::Invalid(msg) => ApiError::validation(zh_of(&msg), msg),
+            CaseError::Refused(r) => ApiError::validation(refusal_zh(r), r.to_string()),
+            CaseError::Process(e) => ApiError::internal(CaseError::Process(e)),
             CaseError::Store(e) => ApiError::internal(e),
         }
     }
 }
 
 /// The Chinese for the engine's plain-language refusals.
-fn zh_of(msg: &str) -> String {
-    const KNOWN: &[(&str, &str)] = &[
-        (
-            "a comment must be 1 to 4000 characters",
-            "留言须为 1 至 4000 字",
-        ),
-        (
-            "the order must be 1 to 4000 characters",
-            "督办内容须为 1 至 4000 字",
-        ),
-        (
-            "the answer must be 1 to 4000 characters",
-            "答复须为 1 至 4000 字",
-        ),
-        ("the order was already answered", "该督办单已答复"),
-        ("the grade must be 1 to 5", "评价等级须为 1 至 5"),
-        (
-            "the comment must be at most 2000 characters",
-            "评价内容不超过 2000 字",
-        ),
-        (
-            "tell us what went wrong, so that it can be put right",
-            "差评请写明原因，以便整改",
-        ),
-        ("a case is rated once it has ended", "案件办结后才能评价"),
-        ("this case has been rated already", "此案件已评价"),
-        ("no such department", "受理部门不存在"),
-    ];
-    KNOWN
-        .iter()
-        .find(|(en, _)| *en == msg)
-        .map(|(_, zh)| (*zh).to_owned())
-        .unwrap_or_else(|| msg.to_owned())
+/// A refusal in Chinese; its English is the engine's own.
+fn refusal_zh(r: Refusal) -> &'static str {
+    match r {
+        Refusal::CommentLength => "留言须为 1 至 4000 字",
+        Refusal::OrderLength => "督办内容须为 1 至 4000 字",
+        Refusal::AnswerLength => "答复须为 1 至 4000 字",
+        Refusal::OrderAnswered => "该督办单已答复",
+        Refusal::Grade => "评价等级须为 1 至 5",
+        Refusal::RatingCommentLength => "评价内容不超过 2000 字",
+        Refusal::BadRatingReason => "差评请写明原因，以便整改",
+        Refusal::NotEnded => "案件办结后才能评价",
+        Refusal::Rated => "此案件已评价",
+        Refusal::NoSuchDepartment => "受理部门不存在",
+    }
 }
 
 impl From<RegistryError> for ApiError {
