@@ -8,11 +8,14 @@ use super::{ApiJson, ApiPath, TAG_SERVICES};
 use crate::auth::ApiCaller;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::upload::Posted;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use egov_identity::{SessionUser, UserKind};
 use egov_kernel::time::Timestamp;
+use egov_kernel::Context;
 use egov_services::application::{self, AppFile, Application};
+use egov_services::Guide;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -71,6 +74,50 @@ pub struct ApplicationView {
     pub updated_at: Timestamp,
 }
 
+fn file_view(f: AppFile, guide: &Guide) -> ApplicationFileView {
+    ApplicationFileView {
+        material_name: guide
+            .materials
+            .get(f.material as usize)
+            .map(|m| m.name.clone())
+            .unwrap_or_default(),
+        id: f.id,
+        material: f.material,
+        name: f.name,
+        media_type: f.media_type,
+        size: f.size,
+        sha256: f.sha256,
+    }
+}
+
+/// Adds the material a multipart form posted (fields `material`, the
+/// guide's index of it, and `file`) to the caller's draft.
+pub async fn add_posted(
+    state: &AppState,
+    ctx: &Context,
+    id: i64,
+    applicant_id: i64,
+    posted: Posted,
+) -> Result<AppFile, application::ApplicationError> {
+    let material = posted
+        .field("material")
+        .parse::<usize>()
+        .unwrap_or(usize::MAX);
+    let (name, bytes) = posted.file;
+    application::add_file(
+        &state.db,
+        ctx,
+        &state.files,
+        id,
+        applicant_id,
+        material,
+        &name,
+        bytes,
+        state.settings.max_upload_bytes,
+    )
+    .await
+}
+
 async fn view(state: &AppState, a: Application) -> Result<ApplicationView, ApiError> {
     let guide = application::guide_of(&state.db, &a).await?;
     let files: Vec<AppFile> = application::files(&state.db, a.id).await?;
@@ -79,28 +126,10 @@ async fn view(state: &AppState, a: Application) -> Result<ApplicationView, ApiEr
         Some(id) => Some(egov_cases::get(&state.db, id).await?.number),
         None => None,
     };
-    let material_name = |i: i32| {
-        guide
-            .materials
-            .get(i as usize)
-            .map(|m| m.name.clone())
-            .unwrap_or_default()
-    };
     Ok(ApplicationView {
         id: a.id,
         form: a.form(),
-        files: files
-            .into_iter()
-            .map(|f| ApplicationFileView {
-                material_name: material_name(f.material),
-                id: f.id,
-                material: f.material,
-                name: f.name,
-                media_type: f.media_type,
-                size: f.size,
-                sha256: f.sha256,
-            })
-            .collect(),
+        files: files.into_iter().map(|f| file_view(f, &guide)).collect(),
         missing,
         case_number,
         item_code: a.item_code,
@@ -218,36 +247,9 @@ pub async fn add_file(
     let a = application::mine(&state.db, id, user.user_id).await?;
     let max = state.settings.max_upload_bytes;
     let posted = crate::upload::read(multipart, max, &["material"]).await?;
-    let material = posted
-        .field("material")
-        .parse::<usize>()
-        .unwrap_or(usize::MAX);
-    let (name, bytes) = posted.file;
-    let f = application::add_file(
-        &state.db,
-        &caller.context,
-        &state.files,
-        id,
-        user.user_id,
-        material,
-        &name,
-        bytes,
-        max,
-    )
-    .await?;
+    let f = add_posted(&state, &caller.context, id, user.user_id, posted).await?;
     let guide = application::guide_of(&state.db, &a).await?;
-    Ok((
-        StatusCode::CREATED,
-        ApiJson(ApplicationFileView {
-            material_name: guide.materials[material].name.clone(),
-            id: f.id,
-            material: f.material,
-            name: f.name,
-            media_type: f.media_type,
-            size: f.size,
-            sha256: f.sha256,
-        }),
-    ))
+    Ok((StatusCode::CREATED, ApiJson(file_view(f, &guide))))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -270,23 +270,9 @@ pub async fn upload(
     let Ok(caller) = form_caller(&user, origin, posted.field("csrf")) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     };
-    let material = posted
-        .field("material")
-        .parse::<usize>()
-        .unwrap_or(usize::MAX);
-    let (name, bytes) = posted.file;
-    let result = application::add_file(
-        &state.db,
-        &caller.context,
-        &state.files,
-        id,
-        user.user_id,
-        material,
-        &name,
-        bytes,
-        max,
-    )
-    .await;
+    let result =
+        crate::api::applications::add_posted(&state, &caller.context, id, user.user_id, posted)
+            .await;
     match result {
         Ok(_) => Ok(back(id, "file")),
         Err(e) => refused(&state, locale, user, id, e, None).await,
