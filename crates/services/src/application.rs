@@ -388,7 +388,12 @@ pub async fn submit(
     if item.status != ItemStatus::Published {
         return Err(ApplicationError::NotOffered);
     }
-    let guide = guide_of(db, &a).await?;
+    // Usually filed under the version on offer: no second read and parse.
+    let guide = if item.guide.version == a.item_version as u32 {
+        item.guide
+    } else {
+        guide_of(db, &a).await?
+    };
     let (process, decision_step) = if guide.is_joint() {
         JOINT_PROCESS
     } else {

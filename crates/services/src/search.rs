@@ -158,13 +158,13 @@ impl ServiceSearch {
 
 async fn latest(db: &Db) -> Result<Seen, SearchSyncError> {
     let mut r = db.reader().await?;
-    let sql = format!("SELECT max(seq) FROM audit_log WHERE action IN {ITEM_ACTIONS}");
-    let items: Option<i64> = run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
-    let synonyms: Option<i64> = run!(r, |c| sqlx::query_scalar(
-        "SELECT max(seq) FROM audit_log WHERE action = 'search.synonyms'"
-    )
-    .fetch_one(&mut *c)
-    .await)?;
+    // Both marks in one round trip: every search asks.
+    let sql = format!(
+        "SELECT (SELECT max(seq) FROM audit_log WHERE action IN {ITEM_ACTIONS}), \
+         (SELECT max(seq) FROM audit_log WHERE action = 'search.synonyms')"
+    );
+    let (items, synonyms): (Option<i64>, Option<i64>) =
+        run!(r, |c| sqlx::query_as(&sql).fetch_one(&mut *c).await)?;
     Ok(Seen { items, synonyms })
 }
 

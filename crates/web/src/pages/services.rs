@@ -111,8 +111,16 @@ pub async fn hall(
     departments.sort();
     departments.dedup();
     let mut counts = std::collections::HashMap::new();
+    let unfiltered = [&q.department, &q.audience, &q.life_event]
+        .iter()
+        .all(|v| v.as_deref().is_none_or(|v| v.trim().is_empty()));
     let (items, total) = if text.is_empty() {
-        let items: Vec<ServiceSummary> = match offered(&state, &q).await {
+        // Without a filter the list is the one just read for the filter.
+        let listed = match unfiltered {
+            true => Ok((all, names)),
+            false => offered(&state, &q).await,
+        };
+        let items: Vec<ServiceSummary> = match listed {
             Ok((items, names)) => items
                 .iter()
                 .map(|i| ServiceSummary::new(&i.guide, &names))
