@@ -652,6 +652,62 @@ PY
         "$(df -PT "$work" | awk 'NR == 2 { print $2 }')" "$(df -P "$work" | awk 'NR == 2 { print $1 }')")"
 }
 
+# hall_disk_ceiling FILES: what the disk allows for the durable writes a
+# submission with FILES materials makes, done by a plain program with no
+# database: HALL_CONCURRENCY threads each loop on FILES new files of
+# HALL_MATERIAL_KIB KiB (written, fsynced, renamed, the directory fsynced, as
+# egov's file store does) and then 3 + FILES commits (4 KiB overwritten and
+# fdatasynced) taken one at a time under one lock, as SQLite's single writer
+# takes them. Its submissions/s is the disk's ceiling for the hall scenario.
+declare -A disk # files -> raw submissions per second
+hall_disk_ceiling() {
+    local files=$1 out
+    command -v python3 >/dev/null 2>&1 || return 0
+    [[ -z ${disk[$files]:-} ]] || return 0
+    log "bench: the same durable writes without egov: $files x $HALL_MATERIAL_KIB KiB files + $((3 + files)) commits, $HALL_CONCURRENCY threads, 4 s"
+    out="$(python3 - "$work/hall-raw" "$files" "$HALL_MATERIAL_KIB" "$HALL_CONCURRENCY" <<'PY'
+import os, sys, threading, time
+root, files, kib, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+os.makedirs(root, exist_ok=True)
+material = os.urandom(kib * 1024)
+wal = os.open(os.path.join(root, "wal"), os.O_WRONLY | os.O_CREAT, 0o644)
+writer = threading.Lock()
+done = [0]
+start = time.perf_counter()
+stop = start + 4
+def applicant(t):
+    n = 0
+    while time.perf_counter() < stop:
+        for f in range(files):
+            path = os.path.join(root, f"{t}-{f}-{n % 4}")
+            fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, material)
+            os.fsync(fd)
+            os.close(fd)
+            os.rename(path + ".tmp", path)
+            d = os.open(root, os.O_RDONLY)
+            os.fsync(d)
+            os.close(d)
+        for c in range(3 + files):
+            with writer:
+                os.pwrite(wal, material[:4096], 0)
+                os.fdatasync(wal)
+        n += 1
+        if time.perf_counter() < stop:
+            with writer:
+                done[0] += 1
+pool = [threading.Thread(target=applicant, args=(t,)) for t in range(threads)]
+for t in pool:
+    t.start()
+for t in pool:
+    t.join()
+print(f"submissions_per_sec={done[0] / (stop - start):.1f}")
+PY
+)" || return 0
+    rm -rf "$work/hall-raw"
+    disk[$files]="$(kv "$out" submissions_per_sec)"
+}
+
 # case_scenarios ENGINE DIR: examples/case_load.rs on a fresh database of its
 # own: creations, joint-approval instances, the supervision scan.
 case_scenarios() {
@@ -946,6 +1002,14 @@ fi
 if [[ $want_cases == 1 && -z $case_peer_note ]]; then
     bench_case_peer
 fi
+if [[ $want_hall == 1 ]]; then
+    for engine in "${engines[@]}"; do
+        for item in ${HALL_ITEMS//,/ }; do
+            [[ -z ${hall[$engine/$item/files_per_submission]:-} ]] ||
+                hall_disk_ceiling "${hall[$engine/$item/files_per_submission]}"
+        done
+    done
+fi
 if [[ $want_hall == 1 && -z $search_note ]]; then
     bench_search
 fi
@@ -1028,8 +1092,8 @@ if [[ $want_cases == 1 ]]; then
 fi
 if [[ $want_hall == 1 ]]; then
     printf '\n'
-    printf '| engine | item | files x KiB | submissions/s | MB/s of materials | p50 | p99 | DB commits/s | file-store fsyncs/s | DB commits/s / raw fdatasync/s | all fsyncs/s / raw fsync/s |\n'
-    printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+    printf '| engine | item | files x KiB | submissions/s | same writes without egov, /s | egov / same writes | MB/s of materials | p50 | p99 | DB commits/s | file-store fsyncs/s | DB commits/s / raw fdatasync/s | all fsyncs/s / raw fsync/s |\n'
+    printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
     for engine in "${engines[@]}"; do
         for item in ${HALL_ITEMS//,/ }; do
             awk -v e="$engine" -v it="$item" -v j="${hall[$engine/$item/joint]}" \
@@ -1038,14 +1102,17 @@ if [[ $want_hall == 1 ]]; then
                 -v p50="${hall[$engine/$item/p50]}" -v p99="${hall[$engine/$item/p99]}" \
                 -v c="${hall[$engine/$item/db_commits_per_sec]}" -v fs="${hall[$engine/$item/file_fsyncs_per_sec]}" \
                 -v fd="${ceiling[fdatasync]:-}" -v fy="${ceiling[fsync]:-}" \
+                -v raw="${disk[${hall[$engine/$item/files_per_submission]:-x}]:-}" \
                 'BEGIN {
                     r1 = (fd == "" || fd == 0) ? "-" : sprintf("%.2f", c / fd)
                     r2 = (fy == "" || fy == 0) ? "-" : sprintf("%.2f", (c + fs) / fy)
-                    printf "| %s | %s%s | %d x %d | %.1f | %.1f | %s | %s | %.0f | %.0f | %s | %s |\n", e, it, (j == "true" ? " (joint)" : ""), f, k, s, mb, p50, p99, c, fs, r1, r2
+                    r3 = (raw == "" || raw == 0) ? "-" : sprintf("%.2f", s / raw)
+                    printf "| %s | %s%s | %d x %d | %.1f | %s | %s | %.1f | %s | %s | %.0f | %.0f | %s | %s |\n", e, it, (j == "true" ? " (joint)" : ""), f, k, s, (raw == "" ? "-" : raw), r3, mb, p50, p99, c, fs, r1, r2
                 }'
         done
     done
     printf '\nper submission: draft 1 DB commit; the form saved 1 DB commit; each file 1 DB commit and 2 fsyncs in the file store (the file, its directory); submit 1 DB commit. DB commits/s = submissions/s x (3 + files); MB = 10^6 bytes.\n'
+    printf 'same writes without egov: %s threads, each writing the submission'"'"'s files (%s KiB each: write, fsync, rename, directory fsync, as the file store does) and then its 3 + files commits (4 KiB, fdatasync) one at a time under one lock, as the single SQLite writer takes them; python3, 4 s, on the same file system. egov reaching it means the disk is the bound.\n' "$HALL_CONCURRENCY" "$HALL_MATERIAL_KIB"
     printf 'fsync ceiling: %s\n' "${fsync_note:-not measured}"
     if [[ -n ${ceiling[fdatasync]:-} ]]; then
         for item in ${HALL_ITEMS//,/ }; do

@@ -155,26 +155,14 @@ async fn reordered_records_are_named() {
 async fn a_rolled_back_change_leaves_no_record() {
     let app = TestApp::empty().await;
     append_records(&app, 2).await;
-    {
-        let mut tx = app.db().begin().await.unwrap();
-        egov_audit::append(
-            &mut tx,
-            &Context::system(),
-            Event {
-                action: "test.rolled_back",
-                object_type: "thing",
-                object_id: "x",
-                detail: serde_json::json!({}),
-            },
-        )
-        .await
-        .unwrap();
-        // dropped without commit
-    }
+    // Dropped without commit, as when a request is cancelled midway.
+    drop(uncommitted_append(&app, "x").await);
     assert_eq!(app.count("audit_log").await, 2);
+    // The writer is free again and the chain goes on from the last record.
+    append_records(&app, 1).await;
     assert_eq!(
         egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Intact { records: 2 }
+        Verdict::Intact { records: 3 }
     );
 }
 
@@ -209,5 +197,49 @@ async fn concurrent_appenders_keep_one_chain() {
     assert_eq!(
         egov_audit::verify(app.db()).await.unwrap(),
         Verdict::Intact { records: 80 }
+    );
+}
+
+/// Begins a transaction and appends one record to it, without committing.
+async fn uncommitted_append(app: &TestApp, id: &str) -> egov_store::Tx {
+    let mut tx = app.db().begin().await.unwrap();
+    egov_audit::append(
+        &mut tx,
+        &Context::system(),
+        Event {
+            action: "test.abandoned",
+            object_type: "thing",
+            object_id: id,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await
+    .unwrap();
+    tx
+}
+
+/// SQLite's writer rolls an abandoned transaction back from a task; dropped
+/// where no runtime can run that task, the next transaction rolls it back
+/// before it begins instead of failing inside the open one.
+#[tokio::test]
+async fn sqlite_rolls_back_an_abandoned_transaction_before_the_next() {
+    let app = TestApp::new().await;
+    if app.db().engine() != Engine::Sqlite {
+        return;
+    }
+    let before = app.count("audit_log").await;
+    let tx = uncommitted_append(&app, "dropped off the runtime").await;
+    std::thread::spawn(move || drop(tx)).join().unwrap();
+    append_records(&app, 1).await;
+    assert_eq!(
+        app.count_where("audit_log", "action = 'test.abandoned'")
+            .await,
+        0
+    );
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Intact {
+            records: before + 1
+        }
     );
 }

@@ -125,31 +125,26 @@ async fn append_on(
         &detail,
         &prev_hash,
     );
-    run!(conn, |c| {
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
+    run!(conn, |c| sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
              request_id, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(seq)
-        .bind(at)
-        .bind(&actor)
-        .bind(event.action)
-        .bind(event.object_type)
-        .bind(event.object_id)
-        .bind(ctx.source.as_deref())
-        .bind(ctx.request_id.as_deref())
-        .bind(&detail)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *c)
-        .await?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(&mut *c)
-            .await
-            .map(|_| ())
-    })?;
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(&actor)
+    .bind(event.action)
+    .bind(event.object_type)
+    .bind(event.object_id)
+    .bind(ctx.source.as_deref())
+    .bind(ctx.request_id.as_deref())
+    .bind(&detail)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    // The insert's trigger (migration 0009) moved the head to this record.
     Ok(seq)
 }
 
