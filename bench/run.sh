@@ -64,7 +64,9 @@
 #             (examples/application_load.rs: draft, one PDF per material the
 #             guide requires now, submit), one run per HALL_ITEMS item, beside
 #             the same raw fsync rate as the cases group (measured once per
-#             run). Once per run, after the engines: the Chinese full-text
+#             run) and the same durable writes made without egov (files and
+#             commits, python3; the disk's ceiling for the scenario). Once per
+#             run, after the engines: the Chinese full-text
 #             search benchmark (crates/search/examples/search_bench.rs, when
 #             it exists and builds) at each SEARCH_DOCS size, pinned to CPU 0
 #             with taskset.
