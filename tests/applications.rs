@@ -598,6 +598,10 @@ async fn an_enterprise_applies_through_the_api() {
     let added = upload_api(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     assert_eq!(added.json()["material_name"], "食品经营许可申请书");
+    // The material that may follow later comes now, the same bytes as the
+    // first (stored once, attached twice).
+    let second = upload_api(&app, &company, id, "1", ("制度.pdf", PDF)).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
 
     // Filing without the required field of the form is refused; with it,
     // the case opens, and the same key answers the same case.
@@ -622,6 +626,33 @@ async fn an_enterprise_applies_through_the_api() {
     let twice = company.post(&app, &submit, key).await;
     assert_eq!(twice.json()["number"], number.as_str());
     assert_eq!(app.count("cases").await, 1);
+    // One audit record names every material attached at filing.
+    let attach_audit: Vec<String> = {
+        let mut r = app.db().reader().await.unwrap();
+        egov_store::run!(r, |c| sqlx::query_scalar(
+            "SELECT detail FROM audit_log WHERE action = 'case.attach'"
+        )
+        .fetch_all(&mut *c)
+        .await)
+        .unwrap()
+    };
+    assert_eq!(attach_audit.len(), 1);
+    let listed: serde_json::Value = serde_json::from_str(&attach_audit[0]).unwrap();
+    let listed: Vec<&serde_json::Value> = listed["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["id"])
+        .collect();
+    let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;
+    let attached: Vec<&serde_json::Value> = case["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["id"])
+        .collect();
+    assert_eq!(attached.len(), 2);
+    assert_eq!(listed, attached);
     let shown = company.get(&app, &path).await;
     assert_eq!(shown["status"], "filed");
     assert_eq!(shown["case_number"], number.as_str());
@@ -630,6 +661,6 @@ async fn an_enterprise_applies_through_the_api() {
         .send(&app, Method::PUT, &form, serde_json::json!({"form": {}}))
         .await;
     assert_eq!(late.status, StatusCode::CONFLICT);
-    let late = upload_api(&app, &company, id, "1", ("制度.pdf", PDF)).await;
+    let late = upload_api(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
     assert_eq!(late.status, StatusCode::CONFLICT);
 }

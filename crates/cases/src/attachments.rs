@@ -211,34 +211,46 @@ pub async fn store(
     })
 }
 
-/// Records a stored file as a case's attachment, with its audit record,
-/// inside the caller's transaction.
+/// Records stored files as a case's attachments, inside the caller's
+/// transaction: one statement for the rows and one audit record for them
+/// all (a filing brings several materials at once).
 pub async fn record_in(
     tx: &mut Tx,
     ctx: &Context,
     case_id: i64,
     case_number: &str,
-    file: &Stored,
+    files: &[Stored],
     internal: bool,
     uploaded_by: Option<i64>,
-) -> Result<Attachment, CaseError> {
+) -> Result<Vec<Attachment>, CaseError> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
     let at = time::now();
     let author = ctx.actor.audit_label();
-    let id: i64 = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
-         uploaded_by, author, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
-    )
-    .bind(case_id)
-    .bind(&file.name)
-    .bind(&file.media_type)
-    .bind(file.size)
-    .bind(&file.sha256)
-    .bind(internal)
-    .bind(uploaded_by)
-    .bind(&author)
-    .bind(at)
-    .fetch_one(&mut *c)
-    .await)?;
+    let ids: Vec<i64> = run!(tx, |c| {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
+             uploaded_by, author, at) ",
+        );
+        q.push_values(files, |mut row, file| {
+            row.push_bind(case_id)
+                .push_bind(&file.name)
+                .push_bind(&file.media_type)
+                .push_bind(file.size)
+                .push_bind(&file.sha256)
+                .push_bind(internal)
+                .push_bind(uploaded_by)
+                .push_bind(&author)
+                .push_bind(at);
+        });
+        q.push(" RETURNING id");
+        q.build_query_scalar().fetch_all(&mut *c).await
+    })?;
+    // Rows take ascending ids in the order they are listed, but RETURNING
+    // need not come back in that order (SQLite does not promise it).
+    let mut ids = ids;
+    ids.sort_unstable();
     egov_audit::append(
         tx,
         ctx,
@@ -246,21 +258,29 @@ pub async fn record_in(
             action: "case.attach",
             object_type: "case",
             object_id: case_number,
-            detail: serde_json::json!({ "attachment": id, "sha256": file.sha256, "size": file.size }),
+            detail: serde_json::json!({
+                "attachments": ids.iter().zip(files).map(|(id, f)| {
+                    serde_json::json!({ "id": id, "sha256": f.sha256, "size": f.size })
+                }).collect::<Vec<_>>(),
+            }),
         },
     )
     .await?;
-    Ok(Attachment {
-        id,
-        case_id,
-        name: file.name.clone(),
-        media_type: file.media_type.clone(),
-        size: file.size,
-        sha256: file.sha256.clone(),
-        internal,
-        author,
-        at,
-    })
+    Ok(ids
+        .into_iter()
+        .zip(files)
+        .map(|(id, file)| Attachment {
+            id,
+            case_id,
+            name: file.name.clone(),
+            media_type: file.media_type.clone(),
+            size: file.size,
+            sha256: file.sha256.clone(),
+            internal,
+            author: author.clone(),
+            at,
+        })
+        .collect())
 }
 
 /// Checks, stores and records an upload (one transaction with its audit record).
@@ -273,18 +293,18 @@ pub async fn attach(
 ) -> Result<Attachment, AttachError> {
     let stored = store(files, upload.name, upload.bytes, max).await?;
     let mut tx = db.begin().await.map_err(CaseError::from)?;
-    let a = record_in(
+    let mut recorded = record_in(
         &mut tx,
         ctx,
         upload.case_id,
         upload.case_number,
-        &stored,
+        std::slice::from_ref(&stored),
         upload.internal,
         upload.uploaded_by,
     )
     .await?;
     tx.commit().await.map_err(CaseError::from)?;
-    Ok(a)
+    Ok(recorded.pop().expect("one file recorded"))
 }
 
 #[derive(Debug, thiserror::Error)]

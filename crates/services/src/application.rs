@@ -95,8 +95,13 @@ impl Application {
     }
 }
 
-const COLUMNS: &str = "SELECT id, item_code, item_version, applicant_id, status, note, data, \
-     case_id, updated_at FROM applications";
+/// An application's columns, for `SELECT` and `RETURNING`.
+macro_rules! application_columns {
+    () => {
+        "id, item_code, item_version, applicant_id, status, note, data, case_id, updated_at"
+    };
+}
+const COLUMNS: &str = concat!("SELECT ", application_columns!(), " FROM applications");
 
 /// The applicant's draft for an item on offer, made if there is none. A
 /// draft keeps the version it was begun under. `audience` is who applies:
@@ -115,29 +120,34 @@ pub async fn draft(
     if !item.guide.audiences.iter().any(|a| a == audience) {
         return Err(ApplicationError::NotForYou(item.guide.audiences.join("、")));
     }
-    let mut tx = db.begin().await?;
+    // Looked for on a reader, outside the writer; two tabs racing past it
+    // meet at the one-draft index below.
     let sql = format!("{COLUMNS} WHERE applicant_id = $1 AND item_code = $2 AND status = 'draft'");
-    let found: Option<Application> = run!(tx, |c| sqlx::query_as(&sql)
+    let mut r = db.reader().await?;
+    let found: Option<Application> = run!(r, |c| sqlx::query_as(&sql)
         .bind(applicant_id)
         .bind(code)
         .fetch_optional(&mut *c)
         .await)?;
+    drop(r);
     if let Some(a) = found {
         return Ok(a);
     }
+    let mut tx = db.begin().await?;
     let now = time::now();
-    let made: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
+    let made: Result<Application, sqlx::Error> = run!(tx, |c| sqlx::query_as(concat!(
         "INSERT INTO applications (item_code, item_version, applicant_id, status, created_at, \
-         updated_at) VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING id"
-    )
+         updated_at) VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING ",
+        application_columns!()
+    ))
     .bind(code)
     .bind(item.guide.version as i32)
     .bind(applicant_id)
     .bind(now)
     .fetch_one(&mut *c)
     .await);
-    let id = match made {
-        Ok(id) => id,
+    let made = match made {
+        Ok(a) => a,
         // Another tab made the draft a moment ago: that one is ours too.
         Err(e) if egov_store::is_unique_violation(&e) => {
             drop(tx);
@@ -151,9 +161,9 @@ pub async fn draft(
         }
         Err(e) => return Err(e.into()),
     };
-    audit(&mut tx, ctx, "application.draft", id, code).await?;
+    audit(&mut tx, ctx, "application.draft", made.id, code).await?;
     tx.commit().await?;
-    get(db, id).await
+    Ok(made)
 }
 
 async fn audit(
@@ -220,14 +230,6 @@ async fn files_in(tx: &mut Tx, id: i64) -> Result<Vec<AppFile>, ApplicationError
     Ok(run!(tx, |c| sqlx::query_as(FILES)
         .bind(id)
         .fetch_all(&mut *c)
-        .await)?)
-}
-
-async fn mine_in(tx: &mut Tx, id: i64) -> Result<Application, ApplicationError> {
-    let sql = format!("{COLUMNS} WHERE id = $1");
-    Ok(run!(tx, |c| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_one(&mut *c)
         .await)?)
 }
 
@@ -426,19 +428,21 @@ pub async fn submit(
     let mut tx = db.begin().await?;
     // Marking the draft first takes its row: of two filings at once, the
     // second finds it filed and rolls back.
-    let marked = run!(tx, |c| sqlx::query(
+    let marked: Result<Option<Application>, sqlx::Error> = run!(tx, |c| sqlx::query_as(concat!(
         "UPDATE applications SET status = 'filed', submission_key = $1, updated_at = $2 \
-         WHERE id = $3 AND status = 'draft'"
-    )
+         WHERE id = $3 AND status = 'draft' RETURNING ",
+        application_columns!()
+    ))
     .bind(key)
     .bind(time::now())
     .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()));
-    match marked {
-        Ok(1) => {}
-        Ok(_) => {
+    .fetch_optional(&mut *c)
+    .await);
+    // Read as marked, under the draft's row, so nothing added meanwhile is
+    // left out; a refusal below rolls the marking back.
+    let a = match marked {
+        Ok(Some(a)) => a,
+        Ok(None) => {
             drop(tx);
             return match mine(db, id, applicant_id).await?.case_id {
                 Some(case_id) => Ok(egov_cases::get(db, case_id).await?),
@@ -451,10 +455,7 @@ pub async fn submit(
             return filed_with(db, key, applicant_id).await;
         }
         Err(e) => return Err(e.into()),
-    }
-    // Read under the draft's row, so nothing added meanwhile is left out;
-    // a refusal here rolls the marking back.
-    let a = mine_in(&mut tx, id).await?;
+    };
     let files = files_in(&mut tx, id).await?;
     let missing = missing(&guide, &files);
     if !missing.is_empty() {
@@ -484,24 +485,25 @@ pub async fn submit(
         new,
     )
     .await?;
-    for f in &files {
-        let stored = Stored {
+    let stored: Vec<Stored> = files
+        .iter()
+        .map(|f| Stored {
             name: f.name.clone(),
             media_type: f.media_type.clone(),
             size: f.size,
             sha256: f.sha256.clone(),
-        };
-        attachments::record_in(
-            &mut tx,
-            ctx,
-            case.id,
-            &case.number,
-            &stored,
-            false,
-            Some(applicant_id),
-        )
-        .await?;
-    }
+        })
+        .collect();
+    attachments::record_in(
+        &mut tx,
+        ctx,
+        case.id,
+        &case.number,
+        &stored,
+        false,
+        Some(applicant_id),
+    )
+    .await?;
     run!(tx, |c| sqlx::query(
         "UPDATE applications SET case_id = $1 WHERE id = $2"
     )
