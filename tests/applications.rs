@@ -385,15 +385,10 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.header("content-type"), "application/pdf");
     assert!(pdf.body.starts_with("%PDF-1.4"));
-    let code: String = {
-        let mut r = app.db().reader().await.unwrap();
-        egov_store::run!(r, |c| sqlx::query_scalar(
-            "SELECT code FROM result_documents"
-        )
-        .fetch_one(&mut *c)
-        .await)
-        .unwrap()
-    };
+    let code = app
+        .texts("SELECT code FROM result_documents")
+        .await
+        .remove(0);
     // The code is printed in the document (as the font's UCS-2 text).
     let hex: String = code.chars().map(|c| format!("{:04X}", c as u32)).collect();
     assert!(pdf.body.contains(&hex), "the code is in the PDF");
@@ -627,15 +622,9 @@ async fn an_enterprise_applies_through_the_api() {
     assert_eq!(twice.json()["number"], number.as_str());
     assert_eq!(app.count("cases").await, 1);
     // One audit record names every material attached at filing.
-    let attach_audit: Vec<String> = {
-        let mut r = app.db().reader().await.unwrap();
-        egov_store::run!(r, |c| sqlx::query_scalar(
-            "SELECT detail FROM audit_log WHERE action = 'case.attach'"
-        )
-        .fetch_all(&mut *c)
-        .await)
-        .unwrap()
-    };
+    let attach_audit = app
+        .texts("SELECT detail FROM audit_log WHERE action = 'case.attach'")
+        .await;
     assert_eq!(attach_audit.len(), 1);
     let listed: serde_json::Value = serde_json::from_str(&attach_audit[0]).unwrap();
     let listed: Vec<&serde_json::Value> = listed["attachments"]

@@ -12,21 +12,27 @@ use egov_store::{run, Engine};
 /// Appends `n` records, one transaction each.
 async fn append_records(app: &TestApp, n: usize) {
     for i in 0..n {
-        let mut tx = app.db().begin().await.unwrap();
-        egov_audit::append(
-            &mut tx,
-            &Context::system(),
-            Event {
-                action: "test.event",
-                object_type: "thing",
-                object_id: &i.to_string(),
-                detail: serde_json::json!({ "i": i }),
-            },
-        )
-        .await
-        .unwrap();
+        let tx = uncommitted_append(app, "test.event", &i.to_string()).await;
         tx.commit().await.unwrap();
     }
+}
+
+/// Begins a transaction and appends one record to it, without committing.
+async fn uncommitted_append(app: &TestApp, action: &str, id: &str) -> egov_store::Tx {
+    let mut tx = app.db().begin().await.unwrap();
+    egov_audit::append(
+        &mut tx,
+        &Context::system(),
+        Event {
+            action,
+            object_type: "thing",
+            object_id: id,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await
+    .unwrap();
+    tx
 }
 
 /// Runs SQL with the append-only protection lifted, as an intruder would.
@@ -156,7 +162,7 @@ async fn a_rolled_back_change_leaves_no_record() {
     let app = TestApp::empty().await;
     append_records(&app, 2).await;
     // Dropped without commit, as when a request is cancelled midway.
-    drop(uncommitted_append(&app, "x").await);
+    drop(uncommitted_append(&app, "test.abandoned", "x").await);
     assert_eq!(app.count("audit_log").await, 2);
     // The writer is free again and the chain goes on from the last record.
     append_records(&app, 1).await;
@@ -200,24 +206,6 @@ async fn concurrent_appenders_keep_one_chain() {
     );
 }
 
-/// Begins a transaction and appends one record to it, without committing.
-async fn uncommitted_append(app: &TestApp, id: &str) -> egov_store::Tx {
-    let mut tx = app.db().begin().await.unwrap();
-    egov_audit::append(
-        &mut tx,
-        &Context::system(),
-        Event {
-            action: "test.abandoned",
-            object_type: "thing",
-            object_id: id,
-            detail: serde_json::json!({}),
-        },
-    )
-    .await
-    .unwrap();
-    tx
-}
-
 /// SQLite's writer rolls an abandoned transaction back from a task; dropped
 /// where no runtime can run that task, the next transaction rolls it back
 /// before it begins instead of failing inside the open one.
@@ -228,7 +216,7 @@ async fn sqlite_rolls_back_an_abandoned_transaction_before_the_next() {
         return;
     }
     let before = app.count("audit_log").await;
-    let tx = uncommitted_append(&app, "dropped off the runtime").await;
+    let tx = uncommitted_append(&app, "test.abandoned", "dropped off the runtime").await;
     std::thread::spawn(move || drop(tx)).join().unwrap();
     append_records(&app, 1).await;
     assert_eq!(

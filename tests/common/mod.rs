@@ -380,6 +380,13 @@ impl TestApp {
     pub async fn count(&self, table: &str) -> i64 {
         self.count_where(table, "1 = 1").await
     }
+
+    /// The one text column a query selects, row by row (the test's SQL,
+    /// never input).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        let mut r = self.db().reader().await.unwrap();
+        egov_store::run!(r, |c| sqlx::query_scalar(sql).fetch_all(&mut *c).await).unwrap()
+    }
 }
 
 /// A query string `k=v&k=v` with each value percent-encoded.
