@@ -626,20 +626,14 @@ async fn an_enterprise_applies_through_the_api() {
         .texts("SELECT detail FROM audit_log WHERE action = 'case.attach'")
         .await;
     assert_eq!(attach_audit.len(), 1);
+    let ids = |list: &serde_json::Value| -> Vec<i64> {
+        let list = list.as_array().unwrap();
+        list.iter().map(|a| a["id"].as_i64().unwrap()).collect()
+    };
     let listed: serde_json::Value = serde_json::from_str(&attach_audit[0]).unwrap();
-    let listed: Vec<&serde_json::Value> = listed["attachments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| &a["id"])
-        .collect();
+    let listed = ids(&listed["attachments"]);
     let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;
-    let attached: Vec<&serde_json::Value> = case["attachments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| &a["id"])
-        .collect();
+    let attached = ids(&case["attachments"]);
     assert_eq!(attached.len(), 2);
     assert_eq!(listed, attached);
     let shown = company.get(&app, &path).await;
