@@ -95,57 +95,79 @@ fn chain_hash(
 
 /// Appends one record inside `tx`. Commit `tx` and the record lands with the
 /// change; roll it back and neither does.
-pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<i64, StoreError> {
-    append_on(tx.conn(), ctx, event).await
+///
+/// The record is written when `tx` commits, after the change itself: the
+/// chain's head is then held (a row lock on PostgreSQL) only for the
+/// appends and the commit, not for the whole transaction, so concurrent
+/// audited transactions overlap everywhere but there.
+pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), StoreError> {
+    let record = Pending {
+        actor: ctx.actor.audit_label(),
+        action: event.action.to_owned(),
+        object_type: event.object_type.to_owned(),
+        object_id: event.object_id.to_owned(),
+        source: ctx.source.clone(),
+        request_id: ctx.request_id.clone(),
+        detail: event.detail.to_string(),
+    };
+    tx.defer(Box::new(move |conn| Box::pin(record.append_on(conn))));
+    Ok(())
 }
 
-async fn append_on(
-    mut conn: AnyConn<'_>,
-    ctx: &Context,
-    event: Event<'_>,
-) -> Result<i64, StoreError> {
-    // Taking the head row first also takes its lock until commit.
-    let (seq, prev_hash): (i64, String) = run!(conn, |c| sqlx::query_as(
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-    )
-    .fetch_one(&mut *c)
-    .await)?;
-    let at = time::now();
-    let actor = ctx.actor.audit_label();
-    let detail = event.detail.to_string();
-    let hash = chain_hash(
-        seq,
-        &time::canonical(&at),
-        &actor,
-        event.action,
-        event.object_type,
-        event.object_id,
-        ctx.source.as_deref(),
-        ctx.request_id.as_deref(),
-        &detail,
-        &prev_hash,
-    );
-    run!(conn, |c| sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
+/// A record waiting for its transaction's commit.
+struct Pending {
+    actor: String,
+    action: String,
+    object_type: String,
+    object_id: String,
+    source: Option<String>,
+    request_id: Option<String>,
+    detail: String,
+}
+
+impl Pending {
+    async fn append_on(self, mut conn: AnyConn<'_>) -> Result<(), StoreError> {
+        // Taking the head row also takes its lock until commit.
+        let (seq, prev_hash): (i64, String) = run!(conn, |c| sqlx::query_as(
+            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
+        )
+        .fetch_one(&mut *c)
+        .await)?;
+        let at = time::now();
+        let hash = chain_hash(
+            seq,
+            &time::canonical(&at),
+            &self.actor,
+            &self.action,
+            &self.object_type,
+            &self.object_id,
+            self.source.as_deref(),
+            self.request_id.as_deref(),
+            &self.detail,
+            &prev_hash,
+        );
+        run!(conn, |c| sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
              request_id, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(seq)
-    .bind(at)
-    .bind(&actor)
-    .bind(event.action)
-    .bind(event.object_type)
-    .bind(event.object_id)
-    .bind(ctx.source.as_deref())
-    .bind(ctx.request_id.as_deref())
-    .bind(&detail)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    // The insert's trigger (migration 0009) moved the head to this record.
-    Ok(seq)
+        )
+        .bind(seq)
+        .bind(at)
+        .bind(&self.actor)
+        .bind(&self.action)
+        .bind(&self.object_type)
+        .bind(&self.object_id)
+        .bind(self.source.as_deref())
+        .bind(self.request_id.as_deref())
+        .bind(&self.detail)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+        // The insert's trigger (migration 0009) moved the head to this record.
+        Ok(())
+    }
 }
 
 /// The verdict of [`verify`].

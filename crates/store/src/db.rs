@@ -4,6 +4,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection};
 use sqlx::{Executor, SqlitePool};
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -240,8 +242,8 @@ impl Db {
     /// together with its audit record.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite { writer, .. } => Tx::new(TxConn::Sqlite(writer.begin().await?)),
+            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -297,25 +299,57 @@ impl Db {
     }
 }
 
+/// Work a transaction runs just before it commits, in the order it was
+/// deferred; see [`Tx::defer`].
+pub type Deferred = Box<
+    dyn for<'c> FnOnce(
+            AnyConn<'c>,
+        ) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'c>>
+        + Send,
+>;
+
 /// A read-write transaction on either engine. Dropped without `commit`, it
 /// rolls back.
-pub enum Tx {
+pub struct Tx {
+    conn: TxConn,
+    deferred: Vec<Deferred>,
+}
+
+enum TxConn {
     Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
-    pub fn conn(&mut self) -> AnyConn<'_> {
-        match self {
-            Tx::Sqlite(t) => AnyConn::Sqlite(t.conn()),
-            Tx::Postgres(t) => AnyConn::Postgres(t),
+    fn new(conn: TxConn) -> Tx {
+        Tx {
+            conn,
+            deferred: Vec::new(),
         }
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+    pub fn conn(&mut self) -> AnyConn<'_> {
+        match &mut self.conn {
+            TxConn::Sqlite(t) => AnyConn::Sqlite(t.conn()),
+            TxConn::Postgres(t) => AnyConn::Postgres(t),
+        }
+    }
+
+    /// Runs `work` at commit, after everything else the transaction does.
+    /// What must be serialised across transactions (the audit chain's head)
+    /// is then held from there to the commit only, not for the whole
+    /// transaction.
+    pub fn defer(&mut self, work: Deferred) {
+        self.deferred.push(work);
+    }
+
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        for work in std::mem::take(&mut self.deferred) {
+            work(self.conn()).await?;
+        }
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ mod url;
 pub mod testing;
 
 pub use backup::{backup, restore};
-pub use db::{AnyConn, Db, Engine, PoolOptions, Reader, SqliteTx, SqliteWriter, Tx};
+pub use db::{AnyConn, Db, Deferred, Engine, PoolOptions, Reader, SqliteTx, SqliteWriter, Tx};
 pub use error::{is_unique_violation, StoreError};
 pub use url::DatabaseUrl;
 
