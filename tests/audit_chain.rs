@@ -231,3 +231,30 @@ async fn sqlite_rolls_back_an_abandoned_transaction_before_the_next() {
         }
     );
 }
+
+/// On PostgreSQL an audited transaction takes the chain's head only at its
+/// commit: another audited transaction started later commits meanwhile,
+/// instead of waiting for the head's row lock until the first one ends.
+#[tokio::test]
+async fn postgres_audited_transactions_wait_for_the_head_only_at_commit() {
+    let app = TestApp::empty().await;
+    if app.db().engine() != Engine::Postgres {
+        return;
+    }
+    let first = uncommitted_append(&app, "test.first", "1").await;
+    let second = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let tx = uncommitted_append(&app, "test.second", "2").await;
+        tx.commit().await
+    })
+    .await
+    .expect("the second transaction did not wait for the first");
+    second.unwrap();
+    first.commit().await.unwrap();
+    // The second committed first, so it holds the earlier place in the chain.
+    let order = app.texts("SELECT action FROM audit_log ORDER BY seq").await;
+    assert_eq!(order, ["test.second", "test.first"]);
+    assert_eq!(
+        egov_audit::verify(app.db()).await.unwrap(),
+        Verdict::Intact { records: 2 }
+    );
+}
