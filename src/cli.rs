@@ -2,10 +2,11 @@
 //! too, for operators and scripts.
 
 use crate::config::{LogFormat, Overrides, Settings};
+use crate::database;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use egov_kernel::Context;
-use egov_store::{DatabaseUrl, Db, PoolOptions};
+use egov_store::Db;
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -263,13 +264,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None | Some(Command::Serve(_)) => crate::serve::serve(settings, url).await,
         Some(Command::Migrate) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             db.close().await;
             println!("migrations applied to {url}");
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Backup { file }) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             egov_store::backup(&db, &url, &file).await?;
             db.close().await;
             println!("backup written to {}", file.display());
@@ -279,13 +280,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _lock = crate::serve::lock_data_dir(&settings, &url)?;
             egov_store::restore(&url, &file).await?;
             // Bring the restored copy up to this binary's schema.
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             db.close().await;
             println!("restored {} into {url}", file.display());
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Audit(AuditCommand::Verify)) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let verdict = egov_audit::verify(&db).await?;
             db.close().await;
             match verdict {
@@ -305,7 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             department,
             roles,
         }))) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let department_id = match &department {
                 Some(code) => Some(egov_org::department(&db, code).await?.id),
                 None => None,
@@ -348,7 +349,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|s| s.parse::<egov_identity::Scope>())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(anyhow::Error::msg)?;
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let issued =
                 egov_identity::create_api_key(&db, &Context::system(), &name, &scopes).await?;
             db.close().await;
@@ -364,7 +365,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }))) => {
             let alg = egov_oidc::keys::Alg::parse(&alg)
                 .ok_or_else(|| anyhow::anyhow!("unknown algorithm '{alg}' (RS256 or ES256)"))?;
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let (client, secret) = egov_oidc::create_client(
                 &db,
                 &Context::system(),
@@ -382,7 +383,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Admin(AdminCommand::OidcKey(command))) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             match command {
                 OidcKeyCommand::Rotate => {
                     for kid in egov_oidc::keys::rotate(&db, &Context::system()).await? {
@@ -403,7 +404,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Process(ProcessCommand::Load { file })) => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let (d, new) = egov_cases::registry::load(&db, &Context::system(), &text).await?;
             db.close().await;
             match new {
@@ -413,7 +414,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Process(ProcessCommand::List)) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             for p in egov_cases::registry::list(&db).await? {
                 println!("{}\t{}\t{}", p.id, p.version, p.name);
             }
@@ -421,7 +422,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Supervision(SupervisionCommand::Scan)) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let node = settings
                 .node_name
                 .clone()
@@ -436,19 +437,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Calendar(command)) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let code = calendar_command(&db, command).await;
             db.close().await;
             code
         }
         Some(Command::Service(command)) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let code = service_command(&db, command).await;
             db.close().await;
             code
         }
         Some(Command::Search(SearchCommand::Rebuild)) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             let index = match &settings.search_dir {
                 Some(dir) => egov_search::SearchIndex::open(dir)
                     .with_context(|| format!("opening the search index in {}", dir.display()))?,
@@ -466,7 +467,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo(DemoCommand::Load)) => {
-            let db = open(&settings, &url).await?;
+            let db = database::open(&settings, &url).await?;
             for r in egov_org::load_demo(&db, &Context::system()).await? {
                 println!("{} {}: {} rows", r.name, r.version, r.rows);
             }
@@ -579,38 +580,6 @@ async fn calendar_command(db: &Db, command: CalendarCommand) -> anyhow::Result<E
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// Connects and migrates; every command works on an up-to-date schema.
-/// Connects, migrates and loads the reference data every deployment needs.
-pub async fn open(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> {
-    let db = connect(settings, url).await?;
-    let setup = db.setup_lock().await?;
-    prepare(&db, url).await?;
-    setup.release().await?;
-    Ok(db)
-}
-
-pub async fn connect(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> {
-    Ok(Db::connect(
-        url,
-        &PoolOptions {
-            max_connections: settings.max_connections,
-            ..Default::default()
-        },
-    )
-    .await?)
-}
-
-/// Migrations and built-in reference data; run under [`Db::setup_lock`].
-pub async fn prepare(db: &Db, url: &DatabaseUrl) -> anyhow::Result<()> {
-    db.migrate()
-        .await
-        .with_context(|| format!("migrating {url}"))?;
-    // The statutory calendar is reference data every deployment needs.
-    egov_calendar::seed_builtin(db).await?;
-    egov_cases::registry::seed_builtin(db).await?;
-    Ok(())
 }
 
 fn init_tracing(settings: &Settings) {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod database;
 mod serve;
 
 use std::process::ExitCode;

@@ -36,10 +36,10 @@ pub fn lock_data_dir(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<D
 
 pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitCode> {
     let _lock = lock_data_dir(&settings, &url)?;
-    let db = crate::cli::connect(&settings, &url).await?;
+    let db = crate::database::connect(&settings, &url).await?;
     // Nodes starting together on one PostgreSQL database set it up in turn.
     let setup = db.setup_lock().await?;
-    crate::cli::prepare(&db, &url).await?;
+    crate::database::prepare(&db, &url).await?;
     if settings.demo && egov_org::counts(&db).await?.1 == 0 {
         for r in egov_org::load_demo(&db, &Context::system()).await? {
             tracing::info!(name = r.name, version = %r.version, rows = r.rows, "demo data loaded");
