@@ -133,35 +133,36 @@ impl Pending {
         )
         .fetch_one(&mut *c)
         .await)?;
-        let at = time::now();
-        let hash = chain_hash(
+        let mut record = Record {
             seq,
-            &time::canonical(&at),
-            &self.actor,
-            &self.action,
-            &self.object_type,
-            &self.object_id,
-            self.source.as_deref(),
-            self.request_id.as_deref(),
-            &self.detail,
-            &prev_hash,
-        );
+            at: time::now(),
+            actor: self.actor,
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            source: self.source,
+            request_id: self.request_id,
+            detail: self.detail,
+            prev_hash,
+            hash: String::new(),
+        };
+        record.hash = record.expected_hash();
         run!(conn, |c| sqlx::query(
             "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
              request_id, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
-        .bind(seq)
-        .bind(at)
-        .bind(&self.actor)
-        .bind(&self.action)
-        .bind(&self.object_type)
-        .bind(&self.object_id)
-        .bind(self.source.as_deref())
-        .bind(self.request_id.as_deref())
-        .bind(&self.detail)
-        .bind(&prev_hash)
-        .bind(&hash)
+        .bind(record.seq)
+        .bind(record.at)
+        .bind(&record.actor)
+        .bind(&record.action)
+        .bind(&record.object_type)
+        .bind(&record.object_id)
+        .bind(record.source.as_deref())
+        .bind(record.request_id.as_deref())
+        .bind(&record.detail)
+        .bind(&record.prev_hash)
+        .bind(&record.hash)
         .execute(&mut *c)
         .await
         .map(|_| ()))?;

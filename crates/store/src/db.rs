@@ -113,7 +113,11 @@ impl SqliteWriter {
         let st = &mut *state;
         let conn = st.conn.as_mut().expect("checked by lock");
         if st.open {
-            conn.execute("ROLLBACK").await?;
+            // Fails only when SQLite already ended it (it rolls back by
+            // itself after some I/O errors): nothing is left to undo.
+            if let Err(e) = conn.execute("ROLLBACK").await {
+                tracing::debug!(error = %e, "rolling back an abandoned transaction");
+            }
             st.open = false;
         }
         // IMMEDIATE takes the write lock up front: a transaction that reads
