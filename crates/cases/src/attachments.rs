@@ -4,7 +4,7 @@
 //! on disk. Only PDF, PNG and JPEG are taken, checked by their content and
 //! not only their name.
 
-use crate::engine::CaseError;
+use crate::error::CaseError;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;

@@ -1,7 +1,6 @@
 //! A case as stored, and reading cases back: one case, its timeline, its
 //! parallel branches.
 
-use crate::clock::Basis;
 use egov_calendar::Unit;
 use egov_kernel::time::Timestamp;
 use egov_store::{run, Db, StoreError};
@@ -9,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use crate::engine::CaseError;
+use crate::error::CaseError;
 
 /// Where a case happens: a point (WGS 84) and, for people, an address.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -27,6 +26,14 @@ impl Location {
         }
         Ok(Location { lat, lon, address })
     }
+}
+
+/// What the current deadline counts from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Basis {
+    pub from: Timestamp,
+    pub amount: u32,
+    pub unit: Unit,
 }
 
 /// How far electronic supervision has gone on the current deadline.

@@ -5,7 +5,7 @@
 //! extension adds to the amount, a pause moves it on by the working days the
 //! clock stood, and loading a year's holiday notice recomputes it exactly.
 
-use crate::case::{AlertLevel, Case};
+use crate::case::{AlertLevel, Basis, Case};
 use crate::definition::{Clock, ProcessDefinition, Supervision};
 use chrono::{Duration, NaiveDateTime};
 use egov_calendar::{Unit, WorkCalendar};
@@ -20,14 +20,6 @@ pub(crate) fn local(ts: Timestamp) -> NaiveDateTime {
 
 pub(crate) fn utc(local: NaiveDateTime) -> Timestamp {
     (local - BEIJING).and_utc()
-}
-
-/// What the current deadline counts from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Basis {
-    pub from: Timestamp,
-    pub amount: u32,
-    pub unit: Unit,
 }
 
 /// The moments that follow from a basis.

@@ -1,7 +1,7 @@
 //! Comments on a case: internal ones for staff, the others visible to the
 //! applicant. Each is audited.
 
-use crate::engine::{CaseError, Refusal};
+use crate::error::{CaseError, Refusal};
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;

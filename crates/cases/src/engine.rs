@@ -6,12 +6,13 @@
 use crate::case::{branches, get, AlertLevel, Case, Location};
 use crate::clock::{enter, local, ClockState};
 use crate::definition::{Actor, Join, OnRefuse, ProcessDefinition};
+use crate::error::{CaseError, Refusal};
 use crate::schema::{Rule, Violation};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time;
 use egov_kernel::Context;
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{run, Db, Tx};
 use serde_json::Value;
 
 /// Who acts, in the role the definition names.
@@ -73,68 +74,6 @@ impl<'a> NewCase<'a> {
             parent_id: None,
             deadlines: Default::default(),
         }
-    }
-}
-
-/// Input the engine turns down, named so that each language can word it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("a comment must be 1 to 4000 characters")]
-    CommentLength,
-    #[error("the order must be 1 to 4000 characters")]
-    OrderLength,
-    #[error("the answer must be 1 to 4000 characters")]
-    AnswerLength,
-    #[error("the order was already answered")]
-    OrderAnswered,
-    #[error("the grade must be 1 to 5")]
-    Grade,
-    #[error("the comment must be at most 2000 characters")]
-    RatingCommentLength,
-    #[error("tell us what went wrong, so that it can be put right")]
-    BadRatingReason,
-    #[error("a case is rated once it has ended")]
-    NotEnded,
-    #[error("this case has been rated already")]
-    Rated,
-    #[error("no such department")]
-    NoSuchDepartment,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CaseError {
-    #[error("no such case")]
-    NotFound,
-    #[error("the case changed meanwhile (now version {current}); reload and try again")]
-    Conflict { current: i64 },
-    #[error("action '{action}' is not possible in state '{state}'")]
-    NotAllowedHere { action: String, state: String },
-    #[error("you may not take action '{0}' on this case")]
-    NotYours(String),
-    #[error("the fields are not valid")]
-    Fields(Vec<Violation>),
-    #[error("the deadline was already extended once")]
-    AlreadyExtended,
-    #[error("this step's deadline cannot be extended")]
-    NoExtension,
-    #[error("the case runs under {0}, not this definition")]
-    WrongDefinition(String),
-    #[error("you may not open a case of this process")]
-    MayNotStart,
-    #[error("the case is closed")]
-    Closed,
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    /// The definition a case needs could not be had.
-    #[error("the process definition could not be had")]
-    Process(#[from] crate::registry::RegistryError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for CaseError {
-    fn from(e: sqlx::Error) -> Self {
-        CaseError::Store(e.into())
     }
 }
 

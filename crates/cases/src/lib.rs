@@ -9,6 +9,7 @@ pub mod case;
 pub(crate) mod clock;
 pub mod definition;
 pub mod engine;
+pub mod error;
 pub mod schema;
 
 pub use case::{
@@ -19,9 +20,8 @@ pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
     Supervision,
 };
-pub use engine::{
-    act, actions_open_to, may_act, start, start_in, Acting, CaseError, NewCase, Refusal,
-};
+pub use engine::{act, actions_open_to, may_act, start, start_in, Acting, NewCase};
+pub use error::{CaseError, Refusal};
 pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 
 pub mod attachments;

@@ -4,7 +4,7 @@
 //! records, which every timeline event updates in its own transaction.
 
 use crate::clock::local;
-use crate::engine::CaseError;
+use crate::error::CaseError;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time::Timestamp;
 use egov_store::{run, Db};

@@ -3,7 +3,7 @@
 
 use crate::case::get;
 use crate::clock::{local, utc};
-use crate::engine::{CaseError, Refusal};
+use crate::error::{CaseError, Refusal};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time::{self, Timestamp};

@@ -3,7 +3,8 @@
 //! (call back, fix or explain), tracked and supervised like any other.
 
 use crate::case::{get, Case};
-use crate::engine::{start, Acting, CaseError, NewCase, Refusal};
+use crate::engine::{start, Acting, NewCase};
+use crate::error::{CaseError, Refusal};
 use crate::registry::Processes;
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;

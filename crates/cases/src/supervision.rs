@@ -10,7 +10,7 @@
 
 use crate::case::{AlertLevel, Case, CASE_COLUMNS};
 use crate::clock::{next_alert, ClockState};
-use crate::engine::CaseError;
+use crate::error::CaseError;
 use crate::registry::Processes;
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
