@@ -50,6 +50,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The working-day calendar as loaded now; a failure is the server's.
+    /// Every handler that counts deadlines takes it from here.
+    pub async fn calendar(&self) -> Result<egov_calendar::WorkCalendar, crate::problem::ApiError> {
+        egov_calendar::load_calendar(&self.db)
+            .await
+            .map_err(crate::problem::ApiError::internal)
+    }
+
     pub fn new(db: Db, settings: WebSettings) -> Self {
         AppState {
             db,

@@ -283,9 +283,7 @@ pub async fn submit(
             "the key must be 16 to 128 characters",
         ));
     }
-    let cal = egov_calendar::load_calendar(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let cal = state.calendar().await?;
     let case = application::submit(
         &state.db,
         &caller.context,

@@ -432,9 +432,7 @@ pub async fn open(
     let case = egov_cases::start(
         &state.db,
         &caller.context,
-        &egov_calendar::load_calendar(&state.db)
-            .await
-            .map_err(ApiError::internal)?,
+        &state.calendar().await?,
         acting,
         new,
     )
@@ -602,9 +600,7 @@ pub async fn take_action(
         .find(|a| egov_cases::may_act(&def, &case, &pending, *a, &input.action))
         .or(mine.first().copied())
         .ok_or_else(ApiError::forbidden)?;
-    let cal = egov_calendar::load_calendar(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let cal = state.calendar().await?;
     Ok(egov_cases::act(
         &state.db,
         &caller.context,
@@ -808,9 +804,7 @@ pub async fn rate_case(
 ) -> Result<RatingView, ApiError> {
     let user = require_user(caller)?;
     let (case, _) = visible_case(state, &caller.principal, number).await?;
-    let cal = egov_calendar::load_calendar(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let cal = state.calendar().await?;
     let (r, _followup) = egov_cases::rating::rate(
         &state.db,
         &caller.context,

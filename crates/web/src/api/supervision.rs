@@ -121,9 +121,7 @@ pub async fn order_case(
         return Err(ApiError::forbidden());
     };
     let (case, _) = visible_case(state, &caller.principal, number).await?;
-    let cal = egov_calendar::load_calendar(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let cal = state.calendar().await?;
     let o = egov_cases::orders::issue(
         &state.db,
         &caller.context,
@@ -286,9 +284,7 @@ pub async fn metrics_view(state: &AppState, q: &MetricsQuery) -> Result<MetricsV
         from: at(from),
         to: at(to + chrono::Duration::days(1)),
     };
-    let cal = egov_calendar::load_calendar(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let cal = state.calendar().await?;
     let lines = egov_cases::metrics::compute(
         &state.db,
         &cal,

@@ -325,9 +325,7 @@ pub async fn submit(
     if form.key.len() < 16 || form.key.len() > 128 {
         return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
     }
-    let cal = egov_calendar::load_calendar(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let cal = state.calendar().await?;
     let result = application::submit(
         &state.db,
         &caller.context,

@@ -247,9 +247,7 @@ async fn expected(
     accepted: Option<egov_kernel::time::Timestamp>,
 ) -> Result<Option<String>, ApiError> {
     use egov_services::application::{expected_completion, Expected};
-    let cal = egov_calendar::load_calendar(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
+    let cal = state.calendar().await?;
     let t = |k| crate::i18n::translate(locale, k);
     Ok(match expected_completion(guide, case, accepted, &cal) {
         None => None,
