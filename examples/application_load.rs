@@ -309,7 +309,7 @@ async fn submission(
     )
     .await?;
     for ((material, name), bytes) in b.materials.iter().zip(bodies) {
-        let added = timed(
+        let (added, _) = timed(
             w,
             &mut t.files,
             application::add_file(

@@ -321,6 +321,8 @@ async fn hold_draft(tx: &mut Tx, id: i64) -> Result<(), ApplicationError> {
 }
 
 /// Checks a material's file by its content and adds it to the draft.
+/// Answers the file as recorded and the guide the draft is under, which
+/// names the material.
 #[allow(clippy::too_many_arguments)]
 pub async fn add_file(
     db: &Db,
@@ -332,7 +334,7 @@ pub async fn add_file(
     name: &str,
     bytes: Vec<u8>,
     max: usize,
-) -> Result<AppFile, ApplicationError> {
+) -> Result<(AppFile, Guide), ApplicationError> {
     let a = open_draft(mine(db, id, applicant_id).await?)?;
     let guide = guide_of(db, &a).await?;
     if material >= guide.materials.len() {
@@ -358,14 +360,15 @@ pub async fn add_file(
     .await)?;
     audit(&mut tx, ctx, "application.file", id, &a.item_code).await?;
     tx.commit().await?;
-    Ok(AppFile {
+    let file = AppFile {
         id: file_id,
         material: material as i32,
         name: stored.name,
         media_type: stored.media_type,
         size: stored.size,
         sha256: stored.sha256,
-    })
+    };
+    Ok((file, guide))
 }
 
 /// Files the application: the case opens with the materials attached, in

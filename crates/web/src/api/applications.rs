@@ -98,7 +98,7 @@ pub async fn add_posted(
     id: i64,
     applicant_id: i64,
     posted: Posted,
-) -> Result<AppFile, application::ApplicationError> {
+) -> Result<(AppFile, Guide), application::ApplicationError> {
     let material = posted
         .field("material")
         .parse::<usize>()
@@ -244,11 +244,11 @@ pub async fn add_file(
     multipart: Multipart,
 ) -> Result<(StatusCode, ApiJson<ApplicationFileView>), ApiError> {
     let user = applicant(&caller)?;
-    let a = application::mine(&state.db, id, user.user_id).await?;
+    // Someone else's application is refused before its upload is read.
+    application::mine(&state.db, id, user.user_id).await?;
     let max = state.settings.max_upload_bytes;
     let posted = crate::upload::read(multipart, max, &["material"]).await?;
-    let f = add_posted(&state, &caller.context, id, user.user_id, posted).await?;
-    let guide = application::guide_of(&state.db, &a).await?;
+    let (f, guide) = add_posted(&state, &caller.context, id, user.user_id, posted).await?;
     Ok((StatusCode::CREATED, ApiJson(file_view(f, &guide))))
 }
 
