@@ -561,12 +561,18 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
         from,
         end: from + Duration::from_secs_f64(args.seconds),
     };
-    // This process's writes to storage over the window.
+    // This process's writes to storage over the window, and the COMMITs
+    // SQLite's writer ran for the transactions of the window.
+    let counted_db = b.db.clone();
     let io = tokio::spawn(async move {
         tokio::time::sleep_until(w.from.into()).await;
-        let a = io_write_bytes();
+        let (a, ca) = (io_write_bytes(), counted_db.sqlite_commits());
         tokio::time::sleep_until(w.end.into()).await;
-        a.zip(io_write_bytes()).map(|(a, z)| z.saturating_sub(a))
+        let (z, cz) = (io_write_bytes(), counted_db.sqlite_commits());
+        (
+            a.zip(z).map(|(a, z)| z.saturating_sub(a)),
+            ca.zip(cz).map(|(a, z)| z - a),
+        )
     });
     let mut set = tokio::task::JoinSet::new();
     for &(task, user_id) in &users {
@@ -576,10 +582,11 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
     while let Some(r) = set.join_next().await {
         t.merge(r?);
     }
-    let io_bytes = io.await?;
+    let (io_bytes, sqlite_commits) = io.await?;
     for v in [
         &mut t.submissions,
         &mut t.drafts,
+        &mut t.saves,
         &mut t.files,
         &mut t.submits,
     ] {
@@ -603,6 +610,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
          concurrency={} seconds={seconds:.2} files_per_submission={} material_kib={} \
          submissions={} errors={} submissions_per_sec={rate:.1} p50={} p90={} p99={} \
          db_commits_per_submission={commits_per} db_commits_per_sec={:.1} \
+         sqlite_commits_run_per_sec={} \
          file_fsyncs_per_submission={fsyncs_per} file_fsyncs_per_sec={:.1} \
          material_mb={material_mb:.1} material_mb_per_sec={:.1} io_write_mb={} \
          io_write_mb_per_sec={} draft_p50={} draft_p99={} save_p50={} save_p99={} file_p50={} file_p99={} \
@@ -619,6 +627,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
         ms(&t.submissions, 90.0),
         ms(&t.submissions, 99.0),
         rate * commits_per,
+        sqlite_commits.map_or("-".into(), |c| format!("{:.1}", c as f64 / seconds)),
         rate * fsyncs_per,
         material_mb / seconds,
         io_bytes.map_or("-".into(), |v| format!("{:.1}", v as f64 / 1e6)),

@@ -1,15 +1,14 @@
+use crate::sqlite_writer::{SqliteTx, SqliteWriter};
 use crate::{DatabaseUrl, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection};
-use sqlx::{Executor, SqlitePool};
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -77,97 +76,6 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// The one SQLite write connection, handed from transaction to transaction
-/// in arrival order. Not a pool of one: a pool pings the connection when it
-/// comes back and wakes the next waiter from a spawned task, two more trips
-/// to the connection's thread per transaction while the write lock is held.
-#[derive(Clone, Debug)]
-pub struct SqliteWriter {
-    conn: Arc<Mutex<WriterState>>,
-    acquire_timeout: Duration,
-}
-
-#[derive(Debug)]
-struct WriterState {
-    /// `None` once the database is closed.
-    conn: Option<SqliteConnection>,
-    /// A transaction was begun and neither committed nor rolled back yet:
-    /// its rollback did not run (or failed), so the next one rolls it back
-    /// before it begins.
-    open: bool,
-}
-
-impl SqliteWriter {
-    async fn lock(&self) -> Result<OwnedMutexGuard<WriterState>, StoreError> {
-        let state = tokio::time::timeout(self.acquire_timeout, self.conn.clone().lock_owned())
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?;
-        if state.conn.is_none() {
-            return Err(sqlx::Error::PoolClosed.into());
-        }
-        Ok(state)
-    }
-
-    async fn begin(&self) -> Result<SqliteTx, StoreError> {
-        let mut state = self.lock().await?;
-        let st = &mut *state;
-        let conn = st.conn.as_mut().expect("checked by lock");
-        if st.open {
-            // Fails only when SQLite already ended it (it rolls back by
-            // itself after some I/O errors): nothing is left to undo.
-            if let Err(e) = conn.execute("ROLLBACK").await {
-                tracing::debug!(error = %e, "rolling back an abandoned transaction");
-            }
-            st.open = false;
-        }
-        // IMMEDIATE takes the write lock up front: a transaction that reads
-        // before it writes then waits (busy timeout) for another process's
-        // writer instead of failing at its first write.
-        conn.execute("BEGIN IMMEDIATE").await?;
-        st.open = true;
-        Ok(SqliteTx(Some(state)))
-    }
-}
-
-/// A transaction on the SQLite writer; it holds the writer until it ends.
-pub struct SqliteTx(Option<OwnedMutexGuard<WriterState>>);
-
-impl SqliteTx {
-    fn conn(&mut self) -> &mut SqliteConnection {
-        let state = self.0.as_mut().expect("a live transaction");
-        state.conn.as_mut().expect("checked when begun")
-    }
-
-    async fn commit(mut self) -> Result<(), StoreError> {
-        let mut state = self.0.take().expect("a live transaction");
-        let conn = state.conn.as_mut().expect("checked when begun");
-        // On failure `open` stays set and the next transaction rolls back.
-        conn.execute("COMMIT").await?;
-        state.open = false;
-        Ok(())
-    }
-}
-
-impl Drop for SqliteTx {
-    /// Dropped without `commit` (an error, or a cancelled request): roll
-    /// back now, holding the writer until done, so the write lock is not
-    /// kept while nothing else writes. Without a runtime (shutting down),
-    /// the next `begin` rolls back instead.
-    fn drop(&mut self) {
-        if let Some(mut state) = self.0.take() {
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move {
-                    if let Some(conn) = state.conn.as_mut() {
-                        if conn.execute("ROLLBACK").await.is_ok() {
-                            state.open = false;
-                        }
-                    }
-                });
-            }
-        }
-    }
-}
-
 impl Db {
     pub async fn connect(url: &DatabaseUrl, opts: &PoolOptions) -> Result<Db, StoreError> {
         let connect_err = |source| StoreError::Connect {
@@ -193,13 +101,10 @@ impl Db {
                 // A local file cannot drop the connection the way a server
                 // can: no ping on each acquire of a reader (a round trip to
                 // the connection's thread, as long as a short query).
-                let writer = SqliteWriter {
-                    conn: Arc::new(Mutex::new(WriterState {
-                        conn: Some(options.connect().await.map_err(connect_err)?),
-                        open: false,
-                    })),
-                    acquire_timeout: opts.acquire_timeout,
-                };
+                let writer = SqliteWriter::new(
+                    options.connect().await.map_err(connect_err)?,
+                    opts.acquire_timeout,
+                );
                 let readers = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 8))
                     .test_before_acquire(false)
@@ -233,9 +138,8 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Db::Sqlite { writer, .. } => {
-                let mut state = writer.lock().await?;
-                let conn = state.conn.as_mut().expect("checked by lock");
-                SQLITE_MIGRATIONS.run(conn).await?
+                let mut state = writer.exclusive().await?;
+                SQLITE_MIGRATIONS.run(state.conn()).await?
             }
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
@@ -277,6 +181,15 @@ impl Db {
         })
     }
 
+    /// `COMMIT`s the SQLite writer has run (`None` on PostgreSQL): beside
+    /// the transactions committed, how well commits were grouped.
+    pub fn sqlite_commits(&self) -> Option<u64> {
+        match self {
+            Db::Sqlite { writer, .. } => Some(writer.commits()),
+            Db::Postgres(_) => None,
+        }
+    }
+
     /// Checks that the database answers; used by `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut r = self.reader().await?;
@@ -291,8 +204,7 @@ impl Db {
         match self {
             Db::Sqlite { writer, readers } => {
                 readers.close().await;
-                let conn = writer.conn.lock().await.conn.take();
-                if let Some(conn) = conn {
+                if let Some(conn) = writer.close().await {
                     if let Err(e) = conn.close().await {
                         tracing::warn!(error = %e, "closing the SQLite writer");
                     }

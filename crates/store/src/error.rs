@@ -14,6 +14,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed")]
     Query(#[from] sqlx::Error),
+    /// The `COMMIT` of a group of SQLite transactions failed (or the group
+    /// was abandoned): none of its transactions took effect.
+    #[error("database commit failed")]
+    GroupCommit(#[source] std::sync::Arc<sqlx::Error>),
     #[error("backup or restore failed: {0}")]
     Backup(String),
     #[error("file {path}")]

@@ -7,14 +7,16 @@
 mod backup;
 mod db;
 mod error;
+mod sqlite_writer;
 mod url;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use backup::{backup, restore};
-pub use db::{AnyConn, Db, Deferred, Engine, PoolOptions, Reader, SqliteTx, SqliteWriter, Tx};
+pub use db::{AnyConn, Db, Deferred, Engine, PoolOptions, Reader, Tx};
 pub use error::{is_unique_violation, StoreError};
+pub use sqlite_writer::{SqliteTx, SqliteWriter};
 pub use url::DatabaseUrl;
 
 /// The concrete driver types, for rows that need to name them.
