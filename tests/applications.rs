@@ -614,12 +614,18 @@ async fn an_enterprise_applies_through_the_api() {
             serde_json::json!({"form": {"shop_name": "老李快餐", "seats": 30}}),
         )
         .await;
-    let filed = company.post(&app, &submit, key.clone()).await;
+    // A double click: the second arrives while the first is filing.
+    let (filed, twice) = tokio::join!(
+        company.post(&app, &submit, key.clone()),
+        company.post(&app, &submit, key.clone())
+    );
     assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
     let number = filed.json()["number"].as_str().unwrap().to_owned();
     assert_eq!(filed.json()["process_id"], "joint_approval");
-    let twice = company.post(&app, &submit, key).await;
+    assert_eq!(twice.status, StatusCode::OK, "{}", twice.body);
     assert_eq!(twice.json()["number"], number.as_str());
+    let later = company.post(&app, &submit, key).await;
+    assert_eq!(later.json()["number"], number.as_str());
     assert_eq!(app.count("cases").await, 1);
     // One audit record names every material attached at filing.
     let attach_audit = app

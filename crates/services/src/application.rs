@@ -151,6 +151,7 @@ pub async fn draft(
         // Another tab made the draft a moment ago: that one is ours too.
         Err(e) if egov_store::is_unique_violation(&e) => {
             drop(tx);
+            db.settle().await?;
             let mut r = db.reader().await?;
             let found: Application = run!(r, |c| sqlx::query_as(&sql)
                 .bind(applicant_id)
@@ -445,8 +446,10 @@ pub async fn submit(
     // left out; a refusal below rolls the marking back.
     let a = match marked {
         Ok(Some(a)) => a,
+        // Filed meanwhile (a second click), maybe not yet committed.
         Ok(None) => {
             drop(tx);
+            db.settle().await?;
             return match mine(db, id, applicant_id).await?.case_id {
                 Some(case_id) => Ok(egov_cases::get(db, case_id).await?),
                 None => Err(ApplicationError::Filed),
@@ -455,6 +458,7 @@ pub async fn submit(
         // The key is taken: this very form was filed already.
         Err(e) if egov_store::is_unique_violation(&e) => {
             drop(tx);
+            db.settle().await?;
             return filed_with(db, key, applicant_id).await;
         }
         Err(e) => return Err(e.into()),
