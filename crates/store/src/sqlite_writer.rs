@@ -211,16 +211,19 @@ impl SqliteTx {
         let mut state = self.state.take().expect("a live transaction");
         let group = state.group.as_mut().expect("begun in a group");
         group.waiting += 1;
-        if group.waiting >= MAX_GROUP {
-            return (self.writer.commit_group(&mut state).await).map_err(StoreError::GroupCommit);
-        }
+        let full = group.waiting >= MAX_GROUP;
         let (id, outcome) = (group.id, group.outcome.subscribe());
-        // Hands the connection to whoever queued meanwhile, or back to us.
-        drop(state);
         // Spawned so that a caller who stops waiting (a cancelled request)
-        // still leaves someone to commit the group.
+        // neither leaves the group uncommitted nor cuts its COMMIT short.
         let writer = self.writer.clone();
-        match tokio::spawn(async move { writer.await_group(id, outcome).await }).await {
+        let settled = if full {
+            tokio::spawn(async move { writer.commit_group(&mut state).await })
+        } else {
+            // Hands the connection to whoever queued meanwhile, or back to us.
+            drop(state);
+            tokio::spawn(async move { writer.await_group(id, outcome).await })
+        };
+        match settled.await {
             Ok(outcome) => outcome.map_err(StoreError::GroupCommit),
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
@@ -285,6 +288,7 @@ mod tests {
     //! while another holds it is decided by the order of the code, not by
     //! timing.
 
+    use super::MAX_GROUP;
     use crate::{run, DatabaseUrl, Db, PoolOptions};
 
     async fn fresh() -> (Db, tempfile::TempDir) {
@@ -348,6 +352,27 @@ mod tests {
         }
         assert_eq!(committed(&db).await, [1, 2, 3]);
         assert_eq!(db.sqlite_commits().unwrap() - before, 1);
+        db.close().await;
+    }
+
+    /// A group stops at `MAX_GROUP`: its last member commits it, and the
+    /// rest of the queue forms the next.
+    #[tokio::test]
+    async fn a_long_queue_commits_in_groups_of_at_most_max_group() {
+        let (db, _dir) = fresh().await;
+        let before = db.sqlite_commits().unwrap();
+        let mut first = db.begin().await.unwrap();
+        insert(&mut first, 0).await;
+        let queued: Vec<_> = (1..=MAX_GROUP as i64 + 5)
+            .map(|n| queue(&db, n, true))
+            .collect();
+        tokio::task::yield_now().await;
+        first.commit().await.unwrap();
+        for t in queued {
+            t.await.unwrap();
+        }
+        assert_eq!(committed(&db).await.len(), MAX_GROUP + 6);
+        assert_eq!(db.sqlite_commits().unwrap() - before, 2);
         db.close().await;
     }
 
