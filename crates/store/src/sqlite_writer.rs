@@ -338,20 +338,30 @@ mod tests {
         })
     }
 
-    #[tokio::test]
-    async fn transactions_queued_behind_one_commit_with_it() {
-        let (db, _dir) = fresh().await;
+    /// Queues `queued` (row, whether it commits) behind a first transaction
+    /// (row 0) that holds the writer meanwhile, then commits the first and
+    /// waits for them all; answers the `COMMIT`s that took.
+    async fn behind_a_first(db: &Db, queued: impl IntoIterator<Item = (i64, bool)>) -> u64 {
         let before = db.sqlite_commits().unwrap();
         let mut first = db.begin().await.unwrap();
-        insert(&mut first, 1).await;
-        let queued = [queue(&db, 2, true), queue(&db, 3, true)];
+        insert(&mut first, 0).await;
+        let queued: Vec<_> = queued
+            .into_iter()
+            .map(|(n, keep)| queue(db, n, keep))
+            .collect();
         tokio::task::yield_now().await;
         first.commit().await.unwrap();
         for t in queued {
             t.await.unwrap();
         }
-        assert_eq!(committed(&db).await, [1, 2, 3]);
-        assert_eq!(db.sqlite_commits().unwrap() - before, 1);
+        db.sqlite_commits().unwrap() - before
+    }
+
+    #[tokio::test]
+    async fn transactions_queued_behind_one_commit_with_it() {
+        let (db, _dir) = fresh().await;
+        assert_eq!(behind_a_first(&db, [(1, true), (2, true)]).await, 1);
+        assert_eq!(committed(&db).await, [0, 1, 2]);
         db.close().await;
     }
 
@@ -360,42 +370,23 @@ mod tests {
     #[tokio::test]
     async fn a_long_queue_commits_in_groups_of_at_most_max_group() {
         let (db, _dir) = fresh().await;
-        let before = db.sqlite_commits().unwrap();
-        let mut first = db.begin().await.unwrap();
-        insert(&mut first, 0).await;
-        let queued: Vec<_> = (1..=MAX_GROUP as i64 + 5)
-            .map(|n| queue(&db, n, true))
-            .collect();
-        tokio::task::yield_now().await;
-        first.commit().await.unwrap();
-        for t in queued {
-            t.await.unwrap();
-        }
+        let queue = (1..=MAX_GROUP as i64 + 5).map(|n| (n, true));
+        assert_eq!(behind_a_first(&db, queue).await, 2);
         assert_eq!(committed(&db).await.len(), MAX_GROUP + 6);
-        assert_eq!(db.sqlite_commits().unwrap() - before, 2);
         db.close().await;
     }
 
     #[tokio::test]
     async fn a_transaction_that_fails_in_a_group_rolls_back_alone() {
         let (db, _dir) = fresh().await;
-        let before = db.sqlite_commits().unwrap();
-        let mut first = db.begin().await.unwrap();
-        insert(&mut first, 1).await;
-        let queued = [queue(&db, 2, false), queue(&db, 3, true)];
-        tokio::task::yield_now().await;
-        first.commit().await.unwrap();
-        for t in queued {
-            t.await.unwrap();
-        }
-        assert_eq!(committed(&db).await, [1, 3]);
-        // The failed one was in the group, not after it.
-        assert_eq!(db.sqlite_commits().unwrap() - before, 1);
+        // One COMMIT: the failed one was in the group, not after it.
+        assert_eq!(behind_a_first(&db, [(1, false), (2, true)]).await, 1);
+        assert_eq!(committed(&db).await, [0, 2]);
         // The writer goes on.
         let mut next = db.begin().await.unwrap();
-        insert(&mut next, 4).await;
+        insert(&mut next, 3).await;
         next.commit().await.unwrap();
-        assert_eq!(committed(&db).await, [1, 3, 4]);
+        assert_eq!(committed(&db).await, [0, 2, 3]);
         db.close().await;
     }
 
