@@ -675,7 +675,7 @@ root, files, kib, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int
 os.makedirs(root, exist_ok=True)
 material = os.urandom(kib * 1024)
 wal = os.open(os.path.join(root, "wal"), os.O_WRONLY | os.O_CREAT, 0o644)
-writer = threading.Lock()
+tally = threading.Lock()
 log = threading.Condition()
 asked, flushed, flushing = 0, 0, False
 def commit():
@@ -717,7 +717,7 @@ def applicant(t):
             commit()
         n += 1
         if time.perf_counter() < stop:
-            with writer:
+            with tally:
                 done[0] += 1
 pool = [threading.Thread(target=applicant, args=(t,)) for t in range(threads)]
 for t in pool:
@@ -1140,7 +1140,7 @@ if [[ $want_hall == 1 ]]; then
             f="${hall[${engines[0]}/$item/files_per_submission]:-}"
             [[ -n $f ]] || continue
             awk -v it="$item" -v f="$f" -v fd="${ceiling[fdatasync]}" -v fy="${ceiling[fsync]}" \
-                'BEGIN { printf "  %s: at one fdatasync per DB commit (%d a submission), one at a time: at most %.0f submissions/s; with its %d file fsyncs in series too: %.0f/s\n", it, 3 + f, fd / (3 + f), 2 * f, fy / (3 + 3 * f) }'
+                'BEGIN { printf "  %s: at one fdatasync per DB transaction (%d a submission), none grouped: at most %.0f submissions/s; with its %d file fsyncs in series too: %.0f/s\n", it, 3 + f, fd / (3 + f), 2 * f, fy / (3 + 3 * f) }'
         done
     fi
     if [[ -n ${search[@]+x} ]]; then

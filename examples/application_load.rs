@@ -35,8 +35,9 @@
 //! and then recorded in one transaction with its audit record; the filing is
 //! one transaction (the case, its timeline event, each material attached with
 //! an audit record, the application marked filed, its audit record). So a
-//! submission with F files makes 3 + F database commits and 2F file-store
-//! fsyncs.
+//! submission with F files makes 3 + F database transactions, each durable
+//! before it returns (SQLite's writer groups concurrent ones into one
+//! `COMMIT`), and 2F file-store fsyncs.
 //!
 //! It prints one line starting `application_load phase=submit` with
 //! key=value figures for scripts. At the end it checks the database: every

@@ -201,8 +201,7 @@ pub struct SqliteTx {
 
 impl SqliteTx {
     pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
-        let state = self.state.as_mut().expect("a live transaction");
-        state.conn.as_mut().expect("checked when begun")
+        self.state.as_mut().expect("a live transaction").conn()
     }
 
     /// Returns once the transaction's work is committed: alone, or with the
