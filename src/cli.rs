@@ -200,6 +200,10 @@ enum UserCommand {
         /// catalogue_admin, auditor, system_admin. Department roles apply to --department.
         #[arg(long = "role")]
         roles: Vec<String>,
+        /// Grant a role that may be either (supervisor) for every department,
+        /// not only --department.
+        #[arg(long)]
+        city_wide: bool,
     },
 }
 
@@ -305,6 +309,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             display_name,
             department,
             roles,
+            city_wide,
         }))) => {
             let db = database::open(&settings, &url).await?;
             let department_id = match &department {
@@ -317,7 +322,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let role = r
                         .parse::<egov_identity::Role>()
                         .map_err(anyhow::Error::msg)?;
-                    let scoped = role.scope() != egov_identity::roles::Scope::City;
+                    let scoped = match role.scope() {
+                        egov_identity::roles::Scope::City => false,
+                        egov_identity::roles::Scope::Optional => !city_wide,
+                        egov_identity::roles::Scope::Department => true,
+                    };
                     Ok(egov_identity::RoleGrant {
                         role,
                         department_id: if scoped { department_id } else { None },
@@ -328,6 +337,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let id = egov_identity::create_staff(
                 &db,
                 &Context::system(),
+                egov_identity::Grantor::Operator,
                 egov_identity::NewStaff {
                     username: username.clone(),
                     display_name,

@@ -48,6 +48,12 @@ pub struct Settings {
     /// Where this node keeps its search index; in memory when unset. Each
     /// node needs its own: it is rebuilt from the database on start.
     pub search_dir: Option<PathBuf>,
+    /// Password hashes run at once (each holds 19 MiB while it runs);
+    /// default: one per core.
+    pub hash_concurrency: Option<usize>,
+    /// How long a sign-in waits for a free hashing slot before it is
+    /// answered 503, in milliseconds.
+    pub hash_wait_ms: u64,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -72,6 +78,8 @@ impl Default for Settings {
             order_answer_workdays: 3,
             node_name: None,
             search_dir: None,
+            hash_concurrency: None,
+            hash_wait_ms: 2000,
         }
     }
 }
@@ -109,6 +117,8 @@ impl Settings {
                 "order_answer_workdays",
                 "node_name",
                 "search_dir",
+                "hash_concurrency",
+                "hash_wait_ms",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -121,6 +131,17 @@ impl Settings {
                 egov_store::DatabaseUrl::parse(url.expose_secret())
             }
             _ => Ok(egov_store::DatabaseUrl::sqlite_in(&self.data_dir)),
+        }
+    }
+
+    /// The bound on concurrent password hashes.
+    pub fn hash_limits(&self) -> egov_identity::password::HashLimits {
+        let default = egov_identity::password::HashLimits::default();
+        let concurrent = self.hash_concurrency.unwrap_or(default.concurrent).max(1);
+        egov_identity::password::HashLimits {
+            concurrent,
+            wait: std::time::Duration::from_millis(self.hash_wait_ms),
+            queue: concurrent * 64,
         }
     }
 

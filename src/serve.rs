@@ -36,6 +36,7 @@ pub fn lock_data_dir(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<D
 
 pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitCode> {
     let _lock = lock_data_dir(&settings, &url)?;
+    egov_identity::password::configure(settings.hash_limits());
     let db = crate::database::connect(&settings, &url).await?;
     // Nodes starting together on one PostgreSQL database set it up in turn.
     let setup = db.setup_lock().await?;

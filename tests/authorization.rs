@@ -16,7 +16,10 @@ enum Who {
     Handler,
     DeptAdmin,
     Dispatcher,
+    /// A city-wide supervisor.
     Supervisor,
+    /// A supervisor of another department than the matrix case's.
+    OtherSupervisor,
     CatalogueAdmin,
     Auditor,
     Admin,
@@ -24,7 +27,7 @@ enum Who {
     KeyAuditRead,
 }
 
-const ALL: [Who; 12] = [
+const ALL: [Who; 13] = [
     Who::Anonymous,
     Who::Citizen,
     Who::EnterpriseRep,
@@ -32,6 +35,7 @@ const ALL: [Who; 12] = [
     Who::DeptAdmin,
     Who::Dispatcher,
     Who::Supervisor,
+    Who::OtherSupervisor,
     Who::CatalogueAdmin,
     Who::Auditor,
     Who::Admin,
@@ -82,9 +86,9 @@ impl Who {
         }
     }
     /// Who may see the matrix case: its applicant (the citizen), staff of
-    /// its department, supervisors, auditors and administrators.
+    /// its department, its supervisors, auditors and administrators.
     fn sees_case(self) -> bool {
-        self.signed_in() && self != Who::EnterpriseRep
+        self.signed_in() && !matches!(self, Who::EnterpriseRep | Who::OtherSupervisor)
     }
     /// A route on the matrix case: people who may not see it get "not found".
     fn on_case(self, allowed: bool) -> Outcome {
@@ -229,7 +233,9 @@ fn routes() -> Vec<Route> {
         get("/api/v1/departments/110105-GOV", public),
         get("/workbench", |w| w.page(w.is_staff())),
         get("/workbench/statistics", |w| w.page(w.is_staff())),
-        get("/supervision", |w| w.page(w == Who::Supervisor)),
+        get("/supervision", |w| {
+            w.page(matches!(w, Who::Supervisor | Who::OtherSupervisor))
+        }),
         get("/cases", |w| {
             w.page(matches!(w, Who::Citizen | Who::EnterpriseRep))
         }),
@@ -264,8 +270,27 @@ fn routes() -> Vec<Route> {
             Who::EnterpriseRep => Outcome::Forbidden,
             w => w.on_case_page(false),
         }),
+        // Roles on the handler's account: a department administrator hands
+        // out its department's working roles (the handler's own, again:
+        // nothing changes); supervision, audit and city-wide grants are the
+        // system administrator's (revoked, as nobody holds them: nothing
+        // changes either).
+        post("/admin/users/HANDLER/roles#grant-handler", |w| {
+            w.page(matches!(w, Who::Admin | Who::DeptAdmin))
+        }),
+        post("/admin/users/HANDLER/roles#revoke-supervisor", |w| {
+            w.page(w == Who::Admin)
+        }),
+        post("/admin/users/HANDLER/roles#revoke-supervisor-city", |w| {
+            w.page(w == Who::Admin)
+        }),
+        post("/admin/users/HANDLER/roles#revoke-auditor", |w| {
+            w.page(w == Who::Admin)
+        }),
         post("/orders/1/answer", |w| match w {
             Who::Handler | Who::DeptAdmin => Outcome::Judged,
+            // The order's case is another department's: not found.
+            Who::OtherSupervisor => Outcome::Hidden,
             w => w.page(false),
         }),
         get("/admin", |w| {
@@ -347,13 +372,16 @@ fn routes() -> Vec<Route> {
         // An empty order and an empty answer: let in, then refused as empty.
         post("/api/v1/cases/CASE/orders", |w| match w {
             Who::Supervisor => Outcome::Judged,
+            Who::OtherSupervisor => Outcome::Hidden,
             w => w.api(false),
         }),
         post("/api/v1/orders/1/answer", |w| match w {
             Who::Handler | Who::DeptAdmin => Outcome::Judged,
             w => w.api(false),
         }),
-        get("/api/v1/supervision/board", |w| w.api(w == Who::Supervisor)),
+        get("/api/v1/supervision/board", |w| {
+            w.api(matches!(w, Who::Supervisor | Who::OtherSupervisor))
+        }),
         get("/api/v1/metrics/cases", |w| w.api(w.is_staff())),
         // Service items: the matrix item belongs to 110105-SCJGJ, which no
         // department administrator here manages. Loading it again changes
@@ -388,6 +416,8 @@ struct Callers {
     /// The matrix case: the citizen's licence application to the department.
     case_number: String,
     department_id: i64,
+    /// The handler's account, whose roles the grant rows change.
+    handler_id: i64,
     org_key: String,
     audit_key: String,
 }
@@ -416,13 +446,26 @@ impl Callers {
             (Who::Auditor, Role::Auditor, false),
             (Who::Admin, Role::SystemAdmin, false),
         ];
-        for (who, role, scoped) in staff {
+        let elsewhere = egov_org::department(app.db(), "110108-SCJGJ")
+            .await
+            .unwrap()
+            .id;
+        for (who, role, scoped) in
+            staff
+                .into_iter()
+                .chain([(Who::OtherSupervisor, Role::Supervisor, true)])
+        {
             let username = format!("staff.{}", format!("{who:?}").to_lowercase());
+            let home = if who == Who::OtherSupervisor {
+                elsewhere
+            } else {
+                dept
+            };
             let grant = RoleGrant {
                 role,
-                department_id: scoped.then_some(dept),
+                department_id: scoped.then_some(home),
             };
-            let pw = app.staff_with(&username, Some(dept), vec![grant]).await;
+            let pw = app.staff_with(&username, Some(home), vec![grant]).await;
             sessions.insert(format!("{who:?}"), app.sign_in(&username, &pw).await);
         }
         let (case_number, _) = matrix_case(app, dept).await;
@@ -433,10 +476,18 @@ impl Callers {
         egov_services::registry::publish(app.db(), &ctx, "110105SCJGJ9001")
             .await
             .unwrap();
+        let handler_id = egov_identity::list_users(app.db(), &Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.username == "staff.handler")
+            .unwrap()
+            .id;
         Callers {
             sessions,
             case_number,
             department_id: dept,
+            handler_id,
             org_key: app.api_key(&[Scope::OrgWrite]).await,
             audit_key: app.api_key(&[Scope::AuditRead]).await,
         }
@@ -509,7 +560,10 @@ fn csrf_of(callers: &Callers, who: Who) -> String {
 
 async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usize) -> Outcome {
     let mut headers: Vec<(String, String)> = Vec::new();
-    let path = route.path.replace("CASE", &callers.case_number);
+    let (path, variant) = route.path.split_once('#').unwrap_or((route.path, ""));
+    let path = path
+        .replace("CASE", &callers.case_number)
+        .replace("HANDLER", &callers.handler_id.to_string());
     match who {
         Who::Anonymous => {}
         Who::KeyOrgWrite => headers.push((
@@ -541,7 +595,13 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 "content-type".into(),
                 "application/x-www-form-urlencoded".into(),
             ));
-            let fields = if route.path == "/cases/new" {
+            let fields = if let Some((action, role)) = variant.split_once('-') {
+                let (role, city) = match role.strip_suffix("-city") {
+                    Some(r) => (r, "&city_wide=on"),
+                    None => (role, ""),
+                };
+                format!("action={action}&role={role}{city}")
+            } else if route.path == "/cases/new" {
                 format!(
                     "process=administrative_license&department_id={}&title=",
                     callers.department_id
@@ -680,6 +740,7 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
         "case_ratings",
         "applications",
         "application_files",
+        "role_grants",
     ];
     let mut before = Vec::new();
     for t in tables {
@@ -691,7 +752,13 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
     {
         for who in [Who::Citizen, Who::Handler, Who::Supervisor] {
             let (cookie, _) = &callers.sessions[&format!("{who:?}")];
-            let path = route.path.replace("CASE", &callers.case_number);
+            let path = route
+                .path
+                .split('#')
+                .next()
+                .unwrap()
+                .replace("CASE", &callers.case_number)
+                .replace("HANDLER", &callers.handler_id.to_string());
             let res = if path.ends_with("/attachments") || path.ends_with("/files") {
                 let (ct, body) = multipart_pdf("forged");
                 app.send(
@@ -715,6 +782,7 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
                         ("process", "administrative_license"),
                         ("title", "跨站申请"),
                         ("key", "matrix-key-0123456789"),
+                        ("role", "supervisor"),
                     ],
                 )
                 .await

@@ -208,12 +208,13 @@ async fn repeated_failures_lock_the_account_for_a_while() {
     let app = &app;
     let attempt =
         |password: &'static str| async move { app.submit_login("zhang.san", password).await };
-    for _ in 0..5 {
+    for _ in 0..4 {
         assert_eq!(
             attempt("wrong-password-1").await.status,
             StatusCode::UNPROCESSABLE_ENTITY
         );
     }
+    // The fifth wrong password is the last one checked: it locks.
     let locked = attempt("wrong-password-1").await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.body.contains("临时锁定"), "{}", locked.body);
@@ -536,19 +537,38 @@ async fn the_api_masks_personal_data_unless_an_allowed_role_reveals_it() {
 async fn citizens_may_turn_the_second_factor_off_staff_may_not() {
     let app = TestApp::new().await;
     let pw = app.citizen("zhang.san").await;
-    app.enrol_totp("zhang.san", 1).await;
+    app.enrol_totp("zhang.san", 1, &pw).await;
     let (cookie, csrf) = app.sign_in("zhang.san", &pw).await;
+    let code = app.next_code("zhang.san").unwrap();
     let codes = app
-        .post_form("/account/mfa/recovery", Some(&cookie), &[("csrf", &csrf)])
+        .post_form(
+            "/account/mfa/recovery",
+            Some(&cookie),
+            &[("csrf", &csrf), ("password", &pw), ("code", &code)],
+        )
         .await;
     assert_eq!(
         codes.body.matches("<li><code translate=\"no\">").count(),
-        10
+        10,
+        "{}",
+        codes.body
     );
+    // The app's next steps are used up: a recovery code confirms instead.
+    let recovery = codes
+        .body
+        .split("<li><code translate=\"no\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
     let off = app
-        .post_form("/account/mfa/disable", Some(&cookie), &[("csrf", &csrf)])
+        .post_form(
+            "/account/mfa/disable",
+            Some(&cookie),
+            &[("csrf", &csrf), ("password", &pw), ("code", &recovery)],
+        )
         .await;
-    assert_eq!(off.status, StatusCode::SEE_OTHER);
+    assert_eq!(off.status, StatusCode::SEE_OTHER, "{}", off.body);
     assert!(
         !egov_identity::get_user(app.db(), 1)
             .await
@@ -558,14 +578,25 @@ async fn citizens_may_turn_the_second_factor_off_staff_may_not() {
 
     let staff_pw = app.staff("li.ming", false).await;
     let (staff, staff_csrf) = app.sign_in("li.ming", &staff_pw).await;
+    let code = app.next_code("li.ming").unwrap();
     let refused = app
         .post_form(
             "/account/mfa/disable",
             Some(&staff),
-            &[("csrf", &staff_csrf)],
+            &[
+                ("csrf", &staff_csrf),
+                ("password", &staff_pw),
+                ("code", &code),
+            ],
         )
         .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        egov_identity::get_user(app.db(), 2)
+            .await
+            .unwrap()
+            .mfa_enabled
+    );
 }
 
 #[tokio::test]

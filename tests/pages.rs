@@ -291,7 +291,11 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
         .post_form(
             "/account/mfa",
             Some(&cookie),
-            &[("csrf", &csrf), ("secret", &secret), ("code", "000000")],
+            &[
+                ("csrf", &csrf),
+                ("code", "000000"),
+                ("password", "Jing-Hua-Yan-Yun-88"),
+            ],
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -301,12 +305,12 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
             Some(&cookie),
             &[
                 ("csrf", &csrf),
-                ("secret", &secret),
                 ("code", &totp.code_at(common::now_unix())),
+                ("password", "Jing-Hua-Yan-Yun-88"),
             ],
         )
         .await;
-    assert_eq!(done.status, StatusCode::OK);
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(
         done.body.matches("<li><code translate=\"no\">").count(),
         10,

@@ -202,7 +202,9 @@ describe('second factor', () => {
       const key = base32Decode(secret);
       assert.equal(key.length, 20);
 
-      await page.getByLabel('验证码', { exact: true }).fill(totp(key));
+      assert.equal(await page.locator('form input[name="secret"]').count(), 0, 'the secret travels in the form');
+      await page.getByLabel('应用为新密钥显示的验证码', { exact: true }).fill(totp(key));
+      await page.getByLabel('您的密码', { exact: true }).fill(c.password);
       await page.getByRole('button', { name: '绑定', exact: true }).click();
       const codes = page.locator('#recovery-codes li');
       await codes.first().waitFor({ state: 'visible' });

@@ -86,7 +86,9 @@ export function stage(server, browser, staff = {}) {
 
     const secret = await textOf(page.locator('#totp-secret'));
     assert.match(secret, /^[A-Z2-7]{32}$/, `#totp-secret: ${JSON.stringify(secret)}`);
-    await page.getByLabel('验证码', { exact: true }).fill(totp(base32Decode(secret)));
+    await page.getByLabel('应用为新密钥显示的验证码', { exact: true }).fill(totp(base32Decode(secret)));
+    // Turning a second factor on asks for the password again.
+    await page.getByLabel('您的密码', { exact: true }).fill(STAFF_PASSWORD);
     await page.getByRole('button', { name: '绑定', exact: true }).click();
     await page.locator('#recovery-codes li').first().waitFor({ state: 'visible' });
     await settle(page, watch);

@@ -255,6 +255,7 @@ impl TestApp {
         let id = egov_identity::create_staff(
             self.db(),
             &Context::system(),
+            egov_identity::Grantor::Operator,
             egov_identity::NewStaff {
                 username: username.to_owned(),
                 display_name: username.to_owned(),
@@ -266,16 +267,23 @@ impl TestApp {
         )
         .await
         .unwrap();
-        self.enrol_totp(username, id).await;
+        self.enrol_totp(username, id, &password).await;
         password
     }
 
-    /// Turns on TOTP for a user, confirming with the previous step's code
-    /// so the current step stays free for the first sign-in.
-    pub async fn enrol_totp(&self, username: &str, user_id: i64) {
-        let secret = TotpSecret::generate();
+    /// Turns on TOTP for a user with the secret the server made, confirming
+    /// with the previous step's code so the current step stays free for the
+    /// first sign-in.
+    pub async fn enrol_totp(&self, username: &str, user_id: i64, password: &str) {
+        let secret = egov_identity::mfa::pending_secret(self.db(), user_id)
+            .await
+            .unwrap();
         let code = secret.code_at(now_unix() - 30);
-        egov_identity::mfa::enable_totp(self.db(), &Context::system(), user_id, &secret, &code)
+        let proof = egov_identity::reauth::Proof {
+            password: password.to_owned().into(),
+            code: None,
+        };
+        egov_identity::mfa::enable_totp(self.db(), &Context::system(), user_id, proof, &code)
             .await
             .unwrap();
         self.totp

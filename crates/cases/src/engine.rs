@@ -27,7 +27,11 @@ pub enum Acting {
     Dispatcher {
         department_id: i64,
     },
-    Supervisor,
+    /// Electronic supervision over one department's cases, or (`None`)
+    /// every department's.
+    Supervisor {
+        department_id: Option<i64>,
+    },
     /// The platform opening a case on its own; it takes no actions.
     Platform,
 }
@@ -38,7 +42,7 @@ impl Acting {
             Acting::Applicant { .. } => Actor::Applicant,
             Acting::Handler { .. } => Actor::Handler,
             Acting::Dispatcher { .. } => Actor::Dispatcher,
-            Acting::Supervisor => Actor::Supervisor,
+            Acting::Supervisor { .. } => Actor::Supervisor,
             Acting::Platform => Actor::Platform,
         }
     }
@@ -331,7 +335,9 @@ pub fn may_act(
             .any(|b| b.department_id == department_id && b.status == "pending"),
         Acting::Handler { department_id } => case.handling_department() == department_id,
         Acting::Dispatcher { department_id } => case.department_id == department_id,
-        Acting::Supervisor => true,
+        Acting::Supervisor { department_id } => {
+            department_id.is_none_or(|d| case.handling_department() == d || case.department_id == d)
+        }
         Acting::Platform => false,
     }
 }

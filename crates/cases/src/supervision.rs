@@ -249,7 +249,10 @@ pub struct Board {
 
 /// Open cases under warning or card, counted by the department handling
 /// them, and the worst of them.
-pub async fn board(db: &Db, limit: i64) -> Result<Board, CaseError> {
+/// The board over every department, or only over `departments` (a
+/// supervisor whose role is scoped to some).
+pub async fn board(db: &Db, limit: i64, departments: Option<&[i64]>) -> Result<Board, CaseError> {
+    let within = |d: i64| departments.is_none_or(|only| only.contains(&d));
     let mut r = db.reader().await?;
     let counts: Vec<(i64, i16, i64)> = run!(r, |c| sqlx::query_as(
         "SELECT COALESCE(assigned_department_id, department_id), alert_level, COUNT(*) \
@@ -266,7 +269,7 @@ pub async fn board(db: &Db, limit: i64) -> Result<Board, CaseError> {
     })?;
     drop(r);
     let mut lines: std::collections::BTreeMap<i64, BoardLine> = Default::default();
-    for (d, level, n) in counts {
+    for (d, level, n) in counts.into_iter().filter(|(d, _, _)| within(*d)) {
         let line = lines.entry(d).or_insert_with(|| BoardLine {
             department_id: d,
             ..Default::default()
@@ -279,7 +282,7 @@ pub async fn board(db: &Db, limit: i64) -> Result<Board, CaseError> {
             AlertLevel::None => {}
         }
     }
-    for (d, n) in orders {
+    for (d, n) in orders.into_iter().filter(|(d, _)| within(*d)) {
         lines
             .entry(d)
             .or_insert_with(|| BoardLine {
@@ -296,14 +299,30 @@ pub async fn board(db: &Db, limit: i64) -> Result<Board, CaseError> {
         std::cmp::Reverse((l.red_cards, l.yellow_cards, l.warnings, l.open_orders))
     });
     let mut r = db.reader().await?;
+    let only = departments.unwrap_or_default();
+    // The department list is bound, one placeholder each after the limit.
+    let scope = match departments {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_owned(),
+        Some(ids) => format!(
+            " AND COALESCE(assigned_department_id, department_id) IN ({})",
+            (0..ids.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let sql = format!(
-        "{CASE_COLUMNS} WHERE closed_at IS NULL AND alert_level > 0 \
+        "{CASE_COLUMNS} WHERE closed_at IS NULL AND alert_level > 0{scope} \
          ORDER BY alert_level DESC, due_at LIMIT $1"
     );
-    let rows: Vec<crate::case::CaseRow> = run!(r, |c| sqlx::query_as(&sql)
-        .bind(limit)
-        .fetch_all(&mut *c)
-        .await)?;
+    let rows: Vec<crate::case::CaseRow> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql).bind(limit);
+        for d in only {
+            q = q.bind(*d);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
     Ok(Board {
         lines,
         cases: rows.into_iter().map(Case::from).collect(),

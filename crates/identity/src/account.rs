@@ -5,6 +5,7 @@
 
 use crate::password::{generate_password, hash_password};
 use crate::password_policy::PasswordPolicy;
+use crate::policy::{allows, Permission, Principal};
 use crate::roles::{Role, RoleGrant, Scope};
 use crate::IdentityError;
 use egov_audit::Event;
@@ -81,7 +82,7 @@ fn validate_name(field: &'static str, name: &str) -> Result<String, IdentityErro
 /// Checks the password against the policy and hashes it off the executor.
 async fn checked_hash(password: SecretString, personal: &[&str]) -> Result<String, IdentityError> {
     PasswordPolicy::builtin().check(password.expose_secret(), personal)?;
-    Ok(hash_password(password).await)
+    Ok(hash_password(password).await?)
 }
 
 struct UserRow<'a> {
@@ -158,12 +159,66 @@ pub struct NewStaff {
     pub must_change_password: bool,
 }
 
-/// Creates a civil servant's account with its roles.
-pub async fn create_staff(db: &Db, ctx: &Context, new: NewStaff) -> Result<i64, IdentityError> {
+/// Who hands out an account or a role: a signed-in administrator, whose
+/// reach the policy decides, or the operator at the command line.
+#[derive(Clone, Copy)]
+pub enum Grantor<'a> {
+    Admin(&'a Principal),
+    Operator,
+}
+
+impl Grantor<'_> {
+    /// Whether the grantor may give `grant` to a user in `user_department`.
+    fn reaches(self, user_department: Option<i64>, grant: &RoleGrant) -> bool {
+        match self {
+            Grantor::Operator => true,
+            Grantor::Admin(p) => {
+                allows(
+                    p,
+                    Permission::ManageUsers {
+                        department_id: user_department,
+                    },
+                ) && allows(
+                    p,
+                    Permission::GrantRole {
+                        role: grant.role,
+                        department_id: grant.department_id,
+                    },
+                )
+            }
+        }
+    }
+
+    fn may_create_in(self, department: Option<i64>) -> bool {
+        match self {
+            Grantor::Operator => true,
+            Grantor::Admin(p) => allows(
+                p,
+                Permission::ManageUsers {
+                    department_id: department,
+                },
+            ),
+        }
+    }
+}
+
+/// Creates a civil servant's account with its roles, within the grantor's reach.
+pub async fn create_staff(
+    db: &Db,
+    ctx: &Context,
+    by: Grantor<'_>,
+    new: NewStaff,
+) -> Result<i64, IdentityError> {
     let username = validate_username(&new.username)?;
     let display_name = validate_name("display_name", &new.display_name)?;
+    if !by.may_create_in(new.department_id) {
+        return Err(IdentityError::Forbidden);
+    }
     for g in &new.roles {
         check_grant_scope(g)?;
+        if !by.reaches(new.department_id, g) {
+            return Err(IdentityError::Forbidden);
+        }
     }
     let hash = checked_hash(new.password, &[&username]).await?;
     let mut tx = db.begin().await?;
@@ -233,25 +288,31 @@ async fn insert_grant(tx: &mut Tx, user_id: i64, g: &RoleGrant) -> Result<(), Id
     Ok(())
 }
 
-/// Grants a role (idempotent), audited.
+/// Grants a role (idempotent) within the grantor's reach, audited.
 pub async fn grant_role(
     db: &Db,
     ctx: &Context,
+    by: Grantor<'_>,
     user_id: i64,
     grant: RoleGrant,
 ) -> Result<(), IdentityError> {
     check_grant_scope(&grant)?;
     let mut tx = db.begin().await?;
-    let kind: Option<String> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT kind FROM users WHERE id = $1"
+    let user: Option<(String, Option<i64>)> = run!(tx, |c| sqlx::query_as(
+        "SELECT kind, department_id FROM users WHERE id = $1"
     )
     .bind(user_id)
     .fetch_optional(&mut *c)
     .await)?;
-    match kind.as_deref() {
-        None => return Err(IdentityError::NotFound),
-        Some("staff") => {}
-        Some(_) => {
+    let Some((kind, department)) = user else {
+        return Err(IdentityError::NotFound);
+    };
+    if !by.reaches(department, &grant) {
+        return Err(IdentityError::Forbidden);
+    }
+    match kind.as_str() {
+        "staff" => {}
+        _ => {
             return Err(invalid(
                 "roles",
                 "只有工作人员可以被授予角色",
@@ -272,13 +333,27 @@ pub async fn grant_role(
     Ok(())
 }
 
+/// Revokes a role within the grantor's reach, audited.
 pub async fn revoke_role(
     db: &Db,
     ctx: &Context,
+    by: Grantor<'_>,
     user_id: i64,
     grant: RoleGrant,
 ) -> Result<(), IdentityError> {
     let mut tx = db.begin().await?;
+    let department: Option<Option<i64>> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT department_id FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some(department) = department else {
+        return Err(IdentityError::NotFound);
+    };
+    if !by.reaches(department, &grant) {
+        return Err(IdentityError::Forbidden);
+    }
     run!(tx, |c| sqlx::query(
         "DELETE FROM role_grants WHERE user_id = $1 AND role = $2 \
          AND COALESCE(department_id, 0) = COALESCE($3, 0)"
@@ -632,6 +707,7 @@ pub async fn ensure_first_admin(db: &Db) -> Result<Option<FirstAdmin>, IdentityE
     create_staff(
         db,
         &Context::system(),
+        Grantor::Operator,
         NewStaff {
             username: FIRST_ADMIN_USERNAME.to_owned(),
             display_name: "系统管理员".to_owned(),
@@ -651,27 +727,28 @@ pub async fn ensure_first_admin(db: &Db) -> Result<Option<FirstAdmin>, IdentityE
     }))
 }
 
-/// Replaces a user's password after checking the current one, clears the
-/// must-change flag, and ends the user's other sessions.
+/// Replaces a user's password after `proof` (the current password, counted
+/// like a sign-in attempt, and a code when a second factor is enrolled),
+/// clears the must-change flag, and ends the user's other sessions.
 pub async fn change_password(
     db: &Db,
     ctx: &Context,
     user_id: i64,
     keep_session: Option<&str>,
-    current: SecretString,
+    proof: crate::reauth::Proof,
     new_password: SecretString,
 ) -> Result<(), IdentityError> {
     let mut r = db.reader().await?;
-    let (phc, username): (String, String) = run!(r, |c| sqlx::query_as(
-        "SELECT password_hash, username FROM users WHERE id = $1"
+    let username: String = run!(r, |c| sqlx::query_scalar(
+        "SELECT username FROM users WHERE id = $1"
     )
     .bind(user_id)
     .fetch_one(&mut *c)
     .await)?;
     drop(r);
-    if !crate::verify_password(current, phc).await {
-        return Err(IdentityError::WrongPassword);
-    }
+    // Check the new one first: a weak new password costs no attempt.
+    PasswordPolicy::builtin().check(new_password.expose_secret(), &[&username])?;
+    crate::reauth::confirm(db, ctx, user_id, proof).await?;
     let hash = checked_hash(new_password, &[&username]).await?;
     let mut tx = db.begin().await?;
     run!(tx, |c| sqlx::query(

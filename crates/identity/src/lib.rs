@@ -6,10 +6,12 @@
 mod account;
 mod api_key;
 pub mod mfa;
-mod password;
+pub mod notice;
+pub mod password;
 pub mod password_policy;
 pub mod personal;
 pub mod policy;
+pub mod reauth;
 pub mod roles;
 mod session;
 pub mod throttle;
@@ -20,12 +22,12 @@ pub use account::{
     add_operator, change_password, count_users, create_staff, ensure_first_admin, get_user,
     grant_role, list_users, register_citizen, register_enterprise, revoke_role, roles_of,
     set_disabled, validate_username, CitizenRegistration, EnterpriseRegistration, FirstAdmin,
-    NewOperator, NewStaff, UserFilter, UserKind, UserRecord,
+    Grantor, NewOperator, NewStaff, UserFilter, UserKind, UserRecord,
 };
 pub use api_key::{authenticate_api_key, create_api_key, ApiKey, IssuedApiKey, Scope};
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, verify_password, Busy};
 pub use password_policy::{PasswordPolicy, PasswordProblem};
-pub use policy::{allows, may_view_case, Permission, Principal};
+pub use policy::{allows, may_view_case, supervision_reach, Permission, Principal, Reach};
 pub use roles::{Role, RoleGrant};
 pub use session::{
     complete_second_factor, end_all_sessions, end_session, end_session_by_handle, find_session,
@@ -55,8 +57,16 @@ pub enum IdentityError {
     EnterpriseTaken,
     #[error("the current password is wrong")]
     WrongPassword,
+    /// Too many wrong passwords (or codes): locked until then.
+    #[error("too many failed attempts; locked until {0}")]
+    Locked(egov_kernel::time::Timestamp),
+    #[error(transparent)]
+    Busy(#[from] Busy),
     #[error("no such account")]
     NotFound,
+    /// The acting administrator's reach does not cover this change.
+    #[error("outside the administrator's reach")]
+    Forbidden,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -1,11 +1,21 @@
 //! The second factor: TOTP (RFC 6238) with one-time recovery codes.
-//! Enrolment is confirmed with a code from the app before it takes effect.
+//!
+//! The secret is made on the server and kept there as a pending enrolment
+//! until a code from the app proves the app holds it; the enrolment form
+//! never carries it back. Turning the factor on, off or renewing recovery
+//! codes asks again for the password and, when a factor is enrolled, a
+//! code from it ([`crate::reauth`]). Recovery codes are kept under a salted
+//! slow hash.
 
+use crate::reauth::{self, Proof};
 use crate::totp::{recovery_code_digest, recovery_codes, TotpSecret};
 use crate::IdentityError;
 use egov_audit::Event;
 use egov_kernel::{time, Context};
 use egov_store::{run, Db, Tx};
+
+/// How long a pending enrolment's secret stays on offer.
+const PENDING_TTL: chrono::Duration = chrono::Duration::minutes(15);
 
 fn unix_now() -> u64 {
     time::now().timestamp().max(0) as u64
@@ -31,25 +41,90 @@ async fn audit(
     Ok(())
 }
 
-/// Turns TOTP on once `code` proves the app holds `secret`. Returns the
-/// recovery codes, to be shown once.
+/// The secret to enrol: the pending one while it is fresh, else a new one
+/// made and kept pending now.
+pub async fn pending_secret(db: &Db, user_id: i64) -> Result<TotpSecret, IdentityError> {
+    let now = time::now();
+    let mut tx = db.begin().await?;
+    let pending: Option<(Option<String>, Option<time::Timestamp>)> = run!(tx, |c| sqlx::query_as(
+        "SELECT totp_pending, totp_pending_at FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some((secret, at)) = pending else {
+        return Err(IdentityError::NotFound);
+    };
+    if let (Some(secret), Some(at)) = (secret, at) {
+        if now - at < PENDING_TTL {
+            if let Some(s) = TotpSecret::from_base32(&secret) {
+                return Ok(s);
+            }
+        }
+    }
+    let secret = TotpSecret::generate();
+    run!(tx, |c| sqlx::query(
+        "UPDATE users SET totp_pending = $1, totp_pending_at = $2 WHERE id = $3"
+    )
+    .bind(secret.to_base32())
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+fn wrong_new_code() -> IdentityError {
+    IdentityError::Invalid {
+        field: "new_code",
+        zh: "验证码不正确，请核对手机应用上的 6 位数字".to_owned(),
+        en: "the code is wrong; check the 6 digits in your app".to_owned(),
+    }
+}
+
+/// Turns TOTP on with the pending secret once `new_code` proves the app
+/// holds it, after `proof`. Returns the recovery codes, to be shown once.
 pub async fn enable_totp(
     db: &Db,
     ctx: &Context,
     user_id: i64,
-    secret: &TotpSecret,
-    code: &str,
+    proof: Proof,
+    new_code: &str,
 ) -> Result<Vec<String>, IdentityError> {
+    let mut r = db.reader().await?;
+    let pending: Option<(Option<String>, Option<time::Timestamp>)> = run!(r, |c| sqlx::query_as(
+        "SELECT totp_pending, totp_pending_at FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    drop(r);
+    let secret = match pending {
+        Some((Some(s), Some(at))) if time::now() - at < PENDING_TTL => {
+            TotpSecret::from_base32(&s).ok_or_else(wrong_new_code)?
+        }
+        Some(_) => {
+            return Err(IdentityError::Invalid {
+                field: "new_code",
+                zh: "二维码已过期，请重新扫描页面上的新二维码".to_owned(),
+                en: "the QR code has expired; scan the new one on the page".to_owned(),
+            })
+        }
+        None => return Err(IdentityError::NotFound),
+    };
+    // The new code is checked before the proof, so a typo costs no attempt.
     let step = secret
-        .verify(code, unix_now())
-        .ok_or(IdentityError::Invalid {
-            field: "code",
-            zh: "验证码不正确，请核对手机应用上的 6 位数字".to_owned(),
-            en: "the code is wrong; check the 6 digits in your app".to_owned(),
-        })?;
+        .verify(new_code, unix_now())
+        .ok_or_else(wrong_new_code)?;
+    reauth::confirm(db, ctx, user_id, proof).await?;
+    let codes = recovery_codes();
+    let hashes = hash_recovery_codes(&codes).await?;
     let mut tx = db.begin().await?;
     run!(tx, |c| sqlx::query(
-        "UPDATE users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3"
+        "UPDATE users SET totp_secret = $1, totp_last_step = $2, totp_pending = NULL, \
+         totp_pending_at = NULL WHERE id = $3"
     )
     .bind(secret.to_base32())
     .bind(step as i64)
@@ -57,13 +132,43 @@ pub async fn enable_totp(
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
-    let codes = replace_recovery_codes(&mut tx, user_id).await?;
+    replace_recovery_codes(&mut tx, user_id, &hashes).await?;
     audit(&mut tx, ctx, "user.enable_totp", user_id).await?;
     tx.commit().await?;
-    Ok(codes)
+    Ok(codes.into_iter().map(|(code, _)| code).collect())
 }
 
-async fn replace_recovery_codes(tx: &mut Tx, user_id: i64) -> Result<Vec<String>, IdentityError> {
+/// Recovery codes carry some 50 bits each: a salted hash with a modest
+/// cost stops guessing from a copy of the database without making a
+/// recovery sign-in (up to ten checks) slow.
+fn recovery_hasher() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(4096, 3, 1, None).expect("valid Argon2 parameters");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+/// The stored form of each code: Argon2id over its SHA-256 digest (the
+/// form older releases stored, which [`upgrade_recovery_codes`] wraps).
+async fn hash_recovery_codes(codes: &[(String, String)]) -> Result<Vec<String>, IdentityError> {
+    let digests: Vec<String> = codes.iter().map(|(_, d)| d.clone()).collect();
+    Ok(crate::password::gate()
+        .run(move || digests.iter().map(|d| wrap_digest(d)).collect())
+        .await?)
+}
+
+fn wrap_digest(digest: &str) -> String {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut OsRng);
+    recovery_hasher()
+        .hash_password(digest.as_bytes(), &salt)
+        .expect("argon2 with valid parameters cannot fail")
+        .to_string()
+}
+
+async fn replace_recovery_codes(
+    tx: &mut Tx,
+    user_id: i64,
+    hashes: &[String],
+) -> Result<(), IdentityError> {
     run!(tx, |c| sqlx::query(
         "DELETE FROM recovery_codes WHERE user_id = $1"
     )
@@ -71,50 +176,54 @@ async fn replace_recovery_codes(tx: &mut Tx, user_id: i64) -> Result<Vec<String>
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
-    let mut shown = Vec::new();
-    for (code, digest) in recovery_codes() {
+    for hash in hashes {
         run!(tx, |c| sqlx::query(
             "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)"
         )
         .bind(user_id)
-        .bind(&digest)
+        .bind(hash)
         .execute(&mut *c)
         .await
         .map(|_| ()))?;
-        shown.push(code);
     }
-    Ok(shown)
+    Ok(())
 }
 
-/// New recovery codes; the old ones stop working.
+/// New recovery codes after `proof`; the old ones stop working.
 pub async fn regenerate_recovery_codes(
     db: &Db,
     ctx: &Context,
     user_id: i64,
+    proof: Proof,
 ) -> Result<Vec<String>, IdentityError> {
+    reauth::confirm(db, ctx, user_id, proof).await?;
+    let codes = recovery_codes();
+    let hashes = hash_recovery_codes(&codes).await?;
     let mut tx = db.begin().await?;
-    let codes = replace_recovery_codes(&mut tx, user_id).await?;
+    replace_recovery_codes(&mut tx, user_id, &hashes).await?;
     audit(&mut tx, ctx, "user.regenerate_recovery_codes", user_id).await?;
     tx.commit().await?;
-    Ok(codes)
+    Ok(codes.into_iter().map(|(code, _)| code).collect())
 }
 
-/// Turns TOTP off (citizens only: civil servants must keep a second factor).
-pub async fn disable_totp(db: &Db, ctx: &Context, user_id: i64) -> Result<(), IdentityError> {
-    let mut tx = db.begin().await?;
-    let kind: String = run!(tx, |c| sqlx::query_scalar(
-        "SELECT kind FROM users WHERE id = $1"
-    )
-    .bind(user_id)
-    .fetch_one(&mut *c)
-    .await)?;
-    if kind == "staff" {
+/// Turns TOTP off after `proof` (citizens only: civil servants must keep
+/// a second factor).
+pub async fn disable_totp(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    proof: Proof,
+) -> Result<(), IdentityError> {
+    let user = crate::get_user(db, user_id).await?;
+    if user.kind == "staff" {
         return Err(IdentityError::Invalid {
             field: "totp",
             zh: "工作人员必须使用双因素认证".to_owned(),
             en: "civil servants must keep a second factor".to_owned(),
         });
     }
+    reauth::confirm(db, ctx, user_id, proof).await?;
+    let mut tx = db.begin().await?;
     run!(tx, |c| sqlx::query(
         "UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1"
     )
@@ -134,46 +243,125 @@ pub async fn disable_totp(db: &Db, ctx: &Context, user_id: i64) -> Result<(), Id
     Ok(())
 }
 
-/// Checks a TOTP code (each 30-second step accepted once) or an unused
-/// recovery code (then spent), inside the caller's transaction.
-pub(crate) async fn check_code(
-    tx: &mut Tx,
+/// What a typed code matched, before it is spent.
+pub(crate) enum Matched {
+    /// A TOTP code for this time step.
+    Step(u64),
+    /// An unused recovery code, by its stored hash.
+    Recovery(String),
+    Nothing,
+}
+
+/// Finds what `code` matches for `user_id`: a TOTP code (each 30-second
+/// step accepted once: a step at or before the last one used is refused)
+/// or an unused recovery code. Reads only; [`spend`] uses it up.
+pub(crate) async fn match_code(
+    db: &Db,
     user_id: i64,
     code: &str,
-) -> Result<bool, IdentityError> {
-    let (secret, last_step): (Option<String>, Option<i64>) = run!(tx, |c| sqlx::query_as(
+) -> Result<Matched, IdentityError> {
+    let mut r = db.reader().await?;
+    let (secret, last_step): (Option<String>, Option<i64>) = run!(r, |c| sqlx::query_as(
         "SELECT totp_secret, totp_last_step FROM users WHERE id = $1"
     )
     .bind(user_id)
     .fetch_one(&mut *c)
     .await)?;
     let Some(secret) = secret.as_deref().and_then(TotpSecret::from_base32) else {
-        return Ok(false);
+        return Ok(Matched::Nothing);
     };
     if let Some(step) = secret.verify(code, unix_now()) {
         if last_step.is_some_and(|last| step as i64 <= last) {
-            return Ok(false); // replayed
+            return Ok(Matched::Nothing); // replayed
         }
-        run!(tx, |c| sqlx::query(
-            "UPDATE users SET totp_last_step = $1 WHERE id = $2"
+        return Ok(Matched::Step(step));
+    }
+    let Some(digest) = recovery_code_digest(code) else {
+        return Ok(Matched::Nothing);
+    };
+    let unused: Vec<String> = run!(r, |c| sqlx::query_scalar(
+        "SELECT code_hash FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL"
+    )
+    .bind(user_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    drop(r);
+    let found = crate::password::gate()
+        .run(move || {
+            use argon2::password_hash::{PasswordHash, PasswordVerifier};
+            let hasher = recovery_hasher();
+            unused.into_iter().find(|stored| {
+                PasswordHash::new(stored)
+                    .is_ok_and(|h| hasher.verify_password(digest.as_bytes(), &h).is_ok())
+            })
+        })
+        .await?;
+    Ok(found.map_or(Matched::Nothing, Matched::Recovery))
+}
+
+/// Uses up what [`match_code`] found, inside `tx`: false when another
+/// attempt spent it first.
+pub(crate) async fn spend(tx: &mut Tx, user_id: i64, m: Matched) -> Result<bool, IdentityError> {
+    let n = match m {
+        Matched::Nothing => 0,
+        Matched::Step(step) => run!(tx, |c| sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)"
         )
         .bind(step as i64)
         .bind(user_id)
         .execute(&mut *c)
         .await
-        .map(|_| ()))?;
-        return Ok(true);
-    }
-    let spent = run!(tx, |c| {
-        sqlx::query(
-        "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL"
+        .map(|r| r.rows_affected()))?,
+        Matched::Recovery(hash) => run!(tx, |c| sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 \
+             AND used_at IS NULL"
+        )
+        .bind(time::now())
+        .bind(user_id)
+        .bind(&hash)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?,
+    };
+    Ok(n == 1)
+}
+
+/// Wraps recovery codes that older releases stored as bare SHA-256 digests
+/// in the salted slow hash; their holders type them as before.
+pub async fn upgrade_recovery_codes(db: &Db) -> Result<u64, IdentityError> {
+    let mut r = db.reader().await?;
+    let bare: Vec<(i64, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT user_id, code_hash FROM recovery_codes WHERE code_hash NOT LIKE '$argon2%'"
     )
-    .bind(time::now())
-    .bind(user_id)
-    .bind(recovery_code_digest(code))
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
-    Ok(spent == 1)
+    .fetch_all(&mut *c)
+    .await)?;
+    drop(r);
+    if bare.is_empty() {
+        return Ok(0);
+    }
+    let wrapped: Vec<(i64, String, String)> = crate::password::gate()
+        .run(move || {
+            bare.into_iter()
+                .map(|(user, digest)| {
+                    let h = wrap_digest(&digest);
+                    (user, digest, h)
+                })
+                .collect()
+        })
+        .await?;
+    let mut tx = db.begin().await?;
+    for (user_id, digest, hash) in &wrapped {
+        run!(tx, |c| sqlx::query(
+            "UPDATE recovery_codes SET code_hash = $1 WHERE user_id = $2 AND code_hash = $3"
+        )
+        .bind(hash)
+        .bind(user_id)
+        .bind(digest)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    }
+    tx.commit().await?;
+    Ok(wrapped.len() as u64)
 }

@@ -1,36 +1,151 @@
-//! Argon2id password hashing, always on the blocking pool: one hash costs
-//! tens of milliseconds of CPU and would stall the async executor.
+//! Argon2id password hashing on the blocking pool, through a gate that
+//! bounds how many hashes run at once. One hash costs tens of milliseconds
+//! of CPU and 19 MiB of memory: unbounded, a flood of sign-ins would take
+//! the executor's threads and gigabytes of memory. A hash that cannot start
+//! within a short wait is refused as [`Busy`] and the caller answers
+//! "try again" (503 with `Retry-After`).
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Argon2, PasswordVerifier};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
-pub async fn hash_password(password: SecretString) -> String {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.expose_secret().as_bytes(), &salt)
-            .expect("argon2 with default parameters cannot fail")
-            .to_string()
-    })
-    .await
-    .expect("hashing task panicked")
+/// The server had no room to check a password in time; nothing was checked.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("too many passwords are being checked; try again shortly")]
+pub struct Busy;
+
+/// How many hashes may run at once and how long one may wait for its turn.
+#[derive(Debug, Clone)]
+pub struct HashLimits {
+    /// Hashes running at once; each holds 19 MiB while it runs.
+    pub concurrent: usize,
+    /// How long a hash waits for a free slot before it is refused.
+    pub wait: Duration,
+    /// Hashes allowed to wait at once; more are refused at once.
+    pub queue: usize,
+}
+
+impl Default for HashLimits {
+    /// One hash per core, a queue of 64 per core, two seconds' wait.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        HashLimits {
+            concurrent: cores,
+            wait: Duration::from_secs(2),
+            queue: cores * 64,
+        }
+    }
+}
+
+/// The gate every hash passes; see [`HashLimits`].
+pub struct HashGate {
+    limits: HashLimits,
+    slots: Semaphore,
+    waiting: AtomicUsize,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+static GATE: OnceLock<HashGate> = OnceLock::new();
+
+/// Sets the limits before the first hash; later calls change nothing and
+/// say so.
+pub fn configure(limits: HashLimits) -> bool {
+    GATE.set(HashGate::new(limits)).is_ok()
+}
+
+/// The process's gate.
+pub fn gate() -> &'static HashGate {
+    GATE.get_or_init(|| HashGate::new(HashLimits::default()))
+}
+
+impl HashGate {
+    pub fn new(limits: HashLimits) -> HashGate {
+        HashGate {
+            slots: Semaphore::new(limits.concurrent.max(1)),
+            limits,
+            waiting: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn limits(&self) -> &HashLimits {
+        &self.limits
+    }
+
+    /// The most hashes that ever ran at once through this gate.
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free. The slot is
+    /// held until `work` ends, even if the caller stops waiting for it.
+    pub async fn run<T: Send + 'static>(
+        &'static self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.limits.queue {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        let slot = tokio::time::timeout(self.limits.wait, self.slots.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let slot = match slot {
+            Ok(Ok(slot)) => slot,
+            _ => return Err(Busy),
+        };
+        let running = self.running.fetch_add(1, Ordering::AcqRel) + 1;
+        self.peak.fetch_max(running, Ordering::Relaxed);
+        let task = tokio::task::spawn_blocking(move || {
+            let out = work();
+            self.running.fetch_sub(1, Ordering::AcqRel);
+            drop(slot);
+            out
+        });
+        Ok(task.await.expect("hashing task panicked"))
+    }
+
+    /// Takes a slot and keeps it until the guard is dropped, as a hash
+    /// would: for tests of what callers do when the gate is full.
+    pub async fn hold(&'static self) -> tokio::sync::SemaphorePermit<'static> {
+        self.slots
+            .acquire()
+            .await
+            .expect("the gate is never closed")
+    }
+}
+
+pub async fn hash_password(password: SecretString) -> Result<String, Busy> {
+    gate()
+        .run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            Argon2::default()
+                .hash_password(password.expose_secret().as_bytes(), &salt)
+                .expect("argon2 with default parameters cannot fail")
+                .to_string()
+        })
+        .await
 }
 
 /// Checks a password against a stored PHC string. A malformed stored hash
 /// counts as a mismatch.
-pub async fn verify_password(password: SecretString, phc: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&phc)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .expect("verification task panicked")
+pub async fn verify_password(password: SecretString, phc: String) -> Result<bool, Busy> {
+    gate()
+        .run(move || {
+            PasswordHash::new(&phc)
+                .map(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.expose_secret().as_bytes(), &parsed)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+        })
+        .await
 }
 
 /// A password nobody chose, for the first administrator: 20 characters
@@ -50,12 +165,76 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_differ() {
-        let h1 = hash_password(SecretString::from("correct horse")).await;
-        let h2 = hash_password(SecretString::from("correct horse")).await;
+        let h1 = hash_password(SecretString::from("correct horse"))
+            .await
+            .unwrap();
+        let h2 = hash_password(SecretString::from("correct horse"))
+            .await
+            .unwrap();
         assert!(h1.starts_with("$argon2id$"));
         assert_ne!(h1, h2, "salted");
-        assert!(verify_password(SecretString::from("correct horse"), h1.clone()).await);
-        assert!(!verify_password(SecretString::from("wrong"), h1).await);
-        assert!(!verify_password(SecretString::from("x"), "garbage".into()).await);
+        assert!(
+            verify_password(SecretString::from("correct horse"), h1.clone())
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password(SecretString::from("wrong"), h1)
+            .await
+            .unwrap());
+        assert!(!verify_password(SecretString::from("x"), "garbage".into())
+            .await
+            .unwrap());
+    }
+
+    fn leaked(limits: HashLimits) -> &'static HashGate {
+        Box::leak(Box::new(HashGate::new(limits)))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_than_the_limit_run_at_once() {
+        let gate = leaked(HashLimits {
+            concurrent: 2,
+            wait: Duration::from_secs(60),
+            queue: 100,
+        });
+        // Work that goes on only in pairs: both slots are taken at once,
+        // and a gate that let more through would show a higher peak.
+        let pairs = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let pairs = pairs.clone();
+            tasks.push(tokio::spawn(gate.run(move || {
+                pairs.wait();
+            })));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(gate.peak(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_full_gate_refuses_after_its_wait_and_past_its_queue() {
+        let gate = leaked(HashLimits {
+            concurrent: 1,
+            wait: Duration::from_millis(20),
+            queue: 1,
+        });
+        let held = gate.hold().await;
+        assert!(
+            matches!(gate.run(|| ()).await, Err(Busy)),
+            "waited, refused"
+        );
+        drop(held);
+        assert!(gate.run(|| ()).await.is_ok(), "free again");
+        let zero_queue = leaked(HashLimits {
+            concurrent: 1,
+            wait: Duration::from_secs(60),
+            queue: 0,
+        });
+        assert!(
+            matches!(zero_queue.run(|| ()).await, Err(Busy)),
+            "no room to wait"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The one place that decides what a principal may do. Every route asks
 //! [`allows`]; the role x route matrix test walks it through the router.
 
-use crate::{ApiKey, Role, Scope, SessionUser, UserKind};
+use crate::api_key::Scope as KeyScope;
+use crate::{ApiKey, Role, SessionUser, UserKind};
 
 /// Who is asking.
 #[derive(Debug, Clone)]
@@ -36,9 +37,21 @@ pub enum Permission {
     ManageClients,
     /// Load reference data: calendars, code lists, process definitions.
     ManageReferenceData,
-    /// The supervision board, supervision orders (督办) and case metrics
-    /// city-wide.
-    SuperviseCases,
+    /// The supervision board (电子监察), showing the departments the
+    /// caller supervises.
+    OpenSupervision,
+    /// Supervise a department's cases: read them, issue 督办 orders, act
+    /// as the process's supervisor. `None`: every department (a city-wide
+    /// supervisor only).
+    SuperviseCases { department_id: Option<i64> },
+    /// Grant or revoke `role` in a department (`None`: a city-wide grant).
+    /// A department administrator reaches the department's working roles
+    /// in its own department only ([`Role::granted_by_department`]);
+    /// everything else is the system administrator's.
+    GrantRole {
+        role: Role,
+        department_id: Option<i64>,
+    },
     /// Draft, publish, revise and withdraw the service items of a
     /// department (None: any department).
     ManageServiceItems { department_id: Option<i64> },
@@ -53,9 +66,9 @@ pub fn allows(principal: &Principal, permission: Permission) -> bool {
         _ if permission == ReadPublic => true,
         Principal::Anonymous => false,
         Principal::Machine(k) => match permission {
-            ManageOrg => k.allows(Scope::OrgWrite),
-            ReadAudit => k.allows(Scope::AuditRead),
-            ManageReferenceData | ManageServiceItems { .. } => k.allows(Scope::ReferenceWrite),
+            ManageOrg => k.allows(KeyScope::OrgWrite),
+            ReadAudit => k.allows(KeyScope::AuditRead),
+            ManageReferenceData | ManageServiceItems { .. } => k.allows(KeyScope::ReferenceWrite),
             _ => false,
         },
         // Until the second factor, password change or enrolment is done,
@@ -84,7 +97,20 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
                 })
         }
         RevealPersonalData => admin || u.has_role(Role::Auditor),
-        SuperviseCases => u.has_role(Role::Supervisor),
+        OpenSupervision => u.has_role(Role::Supervisor),
+        SuperviseCases { department_id } => u.has_role_for(Role::Supervisor, department_id),
+        GrantRole {
+            role,
+            department_id,
+        } => {
+            admin
+                || (role.granted_by_department()
+                    && department_id.is_some_and(|d| {
+                        u.roles
+                            .iter()
+                            .any(|g| g.role == Role::DepartmentAdmin && g.department_id == Some(d))
+                    }))
+        }
         ReadCaseMetrics => u.kind == UserKind::Staff,
         ManageOperators { enterprise_id } => {
             u.is_legal_rep() && u.enterprise_id == Some(enterprise_id)
@@ -93,8 +119,8 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
 }
 
 /// Who may see a case: its applicant; staff of a department it involves
-/// (owner, assignee, co-handlers); supervisors, auditors and system
-/// administrators.
+/// (owner, assignee, co-handlers); supervisors of one of those departments
+/// (or city-wide); auditors and system administrators.
 pub fn may_view_case(
     principal: &Principal,
     applicant_id: Option<i64>,
@@ -109,7 +135,9 @@ pub fn may_view_case(
     match u.kind {
         UserKind::Citizen | UserKind::Enterprise => applicant_id == Some(u.user_id),
         UserKind::Staff => {
-            u.has_role(Role::Supervisor)
+            departments
+                .iter()
+                .any(|d| u.has_role_for(Role::Supervisor, Some(*d)))
                 || u.has_role(Role::Auditor)
                 || u.has_role(Role::SystemAdmin)
                 || u.department_id.is_some_and(|d| departments.contains(&d))
@@ -118,4 +146,53 @@ pub fn may_view_case(
                     .any(|g| g.department_id.is_some_and(|d| departments.contains(&d)))
         }
     }
+}
+
+/// The departments whose cases a person supervises.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    Everywhere,
+    Departments(Vec<i64>),
+}
+
+impl Reach {
+    /// The departments as a filter: `None` for every one.
+    pub fn as_filter(&self) -> Option<&[i64]> {
+        match self {
+            Reach::Everywhere => None,
+            Reach::Departments(d) => Some(d),
+        }
+    }
+}
+
+/// Whose cases `principal` supervises (an empty list for non-supervisors).
+pub fn supervision_reach(principal: &Principal) -> Reach {
+    let Principal::User(u) = principal else {
+        return Reach::Departments(Vec::new());
+    };
+    if allows(
+        principal,
+        Permission::SuperviseCases {
+            department_id: None,
+        },
+    ) {
+        return Reach::Everywhere;
+    }
+    let mut departments: Vec<i64> = u
+        .roles
+        .iter()
+        .filter(|g| g.role == Role::Supervisor)
+        .filter_map(|g| g.department_id)
+        .filter(|d| {
+            allows(
+                principal,
+                Permission::SuperviseCases {
+                    department_id: Some(*d),
+                },
+            )
+        })
+        .collect();
+    departments.sort_unstable();
+    departments.dedup();
+    Reach::Departments(departments)
 }

@@ -65,6 +65,17 @@ impl Role {
         }
     }
 
+    /// Whether a department administrator may hand this role out in its
+    /// own department. Supervision, audit and platform administration are
+    /// appointed by the system administrator: a department does not choose
+    /// who oversees it.
+    pub fn granted_by_department(self) -> bool {
+        matches!(
+            self,
+            Role::Handler | Role::DepartmentAdmin | Role::Dispatcher | Role::CatalogueAdmin
+        )
+    }
+
     pub fn name_zh(self) -> &'static str {
         match self {
             Role::Handler => "经办人",

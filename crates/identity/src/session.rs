@@ -3,9 +3,10 @@
 //! forms, the stage (second factor owed or complete) and expiry.
 
 use crate::account::{roles_of, UserKind};
-use crate::password::verify_password;
+use crate::notice::NoticeKind;
+use crate::password::{verify_password, Busy};
 use crate::roles::{Role, RoleGrant};
-use crate::throttle::{self, ThrottleRules};
+use crate::throttle::{self, Claim, Claimed, Key};
 use crate::token::{digest, random_secret};
 use crate::IdentityError;
 use egov_audit::Event;
@@ -44,6 +45,8 @@ pub struct SessionUser {
     pub complete: bool,
     pub auth_time: Timestamp,
     pub csrf_token: String,
+    /// Notices about the account the holder has not read yet.
+    pub unread_notices: i64,
 }
 
 impl SessionUser {
@@ -82,6 +85,8 @@ pub enum SignInError {
     #[error("too many failed attempts; locked until {0}")]
     Locked(Timestamp),
     #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -101,12 +106,77 @@ pub enum SignIn {
 
 /// A hash of a random password, checked when the user does not exist, so a
 /// wrong user name costs as much time as a wrong password.
-async fn dummy_hash() -> String {
+async fn dummy_hash() -> Result<String, Busy> {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     DUMMY
-        .get_or_init(|| crate::password::hash_password(SecretString::from(random_secret())))
+        .get_or_try_init(|| crate::password::hash_password(SecretString::from(random_secret())))
         .await
-        .clone()
+        .cloned()
+}
+
+/// The keys a password attempt counts under: the person (however they
+/// named themselves) or, when the login names nobody, the login; and the
+/// source address.
+fn password_keys(user_id: Option<i64>, login: &str, ctx: &Context) -> Vec<Key> {
+    let mut keys = vec![match user_id {
+        Some(id) => Key::Person(id),
+        None => Key::unknown_login(login),
+    }];
+    keys.extend(ctx.source.as_deref().map(|s| Key::Source(s.to_owned())));
+    keys
+}
+
+/// Counts the lockouts a failed attempt set and tells the account holder.
+pub(crate) async fn after_failure(
+    tx: &mut Tx,
+    ctx: &Context,
+    claim: Claim,
+    kind: NoticeKind,
+) -> Result<Option<Timestamp>, StoreError> {
+    let locked = claim.locked_if_failed();
+    for lockout in claim.failed() {
+        if let Some(holder) = lockout.key.holder() {
+            crate::notice::tell(tx, ctx, holder, kind, lockout.until).await?;
+        }
+    }
+    Ok(locked)
+}
+
+/// Checks a password attempt for `user_id` under the throttle: claimed
+/// first, so no more than the limit is ever checked, then checked on the
+/// hash gate. `Ok(Some(claim))` when the password is right (the caller
+/// settles the claim in its transaction); a wrong one is counted, audited
+/// by the caller's `on_failure`, and reported.
+pub(crate) async fn check_password(
+    db: &Db,
+    keys: &[Key],
+    password: SecretString,
+    phc: Option<String>,
+) -> Result<PasswordCheck, SignInError> {
+    let claim = match throttle::claim(db, keys).await? {
+        Claimed::Locked(until) => return Err(SignInError::Locked(until)),
+        Claimed::Go(claim) => claim,
+    };
+    let phc = match phc {
+        Some(phc) => Ok(phc),
+        None => dummy_hash().await,
+    };
+    let verified = match phc {
+        Ok(phc) => verify_password(password, phc).await,
+        Err(busy) => Err(busy),
+    };
+    match verified {
+        Ok(ok) => Ok(PasswordCheck { claim, ok }),
+        Err(busy) => {
+            claim.give_back(db).await?;
+            Err(SignInError::Busy(busy))
+        }
+    }
+}
+
+pub(crate) struct PasswordCheck {
+    pub claim: Claim,
+    pub ok: bool,
 }
 
 /// Checks the password (the login may be the user name or, for citizens,
@@ -119,14 +189,6 @@ pub async fn sign_in(
     user_agent: Option<&str>,
 ) -> Result<SignIn, SignInError> {
     let login = login.trim();
-    let account_key = throttle::account_key(login);
-    let source_key = ctx.source.as_deref().map(throttle::source_key);
-    let mut keys = vec![account_key.as_str()];
-    keys.extend(source_key.as_deref());
-    if let Some(until) = throttle::locked_until(db, &keys).await? {
-        return Err(SignInError::Locked(until));
-    }
-
     let mut r = db.reader().await?;
     let row: Option<(i64, String, bool, bool)> = run!(r, |c| sqlx::query_as(
         "SELECT id, password_hash, disabled, (totp_secret IS NOT NULL) FROM users \
@@ -137,21 +199,11 @@ pub async fn sign_in(
     .fetch_optional(&mut *c)
     .await)?;
     drop(r);
-    let verified = match &row {
-        Some((_, phc, disabled, _)) => verify_password(password, phc.clone()).await && !disabled,
-        None => {
-            verify_password(password, dummy_hash().await).await;
-            false
-        }
-    };
+    let keys = password_keys(row.as_ref().map(|r| r.0), login, ctx);
+    let check = check_password(db, &keys, password, row.as_ref().map(|r| r.1.clone())).await?;
     let mut tx = db.begin().await?;
-    let Some((user_id, _, _, mfa)) = row.filter(|_| verified) else {
-        let mut locked =
-            throttle::record_failure(&mut tx, &account_key, &ThrottleRules::account()).await?;
-        if let Some(k) = &source_key {
-            let by_source = throttle::record_failure(&mut tx, k, &ThrottleRules::source()).await?;
-            locked = locked.max(by_source);
-        }
+    let Some((user_id, _, _, mfa)) = row.filter(|(_, _, disabled, _)| check.ok && !disabled) else {
+        let locked = after_failure(&mut tx, ctx, check.claim, NoticeKind::PasswordLockout).await?;
         // An ID number typed as the login is recorded masked.
         let shown = egov_kernel::identifier::ResidentId::parse(login)
             .map(|id| id.masked())
@@ -173,7 +225,7 @@ pub async fn sign_in(
             None => SignInError::BadCredentials,
         });
     };
-    throttle::clear(&mut tx, &account_key).await?;
+    check.claim.succeeded(&mut tx).await?;
     let token = random_secret();
     let stage = if mfa { "password" } else { "full" };
     open_session(&mut tx, user_id, &token, stage, ctx, user_agent).await?;
@@ -255,10 +307,55 @@ async fn audit_user(
 pub enum SecondFactorError {
     #[error("the code is wrong or was already used")]
     WrongCode,
+    #[error("too many wrong codes; the second factor is locked until {0}")]
+    Locked(Timestamp),
     #[error("the sign-in has expired; start again")]
     Expired,
     #[error(transparent)]
     Identity(#[from] IdentityError),
+}
+
+impl From<StoreError> for SecondFactorError {
+    fn from(e: StoreError) -> Self {
+        SecondFactorError::Identity(e.into())
+    }
+}
+
+/// Checks a second-factor code for `user_id` under its throttle (one count
+/// per person across sessions, TOTP and recovery codes alike), inside `tx`.
+/// A wrong code is counted and the holder told of a lockout; the caller
+/// commits `tx` either way.
+pub(crate) async fn check_second_factor(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    code: &str,
+) -> Result<(Tx, Result<(), SecondFactorError>), SecondFactorError> {
+    let claim = match throttle::claim(db, &[Key::SecondFactor(user_id)]).await? {
+        Claimed::Locked(until) => return Err(SecondFactorError::Locked(until)),
+        Claimed::Go(claim) => claim,
+    };
+    let matched = match crate::mfa::match_code(db, user_id, code).await {
+        Ok(m) => m,
+        Err(e) => {
+            claim.give_back(db).await?;
+            return Err(e.into());
+        }
+    };
+    let mut tx = db.begin().await?;
+    if crate::mfa::spend(&mut tx, user_id, matched).await? {
+        claim.succeeded(&mut tx).await?;
+        return Ok((tx, Ok(())));
+    }
+    let locked = after_failure(&mut tx, ctx, claim, NoticeKind::SecondFactorLockout).await?;
+    audit_user(&mut tx, ctx, "session.second_factor_failed", user_id).await?;
+    Ok((
+        tx,
+        Err(match locked {
+            Some(until) => SecondFactorError::Locked(until),
+            None => SecondFactorError::WrongCode,
+        }),
+    ))
 }
 
 /// Completes a sign-in with a TOTP or recovery code. The half-open session
@@ -271,7 +368,7 @@ pub async fn complete_second_factor(
     code: &str,
     user_agent: Option<&str>,
 ) -> Result<(String, SessionUser), SecondFactorError> {
-    let mut r = db.reader().await.map_err(IdentityError::from)?;
+    let mut r = db.reader().await?;
     let user_id: Option<i64> = run!(r, |c| {
         sqlx::query_scalar(
         "SELECT user_id FROM sessions WHERE id_hash = $1 AND stage = 'password' AND expires_at > $2"
@@ -281,24 +378,17 @@ pub async fn complete_second_factor(
     .fetch_optional(&mut *c)
     .await
     })
-    .map_err(IdentityError::from)?;
+    .map_err(StoreError::from)?;
     drop(r);
     let user_id = user_id.ok_or(SecondFactorError::Expired)?;
     let actor = Context {
         actor: Actor::User(user_id),
         ..ctx.clone()
     };
-    let mut tx = db.begin().await.map_err(IdentityError::from)?;
-    if !crate::mfa::check_code(&mut tx, user_id, code).await? {
-        let key = format!("mfa:{user_id}");
-        throttle::record_failure(&mut tx, &key, &ThrottleRules::account())
-            .await
-            .map_err(IdentityError::from)?;
-        audit_user(&mut tx, &actor, "session.second_factor_failed", user_id)
-            .await
-            .map_err(IdentityError::from)?;
-        tx.commit().await.map_err(IdentityError::from)?;
-        return Err(SecondFactorError::WrongCode);
+    let (mut tx, checked) = check_second_factor(db, &actor, user_id, code).await?;
+    if let Err(refused) = checked {
+        tx.commit().await?;
+        return Err(refused);
     }
     let new_token = random_secret();
     run!(tx, |c| sqlx::query(
@@ -308,17 +398,12 @@ pub async fn complete_second_factor(
     .execute(&mut *c)
     .await
     .map(|_| ()))
-    .map_err(IdentityError::from)?;
-    open_session(&mut tx, user_id, &new_token, "full", ctx, user_agent)
-        .await
-        .map_err(IdentityError::from)?;
-    audit_user(&mut tx, &actor, "session.sign_in", user_id)
-        .await
-        .map_err(IdentityError::from)?;
-    tx.commit().await.map_err(IdentityError::from)?;
+    .map_err(StoreError::from)?;
+    open_session(&mut tx, user_id, &new_token, "full", ctx, user_agent).await?;
+    audit_user(&mut tx, &actor, "session.sign_in", user_id).await?;
+    tx.commit().await?;
     let user = find_session(db, &new_token)
-        .await
-        .map_err(IdentityError::from)?
+        .await?
         .expect("session just created");
     Ok((new_token, user))
 }
@@ -337,6 +422,7 @@ struct SessionRow {
     stage: String,
     auth_time: Timestamp,
     csrf_token: String,
+    unread_notices: i64,
 }
 
 /// The user of a live session (either stage), if any.
@@ -345,7 +431,9 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
     let row: Option<SessionRow> = run!(r, |c| sqlx::query_as(
         "SELECT u.id AS user_id, u.username, u.display_name, u.kind, u.department_id, \
          u.enterprise_id, u.enterprise_role, u.must_change_password, \
-         (u.totp_secret IS NOT NULL) AS mfa_enabled, s.stage, s.auth_time, s.csrf_token \
+         (u.totp_secret IS NOT NULL) AS mfa_enabled, s.stage, s.auth_time, s.csrf_token, \
+         (SELECT count(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) \
+         AS unread_notices \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE"
     )
@@ -370,6 +458,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
         complete: row.stage == "full",
         auth_time: row.auth_time,
         csrf_token: row.csrf_token,
+        unread_notices: row.unread_notices,
     }))
 }
 

@@ -200,7 +200,7 @@ pub fn recovery_codes() -> Vec<(String, String)> {
             let c = RECOVERY_ALPHABET[rng.gen_range(0..RECOVERY_ALPHABET.len())];
             code.push(char::from(c));
         }
-        let digest = recovery_code_digest(&code);
+        let digest = recovery_code_digest(&code).expect("made from the alphabet");
         if codes.iter().all(|(_, d)| *d != digest) {
             codes.push((code, digest));
         }
@@ -208,16 +208,19 @@ pub fn recovery_codes() -> Vec<(String, String)> {
     codes
 }
 
-/// The digest under which a recovery code is stored, for a code as the user
-/// typed it: whitespace and hyphens are dropped and letters lower-cased
-/// before hashing with SHA-256 (hex-encoded).
-pub fn recovery_code_digest(input: &str) -> String {
+/// The SHA-256 digest (hex) of a recovery code as the user typed it:
+/// whitespace and hyphens are dropped and letters lower-cased first. `None`
+/// when what was typed cannot be a recovery code (the wrong length or
+/// letters outside the alphabet), so nothing is hashed for it.
+pub fn recovery_code_digest(input: &str) -> Option<String> {
     let normalised: String = input
         .chars()
         .filter(|c| *c != '-' && !c.is_whitespace())
         .flat_map(char::to_lowercase)
         .collect();
-    hex::encode(Sha256::digest(normalised.as_bytes()))
+    let shaped = normalised.len() == RECOVERY_LEN
+        && normalised.bytes().all(|b| RECOVERY_ALPHABET.contains(&b));
+    shaped.then(|| hex::encode(Sha256::digest(normalised.as_bytes())))
 }
 
 #[cfg(test)]
@@ -429,11 +432,17 @@ mod tests {
             assert!(!code.contains(['0', 'O', 'o', '1', 'l', 'I', 'i']));
             assert_eq!(digest.len(), 64);
 
-            assert_eq!(&recovery_code_digest(code), digest);
-            assert_eq!(&recovery_code_digest(&code.to_uppercase()), digest);
-            assert_eq!(&recovery_code_digest(&code.replace('-', "")), digest);
+            assert_eq!(recovery_code_digest(code).as_ref(), Some(digest));
+            assert_eq!(
+                recovery_code_digest(&code.to_uppercase()).as_ref(),
+                Some(digest)
+            );
+            assert_eq!(
+                recovery_code_digest(&code.replace('-', "")).as_ref(),
+                Some(digest)
+            );
             let messy = format!("  {} - {} \n", &code[..5].to_uppercase(), &code[6..]);
-            assert_eq!(&recovery_code_digest(&messy), digest);
+            assert_eq!(recovery_code_digest(&messy).as_ref(), Some(digest));
         }
     }
 
@@ -441,7 +450,13 @@ mod tests {
     fn recovery_digest_is_sha256_of_normalised_form() {
         assert_eq!(
             recovery_code_digest("ABCDE-fghjk"),
-            hex::encode(Sha256::digest(b"abcdefghjk"))
+            Some(hex::encode(Sha256::digest(b"abcdefghjk")))
+        );
+        assert_eq!(recovery_code_digest("123456"), None, "a TOTP code");
+        assert_eq!(
+            recovery_code_digest("abcde-fghj1"),
+            None,
+            "outside the alphabet"
         );
         assert_ne!(
             recovery_code_digest("abcde-fghjk"),

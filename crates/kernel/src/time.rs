@@ -20,3 +20,10 @@ pub fn beijing(ts: Timestamp) -> NaiveDateTime {
 pub fn canonical(ts: &Timestamp) -> String {
     ts.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
+
+/// Reads back a timestamp written by [`canonical`] (or any RFC 3339 form).
+pub fn parse(s: &str) -> Option<Timestamp> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}

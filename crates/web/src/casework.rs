@@ -28,8 +28,10 @@ pub fn actings(user: &SessionUser) -> Vec<Acting> {
                     _ => {}
                 }
             }
-            if user.has_role(Role::Supervisor) {
-                out.push(Acting::Supervisor);
+            for g in user.roles.iter().filter(|g| g.role == Role::Supervisor) {
+                out.push(Acting::Supervisor {
+                    department_id: g.department_id,
+                });
             }
         }
     }

@@ -47,6 +47,8 @@ pub struct ApiError {
     pub detail: Option<Localized>,
     /// For 5xx: the cause, logged and never shown.
     pub cause: Option<Box<dyn StdError + Send + Sync>>,
+    /// Seconds after which trying again makes sense (503, 429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -56,6 +58,42 @@ impl ApiError {
             code,
             detail: None,
             cause: None,
+            retry_after: None,
+        }
+    }
+
+    /// The server cannot take this now (too many passwords being checked,
+    /// the database out of reach): try again after `retry_after` seconds.
+    pub fn unavailable(
+        code: &'static str,
+        retry_after: u64,
+        cause: Option<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        ApiError {
+            cause,
+            retry_after: Some(retry_after),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code)
+        }
+    }
+
+    /// An identity error where no form shows it: refusals as 4xx, a busy
+    /// server as 503, the store's failures as the store's.
+    pub fn from_identity(e: egov_identity::IdentityError) -> Self {
+        use egov_identity::IdentityError as E;
+        match e {
+            E::Store(s) => s.into(),
+            E::Busy(_) => ApiError::unavailable("busy", 1, None),
+            E::NotFound => ApiError::not_found("账户不存在", "no such account"),
+            E::Forbidden => ApiError::forbidden(),
+            E::Locked(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "locked").with_detail(
+                "尝试次数过多，已临时锁定",
+                "too many attempts; locked for a while",
+            ),
+            E::WrongPassword => {
+                ApiError::validation("当前密码不正确", "the current password is wrong")
+            }
+            E::Invalid { zh, en, .. } => ApiError::validation(zh, en),
+            other => ApiError::validation(other.to_string(), other.to_string()),
         }
     }
 
@@ -106,6 +144,10 @@ impl IntoResponse for ApiError {
             }
         }
         let mut res = self.status.into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res.extensions_mut().insert(ProblemSpec {
             code: self.code,
             detail: self.detail,
@@ -270,6 +312,7 @@ impl From<egov_store::StoreError> for ApiError {
 pub const CODES: &[&str] = &[
     "action_not_allowed",
     "bad_request",
+    "busy",
     "case_closed",
     "department_exists",
     "forbidden",
@@ -278,6 +321,7 @@ pub const CODES: &[&str] = &[
     "invalid_form",
     "invalid_path",
     "invalid_query",
+    "locked",
     "malformed_json",
     "method_not_allowed",
     "not_found",

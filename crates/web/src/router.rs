@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::from_fn(metrics::track))
                 .layer(middleware::from_fn(problem::render))
+                .layer(middleware::from_fn(retry_after))
                 .layer(CatchPanicLayer::custom(|_| {
                     tracing::error!("handler panicked");
                     StatusCode::INTERNAL_SERVER_ERROR.into_response()
@@ -185,6 +186,19 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(settings.max_body_bytes)),
         )
         .with_state(state)
+}
+
+/// Every "try again later" answer says when: a busy or unavailable server
+/// (503) after a second, unless the handler said otherwise.
+async fn retry_after(req: Request, next: middleware::Next) -> Response {
+    let mut res = next.run(req).await;
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    res
 }
 
 async fn favicon() -> Response {

@@ -416,7 +416,7 @@ pub async fn open(
         Acting::Handler { department_id } | Acting::Dispatcher { department_id } => {
             *department_id == input.department_id && def.start_by.contains(&a.actor())
         }
-        Acting::Supervisor | Acting::Platform => false,
+        Acting::Supervisor { .. } | Acting::Platform => false,
     });
     let Some(acting) = acting else {
         return Err(ApiError::forbidden().with_detail(

@@ -41,12 +41,17 @@ pub async fn board(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> Result<ApiJson<BoardView>, ApiError> {
-    caller.require(Permission::SuperviseCases)?;
-    Ok(ApiJson(board_view(&state).await?))
+    caller.require(Permission::OpenSupervision)?;
+    let reach = egov_identity::supervision_reach(&caller.principal);
+    Ok(ApiJson(board_view(&state, &reach).await?))
 }
 
-pub async fn board_view(state: &AppState) -> Result<BoardView, ApiError> {
-    let b = egov_cases::supervision::board(&state.db, 200).await?;
+/// The board over the departments `reach` covers.
+pub async fn board_view(
+    state: &AppState,
+    reach: &egov_identity::Reach,
+) -> Result<BoardView, ApiError> {
+    let b = egov_cases::supervision::board(&state.db, 200, reach.as_filter()).await?;
     let names = department_names(state).await?;
     let mut cases = Vec::with_capacity(b.cases.len());
     for c in &b.cases {
@@ -116,11 +121,15 @@ pub async fn order_case(
     number: &str,
     body: &str,
 ) -> Result<OrderView, ApiError> {
-    caller.require(Permission::SuperviseCases)?;
+    caller.require(Permission::OpenSupervision)?;
     let Principal::User(u) = &caller.principal else {
         return Err(ApiError::forbidden());
     };
     let (case, _) = visible_case(state, &caller.principal, number).await?;
+    // Orders go to the department handling the case: its supervisors'.
+    caller.require(Permission::SuperviseCases {
+        department_id: Some(case.handling_department()),
+    })?;
     let cal = state.calendar().await?;
     let o = egov_cases::orders::issue(
         &state.db,

@@ -16,7 +16,9 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use egov_identity::totp::{qr_svg, TotpSecret};
+use egov_identity::notice::Notice;
+use egov_identity::reauth::Proof;
+use egov_identity::totp::qr_svg;
 use egov_identity::{
     IdentityError, SecondFactorError, SessionInfo, SessionUser, SignIn, SignInError,
 };
@@ -45,9 +47,32 @@ pub fn identity_message(locale: Locale, e: &IdentityError) -> String {
         (IdentityError::EnterpriseTaken, Locale::Zh) => "该企业已注册".to_owned(),
         (IdentityError::WrongPassword, _) => translate(locale, "password.error.current").to_owned(),
         (IdentityError::NotFound, Locale::Zh) => "账户不存在".to_owned(),
+        (IdentityError::Forbidden, _) => translate(locale, "error.forbidden.message").to_owned(),
+        (IdentityError::Locked(until), _) => locked_message(locale, *until),
+        (IdentityError::Busy(_), _) => translate(locale, "error.busy.message").to_owned(),
         (IdentityError::Store(_), _) => translate(locale, "error.other.message").to_owned(),
         (other, Locale::En) => other.to_string(),
     }
+}
+
+/// "Locked; try again in N minutes".
+pub fn locked_message(locale: Locale, until: egov_kernel::time::Timestamp) -> String {
+    let minutes = ((until - egov_kernel::time::now()).num_seconds() + 59) / 60;
+    translate(locale, "login.error.locked").replace("{minutes}", &minutes.max(1).to_string())
+}
+
+/// How a refused identity change is shown on its form: the status and the
+/// message. A store failure is the server's and becomes an error page.
+pub fn refusal(locale: Locale, e: IdentityError) -> Result<(StatusCode, String), ApiError> {
+    let status = match &e {
+        IdentityError::Store(_) => return Err(ApiError::from_identity(e)),
+        IdentityError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        IdentityError::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
+        IdentityError::Forbidden => StatusCode::FORBIDDEN,
+        IdentityError::NotFound => StatusCode::NOT_FOUND,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    Ok((status, identity_message(locale, &e)))
 }
 
 #[derive(Template)]
@@ -194,19 +219,26 @@ pub async fn login(
             ));
         }
         Err(SignInError::Locked(until)) => {
-            let minutes = ((until - egov_kernel::time::now()).num_seconds() + 59) / 60;
-            let message = translate(locale, "login.error.locked")
-                .replace("{minutes}", &minutes.max(1).to_string());
             return Ok(login_page(
                 &state,
                 locale,
                 StatusCode::TOO_MANY_REQUESTS,
                 next,
                 form.username,
-                Some(message),
+                Some(locked_message(locale, until)),
             ));
         }
-        Err(SignInError::Store(e)) => return Err(ApiError::internal(e)),
+        Err(SignInError::Busy(_)) => {
+            return Ok(login_page(
+                &state,
+                locale,
+                StatusCode::SERVICE_UNAVAILABLE,
+                next,
+                form.username,
+                t("error.busy.message"),
+            ));
+        }
+        Err(SignInError::Store(e)) => return Err(e.into()),
     };
     let mut res = Redirect::to(&target).into_response();
     let h = res.headers_mut();
@@ -262,19 +294,20 @@ pub async fn mfa(
         return Ok(Redirect::to("/login/mfa").into_response());
     };
     let next = safe_next(form.next.as_deref(), "/account");
-    let show = |status, key: &str| {
+    let show = |status, message: String| {
         render(
             status,
             &MfaPage {
                 chrome: Chrome::new(locale, None, "/login/mfa"),
                 csrf: user.csrf_token.clone(),
                 next: next.clone(),
-                error: Some(translate(locale, key).to_owned()),
+                error: Some(message),
             },
         )
     };
+    let t = |key| translate(locale, key).to_owned();
     if form.csrf != user.csrf_token {
-        return Ok(show(StatusCode::FORBIDDEN, "form.error.csrf"));
+        return Ok(show(StatusCode::FORBIDDEN, t("form.error.csrf")));
     }
     let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     let user_agent = headers
@@ -305,10 +338,22 @@ pub async fn mfa(
             Ok(res)
         }
         Err(SecondFactorError::WrongCode) => {
-            Ok(show(StatusCode::UNPROCESSABLE_ENTITY, "mfa.error.code"))
+            Ok(show(StatusCode::UNPROCESSABLE_ENTITY, t("mfa.error.code")))
         }
+        Err(SecondFactorError::Locked(until)) => Ok(show(
+            StatusCode::TOO_MANY_REQUESTS,
+            translate(locale, "mfa.error.locked").replace(
+                "{minutes}",
+                &(((until - egov_kernel::time::now()).num_seconds() + 59) / 60)
+                    .max(1)
+                    .to_string(),
+            ),
+        )),
         Err(SecondFactorError::Expired) => Ok(Redirect::to("/login").into_response()),
-        Err(SecondFactorError::Identity(e)) => Err(ApiError::internal(e)),
+        Err(SecondFactorError::Identity(e)) => {
+            let (status, message) = refusal(locale, e)?;
+            Ok(show(status, message))
+        }
     }
 }
 
@@ -347,16 +392,18 @@ pub async fn logout(
 struct PasswordPage {
     chrome: Chrome,
     must_change: bool,
+    /// Ask for a second-factor code too.
+    needs_code: bool,
     error: Option<String>,
 }
 
 pub async fn password_form(Lang(locale): Lang, PageUser(user): PageUser<SETUP>) -> Response {
-    let must_change = user.must_change_password;
     render(
         StatusCode::OK,
         &PasswordPage {
+            must_change: user.must_change_password,
+            needs_code: user.mfa_enabled,
             chrome: Chrome::new(locale, Some(user), "/account/password"),
-            must_change,
             error: None,
         },
     )
@@ -368,6 +415,8 @@ pub struct PasswordForm {
     new_password: String,
     confirm: String,
     csrf: String,
+    #[serde(default)]
+    code: String,
 }
 
 pub async fn change_password(
@@ -379,12 +428,14 @@ pub async fn change_password(
     form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let must_change = user.must_change_password;
+    let needs_code = user.mfa_enabled;
     let show = |user, status, message: String| {
         render(
             status,
             &PasswordPage {
                 chrome: Chrome::new(locale, Some(user), "/account/password"),
                 must_change,
+                needs_code,
                 error: Some(message),
             },
         )
@@ -409,21 +460,24 @@ pub async fn change_password(
     }
     let ctx = user_context(&user, origin);
     let token = cookie(&headers, SESSION_COOKIE);
+    let proof = Proof {
+        password: SecretString::from(form.current),
+        code: Some(form.code),
+    };
     match egov_identity::change_password(
         &state.db,
         &ctx,
         user.user_id,
         token.as_deref(),
-        SecretString::from(form.current),
+        proof,
         SecretString::from(form.new_password),
     )
     .await
     {
         Ok(()) => Ok(Redirect::to("/account").into_response()),
-        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
         Err(e) => {
-            let message = identity_message(locale, &e);
-            Ok(show(user, StatusCode::UNPROCESSABLE_ENTITY, message))
+            let (status, message) = refusal(locale, e)?;
+            Ok(show(user, status, message))
         }
     }
 }
@@ -433,6 +487,7 @@ pub async fn change_password(
 struct AccountPage {
     chrome: Chrome,
     sessions: Vec<SessionInfo>,
+    notices: Vec<Notice>,
     mfa_enabled: bool,
     kind_label: &'static str,
 }
@@ -445,6 +500,7 @@ pub async fn account(
 ) -> Result<Response, ApiError> {
     let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     let sessions = egov_identity::list_sessions(&state.db, user.user_id, &token).await?;
+    let notices = egov_identity::notice::unread(&state.db, user.user_id).await?;
     let kind_label = translate(locale, &format!("account.kinds.{}", user.kind.as_str()));
     Ok(render(
         StatusCode::OK,
@@ -452,9 +508,30 @@ pub async fn account(
             mfa_enabled: user.mfa_enabled,
             chrome: Chrome::new(locale, Some(user), "/account"),
             sessions,
+            notices,
             kind_label,
         },
     ))
+}
+
+/// The holder has read a notice about their account.
+pub async fn notice_read(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = user_context(&user, origin);
+    match egov_identity::notice::mark_read(&state.db, &ctx, user.user_id, id).await {
+        Ok(()) => Ok(Redirect::to("/account").into_response()),
+        Err(IdentityError::NotFound) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(e) => Err(ApiError::from_identity(e)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -509,22 +586,29 @@ struct MfaSetupPage {
     error: Option<String>,
     recovery_codes: Vec<String>,
     required: bool,
+    /// A factor is enrolled already: its code confirms the change.
+    needs_code: bool,
 }
 
 const ISSUER: &str = "北京市电子政务平台";
 
-fn setup_page(
+/// The enrolment page with the secret the server keeps pending for the user.
+async fn setup_page(
+    state: &AppState,
     locale: Locale,
     user: SessionUser,
-    secret: &TotpSecret,
     status: StatusCode,
     error: Option<String>,
-) -> Response {
+) -> Result<Response, ApiError> {
+    let secret = egov_identity::mfa::pending_secret(&state.db, user.user_id)
+        .await
+        .map_err(ApiError::from_identity)?;
     let required = user.kind == egov_identity::UserKind::Staff;
     let uri = secret.otpauth_uri(ISSUER, &user.username);
-    render(
+    Ok(render(
         status,
         &MfaSetupPage {
+            needs_code: user.mfa_enabled,
             chrome: Chrome::new(locale, Some(user), "/account/mfa"),
             secret: secret.to_base32(),
             qr: qr_svg(&uri),
@@ -532,19 +616,42 @@ fn setup_page(
             recovery_codes: Vec::new(),
             required,
         },
+    ))
+}
+
+fn recovery_codes_page(locale: Locale, user: SessionUser, codes: Vec<String>) -> Response {
+    render(
+        StatusCode::OK,
+        &MfaSetupPage {
+            chrome: Chrome::new(locale, Some(user), "/account/mfa"),
+            secret: String::new(),
+            qr: String::new(),
+            error: None,
+            recovery_codes: codes,
+            required: false,
+            needs_code: false,
+        },
     )
 }
 
-/// TOTP enrolment: a new secret, shown as a QR code and as text.
-pub async fn mfa_setup_form(Lang(locale): Lang, PageUser(user): PageUser<SETUP>) -> Response {
-    setup_page(locale, user, &TotpSecret::generate(), StatusCode::OK, None)
+/// TOTP enrolment: the secret made on the server, shown as a QR code and as text.
+pub async fn mfa_setup_form(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<SETUP>,
+) -> Result<Response, ApiError> {
+    setup_page(&state, locale, user, StatusCode::OK, None).await
 }
 
 #[derive(Deserialize)]
 pub struct MfaSetupForm {
     csrf: String,
-    secret: String,
+    /// The code from the app for the new secret.
     code: String,
+    password: String,
+    /// A code from the factor already enrolled, if any.
+    #[serde(default)]
+    current_code: String,
 }
 
 pub async fn mfa_setup(
@@ -555,89 +662,158 @@ pub async fn mfa_setup(
     form: Result<Form<MfaSetupForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Form(form)) = form else {
-        return Ok(Redirect::to("/account/mfa").into_response());
+        let message = translate(locale, "password.error.incomplete").to_owned();
+        return setup_page(
+            &state,
+            locale,
+            user,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+        )
+        .await;
     };
     if form.csrf != user.csrf_token {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let Some(secret) = TotpSecret::from_base32(&form.secret) else {
-        return Ok(Redirect::to("/account/mfa").into_response());
-    };
     let ctx = user_context(&user, origin);
-    match egov_identity::mfa::enable_totp(&state.db, &ctx, user.user_id, &secret, &form.code).await
-    {
-        Ok(codes) => Ok(render(
-            StatusCode::OK,
-            &MfaSetupPage {
-                chrome: Chrome::new(locale, Some(user), "/account/mfa"),
-                secret: String::new(),
-                qr: String::new(),
-                error: None,
-                recovery_codes: codes,
-                required: false,
-            },
-        )),
-        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
+    let proof = Proof {
+        password: SecretString::from(form.password),
+        code: Some(form.current_code),
+    };
+    match egov_identity::mfa::enable_totp(&state.db, &ctx, user.user_id, proof, &form.code).await {
+        Ok(codes) => Ok(recovery_codes_page(locale, user, codes)),
         Err(e) => {
-            let message = identity_message(locale, &e);
-            Ok(setup_page(
-                locale,
-                user,
-                &secret,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-            ))
+            let (status, message) = refusal(locale, e)?;
+            setup_page(&state, locale, user, status, Some(message)).await
         }
     }
 }
 
-/// Turns the second factor off (citizens and enterprise accounts only).
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    heading: &'static str,
+    explanation: &'static str,
+    action: &'static str,
+    submit: &'static str,
+    needs_code: bool,
+    error: Option<String>,
+}
+
+/// The sensitive changes that ask for the password (and code) again on a
+/// page of their own.
+#[derive(Clone, Copy)]
+enum Sensitive {
+    DisableSecondFactor,
+    NewRecoveryCodes,
+}
+
+impl Sensitive {
+    fn page(
+        self,
+        locale: Locale,
+        user: SessionUser,
+        status: StatusCode,
+        error: Option<String>,
+    ) -> Response {
+        let (key, action) = match self {
+            Sensitive::DisableSecondFactor => ("confirm.disable", "/account/mfa/disable"),
+            Sensitive::NewRecoveryCodes => ("confirm.recovery", "/account/mfa/recovery"),
+        };
+        let t = |suffix: &str| translate(locale, &format!("{key}.{suffix}"));
+        render(
+            status,
+            &ConfirmPage {
+                heading: t("heading"),
+                explanation: t("explanation"),
+                submit: t("submit"),
+                action,
+                needs_code: user.mfa_enabled,
+                chrome: Chrome::new(locale, Some(user), action),
+                error,
+            },
+        )
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+    password: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn mfa_disable_form(Lang(locale): Lang, PageUser(user): PageUser<ACCOUNT>) -> Response {
+    if user.kind == egov_identity::UserKind::Staff {
+        return super::error_page(locale, StatusCode::FORBIDDEN);
+    }
+    Sensitive::DisableSecondFactor.page(locale, user, StatusCode::OK, None)
+}
+
+/// Turns the second factor off (citizens and enterprise accounts only),
+/// after the password and a code.
 pub async fn mfa_disable(
     State(state): State<AppState>,
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    form: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+    let Ok(Form(form)) = form else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    if form.csrf != user.csrf_token {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    match egov_identity::mfa::disable_totp(&state.db, &user_context(&user, origin), user.user_id)
-        .await
-    {
+    let proof = Proof {
+        password: SecretString::from(form.password),
+        code: Some(form.code),
+    };
+    let ctx = user_context(&user, origin);
+    match egov_identity::mfa::disable_totp(&state.db, &ctx, user.user_id, proof).await {
         Ok(()) => Ok(Redirect::to("/account").into_response()),
-        Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
-        Err(_) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
+        Err(e) => {
+            let (status, message) = refusal(locale, e)?;
+            Ok(Sensitive::DisableSecondFactor.page(locale, user, status, Some(message)))
+        }
     }
 }
 
-/// New recovery codes, shown once; the old ones stop working.
+pub async fn mfa_recovery_form(Lang(locale): Lang, PageUser(user): PageUser<ACCOUNT>) -> Response {
+    if !user.mfa_enabled {
+        return super::error_page(locale, StatusCode::FORBIDDEN);
+    }
+    Sensitive::NewRecoveryCodes.page(locale, user, StatusCode::OK, None)
+}
+
+/// New recovery codes, shown once, after the password and a code; the old
+/// ones stop working.
 pub async fn mfa_recovery(
     State(state): State<AppState>,
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    form: Result<Form<ConfirmForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) || !user.mfa_enabled {
+    let Ok(Form(form)) = form else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    if form.csrf != user.csrf_token || !user.mfa_enabled {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let codes = egov_identity::mfa::regenerate_recovery_codes(
-        &state.db,
-        &user_context(&user, origin),
-        user.user_id,
-    )
-    .await
-    .map_err(ApiError::internal)?;
-    Ok(render(
-        StatusCode::OK,
-        &MfaSetupPage {
-            chrome: Chrome::new(locale, Some(user), "/account/mfa"),
-            secret: String::new(),
-            qr: String::new(),
-            error: None,
-            recovery_codes: codes,
-            required: false,
-        },
-    ))
+    let proof = Proof {
+        password: SecretString::from(form.password),
+        code: Some(form.code),
+    };
+    let ctx = user_context(&user, origin);
+    match egov_identity::mfa::regenerate_recovery_codes(&state.db, &ctx, user.user_id, proof).await
+    {
+        Ok(codes) => Ok(recovery_codes_page(locale, user, codes)),
+        Err(e) => {
+            let (status, message) = refusal(locale, e)?;
+            Ok(Sensitive::NewRecoveryCodes.page(locale, user, status, Some(message)))
+        }
+    }
 }

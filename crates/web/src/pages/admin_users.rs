@@ -15,8 +15,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use egov_identity::personal::{self, PersonalView};
+use egov_identity::roles::Scope;
 use egov_identity::{
-    allows, IdentityError, NewStaff, Permission, Principal, Role, RoleGrant, SessionUser,
+    allows, Grantor, IdentityError, NewStaff, Permission, Principal, Role, RoleGrant, SessionUser,
     UserFilter, UserKind, UserRecord,
 };
 use egov_kernel::Locale;
@@ -80,13 +81,30 @@ async fn users_page(
     .await
     .map_err(ApiError::internal)?;
     users.retain(|u| may_manage(&user, u.department_id));
+    // The roles this administrator may hand out in some department it manages.
+    let principal = Principal::User(user.clone());
+    let roles = role_labels(locale)
+        .into_iter()
+        .filter(|(r, _)| {
+            departments.iter().any(|d| {
+                let g = grant_in(*r, Some(d.id), false);
+                allows(
+                    &principal,
+                    Permission::GrantRole {
+                        role: g.role,
+                        department_id: g.department_id,
+                    },
+                )
+            })
+        })
+        .collect();
     Ok(render(
         status,
         &UsersPage {
             chrome: Chrome::new(locale, Some(user), "/admin/users"),
             users,
             departments,
-            roles: role_labels(locale),
+            roles,
             error,
             created,
         },
@@ -140,15 +158,7 @@ pub async fn create(
     };
     let mut roles = Vec::new();
     if let Ok(role) = form.role.parse::<Role>() {
-        // Department administrators hand out department roles only.
-        let city_wide = matches!(role, Role::SystemAdmin | Role::Auditor);
-        if city_wide && !user.has_role(Role::SystemAdmin) {
-            return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-        }
-        roles.push(RoleGrant {
-            role,
-            department_id: (!city_wide).then_some(department.id),
-        });
+        roles.push(grant_in(role, Some(department.id), false));
     }
     let password = egov_identity::random_secret()[..20].to_owned();
     let new = NewStaff {
@@ -159,7 +169,9 @@ pub async fn create(
         password: SecretString::from(password.clone()),
         must_change_password: true,
     };
-    match egov_identity::create_staff(&state.db, &user_context(&user, origin), new).await {
+    let principal = Principal::User(user.clone());
+    let by = Grantor::Admin(&principal);
+    match egov_identity::create_staff(&state.db, &user_context(&user, origin), by, new).await {
         Ok(_) => {
             users_page(
                 &state,
@@ -171,6 +183,7 @@ pub async fn create(
             )
             .await
         }
+        Err(IdentityError::Forbidden) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
         Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
         Err(e) => {
             let msg = identity_message(locale, &e);
@@ -194,7 +207,10 @@ struct UserPage {
     record: UserRecord,
     personal: PersonalView,
     grants: Vec<(String, String)>,
+    /// The roles the viewer may grant this user.
     roles: Vec<(Role, &'static str)>,
+    /// The viewer may grant a supervisor's role city-wide.
+    grant_city_wide: bool,
     may_reveal: bool,
 }
 
@@ -236,6 +252,27 @@ async fn user_page(
         &Principal::User(viewer.clone()),
         Permission::RevealPersonalData,
     );
+    let principal = Principal::User(viewer.clone());
+    let grant_city_wide = allows(
+        &principal,
+        Permission::GrantRole {
+            role: Role::Supervisor,
+            department_id: None,
+        },
+    );
+    let roles = role_labels(locale)
+        .into_iter()
+        .filter(|(r, _)| {
+            let g = grant_in(*r, record.department_id, false);
+            allows(
+                &principal,
+                Permission::GrantRole {
+                    role: g.role,
+                    department_id: g.department_id,
+                },
+            )
+        })
+        .collect();
     let personal = personal.unwrap_or_else(|| personal::masked(&record));
     Ok(render(
         StatusCode::OK,
@@ -244,7 +281,8 @@ async fn user_page(
             record,
             personal,
             grants: labelled,
-            roles: role_labels(locale),
+            roles,
+            grant_city_wide,
             may_reveal,
         },
     ))
@@ -293,11 +331,29 @@ pub async fn reveal(
     }
 }
 
+/// The grant of `role` for a user of `department`: city-wide roles name
+/// no department; a role that may be either (监察员) is the department's
+/// unless `city_wide` is asked for.
+fn grant_in(role: Role, department: Option<i64>, city_wide: bool) -> RoleGrant {
+    let department_id = match role.scope() {
+        Scope::City => None,
+        Scope::Optional if city_wide => None,
+        _ => department,
+    };
+    RoleGrant {
+        role,
+        department_id,
+    }
+}
+
 #[derive(Deserialize)]
 pub struct RoleForm {
     csrf: String,
     role: String,
     action: String,
+    /// For a role that may be city-wide: grant it for every department.
+    #[serde(default)]
+    city_wide: Option<String>,
 }
 
 pub async fn change_role(
@@ -321,28 +377,18 @@ pub async fn change_role(
         Ok(r) => r,
         Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
     };
-    let city_wide = matches!(role, Role::SystemAdmin | Role::Auditor);
-    let allowed =
-        may_manage(&user, record.department_id) && (!city_wide || user.has_role(Role::SystemAdmin));
-    if !allowed {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
-    let grant = RoleGrant {
-        role,
-        department_id: if city_wide {
-            None
-        } else {
-            record.department_id
-        },
-    };
+    let grant = grant_in(role, record.department_id, form.city_wide.is_some());
     let c = user_context(&user, origin);
+    let principal = Principal::User(user.clone());
+    let by = Grantor::Admin(&principal);
     let result = if form.action == "revoke" {
-        egov_identity::revoke_role(&state.db, &c, id, grant).await
+        egov_identity::revoke_role(&state.db, &c, by, id, grant).await
     } else {
-        egov_identity::grant_role(&state.db, &c, id, grant).await
+        egov_identity::grant_role(&state.db, &c, by, id, grant).await
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
+        Err(IdentityError::Forbidden) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
         Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
         Err(_) => Ok(super::error_page(locale, StatusCode::UNPROCESSABLE_ENTITY)),
     }

@@ -448,7 +448,13 @@ pub async fn page(
         staff,
         may_upload: case.is_open(),
         may_rate: applicant && !case.is_open() && d.rating.is_none(),
-        may_order: case.is_open() && allows(&principal, Permission::SuperviseCases),
+        may_order: case.is_open()
+            && allows(
+                &principal,
+                Permission::SuperviseCases {
+                    department_id: Some(case.handling_department()),
+                },
+            ),
         grades: egov_cases::rating::GRADES
             .iter()
             .map(|g| (g.0, if locale == Locale::Zh { g.1 } else { g.2 }))

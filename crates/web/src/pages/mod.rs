@@ -67,8 +67,15 @@ pub fn router() -> Router<AppState> {
             "/account/mfa",
             get(account::mfa_setup_form).post(account::mfa_setup),
         )
-        .route("/account/mfa/disable", post(account::mfa_disable))
-        .route("/account/mfa/recovery", post(account::mfa_recovery))
+        .route(
+            "/account/mfa/disable",
+            get(account::mfa_disable_form).post(account::mfa_disable),
+        )
+        .route(
+            "/account/mfa/recovery",
+            get(account::mfa_recovery_form).post(account::mfa_recovery),
+        )
+        .route("/account/notices/{id}/read", post(account::notice_read))
         .route("/account/sessions/revoke", post(account::revoke_session))
         .route(
             "/account/sessions/end-all",
@@ -198,7 +205,7 @@ impl Chrome {
     }
 
     pub fn may_supervise(&self) -> bool {
-        self.allows(egov_identity::Permission::SuperviseCases)
+        self.allows(egov_identity::Permission::OpenSupervision)
     }
 
     pub fn may_read_metrics(&self) -> bool {

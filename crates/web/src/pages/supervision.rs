@@ -29,10 +29,11 @@ pub async fn board(
     Lang(locale): Lang,
     PageUser(user): PageUser<WORKBENCH>,
 ) -> Result<Response, ApiError> {
-    if !allows(&Principal::User(user.clone()), Permission::SuperviseCases) {
+    let principal = Principal::User(user.clone());
+    if !allows(&principal, Permission::OpenSupervision) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let view = board_view(&state).await?;
+    let view = board_view(&state, &egov_identity::supervision_reach(&principal)).await?;
     let mut cases = Vec::with_capacity(view.cases.len());
     for c in &view.cases {
         let case = egov_cases::by_number(&state.db, &c.number).await?;

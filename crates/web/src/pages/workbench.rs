@@ -108,7 +108,9 @@ async fn startable(
         let acting: Vec<Acting> = mine
             .iter()
             .copied()
-            .filter(|a| !matches!(a, Acting::Supervisor) && def.start_by.contains(&a.actor()))
+            .filter(|a| {
+                !matches!(a, Acting::Supervisor { .. }) && def.start_by.contains(&a.actor())
+            })
             .collect();
         if !acting.is_empty() {
             out.push((def, acting));

@@ -1,0 +1,480 @@
+//! The findings of the attack on egov, one test each: guessing the second
+//! factor, racing the lockout, escalating roles, changing the factor with a
+//! stolen cookie.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use egov_identity::{Role, RoleGrant};
+
+const CITIZEN_PASSWORD: &str = "Chang-Cheng-Wan-Li-9";
+const CITIZEN_ID: &str = "11010519491231002X";
+
+/// Signs in with the password only; returns the half-signed-in cookie and
+/// its form token.
+async fn half_signed_in(app: &TestApp, username: &str, password: &str) -> (String, String) {
+    let res = app.submit_login(username, password).await;
+    assert!(
+        res.header("location").starts_with("/login/mfa"),
+        "{}",
+        res.body
+    );
+    let token = res.set_cookie("egov_session").unwrap();
+    let csrf = egov_identity::find_session(app.db(), &token)
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+    (format!("egov_session={token}"), csrf)
+}
+
+#[tokio::test]
+async fn second_factor_guesses_lock_the_account_across_sessions() {
+    let app = TestApp::new().await;
+    let password = app.staff("li.ming", false).await;
+    let user_id = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "li.ming")
+        .unwrap()
+        .id;
+    // Five wrong codes, each from a fresh half-signed-in session, as the
+    // attacker did: the count is the person's, not the session's.
+    let mut last = None;
+    for guess in ["000000", "111111", "222222", "333333", "aaaaa-bbbbb"] {
+        let (cookie, csrf) = half_signed_in(&app, "li.ming", &password).await;
+        let res = app
+            .post_form(
+                "/login/mfa",
+                Some(&cookie),
+                &[("code", guess), ("csrf", &csrf)],
+            )
+            .await;
+        last = Some(res);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "{}", last.body);
+    assert!(last.body.contains("临时锁定"));
+
+    // The right code, in yet another session, is not even checked now.
+    let (cookie, csrf) = half_signed_in(&app, "li.ming", &password).await;
+    let code = app.next_code("li.ming").unwrap();
+    let res = app
+        .post_form(
+            "/login/mfa",
+            Some(&cookie),
+            &[("code", &code), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.set_cookie("egov_session").is_none());
+
+    // The holder is told, once, and the lockout is audited.
+    assert_eq!(
+        app.count_where(
+            "account_notices",
+            &format!("user_id = {user_id} AND kind = 'second_factor_lockout'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count_where("audit_log", "action = 'user.locked'").await,
+        1
+    );
+    let notices = egov_identity::notice::unread(app.db(), user_id)
+        .await
+        .unwrap();
+    assert!(notices[0].locked_until.is_some());
+}
+
+#[tokio::test]
+async fn the_holder_sees_a_lockout_notice_and_marks_it_read() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    for _ in 0..5 {
+        app.submit_login("zhang.san", "wrong-password-1").await;
+    }
+    // The lockout lapses (moved into the past here) and the holder signs in.
+    let mut tx = app.db().begin().await.unwrap();
+    egov_store::run!(tx, |c| sqlx::query(
+        "UPDATE auth_throttle SET locked_until = NULL"
+    )
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    let (cookie, csrf) = app.sign_in("zhang.san", &pw).await;
+    let home = app.get_with("/services", &[("cookie", &cookie)]).await;
+    assert!(home.body.contains("href=\"/account#notices\""), "banner");
+    let account = app.get_with("/account", &[("cookie", &cookie)]).await;
+    assert!(account
+        .body
+        .contains("有人多次用错误的密码尝试登录您的账户"));
+    let id = egov_identity::notice::unread(app.db(), 1).await.unwrap()[0].id;
+    let read = app
+        .post_form(
+            &format!("/account/notices/{id}/read"),
+            Some(&cookie),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::SEE_OTHER);
+    let home = app.get_with("/services", &[("cookie", &cookie)]).await;
+    assert!(!home.body.contains("href=\"/account#notices\""));
+}
+
+/// How many password attempts were checked: failures audited plus sign-ins.
+async fn checked_attempts(app: &TestApp) -> i64 {
+    app.count_where(
+        "audit_log",
+        "action IN ('session.sign_in_failed', 'session.sign_in', 'session.password_ok')",
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_passwords_checks_no_more_than_the_limit() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    app.citizen("zhang.san").await;
+    // Forty at once, the right password among them, as the attacker sent.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let app = app.clone();
+        set.spawn(async move {
+            let password = if i == 20 {
+                CITIZEN_PASSWORD
+            } else {
+                "wrong-password-1"
+            };
+            app.submit_login("zhang.san", password).await.status
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = set.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    let checked = checked_attempts(&app).await;
+    assert!(checked <= 5, "{checked} passwords were checked");
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(refused >= 35, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn one_person_is_counted_once_whatever_identifier_was_typed() {
+    let app = TestApp::new().await;
+    app.citizen("zhang.san").await;
+    for login in ["zhang.san", CITIZEN_ID, "zhang.san", CITIZEN_ID] {
+        let res = app.submit_login(login, "wrong-password-1").await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{login}");
+    }
+    // The fifth, by the lower-case ID number, locks the person.
+    let res = app
+        .submit_login(&CITIZEN_ID.to_lowercase(), "wrong-password-1")
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    let right = app.submit_login("zhang.san", CITIZEN_PASSWORD).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_stolen_cookie_cannot_change_the_second_factor() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    app.enrol_totp("zhang.san", 1, &pw).await;
+    let (cookie, csrf) = app.sign_in("zhang.san", &pw).await;
+    let before: Vec<String> = app
+        .texts("SELECT totp_secret FROM users WHERE id = 1")
+        .await;
+
+    // Turning it off, or moving it to the attacker's app, needs the password.
+    let off = app
+        .post_form(
+            "/account/mfa/disable",
+            Some(&cookie),
+            &[("csrf", &csrf), ("password", "guess-1"), ("code", "123456")],
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let attacker = egov_identity::totp::TotpSecret::generate();
+    let code = attacker.code_at(common::now_unix());
+    let moved = app
+        .post_form(
+            "/account/mfa",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("secret", &attacker.to_base32()),
+                ("code", &code),
+                ("password", "guess-2"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let after: Vec<String> = app
+        .texts("SELECT totp_secret FROM users WHERE id = 1")
+        .await;
+    assert_eq!(before, after, "the factor is unchanged");
+
+    // Wrong current passwords count like sign-in attempts: with the one
+    // tried above, the fifth locks, and then the right one waits too.
+    let change = |current: String| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        let app = &app;
+        async move {
+            app.post_form(
+                "/account/password",
+                Some(&cookie),
+                &[
+                    ("csrf", &csrf),
+                    ("current", &current),
+                    ("new_password", "Xin-Mi-Ma-Hen-Chang-7"),
+                    ("confirm", "Xin-Mi-Ma-Hen-Chang-7"),
+                    ("code", "123456"),
+                ],
+            )
+            .await
+        }
+    };
+    for i in 0..3 {
+        let res = change(format!("guess-{}", i + 3)).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    }
+    let locked = change("guess-6".to_owned()).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
+    let right = change(pw.clone()).await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_enrolment_secret_is_the_servers_not_the_forms() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    let (cookie, csrf) = app.sign_in("zhang.san", &pw).await;
+    let page = app.get_with("/account/mfa", &[("cookie", &cookie)]).await;
+    assert!(!page.body.contains("name=\"secret\""));
+    let shown = page
+        .body
+        .split("id=\"totp-secret\" translate=\"no\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    let again = app.get_with("/account/mfa", &[("cookie", &cookie)]).await;
+    assert!(again.body.contains(&shown), "the pending secret is kept");
+    let secret = egov_identity::totp::TotpSecret::from_base32(&shown).unwrap();
+    let done = app
+        .post_form(
+            "/account/mfa",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("code", &secret.code_at(common::now_unix())),
+                ("password", &pw),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("id=\"recovery-codes\""));
+    assert!(
+        egov_identity::get_user(app.db(), 1)
+            .await
+            .unwrap()
+            .mfa_enabled
+    );
+}
+
+/// A department, its administrator, and another department with an open
+/// case under warning.
+struct TwoDepartments {
+    mine: i64,
+    theirs_case: String,
+    admin_cookie: String,
+    admin_csrf: String,
+    admin_id: i64,
+}
+
+async fn two_departments(app: &TestApp) -> TwoDepartments {
+    let mine = egov_org::department(app.db(), "110105-SCJGJ")
+        .await
+        .unwrap()
+        .id;
+    let theirs = egov_org::department(app.db(), "110108-SCJGJ")
+        .await
+        .unwrap()
+        .id;
+    let pw = app
+        .staff_with(
+            "cy.admin",
+            Some(mine),
+            vec![RoleGrant {
+                role: Role::DepartmentAdmin,
+                department_id: Some(mine),
+            }],
+        )
+        .await;
+    let (admin_cookie, admin_csrf) = app.sign_in("cy.admin", &pw).await;
+    let admin_id = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "cy.admin")
+        .unwrap()
+        .id;
+    let ctx = egov_kernel::Context::system();
+    let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
+    let def = egov_cases::Processes::default()
+        .latest(app.db(), "administrative_license")
+        .await
+        .unwrap();
+    let case = egov_cases::start(
+        app.db(),
+        &ctx,
+        &cal,
+        egov_cases::Acting::Handler {
+            department_id: theirs,
+        },
+        egov_cases::NewCase::new(&def, theirs, "海淀的案件"),
+    )
+    .await
+    .unwrap();
+    TwoDepartments {
+        mine,
+        theirs_case: case.number,
+        admin_cookie,
+        admin_csrf,
+        admin_id,
+    }
+}
+
+#[tokio::test]
+async fn a_department_administrator_cannot_make_itself_a_supervisor() {
+    let app = TestApp::new().await;
+    let t = two_departments(&app).await;
+    for (role, city_wide) in [
+        ("supervisor", true),
+        ("supervisor", false),
+        ("auditor", false),
+    ] {
+        let mut fields = vec![
+            ("csrf", t.admin_csrf.as_str()),
+            ("role", role),
+            ("action", "grant"),
+        ];
+        if city_wide {
+            fields.push(("city_wide", "on"));
+        }
+        let res = app
+            .post_form(
+                &format!("/admin/users/{}/roles", t.admin_id),
+                Some(&t.admin_cookie),
+                &fields,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{role} {city_wide}");
+    }
+    let roles = egov_identity::roles_of(app.db(), t.admin_id).await.unwrap();
+    assert_eq!(
+        roles,
+        vec![RoleGrant {
+            role: Role::DepartmentAdmin,
+            department_id: Some(t.mine)
+        }]
+    );
+    // Its own department's working roles it may hand out.
+    let res = app
+        .post_form(
+            &format!("/admin/users/{}/roles", t.admin_id),
+            Some(&t.admin_cookie),
+            &[
+                ("csrf", t.admin_csrf.as_str()),
+                ("role", "handler"),
+                ("action", "grant"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    // The role page offers nothing it may not grant.
+    let page = app
+        .get_with(
+            &format!("/admin/users/{}", t.admin_id),
+            &[("cookie", &t.admin_cookie)],
+        )
+        .await;
+    assert!(!page.body.contains("value=\"supervisor\""));
+    assert!(!page.body.contains("name=\"city_wide\""));
+}
+
+#[tokio::test]
+async fn a_supervisor_scoped_to_a_department_oversees_that_department_only() {
+    let app = TestApp::new().await;
+    let t = two_departments(&app).await;
+    let pw = app
+        .staff_with(
+            "cy.supervisor",
+            Some(t.mine),
+            vec![RoleGrant {
+                role: Role::Supervisor,
+                department_id: Some(t.mine),
+            }],
+        )
+        .await;
+    let (cookie, csrf) = app.sign_in("cy.supervisor", &pw).await;
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let case = app
+        .get_with(&format!("/api/v1/cases/{}", t.theirs_case), &headers)
+        .await;
+    case.assert_problem(StatusCode::NOT_FOUND, "not_found");
+    let order = app
+        .send(
+            axum::http::Method::POST,
+            &format!("/api/v1/cases/{}/orders", t.theirs_case),
+            &[
+                ("cookie", cookie.as_str()),
+                ("x-csrf-token", csrf.as_str()),
+                ("content-type", "application/json"),
+            ],
+            serde_json::json!({"body": "请尽快办理"}).to_string(),
+        )
+        .await;
+    order.assert_problem(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(app.count("supervision_orders").await, 0);
+    let board = app.get_with("/api/v1/supervision/board", &headers).await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(board.json()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["number"] != t.theirs_case.as_str()));
+
+    // A city-wide supervisor, granted by the system administrator, does.
+    let pw = app
+        .staff_with(
+            "city.supervisor",
+            None,
+            vec![RoleGrant {
+                role: Role::Supervisor,
+                department_id: None,
+            }],
+        )
+        .await;
+    let (cookie, csrf) = app.sign_in("city.supervisor", &pw).await;
+    let case = app
+        .get_with(
+            &format!("/api/v1/cases/{}", t.theirs_case),
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(case.status, StatusCode::OK);
+}
