@@ -33,6 +33,9 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     pub max_body_bytes: usize,
     pub max_connections: u32,
+    /// How long a request waits for a database connection before it is
+    /// answered 503 (the database is out of reach), in milliseconds.
+    pub db_acquire_timeout_ms: u64,
     /// The address users reach the site at; `https://` marks cookies Secure.
     pub public_url: Option<String>,
     /// Largest accepted attachment, in bytes.
@@ -54,6 +57,12 @@ pub struct Settings {
     /// How long a sign-in waits for a free hashing slot before it is
     /// answered 503, in milliseconds.
     pub hash_wait_ms: u64,
+    /// A bearer token that opens `/metrics` to a scraper on another host.
+    #[serde(serialize_with = "skip_secret")]
+    pub metrics_token: Option<SecretString>,
+    /// Serve `/metrics` on this address of its own (for example a private
+    /// interface) instead of on the main one.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -72,6 +81,7 @@ impl Default for Settings {
             request_timeout_secs: 30,
             max_body_bytes: 1024 * 1024,
             max_connections: 16,
+            db_acquire_timeout_ms: 1000,
             public_url: None,
             max_upload_bytes: 10 * 1024 * 1024,
             supervision_scan_secs: 60,
@@ -80,6 +90,8 @@ impl Default for Settings {
             search_dir: None,
             hash_concurrency: None,
             hash_wait_ms: 2000,
+            metrics_token: None,
+            metrics_bind: None,
         }
     }
 }
@@ -111,6 +123,7 @@ impl Settings {
                 "request_timeout_secs",
                 "max_body_bytes",
                 "max_connections",
+                "db_acquire_timeout_ms",
                 "public_url",
                 "max_upload_bytes",
                 "supervision_scan_secs",
@@ -119,6 +132,8 @@ impl Settings {
                 "search_dir",
                 "hash_concurrency",
                 "hash_wait_ms",
+                "metrics_token",
+                "metrics_bind",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -160,6 +175,14 @@ impl Settings {
             files_dir: self.data_dir.join("files"),
             max_upload_bytes: self.max_upload_bytes,
             order_answer_workdays: self.order_answer_workdays,
+            metrics: egov_web::MetricsAccess {
+                token: self
+                    .metrics_token
+                    .clone()
+                    .filter(|t| !t.expose_secret().is_empty()),
+                loopback: true,
+                own_listener: self.metrics_bind.is_some(),
+            },
         }
     }
 }

@@ -20,7 +20,7 @@ pub async fn connect(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<D
         url,
         &PoolOptions {
             max_connections: settings.max_connections,
-            ..Default::default()
+            acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
         },
     )
     .await?)

@@ -74,6 +74,17 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         }
     });
     let app = egov_web::router(state);
+    if let Some(bind) = settings.metrics_bind {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind} for metrics"))?;
+        tracing::info!(%bind, "metrics served on their own address");
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, egov_web::metrics_router()).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     if settings.supervision_scan_secs > 0 {
         let node = settings.node_name.clone().unwrap_or_else(node_name);
         let every = std::time::Duration::from_secs(settings.supervision_scan_secs);

@@ -181,7 +181,9 @@ fn routes() -> Vec<Route> {
         get("/register/enterprise", public),
         get("/healthz", public),
         get("/readyz", public),
-        get("/metrics", public),
+        // Open to the server's own host or the metrics token only: none
+        // of these callers is either.
+        get("/metrics", |_| Outcome::Unauthorized),
         get("/api/openapi.json", public),
         get("/api/docs", public),
         get("/.well-known/openid-configuration", public),

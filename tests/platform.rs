@@ -20,14 +20,33 @@ async fn health_and_readiness() {
         .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
 }
 
+const METRICS_TOKEN: &str = "metrics-token-for-tests";
+
+async fn app_with_metrics_token() -> TestApp {
+    TestApp::empty_with(egov_web::WebSettings {
+        metrics: egov_web::MetricsAccess {
+            token: Some(METRICS_TOKEN.to_owned().into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+}
+
 #[tokio::test]
 async fn metrics_count_requests_per_route_template() {
-    let app = TestApp::new().await;
+    let app = app_with_metrics_token().await;
+    egov_org::load_demo(app.db(), &egov_kernel::Context::system())
+        .await
+        .unwrap();
     for _ in 0..3 {
         app.get("/api/v1/departments/110105-GOV").await;
     }
     app.get("/api/v1/no/such/route").await;
-    let m = app.get("/metrics").await;
+    let bearer = format!("Bearer {METRICS_TOKEN}");
+    let m = app
+        .get_with("/metrics", &[("authorization", &bearer)])
+        .await;
     assert_eq!(m.status, StatusCode::OK);
     assert!(m.header("content-type").starts_with("text/plain"));
     let line = m
@@ -47,6 +66,97 @@ async fn metrics_count_requests_per_route_template() {
         "unknown paths share one series"
     );
     assert!(!m.body.contains("/api/v1/no/such/route"));
+}
+
+#[tokio::test]
+async fn metrics_are_closed_to_strangers_and_made_up_methods_mint_no_series() {
+    let app = app_with_metrics_token().await;
+    // No token, a wrong one: refused (this caller is not on the server's host).
+    let none = app.get("/metrics").await;
+    none.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    assert!(none.header("www-authenticate").starts_with("Bearer"));
+    let wrong = app
+        .get_with("/metrics", &[("authorization", "Bearer guess")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+    for i in 0..50 {
+        let method = axum::http::Method::from_bytes(format!("BREW{i}").as_bytes()).unwrap();
+        app.send(method, "/healthz", &[], "").await;
+    }
+    let bearer = format!("Bearer {METRICS_TOKEN}");
+    let m = app
+        .get_with("/metrics", &[("authorization", &bearer)])
+        .await;
+    assert!(!m.body.contains("BREW"), "made-up methods became labels");
+    assert!(m.body.contains("method=\"OTHER\""));
+}
+
+#[tokio::test]
+async fn over_tls_cookies_are_host_only_pages_are_not_stored_and_hsts_is_sent() {
+    let app = TestApp::empty_with(egov_web::WebSettings {
+        secure_cookies: true,
+        public_url: Some("https://zwfw.example.gov.cn".to_owned()),
+        ..Default::default()
+    })
+    .await;
+    let login = app.get("/login").await;
+    assert_eq!(
+        login.header("strict-transport-security"),
+        "max-age=31536000"
+    );
+    assert_eq!(login.header("cache-control"), "no-store");
+    let set = login.header("set-cookie");
+    assert!(set.starts_with("__Host-egov_form="), "{set}");
+    assert!(set.contains("Secure") && set.contains("Path=/") && !set.contains("Domain"));
+    // Assets, the same for everyone, may be kept.
+    let css = app.get("/assets/css/egov.css").await;
+    assert!(css.header("cache-control").starts_with("public"));
+
+    // Without TLS: no HSTS, plain names; personal data still not stored.
+    let plain = TestApp::empty().await;
+    let login = plain.get("/login").await;
+    assert_eq!(login.header("strict-transport-security"), "");
+    assert!(login.header("set-cookie").starts_with("egov_form="));
+    let api = plain.get("/api/v1/me").await;
+    assert_eq!(api.header("cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn over_tls_a_cookie_without_the_host_prefix_is_not_a_session() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    let (cookie, _) = app.sign_in("zhang.san", &pw).await;
+    let secure = egov_web::router(egov_web::AppState::new(
+        app.db().clone(),
+        egov_web::WebSettings {
+            secure_cookies: true,
+            ..Default::default()
+        },
+    ));
+    use tower::ServiceExt;
+    let res = secure
+        .clone()
+        .oneshot(
+            axum::http::Request::get("/account")
+                .header("cookie", &cookie)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "sent to sign in");
+    let prefixed = cookie.replacen("egov_session", "__Host-egov_session", 1);
+    let res = secure
+        .oneshot(
+            axum::http::Request::get("/account")
+                .header("cookie", &prefixed)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]

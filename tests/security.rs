@@ -478,3 +478,50 @@ async fn a_supervisor_scoped_to_a_department_oversees_that_department_only() {
         .await;
     assert_eq!(case.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn next_never_leads_off_the_site() {
+    let app = TestApp::new().await;
+    // What the attacker sent: a tab that the browser drops, leaving `//`.
+    let switched = app.get("/locale?lang=en&next=/%09/other.host/").await;
+    assert_eq!(switched.status, StatusCode::BAD_REQUEST);
+    let switched = app.get("/locale?lang=en&next=/%5C/other.host/").await;
+    assert_eq!(switched.header("location"), "/");
+    let switched = app.get("/locale?lang=en&next=/%252F/other.host/").await;
+    assert_eq!(switched.header("location"), "/");
+    // CR/LF is refused as bad input, not a server error.
+    let crlf = app.get("/login?next=/a%0D%0ASet-Cookie:%20x=1").await;
+    assert_eq!(crlf.status, StatusCode::BAD_REQUEST);
+    assert!(crlf.header("set-cookie").is_empty() || !crlf.header("set-cookie").contains("x=1"));
+    // The sign-in form carries only a same-site path onwards.
+    let form = app.get("/login?next=//other.host/").await;
+    assert!(
+        form.body.contains("name=\"next\" value=\"/account\""),
+        "{}",
+        form.body
+    );
+    let pw = app.citizen("zhang.san").await;
+    let form = app.get("/login").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let res = app
+        .post_form(
+            "/login",
+            Some(&format!("egov_form={token}")),
+            &[
+                ("username", "zhang.san"),
+                ("password", &pw),
+                ("csrf", &token),
+                ("next", "/\\other.host/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.header("location"), "/account");
+    // A Chinese query survives, encoded for the header.
+    let switched = app
+        .get("/locale?lang=zh-CN&next=/services?q=%E9%A3%9F%E5%93%81")
+        .await;
+    assert_eq!(
+        switched.header("location"),
+        "/services?q=%E9%A3%9F%E5%93%81"
+    );
+}

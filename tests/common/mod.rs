@@ -84,11 +84,13 @@ impl TestApp {
 
     /// A fresh, migrated, empty database.
     pub async fn empty() -> TestApp {
+        TestApp::empty_with(egov_web::WebSettings::default()).await
+    }
+
+    /// A fresh, migrated, empty database behind a router with `settings`.
+    pub async fn empty_with(settings: egov_web::WebSettings) -> TestApp {
         let test_db = TestDb::new().await;
-        let router = egov_web::router(egov_web::AppState::new(
-            test_db.db.clone(),
-            egov_web::WebSettings::default(),
-        ));
+        let router = egov_web::router(egov_web::AppState::new(test_db.db.clone(), settings));
         TestApp {
             test_db,
             router,

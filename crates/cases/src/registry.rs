@@ -199,6 +199,9 @@ impl Processes {
         .bind(id)
         .fetch_one(&mut *c)
         .await)?;
+        // Not held while `get` takes a reader of its own: a burst of cold
+        // lookups would hold every reader and wait for one more.
+        drop(r);
         let version = version.ok_or_else(|| RegistryError::Unknown(id.to_owned()))?;
         self.get(db, id, version as u32).await
     }

@@ -53,16 +53,15 @@ pub(crate) async fn tell(
     kind: NoticeKind,
     locked_until: Timestamp,
 ) -> Result<(), StoreError> {
-    let unread: i64 =
-        run!(tx, |c| {
-            sqlx::query_scalar(
+    let unread: i64 = run!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT count(*) FROM account_notices WHERE user_id = $1 AND kind = $2 AND read_at IS NULL"
     )
     .bind(user_id)
     .bind(kind.as_str())
     .fetch_one(&mut *c)
     .await
-        })?;
+    })?;
     if unread > 0 {
         return Ok(());
     }

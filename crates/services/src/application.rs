@@ -568,6 +568,7 @@ async fn filed_with(db: &Db, key: &str, applicant_id: i64) -> Result<Case, Appli
     .bind(applicant_id)
     .fetch_optional(&mut *c)
     .await)?;
+    drop(r);
     match case_id.flatten() {
         Some(id) => Ok(egov_cases::get(db, id).await?),
         None => Err(ApplicationError::Filed),

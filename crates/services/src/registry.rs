@@ -191,7 +191,15 @@ pub async fn publish(db: &Db, ctx: &Context, code: &str) -> Result<Guide, Regist
     .await)?;
     let source = source.ok_or_else(|| RegistryError::Unknown(code.to_owned()))?;
     let guide = Guide::parse(&source).map_err(|e| RegistryError::Corrupt(code.to_owned(), e))?;
-    let dept = department_id(db, &guide.department).await?;
+    // On the transaction's own connection: no second connection is taken
+    // while the writer is held.
+    let dept: Option<i64> = run!(tx, |c| sqlx::query_scalar(
+        "SELECT id FROM departments WHERE code = $1"
+    )
+    .bind(&guide.department)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let dept = dept.ok_or_else(|| RegistryError::UnknownDepartment(guide.department.clone()))?;
     run!(tx, |c| sqlx::query(
         "UPDATE service_items SET published_version = latest_version, withdrawn_at = NULL, \
          department_id = $1, updated_at = $2 WHERE code = $3"

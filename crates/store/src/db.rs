@@ -27,10 +27,24 @@ pub struct PoolOptions {
 }
 
 impl Default for PoolOptions {
+    /// A request waits at most a second for a connection: longer means the
+    /// database is out of reach, and the client is better told "try again"
+    /// (503) at once than kept hanging.
     fn default() -> Self {
         PoolOptions {
             max_connections: 16,
+            acquire_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+impl PoolOptions {
+    /// For tests and one-off commands on a busy machine: waits out a slow
+    /// start instead of failing.
+    pub fn patient() -> Self {
+        PoolOptions {
             acquire_timeout: Duration::from_secs(10),
+            ..PoolOptions::default()
         }
     }
 }

@@ -34,6 +34,50 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Query(e) if is_unique_violation(e))
     }
+
+    /// True when the database is out of reach or out of room (PostgreSQL
+    /// down, the pool exhausted, the disk full), not when a query is wrong:
+    /// a client may try again shortly and should be told so.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Query(e) => is_unavailable(e),
+            StoreError::GroupCommit(e) => is_unavailable(e),
+            StoreError::Io { source, .. } => io_unavailable(source),
+            _ => false,
+        }
+    }
+}
+
+/// See [`StoreError::is_unavailable`].
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        // The connection to the server broke.
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // SQLite: SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, SQLITE_CANTOPEN
+            // (extended codes keep the primary one in their low byte).
+            Some(code) if code.parse::<i32>().is_ok() => {
+                let primary = code.parse::<i32>().unwrap_or_default() & 0xff;
+                matches!(primary, 5 | 10 | 13 | 14)
+            }
+            // PostgreSQL: connection exceptions (08), insufficient resources
+            // (53: disk full, out of memory, too many connections), operator
+            // intervention (57P01-57P05: shutting down, cannot connect now).
+            Some(state) => {
+                state.starts_with("08") || state.starts_with("53") || state.starts_with("57P")
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// A full disk (or quota) under the database or the file store.
+pub fn io_unavailable(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(28) | Some(122)) || e.kind() == std::io::ErrorKind::StorageFull
 }
 
 /// True when a driver error is a unique-constraint violation on either engine.

@@ -15,7 +15,7 @@ pub mod testing;
 
 pub use backup::{backup, restore};
 pub use db::{AnyConn, Db, Deferred, Engine, PoolOptions, Reader, Tx};
-pub use error::{is_unique_violation, StoreError};
+pub use error::{io_unavailable, is_unavailable, is_unique_violation, StoreError};
 pub use sqlite_writer::{SqliteTx, SqliteWriter};
 pub use url::DatabaseUrl;
 

@@ -28,7 +28,7 @@ impl TestLocation {
                     &DatabaseUrl::parse(&admin_url).expect("EGOV_TEST_DATABASE_URL"),
                     &PoolOptions {
                         max_connections: 1,
-                        ..Default::default()
+                        ..PoolOptions::patient()
                     },
                 )
                 .await
@@ -96,7 +96,7 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new() -> TestDb {
         let location = TestLocation::new().await;
-        let db = Db::connect(&location.url, &PoolOptions::default())
+        let db = Db::connect(&location.url, &PoolOptions::patient())
             .await
             .expect("connect test database");
         db.migrate().await.expect("migrate test database");

@@ -16,7 +16,20 @@ pub const SESSION_COOKIE: &str = "egov_session";
 /// Double-submit token for forms shown before sign-in (the sign-in form).
 pub const FORM_COOKIE: &str = "egov_form";
 
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// A cookie's name as sent: over TLS it carries the `__Host-` prefix, so
+/// the browser keeps it for this host only (Secure, Path=/, no Domain) and
+/// a neighbouring subdomain cannot plant one.
+fn cookie_name(name: &str, secure: bool) -> std::borrow::Cow<'_, str> {
+    if secure {
+        format!("__Host-{name}").into()
+    } else {
+        name.into()
+    }
+}
+
+/// The value of cookie `name` (under its `__Host-` name when `secure`).
+pub fn cookie(headers: &HeaderMap, name: &str, secure: bool) -> Option<String> {
+    let name = cookie_name(name, secure);
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -27,15 +40,16 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when the
-/// site is served over TLS. `max_age` None makes a session cookie; zero deletes.
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure (and the
+/// `__Host-` prefix) when the site is served over TLS. `max_age` None makes
+/// a session cookie; zero deletes.
 pub fn set_cookie(
     name: &'static str,
     value: String,
     max_age: Option<cookie::time::Duration>,
     secure: bool,
 ) -> HeaderValue {
-    let mut c = Cookie::build((name, value))
+    let mut c = Cookie::build((cookie_name(name, secure).into_owned(), value))
         .http_only(true)
         .same_site(SameSite::Lax)
         .path("/")
@@ -52,7 +66,11 @@ async fn session_of(parts: &mut Parts, state: &AppState) -> Result<Option<Sessio
     if let Some(user) = parts.extensions.get::<Option<SessionUser>>() {
         return Ok(user.clone());
     }
-    let user = match cookie(&parts.headers, SESSION_COOKIE) {
+    let user = match cookie(
+        &parts.headers,
+        SESSION_COOKIE,
+        state.settings.secure_cookies,
+    ) {
         Some(token) => egov_identity::find_session(&state.db, &token).await?,
         None => None,
     };

@@ -17,6 +17,7 @@ mod state;
 mod upload;
 
 pub use i18n::{catalogue_keys, translate};
+pub use metrics::router as metrics_router;
 pub use problem::{ApiError, Localized, CODES as PROBLEM_CODES};
 pub use router::{openapi, router};
-pub use state::{AppState, WebSettings};
+pub use state::{AppState, MetricsAccess, WebSettings};

@@ -38,7 +38,7 @@ pub async fn track(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method()).to_owned();
     let start = Instant::now();
     let res = next.run(req).await;
     let labels = [
@@ -49,4 +49,58 @@ pub async fn track(req: Request, next: Next) -> Response {
     metrics::counter!(REQUESTS, &labels).increment(1);
     metrics::histogram!(DURATION, &labels).record(start.elapsed().as_secs_f64());
     res
+}
+
+/// The method as a label: the standard methods by name, anything a client
+/// made up as `OTHER`, so a client cannot mint series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// Whether a presented token is the configured one; compared as digests,
+/// so the time taken tells nothing about the token.
+pub(crate) fn same_secret(expected: &str, presented: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(expected.as_bytes()) == Sha256::digest(presented.as_bytes())
+}
+
+/// The exposition, for the endpoint on either listener.
+pub fn render() -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle().render(),
+    )
+        .into_response()
+}
+
+/// A router with `/metrics` alone, for a listener of its own on a private
+/// address (`metrics_bind`), where no token is asked.
+pub fn router() -> axum::Router {
+    handle();
+    axum::Router::new().route("/metrics", axum::routing::get(|| async { render() }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn made_up_methods_share_one_label() {
+        let made_up = axum::http::Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(super::method_label(&made_up), "OTHER");
+        assert_eq!(super::method_label(&axum::http::Method::PATCH), "PATCH");
+    }
 }

@@ -578,7 +578,7 @@ async fn logout(
         if !hinted_is_user && !confirmed {
             return confirm_page(locale, u, &p);
         }
-        if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        if let Some(token) = cookie(&headers, SESSION_COOKIE, state.settings.secure_cookies) {
             let ctx = origin.context(Actor::User(u.user_id));
             if let Err(e) = egov_identity::end_session(&state.db, &ctx, &token).await {
                 return crate::problem::ApiError::internal(e).into_response();

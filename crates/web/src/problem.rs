@@ -102,7 +102,13 @@ impl ApiError {
         self
     }
 
+    /// A failure that is the server's. When its cause is the database out
+    /// of reach or a full disk, it is a 503 with `Retry-After` instead: the
+    /// same request will work again once the database is back.
     pub fn internal(cause: impl StdError + Send + Sync + 'static) -> Self {
+        if unavailable(&cause) {
+            return ApiError::unavailable("unavailable", 5, Some(Box::new(cause)));
+        }
         ApiError {
             cause: Some(Box::new(cause)),
             ..ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -126,6 +132,31 @@ impl ApiError {
     }
 }
 
+/// Whether anything along the cause chain says the database (or the disk
+/// under it) is out of reach, wherever a domain error wrapped it.
+fn unavailable(cause: &(dyn StdError + 'static)) -> bool {
+    let mut next = Some(cause);
+    while let Some(e) = next {
+        if let Some(s) = e.downcast_ref::<egov_store::StoreError>() {
+            if s.is_unavailable() {
+                return true;
+            }
+        }
+        if let Some(s) = e.downcast_ref::<egov_store::sqlx::Error>() {
+            if egov_store::is_unavailable(s) {
+                return true;
+            }
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if egov_store::io_unavailable(io) {
+                return true;
+            }
+        }
+        next = e.source();
+    }
+    false
+}
+
 /// What the render middleware needs; travels in response extensions.
 #[derive(Debug, Clone)]
 struct ProblemSpec {
@@ -135,7 +166,11 @@ struct ProblemSpec {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            if let Some(cause) = &self.cause {
+                tracing::warn!(code = self.code, error = %Chain(cause.as_ref()), "unavailable");
+            }
+        } else if self.status.is_server_error() {
             match &self.cause {
                 Some(cause) => {
                     tracing::error!(code = self.code, error = %Chain(cause.as_ref()), "request failed")
@@ -179,6 +214,13 @@ pub struct Problem {
 pub async fn render(req: Request, next: Next) -> Response {
     let locale = locale_of(req.headers());
     let instance = req.uri().path().to_owned();
+    // A person at a browser gets a page, not JSON.
+    let wants_page = !instance.starts_with("/api/")
+        && req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -200,6 +242,31 @@ pub async fn render(req: Request, next: Next) -> Response {
         None => return res,
     };
     let status = res.status();
+    if wants_page {
+        let kind = match status {
+            StatusCode::NOT_FOUND => "error.not_found",
+            StatusCode::FORBIDDEN => "error.forbidden",
+            StatusCode::SERVICE_UNAVAILABLE if spec.code == "busy" => "error.busy",
+            StatusCode::SERVICE_UNAVAILABLE => "error.unavailable",
+            _ => "error.other",
+        };
+        let message = match &spec.detail {
+            Some(d) if !status.is_server_error() => d.get(locale).to_owned(),
+            _ => translate(locale, &format!("{kind}.message")).to_owned(),
+        };
+        let mut page = crate::pages::message_page(
+            locale,
+            status,
+            translate(locale, &format!("{kind}.heading")),
+            &message,
+        );
+        for (name, value) in res.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                page.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        return page;
+    }
     let problem = Problem {
         kind: format!("/problems/{}", spec.code),
         title: translate(locale, &format!("problem.{}", spec.code)).to_owned(),

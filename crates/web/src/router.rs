@@ -52,6 +52,17 @@ impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The `metrics_token` from the configuration (callers on the server's own host need none)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "api_key",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -127,6 +138,10 @@ pub fn router(state: AppState) -> Router {
     let (api_routes, doc) = api();
     let doc = Arc::new(doc);
     let settings = state.settings.clone();
+    let hsts = settings
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
     let x_request_id = HeaderName::from_static("x-request-id");
 
     Router::new()
@@ -179,6 +194,20 @@ pub fn router(state: AppState) -> Router {
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
                 ))
+                // Pages and answers carry personal data more often than not:
+                // nothing is kept by a browser or proxy unless a handler
+                // says it may be (assets, which are the same for everyone).
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                ))
+                // Once served over TLS, only ever over TLS.
+                .option_layer(hsts.then(|| {
+                    SetResponseHeaderLayer::overriding(
+                        header::STRICT_TRANSPORT_SECURITY,
+                        HeaderValue::from_static("max-age=31536000"),
+                    )
+                }))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     settings.request_timeout,

@@ -22,6 +22,30 @@ pub struct WebSettings {
     pub max_upload_bytes: usize,
     /// Working days a department has to answer a supervision order.
     pub order_answer_workdays: u32,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `/metrics` on the main listener.
+#[derive(Debug, Clone)]
+pub struct MetricsAccess {
+    /// Callers presenting this as a bearer token.
+    pub token: Option<secrecy::SecretString>,
+    /// Callers on this host (a loopback peer address).
+    pub loopback: bool,
+    /// Metrics have a listener of their own (`metrics_bind`): the main
+    /// listener does not serve them at all.
+    pub own_listener: bool,
+}
+
+impl Default for MetricsAccess {
+    fn default() -> Self {
+        MetricsAccess {
+            token: None,
+            loopback: true,
+            own_listener: false,
+        }
+    }
 }
 
 impl Default for WebSettings {
@@ -34,6 +58,7 @@ impl Default for WebSettings {
             files_dir: std::env::temp_dir().join("egov-files"),
             max_upload_bytes: 10 * 1024 * 1024,
             order_answer_workdays: 3,
+            metrics: MetricsAccess::default(),
         }
     }
 }

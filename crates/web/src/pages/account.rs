@@ -124,7 +124,10 @@ pub async fn login_form(
     MaybeUser(user): MaybeUser,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let next = safe_next(q.next.as_deref(), "/account");
+    let next = match safe_next(q.next.as_deref(), "/account") {
+        Ok(next) => next,
+        Err(bad) => return bad.page(locale),
+    };
     if user.is_some() {
         return Redirect::to(&next).into_response();
     }
@@ -157,8 +160,11 @@ pub async fn login(
             t("login.error.incomplete"),
         ));
     };
-    let next = safe_next(form.next.as_deref(), "/account");
-    let expected = cookie(&headers, FORM_COOKIE);
+    let next = match safe_next(form.next.as_deref(), "/account") {
+        Ok(next) => next,
+        Err(bad) => return Ok(bad.page(locale)),
+    };
+    let expected = cookie(&headers, FORM_COOKIE, state.settings.secure_cookies);
     if form.csrf.is_empty() || expected.as_deref() != Some(form.csrf.as_str()) {
         return Ok(login_page(
             &state,
@@ -264,12 +270,16 @@ pub async fn mfa_form(
     HalfSignedIn(user): HalfSignedIn,
     Query(q): Query<NextQuery>,
 ) -> Response {
+    let next = match safe_next(q.next.as_deref(), "/account") {
+        Ok(next) => next,
+        Err(bad) => return bad.page(locale),
+    };
     render(
         StatusCode::OK,
         &MfaPage {
             chrome: Chrome::new(locale, None, "/login/mfa"),
             csrf: user.csrf_token,
-            next: safe_next(q.next.as_deref(), "/account"),
+            next,
             error: None,
         },
     )
@@ -293,7 +303,10 @@ pub async fn mfa(
     let Ok(Form(form)) = form else {
         return Ok(Redirect::to("/login/mfa").into_response());
     };
-    let next = safe_next(form.next.as_deref(), "/account");
+    let next = match safe_next(form.next.as_deref(), "/account") {
+        Ok(next) => next,
+        Err(bad) => return Ok(bad.page(locale)),
+    };
     let show = |status, message: String| {
         render(
             status,
@@ -309,7 +322,7 @@ pub async fn mfa(
     if form.csrf != user.csrf_token {
         return Ok(show(StatusCode::FORBIDDEN, t("form.error.csrf")));
     }
-    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let token = cookie(&headers, SESSION_COOKIE, state.settings.secure_cookies).unwrap_or_default();
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
@@ -376,7 +389,7 @@ pub async fn logout(
     if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE, state.settings.secure_cookies) {
         egov_identity::end_session(&state.db, &user_context(&user, origin), &token).await?;
     }
     let mut res = Redirect::to("/").into_response();
@@ -459,7 +472,7 @@ pub async fn change_password(
         ));
     }
     let ctx = user_context(&user, origin);
-    let token = cookie(&headers, SESSION_COOKIE);
+    let token = cookie(&headers, SESSION_COOKIE, state.settings.secure_cookies);
     let proof = Proof {
         password: SecretString::from(form.current),
         code: Some(form.code),
@@ -498,7 +511,7 @@ pub async fn account(
     headers: HeaderMap,
     PageUser(user): PageUser<ACCOUNT>,
 ) -> Result<Response, ApiError> {
-    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    let token = cookie(&headers, SESSION_COOKIE, state.settings.secure_cookies).unwrap_or_default();
     let sessions = egov_identity::list_sessions(&state.db, user.user_id, &token).await?;
     let notices = egov_identity::notice::unread(&state.db, user.user_id).await?;
     let kind_label = translate(locale, &format!("account.kinds.{}", user.kind.as_str()));

@@ -1,9 +1,9 @@
 use crate::auth::set_cookie;
-use crate::context::LANG_COOKIE;
+use crate::context::{Lang, LANG_COOKIE};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::{IntoResponse, Redirect, Response};
 use egov_kernel::Locale;
 use serde::Deserialize;
 
@@ -14,7 +14,15 @@ pub struct Switch {
 }
 
 /// Remembers the chosen language for a year and goes back to the page.
-pub async fn switch(State(state): State<AppState>, Query(q): Query<Switch>) -> impl IntoResponse {
+pub async fn switch(
+    State(state): State<AppState>,
+    Lang(current): Lang,
+    Query(q): Query<Switch>,
+) -> Response {
+    let next = match super::safe_next(q.next.as_deref(), "/") {
+        Ok(next) => next,
+        Err(bad) => return bad.page(current),
+    };
     let locale = Locale::from_tag(&q.lang).unwrap_or_default();
     let cookie = set_cookie(
         LANG_COOKIE,
@@ -22,8 +30,5 @@ pub async fn switch(State(state): State<AppState>, Query(q): Query<Switch>) -> i
         Some(cookie::time::Duration::days(365)),
         state.settings.secure_cookies,
     );
-    (
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to(&super::safe_next(q.next.as_deref(), "/")),
-    )
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }

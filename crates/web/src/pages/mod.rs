@@ -310,10 +310,83 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
-/// A redirect target from user input: only local paths, never `//host`.
-pub fn safe_next(next: Option<&str>, default: &'static str) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => default.to_owned(),
+/// A `next` that holds control characters (CR, LF, NUL...): no page of
+/// ours links there, so it is answered 400 rather than followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadNext;
+
+impl BadNext {
+    pub fn page(self, locale: Locale) -> Response {
+        error_page(locale, StatusCode::BAD_REQUEST)
+    }
+}
+
+/// A redirect target from user input: a path on this site as a browser
+/// would read it, else `default`. Browsers drop tabs and newlines from a
+/// URL and read `\` as `/`, so `/\t/host`, `/\\host` and `//host` all
+/// leave the site; so would `/%2F/host` decoded once more on the way
+/// back. What remains is made plain ASCII (other bytes percent-encoded),
+/// so it always fits a `Location` header.
+pub fn safe_next(next: Option<&str>, default: &'static str) -> Result<String, BadNext> {
+    let Some(n) = next.filter(|n| !n.is_empty()) else {
+        return Ok(default.to_owned());
+    };
+    if n.chars().any(char::is_control) {
+        return Err(BadNext);
+    }
+    let decoded: String =
+        url::form_urlencoded::parse(format!("x={}", n.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+    let same_site = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.contains('\\')
+            && !p.chars().any(char::is_control)
+    };
+    if !same_site(n) || !same_site(&decoded) {
+        return Ok(default.to_owned());
+    }
+    let mut out = String::with_capacity(n.len());
+    for b in n.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_the_site_as_a_browser_reads_it() {
+        let home = |n: &str| safe_next(Some(n), "/home");
+        for off_site in [
+            "//other.host/",
+            "/\\other.host/",
+            "\\\\other.host",
+            "/%2F/other.host/",
+            "/%2f%2fother.host",
+            "/%5Cother.host",
+            "https://other.host/",
+            "other.host",
+            " //other.host",
+        ] {
+            assert_eq!(home(off_site), Ok("/home".to_owned()), "{off_site:?}");
+        }
+        for control in ["/\t/other.host/", "/a\r\nSet-Cookie: x=1", "/\0", "/\n/x"] {
+            assert_eq!(home(control), Err(super::BadNext), "{control:?}");
+        }
+        assert_eq!(home("/cases/A1?done=1"), Ok("/cases/A1?done=1".to_owned()));
+        assert_eq!(
+            home("/services?q=食品 安全"),
+            Ok("/services?q=%E9%A3%9F%E5%93%81%20%E5%AE%89%E5%85%A8".to_owned())
+        );
+        assert_eq!(safe_next(None, "/home"), Ok("/home".to_owned()));
     }
 }

@@ -117,11 +117,12 @@ type Refusal = (StatusCode, String);
 fn check_common(
     locale: Locale,
     headers: &HeaderMap,
+    secure: bool,
     csrf: &str,
     password: &str,
     confirm: &str,
 ) -> Result<(), Refusal> {
-    if csrf.is_empty() || cookie(headers, FORM_COOKIE).as_deref() != Some(csrf) {
+    if csrf.is_empty() || cookie(headers, FORM_COOKIE, secure).as_deref() != Some(csrf) {
         return Err((
             StatusCode::FORBIDDEN,
             translate(locale, "form.error.csrf").to_owned(),
@@ -170,7 +171,15 @@ pub async fn citizen(
     let refuse = |form: CitizenForm, status, msg: String| {
         Ok(citizen_page(&state, locale, status, form, Some(msg)))
     };
-    let checked = check_common(locale, &headers, &form.csrf, &password, &confirm).and_then(|()| {
+    let checked = check_common(
+        locale,
+        &headers,
+        state.settings.secure_cookies,
+        &form.csrf,
+        &password,
+        &confirm,
+    )
+    .and_then(|()| {
         Ok(CitizenRegistration {
             username: form.username.clone(),
             real_name: form.real_name.clone(),
@@ -278,7 +287,15 @@ pub async fn enterprise(
     let refuse = |form: EnterpriseForm, status, msg: String| {
         Ok(enterprise_page(&state, locale, status, form, Some(msg)))
     };
-    let checked = check_common(locale, &headers, &form.csrf, &password, &confirm).and_then(|()| {
+    let checked = check_common(
+        locale,
+        &headers,
+        state.settings.secure_cookies,
+        &form.csrf,
+        &password,
+        &confirm,
+    )
+    .and_then(|()| {
         // 18 characters: a credit code; 9 (or 10 with the hyphen): an old organisation code.
         let code = form.code.trim();
         let (credit_code, org_code) = if code.chars().filter(|c| *c != '-').count() == 9 {
