@@ -40,9 +40,11 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Write a consistent copy of the database to FILE while it is in use.
+    /// Write a backup (the database and the file store, with a manifest of
+    /// digests) to FILE while the platform is in use.
     Backup { file: PathBuf },
-    /// Replace the database with the backup in FILE (stop the server first).
+    /// Check the backup in FILE, then replace the database and add its files
+    /// to the file store (stop the server first).
     Restore { file: PathBuf },
     /// The audit log.
     #[command(subcommand)]
@@ -275,14 +277,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Backup { file }) => {
             let db = database::open(&settings, &url).await?;
-            egov_store::backup(&db, &url, &file).await?;
+            let manifest =
+                egov_store::backup(&db, &url, &settings.files_dir(), Vec::new(), &file).await?;
             db.close().await;
-            println!("backup written to {}", file.display());
+            println!(
+                "backup written to {}: the {} database and {} files",
+                file.display(),
+                manifest.engine,
+                manifest.files.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Restore { file }) => {
             let _lock = crate::serve::lock_data_dir(&settings, &url)?;
-            egov_store::restore(&url, &file).await?;
+            let restored = egov_store::restore(&url, &settings.files_dir(), &file).await?;
+            println!(
+                "backup of {} checked: the database and {} files ({} added to the file store)",
+                restored.manifest.created_at,
+                restored.manifest.files.len(),
+                restored.files_added
+            );
             // Bring the restored copy up to this binary's schema.
             let db = database::open(&settings, &url).await?;
             db.close().await;

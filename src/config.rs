@@ -149,6 +149,11 @@ impl Settings {
         }
     }
 
+    /// Where attachment files are kept.
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+
     /// The bound on concurrent password hashes.
     pub fn hash_limits(&self) -> egov_identity::password::HashLimits {
         let default = egov_identity::password::HashLimits::default();
@@ -172,7 +177,7 @@ impl Settings {
                 .public_url
                 .clone()
                 .map(|u| u.trim_end_matches('/').to_owned()),
-            files_dir: self.data_dir.join("files"),
+            files_dir: self.files_dir(),
             max_upload_bytes: self.max_upload_bytes,
             order_answer_workdays: self.order_answer_workdays,
             metrics: egov_web::MetricsAccess {

@@ -398,3 +398,149 @@ async fn nodes_starting_together_set_the_database_up_once() {
         }
     }
 }
+
+/// A citizen's case with three attached files, made in the database and
+/// file store at `loc`. Returns the case number and each file's bytes.
+async fn case_with_files(loc: &TestLocation) -> (String, Vec<Vec<u8>>) {
+    use egov_kernel::Context;
+    let db = egov_store::Db::connect(&loc.url, &egov_store::PoolOptions::patient())
+        .await
+        .unwrap();
+    let ctx = Context::system();
+    let citizen = egov_identity::register_citizen(
+        &db,
+        &ctx,
+        egov_identity::CitizenRegistration {
+            username: "zhang.san".into(),
+            real_name: "张三".into(),
+            resident_id: egov_kernel::identifier::ResidentId::parse("11010519491231002X").unwrap(),
+            phone: egov_kernel::identifier::MobileNumber::parse("13800138000").unwrap(),
+            password: "Chang-Cheng-Wan-Li-9".to_owned().into(),
+        },
+    )
+    .await
+    .unwrap();
+    let dept = egov_org::department(&db, "110105-SCJGJ").await.unwrap().id;
+    let cal = egov_calendar::load_calendar(&db).await.unwrap();
+    let def = egov_cases::Processes::default()
+        .latest(&db, "administrative_license")
+        .await
+        .unwrap();
+    let mut new = egov_cases::NewCase::new(&def, dept, "备份里的案件");
+    new.applicant_id = Some(citizen);
+    let case = egov_cases::start(
+        &db,
+        &ctx,
+        &cal,
+        egov_cases::Acting::Applicant { user_id: citizen },
+        new,
+    )
+    .await
+    .unwrap();
+    let files = egov_cases::attachments::FileStore::new(loc.dir.path().join("files"));
+    let mut contents = Vec::new();
+    for i in 0..3 {
+        let bytes = format!("%PDF-1.4 backed up file {i}\n%%EOF\n").into_bytes();
+        egov_cases::attachments::attach(
+            &db,
+            &ctx,
+            &files,
+            egov_cases::attachments::Upload {
+                case_id: case.id,
+                case_number: &case.number,
+                name: "材料.pdf",
+                bytes: bytes.clone(),
+                internal: false,
+                uploaded_by: Some(citizen),
+            },
+            1 << 20,
+        )
+        .await
+        .unwrap();
+        contents.push(bytes);
+    }
+    db.close().await;
+    (case.number, contents)
+}
+
+#[tokio::test]
+async fn a_backup_holds_the_files_and_restores_into_an_empty_folder() {
+    let loc = TestLocation::new().await;
+    let out = egov(&args(&loc, &["demo", "load"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (number, contents) = case_with_files(&loc).await;
+    let file = loc.dir.path().join("backup.egov");
+    let out = egov(&args(&loc, &["backup", file.to_str().unwrap()])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("3 files"), "{}", out.stdout);
+    let manifest = egov_store::read_manifest(&file).unwrap();
+    assert_eq!(manifest.files.len(), 3);
+
+    // A damaged copy is refused before anything is replaced.
+    let target = TestLocation::new().await;
+    let damaged = target.dir.path().join("damaged.egov");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let at = bytes
+        .windows(b"backed up file 1".len())
+        .position(|w| w == b"backed up file 1")
+        .unwrap();
+    bytes[at] ^= 0x20;
+    std::fs::write(&damaged, bytes).unwrap();
+    let out = egov(&args(&target, &["restore", damaged.to_str().unwrap()])).await;
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("damaged"), "{}", out.stderr);
+    assert!(!target.dir.path().join("files").exists(), "nothing placed");
+
+    // The whole backup restores into the empty folder, files and all.
+    let out = egov(&args(&target, &["restore", file.to_str().unwrap()])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = egov(&args(&target, &["audit", "verify"])).await;
+    assert_eq!(out.code, 0, "{}", out.stdout);
+
+    // Every file downloads through the platform, byte for byte.
+    let db = egov_store::Db::connect(&target.url, &egov_store::PoolOptions::patient())
+        .await
+        .unwrap();
+    let router = egov_web::router(egov_web::AppState::new(
+        db.clone(),
+        egov_web::WebSettings {
+            files_dir: target.dir.path().join("files"),
+            ..Default::default()
+        },
+    ));
+    let signed_in = egov_identity::sign_in(
+        &db,
+        &egov_kernel::Context::system(),
+        "zhang.san",
+        "Chang-Cheng-Wan-Li-9".to_owned().into(),
+        None,
+    )
+    .await
+    .unwrap();
+    let egov_identity::SignIn::Complete { token, .. } = signed_in else {
+        panic!("the citizen has no second factor");
+    };
+    let case = egov_cases::by_number(&db, &number).await.unwrap();
+    let attachments = egov_cases::attachments::list(&db, case.id, true)
+        .await
+        .unwrap();
+    assert_eq!(attachments.len(), 3);
+    for (a, want) in attachments.iter().zip(&contents) {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let res = router
+            .clone()
+            .oneshot(
+                axum::http::Request::get(format!("/api/v1/cases/{number}/attachments/{}", a.id))
+                    .header("cookie", format!("egov_session={token}"))
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let got = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&got[..], &want[..]);
+    }
+    db.close().await;
+}

@@ -13,7 +13,7 @@ mod url;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use backup::{backup, restore};
+pub use backup::{backup, read_manifest, restore, Manifest, Restored};
 pub use db::{AnyConn, Db, Deferred, Engine, PoolOptions, Reader, Tx};
 pub use error::{io_unavailable, is_unavailable, is_unique_violation, StoreError};
 pub use sqlite_writer::{SqliteTx, SqliteWriter};
