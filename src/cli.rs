@@ -143,8 +143,25 @@ struct ServeArgs {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Check the hash chain; exit 0 when intact, 1 naming the first bad record.
-    Verify,
+    /// Check the hash chain and its signed checkpoints (in the database, the
+    /// anchor file, and any --anchor); exit 0 when intact, 1 naming the
+    /// first bad record.
+    Verify {
+        /// A file of checkpoints kept elsewhere (from `egov audit export`).
+        #[arg(long = "anchor")]
+        anchors: Vec<PathBuf>,
+    },
+    /// Sign the chain's head now (the server does so every few seconds).
+    Checkpoint,
+    /// Print the signed checkpoints, one JSON object a line, to keep
+    /// elsewhere and check with `audit verify --anchor FILE`.
+    Export {
+        /// Only those after this record.
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+    },
+    /// Print the public keys that verify checkpoints: key id, created, Ed25519 key.
+    PublicKeys,
 }
 
 #[derive(Subcommand, Debug)]
@@ -159,6 +176,20 @@ enum AdminCommand {
     /// The keys that sign ID tokens.
     #[command(subcommand, name = "oidc-key")]
     OidcKey(OidcKeyCommand),
+    /// The server's own keys (audit checkpoints, secrets at rest).
+    #[command(subcommand, name = "server-key")]
+    ServerKey(ServerKeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ServerKeyCommand {
+    /// Add a new server key: it signs and seals from now on; every sealed
+    /// secret is sealed again under it; older keys stay to verify what they
+    /// signed. Run it with the servers stopped, then give every node the
+    /// new key file.
+    Rotate,
+    /// List the keys: id, created, public key.
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -277,8 +308,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Backup { file }) => {
             let db = database::open(&settings, &url).await?;
+            // The keys stay out of the backup; it names the ones it needs.
+            let keys = egov_keyring::current()?.ids();
             let manifest =
-                egov_store::backup(&db, &url, &settings.files_dir(), Vec::new(), &file).await?;
+                egov_store::backup(&db, &url, &settings.files_dir(), keys, &file).await?;
             db.close().await;
             println!(
                 "backup written to {}: the {} database and {} files",
@@ -290,6 +323,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Restore { file }) => {
             let _lock = crate::serve::lock_data_dir(&settings, &url)?;
+            check_restore_keys(&settings, &file)?;
             let restored = egov_store::restore(&url, &settings.files_dir(), &file).await?;
             println!(
                 "backup of {} checked: the database and {} files ({} added to the file store)",
@@ -303,20 +337,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("restored {} into {url}", file.display());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Audit(AuditCommand::Verify)) => {
+        Some(Command::Audit(command)) => {
             let db = database::open(&settings, &url).await?;
-            let verdict = egov_audit::verify(&db).await?;
+            let code = audit_command(&db, &settings, command).await;
             db.close().await;
-            match verdict {
-                egov_audit::Verdict::Intact { records } => {
-                    println!("audit chain intact: {records} records");
-                    Ok(ExitCode::SUCCESS)
-                }
-                egov_audit::Verdict::Broken { seq, reason } => {
-                    println!("audit chain broken at record {seq}: {reason}");
-                    Ok(ExitCode::FAILURE)
-                }
-            }
+            code
+        }
+        Some(Command::Admin(AdminCommand::ServerKey(command))) => {
+            let db = database::open(&settings, &url).await?;
+            let code = server_key_command(&db, &settings, command).await;
+            db.close().await;
+            code
         }
         Some(Command::Admin(AdminCommand::User(UserCommand::Create {
             username,
@@ -501,6 +532,149 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A backup's sealed secrets open only with the keys that sealed them: the
+/// target's key file must hold them before anything is replaced.
+fn check_restore_keys(settings: &Settings, file: &std::path::Path) -> anyhow::Result<()> {
+    let manifest = egov_store::read_manifest(file)?;
+    let path = settings.server_key_file();
+    let have = if path.exists() {
+        egov_keyring::Keyring::load(&path)?.ids()
+    } else {
+        Vec::new()
+    };
+    let missing: Vec<&String> = manifest
+        .server_keys
+        .iter()
+        .filter(|k| !have.contains(k))
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "this backup needs server key {} to read its sealed secrets, and {} {}; \
+             copy the server key file from the installation that made the backup \
+             (the data directory's server-keys) to {} first",
+            missing
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            path.display(),
+            if path.exists() {
+                "lacks it"
+            } else {
+                "does not exist"
+            },
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+async fn audit_command(
+    db: &Db,
+    settings: &Settings,
+    command: AuditCommand,
+) -> anyhow::Result<ExitCode> {
+    let ring = egov_keyring::current()?;
+    match command {
+        AuditCommand::Verify { anchors } => {
+            let mut kept = egov_audit::checkpoint::read_anchors(&settings.audit_anchor_file())
+                .context("reading the audit anchor")?;
+            for file in &anchors {
+                kept.extend(
+                    egov_audit::checkpoint::read_anchors(file)
+                        .with_context(|| format!("reading {}", file.display()))?,
+                );
+            }
+            match egov_audit::verify(db, &ring, &kept).await? {
+                egov_audit::Verdict::Intact {
+                    records,
+                    checkpoints,
+                    newest_signed,
+                } => {
+                    println!(
+                        "audit chain intact: {records} records, {checkpoints} signed checkpoints{}",
+                        match newest_signed {
+                            Some(n) => format!(" (the newest at record {n})"),
+                            None => String::new(),
+                        }
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                egov_audit::Verdict::Broken { seq, reason } => {
+                    println!("audit chain broken at record {seq}: {reason}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        AuditCommand::Checkpoint => {
+            match egov_audit::checkpoint(db, &ring).await? {
+                Some(cp) => {
+                    egov_audit::checkpoint::write_anchor(&settings.audit_anchor_file(), &cp)?;
+                    println!(
+                        "signed checkpoint at record {} with key {}",
+                        cp.seq, cp.key_id
+                    );
+                }
+                None => println!("the newest checkpoint already covers the chain"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Export { since } => {
+            for cp in egov_audit::checkpoints(db, since).await? {
+                println!("{}", serde_json::to_string(&cp)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::PublicKeys => {
+            for k in ring.public_keys() {
+                println!("{}\t{}\tEd25519\t{}", k.id, k.created_at, k.ed25519);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn server_key_command(
+    db: &Db,
+    settings: &Settings,
+    command: ServerKeyCommand,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        ServerKeyCommand::Rotate => {
+            let path = settings.server_key_file();
+            let mut ring = egov_keyring::Keyring::load(&path)?;
+            let id = ring.rotate()?.id.clone();
+            egov_keyring::install(ring);
+            database::reseal(db).await?;
+            let mut tx = db.begin().await?;
+            egov_audit::append(
+                &mut tx,
+                &Context::system(),
+                egov_audit::Event {
+                    action: "server_key.rotate",
+                    object_type: "server_key",
+                    object_id: &id,
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let ring = egov_keyring::current()?;
+            if let Some(cp) = egov_audit::checkpoint(db, &ring).await? {
+                egov_audit::checkpoint::write_anchor(&settings.audit_anchor_file(), &cp)?;
+            }
+            println!("new server key {id} in {}", path.display());
+            println!("secrets sealed again under it; give every node this file before starting it");
+        }
+        ServerKeyCommand::List => {
+            for k in egov_keyring::current()?.public_keys() {
+                println!("{}\t{}\t{}", k.id, k.created_at, k.ed25519);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn service_command(db: &Db, command: ServiceCommand) -> anyhow::Result<ExitCode> {

@@ -63,6 +63,17 @@ pub struct Settings {
     /// Serve `/metrics` on this address of its own (for example a private
     /// interface) instead of on the main one.
     pub metrics_bind: Option<SocketAddr>,
+    /// The server's keys (they sign the audit chain's checkpoints and seal
+    /// secrets in the database): a file outside the database, made on
+    /// first start. Default: `server-keys` in the data directory. Nodes
+    /// sharing one PostgreSQL database need the same file.
+    pub server_key_file: Option<PathBuf>,
+    /// Seconds between signed checkpoints of the audit chain; 0 turns them
+    /// off on this node.
+    pub audit_checkpoint_secs: u64,
+    /// Where this node keeps the newest checkpoint it signed, outside the
+    /// database. Default: `audit-anchor.jsonl` in the data directory.
+    pub audit_anchor_file: Option<PathBuf>,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -92,6 +103,9 @@ impl Default for Settings {
             hash_wait_ms: 2000,
             metrics_token: None,
             metrics_bind: None,
+            server_key_file: None,
+            audit_checkpoint_secs: 10,
+            audit_anchor_file: None,
         }
     }
 }
@@ -134,6 +148,9 @@ impl Settings {
                 "hash_wait_ms",
                 "metrics_token",
                 "metrics_bind",
+                "server_key_file",
+                "audit_checkpoint_secs",
+                "audit_anchor_file",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -147,6 +164,18 @@ impl Settings {
             }
             _ => Ok(egov_store::DatabaseUrl::sqlite_in(&self.data_dir)),
         }
+    }
+
+    pub fn server_key_file(&self) -> PathBuf {
+        self.server_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("server-keys"))
+    }
+
+    pub fn audit_anchor_file(&self) -> PathBuf {
+        self.audit_anchor_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-anchor.jsonl"))
     }
 
     /// Where attachment files are kept.
@@ -188,6 +217,7 @@ impl Settings {
                 loopback: true,
                 own_listener: self.metrics_bind.is_some(),
             },
+            audit_anchor: Some(self.audit_anchor_file()),
         }
     }
 }

@@ -5,10 +5,29 @@ use crate::config::Settings;
 use anyhow::Context as _;
 use egov_store::{DatabaseUrl, Db, PoolOptions};
 
+/// Loads the server's keys (made on first start) and makes them the
+/// process's.
+pub fn install_keyring(settings: &Settings) -> anyhow::Result<()> {
+    let path = settings.server_key_file();
+    let (ring, created) = egov_keyring::Keyring::load_or_create(&path)
+        .with_context(|| format!("reading the server keys in {}", path.display()))?;
+    if created {
+        tracing::warn!(
+            path = %path.display(),
+            key = ring.newest().id,
+            "server key made: back this file up apart from the database backups"
+        );
+    }
+    egov_keyring::install(ring);
+    Ok(())
+}
+
 /// Connects, migrates and loads the reference data every deployment needs,
 /// so every command works on an up-to-date schema.
 pub async fn open(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> {
     let db = connect(settings, url).await?;
+    // Only once the database answers: a wrong URL makes no key anywhere.
+    install_keyring(settings)?;
     let setup = db.setup_lock().await?;
     prepare(&db, url).await?;
     setup.release().await?;
@@ -37,6 +56,21 @@ pub async fn prepare(db: &Db, url: &DatabaseUrl) -> anyhow::Result<()> {
     let wrapped = egov_identity::mfa::upgrade_recovery_codes(db).await?;
     if wrapped > 0 {
         tracing::info!(codes = wrapped, "recovery codes moved to the salted hash");
+    }
+    reseal(db).await
+}
+
+/// Seals every secret that is in the clear (older releases) or sealed with
+/// a server key that is no longer the newest.
+pub async fn reseal(db: &Db) -> anyhow::Result<()> {
+    let totp = egov_identity::mfa::reseal_secrets(db).await?;
+    let keys = egov_oidc::keys::reseal_keys(db).await?;
+    if totp + keys > 0 {
+        tracing::info!(
+            totp,
+            oidc_keys = keys,
+            "secrets sealed under the newest server key"
+        );
     }
     Ok(())
 }

@@ -38,6 +38,7 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     let _lock = lock_data_dir(&settings, &url)?;
     egov_identity::password::configure(settings.hash_limits());
     let db = crate::database::connect(&settings, &url).await?;
+    crate::database::install_keyring(&settings)?;
     // Nodes starting together on one PostgreSQL database set it up in turn.
     let setup = db.setup_lock().await?;
     crate::database::prepare(&db, &url).await?;
@@ -95,6 +96,14 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         ));
     }
 
+    let checkpoints = (settings.audit_checkpoint_secs > 0).then(|| {
+        tokio::spawn(sign_checkpoints(
+            db.clone(),
+            settings.audit_anchor_file(),
+            std::time::Duration::from_secs(settings.audit_checkpoint_secs),
+        ))
+    });
+
     if let Some(admin) = first_admin {
         println!("first administrator (shown once; change the password at first sign-in):");
         println!("  user name: {}", admin.username);
@@ -110,9 +119,47 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
+    if let Some(task) = checkpoints {
+        task.abort();
+        // What was written since the last tick is signed before we go.
+        checkpoint_once(&db, &settings.audit_anchor_file()).await;
+    }
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Signs the audit chain's head every `every`, keeping the newest checkpoint
+/// in the anchor file too.
+async fn sign_checkpoints(
+    db: egov_store::Db,
+    anchor: std::path::PathBuf,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        checkpoint_once(&db, &anchor).await;
+    }
+}
+
+async fn checkpoint_once(db: &egov_store::Db, anchor: &std::path::Path) {
+    let ring = match egov_keyring::current() {
+        Ok(r) => r,
+        Err(e) => return tracing::error!(error = %e, "no server key to sign audit checkpoints"),
+    };
+    match egov_audit::checkpoint(db, &ring).await {
+        Ok(Some(cp)) => {
+            if let Err(e) = egov_audit::checkpoint::write_anchor(anchor, &cp) {
+                tracing::error!(error = %e, path = %anchor.display(), "writing the audit anchor");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), "signing an audit checkpoint")
+        }
+    }
 }
 
 /// The name this node signs supervision records with: host and process id.

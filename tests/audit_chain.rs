@@ -79,19 +79,13 @@ async fn intact_chain_verifies() {
     let app = TestApp::new().await; // demo load writes records too
     append_records(&app, 5).await;
     let n = app.count("audit_log").await;
-    assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Intact { records: n }
-    );
+    assert_eq!(common::verify_audit(&app).await, common::intact(n));
 }
 
 #[tokio::test]
 async fn empty_chain_verifies() {
     let app = TestApp::empty().await;
-    assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Intact { records: 0 }
-    );
+    assert_eq!(common::verify_audit(&app).await, common::intact(0));
 }
 
 #[tokio::test]
@@ -119,7 +113,7 @@ async fn an_altered_record_is_named() {
     )
     .await;
     assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
+        common::verify_audit(&app).await,
         Verdict::Broken {
             seq: 4,
             reason: Break::Altered
@@ -133,7 +127,7 @@ async fn a_removed_record_is_named() {
     append_records(&app, 6).await;
     tamper(&app, "DELETE FROM audit_log WHERE seq = 3").await;
     assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
+        common::verify_audit(&app).await,
         Verdict::Broken {
             seq: 3,
             reason: Break::Missing {
@@ -150,7 +144,7 @@ async fn removing_the_newest_record_is_noticed() {
     append_records(&app, 4).await;
     tamper(&app, "DELETE FROM audit_log WHERE seq = 4").await;
     assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
+        common::verify_audit(&app).await,
         Verdict::Broken {
             seq: 4,
             reason: Break::HeadMismatch {
@@ -169,7 +163,7 @@ async fn reordered_records_are_named() {
     tamper(&app, "UPDATE audit_log SET seq = -2 WHERE seq = 2").await;
     tamper(&app, "UPDATE audit_log SET seq = 2 WHERE seq = 3").await;
     tamper(&app, "UPDATE audit_log SET seq = 3 WHERE seq = -2").await;
-    let verdict = egov_audit::verify(app.db()).await.unwrap();
+    let verdict = common::verify_audit(&app).await;
     assert!(
         matches!(verdict, Verdict::Broken { seq: 2, .. }),
         "{verdict:?}"
@@ -185,10 +179,7 @@ async fn a_rolled_back_change_leaves_no_record() {
     assert_eq!(app.count("audit_log").await, 2);
     // The writer is free again and the chain goes on from the last record.
     append_records(&app, 1).await;
-    assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Intact { records: 3 }
-    );
+    assert_eq!(common::verify_audit(&app).await, common::intact(3));
 }
 
 #[tokio::test]
@@ -219,10 +210,7 @@ async fn concurrent_appenders_keep_one_chain() {
     for t in tasks {
         t.await.unwrap();
     }
-    assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Intact { records: 80 }
-    );
+    assert_eq!(common::verify_audit(&app).await, common::intact(80));
 }
 
 /// SQLite's writer rolls an abandoned transaction back from a task; dropped
@@ -254,10 +242,7 @@ async fn sqlite_rolls_back_an_abandoned_transaction_before_the_next() {
             .await,
         0
     );
-    assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Intact { records: 1 }
-    );
+    assert_eq!(common::verify_audit(&app).await, common::intact(1));
 }
 
 /// On PostgreSQL an audited transaction takes the chain's head only at its
@@ -281,8 +266,181 @@ async fn postgres_audited_transactions_wait_for_the_head_only_at_commit() {
     // The second committed first, so it holds the earlier place in the chain.
     let order = app.texts("SELECT action FROM audit_log ORDER BY seq").await;
     assert_eq!(order, ["test.second", "test.first"]);
+    assert_eq!(common::verify_audit(&app).await, common::intact(2));
+}
+
+/// What an intruder with write access to the database does after editing a
+/// record: re-computes every hash from there on and moves the head, so the
+/// chain alone looks whole again.
+async fn recompute_chain(app: &TestApp) {
+    let mut r = app.db().reader().await.unwrap();
+    let records: Vec<egov_audit::Record> = run!(r, |c| sqlx::query_as(
+        "SELECT seq, at, actor, action, object_type, object_id, source, request_id, \
+         detail, prev_hash, hash FROM audit_log ORDER BY seq"
+    )
+    .fetch_all(&mut *c)
+    .await)
+    .unwrap();
+    drop(r);
+    let mut prev = egov_audit::GENESIS_HASH.to_owned();
+    let mut statements = Vec::new();
+    for mut rec in records {
+        rec.prev_hash = prev.clone();
+        rec.hash = rec.expected_hash();
+        statements.push(format!(
+            "UPDATE audit_log SET prev_hash = '{}', hash = '{}' WHERE seq = {}",
+            rec.prev_hash, rec.hash, rec.seq
+        ));
+        prev = rec.hash;
+    }
+    statements.push(format!(
+        "UPDATE audit_head SET hash = '{prev}' WHERE id = 1"
+    ));
+    for s in statements {
+        tamper(app, &s).await;
+    }
+}
+
+/// Runs SQL on the checkpoints with their protection lifted.
+async fn tamper_checkpoints(app: &TestApp, sql: &str) {
+    let mut tx = app.db().begin().await.unwrap();
+    let statements: Vec<String> = match app.db().engine() {
+        Engine::Sqlite => vec![
+            "DROP TRIGGER IF EXISTS audit_checkpoints_no_update".into(),
+            "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete".into(),
+            sql.into(),
+        ],
+        Engine::Postgres => vec![
+            "ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_no_change".into(),
+            sql.into(),
+        ],
+    };
+    for s in statements {
+        run!(tx, |c| sqlx::query(&s).execute(&mut *c).await.map(|_| ())).unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn verify_with(app: &TestApp, anchors: &[egov_audit::Checkpoint]) -> Verdict {
+    egov_audit::verify(app.db(), &egov_keyring::current().unwrap(), anchors)
+        .await
+        .unwrap()
+}
+
+async fn sign(app: &TestApp) -> egov_audit::Checkpoint {
+    egov_audit::checkpoint(app.db(), &egov_keyring::current().unwrap())
+        .await
+        .unwrap()
+        .expect("a new checkpoint")
+}
+
+#[tokio::test]
+async fn a_recomputed_chain_fails_its_signed_checkpoint() {
+    let app = TestApp::empty().await;
+    append_records(&app, 10).await;
+    let anchor = sign(&app).await;
+    assert_eq!(anchor.seq, 10);
+    assert!(matches!(
+        verify_with(&app, &[]).await,
+        Verdict::Intact {
+            checkpoints: 1,
+            newest_signed: Some(10),
+            ..
+        }
+    ));
+    tamper(
+        &app,
+        "UPDATE audit_log SET detail = '{\"i\":99}' WHERE seq = 4",
+    )
+    .await;
+    recompute_chain(&app).await;
     assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
-        Verdict::Intact { records: 2 }
+        verify_with(&app, &[]).await,
+        Verdict::Broken {
+            seq: 10,
+            reason: Break::CheckpointMismatch
+        }
+    );
+    // Deleting the checkpoint too leaves the anchor kept outside.
+    tamper_checkpoints(&app, "DELETE FROM audit_checkpoints").await;
+    assert!(matches!(
+        verify_with(&app, &[]).await,
+        Verdict::Intact { .. }
+    ));
+    assert_eq!(
+        verify_with(&app, &[anchor]).await,
+        Verdict::Broken {
+            seq: 10,
+            reason: Break::CheckpointMismatch
+        }
+    );
+}
+
+#[tokio::test]
+async fn cutting_off_the_newest_records_is_noticed_through_the_checkpoint() {
+    let app = TestApp::empty().await;
+    append_records(&app, 60).await;
+    let anchor = sign(&app).await;
+    let hash_10 = app
+        .texts("SELECT hash FROM audit_log WHERE seq = 10")
+        .await
+        .remove(0);
+    tamper(&app, "DELETE FROM audit_log WHERE seq > 10").await;
+    tamper(
+        &app,
+        &format!("UPDATE audit_head SET seq = 10, hash = '{hash_10}' WHERE id = 1"),
+    )
+    .await;
+    assert_eq!(
+        verify_with(&app, &[]).await,
+        Verdict::Broken {
+            seq: 11,
+            reason: Break::Truncated {
+                signed: 60,
+                last_seq: 10
+            }
+        }
+    );
+    tamper_checkpoints(&app, "DELETE FROM audit_checkpoints").await;
+    assert_eq!(
+        verify_with(&app, &[anchor]).await,
+        Verdict::Broken {
+            seq: 11,
+            reason: Break::Truncated {
+                signed: 60,
+                last_seq: 10
+            }
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_checkpoint_not_signed_by_a_server_key_is_refused() {
+    let app = TestApp::empty().await;
+    append_records(&app, 3).await;
+    let mut forged = sign(&app).await;
+    let other = egov_keyring::Keyring::ephemeral();
+    let signed = other.sign(&egov_audit::Checkpoint::message(
+        forged.seq,
+        &forged.hash,
+        &forged.signed_at,
+    ));
+    forged.key_id = signed.key_id;
+    forged.signature = signed.signature;
+    assert_eq!(
+        verify_with(&app, &[forged]).await,
+        Verdict::Broken {
+            seq: 3,
+            reason: Break::Unsigned { seq: 3 }
+        }
+    );
+    // The head moved on: a second checkpoint; the same head: none.
+    append_records(&app, 1).await;
+    assert_eq!(sign(&app).await.seq, 4);
+    assert!(
+        egov_audit::checkpoint(app.db(), &egov_keyring::current().unwrap())
+            .await
+            .unwrap()
+            .is_none()
     );
 }

@@ -334,6 +334,10 @@ fn routes() -> Vec<Route> {
         get("/api/v1/audit/verify", |w| {
             w.api(matches!(w, Who::Admin | Who::Auditor | Who::KeyAuditRead))
         }),
+        get("/api/v1/audit/checkpoints", |w| {
+            w.api(matches!(w, Who::Admin | Who::Auditor | Who::KeyAuditRead))
+        }),
+        get("/.well-known/egov-audit-keys", public),
         get("/api/v1/processes", public),
         post("/api/v1/processes", |w| w.api(w == Who::Admin)),
         get("/api/v1/cases", |w| match w {

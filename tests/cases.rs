@@ -190,10 +190,8 @@ async fn a_licence_application_runs_its_course() {
         .unwrap();
     assert_eq!(audit.len(), 8, "one audit record per event");
     assert_eq!(
-        egov_audit::verify(app.db()).await.unwrap(),
-        egov_audit::Verdict::Intact {
-            records: app.count("audit_log").await
-        }
+        common::verify_audit(&app).await,
+        common::intact(app.count("audit_log").await)
     );
 }
 

@@ -203,6 +203,7 @@ async fn audit_verify_exits_non_zero_naming_the_tampered_record() {
 
 #[tokio::test]
 async fn backup_while_serving_restores_the_same_data() {
+    // (The restore below brings the server key along, as an operator would.)
     let loc = TestLocation::new().await;
     let server = Server::start(&loc).await;
     let key = api_key(&loc, "org:write").await;
@@ -238,8 +239,13 @@ async fn backup_while_serving_restores_the_same_data() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     server.stop().await;
 
-    // Restore into a different, empty location.
+    // Restore into a different, empty location, with the server key.
     let target = TestLocation::new().await;
+    std::fs::copy(
+        loc.dir.path().join("server-keys"),
+        target.dir.path().join("server-keys"),
+    )
+    .unwrap();
     let out = egov(&args(&target, &["restore", file.to_str().unwrap()])).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = egov(&args(&target, &["audit", "verify"])).await;
@@ -476,8 +482,19 @@ async fn a_backup_holds_the_files_and_restores_into_an_empty_folder() {
     let manifest = egov_store::read_manifest(&file).unwrap();
     assert_eq!(manifest.files.len(), 3);
 
-    // A damaged copy is refused before anything is replaced.
+    // The backup holds no key: without the one that sealed its secrets, it
+    // is refused before anything is replaced.
     let target = TestLocation::new().await;
+    let out = egov(&args(&target, &["restore", file.to_str().unwrap()])).await;
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("server key"), "{}", out.stderr);
+    std::fs::copy(
+        loc.dir.path().join("server-keys"),
+        target.dir.path().join("server-keys"),
+    )
+    .unwrap();
+
+    // A damaged copy is refused before anything is replaced.
     let damaged = target.dir.path().join("damaged.egov");
     let mut bytes = std::fs::read(&file).unwrap();
     let at = bytes
@@ -543,4 +560,69 @@ async fn a_backup_holds_the_files_and_restores_into_an_empty_folder() {
         assert_eq!(&got[..], &want[..]);
     }
     db.close().await;
+}
+
+#[tokio::test]
+async fn the_server_key_rotates_and_the_chain_keeps_verifying() {
+    let loc = TestLocation::new().await;
+    let out = egov(&args(&loc, &["admin", "oidc-key", "rotate"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = egov(&args(&loc, &["audit", "checkpoint"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let first = egov(&args(&loc, &["admin", "server-key", "list"])).await;
+    assert_eq!(first.stdout.lines().count(), 1);
+
+    let out = egov(&args(&loc, &["admin", "server-key", "rotate"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let keys = egov(&args(&loc, &["admin", "server-key", "list"])).await;
+    assert_eq!(keys.stdout.lines().count(), 2, "{}", keys.stdout);
+    let newest = keys
+        .stdout
+        .lines()
+        .last()
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Every ID-token key is sealed under the new server key now, and still opens.
+    let db = egov_store::Db::connect(&loc.url, &egov_store::PoolOptions::patient())
+        .await
+        .unwrap();
+    let mut r = db.reader().await.unwrap();
+    let sealed: Vec<String> = egov_store::run!(r, |c| sqlx::query_scalar(
+        "SELECT private_pem FROM oidc_keys"
+    )
+    .fetch_all(&mut *c)
+    .await)
+    .unwrap();
+    drop(r);
+    db.close().await;
+    assert!(!sealed.is_empty());
+    assert!(sealed
+        .iter()
+        .all(|s| s.starts_with(&format!("sealed:v1:{newest}:"))));
+    let jwks = egov(&args(&loc, &["admin", "oidc-key", "rotate"])).await;
+    assert_eq!(jwks.code, 0, "{}", jwks.stderr);
+
+    // Checkpoints signed by the old key and the new one both verify; the
+    // export is an anchor the chain is checked against too.
+    let out = egov(&args(&loc, &["audit", "verify"])).await;
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("2 signed checkpoints"),
+        "{}",
+        out.stdout
+    );
+    let export = egov(&args(&loc, &["audit", "export"])).await;
+    let anchor = loc.dir.path().join("kept-elsewhere.jsonl");
+    std::fs::write(&anchor, &export.stdout).unwrap();
+    let out = egov(&args(
+        &loc,
+        &["audit", "verify", "--anchor", anchor.to_str().unwrap()],
+    ))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let public = egov(&args(&loc, &["audit", "public-keys"])).await;
+    assert!(public.stdout.contains("Ed25519"));
 }

@@ -525,3 +525,66 @@ async fn next_never_leads_off_the_site() {
         "/services?q=%E9%A3%9F%E5%93%81"
     );
 }
+
+#[tokio::test]
+async fn second_factor_secrets_and_signing_keys_are_sealed_at_rest() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    app.enrol_totp("zhang.san", 1, &pw).await;
+    let stored = app
+        .texts("SELECT totp_secret FROM users WHERE id = 1")
+        .await
+        .remove(0);
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    // A secret copied to another account's row does not open there.
+    let ring = egov_keyring::current().unwrap();
+    assert!(ring.open("totp:2", &stored).is_err());
+
+    egov_oidc::keys::signing_key(app.db(), egov_oidc::keys::Alg::Es256)
+        .await
+        .unwrap();
+    for pem in app.texts("SELECT private_pem FROM oidc_keys").await {
+        assert!(pem.starts_with("sealed:v1:") && !pem.contains("PRIVATE KEY"));
+    }
+
+    // A secret an older release kept in the clear still works, and is
+    // sealed at the next start.
+    let plain = egov_identity::totp::TotpSecret::generate();
+    let mut tx = app.db().begin().await.unwrap();
+    egov_store::run!(tx, |c| sqlx::query(
+        "UPDATE users SET totp_secret = $1 WHERE id = 1"
+    )
+    .bind(plain.to_base32())
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    let res = app.submit_login("zhang.san", &pw).await;
+    let half = res.set_cookie("egov_session").unwrap();
+    let csrf = egov_identity::find_session(app.db(), &half)
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+    let ok = app
+        .post_form(
+            "/login/mfa",
+            Some(&format!("egov_session={half}")),
+            &[
+                ("code", &plain.code_at(common::now_unix())),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(
+        egov_identity::mfa::reseal_secrets(app.db()).await.unwrap(),
+        1
+    );
+    let stored = app
+        .texts("SELECT totp_secret FROM users WHERE id = 1")
+        .await
+        .remove(0);
+    assert!(stored.starts_with("sealed:v1:") && !stored.contains(&plain.to_base32()));
+}

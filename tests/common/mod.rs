@@ -89,6 +89,8 @@ impl TestApp {
 
     /// A fresh, migrated, empty database behind a router with `settings`.
     pub async fn empty_with(settings: egov_web::WebSettings) -> TestApp {
+        // Every test in a process shares one in-memory server key.
+        egov_keyring::install_ephemeral();
         let test_db = TestDb::new().await;
         let router = egov_web::router(egov_web::AppState::new(test_db.db.clone(), settings));
         TestApp {
@@ -429,4 +431,21 @@ pub fn now_unix() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
+}
+
+/// The audit chain's verdict, checked with the process's server key and no
+/// anchor kept outside the database.
+pub async fn verify_audit(app: &TestApp) -> egov_audit::Verdict {
+    egov_audit::verify(app.db(), &egov_keyring::current().unwrap(), &[])
+        .await
+        .unwrap()
+}
+
+/// An intact chain of `records` records with no signed checkpoint.
+pub fn intact(records: i64) -> egov_audit::Verdict {
+    egov_audit::Verdict::Intact {
+        records,
+        checkpoints: 0,
+        newest_signed: None,
+    }
 }

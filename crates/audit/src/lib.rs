@@ -6,7 +6,12 @@
 //! broken link. The one-row head table serialises appenders (a row lock on
 //! PostgreSQL; the single writer on SQLite) and pins the newest record.
 
+pub mod checkpoint;
+
+pub use checkpoint::{checkpoint, checkpoints, Checkpoint};
+
 use egov_kernel::{time, Context};
+use egov_keyring::Keyring;
 use egov_store::{run, AnyConn, Db, StoreError, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -174,8 +179,18 @@ impl Pending {
 /// The verdict of [`verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    Intact { records: i64 },
-    Broken { seq: i64, reason: Break },
+    Intact {
+        records: i64,
+        /// Signed checkpoints checked along the chain.
+        checkpoints: i64,
+        /// The newest checkpoint's record: what came after it is not yet
+        /// under a signature.
+        newest_signed: Option<i64>,
+    },
+    Broken {
+        seq: i64,
+        reason: Break,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -188,12 +203,45 @@ pub enum Break {
     Altered,
     #[error("the chain head says {head_seq} records, the log ends at {last_seq} (newest removed or head altered)")]
     HeadMismatch { head_seq: i64, last_seq: i64 },
+    #[error("checkpoint {seq} is not signed by a server key (forged or altered)")]
+    Unsigned { seq: i64 },
+    #[error(
+        "the record's hash is not the one its signed checkpoint holds (the chain was re-computed)"
+    )]
+    CheckpointMismatch,
+    #[error("a checkpoint was signed at record {signed}, but the log ends at {last_seq} (newest records removed)")]
+    Truncated { signed: i64, last_seq: i64 },
 }
 
 const PAGE: i64 = 5_000;
 
-/// Walks the whole chain in order and names the first bad record.
-pub async fn verify(db: &Db) -> Result<Verdict, StoreError> {
+/// Walks the whole chain in order and names the first bad record: each
+/// record against its hash and its predecessor's, every signed checkpoint
+/// (in the database, and the `anchors` kept outside it) against `ring`'s
+/// keys and against the record it names.
+pub async fn verify(
+    db: &Db,
+    ring: &Keyring,
+    anchors: &[Checkpoint],
+) -> Result<Verdict, StoreError> {
+    let mut signed: std::collections::BTreeMap<i64, Checkpoint> = Default::default();
+    for cp in checkpoints(db, 0)
+        .await?
+        .into_iter()
+        .chain(anchors.iter().cloned())
+    {
+        if !cp.is_signed_by(ring) {
+            return Ok(broken(cp.seq, Break::Unsigned { seq: cp.seq }));
+        }
+        match signed.get(&cp.seq) {
+            Some(other) if other.hash != cp.hash => {
+                return Ok(broken(cp.seq, Break::CheckpointMismatch))
+            }
+            _ => {
+                signed.insert(cp.seq, cp);
+            }
+        }
+    }
     let mut r = db.reader().await?;
     let mut prev_hash = GENESIS_HASH.to_owned();
     let mut last_seq = 0i64;
@@ -223,12 +271,24 @@ pub async fn verify(db: &Db) -> Result<Verdict, StoreError> {
             if rec.expected_hash() != rec.hash {
                 return Ok(broken(rec.seq, Break::Altered));
             }
+            if signed.get(&rec.seq).is_some_and(|cp| cp.hash != rec.hash) {
+                return Ok(broken(rec.seq, Break::CheckpointMismatch));
+            }
             prev_hash = rec.hash;
             last_seq = rec.seq;
         }
         if done {
             break;
         }
+    }
+    if let Some((&newest, _)) = signed.iter().next_back().filter(|(s, _)| **s > last_seq) {
+        return Ok(broken(
+            last_seq + 1,
+            Break::Truncated {
+                signed: newest,
+                last_seq,
+            },
+        ));
     }
     let (head_seq, head_hash): (i64, String) = run!(r, |c| sqlx::query_as(
         "SELECT seq, hash FROM audit_head WHERE id = 1"
@@ -241,7 +301,11 @@ pub async fn verify(db: &Db) -> Result<Verdict, StoreError> {
             Break::HeadMismatch { head_seq, last_seq },
         ));
     }
-    Ok(Verdict::Intact { records: last_seq })
+    Ok(Verdict::Intact {
+        records: last_seq,
+        checkpoints: signed.len() as i64,
+        newest_signed: signed.keys().next_back().copied(),
+    })
 }
 
 fn broken(seq: i64, reason: Break) -> Verdict {

@@ -62,6 +62,9 @@ pub enum IdentityError {
     Locked(egov_kernel::time::Timestamp),
     #[error(transparent)]
     Busy(#[from] Busy),
+    /// A secret sealed in the database does not open with the server keys.
+    #[error(transparent)]
+    Keyring(#[from] egov_keyring::KeyringError),
     #[error("no such account")]
     NotFound,
     /// The acting administrator's reach does not cover this change.

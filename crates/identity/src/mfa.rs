@@ -21,6 +21,27 @@ fn unix_now() -> u64 {
     time::now().timestamp().max(0) as u64
 }
 
+/// What a TOTP secret is sealed under: the user's, enrolled or pending.
+fn label(user_id: i64, pending: bool) -> String {
+    if pending {
+        format!("totp-pending:{user_id}")
+    } else {
+        format!("totp:{user_id}")
+    }
+}
+
+/// A stored secret, opened with the server keys.
+fn unseal(user_id: i64, pending: bool, stored: &str) -> Result<Option<TotpSecret>, IdentityError> {
+    let ring = egov_keyring::current()?;
+    Ok(TotpSecret::from_base32(
+        &ring.open_text(&label(user_id, pending), stored)?,
+    ))
+}
+
+fn seal(user_id: i64, pending: bool, secret: &TotpSecret) -> Result<String, IdentityError> {
+    Ok(egov_keyring::current()?.seal_text(&label(user_id, pending), &secret.to_base32()))
+}
+
 async fn audit(
     tx: &mut Tx,
     ctx: &Context,
@@ -57,16 +78,17 @@ pub async fn pending_secret(db: &Db, user_id: i64) -> Result<TotpSecret, Identit
     };
     if let (Some(secret), Some(at)) = (secret, at) {
         if now - at < PENDING_TTL {
-            if let Some(s) = TotpSecret::from_base32(&secret) {
+            if let Some(s) = unseal(user_id, true, &secret)? {
                 return Ok(s);
             }
         }
     }
     let secret = TotpSecret::generate();
+    let sealed = seal(user_id, true, &secret)?;
     run!(tx, |c| sqlx::query(
         "UPDATE users SET totp_pending = $1, totp_pending_at = $2 WHERE id = $3"
     )
-    .bind(secret.to_base32())
+    .bind(&sealed)
     .bind(now)
     .bind(user_id)
     .execute(&mut *c)
@@ -103,7 +125,7 @@ pub async fn enable_totp(
     drop(r);
     let secret = match pending {
         Some((Some(s), Some(at))) if time::now() - at < PENDING_TTL => {
-            TotpSecret::from_base32(&s).ok_or_else(wrong_new_code)?
+            unseal(user_id, true, &s)?.ok_or_else(wrong_new_code)?
         }
         Some(_) => {
             return Err(IdentityError::Invalid {
@@ -121,12 +143,13 @@ pub async fn enable_totp(
     reauth::confirm(db, ctx, user_id, proof).await?;
     let codes = recovery_codes();
     let hashes = hash_recovery_codes(&codes).await?;
+    let sealed = seal(user_id, false, &secret)?;
     let mut tx = db.begin().await?;
     run!(tx, |c| sqlx::query(
         "UPDATE users SET totp_secret = $1, totp_last_step = $2, totp_pending = NULL, \
          totp_pending_at = NULL WHERE id = $3"
     )
-    .bind(secret.to_base32())
+    .bind(&sealed)
     .bind(step as i64)
     .bind(user_id)
     .execute(&mut *c)
@@ -267,7 +290,11 @@ pub(crate) async fn match_code(
     .bind(user_id)
     .fetch_one(&mut *c)
     .await)?;
-    let Some(secret) = secret.as_deref().and_then(TotpSecret::from_base32) else {
+    let secret = match secret.as_deref() {
+        Some(stored) => unseal(user_id, false, stored)?,
+        None => None,
+    };
+    let Some(secret) = secret else {
         return Ok(Matched::Nothing);
     };
     if let Some(step) = secret.verify(code, unix_now()) {
@@ -364,4 +391,50 @@ pub async fn upgrade_recovery_codes(db: &Db) -> Result<u64, IdentityError> {
     }
     tx.commit().await?;
     Ok(wrapped.len() as u64)
+}
+
+/// Seals the TOTP secrets that older releases stored in the clear, and
+/// those sealed with a server key that is no longer the newest (after a
+/// rotation). Returns how many were sealed again.
+pub async fn reseal_secrets(db: &Db) -> Result<u64, IdentityError> {
+    let ring = egov_keyring::current()?;
+    let mut r = db.reader().await?;
+    let rows: Vec<(i64, Option<String>, Option<String>)> = run!(r, |c| sqlx::query_as(
+        "SELECT id, totp_secret, totp_pending FROM users \
+         WHERE totp_secret IS NOT NULL OR totp_pending IS NOT NULL"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    drop(r);
+    let mut changed = 0u64;
+    for (user_id, secret, pending) in rows {
+        let renew =
+            |stored: Option<String>, pending: bool| -> Result<Option<String>, IdentityError> {
+                match stored {
+                    Some(s) if !ring.is_current(&s) => {
+                        let plain = ring.open_text(&label(user_id, pending), &s)?;
+                        Ok(Some(ring.seal_text(&label(user_id, pending), &plain)))
+                    }
+                    _ => Ok(None),
+                }
+            };
+        let (secret, pending) = (renew(secret, false)?, renew(pending, true)?);
+        if secret.is_none() && pending.is_none() {
+            continue;
+        }
+        let mut tx = db.begin().await?;
+        run!(tx, |c| sqlx::query(
+            "UPDATE users SET totp_secret = COALESCE($1, totp_secret), \
+             totp_pending = COALESCE($2, totp_pending) WHERE id = $3"
+        )
+        .bind(secret.as_deref())
+        .bind(pending.as_deref())
+        .bind(user_id)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+        tx.commit().await?;
+        changed += 1;
+    }
+    Ok(changed)
 }

@@ -189,6 +189,9 @@ pub async fn live_keys(db: &Db) -> Result<Vec<Arc<Key>>, OidcError> {
                 .bind(&kid)
                 .fetch_one(&mut *c)
                 .await)?;
+                let pem = egov_keyring::current()
+                    .and_then(|ring| ring.open_text(&seal_label(&kid), &pem))
+                    .map_err(OidcError::Keyring)?;
                 let key = Arc::new(Key::from_row(kid.clone(), &alg, &pem, &jwk)?);
                 parsed().lock().expect("key cache").insert(kid, key.clone());
                 key
@@ -214,7 +217,15 @@ pub async fn signing_key(db: &Db, alg: Alg) -> Result<Arc<Key>, OidcError> {
         .ok_or(OidcError::Internal("signing key vanished"))
 }
 
+/// What a signing key's private half is sealed under.
+fn seal_label(kid: &str) -> String {
+    format!("oidc-key:{kid}")
+}
+
 async fn store(db: &Db, ctx: &Context, key: &Key) -> Result<(), OidcError> {
+    let sealed = egov_keyring::current()
+        .map_err(OidcError::Keyring)?
+        .seal_text(&seal_label(&key.kid), &key.private_pem());
     let mut tx = db.begin().await?;
     run!(tx, |c| {
         sqlx::query(
@@ -222,7 +233,7 @@ async fn store(db: &Db, ctx: &Context, key: &Key) -> Result<(), OidcError> {
     )
     .bind(&key.kid)
     .bind(key.alg.as_str())
-    .bind(key.private_pem())
+    .bind(&sealed)
     .bind(key.jwk.to_string())
     .bind(time::now())
     .execute(&mut *c)
@@ -299,4 +310,38 @@ pub async fn jwks(db: &Db) -> Result<serde_json::Value, OidcError> {
     signing_key(db, Alg::Es256).await?;
     let keys: Vec<_> = live_keys(db).await?.iter().map(|k| k.jwk.clone()).collect();
     Ok(json!({ "keys": keys }))
+}
+
+/// Seals the private keys that older releases stored in the clear, and
+/// those sealed with a server key that is no longer the newest. Returns
+/// how many were sealed again.
+pub async fn reseal_keys(db: &Db) -> Result<u64, OidcError> {
+    let ring = egov_keyring::current().map_err(OidcError::Keyring)?;
+    let mut r = db.reader().await?;
+    let rows: Vec<(String, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT kid, private_pem FROM oidc_keys"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    drop(r);
+    let mut changed = 0u64;
+    for (kid, stored) in rows.into_iter().filter(|(_, s)| !ring.is_current(s)) {
+        let label = seal_label(&kid);
+        let pem = ring
+            .open_text(&label, &stored)
+            .map_err(OidcError::Keyring)?;
+        let sealed = ring.seal_text(&label, &pem);
+        let mut tx = db.begin().await?;
+        run!(tx, |c| sqlx::query(
+            "UPDATE oidc_keys SET private_pem = $1 WHERE kid = $2"
+        )
+        .bind(&sealed)
+        .bind(&kid)
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+        tx.commit().await?;
+        changed += 1;
+    }
+    Ok(changed)
 }

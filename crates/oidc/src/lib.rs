@@ -28,6 +28,8 @@ pub enum OidcError {
     #[error("internal: {0}")]
     Internal(&'static str),
     #[error(transparent)]
+    Keyring(egov_keyring::KeyringError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -50,6 +52,7 @@ impl From<egov_identity::IdentityError> for OidcError {
     fn from(e: egov_identity::IdentityError) -> Self {
         match e {
             egov_identity::IdentityError::Store(s) => OidcError::Store(s),
+            egov_identity::IdentityError::Keyring(k) => OidcError::Keyring(k),
             _ => OidcError::Internal("identity lookup failed"),
         }
     }

@@ -82,6 +82,7 @@ impl ApiError {
         use egov_identity::IdentityError as E;
         match e {
             E::Store(s) => s.into(),
+            E::Keyring(k) => ApiError::internal(k),
             E::Busy(_) => ApiError::unavailable("busy", 1, None),
             E::NotFound => ApiError::not_found("账户不存在", "no such account"),
             E::Forbidden => ApiError::forbidden(),

@@ -86,6 +86,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(org::list_departments, org::create_department))
         .routes(routes!(org::get_department))
         .routes(routes!(audit::verify))
+        .routes(routes!(audit::checkpoints))
+        .routes(routes!(audit::public_keys))
         .routes(routes!(calendar::year))
         .routes(routes!(calendar::due))
         .routes(routes!(calendar::load))

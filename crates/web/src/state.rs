@@ -24,6 +24,9 @@ pub struct WebSettings {
     pub order_answer_workdays: u32,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// The audit anchor file: the newest signed checkpoint, kept outside
+    /// the database and checked by verification.
+    pub audit_anchor: Option<PathBuf>,
 }
 
 /// Who may read `/metrics` on the main listener.
@@ -59,6 +62,7 @@ impl Default for WebSettings {
             max_upload_bytes: 10 * 1024 * 1024,
             order_answer_workdays: 3,
             metrics: MetricsAccess::default(),
+            audit_anchor: None,
         }
     }
 }

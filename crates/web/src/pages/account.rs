@@ -50,7 +50,9 @@ pub fn identity_message(locale: Locale, e: &IdentityError) -> String {
         (IdentityError::Forbidden, _) => translate(locale, "error.forbidden.message").to_owned(),
         (IdentityError::Locked(until), _) => locked_message(locale, *until),
         (IdentityError::Busy(_), _) => translate(locale, "error.busy.message").to_owned(),
-        (IdentityError::Store(_), _) => translate(locale, "error.other.message").to_owned(),
+        (IdentityError::Store(_) | IdentityError::Keyring(_), _) => {
+            translate(locale, "error.other.message").to_owned()
+        }
         (other, Locale::En) => other.to_string(),
     }
 }
@@ -65,7 +67,9 @@ pub fn locked_message(locale: Locale, until: egov_kernel::time::Timestamp) -> St
 /// message. A store failure is the server's and becomes an error page.
 pub fn refusal(locale: Locale, e: IdentityError) -> Result<(StatusCode, String), ApiError> {
     let status = match &e {
-        IdentityError::Store(_) => return Err(ApiError::from_identity(e)),
+        IdentityError::Store(_) | IdentityError::Keyring(_) => {
+            return Err(ApiError::from_identity(e))
+        }
         IdentityError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         IdentityError::Locked(_) => StatusCode::TOO_MANY_REQUESTS,
         IdentityError::Forbidden => StatusCode::FORBIDDEN,
