@@ -207,7 +207,24 @@ enum OidcClientCommand {
         /// ID token signing algorithm: RS256 (default) or ES256.
         #[arg(long, default_value = "RS256")]
         alg: String,
+        /// A public client (an app on a phone, a page in a browser): no
+        /// secret; PKCE required.
+        #[arg(long)]
+        public: bool,
+        /// Do not require PKCE of this confidential client.
+        #[arg(long)]
+        no_pkce: bool,
+        /// Where to send logout tokens when a user's session ends
+        /// (OpenID Connect Back-Channel Logout).
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
     },
+    /// Every registered client.
+    List,
+    /// A new secret for a client, printed once; the old one stops working.
+    RotateSecret { client_id: String },
+    /// Remove a client and revoke every token it holds.
+    Delete { client_id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -220,6 +237,23 @@ enum OidcKeyCommand {
 
 #[derive(Subcommand, Debug)]
 enum UserCommand {
+    /// Disable an account: it can no longer sign in; its sessions and the
+    /// single sign-on tokens issued in them end.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
+    /// A civil servant leaves: disable the account, revoke every role and
+    /// end every session, in one step.
+    Offboard {
+        #[arg(long)]
+        username: String,
+    },
     /// Create a staff account; prints a one-time password to change at first sign-in.
     Create {
         #[arg(long)]
@@ -246,10 +280,17 @@ enum ApiKeyCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// A scope the key holds (repeatable): org:write, audit:read
+        /// A scope the key holds (repeatable): org:write, audit:read, reference:write
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
+        /// The key stops working after this many days.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
+    /// Every key: id, prefix, name, scopes, state.
+    List,
+    /// Revoke a key at once.
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -398,25 +439,72 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("one-time password: {password}");
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Admin(AdminCommand::ApiKey(ApiKeyCommand::Create { name, scopes }))) => {
+        Some(Command::Admin(AdminCommand::ApiKey(ApiKeyCommand::Create {
+            name,
+            scopes,
+            expires_in_days,
+        }))) => {
             let scopes = scopes
                 .iter()
                 .map(|s| s.parse::<egov_identity::Scope>())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(anyhow::Error::msg)?;
+            let expires = expires_in_days
+                .map(|d| egov_kernel::time::now() + chrono::Duration::days(i64::from(d)));
             let db = database::open(&settings, &url).await?;
             let issued =
-                egov_identity::create_api_key(&db, &Context::system(), &name, &scopes).await?;
+                egov_identity::create_api_key(&db, &Context::system(), &name, &scopes, expires)
+                    .await?;
             db.close().await;
             eprintln!("API key {} created; it is shown only this once:", issued.id);
             println!("{}", issued.key);
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Admin(AdminCommand::ApiKey(ApiKeyCommand::List))) => {
+            let db = database::open(&settings, &url).await?;
+            for k in egov_identity::list_api_keys(&db).await? {
+                let state = match (&k.revoked_at, &k.expires_at) {
+                    (Some(_), _) => "revoked".to_owned(),
+                    (None, Some(t)) if !k.live() => format!("expired {}", t.format("%Y-%m-%d")),
+                    (None, Some(t)) => format!("live until {}", t.format("%Y-%m-%d")),
+                    (None, None) => "live".to_owned(),
+                };
+                println!("{}\t{}\t{}\t{}\t{state}", k.id, k.prefix, k.name, k.scopes);
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Admin(AdminCommand::ApiKey(ApiKeyCommand::Revoke { id }))) => {
+            let db = database::open(&settings, &url).await?;
+            let done = egov_identity::revoke_api_key(&db, &Context::system(), id).await;
+            db.close().await;
+            match done {
+                Ok(()) => println!("API key {id} revoked"),
+                Err(egov_identity::IdentityError::NotFound) => {
+                    anyhow::bail!("no live API key {id}")
+                }
+                Err(e) => return Err(e.into()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Admin(AdminCommand::User(
+            command @ (UserCommand::Disable { .. }
+            | UserCommand::Enable { .. }
+            | UserCommand::Offboard { .. }),
+        ))) => {
+            let db = database::open(&settings, &url).await?;
+            let code = user_state_command(&db, command).await;
+            db.close().await;
+            code
         }
         Some(Command::Admin(AdminCommand::OidcClient(OidcClientCommand::Create {
             name,
             redirect_uris,
             post_logout_redirect_uris,
             alg,
+            public,
+            no_pkce,
+            backchannel_logout_uri,
         }))) => {
             let alg = egov_oidc::keys::Alg::parse(&alg)
                 .ok_or_else(|| anyhow::anyhow!("unknown algorithm '{alg}' (RS256 or ES256)"))?;
@@ -429,13 +517,53 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     redirect_uris,
                     post_logout_redirect_uris,
                     id_token_alg: alg,
+                    public,
+                    require_pkce: !no_pkce,
+                    backchannel_logout_uri,
                 },
             )
             .await?;
             db.close().await;
             println!("client_id: {}", client.client_id);
-            println!("client_secret: {secret}");
+            if !client.public {
+                println!("client_secret: {secret}");
+            }
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Admin(AdminCommand::OidcClient(command))) => {
+            let db = database::open(&settings, &url).await?;
+            let ctx = Context::system();
+            let done: anyhow::Result<()> = async {
+                match command {
+                    OidcClientCommand::Create { .. } => unreachable!("handled above"),
+                    OidcClientCommand::List => {
+                        for c in egov_oidc::client::list_clients(&db).await? {
+                            println!(
+                                "{}\t{}\t{}\t{}{}",
+                                c.client_id,
+                                c.name,
+                                if c.public { "public" } else { "confidential" },
+                                if c.pkce_required() { "pkce" } else { "-" },
+                                c.backchannel_logout_uri
+                                    .map(|u| format!("\tbackchannel {u}"))
+                                    .unwrap_or_default()
+                            );
+                        }
+                    }
+                    OidcClientCommand::RotateSecret { client_id } => {
+                        let secret = egov_oidc::rotate_secret(&db, &ctx, &client_id).await?;
+                        println!("client_secret: {secret}");
+                    }
+                    OidcClientCommand::Delete { client_id } => {
+                        egov_oidc::delete_client(&db, &ctx, &client_id).await?;
+                        println!("client {client_id} deleted; its tokens are revoked");
+                    }
+                }
+                Ok(())
+            }
+            .await;
+            db.close().await;
+            done.map(|()| ExitCode::SUCCESS)
         }
         Some(Command::Admin(AdminCommand::OidcKey(command))) => {
             let db = database::open(&settings, &url).await?;
@@ -532,6 +660,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn user_state_command(db: &Db, command: UserCommand) -> anyhow::Result<ExitCode> {
+    let username = match &command {
+        UserCommand::Disable { username }
+        | UserCommand::Enable { username }
+        | UserCommand::Offboard { username } => username.clone(),
+        UserCommand::Create { .. } => unreachable!("handled elsewhere"),
+    };
+    let user = egov_identity::list_users(db, &Default::default())
+        .await?
+        .into_iter()
+        .find(|u| u.username == username)
+        .ok_or_else(|| anyhow::anyhow!("no account named {username}"))?;
+    let ctx = Context::system();
+    match command {
+        UserCommand::Disable { .. } => {
+            egov_identity::set_disabled(db, &ctx, user.id, true).await?;
+            println!("{username} disabled; its sessions and single sign-on tokens ended");
+        }
+        UserCommand::Enable { .. } => {
+            egov_identity::set_disabled(db, &ctx, user.id, false).await?;
+            println!("{username} enabled");
+        }
+        UserCommand::Offboard { .. } => {
+            egov_identity::offboard(db, &ctx, egov_identity::Grantor::Operator, user.id).await?;
+            println!("{username} offboarded: disabled, roles revoked, sessions ended");
+        }
+        UserCommand::Create { .. } => unreachable!("handled elsewhere"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A backup's sealed secrets open only with the keys that sealed them: the

@@ -74,6 +74,12 @@ pub struct Settings {
     /// Where this node keeps the newest checkpoint it signed, outside the
     /// database. Default: `audit-anchor.jsonl` in the data directory.
     pub audit_anchor_file: Option<PathBuf>,
+    /// A session unused this long ends, and with it the single sign-on
+    /// tokens issued in it (minutes).
+    pub session_idle_minutes: u32,
+    /// Seconds between passes that tell relying parties of ended sessions
+    /// (OpenID Connect Back-Channel Logout); 0 turns it off on this node.
+    pub backchannel_logout_secs: u64,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -106,6 +112,8 @@ impl Default for Settings {
             server_key_file: None,
             audit_checkpoint_secs: 10,
             audit_anchor_file: None,
+            session_idle_minutes: 30,
+            backchannel_logout_secs: 5,
         }
     }
 }
@@ -151,6 +159,8 @@ impl Settings {
                 "server_key_file",
                 "audit_checkpoint_secs",
                 "audit_anchor_file",
+                "session_idle_minutes",
+                "backchannel_logout_secs",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

@@ -37,6 +37,9 @@ pub fn lock_data_dir(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<D
 pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitCode> {
     let _lock = lock_data_dir(&settings, &url)?;
     egov_identity::password::configure(settings.hash_limits());
+    egov_identity::configure_sessions(egov_identity::SessionLimits {
+        idle: chrono::Duration::minutes(i64::from(settings.session_idle_minutes.max(1))),
+    });
     let db = crate::database::connect(&settings, &url).await?;
     crate::database::install_keyring(&settings)?;
     // Nodes starting together on one PostgreSQL database set it up in turn.
@@ -96,6 +99,12 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         ));
     }
 
+    if settings.backchannel_logout_secs > 0 {
+        tokio::spawn(egov_oidc::backchannel::run(
+            db.clone(),
+            std::time::Duration::from_secs(settings.backchannel_logout_secs),
+        ));
+    }
     let checkpoints = (settings.audit_checkpoint_secs > 0).then(|| {
         tokio::spawn(sign_checkpoints(
             db.clone(),

@@ -303,10 +303,38 @@ fn routes() -> Vec<Route> {
         }),
         get("/admin/departments", |w| w.page(w == Who::Admin)),
         get("/admin/clients", |w| w.page(w == Who::Admin)),
+        // A client that does not exist: found by nobody, refused to others.
+        post("/admin/clients/c_none/secret", |w| match w {
+            Who::Admin => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        post("/admin/clients/c_none/delete", |w| match w {
+            Who::Admin => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        get("/admin/api-keys", |w| w.page(w == Who::Admin)),
+        // No name, no scope: judged.
+        post("/admin/api-keys", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/admin/api-keys/999999/revoke", |w| match w {
+            Who::Admin => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        // Enabling the (enabled) handler changes nothing.
+        post("/admin/users/HANDLER/state#enable-none", |w| {
+            w.page(matches!(w, Who::Admin | Who::DeptAdmin))
+        }),
         get("/enterprise/operators", |w| w.page(w == Who::EnterpriseRep)),
         get("/account", |w| w.page(w.signed_in())),
         get("/account/password", |w| w.page(w.signed_in())),
         get("/account/mfa", |w| w.page(w.signed_in())),
+        // Staff keep their second factor; the others here have none yet.
+        get("/account/mfa/disable", |w| {
+            w.page(matches!(w, Who::Citizen | Who::EnterpriseRep))
+        }),
+        get("/account/mfa/recovery", |w| w.page(w.is_staff())),
         Route {
             method: Method::POST,
             path: "/api/v1/departments",

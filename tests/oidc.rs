@@ -22,20 +22,27 @@ struct Rp {
     secret: String,
 }
 
+fn new_client(alg: Alg) -> egov_oidc::NewClient {
+    egov_oidc::NewClient {
+        name: "区级业务系统".into(),
+        redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: vec![LOGOUT_TARGET.into()],
+        id_token_alg: alg,
+        public: false,
+        require_pkce: false,
+        backchannel_logout_uri: None,
+    }
+}
+
 async fn setup(alg: Alg) -> (TestApp, Rp, String) {
+    setup_with(new_client(alg)).await
+}
+
+async fn setup_with(new: egov_oidc::NewClient) -> (TestApp, Rp, String) {
     let app = TestApp::new().await;
-    let (client, secret) = egov_oidc::create_client(
-        app.db(),
-        &Context::system(),
-        egov_oidc::NewClient {
-            name: "区级业务系统".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            post_logout_redirect_uris: vec![LOGOUT_TARGET.into()],
-            id_token_alg: alg,
-        },
-    )
-    .await
-    .unwrap();
+    let (client, secret) = egov_oidc::create_client(app.db(), &Context::system(), new)
+        .await
+        .unwrap();
     let password = app.staff("li.ming", false).await;
     let (cookie, _) = app.sign_in("li.ming", &password).await;
     (
@@ -655,6 +662,7 @@ async fn an_administrator_registers_a_client_in_the_console() {
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+
     let grab = |id: &str| {
         res.body
             .split(&format!("id=\"{id}\" translate=\"no\">"))
@@ -675,4 +683,351 @@ async fn an_administrator_registers_a_client_in_the_console() {
         !list.body.contains(&rp.secret),
         "the secret is shown once only"
     );
+}
+
+/// A code and the tokens for it, in the session behind `cookie`.
+async fn tokens_in(app: &TestApp, rp: &Rp, cookie: &str) -> Value {
+    let code = code_for(app, rp, cookie).await;
+    let t = exchange(app, rp, &code, true).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    t.json()
+}
+
+async fn userinfo(app: &TestApp, access: &str) -> StatusCode {
+    app.get_with(
+        "/oidc/userinfo",
+        &[("authorization", &format!("Bearer {access}"))],
+    )
+    .await
+    .status
+}
+
+async fn refreshed(app: &TestApp, rp: &Rp, t: &Value) -> TestResponse {
+    token(
+        app,
+        rp,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+        true,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn tokens_end_with_the_session_they_were_issued_in() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let t = tokens_in(&app, &rp, &cookie).await;
+    let access = t["access_token"].as_str().unwrap();
+    assert_eq!(userinfo(&app, access).await, StatusCode::OK);
+    let claims = verify_with_jwks(&app, t["id_token"].as_str().unwrap()).await;
+    assert!(claims["sid"].as_str().is_some_and(|s| s.len() == 32));
+
+    // Signing out at egov ends them: the access token and the refresh token.
+    let csrf = egov_identity::find_session(app.db(), cookie.trim_start_matches("egov_session="))
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+    let out = app
+        .post_form("/logout", Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(userinfo(&app, access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refreshed(&app, &rp, &t).await.json()["error"],
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_sign_out_everywhere_or_disabling_ends_them_too() {
+    let (app, rp, cookie) = setup(Alg::Es256).await;
+    let password = "Zheng-Wu-Ce-Shi-2026";
+    // Tokens from a second session, on another device.
+    let (other, _) = app.sign_in("li.ming", password).await;
+    let t = tokens_in(&app, &rp, &other).await;
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&app, &access).await, StatusCode::OK);
+    let csrf = egov_identity::find_session(app.db(), cookie.trim_start_matches("egov_session="))
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+    let code = app.recovery_code("li.ming").unwrap();
+    let changed = app
+        .post_form(
+            "/account/password",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("current", password),
+                ("new_password", "Xin-De-Mi-Ma-Geng-Chang-8"),
+                ("confirm", "Xin-De-Mi-Ma-Geng-Chang-8"),
+                ("code", &code),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert_eq!(userinfo(&app, &access).await, StatusCode::UNAUTHORIZED);
+
+    // The session the change was made in goes on, with its tokens, until
+    // an administrator disables the account.
+    let t = tokens_in(&app, &rp, &cookie).await;
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo(&app, &access).await, StatusCode::OK);
+    let user = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "li.ming")
+        .unwrap();
+    egov_identity::set_disabled(app.db(), &Context::system(), user.id, true)
+        .await
+        .unwrap();
+    assert_eq!(userinfo(&app, &access).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refreshed(&app, &rp, &t).await.json()["error"],
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_its_tokens_with_it_but_refreshing_keeps_it_alive() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let t = tokens_in(&app, &rp, &cookie).await;
+    // Refreshing counts as use: the session stays.
+    let t2 = refreshed(&app, &rp, &t).await;
+    assert_eq!(t2.status, StatusCode::OK, "{}", t2.body);
+    let t2 = t2.json();
+    // Thirty-one minutes without any use.
+    let mut tx = app.db().begin().await.unwrap();
+    egov_store::run!(tx, |c| sqlx::query("UPDATE sessions SET last_seen_at = $1")
+        .bind(egov_kernel::time::now() - chrono::Duration::minutes(31))
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    let page = app.get_with("/account", &[("cookie", &cookie)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "sent to sign in");
+    assert_eq!(
+        userinfo(&app, t2["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refreshed(&app, &rp, &t2).await.json()["error"],
+        "invalid_grant"
+    );
+}
+
+/// A relying party's back-channel logout endpoint on a real socket:
+/// returns its address and what it receives.
+async fn logout_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(move |body: String| {
+            let tx = tx.clone();
+            async move {
+                tx.send(body).unwrap();
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/backchannel"), rx)
+}
+
+#[tokio::test]
+async fn relying_parties_are_told_of_a_sign_out_over_the_back_channel() {
+    let (uri, mut received) = logout_receiver().await;
+    let (app, rp, cookie) = setup_with(egov_oidc::NewClient {
+        backchannel_logout_uri: Some(uri),
+        ..new_client(Alg::Es256)
+    })
+    .await;
+    let t = tokens_in(&app, &rp, &cookie).await;
+    let sid = verify_with_jwks(&app, t["id_token"].as_str().unwrap()).await["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = egov_identity::find_session(app.db(), cookie.trim_start_matches("egov_session="))
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token;
+    app.post_form(
+        "/account/sessions/end-all",
+        Some(&cookie),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    let http = egov_oidc::backchannel::client();
+    let pass = egov_oidc::backchannel::run_once(app.db(), &http)
+        .await
+        .unwrap();
+    assert_eq!(
+        (pass.sessions, pass.queued, pass.delivered),
+        (1, 1, 1),
+        "{pass:?}"
+    );
+    let body = received.try_recv().expect("a logout token was posted");
+    let token: String = url::form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "logout_token")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let header: Value = serde_json::from_slice(
+        &BASE64URL_NOPAD
+            .decode(token.split('.').next().unwrap().as_bytes())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["typ"], "logout+jwt");
+    let claims = verify_with_jwks(&app, &token).await;
+    assert_eq!(claims["iss"], "http://localhost");
+    assert_eq!(claims["aud"], rp.id.as_str());
+    assert_eq!(claims["sid"], sid.as_str());
+    assert!(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+    assert!(claims.get("nonce").is_none());
+    assert!(claims["jti"].as_str().is_some() && claims["iat"].is_number());
+    // Told once.
+    let again = egov_oidc::backchannel::run_once(app.db(), &http)
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default());
+}
+
+#[tokio::test]
+async fn a_relying_party_that_cannot_be_reached_is_tried_again_later() {
+    let (app, rp, cookie) = setup_with(egov_oidc::NewClient {
+        // Nothing listens on port 9.
+        backchannel_logout_uri: Some("http://127.0.0.1:9/backchannel".into()),
+        ..new_client(Alg::Rs256)
+    })
+    .await;
+    tokens_in(&app, &rp, &cookie).await;
+    egov_identity::end_session(
+        app.db(),
+        &Context::system(),
+        cookie.trim_start_matches("egov_session="),
+    )
+    .await
+    .unwrap();
+    let http = egov_oidc::backchannel::client();
+    let pass = egov_oidc::backchannel::run_once(app.db(), &http)
+        .await
+        .unwrap();
+    assert_eq!((pass.queued, pass.delivered, pass.failed), (1, 0, 1));
+    // Not due again at once: backed off.
+    let pass = egov_oidc::backchannel::run_once(app.db(), &http)
+        .await
+        .unwrap();
+    assert_eq!((pass.delivered, pass.failed), (0, 0));
+    assert_eq!(
+        app.count_where(
+            "backchannel_deliveries",
+            "attempts = 1 AND last_error IS NOT NULL"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn public_clients_and_clients_that_require_it_must_use_pkce() {
+    let (app, rp, cookie) = setup_with(egov_oidc::NewClient {
+        public: true,
+        ..new_client(Alg::Rs256)
+    })
+    .await;
+    assert!(rp.secret.is_empty(), "a public client has no secret");
+    // No code_challenge: refused back to the client.
+    let url = authorize_url(&rp, &[]).replace("&code_challenge=", "&x=");
+    let res = app.get_with(&url, &[("cookie", &cookie)]).await;
+    let q = query_of(res.header("location"));
+    assert_eq!(q["error"], "invalid_request", "{q:?}");
+    // With PKCE, the id alone authenticates it at the token endpoint.
+    let code = code_for(&app, &rp, &cookie).await;
+    let body = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}&client_id={}",
+        enc(&code),
+        enc(REDIRECT),
+        enc(&rp.id)
+    );
+    let t = app
+        .send(
+            Method::POST,
+            "/oidc/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        )
+        .await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    // It has no credentials of its own.
+    let body = format!("grant_type=client_credentials&client_id={}", enc(&rp.id));
+    let cc = app
+        .send(
+            Method::POST,
+            "/oidc/token",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        )
+        .await;
+    assert_eq!(cc.json()["error"], "unauthorized_client");
+    let doc = app.get("/.well-known/openid-configuration").await.json();
+    assert!(doc["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("none")));
+    assert_eq!(doc["backchannel_logout_supported"], true);
+}
+
+#[tokio::test]
+async fn operators_rotate_and_delete_client_secrets_in_the_console() {
+    let (app, rp, cookie) = setup(Alg::Rs256).await;
+    let t = tokens_in(&app, &rp, &cookie).await;
+    let pw = app.staff("sys.admin", true).await;
+    let (admin, csrf) = app.sign_in("sys.admin", &pw).await;
+    let rotated = app
+        .post_form(
+            &format!("/admin/clients/{}/secret", rp.id),
+            Some(&admin),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let new_secret = rotated
+        .body
+        .split("id=\"client-secret\" translate=\"no\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    let old = token(&app, &rp, &[("grant_type", "client_credentials")], true).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = Rp {
+        id: rp.id.clone(),
+        secret: new_secret,
+    };
+    let ok = token(&app, &new, &[("grant_type", "client_credentials")], true).await;
+    assert_eq!(ok.status, StatusCode::OK);
+
+    let deleted = app
+        .post_form(
+            &format!("/admin/clients/{}/delete", rp.id),
+            Some(&admin),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let gone = token(&app, &new, &[("grant_type", "client_credentials")], true).await;
+    assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
 }

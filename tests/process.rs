@@ -626,3 +626,131 @@ async fn the_server_key_rotates_and_the_chain_keeps_verifying() {
     let public = egov(&args(&loc, &["audit", "public-keys"])).await;
     assert!(public.stdout.contains("Ed25519"));
 }
+
+#[tokio::test]
+async fn operators_manage_accounts_keys_and_clients_from_the_command_line() {
+    let loc = TestLocation::new().await;
+    let out = egov(&args(&loc, &["demo", "load"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = egov(&args(
+        &loc,
+        &[
+            "admin",
+            "user",
+            "create",
+            "--username",
+            "wang.wu",
+            "--display-name",
+            "王五",
+            "--department",
+            "110105-SCJGJ",
+            "--role",
+            "handler",
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for step in ["disable", "enable", "offboard"] {
+        let out = egov(&args(
+            &loc,
+            &["admin", "user", step, "--username", "wang.wu"],
+        ))
+        .await;
+        assert_eq!(out.code, 0, "{step}: {}", out.stderr);
+    }
+    let out = egov(&args(
+        &loc,
+        &["admin", "user", "disable", "--username", "nobody"],
+    ))
+    .await;
+    assert_eq!(out.code, 1);
+
+    let key = api_key(&loc, "audit:read").await;
+    let list = egov(&args(&loc, &["admin", "api-key", "list"])).await;
+    let line = list
+        .stdout
+        .lines()
+        .find(|l| l.contains(&key[..13]))
+        .unwrap();
+    assert!(line.ends_with("live"), "{line}");
+    let id = line.split('\t').next().unwrap().to_owned();
+    let out = egov(&args(&loc, &["admin", "api-key", "revoke", &id])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let list = egov(&args(&loc, &["admin", "api-key", "list"])).await;
+    assert!(list
+        .stdout
+        .lines()
+        .any(|l| l.starts_with(&format!("{id}\t")) && l.ends_with("revoked")));
+    let out = egov(&args(
+        &loc,
+        &[
+            "admin",
+            "api-key",
+            "create",
+            "--name",
+            "t",
+            "--scope",
+            "audit:read",
+            "--expires-in-days",
+            "7",
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let out = egov(&args(
+        &loc,
+        &[
+            "admin",
+            "oidc-client",
+            "create",
+            "--name",
+            "网格系统",
+            "--redirect-uri",
+            "https://grid.example/cb",
+            "--backchannel-logout-uri",
+            "https://grid.example/bcl",
+        ],
+    ))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let client_id = out
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("client_id: ")
+        .to_owned();
+    let list = egov(&args(&loc, &["admin", "oidc-client", "list"])).await;
+    assert!(list.stdout.contains(&client_id) && list.stdout.contains("pkce"));
+    assert!(list.stdout.contains("backchannel https://grid.example/bcl"));
+    let out = egov(&args(
+        &loc,
+        &["admin", "oidc-client", "rotate-secret", &client_id],
+    ))
+    .await;
+    assert!(out.stdout.starts_with("client_secret: "), "{}", out.stdout);
+    let out = egov(&args(&loc, &["admin", "oidc-client", "delete", &client_id])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let list = egov(&args(&loc, &["admin", "oidc-client", "list"])).await;
+    assert!(!list.stdout.contains(&client_id));
+    let public = egov(&args(
+        &loc,
+        &[
+            "admin",
+            "oidc-client",
+            "create",
+            "--name",
+            "掌上政务",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--public",
+        ],
+    ))
+    .await;
+    assert!(
+        !public.stdout.contains("client_secret"),
+        "{}",
+        public.stdout
+    );
+}

@@ -588,3 +588,120 @@ async fn second_factor_secrets_and_signing_keys_are_sealed_at_rest() {
         .remove(0);
     assert!(stored.starts_with("sealed:v1:") && !stored.contains(&plain.to_base32()));
 }
+
+#[tokio::test]
+async fn api_keys_expire_and_are_revoked_in_the_console() {
+    let app = TestApp::new().await;
+    let expired = egov_identity::create_api_key(
+        app.db(),
+        &egov_kernel::Context::system(),
+        "old",
+        &[egov_identity::Scope::AuditRead],
+        Some(egov_kernel::time::now() - chrono::Duration::minutes(1)),
+    )
+    .await
+    .unwrap();
+    let res = app
+        .get_with(
+            "/api/v1/audit/verify",
+            &[("authorization", &format!("Bearer {}", expired.key))],
+        )
+        .await;
+    res.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+
+    let pw = app.staff("sys.admin", true).await;
+    let (cookie, csrf) = app.sign_in("sys.admin", &pw).await;
+    let made = app
+        .post_form(
+            "/admin/api-keys",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "审计导出"),
+                ("scope", "audit:read"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let key = made
+        .body
+        .split("id=\"api-key\" translate=\"no\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {key}");
+    let ok = app
+        .get_with("/api/v1/audit/verify", &[("authorization", &bearer)])
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let listed = app
+        .get_with("/admin/api-keys", &[("cookie", &cookie)])
+        .await;
+    assert!(listed.body.contains("审计导出") && !listed.body.contains(&key));
+    let id = egov_identity::list_api_keys(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.name == "审计导出")
+        .unwrap()
+        .id;
+    let revoked = app
+        .post_form(
+            &format!("/admin/api-keys/{id}/revoke"),
+            Some(&cookie),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    let refused = app
+        .get_with("/api/v1/audit/verify", &[("authorization", &bearer)])
+        .await;
+    refused.assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn an_administrator_offboards_a_civil_servant_who_leaves() {
+    let app = TestApp::new().await;
+    let handler_pw = app.staff("li.ming", false).await;
+    let (handler, _) = app.sign_in("li.ming", &handler_pw).await;
+    let pw = app.staff("sys.admin", true).await;
+    let (cookie, csrf) = app.sign_in("sys.admin", &pw).await;
+    let id = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "li.ming")
+        .unwrap()
+        .id;
+    let res = app
+        .post_form(
+            &format!("/admin/users/{id}/state"),
+            Some(&cookie),
+            &[("csrf", &csrf), ("action", "offboard")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(egov_identity::roles_of(app.db(), id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(
+        egov_identity::get_user(app.db(), id)
+            .await
+            .unwrap()
+            .disabled
+    );
+    let page = app.get_with("/workbench", &[("cookie", &handler)]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(
+        app.submit_login("li.ming", &handler_pw).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.count_where("audit_log", "action = 'user.offboard'")
+            .await,
+        1
+    );
+}

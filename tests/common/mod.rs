@@ -21,6 +21,8 @@ pub struct TestApp {
     /// Each staff user's TOTP secret and how many codes were used, so
     /// sign-ins can answer the second factor without reusing a step.
     totp: std::sync::Mutex<std::collections::HashMap<String, (TotpSecret, u64)>>,
+    /// Each enrolled user's unused recovery codes.
+    recovery: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
 }
 
 pub struct TestResponse {
@@ -97,6 +99,7 @@ impl TestApp {
             test_db,
             router,
             totp: Default::default(),
+            recovery: Default::default(),
         }
     }
 
@@ -177,7 +180,7 @@ impl TestApp {
     }
 
     pub async fn api_key(&self, scopes: &[egov_identity::Scope]) -> String {
-        egov_identity::create_api_key(self.db(), &Context::system(), "test", scopes)
+        egov_identity::create_api_key(self.db(), &Context::system(), "test", scopes, None)
             .await
             .unwrap()
             .key
@@ -287,9 +290,14 @@ impl TestApp {
             password: password.to_owned().into(),
             code: None,
         };
-        egov_identity::mfa::enable_totp(self.db(), &Context::system(), user_id, proof, &code)
-            .await
-            .unwrap();
+        let codes =
+            egov_identity::mfa::enable_totp(self.db(), &Context::system(), user_id, proof, &code)
+                .await
+                .unwrap();
+        self.recovery
+            .lock()
+            .unwrap()
+            .insert(username.to_owned(), codes);
         self.totp
             .lock()
             .unwrap()
@@ -304,6 +312,12 @@ impl TestApp {
         let code = secret.code_at(now_unix() + 30 * *used);
         *used += 1;
         Some(code)
+    }
+
+    /// An unused recovery code of a user enrolled through this harness, for
+    /// when the app's next steps are used up.
+    pub fn recovery_code(&self, username: &str) -> Option<String> {
+        self.recovery.lock().unwrap().get_mut(username)?.pop()
     }
 
     /// Posts the sign-in form as a browser would: the form token from the

@@ -575,13 +575,15 @@ pub async fn set_disabled(
         return Err(IdentityError::NotFound);
     }
     if disabled {
-        run!(tx, |c| sqlx::query(
-            "DELETE FROM sessions WHERE user_id = $1"
+        crate::session::end_sessions(
+            &mut tx,
+            crate::session::Sessions::AllOf {
+                user_id,
+                keep: None,
+            },
+            crate::session::Ending::AccountDisabled,
         )
-        .bind(user_id)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+        .await?;
     }
     let action = if disabled {
         "user.disable"
@@ -589,6 +591,62 @@ pub async fn set_disabled(
         "user.enable"
     };
     audit(&mut tx, ctx, action, user_id, serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Offboards a civil servant who leaves: the account is disabled, every
+/// role revoked and every session ended (with the single sign-on tokens
+/// issued in them), in one transaction.
+pub async fn offboard(
+    db: &Db,
+    ctx: &Context,
+    by: Grantor<'_>,
+    user_id: i64,
+) -> Result<(), IdentityError> {
+    let mut tx = db.begin().await?;
+    let user: Option<(String, Option<i64>)> = run!(tx, |c| sqlx::query_as(
+        "SELECT kind, department_id FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await)?;
+    let Some((kind, department)) = user else {
+        return Err(IdentityError::NotFound);
+    };
+    if kind != "staff" || !by.may_create_in(department) {
+        return Err(IdentityError::Forbidden);
+    }
+    let roles: Vec<String> = run!(tx, |c| sqlx::query_scalar(
+        "DELETE FROM role_grants WHERE user_id = $1 RETURNING role"
+    )
+    .bind(user_id)
+    .fetch_all(&mut *c)
+    .await)?;
+    run!(tx, |c| sqlx::query(
+        "UPDATE users SET disabled = TRUE WHERE id = $1"
+    )
+    .bind(user_id)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
+    crate::session::end_sessions(
+        &mut tx,
+        crate::session::Sessions::AllOf {
+            user_id,
+            keep: None,
+        },
+        crate::session::Ending::AccountDisabled,
+    )
+    .await?;
+    audit(
+        &mut tx,
+        ctx,
+        "user.offboard",
+        user_id,
+        serde_json::json!({ "revoked_roles": roles }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -759,15 +817,15 @@ pub async fn change_password(
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
-    let keep = keep_session.map(crate::token::digest).unwrap_or_default();
-    run!(tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2"
+    crate::session::end_sessions(
+        &mut tx,
+        crate::session::Sessions::AllOf {
+            user_id,
+            keep: keep_session,
+        },
+        crate::session::Ending::PasswordChanged,
     )
-    .bind(user_id)
-    .bind(&keep)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    .await?;
     audit(
         &mut tx,
         ctx,

@@ -62,6 +62,26 @@ pub struct ApiKey {
     pub scopes: Vec<Scope>,
 }
 
+/// A key as an operator sees it (never the key itself).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiKeyInfo {
+    pub id: i64,
+    pub name: String,
+    /// The first characters of the key, to tell keys apart.
+    pub prefix: String,
+    pub scopes: String,
+    pub created_at: egov_kernel::time::Timestamp,
+    pub expires_at: Option<egov_kernel::time::Timestamp>,
+    pub revoked_at: Option<egov_kernel::time::Timestamp>,
+}
+
+impl ApiKeyInfo {
+    /// Usable now: neither revoked nor expired.
+    pub fn live(&self) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|t| t > time::now())
+    }
+}
+
 impl ApiKey {
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
@@ -74,11 +94,13 @@ pub struct IssuedApiKey {
     pub key: String,
 }
 
+/// Creates a key holding `scopes`, good until `expires_at` if given.
 pub async fn create_api_key(
     db: &Db,
     ctx: &Context,
     name: &str,
     scopes: &[Scope],
+    expires_at: Option<egov_kernel::time::Timestamp>,
 ) -> Result<IssuedApiKey, IdentityError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -103,14 +125,15 @@ pub async fn create_api_key(
         .join(" ");
     let mut tx = db.begin().await?;
     let id: i64 = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id"
+        "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
     )
     .bind(name)
     .bind(&key[..KEY_PREFIX.len() + 8])
     .bind(digest(&key))
     .bind(&scope_list)
     .bind(time::now())
+    .bind(expires_at)
     .fetch_one(&mut *c)
     .await)?;
     egov_audit::append(
@@ -120,7 +143,8 @@ pub async fn create_api_key(
             action: "api_key.create",
             object_type: "api_key",
             object_id: &id.to_string(),
-            detail: serde_json::json!({ "name": name, "scopes": scope_list }),
+            detail: serde_json::json!({ "name": name, "scopes": scope_list,
+                "expires_at": expires_at.map(|t| time::canonical(&t)) }),
         },
     )
     .await?;
@@ -135,9 +159,11 @@ pub async fn authenticate_api_key(db: &Db, presented: &str) -> Result<Option<Api
     }
     let mut r = db.reader().await?;
     let row: Option<(i64, String, String)> = run!(r, |c| sqlx::query_as(
-        "SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+        "SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)"
     )
     .bind(digest(presented))
+    .bind(time::now())
     .fetch_optional(&mut *c)
     .await)?;
     Ok(row.map(|(id, name, scopes)| ApiKey {
@@ -145,4 +171,44 @@ pub async fn authenticate_api_key(db: &Db, presented: &str) -> Result<Option<Api
         name,
         scopes: scopes.split(' ').filter_map(|s| s.parse().ok()).collect(),
     }))
+}
+
+/// Every key, newest first.
+pub async fn list_api_keys(db: &Db) -> Result<Vec<ApiKeyInfo>, StoreError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT id, name, prefix, scopes, created_at, expires_at, revoked_at FROM api_keys \
+         ORDER BY id DESC"
+    )
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
+/// Revokes a key at once, audited.
+pub async fn revoke_api_key(db: &Db, ctx: &Context, id: i64) -> Result<(), IdentityError> {
+    let mut tx = db.begin().await?;
+    let n = run!(tx, |c| sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+    )
+    .bind(time::now())
+    .bind(id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(IdentityError::NotFound);
+    }
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "api_key.revoke",
+            object_type: "api_key",
+            object_id: &id.to_string(),
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -20,19 +20,22 @@ pub mod totp;
 
 pub use account::{
     add_operator, change_password, count_users, create_staff, ensure_first_admin, get_user,
-    grant_role, list_users, register_citizen, register_enterprise, revoke_role, roles_of,
+    grant_role, list_users, offboard, register_citizen, register_enterprise, revoke_role, roles_of,
     set_disabled, validate_username, CitizenRegistration, EnterpriseRegistration, FirstAdmin,
     Grantor, NewOperator, NewStaff, UserFilter, UserKind, UserRecord,
 };
-pub use api_key::{authenticate_api_key, create_api_key, ApiKey, IssuedApiKey, Scope};
+pub use api_key::{
+    authenticate_api_key, create_api_key, list_api_keys, revoke_api_key, ApiKey, ApiKeyInfo,
+    IssuedApiKey, Scope,
+};
 pub use password::{hash_password, verify_password, Busy};
 pub use password_policy::{PasswordPolicy, PasswordProblem};
 pub use policy::{allows, may_view_case, supervision_reach, Permission, Principal, Reach};
 pub use roles::{Role, RoleGrant};
 pub use session::{
-    complete_second_factor, end_all_sessions, end_session, end_session_by_handle, find_session,
-    list_sessions, sign_in, SecondFactorError, SessionInfo, SessionUser, Setup, SignIn,
-    SignInError, SESSION_TTL,
+    complete_second_factor, configure_sessions, end_all_sessions, end_session,
+    end_session_by_handle, find_session, idle_cutoff, list_sessions, sign_in, SecondFactorError,
+    SessionInfo, SessionLimits, SessionUser, Setup, SignIn, SignInError, SESSION_TTL,
 };
 pub use token::random_secret;
 

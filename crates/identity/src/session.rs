@@ -19,6 +19,129 @@ use serde::Serialize;
 pub const SESSION_TTL: chrono::Duration = chrono::Duration::hours(8);
 /// Time allowed between the password and the second factor.
 const SECOND_FACTOR_TTL: chrono::Duration = chrono::Duration::minutes(5);
+/// How often a session's last use is written down: its idle clock is this
+/// coarse, and a busy session costs one write a minute, not one a request.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::minutes(1);
+
+/// A session ends after this long unused (and, whatever happens, after
+/// [`SESSION_TTL`]); single sign-on tokens issued in it end with it.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub idle: chrono::Duration,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        SessionLimits {
+            idle: chrono::Duration::minutes(30),
+        }
+    }
+}
+
+static LIMITS: std::sync::OnceLock<SessionLimits> = std::sync::OnceLock::new();
+
+/// Sets the limits before the first session is looked up.
+pub fn configure_sessions(limits: SessionLimits) -> bool {
+    LIMITS.set(limits).is_ok()
+}
+
+fn limits() -> SessionLimits {
+    *LIMITS.get_or_init(SessionLimits::default)
+}
+
+/// A session last used before this is over (idle too long).
+pub fn idle_cutoff(now: Timestamp) -> Timestamp {
+    now - limits().idle
+}
+
+/// Why sessions ended, for the record and the relying parties told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    SignOut,
+    Revoked,
+    SignOutEverywhere,
+    PasswordChanged,
+    AccountDisabled,
+}
+
+impl Ending {
+    fn as_str(self) -> &'static str {
+        match self {
+            Ending::SignOut => "sign_out",
+            Ending::Revoked => "revoked",
+            Ending::SignOutEverywhere => "sign_out_everywhere",
+            Ending::PasswordChanged => "password_changed",
+            Ending::AccountDisabled => "account_disabled",
+        }
+    }
+}
+
+/// Which sessions to end.
+pub(crate) enum Sessions<'a> {
+    /// The one behind this token.
+    Token(&'a str),
+    /// One of `user_id`'s, by the handle its owner sees.
+    Handle { user_id: i64, handle: &'a str },
+    /// All of `user_id`'s, but the one behind `keep` (a token).
+    AllOf { user_id: i64, keep: Option<&'a str> },
+}
+
+/// Ends sessions inside `tx` and records each signed-in one as ended, so
+/// the relying parties holding its tokens are told (Back-Channel Logout).
+/// Returns the users whose sessions ended.
+pub(crate) async fn end_sessions(
+    tx: &mut Tx,
+    which: Sessions<'_>,
+    why: Ending,
+) -> Result<Vec<i64>, StoreError> {
+    let ended: Vec<(Option<String>, i64, String)> = match which {
+        Sessions::Token(token) => run!(tx, |c| sqlx::query_as(
+            "DELETE FROM sessions WHERE id_hash = $1 RETURNING sid, user_id, stage"
+        )
+        .bind(digest(token))
+        .fetch_all(&mut *c)
+        .await)?,
+        Sessions::Handle { user_id, handle } => run!(tx, |c| sqlx::query_as(
+            "DELETE FROM sessions WHERE user_id = $1 AND substr(id_hash, 1, 16) = $2 \
+             RETURNING sid, user_id, stage"
+        )
+        .bind(user_id)
+        .bind(handle)
+        .fetch_all(&mut *c)
+        .await)?,
+        Sessions::AllOf { user_id, keep } => {
+            let keep = keep.map(digest).unwrap_or_default();
+            run!(tx, |c| sqlx::query_as(
+                "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2 \
+                 RETURNING sid, user_id, stage"
+            )
+            .bind(user_id)
+            .bind(&keep)
+            .fetch_all(&mut *c)
+            .await)?
+        }
+    };
+    let now = time::now();
+    let mut users = Vec::new();
+    for (sid, user_id, stage) in &ended {
+        users.push(*user_id);
+        let Some(sid) = sid.as_deref().filter(|_| stage == "full") else {
+            continue;
+        };
+        run!(tx, |c| sqlx::query(
+            "INSERT INTO ended_sessions (sid, user_id, ended_at, reason) VALUES ($1, $2, $3, $4)"
+        )
+        .bind(sid)
+        .bind(user_id)
+        .bind(now)
+        .bind(why.as_str())
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+    }
+    users.dedup();
+    Ok(users)
+}
 
 /// What a signed-in user still has to do before using the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +168,8 @@ pub struct SessionUser {
     pub complete: bool,
     pub auth_time: Timestamp,
     pub csrf_token: String,
+    /// The session's public id: the `sid` of ID tokens issued in it.
+    pub sid: String,
     /// Notices about the account the holder has not read yet.
     pub unread_notices: i64,
 }
@@ -99,7 +224,10 @@ impl From<sqlx::Error> for SignInError {
 /// The outcome of a correct password.
 pub enum SignIn {
     /// Signed in.
-    Complete { token: String, user: SessionUser },
+    Complete {
+        token: String,
+        user: Box<SessionUser>,
+    },
     /// The password was right; the second factor is owed on this session.
     SecondFactor { token: String },
 }
@@ -246,7 +374,10 @@ pub async fn sign_in(
     let user = find_session(db, &token)
         .await?
         .expect("session just created");
-    Ok(SignIn::Complete { token, user })
+    Ok(SignIn::Complete {
+        token,
+        user: Box::new(user),
+    })
 }
 
 async fn open_session(
@@ -265,20 +396,22 @@ async fn open_session(
     };
     run!(tx, |c| {
         sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, csrf_token, stage, auth_time, created_at, \
-         last_seen_at, expires_at, source, user_agent) VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8)"
-    )
-    .bind(digest(token))
-    .bind(user_id)
-    .bind(random_secret())
-    .bind(stage)
-    .bind(now)
-    .bind(now + ttl)
-    .bind(ctx.source.as_deref())
-    .bind(user_agent.map(|ua| ua.chars().take(300).collect::<String>()))
-    .execute(&mut *c)
-    .await
-    .map(|_| ())
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, stage, auth_time, created_at, \
+         last_seen_at, expires_at, source, user_agent, sid) \
+         VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9)",
+        )
+        .bind(digest(token))
+        .bind(user_id)
+        .bind(random_secret())
+        .bind(stage)
+        .bind(now)
+        .bind(now + ttl)
+        .bind(ctx.source.as_deref())
+        .bind(user_agent.map(|ua| ua.chars().take(300).collect::<String>()))
+        .bind(random_secret()[..32].to_owned())
+        .execute(&mut *c)
+        .await
+        .map(|_| ())
     })?;
     Ok(())
 }
@@ -422,27 +555,45 @@ struct SessionRow {
     stage: String,
     auth_time: Timestamp,
     csrf_token: String,
+    sid: Option<String>,
+    last_seen_at: Timestamp,
     unread_notices: i64,
 }
 
 /// The user of a live session (either stage), if any.
 pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, StoreError> {
+    let now = time::now();
     let mut r = db.reader().await?;
     let row: Option<SessionRow> = run!(r, |c| sqlx::query_as(
         "SELECT u.id AS user_id, u.username, u.display_name, u.kind, u.department_id, \
          u.enterprise_id, u.enterprise_role, u.must_change_password, \
          (u.totp_secret IS NOT NULL) AS mfa_enabled, s.stage, s.auth_time, s.csrf_token, \
+         s.sid, s.last_seen_at, \
          (SELECT count(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) \
          AS unread_notices \
          FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.disabled = FALSE"
+         WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 \
+         AND u.disabled = FALSE"
     )
     .bind(digest(token))
-    .bind(time::now())
+    .bind(now)
+    .bind(idle_cutoff(now))
     .fetch_optional(&mut *c)
     .await)?;
     drop(r);
     let Some(row) = row else { return Ok(None) };
+    if now - row.last_seen_at > TOUCH_EVERY {
+        let mut tx = db.begin().await?;
+        run!(tx, |c| sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2"
+        )
+        .bind(now)
+        .bind(digest(token))
+        .execute(&mut *c)
+        .await
+        .map(|_| ()))?;
+        tx.commit().await?;
+    }
     let roles = roles_of(db, row.user_id).await?;
     Ok(Some(SessionUser {
         user_id: row.user_id,
@@ -458,6 +609,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
         complete: row.stage == "full",
         auth_time: row.auth_time,
         csrf_token: row.csrf_token,
+        sid: row.sid.unwrap_or_default(),
         unread_notices: row.unread_notices,
     }))
 }
@@ -482,10 +634,12 @@ pub async fn list_sessions(
     let rows: Vec<(String, Timestamp, Option<String>, Option<String>)> =
         run!(r, |c| sqlx::query_as(
             "SELECT id_hash, created_at, source, user_agent FROM sessions \
-         WHERE user_id = $1 AND stage = 'full' AND expires_at > $2 ORDER BY created_at DESC"
+         WHERE user_id = $1 AND stage = 'full' AND expires_at > $2 AND last_seen_at > $3 \
+         ORDER BY created_at DESC"
         )
         .bind(user_id)
         .bind(time::now())
+        .bind(idle_cutoff(time::now()))
         .fetch_all(&mut *c)
         .await)?;
     let current = digest(current_token);
@@ -512,45 +666,39 @@ pub async fn end_session_by_handle(
         return Ok(false);
     }
     let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE user_id = $1 AND substr(id_hash, 1, 16) = $2"
+    let ended = end_sessions(
+        &mut tx,
+        Sessions::Handle { user_id, handle },
+        Ending::Revoked,
     )
-    .bind(user_id)
-    .bind(handle)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if n > 0 {
+    .await?;
+    if !ended.is_empty() {
         audit_user(&mut tx, ctx, "session.revoke", user_id).await?;
     }
     tx.commit().await?;
-    Ok(n > 0)
+    Ok(!ended.is_empty())
 }
 
 /// "Sign out everywhere": ends every session of the user, the current one too.
 pub async fn end_all_sessions(db: &Db, ctx: &Context, user_id: i64) -> Result<u64, StoreError> {
     let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE user_id = $1"
+    let ended = end_sessions(
+        &mut tx,
+        Sessions::AllOf {
+            user_id,
+            keep: None,
+        },
+        Ending::SignOutEverywhere,
     )
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    .await?;
     audit_user(&mut tx, ctx, "session.sign_out_everywhere", user_id).await?;
     tx.commit().await?;
-    Ok(n)
+    Ok(ended.len() as u64)
 }
 
 pub async fn end_session(db: &Db, ctx: &Context, token: &str) -> Result<(), StoreError> {
     let mut tx = db.begin().await?;
-    let user: Option<i64> = run!(tx, |c| sqlx::query_scalar(
-        "DELETE FROM sessions WHERE id_hash = $1 RETURNING user_id"
-    )
-    .bind(digest(token))
-    .fetch_optional(&mut *c)
-    .await)?;
-    if let Some(user_id) = user {
+    for user_id in end_sessions(&mut tx, Sessions::Token(token), Ending::SignOut).await? {
         audit_user(&mut tx, ctx, "session.sign_out", user_id).await?;
     }
     tx.commit().await

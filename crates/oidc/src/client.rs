@@ -15,6 +15,20 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub id_token_alg: String,
+    /// A public client (an app on a phone, a page in a browser) holds no
+    /// secret: it identifies itself by id alone and must use PKCE.
+    pub public: bool,
+    /// A confidential client must use PKCE too.
+    pub require_pkce: bool,
+    /// Where the client is told of a session that ended (OpenID Connect
+    /// Back-Channel Logout).
+    pub backchannel_logout_uri: Option<String>,
+}
+
+impl Client {
+    pub fn pkce_required(&self) -> bool {
+        self.public || self.require_pkce
+    }
 }
 
 pub struct NewClient {
@@ -22,6 +36,9 @@ pub struct NewClient {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub id_token_alg: Alg,
+    pub public: bool,
+    pub require_pkce: bool,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -42,7 +59,8 @@ fn check_uri(uri: &str) -> Result<(), OidcError> {
     Ok(())
 }
 
-/// Registers a client; returns it with its secret, shown once.
+/// Registers a client; returns it with its secret, shown once (a public
+/// client has none: the secret returned is empty).
 pub async fn create_client(
     db: &Db,
     ctx: &Context,
@@ -58,23 +76,38 @@ pub async fn create_client(
         .redirect_uris
         .iter()
         .chain(&new.post_logout_redirect_uris)
+        .chain(&new.backchannel_logout_uri)
     {
         check_uri(uri)?;
     }
     let client_id = format!("c_{}", random_hex(12));
-    let secret = random_hex(32);
+    // A public client's secret is none: nothing stored matches any secret.
+    let secret = if new.public {
+        String::new()
+    } else {
+        random_hex(32)
+    };
+    let stored = if new.public {
+        "-".to_owned()
+    } else {
+        digest(&secret)
+    };
     let mut tx = db.begin().await?;
     run!(tx, |c| sqlx::query(
         "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, \
-         post_logout_redirect_uris, id_token_alg, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+         post_logout_redirect_uris, id_token_alg, created_at, public, require_pkce, \
+         backchannel_logout_uri) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
     )
     .bind(&client_id)
     .bind(new.name.trim())
-    .bind(digest(&secret))
+    .bind(&stored)
     .bind(new.redirect_uris.join(" "))
     .bind(new.post_logout_redirect_uris.join(" "))
     .bind(new.id_token_alg.as_str())
     .bind(time::now())
+    .bind(new.public)
+    .bind(new.require_pkce || new.public)
+    .bind(new.backchannel_logout_uri.as_deref())
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
@@ -85,7 +118,9 @@ pub async fn create_client(
             action: "oidc.client_create",
             object_type: "oidc_client",
             object_id: &client_id,
-            detail: serde_json::json!({ "name": new.name.trim(), "redirect_uris": new.redirect_uris }),
+            detail: serde_json::json!({ "name": new.name.trim(), "redirect_uris": new.redirect_uris,
+                "public": new.public, "require_pkce": new.require_pkce || new.public,
+                "backchannel_logout_uri": new.backchannel_logout_uri }),
         },
     )
     .await?;
@@ -96,46 +131,70 @@ pub async fn create_client(
         redirect_uris: new.redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         id_token_alg: new.id_token_alg.as_str().to_owned(),
+        public: new.public,
+        require_pkce: new.require_pkce || new.public,
+        backchannel_logout_uri: new.backchannel_logout_uri,
     };
     Ok((client, secret))
 }
 
-type ClientRow = (String, String, String, String, String, String);
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    name: String,
+    secret_hash: String,
+    redirect_uris: String,
+    post_logout_redirect_uris: String,
+    id_token_alg: String,
+    public: bool,
+    require_pkce: bool,
+    backchannel_logout_uri: Option<String>,
+}
 
-fn from_row((client_id, name, _, redirects, logouts, alg): ClientRow) -> Client {
+const CLIENT_COLUMNS: &str = "SELECT client_id, name, secret_hash, redirect_uris, \
+     post_logout_redirect_uris, id_token_alg, public, require_pkce, backchannel_logout_uri \
+     FROM oidc_clients";
+
+fn from_row(row: ClientRow) -> Client {
     let split = |s: &str| s.split_whitespace().map(str::to_owned).collect();
     Client {
-        client_id,
-        name,
-        redirect_uris: split(&redirects),
-        post_logout_redirect_uris: split(&logouts),
-        id_token_alg: alg,
+        client_id: row.client_id,
+        name: row.name,
+        redirect_uris: split(&row.redirect_uris),
+        post_logout_redirect_uris: split(&row.post_logout_redirect_uris),
+        id_token_alg: row.id_token_alg,
+        public: row.public,
+        require_pkce: row.require_pkce,
+        backchannel_logout_uri: row.backchannel_logout_uri,
     }
 }
 
 async fn load(db: &Db, client_id: &str) -> Result<Option<ClientRow>, OidcError> {
     let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_as(
-        "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-         id_token_alg FROM oidc_clients WHERE client_id = $1 AND revoked_at IS NULL"
-    )
-    .bind(client_id)
-    .fetch_optional(&mut *c)
-    .await)?)
+    let sql = format!("{CLIENT_COLUMNS} WHERE client_id = $1 AND revoked_at IS NULL");
+    Ok(run!(r, |c| sqlx::query_as(&sql)
+        .bind(client_id)
+        .fetch_optional(&mut *c)
+        .await)?)
 }
 
 pub async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>, OidcError> {
     Ok(load(db, client_id).await?.map(from_row))
 }
 
-/// The client, if the secret is right.
+/// The client, if the secret is right; a public client, by its id alone
+/// (`secret` None), and only so.
 pub async fn authenticate_client(
     db: &Db,
     client_id: &str,
-    secret: &str,
+    secret: Option<&str>,
 ) -> Result<Client, OidcError> {
-    match load(db, client_id).await? {
-        Some(row) if constant_time_eq(row.2.as_bytes(), digest(secret).as_bytes()) => {
+    match (load(db, client_id).await?, secret) {
+        (Some(row), None) if row.public => Ok(from_row(row)),
+        (Some(row), Some(secret))
+            if !row.public
+                && constant_time_eq(row.secret_hash.as_bytes(), digest(secret).as_bytes()) =>
+        {
             Ok(from_row(row))
         }
         _ => Err(OidcError::protocol(
@@ -145,17 +204,87 @@ pub async fn authenticate_client(
     }
 }
 
+/// A new secret for a confidential client; the old one stops working at
+/// once. Returns the new secret, shown once.
+pub async fn rotate_secret(db: &Db, ctx: &Context, client_id: &str) -> Result<String, OidcError> {
+    let secret = random_hex(32);
+    let mut tx = db.begin().await?;
+    let n = run!(tx, |c| sqlx::query(
+        "UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2 AND revoked_at IS NULL \
+         AND public = FALSE"
+    )
+    .bind(digest(&secret))
+    .bind(client_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(OidcError::protocol(
+            "invalid_client",
+            "no such confidential client",
+        ));
+    }
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "oidc.client_rotate_secret",
+            object_type: "oidc_client",
+            object_id: client_id,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
+}
+
+/// Removes a client: it can no longer sign anyone in, and every token it
+/// holds is revoked.
+pub async fn delete_client(db: &Db, ctx: &Context, client_id: &str) -> Result<(), OidcError> {
+    let now = time::now();
+    let mut tx = db.begin().await?;
+    let n = run!(tx, |c| sqlx::query(
+        "UPDATE oidc_clients SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(client_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(OidcError::protocol("invalid_client", "no such client"));
+    }
+    let revoked = run!(tx, |c| sqlx::query(
+        "UPDATE oidc_tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL"
+    )
+    .bind(now)
+    .bind(client_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "oidc.client_delete",
+            object_type: "oidc_client",
+            object_id: client_id,
+            detail: serde_json::json!({ "revoked_tokens": revoked }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub async fn list_clients(db: &Db) -> Result<Vec<Client>, OidcError> {
     let mut r = db.reader().await?;
-    let rows: Vec<ClientRow> = run!(r, |c| sqlx::query_as(
-        "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-         id_token_alg FROM oidc_clients WHERE revoked_at IS NULL ORDER BY created_at"
-    )
-    .fetch_all(&mut *c)
-    .await)?;
+    let sql = format!("{CLIENT_COLUMNS} WHERE revoked_at IS NULL ORDER BY created_at");
+    let rows: Vec<ClientRow> = run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await)?;
     Ok(rows.into_iter().map(from_row).collect())
 }

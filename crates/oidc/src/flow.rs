@@ -16,9 +16,22 @@ use serde_json::{json, Value};
 
 const CODE_TTL: chrono::Duration = chrono::Duration::seconds(60);
 pub const ACCESS_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(1);
-const REFRESH_TOKEN_TTL: chrono::Duration = chrono::Duration::days(30);
+/// A refresh token is good for as long as a session can last; it ends
+/// sooner with its session.
+const REFRESH_TOKEN_TTL: chrono::Duration = egov_identity::SESSION_TTL;
 
-fn random_token() -> String {
+/// A token issued to a person is good only while the session it was
+/// issued in is (not signed out, not idle too long, not past its life);
+/// a machine's own token (client credentials) has no session. The
+/// condition binds now and the idle cutoff at placeholders `now` and `idle`.
+fn session_live(now: usize, idle: usize) -> String {
+    format!(
+        "(oidc_tokens.user_id IS NULL OR EXISTS (SELECT 1 FROM sessions s \
+         WHERE s.sid = oidc_tokens.sid AND s.expires_at > ${now} AND s.last_seen_at > ${idle}))"
+    )
+}
+
+pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut b);
     BASE64URL_NOPAD.encode(&b)
@@ -27,6 +40,10 @@ fn random_token() -> String {
 pub struct AuthorizationGrant {
     pub client_id: String,
     pub user_id: i64,
+    /// The session the user signed in with; the tokens end with it.
+    pub sid: String,
+    /// The issuer the code is issued as.
+    pub iss: String,
     pub redirect_uri: String,
     pub scope: String,
     pub nonce: Option<String>,
@@ -65,7 +82,8 @@ pub async fn issue_code(
     let mut tx = db.begin().await?;
     run!(tx, |c| sqlx::query(
         "INSERT INTO oidc_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, \
-         code_challenge, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+         code_challenge, auth_time, expires_at, sid, iss) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     )
     .bind(digest(&code))
     .bind(&grant.client_id)
@@ -76,6 +94,8 @@ pub async fn issue_code(
     .bind(grant.code_challenge.as_deref())
     .bind(grant.auth_time)
     .bind(time::now() + CODE_TTL)
+    .bind(&grant.sid)
+    .bind(&grant.iss)
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
@@ -106,6 +126,7 @@ pub struct TokenResponse {
 struct Issue<'a> {
     client: &'a Client,
     user_id: Option<i64>,
+    sid: Option<&'a str>,
     scope: &'a str,
     nonce: Option<&'a str>,
     code_hash: Option<&'a str>,
@@ -119,11 +140,13 @@ async fn insert_token(
     token: &str,
     kind: &str,
     i: &Issue<'_>,
+    iss: &str,
     expires: Timestamp,
 ) -> Result<(), OidcError> {
     run!(tx, |c| sqlx::query(
         "INSERT INTO oidc_tokens (token_hash, kind, client_id, user_id, scope, nonce, code_hash, \
-         family, auth_time, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+         family, auth_time, expires_at, sid, iss) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
     )
     .bind(digest(token))
     .bind(kind)
@@ -135,6 +158,8 @@ async fn insert_token(
     .bind(&i.family)
     .bind(i.auth_time)
     .bind(expires)
+    .bind(i.sid)
+    .bind(iss)
     .execute(&mut *c)
     .await
     .map(|_| ()))?;
@@ -151,10 +176,18 @@ async fn issue_tokens(
 ) -> Result<TokenResponse, OidcError> {
     let now = time::now();
     let access = random_token();
-    insert_token(&mut tx, &access, "access", &i, now + ACCESS_TOKEN_TTL).await?;
+    insert_token(
+        &mut tx,
+        &access,
+        "access",
+        &i,
+        issuer,
+        now + ACCESS_TOKEN_TTL,
+    )
+    .await?;
     let refresh = if i.with_refresh {
         let r = random_token();
-        insert_token(&mut tx, &r, "refresh", &i, now + REFRESH_TOKEN_TTL).await?;
+        insert_token(&mut tx, &r, "refresh", &i, issuer, now + REFRESH_TOKEN_TTL).await?;
         Some(r)
     } else {
         None
@@ -184,7 +217,10 @@ async fn issue_tokens(
             if let Some(n) = id_token_nonce {
                 claims["nonce"] = json!(n);
             }
-            Some(jwt::encode(&key, &claims))
+            if let Some(sid) = i.sid {
+                claims["sid"] = json!(sid);
+            }
+            Some(jwt::encode(&key, jwt::Typ::IdToken, &claims))
         }
         _ => None,
     };
@@ -252,6 +288,7 @@ type CodeRow = (
     Option<String>,
     Timestamp,
     Timestamp,
+    Option<String>,
 );
 
 /// Exchanges a code for tokens.
@@ -268,16 +305,26 @@ pub async fn exchange_code(
     let mut tx = db.begin().await?;
     let spent: Option<CodeRow> = run!(tx, |c| {
         sqlx::query_as(
-        "UPDATE oidc_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
-         RETURNING client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, expires_at"
-    )
-    .bind(time::now())
-    .bind(&code_hash)
-    .fetch_optional(&mut *c)
-    .await
+            "UPDATE oidc_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
+         RETURNING client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, \
+         expires_at, sid",
+        )
+        .bind(time::now())
+        .bind(&code_hash)
+        .fetch_optional(&mut *c)
+        .await
     })?;
-    let Some((client_id, user_id, stored_redirect, scope, nonce, challenge, auth_time, expires)) =
-        spent
+    let Some((
+        client_id,
+        user_id,
+        stored_redirect,
+        scope,
+        nonce,
+        challenge,
+        auth_time,
+        expires,
+        sid,
+    )) = spent
     else {
         // Unknown, or spent before: a replay. Revoke what the code produced.
         revoke_replayed(tx, ctx, client, Replayed::Code, &code_hash).await?;
@@ -306,12 +353,30 @@ pub async fn exchange_code(
                 "no code_challenge was sent with the authorization request",
             ))
         }
+        (None, None) if client.pkce_required() => {
+            return Err(invalid_grant("this client must use PKCE"))
+        }
         (None, None) => {}
+    }
+    // The session the code was issued in must still be there.
+    let live: i64 = run!(tx, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM sessions WHERE sid = $1 AND expires_at > $2 AND last_seen_at > $3"
+    )
+    .bind(sid.as_deref())
+    .bind(time::now())
+    .bind(egov_identity::idle_cutoff(time::now()))
+    .fetch_one(&mut *c)
+    .await)?;
+    if live == 0 {
+        return Err(invalid_grant(
+            "the session the code was issued in has ended",
+        ));
     }
     let family = random_token();
     let issue = Issue {
         client,
         user_id: Some(user_id),
+        sid: sid.as_deref(),
         scope: &scope,
         nonce: nonce.as_deref(),
         code_hash: Some(&code_hash),
@@ -375,6 +440,7 @@ type RefreshRow = (
     Option<Timestamp>,
     String,
     Timestamp,
+    Option<String>,
 );
 
 /// Rotates a refresh token.
@@ -387,16 +453,21 @@ pub async fn refresh(
 ) -> Result<TokenResponse, OidcError> {
     let hash = digest(refresh_token);
     let mut tx = db.begin().await?;
-    let spent: Option<RefreshRow> = run!(tx, |c| sqlx::query_as(
+    let now = time::now();
+    let sql = format!(
         "UPDATE oidc_tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' \
-         AND used_at IS NULL AND revoked_at IS NULL \
-         RETURNING client_id, user_id, scope, auth_time, family, expires_at"
-    )
-    .bind(time::now())
-    .bind(&hash)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some((client_id, user_id, scope, auth_time, family, expires)) = spent else {
+         AND used_at IS NULL AND revoked_at IS NULL AND {} \
+         RETURNING client_id, user_id, scope, auth_time, family, expires_at, sid",
+        session_live(3, 4)
+    );
+    let spent: Option<RefreshRow> = run!(tx, |c| sqlx::query_as(&sql)
+        .bind(now)
+        .bind(&hash)
+        .bind(now)
+        .bind(egov_identity::idle_cutoff(now))
+        .fetch_optional(&mut *c)
+        .await)?;
+    let Some((client_id, user_id, scope, auth_time, family, expires, sid)) = spent else {
         revoke_replayed(tx, ctx, client, Replayed::Refresh, &hash).await?;
         return Err(invalid_grant(
             "the refresh token is invalid, spent or revoked",
@@ -408,9 +479,20 @@ pub async fn refresh(
     if expires < time::now() {
         return Err(invalid_grant("the refresh token has expired"));
     }
+    // Using single sign-on counts as using the session: it does not idle out
+    // under a person working in a relying party.
+    run!(tx, |c| sqlx::query(
+        "UPDATE sessions SET last_seen_at = $1 WHERE sid = $2"
+    )
+    .bind(now)
+    .bind(sid.as_deref())
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
     let issue = Issue {
         client,
         user_id,
+        sid: sid.as_deref(),
         scope: &scope,
         nonce: None,
         code_hash: None,
@@ -433,6 +515,7 @@ pub async fn client_credentials(
     let issue = Issue {
         client,
         user_id: None,
+        sid: None,
         scope,
         nonce: None,
         code_hash: None,
@@ -445,15 +528,20 @@ pub async fn client_credentials(
 
 /// What an access token says about its user, or None if it is not live.
 pub async fn userinfo(db: &Db, access_token: &str) -> Result<Option<Value>, OidcError> {
-    let mut r = db.reader().await?;
-    let row: Option<(Option<i64>, String)> = run!(r, |c| sqlx::query_as(
+    let now = time::now();
+    let sql = format!(
         "SELECT user_id, scope FROM oidc_tokens WHERE token_hash = $1 AND kind = 'access' \
-         AND revoked_at IS NULL AND expires_at > $2"
-    )
-    .bind(digest(access_token))
-    .bind(time::now())
-    .fetch_optional(&mut *c)
-    .await)?;
+         AND revoked_at IS NULL AND expires_at > $2 AND {}",
+        session_live(3, 4)
+    );
+    let mut r = db.reader().await?;
+    let row: Option<(Option<i64>, String)> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(digest(access_token))
+        .bind(now)
+        .bind(now)
+        .bind(egov_identity::idle_cutoff(now))
+        .fetch_optional(&mut *c)
+        .await)?;
     drop(r);
     match row {
         Some((Some(user_id), scope)) => Ok(Some(user_claims(db, user_id, &scope).await?)),

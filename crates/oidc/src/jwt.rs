@@ -1,49 +1,61 @@
-//! Compact JWS: `base64url(header).base64url(claims).base64url(signature)`.
+//! Compact JWS through the `jsonwebtoken` library: ID tokens (`typ: JWT`)
+//! and logout tokens (`typ: logout+jwt`) signed with the provider's keys,
+//! and tokens of ours verified by `kid`.
 
-use crate::keys::{Alg, Key};
-use data_encoding::BASE64URL_NOPAD;
-use serde_json::{json, Value};
+use crate::keys::Key;
+use serde_json::Value;
 
-pub fn encode(key: &Key, claims: &Value) -> String {
-    let header = json!({ "alg": key.alg.as_str(), "kid": key.kid, "typ": "JWT" });
-    let signing_input = format!(
-        "{}.{}",
-        BASE64URL_NOPAD.encode(header.to_string().as_bytes()),
-        BASE64URL_NOPAD.encode(claims.to_string().as_bytes())
+/// What a token is, for its `typ` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typ {
+    IdToken,
+    /// OpenID Connect Back-Channel Logout 1.0, section 2.4.
+    Logout,
+}
+
+pub fn encode(key: &Key, typ: Typ, claims: &Value) -> String {
+    let mut header = jsonwebtoken::Header::new(key.jws_alg());
+    header.kid = Some(key.kid.clone());
+    header.typ = Some(
+        match typ {
+            Typ::IdToken => "JWT",
+            Typ::Logout => "logout+jwt",
+        }
+        .to_owned(),
     );
-    let signature = key.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", BASE64URL_NOPAD.encode(&signature))
+    jsonwebtoken::encode(&header, claims, &key.encoding).expect("signing in memory cannot fail")
 }
 
 /// Verifies a token signed by one of `keys` and returns its claims.
 /// Expiry is the caller's business: an expired ID token is still a valid
 /// `id_token_hint`.
 pub fn verify(token: &str, keys: &[std::sync::Arc<Key>]) -> Option<Value> {
-    let mut parts = token.split('.');
-    let (h, c, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() {
-        return None;
-    }
-    let header: Value = serde_json::from_slice(&BASE64URL_NOPAD.decode(h.as_bytes()).ok()?).ok()?;
-    let alg = Alg::parse(header["alg"].as_str()?)?;
-    let kid = header["kid"].as_str()?;
-    let key = keys.iter().find(|k| k.kid == kid && k.alg == alg)?;
-    let signature = BASE64URL_NOPAD.decode(s.as_bytes()).ok()?;
-    if !key.verify(format!("{h}.{c}").as_bytes(), &signature) {
-        return None;
-    }
-    serde_json::from_slice(&BASE64URL_NOPAD.decode(c.as_bytes()).ok()?).ok()
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    let kid = header.kid?;
+    let key = keys
+        .iter()
+        .find(|k| k.kid == kid && k.jws_alg() == header.alg)?;
+    let mut validation = jsonwebtoken::Validation::new(key.jws_alg());
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Value>(token, &key.decoding, &validation)
+        .ok()
+        .map(|t| t.claims)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::Alg;
+    use data_encoding::BASE64URL_NOPAD;
+    use serde_json::json;
 
     #[tokio::test]
     async fn round_trips_and_refuses_tampering() {
         for alg in [Alg::Rs256, Alg::Es256] {
             let key = Key::generate(alg).await;
-            let token = encode(&key, &json!({ "sub": "42" }));
+            let token = encode(&key, Typ::IdToken, &json!({ "sub": "42" }));
             let keys = vec![std::sync::Arc::new(key)];
             assert_eq!(verify(&token, &keys).unwrap()["sub"], "42");
             let mut parts: Vec<&str> = token.split('.').collect();
@@ -53,5 +65,13 @@ mod tests {
             let other = vec![std::sync::Arc::new(Key::generate(alg).await)];
             assert!(verify(&token, &other).is_none(), "unknown key");
         }
+    }
+
+    #[tokio::test]
+    async fn logout_tokens_say_what_they_are() {
+        let key = Key::generate(Alg::Es256).await;
+        let token = encode(&key, Typ::Logout, &json!({ "sid": "s" }));
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
     }
 }

@@ -7,8 +7,7 @@ use data_encoding::BASE64URL_NOPAD;
 use egov_audit::Event;
 use egov_kernel::{time, Context};
 use egov_store::{run, Db};
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use serde_json::json;
 use std::sync::Arc;
@@ -36,21 +35,14 @@ impl Alg {
     }
 }
 
-pub enum PrivateKey {
-    /// The key and its prepared PKCS#1 v1.5 signer (building one copies the key).
-    Rs256(Box<(rsa::RsaPrivateKey, rsa::pkcs1v15::SigningKey<sha2::Sha256>)>),
-    Es256(p256::ecdsa::SigningKey),
-}
-
-fn rs256(key: rsa::RsaPrivateKey) -> PrivateKey {
-    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
-    PrivateKey::Rs256(Box::new((key, signer)))
-}
-
+/// A signing key: its PKCS#8 PEM (what is stored, sealed) and the keys
+/// the JWS library signs and verifies with.
 pub struct Key {
     pub kid: String,
     pub alg: Alg,
-    pub private: PrivateKey,
+    pem: String,
+    pub(crate) encoding: jsonwebtoken::EncodingKey,
+    pub(crate) decoding: jsonwebtoken::DecodingKey,
     /// The public half as a JWK (with kid, alg and use).
     pub jwk: serde_json::Value,
 }
@@ -65,7 +57,7 @@ impl Key {
                 alg.as_str().to_lowercase(),
                 time::now().format("%Y%m%d%H%M%S%6f")
             );
-            let (private, mut jwk) = match alg {
+            let (pem, mut jwk) = match alg {
                 Alg::Rs256 => {
                     let key = rsa::RsaPrivateKey::new(&mut rng, 2048).expect("RSA key generation");
                     let public = key.to_public_key();
@@ -74,7 +66,10 @@ impl Key {
                         "n": BASE64URL_NOPAD.encode(&public.n().to_bytes_be()),
                         "e": BASE64URL_NOPAD.encode(&public.e().to_bytes_be()),
                     });
-                    (rs256(key), jwk)
+                    let pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&key, LineEnding::LF)
+                        .expect("encode")
+                        .to_string();
+                    (pem, jwk)
                 }
                 Alg::Es256 => {
                     let key = p256::ecdsa::SigningKey::random(&mut rng);
@@ -85,77 +80,67 @@ impl Key {
                         "x": BASE64URL_NOPAD.encode(point.x().expect("uncompressed point")),
                         "y": BASE64URL_NOPAD.encode(point.y().expect("uncompressed point")),
                     });
-                    (PrivateKey::Es256(key), jwk)
+                    let pem = key
+                        .to_pkcs8_pem(LineEnding::LF)
+                        .expect("encode")
+                        .to_string();
+                    (pem, jwk)
                 }
             };
             jwk["kid"] = json!(kid);
             jwk["alg"] = json!(alg.as_str());
             jwk["use"] = json!("sig");
-            Key {
-                kid,
-                alg,
-                private,
-                jwk,
-            }
+            Key::new(kid, alg, pem, jwk).expect("a key just made reads back")
         })
         .await
         .expect("key generation task")
     }
 
-    fn private_pem(&self) -> String {
-        match &self.private {
-            PrivateKey::Rs256(k) => {
-                k.0.to_pkcs8_pem(LineEnding::LF)
-                    .expect("encode")
-                    .to_string()
-            }
-            PrivateKey::Es256(k) => k.to_pkcs8_pem(LineEnding::LF).expect("encode").to_string(),
-        }
-    }
-
-    fn from_row(kid: String, alg: &str, pem: &str, jwk: &str) -> Result<Key, OidcError> {
-        let alg = Alg::parse(alg).ok_or(OidcError::Internal("unknown key algorithm"))?;
-        let private = match alg {
-            Alg::Rs256 => rs256(
-                rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+    fn new(kid: String, alg: Alg, pem: String, jwk: serde_json::Value) -> Result<Key, OidcError> {
+        let part = |name: &str| {
+            jwk[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(OidcError::Internal("stored JWK lacks a part"))
+        };
+        let (encoding, decoding) = match alg {
+            Alg::Rs256 => (
+                jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
                     .map_err(|_| OidcError::Internal("stored RSA key does not parse"))?,
+                jsonwebtoken::DecodingKey::from_rsa_components(&part("n")?, &part("e")?)
+                    .map_err(|_| OidcError::Internal("stored RSA JWK does not parse"))?,
             ),
-            Alg::Es256 => PrivateKey::Es256(
-                p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
+            Alg::Es256 => (
+                jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes())
                     .map_err(|_| OidcError::Internal("stored EC key does not parse"))?,
+                jsonwebtoken::DecodingKey::from_ec_components(&part("x")?, &part("y")?)
+                    .map_err(|_| OidcError::Internal("stored EC JWK does not parse"))?,
             ),
         };
         Ok(Key {
             kid,
             alg,
-            private,
-            jwk: serde_json::from_str(jwk).map_err(|_| OidcError::Internal("stored JWK"))?,
+            pem,
+            encoding,
+            decoding,
+            jwk,
         })
     }
 
-    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
-        match &self.private {
-            PrivateKey::Rs256(k) => {
-                let sig: rsa::pkcs1v15::Signature = k.1.sign(message);
-                rsa::signature::SignatureEncoding::to_vec(&sig)
-            }
-            PrivateKey::Es256(k) => {
-                let sig: p256::ecdsa::Signature = k.sign(message);
-                sig.to_bytes().to_vec()
-            }
-        }
+    fn private_pem(&self) -> &str {
+        &self.pem
     }
 
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        match &self.private {
-            PrivateKey::Rs256(k) => {
-                let verifier =
-                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(k.0.to_public_key());
-                rsa::pkcs1v15::Signature::try_from(signature)
-                    .is_ok_and(|sig| verifier.verify(message, &sig).is_ok())
-            }
-            PrivateKey::Es256(k) => p256::ecdsa::Signature::from_slice(signature)
-                .is_ok_and(|sig| k.verifying_key().verify(message, &sig).is_ok()),
+    fn from_row(kid: String, alg: &str, pem: &str, jwk: &str) -> Result<Key, OidcError> {
+        let alg = Alg::parse(alg).ok_or(OidcError::Internal("unknown key algorithm"))?;
+        let jwk = serde_json::from_str(jwk).map_err(|_| OidcError::Internal("stored JWK"))?;
+        Key::new(kid, alg, pem.to_owned(), jwk)
+    }
+
+    pub(crate) fn jws_alg(&self) -> jsonwebtoken::Algorithm {
+        match self.alg {
+            Alg::Rs256 => jsonwebtoken::Algorithm::RS256,
+            Alg::Es256 => jsonwebtoken::Algorithm::ES256,
         }
     }
 }
@@ -225,7 +210,7 @@ fn seal_label(kid: &str) -> String {
 async fn store(db: &Db, ctx: &Context, key: &Key) -> Result<(), OidcError> {
     let sealed = egov_keyring::current()
         .map_err(OidcError::Keyring)?
-        .seal_text(&seal_label(&key.kid), &key.private_pem());
+        .seal_text(&seal_label(&key.kid), key.private_pem());
     let mut tx = db.begin().await?;
     run!(tx, |c| {
         sqlx::query(

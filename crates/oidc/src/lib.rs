@@ -4,12 +4,16 @@
 //! tokens from rotating keys. HTTP lives in `egov-web`; this crate holds the
 //! rules and the state.
 
+pub mod backchannel;
 pub mod client;
 pub mod flow;
 pub mod jwt;
 pub mod keys;
 
-pub use client::{authenticate_client, create_client, find_client, Client, NewClient};
+pub use client::{
+    authenticate_client, create_client, delete_client, find_client, rotate_secret, Client,
+    NewClient,
+};
 pub use flow::{
     client_credentials, exchange_code, issue_code, refresh, userinfo, AuthorizationGrant,
     TokenResponse, ACCESS_TOKEN_TTL,

@@ -61,7 +61,9 @@ async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Respons
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid", "profile", "phone", "offline_access"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name",
@@ -199,6 +201,12 @@ async fn authorize(
     if challenge.is_some() && param(&params, "code_challenge_method") != Some("S256") {
         return fail("invalid_request", "code_challenge_method must be S256");
     }
+    if challenge.is_none() && client.pkce_required() {
+        return fail(
+            "invalid_request",
+            "this client must use PKCE (code_challenge with S256)",
+        );
+    }
     let prompts: Vec<String> = param(&params, "prompt")
         .unwrap_or_default()
         .split(' ')
@@ -269,6 +277,8 @@ async fn authorize(
     let grant = flow::AuthorizationGrant {
         client_id: client.client_id.clone(),
         user_id: user.user_id,
+        sid: user.sid.clone(),
+        iss: iss.clone(),
         redirect_uri: redirect_uri.clone(),
         scope,
         nonce: param(&params, "nonce").map(str::to_owned),
@@ -327,8 +337,12 @@ fn oidc_error_response(e: OidcError, basic: bool) -> Response {
 }
 
 /// Client credentials from `Authorization: Basic` (form-encoded id and
-/// secret, RFC 6749 section 2.3.1) or from the body.
-fn client_credentials_of(headers: &HeaderMap, p: &Params) -> Option<(String, String, bool)> {
+/// secret, RFC 6749 section 2.3.1) or from the body; a public client sends
+/// its id alone (no secret).
+fn client_credentials_of(
+    headers: &HeaderMap,
+    p: &Params,
+) -> Option<(String, Option<String>, bool)> {
     if let Some(basic) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -342,11 +356,11 @@ fn client_credentials_of(headers: &HeaderMap, p: &Params) -> Option<(String, Str
                 .next()
                 .map(|(_, v)| v.into_owned())
         };
-        return Some((dec(id)?, dec(secret)?, true));
+        return Some((dec(id)?, Some(dec(secret)?), true));
     }
     Some((
         param(p, "client_id")?.to_owned(),
-        param(p, "client_secret")?.to_owned(),
+        param(p, "client_secret").map(str::to_owned),
         false,
     ))
 }
@@ -373,10 +387,11 @@ async fn token(
             true,
         );
     };
-    let client = match egov_oidc::authenticate_client(&state.db, &client_id, &secret).await {
-        Ok(c) => c,
-        Err(e) => return oidc_error_response(e, basic),
-    };
+    let client =
+        match egov_oidc::authenticate_client(&state.db, &client_id, secret.as_deref()).await {
+            Ok(c) => c,
+            Err(e) => return oidc_error_response(e, basic),
+        };
     let iss = issuer(&state, &headers);
     let ctx = origin.context(Actor::System);
     let result = match param(&p, "grant_type") {
@@ -410,6 +425,14 @@ async fn token(
                 );
             };
             flow::refresh(&state.db, &ctx, &iss, &client, rt).await
+        }
+        Some("client_credentials") if client.public => {
+            return token_error(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "a public client has no credentials of its own",
+                false,
+            )
         }
         Some("client_credentials") => {
             let scope = param(&p, "scope").unwrap_or("api");

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Form;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::{Actor, Locale};
@@ -69,7 +69,15 @@ pub struct CreateForm {
     redirect_uris: String,
     #[serde(default)]
     post_logout_redirect_uris: String,
+    #[serde(default)]
+    backchannel_logout_uri: String,
     alg: String,
+    /// An app without a secret (on a phone, in a browser).
+    #[serde(default)]
+    public: Option<String>,
+    /// Ask PKCE of a confidential client too.
+    #[serde(default)]
+    require_pkce: Option<String>,
 }
 
 pub async fn create(
@@ -103,6 +111,10 @@ pub async fn create(
         redirect_uris: lines(&form.redirect_uris),
         post_logout_redirect_uris: lines(&form.post_logout_redirect_uris),
         id_token_alg: Alg::parse(&form.alg).unwrap_or(Alg::Rs256),
+        public: form.public.is_some(),
+        require_pkce: form.require_pkce.is_some(),
+        backchannel_logout_uri: Some(form.backchannel_logout_uri.trim().to_owned())
+            .filter(|u| !u.is_empty()),
     };
     let ctx = origin.context(Actor::User(user.user_id));
     match egov_oidc::create_client(&state.db, &ctx, new).await {
@@ -132,6 +144,67 @@ pub async fn create(
             )
             .await
         }
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ClientAction {
+    csrf: String,
+}
+
+/// A new secret for a client, shown once; the old one stops working.
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    axum::extract::Path(client_id): axum::extract::Path<String>,
+    form: Result<Form<ClientAction>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !may(&user) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = origin.context(Actor::User(user.user_id));
+    match egov_oidc::rotate_secret(&state.db, &ctx, &client_id).await {
+        Ok(secret) => {
+            page(
+                &state,
+                locale,
+                user,
+                StatusCode::OK,
+                None,
+                Some((client_id, secret)),
+            )
+            .await
+        }
+        Err(OidcError::Protocol { .. }) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// Removes a client and revokes every token it holds.
+pub async fn delete(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    axum::extract::Path(client_id): axum::extract::Path<String>,
+    form: Result<Form<ClientAction>, FormRejection>,
+) -> Result<Response, ApiError> {
+    if !may(&user) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = origin.context(Actor::User(user.user_id));
+    match egov_oidc::delete_client(&state.db, &ctx, &client_id).await {
+        Ok(()) => Ok(axum::response::Redirect::to("/admin/clients").into_response()),
+        Err(OidcError::Protocol { .. }) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
         Err(e) => Err(ApiError::internal(e)),
     }
 }

@@ -212,6 +212,8 @@ struct UserPage {
     /// The viewer may grant a supervisor's role city-wide.
     grant_city_wide: bool,
     may_reveal: bool,
+    /// The viewer's own account (not disabled from here).
+    is_self: bool,
 }
 
 async fn user_page(
@@ -252,6 +254,7 @@ async fn user_page(
         &Principal::User(viewer.clone()),
         Permission::RevealPersonalData,
     );
+    let is_self = viewer.user_id == id;
     let principal = Principal::User(viewer.clone());
     let grant_city_wide = allows(
         &principal,
@@ -284,6 +287,7 @@ async fn user_page(
             roles,
             grant_city_wide,
             may_reveal,
+            is_self,
         },
     ))
 }
@@ -391,5 +395,54 @@ pub async fn change_role(
         Err(IdentityError::Forbidden) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
         Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
         Err(_) => Ok(super::error_page(locale, StatusCode::UNPROCESSABLE_ENTITY)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StateForm {
+    csrf: String,
+    /// `disable`, `enable` or `offboard`.
+    action: String,
+}
+
+/// Disables, enables or offboards a staff account within the
+/// administrator's reach. Disabling and offboarding end its sessions and
+/// the single sign-on tokens issued in them.
+pub async fn change_state(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(id): Path<i64>,
+    form: Result<Form<StateForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let record = match egov_identity::get_user(&state.db, id).await {
+        Ok(r) => r,
+        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+    };
+    if !may_manage(&user, record.department_id) || id == user.user_id {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = user_context(&user, origin);
+    let principal = Principal::User(user.clone());
+    let done = match form.action.as_str() {
+        "disable" => egov_identity::set_disabled(&state.db, &ctx, id, true).await,
+        "enable" => egov_identity::set_disabled(&state.db, &ctx, id, false).await,
+        "offboard" => {
+            egov_identity::offboard(&state.db, &ctx, Grantor::Admin(&principal), id).await
+        }
+        _ => return Ok(super::error_page(locale, StatusCode::BAD_REQUEST)),
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
+        Err(IdentityError::Forbidden) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
+        Err(IdentityError::NotFound) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(e) => Err(ApiError::from_identity(e)),
     }
 }

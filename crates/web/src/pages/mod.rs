@@ -4,6 +4,7 @@
 mod account;
 mod admin_clients;
 mod admin_departments;
+mod admin_keys;
 mod admin_search;
 mod admin_services;
 mod admin_users;
@@ -131,6 +132,20 @@ pub fn router() -> Router<AppState> {
             "/admin/clients",
             get(admin_clients::list).post(admin_clients::create),
         )
+        .route(
+            "/admin/clients/{client_id}/secret",
+            post(admin_clients::rotate_secret),
+        )
+        .route(
+            "/admin/clients/{client_id}/delete",
+            post(admin_clients::delete),
+        )
+        .route(
+            "/admin/api-keys",
+            get(admin_keys::list).post(admin_keys::create),
+        )
+        .route("/admin/api-keys/{id}/revoke", post(admin_keys::revoke))
+        .route("/admin/users/{id}/state", post(admin_users::change_state))
         .route("/admin/users/{id}", get(admin_users::show))
         .route("/admin/users/{id}/reveal", post(admin_users::reveal))
         .route("/admin/users/{id}/roles", post(admin_users::change_role))
