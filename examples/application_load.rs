@@ -200,23 +200,16 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// A PDF of exactly `size` bytes (at least 16): the header the content
-    /// check looks for, random bytes, and the end-of-file marker.
+    /// A PDF of about `size` bytes: one page, its content stream padded
+    /// with random bytes (so no two are the same file).
     fn pdf(&mut self, size: usize) -> Vec<u8> {
-        const HEAD: &[u8] = b"%PDF-1.7\n";
-        const TAIL: &[u8] = b"\n%%EOF\n";
-        let body = size.saturating_sub(HEAD.len() + TAIL.len());
-        let mut v = Vec::with_capacity(HEAD.len() + body + TAIL.len());
-        v.extend_from_slice(HEAD);
-        let mut left = body;
-        while left > 0 {
-            let word = self.next().to_le_bytes();
-            let n = left.min(8);
-            v.extend_from_slice(&word[..n]);
-            left -= n;
+        const FRAME: usize = 400; // the objects, the cross-reference table
+        let mut noise = Vec::with_capacity(size.saturating_sub(FRAME));
+        while noise.len() < size.saturating_sub(FRAME) {
+            noise.extend_from_slice(&self.next().to_le_bytes());
         }
-        v.extend_from_slice(TAIL);
-        v
+        noise.truncate(size.saturating_sub(FRAME));
+        egov_cases::attachments::samples::pdf("bench", &noise)
     }
 }
 

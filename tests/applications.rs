@@ -15,7 +15,8 @@ use egov_kernel::Context;
 
 const ITEM: &str = include_str!("fixtures/service-item.toml");
 const CODE: &str = "110105SCJGJ9001";
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+static PDF: std::sync::LazyLock<Vec<u8>> =
+    std::sync::LazyLock::new(|| egov_cases::attachments::samples::pdf("申请材料", b""));
 
 async fn publish(app: &TestApp) {
     let ctx = Context::system();
@@ -114,7 +115,7 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        upload(&app, other, id, "0", ("申请书.pdf", PDF))
+        upload(&app, other, id, "0", ("申请书.pdf", &PDF))
             .await
             .status,
         StatusCode::NOT_FOUND
@@ -137,13 +138,13 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(app.count("cases").await, 0);
 
     // A picture named .pdf is refused by its content; a forged token too.
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
-    let lie = upload(&app, &company, id, "0", ("申请书.pdf", png)).await;
+    let png = egov_cases::attachments::samples::png();
+    let lie = upload(&app, &company, id, "0", ("申请书.pdf", &png)).await;
     assert_eq!(lie.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(lie.body.contains("与扩展名不符"));
     let (ct, body) = multipart(
         &[("csrf", "forged"), ("material", "0")],
-        ("申请书.pdf", PDF),
+        ("申请书.pdf", &PDF),
     );
     let forged = app
         .send(
@@ -156,7 +157,7 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("application_files").await, 0);
 
-    let ok = upload(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
+    let ok = upload(&app, &company, id, "0", ("申请书.pdf", &PDF)).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     // The second material may follow later: filing goes ahead without it.
     let draft = app.get_with(&path, &[("cookie", &company.0)]).await;
@@ -254,7 +255,7 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         .await;
     assert!(shown.body.contains("店铺名称") && shown.body.contains("餐位数"));
     // Filed: the draft takes no more files.
-    let late = upload(&app, &company, id, "1", ("制度.pdf", PDF)).await;
+    let late = upload(&app, &company, id, "1", ("制度.pdf", &PDF)).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     let scj = dept(&app, "110105-SCJGJ").await;
     let tax = dept(&app, "110105-SWZJ").await;
@@ -277,7 +278,7 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert!(asked.body.contains("value=\"resubmit\""));
     // The expected decision waits for the clock to run again.
     assert!(asked.body.contains("暂停计时中，恢复计时后重新计算"));
-    let (ct, body) = multipart(&[("csrf", &company.1)], ("管理制度.pdf", PDF));
+    let (ct, body) = multipart(&[("csrf", &company.1)], ("管理制度.pdf", &PDF));
     let added = app
         .send(
             Method::POST,
@@ -454,7 +455,7 @@ async fn a_withdrawn_item_cannot_be_filed() {
         .trim_start_matches("/applications/")
         .parse()
         .unwrap();
-    upload(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
+    upload(&app, &company, id, "0", ("申请书.pdf", &PDF)).await;
     egov_services::registry::withdraw(app.db(), &Context::system(), CODE)
         .await
         .unwrap();
@@ -574,7 +575,7 @@ async fn an_enterprise_applies_through_the_api() {
         &company,
         id,
         "0",
-        ("申请书.pdf", b"\x89PNG\r\n\x1a\n0000"),
+        ("申请书.pdf", &egov_cases::attachments::samples::png()),
     )
     .await;
     assert_eq!(
@@ -583,19 +584,19 @@ async fn an_enterprise_applies_through_the_api() {
         "{}",
         lie.body
     );
-    let nowhere = upload_api(&app, &company, id, "9", ("申请书.pdf", PDF)).await;
+    let nowhere = upload_api(&app, &company, id, "9", ("申请书.pdf", &PDF)).await;
     assert_eq!(
         nowhere.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
         nowhere.body
     );
-    let added = upload_api(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
+    let added = upload_api(&app, &company, id, "0", ("申请书.pdf", &PDF)).await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
     assert_eq!(added.json()["material_name"], "食品经营许可申请书");
     // The material that may follow later comes now, the same bytes as the
     // first (stored once, attached twice).
-    let second = upload_api(&app, &company, id, "1", ("制度.pdf", PDF)).await;
+    let second = upload_api(&app, &company, id, "1", ("制度.pdf", &PDF)).await;
     assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
 
     // Filing without the required field of the form is refused; with it,
@@ -650,6 +651,6 @@ async fn an_enterprise_applies_through_the_api() {
         .send(&app, Method::PUT, &form, serde_json::json!({"form": {}}))
         .await;
     assert_eq!(late.status, StatusCode::CONFLICT);
-    let late = upload_api(&app, &company, id, "0", ("申请书.pdf", PDF)).await;
+    let late = upload_api(&app, &company, id, "0", ("申请书.pdf", &PDF)).await;
     assert_eq!(late.status, StatusCode::CONFLICT);
 }

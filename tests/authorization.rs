@@ -554,7 +554,7 @@ async fn matrix_case(app: &TestApp, dept: i64) -> (String, i64) {
         case_id: case.id,
         case_number: &case.number,
         name: "材料.pdf",
-        bytes: b"%PDF-1.4 matrix".to_vec(),
+        bytes: egov_cases::attachments::samples::pdf("matrix", b""),
         internal: false,
         uploaded_by: Some(1),
     };
@@ -576,9 +576,10 @@ fn multipart_pdf(csrf: &str) -> (String, String) {
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n")
         }
     };
+    let pdf = String::from_utf8(egov_cases::attachments::samples::pdf("matrix", b"")).unwrap();
     let body = format!(
         "{token}--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
-         Content-Type: application/pdf\r\n\r\n%PDF-1.4 matrix\r\n--{boundary}--\r\n"
+         Content-Type: application/pdf\r\n\r\n{pdf}\r\n--{boundary}--\r\n"
     );
     (format!("multipart/form-data; boundary={boundary}"), body)
 }

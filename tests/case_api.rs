@@ -196,7 +196,7 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
         &police,
         &number,
         "现场照片.png",
-        b"\x89PNG\r\n\x1a\n....",
+        &egov_cases::attachments::samples::png(),
         true,
     )
     .await;
@@ -206,7 +206,7 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
         &resident,
         &number,
         "补充说明.pdf",
-        b"%PDF-1.7 test",
+        &egov_cases::attachments::samples::pdf("补充说明", b""),
         false,
     )
     .await;
@@ -220,6 +220,17 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
         &resident,
         &number,
         "照片.png",
+        &egov_cases::attachments::samples::pdf("照片", b""),
+        false,
+    )
+    .await
+    .assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    // A file that only starts like a PDF is refused too.
+    upload(
+        &app,
+        &resident,
+        &number,
+        "伪装.pdf",
         b"%PDF-1.7 test",
         false,
     )
@@ -244,7 +255,10 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
     let file = app.get_with(&href, &[("cookie", &resident.0)]).await;
     assert_eq!(file.status, StatusCode::OK);
     assert_eq!(file.header("content-type"), "application/pdf");
-    assert_eq!(file.body, "%PDF-1.7 test");
+    assert_eq!(
+        file.body.as_bytes(),
+        &egov_cases::attachments::samples::pdf("补充说明", b"")[..]
+    );
     // Anyone else (here an enterprise) cannot even learn that the case exists.
     let pw = app.enterprise("ent.rep").await;
     let (cookie, csrf) = app.sign_in("ent.rep", &pw).await;

@@ -12,8 +12,8 @@ use common::casework::{backdate, citizen, dept, multipart_with, staff, Caller};
 use common::{enc, TestApp, TestResponse};
 use egov_identity::Role;
 
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+static PNG: std::sync::LazyLock<Vec<u8>> =
+    std::sync::LazyLock::new(egov_cases::attachments::samples::png);
 
 async fn page(app: &TestApp, who: &Caller, path: &str) -> TestResponse {
     app.get_with(path, &[("cookie", &who.0), ("accept", "text/html")])
@@ -189,7 +189,7 @@ async fn a_report_goes_from_the_residents_form_through_the_workbench_to_a_rating
 
     // The street team: a photo (with the form's token), an internal note,
     // and its answer.
-    let (ct, body) = multipart_with("井盖.png", PNG, false, Some("forged"));
+    let (ct, body) = multipart_with("井盖.png", &PNG, false, Some("forged"));
     let path = format!("/cases/{number}/attachments");
     let headers = [
         ("cookie", handler.0.as_str()),
@@ -198,7 +198,7 @@ async fn a_report_goes_from_the_residents_form_through_the_workbench_to_a_rating
     let forged = app.send(Method::POST, &path, &headers, body).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("case_attachments").await, 0);
-    let (ct, body) = multipart_with("井盖.png", PNG, false, Some(&handler.1));
+    let (ct, body) = multipart_with("井盖.png", &PNG, false, Some(&handler.1));
     let headers = [
         ("cookie", handler.0.as_str()),
         ("content-type", ct.as_str()),

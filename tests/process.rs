@@ -446,7 +446,7 @@ async fn case_with_files(loc: &TestLocation) -> (String, Vec<Vec<u8>>) {
     let files = egov_cases::attachments::FileStore::new(loc.dir.path().join("files"));
     let mut contents = Vec::new();
     for i in 0..3 {
-        let bytes = format!("%PDF-1.4 backed up file {i}\n%%EOF\n").into_bytes();
+        let bytes = egov_cases::attachments::samples::pdf(&format!("backed up file {i}"), b"");
         egov_cases::attachments::attach(
             &db,
             &ctx,

@@ -38,6 +38,10 @@ pub enum UploadError {
     UnsupportedType,
     #[error("the file's content is {actual}, not what its name says")]
     Mismatch { actual: &'static str },
+    /// It starts like the type it claims but does not read as one (damaged,
+    /// or something else wearing its first bytes).
+    #[error("the file is not a readable {media_type}")]
+    Unreadable { media_type: &'static str },
 }
 
 /// The media type a file's first bytes show, among those accepted.
@@ -74,7 +78,10 @@ fn clean_name(name: &str) -> String {
     }
 }
 
-/// Checks an upload: size, and that its content is the type its name says.
+/// Checks an upload: size, that its content is the type its name says,
+/// and that it reads as that type all through (a PDF parses and has pages;
+/// an image decodes, within bounds that stop a decompression bomb).
+/// Decoding is CPU work: callers run it off the async executor.
 pub fn check(name: &str, bytes: &[u8], max: usize) -> Result<&'static str, UploadError> {
     if bytes.is_empty() {
         return Err(UploadError::Empty);
@@ -84,10 +91,65 @@ pub fn check(name: &str, bytes: &[u8], max: usize) -> Result<&'static str, Uploa
     }
     let actual = sniff(bytes).ok_or(UploadError::UnsupportedType)?;
     match type_of_name(name) {
-        Some(claimed) if claimed == actual => Ok(actual),
-        Some(_) => Err(UploadError::Mismatch { actual }),
-        None => Err(UploadError::UnsupportedType),
+        Some(claimed) if claimed == actual => {}
+        Some(_) => return Err(UploadError::Mismatch { actual }),
+        None => return Err(UploadError::UnsupportedType),
     }
+    if readable(actual, bytes) {
+        Ok(actual)
+    } else {
+        Err(UploadError::Unreadable { media_type: actual })
+    }
+}
+
+/// Most pixels an uploaded picture may have (a scanned A3 page at 600 dpi
+/// is about 70 million), and most bytes its decoding may take.
+const MAX_PIXELS: u64 = 80_000_000;
+const MAX_DECODED_BYTES: usize = 320 * 1024 * 1024;
+
+fn readable(media_type: &str, bytes: &[u8]) -> bool {
+    match media_type {
+        "application/pdf" => lopdf::Document::load_mem(bytes)
+            .map(|doc| !doc.get_pages().is_empty())
+            .unwrap_or(false),
+        "image/png" => png_decodes(bytes),
+        "image/jpeg" => jpeg_decodes(bytes),
+        _ => false,
+    }
+}
+
+fn png_decodes(bytes: &[u8]) -> bool {
+    let mut decoder = png::Decoder::new_with_limits(
+        std::io::Cursor::new(bytes),
+        png::Limits {
+            bytes: MAX_DECODED_BYTES,
+        },
+    );
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let Ok(mut reader) = decoder.read_info() else {
+        return false;
+    };
+    let info = reader.info();
+    if u64::from(info.width) * u64::from(info.height) > MAX_PIXELS {
+        return false;
+    }
+    let mut frame = vec![0; reader.output_buffer_size()];
+    reader.next_frame(&mut frame).is_ok()
+}
+
+fn jpeg_decodes(bytes: &[u8]) -> bool {
+    let mut decoder = jpeg_decoder::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_max_decoding_buffer_size(MAX_DECODED_BYTES);
+    if decoder.read_info().is_err() {
+        return false;
+    }
+    let Some(info) = decoder.info() else {
+        return false;
+    };
+    if u64::from(info.width) * u64::from(info.height) > MAX_PIXELS {
+        return false;
+    }
+    decoder.decode().is_ok()
 }
 
 /// Where attachment bytes live.
@@ -200,7 +262,12 @@ pub async fn store(
     bytes: Vec<u8>,
     max: usize,
 ) -> Result<Stored, AttachError> {
-    let media_type = check(name, &bytes, max)?;
+    let (bytes, media_type) = {
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || check(&name, &bytes, max).map(|t| (bytes, t)))
+            .await
+            .expect("the upload check does not panic")?
+    };
     let size = bytes.len() as i64;
     let sha256 = files.put(bytes).await.map_err(AttachError::Io)?;
     Ok(Stored {
@@ -371,11 +438,12 @@ mod tests {
 
     #[test]
     fn uploads_are_checked_by_content_and_size() {
-        let pdf = b"%PDF-1.7\n...".to_vec();
-        assert_eq!(check("材料.pdf", &pdf, 100), Ok("application/pdf"));
-        assert_eq!(check("材料.PDF", &pdf, 100), Ok("application/pdf"));
+        let pdf = samples::pdf("材料", b"");
+        let big = 1 << 20;
+        assert_eq!(check("材料.pdf", &pdf, big), Ok("application/pdf"));
+        assert_eq!(check("材料.PDF", &pdf, big), Ok("application/pdf"));
         assert_eq!(
-            check("photo.png", &pdf, 100),
+            check("photo.png", &pdf, big),
             Err(UploadError::Mismatch {
                 actual: "application/pdf"
             })
@@ -390,10 +458,37 @@ mod tests {
             check("run.exe", b"%PDF-1.4", 100),
             Err(UploadError::UnsupportedType)
         );
-        assert_eq!(
-            check("x.jpg", &[0xFF, 0xD8, 0xFF, 0xE0], 100),
-            Ok("image/jpeg")
-        );
+        assert_eq!(check("x.jpg", &samples::jpeg(), big), Ok("image/jpeg"));
+        assert_eq!(check("x.png", &samples::png(), big), Ok("image/png"));
+    }
+
+    #[test]
+    fn a_file_that_only_starts_like_its_type_is_refused() {
+        let big = 1 << 20;
+        for (name, bytes) in [
+            ("a.pdf", b"%PDF-1.7\n...".to_vec()),
+            ("a.png", b"\x89PNG\r\n\x1a\n....".to_vec()),
+            ("a.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0]),
+            // A real picture cut short.
+            ("b.png", samples::png()[..40].to_vec()),
+            ("b.jpg", samples::jpeg()[..600].to_vec()),
+            // A PDF whose page tree has no page.
+            (
+                "b.pdf",
+                String::from_utf8_lossy(&samples::pdf("x", b""))
+                    .replace("/Count 1", "/Count 0")
+                    .replace("[3 0 R]", "[]")
+                    .into_bytes(),
+            ),
+        ] {
+            assert!(
+                matches!(
+                    check(name, &bytes, big),
+                    Err(UploadError::Unreadable { .. })
+                ),
+                "{name}"
+            );
+        }
     }
 
     #[test]
@@ -402,5 +497,66 @@ mod tests {
         assert_eq!(clean_name("C:\\材料\\营业执照.pdf"), "营业执照.pdf");
         assert_eq!(clean_name("a\u{0}b.pdf"), "ab.pdf");
         assert_eq!(clean_name("/"), "file");
+    }
+}
+
+/// Small files that pass [`check`], for tests and benchmarks.
+#[cfg(any(test, feature = "samples"))]
+pub mod samples {
+    /// A one-page PDF that says `text` in a comment of its content stream,
+    /// padded with `filler` bytes of noise (distinct texts, distinct files).
+    pub fn pdf(text: &str, filler: &[u8]) -> Vec<u8> {
+        let mut content = format!("% {text}\nBT /F1 12 Tf 72 760 Td (egov) Tj ET\n").into_bytes();
+        content.extend_from_slice(filler);
+        let objects: Vec<Vec<u8>> = vec![
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_vec(),
+            [
+                format!("<< /Length {} >>\nstream\n", content.len()).into_bytes(),
+                content,
+                b"\nendstream".to_vec(),
+            ]
+            .concat(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+            out.extend_from_slice(body);
+            out.extend_from_slice(b"\nendobj\n");
+        }
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for o in offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
+    }
+
+    /// An eight-pixel-square JPEG.
+    pub fn jpeg() -> Vec<u8> {
+        data_encoding::BASE64
+            .decode(b"/9j/4AAQSkZJRgABAQAAAQABAAD/4gHYSUNDX1BST0ZJTEUAAQEAAAHIAAAAAAQwAABtbnRyUkdCIFhZWiAH4AABAAEAAAAAAABhY3NwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAA9tYAAQAAAADTLQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAlkZXNjAAAA8AAAACRyWFlaAAABFAAAABRnWFlaAAABKAAAABRiWFlaAAABPAAAABR3dHB0AAABUAAAABRyVFJDAAABZAAAAChnVFJDAAABZAAAAChiVFJDAAABZAAAAChjcHJ0AAABjAAAADxtbHVjAAAAAAAAAAEAAAAMZW5VUwAAAAgAAAAcAHMAUgBHAEJYWVogAAAAAAAAb6IAADj1AAADkFhZWiAAAAAAAABimQAAt4UAABjaWFlaIAAAAAAAACSgAAAPhAAAts9YWVogAAAAAAAA9tYAAQAAAADTLXBhcmEAAAAAAAQAAAACZmYAAPKnAAANWQAAE9AAAApbAAAAAAAAAABtbHVjAAAAAAAAAAEAAAAMZW5VUwAAACAAAAAcAEcAbwBvAGcAbABlACAASQBuAGMALgAgADIAMAAxADb/2wBDABsSFBcUERsXFhceHBsgKEIrKCUlKFE6PTBCYFVlZF9VXVtqeJmBanGQc1tdhbWGkJ6jq62rZ4C8ybqmx5moq6T/2wBDARweHigjKE4rK06kbl1upKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKSkpKT/wAARCAAIAAgDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAX/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFQEBAQAAAAAAAAAAAAAAAAAAAwX/xAAUEQEAAAAAAAAAAAAAAAAAAAAA/9oADAMBAAIRAxEAPwCeABWf/9k=")
+            .expect("a JPEG in base64")
+    }
+
+    /// A one-pixel PNG.
+    pub fn png() -> Vec<u8> {
+        data_encoding::BASE64
+            .decode(
+                b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+            )
+            .expect("a PNG in base64")
     }
 }

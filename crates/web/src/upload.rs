@@ -102,5 +102,11 @@ pub fn upload_error(e: UploadError) -> ApiError {
                 format!("the file's content is {actual}, not what its name says"),
             )
         }
+        UploadError::Unreadable { media_type } => {
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").with_detail(
+                format!("文件已损坏或不是可读的 {media_type} 文件，请重新导出后上传"),
+                format!("the file is damaged or not a readable {media_type}; export it again"),
+            )
+        }
     }
 }
