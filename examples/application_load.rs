@@ -285,7 +285,16 @@ async fn submission(
     let draft = timed(
         w,
         &mut t.drafts,
-        application::draft(&b.db, ctx, &b.item, user_id, b.audience.guide_name()),
+        application::draft(
+            &b.db,
+            ctx,
+            &b.item,
+            application::Applicant {
+                id: user_id,
+                audience: b.audience.guide_name(),
+                assurance: 1,
+            },
+        ),
     )
     .await?;
     *open = true;
@@ -386,7 +395,7 @@ const PASSWORD: &str = "Chang-Cheng-Wan-Li-9";
 async fn register(db: &Db, audience: Audience, i: usize) -> anyhow::Result<i64> {
     let ctx = Context::system();
     let phone = MobileNumber::parse(&format!("139{:08}", i))?;
-    Ok(match audience {
+    let registered = match audience {
         Audience::Citizen => {
             egov_identity::register_citizen(
                 db,
@@ -419,7 +428,11 @@ async fn register(db: &Db, audience: Audience, i: usize) -> anyhow::Result<i64> 
             .await?
             .1
         }
-    })
+    };
+    egov_identity::confirmation::confirm_from_outbox(db, &registered.pending).await?;
+    registered
+        .user_id
+        .ok_or_else(|| anyhow::anyhow!("applicant {i} was registered already"))
 }
 
 /// Bytes this process has caused to be written to storage (Linux).

@@ -70,6 +70,21 @@ enum Command {
     /// The search index.
     #[command(subcommand)]
     Search(SearchCommand),
+    /// Text messages to phones.
+    #[command(subcommand)]
+    Sms(SmsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SmsCommand {
+    /// The newest messages (sent or waiting), newest first.
+    Outbox {
+        /// Only those to this number.
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -253,6 +268,14 @@ enum UserCommand {
     Offboard {
         #[arg(long)]
         username: String,
+    },
+    /// Record how well a holder's identity is established: 2 verified in
+    /// person at a counter, 3 by a digital certificate.
+    Verify {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        level: i32,
     },
     /// Create a staff account; prints a one-time password to change at first sign-in.
     Create {
@@ -490,7 +513,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Admin(AdminCommand::User(
             command @ (UserCommand::Disable { .. }
             | UserCommand::Enable { .. }
-            | UserCommand::Offboard { .. }),
+            | UserCommand::Offboard { .. }
+            | UserCommand::Verify { .. }),
         ))) => {
             let db = database::open(&settings, &url).await?;
             let code = user_state_command(&db, command).await;
@@ -649,6 +673,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Sms(SmsCommand::Outbox { phone, limit })) => {
+            let db = database::open(&settings, &url).await?;
+            for m in egov_identity::sms::outbox(&db, phone.as_deref(), limit).await? {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    m.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    m.phone,
+                    if m.sent_at.is_some() {
+                        "sent"
+                    } else {
+                        "waiting"
+                    },
+                    m.body
+                );
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Demo(DemoCommand::Load)) => {
             let db = database::open(&settings, &url).await?;
             for r in egov_org::load_demo(&db, &Context::system()).await? {
@@ -666,7 +708,8 @@ async fn user_state_command(db: &Db, command: UserCommand) -> anyhow::Result<Exi
     let username = match &command {
         UserCommand::Disable { username }
         | UserCommand::Enable { username }
-        | UserCommand::Offboard { username } => username.clone(),
+        | UserCommand::Offboard { username }
+        | UserCommand::Verify { username, .. } => username.clone(),
         UserCommand::Create { .. } => unreachable!("handled elsewhere"),
     };
     let user = egov_identity::list_users(db, &Default::default())
@@ -687,6 +730,10 @@ async fn user_state_command(db: &Db, command: UserCommand) -> anyhow::Result<Exi
         UserCommand::Offboard { .. } => {
             egov_identity::offboard(db, &ctx, egov_identity::Grantor::Operator, user.id).await?;
             println!("{username} offboarded: disabled, roles revoked, sessions ended");
+        }
+        UserCommand::Verify { level, .. } => {
+            egov_identity::set_assurance(db, &ctx, user.id, level).await?;
+            println!("{username}: assurance level {level}");
         }
         UserCommand::Create { .. } => unreachable!("handled elsewhere"),
     }

@@ -80,6 +80,12 @@ pub struct Settings {
     /// Seconds between passes that tell relying parties of ended sessions
     /// (OpenID Connect Back-Channel Logout); 0 turns it off on this node.
     pub backchannel_logout_secs: u64,
+    /// Self-registrations allowed from one source address per hour.
+    pub registrations_per_hour: u32,
+    /// The SMS gateway: each text message is POSTed here as
+    /// `{"phone": ..., "text": ...}`. Without one, messages wait in the
+    /// outbox (`egov sms outbox`) and a demo shows them on the page.
+    pub sms_gateway_url: Option<String>,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -114,6 +120,8 @@ impl Default for Settings {
             audit_anchor_file: None,
             session_idle_minutes: 30,
             backchannel_logout_secs: 5,
+            registrations_per_hour: 10,
+            sms_gateway_url: None,
         }
     }
 }
@@ -161,6 +169,8 @@ impl Settings {
                 "audit_anchor_file",
                 "session_idle_minutes",
                 "backchannel_logout_secs",
+                "registrations_per_hour",
+                "sms_gateway_url",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -186,6 +196,13 @@ impl Settings {
         self.audit_anchor_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("audit-anchor.jsonl"))
+    }
+
+    /// The SMS gateway's address, when one is configured.
+    pub fn sms_gateway(&self) -> Option<&str> {
+        self.sms_gateway_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
     }
 
     /// Where attachment files are kept.
@@ -228,6 +245,8 @@ impl Settings {
                 own_listener: self.metrics_bind.is_some(),
             },
             audit_anchor: Some(self.audit_anchor_file()),
+            registrations_per_hour: self.registrations_per_hour,
+            show_sms_in_page: self.demo && self.sms_gateway().is_none(),
         }
     }
 }

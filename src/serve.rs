@@ -99,6 +99,11 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         ));
     }
 
+    if let Some(url) = settings.sms_gateway().map(str::to_owned) {
+        tokio::spawn(send_text_messages(db.clone(), url));
+    } else {
+        tracing::warn!("no sms_gateway_url: text messages wait in the outbox (egov sms outbox)");
+    }
     if settings.backchannel_logout_secs > 0 {
         tokio::spawn(egov_oidc::backchannel::run(
             db.clone(),
@@ -136,6 +141,19 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sends queued text messages through the gateway every few seconds.
+async fn send_text_messages(db: egov_store::Db, url: String) {
+    let http = egov_oidc::backchannel::client();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = egov_identity::sms::deliver(&db, &http, &url).await {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), "sending text messages");
+        }
+    }
 }
 
 /// Signs the audit chain's head every `every`, keeping the newest checkpoint

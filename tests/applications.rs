@@ -29,8 +29,13 @@ async fn publish(app: &TestApp) {
 }
 
 async fn enterprise(app: &TestApp, name: &str) -> Caller {
-    let pw = app.enterprise(name).await;
-    let (cookie, csrf) = app.sign_in(name, &pw).await;
+    app.enterprise(name).await;
+    enterprise_session(app, name).await
+}
+
+/// A new session of a registered enterprise account (the harness's password).
+async fn enterprise_session(app: &TestApp, name: &str) -> Caller {
+    let (cookie, csrf) = app.sign_in(name, "Qi-Ye-Fa-Ren-2026").await;
     Caller(cookie, csrf)
 }
 
@@ -486,7 +491,12 @@ async fn two_tabs_beginning_at_once_share_one_draft() {
         .unwrap()
     };
     let ctx = Context::system();
-    let open = || egov_services::application::draft(app.db(), &ctx, CODE, user, "法人");
+    let applicant = egov_services::application::Applicant {
+        id: user,
+        audience: "法人",
+        assurance: 1,
+    };
+    let open = || egov_services::application::draft(app.db(), &ctx, CODE, applicant);
     let (a, b) = tokio::join!(open(), open());
     assert_eq!(a.unwrap().id, b.unwrap().id);
     assert_eq!(app.count("applications").await, 1);
@@ -653,4 +663,45 @@ async fn an_enterprise_applies_through_the_api() {
     assert_eq!(late.status, StatusCode::CONFLICT);
     let late = upload_api(&app, &company, id, "0", ("申请书.pdf", &PDF)).await;
     assert_eq!(late.status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn an_item_that_requires_a_verified_identity_refuses_until_it_is_verified() {
+    let app = TestApp::new().await;
+    let ctx = Context::system();
+    let strict = ITEM
+        .replace("version = 1", "version = 2")
+        .replace("visits = 0\n", "visits = 0\nassurance_level = 2\n");
+    egov_services::registry::load(app.db(), &ctx, &strict)
+        .await
+        .unwrap();
+    egov_services::registry::publish(app.db(), &ctx, CODE)
+        .await
+        .unwrap();
+    let company = enterprise(&app, "qiye.wang").await;
+    let refused = begin(&app, &company).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.body.contains("实名核验"), "{}", refused.body);
+    assert_eq!(app.count("applications").await, 0);
+
+    // Verified at a counter, recorded by an administrator.
+    let pw = app.staff("sys.admin", true).await;
+    let (admin, csrf) = app.sign_in("sys.admin", &pw).await;
+    let user = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "qiye.wang")
+        .unwrap();
+    let set = app
+        .post_form(
+            &format!("/admin/users/{}/assurance", user.id),
+            Some(&admin),
+            &[("csrf", &csrf), ("level", "2")],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    let company = enterprise_session(&app, "qiye.wang").await;
+    let ok = begin(&app, &company).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }

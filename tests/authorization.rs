@@ -179,6 +179,8 @@ fn routes() -> Vec<Route> {
         get("/register", public),
         get("/register/citizen", public),
         get("/register/enterprise", public),
+        // No such confirmation under way: not found, whoever asks.
+        get("/register/confirm?t=none", |_| Outcome::Hidden),
         get("/healthz", public),
         get("/readyz", public),
         // Open to the server's own host or the metrics token only: none

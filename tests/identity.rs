@@ -23,6 +23,49 @@ async fn register_citizen(app: &TestApp, fields: &[(&str, &str)]) -> common::Tes
     .await
 }
 
+/// The code the newest text message to `phone` carries.
+async fn code_sent_to(app: &TestApp, phone: &str) -> Option<String> {
+    let newest = egov_identity::sms::outbox(app.db(), Some(phone), 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()?;
+    newest
+        .body
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .map(str::to_owned)
+}
+
+/// Confirms the registration `res` was sent on for, through the
+/// confirmation page, with `code`.
+async fn confirm_with(
+    app: &TestApp,
+    res: &common::TestResponse,
+    code: &str,
+) -> common::TestResponse {
+    let location = res.header("location").to_owned();
+    assert!(location.starts_with("/register/confirm?t="), "{location}");
+    let page = app.get(&location).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let token = page.set_cookie("egov_form").unwrap();
+    let ticket = location.trim_start_matches("/register/confirm?t=");
+    app.post_form(
+        "/register/confirm",
+        Some(&format!("egov_form={token}")),
+        &[("csrf", &token), ("ticket", ticket), ("code", code)],
+    )
+    .await
+}
+
+/// Confirms with the code the phone received.
+async fn confirm(app: &TestApp, res: &common::TestResponse, phone: &str) -> common::TestResponse {
+    let code = code_sent_to(app, phone).await.expect("a code was sent");
+    let done = confirm_with(app, res, &code).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    done
+}
+
 fn citizen(username: &'static str, id: &'static str) -> Vec<(&'static str, &'static str)> {
     vec![
         ("username", username),
@@ -39,6 +82,24 @@ async fn a_citizen_registers_and_signs_in_with_the_id_number() {
     let app = TestApp::new().await;
     let res = register_citizen(&app, &citizen("zhang.san", ID)).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get(res.header("location")).await;
+    assert!(page.body.contains("138****8000"), "{}", page.body);
+    // Not usable before the phone is confirmed: signing in sends a new code.
+    let early = app.submit_login("zhang.san", "Chang-Cheng-Wan-Li-9").await;
+    assert!(early.header("location").starts_with("/register/confirm?t="));
+    assert!(early.set_cookie("egov_session").is_none());
+    let wrong = confirm_with(&app, &early, "000000").await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("验证码不正确"));
+    let done = confirm(&app, &early, "13800138000").await;
+    assert_eq!(done.header("location"), "/login?registered=1");
+    assert_eq!(
+        egov_identity::get_user(app.db(), 1)
+            .await
+            .unwrap()
+            .assurance_level,
+        1
+    );
     // The ID number works as the login, in either case of X.
     let (cookie, _) = app
         .sign_in(&ID.to_lowercase(), "Chang-Cheng-Wan-Li-9")
@@ -117,15 +178,28 @@ async fn bad_registrations_are_refused_with_precise_messages_and_change_nothing(
     }
     assert_eq!(app.count("users").await, users);
 
-    // Duplicate ID number.
-    assert_eq!(
-        register_citizen(&app, &citizen("first.one", ID))
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
-    let res = register_citizen(&app, &citizen("second.one", ID)).await;
-    assert!(res.body.contains("该身份证号码已注册"), "{}", res.body);
+    // A duplicate ID number is not told to whoever registers it: the
+    // answer looks the same, no code is made, and the phone's holder is
+    // told by text instead.
+    let first = register_citizen(&app, &citizen("first.one", ID)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let mut again = citizen("second.one", ID);
+    again[3] = ("phone", "13911112222");
+    let second = register_citizen(&app, &again).await;
+    assert_eq!(second.status, StatusCode::SEE_OTHER);
+    assert!(second
+        .header("location")
+        .starts_with("/register/confirm?t="));
+    let page = app.get(second.header("location")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("已注册"));
+    assert_eq!(code_sent_to(&app, "13911112222").await, None);
+    let told = egov_identity::sms::outbox(app.db(), Some("13911112222"), 1)
+        .await
+        .unwrap();
+    assert!(told[0].body.contains("已经注册"));
+    let guess = confirm_with(&app, &second, "123456").await;
+    assert_eq!(guess.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("users").await, users + 1);
 }
 
@@ -161,6 +235,7 @@ async fn an_enterprise_registers_and_manages_its_operators() {
     );
     let res = register_enterprise(&app, "91350100M000100Y43", "ent.one").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    confirm(&app, &res, "13900139000").await;
     let dup = register_enterprise(&app, "91350100m000100y43", "ent.two").await;
     assert!(dup.body.contains("该企业已注册"), "{}", dup.body);
     // An old organisation code is accepted.
@@ -204,7 +279,8 @@ async fn an_enterprise_registers_and_manages_its_operators() {
 #[tokio::test]
 async fn repeated_failures_lock_the_account_for_a_while() {
     let app = TestApp::new().await;
-    register_citizen(&app, &citizen("zhang.san", ID)).await;
+    let res = register_citizen(&app, &citizen("zhang.san", ID)).await;
+    confirm(&app, &res, "13800138000").await;
     let app = &app;
     let attempt =
         |password: &'static str| async move { app.submit_login("zhang.san", password).await };
@@ -287,7 +363,8 @@ async fn the_second_factor_is_checked_and_codes_are_not_replayed() {
 #[tokio::test]
 async fn users_see_and_end_their_sessions() {
     let app = TestApp::new().await;
-    register_citizen(&app, &citizen("zhang.san", ID)).await;
+    let res = register_citizen(&app, &citizen("zhang.san", ID)).await;
+    confirm(&app, &res, "13800138000").await;
     let (phone_cookie, _) = app.sign_in("zhang.san", "Chang-Cheng-Wan-Li-9").await;
     let (desk_cookie, desk_csrf) = app.sign_in("zhang.san", "Chang-Cheng-Wan-Li-9").await;
     let page = app.get_with("/account", &[("cookie", &desk_cookie)]).await;
@@ -344,7 +421,8 @@ async fn users_see_and_end_their_sessions() {
 #[tokio::test]
 async fn personal_data_is_masked_and_each_unmasked_view_is_audited() {
     let app = TestApp::new().await;
-    register_citizen(&app, &citizen("zhang.san", ID)).await;
+    let res = register_citizen(&app, &citizen("zhang.san", ID)).await;
+    confirm(&app, &res, "13800138000").await;
     let admin_pw = app.staff("sys.admin", true).await;
     let dept = egov_org::department(app.db(), "110000-ZWFWJ")
         .await

@@ -413,7 +413,7 @@ async fn case_with_files(loc: &TestLocation) -> (String, Vec<Vec<u8>>) {
         .await
         .unwrap();
     let ctx = Context::system();
-    let citizen = egov_identity::register_citizen(
+    let registered = egov_identity::register_citizen(
         &db,
         &ctx,
         egov_identity::CitizenRegistration {
@@ -426,6 +426,10 @@ async fn case_with_files(loc: &TestLocation) -> (String, Vec<Vec<u8>>) {
     )
     .await
     .unwrap();
+    egov_identity::confirmation::confirm_from_outbox(&db, &registered.pending)
+        .await
+        .unwrap();
+    let citizen = registered.user_id.unwrap();
     let dept = egov_org::department(&db, "110105-SCJGJ").await.unwrap().id;
     let cal = egov_calendar::load_calendar(&db).await.unwrap();
     let def = egov_cases::Processes::default()

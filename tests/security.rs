@@ -705,3 +705,51 @@ async fn an_administrator_offboards_a_civil_servant_who_leaves() {
         1
     );
 }
+
+/// A registration form posted from `source`, as the server's listener
+/// would see it.
+async fn register_from(app: &TestApp, source: [u8; 4], n: usize) -> common::TestResponse {
+    use tower::ServiceExt;
+    let form = app.get("/register/citizen").await;
+    let token = form.set_cookie("egov_form").unwrap();
+    let body = format!(
+        "csrf={token}&username=flood.{n}&real_name=%E5%BC%A0%E4%B8%89&resident_id=11010519491231002X\
+         &phone=13800138000&password=Chang-Cheng-Wan-Li-9&confirm=Chang-Cheng-Wan-Li-9"
+    );
+    let req = axum::http::Request::post("/register/citizen")
+        .header("cookie", format!("egov_form={token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            source, 40000,
+        ))))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    common::TestResponse {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn registration_is_limited_per_source_address() {
+    let app = TestApp::empty_with(egov_web::WebSettings {
+        registrations_per_hour: 3,
+        ..Default::default()
+    })
+    .await;
+    egov_org::load_demo(app.db(), &egov_kernel::Context::system())
+        .await
+        .unwrap();
+    for n in 0..3 {
+        let res = register_from(&app, [10, 0, 0, 1], n).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "registration {n}");
+    }
+    let limited = register_from(&app, [10, 0, 0, 1], 3).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!limited.header("retry-after").is_empty());
+    // Another address is not held back by the first.
+    let other = register_from(&app, [10, 0, 0, 2], 4).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
+}

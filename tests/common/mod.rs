@@ -210,7 +210,7 @@ impl TestApp {
     /// Registers a citizen (no second factor); returns the password.
     pub async fn citizen(&self, username: &str) -> String {
         let password = "Chang-Cheng-Wan-Li-9".to_owned();
-        egov_identity::register_citizen(
+        let registered = egov_identity::register_citizen(
             self.db(),
             &Context::system(),
             egov_identity::CitizenRegistration {
@@ -224,13 +224,16 @@ impl TestApp {
         )
         .await
         .unwrap();
+        egov_identity::confirmation::confirm_from_outbox(self.db(), &registered.pending)
+            .await
+            .unwrap();
         password
     }
 
     /// Registers an enterprise; returns its legal representative's password.
     pub async fn enterprise(&self, username: &str) -> String {
         let password = "Qi-Ye-Fa-Ren-2026".to_owned();
-        egov_identity::register_enterprise(
+        let (_, registered) = egov_identity::register_enterprise(
             self.db(),
             &Context::system(),
             egov_identity::EnterpriseRegistration {
@@ -249,6 +252,9 @@ impl TestApp {
         )
         .await
         .unwrap();
+        egov_identity::confirmation::confirm_from_outbox(self.db(), &registered.pending)
+            .await
+            .unwrap();
         password
     }
 

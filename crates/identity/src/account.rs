@@ -96,13 +96,17 @@ struct UserRow<'a> {
     phone: Option<&'a str>,
     password_hash: &'a str,
     must_change_password: bool,
+    /// False for a self-registered account until its phone is confirmed.
+    phone_verified: bool,
+    assurance_level: i32,
 }
 
 async fn insert_user(tx: &mut Tx, row: UserRow<'_>) -> Result<i64, IdentityError> {
     let inserted: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
         "INSERT INTO users (username, display_name, kind, department_id, enterprise_id, \
-         enterprise_role, resident_id, phone, password_hash, must_change_password, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"
+         enterprise_role, resident_id, phone, password_hash, must_change_password, created_at, \
+         phone_verified, assurance_level) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
     )
     .bind(row.username)
     .bind(row.display_name)
@@ -115,6 +119,8 @@ async fn insert_user(tx: &mut Tx, row: UserRow<'_>) -> Result<i64, IdentityError
     .bind(row.password_hash)
     .bind(row.must_change_password)
     .bind(time::now())
+    .bind(row.phone_verified)
+    .bind(row.assurance_level)
     .fetch_one(&mut *c)
     .await);
     match inserted {
@@ -235,6 +241,9 @@ pub async fn create_staff(
             phone: None,
             password_hash: &hash,
             must_change_password: new.must_change_password,
+            // Made by an administrator who knows who they are.
+            phone_verified: true,
+            assurance_level: 2,
         },
     )
     .await?;
@@ -384,11 +393,23 @@ pub struct CitizenRegistration {
     pub password: SecretString,
 }
 
+/// A registration taken: the account (none when the identity number was
+/// registered already: the reply looks the same) and the phone
+/// confirmation that makes it usable.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub user_id: Option<i64>,
+    pub pending: crate::confirmation::Pending,
+}
+
+/// Registers a citizen. The account is usable once the code sent to the
+/// phone is confirmed. Whether the resident ID number was registered
+/// already is not told to the one registering; the phone's holder is told.
 pub async fn register_citizen(
     db: &Db,
     ctx: &Context,
     reg: CitizenRegistration,
-) -> Result<i64, IdentityError> {
+) -> Result<Registered, IdentityError> {
     let username = validate_username(&reg.username)?;
     let real_name = validate_name("real_name", &reg.real_name)?;
     let hash = checked_hash(
@@ -397,7 +418,16 @@ pub async fn register_citizen(
     )
     .await?;
     let mut tx = db.begin().await?;
-    let id = insert_user(
+    let taken: i64 = run!(tx, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE resident_id = $1"
+    )
+    .bind(reg.resident_id.as_str())
+    .fetch_one(&mut *c)
+    .await)?;
+    if taken > 0 {
+        return registered_already(tx, ctx, &reg.resident_id, &reg.phone).await;
+    }
+    let inserted = insert_user(
         &mut tx,
         UserRow {
             username: &username,
@@ -410,9 +440,21 @@ pub async fn register_citizen(
             phone: Some(reg.phone.as_str()),
             password_hash: &hash,
             must_change_password: false,
+            phone_verified: false,
+            assurance_level: 0,
         },
     )
-    .await?;
+    .await;
+    let id = match inserted {
+        // Someone registered the same number a moment ago.
+        Err(IdentityError::ResidentIdTaken) => {
+            drop(tx);
+            let tx = db.begin().await?;
+            return registered_already(tx, ctx, &reg.resident_id, &reg.phone).await;
+        }
+        other => other?,
+    };
+    let pending = crate::confirmation::open(&mut tx, Some(id), &reg.phone).await?;
     // The audit record keeps the masked forms only.
     audit(
         &mut tx,
@@ -424,7 +466,37 @@ pub async fn register_citizen(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(Registered {
+        user_id: Some(id),
+        pending,
+    })
+}
+
+/// The reply to a registration of an identity number registered already:
+/// a confirmation without a code, the phone told, the attempt audited.
+async fn registered_already(
+    mut tx: Tx,
+    ctx: &Context,
+    resident_id: &ResidentId,
+    phone: &MobileNumber,
+) -> Result<Registered, IdentityError> {
+    let pending = crate::confirmation::open(&mut tx, None, phone).await?;
+    egov_audit::append(
+        &mut tx,
+        ctx,
+        Event {
+            action: "user.register_refused",
+            object_type: "resident_id",
+            object_id: &resident_id.masked(),
+            detail: serde_json::json!({ "phone": phone.masked(), "reason": "registered already" }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Registered {
+        user_id: None,
+        pending,
+    })
 }
 
 pub struct EnterpriseRegistration {
@@ -444,7 +516,7 @@ pub async fn register_enterprise(
     db: &Db,
     ctx: &Context,
     reg: EnterpriseRegistration,
-) -> Result<(i64, i64), IdentityError> {
+) -> Result<(i64, Registered), IdentityError> {
     let username = validate_username(&reg.username)?;
     let name = validate_name("name", &reg.name)?;
     let rep = validate_name("legal_rep_name", &reg.legal_rep_name)?;
@@ -490,9 +562,12 @@ pub async fn register_enterprise(
             phone: Some(reg.phone.as_str()),
             password_hash: &hash,
             must_change_password: false,
+            phone_verified: false,
+            assurance_level: 0,
         },
     )
     .await?;
+    let pending = crate::confirmation::open(&mut tx, Some(user_id), &reg.phone).await?;
     egov_audit::append(
         &mut tx,
         ctx,
@@ -506,7 +581,13 @@ pub async fn register_enterprise(
     )
     .await?;
     tx.commit().await?;
-    Ok((enterprise_id, user_id))
+    Ok((
+        enterprise_id,
+        Registered {
+            user_id: Some(user_id),
+            pending,
+        },
+    ))
 }
 
 pub struct NewOperator {
@@ -540,6 +621,9 @@ pub async fn add_operator(
             phone: Some(op.phone.as_str()),
             password_hash: &hash,
             must_change_password: true,
+            // Added by the legal representative, who vouches for them.
+            phone_verified: true,
+            assurance_level: 1,
         },
     )
     .await?;
@@ -591,6 +675,46 @@ pub async fn set_disabled(
         "user.enable"
     };
     audit(&mut tx, ctx, action, user_id, serde_json::json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records how well a holder's identity is established: 2 when verified in
+/// person at a counter (identity card seen), 3 by a digital certificate.
+/// Audited; only ever set by staff with the reach to manage the account.
+pub async fn set_assurance(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    level: i32,
+) -> Result<(), IdentityError> {
+    if !(1..=3).contains(&level) {
+        return Err(invalid(
+            "assurance_level",
+            "身份核验等级须为 1 至 3",
+            "the assurance level is 1 to 3",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let n = run!(tx, |c| sqlx::query(
+        "UPDATE users SET assurance_level = $1 WHERE id = $2 AND phone_verified = TRUE"
+    )
+    .bind(level)
+    .bind(user_id)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(IdentityError::NotFound);
+    }
+    audit(
+        &mut tx,
+        ctx,
+        "user.set_assurance",
+        user_id,
+        serde_json::json!({ "level": level }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -671,12 +795,17 @@ pub struct UserRecord {
     pub mfa_enabled: bool,
     pub disabled: bool,
     pub created_at: time::Timestamp,
+    /// How well the holder's identity is established (0-3; see
+    /// [`set_assurance`]).
+    pub assurance_level: i32,
+    pub phone_verified: bool,
 }
 
 const USER_COLUMNS: &str = "SELECT u.id, u.username, u.display_name, u.kind, u.department_id, \
      d.code AS department_code, u.enterprise_id, u.enterprise_role, \
      COALESCE(e.credit_code, e.org_code) AS enterprise_code, u.resident_id, u.phone, \
-     (u.totp_secret IS NOT NULL) AS mfa_enabled, u.disabled, u.created_at \
+     (u.totp_secret IS NOT NULL) AS mfa_enabled, u.disabled, u.created_at, \
+     u.assurance_level, u.phone_verified \
      FROM users u LEFT JOIN departments d ON d.id = u.department_id \
      LEFT JOIN enterprises e ON e.id = u.enterprise_id";
 

@@ -5,6 +5,7 @@
 
 mod account;
 mod api_key;
+pub mod confirmation;
 pub mod mfa;
 pub mod notice;
 pub mod password;
@@ -14,6 +15,7 @@ pub mod policy;
 pub mod reauth;
 pub mod roles;
 mod session;
+pub mod sms;
 pub mod throttle;
 mod token;
 pub mod totp;
@@ -21,8 +23,8 @@ pub mod totp;
 pub use account::{
     add_operator, change_password, count_users, create_staff, ensure_first_admin, get_user,
     grant_role, list_users, offboard, register_citizen, register_enterprise, revoke_role, roles_of,
-    set_disabled, validate_username, CitizenRegistration, EnterpriseRegistration, FirstAdmin,
-    Grantor, NewOperator, NewStaff, UserFilter, UserKind, UserRecord,
+    set_assurance, set_disabled, validate_username, CitizenRegistration, EnterpriseRegistration,
+    FirstAdmin, Grantor, NewOperator, NewStaff, UserFilter, UserKind, UserRecord,
 };
 pub use api_key::{
     authenticate_api_key, create_api_key, list_api_keys, revoke_api_key, ApiKey, ApiKeyInfo,

@@ -36,7 +36,9 @@ pub(crate) async fn password(
             SignInError::Locked(until) => IdentityError::Locked(until),
             SignInError::Busy(b) => IdentityError::Busy(b),
             SignInError::Store(s) => IdentityError::Store(s),
-            SignInError::BadCredentials => IdentityError::WrongPassword,
+            SignInError::BadCredentials | SignInError::Unconfirmed(_) => {
+                IdentityError::WrongPassword
+            }
         })?;
     let mut tx = db.begin().await?;
     if check.ok {

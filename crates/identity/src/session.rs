@@ -170,6 +170,8 @@ pub struct SessionUser {
     pub csrf_token: String,
     /// The session's public id: the `sid` of ID tokens issued in it.
     pub sid: String,
+    /// How well the holder's identity is established (0-3).
+    pub assurance_level: i32,
     /// Notices about the account the holder has not read yet.
     pub unread_notices: i64,
 }
@@ -209,6 +211,10 @@ pub enum SignInError {
     BadCredentials,
     #[error("too many failed attempts; locked until {0}")]
     Locked(Timestamp),
+    /// The password was right, but the phone number is not confirmed yet:
+    /// a new code went to it.
+    #[error("the phone number is not confirmed yet")]
+    Unconfirmed(crate::confirmation::Pending),
     #[error(transparent)]
     Busy(#[from] Busy),
     #[error(transparent)]
@@ -318,19 +324,22 @@ pub async fn sign_in(
 ) -> Result<SignIn, SignInError> {
     let login = login.trim();
     let mut r = db.reader().await?;
-    let row: Option<(i64, String, bool, bool)> = run!(r, |c| sqlx::query_as(
-        "SELECT id, password_hash, disabled, (totp_secret IS NOT NULL) FROM users \
-         WHERE username = $1 OR resident_id = $2"
-    )
-    .bind(login)
-    .bind(login.to_ascii_uppercase())
-    .fetch_optional(&mut *c)
-    .await)?;
+    let row: Option<(i64, String, bool, bool, bool, Option<String>)> =
+        run!(r, |c| sqlx::query_as(
+            "SELECT id, password_hash, disabled, (totp_secret IS NOT NULL), phone_verified, phone \
+         FROM users WHERE username = $1 OR resident_id = $2"
+        )
+        .bind(login)
+        .bind(login.to_ascii_uppercase())
+        .fetch_optional(&mut *c)
+        .await)?;
     drop(r);
     let keys = password_keys(row.as_ref().map(|r| r.0), login, ctx);
     let check = check_password(db, &keys, password, row.as_ref().map(|r| r.1.clone())).await?;
     let mut tx = db.begin().await?;
-    let Some((user_id, _, _, mfa)) = row.filter(|(_, _, disabled, _)| check.ok && !disabled) else {
+    let Some((user_id, _, _, mfa, confirmed, phone)) =
+        row.filter(|(_, _, disabled, ..)| check.ok && !disabled)
+    else {
         let locked = after_failure(&mut tx, ctx, check.claim, NoticeKind::PasswordLockout).await?;
         // An ID number typed as the login is recorded masked.
         let shown = egov_kernel::identifier::ResidentId::parse(login)
@@ -354,6 +363,17 @@ pub async fn sign_in(
         });
     };
     check.claim.succeeded(&mut tx).await?;
+    if !confirmed {
+        // The account waits for its phone: a new code, no session.
+        let phone = phone
+            .as_deref()
+            .and_then(|p| egov_kernel::identifier::MobileNumber::parse(p).ok());
+        if let Some(phone) = phone {
+            let pending = crate::confirmation::open(&mut tx, Some(user_id), &phone).await?;
+            tx.commit().await?;
+            return Err(SignInError::Unconfirmed(pending));
+        }
+    }
     let token = random_secret();
     let stage = if mfa { "password" } else { "full" };
     open_session(&mut tx, user_id, &token, stage, ctx, user_agent).await?;
@@ -556,6 +576,7 @@ struct SessionRow {
     auth_time: Timestamp,
     csrf_token: String,
     sid: Option<String>,
+    assurance_level: i32,
     last_seen_at: Timestamp,
     unread_notices: i64,
 }
@@ -568,7 +589,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
         "SELECT u.id AS user_id, u.username, u.display_name, u.kind, u.department_id, \
          u.enterprise_id, u.enterprise_role, u.must_change_password, \
          (u.totp_secret IS NOT NULL) AS mfa_enabled, s.stage, s.auth_time, s.csrf_token, \
-         s.sid, s.last_seen_at, \
+         s.sid, u.assurance_level, s.last_seen_at, \
          (SELECT count(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) \
          AS unread_notices \
          FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -610,6 +631,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
         auth_time: row.auth_time,
         csrf_token: row.csrf_token,
         sid: row.sid.unwrap_or_default(),
+        assurance_level: row.assurance_level,
         unread_notices: row.unread_notices,
     }))
 }

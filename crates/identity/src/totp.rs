@@ -6,11 +6,9 @@
 //! step and the recovery code digests is the caller's job.
 
 use data_encoding::BASE32_NOPAD;
-use hmac::{Hmac, Mac};
 use qrcode::render::svg;
 use qrcode::{EcLevel, QrCode};
 use rand::{Rng, RngCore};
-use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -83,9 +81,12 @@ impl TotpSecret {
         if code.len() != DIGITS as usize || !code.iter().all(u8::is_ascii_digit) {
             return None;
         }
+        let code = String::from_utf8(code).expect("ASCII digits");
         let current = unix_time / STEP;
-        // Current step first, then the past, then the future. All candidates
-        // are computed and compared, so timing does not reveal which matched.
+        let totp = self.totp(DIGITS);
+        // Current step first, then the past, then the future. Every
+        // candidate is checked (in constant time, by the library), so timing
+        // does not reveal which matched.
         let mut matched = None;
         for step in [
             Some(current),
@@ -95,8 +96,7 @@ impl TotpSecret {
         .into_iter()
         .flatten()
         {
-            let expected = self.code_for_step(step);
-            if constant_time_eq(expected.as_bytes(), &code) && matched.is_none() {
+            if totp.check(&code, step * STEP) && matched.is_none() {
                 matched = Some(step);
             }
         }
@@ -104,11 +104,21 @@ impl TotpSecret {
     }
 
     fn code_for_step(&self, step: u64) -> String {
-        format!(
-            "{:0width$}",
-            hotp(&self.0, step, DIGITS),
-            width = DIGITS as usize
+        self.totp(DIGITS).generate(step * STEP)
+    }
+
+    /// The RFC 6238 generator (totp-rs) for this secret: HMAC-SHA-1,
+    /// `digits` digits, 30-second steps, no skew of its own (we check the
+    /// neighbouring steps ourselves, to know which one matched).
+    fn totp(&self, digits: u32) -> totp_rs::TOTP {
+        totp_rs::TOTP::new(
+            totp_rs::Algorithm::SHA1,
+            digits as usize,
+            0,
+            STEP,
+            self.0.to_vec(),
         )
+        .expect("a 160-bit secret and 6 or 8 digits are valid TOTP parameters")
     }
 }
 
@@ -116,31 +126,6 @@ impl fmt::Debug for TotpSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("TotpSecret(..)")
     }
-}
-
-/// HOTP (RFC 4226) with HMAC-SHA-1: the `digits`-digit value for `counter`.
-fn hotp(key: &[u8], counter: u64, digits: u32) -> u32 {
-    let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
-    mac.update(&counter.to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    // Dynamic truncation (RFC 4226 section 5.3).
-    let offset = usize::from(hash[hash.len() - 1] & 0x0f);
-    let binary = u32::from_be_bytes([
-        hash[offset] & 0x7f,
-        hash[offset + 1],
-        hash[offset + 2],
-        hash[offset + 3],
-    ]);
-    binary % 10u32.pow(digits)
-}
-
-/// Compares two byte strings in time that depends only on their lengths.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
 }
 
 /// Percent-encodes everything outside RFC 3986's unreserved set, byte by byte
@@ -245,7 +230,7 @@ mod tests {
     fn rfc6238_vectors_eight_digits() {
         let secret = rfc_secret();
         for (t, expected) in RFC_VECTORS {
-            let code = format!("{:08}", hotp(&secret.0, t / STEP, 8));
+            let code = secret.totp(8).generate(t);
             assert_eq!(code, expected, "t = {t}");
         }
     }

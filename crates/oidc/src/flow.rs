@@ -359,9 +359,8 @@ pub async fn exchange_code(
         (None, None) => {}
     }
     // The session the code was issued in must still be there.
-    let live: i64 =
-        run!(tx, |c| {
-            sqlx::query_scalar(
+    let live: i64 = run!(tx, |c| {
+        sqlx::query_scalar(
         "SELECT count(*) FROM sessions WHERE sid = $1 AND expires_at > $2 AND last_seen_at > $3"
     )
     .bind(sid.as_deref())
@@ -369,7 +368,7 @@ pub async fn exchange_code(
     .bind(egov_identity::idle_cutoff(time::now()))
     .fetch_one(&mut *c)
     .await
-        })?;
+    })?;
     if live == 0 {
         return Err(invalid_grant(
             "the session the code was issued in has ended",

@@ -32,6 +32,9 @@ pub enum ApplicationError {
     NotOffered,
     #[error("the item serves {0}")]
     NotForYou(String),
+    /// The applicant's identity is not established well enough for the item.
+    #[error("the item needs an account verified to level {required}")]
+    AssuranceTooLow { required: u8 },
     #[error("materials missing: {}", .0.join(", "))]
     Missing(Vec<String>),
     #[error("the guide has no material {0}")]
@@ -103,6 +106,15 @@ macro_rules! application_columns {
 }
 const COLUMNS: &str = concat!("SELECT ", application_columns!(), " FROM applications");
 
+/// Who applies: the account, 个人 (a citizen) or 法人 (an enterprise), and
+/// how well the account holder's identity is established.
+#[derive(Debug, Clone, Copy)]
+pub struct Applicant<'a> {
+    pub id: i64,
+    pub audience: &'a str,
+    pub assurance: i32,
+}
+
 /// The applicant's draft for an item on offer, made if there is none. A
 /// draft keeps the version it was begun under. `audience` is who applies:
 /// 个人 (a citizen) or 法人 (an enterprise).
@@ -110,15 +122,23 @@ pub async fn draft(
     db: &Db,
     ctx: &Context,
     code: &str,
-    applicant_id: i64,
-    audience: &str,
+    applicant: Applicant<'_>,
 ) -> Result<Application, ApplicationError> {
+    let Applicant {
+        id: applicant_id,
+        audience,
+        assurance,
+    } = applicant;
     let item = registry::get(db, code).await?;
     if item.status != ItemStatus::Published {
         return Err(ApplicationError::NotOffered);
     }
     if !item.guide.audiences.iter().any(|a| a == audience) {
         return Err(ApplicationError::NotForYou(item.guide.audiences.join("、")));
+    }
+    let required = item.guide.assurance_level.unwrap_or(1);
+    if assurance < i32::from(required) {
+        return Err(ApplicationError::AssuranceTooLow { required });
     }
     // Looked for on a reader, outside the writer; two tabs racing past it
     // meet at the one-draft index below.

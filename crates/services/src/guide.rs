@@ -101,6 +101,11 @@ pub struct Guide {
     /// schema subset (an object of named fields). None: the materials say it all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<serde_json::Value>,
+    /// The assurance level an applicant's account must have (1 phone
+    /// confirmed, the default; 2 identity verified in person; 3 by a
+    /// digital certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assurance_level: Option<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -27,6 +27,11 @@ pub struct WebSettings {
     /// The audit anchor file: the newest signed checkpoint, kept outside
     /// the database and checked by verification.
     pub audit_anchor: Option<PathBuf>,
+    /// Registrations allowed per source address per hour.
+    pub registrations_per_hour: u32,
+    /// Show the text message a confirmation sent on its page (a demo with
+    /// no SMS gateway).
+    pub show_sms_in_page: bool,
 }
 
 /// Who may read `/metrics` on the main listener.
@@ -63,6 +68,8 @@ impl Default for WebSettings {
             order_answer_workdays: 3,
             metrics: MetricsAccess::default(),
             audit_anchor: None,
+            registrations_per_hour: 10,
+            show_sms_in_page: false,
         }
     }
 }
@@ -76,7 +83,12 @@ pub struct AppState {
     pub files: FileStore,
     /// This node's search index of the service items.
     pub search: egov_services::search::ServiceSearch,
+    /// Registrations by source address, on this node.
+    pub registrations: Arc<SourceLimiter>,
 }
+
+/// A rate limit per source address (governor's keyed limiter).
+pub type SourceLimiter = governor::DefaultKeyedRateLimiter<String>;
 
 impl AppState {
     /// The working-day calendar as loaded now; a failure is the server's.
@@ -88,7 +100,12 @@ impl AppState {
     }
 
     pub fn new(db: Db, settings: WebSettings) -> Self {
+        let per_hour = std::num::NonZeroU32::new(settings.registrations_per_hour.max(1))
+            .expect("at least one");
         AppState {
+            registrations: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_hour(
+                per_hour,
+            ))),
             db,
             files: FileStore::new(settings.files_dir.clone()),
             settings: Arc::new(settings),

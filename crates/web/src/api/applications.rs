@@ -28,6 +28,15 @@ pub fn audience_of(user: &SessionUser) -> &'static str {
     }
 }
 
+/// The signed-in user as an applicant to an item.
+pub fn as_applicant(user: &SessionUser) -> application::Applicant<'static> {
+    application::Applicant {
+        id: user.user_id,
+        audience: audience_of(user),
+        assurance: user.assurance_level,
+    }
+}
+
 /// The signed-in applicant (a citizen or an enterprise) calling.
 fn applicant(caller: &ApiCaller) -> Result<&SessionUser, ApiError> {
     let user = require_user(caller)?;
@@ -155,14 +164,7 @@ pub async fn begin_application(
     ApiPath(code): ApiPath<String>,
 ) -> Result<ApiJson<ApplicationView>, ApiError> {
     let user = applicant(&caller)?;
-    let a = application::draft(
-        &state.db,
-        &caller.context,
-        &code,
-        user.user_id,
-        audience_of(user),
-    )
-    .await?;
+    let a = application::draft(&state.db, &caller.context, &code, as_applicant(user)).await?;
     Ok(ApiJson(view(&state, a).await?))
 }
 

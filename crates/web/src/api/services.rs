@@ -279,6 +279,13 @@ impl From<egov_services::application::ApplicationError> for ApiError {
                 format!("此事项的服务对象是{who}，请使用相应的账号申请"),
                 format!("this item serves {who}; apply with such an account"),
             ),
+            E::AssuranceTooLow { required } => ApiError::forbidden().with_detail(
+                match required {
+                    2 => "此事项须先核验身份：请携带身份证到政务服务窗口办理实名核验后再申请".to_owned(),
+                    _ => format!("此事项要求账户身份核验等级不低于 {required} 级"),
+                },
+                format!("this item needs an account verified to level {required} (in person at a service counter for level 2)"),
+            ),
             E::Missing(list) => ApiError::validation(
                 format!("还缺少以下材料：{}", list.join("、")),
                 format!("materials missing: {}", list.join(", ")),

@@ -238,6 +238,11 @@ pub async fn login(
                 Some(locked_message(locale, until)),
             ));
         }
+        Err(SignInError::Unconfirmed(pending)) => {
+            return Ok(
+                Redirect::to(&format!("/register/confirm?t={}", pending.ticket)).into_response(),
+            );
+        }
         Err(SignInError::Busy(_)) => {
             return Ok(login_page(
                 &state,

@@ -446,3 +446,44 @@ pub async fn change_state(
         Err(e) => Err(ApiError::from_identity(e)),
     }
 }
+
+#[derive(Deserialize)]
+pub struct AssuranceForm {
+    csrf: String,
+    level: i32,
+}
+
+/// Records that a holder's identity was verified (in person at a counter:
+/// level 2; by a digital certificate: 3), for items that require it.
+pub async fn change_assurance(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(id): Path<i64>,
+    form: Result<Form<AssuranceForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    if form.csrf != user.csrf_token {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let record = match egov_identity::get_user(&state.db, id).await {
+        Ok(r) => r,
+        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+    };
+    if !may_manage(&user, record.department_id) {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    match egov_identity::set_assurance(&state.db, &user_context(&user, origin), id, form.level)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
+        Err(IdentityError::NotFound) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(IdentityError::Invalid { .. }) => {
+            Ok(super::error_page(locale, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(ApiError::from_identity(e)),
+    }
+}

@@ -196,8 +196,8 @@ pub async fn begin(
     let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     };
-    let audience = crate::api::applications::audience_of(&user);
-    match application::draft(&state.db, &caller.context, &code, user.user_id, audience).await {
+    let applicant = crate::api::applications::as_applicant(&user);
+    match application::draft(&state.db, &caller.context, &code, applicant).await {
         Ok(a) => Ok(Redirect::to(&format!("/applications/{}", a.id)).into_response()),
         Err(application::ApplicationError::NotOffered)
         | Err(application::ApplicationError::Registry(_)) => {

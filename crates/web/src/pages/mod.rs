@@ -52,6 +52,10 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(account::logout))
         .route("/register", get(register::choice))
         .route(
+            "/register/confirm",
+            get(register::confirm_form).post(register::confirm),
+        )
+        .route(
             "/register/citizen",
             get(register::citizen_form).post(register::citizen),
         )
@@ -146,6 +150,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/api-keys/{id}/revoke", post(admin_keys::revoke))
         .route("/admin/users/{id}/state", post(admin_users::change_state))
+        .route(
+            "/admin/users/{id}/assurance",
+            post(admin_users::change_assurance),
+        )
         .route("/admin/users/{id}", get(admin_users::show))
         .route("/admin/users/{id}/reveal", post(admin_users::reveal))
         .route("/admin/users/{id}/roles", post(admin_users::change_role))

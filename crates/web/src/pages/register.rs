@@ -106,6 +106,33 @@ fn field_error(locale: Locale, field_key: &str, e: IdentifierError) -> String {
     }
 }
 
+/// Registrations (and confirmation tries) from one source address are
+/// limited; past the limit the form is answered 429. A request whose
+/// source is unknown (never through the server's listener) is not counted.
+fn rate_limited(state: &AppState, locale: Locale, origin: &Origin) -> Option<Response> {
+    let source = origin.source.as_deref()?;
+    if state.registrations.check_key(&source.to_owned()).is_ok() {
+        return None;
+    }
+    let mut res = super::message_page(
+        locale,
+        StatusCode::TOO_MANY_REQUESTS,
+        translate(locale, "register.limited.heading"),
+        translate(locale, "register.limited.message"),
+    );
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("600"),
+    );
+    Some(res)
+}
+
+/// Every registration taken goes on to the phone confirmation, whatever
+/// became of it: the page does not tell a new account from a refused one.
+fn to_confirm(pending: &egov_identity::confirmation::Pending) -> Response {
+    Redirect::to(&format!("/register/confirm?t={}", pending.ticket)).into_response()
+}
+
 fn anonymous(origin: Origin) -> Context {
     origin.context(Actor::Anonymous)
 }
@@ -156,6 +183,9 @@ pub async fn citizen(
     headers: HeaderMap,
     form: Result<Form<CitizenForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
+    if let Some(refused) = rate_limited(&state, locale, &origin) {
+        return Ok(refused);
+    }
     let Ok(Form(mut form)) = form else {
         let msg = translate(locale, "register.error.incomplete").to_owned();
         return Ok(citizen_page(
@@ -197,7 +227,7 @@ pub async fn citizen(
         Err((status, msg)) => return refuse(form, status, msg),
     };
     match egov_identity::register_citizen(&state.db, &anonymous(origin), reg).await {
-        Ok(_) => Ok(Redirect::to("/login?registered=1").into_response()),
+        Ok(registered) => Ok(to_confirm(&registered.pending)),
         Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
         Err(e) => refuse(
             form,
@@ -272,6 +302,9 @@ pub async fn enterprise(
     headers: HeaderMap,
     form: Result<Form<EnterpriseForm>, FormRejection>,
 ) -> Result<Response, ApiError> {
+    if let Some(refused) = rate_limited(&state, locale, &origin) {
+        return Ok(refused);
+    }
     let Ok(Form(mut form)) = form else {
         let msg = translate(locale, "register.error.incomplete").to_owned();
         return Ok(enterprise_page(
@@ -333,12 +366,135 @@ pub async fn enterprise(
         Err((status, msg)) => return refuse(form, status, msg),
     };
     match egov_identity::register_enterprise(&state.db, &anonymous(origin), reg).await {
-        Ok(_) => Ok(Redirect::to("/login?registered=1").into_response()),
+        Ok((_, registered)) => Ok(to_confirm(&registered.pending)),
         Err(IdentityError::Store(e)) => Err(ApiError::internal(e)),
         Err(e) => refuse(
             form,
             StatusCode::UNPROCESSABLE_ENTITY,
             identity_message(locale, &e),
         ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register_confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    csrf: String,
+    ticket: String,
+    phone_masked: String,
+    /// A demo without an SMS gateway shows the message it would have sent.
+    demo_message: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TicketQuery {
+    #[serde(default)]
+    t: String,
+}
+
+async fn confirm_page(
+    state: &AppState,
+    locale: Locale,
+    status: StatusCode,
+    ticket: String,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let Some(phone_masked) = egov_identity::confirmation::pending(&state.db, &ticket)
+        .await
+        .map_err(ApiError::from_identity)?
+    else {
+        return Ok(super::message_page(
+            locale,
+            StatusCode::NOT_FOUND,
+            translate(locale, "register.confirm.heading"),
+            translate(locale, "register.confirm.expired"),
+        ));
+    };
+    let demo_message = match state.settings.show_sms_in_page {
+        false => None,
+        true => match egov_identity::confirmation::phone_of(&state.db, &ticket)
+            .await
+            .map_err(ApiError::from_identity)?
+        {
+            Some(phone) => egov_identity::sms::outbox(&state.db, Some(&phone), 1)
+                .await?
+                .into_iter()
+                .next()
+                .map(|m| m.body),
+            None => None,
+        },
+    };
+    let csrf = egov_identity::random_secret();
+    let page = ConfirmPage {
+        chrome: Chrome::new(locale, None, "/register/confirm"),
+        csrf: csrf.clone(),
+        ticket,
+        phone_masked,
+        demo_message,
+        error,
+    };
+    Ok(with_form_cookie(state, &csrf, render(status, &page)))
+}
+
+pub async fn confirm_form(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    axum::extract::Query(q): axum::extract::Query<TicketQuery>,
+) -> Result<Response, ApiError> {
+    confirm_page(&state, locale, StatusCode::OK, q.t, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ticket: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    headers: HeaderMap,
+    form: Result<Form<ConfirmForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Form(form)) = form else {
+        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    };
+    if form.csrf.is_empty()
+        || cookie(&headers, FORM_COOKIE, state.settings.secure_cookies).as_deref()
+            != Some(form.csrf.as_str())
+    {
+        let msg = translate(locale, "form.error.csrf").to_owned();
+        return confirm_page(
+            &state,
+            locale,
+            StatusCode::FORBIDDEN,
+            form.ticket,
+            Some(msg),
+        )
+        .await;
+    }
+    if let Some(refused) = rate_limited(&state, locale, &origin) {
+        return Ok(refused);
+    }
+    match egov_identity::confirmation::confirm(
+        &state.db,
+        &anonymous(origin),
+        &form.ticket,
+        &form.code,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to("/login?registered=1").into_response()),
+        Err(e) => {
+            let (status, message) = super::account::refusal(locale, e)?;
+            confirm_page(&state, locale, status, form.ticket, Some(message)).await
+        }
     }
 }
