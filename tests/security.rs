@@ -753,3 +753,69 @@ async fn registration_is_limited_per_source_address() {
     let other = register_from(&app, [10, 0, 0, 2], 4).await;
     assert_eq!(other.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn malformed_input_is_a_4xx_problem_never_a_server_error() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    let (cookie, csrf) = app.sign_in("zhang.san", &pw).await;
+    // A NUL in a search filter, a path, a JSON body, a form body.
+    for path in [
+        "/api/v1/services/search?q=x&department=%00",
+        "/api/v1/departments?division=%00",
+        "/api/v1/cases/A%00B",
+    ] {
+        let res = app.get(path).await;
+        res.assert_problem(StatusCode::BAD_REQUEST, "bad_request");
+    }
+    let res = app
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/cases",
+            &[
+                ("cookie", &cookie),
+                ("x-csrf-token", &csrf),
+                ("content-type", "application/json"),
+            ],
+            r#"{"process":"administrative_license","department_id":1,"title":"a\u0000b"}"#,
+        )
+        .await;
+    res.assert_problem(StatusCode::BAD_REQUEST, "bad_request");
+    let res = app
+        .post_form(
+            "/cases/new",
+            Some(&cookie),
+            &[("csrf", &csrf), ("title", "a\0b")],
+        )
+        .await;
+    res.assert_problem(StatusCode::BAD_REQUEST, "bad_request");
+    // An id beyond 64 bits.
+    let res = app
+        .get_with(
+            "/api/v1/applications/99999999999999999999999",
+            &[("cookie", &cookie)],
+        )
+        .await;
+    res.assert_problem(StatusCode::BAD_REQUEST, "invalid_path");
+    // A multipart body that does not read: problem+json, not text/plain.
+    let res = app
+        .send(
+            axum::http::Method::POST,
+            "/api/v1/applications/1/files",
+            &[
+                ("cookie", &cookie),
+                ("x-csrf-token", &csrf),
+                ("content-type", "multipart/form-data"),
+            ],
+            "--nothing--",
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert_eq!(res.header("content-type"), "application/problem+json");
+    // The document says what the server answers to all of these.
+    let doc = serde_json::to_value(egov_web::openapi()).unwrap();
+    let upload = &doc["paths"]["/api/v1/applications/{id}/files"]["post"]["responses"];
+    for status in ["400", "413", "415", "503"] {
+        assert!(upload.get(status).is_some(), "{status} undocumented");
+    }
+}

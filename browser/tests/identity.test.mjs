@@ -15,6 +15,7 @@ import {
   alertText,
   assertInputsLabelled,
   base32Decode,
+  confirmPhone,
   fillCitizenForm,
   idCheckChar,
   landOn,
@@ -27,6 +28,7 @@ import {
   signIn,
   startServer,
   submitExpecting,
+  textOf,
   totp,
   watchPage,
 } from './helpers.mjs';
@@ -124,7 +126,10 @@ describe('citizen registration', () => {
       await fillCitizenForm(page, zhang);
       // Submit from the last field with the keyboard.
       await page.getByLabel('确认新密码', { exact: true }).press('Enter');
-      await landOn(page, watch, '/login');
+      // The phone is confirmed before the account is usable.
+      await landOn(page, watch, '/register/confirm');
+      assert.match(await textOf(page.locator('#sent-to')), /138\*\*\*\*8000/);
+      await confirmPhone(page, watch);
       assert.equal(await page.getByRole('alert').count(), 0, 'an alert is shown after a successful registration');
     });
   });
@@ -152,7 +157,7 @@ describe('citizen registration', () => {
       await page.getByLabel('密码', { exact: true }).fill(c.password);
       await page.getByLabel('确认新密码', { exact: true }).fill(c.password);
       await page.getByRole('button', { name: '注册', exact: true }).click();
-      await landOn(page, watch, '/login');
+      await confirmPhone(page, watch);
     });
   });
 });

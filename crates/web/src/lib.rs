@@ -8,6 +8,7 @@ mod auth;
 mod casework;
 mod context;
 mod i18n;
+mod input;
 mod metrics;
 mod oidc;
 mod pages;

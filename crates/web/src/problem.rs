@@ -232,12 +232,33 @@ pub async fn render(req: Request, next: Next) -> Response {
         Some(spec) => spec,
         // A lower layer answered with a bare error status and no body type.
         None if res.status().is_client_error() || res.status().is_server_error() => {
-            if res.headers().contains_key(header::CONTENT_TYPE) {
-                return res;
-            }
-            ProblemSpec {
-                code: code_for_status(res.status()),
-                detail: None,
+            let plain = res
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.starts_with("text/plain"));
+            match plain {
+                // A page or a body of its own (HTML, a token error): as it is.
+                Some(false) => return res,
+                // An extractor's rejection (a broken multipart body, say):
+                // its text becomes the problem's detail.
+                Some(true) => {
+                    let status = res.status();
+                    let text = match axum::body::to_bytes(res.into_body(), 4096).await {
+                        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                        Err(_) => String::new(),
+                    };
+                    res = status.into_response();
+                    ProblemSpec {
+                        code: code_for_status(status),
+                        detail: (!text.is_empty())
+                            .then(|| Localized::new(format!("请求无法处理：{text}"), text)),
+                    }
+                }
+                None => ProblemSpec {
+                    code: code_for_status(res.status()),
+                    detail: None,
+                },
             }
         }
         None => return res,

@@ -77,7 +77,7 @@ impl Modify for BearerAuth {
 }
 
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
@@ -125,12 +125,74 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
                 .layer(DefaultBodyLimit::disable()),
         )
         .routes(routes!(applications::submit))
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc;
+    document_common_answers(&mut doc);
+    (router, doc)
 }
 
 /// The generated OpenAPI 3.1 document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().1
+}
+
+/// The answers every operation may give besides its own, stated in the
+/// document so that clients (and a fuzzer) know them: 400 for a path,
+/// query or body that does not read (a NUL, a number beyond 64 bits);
+/// for operations that take a body, 413 (too large) and 415 (not the
+/// type stated); for operations behind sign-in, 403 beside 401 (the wrong
+/// scope, a session write without its CSRF header); and 503 (with
+/// `Retry-After`) when the database is out of reach.
+fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{RefOr, Response, ResponseBuilder};
+    let problem = |why: &str| -> RefOr<Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(why)
+                .content(
+                    "application/problem+json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let answers = &mut op.responses.responses;
+            let behind_sign_in = answers.contains_key("401");
+            let mut add = |status: &str, why: &str| {
+                answers
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(why));
+            };
+            add("400", "The path, query or body does not read");
+            add(
+                "503",
+                "The database is out of reach; try again after Retry-After",
+            );
+            if op.request_body.is_some() {
+                add("413", "The body is larger than the server takes");
+                add("415", "The body is not of the type stated");
+            }
+            if behind_sign_in {
+                add(
+                    "403",
+                    "Signed in or keyed, but not allowed (or a session write without X-CSRF-Token)",
+                );
+            }
+        }
+    }
 }
 
 /// The whole application.
@@ -177,6 +239,10 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn(metrics::track))
                 .layer(middleware::from_fn(problem::render))
                 .layer(middleware::from_fn(retry_after))
+                .layer(middleware::from_fn_with_state(
+                    settings.max_body_bytes,
+                    crate::input::reject_nul,
+                ))
                 .layer(CatchPanicLayer::custom(|_| {
                     tracing::error!("handler panicked");
                     StatusCode::INTERNAL_SERVER_ERROR.into_response()

@@ -67,7 +67,11 @@ pub async fn read(
                     return Err(unreadable());
                 }
             }
-            text.insert(name, String::from_utf8(v).map_err(|_| unreadable())?);
+            let v = String::from_utf8(v).map_err(|_| unreadable())?;
+            if v.contains('\0') {
+                return Err(unreadable());
+            }
+            text.insert(name, v);
         } else {
             return Err(unreadable());
         }

@@ -40,7 +40,7 @@ fn calendar_error(e: LoadError) -> ApiError {
 
 /// Every day of a year and what kind of day it is.
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = TAG_CALENDAR,
-    params(("year" = i32, Path, example = 2026)),
+    params(("year" = i32, Path, minimum = 1900, maximum = 2200, example = 2026)),
     responses((status = 200, body = CalendarYear),
               (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn year(
@@ -79,9 +79,16 @@ pub async fn year(
 #[into_params(parameter_in = Query)]
 pub struct DueQuery {
     /// `2026-09-24`, or `2026-09-24T10:30` for hours. The start itself is not counted.
+    #[param(
+        pattern = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?$",
+        example = "2026-09-24"
+    )]
     pub start: String,
+    /// How many units after the start (at most ten years' worth).
+    #[param(minimum = 0, maximum = 3660, example = 20)]
     pub n: u32,
     /// `workday` (default), `day` or `hour`.
+    #[param(pattern = "^(workday|day|hour)$")]
     pub unit: Option<String>,
 }
 

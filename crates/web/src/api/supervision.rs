@@ -216,11 +216,12 @@ pub async fn answer(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MetricsQuery {
-    /// First day, Beijing time (default: 30 days ago).
-    #[param(example = "2026-11-01")]
+    /// First day, Beijing time (default: 30 days ago); at most ten years
+    /// before `to`.
+    #[param(format = Date, example = "2026-11-01")]
     pub from: Option<String>,
-    /// Last day, inclusive (default: today).
-    #[param(example = "2026-11-30")]
+    /// Last day, inclusive (default: today); not before `from`.
+    #[param(format = Date, example = "2026-11-30")]
     pub to: Option<String>,
     pub department_id: Option<i64>,
     pub process: Option<String>,

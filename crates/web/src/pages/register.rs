@@ -106,8 +106,8 @@ fn field_error(locale: Locale, field_key: &str, e: IdentifierError) -> String {
     }
 }
 
-/// Registrations (and confirmation tries) from one source address are
-/// limited; past the limit the form is answered 429. A request whose
+/// Registrations from one source address are limited (confirmation tries
+/// are limited per ticket); past the limit the form is answered 429. A request whose
 /// source is unknown (never through the server's listener) is not counted.
 fn rate_limited(state: &AppState, locale: Locale, origin: &Origin) -> Option<Response> {
     let source = origin.source.as_deref()?;
@@ -479,9 +479,6 @@ pub async fn confirm(
             Some(msg),
         )
         .await;
-    }
-    if let Some(refused) = rate_limited(&state, locale, &origin) {
-        return Ok(refused);
     }
     match egov_identity::confirmation::confirm(
         &state.db,
