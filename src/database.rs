@@ -26,9 +26,10 @@ pub fn install_keyring(settings: &Settings) -> anyhow::Result<()> {
 /// so every command works on an up-to-date schema.
 pub async fn open(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<Db> {
     let db = connect(settings, url).await?;
-    // Only once the database answers: a wrong URL makes no key anywhere.
-    install_keyring(settings)?;
     let setup = db.setup_lock().await?;
+    // Only once the database answers (a wrong URL makes no key anywhere),
+    // and under the setup lock (nodes starting together make one).
+    install_keyring(settings)?;
     prepare(&db, url).await?;
     setup.release().await?;
     Ok(db)

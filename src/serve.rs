@@ -41,9 +41,9 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         idle: chrono::Duration::minutes(i64::from(settings.session_idle_minutes.max(1))),
     });
     let db = crate::database::connect(&settings, &url).await?;
-    crate::database::install_keyring(&settings)?;
     // Nodes starting together on one PostgreSQL database set it up in turn.
     let setup = db.setup_lock().await?;
+    crate::database::install_keyring(&settings)?;
     crate::database::prepare(&db, &url).await?;
     if settings.demo && egov_org::counts(&db).await?.1 == 0 {
         for r in egov_org::load_demo(&db, &Context::system()).await? {

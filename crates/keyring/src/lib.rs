@@ -145,8 +145,34 @@ impl Keyring {
             keys: vec![ServerKey::generate()],
             path: Some(path.to_owned()),
         };
-        ring.write()?;
-        Ok((ring, true))
+        // Two processes starting at once on one folder: the first file
+        // made stands, and the other reads it.
+        if ring.write_new()? {
+            Ok((ring, true))
+        } else {
+            Ok((Keyring::load(path)?, false))
+        }
+    }
+
+    /// Writes the keyring to its path unless a file is there already
+    /// (written whole elsewhere, then linked into place). Says whether it did.
+    fn write_new(&self) -> Result<bool, KeyringError> {
+        let path = self.path.as_ref().expect("a keyring with a file");
+        let io = |source| KeyringError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut nonce = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let staged = path.with_extension(format!("new-{}", hex::encode(nonce)));
+        self.write_to(&staged)?;
+        let linked = std::fs::hard_link(&staged, path);
+        let _ = std::fs::remove_file(&staged);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io(e)),
+        }
     }
 
     pub fn load(path: &Path) -> Result<Keyring, KeyringError> {
@@ -204,14 +230,25 @@ impl Keyring {
 
     fn write(&self) -> Result<(), KeyringError> {
         let path = self.path.as_ref().expect("a keyring with a file");
-        let io = |source| KeyringError::Io {
+        let mut nonce = [0u8; 8];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let partial = path.with_extension(format!("partial-{}", hex::encode(nonce)));
+        self.write_to(&partial)?;
+        std::fs::rename(&partial, path).map_err(|source| KeyringError::Io {
             path: path.clone(),
             source,
+        })
+    }
+
+    /// Writes the keys to `to` (readable by the owner only), synced.
+    fn write_to(&self, to: &Path) -> Result<(), KeyringError> {
+        let io = |source| KeyringError::Io {
+            path: to.to_owned(),
+            source,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let partial = path.with_extension("partial");
         let mut f = {
             let mut o = std::fs::OpenOptions::new();
             o.write(true).create(true).truncate(true);
@@ -220,7 +257,7 @@ impl Keyring {
                 use std::os::unix::fs::OpenOptionsExt;
                 o.mode(0o600);
             }
-            o.open(&partial).map_err(io)?
+            o.open(to).map_err(io)?
         };
         let mut text = HEADER.to_owned();
         for k in &self.keys {
@@ -233,7 +270,6 @@ impl Keyring {
         }
         f.write_all(text.as_bytes()).map_err(io)?;
         f.sync_all().map_err(io)?;
-        std::fs::rename(&partial, path).map_err(io)?;
         Ok(())
     }
 

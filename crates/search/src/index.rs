@@ -278,12 +278,24 @@ impl SearchIndex {
         docs: impl IntoIterator<Item = Document>,
     ) -> Result<(), SearchError> {
         writer.delete_all_documents().map_err(SearchError::Write)?;
+        // Ids are unique here too: a later duplicate replaces an earlier one.
+        // Settled before indexing: a delete and an add of one id in a batch
+        // may land in different segments on the writer's threads.
+        let mut latest: Vec<Document> = Vec::new();
+        let mut at: std::collections::HashMap<String, usize> = Default::default();
         for d in docs {
             check(&d)?;
-            // Ids are unique here too: a later duplicate replaces an earlier one.
-            writer.delete_term(Term::from_field_text(self.fields.id, &d.id));
+            match at.get(&d.id) {
+                Some(&i) => latest[i] = d,
+                None => {
+                    at.insert(d.id.clone(), latest.len());
+                    latest.push(d);
+                }
+            }
+        }
+        for d in &latest {
             writer
-                .add_document(self.to_tantivy(&d))
+                .add_document(self.to_tantivy(d))
                 .map_err(SearchError::Write)?;
         }
         writer.commit().map_err(SearchError::Write)?;
