@@ -440,6 +440,7 @@ start_egov() {
         --bind "$HOST:0" --data-dir "$dir/data" "$@" \
         >"$dir/egov.out" 2>"$dir/egov.err") &
     local egov_pid=$!
+    egov_server_pid=$egov_pid
     pids+=("$egov_pid")
     local line
     line="$(wait_for_line "$dir/egov.out" '^egov is serving http://' "$egov_pid")" || {
@@ -526,7 +527,8 @@ identity_scenarios() {
     headers="$(curl -fsS --max-time 10 -D - -o "$dir/register.html" "$base/register/citizen")"
     form_token="$(tr -d '\r' <<<"$headers" | sed -nE 's/^[Ss]et-[Cc]ookie: egov_form=([^;]*).*/\1/p' | head -n1)"
     [[ -n $form_token ]] || die "$engine: no form cookie from GET /register/citizen"
-    status="$(curl -sS --max-time 20 -o "$dir/register.out" -w '%{http_code}' \
+    local reply location
+    reply="$(curl -sS --max-time 20 -o "$dir/register.out" -w '%{http_code} %{redirect_url}' \
         -H "Cookie: egov_form=$form_token" \
         --data-urlencode "csrf=$form_token" \
         --data-urlencode "username=$BENCH_USER" \
@@ -536,7 +538,22 @@ identity_scenarios() {
         --data-urlencode "password=$BENCH_PASSWORD" \
         --data-urlencode "confirm=$BENCH_PASSWORD" \
         "$base/register/citizen")"
+    read -r status location <<<"$reply"
     [[ $status == 303 ]] || die "$engine: registering the citizen answered $status, not 303"
+    # The phone is confirmed with the code texted to it, read from the
+    # outbox (the benchmark has no SMS gateway).
+    local ticket code confirm_token
+    ticket="${location##*t=}"
+    code="$("$egov_bin" --config "$dir/none.toml" --data-dir "$dir/data" "$@" sms outbox \
+        --phone 13800138000 --limit 1 | cut -f4 | grep -oE '[0-9]{6}' | head -n1)"
+    [[ -n $code ]] || die "$engine: no confirmation code in the outbox"
+    confirm_token="$(curl -fsS --max-time 10 -D - -o /dev/null "$location" | tr -d '\r' |
+        sed -nE 's/^[Ss]et-[Cc]ookie: egov_form=([^;]*).*/\1/p' | head -n1)"
+    status="$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' \
+        -H "Cookie: egov_form=$confirm_token" --data-urlencode "csrf=$confirm_token" \
+        --data-urlencode "ticket=$ticket" --data-urlencode "code=$code" \
+        "$base/register/confirm")"
+    [[ $status == 303 ]] || die "$engine: confirming the citizen's phone answered $status, not 303"
 
     # One sign-in by hand, so a broken form shows here and not as wrk errors.
     local login_body="username=$BENCH_USER&password=$BENCH_PASSWORD&csrf=bench-form"
@@ -569,7 +586,40 @@ identity_scenarios() {
     BENCH_BODY="$cc_body" BENCH_AUTHORIZATION="$authorization" \
         run_scenario "$engine" "egov client-credentials grants" "$base/oidc/token" \
         "$CONNECTIONS" "$root/bench/wrk/form_post.lua"
+    run_flood "$engine" "$base" "$login_body"
     run_refresh "$engine" "$base" "$client_id" "$client_secret"
+}
+
+declare -a flood_rows=()
+
+# run_flood ENGINE BASE LOGIN_BODY: FLOOD_CONNECTIONS sign-ins at once, with
+# the right password (so no lockout stops them before the password hash):
+# how many go through, how many are told to try again (503: the hashing
+# gate is full), and the server's peak memory meanwhile (its VmHWM, reset
+# first) and after.
+run_flood() {
+    local engine=$1 base=$2 body=$3 conns=${FLOOD_CONNECTIONS:-250}
+    local results="$results_dir/$today-$engine.txt" out fig r p50 p90 p99 bad errs
+    local status=/proc/$egov_server_pid/status
+    log "bench: $engine: sign-in flood ($conns connections)"
+    echo 5 >"/proc/$egov_server_pid/clear_refs" 2>/dev/null || true
+    local before after peak total seconds
+    before="$(awk '/^VmRSS/ { print $2 }' "$status")"
+    out="$(BENCH_BODY="$body" BENCH_COOKIE="egov_form=bench-form" \
+        wrk --latency -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s \
+        -s "$root/bench/wrk/form_post.lua" "$base/login")"
+    peak="$(awk '/^VmHWM/ { print $2 }' "$status")"
+    after="$(awk '/^VmRSS/ { print $2 }' "$status")"
+    printf '### %s / sign-in flood\n$ wrk --latency -t%s -c%s -d%s --timeout 10s -s bench/wrk/form_post.lua %s/login\n%s\nVmRSS before %s kB, VmHWM during %s kB, VmRSS after %s kB\n\n' \
+        "$engine" "$THREADS" "$conns" "$DURATION" "$base" "$out" "$before" "$peak" "$after" >>"$results"
+    fig="$(printf '%s\n' "$out" | wrk_figures)"
+    IFS=$'\t' read -r r p50 p90 p99 bad errs <<<"$fig"
+    total="$(grep -oE '^ *[0-9]+ requests in' <<<"$out" | grep -oE '[0-9]+' | head -n1)"
+    seconds="$(grep -oE 'requests in [0-9.]+s' <<<"$out" | grep -oE '[0-9.]+' | head -n1)"
+    [[ -n $total && -n $seconds ]] || die "could not read wrk's output for $engine / sign-in flood"
+    flood_rows+=("$(awk -v e="$engine" -v c="$conns" -v t="$total" -v b="${bad:-0}" -v s="$seconds" \
+        -v p50="$p50" -v p99="$p99" -v pk="$peak" -v bf="$before" -v af="$after" \
+        'BEGIN { printf "| %s | %d | %.1f | %.1f | %s | %s | %.0f | %.0f | %.0f |", e, c, (t - b) / s, b / s, p50, p99, bf / 1024, pk / 1024, af / 1024 }')")
 }
 
 # run_refresh ENGINE BASE CLIENT_ID CLIENT_SECRET: rotating refresh chains,
@@ -1057,6 +1107,11 @@ if [[ $want_identity == 1 ]]; then
     printf '\n'
     printf '| engine | sign-ins/s | raw Argon2id checks/s, 1 thread | raw checks/s, %s threads | sign-ins / raw, 1 thread | sign-ins / raw, %s threads |\n' "$cpus" "$cpus"
     printf '|---|---:|---:|---:|---:|---:|\n'
+    printf '\n'
+    printf '| engine | flood connections | sign-ins/s | refused (503)/s | p50 | p99 | RSS before, MiB | peak RSS, MiB | RSS after, MiB |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+    printf '%s\n' "${flood_rows[@]}"
+    printf '\n'
     for engine in "${engines[@]}"; do
         awk -v e="$engine" -v s="${rps[$engine/egov password sign-ins]}" \
             -v a1="${argon1[$engine]}" -v an="${argonn[$engine]}" \

@@ -153,6 +153,11 @@ pub struct ClientAction {
     csrf: String,
 }
 
+/// A change to a client from its row: allowed, with the form's token.
+fn may_change(user: &SessionUser, form: &Result<Form<ClientAction>, FormRejection>) -> bool {
+    may(user) && matches!(form, Ok(Form(f)) if f.csrf == user.csrf_token)
+}
+
 /// A new secret for a client, shown once; the old one stops working.
 pub async fn rotate_secret(
     State(state): State<AppState>,
@@ -162,27 +167,16 @@ pub async fn rotate_secret(
     axum::extract::Path(client_id): axum::extract::Path<String>,
     form: Result<Form<ClientAction>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    if !may(&user) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
-    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+    if !may_change(&user, &form) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = origin.context(Actor::User(user.user_id));
     match egov_oidc::rotate_secret(&state.db, &ctx, &client_id).await {
         Ok(secret) => {
-            page(
-                &state,
-                locale,
-                user,
-                StatusCode::OK,
-                None,
-                Some((client_id, secret)),
-            )
-            .await
+            let shown = Some((client_id, secret));
+            page(&state, locale, user, StatusCode::OK, None, shown).await
         }
-        Err(OidcError::Protocol { .. }) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => client_refused(locale, e),
     }
 }
 
@@ -195,16 +189,20 @@ pub async fn delete(
     axum::extract::Path(client_id): axum::extract::Path<String>,
     form: Result<Form<ClientAction>, FormRejection>,
 ) -> Result<Response, ApiError> {
-    if !may(&user) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
-    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+    if !may_change(&user, &form) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = origin.context(Actor::User(user.user_id));
     match egov_oidc::delete_client(&state.db, &ctx, &client_id).await {
         Ok(()) => Ok(axum::response::Redirect::to("/admin/clients").into_response()),
-        Err(OidcError::Protocol { .. }) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => client_refused(locale, e),
+    }
+}
+
+/// An unknown client is not found; anything else is the server's.
+fn client_refused(locale: Locale, e: OidcError) -> Result<Response, ApiError> {
+    match e {
+        OidcError::Protocol { .. } => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        e => Err(ApiError::internal(e)),
     }
 }

@@ -318,13 +318,10 @@ pub async fn reveal(
     if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let record = match egov_identity::get_user(&state.db, id).await {
+    let record = match managed(&state, locale, &user, id).await {
         Ok(r) => r,
-        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(page) => return Ok(page),
     };
-    if !may_manage(&user, record.department_id) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let principal = Principal::User(user.clone());
     match personal::reveal(&state.db, &user_context(&user, origin), &principal, &record).await {
         Ok(view) => user_page(&state, locale, user, id, Some(view)).await,
@@ -398,6 +395,41 @@ pub async fn change_role(
     }
 }
 
+/// The account `id`, if the administrator may manage it: else the page
+/// that says why not (404, 403).
+async fn managed(
+    state: &AppState,
+    locale: Locale,
+    user: &SessionUser,
+    id: i64,
+) -> Result<UserRecord, Response> {
+    let record = egov_identity::get_user(&state.db, id)
+        .await
+        .map_err(|e| match e {
+            IdentityError::NotFound => super::error_page(locale, StatusCode::NOT_FOUND),
+            // The database out of reach is the server's, not "not found".
+            e => ApiError::from_identity(e).into_response(),
+        })?;
+    if may_manage(user, record.department_id) {
+        Ok(record)
+    } else {
+        Err(super::error_page(locale, StatusCode::FORBIDDEN))
+    }
+}
+
+/// Back to the account's page once a change is made; a refusal as its page.
+fn changed(locale: Locale, id: i64, done: Result<(), IdentityError>) -> Result<Response, ApiError> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
+        Err(IdentityError::Forbidden) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
+        Err(IdentityError::NotFound) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(IdentityError::Invalid { .. }) => {
+            Ok(super::error_page(locale, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(ApiError::from_identity(e)),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct StateForm {
     csrf: String,
@@ -422,11 +454,10 @@ pub async fn change_state(
     if form.csrf != user.csrf_token {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let record = match egov_identity::get_user(&state.db, id).await {
-        Ok(r) => r,
-        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
-    };
-    if !may_manage(&user, record.department_id) || id == user.user_id {
+    if let Err(page) = managed(&state, locale, &user, id).await {
+        return Ok(page);
+    }
+    if id == user.user_id {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = user_context(&user, origin);
@@ -439,12 +470,7 @@ pub async fn change_state(
         }
         _ => return Ok(super::error_page(locale, StatusCode::BAD_REQUEST)),
     };
-    match done {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(IdentityError::Forbidden) => Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
-        Err(IdentityError::NotFound) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
-        Err(e) => Err(ApiError::from_identity(e)),
-    }
+    changed(locale, id, done)
 }
 
 #[derive(Deserialize)]
@@ -469,21 +495,10 @@ pub async fn change_assurance(
     if form.csrf != user.csrf_token {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let record = match egov_identity::get_user(&state.db, id).await {
-        Ok(r) => r,
-        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
-    };
-    if !may_manage(&user, record.department_id) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    if let Err(page) = managed(&state, locale, &user, id).await {
+        return Ok(page);
     }
-    match egov_identity::set_assurance(&state.db, &user_context(&user, origin), id, form.level)
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(IdentityError::NotFound) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
-        Err(IdentityError::Invalid { .. }) => {
-            Ok(super::error_page(locale, StatusCode::UNPROCESSABLE_ENTITY))
-        }
-        Err(e) => Err(ApiError::from_identity(e)),
-    }
+    let done =
+        egov_identity::set_assurance(&state.db, &user_context(&user, origin), id, form.level).await;
+    changed(locale, id, done)
 }
