@@ -11,7 +11,10 @@
 #   DURATION     wrk run length per scenario      (default 10s)
 #   CONNECTIONS  wrk open connections; also the concurrent grant loops of
 #                the identity scenarios        (default 64)
-#   SIGNIN_CONNECTIONS  connections for password sign-ins (default 8)
+#   SIGNIN_CONNECTIONS  connections for password sign-ins, each citizen of its
+#                own (default 8)
+#   FLOOD_CONNECTIONS   connections of the sign-in flood, each from its own
+#                loopback address (default 250)
 #   THREADS      wrk threads (and oidc_load runtime threads) (default 2)
 #   WARMUP       untimed run before each one   (default 2s; 0 to skip)
 #   ARGON2_SECONDS  length of each raw Argon2id measurement (default 3)
@@ -48,7 +51,9 @@
 #   identity  a citizen and an OpenID Connect client are registered; then
 #             raw Argon2id checks per second (the ceiling of sign-ins),
 #             password sign-ins (wrk), client-credentials grants (wrk) and
-#             rotating refresh-token grants (examples/oidc_load.rs). Once per
+#             rotating refresh-token grants (examples/oidc_load.rs), then a
+#             flood of wrong passwords from FLOOD_CONNECTIONS addresses at
+#             once (bench/flood.py) with the server's peak memory. Once per
 #             run, after the engines, the same client-credentials wrk run
 #             against oidc-provider (bench/peer/oidc-provider).
 #   cases     the case engine without HTTP (examples/case_load.rs), on a fresh
@@ -163,6 +168,11 @@ done < <(compgen -e | grep '^EGOV_' || true)
 log() { printf '%s\n' "$*" >&2; }
 die() {
     log "bench: $*"
+    # What the egov under test said last, before its folder is removed.
+    if [[ -n ${egov_err_file:-} && -s $egov_err_file ]]; then
+        log "bench: the last lines egov wrote to stderr:"
+        tail -n 15 "$egov_err_file" >&2
+    fi
     exit 1
 }
 
@@ -330,7 +340,7 @@ cpu_model="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 [[ -n $cpu_model ]] || cpu_model="unknown"
 wrk_fact="not used (no HTTP group)"
 if [[ $want_server == 1 ]]; then
-    wrk_fact="$(wrk --version 2>&1 | head -n1 | awk '{ print $1, $2 }'), -t${THREADS} -c${CONNECTIONS} -d${DURATION} (warm-up ${WARMUP}); sign-ins -c${SIGNIN_CONNECTIONS}"
+    wrk_fact="$( (wrk --version 2>&1 || true) | head -n1 | awk '{ print $1, $2 }'), -t${THREADS} -c${CONNECTIONS} -d${DURATION} (warm-up ${WARMUP}); sign-ins -c${SIGNIN_CONNECTIONS}"
 fi
 facts="$(
     cat <<EOF
@@ -435,12 +445,15 @@ run_scenario() {
 start_egov() {
     local engine=$1 dir=$2
     shift 2
-    # egov, on a port the kernel picks; it prints the address it got.
-    (cd "$dir" && exec "$egov_bin" --config "$dir/none.toml" serve \
+    # egov, on a port the kernel picks; it prints the address it got. The
+    # benchmark registers one citizen per sign-in connection, all from
+    # 127.0.0.1, more than the default registrations per address allow.
+    (cd "$dir" && EGOV_REGISTRATIONS_PER_HOUR=100000 exec "$egov_bin" --config "$dir/none.toml" serve \
         --bind "$HOST:0" --data-dir "$dir/data" "$@" \
         >"$dir/egov.out" 2>"$dir/egov.err") &
     local egov_pid=$!
     egov_server_pid=$egov_pid
+    egov_err_file="$dir/egov.err"
     pids+=("$egov_pid")
     local line
     line="$(wait_for_line "$dir/egov.out" '^egov is serving http://' "$egov_pid")" || {
@@ -493,7 +506,7 @@ http_scenarios() {
     run_scenario "$engine" "bare axum departments" "http://$bare_addr/api/v1/departments"
 }
 
-# The citizen who signs in; a valid resident ID (GB 11643) and mobile number.
+# The citizens who sign in (bench_user N); the first also runs the refresh chains.
 BENCH_USER=bench_citizen
 BENCH_PASSWORD=Chang-Cheng-Wan-Li-9
 BENCH_REDIRECT=http://127.0.0.1:9/cb
@@ -514,6 +527,59 @@ argon2_ceiling() {
     [[ -n ${argon1[$engine]} && -n ${argonn[$engine]} ]] || die "could not read argon2_rate's output: $out"
 }
 
+# bench_user N: the Nth benchmark citizen's user name (the 0th is BENCH_USER).
+bench_user() {
+    if (($1 == 0)); then printf '%s' "$BENCH_USER"; else printf '%s_%s' "$BENCH_USER" "$1"; fi
+}
+
+# resident_id SEQ: a valid resident ID (GB 11643 check digit) born
+# 1949-12-31 in 110105, with sequence number SEQ (1-999).
+resident_id() {
+    local base weights=(7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2) checks=10X98765432 sum=0 i
+    base="11010519491231$(printf '%03d' "$1")"
+    for ((i = 0; i < 17; i++)); do
+        sum=$((sum + ${base:i:1} * weights[i]))
+    done
+    printf '%s%s' "$base" "${checks:sum % 11:1}"
+}
+
+# register_citizen ENGINE DIR BASE N DB_ARGS...: registers bench_user N through
+# the form (double-submit form token) and confirms the phone with the code
+# texted to it, read from the outbox (the benchmark has no SMS gateway).
+register_citizen() {
+    local engine=$1 dir=$2 base=$3 n=$4
+    shift 4
+    local headers form_token status reply location
+    local phone="138001380$(printf '%02d' "$n")"
+    headers="$(curl -fsS --max-time 10 -D - -o "$dir/register.html" "$base/register/citizen")"
+    form_token="$(tr -d '\r' <<<"$headers" | sed -nE 's/^[Ss]et-[Cc]ookie: egov_form=([^;]*).*/\1/p' | head -n1)"
+    [[ -n $form_token ]] || die "$engine: no form cookie from GET /register/citizen"
+    reply="$(curl -sS --max-time 20 -o "$dir/register.out" -w '%{http_code} %{redirect_url}' \
+        -H "Cookie: egov_form=$form_token" \
+        --data-urlencode "csrf=$form_token" \
+        --data-urlencode "username=$(bench_user "$n")" \
+        --data-urlencode "real_name=王小明" \
+        --data-urlencode "resident_id=$(resident_id $((n + 2)))" \
+        --data-urlencode "phone=$phone" \
+        --data-urlencode "password=$BENCH_PASSWORD" \
+        --data-urlencode "confirm=$BENCH_PASSWORD" \
+        "$base/register/citizen")"
+    read -r status location <<<"$reply"
+    [[ $status == 303 ]] || die "$engine: registering citizen $n answered $status, not 303"
+    local ticket code confirm_token
+    ticket="${location##*t=}"
+    code="$("$egov_bin" --config "$dir/none.toml" --data-dir "$dir/data" "$@" sms outbox \
+        --phone "$phone" --limit 1 | cut -f4 | grep -oE '[0-9]{6}' | head -n1)"
+    [[ -n $code ]] || die "$engine: no confirmation code in the outbox for $phone"
+    confirm_token="$(curl -fsS --max-time 10 -D - -o /dev/null "$location" | tr -d '\r' |
+        sed -nE 's/^[Ss]et-[Cc]ookie: egov_form=([^;]*).*/\1/p' | head -n1)"
+    status="$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' \
+        -H "Cookie: egov_form=$confirm_token" --data-urlencode "csrf=$confirm_token" \
+        --data-urlencode "ticket=$ticket" --data-urlencode "code=$code" \
+        "$base/register/confirm")"
+    [[ $status == 303 ]] || die "$engine: confirming citizen $n's phone answered $status, not 303"
+}
+
 # identity_scenarios ENGINE DIR DB_ARGS...: sign-ins, client-credentials and
 # refresh grants against the running egov.
 identity_scenarios() {
@@ -522,41 +588,16 @@ identity_scenarios() {
     local results="$results_dir/$today-$engine.txt"
     local base="http://$egov_addr"
 
-    # A citizen, through the registration form (double-submit form token).
-    local headers form_token status
-    headers="$(curl -fsS --max-time 10 -D - -o "$dir/register.html" "$base/register/citizen")"
-    form_token="$(tr -d '\r' <<<"$headers" | sed -nE 's/^[Ss]et-[Cc]ookie: egov_form=([^;]*).*/\1/p' | head -n1)"
-    [[ -n $form_token ]] || die "$engine: no form cookie from GET /register/citizen"
-    local reply location
-    reply="$(curl -sS --max-time 20 -o "$dir/register.out" -w '%{http_code} %{redirect_url}' \
-        -H "Cookie: egov_form=$form_token" \
-        --data-urlencode "csrf=$form_token" \
-        --data-urlencode "username=$BENCH_USER" \
-        --data-urlencode "real_name=王小明" \
-        --data-urlencode "resident_id=11010519491231002X" \
-        --data-urlencode "phone=13800138000" \
-        --data-urlencode "password=$BENCH_PASSWORD" \
-        --data-urlencode "confirm=$BENCH_PASSWORD" \
-        "$base/register/citizen")"
-    read -r status location <<<"$reply"
-    [[ $status == 303 ]] || die "$engine: registering the citizen answered $status, not 303"
-    # The phone is confirmed with the code texted to it, read from the
-    # outbox (the benchmark has no SMS gateway).
-    local ticket code confirm_token
-    ticket="${location##*t=}"
-    code="$("$egov_bin" --config "$dir/none.toml" --data-dir "$dir/data" "$@" sms outbox \
-        --phone 13800138000 --limit 1 | cut -f4 | grep -oE '[0-9]{6}' | head -n1)"
-    [[ -n $code ]] || die "$engine: no confirmation code in the outbox"
-    confirm_token="$(curl -fsS --max-time 10 -D - -o /dev/null "$location" | tr -d '\r' |
-        sed -nE 's/^[Ss]et-[Cc]ookie: egov_form=([^;]*).*/\1/p' | head -n1)"
-    status="$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' \
-        -H "Cookie: egov_form=$confirm_token" --data-urlencode "csrf=$confirm_token" \
-        --data-urlencode "ticket=$ticket" --data-urlencode "code=$code" \
-        "$base/register/confirm")"
-    [[ $status == 303 ]] || die "$engine: confirming the citizen's phone answered $status, not 303"
+    # The citizens who sign in, one per sign-in connection: a burst of one
+    # person's password from many connections is what the throttle refuses.
+    local n login_bodies=() headers
+    for ((n = 0; n < SIGNIN_CONNECTIONS; n++)); do
+        register_citizen "$engine" "$dir" "$base" "$n" "$@"
+        login_bodies+=("username=$(bench_user "$n")&password=$BENCH_PASSWORD&csrf=bench-form")
+    done
+    local login_body="${login_bodies[0]}"
 
     # One sign-in by hand, so a broken form shows here and not as wrk errors.
-    local login_body="username=$BENCH_USER&password=$BENCH_PASSWORD&csrf=bench-form"
     headers="$(curl -sS --max-time 20 -D - -o /dev/null -H 'Cookie: egov_form=bench-form' \
         --data "$login_body" "$base/login")"
     grep -qi '^set-cookie: egov_session=' <<<"$headers" ||
@@ -580,46 +621,49 @@ identity_scenarios() {
 
     # The ceiling of sign-ins, measured while egov is idle, then sign-ins.
     argon2_ceiling "$engine"
-    BENCH_BODY="$login_body" BENCH_COOKIE="egov_form=bench-form" \
+    BENCH_BODY="$(IFS=$'\n'; printf '%s' "${login_bodies[*]}")" BENCH_COOKIE="egov_form=bench-form" \
         run_scenario "$engine" "egov password sign-ins" "$base/login" \
         "$SIGNIN_CONNECTIONS" "$root/bench/wrk/form_post.lua"
     BENCH_BODY="$cc_body" BENCH_AUTHORIZATION="$authorization" \
         run_scenario "$engine" "egov client-credentials grants" "$base/oidc/token" \
         "$CONNECTIONS" "$root/bench/wrk/form_post.lua"
-    run_flood "$engine" "$base" "$login_body"
     run_refresh "$engine" "$base" "$client_id" "$client_secret"
+    run_flood "$engine" "$base"
 }
 
 declare -a flood_rows=()
 
-# run_flood ENGINE BASE LOGIN_BODY: FLOOD_CONNECTIONS sign-ins at once, with
-# the right password (so no lockout stops them before the password hash):
-# how many go through, how many are told to try again (503: the hashing
-# gate is full), and the server's peak memory meanwhile (its VmHWM, reset
-# first) and after.
+# run_flood ENGINE BASE: FLOOD_CONNECTIONS connections posting wrong
+# passwords at once, each from its own loopback address and under names of
+# its own (bench/flood.py), so neither lockout stops them before the
+# password hash: the hashing gate bounds the work. Sign-in answers per
+# second by status (422 checked and wrong, 503 refused by the full gate),
+# and the server's memory before, at its peak (VmHWM, reset first) and after.
 run_flood() {
-    local engine=$1 base=$2 body=$3 conns=${FLOOD_CONNECTIONS:-250}
-    local results="$results_dir/$today-$engine.txt" out fig r p50 p90 p99 bad errs
+    local engine=$1 base=$2 conns=${FLOOD_CONNECTIONS:-250}
+    local results="$results_dir/$today-$engine.txt" out
     local status=/proc/$egov_server_pid/status
-    log "bench: $engine: sign-in flood ($conns connections)"
+    log "bench: $engine: sign-in flood ($conns connections from as many addresses)"
     echo 5 >"/proc/$egov_server_pid/clear_refs" 2>/dev/null || true
-    local before after peak total seconds
+    local before after peak
     before="$(awk '/^VmRSS/ { print $2 }' "$status")"
-    out="$(BENCH_BODY="$body" BENCH_COOKIE="egov_form=bench-form" \
-        wrk --latency -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s \
-        -s "$root/bench/wrk/form_post.lua" "$base/login")"
+    out="$(python3 "$root/bench/flood.py" "$base" "$conns" "${DURATION%s}")" ||
+        die "$engine: the sign-in flood failed: $out"
     peak="$(awk '/^VmHWM/ { print $2 }' "$status")"
     after="$(awk '/^VmRSS/ { print $2 }' "$status")"
-    printf '### %s / sign-in flood\n$ wrk --latency -t%s -c%s -d%s --timeout 10s -s bench/wrk/form_post.lua %s/login\n%s\nVmRSS before %s kB, VmHWM during %s kB, VmRSS after %s kB\n\n' \
-        "$engine" "$THREADS" "$conns" "$DURATION" "$base" "$out" "$before" "$peak" "$after" >>"$results"
-    fig="$(printf '%s\n' "$out" | wrk_figures)"
-    IFS=$'\t' read -r r p50 p90 p99 bad errs <<<"$fig"
-    total="$(grep -oE '^ *[0-9]+ requests in' <<<"$out" | grep -oE '[0-9]+' | head -n1)"
-    seconds="$(grep -oE 'requests in [0-9.]+s' <<<"$out" | grep -oE '[0-9.]+' | head -n1)"
-    [[ -n $total && -n $seconds ]] || die "could not read wrk's output for $engine / sign-in flood"
-    flood_rows+=("$(awk -v e="$engine" -v c="$conns" -v t="$total" -v b="${bad:-0}" -v s="$seconds" \
-        -v p50="$p50" -v p99="$p99" -v pk="$peak" -v bf="$before" -v af="$after" \
-        'BEGIN { printf "| %s | %d | %.1f | %.1f | %s | %s | %.0f | %.0f | %.0f |", e, c, (t - b) / s, b / s, p50, p99, bf / 1024, pk / 1024, af / 1024 }')")
+    printf '### %s / sign-in flood\n$ python3 bench/flood.py %s %s %s\n%s\nVmRSS before %s kB, VmHWM during %s kB, VmRSS after %s kB\n\n' \
+        "$engine" "$base" "$conns" "${DURATION%s}" "$out" "$before" "$peak" "$after" >>"$results"
+    local checked busy locked p50 p99
+    # A status that never came is absent from the line: zero.
+    field() { { grep -oE "$1=[^ ]+" <<<"$out" || true; } | cut -d= -f2; }
+    checked="$(field s422)"
+    busy="$(field s503)"
+    locked="$(field s429)"
+    p50="$(field checked_p50)"
+    p99="$(field checked_p99)"
+    flood_rows+=("$(awk -v e="$engine" -v c="$conns" -v k="${checked:-0}" -v b="${busy:-0}" \
+        -v l="${locked:-0}" -v p50="$p50" -v p99="$p99" -v pk="$peak" -v bf="$before" -v af="$after" \
+        'BEGIN { printf "| %s | %d | %.1f | %.1f | %.1f | %s | %s | %.0f | %.0f | %.0f |", e, c, k, b, l, p50, p99, bf / 1024, pk / 1024, af / 1024 }')")
 }
 
 # run_refresh ENGINE BASE CLIENT_ID CLIENT_SECRET: rotating refresh chains,
@@ -1107,16 +1151,15 @@ if [[ $want_identity == 1 ]]; then
     printf '\n'
     printf '| engine | sign-ins/s | raw Argon2id checks/s, 1 thread | raw checks/s, %s threads | sign-ins / raw, 1 thread | sign-ins / raw, %s threads |\n' "$cpus" "$cpus"
     printf '|---|---:|---:|---:|---:|---:|\n'
-    printf '\n'
-    printf '| engine | flood connections | sign-ins/s | refused (503)/s | p50 | p99 | RSS before, MiB | peak RSS, MiB | RSS after, MiB |\n'
-    printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|\n'
-    printf '%s\n' "${flood_rows[@]}"
-    printf '\n'
     for engine in "${engines[@]}"; do
         awk -v e="$engine" -v s="${rps[$engine/egov password sign-ins]}" \
             -v a1="${argon1[$engine]}" -v an="${argonn[$engine]}" \
             'BEGIN { printf "| %s | %.1f | %.1f | %.1f | %.0f%% | %.0f%% |\n", e, s, a1, an, 100 * s / a1, 100 * s / an }'
     done
+    printf '\n'
+    printf '| engine | flood connections | checked (422)/s | refused, gate full (503)/s | locked (429)/s | checked p50 | checked p99 | RSS before, MiB | peak RSS, MiB | RSS after, MiB |\n'
+    printf '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+    printf '%s\n' "${flood_rows[@]}"
     printf '\n'
     printf '| engine | scenario | req/s | per core (/ %s CPUs) | Keycloak sizing, per vCPU | per core / Keycloak |\n' "$cpus"
     printf '|---|---|---:|---:|---:|---:|\n'

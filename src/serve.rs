@@ -104,6 +104,7 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     } else {
         tracing::warn!("no sms_gateway_url: text messages wait in the outbox (egov sms outbox)");
     }
+    tokio::spawn(sweep_hourly(db.clone()));
     if settings.backchannel_logout_secs > 0 {
         tokio::spawn(egov_oidc::backchannel::run(
             db.clone(),
@@ -141,6 +142,22 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     db.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Drops stale failure counts, sessions past their end and expired phone
+/// confirmations, once an hour.
+async fn sweep_hourly(db: egov_store::Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match egov_identity::throttle::sweep(&db).await {
+            Ok(swept) => tracing::debug!(?swept, "identity housekeeping"),
+            Err(e) => {
+                tracing::warn!(error = %egov_kernel::error::Chain(&e), "identity housekeeping")
+            }
+        }
+    }
 }
 
 /// Sends queued text messages through the gateway every few seconds.

@@ -267,3 +267,65 @@ async fn a_burst_on_cold_caches_holds_no_connection_hostage() {
     }
     assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
 }
+
+/// Requests cut short (the client hung up) at any point of a transaction
+/// leave no transaction open behind them: the next writer begins, what it
+/// rolls back is gone and what it commits stays, on either engine.
+#[tokio::test]
+async fn transactions_cut_short_leave_the_database_usable() {
+    let app = TestApp::new().await;
+    let db = app.db();
+    let count = |db: Db| async move {
+        let mut r = db.reader().await.unwrap();
+        run!(r, |c| sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM cut_short"
+        )
+        .fetch_one(&mut *c)
+        .await)
+        .unwrap()
+    };
+    let mut tx = db.begin().await.unwrap();
+    run!(tx, |c| sqlx::query(
+        "CREATE TABLE cut_short (n BIGINT NOT NULL)"
+    )
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut cut = 0;
+    for n in 0..20_i64 {
+        // Cut short while beginning…
+        tokio::select! {
+            biased;
+            tx = db.begin() => drop(tx.unwrap()),
+            _ = std::future::ready(()) => cut += 1,
+        }
+        // …and in the middle of a write.
+        let mut tx = db.begin().await.expect("the next writer begins");
+        let insert = async {
+            run!(tx, |c| sqlx::query("INSERT INTO cut_short (n) VALUES ($1)")
+                .bind(-n)
+                .execute(&mut *c)
+                .await
+                .map(|_| ()))
+        };
+        tokio::select! {
+            biased;
+            done = insert => done.unwrap(),
+            _ = std::future::ready(()) => cut += 1,
+        }
+        drop(tx);
+        let mut tx = db.begin().await.expect("the next writer begins");
+        run!(tx, |c| sqlx::query("INSERT INTO cut_short (n) VALUES ($1)")
+            .bind(n)
+            .execute(&mut *c)
+            .await
+            .map(|_| ()))
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    assert!(cut > 0, "nothing was cut short");
+    assert_eq!(count(db.clone()).await, 20, "only the committed rows stay");
+}

@@ -819,3 +819,73 @@ async fn malformed_input_is_a_4xx_problem_never_a_server_error() {
         assert!(upload.get(status).is_some(), "{status} undocumented");
     }
 }
+
+#[tokio::test]
+async fn housekeeping_drops_what_no_longer_counts_and_keeps_what_does() {
+    let app = TestApp::new().await;
+    let pw = app.citizen("zhang.san").await;
+    let (fresh, _) = app.sign_in("zhang.san", &pw).await;
+    app.sign_in("zhang.san", &pw).await;
+    app.submit_login("zhang.san", "wrong-password-1").await;
+    app.submit_login("nobody.here", "wrong-password-1").await;
+    // One session and one count long over.
+    let mut tx = app.db().begin().await.unwrap();
+    let old = egov_kernel::time::now() - chrono::Duration::days(3);
+    egov_store::run!(tx, |c| sqlx::query(
+        "UPDATE sessions SET expires_at = $1, last_seen_at = $1 \
+         WHERE id_hash = (SELECT MIN(id_hash) FROM sessions)"
+    )
+    .bind(old)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    egov_store::run!(tx, |c| sqlx::query(
+        "UPDATE auth_throttle SET last_failure_at = $1, locked_until = NULL \
+         WHERE key LIKE 'login:%'"
+    )
+    .bind(old)
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+    let swept = egov_identity::throttle::sweep(app.db()).await.unwrap();
+    assert_eq!((swept.sessions, swept.counts), (1, 1), "{swept:?}");
+    assert_eq!(app.count("sessions").await, 1);
+    assert_eq!(
+        app.count_where("auth_throttle", "key LIKE 'person:%'")
+            .await,
+        1
+    );
+    let _ = fresh;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_first_sign_ins_makes_one_signing_key() {
+    let app = TestApp::new().await;
+    let burst: Vec<_> = (0..8)
+        .map(|_| {
+            let db = app.db().clone();
+            tokio::spawn(async move {
+                egov_oidc::keys::signing_key(&db, egov_oidc::keys::Alg::Es256)
+                    .await
+                    .unwrap()
+                    .kid
+                    .clone()
+            })
+        })
+        .collect();
+    let mut kids = Vec::new();
+    for handle in burst {
+        kids.push(handle.await.unwrap());
+    }
+    kids.dedup();
+    assert_eq!(kids.len(), 1, "every caller signs with the same key");
+    assert_eq!(
+        app.texts("SELECT kid FROM oidc_keys WHERE alg = 'ES256'")
+            .await
+            .len(),
+        1
+    );
+}

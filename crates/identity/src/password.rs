@@ -4,12 +4,18 @@
 //! the executor's threads and gigabytes of memory. A hash that cannot start
 //! within a short wait is refused as [`Busy`] and the caller answers
 //! "try again" (503 with `Retry-After`).
+//!
+//! The hashes also reuse their working memory: freed after each hash, glibc
+//! kept it in the arena of whichever blocking thread had run it, and a
+//! flood of sign-ins grew the process by hundreds of MiB that stayed.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
-use argon2::{Argon2, PasswordVerifier};
+use argon2::password_hash::{
+    rand_core::OsRng, Output, ParamsString, PasswordHash, Salt, SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -48,6 +54,9 @@ pub struct HashGate {
     waiting: AtomicUsize,
     running: AtomicUsize,
     peak: AtomicUsize,
+    /// Working memory of hashes that ended, for the next ones: never more
+    /// buffers than hashes that ran at once.
+    memory: Mutex<Vec<Vec<Block>>>,
 }
 
 static GATE: OnceLock<HashGate> = OnceLock::new();
@@ -71,6 +80,7 @@ impl HashGate {
             waiting: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
+            memory: Mutex::new(Vec::new()),
         }
     }
 
@@ -118,16 +128,61 @@ impl HashGate {
             .await
             .expect("the gate is never closed")
     }
+
+    /// Runs `work` through the gate with Argon2 working memory for
+    /// `params`, taken from hashes that ended (or made).
+    async fn run_argon2<T: Send + 'static>(
+        &'static self,
+        params: Params,
+        work: impl FnOnce(&Argon2, &mut [Block]) -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        self.run(move || {
+            let mut memory = self.memory.lock().expect("hash memory").pop();
+            let memory = memory.get_or_insert_with(Vec::new);
+            if memory.len() < params.block_count() {
+                memory.resize(params.block_count(), Block::default());
+            }
+            let out = work(&Argon2::from(params), memory);
+            // A hash made with larger parameters than today's does not
+            // keep its memory.
+            if memory.len() <= Params::default().block_count() {
+                self.memory
+                    .lock()
+                    .expect("hash memory")
+                    .push(std::mem::take(memory));
+            }
+            out
+        })
+        .await
+    }
 }
 
 pub async fn hash_password(password: SecretString) -> Result<String, Busy> {
+    let params = Params::default();
     gate()
-        .run(move || {
+        .run_argon2(params.clone(), move |argon2, memory| {
             let salt = SaltString::generate(&mut OsRng);
-            Argon2::default()
-                .hash_password(password.expose_secret().as_bytes(), &salt)
-                .expect("argon2 with default parameters cannot fail")
-                .to_string()
+            let mut raw_salt = [0u8; Salt::MAX_LENGTH];
+            let raw_salt = salt.decode_b64(&mut raw_salt).expect("a salt we made");
+            let hash = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+                argon2
+                    .hash_password_into_with_memory(
+                        password.expose_secret().as_bytes(),
+                        raw_salt,
+                        out,
+                        memory,
+                    )
+                    .map_err(Into::into)
+            })
+            .expect("argon2 with default parameters cannot fail");
+            PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: ParamsString::try_from(&params).expect("default parameters"),
+                salt: Some(salt.as_salt()),
+                hash: Some(hash),
+            }
+            .to_string()
         })
         .await
 }
@@ -135,17 +190,40 @@ pub async fn hash_password(password: SecretString) -> Result<String, Busy> {
 /// Checks a password against a stored PHC string. A malformed stored hash
 /// counts as a mismatch.
 pub async fn verify_password(password: SecretString, phc: String) -> Result<bool, Busy> {
+    let Some(params) = PasswordHash::new(&phc)
+        .ok()
+        .and_then(|parsed| Params::try_from(&parsed).ok())
+    else {
+        return Ok(false);
+    };
     gate()
-        .run(move || {
-            PasswordHash::new(&phc)
-                .map(|parsed| {
-                    Argon2::default()
-                        .verify_password(password.expose_secret().as_bytes(), &parsed)
-                        .is_ok()
-                })
-                .unwrap_or(false)
+        .run_argon2(params, move |_, memory| {
+            matches(password.expose_secret().as_bytes(), &phc, memory).unwrap_or(false)
         })
         .await
+}
+
+/// Whether `password` hashes to the stored PHC string, with its algorithm,
+/// version and parameters; `None` when the string is not an Argon2 hash.
+fn matches(password: &[u8], phc: &str, memory: &mut [Block]) -> Option<bool> {
+    let parsed = PasswordHash::new(phc).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).ok()?;
+    let (salt, expected) = (parsed.salt?, parsed.hash?);
+    let mut raw_salt = [0u8; Salt::MAX_LENGTH];
+    let raw_salt = salt.decode_b64(&mut raw_salt).ok()?;
+    let computed = Output::init_with(expected.len(), |out| {
+        Argon2::new(algorithm, version, params)
+            .hash_password_into_with_memory(password, raw_salt, out, memory)
+            .map_err(Into::into)
+    })
+    .ok()?;
+    // Output's equality is constant-time.
+    Some(computed == expected)
 }
 
 /// A password nobody chose, for the first administrator: 20 characters
@@ -184,6 +262,59 @@ mod tests {
         assert!(!verify_password(SecretString::from("x"), "garbage".into())
             .await
             .unwrap());
+    }
+
+    /// Hashes stored by earlier releases (the crate's own hasher, or other
+    /// parameters) still verify, and ours verify with the crate's verifier.
+    #[tokio::test]
+    async fn hashes_are_standard_phc_strings_whatever_their_parameters() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let salt = SaltString::generate(&mut OsRng);
+        let light = Params::new(8 * 1024, 1, 1, None).unwrap();
+        for argon2 in [
+            Argon2::default(),
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, light),
+            Argon2::new(Algorithm::Argon2i, Version::V0x10, Params::default()),
+        ] {
+            let stored = argon2.hash_password(b"old secret", &salt).unwrap();
+            assert!(
+                verify_password(SecretString::from("old secret"), stored.to_string())
+                    .await
+                    .unwrap(),
+                "{stored}"
+            );
+            assert!(
+                !verify_password(SecretString::from("old secreT"), stored.to_string())
+                    .await
+                    .unwrap()
+            );
+        }
+        let ours = hash_password(SecretString::from("new secret"))
+            .await
+            .unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default()
+            .verify_password(b"new secret", &parsed)
+            .is_ok());
+        assert_eq!(parsed.params.get_decimal("m"), Some(19 * 1024));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn working_memory_is_kept_for_no_more_hashes_than_run_at_once() {
+        let gate = leaked(HashLimits {
+            concurrent: 2,
+            wait: Duration::from_secs(60),
+            queue: 100,
+        });
+        let mut burst = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            burst.spawn(gate.run_argon2(Params::default(), |_, memory| memory.len()));
+        }
+        while let Some(blocks) = burst.join_next().await {
+            assert_eq!(blocks.unwrap().unwrap(), Params::default().block_count());
+        }
+        let kept = gate.memory.lock().unwrap().len();
+        assert!((1..=2).contains(&kept), "{kept} buffers kept");
     }
 
     fn leaked(limits: HashLimits) -> &'static HashGate {

@@ -73,6 +73,17 @@ pub async fn confirm(
     user_id: i64,
     proof: Proof,
 ) -> Result<(), IdentityError> {
+    let (db, ctx) = (db.clone(), ctx.clone());
+    crate::session::to_the_end(async move { confirm_attempt(&db, &ctx, user_id, proof).await })
+        .await
+}
+
+async fn confirm_attempt(
+    db: &Db,
+    ctx: &Context,
+    user_id: i64,
+    proof: Proof,
+) -> Result<(), IdentityError> {
     let mut r = db.reader().await?;
     let (phc, enrolled): (String, bool) = run!(r, |c| sqlx::query_as(
         "SELECT password_hash, (totp_secret IS NOT NULL) FROM users WHERE id = $1"

@@ -313,9 +313,36 @@ pub(crate) struct PasswordCheck {
     pub ok: bool,
 }
 
+/// Runs an attempt to its end even when the caller stops waiting (a client
+/// that hangs up mid-sign-in): an attempt claimed is always settled, never
+/// left counted as a failure nobody made.
+pub(crate) async fn to_the_end<T: Send + 'static>(
+    attempt: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    match tokio::spawn(attempt).await {
+        Ok(out) => out,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
 /// Checks the password (the login may be the user name or, for citizens,
 /// the resident ID number) and opens a session.
 pub async fn sign_in(
+    db: &Db,
+    ctx: &Context,
+    login: &str,
+    password: SecretString,
+    user_agent: Option<&str>,
+) -> Result<SignIn, SignInError> {
+    let (db, ctx) = (db.clone(), ctx.clone());
+    let (login, user_agent) = (login.to_owned(), user_agent.map(str::to_owned));
+    to_the_end(
+        async move { sign_in_attempt(&db, &ctx, &login, password, user_agent.as_deref()).await },
+    )
+    .await
+}
+
+async fn sign_in_attempt(
     db: &Db,
     ctx: &Context,
     login: &str,
@@ -515,6 +542,25 @@ pub(crate) async fn check_second_factor(
 /// is replaced by a new one (a new token), so a token seen before the
 /// second factor is worth nothing after it.
 pub async fn complete_second_factor(
+    db: &Db,
+    ctx: &Context,
+    token: &str,
+    code: &str,
+    user_agent: Option<&str>,
+) -> Result<(String, SessionUser), SecondFactorError> {
+    let (db, ctx) = (db.clone(), ctx.clone());
+    let (token, code, user_agent) = (
+        token.to_owned(),
+        code.to_owned(),
+        user_agent.map(str::to_owned),
+    );
+    to_the_end(async move {
+        second_factor_attempt(&db, &ctx, &token, &code, user_agent.as_deref()).await
+    })
+    .await
+}
+
+async fn second_factor_attempt(
     db: &Db,
     ctx: &Context,
     token: &str,

@@ -270,11 +270,22 @@ async fn give_back(tx: &mut Tx, c: &Counted) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Drops counts that have gone quiet and lockouts long over.
-pub async fn forget_stale(db: &Db) -> Result<u64, StoreError> {
-    let before = time::now() - chrono::Duration::hours(24);
+/// What housekeeping removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub counts: u64,
+    pub sessions: u64,
+    pub confirmations: u64,
+}
+
+/// Drops what no longer counts for anything, a day after it stopped: quiet
+/// failure counts and lockouts long over, sessions past their end, phone
+/// confirmations expired. Each node may run it; it is idempotent.
+pub async fn sweep(db: &Db) -> Result<Swept, StoreError> {
+    let now = time::now();
+    let before = now - chrono::Duration::hours(24);
     let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
+    let counts = run!(tx, |c| sqlx::query(
         "DELETE FROM auth_throttle WHERE last_failure_at < $1 \
          AND (locked_until IS NULL OR locked_until < $1)"
     )
@@ -282,8 +293,27 @@ pub async fn forget_stale(db: &Db) -> Result<u64, StoreError> {
     .execute(&mut *c)
     .await
     .map(|r| r.rows_affected()))?;
+    let sessions = run!(tx, |c| sqlx::query(
+        "DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2"
+    )
+    .bind(before)
+    .bind(crate::session::idle_cutoff(before))
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    let confirmations = run!(tx, |c| sqlx::query(
+        "DELETE FROM phone_confirmations WHERE expires_at < $1"
+    )
+    .bind(before)
+    .execute(&mut *c)
+    .await
+    .map(|r| r.rows_affected()))?;
     tx.commit().await?;
-    Ok(n)
+    Ok(Swept {
+        counts,
+        sessions,
+        confirmations,
+    })
 }
 
 #[cfg(test)]

@@ -192,6 +192,13 @@ pub async fn signing_key(db: &Db, alg: Alg) -> Result<Arc<Key>, OidcError> {
     if let Some(k) = live_keys(db).await?.into_iter().find(|k| k.alg == alg) {
         return Ok(k);
     }
+    // One key per node at a time: a burst of first sign-ins would otherwise
+    // each generate (RSA takes a CPU for a while) and store its own key.
+    static MAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _making = MAKING.lock().await;
+    if let Some(k) = live_keys(db).await?.into_iter().find(|k| k.alg == alg) {
+        return Ok(k);
+    }
     let key = Key::generate(alg).await;
     store(db, &Context::system(), &key).await?;
     // Another node may have raced us; everyone signs with the newest.

@@ -139,7 +139,12 @@ impl SqliteWriter {
             // IMMEDIATE takes the write lock up front: a transaction that
             // reads before it writes then waits (busy timeout) for another
             // process's writer instead of failing at its first write.
+            // Stale until it returns: a caller that stops waiting (a
+            // cancelled request) does not stop the connection's thread from
+            // running the BEGIN, and no group would own what it opened.
+            st.stale = true;
             conn.execute("BEGIN IMMEDIATE").await?;
+            st.stale = false;
             st.next_group += 1;
             st.group = Some(Group {
                 id: st.next_group,
@@ -410,6 +415,29 @@ mod tests {
         })
         .await
         .expect("committed without anyone waiting");
+        db.close().await;
+    }
+
+    /// A request cancelled while its `BEGIN` is on the connection's thread
+    /// leaves a transaction open that no one owns; the next one to begin
+    /// must not trip over it ("cannot start a transaction within a
+    /// transaction"), and the abandoned one must not keep the write lock.
+    #[tokio::test]
+    async fn a_begin_no_one_waits_for_does_not_wedge_the_writer() {
+        let (db, _dir) = fresh().await;
+        let mut cancelled = 0;
+        for n in 1..=20 {
+            tokio::select! {
+                biased;
+                tx = db.begin() => drop(tx.unwrap()),
+                _ = std::future::ready(()) => cancelled += 1,
+            }
+            let mut tx = db.begin().await.expect("the writer is usable");
+            insert(&mut tx, n).await;
+            tx.commit().await.unwrap();
+        }
+        assert!(cancelled > 0, "no begin was cut short");
+        assert_eq!(committed(&db).await, (1..=20).collect::<Vec<_>>());
         db.close().await;
     }
 }
