@@ -1,8 +1,9 @@
 //! Password hashing is bounded: no more hashes run at once than the gate
 //! allows, and a sign-in that cannot get a turn in time is answered 503
 //! with `Retry-After` and nothing counted against the account. The gate is
-//! the process's, so this file holds one test.
+//! the process's, so this file is a test executable of its own, with one test.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use axum::http::StatusCode;

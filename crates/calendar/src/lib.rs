@@ -12,4 +12,4 @@ pub use calendar::{DayKind, Due, Unit, WorkCalendar};
 pub use schedule::{
     CalendarFile, HolidayPeriod, ScheduleError, WorkingHours, WorkingHoursSpec, YearSchedule,
 };
-pub use store::{load_calendar, load_file, seed_builtin, LoadError, BUILTIN};
+pub use store::{load_calendar, load_file, seed_builtin, CalendarCache, LoadError, BUILTIN};

@@ -63,6 +63,13 @@ pub async fn load_file(db: &Db, ctx: &Context, text: &str) -> Result<Vec<i32>, L
         .await
         .map(|_| ()))?;
     }
+    // Every node's cache reads the years again on its next use.
+    run!(tx, |c| sqlx::query(
+        "UPDATE calendar_revision SET revision = revision + 1 WHERE id = 1"
+    )
+    .execute(&mut *c)
+    .await
+    .map(|_| ()))?;
     egov_audit::append(
         &mut tx,
         ctx,
@@ -121,4 +128,40 @@ pub async fn load_calendar(db: &Db) -> Result<WorkCalendar, LoadError> {
         None => WorkingHours::default(),
     };
     Ok(WorkCalendar::new(&years, hours))
+}
+
+/// The calendar as loaded, kept on this node and read again only when a
+/// load has moved the revision on (by this node, another node sharing the
+/// database, or the CLI). A check is one single-row read.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarCache {
+    kept: std::sync::Arc<std::sync::RwLock<Option<Kept>>>,
+}
+
+/// The revision a calendar was read at, and the calendar.
+type Kept = (i64, std::sync::Arc<WorkCalendar>);
+
+impl CalendarCache {
+    pub async fn get(&self, db: &Db) -> Result<std::sync::Arc<WorkCalendar>, LoadError> {
+        let mut r = db.reader().await?;
+        let revision: i64 = run!(r, |c| sqlx::query_scalar(
+            "SELECT revision FROM calendar_revision WHERE id = 1"
+        )
+        .fetch_one(&mut *c)
+        .await)?;
+        drop(r);
+        if let Some((kept, calendar)) = &*self.kept.read().expect("calendar cache lock") {
+            if *kept == revision {
+                return Ok(calendar.clone());
+            }
+        }
+        // Read the years after the revision: a load in between moves the
+        // revision again, so the next use reads once more.
+        let calendar = std::sync::Arc::new(load_calendar(db).await?);
+        let mut kept = self.kept.write().expect("calendar cache lock");
+        if kept.as_ref().is_none_or(|(k, _)| *k <= revision) {
+            *kept = Some((revision, calendar.clone()));
+        }
+        Ok(calendar)
+    }
 }

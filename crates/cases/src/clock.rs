@@ -7,20 +7,11 @@
 
 use crate::case::{AlertLevel, Basis, Case};
 use crate::definition::{Clock, ProcessDefinition, Supervision};
-use chrono::{Duration, NaiveDateTime};
 use egov_calendar::{Unit, WorkCalendar};
 use egov_kernel::time::Timestamp;
 
-/// Statutory deadlines are counted in Beijing time (UTC+8, no daylight saving).
-const BEIJING: Duration = Duration::hours(8);
-
-pub(crate) fn local(ts: Timestamp) -> NaiveDateTime {
-    egov_kernel::time::beijing(ts)
-}
-
-pub(crate) fn utc(local: NaiveDateTime) -> Timestamp {
-    (local - BEIJING).and_utc()
-}
+// Statutory deadlines are counted in Beijing time.
+pub(crate) use egov_kernel::time::{beijing as local, from_beijing as utc};
 
 /// The moments that follow from a basis.
 #[derive(Debug, Clone, PartialEq)]

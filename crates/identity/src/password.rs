@@ -134,7 +134,7 @@ impl HashGate {
     async fn run_argon2<T: Send + 'static>(
         &'static self,
         params: Params,
-        work: impl FnOnce(&Argon2, &mut [Block]) -> T + Send + 'static,
+        work: impl FnOnce(&Argon2<'_>, &mut [Block]) -> T + Send + 'static,
     ) -> Result<T, Busy> {
         self.run(move || {
             let mut memory = self.memory.lock().expect("hash memory").pop();

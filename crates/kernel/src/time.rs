@@ -1,7 +1,7 @@
 //! Timestamps as the platform stores them: UTC, microsecond precision, so that
 //! a value survives a round trip through either database unchanged.
 
-use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SubsecRound, Utc};
 
 pub type Timestamp = DateTime<Utc>;
 
@@ -13,8 +13,21 @@ pub fn now() -> Timestamp {
 /// Beijing time (UTC+8, no daylight saving): statutory periods are
 /// counted in it.
 pub fn beijing(ts: Timestamp) -> NaiveDateTime {
-    (ts + Duration::hours(8)).naive_utc()
+    (ts + BEIJING_OFFSET).naive_utc()
 }
+
+/// The instant a Beijing wall-clock time names.
+pub fn from_beijing(local: NaiveDateTime) -> Timestamp {
+    (local - BEIJING_OFFSET).and_utc()
+}
+
+/// Today's date in Beijing.
+pub fn beijing_today() -> NaiveDate {
+    beijing(now()).date()
+}
+
+/// UTC+8 all year: China has kept no daylight saving time since 1991.
+const BEIJING_OFFSET: Duration = Duration::hours(8);
 
 /// The canonical text form used wherever a timestamp is hashed or compared as text.
 pub fn canonical(ts: &Timestamp) -> String {

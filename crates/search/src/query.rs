@@ -233,7 +233,7 @@ pub(crate) fn plan(
         return Ok(Plan::Browse);
     }
     let mut units = units(&words, synonyms);
-    let is_stopword = |u: &Unit| {
+    let is_stopword = |u: &Unit<'_>| {
         u.alternatives.is_empty()
             && u.words.len() == 1
             && QUERY_STOPWORDS.contains(&u.words[0].as_str())
@@ -438,7 +438,7 @@ impl Planner<'_> {
         Ok(any_of(any))
     }
 
-    fn unit_query(&self, unit: &Unit) -> Part {
+    fn unit_query(&self, unit: &Unit<'_>) -> Part {
         let mut any = Vec::with_capacity(1 + unit.alternatives.len());
         any.extend(self.words_query(&unit.words, 1.0)?);
         for alt in &unit.alternatives {

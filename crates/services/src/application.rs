@@ -51,6 +51,8 @@ pub enum ApplicationError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
+    Org(egov_org::OrgError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -433,12 +435,15 @@ pub async fn submit(
     // others; each, the lead too, decides its own part in parallel.
     let mut co = vec![item.department_id];
     for code in &guide.co_departments {
-        co.push(
-            egov_org::department(db, code)
-                .await
-                .map_err(|_| RegistryError::UnknownDepartment(code.clone()))?
-                .id,
-        );
+        let department = match egov_org::department(db, code).await {
+            Ok(department) => department,
+            Err(egov_org::OrgError::DepartmentNotFound(_)) => {
+                return Err(RegistryError::UnknownDepartment(code.clone()).into())
+            }
+            Err(egov_org::OrgError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(ApplicationError::Org(e)),
+        };
+        co.push(department.id);
     }
     let mut new = NewCase::new(&def, item.department_id, &guide.name);
     new.applicant_id = Some(applicant_id);

@@ -271,3 +271,72 @@ impl FromRequestParts<AppState> for ApiCaller {
         })
     }
 }
+
+/// A form one of our pages posted for the signed-in user: the body read as
+/// `T` once its `csrf` field matches the session's token. Every page form
+/// that changes something takes its input through this, so none can forget
+/// the check. `T` need not name the `csrf` field.
+pub struct CheckedForm<T>(pub T);
+
+/// Why a [`CheckedForm`] was not taken.
+pub enum FormRefused {
+    /// No session, or a token that is not the session's: 403.
+    Forged(egov_kernel::Locale),
+    /// The body does not read as the form: 400.
+    Unreadable(egov_kernel::Locale),
+    /// The session store failed, or the body was too large: passed on.
+    Other(Response),
+}
+
+impl IntoResponse for FormRefused {
+    fn into_response(self) -> Response {
+        match self {
+            FormRefused::Forged(locale) => crate::pages::error_page(locale, StatusCode::FORBIDDEN),
+            FormRefused::Unreadable(locale) => {
+                crate::pages::error_page(locale, StatusCode::BAD_REQUEST)
+            }
+            FormRefused::Other(res) => res,
+        }
+    }
+}
+
+impl<T> axum::extract::FromRequest<AppState> for CheckedForm<T>
+where
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = FormRefused;
+
+    async fn from_request(
+        req: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, FormRefused> {
+        let (mut parts, body) = req.into_parts();
+        let locale = crate::context::locale_of(&parts.headers);
+        let user = session_of(&mut parts, state)
+            .await
+            .map_err(|e| FormRefused::Other(e.into_response()))?
+            .filter(|u| u.complete)
+            .ok_or(FormRefused::Forged(locale))?;
+        let is_form = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let req = axum::extract::Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| FormRefused::Other(e.into_response()))?;
+        let posted = url::form_urlencoded::parse(&bytes)
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v);
+        if posted.as_deref() != Some(user.csrf_token.as_str()) {
+            return Err(FormRefused::Forged(locale));
+        }
+        if !is_form {
+            return Err(FormRefused::Unreadable(locale));
+        }
+        serde_urlencoded::from_bytes(&bytes)
+            .map(CheckedForm)
+            .map_err(|_| FormRefused::Unreadable(locale))
+    }
+}

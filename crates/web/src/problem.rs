@@ -211,6 +211,36 @@ pub struct Problem {
     pub request_id: Option<String>,
 }
 
+/// The problem answers an operation documents, written once: name them in
+/// `#[utoipa::path(responses(...))]` beside the operation's own answer, as
+/// `responses((status = 200, body = X), answers::NotFound)`.
+pub mod answers {
+    use super::Problem;
+    use utoipa::IntoResponses;
+
+    macro_rules! problem_answers {
+        ($($(#[$doc:meta])* $name:ident = $status:literal, $why:literal;)*) => {$(
+            $(#[$doc])*
+            #[derive(IntoResponses)]
+            #[response(status = $status, description = $why, content_type = "application/problem+json")]
+            #[allow(dead_code)] // documents an answer; never built
+            pub struct $name(Problem);
+        )*};
+    }
+
+    problem_answers! {
+        BadRequest = 400, "The path, query or body does not read";
+        Unauthorized = 401, "Not signed in, or the key is not valid";
+        Forbidden = 403, "Signed in or keyed, but not allowed (or a session write without X-CSRF-Token)";
+        NotFound = 404, "No such thing, or not one the caller may see";
+        Conflict = 409, "The thing changed or exists already";
+        PayloadTooLarge = 413, "The body is larger than the server takes";
+        UnsupportedMediaType = 415, "The body is not of the type stated";
+        Unprocessable = 422, "The input reads but breaks a rule";
+        Unavailable = 503, "The database is out of reach; try again after Retry-After";
+    }
+}
+
 /// Middleware: renders problem bodies in the request's language.
 pub async fn render(req: Request, next: Next) -> Response {
     let locale = locale_of(req.headers());

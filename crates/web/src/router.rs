@@ -144,20 +144,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// scope, a session write without its CSRF header); and 503 (with
 /// `Retry-After`) when the database is out of reach.
 fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{RefOr, Response, ResponseBuilder};
-    let problem = |why: &str| -> RefOr<Response> {
-        RefOr::T(
-            ResponseBuilder::new()
-                .description(why)
-                .content(
-                    "application/problem+json",
-                    utoipa::openapi::ContentBuilder::new()
-                        .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build(),
-        )
+    use crate::problem::answers::{
+        BadRequest, Forbidden, PayloadTooLarge, Unavailable, UnsupportedMediaType,
     };
+    use utoipa::IntoResponses;
     for item in doc.paths.paths.values_mut() {
         for op in [
             &mut item.get,
@@ -171,25 +161,19 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
         {
             let answers = &mut op.responses.responses;
             let behind_sign_in = answers.contains_key("401");
-            let mut add = |status: &str, why: &str| {
-                answers
-                    .entry(status.to_owned())
-                    .or_insert_with(|| problem(why));
+            let mut add = |more: std::collections::BTreeMap<_, _>| {
+                for (status, answer) in more {
+                    answers.entry(status).or_insert(answer);
+                }
             };
-            add("400", "The path, query or body does not read");
-            add(
-                "503",
-                "The database is out of reach; try again after Retry-After",
-            );
+            add(BadRequest::responses());
+            add(Unavailable::responses());
             if op.request_body.is_some() {
-                add("413", "The body is larger than the server takes");
-                add("415", "The body is not of the type stated");
+                add(PayloadTooLarge::responses());
+                add(UnsupportedMediaType::responses());
             }
             if behind_sign_in {
-                add(
-                    "403",
-                    "Signed in or keyed, but not allowed (or a session write without X-CSRF-Token)",
-                );
+                add(Forbidden::responses());
             }
         }
     }

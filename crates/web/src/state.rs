@@ -85,16 +85,22 @@ pub struct AppState {
     pub search: egov_services::search::ServiceSearch,
     /// Registrations by source address, on this node.
     pub registrations: Arc<SourceLimiter>,
+    /// The working-day calendar, kept on this node.
+    pub calendar: egov_calendar::CalendarCache,
 }
 
 /// A rate limit per source address (governor's keyed limiter).
 pub type SourceLimiter = governor::DefaultKeyedRateLimiter<String>;
 
 impl AppState {
-    /// The working-day calendar as loaded now; a failure is the server's.
-    /// Every handler that counts deadlines takes it from here.
-    pub async fn calendar(&self) -> Result<egov_calendar::WorkCalendar, crate::problem::ApiError> {
-        egov_calendar::load_calendar(&self.db)
+    /// The working-day calendar as loaded now (kept on this node until a
+    /// load changes it); a failure is the server's. Every handler that
+    /// counts deadlines takes it from here.
+    pub async fn calendar(
+        &self,
+    ) -> Result<Arc<egov_calendar::WorkCalendar>, crate::problem::ApiError> {
+        self.calendar
+            .get(&self.db)
             .await
             .map_err(crate::problem::ApiError::internal)
     }
@@ -110,6 +116,7 @@ impl AppState {
             files: FileStore::new(settings.files_dir.clone()),
             settings: Arc::new(settings),
             processes: Processes::default(),
+            calendar: egov_calendar::CalendarCache::default(),
             search: egov_services::search::ServiceSearch::new(
                 egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
             ),

@@ -6,7 +6,7 @@
 use super::cases::{detail, require_user, CaseDetail};
 use super::{ApiJson, ApiPath, TAG_SERVICES};
 use crate::auth::ApiCaller;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use crate::upload::Posted;
 use axum::extract::{Multipart, State};
@@ -154,10 +154,10 @@ async fn view(state: &AppState, a: Application) -> Result<ApplicationView, ApiEr
 #[utoipa::path(post, path = "/api/v1/services/{code}/applications", tag = TAG_SERVICES,
     params(("code" = String, Path, example = "110105SCJGJ0001")),
     responses((status = 200, body = ApplicationView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Conflict))]
 pub async fn begin_application(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -172,9 +172,9 @@ pub async fn begin_application(
 #[utoipa::path(get, path = "/api/v1/applications/{id}", tag = TAG_SERVICES,
     params(("id" = i64, Path)),
     responses((status = 200, body = ApplicationView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound))]
 pub async fn get_application(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -200,11 +200,11 @@ pub struct FormInput {
 #[utoipa::path(put, path = "/api/v1/applications/{id}/form", tag = TAG_SERVICES,
     params(("id" = i64, Path)), request_body = FormInput,
     responses((status = 200, body = ApplicationView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Conflict,
+              answers::Unprocessable))]
 pub async fn save_form(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -232,13 +232,13 @@ pub async fn save_form(
     params(("id" = i64, Path)),
     request_body(content = String, content_type = "multipart/form-data"),
     responses((status = 201, body = ApplicationFileView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json"),
-              (status = 415, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Conflict,
+              answers::PayloadTooLarge,
+              answers::UnsupportedMediaType,
+              answers::Unprocessable))]
 pub async fn add_file(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -267,11 +267,11 @@ pub struct SubmitInput {
 #[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = TAG_SERVICES,
     params(("id" = i64, Path)), request_body = SubmitInput,
     responses((status = 200, body = CaseDetail),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Conflict,
+              answers::Unprocessable))]
 pub async fn submit(
     State(state): State<AppState>,
     caller: ApiCaller,

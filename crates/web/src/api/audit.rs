@@ -1,6 +1,6 @@
 use crate::api::{ApiJson, ApiQuery, TAG_AUDIT};
 use crate::auth::ApiCaller;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use axum::extract::State;
 use egov_audit::Verdict;
@@ -32,8 +32,8 @@ fn keyring() -> Result<std::sync::Arc<egov_keyring::Keyring>, ApiError> {
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = TAG_AUDIT,
     security(("api_key" = [])),
     responses((status = 200, body = ChainReport),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -96,9 +96,9 @@ pub struct CheckpointQuery {
 #[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = TAG_AUDIT,
     security(("api_key" = [])), params(CheckpointQuery),
     responses((status = 200, body = Vec<CheckpointView>),
-              (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest,
+              answers::Unauthorized,
+              answers::Forbidden))]
 pub async fn checkpoints(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -3,7 +3,7 @@
 
 use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_CALENDAR};
 use crate::auth::ApiCaller;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -42,7 +42,7 @@ fn calendar_error(e: LoadError) -> ApiError {
 #[utoipa::path(get, path = "/api/v1/calendar/{year}", tag = TAG_CALENDAR,
     params(("year" = i32, Path, minimum = 1900, maximum = 2200, example = 2026)),
     responses((status = 200, body = CalendarYear),
-              (status = 400, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest))]
 pub async fn year(
     State(state): State<AppState>,
     ApiPath(year): ApiPath<i32>,
@@ -52,7 +52,9 @@ pub async fn year(
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_path")
             .with_detail("年份须在 1900 至 2200 之间", "year must be 1900-2200"));
     };
-    let cal = egov_calendar::load_calendar(&state.db)
+    let cal = state
+        .calendar
+        .get(&state.db)
         .await
         .map_err(calendar_error)?;
     let mut days = Vec::with_capacity(366);
@@ -104,7 +106,7 @@ pub struct DueAnswer {
 /// A statutory deadline: N working days, calendar days or working hours after START.
 #[utoipa::path(get, path = "/api/v1/calendar/due", tag = TAG_CALENDAR, params(DueQuery),
     responses((status = 200, body = DueAnswer),
-              (status = 400, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest))]
 pub async fn due(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DueQuery>,
@@ -132,7 +134,9 @@ pub async fn due(
     if q.n > 3660 {
         return Err(bad("n 过大", "n is too large"));
     }
-    let cal = egov_calendar::load_calendar(&state.db)
+    let cal = state
+        .calendar
+        .get(&state.db)
         .await
         .map_err(calendar_error)?;
     let due = cal.due(start, q.n, unit);
@@ -156,9 +160,9 @@ pub struct Loaded {
     request_body(content = String, content_type = "application/toml"),
     security(("api_key" = [])),
     responses((status = 200, body = Loaded),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Unprocessable))]
 pub async fn load(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -168,7 +172,9 @@ pub async fn load(
     let years = egov_calendar::load_file(&state.db, &caller.context, &body)
         .await
         .map_err(calendar_error)?;
-    let cal = egov_calendar::load_calendar(&state.db)
+    let cal = state
+        .calendar
+        .get(&state.db)
         .await
         .map_err(calendar_error)?;
     let recomputed = egov_cases::supervision::recompute_provisional(

@@ -5,7 +5,7 @@
 use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_CASES};
 use crate::auth::ApiCaller;
 use crate::casework::{actings, sees_internal, visible_case};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -374,10 +374,10 @@ pub(crate) fn require_user(caller: &ApiCaller) -> Result<&egov_identity::Session
 /// one for their department when the process allows it.
 #[utoipa::path(post, path = "/api/v1/cases", tag = TAG_CASES, request_body = NewCaseInput,
     responses((status = 201, body = CaseDetail),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Unprocessable))]
 pub async fn open_case(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -432,7 +432,7 @@ pub async fn open(
     let case = egov_cases::start(
         &state.db,
         &caller.context,
-        &state.calendar().await?,
+        &*state.calendar().await?,
         acting,
         new,
     )
@@ -459,8 +459,8 @@ pub struct CaseList {
 /// The caller's queue: my tasks, my department's cases, or my applications.
 #[utoipa::path(get, path = "/api/v1/cases", tag = TAG_CASES, params(QueueQuery),
     responses((status = 200, body = CaseList),
-              (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest,
+              answers::Unauthorized))]
 pub async fn list_cases(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -536,8 +536,8 @@ pub async fn queue_of(
 #[utoipa::path(get, path = "/api/v1/cases/{number}", tag = TAG_CASES,
     params(("number" = String, Path, example = "20260000042")),
     responses((status = 200, body = CaseDetail),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::NotFound))]
 pub async fn get_case(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -565,11 +565,11 @@ pub struct ActionInput {
 #[utoipa::path(post, path = "/api/v1/cases/{number}/actions", tag = TAG_CASES,
     params(("number" = String, Path)), request_body = ActionInput,
     responses((status = 200, body = CaseDetail),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Conflict,
+              answers::Unprocessable))]
 pub async fn act(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -631,9 +631,9 @@ pub struct CommentInput {
 #[utoipa::path(post, path = "/api/v1/cases/{number}/comments", tag = TAG_CASES,
     params(("number" = String, Path)), request_body = CommentInput,
     responses((status = 201, body = CommentView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::NotFound,
+              answers::Unprocessable))]
 pub async fn comment(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -671,11 +671,11 @@ pub async fn comment(
     params(("number" = String, Path)),
     request_body(content = String, content_type = "multipart/form-data"),
     responses((status = 201, body = AttachmentView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 413, body = Problem, content_type = "application/problem+json"),
-              (status = 415, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::NotFound,
+              answers::PayloadTooLarge,
+              answers::UnsupportedMediaType,
+              answers::Unprocessable))]
 pub async fn upload(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -729,8 +729,8 @@ pub async fn attach_from(
 #[utoipa::path(get, path = "/api/v1/cases/{number}/attachments/{id}", tag = TAG_CASES,
     params(("number" = String, Path), ("id" = i64, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::NotFound))]
 pub async fn download(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -781,10 +781,10 @@ pub struct RatingInput {
 #[utoipa::path(post, path = "/api/v1/cases/{number}/rating", tag = TAG_CASES,
     params(("number" = String, Path)), request_body = RatingInput,
     responses((status = 201, body = RatingView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Unprocessable))]
 pub async fn rate(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -865,10 +865,10 @@ pub async fn list_processes(
     security(("api_key" = [])),
     responses((status = 201, body = ProcessView),
               (status = 200, body = ProcessView, description = "this exact version was already loaded"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Conflict,
+              answers::Unprocessable))]
 pub async fn load_process(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -41,7 +41,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
 #[utoipa::path(get, path = "/metrics", tag = TAG_HEALTH,
     security(("metrics_token" = [])),
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4"),
-              (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
+              crate::problem::answers::Unauthorized,
               (status = 404, description = "Metrics are served on their own address", body = crate::problem::Problem, content_type = "application/problem+json")))]
 pub async fn metrics(
     State(state): State<AppState>,

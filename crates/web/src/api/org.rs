@@ -2,7 +2,7 @@
 
 use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_ORG};
 use crate::auth::ApiCaller;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -121,7 +121,7 @@ fn invalid_zh(msg: &str) -> &'static str {
 /// List divisions.
 #[utoipa::path(get, path = "/api/v1/divisions", tag = TAG_ORG, params(DivisionQuery),
     responses((status = 200, body = Vec<Division>),
-              (status = 400, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest))]
 pub async fn list_divisions(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DivisionQuery>,
@@ -147,7 +147,7 @@ pub async fn list_divisions(
 #[utoipa::path(get, path = "/api/v1/divisions/{code}", tag = TAG_ORG,
     params(("code" = String, Path, description = "Division code", example = "110105")),
     responses((status = 200, body = Division),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::NotFound))]
 pub async fn get_division(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
@@ -187,7 +187,7 @@ pub async fn list_departments(
 #[utoipa::path(get, path = "/api/v1/departments/{code}", tag = TAG_ORG,
     params(("code" = String, Path, description = "Department code", example = "110105-SCJGJ")),
     responses((status = 200, body = Department),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::NotFound))]
 pub async fn get_department(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
@@ -221,10 +221,10 @@ pub struct CreateDepartment {
     request_body = CreateDepartment,
     security(("api_key" = [])),
     responses((status = 201, body = Department, headers(("location" = String))),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Conflict,
+              answers::Unprocessable))]
 pub async fn create_department(
     State(state): State<AppState>,
     caller: ApiCaller,

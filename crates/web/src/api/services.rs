@@ -2,7 +2,7 @@
 //! item's guide (办事指南). Public: anyone may find a service.
 
 use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_SERVICES};
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -227,7 +227,7 @@ pub async fn offered(
 /// Service items on offer, by department, audience (个人 / 法人) and life event.
 #[utoipa::path(get, path = "/api/v1/services", tag = TAG_SERVICES, params(ServiceQuery),
     responses((status = 200, body = ServiceList),
-              (status = 400, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest))]
 pub async fn list_services(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ServiceQuery>,
@@ -254,7 +254,7 @@ pub async fn offered_item(state: &AppState, code: &str) -> Result<ServiceItem, A
 #[utoipa::path(get, path = "/api/v1/services/{code}", tag = TAG_SERVICES,
     params(("code" = String, Path, example = "110105SCJGJ0001")),
     responses((status = 200, body = GuideView),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::NotFound))]
 pub async fn get_service(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
@@ -302,6 +302,7 @@ impl From<egov_services::application::ApplicationError> for ApiError {
             E::Upload(egov_cases::attachments::AttachError::Case(c)) | E::Case(c) => c.into(),
             E::Upload(egov_cases::attachments::AttachError::Io(io)) => ApiError::internal(io),
             E::Registry(r) => r.into(),
+            E::Org(o) => ApiError::internal(o),
             E::Store(s) => ApiError::internal(s),
         }
     }
@@ -356,10 +357,10 @@ pub async fn require_manager(
     security(("api_key" = [])),
     responses((status = 201, body = ItemState),
               (status = 200, body = ItemState, description = "this exact version was already loaded"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Conflict,
+              answers::Unprocessable))]
 pub async fn load_service(
     State(state): State<AppState>,
     caller: crate::auth::ApiCaller,
@@ -428,9 +429,9 @@ pub async fn change_item(
 #[utoipa::path(post, path = "/api/v1/services/{code}/publish", tag = TAG_SERVICES,
     params(("code" = String, Path)), security(("api_key" = [])),
     responses((status = 200, body = ItemState),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound))]
 pub async fn publish_service(
     State(state): State<AppState>,
     caller: crate::auth::ApiCaller,
@@ -444,9 +445,9 @@ pub async fn publish_service(
 #[utoipa::path(post, path = "/api/v1/services/{code}/withdraw", tag = TAG_SERVICES,
     params(("code" = String, Path)), security(("api_key" = [])),
     responses((status = 200, body = ItemState),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound))]
 pub async fn withdraw_service(
     State(state): State<AppState>,
     caller: crate::auth::ApiCaller,
@@ -548,7 +549,7 @@ pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchRes
 /// partial words, synonyms), ranked, with facet counts.
 #[utoipa::path(get, path = "/api/v1/services/search", tag = TAG_SERVICES, params(SearchQuery),
     responses((status = 200, body = SearchResults),
-              (status = 400, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest))]
 pub async fn search_services(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<SearchQuery>,

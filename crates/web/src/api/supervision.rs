@@ -5,7 +5,7 @@ use crate::api::cases::OrderView;
 use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_CASES};
 use crate::auth::ApiCaller;
 use crate::casework::visible_case;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,8 +35,8 @@ pub struct BoardView {
 /// The supervision board: warnings and cards by department (supervisors).
 #[utoipa::path(get, path = "/api/v1/supervision/board", tag = TAG_CASES,
     responses((status = 200, body = BoardView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden))]
 pub async fn board(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -98,11 +98,11 @@ pub struct OrderInput {
 #[utoipa::path(post, path = "/api/v1/cases/{number}/orders", tag = TAG_CASES,
     params(("number" = String, Path)), request_body = OrderInput,
     responses((status = 201, body = OrderView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 409, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Conflict,
+              answers::Unprocessable))]
 pub async fn issue_order(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -155,10 +155,10 @@ pub struct AnswerInput {
 #[utoipa::path(post, path = "/api/v1/orders/{id}/answer", tag = TAG_CASES,
     params(("id" = i64, Path)), request_body = AnswerInput,
     responses((status = 200, body = OrderView),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json"),
-              (status = 422, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Unprocessable))]
 pub async fn answer_order(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -260,9 +260,9 @@ pub struct MetricsView {
 /// Case metrics per department and process over a period (civil servants).
 #[utoipa::path(get, path = "/api/v1/metrics/cases", tag = TAG_CASES, params(MetricsQuery),
     responses((status = 200, body = MetricsView),
-              (status = 400, body = Problem, content_type = "application/problem+json"),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json")))]
+              answers::BadRequest,
+              answers::Unauthorized,
+              answers::Forbidden))]
 pub async fn case_metrics(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -273,7 +273,7 @@ pub async fn case_metrics(
 }
 
 pub async fn metrics_view(state: &AppState, q: &MetricsQuery) -> Result<MetricsView, ApiError> {
-    let today = (egov_kernel::time::now() + chrono::Duration::hours(8)).date_naive();
+    let today = egov_kernel::time::beijing_today();
     let day = |s: &Option<String>, default: NaiveDate| match s.as_deref() {
         None | Some("") => Ok(default),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
@@ -287,9 +287,7 @@ pub async fn metrics_view(state: &AppState, q: &MetricsQuery) -> Result<MetricsV
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query")
             .with_detail("日期范围无效", "the date range is not valid"));
     }
-    let at = |d: NaiveDate| {
-        (d.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8)).and_utc()
-    };
+    let at = |d: NaiveDate| egov_kernel::time::from_beijing(d.and_time(chrono::NaiveTime::MIN));
     let period = egov_cases::metrics::Period {
         from: at(from),
         to: at(to + chrono::Duration::days(1)),

@@ -3,7 +3,7 @@
 
 use crate::api::{ApiJson, ApiPath, ApiQuery, TAG_IDENTITY};
 use crate::auth::ApiCaller;
-use crate::problem::{ApiError, Problem};
+use crate::problem::{answers, ApiError};
 use crate::state::AppState;
 use axum::extract::State;
 use egov_identity::personal::{self, PersonalView, RevealError};
@@ -57,7 +57,7 @@ fn identity_error(e: IdentityError) -> ApiError {
 /// The signed-in account (personal data masked).
 #[utoipa::path(get, path = "/api/v1/me", tag = TAG_IDENTITY,
     responses((status = 200, body = Account),
-              (status = 401, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized))]
 pub async fn me(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -84,9 +84,9 @@ pub struct RevealQuery {
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = TAG_IDENTITY,
     params(("id" = i64, Path, description = "Account id"), RevealQuery),
     responses((status = 200, body = Account),
-              (status = 401, body = Problem, content_type = "application/problem+json"),
-              (status = 403, body = Problem, content_type = "application/problem+json"),
-              (status = 404, body = Problem, content_type = "application/problem+json")))]
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound))]
 pub async fn get_user(
     State(state): State<AppState>,
     caller: ApiCaller,

@@ -3,8 +3,8 @@
 
 use super::{render, safe_next, user_context, Chrome};
 use crate::auth::{
-    cookie, set_cookie, HalfSignedIn, MaybeUser, PageUser, ACCOUNT, FORM_COOKIE, SESSION_COOKIE,
-    SETUP,
+    cookie, set_cookie, CheckedForm, FormRefused, HalfSignedIn, MaybeUser, PageUser, ACCOUNT,
+    FORM_COOKIE, SESSION_COOKIE, SETUP,
 };
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
@@ -24,6 +24,7 @@ use egov_identity::{
 };
 use egov_kernel::{Actor, Locale};
 use secrecy::SecretString;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 fn clear(name: &'static str, secure: bool) -> HeaderValue {
@@ -436,7 +437,6 @@ pub struct PasswordForm {
     current: String,
     new_password: String,
     confirm: String,
-    csrf: String,
     #[serde(default)]
     code: String,
 }
@@ -447,7 +447,7 @@ pub async fn change_password(
     origin: Origin,
     headers: HeaderMap,
     PageUser(user): PageUser<SETUP>,
-    form: Result<Form<PasswordForm>, FormRejection>,
+    form: Result<CheckedForm<PasswordForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
     let must_change = user.must_change_password;
     let needs_code = user.mfa_enabled;
@@ -463,16 +463,17 @@ pub async fn change_password(
         )
     };
     let t = |key| translate(locale, key).to_owned();
-    let Ok(Form(form)) = form else {
-        return Ok(show(
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            t("password.error.incomplete"),
-        ));
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            return Ok(show(
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t("password.error.incomplete"),
+            ));
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(show(user, StatusCode::FORBIDDEN, t("form.error.csrf")));
-    }
     if form.new_password != form.confirm {
         return Ok(show(
             user,
@@ -543,11 +544,8 @@ pub async fn notice_read(
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
     axum::extract::Path(id): axum::extract::Path<i64>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let ctx = user_context(&user, origin);
     match egov_identity::notice::mark_read(&state.db, &ctx, user.user_id, id).await {
         Ok(()) => Ok(Redirect::to("/account").into_response()),
@@ -558,7 +556,6 @@ pub async fn notice_read(
 
 #[derive(Deserialize)]
 pub struct RevokeForm {
-    csrf: String,
     handle: String,
 }
 
@@ -567,14 +564,15 @@ pub async fn revoke_session(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
-    form: Result<Form<RevokeForm>, FormRejection>,
+    form: Result<CheckedForm<RevokeForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form.map_err(|_| ()) else {
-        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let ctx = user_context(&user, origin);
     egov_identity::end_session_by_handle(&state.db, &ctx, user.user_id, &form.handle).await?;
     Ok(Redirect::to("/account").into_response())
@@ -582,14 +580,10 @@ pub async fn revoke_session(
 
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
-    Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
-    form: Result<Form<CsrfForm>, FormRejection>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     egov_identity::end_all_sessions(&state.db, &user_context(&user, origin), user.user_id).await?;
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut().append(
@@ -667,7 +661,6 @@ pub async fn mfa_setup_form(
 
 #[derive(Deserialize)]
 pub struct MfaSetupForm {
-    csrf: String,
     /// The code from the app for the new secret.
     code: String,
     password: String,
@@ -681,22 +674,23 @@ pub async fn mfa_setup(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<SETUP>,
-    form: Result<Form<MfaSetupForm>, FormRejection>,
+    form: Result<CheckedForm<MfaSetupForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        let message = translate(locale, "password.error.incomplete").to_owned();
-        return setup_page(
-            &state,
-            locale,
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-        )
-        .await;
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            let message = translate(locale, "password.error.incomplete").to_owned();
+            return setup_page(
+                &state,
+                locale,
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+            )
+            .await;
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let ctx = user_context(&user, origin);
     let proof = Proof {
         password: SecretString::from(form.password),
@@ -761,7 +755,6 @@ impl Sensitive {
 
 #[derive(Deserialize)]
 pub struct ConfirmForm {
-    csrf: String,
     password: String,
     #[serde(default)]
     code: String,
@@ -781,14 +774,8 @@ pub async fn mfa_disable(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
-    form: Result<Form<ConfirmForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<ConfirmForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
-    };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let proof = Proof {
         password: SecretString::from(form.password),
         code: Some(form.code),
@@ -817,12 +804,16 @@ pub async fn mfa_recovery(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
-    form: Result<Form<ConfirmForm>, FormRejection>,
+    form: Result<CheckedForm<ConfirmForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token || !user.mfa_enabled {
+    if !user.mfa_enabled {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let proof = Proof {

@@ -1,21 +1,20 @@
 //! Single sign-on clients in the admin console (system administrators).
 
 use super::{render, Chrome};
-use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::auth::{CheckedForm, FormRefused, PageUser, ADMIN_CONSOLE};
 use crate::context::{Lang, Origin};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::{Actor, Locale};
 use egov_oidc::client::{list_clients, Client};
 use egov_oidc::keys::Alg;
 use egov_oidc::{NewClient, OidcError};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -64,7 +63,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf: String,
     name: String,
     redirect_uris: String,
     #[serde(default)]
@@ -85,26 +83,27 @@ pub async fn create(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
-    form: Result<Form<CreateForm>, FormRejection>,
+    form: Result<CheckedForm<CreateForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
     if !may(&user) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let Ok(Form(form)) = form else {
-        let msg = crate::i18n::translate(locale, "register.error.incomplete").to_owned();
-        return page(
-            &state,
-            locale,
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(msg),
-            None,
-        )
-        .await;
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            let msg = crate::i18n::translate(locale, "register.error.incomplete").to_owned();
+            return page(
+                &state,
+                locale,
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await;
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let lines = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
     let new = NewClient {
         name: form.name,
@@ -148,16 +147,6 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
-pub struct ClientAction {
-    csrf: String,
-}
-
-/// A change to a client from its row: allowed, with the form's token.
-fn may_change(user: &SessionUser, form: &Result<Form<ClientAction>, FormRejection>) -> bool {
-    may(user) && matches!(form, Ok(Form(f)) if f.csrf == user.csrf_token)
-}
-
 /// A new secret for a client, shown once; the old one stops working.
 pub async fn rotate_secret(
     State(state): State<AppState>,
@@ -165,9 +154,9 @@ pub async fn rotate_secret(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     axum::extract::Path(client_id): axum::extract::Path<String>,
-    form: Result<Form<ClientAction>, FormRejection>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if !may_change(&user, &form) {
+    if !may(&user) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = origin.context(Actor::User(user.user_id));
@@ -187,9 +176,9 @@ pub async fn delete(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     axum::extract::Path(client_id): axum::extract::Path<String>,
-    form: Result<Form<ClientAction>, FormRejection>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if !may_change(&user, &form) {
+    if !may(&user) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = origin.context(Actor::User(user.user_id));

@@ -2,17 +2,16 @@
 //! one (system administrators).
 
 use super::{render, Chrome};
-use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::auth::{CheckedForm, FormRefused, PageUser, ADMIN_CONSOLE};
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::Form;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::code::{DepartmentCode, DivisionCode};
 use egov_kernel::{Actor, Locale};
@@ -104,7 +103,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf: String,
     code: String,
     name: String,
     #[serde(default)]
@@ -120,27 +118,28 @@ pub async fn create(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
-    form: Result<Form<CreateForm>, FormRejection>,
+    form: Result<CheckedForm<CreateForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
     if !may(&user) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let Ok(Form(form)) = form else {
-        let msg = translate(locale, "register.error.incomplete").to_owned();
-        return page(
-            &state,
-            locale,
-            user,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(msg),
-            None,
-        )
-        .await;
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            let msg = translate(locale, "register.error.incomplete").to_owned();
+            return page(
+                &state,
+                locale,
+                user,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await;
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let division = form.division.clone();
     let refuse = |user, msg: String| {
         page(

@@ -2,19 +2,18 @@
 //! (with an expiry), revoke. The key itself is shown once, at creation.
 
 use super::{render, user_context, Chrome};
-use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::auth::{CheckedForm, FormRefused, PageUser, ADMIN_CONSOLE};
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use egov_identity::{allows, ApiKeyInfo, IdentityError, Permission, Principal, Scope, SessionUser};
 use egov_kernel::Locale;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -65,7 +64,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf: String,
     name: String,
     /// One scope; a key with several is made at the command line.
     scope: String,
@@ -79,7 +77,7 @@ pub async fn create(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
-    form: Result<Form<CreateForm>, FormRejection>,
+    form: Result<CheckedForm<CreateForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
     if !may(&user) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
@@ -94,13 +92,14 @@ pub async fn create(
             None,
         )
     };
-    let Ok(Form(form)) = form else {
-        let msg = translate(locale, "register.error.incomplete").to_owned();
-        return refuse(user, msg).await;
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            let msg = translate(locale, "register.error.incomplete").to_owned();
+            return refuse(user, msg).await;
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let Ok(scope) = form.scope.parse::<Scope>() else {
         let msg = translate(locale, "keys.error.scope").to_owned();
         return refuse(user, msg).await;
@@ -135,20 +134,15 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    csrf: String,
-}
-
 pub async fn revoke(
     State(state): State<AppState>,
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(id): Path<i64>,
-    form: Result<Form<RevokeForm>, FormRejection>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if !may(&user) || !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
+    if !may(&user) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     match egov_identity::revoke_api_key(&state.db, &user_context(&user, origin), id).await {

@@ -1,9 +1,9 @@
 //! The search synonym list in the admin console: words people search with
 //! and the words the guides use, one group per line (system administrators).
 
-use super::cases::form_caller;
+use super::cases::page_caller;
 use super::{error_message, render, Chrome};
-use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
 use crate::context::{Lang, Origin};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -11,7 +11,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::Locale;
 use egov_services::search::{save_synonyms, synonyms, SearchSyncError};
@@ -79,7 +78,6 @@ fn page(
 
 #[derive(Deserialize)]
 pub struct SynonymsForm {
-    csrf: String,
     #[serde(default)]
     body: String,
 }
@@ -89,14 +87,12 @@ pub async fn save(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
-    Form(form): Form<SynonymsForm>,
+    CheckedForm(form): CheckedForm<SynonymsForm>,
 ) -> Result<Response, ApiError> {
     if !may(&user) {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     match save_synonyms(&state.db, &caller.context, &form.body).await {
         Ok(_) => Ok(Redirect::to("/admin/search?saved=1").into_response()),
         Err(SearchSyncError::Search(e)) => {

@@ -3,10 +3,10 @@
 //! (a new item or a revision, a draft until published), and publishing and
 //! withdrawing. The same functions as the API decide who may do what.
 
-use super::cases::form_caller;
+use super::cases::page_caller;
 use super::{error_message, render, Chrome};
 use crate::api::services::{change_item, load_guide};
-use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
 use crate::context::{Lang, Origin};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -14,10 +14,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::Locale;
 use egov_services::registry::{self, Browse, ItemStatus};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 pub struct ItemRow {
@@ -121,7 +121,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct LoadForm {
-    csrf: String,
     #[serde(default)]
     source: String,
 }
@@ -131,11 +130,9 @@ pub async fn load(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
-    Form(form): Form<LoadForm>,
+    CheckedForm(form): CheckedForm<LoadForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     match load_guide(&state, &caller, &form.source).await {
         Ok(_) => Ok(Redirect::to("/admin/services?done=loaded").into_response()),
         Err(e) if e.status.is_server_error() => Err(e),
@@ -146,23 +143,15 @@ pub async fn load(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 async fn change(
     state: AppState,
     locale: Locale,
     origin: Origin,
     user: SessionUser,
     code: String,
-    csrf: String,
     publish: bool,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     match change_item(&state, &caller, &code, publish).await {
         Ok(_) => {
             let done = if publish { "published" } else { "withdrawn" };
@@ -194,9 +183,9 @@ pub async fn publish(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(code): Path<String>,
-    Form(form): Form<CsrfForm>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    change(state, locale, origin, user, code, form.csrf, true).await
+    change(state, locale, origin, user, code, true).await
 }
 
 pub async fn withdraw(
@@ -205,7 +194,7 @@ pub async fn withdraw(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(code): Path<String>,
-    Form(form): Form<CsrfForm>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    change(state, locale, origin, user, code, form.csrf, false).await
+    change(state, locale, origin, user, code, false).await
 }

@@ -3,17 +3,15 @@
 
 use super::account::identity_message;
 use super::{render, user_context, Chrome};
-use crate::auth::{PageUser, ADMIN_CONSOLE};
+use crate::auth::{CheckedForm, FormRefused, PageUser, ADMIN_CONSOLE};
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use egov_identity::personal::{self, PersonalView};
 use egov_identity::roles::Scope;
 use egov_identity::{
@@ -23,6 +21,7 @@ use egov_identity::{
 use egov_kernel::Locale;
 use egov_org::{Department, DepartmentFilter};
 use secrecy::SecretString;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 fn may_manage(user: &SessionUser, department_id: Option<i64>) -> bool {
@@ -121,7 +120,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    csrf: String,
     username: String,
     display_name: String,
     department: String,
@@ -135,24 +133,29 @@ pub async fn create(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
-    form: Result<Form<CreateForm>, FormRejection>,
+    form: Result<CheckedForm<CreateForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        let msg = translate(locale, "register.error.incomplete").to_owned();
-        return users_page(
-            &state,
-            locale,
-            user,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(msg),
-            None,
-        )
-        .await;
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            let msg = translate(locale, "register.error.incomplete").to_owned();
+            return users_page(
+                &state,
+                locale,
+                user,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await;
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
-    let department = egov_org::department(&state.db, &form.department).await.ok();
+    let department = match egov_org::department(&state.db, &form.department).await {
+        Ok(department) => Some(department),
+        Err(egov_org::OrgError::DepartmentNotFound(_)) => None,
+        Err(e) => return Err(ApiError::internal(e)),
+    };
     let Some(department) = department.filter(|d| may_manage(&user, Some(d.id))) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     };
@@ -301,11 +304,6 @@ pub async fn show(
     user_page(&state, locale, user, id, None).await
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
 /// Shows the ID and phone numbers unmasked, once, with an audit record.
 pub async fn reveal(
     State(state): State<AppState>,
@@ -313,11 +311,8 @@ pub async fn reveal(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(id): Path<i64>,
-    form: Result<Form<CsrfOnly>, FormRejection>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if !matches!(&form, Ok(Form(f)) if f.csrf == user.csrf_token) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let record = match managed(&state, locale, &user, id).await {
         Ok(r) => r,
         Err(page) => return Ok(page),
@@ -349,7 +344,6 @@ fn grant_in(role: Role, department: Option<i64>, city_wide: bool) -> RoleGrant {
 
 #[derive(Deserialize)]
 pub struct RoleForm {
-    csrf: String,
     role: String,
     action: String,
     /// For a role that may be city-wide: grant it for every department.
@@ -363,14 +357,8 @@ pub async fn change_role(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(id): Path<i64>,
-    form: Result<Form<RoleForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<RoleForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
-    };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let Ok(role) = form.role.parse::<Role>() else {
         return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
     };
@@ -432,7 +420,6 @@ fn changed(locale: Locale, id: i64, done: Result<(), IdentityError>) -> Result<R
 
 #[derive(Deserialize)]
 pub struct StateForm {
-    csrf: String,
     /// `disable`, `enable` or `offboard`.
     action: String,
 }
@@ -446,14 +433,8 @@ pub async fn change_state(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(id): Path<i64>,
-    form: Result<Form<StateForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<StateForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
-    };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     if let Err(page) = managed(&state, locale, &user, id).await {
         return Ok(page);
     }
@@ -475,7 +456,6 @@ pub async fn change_state(
 
 #[derive(Deserialize)]
 pub struct AssuranceForm {
-    csrf: String,
     level: i32,
 }
 
@@ -487,14 +467,8 @@ pub async fn change_assurance(
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(id): Path<i64>,
-    form: Result<Form<AssuranceForm>, FormRejection>,
+    CheckedForm(form): CheckedForm<AssuranceForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(Form(form)) = form else {
-        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
-    };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     if let Err(page) = managed(&state, locale, &user, id).await {
         return Ok(page);
     }

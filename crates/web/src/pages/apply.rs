@@ -3,9 +3,9 @@
 //! applicant follows it on the case page.
 
 use super::case_forms::{self, FormField};
-use super::cases::form_caller;
+use super::cases::{form_caller, page_caller};
 use super::{error_message, render, Chrome};
-use crate::auth::{PageUser, CITIZEN};
+use crate::auth::{CheckedForm, PageUser, CITIZEN};
 use crate::context::{Lang, Origin};
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -13,12 +13,12 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use egov_cases::Violation;
 use egov_identity::SessionUser;
 use egov_kernel::Locale;
 use egov_services::application::{self, AppFile, Application};
 use egov_services::Guide;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -179,11 +179,6 @@ fn back(id: i64, done: &str) -> Response {
     Redirect::to(&format!("/applications/{id}?done={done}")).into_response()
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
-
 /// Begins the applicant's draft for an item, or resumes it.
 pub async fn begin(
     State(state): State<AppState>,
@@ -191,16 +186,14 @@ pub async fn begin(
     origin: Origin,
     PageUser(user): PageUser<CITIZEN>,
     Path(code): Path<String>,
-    Form(form): Form<CsrfForm>,
+    _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     let applicant = crate::api::applications::as_applicant(&user);
     match application::draft(&state.db, &caller.context, &code, applicant).await {
         Ok(a) => Ok(Redirect::to(&format!("/applications/{}", a.id)).into_response()),
         Err(application::ApplicationError::NotOffered)
-        | Err(application::ApplicationError::Registry(_)) => {
+        | Err(application::ApplicationError::Registry(egov_services::RegistryError::Unknown(_))) => {
             Ok(super::error_page(locale, StatusCode::NOT_FOUND))
         }
         Err(e) => {
@@ -286,12 +279,10 @@ pub async fn save(
     origin: Origin,
     PageUser(user): PageUser<CITIZEN>,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    let Ok(caller) = form_caller(&user, origin, get("csrf")) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     let guide = match application::mine(&state.db, id, user.user_id).await {
         Ok(a) => application::guide_of(&state.db, &a).await?,
         Err(e) => return refused(&state, locale, user, id, e, None).await,
@@ -306,7 +297,6 @@ pub async fn save(
 
 #[derive(Deserialize)]
 pub struct SubmitForm {
-    csrf: String,
     key: String,
 }
 
@@ -317,11 +307,9 @@ pub async fn submit(
     origin: Origin,
     PageUser(user): PageUser<CITIZEN>,
     Path(id): Path<i64>,
-    Form(form): Form<SubmitForm>,
+    CheckedForm(form): CheckedForm<SubmitForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     if form.key.len() < 16 || form.key.len() > 128 {
         return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
     }

@@ -9,7 +9,7 @@ use super::case_forms::{self, FormField};
 use super::{error_message, localized, render, Chrome};
 use crate::api::cases::{attach_from, detail, rate_case, take_action, ActionInput, CaseDetail};
 use crate::api::supervision::{answer, department_names, order_case};
-use crate::auth::{ApiCaller, PageUser, ACCOUNT};
+use crate::auth::{ApiCaller, CheckedForm, PageUser, ACCOUNT};
 use crate::casework::{sees_internal, visible_case};
 use crate::context::{Lang, Origin};
 use crate::problem::ApiError;
@@ -18,7 +18,6 @@ use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use egov_cases::{Case, ProcessDefinition, Violation};
 use egov_identity::{allows, Permission, Principal, Role, SessionUser, UserKind};
 use egov_kernel::time::Timestamp;
@@ -28,7 +27,7 @@ use std::collections::{HashMap, HashSet};
 
 /// A Beijing wall-clock time, as people read deadlines.
 pub fn beijing(ts: &Timestamp) -> String {
-    (*ts + chrono::Duration::hours(8))
+    egov_kernel::time::beijing(*ts)
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
@@ -211,11 +210,19 @@ fn field_rows(
 
 /// The guide an online application's case was filed under (its data names
 /// the item and version), if it is one.
-async fn filed_guide(state: &AppState, data: &serde_json::Value) -> Option<egov_services::Guide> {
-    let (code, version) = (data["item"].as_str()?, data["item_version"].as_u64()?);
-    egov_services::registry::version(&state.db, code, version as u32)
-        .await
-        .ok()
+async fn filed_guide(
+    state: &AppState,
+    data: &serde_json::Value,
+) -> Result<Option<egov_services::Guide>, ApiError> {
+    let (Some(code), Some(version)) = (data["item"].as_str(), data["item_version"].as_u64()) else {
+        return Ok(None);
+    };
+    let version = u32::try_from(version).map_err(ApiError::internal)?;
+    match egov_services::registry::version(&state.db, code, version).await {
+        Ok(guide) => Ok(Some(guide)),
+        Err(egov_services::registry::RegistryError::Unknown(_)) => Ok(None),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }
 
 /// A case's form data as rows. An online application's case carries the
@@ -267,7 +274,7 @@ async fn people(
     staff_viewer: bool,
     applicant_id: Option<i64>,
     labels: impl Iterator<Item = &str>,
-) -> HashMap<String, String> {
+) -> Result<HashMap<String, String>, ApiError> {
     let t = |k| crate::i18n::translate(locale, k).to_owned();
     let mut out = HashMap::new();
     for label in labels.collect::<HashSet<_>>() {
@@ -278,7 +285,8 @@ async fn people(
             Some(id) if Some(id) == applicant_id => t("case.who.applicant"),
             Some(id) if staff_viewer => match egov_identity::get_user(&state.db, id).await {
                 Ok(u) => u.display_name,
-                Err(_) => t("case.who.staff"),
+                Err(egov_identity::IdentityError::NotFound) => t("case.who.staff"),
+                Err(e) => return Err(ApiError::internal(e)),
             },
             Some(_) => t("case.who.staff"),
             None if label == "system" => t("case.who.system"),
@@ -286,7 +294,7 @@ async fn people(
         };
         out.insert(label.to_owned(), name);
     }
-    out
+    Ok(out)
 }
 
 pub async fn page(
@@ -315,8 +323,8 @@ pub async fn page(
         case.applicant_id,
         d.timeline.iter().map(|e| e.actor.as_str()),
     )
-    .await;
-    let guide = filed_guide(state, &case.data).await;
+    .await?;
+    let guide = filed_guide(state, &case.data).await?;
     let facts = case_facts(locale, &def, guide.as_ref(), &case.data, &names);
     let expected = match &guide {
         Some(g) => {
@@ -555,13 +563,10 @@ pub async fn act(
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
     Path(number): Path<String>,
-    Form(form): Form<HashMap<String, String>>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    let caller = match form_caller(&user, origin, get("csrf")) {
-        Ok(c) => c,
-        Err(_) => return Ok(super::error_page(locale, StatusCode::FORBIDDEN)),
-    };
+    let caller = page_caller(&user, origin);
     let action = get("action").to_owned();
     let version = get("version").parse::<i64>().unwrap_or(-1);
     let principal = caller.principal.clone();
@@ -594,7 +599,6 @@ pub async fn act(
 
 #[derive(Deserialize)]
 pub struct CommentForm {
-    csrf: String,
     body: String,
     #[serde(default)]
     internal: Option<String>,
@@ -606,11 +610,9 @@ pub async fn comment(
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
     Path(number): Path<String>,
-    Form(form): Form<CommentForm>,
+    CheckedForm(form): CheckedForm<CommentForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     let internal = form.internal.is_some() && sees_internal(&caller.principal);
     let result = async {
         let (case, _) = visible_case(&state, &caller.principal, &number).await?;
@@ -655,7 +657,6 @@ pub async fn upload(
 
 #[derive(Deserialize)]
 pub struct RatingForm {
-    csrf: String,
     grade: Option<i16>,
     #[serde(default)]
     comment: String,
@@ -667,11 +668,9 @@ pub async fn rate(
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
     Path(number): Path<String>,
-    Form(form): Form<RatingForm>,
+    CheckedForm(form): CheckedForm<RatingForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     let result = match form.grade {
         Some(g) => rate_case(&state, &caller, &number, g, &form.comment).await,
         None => Err(ApiError::validation("请选择评价等级", "choose a grade")),
@@ -687,7 +686,6 @@ pub async fn rate(
 
 #[derive(Deserialize)]
 pub struct TextForm {
-    csrf: String,
     #[serde(default)]
     text: String,
 }
@@ -698,11 +696,9 @@ pub async fn order(
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
     Path(number): Path<String>,
-    Form(form): Form<TextForm>,
+    CheckedForm(form): CheckedForm<TextForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     match order_case(&state, &caller, &number, &form.text).await {
         Ok(_) => Ok(back(&number, "order")),
         Err(e) => {
@@ -718,11 +714,9 @@ pub async fn answer_order(
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
     Path(id): Path<i64>,
-    Form(form): Form<TextForm>,
+    CheckedForm(form): CheckedForm<TextForm>,
 ) -> Result<Response, ApiError> {
-    let Ok(caller) = form_caller(&user, origin, &form.csrf) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     let number = match egov_cases::orders::order(&state.db, id).await {
         Ok(o) => o.case_number,
         Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),

@@ -2,17 +2,16 @@
 
 use super::account::identity_message;
 use super::{render, Chrome};
-use crate::auth::{PageUser, CITIZEN};
+use crate::auth::{CheckedForm, FormRefused, PageUser, CITIZEN};
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
 use crate::problem::ApiError;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::response::Response;
-use axum::Form;
 use egov_identity::personal::{self, PersonalView};
 use egov_identity::{
     allows, IdentityError, NewOperator, Permission, Principal, SessionUser, UserFilter,
@@ -103,7 +102,6 @@ pub async fn list(
 
 #[derive(Deserialize)]
 pub struct AddForm {
-    csrf: String,
     username: String,
     display_name: String,
     phone: String,
@@ -114,27 +112,28 @@ pub async fn add(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<CITIZEN>,
-    form: Result<Form<AddForm>, FormRejection>,
+    form: Result<CheckedForm<AddForm>, FormRefused>,
 ) -> Result<Response, ApiError> {
     let Some(enterprise_id) = enterprise_of(&user) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     };
-    let Ok(Form(form)) = form else {
-        let msg = translate(locale, "register.error.incomplete").to_owned();
-        return page(
-            &state,
-            locale,
-            user,
-            enterprise_id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(msg),
-            None,
-        )
-        .await;
+    let form = match form {
+        Ok(CheckedForm(form)) => form,
+        Err(FormRefused::Unreadable(_)) => {
+            let msg = translate(locale, "register.error.incomplete").to_owned();
+            return page(
+                &state,
+                locale,
+                user,
+                enterprise_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(msg),
+                None,
+            )
+            .await;
+        }
+        Err(refused) => return Ok(refused.into_response()),
     };
-    if form.csrf != user.csrf_token {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    }
     let phone = match MobileNumber::parse(&form.phone) {
         Ok(p) => p,
         Err(e) => {

@@ -23,7 +23,7 @@ pub fn decided_item(case: &Case) -> Option<&str> {
 }
 
 fn local_date(ts: &egov_kernel::time::Timestamp) -> String {
-    (*ts + chrono::Duration::hours(8))
+    egov_kernel::time::beijing(*ts)
         .format("%Y年%m月%d日")
         .to_string()
 }

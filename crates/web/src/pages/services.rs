@@ -220,7 +220,7 @@ pub async fn statistics(
     Lang(locale): Lang,
     MaybeUser(user): MaybeUser,
 ) -> Result<Response, ApiError> {
-    let today = (egov_kernel::time::now() + chrono::Duration::hours(8)).date_naive();
+    let today = egov_kernel::time::beijing_today();
     let from = (today - chrono::Duration::days(365)).to_string();
     let mut rows = Vec::new();
     let mut period = (String::new(), String::new());

@@ -2,10 +2,10 @@
 //! own cases, and the form that opens a case.
 
 use super::case_forms::{self, FormField};
-use super::cases::{form_caller, CaseLine};
+use super::cases::{page_caller, CaseLine};
 use super::{error_message, localized, render, Chrome};
 use crate::api::cases::{queue_of, Queue};
-use crate::auth::{PageUser, ACCOUNT, CITIZEN, WORKBENCH};
+use crate::auth::{CheckedForm, PageUser, ACCOUNT, CITIZEN, WORKBENCH};
 use crate::casework::actings;
 use crate::context::{Lang, Origin};
 use crate::problem::ApiError;
@@ -14,7 +14,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use egov_cases::{Acting, ProcessDefinition, Violation};
 use egov_identity::{SessionUser, UserKind};
 use egov_kernel::Locale;
@@ -225,12 +224,10 @@ pub async fn open(
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
-    Form(form): Form<HashMap<String, String>>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let get = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or_default();
-    let Ok(caller) = form_caller(&user, origin, get("csrf")) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
-    };
+    let caller = page_caller(&user, origin);
     let refuse = |e: ApiError, v: Vec<Violation>| {
         let values = form.clone();
         let user = user.clone();

@@ -1,7 +1,7 @@
 //! The organisation API: reads without sign-in, writes with a scoped key,
 //! and every bad input answered with problem+json and no change.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;

@@ -1,7 +1,7 @@
 //! The binary as operators drive it: start-up, CLI commands, backup and
 //! restore while serving, and durability across SIGKILL, on both engines.
 
-mod common;
+use crate::common;
 
 use common::process::{args, egov, Server};
 use egov_store::testing::TestLocation;

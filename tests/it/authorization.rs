@@ -2,7 +2,7 @@
 //! role, citizens, enterprises, API keys, nobody), the expected answer. A
 //! documented API route without a row here fails the last test.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;
@@ -658,7 +658,7 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
             "version = \"matrix\"\n".to_owned()
         } else if route.path == "/api/v1/processes" && route.method == Method::POST {
             // A shipped definition again: already loaded, nothing changes.
-            include_str!("../data/processes/city-grid-case.toml").to_owned()
+            include_str!("../../data/processes/city-grid-case.toml").to_owned()
         } else if route.path == "/api/v1/cases" && route.method == Method::POST {
             json(
                 serde_json::json!({"process": "administrative_license",

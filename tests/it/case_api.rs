@@ -5,7 +5,7 @@
 //! supervision raising each warning and card once; a supervision order and
 //! its answer; metrics; provisional deadlines recomputed when a year loads.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::casework::{backdate, citizen, dept, multipart, staff, Caller};

@@ -12,7 +12,7 @@
 //! refused); the other nodes are `egov supervision scan` commands, two at a
 //! time, racing each other and the serving node's scheduler.
 
-mod common;
+use crate::common;
 
 use common::process::{args, egov, Server};
 use egov_cases::{Acting, NewCase, ProcessDefinition};
@@ -67,7 +67,7 @@ async fn prepare(loc: &TestLocation) -> Db {
     egov_cases::registry::seed_builtin(&db).await.unwrap();
     let cal = egov_calendar::load_calendar(&db).await.unwrap();
     let def = ProcessDefinition::parse(include_str!(
-        "../data/processes/administrative-license.toml"
+        "../../data/processes/administrative-license.toml"
     ))
     .unwrap();
     let scj = egov_org::department(&db, "110105-SCJGJ").await.unwrap().id;
@@ -101,7 +101,7 @@ async fn prepare(loc: &TestLocation) -> Db {
 
 /// Moves the clock of the cases matching `filter` so that each one's
 /// warning, deadline and red card all fell due an hour ago (as `backdate`
-/// in tests/case_api.rs does for one case). Answers how many moved.
+/// in case_api.rs does for one case). Answers how many moved.
 async fn backdate(db: &Db, filter: &str) -> i64 {
     let past = egov_kernel::time::now() - chrono::Duration::hours(1);
     let sql = format!(

@@ -2,7 +2,7 @@
 //! lockout, the second factor, sessions, masked personal data, enterprise
 //! operators and staff administration.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -1,7 +1,7 @@
 //! Pages: language negotiation and switch, sign-in with CSRF, the one-time
 //! password flow, and the shells of the workbench and admin console.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -1,7 +1,7 @@
 //! The generated OpenAPI document: served, 3.1, and unchanged unless the
 //! snapshot is reviewed (`cargo insta review`).
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -1,6 +1,6 @@
 //! The versioned reference files: Beijing's divisions and departments.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use egov_kernel::Context;

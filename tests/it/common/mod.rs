@@ -107,16 +107,16 @@ impl TestApp {
         &self.test_db.db
     }
 
+    /// Another node serving the same database, with caches of its own.
+    pub fn another_node(&self) -> TestNode {
+        TestNode(egov_web::router(egov_web::AppState::new(
+            self.db().clone(),
+            egov_web::WebSettings::default(),
+        )))
+    }
+
     pub async fn request(&self, req: Request<Body>) -> TestResponse {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        TestResponse {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        TestNode::answer(&self.router, req).await
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
@@ -467,5 +467,26 @@ pub fn intact(records: i64) -> egov_audit::Verdict {
         records,
         checkpoints: 0,
         newest_signed: None,
+    }
+}
+
+/// A second router on a test's database, as another node would serve it.
+pub struct TestNode(pub Router);
+
+impl TestNode {
+    async fn answer(router: &Router, req: Request<Body>) -> TestResponse {
+        let res = router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        TestNode::answer(&self.0, Request::get(path).body(Body::empty()).unwrap()).await
     }
 }

@@ -3,7 +3,7 @@
 //! extension and a decision; joint approval fanning out and joining; and
 //! every refusal: wrong state, wrong person, bad fields, stale version.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use egov_cases::{Acting, CaseError, NewCase, ProcessDefinition};
@@ -12,13 +12,13 @@ use serde_json::json;
 
 fn license() -> ProcessDefinition {
     ProcessDefinition::parse(include_str!(
-        "../data/processes/administrative-license.toml"
+        "../../data/processes/administrative-license.toml"
     ))
     .unwrap()
 }
 
 fn joint() -> ProcessDefinition {
-    ProcessDefinition::parse(include_str!("../data/processes/joint-approval.toml")).unwrap()
+    ProcessDefinition::parse(include_str!("../../data/processes/joint-approval.toml")).unwrap()
 }
 
 async fn dept(app: &TestApp, code: &str) -> i64 {

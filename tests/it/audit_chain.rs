@@ -2,7 +2,7 @@
 //! or reordered is found and named. Tampering bypasses the append-only
 //! triggers the way an intruder with database access would.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use egov_audit::{Break, Event, Verdict};

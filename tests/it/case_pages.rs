@@ -5,7 +5,7 @@
 //! refused form is shown again in Chinese with what was typed, and nobody
 //! sees a case, a comment or a page that is not theirs.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::casework::{backdate, citizen, dept, multipart_with, staff, Caller};

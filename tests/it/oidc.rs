@@ -3,7 +3,7 @@
 //! prompt, max_age, id_token_hint, client credentials, logout and key
 //! rotation. Real client libraries run against a real socket in CI.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::{enc, TestApp, TestResponse};

@@ -3,7 +3,7 @@
 //! event and department through the API and the pages; refused when it
 //! breaks the format or the versioning.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

@@ -2,7 +2,7 @@
 //! working days, calendar days and working hours, provisional deadlines
 //! in unpublished years, and loading a newly published year.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::process::{args, egov};
@@ -163,12 +163,42 @@ async fn an_administrator_loads_a_newly_published_year() {
     assert_eq!(app.count("calendar_years").await, years_before);
     assert_eq!(app.count("audit_log").await, audit_before);
 
+    // Both nodes have counted into 2027 (and keep the calendar they read).
+    let other = app.another_node();
+    let due_2027 = "/api/v1/calendar/due?start=2026-12-20&n=20";
+    assert_eq!(app.get(due_2027).await.json()["provisional"], true);
+    assert_eq!(other.get(due_2027).await.json()["provisional"], true);
+
     let ok = post(YEAR_2027).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    // Loaded through one node, the year counts on both at once.
+    for node in [app.get(due_2027).await, other.get(due_2027).await] {
+        assert_eq!(node.json()["provisional"], false, "{}", node.body);
+    }
     assert_eq!(ok.json()["years"], serde_json::json!([2027]));
     assert_eq!(
         app.get("/api/v1/calendar/2027").await.json()["published"],
         true
     );
     assert_eq!(app.count("audit_log").await, audit_before + 1);
+}
+
+#[tokio::test]
+async fn a_node_reads_the_calendar_again_only_after_a_load() {
+    let app = TestApp::new().await;
+    let cache = egov_calendar::CalendarCache::default();
+    let first = cache.get(app.db()).await.unwrap();
+    assert!(!first.is_published(2027));
+    let again = cache.get(app.db()).await.unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "kept, not read again"
+    );
+
+    egov_calendar::load_file(app.db(), &egov_kernel::Context::system(), YEAR_2027)
+        .await
+        .unwrap();
+    let after = cache.get(app.db()).await.unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&first, &after));
+    assert!(after.is_published(2027));
 }

@@ -1,6 +1,6 @@
 //! Health, readiness, metrics, request ids, assets and the UI catalogue.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

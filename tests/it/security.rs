@@ -2,7 +2,7 @@
 //! factor, racing the lockout, escalating roles, changing the factor with a
 //! stolen cookie.
 
-mod common;
+use crate::common;
 
 use axum::http::StatusCode;
 use common::TestApp;

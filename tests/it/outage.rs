@@ -2,7 +2,7 @@
 //! with `Retry-After` within about a second, browsers get a "try again"
 //! page, nothing half-done is kept, and service comes back by itself.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;

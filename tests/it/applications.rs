@@ -5,7 +5,7 @@
 //! a material is missing, a file lies about its type, the item is
 //! withdrawn, or someone else's draft is touched.
 
-mod common;
+use crate::common;
 
 use axum::http::{Method, StatusCode};
 use common::casework::{citizen, dept, staff, Caller};

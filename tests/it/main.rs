@@ -1,0 +1,24 @@
+//! The integration tests, built as one executable (one link instead of one per
+//! file). Each module is a group of tests; `common` is their harness.
+
+mod common;
+
+mod api_org;
+mod applications;
+mod audit_chain;
+mod authorization;
+mod calendar;
+mod case_api;
+mod case_pages;
+mod cases;
+mod identity;
+mod oidc;
+mod openapi;
+mod outage;
+mod pages;
+mod platform;
+mod process;
+mod reference_data;
+mod security;
+mod services;
+mod supervision_nodes;
