@@ -134,9 +134,10 @@ for name, package in sorted(members.items()):
             )
     for loop in allowed:
         if loop not in loops:
+            now = "; ".join(", ".join(sorted(l)) for l in loops) or "none"
             failures.append(
-                f"{name}: the known loop {', '.join(sorted(loop))} is gone or changed; "
-                "update [known_loops] in .ci/layout.toml"
+                f"{name}: the known loop {', '.join(sorted(loop))} is gone or changed "
+                f"(loops now: {now}); update [known_loops] in .ci/layout.toml"
             )
 
 if failures:

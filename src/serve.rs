@@ -65,12 +65,12 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     let addr = listener.local_addr()?;
     let mut state = egov_web::AppState::new(db.clone(), settings.web());
     if let Some(dir) = &settings.search_dir {
-        state = state
-            .with_search_dir(dir)
+        state = egov_web::with_search_dir(state, dir)
             .with_context(|| format!("opening the search index in {}", dir.display()))?;
     }
+    let state = egov_web::compose(state);
     // Build the search index now rather than at the first search.
-    let search = state.search.clone();
+    let search = state.part::<egov_services::search::ServiceSearch>().clone();
     let search_db = db.clone();
     tokio::spawn(async move {
         if let Err(e) = search.catch_up(&search_db).await {

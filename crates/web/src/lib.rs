@@ -1,24 +1,22 @@
 //! The web layer: one router for JSON APIs (under `/api/v1`, documented by a
 //! generated OpenAPI 3.1 document), server-rendered pages and embedded assets.
-//! It knows the domain crates' functions and errors, never SQL.
+//! It knows the domain crates' functions and errors, never SQL. What every
+//! system's web part shares is the web kit (`egov-web-kit`).
 
 mod api;
 mod assets;
-mod auth;
 mod casework;
-mod context;
-mod i18n;
-mod input;
 mod metrics;
 mod oidc;
 mod pages;
-mod problem;
 mod router;
-mod state;
-mod upload;
 
-pub use i18n::{catalogue_keys, translate};
+// The kit's modules under their names here, for the systems' web parts that
+// still live in this crate.
+use egov_web_kit::{auth, context, i18n, input, problem, state, upload};
+
+pub use egov_web_kit::i18n::{catalogue_keys, translate};
+pub use egov_web_kit::problem::{ApiError, Localized, CODES as PROBLEM_CODES};
+pub use egov_web_kit::state::{AppState, MetricsAccess, WebSettings};
 pub use metrics::router as metrics_router;
-pub use problem::{ApiError, Localized, CODES as PROBLEM_CODES};
-pub use router::{openapi, router};
-pub use state::{AppState, MetricsAccess, WebSettings};
+pub use router::{compose, openapi, router, with_search_dir};

@@ -7,12 +7,13 @@ use crate::api::{
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-use crate::{assets, metrics, pages, problem};
+use crate::{assets, metrics, pages};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
+use egov_services::search::ServiceSearch;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -179,8 +180,28 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
+/// The state with every system's part in it: the service hall's search
+/// index (in memory unless [`with_search_dir`] put one on disk).
+pub fn compose(state: AppState) -> AppState {
+    if state.has_part::<ServiceSearch>() {
+        return state;
+    }
+    state.with_part(ServiceSearch::new(
+        egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
+    ))
+}
+
+/// Keeps the service hall's search index on disk under `dir`.
+pub fn with_search_dir(
+    state: AppState,
+    dir: &std::path::Path,
+) -> Result<AppState, egov_search::SearchError> {
+    Ok(state.with_part(ServiceSearch::new(egov_search::SearchIndex::open(dir)?)))
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let state = compose(state);
     // Install the recorder before the first request is counted.
     metrics::handle();
     let (api_routes, doc) = api();
@@ -221,7 +242,7 @@ pub fn router(state: AppState) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::from_fn(metrics::track))
-                .layer(middleware::from_fn(problem::render))
+                .layer(middleware::from_fn(egov_web_kit::problem_render::render))
                 .layer(middleware::from_fn(retry_after))
                 .layer(middleware::from_fn_with_state(
                     settings.max_body_bytes,

@@ -128,8 +128,12 @@ pub async fn add_posted(
 }
 
 async fn view(state: &AppState, a: Application) -> Result<ApplicationView, ApiError> {
-    let guide = application::guide_of(&state.db, &a).await?;
-    let files: Vec<AppFile> = application::files(&state.db, a.id).await?;
+    let guide = application::guide_of(&state.db, &a)
+        .await
+        .map_err(crate::api::services::application_problem)?;
+    let files: Vec<AppFile> = application::files(&state.db, a.id)
+        .await
+        .map_err(crate::api::services::application_problem)?;
     let missing = application::missing(&guide, &files);
     let case_number = match a.case_id {
         Some(id) => Some(egov_cases::get(&state.db, id).await?.number),
@@ -164,7 +168,9 @@ pub async fn begin_application(
     ApiPath(code): ApiPath<String>,
 ) -> Result<ApiJson<ApplicationView>, ApiError> {
     let user = applicant(&caller)?;
-    let a = application::draft(&state.db, &caller.context, &code, as_applicant(user)).await?;
+    let a = application::draft(&state.db, &caller.context, &code, as_applicant(user))
+        .await
+        .map_err(crate::api::services::application_problem)?;
     Ok(ApiJson(view(&state, a).await?))
 }
 
@@ -181,7 +187,9 @@ pub async fn get_application(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplicationView>, ApiError> {
     let user = applicant(&caller)?;
-    let a = application::mine(&state.db, id, user.user_id).await?;
+    let a = application::mine(&state.db, id, user.user_id)
+        .await
+        .map_err(crate::api::services::application_problem)?;
     Ok(ApiJson(view(&state, a).await?))
 }
 
@@ -220,8 +228,11 @@ pub async fn save_form(
         &input.form,
         &input.note,
     )
-    .await?;
-    let a = application::mine(&state.db, id, user.user_id).await?;
+    .await
+    .map_err(crate::api::services::application_problem)?;
+    let a = application::mine(&state.db, id, user.user_id)
+        .await
+        .map_err(crate::api::services::application_problem)?;
     Ok(ApiJson(view(&state, a).await?))
 }
 
@@ -247,10 +258,14 @@ pub async fn add_file(
 ) -> Result<(StatusCode, ApiJson<ApplicationFileView>), ApiError> {
     let user = applicant(&caller)?;
     // Someone else's application is refused before its upload is read.
-    application::mine(&state.db, id, user.user_id).await?;
+    application::mine(&state.db, id, user.user_id)
+        .await
+        .map_err(crate::api::services::application_problem)?;
     let max = state.settings.max_upload_bytes;
     let posted = crate::upload::read(multipart, max, &["material"]).await?;
-    let (f, guide) = add_posted(&state, &caller.context, id, user.user_id, posted).await?;
+    let (f, guide) = add_posted(&state, &caller.context, id, user.user_id, posted)
+        .await
+        .map_err(crate::api::services::application_problem)?;
     Ok((StatusCode::CREATED, ApiJson(file_view(f, &guide))))
 }
 
@@ -295,7 +310,8 @@ pub async fn submit(
         user.user_id,
         &input.key,
     )
-    .await?;
+    .await
+    .map_err(crate::api::services::application_problem)?;
     let def = state.processes.of(&state.db, &case).await?;
     Ok(ApiJson(
         detail(&state, &caller.principal, &case, &def).await?,

@@ -9,9 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use egov_identity::Permission;
 use egov_kernel::code::{DepartmentCode, DivisionCode};
-use egov_org::{
-    DepartmentFilter, DepartmentKind, DivisionFilter, DivisionLevel, NewDepartment, OrgError,
-};
+use egov_org::{DepartmentFilter, DepartmentKind, DivisionFilter, DivisionLevel, NewDepartment};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -75,47 +73,6 @@ pub struct DivisionQuery {
     pub parent: Option<String>,
     /// Only this level: `city`, `district` or `street`.
     pub level: Option<String>,
-}
-
-impl From<OrgError> for ApiError {
-    fn from(e: OrgError) -> Self {
-        match e {
-            OrgError::DivisionNotFound(c) => ApiError::not_found(
-                format!("没有代码为 {c} 的行政区划"),
-                format!("no division {c}"),
-            ),
-            OrgError::DepartmentNotFound(c) => ApiError::not_found(
-                format!("没有代码为 {c} 的部门"),
-                format!("no department {c}"),
-            ),
-            OrgError::DepartmentExists(c) => {
-                ApiError::new(StatusCode::CONFLICT, "department_exists").with_detail(
-                    format!("代码为 {c} 的部门已存在"),
-                    format!("a department with code {c} already exists"),
-                )
-            }
-            OrgError::UnknownParent(c) => ApiError::validation(
-                format!("上级部门 {c} 不存在"),
-                format!("parent department {c} does not exist"),
-            ),
-            OrgError::UnknownDivision(c) => ApiError::validation(
-                format!("行政区划 {c} 不存在"),
-                format!("division {c} does not exist"),
-            ),
-            OrgError::Invalid(msg) => ApiError::validation(invalid_zh(msg), msg),
-            OrgError::Store(e) => ApiError::internal(e),
-        }
-    }
-}
-
-fn invalid_zh(msg: &str) -> &'static str {
-    match msg {
-        "name must be 1-100 characters" => "名称须为 1 至 100 个字符",
-        "the code must start with the department's division code" => {
-            "部门代码须以所属行政区划代码开头"
-        }
-        _ => "输入不符合要求",
-    }
 }
 
 /// List divisions.

@@ -7,13 +7,15 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use egov_services::registry::{self, Browse, ItemStatus, ServiceItem};
+use egov_services::search::ServiceSearch;
 use egov_services::{Guide, Material, RegistryError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
-impl From<RegistryError> for ApiError {
-    fn from(e: RegistryError) -> Self {
+/// How the service registry's refusals read as problems.
+pub fn registry_problem(e: RegistryError) -> ApiError {
+    {
         match e {
             RegistryError::Unknown(code) => ApiError::not_found(
                 format!("没有事项 {code}"),
@@ -220,7 +222,9 @@ pub async fn offered(
         life_event: blank(&q.life_event),
         all: false,
     };
-    let items = registry::browse(&state.db, &browse).await?;
+    let items = registry::browse(&state.db, &browse)
+        .await
+        .map_err(registry_problem)?;
     Ok((items, department_names(state).await?))
 }
 
@@ -243,9 +247,11 @@ pub async fn list_services(
 
 /// An item on offer; drafts and withdrawn items are not found.
 pub async fn offered_item(state: &AppState, code: &str) -> Result<ServiceItem, ApiError> {
-    let item = registry::get(&state.db, code).await?;
+    let item = registry::get(&state.db, code)
+        .await
+        .map_err(registry_problem)?;
     if item.status != ItemStatus::Published {
-        return Err(RegistryError::Unknown(code.to_owned()).into());
+        return Err(registry_problem(RegistryError::Unknown(code.to_owned())));
     }
     Ok(item)
 }
@@ -264,8 +270,9 @@ pub async fn get_service(
     Ok(ApiJson(GuideView::new(&item.guide, &names)))
 }
 
-impl From<egov_services::application::ApplicationError> for ApiError {
-    fn from(e: egov_services::application::ApplicationError) -> Self {
+/// How an application's refusals read as problems.
+pub fn application_problem(e: egov_services::application::ApplicationError) -> ApiError {
+    {
         use egov_services::application::ApplicationError as E;
         match e {
             E::NotFound => ApiError::not_found("没有这份申请", "no such application"),
@@ -301,7 +308,7 @@ impl From<egov_services::application::ApplicationError> for ApiError {
             }
             E::Upload(egov_cases::attachments::AttachError::Case(c)) | E::Case(c) => c.into(),
             E::Upload(egov_cases::attachments::AttachError::Io(io)) => ApiError::internal(io),
-            E::Registry(r) => r.into(),
+            E::Registry(r) => registry_problem(r),
             E::Org(o) => ApiError::internal(o),
             E::Store(s) => ApiError::internal(s),
         }
@@ -387,14 +394,18 @@ pub async fn load_guide(
         Ok(g) => require_manager(state, caller, &g.department).await?,
         Err(_) => caller.require(egov_identity::Permission::UseWorkbench)?,
     }
-    let guide = guide?;
+    let guide = guide.map_err(registry_problem)?;
     // A revision may not move an item out of a department the caller
     // does not manage.
     if let Ok(existing) = registry::get(&state.db, &guide.code).await {
         require_manager(state, caller, &existing.guide.department).await?;
     }
-    let (g, loaded) = registry::load(&state.db, &caller.context, text).await?;
-    let item = registry::get(&state.db, &g.code).await?;
+    let (g, loaded) = registry::load(&state.db, &caller.context, text)
+        .await
+        .map_err(registry_problem)?;
+    let item = registry::get(&state.db, &g.code)
+        .await
+        .map_err(registry_problem)?;
     Ok((item, loaded == registry::Loaded::New))
 }
 
@@ -412,17 +423,23 @@ pub async fn change_item(
             caller.require(egov_identity::Permission::ManageServiceItems {
                 department_id: None,
             })?;
-            return Err(RegistryError::Unknown(code.to_owned()).into());
+            return Err(registry_problem(RegistryError::Unknown(code.to_owned())));
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(registry_problem(e)),
     };
     require_manager(state, caller, &item.guide.department).await?;
     if publish {
-        registry::publish(&state.db, &caller.context, code).await?;
+        registry::publish(&state.db, &caller.context, code)
+            .await
+            .map_err(registry_problem)?;
     } else {
-        registry::withdraw(&state.db, &caller.context, code).await?;
+        registry::withdraw(&state.db, &caller.context, code)
+            .await
+            .map_err(registry_problem)?;
     }
-    Ok(registry::get(&state.db, code).await?)
+    registry::get(&state.db, code)
+        .await
+        .map_err(registry_problem)
 }
 
 /// Publish an item's newest version (offering a withdrawn item again).
@@ -492,7 +509,7 @@ pub struct SearchResults {
 /// Searches the items on offer: ranked, with facet counts.
 pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchResults, ApiError> {
     state
-        .search
+        .part::<ServiceSearch>()
         .catch_up(&state.db)
         .await
         .map_err(ApiError::internal)?;
@@ -515,7 +532,7 @@ pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchRes
             query = query.filter(field, v);
         }
     }
-    let index = state.search.index().clone();
+    let index = state.part::<ServiceSearch>().index().clone();
     let found = tokio::task::spawn_blocking(move || index.search(&query))
         .await
         .map_err(ApiError::internal)?

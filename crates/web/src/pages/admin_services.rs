@@ -55,7 +55,8 @@ async fn page(
     };
     let names = crate::api::services::department_names(state).await?;
     let items = registry::browse(&state.db, &all)
-        .await?
+        .await
+        .map_err(crate::api::services::registry_problem)?
         .into_iter()
         .filter(|i| {
             allows(

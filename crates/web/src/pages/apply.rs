@@ -72,19 +72,23 @@ async fn show(
         Err(application::ApplicationError::NotFound) => {
             return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(crate::api::services::application_problem(e)),
     };
     if let (false, Some(case_id)) = (a.is_draft(), a.case_id) {
         let case = egov_cases::get(&state.db, case_id).await?;
         return Ok(Redirect::to(&format!("/cases/{}", case.number)).into_response());
     }
-    let guide = application::guide_of(&state.db, &a).await?;
+    let guide = application::guide_of(&state.db, &a)
+        .await
+        .map_err(crate::api::services::application_problem)?;
     let (posted, violations) = shown
         .form
         .unwrap_or_else(|| (case_forms::posted(&a.form()), Vec::new()));
     let fields = case_forms::draw(locale, guide.fields.as_ref(), &posted, &violations);
     let note = posted.get("note").cloned();
-    let files = application::files(&state.db, id).await?;
+    let files = application::files(&state.db, id)
+        .await
+        .map_err(crate::api::services::application_problem)?;
     let missing = application::missing(&guide, &files);
     let materials = guide
         .materials
@@ -140,7 +144,7 @@ async fn refused(
             let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
             (e, v)
         }
-        other => (ApiError::from(other), Vec::new()),
+        other => (crate::api::services::application_problem(other), Vec::new()),
     };
     if e.status.is_server_error() {
         return Err(e);
@@ -150,7 +154,8 @@ async fn refused(
     }
     // Filed meanwhile (another tab): there is no draft to show it on.
     if !application::mine(&state.db, id, user.user_id)
-        .await?
+        .await
+        .map_err(crate::api::services::application_problem)?
         .is_draft()
     {
         let msg = error_message(locale, &e);
@@ -161,7 +166,9 @@ async fn refused(
         (Some(posted), _) => Some((posted, violations)),
         // Filing refused the saved form: show it with its marks.
         (None, false) => {
-            let a = application::mine(&state.db, id, user.user_id).await?;
+            let a = application::mine(&state.db, id, user.user_id)
+                .await
+                .map_err(crate::api::services::application_problem)?;
             Some((case_forms::posted(&a.form()), violations))
         }
         (None, true) => None,
@@ -197,7 +204,7 @@ pub async fn begin(
             Ok(super::error_page(locale, StatusCode::NOT_FOUND))
         }
         Err(e) => {
-            let e = ApiError::from(e);
+            let e = crate::api::services::application_problem(e);
             if e.status.is_server_error() {
                 return Err(e);
             }
@@ -284,7 +291,9 @@ pub async fn save(
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let caller = page_caller(&user, origin);
     let guide = match application::mine(&state.db, id, user.user_id).await {
-        Ok(a) => application::guide_of(&state.db, &a).await?,
+        Ok(a) => application::guide_of(&state.db, &a)
+            .await
+            .map_err(crate::api::services::application_problem)?,
         Err(e) => return refused(&state, locale, user, id, e, None).await,
     };
     let data = case_forms::read(guide.fields.as_ref(), &form);

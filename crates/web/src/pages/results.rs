@@ -41,7 +41,9 @@ async fn issue(
         .get("item_version")
         .and_then(|v| v.as_u64())
         .unwrap_or(1) as u32;
-    let guide = egov_services::registry::version(&state.db, item, version).await?;
+    let guide = egov_services::registry::version(&state.db, item, version)
+        .await
+        .map_err(crate::api::services::registry_problem)?;
     let applicant = match case.applicant_id {
         Some(id) => {
             egov_identity::get_user(&state.db, id)

@@ -80,8 +80,13 @@ pub async fn my_cases(
 ) -> Result<Response, ApiError> {
     let rows = queue_of(&state, &user, Queue::Department, true, QUEUE_LIMIT).await?;
     let mut drafts = Vec::new();
-    for a in egov_services::application::drafts(&state.db, user.user_id).await? {
-        let g = egov_services::application::guide_of(&state.db, &a).await?;
+    for a in egov_services::application::drafts(&state.db, user.user_id)
+        .await
+        .map_err(crate::api::services::application_problem)?
+    {
+        let g = egov_services::application::guide_of(&state.db, &a)
+            .await
+            .map_err(crate::api::services::application_problem)?;
         drafts.push((a.id, g.name));
     }
     Ok(render(

@@ -6,59 +6,12 @@ use crate::problem::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use cookie::{Cookie, SameSite};
 use egov_identity::{allows, Permission, Principal, SessionUser, Setup};
 use egov_kernel::{Actor, Context};
 
-pub const SESSION_COOKIE: &str = "egov_session";
-/// Double-submit token for forms shown before sign-in (the sign-in form).
-pub const FORM_COOKIE: &str = "egov_form";
-
-/// A cookie's name as sent: over TLS it carries the `__Host-` prefix, so
-/// the browser keeps it for this host only (Secure, Path=/, no Domain) and
-/// a neighbouring subdomain cannot plant one.
-fn cookie_name(name: &str, secure: bool) -> std::borrow::Cow<'_, str> {
-    if secure {
-        format!("__Host-{name}").into()
-    } else {
-        name.into()
-    }
-}
-
-/// The value of cookie `name` (under its `__Host-` name when `secure`).
-pub fn cookie(headers: &HeaderMap, name: &str, secure: bool) -> Option<String> {
-    let name = cookie_name(name, secure);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
-}
-
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure (and the
-/// `__Host-` prefix) when the site is served over TLS. `max_age` None makes
-/// a session cookie; zero deletes.
-pub fn set_cookie(
-    name: &'static str,
-    value: String,
-    max_age: Option<cookie::time::Duration>,
-    secure: bool,
-) -> HeaderValue {
-    let mut c = Cookie::build((cookie_name(name, secure).into_owned(), value))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .secure(secure);
-    if let Some(age) = max_age {
-        c = c.max_age(age);
-    }
-    HeaderValue::from_str(&c.build().to_string()).expect("cookie is a valid header")
-}
+pub use crate::cookies::{cookie, set_cookie, FORM_COOKIE, SESSION_COOKIE};
 
 /// The session behind the cookie, in either stage (second factor owed or
 /// complete), looked up once per request.
@@ -148,12 +101,12 @@ impl IntoResponse for PageRejection {
         match self {
             PageRejection::SignIn(next) => Redirect::to(&format!(
                 "/login?next={}",
-                crate::pages::encode_component(&next)
+                crate::page::encode_component(&next)
             ))
             .into_response(),
             PageRejection::Setup(setup) => Redirect::to(setup_path(setup)).into_response(),
             PageRejection::Forbidden(locale) => {
-                crate::pages::error_page(locale, StatusCode::FORBIDDEN)
+                crate::page::error_page(locale, StatusCode::FORBIDDEN)
             }
             PageRejection::Error(e) => e.into_response(),
         }
@@ -291,9 +244,9 @@ pub enum FormRefused {
 impl IntoResponse for FormRefused {
     fn into_response(self) -> Response {
         match self {
-            FormRefused::Forged(locale) => crate::pages::error_page(locale, StatusCode::FORBIDDEN),
+            FormRefused::Forged(locale) => crate::page::error_page(locale, StatusCode::FORBIDDEN),
             FormRefused::Unreadable(locale) => {
-                crate::pages::error_page(locale, StatusCode::BAD_REQUEST)
+                crate::page::error_page(locale, StatusCode::BAD_REQUEST)
             }
             FormRefused::Other(res) => res,
         }

@@ -1,6 +1,8 @@
 use egov_cases::attachments::FileStore;
 use egov_cases::Processes;
 use egov_store::Db;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,8 +83,9 @@ pub struct AppState {
     /// Parsed process definitions, cached on this node.
     pub processes: Processes,
     pub files: FileStore,
-    /// This node's search index of the service items.
-    pub search: egov_services::search::ServiceSearch,
+    /// What systems keep on this node besides (their search index, say),
+    /// put in when the platform is composed.
+    parts: Parts,
     /// Registrations by source address, on this node.
     pub registrations: Arc<SourceLimiter>,
     /// The working-day calendar, kept on this node.
@@ -117,19 +120,31 @@ impl AppState {
             settings: Arc::new(settings),
             processes: Processes::default(),
             calendar: egov_calendar::CalendarCache::default(),
-            search: egov_services::search::ServiceSearch::new(
-                egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
-            ),
+            parts: Parts::default(),
         }
     }
 
-    /// Keeps the search index on disk under `dir` instead of in memory.
-    pub fn with_search_dir(
-        mut self,
-        dir: &std::path::Path,
-    ) -> Result<Self, egov_search::SearchError> {
-        self.search =
-            egov_services::search::ServiceSearch::new(egov_search::SearchIndex::open(dir)?);
-        Ok(self)
+    /// Puts in a system's part of the state (one value per type).
+    pub fn with_part<T: Any + Send + Sync>(mut self, part: T) -> Self {
+        Arc::make_mut(&mut self.parts.0).insert(TypeId::of::<T>(), Arc::new(part));
+        self
+    }
+
+    pub fn has_part<T: Any + Send + Sync>(&self) -> bool {
+        self.parts.0.contains_key(&TypeId::of::<T>())
+    }
+
+    /// A system's part of the state. The platform puts every system's part
+    /// in when it composes the router, so a missing one is a bug there.
+    pub fn part<T: Any + Send + Sync>(&self) -> &T {
+        self.parts
+            .0
+            .get(&TypeId::of::<T>())
+            .and_then(|p| p.downcast_ref::<T>())
+            .unwrap_or_else(|| panic!("no {} in the state", std::any::type_name::<T>()))
     }
 }
+
+/// Systems' parts of the state, by type.
+#[derive(Clone, Default)]
+struct Parts(Arc<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>);

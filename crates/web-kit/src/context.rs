@@ -13,8 +13,8 @@ pub const LANG_COOKIE: &str = "egov_lang";
 /// The cookie set by the language switch wins; then `Accept-Language`.
 pub fn locale_of(headers: &HeaderMap) -> Locale {
     // The language is no secret: either name will do.
-    let chosen = crate::auth::cookie(headers, LANG_COOKIE, true)
-        .or_else(|| crate::auth::cookie(headers, LANG_COOKIE, false));
+    let chosen = crate::cookies::cookie(headers, LANG_COOKIE, true)
+        .or_else(|| crate::cookies::cookie(headers, LANG_COOKIE, false));
     if let Some(tag) = chosen {
         if let Some(l) = Locale::from_tag(&tag) {
             return l;

@@ -1,0 +1,262 @@
+//! The page shell every system's pages share: the layout's [`Chrome`]
+//! (language, signed-in user, path), rendering, error pages, and the
+//! helpers for links and redirects.
+
+use crate::i18n::translate;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use egov_identity::SessionUser;
+use egov_kernel::Locale;
+
+/// What every page's layout needs.
+pub struct Chrome {
+    pub locale: Locale,
+    pub user: Option<SessionUser>,
+    /// The current path and query, for the language switch to come back to.
+    pub path: String,
+}
+
+impl Chrome {
+    pub fn new(locale: Locale, user: Option<SessionUser>, path: impl Into<String>) -> Self {
+        Chrome {
+            locale,
+            user,
+            path: path.into(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        translate(self.locale, key)
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.tag()
+    }
+
+    pub fn is_zh(&self) -> bool {
+        self.locale == Locale::Zh
+    }
+
+    /// The link that switches to the other language and returns here.
+    pub fn switch_href(&self) -> String {
+        let other = match self.locale {
+            Locale::Zh => Locale::En,
+            Locale::En => Locale::Zh,
+        };
+        format!(
+            "/locale?lang={}&next={}",
+            other.tag(),
+            encode_component(&self.path)
+        )
+    }
+
+    pub fn is_current(&self, prefix: &str) -> bool {
+        let path = self.path.split('?').next().unwrap_or_default();
+        if prefix == "/" {
+            path == "/"
+        } else {
+            path.starts_with(prefix)
+        }
+    }
+
+    /// Whether the admin console link belongs in the menu.
+    pub fn may_admin(&self) -> bool {
+        self.allows(egov_identity::Permission::UseAdminConsole)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.allows(egov_identity::Permission::UseWorkbench)
+    }
+
+    pub fn is_applicant(&self) -> bool {
+        self.allows(egov_identity::Permission::UseCitizenServices)
+    }
+
+    pub fn may_manage_reference(&self) -> bool {
+        self.allows(egov_identity::Permission::ManageReferenceData)
+    }
+
+    pub fn may_supervise(&self) -> bool {
+        self.allows(egov_identity::Permission::OpenSupervision)
+    }
+
+    pub fn may_read_metrics(&self) -> bool {
+        self.allows(egov_identity::Permission::ReadCaseMetrics)
+    }
+
+    fn allows(&self, permission: egov_identity::Permission) -> bool {
+        self.user.as_ref().is_some_and(|u| {
+            egov_identity::allows(&egov_identity::Principal::User(u.clone()), permission)
+        })
+    }
+
+    pub fn csrf(&self) -> &str {
+        self.user
+            .as_ref()
+            .map(|u| u.csrf_token.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// A name from a definition or catalogue entry in the viewer's language:
+/// the English one when there is one and it is wanted.
+pub fn localized(locale: Locale, zh: &str, en: Option<&str>) -> String {
+    match (locale, en) {
+        (Locale::En, Some(en)) => en.to_owned(),
+        _ => zh.to_owned(),
+    }
+}
+
+/// What a refused request tells the person who made it: the specific
+/// message when there is one, else the problem's title.
+pub fn error_message(locale: Locale, e: &crate::problem::ApiError) -> String {
+    match &e.detail {
+        Some(d) => d.get(locale).to_owned(),
+        None => translate(locale, &format!("problem.{}", e.code)).to_owned(),
+    }
+}
+
+/// Renders a template, or a logged 500 if rendering fails.
+pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
+    match template.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => crate::problem::ApiError::internal(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    heading: String,
+    message: String,
+}
+
+/// An HTML error page with a specific message.
+pub fn message_page(locale: Locale, status: StatusCode, heading: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        chrome: Chrome::new(locale, None, ""),
+        status: status.as_u16(),
+        heading: heading.to_owned(),
+        message: message.to_owned(),
+    };
+    render(status, &page)
+}
+
+/// A plain HTML error page (404, 403) for browsers.
+pub fn error_page(locale: Locale, status: StatusCode) -> Response {
+    let key = match status {
+        StatusCode::NOT_FOUND => "error.not_found",
+        StatusCode::FORBIDDEN => "error.forbidden",
+        _ => "error.other",
+    };
+    // No path: the error page marks no menu item as current.
+    message_page(
+        locale,
+        status,
+        translate(locale, &format!("{key}.heading")),
+        translate(locale, &format!("{key}.message")),
+    )
+}
+
+/// The audit context of a change a signed-in user makes through a page.
+pub fn user_context(user: &SessionUser, origin: crate::context::Origin) -> egov_kernel::Context {
+    origin.context(egov_kernel::Actor::User(user.user_id))
+}
+
+/// Percent-encodes a string for use inside a query component.
+pub fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// A `next` that holds control characters (CR, LF, NUL...): no page of
+/// ours links there, so it is answered 400 rather than followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadNext;
+
+impl BadNext {
+    pub fn page(self, locale: Locale) -> Response {
+        error_page(locale, StatusCode::BAD_REQUEST)
+    }
+}
+
+/// A redirect target from user input: a path on this site as a browser
+/// would read it, else `default`. Browsers drop tabs and newlines from a
+/// URL and read `\` as `/`, so `/\t/host`, `/\\host` and `//host` all
+/// leave the site; so would `/%2F/host` decoded once more on the way
+/// back. What remains is made plain ASCII (other bytes percent-encoded),
+/// so it always fits a `Location` header.
+pub fn safe_next(next: Option<&str>, default: &'static str) -> Result<String, BadNext> {
+    let Some(n) = next.filter(|n| !n.is_empty()) else {
+        return Ok(default.to_owned());
+    };
+    if n.chars().any(char::is_control) {
+        return Err(BadNext);
+    }
+    let decoded: String =
+        url::form_urlencoded::parse(format!("x={}", n.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+    let same_site = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.contains('\\')
+            && !p.chars().any(char::is_control)
+    };
+    if !same_site(n) || !same_site(&decoded) {
+        return Ok(default.to_owned());
+    }
+    let mut out = String::with_capacity(n.len());
+    for b in n.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_the_site_as_a_browser_reads_it() {
+        let home = |n: &str| safe_next(Some(n), "/home");
+        for off_site in [
+            "//other.host/",
+            "/\\other.host/",
+            "\\\\other.host",
+            "/%2F/other.host/",
+            "/%2f%2fother.host",
+            "/%5Cother.host",
+            "https://other.host/",
+            "other.host",
+            " //other.host",
+        ] {
+            assert_eq!(home(off_site), Ok("/home".to_owned()), "{off_site:?}");
+        }
+        for control in ["/\t/other.host/", "/a\r\nSet-Cookie: x=1", "/\0", "/\n/x"] {
+            assert_eq!(home(control), Err(super::BadNext), "{control:?}");
+        }
+        assert_eq!(home("/cases/A1?done=1"), Ok("/cases/A1?done=1".to_owned()));
+        assert_eq!(
+            home("/services?q=食品 安全"),
+            Ok("/services?q=%E9%A3%9F%E5%93%81%20%E5%AE%89%E5%85%A8".to_owned())
+        );
+        assert_eq!(safe_next(None, "/home"), Ok("/home".to_owned()));
+    }
+}
