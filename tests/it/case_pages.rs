@@ -439,3 +439,75 @@ async fn supervisors_see_the_board_and_order_the_department_which_answers() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("日期须为 YYYY-MM-DD"));
 }
+
+/// A system adds to the page of its own cases through the extension point
+/// (an expected-completion line, links, the labels of its form), without
+/// the case page knowing that system.
+#[tokio::test]
+async fn a_system_adds_to_the_case_page_through_the_extension_point() {
+    use egov_web_kit::case_page::{
+        Additions, CaseAdditions, CaseLink, CaseOnPage, CasePageExtension, CasePageExtensions,
+    };
+    struct GridReports;
+    impl CasePageExtension for GridReports {
+        fn additions<'a>(
+            &'a self,
+            _: &'a egov_web::AppState,
+            on_page: CaseOnPage<'a>,
+        ) -> Additions<'a> {
+            Box::pin(async move {
+                if on_page.case.process_id != "city_grid_case" {
+                    return Ok(CaseAdditions::default());
+                }
+                Ok(CaseAdditions {
+                    expected: Some("三个工作日内回复".to_owned()),
+                    links: vec![CaseLink {
+                        href: format!("/open311/requests/{}", on_page.case.number),
+                        label: "Open311 工单".to_owned(),
+                        download: false,
+                    }],
+                    ..CaseAdditions::default()
+                })
+            })
+        }
+    }
+    let app = TestApp::new_with_state(|state| {
+        state.with_part(CasePageExtensions(vec![std::sync::Arc::new(GridReports)]))
+    })
+    .await;
+    let centre = dept(&app, "110000-CGW").await;
+    let resident = citizen(&app, "zhang.san").await;
+    let centre_s = centre.to_string();
+    let opened = form(
+        &app,
+        &resident,
+        "/cases/new",
+        &[
+            ("csrf", resident.1.as_str()),
+            ("process", "city_grid_case"),
+            ("department_id", centre_s.as_str()),
+            ("title", "东直门内大街 井盖缺失"),
+            ("f_category", "井盖"),
+            ("f_description", "井盖丢失，有安全隐患"),
+        ],
+    )
+    .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let number = opened
+        .header("location")
+        .trim_start_matches("/cases/")
+        .trim_end_matches("?done=opened")
+        .to_owned();
+    let shown = page(&app, &resident, &format!("/cases/{number}")).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(
+        shown
+            .body
+            .contains(r#"<dd id="expected">三个工作日内回复</dd>"#),
+        "{}",
+        shown.body
+    );
+    assert!(shown.body.contains(&format!(
+        r#"<a class="button" href="/open311/requests/{number}">Open311 工单</a>"#
+    )));
+}

@@ -5,6 +5,7 @@
 //! the UI strings, and the shared state. It knows no system.
 
 pub mod auth;
+pub mod case_page;
 pub mod context;
 pub mod cookies;
 pub mod engine_errors;

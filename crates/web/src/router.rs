@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
 use egov_services::search::ServiceSearch;
+use egov_web_kit::case_page::CasePageExtensions;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -181,14 +182,18 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
 }
 
 /// The state with every system's part in it: the service hall's search
-/// index (in memory unless [`with_search_dir`] put one on disk).
-pub fn compose(state: AppState) -> AppState {
-    if state.has_part::<ServiceSearch>() {
-        return state;
+/// index (in memory unless [`with_search_dir`] put one on disk) and what
+/// the hall adds to the page of a case filed online.
+pub fn compose(mut state: AppState) -> AppState {
+    if !state.has_part::<ServiceSearch>() {
+        state = state.with_part(ServiceSearch::new(
+            egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
+        ));
     }
-    state.with_part(ServiceSearch::new(
-        egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
-    ))
+    if !state.has_part::<CasePageExtensions>() {
+        state = state.with_part(CasePageExtensions(vec![Arc::new(pages::FiledOnline)]));
+    }
+    state
 }
 
 /// Keeps the service hall's search index on disk under `dir`.

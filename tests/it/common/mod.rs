@@ -84,6 +84,17 @@ impl TestApp {
         app
     }
 
+    /// Like [`TestApp::new`], with the state changed before the router is
+    /// built (a system's part put in, say).
+    pub async fn new_with_state(
+        change: impl FnOnce(egov_web::AppState) -> egov_web::AppState,
+    ) -> TestApp {
+        let mut app = TestApp::new().await;
+        let state = egov_web::AppState::new(app.db().clone(), egov_web::WebSettings::default());
+        app.router = egov_web::router(change(state));
+        app
+    }
+
     /// A fresh, migrated, empty database.
     pub async fn empty() -> TestApp {
         TestApp::empty_with(egov_web::WebSettings::default()).await

@@ -22,6 +22,7 @@ use egov_cases::{Case, ProcessDefinition, Violation};
 use egov_identity::{allows, Permission, Principal, Role, SessionUser, UserKind};
 use egov_kernel::time::Timestamp;
 use egov_kernel::{Actor, Locale};
+use egov_web_kit::case_page::{CaseLink, CasePageExtensions};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -77,7 +78,8 @@ struct CasePage {
     /// `running`, `paused`, `closed` or `none` (a step without a deadline).
     clock: &'static str,
     due_at: Option<String>,
-    /// An application's 预计办结, from the item's promised time limit.
+    /// When the applicant may expect the result, if the system whose case
+    /// this is says (an application's 预计办结).
     expected: Option<String>,
     warn_at: Option<String>,
     red_at: Option<String>,
@@ -97,8 +99,8 @@ struct CasePage {
     rating_grade: Option<&'static str>,
     error: Option<String>,
     notice: Option<&'static str>,
-    /// Where the decided application's result document is.
-    result_href: Option<String>,
+    /// What the systems whose case this is link to from it.
+    links: Vec<CaseLink>,
     /// The text typed into a refused comment, rating, order or answer
     /// form, and which form it was (`comment`, `rating`, `order`,
     /// `answer-<id>`).
@@ -208,29 +210,13 @@ fn field_rows(
         .collect()
 }
 
-/// The guide an online application's case was filed under (its data names
-/// the item and version), if it is one.
-async fn filed_guide(
-    state: &AppState,
-    data: &serde_json::Value,
-) -> Result<Option<egov_services::Guide>, ApiError> {
-    let (Some(code), Some(version)) = (data["item"].as_str(), data["item_version"].as_u64()) else {
-        return Ok(None);
-    };
-    let version = u32::try_from(version).map_err(ApiError::internal)?;
-    match egov_services::registry::version(&state.db, code, version).await {
-        Ok(guide) => Ok(Some(guide)),
-        Err(egov_services::registry::RegistryError::Unknown(_)) => Ok(None),
-        Err(e) => Err(ApiError::internal(e)),
-    }
-}
-
-/// A case's form data as rows. An online application's case carries the
-/// item's form under `form`, labelled from the guide it was filed under.
+/// A case's form data as rows. A case a system opened for its own work
+/// (an online application) may carry a `form`, labelled from the schema
+/// that system gives the page.
 fn case_facts(
     locale: Locale,
     def: &ProcessDefinition,
-    guide: Option<&egov_services::Guide>,
+    form_schema: Option<&serde_json::Value>,
     data: &serde_json::Value,
     names: &HashMap<i64, String>,
 ) -> Vec<(String, String)> {
@@ -238,33 +224,10 @@ fn case_facts(
     let form = rest.as_object_mut().and_then(|o| o.remove("form"));
     let mut rows = Vec::new();
     if let Some(form) = form {
-        let schema = guide.and_then(|g| g.fields.as_ref());
-        rows = field_rows(locale, schema, &form, names);
+        rows = field_rows(locale, form_schema, &form, names);
     }
     rows.extend(field_rows(locale, def.start_fields(), &rest, names));
     rows
-}
-
-/// 预计办结 of an application's case, in words.
-async fn expected(
-    state: &AppState,
-    locale: Locale,
-    guide: &egov_services::Guide,
-    case: &Case,
-    accepted: Option<egov_kernel::time::Timestamp>,
-) -> Result<Option<String>, ApiError> {
-    use egov_services::application::{expected_completion, Expected};
-    let cal = state.calendar().await?;
-    let t = |k| crate::i18n::translate(locale, k);
-    Ok(match expected_completion(guide, case, accepted, &cal) {
-        None => None,
-        Some(Expected::Paused) => Some(t("case.expected_paused").to_owned()),
-        Some(Expected::By(date)) => Some(format!(
-            "{}{}",
-            date.format("%Y-%m-%d"),
-            t("case.expected_basis")
-        )),
-    })
 }
 
 /// Who an event's actor label names, as the viewer may know them.
@@ -324,19 +287,22 @@ pub async fn page(
         d.timeline.iter().map(|e| e.actor.as_str()),
     )
     .await?;
-    let guide = filed_guide(state, &case.data).await?;
-    let facts = case_facts(locale, &def, guide.as_ref(), &case.data, &names);
-    let expected = match &guide {
-        Some(g) => {
-            let accepted = d
-                .timeline
-                .iter()
-                .find(|e| e.action == "accept")
-                .map(|e| e.at);
-            expected(state, locale, g, &case, accepted).await?
-        }
-        None => None,
-    };
+    let accepted_at = d
+        .timeline
+        .iter()
+        .find(|e| e.action == "accept")
+        .map(|e| e.at);
+    let additions = state
+        .part::<CasePageExtensions>()
+        .collect(state, &case, accepted_at, locale)
+        .await?;
+    let facts = case_facts(
+        locale,
+        &def,
+        additions.form_schema.as_ref(),
+        &case.data,
+        &names,
+    );
     let timeline = d
         .timeline
         .iter()
@@ -427,7 +393,7 @@ pub async fn page(
         handling: dept(case.handling_department()),
         clock,
         due_at: case.due_at.as_ref().map(beijing),
-        expected,
+        expected: additions.expected,
         warn_at: case
             .warn_at
             .as_ref()
@@ -470,7 +436,7 @@ pub async fn page(
         rating_grade: d.rating.as_ref().map(|r| grade_name(locale, r.grade)),
         error: form_error,
         notice: flash.notice,
-        result_href: super::results::decided_item(&case).map(|_| format!("/cases/{number}/result")),
+        links: additions.links,
         kept: flash.kept,
         kept_for: flash.kept_for,
         d,

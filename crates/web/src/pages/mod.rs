@@ -12,6 +12,7 @@ mod apply;
 mod case_forms;
 mod cases;
 mod enterprise;
+mod filed_online;
 mod home;
 mod locale;
 mod register;
@@ -29,6 +30,7 @@ pub use egov_web_kit::page::{
     encode_component, error_message, error_page, localized, message_page, render, safe_next,
     user_context, Chrome,
 };
+pub use filed_online::FiledOnline;
 
 pub fn router() -> Router<AppState> {
     Router::new()

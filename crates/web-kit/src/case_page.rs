@@ -1,0 +1,82 @@
+//! The case page's extension point. The case engine knows no system, and
+//! neither does its page: a system whose work runs as cases (the service
+//! hall's applications, say) adds what it knows about its own cases: the
+//! schema their `form` is labelled from, an expected-completion line, and
+//! links. Systems put a [`CasePageExtensions`] part into the state when the
+//! platform is composed; the case page asks each in turn.
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+use egov_cases::Case;
+use egov_kernel::time::Timestamp;
+use egov_kernel::Locale;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// What one system adds to one case's page; empty for cases not its own.
+#[derive(Debug, Default)]
+pub struct CaseAdditions {
+    /// The JSON schema (the case engine's subset) the case data's `form`
+    /// object is labelled from.
+    pub form_schema: Option<serde_json::Value>,
+    /// A line beside the deadline: when the applicant may expect the result.
+    pub expected: Option<String>,
+    /// Buttons under the facts (a result document to download).
+    pub links: Vec<CaseLink>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseLink {
+    pub href: String,
+    pub label: String,
+    /// The link fetches a file rather than a page.
+    pub download: bool,
+}
+
+/// The case as its page shows it.
+pub struct CaseOnPage<'a> {
+    pub case: &'a Case,
+    /// When the case was accepted (its `accept` action), if it was.
+    pub accepted_at: Option<Timestamp>,
+    pub locale: Locale,
+}
+
+/// The boxed future an extension answers with (trait objects cannot have
+/// `async fn`s).
+pub type Additions<'a> = Pin<Box<dyn Future<Output = Result<CaseAdditions, ApiError>> + Send + 'a>>;
+
+/// A system's additions to the page of a case.
+pub trait CasePageExtension: Send + Sync {
+    fn additions<'a>(&'a self, state: &'a AppState, on_page: CaseOnPage<'a>) -> Additions<'a>;
+}
+
+/// The extensions the platform was composed with, asked in order.
+#[derive(Clone, Default)]
+pub struct CasePageExtensions(pub Vec<Arc<dyn CasePageExtension>>);
+
+impl CasePageExtensions {
+    /// Every extension's additions for this case, together: the first form
+    /// schema and expected line given, and all the links.
+    pub async fn collect(
+        &self,
+        state: &AppState,
+        case: &Case,
+        accepted_at: Option<Timestamp>,
+        locale: Locale,
+    ) -> Result<CaseAdditions, ApiError> {
+        let mut all = CaseAdditions::default();
+        for extension in &self.0 {
+            let on_page = CaseOnPage {
+                case,
+                accepted_at,
+                locale,
+            };
+            let more = extension.additions(state, on_page).await?;
+            all.form_schema = all.form_schema.or(more.form_schema);
+            all.expected = all.expected.or(more.expected);
+            all.links.extend(more.links);
+        }
+        Ok(all)
+    }
+}

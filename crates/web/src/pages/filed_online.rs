@@ -1,0 +1,85 @@
+//! What the service hall adds to the page of a case filed online: the
+//! item's form labelled from the guide it was filed under, 预计办结 from
+//! the item's promised time limit, and, once decided, the result document.
+//! The case page knows none of this; it asks the extensions it was composed
+//! with (`egov_web_kit::case_page`).
+
+use super::results::decided_item;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use egov_cases::Case;
+use egov_kernel::Locale;
+use egov_web_kit::case_page::{Additions, CaseAdditions, CaseLink, CaseOnPage, CasePageExtension};
+
+/// The hall's additions to the case page.
+pub struct FiledOnline;
+
+impl CasePageExtension for FiledOnline {
+    fn additions<'a>(&'a self, state: &'a AppState, on_page: CaseOnPage<'a>) -> Additions<'a> {
+        Box::pin(async move {
+            let CaseOnPage {
+                case,
+                accepted_at,
+                locale,
+            } = on_page;
+            let links = decided_item(case)
+                .map(|_| CaseLink {
+                    href: format!("/cases/{}/result", case.number),
+                    label: crate::i18n::translate(locale, "case.result").to_owned(),
+                    download: true,
+                })
+                .into_iter()
+                .collect();
+            let Some(guide) = filed_guide(state, &case.data).await? else {
+                return Ok(CaseAdditions {
+                    links,
+                    ..CaseAdditions::default()
+                });
+            };
+            Ok(CaseAdditions {
+                expected: expected(state, locale, &guide, case, accepted_at).await?,
+                form_schema: guide.fields,
+                links,
+            })
+        })
+    }
+}
+
+/// The guide an online application's case was filed under (its data names
+/// the item and version), if it is one.
+async fn filed_guide(
+    state: &AppState,
+    data: &serde_json::Value,
+) -> Result<Option<egov_services::Guide>, ApiError> {
+    let (Some(code), Some(version)) = (data["item"].as_str(), data["item_version"].as_u64()) else {
+        return Ok(None);
+    };
+    let version = u32::try_from(version).map_err(ApiError::internal)?;
+    match egov_services::registry::version(&state.db, code, version).await {
+        Ok(guide) => Ok(Some(guide)),
+        Err(egov_services::registry::RegistryError::Unknown(_)) => Ok(None),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// 预计办结 of an application's case, in words.
+async fn expected(
+    state: &AppState,
+    locale: Locale,
+    guide: &egov_services::Guide,
+    case: &Case,
+    accepted: Option<egov_kernel::time::Timestamp>,
+) -> Result<Option<String>, ApiError> {
+    use egov_services::application::{expected_completion, Expected};
+    let cal = state.calendar().await?;
+    let t = |k| crate::i18n::translate(locale, k);
+    Ok(match expected_completion(guide, case, accepted, &cal) {
+        None => None,
+        Some(Expected::Paused) => Some(t("case.expected_paused").to_owned()),
+        Some(Expected::By(date)) => Some(format!(
+            "{}{}",
+            date.format("%Y-%m-%d"),
+            t("case.expected_basis")
+        )),
+    })
+}
