@@ -4,10 +4,10 @@
 //! instead of overwrite.
 
 use crate::case::{branches, get, AlertLevel, Case, Location};
-use crate::clock::{enter, local, ClockState};
-use crate::definition::{Actor, Join, OnRefuse, ProcessDefinition};
+use crate::clock::{enter, local};
+use crate::definition::{Actor, ProcessDefinition};
 use crate::error::{CaseError, Refusal};
-use crate::schema::{Rule, Violation};
+use crate::plan::{plan, Attempt};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time;
@@ -370,6 +370,9 @@ async fn department_exists(db: &Db, id: i64) -> Result<bool, CaseError> {
 }
 
 /// Takes an action on a case the caller last saw at `expected_version`.
+/// What the action does is decided by [`crate::plan::plan`] from what is
+/// read here; one transaction then applies it with its event and audit
+/// record.
 #[allow(clippy::too_many_arguments)]
 pub async fn act(
     db: &Db,
@@ -388,146 +391,58 @@ pub async fn act(
             current: case.version,
         });
     }
-    if case.process_id != def.id || case.process_version != def.version as i32 {
-        return Err(CaseError::WrongDefinition(format!(
-            "{} v{}",
-            case.process_id, case.process_version
-        )));
-    }
-    let not_here = || CaseError::NotAllowedHere {
-        action: action_id.to_owned(),
-        state: case.state.clone(),
+    let in_parallel = def.state(&case.state).is_some_and(|s| s.parallel.is_some());
+    let branches = match in_parallel {
+        true => branches(db, case.id, &case.state).await?,
+        false => Vec::new(),
     };
-    let action = def.action(action_id).ok_or_else(not_here)?;
-    if !action.from.contains(&case.state) {
-        return Err(not_here());
-    }
-    let state = def.state(&case.state).expect("validated definition");
-    let parallel = state
-        .parallel
-        .as_ref()
-        .filter(|p| p.approve == action.id || p.refuse == action.id);
-    let pending = match parallel {
-        Some(_) => branches(db, case.id, &case.state).await?,
-        None => Vec::new(),
+    // A transfer's target must exist: the one fact the plan cannot know.
+    let transfer_to = def
+        .action(action_id)
+        .filter(|a| a.transfer)
+        .and_then(|_| fields["department_id"].as_i64());
+    let target_exists = match transfer_to {
+        Some(to) => department_exists(db, to).await?,
+        None => false,
     };
-    if !may_act(def, &case, &pending, acting, &action.id) {
-        return Err(CaseError::NotYours(action.id.clone()));
-    }
-    let violations = def.check_fields(&action.id, &fields);
-    if !violations.is_empty() {
-        return Err(CaseError::Fields(violations));
-    }
-    let transfer_to = if action.transfer {
-        let to = fields["department_id"].as_i64().unwrap_or_default();
-        if to == case.handling_department() || !department_exists(db, to).await? {
-            return Err(CaseError::Fields(vec![Violation::new(
-                "/department_id",
-                Rule::OtherDepartment,
-            )]));
-        }
-        Some(to)
-    } else {
-        None
+    let attempt = Attempt {
+        case: &case,
+        branches: &branches,
+        acting,
+        action_id,
+        fields: &fields,
+        target_exists,
     };
+    let plan = plan(def, cal, time::now(), attempt)?;
 
-    let now = time::now();
-    let mut next = case.clone();
-    let mut to = case.state.clone();
-    let mut clock: Option<ClockState> = None;
     let mut tx = db.begin().await?;
-    if action.extends_deadline {
-        let deadline = state.deadline.as_ref().ok_or(CaseError::NoExtension)?;
-        let extra = deadline.extension.ok_or(CaseError::NoExtension)?;
-        if case.extended {
-            return Err(CaseError::AlreadyExtended);
-        }
-        let mut c = ClockState::of(&case);
-        c.extend(&def.supervision, cal, extra);
-        clock = Some(c);
-        next.extended = true;
-    } else if let (Some(p), Acting::Handler { department_id }) = (parallel, acting) {
-        let approved = action.id == p.approve;
+    if let Some(answer) = plan.branch_answer {
         run!(tx, |c| sqlx::query(
             "UPDATE case_branches SET status = $1, answered_at = $2 \
              WHERE case_id = $3 AND state = $4 AND department_id = $5"
         )
-        .bind(if approved { "approved" } else { "refused" })
-        .bind(now)
+        .bind(answer.status.as_str())
+        .bind(plan.at)
         .bind(case.id)
         .bind(&case.state)
-        .bind(department_id)
+        .bind(answer.department_id)
         .execute(&mut *c)
         .await
         .map(|_| ()))?;
-        let still_pending = pending
-            .iter()
-            .filter(|b| b.status == "pending" && b.department_id != department_id)
-            .count();
-        let refused = !approved || pending.iter().any(|b| b.status == "refused");
-        if !approved && p.on_refuse == OnRefuse::End {
-            to = p.refused_to.clone();
-        } else if approved && (p.join == Join::Any || (still_pending == 0 && !refused)) {
-            to = p.approved_to.clone();
-        } else if still_pending == 0 && refused {
-            to = p.refused_to.clone();
-        }
-    } else if let Some(t) = &action.to {
-        to = t.clone();
     }
-    if let Some(d) = transfer_to {
-        next.assigned_department_id = Some(d);
+    if plan.opens_branches {
+        open_branches(&mut tx, case.id, &plan.next.state, &case.co_departments).await?;
     }
-    // A new state, or the same one handed to someone else afresh.
-    if to != case.state || (action.restart_clock && transfer_to.is_some()) {
-        if def.state(&to).and_then(|s| s.parallel.as_ref()).is_some() {
-            open_branches(&mut tx, case.id, &to, &case.co_departments).await?;
-        }
-        clock = Some(enter(
-            def,
-            cal,
-            Some(&case),
-            &to,
-            action.restart_clock,
-            now,
-            &case.deadlines,
-        ));
-        next.state_entered_at = now;
-        // Leaving a step after its deadline makes the case overdue.
-        if case.due_at.is_some_and(|d| d < now) {
-            next.overdue = true;
-        }
-        if def.state(&to).is_some_and(|s| s.terminal) {
-            next.closed_at = Some(now);
-        }
-    }
-    if let Some(c) = &clock {
-        next.basis = c.basis;
-        next.due_at = c.due_at;
-        next.due_provisional = c.provisional;
-        next.warn_at = c.warn_at;
-        next.red_at = c.red_at;
-        next.paused_at = c.paused_at;
-        next.paused_secs = c.paused_secs;
-        next.deadline_cycle = c.cycle;
-        next.alert_level = c.level;
-        next.next_alert_at = c.next_alert_at();
-    }
-    if next.closed_at.is_some() {
-        next.next_alert_at = None;
-    }
-    next.state = to.clone();
-    next.version = case.version + 1;
-    save(&mut tx, &next, expected_version).await?;
+    save(&mut tx, &plan.next, expected_version).await?;
     let step = Step {
-        action: &action.id,
+        action: action_id,
         from: Some(&case.state),
-        to: &to,
+        to: &plan.next.state,
         fields: &fields,
     };
-    add_event(&mut tx, ctx, &next, next.version, step).await?;
+    add_event(&mut tx, ctx, &plan.next, plan.next.version, step).await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(plan.next)
 }
 
 /// Writes a case's moving parts, if it is still at `expected_version`.

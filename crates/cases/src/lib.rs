@@ -10,6 +10,7 @@ pub(crate) mod clock;
 pub mod definition;
 pub mod engine;
 pub mod error;
+pub mod plan;
 pub mod schema;
 
 pub use case::{
