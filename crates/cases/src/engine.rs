@@ -3,9 +3,10 @@
 //! record; the version column makes concurrent actions on one case conflict
 //! instead of overwrite.
 
+use crate::acting::Acting;
 use crate::case::{branches, get, AlertLevel, Case, Location};
 use crate::clock::{enter, local};
-use crate::definition::{Actor, ProcessDefinition};
+use crate::definition::ProcessDefinition;
 use crate::error::{CaseError, Refusal};
 use crate::plan::{plan, Attempt};
 use egov_audit::Event;
@@ -14,39 +15,6 @@ use egov_kernel::time;
 use egov_kernel::Context;
 use egov_store::{run, Db, Tx};
 use serde_json::Value;
-
-/// Who acts, in the role the definition names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Acting {
-    Applicant {
-        user_id: i64,
-    },
-    Handler {
-        department_id: i64,
-    },
-    Dispatcher {
-        department_id: i64,
-    },
-    /// Electronic supervision over one department's cases, or (`None`)
-    /// every department's.
-    Supervisor {
-        department_id: Option<i64>,
-    },
-    /// The platform opening a case on its own; it takes no actions.
-    Platform,
-}
-
-impl Acting {
-    pub fn actor(self) -> Actor {
-        match self {
-            Acting::Applicant { .. } => Actor::Applicant,
-            Acting::Handler { .. } => Actor::Handler,
-            Acting::Dispatcher { .. } => Actor::Dispatcher,
-            Acting::Supervisor { .. } => Actor::Supervisor,
-            Acting::Platform => Actor::Platform,
-        }
-    }
-}
 
 /// What a new case starts with.
 pub struct NewCase<'a> {
@@ -307,55 +275,6 @@ pub async fn start_in(
 fn uuid_like() -> String {
     use rand::Rng;
     format!("{:016x}", rand::thread_rng().gen::<u64>())
-}
-
-/// Whether `acting` may take `action` on `case` now (role, and the right
-/// person or department). `pending` are the open branches of a parallel state.
-pub fn may_act(
-    def: &ProcessDefinition,
-    case: &Case,
-    pending: &[crate::case::Branch],
-    acting: Acting,
-    action_id: &str,
-) -> bool {
-    let Some(action) = def.action(action_id) else {
-        return false;
-    };
-    if !action.from.contains(&case.state) || !action.by.contains(&acting.actor()) {
-        return false;
-    }
-    let parallel = def
-        .state(&case.state)
-        .and_then(|s| s.parallel.as_ref())
-        .is_some_and(|p| p.approve == action.id || p.refuse == action.id);
-    match acting {
-        Acting::Applicant { user_id } => case.applicant_id == Some(user_id),
-        Acting::Handler { department_id } if parallel => pending
-            .iter()
-            .any(|b| b.department_id == department_id && b.status == "pending"),
-        Acting::Handler { department_id } => case.handling_department() == department_id,
-        Acting::Dispatcher { department_id } => case.department_id == department_id,
-        Acting::Supervisor { department_id } => {
-            department_id.is_none_or(|d| case.handling_department() == d || case.department_id == d)
-        }
-        Acting::Platform => false,
-    }
-}
-
-/// The actions `acting` may take on `case`, given its open branches.
-pub fn actions_open_to<'d>(
-    def: &'d ProcessDefinition,
-    case: &Case,
-    pending: &[crate::case::Branch],
-    acting: Acting,
-) -> Vec<&'d crate::definition::Action> {
-    if !case.is_open() {
-        return Vec::new();
-    }
-    def.actions_for(&case.state, acting.actor())
-        .into_iter()
-        .filter(|a| may_act(def, case, pending, acting, &a.id))
-        .collect()
 }
 
 async fn department_exists(db: &Db, id: i64) -> Result<bool, CaseError> {

@@ -5,6 +5,7 @@
 //! engine: attachments and comments, electronic supervision (warnings,
 //! yellow and red cards, supervision orders), ratings and metrics.
 
+pub mod acting;
 pub mod case;
 pub(crate) mod clock;
 pub mod definition;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod plan;
 pub mod schema;
 
+pub use acting::{actions_open_to, may_act, Acting};
 pub use case::{
     branches, branches_on_record, by_number, get, timeline, AlertLevel, Branch, Case, CaseEvent,
     Location,
@@ -21,7 +23,7 @@ pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
     Supervision,
 };
-pub use engine::{act, actions_open_to, may_act, start, start_in, Acting, NewCase};
+pub use engine::{act, start, start_in, NewCase};
 pub use error::{CaseError, Refusal};
 pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 

@@ -4,10 +4,10 @@
 //! reads the inputs, calls [`plan`] and applies the plan in one transaction;
 //! tests call it with values.
 
+use crate::acting::{may_act, Acting};
 use crate::case::{Branch, Case};
 use crate::clock::{enter, ClockState};
 use crate::definition::{Join, OnRefuse, ProcessDefinition};
-use crate::engine::{may_act, Acting};
 use crate::error::CaseError;
 use crate::schema::{Rule, Violation};
 use egov_calendar::WorkCalendar;

@@ -2,8 +2,9 @@
 //! national grades. A bad rating (不满意, 非常不满意) opens a follow-up case
 //! (call back, fix or explain), tracked and supervised like any other.
 
+use crate::acting::Acting;
 use crate::case::{get, Case};
-use crate::engine::{start, Acting, NewCase};
+use crate::engine::{start, NewCase};
 use crate::error::{CaseError, Refusal};
 use crate::registry::Processes;
 use egov_audit::Event;

@@ -4,6 +4,7 @@
 //! reading uploads, the input guard, the page shell with its base template,
 //! the UI strings, and the shared state. It knows no system.
 
+pub mod api;
 pub mod auth;
 pub mod case_page;
 pub mod context;

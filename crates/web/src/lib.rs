@@ -7,7 +7,7 @@ mod api;
 mod assets;
 mod casework;
 mod metrics;
-mod oidc;
+
 mod pages;
 mod router;
 

@@ -1,9 +1,7 @@
 //! Assembles the application: API routes (collected into the OpenAPI
 //! document), pages, assets, and the layers every request passes through.
 
-use crate::api::{
-    applications, audit, calendar, cases, docs, health, org, services, supervision, users,
-};
+use crate::api::{applications, audit, calendar, cases, docs, health, org, services, supervision};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -93,8 +91,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calendar::year))
         .routes(routes!(calendar::due))
         .routes(routes!(calendar::load))
-        .routes(routes!(users::me))
-        .routes(routes!(users::get_user))
+        .merge(egov_identity_web::api())
         .routes(routes!(cases::list_processes, cases::load_process))
         .routes(routes!(cases::list_cases, cases::open_case))
         .routes(routes!(cases::get_case))
@@ -231,7 +228,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .route("/favicon.ico", get(favicon))
         .merge(pages::router())
-        .merge(crate::oidc::routes())
+        .merge(egov_identity_web::pages())
+        .merge(egov_identity_web::oidc())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(
