@@ -212,6 +212,7 @@ async fn assets_are_embedded_with_etags() {
 
 #[test]
 fn both_languages_have_every_string() {
+    egov_web::register_strings();
     let zh = egov_web::catalogue_keys(Locale::Zh);
     let en = egov_web::catalogue_keys(Locale::En);
     assert_eq!(zh, en, "zh-CN.toml and en.toml must hold the same keys");
@@ -221,4 +222,43 @@ fn both_languages_have_every_string() {
             "problem.{code} missing"
         );
     }
+}
+
+/// Every string a template asks for (`t("...")`) is in the catalogue the
+/// platform composes, whichever slice's files hold it.
+#[test]
+fn every_string_a_template_asks_for_is_there() {
+    egov_web::register_strings();
+    let keys = egov_web::catalogue_keys(Locale::Zh);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates");
+    let mut asked = 0;
+    for crate_dir in std::fs::read_dir(&root).unwrap() {
+        let templates = crate_dir.unwrap().path().join("templates");
+        let Ok(files) = std::fs::read_dir(&templates) else {
+            continue;
+        };
+        for file in files {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in text.match_indices("t(\"") {
+                // `chrome.t("..")`, not `format("..")`.
+                let before = text[..i].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &text[i + 3..];
+                let key = &rest[..rest.find('"').unwrap()];
+                asked += 1;
+                assert!(
+                    keys.contains(&key),
+                    "{} asks for {key}, which no locale file holds",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(
+        asked > 100,
+        "only {asked} strings found: is the scan broken?"
+    );
 }

@@ -18,9 +18,17 @@ use utoipa_axum::routes;
 // The kit's modules under their own names, as the handlers name them.
 use egov_web_kit::{api, auth, context, i18n, problem, state};
 
+/// The identity system's UI strings.
+pub static STRINGS: i18n::Strings = i18n::Strings {
+    name: "identity",
+    zh: include_str!("../locales/zh-CN.toml"),
+    en: include_str!("../locales/en.toml"),
+};
+
 /// The identity system's pages.
 pub fn pages() -> Router<AppState> {
     use pages::{account, admin_clients, admin_keys, admin_users, enterprise, register};
+    i18n::register(&STRINGS);
     Router::new()
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/mfa", get(account::mfa_form).post(account::mfa))
@@ -99,6 +107,7 @@ pub fn pages() -> Router<AppState> {
 /// The OpenID Connect provider's endpoints (discovery, keys, authorize,
 /// token, userinfo, logout).
 pub fn oidc() -> Router<AppState> {
+    i18n::register(&STRINGS);
     oidc::routes()
 }
 

@@ -19,4 +19,4 @@ pub use egov_web_kit::i18n::{catalogue_keys, translate};
 pub use egov_web_kit::problem::{ApiError, Localized, CODES as PROBLEM_CODES};
 pub use egov_web_kit::state::{AppState, MetricsAccess, WebSettings};
 pub use metrics::router as metrics_router;
-pub use router::{compose, openapi, router, with_search_dir};
+pub use router::{compose, openapi, register_strings, router, with_search_dir};

@@ -181,7 +181,14 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
 /// The state with every system's part in it: the service hall's search
 /// index (in memory unless [`with_search_dir`] put one on disk) and what
 /// the hall adds to the page of a case filed online.
+/// Every system's UI strings in the catalogue (building the routers does
+/// this too; tests of the catalogue call it first).
+pub fn register_strings() {
+    egov_web_kit::i18n::register(&egov_identity_web::STRINGS);
+}
+
 pub fn compose(mut state: AppState) -> AppState {
+    register_strings();
     if !state.has_part::<ServiceSearch>() {
         state = state.with_part(ServiceSearch::new(
             egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
