@@ -244,6 +244,33 @@ pub struct Branch {
     pub answered_at: Option<Timestamp>,
 }
 
+/// Where a parallel branch stands, stored as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BranchStatus {
+    Pending,
+    Approved,
+    Refused,
+}
+
+impl BranchStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BranchStatus::Pending => "pending",
+            BranchStatus::Approved => "approved",
+            BranchStatus::Refused => "refused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BranchStatus> {
+        match s {
+            "pending" => Some(BranchStatus::Pending),
+            "approved" => Some(BranchStatus::Approved),
+            "refused" => Some(BranchStatus::Refused),
+            _ => None,
+        }
+    }
+}
+
 pub async fn get(db: &Db, id: i64) -> Result<Case, CaseError> {
     let mut r = db.reader().await?;
     let sql = format!("{CASE_COLUMNS} WHERE id = $1");

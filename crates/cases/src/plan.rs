@@ -5,7 +5,7 @@
 //! tests call it with values.
 
 use crate::acting::{may_act, Acting};
-use crate::case::{Branch, Case};
+use crate::case::{Branch, BranchStatus, Case};
 use crate::clock::{enter, ClockState};
 use crate::definition::{Join, OnRefuse, ProcessDefinition};
 use crate::error::CaseError;
@@ -44,33 +44,6 @@ pub struct Plan {
 pub struct BranchAnswer {
     pub department_id: i64,
     pub status: BranchStatus,
-}
-
-/// Where a parallel branch stands, stored as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BranchStatus {
-    Pending,
-    Approved,
-    Refused,
-}
-
-impl BranchStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BranchStatus::Pending => "pending",
-            BranchStatus::Approved => "approved",
-            BranchStatus::Refused => "refused",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<BranchStatus> {
-        match s {
-            "pending" => Some(BranchStatus::Pending),
-            "approved" => Some(BranchStatus::Approved),
-            "refused" => Some(BranchStatus::Refused),
-            _ => None,
-        }
-    }
 }
 
 /// Decides what `attempt` does at `now`, or why it may not be taken.
