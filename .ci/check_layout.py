@@ -4,8 +4,9 @@
 1. every workspace crate has a kind in layout.toml;
 2. no crate but the web ones depends on the web stack;
 3. no crate depends on another system's crate, domain or web part (kernel,
-   engines and the web kit are open to all; the kernel depends on no egov
-   crate; the composing crate, a web crate of no system, may use every one);
+   engines, their web parts and the web kit are open to all; an engine's
+   web part uses no system; the kernel depends on no egov crate; the
+   composing crate, a web crate of no system, may use every one);
 4. no import loops between the top-level modules of a crate, except the
    known ones listed (which must still exist, so the list only shrinks).
 
@@ -56,6 +57,11 @@ for name, package in sorted(members.items()):
             failures.append(f"{name} ({kind}) depends on the web crate {dep_name}")
         elif kind == "engine" and other["kind"] == "system":
             failures.append(f"{name} (engine) depends on the system crate {dep_name}")
+        elif entry.get("engine") and (other["kind"] == "system" or other.get("system")):
+            failures.append(
+                f"{name} (web part of the engine {entry['engine']}) depends on "
+                f"{dep_name} (system {other.get('system')})"
+            )
         elif (
             kind in ("system", "web")
             and entry.get("system")

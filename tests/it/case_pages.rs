@@ -445,7 +445,7 @@ async fn supervisors_see_the_board_and_order_the_department_which_answers() {
 /// the case page knowing that system.
 #[tokio::test]
 async fn a_system_adds_to_the_case_page_through_the_extension_point() {
-    use egov_web_kit::case_page::{
+    use egov_cases_web::case_page::{
         Additions, CaseAdditions, CaseLink, CaseOnPage, CasePageExtension, CasePageExtensions,
     };
     struct GridReports;

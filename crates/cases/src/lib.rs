@@ -5,6 +5,7 @@
 //! engine: attachments and comments, electronic supervision (warnings,
 //! yellow and red cards, supervision orders), ratings and metrics.
 
+pub mod access;
 pub mod acting;
 pub mod case;
 pub(crate) mod clock;

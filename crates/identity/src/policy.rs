@@ -118,36 +118,6 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
     }
 }
 
-/// Who may see a case: its applicant; staff of a department it involves
-/// (owner, assignee, co-handlers); supervisors of one of those departments
-/// (or city-wide); auditors and system administrators.
-pub fn may_view_case(
-    principal: &Principal,
-    applicant_id: Option<i64>,
-    departments: &[i64],
-) -> bool {
-    let Principal::User(u) = principal else {
-        return false;
-    };
-    if u.pending_setup().is_some() {
-        return false;
-    }
-    match u.kind {
-        UserKind::Citizen | UserKind::Enterprise => applicant_id == Some(u.user_id),
-        UserKind::Staff => {
-            departments
-                .iter()
-                .any(|d| u.has_role_for(Role::Supervisor, Some(*d)))
-                || u.has_role(Role::Auditor)
-                || u.has_role(Role::SystemAdmin)
-                || u.department_id.is_some_and(|d| departments.contains(&d))
-                || u.roles
-                    .iter()
-                    .any(|g| g.department_id.is_some_and(|d| departments.contains(&d)))
-        }
-    }
-}
-
 /// The departments whose cases a person supervises.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {

@@ -6,7 +6,7 @@
 
 pub mod api;
 pub mod auth;
-pub mod case_page;
+
 pub mod context;
 pub mod cookies;
 pub mod engine_errors;

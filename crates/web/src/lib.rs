@@ -1,11 +1,11 @@
-//! The web layer: one router for JSON APIs (under `/api/v1`, documented by a
-//! generated OpenAPI 3.1 document), server-rendered pages and embedded assets.
-//! It knows the domain crates' functions and errors, never SQL. What every
-//! system's web part shares is the web kit (`egov-web-kit`).
+//! The composing web crate: it merges the systems' web parts (their API
+//! routers and OpenAPI paths, their pages), adds the platform's own
+//! (health, organisation, audit, calendar, the home page, the console),
+//! serves the embedded assets and applies the layers every request passes
+//! through. What every web part shares is the web kit (`egov-web-kit`).
 
 mod api;
 mod assets;
-mod casework;
 mod metrics;
 
 mod pages;
@@ -13,7 +13,7 @@ mod router;
 
 // The kit's modules under their names here, for the systems' web parts that
 // still live in this crate.
-use egov_web_kit::{auth, context, i18n, input, problem, state, upload};
+use egov_web_kit::{auth, context, i18n, input, problem, state};
 
 pub use egov_web_kit::i18n::{catalogue_keys, translate};
 pub use egov_web_kit::problem::{ApiError, Localized, CODES as PROBLEM_CODES};

@@ -1,7 +1,7 @@
 //! Assembles the application: API routes (collected into the OpenAPI
 //! document), pages, assets, and the layers every request passes through.
 
-use crate::api::{applications, audit, calendar, cases, docs, health, org, services, supervision};
+use crate::api::{audit, calendar, docs, health, org};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -11,8 +11,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
-use egov_services::search::ServiceSearch;
-use egov_web_kit::case_page::CasePageExtensions;
+use egov_cases_web::case_page::CasePageExtensions;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -92,38 +91,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calendar::due))
         .routes(routes!(calendar::load))
         .merge(egov_identity_web::api())
-        .routes(routes!(cases::list_processes, cases::load_process))
-        .routes(routes!(cases::list_cases, cases::open_case))
-        .routes(routes!(cases::get_case))
-        .routes(routes!(cases::act))
-        .routes(routes!(cases::comment))
-        // Uploads stream under their own limit (the configured attachment
-        // size, enforced in the handler), not the JSON body limit.
-        .merge(
-            OpenApiRouter::new()
-                .routes(routes!(cases::upload))
-                .layer(DefaultBodyLimit::disable()),
-        )
-        .routes(routes!(cases::download))
-        .routes(routes!(cases::rate))
-        .routes(routes!(supervision::issue_order))
-        .routes(routes!(supervision::answer_order))
-        .routes(routes!(supervision::board))
-        .routes(routes!(supervision::case_metrics))
-        .routes(routes!(services::list_services, services::load_service))
-        .routes(routes!(services::search_services))
-        .routes(routes!(services::publish_service))
-        .routes(routes!(services::withdraw_service))
-        .routes(routes!(services::get_service))
-        .routes(routes!(applications::begin_application))
-        .routes(routes!(applications::get_application))
-        .routes(routes!(applications::save_form))
-        .merge(
-            OpenApiRouter::new()
-                .routes(routes!(applications::add_file))
-                .layer(DefaultBodyLimit::disable()),
-        )
-        .routes(routes!(applications::submit))
+        .merge(egov_cases_web::api())
+        .merge(egov_services_web::api())
         .split_for_parts();
     let mut doc = doc;
     document_common_answers(&mut doc);
@@ -178,35 +147,38 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// The state with every system's part in it: the service hall's search
-/// index (in memory unless [`with_search_dir`] put one on disk) and what
-/// the hall adds to the page of a case filed online.
+/// The platform's own UI strings (home, directory, the console).
+pub static STRINGS: egov_web_kit::i18n::Strings = egov_web_kit::i18n::Strings {
+    name: "platform",
+    zh: include_str!("../locales/zh-CN.toml"),
+    en: include_str!("../locales/en.toml"),
+};
+
 /// Every system's UI strings in the catalogue (building the routers does
 /// this too; tests of the catalogue call it first).
 pub fn register_strings() {
-    egov_web_kit::i18n::register(&egov_identity_web::STRINGS);
+    use egov_web_kit::i18n::register;
+    register(&STRINGS);
+    register(&egov_identity_web::STRINGS);
+    register(&egov_cases_web::STRINGS);
+    register(&egov_services_web::STRINGS);
 }
 
-pub fn compose(mut state: AppState) -> AppState {
+/// The state with every system's part in it: the service hall's search
+/// index (in memory unless [`with_search_dir`] put one on disk) and what
+/// the systems add to the pages of cases.
+pub fn compose(state: AppState) -> AppState {
     register_strings();
-    if !state.has_part::<ServiceSearch>() {
-        state = state.with_part(ServiceSearch::new(
-            egov_search::SearchIndex::in_memory().expect("an empty index in memory"),
-        ));
-    }
+    let mut state = egov_services_web::with_parts(state);
     if !state.has_part::<CasePageExtensions>() {
-        state = state.with_part(CasePageExtensions(vec![Arc::new(pages::FiledOnline)]));
+        state = state.with_part(CasePageExtensions(vec![Arc::new(
+            egov_services_web::FiledOnline,
+        )]));
     }
     state
 }
 
-/// Keeps the service hall's search index on disk under `dir`.
-pub fn with_search_dir(
-    state: AppState,
-    dir: &std::path::Path,
-) -> Result<AppState, egov_search::SearchError> {
-    Ok(state.with_part(ServiceSearch::new(egov_search::SearchIndex::open(dir)?)))
-}
+pub use egov_services_web::with_search_dir;
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
@@ -235,6 +207,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .route("/favicon.ico", get(favicon))
         .merge(pages::router())
+        .merge(egov_cases_web::pages())
+        .merge(egov_services_web::pages())
         .merge(egov_identity_web::pages())
         .merge(egov_identity_web::oidc())
         .fallback(not_found)

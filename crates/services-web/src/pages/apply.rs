@@ -2,22 +2,22 @@
 //! the item's form, attach each material, file it once. Filing opens the case; the
 //! applicant follows it on the case page.
 
-use super::case_forms::{self, FormField};
-use super::cases::{form_caller, page_caller};
-use super::{error_message, render, Chrome};
-use crate::auth::{CheckedForm, PageUser, CITIZEN};
-use crate::context::{Lang, Origin};
-use crate::problem::ApiError;
-use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use egov_cases::Violation;
+use egov_cases_web::forms::{self, FormField};
+use egov_cases_web::work::{form_caller, page_caller};
 use egov_identity::SessionUser;
 use egov_kernel::Locale;
 use egov_services::application::{self, AppFile, Application};
 use egov_services::Guide;
+use egov_web_kit::auth::{CheckedForm, PageUser, CITIZEN};
+use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::page::{error_message, render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -70,9 +70,12 @@ async fn show(
     let a = match application::mine(&state.db, id, user.user_id).await {
         Ok(a) => a,
         Err(application::ApplicationError::NotFound) => {
-            return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+            return Ok(egov_web_kit::page::error_page(
+                locale,
+                StatusCode::NOT_FOUND,
+            ))
         }
-        Err(e) => return Err(crate::api::services::application_problem(e)),
+        Err(e) => return Err(crate::errors::application_problem(e)),
     };
     if let (false, Some(case_id)) = (a.is_draft(), a.case_id) {
         let case = egov_cases::get(&state.db, case_id).await?;
@@ -80,15 +83,15 @@ async fn show(
     }
     let guide = application::guide_of(&state.db, &a)
         .await
-        .map_err(crate::api::services::application_problem)?;
+        .map_err(crate::errors::application_problem)?;
     let (posted, violations) = shown
         .form
-        .unwrap_or_else(|| (case_forms::posted(&a.form()), Vec::new()));
-    let fields = case_forms::draw(locale, guide.fields.as_ref(), &posted, &violations);
+        .unwrap_or_else(|| (forms::posted(&a.form()), Vec::new()));
+    let fields = forms::draw(locale, guide.fields.as_ref(), &posted, &violations);
     let note = posted.get("note").cloned();
     let files = application::files(&state.db, id)
         .await
-        .map_err(crate::api::services::application_problem)?;
+        .map_err(crate::errors::application_problem)?;
     let missing = application::missing(&guide, &files);
     let materials = guide
         .materials
@@ -144,23 +147,28 @@ async fn refused(
             let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
             (e, v)
         }
-        other => (crate::api::services::application_problem(other), Vec::new()),
+        other => (crate::errors::application_problem(other), Vec::new()),
     };
     if e.status.is_server_error() {
         return Err(e);
     }
     if e.status == StatusCode::NOT_FOUND {
-        return Ok(super::error_page(locale, StatusCode::NOT_FOUND));
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::NOT_FOUND,
+        ));
     }
     // Filed meanwhile (another tab): there is no draft to show it on.
     if !application::mine(&state.db, id, user.user_id)
         .await
-        .map_err(crate::api::services::application_problem)?
+        .map_err(crate::errors::application_problem)?
         .is_draft()
     {
         let msg = error_message(locale, &e);
-        let heading = crate::i18n::translate(locale, "apply.heading");
-        return Ok(super::message_page(locale, e.status, heading, &msg));
+        let heading = egov_web_kit::i18n::translate(locale, "apply.heading");
+        return Ok(egov_web_kit::page::message_page(
+            locale, e.status, heading, &msg,
+        ));
     }
     let form = match (posted, violations.is_empty()) {
         (Some(posted), _) => Some((posted, violations)),
@@ -168,8 +176,8 @@ async fn refused(
         (None, false) => {
             let a = application::mine(&state.db, id, user.user_id)
                 .await
-                .map_err(crate::api::services::application_problem)?;
-            Some((case_forms::posted(&a.form()), violations))
+                .map_err(crate::errors::application_problem)?;
+            Some((forms::posted(&a.form()), violations))
         }
         (None, true) => None,
     };
@@ -196,23 +204,26 @@ pub async fn begin(
     _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
     let caller = page_caller(&user, origin);
-    let applicant = crate::api::applications::as_applicant(&user);
+    let applicant = crate::work::as_applicant(&user);
     match application::draft(&state.db, &caller.context, &code, applicant).await {
         Ok(a) => Ok(Redirect::to(&format!("/applications/{}", a.id)).into_response()),
         Err(application::ApplicationError::NotOffered)
         | Err(application::ApplicationError::Registry(egov_services::RegistryError::Unknown(_))) => {
-            Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+            Ok(egov_web_kit::page::error_page(
+                locale,
+                StatusCode::NOT_FOUND,
+            ))
         }
         Err(e) => {
-            let e = crate::api::services::application_problem(e);
+            let e = crate::errors::application_problem(e);
             if e.status.is_server_error() {
                 return Err(e);
             }
             let msg = error_message(locale, &e);
-            Ok(super::message_page(
+            Ok(egov_web_kit::page::message_page(
                 locale,
                 e.status,
-                crate::i18n::translate(locale, "apply.heading"),
+                egov_web_kit::i18n::translate(locale, "apply.heading"),
                 &msg,
             ))
         }
@@ -254,7 +265,7 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let max = state.settings.max_upload_bytes;
-    let posted = match crate::upload::read(multipart, max, &["csrf", "material"]).await {
+    let posted = match egov_web_kit::upload::read(multipart, max, &["csrf", "material"]).await {
         Ok(p) => p,
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let msg = error_message(locale, &e);
@@ -268,11 +279,12 @@ pub async fn upload(
         Err(e) => return Err(e),
     };
     let Ok(caller) = form_caller(&user, origin, posted.field("csrf")) else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
     };
-    let result =
-        crate::api::applications::add_posted(&state, &caller.context, id, user.user_id, posted)
-            .await;
+    let result = crate::work::add_posted(&state, &caller.context, id, user.user_id, posted).await;
     match result {
         Ok(_) => Ok(back(id, "file")),
         Err(e) => refused(&state, locale, user, id, e, None).await,
@@ -293,10 +305,10 @@ pub async fn save(
     let guide = match application::mine(&state.db, id, user.user_id).await {
         Ok(a) => application::guide_of(&state.db, &a)
             .await
-            .map_err(crate::api::services::application_problem)?,
+            .map_err(crate::errors::application_problem)?,
         Err(e) => return refused(&state, locale, user, id, e, None).await,
     };
-    let data = case_forms::read(guide.fields.as_ref(), &form);
+    let data = forms::read(guide.fields.as_ref(), &form);
     let note = get("note").to_owned();
     match application::save(&state.db, &caller.context, id, user.user_id, &data, &note).await {
         Ok(()) => Ok(back(id, "saved")),
@@ -320,7 +332,10 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let caller = page_caller(&user, origin);
     if form.key.len() < 16 || form.key.len() > 128 {
-        return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::BAD_REQUEST,
+        ));
     }
     let cal = state.calendar().await?;
     let result = application::submit(

@@ -2,19 +2,18 @@
 //! department (supervisors) and the case metrics (civil servants).
 
 use super::cases::CaseLine;
-use super::{error_message, localized, render, Chrome};
-use crate::api::supervision::{
-    board_view, metrics_view, BoardLineView, MetricsLineView, MetricsQuery,
-};
-use crate::auth::{PageUser, WORKBENCH};
-use crate::context::Lang;
-use crate::problem::ApiError;
-use crate::state::AppState;
+use crate::views::{BoardLineView, MetricsLineView, MetricsQuery};
+use crate::work::supervision::{board_view, metrics_view};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use egov_identity::{allows, Permission, Principal};
+use egov_web_kit::auth::{PageUser, WORKBENCH};
+use egov_web_kit::context::Lang;
+use egov_web_kit::page::{error_message, error_page, localized, render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 
 #[derive(Template)]
 #[template(path = "supervision.html")]
@@ -31,7 +30,7 @@ pub async fn board(
 ) -> Result<Response, ApiError> {
     let principal = Principal::User(user.clone());
     if !allows(&principal, Permission::OpenSupervision) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
     let view = board_view(&state, &egov_identity::supervision_reach(&principal)).await?;
     let mut cases = Vec::with_capacity(view.cases.len());
@@ -103,7 +102,7 @@ pub async fn metrics(
     Query(q): Query<MetricsQuery>,
 ) -> Result<Response, ApiError> {
     if !allows(&Principal::User(user.clone()), Permission::ReadCaseMetrics) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
     let (status, view, error) = match metrics_view(&state, &q).await {
         Ok(v) => (StatusCode::OK, Some(v), None),
@@ -121,7 +120,9 @@ pub async fn metrics(
         for line in v.lines {
             let process = match state.processes.latest(&state.db, &line.process_id).await {
                 Ok(d) => localized(locale, &d.name, d.name_en.as_deref()),
-                Err(_) => line.process_id.clone(),
+                // A process metrics name but no longer defined: its id.
+                Err(egov_cases::RegistryError::Unknown(_)) => line.process_id.clone(),
+                Err(e) => return Err(e.into()),
             };
             rows.push(MetricsRow { line, process });
         }

@@ -1,19 +1,19 @@
 //! The result of a decided application: its document (PDF) for whoever may
 //! see the case, and the public page that checks a verification code.
 
-use super::{render, Chrome};
-use crate::auth::{MaybeUser, PageUser, ACCOUNT};
-use crate::casework::visible_case;
-use crate::context::{Lang, Origin};
-use crate::problem::ApiError;
-use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use egov_cases::{Case, ProcessDefinition};
+use egov_cases_web::work::visible_case;
 use egov_identity::Principal;
 use egov_services::result::{self, Decided, ResultDocument};
+use egov_web_kit::auth::{MaybeUser, PageUser, ACCOUNT};
+use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::page::{render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 use serde::Deserialize;
 
 /// The item a case was filed for, once it is decided (not withdrawn).
@@ -43,7 +43,7 @@ async fn issue(
         .unwrap_or(1) as u32;
     let guide = egov_services::registry::version(&state.db, item, version)
         .await
-        .map_err(crate::api::services::registry_problem)?;
+        .map_err(crate::errors::registry_problem)?;
     let applicant = match case.applicant_id {
         Some(id) => {
             egov_identity::get_user(&state.db, id)
@@ -87,12 +87,18 @@ pub async fn download(
     let (case, def) = match visible_case(&state, &principal, &number).await {
         Ok(found) => found,
         Err(e) if e.status == StatusCode::NOT_FOUND => {
-            return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+            return Ok(egov_web_kit::page::error_page(
+                locale,
+                StatusCode::NOT_FOUND,
+            ))
         }
         Err(e) => return Err(e),
     };
     let Some(item) = decided_item(&case) else {
-        return Ok(super::error_page(locale, StatusCode::NOT_FOUND));
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::NOT_FOUND,
+        ));
     };
     let doc = issue(&state, origin, &user, &case, &def, item).await?;
     let bytes = result::render(&doc, &local_date(&doc.decided_at), "/verify");

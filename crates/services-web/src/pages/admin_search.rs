@@ -1,19 +1,19 @@
 //! The search synonym list in the admin console: words people search with
 //! and the words the guides use, one group per line (system administrators).
 
-use super::cases::page_caller;
-use super::{error_message, render, Chrome};
-use crate::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
-use crate::context::{Lang, Origin};
-use crate::problem::ApiError;
-use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use egov_cases_web::work::page_caller;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::Locale;
 use egov_services::search::{save_synonyms, synonyms, SearchSyncError};
+use egov_web_kit::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
+use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::page::{error_message, render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 use serde::Deserialize;
 
 #[derive(Template)]
@@ -44,7 +44,10 @@ pub async fn show(
     Query(q): Query<Saved>,
 ) -> Result<Response, ApiError> {
     if !may(&user) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let body = synonyms(&state.db).await?;
     Ok(page(
@@ -90,7 +93,10 @@ pub async fn save(
     CheckedForm(form): CheckedForm<SynonymsForm>,
 ) -> Result<Response, ApiError> {
     if !may(&user) {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
     }
     let caller = page_caller(&user, origin);
     match save_synonyms(&state.db, &caller.context, &form.body).await {

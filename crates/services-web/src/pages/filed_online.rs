@@ -1,15 +1,20 @@
 //! What the service hall adds to the page of a case filed online: the
 //! item's form labelled from the guide it was filed under, 预计办结 from
 //! the item's promised time limit, and, once decided, the result document.
-//! The case page knows none of this; it asks the extensions it was composed
-//! with (`egov_web_kit::case_page`).
+//! On "my cases", the applications not yet filed. The case pages know none
+//! of this; they ask the extensions they were composed with
+//! (`egov_cases_web::case_page`).
 
 use super::results::decided_item;
-use crate::problem::ApiError;
-use crate::state::AppState;
+use crate::errors::application_problem;
 use egov_cases::Case;
+use egov_cases_web::case_page::{
+    Additions, CaseAdditions, CaseLink, CaseOnPage, CasePageExtension, Unfinished,
+};
+use egov_identity::SessionUser;
 use egov_kernel::Locale;
-use egov_web_kit::case_page::{Additions, CaseAdditions, CaseLink, CaseOnPage, CasePageExtension};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 
 /// The hall's additions to the case page.
 pub struct FiledOnline;
@@ -25,7 +30,7 @@ impl CasePageExtension for FiledOnline {
             let links = decided_item(case)
                 .map(|_| CaseLink {
                     href: format!("/cases/{}/result", case.number),
-                    label: crate::i18n::translate(locale, "case.result").to_owned(),
+                    label: egov_web_kit::i18n::translate(locale, "filed.result").to_owned(),
                     download: true,
                 })
                 .into_iter()
@@ -41,6 +46,32 @@ impl CasePageExtension for FiledOnline {
                 form_schema: guide.fields,
                 links,
             })
+        })
+    }
+
+    /// The person's applications not yet filed, to go on with.
+    fn unfinished<'a>(
+        &'a self,
+        state: &'a AppState,
+        user: &'a SessionUser,
+        _locale: Locale,
+    ) -> Unfinished<'a> {
+        Box::pin(async move {
+            let mut links = Vec::new();
+            for a in egov_services::application::drafts(&state.db, user.user_id)
+                .await
+                .map_err(application_problem)?
+            {
+                let guide = egov_services::application::guide_of(&state.db, &a)
+                    .await
+                    .map_err(application_problem)?;
+                links.push(CaseLink {
+                    href: format!("/applications/{}", a.id),
+                    label: guide.name,
+                    download: false,
+                });
+            }
+            Ok(links)
         })
     }
 }
@@ -72,14 +103,14 @@ async fn expected(
 ) -> Result<Option<String>, ApiError> {
     use egov_services::application::{expected_completion, Expected};
     let cal = state.calendar().await?;
-    let t = |k| crate::i18n::translate(locale, k);
+    let t = |k| egov_web_kit::i18n::translate(locale, k);
     Ok(match expected_completion(guide, case, accepted, &cal) {
         None => None,
-        Some(Expected::Paused) => Some(t("case.expected_paused").to_owned()),
+        Some(Expected::Paused) => Some(t("filed.expected_paused").to_owned()),
         Some(Expected::By(date)) => Some(format!(
             "{}{}",
             date.format("%Y-%m-%d"),
-            t("case.expected_basis")
+            t("filed.expected_basis")
         )),
     })
 }

@@ -1,15 +1,18 @@
-//! The case page's extension point. The case engine knows no system, and
-//! neither does its page: a system whose work runs as cases (the service
-//! hall's applications, say) adds what it knows about its own cases: the
-//! schema their `form` is labelled from, an expected-completion line, and
-//! links. Systems put a [`CasePageExtensions`] part into the state when the
-//! platform is composed; the case page asks each in turn.
+//! The case pages' extension point. The case engine knows no system, and
+//! neither do its pages: a system whose work runs as cases (the service
+//! hall's applications, say) adds what it knows about its own cases (the
+//! schema their `form` is labelled from, an expected-completion line,
+//! links) and, on a person's "my cases", their work not yet a case (an
+//! application still being filled in). Systems put a [`CasePageExtensions`]
+//! part into the state when the platform is composed; the pages ask each
+//! in turn.
 
-use crate::problem::ApiError;
-use crate::state::AppState;
 use egov_cases::Case;
+use egov_identity::SessionUser;
 use egov_kernel::time::Timestamp;
 use egov_kernel::Locale;
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -46,9 +49,25 @@ pub struct CaseOnPage<'a> {
 /// `async fn`s).
 pub type Additions<'a> = Pin<Box<dyn Future<Output = Result<CaseAdditions, ApiError>> + Send + 'a>>;
 
-/// A system's additions to the page of a case.
+/// The boxed future of a person's unfinished work.
+pub type Unfinished<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<CaseLink>, ApiError>> + Send + 'a>>;
+
+/// A system's additions to the pages of cases.
 pub trait CasePageExtension: Send + Sync {
     fn additions<'a>(&'a self, state: &'a AppState, on_page: CaseOnPage<'a>) -> Additions<'a>;
+
+    /// The person's work in this system that is not a case yet, as links
+    /// for "my cases" (the hall's unfiled applications). None by default.
+    fn unfinished<'a>(
+        &'a self,
+        state: &'a AppState,
+        user: &'a SessionUser,
+        locale: Locale,
+    ) -> Unfinished<'a> {
+        let _ = (state, user, locale);
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
 
 /// The extensions the platform was composed with, asked in order.
@@ -76,6 +95,20 @@ impl CasePageExtensions {
             all.form_schema = all.form_schema.or(more.form_schema);
             all.expected = all.expected.or(more.expected);
             all.links.extend(more.links);
+        }
+        Ok(all)
+    }
+
+    /// Every extension's unfinished work of the person, in order.
+    pub async fn unfinished(
+        &self,
+        state: &AppState,
+        user: &SessionUser,
+        locale: Locale,
+    ) -> Result<Vec<CaseLink>, ApiError> {
+        let mut all = Vec::new();
+        for extension in &self.0 {
+            all.extend(extension.unfinished(state, user, locale).await?);
         }
         Ok(all)
     }

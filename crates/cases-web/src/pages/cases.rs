@@ -5,24 +5,26 @@
 //! success redirects to the page (post/redirect/get); a refusal shows the
 //! page again with the message and what was typed.
 
-use super::case_forms::{self, FormField};
-use super::{error_message, localized, render, Chrome};
-use crate::api::cases::{attach_from, detail, rate_case, take_action, ActionInput, CaseDetail};
-use crate::api::supervision::{answer, department_names, order_case};
-use crate::auth::{ApiCaller, CheckedForm, PageUser, ACCOUNT};
-use crate::casework::{sees_internal, visible_case};
-use crate::context::{Lang, Origin};
-use crate::problem::ApiError;
-use crate::state::AppState;
+use crate::case_page::{CaseLink, CasePageExtensions};
+use crate::forms::{self, FormField};
+use crate::views::{ActionInput, CaseDetail};
+use crate::work::cases::{add_comment, attach_from, detail, rate_case, take_action};
+use crate::work::supervision::{answer, department_names, order_case};
+use crate::work::{page_caller, visible_case};
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use egov_cases::{Case, ProcessDefinition, Violation};
-use egov_identity::{allows, Permission, Principal, Role, SessionUser, UserKind};
+use egov_cases::access::{may_answer_order, sees_internal};
+use egov_cases::{Case, CaseError, ProcessDefinition, Violation};
+use egov_identity::{allows, Permission, Principal, SessionUser, UserKind};
 use egov_kernel::time::Timestamp;
-use egov_kernel::{Actor, Locale};
-use egov_web_kit::case_page::{CaseLink, CasePageExtensions};
+use egov_kernel::Locale;
+use egov_web_kit::auth::{CheckedForm, PageUser, ACCOUNT};
+use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::page::{error_message, error_page, localized, render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -184,14 +186,14 @@ fn field_rows(
     let Some(obj) = data.as_object() else {
         return Vec::new();
     };
-    let drawn = case_forms::draw(locale, schema, &HashMap::new(), &[]);
+    let drawn = forms::draw(locale, schema, &HashMap::new(), &[]);
     obj.iter()
         .map(|(k, v)| {
             let label = drawn
                 .iter()
-                .find(|f| f.input.strip_prefix(case_forms::PREFIX) == Some(k))
+                .find(|f| f.input.strip_prefix(forms::PREFIX) == Some(k))
                 .map(|f| f.label.clone())
-                .unwrap_or_else(|| case_forms::label(locale, k, &serde_json::Value::Null));
+                .unwrap_or_else(|| forms::label(locale, k, &serde_json::Value::Null));
             let text = match v {
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) if k == "department_id" => n
@@ -238,7 +240,7 @@ async fn people(
     applicant_id: Option<i64>,
     labels: impl Iterator<Item = &str>,
 ) -> Result<HashMap<String, String>, ApiError> {
-    let t = |k| crate::i18n::translate(locale, k).to_owned();
+    let t = |k| egov_web_kit::i18n::translate(locale, k).to_owned();
     let mut out = HashMap::new();
     for label in labels.collect::<HashSet<_>>() {
         let id = label
@@ -271,7 +273,7 @@ pub async fn page(
     let (case, def) = match visible_case(state, &principal, number).await {
         Ok(found) => found,
         Err(e) if e.status == StatusCode::NOT_FOUND => {
-            return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+            return Ok(error_page(locale, StatusCode::NOT_FOUND))
         }
         Err(e) => return Err(e),
     };
@@ -310,7 +312,7 @@ pub async fn page(
             at: beijing(&e.at),
             who: who.get(&e.actor).cloned().unwrap_or_default(),
             what: if e.action == "start" {
-                crate::i18n::translate(locale, "case.opened").to_owned()
+                egov_web_kit::i18n::translate(locale, "case.opened").to_owned()
             } else {
                 action_name(locale, &def, &e.action)
             },
@@ -335,7 +337,7 @@ pub async fn page(
             ActionForm {
                 id: a.id.clone(),
                 name: action_name(locale, &def, &a.id),
-                fields: case_forms::draw(locale, a.fields.as_ref(), &posted, &violations),
+                fields: forms::draw(locale, a.fields.as_ref(), &posted, &violations),
                 error,
             }
         })
@@ -351,15 +353,7 @@ pub async fn page(
             answer_due_at: beijing(&o.answer_due_at),
             answer: o.answer.clone(),
             answered_at: o.answered_at.as_ref().map(beijing),
-            may_answer: o.status == "open"
-                && [Role::Handler, Role::DepartmentAdmin]
-                    .into_iter()
-                    .any(|r| user.has_role_for(r, Some(o.department_id)))
-                && (user.department_id == Some(o.department_id)
-                    || user
-                        .roles
-                        .iter()
-                        .any(|g| g.department_id == Some(o.department_id))),
+            may_answer: o.status == "open" && may_answer_order(&user, o.department_id),
         })
         .collect();
     let applicant = user.kind != UserKind::Staff && case.applicant_id == Some(user.user_id);
@@ -479,26 +473,6 @@ pub struct Done {
     done: Option<String>,
 }
 
-/// The caller a page acts as: the signed-in user, through this request.
-pub(crate) fn page_caller(user: &SessionUser, origin: Origin) -> ApiCaller {
-    ApiCaller {
-        principal: Principal::User(user.clone()),
-        context: origin.context(Actor::User(user.user_id)),
-    }
-}
-
-/// The caller a page form acts as, once its CSRF token checks out.
-pub(crate) fn form_caller(
-    user: &SessionUser,
-    origin: Origin,
-    csrf: &str,
-) -> Result<ApiCaller, ApiError> {
-    if csrf != user.csrf_token {
-        return Err(ApiError::forbidden());
-    }
-    Ok(page_caller(user, origin))
-}
-
 fn back(number: &str, done: &str) -> Response {
     Redirect::to(&format!("/cases/{number}?done={done}")).into_response()
 }
@@ -516,7 +490,7 @@ async fn refused(
         return Err(e);
     }
     if e.status == StatusCode::FORBIDDEN && e.detail.is_none() {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
     flash.status = Some(e.status);
     flash.error = Some(error_message(locale, &e));
@@ -538,10 +512,13 @@ pub async fn act(
     let principal = caller.principal.clone();
     let def = match visible_case(&state, &principal, &number).await {
         Ok((_, def)) => def,
-        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return Ok(error_page(locale, StatusCode::NOT_FOUND))
+        }
+        Err(e) => return Err(e),
     };
     let schema = def.fields_schema(&action);
-    let fields = case_forms::read(schema, &form);
+    let fields = forms::read(schema, &form);
     let flash = |v: Vec<Violation>| Flash {
         action: Some((action.clone(), form.clone(), v)),
         ..Flash::default()
@@ -579,21 +556,8 @@ pub async fn comment(
     CheckedForm(form): CheckedForm<CommentForm>,
 ) -> Result<Response, ApiError> {
     let caller = page_caller(&user, origin);
-    let internal = form.internal.is_some() && sees_internal(&caller.principal);
-    let result = async {
-        let (case, _) = visible_case(&state, &caller.principal, &number).await?;
-        egov_cases::comments::add(
-            &state.db,
-            &caller.context,
-            &case,
-            Some(user.user_id),
-            &form.body,
-            internal,
-        )
-        .await
-        .map_err(ApiError::from)
-    }
-    .await;
+    let internal = form.internal.is_some();
+    let result = add_comment(&state, &caller, &number, &form.body, internal).await;
     match result {
         Ok(_) => Ok(back(&number, "comment")),
         Err(e) => {
@@ -685,7 +649,8 @@ pub async fn answer_order(
     let caller = page_caller(&user, origin);
     let number = match egov_cases::orders::order(&state.db, id).await {
         Ok(o) => o.case_number,
-        Err(_) => return Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(CaseError::NotFound) => return Ok(error_page(locale, StatusCode::NOT_FOUND)),
+        Err(e) => return Err(e.into()),
     };
     match answer(&state, &caller, id, &form.text).await {
         Ok(_) => Ok(back(&number, "answer")),

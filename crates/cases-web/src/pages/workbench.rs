@@ -1,22 +1,26 @@
 //! The queues: a civil servant's tasks and department queue, an applicant's
 //! own cases, and the form that opens a case.
 
-use super::case_forms::{self, FormField};
-use super::cases::{page_caller, CaseLine};
-use super::{error_message, localized, render, Chrome};
-use crate::api::cases::{queue_of, Queue};
-use crate::auth::{CheckedForm, PageUser, ACCOUNT, CITIZEN, WORKBENCH};
-use crate::casework::actings;
-use crate::context::{Lang, Origin};
-use crate::problem::ApiError;
-use crate::state::AppState;
+use super::cases::CaseLine;
+use crate::case_page::{CaseLink, CasePageExtensions};
+use crate::forms::{self, FormField};
+use crate::views::{LocationInput, NewCaseInput};
+use crate::work::cases::{open as open_case, queue_of, Queue};
+use crate::work::page_caller;
+use crate::work::supervision::department_names;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use egov_cases::access::actings;
 use egov_cases::{Acting, ProcessDefinition, Violation};
 use egov_identity::{SessionUser, UserKind};
 use egov_kernel::Locale;
+use egov_web_kit::auth::{CheckedForm, PageUser, ACCOUNT, CITIZEN, WORKBENCH};
+use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::page::{error_message, error_page, localized, render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -69,8 +73,9 @@ pub async fn workbench(
 struct MyCases {
     chrome: Chrome,
     cases: Vec<CaseLine>,
-    /// Applications not yet filed: id and the item's name.
-    drafts: Vec<(i64, String)>,
+    /// Work not yet a case, as the systems it belongs to list it (the
+    /// hall's unfiled applications).
+    drafts: Vec<CaseLink>,
 }
 
 pub async fn my_cases(
@@ -79,16 +84,10 @@ pub async fn my_cases(
     PageUser(user): PageUser<CITIZEN>,
 ) -> Result<Response, ApiError> {
     let rows = queue_of(&state, &user, Queue::Department, true, QUEUE_LIMIT).await?;
-    let mut drafts = Vec::new();
-    for a in egov_services::application::drafts(&state.db, user.user_id)
-        .await
-        .map_err(crate::api::services::application_problem)?
-    {
-        let g = egov_services::application::guide_of(&state.db, &a)
-            .await
-            .map_err(crate::api::services::application_problem)?;
-        drafts.push((a.id, g.name));
-    }
+    let drafts = state
+        .part::<CasePageExtensions>()
+        .unfinished(&state, &user, locale)
+        .await?;
     Ok(render(
         StatusCode::OK,
         &MyCases {
@@ -169,10 +168,10 @@ async fn new_page(
         .find(|(d, _)| Some(d.id.as_str()) == wanted)
         .or(choices.first())
     else {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
     };
     let (error, violations) = refusal.unwrap_or_default();
-    let names = crate::api::supervision::department_names(state).await?;
+    let names = department_names(state).await?;
     // Staff open cases in the departments they act for; applicants choose.
     let mut departments: Vec<(i64, String)> = match user.kind {
         UserKind::Staff => acting
@@ -204,7 +203,7 @@ async fn new_page(
                 .collect(),
             chosen: def.id.clone(),
             chosen_name: localized(locale, &def.name, def.name_en.as_deref()),
-            fields: case_forms::draw(locale, def.start_fields(), &values, &violations),
+            fields: forms::draw(locale, def.start_fields(), &values, &violations),
             departments,
             values,
             error: (!error.is_empty()).then_some(error),
@@ -249,7 +248,7 @@ pub async fn open(
         Ok(d) => d,
         Err(e) => return refuse(e.into(), Vec::new()).await,
     };
-    let data = case_forms::read(def.start_fields(), &form);
+    let data = forms::read(def.start_fields(), &form);
     let violations = def.check_start(&data);
     if !violations.is_empty() {
         let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
@@ -257,13 +256,13 @@ pub async fn open(
     }
     let location = match (get("lat"), get("lon")) {
         ("", "") => None,
-        (lat, lon) => Some(crate::api::cases::LocationInput {
+        (lat, lon) => Some(LocationInput {
             lat: lat.parse().unwrap_or(f64::NAN),
             lon: lon.parse().unwrap_or(f64::NAN),
             address: Some(get("address").to_owned()).filter(|a| !a.is_empty()),
         }),
     };
-    let input = crate::api::cases::NewCaseInput {
+    let input = NewCaseInput {
         process: def.id.clone(),
         department_id: get("department_id").parse().unwrap_or_default(),
         title: get("title").to_owned(),
@@ -271,7 +270,7 @@ pub async fn open(
         co_departments: Vec::new(),
         location,
     };
-    match crate::api::cases::open(&state, &caller, input).await {
+    match open_case(&state, &caller, input).await {
         Ok((case, _)) => {
             Ok(Redirect::to(&format!("/cases/{}?done=opened", case.number)).into_response())
         }

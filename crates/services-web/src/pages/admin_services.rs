@@ -3,20 +3,20 @@
 //! (a new item or a revision, a draft until published), and publishing and
 //! withdrawing. The same functions as the API decide who may do what.
 
-use super::cases::page_caller;
-use super::{error_message, render, Chrome};
-use crate::api::services::{change_item, load_guide};
-use crate::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
-use crate::context::{Lang, Origin};
-use crate::problem::ApiError;
-use crate::state::AppState;
+use crate::work::{change_item, load_guide};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use egov_cases_web::work::page_caller;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::Locale;
 use egov_services::registry::{self, Browse, ItemStatus};
+use egov_web_kit::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
+use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::page::{error_message, render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -53,10 +53,10 @@ async fn page(
         all: true,
         ..Browse::default()
     };
-    let names = crate::api::services::department_names(state).await?;
+    let names = crate::work::department_names(state).await?;
     let items = registry::browse(&state.db, &all)
         .await
-        .map_err(crate::api::services::registry_problem)?
+        .map_err(crate::errors::registry_problem)?
         .into_iter()
         .filter(|i| {
             allows(
@@ -159,9 +159,10 @@ async fn change(
             Ok(Redirect::to(&format!("/admin/services?done={done}")).into_response())
         }
         Err(e) if e.status.is_server_error() => Err(e),
-        Err(e) if e.status == StatusCode::FORBIDDEN => {
-            Ok(super::error_page(locale, StatusCode::FORBIDDEN))
-        }
+        Err(e) if e.status == StatusCode::FORBIDDEN => Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        )),
         Err(e) => {
             let msg = error_message(locale, &e);
             page(

@@ -1,19 +1,18 @@
 //! The service hall's pages: finding a service by audience, life event and
 //! department, and an item's guide (办事指南).
 
-use super::{render, Chrome};
-use crate::api::services::{
-    offered, offered_item, search_items, GuideView, SearchQuery, ServiceQuery, ServiceSummary,
-};
-use crate::auth::MaybeUser;
-use crate::context::Lang;
-use crate::problem::ApiError;
-use crate::state::AppState;
+use crate::views::{GuideView, SearchQuery, ServiceQuery, ServiceSummary};
+use crate::work::{offered, offered_item, search_items};
 use askama::Template;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use egov_services::{AUDIENCES, LIFE_EVENTS};
+use egov_web_kit::auth::MaybeUser;
+use egov_web_kit::context::Lang;
+use egov_web_kit::page::{render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
 
 #[derive(Template)]
 #[template(path = "services.html")]
@@ -68,7 +67,7 @@ impl Hall {
         let query: Vec<String> = q
             .iter()
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", super::encode_component(v)))
+            .map(|(k, v)| format!("{k}={}", egov_web_kit::page::encode_component(v)))
             .collect();
         match query.is_empty() {
             true => "/services".to_owned(),
@@ -126,7 +125,10 @@ pub async fn hall(
                 .map(|i| ServiceSummary::new(&i.guide, &names))
                 .collect(),
             Err(e) if e.status == StatusCode::BAD_REQUEST => {
-                return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+                return Ok(egov_web_kit::page::error_page(
+                    locale,
+                    StatusCode::NOT_FOUND,
+                ))
             }
             Err(e) => return Err(e),
         };
@@ -190,11 +192,14 @@ pub async fn guide(
     let item = match offered_item(&state, &code).await {
         Ok(i) => i,
         Err(e) if e.status == StatusCode::NOT_FOUND => {
-            return Ok(super::error_page(locale, StatusCode::NOT_FOUND))
+            return Ok(egov_web_kit::page::error_page(
+                locale,
+                StatusCode::NOT_FOUND,
+            ))
         }
         Err(e) => return Err(e),
     };
-    let names = crate::api::services::department_names(&state).await?;
+    let names = crate::work::department_names(&state).await?;
     Ok(render(
         StatusCode::OK,
         &GuidePage {
@@ -210,7 +215,7 @@ struct Statistics {
     chrome: Chrome,
     from: String,
     to: String,
-    rows: Vec<super::supervision::MetricsRow>,
+    rows: Vec<egov_cases_web::MetricsRow>,
 }
 
 /// The public figures of online applications per department over the last
@@ -228,22 +233,22 @@ pub async fn statistics(
         egov_services::application::SINGLE_PROCESS,
         egov_services::application::JOINT_PROCESS,
     ] {
-        let q = crate::api::supervision::MetricsQuery {
+        let q = egov_cases_web::views::MetricsQuery {
             from: Some(from.clone()),
             to: None,
             department_id: None,
             process: Some(process.to_owned()),
         };
-        let view = crate::api::supervision::metrics_view(&state, &q).await?;
+        let view = egov_cases_web::work::supervision::metrics_view(&state, &q).await?;
         period = (view.from.to_string(), view.to.to_string());
         let name = match state.processes.latest(&state.db, process).await {
-            Ok(d) => super::localized(locale, &d.name, d.name_en.as_deref()),
+            Ok(d) => egov_web_kit::page::localized(locale, &d.name, d.name_en.as_deref()),
             Err(_) => process.to_owned(),
         };
         rows.extend(
             view.lines
                 .into_iter()
-                .map(|line| super::supervision::MetricsRow {
+                .map(|line| egov_cases_web::MetricsRow {
                     line,
                     process: name.clone(),
                 }),

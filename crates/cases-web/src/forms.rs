@@ -4,9 +4,9 @@
 //! not parse is passed on as text, so its type error is reported with the
 //! others.
 
-use crate::i18n::lookup;
 use egov_cases::Violation;
 use egov_kernel::Locale;
+use egov_web_kit::i18n::lookup;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 

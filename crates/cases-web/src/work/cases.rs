@@ -1,0 +1,370 @@
+//! The case use cases: opening a case, the queues, a case as its viewer
+//! may see it, acting, commenting, attaching and rating. The API and the
+//! pages both call these; neither calls the other.
+
+use super::{require_user, visible_case};
+use crate::views::*;
+use axum::extract::Multipart;
+use egov_cases::access::{actings, sees_internal};
+use egov_cases::attachments::{self, AttachError, Upload};
+use egov_cases::{Acting, Case, Location, NewCase, ProcessDefinition};
+use egov_identity::{Principal, SessionUser, UserKind};
+use egov_web_kit::auth::ApiCaller;
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Everything about a case the principal may see.
+pub async fn detail(
+    state: &AppState,
+    principal: &Principal,
+    case: &Case,
+    def: &ProcessDefinition,
+) -> Result<CaseDetail, ApiError> {
+    let db = &state.db;
+    let internal = sees_internal(principal);
+    let pending = egov_cases::branches(db, case.id, &case.state).await?;
+    let mut actions: Vec<ActionOption> = Vec::new();
+    if let Principal::User(u) = principal {
+        for acting in actings(u) {
+            for a in egov_cases::actions_open_to(def, case, &pending, acting) {
+                if actions.iter().all(|x| x.id != a.id) {
+                    actions.push(ActionOption {
+                        id: a.id.clone(),
+                        name: a.name.clone(),
+                        fields: a.fields.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let timeline = egov_cases::timeline(db, case.id)
+        .await?
+        .into_iter()
+        .map(|e| TimelineEvent {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            from_state: e.from_state,
+            to_state: e.to_state,
+            fields: serde_json::from_str(&e.fields).unwrap_or(Value::Null),
+        })
+        .collect();
+    let comments = egov_cases::comments::list(db, case.id, internal)
+        .await?
+        .into_iter()
+        .map(|c| CommentView {
+            id: c.id,
+            author: c.author,
+            body: c.body,
+            internal: c.internal,
+            at: c.at,
+        })
+        .collect();
+    let attachments = attachments::list(db, case.id, internal)
+        .await?
+        .into_iter()
+        .map(|a| attachment_view(&case.number, a))
+        .collect();
+    let orders = match internal {
+        true => egov_cases::orders::for_case(db, case.id)
+            .await?
+            .into_iter()
+            .map(OrderView::from)
+            .collect(),
+        false => Vec::new(),
+    };
+    let rating = match egov_cases::rating::of(db, case.id).await? {
+        Some(r) => Some(RatingView {
+            grade: r.grade,
+            comment: r.comment,
+            rated_at: r.rated_at,
+            followup_number: match r.followup_case_id {
+                Some(id) if internal => Some(egov_cases::get(db, id).await?.number),
+                _ => None,
+            },
+        }),
+        None => None,
+    };
+    let parent_number = match case.parent_id {
+        Some(id) => Some(egov_cases::get(db, id).await?.number),
+        None => None,
+    };
+    let branches = egov_cases::branches_on_record(db, case)
+        .await?
+        .into_iter()
+        .map(|b| BranchView {
+            department_id: b.department_id,
+            status: b.status,
+            answered_at: b.answered_at,
+        })
+        .collect();
+    Ok(CaseDetail {
+        summary: CaseSummary::new(case, def),
+        applicant_id: case.applicant_id,
+        co_departments: case.co_departments.clone(),
+        data: case.data.clone(),
+        location: case.location.as_ref().map(|l| LocationView {
+            lat: l.lat,
+            lon: l.lon,
+            address: l.address.clone(),
+        }),
+        extended: case.extended,
+        warn_at: case.warn_at,
+        red_at: case.red_at,
+        branches,
+        actions,
+        timeline,
+        comments,
+        attachments,
+        orders,
+        rating,
+        parent_number,
+    })
+}
+
+pub fn attachment_view(number: &str, a: attachments::Attachment) -> AttachmentView {
+    AttachmentView {
+        href: format!("/api/v1/cases/{number}/attachments/{}", a.id),
+        id: a.id,
+        name: a.name,
+        media_type: a.media_type,
+        size: a.size,
+        sha256: a.sha256,
+        internal: a.internal,
+        author: a.author,
+        at: a.at,
+    }
+}
+
+/// Opens a case as whichever of the caller's roles the process lets open it.
+pub async fn open(
+    state: &AppState,
+    caller: &ApiCaller,
+    input: NewCaseInput,
+) -> Result<(Case, Arc<ProcessDefinition>), ApiError> {
+    let user = require_user(caller)?;
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(ApiError::validation(
+            "标题须为 1 至 200 字",
+            "the title must be 1 to 200 characters",
+        ));
+    }
+    let location = match input.location {
+        Some(l) => Some(
+            Location::new(l.lat, l.lon, l.address)
+                .map_err(|e| ApiError::validation("位置坐标超出范围", e))?,
+        ),
+        None => None,
+    };
+    let def = state.processes.latest(&state.db, &input.process).await?;
+    // Applicants act for themselves; staff in the receiving department.
+    let acting = actings(user).into_iter().find(|a| match a {
+        Acting::Applicant { .. } => def.start_by.contains(&a.actor()),
+        Acting::Handler { department_id } | Acting::Dispatcher { department_id } => {
+            *department_id == input.department_id && def.start_by.contains(&a.actor())
+        }
+        Acting::Supervisor { .. } | Acting::Platform => false,
+    });
+    let Some(acting) = acting else {
+        return Err(ApiError::forbidden().with_detail(
+            "您不能在此部门发起此类案件",
+            "you may not open a case of this process in this department",
+        ));
+    };
+    let mut new = NewCase::new(&def, input.department_id, title);
+    new.applicant_id = (user.kind != UserKind::Staff).then_some(user.user_id);
+    new.co_departments = input.co_departments;
+    new.data = input.data.unwrap_or_else(|| serde_json::json!({}));
+    new.location = location;
+    let case = egov_cases::start(
+        &state.db,
+        &caller.context,
+        &*state.calendar().await?,
+        acting,
+        new,
+    )
+    .await?;
+    Ok((case, def))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    Tasks,
+    Department,
+}
+
+/// A user's cases: an applicant's own; a civil servant's department queue,
+/// or only the cases they may act on now.
+pub async fn queue_of(
+    state: &AppState,
+    user: &SessionUser,
+    queue: Queue,
+    closed: bool,
+    limit: i64,
+) -> Result<Vec<(Case, Arc<ProcessDefinition>)>, ApiError> {
+    let db = &state.db;
+    let cases = match user.kind {
+        UserKind::Citizen | UserKind::Enterprise => {
+            egov_cases::case::for_applicant(db, user.user_id, limit).await?
+        }
+        UserKind::Staff => {
+            let mut departments: Vec<i64> = user.department_id.into_iter().collect();
+            departments.extend(user.roles.iter().filter_map(|g| g.department_id));
+            departments.sort_unstable();
+            departments.dedup();
+            egov_cases::case::for_departments(db, &departments, closed, limit).await?
+        }
+    };
+    let acting = actings(user);
+    let mut out = Vec::with_capacity(cases.len());
+    for case in cases {
+        let def = state.processes.of(db, &case).await?;
+        if queue == Queue::Tasks && user.kind == UserKind::Staff {
+            let pending = egov_cases::branches(db, case.id, &case.state).await?;
+            let mine = acting
+                .iter()
+                .any(|a| !egov_cases::actions_open_to(&def, &case, &pending, *a).is_empty());
+            if !mine {
+                continue;
+            }
+        }
+        out.push((case, def));
+    }
+    Ok(out)
+}
+
+/// Acts as whichever of the caller's roles may take the action.
+pub async fn take_action(
+    state: &AppState,
+    caller: &ApiCaller,
+    number: &str,
+    input: &ActionInput,
+) -> Result<Case, ApiError> {
+    let user = require_user(caller)?;
+    let (case, def) = visible_case(state, &caller.principal, number).await?;
+    let pending = egov_cases::branches(&state.db, case.id, &case.state).await?;
+    let mine = actings(user);
+    let acting = mine
+        .iter()
+        .copied()
+        .find(|a| egov_cases::may_act(&def, &case, &pending, *a, &input.action))
+        .or(mine.first().copied())
+        .ok_or_else(ApiError::forbidden)?;
+    let cal = state.calendar().await?;
+    Ok(egov_cases::act(
+        &state.db,
+        &caller.context,
+        &cal,
+        &def,
+        case.id,
+        input.version,
+        acting,
+        &input.action,
+        input
+            .fields
+            .clone()
+            .unwrap_or_else(|| serde_json::json!({})),
+    )
+    .await?)
+}
+
+/// Reads a multipart upload and attaches it to the case. A page's form
+/// carries its CSRF token as a `csrf` field (`form_csrf` is the session's);
+/// nothing is stored unless it matches.
+pub async fn attach_from(
+    state: &AppState,
+    caller: &ApiCaller,
+    number: &str,
+    multipart: Multipart,
+    form_csrf: Option<&str>,
+) -> Result<attachments::Attachment, ApiError> {
+    let user = require_user(caller)?;
+    let (case, _) = visible_case(state, &caller.principal, number).await?;
+    if !case.is_open() {
+        return Err(egov_cases::CaseError::Closed.into());
+    }
+    let max = state.settings.max_upload_bytes;
+    let posted = egov_web_kit::upload::read(multipart, max, &["internal", "csrf"]).await?;
+    if form_csrf.is_some_and(|t| t != posted.field("csrf")) {
+        return Err(ApiError::forbidden());
+    }
+    let internal = posted.field("internal") == "true";
+    let (name, bytes) = posted.file;
+    let upload = Upload {
+        case_id: case.id,
+        case_number: &case.number,
+        name: &name,
+        bytes,
+        internal: internal && sees_internal(&caller.principal),
+        uploaded_by: Some(user.user_id),
+    };
+    attachments::attach(&state.db, &caller.context, &state.files, upload, max)
+        .await
+        .map_err(|e| match e {
+            AttachError::Upload(u) => egov_web_kit::upload::upload_error(u),
+            AttachError::Io(io) => ApiError::internal(io),
+            AttachError::Case(c) => c.into(),
+        })
+}
+
+pub async fn rate_case(
+    state: &AppState,
+    caller: &ApiCaller,
+    number: &str,
+    grade: i16,
+    comment: &str,
+) -> Result<RatingView, ApiError> {
+    let user = require_user(caller)?;
+    let (case, _) = visible_case(state, &caller.principal, number).await?;
+    let cal = state.calendar().await?;
+    let (r, _followup) = egov_cases::rating::rate(
+        &state.db,
+        &caller.context,
+        &cal,
+        &state.processes,
+        case.id,
+        user.user_id,
+        grade,
+        comment,
+    )
+    .await?;
+    Ok(RatingView {
+        grade: r.grade,
+        comment: r.comment,
+        rated_at: r.rated_at,
+        followup_number: None,
+    })
+}
+
+/// Adds a comment: staff's may be internal (hidden from the applicant).
+pub async fn add_comment(
+    state: &AppState,
+    caller: &ApiCaller,
+    number: &str,
+    body: &str,
+    internal: bool,
+) -> Result<CommentView, ApiError> {
+    let user = require_user(caller)?;
+    let (case, _) = visible_case(state, &caller.principal, number).await?;
+    let internal = internal && sees_internal(&caller.principal);
+    let c = egov_cases::comments::add(
+        &state.db,
+        &caller.context,
+        &case,
+        Some(user.user_id),
+        body,
+        internal,
+    )
+    .await?;
+    Ok(CommentView {
+        id: c.id,
+        author: c.author,
+        body: c.body,
+        internal: c.internal,
+        at: c.at,
+    })
+}

@@ -1,0 +1,300 @@
+//! The service hall's use cases: the items on offer and their guides,
+//! search, an administrator's changes to items, and applications (begun,
+//! filled in, with materials, filed as a case). The API and the pages both
+//! call these; neither calls the other.
+
+use crate::errors::registry_problem;
+use crate::views::*;
+use axum::http::StatusCode;
+use egov_cases_web::work::require_user;
+use egov_identity::{SessionUser, UserKind};
+use egov_kernel::Context;
+use egov_services::application::{self, AppFile, Application};
+use egov_services::registry::{self, Browse, ItemStatus, ServiceItem};
+use egov_services::search::ServiceSearch;
+use egov_services::Guide;
+use egov_services::RegistryError;
+use egov_web_kit::auth::ApiCaller;
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
+use egov_web_kit::upload::Posted;
+use std::collections::HashMap;
+
+/// Department names by code, for the views.
+pub async fn department_names(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+    Ok(egov_org::departments(&state.db, &Default::default())
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect())
+}
+
+/// The items on offer matching the query, and the department names.
+pub async fn offered(
+    state: &AppState,
+    q: &ServiceQuery,
+) -> Result<(Vec<ServiceItem>, HashMap<String, String>), ApiError> {
+    let blank = |s: &Option<String>| s.clone().filter(|v| !v.trim().is_empty());
+    let department_id = match blank(&q.department) {
+        Some(code) => match egov_org::department(&state.db, &code).await {
+            Ok(d) => Some(d.id),
+            Err(egov_org::OrgError::DepartmentNotFound(_)) => {
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query")
+                    .with_detail(format!("没有部门 {code}"), format!("no department {code}")))
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let browse = Browse {
+        department_id,
+        audience: blank(&q.audience),
+        life_event: blank(&q.life_event),
+        all: false,
+    };
+    let items = registry::browse(&state.db, &browse)
+        .await
+        .map_err(registry_problem)?;
+    Ok((items, department_names(state).await?))
+}
+
+/// An item on offer; drafts and withdrawn items are not found.
+pub async fn offered_item(state: &AppState, code: &str) -> Result<ServiceItem, ApiError> {
+    let item = registry::get(&state.db, code)
+        .await
+        .map_err(registry_problem)?;
+    if item.status != ItemStatus::Published {
+        return Err(registry_problem(RegistryError::Unknown(code.to_owned())));
+    }
+    Ok(item)
+}
+
+/// May the caller manage the items of the department with `code`?
+pub async fn require_manager(
+    state: &AppState,
+    caller: &ApiCaller,
+    department_code: &str,
+) -> Result<(), ApiError> {
+    let department_id = match egov_org::department(&state.db, department_code).await {
+        Ok(d) => Some(d.id),
+        // Unknown: only those who manage every department get to hear so.
+        Err(egov_org::OrgError::DepartmentNotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    caller.require(egov_identity::Permission::ManageServiceItems { department_id })
+}
+
+/// Loads a guide's text for a caller who manages its department.
+pub async fn load_guide(
+    state: &AppState,
+    caller: &ApiCaller,
+    text: &str,
+) -> Result<(egov_services::ServiceItem, bool), ApiError> {
+    // Read the department first: whether the caller may load it at all.
+    let guide = Guide::parse(text).map_err(RegistryError::from);
+    match &guide {
+        Ok(g) => require_manager(state, caller, &g.department).await?,
+        Err(_) => caller.require(egov_identity::Permission::UseWorkbench)?,
+    }
+    let guide = guide.map_err(registry_problem)?;
+    // A revision may not move an item out of a department the caller
+    // does not manage.
+    if let Ok(existing) = registry::get(&state.db, &guide.code).await {
+        require_manager(state, caller, &existing.guide.department).await?;
+    }
+    let (g, loaded) = registry::load(&state.db, &caller.context, text)
+        .await
+        .map_err(registry_problem)?;
+    let item = registry::get(&state.db, &g.code)
+        .await
+        .map_err(registry_problem)?;
+    Ok((item, loaded == registry::Loaded::New))
+}
+
+/// What a manager does to an item.
+pub async fn change_item(
+    state: &AppState,
+    caller: &ApiCaller,
+    code: &str,
+    publish: bool,
+) -> Result<egov_services::ServiceItem, ApiError> {
+    let item = match registry::get(&state.db, code).await {
+        Ok(i) => i,
+        Err(RegistryError::Unknown(_)) => {
+            // Nobody learns from a refusal whether a code exists.
+            caller.require(egov_identity::Permission::ManageServiceItems {
+                department_id: None,
+            })?;
+            return Err(registry_problem(RegistryError::Unknown(code.to_owned())));
+        }
+        Err(e) => return Err(registry_problem(e)),
+    };
+    require_manager(state, caller, &item.guide.department).await?;
+    if publish {
+        registry::publish(&state.db, &caller.context, code)
+            .await
+            .map_err(registry_problem)?;
+    } else {
+        registry::withdraw(&state.db, &caller.context, code)
+            .await
+            .map_err(registry_problem)?;
+    }
+    registry::get(&state.db, code)
+        .await
+        .map_err(registry_problem)
+}
+
+/// Searches the items on offer: ranked, with facet counts.
+pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchResults, ApiError> {
+    state
+        .part::<ServiceSearch>()
+        .catch_up(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let blank = |s: &Option<String>| s.clone().filter(|v| !v.trim().is_empty());
+    let mut query = egov_search::Query::new(q.q.clone().unwrap_or_default())
+        .kind(egov_services::search::KIND)
+        .facet("audience")
+        .facet("life_event")
+        .facet("department")
+        .page(
+            q.offset.unwrap_or(0).min(5000),
+            q.limit.unwrap_or(20).clamp(1, 100),
+        );
+    for (field, value) in [
+        ("audience", blank(&q.audience)),
+        ("life_event", blank(&q.life_event)),
+        ("department", blank(&q.department)),
+    ] {
+        if let Some(v) = value {
+            query = query.filter(field, v);
+        }
+    }
+    let index = state.part::<ServiceSearch>().index().clone();
+    let found = tokio::task::spawn_blocking(move || index.search(&query))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let names = department_names(state).await?;
+    let mut items = Vec::with_capacity(found.hits.len());
+    for hit in &found.hits {
+        // The index may trail a withdrawal by a moment: skip what is gone.
+        if let Ok(item) = offered_item(state, &hit.id).await {
+            items.push(ServiceSummary::new(&item.guide, &names));
+        }
+    }
+    Ok(SearchResults {
+        total: found.total,
+        items,
+        facets: found
+            .facets
+            .into_iter()
+            .map(|(field, counts)| {
+                let counts = counts
+                    .into_iter()
+                    .map(|(value, count)| FacetCount { value, count })
+                    .collect();
+                (field, counts)
+            })
+            .collect(),
+    })
+}
+
+/// Who applies, as the guides name it: 法人 for an enterprise, else 个人.
+pub fn audience_of(user: &SessionUser) -> &'static str {
+    match user.kind {
+        UserKind::Enterprise => "法人",
+        _ => "个人",
+    }
+}
+
+/// The signed-in user as an applicant to an item.
+pub fn as_applicant(user: &SessionUser) -> application::Applicant<'static> {
+    application::Applicant {
+        id: user.user_id,
+        audience: audience_of(user),
+        assurance: user.assurance_level,
+    }
+}
+
+/// The signed-in applicant (a citizen or an enterprise) calling.
+pub fn applicant(caller: &ApiCaller) -> Result<&SessionUser, ApiError> {
+    let user = require_user(caller)?;
+    if user.kind == UserKind::Staff {
+        return Err(ApiError::forbidden().with_detail(
+            "工作人员不能以申请人身份申请",
+            "staff do not apply as applicants",
+        ));
+    }
+    Ok(user)
+}
+
+pub fn file_view(f: AppFile, guide: &Guide) -> ApplicationFileView {
+    ApplicationFileView {
+        material_name: guide
+            .materials
+            .get(f.material as usize)
+            .map(|m| m.name.clone())
+            .unwrap_or_default(),
+        id: f.id,
+        material: f.material,
+        name: f.name,
+        media_type: f.media_type,
+        size: f.size,
+        sha256: f.sha256,
+    }
+}
+
+/// Adds the material a multipart form posted (fields `material`, the
+/// guide's index of it, and `file`) to the caller's draft.
+pub async fn add_posted(
+    state: &AppState,
+    ctx: &Context,
+    id: i64,
+    applicant_id: i64,
+    posted: Posted,
+) -> Result<(AppFile, Guide), application::ApplicationError> {
+    let material = posted
+        .field("material")
+        .parse::<usize>()
+        .unwrap_or(usize::MAX);
+    let (name, bytes) = posted.file;
+    application::add_file(
+        &state.db,
+        ctx,
+        &state.files,
+        id,
+        applicant_id,
+        material,
+        &name,
+        bytes,
+        state.settings.max_upload_bytes,
+    )
+    .await
+}
+
+pub async fn view(state: &AppState, a: Application) -> Result<ApplicationView, ApiError> {
+    let guide = application::guide_of(&state.db, &a)
+        .await
+        .map_err(crate::errors::application_problem)?;
+    let files: Vec<AppFile> = application::files(&state.db, a.id)
+        .await
+        .map_err(crate::errors::application_problem)?;
+    let missing = application::missing(&guide, &files);
+    let case_number = match a.case_id {
+        Some(id) => Some(egov_cases::get(&state.db, id).await?.number),
+        None => None,
+    };
+    Ok(ApplicationView {
+        id: a.id,
+        form: a.form(),
+        files: files.into_iter().map(|f| file_view(f, &guide)).collect(),
+        missing,
+        case_number,
+        item_code: a.item_code,
+        item_version: a.item_version,
+        status: a.status,
+        note: a.note,
+        updated_at: a.updated_at,
+    })
+}
