@@ -53,7 +53,7 @@ pub async fn prepare(db: &Db, url: &DatabaseUrl) -> anyhow::Result<()> {
         .with_context(|| format!("migrating {url}"))?;
     // The statutory calendar is reference data every deployment needs.
     egov_calendar::seed_builtin(db).await?;
-    egov_cases::registry::seed_builtin(db).await?;
+    egov_cases::registry::seed(db, &egov_web::shipped_processes()).await?;
     let wrapped = egov_identity::mfa::upgrade_recovery_codes(db).await?;
     if wrapped > 0 {
         tracing::info!(codes = wrapped, "recovery codes moved to the salted hash");

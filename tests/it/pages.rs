@@ -417,3 +417,62 @@ async fn cookies_are_secure_when_the_site_is_served_over_tls() {
         "{cookie}"
     );
 }
+
+/// The main navigation's links, in order, as the page draws them.
+fn nav_links(body: &str) -> Vec<String> {
+    let nav = body
+        .split(r#"<nav class="wrap main-nav""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</nav>").next())
+        .expect("the page has the main navigation");
+    nav.split(r#"<li><a href=""#)
+        .skip(1)
+        .map(|l| l.split('"').next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
+    let app = TestApp::new().await;
+    let visitor = app.get("/").await;
+    assert_eq!(
+        nav_links(&visitor.body),
+        ["/", "/services", "/departments", "/api/docs"]
+    );
+
+    let password = app.citizen("zhang.san").await;
+    let (cookie, _) = app.sign_in("zhang.san", &password).await;
+    let citizen = app.get_with("/services", &[("cookie", &cookie)]).await;
+    assert_eq!(
+        nav_links(&citizen.body),
+        [
+            "/",
+            "/services",
+            "/departments",
+            "/cases",
+            "/account",
+            "/api/docs"
+        ]
+    );
+    assert!(
+        citizen
+            .body
+            .contains(r#"<a href="/services" aria-current="page">"#),
+        "the current page is marked"
+    );
+
+    let password = app.staff("li.ming", false).await;
+    let (cookie, _) = app.sign_in("li.ming", &password).await;
+    let handler = app.get_with("/workbench", &[("cookie", &cookie)]).await;
+    assert_eq!(
+        nav_links(&handler.body),
+        [
+            "/",
+            "/services",
+            "/departments",
+            "/workbench",
+            "/account",
+            "/api/docs"
+        ]
+    );
+}

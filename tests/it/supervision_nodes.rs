@@ -64,7 +64,9 @@ async fn prepare(loc: &TestLocation) -> Db {
     let ctx = Context::system();
     egov_org::load_demo(&db, &ctx).await.unwrap();
     egov_calendar::seed_builtin(&db).await.unwrap();
-    egov_cases::registry::seed_builtin(&db).await.unwrap();
+    egov_cases::registry::seed(&db, &egov_web::shipped_processes())
+        .await
+        .unwrap();
     let cal = egov_calendar::load_calendar(&db).await.unwrap();
     let def = ProcessDefinition::parse(include_str!(
         "../../data/processes/administrative-license.toml"

@@ -15,7 +15,9 @@ pub mod work;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
+use egov_identity::Permission;
 use egov_web_kit::i18n;
+use egov_web_kit::nav::{self, NavEntry, Shown};
 use egov_web_kit::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,10 +55,33 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(supervision::case_metrics))
 }
 
+/// The case engine's entries in the main navigation.
+pub static NAV: &[NavEntry] = &[
+    NavEntry {
+        order: 30,
+        href: "/cases",
+        label: "nav.my_cases",
+        shown: Shown::With(Permission::UseCitizenServices),
+    },
+    NavEntry {
+        order: 40,
+        href: "/workbench",
+        label: "nav.workbench",
+        shown: Shown::With(Permission::UseWorkbench),
+    },
+    NavEntry {
+        order: 50,
+        href: "/supervision",
+        label: "nav.supervision",
+        shown: Shown::With(Permission::OpenSupervision),
+    },
+];
+
 /// The workbench, "my cases", the case page and the supervision pages.
 pub fn pages() -> Router<AppState> {
     use pages::{cases, supervision, workbench};
     i18n::register(&STRINGS);
+    nav::register(NAV);
     Router::new()
         .route("/workbench", get(workbench::workbench))
         .route("/cases", get(workbench::my_cases))

@@ -12,25 +12,17 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-/// The definitions shipped in `data/processes/`.
-pub const BUILTIN: &[(&str, &str)] = &[
-    (
-        "administrative-license.toml",
-        include_str!("../../../data/processes/administrative-license.toml"),
-    ),
-    (
-        "joint-approval.toml",
-        include_str!("../../../data/processes/joint-approval.toml"),
-    ),
-    (
-        "city-grid-case.toml",
-        include_str!("../../../data/processes/city-grid-case.toml"),
-    ),
-    (
-        "rating-followup.toml",
-        include_str!("../../../data/processes/rating-followup.toml"),
-    ),
-];
+/// A process definition shipped with the platform: its file name in
+/// `data/processes/` and its text, embedded in the binary. Each system
+/// ships its own and has them seeded ([`seed`]); the engine ships only what
+/// it runs itself.
+pub type Shipped = (&'static str, &'static str);
+
+/// The engine's own: the follow-up a bad rating opens.
+pub const ENGINE_PROCESSES: &[Shipped] = &[(
+    "rating-followup.toml",
+    include_str!("../../../data/processes/rating-followup.toml"),
+)];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -114,9 +106,14 @@ pub async fn load(
     Ok((def, true))
 }
 
-/// Loads the shipped definitions that are not loaded yet.
+/// Loads the engine's own definitions that are not loaded yet.
 pub async fn seed_builtin(db: &Db) -> Result<(), RegistryError> {
-    for (file, text) in BUILTIN {
+    seed(db, ENGINE_PROCESSES).await
+}
+
+/// Loads the shipped definitions that are not loaded yet.
+pub async fn seed(db: &Db, shipped: &[Shipped]) -> Result<(), RegistryError> {
+    for (file, text) in shipped {
         match load(db, &Context::system(), text).await {
             Ok(_) => {}
             // An administrator loaded this version from another text: theirs stands.

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 // The kit's modules under their own names, as the handlers name them.
-use egov_web_kit::{api, auth, context, i18n, problem, state};
+use egov_web_kit::{api, auth, context, i18n, nav, problem, state};
 
 /// The identity system's UI strings.
 pub static STRINGS: i18n::Strings = i18n::Strings {
@@ -25,10 +25,19 @@ pub static STRINGS: i18n::Strings = i18n::Strings {
     en: include_str!("../locales/en.toml"),
 };
 
+/// The identity system's entry in the main navigation.
+pub static NAV: &[nav::NavEntry] = &[nav::NavEntry {
+    order: 95,
+    href: "/account",
+    label: "nav.account",
+    shown: nav::Shown::SignedIn,
+}];
+
 /// The identity system's pages.
 pub fn pages() -> Router<AppState> {
     use pages::{account, admin_clients, admin_keys, admin_users, enterprise, register};
     i18n::register(&STRINGS);
+    nav::register(NAV);
     Router::new()
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/mfa", get(account::mfa_form).post(account::mfa))

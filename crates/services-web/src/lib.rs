@@ -18,6 +18,7 @@ use axum::Router;
 use egov_search::{SearchError, SearchIndex};
 use egov_services::search::ServiceSearch;
 use egov_web_kit::i18n;
+use egov_web_kit::nav::{self, NavEntry, Shown};
 use egov_web_kit::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -67,10 +68,19 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(applications::submit))
 }
 
+/// The hall's entry in the main navigation.
+pub static NAV: &[NavEntry] = &[NavEntry {
+    order: 10,
+    href: "/services",
+    label: "nav.services",
+    shown: Shown::Everyone,
+}];
+
 /// The hall, applications, results and the administrators' item pages.
 pub fn pages() -> Router<AppState> {
     use pages::{admin_search, admin_services, apply, results, services};
     i18n::register(&STRINGS);
+    nav::register(NAV);
     Router::new()
         .route("/services", get(services::hall))
         .route("/services/statistics", get(services::statistics))

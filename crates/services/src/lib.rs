@@ -13,3 +13,16 @@ pub mod search;
 
 pub use guide::{Audience, Guide, GuideError, Material, AUDIENCES, KINDS, LIFE_EVENTS};
 pub use registry::{ItemStatus, RegistryError, ServiceItem};
+
+/// The processes the hall's items run under, seeded with the case engine
+/// (`egov_cases::registry::seed`).
+pub const PROCESSES: &[egov_cases::registry::Shipped] = &[
+    (
+        "administrative-license.toml",
+        include_str!("../../../data/processes/administrative-license.toml"),
+    ),
+    (
+        "joint-approval.toml",
+        include_str!("../../../data/processes/joint-approval.toml"),
+    ),
+];

@@ -12,6 +12,7 @@ pub mod cookies;
 pub mod engine_errors;
 pub mod i18n;
 pub mod input;
+pub mod nav;
 pub mod page;
 pub mod problem;
 pub mod problem_render;

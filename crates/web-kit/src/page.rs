@@ -85,6 +85,19 @@ impl Chrome {
         self.allows(egov_identity::Permission::ReadCaseMetrics)
     }
 
+    /// The navigation entries the viewer may use, in order.
+    pub fn nav(&self) -> Vec<crate::nav::NavEntry> {
+        use crate::nav::Shown;
+        crate::nav::entries()
+            .into_iter()
+            .filter(|e| match e.shown {
+                Shown::Everyone => true,
+                Shown::SignedIn => self.user.is_some(),
+                Shown::With(p) => self.allows(p),
+            })
+            .collect()
+    }
+
     fn allows(&self, permission: egov_identity::Permission) -> bool {
         self.user.as_ref().is_some_and(|u| {
             egov_identity::allows(&egov_identity::Principal::User(u.clone()), permission)

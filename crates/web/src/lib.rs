@@ -10,13 +10,16 @@ mod metrics;
 
 mod pages;
 mod router;
+mod systems;
 
 // The kit's modules under their names here, for the systems' web parts that
 // still live in this crate.
 use egov_web_kit::{auth, context, i18n, input, problem, state};
 
+pub use egov_services_web::with_search_dir;
 pub use egov_web_kit::i18n::{catalogue_keys, translate};
 pub use egov_web_kit::problem::{ApiError, Localized, CODES as PROBLEM_CODES};
 pub use egov_web_kit::state::{AppState, MetricsAccess, WebSettings};
 pub use metrics::router as metrics_router;
-pub use router::{compose, openapi, register_strings, router, with_search_dir};
+pub use router::{openapi, router};
+pub use systems::{compose, register_strings, shipped_processes};

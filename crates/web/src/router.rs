@@ -5,13 +5,13 @@ use crate::api::{audit, calendar, docs, health, org};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
+use crate::systems::compose;
 use crate::{assets, metrics, pages};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
-use egov_cases_web::case_page::CasePageExtensions;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -146,39 +146,6 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
         }
     }
 }
-
-/// The platform's own UI strings (home, directory, the console).
-pub static STRINGS: egov_web_kit::i18n::Strings = egov_web_kit::i18n::Strings {
-    name: "platform",
-    zh: include_str!("../locales/zh-CN.toml"),
-    en: include_str!("../locales/en.toml"),
-};
-
-/// Every system's UI strings in the catalogue (building the routers does
-/// this too; tests of the catalogue call it first).
-pub fn register_strings() {
-    use egov_web_kit::i18n::register;
-    register(&STRINGS);
-    register(&egov_identity_web::STRINGS);
-    register(&egov_cases_web::STRINGS);
-    register(&egov_services_web::STRINGS);
-}
-
-/// The state with every system's part in it: the service hall's search
-/// index (in memory unless [`with_search_dir`] put one on disk) and what
-/// the systems add to the pages of cases.
-pub fn compose(state: AppState) -> AppState {
-    register_strings();
-    let mut state = egov_services_web::with_parts(state);
-    if !state.has_part::<CasePageExtensions>() {
-        state = state.with_part(CasePageExtensions(vec![Arc::new(
-            egov_services_web::FiledOnline,
-        )]));
-    }
-    state
-}
-
-pub use egov_services_web::with_search_dir;
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {

@@ -78,7 +78,7 @@ impl TestApp {
         egov_calendar::seed_builtin(app.db())
             .await
             .expect("calendar loads");
-        egov_cases::registry::seed_builtin(app.db())
+        egov_cases::registry::seed(app.db(), &egov_web::shipped_processes())
             .await
             .expect("process definitions load");
         app

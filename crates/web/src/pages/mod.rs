@@ -9,10 +9,41 @@ mod staff;
 use crate::state::AppState;
 use axum::routing::get;
 use axum::Router;
+use egov_identity::Permission;
+use egov_web_kit::nav::{NavEntry, Shown};
 
 pub use egov_web_kit::page::{error_page, render, safe_next, Chrome};
 
+/// The platform's entries in the main navigation.
+pub static NAV: &[NavEntry] = &[
+    NavEntry {
+        order: 0,
+        href: "/",
+        label: "nav.home",
+        shown: Shown::Everyone,
+    },
+    NavEntry {
+        order: 20,
+        href: "/departments",
+        label: "nav.departments",
+        shown: Shown::Everyone,
+    },
+    NavEntry {
+        order: 90,
+        href: "/admin",
+        label: "nav.admin",
+        shown: Shown::With(Permission::UseAdminConsole),
+    },
+    NavEntry {
+        order: 99,
+        href: "/api/docs",
+        label: "nav.api",
+        shown: Shown::Everyone,
+    },
+];
+
 pub fn router() -> Router<AppState> {
+    egov_web_kit::nav::register(NAV);
     Router::new()
         .route("/", get(home::home))
         .route("/departments", get(home::directory))
