@@ -251,7 +251,9 @@ async fn joint_approval_fans_out_and_joins() {
         .await
         .unwrap();
     assert_eq!(b.len(), 3);
-    assert!(b.iter().all(|x| x.status == "pending"));
+    assert!(b
+        .iter()
+        .all(|x| x.status == egov_cases::BranchStatus::Pending));
     let c = run(case.id, 2, tax, "branch_approve", json!({}))
         .await
         .unwrap();

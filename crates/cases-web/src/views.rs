@@ -2,7 +2,8 @@
 //! (documented in the OpenAPI document) and read by the pages alike.
 
 use chrono::NaiveDate;
-use egov_cases::{Case, ProcessDefinition};
+use egov_cases::orders::OrderStatus;
+use egov_cases::{BranchStatus, Case, ProcessDefinition};
 use egov_kernel::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -116,7 +117,8 @@ pub struct AttachmentView {
 pub struct BranchView {
     pub department_id: i64,
     /// `pending`, `approved` or `refused`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: BranchStatus,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub answered_at: Option<Timestamp>,
 }
@@ -132,7 +134,8 @@ pub struct OrderView {
     #[schema(value_type = String, format = DateTime)]
     pub answer_due_at: Timestamp,
     /// `open` or `answered`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
     pub answer: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub answered_at: Option<Timestamp>,

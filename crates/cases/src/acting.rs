@@ -58,10 +58,9 @@ pub fn may_act(
         .is_some_and(|p| p.approve == action.id || p.refuse == action.id);
     match acting {
         Acting::Applicant { user_id } => case.applicant_id == Some(user_id),
-        Acting::Handler { department_id } if parallel => pending.iter().any(|b| {
-            b.department_id == department_id
-                && BranchStatus::parse(&b.status) == Some(BranchStatus::Pending)
-        }),
+        Acting::Handler { department_id } if parallel => pending
+            .iter()
+            .any(|b| b.department_id == department_id && b.status == BranchStatus::Pending),
         Acting::Handler { department_id } => case.handling_department() == department_id,
         Acting::Dispatcher { department_id } => case.department_id == department_id,
         Acting::Supervisor { department_id } => {

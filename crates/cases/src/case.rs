@@ -240,34 +240,16 @@ pub struct CaseEvent {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Branch {
     pub department_id: i64,
-    pub status: String,
+    pub status: BranchStatus,
     pub answered_at: Option<Timestamp>,
 }
 
-/// Where a parallel branch stands, stored as text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BranchStatus {
-    Pending,
-    Approved,
-    Refused,
-}
-
-impl BranchStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BranchStatus::Pending => "pending",
-            BranchStatus::Approved => "approved",
-            BranchStatus::Refused => "refused",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<BranchStatus> {
-        match s {
-            "pending" => Some(BranchStatus::Pending),
-            "approved" => Some(BranchStatus::Approved),
-            "refused" => Some(BranchStatus::Refused),
-            _ => None,
-        }
+egov_store::text_enum! {
+    /// Where a parallel branch stands.
+    pub enum BranchStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
     }
 }
 

@@ -17,8 +17,8 @@ pub mod schema;
 
 pub use acting::{actions_open_to, may_act, Acting};
 pub use case::{
-    branches, branches_on_record, by_number, get, timeline, AlertLevel, Branch, Case, CaseEvent,
-    Location,
+    branches, branches_on_record, by_number, get, timeline, AlertLevel, Branch, BranchStatus, Case,
+    CaseEvent, Location,
 };
 pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,

@@ -11,6 +11,15 @@ use egov_kernel::Context;
 use egov_store::{run, Db};
 use serde::Serialize;
 
+egov_store::text_enum! {
+    /// Where an order stands: waiting for the department's answer, or
+    /// answered.
+    pub enum OrderStatus {
+        Open = "open",
+        Answered = "answered",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Order {
     pub id: i64,
@@ -21,8 +30,7 @@ pub struct Order {
     pub issued_at: Timestamp,
     pub body: String,
     pub answer_due_at: Timestamp,
-    /// `open` or `answered`.
-    pub status: String,
+    pub status: OrderStatus,
     pub answer: Option<String>,
     pub answered_by: Option<i64>,
     pub answered_at: Option<Timestamp>,
@@ -95,7 +103,7 @@ pub async fn issue(
         issued_at: now,
         body,
         answer_due_at,
-        status: "open".into(),
+        status: OrderStatus::Open,
         answer: None,
         answered_by: None,
         answered_at: None,
@@ -155,7 +163,7 @@ pub async fn answer(
     .await?;
     tx.commit().await?;
     Ok(Order {
-        status: "answered".into(),
+        status: OrderStatus::Answered,
         answer: Some(answer),
         answered_by: Some(user_id),
         answered_at: Some(now),

@@ -125,17 +125,11 @@ pub fn plan(
                 BranchStatus::Refused
             },
         });
-        let status = |b: &Branch| BranchStatus::parse(&b.status);
         let still_pending = pending
             .iter()
-            .filter(|b| {
-                status(b) == Some(BranchStatus::Pending) && b.department_id != department_id
-            })
+            .filter(|b| b.status == BranchStatus::Pending && b.department_id != department_id)
             .count();
-        let refused = !approved
-            || pending
-                .iter()
-                .any(|b| status(b) == Some(BranchStatus::Refused));
+        let refused = !approved || pending.iter().any(|b| b.status == BranchStatus::Refused);
         if !approved && p.on_refuse == OnRefuse::End {
             to = p.refused_to.clone();
         } else if approved && (p.join == Join::Any || (still_pending == 0 && !refused)) {
@@ -262,7 +256,7 @@ mod tests {
     fn branch(department_id: i64, status: BranchStatus) -> Branch {
         Branch {
             department_id,
-            status: status.as_str().to_owned(),
+            status,
             answered_at: None,
         }
     }

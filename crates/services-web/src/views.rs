@@ -2,7 +2,7 @@
 //! (documented in the OpenAPI document) and read by the pages alike.
 
 use egov_kernel::time::Timestamp;
-use egov_services::registry::ItemStatus;
+use egov_services::application::ApplicationStatus;
 use egov_services::{Guide, Material};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -168,12 +168,7 @@ impl From<&egov_services::ServiceItem> for ItemState {
         ItemState {
             code: i.guide.code.clone(),
             version: i.guide.version,
-            status: match i.status {
-                ItemStatus::Draft => "draft",
-                ItemStatus::Published => "published",
-                ItemStatus::Withdrawn => "withdrawn",
-            }
-            .to_owned(),
+            status: i.status.as_str().to_owned(),
             draft_version: i.draft_version,
         }
     }
@@ -231,7 +226,8 @@ pub struct ApplicationView {
     /// The guide version it was begun under.
     pub item_version: i32,
     /// `draft` or `filed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ApplicationStatus,
     /// What was typed into the item's form (its guide's `fields`).
     #[schema(value_type = Object)]
     pub form: Value,

@@ -73,14 +73,21 @@ pub struct AppFile {
     pub sha256: String,
 }
 
+egov_store::text_enum! {
+    /// Where an application stands: being filled in, or filed as a case.
+    pub enum ApplicationStatus {
+        Draft = "draft",
+        Filed = "filed",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Application {
     pub id: i64,
     pub item_code: String,
     pub item_version: i32,
     pub applicant_id: i64,
-    /// `draft` or `filed`.
-    pub status: String,
+    pub status: ApplicationStatus,
     pub note: String,
     /// The form's values as JSON text; see [`Application::form`].
     #[serde(skip)]
@@ -91,7 +98,7 @@ pub struct Application {
 
 impl Application {
     pub fn is_draft(&self) -> bool {
-        self.status == "draft"
+        self.status == ApplicationStatus::Draft
     }
 
     /// What the applicant typed into the item's form so far.

@@ -42,14 +42,14 @@ impl From<sqlx::Error> for RegistryError {
     }
 }
 
-/// Where an item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemStatus {
-    /// Loaded, never published.
-    Draft,
-    Published,
-    Withdrawn,
+egov_store::text_enum! {
+    /// Where an item stands.
+    pub enum ItemStatus {
+        /// Loaded, never published.
+        Draft = "draft",
+        Published = "published",
+        Withdrawn = "withdrawn",
+    }
 }
 
 /// An item as offered: its published guide (or, for a draft, the newest).

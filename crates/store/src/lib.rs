@@ -8,6 +8,7 @@ mod backup;
 mod db;
 mod error;
 mod sqlite_writer;
+mod text_enum;
 mod url;
 
 #[cfg(feature = "testing")]

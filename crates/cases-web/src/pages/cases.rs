@@ -16,7 +16,8 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use egov_cases::access::{may_answer_order, sees_internal};
-use egov_cases::{Case, CaseError, ProcessDefinition, Violation};
+use egov_cases::orders::OrderStatus;
+use egov_cases::{BranchStatus, Case, CaseError, ProcessDefinition, Violation};
 use egov_identity::{allows, Permission, Principal, SessionUser, UserKind};
 use egov_kernel::time::Timestamp;
 use egov_kernel::Locale;
@@ -53,7 +54,7 @@ pub struct Row {
 
 pub struct BranchRow {
     pub department: String,
-    pub status: String,
+    pub status: BranchStatus,
     pub answered_at: Option<String>,
 }
 
@@ -128,7 +129,7 @@ impl CasePage {
         format!("case.clock.{}", self.clock)
     }
 
-    fn branch_key(&self, status: &str) -> String {
+    fn branch_key(&self, status: &BranchStatus) -> String {
         format!("case.branch.{status}")
     }
 }
@@ -353,7 +354,7 @@ pub async fn page(
             answer_due_at: beijing(&o.answer_due_at),
             answer: o.answer.clone(),
             answered_at: o.answered_at.as_ref().map(beijing),
-            may_answer: o.status == "open" && may_answer_order(&user, o.department_id),
+            may_answer: o.status == OrderStatus::Open && may_answer_order(&user, o.department_id),
         })
         .collect();
     let applicant = user.kind != UserKind::Staff && case.applicant_id == Some(user.user_id);
@@ -405,7 +406,7 @@ pub async fn page(
             .iter()
             .map(|b| BranchRow {
                 department: dept(b.department_id),
-                status: b.status.clone(),
+                status: b.status,
                 answered_at: b.answered_at.as_ref().map(beijing),
             })
             .collect(),

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use egov_cases_web::work::page_caller;
 use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::Locale;
-use egov_services::registry::{self, Browse, ItemStatus};
+use egov_services::registry::{self, Browse};
 use egov_web_kit::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::page::{error_message, render, Chrome};
@@ -71,11 +71,7 @@ async fn page(
             code: i.guide.code,
             name: i.guide.name,
             version: i.guide.version,
-            status: match i.status {
-                ItemStatus::Draft => "draft",
-                ItemStatus::Published => "published",
-                ItemStatus::Withdrawn => "withdrawn",
-            },
+            status: i.status.as_str(),
             draft_version: i.draft_version,
         })
         .collect();
