@@ -12,6 +12,7 @@ mod case_api;
 mod case_pages;
 mod cases;
 mod identity;
+mod new_system;
 mod oidc;
 mod openapi;
 mod outage;

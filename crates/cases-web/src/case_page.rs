@@ -113,3 +113,14 @@ impl CasePageExtensions {
         Ok(all)
     }
 }
+
+/// The state with `extension` asked after those already in it.
+pub fn extend(state: AppState, extension: Arc<dyn CasePageExtension>) -> AppState {
+    let mut all = if state.has_part::<CasePageExtensions>() {
+        state.part::<CasePageExtensions>().clone()
+    } else {
+        CasePageExtensions::default()
+    };
+    all.0.push(extension);
+    state.with_part(all)
+}

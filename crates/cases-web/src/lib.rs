@@ -17,7 +17,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use egov_identity::Permission;
 use egov_web_kit::i18n;
-use egov_web_kit::nav::{self, NavEntry, Shown};
+use egov_web_kit::nav::{NavEntry, Shown};
+use egov_web_kit::slice::Slice;
 use egov_web_kit::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -30,6 +31,19 @@ pub static STRINGS: i18n::Strings = i18n::Strings {
     zh: include_str!("../locales/zh-CN.toml"),
     en: include_str!("../locales/en.toml"),
 };
+
+/// The case engine's web part, as the platform composes it.
+pub fn slice() -> Slice {
+    Slice {
+        name: "cases",
+        strings: &STRINGS,
+        nav: NAV,
+        api,
+        pages,
+        parts: egov_web_kit::slice::no_parts,
+        processes: egov_cases::registry::ENGINE_PROCESSES,
+    }
+}
 
 /// Cases and supervision over the API, documented.
 pub fn api() -> OpenApiRouter<AppState> {
@@ -80,8 +94,6 @@ pub static NAV: &[NavEntry] = &[
 /// The workbench, "my cases", the case page and the supervision pages.
 pub fn pages() -> Router<AppState> {
     use pages::{cases, supervision, workbench};
-    i18n::register(&STRINGS);
-    nav::register(NAV);
     Router::new()
         .route("/workbench", get(workbench::workbench))
         .route("/cases", get(workbench::my_cases))

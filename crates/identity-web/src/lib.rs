@@ -33,11 +33,23 @@ pub static NAV: &[nav::NavEntry] = &[nav::NavEntry {
     shown: nav::Shown::SignedIn,
 }];
 
+/// The identity system's web part, as the platform composes it: its pages
+/// and the OpenID Connect endpoints, accounts over the API.
+pub fn slice() -> egov_web_kit::slice::Slice {
+    egov_web_kit::slice::Slice {
+        name: "identity",
+        strings: &STRINGS,
+        nav: NAV,
+        api,
+        pages: || pages().merge(oidc()),
+        parts: egov_web_kit::slice::no_parts,
+        processes: &[],
+    }
+}
+
 /// The identity system's pages.
 pub fn pages() -> Router<AppState> {
     use pages::{account, admin_clients, admin_keys, admin_users, enterprise, register};
-    i18n::register(&STRINGS);
-    nav::register(NAV);
     Router::new()
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/mfa", get(account::mfa_form).post(account::mfa))
@@ -116,7 +128,6 @@ pub fn pages() -> Router<AppState> {
 /// The OpenID Connect provider's endpoints (discovery, keys, authorize,
 /// token, userinfo, logout).
 pub fn oidc() -> Router<AppState> {
-    i18n::register(&STRINGS);
     oidc::routes()
 }
 

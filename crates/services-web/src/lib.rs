@@ -18,8 +18,10 @@ use axum::Router;
 use egov_search::{SearchError, SearchIndex};
 use egov_services::search::ServiceSearch;
 use egov_web_kit::i18n;
-use egov_web_kit::nav::{self, NavEntry, Shown};
+use egov_web_kit::nav::{NavEntry, Shown};
+use egov_web_kit::slice::Slice;
 use egov_web_kit::state::AppState;
+use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -32,9 +34,24 @@ pub static STRINGS: i18n::Strings = i18n::Strings {
     en: include_str!("../locales/en.toml"),
 };
 
+/// The service hall's web part, as the platform composes it.
+pub fn slice() -> Slice {
+    Slice {
+        name: "services",
+        strings: &STRINGS,
+        nav: NAV,
+        api,
+        pages,
+        parts: with_parts,
+        processes: egov_services::PROCESSES,
+    }
+}
+
 /// The hall's part of the state: its search index, in memory unless
-/// [`with_search_dir`] put one on disk first.
+/// [`with_search_dir`] put one on disk first; and what it adds to the pages
+/// of cases filed online.
 pub fn with_parts(state: AppState) -> AppState {
+    let state = egov_cases_web::case_page::extend(state, Arc::new(FiledOnline));
     if state.has_part::<ServiceSearch>() {
         return state;
     }
@@ -79,8 +96,6 @@ pub static NAV: &[NavEntry] = &[NavEntry {
 /// The hall, applications, results and the administrators' item pages.
 pub fn pages() -> Router<AppState> {
     use pages::{admin_search, admin_services, apply, results, services};
-    i18n::register(&STRINGS);
-    nav::register(NAV);
     Router::new()
         .route("/services", get(services::hall))
         .route("/services/statistics", get(services::statistics))

@@ -16,6 +16,7 @@ pub mod nav;
 pub mod page;
 pub mod problem;
 pub mod problem_render;
+pub mod slice;
 pub mod state;
 pub mod upload;
 

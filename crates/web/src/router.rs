@@ -5,13 +5,14 @@ use crate::api::{audit, calendar, docs, health, org};
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-use crate::systems::compose;
+use crate::systems::{compose_with, slices};
 use crate::{assets, metrics, pages};
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{middleware, Json, Router};
+use egov_web_kit::slice::Slice;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -75,8 +76,9 @@ impl Modify for BearerAuth {
     }
 }
 
-fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The platform's own routes: health, organisation, audit and calendar.
+pub(crate) fn platform_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
@@ -90,18 +92,21 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calendar::year))
         .routes(routes!(calendar::due))
         .routes(routes!(calendar::load))
-        .merge(egov_identity_web::api())
-        .merge(egov_cases_web::api())
-        .merge(egov_services_web::api())
-        .split_for_parts();
-    let mut doc = doc;
+}
+
+fn api(slices: &[Slice]) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let mut all = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    for slice in slices {
+        all = all.merge((slice.api)());
+    }
+    let (router, mut doc) = all.split_for_parts();
     document_common_answers(&mut doc);
     (router, doc)
 }
 
 /// The generated OpenAPI 3.1 document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().1
+    api(&slices()).1
 }
 
 /// The answers every operation may give besides its own, stated in the
@@ -149,10 +154,17 @@ fn document_common_answers(doc: &mut utoipa::openapi::OpenApi) {
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
-    let state = compose(state);
+    router_with(state, &[])
+}
+
+/// The whole application with `more` systems beside the platform's own
+/// (a deployment's own system, or a test's).
+pub fn router_with(state: AppState, more: &[Slice]) -> Router {
+    let state = compose_with(state, more);
+    let slices: Vec<Slice> = slices().into_iter().chain(more.iter().copied()).collect();
     // Install the recorder before the first request is counted.
     metrics::handle();
-    let (api_routes, doc) = api();
+    let (api_routes, doc) = api(&slices);
     let doc = Arc::new(doc);
     let settings = state.settings.clone();
     let hsts = settings
@@ -173,11 +185,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/docs", get(docs::page))
         .route("/assets/{*path}", get(assets::serve))
         .route("/favicon.ico", get(favicon))
-        .merge(pages::router())
-        .merge(egov_cases_web::pages())
-        .merge(egov_services_web::pages())
-        .merge(egov_identity_web::pages())
-        .merge(egov_identity_web::oidc())
+        .merge(
+            slices
+                .iter()
+                .fold(Router::new(), |all, slice| all.merge((slice.pages)())),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

@@ -1,13 +1,22 @@
-//! The systems the platform is composed of, in one place: adding a system
-//! is a line in each list here (its strings, its part of the state, its
-//! case-page extension, its processes) and the merge of its routers in
-//! `router.rs`.
+//! The systems the platform is composed of, in one list: adding a system
+//! is one line in [`slices`]. Each slice brings its strings, navigation
+//! entries, API routes, pages, parts of the state and processes; the
+//! platform's own pages and routes are a slice too.
 
 use crate::state::AppState;
 use egov_cases::registry::Shipped;
-use egov_cases_web::case_page::CasePageExtensions;
-use egov_web_kit::i18n::{register, Strings};
-use std::sync::Arc;
+use egov_web_kit::i18n::Strings;
+use egov_web_kit::slice::Slice;
+
+/// Every system's web part, the platform's own first.
+pub fn slices() -> Vec<Slice> {
+    vec![
+        platform(),
+        egov_identity_web::slice(),
+        egov_cases_web::slice(),
+        egov_services_web::slice(),
+    ]
+}
 
 /// The platform's own UI strings (home, directory, the console).
 pub static STRINGS: Strings = Strings {
@@ -16,29 +25,6 @@ pub static STRINGS: Strings = Strings {
     en: include_str!("../locales/en.toml"),
 };
 
-/// Every system's UI strings in the catalogue (building the routers does
-/// this too; tests of the catalogue call it first).
-pub fn register_strings() {
-    register(&STRINGS);
-    register(&egov_identity_web::STRINGS);
-    register(&egov_cases_web::STRINGS);
-    register(&egov_services_web::STRINGS);
-}
-
-/// The state with every system's part in it: the service hall's search
-/// index (in memory unless `with_search_dir` put one on disk) and what the
-/// systems add to the pages of cases.
-pub fn compose(state: AppState) -> AppState {
-    register_strings();
-    let mut state = egov_services_web::with_parts(state);
-    if !state.has_part::<CasePageExtensions>() {
-        state = state.with_part(CasePageExtensions(vec![Arc::new(
-            egov_services_web::FiledOnline,
-        )]));
-    }
-    state
-}
-
 /// The city grid case (网格化城市管理's steps as far as they go now);
 /// grid management takes it along when it arrives as a system.
 const GRID_PROCESSES: &[Shipped] = &[(
@@ -46,12 +32,46 @@ const GRID_PROCESSES: &[Shipped] = &[(
     include_str!("../../../data/processes/city-grid-case.toml"),
 )];
 
-/// Every process definition the systems ship, the engine's own first.
+/// The platform's own part: health, organisation, audit and calendar over
+/// the API; the home page, the directory and the console's index.
+fn platform() -> Slice {
+    Slice {
+        name: "platform",
+        strings: &STRINGS,
+        nav: crate::pages::NAV,
+        api: crate::router::platform_api,
+        pages: crate::pages::router,
+        parts: egov_web_kit::slice::no_parts,
+        processes: GRID_PROCESSES,
+    }
+}
+
+/// Every system's UI strings and navigation entries registered (building
+/// the router does this too; tests of the catalogue call it first).
+pub fn register_strings() {
+    for slice in slices() {
+        slice.register();
+    }
+}
+
+/// The state with every slice's parts in it (`more` after the platform's
+/// own systems).
+pub fn compose_with(mut state: AppState, more: &[Slice]) -> AppState {
+    for slice in slices().iter().chain(more) {
+        slice.register();
+        state = (slice.parts)(state);
+    }
+    state
+}
+
+/// The state with every system's parts in it: the service hall's search
+/// index (in memory unless `with_search_dir` put one on disk) and what the
+/// systems add to the pages of cases.
+pub fn compose(state: AppState) -> AppState {
+    compose_with(state, &[])
+}
+
+/// Every process definition the systems ship.
 pub fn shipped_processes() -> Vec<Shipped> {
-    [
-        egov_cases::registry::ENGINE_PROCESSES,
-        egov_services::PROCESSES,
-        GRID_PROCESSES,
-    ]
-    .concat()
+    slices().iter().flat_map(|s| s.processes).copied().collect()
 }

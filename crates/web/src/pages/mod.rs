@@ -42,8 +42,8 @@ pub static NAV: &[NavEntry] = &[
     },
 ];
 
+/// The platform's pages.
 pub fn router() -> Router<AppState> {
-    egov_web_kit::nav::register(NAV);
     Router::new()
         .route("/", get(home::home))
         .route("/departments", get(home::directory))
