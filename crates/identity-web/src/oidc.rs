@@ -567,7 +567,10 @@ async fn logout(
         None => None,
         Some(uri) => {
             let client = match client_id.as_deref() {
-                Some(id) => egov_oidc::find_client(&state.db, id).await.ok().flatten(),
+                Some(id) => match egov_oidc::find_client(&state.db, id).await {
+                    Ok(client) => client,
+                    Err(e) => return internal(e),
+                },
                 None => None,
             };
             match client {
