@@ -13,6 +13,7 @@ use egov_kernel::time::Timestamp;
 use egov_kernel::Locale;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
+use std::any::TypeId;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -70,9 +71,10 @@ pub trait CasePageExtension: Send + Sync {
     }
 }
 
-/// The extensions the platform was composed with, asked in order.
+/// The extensions the platform was composed with, asked in order; each
+/// kind once, however often the state is composed.
 #[derive(Clone, Default)]
-pub struct CasePageExtensions(pub Vec<Arc<dyn CasePageExtension>>);
+pub struct CasePageExtensions(Vec<(TypeId, Arc<dyn CasePageExtension>)>);
 
 impl CasePageExtensions {
     /// Every extension's additions for this case, together: the first form
@@ -85,7 +87,7 @@ impl CasePageExtensions {
         locale: Locale,
     ) -> Result<CaseAdditions, ApiError> {
         let mut all = CaseAdditions::default();
-        for extension in &self.0 {
+        for (_, extension) in &self.0 {
             let on_page = CaseOnPage {
                 case,
                 accepted_at,
@@ -107,20 +109,24 @@ impl CasePageExtensions {
         locale: Locale,
     ) -> Result<Vec<CaseLink>, ApiError> {
         let mut all = Vec::new();
-        for extension in &self.0 {
+        for (_, extension) in &self.0 {
             all.extend(extension.unfinished(state, user, locale).await?);
         }
         Ok(all)
     }
 }
 
-/// The state with `extension` asked after those already in it.
-pub fn extend(state: AppState, extension: Arc<dyn CasePageExtension>) -> AppState {
+/// The state with `extension` asked after those already in it (once: an
+/// extension of the same type already there stays as it is).
+pub fn extend<E: CasePageExtension + 'static>(state: AppState, extension: E) -> AppState {
     let mut all = if state.has_part::<CasePageExtensions>() {
         state.part::<CasePageExtensions>().clone()
     } else {
         CasePageExtensions::default()
     };
-    all.0.push(extension);
+    if all.0.iter().any(|(t, _)| *t == TypeId::of::<E>()) {
+        return state;
+    }
+    all.0.push((TypeId::of::<E>(), Arc::new(extension)));
     state.with_part(all)
 }

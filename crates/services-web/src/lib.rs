@@ -21,7 +21,6 @@ use egov_web_kit::i18n;
 use egov_web_kit::nav::{NavEntry, Shown};
 use egov_web_kit::slice::Slice;
 use egov_web_kit::state::AppState;
-use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -51,7 +50,7 @@ pub fn slice() -> Slice {
 /// [`with_search_dir`] put one on disk first; and what it adds to the pages
 /// of cases filed online.
 pub fn with_parts(state: AppState) -> AppState {
-    let state = egov_cases_web::case_page::extend(state, Arc::new(FiledOnline));
+    let state = egov_cases_web::case_page::extend(state, FiledOnline);
     if state.has_part::<ServiceSearch>() {
         return state;
     }
