@@ -1,7 +1,7 @@
 //! Assembles the application: API routes (collected into the OpenAPI
 //! document), pages, assets, and the layers every request passes through.
 
-use crate::api::{audit, calendar, docs, health, org};
+use crate::api::docs;
 use crate::context::locale_of;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -23,7 +23,6 @@ use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -74,24 +73,6 @@ impl Modify for BearerAuth {
             ),
         );
     }
-}
-
-/// The platform's own routes: health, organisation, audit and calendar.
-pub(crate) fn platform_api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
-        .routes(routes!(health::metrics))
-        .routes(routes!(org::list_divisions))
-        .routes(routes!(org::get_division))
-        .routes(routes!(org::list_departments, org::create_department))
-        .routes(routes!(org::get_department))
-        .routes(routes!(audit::verify))
-        .routes(routes!(audit::checkpoints))
-        .routes(routes!(audit::public_keys))
-        .routes(routes!(calendar::year))
-        .routes(routes!(calendar::due))
-        .routes(routes!(calendar::load))
 }
 
 fn api(slices: &[Slice]) -> (Router<AppState>, utoipa::openapi::OpenApi) {

@@ -39,7 +39,7 @@ fn platform() -> Slice {
         name: "platform",
         strings: &STRINGS,
         nav: crate::pages::NAV,
-        api: crate::router::platform_api,
+        api: crate::api::routes,
         pages: crate::pages::router,
         parts: egov_web_kit::slice::no_parts,
         processes: GRID_PROCESSES,

@@ -8,3 +8,25 @@ pub mod health;
 pub mod org;
 
 pub use egov_web_kit::api::*;
+
+use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The platform's own routes: health, organisation, audit and calendar.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .routes(routes!(org::list_divisions))
+        .routes(routes!(org::get_division))
+        .routes(routes!(org::list_departments, org::create_department))
+        .routes(routes!(org::get_department))
+        .routes(routes!(audit::verify))
+        .routes(routes!(audit::checkpoints))
+        .routes(routes!(audit::public_keys))
+        .routes(routes!(calendar::year))
+        .routes(routes!(calendar::due))
+        .routes(routes!(calendar::load))
+}
