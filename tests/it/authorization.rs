@@ -329,6 +329,57 @@ fn routes() -> Vec<Route> {
             w.page(matches!(w, Who::Admin | Who::DeptAdmin))
         }),
         get("/enterprise/operators", |w| w.page(w == Who::EnterpriseRep)),
+        // No operator named: judged for the legal representative.
+        post("/enterprise/operators", |w| match w {
+            Who::EnterpriseRep => Outcome::Judged,
+            w => w.page(false),
+        }),
+        get("/admin/users/HANDLER", |w| {
+            w.page(matches!(w, Who::Admin | Who::DeptAdmin))
+        }),
+        // Empty forms: judged by those the console lets in.
+        post("/admin/users", |w| match w {
+            Who::Admin | Who::DeptAdmin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/admin/departments", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/admin/clients", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        // The handler's department administrator records it too.
+        post("/admin/users/HANDLER/assurance", |w| match w {
+            Who::Admin | Who::DeptAdmin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        // Shown (and audited) to system administrators; the console is
+        // not the auditors' (they read personal data through the API).
+        post("/admin/users/HANDLER/reveal", |w| w.page(w == Who::Admin)),
+        // The account's own forms, empty: judged for whoever is signed in.
+        post("/account/password", |w| match w {
+            w if w.signed_in() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/account/mfa", |w| match w {
+            w if w.signed_in() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/account/mfa/disable", |w| match w {
+            w if w.signed_in() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/account/mfa/recovery", |w| match w {
+            w if w.signed_in() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        // Nobody's notice 999999: not found for whoever is signed in.
+        post("/account/notices/999999/read", |w| match w {
+            w if w.signed_in() => Outcome::Hidden,
+            w => w.page(false),
+        }),
         get("/account", |w| w.page(w.signed_in())),
         get("/account/password", |w| w.page(w.signed_in())),
         get("/account/mfa", |w| w.page(w.signed_in())),
@@ -859,5 +910,189 @@ fn the_matrix_covers_every_documented_route() {
             let key = format!("{} {}", method.to_uppercase(), concrete);
             assert!(covered.contains(&key), "no matrix row for {key}");
         }
+    }
+}
+
+/// Routes the matrix leaves to other tests, each with the reason. Anything
+/// else a web part routes needs a row.
+const NOT_IN_THE_MATRIX: &[(&str, &str, &str)] = &[
+    (
+        "GET",
+        "/assets/{*path}",
+        "static files, the same for everyone",
+    ),
+    ("GET", "/favicon.ico", "a redirect to an asset"),
+    ("GET", "/locale", "sets the language cookie, for anyone"),
+    (
+        "GET",
+        "/oidc/authorize",
+        "OpenID Connect protocol: tests/it/oidc.rs and the standard clients",
+    ),
+    ("POST", "/oidc/authorize", "OpenID Connect protocol"),
+    (
+        "GET",
+        "/oidc/userinfo",
+        "OpenID Connect protocol: a bearer access token",
+    ),
+    (
+        "POST",
+        "/oidc/userinfo",
+        "OpenID Connect protocol: a bearer access token",
+    ),
+    ("GET", "/oidc/logout", "OpenID Connect RP-initiated logout"),
+    ("POST", "/oidc/logout", "OpenID Connect RP-initiated logout"),
+    (
+        "POST",
+        "/login",
+        "the sign-in form: tests/it/pages.rs and identity.rs",
+    ),
+    (
+        "GET",
+        "/login/mfa",
+        "the second step of signing in, for a half-signed-in session only",
+    ),
+    ("POST", "/login/mfa", "the second step of signing in"),
+    (
+        "POST",
+        "/logout",
+        "would end the matrix's own sessions: tests/it/pages.rs",
+    ),
+    (
+        "POST",
+        "/register/citizen",
+        "registration before sign-in: tests/it/identity.rs",
+    ),
+    (
+        "POST",
+        "/register/enterprise",
+        "registration before sign-in: tests/it/identity.rs",
+    ),
+    (
+        "POST",
+        "/register/confirm",
+        "the phone confirmation of a registration",
+    ),
+    (
+        "POST",
+        "/account/sessions/revoke",
+        "would end the matrix's own sessions: tests/it/identity.rs",
+    ),
+    (
+        "POST",
+        "/account/sessions/end-all",
+        "would end the matrix's own sessions: tests/it/identity.rs",
+    ),
+];
+
+/// Every `.route("path", method(..))` in the web parts' sources, as
+/// (method, path pattern).
+fn routes_in_the_source() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            walk(&src, &mut files);
+        }
+    }
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find(".route(") {
+            rest = &rest[at + ".route(".len()..];
+            let Some(path) = rest
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|p| p.split('"').next())
+            else {
+                continue;
+            };
+            // The call's arguments: up to its closing parenthesis.
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            let args = &rest[..end];
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let call = format!("{method}(");
+                let named = args.match_indices(&call).any(|(i, _)| {
+                    i == 0
+                        || !args[..i]
+                            .ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':')
+                });
+                if named {
+                    found.push((method.to_uppercase(), path.to_owned()));
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Every route a web part declares (pages and all) has a matrix row, or is
+/// named above with the reason it has none.
+#[test]
+fn the_matrix_covers_every_routed_page() {
+    let rows: Vec<(String, String)> = routes()
+        .iter()
+        .map(|r| {
+            let path = r.path.split(['?', '#']).next().unwrap();
+            (r.method.to_string(), path.to_owned())
+        })
+        .collect();
+    let fits = |pattern: &str, path: &str| {
+        let (a, b): (Vec<_>, Vec<_>) = (pattern.split('/').collect(), path.split('/').collect());
+        a.len() == b.len()
+            && a.iter()
+                .zip(&b)
+                .all(|(p, s)| p == s || (p.starts_with('{') && p.ends_with('}')))
+    };
+    let declared = routes_in_the_source();
+    assert!(
+        declared.len() > 50,
+        "the source scan found {} routes",
+        declared.len()
+    );
+    let missing: Vec<String> = declared
+        .iter()
+        .filter(|(m, p)| {
+            !NOT_IN_THE_MATRIX
+                .iter()
+                .any(|(em, ep, _)| em == m && ep == p)
+        })
+        .filter(|(m, p)| !rows.iter().any(|(rm, rp)| rm == m && fits(p, rp)))
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a matrix row: {missing:?}"
+    );
+    // The exemptions name real routes, so the list cannot go stale.
+    for (m, p, _) in NOT_IN_THE_MATRIX {
+        assert!(
+            declared.iter().any(|(dm, dp)| dm == m && dp == p),
+            "{m} {p} is exempted but routed nowhere"
+        );
     }
 }
