@@ -82,6 +82,6 @@ pub async fn demo_db(url: &egov_store::DatabaseUrl, max_connections: u32) -> any
     let system = egov_kernel::Context::system();
     egov_org::load_demo(&db, &system).await?;
     egov_calendar::seed_builtin(&db).await?;
-    egov_cases::registry::seed_builtin(&db).await?;
+    egov_cases::registry::seed(&db, &egov_web::shipped_processes()).await?;
     Ok(db)
 }
