@@ -63,7 +63,10 @@
 #             file system under the temp directory (the ceiling of serial
 #             durable commits) and, after the engines, the same joint approval
 #             on SpiffWorkflow with an fsync'd save per step
-#             (bench/peer/spiffworkflow).
+#             (bench/peer/spiffworkflow). Once per run, too: the bare
+#             writer-thread ceiling of a case transition's statements
+#             (examples/write_ceiling.rs), egov's SQLite commits as a share
+#             of it.
 #   hall      the service hall without HTTP, on fresh databases of its own:
 #             applications filed with their materials per second
 #             (examples/application_load.rs: draft, one PDF per material the
@@ -250,7 +253,7 @@ if [[ $BUILD != 0 ]]; then
         (cd "$root" && cargo build --release --quiet --example oidc_load)
     fi
     if [[ $want_cases == 1 ]]; then
-        (cd "$root" && cargo build --release --quiet --example case_load)
+        (cd "$root" && cargo build --release --quiet --example case_load --example write_ceiling)
     fi
     if [[ $want_hall == 1 ]]; then
         (cd "$root" && cargo build --release --quiet --example application_load)
@@ -263,6 +266,7 @@ bare_bin="$target_dir/release/examples/bare_axum"
 argon2_bin="$target_dir/release/examples/argon2_rate"
 load_bin="$target_dir/release/examples/oidc_load"
 case_bin="$target_dir/release/examples/case_load"
+ceiling_bin="$target_dir/release/examples/write_ceiling"
 hall_bin="$target_dir/release/examples/application_load"
 search_bin="$target_dir/release/examples/search_bench"
 # Only the http and identity groups run egov itself.
@@ -825,6 +829,29 @@ PY
     disk[$files]="$(kv "$out" submissions_per_sec)"
 }
 
+# writer_ceiling: the statements of one audited case transition run bare on
+# one rusqlite writer thread with group commit (examples/write_ceiling.rs), on
+# a file in the temp directory: the ceiling egov's SQLite transitions are
+# measured against. Once per run, with the case group's concurrency.
+writer_ceiling_note=""
+writer_ceiling() {
+    local dir="$work/write-ceiling" out
+    log "bench: bare writer-thread ceiling of a case transition (write_ceiling, ${CASE_SECONDS}s)"
+    if ! out="$("$ceiling_bin" --dir "$dir" --seconds "$CASE_SECONDS" --warmup "$CASE_WARMUP" \
+        --concurrency "$CASE_CONCURRENCY" 2>&1)"; then
+        writer_ceiling_note="not measured: write_ceiling failed: $out"
+        return
+    fi
+    rm -rf "$dir"
+    local line
+    line="$(grep '^write_ceiling ' <<<"$out" | tail -n1)"
+    ceiling[writer]="$(kv "$line" transactions_per_sec)"
+    writer_ceiling_note="$(printf '%s transactions/s (p50 %s, p99 %s, %s µs CPU each, %s per commit on average): read the case, update it, insert its event, take the audit head, insert the record hashed in Rust, move the head; one rusqlite writer thread, a savepoint each, one COMMIT per group, synchronous=FULL' \
+        "${ceiling[writer]}" "$(kv "$line" p50)" "$(kv "$line" p99)" "$(kv "$line" cpu_us_per_tx)" "$(kv "$line" mean_group)")"
+    printf '### bare writer-thread ceiling\n$ write_ceiling --seconds %s --concurrency %s\n%s\n\n' \
+        "$CASE_SECONDS" "$CASE_CONCURRENCY" "$out" >>"$results_dir/$today-sqlite.txt"
+}
+
 # case_scenarios ENGINE DIR: examples/case_load.rs on a fresh database of its
 # own: creations, joint-approval instances, the supervision scan.
 case_scenarios() {
@@ -1110,6 +1137,9 @@ bench_peer() {
 if [[ $want_cases == 1 || $want_hall == 1 ]]; then
     fsync_ceiling
 fi
+if [[ $want_cases == 1 ]]; then
+    writer_ceiling
+fi
 for engine in "${engines[@]}"; do
     bench_engine "$engine"
 done
@@ -1206,6 +1236,11 @@ if [[ $want_cases == 1 ]]; then
         done
     fi
     printf '\nfsync ceiling: %s\n' "${fsync_note:-not measured}"
+    printf 'writer-thread ceiling (SQLite): %s\n' "${writer_ceiling_note:-not measured}"
+    if [[ -n ${ceiling[writer]:-} && -n ${cases[sqlite/commits_per_sec]:-} ]]; then
+        awk -v c="${cases[sqlite/commits_per_sec]}" -v w="${ceiling[writer]}" \
+            'BEGIN { printf "  egov SQLite commits/s ÷ writer-thread ceiling: %.2f (target 0.8)\n", c / w }'
+    fi
     if [[ -n ${ceiling[fdatasync]:-} ]]; then
         awk -v f="${ceiling[fdatasync]}" 'BEGIN { printf "  at one fdatasync per commit, 5 commits an instance, one at a time: at most %.0f instances/s\n", f / 5 }'
     fi
