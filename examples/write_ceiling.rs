@@ -20,7 +20,8 @@
 //!
 //! It prints one line starting `write_ceiling ` for scripts: transactions
 //! per second inside the timed window, latency percentiles, the commit
-//! groups' mean size and the process's CPU time per transaction.
+//! groups' mean size (over the whole run, warm-up included) and the
+//! process's CPU time per counted transaction.
 
 mod common;
 

@@ -109,6 +109,16 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
     let path = started.header("location").to_owned();
     let id: i64 = path.trim_start_matches("/applications/").parse().unwrap();
+    // While a draft, "my cases" lists it to go on with.
+    let listed = app.get_with("/cases", &[("cookie", &company.0)]).await;
+    assert!(
+        listed.body.contains("尚未提交")
+            && listed
+                .body
+                .contains(&format!(r#"href="/applications/{id}""#)),
+        "{}",
+        listed.body
+    );
     // Beginning again resumes the same draft.
     assert_eq!(begin(&app, &company).await.header("location"), path);
     // Someone else's draft does not exist for them.
@@ -441,7 +451,13 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
 
     // The draft is gone from the applicant's list; the case is there.
     let mine = app.get_with("/cases", &[("cookie", &company.0)]).await;
-    assert!(mine.body.contains(&number) && !mine.body.contains("未提交的申请"));
+    assert!(mine.body.contains(&number), "{}", mine.body);
+    assert!(
+        !mine.body.contains(&format!(r#"href="/applications/{id}""#))
+            && !mine.body.contains("尚未提交"),
+        "{}",
+        mine.body
+    );
     assert_eq!(
         app.count_where("audit_log", "action = 'application.submit'")
             .await,

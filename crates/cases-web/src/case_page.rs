@@ -130,3 +130,13 @@ pub fn extend<E: CasePageExtension + 'static>(state: AppState, extension: E) -> 
     all.0.push((TypeId::of::<E>(), Arc::new(extension)));
     state.with_part(all)
 }
+
+/// The state with the extensions' part in it, empty if no system added
+/// one: the case pages ask it whether or not any system runs its work as
+/// cases.
+pub fn with_extensions(state: AppState) -> AppState {
+    if state.has_part::<CasePageExtensions>() {
+        return state;
+    }
+    state.with_part(CasePageExtensions::default())
+}

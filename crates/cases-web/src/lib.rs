@@ -40,7 +40,7 @@ pub fn slice() -> Slice {
         nav: NAV,
         api,
         pages,
-        parts: egov_web_kit::slice::no_parts,
+        parts: case_page::with_extensions,
         processes: egov_cases::registry::ENGINE_PROCESSES,
     }
 }

@@ -99,8 +99,11 @@ pub async fn load_guide(
     let guide = guide.map_err(registry_problem)?;
     // A revision may not move an item out of a department the caller
     // does not manage.
-    if let Ok(existing) = registry::get(&state.db, &guide.code).await {
-        require_manager(state, caller, &existing.guide.department).await?;
+    match registry::get(&state.db, &guide.code).await {
+        Ok(existing) => require_manager(state, caller, &existing.guide.department).await?,
+        Err(RegistryError::Unknown(_)) => {}
+        // Not knowing whose the item is, nothing is loaded.
+        Err(e) => return Err(registry_problem(e)),
     }
     let (g, loaded) = registry::load(&state.db, &caller.context, text)
         .await
@@ -179,8 +182,10 @@ pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchRes
     let mut items = Vec::with_capacity(found.hits.len());
     for hit in &found.hits {
         // The index may trail a withdrawal by a moment: skip what is gone.
-        if let Ok(item) = offered_item(state, &hit.id).await {
-            items.push(ServiceSummary::new(&item.guide, &names));
+        match offered_item(state, &hit.id).await {
+            Ok(item) => items.push(ServiceSummary::new(&item.guide, &names)),
+            Err(e) if e.status == StatusCode::NOT_FOUND => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(SearchResults {

@@ -1,6 +1,6 @@
 //! UI strings in Chinese (default) and English. The kit holds the shared
-//! ones (`locales/*.toml`); each system's web part brings its own files and
-//! registers them ([`register`]) when its routes are built. All are embedded
+//! ones (`locales/*.toml`); each system's web part brings its own files,
+//! registered ([`register`]) from its slice when the platform is composed. All are embedded
 //! in the binary. Registering refuses a part whose two languages differ in
 //! their keys, or a key another part already defines.
 

@@ -1,7 +1,9 @@
-//! The main navigation, as the systems bring it: each web part registers
-//! its entries (where, the label's string key, who sees it, and a place in
-//! the order) when its pages are built, and the page shell draws the
-//! entries the viewer may use. No template lists another system's pages.
+//! The main navigation, as the systems bring it: each web part's slice
+//! names its entries (where, the label's string key, who sees it, and a
+//! place in the order), registered when the platform is composed, and the
+//! page shell draws the entries the viewer may use. No template lists
+//! another system's pages. The registry is the process's: every router
+//! built in it shows every entry registered (one platform per process).
 
 use egov_identity::Permission;
 use std::sync::{LazyLock, RwLock};

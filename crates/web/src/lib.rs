@@ -12,8 +12,7 @@ mod pages;
 mod router;
 mod systems;
 
-// The kit's modules under their names here, for the systems' web parts that
-// still live in this crate.
+// The kit's modules under their own names, as the platform's handlers name them.
 use egov_web_kit::{auth, context, i18n, input, problem, state};
 
 pub use egov_services_web::with_search_dir;

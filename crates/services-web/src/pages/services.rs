@@ -243,7 +243,9 @@ pub async fn statistics(
         period = (view.from.to_string(), view.to.to_string());
         let name = match state.processes.latest(&state.db, process).await {
             Ok(d) => egov_web_kit::page::localized(locale, &d.name, d.name_en.as_deref()),
-            Err(_) => process.to_owned(),
+            // A process the metrics name but no longer defined: its id.
+            Err(egov_cases::RegistryError::Unknown(_)) => process.to_owned(),
+            Err(e) => return Err(e.into()),
         };
         rows.extend(
             view.lines
