@@ -6,7 +6,6 @@
 use crate::errors::registry_problem;
 use crate::views::*;
 use axum::http::StatusCode;
-use egov_cases_web::work::require_user;
 use egov_identity::{SessionUser, UserKind};
 use egov_kernel::Context;
 use egov_services::application::{self, AppFile, Application};
@@ -14,6 +13,7 @@ use egov_services::registry::{self, Browse, ItemStatus, ServiceItem};
 use egov_services::search::ServiceSearch;
 use egov_services::Guide;
 use egov_services::RegistryError;
+use egov_web_kit::auth::require_user;
 use egov_web_kit::auth::ApiCaller;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;

@@ -293,3 +293,29 @@ where
             .map_err(|_| FormRefused::Unreadable(locale))
     }
 }
+
+/// The signed-in person behind a call, with their account set up.
+pub fn require_user(caller: &ApiCaller) -> Result<&SessionUser, ApiError> {
+    match &caller.principal {
+        Principal::User(u) if u.pending_setup().is_none() => Ok(u),
+        Principal::Anonymous => Err(ApiError::unauthorized()),
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+/// The caller a page acts as: the signed-in user, through this request.
+pub fn page_caller(user: &SessionUser, origin: Origin) -> ApiCaller {
+    ApiCaller {
+        principal: Principal::User(user.clone()),
+        context: origin.context(Actor::User(user.user_id)),
+    }
+}
+
+/// The caller a multipart page form acts as, once the CSRF token it
+/// carries as a field checks out (such forms cannot use `CheckedForm`).
+pub fn form_caller(user: &SessionUser, origin: Origin, csrf: &str) -> Result<ApiCaller, ApiError> {
+    if csrf != user.csrf_token {
+        return Err(ApiError::forbidden());
+    }
+    Ok(page_caller(user, origin))
+}

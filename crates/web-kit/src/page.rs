@@ -88,12 +88,14 @@ impl Chrome {
     /// The navigation entries the viewer may use, in order.
     pub fn nav(&self) -> Vec<crate::nav::NavEntry> {
         use crate::nav::Shown;
+        let viewer = self.user.clone().map(egov_identity::Principal::User);
         crate::nav::entries()
             .into_iter()
-            .filter(|e| match e.shown {
-                Shown::Everyone => true,
-                Shown::SignedIn => self.user.is_some(),
-                Shown::With(p) => self.allows(p),
+            .filter(|e| match (e.shown, &viewer) {
+                (Shown::Everyone, _) => true,
+                (_, None) => false,
+                (Shown::SignedIn, Some(_)) => true,
+                (Shown::With(p), Some(v)) => egov_identity::allows(v, p),
             })
             .collect()
     }

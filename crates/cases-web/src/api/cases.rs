@@ -7,7 +7,7 @@ use crate::work::cases::{
     add_comment, attach_from, attachment_view, detail, open, queue_of, rate_case, take_action,
     Queue,
 };
-use crate::work::{require_user, visible_case};
+use crate::work::visible_case;
 use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use egov_cases::access::sees_internal;
 use egov_cases::attachments;
 use egov_identity::Permission;
 use egov_web_kit::api::{ApiJson, ApiPath, ApiQuery, TAG_CASES};
+use egov_web_kit::auth::require_user;
 use egov_web_kit::auth::ApiCaller;
 use egov_web_kit::problem::{answers, ApiError};
 use egov_web_kit::state::AppState;

@@ -2,13 +2,14 @@
 //! may see it, acting, commenting, attaching and rating. The API and the
 //! pages both call these; neither calls the other.
 
-use super::{require_user, visible_case};
+use super::visible_case;
 use crate::views::*;
 use axum::extract::Multipart;
 use egov_cases::access::{actings, sees_internal};
 use egov_cases::attachments::{self, AttachError, Upload};
 use egov_cases::{Acting, Case, Location, NewCase, ProcessDefinition};
 use egov_identity::{Principal, SessionUser, UserKind};
+use egov_web_kit::auth::require_user;
 use egov_web_kit::auth::ApiCaller;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;

@@ -1,16 +1,13 @@
 //! The case engine's use cases, each taking the caller (principal and
 //! context) and the state: what the API handlers and the pages both call.
-//! Here too: finding a case the caller may see, and who a page acts as.
+//! Here too: finding a case the caller may see.
 
 pub mod cases;
 pub mod supervision;
 
 use egov_cases::access::may_view;
 use egov_cases::{Case, CaseError, ProcessDefinition};
-use egov_identity::{Principal, SessionUser};
-use egov_kernel::Actor;
-use egov_web_kit::auth::ApiCaller;
-use egov_web_kit::context::Origin;
+use egov_identity::Principal;
 use egov_web_kit::engine_errors::case_not_found;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
@@ -35,30 +32,4 @@ pub async fn visible_case(
     }
     let def = state.processes.of(&state.db, &case).await?;
     Ok((case, def))
-}
-
-/// The signed-in person behind a call, with their account set up.
-pub fn require_user(caller: &ApiCaller) -> Result<&SessionUser, ApiError> {
-    match &caller.principal {
-        Principal::User(u) if u.pending_setup().is_none() => Ok(u),
-        Principal::Anonymous => Err(ApiError::unauthorized()),
-        _ => Err(ApiError::forbidden()),
-    }
-}
-
-/// The caller a page acts as: the signed-in user, through this request.
-pub fn page_caller(user: &SessionUser, origin: Origin) -> ApiCaller {
-    ApiCaller {
-        principal: Principal::User(user.clone()),
-        context: origin.context(Actor::User(user.user_id)),
-    }
-}
-
-/// The caller a multipart page form acts as, once the CSRF token it
-/// carries as a field checks out (such forms cannot use `CheckedForm`).
-pub fn form_caller(user: &SessionUser, origin: Origin, csrf: &str) -> Result<ApiCaller, ApiError> {
-    if csrf != user.csrf_token {
-        return Err(ApiError::forbidden());
-    }
-    Ok(page_caller(user, origin))
 }
