@@ -12,7 +12,7 @@ pub use checkpoint::{checkpoint, checkpoints, Checkpoint};
 
 use egov_kernel::{time, Context};
 use egov_keyring::Keyring;
-use egov_store::{run, AnyConn, Db, StoreError, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -115,7 +115,7 @@ pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), 
         request_id: ctx.request_id.clone(),
         detail: event.detail.to_string(),
     };
-    tx.defer(Box::new(move |conn| Box::pin(record.append_on(conn))));
+    tx.defer(Box::new(move |tx| Box::pin(record.append_in(tx))));
     Ok(())
 }
 
@@ -131,13 +131,13 @@ struct Pending {
 }
 
 impl Pending {
-    async fn append_on(self, mut conn: AnyConn<'_>) -> Result<(), StoreError> {
+    async fn append_in(self, tx: &mut Tx) -> Result<(), StoreError> {
         // Taking the head row also takes its lock until commit.
-        let (seq, prev_hash): (i64, String) = run!(conn, |c| sqlx::query_as(
-            "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash"
-        )
-        .fetch_one(&mut *c)
-        .await)?;
+        let (seq, prev_hash): (i64, String) = tx
+            .fetch_one(query(
+                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+            ))
+            .await?;
         let mut record = Record {
             seq,
             at: time::now(),
@@ -152,25 +152,25 @@ impl Pending {
             hash: String::new(),
         };
         record.hash = record.expected_hash();
-        run!(conn, |c| sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
-             request_id, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        tx.execute(
+            query(
+                "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
+                 request_id, detail, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(record.seq)
+            .bind(record.at)
+            .bind(&record.actor)
+            .bind(&record.action)
+            .bind(&record.object_type)
+            .bind(&record.object_id)
+            .bind(record.source.as_deref())
+            .bind(record.request_id.as_deref())
+            .bind(&record.detail)
+            .bind(&record.prev_hash)
+            .bind(&record.hash),
         )
-        .bind(record.seq)
-        .bind(record.at)
-        .bind(&record.actor)
-        .bind(&record.action)
-        .bind(&record.object_type)
-        .bind(&record.object_id)
-        .bind(record.source.as_deref())
-        .bind(record.request_id.as_deref())
-        .bind(&record.detail)
-        .bind(&record.prev_hash)
-        .bind(&record.hash)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+        .await?;
         // The insert's trigger (migration 0009) moved the head to this record.
         Ok(())
     }

@@ -13,7 +13,7 @@ use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time;
 use egov_kernel::Context;
-use egov_store::{run, Db, Tx};
+use egov_store::{query, run, Db, Tx};
 use serde_json::Value;
 
 /// What a new case starts with.
@@ -71,23 +71,21 @@ async fn add_event(
         to,
         fields,
     } = step;
-    let at = time::now();
-    let fields_text = fields.to_string();
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO case_events (case_id, seq, at, actor, action, from_state, to_state, fields) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    tx.execute(
+        query(
+            "INSERT INTO case_events (case_id, seq, at, actor, action, from_state, to_state, \
+             fields) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(case.id)
+        .bind(seq as i32)
+        .bind(time::now())
+        .bind(ctx.actor.audit_label())
+        .bind(action)
+        .bind(from)
+        .bind(to)
+        .bind(fields.to_string()),
     )
-    .bind(case.id)
-    .bind(seq as i32)
-    .bind(at)
-    .bind(ctx.actor.audit_label())
-    .bind(action)
-    .bind(from)
-    .bind(to)
-    .bind(&fields_text)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    .await?;
     egov_audit::append(
         tx,
         ctx,
@@ -109,17 +107,16 @@ async fn open_branches(
     departments: &[i64],
 ) -> Result<(), CaseError> {
     for d in departments {
-        run!(tx, |c| {
-            sqlx::query(
-            "INSERT INTO case_branches (case_id, state, department_id, status) VALUES ($1, $2, $3, 'pending')"
+        tx.execute(
+            query(
+                "INSERT INTO case_branches (case_id, state, department_id, status) \
+                 VALUES ($1, $2, $3, 'pending')",
+            )
+            .bind(case_id)
+            .bind(state)
+            .bind(*d),
         )
-        .bind(case_id)
-        .bind(state)
-        .bind(*d)
-        .execute(&mut *c)
-        .await
-        .map(|_| ())
-        })?;
+        .await?;
     }
     Ok(())
 }
@@ -132,10 +129,10 @@ pub async fn start(
     acting: Acting,
     new: NewCase<'_>,
 ) -> Result<Case, CaseError> {
-    let mut tx = db.begin().await?;
-    let case = start_in(&mut tx, ctx, cal, acting, new).await?;
-    tx.commit().await?;
-    Ok(case)
+    let opening = prepare(cal, acting, new)?;
+    let ctx = ctx.clone();
+    db.write(move |tx| Box::pin(async move { open(tx, &ctx, opening).await }))
+        .await
 }
 
 /// Opens a case inside the caller's transaction, for changes that must
@@ -147,6 +144,21 @@ pub async fn start_in(
     acting: Acting,
     new: NewCase<'_>,
 ) -> Result<Case, CaseError> {
+    open(tx, ctx, prepare(cal, acting, new)?).await
+}
+
+/// A case checked and timed, ready to be stored by [`open`]; made before
+/// the transaction, which then needs neither the definition nor the calendar.
+pub struct Opening {
+    /// The case as it will be stored; its id and number are given then.
+    case: Case,
+    /// The initial state has parallel steps: a branch per co-department.
+    parallel: bool,
+}
+
+/// Checks that `acting` may start the case with these fields and works out
+/// its first deadline.
+pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<Opening, CaseError> {
     let def = new.definition;
     if !def.start_by.contains(&acting.actor()) {
         return Err(CaseError::MayNotStart);
@@ -155,76 +167,13 @@ pub async fn start_in(
     if !violations.is_empty() {
         return Err(CaseError::Fields(violations));
     }
-    let found: Option<i64> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT id FROM departments WHERE id = $1"
-    )
-    .bind(new.department_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    if found.is_none() {
-        return Err(Refusal::NoSuchDepartment.into());
-    }
     let now = time::now();
     let clock = enter(def, cal, None, &def.initial, true, now, &new.deadlines);
-    let placeholder = format!("new-{}-{}", time::canonical(&now), uuid_like());
-    let (lat, lon, address) = match &new.location {
-        Some(l) => (Some(l.lat), Some(l.lon), l.address.clone()),
-        None => (None, None, None),
-    };
-    let basis = clock.basis;
     let next_alert_at = clock.next_alert_at();
-    let limits = (!new.deadlines.is_empty())
-        .then(|| serde_json::to_string(&new.deadlines).expect("a map of numbers serialises"));
-    let id: i64 = run!(tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO cases (number, title, process_id, process_version, state, applicant_id, \
-             department_id, co_departments, data, location_lat, location_lon, address, parent_id, \
-             version, state_entered_at, due_at, due_provisional, due_from, due_amount, due_unit, \
-             deadline_cycle, warn_at, red_at, next_alert_at, paused_at, created_at, deadlines) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $14, $25) RETURNING id",
-        )
-        .bind(&placeholder)
-        .bind(&new.title)
-        .bind(&def.id)
-        .bind(def.version as i32)
-        .bind(&def.initial)
-        .bind(new.applicant_id)
-        .bind(new.department_id)
-        .bind(serde_json::to_string(&new.co_departments).expect("ids serialise"))
-        .bind(new.data.to_string())
-        .bind(lat)
-        .bind(lon)
-        .bind(address.as_deref())
-        .bind(new.parent_id)
-        .bind(now)
-        .bind(clock.due_at)
-        .bind(clock.provisional)
-        .bind(basis.map(|b| b.from))
-        .bind(basis.map(|b| b.amount as i32))
-        .bind(basis.map(|b| b.unit.as_str()))
-        .bind(clock.cycle)
-        .bind(clock.warn_at)
-        .bind(clock.red_at)
-        .bind(next_alert_at)
-        .bind(clock.paused_at)
-        .bind(limits.as_deref())
-        .fetch_one(&mut *c)
-        .await
-    })?;
-    // A number people can read out on the phone: year and sequence.
-    let number = format!("{}{:07}", local(now).format("%Y"), id);
-    run!(tx, |c| sqlx::query(
-        "UPDATE cases SET number = $1 WHERE id = $2"
-    )
-    .bind(&number)
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
     let case = Case {
-        id,
-        number,
+        id: 0,
+        // Unique until the real number, made from the id, replaces it.
+        number: format!("new-{}-{}", time::canonical(&now), uuid_like()),
         title: new.title,
         process_id: def.id.clone(),
         process_version: def.version as i32,
@@ -252,19 +201,86 @@ pub async fn start_in(
         closed_at: None,
         paused_secs: 0,
         deadlines: new.deadlines,
-        basis,
+        basis: clock.basis,
     };
-    if def
+    let parallel = def
         .state(&def.initial)
         .and_then(|s| s.parallel.as_ref())
-        .is_some()
-    {
-        open_branches(tx, id, &def.initial, &case.co_departments).await?;
+        .is_some();
+    Ok(Opening { case, parallel })
+}
+
+/// Stores a prepared case with its branches, its first event and its audit record.
+pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, CaseError> {
+    let Opening { mut case, parallel } = opening;
+    let found: Option<i64> = tx
+        .fetch_optional_scalar(
+            query("SELECT id FROM departments WHERE id = $1").bind(case.department_id),
+        )
+        .await?;
+    if found.is_none() {
+        return Err(Refusal::NoSuchDepartment.into());
+    }
+    let (lat, lon, address) = match &case.location {
+        Some(l) => (Some(l.lat), Some(l.lon), l.address.clone()),
+        None => (None, None, None),
+    };
+    let basis = case.basis;
+    let limits = (!case.deadlines.is_empty())
+        .then(|| serde_json::to_string(&case.deadlines).expect("a map of numbers serialises"));
+    case.id = tx
+        .fetch_scalar(
+            query(
+                "INSERT INTO cases (number, title, process_id, process_version, state, \
+                 applicant_id, department_id, co_departments, data, location_lat, location_lon, \
+                 address, parent_id, version, state_entered_at, due_at, due_provisional, \
+                 due_from, due_amount, due_unit, deadline_cycle, warn_at, red_at, next_alert_at, \
+                 paused_at, created_at, deadlines) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, \
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $14, $25) RETURNING id",
+            )
+            .bind(&case.number)
+            .bind(&case.title)
+            .bind(&case.process_id)
+            .bind(case.process_version)
+            .bind(&case.state)
+            .bind(case.applicant_id)
+            .bind(case.department_id)
+            .bind(serde_json::to_string(&case.co_departments).expect("ids serialise"))
+            .bind(case.data.to_string())
+            .bind(lat)
+            .bind(lon)
+            .bind(address)
+            .bind(case.parent_id)
+            .bind(case.created_at)
+            .bind(case.due_at)
+            .bind(case.due_provisional)
+            .bind(basis.map(|b| b.from))
+            .bind(basis.map(|b| b.amount as i32))
+            .bind(basis.map(|b| b.unit.as_str()))
+            .bind(case.deadline_cycle)
+            .bind(case.warn_at)
+            .bind(case.red_at)
+            .bind(case.next_alert_at)
+            .bind(case.paused_at)
+            .bind(limits),
+        )
+        .await?;
+    // A number people can read out on the phone: year and sequence.
+    case.number = format!("{}{:07}", local(case.created_at).format("%Y"), case.id);
+    tx.execute(
+        query("UPDATE cases SET number = $1 WHERE id = $2")
+            .bind(&case.number)
+            .bind(case.id),
+    )
+    .await?;
+    if parallel {
+        open_branches(tx, case.id, &case.state, &case.co_departments).await?;
     }
     let step = Step {
         action: "start",
         from: None,
-        to: &def.initial,
+        to: &case.state,
         fields: &case.data,
     };
     add_event(tx, ctx, &case, 1, step).await?;
@@ -334,71 +350,77 @@ pub async fn act(
     };
     let plan = plan(def, cal, time::now(), attempt)?;
 
-    let mut tx = db.begin().await?;
-    if let Some(answer) = plan.branch_answer {
-        run!(tx, |c| sqlx::query(
-            "UPDATE case_branches SET status = $1, answered_at = $2 \
-             WHERE case_id = $3 AND state = $4 AND department_id = $5"
-        )
-        .bind(answer.status.as_str())
-        .bind(plan.at)
-        .bind(case.id)
-        .bind(&case.state)
-        .bind(answer.department_id)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
-    }
-    if plan.opens_branches {
-        open_branches(&mut tx, case.id, &plan.next.state, &case.co_departments).await?;
-    }
-    save(&mut tx, &plan.next, expected_version).await?;
-    let step = Step {
-        action: action_id,
-        from: Some(&case.state),
-        to: &plan.next.state,
-        fields: &fields,
-    };
-    add_event(&mut tx, ctx, &plan.next, plan.next.version, step).await?;
-    tx.commit().await?;
-    Ok(plan.next)
+    let ctx = ctx.clone();
+    let action_id = action_id.to_owned();
+    db.write(move |tx| {
+        Box::pin(async move {
+            if let Some(answer) = plan.branch_answer {
+                tx.execute(
+                    query(
+                        "UPDATE case_branches SET status = $1, answered_at = $2 \
+                         WHERE case_id = $3 AND state = $4 AND department_id = $5",
+                    )
+                    .bind(answer.status.as_str())
+                    .bind(plan.at)
+                    .bind(case.id)
+                    .bind(&case.state)
+                    .bind(answer.department_id),
+                )
+                .await?;
+            }
+            if plan.opens_branches {
+                open_branches(tx, case.id, &plan.next.state, &case.co_departments).await?;
+            }
+            save(tx, &plan.next, expected_version).await?;
+            let step = Step {
+                action: &action_id,
+                from: Some(&case.state),
+                to: &plan.next.state,
+                fields: &fields,
+            };
+            add_event(tx, &ctx, &plan.next, plan.next.version, step).await?;
+            Ok(plan.next)
+        })
+    })
+    .await
 }
 
 /// Writes a case's moving parts, if it is still at `expected_version`.
 async fn save(tx: &mut Tx, next: &Case, expected_version: i64) -> Result<(), CaseError> {
     let basis = next.basis;
-    let updated = run!(tx, |c| sqlx::query(
-        "UPDATE cases SET state = $1, version = $2, state_entered_at = $3, due_at = $4, \
-         due_provisional = $5, extended = $6, paused_at = $7, paused_secs = $8, closed_at = $9, \
-         assigned_department_id = $10, due_from = $11, due_amount = $12, due_unit = $13, \
-         deadline_cycle = $14, warn_at = $15, red_at = $16, alert_level = $17, \
-         next_alert_at = $18, overdue = $19 \
-         WHERE id = $20 AND version = $21"
-    )
-    .bind(&next.state)
-    .bind(next.version)
-    .bind(next.state_entered_at)
-    .bind(next.due_at)
-    .bind(next.due_provisional)
-    .bind(next.extended)
-    .bind(next.paused_at)
-    .bind(next.paused_secs)
-    .bind(next.closed_at)
-    .bind(next.assigned_department_id)
-    .bind(basis.map(|b| b.from))
-    .bind(basis.map(|b| b.amount as i32))
-    .bind(basis.map(|b| b.unit.as_str()))
-    .bind(next.deadline_cycle)
-    .bind(next.warn_at)
-    .bind(next.red_at)
-    .bind(next.alert_level as i16)
-    .bind(next.next_alert_at)
-    .bind(next.overdue)
-    .bind(next.id)
-    .bind(expected_version)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let updated = tx
+        .execute(
+            query(
+                "UPDATE cases SET state = $1, version = $2, state_entered_at = $3, due_at = $4, \
+                 due_provisional = $5, extended = $6, paused_at = $7, paused_secs = $8, \
+                 closed_at = $9, assigned_department_id = $10, due_from = $11, due_amount = $12, \
+                 due_unit = $13, deadline_cycle = $14, warn_at = $15, red_at = $16, \
+                 alert_level = $17, next_alert_at = $18, overdue = $19 \
+                 WHERE id = $20 AND version = $21",
+            )
+            .bind(&next.state)
+            .bind(next.version)
+            .bind(next.state_entered_at)
+            .bind(next.due_at)
+            .bind(next.due_provisional)
+            .bind(next.extended)
+            .bind(next.paused_at)
+            .bind(next.paused_secs)
+            .bind(next.closed_at)
+            .bind(next.assigned_department_id)
+            .bind(basis.map(|b| b.from))
+            .bind(basis.map(|b| b.amount as i32))
+            .bind(basis.map(|b| b.unit.as_str()))
+            .bind(next.deadline_cycle)
+            .bind(next.warn_at)
+            .bind(next.red_at)
+            .bind(next.alert_level as i16)
+            .bind(next.next_alert_at)
+            .bind(next.overdue)
+            .bind(next.id)
+            .bind(expected_version),
+        )
+        .await?;
     if updated == 0 {
         return Err(CaseError::Conflict {
             current: expected_version + 1,

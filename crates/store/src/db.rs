@@ -1,4 +1,6 @@
-use crate::sqlite_writer::{SqliteTx, SqliteWriter};
+use crate::sqlite_writer::SqliteWriter;
+use crate::write::thread::{Member, Outcome, WriterThread};
+use crate::write::{BoxFuture, Tx, WriteConn};
 use crate::{DatabaseUrl, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -6,7 +8,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection};
 use std::future::Future;
-use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -84,6 +85,9 @@ pub enum Db {
     /// connection (no lock-upgrade deadlocks, no busy retries) and reads use
     /// their own pool, which WAL lets run beside the writer.
     Sqlite {
+        /// Runs the bodies of [`Db::write`].
+        thread: WriterThread,
+        /// sqlx's connection, for migrations and the writes of [`Db::begin`].
         writer: SqliteWriter,
         readers: SqlitePool,
     },
@@ -115,10 +119,9 @@ impl Db {
                 // A local file cannot drop the connection the way a server
                 // can: no ping on each acquire of a reader (a round trip to
                 // the connection's thread, as long as a short query).
-                let writer = SqliteWriter::new(
-                    options.connect().await.map_err(connect_err)?,
-                    opts.acquire_timeout,
-                );
+                let sqlx_writer = options.connect().await.map_err(connect_err)?;
+                let thread = WriterThread::start(path, Duration::from_secs(10))?;
+                let writer = SqliteWriter::new(sqlx_writer, opts.acquire_timeout, thread.clone());
                 let readers = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 8))
                     .test_before_acquire(false)
@@ -126,7 +129,11 @@ impl Db {
                     .connect_with(options.read_only(true))
                     .await
                     .map_err(connect_err)?;
-                Ok(Db::Sqlite { writer, readers })
+                Ok(Db::Sqlite {
+                    thread,
+                    writer,
+                    readers,
+                })
             }
             DatabaseUrl::Postgres(_) => {
                 let options = PgConnectOptions::from_str(&url.expose()).map_err(connect_err)?;
@@ -160,12 +167,55 @@ impl Db {
         Ok(())
     }
 
-    /// Starts a read-write transaction. Every state change runs in one,
-    /// together with its audit record.
+    /// Runs `body` in one read-write transaction and commits it; a body that
+    /// fails (or panics) changes nothing. Every state change runs in one,
+    /// together with its audit record. See [`crate::write`].
+    ///
+    /// ```text
+    /// db.write(move |tx| Box::pin(async move {
+    ///     tx.execute(query("UPDATE t SET n = $1").bind(n)).await?;
+    ///     Ok::<_, StoreError>(())
+    /// })).await
+    /// ```
+    pub async fn write<T, E, F>(&self, body: F) -> Result<T, E>
+    where
+        F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self {
+            Db::Sqlite { thread, .. } => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                thread.submit(Box::new(move |tx| on_the_thread(tx, body, reply)))?;
+                // Answered once its group's COMMIT is done; a caller that
+                // stops waiting leaves its body to run and commit as queued.
+                answer
+                    .await
+                    .unwrap_or(Err(E::from(StoreError::Query(sqlx::Error::WorkerCrashed))))
+            }
+            Db::Postgres(pool) => {
+                let mut tx = Tx::new(WriteConn::Postgres(
+                    pool.begin().await.map_err(StoreError::from)?,
+                ));
+                let value = body(&mut tx).await?;
+                for work in tx.take_deferred() {
+                    work(&mut tx).await?;
+                }
+                let WriteConn::Postgres(pg) = tx.into_conn() else {
+                    unreachable!("begun on PostgreSQL")
+                };
+                pg.commit().await.map_err(StoreError::from)?;
+                Ok(value)
+            }
+        }
+    }
+
+    /// Starts a read-write transaction on sqlx's connection. New code writes
+    /// with [`Db::write`].
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::new(TxConn::Sqlite(writer.begin().await?)),
-            Db::Postgres(pool) => Tx::new(TxConn::Postgres(pool.begin().await?)),
+            Db::Sqlite { writer, .. } => Tx::new(WriteConn::SqlxSqlite(writer.begin().await?)),
+            Db::Postgres(pool) => Tx::new(WriteConn::Postgres(pool.begin().await?)),
         })
     }
 
@@ -213,7 +263,7 @@ impl Db {
     /// the transactions committed, how well commits were grouped.
     pub fn sqlite_commits(&self) -> Option<u64> {
         match self {
-            Db::Sqlite { writer, .. } => Some(writer.commits()),
+            Db::Sqlite { writer, thread, .. } => Some(writer.commits() + thread.commits()),
             Db::Postgres(_) => None,
         }
     }
@@ -230,72 +280,21 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, readers } => {
+            Db::Sqlite {
+                thread,
+                writer,
+                readers,
+            } => {
                 readers.close().await;
                 if let Some(conn) = writer.close().await {
                     if let Err(e) = conn.close().await {
                         tracing::warn!(error = %e, "closing the SQLite writer");
                     }
                 }
+                thread.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
         }
-    }
-}
-
-/// Work a transaction runs just before it commits, in the order it was
-/// deferred; see [`Tx::defer`].
-pub type Deferred = Box<
-    dyn for<'c> FnOnce(
-            AnyConn<'c>,
-        ) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'c>>
-        + Send,
->;
-
-/// A read-write transaction on either engine. Dropped without `commit`, it
-/// rolls back.
-pub struct Tx {
-    conn: TxConn,
-    deferred: Vec<Deferred>,
-}
-
-enum TxConn {
-    Sqlite(SqliteTx),
-    Postgres(sqlx::Transaction<'static, Postgres>),
-}
-
-impl Tx {
-    fn new(conn: TxConn) -> Tx {
-        Tx {
-            conn,
-            deferred: Vec::new(),
-        }
-    }
-
-    pub fn conn(&mut self) -> AnyConn<'_> {
-        match &mut self.conn {
-            TxConn::Sqlite(t) => AnyConn::Sqlite(t.conn()),
-            TxConn::Postgres(t) => AnyConn::Postgres(t),
-        }
-    }
-
-    /// Runs `work` at commit, after everything else the transaction does.
-    /// What must be serialised across transactions (the audit chain's head)
-    /// is then held from there to the commit only, not for the whole
-    /// transaction.
-    pub fn defer(&mut self, work: Deferred) {
-        self.deferred.push(work);
-    }
-
-    pub async fn commit(mut self) -> Result<(), StoreError> {
-        for work in std::mem::take(&mut self.deferred) {
-            work(self.conn()).await?;
-        }
-        match self.conn {
-            TxConn::Sqlite(t) => t.commit().await?,
-            TxConn::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
     }
 }
 
@@ -327,5 +326,77 @@ impl AnyConn<'_> {
             AnyConn::Sqlite(c) => AnyConn::Sqlite(c),
             AnyConn::Postgres(c) => AnyConn::Postgres(c),
         }
+    }
+}
+
+/// Runs a body on the writer thread: polled once (it may wait on nothing
+/// but its transaction), then its deferred work; kept for the group's
+/// `COMMIT` if it ended well, told how it ended once the group is settled.
+fn on_the_thread<T, E, F>(
+    tx: Result<&mut Tx, std::sync::Arc<rusqlite::Error>>,
+    body: F,
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+) -> Member
+where
+    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let tx = match tx {
+        Ok(tx) => tx,
+        Err(cause) => return answered(reply, Err(E::from(StoreError::Commit(cause)))),
+    };
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let value = match poll_once(body(tx)) {
+            Some(Ok(value)) => value,
+            Some(Err(e)) => return Err(e),
+            None => return Err(E::from(StoreError::WaitedOutsideTheTransaction)),
+        };
+        for work in tx.take_deferred() {
+            match poll_once(work(tx)) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return Err(E::from(e)),
+                None => return Err(E::from(StoreError::WaitedOutsideTheTransaction)),
+            }
+        }
+        Ok(value)
+    }));
+    match ran {
+        Ok(Ok(value)) => Member {
+            kept: true,
+            settle: Box::new(move |outcome: Outcome| {
+                let answer = outcome
+                    .map(|()| value)
+                    .map_err(|e| E::from(StoreError::Commit(e)));
+                let _ = reply.send(answer);
+            }),
+        },
+        Ok(Err(e)) => answered(reply, Err(e)),
+        Err(_) => answered(reply, Err(E::from(StoreError::BodyPanicked))),
+    }
+}
+
+/// A body that ended badly: rolled back, and told so once its group is
+/// settled (what it saw of the group's work is on disk by then).
+fn answered<T: Send + 'static, E: Send + 'static>(
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+    answer: Result<T, E>,
+) -> Member {
+    Member {
+        kept: false,
+        settle: Box::new(move |_| {
+            let _ = reply.send(answer);
+        }),
+    }
+}
+
+/// Polls a future once, with a waker that does nothing: on the writer
+/// thread nothing would ever wake it.
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
     }
 }

@@ -18,6 +18,18 @@ pub enum StoreError {
     /// was abandoned): none of its transactions took effect.
     #[error("database commit failed")]
     GroupCommit(#[source] std::sync::Arc<sqlx::Error>),
+    /// A statement run on the SQLite writer thread failed.
+    #[error("database statement failed")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The `COMMIT` of the writer thread's group failed (or the group's
+    /// transaction ended by itself): none of its bodies took effect.
+    #[error("database commit failed")]
+    Commit(#[source] std::sync::Arc<rusqlite::Error>),
+    /// A transaction body waited on something other than its transaction.
+    #[error("a transaction body waited on something other than its transaction")]
+    WaitedOutsideTheTransaction,
+    #[error("a transaction body panicked")]
+    BodyPanicked,
     #[error("backup or restore failed: {0}")]
     Backup(String),
     #[error("file {path}")]
@@ -32,7 +44,12 @@ impl StoreError {
     /// True when the failure is a unique-constraint violation, which domain
     /// code usually turns into a "already exists" error.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Query(e) if is_unique_violation(e))
+        match self {
+            StoreError::Query(e) => is_unique_violation(e),
+            StoreError::Sqlite(e) => sqlite_code(e)
+                .is_some_and(|(_, extended)| extended == UNIQUE || extended == PRIMARY_KEY),
+            _ => false,
+        }
     }
 
     /// True when the database is out of reach or out of room (PostgreSQL
@@ -43,10 +60,28 @@ impl StoreError {
             StoreError::Connect { .. } => true,
             StoreError::Query(e) => is_unavailable(e),
             StoreError::GroupCommit(e) => is_unavailable(e),
+            StoreError::Sqlite(e) => sqlite_unavailable(e),
+            StoreError::Commit(e) => sqlite_unavailable(e),
             StoreError::Io { source, .. } => io_unavailable(source),
             _ => false,
         }
     }
+}
+
+/// SQLite's extended result codes of a unique index's and a primary key's violation.
+const UNIQUE: i32 = 2067;
+const PRIMARY_KEY: i32 = 1555;
+
+fn sqlite_code(e: &rusqlite::Error) -> Option<(i32, i32)> {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some((f.extended_code & 0xff, f.extended_code)),
+        _ => None,
+    }
+}
+
+/// SQLITE_BUSY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, as in [`is_unavailable`].
+fn sqlite_unavailable(e: &rusqlite::Error) -> bool {
+    sqlite_code(e).is_some_and(|(primary, _)| matches!(primary, 5 | 10 | 13 | 14))
 }
 
 /// See [`StoreError::is_unavailable`].

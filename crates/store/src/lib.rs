@@ -1,8 +1,11 @@
 //! Storage for every module: one code path over SQLite (embedded default) and
 //! PostgreSQL (production).
 //!
-//! Queries are written once inside [`run!`], which expands the same block for
-//! each concrete driver, so every query is type-checked against both.
+//! A write transaction is written once as a body over [`Tx`] and run by
+//! [`Db::write`]: on SQLite's writer thread, or on PostgreSQL's pool (see
+//! [`write`]). Reads, and the writes not yet moved onto bodies, are written
+//! once inside [`run!`], which expands the same block for each concrete
+//! driver, so every query is type-checked against both.
 
 mod backup;
 mod db;
@@ -10,15 +13,17 @@ mod error;
 mod sqlite_writer;
 mod text_enum;
 mod url;
+pub mod write;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use backup::{backup, read_manifest, restore, Manifest, Restored};
-pub use db::{AnyConn, Db, Deferred, Engine, PoolOptions, Reader, Tx};
+pub use db::{AnyConn, Db, Engine, PoolOptions, Reader};
 pub use error::{io_unavailable, is_unavailable, is_unique_violation, StoreError};
 pub use sqlite_writer::{SqliteTx, SqliteWriter};
 pub use url::DatabaseUrl;
+pub use write::{query, Column, Deferred, FromRow, Row, Statement, Tx};
 
 /// The concrete driver types, for rows that need to name them.
 pub use sqlx;

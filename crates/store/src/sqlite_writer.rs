@@ -13,9 +13,15 @@
 //!
 //! With nothing queued, a transaction gets the connection straight back and
 //! commits alone, as without grouping.
+//!
+//! Transaction bodies run on the writer thread ([`crate::write`]); the
+//! transactions here hold a lease of it while a group is open, so the two
+//! connections never wait on each other's write lock.
 
+use crate::write::thread::{Lease, WriterThread};
 use crate::StoreError;
 use sqlx::{Executor, SqliteConnection};
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +45,7 @@ pub struct SqliteWriter {
     /// `COMMIT`s run: with the transactions committed, tells how well
     /// commits were grouped.
     commits: Arc<AtomicU64>,
+    thread: WriterThread,
 }
 
 #[derive(Debug)]
@@ -51,11 +58,60 @@ pub(crate) struct WriterState {
     /// next transaction rolls it back before it begins.
     stale: bool,
     next_group: u64,
+    /// Held from the first write of a group until the connection is idle.
+    lease: Option<Lease>,
 }
 
 impl WriterState {
     pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
         self.conn.as_mut().expect("checked by lock")
+    }
+
+    /// Lets the writer thread go on once nothing is open here.
+    fn release_if_idle(&mut self) {
+        if self.group.is_none() && !self.stale {
+            self.lease = None;
+        }
+    }
+}
+
+/// The writer's state, held. On the way out (also when its holder is
+/// cancelled midway) it gives the writer thread its turn back if nothing is
+/// left open here, or first rolls back what a cancelled `BEGIN` left.
+#[derive(Debug)]
+pub(crate) struct Held(Option<OwnedMutexGuard<WriterState>>);
+
+impl Deref for Held {
+    type Target = WriterState;
+    fn deref(&self) -> &WriterState {
+        self.0.as_ref().expect("held until dropped")
+    }
+}
+
+impl DerefMut for Held {
+    fn deref_mut(&mut self) -> &mut WriterState {
+        self.0.as_mut().expect("held until dropped")
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let Some(mut state) = self.0.take() else {
+            return;
+        };
+        if !(state.stale && state.group.is_none() && state.lease.is_some()) {
+            return state.release_if_idle();
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                // Fails only when nothing was left open.
+                if let Some(conn) = state.conn.as_mut() {
+                    let _ = conn.execute("ROLLBACK").await;
+                }
+                state.stale = false;
+                state.release_if_idle();
+            });
+        }
     }
 }
 
@@ -68,16 +124,22 @@ struct Group {
 }
 
 impl SqliteWriter {
-    pub(crate) fn new(conn: SqliteConnection, acquire_timeout: Duration) -> SqliteWriter {
+    pub(crate) fn new(
+        conn: SqliteConnection,
+        acquire_timeout: Duration,
+        thread: WriterThread,
+    ) -> SqliteWriter {
         SqliteWriter {
             state: Arc::new(Mutex::new(WriterState {
                 conn: Some(conn),
                 group: None,
                 stale: false,
                 next_group: 0,
+                lease: None,
             })),
             acquire_timeout,
             commits: Arc::new(AtomicU64::new(0)),
+            thread,
         }
     }
 
@@ -86,20 +148,29 @@ impl SqliteWriter {
         self.commits.load(Ordering::Relaxed)
     }
 
-    async fn lock(&self) -> Result<OwnedMutexGuard<WriterState>, StoreError> {
+    async fn lock(&self) -> Result<Held, StoreError> {
         let state = tokio::time::timeout(self.acquire_timeout, self.state.clone().lock_owned())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?;
         if state.conn.is_none() {
             return Err(sqlx::Error::PoolClosed.into());
         }
-        Ok(state)
+        Ok(Held(Some(state)))
+    }
+
+    /// Makes sure the writer thread stands still while this connection writes.
+    async fn leased(&self, state: &mut WriterState) -> Result<(), StoreError> {
+        if state.lease.is_none() {
+            state.lease = Some(self.thread.lease().await?);
+        }
+        Ok(())
     }
 
     /// The connection with no transaction open, for work that must run
     /// outside one (migrations, closing): a group still open is committed.
-    pub(crate) async fn exclusive(&self) -> Result<OwnedMutexGuard<WriterState>, StoreError> {
+    pub(crate) async fn exclusive(&self) -> Result<Held, StoreError> {
         let mut state = self.lock().await?;
+        self.leased(&mut state).await?;
         if state.group.is_some() {
             self.commit_group(&mut state)
                 .await
@@ -123,8 +194,11 @@ impl SqliteWriter {
     pub(crate) async fn begin(&self) -> Result<SqliteTx, StoreError> {
         let mut state = self.lock().await?;
         let st = &mut *state;
-        let conn = st.conn.as_mut().expect("checked by lock");
         let joined = st.group.is_some();
+        if !joined {
+            self.leased(st).await?;
+        }
+        let conn = st.conn.as_mut().expect("checked by lock");
         if joined {
             conn.execute("SAVEPOINT member").await?;
         } else {
@@ -168,6 +242,7 @@ impl SqliteWriter {
         let outcome = conn.execute("COMMIT").await.map(|_| ()).map_err(Arc::new);
         self.commits.fetch_add(1, Ordering::Relaxed);
         state.stale = outcome.is_err();
+        state.release_if_idle();
         group.outcome.send_replace(Some(outcome.clone()));
         outcome
     }
@@ -186,7 +261,7 @@ impl SqliteWriter {
             }
             state = self.state.clone().lock_owned() => state,
         };
-        let mut state = state;
+        let mut state = Held(Some(state));
         if state.group.as_ref().is_some_and(|g| g.id == id) {
             return self.commit_group(&mut state).await;
         }
@@ -198,7 +273,7 @@ impl SqliteWriter {
 
 /// A transaction on the SQLite writer; it holds the writer until it ends.
 pub struct SqliteTx {
-    state: Option<OwnedMutexGuard<WriterState>>,
+    state: Option<Held>,
     /// Began inside an open group, in a savepoint.
     joined: bool,
     writer: SqliteWriter,
@@ -267,6 +342,7 @@ async fn roll_back(state: &mut WriterState, joined: bool) {
     if !joined {
         state.group = None;
         state.stale = conn.execute("ROLLBACK").await.is_err();
+        state.release_if_idle();
         return;
     }
     if let Err(e) = conn.execute("ROLLBACK TO member; RELEASE member").await {

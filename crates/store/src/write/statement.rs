@@ -1,0 +1,119 @@
+//! A statement and its parameters, written once for both engines.
+//!
+//! Parameters keep their Rust type until the statement runs: each engine
+//! then encodes them with the driver's own encoding, so a value written
+//! here reads back through sqlx exactly as one sqlx wrote (timestamps,
+//! enums stored as words, JSON as text).
+
+use sqlx::postgres::PgArguments;
+use sqlx::sqlite::{SqliteArgumentValue, SqliteArguments};
+use sqlx::{Arguments, Encode, Postgres, Sqlite, Type};
+
+use crate::StoreError;
+
+/// Starts a statement: `query("UPDATE t SET a = $1 WHERE id = $2").bind(a).bind(id)`.
+/// Parameters are numbered `$1`, `$2`, … on both engines.
+pub fn query(sql: &str) -> Statement<'_> {
+    Statement {
+        sql,
+        params: Vec::new(),
+    }
+}
+
+/// See [`query`].
+pub struct Statement<'q> {
+    pub(crate) sql: &'q str,
+    params: Vec<Box<dyn Param<'q> + 'q>>,
+}
+
+impl<'q> Statement<'q> {
+    /// Binds the next parameter (`$1` first). Anything sqlx can bind on
+    /// both engines can be bound here.
+    pub fn bind<T>(mut self, value: T) -> Self
+    where
+        T: Encode<'q, Sqlite> + Encode<'q, Postgres> + Type<Sqlite> + Type<Postgres> + Send + 'q,
+    {
+        self.params.push(Box::new(value));
+        self
+    }
+
+    /// The parameters as SQLite values, in order.
+    pub(crate) fn sqlite_params(self) -> Result<Vec<SqliteArgumentValue<'q>>, StoreError> {
+        let mut values = Vec::with_capacity(self.params.len());
+        for p in self.params {
+            p.sqlite(&mut values).map_err(encode_error)?;
+        }
+        Ok(values)
+    }
+
+    /// The parameters as sqlx's SQLite arguments, in order.
+    pub(crate) fn sqlx_sqlite_params(self) -> Result<(&'q str, SqliteArguments<'q>), StoreError> {
+        let mut args = SqliteArguments::default();
+        for p in self.params {
+            p.sqlx_sqlite(&mut args).map_err(encode_error)?;
+        }
+        Ok((self.sql, args))
+    }
+
+    /// The parameters as PostgreSQL arguments, in order.
+    pub(crate) fn postgres_params(self) -> Result<(&'q str, PgArguments), StoreError> {
+        let mut args = PgArguments::default();
+        for p in self.params {
+            p.postgres(&mut args).map_err(encode_error)?;
+        }
+        Ok((self.sql, args))
+    }
+}
+
+fn encode_error(e: sqlx::error::BoxDynError) -> StoreError {
+    StoreError::Query(sqlx::Error::Encode(e))
+}
+
+/// A parameter not yet encoded; consumed by whichever engine runs it.
+trait Param<'q>: Send {
+    fn sqlite(
+        self: Box<Self>,
+        buf: &mut Vec<SqliteArgumentValue<'q>>,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+    fn sqlx_sqlite(
+        self: Box<Self>,
+        args: &mut SqliteArguments<'q>,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+    fn postgres(self: Box<Self>, args: &mut PgArguments) -> Result<(), sqlx::error::BoxDynError>;
+}
+
+impl<'q, T> Param<'q> for T
+where
+    T: Encode<'q, Sqlite> + Encode<'q, Postgres> + Type<Sqlite> + Type<Postgres> + Send + 'q,
+{
+    fn sqlite(
+        self: Box<Self>,
+        buf: &mut Vec<SqliteArgumentValue<'q>>,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        // As sqlx's own SQLite arguments do: a NULL is pushed by the caller.
+        let before = buf.len();
+        match Encode::<Sqlite>::encode(*self, buf) {
+            Ok(sqlx::encode::IsNull::Yes) => {
+                buf.truncate(before);
+                buf.push(SqliteArgumentValue::Null);
+                Ok(())
+            }
+            Ok(sqlx::encode::IsNull::No) => Ok(()),
+            Err(e) => {
+                buf.truncate(before);
+                Err(e)
+            }
+        }
+    }
+
+    fn sqlx_sqlite(
+        self: Box<Self>,
+        args: &mut SqliteArguments<'q>,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        args.add(*self)
+    }
+
+    fn postgres(self: Box<Self>, args: &mut PgArguments) -> Result<(), sqlx::error::BoxDynError> {
+        args.add(*self)
+    }
+}
