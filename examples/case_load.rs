@@ -80,7 +80,7 @@ const CO_DEPARTMENTS: [&str; 3] = ["110105-SCJGJ", "110105-SWZJ", "110105-GAJ"];
 struct Bench {
     db: Db,
     ctx: Context,
-    cal: WorkCalendar,
+    cal: Arc<WorkCalendar>,
     def: Arc<ProcessDefinition>,
     lead: i64,
     co: Vec<i64>,
@@ -425,7 +425,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
     let b = Arc::new(Bench {
         db: db.clone(),
         ctx,
-        cal,
+        cal: Arc::new(cal),
         def,
         lead,
         co,

@@ -28,8 +28,8 @@ async fn dept(app: &TestApp, code: &str) -> i64 {
 #[tokio::test]
 async fn a_licence_application_runs_its_course() {
     let app = TestApp::new().await;
-    let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
-    let def = license();
+    let cal = std::sync::Arc::new(egov_calendar::load_calendar(app.db()).await.unwrap());
+    let def = std::sync::Arc::new(license());
     let scj = dept(&app, "110105-SCJGJ").await;
     let ctx = Context::system();
     app.citizen("zhang.san").await;
@@ -198,8 +198,8 @@ async fn a_licence_application_runs_its_course() {
 #[tokio::test]
 async fn joint_approval_fans_out_and_joins() {
     let app = TestApp::new().await;
-    let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
-    let def = joint();
+    let cal = std::sync::Arc::new(egov_calendar::load_calendar(app.db()).await.unwrap());
+    let def = std::sync::Arc::new(joint());
     let lead = dept(&app, "110105-SCJGJ").await;
     let tax = dept(&app, "110105-SWZJ").await;
     let police = dept(&app, "110105-GAJ").await;
@@ -321,8 +321,8 @@ async fn joint_approval_fans_out_and_joins() {
 #[tokio::test]
 async fn two_people_acting_at_once_one_wins() {
     let app = TestApp::new().await;
-    let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
-    let def = license();
+    let cal = std::sync::Arc::new(egov_calendar::load_calendar(app.db()).await.unwrap());
+    let def = std::sync::Arc::new(license());
     let scj = dept(&app, "110105-SCJGJ").await;
     let ctx = Context::system();
     let case = egov_cases::start(

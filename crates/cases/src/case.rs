@@ -3,7 +3,7 @@
 
 use egov_calendar::Unit;
 use egov_kernel::time::Timestamp;
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError, Tx};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -66,6 +66,7 @@ impl AlertLevel {
     }
 }
 
+egov_store::row! {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct CaseRow {
     id: i64,
@@ -102,6 +103,7 @@ pub(crate) struct CaseRow {
     created_at: Timestamp,
     closed_at: Option<Timestamp>,
     deadlines: Option<String>,
+}
 }
 
 pub(crate) const CASE_COLUMNS: &str = "SELECT id, number, title, process_id, process_version, \
@@ -237,11 +239,13 @@ pub struct CaseEvent {
     pub fields: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Branch {
-    pub department_id: i64,
-    pub status: BranchStatus,
-    pub answered_at: Option<Timestamp>,
+egov_store::row! {
+    #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+    pub struct Branch {
+        pub department_id: i64,
+        pub status: BranchStatus,
+        pub answered_at: Option<Timestamp>,
+    }
 }
 
 egov_store::text_enum! {
@@ -260,6 +264,13 @@ pub async fn get(db: &Db, id: i64) -> Result<Case, CaseError> {
         .bind(id)
         .fetch_optional(&mut *c)
         .await)?;
+    row.map(Case::from).ok_or(CaseError::NotFound)
+}
+
+/// One case, read inside a transaction.
+pub(crate) async fn get_in(tx: &mut Tx, id: i64) -> Result<Case, CaseError> {
+    let sql = format!("{CASE_COLUMNS} WHERE id = $1");
+    let row: Option<CaseRow> = tx.fetch_optional(query(&sql).bind(id)).await?;
     row.map(Case::from).ok_or(CaseError::NotFound)
 }
 
@@ -294,6 +305,24 @@ pub async fn branches(db: &Db, id: i64, state: &str) -> Result<Vec<Branch>, Case
     .bind(state)
     .fetch_all(&mut *c)
     .await)?)
+}
+
+/// The branches of a case's step, read inside a transaction.
+pub(crate) async fn branches_in(
+    tx: &mut Tx,
+    id: i64,
+    state: &str,
+) -> Result<Vec<Branch>, CaseError> {
+    Ok(tx
+        .fetch_all(
+            query(
+                "SELECT department_id, status, answered_at FROM case_branches \
+                 WHERE case_id = $1 AND state = $2 ORDER BY department_id",
+            )
+            .bind(id)
+            .bind(state),
+        )
+        .await?)
 }
 
 /// The branches of the step the case is in or, once it has left its last

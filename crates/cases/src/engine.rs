@@ -4,7 +4,7 @@
 //! instead of overwrite.
 
 use crate::acting::Acting;
-use crate::case::{branches, get, AlertLevel, Case, Location};
+use crate::case::{branches_in, get_in, AlertLevel, Case, Location};
 use crate::clock::{enter, local};
 use crate::definition::ProcessDefinition;
 use crate::error::{CaseError, Refusal};
@@ -13,8 +13,9 @@ use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time;
 use egov_kernel::Context;
-use egov_store::{query, run, Db, Tx};
+use egov_store::{query, Db, Tx};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// What a new case starts with.
 pub struct NewCase<'a> {
@@ -213,12 +214,7 @@ pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<O
 /// Stores a prepared case with its branches, its first event and its audit record.
 pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, CaseError> {
     let Opening { mut case, parallel } = opening;
-    let found: Option<i64> = tx
-        .fetch_optional_scalar(
-            query("SELECT id FROM departments WHERE id = $1").bind(case.department_id),
-        )
-        .await?;
-    if found.is_none() {
+    if !department_exists(tx, case.department_id).await? {
         return Err(Refusal::NoSuchDepartment.into());
     }
     let (lat, lon, address) = match &case.location {
@@ -293,67 +289,62 @@ fn uuid_like() -> String {
     format!("{:016x}", rand::thread_rng().gen::<u64>())
 }
 
-async fn department_exists(db: &Db, id: i64) -> Result<bool, CaseError> {
-    let mut r = db.reader().await?;
-    let found: Option<i64> = run!(r, |c| sqlx::query_scalar(
-        "SELECT id FROM departments WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(&mut *c)
-    .await)?;
+async fn department_exists(tx: &mut Tx, id: i64) -> Result<bool, CaseError> {
+    let found: Option<i64> = tx
+        .fetch_optional_scalar(query("SELECT id FROM departments WHERE id = $1").bind(id))
+        .await?;
     Ok(found.is_some())
 }
 
 /// Takes an action on a case the caller last saw at `expected_version`.
-/// What the action does is decided by [`crate::plan::plan`] from what is
-/// read here; one transaction then applies it with its event and audit
-/// record.
+/// One transaction reads the case, has [`crate::plan::plan`] decide what the
+/// action does, and applies it with its event and audit record; nothing
+/// can move the case in between.
 #[allow(clippy::too_many_arguments)]
 pub async fn act(
     db: &Db,
     ctx: &Context,
-    cal: &WorkCalendar,
-    def: &ProcessDefinition,
+    cal: &Arc<WorkCalendar>,
+    def: &Arc<ProcessDefinition>,
     case_id: i64,
     expected_version: i64,
     acting: Acting,
     action_id: &str,
     fields: Value,
 ) -> Result<Case, CaseError> {
-    let case = get(db, case_id).await?;
-    if case.version != expected_version {
-        return Err(CaseError::Conflict {
-            current: case.version,
-        });
-    }
-    let in_parallel = def.state(&case.state).is_some_and(|s| s.parallel.is_some());
-    let branches = match in_parallel {
-        true => branches(db, case.id, &case.state).await?,
-        false => Vec::new(),
-    };
-    // A transfer's target must exist: the one fact the plan cannot know.
-    let transfer_to = def
-        .action(action_id)
-        .filter(|a| a.transfer)
-        .and_then(|_| fields["department_id"].as_i64());
-    let target_exists = match transfer_to {
-        Some(to) => department_exists(db, to).await?,
-        None => false,
-    };
-    let attempt = Attempt {
-        case: &case,
-        branches: &branches,
-        acting,
-        action_id,
-        fields: &fields,
-        target_exists,
-    };
-    let plan = plan(def, cal, time::now(), attempt)?;
-
-    let ctx = ctx.clone();
+    let (ctx, cal, def) = (ctx.clone(), cal.clone(), def.clone());
     let action_id = action_id.to_owned();
     db.write(move |tx| {
         Box::pin(async move {
+            let case = get_in(tx, case_id).await?;
+            if case.version != expected_version {
+                return Err(CaseError::Conflict {
+                    current: case.version,
+                });
+            }
+            let in_parallel = def.state(&case.state).is_some_and(|s| s.parallel.is_some());
+            let branches = match in_parallel {
+                true => branches_in(tx, case.id, &case.state).await?,
+                false => Vec::new(),
+            };
+            // A transfer's target must exist: the one fact the plan cannot know.
+            let transfer_to = def
+                .action(&action_id)
+                .filter(|a| a.transfer)
+                .and_then(|_| fields["department_id"].as_i64());
+            let target_exists = match transfer_to {
+                Some(to) => department_exists(tx, to).await?,
+                None => false,
+            };
+            let attempt = Attempt {
+                case: &case,
+                branches: &branches,
+                acting,
+                action_id: &action_id,
+                fields: &fields,
+                target_exists,
+            };
+            let plan = plan(&def, &cal, time::now(), attempt)?;
             if let Some(answer) = plan.branch_answer {
                 tx.execute(
                     query(

@@ -59,6 +59,17 @@ macro_rules! text_enum {
             }
         }
 
+        impl $crate::Column for $name {
+            fn from_sqlite(
+                value: $crate::write::SqliteValue<'_>,
+            ) -> Result<Self, $crate::sqlx::error::BoxDynError> {
+                let word = $crate::write::sqlite_text(value)?;
+                $name::parse(word).ok_or_else(|| {
+                    format!("{:?} is not a {}", word, stringify!($name)).into()
+                })
+            }
+        }
+
         $crate::text_enum!(@engine $name, $crate::sqlx::Sqlite, $crate::sqlx::sqlite::SqliteValueRef<'r>);
         $crate::text_enum!(@engine $name, $crate::sqlx::Postgres, $crate::sqlx::postgres::PgValueRef<'r>);
     };

@@ -19,7 +19,9 @@ pub(crate) mod thread;
 #[cfg(test)]
 mod tests;
 
-pub use row::{Column, ColumnIndex, FromRow, Row};
+pub use row::{sqlite_text, Column, ColumnIndex, FromRow, Row};
+/// A value as SQLite stores it, for [`Column::from_sqlite`].
+pub use rusqlite::types::ValueRef as SqliteValue;
 pub use statement::{query, Statement};
 
 use crate::sqlite_writer::SqliteTx;

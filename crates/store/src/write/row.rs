@@ -105,12 +105,17 @@ impl Column for f64 {
     }
 }
 
+/// A text value as UTF-8, for [`Column::from_sqlite`].
+pub fn sqlite_text(value: ValueRef<'_>) -> Result<&str, DecodeError> {
+    match value {
+        ValueRef::Text(t) => Ok(std::str::from_utf8(t)?),
+        other => Err(unexpected(other, "text")),
+    }
+}
+
 impl Column for String {
     fn from_sqlite(value: ValueRef<'_>) -> Result<Self, DecodeError> {
-        match value {
-            ValueRef::Text(t) => Ok(std::str::from_utf8(t)?.to_owned()),
-            other => Err(unexpected(other, "text")),
-        }
+        sqlite_text(value).map(str::to_owned)
     }
 }
 
