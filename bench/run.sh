@@ -64,7 +64,8 @@
 #             durable commits) and, after the engines, the same joint approval
 #             on SpiffWorkflow with an fsync'd save per step
 #             (bench/peer/spiffworkflow). Once per run, too: the bare
-#             writer-thread ceiling of a case transition's statements
+#             writer-thread ceiling of the same joint approvals, egov's own
+#             statements on egov's schema without egov around them
 #             (examples/write_ceiling.rs), egov's SQLite commits as a share
 #             of it.
 #   hall      the service hall without HTTP, on fresh databases of its own:
@@ -829,14 +830,15 @@ PY
     disk[$files]="$(kv "$out" submissions_per_sec)"
 }
 
-# writer_ceiling: the statements of one audited case transition run bare on
-# one rusqlite writer thread with group commit (examples/write_ceiling.rs), on
-# a file in the temp directory: the ceiling egov's SQLite transitions are
-# measured against. Once per run, with the case group's concurrency.
+# writer_ceiling: the statements of the case engine's joint approvals run
+# bare, on egov's schema, on one rusqlite writer thread with group commit
+# (examples/write_ceiling.rs), on a file in the temp directory: the ceiling
+# egov's SQLite commits are measured against. Once per run, with the case
+# group's concurrency.
 writer_ceiling_note=""
 writer_ceiling() {
     local dir="$work/write-ceiling" out
-    log "bench: bare writer-thread ceiling of a case transition (write_ceiling, ${CASE_SECONDS}s)"
+    log "bench: bare writer-thread ceiling of the joint approvals' statements (write_ceiling, ${CASE_SECONDS}s)"
     if ! out="$("$ceiling_bin" --dir "$dir" --seconds "$CASE_SECONDS" --warmup "$CASE_WARMUP" \
         --concurrency "$CASE_CONCURRENCY" 2>&1)"; then
         writer_ceiling_note="not measured: write_ceiling failed: $out"
@@ -846,8 +848,9 @@ writer_ceiling() {
     local line
     line="$(grep '^write_ceiling ' <<<"$out" | tail -n1)"
     ceiling[writer]="$(kv "$line" transactions_per_sec)"
-    writer_ceiling_note="$(printf '%s transactions/s (p50 %s, p99 %s, %s µs CPU each, %s per commit on average): read the case, update it, insert its event, take the audit head, insert the record hashed in Rust, move the head; one rusqlite writer thread, a savepoint each, one COMMIT per group, synchronous=FULL' \
-        "${ceiling[writer]}" "$(kv "$line" p50)" "$(kv "$line" p99)" "$(kv "$line" cpu_us_per_tx)" "$(kv "$line" mean_group)")"
+    ceiling[writer_instances]="$(kv "$line" instances_per_sec)"
+    writer_ceiling_note="$(printf '%s commits/s, %s instances/s (p50 %s, p99 %s, %s µs CPU per commit, %s commits per COMMIT on average): the joint approvals of case_load, egov'"'"'s own statements on egov'"'"'s schema with the values they bind and the audit record hashed in Rust, on one rusqlite writer thread, a savepoint each, one COMMIT per group, synchronous=FULL; without the engine'"'"'s definitions, calendar and checks' \
+        "${ceiling[writer]}" "${ceiling[writer_instances]}" "$(kv "$line" p50)" "$(kv "$line" p99)" "$(kv "$line" cpu_us_per_tx)" "$(kv "$line" mean_group)")"
     printf '### bare writer-thread ceiling\n$ write_ceiling --seconds %s --concurrency %s\n%s\n\n' \
         "$CASE_SECONDS" "$CASE_CONCURRENCY" "$out" >>"$results_dir/$today-sqlite.txt"
 }
@@ -895,7 +898,7 @@ case_scenarios() {
         cases[$engine/create_$key]="$(kv "$create" "$key")"
     done
     for key in instances_per_sec commits_per_sec transitions_per_sec step_p50 step_p90 step_p99 \
-        instance_p50 instance_p99 errors; do
+        instance_p50 instance_p99 errors cpu_us_per_commit; do
         cases[$engine/$key]="$(kv "$instances" "$key")"
     done
     rows+=("| $engine | case creations (start) | ${cases[$engine/create_creations_per_sec]} | ${cases[$engine/create_p50]} | ${cases[$engine/create_p90]} | ${cases[$engine/create_p99]} |")
@@ -1240,6 +1243,7 @@ if [[ $want_cases == 1 ]]; then
     if [[ -n ${ceiling[writer]:-} && -n ${cases[sqlite/commits_per_sec]:-} ]]; then
         awk -v c="${cases[sqlite/commits_per_sec]}" -v w="${ceiling[writer]}" \
             'BEGIN { printf "  egov SQLite commits/s ÷ writer-thread ceiling: %.2f (target 0.8)\n", c / w }'
+        awk -v c="${cases[sqlite/cpu_us_per_commit]:-}" 'BEGIN { if (c != "") printf "  egov SQLite CPU per commit: %s µs (the whole process)\n", c }'
     fi
     if [[ -n ${ceiling[fdatasync]:-} ]]; then
         awk -v f="${ceiling[fdatasync]}" 'BEGIN { printf "  at one fdatasync per commit, 5 commits an instance, one at a time: at most %.0f instances/s\n", f / 5 }'

@@ -33,7 +33,7 @@
 mod common;
 
 use clap::Parser;
-use common::{count, engine_name, micros, ms, Window};
+use common::{count, cpu_time, engine_name, micros, ms, Window};
 use egov_calendar::WorkCalendar;
 use egov_cases::{Acting, Case, CaseError, NewCase, ProcessDefinition};
 use egov_kernel::{time, Context};
@@ -130,6 +130,8 @@ struct Tally {
     instances: Vec<u32>,
     errors: u64,
     first_error: Option<String>,
+    /// The process's CPU time over the timed window.
+    cpu: Duration,
 }
 
 impl Tally {
@@ -231,10 +233,13 @@ where
     for _ in 0..args.concurrency {
         set.spawn(task(b.clone(), w));
     }
+    tokio::time::sleep_until(from.into()).await;
+    let cpu_from = cpu_time();
     let mut all = Tally::default();
     while let Some(t) = set.join_next().await {
         all.merge(t?);
     }
+    all.cpu = cpu_time().saturating_sub(cpu_from);
     all.steps.sort_unstable();
     all.instances.sort_unstable();
     Ok(all)
@@ -459,7 +464,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
         "case_load phase=instances engine={engine} concurrency={conc} seconds={seconds:.2} \
          instances={} commits={} transitions={} errors={} instances_per_sec={:.1} \
          commits_per_sec={:.1} transitions_per_sec={:.1} step_p50={} step_p90={} step_p99={} \
-         instance_p50={} instance_p99={}",
+         instance_p50={} instance_p99={} cpu_us_per_commit={:.0}",
         t.instances.len(),
         t.steps.len(),
         t.transitions,
@@ -472,6 +477,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
         ms(&t.steps, 99.0),
         ms(&t.instances, 50.0),
         ms(&t.instances, 99.0),
+        t.cpu.as_secs_f64() * 1e6 / (t.steps.len() as f64).max(1.0),
     );
 
     if !args.skip_scan {

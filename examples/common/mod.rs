@@ -32,6 +32,21 @@ pub fn ms(sorted: &[u32], p: f64) -> String {
     format!("{:.2}ms", sorted[i] as f64 / 1000.0)
 }
 
+/// This process's CPU time (user and system) so far.
+pub fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses.
+    let after = stat.rsplit_once(')').map(|(_, a)| a).unwrap_or_default();
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    // utime and stime are fields 14 and 15 of the line (11 and 12 here), in
+    // clock ticks of 1/100 s on Linux.
+    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
 pub fn engine_name(db: &Db) -> &'static str {
     match db.engine() {
         Engine::Sqlite => "sqlite",
