@@ -126,7 +126,7 @@ impl Audience {
 
 struct Bench {
     db: Db,
-    cal: WorkCalendar,
+    cal: Arc<WorkCalendar>,
     processes: Processes,
     files: FileStore,
     item: String,
@@ -551,7 +551,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
 
     let b = Arc::new(Bench {
         db: db.clone(),
-        cal,
+        cal: Arc::new(cal),
         processes: Processes::default(),
         files: FileStore::new(&files_dir),
         item: args.item.clone(),

@@ -8,7 +8,7 @@ use crate::error::CaseError;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db, Tx};
+use egov_store::{query, run, Db, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -295,25 +295,35 @@ pub async fn record_in(
     }
     let at = time::now();
     let author = ctx.actor.audit_label();
-    let ids: Vec<i64> = run!(tx, |c| {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
-             uploaded_by, author, at) ",
-        );
-        q.push_values(files, |mut row, file| {
-            row.push_bind(case_id)
-                .push_bind(&file.name)
-                .push_bind(&file.media_type)
-                .push_bind(file.size)
-                .push_bind(&file.sha256)
-                .push_bind(internal)
-                .push_bind(uploaded_by)
-                .push_bind(&author)
-                .push_bind(at);
-        });
-        q.push(" RETURNING id");
-        q.build_query_scalar().fetch_all(&mut *c).await
-    })?;
+    const COLUMNS: usize = 9;
+    let rows = (0..files.len())
+        .map(|r| {
+            let row: Vec<String> = (1..=COLUMNS)
+                .map(|c| format!("${}", r * COLUMNS + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
+         uploaded_by, author, at) VALUES {rows} RETURNING id"
+    );
+    let mut insert = query(&sql);
+    for file in files {
+        insert = insert
+            .bind(case_id)
+            .bind(file.name.as_str())
+            .bind(file.media_type.as_str())
+            .bind(file.size)
+            .bind(file.sha256.as_str())
+            .bind(internal)
+            .bind(uploaded_by)
+            .bind(author.as_str())
+            .bind(at);
+    }
+    let ids: Vec<(i64,)> = tx.fetch_all(insert).await?;
+    let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
     // Rows take ascending ids in the order they are listed, but RETURNING
     // need not come back in that order (SQLite does not promise it).
     let mut ids = ids;
@@ -359,18 +369,17 @@ pub async fn attach(
     max: usize,
 ) -> Result<Attachment, AttachError> {
     let stored = store(files, upload.name, upload.bytes, max).await?;
-    let mut tx = db.begin().await.map_err(CaseError::from)?;
-    let mut recorded = record_in(
-        &mut tx,
-        ctx,
-        upload.case_id,
-        upload.case_number,
-        std::slice::from_ref(&stored),
-        upload.internal,
-        upload.uploaded_by,
-    )
-    .await?;
-    tx.commit().await.map_err(CaseError::from)?;
+    let ctx = ctx.clone();
+    let (case_id, number) = (upload.case_id, upload.case_number.to_owned());
+    let (internal, uploaded_by) = (upload.internal, upload.uploaded_by);
+    let mut recorded = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let files = std::slice::from_ref(&stored);
+                record_in(tx, &ctx, case_id, &number, files, internal, uploaded_by).await
+            })
+        })
+        .await?;
     Ok(recorded.pop().expect("one file recorded"))
 }
 

@@ -13,9 +13,10 @@ use egov_cases::attachments::{self, AttachError, FileStore, Stored};
 use egov_cases::{Acting, Case, CaseError, NewCase, Processes, Rule, Violation};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The case processes applications run under, and the step of each whose
 /// time limit is the item's statutory one.
@@ -62,15 +63,17 @@ impl From<sqlx::Error> for ApplicationError {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct AppFile {
-    pub id: i64,
-    /// The guide's material this file is (its index).
-    pub material: i32,
-    pub name: String,
-    pub media_type: String,
-    pub size: i64,
-    pub sha256: String,
+egov_store::row! {
+    #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+    pub struct AppFile {
+        pub id: i64,
+        /// The guide's material this file is (its index).
+        pub material: i32,
+        pub name: String,
+        pub media_type: String,
+        pub size: i64,
+        pub sha256: String,
+    }
 }
 
 egov_store::text_enum! {
@@ -81,19 +84,21 @@ egov_store::text_enum! {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Application {
-    pub id: i64,
-    pub item_code: String,
-    pub item_version: i32,
-    pub applicant_id: i64,
-    pub status: ApplicationStatus,
-    pub note: String,
-    /// The form's values as JSON text; see [`Application::form`].
-    #[serde(skip)]
-    pub data: String,
-    pub case_id: Option<i64>,
-    pub updated_at: Timestamp,
+egov_store::row! {
+    #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+    pub struct Application {
+        pub id: i64,
+        pub item_code: String,
+        pub item_version: i32,
+        pub applicant_id: i64,
+        pub status: ApplicationStatus,
+        pub note: String,
+        /// The form's values as JSON text; see [`Application::form`].
+        #[serde(skip)]
+        pub data: String,
+        pub case_id: Option<i64>,
+        pub updated_at: Timestamp,
+    }
 }
 
 impl Application {
@@ -162,38 +167,41 @@ pub async fn draft(
     if let Some(a) = found {
         return Ok(a);
     }
-    let mut tx = db.begin().await?;
-    let now = time::now();
-    let made: Result<Application, sqlx::Error> = run!(tx, |c| sqlx::query_as(concat!(
-        "INSERT INTO applications (item_code, item_version, applicant_id, status, created_at, \
-         updated_at) VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING ",
-        application_columns!()
-    ))
-    .bind(code)
-    .bind(item.guide.version as i32)
-    .bind(applicant_id)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await);
-    let made = match made {
-        Ok(a) => a,
-        // Another tab made the draft a moment ago: that one is ours too.
-        Err(e) if egov_store::is_unique_violation(&e) => {
-            drop(tx);
-            db.settle().await?;
+    let (ctx, code_owned) = (ctx.clone(), code.to_owned());
+    let version = item.guide.version as i32;
+    let made = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let insert = query(concat!(
+                    "INSERT INTO applications (item_code, item_version, applicant_id, status, \
+                     created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING ",
+                    application_columns!()
+                ))
+                .bind(code_owned.as_str())
+                .bind(version)
+                .bind(applicant_id)
+                .bind(time::now());
+                let made: Application = tx.fetch_one(insert).await?;
+                audit(tx, &ctx, "application.draft", made.id, &code_owned).await?;
+                Ok::<_, StoreError>(made)
+            })
+        })
+        .await;
+    match made {
+        Ok(made) => Ok(made),
+        // Another tab made the draft a moment ago: that one is ours too
+        // (committed by now: a body is answered after its group's commit).
+        Err(e) if e.is_unique_violation() => {
             let mut r = db.reader().await?;
             let found: Application = run!(r, |c| sqlx::query_as(&sql)
                 .bind(applicant_id)
                 .bind(code)
                 .fetch_one(&mut *c)
                 .await)?;
-            return Ok(found);
+            Ok(found)
         }
-        Err(e) => return Err(e.into()),
-    };
-    audit(&mut tx, ctx, "application.draft", made.id, code).await?;
-    tx.commit().await?;
-    Ok(made)
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn audit(
@@ -257,10 +265,7 @@ pub async fn files(db: &Db, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
 }
 
 async fn files_in(tx: &mut Tx, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
-    Ok(run!(tx, |c| sqlx::query_as(FILES)
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await)?)
+    Ok(tx.fetch_all(query(FILES).bind(id)).await?)
 }
 
 /// The guide a draft or application is under.
@@ -312,37 +317,37 @@ pub async fn save(
     if !wrong.is_empty() {
         return Err(ApplicationError::Form(wrong));
     }
-    let mut tx = db.begin().await?;
-    let saved = run!(tx, |c| sqlx::query(
-        "UPDATE applications SET note = $1, data = $2, updated_at = $3 \
-         WHERE id = $4 AND status = 'draft'"
-    )
-    .bind(note)
-    .bind(form.to_string())
-    .bind(time::now())
-    .bind(id)
-    .execute(&mut *c)
+    let (ctx, note, form) = (ctx.clone(), note.to_owned(), form.to_string());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let update = query(
+                "UPDATE applications SET note = $1, data = $2, updated_at = $3 \
+                 WHERE id = $4 AND status = 'draft'",
+            )
+            .bind(note)
+            .bind(form)
+            .bind(time::now())
+            .bind(id);
+            if tx.execute(update).await? == 0 {
+                return Err(ApplicationError::Filed);
+            }
+            audit(tx, &ctx, "application.save", id, &a.item_code).await?;
+            Ok(())
+        })
+    })
     .await
-    .map(|r| r.rows_affected()))?;
-    if saved == 0 {
-        return Err(ApplicationError::Filed);
-    }
-    audit(&mut tx, ctx, "application.save", id, &a.item_code).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Takes the draft's row for this transaction (a filing at the same time
 /// waits, or is waited for), failing when it was filed already.
 async fn hold_draft(tx: &mut Tx, id: i64) -> Result<(), ApplicationError> {
-    let held = run!(tx, |c| sqlx::query(
-        "UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'"
-    )
-    .bind(time::now())
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let held = tx
+        .execute(
+            query("UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'")
+                .bind(time::now())
+                .bind(id),
+        )
+        .await?;
     if held == 1 {
         Ok(())
     } else {
@@ -371,25 +376,32 @@ pub async fn add_file(
         return Err(ApplicationError::NoSuchMaterial(material));
     }
     let stored = attachments::store(store, name, bytes, max).await?;
-    let mut tx = db.begin().await?;
-    // Without the hold, a filing committing meanwhile would leave this file
-    // off its case.
-    hold_draft(&mut tx, id).await?;
-    let file_id: i64 = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO application_files (application_id, material, name, media_type, size, \
-         sha256, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
-    )
-    .bind(id)
-    .bind(material as i32)
-    .bind(&stored.name)
-    .bind(&stored.media_type)
-    .bind(stored.size)
-    .bind(&stored.sha256)
-    .bind(time::now())
-    .fetch_one(&mut *c)
-    .await)?;
-    audit(&mut tx, ctx, "application.file", id, &a.item_code).await?;
-    tx.commit().await?;
+    let ctx = ctx.clone();
+    let recorded = stored.clone();
+    let file_id = db
+        .write(move |tx| {
+            Box::pin(async move {
+                // Without the hold, a filing committing meanwhile would
+                // leave this file off its case.
+                hold_draft(tx, id).await?;
+                let insert = query(
+                    "INSERT INTO application_files (application_id, material, name, \
+                     media_type, size, sha256, uploaded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(id)
+                .bind(material as i32)
+                .bind(recorded.name)
+                .bind(recorded.media_type)
+                .bind(recorded.size)
+                .bind(recorded.sha256)
+                .bind(time::now());
+                let file_id: i64 = tx.fetch_scalar(insert).await?;
+                audit(tx, &ctx, "application.file", id, &a.item_code).await?;
+                Ok::<_, ApplicationError>(file_id)
+            })
+        })
+        .await?;
     let file = AppFile {
         id: file_id,
         material: material as i32,
@@ -408,7 +420,7 @@ pub async fn add_file(
 pub async fn submit(
     db: &Db,
     ctx: &Context,
-    cal: &WorkCalendar,
+    cal: &Arc<WorkCalendar>,
     processes: &Processes,
     id: i64,
     applicant_id: i64,
@@ -452,108 +464,113 @@ pub async fn submit(
         };
         co.push(department.id);
     }
-    let mut new = NewCase::new(&def, item.department_id, &guide.name);
-    new.applicant_id = Some(applicant_id);
-    new.co_departments = co;
     // The item's statutory limit, where it has one, binds the decision; 0
     // (on the spot, or no limit in law) leaves the process's general one.
+    let mut deadlines = std::collections::BTreeMap::new();
     if guide.statutory_days > 0 {
-        new.deadlines
-            .insert(decision_step.to_owned(), guide.statutory_days);
+        deadlines.insert(decision_step.to_owned(), guide.statutory_days);
     }
-    let mut tx = db.begin().await?;
-    // Marking the draft first takes its row: of two filings at once, the
-    // second finds it filed and rolls back.
-    let marked: Result<Option<Application>, sqlx::Error> = run!(tx, |c| sqlx::query_as(concat!(
-        "UPDATE applications SET status = 'filed', submission_key = $1, updated_at = $2 \
-         WHERE id = $3 AND status = 'draft' RETURNING ",
-        application_columns!()
-    ))
-    .bind(key)
-    .bind(time::now())
-    .bind(id)
-    .fetch_optional(&mut *c)
-    .await);
-    // Read as marked, under the draft's row, so nothing added meanwhile is
-    // left out; a refusal below rolls the marking back.
-    let a = match marked {
-        Ok(Some(a)) => a,
-        // Filed meanwhile (a second click), maybe not yet committed.
-        Ok(None) => {
-            drop(tx);
-            db.settle().await?;
-            return match mine(db, id, applicant_id).await?.case_id {
-                Some(case_id) => Ok(egov_cases::get(db, case_id).await?),
-                None => Err(ApplicationError::Filed),
-            };
-        }
-        // The key is taken: this very form was filed already.
-        Err(e) if egov_store::is_unique_violation(&e) => {
-            drop(tx);
-            db.settle().await?;
-            return filed_with(db, key, applicant_id).await;
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let files = files_in(&mut tx, id).await?;
-    let missing = missing(&guide, &files);
-    if !missing.is_empty() {
-        return Err(ApplicationError::Missing(missing));
-    }
-    let form = a.form();
-    let wrong = guide.form_schema().validate(&form);
-    if !wrong.is_empty() {
-        return Err(ApplicationError::Form(wrong));
-    }
-    new.data = serde_json::json!({
-        "item": guide.code,
-        "item_version": guide.version,
-        "form": form,
-        "note": a.note,
-        "materials": files.iter().map(|f| {
-            guide.materials.get(f.material as usize).map(|m| m.name.clone()).unwrap_or_default()
-        }).collect::<Vec<_>>(),
-    });
-    let case = egov_cases::start_in(
-        &mut tx,
-        ctx,
-        cal,
-        Acting::Applicant {
-            user_id: applicant_id,
-        },
-        new,
-    )
-    .await?;
-    let stored: Vec<Stored> = files
-        .iter()
-        .map(|f| Stored {
-            name: f.name.clone(),
-            media_type: f.media_type.clone(),
-            size: f.size,
-            sha256: f.sha256.clone(),
+    let department_id = item.department_id;
+    let (ctx, cal, key_owned) = (ctx.clone(), cal.clone(), key.to_owned());
+    let filed = db
+        .write(move |tx| {
+            Box::pin(async move {
+                // Marking the draft first takes its row: of two filings at
+                // once, the second finds it filed and rolls back.
+                let mark = query(concat!(
+                    "UPDATE applications SET status = 'filed', submission_key = $1, \
+                     updated_at = $2 WHERE id = $3 AND status = 'draft' RETURNING ",
+                    application_columns!()
+                ))
+                .bind(key_owned)
+                .bind(time::now())
+                .bind(id);
+                // Read as marked, under the draft's row, so nothing added
+                // meanwhile is left out; a refusal below rolls the marking back.
+                let a: Application = match tx.fetch_optional(mark).await {
+                    Ok(Some(a)) => a,
+                    // Filed meanwhile (a second click).
+                    Ok(None) => return Err(Filing::FiledMeanwhile),
+                    // The key is taken: this very form was filed already.
+                    Err(e) if e.is_unique_violation() => return Err(Filing::KeyTaken),
+                    Err(e) => return Err(e.into()),
+                };
+                let files = files_in(tx, id).await?;
+                let missing = missing(&guide, &files);
+                if !missing.is_empty() {
+                    return Err(ApplicationError::Missing(missing).into());
+                }
+                let form = a.form();
+                let wrong = guide.form_schema().validate(&form);
+                if !wrong.is_empty() {
+                    return Err(ApplicationError::Form(wrong).into());
+                }
+                let mut new = NewCase::new(&def, department_id, &guide.name);
+                new.applicant_id = Some(applicant_id);
+                new.co_departments = co;
+                new.deadlines = deadlines;
+                new.data = serde_json::json!({
+                    "item": guide.code,
+                    "item_version": guide.version,
+                    "form": form,
+                    "note": a.note,
+                    "materials": files.iter().map(|f| {
+                        guide.materials.get(f.material as usize).map(|m| m.name.clone()).unwrap_or_default()
+                    }).collect::<Vec<_>>(),
+                });
+                let acting = Acting::Applicant {
+                    user_id: applicant_id,
+                };
+                let case = egov_cases::start_in(tx, &ctx, &cal, acting, new).await?;
+                let stored: Vec<Stored> = files
+                    .iter()
+                    .map(|f| Stored {
+                        name: f.name.clone(),
+                        media_type: f.media_type.clone(),
+                        size: f.size,
+                        sha256: f.sha256.clone(),
+                    })
+                    .collect();
+                let by = Some(applicant_id);
+                attachments::record_in(tx, &ctx, case.id, &case.number, &stored, false, by)
+                    .await?;
+                tx.execute(
+                    query("UPDATE applications SET case_id = $1 WHERE id = $2")
+                        .bind(case.id)
+                        .bind(id),
+                )
+                .await?;
+                audit(tx, &ctx, "application.submit", id, &a.item_code).await?;
+                Ok(case)
+            })
         })
-        .collect();
-    attachments::record_in(
-        &mut tx,
-        ctx,
-        case.id,
-        &case.number,
-        &stored,
-        false,
-        Some(applicant_id),
-    )
-    .await?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE applications SET case_id = $1 WHERE id = $2"
-    )
-    .bind(case.id)
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    audit(&mut tx, ctx, "application.submit", id, &a.item_code).await?;
-    tx.commit().await?;
-    Ok(case)
+        .await;
+    // A filing that lost answers the one that won, committed by now (a
+    // body is answered after its group's commit).
+    match filed {
+        Ok(case) => Ok(case),
+        Err(Filing::FiledMeanwhile) => match mine(db, id, applicant_id).await?.case_id {
+            Some(case_id) => Ok(egov_cases::get(db, case_id).await?),
+            None => Err(ApplicationError::Filed),
+        },
+        Err(Filing::KeyTaken) => filed_with(db, key, applicant_id).await,
+        Err(Filing::Failed(e)) => Err(e),
+    }
+}
+
+/// How a filing's transaction ended, when it did not open the case.
+enum Filing {
+    /// The draft was filed by another request first.
+    FiledMeanwhile,
+    /// The submission key was used: this very form was filed already.
+    KeyTaken,
+    Failed(ApplicationError),
+}
+
+impl<E: Into<ApplicationError>> From<E> for Filing {
+    fn from(e: E) -> Self {
+        Filing::Failed(e.into())
+    }
 }
 
 /// 预计办结: when the department has promised to decide.

@@ -245,20 +245,6 @@ impl Db {
         })
     }
 
-    /// Returns once every transaction that has already ended well is
-    /// committed and seen by readers. SQLite's writer may still be holding
-    /// some for one shared `COMMIT` (group commit), and a transaction joined
-    /// to that group sees their work before readers do. Code that met such
-    /// work inside its transaction (another's row at a unique key, a row
-    /// already changed) and reads it back on a reader settles first. Nothing
-    /// to wait for on PostgreSQL.
-    pub async fn settle(&self) -> Result<(), StoreError> {
-        match self {
-            Db::Sqlite { writer, .. } => writer.exclusive().await.map(drop),
-            Db::Postgres(_) => Ok(()),
-        }
-    }
-
     /// `COMMIT`s the SQLite writer has run (`None` on PostgreSQL): beside
     /// the transactions committed, how well commits were grouped.
     pub fn sqlite_commits(&self) -> Option<u64> {
