@@ -158,6 +158,15 @@ enum DemoCommand {
     Load,
 }
 
+/// Ends a command's use of the database: the audit records it wrote are
+/// linked into the chain first (PostgreSQL), as the server's appender would.
+async fn close(db: egov_store::Db) {
+    if let Err(e) = egov_audit::link_pending(&db).await {
+        tracing::warn!(error = %egov_kernel::error::Chain(&e), "linking audit records");
+    }
+    db.close().await;
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let serve_args = match &cli.command {
         None => Some(ServeArgs::default()),
@@ -189,7 +198,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None | Some(Command::Serve(_)) => crate::serve::serve(settings, url).await,
         Some(Command::Migrate) => {
             let db = database::open(&settings, &url).await?;
-            db.close().await;
+            close(db).await;
             println!("migrations applied to {url}");
             Ok(ExitCode::SUCCESS)
         }
@@ -199,7 +208,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let keys = egov_keyring::current()?.ids();
             let manifest =
                 egov_store::backup(&db, &url, &settings.files_dir(), keys, &file).await?;
-            db.close().await;
+            close(db).await;
             println!(
                 "backup written to {}: the {} database and {} files",
                 file.display(),
@@ -220,62 +229,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             // Bring the restored copy up to this binary's schema.
             let db = database::open(&settings, &url).await?;
-            db.close().await;
+            close(db).await;
             println!("restored {} into {url}", file.display());
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Audit(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = audit_command(&db, &settings, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Admin(AdminCommand::ServerKey(command))) => {
             let db = database::open(&settings, &url).await?;
             let code = server_key_command(&db, &settings, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Admin(AdminCommand::Identity(command))) => {
             let db = database::open(&settings, &url).await?;
             let code = identity::admin(&db, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Sms(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = identity::sms(&db, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Process(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = cases::process(&db, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Supervision(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = cases::supervision(&db, &settings, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Service(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = services::service(&db, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Search(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = services::search(&db, &settings, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Calendar(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = calendar_command(&db, command).await;
-            db.close().await;
+            close(db).await;
             code
         }
         Some(Command::Demo(DemoCommand::Load)) => {
@@ -285,7 +294,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let n = egov_services::registry::seed_builtin(&db).await?;
             println!("service items: {n} published");
-            db.close().await;
+            close(db).await;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -349,12 +358,17 @@ async fn audit_command(
                     records,
                     checkpoints,
                     newest_signed,
+                    pending,
                 } => {
                     println!(
-                        "audit chain intact: {records} records, {checkpoints} signed checkpoints{}",
+                        "audit chain intact: {records} records, {checkpoints} signed checkpoints{}{}",
                         match newest_signed {
                             Some(n) => format!(" (the newest at record {n})"),
                             None => String::new(),
+                        },
+                        match pending {
+                            0 => String::new(),
+                            n => format!("; {n} records written and waiting to be linked"),
                         }
                     );
                     Ok(ExitCode::SUCCESS)

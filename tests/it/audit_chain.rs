@@ -9,12 +9,13 @@ use egov_audit::{Break, Event, Verdict};
 use egov_kernel::Context;
 use egov_store::{run, Engine};
 
-/// Appends `n` records, one transaction each.
+/// Appends `n` records, one transaction each, linked into the chain.
 async fn append_records(app: &TestApp, n: usize) {
     for i in 0..n {
         let tx = uncommitted_append(app, "test.event", &i.to_string()).await;
         tx.commit().await.unwrap();
     }
+    app.audit_linked().await;
 }
 
 /// Begins a transaction and appends one record to it, without committing.
@@ -204,6 +205,11 @@ async fn concurrent_appenders_keep_one_chain() {
                 .await
                 .unwrap();
                 tx.commit().await.unwrap();
+                // Half the tasks link as they go, as appenders on several
+                // nodes would (on PostgreSQL; nothing waits on SQLite).
+                if t % 2 == 1 {
+                    egov_audit::link_pending(&db).await.unwrap();
+                }
             }
         }));
     }
@@ -245,11 +251,11 @@ async fn sqlite_rolls_back_an_abandoned_transaction_before_the_next() {
     assert_eq!(common::verify_audit(&app).await, common::intact(1));
 }
 
-/// On PostgreSQL an audited transaction takes the chain's head only at its
-/// commit: another audited transaction started later commits meanwhile,
-/// instead of waiting for the head's row lock until the first one ends.
+/// On PostgreSQL an audited transaction never waits for the chain's head:
+/// another audited transaction started later commits while the first is
+/// still open. Their records are linked afterwards, in the order written.
 #[tokio::test]
-async fn postgres_audited_transactions_wait_for_the_head_only_at_commit() {
+async fn postgres_audited_transactions_do_not_wait_for_the_head() {
     let app = TestApp::empty().await;
     if app.db().engine() != Engine::Postgres {
         return;
@@ -263,10 +269,88 @@ async fn postgres_audited_transactions_wait_for_the_head_only_at_commit() {
     .expect("the second transaction waited for the first to end");
     second.unwrap();
     first.commit().await.unwrap();
-    // The second committed first, so it holds the earlier place in the chain.
     let order = app.texts("SELECT action FROM audit_log ORDER BY seq").await;
-    assert_eq!(order, ["test.second", "test.first"]);
+    assert_eq!(order, ["test.first", "test.second"]);
     assert_eq!(common::verify_audit(&app).await, common::intact(2));
+}
+
+/// On PostgreSQL a record is durable with its change at commit and waits in
+/// `audit_pending` until an appender links it; verification counts what
+/// waits instead of calling the chain short.
+#[tokio::test]
+async fn postgres_records_wait_to_be_linked_and_verification_counts_them() {
+    let app = TestApp::empty().await;
+    if app.db().engine() != Engine::Postgres {
+        return;
+    }
+    for i in 0..3 {
+        let tx = uncommitted_append(&app, "test.event", &i.to_string()).await;
+        tx.commit().await.unwrap();
+    }
+    let ring = egov_keyring::current().unwrap();
+    let waiting = egov_audit::verify(app.db(), &ring, &[]).await.unwrap();
+    assert_eq!(
+        waiting,
+        Verdict::Intact {
+            records: 0,
+            checkpoints: 0,
+            newest_signed: None,
+            pending: 3
+        }
+    );
+    assert_eq!(egov_audit::link_pending(app.db()).await.unwrap(), 3);
+    assert_eq!(egov_audit::pending(app.db()).await.unwrap(), 0);
+    assert_eq!(
+        egov_audit::verify(app.db(), &ring, &[]).await.unwrap(),
+        common::intact(3)
+    );
+}
+
+/// An appender on a node that dies midway (its transaction rolls back with
+/// the lost connection) leaves what it took for the next one, which links
+/// every record once, the chain intact.
+#[tokio::test]
+async fn postgres_an_appender_that_dies_midway_leaves_its_records_for_the_next() {
+    let app = TestApp::empty().await;
+    if app.db().engine() != Engine::Postgres {
+        return;
+    }
+    for i in 0..5 {
+        let tx = uncommitted_append(&app, "test.event", &i.to_string()).await;
+        tx.commit().await.unwrap();
+    }
+    let mut dying = app.db().begin().await.unwrap();
+    run!(dying, |c| sqlx::query(
+        "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"
+    )
+    .execute(&mut *c)
+    .await
+    .map(drop))
+    .unwrap();
+    // Half its batch done: a record linked, its pending row gone.
+    run!(dying, |c| sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, \
+         prev_hash, hash) SELECT 1, at, actor, action, object_type, object_id, detail, '', '' \
+         FROM audit_pending ORDER BY id LIMIT 1"
+    )
+    .execute(&mut *c)
+    .await
+    .map(drop))
+    .unwrap();
+    run!(dying, |c| sqlx::query(
+        "DELETE FROM audit_pending WHERE id = (SELECT min(id) FROM audit_pending)"
+    )
+    .execute(&mut *c)
+    .await
+    .map(drop))
+    .unwrap();
+    // The next appender waits at the head's lock meanwhile.
+    let db = app.db().clone();
+    let next = tokio::spawn(async move { egov_audit::link_pending(&db).await });
+    tokio::task::yield_now().await;
+    drop(dying);
+    assert_eq!(next.await.unwrap().unwrap(), 5);
+    assert_eq!(common::verify_audit(&app).await, common::intact(5));
 }
 
 /// What an intruder with write access to the database does after editing a

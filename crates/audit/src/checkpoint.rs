@@ -41,9 +41,11 @@ impl Checkpoint {
     }
 }
 
-/// Signs the chain's head unless the newest checkpoint already covers it.
-/// Returns the new checkpoint, if one was made.
+/// Signs the chain's head, once the records waiting are linked into it,
+/// unless the newest checkpoint already covers it. Returns the new
+/// checkpoint, if one was made.
 pub async fn checkpoint(db: &Db, ring: &Keyring) -> Result<Option<Checkpoint>, StoreError> {
+    crate::link_pending(db).await?;
     let mut tx = db.begin().await?;
     let (seq, hash): (i64, String) = run!(tx, |c| sqlx::query_as(
         "SELECT seq, hash FROM audit_head WHERE id = 1"

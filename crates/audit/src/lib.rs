@@ -5,14 +5,24 @@
 //! reordering any record breaks the chain, and [`verify`] finds the first
 //! broken link. The one-row head table serialises appenders (a row lock on
 //! PostgreSQL; the single writer on SQLite) and pins the newest record.
+//!
+//! On SQLite each record is linked in its own transaction: the one writer
+//! serialises them anyway. On PostgreSQL holding the head until commit
+//! would serialise every audited transaction, so the record is written to
+//! `audit_pending` in the change's transaction (atomic with it, durable at
+//! its commit) and [`link_pending`] links such records into the chain in
+//! batches, a few milliseconds later, under the head's lock (any number of
+//! nodes may run it).
 
 pub mod checkpoint;
+mod pending;
 
 pub use checkpoint::{checkpoint, checkpoints, Checkpoint};
+pub use pending::{link_pending, pending, wait_for_appends};
 
 use egov_kernel::{time, Context};
 use egov_keyring::Keyring;
-use egov_store::{query, run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, Engine, StoreError, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -101,12 +111,11 @@ fn chain_hash(
 /// Appends one record inside `tx`. Commit `tx` and the record lands with the
 /// change; roll it back and neither does.
 ///
-/// The record is written when `tx` commits, after the change itself: the
-/// chain's head is then held (a row lock on PostgreSQL) only for the
-/// appends and the commit, not for the whole transaction, so concurrent
-/// audited transactions overlap everywhere but there.
+/// On SQLite the record is linked at the end of `tx`, after the change
+/// itself. On PostgreSQL it waits in `audit_pending` for [`link_pending`].
 pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), StoreError> {
     let record = Pending {
+        at: time::now(),
         actor: ctx.actor.audit_label(),
         action: event.action.to_owned(),
         object_type: event.object_type.to_owned(),
@@ -115,12 +124,19 @@ pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), 
         request_id: ctx.request_id.clone(),
         detail: event.detail.to_string(),
     };
-    tx.defer(Box::new(move |tx| Box::pin(record.append_in(tx))));
+    match tx.engine() {
+        Engine::Sqlite => tx.defer(Box::new(move |tx| Box::pin(record.append_in(tx)))),
+        Engine::Postgres => {
+            record.queue_in(tx).await?;
+            pending::appended();
+        }
+    }
     Ok(())
 }
 
-/// A record waiting for its transaction's commit.
-struct Pending {
+/// A record not yet linked into the chain.
+pub(crate) struct Pending {
+    at: time::Timestamp,
     actor: String,
     action: String,
     object_type: String,
@@ -138,20 +154,7 @@ impl Pending {
                 "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
             ))
             .await?;
-        let mut record = Record {
-            seq,
-            at: time::now(),
-            actor: self.actor,
-            action: self.action,
-            object_type: self.object_type,
-            object_id: self.object_id,
-            source: self.source,
-            request_id: self.request_id,
-            detail: self.detail,
-            prev_hash,
-            hash: String::new(),
-        };
-        record.hash = record.expected_hash();
+        let record = self.linked(seq, prev_hash);
         tx.execute(
             query(
                 "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
@@ -174,6 +177,45 @@ impl Pending {
         // The insert's trigger (migration 0009) moved the head to this record.
         Ok(())
     }
+
+    /// The record as the chain's `seq`-th, after the record hashed `prev_hash`.
+    pub(crate) fn linked(self, seq: i64, prev_hash: String) -> Record {
+        let mut record = Record {
+            seq,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            source: self.source,
+            request_id: self.request_id,
+            detail: self.detail,
+            prev_hash,
+            hash: String::new(),
+        };
+        record.hash = record.expected_hash();
+        record
+    }
+
+    /// Writes the record to `audit_pending`, for [`link_pending`].
+    async fn queue_in(self, tx: &mut Tx) -> Result<(), StoreError> {
+        tx.execute(
+            query(
+                "INSERT INTO audit_pending (at, actor, action, object_type, object_id, source, \
+                 request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(self.at)
+            .bind(self.actor)
+            .bind(self.action)
+            .bind(self.object_type)
+            .bind(self.object_id)
+            .bind(self.source)
+            .bind(self.request_id)
+            .bind(self.detail),
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// The verdict of [`verify`].
@@ -186,6 +228,8 @@ pub enum Verdict {
         /// The newest checkpoint's record: what came after it is not yet
         /// under a signature.
         newest_signed: Option<i64>,
+        /// Records written but not yet linked into the chain (PostgreSQL).
+        pending: i64,
     },
     Broken {
         seq: i64,
@@ -305,6 +349,7 @@ pub async fn verify(
         records: last_seq,
         checkpoints: signed.len() as i64,
         newest_signed: signed.keys().next_back().copied(),
+        pending: pending(db).await?,
     })
 }
 
@@ -319,6 +364,8 @@ pub async fn for_object(
     object_id: &str,
     limit: i64,
 ) -> Result<Vec<Record>, StoreError> {
+    // What was written before is read back, linked or not.
+    link_pending(db).await?;
     let mut r = db.reader().await?;
     Ok(run!(r, |c| sqlx::query_as(
         "SELECT seq, at, actor, action, object_type, object_id, source, request_id, \
@@ -332,8 +379,10 @@ pub async fn for_object(
     .await)?)
 }
 
-/// The number of records in the chain, from its head.
+/// The number of records in the chain, from its head, once those waiting
+/// are linked.
 pub async fn len(db: &Db) -> Result<i64, StoreError> {
+    link_pending(db).await?;
     let mut r = db.reader().await?;
     Ok(run!(r, |c| sqlx::query_scalar(
         "SELECT seq FROM audit_head WHERE id = 1"

@@ -158,6 +158,18 @@ impl ServiceSearch {
 
 async fn latest(db: &Db) -> Result<Seen, SearchSyncError> {
     let mut r = db.reader().await?;
+    // On PostgreSQL an item's change is seen here once its audit record is
+    // linked into the chain: link it now if it is still waiting.
+    if db.engine() == egov_store::Engine::Postgres {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM audit_pending WHERE action IN {ITEM_ACTIONS} \
+             OR action = 'search.synonyms')"
+        );
+        let waiting: bool = run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
+        if waiting {
+            egov_audit::link_pending(db).await?;
+        }
+    }
     // Both marks in one round trip: every search asks.
     let sql = format!(
         "SELECT (SELECT max(seq) FROM audit_log WHERE action IN {ITEM_ACTIONS}), \

@@ -415,8 +415,15 @@ impl TestApp {
     /// How many rows of a table match a condition (the test's, never input).
     pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
         let sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
+        self.audit_linked().await;
         let mut r = self.db().reader().await.unwrap();
         egov_store::run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await).unwrap()
+    }
+
+    /// Links the audit records still waiting (PostgreSQL), so that what a
+    /// test reads of `audit_log` is what was written before.
+    pub async fn audit_linked(&self) {
+        egov_audit::link_pending(self.db()).await.unwrap();
     }
 
     /// How many rows a table has.
@@ -427,6 +434,7 @@ impl TestApp {
     /// The one text column a query selects, row by row (the test's SQL,
     /// never input).
     pub async fn texts(&self, sql: &str) -> Vec<String> {
+        self.audit_linked().await;
         let mut r = self.db().reader().await.unwrap();
         egov_store::run!(r, |c| sqlx::query_scalar(sql).fetch_all(&mut *c).await).unwrap()
     }
@@ -467,6 +475,7 @@ pub fn now_unix() -> u64 {
 /// The audit chain's verdict, checked with the process's server key and no
 /// anchor kept outside the database.
 pub async fn verify_audit(app: &TestApp) -> egov_audit::Verdict {
+    app.audit_linked().await;
     egov_audit::verify(app.db(), &egov_keyring::current().unwrap(), &[])
         .await
         .unwrap()
@@ -478,6 +487,7 @@ pub fn intact(records: i64) -> egov_audit::Verdict {
         records,
         checkpoints: 0,
         newest_signed: None,
+        pending: 0,
     }
 }
 

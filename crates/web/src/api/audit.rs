@@ -17,6 +17,9 @@ pub struct ChainReport {
     pub checkpoints: i64,
     /// The record the newest signed checkpoint covers.
     pub newest_signed: Option<i64>,
+    /// Records written but not yet linked into the chain (on PostgreSQL
+    /// they are linked in batches a few milliseconds after their commit).
+    pub pending: i64,
     /// The first bad record, when broken.
     pub first_bad_seq: Option<i64>,
     pub reason: Option<String>,
@@ -50,11 +53,13 @@ pub async fn verify(
                 records,
                 checkpoints,
                 newest_signed,
+                pending,
             } => ChainReport {
                 intact: true,
                 records,
                 checkpoints,
                 newest_signed,
+                pending,
                 first_bad_seq: None,
                 reason: None,
             },
@@ -63,6 +68,7 @@ pub async fn verify(
                 records: seq - 1,
                 checkpoints: 0,
                 newest_signed: None,
+                pending: 0,
                 first_bad_seq: Some(seq),
                 reason: Some(reason.to_string()),
             },

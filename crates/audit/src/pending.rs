@@ -1,0 +1,148 @@
+//! PostgreSQL's audit records waiting to be linked into the chain, and the
+//! appender that links them (see the crate's documentation).
+
+use crate::{Pending, Record};
+use egov_kernel::time;
+use egov_store::{run, sqlx, AnyConn, Db, Engine, StoreError};
+use std::sync::OnceLock;
+use tokio::sync::Notify;
+
+/// The most records one link transaction takes.
+const BATCH: i64 = 2_000;
+
+/// Woken by every record queued in this process, so that its appender
+/// links it within milliseconds instead of at its next round.
+fn appends() -> &'static Notify {
+    static APPENDS: OnceLock<Notify> = OnceLock::new();
+    APPENDS.get_or_init(Notify::new)
+}
+
+pub(crate) fn appended() {
+    appends().notify_one();
+}
+
+/// Returns when a record was queued in this process since the last call
+/// (at once if one was), for the appender's loop.
+pub async fn wait_for_appends() {
+    appends().notified().await
+}
+
+#[derive(sqlx::FromRow)]
+struct Queued {
+    id: i64,
+    at: time::Timestamp,
+    actor: String,
+    action: String,
+    object_type: String,
+    object_id: String,
+    source: Option<String>,
+    request_id: Option<String>,
+    detail: String,
+}
+
+/// Links waiting records into the chain, oldest first, in one transaction
+/// that holds the chain's head: they take the next sequence numbers, each
+/// hashed over the one before, and leave `audit_pending`. Any number of
+/// nodes may call it at once (they take turns at the head's row lock); a
+/// node that dies midway rolls back and leaves the records for the next.
+/// Answers how many were linked; nothing to do on SQLite.
+pub async fn link_pending(db: &Db) -> Result<u64, StoreError> {
+    if db.engine() == Engine::Sqlite {
+        return Ok(0);
+    }
+    let mut linked = 0;
+    loop {
+        let n = link_batch(db).await?;
+        linked += n;
+        if n < BATCH as u64 {
+            return Ok(linked);
+        }
+    }
+}
+
+async fn link_batch(db: &Db) -> Result<u64, StoreError> {
+    let mut tx = db.begin().await?;
+    let (mut seq, mut prev_hash): (i64, String) = run!(tx, |c| sqlx::query_as(
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+    )
+    .fetch_one(&mut *c)
+    .await)?;
+    let queued: Vec<Queued> = run!(tx, |c| sqlx::query_as(
+        "SELECT id, at, actor, action, object_type, object_id, source, request_id, detail \
+         FROM audit_pending ORDER BY id LIMIT $1"
+    )
+    .bind(BATCH)
+    .fetch_all(&mut *c)
+    .await)?;
+    if queued.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = queued.iter().map(|q| q.id).collect();
+    let mut records = Vec::with_capacity(queued.len());
+    for q in queued {
+        seq += 1;
+        let pending = Pending {
+            at: q.at,
+            actor: q.actor,
+            action: q.action,
+            object_type: q.object_type,
+            object_id: q.object_id,
+            source: q.source,
+            request_id: q.request_id,
+            detail: q.detail,
+        };
+        let record = pending.linked(seq, prev_hash);
+        prev_hash = record.hash.clone();
+        records.push(record);
+    }
+    // The head first: the insert's trigger then finds it at the last record.
+    run!(tx, |c| sqlx::query(
+        "UPDATE audit_head SET seq = $1 WHERE id = 1"
+    )
+    .bind(seq)
+    .execute(&mut *c)
+    .await
+    .map(drop))?;
+    let column = |f: fn(&Record) -> Option<String>| records.iter().map(f).collect::<Vec<_>>();
+    let AnyConn::Postgres(c) = tx.conn() else {
+        unreachable!("PostgreSQL only")
+    };
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
+         request_id, detail, prev_hash, hash) \
+         SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], \
+         $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+    )
+    .bind(records.iter().map(|r| r.seq).collect::<Vec<_>>())
+    .bind(records.iter().map(|r| r.at).collect::<Vec<_>>())
+    .bind(column(|r| Some(r.actor.clone())))
+    .bind(column(|r| Some(r.action.clone())))
+    .bind(column(|r| Some(r.object_type.clone())))
+    .bind(column(|r| Some(r.object_id.clone())))
+    .bind(column(|r| r.source.clone()))
+    .bind(column(|r| r.request_id.clone()))
+    .bind(column(|r| Some(r.detail.clone())))
+    .bind(column(|r| Some(r.prev_hash.clone())))
+    .bind(column(|r| Some(r.hash.clone())))
+    .execute(&mut *c)
+    .await?;
+    sqlx::query("DELETE FROM audit_pending WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *c)
+        .await?;
+    tx.commit().await?;
+    Ok(ids.len() as u64)
+}
+
+/// Records written but not yet linked into the chain (none on SQLite).
+pub async fn pending(db: &Db) -> Result<i64, StoreError> {
+    if db.engine() == Engine::Sqlite {
+        return Ok(0);
+    }
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_scalar(
+        "SELECT count(*) FROM audit_pending"
+    )
+    .fetch_one(&mut *c)
+    .await)?)
+}
