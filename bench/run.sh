@@ -855,6 +855,35 @@ writer_ceiling() {
         "$CASE_SECONDS" "$CASE_CONCURRENCY" "$out" >>"$results_dir/$today-sqlite.txt"
 }
 
+# pg_insert_ceiling: PostgreSQL's own ceiling of durable commits on this
+# machine, in the same run: pgbench with CASE_CONCURRENCY connections, each
+# inserting one row per transaction into a scratch database (no egov, no
+# Rust), for CASE_SECONDS. egov's PostgreSQL commits are reported beside it.
+pg_ceiling_note=""
+pg_insert_ceiling() {
+    if ! command -v pgbench >/dev/null 2>&1; then
+        pg_ceiling_note="not measured: pgbench is not installed"
+        return 0
+    fi
+    local db="egov_bench_ceiling_$(date +%Y%m%d_%H%M%S)_$$" out
+    databases+=("$db")
+    psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+    psql -X -q -d "$db" -c "CREATE TABLE ceiling (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL DEFAULT now(), v TEXT NOT NULL)" >/dev/null
+    printf 'INSERT INTO ceiling (v) VALUES (%s);\n' "'one row'" >"$work/pg-ceiling.sql"
+    log "bench: PostgreSQL one-row-insert ceiling (pgbench, $CASE_CONCURRENCY connections, ${CASE_SECONDS}s)"
+    local seconds="${CASE_SECONDS%.*}"
+    if ! out="$(pgbench -n -c "$CASE_CONCURRENCY" -j 2 -T "${seconds:-10}" -f "$work/pg-ceiling.sql" "$db" 2>&1)"; then
+        pg_ceiling_note="not measured: pgbench failed: $(tail -n 2 <<<"$out")"
+        return 0
+    fi
+    ceiling[pg_insert]="$(grep -oE '^tps = [0-9.]+' <<<"$out" | head -n1 | awk '{ printf "%.0f", $3 }')"
+    pg_ceiling_note="$(printf '%s commits/s: pgbench, %s connections, one INSERT of one row per transaction, PostgreSQL %s (synchronous_commit %s)' \
+        "${ceiling[pg_insert]}" "$CASE_CONCURRENCY" "$(psql -X -A -t -d "$db" -c 'SHOW server_version')" \
+        "$(psql -X -A -t -d "$db" -c 'SHOW synchronous_commit')")"
+    printf '### PostgreSQL one-row-insert ceiling\n$ pgbench -n -c %s -j 2 -T %s -f <INSERT one row>\n%s\n\n' \
+        "$CASE_CONCURRENCY" "${seconds:-10}" "$out" >>"$results_dir/$today-postgres.txt"
+}
+
 # case_scenarios ENGINE DIR: examples/case_load.rs on a fresh database of its
 # own: creations, joint-approval instances, the supervision scan.
 case_scenarios() {
@@ -1142,6 +1171,9 @@ if [[ $want_cases == 1 || $want_hall == 1 ]]; then
 fi
 if [[ $want_cases == 1 ]]; then
     writer_ceiling
+    if [[ " ${engines[*]} " == *" postgres "* ]]; then
+        pg_insert_ceiling
+    fi
 fi
 for engine in "${engines[@]}"; do
     bench_engine "$engine"
@@ -1247,6 +1279,14 @@ if [[ $want_cases == 1 ]]; then
     fi
     if [[ -n ${ceiling[fdatasync]:-} ]]; then
         awk -v f="${ceiling[fdatasync]}" 'BEGIN { printf "  at one fdatasync per commit, 5 commits an instance, one at a time: at most %.0f instances/s\n", f / 5 }'
+    fi
+    if [[ " ${engines[*]} " == *" postgres "* ]]; then
+        printf 'PostgreSQL one-row-insert ceiling: %s\n' "${pg_ceiling_note:-not measured}"
+        if [[ -n ${ceiling[pg_insert]:-} && -n ${cases[postgres/commits_per_sec]:-} ]]; then
+            awk -v c="${cases[postgres/commits_per_sec]}" -v w="${ceiling[pg_insert]}" \
+                'BEGIN { printf "  egov PostgreSQL commits/s ÷ one-row-insert ceiling: %.2f\n", c / w }'
+            awk -v c="${cases[postgres/cpu_us_per_commit]:-}" 'BEGIN { if (c != "") printf "  egov PostgreSQL CPU per commit: %s µs (egov'"'"'s process; the server'"'"'s not counted)\n", c }'
+        fi
     fi
     printf 'case peer: %s\n' "$case_peer_note"
 fi

@@ -111,13 +111,12 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
             std::time::Duration::from_secs(settings.backchannel_logout_secs),
         ));
     }
-    let signing = (settings.audit_checkpoint_secs > 0)
-        .then(|| std::time::Duration::from_secs(settings.audit_checkpoint_secs));
-    let keeper = (signing.is_some() || db.engine() == egov_store::Engine::Postgres).then(|| {
-        tokio::spawn(keep_audit(
+    let linking = tokio::spawn(egov_audit::link_as_written(db.clone()));
+    let checkpoints = (settings.audit_checkpoint_secs > 0).then(|| {
+        tokio::spawn(sign_checkpoints(
             db.clone(),
             settings.audit_anchor_file(),
-            signing,
+            std::time::Duration::from_secs(settings.audit_checkpoint_secs),
         ))
     });
 
@@ -136,13 +135,12 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
-    if let Some(task) = keeper {
+    linking.abort();
+    link_audit(&db).await;
+    if let Some(task) = checkpoints {
         task.abort();
-        // What was written since the last round is linked and signed before we go.
-        link_audit(&db).await;
-        if signing.is_some() {
-            checkpoint_once(&db, &settings.audit_anchor_file()).await;
-        }
+        // What was written since the last tick is signed before we go.
+        checkpoint_once(&db, &settings.audit_anchor_file()).await;
     }
     db.close().await;
     tracing::info!("stopped");
@@ -178,39 +176,18 @@ async fn send_text_messages(db: egov_store::Db, url: String) {
     }
 }
 
-/// Keeps the audit chain. On PostgreSQL it links the records written on
-/// any node into the chain: a couple of milliseconds after this node wrote
-/// one (so that a batch gathers), and once a second for other nodes' (and a
-/// dead node's). Every `signing` it signs the chain's head, keeping the
-/// newest checkpoint in the anchor file too.
-async fn keep_audit(
+/// Signs the audit chain's head every `every` (once the records waiting
+/// are linked), keeping the newest checkpoint in the anchor file too.
+async fn sign_checkpoints(
     db: egov_store::Db,
     anchor: std::path::PathBuf,
-    signing: Option<std::time::Duration>,
+    every: std::time::Duration,
 ) {
-    use std::time::Duration;
-    let linking = db.engine() == egov_store::Engine::Postgres;
-    let mut next_signing = signing.map(|every| tokio::time::Instant::now() + every);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let round = match linking {
-            true => Duration::from_secs(1),
-            false => signing.unwrap_or(Duration::from_secs(3600)),
-        };
-        tokio::select! {
-            _ = egov_audit::wait_for_appends(), if linking => {
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            _ = tokio::time::sleep(round) => {}
-        }
-        if linking {
-            link_audit(&db).await;
-        }
-        if let (Some(every), Some(at)) = (signing, next_signing) {
-            if tokio::time::Instant::now() >= at {
-                checkpoint_once(&db, &anchor).await;
-                next_signing = Some(tokio::time::Instant::now() + every);
-            }
-        }
+        tick.tick().await;
+        checkpoint_once(&db, &anchor).await;
     }
 }
 

@@ -18,7 +18,7 @@ pub mod checkpoint;
 mod pending;
 
 pub use checkpoint::{checkpoint, checkpoints, Checkpoint};
-pub use pending::{link_pending, pending, wait_for_appends};
+pub use pending::{link_as_written, link_pending, pending};
 
 use egov_kernel::{time, Context};
 use egov_keyring::Keyring;

@@ -5,6 +5,7 @@ use crate::{Pending, Record};
 use egov_kernel::time;
 use egov_store::{run, sqlx, AnyConn, Db, Engine, StoreError};
 use std::sync::OnceLock;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// The most records one link transaction takes.
@@ -21,10 +22,25 @@ pub(crate) fn appended() {
     appends().notify_one();
 }
 
-/// Returns when a record was queued in this process since the last call
-/// (at once if one was), for the appender's loop.
-pub async fn wait_for_appends() {
-    appends().notified().await
+/// Links records into the chain as they are written, for as long as it
+/// runs (a task of each node; nothing to do on SQLite): a couple of
+/// milliseconds after this process wrote one (so that a batch gathers),
+/// and once a second for other nodes' records (and a dead node's).
+pub async fn link_as_written(db: Db) {
+    if db.engine() == Engine::Sqlite {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = appends().notified() => {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+        }
+        if let Err(e) = link_pending(&db).await {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), "linking audit records");
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]

@@ -16,7 +16,7 @@ use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time::Timestamp;
 use egov_kernel::Context;
-use egov_store::{run, Db, Engine, Tx};
+use egov_store::{query, run, Db, Engine, Tx};
 use serde::Serialize;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -34,18 +34,19 @@ impl ScanReport {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Due {
-    id: i64,
-    number: String,
-    state: String,
-    department_id: i64,
-    assigned_department_id: Option<i64>,
-    deadline_cycle: i32,
-    alert_level: i16,
-    warn_at: Option<Timestamp>,
-    due_at: Option<Timestamp>,
-    red_at: Option<Timestamp>,
+egov_store::row! {
+    struct Due {
+        id: i64,
+        number: String,
+        state: String,
+        department_id: i64,
+        assigned_department_id: Option<i64>,
+        deadline_cycle: i32,
+        alert_level: i16,
+        warn_at: Option<Timestamp>,
+        due_at: Option<Timestamp>,
+        red_at: Option<Timestamp>,
+    }
 }
 
 /// Raises every warning and card due at `now`, in batches of `batch` cases,
@@ -57,7 +58,31 @@ pub async fn scan(
     batch: i64,
 ) -> Result<ScanReport, CaseError> {
     let mut report = ScanReport::default();
-    let lock = match db.engine() {
+    loop {
+        let node = node.to_owned();
+        let (part, claimed) = db
+            .write(move |tx| Box::pin(async move { scan_batch(tx, &node, now, batch).await }))
+            .await?;
+        report.warnings += part.warnings;
+        report.yellow_cards += part.yellow_cards;
+        report.red_cards += part.red_cards;
+        report.examined += part.examined;
+        if claimed < batch {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Claims up to `batch` due cases and raises their alerts, in the caller's
+/// transaction; answers what it raised and how many cases it claimed.
+async fn scan_batch(
+    tx: &mut Tx,
+    node: &str,
+    now: Timestamp,
+    batch: i64,
+) -> Result<(ScanReport, i64), CaseError> {
+    let lock = match tx.engine() {
         Engine::Postgres => " FOR UPDATE SKIP LOCKED",
         Engine::Sqlite => "",
     };
@@ -66,29 +91,14 @@ pub async fn scan(
          alert_level, warn_at, due_at, red_at FROM cases \
          WHERE next_alert_at <= $1 ORDER BY next_alert_at LIMIT $2{lock}"
     );
+    let rows: Vec<Due> = tx.fetch_all(query(&sql).bind(now).bind(batch)).await?;
     let ctx = Context::system();
-    loop {
-        let mut tx = db.begin().await?;
-        let rows: Vec<Due> = run!(tx, |c| sqlx::query_as(&sql)
-            .bind(now)
-            .bind(batch)
-            .fetch_all(&mut *c)
-            .await)?;
-        if rows.is_empty() {
-            drop(tx);
-            break;
-        }
-        let claimed = rows.len() as i64;
-        for row in rows {
-            report.examined += 1;
-            raise_due_alerts(&mut tx, &ctx, node, now, &row, &mut report).await?;
-        }
-        tx.commit().await?;
-        if claimed < batch {
-            break;
-        }
+    let mut report = ScanReport::default();
+    for row in &rows {
+        report.examined += 1;
+        raise_due_alerts(tx, &ctx, node, now, row, &mut report).await?;
     }
-    Ok(report)
+    Ok((report, rows.len() as i64))
 }
 
 async fn raise_due_alerts(
@@ -110,24 +120,24 @@ async fn raise_due_alerts(
         if step <= level || at.is_none_or(|at| at > now) || row.due_at.is_none() {
             continue;
         }
-        let inserted = run!(tx, |c| {
-            sqlx::query(
-            "INSERT INTO supervision_alerts (case_id, cycle, kind, state, department_id, due_at, \
-             raised_at, raised_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (case_id, cycle, kind) DO NOTHING"
-        )
-        .bind(row.id)
-        .bind(row.deadline_cycle)
-        .bind(step.kind())
-        .bind(&row.state)
-        .bind(department)
-        .bind(row.due_at)
-        .bind(now)
-        .bind(node)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
+        let inserted = tx
+            .execute(
+                query(
+                    "INSERT INTO supervision_alerts (case_id, cycle, kind, state, \
+                     department_id, due_at, raised_at, raised_by) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (case_id, cycle, kind) DO NOTHING",
+                )
+                .bind(row.id)
+                .bind(row.deadline_cycle)
+                .bind(step.kind())
+                .bind(row.state.as_str())
+                .bind(department)
+                .bind(row.due_at)
+                .bind(now)
+                .bind(node),
+            )
+            .await?;
         if inserted == 1 {
             egov_audit::append(
                 tx,
@@ -154,19 +164,17 @@ async fn raise_due_alerts(
     }
     let next = next_alert(level, row.warn_at, row.due_at, row.red_at);
     let overdue = level >= AlertLevel::Yellow;
-    run!(tx, |c| {
-        sqlx::query(
+    tx.execute(
+        query(
             "UPDATE cases SET alert_level = $1, next_alert_at = $2, overdue = (overdue OR $3), \
-         version = version + 1 WHERE id = $4",
+             version = version + 1 WHERE id = $4",
         )
         .bind(level as i16)
         .bind(next)
         .bind(overdue)
-        .bind(row.id)
-        .execute(&mut *c)
-        .await
-        .map(|_| ())
-    })?;
+        .bind(row.id),
+    )
+    .await?;
     Ok(())
 }
 
