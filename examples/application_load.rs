@@ -312,6 +312,7 @@ async fn submission(
     )
     .await?;
     for ((material, name), bytes) in b.materials.iter().zip(bodies) {
+        let sent = bytes.len();
         let (added, _) = timed(
             w,
             &mut t.files,
@@ -329,8 +330,8 @@ async fn submission(
         )
         .await?;
         t.files_added += 1;
-        if added.size as usize != b.material_bytes {
-            anyhow::bail!("file {} stored as {} bytes", added.id, added.size);
+        if added.size as usize != sent {
+            anyhow::bail!("file {} of {sent} bytes stored as {}", added.id, added.size);
         }
     }
     let case = timed(

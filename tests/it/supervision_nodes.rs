@@ -238,18 +238,18 @@ async fn two_servers(loc: &TestLocation, db: &Db) {
         [
             ("EGOV_SUPERVISION_SCAN_SECS", "1"),
             ("EGOV_NODE_NAME", name),
-            // The test makes the nodes wait for the audit head on purpose.
+            // The test makes the nodes wait for a lock on purpose.
             ("EGOV_LOG", "warn,sqlx::query=error"),
         ]
     };
     let a = Server::start_with_env(loc, &node("node-a")).await;
     let b = Server::start_with_env(loc, &node("node-b")).await;
 
-    // Hold the audit chain's head: a scan that raises an alert waits for it
-    // with its batch of cases claimed.
+    // Keep alerts from being written: a scan that raises one waits with its
+    // batch of cases claimed.
     let mut head = db.begin().await.unwrap();
     egov_store::run!(head, |c| sqlx::query(
-        "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"
+        "LOCK TABLE supervision_alerts IN SHARE MODE"
     )
     .execute(&mut *c)
     .await
@@ -258,7 +258,7 @@ async fn two_servers(loc: &TestLocation, db: &Db) {
     let started = Instant::now();
     assert_eq!(backdate(db, "TRUE").await, CASES);
     // Both nodes are caught mid-scan: one holds a full batch, the other
-    // the cases left over (SKIP LOCKED), both waiting for the head.
+    // the cases left over (SKIP LOCKED), both waiting for the lock.
     loop {
         let waiting = scalar(
             db,

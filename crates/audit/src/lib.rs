@@ -134,6 +134,43 @@ pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), 
     Ok(())
 }
 
+/// Appends several records inside `tx`, as [`append`] does one; on
+/// PostgreSQL with one statement.
+pub async fn append_all(
+    tx: &mut Tx,
+    ctx: &Context,
+    events: Vec<Event<'_>>,
+) -> Result<(), StoreError> {
+    if tx.engine() == Engine::Sqlite || events.len() < 2 {
+        for event in events {
+            append(tx, ctx, event).await?;
+        }
+        return Ok(());
+    }
+    let at = time::now();
+    let actor = ctx.actor.audit_label();
+    let sql = format!(
+        "INSERT INTO audit_pending (at, actor, action, object_type, object_id, source, \
+         request_id, detail) VALUES {}",
+        egov_store::values(events.len(), 8)
+    );
+    let mut insert = query(&sql);
+    for e in &events {
+        insert = insert
+            .bind(at)
+            .bind(actor.as_str())
+            .bind(e.action)
+            .bind(e.object_type)
+            .bind(e.object_id)
+            .bind(ctx.source.as_deref())
+            .bind(ctx.request_id.as_deref())
+            .bind(e.detail.to_string());
+    }
+    tx.execute(insert).await?;
+    pending::appended();
+    Ok(())
+}
+
 /// A record not yet linked into the chain.
 pub(crate) struct Pending {
     at: time::Timestamp,

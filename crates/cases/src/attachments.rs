@@ -8,7 +8,7 @@ use crate::error::CaseError;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{query, run, Db, Tx};
+use egov_store::{query, run, values, Db, Tx};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -295,19 +295,10 @@ pub async fn record_in(
     }
     let at = time::now();
     let author = ctx.actor.audit_label();
-    const COLUMNS: usize = 9;
-    let rows = (0..files.len())
-        .map(|r| {
-            let row: Vec<String> = (1..=COLUMNS)
-                .map(|c| format!("${}", r * COLUMNS + c))
-                .collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
         "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
-         uploaded_by, author, at) VALUES {rows} RETURNING id"
+         uploaded_by, author, at) VALUES {} RETURNING id",
+        values(files.len(), 9)
     );
     let mut insert = query(&sql);
     for file in files {

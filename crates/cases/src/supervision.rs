@@ -16,8 +16,9 @@ use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time::Timestamp;
 use egov_kernel::Context;
-use egov_store::{query, run, Db, Engine, Tx};
+use egov_store::{query, run, values, Db, Engine, Tx};
 use serde::Serialize;
+use std::collections::HashSet;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ScanReport {
@@ -92,89 +93,127 @@ async fn scan_batch(
          WHERE next_alert_at <= $1 ORDER BY next_alert_at LIMIT $2{lock}"
     );
     let rows: Vec<Due> = tx.fetch_all(query(&sql).bind(now).bind(batch)).await?;
-    let ctx = Context::system();
-    let mut report = ScanReport::default();
+    let mut report = ScanReport {
+        examined: rows.len() as u64,
+        ..ScanReport::default()
+    };
+    // Each case climbs the ladder as far as `now` reaches: the alerts due,
+    // and where the case stands after them.
+    let mut alerts: Vec<(&Due, AlertLevel)> = Vec::new();
+    let mut moves = Vec::with_capacity(rows.len());
     for row in &rows {
-        report.examined += 1;
-        raise_due_alerts(tx, &ctx, node, now, row, &mut report).await?;
+        let mut level = AlertLevel::from_i16(row.alert_level);
+        let ladder = [
+            (AlertLevel::Warning, row.warn_at),
+            (AlertLevel::Yellow, row.due_at),
+            (AlertLevel::Red, row.red_at),
+        ];
+        for (step, at) in ladder {
+            if step <= level || at.is_none_or(|at| at > now) || row.due_at.is_none() {
+                continue;
+            }
+            alerts.push((row, step));
+            level = step;
+        }
+        let next = next_alert(level, row.warn_at, row.due_at, row.red_at);
+        moves.push((row.id, level, next, level >= AlertLevel::Yellow));
     }
+    raise(tx, node, now, &alerts, &mut report).await?;
+    move_cases(tx, &moves).await?;
     Ok((report, rows.len() as i64))
 }
 
-async fn raise_due_alerts(
+/// Raises the alerts with one statement; the unique (case, cycle, kind) row
+/// keeps one raised already (by another node) from being raised or audited
+/// twice.
+async fn raise(
     tx: &mut Tx,
-    ctx: &Context,
     node: &str,
     now: Timestamp,
-    row: &Due,
+    alerts: &[(&Due, AlertLevel)],
     report: &mut ScanReport,
 ) -> Result<(), CaseError> {
-    let mut level = AlertLevel::from_i16(row.alert_level);
-    let department = row.assigned_department_id.unwrap_or(row.department_id);
-    let ladder = [
-        (AlertLevel::Warning, row.warn_at),
-        (AlertLevel::Yellow, row.due_at),
-        (AlertLevel::Red, row.red_at),
-    ];
-    for (step, at) in ladder {
-        if step <= level || at.is_none_or(|at| at > now) || row.due_at.is_none() {
-            continue;
-        }
-        let inserted = tx
-            .execute(
-                query(
-                    "INSERT INTO supervision_alerts (case_id, cycle, kind, state, \
-                     department_id, due_at, raised_at, raised_by) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (case_id, cycle, kind) DO NOTHING",
-                )
-                .bind(row.id)
-                .bind(row.deadline_cycle)
-                .bind(step.kind())
-                .bind(row.state.as_str())
-                .bind(department)
-                .bind(row.due_at)
-                .bind(now)
-                .bind(node),
-            )
-            .await?;
-        if inserted == 1 {
-            egov_audit::append(
-                tx,
-                ctx,
-                Event {
-                    action: &format!("supervision.{}", step.kind()),
-                    object_type: "case",
-                    object_id: &row.number,
-                    detail: serde_json::json!({
-                        "state": row.state, "cycle": row.deadline_cycle,
-                        "department_id": department, "node": node,
-                    }),
-                },
-            )
-            .await?;
-            match step {
-                AlertLevel::Warning => report.warnings += 1,
-                AlertLevel::Yellow => report.yellow_cards += 1,
-                AlertLevel::Red => report.red_cards += 1,
-                AlertLevel::None => {}
-            }
-        }
-        level = step;
+    if alerts.is_empty() {
+        return Ok(());
     }
-    let next = next_alert(level, row.warn_at, row.due_at, row.red_at);
-    let overdue = level >= AlertLevel::Yellow;
-    tx.execute(
-        query(
-            "UPDATE cases SET alert_level = $1, next_alert_at = $2, overdue = (overdue OR $3), \
-             version = version + 1 WHERE id = $4",
-        )
-        .bind(level as i16)
-        .bind(next)
-        .bind(overdue)
-        .bind(row.id),
-    )
-    .await?;
+    let sql = format!(
+        "INSERT INTO supervision_alerts (case_id, cycle, kind, state, department_id, due_at, \
+         raised_at, raised_by) VALUES {} ON CONFLICT (case_id, cycle, kind) DO NOTHING \
+         RETURNING case_id, kind",
+        values(alerts.len(), 8)
+    );
+    let mut insert = query(&sql);
+    for (row, step) in alerts {
+        insert = insert
+            .bind(row.id)
+            .bind(row.deadline_cycle)
+            .bind(step.kind())
+            .bind(row.state.as_str())
+            .bind(row.assigned_department_id.unwrap_or(row.department_id))
+            .bind(row.due_at)
+            .bind(now)
+            .bind(node);
+    }
+    let raised: HashSet<(i64, String)> = tx.fetch_all(insert).await?.into_iter().collect();
+    let raised: Vec<(&Due, AlertLevel, String)> = alerts
+        .iter()
+        .filter(|(row, step)| raised.contains(&(row.id, step.kind().to_owned())))
+        .map(|(row, step)| (*row, *step, format!("supervision.{}", step.kind())))
+        .collect();
+    let mut events = Vec::with_capacity(raised.len());
+    for (row, step, action) in &raised {
+        match step {
+            AlertLevel::Warning => report.warnings += 1,
+            AlertLevel::Yellow => report.yellow_cards += 1,
+            AlertLevel::Red => report.red_cards += 1,
+            AlertLevel::None => {}
+        }
+        events.push(Event {
+            action,
+            object_type: "case",
+            object_id: &row.number,
+            detail: serde_json::json!({
+                "state": row.state, "cycle": row.deadline_cycle,
+                "department_id": row.assigned_department_id.unwrap_or(row.department_id),
+                "node": node,
+            }),
+        });
+    }
+    egov_audit::append_all(tx, &Context::system(), events).await?;
+    Ok(())
+}
+
+/// Moves each case to where the ladder left it, with one statement.
+async fn move_cases(
+    tx: &mut Tx,
+    moves: &[(i64, AlertLevel, Option<Timestamp>, bool)],
+) -> Result<(), CaseError> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    // SQLite names a VALUES list's columns column1, column2, … and takes no
+    // `::`; PostgreSQL is given those names, and the types with the first row.
+    let mut list = values(moves.len(), 4);
+    let mut names = "";
+    if tx.engine() == Engine::Postgres {
+        let typed = "($1::bigint, $2::smallint, $3::timestamptz, $4::boolean)";
+        list = list.replacen("($1, $2, $3, $4)", typed, 1);
+        names = " (column1, column2, column3, column4)";
+    }
+    let sql = format!(
+        "UPDATE cases SET alert_level = v.column2, next_alert_at = v.column3, \
+         overdue = (cases.overdue OR v.column4), version = cases.version + 1 \
+         FROM (VALUES {list}) AS v{names} WHERE cases.id = v.column1"
+    );
+    let mut update = query(&sql);
+    for (id, level, next, overdue) in moves {
+        update = update
+            .bind(*id)
+            .bind(*level as i16)
+            .bind(*next)
+            .bind(*overdue);
+    }
+    tx.execute(update).await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 use crate::model::{Department, Division, DivisionLevel, NewDepartment};
 use egov_audit::Event;
 use egov_kernel::{time, Context};
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
@@ -109,33 +109,38 @@ pub async fn create_department(
             "the code must start with the department's division code",
         ));
     }
-    let mut tx = db.begin().await?;
-    let division_known: Option<String> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT code FROM divisions WHERE code = $1"
-    )
-    .bind(new.division.as_str())
-    .fetch_optional(&mut *c)
-    .await)?;
+    let (ctx, new) = (ctx.clone(), new.clone());
+    db.write(move |tx| Box::pin(async move { insert_department(tx, &ctx, &new).await }))
+        .await
+}
+
+async fn insert_department(
+    tx: &mut Tx,
+    ctx: &Context,
+    new: &NewDepartment,
+) -> Result<Department, OrgError> {
+    let division_known: Option<String> = tx
+        .fetch_optional_scalar(
+            query("SELECT code FROM divisions WHERE code = $1").bind(new.division.as_str()),
+        )
+        .await?;
     if division_known.is_none() {
         return Err(OrgError::UnknownDivision(new.division.to_string()));
     }
     let parent_id: Option<i64> = match &new.parent {
         None => None,
         Some(p) => Some(
-            run!(tx, |c| sqlx::query_scalar(
-                "SELECT id FROM departments WHERE code = $1"
+            tx.fetch_optional_scalar(
+                query("SELECT id FROM departments WHERE code = $1").bind(p.as_str()),
             )
-            .bind(p.as_str())
-            .fetch_optional(&mut *c)
-            .await)?
+            .await?
             .ok_or_else(|| OrgError::UnknownParent(p.to_string()))?,
         ),
     };
-    let now = time::now();
-    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| {
-        sqlx::query_scalar(
+    let insert = query(
         "INSERT INTO departments (code, name, short_name, name_en, kind, division_code, \
-         parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id"
+         parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+         RETURNING id",
     )
     .bind(new.code.as_str())
     .bind(new.name.trim())
@@ -144,18 +149,15 @@ pub async fn create_department(
     .bind(new.kind.as_str())
     .bind(new.division.as_str())
     .bind(parent_id)
-    .bind(now)
-    .fetch_one(&mut *c)
-    .await
-    });
-    let id = match inserted {
-        Err(e) if egov_store::is_unique_violation(&e) => {
+    .bind(time::now());
+    let id: i64 = match tx.fetch_scalar(insert).await {
+        Err(e) if e.is_unique_violation() => {
             return Err(OrgError::DepartmentExists(new.code.to_string()))
         }
         other => other?,
     };
     egov_audit::append(
-        &mut tx,
+        tx,
         ctx,
         Event {
             action: "department.create",
@@ -171,7 +173,6 @@ pub async fn create_department(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(Department {
         id,
         code: new.code.to_string(),

@@ -23,7 +23,7 @@ pub use db::{AnyConn, Db, Engine, PoolOptions, Reader};
 pub use error::{io_unavailable, is_unavailable, is_unique_violation, StoreError};
 pub use sqlite_writer::{SqliteTx, SqliteWriter};
 pub use url::DatabaseUrl;
-pub use write::{query, Column, Deferred, FromRow, Row, Statement, Tx};
+pub use write::{query, values, Column, Deferred, FromRow, Row, Statement, Tx};
 
 /// The concrete driver types, for rows that need to name them.
 pub use sqlx;

@@ -22,7 +22,7 @@ mod tests;
 pub use row::{sqlite_text, Column, ColumnIndex, FromRow, Row};
 /// A value as SQLite stores it, for [`Column::from_sqlite`].
 pub use rusqlite::types::ValueRef as SqliteValue;
-pub use statement::{query, Statement};
+pub use statement::{query, values, Statement};
 
 use crate::sqlite_writer::SqliteTx;
 use crate::{AnyConn, Engine, StoreError};

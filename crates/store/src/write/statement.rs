@@ -20,6 +20,20 @@ pub fn query(sql: &str) -> Statement<'_> {
     }
 }
 
+/// The placeholders of a multi-row `VALUES` list: `rows` rows of `columns`
+/// parameters each, numbered from `$1` row by row: `($1, $2), ($3, $4)`.
+pub fn values(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// See [`query`].
 pub struct Statement<'q> {
     pub(crate) sql: &'q str,
