@@ -118,12 +118,23 @@ async fn scan_batch(
         let next = next_alert(level, row.warn_at, row.due_at, row.red_at);
         moves.push((row.id, level, next, level >= AlertLevel::Yellow));
     }
-    raise(tx, node, now, &alerts, &mut report).await?;
-    move_cases(tx, &moves).await?;
+    // On PostgreSQL each statement is a round trip, so a batch's rows go in
+    // one; on SQLite's writer thread a statement is a call, and the one-row
+    // form is prepared once and reused.
+    let rows_per_statement = match tx.engine() {
+        Engine::Postgres => usize::MAX,
+        Engine::Sqlite => 1,
+    };
+    for alerts in alerts.chunks(rows_per_statement) {
+        raise(tx, node, now, alerts, &mut report).await?;
+    }
+    for moves in moves.chunks(rows_per_statement) {
+        move_cases(tx, moves).await?;
+    }
     Ok((report, rows.len() as i64))
 }
 
-/// Raises the alerts with one statement; the unique (case, cycle, kind) row
+/// Raises alerts with one statement; the unique (case, cycle, kind) row
 /// keeps one raised already (by another node) from being raised or audited
 /// twice.
 async fn raise(
@@ -183,11 +194,23 @@ async fn raise(
     Ok(())
 }
 
-/// Moves each case to where the ladder left it, with one statement.
+/// Moves cases to where the ladder left them, with one statement.
 async fn move_cases(
     tx: &mut Tx,
     moves: &[(i64, AlertLevel, Option<Timestamp>, bool)],
 ) -> Result<(), CaseError> {
+    if let [(id, level, next, overdue)] = moves {
+        let update = query(
+            "UPDATE cases SET alert_level = $1, next_alert_at = $2, overdue = (overdue OR $3), \
+             version = version + 1 WHERE id = $4",
+        )
+        .bind(*level as i16)
+        .bind(*next)
+        .bind(*overdue)
+        .bind(*id);
+        tx.execute(update).await?;
+        return Ok(());
+    }
     if moves.is_empty() {
         return Ok(());
     }
