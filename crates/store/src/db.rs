@@ -1,4 +1,4 @@
-use crate::sqlite_writer::SqliteWriter;
+use crate::write::sqlite_writer::SqliteWriter;
 use crate::write::thread::{Member, Outcome, WriterThread};
 use crate::write::{BoxFuture, Tx, WriteConn};
 use crate::{DatabaseUrl, StoreError};

@@ -10,7 +10,6 @@
 mod backup;
 mod db;
 mod error;
-mod sqlite_writer;
 mod text_enum;
 mod url;
 pub mod write;
@@ -21,7 +20,6 @@ pub mod testing;
 pub use backup::{backup, read_manifest, restore, Manifest, Restored};
 pub use db::{AnyConn, Db, Engine, PoolOptions, Reader};
 pub use error::{io_unavailable, is_unavailable, is_unique_violation, StoreError};
-pub use sqlite_writer::{SqliteTx, SqliteWriter};
 pub use url::DatabaseUrl;
 pub use write::{query, values, Column, Deferred, FromRow, Row, Statement, Tx};
 

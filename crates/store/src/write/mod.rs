@@ -13,6 +13,7 @@
 //! else it needs before it starts, and move that into it.
 
 mod row;
+pub(crate) mod sqlite_writer;
 mod statement;
 pub(crate) mod thread;
 
@@ -24,9 +25,9 @@ pub use row::{sqlite_text, Column, ColumnIndex, FromRow, Row};
 pub use rusqlite::types::ValueRef as SqliteValue;
 pub use statement::{query, values, Statement};
 
-use crate::sqlite_writer::SqliteTx;
 use crate::{AnyConn, Engine, StoreError};
 use row::RowOf;
+use sqlite_writer::SqliteTx;
 use sqlx::Postgres;
 use std::future::Future;
 use std::pin::Pin;

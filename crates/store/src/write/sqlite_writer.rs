@@ -18,7 +18,7 @@
 //! transactions here hold a lease of it while a group is open, so the two
 //! connections never wait on each other's write lock.
 
-use crate::write::thread::{Lease, WriterThread};
+use super::thread::{Lease, WriterThread};
 use crate::StoreError;
 use sqlx::{Executor, SqliteConnection};
 use std::ops::{Deref, DerefMut};
