@@ -130,6 +130,8 @@ struct Counted {
     name: String,
     /// The lockout this claim set, if it reached the limit.
     locked_until: Option<Timestamp>,
+    /// When it was counted (the row's `last_failure_at` until a later claim).
+    at: Timestamp,
 }
 
 /// An attempt counted and allowed to be checked. Say how it went:
@@ -200,6 +202,7 @@ pub async fn claim(db: &Db, keys: &[Key]) -> Result<Claimed, StoreError> {
             key: key.clone(),
             name,
             locked_until,
+            at: now,
         });
     }
     tx.commit().await?;
@@ -230,15 +233,20 @@ impl Claim {
     /// this claim back.
     pub async fn succeeded(self, tx: &mut Tx) -> Result<(), StoreError> {
         for c in &self.counted {
-            if c.key.cleared_by_success() {
-                run!(tx, |x| sqlx::query(
-                    "UPDATE auth_throttle SET failures = 0, locked_until = NULL WHERE key = $1"
+            // A success clears what was counted up to its own claim; attempts
+            // claimed after it (a burst it was part of) stay counted.
+            let cleared = c.key.cleared_by_success()
+                && run!(tx, |x| sqlx::query(
+                    "UPDATE auth_throttle SET failures = 0, locked_until = NULL \
+                     WHERE key = $1 AND last_failure_at <= $2"
                 )
                 .bind(&c.name)
+                .bind(c.at)
                 .execute(&mut *x)
                 .await
-                .map(|_| ()))?;
-            } else {
+                .map(|r| r.rows_affected()))?
+                    > 0;
+            if !cleared {
                 give_back(tx, c).await?;
             }
         }
