@@ -311,3 +311,67 @@ async fn unknown_routes_and_methods_are_problems() {
     assert!(page.header("content-type").starts_with("text/html"));
     assert!(page.body.contains("页面不存在"));
 }
+
+/// The codes of the departments of Chaoyang a node lists.
+async fn chaoyang(node: &common::TestNode) -> Vec<String> {
+    let list = node.get("/api/v1/departments?division=110105").await;
+    assert_eq!(list.status, StatusCode::OK);
+    list.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Each node serves the organisation from memory: a department created on
+/// one node shows on another as soon as that node compares revisions (at
+/// once here; every second by default), and not before. A row written
+/// behind the platform's back bumps no revision, so no node serves it
+/// until a change that does.
+#[tokio::test]
+async fn every_node_serves_the_organisation_from_memory_and_sees_each_change() {
+    use std::time::Duration;
+    let app = TestApp::new().await;
+    let this = app.another_node();
+    let (_db, eager) = app.node_of_its_own(Duration::ZERO).await;
+    let (_db, lazy) = app.node_of_its_own(Duration::from_secs(3600)).await;
+    for node in [&this, &eager, &lazy] {
+        let codes = chaoyang(node).await;
+        assert!(codes.contains(&"110105-GOV".to_owned()), "{codes:?}");
+        assert!(!codes.contains(&"110105-KJXXHJ".to_owned()));
+    }
+
+    app.db()
+        .write(|tx| {
+            Box::pin(async move {
+                tx.execute(
+                    egov_store::query(
+                        "INSERT INTO departments (code, name, kind, division_code, created_at, \
+                         updated_at) VALUES ('110105-BEHIND', '未经平台写入', 'district', \
+                         '110105', $1, $1)",
+                    )
+                    .bind(egov_kernel::time::now()),
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    assert!(!chaoyang(&eager).await.contains(&"110105-BEHIND".to_owned()));
+
+    let key = app.api_key(&[Scope::OrgWrite]).await;
+    let created = app
+        .post_json("/api/v1/departments", Some(&key), &new_department())
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+    for node in [&this, &eager] {
+        let codes = chaoyang(node).await;
+        assert!(codes.contains(&"110105-KJXXHJ".to_owned()), "{codes:?}");
+        assert!(codes.contains(&"110105-BEHIND".to_owned()), "{codes:?}");
+    }
+    let seen = app.get("/api/v1/departments/110105-KJXXHJ").await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(!chaoyang(&lazy).await.contains(&"110105-KJXXHJ".to_owned()));
+}

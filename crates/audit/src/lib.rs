@@ -172,6 +172,7 @@ pub async fn append_all(
 }
 
 /// A record not yet linked into the chain.
+#[derive(sqlx::FromRow)]
 pub(crate) struct Pending {
     at: time::Timestamp,
     actor: String,

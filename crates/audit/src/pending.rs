@@ -2,7 +2,6 @@
 //! appender that links them (see the crate's documentation).
 
 use crate::{Pending, Record};
-use egov_kernel::time;
 use egov_store::{run, sqlx, AnyConn, Db, Engine, StoreError};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -46,14 +45,8 @@ pub async fn link_as_written(db: Db) {
 #[derive(sqlx::FromRow)]
 struct Queued {
     id: i64,
-    at: time::Timestamp,
-    actor: String,
-    action: String,
-    object_type: String,
-    object_id: String,
-    source: Option<String>,
-    request_id: Option<String>,
-    detail: String,
+    #[sqlx(flatten)]
+    record: Pending,
 }
 
 /// Links waiting records into the chain, oldest first, in one transaction
@@ -97,25 +90,15 @@ async fn link_batch(db: &Db) -> Result<u64, StoreError> {
     let mut records = Vec::with_capacity(queued.len());
     for q in queued {
         seq += 1;
-        let pending = Pending {
-            at: q.at,
-            actor: q.actor,
-            action: q.action,
-            object_type: q.object_type,
-            object_id: q.object_id,
-            source: q.source,
-            request_id: q.request_id,
-            detail: q.detail,
-        };
-        let record = pending.linked(seq, prev_hash);
+        let record = q.record.linked(seq, prev_hash);
         prev_hash = record.hash.clone();
         records.push(record);
     }
-    // The head first: the insert's trigger then finds it at the last record.
     run!(tx, |c| sqlx::query(
-        "UPDATE audit_head SET seq = $1 WHERE id = 1"
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
     )
     .bind(seq)
+    .bind(&prev_hash)
     .execute(&mut *c)
     .await
     .map(drop))?;

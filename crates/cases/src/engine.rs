@@ -4,7 +4,7 @@
 //! instead of overwrite.
 
 use crate::acting::Acting;
-use crate::case::{branches_in, get_in, AlertLevel, Case, Location};
+use crate::case::{branches_in, get_in, AlertLevel, Basis, Case, Location};
 use crate::clock::{enter, local};
 use crate::definition::ProcessDefinition;
 use crate::error::{CaseError, Refusal};
@@ -13,7 +13,7 @@ use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time;
 use egov_kernel::Context;
-use egov_store::{query, Db, Tx};
+use egov_store::{query, Db, Statement, Tx};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -221,7 +221,6 @@ pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, 
         Some(l) => (Some(l.lat), Some(l.lon), l.address.clone()),
         None => (None, None, None),
     };
-    let basis = case.basis;
     let limits = (!case.deadlines.is_empty())
         .then(|| serde_json::to_string(&case.deadlines).expect("a map of numbers serialises"));
     case.id = tx
@@ -251,9 +250,7 @@ pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, 
             .bind(case.created_at)
             .bind(case.due_at)
             .bind(case.due_provisional)
-            .bind(basis.map(|b| b.from))
-            .bind(basis.map(|b| b.amount as i32))
-            .bind(basis.map(|b| b.unit.as_str()))
+            .bind_basis(case.basis)
             .bind(case.deadline_cycle)
             .bind(case.warn_at)
             .bind(case.red_at)
@@ -376,9 +373,22 @@ pub async fn act(
     .await
 }
 
+/// Binds what a deadline counts from as the three columns `due_from`,
+/// `due_amount` and `due_unit`, in that order.
+trait BindBasis {
+    fn bind_basis(self, basis: Option<Basis>) -> Self;
+}
+
+impl BindBasis for Statement<'_> {
+    fn bind_basis(self, basis: Option<Basis>) -> Self {
+        self.bind(basis.map(|b| b.from))
+            .bind(basis.map(|b| b.amount as i32))
+            .bind(basis.map(|b| b.unit.as_str()))
+    }
+}
+
 /// Writes a case's moving parts, if it is still at `expected_version`.
 async fn save(tx: &mut Tx, next: &Case, expected_version: i64) -> Result<(), CaseError> {
-    let basis = next.basis;
     let updated = tx
         .execute(
             query(
@@ -399,9 +409,7 @@ async fn save(tx: &mut Tx, next: &Case, expected_version: i64) -> Result<(), Cas
             .bind(next.paused_secs)
             .bind(next.closed_at)
             .bind(next.assigned_department_id)
-            .bind(basis.map(|b| b.from))
-            .bind(basis.map(|b| b.amount as i32))
-            .bind(basis.map(|b| b.unit.as_str()))
+            .bind_basis(next.basis)
             .bind(next.deadline_cycle)
             .bind(next.warn_at)
             .bind(next.red_at)

@@ -4,9 +4,10 @@ use crate::keys::Alg;
 use crate::{digest, OidcError};
 use egov_audit::Event;
 use egov_kernel::{time, Context};
-use egov_store::{run, Db};
+use egov_store::{query, run, Db, Reference, StoreError};
 use rand::RngCore;
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Client {
@@ -31,6 +32,7 @@ impl Client {
     }
 }
 
+#[derive(Clone)]
 pub struct NewClient {
     pub name: String,
     pub redirect_uris: Vec<String>,
@@ -92,39 +94,48 @@ pub async fn create_client(
     } else {
         digest(&secret)
     };
-    let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, \
-         post_logout_redirect_uris, id_token_alg, created_at, public, require_pkce, \
-         backchannel_logout_uri) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-    )
-    .bind(&client_id)
-    .bind(new.name.trim())
-    .bind(&stored)
-    .bind(new.redirect_uris.join(" "))
-    .bind(new.post_logout_redirect_uris.join(" "))
-    .bind(new.id_token_alg.as_str())
-    .bind(time::now())
-    .bind(new.public)
-    .bind(new.require_pkce || new.public)
-    .bind(new.backchannel_logout_uri.as_deref())
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "oidc.client_create",
-            object_type: "oidc_client",
-            object_id: &client_id,
-            detail: serde_json::json!({ "name": new.name.trim(), "redirect_uris": new.redirect_uris,
-                "public": new.public, "require_pkce": new.require_pkce || new.public,
-                "backchannel_logout_uri": new.backchannel_logout_uri }),
-        },
-    )
+    let (ctx, row) = (ctx.clone(), new.clone());
+    let id = client_id.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let (new, client_id) = (row, id);
+            tx.execute(
+                query(
+                    "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, \
+                     post_logout_redirect_uris, id_token_alg, created_at, public, require_pkce, \
+                     backchannel_logout_uri) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&client_id)
+                .bind(new.name.trim())
+                .bind(&stored)
+                .bind(new.redirect_uris.join(" "))
+                .bind(new.post_logout_redirect_uris.join(" "))
+                .bind(new.id_token_alg.as_str())
+                .bind(time::now())
+                .bind(new.public)
+                .bind(new.require_pkce || new.public)
+                .bind(new.backchannel_logout_uri.as_deref()),
+            )
+            .await?;
+            egov_store::reference::changed::<Clients>(tx).await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "oidc.client_create",
+                    object_type: "oidc_client",
+                    object_id: &client_id,
+                    detail: serde_json::json!({ "name": new.name.trim(),
+                        "redirect_uris": new.redirect_uris, "public": new.public,
+                        "require_pkce": new.require_pkce || new.public,
+                        "backchannel_logout_uri": new.backchannel_logout_uri }),
+                },
+            )
+            .await?;
+            Ok::<_, OidcError>(())
+        })
+    })
     .await?;
-    tx.commit().await?;
     let client = Client {
         client_id,
         name: new.name.trim().to_owned(),
@@ -138,7 +149,7 @@ pub async fn create_client(
     Ok((client, secret))
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 struct ClientRow {
     client_id: String,
     name: String,
@@ -155,31 +166,55 @@ const CLIENT_COLUMNS: &str = "SELECT client_id, name, secret_hash, redirect_uris
      post_logout_redirect_uris, id_token_alg, public, require_pkce, backchannel_logout_uri \
      FROM oidc_clients";
 
-fn from_row(row: ClientRow) -> Client {
+fn from_row(row: &ClientRow) -> Client {
     let split = |s: &str| s.split_whitespace().map(str::to_owned).collect();
     Client {
-        client_id: row.client_id,
-        name: row.name,
+        client_id: row.client_id.clone(),
+        name: row.name.clone(),
         redirect_uris: split(&row.redirect_uris),
         post_logout_redirect_uris: split(&row.post_logout_redirect_uris),
-        id_token_alg: row.id_token_alg,
+        id_token_alg: row.id_token_alg.clone(),
         public: row.public,
         require_pkce: row.require_pkce,
-        backchannel_logout_uri: row.backchannel_logout_uri,
+        backchannel_logout_uri: row.backchannel_logout_uri.clone(),
     }
 }
 
-async fn load(db: &Db, client_id: &str) -> Result<Option<ClientRow>, OidcError> {
-    let mut r = db.reader().await?;
-    let sql = format!("{CLIENT_COLUMNS} WHERE client_id = $1 AND revoked_at IS NULL");
-    Ok(run!(r, |c| sqlx::query_as(&sql)
-        .bind(client_id)
-        .fetch_optional(&mut *c)
-        .await)?)
+/// Every client not deleted, as this node last loaded them: one is looked
+/// up on every token request. A client deleted or given a new secret on
+/// another node is refused here within [`egov_store::reference::RECHECK`].
+pub struct Clients {
+    /// In the order they were registered.
+    rows: Vec<ClientRow>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Reference for Clients {
+    const NAME: &'static str = "oidc.clients";
+    type Error = StoreError;
+
+    async fn load(db: &Db) -> Result<Self, StoreError> {
+        let mut r = db.reader().await?;
+        let sql = format!("{CLIENT_COLUMNS} WHERE revoked_at IS NULL ORDER BY created_at");
+        let rows: Vec<ClientRow> = run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await)?;
+        let by_id = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| (row.client_id.clone(), i))
+            .collect();
+        Ok(Clients { rows, by_id })
+    }
+}
+
+impl Clients {
+    fn get(&self, client_id: &str) -> Option<&ClientRow> {
+        self.by_id.get(client_id).map(|&i| &self.rows[i])
+    }
 }
 
 pub async fn find_client(db: &Db, client_id: &str) -> Result<Option<Client>, OidcError> {
-    Ok(load(db, client_id).await?.map(from_row))
+    let clients = db.reference::<Clients>().await?;
+    Ok(clients.get(client_id).map(from_row))
 }
 
 /// The client, if the secret is right; a public client, by its id alone
@@ -189,7 +224,8 @@ pub async fn authenticate_client(
     client_id: &str,
     secret: Option<&str>,
 ) -> Result<Client, OidcError> {
-    match (load(db, client_id).await?, secret) {
+    let clients = db.reference::<Clients>().await?;
+    match (clients.get(client_id), secret) {
         (Some(row), None) if row.public => Ok(from_row(row)),
         (Some(row), Some(secret))
             if !row.public
@@ -208,74 +244,90 @@ pub async fn authenticate_client(
 /// once. Returns the new secret, shown once.
 pub async fn rotate_secret(db: &Db, ctx: &Context, client_id: &str) -> Result<String, OidcError> {
     let secret = random_hex(32);
-    let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
-        "UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2 AND revoked_at IS NULL \
-         AND public = FALSE"
-    )
-    .bind(digest(&secret))
-    .bind(client_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    if n == 0 {
-        return Err(OidcError::protocol(
-            "invalid_client",
-            "no such confidential client",
-        ));
-    }
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "oidc.client_rotate_secret",
-            object_type: "oidc_client",
-            object_id: client_id,
-            detail: serde_json::json!({}),
-        },
-    )
+    let (ctx, id, hash) = (ctx.clone(), client_id.to_owned(), digest(&secret));
+    db.write(move |tx| {
+        Box::pin(async move {
+            let n = tx
+                .execute(
+                    query(
+                        "UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2 \
+                         AND revoked_at IS NULL AND public = FALSE",
+                    )
+                    .bind(&hash)
+                    .bind(&id),
+                )
+                .await?;
+            if n == 0 {
+                return Err(OidcError::protocol(
+                    "invalid_client",
+                    "no such confidential client",
+                ));
+            }
+            egov_store::reference::changed::<Clients>(tx).await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "oidc.client_rotate_secret",
+                    object_type: "oidc_client",
+                    object_id: &id,
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok(secret)
 }
 
 /// Removes a client: it can no longer sign anyone in, and every token it
 /// holds is revoked.
 pub async fn delete_client(db: &Db, ctx: &Context, client_id: &str) -> Result<(), OidcError> {
-    let now = time::now();
-    let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
-        "UPDATE oidc_clients SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL"
-    )
-    .bind(now)
-    .bind(client_id)
-    .execute(&mut *c)
+    let (ctx, id) = (ctx.clone(), client_id.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let now = time::now();
+            let n = tx
+                .execute(
+                    query(
+                        "UPDATE oidc_clients SET revoked_at = $1 WHERE client_id = $2 \
+                         AND revoked_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(&id),
+                )
+                .await?;
+            if n == 0 {
+                return Err(OidcError::protocol("invalid_client", "no such client"));
+            }
+            let revoked = tx
+                .execute(
+                    query(
+                        "UPDATE oidc_tokens SET revoked_at = $1 WHERE client_id = $2 \
+                         AND revoked_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(&id),
+                )
+                .await?;
+            egov_store::reference::changed::<Clients>(tx).await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "oidc.client_delete",
+                    object_type: "oidc_client",
+                    object_id: &id,
+                    detail: serde_json::json!({ "revoked_tokens": revoked }),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await
-    .map(|r| r.rows_affected()))?;
-    if n == 0 {
-        return Err(OidcError::protocol("invalid_client", "no such client"));
-    }
-    let revoked = run!(tx, |c| sqlx::query(
-        "UPDATE oidc_tokens SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL"
-    )
-    .bind(now)
-    .bind(client_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "oidc.client_delete",
-            object_type: "oidc_client",
-            object_id: client_id,
-            detail: serde_json::json!({ "revoked_tokens": revoked }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -283,8 +335,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub async fn list_clients(db: &Db) -> Result<Vec<Client>, OidcError> {
-    let mut r = db.reader().await?;
-    let sql = format!("{CLIENT_COLUMNS} WHERE revoked_at IS NULL ORDER BY created_at");
-    let rows: Vec<ClientRow> = run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await)?;
-    Ok(rows.into_iter().map(from_row).collect())
+    let clients = db.reference::<Clients>().await?;
+    Ok(clients.rows.iter().map(from_row).collect())
 }

@@ -9,7 +9,7 @@ use data_encoding::BASE64URL_NOPAD;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db, Tx};
+use egov_store::{query, run, Db, Tx};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -79,35 +79,40 @@ pub async fn issue_code(
     grant: AuthorizationGrant,
 ) -> Result<String, OidcError> {
     let code = random_token();
-    let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO oidc_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, \
-         code_challenge, auth_time, expires_at, sid, iss) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    )
-    .bind(digest(&code))
-    .bind(&grant.client_id)
-    .bind(grant.user_id)
-    .bind(&grant.redirect_uri)
-    .bind(&grant.scope)
-    .bind(grant.nonce.as_deref())
-    .bind(grant.code_challenge.as_deref())
-    .bind(grant.auth_time)
-    .bind(time::now() + CODE_TTL)
-    .bind(&grant.sid)
-    .bind(&grant.iss)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    audit(
-        &mut tx,
-        ctx,
-        "oidc.authorize",
-        &grant.client_id,
-        json!({ "user_id": grant.user_id, "scope": grant.scope }),
-    )
+    let code_hash = digest(&code);
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                query(
+                    "INSERT INTO oidc_codes (code_hash, client_id, user_id, redirect_uri, scope, \
+                     nonce, code_challenge, auth_time, expires_at, sid, iss) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(&code_hash)
+                .bind(&grant.client_id)
+                .bind(grant.user_id)
+                .bind(&grant.redirect_uri)
+                .bind(&grant.scope)
+                .bind(grant.nonce.as_deref())
+                .bind(grant.code_challenge.as_deref())
+                .bind(grant.auth_time)
+                .bind(time::now() + CODE_TTL)
+                .bind(&grant.sid)
+                .bind(&grant.iss),
+            )
+            .await?;
+            audit(
+                tx,
+                &ctx,
+                "oidc.authorize",
+                &grant.client_id,
+                json!({ "user_id": grant.user_id, "scope": grant.scope }),
+            )
+            .await
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok(code)
 }
 
@@ -123,101 +128,127 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
-struct Issue<'a> {
-    client: &'a Client,
+/// The tokens a grant issues, and to whom.
+struct Issue {
+    client_id: String,
     user_id: Option<i64>,
-    sid: Option<&'a str>,
-    scope: &'a str,
-    nonce: Option<&'a str>,
-    code_hash: Option<&'a str>,
+    sid: Option<String>,
+    scope: String,
+    nonce: Option<String>,
+    code_hash: Option<String>,
     family: String,
     auth_time: Option<Timestamp>,
     with_refresh: bool,
 }
 
+/// Tokens written in a grant's transaction, to be answered once it commits.
+struct Minted {
+    issue: Issue,
+    at: Timestamp,
+    access: String,
+    refresh: Option<String>,
+}
+
+/// What a grant's transaction ends with: tokens, or a refusal that is
+/// committed all the same (a replay revokes what the spent grant produced).
+type Grant = Result<Minted, OidcError>;
+
 async fn insert_token(
     tx: &mut Tx,
     token: &str,
     kind: &str,
-    i: &Issue<'_>,
+    i: &Issue,
     iss: &str,
     expires: Timestamp,
 ) -> Result<(), OidcError> {
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO oidc_tokens (token_hash, kind, client_id, user_id, scope, nonce, code_hash, \
-         family, auth_time, expires_at, sid, iss) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    tx.execute(
+        query(
+            "INSERT INTO oidc_tokens (token_hash, kind, client_id, user_id, scope, nonce, \
+             code_hash, family, auth_time, expires_at, sid, iss) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(digest(token))
+        .bind(kind)
+        .bind(&i.client_id)
+        .bind(i.user_id)
+        .bind(&i.scope)
+        .bind(i.nonce.as_deref())
+        .bind(i.code_hash.as_deref())
+        .bind(&i.family)
+        .bind(i.auth_time)
+        .bind(expires)
+        .bind(i.sid.as_deref())
+        .bind(iss),
     )
-    .bind(digest(token))
-    .bind(kind)
-    .bind(&i.client.client_id)
-    .bind(i.user_id)
-    .bind(i.scope)
-    .bind(i.nonce)
-    .bind(i.code_hash)
-    .bind(&i.family)
-    .bind(i.auth_time)
-    .bind(expires)
-    .bind(i.sid)
-    .bind(iss)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    .await?;
     Ok(())
 }
 
-async fn issue_tokens(
-    db: &Db,
-    mut tx: Tx,
-    ctx: &Context,
-    issuer: &str,
-    i: Issue<'_>,
-    id_token_nonce: Option<&str>,
-) -> Result<TokenResponse, OidcError> {
+/// Writes the tokens of `i` and the audit record, inside a grant's body.
+async fn mint(tx: &mut Tx, ctx: &Context, issuer: &str, i: Issue) -> Result<Minted, OidcError> {
     let now = time::now();
     let access = random_token();
-    insert_token(
-        &mut tx,
-        &access,
-        "access",
-        &i,
-        issuer,
-        now + ACCESS_TOKEN_TTL,
-    )
-    .await?;
+    insert_token(tx, &access, "access", &i, issuer, now + ACCESS_TOKEN_TTL).await?;
     let refresh = if i.with_refresh {
         let r = random_token();
-        insert_token(&mut tx, &r, "refresh", &i, issuer, now + REFRESH_TOKEN_TTL).await?;
+        insert_token(tx, &r, "refresh", &i, issuer, now + REFRESH_TOKEN_TTL).await?;
         Some(r)
     } else {
         None
     };
     audit(
-        &mut tx,
+        tx,
         ctx,
         "oidc.token_issue",
-        &i.client.client_id,
+        &i.client_id,
         json!({ "user_id": i.user_id, "scope": i.scope, "refresh": refresh.is_some() }),
     )
     .await?;
-    tx.commit().await?;
+    Ok(Minted {
+        issue: i,
+        at: now,
+        access,
+        refresh,
+    })
+}
+
+/// Runs a grant's body and, once it is committed, answers its tokens with
+/// an ID token when the scope asks for one.
+async fn grant<F>(
+    db: &Db,
+    issuer: &str,
+    client: &Client,
+    body: F,
+) -> Result<TokenResponse, OidcError>
+where
+    F: for<'t> FnOnce(&'t mut Tx) -> egov_store::write::BoxFuture<'t, Result<Grant, OidcError>>
+        + Send
+        + 'static,
+{
+    let minted = db.write(body).await??;
+    let Minted {
+        issue: i,
+        at,
+        access,
+        refresh,
+    } = minted;
     let id_token = match (i.user_id, i.scope.split(' ').any(|s| s == "openid")) {
         (Some(user_id), true) => {
-            let alg = Alg::parse(&i.client.id_token_alg).unwrap_or(Alg::Rs256);
+            let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
             let key = keys::signing_key(db, alg).await?;
-            let mut claims = user_claims(db, user_id, i.scope).await?;
+            let mut claims = user_claims(db, user_id, &i.scope).await?;
             claims["iss"] = json!(issuer);
-            claims["aud"] = json!(i.client.client_id);
-            claims["azp"] = json!(i.client.client_id);
-            claims["iat"] = json!(now.timestamp());
-            claims["exp"] = json!((now + ACCESS_TOKEN_TTL).timestamp());
+            claims["aud"] = json!(client.client_id);
+            claims["azp"] = json!(client.client_id);
+            claims["iat"] = json!(at.timestamp());
+            claims["exp"] = json!((at + ACCESS_TOKEN_TTL).timestamp());
             if let Some(t) = i.auth_time {
                 claims["auth_time"] = json!(t.timestamp());
             }
-            if let Some(n) = id_token_nonce {
+            if let Some(n) = &i.nonce {
                 claims["nonce"] = json!(n);
             }
-            if let Some(sid) = i.sid {
+            if let Some(sid) = &i.sid {
                 claims["sid"] = json!(sid);
             }
             Some(jwt::encode(&key, jwt::Typ::IdToken, &claims))
@@ -230,7 +261,7 @@ async fn issue_tokens(
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
         refresh_token: refresh,
         id_token,
-        scope: i.scope.to_owned(),
+        scope: i.scope,
     })
 }
 
@@ -302,91 +333,101 @@ pub async fn exchange_code(
     code_verifier: Option<&str>,
 ) -> Result<TokenResponse, OidcError> {
     let code_hash = digest(code);
-    let mut tx = db.begin().await?;
-    let spent: Option<CodeRow> = run!(tx, |c| {
-        sqlx::query_as(
-            "UPDATE oidc_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL \
-         RETURNING client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, \
-         expires_at, sid",
-        )
-        .bind(time::now())
-        .bind(&code_hash)
-        .fetch_optional(&mut *c)
-        .await
-    })?;
-    let Some((
-        client_id,
-        user_id,
-        stored_redirect,
-        scope,
-        nonce,
-        challenge,
-        auth_time,
-        expires,
-        sid,
-    )) = spent
-    else {
-        // Unknown, or spent before: a replay. Revoke what the code produced.
-        revoke_replayed(tx, ctx, client, Replayed::Code, &code_hash).await?;
-        return Err(invalid_grant("the code is invalid or was already used"));
-    };
-    if client_id != client.client_id {
-        return Err(invalid_grant("the code was issued to another client"));
-    }
-    if expires < time::now() {
-        return Err(invalid_grant("the code has expired"));
-    }
-    if redirect_uri != Some(stored_redirect.as_str()) {
-        return Err(invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    match (&challenge, code_verifier) {
-        (Some(ch), Some(v)) if pkce_ok(ch, v) => {}
-        (Some(_), _) => {
-            return Err(invalid_grant(
-                "code_verifier does not match the code_challenge",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(invalid_grant(
-                "no code_challenge was sent with the authorization request",
-            ))
-        }
-        (None, None) if client.pkce_required() => {
-            return Err(invalid_grant("this client must use PKCE"))
-        }
-        (None, None) => {}
-    }
-    // The session the code was issued in must still be there.
-    let live: i64 = run!(tx, |c| {
-        sqlx::query_scalar(
-        "SELECT count(*) FROM sessions WHERE sid = $1 AND expires_at > $2 AND last_seen_at > $3"
-    )
-    .bind(sid.as_deref())
-    .bind(time::now())
-    .bind(egov_identity::idle_cutoff(time::now()))
-    .fetch_one(&mut *c)
+    let (ctx, iss, owner) = (ctx.clone(), issuer.to_owned(), client.clone());
+    let redirect_uri = redirect_uri.map(str::to_owned);
+    let code_verifier = code_verifier.map(str::to_owned);
+    grant(db, issuer, client, move |tx| {
+        Box::pin(async move {
+            let spent: Option<CodeRow> = tx
+                .fetch_optional(
+                    query(
+                        "UPDATE oidc_codes SET used_at = $1 WHERE code_hash = $2 \
+                         AND used_at IS NULL RETURNING client_id, user_id, redirect_uri, scope, \
+                         nonce, code_challenge, auth_time, expires_at, sid",
+                    )
+                    .bind(time::now())
+                    .bind(&code_hash),
+                )
+                .await?;
+            let Some((
+                client_id,
+                user_id,
+                stored_redirect,
+                scope,
+                nonce,
+                challenge,
+                auth_time,
+                expires,
+                sid,
+            )) = spent
+            else {
+                // Unknown, or spent before: a replay. Revoke what the code produced.
+                revoke_replayed(tx, &ctx, &owner, Replayed::Code, &code_hash).await?;
+                return Ok(Err(invalid_grant(
+                    "the code is invalid or was already used",
+                )));
+            };
+            if client_id != owner.client_id {
+                return Err(invalid_grant("the code was issued to another client"));
+            }
+            if expires < time::now() {
+                return Err(invalid_grant("the code has expired"));
+            }
+            if redirect_uri.as_deref() != Some(stored_redirect.as_str()) {
+                return Err(invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                ));
+            }
+            match (&challenge, code_verifier.as_deref()) {
+                (Some(ch), Some(v)) if pkce_ok(ch, v) => {}
+                (Some(_), _) => {
+                    return Err(invalid_grant(
+                        "code_verifier does not match the code_challenge",
+                    ))
+                }
+                (None, Some(_)) => {
+                    return Err(invalid_grant(
+                        "no code_challenge was sent with the authorization request",
+                    ))
+                }
+                (None, None) if owner.pkce_required() => {
+                    return Err(invalid_grant("this client must use PKCE"))
+                }
+                (None, None) => {}
+            }
+            // The session the code was issued in must still be there.
+            let now = time::now();
+            let live: i64 = tx
+                .fetch_scalar(
+                    query(
+                        "SELECT count(*) FROM sessions WHERE sid = $1 AND expires_at > $2 \
+                         AND last_seen_at > $3",
+                    )
+                    .bind(sid.as_deref())
+                    .bind(now)
+                    .bind(egov_identity::idle_cutoff(now)),
+                )
+                .await?;
+            if live == 0 {
+                return Err(invalid_grant(
+                    "the session the code was issued in has ended",
+                ));
+            }
+            let issue = Issue {
+                client_id,
+                user_id: Some(user_id),
+                sid,
+                scope,
+                nonce,
+                code_hash: Some(code_hash),
+                family: random_token(),
+                auth_time: Some(auth_time),
+                with_refresh: true,
+            };
+            mint(tx, &ctx, &iss, issue).await.map(Ok)
+        })
+    })
     .await
-    })?;
-    if live == 0 {
-        return Err(invalid_grant(
-            "the session the code was issued in has ended",
-        ));
-    }
-    let family = random_token();
-    let issue = Issue {
-        client,
-        user_id: Some(user_id),
-        sid: sid.as_deref(),
-        scope: &scope,
-        nonce: nonce.as_deref(),
-        code_hash: Some(&code_hash),
-        family,
-        auth_time: Some(auth_time),
-        with_refresh: true,
-    };
-    issue_tokens(db, tx, ctx, issuer, issue, nonce.as_deref()).await
 }
 
 enum Replayed {
@@ -395,9 +436,9 @@ enum Replayed {
 }
 
 /// A spent code or refresh token came back: revoke every live token of the
-/// families it produced, audited, and commit (the caller then refuses).
+/// families it produced, audited (the grant then refuses, and commits).
 async fn revoke_replayed(
-    mut tx: Tx,
+    tx: &mut Tx,
     ctx: &Context,
     client: &Client,
     what: Replayed,
@@ -415,22 +456,16 @@ async fn revoke_replayed(
             "oidc.refresh_replay",
         ),
     };
-    let revoked = run!(tx, |c| sqlx::query(sql)
-        .bind(time::now())
-        .bind(hash)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let revoked = tx.execute(query(sql).bind(time::now()).bind(hash)).await?;
     if revoked > 0 {
         audit(
-            &mut tx,
+            tx,
             ctx,
             action,
             &client.client_id,
             json!({ "revoked_tokens": revoked }),
         )
         .await?;
-        tx.commit().await?;
     }
     Ok(())
 }
@@ -454,55 +489,60 @@ pub async fn refresh(
     refresh_token: &str,
 ) -> Result<TokenResponse, OidcError> {
     let hash = digest(refresh_token);
-    let mut tx = db.begin().await?;
-    let now = time::now();
-    let sql = format!(
-        "UPDATE oidc_tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' \
-         AND used_at IS NULL AND revoked_at IS NULL AND {} \
-         RETURNING client_id, user_id, scope, auth_time, family, expires_at, sid",
-        session_live(3, 4)
-    );
-    let spent: Option<RefreshRow> = run!(tx, |c| sqlx::query_as(&sql)
-        .bind(now)
-        .bind(&hash)
-        .bind(now)
-        .bind(egov_identity::idle_cutoff(now))
-        .fetch_optional(&mut *c)
-        .await)?;
-    let Some((client_id, user_id, scope, auth_time, family, expires, sid)) = spent else {
-        revoke_replayed(tx, ctx, client, Replayed::Refresh, &hash).await?;
-        return Err(invalid_grant(
-            "the refresh token is invalid, spent or revoked",
-        ));
-    };
-    if client_id != client.client_id {
-        return Err(invalid_grant("the refresh token belongs to another client"));
-    }
-    if expires < time::now() {
-        return Err(invalid_grant("the refresh token has expired"));
-    }
-    // Using single sign-on counts as using the session: it does not idle out
-    // under a person working in a relying party.
-    run!(tx, |c| sqlx::query(
-        "UPDATE sessions SET last_seen_at = $1 WHERE sid = $2"
-    )
-    .bind(now)
-    .bind(sid.as_deref())
-    .execute(&mut *c)
+    let (ctx, iss, owner) = (ctx.clone(), issuer.to_owned(), client.clone());
+    grant(db, issuer, client, move |tx| {
+        Box::pin(async move {
+            let now = time::now();
+            let sql = format!(
+                "UPDATE oidc_tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' \
+                 AND used_at IS NULL AND revoked_at IS NULL AND {} \
+                 RETURNING client_id, user_id, scope, auth_time, family, expires_at, sid",
+                session_live(3, 4)
+            );
+            let spent: Option<RefreshRow> = tx
+                .fetch_optional(
+                    query(&sql)
+                        .bind(now)
+                        .bind(&hash)
+                        .bind(now)
+                        .bind(egov_identity::idle_cutoff(now)),
+                )
+                .await?;
+            let Some((client_id, user_id, scope, auth_time, family, expires, sid)) = spent else {
+                revoke_replayed(tx, &ctx, &owner, Replayed::Refresh, &hash).await?;
+                return Ok(Err(invalid_grant(
+                    "the refresh token is invalid, spent or revoked",
+                )));
+            };
+            if client_id != owner.client_id {
+                return Err(invalid_grant("the refresh token belongs to another client"));
+            }
+            if expires < now {
+                return Err(invalid_grant("the refresh token has expired"));
+            }
+            // Using single sign-on counts as using the session: it does not
+            // idle out under a person working in a relying party.
+            tx.execute(
+                query("UPDATE sessions SET last_seen_at = $1 WHERE sid = $2")
+                    .bind(now)
+                    .bind(sid.as_deref()),
+            )
+            .await?;
+            let issue = Issue {
+                client_id,
+                user_id,
+                sid,
+                scope,
+                nonce: None,
+                code_hash: None,
+                family,
+                auth_time,
+                with_refresh: true,
+            };
+            mint(tx, &ctx, &iss, issue).await.map(Ok)
+        })
+    })
     .await
-    .map(|_| ()))?;
-    let issue = Issue {
-        client,
-        user_id,
-        sid: sid.as_deref(),
-        scope: &scope,
-        nonce: None,
-        code_hash: None,
-        family,
-        auth_time,
-        with_refresh: true,
-    };
-    issue_tokens(db, tx, ctx, issuer, issue, None).await
 }
 
 /// A machine client's own access token.
@@ -513,19 +553,22 @@ pub async fn client_credentials(
     client: &Client,
     scope: &str,
 ) -> Result<TokenResponse, OidcError> {
-    let tx = db.begin().await?;
     let issue = Issue {
-        client,
+        client_id: client.client_id.clone(),
         user_id: None,
         sid: None,
-        scope,
+        scope: scope.to_owned(),
         nonce: None,
         code_hash: None,
         family: random_token(),
         auth_time: None,
         with_refresh: false,
     };
-    issue_tokens(db, tx, ctx, issuer, issue, None).await
+    let (ctx, iss) = (ctx.clone(), issuer.to_owned());
+    grant(db, issuer, client, move |tx| {
+        Box::pin(async move { mint(tx, &ctx, &iss, issue).await.map(Ok) })
+    })
+    .await
 }
 
 /// What an access token says about its user, or None if it is not live.
@@ -555,7 +598,7 @@ pub async fn userinfo(db: &Db, access_token: &str) -> Result<Option<Value>, Oidc
 /// for hints) and returns its claims.
 pub async fn verify_id_token(db: &Db, token: &str) -> Result<Option<Value>, OidcError> {
     let keys = keys::live_keys(db).await?;
-    Ok(jwt::verify(token, &keys))
+    Ok(jwt::verify(token, &keys.0))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::OidcError;
 use data_encoding::BASE64URL_NOPAD;
 use egov_audit::Event;
 use egov_kernel::{time, Context};
-use egov_store::{run, Db};
+use egov_store::{query, run, Db, Reference};
 use p256::pkcs8::{EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use serde_json::json;
@@ -145,68 +145,69 @@ impl Key {
     }
 }
 
-/// Parsed keys by kid: parsing a PEM key costs far more than a token, and
-/// a kid's key never changes, so each node parses each key once.
-fn parsed() -> &'static std::sync::Mutex<std::collections::HashMap<String, Arc<Key>>> {
-    static CACHE: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<String, Arc<Key>>>,
-    > = std::sync::OnceLock::new();
-    CACHE.get_or_init(Default::default)
+/// Every key not retired, newest first, parsed: parsing a PEM key costs
+/// far more than a token, so each node parses them once a rotation.
+pub struct LiveKeys(pub Vec<Arc<Key>>);
+
+impl Reference for LiveKeys {
+    const NAME: &'static str = "oidc.keys";
+    type Error = OidcError;
+
+    async fn load(db: &Db) -> Result<Self, OidcError> {
+        let mut r = db.reader().await?;
+        let rows: Vec<(String, String, String, String)> = run!(r, |c| sqlx::query_as(
+            "SELECT kid, alg, private_pem, public_jwk FROM oidc_keys WHERE retired_at IS NULL \
+             ORDER BY created_at DESC"
+        )
+        .fetch_all(&mut *c)
+        .await)?;
+        drop(r);
+        let ring = egov_keyring::current().map_err(OidcError::Keyring)?;
+        let keys = rows
+            .into_iter()
+            .map(|(kid, alg, sealed, jwk)| {
+                let pem = ring
+                    .open_text(&seal_label(&kid), &sealed)
+                    .map_err(OidcError::Keyring)?;
+                Ok(Arc::new(Key::from_row(kid, &alg, &pem, &jwk)?))
+            })
+            .collect::<Result<_, OidcError>>()?;
+        Ok(LiveKeys(keys))
+    }
 }
 
 /// Every key not retired, newest first.
-pub async fn live_keys(db: &Db) -> Result<Vec<Arc<Key>>, OidcError> {
-    let mut r = db.reader().await?;
-    let kids: Vec<String> = run!(r, |c| sqlx::query_scalar(
-        "SELECT kid FROM oidc_keys WHERE retired_at IS NULL ORDER BY created_at DESC"
-    )
-    .fetch_all(&mut *c)
-    .await)?;
-    let mut keys = Vec::with_capacity(kids.len());
-    for kid in kids {
-        let cached = parsed().lock().expect("key cache").get(&kid).cloned();
-        let key = match cached {
-            Some(k) => k,
-            None => {
-                let (alg, pem, jwk): (String, String, String) = run!(r, |c| sqlx::query_as(
-                    "SELECT alg, private_pem, public_jwk FROM oidc_keys WHERE kid = $1"
-                )
-                .bind(&kid)
-                .fetch_one(&mut *c)
-                .await)?;
-                let pem = egov_keyring::current()
-                    .and_then(|ring| ring.open_text(&seal_label(&kid), &pem))
-                    .map_err(OidcError::Keyring)?;
-                let key = Arc::new(Key::from_row(kid.clone(), &alg, &pem, &jwk)?);
-                parsed().lock().expect("key cache").insert(kid, key.clone());
-                key
-            }
-        };
-        keys.push(key);
-    }
-    Ok(keys)
+pub async fn live_keys(db: &Db) -> Result<Arc<LiveKeys>, OidcError> {
+    db.reference::<LiveKeys>().await
 }
 
 /// The key that signs new tokens of `alg`, made on first use.
 pub async fn signing_key(db: &Db, alg: Alg) -> Result<Arc<Key>, OidcError> {
-    if let Some(k) = live_keys(db).await?.into_iter().find(|k| k.alg == alg) {
+    if let Some(k) = newest(db, alg).await? {
         return Ok(k);
     }
     // One key per node at a time: a burst of first sign-ins would otherwise
     // each generate (RSA takes a CPU for a while) and store its own key.
     static MAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let _making = MAKING.lock().await;
-    if let Some(k) = live_keys(db).await?.into_iter().find(|k| k.alg == alg) {
+    if let Some(k) = newest(db, alg).await? {
         return Ok(k);
     }
     let key = Key::generate(alg).await;
     store(db, &Context::system(), &key).await?;
     // Another node may have raced us; everyone signs with the newest.
-    live_keys(db)
+    newest(db, alg)
         .await?
-        .into_iter()
-        .find(|k| k.alg == alg)
         .ok_or(OidcError::Internal("signing key vanished"))
+}
+
+async fn newest(db: &Db, alg: Alg) -> Result<Option<Arc<Key>>, OidcError> {
+    Ok(live_keys(db)
+        .await?
+        .0
+        .iter()
+        .find(|k| k.alg == alg)
+        .cloned())
 }
 
 /// What a signing key's private half is sealed under.
@@ -218,33 +219,37 @@ async fn store(db: &Db, ctx: &Context, key: &Key) -> Result<(), OidcError> {
     let sealed = egov_keyring::current()
         .map_err(OidcError::Keyring)?
         .seal_text(&seal_label(&key.kid), key.private_pem());
-    let mut tx = db.begin().await?;
-    run!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO oidc_keys (kid, alg, private_pem, public_jwk, created_at) VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(&key.kid)
-    .bind(key.alg.as_str())
-    .bind(&sealed)
-    .bind(key.jwk.to_string())
-    .bind(time::now())
-    .execute(&mut *c)
+    let (ctx, kid, alg, jwk) = (ctx.clone(), key.kid.clone(), key.alg, key.jwk.to_string());
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                query(
+                    "INSERT INTO oidc_keys (kid, alg, private_pem, public_jwk, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&kid)
+                .bind(alg.as_str())
+                .bind(&sealed)
+                .bind(&jwk)
+                .bind(time::now()),
+            )
+            .await?;
+            egov_store::reference::changed::<LiveKeys>(tx).await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "oidc.key_create",
+                    object_type: "oidc_key",
+                    object_id: &kid,
+                    detail: json!({ "alg": alg.as_str() }),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await
-    .map(|_| ())
-    })?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "oidc.key_create",
-            object_type: "oidc_key",
-            object_id: &key.kid,
-            detail: json!({ "alg": key.alg.as_str() }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Makes new signing keys for both algorithms. Older keys keep verifying
@@ -263,36 +268,44 @@ pub async fn rotate(db: &Db, ctx: &Context) -> Result<Vec<String>, OidcError> {
 pub async fn retire_old(db: &Db, ctx: &Context) -> Result<u64, OidcError> {
     let keys = live_keys(db).await?;
     let mut seen = Vec::new();
-    let mut retired = 0;
-    let mut tx = db.begin().await?;
-    for k in keys {
+    let mut old = Vec::new();
+    for k in &keys.0 {
         if seen.contains(&k.alg) {
-            run!(tx, |c| sqlx::query(
-                "UPDATE oidc_keys SET retired_at = $1 WHERE kid = $2"
-            )
-            .bind(time::now())
-            .bind(&k.kid)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?;
-            egov_audit::append(
-                &mut tx,
-                ctx,
-                Event {
-                    action: "oidc.key_retire",
-                    object_type: "oidc_key",
-                    object_id: &k.kid,
-                    detail: json!({}),
-                },
-            )
-            .await?;
-            retired += 1;
+            old.push(k.kid.clone());
         } else {
             seen.push(k.alg);
         }
     }
-    tx.commit().await?;
-    Ok(retired)
+    if old.is_empty() {
+        return Ok(0);
+    }
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for kid in &old {
+                tx.execute(
+                    query("UPDATE oidc_keys SET retired_at = $1 WHERE kid = $2")
+                        .bind(time::now())
+                        .bind(kid),
+                )
+                .await?;
+                egov_audit::append(
+                    tx,
+                    &ctx,
+                    Event {
+                        action: "oidc.key_retire",
+                        object_type: "oidc_key",
+                        object_id: kid,
+                        detail: json!({}),
+                    },
+                )
+                .await?;
+            }
+            egov_store::reference::changed::<LiveKeys>(tx).await?;
+            Ok(old.len() as u64)
+        })
+    })
+    .await
 }
 
 /// The public JWK set.
@@ -300,7 +313,12 @@ pub async fn jwks(db: &Db) -> Result<serde_json::Value, OidcError> {
     // Make sure both algorithms are present before anyone asks to verify.
     signing_key(db, Alg::Rs256).await?;
     signing_key(db, Alg::Es256).await?;
-    let keys: Vec<_> = live_keys(db).await?.iter().map(|k| k.jwk.clone()).collect();
+    let keys: Vec<_> = live_keys(db)
+        .await?
+        .0
+        .iter()
+        .map(|k| k.jwk.clone())
+        .collect();
     Ok(json!({ "keys": keys }))
 }
 
@@ -323,16 +341,17 @@ pub async fn reseal_keys(db: &Db) -> Result<u64, OidcError> {
             .open_text(&label, &stored)
             .map_err(OidcError::Keyring)?;
         let sealed = ring.seal_text(&label, &pem);
-        let mut tx = db.begin().await?;
-        run!(tx, |c| sqlx::query(
-            "UPDATE oidc_keys SET private_pem = $1 WHERE kid = $2"
-        )
-        .bind(&sealed)
-        .bind(&kid)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
-        tx.commit().await?;
+        db.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    query("UPDATE oidc_keys SET private_pem = $1 WHERE kid = $2")
+                        .bind(&sealed)
+                        .bind(&kid),
+                )
+                .await
+            })
+        })
+        .await?;
         changed += 1;
     }
     Ok(changed)

@@ -1,10 +1,12 @@
 //! The organisation model: GB/T 2260 administrative divisions (city,
 //! districts, streets) and the departments that serve them, in a hierarchy.
 
+mod directory;
 mod model;
 pub mod reference;
 mod repo;
 
+pub use directory::Directory;
 pub use model::{Department, DepartmentKind, Division, DivisionLevel, NewDepartment};
 pub use reference::{load_demo, load_departments, load_divisions, LoadReport, ReferenceError};
 pub use repo::{

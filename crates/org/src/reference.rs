@@ -2,10 +2,11 @@
 //! statistical street codes) and departments. Files are versioned; loading
 //! the same version twice changes nothing, and a newer version upserts.
 
+use crate::directory::Directory;
 use egov_audit::Event;
 use egov_kernel::code::{DepartmentCode, DivisionCode};
 use egov_kernel::{time, Context};
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{query, Db, StoreError, Tx};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -106,27 +107,32 @@ pub async fn load_divisions(
             return Err(row_err(row.code.as_str(), "duplicate code"));
         }
     }
-    let mut tx = db.begin().await?;
-    if already_loaded(&mut tx, DIVISIONS, &file.version).await? {
-        return Ok(report(DIVISIONS, file.version, 0));
-    }
-    for row in &file.divisions {
-        run!(tx, |c| sqlx::query(
-            "INSERT INTO divisions (code, name, name_en, level, parent_code) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET \
-             name = excluded.name, name_en = excluded.name_en, level = excluded.level, \
-             parent_code = excluded.parent_code"
-        )
-        .bind(row.code.as_str())
-        .bind(&row.name)
-        .bind(row.name_en.as_deref())
-        .bind(row.level.as_str())
-        .bind(row.parent.as_ref().map(|p| p.as_str()))
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
-    }
-    finish(tx, ctx, DIVISIONS, &file.version, file.divisions.len()).await
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            if already_loaded(tx, DIVISIONS, &file.version).await? {
+                return Ok(report(DIVISIONS, file.version, 0));
+            }
+            for row in &file.divisions {
+                tx.execute(
+                    query(
+                        "INSERT INTO divisions (code, name, name_en, level, parent_code) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code) DO UPDATE SET \
+                         name = excluded.name, name_en = excluded.name_en, \
+                         level = excluded.level, parent_code = excluded.parent_code",
+                    )
+                    .bind(row.code.as_str())
+                    .bind(&row.name)
+                    .bind(row.name_en.as_deref())
+                    .bind(row.level.as_str())
+                    .bind(row.parent.as_ref().map(|p| p.as_str())),
+                )
+                .await?;
+            }
+            finish(tx, &ctx, DIVISIONS, file.version, file.divisions.len()).await
+        })
+    })
+    .await
 }
 
 pub async fn load_departments(
@@ -153,44 +159,54 @@ pub async fn load_departments(
             return Err(row_err(row.code.as_str(), "duplicate code"));
         }
     }
-    let mut tx = db.begin().await?;
-    if already_loaded(&mut tx, DEPARTMENTS, &file.version).await? {
-        return Ok(report(DEPARTMENTS, file.version, 0));
-    }
-    let now = time::now();
-    let mut ids: HashMap<&str, i64> = HashMap::new();
-    for row in &file.department {
-        let parent_id = row.parent.as_ref().map(|p| ids[p.as_str()]);
-        let known: Option<String> = run!(tx, |c| sqlx::query_scalar(
-            "SELECT code FROM divisions WHERE code = $1"
-        )
-        .bind(row.division.as_str())
-        .fetch_optional(&mut *c)
-        .await)?;
-        if known.is_none() {
-            return Err(row_err(row.code.as_str(), "unknown division"));
-        }
-        let id: i64 = run!(tx, |c| sqlx::query_scalar(
-            "INSERT INTO departments (code, name, short_name, name_en, kind, division_code, \
-             parent_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-             short_name = excluded.short_name, name_en = excluded.name_en, \
-             kind = excluded.kind, division_code = excluded.division_code, \
-             parent_id = excluded.parent_id, updated_at = excluded.updated_at RETURNING id"
-        )
-        .bind(row.code.as_str())
-        .bind(&row.name)
-        .bind(row.short_name.as_deref())
-        .bind(row.name_en.as_deref())
-        .bind(row.kind.as_str())
-        .bind(row.division.as_str())
-        .bind(parent_id)
-        .bind(now)
-        .fetch_one(&mut *c)
-        .await)?;
-        ids.insert(row.code.as_str(), id);
-    }
-    finish(tx, ctx, DEPARTMENTS, &file.version, file.department.len()).await
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            if already_loaded(tx, DEPARTMENTS, &file.version).await? {
+                return Ok(report(DEPARTMENTS, file.version, 0));
+            }
+            let now = time::now();
+            let mut ids: HashMap<&str, i64> = HashMap::new();
+            for row in &file.department {
+                let parent_id = row.parent.as_ref().map(|p| ids[p.as_str()]);
+                let known: Option<String> = tx
+                    .fetch_optional_scalar(
+                        query("SELECT code FROM divisions WHERE code = $1")
+                            .bind(row.division.as_str()),
+                    )
+                    .await?;
+                if known.is_none() {
+                    return Err(row_err(row.code.as_str(), "unknown division"));
+                }
+                let id: i64 = tx
+                    .fetch_scalar(
+                        query(
+                            "INSERT INTO departments (code, name, short_name, name_en, kind, \
+                             division_code, parent_id, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+                             ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                             short_name = excluded.short_name, name_en = excluded.name_en, \
+                             kind = excluded.kind, division_code = excluded.division_code, \
+                             parent_id = excluded.parent_id, updated_at = excluded.updated_at \
+                             RETURNING id",
+                        )
+                        .bind(row.code.as_str())
+                        .bind(&row.name)
+                        .bind(row.short_name.as_deref())
+                        .bind(row.name_en.as_deref())
+                        .bind(row.kind.as_str())
+                        .bind(row.division.as_str())
+                        .bind(parent_id)
+                        .bind(now),
+                    )
+                    .await?;
+                ids.insert(row.code.as_str(), id);
+            }
+            let rows = file.department.len();
+            finish(tx, &ctx, DEPARTMENTS, file.version, rows).await
+        })
+    })
+    .await
 }
 
 fn row_err(row: &str, message: &str) -> ReferenceError {
@@ -209,46 +225,46 @@ fn report(name: &'static str, version: String, rows: usize) -> LoadReport {
 }
 
 async fn already_loaded(tx: &mut Tx, name: &str, version: &str) -> Result<bool, StoreError> {
-    let current: Option<String> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT version FROM data_versions WHERE name = $1"
-    )
-    .bind(name)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let current: Option<String> = tx
+        .fetch_optional_scalar(
+            query("SELECT version FROM data_versions WHERE name = $1").bind(name),
+        )
+        .await?;
     Ok(current.as_deref() == Some(version))
 }
 
+/// Records the version loaded, with its audit record, and tells every node
+/// to load the organisation again.
 async fn finish(
-    mut tx: Tx,
+    tx: &mut Tx,
     ctx: &Context,
     name: &'static str,
-    version: &str,
+    version: String,
     rows: usize,
 ) -> Result<LoadReport, ReferenceError> {
-    run!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO data_versions (name, version, loaded_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET version = excluded.version, loaded_at = excluded.loaded_at"
+    tx.execute(
+        query(
+            "INSERT INTO data_versions (name, version, loaded_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET version = excluded.version, \
+             loaded_at = excluded.loaded_at",
+        )
+        .bind(name)
+        .bind(&version)
+        .bind(time::now()),
     )
-    .bind(name)
-    .bind(version)
-    .bind(time::now())
-    .execute(&mut *c)
-    .await
-    .map(|_| ())
-    })?;
+    .await?;
+    egov_store::reference::changed::<Directory>(tx).await?;
     egov_audit::append(
-        &mut tx,
+        tx,
         ctx,
         Event {
             action: "reference_data.load",
             object_type: "reference_data",
             object_id: name,
-            detail: serde_json::json!({ "version": version, "rows": rows }),
+            detail: serde_json::json!({ "version": &version, "rows": rows }),
         },
     )
     .await?;
-    tx.commit().await?;
     tracing::info!(name, version, rows, "reference data loaded");
-    Ok(report(name, version.to_owned(), rows))
+    Ok(report(name, version, rows))
 }

@@ -1,7 +1,8 @@
+use crate::directory::Directory;
 use crate::model::{Department, Division, DivisionLevel, NewDepartment};
 use egov_audit::Event;
 use egov_kernel::{time, Context};
-use egov_store::{query, run, Db, StoreError, Tx};
+use egov_store::{query, Db, StoreError, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
@@ -33,31 +34,26 @@ pub struct DivisionFilter {
     pub level: Option<DivisionLevel>,
 }
 
-const DIVISION_COLUMNS: &str = "SELECT code, name, name_en, level, parent_code FROM divisions";
-
 pub async fn divisions(db: &Db, filter: &DivisionFilter) -> Result<Vec<Division>, OrgError> {
-    let mut r = db.reader().await?;
-    // Optional filters as `($n IS NULL OR col = $n)` keep the query one string.
-    let sql = format!(
-        "{DIVISION_COLUMNS} WHERE ($1 IS NULL OR parent_code = $1) \
-         AND ($2 IS NULL OR level = $2) ORDER BY code"
-    );
+    let directory = db.reference::<Directory>().await?;
     let level = filter.level.map(DivisionLevel::as_str);
-    Ok(run!(r, |c| sqlx::query_as(&sql)
-        .bind(filter.parent.as_deref())
-        .bind(level)
-        .fetch_all(&mut *c)
-        .await)?)
+    Ok(directory
+        .divisions
+        .iter()
+        .filter(|d| filter.parent.is_none() || d.parent_code == filter.parent)
+        .filter(|d| level.is_none_or(|l| d.level == l))
+        .cloned()
+        .collect())
 }
 
 pub async fn division(db: &Db, code: &str) -> Result<Division, OrgError> {
-    let mut r = db.reader().await?;
-    let sql = format!("{DIVISION_COLUMNS} WHERE code = $1");
-    run!(r, |c| sqlx::query_as(&sql)
-        .bind(code)
-        .fetch_optional(&mut *c)
-        .await)?
-    .ok_or_else(|| OrgError::DivisionNotFound(code.to_owned()))
+    let directory = db.reference::<Directory>().await?;
+    directory
+        .divisions
+        .iter()
+        .find(|d| d.code == code)
+        .cloned()
+        .ok_or_else(|| OrgError::DivisionNotFound(code.to_owned()))
 }
 
 #[derive(Debug, Default, Clone)]
@@ -67,32 +63,28 @@ pub struct DepartmentFilter {
     pub kind: Option<String>,
 }
 
-const DEPARTMENT_COLUMNS: &str = "SELECT d.id, d.code, d.name, d.short_name, d.name_en, d.kind, \
-     d.division_code, p.code AS parent_code \
-     FROM departments d LEFT JOIN departments p ON p.id = d.parent_id";
-
 pub async fn departments(db: &Db, filter: &DepartmentFilter) -> Result<Vec<Department>, OrgError> {
-    let mut r = db.reader().await?;
-    let sql = format!(
-        "{DEPARTMENT_COLUMNS} WHERE ($1 IS NULL OR d.division_code = $1) \
-         AND ($2 IS NULL OR p.code = $2) AND ($3 IS NULL OR d.kind = $3) ORDER BY d.code"
-    );
-    Ok(run!(r, |c| sqlx::query_as(&sql)
-        .bind(filter.division.as_deref())
-        .bind(filter.parent.as_deref())
-        .bind(filter.kind.as_deref())
-        .fetch_all(&mut *c)
-        .await)?)
+    let directory = db.reference::<Directory>().await?;
+    let wanted =
+        |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have == Some(w));
+    Ok(directory
+        .departments
+        .iter()
+        .filter(|d| wanted(&filter.division, Some(&d.division_code)))
+        .filter(|d| wanted(&filter.parent, d.parent_code.as_deref()))
+        .filter(|d| wanted(&filter.kind, Some(&d.kind)))
+        .cloned()
+        .collect())
 }
 
 pub async fn department(db: &Db, code: &str) -> Result<Department, OrgError> {
-    let mut r = db.reader().await?;
-    let sql = format!("{DEPARTMENT_COLUMNS} WHERE d.code = $1");
-    run!(r, |c| sqlx::query_as(&sql)
-        .bind(code)
-        .fetch_optional(&mut *c)
-        .await)?
-    .ok_or_else(|| OrgError::DepartmentNotFound(code.to_owned()))
+    let directory = db.reference::<Directory>().await?;
+    directory
+        .departments
+        .iter()
+        .find(|d| d.code == code)
+        .cloned()
+        .ok_or_else(|| OrgError::DepartmentNotFound(code.to_owned()))
 }
 
 /// Creates a department and its audit record in one transaction.
@@ -156,6 +148,7 @@ async fn insert_department(
         }
         other => other?,
     };
+    egov_store::reference::changed::<Directory>(tx).await?;
     egov_audit::append(
         tx,
         ctx,
@@ -187,10 +180,9 @@ async fn insert_department(
 
 /// How many divisions and departments exist, for dashboards.
 pub async fn counts(db: &Db) -> Result<(i64, i64), OrgError> {
-    let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_as(
-        "SELECT (SELECT count(*) FROM divisions), (SELECT count(*) FROM departments)"
-    )
-    .fetch_one(&mut *c)
-    .await)?)
+    let directory = db.reference::<Directory>().await?;
+    Ok((
+        directory.divisions.len() as i64,
+        directory.departments.len() as i64,
+    ))
 }

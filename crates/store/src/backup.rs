@@ -13,6 +13,7 @@
 //! replaces anything; then files go into the file store (content-addressed:
 //! nothing there is overwritten) and the database is replaced.
 
+use crate::db::Pools;
 use crate::{DatabaseUrl, Db, PoolOptions, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -92,8 +93,8 @@ pub async fn backup(
     // Files referenced now are all in the snapshot taken next, and each was
     // stored before the transaction that refers to it committed.
     let referenced = referenced_files(db).await?;
-    let (entry_name, dump) = match (db, url) {
-        (Db::Sqlite { .. }, _) => {
+    let (entry_name, dump) = match (&db.pools, url) {
+        (Pools::Sqlite { .. }, _) => {
             let dump = staging.path().join("egov.sqlite");
             let target = dump
                 .to_str()
@@ -107,7 +108,7 @@ pub async fn backup(
                 .map(|_| ()))?;
             (SQLITE_ENTRY, dump)
         }
-        (Db::Postgres(_), DatabaseUrl::Postgres(_)) => {
+        (Pools::Postgres(_), DatabaseUrl::Postgres(_)) => {
             let dump = staging.path().join("egov.sql");
             run_tool(
                 Command::new("pg_dump")

@@ -1,3 +1,4 @@
+use crate::reference::Caches;
 use crate::write::sqlite_writer::SqliteWriter;
 use crate::write::thread::{Member, Outcome, WriterThread};
 use crate::write::{BoxFuture, Tx, WriteConn};
@@ -9,6 +10,7 @@ use sqlx::SqlitePool;
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection};
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -25,6 +27,9 @@ pub struct PoolOptions {
     /// Connections for reads (SQLite) or for everything (PostgreSQL).
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// How long reference data is served from memory before the database
+    /// is asked whether it changed ([`crate::reference`]).
+    pub reference_recheck: Duration,
 }
 
 impl Default for PoolOptions {
@@ -35,6 +40,7 @@ impl Default for PoolOptions {
         PoolOptions {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(1),
+            reference_recheck: crate::reference::RECHECK,
         }
     }
 }
@@ -78,9 +84,16 @@ impl Drop for SetupLock {
     }
 }
 
-/// A handle to the database; cheap to clone.
+/// A handle to the database; cheap to clone. Its clones share the pools
+/// and the reference copies ([`Db::reference`]).
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pub(crate) pools: Pools,
+    caches: Arc<Caches>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pools {
     /// SQLite allows one writer at a time, so writes go through one
     /// connection (no lock-upgrade deadlocks, no busy retries) and reads use
     /// their own pool, which WAL lets run beside the writer.
@@ -95,6 +108,17 @@ pub enum Db {
 }
 
 impl Db {
+    fn new(pools: Pools, opts: &PoolOptions) -> Db {
+        Db {
+            pools,
+            caches: Arc::new(Caches::new(opts.reference_recheck)),
+        }
+    }
+
+    pub(crate) fn caches(&self) -> &Caches {
+        &self.caches
+    }
+
     pub async fn connect(url: &DatabaseUrl, opts: &PoolOptions) -> Result<Db, StoreError> {
         let connect_err = |source| StoreError::Connect {
             url: url.to_string(),
@@ -129,11 +153,14 @@ impl Db {
                     .connect_with(options.read_only(true))
                     .await
                     .map_err(connect_err)?;
-                Ok(Db::Sqlite {
-                    thread,
-                    writer,
-                    readers,
-                })
+                Ok(Db::new(
+                    Pools::Sqlite {
+                        thread,
+                        writer,
+                        readers,
+                    },
+                    opts,
+                ))
             }
             DatabaseUrl::Postgres(_) => {
                 let options = PgConnectOptions::from_str(&url.expose()).map_err(connect_err)?;
@@ -143,26 +170,26 @@ impl Db {
                     .connect_with(options)
                     .await
                     .map_err(connect_err)?;
-                Ok(Db::Postgres(pool))
+                Ok(Db::new(Pools::Postgres(pool), opts))
             }
         }
     }
 
     pub fn engine(&self) -> Engine {
-        match self {
-            Db::Sqlite { .. } => Engine::Sqlite,
-            Db::Postgres(_) => Engine::Postgres,
+        match &self.pools {
+            Pools::Sqlite { .. } => Engine::Sqlite,
+            Pools::Postgres(_) => Engine::Postgres,
         }
     }
 
     /// Applies the embedded migrations of this engine that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self {
-            Db::Sqlite { writer, .. } => {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => {
                 let mut state = writer.exclusive().await?;
                 SQLITE_MIGRATIONS.run(state.conn()).await?
             }
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -183,17 +210,18 @@ impl Db {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        match self {
-            Db::Sqlite { thread, .. } => {
+        match &self.pools {
+            Pools::Sqlite { thread, .. } => {
                 let (reply, answer) = tokio::sync::oneshot::channel();
-                thread.submit(Box::new(move |tx| on_the_thread(tx, body, reply)))?;
+                let caches = self.caches.clone();
+                thread.submit(Box::new(move |tx| on_the_thread(tx, body, caches, reply)))?;
                 // Answered once its group's COMMIT is done; a caller that
                 // stops waiting leaves its body to run and commit as queued.
                 answer
                     .await
                     .unwrap_or(Err(E::from(StoreError::Query(sqlx::Error::WorkerCrashed))))
             }
-            Db::Postgres(pool) => {
+            Pools::Postgres(pool) => {
                 let mut tx = Tx::new(WriteConn::Postgres(
                     pool.begin().await.map_err(StoreError::from)?,
                 ));
@@ -201,10 +229,12 @@ impl Db {
                 for work in tx.take_deferred() {
                     work(&mut tx).await?;
                 }
+                let changed = std::mem::take(&mut tx.changed);
                 let WriteConn::Postgres(pg) = tx.into_conn() else {
                     unreachable!("begun on PostgreSQL")
                 };
                 pg.commit().await.map_err(StoreError::from)?;
+                self.caches.committed(&changed);
                 Ok(value)
             }
         }
@@ -213,10 +243,12 @@ impl Db {
     /// Starts a read-write transaction on sqlx's connection. New code writes
     /// with [`Db::write`].
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::new(WriteConn::SqlxSqlite(writer.begin().await?)),
-            Db::Postgres(pool) => Tx::new(WriteConn::Postgres(pool.begin().await?)),
-        })
+        let mut tx = match &self.pools {
+            Pools::Sqlite { writer, .. } => Tx::new(WriteConn::SqlxSqlite(writer.begin().await?)),
+            Pools::Postgres(pool) => Tx::new(WriteConn::Postgres(pool.begin().await?)),
+        };
+        tx.caches = Some(self.caches.clone());
+        Ok(tx)
     }
 
     /// Held while a process sets the database up (migrations, reference
@@ -224,9 +256,9 @@ impl Db {
     /// one PostgreSQL database take turns. On SQLite the data directory's
     /// lock already keeps a second server out.
     pub async fn setup_lock(&self) -> Result<SetupLock, StoreError> {
-        match self {
-            Db::Sqlite { .. } => Ok(SetupLock(None)),
-            Db::Postgres(pool) => {
+        match &self.pools {
+            Pools::Sqlite { .. } => Ok(SetupLock(None)),
+            Pools::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
                 sqlx::query("SELECT pg_advisory_lock($1)")
                     .bind(SETUP_LOCK_KEY)
@@ -239,18 +271,18 @@ impl Db {
 
     /// A connection for reads that need no transaction.
     pub async fn reader(&self) -> Result<Reader, StoreError> {
-        Ok(match self {
-            Db::Sqlite { readers, .. } => Reader::Sqlite(readers.acquire().await?),
-            Db::Postgres(pool) => Reader::Postgres(pool.acquire().await?),
+        Ok(match &self.pools {
+            Pools::Sqlite { readers, .. } => Reader::Sqlite(readers.acquire().await?),
+            Pools::Postgres(pool) => Reader::Postgres(pool.acquire().await?),
         })
     }
 
     /// `COMMIT`s the SQLite writer has run (`None` on PostgreSQL): beside
     /// the transactions committed, how well commits were grouped.
     pub fn sqlite_commits(&self) -> Option<u64> {
-        match self {
-            Db::Sqlite { writer, thread, .. } => Some(writer.commits() + thread.commits()),
-            Db::Postgres(_) => None,
+        match &self.pools {
+            Pools::Sqlite { writer, thread, .. } => Some(writer.commits() + thread.commits()),
+            Pools::Postgres(_) => None,
         }
     }
 
@@ -265,8 +297,8 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite {
+        match &self.pools {
+            Pools::Sqlite {
                 thread,
                 writer,
                 readers,
@@ -279,7 +311,7 @@ impl Db {
                 }
                 thread.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Pools::Postgres(pool) => pool.close().await,
         }
     }
 }
@@ -321,6 +353,7 @@ impl AnyConn<'_> {
 fn on_the_thread<T, E, F>(
     tx: Result<&mut Tx, std::sync::Arc<rusqlite::Error>>,
     body: F,
+    caches: Arc<Caches>,
     reply: tokio::sync::oneshot::Sender<Result<T, E>>,
 ) -> Member
 where
@@ -347,10 +380,14 @@ where
         }
         Ok(value)
     }));
+    let changed = std::mem::take(&mut tx.changed);
     match ran {
         Ok(Ok(value)) => Member {
             kept: true,
             settle: Box::new(move |outcome: Outcome| {
+                if outcome.is_ok() {
+                    caches.committed(&changed);
+                }
                 let answer = outcome
                     .map(|()| value)
                     .map_err(|e| E::from(StoreError::Commit(e)));

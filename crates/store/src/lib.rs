@@ -10,6 +10,7 @@
 mod backup;
 mod db;
 mod error;
+pub mod reference;
 mod text_enum;
 mod url;
 pub mod write;
@@ -20,6 +21,7 @@ pub mod testing;
 pub use backup::{backup, read_manifest, restore, Manifest, Restored};
 pub use db::{AnyConn, Db, Engine, PoolOptions, Reader};
 pub use error::{io_unavailable, is_unavailable, is_unique_violation, StoreError};
+pub use reference::Reference;
 pub use url::DatabaseUrl;
 pub use write::{query, values, Column, Deferred, FromRow, Row, Statement, Tx};
 

@@ -126,6 +126,26 @@ impl TestApp {
         )))
     }
 
+    /// Another node with a connection to the same database of its own (so
+    /// copies of reference data of its own), comparing revisions every
+    /// `recheck`.
+    pub async fn node_of_its_own(&self, recheck: std::time::Duration) -> (Db, TestNode) {
+        let db = Db::connect(
+            &self.test_db.location.url,
+            &egov_store::PoolOptions {
+                reference_recheck: recheck,
+                ..egov_store::PoolOptions::patient()
+            },
+        )
+        .await
+        .expect("a second connection to the test database");
+        let node = TestNode(egov_web::router(egov_web::AppState::new(
+            db.clone(),
+            egov_web::WebSettings::default(),
+        )));
+        (db, node)
+    }
+
     pub async fn request(&self, req: Request<Body>) -> TestResponse {
         TestNode::answer(&self.router, req).await
     }

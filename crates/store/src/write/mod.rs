@@ -25,12 +25,15 @@ pub use row::{sqlite_text, Column, ColumnIndex, FromRow, Row};
 pub use rusqlite::types::ValueRef as SqliteValue;
 pub use statement::{query, values, Statement};
 
+use crate::reference::Caches;
 use crate::{AnyConn, Engine, StoreError};
 use row::RowOf;
 use sqlite_writer::SqliteTx;
 use sqlx::Postgres;
+use std::any::TypeId;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// What a body returns: a future borrowing its transaction.
 pub type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
@@ -47,6 +50,11 @@ pub type Deferred =
 pub struct Tx {
     conn: WriteConn,
     deferred: Vec<Deferred>,
+    /// The reference sets it changed ([`crate::reference::changed`]).
+    pub(crate) changed: Vec<TypeId>,
+    /// Told of them on [`Tx::commit`]; [`Db::write`](crate::Db::write)
+    /// tells them itself.
+    pub(crate) caches: Option<Arc<Caches>>,
 }
 
 pub(crate) enum WriteConn {
@@ -62,6 +70,8 @@ impl Tx {
         Tx {
             conn,
             deferred: Vec::new(),
+            changed: Vec::new(),
+            caches: None,
         }
     }
 
@@ -98,10 +108,14 @@ impl Tx {
             work(&mut self).await?;
         }
         match self.conn {
-            WriteConn::SqlxSqlite(t) => t.commit().await,
-            WriteConn::Postgres(t) => Ok(t.commit().await?),
+            WriteConn::SqlxSqlite(t) => t.commit().await?,
+            WriteConn::Postgres(t) => t.commit().await?,
             WriteConn::Sqlite(_) => unreachable!("a body's transaction is committed by its writer"),
         }
+        if let Some(caches) = &self.caches {
+            caches.committed(&self.changed);
+        }
+        Ok(())
     }
 
     /// Runs `work` at the end of the transaction, after the body. What must

@@ -47,6 +47,27 @@ impl Row<'_> {
             })
         })
     }
+
+    /// The value of the column named `name`, looked for at `position`
+    /// first: a struct's fields are mostly selected in their own order, and
+    /// finding a column by name is a scan of the statement's columns.
+    #[doc(hidden)]
+    pub fn get_named_at<T: Column>(&self, position: usize, name: &str) -> Result<T, StoreError> {
+        let there = match &self.0 {
+            RowOf::Sqlite(row) => row.as_ref().column_name(position).ok() == Some(name),
+            RowOf::SqlxSqlite(row) => {
+                row.columns().get(position).map(sqlx::Column::name) == Some(name)
+            }
+            RowOf::Postgres(row) => {
+                row.columns().get(position).map(sqlx::Column::name) == Some(name)
+            }
+        };
+        if there {
+            self.get(position)
+        } else {
+            self.get(name)
+        }
+    }
 }
 
 /// A Rust type a column decodes to on both engines.
@@ -181,6 +202,8 @@ tuple_from_row!(A 0, B 1, C 2, D 3, E 4);
 tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5);
 tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
 tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_from_row!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
 
 /// Declares a struct read from rows by column name, in write transactions
 /// ([`FromRow`]); derive `sqlx::FromRow` on it too to read it on readers.
@@ -205,9 +228,15 @@ macro_rules! row {
         }
 
         impl $crate::FromRow for $name {
+            #[allow(unused_assignments)]
             fn from_row(row: &$crate::Row<'_>) -> ::std::result::Result<Self, $crate::StoreError> {
+                let mut position = 0usize;
                 Ok($name {
-                    $($field: row.get(stringify!($field))?),*
+                    $($field: {
+                        let value = row.get_named_at(position, stringify!($field))?;
+                        position += 1;
+                        value
+                    }),*
                 })
             }
         }

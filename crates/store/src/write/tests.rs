@@ -3,6 +3,7 @@
 
 use super::thread::MAX_GROUP;
 use super::{query, Tx};
+use crate::db::Pools;
 use crate::{run, DatabaseUrl, Db, PoolOptions, StoreError};
 use chrono::{DateTime, Utc};
 
@@ -28,9 +29,9 @@ async fn fresh() -> (Db, tempfile::TempDir) {
 }
 
 fn thread(db: &Db) -> &super::thread::WriterThread {
-    match db {
-        Db::Sqlite { thread, .. } => thread,
-        Db::Postgres(_) => unreachable!("SQLite only"),
+    match &db.pools {
+        Pools::Sqlite { thread, .. } => thread,
+        Pools::Postgres(_) => unreachable!("SQLite only"),
     }
 }
 

@@ -1,0 +1,39 @@
+//! Every division and department, served from memory: they are read on
+//! nearly every page and change a few times a year (see
+//! [`egov_store::reference`]).
+
+use crate::model::{Department, Division};
+use egov_store::{run, Db, Reference, StoreError};
+
+/// The organisation as this node last loaded it, each list in code order.
+pub struct Directory {
+    pub(crate) divisions: Vec<Division>,
+    pub(crate) departments: Vec<Department>,
+}
+
+const DIVISION_COLUMNS: &str = "SELECT code, name, name_en, level, parent_code FROM divisions";
+
+const DEPARTMENT_COLUMNS: &str = "SELECT d.id, d.code, d.name, d.short_name, \
+     d.name_en, d.kind, d.division_code, p.code AS parent_code \
+     FROM departments d LEFT JOIN departments p ON p.id = d.parent_id";
+
+impl Reference for Directory {
+    const NAME: &'static str = "org";
+    type Error = StoreError;
+
+    async fn load(db: &Db) -> Result<Self, StoreError> {
+        let mut r = db.reader().await?;
+        let divisions_sql = format!("{DIVISION_COLUMNS} ORDER BY code");
+        let divisions = run!(r, |c| sqlx::query_as(&divisions_sql)
+            .fetch_all(&mut *c)
+            .await)?;
+        let departments_sql = format!("{DEPARTMENT_COLUMNS} ORDER BY d.code");
+        let departments = run!(r, |c| sqlx::query_as(&departments_sql)
+            .fetch_all(&mut *c)
+            .await)?;
+        Ok(Directory {
+            divisions,
+            departments,
+        })
+    }
+}
