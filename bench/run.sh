@@ -245,20 +245,14 @@ command -v curl >/dev/null 2>&1 || die "curl is needed"
 
 if [[ $BUILD != 0 ]]; then
     log "bench: building release egov and the examples the scenarios need"
-    (cd "$root" && cargo build --release --quiet)
-    if [[ $want_http == 1 ]]; then
-        (cd "$root" && cargo build --release --quiet -p egov-web --example bare_axum)
-    fi
-    if [[ $want_identity == 1 ]]; then
-        (cd "$root" && cargo build --release --quiet -p egov-identity --example argon2_rate)
-        (cd "$root" && cargo build --release --quiet --example oidc_load)
-    fi
-    if [[ $want_cases == 1 ]]; then
-        (cd "$root" && cargo build --release --quiet --example case_load --example write_ceiling)
-    fi
-    if [[ $want_hall == 1 ]]; then
-        (cd "$root" && cargo build --release --quiet --example application_load)
-    fi
+    # One cargo invocation for everything: separate ones resolve features
+    # for different package sets and build much of the tree again each.
+    build_args=(--bin egov)
+    [[ $want_http == 0 ]] || build_args+=(--example bare_axum)
+    [[ $want_identity == 0 ]] || build_args+=(--example argon2_rate --example oidc_load)
+    [[ $want_cases == 0 ]] || build_args+=(--example case_load --example write_ceiling)
+    [[ $want_hall == 0 ]] || build_args+=(--example application_load)
+    (cd "$root" && cargo build --release --quiet --workspace "${build_args[@]}")
 else
     log "bench: BUILD=0, measuring the binaries already built"
 fi

@@ -8,7 +8,7 @@
 
 use egov_kernel::time;
 use egov_keyring::{Keyring, Signed};
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -47,16 +47,12 @@ impl Checkpoint {
 pub async fn checkpoint(db: &Db, ring: &Keyring) -> Result<Option<Checkpoint>, StoreError> {
     crate::link_pending(db).await?;
     let mut tx = db.begin().await?;
-    let (seq, hash): (i64, String) = run!(tx, |c| sqlx::query_as(
-        "SELECT seq, hash FROM audit_head WHERE id = 1"
-    )
-    .fetch_one(&mut *c)
-    .await)?;
-    let newest: Option<i64> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT MAX(seq) FROM audit_checkpoints"
-    )
-    .fetch_one(&mut *c)
-    .await)?;
+    let (seq, hash): (i64, String) = tx
+        .fetch_one(query("SELECT seq, hash FROM audit_head WHERE id = 1"))
+        .await?;
+    let newest: Option<i64> = tx
+        .fetch_scalar(query("SELECT MAX(seq) FROM audit_checkpoints"))
+        .await?;
     if seq == 0 || newest.is_some_and(|n| n >= seq) {
         return Ok(None);
     }
@@ -70,18 +66,19 @@ pub async fn checkpoint(db: &Db, ring: &Keyring) -> Result<Option<Checkpoint>, S
         signature: signed.signature,
     };
     // Two nodes signing the same head: the first one stands.
-    let inserted = run!(tx, |c| sqlx::query(
-        "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING"
-    )
-    .bind(cp.seq)
-    .bind(&cp.hash)
-    .bind(&cp.signed_at)
-    .bind(&cp.key_id)
-    .bind(&cp.signature)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let inserted = tx
+        .execute(
+            query(
+                "INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
+            )
+            .bind(cp.seq)
+            .bind(&cp.hash)
+            .bind(&cp.signed_at)
+            .bind(&cp.key_id)
+            .bind(&cp.signature),
+        )
+        .await?;
     tx.commit().await?;
     Ok((inserted == 1).then_some(cp))
 }

@@ -6,7 +6,7 @@ use crate::calendar::WorkCalendar;
 use crate::schedule::{CalendarFile, ScheduleError, WorkingHours, WorkingHoursSpec, YearSchedule};
 use egov_audit::Event;
 use egov_kernel::{time, Context};
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError};
 
 /// China's holidays 2009-2026, shipped in the binary.
 pub const BUILTIN: &str = include_str!("../../../data/calendar/cn-holidays.toml");
@@ -34,42 +34,23 @@ pub async fn load_file(db: &Db, ctx: &Context, text: &str) -> Result<Vec<i32>, L
     let mut years = Vec::new();
     for y in &file.year {
         let json = serde_json::to_string(y).expect("schedule serialises");
-        run!(tx, |c| {
-            sqlx::query(
-            "INSERT INTO calendar_years (year, schedule, file_version, loaded_at) VALUES ($1, $2, $3, $4) \
+        tx.execute(query("INSERT INTO calendar_years (year, schedule, file_version, loaded_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (year) DO UPDATE SET schedule = excluded.schedule, \
-             file_version = excluded.file_version, loaded_at = excluded.loaded_at"
-        )
-        .bind(y.year)
-        .bind(&json)
-        .bind(&file.version)
-        .bind(time::now())
-        .execute(&mut *c)
-        .await
-        .map(|_| ())
-        })?;
+             file_version = excluded.file_version, loaded_at = excluded.loaded_at").bind(y.year).bind(&json).bind(&file.version).bind(time::now())).await.map(|_| ())?;
         years.push(y.year);
     }
     if let Some(hours) = &file.working_hours {
         let json = serde_json::to_string(hours).expect("hours serialise");
-        run!(tx, |c| sqlx::query(
-            "INSERT INTO calendar_settings (id, working_hours, file_version) VALUES (1, $1, $2) \
+        tx.execute(query("INSERT INTO calendar_settings (id, working_hours, file_version) VALUES (1, $1, $2) \
              ON CONFLICT (id) DO UPDATE SET working_hours = excluded.working_hours, \
-             file_version = excluded.file_version"
-        )
-        .bind(&json)
-        .bind(&file.version)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+             file_version = excluded.file_version").bind(&json).bind(&file.version)).await.map(|_| ())?;
     }
     // Every node's cache reads the years again on its next use.
-    run!(tx, |c| sqlx::query(
-        "UPDATE calendar_revision SET revision = revision + 1 WHERE id = 1"
-    )
-    .execute(&mut *c)
+    tx.execute(query(
+        "UPDATE calendar_revision SET revision = revision + 1 WHERE id = 1",
+    ))
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     egov_audit::append(
         &mut tx,
         ctx,

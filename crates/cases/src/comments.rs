@@ -5,7 +5,7 @@ use crate::error::{CaseError, Refusal};
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db};
+use egov_store::{query, run, Db};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -33,18 +33,20 @@ pub async fn add(
     let at = time::now();
     let author = ctx.actor.audit_label();
     let mut tx = db.begin().await?;
-    let id: i64 = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO case_comments (case_id, author_id, author, body, internal, at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
-    )
-    .bind(case.id)
-    .bind(author_id)
-    .bind(&author)
-    .bind(body)
-    .bind(internal)
-    .bind(at)
-    .fetch_one(&mut *c)
-    .await)?;
+    let id: i64 = tx
+        .fetch_scalar(
+            query(
+                "INSERT INTO case_comments (case_id, author_id, author, body, internal, at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(case.id)
+            .bind(author_id)
+            .bind(&author)
+            .bind(body)
+            .bind(internal)
+            .bind(at),
+        )
+        .await?;
     egov_audit::append(
         &mut tx,
         ctx,

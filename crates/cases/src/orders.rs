@@ -8,7 +8,7 @@ use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db};
+use egov_store::{query, run, Db};
 use serde::Serialize;
 
 egov_store::text_enum! {
@@ -70,18 +70,8 @@ pub async fn issue(
         .at);
     let department = case.handling_department();
     let mut tx = db.begin().await?;
-    let id: i64 = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO supervision_orders (case_id, department_id, issued_by, issued_at, body, \
-         answer_due_at, status) VALUES ($1, $2, $3, $4, $5, $6, 'open') RETURNING id"
-    )
-    .bind(case.id)
-    .bind(department)
-    .bind(issued_by)
-    .bind(now)
-    .bind(&body)
-    .bind(answer_due_at)
-    .fetch_one(&mut *c)
-    .await)?;
+    let id: i64 = tx.fetch_scalar(query("INSERT INTO supervision_orders (case_id, department_id, issued_by, issued_at, body, \
+         answer_due_at, status) VALUES ($1, $2, $3, $4, $5, $6, 'open') RETURNING id").bind(case.id).bind(department).bind(issued_by).bind(now).bind(&body).bind(answer_due_at)).await?;
     egov_audit::append(
         &mut tx,
         ctx,
@@ -136,17 +126,8 @@ pub async fn answer(
     }
     let now = time::now();
     let mut tx = db.begin().await?;
-    let updated = run!(tx, |c| sqlx::query(
-        "UPDATE supervision_orders SET status = 'answered', answer = $1, answered_by = $2, \
-         answered_at = $3 WHERE id = $4 AND status = 'open'"
-    )
-    .bind(&answer)
-    .bind(user_id)
-    .bind(now)
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let updated = tx.execute(query("UPDATE supervision_orders SET status = 'answered', answer = $1, answered_by = $2, \
+         answered_at = $3 WHERE id = $4 AND status = 'open'").bind(&answer).bind(user_id).bind(now).bind(id)).await?;
     if updated == 0 {
         return Err(Refusal::OrderAnswered.into());
     }

@@ -11,7 +11,7 @@ use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db};
+use egov_store::{query, run, Db};
 use serde::Serialize;
 
 /// The process a bad rating's follow-up runs under.
@@ -106,21 +106,8 @@ pub async fn rate(
     };
     let rated_at = time::now();
     let mut tx = db.begin().await?;
-    let inserted = run!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, followup_case_id) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING"
-    )
-    .bind(case.id)
-    .bind(grade)
-    .bind(comment)
-    .bind(user_id)
-    .bind(rated_at)
-    .bind(followup.as_ref().map(|f| f.id))
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    let inserted = tx.execute(query("INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, followup_case_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING").bind(case.id).bind(grade).bind(comment).bind(user_id).bind(rated_at).bind(followup.as_ref().map(|f| f.id))).await?;
     if inserted == 0 {
         return Err(Refusal::Rated.into());
     }

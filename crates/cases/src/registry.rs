@@ -7,7 +7,7 @@ use crate::definition::{DefinitionError, ProcessDefinition};
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -61,13 +61,13 @@ pub async fn load(
 ) -> Result<(ProcessDefinition, bool), RegistryError> {
     let def = ProcessDefinition::parse(text)?;
     let mut tx = db.begin().await?;
-    let existing: Option<String> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT source FROM process_definitions WHERE id = $1 AND version = $2"
-    )
-    .bind(&def.id)
-    .bind(def.version as i32)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let existing: Option<String> = tx
+        .fetch_optional_scalar(
+            query("SELECT source FROM process_definitions WHERE id = $1 AND version = $2")
+                .bind(&def.id)
+                .bind(def.version as i32),
+        )
+        .await?;
     match existing {
         Some(s) if s == text => return Ok((def, false)),
         Some(_) => {
@@ -78,19 +78,7 @@ pub async fn load(
         }
         None => {}
     }
-    run!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO process_definitions (id, version, name, source, loaded_at) VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(&def.id)
-    .bind(def.version as i32)
-    .bind(&def.name)
-    .bind(text)
-    .bind(time::now())
-    .execute(&mut *c)
-    .await
-    .map(|_| ())
-    })?;
+    tx.execute(query("INSERT INTO process_definitions (id, version, name, source, loaded_at) VALUES ($1, $2, $3, $4, $5)").bind(&def.id).bind(def.version as i32).bind(&def.name).bind(text).bind(time::now())).await.map(|_| ())?;
     egov_audit::append(
         &mut tx,
         ctx,

@@ -264,20 +264,8 @@ pub async fn recompute_provisional(
             continue;
         }
         let mut tx = db.begin().await?;
-        let updated = run!(tx, |c| sqlx::query(
-            "UPDATE cases SET due_at = $1, due_provisional = $2, warn_at = $3, red_at = $4, \
-             next_alert_at = $5, version = version + 1 WHERE id = $6 AND version = $7"
-        )
-        .bind(clock.due_at)
-        .bind(clock.provisional)
-        .bind(clock.warn_at)
-        .bind(clock.red_at)
-        .bind(clock.next_alert_at())
-        .bind(case.id)
-        .bind(case.version)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let updated = tx.execute(query("UPDATE cases SET due_at = $1, due_provisional = $2, warn_at = $3, red_at = $4, \
+             next_alert_at = $5, version = version + 1 WHERE id = $6 AND version = $7").bind(clock.due_at).bind(clock.provisional).bind(clock.warn_at).bind(clock.red_at).bind(clock.next_alert_at()).bind(case.id).bind(case.version)).await?;
         if updated == 1 {
             egov_audit::append(
                 &mut tx,

@@ -11,7 +11,7 @@ use crate::IdentityError;
 use egov_audit::Event;
 use egov_kernel::identifier::{CreditCode, MobileNumber, OrgCode, ResidentId};
 use egov_kernel::{time, Context};
-use egov_store::{run, Db, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
@@ -102,30 +102,36 @@ struct UserRow<'a> {
 }
 
 async fn insert_user(tx: &mut Tx, row: UserRow<'_>) -> Result<i64, IdentityError> {
-    let inserted: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO users (username, display_name, kind, department_id, enterprise_id, \
+    let inserted: Result<i64, StoreError> = tx
+        .fetch_scalar(
+            query(
+                "INSERT INTO users (username, display_name, kind, department_id, enterprise_id, \
          enterprise_role, resident_id, phone, password_hash, must_change_password, created_at, \
          phone_verified, assurance_level) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id"
-    )
-    .bind(row.username)
-    .bind(row.display_name)
-    .bind(row.kind.as_str())
-    .bind(row.department_id)
-    .bind(row.enterprise_id)
-    .bind(row.enterprise_role)
-    .bind(row.resident_id)
-    .bind(row.phone)
-    .bind(row.password_hash)
-    .bind(row.must_change_password)
-    .bind(time::now())
-    .bind(row.phone_verified)
-    .bind(row.assurance_level)
-    .fetch_one(&mut *c)
-    .await);
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            )
+            .bind(row.username)
+            .bind(row.display_name)
+            .bind(row.kind.as_str())
+            .bind(row.department_id)
+            .bind(row.enterprise_id)
+            .bind(row.enterprise_role)
+            .bind(row.resident_id)
+            .bind(row.phone)
+            .bind(row.password_hash)
+            .bind(row.must_change_password)
+            .bind(time::now())
+            .bind(row.phone_verified)
+            .bind(row.assurance_level),
+        )
+        .await;
     match inserted {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            if e.message().contains("resident_id") {
+        Err(e) if e.is_unique_violation() => {
+            // Which constraint: its name is in the cause, on either engine.
+            if egov_kernel::error::Chain(&e)
+                .to_string()
+                .contains("resident_id")
+            {
                 Err(IdentityError::ResidentIdTaken)
             } else {
                 Err(IdentityError::UsernameTaken(row.username.to_owned()))
@@ -281,19 +287,8 @@ fn check_grant_scope(g: &RoleGrant) -> Result<(), IdentityError> {
 }
 
 async fn insert_grant(tx: &mut Tx, user_id: i64, g: &RoleGrant) -> Result<(), IdentityError> {
-    run!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO role_grants (user_id, role, department_id, granted_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING"
-    )
-    .bind(user_id)
-    .bind(g.role.as_str())
-    .bind(g.department_id)
-    .bind(time::now())
-    .execute(&mut *c)
-    .await
-    .map(|_| ())
-    })?;
+    tx.execute(query("INSERT INTO role_grants (user_id, role, department_id, granted_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING").bind(user_id).bind(g.role.as_str()).bind(g.department_id).bind(time::now())).await.map(|_| ())?;
     Ok(())
 }
 
@@ -307,12 +302,9 @@ pub async fn grant_role(
 ) -> Result<(), IdentityError> {
     check_grant_scope(&grant)?;
     let mut tx = db.begin().await?;
-    let user: Option<(String, Option<i64>)> = run!(tx, |c| sqlx::query_as(
-        "SELECT kind, department_id FROM users WHERE id = $1"
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let user: Option<(String, Option<i64>)> = tx
+        .fetch_optional(query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id))
+        .await?;
     let Some((kind, department)) = user else {
         return Err(IdentityError::NotFound);
     };
@@ -351,28 +343,26 @@ pub async fn revoke_role(
     grant: RoleGrant,
 ) -> Result<(), IdentityError> {
     let mut tx = db.begin().await?;
-    let department: Option<Option<i64>> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT department_id FROM users WHERE id = $1"
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let department: Option<Option<i64>> = tx
+        .fetch_optional_scalar(query("SELECT department_id FROM users WHERE id = $1").bind(user_id))
+        .await?;
     let Some(department) = department else {
         return Err(IdentityError::NotFound);
     };
     if !by.reaches(department, &grant) {
         return Err(IdentityError::Forbidden);
     }
-    run!(tx, |c| sqlx::query(
-        "DELETE FROM role_grants WHERE user_id = $1 AND role = $2 \
-         AND COALESCE(department_id, 0) = COALESCE($3, 0)"
+    tx.execute(
+        query(
+            "DELETE FROM role_grants WHERE user_id = $1 AND role = $2 \
+         AND COALESCE(department_id, 0) = COALESCE($3, 0)",
+        )
+        .bind(user_id)
+        .bind(grant.role.as_str())
+        .bind(grant.department_id),
     )
-    .bind(user_id)
-    .bind(grant.role.as_str())
-    .bind(grant.department_id)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     audit(
         &mut tx,
         ctx,
@@ -418,12 +408,12 @@ pub async fn register_citizen(
     )
     .await?;
     let mut tx = db.begin().await?;
-    let taken: i64 = run!(tx, |c| sqlx::query_scalar(
-        "SELECT count(*) FROM users WHERE resident_id = $1"
-    )
-    .bind(reg.resident_id.as_str())
-    .fetch_one(&mut *c)
-    .await)?;
+    let taken: i64 = tx
+        .fetch_scalar(
+            query("SELECT count(*) FROM users WHERE resident_id = $1")
+                .bind(reg.resident_id.as_str()),
+        )
+        .await?;
     if taken > 0 {
         return registered_already(tx, ctx, &reg.resident_id, &reg.phone).await;
     }
@@ -531,22 +521,22 @@ pub async fn register_enterprise(
     let org = reg.org_code.as_ref().map(|c| c.formatted());
     let hash = checked_hash(reg.password, &[&username, reg.phone.as_str()]).await?;
     let mut tx = db.begin().await?;
-    let enterprise: Result<i64, sqlx::Error> = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO enterprises (name, credit_code, org_code, legal_rep_name, \
-         legal_rep_id_number, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
-    )
-    .bind(&name)
-    .bind(credit.as_deref())
-    .bind(org.as_deref())
-    .bind(&rep)
-    .bind(reg.legal_rep_id.as_str())
-    .bind(time::now())
-    .fetch_one(&mut *c)
-    .await);
+    let enterprise: Result<i64, StoreError> = tx
+        .fetch_scalar(
+            query(
+                "INSERT INTO enterprises (name, credit_code, org_code, legal_rep_name, \
+         legal_rep_id_number, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(&name)
+            .bind(credit.as_deref())
+            .bind(org.as_deref())
+            .bind(&rep)
+            .bind(reg.legal_rep_id.as_str())
+            .bind(time::now()),
+        )
+        .await;
     let enterprise_id = match enterprise {
-        Err(e) if egov_store::is_unique_violation(&e) => {
-            return Err(IdentityError::EnterpriseTaken)
-        }
+        Err(e) if e.is_unique_violation() => return Err(IdentityError::EnterpriseTaken),
         other => other?,
     };
     let user_id = insert_user(
@@ -647,14 +637,13 @@ pub async fn set_disabled(
     disabled: bool,
 ) -> Result<(), IdentityError> {
     let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
-        "UPDATE users SET disabled = $1 WHERE id = $2"
-    )
-    .bind(disabled)
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let n = tx
+        .execute(
+            query("UPDATE users SET disabled = $1 WHERE id = $2")
+                .bind(disabled)
+                .bind(user_id),
+        )
+        .await?;
     if n == 0 {
         return Err(IdentityError::NotFound);
     }
@@ -696,14 +685,13 @@ pub async fn set_assurance(
         ));
     }
     let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
-        "UPDATE users SET assurance_level = $1 WHERE id = $2 AND phone_verified = TRUE"
-    )
-    .bind(level)
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let n = tx
+        .execute(
+            query("UPDATE users SET assurance_level = $1 WHERE id = $2 AND phone_verified = TRUE")
+                .bind(level)
+                .bind(user_id),
+        )
+        .await?;
     if n == 0 {
         return Err(IdentityError::NotFound);
     }
@@ -729,12 +717,9 @@ pub async fn offboard(
     user_id: i64,
 ) -> Result<(), IdentityError> {
     let mut tx = db.begin().await?;
-    let user: Option<(String, Option<i64>)> = run!(tx, |c| sqlx::query_as(
-        "SELECT kind, department_id FROM users WHERE id = $1"
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let user: Option<(String, Option<i64>)> = tx
+        .fetch_optional(query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id))
+        .await?;
     let Some((kind, department)) = user else {
         return Err(IdentityError::NotFound);
     };
@@ -747,13 +732,9 @@ pub async fn offboard(
     .bind(user_id)
     .fetch_all(&mut *c)
     .await)?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE users SET disabled = TRUE WHERE id = $1"
-    )
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    tx.execute(query("UPDATE users SET disabled = TRUE WHERE id = $1").bind(user_id))
+        .await
+        .map(|_| ())?;
     crate::session::end_sessions(
         &mut tx,
         crate::session::Sessions::AllOf {
@@ -938,14 +919,13 @@ pub async fn change_password(
     crate::reauth::confirm(db, ctx, user_id, proof).await?;
     let hash = checked_hash(new_password, &[&username]).await?;
     let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2"
+    tx.execute(
+        query("UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2")
+            .bind(&hash)
+            .bind(user_id),
     )
-    .bind(&hash)
-    .bind(user_id)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     crate::session::end_sessions(
         &mut tx,
         crate::session::Sessions::AllOf {

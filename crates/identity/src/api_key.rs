@@ -6,7 +6,7 @@ use crate::token::{digest, random_secret};
 use crate::IdentityError;
 use egov_audit::Event;
 use egov_kernel::{time, Context};
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -124,18 +124,20 @@ pub async fn create_api_key(
         .collect::<Vec<_>>()
         .join(" ");
     let mut tx = db.begin().await?;
-    let id: i64 = run!(tx, |c| sqlx::query_scalar(
-        "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id"
-    )
-    .bind(name)
-    .bind(&key[..KEY_PREFIX.len() + 8])
-    .bind(digest(&key))
-    .bind(&scope_list)
-    .bind(time::now())
-    .bind(expires_at)
-    .fetch_one(&mut *c)
-    .await)?;
+    let id: i64 = tx
+        .fetch_scalar(
+            query(
+                "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(name)
+            .bind(&key[..KEY_PREFIX.len() + 8])
+            .bind(digest(&key))
+            .bind(&scope_list)
+            .bind(time::now())
+            .bind(expires_at),
+        )
+        .await?;
     egov_audit::append(
         &mut tx,
         ctx,
@@ -187,14 +189,13 @@ pub async fn list_api_keys(db: &Db) -> Result<Vec<ApiKeyInfo>, StoreError> {
 /// Revokes a key at once, audited.
 pub async fn revoke_api_key(db: &Db, ctx: &Context, id: i64) -> Result<(), IdentityError> {
     let mut tx = db.begin().await?;
-    let n = run!(tx, |c| sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
-    )
-    .bind(time::now())
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let n = tx
+        .execute(
+            query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(time::now())
+                .bind(id),
+        )
+        .await?;
     if n == 0 {
         return Err(IdentityError::NotFound);
     }

@@ -9,7 +9,7 @@ use egov_audit::Event;
 use egov_kernel::identifier::MobileNumber;
 use egov_kernel::time;
 use egov_kernel::Context;
-use egov_store::{run, Db, Tx};
+use egov_store::{query, run, Db, Tx};
 use rand::Rng;
 
 /// How long a code is good for.
@@ -40,19 +40,20 @@ pub(crate) async fn open(
     let ticket = crate::token::random_secret();
     let now = time::now();
     let code = user_id.map(|_| format!("{:06}", rand::thread_rng().gen_range(0..1_000_000)));
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO phone_confirmations (ticket_hash, user_id, phone, code_hash, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    tx.execute(
+        query(
+            "INSERT INTO phone_confirmations (ticket_hash, user_id, phone, code_hash, created_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(crate::token::digest(&ticket))
+        .bind(user_id)
+        .bind(phone.as_str())
+        .bind(code.as_deref().map(|c| code_digest(&ticket, c)))
+        .bind(now)
+        .bind(now + CODE_TTL),
     )
-    .bind(crate::token::digest(&ticket))
-    .bind(user_id)
-    .bind(phone.as_str())
-    .bind(code.as_deref().map(|c| code_digest(&ticket, c)))
-    .bind(now)
-    .bind(now + CODE_TTL)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     let text = match &code {
         Some(code) => {
             format!("【北京市电子政务平台】您的验证码是 {code}，10 分钟内有效。请勿告诉他人。")
@@ -118,14 +119,16 @@ pub async fn confirm(
 ) -> Result<(), IdentityError> {
     let hash = crate::token::digest(ticket);
     let mut tx = db.begin().await?;
-    let row: Option<(Option<i64>, Option<String>, i32)> = run!(tx, |c| sqlx::query_as(
-        "UPDATE phone_confirmations SET attempts = attempts + 1 WHERE ticket_hash = $1 \
-         AND expires_at > $2 AND confirmed_at IS NULL RETURNING user_id, code_hash, attempts"
-    )
-    .bind(&hash)
-    .bind(time::now())
-    .fetch_optional(&mut *c)
-    .await)?;
+    let row: Option<(Option<i64>, Option<String>, i32)> = tx
+        .fetch_optional(
+            query(
+                "UPDATE phone_confirmations SET attempts = attempts + 1 WHERE ticket_hash = $1 \
+         AND expires_at > $2 AND confirmed_at IS NULL RETURNING user_id, code_hash, attempts",
+            )
+            .bind(&hash)
+            .bind(time::now()),
+        )
+        .await?;
     let Some((user_id, code_hash, attempts)) = row else {
         return Err(IdentityError::Invalid {
             field: "code",
@@ -146,23 +149,23 @@ pub async fn confirm(
         tx.commit().await?;
         return Err(wrong());
     };
-    run!(tx, |c| sqlx::query(
-        "UPDATE phone_confirmations SET confirmed_at = $1 WHERE ticket_hash = $2"
+    tx.execute(
+        query("UPDATE phone_confirmations SET confirmed_at = $1 WHERE ticket_hash = $2")
+            .bind(time::now())
+            .bind(&hash),
     )
-    .bind(time::now())
-    .bind(&hash)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE users SET phone_verified = TRUE, \
+    .map(|_| ())?;
+    tx.execute(
+        query(
+            "UPDATE users SET phone_verified = TRUE, \
          assurance_level = CASE WHEN assurance_level < 1 THEN 1 ELSE assurance_level END \
-         WHERE id = $1"
+         WHERE id = $1",
+        )
+        .bind(user_id),
     )
-    .bind(user_id)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     egov_audit::append(
         &mut tx,
         ctx,

@@ -12,7 +12,7 @@ use crate::totp::{recovery_code_digest, recovery_codes, TotpSecret};
 use crate::IdentityError;
 use egov_audit::Event;
 use egov_kernel::{time, Context};
-use egov_store::{run, Db, Tx};
+use egov_store::{query, run, Db, Tx};
 
 /// How long a pending enrolment's secret stays on offer.
 const PENDING_TTL: chrono::Duration = chrono::Duration::minutes(15);
@@ -66,36 +66,39 @@ async fn audit(
 /// made and kept pending now.
 pub async fn pending_secret(db: &Db, user_id: i64) -> Result<TotpSecret, IdentityError> {
     let now = time::now();
-    let mut tx = db.begin().await?;
-    let pending: Option<(Option<String>, Option<time::Timestamp>)> = run!(tx, |c| sqlx::query_as(
-        "SELECT totp_pending, totp_pending_at FROM users WHERE id = $1"
-    )
-    .bind(user_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    let Some((secret, at)) = pending else {
-        return Err(IdentityError::NotFound);
-    };
-    if let (Some(secret), Some(at)) = (secret, at) {
-        if now - at < PENDING_TTL {
-            if let Some(s) = unseal(user_id, true, &secret)? {
-                return Ok(s);
+    // Made before the transaction (sealing is not a database wait); used
+    // only when the pending one is missing or stale.
+    let fresh = TotpSecret::generate();
+    let sealed = seal(user_id, true, &fresh)?;
+    db.write(move |tx| {
+        Box::pin(async move {
+            let pending: Option<(Option<String>, Option<time::Timestamp>)> = tx
+                .fetch_optional(
+                    query("SELECT totp_pending, totp_pending_at FROM users WHERE id = $1")
+                        .bind(user_id),
+                )
+                .await?;
+            let Some((secret, at)) = pending else {
+                return Err(IdentityError::NotFound);
+            };
+            if let (Some(secret), Some(at)) = (secret, at) {
+                if now - at < PENDING_TTL {
+                    if let Some(s) = unseal(user_id, true, &secret)? {
+                        return Ok(s);
+                    }
+                }
             }
-        }
-    }
-    let secret = TotpSecret::generate();
-    let sealed = seal(user_id, true, &secret)?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE users SET totp_pending = $1, totp_pending_at = $2 WHERE id = $3"
-    )
-    .bind(&sealed)
-    .bind(now)
-    .bind(user_id)
-    .execute(&mut *c)
+            tx.execute(
+                query("UPDATE users SET totp_pending = $1, totp_pending_at = $2 WHERE id = $3")
+                    .bind(&sealed)
+                    .bind(now)
+                    .bind(user_id),
+            )
+            .await?;
+            Ok(fresh)
+        })
+    })
     .await
-    .map(|_| ()))?;
-    tx.commit().await?;
-    Ok(secret)
 }
 
 fn wrong_new_code() -> IdentityError {
@@ -144,20 +147,24 @@ pub async fn enable_totp(
     let codes = recovery_codes();
     let hashes = hash_recovery_codes(&codes).await?;
     let sealed = seal(user_id, false, &secret)?;
-    let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE users SET totp_secret = $1, totp_last_step = $2, totp_pending = NULL, \
-         totp_pending_at = NULL WHERE id = $3"
-    )
-    .bind(&sealed)
-    .bind(step as i64)
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    replace_recovery_codes(&mut tx, user_id, &hashes).await?;
-    audit(&mut tx, ctx, "user.enable_totp", user_id).await?;
-    tx.commit().await?;
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                query(
+                    "UPDATE users SET totp_secret = $1, totp_last_step = $2, totp_pending = NULL, \
+                     totp_pending_at = NULL WHERE id = $3",
+                )
+                .bind(&sealed)
+                .bind(step as i64)
+                .bind(user_id),
+            )
+            .await?;
+            replace_recovery_codes(tx, user_id, &hashes).await?;
+            audit(tx, &ctx, "user.enable_totp", user_id).await
+        })
+    })
+    .await?;
     Ok(codes.into_iter().map(|(code, _)| code).collect())
 }
 
@@ -192,22 +199,17 @@ async fn replace_recovery_codes(
     user_id: i64,
     hashes: &[String],
 ) -> Result<(), IdentityError> {
-    run!(tx, |c| sqlx::query(
-        "DELETE FROM recovery_codes WHERE user_id = $1"
-    )
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
-    for hash in hashes {
-        run!(tx, |c| sqlx::query(
-            "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)"
-        )
-        .bind(user_id)
-        .bind(hash)
-        .execute(&mut *c)
+    tx.execute(query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id))
         .await
-        .map(|_| ()))?;
+        .map(|_| ())?;
+    for hash in hashes {
+        tx.execute(
+            query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(hash),
+        )
+        .await
+        .map(|_| ())?;
     }
     Ok(())
 }
@@ -222,10 +224,14 @@ pub async fn regenerate_recovery_codes(
     reauth::confirm(db, ctx, user_id, proof).await?;
     let codes = recovery_codes();
     let hashes = hash_recovery_codes(&codes).await?;
-    let mut tx = db.begin().await?;
-    replace_recovery_codes(&mut tx, user_id, &hashes).await?;
-    audit(&mut tx, ctx, "user.regenerate_recovery_codes", user_id).await?;
-    tx.commit().await?;
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            replace_recovery_codes(tx, user_id, &hashes).await?;
+            audit(tx, &ctx, "user.regenerate_recovery_codes", user_id).await
+        })
+    })
+    .await?;
     Ok(codes.into_iter().map(|(code, _)| code).collect())
 }
 
@@ -247,20 +253,15 @@ pub async fn disable_totp(
     }
     reauth::confirm(db, ctx, user_id, proof).await?;
     let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1"
+    tx.execute(
+        query("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1")
+            .bind(user_id),
     )
-    .bind(user_id)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
-    run!(tx, |c| sqlx::query(
-        "DELETE FROM recovery_codes WHERE user_id = $1"
-    )
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
+    tx.execute(query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id))
+        .await
+        .map(|_| ())?;
     audit(&mut tx, ctx, "user.disable_totp", user_id).await?;
     tx.commit().await?;
     Ok(())
@@ -331,25 +332,29 @@ pub(crate) async fn match_code(
 pub(crate) async fn spend(tx: &mut Tx, user_id: i64, m: Matched) -> Result<bool, IdentityError> {
     let n = match m {
         Matched::Nothing => 0,
-        Matched::Step(step) => run!(tx, |c| sqlx::query(
-            "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
-             AND (totp_last_step IS NULL OR totp_last_step < $1)"
-        )
-        .bind(step as i64)
-        .bind(user_id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?,
-        Matched::Recovery(hash) => run!(tx, |c| sqlx::query(
-            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 \
-             AND used_at IS NULL"
-        )
-        .bind(time::now())
-        .bind(user_id)
-        .bind(&hash)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?,
+        Matched::Step(step) => {
+            tx.execute(
+                query(
+                    "UPDATE users SET totp_last_step = $1 WHERE id = $2 \
+             AND (totp_last_step IS NULL OR totp_last_step < $1)",
+                )
+                .bind(step as i64)
+                .bind(user_id),
+            )
+            .await?
+        }
+        Matched::Recovery(hash) => {
+            tx.execute(
+                query(
+                    "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 \
+             AND used_at IS NULL",
+                )
+                .bind(time::now())
+                .bind(user_id)
+                .bind(&hash),
+            )
+            .await?
+        }
     };
     Ok(n == 1)
 }
@@ -379,15 +384,14 @@ pub async fn upgrade_recovery_codes(db: &Db) -> Result<u64, IdentityError> {
         .await?;
     let mut tx = db.begin().await?;
     for (user_id, digest, hash) in &wrapped {
-        run!(tx, |c| sqlx::query(
-            "UPDATE recovery_codes SET code_hash = $1 WHERE user_id = $2 AND code_hash = $3"
+        tx.execute(
+            query("UPDATE recovery_codes SET code_hash = $1 WHERE user_id = $2 AND code_hash = $3")
+                .bind(hash)
+                .bind(user_id)
+                .bind(digest),
         )
-        .bind(hash)
-        .bind(user_id)
-        .bind(digest)
-        .execute(&mut *c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())?;
     }
     tx.commit().await?;
     Ok(wrapped.len() as u64)
@@ -423,16 +427,17 @@ pub async fn reseal_secrets(db: &Db) -> Result<u64, IdentityError> {
             continue;
         }
         let mut tx = db.begin().await?;
-        run!(tx, |c| sqlx::query(
-            "UPDATE users SET totp_secret = COALESCE($1, totp_secret), \
-             totp_pending = COALESCE($2, totp_pending) WHERE id = $3"
+        tx.execute(
+            query(
+                "UPDATE users SET totp_secret = COALESCE($1, totp_secret), \
+             totp_pending = COALESCE($2, totp_pending) WHERE id = $3",
+            )
+            .bind(secret.as_deref())
+            .bind(pending.as_deref())
+            .bind(user_id),
         )
-        .bind(secret.as_deref())
-        .bind(pending.as_deref())
-        .bind(user_id)
-        .execute(&mut *c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())?;
         tx.commit().await?;
         changed += 1;
     }

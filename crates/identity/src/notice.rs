@@ -6,7 +6,7 @@ use crate::IdentityError;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -53,15 +53,7 @@ pub(crate) async fn tell(
     kind: NoticeKind,
     locked_until: Timestamp,
 ) -> Result<(), StoreError> {
-    let unread: i64 = run!(tx, |c| {
-        sqlx::query_scalar(
-        "SELECT count(*) FROM account_notices WHERE user_id = $1 AND kind = $2 AND read_at IS NULL"
-    )
-    .bind(user_id)
-    .bind(kind.as_str())
-    .fetch_one(&mut *c)
-    .await
-    })?;
+    let unread: i64 = tx.fetch_scalar(query("SELECT count(*) FROM account_notices WHERE user_id = $1 AND kind = $2 AND read_at IS NULL").bind(user_id).bind(kind.as_str())).await?;
     if unread > 0 {
         return Ok(());
     }
@@ -69,16 +61,7 @@ pub(crate) async fn tell(
         "locked_until": time::canonical(&locked_until),
         "source": ctx.source,
     });
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO account_notices (user_id, kind, detail, created_at) VALUES ($1, $2, $3, $4)"
-    )
-    .bind(user_id)
-    .bind(kind.as_str())
-    .bind(detail.to_string())
-    .bind(time::now())
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))?;
+    tx.execute(query("INSERT INTO account_notices (user_id, kind, detail, created_at) VALUES ($1, $2, $3, $4)").bind(user_id).bind(kind.as_str()).bind(detail.to_string()).bind(time::now())).await.map(|_| ())?;
     egov_audit::append(
         tx,
         ctx,
@@ -126,17 +109,7 @@ pub async fn mark_read(
     notice_id: i64,
 ) -> Result<(), IdentityError> {
     let mut tx = db.begin().await?;
-    let n = run!(tx, |c| {
-        sqlx::query(
-        "UPDATE account_notices SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL"
-    )
-    .bind(time::now())
-    .bind(notice_id)
-    .bind(user_id)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected())
-    })?;
+    let n = tx.execute(query("UPDATE account_notices SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL").bind(time::now()).bind(notice_id).bind(user_id)).await?;
     if n == 0 {
         return Err(IdentityError::NotFound);
     }

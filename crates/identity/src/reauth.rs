@@ -4,7 +4,7 @@
 //! second-factor attempt, under the same per-person limits.
 
 use crate::notice::NoticeKind;
-use crate::session::{after_failure, check_password, check_second_factor, SignInError};
+use crate::session::{after_failure, check_password, SecondFactor, SignInError};
 use crate::throttle::Key;
 use crate::{IdentityError, SecondFactorError};
 use egov_audit::Event;
@@ -40,29 +40,32 @@ pub(crate) async fn password(
                 IdentityError::WrongPassword
             }
         })?;
-    let mut tx = db.begin().await?;
-    if check.ok {
-        check.claim.succeeded(&mut tx).await?;
-        tx.commit().await?;
-        return Ok(());
-    }
-    let locked = after_failure(&mut tx, ctx, check.claim, NoticeKind::PasswordLockout).await?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "user.reauth_failed",
-            object_type: "user",
-            object_id: &user_id.to_string(),
-            detail: serde_json::json!({ "what": "password" }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Err(match locked {
-        Some(until) => IdentityError::Locked(until),
-        None => IdentityError::WrongPassword,
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            if check.ok {
+                check.claim.succeeded(tx).await?;
+                return Ok(Ok(()));
+            }
+            let locked = after_failure(tx, &ctx, check.claim, NoticeKind::PasswordLockout).await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "user.reauth_failed",
+                    object_type: "user",
+                    object_id: &user_id.to_string(),
+                    detail: serde_json::json!({ "what": "password" }),
+                },
+            )
+            .await?;
+            Ok::<_, IdentityError>(Err(match locked {
+                Some(until) => IdentityError::Locked(until),
+                None => IdentityError::WrongPassword,
+            }))
+        })
     })
+    .await?
 }
 
 /// Checks the holder's password and, when a second factor is enrolled, a
@@ -102,11 +105,13 @@ async fn confirm_attempt(
     }
     password(db, ctx, user_id, proof.password, phc).await?;
     if let (true, Some(code)) = (enrolled, proof.code.as_deref()) {
-        let (tx, checked) = check_second_factor(db, ctx, user_id, code)
+        let second = SecondFactor::check(db, user_id, code)
             .await
             .map_err(second_factor)?;
-        tx.commit().await?;
-        checked.map_err(second_factor)?;
+        let ctx = ctx.clone();
+        db.write(move |tx| Box::pin(async move { second.settle(tx, &ctx).await }))
+            .await?
+            .map_err(second_factor)?;
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::IdentityError;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::{Actor, Context};
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use secrecy::SecretString;
 use serde::Serialize;
 
@@ -95,30 +95,35 @@ pub(crate) async fn end_sessions(
     why: Ending,
 ) -> Result<Vec<i64>, StoreError> {
     let ended: Vec<(Option<String>, i64, String)> = match which {
-        Sessions::Token(token) => run!(tx, |c| sqlx::query_as(
-            "DELETE FROM sessions WHERE id_hash = $1 RETURNING sid, user_id, stage"
-        )
-        .bind(digest(token))
-        .fetch_all(&mut *c)
-        .await)?,
-        Sessions::Handle { user_id, handle } => run!(tx, |c| sqlx::query_as(
-            "DELETE FROM sessions WHERE user_id = $1 AND substr(id_hash, 1, 16) = $2 \
-             RETURNING sid, user_id, stage"
-        )
-        .bind(user_id)
-        .bind(handle)
-        .fetch_all(&mut *c)
-        .await)?,
+        Sessions::Token(token) => {
+            tx.fetch_all(
+                query("DELETE FROM sessions WHERE id_hash = $1 RETURNING sid, user_id, stage")
+                    .bind(digest(token)),
+            )
+            .await?
+        }
+        Sessions::Handle { user_id, handle } => {
+            tx.fetch_all(
+                query(
+                    "DELETE FROM sessions WHERE user_id = $1 AND substr(id_hash, 1, 16) = $2 \
+             RETURNING sid, user_id, stage",
+                )
+                .bind(user_id)
+                .bind(handle),
+            )
+            .await?
+        }
         Sessions::AllOf { user_id, keep } => {
             let keep = keep.map(digest).unwrap_or_default();
-            run!(tx, |c| sqlx::query_as(
-                "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2 \
-                 RETURNING sid, user_id, stage"
+            tx.fetch_all(
+                query(
+                    "DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2 \
+                 RETURNING sid, user_id, stage",
+                )
+                .bind(user_id)
+                .bind(&keep),
             )
-            .bind(user_id)
-            .bind(&keep)
-            .fetch_all(&mut *c)
-            .await)?
+            .await?
         }
     };
     let now = time::now();
@@ -128,16 +133,7 @@ pub(crate) async fn end_sessions(
         let Some(sid) = sid.as_deref().filter(|_| stage == "full") else {
             continue;
         };
-        run!(tx, |c| sqlx::query(
-            "INSERT INTO ended_sessions (sid, user_id, ended_at, reason) VALUES ($1, $2, $3, $4)"
-        )
-        .bind(sid)
-        .bind(user_id)
-        .bind(now)
-        .bind(why.as_str())
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+        tx.execute(query("INSERT INTO ended_sessions (sid, user_id, ended_at, reason) VALUES ($1, $2, $3, $4)").bind(sid).bind(user_id).bind(now).bind(why.as_str())).await.map(|_| ())?;
     }
     users.dedup();
     Ok(users)
@@ -363,58 +359,65 @@ async fn sign_in_attempt(
     drop(r);
     let keys = password_keys(row.as_ref().map(|r| r.0), login, ctx);
     let check = check_password(db, &keys, password, row.as_ref().map(|r| r.1.clone())).await?;
-    let mut tx = db.begin().await?;
-    let Some((user_id, _, _, mfa, confirmed, phone)) =
-        row.filter(|(_, _, disabled, ..)| check.ok && !disabled)
-    else {
-        let locked = after_failure(&mut tx, ctx, check.claim, NoticeKind::PasswordLockout).await?;
-        // An ID number typed as the login is recorded masked.
-        let shown = egov_kernel::identifier::ResidentId::parse(login)
-            .map(|id| id.masked())
-            .unwrap_or_else(|_| login.chars().take(64).collect());
-        egov_audit::append(
-            &mut tx,
-            ctx,
-            Event {
-                action: "session.sign_in_failed",
-                object_type: "login",
-                object_id: &shown,
-                detail: serde_json::json!({ "locked_until": locked.map(|t| time::canonical(&t)) }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(match locked {
-            Some(until) => SignInError::Locked(until),
-            None => SignInError::BadCredentials,
-        });
-    };
-    check.claim.succeeded(&mut tx).await?;
-    if !confirmed {
-        // The account waits for its phone: a new code, no session.
-        let phone = phone
-            .as_deref()
-            .and_then(|p| egov_kernel::identifier::MobileNumber::parse(p).ok());
-        if let Some(phone) = phone {
-            let pending = crate::confirmation::open(&mut tx, Some(user_id), &phone).await?;
-            tx.commit().await?;
-            return Err(SignInError::Unconfirmed(pending));
-        }
-    }
-    let token = random_secret();
-    let stage = if mfa { "password" } else { "full" };
-    open_session(&mut tx, user_id, &token, stage, ctx, user_agent).await?;
-    let actor = Context {
-        actor: Actor::User(user_id),
-        ..ctx.clone()
-    };
-    let action = if mfa {
-        "session.password_ok"
-    } else {
-        "session.sign_in"
-    };
-    audit_user(&mut tx, &actor, action, user_id).await?;
-    tx.commit().await?;
+    let (ctx, login, user_agent) = (ctx.clone(), login.to_owned(), user_agent.map(str::to_owned));
+    let (token, mfa) = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let Some((user_id, _, _, mfa, confirmed, phone)) =
+                    row.filter(|(_, _, disabled, ..)| check.ok && !disabled)
+                else {
+                    let locked =
+                        after_failure(tx, &ctx, check.claim, NoticeKind::PasswordLockout).await?;
+                    // An ID number typed as the login is recorded masked.
+                    let shown = egov_kernel::identifier::ResidentId::parse(&login)
+                        .map(|id| id.masked())
+                        .unwrap_or_else(|_| login.chars().take(64).collect());
+                    egov_audit::append(
+                        tx,
+                        &ctx,
+                        Event {
+                            action: "session.sign_in_failed",
+                            object_type: "login",
+                            object_id: &shown,
+                            detail: serde_json::json!({
+                                "locked_until": locked.map(|t| time::canonical(&t))
+                            }),
+                        },
+                    )
+                    .await?;
+                    return Ok(Err(match locked {
+                        Some(until) => SignInError::Locked(until),
+                        None => SignInError::BadCredentials,
+                    }));
+                };
+                check.claim.succeeded(tx).await?;
+                if !confirmed {
+                    // The account waits for its phone: a new code, no session.
+                    let phone = phone
+                        .as_deref()
+                        .and_then(|p| egov_kernel::identifier::MobileNumber::parse(p).ok());
+                    if let Some(phone) = phone {
+                        let pending = crate::confirmation::open(tx, Some(user_id), &phone).await?;
+                        return Ok(Err(SignInError::Unconfirmed(pending)));
+                    }
+                }
+                let token = random_secret();
+                let stage = if mfa { "password" } else { "full" };
+                open_session(tx, user_id, &token, stage, &ctx, user_agent.as_deref()).await?;
+                let actor = Context {
+                    actor: Actor::User(user_id),
+                    ..ctx.clone()
+                };
+                let action = if mfa {
+                    "session.password_ok"
+                } else {
+                    "session.sign_in"
+                };
+                audit_user(tx, &actor, action, user_id).await?;
+                Ok::<_, SignInError>(Ok((token, mfa)))
+            })
+        })
+        .await??;
     if mfa {
         return Ok(SignIn::SecondFactor { token });
     }
@@ -441,8 +444,8 @@ async fn open_session(
     } else {
         SECOND_FACTOR_TTL
     };
-    run!(tx, |c| {
-        sqlx::query(
+    tx.execute(
+        query(
             "INSERT INTO sessions (id_hash, user_id, csrf_token, stage, auth_time, created_at, \
          last_seen_at, expires_at, source, user_agent, sid) \
          VALUES ($1, $2, $3, $4, $5, $5, $5, $6, $7, $8, $9)",
@@ -455,11 +458,10 @@ async fn open_session(
         .bind(now + ttl)
         .bind(ctx.source.as_deref())
         .bind(user_agent.map(|ua| ua.chars().take(300).collect::<String>()))
-        .bind(random_secret()[..32].to_owned())
-        .execute(&mut *c)
-        .await
-        .map(|_| ())
-    })?;
+        .bind(random_secret()[..32].to_owned()),
+    )
+    .await
+    .map(|_| ())?;
     Ok(())
 }
 
@@ -501,41 +503,61 @@ impl From<StoreError> for SecondFactorError {
     }
 }
 
-/// Checks a second-factor code for `user_id` under its throttle (one count
-/// per person across sessions, TOTP and recovery codes alike), inside `tx`.
-/// A wrong code is counted and the holder told of a lockout; the caller
-/// commits `tx` either way.
-pub(crate) async fn check_second_factor(
-    db: &Db,
-    ctx: &Context,
+/// A second-factor code claimed under its throttle (one count per person
+/// across sessions, TOTP and recovery codes alike) and matched, before the
+/// transaction that settles it ([`SecondFactor::settle`]).
+pub(crate) struct SecondFactor {
     user_id: i64,
-    code: &str,
-) -> Result<(Tx, Result<(), SecondFactorError>), SecondFactorError> {
-    let claim = match throttle::claim(db, &[Key::SecondFactor(user_id)]).await? {
-        Claimed::Locked(until) => return Err(SecondFactorError::Locked(until)),
-        Claimed::Go(claim) => claim,
-    };
-    let matched = match crate::mfa::match_code(db, user_id, code).await {
-        Ok(m) => m,
-        Err(e) => {
-            claim.give_back(db).await?;
-            return Err(e.into());
+    claim: Claim,
+    matched: crate::mfa::Matched,
+}
+
+impl SecondFactor {
+    pub(crate) async fn check(
+        db: &Db,
+        user_id: i64,
+        code: &str,
+    ) -> Result<SecondFactor, SecondFactorError> {
+        let claim = match throttle::claim(db, &[Key::SecondFactor(user_id)]).await? {
+            Claimed::Locked(until) => return Err(SecondFactorError::Locked(until)),
+            Claimed::Go(claim) => claim,
+        };
+        match crate::mfa::match_code(db, user_id, code).await {
+            Ok(matched) => Ok(SecondFactor {
+                user_id,
+                claim,
+                matched,
+            }),
+            Err(e) => {
+                claim.give_back(db).await?;
+                Err(e.into())
+            }
         }
-    };
-    let mut tx = db.begin().await?;
-    if crate::mfa::spend(&mut tx, user_id, matched).await? {
-        claim.succeeded(&mut tx).await?;
-        return Ok((tx, Ok(())));
     }
-    let locked = after_failure(&mut tx, ctx, claim, NoticeKind::SecondFactorLockout).await?;
-    audit_user(&mut tx, ctx, "session.second_factor_failed", user_id).await?;
-    Ok((
-        tx,
-        Err(match locked {
+
+    /// Spends the code inside `tx`; a wrong one is counted, audited and the
+    /// holder told of a lockout. The transaction commits either way.
+    pub(crate) async fn settle(
+        self,
+        tx: &mut Tx,
+        ctx: &Context,
+    ) -> Result<Result<(), SecondFactorError>, IdentityError> {
+        let SecondFactor {
+            user_id,
+            claim,
+            matched,
+        } = self;
+        if crate::mfa::spend(tx, user_id, matched).await? {
+            claim.succeeded(tx).await?;
+            return Ok(Ok(()));
+        }
+        let locked = after_failure(tx, ctx, claim, NoticeKind::SecondFactorLockout).await?;
+        audit_user(tx, ctx, "session.second_factor_failed", user_id).await?;
+        Ok(Err(match locked {
             Some(until) => SecondFactorError::Locked(until),
             None => SecondFactorError::WrongCode,
-        }),
-    ))
+        }))
+    }
 }
 
 /// Completes a sign-in with a TOTP or recovery code. The half-open session
@@ -584,23 +606,23 @@ async fn second_factor_attempt(
         actor: Actor::User(user_id),
         ..ctx.clone()
     };
-    let (mut tx, checked) = check_second_factor(db, &actor, user_id, code).await?;
-    if let Err(refused) = checked {
-        tx.commit().await?;
-        return Err(refused);
-    }
-    let new_token = random_secret();
-    run!(tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE id_hash = $1"
-    )
-    .bind(digest(token))
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .map_err(StoreError::from)?;
-    open_session(&mut tx, user_id, &new_token, "full", ctx, user_agent).await?;
-    audit_user(&mut tx, &actor, "session.sign_in", user_id).await?;
-    tx.commit().await?;
+    let second = SecondFactor::check(db, user_id, code).await?;
+    let (ctx, token, user_agent) = (ctx.clone(), token.to_owned(), user_agent.map(str::to_owned));
+    let new_token = db
+        .write(move |tx| {
+            Box::pin(async move {
+                if let Err(refused) = second.settle(tx, &actor).await? {
+                    return Ok(Err(refused));
+                }
+                let new_token = random_secret();
+                tx.execute(query("DELETE FROM sessions WHERE id_hash = $1").bind(digest(&token)))
+                    .await?;
+                open_session(tx, user_id, &new_token, "full", &ctx, user_agent.as_deref()).await?;
+                audit_user(tx, &actor, "session.sign_in", user_id).await?;
+                Ok::<_, SecondFactorError>(Ok(new_token))
+            })
+        })
+        .await??;
     let user = find_session(db, &new_token)
         .await?
         .expect("session just created");
@@ -650,16 +672,18 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
     drop(r);
     let Some(row) = row else { return Ok(None) };
     if now - row.last_seen_at > TOUCH_EVERY {
-        let mut tx = db.begin().await?;
-        run!(tx, |c| sqlx::query(
-            "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2"
-        )
-        .bind(now)
-        .bind(digest(token))
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
-        tx.commit().await?;
+        let id_hash = digest(token);
+        db.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                        .bind(now)
+                        .bind(&id_hash),
+                )
+                .await
+            })
+        })
+        .await?;
     }
     let roles = roles_of(db, row.user_id).await?;
     Ok(Some(SessionUser {
@@ -733,41 +757,57 @@ pub async fn end_session_by_handle(
     if handle.len() != 16 || !handle.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(false);
     }
-    let mut tx = db.begin().await?;
-    let ended = end_sessions(
-        &mut tx,
-        Sessions::Handle { user_id, handle },
-        Ending::Revoked,
-    )
-    .await?;
-    if !ended.is_empty() {
-        audit_user(&mut tx, ctx, "session.revoke", user_id).await?;
-    }
-    tx.commit().await?;
-    Ok(!ended.is_empty())
+    let (ctx, handle) = (ctx.clone(), handle.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let ended = end_sessions(
+                tx,
+                Sessions::Handle {
+                    user_id,
+                    handle: &handle,
+                },
+                Ending::Revoked,
+            )
+            .await?;
+            if !ended.is_empty() {
+                audit_user(tx, &ctx, "session.revoke", user_id).await?;
+            }
+            Ok(!ended.is_empty())
+        })
+    })
+    .await
 }
 
 /// "Sign out everywhere": ends every session of the user, the current one too.
 pub async fn end_all_sessions(db: &Db, ctx: &Context, user_id: i64) -> Result<u64, StoreError> {
-    let mut tx = db.begin().await?;
-    let ended = end_sessions(
-        &mut tx,
-        Sessions::AllOf {
-            user_id,
-            keep: None,
-        },
-        Ending::SignOutEverywhere,
-    )
-    .await?;
-    audit_user(&mut tx, ctx, "session.sign_out_everywhere", user_id).await?;
-    tx.commit().await?;
-    Ok(ended.len() as u64)
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let ended = end_sessions(
+                tx,
+                Sessions::AllOf {
+                    user_id,
+                    keep: None,
+                },
+                Ending::SignOutEverywhere,
+            )
+            .await?;
+            audit_user(tx, &ctx, "session.sign_out_everywhere", user_id).await?;
+            Ok(ended.len() as u64)
+        })
+    })
+    .await
 }
 
 pub async fn end_session(db: &Db, ctx: &Context, token: &str) -> Result<(), StoreError> {
-    let mut tx = db.begin().await?;
-    for user_id in end_sessions(&mut tx, Sessions::Token(token), Ending::SignOut).await? {
-        audit_user(&mut tx, ctx, "session.sign_out", user_id).await?;
-    }
-    tx.commit().await
+    let (ctx, token) = (ctx.clone(), token.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            for user_id in end_sessions(tx, Sessions::Token(&token), Ending::SignOut).await? {
+                audit_user(tx, &ctx, "session.sign_out", user_id).await?;
+            }
+            Ok(())
+        })
+    })
+    .await
 }

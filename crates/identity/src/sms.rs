@@ -5,21 +5,20 @@
 //! on the confirmation page.
 
 use egov_kernel::time::{self, Timestamp};
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use serde::Serialize;
 
 const MAX_ATTEMPTS: i32 = 5;
 
 pub(crate) async fn queue(tx: &mut Tx, phone: &str, body: &str) -> Result<(), StoreError> {
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO sms_outbox (phone, body, created_at) VALUES ($1, $2, $3)"
+    tx.execute(
+        query("INSERT INTO sms_outbox (phone, body, created_at) VALUES ($1, $2, $3)")
+            .bind(phone)
+            .bind(body)
+            .bind(time::now()),
     )
-    .bind(phone)
-    .bind(body)
-    .bind(time::now())
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     Ok(())
 }
 
@@ -61,15 +60,8 @@ pub async fn deliver(db: &Db, http: &reqwest::Client, url: &str) -> Result<usize
     for (id, phone, body, attempts) in due {
         // Taken by one node only.
         let mut tx = db.begin().await?;
-        let claimed = run!(tx, |c| sqlx::query(
-            "UPDATE sms_outbox SET attempts = attempts + 1 WHERE id = $1 AND attempts = $2 \
-             AND sent_at IS NULL"
-        )
-        .bind(id)
-        .bind(attempts)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let claimed = tx.execute(query("UPDATE sms_outbox SET attempts = attempts + 1 WHERE id = $1 AND attempts = $2 \
+             AND sent_at IS NULL").bind(id).bind(attempts)).await?;
         tx.commit().await?;
         if claimed == 0 {
             continue;
@@ -86,22 +78,22 @@ pub async fn deliver(db: &Db, http: &reqwest::Client, url: &str) -> Result<usize
         };
         let mut tx = db.begin().await?;
         match &error {
-            None => run!(tx, |c| sqlx::query(
-                "UPDATE sms_outbox SET sent_at = $1 WHERE id = $2"
-            )
-            .bind(time::now())
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?,
-            Some(e) => run!(tx, |c| sqlx::query(
-                "UPDATE sms_outbox SET last_error = $1 WHERE id = $2"
-            )
-            .bind(e.chars().take(300).collect::<String>())
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?,
+            None => tx
+                .execute(
+                    query("UPDATE sms_outbox SET sent_at = $1 WHERE id = $2")
+                        .bind(time::now())
+                        .bind(id),
+                )
+                .await
+                .map(|_| ())?,
+            Some(e) => tx
+                .execute(
+                    query("UPDATE sms_outbox SET last_error = $1 WHERE id = $2")
+                        .bind(e.chars().take(300).collect::<String>())
+                        .bind(id),
+                )
+                .await
+                .map(|_| ())?,
         }
         tx.commit().await?;
         if error.is_none() {

@@ -10,7 +10,7 @@
 //! many attempts arrive together, no more than the limit are ever checked.
 
 use egov_kernel::time::{self, Timestamp};
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{query, Db, StoreError, Tx};
 
 /// How much lockout each failure beyond the free ones adds.
 #[derive(Debug, Clone, Copy)]
@@ -149,33 +149,36 @@ pub enum Claimed {
 
 /// Takes one attempt under every key at once, or none.
 pub async fn claim(db: &Db, keys: &[Key]) -> Result<Claimed, StoreError> {
-    let mut keys: Vec<(String, &Key)> = keys.iter().map(|k| (k.name(), k)).collect();
+    let mut keys: Vec<(String, Key)> = keys.iter().map(|k| (k.name(), k.clone())).collect();
     // One order for every transaction: two claims never wait on each other's rows.
     keys.sort_by(|a, b| a.0.cmp(&b.0));
     keys.dedup_by(|a, b| a.0 == b.0);
+    db.write(move |tx| Box::pin(claim_in(tx, keys))).await
+}
+
+async fn claim_in(tx: &mut Tx, keys: Vec<(String, Key)>) -> Result<Claimed, StoreError> {
     let now = time::now();
-    let mut tx = db.begin().await?;
     let mut rows = Vec::with_capacity(keys.len());
     let mut locked: Option<Timestamp> = None;
     for (name, _) in &keys {
         // Inserts the row or takes the lock on it (PostgreSQL), in one statement.
-        let (failures, last, until): (i64, Timestamp, Option<Timestamp>) =
-            run!(tx, |c| sqlx::query_as(
-                "INSERT INTO auth_throttle (key, failures, last_failure_at, locked_until) \
-                 VALUES ($1, 0, $2, NULL) ON CONFLICT (key) DO UPDATE SET key = excluded.key \
-                 RETURNING failures, last_failure_at, locked_until"
+        let (failures, last, until): (i64, Timestamp, Option<Timestamp>) = tx
+            .fetch_one(
+                query(
+                    "INSERT INTO auth_throttle (key, failures, last_failure_at, locked_until) \
+                     VALUES ($1, 0, $2, NULL) ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+                     RETURNING failures, last_failure_at, locked_until",
+                )
+                .bind(name)
+                .bind(now),
             )
-            .bind(name)
-            .bind(now)
-            .fetch_one(&mut *c)
-            .await)?;
+            .await?;
         if let Some(t) = until.filter(|t| *t > now) {
             locked = Some(locked.map_or(t, |l| l.max(t)));
         }
         rows.push((failures, last));
     }
     if let Some(until) = locked {
-        tx.commit().await?;
         return Ok(Claimed::Locked(until));
     }
     let mut counted = Vec::with_capacity(keys.len());
@@ -187,25 +190,24 @@ pub async fn claim(db: &Db, keys: &[Key]) -> Result<Claimed, StoreError> {
             1
         };
         let locked_until = rules.lockout(failures).map(|d| now + d);
-        run!(tx, |c| sqlx::query(
-            "UPDATE auth_throttle SET failures = $2, last_failure_at = $3, locked_until = $4 \
-             WHERE key = $1"
+        tx.execute(
+            query(
+                "UPDATE auth_throttle SET failures = $2, last_failure_at = $3, \
+                 locked_until = $4 WHERE key = $1",
+            )
+            .bind(&name)
+            .bind(failures)
+            .bind(now)
+            .bind(locked_until),
         )
-        .bind(&name)
-        .bind(failures)
-        .bind(now)
-        .bind(locked_until)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?;
+        .await?;
         counted.push(Counted {
-            key: key.clone(),
+            key,
             name,
             locked_until,
             at: now,
         });
     }
-    tx.commit().await?;
     Ok(Claimed::Go(Claim { counted }))
 }
 
@@ -236,15 +238,16 @@ impl Claim {
             // A success clears what was counted up to its own claim; attempts
             // claimed after it (a burst it was part of) stay counted.
             let cleared = c.key.cleared_by_success()
-                && run!(tx, |x| sqlx::query(
-                    "UPDATE auth_throttle SET failures = 0, locked_until = NULL \
-                     WHERE key = $1 AND last_failure_at <= $2"
-                )
-                .bind(&c.name)
-                .bind(c.at)
-                .execute(&mut *x)
-                .await
-                .map(|r| r.rows_affected()))?
+                && tx
+                    .execute(
+                        query(
+                            "UPDATE auth_throttle SET failures = 0, locked_until = NULL \
+                             WHERE key = $1 AND last_failure_at <= $2",
+                        )
+                        .bind(&c.name)
+                        .bind(c.at),
+                    )
+                    .await?
                     > 0;
             if !cleared {
                 give_back(tx, c).await?;
@@ -256,25 +259,30 @@ impl Claim {
     /// The attempt was never checked (the server was too busy): every key
     /// gets it back.
     pub async fn give_back(self, db: &Db) -> Result<(), StoreError> {
-        let mut tx = db.begin().await?;
-        for c in &self.counted {
-            give_back(&mut tx, c).await?;
-        }
-        tx.commit().await
+        db.write(move |tx| {
+            Box::pin(async move {
+                for c in &self.counted {
+                    give_back(tx, c).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
     }
 }
 
 async fn give_back(tx: &mut Tx, c: &Counted) -> Result<(), StoreError> {
     // A lockout this claim set goes with it; one set by a later claim stays.
-    run!(tx, |x| sqlx::query(
-        "UPDATE auth_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
-         locked_until = CASE WHEN $2 THEN NULL ELSE locked_until END WHERE key = $1"
+    tx.execute(
+        query(
+            "UPDATE auth_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 \
+             ELSE 0 END, locked_until = CASE WHEN $2 THEN NULL ELSE locked_until END \
+             WHERE key = $1",
+        )
+        .bind(&c.name)
+        .bind(c.locked_until.is_some()),
     )
-    .bind(&c.name)
-    .bind(c.locked_until.is_some())
-    .execute(&mut *x)
-    .await
-    .map(|_| ()))?;
+    .await?;
     Ok(())
 }
 
@@ -292,36 +300,37 @@ pub struct Swept {
 pub async fn sweep(db: &Db) -> Result<Swept, StoreError> {
     let now = time::now();
     let before = now - chrono::Duration::hours(24);
-    let mut tx = db.begin().await?;
-    let counts = run!(tx, |c| sqlx::query(
-        "DELETE FROM auth_throttle WHERE last_failure_at < $1 \
-         AND (locked_until IS NULL OR locked_until < $1)"
-    )
-    .bind(before)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let sessions = run!(tx, |c| sqlx::query(
-        "DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2"
-    )
-    .bind(before)
-    .bind(crate::session::idle_cutoff(before))
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    let confirmations = run!(tx, |c| sqlx::query(
-        "DELETE FROM phone_confirmations WHERE expires_at < $1"
-    )
-    .bind(before)
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    tx.commit().await?;
-    Ok(Swept {
-        counts,
-        sessions,
-        confirmations,
+    db.write(move |tx| {
+        Box::pin(async move {
+            let counts = tx
+                .execute(
+                    query(
+                        "DELETE FROM auth_throttle WHERE last_failure_at < $1 \
+                         AND (locked_until IS NULL OR locked_until < $1)",
+                    )
+                    .bind(before),
+                )
+                .await?;
+            let sessions = tx
+                .execute(
+                    query("DELETE FROM sessions WHERE expires_at < $1 OR last_seen_at < $2")
+                        .bind(before)
+                        .bind(crate::session::idle_cutoff(before)),
+                )
+                .await?;
+            let confirmations = tx
+                .execute(
+                    query("DELETE FROM phone_confirmations WHERE expires_at < $1").bind(before),
+                )
+                .await?;
+            Ok(Swept {
+                counts,
+                sessions,
+                confirmations,
+            })
+        })
     })
+    .await
 }
 
 #[cfg(test)]

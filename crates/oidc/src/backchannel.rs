@@ -10,7 +10,7 @@
 use crate::keys::{self, Alg};
 use crate::{jwt, OidcError};
 use egov_kernel::time::{self, Timestamp};
-use egov_store::{run, Db};
+use egov_store::{query, run, Db};
 use serde_json::json;
 
 /// Attempts before a delivery is given up.
@@ -83,33 +83,27 @@ async fn queue(db: &Db) -> Result<Pass, OidcError> {
     for (id, sid, user_id) in pending {
         let now = time::now();
         let mut tx = db.begin().await?;
-        let claimed = run!(tx, |c| sqlx::query(
-            "UPDATE ended_sessions SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL"
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let claimed = tx.execute(query("UPDATE ended_sessions SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL").bind(now).bind(id)).await?;
         if claimed == 0 {
             continue; // another node has it
         }
-        let parties: Vec<(String, Option<String>, String, String)> = run!(tx, |c| sqlx::query_as(
-            "SELECT DISTINCT t.client_id, t.iss, c.backchannel_logout_uri, c.id_token_alg \
+        let parties: Vec<(String, Option<String>, String, String)> = tx
+            .fetch_all(
+                query(
+                    "SELECT DISTINCT t.client_id, t.iss, c.backchannel_logout_uri, c.id_token_alg \
              FROM oidc_tokens t JOIN oidc_clients c ON c.client_id = t.client_id \
-             WHERE t.sid = $1 AND c.backchannel_logout_uri IS NOT NULL AND c.revoked_at IS NULL"
+             WHERE t.sid = $1 AND c.backchannel_logout_uri IS NOT NULL AND c.revoked_at IS NULL",
+                )
+                .bind(&sid),
+            )
+            .await?;
+        tx.execute(
+            query("UPDATE oidc_tokens SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(&sid),
         )
-        .bind(&sid)
-        .fetch_all(&mut *c)
-        .await)?;
-        run!(tx, |c| sqlx::query(
-            "UPDATE oidc_tokens SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL"
-        )
-        .bind(now)
-        .bind(&sid)
-        .execute(&mut *c)
         .await
-        .map(|_| ()))?;
+        .map(|_| ())?;
         let mut tokens = Vec::new();
         for (client_id, iss, uri, alg) in parties {
             let alg = Alg::parse(&alg).unwrap_or(Alg::Rs256);
@@ -130,17 +124,8 @@ async fn queue(db: &Db) -> Result<Pass, OidcError> {
             tokens.push((client_id, uri, jwt::encode(key, jwt::Typ::Logout, &claims)));
         }
         for (client_id, uri, token) in &tokens {
-            run!(tx, |c| sqlx::query(
-                "INSERT INTO backchannel_deliveries (client_id, uri, logout_token, created_at, \
-                 next_attempt_at) VALUES ($1, $2, $3, $4, $4)"
-            )
-            .bind(client_id)
-            .bind(uri)
-            .bind(token)
-            .bind(now)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?;
+            tx.execute(query("INSERT INTO backchannel_deliveries (client_id, uri, logout_token, created_at, \
+                 next_attempt_at) VALUES ($1, $2, $3, $4, $4)").bind(client_id).bind(uri).bind(token).bind(now)).await.map(|_| ())?;
         }
         tx.commit().await?;
         pass.sessions += 1;
@@ -173,16 +158,8 @@ async fn deliver_due(db: &Db, http: &reqwest::Client) -> Result<(usize, usize), 
         // Take it: the next attempt is set as if this one fails.
         let next: Timestamp = now + backoff(attempts);
         let mut tx = db.begin().await?;
-        let claimed = run!(tx, |c| sqlx::query(
-            "UPDATE backchannel_deliveries SET attempts = attempts + 1, next_attempt_at = $1 \
-             WHERE id = $2 AND delivered_at IS NULL AND attempts = $3"
-        )
-        .bind(next)
-        .bind(id)
-        .bind(attempts)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let claimed = tx.execute(query("UPDATE backchannel_deliveries SET attempts = attempts + 1, next_attempt_at = $1 \
+             WHERE id = $2 AND delivered_at IS NULL AND attempts = $3").bind(next).bind(id).bind(attempts)).await?;
         tx.commit().await?;
         if claimed == 0 {
             continue;
@@ -200,24 +177,8 @@ async fn deliver_due(db: &Db, http: &reqwest::Client) -> Result<(usize, usize), 
         };
         let mut tx = db.begin().await?;
         match &error {
-            None => run!(tx, |c| {
-                sqlx::query(
-                "UPDATE backchannel_deliveries SET delivered_at = $1, last_error = NULL WHERE id = $2"
-            )
-            .bind(time::now())
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|_| ())
-            })?,
-            Some(e) => run!(tx, |c| sqlx::query(
-                "UPDATE backchannel_deliveries SET last_error = $1 WHERE id = $2"
-            )
-            .bind(e.chars().take(500).collect::<String>())
-            .bind(id)
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?,
+            None => tx.execute(query("UPDATE backchannel_deliveries SET delivered_at = $1, last_error = NULL WHERE id = $2").bind(time::now()).bind(id)).await.map(|_| ())?,
+            Some(e) => tx.execute(query("UPDATE backchannel_deliveries SET last_error = $1 WHERE id = $2").bind(e.chars().take(500).collect::<String>()).bind(id)).await.map(|_| ())?,
         }
         tx.commit().await?;
         match error {

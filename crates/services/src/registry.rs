@@ -8,7 +8,7 @@ use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_org::OrgError;
-use egov_store::{run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
@@ -88,13 +88,13 @@ pub async fn load(db: &Db, ctx: &Context, text: &str) -> Result<(Guide, Loaded),
         department_id(db, c).await?;
     }
     let mut tx = db.begin().await?;
-    let existing: Option<String> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT source FROM service_item_versions WHERE code = $1 AND version = $2"
-    )
-    .bind(&guide.code)
-    .bind(guide.version as i32)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let existing: Option<String> = tx
+        .fetch_optional_scalar(
+            query("SELECT source FROM service_item_versions WHERE code = $1 AND version = $2")
+                .bind(&guide.code)
+                .bind(guide.version as i32),
+        )
+        .await?;
     match existing {
         Some(s) if s == text => return Ok((guide, Loaded::Unchanged)),
         Some(_) => {
@@ -105,12 +105,11 @@ pub async fn load(db: &Db, ctx: &Context, text: &str) -> Result<(Guide, Loaded),
         }
         None => {}
     }
-    let latest: Option<i32> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT latest_version FROM service_items WHERE code = $1"
-    )
-    .bind(&guide.code)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let latest: Option<i32> = tx
+        .fetch_optional_scalar(
+            query("SELECT latest_version FROM service_items WHERE code = $1").bind(&guide.code),
+        )
+        .await?;
     let now = time::now();
     match latest {
         Some(l) if l as u32 > guide.version => {
@@ -119,39 +118,44 @@ pub async fn load(db: &Db, ctx: &Context, text: &str) -> Result<(Guide, Loaded),
                 latest: l as u32,
             })
         }
-        Some(_) => run!(tx, |c| sqlx::query(
-            "UPDATE service_items SET latest_version = $1, updated_at = $2 WHERE code = $3"
-        )
-        .bind(guide.version as i32)
-        .bind(now)
-        .bind(&guide.code)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?,
-        None => run!(tx, |c| sqlx::query(
-            "INSERT INTO service_items (code, department_id, latest_version, updated_at) \
-             VALUES ($1, $2, $3, $4)"
-        )
-        .bind(&guide.code)
-        .bind(dept)
-        .bind(guide.version as i32)
-        .bind(now)
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))?,
+        Some(_) => tx
+            .execute(
+                query(
+                    "UPDATE service_items SET latest_version = $1, updated_at = $2 WHERE code = $3",
+                )
+                .bind(guide.version as i32)
+                .bind(now)
+                .bind(&guide.code),
+            )
+            .await
+            .map(|_| ())?,
+        None => tx
+            .execute(
+                query(
+                    "INSERT INTO service_items (code, department_id, latest_version, updated_at) \
+             VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&guide.code)
+                .bind(dept)
+                .bind(guide.version as i32)
+                .bind(now),
+            )
+            .await
+            .map(|_| ())?,
     }
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO service_item_versions (code, version, name, source, loaded_at) \
-         VALUES ($1, $2, $3, $4, $5)"
+    tx.execute(
+        query(
+            "INSERT INTO service_item_versions (code, version, name, source, loaded_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&guide.code)
+        .bind(guide.version as i32)
+        .bind(&guide.name)
+        .bind(text)
+        .bind(now),
     )
-    .bind(&guide.code)
-    .bind(guide.version as i32)
-    .bind(&guide.name)
-    .bind(text)
-    .bind(now)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     audit(&mut tx, ctx, "service.load", &guide, dept).await?;
     tx.commit().await?;
     Ok((guide, Loaded::New))
@@ -182,34 +186,36 @@ async fn audit(
 /// again).
 pub async fn publish(db: &Db, ctx: &Context, code: &str) -> Result<Guide, RegistryError> {
     let mut tx = db.begin().await?;
-    let source: Option<String> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT v.source FROM service_items i JOIN service_item_versions v \
-         ON v.code = i.code AND v.version = i.latest_version WHERE i.code = $1"
-    )
-    .bind(code)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let source: Option<String> = tx
+        .fetch_optional_scalar(
+            query(
+                "SELECT v.source FROM service_items i JOIN service_item_versions v \
+         ON v.code = i.code AND v.version = i.latest_version WHERE i.code = $1",
+            )
+            .bind(code),
+        )
+        .await?;
     let source = source.ok_or_else(|| RegistryError::Unknown(code.to_owned()))?;
     let guide = Guide::parse(&source).map_err(|e| RegistryError::Corrupt(code.to_owned(), e))?;
     // On the transaction's own connection: no second connection is taken
     // while the writer is held.
-    let dept: Option<i64> = run!(tx, |c| sqlx::query_scalar(
-        "SELECT id FROM departments WHERE code = $1"
-    )
-    .bind(&guide.department)
-    .fetch_optional(&mut *c)
-    .await)?;
+    let dept: Option<i64> = tx
+        .fetch_optional_scalar(
+            query("SELECT id FROM departments WHERE code = $1").bind(&guide.department),
+        )
+        .await?;
     let dept = dept.ok_or_else(|| RegistryError::UnknownDepartment(guide.department.clone()))?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE service_items SET published_version = latest_version, withdrawn_at = NULL, \
-         department_id = $1, updated_at = $2 WHERE code = $3"
+    tx.execute(
+        query(
+            "UPDATE service_items SET published_version = latest_version, withdrawn_at = NULL, \
+         department_id = $1, updated_at = $2 WHERE code = $3",
+        )
+        .bind(dept)
+        .bind(time::now())
+        .bind(code),
     )
-    .bind(dept)
-    .bind(time::now())
-    .bind(code)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     audit(&mut tx, ctx, "service.publish", &guide, dept).await?;
     tx.commit().await?;
     Ok(guide)
@@ -220,14 +226,13 @@ pub async fn publish(db: &Db, ctx: &Context, code: &str) -> Result<Guide, Regist
 pub async fn withdraw(db: &Db, ctx: &Context, code: &str) -> Result<(), RegistryError> {
     let item = get(db, code).await?;
     let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "UPDATE service_items SET withdrawn_at = $1, updated_at = $1 WHERE code = $2"
+    tx.execute(
+        query("UPDATE service_items SET withdrawn_at = $1, updated_at = $1 WHERE code = $2")
+            .bind(time::now())
+            .bind(code),
     )
-    .bind(time::now())
-    .bind(code)
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     audit(
         &mut tx,
         ctx,

@@ -7,7 +7,7 @@ use crate::pdf::{self, Line};
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError};
 use rand::Rng;
 use serde::Serialize;
 
@@ -77,24 +77,25 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
     }
     let code = new_code();
     let mut tx = db.begin().await?;
-    let inserted = run!(tx, |c| sqlx::query(
-        "INSERT INTO result_documents (case_id, code, case_number, item_code, item_name, \
+    let inserted = tx
+        .execute(
+            query(
+                "INSERT INTO result_documents (case_id, code, case_number, item_code, item_name, \
          applicant_name, decision, approved, decided_at, issued_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (case_id) DO NOTHING"
-    )
-    .bind(d.case_id)
-    .bind(&code)
-    .bind(d.case_number)
-    .bind(d.item_code)
-    .bind(d.item_name)
-    .bind(d.applicant_name)
-    .bind(d.decision)
-    .bind(d.approved)
-    .bind(d.decided_at)
-    .bind(time::now())
-    .execute(&mut *c)
-    .await
-    .map(|r| r.rows_affected()))?;
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (case_id) DO NOTHING",
+            )
+            .bind(d.case_id)
+            .bind(&code)
+            .bind(d.case_number)
+            .bind(d.item_code)
+            .bind(d.item_name)
+            .bind(d.applicant_name)
+            .bind(d.decision)
+            .bind(d.approved)
+            .bind(d.decided_at)
+            .bind(time::now()),
+        )
+        .await?;
     if inserted == 1 {
         egov_audit::append(
             &mut tx,

@@ -12,7 +12,7 @@ use egov_audit::Event;
 use egov_kernel::time;
 use egov_kernel::Context;
 use egov_search::{Document, SearchError, SearchIndex, Synonyms};
-use egov_store::{run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -239,15 +239,16 @@ pub async fn synonyms(db: &Db) -> Result<String, StoreError> {
 pub async fn save_synonyms(db: &Db, ctx: &Context, text: &str) -> Result<usize, SearchSyncError> {
     let groups = Synonyms::parse(text)?.len();
     let mut tx = db.begin().await?;
-    run!(tx, |c| sqlx::query(
-        "INSERT INTO search_synonyms (id, body, updated_at) VALUES (1, $1, $2) \
-         ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at"
+    tx.execute(
+        query(
+            "INSERT INTO search_synonyms (id, body, updated_at) VALUES (1, $1, $2) \
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        )
+        .bind(text)
+        .bind(time::now()),
     )
-    .bind(text)
-    .bind(time::now())
-    .execute(&mut *c)
     .await
-    .map(|_| ()))?;
+    .map(|_| ())?;
     egov_audit::append(
         &mut tx,
         ctx,
