@@ -123,34 +123,41 @@ pub async fn create_api_key(
         .map(|s| s.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let mut tx = db.begin().await?;
-    let id: i64 = tx
-        .fetch_scalar(
-            query(
-                "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(name)
-            .bind(&key[..KEY_PREFIX.len() + 8])
-            .bind(digest(&key))
-            .bind(&scope_list)
-            .bind(time::now())
-            .bind(expires_at),
-        )
+    let (ctx, name) = (ctx.clone(), name.to_owned());
+    let (prefix, key_hash) = (key[..KEY_PREFIX.len() + 8].to_owned(), digest(&key));
+    let id = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let id: i64 = tx
+                    .fetch_scalar(
+                        query(
+                            "INSERT INTO api_keys (name, prefix, key_hash, scopes, created_at, \
+                             expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        )
+                        .bind(&name)
+                        .bind(&prefix)
+                        .bind(&key_hash)
+                        .bind(&scope_list)
+                        .bind(time::now())
+                        .bind(expires_at),
+                    )
+                    .await?;
+                egov_audit::append(
+                    tx,
+                    &ctx,
+                    Event {
+                        action: "api_key.create",
+                        object_type: "api_key",
+                        object_id: &id.to_string(),
+                        detail: serde_json::json!({ "name": name, "scopes": scope_list,
+                            "expires_at": expires_at.map(|t| time::canonical(&t)) }),
+                    },
+                )
+                .await?;
+                Ok::<_, IdentityError>(id)
+            })
+        })
         .await?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "api_key.create",
-            object_type: "api_key",
-            object_id: &id.to_string(),
-            detail: serde_json::json!({ "name": name, "scopes": scope_list,
-                "expires_at": expires_at.map(|t| time::canonical(&t)) }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(IssuedApiKey { id, key })
 }
 
@@ -188,28 +195,34 @@ pub async fn list_api_keys(db: &Db) -> Result<Vec<ApiKeyInfo>, StoreError> {
 
 /// Revokes a key at once, audited.
 pub async fn revoke_api_key(db: &Db, ctx: &Context, id: i64) -> Result<(), IdentityError> {
-    let mut tx = db.begin().await?;
-    let n = tx
-        .execute(
-            query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(time::now())
-                .bind(id),
-        )
-        .await?;
-    if n == 0 {
-        return Err(IdentityError::NotFound);
-    }
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "api_key.revoke",
-            object_type: "api_key",
-            object_id: &id.to_string(),
-            detail: serde_json::json!({}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let n = tx
+                .execute(
+                    query(
+                        "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                    )
+                    .bind(time::now())
+                    .bind(id),
+                )
+                .await?;
+            if n == 0 {
+                return Err(IdentityError::NotFound);
+            }
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "api_key.revoke",
+                    object_type: "api_key",
+                    object_id: &id.to_string(),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }

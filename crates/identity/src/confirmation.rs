@@ -118,14 +118,27 @@ pub async fn confirm(
     code: &str,
 ) -> Result<(), IdentityError> {
     let hash = crate::token::digest(ticket);
-    let mut tx = db.begin().await?;
+    let typed = code_digest(ticket, code.trim());
+    let ctx = ctx.clone();
+    // A wrong code is refused after its attempt is counted: committed.
+    db.write(move |tx| Box::pin(async move { confirm_in(tx, &ctx, &hash, &typed).await }))
+        .await?
+}
+
+async fn confirm_in(
+    tx: &mut Tx,
+    ctx: &Context,
+    hash: &str,
+    typed: &str,
+) -> Result<Result<(), IdentityError>, IdentityError> {
     let row: Option<(Option<i64>, Option<String>, i32)> = tx
         .fetch_optional(
             query(
                 "UPDATE phone_confirmations SET attempts = attempts + 1 WHERE ticket_hash = $1 \
-         AND expires_at > $2 AND confirmed_at IS NULL RETURNING user_id, code_hash, attempts",
+                 AND expires_at > $2 AND confirmed_at IS NULL \
+                 RETURNING user_id, code_hash, attempts",
             )
-            .bind(&hash)
+            .bind(hash)
             .bind(time::now()),
         )
         .await?;
@@ -137,37 +150,33 @@ pub async fn confirm(
         });
     };
     if attempts > MAX_ATTEMPTS {
-        tx.commit().await?;
-        return Err(IdentityError::Invalid {
+        return Ok(Err(IdentityError::Invalid {
             field: "code",
             zh: "错误次数过多，此验证码已作废；请用账户登录以获取新的验证码".to_owned(),
             en: "too many wrong codes; sign in to get a new one".to_owned(),
-        });
+        }));
     }
-    let right = code_hash.is_some_and(|h| h == code_digest(ticket, code.trim()));
+    let right = code_hash.is_some_and(|h| h == typed);
     let Some(user_id) = user_id.filter(|_| right) else {
-        tx.commit().await?;
-        return Err(wrong());
+        return Ok(Err(wrong()));
     };
     tx.execute(
         query("UPDATE phone_confirmations SET confirmed_at = $1 WHERE ticket_hash = $2")
             .bind(time::now())
-            .bind(&hash),
+            .bind(hash),
     )
-    .await
-    .map(|_| ())?;
+    .await?;
     tx.execute(
         query(
             "UPDATE users SET phone_verified = TRUE, \
-         assurance_level = CASE WHEN assurance_level < 1 THEN 1 ELSE assurance_level END \
-         WHERE id = $1",
+             assurance_level = CASE WHEN assurance_level < 1 THEN 1 ELSE assurance_level END \
+             WHERE id = $1",
         )
         .bind(user_id),
     )
-    .await
-    .map(|_| ())?;
+    .await?;
     egov_audit::append(
-        &mut tx,
+        tx,
         ctx,
         Event {
             action: "user.confirm_phone",
@@ -177,8 +186,7 @@ pub async fn confirm(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// Confirms a registration with the code its text message carried, read

@@ -108,22 +108,36 @@ pub async fn mark_read(
     user_id: i64,
     notice_id: i64,
 ) -> Result<(), IdentityError> {
-    let mut tx = db.begin().await?;
-    let n = tx.execute(query("UPDATE account_notices SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL").bind(time::now()).bind(notice_id).bind(user_id)).await?;
-    if n == 0 {
-        return Err(IdentityError::NotFound);
-    }
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "user.notice_read",
-            object_type: "user",
-            object_id: &user_id.to_string(),
-            detail: serde_json::json!({ "notice": notice_id }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let n = tx
+                .execute(
+                    query(
+                        "UPDATE account_notices SET read_at = $1 WHERE id = $2 AND user_id = $3 \
+                         AND read_at IS NULL",
+                    )
+                    .bind(time::now())
+                    .bind(notice_id)
+                    .bind(user_id),
+                )
+                .await?;
+            if n == 0 {
+                return Err(IdentityError::NotFound);
+            }
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "user.notice_read",
+                    object_type: "user",
+                    object_id: &user_id.to_string(),
+                    detail: serde_json::json!({ "notice": notice_id }),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
 }

@@ -672,17 +672,11 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
     drop(r);
     let Some(row) = row else { return Ok(None) };
     if now - row.last_seen_at > TOUCH_EVERY {
-        let id_hash = digest(token);
-        db.write(move |tx| {
-            Box::pin(async move {
-                tx.execute(
-                    query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-                        .bind(now)
-                        .bind(&id_hash),
-                )
-                .await
-            })
-        })
+        db.execute(
+            query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(now)
+                .bind(digest(token)),
+        )
         .await?;
     }
     let roles = roles_of(db, row.user_id).await?;

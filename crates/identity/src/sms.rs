@@ -59,10 +59,16 @@ pub async fn deliver(db: &Db, http: &reqwest::Client, url: &str) -> Result<usize
     let mut sent = 0;
     for (id, phone, body, attempts) in due {
         // Taken by one node only.
-        let mut tx = db.begin().await?;
-        let claimed = tx.execute(query("UPDATE sms_outbox SET attempts = attempts + 1 WHERE id = $1 AND attempts = $2 \
-             AND sent_at IS NULL").bind(id).bind(attempts)).await?;
-        tx.commit().await?;
+        let claimed = db
+            .execute(
+                query(
+                    "UPDATE sms_outbox SET attempts = attempts + 1 WHERE id = $1 \
+                     AND attempts = $2 AND sent_at IS NULL",
+                )
+                .bind(id)
+                .bind(attempts),
+            )
+            .await?;
         if claimed == 0 {
             continue;
         }
@@ -76,26 +82,12 @@ pub async fn deliver(db: &Db, http: &reqwest::Client, url: &str) -> Result<usize
             Ok(res) => Some(format!("answered {}", res.status())),
             Err(e) => Some(e.to_string()),
         };
-        let mut tx = db.begin().await?;
-        match &error {
-            None => tx
-                .execute(
-                    query("UPDATE sms_outbox SET sent_at = $1 WHERE id = $2")
-                        .bind(time::now())
-                        .bind(id),
-                )
-                .await
-                .map(|_| ())?,
-            Some(e) => tx
-                .execute(
-                    query("UPDATE sms_outbox SET last_error = $1 WHERE id = $2")
-                        .bind(e.chars().take(300).collect::<String>())
-                        .bind(id),
-                )
-                .await
-                .map(|_| ())?,
-        }
-        tx.commit().await?;
+        let recorded = match &error {
+            None => query("UPDATE sms_outbox SET sent_at = $1 WHERE id = $2").bind(time::now()),
+            Some(e) => query("UPDATE sms_outbox SET last_error = $1 WHERE id = $2")
+                .bind(e.chars().take(300).collect::<String>()),
+        };
+        db.execute(recorded.bind(id)).await?;
         if error.is_none() {
             sent += 1;
         }

@@ -7,11 +7,12 @@
 //! the relying party answers 2xx. Rows are claimed one by one with an
 //! update that only one node can win, so several nodes may run it.
 
-use crate::keys::{self, Alg};
+use crate::keys::{self, Alg, Key};
 use crate::{jwt, OidcError};
 use egov_kernel::time::{self, Timestamp};
-use egov_store::{query, run, Db};
+use egov_store::{query, run, Db, Tx};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Attempts before a delivery is given up.
 const MAX_ATTEMPTS: i32 = 8;
@@ -80,58 +81,92 @@ async fn queue(db: &Db) -> Result<Pass, OidcError> {
         keys::signing_key(db, Alg::Rs256).await?,
         keys::signing_key(db, Alg::Es256).await?,
     ];
+    let signers = Arc::new(signers);
     for (id, sid, user_id) in pending {
-        let now = time::now();
-        let mut tx = db.begin().await?;
-        let claimed = tx.execute(query("UPDATE ended_sessions SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL").bind(now).bind(id)).await?;
-        if claimed == 0 {
-            continue; // another node has it
-        }
-        let parties: Vec<(String, Option<String>, String, String)> = tx
-            .fetch_all(
-                query(
-                    "SELECT DISTINCT t.client_id, t.iss, c.backchannel_logout_uri, c.id_token_alg \
-             FROM oidc_tokens t JOIN oidc_clients c ON c.client_id = t.client_id \
-             WHERE t.sid = $1 AND c.backchannel_logout_uri IS NOT NULL AND c.revoked_at IS NULL",
-                )
-                .bind(&sid),
-            )
+        let signers = signers.clone();
+        let queued = db
+            .write(move |tx| {
+                Box::pin(async move { queue_one(tx, &signers[..], id, &sid, user_id).await })
+            })
             .await?;
-        tx.execute(
-            query("UPDATE oidc_tokens SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(&sid),
-        )
-        .await
-        .map(|_| ())?;
-        let mut tokens = Vec::new();
-        for (client_id, iss, uri, alg) in parties {
-            let alg = Alg::parse(&alg).unwrap_or(Alg::Rs256);
-            let key = signers
-                .iter()
-                .find(|k| k.alg == alg)
-                .expect("a signer of each algorithm");
-            let claims = json!({
-                "iss": iss.unwrap_or_default(),
-                "sub": user_id.to_string(),
-                "aud": client_id,
-                "iat": now.timestamp(),
-                "exp": (now + TOKEN_TTL).timestamp(),
-                "jti": crate::flow::random_token(),
-                "sid": sid,
-                "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
-            });
-            tokens.push((client_id, uri, jwt::encode(key, jwt::Typ::Logout, &claims)));
+        if let Some(n) = queued {
+            pass.sessions += 1;
+            pass.queued += n;
         }
-        for (client_id, uri, token) in &tokens {
-            tx.execute(query("INSERT INTO backchannel_deliveries (client_id, uri, logout_token, created_at, \
-                 next_attempt_at) VALUES ($1, $2, $3, $4, $4)").bind(client_id).bind(uri).bind(token).bind(now)).await.map(|_| ())?;
-        }
-        tx.commit().await?;
-        pass.sessions += 1;
-        pass.queued += tokens.len();
     }
     Ok(pass)
+}
+
+/// Claims one ended session, revokes its tokens and queues a signed logout
+/// token for each relying party that holds one; `None` when another node
+/// claimed it first.
+async fn queue_one(
+    tx: &mut Tx,
+    signers: &[Arc<Key>],
+    id: i64,
+    sid: &str,
+    user_id: i64,
+) -> Result<Option<usize>, OidcError> {
+    let now = time::now();
+    let claimed = tx
+        .execute(
+            query(
+                "UPDATE ended_sessions SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL",
+            )
+            .bind(now)
+            .bind(id),
+        )
+        .await?;
+    if claimed == 0 {
+        return Ok(None);
+    }
+    let parties: Vec<(String, Option<String>, String, String)> = tx
+        .fetch_all(
+            query(
+                "SELECT DISTINCT t.client_id, t.iss, c.backchannel_logout_uri, c.id_token_alg \
+                 FROM oidc_tokens t JOIN oidc_clients c ON c.client_id = t.client_id \
+                 WHERE t.sid = $1 AND c.backchannel_logout_uri IS NOT NULL \
+                 AND c.revoked_at IS NULL",
+            )
+            .bind(sid),
+        )
+        .await?;
+    tx.execute(
+        query("UPDATE oidc_tokens SET revoked_at = $1 WHERE sid = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(sid),
+    )
+    .await?;
+    for (client_id, iss, uri, alg) in &parties {
+        let alg = Alg::parse(alg).unwrap_or(Alg::Rs256);
+        let key = signers
+            .iter()
+            .find(|k| k.alg == alg)
+            .expect("a signer of each algorithm");
+        let claims = json!({
+            "iss": iss.clone().unwrap_or_default(),
+            "sub": user_id.to_string(),
+            "aud": client_id,
+            "iat": now.timestamp(),
+            "exp": (now + TOKEN_TTL).timestamp(),
+            "jti": crate::flow::random_token(),
+            "sid": sid,
+            "events": { "http://schemas.openid.net/event/backchannel-logout": {} },
+        });
+        let token = jwt::encode(key, jwt::Typ::Logout, &claims);
+        tx.execute(
+            query(
+                "INSERT INTO backchannel_deliveries (client_id, uri, logout_token, created_at, \
+                 next_attempt_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(client_id)
+            .bind(uri)
+            .bind(&token)
+            .bind(now),
+        )
+        .await?;
+    }
+    Ok(Some(parties.len()))
 }
 
 /// How long after the n-th failed attempt the next one is made.
@@ -157,10 +192,18 @@ async fn deliver_due(db: &Db, http: &reqwest::Client) -> Result<(usize, usize), 
     for (id, uri, token, attempts) in due {
         // Take it: the next attempt is set as if this one fails.
         let next: Timestamp = now + backoff(attempts);
-        let mut tx = db.begin().await?;
-        let claimed = tx.execute(query("UPDATE backchannel_deliveries SET attempts = attempts + 1, next_attempt_at = $1 \
-             WHERE id = $2 AND delivered_at IS NULL AND attempts = $3").bind(next).bind(id).bind(attempts)).await?;
-        tx.commit().await?;
+        let claimed = db
+            .execute(
+                query(
+                    "UPDATE backchannel_deliveries SET attempts = attempts + 1, \
+                     next_attempt_at = $1 WHERE id = $2 AND delivered_at IS NULL \
+                     AND attempts = $3",
+                )
+                .bind(next)
+                .bind(id)
+                .bind(attempts),
+            )
+            .await?;
         if claimed == 0 {
             continue;
         }
@@ -175,12 +218,16 @@ async fn deliver_due(db: &Db, http: &reqwest::Client) -> Result<(usize, usize), 
             Ok(res) => Some(format!("answered {}", res.status())),
             Err(e) => Some(e.to_string()),
         };
-        let mut tx = db.begin().await?;
-        match &error {
-            None => tx.execute(query("UPDATE backchannel_deliveries SET delivered_at = $1, last_error = NULL WHERE id = $2").bind(time::now()).bind(id)).await.map(|_| ())?,
-            Some(e) => tx.execute(query("UPDATE backchannel_deliveries SET last_error = $1 WHERE id = $2").bind(e.chars().take(500).collect::<String>()).bind(id)).await.map(|_| ())?,
-        }
-        tx.commit().await?;
+        let recorded = match &error {
+            None => query(
+                "UPDATE backchannel_deliveries SET delivered_at = $1, last_error = NULL \
+                 WHERE id = $2",
+            )
+            .bind(time::now()),
+            Some(e) => query("UPDATE backchannel_deliveries SET last_error = $1 WHERE id = $2")
+                .bind(e.chars().take(500).collect::<String>()),
+        };
+        db.execute(recorded.bind(id)).await?;
         match error {
             None => delivered += 1,
             Some(e) => {

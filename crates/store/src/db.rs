@@ -1,7 +1,7 @@
-use crate::reference::Caches;
+use crate::caches::{Caches, RECHECK};
 use crate::write::sqlite_writer::SqliteWriter;
 use crate::write::thread::{Member, Outcome, WriterThread};
-use crate::write::{BoxFuture, Tx, WriteConn};
+use crate::write::{BoxFuture, Statement, Tx, WriteConn};
 use crate::{DatabaseUrl, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -28,7 +28,7 @@ pub struct PoolOptions {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     /// How long reference data is served from memory before the database
-    /// is asked whether it changed ([`crate::reference`]).
+    /// is asked whether it changed (see the `reference` module).
     pub reference_recheck: Duration,
 }
 
@@ -40,7 +40,7 @@ impl Default for PoolOptions {
         PoolOptions {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(1),
-            reference_recheck: crate::reference::RECHECK,
+            reference_recheck: RECHECK,
         }
     }
 }
@@ -117,6 +117,15 @@ impl Db {
 
     pub(crate) fn caches(&self) -> &Caches {
         &self.caches
+    }
+
+    /// SQLite's writer thread, for the store's own tests.
+    #[cfg(test)]
+    pub(crate) fn writer_thread(&self) -> Option<&WriterThread> {
+        match &self.pools {
+            Pools::Sqlite { thread, .. } => Some(thread),
+            Pools::Postgres(_) => None,
+        }
     }
 
     pub async fn connect(url: &DatabaseUrl, opts: &PoolOptions) -> Result<Db, StoreError> {
@@ -238,6 +247,14 @@ impl Db {
                 Ok(value)
             }
         }
+    }
+
+    /// Runs one statement in a transaction of its own and answers the rows
+    /// it changed: for the writes that need no audit record and no other
+    /// statement (a queued row claimed, a time touched).
+    pub async fn execute(&self, statement: Statement<'static>) -> Result<u64, StoreError> {
+        self.write(move |tx| Box::pin(async move { tx.execute(statement).await }))
+            .await
     }
 
     /// Starts a read-write transaction on sqlx's connection. New code writes

@@ -8,6 +8,7 @@
 //! driver, so every query is type-checked against both.
 
 mod backup;
+mod caches;
 mod db;
 mod error;
 pub mod reference;

@@ -9,16 +9,13 @@
 //! change made on one node shows on every other within that time.
 
 use crate::{query, Db, StoreError, Tx};
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
+use std::any::TypeId;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-/// How long a node serves its copy before it compares the revision again,
-/// unless [`PoolOptions::reference_recheck`](crate::PoolOptions) says otherwise.
-pub const RECHECK: Duration = Duration::from_secs(1);
+pub use crate::caches::RECHECK;
 
 /// A set of reference tables, loaded whole.
 pub trait Reference: Send + Sync + Sized + 'static {
@@ -45,69 +42,6 @@ pub async fn changed<T: Reference>(tx: &mut Tx) -> Result<(), StoreError> {
     .await?;
     tx.changed.push(TypeId::of::<T>());
     Ok(())
-}
-
-/// The copies one [`Db`] handle holds, by type.
-pub(crate) struct Caches {
-    entries: Mutex<HashMap<TypeId, Entry>>,
-    recheck: Duration,
-}
-
-struct Entry {
-    /// Set by a committed local change; the next read compares revisions.
-    stale: Arc<AtomicBool>,
-    /// A `Cached<T>` for the entry's type.
-    cached: Arc<dyn Any + Send + Sync>,
-}
-
-impl std::fmt::Debug for Caches {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Caches")
-    }
-}
-
-impl Caches {
-    pub(crate) fn new(recheck: Duration) -> Caches {
-        Caches {
-            entries: Mutex::default(),
-            recheck,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TypeId, Entry>> {
-        self.entries
-            .lock()
-            .expect("never poisoned: no panics under it")
-    }
-
-    fn of<T: Reference>(&self) -> Arc<Cached<T>> {
-        let cached = self
-            .lock()
-            .entry(TypeId::of::<T>())
-            .or_insert_with(|| {
-                let stale = Arc::new(AtomicBool::new(false));
-                Entry {
-                    stale: stale.clone(),
-                    cached: Arc::new(Cached::<T>::new(stale, self.recheck)),
-                }
-            })
-            .cached
-            .clone();
-        cached
-            .downcast::<Cached<T>>()
-            .expect("entries are keyed by their own type")
-    }
-
-    /// Marks this node's copies of what a committed transaction changed.
-    pub(crate) fn committed(&self, changed: &[TypeId]) {
-        if changed.is_empty() {
-            return;
-        }
-        let map = self.lock();
-        for entry in changed.iter().filter_map(|id| map.get(id)) {
-            entry.stale.store(true, Ordering::Release);
-        }
-    }
 }
 
 /// A copy of one reference set, as the last check found it.
@@ -198,7 +132,10 @@ impl<T: Reference> Cached<T> {
 impl Db {
     /// `T` as this node last loaded it; see the [module](crate::reference).
     pub async fn reference<T: Reference>(&self) -> Result<Arc<T>, T::Error> {
-        self.caches().of::<T>().get(self).await
+        let cached = self.caches().entry(TypeId::of::<T>(), |stale, recheck| {
+            Cached::<T>::new(stale, recheck)
+        });
+        cached.get(self).await
     }
 }
 

@@ -25,7 +25,7 @@ pub use row::{sqlite_text, Column, ColumnIndex, FromRow, Row};
 pub use rusqlite::types::ValueRef as SqliteValue;
 pub use statement::{query, values, Statement};
 
-use crate::reference::Caches;
+use crate::caches::Caches;
 use crate::{AnyConn, Engine, StoreError};
 use row::RowOf;
 use sqlite_writer::SqliteTx;
@@ -50,7 +50,7 @@ pub type Deferred =
 pub struct Tx {
     conn: WriteConn,
     deferred: Vec<Deferred>,
-    /// The reference sets it changed ([`crate::reference::changed`]).
+    /// The reference sets it changed (`reference::changed`).
     pub(crate) changed: Vec<TypeId>,
     /// Told of them on [`Tx::commit`]; [`Db::write`](crate::Db::write)
     /// tells them itself.

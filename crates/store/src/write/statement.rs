@@ -37,7 +37,7 @@ pub fn values(rows: usize, columns: usize) -> String {
 /// See [`query`].
 pub struct Statement<'q> {
     pub(crate) sql: &'q str,
-    params: Vec<Box<dyn Param<'q> + 'q>>,
+    params: Vec<Box<dyn Param<'q> + Send + 'q>>,
 }
 
 impl<'q> Statement<'q> {

@@ -3,7 +3,6 @@
 
 use super::thread::MAX_GROUP;
 use super::{query, Tx};
-use crate::db::Pools;
 use crate::{run, DatabaseUrl, Db, PoolOptions, StoreError};
 use chrono::{DateTime, Utc};
 
@@ -29,10 +28,7 @@ async fn fresh() -> (Db, tempfile::TempDir) {
 }
 
 fn thread(db: &Db) -> &super::thread::WriterThread {
-    match &db.pools {
-        Pools::Sqlite { thread, .. } => thread,
-        Pools::Postgres(_) => unreachable!("SQLite only"),
-    }
+    db.writer_thread().expect("SQLite only")
 }
 
 async fn insert(tx: &mut Tx, n: i64) -> Result<(), StoreError> {
