@@ -179,7 +179,24 @@ pub enum Grantor<'a> {
     Operator,
 }
 
+/// A [`Grantor`] that a transaction body can own.
+#[derive(Clone)]
+struct OwnedGrantor(Option<Principal>);
+
+impl OwnedGrantor {
+    fn grantor(&self) -> Grantor<'_> {
+        self.0.as_ref().map_or(Grantor::Operator, Grantor::Admin)
+    }
+}
+
 impl Grantor<'_> {
+    fn owned(self) -> OwnedGrantor {
+        OwnedGrantor(match self {
+            Grantor::Admin(p) => Some(p.clone()),
+            Grantor::Operator => None,
+        })
+    }
+
     /// Whether the grantor may give `grant` to a user in `user_department`.
     fn reaches(self, user_department: Option<i64>, grant: &RoleGrant) -> bool {
         match self {
@@ -233,41 +250,46 @@ pub async fn create_staff(
         }
     }
     let hash = checked_hash(new.password, &[&username]).await?;
-    let mut tx = db.begin().await?;
-    let id = insert_user(
-        &mut tx,
-        UserRow {
-            username: &username,
-            display_name: &display_name,
-            kind: UserKind::Staff,
-            department_id: new.department_id,
-            enterprise_id: None,
-            enterprise_role: None,
-            resident_id: None,
-            phone: None,
-            password_hash: &hash,
-            must_change_password: new.must_change_password,
-            // Made by an administrator who knows who they are.
-            phone_verified: true,
-            assurance_level: 2,
-        },
-    )
-    .await?;
-    for g in &new.roles {
-        insert_grant(&mut tx, id, g).await?;
-    }
-    let roles: Vec<_> = new.roles.iter().map(|g| g.role.as_str()).collect();
-    audit(
-        &mut tx,
-        ctx,
-        "user.create",
-        id,
-        serde_json::json!({ "username": username, "kind": "staff",
-            "department_id": new.department_id, "roles": roles }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    let (ctx, roles, department_id) = (ctx.clone(), new.roles, new.department_id);
+    let must_change_password = new.must_change_password;
+    db.write(move |tx| {
+        Box::pin(async move {
+            let id = insert_user(
+                tx,
+                UserRow {
+                    username: &username,
+                    display_name: &display_name,
+                    kind: UserKind::Staff,
+                    department_id,
+                    enterprise_id: None,
+                    enterprise_role: None,
+                    resident_id: None,
+                    phone: None,
+                    password_hash: &hash,
+                    must_change_password,
+                    // Made by an administrator who knows who they are.
+                    phone_verified: true,
+                    assurance_level: 2,
+                },
+            )
+            .await?;
+            for g in &roles {
+                insert_grant(tx, id, g).await?;
+            }
+            let role_names: Vec<_> = roles.iter().map(|g| g.role.as_str()).collect();
+            audit(
+                tx,
+                &ctx,
+                "user.create",
+                id,
+                serde_json::json!({ "username": username, "kind": "staff",
+                    "department_id": department_id, "roles": role_names }),
+            )
+            .await?;
+            Ok(id)
+        })
+    })
+    .await
 }
 
 fn check_grant_scope(g: &RoleGrant) -> Result<(), IdentityError> {
@@ -301,37 +323,40 @@ pub async fn grant_role(
     grant: RoleGrant,
 ) -> Result<(), IdentityError> {
     check_grant_scope(&grant)?;
-    let mut tx = db.begin().await?;
-    let user: Option<(String, Option<i64>)> = tx
-        .fetch_optional(query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id))
-        .await?;
-    let Some((kind, department)) = user else {
-        return Err(IdentityError::NotFound);
-    };
-    if !by.reaches(department, &grant) {
-        return Err(IdentityError::Forbidden);
-    }
-    match kind.as_str() {
-        "staff" => {}
-        _ => {
-            return Err(invalid(
-                "roles",
-                "只有工作人员可以被授予角色",
-                "only staff accounts hold roles",
-            ))
-        }
-    }
-    insert_grant(&mut tx, user_id, &grant).await?;
-    audit(
-        &mut tx,
-        ctx,
-        "user.grant_role",
-        user_id,
-        serde_json::json!({ "role": grant.role.as_str(), "department_id": grant.department_id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let (ctx, by) = (ctx.clone(), by.owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let user: Option<(String, Option<i64>)> = tx
+                .fetch_optional(
+                    query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id),
+                )
+                .await?;
+            let Some((kind, department)) = user else {
+                return Err(IdentityError::NotFound);
+            };
+            if !by.grantor().reaches(department, &grant) {
+                return Err(IdentityError::Forbidden);
+            }
+            if kind != "staff" {
+                return Err(invalid(
+                    "roles",
+                    "只有工作人员可以被授予角色",
+                    "only staff accounts hold roles",
+                ));
+            }
+            insert_grant(tx, user_id, &grant).await?;
+            audit(
+                tx,
+                &ctx,
+                "user.grant_role",
+                user_id,
+                serde_json::json!({ "role": grant.role.as_str(),
+                    "department_id": grant.department_id }),
+            )
+            .await
+        })
+    })
+    .await
 }
 
 /// Revokes a role within the grantor's reach, audited.
@@ -342,37 +367,42 @@ pub async fn revoke_role(
     user_id: i64,
     grant: RoleGrant,
 ) -> Result<(), IdentityError> {
-    let mut tx = db.begin().await?;
-    let department: Option<Option<i64>> = tx
-        .fetch_optional_scalar(query("SELECT department_id FROM users WHERE id = $1").bind(user_id))
-        .await?;
-    let Some(department) = department else {
-        return Err(IdentityError::NotFound);
-    };
-    if !by.reaches(department, &grant) {
-        return Err(IdentityError::Forbidden);
-    }
-    tx.execute(
-        query(
-            "DELETE FROM role_grants WHERE user_id = $1 AND role = $2 \
-         AND COALESCE(department_id, 0) = COALESCE($3, 0)",
-        )
-        .bind(user_id)
-        .bind(grant.role.as_str())
-        .bind(grant.department_id),
-    )
+    let (ctx, by) = (ctx.clone(), by.owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let department: Option<Option<i64>> = tx
+                .fetch_optional_scalar(
+                    query("SELECT department_id FROM users WHERE id = $1").bind(user_id),
+                )
+                .await?;
+            let Some(department) = department else {
+                return Err(IdentityError::NotFound);
+            };
+            if !by.grantor().reaches(department, &grant) {
+                return Err(IdentityError::Forbidden);
+            }
+            tx.execute(
+                query(
+                    "DELETE FROM role_grants WHERE user_id = $1 AND role = $2 \
+                     AND COALESCE(department_id, 0) = COALESCE($3, 0)",
+                )
+                .bind(user_id)
+                .bind(grant.role.as_str())
+                .bind(grant.department_id),
+            )
+            .await?;
+            audit(
+                tx,
+                &ctx,
+                "user.revoke_role",
+                user_id,
+                serde_json::json!({ "role": grant.role.as_str(),
+                    "department_id": grant.department_id }),
+            )
+            .await
+        })
+    })
     .await
-    .map(|_| ())?;
-    audit(
-        &mut tx,
-        ctx,
-        "user.revoke_role",
-        user_id,
-        serde_json::json!({ "role": grant.role.as_str(), "department_id": grant.department_id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 pub struct CitizenRegistration {
@@ -597,36 +627,40 @@ pub async fn add_operator(
     let username = validate_username(&op.username)?;
     let display_name = validate_name("display_name", &op.display_name)?;
     let hash = checked_hash(op.password, &[&username, op.phone.as_str()]).await?;
-    let mut tx = db.begin().await?;
-    let id = insert_user(
-        &mut tx,
-        UserRow {
-            username: &username,
-            display_name: &display_name,
-            kind: UserKind::Enterprise,
-            department_id: None,
-            enterprise_id: Some(enterprise_id),
-            enterprise_role: Some("operator"),
-            resident_id: None,
-            phone: Some(op.phone.as_str()),
-            password_hash: &hash,
-            must_change_password: true,
-            // Added by the legal representative, who vouches for them.
-            phone_verified: true,
-            assurance_level: 1,
-        },
-    )
-    .await?;
-    audit(
-        &mut tx,
-        ctx,
-        "enterprise.add_operator",
-        id,
-        serde_json::json!({ "username": username, "enterprise_id": enterprise_id }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    let (ctx, phone) = (ctx.clone(), op.phone);
+    db.write(move |tx| {
+        Box::pin(async move {
+            let id = insert_user(
+                tx,
+                UserRow {
+                    username: &username,
+                    display_name: &display_name,
+                    kind: UserKind::Enterprise,
+                    department_id: None,
+                    enterprise_id: Some(enterprise_id),
+                    enterprise_role: Some("operator"),
+                    resident_id: None,
+                    phone: Some(phone.as_str()),
+                    password_hash: &hash,
+                    must_change_password: true,
+                    // Added by the legal representative, who vouches for them.
+                    phone_verified: true,
+                    assurance_level: 1,
+                },
+            )
+            .await?;
+            audit(
+                tx,
+                &ctx,
+                "enterprise.add_operator",
+                id,
+                serde_json::json!({ "username": username, "enterprise_id": enterprise_id }),
+            )
+            .await?;
+            Ok(id)
+        })
+    })
+    .await
 }
 
 /// Disables or re-enables an account; disabling ends its sessions.
@@ -636,36 +670,39 @@ pub async fn set_disabled(
     user_id: i64,
     disabled: bool,
 ) -> Result<(), IdentityError> {
-    let mut tx = db.begin().await?;
-    let n = tx
-        .execute(
-            query("UPDATE users SET disabled = $1 WHERE id = $2")
-                .bind(disabled)
-                .bind(user_id),
-        )
-        .await?;
-    if n == 0 {
-        return Err(IdentityError::NotFound);
-    }
-    if disabled {
-        crate::session::end_sessions(
-            &mut tx,
-            crate::session::Sessions::AllOf {
-                user_id,
-                keep: None,
-            },
-            crate::session::Ending::AccountDisabled,
-        )
-        .await?;
-    }
-    let action = if disabled {
-        "user.disable"
-    } else {
-        "user.enable"
-    };
-    audit(&mut tx, ctx, action, user_id, serde_json::json!({})).await?;
-    tx.commit().await?;
-    Ok(())
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let n = tx
+                .execute(
+                    query("UPDATE users SET disabled = $1 WHERE id = $2")
+                        .bind(disabled)
+                        .bind(user_id),
+                )
+                .await?;
+            if n == 0 {
+                return Err(IdentityError::NotFound);
+            }
+            if disabled {
+                crate::session::end_sessions(
+                    tx,
+                    crate::session::Sessions::AllOf {
+                        user_id,
+                        keep: None,
+                    },
+                    crate::session::Ending::AccountDisabled,
+                )
+                .await?;
+            }
+            let action = if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            };
+            audit(tx, &ctx, action, user_id, serde_json::json!({})).await
+        })
+    })
+    .await
 }
 
 /// Records how well a holder's identity is established: 2 when verified in
@@ -684,27 +721,33 @@ pub async fn set_assurance(
             "the assurance level is 1 to 3",
         ));
     }
-    let mut tx = db.begin().await?;
-    let n = tx
-        .execute(
-            query("UPDATE users SET assurance_level = $1 WHERE id = $2 AND phone_verified = TRUE")
-                .bind(level)
-                .bind(user_id),
-        )
-        .await?;
-    if n == 0 {
-        return Err(IdentityError::NotFound);
-    }
-    audit(
-        &mut tx,
-        ctx,
-        "user.set_assurance",
-        user_id,
-        serde_json::json!({ "level": level }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let n = tx
+                .execute(
+                    query(
+                        "UPDATE users SET assurance_level = $1 WHERE id = $2 \
+                         AND phone_verified = TRUE",
+                    )
+                    .bind(level)
+                    .bind(user_id),
+                )
+                .await?;
+            if n == 0 {
+                return Err(IdentityError::NotFound);
+            }
+            audit(
+                tx,
+                &ctx,
+                "user.set_assurance",
+                user_id,
+                serde_json::json!({ "level": level }),
+            )
+            .await
+        })
+    })
+    .await
 }
 
 /// Offboards a civil servant who leaves: the account is disabled, every
@@ -716,44 +759,49 @@ pub async fn offboard(
     by: Grantor<'_>,
     user_id: i64,
 ) -> Result<(), IdentityError> {
-    let mut tx = db.begin().await?;
-    let user: Option<(String, Option<i64>)> = tx
-        .fetch_optional(query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id))
-        .await?;
-    let Some((kind, department)) = user else {
-        return Err(IdentityError::NotFound);
-    };
-    if kind != "staff" || !by.may_create_in(department) {
-        return Err(IdentityError::Forbidden);
-    }
-    let roles: Vec<String> = run!(tx, |c| sqlx::query_scalar(
-        "DELETE FROM role_grants WHERE user_id = $1 RETURNING role"
-    )
-    .bind(user_id)
-    .fetch_all(&mut *c)
-    .await)?;
-    tx.execute(query("UPDATE users SET disabled = TRUE WHERE id = $1").bind(user_id))
-        .await
-        .map(|_| ())?;
-    crate::session::end_sessions(
-        &mut tx,
-        crate::session::Sessions::AllOf {
-            user_id,
-            keep: None,
-        },
-        crate::session::Ending::AccountDisabled,
-    )
-    .await?;
-    audit(
-        &mut tx,
-        ctx,
-        "user.offboard",
-        user_id,
-        serde_json::json!({ "revoked_roles": roles }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    let (ctx, by) = (ctx.clone(), by.owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let user: Option<(String, Option<i64>)> = tx
+                .fetch_optional(
+                    query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id),
+                )
+                .await?;
+            let Some((kind, department)) = user else {
+                return Err(IdentityError::NotFound);
+            };
+            if kind != "staff" || !by.grantor().may_create_in(department) {
+                return Err(IdentityError::Forbidden);
+            }
+            let roles: Vec<(String,)> = tx
+                .fetch_all(
+                    query("DELETE FROM role_grants WHERE user_id = $1 RETURNING role")
+                        .bind(user_id),
+                )
+                .await?;
+            let roles: Vec<String> = roles.into_iter().map(|(r,)| r).collect();
+            tx.execute(query("UPDATE users SET disabled = TRUE WHERE id = $1").bind(user_id))
+                .await?;
+            crate::session::end_sessions(
+                tx,
+                crate::session::Sessions::AllOf {
+                    user_id,
+                    keep: None,
+                },
+                crate::session::Ending::AccountDisabled,
+            )
+            .await?;
+            audit(
+                tx,
+                &ctx,
+                "user.offboard",
+                user_id,
+                serde_json::json!({ "revoked_roles": roles }),
+            )
+            .await
+        })
+    })
+    .await
 }
 
 /// An account as administrators and the account holder see it. The ID
@@ -918,31 +966,36 @@ pub async fn change_password(
     PasswordPolicy::builtin().check(new_password.expose_secret(), &[&username])?;
     crate::reauth::confirm(db, ctx, user_id, proof).await?;
     let hash = checked_hash(new_password, &[&username]).await?;
-    let mut tx = db.begin().await?;
-    tx.execute(
-        query("UPDATE users SET password_hash = $1, must_change_password = FALSE WHERE id = $2")
-            .bind(&hash)
-            .bind(user_id),
-    )
+    let (ctx, keep) = (ctx.clone(), keep_session.map(str::to_owned));
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                query(
+                    "UPDATE users SET password_hash = $1, must_change_password = FALSE \
+                     WHERE id = $2",
+                )
+                .bind(&hash)
+                .bind(user_id),
+            )
+            .await?;
+            crate::session::end_sessions(
+                tx,
+                crate::session::Sessions::AllOf {
+                    user_id,
+                    keep: keep.as_deref(),
+                },
+                crate::session::Ending::PasswordChanged,
+            )
+            .await?;
+            audit(
+                tx,
+                &ctx,
+                "user.change_password",
+                user_id,
+                serde_json::json!({}),
+            )
+            .await
+        })
+    })
     .await
-    .map(|_| ())?;
-    crate::session::end_sessions(
-        &mut tx,
-        crate::session::Sessions::AllOf {
-            user_id,
-            keep: keep_session,
-        },
-        crate::session::Ending::PasswordChanged,
-    )
-    .await?;
-    audit(
-        &mut tx,
-        ctx,
-        "user.change_password",
-        user_id,
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
