@@ -37,7 +37,7 @@ use common::{count, cpu_time, engine_name, micros, ms, Window};
 use egov_calendar::WorkCalendar;
 use egov_cases::{Acting, Case, CaseError, NewCase, ProcessDefinition};
 use egov_kernel::{time, Context};
-use egov_store::{run, DatabaseUrl, Db, Engine};
+use egov_store::{query, DatabaseUrl, Db, Engine, StoreError};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -261,7 +261,7 @@ async fn insert_open_cases(b: &Bench, n: u64) -> anyhow::Result<u64> {
     let mut due = 0;
     let mut i = 0;
     while i < n {
-        let mut tx = b.db.begin().await?;
+        let mut statements = Vec::new();
         for _ in 0..STATEMENTS_PER_TX {
             if i >= n {
                 break;
@@ -296,30 +296,27 @@ async fn insert_open_cases(b: &Bench, n: u64) -> anyhow::Result<u64> {
                      1, ${p}, $3, 0, ${p}, FALSE, 0)"
                 )?;
             }
-            run!(tx, |c| {
-                let mut q = sqlx::query(&sql)
-                    .persistent(false)
-                    .bind(entered)
-                    .bind(due_at)
-                    .bind(red_at);
-                for at in &next_alerts {
-                    q = q.bind(*at);
-                }
-                q.execute(&mut *c).await.map(|_| ())
-            })?;
+            statements.push((sql, next_alerts));
             i += rows;
         }
-        tx.commit().await?;
+        b.db.write(move |tx| {
+            Box::pin(async move {
+                for (sql, next_alerts) in statements {
+                    let mut q = query(&sql).bind(entered).bind(due_at).bind(red_at);
+                    for at in next_alerts {
+                        q = q.bind(at);
+                    }
+                    tx.execute(q).await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .await?;
     }
     if b.db.engine() == Engine::Postgres {
         // What autovacuum would do shortly after such a load; done here so
         // the timing does not depend on whether it got there yet.
-        let mut tx = b.db.begin().await?;
-        run!(tx, |c| sqlx::query("ANALYZE cases")
-            .execute(&mut *c)
-            .await
-            .map(|_| ()))?;
-        tx.commit().await?;
+        b.db.execute(query("ANALYZE cases")).await?;
     }
     Ok(due)
 }

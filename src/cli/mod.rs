@@ -419,19 +419,23 @@ async fn server_key_command(
             let id = ring.rotate()?.id.clone();
             egov_keyring::install(ring);
             database::reseal(db).await?;
-            let mut tx = db.begin().await?;
-            egov_audit::append(
-                &mut tx,
-                &Context::system(),
-                egov_audit::Event {
-                    action: "server_key.rotate",
-                    object_type: "server_key",
-                    object_id: &id,
-                    detail: serde_json::json!({}),
-                },
-            )
+            let key_id = id.clone();
+            db.write(move |tx| {
+                Box::pin(async move {
+                    egov_audit::append(
+                        tx,
+                        &Context::system(),
+                        egov_audit::Event {
+                            action: "server_key.rotate",
+                            object_type: "server_key",
+                            object_id: &key_id,
+                            detail: serde_json::json!({}),
+                        },
+                    )
+                    .await
+                })
+            })
             .await?;
-            tx.commit().await?;
             let ring = egov_keyring::current()?;
             if let Some(cp) = egov_audit::checkpoint(db, &ring).await? {
                 egov_audit::checkpoint::write_anchor(&settings.audit_anchor_file(), &cp)?;

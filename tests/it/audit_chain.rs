@@ -7,22 +7,26 @@ use crate::common;
 use common::TestApp;
 use egov_audit::{Break, Event, Verdict};
 use egov_kernel::Context;
-use egov_store::{run, Engine};
+use egov_store::{query, run, Db, Engine, StoreError, Tx};
 
 /// Appends `n` records, one transaction each, linked into the chain.
 async fn append_records(app: &TestApp, n: usize) {
     for i in 0..n {
-        let tx = uncommitted_append(app, "test.event", &i.to_string()).await;
-        tx.commit().await.unwrap();
+        append_one(app.db(), "test.event", i.to_string()).await;
     }
     app.audit_linked().await;
 }
 
-/// Begins a transaction and appends one record to it, without committing.
-async fn uncommitted_append(app: &TestApp, action: &str, id: &str) -> egov_store::Tx {
-    let mut tx = app.db().begin().await.unwrap();
+/// Appends one record in a transaction of its own.
+async fn append_one(db: &Db, action: &'static str, id: String) {
+    db.write(move |tx| Box::pin(async move { append(tx, action, &id).await }))
+        .await
+        .unwrap();
+}
+
+async fn append(tx: &mut Tx, action: &str, id: &str) -> Result<(), StoreError> {
     egov_audit::append(
-        &mut tx,
+        tx,
         &Context::system(),
         Event {
             action,
@@ -32,32 +36,23 @@ async fn uncommitted_append(app: &TestApp, action: &str, id: &str) -> egov_store
         },
     )
     .await
-    .unwrap();
-    tx
 }
 
-/// A transaction that has changed something (a stray `test.abandoned` row
-/// a commit would leave in the log) and appended a record, not committed.
-async fn abandoned_change(app: &TestApp, id: &str) -> egov_store::Tx {
-    let mut tx = uncommitted_append(app, "test.abandoned", id).await;
-    run!(tx, |c| {
-        sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, \
-         prev_hash, hash) VALUES (1000000, $1, 'test', 'test.abandoned', 'thing', $2, '{}', '', '')"
-    )
-    .bind(egov_kernel::time::now())
-    .bind(id)
-    .execute(&mut *c)
-    .await
-    .map(|_| ())
-    })
-    .unwrap();
+/// Begins a transaction on PostgreSQL and appends one record to it,
+/// without committing.
+async fn uncommitted_append(app: &TestApp, action: &str, id: &str) -> Tx {
+    let mut tx = app
+        .db()
+        .begin_postgres()
+        .await
+        .unwrap()
+        .expect("PostgreSQL");
+    append(&mut tx, action, id).await.unwrap();
     tx
 }
 
 /// Runs SQL with the append-only protection lifted, as an intruder would.
 async fn tamper(app: &TestApp, sql: &str) {
-    let mut tx = app.db().begin().await.unwrap();
     let statements: Vec<String> = match app.db().engine() {
         Engine::Sqlite => vec![
             "DROP TRIGGER IF EXISTS audit_log_no_update".into(),
@@ -69,10 +64,21 @@ async fn tamper(app: &TestApp, sql: &str) {
             sql.into(),
         ],
     };
-    for s in statements {
-        run!(tx, |c| sqlx::query(&s).execute(&mut *c).await.map(|_| ())).unwrap();
-    }
-    tx.commit().await.unwrap();
+    run_all(app.db(), statements).await;
+}
+
+/// Runs `statements` in one transaction.
+async fn run_all(db: &Db, statements: Vec<String>) {
+    db.write(move |tx| {
+        Box::pin(async move {
+            for s in statements {
+                tx.execute(query(s)).await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    })
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -97,8 +103,7 @@ async fn the_log_refuses_updates_and_deletes() {
         "UPDATE audit_log SET actor = 'someone-else'",
         "DELETE FROM audit_log",
     ] {
-        let mut tx = app.db().begin().await.unwrap();
-        let res = run!(tx, |c| sqlx::query(sql).execute(&mut *c).await.map(|_| ()));
+        let res = app.db().execute(query(sql)).await;
         assert!(res.is_err(), "{sql} should be refused");
     }
     assert_eq!(app.count("audit_log").await, 1);
@@ -171,15 +176,40 @@ async fn reordered_records_are_named() {
     );
 }
 
+/// A transaction that changed something (a stray `test.abandoned` row a
+/// commit would leave in the log) and appended a record, then failed (as
+/// when a step after them is refused), keeps neither.
 #[tokio::test]
 async fn a_rolled_back_change_leaves_no_record() {
     let app = TestApp::empty().await;
     append_records(&app, 2).await;
-    // Dropped without commit, as when a request is cancelled midway.
-    drop(abandoned_change(&app, "x").await);
+    let failed = app
+        .db()
+        .write(|tx| {
+            Box::pin(async move {
+                append(tx, "test.abandoned", "x").await?;
+                tx.execute(
+                    query(
+                        "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, \
+                         detail, prev_hash, hash) VALUES (1000000, $1, 'test', 'test.abandoned', \
+                         'thing', 'x', '{}', '', '')",
+                    )
+                    .bind(egov_kernel::time::now()),
+                )
+                .await?;
+                Err::<(), _>(StoreError::Query(sqlx::Error::RowNotFound))
+            })
+        })
+        .await;
+    assert!(failed.is_err());
     assert_eq!(app.count("audit_log").await, 2);
     // The writer is free again and the chain goes on from the last record.
     append_records(&app, 1).await;
+    assert_eq!(
+        app.count_where("audit_log", "action = 'test.abandoned'")
+            .await,
+        0
+    );
     assert_eq!(common::verify_audit(&app).await, common::intact(3));
 }
 
@@ -191,20 +221,7 @@ async fn concurrent_appenders_keep_one_chain() {
         let db = app.db().clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..10 {
-                let mut tx = db.begin().await.unwrap();
-                egov_audit::append(
-                    &mut tx,
-                    &Context::system(),
-                    Event {
-                        action: "test.concurrent",
-                        object_type: "thing",
-                        object_id: &format!("{t}-{i}"),
-                        detail: serde_json::json!({}),
-                    },
-                )
-                .await
-                .unwrap();
-                tx.commit().await.unwrap();
+                append_one(&db, "test.concurrent", format!("{t}-{i}")).await;
                 // Half the tasks link as they go, as appenders on several
                 // nodes would (on PostgreSQL; nothing waits on SQLite).
                 if t % 2 == 1 {
@@ -217,38 +234,6 @@ async fn concurrent_appenders_keep_one_chain() {
         t.await.unwrap();
     }
     assert_eq!(common::verify_audit(&app).await, common::intact(80));
-}
-
-/// SQLite's writer rolls an abandoned transaction back from a task; dropped
-/// where no runtime can run that task, the next transaction rolls it back
-/// before it begins instead of failing inside the open one. A rollback that
-/// finds no transaction (SQLite ends one by itself after some I/O errors)
-/// does not stop the writer either.
-#[tokio::test]
-async fn sqlite_rolls_back_an_abandoned_transaction_before_the_next() {
-    let app = TestApp::empty().await;
-    if app.db().engine() != Engine::Sqlite {
-        return;
-    }
-    let off_runtime = abandoned_change(&app, "dropped off the runtime").await;
-    std::thread::spawn(move || drop(off_runtime))
-        .join()
-        .unwrap();
-    let mut ended = abandoned_change(&app, "ended underneath").await;
-    // Ended behind the writer's back, then dropped off the runtime too.
-    run!(ended, |c| sqlx::query("ROLLBACK")
-        .execute(&mut *c)
-        .await
-        .map(|_| ()))
-    .unwrap();
-    std::thread::spawn(move || drop(ended)).join().unwrap();
-    append_records(&app, 1).await;
-    assert_eq!(
-        app.count_where("audit_log", "action = 'test.abandoned'")
-            .await,
-        0
-    );
-    assert_eq!(common::verify_audit(&app).await, common::intact(1));
 }
 
 /// On PostgreSQL an audited transaction never waits for the chain's head:
@@ -319,7 +304,12 @@ async fn postgres_an_appender_that_dies_midway_leaves_its_records_for_the_next()
         let tx = uncommitted_append(&app, "test.event", &i.to_string()).await;
         tx.commit().await.unwrap();
     }
-    let mut dying = app.db().begin().await.unwrap();
+    let mut dying = app
+        .db()
+        .begin_postgres()
+        .await
+        .unwrap()
+        .expect("PostgreSQL");
     run!(dying, |c| sqlx::query(
         "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"
     )
@@ -387,7 +377,6 @@ async fn recompute_chain(app: &TestApp) {
 
 /// Runs SQL on the checkpoints with their protection lifted.
 async fn tamper_checkpoints(app: &TestApp, sql: &str) {
-    let mut tx = app.db().begin().await.unwrap();
     let statements: Vec<String> = match app.db().engine() {
         Engine::Sqlite => vec![
             "DROP TRIGGER IF EXISTS audit_checkpoints_no_update".into(),
@@ -399,10 +388,7 @@ async fn tamper_checkpoints(app: &TestApp, sql: &str) {
             sql.into(),
         ],
     };
-    for s in statements {
-        run!(tx, |c| sqlx::query(&s).execute(&mut *c).await.map(|_| ())).unwrap();
-    }
-    tx.commit().await.unwrap();
+    run_all(app.db(), statements).await;
 }
 
 async fn verify_with(app: &TestApp, anchors: &[egov_audit::Checkpoint]) -> Verdict {

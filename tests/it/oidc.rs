@@ -471,15 +471,11 @@ async fn prompt_max_age_and_id_token_hint() {
     );
     // max_age: age the session's sign-in by an hour.
     {
-        let mut tx = app.db().begin().await.unwrap();
         let an_hour_ago = egov_kernel::time::now() - chrono::Duration::hours(1);
-        egov_store::run!(tx, |c| sqlx::query("UPDATE sessions SET auth_time = $1")
-            .bind(an_hour_ago)
-            .execute(&mut *c)
+        app.db()
+            .execute(egov_store::query("UPDATE sessions SET auth_time = $1").bind(an_hour_ago))
             .await
-            .map(|_| ()))
-        .unwrap();
-        tx.commit().await.unwrap();
+            .unwrap();
     }
     let res = app
         .get_with(
@@ -802,14 +798,13 @@ async fn an_idle_session_ends_and_its_tokens_with_it_but_refreshing_keeps_it_ali
     assert_eq!(t2.status, StatusCode::OK, "{}", t2.body);
     let t2 = t2.json();
     // Thirty-one minutes without any use.
-    let mut tx = app.db().begin().await.unwrap();
-    egov_store::run!(tx, |c| sqlx::query("UPDATE sessions SET last_seen_at = $1")
-        .bind(egov_kernel::time::now() - chrono::Duration::minutes(31))
-        .execute(&mut *c)
+    app.db()
+        .execute(
+            egov_store::query("UPDATE sessions SET last_seen_at = $1")
+                .bind(egov_kernel::time::now() - chrono::Duration::minutes(31)),
+        )
         .await
-        .map(|_| ()))
-    .unwrap();
-    tx.commit().await.unwrap();
+        .unwrap();
     let page = app.get_with("/account", &[("cookie", &cookie)]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "sent to sign in");
     assert_eq!(

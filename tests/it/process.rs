@@ -178,8 +178,7 @@ async fn audit_verify_exits_non_zero_naming_the_tampered_record() {
         let db = egov_store::Db::connect(&loc.url, &Default::default())
             .await
             .unwrap();
-        let mut tx = db.begin().await.unwrap();
-        let stmts: &[&str] = match db.engine() {
+        let stmts: &'static [&'static str] = match db.engine() {
             egov_store::Engine::Sqlite => &[
                 "DROP TRIGGER audit_log_no_update",
                 "UPDATE audit_log SET actor = 'user:666' WHERE seq = 2",
@@ -189,10 +188,16 @@ async fn audit_verify_exits_non_zero_naming_the_tampered_record() {
                 "UPDATE audit_log SET actor = 'user:666' WHERE seq = 2",
             ],
         };
-        for s in stmts {
-            egov_store::run!(tx, |c| sqlx::query(s).execute(&mut *c).await.map(|_| ())).unwrap();
-        }
-        tx.commit().await.unwrap();
+        db.write(move |tx| {
+            Box::pin(async move {
+                for s in stmts {
+                    tx.execute(egov_store::query(*s)).await?;
+                }
+                Ok::<_, egov_store::StoreError>(())
+            })
+        })
+        .await
+        .unwrap();
         db.close().await;
     }
     let out = egov(&args(&loc, &["audit", "verify"])).await;

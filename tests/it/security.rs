@@ -98,15 +98,12 @@ async fn the_holder_sees_a_lockout_notice_and_marks_it_read() {
         app.submit_login("zhang.san", "wrong-password-1").await;
     }
     // The lockout lapses (moved into the past here) and the holder signs in.
-    let mut tx = app.db().begin().await.unwrap();
-    egov_store::run!(tx, |c| sqlx::query(
-        "UPDATE auth_throttle SET locked_until = NULL"
-    )
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    tx.commit().await.unwrap();
+    app.db()
+        .execute(egov_store::query(
+            "UPDATE auth_throttle SET locked_until = NULL",
+        ))
+        .await
+        .unwrap();
     let (cookie, csrf) = app.sign_in("zhang.san", &pw).await;
     let home = app.get_with("/services", &[("cookie", &cookie)]).await;
     assert!(home.body.contains("href=\"/account#notices\""), "banner");
@@ -550,16 +547,13 @@ async fn second_factor_secrets_and_signing_keys_are_sealed_at_rest() {
     // A secret an older release kept in the clear still works, and is
     // sealed at the next start.
     let plain = egov_identity::totp::TotpSecret::generate();
-    let mut tx = app.db().begin().await.unwrap();
-    egov_store::run!(tx, |c| sqlx::query(
-        "UPDATE users SET totp_secret = $1 WHERE id = 1"
-    )
-    .bind(plain.to_base32())
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    tx.commit().await.unwrap();
+    app.db()
+        .execute(
+            egov_store::query("UPDATE users SET totp_secret = $1 WHERE id = 1")
+                .bind(plain.to_base32()),
+        )
+        .await
+        .unwrap();
     let res = app.submit_login("zhang.san", &pw).await;
     let half = res.set_cookie("egov_session").unwrap();
     let csrf = egov_identity::find_session(app.db(), &half)
@@ -829,27 +823,30 @@ async fn housekeeping_drops_what_no_longer_counts_and_keeps_what_does() {
     app.submit_login("zhang.san", "wrong-password-1").await;
     app.submit_login("nobody.here", "wrong-password-1").await;
     // One session and one count long over.
-    let mut tx = app.db().begin().await.unwrap();
     let old = egov_kernel::time::now() - chrono::Duration::days(3);
-    egov_store::run!(tx, |c| sqlx::query(
-        "UPDATE sessions SET expires_at = $1, last_seen_at = $1 \
-         WHERE id_hash = (SELECT MIN(id_hash) FROM sessions)"
-    )
-    .bind(old)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    egov_store::run!(tx, |c| sqlx::query(
-        "UPDATE auth_throttle SET last_failure_at = $1, locked_until = NULL \
-         WHERE key LIKE 'login:%'"
-    )
-    .bind(old)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    tx.commit().await.unwrap();
+    app.db()
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    egov_store::query(
+                        "UPDATE sessions SET expires_at = $1, last_seen_at = $1 \
+                         WHERE id_hash = (SELECT MIN(id_hash) FROM sessions)",
+                    )
+                    .bind(old),
+                )
+                .await?;
+                tx.execute(
+                    egov_store::query(
+                        "UPDATE auth_throttle SET last_failure_at = $1, locked_until = NULL \
+                         WHERE key LIKE 'login:%'",
+                    )
+                    .bind(old),
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
     let swept = egov_identity::throttle::sweep(app.db()).await.unwrap();
     assert_eq!((swept.sessions, swept.counts), (1, 1), "{swept:?}");
     assert_eq!(app.count("sessions").await, 1);

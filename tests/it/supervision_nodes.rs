@@ -110,15 +110,7 @@ async fn backdate(db: &Db, filter: &str) -> i64 {
         "UPDATE cases SET warn_at = $1, due_at = $1, red_at = $1, next_alert_at = $1 \
          WHERE {filter}"
     );
-    let mut tx = db.begin().await.unwrap();
-    let n = egov_store::run!(tx, |c| sqlx::query(&sql)
-        .bind(past)
-        .execute(&mut *c)
-        .await
-        .map(|r| r.rows_affected()))
-    .unwrap();
-    tx.commit().await.unwrap();
-    n as i64
+    db.execute(egov_store::query(sql).bind(past)).await.unwrap() as i64
 }
 
 /// Polls until there are `n` alerts and as many audit records of them.
@@ -247,7 +239,7 @@ async fn two_servers(loc: &TestLocation, db: &Db) {
 
     // Keep alerts from being written: a scan that raises one waits with its
     // batch of cases claimed.
-    let mut head = db.begin().await.unwrap();
+    let mut head = db.begin_postgres().await.unwrap().expect("PostgreSQL");
     egov_store::run!(head, |c| sqlx::query(
         "LOCK TABLE supervision_alerts IN SHARE MODE"
     )

@@ -8,9 +8,10 @@
 
 use egov_kernel::time;
 use egov_keyring::{Keyring, Signed};
-use egov_store::{query, run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Checkpoint {
@@ -44,9 +45,14 @@ impl Checkpoint {
 /// Signs the chain's head, once the records waiting are linked into it,
 /// unless the newest checkpoint already covers it. Returns the new
 /// checkpoint, if one was made.
-pub async fn checkpoint(db: &Db, ring: &Keyring) -> Result<Option<Checkpoint>, StoreError> {
+pub async fn checkpoint(db: &Db, ring: &Arc<Keyring>) -> Result<Option<Checkpoint>, StoreError> {
     crate::link_pending(db).await?;
-    let mut tx = db.begin().await?;
+    let ring = ring.clone();
+    db.write(move |tx| Box::pin(async move { sign_head(tx, &ring).await }))
+        .await
+}
+
+async fn sign_head(tx: &mut Tx, ring: &Keyring) -> Result<Option<Checkpoint>, StoreError> {
     let (seq, hash): (i64, String) = tx
         .fetch_one(query("SELECT seq, hash FROM audit_head WHERE id = 1"))
         .await?;
@@ -79,7 +85,6 @@ pub async fn checkpoint(db: &Db, ring: &Keyring) -> Result<Option<Checkpoint>, S
             .bind(&cp.signature),
         )
         .await?;
-    tx.commit().await?;
     Ok((inserted == 1).then_some(cp))
 }
 

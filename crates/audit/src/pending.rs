@@ -2,7 +2,7 @@
 //! appender that links them (see the crate's documentation).
 
 use crate::{Pending, Record};
-use egov_store::{run, sqlx, AnyConn, Db, Engine, StoreError};
+use egov_store::{run, sqlx, AnyConn, Db, Engine, StoreError, Tx};
 use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -70,7 +70,10 @@ pub async fn link_pending(db: &Db) -> Result<u64, StoreError> {
 }
 
 async fn link_batch(db: &Db) -> Result<u64, StoreError> {
-    let mut tx = db.begin().await?;
+    db.write(|tx| Box::pin(link_batch_in(tx))).await
+}
+
+async fn link_batch_in(tx: &mut Tx) -> Result<u64, StoreError> {
     let (mut seq, mut prev_hash): (i64, String) = run!(tx, |c| sqlx::query_as(
         "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
     )
@@ -129,7 +132,6 @@ async fn link_batch(db: &Db) -> Result<u64, StoreError> {
         .bind(&ids)
         .execute(&mut *c)
         .await?;
-    tx.commit().await?;
     Ok(ids.len() as u64)
 }
 

@@ -30,41 +30,62 @@ impl From<sqlx::Error> for LoadError {
 /// Returns the years loaded.
 pub async fn load_file(db: &Db, ctx: &Context, text: &str) -> Result<Vec<i32>, LoadError> {
     let file = CalendarFile::parse(text)?;
-    let mut tx = db.begin().await?;
-    let mut years = Vec::new();
-    for y in &file.year {
-        let json = serde_json::to_string(y).expect("schedule serialises");
-        tx.execute(query("INSERT INTO calendar_years (year, schedule, file_version, loaded_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (year) DO UPDATE SET schedule = excluded.schedule, \
-             file_version = excluded.file_version, loaded_at = excluded.loaded_at").bind(y.year).bind(&json).bind(&file.version).bind(time::now())).await.map(|_| ())?;
-        years.push(y.year);
-    }
-    if let Some(hours) = &file.working_hours {
-        let json = serde_json::to_string(hours).expect("hours serialise");
-        tx.execute(query("INSERT INTO calendar_settings (id, working_hours, file_version) VALUES (1, $1, $2) \
-             ON CONFLICT (id) DO UPDATE SET working_hours = excluded.working_hours, \
-             file_version = excluded.file_version").bind(&json).bind(&file.version)).await.map(|_| ())?;
-    }
-    // Every node's cache reads the years again on its next use.
-    tx.execute(query(
-        "UPDATE calendar_revision SET revision = revision + 1 WHERE id = 1",
-    ))
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let mut years = Vec::new();
+            for y in &file.year {
+                let json = serde_json::to_string(y).expect("schedule serialises");
+                tx.execute(
+                    query(
+                        "INSERT INTO calendar_years (year, schedule, file_version, loaded_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (year) DO UPDATE SET \
+                         schedule = excluded.schedule, file_version = excluded.file_version, \
+                         loaded_at = excluded.loaded_at",
+                    )
+                    .bind(y.year)
+                    .bind(json)
+                    .bind(&file.version)
+                    .bind(time::now()),
+                )
+                .await?;
+                years.push(y.year);
+            }
+            if let Some(hours) = &file.working_hours {
+                let json = serde_json::to_string(hours).expect("hours serialise");
+                tx.execute(
+                    query(
+                        "INSERT INTO calendar_settings (id, working_hours, file_version) \
+                         VALUES (1, $1, $2) ON CONFLICT (id) DO UPDATE SET \
+                         working_hours = excluded.working_hours, \
+                         file_version = excluded.file_version",
+                    )
+                    .bind(json)
+                    .bind(&file.version),
+                )
+                .await?;
+            }
+            // Every node's cache reads the years again on its next use.
+            tx.execute(query(
+                "UPDATE calendar_revision SET revision = revision + 1 WHERE id = 1",
+            ))
+            .await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "calendar.load",
+                    object_type: "calendar",
+                    object_id: file.jurisdiction.as_deref().unwrap_or("CN"),
+                    detail: serde_json::json!({ "version": file.version, "years": years,
+                        "working_hours": file.working_hours.is_some() }),
+                },
+            )
+            .await?;
+            Ok::<_, LoadError>(years)
+        })
+    })
     .await
-    .map(|_| ())?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "calendar.load",
-            object_type: "calendar",
-            object_id: file.jurisdiction.as_deref().unwrap_or("CN"),
-            detail: serde_json::json!({ "version": file.version, "years": years,
-                "working_hours": file.working_hours.is_some() }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(years)
 }
 
 /// Loads the built-in calendar when no year is loaded yet.

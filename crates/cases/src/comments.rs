@@ -32,33 +32,40 @@ pub async fn add(
     }
     let at = time::now();
     let author = ctx.actor.audit_label();
-    let mut tx = db.begin().await?;
-    let id: i64 = tx
-        .fetch_scalar(
-            query(
-                "INSERT INTO case_comments (case_id, author_id, author, body, internal, at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(case.id)
-            .bind(author_id)
-            .bind(&author)
-            .bind(body)
-            .bind(internal)
-            .bind(at),
-        )
+    let (ctx, case_id, number) = (ctx.clone(), case.id, case.number.clone());
+    let (text, author_label) = (body.to_owned(), author.clone());
+    let id: i64 = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let id: i64 = tx
+                    .fetch_scalar(
+                        query(
+                            "INSERT INTO case_comments (case_id, author_id, author, body, internal, at) \
+                             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        )
+                        .bind(case_id)
+                        .bind(author_id)
+                        .bind(&author_label)
+                        .bind(&text)
+                        .bind(internal)
+                        .bind(at),
+                    )
+                    .await?;
+                egov_audit::append(
+                    tx,
+                    &ctx,
+                    Event {
+                        action: "case.comment",
+                        object_type: "case",
+                        object_id: &number,
+                        detail: serde_json::json!({ "comment": id, "internal": internal }),
+                    },
+                )
+                .await?;
+                Ok::<_, CaseError>(id)
+            })
+        })
         .await?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "case.comment",
-            object_type: "case",
-            object_id: &case.number,
-            detail: serde_json::json!({ "comment": id, "internal": internal }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Comment {
         id,
         case_id: case.id,

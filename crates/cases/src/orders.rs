@@ -69,21 +69,40 @@ pub async fn issue(
         .add_workdays(local(now).date(), answer_workdays.max(1))
         .at);
     let department = case.handling_department();
-    let mut tx = db.begin().await?;
-    let id: i64 = tx.fetch_scalar(query("INSERT INTO supervision_orders (case_id, department_id, issued_by, issued_at, body, \
-         answer_due_at, status) VALUES ($1, $2, $3, $4, $5, $6, 'open') RETURNING id").bind(case.id).bind(department).bind(issued_by).bind(now).bind(&body).bind(answer_due_at)).await?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "supervision.order",
-            object_type: "case",
-            object_id: &case.number,
-            detail: serde_json::json!({ "order": id, "department_id": department }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let (ctx, case_id, number, text) = (ctx.clone(), case.id, case.number.clone(), body.clone());
+    let id: i64 = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let id: i64 = tx
+                    .fetch_scalar(
+                        query(
+                            "INSERT INTO supervision_orders (case_id, department_id, issued_by, \
+                             issued_at, body, answer_due_at, status) \
+                             VALUES ($1, $2, $3, $4, $5, $6, 'open') RETURNING id",
+                        )
+                        .bind(case_id)
+                        .bind(department)
+                        .bind(issued_by)
+                        .bind(now)
+                        .bind(&text)
+                        .bind(answer_due_at),
+                    )
+                    .await?;
+                egov_audit::append(
+                    tx,
+                    &ctx,
+                    Event {
+                        action: "supervision.order",
+                        object_type: "case",
+                        object_id: &number,
+                        detail: serde_json::json!({ "order": id, "department_id": department }),
+                    },
+                )
+                .await?;
+                Ok::<_, CaseError>(id)
+            })
+        })
+        .await?;
     Ok(Order {
         id,
         case_id: case.id,
@@ -125,24 +144,39 @@ pub async fn answer(
         return Err(CaseError::NotYours("answer".into()));
     }
     let now = time::now();
-    let mut tx = db.begin().await?;
-    let updated = tx.execute(query("UPDATE supervision_orders SET status = 'answered', answer = $1, answered_by = $2, \
-         answered_at = $3 WHERE id = $4 AND status = 'open'").bind(&answer).bind(user_id).bind(now).bind(id)).await?;
-    if updated == 0 {
-        return Err(Refusal::OrderAnswered.into());
-    }
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "supervision.order_answered",
-            object_type: "case",
-            object_id: &o.case_number,
-            detail: serde_json::json!({ "order": id }),
-        },
-    )
+    let (ctx, number, text) = (ctx.clone(), o.case_number.clone(), answer.clone());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let updated = tx
+                .execute(
+                    query(
+                        "UPDATE supervision_orders SET status = 'answered', answer = $1, \
+                         answered_by = $2, answered_at = $3 WHERE id = $4 AND status = 'open'",
+                    )
+                    .bind(&text)
+                    .bind(user_id)
+                    .bind(now)
+                    .bind(id),
+                )
+                .await?;
+            if updated == 0 {
+                return Err(CaseError::from(Refusal::OrderAnswered));
+            }
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "supervision.order_answered",
+                    object_type: "case",
+                    object_id: &number,
+                    detail: serde_json::json!({ "order": id }),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok(Order {
         status: OrderStatus::Answered,
         answer: Some(answer),

@@ -105,26 +105,48 @@ pub async fn rate(
         None
     };
     let rated_at = time::now();
-    let mut tx = db.begin().await?;
-    let inserted = tx.execute(query("INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, followup_case_id) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id) DO NOTHING").bind(case.id).bind(grade).bind(comment).bind(user_id).bind(rated_at).bind(followup.as_ref().map(|f| f.id))).await?;
-    if inserted == 0 {
-        return Err(Refusal::Rated.into());
-    }
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "case.rate",
-            object_type: "case",
-            object_id: &case.number,
-            detail: serde_json::json!({
-                "grade": grade, "followup": followup.as_ref().map(|f| &f.number),
-            }),
-        },
-    )
+    let (ctx, case_id, number) = (ctx.clone(), case.id, case.number.clone());
+    let (body_comment, followup_ref) = (
+        comment.to_owned(),
+        followup.as_ref().map(|f| (f.id, f.number.clone())),
+    );
+    db.write(move |tx| {
+        Box::pin(async move {
+            let inserted = tx
+                .execute(
+                    query(
+                        "INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, \
+                         followup_case_id) VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (case_id) DO NOTHING",
+                    )
+                    .bind(case_id)
+                    .bind(grade)
+                    .bind(&body_comment)
+                    .bind(user_id)
+                    .bind(rated_at)
+                    .bind(followup_ref.as_ref().map(|f| f.0)),
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(CaseError::from(Refusal::Rated));
+            }
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "case.rate",
+                    object_type: "case",
+                    object_id: &number,
+                    detail: serde_json::json!({
+                        "grade": grade, "followup": followup_ref.as_ref().map(|f| &f.1),
+                    }),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok((
         Rating {
             case_id: case.id,

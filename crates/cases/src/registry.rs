@@ -60,38 +60,53 @@ pub async fn load(
     text: &str,
 ) -> Result<(ProcessDefinition, bool), RegistryError> {
     let def = ProcessDefinition::parse(text)?;
-    let mut tx = db.begin().await?;
-    let existing: Option<String> = tx
-        .fetch_optional_scalar(
-            query("SELECT source FROM process_definitions WHERE id = $1 AND version = $2")
+    let (ctx, text) = (ctx.clone(), text.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let existing: Option<String> = tx
+                .fetch_optional_scalar(
+                    query("SELECT source FROM process_definitions WHERE id = $1 AND version = $2")
+                        .bind(&def.id)
+                        .bind(def.version as i32),
+                )
+                .await?;
+            match existing {
+                Some(s) if s == text => return Ok((def, false)),
+                Some(_) => {
+                    return Err(RegistryError::VersionTaken {
+                        id: def.id,
+                        version: def.version,
+                    })
+                }
+                None => {}
+            }
+            tx.execute(
+                query(
+                    "INSERT INTO process_definitions (id, version, name, source, loaded_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
                 .bind(&def.id)
-                .bind(def.version as i32),
-        )
-        .await?;
-    match existing {
-        Some(s) if s == text => return Ok((def, false)),
-        Some(_) => {
-            return Err(RegistryError::VersionTaken {
-                id: def.id,
-                version: def.version,
-            })
-        }
-        None => {}
-    }
-    tx.execute(query("INSERT INTO process_definitions (id, version, name, source, loaded_at) VALUES ($1, $2, $3, $4, $5)").bind(&def.id).bind(def.version as i32).bind(&def.name).bind(text).bind(time::now())).await.map(|_| ())?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "process.load",
-            object_type: "process",
-            object_id: &format!("{}@{}", def.id, def.version),
-            detail: serde_json::json!({ "name": def.name }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((def, true))
+                .bind(def.version as i32)
+                .bind(&def.name)
+                .bind(&text)
+                .bind(time::now()),
+            )
+            .await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "process.load",
+                    object_type: "process",
+                    object_id: &format!("{}@{}", def.id, def.version),
+                    detail: serde_json::json!({ "name": def.name }),
+                },
+            )
+            .await?;
+            Ok((def, true))
+        })
+    })
+    .await
 }
 
 /// Loads the engine's own definitions that are not loaded yet.

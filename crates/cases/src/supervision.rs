@@ -263,26 +263,59 @@ pub async fn recompute_provisional(
         if clock.due_at == case.due_at && clock.provisional == case.due_provisional {
             continue;
         }
-        let mut tx = db.begin().await?;
-        let updated = tx.execute(query("UPDATE cases SET due_at = $1, due_provisional = $2, warn_at = $3, red_at = $4, \
-             next_alert_at = $5, version = version + 1 WHERE id = $6 AND version = $7").bind(clock.due_at).bind(clock.provisional).bind(clock.warn_at).bind(clock.red_at).bind(clock.next_alert_at()).bind(case.id).bind(case.version)).await?;
-        if updated == 1 {
-            egov_audit::append(
-                &mut tx,
-                ctx,
-                Event {
-                    action: "case.deadline_recomputed",
-                    object_type: "case",
-                    object_id: &case.number,
-                    detail: serde_json::json!({
-                        "was": case.due_at, "now": clock.due_at, "provisional": clock.provisional,
-                    }),
-                },
-            )
+        let (ctx, case_id, version, number, was) = (
+            ctx.clone(),
+            case.id,
+            case.version,
+            case.number.clone(),
+            case.due_at,
+        );
+        let (due_at, provisional, warn_at, red_at, next_alert_at) = (
+            clock.due_at,
+            clock.provisional,
+            clock.warn_at,
+            clock.red_at,
+            clock.next_alert_at(),
+        );
+        let updated = db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let updated = tx
+                        .execute(
+                            query(
+                                "UPDATE cases SET due_at = $1, due_provisional = $2, warn_at = $3, \
+                                 red_at = $4, next_alert_at = $5, version = version + 1 \
+                                 WHERE id = $6 AND version = $7",
+                            )
+                            .bind(due_at)
+                            .bind(provisional)
+                            .bind(warn_at)
+                            .bind(red_at)
+                            .bind(next_alert_at)
+                            .bind(case_id)
+                            .bind(version),
+                        )
+                        .await?;
+                    if updated == 1 {
+                        egov_audit::append(
+                            tx,
+                            &ctx,
+                            Event {
+                                action: "case.deadline_recomputed",
+                                object_type: "case",
+                                object_id: &number,
+                                detail: serde_json::json!({
+                                    "was": was, "now": due_at, "provisional": provisional,
+                                }),
+                            },
+                        )
+                        .await?;
+                    }
+                    Ok::<_, CaseError>(updated)
+                })
+            })
             .await?;
-            changed += 1;
-        }
-        tx.commit().await?;
+        changed += updated;
     }
     Ok(changed)
 }

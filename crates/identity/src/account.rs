@@ -437,72 +437,82 @@ pub async fn register_citizen(
         &[&username, reg.resident_id.as_str(), reg.phone.as_str()],
     )
     .await?;
-    let mut tx = db.begin().await?;
-    let taken: i64 = tx
-        .fetch_scalar(
-            query("SELECT count(*) FROM users WHERE resident_id = $1")
-                .bind(reg.resident_id.as_str()),
-        )
-        .await?;
-    if taken > 0 {
-        return registered_already(tx, ctx, &reg.resident_id, &reg.phone).await;
-    }
-    let inserted = insert_user(
-        &mut tx,
-        UserRow {
-            username: &username,
-            display_name: &real_name,
-            kind: UserKind::Citizen,
-            department_id: None,
-            enterprise_id: None,
-            enterprise_role: None,
-            resident_id: Some(reg.resident_id.as_str()),
-            phone: Some(reg.phone.as_str()),
-            password_hash: &hash,
-            must_change_password: false,
-            phone_verified: false,
-            assurance_level: 0,
-        },
-    )
-    .await;
-    let id = match inserted {
-        // Someone registered the same number a moment ago.
+    let (ctx, resident_id, phone) = (ctx.clone(), reg.resident_id, reg.phone);
+    let (id_again, phone_again, ctx_again) = (resident_id.clone(), phone.clone(), ctx.clone());
+    let registered = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let taken: i64 = tx
+                    .fetch_scalar(
+                        query("SELECT count(*) FROM users WHERE resident_id = $1")
+                            .bind(resident_id.as_str()),
+                    )
+                    .await?;
+                if taken > 0 {
+                    return registered_already(tx, &ctx, &resident_id, &phone).await;
+                }
+                let id = insert_user(
+                    tx,
+                    UserRow {
+                        username: &username,
+                        display_name: &real_name,
+                        kind: UserKind::Citizen,
+                        department_id: None,
+                        enterprise_id: None,
+                        enterprise_role: None,
+                        resident_id: Some(resident_id.as_str()),
+                        phone: Some(phone.as_str()),
+                        password_hash: &hash,
+                        must_change_password: false,
+                        phone_verified: false,
+                        assurance_level: 0,
+                    },
+                )
+                .await?;
+                let pending = crate::confirmation::open(tx, Some(id), &phone).await?;
+                // The audit record keeps the masked forms only.
+                audit(
+                    tx,
+                    &ctx,
+                    "user.register",
+                    id,
+                    serde_json::json!({ "username": username, "kind": "citizen",
+                        "resident_id": resident_id.masked(), "phone": phone.masked() }),
+                )
+                .await?;
+                Ok(Registered {
+                    user_id: Some(id),
+                    pending,
+                })
+            })
+        })
+        .await;
+    match registered {
+        // Someone registered the same number a moment ago: this body rolled
+        // back, and the reply is the one for a number registered already.
         Err(IdentityError::ResidentIdTaken) => {
-            drop(tx);
-            let tx = db.begin().await?;
-            return registered_already(tx, ctx, &reg.resident_id, &reg.phone).await;
+            db.write(move |tx| {
+                Box::pin(async move {
+                    registered_already(tx, &ctx_again, &id_again, &phone_again).await
+                })
+            })
+            .await
         }
-        other => other?,
-    };
-    let pending = crate::confirmation::open(&mut tx, Some(id), &reg.phone).await?;
-    // The audit record keeps the masked forms only.
-    audit(
-        &mut tx,
-        ctx,
-        "user.register",
-        id,
-        serde_json::json!({ "username": username, "kind": "citizen",
-            "resident_id": reg.resident_id.masked(), "phone": reg.phone.masked() }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Registered {
-        user_id: Some(id),
-        pending,
-    })
+        other => other,
+    }
 }
 
 /// The reply to a registration of an identity number registered already:
 /// a confirmation without a code, the phone told, the attempt audited.
 async fn registered_already(
-    mut tx: Tx,
+    tx: &mut Tx,
     ctx: &Context,
     resident_id: &ResidentId,
     phone: &MobileNumber,
 ) -> Result<Registered, IdentityError> {
-    let pending = crate::confirmation::open(&mut tx, None, phone).await?;
+    let pending = crate::confirmation::open(tx, None, phone).await?;
     egov_audit::append(
-        &mut tx,
+        tx,
         ctx,
         Event {
             action: "user.register_refused",
@@ -512,7 +522,6 @@ async fn registered_already(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(Registered {
         user_id: None,
         pending,
@@ -550,64 +559,68 @@ pub async fn register_enterprise(
     let credit = reg.credit_code.as_ref().map(|c| c.as_str().to_owned());
     let org = reg.org_code.as_ref().map(|c| c.formatted());
     let hash = checked_hash(reg.password, &[&username, reg.phone.as_str()]).await?;
-    let mut tx = db.begin().await?;
-    let enterprise: Result<i64, StoreError> = tx
-        .fetch_scalar(
-            query(
-                "INSERT INTO enterprises (name, credit_code, org_code, legal_rep_name, \
-         legal_rep_id_number, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .bind(&name)
-            .bind(credit.as_deref())
-            .bind(org.as_deref())
-            .bind(&rep)
-            .bind(reg.legal_rep_id.as_str())
-            .bind(time::now()),
-        )
-        .await;
-    let enterprise_id = match enterprise {
-        Err(e) if e.is_unique_violation() => return Err(IdentityError::EnterpriseTaken),
-        other => other?,
-    };
-    let user_id = insert_user(
-        &mut tx,
-        UserRow {
-            username: &username,
-            display_name: &rep,
-            kind: UserKind::Enterprise,
-            department_id: None,
-            enterprise_id: Some(enterprise_id),
-            enterprise_role: Some("legal_rep"),
-            resident_id: None,
-            phone: Some(reg.phone.as_str()),
-            password_hash: &hash,
-            must_change_password: false,
-            phone_verified: false,
-            assurance_level: 0,
-        },
-    )
-    .await?;
-    let pending = crate::confirmation::open(&mut tx, Some(user_id), &reg.phone).await?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "enterprise.register",
-            object_type: "enterprise",
-            object_id: &enterprise_id.to_string(),
-            detail: serde_json::json!({ "name": name, "credit_code": credit, "org_code": org,
-                "legal_rep": rep, "legal_rep_id": reg.legal_rep_id.masked(), "user_id": user_id }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((
-        enterprise_id,
-        Registered {
-            user_id: Some(user_id),
-            pending,
-        },
-    ))
+    let (ctx, legal_rep_id, phone) = (ctx.clone(), reg.legal_rep_id, reg.phone);
+    db.write(move |tx| {
+        Box::pin(async move {
+                let enterprise: Result<i64, StoreError> = tx
+                    .fetch_scalar(
+                        query(
+                            "INSERT INTO enterprises (name, credit_code, org_code, legal_rep_name, \
+                     legal_rep_id_number, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        )
+                        .bind(&name)
+                        .bind(credit.as_deref())
+                        .bind(org.as_deref())
+                        .bind(&rep)
+                        .bind(legal_rep_id.as_str())
+                        .bind(time::now()),
+                    )
+                    .await;
+                let enterprise_id = match enterprise {
+                    Err(e) if e.is_unique_violation() => return Err(IdentityError::EnterpriseTaken),
+                    other => other?,
+                };
+                let user_id = insert_user(
+                    tx,
+                    UserRow {
+                        username: &username,
+                        display_name: &rep,
+                        kind: UserKind::Enterprise,
+                        department_id: None,
+                        enterprise_id: Some(enterprise_id),
+                        enterprise_role: Some("legal_rep"),
+                        resident_id: None,
+                        phone: Some(phone.as_str()),
+                        password_hash: &hash,
+                        must_change_password: false,
+                        phone_verified: false,
+                        assurance_level: 0,
+                    },
+                )
+                .await?;
+                let pending = crate::confirmation::open(tx, Some(user_id), &phone).await?;
+                egov_audit::append(
+                    tx,
+                    &ctx,
+                    Event {
+                        action: "enterprise.register",
+                        object_type: "enterprise",
+                        object_id: &enterprise_id.to_string(),
+                        detail: serde_json::json!({ "name": name, "credit_code": credit, "org_code": org,
+                            "legal_rep": rep, "legal_rep_id": legal_rep_id.masked(), "user_id": user_id }),
+                    },
+                )
+                .await?;
+                Ok((
+                    enterprise_id,
+                    Registered {
+                        user_id: Some(user_id),
+                        pending,
+                    },
+                ))
+        })
+    })
+    .await
 }
 
 pub struct NewOperator {

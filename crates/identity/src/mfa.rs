@@ -252,19 +252,20 @@ pub async fn disable_totp(
         });
     }
     reauth::confirm(db, ctx, user_id, proof).await?;
-    let mut tx = db.begin().await?;
-    tx.execute(
-        query("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1")
-            .bind(user_id),
-    )
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                query("UPDATE users SET totp_secret = NULL, totp_last_step = NULL WHERE id = $1")
+                    .bind(user_id),
+            )
+            .await?;
+            tx.execute(query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id))
+                .await?;
+            audit(tx, &ctx, "user.disable_totp", user_id).await
+        })
+    })
     .await
-    .map(|_| ())?;
-    tx.execute(query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id))
-        .await
-        .map(|_| ())?;
-    audit(&mut tx, ctx, "user.disable_totp", user_id).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// What a typed code matched, before it is spent.
@@ -382,19 +383,26 @@ pub async fn upgrade_recovery_codes(db: &Db) -> Result<u64, IdentityError> {
                 .collect()
         })
         .await?;
-    let mut tx = db.begin().await?;
-    for (user_id, digest, hash) in &wrapped {
-        tx.execute(
-            query("UPDATE recovery_codes SET code_hash = $1 WHERE user_id = $2 AND code_hash = $3")
-                .bind(hash)
-                .bind(user_id)
-                .bind(digest),
-        )
-        .await
-        .map(|_| ())?;
-    }
-    tx.commit().await?;
-    Ok(wrapped.len() as u64)
+    let wrapped_count = wrapped.len() as u64;
+    db.write(move |tx| {
+        Box::pin(async move {
+            for (user_id, digest, hash) in &wrapped {
+                tx.execute(
+                    query(
+                        "UPDATE recovery_codes SET code_hash = $1 \
+                         WHERE user_id = $2 AND code_hash = $3",
+                    )
+                    .bind(hash)
+                    .bind(user_id)
+                    .bind(digest),
+                )
+                .await?;
+            }
+            Ok::<_, IdentityError>(())
+        })
+    })
+    .await?;
+    Ok(wrapped_count)
 }
 
 /// Seals the TOTP secrets that older releases stored in the clear, and
@@ -426,19 +434,16 @@ pub async fn reseal_secrets(db: &Db) -> Result<u64, IdentityError> {
         if secret.is_none() && pending.is_none() {
             continue;
         }
-        let mut tx = db.begin().await?;
-        tx.execute(
+        db.execute(
             query(
                 "UPDATE users SET totp_secret = COALESCE($1, totp_secret), \
-             totp_pending = COALESCE($2, totp_pending) WHERE id = $3",
+                 totp_pending = COALESCE($2, totp_pending) WHERE id = $3",
             )
-            .bind(secret.as_deref())
-            .bind(pending.as_deref())
+            .bind(secret)
+            .bind(pending)
             .bind(user_id),
         )
-        .await
-        .map(|_| ())?;
-        tx.commit().await?;
+        .await?;
         changed += 1;
     }
     Ok(changed)

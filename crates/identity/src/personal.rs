@@ -57,27 +57,31 @@ pub async fn reveal(
     if !allows(viewer, Permission::RevealPersonalData) {
         return Err(RevealError::Forbidden);
     }
-    let fields: Vec<&str> = [
+    let fields: Vec<&'static str> = [
         record.resident_id.as_ref().map(|_| "resident_id"),
         record.phone.as_ref().map(|_| "phone"),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let mut tx = db.begin().await.map_err(IdentityError::from)?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "person.view_unmasked",
-            object_type: "user",
-            object_id: &record.id.to_string(),
-            detail: serde_json::json!({ "fields": fields }),
-        },
-    )
+    let (ctx, object_id) = (ctx.clone(), record.id.to_string());
+    db.write(move |tx| {
+        Box::pin(async move {
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "person.view_unmasked",
+                    object_type: "user",
+                    object_id: &object_id,
+                    detail: serde_json::json!({ "fields": fields }),
+                },
+            )
+            .await
+        })
+    })
     .await
     .map_err(IdentityError::from)?;
-    tx.commit().await.map_err(IdentityError::from)?;
     Ok(PersonalView {
         resident_id: record.resident_id.clone(),
         phone: record.phone.clone(),

@@ -87,78 +87,82 @@ pub async fn load(db: &Db, ctx: &Context, text: &str) -> Result<(Guide, Loaded),
     for c in &guide.co_departments {
         department_id(db, c).await?;
     }
-    let mut tx = db.begin().await?;
-    let existing: Option<String> = tx
-        .fetch_optional_scalar(
-            query("SELECT source FROM service_item_versions WHERE code = $1 AND version = $2")
-                .bind(&guide.code)
-                .bind(guide.version as i32),
-        )
-        .await?;
-    match existing {
-        Some(s) if s == text => return Ok((guide, Loaded::Unchanged)),
-        Some(_) => {
-            return Err(RegistryError::VersionTaken {
-                code: guide.code,
-                version: guide.version,
-            })
-        }
-        None => {}
-    }
-    let latest: Option<i32> = tx
-        .fetch_optional_scalar(
-            query("SELECT latest_version FROM service_items WHERE code = $1").bind(&guide.code),
-        )
-        .await?;
-    let now = time::now();
-    match latest {
-        Some(l) if l as u32 > guide.version => {
-            return Err(RegistryError::VersionBehind {
-                code: guide.code,
-                latest: l as u32,
-            })
-        }
-        Some(_) => tx
-            .execute(
-                query(
-                    "UPDATE service_items SET latest_version = $1, updated_at = $2 WHERE code = $3",
+    let (ctx, text) = (ctx.clone(), text.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let existing: Option<String> = tx
+                .fetch_optional_scalar(
+                    query("SELECT source FROM service_item_versions WHERE code = $1 AND version = $2")
+                        .bind(&guide.code)
+                        .bind(guide.version as i32),
                 )
-                .bind(guide.version as i32)
-                .bind(now)
-                .bind(&guide.code),
-            )
-            .await
-            .map(|_| ())?,
-        None => tx
-            .execute(
+                .await?;
+            match existing {
+                Some(s) if s == text => return Ok((guide, Loaded::Unchanged)),
+                Some(_) => {
+                    return Err(RegistryError::VersionTaken {
+                        code: guide.code,
+                        version: guide.version,
+                    })
+                }
+                None => {}
+            }
+            let latest: Option<i32> = tx
+                .fetch_optional_scalar(
+                    query("SELECT latest_version FROM service_items WHERE code = $1").bind(&guide.code),
+                )
+                .await?;
+            let now = time::now();
+            match latest {
+                Some(l) if l as u32 > guide.version => {
+                    return Err(RegistryError::VersionBehind {
+                        code: guide.code,
+                        latest: l as u32,
+                    })
+                }
+                Some(_) => tx
+                    .execute(
+                        query(
+                            "UPDATE service_items SET latest_version = $1, updated_at = $2 WHERE code = $3",
+                        )
+                        .bind(guide.version as i32)
+                        .bind(now)
+                        .bind(&guide.code),
+                    )
+                    .await
+                    .map(|_| ())?,
+                None => tx
+                    .execute(
+                        query(
+                            "INSERT INTO service_items (code, department_id, latest_version, updated_at) \
+                     VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(&guide.code)
+                        .bind(dept)
+                        .bind(guide.version as i32)
+                        .bind(now),
+                    )
+                    .await
+                    .map(|_| ())?,
+            }
+            tx.execute(
                 query(
-                    "INSERT INTO service_items (code, department_id, latest_version, updated_at) \
-             VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO service_item_versions (code, version, name, source, loaded_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(&guide.code)
-                .bind(dept)
                 .bind(guide.version as i32)
+                .bind(&guide.name)
+                .bind(&text)
                 .bind(now),
             )
             .await
-            .map(|_| ())?,
-    }
-    tx.execute(
-        query(
-            "INSERT INTO service_item_versions (code, version, name, source, loaded_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&guide.code)
-        .bind(guide.version as i32)
-        .bind(&guide.name)
-        .bind(text)
-        .bind(now),
-    )
+            .map(|_| ())?;
+            audit(tx, &ctx, "service.load", &guide, dept).await?;
+            Ok((guide, Loaded::New))
+        })
+    })
     .await
-    .map(|_| ())?;
-    audit(&mut tx, ctx, "service.load", &guide, dept).await?;
-    tx.commit().await?;
-    Ok((guide, Loaded::New))
 }
 
 async fn audit(
@@ -185,64 +189,74 @@ async fn audit(
 /// Offers the newest loaded version of `code` (and offers a withdrawn item
 /// again).
 pub async fn publish(db: &Db, ctx: &Context, code: &str) -> Result<Guide, RegistryError> {
-    let mut tx = db.begin().await?;
-    let source: Option<String> = tx
-        .fetch_optional_scalar(
-            query(
-                "SELECT v.source FROM service_items i JOIN service_item_versions v \
-         ON v.code = i.code AND v.version = i.latest_version WHERE i.code = $1",
+    let (ctx, code) = (ctx.clone(), code.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let source: Option<String> = tx
+                .fetch_optional_scalar(
+                    query(
+                        "SELECT v.source FROM service_items i JOIN service_item_versions v \
+                 ON v.code = i.code AND v.version = i.latest_version WHERE i.code = $1",
+                    )
+                    .bind(&code),
+                )
+                .await?;
+            let source = source.ok_or_else(|| RegistryError::Unknown(code.clone()))?;
+            let guide = Guide::parse(&source).map_err(|e| RegistryError::Corrupt(code.clone(), e))?;
+            // On the transaction's own connection: no second connection is taken
+            // while the writer is held.
+            let dept: Option<i64> = tx
+                .fetch_optional_scalar(
+                    query("SELECT id FROM departments WHERE code = $1").bind(&guide.department),
+                )
+                .await?;
+            let dept = dept.ok_or_else(|| RegistryError::UnknownDepartment(guide.department.clone()))?;
+            tx.execute(
+                query(
+                    "UPDATE service_items SET published_version = latest_version, withdrawn_at = NULL, \
+                 department_id = $1, updated_at = $2 WHERE code = $3",
+                )
+                .bind(dept)
+                .bind(time::now())
+                .bind(&code),
             )
-            .bind(code),
-        )
-        .await?;
-    let source = source.ok_or_else(|| RegistryError::Unknown(code.to_owned()))?;
-    let guide = Guide::parse(&source).map_err(|e| RegistryError::Corrupt(code.to_owned(), e))?;
-    // On the transaction's own connection: no second connection is taken
-    // while the writer is held.
-    let dept: Option<i64> = tx
-        .fetch_optional_scalar(
-            query("SELECT id FROM departments WHERE code = $1").bind(&guide.department),
-        )
-        .await?;
-    let dept = dept.ok_or_else(|| RegistryError::UnknownDepartment(guide.department.clone()))?;
-    tx.execute(
-        query(
-            "UPDATE service_items SET published_version = latest_version, withdrawn_at = NULL, \
-         department_id = $1, updated_at = $2 WHERE code = $3",
-        )
-        .bind(dept)
-        .bind(time::now())
-        .bind(code),
-    )
+            .await
+            .map(|_| ())?;
+            audit(tx, &ctx, "service.publish", &guide, dept).await?;
+            Ok(guide)
+        })
+    })
     .await
-    .map(|_| ())?;
-    audit(&mut tx, ctx, "service.publish", &guide, dept).await?;
-    tx.commit().await?;
-    Ok(guide)
 }
 
 /// Stops offering an item. Applications already filed go on under the
 /// version they were filed under.
 pub async fn withdraw(db: &Db, ctx: &Context, code: &str) -> Result<(), RegistryError> {
     let item = get(db, code).await?;
-    let mut tx = db.begin().await?;
-    tx.execute(
-        query("UPDATE service_items SET withdrawn_at = $1, updated_at = $1 WHERE code = $2")
-            .bind(time::now())
-            .bind(code),
-    )
+    let (ctx, code) = (ctx.clone(), code.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                query(
+                    "UPDATE service_items SET withdrawn_at = $1, updated_at = $1 WHERE code = $2",
+                )
+                .bind(time::now())
+                .bind(&code),
+            )
+            .await
+            .map(|_| ())?;
+            audit(
+                tx,
+                &ctx,
+                "service.withdraw",
+                &item.guide,
+                item.department_id,
+            )
+            .await?;
+            Ok(())
+        })
+    })
     .await
-    .map(|_| ())?;
-    audit(
-        &mut tx,
-        ctx,
-        "service.withdraw",
-        &item.guide,
-        item.department_id,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Loads and publishes the shipped items not loaded yet. An item an

@@ -76,40 +76,55 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
         return Ok(doc);
     }
     let code = new_code();
-    let mut tx = db.begin().await?;
-    let inserted = tx
-        .execute(
-            query(
-                "INSERT INTO result_documents (case_id, code, case_number, item_code, item_name, \
-         applicant_name, decision, approved, decided_at, issued_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (case_id) DO NOTHING",
-            )
-            .bind(d.case_id)
-            .bind(&code)
-            .bind(d.case_number)
-            .bind(d.item_code)
-            .bind(d.item_name)
-            .bind(d.applicant_name)
-            .bind(d.decision)
-            .bind(d.approved)
-            .bind(d.decided_at)
-            .bind(time::now()),
-        )
-        .await?;
-    if inserted == 1 {
-        egov_audit::append(
-            &mut tx,
-            ctx,
-            Event {
-                action: "result.issue",
-                object_type: "case",
-                object_id: d.case_number,
-                detail: serde_json::json!({ "item": d.item_code, "decision": d.decision }),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    let ctx = ctx.clone();
+    let (case_id, approved, decided_at) = (d.case_id, d.approved, d.decided_at);
+    let [case_number, item_code, item_name, applicant_name, decision] = [
+        d.case_number,
+        d.item_code,
+        d.item_name,
+        d.applicant_name,
+        d.decision,
+    ]
+    .map(str::to_owned);
+    db.write(move |tx| {
+        Box::pin(async move {
+            let inserted = tx
+                .execute(
+                    query(
+                        "INSERT INTO result_documents (case_id, code, case_number, item_code, \
+                         item_name, applicant_name, decision, approved, decided_at, issued_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         ON CONFLICT (case_id) DO NOTHING",
+                    )
+                    .bind(case_id)
+                    .bind(&code)
+                    .bind(&case_number)
+                    .bind(&item_code)
+                    .bind(&item_name)
+                    .bind(&applicant_name)
+                    .bind(&decision)
+                    .bind(approved)
+                    .bind(decided_at)
+                    .bind(time::now()),
+                )
+                .await?;
+            if inserted == 1 {
+                egov_audit::append(
+                    tx,
+                    &ctx,
+                    Event {
+                        action: "result.issue",
+                        object_type: "case",
+                        object_id: &case_number,
+                        detail: serde_json::json!({ "item": item_code, "decision": decision }),
+                    },
+                )
+                .await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    })
+    .await?;
     Ok(of_case(db, d.case_id)
         .await?
         .expect("issued in this call or by another"))

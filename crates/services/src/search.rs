@@ -238,28 +238,32 @@ pub async fn synonyms(db: &Db) -> Result<String, StoreError> {
 /// Replaces the synonym list, checked first; audited.
 pub async fn save_synonyms(db: &Db, ctx: &Context, text: &str) -> Result<usize, SearchSyncError> {
     let groups = Synonyms::parse(text)?.len();
-    let mut tx = db.begin().await?;
-    tx.execute(
-        query(
-            "INSERT INTO search_synonyms (id, body, updated_at) VALUES (1, $1, $2) \
-         ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
-        )
-        .bind(text)
-        .bind(time::now()),
-    )
-    .await
-    .map(|_| ())?;
-    egov_audit::append(
-        &mut tx,
-        ctx,
-        Event {
-            action: "search.synonyms",
-            object_type: "search",
-            object_id: "synonyms",
-            detail: serde_json::json!({ "groups": groups }),
-        },
-    )
+    let (ctx, text) = (ctx.clone(), text.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            tx.execute(
+                query(
+                    "INSERT INTO search_synonyms (id, body, updated_at) VALUES (1, $1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET body = excluded.body, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(&text)
+                .bind(time::now()),
+            )
+            .await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "search.synonyms",
+                    object_type: "search",
+                    object_id: "synonyms",
+                    detail: serde_json::json!({ "groups": groups }),
+                },
+            )
+            .await
+        })
+    })
     .await?;
-    tx.commit().await?;
     Ok(groups)
 }

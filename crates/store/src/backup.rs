@@ -516,17 +516,14 @@ fn place_files(staging: &Path, files_dir: &Path, manifest: &Manifest) -> Result<
 
 async fn restore_postgres(url: &DatabaseUrl, sql: &Path) -> Result<(), StoreError> {
     let db = Db::connect(url, &PoolOptions::patient()).await?;
-    let mut tx = db.begin().await?;
-    crate::run!(tx, |c| {
-        sqlx::query("DROP SCHEMA IF EXISTS public CASCADE")
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("CREATE SCHEMA public")
-            .execute(&mut *c)
-            .await
-            .map(|_| ())
-    })?;
-    tx.commit().await?;
+    db.write(|tx| {
+        Box::pin(async move {
+            tx.execute(crate::query("DROP SCHEMA IF EXISTS public CASCADE"))
+                .await?;
+            tx.execute(crate::query("CREATE SCHEMA public")).await
+        })
+    })
+    .await?;
     db.close().await;
     run_tool(
         Command::new("psql")

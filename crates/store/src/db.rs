@@ -1,5 +1,4 @@
 use crate::caches::{Caches, RECHECK};
-use crate::write::sqlite_writer::SqliteWriter;
 use crate::write::thread::{Member, Outcome, WriterThread};
 use crate::write::{BoxFuture, Statement, Tx, WriteConn};
 use crate::{DatabaseUrl, StoreError};
@@ -100,9 +99,9 @@ pub(crate) enum Pools {
     Sqlite {
         /// Runs the bodies of [`Db::write`].
         thread: WriterThread,
-        /// sqlx's connection, for migrations and the writes of [`Db::begin`].
-        writer: SqliteWriter,
         readers: SqlitePool,
+        /// For the migrations' own connection.
+        options: Arc<SqliteConnectOptions>,
     },
     Postgres(PgPool),
 }
@@ -152,21 +151,21 @@ impl Db {
                 // A local file cannot drop the connection the way a server
                 // can: no ping on each acquire of a reader (a round trip to
                 // the connection's thread, as long as a short query).
-                let sqlx_writer = options.connect().await.map_err(connect_err)?;
+                // The writer's connection creates the file and turns WAL on
+                // before the read-only ones open it.
                 let thread = WriterThread::start(path, Duration::from_secs(10))?;
-                let writer = SqliteWriter::new(sqlx_writer, opts.acquire_timeout, thread.clone());
                 let readers = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 8))
                     .test_before_acquire(false)
                     .acquire_timeout(opts.acquire_timeout)
-                    .connect_with(options.read_only(true))
+                    .connect_with(options.clone().read_only(true))
                     .await
                     .map_err(connect_err)?;
                 Ok(Db::new(
                     Pools::Sqlite {
                         thread,
-                        writer,
                         readers,
+                        options: Arc::new(options),
                     },
                     opts,
                 ))
@@ -194,9 +193,15 @@ impl Db {
     /// Applies the embedded migrations of this engine that have not run yet.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.pools {
-            Pools::Sqlite { writer, .. } => {
-                let mut state = writer.exclusive().await?;
-                SQLITE_MIGRATIONS.run(state.conn()).await?
+            Pools::Sqlite {
+                thread, options, ..
+            } => {
+                // On a connection of their own, while the writer thread
+                // holds off: sqlx's migrator needs sqlx's connection.
+                let _lease = thread.lease().await?;
+                let mut conn = options.connect().await?;
+                SQLITE_MIGRATIONS.run(&mut conn).await?;
+                conn.close().await?;
             }
             Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
@@ -257,15 +262,19 @@ impl Db {
             .await
     }
 
-    /// Starts a read-write transaction on sqlx's connection. New code writes
-    /// with [`Db::write`].
-    pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let mut tx = match &self.pools {
-            Pools::Sqlite { writer, .. } => Tx::new(WriteConn::SqlxSqlite(writer.begin().await?)),
-            Pools::Postgres(pool) => Tx::new(WriteConn::Postgres(pool.begin().await?)),
-        };
-        tx.caches = Some(self.caches.clone());
-        Ok(tx)
+    /// A transaction held open across awaits, on PostgreSQL only (`None`
+    /// on SQLite, whose writes all run as bodies on the writer thread): for
+    /// the tests and tools that hold a lock while something else happens.
+    /// Everything else writes with [`Db::write`].
+    pub async fn begin_postgres(&self) -> Result<Option<Tx>, StoreError> {
+        match &self.pools {
+            Pools::Sqlite { .. } => Ok(None),
+            Pools::Postgres(pool) => {
+                let mut tx = Tx::new(WriteConn::Postgres(pool.begin().await?));
+                tx.caches = Some(self.caches.clone());
+                Ok(Some(tx))
+            }
+        }
     }
 
     /// Held while a process sets the database up (migrations, reference
@@ -298,7 +307,7 @@ impl Db {
     /// the transactions committed, how well commits were grouped.
     pub fn sqlite_commits(&self) -> Option<u64> {
         match &self.pools {
-            Pools::Sqlite { writer, thread, .. } => Some(writer.commits() + thread.commits()),
+            Pools::Sqlite { thread, .. } => Some(thread.commits()),
             Pools::Postgres(_) => None,
         }
     }
@@ -316,16 +325,9 @@ impl Db {
     pub async fn close(&self) {
         match &self.pools {
             Pools::Sqlite {
-                thread,
-                writer,
-                readers,
+                thread, readers, ..
             } => {
                 readers.close().await;
-                if let Some(conn) = writer.close().await {
-                    if let Err(e) = conn.close().await {
-                        tracing::warn!(error = %e, "closing the SQLite writer");
-                    }
-                }
                 thread.close().await;
             }
             Pools::Postgres(pool) => pool.close().await,

@@ -14,10 +14,6 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed")]
     Query(#[from] sqlx::Error),
-    /// The `COMMIT` of a group of SQLite transactions failed (or the group
-    /// was abandoned): none of its transactions took effect.
-    #[error("database commit failed")]
-    GroupCommit(#[source] std::sync::Arc<sqlx::Error>),
     /// A statement run on the SQLite writer thread failed.
     #[error("database statement failed")]
     Sqlite(#[from] rusqlite::Error),
@@ -59,7 +55,6 @@ impl StoreError {
         match self {
             StoreError::Connect { .. } => true,
             StoreError::Query(e) => is_unavailable(e),
-            StoreError::GroupCommit(e) => is_unavailable(e),
             StoreError::Sqlite(e) => sqlite_unavailable(e),
             StoreError::Commit(e) => sqlite_unavailable(e),
             StoreError::Io { source, .. } => io_unavailable(source),
@@ -108,6 +103,31 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         },
         _ => false,
     }
+}
+
+/// Whether anything along `cause`'s chain says the database (or the disk
+/// under it) is out of reach, wherever a domain error wrapped it (one
+/// wrapping a [`StoreError`] transparently shows only what it wraps).
+pub fn unavailable_in_chain(cause: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(cause);
+    while let Some(e) = next {
+        let here = if let Some(s) = e.downcast_ref::<StoreError>() {
+            s.is_unavailable()
+        } else if let Some(s) = e.downcast_ref::<sqlx::Error>() {
+            is_unavailable(s)
+        } else if let Some(s) = e.downcast_ref::<rusqlite::Error>() {
+            sqlite_unavailable(s)
+        } else if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            io_unavailable(io)
+        } else {
+            false
+        };
+        if here {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// A full disk (or quota) under the database or the file store.

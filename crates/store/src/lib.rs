@@ -21,7 +21,9 @@ pub mod testing;
 
 pub use backup::{backup, read_manifest, restore, Manifest, Restored};
 pub use db::{AnyConn, Db, Engine, PoolOptions, Reader};
-pub use error::{io_unavailable, is_unavailable, is_unique_violation, StoreError};
+pub use error::{
+    io_unavailable, is_unavailable, is_unique_violation, unavailable_in_chain, StoreError,
+};
 pub use reference::Reference;
 pub use url::DatabaseUrl;
 pub use write::{query, values, Column, Deferred, FromRow, Row, Statement, Tx};

@@ -102,7 +102,7 @@ impl ApiError {
     /// of reach or a full disk, it is a 503 with `Retry-After` instead: the
     /// same request will work again once the database is back.
     pub fn internal(cause: impl StdError + Send + Sync + 'static) -> Self {
-        if unavailable(&cause) {
+        if egov_store::unavailable_in_chain(&cause) {
             return ApiError::unavailable("unavailable", 5, Some(Box::new(cause)));
         }
         ApiError {
@@ -126,31 +126,6 @@ impl ApiError {
     pub fn validation(zh: impl Into<String>, en: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").with_detail(zh, en)
     }
-}
-
-/// Whether anything along the cause chain says the database (or the disk
-/// under it) is out of reach, wherever a domain error wrapped it.
-fn unavailable(cause: &(dyn StdError + 'static)) -> bool {
-    let mut next = Some(cause);
-    while let Some(e) = next {
-        if let Some(s) = e.downcast_ref::<egov_store::StoreError>() {
-            if s.is_unavailable() {
-                return true;
-            }
-        }
-        if let Some(s) = e.downcast_ref::<egov_store::sqlx::Error>() {
-            if egov_store::is_unavailable(s) {
-                return true;
-            }
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if egov_store::io_unavailable(io) {
-                return true;
-            }
-        }
-        next = e.source();
-    }
-    false
 }
 
 /// What the render middleware needs; travels in response extensions.

@@ -108,15 +108,15 @@ pub fn multipart(name: &str, bytes: &[u8], internal: bool) -> (String, Vec<u8>) 
 /// Moves a case's clock so that every alert fell due an hour ago.
 pub async fn backdate(app: &TestApp, number: &str) {
     let past = egov_kernel::time::now() - chrono::Duration::hours(1);
-    let mut tx = app.db().begin().await.unwrap();
-    egov_store::run!(tx, |c| sqlx::query(
-        "UPDATE cases SET warn_at = $1, due_at = $1, red_at = $1, next_alert_at = $1 WHERE number = $2"
-    )
-    .bind(past)
-    .bind(number)
-    .execute(&mut *c)
-    .await
-    .map(|_| ()))
-    .unwrap();
-    tx.commit().await.unwrap();
+    app.db()
+        .execute(
+            egov_store::query(
+                "UPDATE cases SET warn_at = $1, due_at = $1, red_at = $1, next_alert_at = $1 \
+                 WHERE number = $2",
+            )
+            .bind(past)
+            .bind(number.to_owned()),
+        )
+        .await
+        .unwrap();
 }

@@ -13,7 +13,6 @@
 //! else it needs before it starts, and move that into it.
 
 mod row;
-pub(crate) mod sqlite_writer;
 mod statement;
 pub(crate) mod thread;
 
@@ -28,7 +27,6 @@ pub use statement::{query, values, Statement};
 use crate::caches::Caches;
 use crate::{AnyConn, Engine, StoreError};
 use row::RowOf;
-use sqlite_writer::SqliteTx;
 use sqlx::Postgres;
 use std::any::TypeId;
 use std::future::Future;
@@ -42,17 +40,16 @@ pub type BoxFuture<'t, T> = Pin<Box<dyn Future<Output = T> + Send + 't>>;
 pub type Deferred =
     Box<dyn for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<(), StoreError>> + Send>;
 
-/// A read-write transaction: the one a body of [`Db::write`](crate::Db::write)
-/// runs in, or one begun with [`Db::begin`](crate::Db::begin) on sqlx's
-/// connection for the writes not yet moved onto bodies. Its methods work on
-/// all of them; [`Tx::conn`] (sqlx's statements, through `run!`) only on
-/// the latter.
+/// The read-write transaction a body of [`Db::write`](crate::Db::write)
+/// runs in. Its statements are written with [`query`]; [`Tx::conn`]
+/// (sqlx's statements, through `run!`) is there for PostgreSQL-only work.
 pub struct Tx {
     conn: WriteConn,
     deferred: Vec<Deferred>,
-    /// The reference sets it changed (`reference::changed`).
+    /// The reference sets it changed (`reference::changed`), told to this
+    /// node's caches once it commits.
     pub(crate) changed: Vec<TypeId>,
-    /// Told of them on [`Tx::commit`]; [`Db::write`](crate::Db::write)
+    /// Told of them by [`Tx::commit`]; [`Db::write`](crate::Db::write)
     /// tells them itself.
     pub(crate) caches: Option<Arc<Caches>>,
 }
@@ -60,8 +57,6 @@ pub struct Tx {
 pub(crate) enum WriteConn {
     /// Lent by the writer thread for one body.
     Sqlite(rusqlite::Connection),
-    /// sqlx's SQLite connection, begun with `Db::begin`.
-    SqlxSqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
@@ -81,7 +76,7 @@ impl Tx {
 
     pub fn engine(&self) -> Engine {
         match self.conn {
-            WriteConn::Sqlite(_) | WriteConn::SqlxSqlite(_) => Engine::Sqlite,
+            WriteConn::Sqlite(_) => Engine::Sqlite,
             WriteConn::Postgres(_) => Engine::Postgres,
         }
     }
@@ -93,7 +88,6 @@ impl Tx {
     /// is no sqlx connection: statements there are written with [`query`].
     pub fn conn(&mut self) -> AnyConn<'_> {
         match &mut self.conn {
-            WriteConn::SqlxSqlite(t) => AnyConn::Sqlite(t.conn()),
             WriteConn::Postgres(t) => AnyConn::Postgres(t),
             WriteConn::Sqlite(_) => {
                 panic!("sqlx statements cannot run on the writer thread; write them with query()")
@@ -101,14 +95,14 @@ impl Tx {
         }
     }
 
-    /// Commits a transaction begun with [`Db::begin`](crate::Db::begin),
-    /// after its deferred work.
+    /// Commits a transaction begun with
+    /// [`Db::begin_postgres`](crate::Db::begin_postgres), after its
+    /// deferred work.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         for work in self.take_deferred() {
             work(&mut self).await?;
         }
         match self.conn {
-            WriteConn::SqlxSqlite(t) => t.commit().await?,
             WriteConn::Postgres(t) => t.commit().await?,
             WriteConn::Sqlite(_) => unreachable!("a body's transaction is committed by its writer"),
         }
@@ -136,14 +130,9 @@ impl Tx {
                 sqlite_rows(conn, statement, 0, |_| Ok(()))?;
                 Ok(conn.changes())
             }
-            WriteConn::SqlxSqlite(tx) => {
-                let (sql, args) = statement.sqlx_sqlite_params()?;
-                let done = sqlx::query_with(sql, args).execute(tx.conn()).await?;
-                Ok(done.rows_affected())
-            }
             WriteConn::Postgres(tx) => {
                 let (sql, args) = statement.postgres_params()?;
-                let done = sqlx::query_with(sql, args).execute(&mut **tx).await?;
+                let done = sqlx::query_with(&sql, args).execute(&mut **tx).await?;
                 Ok(done.rows_affected())
             }
         }
@@ -201,20 +190,9 @@ impl Tx {
     ) -> Result<Vec<R>, StoreError> {
         match &mut self.conn {
             WriteConn::Sqlite(conn) => sqlite_rows(conn, statement, at_most, decode),
-            WriteConn::SqlxSqlite(tx) => {
-                let (sql, args) = statement.sqlx_sqlite_params()?;
-                let query = sqlx::query_with(sql, args);
-                let rows = match at_most {
-                    1 => query.fetch_optional(tx.conn()).await?.into_iter().collect(),
-                    _ => query.fetch_all(tx.conn()).await?,
-                };
-                rows.iter()
-                    .map(|r| decode(&Row(RowOf::SqlxSqlite(r))))
-                    .collect()
-            }
             WriteConn::Postgres(tx) => {
                 let (sql, args) = statement.postgres_params()?;
-                let query = sqlx::query_with(sql, args);
+                let query = sqlx::query_with(&sql, args);
                 let rows = match at_most {
                     1 => query.fetch_optional(&mut **tx).await?.into_iter().collect(),
                     _ => query.fetch_all(&mut **tx).await?,
@@ -236,9 +214,8 @@ fn sqlite_rows<R>(
     at_most: usize,
     decode: impl Fn(&Row<'_>) -> Result<R, StoreError>,
 ) -> Result<Vec<R>, StoreError> {
-    let sql = statement.sql;
-    let params = statement.sqlite_params()?;
-    let mut stmt = conn.prepare_cached(sql)?;
+    let (sql, params) = statement.sqlite_params()?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     bind_sqlite(&mut stmt, &params)?;
     let mut rows = stmt.raw_query();
     let mut decoded = Vec::new();

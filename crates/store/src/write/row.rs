@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::types::ValueRef;
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Postgres, Row as _, Sqlite};
 
 use crate::StoreError;
@@ -17,15 +16,11 @@ pub struct Row<'r>(pub(crate) RowOf<'r>);
 
 pub(crate) enum RowOf<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
-    SqlxSqlite(&'r SqliteRow),
     Postgres(&'r PgRow),
 }
 
 /// A column by position (from 0) or by name.
-pub trait ColumnIndex:
-    rusqlite::RowIndex + sqlx::ColumnIndex<SqliteRow> + sqlx::ColumnIndex<PgRow> + Copy + ToString
-{
-}
+pub trait ColumnIndex: rusqlite::RowIndex + sqlx::ColumnIndex<PgRow> + Copy + ToString {}
 impl ColumnIndex for usize {}
 impl ColumnIndex for &str {}
 
@@ -37,7 +32,6 @@ impl Row<'_> {
                 let value = row.get_ref(index)?;
                 T::from_sqlite(value)
             }
-            RowOf::SqlxSqlite(row) => return Ok(row.try_get(index)?),
             RowOf::Postgres(row) => return Ok(row.try_get(index)?),
         };
         decoded.map_err(|source| {
@@ -55,9 +49,6 @@ impl Row<'_> {
     pub fn get_named_at<T: Column>(&self, position: usize, name: &str) -> Result<T, StoreError> {
         let there = match &self.0 {
             RowOf::Sqlite(row) => row.as_ref().column_name(position).ok() == Some(name),
-            RowOf::SqlxSqlite(row) => {
-                row.columns().get(position).map(sqlx::Column::name) == Some(name)
-            }
             RowOf::Postgres(row) => {
                 row.columns().get(position).map(sqlx::Column::name) == Some(name)
             }

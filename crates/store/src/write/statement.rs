@@ -6,16 +6,19 @@
 //! enums stored as words, JSON as text).
 
 use sqlx::postgres::PgArguments;
-use sqlx::sqlite::{SqliteArgumentValue, SqliteArguments};
+use sqlx::sqlite::SqliteArgumentValue;
 use sqlx::{Arguments, Encode, Postgres, Sqlite, Type};
 
 use crate::StoreError;
+use std::borrow::Cow;
 
 /// Starts a statement: `query("UPDATE t SET a = $1 WHERE id = $2").bind(a).bind(id)`.
 /// Parameters are numbered `$1`, `$2`, … on both engines.
-pub fn query(sql: &str) -> Statement<'_> {
+/// The text may be borrowed or owned (a `String` makes a `Statement<'static>`,
+/// as [`Db::execute`](crate::Db::execute) takes).
+pub fn query<'q>(sql: impl Into<Cow<'q, str>>) -> Statement<'q> {
     Statement {
-        sql,
+        sql: sql.into(),
         params: Vec::new(),
     }
 }
@@ -36,7 +39,7 @@ pub fn values(rows: usize, columns: usize) -> String {
 
 /// See [`query`].
 pub struct Statement<'q> {
-    pub(crate) sql: &'q str,
+    pub(crate) sql: Cow<'q, str>,
     params: Vec<Box<dyn Param<'q> + Send + 'q>>,
 }
 
@@ -51,26 +54,19 @@ impl<'q> Statement<'q> {
         self
     }
 
-    /// The parameters as SQLite values, in order.
-    pub(crate) fn sqlite_params(self) -> Result<Vec<SqliteArgumentValue<'q>>, StoreError> {
+    /// The text and the parameters as SQLite values, in order.
+    pub(crate) fn sqlite_params(
+        self,
+    ) -> Result<(Cow<'q, str>, Vec<SqliteArgumentValue<'q>>), StoreError> {
         let mut values = Vec::with_capacity(self.params.len());
         for p in self.params {
             p.sqlite(&mut values).map_err(encode_error)?;
         }
-        Ok(values)
-    }
-
-    /// The parameters as sqlx's SQLite arguments, in order.
-    pub(crate) fn sqlx_sqlite_params(self) -> Result<(&'q str, SqliteArguments<'q>), StoreError> {
-        let mut args = SqliteArguments::default();
-        for p in self.params {
-            p.sqlx_sqlite(&mut args).map_err(encode_error)?;
-        }
-        Ok((self.sql, args))
+        Ok((self.sql, values))
     }
 
     /// The parameters as PostgreSQL arguments, in order.
-    pub(crate) fn postgres_params(self) -> Result<(&'q str, PgArguments), StoreError> {
+    pub(crate) fn postgres_params(self) -> Result<(Cow<'q, str>, PgArguments), StoreError> {
         let mut args = PgArguments::default();
         for p in self.params {
             p.postgres(&mut args).map_err(encode_error)?;
@@ -88,10 +84,6 @@ trait Param<'q>: Send {
     fn sqlite(
         self: Box<Self>,
         buf: &mut Vec<SqliteArgumentValue<'q>>,
-    ) -> Result<(), sqlx::error::BoxDynError>;
-    fn sqlx_sqlite(
-        self: Box<Self>,
-        args: &mut SqliteArguments<'q>,
     ) -> Result<(), sqlx::error::BoxDynError>;
     fn postgres(self: Box<Self>, args: &mut PgArguments) -> Result<(), sqlx::error::BoxDynError>;
 }
@@ -118,13 +110,6 @@ where
                 Err(e)
             }
         }
-    }
-
-    fn sqlx_sqlite(
-        self: Box<Self>,
-        args: &mut SqliteArguments<'q>,
-    ) -> Result<(), sqlx::error::BoxDynError> {
-        args.add(*self)
     }
 
     fn postgres(self: Box<Self>, args: &mut PgArguments) -> Result<(), sqlx::error::BoxDynError> {

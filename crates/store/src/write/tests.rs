@@ -184,33 +184,6 @@ async fn a_write_no_one_waits_for_still_commits() {
     db.close().await;
 }
 
-/// Writes on sqlx's connection and on the thread take turns: a body waits
-/// for a transaction open there, and neither waits on SQLite's lock.
-#[tokio::test]
-async fn sqlx_transactions_and_bodies_take_turns() {
-    let (db, _dir) = fresh().await;
-    let mut tx = db.begin().await.unwrap();
-    run!(tx, |c| sqlx::query("INSERT INTO t (n) VALUES (1)")
-        .execute(&mut *c)
-        .await
-        .map(drop))
-    .unwrap();
-    let body = write(&db, 2);
-    tokio::task::yield_now().await;
-    assert!(!body.is_finished());
-    tx.commit().await.unwrap();
-    body.await.unwrap().unwrap();
-    let mut again = db.begin().await.unwrap();
-    run!(again, |c| sqlx::query("INSERT INTO t (n) VALUES (3)")
-        .execute(&mut *c)
-        .await
-        .map(drop))
-    .unwrap();
-    again.commit().await.unwrap();
-    assert_eq!(committed(&db).await, [1, 2, 3]);
-    db.close().await;
-}
-
 /// What a body writes reads back through sqlx exactly, and the other way round.
 #[tokio::test]
 async fn values_read_back_the_same_through_either_driver() {

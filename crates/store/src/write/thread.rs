@@ -9,7 +9,7 @@
 //! how their body ended before that `COMMIT` is on disk; when it fails,
 //! every body of the group hears of it.
 //!
-//! Writes not yet moved onto bodies run on sqlx's connection; they take a
+//! The migrations, which sqlx runs on a connection of its own, take a
 //! [`Lease`] of the database first, which the thread grants between groups
 //! and waits out, so the two never contend for SQLite's write lock.
 
@@ -47,7 +47,7 @@ enum Job {
     },
 }
 
-/// Held while sqlx's connection writes; dropped, the thread goes on.
+/// Held while another connection writes; dropped, the thread goes on.
 #[derive(Debug)]
 pub(crate) struct Lease(#[allow(dead_code)] mpsc::Sender<()>);
 
