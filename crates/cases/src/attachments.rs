@@ -13,6 +13,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Attachment {
@@ -155,12 +156,16 @@ fn jpeg_decodes(bytes: &[u8]) -> bool {
 /// Where attachment bytes live.
 #[derive(Debug, Clone)]
 pub struct FileStore {
-    root: PathBuf,
+    /// Shared: the store is cloned with the application's state on every
+    /// request.
+    root: Arc<Path>,
 }
 
 impl FileStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        FileStore { root: root.into() }
+        FileStore {
+            root: Arc::from(root.into()),
+        }
     }
 
     fn path(&self, sha256: &str) -> PathBuf {

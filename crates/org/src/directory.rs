@@ -2,7 +2,7 @@
 //! nearly every page and change a few times a year (see
 //! [`egov_store::reference`]).
 
-use crate::model::{Department, Division};
+use crate::model::{Department, DepartmentFilter, Division};
 use egov_store::{run, Db, Reference, StoreError};
 
 /// The organisation as this node last loaded it, each list in code order.
@@ -16,6 +16,23 @@ const DIVISION_COLUMNS: &str = "SELECT code, name, name_en, level, parent_code F
 const DEPARTMENT_COLUMNS: &str = "SELECT d.id, d.code, d.name, d.short_name, \
      d.name_en, d.kind, d.division_code, p.code AS parent_code \
      FROM departments d LEFT JOIN departments p ON p.id = d.parent_id";
+
+impl Directory {
+    /// The departments `filter` lets through, in code order.
+    pub fn departments<'a>(
+        &'a self,
+        filter: &'a DepartmentFilter,
+    ) -> impl Iterator<Item = &'a Department> + 'a {
+        let wanted = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref().is_none_or(|w| have == Some(w))
+        };
+        self.departments
+            .iter()
+            .filter(move |d| wanted(&filter.division, Some(&d.division_code)))
+            .filter(move |d| wanted(&filter.parent, d.parent_code.as_deref()))
+            .filter(move |d| wanted(&filter.kind, Some(&d.kind)))
+    }
+}
 
 impl Reference for Directory {
     const NAME: &'static str = "org";

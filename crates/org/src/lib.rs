@@ -7,9 +7,11 @@ pub mod reference;
 mod repo;
 
 pub use directory::Directory;
-pub use model::{Department, DepartmentKind, Division, DivisionLevel, NewDepartment};
+pub use model::{
+    Department, DepartmentFilter, DepartmentKind, Division, DivisionLevel, NewDepartment,
+};
 pub use reference::{load_demo, load_departments, load_divisions, LoadReport, ReferenceError};
 pub use repo::{
-    counts, create_department, department, departments, division, divisions, DepartmentFilter,
+    counts, create_department, department, departments, directory, division, divisions,
     DivisionFilter, OrgError,
 };

@@ -81,3 +81,10 @@ pub struct NewDepartment {
     pub division: DivisionCode,
     pub parent: Option<DepartmentCode>,
 }
+
+#[derive(Debug, Default, Clone)]
+pub struct DepartmentFilter {
+    pub division: Option<String>,
+    pub parent: Option<String>,
+    pub kind: Option<String>,
+}

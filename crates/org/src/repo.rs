@@ -1,8 +1,9 @@
 use crate::directory::Directory;
-use crate::model::{Department, Division, DivisionLevel, NewDepartment};
+use crate::model::{Department, DepartmentFilter, Division, DivisionLevel, NewDepartment};
 use egov_audit::Event;
 use egov_kernel::{time, Context};
 use egov_store::{query, Db, StoreError, Tx};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrgError {
@@ -56,25 +57,15 @@ pub async fn division(db: &Db, code: &str) -> Result<Division, OrgError> {
         .ok_or_else(|| OrgError::DivisionNotFound(code.to_owned()))
 }
 
-#[derive(Debug, Default, Clone)]
-pub struct DepartmentFilter {
-    pub division: Option<String>,
-    pub parent: Option<String>,
-    pub kind: Option<String>,
+pub async fn departments(db: &Db, filter: &DepartmentFilter) -> Result<Vec<Department>, OrgError> {
+    let directory = directory(db).await?;
+    Ok(directory.departments(filter).cloned().collect())
 }
 
-pub async fn departments(db: &Db, filter: &DepartmentFilter) -> Result<Vec<Department>, OrgError> {
-    let directory = db.reference::<Directory>().await?;
-    let wanted =
-        |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have == Some(w));
-    Ok(directory
-        .departments
-        .iter()
-        .filter(|d| wanted(&filter.division, Some(&d.division_code)))
-        .filter(|d| wanted(&filter.parent, d.parent_code.as_deref()))
-        .filter(|d| wanted(&filter.kind, Some(&d.kind)))
-        .cloned()
-        .collect())
+/// This node's copy of the organisation, for reads that borrow from it
+/// instead of copying what they answer.
+pub async fn directory(db: &Db) -> Result<Arc<Directory>, OrgError> {
+    Ok(db.reference::<Directory>().await?)
 }
 
 pub async fn department(db: &Db, code: &str) -> Result<Department, OrgError> {

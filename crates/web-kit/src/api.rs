@@ -11,7 +11,32 @@ pub struct ApiJson<T>(pub T);
 
 impl<T: serde::Serialize> axum::response::IntoResponse for ApiJson<T> {
     fn into_response(self) -> axum::response::Response {
-        axum::Json(self.0).into_response()
+        // A kilobyte at first: most answers fit (axum's `Json` starts at
+        // 128 bytes and grows a list by copying it several times).
+        json_response(&self.0, 1024)
+    }
+}
+
+/// `value` as an `application/json` answer, written into a buffer of
+/// `capacity` bytes first (a long list sizes it from its length).
+pub fn json_response<T: serde::Serialize>(value: &T, capacity: usize) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let mut body = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        // A bug in a Serialize impl; the cause is logged, not shown.
+        Err(e) => {
+            tracing::error!(error = %e, "serialising an answer");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 
