@@ -148,12 +148,12 @@ impl Db {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
-                // A local file cannot drop the connection the way a server
-                // can: no ping on each acquire of a reader (a round trip to
-                // the connection's thread, as long as a short query).
                 // The writer's connection creates the file and turns WAL on
                 // before the read-only ones open it.
                 let thread = WriterThread::start(path, Duration::from_secs(10))?;
+                // A local file cannot drop the connection the way a server
+                // can: no ping on each acquire of a reader (a round trip to
+                // the connection's thread, as long as a short query).
                 let readers = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 8))
                     .test_before_acquire(false)
