@@ -326,17 +326,7 @@ pub async fn grant_role(
     let (ctx, by) = (ctx.clone(), by.owned());
     db.write(move |tx| {
         Box::pin(async move {
-            let user: Option<(String, Option<i64>)> = tx
-                .fetch_optional(
-                    query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id),
-                )
-                .await?;
-            let Some((kind, department)) = user else {
-                return Err(IdentityError::NotFound);
-            };
-            if !by.grantor().reaches(department, &grant) {
-                return Err(IdentityError::Forbidden);
-            }
+            let kind = reach(tx, &by, user_id, &grant).await?;
             if kind != "staff" {
                 return Err(invalid(
                     "roles",
@@ -345,15 +335,7 @@ pub async fn grant_role(
                 ));
             }
             insert_grant(tx, user_id, &grant).await?;
-            audit(
-                tx,
-                &ctx,
-                "user.grant_role",
-                user_id,
-                serde_json::json!({ "role": grant.role.as_str(),
-                    "department_id": grant.department_id }),
-            )
-            .await
+            audit_grant(tx, &ctx, "user.grant_role", user_id, &grant).await
         })
     })
     .await
@@ -370,17 +352,7 @@ pub async fn revoke_role(
     let (ctx, by) = (ctx.clone(), by.owned());
     db.write(move |tx| {
         Box::pin(async move {
-            let department: Option<Option<i64>> = tx
-                .fetch_optional_scalar(
-                    query("SELECT department_id FROM users WHERE id = $1").bind(user_id),
-                )
-                .await?;
-            let Some(department) = department else {
-                return Err(IdentityError::NotFound);
-            };
-            if !by.grantor().reaches(department, &grant) {
-                return Err(IdentityError::Forbidden);
-            }
+            reach(tx, &by, user_id, &grant).await?;
             tx.execute(
                 query(
                     "DELETE FROM role_grants WHERE user_id = $1 AND role = $2 \
@@ -391,18 +363,42 @@ pub async fn revoke_role(
                 .bind(grant.department_id),
             )
             .await?;
-            audit(
-                tx,
-                &ctx,
-                "user.revoke_role",
-                user_id,
-                serde_json::json!({ "role": grant.role.as_str(),
-                    "department_id": grant.department_id }),
-            )
-            .await
+            audit_grant(tx, &ctx, "user.revoke_role", user_id, &grant).await
         })
     })
     .await
+}
+
+/// The user's kind, once the user is found and `grant` on them is within
+/// the grantor's reach.
+async fn reach(
+    tx: &mut Tx,
+    by: &OwnedGrantor,
+    user_id: i64,
+    grant: &RoleGrant,
+) -> Result<String, IdentityError> {
+    let user: Option<(String, Option<i64>)> = tx
+        .fetch_optional(query("SELECT kind, department_id FROM users WHERE id = $1").bind(user_id))
+        .await?;
+    let Some((kind, department)) = user else {
+        return Err(IdentityError::NotFound);
+    };
+    if !by.grantor().reaches(department, grant) {
+        return Err(IdentityError::Forbidden);
+    }
+    Ok(kind)
+}
+
+async fn audit_grant(
+    tx: &mut Tx,
+    ctx: &Context,
+    action: &str,
+    user_id: i64,
+    grant: &RoleGrant,
+) -> Result<(), IdentityError> {
+    let detail = serde_json::json!({ "role": grant.role.as_str(),
+        "department_id": grant.department_id });
+    audit(tx, ctx, action, user_id, detail).await
 }
 
 pub struct CitizenRegistration {
