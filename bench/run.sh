@@ -843,7 +843,7 @@ writer_ceiling() {
     line="$(grep '^write_ceiling ' <<<"$out" | tail -n1)"
     ceiling[writer]="$(kv "$line" transactions_per_sec)"
     ceiling[writer_instances]="$(kv "$line" instances_per_sec)"
-    writer_ceiling_note="$(printf '%s commits/s, %s instances/s (p50 %s, p99 %s, %s µs CPU per commit, %s commits per COMMIT on average): the joint approvals of case_load, egov'"'"'s own statements on egov'"'"'s schema with the values they bind and the audit record hashed in Rust, on one rusqlite writer thread, a savepoint each, one COMMIT per group, synchronous=FULL; without the engine'"'"'s definitions, calendar and checks' \
+    writer_ceiling_note="$(printf '%s commits/s, %s instances/s (p50 %s, p99 %s, %s µs CPU per commit, %s commits per COMMIT on average): the joint approvals of case_load, egov'"'"'s own statements on egov'"'"'s schema with the values they bind and the audit record hashed in Rust, on one rusqlite writer thread, a savepoint each, one COMMIT per group, the WAL synced by a second thread before answering, as egov does; without the engine'"'"'s definitions, calendar and checks' \
         "${ceiling[writer]}" "${ceiling[writer_instances]}" "$(kv "$line" p50)" "$(kv "$line" p99)" "$(kv "$line" cpu_us_per_tx)" "$(kv "$line" mean_group)")"
     printf '### bare writer-thread ceiling\n$ write_ceiling --seconds %s --concurrency %s\n%s\n\n' \
         "$CASE_SECONDS" "$CASE_CONCURRENCY" "$out" >>"$results_dir/$today-sqlite.txt"

@@ -18,8 +18,12 @@
 //! closes it). Each statement is the engine's text with the values it
 //! binds; the audit record is hashed in Rust and linked to the head as the
 //! audit engine does. The writer takes up to `--group` waiting commits,
-//! runs each in a savepoint of one `BEGIN IMMEDIATE`, commits once
-//! (`synchronous=FULL`, WAL, as egov runs SQLite) and only then answers.
+//! runs each in a savepoint of one `BEGIN IMMEDIATE` and commits once, as
+//! egov's writer does: the `COMMIT` writes the WAL unsynced
+//! (`synchronous=NORMAL`) and a second thread syncs the WAL once for every
+//! group committed by then and only then answers them, while the writer
+//! runs the next group. `--sync full` syncs in the `COMMIT` instead
+//! (`synchronous=FULL`) and answers after it, the writer waiting.
 //! What is left out is the engine's work itself: the process definition,
 //! the deadline calendar, the checks.
 //!
@@ -58,7 +62,20 @@ struct Args {
     /// Most transactions in one commit.
     #[arg(long, default_value_t = 64)]
     group: usize,
+    /// Who syncs the WAL: a syncer thread after the writer's `COMMIT`
+    /// (`pipelined`, as egov does) or the `COMMIT` itself (`full`).
+    #[arg(long, value_enum, default_value_t = WalSync::Pipelined)]
+    sync: WalSync,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum WalSync {
+    Pipelined,
+    Full,
+}
+
+/// A committed group's answers, waiting for the sync.
+type Answers = Vec<(oneshot::Sender<Result<i64, String>>, Result<i64, String>)>;
 
 const LEAD: &str = "110105-SCJGJ";
 const CO_DEPARTMENTS: [&str; 3] = ["110105-SCJGJ", "110105-SWZJ", "110105-GAJ"];
@@ -102,11 +119,15 @@ async fn prepare(path: &std::path::Path) -> anyhow::Result<Departments> {
     Ok(Departments { lead, co })
 }
 
-fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
+fn open(path: &std::path::Path, sync: WalSync) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-    )?;
+    let synchronous = match sync {
+        WalSync::Pipelined => "NORMAL",
+        WalSync::Full => "FULL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON;"
+    ))?;
     conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
@@ -381,13 +402,15 @@ fn instance_steps(d: &Departments) -> Vec<Step> {
 }
 
 /// The writer thread: a group of waiting transactions per commit, each in a
-/// savepoint, answered once the commit is on disk. Returns the groups
-/// committed and the transactions in them.
+/// savepoint, answered once the commit is on disk (by `synced`, the
+/// syncer, when there is one). Returns the groups committed and the
+/// transactions in them.
 fn writer(
     conn: Connection,
     d: Departments,
     requests: mpsc::Receiver<Request>,
     group: usize,
+    synced: Option<mpsc::Sender<Answers>>,
 ) -> (u64, u64) {
     let (mut groups, mut members) = (0u64, 0u64);
     while let Ok(first) = requests.recv() {
@@ -417,17 +440,47 @@ fn writer(
             }
             conn.execute_batch("COMMIT")
         })();
-        if let Err(e) = committed {
+        if let Err(e) = &committed {
             let _ = conn.execute_batch("ROLLBACK");
             results = batch.iter().map(|_| Err(e.to_string())).collect();
         }
         groups += 1;
         members += batch.len() as u64;
-        for (r, result) in batch.into_iter().zip(results) {
-            let _ = r.answer.send(result);
+        let answers: Answers = batch.into_iter().map(|r| r.answer).zip(results).collect();
+        match &synced {
+            Some(syncer) if committed.is_ok() => {
+                syncer.send(answers).expect("the syncer thread");
+            }
+            _ => answer(answers),
         }
     }
     (groups, members)
+}
+
+/// The syncer thread: one `fdatasync` of the WAL for every group committed
+/// since the last, then their answers.
+fn syncer(wal: PathBuf, groups: mpsc::Receiver<Answers>) {
+    while let Ok(mut waiting) = groups.recv() {
+        while let Ok(more) = groups.try_recv() {
+            waiting.extend(more);
+        }
+        let synced = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&wal)
+            .and_then(|f| f.sync_data());
+        match synced {
+            Ok(()) => answer(waiting),
+            Err(e) => answer(waiting.into_iter().map(|(a, _)| (a, Err(e.to_string())))),
+        }
+    }
+}
+
+fn answer(
+    answers: impl IntoIterator<Item = (oneshot::Sender<Result<i64, String>>, Result<i64, String>)>,
+) {
+    for (to, result) in answers {
+        let _ = to.send(result);
+    }
 }
 
 async fn bench(args: Args) -> anyhow::Result<bool> {
@@ -437,11 +490,22 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     let departments = prepare(&path).await?;
-    let conn = open(&path)?;
+    let conn = open(&path, args.sync)?;
     let (send, requests) = mpsc::channel::<Request>();
     let group = args.group.max(1);
     let steps = instance_steps(&departments);
-    let thread = std::thread::spawn(move || writer(conn, departments, requests, group));
+    let (synced, syncer_thread) = match args.sync {
+        WalSync::Full => (None, None),
+        WalSync::Pipelined => {
+            let (to_syncer, groups) = mpsc::channel();
+            let wal = PathBuf::from(format!("{}-wal", path.display()));
+            (
+                Some(to_syncer),
+                Some(std::thread::spawn(move || syncer(wal, groups))),
+            )
+        }
+    };
+    let thread = std::thread::spawn(move || writer(conn, departments, requests, group, synced));
 
     let start = Instant::now() + Duration::from_secs_f64(args.warmup);
     let window = Window {
@@ -502,12 +566,19 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
     }
     let cpu = cpu_time().saturating_sub(cpu_from);
     let (groups, members) = thread.join().expect("the writer thread");
+    if let Some(syncer) = syncer_thread {
+        syncer.join().expect("the syncer thread");
+    }
     latencies.sort_unstable();
     let n = latencies.len() as f64;
     println!(
-        "write_ceiling engine=sqlite concurrency={} group={} seconds={:.2} transactions={} \
+        "write_ceiling engine=sqlite sync={} concurrency={} group={} seconds={:.2} transactions={} \
          errors={errors} transactions_per_sec={:.1} instances_per_sec={:.1} p50={} p90={} \
          p99={} mean_group={:.1} cpu_us_per_tx={:.0}",
+        match args.sync {
+            WalSync::Pipelined => "pipelined",
+            WalSync::Full => "full",
+        },
         args.concurrency,
         group,
         args.seconds,

@@ -43,6 +43,9 @@ pub struct Settings {
     /// Seconds between electronic-supervision scans; 0 turns the scheduler
     /// off on this node (another node, or `egov supervision scan`, runs it).
     pub supervision_scan_secs: u64,
+    /// Cases one scan transaction claims (on PostgreSQL four claim at
+    /// once on each node).
+    pub supervision_scan_batch: i64,
     /// Working days a department has to answer a supervision order (督办).
     pub order_answer_workdays: u32,
     /// This node's name in supervision records (default: the host name and
@@ -108,6 +111,7 @@ impl Default for Settings {
             public_url: None,
             max_upload_bytes: 10 * 1024 * 1024,
             supervision_scan_secs: 60,
+            supervision_scan_batch: 500,
             order_answer_workdays: 3,
             node_name: None,
             search_dir: None,
@@ -157,6 +161,7 @@ impl Settings {
                 "public_url",
                 "max_upload_bytes",
                 "supervision_scan_secs",
+                "supervision_scan_batch",
                 "order_answer_workdays",
                 "node_name",
                 "search_dir",

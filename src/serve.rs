@@ -96,6 +96,7 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
             db.clone(),
             node,
             every,
+            settings.supervision_scan_batch.max(1),
         ));
     }
 

@@ -76,7 +76,8 @@ pub async fn supervision(
         .node_name
         .clone()
         .unwrap_or_else(crate::serve::node_name);
-    let r = egov_cases::supervision::scan(db, &node, egov_kernel::time::now(), 500).await?;
+    let batch = settings.supervision_scan_batch.max(1);
+    let r = egov_cases::supervision::scan(db, &node, egov_kernel::time::now(), batch).await?;
     println!(
         "examined {} cases: {} warnings, {} yellow cards, {} red cards",
         r.examined, r.warnings, r.yellow_cards, r.red_cards

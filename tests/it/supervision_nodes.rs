@@ -229,6 +229,7 @@ async fn two_servers(loc: &TestLocation, db: &Db) {
     let node = |name| {
         [
             ("EGOV_SUPERVISION_SCAN_SECS", "1"),
+            ("EGOV_SUPERVISION_SCAN_BATCH", "100"),
             ("EGOV_NODE_NAME", name),
             // The test makes the nodes wait for a lock on purpose.
             ("EGOV_LOG", "warn,sqlx::query=error"),
@@ -249,8 +250,9 @@ async fn two_servers(loc: &TestLocation, db: &Db) {
     .unwrap();
     let started = Instant::now();
     assert_eq!(backdate(db, "TRUE").await, CASES);
-    // Both nodes are caught mid-scan: one holds a full batch, the other
-    // the cases left over (SKIP LOCKED), both waiting for the lock.
+    // Both nodes are caught mid-scan: the first to scan holds four full
+    // batches of 100 (its four claimants), the other the two batches left
+    // over (SKIP LOCKED), all six waiting for the lock.
     loop {
         let waiting = scalar(
             db,
@@ -258,7 +260,7 @@ async fn two_servers(loc: &TestLocation, db: &Db) {
              WHERE datname = current_database() AND wait_event_type = 'Lock'",
         )
         .await;
-        if waiting >= 2 {
+        if waiting >= CASES / 100 {
             break;
         }
         assert!(

@@ -4,7 +4,7 @@
 Each instance of joint_approval.bpmn is driven along the happy path and its
 whole workflow is persisted as JSON (BpmnWorkflowSerializer) after every step,
 one file per instance, written with open/write/flush/os.fsync -- durable like
-an egov commit (SQLite synchronous=FULL: one fsync per commit). Persisted steps
+an egov commit (on disk before it is answered). Persisted steps
 per instance, matching egov's commits for the same case:
 
   1. start    create the instance, run engine steps up to the ready "accept"

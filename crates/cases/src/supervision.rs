@@ -33,6 +33,13 @@ impl ScanReport {
     pub fn raised(&self) -> u64 {
         self.warnings + self.yellow_cards + self.red_cards
     }
+
+    fn add(&mut self, part: &ScanReport) {
+        self.warnings += part.warnings;
+        self.yellow_cards += part.yellow_cards;
+        self.red_cards += part.red_cards;
+        self.examined += part.examined;
+    }
 }
 
 egov_store::row! {
@@ -52,7 +59,33 @@ egov_store::row! {
 
 /// Raises every warning and card due at `now`, in batches of `batch` cases,
 /// each batch one transaction. `node` names the scanning node in the record.
+///
+/// On PostgreSQL four claimants take batches at once (`SKIP LOCKED` keeps
+/// them disjoint), so the server works on one batch while another's rows
+/// travel; SQLite's one writer runs batches one after another anyway.
 pub async fn scan(
+    db: &Db,
+    node: &str,
+    now: Timestamp,
+    batch: i64,
+) -> Result<ScanReport, CaseError> {
+    let claim = || claim_until_done(db, node, now, batch);
+    let parts = match db.engine() {
+        Engine::Sqlite => vec![claim().await],
+        Engine::Postgres => {
+            let (a, b, c, d) = tokio::join!(claim(), claim(), claim(), claim());
+            vec![a, b, c, d]
+        }
+    };
+    let mut report = ScanReport::default();
+    for part in parts {
+        report.add(&part?);
+    }
+    Ok(report)
+}
+
+/// Claims batches one after another until one comes back short.
+async fn claim_until_done(
     db: &Db,
     node: &str,
     now: Timestamp,
@@ -64,15 +97,11 @@ pub async fn scan(
         let (part, claimed) = db
             .write(move |tx| Box::pin(async move { scan_batch(tx, &node, now, batch).await }))
             .await?;
-        report.warnings += part.warnings;
-        report.yellow_cards += part.yellow_cards;
-        report.red_cards += part.red_cards;
-        report.examined += part.examined;
+        report.add(&part);
         if claimed < batch {
-            break;
+            return Ok(report);
         }
     }
-    Ok(report)
 }
 
 /// Claims up to `batch` due cases and raises their alerts, in the caller's
@@ -420,14 +449,14 @@ pub async fn board(db: &Db, limit: i64, departments: Option<&[i64]>) -> Result<B
     })
 }
 
-/// Runs the scan every `every` until the task is dropped. Errors are
-/// logged and the next tick tries again.
-pub async fn run_scheduler(db: Db, node: String, every: std::time::Duration) {
+/// Runs the scan every `every`, `batch` cases a transaction, until the
+/// task is dropped. Errors are logged and the next tick tries again.
+pub async fn run_scheduler(db: Db, node: String, every: std::time::Duration, batch: i64) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        match scan(&db, &node, egov_kernel::time::now(), 500).await {
+        match scan(&db, &node, egov_kernel::time::now(), batch).await {
             Ok(r) if r.raised() > 0 => {
                 tracing::info!(
                     node,

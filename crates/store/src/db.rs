@@ -312,6 +312,14 @@ impl Db {
         }
     }
 
+    /// Of those, the `COMMIT`s already synced to disk (`None` on PostgreSQL).
+    pub fn sqlite_synced_commits(&self) -> Option<u64> {
+        match &self.pools {
+            Pools::Sqlite { thread, .. } => Some(thread.synced()),
+            Pools::Postgres(_) => None,
+        }
+    }
+
     /// Checks that the database answers; used by `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut r = self.reader().await?;

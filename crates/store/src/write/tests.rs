@@ -85,6 +85,21 @@ async fn bodies_waiting_together_commit_with_one_commit() {
     db.close().await;
 }
 
+/// The syncer, not the `COMMIT`, puts a group on disk: whoever is told
+/// their write ended well finds every `COMMIT` so far synced.
+#[tokio::test]
+async fn no_write_is_answered_before_its_commit_is_synced() {
+    let (db, _dir) = fresh().await;
+    for n in 1..=20 {
+        write(&db, n).await.unwrap().unwrap();
+        assert_eq!(db.sqlite_synced_commits(), db.sqlite_commits());
+    }
+    let (results, _) = queued(&db, (21..=40).map(|n| write(&db, n)).collect()).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(db.sqlite_synced_commits(), db.sqlite_commits());
+    db.close().await;
+}
+
 #[tokio::test]
 async fn a_long_queue_commits_in_groups_of_at_most_max_group() {
     let (db, _dir) = fresh().await;
