@@ -29,6 +29,9 @@ pub struct PoolOptions {
     /// How long reference data is served from memory before the database
     /// is asked whether it changed (see the `reference` module).
     pub reference_recheck: Duration,
+    /// How PostgreSQL names this node's connections (`application_name`,
+    /// seen in `pg_stat_activity`), unless the URL names them already.
+    pub application_name: Option<String>,
 }
 
 impl Default for PoolOptions {
@@ -40,6 +43,7 @@ impl Default for PoolOptions {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(1),
             reference_recheck: RECHECK,
+            application_name: None,
         }
     }
 }
@@ -171,7 +175,14 @@ impl Db {
                 ))
             }
             DatabaseUrl::Postgres(_) => {
-                let options = PgConnectOptions::from_str(&url.expose()).map_err(connect_err)?;
+                let mut options = PgConnectOptions::from_str(&url.expose()).map_err(connect_err)?;
+                if let Some(name) = opts
+                    .application_name
+                    .as_deref()
+                    .filter(|_| options.get_application_name().is_none())
+                {
+                    options = options.application_name(name);
+                }
                 let pool = PgPoolOptions::new()
                     .max_connections(opts.max_connections)
                     .acquire_timeout(opts.acquire_timeout)
