@@ -144,6 +144,19 @@ pub struct Overrides {
 }
 
 impl Settings {
+    /// This node's name in supervision records and on its PostgreSQL
+    /// connections: `node_name`, or the host name and process id.
+    pub fn node(&self) -> String {
+        self.node_name.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "egov".into());
+            format!("{host}:{}", std::process::id())
+        })
+    }
+
     pub fn load(config_file: &Path, overrides: Overrides) -> Result<Settings, Box<figment::Error>> {
         Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(config_file))

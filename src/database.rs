@@ -41,13 +41,7 @@ pub async fn connect(settings: &Settings, url: &DatabaseUrl) -> anyhow::Result<D
         &PoolOptions {
             max_connections: settings.max_connections,
             acquire_timeout: std::time::Duration::from_millis(settings.db_acquire_timeout_ms),
-            application_name: Some(format!(
-                "egov {}",
-                settings
-                    .node_name
-                    .clone()
-                    .unwrap_or_else(crate::serve::node_name)
-            )),
+            application_name: Some(format!("egov {}", settings.node())),
             ..PoolOptions::default()
         },
     )

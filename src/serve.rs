@@ -90,7 +90,7 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         });
     }
     if settings.supervision_scan_secs > 0 {
-        let node = settings.node_name.clone().unwrap_or_else(node_name);
+        let node = settings.node();
         let every = std::time::Duration::from_secs(settings.supervision_scan_secs);
         tokio::spawn(egov_cases::supervision::run_scheduler(
             db.clone(),
@@ -214,16 +214,6 @@ async fn checkpoint_once(db: &egov_store::Db, anchor: &std::path::Path) {
             tracing::warn!(error = %egov_kernel::error::Chain(&e), "signing an audit checkpoint")
         }
     }
-}
-
-/// The name this node signs supervision records with: host and process id.
-pub fn node_name() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "egov".into());
-    format!("{host}:{}", std::process::id())
 }
 
 async fn shutdown_signal() {

@@ -72,10 +72,7 @@ pub async fn supervision(
     command: SupervisionCommand,
 ) -> anyhow::Result<ExitCode> {
     let SupervisionCommand::Scan = command;
-    let node = settings
-        .node_name
-        .clone()
-        .unwrap_or_else(crate::serve::node_name);
+    let node = settings.node();
     let batch = settings.supervision_scan_batch.max(1);
     let r = egov_cases::supervision::scan(db, &node, egov_kernel::time::now(), batch).await?;
     println!(
