@@ -55,6 +55,7 @@
 #             flood of wrong passwords from FLOOD_CONNECTIONS addresses at
 #             once (bench/flood.py) with the server's peak memory. Once per
 #             run, after the engines, the same client-credentials wrk run
+#             and rotating refresh chains (from tokens it seeds at start)
 #             against oidc-provider (bench/peer/oidc-provider).
 #   cases     the case engine without HTTP (examples/case_load.rs), on a fresh
 #             database of its own: case creations, whole joint-approval
@@ -665,15 +666,19 @@ run_flood() {
         'BEGIN { printf "| %s | %d | %.1f | %.1f | %.1f | %s | %s | %.0f | %.0f | %.0f |", e, c, k, b, l, p50, p99, bf / 1024, pk / 1024, af / 1024 }')")
 }
 
-# run_refresh ENGINE BASE CLIENT_ID CLIENT_SECRET: rotating refresh chains,
-# one per connection (examples/oidc_load.rs; wrk cannot rotate tokens).
+# run_refresh ENGINE BASE CLIENT_ID CLIENT_SECRET [TOKENS NAME]: rotating
+# refresh chains, one per connection (examples/oidc_load.rs; wrk cannot
+# rotate tokens). egov's chains start from a sign-in and a code each; the
+# peer's from the refresh tokens it wrote to TOKENS.
 run_refresh() {
-    local engine=$1 base=$2 id=$3 secret=$4 out line
+    local engine=$1 base=$2 id=$3 secret=$4 tokens=${5:-} out line
     local results="$results_dir/$today-$engine.txt"
-    local name="egov refresh grants"
+    local name=${6:-egov refresh grants}
+    local start=(--username "$BENCH_USER" --password "$BENCH_PASSWORD")
+    [[ -z $tokens ]] || start=(--refresh-tokens "$tokens")
     log "bench: $engine: $name ($base/oidc/token, $CONNECTIONS chains)"
     out="$("$load_bin" refresh --base "$base" --client-id "$id" --client-secret "$secret" \
-        --redirect-uri "$BENCH_REDIRECT" --username "$BENCH_USER" --password "$BENCH_PASSWORD" \
+        --redirect-uri "$BENCH_REDIRECT" "${start[@]}" \
         --connections "$CONNECTIONS" --threads "$THREADS" \
         --duration "$DURATION" --warmup "$WARMUP" 2>&1)" || {
         printf '%s\n' "$out" >&2
@@ -1119,7 +1124,9 @@ bench_engine() {
 }
 
 # bench_peer: oidc-provider's client-credentials grants, with the same wrk
-# script, connections and length as egov's.
+# script, connections and length as egov's; then its refresh grants, with the
+# same load generator, one rotating chain per connection from tokens it
+# seeded at start.
 bench_peer() {
     local dir="$work/peer"
     local results="$results_dir/$today-peer.txt"
@@ -1127,6 +1134,7 @@ bench_peer() {
     local secret
     secret="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
     (cd "$peer_dir" && PEER_CLIENT_ID=bench PEER_CLIENT_SECRET="$secret" \
+        PEER_REFRESH_CHAINS="$CONNECTIONS" PEER_REFRESH_FILE="$dir/refresh-tokens" \
         exec node server.mjs "$HOST" 0 >"$dir/peer.out" 2>"$dir/peer.err") &
     local peer_pid=$!
     pids+=("$peer_pid")
@@ -1155,6 +1163,7 @@ bench_peer() {
     BENCH_BODY="$cc_body" BENCH_AUTHORIZATION="$authorization" \
         run_scenario peer "oidc-provider client-credentials grants" "http://$peer_addr/oidc/token" \
         "$CONNECTIONS" "$root/bench/wrk/form_post.lua"
+    run_refresh peer "http://$peer_addr" bench "$secret" "$dir/refresh-tokens" "oidc-provider refresh grants"
     peer_note="ran: oidc-provider $(cd "$peer_dir" && node -p 'require("./node_modules/oidc-provider/package.json").version'), Node.js $(node --version), in-memory adapter, one process"
     stop_servers
     rm -rf "$dir"
@@ -1234,6 +1243,16 @@ if [[ $want_identity == 1 ]]; then
     if [[ -n ${rps[peer/oidc-provider client-credentials grants]:-} ]]; then
         per_core_row "peer" "oidc-provider client-credentials grants" \
             "${rps[peer/oidc-provider client-credentials grants]}" 120
+        per_core_row "peer" "oidc-provider refresh grants" \
+            "${rps[peer/oidc-provider refresh grants]:-0}" 120
+        printf '\n| engine | client-credentials grants ÷ oidc-provider (target 1.5x) | refresh grants ÷ oidc-provider (target 1x) |\n'
+        printf '|---|---:|---:|\n'
+        for engine in "${engines[@]}"; do
+            awk -v e="$engine" -v c="${rps[$engine/egov client-credentials grants]}" \
+                -v pc="${rps[peer/oidc-provider client-credentials grants]}" \
+                -v r="${rps[$engine/egov refresh grants]}" -v pr="${rps[peer/oidc-provider refresh grants]:-0}" \
+                'BEGIN { printf "| %s | %.2fx | %s |\n", e, c / pc, pr > 0 ? sprintf("%.2fx", r / pr) : "-" }'
+        done
     fi
     printf '\npeer: %s\n' "$peer_note"
 fi

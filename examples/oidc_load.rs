@@ -13,6 +13,10 @@
 //! `refresh` signs the citizen in once (`POST /login`), then opens one chain
 //! per connection: an authorization code (`GET /oidc/authorize`, scope
 //! `openid`) exchanged for a first refresh token, before the clock starts.
+//! With `--refresh-tokens FILE` the chains start instead from the tokens in
+//! FILE, one per line (a provider that has no sign-in pages to drive, such as
+//! the oidc-provider peer, seeds them itself), and a chain whose grant fails
+//! ends there.
 //! Each chain then loops on `grant_type=refresh_token`, always with the
 //! token its last answer returned, so no token is ever presented twice. A
 //! failed grant counts as an error (in the warm-up too) and the chain starts
@@ -59,6 +63,9 @@ struct Args {
     username: Option<String>,
     #[arg(long)]
     password: Option<String>,
+    /// First refresh tokens, one per line, instead of signing in (refresh mode).
+    #[arg(long)]
+    refresh_tokens: Option<std::path::PathBuf>,
     /// Concurrent chains (refresh) or concurrent loops (client-credentials).
     #[arg(long, default_value_t = 64)]
     connections: usize,
@@ -263,6 +270,11 @@ async fn chain(
         if mode == Mode::Refresh && token.is_none() {
             match target.first_refresh_token().await {
                 Ok(t) => token = Some(t),
+                // Without a session there is no new code to start from.
+                Err(e) if target.session.is_none() => {
+                    note(&mut tally, e);
+                    break;
+                }
                 Err(e) => {
                     note(&mut tally, e);
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -319,7 +331,19 @@ async fn run(args: Args) -> Result<(), Error> {
         .timeout(Duration::from_secs(30))
         .build()?;
     let base = args.base.trim_end_matches('/').to_owned();
+    let given: Option<Vec<String>> = match &args.refresh_tokens {
+        Some(path) => Some(
+            std::fs::read_to_string(path)?
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+        None => None,
+    };
     let session = match args.mode {
+        Mode::Refresh if given.is_some() => None,
         Mode::Refresh => {
             let user = args.username.as_deref().ok_or("refresh needs --username")?;
             let pass = args.password.as_deref().ok_or("refresh needs --password")?;
@@ -339,7 +363,17 @@ async fn run(args: Args) -> Result<(), Error> {
 
     // Every chain gets its first token before the clock starts.
     let mut seeds = Vec::with_capacity(args.connections);
-    if args.mode == Mode::Refresh {
+    if let (Mode::Refresh, Some(given)) = (args.mode, given) {
+        if given.len() < args.connections {
+            return Err(format!(
+                "{} refresh tokens given for {} connections",
+                given.len(),
+                args.connections
+            )
+            .into());
+        }
+        seeds = given;
+    } else if args.mode == Mode::Refresh {
         let mut set = tokio::task::JoinSet::new();
         for _ in 0..args.connections {
             let t = target.clone();

@@ -259,6 +259,75 @@ async fn postgres_audited_transactions_do_not_wait_for_the_head() {
     assert_eq!(common::verify_audit(&app).await, common::intact(2));
 }
 
+/// Records that go with no change of their own (`egov_audit::record`) are
+/// each durable when answered and join the one chain. On PostgreSQL those
+/// asked for while a group is being written go in together: here the first
+/// group's statement is held up by a lock on the table until 199 more wait,
+/// and those 199 then go in as one statement.
+#[tokio::test]
+async fn records_on_their_own_go_in_together() {
+    let app = TestApp::empty().await;
+    let record = |i: usize| {
+        let db = app.db().clone();
+        tokio::spawn(async move {
+            egov_audit::record(
+                &db,
+                &Context::system(),
+                Event {
+                    action: "test.view",
+                    object_type: "thing",
+                    object_id: &i.to_string(),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await
+        })
+    };
+    let blocker = match app.db().engine() {
+        Engine::Postgres => {
+            let mut tx = app.db().begin_postgres().await.unwrap().unwrap();
+            tx.execute(query("LOCK TABLE audit_pending IN EXCLUSIVE MODE"))
+                .await
+                .unwrap();
+            Some(tx)
+        }
+        Engine::Sqlite => None,
+    };
+    let mut tasks = vec![record(0)];
+    if blocker.is_some() {
+        // The first is taken alone into a group before the others come.
+        while app.db().logged_counts() != (0, 1) {
+            tokio::task::yield_now().await;
+        }
+    }
+    tasks.extend((1..200).map(record));
+    if let Some(tx) = blocker {
+        while app.db().logged_counts().0 != 199 {
+            tokio::task::yield_now().await;
+        }
+        tx.commit().await.unwrap();
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    if app.db().engine() == Engine::Postgres {
+        assert_eq!(
+            app.db().logged_counts(),
+            (0, 2),
+            "199 rows in one statement"
+        );
+    }
+    let mut ids: Vec<usize> = app
+        .texts("SELECT object_id FROM audit_log WHERE action = 'test.view'")
+        .await
+        .iter()
+        .map(|id| id.parse().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..200).collect::<Vec<_>>());
+    assert_eq!(common::verify_audit(&app).await, common::intact(200));
+}
+
 /// On PostgreSQL a record is durable with its change at commit and waits in
 /// `audit_pending` until an appender links it; verification counts what
 /// waits instead of calling the chain short.

@@ -538,6 +538,66 @@ async fn machine_clients_use_client_credentials() {
     assert_eq!(t["scope"], "exchange");
     let res = token(&app, &rp, &[("grant_type", "password")], true).await;
     assert_eq!(res.json()["error"], "unsupported_grant_type");
+
+    // The access token is a JWT access token (RFC 9068) that the JWKS verifies.
+    let access = t["access_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &BASE64URL_NOPAD
+            .decode(access.split('.').next().unwrap().as_bytes())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["typ"], "at+jwt");
+    let claims = verify_with_jwks(&app, access).await;
+    assert_eq!(claims["client_id"], rp.id.as_str());
+    assert_eq!(claims["sub"], rp.id.as_str());
+    assert_eq!(claims["scope"], "exchange");
+    assert!(claims["exp"].as_i64().unwrap() > claims["iat"].as_i64().unwrap());
+    // A resource finds whose it is; handing it out was audited.
+    let held = egov_oidc::machine_token(app.db(), access).await.unwrap();
+    let held = held.expect("a live token");
+    assert_eq!(
+        (held.client_id.as_str(), held.scope.as_str()),
+        (rp.id.as_str(), "exchange")
+    );
+    let records = egov_audit::for_object(app.db(), "oidc_client", &rp.id, 10)
+        .await
+        .unwrap();
+    assert!(records
+        .iter()
+        .any(|r| r.action == "oidc.token_issue" && r.detail.contains(&held.jti)));
+    // It is no user's token, and nothing but our own signature passes.
+    assert_eq!(userinfo(&app, access).await, StatusCode::UNAUTHORIZED);
+    let mut forged: Vec<String> = access.split('.').map(str::to_owned).collect();
+    forged[1] = BASE64URL_NOPAD.encode(
+        serde_json::json!({ "client_id": "someone", "scope": "exchange", "jti": "x",
+            "exp": claims["exp"] })
+        .to_string()
+        .as_bytes(),
+    );
+    assert!(egov_oidc::machine_token(app.db(), &forged.join("."))
+        .await
+        .unwrap()
+        .is_none());
+    // Deleting the client revokes it.
+    egov_oidc::delete_client(app.db(), &Context::system(), &rp.id)
+        .await
+        .unwrap();
+    assert!(egov_oidc::machine_token(app.db(), access)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn an_id_token_is_no_machine_token() {
+    let (app, rp, cookie) = setup(Alg::Es256).await;
+    let t = tokens_in(&app, &rp, &cookie).await;
+    let id_token = t["id_token"].as_str().unwrap();
+    assert!(egov_oidc::machine_token(app.db(), id_token)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]

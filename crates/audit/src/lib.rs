@@ -114,16 +114,7 @@ fn chain_hash(
 /// On SQLite the record is linked at the end of `tx`, after the change
 /// itself. On PostgreSQL it waits in `audit_pending` for [`link_pending`].
 pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), StoreError> {
-    let record = Pending {
-        at: time::now(),
-        actor: ctx.actor.audit_label(),
-        action: event.action.to_owned(),
-        object_type: event.object_type.to_owned(),
-        object_id: event.object_id.to_owned(),
-        source: ctx.source.clone(),
-        request_id: ctx.request_id.clone(),
-        detail: event.detail.to_string(),
-    };
+    let record = Pending::new(ctx, event);
     match tx.engine() {
         Engine::Sqlite => tx.defer(Box::new(move |tx| Box::pin(record.append_in(tx)))),
         Engine::Postgres => {
@@ -132,6 +123,24 @@ pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Writes one record that goes with no change of its own: what is audited
+/// but kept nowhere else (personal data shown unmasked, a signed token
+/// handed out). On PostgreSQL it goes to `audit_pending` with the others
+/// asked for at the same moment, in one statement (`Db::insert_logged`);
+/// on SQLite it is a body on the writer like any other. Either way the
+/// record is durable when this returns.
+pub async fn record(db: &Db, ctx: &Context, event: Event<'_>) -> Result<(), StoreError> {
+    let record = Pending::new(ctx, event);
+    match db.engine() {
+        Engine::Sqlite => db.write(move |tx| Box::pin(record.append_in(tx))).await,
+        Engine::Postgres => {
+            db.insert_logged(record.queue()).await?;
+            pending::appended();
+            Ok(())
+        }
+    }
 }
 
 /// Appends several records inside `tx`, as [`append`] does one; on
@@ -185,6 +194,19 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    fn new(ctx: &Context, event: Event<'_>) -> Pending {
+        Pending {
+            at: time::now(),
+            actor: ctx.actor.audit_label(),
+            action: event.action.to_owned(),
+            object_type: event.object_type.to_owned(),
+            object_id: event.object_id.to_owned(),
+            source: ctx.source.clone(),
+            request_id: ctx.request_id.clone(),
+            detail: event.detail.to_string(),
+        }
+    }
+
     async fn append_in(self, tx: &mut Tx) -> Result<(), StoreError> {
         // Taking the head row also takes its lock until commit.
         let (seq, prev_hash): (i64, String) = tx
@@ -237,22 +259,24 @@ impl Pending {
 
     /// Writes the record to `audit_pending`, for [`link_pending`].
     async fn queue_in(self, tx: &mut Tx) -> Result<(), StoreError> {
-        tx.execute(
-            query(
-                "INSERT INTO audit_pending (at, actor, action, object_type, object_id, source, \
-                 request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(self.at)
-            .bind(self.actor)
-            .bind(self.action)
-            .bind(self.object_type)
-            .bind(self.object_id)
-            .bind(self.source)
-            .bind(self.request_id)
-            .bind(self.detail),
-        )
-        .await?;
+        tx.execute(self.queue()).await?;
         Ok(())
+    }
+
+    /// The statement that writes the record to `audit_pending`.
+    fn queue(self) -> egov_store::Statement<'static> {
+        query(
+            "INSERT INTO audit_pending (at, actor, action, object_type, object_id, source, \
+             request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.at)
+        .bind(self.actor)
+        .bind(self.action)
+        .bind(self.object_type)
+        .bind(self.object_id)
+        .bind(self.source)
+        .bind(self.request_id)
+        .bind(self.detail)
     }
 }
 

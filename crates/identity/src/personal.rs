@@ -64,22 +64,16 @@ pub async fn reveal(
     .into_iter()
     .flatten()
     .collect();
-    let (ctx, object_id) = (ctx.clone(), record.id.to_string());
-    db.write(move |tx| {
-        Box::pin(async move {
-            egov_audit::append(
-                tx,
-                &ctx,
-                Event {
-                    action: "person.view_unmasked",
-                    object_type: "user",
-                    object_id: &object_id,
-                    detail: serde_json::json!({ "fields": fields }),
-                },
-            )
-            .await
-        })
-    })
+    egov_audit::record(
+        db,
+        ctx,
+        Event {
+            action: "person.view_unmasked",
+            object_type: "user",
+            object_id: &record.id.to_string(),
+            detail: serde_json::json!({ "fields": fields }),
+        },
+    )
     .await
     .map_err(IdentityError::from)?;
     Ok(PersonalView {

@@ -21,8 +21,9 @@ pub const ACCESS_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(1);
 const REFRESH_TOKEN_TTL: chrono::Duration = egov_identity::SESSION_TTL;
 
 /// A token issued to a person is good only while the session it was
-/// issued in is (not signed out, not idle too long, not past its life);
-/// a machine's own token (client credentials) has no session. The
+/// issued in is (not signed out, not idle too long, not past its life).
+/// Rows without a user are machines' tokens from before those were signed
+/// JWTs kept nowhere ([`client_credentials`]); they had no session. The
 /// condition binds now and the idle cutoff at placeholders `now` and `idle`.
 fn session_live(now: usize, idle: usize) -> String {
     format!(
@@ -138,7 +139,6 @@ struct Issue {
     code_hash: Option<String>,
     family: String,
     auth_time: Option<Timestamp>,
-    with_refresh: bool,
 }
 
 /// Tokens written in a grant's transaction, to be answered once it commits.
@@ -146,7 +146,7 @@ struct Minted {
     issue: Issue,
     at: Timestamp,
     access: String,
-    refresh: Option<String>,
+    refresh: String,
 }
 
 /// What a grant's transaction ends with: tokens, or a refusal that is
@@ -189,19 +189,14 @@ async fn mint(tx: &mut Tx, ctx: &Context, issuer: &str, i: Issue) -> Result<Mint
     let now = time::now();
     let access = random_token();
     insert_token(tx, &access, "access", &i, issuer, now + ACCESS_TOKEN_TTL).await?;
-    let refresh = if i.with_refresh {
-        let r = random_token();
-        insert_token(tx, &r, "refresh", &i, issuer, now + REFRESH_TOKEN_TTL).await?;
-        Some(r)
-    } else {
-        None
-    };
+    let refresh = random_token();
+    insert_token(tx, &refresh, "refresh", &i, issuer, now + REFRESH_TOKEN_TTL).await?;
     audit(
         tx,
         ctx,
         "oidc.token_issue",
         &i.client_id,
-        json!({ "user_id": i.user_id, "scope": i.scope, "refresh": refresh.is_some() }),
+        json!({ "user_id": i.user_id, "scope": i.scope, "refresh": true }),
     )
     .await?;
     Ok(Minted {
@@ -259,7 +254,7 @@ where
         access_token: access,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL.num_seconds(),
-        refresh_token: refresh,
+        refresh_token: Some(refresh),
         id_token,
         scope: i.scope,
     })
@@ -422,7 +417,6 @@ pub async fn exchange_code(
                 code_hash: Some(code_hash),
                 family: random_token(),
                 auth_time: Some(auth_time),
-                with_refresh: true,
             };
             mint(tx, &ctx, &iss, issue).await.map(Ok)
         })
@@ -537,7 +531,6 @@ pub async fn refresh(
                 code_hash: None,
                 family,
                 auth_time,
-                with_refresh: true,
             };
             mint(tx, &ctx, &iss, issue).await.map(Ok)
         })
@@ -545,7 +538,11 @@ pub async fn refresh(
     .await
 }
 
-/// A machine client's own access token.
+/// A machine client's own access token: a JWT access token (RFC 9068,
+/// `typ: at+jwt`) signed with the provider's ES256 key and kept nowhere, so
+/// handing one out writes only its audit record. It is good while it has not
+/// expired and its client is not deleted ([`machine_token`]): deleting the
+/// client revokes every token it holds.
 pub async fn client_credentials(
     db: &Db,
     ctx: &Context,
@@ -553,22 +550,74 @@ pub async fn client_credentials(
     client: &Client,
     scope: &str,
 ) -> Result<TokenResponse, OidcError> {
-    let issue = Issue {
-        client_id: client.client_id.clone(),
-        user_id: None,
-        sid: None,
+    let key = keys::signing_key(db, Alg::Es256).await?;
+    let now = time::now();
+    let jti = random_token();
+    let claims = json!({
+        "iss": issuer,
+        "sub": client.client_id,
+        "client_id": client.client_id,
+        "aud": issuer,
+        "scope": scope,
+        "iat": now.timestamp(),
+        "exp": (now + ACCESS_TOKEN_TTL).timestamp(),
+        "jti": jti,
+    });
+    let access_token = jwt::encode(&key, jwt::Typ::AccessToken, &claims);
+    egov_audit::record(
+        db,
+        ctx,
+        Event {
+            action: "oidc.token_issue",
+            object_type: "oidc_client",
+            object_id: &client.client_id,
+            detail: json!({ "user_id": null, "scope": scope, "refresh": false, "jti": jti }),
+        },
+    )
+    .await?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ACCESS_TOKEN_TTL.num_seconds(),
+        refresh_token: None,
+        id_token: None,
         scope: scope.to_owned(),
-        nonce: None,
-        code_hash: None,
-        family: random_token(),
-        auth_time: None,
-        with_refresh: false,
-    };
-    let (ctx, iss) = (ctx.clone(), issuer.to_owned());
-    grant(db, issuer, client, move |tx| {
-        Box::pin(async move { mint(tx, &ctx, &iss, issue).await.map(Ok) })
     })
-    .await
+}
+
+/// Whose a machine's access token is, as a resource checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MachineToken {
+    pub client_id: String,
+    pub scope: String,
+    pub jti: String,
+}
+
+/// The client and scope of a live machine access token from
+/// [`client_credentials`]: signed by one of our keys as an access token, not
+/// expired, its client not deleted. None for anything else.
+pub async fn machine_token(db: &Db, token: &str) -> Result<Option<MachineToken>, OidcError> {
+    let keys = keys::live_keys(db).await?;
+    let Some(claims) = jwt::verify_typed(token, jwt::Typ::AccessToken, &keys.0) else {
+        return Ok(None);
+    };
+    let text = |name: &str| claims[name].as_str().map(str::to_owned);
+    let (Some(client_id), Some(scope), Some(jti), Some(exp)) = (
+        text("client_id"),
+        text("scope"),
+        text("jti"),
+        claims["exp"].as_i64(),
+    ) else {
+        return Ok(None);
+    };
+    if exp <= time::now().timestamp() || crate::find_client(db, &client_id).await?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(MachineToken {
+        client_id,
+        scope,
+        jti,
+    }))
 }
 
 /// What an access token says about its user, or None if it is not live.

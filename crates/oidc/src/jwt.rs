@@ -1,6 +1,7 @@
-//! Compact JWS through the `jsonwebtoken` library: ID tokens (`typ: JWT`)
-//! and logout tokens (`typ: logout+jwt`) signed with the provider's keys,
-//! and tokens of ours verified by `kid`.
+//! Compact JWS through the `jsonwebtoken` library: ID tokens (`typ: JWT`),
+//! logout tokens (`typ: logout+jwt`) and machines' access tokens
+//! (`typ: at+jwt`) signed with the provider's keys, and tokens of ours
+//! verified by `kid`.
 
 use crate::keys::Key;
 use serde_json::Value;
@@ -11,19 +12,36 @@ pub enum Typ {
     IdToken,
     /// OpenID Connect Back-Channel Logout 1.0, section 2.4.
     Logout,
+    /// RFC 9068, section 2.1.
+    AccessToken,
+}
+
+impl Typ {
+    fn header(self) -> &'static str {
+        match self {
+            Typ::IdToken => "JWT",
+            Typ::Logout => "logout+jwt",
+            Typ::AccessToken => "at+jwt",
+        }
+    }
 }
 
 pub fn encode(key: &Key, typ: Typ, claims: &Value) -> String {
     let mut header = jsonwebtoken::Header::new(key.jws_alg());
     header.kid = Some(key.kid.clone());
-    header.typ = Some(
-        match typ {
-            Typ::IdToken => "JWT",
-            Typ::Logout => "logout+jwt",
-        }
-        .to_owned(),
-    );
+    header.typ = Some(typ.header().to_owned());
     jsonwebtoken::encode(&header, claims, &key.encoding).expect("signing in memory cannot fail")
+}
+
+/// Verifies a token of kind `typ` signed by one of `keys` and returns its
+/// claims: a token of another kind is refused, so that an ID token cannot
+/// pass for an access token.
+pub fn verify_typed(token: &str, typ: Typ, keys: &[std::sync::Arc<Key>]) -> Option<Value> {
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    if header.typ.as_deref() != Some(typ.header()) {
+        return None;
+    }
+    verify(token, keys)
 }
 
 /// Verifies a token signed by one of `keys` and returns its claims.
@@ -73,5 +91,18 @@ mod tests {
         let token = encode(&key, Typ::Logout, &json!({ "sid": "s" }));
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    }
+
+    #[tokio::test]
+    async fn a_token_of_another_kind_is_refused() {
+        let key = Key::generate(Alg::Es256).await;
+        let id_token = encode(&key, Typ::IdToken, &json!({ "sub": "s" }));
+        let access = encode(&key, Typ::AccessToken, &json!({ "sub": "s" }));
+        let keys = vec![std::sync::Arc::new(key)];
+        assert!(verify_typed(&id_token, Typ::AccessToken, &keys).is_none());
+        assert_eq!(
+            verify_typed(&access, Typ::AccessToken, &keys).unwrap()["sub"],
+            "s"
+        );
     }
 }

@@ -15,8 +15,8 @@ pub use client::{
     NewClient,
 };
 pub use flow::{
-    client_credentials, exchange_code, issue_code, refresh, userinfo, AuthorizationGrant,
-    TokenResponse, ACCESS_TOKEN_TTL,
+    client_credentials, exchange_code, issue_code, machine_token, refresh, userinfo,
+    AuthorizationGrant, MachineToken, TokenResponse, ACCESS_TOKEN_TTL,
 };
 
 use egov_store::StoreError;

@@ -1,4 +1,5 @@
 use crate::caches::{Caches, RECHECK};
+use crate::write::logged::Groups;
 use crate::write::thread::{Member, Outcome, WriterThread};
 use crate::write::{BoxFuture, Statement, Tx, WriteConn};
 use crate::{DatabaseUrl, StoreError};
@@ -93,6 +94,8 @@ impl Drop for SetupLock {
 pub struct Db {
     pub(crate) pools: Pools,
     caches: Arc<Caches>,
+    /// The queues of [`Db::insert_logged`] (PostgreSQL).
+    logged: Arc<Groups>,
 }
 
 #[derive(Clone, Debug)]
@@ -115,6 +118,7 @@ impl Db {
         Db {
             pools,
             caches: Arc::new(Caches::new(opts.reference_recheck)),
+            logged: Arc::default(),
         }
     }
 
@@ -268,9 +272,43 @@ impl Db {
     /// Runs one statement in a transaction of its own and answers the rows
     /// it changed: for the writes that need no audit record and no other
     /// statement (a queued row claimed, a time touched).
+    ///
+    /// On PostgreSQL the statement runs alone, without `BEGIN` and `COMMIT`
+    /// around it (one statement is a transaction by itself): one round trip
+    /// instead of three.
     pub async fn execute(&self, statement: Statement<'static>) -> Result<u64, StoreError> {
-        self.write(move |tx| Box::pin(async move { tx.execute(statement).await }))
-            .await
+        match &self.pools {
+            Pools::Sqlite { .. } => {
+                self.write(move |tx| Box::pin(async move { tx.execute(statement).await }))
+                    .await
+            }
+            Pools::Postgres(pool) => {
+                let (sql, args) = statement.postgres_params()?;
+                let done = sqlx::query_with(&sql, args).execute(pool).await?;
+                Ok(done.rows_affected())
+            }
+        }
+    }
+
+    /// Inserts one row into a log, with no other change beside it (a one-row
+    /// `INSERT ... VALUES ($1, ..., $n)`); durable when this returns. On
+    /// PostgreSQL the rows of the same statement asked for while the
+    /// previous group was written go in together, as one multi-row `INSERT`
+    /// (one round trip and one commit for them all), and a group stands or
+    /// fails as one ([`crate::write::logged`]). On SQLite it is a write like
+    /// [`Db::execute`]: the writer groups commits already.
+    pub async fn insert_logged(&self, statement: Statement<'static>) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { .. } => self.execute(statement).await.map(drop),
+            Pools::Postgres(pool) => self.logged.insert(pool, statement).await,
+        }
+    }
+
+    /// Rows of [`Db::insert_logged`] waiting for their group, and the
+    /// statements the groups have run (PostgreSQL; zeros on SQLite): how
+    /// well rows were grouped.
+    pub fn logged_counts(&self) -> (u64, u64) {
+        self.logged.counts()
     }
 
     /// A transaction held open across awaits, on PostgreSQL only (`None`

@@ -21,6 +21,10 @@ pub enum StoreError {
     /// transaction ended by itself): none of its bodies took effect.
     #[error("database commit failed")]
     Commit(#[source] std::sync::Arc<rusqlite::Error>),
+    /// The group of log rows this one was written in failed
+    /// ([`Db::insert_logged`](crate::Db::insert_logged)).
+    #[error("the group of rows this one was written in failed")]
+    Group(#[source] std::sync::Arc<StoreError>),
     /// A transaction body waited on something other than its transaction.
     #[error("a transaction body waited on something other than its transaction")]
     WaitedOutsideTheTransaction,
@@ -57,6 +61,7 @@ impl StoreError {
             StoreError::Query(e) => is_unavailable(e),
             StoreError::Sqlite(e) => sqlite_unavailable(e),
             StoreError::Commit(e) => sqlite_unavailable(e),
+            StoreError::Group(e) => e.is_unavailable(),
             StoreError::Io { source, .. } => io_unavailable(source),
             _ => false,
         }

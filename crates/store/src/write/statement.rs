@@ -40,8 +40,11 @@ pub fn values(rows: usize, columns: usize) -> String {
 /// See [`query`].
 pub struct Statement<'q> {
     pub(crate) sql: Cow<'q, str>,
-    params: Vec<Box<dyn Param<'q> + Send + 'q>>,
+    pub(crate) params: Vec<BoxedParam<'q>>,
 }
+
+/// A parameter bound and not yet encoded.
+pub(crate) type BoxedParam<'q> = Box<dyn Param<'q> + Send + 'q>;
 
 impl<'q> Statement<'q> {
     /// Binds the next parameter (`$1` first). Anything sqlx can bind on
@@ -80,7 +83,7 @@ fn encode_error(e: sqlx::error::BoxDynError) -> StoreError {
 }
 
 /// A parameter not yet encoded; consumed by whichever engine runs it.
-trait Param<'q>: Send {
+pub(crate) trait Param<'q>: Send {
     fn sqlite(
         self: Box<Self>,
         buf: &mut Vec<SqliteArgumentValue<'q>>,
