@@ -130,6 +130,36 @@ async fn an_item_is_drafted_published_revised_and_withdrawn() {
     );
 }
 
+/// Every node serves the catalogue from memory: a publication or a
+/// withdrawal on one node shows on another once it compares revisions (at
+/// once here; every second by default), and not before.
+#[tokio::test]
+async fn every_node_serves_the_catalogue_from_memory_and_sees_each_change() {
+    use std::time::Duration;
+    let app = TestApp::new().await;
+    let (_db, eager) = app.node_of_its_own(Duration::ZERO).await;
+    let (_db, lazy) = app.node_of_its_own(Duration::from_secs(3600)).await;
+    load(&app, ITEM).await.unwrap();
+    for node in [&eager, &lazy] {
+        assert!(listed(&node.get("/api/v1/services").await).is_empty());
+    }
+    registry::publish(app.db(), &Context::system(), CODE)
+        .await
+        .unwrap();
+    assert_eq!(listed(&app.get("/api/v1/services").await), vec![CODE]);
+    assert_eq!(listed(&eager.get("/api/v1/services").await), vec![CODE]);
+    assert!(listed(&lazy.get("/api/v1/services").await).is_empty());
+
+    registry::withdraw(app.db(), &Context::system(), CODE)
+        .await
+        .unwrap();
+    assert!(listed(&eager.get("/api/v1/services").await).is_empty());
+    eager
+        .get(&format!("/api/v1/services/{CODE}"))
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+}
+
 #[tokio::test]
 async fn bad_guides_change_nothing() {
     let app = TestApp::new().await;

@@ -7,7 +7,7 @@ use crate::definition::{DefinitionError, ProcessDefinition};
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{query, run, Db, StoreError};
+use egov_store::{query, run, Db, Reference, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -103,6 +103,7 @@ pub async fn load(
                 },
             )
             .await?;
+            egov_store::reference::changed::<Newest>(tx).await?;
             Ok((def, true))
         })
     })
@@ -148,6 +149,29 @@ pub async fn list(db: &Db) -> Result<Vec<ProcessSummary>, RegistryError> {
 
 type Cache = HashMap<(String, u32), Arc<ProcessDefinition>>;
 
+/// The newest version of each process, what new cases start under: read on
+/// every case started, changed when a definition is loaded.
+struct Newest(HashMap<String, u32>);
+
+impl Reference for Newest {
+    const NAME: &'static str = "process_definitions";
+    type Error = StoreError;
+
+    async fn load(db: &Db) -> Result<Self, StoreError> {
+        let mut r = db.reader().await?;
+        let rows: Vec<(String, i32)> = run!(r, |c| sqlx::query_as(
+            "SELECT id, MAX(version) FROM process_definitions GROUP BY id"
+        )
+        .fetch_all(&mut *c)
+        .await)?;
+        Ok(Newest(
+            rows.into_iter()
+                .map(|(id, version)| (id, version as u32))
+                .collect(),
+        ))
+    }
+}
+
 /// Parsed definitions, cached per node. A version never changes once
 /// loaded, so the cache needs no invalidation.
 #[derive(Clone, Default)]
@@ -192,18 +216,12 @@ impl Processes {
 
     /// The newest version of a process: what new cases start under.
     pub async fn latest(&self, db: &Db, id: &str) -> Result<Arc<ProcessDefinition>, RegistryError> {
-        let mut r = db.reader().await?;
-        let version: Option<i32> = run!(r, |c| sqlx::query_scalar(
-            "SELECT MAX(version) FROM process_definitions WHERE id = $1"
-        )
-        .bind(id)
-        .fetch_one(&mut *c)
-        .await)?;
-        // Not held while `get` takes a reader of its own: a burst of cold
-        // lookups would hold every reader and wait for one more.
-        drop(r);
-        let version = version.ok_or_else(|| RegistryError::Unknown(id.to_owned()))?;
-        self.get(db, id, version as u32).await
+        let newest = db.reference::<Newest>().await?;
+        let version = *newest
+            .0
+            .get(id)
+            .ok_or_else(|| RegistryError::Unknown(id.to_owned()))?;
+        self.get(db, id, version).await
     }
 
     /// The definition a case runs under.

@@ -153,34 +153,36 @@ struct Minted {
 /// committed all the same (a replay revokes what the spent grant produced).
 type Grant = Result<Minted, OidcError>;
 
-async fn insert_token(
+/// Writes a grant's access and refresh tokens in one statement (one round
+/// trip on PostgreSQL).
+async fn insert_tokens(
     tx: &mut Tx,
-    token: &str,
-    kind: &str,
     i: &Issue,
     iss: &str,
-    expires: Timestamp,
+    tokens: [(&str, &str, Timestamp); 2],
 ) -> Result<(), OidcError> {
-    tx.execute(
-        query(
-            "INSERT INTO oidc_tokens (token_hash, kind, client_id, user_id, scope, nonce, \
-             code_hash, family, auth_time, expires_at, sid, iss) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(digest(token))
-        .bind(kind)
-        .bind(&i.client_id)
-        .bind(i.user_id)
-        .bind(&i.scope)
-        .bind(i.nonce.as_deref())
-        .bind(i.code_hash.as_deref())
-        .bind(&i.family)
-        .bind(i.auth_time)
-        .bind(expires)
-        .bind(i.sid.as_deref())
-        .bind(iss),
-    )
-    .await?;
+    let sql = format!(
+        "INSERT INTO oidc_tokens (token_hash, kind, client_id, user_id, scope, nonce, \
+         code_hash, family, auth_time, expires_at, sid, iss) VALUES {}",
+        egov_store::values(tokens.len(), 12)
+    );
+    let mut insert = query(sql);
+    for (token, kind, expires) in tokens {
+        insert = insert
+            .bind(digest(token))
+            .bind(kind)
+            .bind(&i.client_id)
+            .bind(i.user_id)
+            .bind(&i.scope)
+            .bind(i.nonce.as_deref())
+            .bind(i.code_hash.as_deref())
+            .bind(&i.family)
+            .bind(i.auth_time)
+            .bind(expires)
+            .bind(i.sid.as_deref())
+            .bind(iss);
+    }
+    tx.execute(insert).await?;
     Ok(())
 }
 
@@ -188,9 +190,12 @@ async fn insert_token(
 async fn mint(tx: &mut Tx, ctx: &Context, issuer: &str, i: Issue) -> Result<Minted, OidcError> {
     let now = time::now();
     let access = random_token();
-    insert_token(tx, &access, "access", &i, issuer, now + ACCESS_TOKEN_TTL).await?;
     let refresh = random_token();
-    insert_token(tx, &refresh, "refresh", &i, issuer, now + REFRESH_TOKEN_TTL).await?;
+    let tokens = [
+        (access.as_str(), "access", now + ACCESS_TOKEN_TTL),
+        (refresh.as_str(), "refresh", now + REFRESH_TOKEN_TTL),
+    ];
+    insert_tokens(tx, &i, issuer, tokens).await?;
     audit(
         tx,
         ctx,

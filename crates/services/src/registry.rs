@@ -8,9 +8,10 @@ use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_org::OrgError;
-use egov_store::{query, run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, Reference, StoreError, Tx};
 use rust_embed::RustEmbed;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The guides shipped in `data/services/`.
 #[derive(RustEmbed)]
@@ -159,6 +160,7 @@ pub async fn load(db: &Db, ctx: &Context, text: &str) -> Result<(Guide, Loaded),
             .await
             .map(|_| ())?;
             audit(tx, &ctx, "service.load", &guide, dept).await?;
+            egov_store::reference::changed::<Catalog>(tx).await?;
             Ok((guide, Loaded::New))
         })
     })
@@ -223,6 +225,7 @@ pub async fn publish(db: &Db, ctx: &Context, code: &str) -> Result<Guide, Regist
             .await
             .map(|_| ())?;
             audit(tx, &ctx, "service.publish", &guide, dept).await?;
+            egov_store::reference::changed::<Catalog>(tx).await?;
             Ok(guide)
         })
     })
@@ -253,6 +256,7 @@ pub async fn withdraw(db: &Db, ctx: &Context, code: &str) -> Result<(), Registry
                 item.department_id,
             )
             .await?;
+            egov_store::reference::changed::<Catalog>(tx).await?;
             Ok(())
         })
     })
@@ -300,14 +304,17 @@ struct Row {
 }
 
 impl Row {
-    fn item(self) -> Result<ServiceItem, RegistryError> {
-        let guide = Guide::parse(&self.source).map_err(|e| RegistryError::Corrupt(self.code, e))?;
-        let status = match (self.published_version, self.withdrawn_at) {
+    fn status(&self) -> ItemStatus {
+        match (self.published_version, self.withdrawn_at) {
             (None, _) => ItemStatus::Draft,
             (Some(_), Some(_)) => ItemStatus::Withdrawn,
             (Some(_), None) => ItemStatus::Published,
-        };
-        Ok(ServiceItem {
+        }
+    }
+
+    fn listed(self) -> Listed {
+        let status = self.status();
+        let item = Guide::parse(&self.source).map(|guide| ServiceItem {
             department_id: self.department_id,
             status,
             draft_version: (self
@@ -316,7 +323,30 @@ impl Row {
             .then_some(self.latest_version as u32),
             updated_at: self.updated_at,
             guide,
-        })
+        });
+        Listed {
+            code: self.code,
+            department_id: self.department_id,
+            status,
+            item,
+        }
+    }
+}
+
+/// An item in the catalogue; a stored guide that no longer parses is kept
+/// as its error, so that the item alone fails.
+struct Listed {
+    code: String,
+    department_id: i64,
+    status: ItemStatus,
+    item: Result<ServiceItem, GuideError>,
+}
+
+impl Listed {
+    fn item(&self) -> Result<ServiceItem, RegistryError> {
+        self.item
+            .clone()
+            .map_err(|e| RegistryError::Corrupt(self.code.clone(), e))
     }
 }
 
@@ -327,20 +357,51 @@ const ITEM_COLUMNS: &str =
      i.withdrawn_at, i.updated_at, v.source FROM service_items i JOIN service_item_versions v \
      ON v.code = i.code AND v.version = COALESCE(i.published_version, i.latest_version)";
 
+/// Every item as offered, each guide parsed once per change of the
+/// catalogue: the hall reads items on nearly every page and filing, and
+/// administrators load, publish and withdraw a few times a week.
+struct Catalog {
+    /// In browsing order: by department, then name.
+    items: Vec<Listed>,
+    by_code: HashMap<String, usize>,
+}
+
+impl Reference for Catalog {
+    const NAME: &'static str = "service_items";
+    type Error = RegistryError;
+
+    async fn load(db: &Db) -> Result<Self, RegistryError> {
+        let mut r = db.reader().await?;
+        let sql = format!("{ITEM_COLUMNS} ORDER BY i.department_id, v.name, i.code");
+        let rows: Vec<Row> = run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await)?;
+        drop(r);
+        let items: Vec<Listed> = rows.into_iter().map(Row::listed).collect();
+        let by_code = items
+            .iter()
+            .enumerate()
+            .map(|(i, listed)| (listed.code.clone(), i))
+            .collect();
+        Ok(Catalog { items, by_code })
+    }
+}
+
 /// An item in any status.
 pub async fn get(db: &Db, code: &str) -> Result<ServiceItem, RegistryError> {
-    let mut r = db.reader().await?;
-    let sql = format!("{ITEM_COLUMNS} WHERE i.code = $1");
-    let row: Option<Row> = run!(r, |c| sqlx::query_as(&sql)
-        .bind(code)
-        .fetch_optional(&mut *c)
-        .await)?;
-    row.ok_or_else(|| RegistryError::Unknown(code.to_owned()))?
-        .item()
+    let catalog = db.reference::<Catalog>().await?;
+    match catalog.by_code.get(code) {
+        Some(&i) => catalog.items[i].item(),
+        None => Err(RegistryError::Unknown(code.to_owned())),
+    }
 }
 
 /// One version of a guide, as an application filed under it sees it.
 pub async fn version(db: &Db, code: &str, version: u32) -> Result<Guide, RegistryError> {
+    // Nearly always the version on offer; versions never change once loaded.
+    if let Ok(item) = get(db, code).await {
+        if item.guide.version == version {
+            return Ok(item.guide);
+        }
+    }
     let mut r = db.reader().await?;
     let source: Option<String> = run!(r, |c| sqlx::query_scalar(
         "SELECT source FROM service_item_versions WHERE code = $1 AND version = $2"
@@ -365,23 +426,14 @@ pub struct Browse {
 
 /// Items on offer matching `b`, by department and name.
 pub async fn browse(db: &Db, b: &Browse) -> Result<Vec<ServiceItem>, RegistryError> {
-    let mut r = db.reader().await?;
-    let offered = if b.all {
-        ""
-    } else {
-        " AND i.published_version IS NOT NULL AND i.withdrawn_at IS NULL"
-    };
-    let sql = format!(
-        "{ITEM_COLUMNS} WHERE ($1 = 0 OR i.department_id = $1){offered} \
-         ORDER BY i.department_id, v.name"
-    );
-    let rows: Vec<Row> = run!(r, |c| sqlx::query_as(&sql)
-        .bind(b.department_id.unwrap_or(0))
-        .fetch_all(&mut *c)
-        .await)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let item = row.item()?;
+    let catalog = db.reference::<Catalog>().await?;
+    let mut out = Vec::new();
+    let listed = catalog.items.iter().filter(|l| {
+        b.department_id.is_none_or(|d| d == l.department_id)
+            && (b.all || l.status == ItemStatus::Published)
+    });
+    for l in listed {
+        let item = l.item()?;
         let g = &item.guide;
         if b.audience
             .as_ref()
