@@ -756,7 +756,9 @@ PY
 # submission with FILES materials makes, done by a plain program with no
 # database: HALL_CONCURRENCY threads each loop on FILES new files of
 # HALL_MATERIAL_KIB KiB (written, fsynced, renamed, the directory fsynced, as
-# egov's file store does) and then 3 + FILES commits of 4 KiB each, written to
+# egov's file store does; every file kept, as a filing's materials are, so
+# the page cache grows as egov's does instead of reusing the pages of an
+# overwritten file) and then 3 + FILES commits of 4 KiB each, written to
 # one log and fdatasynced with group commit: one thread at a time flushes,
 # covering every commit asked for until then, as SQLite's writer (and
 # PostgreSQL's WAL) groups them. Its submissions/s is the disk's ceiling for
@@ -802,7 +804,7 @@ def applicant(t):
     n = 0
     while time.perf_counter() < stop:
         for f in range(files):
-            path = os.path.join(root, f"{t}-{f}-{n % 4}")
+            path = os.path.join(root, f"{t}-{f}-{n}")
             fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             os.write(fd, material)
             os.fsync(fd)
