@@ -128,13 +128,26 @@ async fn exchange(app: &TestApp, rp: &Rp, code: &str, basic: bool) -> TestRespon
     .await
 }
 
+/// A JWT's header, decoded by hand.
+fn jwt_header(token: &str) -> Value {
+    let head = token.split('.').next().unwrap();
+    serde_json::from_slice(&BASE64URL_NOPAD.decode(head.as_bytes()).unwrap()).unwrap()
+}
+
+/// Whether a resource would refuse `token` as a machine's access token.
+async fn refused_as_machine_token(app: &TestApp, token: &str) -> bool {
+    egov_oidc::machine_token(app.db(), token)
+        .await
+        .unwrap()
+        .is_none()
+}
+
 /// Verifies an ID token against the served JWKS, independently of the
 /// provider's own code paths, and returns its claims.
 async fn verify_with_jwks(app: &TestApp, id_token: &str) -> Value {
     let jwks = app.get("/oidc/jwks").await.json();
     let parts: Vec<&str> = id_token.split('.').collect();
-    let header: Value =
-        serde_json::from_slice(&BASE64URL_NOPAD.decode(parts[0].as_bytes()).unwrap()).unwrap();
+    let header = jwt_header(id_token);
     let jwk = jwks["keys"]
         .as_array()
         .unwrap()
@@ -541,13 +554,7 @@ async fn machine_clients_use_client_credentials() {
 
     // The access token is a JWT access token (RFC 9068) that the JWKS verifies.
     let access = t["access_token"].as_str().unwrap();
-    let header: Value = serde_json::from_slice(
-        &BASE64URL_NOPAD
-            .decode(access.split('.').next().unwrap().as_bytes())
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(jwt_header(access)["typ"], "at+jwt");
     let claims = verify_with_jwks(&app, access).await;
     assert_eq!(claims["client_id"], rp.id.as_str());
     assert_eq!(claims["sub"], rp.id.as_str());
@@ -575,18 +582,12 @@ async fn machine_clients_use_client_credentials() {
         .to_string()
         .as_bytes(),
     );
-    assert!(egov_oidc::machine_token(app.db(), &forged.join("."))
-        .await
-        .unwrap()
-        .is_none());
+    assert!(refused_as_machine_token(&app, &forged.join(".")).await);
     // Deleting the client revokes it.
     egov_oidc::delete_client(app.db(), &Context::system(), &rp.id)
         .await
         .unwrap();
-    assert!(egov_oidc::machine_token(app.db(), access)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(refused_as_machine_token(&app, access).await);
 }
 
 #[tokio::test]
@@ -594,10 +595,7 @@ async fn an_id_token_is_no_machine_token() {
     let (app, rp, cookie) = setup(Alg::Es256).await;
     let t = tokens_in(&app, &rp, &cookie).await;
     let id_token = t["id_token"].as_str().unwrap();
-    assert!(egov_oidc::machine_token(app.db(), id_token)
-        .await
-        .unwrap()
-        .is_none());
+    assert!(refused_as_machine_token(&app, id_token).await);
 }
 
 #[tokio::test]
@@ -617,15 +615,11 @@ async fn rotated_keys_keep_old_tokens_verifiable() {
         .as_str()
         .unwrap()
         .to_owned();
-    let kid = |t: &str| -> Value {
-        serde_json::from_slice(
-            &BASE64URL_NOPAD
-                .decode(t.split('.').next().unwrap().as_bytes())
-                .unwrap(),
-        )
-        .unwrap()
-    };
-    assert_ne!(kid(&old)["kid"], kid(&new)["kid"], "the new key signs");
+    assert_ne!(
+        jwt_header(&old)["kid"],
+        jwt_header(&new)["kid"],
+        "the new key signs"
+    );
     verify_with_jwks(&app, &new).await;
     egov_oidc::keys::retire_old(app.db(), &Context::system())
         .await
@@ -635,7 +629,7 @@ async fn rotated_keys_keep_old_tokens_verifiable() {
         .as_array()
         .unwrap()
         .iter()
-        .any(|k| k["kid"] == kid(&old)["kid"]));
+        .any(|k| k["kid"] == jwt_header(&old)["kid"]));
 }
 
 #[tokio::test]
@@ -935,13 +929,7 @@ async fn relying_parties_are_told_of_a_sign_out_over_the_back_channel() {
         .find(|(k, _)| k == "logout_token")
         .map(|(_, v)| v.into_owned())
         .unwrap();
-    let header: Value = serde_json::from_slice(
-        &BASE64URL_NOPAD
-            .decode(token.split('.').next().unwrap().as_bytes())
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(header["typ"], "logout+jwt");
+    assert_eq!(jwt_header(&token)["typ"], "logout+jwt");
     let claims = verify_with_jwks(&app, &token).await;
     assert_eq!(claims["iss"], "http://localhost");
     assert_eq!(claims["aud"], rp.id.as_str());

@@ -77,7 +77,7 @@ impl Groups {
             return alone(pool, statement).await;
         }
         let (done, answer) = oneshot::channel();
-        let sql = statement.sql.into_owned();
+        let sql = statement.sql;
         let row = Row {
             params: statement.params,
             done,
@@ -87,18 +87,20 @@ impl Groups {
                 .queues
                 .lock()
                 .expect("never poisoned: no panics under it");
-            let queue = queues.entry(sql.clone()).or_insert_with(|| {
+            // Looked up by the borrowed text: a key is made once per text.
+            if !queues.contains_key(sql.as_ref()) {
                 let (queue, rows) = mpsc::unbounded_channel();
                 let counts = self.counts.clone();
                 tokio::spawn(write_groups(
                     pool.clone(),
-                    sql.clone(),
+                    sql.to_string(),
                     columns,
                     rows,
                     counts,
                 ));
-                queue
-            });
+                queues.insert(sql.to_string(), queue);
+            }
+            let queue = &queues[sql.as_ref()];
             // Counted before it can be taken, so the count never goes below.
             self.counts.waiting.fetch_add(1, Ordering::Relaxed);
             match queue.send(row) {
@@ -106,7 +108,7 @@ impl Groups {
                 // Its task ended with the runtime it ran on: start afresh.
                 Err(mpsc::error::SendError(row)) => {
                     self.counts.waiting.fetch_sub(1, Ordering::Relaxed);
-                    queues.remove(&sql);
+                    queues.remove(sql.as_ref());
                     Some(row)
                 }
             }
@@ -115,7 +117,7 @@ impl Groups {
             return alone(
                 pool,
                 Statement {
-                    sql: sql.into(),
+                    sql,
                     params: row.params,
                 },
             )
