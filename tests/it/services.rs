@@ -263,6 +263,16 @@ async fn the_shipped_items_load_and_cover_the_demo() {
         .collect();
     assert!(departments.len() >= 10, "{} departments", departments.len());
     assert!(all.iter().filter(|i| i["joint"] == true).count() >= 3);
+    // An item promised in 0 working days reads 即办 on the list, not "0 个工作日".
+    let page = app
+        .get_with(
+            "/services?department=110000-GJJ",
+            &[("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("承诺时限 即办"), "{}", page.body);
+    assert!(!page.body.contains("承诺时限 0 "), "{}", page.body);
     // A second start publishes nothing more.
     assert_eq!(registry::seed_builtin(app.db()).await.unwrap(), 0);
 }
