@@ -32,6 +32,9 @@
 //! Everything is plain HTTP/1.1 with keep-alive; each chain holds a
 //! connection of a shared pool.
 
+#[path = "../tests/it/common/html.rs"]
+mod html;
+
 use clap::{Parser, ValueEnum};
 use reqwest::header;
 use reqwest::redirect::Policy;
@@ -132,12 +135,26 @@ impl Target {
             .append_pair("state", "bench")
             .append_pair("code_challenge", &pkce_challenge())
             .append_pair("code_challenge_method", "S256");
-        let res = self
+        let cookie = format!("egov_session={session}");
+        let mut res = self
             .http
             .get(url)
-            .header(header::COOKIE, format!("egov_session={session}"))
+            .header(header::COOKIE, &cookie)
             .send()
             .await?;
+        if res.status() == reqwest::StatusCode::OK {
+            // The consent page, the first time: allow, as its form does.
+            let page = res.text().await?;
+            let mut answer = html::hidden_fields(&page);
+            answer.push(("egov_consent".into(), "approve".into()));
+            res = self
+                .http
+                .post(format!("{}/oidc/authorize", self.base))
+                .header(header::COOKIE, &cookie)
+                .form(&answer)
+                .send()
+                .await?;
+        }
         let location = res
             .headers()
             .get(header::LOCATION)

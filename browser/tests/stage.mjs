@@ -21,7 +21,7 @@ export const STAFF_PASSWORD = 'Hu-Tong-Jie-Dao-Wang-Ge-7';
  *
  * Returns person(name) → {context, page, watch} (made on first use),
  * createStaff(name) → the account's one-time password,
- * firstStaffSignIn(name, oneTimePassword), and close() for after().
+ * firstStaffSignIn(name, oneTimePassword) → the TOTP key, and close() for after().
  */
 export function stage(server, browser, staff = {}) {
   /** name → {context, page, watch} */
@@ -68,7 +68,8 @@ export function stage(server, browser, staff = {}) {
    * The first sign-in of staff account NAME: the one-time password leads to
    * /account/password, the new password to /account/mfa (staff must enrol a
    * second factor), a TOTP code from the shown secret enrols it, and the
-   * workbench is then open.
+   * workbench is then open. Returns the second factor's key, for signing
+   * in again.
    */
   async function firstStaffSignIn(name, oneTimePassword) {
     const s = account(name);
@@ -86,7 +87,8 @@ export function stage(server, browser, staff = {}) {
 
     const secret = await textOf(page.locator('#totp-secret'));
     assert.match(secret, /^[A-Z2-7]{32}$/, `#totp-secret: ${JSON.stringify(secret)}`);
-    await page.getByLabel('应用为新密钥显示的验证码', { exact: true }).fill(totp(base32Decode(secret)));
+    const key = base32Decode(secret);
+    await page.getByLabel('应用为新密钥显示的验证码', { exact: true }).fill(totp(key));
     // Turning a second factor on asks for the password again.
     await page.getByLabel('您的密码', { exact: true }).fill(STAFF_PASSWORD);
     await page.getByRole('button', { name: '绑定', exact: true }).click();
@@ -97,6 +99,7 @@ export function stage(server, browser, staff = {}) {
     await open(p, '/workbench');
     assert.equal(await textOf(page.locator('h1')), '工作台');
     assert.equal(await textOf(page.locator('header .who')), s.displayName);
+    return key;
   }
 
   async function close() {

@@ -375,6 +375,12 @@ fn routes() -> Vec<Route> {
             w if w.signed_in() => Outcome::Judged,
             w => w.page(false),
         }),
+        // No consent for an unknown application: not found for whoever is
+        // signed in.
+        post("/account/apps/c_nobody/withdraw", |w| match w {
+            w if w.signed_in() => Outcome::Hidden,
+            w => w.page(false),
+        }),
         // Nobody's notice 999999: not found for whoever is signed in.
         post("/account/notices/999999/read", |w| match w {
             w if w.signed_in() => Outcome::Hidden,

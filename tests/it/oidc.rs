@@ -45,14 +45,14 @@ async fn setup_with(new: egov_oidc::NewClient) -> (TestApp, Rp, String) {
         .unwrap();
     let password = app.staff("li.ming", false).await;
     let (cookie, _) = app.sign_in("li.ming", &password).await;
-    (
-        app,
-        Rp {
-            id: client.client_id,
-            secret,
-        },
-        cookie,
-    )
+    let rp = Rp {
+        id: client.client_id,
+        secret,
+    };
+    // The person has let this application in before (the consent page has
+    // tests of its own).
+    code_for(&app, &rp, &cookie).await;
+    (app, rp, cookie)
 }
 
 fn challenge() -> String {
@@ -84,10 +84,35 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
+/// The answer to an authorization request, once the person behind `cookie`
+/// has allowed it on the consent page if they were asked.
+async fn authorized(app: &TestApp, url: &str, cookie: &str) -> TestResponse {
+    let res = app.get_with(url, &[("cookie", cookie)]).await;
+    if res.status == StatusCode::OK && res.body.contains("name=\"egov_consent\"") {
+        return answer_consent(app, &res, cookie, "approve").await;
+    }
+    res
+}
+
+/// Posts the consent page's form with the person's answer.
+async fn answer_consent(
+    app: &TestApp,
+    page: &TestResponse,
+    cookie: &str,
+    answer: &str,
+) -> TestResponse {
+    let mut fields = common::html::hidden_fields(&page.body);
+    fields.push(("egov_consent".into(), answer.into()));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.post_form("/oidc/authorize", Some(cookie), &fields)
+        .await
+}
+
 async fn code_for(app: &TestApp, rp: &Rp, cookie: &str) -> String {
-    let res = app
-        .get_with(&authorize_url(rp, &[]), &[("cookie", cookie)])
-        .await;
+    let res = authorized(app, &authorize_url(rp, &[]), cookie).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let q = query_of(res.header("location"));
     assert_eq!(q["state"], "st-1");
@@ -1073,4 +1098,187 @@ async fn operators_rotate_and_delete_client_secrets_in_the_console() {
     );
     let gone = token(&app, &new, &[("grant_type", "client_credentials")], true).await;
     assert_eq!(gone.status, StatusCode::UNAUTHORIZED);
+}
+
+/// What a silent request (`prompt=none`) in the session behind `cookie`
+/// brings back to the client: `code` or the error.
+async fn silent_answer(app: &TestApp, rp: &Rp, cookie: &str) -> String {
+    let res = app
+        .get_with(
+            &authorize_url(rp, &[("prompt", "none")]),
+            &[("cookie", cookie)],
+        )
+        .await;
+    let q = query_of(res.header("location"));
+    q.get("error").cloned().unwrap_or_else(|| "code".into())
+}
+
+/// The policy a page's forms are held to.
+fn form_action(res: &TestResponse) -> &str {
+    let csp = res.header("content-security-policy");
+    csp.split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("form-action"))
+        .unwrap_or_else(|| panic!("no form-action in {csp:?}"))
+}
+
+#[tokio::test]
+async fn the_person_is_asked_once_what_an_application_may_have() {
+    let app = TestApp::new().await;
+    let (client, secret) =
+        egov_oidc::create_client(app.db(), &Context::system(), new_client(Alg::Es256))
+            .await
+            .unwrap();
+    let rp = Rp {
+        id: client.client_id,
+        secret,
+    };
+    let password = app.citizen("zhang.san").await;
+    let (cookie, _) = app.sign_in("zhang.san", &password).await;
+
+    // Never asked: prompt=none cannot ask, so the client hears why.
+    assert_eq!(silent_answer(&app, &rp, &cookie).await, "consent_required");
+
+    // The page names the application and what it would get, and its form
+    // may end at the client's redirect URI (and nowhere else but here).
+    let page = app
+        .get_with(&authorize_url(&rp, &[]), &[("cookie", &cookie)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("区级业务系统"));
+    assert!(page.body.contains("姓名和用户名"), "profile in words");
+    assert_eq!(form_action(&page), "form-action 'self' http://127.0.0.1:9");
+    assert_eq!(app.count("oidc_codes").await, 0);
+
+    // The answer must be posted with the session's token.
+    let fields = common::html::hidden_fields(&page.body);
+    assert!(fields
+        .iter()
+        .any(|(k, v)| k == "redirect_uri" && v == REDIRECT));
+    let mut forged: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| k != "csrf")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    forged.push(("csrf", "guessed"));
+    forged.push(("egov_consent", "approve"));
+    let res = app
+        .post_form("/oidc/authorize", Some(&cookie), &forged)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let in_the_url = format!(
+        "{}&egov_consent=approve&csrf={}",
+        authorize_url(&rp, &[]),
+        enc(&fields.iter().find(|(k, _)| k == "csrf").unwrap().1)
+    );
+    let res = app.get_with(&in_the_url, &[("cookie", &cookie)]).await;
+    assert_eq!(
+        res.status,
+        StatusCode::FORBIDDEN,
+        "an answer only as a posted form"
+    );
+    assert_eq!(app.count("oidc_consents").await, 0);
+
+    // Declined: back to the client with access_denied, nothing kept.
+    let res = answer_consent(&app, &page, &cookie, "deny").await;
+    let q = query_of(res.header("location"));
+    assert_eq!(
+        (q["error"].as_str(), q["state"].as_str()),
+        ("access_denied", "st-1")
+    );
+    assert_eq!(app.count("oidc_consents").await, 0);
+
+    // Allowed: a code, and the answer kept with the code's audit record.
+    let res = answer_consent(&app, &page, &cookie, "approve").await;
+    assert!(query_of(res.header("location")).contains_key("code"));
+    assert_eq!(
+        app.count_where(
+            "audit_log",
+            "action = 'oidc.authorize' AND detail LIKE '%\"consented\":true%'"
+        )
+        .await,
+        1
+    );
+    // Asked once: the next sign-in there goes straight back, prompt=none too.
+    for extra in [vec![], vec![("prompt", "none")]] {
+        let res = app
+            .get_with(&authorize_url(&rp, &extra), &[("cookie", &cookie)])
+            .await;
+        assert!(query_of(res.header("location")).contains_key("code"));
+    }
+    // More than was allowed, or prompt=consent: asked again.
+    for url in [
+        authorize_url(&rp, &[]).replace("scope=openid+profile", "scope=openid+profile+phone"),
+        authorize_url(&rp, &[("prompt", "consent")]),
+    ] {
+        let res = app.get_with(&url, &[("cookie", &cookie)]).await;
+        assert_eq!(res.status, StatusCode::OK, "{url}");
+        assert!(res.body.contains("name=\"egov_consent\""));
+    }
+
+    // The account page lists the application; withdrawing revokes what it
+    // holds and it asks again.
+    let t = tokens_in(&app, &rp, &cookie).await;
+    let account = app.get_with("/account", &[("cookie", &cookie)]).await;
+    assert!(account.body.contains("区级业务系统"), "{}", account.body);
+    let csrf = common::html::hidden_fields(&account.body)
+        .into_iter()
+        .find(|(k, _)| k == "csrf")
+        .unwrap()
+        .1;
+    let withdraw = format!("/account/apps/{}/withdraw", rp.id);
+    let res = app
+        .post_form(&withdraw, Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(
+        userinfo(&app, t["access_token"].as_str().unwrap()).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        refreshed(&app, &rp, &t).await.json()["error"],
+        "invalid_grant"
+    );
+    assert_eq!(silent_answer(&app, &rp, &cookie).await, "consent_required");
+    // Withdrawn already: nothing to withdraw.
+    let res = app
+        .post_form(&withdraw, Some(&cookie), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn sign_in_pages_let_their_form_end_at_a_registered_redirect_uri_only() {
+    let (app, rp, _) = setup(Alg::Rs256).await;
+    let login = |url: String| format!("/login?next={}", enc(&url));
+    let page = app.get(&login(authorize_url(&rp, &[]))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(form_action(&page), "form-action 'self' http://127.0.0.1:9");
+    // A redirect URI the client did not register, an unknown client, any
+    // other page to come back to: the default policy.
+    for next in [
+        authorize_url(&rp, &[]).replace(&enc(REDIRECT), &enc("https://evil.example/cb")),
+        authorize_url(&rp, &[]).replace(&rp.id, "c_unknown"),
+        "/account".to_owned(),
+    ] {
+        let page = app.get(&login(next.clone())).await;
+        assert_eq!(form_action(&page), "form-action 'self'", "{next}");
+    }
+    // The sign-in form shown again after a wrong password keeps it.
+    let page = app.get(&login(authorize_url(&rp, &[]))).await;
+    let form_cookie = page.set_cookie("egov_form").unwrap();
+    let mut fields = common::html::hidden_fields(&page.body);
+    fields.push(("username".into(), "li.ming".into()));
+    fields.push(("password".into(), "not-the-password".into()));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let again = app
+        .post_form("/login", Some(&format!("egov_form={form_cookie}")), &fields)
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(form_action(&again), "form-action 'self' http://127.0.0.1:9");
+    // Pages with nothing to do with single sign-on keep the default.
+    assert_eq!(form_action(&app.get("/").await), "form-action 'self'");
 }

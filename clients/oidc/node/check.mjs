@@ -157,6 +157,23 @@ async function signInAndAuthorize(authorizationUrl) {
   assert(afterLogin.pathname === '/oidc/authorize', `after sign-in went to ${afterLogin}, not back to authorize`)
 
   res = await browse(afterLogin)
+  if (res.status === 200) {
+    // The consent page: the person allows the application, as a browser
+    // posts the page's form with the allow button.
+    const page = await res.text()
+    assert(page.includes('name="egov_consent"'), `authorize answered a page that is not the consent page`)
+    const fields = new URLSearchParams()
+    for (const tag of page.match(/<input\b[^>]*type="hidden"[^>]*>/gi) ?? []) {
+      const name = decodeEntities(tag.match(/\bname="([^"]*)"/i)[1])
+      fields.append(name, hiddenInput(tag, name))
+    }
+    fields.append('egov_consent', 'approve')
+    res = await browse(new URL('/oidc/authorize', base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: fields,
+    })
+  }
   const callback = location(res, afterLogin)
   assert(callback.href.startsWith(redirectUri), `authorize redirected to ${callback}, not ${redirectUri}`)
   return callback

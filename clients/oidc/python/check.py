@@ -135,6 +135,12 @@ def sign_in_and_authorize(authorization_url):
     require(urlsplit(after_login).path == "/oidc/authorize", f"after sign-in went to {after_login}, not back to authorize")
 
     res = browser.get(after_login, allow_redirects=False, timeout=TIMEOUT)
+    if res.status_code == 200:
+        # The consent page: the person allows the application, as a browser
+        # posts the page's form with the allow button.
+        require('name="egov_consent"' in res.text, "authorize answered a page that is not the consent page")
+        answer = dict(hidden_inputs(res.text), egov_consent="approve")
+        res = browser.post(urljoin(BASE, "/oidc/authorize"), data=answer, allow_redirects=False, timeout=TIMEOUT)
     callback = redirect_target(res)
     require(callback.startswith(REDIRECT_URI), f"authorize redirected to {callback}, not {REDIRECT_URI}")
     return callback

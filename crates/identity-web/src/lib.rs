@@ -8,6 +8,7 @@
 mod api_users;
 mod oidc;
 mod pages;
+mod sso;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -86,6 +87,10 @@ pub fn pages() -> Router<AppState> {
         )
         .route("/account/notices/{id}/read", post(account::notice_read))
         .route("/account/sessions/revoke", post(account::revoke_session))
+        .route(
+            "/account/apps/{client_id}/withdraw",
+            post(account::withdraw_consent),
+        )
         .route(
             "/account/sessions/end-all",
             post(account::sign_out_everywhere),

@@ -69,7 +69,7 @@ async fn discovery(State(state): State<AppState>, headers: HeaderMap) -> Respons
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name",
             "preferred_username", "phone_number", "egov_kind", "department", "roles",
             "credit_code", "enterprise_role"],
-        "prompt_values_supported": ["none", "login"],
+        "prompt_values_supported": ["none", "login", "consent"],
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "claims_parameter_supported": false,
@@ -94,7 +94,7 @@ async fn authorize_get(
     MaybeUser(user): MaybeUser,
     Query(params): Query<Params>,
 ) -> Response {
-    authorize(state, locale, headers, origin, user, params).await
+    authorize(state, locale, headers, origin, user, params, false).await
 }
 
 async fn authorize_post(
@@ -105,7 +105,7 @@ async fn authorize_post(
     MaybeUser(user): MaybeUser,
     Form(params): Form<Params>,
 ) -> Response {
-    authorize(state, locale, headers, origin, user, params).await
+    authorize(state, locale, headers, origin, user, params, true).await
 }
 
 fn param<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
@@ -151,6 +151,7 @@ async fn authorize(
     origin: Origin,
     user: Option<SessionUser>,
     mut params: Params,
+    posted: bool,
 ) -> Response {
     let iss = issuer(&state, &headers);
     let bad = |msg_zh: &str, msg_en: &str| {
@@ -273,6 +274,36 @@ async fn authorize(
         return res;
     }
     let user = user.expect("signed in");
+    // The person's answer on the consent page comes back as a form posted
+    // with their session's CSRF token; anything else is no answer.
+    let answer = match param(&params, "egov_consent") {
+        Some(_) if !posted || param(&params, "csrf") != Some(user.csrf_token.as_str()) => {
+            return crate::pages::error_page(locale, StatusCode::FORBIDDEN)
+        }
+        Some("approve") => Some(true),
+        Some(_) => Some(false),
+        None => None,
+    };
+    if answer == Some(false) {
+        return fail("access_denied", "the user declined");
+    }
+    let consented = answer == Some(true);
+    if !consented {
+        let ask = prompts.iter().any(|p| p == "consent")
+            || match egov_oidc::consent::covers(&state.db, user.user_id, &client_id, &scope).await {
+                Ok(covered) => !covered,
+                Err(e) => return internal(e),
+            };
+        if ask {
+            if prompt_none {
+                return fail(
+                    "consent_required",
+                    "the user has not consented to this scope",
+                );
+            }
+            return consent_page(locale, &user, &client, &scope, &redirect_uri, &params);
+        }
+    }
     let ctx = origin.context(Actor::User(user.user_id));
     let grant = flow::AuthorizationGrant {
         client_id: client.client_id.clone(),
@@ -284,6 +315,7 @@ async fn authorize(
         nonce: param(&params, "nonce").map(str::to_owned),
         code_challenge: challenge,
         auth_time: user.auth_time,
+        consented,
     };
     match flow::issue_code(&state.db, &ctx, grant).await {
         Ok(code) => {
@@ -300,6 +332,53 @@ async fn authorize(
         }
         Err(e) => internal(e),
     }
+}
+
+/// Asks the signed-in person whether the client may have `scope`. The
+/// answer is posted back to the authorization endpoint with every
+/// parameter of the request, so it is checked again as a whole.
+fn consent_page(
+    locale: Locale,
+    user: &SessionUser,
+    client: &Client,
+    scope: &str,
+    redirect_uri: &str,
+    params: &Params,
+) -> Response {
+    use askama::Template;
+    #[derive(Template)]
+    #[template(path = "oidc_consent.html")]
+    struct Consent {
+        chrome: crate::pages::Chrome,
+        client_name: String,
+        scopes: Vec<String>,
+        return_to: String,
+        fields: Vec<(String, String)>,
+    }
+    let scopes = crate::sso::scope_labels(locale, scope);
+    let mut fields: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "egov_consent"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    fields.sort();
+    fields.push(("csrf".into(), user.csrf_token.clone()));
+    let return_to = match url::Url::parse(redirect_uri) {
+        Ok(u) if u.origin().is_tuple() => u.origin().unicode_serialization(),
+        _ => redirect_uri.to_owned(),
+    };
+    let mut res = crate::pages::render(
+        StatusCode::OK,
+        &Consent {
+            chrome: crate::pages::Chrome::new(locale, Some(user.clone()), "/oidc/authorize"),
+            client_name: client.name.clone(),
+            scopes,
+            return_to,
+            fields,
+        },
+    );
+    crate::sso::allow_forms_to(&mut res, [redirect_uri]);
+    res
 }
 
 fn token_error(status: StatusCode, error: &str, description: &str, basic: bool) -> Response {
@@ -602,7 +681,9 @@ async fn logout(
         .is_some_and(|u| param(&p, "csrf") == Some(u.csrf_token.as_str()));
     if let Some(u) = &user {
         if !hinted_is_user && !confirmed {
-            return confirm_page(locale, u, &p);
+            let mut res = confirm_page(locale, u, &p);
+            crate::sso::allow_forms_to(&mut res, target.as_deref());
+            return res;
         }
         if let Some(token) = cookie(&headers, SESSION_COOKIE, state.settings.secure_cookies) {
             let ctx = origin.context(Actor::User(u.user_id));

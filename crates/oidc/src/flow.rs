@@ -50,6 +50,9 @@ pub struct AuthorizationGrant {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub auth_time: Timestamp,
+    /// The person has just consented to this scope for the client: keep
+    /// it ([`crate::consent`]) with the code, in one transaction.
+    pub consented: bool,
 }
 
 async fn audit(
@@ -103,12 +106,19 @@ pub async fn issue_code(
                 .bind(&grant.iss),
             )
             .await?;
+            if grant.consented {
+                crate::consent::remember(tx, grant.user_id, &grant.client_id, &grant.scope).await?;
+            }
             audit(
                 tx,
                 &ctx,
                 "oidc.authorize",
                 &grant.client_id,
-                json!({ "user_id": grant.user_id, "scope": grant.scope }),
+                json!({
+                    "user_id": grant.user_id,
+                    "scope": grant.scope,
+                    "consented": grant.consented,
+                }),
             )
             .await
         })

@@ -6,6 +6,7 @@
 
 pub mod backchannel;
 pub mod client;
+pub mod consent;
 pub mod flow;
 pub mod jwt;
 pub mod keys;

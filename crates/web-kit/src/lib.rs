@@ -9,6 +9,7 @@ pub mod auth;
 
 pub mod context;
 pub mod cookies;
+pub mod csp;
 pub mod engine_errors;
 pub mod i18n;
 pub mod input;

@@ -198,10 +198,7 @@ pub fn router_with(state: AppState, more: &[Slice]) -> Router {
                 }))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(
-                        "default-src 'self'; img-src 'self' data:; style-src 'self'; \
-                         script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-                    ),
+                    egov_web_kit::csp::default_policy(),
                 ))
                 .layer(SetResponseHeaderLayer::overriding(
                     header::X_CONTENT_TYPE_OPTIONS,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod casework;
+pub mod html;
 pub mod process;
 
 use axum::body::Body;

@@ -95,7 +95,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-fn login_page(
+async fn login_page(
     state: &AppState,
     locale: Locale,
     status: StatusCode,
@@ -120,6 +120,7 @@ fn login_page(
     };
     let mut res = render(status, &page);
     res.headers_mut().append(header::SET_COOKIE, cookie);
+    crate::sso::allow_return_through(state, &page.next, &mut res).await;
     res
 }
 
@@ -136,7 +137,7 @@ pub async fn login_form(
     if user.is_some() {
         return Redirect::to(&next).into_response();
     }
-    login_page(&state, locale, StatusCode::OK, next, String::new(), None)
+    login_page(&state, locale, StatusCode::OK, next, String::new(), None).await
 }
 
 #[derive(Deserialize)]
@@ -163,7 +164,8 @@ pub async fn login(
             "/account".into(),
             String::new(),
             t("login.error.incomplete"),
-        ));
+        )
+        .await);
     };
     let next = match safe_next(form.next.as_deref(), "/account") {
         Ok(next) => next,
@@ -178,7 +180,8 @@ pub async fn login(
             next,
             form.username,
             t("form.error.csrf"),
-        ));
+        )
+        .await);
     }
     if form.username.trim().is_empty() || form.password.is_empty() {
         return Ok(login_page(
@@ -188,7 +191,8 @@ pub async fn login(
             next,
             form.username,
             t("login.error.incomplete"),
-        ));
+        )
+        .await);
     }
     let ctx = origin.context(Actor::Anonymous);
     let user_agent = headers
@@ -227,7 +231,8 @@ pub async fn login(
                 next,
                 form.username,
                 t("login.error.credentials"),
-            ));
+            )
+            .await);
         }
         Err(SignInError::Locked(until)) => {
             return Ok(login_page(
@@ -237,7 +242,8 @@ pub async fn login(
                 next,
                 form.username,
                 Some(locked_message(locale, until)),
-            ));
+            )
+            .await);
         }
         Err(SignInError::Unconfirmed(pending)) => {
             return Ok(
@@ -252,7 +258,8 @@ pub async fn login(
                 next,
                 form.username,
                 t("error.busy.message"),
-            ));
+            )
+            .await);
         }
         Err(SignInError::Store(e)) => return Err(e.into()),
     };
@@ -276,6 +283,7 @@ struct MfaPage {
 }
 
 pub async fn mfa_form(
+    State(state): State<AppState>,
     Lang(locale): Lang,
     HalfSignedIn(user): HalfSignedIn,
     Query(q): Query<NextQuery>,
@@ -284,15 +292,17 @@ pub async fn mfa_form(
         Ok(next) => next,
         Err(bad) => return bad.page(locale),
     };
-    render(
+    let mut res = render(
         StatusCode::OK,
         &MfaPage {
             chrome: Chrome::new(locale, None, "/login/mfa"),
             csrf: user.csrf_token,
-            next,
+            next: next.clone(),
             error: None,
         },
-    )
+    );
+    crate::sso::allow_return_through(&state, &next, &mut res).await;
+    res
 }
 
 #[derive(Deserialize)]
@@ -317,8 +327,9 @@ pub async fn mfa(
         Ok(next) => next,
         Err(bad) => return Ok(bad.page(locale)),
     };
+    let policy = crate::sso::return_policy(&state, &next).await;
     let show = |status, message: String| {
-        render(
+        let mut res = render(
             status,
             &MfaPage {
                 chrome: Chrome::new(locale, None, "/login/mfa"),
@@ -326,7 +337,12 @@ pub async fn mfa(
                 next: next.clone(),
                 error: Some(message),
             },
-        )
+        );
+        if let Some(policy) = &policy {
+            res.headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, policy.clone());
+        }
+        res
     };
     let t = |key| translate(locale, key).to_owned();
     if form.csrf != user.csrf_token {
@@ -513,6 +529,15 @@ struct AccountPage {
     notices: Vec<Notice>,
     mfa_enabled: bool,
     kind_label: &'static str,
+    /// The single sign-on applications the holder has let in.
+    apps: Vec<AppConsent>,
+}
+
+struct AppConsent {
+    client_id: String,
+    name: String,
+    scopes: String,
+    granted_at: String,
 }
 
 pub async fn account(
@@ -525,6 +550,17 @@ pub async fn account(
     let sessions = egov_identity::list_sessions(&state.db, user.user_id, &token).await?;
     let notices = egov_identity::notice::unread(&state.db, user.user_id).await?;
     let kind_label = translate(locale, &format!("account.kinds.{}", user.kind.as_str()));
+    let apps = egov_oidc::consent::of_user(&state.db, user.user_id)
+        .await
+        .map_err(ApiError::internal)?
+        .into_iter()
+        .map(|c| AppConsent {
+            scopes: crate::sso::scope_labels(locale, &c.scope).join("；"),
+            client_id: c.client_id,
+            name: c.client_name,
+            granted_at: c.granted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+        .collect();
     Ok(render(
         StatusCode::OK,
         &AccountPage {
@@ -533,8 +569,27 @@ pub async fn account(
             sessions,
             notices,
             kind_label,
+            apps,
         },
     ))
+}
+
+/// The holder withdraws an application's access: it asks again next time,
+/// and the tokens it holds for them stop working.
+pub async fn withdraw_consent(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    axum::extract::Path(client_id): axum::extract::Path<String>,
+    _: CheckedForm<IgnoredAny>,
+) -> Result<Response, ApiError> {
+    let ctx = user_context(&user, origin);
+    match egov_oidc::consent::withdraw(&state.db, &ctx, user.user_id, &client_id).await {
+        Ok(true) => Ok(Redirect::to("/account#apps-heading").into_response()),
+        Ok(false) => Ok(super::error_page(locale, StatusCode::NOT_FOUND)),
+        Err(e) => Err(ApiError::internal(e)),
+    }
 }
 
 /// The holder has read a notice about their account.

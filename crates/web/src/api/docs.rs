@@ -29,8 +29,7 @@ pub async fn page(Lang(locale): Lang) -> impl IntoResponse {
     (
         [(
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-             script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+            egov_web_kit::csp::with_inline_styles(),
         )],
         Html(html),
     )
