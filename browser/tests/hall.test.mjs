@@ -275,13 +275,9 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     flow.draft = new URL(page.url()).pathname;
     assert.equal(await textOf(page.locator('h1')), `在线申请：${ITEM.name}`);
     assert.equal(await textOf(section(page, 'form-heading').locator('h2')), '申请表');
-    const required = await section(page, 'materials-heading')
-      .locator('ol.materials > li')
-      .filter({ has: page.locator('h3 .badge', { hasText: /^必需$/ }) })
-      .locator('h3')
-      .evaluateAll((hs) => hs.map((h) => h.firstChild.textContent.trim()));
-    assert.deepEqual(required, REQUIRED, 'the draft marks other materials 必需 than the guide');
-    assert.equal(await textOf(page.locator('#still-missing')), `提交前还需上传：${REQUIRED.join('、')}`);
+    // Step 1 of 3, and the form's step holds no upload to lose typing to.
+    assert.equal(await textOf(page.locator('nav.steps [aria-current="step"]')), '1. 填写申请表');
+    assert.equal(await page.locator('main input[type="file"]').count(), 0);
     await assertInputsLabelled(page);
     await assertUniqueIds(page);
 
@@ -336,6 +332,16 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     const p = await person('citizen');
     const { page, watch } = p;
     await open(p, flow.draft);
+    // "Save and continue" keeps the form and goes on to the materials.
+    await submitAndLand(p, () => page.getByRole('button', { name: '保存并继续', exact: true }).click(), `${flow.draft}/materials`, 'saved');
+    assert.equal(await textOf(page.locator('nav.steps [aria-current="step"]')), '2. 上传材料');
+    const required = await section(page, 'materials-heading')
+      .locator('ol.materials > li')
+      .filter({ has: page.locator('h3 .badge', { hasText: /^必需$/ }) })
+      .locator('h3')
+      .evaluateAll((hs) => hs.map((h) => h.firstChild.textContent.trim()));
+    assert.deepEqual(required, REQUIRED, 'the draft marks other materials 必需 than the guide');
+    assert.equal(await textOf(page.locator('#still-missing')), `提交前还需上传：${REQUIRED.join('、')}`);
 
     // A PNG under a PDF's name: refused by its content, nothing listed.
     const first = REQUIRED[0];
@@ -348,7 +354,7 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
 
     for (const name of REQUIRED) {
       const upload = await chooseFor(page, name, file(`${name}.pdf`, pdfFor(name)));
-      await submitAndLand(p, upload, flow.draft, 'file');
+      await submitAndLand(p, upload, `${flow.draft}/materials`, 'file');
       assert.equal(await noticeText(page), '材料已上传。');
       const listed = material(page, name).locator('ul.files li');
       assert.equal(await listed.count(), 1, `no file listed under ${name}`);
@@ -359,6 +365,22 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     await assertInputsLabelled(page);
     await assertUniqueIds(page);
 
+    await assertNoSidewaysScroll(page);
+
+    // Step 3: every answer to check, each with its way back to change it.
+    await page.getByRole('link', { name: '继续：核对并提交', exact: true }).click();
+    await landOn(page, watch, `${flow.draft}/check`);
+    const answers = await page.locator('#answers > div').evaluateAll((rows) =>
+      rows.map((r) => [r.querySelector('dt').textContent.trim(), r.querySelector('dd').textContent.trim()]),
+    );
+    for (const [label, value] of Object.entries(FORM)) {
+      const row = answers.find(([l]) => l === label);
+      assert.ok(row, `${label} is not among the answers: ${JSON.stringify(answers)}`);
+      // A number may come back as 520.0.
+      assert.ok(row[1] === value || Number(row[1]) === Number(value), `${label} reads ${row[1]}, not ${value}`);
+    }
+    assert.equal(await page.locator('#checked-materials').getByRole('link', { name: `修改 ${REQUIRED[0]}` }).count(), 1);
+    await assertNoSidewaysScroll(page);
     const submit = section(page, 'submit-heading').getByRole('button', { name: '提交申请', exact: true });
     const [res] = await Promise.all([
       page.waitForResponse(
@@ -376,6 +398,9 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     flow.number = await textOf(page.locator('dl.facts code').first());
     assert.equal(landed.pathname, `/cases/${flow.number}`, 'the page shows another case number than its address');
     assert.equal(await noticeText(page), '案件已提交，请留意办理进度。');
+    // The confirmation: the case number and what happens next.
+    assert.equal(await textOf(page.locator('#filed-number')), flow.number);
+    assert.equal(await page.locator('#what-next li').count(), 3);
     assert.equal(await textOf(page.locator('h1')), ITEM.name);
     assert.deepEqual(await caseFacts(page), { state: '待受理', clock: '计时中' });
     // The date the citizen can expect a decision by, from the item's promised limit.

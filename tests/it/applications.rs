@@ -137,8 +137,16 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     );
 
     // Filing without the required material: refused, listing it; no case.
-    let draft = app.get_with(&path, &[("cookie", &company.0)]).await;
+    let materials = format!("{path}/materials");
+    let check = format!("{path}/check");
+    let draft = app.get_with(&materials, &[("cookie", &company.0)]).await;
     assert!(draft.body.contains("提交前还需上传：食品经营许可申请书"));
+    let draft = app.get_with(&check, &[("cookie", &company.0)]).await;
+    assert!(draft.body.contains("提交前还需上传：食品经营许可申请书"));
+    assert!(
+        draft.body.contains("尚未上传"),
+        "the check page says what is not uploaded"
+    );
     let key = key_of(&draft.body);
     let submit = format!("{path}/submit");
     let missing = app
@@ -150,6 +158,8 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         .await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.body.contains("还缺少以下材料：食品经营许可申请书"));
+    // Shown where it is put right: the materials' step.
+    assert!(missing.body.contains("id=\"materials-heading\""));
     assert_eq!(app.count("cases").await, 0);
 
     // A picture named .pdf is refused by its content; a forged token too.
@@ -174,19 +184,29 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
 
     let ok = upload(&app, &company, id, "0", ("申请书.pdf", &PDF)).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.header("location"), format!("{materials}?done=file"));
     // The second material may follow later: filing goes ahead without it.
-    let draft = app.get_with(&path, &[("cookie", &company.0)]).await;
+    let draft = app.get_with(&materials, &[("cookie", &company.0)]).await;
     assert!(draft.body.contains("申请书.pdf") && !draft.body.contains("提交前还需上传"));
-    assert!(draft.body.contains("for=\"apply-f_shop_name\">店铺名称"));
+    let form_step = app.get_with(&path, &[("cookie", &company.0)]).await;
+    assert!(form_step
+        .body
+        .contains("for=\"apply-f_shop_name\">店铺名称"));
+    assert!(
+        !form_step.body.contains("type=\"file\""),
+        "the form's step has no uploads"
+    );
 
     // The item's form: filing without its required field is refused with
-    // the field marked; what is typed wrong is refused, nothing saved; a
-    // draft may be saved incomplete.
+    // the field marked (on the form's step); what is typed wrong is
+    // refused, nothing saved; a draft may be saved incomplete.
+    let draft = app.get_with(&check, &[("cookie", &company.0)]).await;
     let key = key_of(&draft.body);
     let form = [("csrf", company.1.as_str()), ("key", key.as_str())];
     let unfilled = app.post_form(&submit, Some(&company.0), &form).await;
     assert_eq!(unfilled.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unfilled.body.contains("请检查标出的内容") && unfilled.body.contains("aria-invalid"));
+    assert!(unfilled.body.contains("id=\"form-heading\""));
     assert_eq!(app.count("cases").await, 0);
     let save = format!("{path}/form");
     let wrong = app
@@ -222,25 +242,40 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         )
         .await;
     assert_eq!(partial.status, StatusCode::SEE_OTHER, "{}", partial.body);
-    let saved = app
-        .post_form(
-            &save,
-            Some(&company.0),
-            &[
-                ("csrf", &company.1),
-                ("f_shop_name", "老王<b>面馆</b>"),
-                ("f_seats", "12"),
-                ("note", "请尽快"),
-            ],
-        )
-        .await;
+    let mut typed = vec![
+        ("csrf", company.1.as_str()),
+        ("f_shop_name", "老王<b>面馆</b>"),
+        ("f_seats", "12"),
+        ("note", "请尽快"),
+    ];
+    let saved = app.post_form(&save, Some(&company.0), &typed).await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let draft = app
         .get_with(saved.header("location"), &[("cookie", &company.0)])
         .await;
     assert!(draft.body.contains("草稿已保存") && draft.body.contains("value=\"12\""));
     assert!(draft.body.contains("老王&#60;b&#62;面馆") || draft.body.contains("老王&lt;b&gt;面馆"));
+    // "Save and continue" goes on to the materials.
+    typed.push(("then", "materials"));
+    let onward = app.post_form(&save, Some(&company.0), &typed).await;
+    assert_eq!(onward.header("location"), format!("{materials}?done=saved"));
 
+    // The check page lists every answer (escaped) with a link to change it,
+    // and each material with what was uploaded.
+    let draft = app.get_with(&check, &[("cookie", &company.0)]).await;
+    assert!(
+        draft
+            .body
+            .contains("<dt>店铺名称</dt><dd>老王&#60;b&#62;面馆&#60;/b&#62;</dd>"),
+        "{}",
+        draft.body
+    );
+    assert!(draft.body.contains("<dt>餐位数</dt><dd>12</dd>"));
+    assert!(draft
+        .body
+        .contains(&format!("href=\"{path}#apply-f_shop_name\"")));
+    assert!(draft.body.contains("<dd>申请书.pdf</dd>"));
+    assert!(!draft.body.contains("提交前还需上传"));
     let key = key_of(&draft.body);
     let form = [("csrf", company.1.as_str()), ("key", key.as_str())];
     let filed = app.post_form(&submit, Some(&company.0), &form).await;
@@ -254,6 +289,12 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         .trim_start_matches("/cases/")
         .trim_end_matches("?done=opened")
         .to_owned();
+    // The confirmation: the case number and what happens next.
+    let confirmed = app.get_with(&case_path, &[("cookie", &company.0)]).await;
+    assert!(confirmed.body.contains("申请已提交") && confirmed.body.contains("接下来会怎样"));
+    assert!(confirmed
+        .body
+        .contains(&format!("<code translate=\"no\">{number}</code></strong>")));
 
     // The case: joint approval under the item, the material attached.
     let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;

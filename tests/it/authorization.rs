@@ -212,6 +212,10 @@ fn routes() -> Vec<Route> {
             w => w.page(false),
         }),
         get("/applications/1", |w| w.own_draft(Outcome::Allowed)),
+        get("/applications/1/materials", |w| {
+            w.own_draft(Outcome::Allowed)
+        }),
+        get("/applications/1/check", |w| w.own_draft(Outcome::Allowed)),
         post("/applications/1/form", |w| w.own_draft(Outcome::Allowed)),
         // No material named: judged. Filing without the material: judged.
         post("/applications/1/files", |w| w.own_draft(Outcome::Judged)),

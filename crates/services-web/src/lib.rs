@@ -101,6 +101,7 @@ pub fn pages() -> Router<AppState> {
         .route("/services/{code}", get(services::guide))
         .route("/services/{code}/apply", post(apply::begin))
         .route("/applications/{id}", get(apply::draft))
+        .route("/applications/{id}/{step}", get(apply::later_step))
         .route(
             "/applications/{id}/files",
             post(apply::upload).layer(DefaultBodyLimit::disable()),

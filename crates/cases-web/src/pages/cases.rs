@@ -126,6 +126,12 @@ impl CasePage {
         }
     }
 
+    /// The applicant has just filed: the page confirms it and says what
+    /// happens next.
+    fn just_filed(&self) -> bool {
+        !self.staff && self.notice == Some("case.done.opened")
+    }
+
     fn clock_key(&self) -> String {
         format!("case.clock.{}", self.clock)
     }

@@ -1,6 +1,9 @@
-//! Applying online: begin (or resume) a draft from an item's guide, fill
-//! the item's form, attach each material, file it once. Filing opens the case; the
-//! applicant follows it on the case page.
+//! Applying online, in short steps (the pattern of GOV.UK's services):
+//! begin (or resume) a draft from an item's guide; 1. fill the item's form;
+//! 2. upload each material in its own slot; 3. check the answers and file
+//! it once. Each step is a page of its own, so nothing typed on one is lost
+//! by acting on another. Filing opens the case; the applicant lands on its
+//! page, which says what happens next.
 
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
@@ -32,12 +35,43 @@ pub struct MaterialRow {
     pub files: Vec<AppFile>,
 }
 
+/// The steps of an application, each a page.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Step {
+    Form,
+    Materials,
+    Check,
+}
+
+impl Step {
+    fn path(self, id: i64) -> String {
+        match self {
+            Step::Form => format!("/applications/{id}"),
+            Step::Materials => format!("/applications/{id}/materials"),
+            Step::Check => format!("/applications/{id}/check"),
+        }
+    }
+}
+
+/// One answer on the check page: the question and what was given.
+pub struct Answer {
+    pub label: String,
+    pub value: String,
+    /// Required and not given: filing will be refused until it is.
+    pub missing: bool,
+    /// Where to change it.
+    pub href: String,
+}
+
 #[derive(Template)]
 #[template(path = "application.html")]
 struct DraftPage {
     chrome: Chrome,
+    step: Step,
     a: Application,
     guide: Guide,
+    /// The form's answers as the check page lists them.
+    answers: Vec<Answer>,
     /// The item's form, filled with what was saved or just posted.
     fields: Vec<FormField>,
     /// An item's form has no department field; the shared inputs ask.
@@ -60,11 +94,51 @@ struct Shown {
     form: Option<(HashMap<String, String>, Vec<Violation>)>,
 }
 
+/// A step in the steps' navigation.
+pub struct StepLink {
+    pub label: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+impl DraftPage {
+    fn steps(&self) -> Vec<StepLink> {
+        [
+            (Step::Form, "apply.step1"),
+            (Step::Materials, "apply.step2"),
+            (Step::Check, "apply.step3"),
+        ]
+        .into_iter()
+        .map(|(step, label)| StepLink {
+            label,
+            href: step.path(self.a.id),
+            current: step == self.step,
+        })
+        .collect()
+    }
+}
+
+/// What an answer reads as on the check page.
+fn answer_text(locale: Locale, kind: &str, value: &str, required: bool) -> String {
+    let words = |zh: &'static str, en: &'static str| match locale {
+        Locale::Zh => zh.to_owned(),
+        Locale::En => en.to_owned(),
+    };
+    match (kind, value.trim()) {
+        (_, "") if required => words("未填写（必填）", "Not given (required)"),
+        (_, "") => words("未填写", "Not given"),
+        ("check", "false" | "off") => words("否", "No"),
+        ("check", _) => words("是", "Yes"),
+        (_, value) => value.to_owned(),
+    }
+}
+
 async fn show(
     state: &AppState,
     locale: Locale,
     user: SessionUser,
     id: i64,
+    step: Step,
     shown: Shown,
 ) -> Result<Response, ApiError> {
     let a = match application::mine(&state.db, id, user.user_id).await {
@@ -115,12 +189,35 @@ async fn show(
     if let Some(note) = note {
         a.note = note;
     }
+    let answers = if step == Step::Check {
+        let form = Step::Form.path(id);
+        let mut answers: Vec<Answer> = fields
+            .iter()
+            .map(|f| Answer {
+                label: f.label.clone(),
+                value: answer_text(locale, f.kind, &f.value, f.required),
+                missing: f.required && f.value.trim().is_empty(),
+                href: format!("{form}#{}", f.id("apply")),
+            })
+            .collect();
+        answers.push(Answer {
+            label: egov_web_kit::i18n::translate(locale, "apply.note").to_owned(),
+            value: answer_text(locale, "text", &a.note, false),
+            missing: false,
+            href: format!("{form}#note"),
+        });
+        answers
+    } else {
+        Vec::new()
+    };
     Ok(render(
         shown.status.unwrap_or(StatusCode::OK),
         &DraftPage {
-            chrome: Chrome::new(locale, Some(user), format!("/applications/{id}")),
+            chrome: Chrome::new(locale, Some(user), step.path(id)),
+            step,
             a,
             guide,
+            answers,
             fields,
             no_departments: Vec::new(),
             materials,
@@ -134,14 +231,22 @@ async fn show(
 
 /// Shows the draft again with a refusal, or passes a server error on. A
 /// form refusal marks its fields; `posted` is what was typed, if anything.
+/// The step that shows a refusal: the form for its fields, the materials
+/// for what is missing or was refused, else the step it was asked on.
 async fn refused(
     state: &AppState,
     locale: Locale,
     user: SessionUser,
     id: i64,
+    step: Step,
     e: application::ApplicationError,
     posted: Option<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    let step = match &e {
+        application::ApplicationError::Form(_) => Step::Form,
+        application::ApplicationError::Missing(_) => Step::Materials,
+        _ => step,
+    };
     let (e, violations) = match e {
         application::ApplicationError::Form(v) => {
             let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
@@ -187,11 +292,11 @@ async fn refused(
         form,
         ..Shown::default()
     };
-    show(state, locale, user, id, shown).await
+    show(state, locale, user, id, step, shown).await
 }
 
-fn back(id: i64, done: &str) -> Response {
-    Redirect::to(&format!("/applications/{id}?done={done}")).into_response()
+fn back(id: i64, step: Step, done: &str) -> Response {
+    Redirect::to(&format!("{}?done={done}", step.path(id))).into_response()
 }
 
 /// Begins the applicant's draft for an item, or resumes it.
@@ -235,14 +340,15 @@ pub struct Done {
     done: Option<String>,
 }
 
-pub async fn draft(
-    State(state): State<AppState>,
-    Lang(locale): Lang,
-    PageUser(user): PageUser<CITIZEN>,
-    Path(id): Path<i64>,
-    axum::extract::Query(q): axum::extract::Query<Done>,
+async fn step_page(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    id: i64,
+    step: Step,
+    done: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let notice = match q.done.as_deref() {
+    let notice = match done {
         Some("file") => Some("apply.done.file"),
         Some("saved") => Some("apply.done.saved"),
         _ => None,
@@ -251,7 +357,40 @@ pub async fn draft(
         notice,
         ..Shown::default()
     };
-    show(&state, locale, user, id, shown).await
+    show(state, locale, user, id, step, shown).await
+}
+
+/// Step 1: the item's form and the note.
+pub async fn draft(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<CITIZEN>,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<Done>,
+) -> Result<Response, ApiError> {
+    step_page(&state, locale, user, id, Step::Form, q.done.as_deref()).await
+}
+
+/// Step 2, `materials` (one upload slot per material), or step 3, `check`
+/// (the answers and the materials to check, and filing).
+pub async fn later_step(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<CITIZEN>,
+    Path((id, step)): Path<(i64, String)>,
+    axum::extract::Query(q): axum::extract::Query<Done>,
+) -> Result<Response, ApiError> {
+    let step = match step.as_str() {
+        "materials" => Step::Materials,
+        "check" => Step::Check,
+        _ => {
+            return Ok(egov_web_kit::page::error_page(
+                locale,
+                StatusCode::NOT_FOUND,
+            ))
+        }
+    };
+    step_page(&state, locale, user, id, step, q.done.as_deref()).await
 }
 
 /// A material's file: the form's CSRF field and material index travel in
@@ -274,7 +413,7 @@ pub async fn upload(
                 error: Some(msg),
                 ..Shown::default()
             };
-            return show(&state, locale, user, id, shown).await;
+            return show(&state, locale, user, id, Step::Materials, shown).await;
         }
         Err(e) => return Err(e),
     };
@@ -286,12 +425,13 @@ pub async fn upload(
     };
     let result = crate::work::add_posted(&state, &caller.context, id, user.user_id, posted).await;
     match result {
-        Ok(_) => Ok(back(id, "file")),
-        Err(e) => refused(&state, locale, user, id, e, None).await,
+        Ok(_) => Ok(back(id, Step::Materials, "file")),
+        Err(e) => refused(&state, locale, user, id, Step::Materials, e, None).await,
     }
 }
 
-/// Saves the item's form and the note (the page's `f_` fields and `note`).
+/// Saves the item's form and the note (the page's `f_` fields and `note`);
+/// "save and continue" (`then=materials`) goes on to the materials.
 pub async fn save(
     State(state): State<AppState>,
     Lang(locale): Lang,
@@ -306,13 +446,17 @@ pub async fn save(
         Ok(a) => application::guide_of(&state.db, &a)
             .await
             .map_err(crate::errors::application_problem)?,
-        Err(e) => return refused(&state, locale, user, id, e, None).await,
+        Err(e) => return refused(&state, locale, user, id, Step::Form, e, None).await,
     };
     let data = forms::read(guide.fields.as_ref(), &form);
     let note = get("note").to_owned();
+    let next = match get("then") {
+        "materials" => Step::Materials,
+        _ => Step::Form,
+    };
     match application::save(&state.db, &caller.context, id, user.user_id, &data, &note).await {
-        Ok(()) => Ok(back(id, "saved")),
-        Err(e) => refused(&state, locale, user, id, e, Some(form)).await,
+        Ok(()) => Ok(back(id, next, "saved")),
+        Err(e) => refused(&state, locale, user, id, Step::Form, e, Some(form)).await,
     }
 }
 
@@ -352,6 +496,6 @@ pub async fn submit(
         Ok(case) => {
             Ok(Redirect::to(&format!("/cases/{}?done=opened", case.number)).into_response())
         }
-        Err(e) => refused(&state, locale, user, id, e, None).await,
+        Err(e) => refused(&state, locale, user, id, Step::Check, e, None).await,
     }
 }
