@@ -101,6 +101,16 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         .get_with(&format!("/services/{CODE}"), &[("cookie", &company.0)])
         .await;
     assert!(guide.body.contains("在线申请"));
+    // A citizen is not offered what they cannot apply for, and is told why.
+    let theirs = app
+        .get_with(&format!("/services/{CODE}"), &[("cookie", &resident.0)])
+        .await;
+    assert!(!theirs
+        .body
+        .contains(&format!("action=\"/services/{CODE}/apply\"")));
+    assert!(theirs
+        .body
+        .contains("您的账户不能申请此事项。此事项的服务对象是：法人"));
     let refused = begin(&app, &resident).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("服务对象是法人"));
@@ -761,4 +771,41 @@ async fn an_item_that_requires_a_verified_identity_refuses_until_it_is_verified(
     let company = enterprise_session(&app, "qiye.wang").await;
     let ok = begin(&app, &company).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn an_item_handled_at_a_counter_only_is_not_offered_online() {
+    let app = TestApp::new().await;
+    egov_services::registry::seed_builtin(app.db())
+        .await
+        .unwrap();
+    let resident = citizen(&app, "zhang.san").await;
+    // 居民身份证换领 is handled at a counter: no button, the way to the counter.
+    let code = "110105GAJ0001";
+    for cookie in [Some(resident.0.as_str()), None] {
+        let mut headers = vec![("accept", "text/html")];
+        if let Some(c) = cookie {
+            headers.push(("cookie", c));
+        }
+        let guide = app.get_with(&format!("/services/{code}"), &headers).await;
+        assert_eq!(guide.status, StatusCode::OK);
+        assert!(guide
+            .body
+            .contains("此事项须到办理窗口办理，不提供网上申请。"));
+        assert!(!guide
+            .body
+            .contains(&format!("action=\"/services/{code}/apply\"")));
+        assert!(!guide.body.contains("登录后在线申请"));
+    }
+    // Posting anyway opens no draft.
+    let res = app
+        .post_form(
+            &format!("/services/{code}/apply"),
+            Some(&resident.0),
+            &[("csrf", &resident.1)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert!(res.body.contains("须到办理窗口办理"));
+    assert_eq!(app.count("applications").await, 0);
 }

@@ -479,3 +479,35 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
         ]
     );
 }
+
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_header() {
+    let app = TestApp::new().await;
+    let password = app.citizen("zhang.san").await;
+    let (cookie, _) = app.sign_in("zhang.san", &password).await;
+    let html = [("cookie", cookie.as_str()), ("accept", "text/html")];
+    // A page nobody has (the router's fallback), a page the citizen may
+    // not see (a handler's 403), an API-style refusal drawn as a page (the
+    // problem renderer's): each says who is signed in and offers signing
+    // out, as every other page does.
+    for (path, status) in [
+        ("/no-such-page", StatusCode::NOT_FOUND),
+        ("/workbench", StatusCode::FORBIDDEN),
+        ("/applications/999999", StatusCode::NOT_FOUND),
+    ] {
+        let res = app.get_with(path, &html).await;
+        assert_eq!(res.status, status, "{path}");
+        assert!(
+            res.body.contains("<span class=\"who\">"),
+            "{path}: {}",
+            res.body
+        );
+        assert!(res.body.contains("action=\"/logout\""), "{path}");
+    }
+    // Signed out: the same pages for nobody.
+    let res = app
+        .get_with("/no-such-page", &[("accept", "text/html")])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(!res.body.contains("<span class=\"who\">"));
+}

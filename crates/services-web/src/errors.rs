@@ -47,6 +47,10 @@ pub fn application_problem(e: egov_services::application::ApplicationError) -> A
             "该事项已停止办理，不能提交申请",
             "the item is no longer offered",
         ),
+        E::CounterOnly => ApiError::new(StatusCode::CONFLICT, "action_not_allowed").with_detail(
+            "此事项须到办理窗口办理，不提供网上申请",
+            "this item is handled at a service counter only, not online",
+        ),
         E::NotForYou(who) => ApiError::forbidden().with_detail(
             format!("此事项的服务对象是{who}，请使用相应的账号申请"),
             format!("this item serves {who}; apply with such an account"),

@@ -31,6 +31,8 @@ pub enum ApplicationError {
     Filed,
     #[error("the item is not on offer")]
     NotOffered,
+    #[error("the item is handled at a service counter only")]
+    CounterOnly,
     #[error("the item serves {0}")]
     NotForYou(String),
     /// The applicant's identity is not established well enough for the item.
@@ -147,7 +149,10 @@ pub async fn draft(
     if item.status != ItemStatus::Published {
         return Err(ApplicationError::NotOffered);
     }
-    if !item.guide.audiences.iter().any(|a| a == audience) {
+    if !item.guide.applied_for_online() {
+        return Err(ApplicationError::CounterOnly);
+    }
+    if !item.guide.serves(audience) {
         return Err(ApplicationError::NotForYou(item.guide.audiences.join("、")));
     }
     let required = item.guide.assurance_level.unwrap_or(1);

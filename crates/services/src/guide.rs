@@ -40,7 +40,9 @@ pub const LIFE_EVENTS: &[&str] = &[
     "注销企业",
 ];
 
-const ONLINE: &[&str] = &["全程网办", "网上申请、窗口领取", "窗口办理"];
+const ONLINE: &[&str] = &["全程网办", "网上申请、窗口领取", COUNTER_ONLY];
+/// How far an item is handled online: not at all, only at a counter.
+const COUNTER_ONLY: &str = "窗口办理";
 const RESULT_KINDS: &[&str] = &["证照", "批文", "其他"];
 
 pub type Audience = String;
@@ -148,6 +150,17 @@ fn filled(field: &'static str, value: &str, max: usize) -> Result<(), GuideError
 }
 
 impl Guide {
+    /// Whether the item can be applied for online (it is not handled at a
+    /// service counter only).
+    pub fn applied_for_online(&self) -> bool {
+        self.online != COUNTER_ONLY
+    }
+
+    /// Whether applicants of `audience` (个人 or 法人) may apply.
+    pub fn serves(&self, audience: &str) -> bool {
+        self.audiences.iter().any(|a| a == audience)
+    }
+
     pub fn parse(text: &str) -> Result<Guide, GuideError> {
         let g: Guide = toml::from_str(text).map_err(|e| GuideError::Parse(e.to_string()))?;
         g.check()?;

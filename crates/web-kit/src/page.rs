@@ -10,6 +10,7 @@ use egov_identity::SessionUser;
 use egov_kernel::Locale;
 
 /// What every page's layout needs.
+#[derive(Clone)]
 pub struct Chrome {
     pub locale: Locale,
     pub user: Option<SessionUser>,
@@ -140,7 +141,7 @@ pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
     }
 }
 
-#[derive(Template)]
+#[derive(Template, Clone)]
 #[template(path = "error.html")]
 struct ErrorPage {
     chrome: Chrome,
@@ -149,7 +150,9 @@ struct ErrorPage {
     message: String,
 }
 
-/// An HTML error page with a specific message.
+/// An HTML error page with a specific message. It is drawn for nobody in
+/// particular; [`keep_signed_in`] draws it again with the signed-in
+/// person's header, as every other page has.
 pub fn message_page(locale: Locale, status: StatusCode, heading: &str, message: &str) -> Response {
     let page = ErrorPage {
         chrome: Chrome::new(locale, None, ""),
@@ -157,7 +160,52 @@ pub fn message_page(locale: Locale, status: StatusCode, heading: &str, message: 
         heading: heading.to_owned(),
         message: message.to_owned(),
     };
-    render(status, &page)
+    let mut res = render(status, &page);
+    res.extensions_mut().insert(ErrorPageDrawn(page));
+    res
+}
+
+/// The error page a response carries, to draw again for the signed-in
+/// person.
+#[derive(Clone)]
+struct ErrorPageDrawn(ErrorPage);
+
+/// Middleware: an error page keeps the signed-in person's header (their
+/// name, their menu, signing out), wherever in the stack it was made. Only
+/// error pages look the session up; every other answer passes untouched.
+pub async fn keep_signed_in(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let token = crate::cookies::cookie(
+        req.headers(),
+        crate::cookies::SESSION_COOKIE,
+        state.settings.secure_cookies,
+    );
+    let mut res = next.run(req).await;
+    let Some(ErrorPageDrawn(mut page)) = res.extensions_mut().remove::<ErrorPageDrawn>() else {
+        return res;
+    };
+    let Some(token) = token else {
+        return res;
+    };
+    let user = match egov_identity::find_session(&state.db, &token).await {
+        Ok(Some(user)) if user.complete => user,
+        Ok(_) => return res,
+        Err(e) => {
+            // The page as drawn is still an answer; the header can wait.
+            tracing::warn!(error = %e, "no session for an error page's header");
+            return res;
+        }
+    };
+    page.chrome.user = Some(user);
+    let Ok(html) = page.render() else {
+        return res;
+    };
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(html))
 }
 
 /// A plain HTML error page (404, 403) for browsers.

@@ -186,6 +186,10 @@ pub fn router_with(state: AppState, more: &[Slice]) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::from_fn(metrics::track))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    egov_web_kit::page::keep_signed_in,
+                ))
                 .layer(middleware::from_fn(egov_web_kit::problem_render::render))
                 .layer(middleware::from_fn(retry_after))
                 .layer(middleware::from_fn_with_state(

@@ -181,6 +181,35 @@ pub async fn hall(
 struct GuidePage {
     chrome: Chrome,
     g: GuideView,
+    offer: Offer,
+}
+
+/// What the guide offers its viewer: to apply online only where they may.
+enum Offer {
+    Apply,
+    SignIn,
+    /// Handled at a service counter only.
+    CounterOnly,
+    /// Served to other applicants (个人 or 法人): who it serves.
+    NotForYou(String),
+    /// Staff read guides; they do not apply.
+    Nothing,
+}
+
+impl Offer {
+    fn of(guide: &egov_services::Guide, user: Option<&egov_identity::SessionUser>) -> Offer {
+        if !guide.applied_for_online() {
+            return Offer::CounterOnly;
+        }
+        match user {
+            None => Offer::SignIn,
+            Some(u) if u.kind == egov_identity::UserKind::Staff => Offer::Nothing,
+            Some(u) if !guide.serves(crate::work::audience_of(u)) => {
+                Offer::NotForYou(guide.audiences.join("、"))
+            }
+            Some(_) => Offer::Apply,
+        }
+    }
 }
 
 pub async fn guide(
@@ -200,11 +229,13 @@ pub async fn guide(
         Err(e) => return Err(e),
     };
     let names = crate::work::department_names(&state).await?;
+    let offer = Offer::of(&item.guide, user.as_ref());
     Ok(render(
         StatusCode::OK,
         &GuidePage {
             chrome: Chrome::new(locale, user, format!("/services/{code}")),
             g: GuideView::new(&item.guide, &names),
+            offer,
         },
     ))
 }
