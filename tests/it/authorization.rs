@@ -338,6 +338,11 @@ fn routes() -> Vec<Route> {
             Who::EnterpriseRep => Outcome::Judged,
             w => w.page(false),
         }),
+        // No state asked for: judged for the legal representative.
+        post("/enterprise/operators/nobody/state", |w| match w {
+            Who::EnterpriseRep => Outcome::Judged,
+            w => w.page(false),
+        }),
         get("/admin/users/HANDLER", |w| {
             w.page(matches!(w, Who::Admin | Who::DeptAdmin))
         }),

@@ -274,6 +274,82 @@ async fn an_enterprise_registers_and_manages_its_operators() {
         .get_with("/enterprise/operators", &[("cookie", &op_cookie)])
         .await;
     assert_eq!(page.header("location"), "/account/password");
+
+    // The legal representative's account page says for whom it acts.
+    let account = app.get_with("/account", &[("cookie", &cookie)]).await;
+    assert!(
+        account
+            .body
+            .contains("<dd id=\"enterprise-name\">北京示例科技有限公司</dd>"),
+        "{}",
+        account.body
+    );
+    assert!(account
+        .body
+        .contains("id=\"enterprise-code\">91350100M000100Y43</code>"));
+    assert!(account.body.contains("法定代表人"));
+
+    // Stopping the operator ends their session at once, audited; the
+    // operator may be let in again. Only the enterprise's own operators.
+    let stop = |to: &'static str, who: &'static str| {
+        let (cookie, csrf) = (cookie.clone(), csrf.clone());
+        let app = &app;
+        async move {
+            app.post_form(
+                &format!("/enterprise/operators/{who}/state"),
+                Some(&cookie),
+                &[("csrf", &csrf), ("to", to)],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        stop("disable", "ent.op1").await.status,
+        StatusCode::SEE_OTHER
+    );
+    let gone = app
+        .get_with("/account/password", &[("cookie", &op_cookie)])
+        .await;
+    assert!(
+        gone.header("location").starts_with("/login"),
+        "the operator's session ended: {}",
+        gone.header("location")
+    );
+    let listed = app
+        .get_with("/enterprise/operators", &[("cookie", &cookie)])
+        .await;
+    assert!(listed.body.contains("ent.op1 (已停用)"));
+    assert_eq!(
+        app.submit_login("ent.op1", &password).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a disabled operator cannot sign in"
+    );
+    assert_eq!(
+        stop("enable", "ent.op1").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.submit_login("ent.op1", &password)
+            .await
+            .header("location"),
+        "/account/password"
+    );
+    assert_eq!(
+        app.count_where(
+            "audit_log",
+            "action IN ('enterprise.disable_operator', 'enterprise.enable_operator')"
+        )
+        .await,
+        2
+    );
+    // The legal representative is not an operator; nor is anyone else's.
+    for who in ["ent.one", "ent.old"] {
+        assert_eq!(
+            stop("disable", who).await.status,
+            StatusCode::NOT_FOUND,
+            "{who}"
+        );
+    }
 }
 
 #[tokio::test]

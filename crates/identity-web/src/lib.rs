@@ -100,6 +100,10 @@ pub fn pages() -> Router<AppState> {
             get(enterprise::list).post(enterprise::add),
         )
         .route(
+            "/enterprise/operators/{username}/state",
+            post(enterprise::set_state),
+        )
+        .route(
             "/admin/users",
             get(admin_users::list).post(admin_users::create),
         )

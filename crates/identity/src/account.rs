@@ -679,14 +679,43 @@ pub async fn set_disabled(
     user_id: i64,
     disabled: bool,
 ) -> Result<(), IdentityError> {
+    set_disabled_within(db, ctx, None, user_id, disabled).await
+}
+
+/// An enterprise's legal representative stops (or lets again) one of its
+/// operators acting for it: disabling ends the operator's sessions at
+/// once. Not found for anyone but an operator of that enterprise.
+pub async fn set_operator_disabled(
+    db: &Db,
+    ctx: &Context,
+    enterprise_id: i64,
+    user_id: i64,
+    disabled: bool,
+) -> Result<(), IdentityError> {
+    set_disabled_within(db, ctx, Some(enterprise_id), user_id, disabled).await
+}
+
+/// [`set_disabled`], reaching only the operators of `enterprise` when one
+/// is named.
+async fn set_disabled_within(
+    db: &Db,
+    ctx: &Context,
+    enterprise: Option<i64>,
+    user_id: i64,
+    disabled: bool,
+) -> Result<(), IdentityError> {
     let ctx = ctx.clone();
     db.write(move |tx| {
         Box::pin(async move {
             let n = tx
                 .execute(
-                    query("UPDATE users SET disabled = $1 WHERE id = $2")
-                        .bind(disabled)
-                        .bind(user_id),
+                    query(
+                        "UPDATE users SET disabled = $1 WHERE id = $2 AND ($3 IS NULL \
+                         OR (enterprise_id = $3 AND enterprise_role = 'operator'))",
+                    )
+                    .bind(disabled)
+                    .bind(user_id)
+                    .bind(enterprise),
                 )
                 .await?;
             if n == 0 {
@@ -703,12 +732,17 @@ pub async fn set_disabled(
                 )
                 .await?;
             }
-            let action = if disabled {
-                "user.disable"
-            } else {
-                "user.enable"
+            let action = match (enterprise, disabled) {
+                (None, true) => "user.disable",
+                (None, false) => "user.enable",
+                (Some(_), true) => "enterprise.disable_operator",
+                (Some(_), false) => "enterprise.enable_operator",
             };
-            audit(tx, &ctx, action, user_id, serde_json::json!({})).await
+            let detail = match enterprise {
+                Some(id) => serde_json::json!({ "enterprise_id": id }),
+                None => serde_json::json!({}),
+            };
+            audit(tx, &ctx, action, user_id, detail).await
         })
     })
     .await
@@ -826,6 +860,8 @@ pub struct UserRecord {
     pub department_code: Option<String>,
     pub enterprise_id: Option<i64>,
     pub enterprise_role: Option<String>,
+    /// The enterprise's name.
+    pub enterprise_name: Option<String>,
     /// The enterprise's credit code (or old organisation code).
     pub enterprise_code: Option<String>,
     pub resident_id: Option<String>,
@@ -841,7 +877,8 @@ pub struct UserRecord {
 
 const USER_COLUMNS: &str = "SELECT u.id, u.username, u.display_name, u.kind, u.department_id, \
      d.code AS department_code, u.enterprise_id, u.enterprise_role, \
-     COALESCE(e.credit_code, e.org_code) AS enterprise_code, u.resident_id, u.phone, \
+     e.name AS enterprise_name, COALESCE(e.credit_code, e.org_code) AS enterprise_code, \
+     u.resident_id, u.phone, \
      (u.totp_secret IS NOT NULL) AS mfa_enabled, u.disabled, u.created_at, \
      u.assurance_level, u.phone_verified \
      FROM users u LEFT JOIN departments d ON d.id = u.department_id \

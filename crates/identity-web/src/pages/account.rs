@@ -531,6 +531,15 @@ struct AccountPage {
     kind_label: &'static str,
     /// The single sign-on applications the holder has let in.
     apps: Vec<AppConsent>,
+    /// For whom an enterprise account acts: its name, credit code and the
+    /// holder's part in it.
+    enterprise: Option<EnterpriseFacts>,
+}
+
+struct EnterpriseFacts {
+    name: String,
+    code: String,
+    role: &'static str,
 }
 
 struct AppConsent {
@@ -561,6 +570,25 @@ pub async fn account(
             granted_at: c.granted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         })
         .collect();
+    let enterprise = match user.enterprise_id {
+        Some(_) => {
+            let record = egov_identity::get_user(&state.db, user.user_id)
+                .await
+                .map_err(ApiError::from_identity)?;
+            Some(EnterpriseFacts {
+                name: record.enterprise_name.unwrap_or_default(),
+                code: record.enterprise_code.unwrap_or_default(),
+                role: translate(
+                    locale,
+                    match record.enterprise_role.as_deref() {
+                        Some("legal_rep") => "account.legal_rep",
+                        _ => "account.operator",
+                    },
+                ),
+            })
+        }
+        None => None,
+    };
     Ok(render(
         StatusCode::OK,
         &AccountPage {
@@ -570,6 +598,7 @@ pub async fn account(
             notices,
             kind_label,
             apps,
+            enterprise,
         },
     ))
 }

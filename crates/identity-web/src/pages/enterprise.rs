@@ -191,3 +191,51 @@ pub async fn add(
         }
     }
 }
+
+#[derive(Deserialize)]
+pub struct StateForm {
+    /// "disable" or "enable".
+    to: String,
+}
+
+/// The legal representative stops an operator acting for the enterprise
+/// (their sessions end at once), or lets them again. Audited.
+pub async fn set_state(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<CITIZEN>,
+    axum::extract::Path(username): axum::extract::Path<String>,
+    form: Result<CheckedForm<StateForm>, FormRefused>,
+) -> Result<Response, ApiError> {
+    let Some(enterprise_id) = enterprise_of(&user) else {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let disabled = match form {
+        Ok(CheckedForm(f)) if f.to == "disable" => true,
+        Ok(CheckedForm(f)) if f.to == "enable" => false,
+        Ok(_) | Err(FormRefused::Unreadable(_)) => {
+            return Ok(super::error_page(locale, StatusCode::BAD_REQUEST))
+        }
+        Err(refused) => return Ok(refused.into_response()),
+    };
+    let operator = egov_identity::list_users(
+        &state.db,
+        &UserFilter {
+            enterprise_id: Some(enterprise_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?
+    .into_iter()
+    .find(|u| u.username == username && u.enterprise_role.as_deref() == Some("operator"));
+    let Some(operator) = operator else {
+        return Ok(super::error_page(locale, StatusCode::NOT_FOUND));
+    };
+    let ctx = origin.context(Actor::User(user.user_id));
+    egov_identity::set_operator_disabled(&state.db, &ctx, enterprise_id, operator.id, disabled)
+        .await
+        .map_err(ApiError::from_identity)?;
+    Ok(axum::response::Redirect::to("/enterprise/operators").into_response())
+}
