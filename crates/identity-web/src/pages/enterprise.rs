@@ -39,15 +39,11 @@ fn enterprise_of(user: &SessionUser) -> Option<i64> {
     .then_some(id)
 }
 
-async fn page(
+/// The enterprise's operator accounts (not its legal representative).
+async fn operators_of(
     state: &AppState,
-    locale: Locale,
-    user: SessionUser,
     enterprise_id: i64,
-    status: StatusCode,
-    error: Option<String>,
-    created: Option<(String, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Vec<egov_identity::UserRecord>, ApiError> {
     let users = egov_identity::list_users(
         &state.db,
         &UserFilter {
@@ -57,9 +53,24 @@ async fn page(
     )
     .await
     .map_err(ApiError::internal)?;
-    let operators = users
-        .iter()
+    Ok(users
+        .into_iter()
         .filter(|u| u.enterprise_role.as_deref() == Some("operator"))
+        .collect())
+}
+
+async fn page(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    enterprise_id: i64,
+    status: StatusCode,
+    error: Option<String>,
+    created: Option<(String, String)>,
+) -> Result<Response, ApiError> {
+    let operators = operators_of(state, enterprise_id)
+        .await?
+        .iter()
         .map(|u| {
             (
                 u.username.clone(),
@@ -219,17 +230,10 @@ pub async fn set_state(
         }
         Err(refused) => return Ok(refused.into_response()),
     };
-    let operator = egov_identity::list_users(
-        &state.db,
-        &UserFilter {
-            enterprise_id: Some(enterprise_id),
-            ..Default::default()
-        },
-    )
-    .await
-    .map_err(ApiError::internal)?
-    .into_iter()
-    .find(|u| u.username == username && u.enterprise_role.as_deref() == Some("operator"));
+    let operator = operators_of(&state, enterprise_id)
+        .await?
+        .into_iter()
+        .find(|u| u.username == username);
     let Some(operator) = operator else {
         return Ok(super::error_page(locale, StatusCode::NOT_FOUND));
     };
