@@ -282,6 +282,11 @@ async fn submission(
     t: &mut Tally,
     open: &mut bool,
 ) -> anyhow::Result<()> {
+    // Each task is its own applicant, a person: no enterprise shares its drafts.
+    let party = application::Party {
+        user_id,
+        enterprise_id: None,
+    };
     let draft = timed(
         w,
         &mut t.drafts,
@@ -290,7 +295,7 @@ async fn submission(
             ctx,
             &b.item,
             application::Applicant {
-                id: user_id,
+                party,
                 audience: b.audience.guide_name(),
                 assurance: 1,
             },
@@ -308,7 +313,7 @@ async fn submission(
     timed(
         w,
         &mut t.saves,
-        application::save(&b.db, ctx, draft.id, user_id, &b.form, ""),
+        application::save(&b.db, ctx, draft.id, party, &b.form, ""),
     )
     .await?;
     for ((material, name), bytes) in b.materials.iter().zip(bodies) {
@@ -321,7 +326,7 @@ async fn submission(
                 ctx,
                 &b.files,
                 draft.id,
-                user_id,
+                party,
                 *material,
                 name,
                 bytes,
@@ -337,7 +342,7 @@ async fn submission(
     let case = timed(
         w,
         &mut t.submits,
-        application::submit(&b.db, ctx, &b.cal, &b.processes, draft.id, user_id, key),
+        application::submit(&b.db, ctx, &b.cal, &b.processes, draft.id, party, key),
     )
     .await?;
     *open = false;

@@ -558,8 +558,12 @@ async fn two_tabs_beginning_at_once_share_one_draft() {
         .unwrap()
     };
     let ctx = Context::system();
+    let enterprise_id = enterprise_id_of(&app, "qiye.li").await;
     let applicant = egov_services::application::Applicant {
-        id: user,
+        party: egov_services::application::Party {
+            user_id: user,
+            enterprise_id: Some(enterprise_id),
+        },
         audience: "法人",
         assurance: 1,
     };
@@ -808,4 +812,160 @@ async fn an_item_handled_at_a_counter_only_is_not_offered_online() {
     assert_eq!(res.status, StatusCode::CONFLICT);
     assert!(res.body.contains("须到办理窗口办理"));
     assert_eq!(app.count("applications").await, 0);
+}
+
+async fn enterprise_id_of(app: &TestApp, username: &str) -> i64 {
+    app.texts(&format!(
+        "SELECT CAST(enterprise_id AS TEXT) FROM users WHERE username = '{username}'"
+    ))
+    .await[0]
+        .parse()
+        .unwrap()
+}
+
+/// An operator of the harness's enterprise, signed in (the one-time
+/// password already replaced).
+async fn operator(app: &TestApp, name: &'static str) -> Caller {
+    let enterprise_id = enterprise_id_of(app, "qiye.wang").await;
+    let password = "Jing-Ban-Ren-2026-x";
+    egov_identity::add_operator(
+        app.db(),
+        &Context::system(),
+        enterprise_id,
+        egov_identity::NewOperator {
+            username: name.to_owned(),
+            display_name: "赵经办".to_owned(),
+            phone: egov_kernel::identifier::MobileNumber::parse("13700137000").unwrap(),
+            password: password.to_owned().into(),
+        },
+    )
+    .await
+    .unwrap();
+    app.db()
+        .execute(
+            egov_store::query("UPDATE users SET must_change_password = FALSE WHERE username = $1")
+                .bind(name),
+        )
+        .await
+        .unwrap();
+    let (cookie, csrf) = app.sign_in(name, password).await;
+    Caller(cookie, csrf)
+}
+
+#[tokio::test]
+async fn the_enterprise_is_the_applicant_for_everyone_acting_for_it() {
+    let app = TestApp::new().await;
+    publish(&app).await;
+    let rep = enterprise(&app, "qiye.wang").await;
+    let op = operator(&app, "qiye.zhao").await;
+    // Another enterprise (an old organisation code) and a citizen.
+    let (_, other) = egov_identity::register_enterprise(
+        app.db(),
+        &Context::system(),
+        egov_identity::EnterpriseRegistration {
+            name: "北京另一家有限公司".to_owned(),
+            credit_code: None,
+            org_code: Some(egov_kernel::identifier::OrgCode::parse("D2143569-X").unwrap()),
+            legal_rep_name: "钱七".to_owned(),
+            legal_rep_id: egov_kernel::identifier::ResidentId::parse("11010519491231002X").unwrap(),
+            username: "other.rep".to_owned(),
+            phone: egov_kernel::identifier::MobileNumber::parse("13600136000").unwrap(),
+            password: "Qi-Ye-Fa-Ren-2026".to_owned().into(),
+        },
+    )
+    .await
+    .unwrap();
+    egov_identity::confirmation::confirm_from_outbox(app.db(), &other.pending)
+        .await
+        .unwrap();
+    let stranger = enterprise_session(&app, "other.rep").await;
+
+    // The operator begins; the legal representative goes on with the same
+    // draft, and "my cases" lists it for both.
+    let started = begin(&app, &op).await;
+    let path = started.header("location").to_owned();
+    assert_eq!(begin(&app, &rep).await.header("location"), path);
+    for who in [&rep, &op] {
+        let listed = app.get_with("/cases", &[("cookie", &who.0)]).await;
+        assert!(
+            listed.body.contains(&format!(r#"href="{path}""#)),
+            "{}",
+            listed.body
+        );
+    }
+    let stranger_sees = app
+        .get_with(&path, &[("cookie", &stranger.0), ("accept", "text/html")])
+        .await;
+    assert_eq!(stranger_sees.status, StatusCode::NOT_FOUND);
+
+    // The operator uploads and fills in; the legal representative files.
+    let id: i64 = path.trim_start_matches("/applications/").parse().unwrap();
+    let ok = upload(&app, &op, id, "0", ("申请书.pdf", &PDF)).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let saved = app
+        .post_form(
+            &format!("{path}/form"),
+            Some(&op.0),
+            &[
+                ("csrf", &op.1),
+                ("f_shop_name", "示例餐厅"),
+                ("f_seats", "40"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let check = app
+        .get_with(&format!("{path}/check"), &[("cookie", &rep.0)])
+        .await;
+    let key = key_of(&check.body);
+    let filed = app
+        .post_form(
+            &format!("{path}/submit"),
+            Some(&rep.0),
+            &[("csrf", &rep.1), ("key", &key)],
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let number = filed
+        .header("location")
+        .trim_start_matches("/cases/")
+        .trim_end_matches("?done=opened")
+        .to_owned();
+
+    // Both see the case, in "my cases", on its page and through the API;
+    // another enterprise does not.
+    for who in [&rep, &op] {
+        let mine = app.get_with("/cases", &[("cookie", &who.0)]).await;
+        assert!(mine.body.contains(&number), "{}", mine.body);
+        let page = app
+            .get_with(&format!("/cases/{number}"), &[("cookie", &who.0)])
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let case = who.get(&app, &format!("/api/v1/cases/{number}")).await;
+        assert_eq!(case["number"], number.as_str());
+        // Either may withdraw it (the applicant's action is theirs too).
+        assert!(
+            case["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["id"] == "withdraw"),
+            "{}",
+            case["actions"]
+        );
+    }
+    let theirs = app
+        .get_with(
+            &format!("/cases/{number}"),
+            &[("cookie", &stranger.0), ("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let mine = app.get_with("/cases", &[("cookie", &stranger.0)]).await;
+    assert!(!mine.body.contains(&number));
+    assert_eq!(
+        app.count_where("cases", "enterprise_id IS NOT NULL").await,
+        1,
+        "the case names the enterprise"
+    );
 }

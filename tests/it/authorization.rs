@@ -612,7 +612,10 @@ async fn matrix_case(app: &TestApp, dept: i64) -> (String, i64) {
         app.db(),
         &ctx,
         &cal,
-        egov_cases::Acting::Applicant { user_id: 1 },
+        egov_cases::Acting::Applicant {
+            user_id: 1,
+            enterprise_id: None,
+        },
         new,
     )
     .await

@@ -37,7 +37,10 @@ async fn a_licence_application_runs_its_course() {
         app.db(),
         &ctx,
         &cal,
-        Acting::Applicant { user_id: 1 },
+        Acting::Applicant {
+            user_id: 1,
+            enterprise_id: None,
+        },
         NewCase {
             applicant_id: Some(1),
             data: json!({ "item": "食品经营许可" }),
@@ -55,7 +58,10 @@ async fn a_licence_application_runs_its_course() {
     assert!(case.due_at.is_some(), "5 working days to accept");
 
     let handler = Acting::Handler { department_id: scj };
-    let applicant = Acting::Applicant { user_id: 1 };
+    let applicant = Acting::Applicant {
+        user_id: 1,
+        enterprise_id: None,
+    };
     let act = |version, acting, action: &'static str, fields: serde_json::Value| {
         let (def, cal, ctx) = (&def, &cal, &ctx);
         let db = app.db().clone();
@@ -85,7 +91,10 @@ async fn a_licence_application_runs_its_course() {
         act(2, handler, "resubmit", json!({})).await,
         Err(CaseError::NotYours(_))
     ));
-    let other = Acting::Applicant { user_id: 99 };
+    let other = Acting::Applicant {
+        user_id: 99,
+        enterprise_id: None,
+    };
     assert!(matches!(
         act(2, other, "resubmit", json!({})).await,
         Err(CaseError::NotYours(_))

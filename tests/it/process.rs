@@ -447,7 +447,10 @@ async fn case_with_files(loc: &TestLocation) -> (String, Vec<Vec<u8>>) {
         &db,
         &ctx,
         &cal,
-        egov_cases::Acting::Applicant { user_id: citizen },
+        egov_cases::Acting::Applicant {
+            user_id: citizen,
+            enterprise_id: None,
+        },
         new,
     )
     .await

@@ -15,6 +15,7 @@ pub fn actings(user: &SessionUser) -> Vec<Acting> {
     match user.kind {
         UserKind::Citizen | UserKind::Enterprise => out.push(Acting::Applicant {
             user_id: user.user_id,
+            enterprise_id: user.enterprise_id,
         }),
         UserKind::Staff => {
             for g in &user.roles {
@@ -55,7 +56,8 @@ fn works_in(u: &SessionUser, department_id: i64) -> bool {
             .any(|g| g.department_id == Some(department_id))
 }
 
-/// Who may see a case: its applicant; staff of a department it involves
+/// Who may see a case: its applicant (for an enterprise's case, everyone
+/// acting for the enterprise); staff of a department it involves
 /// (owner, assignee, co-handlers); supervisors of one of those departments
 /// (or city-wide); auditors and system administrators.
 pub fn may_view(principal: &Principal, case: &Case) -> bool {
@@ -66,7 +68,7 @@ pub fn may_view(principal: &Principal, case: &Case) -> bool {
         return false;
     }
     match u.kind {
-        UserKind::Citizen | UserKind::Enterprise => case.applicant_id == Some(u.user_id),
+        UserKind::Citizen | UserKind::Enterprise => case.applied_by(u.user_id, u.enterprise_id),
         UserKind::Staff => {
             let departments = departments_of(case);
             departments

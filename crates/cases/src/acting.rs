@@ -9,6 +9,9 @@ use crate::definition::{Actor, ProcessDefinition};
 pub enum Acting {
     Applicant {
         user_id: i64,
+        /// The enterprise they act for (an enterprise's legal
+        /// representative or operator): the enterprise is the applicant.
+        enterprise_id: Option<i64>,
     },
     Handler {
         department_id: i64,
@@ -57,7 +60,10 @@ pub fn may_act(
         .and_then(|s| s.parallel.as_ref())
         .is_some_and(|p| p.approve == action.id || p.refuse == action.id);
     match acting {
-        Acting::Applicant { user_id } => case.applicant_id == Some(user_id),
+        Acting::Applicant {
+            user_id,
+            enterprise_id,
+        } => case.applied_by(user_id, enterprise_id),
         Acting::Handler { department_id } if parallel => pending
             .iter()
             .any(|b| b.department_id == department_id && b.status == BranchStatus::Pending),

@@ -76,6 +76,7 @@ pub(crate) struct CaseRow {
     process_version: i32,
     state: String,
     applicant_id: Option<i64>,
+    enterprise_id: Option<i64>,
     department_id: i64,
     assigned_department_id: Option<i64>,
     co_departments: String,
@@ -107,7 +108,8 @@ pub(crate) struct CaseRow {
 }
 
 pub(crate) const CASE_COLUMNS: &str = "SELECT id, number, title, process_id, process_version, \
-     state, applicant_id, department_id, assigned_department_id, co_departments, data, \
+     state, applicant_id, enterprise_id, department_id, assigned_department_id, co_departments, \
+     data, \
      location_lat, location_lon, address, parent_id, version, state_entered_at, due_at, \
      due_provisional, due_from, due_amount, due_unit, extended, paused_at, paused_secs, \
      deadline_cycle, warn_at, red_at, alert_level, next_alert_at, overdue, created_at, \
@@ -123,6 +125,9 @@ pub struct Case {
     pub process_version: i32,
     pub state: String,
     pub applicant_id: Option<i64>,
+    /// The enterprise the applicant acted for: the enterprise is the
+    /// applicant, so everyone acting for it sees and acts on the case.
+    pub enterprise_id: Option<i64>,
     /// The owning department: it received the case and answers for it.
     pub department_id: i64,
     /// The department handling it now, when the case was dispatched or
@@ -161,6 +166,14 @@ pub struct Case {
 }
 
 impl Case {
+    /// Whether the person `user_id`, acting for `enterprise_id` if an
+    /// enterprise's, is on the applicant's side of the case: its applicant,
+    /// or anyone acting for the enterprise that applied.
+    pub fn applied_by(&self, user_id: i64, enterprise_id: Option<i64>) -> bool {
+        self.applicant_id == Some(user_id)
+            || (enterprise_id.is_some() && self.enterprise_id == enterprise_id)
+    }
+
     /// The department that handles the case now.
     pub fn handling_department(&self) -> i64 {
         self.assigned_department_id.unwrap_or(self.department_id)
@@ -197,6 +210,7 @@ impl From<CaseRow> for Case {
             process_version: r.process_version,
             state: r.state,
             applicant_id: r.applicant_id,
+            enterprise_id: r.enterprise_id,
             department_id: r.department_id,
             assigned_department_id: r.assigned_department_id,
             co_departments: serde_json::from_str(&r.co_departments).unwrap_or_default(),
@@ -366,12 +380,21 @@ pub(crate) async fn select(
     Ok(rows.into_iter().map(Case::from).collect())
 }
 
-/// An applicant's cases, newest first.
-pub async fn for_applicant(db: &Db, user_id: i64, limit: i64) -> Result<Vec<Case>, StoreError> {
+/// An applicant's cases, newest first: for someone acting for an
+/// enterprise, every case of the enterprise's.
+pub async fn for_applicant(
+    db: &Db,
+    user_id: i64,
+    enterprise_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Case>, StoreError> {
     let mut r = db.reader().await?;
-    let sql = format!("{CASE_COLUMNS} WHERE applicant_id = $1 ORDER BY id DESC LIMIT $2");
+    let sql = format!(
+        "{CASE_COLUMNS} WHERE applicant_id = $1 OR enterprise_id = $2 ORDER BY id DESC LIMIT $3"
+    );
     let rows: Vec<CaseRow> = run!(r, |c| sqlx::query_as(&sql)
         .bind(user_id)
+        .bind(enterprise_id)
         .bind(limit)
         .fetch_all(&mut *c)
         .await)?;

@@ -22,6 +22,8 @@ pub struct NewCase<'a> {
     pub definition: &'a ProcessDefinition,
     pub title: String,
     pub applicant_id: Option<i64>,
+    /// The enterprise the applicant acts for, if any.
+    pub enterprise_id: Option<i64>,
     pub department_id: i64,
     /// Departments that each handle a branch of the parallel steps (the
     /// owner among them when it decides a part itself).
@@ -40,6 +42,7 @@ impl<'a> NewCase<'a> {
             definition,
             title: title.to_owned(),
             applicant_id: None,
+            enterprise_id: None,
             department_id,
             co_departments: Vec::new(),
             data: Value::Object(Default::default()),
@@ -180,6 +183,7 @@ pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<O
         process_version: def.version as i32,
         state: def.initial.clone(),
         applicant_id: new.applicant_id,
+        enterprise_id: new.enterprise_id,
         department_id: new.department_id,
         assigned_department_id: None,
         co_departments: new.co_departments,
@@ -230,9 +234,9 @@ pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, 
                  applicant_id, department_id, co_departments, data, location_lat, location_lon, \
                  address, parent_id, version, state_entered_at, due_at, due_provisional, \
                  due_from, due_amount, due_unit, deadline_cycle, warn_at, red_at, next_alert_at, \
-                 paused_at, created_at, deadlines) \
+                 paused_at, created_at, deadlines, enterprise_id) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, \
-                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $14, $25) RETURNING id",
+                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $14, $25, $26) RETURNING id",
             )
             .bind(&case.number)
             .bind(&case.title)
@@ -256,7 +260,8 @@ pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, 
             .bind(case.red_at)
             .bind(case.next_alert_at)
             .bind(case.paused_at)
-            .bind(limits),
+            .bind(limits)
+            .bind(case.enterprise_id),
         )
         .await?;
     // A number people can read out on the phone: year and sequence.

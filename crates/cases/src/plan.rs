@@ -227,6 +227,7 @@ mod tests {
             process_version: def.version as i32,
             state: def.initial.clone(),
             applicant_id: Some(42),
+            enterprise_id: None,
             department_id: LEAD,
             assigned_department_id: None,
             co_departments: vec![LEAD, CO],

@@ -51,7 +51,8 @@ pub async fn of(db: &Db, case_id: i64) -> Result<Option<Rating>, CaseError> {
     .await)?)
 }
 
-/// The applicant rates a finished case. A bad rating also opens its
+/// The applicant (anyone acting for the enterprise that applied) rates a
+/// finished case. A bad rating also opens its
 /// follow-up, owned by the department that handled the case.
 #[allow(clippy::too_many_arguments)]
 pub async fn rate(
@@ -61,6 +62,7 @@ pub async fn rate(
     processes: &Processes,
     case_id: i64,
     user_id: i64,
+    enterprise_id: Option<i64>,
     grade: i16,
     comment: &str,
 ) -> Result<(Rating, Option<Case>), CaseError> {
@@ -75,7 +77,7 @@ pub async fn rate(
         return Err(Refusal::BadRatingReason.into());
     }
     let case = get(db, case_id).await?;
-    if case.applicant_id != Some(user_id) {
+    if !case.applied_by(user_id, enterprise_id) {
         return Err(CaseError::NotYours("rate".into()));
     }
     if case.is_open() {
@@ -98,6 +100,7 @@ pub async fn rate(
             &format!("差评回访：{}", case.number),
         );
         new.applicant_id = Some(user_id);
+        new.enterprise_id = case.enterprise_id;
         new.parent_id = Some(case.id);
         new.data = serde_json::json!({ "grade": grade, "comment": comment });
         Some(start(db, ctx, cal, Acting::Platform, new).await?)

@@ -213,10 +213,19 @@ pub fn audience_of(user: &SessionUser) -> &'static str {
     }
 }
 
+/// The signed-in user as the party to their applications: themselves, and
+/// the enterprise they act for.
+pub fn party(user: &SessionUser) -> application::Party {
+    application::Party {
+        user_id: user.user_id,
+        enterprise_id: user.enterprise_id,
+    }
+}
+
 /// The signed-in user as an applicant to an item.
 pub fn as_applicant(user: &SessionUser) -> application::Applicant<'static> {
     application::Applicant {
-        id: user.user_id,
+        party: party(user),
         audience: audience_of(user),
         assurance: user.assurance_level,
     }
@@ -256,7 +265,7 @@ pub async fn add_posted(
     state: &AppState,
     ctx: &Context,
     id: i64,
-    applicant_id: i64,
+    party: application::Party,
     posted: Posted,
 ) -> Result<(AppFile, Guide), application::ApplicationError> {
     let material = posted
@@ -269,7 +278,7 @@ pub async fn add_posted(
         ctx,
         &state.files,
         id,
-        applicant_id,
+        party,
         material,
         &name,
         bytes,

@@ -93,6 +93,9 @@ egov_store::row! {
         pub item_code: String,
         pub item_version: i32,
         pub applicant_id: i64,
+        /// The enterprise the applicant acts for: everyone acting for it
+        /// sees and goes on with the application.
+        pub enterprise_id: Option<i64>,
         pub status: ApplicationStatus,
         pub note: String,
         /// The form's values as JSON text; see [`Application::form`].
@@ -117,18 +120,36 @@ impl Application {
 /// An application's columns, for `SELECT` and `RETURNING`.
 macro_rules! application_columns {
     () => {
-        "id, item_code, item_version, applicant_id, status, note, data, case_id, updated_at"
+        "id, item_code, item_version, applicant_id, enterprise_id, status, note, data, case_id, \
+         updated_at"
     };
 }
 const COLUMNS: &str = concat!("SELECT ", application_columns!(), " FROM applications");
 
-/// Who applies: the account, 个人 (a citizen) or 法人 (an enterprise), and
-/// how well the account holder's identity is established.
+/// Who applies: the account (and the enterprise it acts for), 个人 (a
+/// citizen) or 法人 (an enterprise), and how well the account holder's
+/// identity is established.
 #[derive(Debug, Clone, Copy)]
 pub struct Applicant<'a> {
-    pub id: i64,
+    pub party: Party,
     pub audience: &'a str,
     pub assurance: i32,
+}
+
+/// The person acting on an application, and the enterprise they act for
+/// (its legal representative or an operator): an enterprise's applications
+/// are everyone's who acts for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Party {
+    pub user_id: i64,
+    pub enterprise_id: Option<i64>,
+}
+
+impl Party {
+    fn owns(self, a: &Application) -> bool {
+        a.applicant_id == self.user_id
+            || (self.enterprise_id.is_some() && a.enterprise_id == self.enterprise_id)
+    }
 }
 
 /// The applicant's draft for an item on offer, made if there is none. A
@@ -141,7 +162,7 @@ pub async fn draft(
     applicant: Applicant<'_>,
 ) -> Result<Application, ApplicationError> {
     let Applicant {
-        id: applicant_id,
+        party,
         audience,
         assurance,
     } = applicant;
@@ -161,11 +182,16 @@ pub async fn draft(
     }
     // Looked for on a reader, outside the writer; two tabs racing past it
     // meet at the one-draft index below.
-    let sql = format!("{COLUMNS} WHERE applicant_id = $1 AND item_code = $2 AND status = 'draft'");
+    // An enterprise's draft for the item is everyone's who acts for it.
+    let sql = format!(
+        "{COLUMNS} WHERE (applicant_id = $1 OR enterprise_id = $3) AND item_code = $2 \
+         AND status = 'draft' ORDER BY id LIMIT 1"
+    );
     let mut r = db.reader().await?;
     let found: Option<Application> = run!(r, |c| sqlx::query_as(&sql)
-        .bind(applicant_id)
+        .bind(party.user_id)
         .bind(code)
+        .bind(party.enterprise_id)
         .fetch_optional(&mut *c)
         .await)?;
     drop(r);
@@ -178,13 +204,15 @@ pub async fn draft(
         .write(move |tx| {
             Box::pin(async move {
                 let insert = query(concat!(
-                    "INSERT INTO applications (item_code, item_version, applicant_id, status, \
-                     created_at, updated_at) VALUES ($1, $2, $3, 'draft', $4, $4) RETURNING ",
+                    "INSERT INTO applications (item_code, item_version, applicant_id, \
+                     enterprise_id, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, 'draft', $5, $5) RETURNING ",
                     application_columns!()
                 ))
                 .bind(code_owned.as_str())
                 .bind(version)
-                .bind(applicant_id)
+                .bind(party.user_id)
+                .bind(party.enterprise_id)
                 .bind(time::now());
                 let made: Application = tx.fetch_one(insert).await?;
                 audit(tx, &ctx, "application.draft", made.id, &code_owned).await?;
@@ -199,8 +227,9 @@ pub async fn draft(
         Err(e) if e.is_unique_violation() => {
             let mut r = db.reader().await?;
             let found: Application = run!(r, |c| sqlx::query_as(&sql)
-                .bind(applicant_id)
+                .bind(party.user_id)
                 .bind(code)
+                .bind(party.enterprise_id)
                 .fetch_one(&mut *c)
                 .await)?;
             Ok(found)
@@ -240,20 +269,25 @@ pub async fn get(db: &Db, id: i64) -> Result<Application, ApplicationError> {
     found.ok_or(ApplicationError::NotFound)
 }
 
-/// An application of `applicant_id`'s; anyone else's is "not found".
-pub async fn mine(db: &Db, id: i64, applicant_id: i64) -> Result<Application, ApplicationError> {
+/// An application of `party`'s (or of the enterprise it acts for); anyone
+/// else's is "not found".
+pub async fn mine(db: &Db, id: i64, party: Party) -> Result<Application, ApplicationError> {
     match get(db, id).await? {
-        a if a.applicant_id == applicant_id => Ok(a),
+        a if party.owns(&a) => Ok(a),
         _ => Err(ApplicationError::NotFound),
     }
 }
 
 /// The applicant's drafts, newest first.
-pub async fn drafts(db: &Db, applicant_id: i64) -> Result<Vec<Application>, ApplicationError> {
+pub async fn drafts(db: &Db, party: Party) -> Result<Vec<Application>, ApplicationError> {
     let mut r = db.reader().await?;
-    let sql = format!("{COLUMNS} WHERE applicant_id = $1 AND status = 'draft' ORDER BY id DESC");
+    let sql = format!(
+        "{COLUMNS} WHERE (applicant_id = $1 OR enterprise_id = $2) AND status = 'draft' \
+         ORDER BY id DESC"
+    );
     Ok(run!(r, |c| sqlx::query_as(&sql)
-        .bind(applicant_id)
+        .bind(party.user_id)
+        .bind(party.enterprise_id)
         .fetch_all(&mut *c)
         .await)?)
 }
@@ -304,11 +338,11 @@ pub async fn save(
     db: &Db,
     ctx: &Context,
     id: i64,
-    applicant_id: i64,
+    party: Party,
     form: &Value,
     note: &str,
 ) -> Result<(), ApplicationError> {
-    let a = open_draft(mine(db, id, applicant_id).await?)?;
+    let a = open_draft(mine(db, id, party).await?)?;
     if note.chars().count() > 2000 {
         return Err(ApplicationError::NoteTooLong);
     }
@@ -369,13 +403,13 @@ pub async fn add_file(
     ctx: &Context,
     store: &FileStore,
     id: i64,
-    applicant_id: i64,
+    party: Party,
     material: usize,
     name: &str,
     bytes: Vec<u8>,
     max: usize,
 ) -> Result<(AppFile, Guide), ApplicationError> {
-    let a = open_draft(mine(db, id, applicant_id).await?)?;
+    let a = open_draft(mine(db, id, party).await?)?;
     let guide = guide_of(db, &a).await?;
     if material >= guide.materials.len() {
         return Err(ApplicationError::NoSuchMaterial(material));
@@ -428,10 +462,10 @@ pub async fn submit(
     cal: &Arc<WorkCalendar>,
     processes: &Processes,
     id: i64,
-    applicant_id: i64,
+    party: Party,
     key: &str,
 ) -> Result<Case, ApplicationError> {
-    let a = mine(db, id, applicant_id).await?;
+    let a = mine(db, id, party).await?;
     if let (false, Some(case_id)) = (a.is_draft(), a.case_id) {
         return Ok(egov_cases::get(db, case_id).await?);
     }
@@ -511,7 +545,8 @@ pub async fn submit(
                     return Err(ApplicationError::Form(wrong).into());
                 }
                 let mut new = NewCase::new(&def, department_id, &guide.name);
-                new.applicant_id = Some(applicant_id);
+                new.applicant_id = Some(party.user_id);
+                new.enterprise_id = a.enterprise_id;
                 new.co_departments = co;
                 new.deadlines = deadlines;
                 new.data = serde_json::json!({
@@ -524,7 +559,8 @@ pub async fn submit(
                     }).collect::<Vec<_>>(),
                 });
                 let acting = Acting::Applicant {
-                    user_id: applicant_id,
+                    user_id: party.user_id,
+                    enterprise_id: party.enterprise_id,
                 };
                 let case = egov_cases::start_in(tx, &ctx, &cal, acting, new).await?;
                 let stored: Vec<Stored> = files
@@ -536,7 +572,7 @@ pub async fn submit(
                         sha256: f.sha256.clone(),
                     })
                     .collect();
-                let by = Some(applicant_id);
+                let by = Some(party.user_id);
                 attachments::record_in(tx, &ctx, case.id, &case.number, &stored, false, by)
                     .await?;
                 tx.execute(
@@ -554,11 +590,11 @@ pub async fn submit(
     // body is answered after its group's commit).
     match filed {
         Ok(case) => Ok(case),
-        Err(Filing::FiledMeanwhile) => match mine(db, id, applicant_id).await?.case_id {
+        Err(Filing::FiledMeanwhile) => match mine(db, id, party).await?.case_id {
             Some(case_id) => Ok(egov_cases::get(db, case_id).await?),
             None => Err(ApplicationError::Filed),
         },
-        Err(Filing::KeyTaken) => filed_with(db, key, applicant_id).await,
+        Err(Filing::KeyTaken) => filed_with(db, key, party).await,
         Err(Filing::Failed(e)) => Err(e),
     }
 }
@@ -613,13 +649,15 @@ pub fn expected_completion(
     Some(Expected::By(cal.add_workdays(start, days).date()))
 }
 
-async fn filed_with(db: &Db, key: &str, applicant_id: i64) -> Result<Case, ApplicationError> {
+async fn filed_with(db: &Db, key: &str, party: Party) -> Result<Case, ApplicationError> {
     let mut r = db.reader().await?;
     let case_id: Option<Option<i64>> = run!(r, |c| sqlx::query_scalar(
-        "SELECT case_id FROM applications WHERE submission_key = $1 AND applicant_id = $2"
+        "SELECT case_id FROM applications WHERE submission_key = $1 \
+         AND (applicant_id = $2 OR enterprise_id = $3)"
     )
     .bind(key)
-    .bind(applicant_id)
+    .bind(party.user_id)
+    .bind(party.enterprise_id)
     .fetch_optional(&mut *c)
     .await)?;
     drop(r);

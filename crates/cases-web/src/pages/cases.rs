@@ -364,7 +364,8 @@ pub async fn page(
             may_answer: o.status == OrderStatus::Open && may_answer_order(&user, o.department_id),
         })
         .collect();
-    let applicant = user.kind != UserKind::Staff && case.applicant_id == Some(user.user_id);
+    let applicant =
+        user.kind != UserKind::Staff && case.applied_by(user.user_id, user.enterprise_id);
     let clock = match (&case.closed_at, &case.paused_at, &case.due_at) {
         (Some(_), _, _) => "closed",
         (None, Some(_), _) => "paused",

@@ -178,6 +178,7 @@ pub async fn open(
     };
     let mut new = NewCase::new(&def, input.department_id, title);
     new.applicant_id = (user.kind != UserKind::Staff).then_some(user.user_id);
+    new.enterprise_id = user.enterprise_id;
     new.co_departments = input.co_departments;
     new.data = input.data.unwrap_or_else(|| serde_json::json!({}));
     new.location = location;
@@ -210,7 +211,7 @@ pub async fn queue_of(
     let db = &state.db;
     let cases = match user.kind {
         UserKind::Citizen | UserKind::Enterprise => {
-            egov_cases::case::for_applicant(db, user.user_id, limit).await?
+            egov_cases::case::for_applicant(db, user.user_id, user.enterprise_id, limit).await?
         }
         UserKind::Staff => {
             let mut departments: Vec<i64> = user.department_id.into_iter().collect();
@@ -329,6 +330,7 @@ pub async fn rate_case(
         &state.processes,
         case.id,
         user.user_id,
+        user.enterprise_id,
         grade,
         comment,
     )

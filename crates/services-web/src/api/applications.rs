@@ -49,7 +49,7 @@ pub async fn get_application(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<ApiJson<ApplicationView>, ApiError> {
     let user = applicant(&caller)?;
-    let a = application::mine(&state.db, id, user.user_id)
+    let a = application::mine(&state.db, id, crate::work::party(user))
         .await
         .map_err(crate::errors::application_problem)?;
     Ok(ApiJson(view(&state, a).await?))
@@ -76,13 +76,13 @@ pub async fn save_form(
         &state.db,
         &caller.context,
         id,
-        user.user_id,
+        crate::work::party(user),
         &input.form,
         &input.note,
     )
     .await
     .map_err(crate::errors::application_problem)?;
-    let a = application::mine(&state.db, id, user.user_id)
+    let a = application::mine(&state.db, id, crate::work::party(user))
         .await
         .map_err(crate::errors::application_problem)?;
     Ok(ApiJson(view(&state, a).await?))
@@ -110,14 +110,20 @@ pub async fn add_file(
 ) -> Result<(StatusCode, ApiJson<ApplicationFileView>), ApiError> {
     let user = applicant(&caller)?;
     // Someone else's application is refused before its upload is read.
-    application::mine(&state.db, id, user.user_id)
+    application::mine(&state.db, id, crate::work::party(user))
         .await
         .map_err(crate::errors::application_problem)?;
     let max = state.settings.max_upload_bytes;
     let posted = egov_web_kit::upload::read(multipart, max, &["material"]).await?;
-    let (f, guide) = add_posted(&state, &caller.context, id, user.user_id, posted)
-        .await
-        .map_err(crate::errors::application_problem)?;
+    let (f, guide) = add_posted(
+        &state,
+        &caller.context,
+        id,
+        crate::work::party(user),
+        posted,
+    )
+    .await
+    .map_err(crate::errors::application_problem)?;
     Ok((StatusCode::CREATED, ApiJson(file_view(f, &guide))))
 }
 
@@ -151,7 +157,7 @@ pub async fn submit(
         &cal,
         &state.processes,
         id,
-        user.user_id,
+        crate::work::party(user),
         &input.key,
     )
     .await

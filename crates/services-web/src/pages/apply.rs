@@ -141,7 +141,7 @@ async fn show(
     step: Step,
     shown: Shown,
 ) -> Result<Response, ApiError> {
-    let a = match application::mine(&state.db, id, user.user_id).await {
+    let a = match application::mine(&state.db, id, crate::work::party(&user)).await {
         Ok(a) => a,
         Err(application::ApplicationError::NotFound) => {
             return Ok(egov_web_kit::page::error_page(
@@ -264,7 +264,7 @@ async fn refused(
         ));
     }
     // Filed meanwhile (another tab): there is no draft to show it on.
-    if !application::mine(&state.db, id, user.user_id)
+    if !application::mine(&state.db, id, crate::work::party(&user))
         .await
         .map_err(crate::errors::application_problem)?
         .is_draft()
@@ -279,7 +279,7 @@ async fn refused(
         (Some(posted), _) => Some((posted, violations)),
         // Filing refused the saved form: show it with its marks.
         (None, false) => {
-            let a = application::mine(&state.db, id, user.user_id)
+            let a = application::mine(&state.db, id, crate::work::party(&user))
                 .await
                 .map_err(crate::errors::application_problem)?;
             Some((forms::posted(&a.form()), violations))
@@ -423,7 +423,14 @@ pub async fn upload(
             StatusCode::FORBIDDEN,
         ));
     };
-    let result = crate::work::add_posted(&state, &caller.context, id, user.user_id, posted).await;
+    let result = crate::work::add_posted(
+        &state,
+        &caller.context,
+        id,
+        crate::work::party(&user),
+        posted,
+    )
+    .await;
     match result {
         Ok(_) => Ok(back(id, Step::Materials, "file")),
         Err(e) => refused(&state, locale, user, id, Step::Materials, e, None).await,
@@ -442,7 +449,7 @@ pub async fn save(
 ) -> Result<Response, ApiError> {
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let caller = page_caller(&user, origin);
-    let guide = match application::mine(&state.db, id, user.user_id).await {
+    let guide = match application::mine(&state.db, id, crate::work::party(&user)).await {
         Ok(a) => application::guide_of(&state.db, &a)
             .await
             .map_err(crate::errors::application_problem)?,
@@ -454,7 +461,16 @@ pub async fn save(
         "materials" => Step::Materials,
         _ => Step::Form,
     };
-    match application::save(&state.db, &caller.context, id, user.user_id, &data, &note).await {
+    match application::save(
+        &state.db,
+        &caller.context,
+        id,
+        crate::work::party(&user),
+        &data,
+        &note,
+    )
+    .await
+    {
         Ok(()) => Ok(back(id, next, "saved")),
         Err(e) => refused(&state, locale, user, id, Step::Form, e, Some(form)).await,
     }
@@ -488,7 +504,7 @@ pub async fn submit(
         &cal,
         &state.processes,
         id,
-        user.user_id,
+        crate::work::party(&user),
         &form.key,
     )
     .await;

@@ -58,7 +58,7 @@ impl CasePageExtension for FiledOnline {
     ) -> Unfinished<'a> {
         Box::pin(async move {
             let mut links = Vec::new();
-            for a in egov_services::application::drafts(&state.db, user.user_id)
+            for a in egov_services::application::drafts(&state.db, crate::work::party(user))
                 .await
                 .map_err(application_problem)?
             {

@@ -44,12 +44,16 @@ async fn issue(
     let guide = egov_services::registry::version(&state.db, item, version)
         .await
         .map_err(crate::errors::registry_problem)?;
+    // An enterprise's case: the enterprise is the applicant the notice names.
     let applicant = match case.applicant_id {
         Some(id) => {
-            egov_identity::get_user(&state.db, id)
+            let who = egov_identity::get_user(&state.db, id)
                 .await
-                .map_err(ApiError::internal)?
-                .display_name
+                .map_err(ApiError::internal)?;
+            match (case.enterprise_id, who.enterprise_name) {
+                (Some(_), Some(enterprise)) => enterprise,
+                _ => who.display_name,
+            }
         }
         None => String::new(),
     };
