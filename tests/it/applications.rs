@@ -750,6 +750,14 @@ async fn an_item_that_requires_a_verified_identity_refuses_until_it_is_verified(
         .await
         .unwrap();
     let company = enterprise(&app, "qiye.wang").await;
+    // The guide says so instead of offering what would be refused.
+    let guide = app
+        .get_with(&format!("/services/{CODE}"), &[("cookie", &company.0)])
+        .await;
+    assert!(guide.body.contains("此事项须先核验身份"), "{}", guide.body);
+    assert!(!guide
+        .body
+        .contains(&format!("action=\"/services/{CODE}/apply\"")));
     let refused = begin(&app, &company).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(refused.body.contains("实名核验"), "{}", refused.body);
@@ -773,6 +781,12 @@ async fn an_item_that_requires_a_verified_identity_refuses_until_it_is_verified(
         .await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
     let company = enterprise_session(&app, "qiye.wang").await;
+    let guide = app
+        .get_with(&format!("/services/{CODE}"), &[("cookie", &company.0)])
+        .await;
+    assert!(guide
+        .body
+        .contains(&format!("action=\"/services/{CODE}/apply\"")));
     let ok = begin(&app, &company).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
 }

@@ -176,7 +176,7 @@ pub async fn draft(
     if !item.guide.serves(audience) {
         return Err(ApplicationError::NotForYou(item.guide.audiences.join("、")));
     }
-    let required = item.guide.assurance_level.unwrap_or(1);
+    let required = item.guide.assurance_needed();
     if assurance < i32::from(required) {
         return Err(ApplicationError::AssuranceTooLow { required });
     }

@@ -156,6 +156,12 @@ impl Guide {
         self.online != COUNTER_ONLY
     }
 
+    /// How well an applicant's identity must be established to apply (1
+    /// unless the guide asks for more).
+    pub fn assurance_needed(&self) -> u8 {
+        self.assurance_level.unwrap_or(1)
+    }
+
     /// Whether applicants of `audience` (个人 or 法人) may apply.
     pub fn serves(&self, audience: &str) -> bool {
         self.audiences.iter().any(|a| a == audience)

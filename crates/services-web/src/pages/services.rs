@@ -192,6 +192,9 @@ enum Offer {
     CounterOnly,
     /// Served to other applicants (个人 or 法人): who it serves.
     NotForYou(String),
+    /// The account's identity is not established well enough yet: the
+    /// level the item needs.
+    VerifyFirst(u8),
     /// Staff read guides; they do not apply.
     Nothing,
 }
@@ -206,6 +209,9 @@ impl Offer {
             Some(u) if u.kind == egov_identity::UserKind::Staff => Offer::Nothing,
             Some(u) if !guide.serves(crate::work::audience_of(u)) => {
                 Offer::NotForYou(guide.audiences.join("、"))
+            }
+            Some(u) if u.assurance_level < i32::from(guide.assurance_needed()) => {
+                Offer::VerifyFirst(guide.assurance_needed())
             }
             Some(_) => Offer::Apply,
         }
