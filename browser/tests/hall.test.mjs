@@ -401,6 +401,9 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     // The confirmation: the case number and what happens next.
     assert.equal(await textOf(page.locator('#filed-number')), flow.number);
     assert.equal(await page.locator('#what-next li').count(), 3);
+    // The progress line: filed, acceptance next; no supervision times.
+    assert.equal(await textOf(page.locator('#progress [aria-current="step"]')), '受理');
+    assert.equal(await page.locator('#alert-level').count(), 0);
     assert.equal(await textOf(page.locator('h1')), ITEM.name);
     assert.deepEqual(await caseFacts(page), { state: '待受理', clock: '计时中' });
     // The date the citizen can expect a decision by, from the item's promised limit.

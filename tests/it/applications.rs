@@ -305,6 +305,17 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert!(confirmed
         .body
         .contains(&format!("<code translate=\"no\">{number}</code></strong>")));
+    // Where it stands, in the applicant's words: filed, acceptance next;
+    // none of the staff's supervision times.
+    assert!(
+        confirmed.body.contains("<li class=\"done\">已提交"),
+        "{}",
+        confirmed.body
+    );
+    assert!(confirmed
+        .body
+        .contains("<li class=\"current\" aria-current=\"step\">受理</li>"));
+    assert!(!confirmed.body.contains("id=\"alert-level\"") && !confirmed.body.contains("预警时间"));
 
     // The case: joint approval under the item, the material attached.
     let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;
@@ -326,6 +337,10 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     let scj = dept(&app, "110105-SCJGJ").await;
     let tax = dept(&app, "110105-SWZJ").await;
     let lead = staff(&app, "handler.scj", scj, &[Role::Handler]).await;
+    // Staff see the supervision times, not the applicant's progress line.
+    let staff_view = app.get_with(&case_path, &[("cookie", &lead.0)]).await;
+    assert!(staff_view.body.contains("id=\"alert-level\""));
+    assert!(!staff_view.body.contains("id=\"progress\""));
     // One 补正 notice listing everything missing; the clock stands until
     // the applicant answers it, with the file, on the case page.
     let res = lead

@@ -110,6 +110,55 @@ struct CasePage {
     /// `answer-<id>`).
     kept: String,
     kept_for: String,
+    /// The applicant's view of where the case stands, for a process with
+    /// an acceptance step (submitted → accepted → being decided → decided).
+    progress: Vec<ProgressStep>,
+}
+
+/// One stage of the applicant's progress line.
+struct ProgressStep {
+    label: &'static str,
+    /// `done`, `current` or `todo`.
+    status: &'static str,
+}
+
+/// Where an application stands, as the applicant reads it: filed; accepted
+/// (or being considered for acceptance); being decided; decided (closed,
+/// whatever the outcome, which the case's state names). Empty for
+/// processes without an acceptance step.
+fn progress(
+    locale: Locale,
+    def: &ProcessDefinition,
+    case: &Case,
+    accepted: bool,
+) -> Vec<ProgressStep> {
+    if def.action("accept").is_none() {
+        return Vec::new();
+    }
+    let t = |k| egov_web_kit::i18n::translate(locale, k);
+    let reached = match (case.is_open(), accepted) {
+        (false, _) => 4,
+        (true, true) => 3,
+        (true, false) => 2,
+    };
+    [
+        "case.progress.filed",
+        "case.progress.accepted",
+        "case.progress.deciding",
+        "case.progress.decided",
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, key)| ProgressStep {
+        label: t(key),
+        status: match (i + 1).cmp(&reached) {
+            std::cmp::Ordering::Less => "done",
+            std::cmp::Ordering::Equal if reached == 4 => "done",
+            std::cmp::Ordering::Equal => "current",
+            std::cmp::Ordering::Greater => "todo",
+        },
+    })
+    .collect()
 }
 
 impl CasePage {
@@ -442,6 +491,11 @@ pub async fn page(
         links: additions.links,
         kept: flash.kept,
         kept_for: flash.kept_for,
+        progress: if applicant {
+            progress(locale, &def, &case, accepted_at.is_some())
+        } else {
+            Vec::new()
+        },
         d,
     };
     Ok(render(flash.status.unwrap_or(StatusCode::OK), &page))
