@@ -997,4 +997,46 @@ async fn the_enterprise_is_the_applicant_for_everyone_acting_for_it() {
         1,
         "the case names the enterprise"
     );
+
+    // Withdrawing asks for the reason, then for confirmation, and only then
+    // ends the application.
+    let state = || async {
+        op.get(&app, &format!("/api/v1/cases/{number}")).await["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let version = op.get(&app, &format!("/api/v1/cases/{number}")).await["version"].to_string();
+    let actions = format!("/cases/{number}/actions");
+    let mut posted = vec![
+        ("csrf", op.1.as_str()),
+        ("action", "withdraw"),
+        ("version", version.as_str()),
+    ];
+    let no_reason = app.post_form(&actions, Some(&op.0), &posted).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    posted.push(("f_reason", "经营计划调整"));
+    let asked = app.post_form(&actions, Some(&op.0), &posted).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("撤回后本申请终止办理") && asked.body.contains("经营计划调整"));
+    assert_eq!(
+        state().await,
+        "submitted",
+        "nothing changes before confirming"
+    );
+    let again = common::html::hidden_fields(&asked.body);
+    let again: Vec<(&str, &str)> = again
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = app.post_form(&actions, Some(&op.0), &again).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(state().await, "withdrawn");
+    let page = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &rep.0)])
+        .await;
+    assert!(
+        page.body.contains("经营计划调整"),
+        "the reason is on the record"
+    );
 }

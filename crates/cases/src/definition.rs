@@ -141,6 +141,10 @@ pub struct Action {
     /// `department_id` field, which then handles it.
     #[serde(default)]
     pub transfer: bool,
+    /// What a person is told and asked to confirm before the action is
+    /// taken through a page (withdrawing an application ends it for good).
+    pub confirm: Option<String>,
+    pub confirm_en: Option<String>,
 }
 
 /// When electronic supervision warns and raises its cards.

@@ -541,6 +541,57 @@ fn back(number: &str, done: &str) -> Response {
 }
 
 /// Shows the page again with a refusal, or passes a server error on.
+#[derive(Template)]
+#[template(path = "case_confirm.html")]
+struct ConfirmPage {
+    chrome: Chrome,
+    number: String,
+    action: String,
+    message: String,
+    /// What was typed, as the question and the answer.
+    answers: Vec<(String, String)>,
+    /// The form as posted, to post again once confirmed.
+    fields: Vec<(String, String)>,
+}
+
+/// Asks the person to confirm `action` (its definition's `confirm` text),
+/// showing what they typed; confirming posts the same form again.
+fn confirm_page(
+    locale: Locale,
+    user: SessionUser,
+    number: &str,
+    action: &egov_cases::definition::Action,
+    form: &HashMap<String, String>,
+) -> Response {
+    let drawn = forms::draw(locale, action.fields.as_ref(), form, &[]);
+    let answers = drawn
+        .into_iter()
+        .filter(|f| !f.value.is_empty())
+        .map(|f| (f.label, f.value))
+        .collect();
+    let mut fields: Vec<(String, String)> = form
+        .iter()
+        .filter(|(k, _)| k.as_str() != "confirmed")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    fields.sort();
+    render(
+        StatusCode::OK,
+        &ConfirmPage {
+            chrome: Chrome::new(locale, Some(user), format!("/cases/{number}")),
+            number: number.to_owned(),
+            action: localized(locale, &action.name, action.name_en.as_deref()),
+            message: localized(
+                locale,
+                action.confirm.as_deref().unwrap_or_default(),
+                action.confirm_en.as_deref(),
+            ),
+            answers,
+            fields,
+        },
+    )
+}
+
 async fn refused(
     state: &AppState,
     locale: Locale,
@@ -573,8 +624,8 @@ pub async fn act(
     let action = get("action").to_owned();
     let version = get("version").parse::<i64>().unwrap_or(-1);
     let principal = caller.principal.clone();
-    let def = match visible_case(&state, &principal, &number).await {
-        Ok((_, def)) => def,
+    let (case, def) = match visible_case(&state, &principal, &number).await {
+        Ok(found) => found,
         Err(e) if e.status == StatusCode::NOT_FOUND => {
             return Ok(error_page(locale, StatusCode::NOT_FOUND))
         }
@@ -586,11 +637,21 @@ pub async fn act(
         action: Some((action.clone(), form.clone(), v)),
         ..Flash::default()
     };
-    // Field errors are shown beside their inputs, in the viewer's language.
-    let violations = def.check_fields(&action, &fields);
-    if !violations.is_empty() && def.action(&action).is_some() {
-        let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
-        return refused(&state, locale, user, &number, e, flash(violations)).await;
+    // Only for those who may take the action: field errors beside their
+    // inputs, in the viewer's language, and the question whether they are
+    // sure of an action that cannot be undone. Anyone else hears only the
+    // engine's refusal below.
+    if let Some(a) = def.action(&action) {
+        if crate::work::cases::may_take(&state, &user, &case, &def, &action).await? {
+            let violations = def.check_fields(&action, &fields);
+            if !violations.is_empty() {
+                let e = ApiError::validation("请检查标出的内容", "please check the marked fields");
+                return refused(&state, locale, user, &number, e, flash(violations)).await;
+            }
+            if a.confirm.is_some() && get("confirmed") != "yes" {
+                return Ok(confirm_page(locale, user, &number, a, &form));
+            }
+        }
     }
     let input = ActionInput {
         action: action.clone(),

@@ -239,6 +239,22 @@ pub async fn queue_of(
     Ok(out)
 }
 
+/// Whether `user` may take `action` on `case` now, in any of their roles:
+/// a page checks this before it judges the action's fields or asks for
+/// confirmation, so those who may not act hear only that.
+pub async fn may_take(
+    state: &AppState,
+    user: &SessionUser,
+    case: &Case,
+    def: &ProcessDefinition,
+    action: &str,
+) -> Result<bool, ApiError> {
+    let pending = egov_cases::branches(&state.db, case.id, &case.state).await?;
+    Ok(actings(user)
+        .into_iter()
+        .any(|a| egov_cases::may_act(def, case, &pending, a, action)))
+}
+
 /// Acts as whichever of the caller's roles may take the action.
 pub async fn take_action(
     state: &AppState,
