@@ -280,9 +280,15 @@ describe('single sign-on from another system', { timeout: TEST_TIMEOUT }, () => 
       await page.goto(`${server.baseUrl}/account`);
       await at(page, server.baseUrl, '/login');
 
-      // Signing in again: the password, and no consent page this time.
+      // Signing in again, switching to English on the way: the password,
+      // and no consent page this time.
       await page.goto(`${rp.base}/login`);
-      await signInAtEgov(page, citizen.username, citizen.password);
+      await at(page, server.baseUrl, '/login');
+      await page.getByRole('link', { name: 'English', exact: true }).click();
+      await at(page, server.baseUrl, '/login');
+      await page.getByLabel('User name', { exact: true }).fill(citizen.username);
+      await page.getByLabel('Password', { exact: true }).fill(citizen.password);
+      await page.locator('main').getByRole('button', { name: 'Sign in', exact: true }).click();
       await at(page, rp.base, '/');
       assert.equal(await textOf(page.locator('#who')), `已登录：${citizen.realName}`);
       assertCleanBetween(watch);

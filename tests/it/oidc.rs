@@ -1149,6 +1149,13 @@ async fn the_person_is_asked_once_what_an_application_may_have() {
     assert!(page.body.contains("姓名和用户名"), "profile in words");
     assert_eq!(form_action(&page), "form-action 'self' http://127.0.0.1:9");
     assert_eq!(app.count("oidc_codes").await, 0);
+    // Switching the language asks the same question again.
+    assert!(
+        page.body.contains("next=/oidc/authorize%3F"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("client_id%3D{}", rp.id)));
 
     // The answer must be posted with the session's token.
     let fields = common::html::hidden_fields(&page.body);
@@ -1254,6 +1261,13 @@ async fn sign_in_pages_let_their_form_end_at_a_registered_redirect_uri_only() {
     let page = app.get(&login(authorize_url(&rp, &[]))).await;
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(form_action(&page), "form-action 'self' http://127.0.0.1:9");
+    // Switching the language keeps the way back to the application.
+    assert!(
+        page.body
+            .contains("next=/login%3Fnext%3D/oidc/authorize%253F"),
+        "{}",
+        page.body
+    );
     // A redirect URI the client did not register, an unknown client, any
     // other page to come back to: the default policy.
     for next in [

@@ -356,11 +356,14 @@ fn consent_page(
         fields: Vec<(String, String)>,
     }
     let scopes = crate::sso::scope_labels(locale, scope);
-    let mut fields: Vec<(String, String)> = params
+    let request: Params = params
         .iter()
         .filter(|(k, _)| !matches!(k.as_str(), "csrf" | "egov_consent"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    // Switching the language asks again, in the other language.
+    let here = format!("/oidc/authorize?{}", to_query(&request));
+    let mut fields: Vec<(String, String)> = request.into_iter().collect();
     fields.sort();
     fields.push(("csrf".into(), user.csrf_token.clone()));
     let return_to = match url::Url::parse(redirect_uri) {
@@ -370,7 +373,7 @@ fn consent_page(
     let mut res = crate::pages::render(
         StatusCode::OK,
         &Consent {
-            chrome: crate::pages::Chrome::new(locale, Some(user.clone()), "/oidc/authorize"),
+            chrome: crate::pages::Chrome::new(locale, Some(user.clone()), here),
             client_name: client.name.clone(),
             scopes,
             return_to,

@@ -95,6 +95,12 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
+/// A sign-in page's own address with where it goes next, so switching the
+/// language comes back to the same step of the same journey.
+fn coming_back(page: &str, next: &str) -> String {
+    format!("{page}?next={}", super::encode_component(next))
+}
+
 async fn login_page(
     state: &AppState,
     locale: Locale,
@@ -112,7 +118,8 @@ async fn login_page(
         state.settings.secure_cookies,
     );
     let page = LoginPage {
-        chrome: Chrome::new(locale, None, "/login"),
+        // Switching the language comes back to this form, still on its way.
+        chrome: Chrome::new(locale, None, coming_back("/login", &next)),
         csrf,
         next,
         username,
@@ -295,7 +302,7 @@ pub async fn mfa_form(
     let mut res = render(
         StatusCode::OK,
         &MfaPage {
-            chrome: Chrome::new(locale, None, "/login/mfa"),
+            chrome: Chrome::new(locale, None, coming_back("/login/mfa", &next)),
             csrf: user.csrf_token,
             next: next.clone(),
             error: None,
@@ -332,7 +339,7 @@ pub async fn mfa(
         let mut res = render(
             status,
             &MfaPage {
-                chrome: Chrome::new(locale, None, "/login/mfa"),
+                chrome: Chrome::new(locale, None, coming_back("/login/mfa", &next)),
                 csrf: user.csrf_token.clone(),
                 next: next.clone(),
                 error: Some(message),
