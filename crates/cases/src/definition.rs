@@ -562,7 +562,7 @@ mod tests {
                 broken("clock = \"paused\"", "clock = \"running\""),
                 "needs a deadline",
             ),
-            (broken("version = 1", "version = 0"), "version"),
+            (broken("version = 2", "version = 0"), "version"),
             (
                 broken("name = \"受理\"", "name = \"受理\"\ncolour = \"red\""),
                 "unknown",

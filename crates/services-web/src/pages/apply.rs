@@ -120,15 +120,12 @@ impl DraftPage {
 
 /// What an answer reads as on the check page.
 fn answer_text(locale: Locale, kind: &str, value: &str, required: bool) -> String {
-    let words = |zh: &'static str, en: &'static str| match locale {
-        Locale::Zh => zh.to_owned(),
-        Locale::En => en.to_owned(),
-    };
+    let words = |key| egov_web_kit::i18n::translate(locale, key).to_owned();
     match (kind, value.trim()) {
-        (_, "") if required => words("未填写（必填）", "Not given (required)"),
-        (_, "") => words("未填写", "Not given"),
-        ("check", "false" | "off") => words("否", "No"),
-        ("check", _) => words("是", "Yes"),
+        (_, "") if required => words("apply.answer.missing"),
+        (_, "") => words("apply.answer.none"),
+        ("check", "false" | "off") => words("apply.answer.no"),
+        ("check", _) => words("apply.answer.yes"),
         (_, value) => value.to_owned(),
     }
 }
