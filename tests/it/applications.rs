@@ -390,8 +390,8 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let branches = res.json()["branches"].clone();
-    assert_eq!(branches[0]["department_id"], scj);
-    assert_eq!(branches[1]["department_id"], tax);
+    assert_eq!(branches[0]["department"], "110105-SCJGJ");
+    assert_eq!(branches[1]["department"], "110105-SWZJ");
     // 预计办结: the item's promised 10 working days from acceptance.
     let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
     let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;

@@ -517,7 +517,6 @@ struct Callers {
     sessions: std::collections::HashMap<String, (String, String)>,
     /// The matrix case: the citizen's licence application to the department.
     case_number: String,
-    department_id: i64,
     /// The handler's account, whose roles the grant rows change.
     handler_id: i64,
     org_key: String,
@@ -588,7 +587,6 @@ impl Callers {
         Callers {
             sessions,
             case_number,
-            department_id: dept,
             handler_id,
             org_key: app.api_key(&[Scope::OrgWrite]).await,
             audit_key: app.api_key(&[Scope::AuditRead]).await,
@@ -708,10 +706,7 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 };
                 format!("action={action}&role={role}{city}")
             } else if route.path == "/cases/new" {
-                format!(
-                    "process=administrative_license&department_id={}&title=",
-                    callers.department_id
-                )
+                "process=administrative_license&department=110000-ZWFWJ&title=".to_owned()
             } else if route.path.ends_with("/actions") {
                 "action=withdraw&version=999".to_owned()
             } else if route.path.ends_with("/rating") {
@@ -731,7 +726,7 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         } else if route.path == "/api/v1/cases" && route.method == Method::POST {
             json(
                 serde_json::json!({"process": "administrative_license",
-                "department_id": callers.department_id, "title": "矩阵申请"}),
+                "department": "110000-ZWFWJ", "title": "矩阵申请"}),
                 &mut headers,
             )
         } else if route.path.ends_with("/comments") {

@@ -52,7 +52,7 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
             &app,
             "/api/v1/cases",
             json!({"process": "city_grid_case",
-            "department_id": centre, "title": "井盖缺失", "data": {"category": "部件/井盖"}}),
+            "department": "110000-CGW", "title": "井盖缺失", "data": {"category": "部件/井盖"}}),
         )
         .await;
     res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
@@ -71,7 +71,7 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
             &app,
             "/api/v1/cases",
             json!({"process": "city_grid_case",
-            "department_id": centre, "title": "井盖缺失",
+            "department": "110000-CGW", "title": "井盖缺失",
             "data": {"category": "部件/井盖", "description": "东直门内大街 10 号门前井盖缺失"},
             "location": {"lat": 39.9405, "lon": 116.4272, "address": "东直门内大街10号"}}),
         )
@@ -108,14 +108,24 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
     );
     // 派遣 names an existing department.
     dispatcher
-        .act(&app, &number, "dispatch", json!({"department_id": 999_999}))
+        .act(
+            &app,
+            &number,
+            "dispatch",
+            json!({"department": "110105-NONE"}),
+        )
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let res = dispatcher
-        .act(&app, &number, "dispatch", json!({"department_id": scj}))
+        .act(
+            &app,
+            &number,
+            "dispatch",
+            json!({"department": "110105-SCJGJ"}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(res.json()["handling_department_id"], scj);
+    assert_eq!(res.json()["handling_department"], "110105-SCJGJ");
     assert_eq!(res.json()["state"], "handling");
 
     // The handler sees it now, with its actions.
@@ -154,11 +164,11 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
             &app,
             &number,
             "transfer",
-            json!({"department_id": gaj, "reason": "涉及占道"}),
+            json!({"department": "110105-GAJ", "reason": "涉及占道"}),
         )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(res.json()["handling_department_id"], gaj);
+    assert_eq!(res.json()["handling_department"], "110105-GAJ");
     let version = police.get(&app, &format!("/api/v1/cases/{number}")).await["version"].clone();
     handler
         .post(
@@ -333,7 +343,7 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
         .get(&app, "/api/v1/metrics/cases?process=city_grid_case")
         .await;
     let line = &m["lines"][0];
-    assert_eq!(line["department_id"], gaj);
+    assert_eq!(line["department"], "110105-GAJ");
     assert_eq!(line["received"], 1);
     assert_eq!(line["closed"], 1);
     assert_eq!(line["ratings"], 1);
@@ -363,7 +373,7 @@ async fn supervision_raises_each_alert_once_and_orders_are_answered() {
             &app,
             "/api/v1/cases",
             json!({"process": "administrative_license",
-            "department_id": scj, "title": "食品经营许可"}),
+            "department": "110105-SCJGJ", "title": "食品经营许可"}),
         )
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
@@ -404,7 +414,7 @@ async fn supervision_raises_each_alert_once_and_orders_are_answered() {
     res.assert_problem(StatusCode::FORBIDDEN, "forbidden");
     let board = supervisor.get(&app, "/api/v1/supervision/board").await;
     let line = &board["lines"][0];
-    assert_eq!(line["department_id"], scj);
+    assert_eq!(line["department"], "110105-SCJGJ");
     assert_eq!(line["red_cards"], 1);
     assert_eq!(board["cases"][0]["number"], number.as_str());
 
@@ -427,7 +437,7 @@ async fn supervision_raises_each_alert_once_and_orders_are_answered() {
         .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let order = res.json();
-    assert_eq!(order["department_id"], scj);
+    assert_eq!(order["department"], "110105-SCJGJ");
     assert_eq!(order["status"], "open");
     let answer_path = format!("/api/v1/orders/{}/answer", order["id"]);
     other
@@ -472,7 +482,7 @@ async fn provisional_deadlines_are_recomputed_when_the_year_is_loaded() {
             &app,
             "/api/v1/cases",
             json!({"process": "joint_approval",
-            "department_id": scj, "title": "企业开办", "co_departments": [scj]}),
+            "department": "110105-SCJGJ", "title": "企业开办", "co_departments": ["110105-SCJGJ"]}),
         )
         .await;
     let number = res.json()["number"].as_str().unwrap().to_owned();
@@ -519,4 +529,49 @@ makeup_workdays = []
         due_after > due_before.as_str(),
         "five holidays push it on: {due_before} -> {due_after}"
     );
+}
+
+/// A case opened under a definition from before version 3, whose transfer
+/// names the department by row id, is still dispatched that way.
+#[tokio::test]
+async fn a_definition_naming_departments_by_row_id_still_transfers() {
+    let app = TestApp::new().await;
+    let centre = dept(&app, "110000-CGW").await;
+    let scj = dept(&app, "110105-SCJGJ").await;
+    let legacy = include_str!("../../data/processes/city-grid-case.toml")
+        .replacen("version = 3", "version = 4", 1)
+        .replace(
+            "required = [\"department\"",
+            "required = [\"department_id\"",
+        )
+        .replace(
+            "[action.fields.properties.department]\ntype = \"string\"",
+            "[action.fields.properties.department_id]\ntype = \"integer\"",
+        )
+        .replace("\"minLength\" = 1\n\"maxLength\" = 40\n", "");
+    egov_cases::registry::load(app.db(), &egov_kernel::Context::system(), &legacy)
+        .await
+        .expect("the older form of the definition loads");
+    let dispatcher = staff(&app, "dispatch.li", centre, &[Role::Dispatcher]).await;
+    let resident = citizen(&app, "zhang.san").await;
+    let res = resident
+        .post(
+            &app,
+            "/api/v1/cases",
+            json!({"process": "city_grid_case", "department": "110000-CGW", "title": "井盖缺失",
+            "data": {"category": "部件/井盖", "description": "井盖缺失"}}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let number = res.json()["number"].as_str().unwrap().to_owned();
+    dispatcher.act(&app, &number, "register", json!({})).await;
+    dispatcher
+        .act(&app, &number, "dispatch", json!({"department_id": 999_999}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let res = dispatcher
+        .act(&app, &number, "dispatch", json!({"department_id": scj}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["handling_department"], "110105-SCJGJ");
 }

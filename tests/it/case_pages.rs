@@ -78,18 +78,17 @@ async fn a_report_goes_from_the_residents_form_through_the_workbench_to_a_rating
         .post(
             &app,
             "/api/v1/cases",
-            serde_json::json!({"process": "rating_followup", "department_id": centre,
+            serde_json::json!({"process": "rating_followup", "department": "110000-CGW",
                 "title": "自己开的回访"}),
         )
         .await;
     followup.assert_problem(StatusCode::FORBIDDEN, "forbidden");
 
     // Missing description: shown again, in Chinese, with what was typed.
-    let centre_s = centre.to_string();
     let mut report = vec![
         ("csrf", resident.1.as_str()),
         ("process", "city_grid_case"),
-        ("department_id", centre_s.as_str()),
+        ("department", "110000-CGW"),
         ("title", "东直门内大街 井盖缺失"),
         ("f_category", "井盖"),
         ("address", "东直门内大街 12 号"),
@@ -173,14 +172,13 @@ async fn a_report_goes_from_the_residents_form_through_the_workbench_to_a_rating
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(missing.body.contains("aria-invalid=\"true\""));
     assert!(missing.body.contains("为必填项") && missing.body.contains("尽快"));
-    let scj_s = scj.to_string();
     assert_back(
         &act(
             &app,
             &dispatcher,
             &number,
             "dispatch",
-            &[("f_department_id", &scj_s), ("f_note", "尽快")],
+            &[("f_department", "110105-SCJGJ"), ("f_note", "尽快")],
         )
         .await,
         &number,
@@ -314,7 +312,6 @@ async fn supervisors_see_the_board_and_order_the_department_which_answers() {
     let handler = staff(&app, "handler.wang", scj, &[Role::Handler]).await;
     let supervisor = staff(&app, "jiancha.zhou", scj, &[Role::Supervisor]).await;
     let resident = citizen(&app, "zhang.san").await;
-    let scj_s = scj.to_string();
     let opened = form(
         &app,
         &resident,
@@ -322,7 +319,7 @@ async fn supervisors_see_the_board_and_order_the_department_which_answers() {
         &[
             ("csrf", &resident.1),
             ("process", "administrative_license"),
-            ("department_id", &scj_s),
+            ("department", "110105-SCJGJ"),
             ("title", "食品经营许可"),
         ],
     )
@@ -475,9 +472,7 @@ async fn a_system_adds_to_the_case_page_through_the_extension_point() {
     // state before building the router), it still adds its link once.
     let app =
         TestApp::new_with_state(|state| extend(extend(state, GridReports), GridReports)).await;
-    let centre = dept(&app, "110000-CGW").await;
     let resident = citizen(&app, "zhang.san").await;
-    let centre_s = centre.to_string();
     let opened = form(
         &app,
         &resident,
@@ -485,7 +480,7 @@ async fn a_system_adds_to_the_case_page_through_the_extension_point() {
         &[
             ("csrf", resident.1.as_str()),
             ("process", "city_grid_case"),
-            ("department_id", centre_s.as_str()),
+            ("department", "110000-CGW"),
             ("title", "东直门内大街 井盖缺失"),
             ("f_category", "井盖"),
             ("f_description", "井盖丢失，有安全隐患"),

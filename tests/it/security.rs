@@ -771,7 +771,7 @@ async fn malformed_input_is_a_4xx_problem_never_a_server_error() {
                 ("x-csrf-token", &csrf),
                 ("content-type", "application/json"),
             ],
-            r#"{"process":"administrative_license","department_id":1,"title":"a\u0000b"}"#,
+            r#"{"process":"administrative_license","department":"110000-ZWFWJ","title":"a\u0000b"}"#,
         )
         .await;
     res.assert_problem(StatusCode::BAD_REQUEST, "bad_request");

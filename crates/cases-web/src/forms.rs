@@ -6,6 +6,7 @@
 
 use egov_cases::Violation;
 use egov_kernel::Locale;
+use egov_org::{Department, Directory};
 use egov_web_kit::i18n::lookup;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -19,8 +20,9 @@ pub struct FormField {
     /// The input's name (with [`PREFIX`]).
     pub input: String,
     pub label: String,
-    /// `line`, `text`, `integer`, `number`, `check`, `choice`, `list` or
-    /// `department`.
+    /// `line`, `text`, `integer`, `number`, `check`, `choice`, `list`,
+    /// `department` (a department's code) or `department_id` (its row id, in
+    /// definitions before version 3).
     pub kind: &'static str,
     pub required: bool,
     pub options: Vec<String>,
@@ -41,6 +43,39 @@ impl FormField {
     /// The input's element id, unique on a page with several forms.
     pub fn id(&self, form: &str) -> String {
         format!("{form}-{}", self.input)
+    }
+}
+
+/// A department a form offers in a select.
+pub struct DepartmentOption {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+impl DepartmentOption {
+    /// Every department in `dir`, named in `locale`, in code order.
+    pub fn all(dir: &Directory, locale: Locale) -> Vec<DepartmentOption> {
+        dir.departments(&Default::default())
+            .map(|d| DepartmentOption::of(d, locale))
+            .collect()
+    }
+
+    pub fn of(d: &Department, locale: Locale) -> DepartmentOption {
+        DepartmentOption {
+            id: d.id,
+            code: d.code.clone(),
+            name: d.name_in(locale).to_owned(),
+        }
+    }
+
+    /// What selecting it posts for field `f`: the code, or for a field of
+    /// an older definition the row id.
+    pub fn value_for(&self, f: &FormField) -> String {
+        match f.kind {
+            "department_id" => self.id.to_string(),
+            _ => self.code.clone(),
+        }
     }
 }
 
@@ -95,7 +130,8 @@ pub fn draw(
                 .is_none_or(|m| m > 100);
             let kind = match ty {
                 _ if !options.is_empty() => "choice",
-                "integer" if name == "department_id" => "department",
+                "string" if name == "department" => "department",
+                "integer" if name == "department_id" => "department_id",
                 "integer" => "integer",
                 "number" => "number",
                 "boolean" => "check",
@@ -272,7 +308,7 @@ mod tests {
             kinds,
             vec![
                 ("f_missing", "list", true),
-                ("f_department_id", "department", true),
+                ("f_department_id", "department_id", true),
                 ("f_urgent", "check", false),
                 ("f_note", "line", false),
                 ("f_reason", "text", false),

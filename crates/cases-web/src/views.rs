@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use egov_cases::orders::OrderStatus;
 use egov_cases::{BranchStatus, Case, ProcessDefinition};
 use egov_kernel::time::Timestamp;
+use egov_org::Directory;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -18,10 +19,11 @@ pub struct CaseSummary {
     pub process_name: String,
     pub state: String,
     pub state_name: String,
-    /// The owning department.
-    pub department_id: i64,
-    /// The department handling it now.
-    pub handling_department_id: i64,
+    /// The owning department's code.
+    #[schema(example = "110105-SCJGJ")]
+    pub department: String,
+    /// The code of the department handling it now.
+    pub handling_department: String,
     /// The current step's deadline; absent while the clock stands or once closed.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<Timestamp>,
@@ -40,7 +42,7 @@ pub struct CaseSummary {
 }
 
 impl CaseSummary {
-    pub fn new(case: &Case, def: &ProcessDefinition) -> Self {
+    pub fn new(case: &Case, def: &ProcessDefinition, dir: &Directory) -> Self {
         CaseSummary {
             number: case.number.clone(),
             title: case.title.clone(),
@@ -51,8 +53,8 @@ impl CaseSummary {
                 .state(&case.state)
                 .map(|s| s.name.clone())
                 .unwrap_or_default(),
-            department_id: case.department_id,
-            handling_department_id: case.handling_department(),
+            department: dir.code_of(case.department_id),
+            handling_department: dir.code_of(case.handling_department()),
             due_at: case.due_at,
             due_provisional: case.due_provisional,
             paused: case.paused_at.is_some(),
@@ -115,7 +117,8 @@ pub struct AttachmentView {
 
 #[derive(Serialize, ToSchema)]
 pub struct BranchView {
-    pub department_id: i64,
+    /// The department's code.
+    pub department: String,
     /// `pending`, `approved` or `refused`.
     #[schema(value_type = String)]
     pub status: BranchStatus,
@@ -127,7 +130,8 @@ pub struct BranchView {
 pub struct OrderView {
     pub id: i64,
     pub case_number: String,
-    pub department_id: i64,
+    /// The code of the department ordered.
+    pub department: String,
     #[schema(value_type = String, format = DateTime)]
     pub issued_at: Timestamp,
     pub body: String,
@@ -141,12 +145,12 @@ pub struct OrderView {
     pub answered_at: Option<Timestamp>,
 }
 
-impl From<egov_cases::orders::Order> for OrderView {
-    fn from(o: egov_cases::orders::Order) -> Self {
+impl OrderView {
+    pub fn new(o: egov_cases::orders::Order, dir: &Directory) -> Self {
         OrderView {
             id: o.id,
             case_number: o.case_number,
-            department_id: o.department_id,
+            department: dir.code_of(o.department_id),
             issued_at: o.issued_at,
             body: o.body,
             answer_due_at: o.answer_due_at,
@@ -180,7 +184,8 @@ pub struct CaseDetail {
     #[serde(flatten)]
     pub summary: CaseSummary,
     pub applicant_id: Option<i64>,
-    pub co_departments: Vec<i64>,
+    /// The codes of the co-handling departments.
+    pub co_departments: Vec<String>,
     #[schema(value_type = Object)]
     pub data: Value,
     pub location: Option<LocationView>,
@@ -218,16 +223,17 @@ pub struct NewCaseInput {
     /// A process id, e.g. `administrative_license`; its newest version is used.
     #[schema(example = "city_grid_case")]
     pub process: String,
-    /// The receiving department.
-    pub department_id: i64,
+    /// The receiving department's code (as `GET /api/v1/departments` lists them).
+    #[schema(example = "110105-SCJGJ")]
+    pub department: String,
     #[schema(example = "东直门内大街 井盖缺失")]
     pub title: String,
     /// The case's form, checked against the process's `start_fields`.
     #[schema(value_type = Object)]
     pub data: Option<Value>,
-    /// Co-handling departments of parallel steps.
+    /// The codes of the co-handling departments of parallel steps.
     #[serde(default)]
-    pub co_departments: Vec<i64>,
+    pub co_departments: Vec<String>,
     pub location: Option<LocationInput>,
 }
 
@@ -294,7 +300,8 @@ pub struct ProcessList {
 
 #[derive(Serialize, ToSchema)]
 pub struct BoardLineView {
-    pub department_id: i64,
+    /// The department's code.
+    pub department: String,
     pub department_name: String,
     pub open: i64,
     pub warnings: i64,
@@ -333,13 +340,15 @@ pub struct MetricsQuery {
     /// Last day, inclusive (default: today); not before `from`.
     #[param(format = Date, example = "2026-11-30")]
     pub to: Option<String>,
-    pub department_id: Option<i64>,
+    /// One department, by code.
+    pub department: Option<String>,
     pub process: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct MetricsLineView {
-    pub department_id: i64,
+    /// The department's code.
+    pub department: String,
     pub department_name: String,
     pub process_id: String,
     pub received: u64,

@@ -138,13 +138,46 @@ pub struct Action {
     #[serde(default)]
     pub restart_clock: bool,
     /// 转办 / 派遣: the action hands the case to the department named in its
-    /// `department_id` field, which then handles it.
+    /// `department` field (a department code; definitions before version 3
+    /// named it by its row id in `department_id`), which then handles it.
     #[serde(default)]
     pub transfer: bool,
     /// What a person is told and asked to confirm before the action is
     /// taken through a page (withdrawing an application ends it for good).
     pub confirm: Option<String>,
     pub confirm_en: Option<String>,
+}
+
+/// How a transfer action names the department it hands the case to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferField {
+    /// `department`: the department's public code (version 3 on).
+    Code,
+    /// `department_id`: its row id, as definitions before version 3 had it.
+    Id,
+}
+
+impl TransferField {
+    pub fn name(self) -> &'static str {
+        match self {
+            TransferField::Code => "department",
+            TransferField::Id => "department_id",
+        }
+    }
+}
+
+impl Action {
+    /// The field naming a transfer's target, when the action requires one.
+    pub fn transfer_field(&self) -> Option<TransferField> {
+        let required = self
+            .fields
+            .as_ref()
+            .and_then(|f| f.pointer("/required"))
+            .and_then(|r| r.as_array())?;
+        [TransferField::Code, TransferField::Id]
+            .into_iter()
+            .find(|f| required.iter().any(|v| v == f.name()))
+    }
 }
 
 /// When electronic supervision warns and raises its cards.
@@ -300,15 +333,9 @@ impl ProcessDefinition {
                     a.id
                 )));
             }
-            let takes_department = a
-                .fields
-                .as_ref()
-                .and_then(|f| f.pointer("/required"))
-                .and_then(|r| r.as_array())
-                .is_some_and(|r| r.iter().any(|v| v == "department_id"));
-            if a.transfer && !takes_department {
+            if a.transfer && a.transfer_field().is_none() {
                 return Err(invalid(format!(
-                    "transfer action '{}' must require a department_id field",
+                    "transfer action '{}' must require a department field",
                     a.id
                 )));
             }
@@ -562,7 +589,14 @@ mod tests {
                 broken("clock = \"paused\"", "clock = \"running\""),
                 "needs a deadline",
             ),
-            (broken("version = 2", "version = 0"), "version"),
+            (broken("version = 3", "version = 0"), "version"),
+            (
+                broken(
+                    "required = [\"department\", \"reason\"]",
+                    "required = [\"reason\"]",
+                ),
+                "must require a department field",
+            ),
             (
                 broken("name = \"受理\"", "name = \"受理\"\ncolour = \"red\""),
                 "unknown",

@@ -6,7 +6,7 @@
 use crate::acting::Acting;
 use crate::case::{branches_in, get_in, AlertLevel, Basis, Case, Location};
 use crate::clock::{enter, local};
-use crate::definition::ProcessDefinition;
+use crate::definition::{ProcessDefinition, TransferField};
 use crate::error::{CaseError, Refusal};
 use crate::plan::{plan, Attempt};
 use egov_audit::Event;
@@ -298,6 +298,12 @@ async fn department_exists(tx: &mut Tx, id: i64) -> Result<bool, CaseError> {
     Ok(found.is_some())
 }
 
+async fn department_by_code(tx: &mut Tx, code: &str) -> Result<Option<i64>, CaseError> {
+    Ok(tx
+        .fetch_optional_scalar(query("SELECT id FROM departments WHERE code = $1").bind(code))
+        .await?)
+}
+
 /// Takes an action on a case the caller last saw at `expected_version`.
 /// One transaction reads the case, has [`crate::plan::plan`] decide what the
 /// action does, and applies it with its event and audit record; nothing
@@ -330,13 +336,20 @@ pub async fn act(
                 false => Vec::new(),
             };
             // A transfer's target must exist: the one fact the plan cannot know.
-            let transfer_to = def
+            let named = def
                 .action(&action_id)
                 .filter(|a| a.transfer)
-                .and_then(|_| fields["department_id"].as_i64());
-            let target_exists = match transfer_to {
-                Some(to) => department_exists(tx, to).await?,
-                None => false,
+                .and_then(|a| a.transfer_field())
+                .map(|f| (f, &fields[f.name()]));
+            let transfer_target = match named {
+                Some((TransferField::Code, Value::String(code))) => {
+                    department_by_code(tx, code).await?
+                }
+                Some((TransferField::Id, id)) => match id.as_i64() {
+                    Some(id) if department_exists(tx, id).await? => Some(id),
+                    _ => None,
+                },
+                _ => None,
             };
             let attempt = Attempt {
                 case: &case,
@@ -344,7 +357,7 @@ pub async fn act(
                 acting,
                 action_id: &action_id,
                 fields: &fields,
-                target_exists,
+                transfer_target,
             };
             let plan = plan(&def, &cal, time::now(), attempt)?;
             if let Some(answer) = plan.branch_answer {

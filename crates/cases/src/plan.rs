@@ -22,8 +22,8 @@ pub struct Attempt<'a> {
     pub acting: Acting,
     pub action_id: &'a str,
     pub fields: &'a Value,
-    /// For a transfer: whether the department it names exists.
-    pub target_exists: bool,
+    /// For a transfer: the department it names, when that exists.
+    pub transfer_target: Option<i64>,
 }
 
 /// What taking the action does.
@@ -59,7 +59,7 @@ pub fn plan(
         acting,
         action_id,
         fields,
-        target_exists,
+        transfer_target,
     } = attempt;
     if case.process_id != def.id || case.process_version != def.version as i32 {
         return Err(CaseError::WrongDefinition(format!(
@@ -88,17 +88,17 @@ pub fn plan(
     if !violations.is_empty() {
         return Err(CaseError::Fields(violations));
     }
-    let transfer_to = if action.transfer {
-        let to = fields["department_id"].as_i64().unwrap_or_default();
-        if to == case.handling_department() || !target_exists {
-            return Err(CaseError::Fields(vec![Violation::new(
-                "/department_id",
-                Rule::OtherDepartment,
-            )]));
-        }
-        Some(to)
-    } else {
-        None
+    let transfer_to = match action.transfer_field().filter(|_| action.transfer) {
+        Some(field) => match transfer_target {
+            Some(to) if to != case.handling_department() => Some(to),
+            _ => {
+                return Err(CaseError::Fields(vec![Violation::new(
+                    format!("/{}", field.name()),
+                    Rule::OtherDepartment,
+                )]))
+            }
+        },
+        None => None,
     };
 
     let mut next = case.clone();
@@ -275,7 +275,7 @@ mod tests {
             acting: Acting::Handler { department_id },
             action_id,
             fields,
-            target_exists: false,
+            transfer_target: None,
         }
     }
 
@@ -440,6 +440,32 @@ mod tests {
             ),
             Err(CaseError::WrongDefinition(_))
         ));
+    }
+
+    #[test]
+    fn a_transfer_goes_to_an_existing_other_department_named_by_code() {
+        let def = ProcessDefinition::parse(include_str!(
+            "../../../data/processes/administrative-license.toml"
+        ))
+        .expect("the shipped definition parses");
+        let cal = calendar();
+        let case = filed(&def, &cal);
+        let fields = json!({"department": "110105-SWZJ", "reason": "不属本部门职责"});
+        let to = |target| {
+            let mut a = attempt(&case, &[], LEAD, "transfer", &fields);
+            a.transfer_target = target;
+            plan(&def, &cal, thursday(), a)
+        };
+        let moved = to(Some(CO)).expect("transferred").next;
+        assert_eq!(moved.assigned_department_id, Some(CO));
+        assert_eq!(moved.handling_department(), CO);
+        // A code no department has, or the handling department itself.
+        for target in [None, Some(LEAD)] {
+            assert!(matches!(
+                to(target),
+                Err(CaseError::Fields(v)) if v.iter().any(|v| v.path == "/department")
+            ));
+        }
     }
 
     #[test]

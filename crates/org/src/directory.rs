@@ -4,11 +4,14 @@
 
 use crate::model::{Department, DepartmentFilter, Division};
 use egov_store::{run, Db, Reference, StoreError};
+use std::collections::HashMap;
 
 /// The organisation as this node last loaded it, each list in code order.
 pub struct Directory {
     pub(crate) divisions: Vec<Division>,
     pub(crate) departments: Vec<Department>,
+    /// Each department's place in `departments`, by row id.
+    by_id: HashMap<i64, usize>,
 }
 
 const DIVISION_COLUMNS: &str = "SELECT code, name, name_en, level, parent_code FROM divisions";
@@ -18,6 +21,35 @@ const DEPARTMENT_COLUMNS: &str = "SELECT d.id, d.code, d.name, d.short_name, \
      FROM departments d LEFT JOIN departments p ON p.id = d.parent_id";
 
 impl Directory {
+    /// The department with row id `id`.
+    pub fn department(&self, id: i64) -> Option<&Department> {
+        self.by_id.get(&id).map(|&i| &self.departments[i])
+    }
+
+    /// The department with public code `code`.
+    pub fn by_code(&self, code: &str) -> Option<&Department> {
+        self.departments
+            .binary_search_by(|d| d.code.as_str().cmp(code))
+            .ok()
+            .map(|i| &self.departments[i])
+    }
+
+    /// The public code of department `id`: what the API names it by. Empty
+    /// for an id this node does not know (a department made a moment ago on
+    /// another node).
+    pub fn code_of(&self, id: i64) -> String {
+        self.department(id)
+            .map(|d| d.code.clone())
+            .unwrap_or_default()
+    }
+
+    /// The name of department `id`, empty for an id this node does not know.
+    pub fn name_of(&self, id: i64) -> String {
+        self.department(id)
+            .map(|d| d.name.clone())
+            .unwrap_or_default()
+    }
+
     /// The departments `filter` lets through, in code order.
     pub fn departments<'a>(
         &'a self,
@@ -48,9 +80,18 @@ impl Reference for Directory {
         let departments = run!(r, |c| sqlx::query_as(&departments_sql)
             .fetch_all(&mut *c)
             .await)?;
+        let mut departments: Vec<Department> = departments;
+        // Byte order, whatever the database's collation: `by_code` searches it.
+        departments.sort_by(|a, b| a.code.cmp(&b.code));
+        let by_id = departments
+            .iter()
+            .enumerate()
+            .map(|(i, d): (usize, &Department)| (d.id, i))
+            .collect();
         Ok(Directory {
             divisions,
             departments,
+            by_id,
         })
     }
 }

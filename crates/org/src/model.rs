@@ -70,6 +70,16 @@ pub struct Department {
     pub parent_code: Option<String>,
 }
 
+impl Department {
+    /// Its name in `locale` (the Chinese one where no English one is kept).
+    pub fn name_in(&self, locale: egov_kernel::Locale) -> &str {
+        match (locale, &self.name_en) {
+            (egov_kernel::Locale::En, Some(en)) if !en.is_empty() => en,
+            _ => &self.name,
+        }
+    }
+}
+
 /// A department as submitted for creation, already validated at the boundary.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewDepartment {

@@ -63,8 +63,12 @@ pub async fn list_cases(
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let rows = queue_of(&state, user, queue, q.closed.unwrap_or(false), limit).await?;
+    let dir = egov_org::directory(&state.db).await?;
     Ok(ApiJson(CaseList {
-        cases: rows.iter().map(|(c, d)| CaseSummary::new(c, d)).collect(),
+        cases: rows
+            .iter()
+            .map(|(c, d)| CaseSummary::new(c, d, &dir))
+            .collect(),
     }))
 }
 

@@ -6,10 +6,10 @@
 //! page again with the message and what was typed.
 
 use crate::case_page::{CaseLink, CasePageExtensions};
-use crate::forms::{self, FormField};
+use crate::forms::{self, DepartmentOption, FormField};
 use crate::views::{ActionInput, CaseDetail};
 use crate::work::cases::{add_comment, attach_from, detail, rate_case, take_action};
-use crate::work::supervision::{answer, department_names, order_case};
+use crate::work::supervision::{answer, order_case};
 use crate::work::visible_case;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
@@ -21,6 +21,7 @@ use egov_cases::{BranchStatus, Case, CaseError, ProcessDefinition, Violation};
 use egov_identity::{allows, Permission, Principal, SessionUser, UserKind};
 use egov_kernel::time::Timestamp;
 use egov_kernel::Locale;
+use egov_org::Directory;
 use egov_web_kit::auth::page_caller;
 use egov_web_kit::auth::{CheckedForm, PageUser, ACCOUNT};
 use egov_web_kit::context::{Lang, Origin};
@@ -94,7 +95,7 @@ struct CasePage {
     actions: Vec<ActionForm>,
     timeline: Vec<Row>,
     orders: Vec<OrderRow>,
-    departments: Vec<(i64, String)>,
+    departments: Vec<DepartmentOption>,
     staff: bool,
     may_upload: bool,
     may_rate: bool,
@@ -238,7 +239,7 @@ fn field_rows(
     locale: Locale,
     schema: Option<&serde_json::Value>,
     data: &serde_json::Value,
-    names: &HashMap<i64, String>,
+    dir: &Directory,
 ) -> Vec<(String, String)> {
     let Some(obj) = data.as_object() else {
         return Vec::new();
@@ -252,11 +253,14 @@ fn field_rows(
                 .map(|f| f.label.clone())
                 .unwrap_or_else(|| forms::label(locale, k, &serde_json::Value::Null));
             let text = match v {
+                serde_json::Value::String(s) if k == "department" => dir
+                    .by_code(s)
+                    .map_or_else(|| s.clone(), |d| d.name_in(locale).to_owned()),
                 serde_json::Value::String(s) => s.clone(),
                 serde_json::Value::Number(n) if k == "department_id" => n
                     .as_i64()
-                    .and_then(|id| names.get(&id).cloned())
-                    .unwrap_or_else(|| n.to_string()),
+                    .and_then(|id| dir.department(id))
+                    .map_or_else(|| n.to_string(), |d| d.name_in(locale).to_owned()),
                 serde_json::Value::Array(items) => items
                     .iter()
                     .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
@@ -277,15 +281,15 @@ fn case_facts(
     def: &ProcessDefinition,
     form_schema: Option<&serde_json::Value>,
     data: &serde_json::Value,
-    names: &HashMap<i64, String>,
+    dir: &Directory,
 ) -> Vec<(String, String)> {
     let mut rest = data.clone();
     let form = rest.as_object_mut().and_then(|o| o.remove("form"));
     let mut rows = Vec::new();
     if let Some(form) = form {
-        rows = field_rows(locale, form_schema, &form, names);
+        rows = field_rows(locale, form_schema, &form, dir);
     }
-    rows.extend(field_rows(locale, def.start_fields(), &rest, names));
+    rows.extend(field_rows(locale, def.start_fields(), &rest, dir));
     rows
 }
 
@@ -335,8 +339,15 @@ pub async fn page(
         Err(e) => return Err(e),
     };
     let d = detail(state, &principal, &case, &def).await?;
-    let names = department_names(state).await?;
-    let dept = |id: i64| names.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let dir = egov_org::directory(&state.db).await?;
+    let dept = |id: i64| {
+        dir.department(id)
+            .map_or_else(|| id.to_string(), |d| d.name_in(locale).to_owned())
+    };
+    let dept_coded = |code: &str| {
+        dir.by_code(code)
+            .map_or_else(|| code.to_owned(), |d| d.name_in(locale).to_owned())
+    };
     let staff = sees_internal(&principal);
     let who = people(
         state,
@@ -360,7 +371,7 @@ pub async fn page(
         &def,
         additions.form_schema.as_ref(),
         &case.data,
-        &names,
+        &dir,
     );
     let timeline = d
         .timeline
@@ -377,7 +388,7 @@ pub async fn page(
             // A case opens with its facts, labelled the same way.
             fields: match e.action.as_str() {
                 "start" => facts.clone(),
-                action => field_rows(locale, def.fields_schema(action), &e.fields, &names),
+                action => field_rows(locale, def.fields_schema(action), &e.fields, &dir),
             },
         })
         .collect();
@@ -404,13 +415,16 @@ pub async fn page(
         .iter()
         .map(|o| OrderRow {
             id: o.id,
-            department: dept(o.department_id),
+            department: dept_coded(&o.department),
             issued_at: beijing(&o.issued_at),
             body: o.body.clone(),
             answer_due_at: beijing(&o.answer_due_at),
             answer: o.answer.clone(),
             answered_at: o.answered_at.as_ref().map(beijing),
-            may_answer: o.status == OrderStatus::Open && may_answer_order(&user, o.department_id),
+            may_answer: o.status == OrderStatus::Open
+                && dir
+                    .by_code(&o.department)
+                    .is_some_and(|d| may_answer_order(&user, d.id)),
         })
         .collect();
     let applicant =
@@ -422,14 +436,10 @@ pub async fn page(
         (None, None, None) => "none",
     };
     let departments = if d.actions.iter().any(|a| {
-        a.fields
-            .as_ref()
-            .and_then(|f| f.pointer("/properties/department_id"))
-            .is_some()
+        let field = |name| a.fields.as_ref().and_then(|f| f.pointer(name)).is_some();
+        field("/properties/department") || field("/properties/department_id")
     }) {
-        let mut v: Vec<(i64, String)> = names.iter().map(|(k, v)| (*k, v.clone())).collect();
-        v.sort();
-        v
+        DepartmentOption::all(&dir, locale)
     } else {
         Vec::new()
     };
@@ -462,7 +472,7 @@ pub async fn page(
             .branches
             .iter()
             .map(|b| BranchRow {
-                department: dept(b.department_id),
+                department: dept_coded(&b.department),
                 status: b.status,
                 answered_at: b.answered_at.as_ref().map(beijing),
             })

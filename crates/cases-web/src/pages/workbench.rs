@@ -3,10 +3,9 @@
 
 use super::cases::CaseLine;
 use crate::case_page::{CaseLink, CasePageExtensions};
-use crate::forms::{self, FormField};
+use crate::forms::{self, DepartmentOption, FormField};
 use crate::views::{LocationInput, NewCaseInput};
 use crate::work::cases::{open as open_case, queue_of, Queue};
-use crate::work::supervision::department_names;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -131,7 +130,7 @@ struct NewCasePage {
     chosen: String,
     chosen_name: String,
     fields: Vec<FormField>,
-    departments: Vec<(i64, String)>,
+    departments: Vec<DepartmentOption>,
     values: HashMap<String, String>,
     error: Option<String>,
 }
@@ -148,8 +147,8 @@ impl NewCasePage {
         self.chosen == id
     }
 
-    fn is_department(&self, id: &i64) -> bool {
-        self.value("department_id") == id.to_string()
+    fn is_department(&self, code: &str) -> bool {
+        self.value("department") == code
     }
 }
 
@@ -171,23 +170,23 @@ async fn new_page(
         return Ok(error_page(locale, StatusCode::FORBIDDEN));
     };
     let (error, violations) = refusal.unwrap_or_default();
-    let names = department_names(state).await?;
+    let dir = egov_org::directory(&state.db).await?;
     // Staff open cases in the departments they act for; applicants choose.
-    let mut departments: Vec<(i64, String)> = match user.kind {
+    let mut departments = match user.kind {
         UserKind::Staff => acting
             .iter()
             .filter_map(|a| match a {
                 Acting::Handler { department_id } | Acting::Dispatcher { department_id } => {
-                    Some(*department_id)
+                    dir.department(*department_id)
                 }
                 _ => None,
             })
-            .map(|id| (id, names.get(&id).cloned().unwrap_or_default()))
+            .map(|d| DepartmentOption::of(d, locale))
             .collect(),
-        _ => names.into_iter().collect(),
+        _ => DepartmentOption::all(&dir, locale),
     };
-    departments.sort();
-    departments.dedup();
+    departments.sort_by(|a, b| a.code.cmp(&b.code));
+    departments.dedup_by(|a, b| a.id == b.id);
     Ok(render(
         status,
         &NewCasePage {
@@ -264,7 +263,7 @@ pub async fn open(
     };
     let input = NewCaseInput {
         process: def.id.clone(),
-        department_id: get("department_id").parse().unwrap_or_default(),
+        department: get("department").to_owned(),
         title: get("title").to_owned(),
         data: Some(data),
         co_departments: Vec::new(),

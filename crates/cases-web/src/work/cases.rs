@@ -7,7 +7,7 @@ use crate::views::*;
 use axum::extract::Multipart;
 use egov_cases::access::{actings, sees_internal};
 use egov_cases::attachments::{self, AttachError, Upload};
-use egov_cases::{Acting, Case, Location, NewCase, ProcessDefinition};
+use egov_cases::{Acting, Case, CaseError, Location, NewCase, ProcessDefinition, Refusal};
 use egov_identity::{Principal, SessionUser, UserKind};
 use egov_web_kit::auth::require_user;
 use egov_web_kit::auth::ApiCaller;
@@ -24,6 +24,7 @@ pub async fn detail(
     def: &ProcessDefinition,
 ) -> Result<CaseDetail, ApiError> {
     let db = &state.db;
+    let dir = egov_org::directory(db).await?;
     let internal = sees_internal(principal);
     let pending = egov_cases::branches(db, case.id, &case.state).await?;
     let mut actions: Vec<ActionOption> = Vec::new();
@@ -73,7 +74,7 @@ pub async fn detail(
         true => egov_cases::orders::for_case(db, case.id)
             .await?
             .into_iter()
-            .map(OrderView::from)
+            .map(|o| OrderView::new(o, &dir))
             .collect(),
         false => Vec::new(),
     };
@@ -97,15 +98,19 @@ pub async fn detail(
         .await?
         .into_iter()
         .map(|b| BranchView {
-            department_id: b.department_id,
+            department: dir.code_of(b.department_id),
             status: b.status,
             answered_at: b.answered_at,
         })
         .collect();
     Ok(CaseDetail {
-        summary: CaseSummary::new(case, def),
+        summary: CaseSummary::new(case, def, &dir),
         applicant_id: case.applicant_id,
-        co_departments: case.co_departments.clone(),
+        co_departments: case
+            .co_departments
+            .iter()
+            .map(|&id| dir.code_of(id))
+            .collect(),
         data: case.data.clone(),
         location: case.location.as_ref().map(|l| LocationView {
             lat: l.lat,
@@ -162,11 +167,23 @@ pub async fn open(
         None => None,
     };
     let def = state.processes.latest(&state.db, &input.process).await?;
+    let dir = egov_org::directory(&state.db).await?;
+    let id_of = |code: &str| {
+        dir.by_code(code)
+            .map(|d| d.id)
+            .ok_or(CaseError::from(Refusal::NoSuchDepartment))
+    };
+    let target = id_of(&input.department)?;
+    let co_departments = input
+        .co_departments
+        .iter()
+        .map(|c| id_of(c))
+        .collect::<Result<Vec<_>, _>>()?;
     // Applicants act for themselves; staff in the receiving department.
     let acting = actings(user).into_iter().find(|a| match a {
         Acting::Applicant { .. } => def.start_by.contains(&a.actor()),
         Acting::Handler { department_id } | Acting::Dispatcher { department_id } => {
-            *department_id == input.department_id && def.start_by.contains(&a.actor())
+            department_id == &target && def.start_by.contains(&a.actor())
         }
         Acting::Supervisor { .. } | Acting::Platform => false,
     });
@@ -176,10 +193,10 @@ pub async fn open(
             "you may not open a case of this process in this department",
         ));
     };
-    let mut new = NewCase::new(&def, input.department_id, title);
+    let mut new = NewCase::new(&def, target, title);
     new.applicant_id = (user.kind != UserKind::Staff).then_some(user.user_id);
     new.enterprise_id = user.enterprise_id;
-    new.co_departments = input.co_departments;
+    new.co_departments = co_departments;
     new.data = input.data.unwrap_or_else(|| serde_json::json!({}));
     new.location = location;
     let case = egov_cases::start(

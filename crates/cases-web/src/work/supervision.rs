@@ -10,7 +10,6 @@ use egov_identity::{Permission, Principal};
 use egov_web_kit::auth::ApiCaller;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
-use std::collections::HashMap;
 
 /// The board over the departments `reach` covers.
 pub async fn board_view(
@@ -18,19 +17,19 @@ pub async fn board_view(
     reach: &egov_identity::Reach,
 ) -> Result<BoardView, ApiError> {
     let b = egov_cases::supervision::board(&state.db, 200, reach.as_filter()).await?;
-    let names = department_names(state).await?;
+    let dir = egov_org::directory(&state.db).await?;
     let mut cases = Vec::with_capacity(b.cases.len());
     for c in &b.cases {
         let def = state.processes.of(&state.db, c).await?;
-        cases.push(CaseSummary::new(c, &def));
+        cases.push(CaseSummary::new(c, &def, &dir));
     }
     Ok(BoardView {
         lines: b
             .lines
             .into_iter()
             .map(|l| BoardLineView {
-                department_name: names.get(&l.department_id).cloned().unwrap_or_default(),
-                department_id: l.department_id,
+                department_name: dir.name_of(l.department_id),
+                department: dir.code_of(l.department_id),
                 open: l.open,
                 warnings: l.warnings,
                 yellow_cards: l.yellow_cards,
@@ -40,14 +39,6 @@ pub async fn board_view(
             .collect(),
         cases,
     })
-}
-
-pub async fn department_names(state: &AppState) -> Result<HashMap<i64, String>, ApiError> {
-    Ok(egov_org::departments(&state.db, &Default::default())
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.name))
-        .collect())
 }
 
 pub async fn order_case(
@@ -76,7 +67,7 @@ pub async fn order_case(
         state.settings.order_answer_workdays,
     )
     .await?;
-    Ok(o.into())
+    Ok(OrderView::new(o, &*egov_org::directory(&state.db).await?))
 }
 
 pub async fn answer(
@@ -115,7 +106,7 @@ pub async fn answer(
         text,
     )
     .await?;
-    Ok(o.into())
+    Ok(OrderView::new(o, &*egov_org::directory(&state.db).await?))
 }
 
 pub async fn metrics_view(state: &AppState, q: &MetricsQuery) -> Result<MetricsView, ApiError> {
@@ -138,24 +129,26 @@ pub async fn metrics_view(state: &AppState, q: &MetricsQuery) -> Result<MetricsV
         from: at(from),
         to: at(to + chrono::Duration::days(1)),
     };
+    let dir = egov_org::directory(&state.db).await?;
+    let department = match q.department.as_deref() {
+        None | Some("") => None,
+        Some(code) => Some(dir.by_code(code).map(|d| d.id).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_query")
+                .with_detail("没有此代码的部门", "no department has this code")
+        })?),
+    };
     let cal = state.calendar().await?;
-    let lines = egov_cases::metrics::compute(
-        &state.db,
-        &cal,
-        &period,
-        q.department_id,
-        q.process.as_deref(),
-    )
-    .await?;
-    let names = department_names(state).await?;
+    let lines =
+        egov_cases::metrics::compute(&state.db, &cal, &period, department, q.process.as_deref())
+            .await?;
     Ok(MetricsView {
         from,
         to,
         lines: lines
             .into_iter()
             .map(|l| MetricsLineView {
-                department_name: names.get(&l.department_id).cloned().unwrap_or_default(),
-                department_id: l.department_id,
+                department_name: dir.name_of(l.department_id),
+                department: dir.code_of(l.department_id),
                 process_id: l.process_id,
                 received: l.received,
                 closed: l.closed,

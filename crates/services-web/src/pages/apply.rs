@@ -75,7 +75,7 @@ struct DraftPage {
     /// The item's form, filled with what was saved or just posted.
     fields: Vec<FormField>,
     /// An item's form has no department field; the shared inputs ask.
-    no_departments: Vec<(i64, String)>,
+    no_departments: Vec<egov_cases_web::forms::DepartmentOption>,
     materials: Vec<MaterialRow>,
     missing: Vec<String>,
     /// A fresh key per page: a double click on this form files once.

@@ -273,7 +273,7 @@ pub async fn statistics(
         let q = egov_cases_web::views::MetricsQuery {
             from: Some(from.clone()),
             to: None,
-            department_id: None,
+            department: None,
             process: Some(process.to_owned()),
         };
         let view = egov_cases_web::work::supervision::metrics_view(&state, &q).await?;
