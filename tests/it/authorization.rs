@@ -74,6 +74,9 @@ impl Who {
     fn signed_in(self) -> bool {
         !self.is_key() && self != Who::Anonymous
     }
+    fn is_applicant(self) -> bool {
+        matches!(self, Who::Citizen | Who::EnterpriseRep)
+    }
     fn is_staff(self) -> bool {
         self.signed_in() && !matches!(self, Who::Citizen | Who::EnterpriseRep)
     }
@@ -388,6 +391,17 @@ fn routes() -> Vec<Route> {
         // signed in.
         post("/account/apps/c_nobody/withdraw", |w| match w {
             w if w.signed_in() => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        // Personal access tokens: citizens' and enterprises' own. An empty
+        // form is judged; nobody's token 999999 is not found.
+        get("/account/tokens", |w| w.page(w.is_applicant())),
+        post("/account/tokens", |w| match w {
+            w if w.is_applicant() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/account/tokens/999999/revoke", |w| match w {
+            w if w.is_applicant() => Outcome::Hidden,
             w => w.page(false),
         }),
         // Nobody's notice 999999: not found for whoever is signed in.

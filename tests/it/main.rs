@@ -17,6 +17,7 @@ mod oidc;
 mod openapi;
 mod outage;
 mod pages;
+mod personal_tokens;
 mod platform;
 mod process;
 mod reference_data;

@@ -16,6 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use egov_identity::Permission;
+use egov_web_kit::auth::open_to_personal_tokens;
 use egov_web_kit::i18n;
 use egov_web_kit::nav::{NavEntry, Shown};
 use egov_web_kit::slice::Slice;
@@ -48,8 +49,9 @@ pub fn slice() -> Slice {
 /// Cases and supervision over the API, documented.
 pub fn api() -> OpenApiRouter<AppState> {
     use api::{cases, supervision};
-    OpenApiRouter::new()
-        .routes(routes!(cases::list_processes, cases::load_process))
+    // An applicant's own cases, which their software may reach with a
+    // personal access token.
+    let applicants = OpenApiRouter::new()
         .routes(routes!(cases::list_cases, cases::open_case))
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::act))
@@ -62,7 +64,10 @@ pub fn api() -> OpenApiRouter<AppState> {
                 .layer(DefaultBodyLimit::disable()),
         )
         .routes(routes!(cases::download))
-        .routes(routes!(cases::rate))
+        .routes(routes!(cases::rate));
+    OpenApiRouter::new()
+        .routes(routes!(cases::list_processes, cases::load_process))
+        .merge(open_to_personal_tokens(applicants))
         .routes(routes!(supervision::issue_order))
         .routes(routes!(supervision::answer_order))
         .routes(routes!(supervision::board))

@@ -12,6 +12,7 @@ mod sso;
 
 use axum::routing::{get, post};
 use axum::Router;
+use egov_web_kit::auth::open_to_personal_tokens;
 use egov_web_kit::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -50,7 +51,7 @@ pub fn slice() -> egov_web_kit::slice::Slice {
 
 /// The identity system's pages.
 pub fn pages() -> Router<AppState> {
-    use pages::{account, admin_clients, admin_keys, admin_users, enterprise, register};
+    use pages::{account, admin_clients, admin_keys, admin_users, enterprise, register, tokens};
     Router::new()
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/mfa", get(account::mfa_form).post(account::mfa))
@@ -86,6 +87,8 @@ pub fn pages() -> Router<AppState> {
             get(account::mfa_recovery_form).post(account::mfa_recovery),
         )
         .route("/account/notices/{id}/read", post(account::notice_read))
+        .route("/account/tokens", get(tokens::list).post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/account/sessions/revoke", post(account::revoke_session))
         .route(
             "/account/apps/{client_id}/withdraw",
@@ -143,6 +146,8 @@ pub fn oidc() -> Router<AppState> {
 /// Accounts over the API, documented.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(api_users::me))
+        .merge(open_to_personal_tokens(
+            OpenApiRouter::new().routes(routes!(api_users::me)),
+        ))
         .routes(routes!(api_users::get_user))
 }

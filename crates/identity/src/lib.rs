@@ -11,6 +11,7 @@ pub mod notice;
 pub mod password;
 pub mod password_policy;
 pub mod personal;
+pub mod personal_token;
 pub mod policy;
 pub mod reauth;
 pub mod roles;

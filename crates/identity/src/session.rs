@@ -170,6 +170,10 @@ pub struct SessionUser {
     pub assurance_level: i32,
     /// Notices about the account the holder has not read yet.
     pub unread_notices: i64,
+    /// `None` for a person signed in; for their software calling with a
+    /// personal access token, what the token allows (it narrows the
+    /// holder's own rights, never widens them).
+    pub scopes: Option<Vec<crate::personal_token::TokenScope>>,
 }
 
 impl SessionUser {
@@ -697,6 +701,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
         sid: row.sid.unwrap_or_default(),
         assurance_level: row.assurance_level,
         unread_notices: row.unread_notices,
+        scopes: None,
     }))
 }
 

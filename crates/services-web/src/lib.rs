@@ -17,6 +17,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use egov_search::{SearchError, SearchIndex};
 use egov_services::search::ServiceSearch;
+use egov_web_kit::auth::open_to_personal_tokens;
 use egov_web_kit::i18n;
 use egov_web_kit::nav::{NavEntry, Shown};
 use egov_web_kit::slice::Slice;
@@ -67,11 +68,11 @@ pub fn with_search_dir(state: AppState, dir: &std::path::Path) -> Result<AppStat
 /// Items, search and applications over the API, documented.
 pub fn api() -> OpenApiRouter<AppState> {
     use api::{applications, services};
-    OpenApiRouter::new()
-        .routes(routes!(services::list_services, services::load_service))
+    // Applying, which an applicant's software may do with a personal
+    // access token, and the guides it reads to do so.
+    let applicants = OpenApiRouter::new()
+        .routes(routes!(services::list_services))
         .routes(routes!(services::search_services))
-        .routes(routes!(services::publish_service))
-        .routes(routes!(services::withdraw_service))
         .routes(routes!(services::get_service))
         .routes(routes!(applications::begin_application))
         .routes(routes!(applications::get_application))
@@ -81,7 +82,12 @@ pub fn api() -> OpenApiRouter<AppState> {
                 .routes(routes!(applications::add_file))
                 .layer(DefaultBodyLimit::disable()),
         )
-        .routes(routes!(applications::submit))
+        .routes(routes!(applications::submit));
+    OpenApiRouter::new()
+        .routes(routes!(services::load_service))
+        .routes(routes!(services::publish_service))
+        .routes(routes!(services::withdraw_service))
+        .merge(open_to_personal_tokens(applicants))
 }
 
 /// The hall's entry in the main navigation.

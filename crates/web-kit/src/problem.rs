@@ -283,6 +283,7 @@ pub const CODES: &[&str] = &[
     "case_closed",
     "department_exists",
     "forbidden",
+    "insufficient_scope",
     "internal",
     "invalid_body",
     "invalid_form",

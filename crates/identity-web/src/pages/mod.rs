@@ -6,6 +6,7 @@ pub mod admin_keys;
 pub mod admin_users;
 pub mod enterprise;
 pub mod register;
+pub mod tokens;
 
 pub use egov_web_kit::page::{
     encode_component, error_page, message_page, render, safe_next, user_context, Chrome,

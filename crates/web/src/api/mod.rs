@@ -9,6 +9,7 @@ pub mod org;
 
 pub use egov_web_kit::api::*;
 
+use crate::auth::open_to_personal_tokens;
 use crate::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,10 +20,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))
-        .routes(routes!(org::list_divisions))
-        .routes(routes!(org::get_division))
-        .routes(routes!(org::list_departments, org::create_department))
-        .routes(routes!(org::get_department))
+        // The public reads an applicant's software needs beside its own
+        // business (which department to apply to), open to its token.
+        .merge(open_to_personal_tokens(
+            OpenApiRouter::new()
+                .routes(routes!(org::list_divisions))
+                .routes(routes!(org::get_division))
+                .routes(routes!(org::list_departments))
+                .routes(routes!(org::get_department)),
+        ))
+        .routes(routes!(org::create_department))
         .routes(routes!(audit::verify))
         .routes(routes!(audit::checkpoints))
         .routes(routes!(audit::public_keys))
