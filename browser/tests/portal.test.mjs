@@ -57,6 +57,34 @@ async function switchLanguage(page, lang) {
 }
 
 describe('portal home page', () => {
+  test('the home search finds items; the directory leads to a department page with its items and figures', { timeout: TEST_TIMEOUT }, async () => {
+    await withPage({ locale: 'zh-CN' }, async (page) => {
+      const watch = watchPage(page, server.baseUrl);
+      await page.goto(url('/'), { waitUntil: 'load' });
+      assert.equal(await page.getByText('建设中').count(), 0, 'nothing under construction on the home page');
+      await page.getByLabel('搜索办事事项', { exact: true }).fill('营业执照');
+      await Promise.all([
+        page.waitForURL((u) => u.pathname === '/services' && u.searchParams.get('q') === '营业执照', { waitUntil: 'load' }),
+        page.keyboard.press('Enter'),
+      ]);
+      assert.ok((await page.locator('ul.services > li').count()) > 0, 'the search found items');
+
+      await page.goto(url('/departments?division=110105'), { waitUntil: 'load' });
+      await Promise.all([
+        page.waitForURL((u) => u.pathname === '/departments/110105-SCJGJ', { waitUntil: 'load' }),
+        page.getByRole('link', { name: '北京市朝阳区市场监督管理局', exact: true }).click(),
+      ]);
+      assert.equal(await h1Text(page), '北京市朝阳区市场监督管理局');
+      const items = page.locator('section[aria-labelledby="items-heading"] a');
+      assert.ok((await items.count()) > 0, 'the department lists its items');
+      assert.ok(await page.locator('#figures-heading').isVisible());
+      const first = ((await items.first().textContent()) || '').trim();
+      await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/services/'), { waitUntil: 'load' }), items.first().click()]);
+      assert.equal(await h1Text(page), first);
+      watch.assertClean();
+    });
+  });
+
   test('zh-CN: lang, Chinese heading, title, landmarks, skip link', { timeout: TEST_TIMEOUT }, async () => {
     await withPage({ locale: 'zh-CN' }, async (page) => {
       const res = await page.goto(url('/'), { waitUntil: 'load' });

@@ -178,6 +178,7 @@ fn routes() -> Vec<Route> {
     vec![
         get("/", public),
         get("/departments", public),
+        get("/departments/110105-SCJGJ", public),
         get("/login", public),
         get("/register", public),
         get("/register/citizen", public),

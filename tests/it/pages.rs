@@ -14,6 +14,10 @@ async fn home_is_chinese_by_default_and_english_on_request() {
     assert!(zh.body.contains("<html lang=\"zh-CN\">"));
     assert!(zh.body.contains("北京市电子政务平台"));
     assert!(zh.body.contains("朝阳区"), "districts listed");
+    // What is live, and a search of the hall; nothing "under construction".
+    assert!(zh.body.contains("action=\"/services\"") && zh.body.contains("name=\"q\""));
+    assert!(zh.body.contains("/cases/new?process=city_grid_case"));
+    assert!(!zh.body.contains("建设中"));
 
     let en = app
         .get_with("/", &[("accept-language", "en-US,en;q=0.8")])
@@ -59,6 +63,7 @@ async fn directory_lists_a_districts_departments_and_escapes_output() {
     assert!(res.body.contains("北京市朝阳区市场监督管理局"));
     assert!(res.body.contains("110105-SCJGJ"));
     assert!(!res.body.contains("北京市海淀区市场监督管理局"));
+    assert!(res.body.contains("href=\"/departments/110105-SCJGJ\""));
 
     // A department name with markup is shown as text.
     let key = app.api_key(&[egov_identity::Scope::OrgWrite]).await;
@@ -76,6 +81,37 @@ async fn directory_lists_a_districts_departments_and_escapes_output() {
         res.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
             || res.body.contains("&#60;script&#62;")
     );
+}
+
+/// A department's page: its items (led and co-handled), where to go and
+/// whom to ask, its public figures; an unknown code is a 404 page.
+#[tokio::test]
+async fn a_department_page_shows_its_items_contacts_and_figures() {
+    let app = TestApp::new().await;
+    egov_services::registry::seed_builtin(app.db())
+        .await
+        .unwrap();
+    let page = app.get("/departments/110105-SCJGJ").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("<h1>北京市朝阳区市场监督管理局</h1>"));
+    assert!(page.body.contains("href=\"/services/110105SCJGJ0001\""));
+    assert!(
+        page.body.contains("朝阳区市场监管局登记注册科"),
+        "its enquiries"
+    );
+    assert!(page.body.contains("id=\"figures-heading\""));
+    assert!(
+        page.body.contains("href=\"/departments/"),
+        "its parent or the directory"
+    );
+    let en = app
+        .get_with("/departments/110105-SCJGJ", &[("cookie", "egov_lang=en")])
+        .await;
+    assert!(en.body.contains("Where to go and whom to ask"));
+    let missing = app
+        .get_with("/departments/110105-NONE", &[("accept", "text/html")])
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -252,6 +252,18 @@ async fn the_shipped_items_load_and_cover_the_demo() {
         })
         .count();
     assert_eq!(published, files, "every shipped item is published");
+    // Contacts are real or absent: no made-up placeholder numbers.
+    for f in std::fs::read_dir("data/services").unwrap() {
+        let path = f.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if path.extension().is_some_and(|e| e == "toml") {
+            assert!(
+                !text.contains("XXXX"),
+                "{} has a placeholder",
+                path.display()
+            );
+        }
+    }
     assert!(files >= 30, "{files} items");
     let items = listed(&app.get("/api/v1/services").await);
     assert_eq!(items.len(), files);

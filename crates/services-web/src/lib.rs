@@ -100,10 +100,11 @@ pub static NAV: &[NavEntry] = &[NavEntry {
 
 /// The hall, applications, results and the administrators' item pages.
 pub fn pages() -> Router<AppState> {
-    use pages::{admin_search, admin_services, apply, results, services};
+    use pages::{admin_search, admin_services, apply, department, results, services};
     Router::new()
         .route("/services", get(services::hall))
         .route("/services/statistics", get(services::statistics))
+        .route("/departments/{code}", get(department::department))
         .route("/services/{code}", get(services::guide))
         .route("/services/{code}/apply", post(apply::begin))
         .route("/applications/{id}", get(apply::draft))

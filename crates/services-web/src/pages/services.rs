@@ -262,6 +262,26 @@ pub async fn statistics(
     Lang(locale): Lang,
     MaybeUser(user): MaybeUser,
 ) -> Result<Response, ApiError> {
+    let (from, to, rows) = public_figures(&state, locale, None).await?;
+    Ok(render(
+        StatusCode::OK,
+        &Statistics {
+            chrome: Chrome::new(locale, user, "/services/statistics"),
+            from,
+            to,
+            rows,
+        },
+    ))
+}
+
+/// Online applications' figures over the last year per department and
+/// process (of one department, by code, when given): the period's first and
+/// last day and the rows.
+pub async fn public_figures(
+    state: &AppState,
+    locale: egov_kernel::Locale,
+    department: Option<&str>,
+) -> Result<(String, String, Vec<egov_cases_web::MetricsRow>), ApiError> {
     let today = egov_kernel::time::beijing_today();
     let from = (today - chrono::Duration::days(365)).to_string();
     let mut rows = Vec::new();
@@ -273,10 +293,10 @@ pub async fn statistics(
         let q = egov_cases_web::views::MetricsQuery {
             from: Some(from.clone()),
             to: None,
-            department: None,
+            department: department.map(str::to_owned),
             process: Some(process.to_owned()),
         };
-        let view = egov_cases_web::work::supervision::metrics_view(&state, &q).await?;
+        let view = egov_cases_web::work::supervision::metrics_view(state, &q).await?;
         period = (view.from.to_string(), view.to.to_string());
         let name = match state.processes.latest(&state.db, process).await {
             Ok(d) => egov_web_kit::page::localized(locale, &d.name, d.name_en.as_deref()),
@@ -297,13 +317,5 @@ pub async fn statistics(
         (a.line.department_name.as_str(), a.process.as_str())
             .cmp(&(b.line.department_name.as_str(), b.process.as_str()))
     });
-    Ok(render(
-        StatusCode::OK,
-        &Statistics {
-            chrome: Chrome::new(locale, user, "/services/statistics"),
-            from: period.0,
-            to: period.1,
-            rows,
-        },
-    ))
+    Ok((period.0, period.1, rows))
 }
