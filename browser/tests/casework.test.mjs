@@ -235,6 +235,11 @@ describe('a city management case from report to rating', () => {
     const tasks = section(page, 'my-tasks');
     assert.equal(await tasks.getByRole('link', { name: flow.number }).count(), 1, 'the new case is not in 我的待办');
     assert.equal(await section(page, 'dept-queue').getByRole('link', { name: flow.number }).count(), 1, 'the new case is not in 本部门队列');
+    // The row says who reported it and how long is left on the clock.
+    const row = tasks.locator('tbody tr').filter({ has: page.getByRole('link', { name: flow.number }) });
+    const rowText = await textOf(row);
+    assert.match(rowText, /刘小明/, `no reporter in the row: ${rowText}`);
+    assert.match(rowText, /今日到期|剩 \d+ 个工作日/, `no time left in the row: ${rowText}`);
     await assertNoSidewaysScroll(page);
     await tasks.getByRole('link', { name: flow.number }).click();
     await landOn(page, watch, `/cases/${flow.number}`);
@@ -380,11 +385,14 @@ describe('a city management case from report to rating', () => {
     // Cases count for the department that handled them.
     const line = page.locator('table#metrics tbody tr').filter({ hasText: SCJGJ.name }).filter({ hasText: '城市管理案件' });
     assert.equal(await line.count(), 1, `no statistics line for ${SCJGJ.name} / 城市管理案件`);
-    assert.equal(await textOf(page.locator('table#metrics thead th').first()), '承办部门');
+    // The table says what it groups by: the department and its part.
+    const heads = (await page.locator('table#metrics thead th').allTextContents()).map((s) => s.trim());
+    assert.deepEqual(heads.slice(0, 3), ['部门', '角色', '事项类型']);
     const cells = (await line.locator('th, td').allTextContents()).map((s) => s.trim());
-    // 受理 and 办结 (columns 3 and 4).
-    assert.equal(cells[2], '1', `受理: ${JSON.stringify(cells)}`);
-    assert.equal(cells[3], '1', `办结: ${JSON.stringify(cells)}`);
+    assert.equal(cells[1], '承办', `角色: ${JSON.stringify(cells)}`);
+    // 受理 and 办结 (columns 4 and 5).
+    assert.equal(cells[3], '1', `受理: ${JSON.stringify(cells)}`);
+    assert.equal(cells[4], '1', `办结: ${JSON.stringify(cells)}`);
     await assertInputsLabelled(page);
     await assertNoSidewaysScroll(page);
   });

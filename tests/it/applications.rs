@@ -514,6 +514,27 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     let stats = app.get("/services/statistics").await;
     assert_eq!(stats.status, StatusCode::OK);
     assert!(stats.body.contains("北京市朝阳区市场监督管理局") && stats.body.contains("100.0%"));
+    // The co-handling tax bureau has a line of its own, saying its part.
+    let metrics = lead
+        .get(&app, "/api/v1/metrics/cases?process=joint_approval")
+        .await;
+    let line = |code: &str| {
+        metrics["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["department"] == code)
+            .cloned()
+            .unwrap_or_else(|| panic!("no line for {code}: {metrics}"))
+    };
+    assert_eq!(line("110105-SCJGJ")["role"], "handling");
+    let co = line("110105-SWZJ");
+    assert_eq!(co["role"], "co_handling");
+    assert_eq!(
+        (co["received"].as_u64(), co["closed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert!(stats.body.contains("联办"), "the table names the part");
 
     // The draft is gone from the applicant's list; the case is there.
     let mine = app.get_with("/cases", &[("cookie", &company.0)]).await;

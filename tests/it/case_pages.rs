@@ -349,6 +349,16 @@ async fn supervisors_see_the_board_and_order_the_department_which_answers() {
     assert!(board.body.contains(&number) && board.body.contains("红牌"));
     let bench = page(&app, &handler, "/workbench").await;
     assert!(bench.body.contains("预警与督办") && bench.body.contains("红牌"));
+    // Who applied, and how late it is in working days.
+    assert!(bench.body.contains("<th scope=\"col\">申请人</th>") && bench.body.contains("张三"));
+    assert!(
+        bench
+            .body
+            .contains("<span class=\"late\">今日已超期</span>"),
+        "{}",
+        bench.body
+    );
+    assert!(!bench.body.contains("alert-order"), "no order yet");
 
     // The order: the supervisor writes it, the department answers it.
     let orders = format!("/cases/{number}/orders");
@@ -385,6 +395,11 @@ async fn supervisors_see_the_board_and_order_the_department_which_answers() {
     );
     let case = page(&app, &handler, &format!("/cases/{number}")).await;
     assert!(case.body.contains("请于三日内办结并说明超期原因"));
+    // The workbench marks the case as ordered until the order is answered.
+    assert!(page(&app, &handler, "/workbench")
+        .await
+        .body
+        .contains("<span class=\"badge alert-order\">督办</span>"));
     let order_id = supervisor
         .get(&app, &format!("/api/v1/cases/{number}"))
         .await["orders"][0]["id"]

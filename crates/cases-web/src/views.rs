@@ -351,6 +351,11 @@ pub struct MetricsLineView {
     pub department: String,
     pub department_name: String,
     pub process_id: String,
+    /// `handling`: the cases it handles; `co_handling`: the joint cases
+    /// another department leads in which it decided its part (the figures
+    /// are those cases').
+    #[schema(value_type = String)]
+    pub role: egov_cases::metrics::Role,
     pub received: u64,
     pub closed: u64,
     pub closed_on_time: u64,

@@ -412,10 +412,7 @@ pub async fn for_departments(
     if departments.is_empty() {
         return Ok(Vec::new());
     }
-    let list = (1..=departments.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = egov_store::in_list(1, departments.len());
     let open = if closed { "" } else { "closed_at IS NULL AND " };
     let condition = format!(
         "{open}(department_id IN ({list}) OR assigned_department_id IN ({list}) \

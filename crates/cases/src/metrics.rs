@@ -18,10 +18,24 @@ pub struct Period {
     pub to: Timestamp,
 }
 
+/// The part a department played in the cases of a line.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// It handles the case (the receiving department, or the one it was
+    /// transferred to).
+    #[default]
+    Handling,
+    /// It decided its part of a joint case (并联审批) another department
+    /// leads; the figures are those of the cases it took part in.
+    CoHandling,
+}
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Line {
     pub department_id: i64,
     pub process_id: String,
+    pub role: Role,
     /// Cases opened in the period.
     pub received: u64,
     /// Cases closed in the period.
@@ -69,8 +83,10 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// One line per handling department and process with any activity in the
-/// period, optionally for one department or one process.
+/// One line per department, process and role with any activity in the
+/// period (the handling department's, and each co-handling department's of
+/// the joint cases it took part in), optionally for one department or one
+/// process.
 pub async fn compute(
     db: &Db,
     cal: &WorkCalendar,
@@ -93,21 +109,45 @@ pub async fn compute(
     .fetch_all(&mut *c)
     .await
     })?;
+    // The co-handling departments: one row per joint case and department
+    // that had a branch in it, other than the one handling it (the case's id
+    // is selected so that DISTINCT keeps a case once per department).
+    let co_rows: Vec<Row> = run!(r, |c| {
+        sqlx::query_as(
+            "SELECT DISTINCT b.department_id AS department, c.id, c.process_id, \
+         c.created_at, c.closed_at, c.overdue, c.paused_secs, r.grade \
+         FROM case_branches b JOIN cases c ON c.id = b.case_id \
+         LEFT JOIN case_ratings r ON r.case_id = c.id \
+         WHERE b.department_id <> COALESCE(c.assigned_department_id, c.department_id) \
+         AND ((c.created_at >= $1 AND c.created_at < $2) \
+             OR (c.closed_at >= $1 AND c.closed_at < $2) \
+             OR (c.closed_at IS NULL AND c.overdue = TRUE))",
+        )
+        .bind(period.from)
+        .bind(period.to)
+        .fetch_all(&mut *c)
+        .await
+    })?;
     let within = |t: Timestamp| t >= period.from && t < period.to;
-    let mut lines: BTreeMap<(i64, String), Tally> = BTreeMap::new();
-    for row in rows {
+    let mut lines: BTreeMap<(i64, String, Role), Tally> = BTreeMap::new();
+    let tagged = rows
+        .into_iter()
+        .map(|row| (Role::Handling, row))
+        .chain(co_rows.into_iter().map(|row| (Role::CoHandling, row)));
+    for (role, row) in tagged {
         if department_id.is_some_and(|d| d != row.department)
             || process_id.is_some_and(|p| p != row.process_id)
         {
             continue;
         }
         let (line, hours, grades) = lines
-            .entry((row.department, row.process_id.clone()))
+            .entry((row.department, row.process_id.clone(), role))
             .or_insert_with(|| {
                 (
                     Line {
                         department_id: row.department,
                         process_id: row.process_id.clone(),
+                        role,
                         ..Default::default()
                     },
                     Vec::new(),

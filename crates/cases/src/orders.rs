@@ -186,6 +186,30 @@ pub async fn answer(
     })
 }
 
+/// How many open orders each of `case_ids` has (cases with none left out).
+pub async fn open_counts(
+    db: &Db,
+    case_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, i64>, CaseError> {
+    if case_ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT case_id, count(*) FROM supervision_orders \
+         WHERE status = 'open' AND case_id IN ({}) GROUP BY case_id",
+        egov_store::in_list(1, case_ids.len())
+    );
+    let mut r = db.reader().await?;
+    let rows: Vec<(i64, i64)> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for id in case_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The orders on a case, open ones first.
 pub async fn for_case(db: &Db, case_id: i64) -> Result<Vec<Order>, CaseError> {
     let mut r = db.reader().await?;

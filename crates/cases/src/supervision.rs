@@ -426,10 +426,7 @@ pub async fn board(db: &Db, limit: i64, departments: Option<&[i64]>) -> Result<B
         Some([]) => " AND 1 = 0".to_owned(),
         Some(ids) => format!(
             " AND COALESCE(assigned_department_id, department_id) IN ({})",
-            (0..ids.len())
-                .map(|i| format!("${}", i + 2))
-                .collect::<Vec<_>>()
-                .join(", ")
+            egov_store::in_list(2, ids.len())
         ),
     };
     let sql = format!(

@@ -906,6 +906,43 @@ pub async fn list_users(db: &Db, filter: &UserFilter) -> Result<Vec<UserRecord>,
         .await)?)
 }
 
+/// How staff see who applied, for each of `ids`: the person's name, and for
+/// someone acting for an enterprise the enterprise's name before it.
+pub async fn applicant_names(
+    db: &Db,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, StoreError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let sql = format!(
+        "SELECT u.id, u.display_name, e.name FROM users u \
+         LEFT JOIN enterprises e ON e.id = u.enterprise_id WHERE u.id IN ({})",
+        egov_store::in_list(1, ids.len())
+    );
+    let mut r = db.reader().await?;
+    let rows: Vec<(i64, String, Option<String>)> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, person, enterprise)| {
+            let name = match enterprise {
+                Some(e) => format!("{e}（{person}）"),
+                None => person,
+            };
+            (id, name)
+        })
+        .collect())
+}
+
 pub async fn get_user(db: &Db, id: i64) -> Result<UserRecord, IdentityError> {
     let mut r = db.reader().await?;
     let sql = format!("{USER_COLUMNS} WHERE u.id = $1");

@@ -26,7 +26,7 @@ pub use error::{
 };
 pub use reference::Reference;
 pub use url::DatabaseUrl;
-pub use write::{query, values, Column, Deferred, FromRow, Row, Statement, Tx};
+pub use write::{in_list, query, values, Column, Deferred, FromRow, Row, Statement, Tx};
 
 /// The concrete driver types, for rows that need to name them.
 pub use sqlx;

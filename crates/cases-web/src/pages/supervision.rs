@@ -1,7 +1,7 @@
 //! Electronic supervision pages: the board of warnings and cards by
 //! department (supervisors) and the case metrics (civil servants).
 
-use super::cases::CaseLine;
+use super::cases::{staff_lines, CaseLine};
 use crate::views::{BoardLineView, MetricsLineView, MetricsQuery};
 use crate::work::supervision::{board_view, metrics_view};
 use askama::Template;
@@ -33,12 +33,13 @@ pub async fn board(
         return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
     let view = board_view(&state, &egov_identity::supervision_reach(&principal)).await?;
-    let mut cases = Vec::with_capacity(view.cases.len());
+    let mut rows = Vec::with_capacity(view.cases.len());
     for c in &view.cases {
         let case = egov_cases::by_number(&state.db, &c.number).await?;
         let def = state.processes.of(&state.db, &case).await?;
-        cases.push(CaseLine::new(locale, &case, &def));
+        rows.push((case, def));
     }
+    let cases = staff_lines(&state, locale, &rows).await?;
     Ok(render(
         StatusCode::OK,
         &Board {
@@ -82,6 +83,14 @@ impl MetricsRow {
 
     pub fn p90(&self) -> String {
         Self::hours(self.line.p90_hours)
+    }
+
+    /// The string key naming the department's part in the line's cases.
+    pub fn role_key(&self) -> &'static str {
+        match self.line.role {
+            egov_cases::metrics::Role::Handling => "metrics.role.handling",
+            egov_cases::metrics::Role::CoHandling => "metrics.role.co_handling",
+        }
     }
 }
 

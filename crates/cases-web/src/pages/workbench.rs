@@ -1,7 +1,7 @@
 //! The queues: a civil servant's tasks and department queue, an applicant's
 //! own cases, and the form that opens a case.
 
-use super::cases::CaseLine;
+use super::cases::{staff_lines, CaseLine};
 use crate::case_page::{CaseLink, CasePageExtensions};
 use crate::forms::{self, DepartmentOption, FormField};
 use crate::views::{LocationInput, NewCaseInput};
@@ -47,8 +47,9 @@ pub async fn workbench(
     PageUser(user): PageUser<WORKBENCH>,
 ) -> Result<Response, ApiError> {
     let tasks = queue_of(&state, &user, Queue::Tasks, false, QUEUE_LIMIT).await?;
+    let tasks = staff_lines(&state, locale, &tasks).await?;
     let queue = queue_of(&state, &user, Queue::Department, false, QUEUE_LIMIT).await?;
-    let queue = lines(locale, &queue);
+    let queue = staff_lines(&state, locale, &queue).await?;
     let alerts = queue
         .iter()
         .filter(|c| c.alert != "none")
@@ -59,7 +60,7 @@ pub async fn workbench(
         StatusCode::OK,
         &Workbench {
             chrome: Chrome::new(locale, Some(user), "/workbench"),
-            tasks: lines(locale, &tasks),
+            tasks,
             queue,
             alerts,
             may_open,

@@ -150,6 +150,7 @@ pub async fn metrics_view(state: &AppState, q: &MetricsQuery) -> Result<MetricsV
                 department_name: dir.name_of(l.department_id),
                 department: dir.code_of(l.department_id),
                 process_id: l.process_id,
+                role: l.role,
                 received: l.received,
                 closed: l.closed,
                 closed_on_time: l.closed_on_time,

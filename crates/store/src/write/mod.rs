@@ -23,7 +23,7 @@ mod tests;
 pub use row::{sqlite_text, Column, ColumnIndex, FromRow, Row};
 /// A value as SQLite stores it, for [`Column::from_sqlite`].
 pub use rusqlite::types::ValueRef as SqliteValue;
-pub use statement::{query, values, Statement};
+pub use statement::{in_list, query, values, Statement};
 
 use crate::caches::Caches;
 use crate::{AnyConn, Engine, StoreError};

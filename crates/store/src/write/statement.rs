@@ -37,6 +37,15 @@ pub fn values(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// The placeholders of an `IN` list of `n` parameters numbered from
+/// `$first`: `$2, $3, $4` for `in_list(2, 3)`.
+pub fn in_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// See [`query`].
 pub struct Statement<'q> {
     pub(crate) sql: Cow<'q, str>,
