@@ -180,6 +180,9 @@ fn routes() -> Vec<Route> {
         get("/departments", public),
         get("/departments/110105-SCJGJ", public),
         get("/login", public),
+        get("/login/forgot", public),
+        // No such reset under way: not found, whoever asks.
+        get("/login/reset?t=none", |_| Outcome::Hidden),
         get("/register", public),
         get("/register/citizen", public),
         get("/register/enterprise", public),
@@ -330,6 +333,15 @@ fn routes() -> Vec<Route> {
         }),
         post("/admin/api-keys/999999/revoke", |w| match w {
             Who::Admin => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        // Nobody's account 999999: not found for those who manage accounts.
+        post("/admin/users/999999/password-reset", |w| match w {
+            Who::Admin | Who::DeptAdmin => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        post("/admin/users/999999/second-factor-reset", |w| match w {
+            Who::Admin | Who::DeptAdmin => Outcome::Hidden,
             w => w.page(false),
         }),
         // Enabling the (enabled) handler changes nothing.
@@ -999,6 +1011,16 @@ const NOT_IN_THE_MATRIX: &[(&str, &str, &str)] = &[
         "POST",
         "/register/confirm",
         "the phone confirmation of a registration",
+    ),
+    (
+        "POST",
+        "/login/forgot",
+        "a password reset before sign-in: tests/it/password_reset.rs",
+    ),
+    (
+        "POST",
+        "/login/reset",
+        "a password reset before sign-in: tests/it/password_reset.rs",
     ),
     (
         "POST",

@@ -17,6 +17,7 @@ mod oidc;
 mod openapi;
 mod outage;
 mod pages;
+mod password_reset;
 mod personal_tokens;
 mod platform;
 mod process;

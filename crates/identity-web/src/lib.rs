@@ -51,11 +51,18 @@ pub fn slice() -> egov_web_kit::slice::Slice {
 
 /// The identity system's pages.
 pub fn pages() -> Router<AppState> {
-    use pages::{account, admin_clients, admin_keys, admin_users, enterprise, register, tokens};
+    use pages::{
+        account, admin_clients, admin_keys, admin_users, enterprise, register, reset, tokens,
+    };
     Router::new()
         .route("/login", get(account::login_form).post(account::login))
         .route("/login/mfa", get(account::mfa_form).post(account::mfa))
         .route("/logout", post(account::logout))
+        .route(
+            "/login/forgot",
+            get(reset::request_form).post(reset::request),
+        )
+        .route("/login/reset", get(reset::code_form).post(reset::complete))
         .route("/register", get(register::choice))
         .route(
             "/register/confirm",
@@ -128,6 +135,14 @@ pub fn pages() -> Router<AppState> {
         )
         .route("/admin/api-keys/{id}/revoke", post(admin_keys::revoke))
         .route("/admin/users/{id}/state", post(admin_users::change_state))
+        .route(
+            "/admin/users/{id}/password-reset",
+            post(admin_users::reset_password),
+        )
+        .route(
+            "/admin/users/{id}/second-factor-reset",
+            post(admin_users::reset_second_factor),
+        )
         .route(
             "/admin/users/{id}/assurance",
             post(admin_users::change_assurance),

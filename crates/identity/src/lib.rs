@@ -10,6 +10,7 @@ pub mod mfa;
 pub mod notice;
 pub mod password;
 pub mod password_policy;
+pub mod password_reset;
 pub mod personal;
 pub mod personal_token;
 pub mod policy;

@@ -20,7 +20,7 @@ use egov_identity::{
 };
 use egov_kernel::Locale;
 use egov_org::{Department, DepartmentFilter};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -52,6 +52,22 @@ struct UsersPage {
     roles: Vec<(Role, &'static str)>,
     error: Option<String>,
     created: Option<(String, String)>,
+}
+
+impl UsersPage {
+    /// A user's department by name (in the page's language), for the list.
+    fn department_name(&self, code: Option<&str>) -> String {
+        let Some(code) = code else {
+            return "-".to_owned();
+        };
+        self.departments
+            .iter()
+            .find(|d| d.code == code)
+            .map_or_else(
+                || code.to_owned(),
+                |d| d.name_in(self.chrome.locale).to_owned(),
+            )
+    }
 }
 
 fn role_labels(locale: Locale) -> Vec<(Role, &'static str)> {
@@ -217,6 +233,8 @@ struct UserPage {
     may_reveal: bool,
     /// The viewer's own account (not disabled from here).
     is_self: bool,
+    /// A one-time password just set, shown this once.
+    one_time: Option<String>,
 }
 
 async fn user_page(
@@ -225,6 +243,7 @@ async fn user_page(
     viewer: SessionUser,
     id: i64,
     personal: Option<PersonalView>,
+    one_time: Option<String>,
 ) -> Result<Response, ApiError> {
     let record = match egov_identity::get_user(&state.db, id).await {
         Ok(r) => r,
@@ -291,6 +310,7 @@ async fn user_page(
             grant_city_wide,
             may_reveal,
             is_self,
+            one_time,
         },
     ))
 }
@@ -301,7 +321,7 @@ pub async fn show(
     PageUser(user): PageUser<ADMIN_CONSOLE>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    user_page(&state, locale, user, id, None).await
+    user_page(&state, locale, user, id, None, None).await
 }
 
 /// Shows the ID and phone numbers unmasked, once, with an audit record.
@@ -319,7 +339,7 @@ pub async fn reveal(
     };
     let principal = Principal::User(user.clone());
     match personal::reveal(&state.db, &user_context(&user, origin), &principal, &record).await {
-        Ok(view) => user_page(&state, locale, user, id, Some(view)).await,
+        Ok(view) => user_page(&state, locale, user, id, Some(view), None).await,
         Err(personal::RevealError::Forbidden) => {
             Ok(super::error_page(locale, StatusCode::FORBIDDEN))
         }
@@ -474,5 +494,54 @@ pub async fn change_assurance(
     }
     let done =
         egov_identity::set_assurance(&state.db, &user_context(&user, origin), id, form.level).await;
+    changed(locale, id, done)
+}
+
+/// Gives an account within the administrator's reach a new one-time
+/// password, shown once on its page; the holder replaces it at the next
+/// sign-in, and every session of the account ends.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(id): Path<i64>,
+    _: CheckedForm<IgnoredAny>,
+) -> Result<Response, ApiError> {
+    if let Err(page) = managed(&state, locale, &user, id).await {
+        return Ok(page);
+    }
+    if id == user.user_id {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = user_context(&user, origin);
+    match egov_identity::password_reset::reset_by_admin(&state.db, &ctx, id).await {
+        Ok(password) => {
+            let shown = password.expose_secret().to_owned();
+            user_page(&state, locale, user, id, None, Some(shown)).await
+        }
+        Err(e) => changed(locale, id, Err(e)),
+    }
+}
+
+/// Takes away the second factor of an account within the administrator's
+/// reach (a lost phone); a civil servant enrols a new one at the next
+/// sign-in.
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(id): Path<i64>,
+    _: CheckedForm<IgnoredAny>,
+) -> Result<Response, ApiError> {
+    if let Err(page) = managed(&state, locale, &user, id).await {
+        return Ok(page);
+    }
+    if id == user.user_id {
+        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = user_context(&user, origin);
+    let done = egov_identity::password_reset::reset_second_factor(&state.db, &ctx, id).await;
     changed(locale, id, done)
 }

@@ -6,6 +6,7 @@ pub mod admin_keys;
 pub mod admin_users;
 pub mod enterprise;
 pub mod register;
+pub mod reset;
 pub mod tokens;
 
 pub use egov_web_kit::page::{

@@ -63,7 +63,7 @@ struct CitizenPage {
     error: Option<String>,
 }
 
-fn with_form_cookie(state: &AppState, csrf: &str, mut res: Response) -> Response {
+pub(super) fn with_form_cookie(state: &AppState, csrf: &str, mut res: Response) -> Response {
     res.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(
@@ -98,7 +98,7 @@ pub async fn citizen_form(State(state): State<AppState>, Lang(locale): Lang) -> 
 }
 
 /// "身份证号码：校验位不正确" in the page's language.
-fn field_error(locale: Locale, field_key: &str, e: IdentifierError) -> String {
+pub(super) fn field_error(locale: Locale, field_key: &str, e: IdentifierError) -> String {
     let field = translate(locale, field_key);
     match locale {
         Locale::Zh => format!("{field}：{}", e.message_zh()),
@@ -109,7 +109,7 @@ fn field_error(locale: Locale, field_key: &str, e: IdentifierError) -> String {
 /// Registrations from one source address are limited (confirmation tries
 /// are limited per ticket); past the limit the form is answered 429. A request whose
 /// source is unknown (never through the server's listener) is not counted.
-fn rate_limited(state: &AppState, locale: Locale, origin: &Origin) -> Option<Response> {
+pub(super) fn rate_limited(state: &AppState, locale: Locale, origin: &Origin) -> Option<Response> {
     let source = origin.source.as_deref()?;
     if state.registrations.check_key(&source.to_owned()).is_ok() {
         return None;
@@ -133,15 +133,15 @@ fn to_confirm(pending: &egov_identity::confirmation::Pending) -> Response {
     Redirect::to(&format!("/register/confirm?t={}", pending.ticket)).into_response()
 }
 
-fn anonymous(origin: Origin) -> Context {
+pub(super) fn anonymous(origin: Origin) -> Context {
     origin.context(Actor::Anonymous)
 }
 
-type Refusal = (StatusCode, String);
+pub(super) type Refusal = (StatusCode, String);
 
 /// What every registration form checks: the double-submit token and the
 /// password typed twice.
-fn check_common(
+pub(super) fn check_common(
     locale: Locale,
     headers: &HeaderMap,
     secure: bool,
