@@ -497,7 +497,27 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     for (const m of MISSING) {
       const link = section(page, 'files-heading').getByRole('link', { name: `${m}.pdf`, exact: true });
       assert.equal(await link.count(), 1, `the handler does not see ${m}.pdf`);
+      // Named as the guide names the material, and marked as the answer to the 补正.
+      const item = section(page, 'files-heading').locator('li').filter({ has: page.getByRole('link', { name: `${m}.pdf`, exact: true }) });
+      assert.match(await textOf(item.locator('.answers')), /答复： 一次性告知补正/);
     }
+    const first = section(page, 'files-heading').locator('li').first();
+    assert.equal(await textOf(first.locator('strong.material')), REQUIRED[0]);
+    // A PDF is previewed in the page.
+    await first.locator('summary').click();
+    assert.equal(await first.locator('iframe').count(), 1);
+    assert.ok(await first.locator('iframe').isVisible());
+
+    // Who applied: masked until asked for, then shown in full (audited).
+    const who = section(page, 'applicant-heading');
+    assert.match(await textOf(who.locator('#applicant-phone')), /^\d{3}\*{4}\d{4}$/);
+    await Promise.all([
+      page.waitForURL((u) => u.pathname === `/cases/${flow.number}/applicant`, { waitUntil: 'load' }),
+      who.getByRole('button', { name: '显示完整号码', exact: true }).click(),
+    ]);
+    await settle(page, p.watch);
+    assert.match(await textOf(section(page, 'applicant-heading').locator('#applicant-phone')), /^1\d{10}$/);
+    await open(p, `/cases/${flow.number}`);
 
     const accept = actionForm(page, '受理并分送');
     await submitAndLand(p, () => accept.getByRole('button', { name: '受理并分送', exact: true }).click(), `/cases/${flow.number}`, 'action');
@@ -641,9 +661,13 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     const line = pub.page.locator('table#hall-statistics tbody tr').filter({ hasText: LEAD.name });
     assert.equal(await line.count(), 1, `no statistics line for ${LEAD.name}`);
     const cells = (await line.locator('th, td').allTextContents()).map((s) => s.trim());
-    assert.equal(cells[1], '并联审批', `事项类型: ${JSON.stringify(cells)}`);
-    assert.equal(cells[2], '1', `办结: ${JSON.stringify(cells)}`);
-    assert.equal(cells[5], '100.0%', `满意率: ${JSON.stringify(cells)}`);
+    assert.equal(cells[1], '承办', `角色: ${JSON.stringify(cells)}`);
+    assert.equal(cells[2], '并联审批', `事项类型: ${JSON.stringify(cells)}`);
+    assert.equal(cells[3], '1', `办结: ${JSON.stringify(cells)}`);
+    assert.equal(cells[6], '100.0%', `满意率: ${JSON.stringify(cells)}`);
+    // The co-handling tax bureau has its line too, marked as such.
+    const co = pub.page.locator('table#hall-statistics tbody tr').filter({ hasText: TAX.name });
+    assert.equal((await co.locator('td').first().textContent()).trim(), '联办');
     await assertNoSidewaysScroll(pub.page);
   });
 });

@@ -216,7 +216,8 @@ export async function launchBrowser(options = {}) {
 }
 
 /** Schemes that are not network fetches and so have no origin to check. */
-const LOCAL_SCHEMES = new Set(['data:', 'blob:', 'about:']);
+// The browser's own pages (its PDF viewer shows a previewed PDF) reach no host.
+const LOCAL_SCHEMES = new Set(['data:', 'blob:', 'about:', 'chrome-extension:', 'chrome:']);
 
 /**
  * Record what a page does: every request, console errors, page errors and
@@ -246,9 +247,12 @@ export function watchPage(page, baseUrl) {
   });
   page.on('requestfailed', (req) => {
     const failure = req.failure();
-    // The browser fetches the icon on its own, and abandons it when the page
-    // moves on first (a form that ends at another site): not a fault.
-    if (failure?.errorText === 'net::ERR_ABORTED' && new URL(req.url()).pathname === '/assets/img/favicon.svg') return;
+    // The browser fetches the icon and its PDF viewer's parts on its own,
+    // and abandons them when the page moves on first: not a fault.
+    if (failure?.errorText === 'net::ERR_ABORTED') {
+      const u = new URL(req.url());
+      if (u.pathname === '/assets/img/favicon.svg' || ['chrome-extension:', 'chrome:'].includes(u.protocol)) return;
+    }
     failedRequests.push(`${req.method()} ${req.url()}: ${failure ? failure.errorText : 'failed'}`);
   });
 

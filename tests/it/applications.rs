@@ -383,6 +383,65 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         )
         .await;
     assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    // The handler sees who applied (numbers masked), each file under the
+    // guide's name for the material, and which file answered the 补正.
+    let seen = app.get_with(&case_path, &[("cookie", &lead.0)]).await;
+    assert!(
+        seen.body
+            .contains("id=\"applicant-enterprise\">北京示例科技有限公司"),
+        "{}",
+        seen.body
+    );
+    assert!(seen.body.contains("id=\"applicant-phone\">139****9000"));
+    assert!(seen
+        .body
+        .contains("<strong class=\"material\">食品经营许可申请书</strong>"));
+    assert!(
+        seen.body.contains("答复： 一次性告知补正（")
+            && seen.body.contains("）：食品安全管理制度文本")
+    );
+    assert!(seen.body.contains("?inline=true"), "a preview of the PDFs");
+    // The applicant's own page has no such panel, and may not ask for it.
+    assert!(!app
+        .get_with(&case_path, &[("cookie", &company.0)])
+        .await
+        .body
+        .contains("applicant-heading"));
+    let reveal = format!("/cases/{number}/applicant");
+    let refused = app
+        .post_form(&reveal, Some(&company.0), &[("csrf", &company.1)])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let unmasked = app
+        .post_form(&reveal, Some(&lead.0), &[("csrf", &lead.1)])
+        .await;
+    assert_eq!(unmasked.status, StatusCode::OK);
+    assert!(unmasked.body.contains("id=\"applicant-phone\">13900139000"));
+    assert_eq!(
+        app.count_where(
+            "audit_log",
+            &format!("action = 'person.view_unmasked' AND detail LIKE '%{number}%'")
+        )
+        .await,
+        1
+    );
+    // The preview: the file shown in place, framed by our own pages only.
+    let href = lead.get(&app, &format!("/api/v1/cases/{number}")).await["attachments"][0]["href"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shown = app
+        .get_with(&format!("{href}?inline=true"), &[("cookie", &lead.0)])
+        .await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.header("content-disposition").starts_with("inline;"));
+    assert!(shown
+        .header("content-security-policy")
+        .contains("frame-ancestors 'self'"));
+    let saved = app.get_with(&href, &[("cookie", &lead.0)]).await;
+    assert!(saved
+        .header("content-disposition")
+        .starts_with("attachment;"));
     // The lead department accepts; it and the co-handling tax bureau each
     // get a branch to decide their part in parallel (行政许可法 Art. 26).
     let res = lead

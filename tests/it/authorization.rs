@@ -263,6 +263,13 @@ fn routes() -> Vec<Route> {
         get("/cases/CASE", |w| w.on_case_page(w.sees_case())),
         // The matrix case is undecided: it has no result document yet.
         get("/cases/CASE/result", |w| w.on_case_page(false).min_hidden()),
+        // The applicant's numbers unmasked: staff who see the case only.
+        post("/cases/CASE/applicant", |w| match w {
+            w if !w.signed_in() => Outcome::SignIn,
+            w if !w.is_staff() => Outcome::Forbidden,
+            w if w.sees_case() => Outcome::Allowed,
+            _ => Outcome::Hidden,
+        }),
         get("/verify", public),
         // The page forms send input that is refused (an empty comment, a
         // stale version, an open case to rate, an empty order or answer),

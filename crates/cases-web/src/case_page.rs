@@ -28,6 +28,9 @@ pub struct CaseAdditions {
     pub expected: Option<String>,
     /// Buttons under the facts (a result document to download).
     pub links: Vec<CaseLink>,
+    /// What each file of the case was given as, by its SHA-256 digest (an
+    /// application's material, under the guide's name for it).
+    pub file_labels: std::collections::HashMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +100,9 @@ impl CasePageExtensions {
             all.form_schema = all.form_schema.or(more.form_schema);
             all.expected = all.expected.or(more.expected);
             all.links.extend(more.links);
+            for (digest, label) in more.file_labels {
+                all.file_labels.entry(digest).or_insert(label);
+            }
         }
         Ok(all)
     }

@@ -111,6 +111,7 @@ pub fn pages() -> Router<AppState> {
             post(cases::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/cases/{number}/rating", post(cases::rate))
+        .route("/cases/{number}/applicant", post(cases::reveal_applicant))
         .route("/cases/{number}/orders", post(cases::order))
         .route("/orders/{id}/answer", post(cases::answer_order))
         .route("/supervision", get(supervision::board))

@@ -57,6 +57,27 @@ pub async fn reveal(
     if !allows(viewer, Permission::RevealPersonalData) {
         return Err(RevealError::Forbidden);
     }
+    Ok(unmasked(db, ctx, record, serde_json::json!({})).await?)
+}
+
+/// The unmasked view of an applicant for the staff working on their case
+/// (`case`, its number), whose access the case engine has decided; audited
+/// with the case it was for, before anything is returned.
+pub async fn reveal_for_case(
+    db: &Db,
+    ctx: &Context,
+    record: &UserRecord,
+    case: &str,
+) -> Result<PersonalView, IdentityError> {
+    unmasked(db, ctx, record, serde_json::json!({ "case": case })).await
+}
+
+async fn unmasked(
+    db: &Db,
+    ctx: &Context,
+    record: &UserRecord,
+    why: serde_json::Value,
+) -> Result<PersonalView, IdentityError> {
     let fields: Vec<&'static str> = [
         record.resident_id.as_ref().map(|_| "resident_id"),
         record.phone.as_ref().map(|_| "phone"),
@@ -71,11 +92,10 @@ pub async fn reveal(
             action: "person.view_unmasked",
             object_type: "user",
             object_id: &record.id.to_string(),
-            detail: serde_json::json!({ "fields": fields }),
+            detail: serde_json::json!({ "fields": fields, "for": why }),
         },
     )
-    .await
-    .map_err(IdentityError::from)?;
+    .await?;
     Ok(PersonalView {
         resident_id: record.resident_id.clone(),
         phone: record.phone.clone(),

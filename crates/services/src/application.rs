@@ -303,6 +303,19 @@ pub async fn files(db: &Db, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
         .await)?)
 }
 
+/// The files filed with the application that opened case `case_id`, each
+/// with the material (its place in the guide's list) it was given for.
+pub async fn files_of_case(db: &Db, case_id: i64) -> Result<Vec<AppFile>, ApplicationError> {
+    let sql = "SELECT f.id, f.material, f.name, f.media_type, f.size, f.sha256 \
+               FROM application_files f JOIN applications a ON a.id = f.application_id \
+               WHERE a.case_id = $1 ORDER BY f.material, f.id";
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(sql)
+        .bind(case_id)
+        .fetch_all(&mut *c)
+        .await)?)
+}
+
 async fn files_in(tx: &mut Tx, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
     Ok(tx.fetch_all(query(FILES).bind(id)).await?)
 }

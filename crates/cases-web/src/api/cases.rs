@@ -151,9 +151,19 @@ pub async fn upload(
     Ok((StatusCode::CREATED, ApiJson(attachment_view(&number, a))))
 }
 
+/// Whether a file is wanted for showing in the page rather than saving.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DownloadQuery {
+    /// Show a PDF or image in the browser (the case page's preview) instead
+    /// of saving it.
+    #[serde(default)]
+    pub inline: bool,
+}
+
 /// Download an attachment the caller may see.
 #[utoipa::path(get, path = "/api/v1/cases/{number}/attachments/{id}", tag = TAG_CASES,
-    params(("number" = String, Path), ("id" = i64, Path)),
+    params(("number" = String, Path), ("id" = i64, Path), DownloadQuery),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
               answers::Unauthorized,
               answers::NotFound))]
@@ -161,6 +171,7 @@ pub async fn download(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath((number, id)): ApiPath<(String, i64)>,
+    ApiQuery(q): ApiQuery<DownloadQuery>,
 ) -> Result<Response, ApiError> {
     let (case, _) = visible_case(&state, &caller.principal, &number).await?;
     let not_found = || ApiError::not_found("没有这个附件", "no such attachment");
@@ -170,8 +181,15 @@ pub async fn download(
         Err(e) => return Err(e.into()),
     };
     let bytes = state.files.read(&a).await.map_err(ApiError::internal)?;
+    // Only the kinds checked by content at upload are shown in place.
+    let inline = q.inline
+        && matches!(
+            a.media_type.as_str(),
+            "application/pdf" | "image/png" | "image/jpeg"
+        );
     let disposition = format!(
-        "attachment; filename=\"file\"; filename*=UTF-8''{}",
+        "{}; filename=\"file\"; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
         url::form_urlencoded::byte_serialize(a.name.as_bytes()).collect::<String>()
     );
     let mut res = bytes.into_response();
@@ -188,6 +206,15 @@ pub async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
+    if inline {
+        // Shown inside the case page, and nowhere else; it runs nothing.
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+            ),
+        );
+    }
     Ok(res)
 }
 

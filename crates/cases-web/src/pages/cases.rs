@@ -114,6 +114,133 @@ struct CasePage {
     /// The applicant's view of where the case stands, for a process with
     /// an acceptance step (submitted → accepted → being decided → decided).
     progress: Vec<ProgressStep>,
+    /// For staff: who applied.
+    applicant_panel: Option<ApplicantPanel>,
+    files: Vec<FileRow>,
+}
+
+/// A file of the case as its page lists it.
+struct FileRow {
+    href: String,
+    name: String,
+    /// What it was given as (an application's material, by the guide's name).
+    label: Option<String>,
+    size: String,
+    internal: bool,
+    /// `image` or `pdf`: shown in the page on request.
+    preview: &'static str,
+    /// The request it answered (a 补正 notice: when, and what it asked for).
+    answers: Option<String>,
+}
+
+/// The case's files with what each was given as and which stopped-clock
+/// request (补正) it answered: the last step before its upload, when that
+/// step stopped the clock for the applicant.
+fn file_rows(
+    locale: Locale,
+    def: &ProcessDefinition,
+    d: &CaseDetail,
+    labels: &HashMap<String, String>,
+) -> Vec<FileRow> {
+    d.attachments
+        .iter()
+        .map(|f| {
+            let answers = d
+                .timeline
+                .iter()
+                .rfind(|e| e.at <= f.at)
+                .filter(|e| {
+                    e.action != "start"
+                        && def
+                            .state(&e.to_state)
+                            .is_some_and(|s| s.clock == egov_cases::Clock::Paused)
+                })
+                .map(|e| {
+                    let asked: Vec<&str> = e.fields["missing"]
+                        .as_array()
+                        .map(|m| m.iter().filter_map(|v| v.as_str()).collect())
+                        .unwrap_or_default();
+                    let mut text = format!(
+                        "{}（{}）",
+                        action_name(locale, def, &e.action),
+                        beijing(&e.at)
+                    );
+                    if !asked.is_empty() {
+                        text.push('：');
+                        text.push_str(&asked.join("、"));
+                    }
+                    text
+                });
+            FileRow {
+                href: f.href.clone(),
+                name: f.name.clone(),
+                label: labels.get(&f.sha256).cloned(),
+                size: match f.size {
+                    n if n >= 1024 * 1024 => format!("{:.1} MB", n as f64 / 1048576.0),
+                    n if n >= 1024 => format!("{:.0} KB", n as f64 / 1024.0),
+                    n => format!("{n} B"),
+                },
+                internal: f.internal,
+                preview: match f.media_type.as_str() {
+                    "application/pdf" => "pdf",
+                    "image/png" | "image/jpeg" => "image",
+                    _ => "",
+                },
+                answers,
+            }
+        })
+        .collect()
+}
+
+/// Who applied, as the staff working on the case see them: identity and
+/// phone numbers masked until someone asks to see them (audited).
+struct ApplicantPanel {
+    name: String,
+    kind: &'static str,
+    /// The enterprise applied for: its name and credit code.
+    enterprise: Option<(String, String)>,
+    phone: Option<String>,
+    resident_id: Option<String>,
+    masked: bool,
+}
+
+/// The applicant of `case` for a staff viewer, unmasked (and audited) when
+/// `reveal`.
+async fn applicant_panel(
+    state: &AppState,
+    case: &Case,
+    reveal: Option<&egov_kernel::Context>,
+) -> Result<Option<ApplicantPanel>, ApiError> {
+    let Some(id) = case.applicant_id else {
+        return Ok(None);
+    };
+    let record = match egov_identity::get_user(&state.db, id).await {
+        Ok(r) => r,
+        Err(egov_identity::IdentityError::NotFound) => return Ok(None),
+        Err(e) => return Err(ApiError::from_identity(e)),
+    };
+    let view = match reveal {
+        Some(ctx) => {
+            egov_identity::personal::reveal_for_case(&state.db, ctx, &record, &case.number)
+                .await
+                .map_err(ApiError::from_identity)?
+        }
+        None => egov_identity::personal::masked(&record),
+    };
+    Ok(Some(ApplicantPanel {
+        kind: match record.kind.as_str() {
+            "enterprise" => "account.kinds.enterprise",
+            _ => "account.kinds.citizen",
+        },
+        enterprise: record
+            .enterprise_name
+            .clone()
+            .map(|n| (n, record.enterprise_code.clone().unwrap_or_default())),
+        name: record.display_name,
+        phone: view.phone,
+        resident_id: view.resident_id,
+        masked: view.masked,
+    }))
 }
 
 /// One stage of the applicant's progress line.
@@ -201,6 +328,9 @@ pub struct Flash {
     pub kept: String,
     pub kept_for: String,
     pub notice: Option<&'static str>,
+    /// Show the applicant's numbers unmasked, audited in this request's
+    /// context (staff who asked).
+    pub reveal_applicant: Option<egov_kernel::Context>,
 }
 
 impl Flash {
@@ -447,6 +577,10 @@ pub async fn page(
         Some(_) => None,
         None => flash.error,
     };
+    let applicant_panel = match staff {
+        true => applicant_panel(state, &case, flash.reveal_applicant.as_ref()).await?,
+        false => None,
+    };
     let page = CasePage {
         chrome: Chrome::new(locale, Some(user.clone()), format!("/cases/{number}")),
         process_name: localized(locale, &def.name, def.name_en.as_deref()),
@@ -506,9 +640,32 @@ pub async fn page(
         } else {
             Vec::new()
         },
+        applicant_panel,
+        files: file_rows(locale, &def, &d, &additions.file_labels),
         d,
     };
     Ok(render(flash.status.unwrap_or(StatusCode::OK), &page))
+}
+
+/// Staff working on a case see its applicant's identity and phone numbers
+/// unmasked, once, with an audit record naming the case.
+pub async fn reveal_applicant(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    _: CheckedForm<serde::de::IgnoredAny>,
+) -> Result<Response, ApiError> {
+    if !sees_internal(&Principal::User(user.clone())) {
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let ctx = page_caller(&user, origin).context;
+    let flash = Flash {
+        reveal_applicant: Some(ctx),
+        ..Flash::default()
+    };
+    page(&state, locale, user, &number, flash).await
 }
 
 pub async fn show(

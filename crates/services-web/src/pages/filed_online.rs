@@ -41,10 +41,20 @@ impl CasePageExtension for FiledOnline {
                     ..CaseAdditions::default()
                 });
             };
+            let file_labels = egov_services::application::files_of_case(&state.db, case.id)
+                .await
+                .map_err(application_problem)?
+                .into_iter()
+                .filter_map(|f| {
+                    let material = guide.materials.get(usize::try_from(f.material).ok()?)?;
+                    Some((f.sha256, material.name.clone()))
+                })
+                .collect();
             Ok(CaseAdditions {
                 expected: expected(state, locale, &guide, case, accepted_at).await?,
                 form_schema: guide.fields,
                 links,
+                file_labels,
             })
         })
     }
