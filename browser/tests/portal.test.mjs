@@ -69,6 +69,19 @@ describe('portal home page', () => {
       ]);
       assert.ok((await page.locator('ul.services > li').count()) > 0, 'the search found items');
 
+      // A typo is offered the word it misspells; a sentence finds the items
+      // with most of its words, said to be partial, and where to ask.
+      await page.goto(url(`/services?q=${encodeURIComponent('营叶执照')}`), { waitUntil: 'load' });
+      await Promise.all([
+        page.waitForURL((u) => u.searchParams.get('q') === '营业执照', { waitUntil: 'load' }),
+        page.locator('#did-you-mean').getByRole('link', { name: '营业执照', exact: true }).click(),
+      ]);
+      assert.equal(await page.locator('#did-you-mean').count(), 0, 'a word the guides use is not corrected');
+      await page.goto(url(`/services?q=${encodeURIComponent('孩子上小学怎么报名')}`), { waitUntil: 'load' });
+      assert.ok(await page.locator('#partial').isVisible());
+      assert.match(await page.locator('ul.services').textContent(), /小学一年级/);
+      assert.match(await page.locator('#ask').textContent(), /12345/);
+
       await page.goto(url('/departments?division=110105'), { waitUntil: 'load' });
       await Promise.all([
         page.waitForURL((u) => u.pathname === '/departments/110105-SCJGJ', { waitUntil: 'load' }),

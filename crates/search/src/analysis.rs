@@ -109,6 +109,30 @@ pub(crate) fn word_grams(word: &str) -> Option<Vec<String>> {
     Some(grams)
 }
 
+/// How alike two short texts are, 0 to 1: the Dice coefficient of their
+/// adjacent character pairs (single characters for a one-character text),
+/// compared by `key`. 营叶执照 and 营业执照 score 1/3: enough to offer one as
+/// "did you mean" for the other.
+pub fn similarity(a: &str, b: &str) -> f32 {
+    let pairs = |s: &str| -> Vec<String> {
+        let chars: Vec<char> = key(s).chars().collect();
+        let mut v: Vec<String> = match chars.len() {
+            0 => Vec::new(),
+            1 => vec![chars[0].to_string()],
+            _ => chars.windows(2).map(|w| w.iter().collect()).collect(),
+        };
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let (x, y) = (pairs(a), pairs(b));
+    if x.is_empty() || y.is_empty() {
+        return 0.0;
+    }
+    let shared = x.iter().filter(|p| y.binary_search(p).is_ok()).count();
+    2.0 * shared as f32 / (x.len() + y.len()) as f32
+}
+
 /// Shared state of both tokenizers: the normalised text and the tokens of
 /// the last call, kept so their allocations are reused from one field value
 /// to the next (tantivy clones a tokenizer per indexing thread).
@@ -279,5 +303,20 @@ mod tests {
         assert_eq!(word_grams("ic卡"), None);
         assert_eq!(query_words("个体工商户，登记?").concat(), "个体工商户登记");
         assert_eq!(query_words("  ，。！"), Vec::<String>::new());
+    }
+}
+
+#[cfg(test)]
+mod similarity_tests {
+    use super::similarity;
+
+    #[test]
+    fn similarity_counts_shared_character_pairs() {
+        assert_eq!(similarity("营业执照", "营业执照"), 1.0);
+        assert!((similarity("营叶执照", "营业执照") - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(similarity("护照", "结婚证"), 0.0);
+        assert_eq!(similarity("", "护照"), 0.0);
+        // Spacing and punctuation do not count.
+        assert_eq!(similarity("营业 执照。", "营业执照"), 1.0);
     }
 }

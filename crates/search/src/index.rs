@@ -372,29 +372,37 @@ impl SearchIndex {
                 merge_facets(&mut results, facets);
                 Ok(results)
             }
-            Plan::Match(text_query) => {
-                let query: Box<dyn TQuery> = if filters.is_empty() {
-                    text_query
-                } else {
+            Plan::Match { all, some } => {
+                let filtered = |text_query: Box<dyn TQuery>| -> Box<dyn TQuery> {
+                    if filters.is_empty() {
+                        return text_query;
+                    }
                     // Filters restrict, they do not rank.
                     let mut clauses = vec![(Occur::Must, text_query)];
-                    clauses.extend(filters.into_iter().map(|f| {
+                    clauses.extend(filters.iter().map(|f| {
                         (
                             Occur::Must,
-                            Box::new(ConstScoreQuery::new(f, 0.0)) as Box<dyn TQuery>,
+                            Box::new(ConstScoreQuery::new(f.box_clone(), 0.0)) as Box<dyn TQuery>,
                         )
                     }));
                     Box::new(BooleanQuery::new(clauses))
                 };
-                let top = (q.limit > 0).then(|| {
-                    TopDocs::with_limit(q.limit)
-                        .and_offset(q.offset)
-                        .order_by_score()
-                });
-                let (top, total, facets) =
-                    self.collect(&searcher, query.as_ref(), top, &q.facets)?;
+                let top = || {
+                    (q.limit > 0).then(|| {
+                        TopDocs::with_limit(q.limit)
+                            .and_offset(q.offset)
+                            .order_by_score()
+                    })
+                };
+                let (mut found, mut total, mut facets) =
+                    self.collect(&searcher, filtered(all).as_ref(), top(), &q.facets)?;
+                if let (0, Some(some)) = (total, some) {
+                    (found, total, facets) =
+                        self.collect(&searcher, filtered(some).as_ref(), top(), &q.facets)?;
+                    results.partial = total > 0;
+                }
                 results.total = total;
-                results.hits = self.hits(&searcher, top.into_iter().flatten())?;
+                results.hits = self.hits(&searcher, found.into_iter().flatten())?;
                 merge_facets(&mut results, facets);
                 Ok(results)
             }

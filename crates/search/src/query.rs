@@ -49,6 +49,9 @@ const GRAMS_BOOST: f32 = 0.5;
 const SYNONYM_WEIGHT: f32 = 0.8;
 /// Added to an exact title match: far above any BM25 sum of a short query.
 const EXACT_TITLE_BONUS: f32 = 1000.0;
+/// In a partial result, per unit of the query a document matches: above any
+/// BM25 sum of one unit, so matching more units ranks first.
+const UNIT_MATCHED: f32 = 200.0;
 /// A word is common in bodies (see `Planner::word_query`) when more than
 /// 1/COMMON_BODY_FRACTION of the documents have it there, and more than
 /// COMMON_BODY_MIN_DOCS: in a small index matching every body is cheap and
@@ -179,6 +182,9 @@ pub struct Results {
     /// documents with their counts, most frequent first (ties by value).
     /// A requested field with no values has an empty list.
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
+    /// No document matched every word: these match some of them, those
+    /// with the most first.
+    pub partial: bool,
 }
 
 /// One matching document.
@@ -208,8 +214,13 @@ pub(crate) enum Plan {
     Browse,
     /// Words, none found anywhere in the index.
     Nothing,
-    /// Rank by this query.
-    Match(Box<dyn TQuery>),
+    /// Rank by `all` (every unit matches); when that finds nothing and the
+    /// query has several units, by `some` (any unit matches, the documents
+    /// matching most of them first).
+    Match {
+        all: Box<dyn TQuery>,
+        some: Option<Box<dyn TQuery>>,
+    },
 }
 
 /// A unit of the query: words that must match together, and the synonym
@@ -247,28 +258,54 @@ pub(crate) fn plan(
         f,
         common_in_body: (num_docs / COMMON_BODY_FRACTION).max(COMMON_BODY_MIN_DOCS),
     };
-    let mut clauses: Vec<(Occur, Box<dyn TQuery>)> = Vec::with_capacity(units.len() + 1);
+    let mut found: Vec<Box<dyn TQuery>> = Vec::with_capacity(units.len());
     for unit in &units {
         // A unit found nowhere is left out (see the module documentation).
         if let Some(q) = planner.unit_query(unit)? {
-            clauses.push((Occur::Must, q));
+            found.push(q);
         }
     }
-    if clauses.is_empty() {
+    if found.is_empty() {
         return Ok(Plan::Nothing);
     }
     let title_key = key(text);
-    if !title_key.is_empty() {
+    let exact = (!title_key.is_empty()).then(|| {
         let exact = TermQuery::new(
             Term::from_field_text(f.title_key, &title_key),
             IndexRecordOption::Basic,
         );
-        clauses.push((
-            Occur::Should,
-            Box::new(ConstScoreQuery::new(Box::new(exact), EXACT_TITLE_BONUS)),
-        ));
-    }
-    Ok(Plan::Match(Box::new(BooleanQuery::new(clauses))))
+        Box::new(ConstScoreQuery::new(Box::new(exact), EXACT_TITLE_BONUS)) as Box<dyn TQuery>
+    });
+    let with = |occur: Occur| {
+        let mut clauses: Vec<(Occur, Box<dyn TQuery>)> =
+            found.iter().map(|q| (occur, q.box_clone())).collect();
+        clauses.extend(exact.as_ref().map(|e| (Occur::Should, e.box_clone())));
+        Box::new(BooleanQuery::new(clauses)) as Box<dyn TQuery>
+    };
+    // A sentence typed as people speak (孩子上小学怎么报名) names more than
+    // any one guide says; when nothing has every word, the guides with the
+    // most of them are the best answer there is: each unit matched counts
+    // a constant far above any BM25 sum, which then ranks within a count.
+    let some = (found.len() > 1).then(|| {
+        let clauses: Vec<(Occur, Box<dyn TQuery>)> = found
+            .iter()
+            .flat_map(|q| {
+                [
+                    (
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(q.box_clone(), UNIT_MATCHED))
+                            as Box<dyn TQuery>,
+                    ),
+                    (Occur::Should, q.box_clone()),
+                ]
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses)) as Box<dyn TQuery>
+    });
+    Ok(Plan::Match {
+        all: with(Occur::Must),
+        some,
+    })
 }
 
 /// Groups the query's words into units: at each word, the longest run of

@@ -365,8 +365,22 @@ fn stray_words_do_not_empty_the_result() {
     assert_eq!(find(&index, "如何办理营业执照"), ["yyzz"]);
     assert_eq!(find(&index, "营业执照 qwzx"), ["yyzz"]);
     assert_eq!(find(&index, "qwzx"), Vec::<String>::new());
-    // Every known word must match.
-    assert_eq!(find(&index, "营业执照 户口"), Vec::<String>::new());
+    // Every known word must match; when no document has them all, those
+    // with some come back, marked partial, the ones with most first.
+    let all = index.search(&Query::new("营业执照办理")).unwrap();
+    assert!(!all.partial);
+    let some = index.search(&Query::new("营业执照 户口")).unwrap();
+    assert!(some.partial);
+    assert_eq!(some.total, 2);
+    let index3 = self::index(&[
+        doc("one", "户口迁移", ""),
+        doc("two", "户口迁移 集体户", "海淀区"),
+        doc("none", "营业执照", ""),
+    ]);
+    let mixed = index3.search(&Query::new("户口 海淀 营业执照")).unwrap();
+    assert!(mixed.partial);
+    assert_eq!(mixed.total, 3);
+    assert_eq!(mixed.hits[0].id, "two", "two of the three words first");
     // ASCII is case-insensitive, full width or not.
     let index2 = self::index(&[doc("ic", "ＩＣ卡补办", "")]);
     assert_eq!(find(&index2, "ic卡"), ["ic"]);

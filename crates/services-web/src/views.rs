@@ -204,6 +204,9 @@ pub struct SearchResults {
     pub items: Vec<ServiceSummary>,
     /// Counts by audience, life event and department over all matches.
     pub facets: std::collections::BTreeMap<String, Vec<FacetCount>>,
+    /// No item has every word searched for: these have some of them, those
+    /// with the most first.
+    pub partial: bool,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -190,6 +190,7 @@ pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchRes
     }
     Ok(SearchResults {
         total: found.total,
+        partial: found.partial,
         items,
         facets: found
             .facets
@@ -202,6 +203,68 @@ pub async fn search_items(state: &AppState, q: &SearchQuery) -> Result<SearchRes
                 (field, counts)
             })
             .collect(),
+    })
+}
+
+/// What the hall offers when a search finds nothing: the item names,
+/// keywords and synonyms that look like what was typed (a typo, another
+/// word for it), the life events and departments whose names share its
+/// words, and where to ask.
+pub struct SearchHelp {
+    /// Searches to try instead, the likeliest first.
+    pub did_you_mean: Vec<String>,
+    pub life_events: Vec<&'static str>,
+    /// Departments as code and name.
+    pub departments: Vec<(String, String)>,
+}
+
+/// How alike a suggestion must be to what was typed (see
+/// `egov_search::similarity`).
+const SUGGEST_AT: f32 = 0.3;
+
+pub async fn search_help(state: &AppState, text: &str) -> Result<SearchHelp, ApiError> {
+    let (items, names) = offered(state, &ServiceQuery::default()).await?;
+    let synonyms = state.part::<ServiceSearch>().index().synonyms();
+    let mut terms: Vec<&str> = items
+        .iter()
+        .flat_map(|i| std::iter::once(&i.guide.name).chain(i.guide.keywords.iter()))
+        .map(String::as_str)
+        .collect();
+    terms.extend(synonyms.groups().flatten());
+    // A term the guides use needs no correction.
+    let known = terms
+        .iter()
+        .any(|t| egov_search::similarity(text, t) == 1.0);
+    let mut scored: Vec<(f32, String)> = terms
+        .into_iter()
+        .filter(|_| !known)
+        .map(|t| (egov_search::similarity(text, t), t.to_owned()))
+        .filter(|(score, _)| *score >= SUGGEST_AT)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let mut did_you_mean: Vec<String> = Vec::new();
+    for (_, term) in scored {
+        if !did_you_mean.contains(&term) && did_you_mean.len() < 5 {
+            did_you_mean.push(term);
+        }
+    }
+    // A life event's name is a word or two: one character in common is a
+    // hint (生娃 → 出生, 生育); a department's name needs a pair in common
+    // (its 局, 委, 市 are in every name).
+    let life_events = egov_services::LIFE_EVENTS
+        .iter()
+        .copied()
+        .filter(|e| e.chars().any(|c| !c.is_ascii() && text.contains(c)))
+        .collect();
+    let near = |name: &str| egov_search::similarity(text, name) > 0.0;
+    let mut departments: Vec<(String, String)> =
+        names.into_iter().filter(|(_, name)| near(name)).collect();
+    departments.sort();
+    departments.truncate(5);
+    Ok(SearchHelp {
+        did_you_mean,
+        life_events,
+        departments,
     })
 }
 

@@ -31,6 +31,12 @@ struct Hall {
     total: usize,
     /// Matches by facet value, when searching.
     counts: std::collections::HashMap<String, u64>,
+    /// The items found have only some of the words searched for.
+    partial: bool,
+    /// For a search: what may have been meant, and where else to look.
+    help: Option<crate::work::SearchHelp>,
+    /// The search found nothing, or only items with some of its words.
+    lost: bool,
 }
 
 impl Hall {
@@ -113,6 +119,7 @@ pub async fn hall(
     let unfiltered = [&q.department, &q.audience, &q.life_event]
         .iter()
         .all(|v| v.as_deref().is_none_or(|v| v.trim().is_empty()));
+    let mut partial = false;
     let (items, total) = if text.is_empty() {
         // Without a filter the list is the one just read for the filter.
         let listed = match unfiltered {
@@ -152,8 +159,16 @@ pub async fn hall(
                 counts.insert(format!("{field}={}", v.value), v.count);
             }
         }
+        partial = found.partial;
         (found.items, found.total)
     };
+    // A typed word the guides do not use may be a typo: offer what may have
+    // been meant; and when nothing (or only part) was found, where else to look.
+    let help = match text.is_empty() {
+        false => Some(crate::work::search_help(&state, &text).await?),
+        true => None,
+    };
+    let lost = !text.is_empty() && (total == 0 || partial);
     let path = uri
         .path_and_query()
         .map(|p| p.as_str())
@@ -172,6 +187,9 @@ pub async fn hall(
             q: text,
             total,
             counts,
+            partial,
+            help,
+            lost,
         },
     ))
 }
