@@ -263,12 +263,14 @@ fn routes() -> Vec<Route> {
         get("/cases/CASE", |w| w.on_case_page(w.sees_case())),
         // The matrix case is undecided: it has no result document yet.
         get("/cases/CASE/result", |w| w.on_case_page(false).min_hidden()),
-        // The applicant's numbers unmasked: staff who see the case only.
+        // The applicant's numbers unmasked: the handling department's
+        // handlers and dispatchers, and the roles that need personal data.
         post("/cases/CASE/applicant", |w| match w {
             w if !w.signed_in() => Outcome::SignIn,
             w if !w.is_staff() => Outcome::Forbidden,
-            w if w.sees_case() => Outcome::Allowed,
-            _ => Outcome::Hidden,
+            w if !w.sees_case() => Outcome::Hidden,
+            Who::Handler | Who::Dispatcher | Who::Auditor | Who::Admin => Outcome::Allowed,
+            _ => Outcome::Forbidden,
         }),
         get("/verify", public),
         // The page forms send input that is refused (an empty comment, a

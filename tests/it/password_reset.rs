@@ -82,10 +82,47 @@ async fn a_citizen_resets_a_forgotten_password_with_a_code_to_their_phone() {
     let location = asked.header("location").to_owned();
     let texts = texts_to(&app, PHONE).await;
     assert_eq!(texts.len(), before + 1);
-    let code = code_in(&texts[0]);
     // Asking again within the minute sends nothing more.
     ask(&app, "zhang.san", PHONE).await;
     assert_eq!(texts_to(&app, PHONE).await.len(), before + 1);
+    // A minute later a new code replaces the first: its page is gone.
+    app.db()
+        .execute(
+            egov_store::query("UPDATE password_resets SET created_at = $1")
+                .bind(egov_kernel::time::now() - chrono::Duration::minutes(2)),
+        )
+        .await
+        .unwrap();
+    let replaced = location;
+    let asked = ask(&app, "zhang.san", PHONE).await;
+    let location = asked.header("location").to_owned();
+    assert_eq!(app.get(&replaced).await.status, StatusCode::NOT_FOUND);
+    let texts = texts_to(&app, PHONE).await;
+    assert_eq!(texts.len(), before + 2);
+    let code = code_in(&texts[0]);
+    // A token the account's software holds: a reset revokes it too.
+    let token_page = app
+        .post_form(
+            "/account/tokens",
+            Some(&session.0),
+            &[
+                ("csrf", &session.1),
+                ("name", "软件"),
+                ("read", "on"),
+                ("days", "30"),
+                ("password", &old),
+            ],
+        )
+        .await;
+    assert_eq!(token_page.status, StatusCode::CREATED);
+    let at = token_page.body.find("egovp_").unwrap();
+    let token = format!("Bearer {}", &token_page.body[at..at + 70]);
+    assert_eq!(
+        app.get_with("/api/v1/me", &[("authorization", &token)])
+            .await
+            .status,
+        StatusCode::OK
+    );
 
     // A wrong code, then a weak password: refused, nothing changes.
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -102,6 +139,13 @@ async fn a_citizen_resets_a_forgotten_password_with_a_code_to_their_phone() {
     // Every session ended; the new password signs in; the phone was told.
     let me = app.get_with("/api/v1/me", &[("cookie", &session.0)]).await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_with("/api/v1/me", &[("authorization", &token)])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED,
+        "the token made before the reset"
+    );
     app.sign_in("zhang.san", NEW).await;
     assert!(texts_to(&app, PHONE).await[0].contains("密码已重置"));
     // The ticket is spent.
@@ -130,6 +174,57 @@ async fn administrators_reset_a_civil_servants_password_and_second_factor() {
         .find(|u| u.username == "clerk.wang")
         .unwrap()
         .id;
+
+    // A department administrator may not take over the system
+    // administrator's account by resetting it; nobody resets a citizen's.
+    let dept = egov_org::department(app.db(), "110000-ZWFWJ")
+        .await
+        .unwrap()
+        .id;
+    let da_pw = app
+        .staff_with(
+            "deptadmin.zhao",
+            Some(dept),
+            vec![egov_identity::RoleGrant {
+                role: egov_identity::Role::DepartmentAdmin,
+                department_id: Some(dept),
+            }],
+        )
+        .await;
+    let dept_admin = app.sign_in("deptadmin.zhao", &da_pw).await;
+    let admin_id = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "admin.li")
+        .unwrap()
+        .id;
+    for path in ["password-reset", "second-factor-reset"] {
+        let res = app
+            .post_form(
+                &format!("/admin/users/{admin_id}/{path}"),
+                Some(&dept_admin.0),
+                &[("csrf", &dept_admin.1)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    app.citizen("zhang.san").await;
+    let citizen_id = egov_identity::list_users(app.db(), &Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "zhang.san")
+        .unwrap()
+        .id;
+    let res = app
+        .post_form(
+            &format!("/admin/users/{citizen_id}/password-reset"),
+            Some(&admin.0),
+            &[("csrf", &admin.1)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
 
     // The clerk may not reset anyone, not even from a forged form.
     let res = app

@@ -102,10 +102,14 @@ pub async fn compute(
          FROM cases c LEFT JOIN case_ratings r ON r.case_id = c.id \
          WHERE ((c.created_at >= $1 AND c.created_at < $2) \
              OR (c.closed_at >= $1 AND c.closed_at < $2) \
-             OR (c.closed_at IS NULL AND c.overdue = TRUE))"
+             OR (c.closed_at IS NULL AND c.overdue = TRUE)) \
+         AND ($3 IS NULL OR COALESCE(c.assigned_department_id, c.department_id) = $3) \
+         AND ($4 IS NULL OR c.process_id = $4)"
     )
     .bind(period.from)
     .bind(period.to)
+    .bind(department_id)
+    .bind(process_id)
     .fetch_all(&mut *c)
     .await
     })?;
@@ -121,10 +125,13 @@ pub async fn compute(
          WHERE b.department_id <> COALESCE(c.assigned_department_id, c.department_id) \
          AND ((c.created_at >= $1 AND c.created_at < $2) \
              OR (c.closed_at >= $1 AND c.closed_at < $2) \
-             OR (c.closed_at IS NULL AND c.overdue = TRUE))",
+             OR (c.closed_at IS NULL AND c.overdue = TRUE)) \
+         AND ($3 IS NULL OR b.department_id = $3) AND ($4 IS NULL OR c.process_id = $4)",
         )
         .bind(period.from)
         .bind(period.to)
+        .bind(department_id)
+        .bind(process_id)
         .fetch_all(&mut *c)
         .await
     })?;
@@ -135,11 +142,6 @@ pub async fn compute(
         .map(|row| (Role::Handling, row))
         .chain(co_rows.into_iter().map(|row| (Role::CoHandling, row)));
     for (role, row) in tagged {
-        if department_id.is_some_and(|d| d != row.department)
-            || process_id.is_some_and(|p| p != row.process_id)
-        {
-            continue;
-        }
         let (line, hours, grades) = lines
             .entry((row.department, row.process_id.clone(), role))
             .or_insert_with(|| {

@@ -1070,6 +1070,8 @@ pub async fn change_password(
                 crate::session::Ending::PasswordChanged,
             )
             .await?;
+            // Whoever had the old password may have made a token with it.
+            crate::session::revoke_personal_tokens(tx, user_id).await?;
             audit(
                 tx,
                 &ctx,

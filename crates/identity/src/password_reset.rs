@@ -22,6 +22,8 @@ const CODE_TTL: chrono::Duration = chrono::Duration::minutes(10);
 /// A second code for the same account waits this long.
 const RESEND_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 const MAX_ATTEMPTS: i32 = 5;
+/// Codes sent to one account in a day.
+const MAX_PER_DAY: i64 = 5;
 
 /// A reset under way: its ticket (in the next page's address) and where a
 /// code went if the account matched.
@@ -87,24 +89,38 @@ pub async fn request(
     db.write(move |tx| {
         Box::pin(async move {
             let now = time::now();
-            let recent: i64 = match user_id {
+            let (recent, today): (i64, i64) = match user_id {
                 Some(id) => {
-                    tx.fetch_scalar(
+                    tx.fetch_one(
                         query(
-                            "SELECT count(*) FROM password_resets \
-                             WHERE user_id = $1 AND created_at > $2",
+                            "SELECT count(*) FILTER (WHERE created_at > $2), count(*) \
+                             FROM password_resets WHERE user_id = $1 AND created_at > $3",
                         )
                         .bind(id)
-                        .bind(now - RESEND_AFTER),
+                        .bind(now - RESEND_AFTER)
+                        .bind(now - chrono::Duration::days(1)),
                     )
                     .await?
                 }
-                None => 0,
+                None => (0, 0),
             };
-            // A code only for a match, and not again within the minute.
+            // A code only for a match, not again within the minute, and a few
+            // a day: each is five guesses at the account.
             let code = user_id
-                .filter(|_| recent == 0)
+                .filter(|_| recent == 0 && today < MAX_PER_DAY)
                 .map(|_| format!("{:06}", rand::thread_rng().gen_range(0..1_000_000)));
+            if let (Some(id), Some(_)) = (user_id, &code) {
+                // One code stands at a time: the new one replaces the others.
+                tx.execute(
+                    query(
+                        "UPDATE password_resets SET used_at = $1 \
+                         WHERE user_id = $2 AND used_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(id),
+                )
+                .await?;
+            }
             tx.execute(
                 query(
                     "INSERT INTO password_resets (ticket_hash, user_id, phone, code_hash, \
@@ -154,11 +170,14 @@ pub async fn pending(db: &Db, ticket: &str) -> Result<Option<String>, IdentityEr
     }))
 }
 
-/// The phone a ticket names, in full: for a demo without an SMS gateway.
+/// The phone a ticket's code went to, in full: for a demo without an SMS
+/// gateway. None for a ticket that matched no account (its phone may be
+/// anyone's).
 pub async fn phone_of(db: &Db, ticket: &str) -> Result<Option<String>, IdentityError> {
     let mut r = db.reader().await?;
     Ok(run!(r, |c| sqlx::query_scalar(
-        "SELECT phone FROM password_resets WHERE ticket_hash = $1 AND used_at IS NULL"
+        "SELECT phone FROM password_resets WHERE ticket_hash = $1 AND used_at IS NULL \
+         AND user_id IS NOT NULL"
     )
     .bind(crate::token::digest(ticket))
     .fetch_optional(&mut *c)
@@ -181,13 +200,15 @@ pub async fn complete(
         .write(move |tx| Box::pin(async move { claim(tx, &hash, &typed).await }))
         .await??;
     let mut r = db.reader().await?;
-    let (username, phone): (String, Option<String>) = run!(r, |c| sqlx::query_as(
-        "SELECT username, phone FROM users WHERE id = $1"
+    let holder: Option<(String, Option<String>)> = run!(r, |c| sqlx::query_as(
+        "SELECT username, phone FROM users WHERE id = $1 AND disabled = FALSE"
     )
     .bind(user_id)
-    .fetch_one(&mut *c)
+    .fetch_optional(&mut *c)
     .await)?;
     drop(r);
+    // Disabled since the code was sent: the code does nothing.
+    let (username, phone) = holder.ok_or_else(expired)?;
     PasswordPolicy::builtin().check(new_password.expose_secret(), &[&username])?;
     let password_hash = crate::password::hash_password(new_password).await?;
     let (ctx, hash) = (ctx.clone(), crate::token::digest(ticket));
@@ -222,6 +243,7 @@ pub async fn complete(
                 Ending::PasswordChanged,
             )
             .await?;
+            crate::session::revoke_personal_tokens(tx, user_id).await?;
             if let Some(phone) = &phone {
                 crate::sms::queue(
                     tx,
@@ -313,6 +335,7 @@ pub async fn reset_by_admin(
                 Ending::PasswordChanged,
             )
             .await?;
+            crate::session::revoke_personal_tokens(tx, user_id).await?;
             audit(tx, &ctx, "user.password_reset_by_admin", user_id).await
         })
     })
@@ -350,7 +373,7 @@ pub async fn reset_second_factor(
                     user_id,
                     keep: None,
                 },
-                Ending::PasswordChanged,
+                Ending::SecondFactorReset,
             )
             .await?;
             audit(tx, &ctx, "user.second_factor_reset_by_admin", user_id).await

@@ -14,8 +14,8 @@ use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{query, run, Db, StoreError};
 use serde::Serialize;
-use std::fmt;
-use std::str::FromStr;
+
+pub use crate::token::TokenScope;
 
 pub const TOKEN_PREFIX: &str = "egovp_";
 
@@ -24,44 +24,6 @@ pub const MAX_LIVE: i64 = 10;
 
 /// The lifetimes on offer, in days.
 pub const LIFETIMES: [i64; 3] = [30, 90, 365];
-
-/// What a personal token may do with its holder's business.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum TokenScope {
-    /// Read the holder's applications, cases, files and results.
-    #[serde(rename = "applications:read")]
-    Read,
-    /// Apply, file, answer, withdraw, comment and rate as the holder.
-    #[serde(rename = "applications:write")]
-    Write,
-}
-
-impl TokenScope {
-    pub const ALL: [TokenScope; 2] = [TokenScope::Read, TokenScope::Write];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenScope::Read => "applications:read",
-            TokenScope::Write => "applications:write",
-        }
-    }
-}
-
-impl fmt::Display for TokenScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TokenScope {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        TokenScope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| format!("unknown scope '{s}'"))
-    }
-}
 
 fn parse_scopes(list: &str) -> Vec<TokenScope> {
     list.split(' ').filter_map(|s| s.parse().ok()).collect()

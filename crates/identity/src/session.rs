@@ -62,6 +62,7 @@ pub enum Ending {
     SignOutEverywhere,
     PasswordChanged,
     AccountDisabled,
+    SecondFactorReset,
 }
 
 impl Ending {
@@ -72,8 +73,26 @@ impl Ending {
             Ending::SignOutEverywhere => "sign_out_everywhere",
             Ending::PasswordChanged => "password_changed",
             Ending::AccountDisabled => "account_disabled",
+            Ending::SecondFactorReset => "second_factor_reset",
         }
     }
+}
+
+/// Revokes every live personal access token of `user_id` inside `tx` (a
+/// password changed or reset: whoever had the account may have made one);
+/// answers how many.
+pub(crate) async fn revoke_personal_tokens(
+    tx: &mut egov_store::Tx,
+    user_id: i64,
+) -> Result<u64, StoreError> {
+    tx.execute(
+        query(
+            "UPDATE personal_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(time::now())
+        .bind(user_id),
+    )
+    .await
 }
 
 /// Which sessions to end.
@@ -173,7 +192,7 @@ pub struct SessionUser {
     /// `None` for a person signed in; for their software calling with a
     /// personal access token, what the token allows (it narrows the
     /// holder's own rights, never widens them).
-    pub scopes: Option<Vec<crate::personal_token::TokenScope>>,
+    pub scopes: Option<Vec<crate::token::TokenScope>>,
 }
 
 impl SessionUser {

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use egov_cases::access::{may_answer_order, sees_internal};
 use egov_cases::orders::OrderStatus;
 use egov_cases::{BranchStatus, Case, CaseError, ProcessDefinition, Violation};
-use egov_identity::{allows, Permission, Principal, SessionUser, UserKind};
+use egov_identity::{allows, Permission, Principal, Role, SessionUser, UserKind};
 use egov_kernel::time::Timestamp;
 use egov_kernel::Locale;
 use egov_org::Directory;
@@ -125,6 +125,7 @@ struct FileRow {
     name: String,
     /// What it was given as (an application's material, by the guide's name).
     label: Option<String>,
+    media_type: String,
     size: String,
     internal: bool,
     /// `image` or `pdf`: shown in the page on request.
@@ -142,13 +143,19 @@ fn file_rows(
     d: &CaseDetail,
     labels: &HashMap<String, String>,
 ) -> Vec<FileRow> {
+    let applicant = d
+        .applicant_id
+        .map(|id| format!("user:{id}"))
+        .unwrap_or_default();
     d.attachments
         .iter()
         .map(|f| {
+            // Only the applicant answers a 补正, with files they can see.
+            let by_applicant = !f.internal && !f.author.is_empty() && f.author == applicant;
             let answers = d
                 .timeline
                 .iter()
-                .rfind(|e| e.at <= f.at)
+                .rfind(|e| by_applicant && e.at <= f.at)
                 .filter(|e| {
                     e.action != "start"
                         && def
@@ -175,6 +182,7 @@ fn file_rows(
                 href: f.href.clone(),
                 name: f.name.clone(),
                 label: labels.get(&f.sha256).cloned(),
+                media_type: f.media_type.clone(),
                 size: match f.size {
                     n if n >= 1024 * 1024 => format!("{:.1} MB", n as f64 / 1048576.0),
                     n if n >= 1024 => format!("{:.0} KB", n as f64 / 1024.0),
@@ -202,15 +210,32 @@ struct ApplicantPanel {
     phone: Option<String>,
     resident_id: Option<String>,
     masked: bool,
+    /// The viewer may ask to see the numbers in full.
+    may_reveal: bool,
+}
+
+/// Who may see a case's applicant's numbers in full: the handlers and
+/// dispatchers of the department handling it, and those whose role needs
+/// personal data (administrators, auditors).
+fn may_reveal_applicant(user: &SessionUser, case: &Case) -> bool {
+    let handling = Some(case.handling_department());
+    allows(
+        &Principal::User(user.clone()),
+        Permission::RevealPersonalData,
+    ) || [Role::Handler, Role::Dispatcher]
+        .into_iter()
+        .any(|r| user.has_role_for(r, handling))
 }
 
 /// The applicant of `case` for a staff viewer, unmasked (and audited) when
 /// `reveal`.
 async fn applicant_panel(
     state: &AppState,
+    user: &SessionUser,
     case: &Case,
     reveal: Option<&egov_kernel::Context>,
 ) -> Result<Option<ApplicantPanel>, ApiError> {
+    let may_reveal = may_reveal_applicant(user, case);
     let Some(id) = case.applicant_id else {
         return Ok(None);
     };
@@ -219,7 +244,7 @@ async fn applicant_panel(
         Err(egov_identity::IdentityError::NotFound) => return Ok(None),
         Err(e) => return Err(ApiError::from_identity(e)),
     };
-    let view = match reveal {
+    let view = match reveal.filter(|_| may_reveal) {
         Some(ctx) => {
             egov_identity::personal::reveal_for_case(&state.db, ctx, &record, &case.number)
                 .await
@@ -240,6 +265,7 @@ async fn applicant_panel(
         phone: view.phone,
         resident_id: view.resident_id,
         masked: view.masked,
+        may_reveal,
     }))
 }
 
@@ -578,7 +604,7 @@ pub async fn page(
         None => flash.error,
     };
     let applicant_panel = match staff {
-        true => applicant_panel(state, &case, flash.reveal_applicant.as_ref()).await?,
+        true => applicant_panel(state, &user, &case, flash.reveal_applicant.as_ref()).await?,
         false => None,
     };
     let page = CasePage {
@@ -657,7 +683,18 @@ pub async fn reveal_applicant(
     Path(number): Path<String>,
     _: CheckedForm<serde::de::IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if !sees_internal(&Principal::User(user.clone())) {
+    let principal = Principal::User(user.clone());
+    if !sees_internal(&principal) {
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let case = match visible_case(&state, &principal, &number).await {
+        Ok((case, _)) => case,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            return Ok(error_page(locale, StatusCode::NOT_FOUND))
+        }
+        Err(e) => return Err(e),
+    };
+    if !may_reveal_applicant(&user, &case) {
         return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = page_caller(&user, origin).context;

@@ -497,6 +497,40 @@ pub async fn change_assurance(
     changed(locale, id, done)
 }
 
+/// Whether `admin` may reset the credentials of account `id`: a civil
+/// servant's, in the administrator's reach, holding no role the
+/// administrator could not grant (a department administrator does not take
+/// over a system administrator's account by resetting it).
+async fn may_reset(
+    state: &AppState,
+    locale: Locale,
+    admin: &SessionUser,
+    id: i64,
+) -> Result<(), Response> {
+    let record = managed(state, locale, admin, id).await?;
+    let forbidden = || super::error_page(locale, StatusCode::FORBIDDEN);
+    if id == admin.user_id || record.kind != "staff" {
+        return Err(forbidden());
+    }
+    let grants = egov_identity::roles_of(&state.db, id)
+        .await
+        .map_err(|e| ApiError::internal(e).into_response())?;
+    let principal = Principal::User(admin.clone());
+    let within = grants.iter().all(|g| {
+        allows(
+            &principal,
+            Permission::GrantRole {
+                role: g.role,
+                department_id: g.department_id,
+            },
+        )
+    });
+    match within {
+        true => Ok(()),
+        false => Err(forbidden()),
+    }
+}
+
 /// Gives an account within the administrator's reach a new one-time
 /// password, shown once on its page; the holder replaces it at the next
 /// sign-in, and every session of the account ends.
@@ -508,11 +542,8 @@ pub async fn reset_password(
     Path(id): Path<i64>,
     _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if let Err(page) = managed(&state, locale, &user, id).await {
+    if let Err(page) = may_reset(&state, locale, &user, id).await {
         return Ok(page);
-    }
-    if id == user.user_id {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = user_context(&user, origin);
     match egov_identity::password_reset::reset_by_admin(&state.db, &ctx, id).await {
@@ -535,11 +566,8 @@ pub async fn reset_second_factor(
     Path(id): Path<i64>,
     _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
-    if let Err(page) = managed(&state, locale, &user, id).await {
+    if let Err(page) = may_reset(&state, locale, &user, id).await {
         return Ok(page);
-    }
-    if id == user.user_id {
-        return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = user_context(&user, origin);
     let done = egov_identity::password_reset::reset_second_factor(&state.db, &ctx, id).await;
