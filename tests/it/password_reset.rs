@@ -167,13 +167,7 @@ async fn administrators_reset_a_civil_servants_password_and_second_factor() {
     let admin = app.sign_in("admin.li", &admin_pw).await;
     let clerk_pw = app.staff("clerk.wang", false).await;
     let clerk = app.sign_in("clerk.wang", &clerk_pw).await;
-    let clerk_id = egov_identity::list_users(app.db(), &Default::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.username == "clerk.wang")
-        .unwrap()
-        .id;
+    let clerk_id = app.user_id("clerk.wang").await;
 
     // A department administrator may not take over the system
     // administrator's account by resetting it; nobody resets a citizen's.
@@ -192,13 +186,7 @@ async fn administrators_reset_a_civil_servants_password_and_second_factor() {
         )
         .await;
     let dept_admin = app.sign_in("deptadmin.zhao", &da_pw).await;
-    let admin_id = egov_identity::list_users(app.db(), &Default::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.username == "admin.li")
-        .unwrap()
-        .id;
+    let admin_id = app.user_id("admin.li").await;
     for path in ["password-reset", "second-factor-reset"] {
         let res = app
             .post_form(
@@ -210,13 +198,7 @@ async fn administrators_reset_a_civil_servants_password_and_second_factor() {
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}");
     }
     app.citizen("zhang.san").await;
-    let citizen_id = egov_identity::list_users(app.db(), &Default::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.username == "zhang.san")
-        .unwrap()
-        .id;
+    let citizen_id = app.user_id("zhang.san").await;
     let res = app
         .post_form(
             &format!("/admin/users/{citizen_id}/password-reset"),

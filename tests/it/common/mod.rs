@@ -433,6 +433,17 @@ impl TestApp {
         (cookie, user.csrf_token)
     }
 
+    /// The row id of the account named `username`.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        egov_identity::list_users(self.db(), &Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.username == username)
+            .unwrap_or_else(|| panic!("no account {username}"))
+            .id
+    }
+
     /// How many rows of a table match a condition (the test's, never input).
     pub async fn count_where(&self, table: &str, condition: &str) -> i64 {
         let sql = format!("SELECT count(*) FROM {table} WHERE {condition}");
