@@ -57,6 +57,22 @@ async function switchLanguage(page, lang) {
 }
 
 describe('portal home page', () => {
+  test('en: the hall reads in English: audiences, life events, item names and kinds', { timeout: TEST_TIMEOUT }, async () => {
+    await withPage({ locale: 'en-US' }, async (page, context) => {
+      const watch = watchPage(page, server.baseUrl);
+      await context.addCookies([{ name: 'egov_lang', value: 'en', url: server.baseUrl }]);
+      await page.goto(url('/services'), { waitUntil: 'load' });
+      const chips = (await page.locator('ul.chips a').allTextContents()).map((t) => t.trim()).join(' | ');
+      for (const word of ['Individuals', 'Organisations', 'Starting a business', 'Retirement']) {
+        assert.ok(chips.includes(word), `no ${word} among ${chips}`);
+      }
+      assert.doesNotMatch(chips, HAN, `Chinese left among the chips: ${chips}`);
+      await page.goto(url('/services/110000GAJ0001'), { waitUntil: 'load' });
+      assert.equal(await h1Text(page), 'Issuance of an ordinary passport');
+      watch.assertClean();
+    });
+  });
+
   test('the home search finds items; the directory leads to a department page with its items and figures', { timeout: TEST_TIMEOUT }, async () => {
     await withPage({ locale: 'zh-CN' }, async (page) => {
       const watch = watchPage(page, server.baseUrl);

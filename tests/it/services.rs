@@ -574,3 +574,31 @@ async fn a_search_that_finds_nothing_helps() {
     let markup = page("<script>x</script>").await;
     assert!(!markup.body.contains("<script>x</script>"));
 }
+
+/// In English the hall's fixed lists, item names and kinds read in English;
+/// Chinese stays the default.
+#[tokio::test]
+async fn the_hall_reads_in_english() {
+    let app = TestApp::new().await;
+    registry::seed_builtin(app.db()).await.unwrap();
+    let en = [("cookie", "egov_lang=en")];
+    let hall = app.get_with("/services", &en).await;
+    for word in [
+        "Individuals",
+        "Organisations",
+        "Starting a business",
+        "Birth",
+    ] {
+        assert!(hall.body.contains(word), "{word}");
+    }
+    assert!(hall.body.contains("Issuance of an ordinary passport"));
+    assert!(!hall.body.contains(">普通护照签发<"));
+    let guide = app.get_with("/services/110105SCJGJ0001", &en).await;
+    assert!(guide
+        .body
+        .contains("<h1>Registration of an individual business (establishment)</h1>"));
+    assert!(guide.body.contains("<dd>Administrative licence</dd>"));
+    assert!(!guide.body.contains("<dd>个人</dd>"));
+    let zh = app.get("/services").await;
+    assert!(zh.body.contains(">个人") && zh.body.contains(">开办企业"));
+}

@@ -36,6 +36,13 @@ pub struct ServiceSummary {
 }
 
 impl ServiceSummary {
+    /// The item's name in `locale` (the Chinese one where no English one is kept).
+    pub fn name_in(&self, locale: egov_kernel::Locale) -> &str {
+        egov_web_kit::page::localized_ref(locale, &self.name, self.name_en.as_deref())
+    }
+}
+
+impl ServiceSummary {
     pub fn new(g: &Guide, names: &HashMap<String, String>) -> Self {
         ServiceSummary {
             code: g.code.clone(),

@@ -31,6 +31,16 @@ impl Chrome {
         translate(self.locale, key)
     }
 
+    /// A word from a fixed list kept in Chinese in the data (an audience, a
+    /// life event, a kind of item), in the page's language: the
+    /// catalogue's `term.<list>.<word>`, else the word as it is.
+    pub fn term<'a>(&self, list: &str, word: &'a str) -> std::borrow::Cow<'a, str> {
+        match crate::i18n::lookup(self.locale, &format!("term.{list}.{word}")) {
+            Some(s) => s.into(),
+            None => word.into(),
+        }
+    }
+
     pub fn lang(&self) -> &'static str {
         self.locale.tag()
     }
@@ -118,9 +128,14 @@ impl Chrome {
 /// A name from a definition or catalogue entry in the viewer's language:
 /// the English one when there is one and it is wanted.
 pub fn localized(locale: Locale, zh: &str, en: Option<&str>) -> String {
+    localized_ref(locale, zh, en).to_owned()
+}
+
+/// [`localized`], borrowed.
+pub fn localized_ref<'a>(locale: Locale, zh: &'a str, en: Option<&'a str>) -> &'a str {
     match (locale, en) {
-        (Locale::En, Some(en)) => en.to_owned(),
-        _ => zh.to_owned(),
+        (Locale::En, Some(en)) => en,
+        _ => zh,
     }
 }
 
