@@ -63,6 +63,25 @@ struct CitizenPage {
     error: Option<String>,
 }
 
+/// Whether a form posted before sign-in echoes its double-submit cookie.
+pub(super) fn form_token_matches(headers: &HeaderMap, secure: bool, csrf: &str) -> bool {
+    !csrf.is_empty() && cookie(headers, FORM_COOKIE, secure).as_deref() == Some(csrf)
+}
+
+/// The newest text message to `phone`: what a demo without an SMS gateway
+/// shows on the page that asks for its code.
+pub(super) async fn newest_text_to(
+    state: &AppState,
+    phone: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let Some(phone) = phone else { return Ok(None) };
+    Ok(egov_identity::sms::outbox(&state.db, Some(&phone), 1)
+        .await?
+        .into_iter()
+        .next()
+        .map(|m| m.body))
+}
+
 pub(super) fn with_form_cookie(state: &AppState, csrf: &str, mut res: Response) -> Response {
     res.headers_mut().append(
         header::SET_COOKIE,
@@ -149,7 +168,7 @@ pub(super) fn check_common(
     password: &str,
     confirm: &str,
 ) -> Result<(), Refusal> {
-    if csrf.is_empty() || cookie(headers, FORM_COOKIE, secure).as_deref() != Some(csrf) {
+    if !form_token_matches(headers, secure, csrf) {
         return Err((
             StatusCode::FORBIDDEN,
             translate(locale, "form.error.csrf").to_owned(),
@@ -414,17 +433,12 @@ async fn confirm_page(
     };
     let demo_message = match state.settings.show_sms_in_page {
         false => None,
-        true => match egov_identity::confirmation::phone_of(&state.db, &ticket)
-            .await
-            .map_err(ApiError::from_identity)?
-        {
-            Some(phone) => egov_identity::sms::outbox(&state.db, Some(&phone), 1)
-                .await?
-                .into_iter()
-                .next()
-                .map(|m| m.body),
-            None => None,
-        },
+        true => {
+            let phone = egov_identity::confirmation::phone_of(&state.db, &ticket)
+                .await
+                .map_err(ApiError::from_identity)?;
+            newest_text_to(state, phone).await?
+        }
     };
     let csrf = egov_identity::random_secret();
     let page = ConfirmPage {
@@ -466,10 +480,7 @@ pub async fn confirm(
     let Ok(Form(form)) = form else {
         return Ok(super::error_page(locale, StatusCode::BAD_REQUEST));
     };
-    if form.csrf.is_empty()
-        || cookie(&headers, FORM_COOKIE, state.settings.secure_cookies).as_deref()
-            != Some(form.csrf.as_str())
-    {
+    if !form_token_matches(&headers, state.settings.secure_cookies, &form.csrf) {
         let msg = translate(locale, "form.error.csrf").to_owned();
         return confirm_page(
             &state,

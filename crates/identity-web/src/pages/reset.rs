@@ -3,9 +3,11 @@
 //! not the account exists.
 
 use super::account::refusal;
-use super::register::{anonymous, check_common, field_error, rate_limited, with_form_cookie};
+use super::register::{
+    anonymous, check_common, field_error, form_token_matches, newest_text_to, rate_limited,
+    with_form_cookie,
+};
 use super::{render, Chrome};
-use crate::auth::{cookie, FORM_COOKIE};
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
 use crate::problem::ApiError;
@@ -92,10 +94,7 @@ pub async fn request(
             Some(message),
         ))
     };
-    if form.csrf.is_empty()
-        || cookie(&headers, FORM_COOKIE, state.settings.secure_cookies).as_deref()
-            != Some(form.csrf.as_str())
-    {
+    if !form_token_matches(&headers, state.settings.secure_cookies, &form.csrf) {
         return again(
             StatusCode::FORBIDDEN,
             translate(locale, "form.error.csrf").to_owned(),
@@ -163,17 +162,12 @@ async fn code_page(
     };
     let demo_message = match state.settings.show_sms_in_page {
         false => None,
-        true => match password_reset::phone_of(&state.db, &ticket)
-            .await
-            .map_err(ApiError::from_identity)?
-        {
-            Some(phone) => egov_identity::sms::outbox(&state.db, Some(&phone), 1)
-                .await?
-                .into_iter()
-                .next()
-                .map(|m| m.body),
-            None => None,
-        },
+        true => {
+            let phone = password_reset::phone_of(&state.db, &ticket)
+                .await
+                .map_err(ApiError::from_identity)?;
+            newest_text_to(state, phone).await?
+        }
     };
     let csrf = egov_identity::random_secret();
     let page = CodePage {
