@@ -89,6 +89,18 @@ pub struct Settings {
     /// `{"phone": ..., "text": ...}`. Without one, messages wait in the
     /// outbox (`egov sms outbox`) and a demo shows them on the page.
     pub sms_gateway_url: Option<String>,
+    /// The mail server that sends email notices, as a URL such as
+    /// `smtps://user:password@mail.example.gov.cn` or
+    /// `smtp://relay.internal:587?tls=required`.
+    #[serde(serialize_with = "skip_secret")]
+    pub smtp_url: Option<SecretString>,
+    /// The sender of email notices.
+    pub email_from: String,
+    /// Where email and text messages go when their channel has no sender
+    /// configured: one JSON line each. Default, with `demo` on:
+    /// `outbox.jsonl` in the data directory; with `demo` off they wait in
+    /// the outbox (`egov outbox`) unless this is set.
+    pub outbox_file: Option<PathBuf>,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -126,6 +138,9 @@ impl Default for Settings {
             backchannel_logout_secs: 5,
             registrations_per_hour: 10,
             sms_gateway_url: None,
+            smtp_url: None,
+            email_from: "北京市电子政务平台 <noreply@egov.localhost>".to_owned(),
+            outbox_file: None,
         }
     }
 }
@@ -189,6 +204,9 @@ impl Settings {
                 "backchannel_logout_secs",
                 "registrations_per_hour",
                 "sms_gateway_url",
+                "smtp_url",
+                "email_from",
+                "outbox_file",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -221,6 +239,46 @@ impl Settings {
         self.sms_gateway_url
             .as_deref()
             .filter(|u| !u.trim().is_empty())
+    }
+
+    /// The file that takes the messages of channels with no sender, if any.
+    pub fn outbox_file(&self) -> Option<PathBuf> {
+        self.outbox_file
+            .clone()
+            .or_else(|| self.demo.then(|| self.data_dir.join("outbox.jsonl")))
+    }
+
+    /// How each channel's messages leave: SMTP and the SMS gateway where
+    /// configured, else the outbox file, else nothing (they wait).
+    pub fn senders(
+        &self,
+    ) -> Result<egov_notify::sender::Senders, egov_notify::sender::ConfigError> {
+        use egov_notify::sender::Sender;
+        let file = || self.outbox_file().map(Sender::File);
+        let email = match self
+            .smtp_url
+            .as_ref()
+            .filter(|u| !u.expose_secret().trim().is_empty())
+        {
+            Some(url) => Some(Sender::smtp(url, &self.email_from)?),
+            None => file(),
+        };
+        let sms = match self.sms_gateway() {
+            Some(url) => Some(Sender::SmsGateway {
+                http: egov_oidc::backchannel::client(),
+                url: url.to_owned(),
+            }),
+            None => file(),
+        };
+        Ok(egov_notify::sender::Senders { email, sms })
+    }
+
+    /// The address links in emails start with.
+    pub fn public_base(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
     }
 
     /// Where attachment files are kept.
@@ -265,6 +323,11 @@ impl Settings {
             audit_anchor: Some(self.audit_anchor_file()),
             registrations_per_hour: self.registrations_per_hour,
             show_sms_in_page: self.demo && self.sms_gateway().is_none(),
+            show_email_in_page: self.demo
+                && self
+                    .smtp_url
+                    .as_ref()
+                    .is_none_or(|u| u.expose_secret().trim().is_empty()),
         }
     }
 }

@@ -100,11 +100,12 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         ));
     }
 
-    if let Some(url) = settings.sms_gateway().map(str::to_owned) {
-        tokio::spawn(send_text_messages(db.clone(), url));
-    } else {
-        tracing::warn!("no sms_gateway_url: text messages wait in the outbox (egov sms outbox)");
+    let senders = settings.senders()?;
+    tracing::info!(email = ?senders.email, sms = ?senders.sms, "message senders");
+    if senders.email.is_none() || senders.sms.is_none() {
+        tracing::warn!("a channel has no sender: its messages wait in the outbox (egov outbox)");
     }
+    tokio::spawn(send_messages(db.clone(), senders, settings.public_base()));
     tokio::spawn(sweep_hourly(db.clone()));
     if settings.backchannel_logout_secs > 0 {
         tokio::spawn(egov_oidc::backchannel::run(
@@ -164,15 +165,24 @@ async fn sweep_hourly(db: egov_store::Db) {
     }
 }
 
-/// Sends queued text messages through the gateway every few seconds.
-async fn send_text_messages(db: egov_store::Db, url: String) {
-    let http = egov_oidc::backchannel::client();
+/// Sends what waits in the outbox every few seconds.
+async fn send_messages(
+    db: egov_store::Db,
+    senders: egov_notify::sender::Senders,
+    public_url: String,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = egov_identity::sms::deliver(&db, &http, &url).await {
-            tracing::warn!(error = %egov_kernel::error::Chain(&e), "sending text messages");
+        let sent = match egov_notify::templates::current(&db).await {
+            Ok(templates) => {
+                egov_notify::outbox::deliver(&db, &senders, &templates, &public_url).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), "sending messages");
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod cases;
 mod identity;
+mod notify;
 mod services;
 
 use crate::config::{LogFormat, Overrides, Settings};
@@ -80,6 +81,8 @@ enum Command {
     /// Text messages to phones.
     #[command(subcommand)]
     Sms(identity::SmsCommand),
+    /// Emails and text messages on their way out, sent or waiting.
+    Outbox(notify::OutboxArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -248,6 +251,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Admin(AdminCommand::Identity(command))) => {
             let db = database::open(&settings, &url).await?;
             let code = identity::admin(&db, command).await;
+            close(db).await;
+            code
+        }
+        Some(Command::Outbox(args)) => {
+            let db = database::open(&settings, &url).await?;
+            let code = notify::outbox(&db, &settings.public_base(), args).await;
             close(db).await;
             code
         }

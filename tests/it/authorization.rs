@@ -426,6 +426,46 @@ fn routes() -> Vec<Route> {
             w if w.is_applicant() => Outcome::Hidden,
             w => w.page(false),
         }),
+        // The message centre and the notification settings: everyone's
+        // own. Nobody's message 999999 is not found; an empty email or
+        // code is judged; no channel chosen is a valid choice.
+        get("/messages", |w| w.page(w.signed_in())),
+        post("/messages/999999/open", |w| match w {
+            w if w.signed_in() => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        post("/messages/read-all", |w| w.page(w.signed_in())),
+        get("/api/v1/messages", |w| w.api(w.signed_in())),
+        // Message 1 told the matrix case's handler; nobody else has it.
+        post("/api/v1/messages/1/read", |w| match w {
+            Who::Handler => Outcome::Allowed,
+            w if w.signed_in() => Outcome::Hidden,
+            w => w.api(false),
+        }),
+        post("/api/v1/messages/read-all", |w| w.api(w.signed_in())),
+        get("/account/notifications", |w| w.page(w.signed_in())),
+        post("/account/notifications", |w| w.page(w.signed_in())),
+        post("/account/notifications/email", |w| match w {
+            w if w.signed_in() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/account/notifications/email/confirm", |w| match w {
+            w if w.signed_in() => Outcome::Judged,
+            w => w.page(false),
+        }),
+        // Notice templates: system administrators word them; an empty
+        // wording is judged, a reset of an unchanged one goes back.
+        get("/admin/notifications", |w| w.page(w == Who::Admin)),
+        get("/admin/notifications/task_assigned/zh-CN", |w| {
+            w.page(w == Who::Admin)
+        }),
+        post("/admin/notifications/task_assigned/zh-CN", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/admin/notifications/task_assigned/en/reset", |w| {
+            w.page(w == Who::Admin)
+        }),
         // Nobody's notice 999999: not found for whoever is signed in.
         post("/account/notices/999999/read", |w| match w {
             w if w.signed_in() => Outcome::Hidden,

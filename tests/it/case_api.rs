@@ -539,7 +539,7 @@ async fn a_definition_naming_departments_by_row_id_still_transfers() {
     let centre = dept(&app, "110000-CGW").await;
     let scj = dept(&app, "110105-SCJGJ").await;
     let legacy = include_str!("../../data/processes/city-grid-case.toml")
-        .replacen("version = 3", "version = 4", 1)
+        .replacen("version = 4", "version = 5", 1)
         .replace(
             "required = [\"department\"",
             "required = [\"department_id\"",

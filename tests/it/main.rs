@@ -13,6 +13,7 @@ mod case_pages;
 mod cases;
 mod identity;
 mod new_system;
+mod notifications;
 mod oidc;
 mod openapi;
 mod outage;

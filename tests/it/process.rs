@@ -354,7 +354,7 @@ async fn process_definitions_are_checked_before_use() {
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.starts_with("ok: joint_approval version 2"),
+        out.stdout.starts_with("ok: joint_approval version 3"),
         "{}",
         out.stdout
     );

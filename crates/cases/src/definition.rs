@@ -114,6 +114,9 @@ pub struct State {
     #[serde(default)]
     pub clock: Clock,
     pub parallel: Option<Parallel>,
+    /// The kind of notice the applicant is sent when the case comes to this
+    /// state (a decision, however it was reached).
+    pub notify: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -146,6 +149,9 @@ pub struct Action {
     /// taken through a page (withdrawing an application ends it for good).
     pub confirm: Option<String>,
     pub confirm_en: Option<String>,
+    /// The kind of notice the applicant is sent when the action is taken
+    /// (a template of the notifications: `case_accepted`, ...).
+    pub notify: Option<String>,
 }
 
 /// How a transfer action names the department it hands the case to.
@@ -302,6 +308,20 @@ impl ProcessDefinition {
         }
         if f.start_by.is_empty() {
             return Err(invalid("start_by names nobody"));
+        }
+        let notices = states
+            .values()
+            .map(|s| ("state", &s.id, &s.notify))
+            .chain(actions.values().map(|a| ("action", &a.id, &a.notify)));
+        for (what, id, kind) in notices {
+            if let Some(kind) = kind
+                .as_deref()
+                .filter(|k| !egov_notify::templates::is_known(k))
+            {
+                return Err(invalid(format!(
+                    "{what} '{id}' notifies with '{kind}', which is no kind of notice"
+                )));
+            }
         }
         let mut schemas = BTreeMap::new();
         if let Some(fields) = &f.start_fields {

@@ -4,10 +4,11 @@
 //! instead of overwrite.
 
 use crate::acting::Acting;
-use crate::case::{branches_in, get_in, AlertLevel, Basis, Case, Location};
+use crate::case::{branches_in, get_in, AlertLevel, Basis, Branch, BranchStatus, Case, Location};
 use crate::clock::{enter, local};
 use crate::definition::{ProcessDefinition, TransferField};
 use crate::error::{CaseError, Refusal};
+use crate::notices::{self, staff_on, Telling};
 use crate::plan::{plan, Attempt};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
@@ -158,6 +159,8 @@ pub struct Opening {
     case: Case,
     /// The initial state has parallel steps: a branch per co-department.
     parallel: bool,
+    /// Who is told of the new case.
+    telling: Telling,
 }
 
 /// Checks that `acting` may start the case with these fields and works out
@@ -212,12 +215,33 @@ pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<O
         .state(&def.initial)
         .and_then(|s| s.parallel.as_ref())
         .is_some();
-    Ok(Opening { case, parallel })
+    let branches: Vec<Branch> = match parallel {
+        true => case
+            .co_departments
+            .iter()
+            .map(|&department_id| Branch {
+                department_id,
+                status: BranchStatus::Pending,
+                answered_at: None,
+            })
+            .collect(),
+        false => Vec::new(),
+    };
+    let telling = Telling::after(def, &Default::default(), None, &case, &branches, None);
+    Ok(Opening {
+        case,
+        parallel,
+        telling,
+    })
 }
 
 /// Stores a prepared case with its branches, its first event and its audit record.
 pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, CaseError> {
-    let Opening { mut case, parallel } = opening;
+    let Opening {
+        mut case,
+        parallel,
+        telling,
+    } = opening;
     if !department_exists(tx, case.department_id).await? {
         return Err(Refusal::NoSuchDepartment.into());
     }
@@ -282,6 +306,7 @@ pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, 
         fields: &case.data,
     };
     add_event(tx, ctx, &case, 1, step).await?;
+    notices::tell(tx, &telling, &case, &case.data).await?;
     Ok(case)
 }
 
@@ -378,6 +403,22 @@ pub async fn act(
                 open_branches(tx, case.id, &plan.next.state, &case.co_departments).await?;
             }
             save(tx, &plan.next, expected_version).await?;
+            let before = staff_on(&def, &case, &branches);
+            let after_branches = match def
+                .state(&plan.next.state)
+                .and_then(|s| s.parallel.as_ref())
+            {
+                Some(_) => branches_in(tx, case.id, &plan.next.state).await?,
+                None => Vec::new(),
+            };
+            let telling = Telling::after(
+                &def,
+                &before,
+                Some(&case.state),
+                &plan.next,
+                &after_branches,
+                Some(&action_id),
+            );
             let step = Step {
                 action: &action_id,
                 from: Some(&case.state),
@@ -385,6 +426,7 @@ pub async fn act(
                 fields: &fields,
             };
             add_event(tx, &ctx, &plan.next, plan.next.version, step).await?;
+            notices::tell(tx, &telling, &plan.next, &fields).await?;
             Ok(plan.next)
         })
     })

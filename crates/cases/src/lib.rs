@@ -12,6 +12,7 @@ pub(crate) mod clock;
 pub mod definition;
 pub mod engine;
 pub mod error;
+mod notices;
 pub mod plan;
 pub mod schema;
 

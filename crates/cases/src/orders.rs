@@ -6,6 +6,7 @@ use crate::clock::{local, utc};
 use crate::error::{CaseError, Refusal};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
+use egov_identity::roles::Role;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{query, run, Db};
@@ -70,6 +71,14 @@ pub async fn issue(
         .at);
     let department = case.handling_department();
     let (ctx, case_id, number, text) = (ctx.clone(), case.id, case.number.clone(), body.clone());
+    let note = egov_notify::Note {
+        kind: "supervision_order".to_owned(),
+        params: serde_json::json!({
+            "number": case.number, "title": case.title, "order": body,
+            "answer_due": local(answer_due_at).format("%Y-%m-%d").to_string(),
+        }),
+        link: format!("/cases/{}", case.number),
+    };
     let id: i64 = db
         .write(move |tx| {
             Box::pin(async move {
@@ -99,6 +108,9 @@ pub async fn issue(
                     },
                 )
                 .await?;
+                let handlers =
+                    egov_identity::contacts::holding(tx, department, &[Role::Handler]).await?;
+                egov_notify::post(tx, &handlers, &note).await?;
                 Ok::<_, CaseError>(id)
             })
         })
@@ -145,6 +157,7 @@ pub async fn answer(
     }
     let now = time::now();
     let (ctx, number, text) = (ctx.clone(), o.case_number.clone(), answer.clone());
+    let (case_id, issued_by) = (o.case_id, o.issued_by);
     db.write(move |tx| {
         Box::pin(async move {
             let updated = tx
@@ -173,6 +186,16 @@ pub async fn answer(
                 },
             )
             .await?;
+            let title: String = tx
+                .fetch_scalar(query("SELECT title FROM cases WHERE id = $1").bind(case_id))
+                .await?;
+            let issuer = egov_identity::contacts::account(tx, issued_by).await?;
+            let note = egov_notify::Note {
+                kind: "order_answered".to_owned(),
+                params: serde_json::json!({ "number": number, "title": title, "answer": text }),
+                link: format!("/cases/{number}"),
+            };
+            egov_notify::post(tx, &issuer, &note).await?;
             Ok(())
         })
     })

@@ -11,6 +11,7 @@
 use crate::case::{AlertLevel, Case, CASE_COLUMNS};
 use crate::clock::{next_alert, ClockState};
 use crate::error::CaseError;
+use crate::notices::{self, Alert};
 use crate::registry::Processes;
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
@@ -46,6 +47,7 @@ egov_store::row! {
     struct Due {
         id: i64,
         number: String,
+        title: String,
         state: String,
         department_id: i64,
         assigned_department_id: Option<i64>,
@@ -117,8 +119,8 @@ async fn scan_batch(
         Engine::Sqlite => "",
     };
     let sql = format!(
-        "SELECT id, number, state, department_id, assigned_department_id, deadline_cycle, \
-         alert_level, warn_at, due_at, red_at FROM cases \
+        "SELECT id, number, title, state, department_id, assigned_department_id, \
+         deadline_cycle, alert_level, warn_at, due_at, red_at FROM cases \
          WHERE next_alert_at <= $1 ORDER BY next_alert_at LIMIT $2{lock}"
     );
     let rows: Vec<Due> = tx.fetch_all(query(&sql).bind(now).bind(batch)).await?;
@@ -220,6 +222,25 @@ async fn raise(
         });
     }
     egov_audit::append_all(tx, &Context::system(), events).await?;
+    let told: Vec<Alert<'_>> = raised
+        .iter()
+        .filter_map(|(row, step, _)| {
+            let kind = match step {
+                AlertLevel::Warning => "deadline_warning",
+                AlertLevel::Yellow => "yellow_card",
+                AlertLevel::Red => "red_card",
+                AlertLevel::None => return None,
+            };
+            Some(Alert {
+                number: &row.number,
+                title: &row.title,
+                department_id: row.assigned_department_id.unwrap_or(row.department_id),
+                kind,
+                due_at: row.due_at,
+            })
+        })
+        .collect();
+    notices::tell_alerts(tx, &told).await?;
     Ok(())
 }
 

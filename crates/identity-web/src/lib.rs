@@ -52,7 +52,8 @@ pub fn slice() -> egov_web_kit::slice::Slice {
 /// The identity system's pages.
 pub fn pages() -> Router<AppState> {
     use pages::{
-        account, admin_clients, admin_keys, admin_users, enterprise, register, reset, tokens,
+        account, admin_clients, admin_keys, admin_users, enterprise, notifications, register,
+        reset, tokens,
     };
     Router::new()
         .route("/login", get(account::login_form).post(account::login))
@@ -95,6 +96,18 @@ pub fn pages() -> Router<AppState> {
         )
         .route("/account/notices/{id}/read", post(account::notice_read))
         .route("/account/tokens", get(tokens::list).post(tokens::create))
+        .route(
+            "/account/notifications",
+            get(notifications::show).post(notifications::save),
+        )
+        .route(
+            "/account/notifications/email",
+            post(notifications::start_email),
+        )
+        .route(
+            "/account/notifications/email/confirm",
+            post(notifications::confirm_email),
+        )
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/account/sessions/revoke", post(account::revoke_session))
         .route(

@@ -6,6 +6,7 @@
 mod account;
 mod api_key;
 pub mod confirmation;
+pub mod contacts;
 pub mod mfa;
 pub mod notice;
 pub mod password;

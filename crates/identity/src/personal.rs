@@ -23,7 +23,7 @@ fn mask_id(s: &str) -> String {
         .unwrap_or_else(|_| "*".repeat(s.chars().count()))
 }
 
-fn mask_phone(s: &str) -> String {
+pub fn mask_phone(s: &str) -> String {
     MobileNumber::parse(s)
         .map(|m| m.masked())
         .unwrap_or_else(|_| "*".repeat(s.chars().count()))

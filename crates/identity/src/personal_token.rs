@@ -320,6 +320,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<SessionUser
         sid: String::new(),
         assurance_level: row.assurance_level,
         unread_notices: 0,
+        unread_messages: 0,
         scopes: Some(parse_scopes(&row.scopes)),
     }))
 }

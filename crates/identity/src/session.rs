@@ -189,6 +189,8 @@ pub struct SessionUser {
     pub assurance_level: i32,
     /// Notices about the account the holder has not read yet.
     pub unread_notices: i64,
+    /// Messages in the holder's message centre not read yet.
+    pub unread_messages: i64,
     /// `None` for a person signed in; for their software calling with a
     /// personal access token, what the token allows (it narrows the
     /// holder's own rights, never widens them).
@@ -670,6 +672,7 @@ struct SessionRow {
     assurance_level: i32,
     last_seen_at: Timestamp,
     unread_notices: i64,
+    unread_messages: i64,
 }
 
 /// The user of a live session (either stage), if any.
@@ -682,7 +685,9 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
          (u.totp_secret IS NOT NULL) AS mfa_enabled, s.stage, s.auth_time, s.csrf_token, \
          s.sid, u.assurance_level, s.last_seen_at, \
          (SELECT count(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) \
-         AS unread_notices \
+         AS unread_notices, \
+         (SELECT count(*) FROM messages m WHERE m.user_id = u.id AND m.read_at IS NULL) \
+         AS unread_messages \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 \
          AND u.disabled = FALSE"
@@ -720,6 +725,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
         sid: row.sid.unwrap_or_default(),
         assurance_level: row.assurance_level,
         unread_notices: row.unread_notices,
+        unread_messages: row.unread_messages,
         scopes: None,
     }))
 }

@@ -57,3 +57,4 @@ pub const TAG_IDENTITY: &str = "identity";
 pub const TAG_CALENDAR: &str = "calendar";
 pub const TAG_CASES: &str = "cases";
 pub const TAG_SERVICES: &str = "services";
+pub const TAG_NOTIFICATIONS: &str = "notifications";

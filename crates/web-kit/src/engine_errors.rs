@@ -148,3 +148,18 @@ fn invalid_zh(msg: &str) -> &'static str {
         _ => "输入不符合要求",
     }
 }
+
+impl From<egov_notify::NotifyError> for ApiError {
+    fn from(e: egov_notify::NotifyError) -> Self {
+        use egov_notify::NotifyError as E;
+        match e {
+            E::NotFound => ApiError::not_found("没有这条记录", "no such record"),
+            E::UnknownPlaceholder { field, name } => ApiError::validation(
+                format!("{field} 中的 {{{name}}} 不是这类通知的可用变量"),
+                format!("{{{name}}} in the {field} is not one of this notice's values"),
+            ),
+            E::Invalid(what) => ApiError::validation(format!("内容有误：{what}"), what),
+            E::Store(s) => s.into(),
+        }
+    }
+}

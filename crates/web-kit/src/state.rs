@@ -34,6 +34,9 @@ pub struct WebSettings {
     /// Show the text message a confirmation sent on its page (a demo with
     /// no SMS gateway).
     pub show_sms_in_page: bool,
+    /// Show the email code sent to confirm an address on its page (a demo
+    /// with no mail server).
+    pub show_email_in_page: bool,
 }
 
 /// Who may read `/metrics` on the main listener.
@@ -72,6 +75,7 @@ impl Default for WebSettings {
             audit_anchor: None,
             registrations_per_hour: 10,
             show_sms_in_page: false,
+            show_email_in_page: false,
         }
     }
 }

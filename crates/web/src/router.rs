@@ -41,6 +41,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "identity", description = "Accounts; personal data masked unless revealed (audited)"),
         (name = "cases", description = "Cases under process definitions, statutory deadlines and electronic supervision"),
         (name = "services", description = "Service items (政务服务事项) and their guides (办事指南)"),
+        (name = "notifications", description = "The caller's message centre (站内信)"),
     )
 )]
 struct ApiDoc;

@@ -15,6 +15,7 @@ pub fn slices() -> Vec<Slice> {
         egov_identity_web::slice(),
         egov_cases_web::slice(),
         egov_services_web::slice(),
+        egov_notify_web::slice(),
     ]
 }
 

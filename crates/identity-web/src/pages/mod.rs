@@ -5,6 +5,7 @@ pub mod admin_clients;
 pub mod admin_keys;
 pub mod admin_users;
 pub mod enterprise;
+pub mod notifications;
 pub mod register;
 pub mod reset;
 pub mod tokens;

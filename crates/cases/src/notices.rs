@@ -1,0 +1,213 @@
+//! Who is told of a step on a case, and what, inside the step's own
+//! transaction. Staff are told when a case comes to them: the holders of a
+//! role that may now act in a department and could not before (a new case,
+//! a transfer, corrections handed back, the branches of a joint approval).
+//! The applicant is told what the definition says an action tells them
+//! (`notify`: accepted, corrections requested, decided). A warning or card
+//! tells the department's handlers, a red card its supervisors too.
+
+use crate::case::{Branch, BranchStatus, Case};
+use crate::clock::local;
+use crate::definition::{Actor, ProcessDefinition, State};
+use egov_identity::roles::Role;
+use egov_notify::Note;
+use egov_store::{StoreError, Tx};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// The role a step's actor is held as.
+fn role_of(actor: Actor) -> Option<Role> {
+    match actor {
+        Actor::Handler => Some(Role::Handler),
+        Actor::Dispatcher => Some(Role::Dispatcher),
+        Actor::Applicant | Actor::Supervisor | Actor::Platform => None,
+    }
+}
+
+/// The departments and roles that may act on `case` as it stands: the staff
+/// roles of the actions open in its state, in the department each acts
+/// for; in a parallel state, the handlers of each pending branch.
+pub(crate) fn staff_on(
+    def: &ProcessDefinition,
+    case: &Case,
+    branches: &[Branch],
+) -> BTreeSet<(i64, Role)> {
+    let mut on = BTreeSet::new();
+    if !case.is_open() {
+        return on;
+    }
+    if def.state(&case.state).is_some_and(|s| s.parallel.is_some()) {
+        for b in branches
+            .iter()
+            .filter(|b| b.status == BranchStatus::Pending)
+        {
+            on.insert((b.department_id, Role::Handler));
+        }
+        return on;
+    }
+    for actor in [Actor::Handler, Actor::Dispatcher] {
+        if def.actions_for(&case.state, actor).is_empty() {
+            continue;
+        }
+        let department = match actor {
+            Actor::Dispatcher => case.department_id,
+            _ => case.handling_department(),
+        };
+        if let Some(role) = role_of(actor) {
+            on.insert((department, role));
+        }
+    }
+    on
+}
+
+fn state_name(state: Option<&State>) -> Value {
+    match state {
+        Some(s) => json!({ "zh-CN": s.name, "en": s.name_en.as_deref().unwrap_or(&s.name) }),
+        None => Value::Null,
+    }
+}
+
+/// Who a step tells, worked out from the definition before the
+/// transaction stores it (a new case is stored without its definition).
+#[derive(Debug, Default)]
+pub(crate) struct Telling {
+    /// The departments and roles that may act now and could not before.
+    staff: BTreeSet<(i64, Role)>,
+    /// The state the case is in after the step, in both languages.
+    state: Value,
+    /// The kind of notice the applicant is sent, if any.
+    applicant: Option<String>,
+}
+
+impl Telling {
+    /// After a step from `before` (who could act then, in state `from`)
+    /// to `case` with its `branches`, by `action` (`None`: the case was
+    /// opened). The applicant hears what the action says, else what the
+    /// state it came to says.
+    pub(crate) fn after(
+        def: &ProcessDefinition,
+        before: &BTreeSet<(i64, Role)>,
+        from: Option<&str>,
+        case: &Case,
+        branches: &[Branch],
+        action: Option<&str>,
+    ) -> Telling {
+        let by_action = action
+            .and_then(|a| def.action(a))
+            .and_then(|a| a.notify.clone());
+        let by_state = def
+            .state(&case.state)
+            .filter(|_| from != Some(case.state.as_str()))
+            .and_then(|s| s.notify.clone());
+        Telling {
+            staff: staff_on(def, case, branches)
+                .difference(before)
+                .copied()
+                .collect(),
+            state: state_name(def.state(&case.state)),
+            applicant: by_action.or(by_state),
+        }
+    }
+}
+
+/// The values every notice about a case may use.
+fn case_params(state: &Value, case: &Case, fields: &Value) -> Value {
+    let missing = match &fields["missing"] {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join("；"),
+        _ => String::new(),
+    };
+    json!({
+        "number": case.number,
+        "title": case.title,
+        "state": state,
+        "outcome": state,
+        "due": case.due_at.map(|d| local(d).format("%Y-%m-%d").to_string()),
+        "missing": missing,
+    })
+}
+
+fn link(case: &Case) -> String {
+    format!("/cases/{}", case.number)
+}
+
+/// Tells whoever `telling` names about `case` as the step left it; `fields`
+/// are the step's own (what corrections are missing).
+pub(crate) async fn tell(
+    tx: &mut Tx,
+    telling: &Telling,
+    case: &Case,
+    fields: &Value,
+) -> Result<(), StoreError> {
+    if telling.staff.is_empty() && telling.applicant.is_none() {
+        return Ok(());
+    }
+    let params = case_params(&telling.state, case, fields);
+    for (department, role) in &telling.staff {
+        let people = egov_identity::contacts::holding(tx, *department, &[*role]).await?;
+        let note = Note {
+            kind: "task_assigned".to_owned(),
+            params: params.clone(),
+            link: link(case),
+        };
+        egov_notify::post(tx, &people, &note).await?;
+    }
+    if let (Some(kind), Some(applicant)) = (&telling.applicant, case.applicant_id) {
+        let people = egov_identity::contacts::applicant(tx, applicant, case.enterprise_id).await?;
+        let note = Note {
+            kind: kind.clone(),
+            params,
+            link: link(case),
+        };
+        egov_notify::post(tx, &people, &note).await?;
+    }
+    Ok(())
+}
+
+/// A warning or card just raised on a case.
+pub(crate) struct Alert<'a> {
+    pub number: &'a str,
+    pub title: &'a str,
+    pub department_id: i64,
+    /// `deadline_warning`, `yellow_card` or `red_card`.
+    pub kind: &'static str,
+    pub due_at: Option<egov_kernel::time::Timestamp>,
+}
+
+/// Tells the handlers of each case's department of its warning or card, and
+/// of a red card the department's supervisors too; one statement for the
+/// whole batch's messages.
+pub(crate) async fn tell_alerts(tx: &mut Tx, alerts: &[Alert<'_>]) -> Result<(), StoreError> {
+    let mut people: std::collections::HashMap<(i64, bool), Vec<egov_notify::Recipient>> =
+        Default::default();
+    let mut notes = Vec::with_capacity(alerts.len());
+    for a in alerts {
+        let red = a.kind == "red_card";
+        let key = (a.department_id, red);
+        if let std::collections::hash_map::Entry::Vacant(slot) = people.entry(key) {
+            let roles: &[Role] = match red {
+                true => &[Role::Handler, Role::Supervisor],
+                false => &[Role::Handler],
+            };
+            slot.insert(egov_identity::contacts::holding(tx, a.department_id, roles).await?);
+        }
+        let note = Note {
+            kind: a.kind.to_owned(),
+            params: json!({
+                "number": a.number,
+                "title": a.title,
+                "due": a.due_at.map(|d| local(d).format("%Y-%m-%d %H:%M").to_string()),
+            }),
+            link: format!("/cases/{}", a.number),
+        };
+        notes.push((key, note));
+    }
+    let batch: Vec<(&[egov_notify::Recipient], &Note)> = notes
+        .iter()
+        .map(|(key, note)| (people[key].as_slice(), note))
+        .collect();
+    egov_notify::post_all(tx, &batch).await
+}

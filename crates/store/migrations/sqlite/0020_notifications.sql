@@ -1,0 +1,72 @@
+-- The in-site message centre: what each person has been told. A message
+-- keeps its kind and values and is worded when read.
+CREATE TABLE messages (
+    id         INTEGER PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES users (id),
+    kind       TEXT    NOT NULL,
+    params     TEXT    NOT NULL,
+    link       TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    read_at    TEXT
+);
+CREATE INDEX messages_user ON messages (user_id, id);
+CREATE INDEX messages_unread ON messages (user_id) WHERE read_at IS NULL;
+
+-- Emails and text messages on their way out (the durable outbox). A row
+-- is a notice worded when sent (kind, params, link) or a text given as it
+-- is (subject, body). It replaces the text-message outbox.
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    channel         TEXT    NOT NULL CHECK (channel IN ('email', 'sms')),
+    address         TEXT    NOT NULL,
+    locale          TEXT    NOT NULL DEFAULT 'zh-CN',
+    kind            TEXT,
+    params          TEXT,
+    link            TEXT,
+    subject         TEXT,
+    body            TEXT,
+    created_at      TEXT    NOT NULL,
+    next_attempt_at TEXT    NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    sent_at         TEXT,
+    failed_at       TEXT,
+    last_error      TEXT,
+    CHECK ((kind IS NULL) = (body IS NOT NULL))
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
+CREATE INDEX outbox_address ON outbox (address, id);
+INSERT INTO outbox (channel, address, body, created_at, next_attempt_at, attempts, sent_at, last_error)
+    SELECT 'sms', phone, body, created_at, created_at, attempts, sent_at, last_error FROM sms_outbox ORDER BY id;
+DROP TABLE sms_outbox;
+
+-- An administrator's wording of a kind of notice, over the shipped file.
+CREATE TABLE notification_templates (
+    kind       TEXT    NOT NULL,
+    locale     TEXT    NOT NULL,
+    subject    TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    sms        TEXT    NOT NULL,
+    updated_at TEXT    NOT NULL,
+    updated_by INTEGER REFERENCES users (id),
+    PRIMARY KEY (kind, locale)
+);
+
+-- How each person wants to be told beyond the message centre.
+ALTER TABLE users ADD COLUMN email TEXT;
+ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE notification_preferences (
+    user_id  INTEGER PRIMARY KEY REFERENCES users (id),
+    by_email INTEGER NOT NULL DEFAULT 0,
+    by_sms   INTEGER NOT NULL DEFAULT 0,
+    locale   TEXT    NOT NULL DEFAULT 'zh-CN'
+);
+
+-- An email address waiting for its holder to enter the code sent to it.
+CREATE TABLE email_confirmations (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (id),
+    email      TEXT    NOT NULL,
+    code_hash  TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    expires_at TEXT    NOT NULL,
+    attempts   INTEGER NOT NULL DEFAULT 0
+);
