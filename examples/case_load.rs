@@ -25,6 +25,9 @@
 //!    then one `supervision::scan` raises their warnings, and a second scan
 //!    finds nothing due (one scheduler tick in the steady state).
 //!
+//! Each department of the flow has `--handlers` handlers (3 by default), so
+//! every case that comes to a department writes a message to each of them.
+//!
 //! Phases 1 and 2 run `--warmup` untimed, then `--seconds` timed; operations
 //! that finish inside the timed window are counted. Each phase prints one
 //! line starting `case_load phase=` for scripts. Any engine error or a wrong
@@ -71,6 +74,10 @@ struct Args {
     /// Skip the supervision-scan phase.
     #[arg(long)]
     skip_scan: bool,
+    /// Handlers in each department of the flow, each told of every case
+    /// that comes to their department (a message in the message centre).
+    #[arg(long, default_value_t = 3)]
+    handlers: usize,
 }
 
 const PROCESS: &str = "joint_approval";
@@ -401,6 +408,45 @@ async fn scan_phase(b: &Bench, args: &Args) -> anyhow::Result<bool> {
     Ok(ok)
 }
 
+/// `per_department` handlers in each of `departments`, written directly (a
+/// benchmark's staff need no password), so notices fan out as they would.
+async fn add_handlers(db: &Db, departments: &[i64], per_department: usize) -> anyhow::Result<()> {
+    let departments = departments.to_vec();
+    db.write(move |tx| {
+        Box::pin(async move {
+            for d in &departments {
+                for n in 0..per_department {
+                    let id: i64 = tx
+                        .fetch_scalar(
+                            query(
+                                "INSERT INTO users (username, display_name, kind, department_id, \
+                                 password_hash, created_at) VALUES ($1, $1, 'staff', $2, '-', $3) \
+                                 RETURNING id",
+                            )
+                            .bind(format!("bench.handler.{d}.{n}"))
+                            .bind(*d)
+                            .bind(time::now()),
+                        )
+                        .await?;
+                    tx.execute(
+                        query(
+                            "INSERT INTO role_grants (user_id, role, department_id, granted_at) \
+                             VALUES ($1, 'handler', $2, $3)",
+                        )
+                        .bind(id)
+                        .bind(*d)
+                        .bind(time::now()),
+                    )
+                    .await?;
+                }
+            }
+            Ok::<_, StoreError>(())
+        })
+    })
+    .await?;
+    Ok(())
+}
+
 async fn run_bench(args: Args) -> anyhow::Result<bool> {
     let url = DatabaseUrl::parse(&args.database_url)?;
     let db = common::demo_db(&url, args.max_connections).await?;
@@ -417,6 +463,7 @@ async fn run_bench(args: Args) -> anyhow::Result<bool> {
     for code in CO_DEPARTMENTS {
         co.push(egov_org::department(&db, code).await?.id);
     }
+    add_handlers(&db, &co, args.handlers).await?;
     let engine = engine_name(&db);
     eprintln!(
         "case_load: {engine} ({url}), {PROCESS} v{}, lead {LEAD}, co-handling {}; \

@@ -458,4 +458,61 @@ describe('a city management case from report to rating', () => {
     const labels = (await opened.locator('dt').allTextContents()).map((x) => x.trim());
     assert.deepEqual(labels, ['问题类别', '问题描述']);
   });
+  // Everyone the flow concerned was told in their message centre.
+  test('messages: each person was told what concerns them; opening one goes to the case; the header counts what is unread', { timeout: TEST_TIMEOUT }, async () => {
+    assert.ok(flow.number, 'no case from the previous tests');
+    const unreadInHeader = async (page) => {
+      const count = page.locator('header a.inbox .count');
+      return (await count.count()) === 0 ? 0 : Number.parseInt(await textOf(count), 10);
+    };
+    const subjects = async (page) =>
+      (await page.locator('ol.messages li h2').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+
+    // The handler: the dispatched case and the supervisor's order.
+    const handler = await person('handler');
+    await open(handler, '/messages');
+    const told = await subjects(handler.page);
+    assert.ok(told.some((t) => t.includes('督办通知') && t.includes(flow.number)), `handler's messages: ${told}`);
+    assert.ok(told.some((t) => t.includes('新的待办') && t.includes(flow.number)), `handler's messages: ${told}`);
+    const before = await unreadInHeader(handler.page);
+    assert.ok(before >= 2, `the header counts ${before} unread`);
+    const first = handler.page.locator('ol.messages li').first();
+    await Promise.all([
+      handler.page.waitForURL((u) => u.pathname === `/cases/${flow.number}`, { waitUntil: 'load' }),
+      first.getByRole('button', { name: '查看详情', exact: true }).click(),
+    ]);
+    await settle(handler.page, handler.watch);
+    assert.equal(await unreadInHeader(handler.page), before - 1, 'opening a message reads it');
+
+    // The dispatcher: the report, and the case back for its check.
+    const dispatcher = await person('dispatcher');
+    await open(dispatcher, '/messages');
+    const tasks = (await subjects(dispatcher.page)).filter((t) => t.includes('新的待办') && t.includes(flow.number));
+    assert.equal(tasks.length, 2, `the dispatcher was told of the report and of the check: ${tasks}`);
+
+    // The supervisor: the department's answer to the order.
+    const supervisor = await person('supervisor');
+    await open(supervisor, '/messages');
+    assert.ok((await subjects(supervisor.page)).some((t) => t.includes('督办已答复')), 'no answer told to the supervisor');
+
+    // The citizen: the case closed; all read at once; in English too.
+    const citizen = await person('citizen');
+    await open(citizen, '/messages');
+    const closed = (await subjects(citizen.page)).find((t) => t.includes(flow.number));
+    assert.ok(closed && closed.includes('已结案'), `the citizen's messages: ${await subjects(citizen.page)}`);
+    assert.ok(await unreadInHeader(citizen.page) >= 1);
+    await Promise.all([
+      citizen.page.waitForURL((u) => u.pathname === '/messages', { waitUntil: 'load' }),
+      citizen.page.getByRole('button', { name: '全部标为已读', exact: true }).click(),
+    ]);
+    await settle(citizen.page, citizen.watch);
+    assert.equal(await unreadInHeader(citizen.page), 0);
+    assert.equal(await citizen.page.locator('ol.messages li.unread').count(), 0);
+    await assertNoSidewaysScroll(citizen.page);
+    await open(citizen, '/locale?lang=en&next=%2Fmessages');
+    const english = await subjects(citizen.page);
+    assert.ok(english.some((t) => t.includes('has been decided') && t.includes('Closed')), `in English: ${english}`);
+    assert.equal(await textOf(citizen.page.locator('h1')), 'Messages');
+    await open(citizen, '/locale?lang=zh-CN&next=%2Fmessages');
+  });
 });

@@ -609,7 +609,11 @@ mod tests {
                 broken("clock = \"paused\"", "clock = \"running\""),
                 "needs a deadline",
             ),
-            (broken("version = 3", "version = 0"), "version"),
+            (broken("version = 4", "version = 0"), "version"),
+            (
+                broken("notify = \"case_accepted\"", "notify = \"case_shouted\""),
+                "no kind of notice",
+            ),
             (
                 broken(
                     "required = [\"department\", \"reason\"]",

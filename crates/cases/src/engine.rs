@@ -227,7 +227,13 @@ pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<O
             .collect(),
         false => Vec::new(),
     };
-    let telling = Telling::after(def, &Default::default(), None, &case, &branches, None);
+    let step = notices::Step {
+        acting,
+        before: &Default::default(),
+        from: None,
+        action: None,
+    };
+    let telling = Telling::after(def, step, &case, &branches);
     Ok(Opening {
         case,
         parallel,
@@ -411,14 +417,13 @@ pub async fn act(
                 Some(_) => branches_in(tx, case.id, &plan.next.state).await?,
                 None => Vec::new(),
             };
-            let telling = Telling::after(
-                &def,
-                &before,
-                Some(&case.state),
-                &plan.next,
-                &after_branches,
-                Some(&action_id),
-            );
+            let told = notices::Step {
+                acting,
+                before: &before,
+                from: Some(&case.state),
+                action: Some(&action_id),
+            };
+            let telling = Telling::after(&def, told, &plan.next, &after_branches);
             let step = Step {
                 action: &action_id,
                 from: Some(&case.state),

@@ -6,6 +6,7 @@
 //! (`notify`: accepted, corrections requested, decided). A warning or card
 //! tells the department's handlers, a red card its supervisors too.
 
+use crate::acting::Acting;
 use crate::case::{Branch, BranchStatus, Case};
 use crate::clock::local;
 use crate::definition::{Actor, ProcessDefinition, State};
@@ -80,18 +81,33 @@ pub(crate) struct Telling {
 }
 
 impl Telling {
-    /// After a step from `before` (who could act then, in state `from`)
-    /// to `case` with its `branches`, by `action` (`None`: the case was
-    /// opened). The applicant hears what the action says, else what the
-    /// state it came to says.
+    /// After a step by `acting` from `before` (who could act then, in
+    /// state `from`) to `case` with its `branches`, by `action` (`None`:
+    /// the case was opened). Staff are told when the case came to a new
+    /// state where they act (unless they moved it there), or, in the same
+    /// state, when it came to them (a transfer, a branch). The applicant
+    /// hears what the action says, else what the state it came to says.
     pub(crate) fn after(
         def: &ProcessDefinition,
-        before: &BTreeSet<(i64, Role)>,
-        from: Option<&str>,
+        step: Step<'_>,
         case: &Case,
         branches: &[Branch],
-        action: Option<&str>,
     ) -> Telling {
+        let Step {
+            acting,
+            before,
+            from,
+            action,
+        } = step;
+        let now_on = staff_on(def, case, branches);
+        let moved = from != Some(case.state.as_str());
+        let staff = match moved {
+            true => now_on
+                .into_iter()
+                .filter(|on| Some(*on) != acted_as(acting))
+                .collect(),
+            false => now_on.difference(before).copied().collect(),
+        };
         let by_action = action
             .and_then(|a| def.action(a))
             .and_then(|a| a.notify.clone());
@@ -100,13 +116,30 @@ impl Telling {
             .filter(|_| from != Some(case.state.as_str()))
             .and_then(|s| s.notify.clone());
         Telling {
-            staff: staff_on(def, case, branches)
-                .difference(before)
-                .copied()
-                .collect(),
+            staff,
             state: state_name(def.state(&case.state)),
             applicant: by_action.or(by_state),
         }
+    }
+}
+
+/// A step as [`Telling::after`] needs it: who took it and what stood before.
+pub(crate) struct Step<'a> {
+    pub acting: Acting,
+    /// Who could act before the step (nobody, for a new case).
+    pub before: &'a BTreeSet<(i64, Role)>,
+    /// The state before the step (`None`, for a new case).
+    pub from: Option<&'a str>,
+    /// The action taken (`None`, for a new case).
+    pub action: Option<&'a str>,
+}
+
+/// The department and role a step's taker acted in, if staff.
+fn acted_as(acting: Acting) -> Option<(i64, Role)> {
+    match acting {
+        Acting::Handler { department_id } => Some((department_id, Role::Handler)),
+        Acting::Dispatcher { department_id } => Some((department_id, Role::Dispatcher)),
+        _ => None,
     }
 }
 

@@ -32,6 +32,16 @@ struct MessagesPage {
 }
 
 impl MessagesPage {
+    /// How many are unread, in a sentence that counts right in English.
+    fn unread_line(&self) -> String {
+        let key = match self.unread {
+            0 => "messages.all_read",
+            1 => "messages.unread_one",
+            _ => "messages.unread_many",
+        };
+        self.chrome.t(key).replace("{n}", &self.unread.to_string())
+    }
+
     fn when(&self, m: &MessageView) -> String {
         egov_kernel::time::beijing(m.created_at)
             .format("%Y-%m-%d %H:%M")
