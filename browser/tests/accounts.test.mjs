@@ -60,7 +60,7 @@ test('a citizen resets a forgotten password with the code sent to the phone', { 
     await settle(page, watch);
     await assertFormPageBasics(page);
     await page.getByLabel('用户名', { exact: true }).fill(citizen.username);
-    await page.getByLabel('绑定的手机号码', { exact: true }).fill(citizen.phone);
+    await page.getByLabel('绑定的手机号码或电子邮箱', { exact: true }).fill(citizen.phone);
     await page.getByRole('button', { name: '发送验证码', exact: true }).click();
     await landOn(page, watch, '/login/reset');
     assert.match(await textOf(page.locator('#sent-to')), /\*\*\*\*/);

@@ -278,3 +278,61 @@ async fn administrators_reset_a_civil_servants_password_and_second_factor() {
         list.body
     );
 }
+
+#[tokio::test]
+async fn a_citizen_resets_a_forgotten_password_with_a_code_to_their_confirmed_email() {
+    let app = TestApp::new().await;
+    app.citizen("zhang.san").await;
+    let user = app.user_id("zhang.san").await;
+    let ctx = egov_kernel::Context::system();
+    let email = "zhang.san@example.cn";
+    // An address not yet confirmed gets no code, and the same answer.
+    egov_identity::contacts::start_email_confirmation(app.db(), &ctx, user, email)
+        .await
+        .unwrap();
+    let confirm_text = egov_identity::contacts::newest_email_to(app.db(), email)
+        .await
+        .unwrap()
+        .unwrap();
+    let res = ask(&app, "zhang.san", email).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        egov_identity::contacts::newest_email_to(app.db(), email)
+            .await
+            .unwrap()
+            .unwrap(),
+        confirm_text,
+        "a code went to an unconfirmed address"
+    );
+    let code = confirm_text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_owned();
+    egov_identity::contacts::confirm_email(app.db(), &ctx, user, &code)
+        .await
+        .unwrap();
+
+    // Neither a phone nor an email: shown again with the reason.
+    let res = ask(&app, "zhang.san", "zhang.san@").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("请填写绑定的手机号码或电子邮箱"), "{}", res.body);
+
+    let res = ask(&app, "zhang.san", "Zhang.San@Example.cn").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let location = res.header("location").to_owned();
+    let page = app.get(&location).await;
+    assert!(page.body.contains("z***@example.cn"), "{}", page.body);
+    let mail = egov_identity::contacts::newest_email_to(app.db(), email)
+        .await
+        .unwrap()
+        .unwrap();
+    let done = answer(&app, &location, &code_in(&mail), NEW).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    app.sign_in("zhang.san", NEW).await;
+    let told = egov_identity::contacts::newest_email_to(app.db(), email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(told.contains("密码已重置"), "{told}");
+}

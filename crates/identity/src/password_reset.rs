@@ -1,10 +1,11 @@
 //! Resetting a forgotten password with a one-time code sent to the
-//! account's confirmed phone, and administrators resetting a civil
-//! servant's password or second factor.
+//! account's confirmed phone or email address, and administrators
+//! resetting a civil servant's password or second factor.
 //!
-//! A request names the account and its phone. Whether or not they match,
-//! the answer is the same (a ticket, "a code was sent to 138****8000"), so
-//! the page tells nobody who has an account; only a match makes a code.
+//! A request names the account and its phone or email. Whether or not they
+//! match, the answer is the same (a ticket, "a code was sent to
+//! 138****8000"), so the page tells nobody who has an account; only a match
+//! makes a code.
 //! One code per account a minute, ten minutes to use it, five tries.
 
 use crate::password::generate_password;
@@ -24,6 +25,58 @@ const RESEND_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 const MAX_ATTEMPTS: i32 = 5;
 /// Codes sent to one account in a day.
 const MAX_PER_DAY: i64 = 5;
+
+/// Where a reset code is sent: the account's confirmed phone or email.
+#[derive(Debug, Clone)]
+pub enum ResetTo {
+    Phone(MobileNumber),
+    Email(String),
+}
+
+impl ResetTo {
+    /// A mobile number, else an email address, as typed.
+    pub fn parse(text: &str) -> Option<ResetTo> {
+        match MobileNumber::parse(text.trim()) {
+            Ok(phone) => Some(ResetTo::Phone(phone)),
+            Err(_) => crate::contacts::parse_email(text).map(ResetTo::Email),
+        }
+    }
+
+    fn address(&self) -> &str {
+        match self {
+            ResetTo::Phone(p) => p.as_str(),
+            ResetTo::Email(e) => e,
+        }
+    }
+
+    /// As the page shows it: 138****8000, z***@example.cn.
+    pub fn masked(&self) -> String {
+        match self {
+            ResetTo::Phone(p) => p.masked(),
+            ResetTo::Email(e) => match e.split_once('@') {
+                Some((local, domain)) => {
+                    let first: String = local.chars().take(1).collect();
+                    format!("{first}***@{domain}")
+                }
+                None => "***".to_owned(),
+            },
+        }
+    }
+
+    /// The account it belongs to: confirmed, and live.
+    fn matching_sql(&self) -> &'static str {
+        match self {
+            ResetTo::Phone(_) => {
+                "SELECT id FROM users WHERE username = $1 AND phone = $2 \
+                 AND phone_verified = TRUE AND disabled = FALSE"
+            }
+            ResetTo::Email(_) => {
+                "SELECT id FROM users WHERE username = $1 AND email = $2 \
+                 AND email_verified = TRUE AND disabled = FALSE"
+            }
+        }
+    }
+}
 
 /// A reset under way: its ticket (in the next page's address) and where a
 /// code went if the account matched.
@@ -65,27 +118,24 @@ async fn audit(
     Ok(())
 }
 
-/// Asks for a code for the account `username` whose confirmed phone is
-/// `phone`.
+/// Asks for a code for the account `username` whose confirmed phone or
+/// email is `to`.
 pub async fn request(
     db: &Db,
     ctx: &Context,
     username: &str,
-    phone: &MobileNumber,
+    to: &ResetTo,
 ) -> Result<Pending, IdentityError> {
     let mut r = db.reader().await?;
-    let user_id: Option<i64> = run!(r, |c| sqlx::query_scalar(
-        "SELECT id FROM users WHERE username = $1 AND phone = $2 AND phone_verified = TRUE \
-         AND disabled = FALSE"
-    )
-    .bind(username.trim())
-    .bind(phone.as_str())
-    .fetch_optional(&mut *c)
-    .await)?;
+    let user_id: Option<i64> = run!(r, |c| sqlx::query_scalar(to.matching_sql())
+        .bind(username.trim())
+        .bind(to.address())
+        .fetch_optional(&mut *c)
+        .await)?;
     drop(r);
     let ticket = crate::token::random_secret();
-    let phone_masked = phone.masked();
-    let (ctx, phone, t) = (ctx.clone(), phone.clone(), ticket.clone());
+    let phone_masked = to.masked();
+    let (ctx, to, t) = (ctx.clone(), to.clone(), ticket.clone());
     db.write(move |tx| {
         Box::pin(async move {
             let now = time::now();
@@ -128,18 +178,39 @@ pub async fn request(
                 )
                 .bind(crate::token::digest(&t))
                 .bind(user_id.filter(|_| code.is_some()))
-                .bind(phone.as_str())
+                .bind(to.address())
                 .bind(code.as_deref().map(|c| code_digest(&t, c)))
                 .bind(now)
                 .bind(now + CODE_TTL),
             )
             .await?;
             if let (Some(id), Some(code)) = (user_id, &code) {
-                let text = format!(
-                    "【北京市电子政务平台】您正在重置密码，验证码 {code}，10 分钟内有效。\
-                     如非本人操作，请忽略本短信，您的密码不会改变。"
-                );
-                crate::sms::queue(tx, phone.as_str(), &text).await?;
+                match &to {
+                    ResetTo::Phone(phone) => {
+                        let text = format!(
+                            "【北京市电子政务平台】您正在重置密码，验证码 {code}，10 分钟内有效。\
+                             如非本人操作，请忽略本短信，您的密码不会改变。"
+                        );
+                        crate::sms::queue(tx, phone.as_str(), &text).await?;
+                    }
+                    ResetTo::Email(email) => {
+                        let text = format!(
+                            "您正在重置北京市电子政务平台的密码，验证码 {code}，10 分钟内有效。\
+                             如非本人操作，请忽略本邮件，您的密码不会改变。\n\
+                             A password reset was asked for your account: the code is {code}, \
+                             good for 10 minutes. If it was not you, ignore this email; your \
+                             password stays as it is.\n"
+                        );
+                        egov_notify::outbox::queue_text(
+                            tx,
+                            egov_notify::outbox::Channel::Email,
+                            email,
+                            "重置密码验证码 / Password reset code",
+                            &text,
+                        )
+                        .await?;
+                    }
+                }
                 audit(tx, &ctx, "user.password_reset_requested", id).await?;
             }
             Ok::<_, IdentityError>(())
@@ -163,16 +234,12 @@ pub async fn pending(db: &Db, ticket: &str) -> Result<Option<String>, IdentityEr
     .bind(time::now())
     .fetch_optional(&mut *c)
     .await)?;
-    Ok(phone.map(|p| {
-        MobileNumber::parse(&p)
-            .map(|m| m.masked())
-            .unwrap_or_default()
-    }))
+    Ok(phone.map(|p| ResetTo::parse(&p).map(|to| to.masked()).unwrap_or_default()))
 }
 
-/// The phone a ticket's code went to, in full: for a demo without an SMS
-/// gateway. None for a ticket that matched no account (its phone may be
-/// anyone's).
+/// The phone or email address a ticket's code went to, in full: for a demo
+/// without an SMS gateway or mail server. None for a ticket that matched no
+/// account (its address may be anyone's).
 pub async fn phone_of(db: &Db, ticket: &str) -> Result<Option<String>, IdentityError> {
     let mut r = db.reader().await?;
     Ok(run!(r, |c| sqlx::query_scalar(
@@ -185,7 +252,7 @@ pub async fn phone_of(db: &Db, ticket: &str) -> Result<Option<String>, IdentityE
 }
 
 /// Sets a new password with the code the ticket's text message carried:
-/// every session of the account ends, and the phone is told.
+/// every session of the account ends, and the phone and email are told.
 pub async fn complete(
     db: &Db,
     ctx: &Context,
@@ -200,15 +267,16 @@ pub async fn complete(
         .write(move |tx| Box::pin(async move { claim(tx, &hash, &typed).await }))
         .await??;
     let mut r = db.reader().await?;
-    let holder: Option<(String, Option<String>)> = run!(r, |c| sqlx::query_as(
-        "SELECT username, phone FROM users WHERE id = $1 AND disabled = FALSE"
+    let holder: Option<(String, Option<String>, Option<String>)> = run!(r, |c| sqlx::query_as(
+        "SELECT username, phone, CASE WHEN email_verified THEN email END FROM users \
+         WHERE id = $1 AND disabled = FALSE"
     )
     .bind(user_id)
     .fetch_optional(&mut *c)
     .await)?;
     drop(r);
     // Disabled since the code was sent: the code does nothing.
-    let (username, phone) = holder.ok_or_else(expired)?;
+    let (username, phone, email) = holder.ok_or_else(expired)?;
     PasswordPolicy::builtin().check(new_password.expose_secret(), &[&username])?;
     let password_hash = crate::password::hash_password(new_password).await?;
     let (ctx, hash) = (ctx.clone(), crate::token::digest(ticket));
@@ -249,6 +317,17 @@ pub async fn complete(
                     tx,
                     phone,
                     "【北京市电子政务平台】您的账户密码已重置，所有设备已退出登录。如非本人操作，请立即拨打 12345。",
+                )
+                .await?;
+            }
+            if let Some(email) = &email {
+                egov_notify::outbox::queue_text(
+                    tx,
+                    egov_notify::outbox::Channel::Email,
+                    email,
+                    "您的密码已重置 / Your password was reset",
+                    "您在北京市电子政务平台的账户密码已重置，所有设备已退出登录。如非本人操作，请立即拨打 12345。\n\
+                     The password of your account was reset and every device signed out. If it was not you, call 12345 now.\n",
                 )
                 .await?;
             }

@@ -1,5 +1,5 @@
-//! A forgotten password: the account's name and confirmed phone, then the
-//! code sent to it and a new password. The pages answer alike whether or
+//! A forgotten password: the account's name and confirmed phone or email,
+//! then the code sent to it and a new password. The pages answer alike whether or
 //! not the account exists.
 
 use super::account::refusal;
@@ -18,7 +18,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use egov_identity::password_reset;
+use egov_identity::password_reset::{self, ResetTo};
 use egov_kernel::identifier::MobileNumber;
 use egov_kernel::Locale;
 use secrecy::SecretString;
@@ -106,20 +106,19 @@ pub async fn request(
             translate(locale, "reset.error.username").to_owned(),
         );
     }
-    let phone = match MobileNumber::parse(form.phone.trim()) {
-        Ok(p) => p,
-        Err(e) => {
-            return again(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                field_error(locale, "register.phone", e),
-            )
-        }
+    // The phone or the email address the account confirmed.
+    let Some(to) = ResetTo::parse(&form.phone) else {
+        let message = match MobileNumber::parse(form.phone.trim()) {
+            Err(e) if !form.phone.contains('@') => field_error(locale, "register.phone", e),
+            _ => translate(locale, "reset.error.contact").to_owned(),
+        };
+        return again(StatusCode::UNPROCESSABLE_ENTITY, message);
     };
     // Codes cost a text message each: limited per source like registrations.
     if let Some(limited) = rate_limited(&state, locale, &origin) {
         return Ok(limited);
     }
-    let pending = password_reset::request(&state.db, &anonymous(origin), &form.username, &phone)
+    let pending = password_reset::request(&state.db, &anonymous(origin), &form.username, &to)
         .await
         .map_err(ApiError::from_identity)?;
     Ok(Redirect::to(&format!("/login/reset?t={}", pending.ticket)).into_response())
@@ -160,14 +159,20 @@ async fn code_page(
             translate(locale, "reset.expired"),
         ));
     };
-    let demo_message = match state.settings.show_sms_in_page {
+    let sent_to = match state.settings.show_sms_in_page || state.settings.show_email_in_page {
         false => None,
-        true => {
-            let phone = password_reset::phone_of(&state.db, &ticket)
-                .await
-                .map_err(ApiError::from_identity)?;
-            newest_text_to(state, phone).await?
+        true => password_reset::phone_of(&state.db, &ticket)
+            .await
+            .map_err(ApiError::from_identity)?,
+    };
+    let demo_message = match sent_to.as_deref().and_then(ResetTo::parse) {
+        Some(ResetTo::Phone(phone)) if state.settings.show_sms_in_page => {
+            newest_text_to(state, Some(phone.as_str().to_owned())).await?
         }
+        Some(ResetTo::Email(email)) if state.settings.show_email_in_page => {
+            egov_identity::contacts::newest_email_to(&state.db, &email).await?
+        }
+        _ => None,
     };
     let csrf = egov_identity::random_secret();
     let page = CodePage {
