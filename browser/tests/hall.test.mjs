@@ -473,14 +473,23 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     assert.deepEqual((await actionNames(page)).sort(), ['提交补正材料', '撤回申请'].sort());
     await assertFormPageBasics(page);
 
-    const files = section(page, 'files-heading');
+    // The 补正 is a checklist: a slot per point, each answered in place.
+    const checklist = section(page, 'corrections-heading');
+    assert.deepEqual(
+      (await checklist.locator('ol.checklist > li strong').allTextContents()).map((t) => t.trim()),
+      MISSING,
+    );
+    assert.match(await textOf(page.locator('#corrections-left')), new RegExp(`还有 ${MISSING.length} 项未上传`));
     for (const m of MISSING) {
-      await files.getByLabel('选择文件', { exact: true }).setInputFiles(file(`${m}.pdf`, pdfFor(m)));
-      const upload = () => section(page, 'files-heading').getByRole('button', { name: '上传', exact: true }).click();
+      await section(page, 'corrections-heading').getByLabel(`上传：${m}`, { exact: true }).setInputFiles(file(`${m}.pdf`, pdfFor(m)));
+      const upload = () => section(page, 'corrections-heading').getByRole('button', { name: `上传 ${m}`, exact: true }).click();
       await submitAndLand(p, upload, `/cases/${flow.number}`, 'file');
       assert.equal(await noticeText(page), '材料已上传。');
       assert.equal(await section(page, 'files-heading').getByRole('link', { name: `${m}.pdf`, exact: true }).count(), 1);
+      const point = section(page, 'corrections-heading').locator('ol.checklist > li').filter({ hasText: m });
+      assert.match(await textOf(point.locator('.badge')), /已上传/);
     }
+    assert.match(await textOf(page.locator('#corrections-left')), /每项都已上传/);
 
     const answer = actionForm(page, '提交补正材料');
     await submitAndLand(p, () => answer.getByRole('button', { name: '提交补正材料', exact: true }).click(), `/cases/${flow.number}`, 'action');

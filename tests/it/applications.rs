@@ -359,7 +359,36 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert!(asked.body.contains("value=\"resubmit\""));
     // The expected decision waits for the clock to run again.
     assert!(asked.body.contains("暂停计时中，恢复计时后重新计算"));
-    let (ct, body) = multipart(&[("csrf", &company.1)], ("管理制度.pdf", &PDF));
+    // The page lists the point with a slot of its own; without a file for
+    // it the corrections cannot go back.
+    assert!(asked.body.contains("id=\"corrections-heading\""));
+    assert!(asked
+        .body
+        .contains("name=\"answers\" value=\"食品安全管理制度文本\""));
+    company
+        .act(&app, &number, "resubmit", serde_json::json!({}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "corrections_unanswered");
+    // A point the request did not name is refused, and nothing is stored.
+    let files_before = app.count("case_attachments").await;
+    let (ct, body) = multipart(
+        &[("csrf", &company.1), ("answers", "营业执照")],
+        ("管理制度.pdf", &PDF),
+    );
+    let refused = app
+        .send(
+            Method::POST,
+            &format!("/cases/{number}/attachments"),
+            &[("cookie", &company.0), ("content-type", &ct)],
+            body,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("case_attachments").await, files_before);
+    let (ct, body) = multipart(
+        &[("csrf", &company.1), ("answers", "食品安全管理制度文本")],
+        ("管理制度.pdf", &PDF),
+    );
     let added = app
         .send(
             Method::POST,

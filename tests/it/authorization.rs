@@ -702,6 +702,7 @@ async fn matrix_case(app: &TestApp, dept: i64) -> (String, i64) {
         bytes: egov_cases::attachments::samples::pdf("matrix", b""),
         internal: false,
         uploaded_by: Some(1),
+        answers: None,
     };
     egov_cases::attachments::attach(app.db(), &ctx, &files, upload, 1024)
         .await

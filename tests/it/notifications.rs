@@ -76,7 +76,10 @@ async fn an_application_s_steps_tell_the_department_and_the_applicant() {
     let body = told["messages"][0]["body"].as_str().unwrap();
     assert!(body.contains("营业执照副本；场所平面图"), "{body}");
 
-    // Answered: back with the handler as a task again.
+    // Answered point by point: back with the handler as a task again.
+    for item in ["营业执照副本", "场所平面图"] {
+        answer_point(&app, &resident, &number, item).await;
+    }
     let res = resident.act(&app, &number, "resubmit", json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(messages(&app, &handler).await["unread"], 2);
@@ -135,6 +138,36 @@ async fn an_application_s_steps_tell_the_department_and_the_applicant() {
     );
     // Nothing was sent anywhere: the resident did not ask for texts.
     assert_eq!(app.count_where("outbox", "kind IS NOT NULL").await, 0);
+}
+
+/// Uploads a file for one point of the case's open request for corrections.
+async fn answer_point(app: &TestApp, who: &Caller, number: &str, item: &str) {
+    let b = "egovnoticeboundary";
+    let mut body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"answers\"\r\n\r\n{item}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{item}.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&egov_cases::attachments::samples::pdf(item, b""));
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    let res = app
+        .send(
+            axum::http::Method::POST,
+            &format!("/api/v1/cases/{number}/attachments"),
+            &[
+                ("cookie", &who.0),
+                ("x-csrf-token", &who.1),
+                (
+                    "content-type",
+                    &format!("multipart/form-data; boundary={b}"),
+                ),
+            ],
+            body,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.json()["answers"], item);
 }
 
 #[tokio::test]

@@ -316,7 +316,11 @@ async fn a_citizen_resets_a_forgotten_password_with_a_code_to_their_confirmed_em
     // Neither a phone nor an email: shown again with the reason.
     let res = ask(&app, "zhang.san", "zhang.san@").await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.body.contains("请填写绑定的手机号码或电子邮箱"), "{}", res.body);
+    assert!(
+        res.body.contains("请填写绑定的手机号码或电子邮箱"),
+        "{}",
+        res.body
+    );
 
     let res = ask(&app, "zhang.san", "Zhang.San@Example.cn").await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);

@@ -470,6 +470,7 @@ async fn case_with_files(loc: &TestLocation) -> (String, Vec<Vec<u8>>) {
                 bytes: bytes.clone(),
                 internal: false,
                 uploaded_by: Some(citizen),
+                answers: None,
             },
             1 << 20,
         )

@@ -113,6 +113,9 @@ pub struct AttachmentView {
     pub at: Timestamp,
     /// Where to download it.
     pub href: String,
+    /// The point of a request for corrections (补正) it answers, if the
+    /// applicant uploaded it for one (the multipart field `answers`).
+    pub answers: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -27,6 +27,8 @@ pub struct Attachment {
     pub internal: bool,
     pub author: String,
     pub at: Timestamp,
+    /// The point of an open request for corrections (补正) it answers.
+    pub answers_item: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -249,6 +251,9 @@ pub struct Upload<'a> {
     pub bytes: Vec<u8>,
     pub internal: bool,
     pub uploaded_by: Option<i64>,
+    /// The point of the open request for corrections it answers (checked
+    /// by the caller against [`crate::corrections::open_request`]).
+    pub answers: Option<String>,
 }
 
 /// A checked file, stored durably under its digest, not yet part of a case.
@@ -352,6 +357,7 @@ pub async fn record_in(
             internal,
             author: author.clone(),
             at,
+            answers_item: None,
         })
         .collect())
 }
@@ -367,12 +373,23 @@ pub async fn attach(
     let stored = store(files, upload.name, upload.bytes, max).await?;
     let ctx = ctx.clone();
     let (case_id, number) = (upload.case_id, upload.case_number.to_owned());
-    let (internal, uploaded_by) = (upload.internal, upload.uploaded_by);
+    let (internal, uploaded_by, answers) = (upload.internal, upload.uploaded_by, upload.answers);
     let mut recorded = db
         .write(move |tx| {
             Box::pin(async move {
                 let files = std::slice::from_ref(&stored);
-                record_in(tx, &ctx, case_id, &number, files, internal, uploaded_by).await
+                let mut recorded =
+                    record_in(tx, &ctx, case_id, &number, files, internal, uploaded_by).await?;
+                if let (Some(item), Some(file)) = (answers, recorded.first_mut()) {
+                    tx.execute(
+                        query("UPDATE case_attachments SET answers_item = $1 WHERE id = $2")
+                            .bind(&item)
+                            .bind(file.id),
+                    )
+                    .await?;
+                    file.answers_item = Some(item);
+                }
+                Ok::<_, CaseError>(recorded)
             })
         })
         .await?;
@@ -389,8 +406,8 @@ pub enum AttachError {
     Case(#[from] CaseError),
 }
 
-const COLUMNS: &str =
-    "SELECT id, case_id, name, media_type, size, sha256, internal, author, at FROM case_attachments";
+const COLUMNS: &str = "SELECT id, case_id, name, media_type, size, sha256, internal, author, at, \
+     answers_item FROM case_attachments";
 
 pub async fn list(
     db: &Db,

@@ -31,6 +31,7 @@ pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 
 pub mod attachments;
 pub mod comments;
+pub mod corrections;
 pub mod metrics;
 pub mod orders;
 pub mod rating;

@@ -281,6 +281,7 @@ pub const CODES: &[&str] = &[
     "bad_request",
     "busy",
     "case_closed",
+    "corrections_unanswered",
     "department_exists",
     "forbidden",
     "insufficient_scope",

@@ -90,7 +90,9 @@ pub async fn get_case(
 }
 
 /// Take an action. One of two people acting at once wins; the other gets
-/// 409 `version_conflict` and nothing changes.
+/// 409 `version_conflict` and nothing changes. An applicant hands a request
+/// for corrections back only once each point has a file uploaded for it
+/// (else 409 `corrections_unanswered`).
 #[utoipa::path(post, path = "/api/v1/cases/{number}/actions", tag = TAG_CASES,
     params(("number" = String, Path)), request_body = ActionInput,
     responses((status = 200, body = CaseDetail),
@@ -130,8 +132,9 @@ pub async fn comment(
 }
 
 /// Upload a file (multipart field `file`; optional field `internal=true`
-/// for staff). PDF, PNG or JPEG, checked by content; at most the
-/// configured size.
+/// for staff; for the applicant, `answers` naming the point of the open
+/// request for corrections it answers). PDF, PNG or JPEG, checked by
+/// content; at most the configured size.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/attachments", tag = TAG_CASES,
     params(("number" = String, Path)),
     request_body(content = String, content_type = "multipart/form-data"),

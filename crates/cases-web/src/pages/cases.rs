@@ -117,6 +117,27 @@ struct CasePage {
     /// For staff: who applied.
     applicant_panel: Option<ApplicantPanel>,
     files: Vec<FileRow>,
+    /// The request for corrections the case waits on, point by point.
+    corrections: Option<Corrections>,
+}
+
+/// A request for corrections as a checklist: each point, the files that
+/// answer it, and (for the applicant) a slot to upload one.
+struct Corrections {
+    asked_at: String,
+    note: Option<String>,
+    points: Vec<CorrectionPoint>,
+    /// How many points have no file yet.
+    open: usize,
+    /// The applicant answers it here.
+    answerer: bool,
+}
+
+struct CorrectionPoint {
+    /// The slot's own id, for its label.
+    slot: String,
+    item: String,
+    files: Vec<String>,
 }
 
 /// A file of the case as its page lists it.
@@ -163,10 +184,14 @@ fn file_rows(
                             .is_some_and(|s| s.clock == egov_cases::Clock::Paused)
                 })
                 .map(|e| {
-                    let asked: Vec<&str> = e.fields["missing"]
-                        .as_array()
-                        .map(|m| m.iter().filter_map(|v| v.as_str()).collect())
-                        .unwrap_or_default();
+                    // The point it was uploaded for, else all that was asked.
+                    let asked: Vec<&str> = match &f.answers {
+                        Some(item) => vec![item.as_str()],
+                        None => e.fields["missing"]
+                            .as_array()
+                            .map(|m| m.iter().filter_map(|v| v.as_str()).collect())
+                            .unwrap_or_default(),
+                    };
                     let mut text = format!(
                         "{}（{}）",
                         action_name(locale, def, &e.action),
@@ -316,6 +341,16 @@ fn progress(
 }
 
 impl CasePage {
+    /// How many points of a request for corrections still need a file.
+    fn corrections_left(&self, open: &usize) -> String {
+        let key = match *open {
+            0 => "case.corrections.all_done",
+            1 => "case.corrections.left_one",
+            _ => "case.corrections.left_many",
+        };
+        self.chrome.t(key).replace("{n}", &open.to_string())
+    }
+
     fn alert_key(&self) -> String {
         format!("case.alert.{}", self.d.summary.alert)
     }
@@ -603,6 +638,24 @@ pub async fn page(
         Some(_) => None,
         None => flash.error,
     };
+    let corrections = egov_cases::corrections::open_request(&state.db, &def, &case)
+        .await?
+        .map(|r| Corrections {
+            asked_at: beijing(&r.asked_at),
+            open: r.unanswered().len(),
+            note: r.note.clone(),
+            points: r
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| CorrectionPoint {
+                    slot: format!("correction-{i}"),
+                    item: item.clone(),
+                    files: r.answered.get(item).cloned().unwrap_or_default(),
+                })
+                .collect(),
+            answerer: applicant,
+        });
     let applicant_panel = match staff {
         true => applicant_panel(state, &user, &case, flash.reveal_applicant.as_ref()).await?,
         false => None,
@@ -668,6 +721,7 @@ pub async fn page(
         },
         applicant_panel,
         files: file_rows(locale, &def, &d, &additions.file_labels),
+        corrections,
         d,
     };
     Ok(render(flash.status.unwrap_or(StatusCode::OK), &page))

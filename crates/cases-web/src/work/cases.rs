@@ -5,8 +5,10 @@
 use super::visible_case;
 use crate::views::*;
 use axum::extract::Multipart;
+use axum::http::StatusCode;
 use egov_cases::access::{actings, sees_internal};
 use egov_cases::attachments::{self, AttachError, Upload};
+use egov_cases::corrections;
 use egov_cases::{Acting, Case, CaseError, Location, NewCase, ProcessDefinition, Refusal};
 use egov_identity::{Principal, SessionUser, UserKind};
 use egov_web_kit::auth::require_user;
@@ -142,6 +144,7 @@ pub fn attachment_view(number: &str, a: attachments::Attachment) -> AttachmentVi
         internal: a.internal,
         author: a.author,
         at: a.at,
+        answers: a.answers_item,
     }
 }
 
@@ -289,6 +292,25 @@ pub async fn take_action(
         .find(|a| egov_cases::may_act(&def, &case, &pending, *a, &input.action))
         .or(mine.first().copied())
         .ok_or_else(ApiError::forbidden)?;
+    // A request for corrections goes back only with every point answered.
+    if egov_cases::may_act(&def, &case, &pending, acting, &input.action)
+        && corrections::hands_back(&def, &case, &input.action)
+    {
+        if let Some(request) = corrections::open_request(&state.db, &def, &case).await? {
+            let open = request.unanswered();
+            if !open.is_empty() {
+                return Err(
+                    ApiError::new(StatusCode::CONFLICT, "corrections_unanswered").with_detail(
+                        format!("还有未补正的材料，请逐项上传后再提交：{}", open.join("、")),
+                        format!(
+                            "some corrections are not answered yet; upload a file for each: {}",
+                            open.join(", ")
+                        ),
+                    ),
+                );
+            }
+        }
+    }
     let cal = state.calendar().await?;
     Ok(egov_cases::act(
         &state.db,
@@ -318,24 +340,43 @@ pub async fn attach_from(
     form_csrf: Option<&str>,
 ) -> Result<attachments::Attachment, ApiError> {
     let user = require_user(caller)?;
-    let (case, _) = visible_case(state, &caller.principal, number).await?;
+    let (case, def) = visible_case(state, &caller.principal, number).await?;
     if !case.is_open() {
         return Err(egov_cases::CaseError::Closed.into());
     }
     let max = state.settings.max_upload_bytes;
-    let posted = egov_web_kit::upload::read(multipart, max, &["internal", "csrf"]).await?;
+    let posted =
+        egov_web_kit::upload::read(multipart, max, &["internal", "csrf", "answers"]).await?;
     if form_csrf.is_some_and(|t| t != posted.field("csrf")) {
         return Err(ApiError::forbidden());
     }
     let internal = posted.field("internal") == "true";
+    // A point of the open request for corrections, answered by its applicant.
+    let answers = match posted.field("answers").trim() {
+        "" => None,
+        item => {
+            let request = corrections::open_request(&state.db, &def, &case).await?;
+            let applicant = case.applied_by(user.user_id, user.enterprise_id);
+            match request {
+                Some(r) if applicant && r.items.iter().any(|i| i == item) => Some(item.to_owned()),
+                _ => {
+                    return Err(ApiError::validation(
+                        format!("“{item}”不是本案待补正的材料"),
+                        format!("\"{item}\" is not a correction this case waits for"),
+                    ))
+                }
+            }
+        }
+    };
     let (name, bytes) = posted.file;
     let upload = Upload {
         case_id: case.id,
         case_number: &case.number,
         name: &name,
         bytes,
-        internal: internal && sees_internal(&caller.principal),
+        internal: internal && sees_internal(&caller.principal) && answers.is_none(),
         uploaded_by: Some(user.user_id),
+        answers,
     };
     attachments::attach(&state.db, &caller.context, &state.files, upload, max)
         .await
