@@ -25,6 +25,14 @@ try {
     }
   }
   const h = await person('handler');
+  const mine = await (await c.page.request.get(`${server.baseUrl}/api/v1/cases`)).json();
+  const food = mine.cases.find((x) => x.title.startsWith('食品')).number;
+  for (const [w, tag] of [[1280, 'desktop'], [390, 'phone']]) {
+    await open(c, `/cases/${food}`);
+    await c.page.setViewportSize({ width: w, height: 900 });
+    await c.page.locator('#corrections-heading').scrollIntoViewIfNeeded();
+    await c.page.screenshot({ path: `/tmp/shot-checklist-${tag}.png`, fullPage: true });
+  }
   for (const [name, p, path] of [['handler-messages', h, '/messages'], ['citizen-messages', c, '/messages'], ['citizen-settings', c, '/account/notifications'], ['admin-templates', await person('admin'), '/admin/notifications'], ['admin-template', await person('admin'), '/admin/notifications/correction_requested/zh-CN']]) {
     await open(p, path);
     await p.page.setViewportSize({ width: 1280, height: 900 });

@@ -1149,3 +1149,103 @@ async fn the_enterprise_is_the_applicant_for_everyone_acting_for_it() {
         "the reason is on the record"
     );
 }
+
+/// Uploads a file to a filed case for the point (a 容缺 material, a 补正
+/// point) it answers, through the API.
+async fn answer_api(app: &TestApp, who: &Caller, number: &str, item: &str) -> TestResponse {
+    let (ct, body) = multipart(&[("answers", item)], ("补交.pdf", &PDF));
+    app.send(
+        Method::POST,
+        &format!("/api/v1/cases/{number}/attachments"),
+        &[
+            ("cookie", &who.0),
+            ("x-csrf-token", &who.1),
+            ("content-type", &ct),
+        ],
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_material_accepted_to_follow_later_is_owed_until_it_arrives_or_the_grant_records_its_condition(
+) {
+    let app = TestApp::new().await;
+    publish(&app).await;
+    let scj = dept(&app, "110105-SCJGJ").await;
+    let tax = dept(&app, "110105-SWZJ").await;
+    let lead = staff(&app, "handler.scj", scj, &[Role::Handler]).await;
+    let taxman = staff(&app, "handler.tax", tax, &[Role::Handler]).await;
+    let company = enterprise(&app, "qiye.later").await;
+    let begun = company
+        .post(
+            &app,
+            &format!("/api/v1/services/{CODE}/applications"),
+            serde_json::json!({}),
+        )
+        .await;
+    let id = begun.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/applications/{id}");
+    company
+        .send(
+            &app,
+            Method::PUT,
+            &format!("{path}/form"),
+            serde_json::json!({"form": {"shop_name": "老李快餐", "seats": 30}}),
+        )
+        .await;
+    let added = upload_api(&app, &company, id, "0", ("申请书.pdf", &PDF)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    // Filed without the material the guide lets follow later.
+    let filed = company
+        .post(
+            &app,
+            &format!("{path}/submit"),
+            serde_json::json!({"key": "later-key-0123456789abcdef"}),
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
+    let number = filed.json()["number"].as_str().unwrap().to_owned();
+    let case = company.get(&app, &format!("/api/v1/cases/{number}")).await;
+    assert_eq!(
+        case["data"]["outstanding"],
+        serde_json::json!([{"name": "食品安全管理制度文本", "note": "可在决定前补交"}])
+    );
+    // The applicant's page lists it, due before the decision, with a slot.
+    let page = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &company.0)])
+        .await;
+    assert!(page.body.contains("id=\"owed-heading\""), "{}", page.body);
+    assert!(page.body.contains("可在决定前补交"));
+    assert!(page.body.contains("还有 1 项容缺材料未补交"));
+
+    let res = lead
+        .act(&app, &number, "accept", serde_json::json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // A grant waits for it ...
+    taxman
+        .act(&app, &number, "branch_approve", serde_json::json!({}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "materials_outstanding");
+    // ... unless it records the condition it is granted on.
+    let res = lead
+        .act(
+            &app,
+            &number,
+            "branch_approve",
+            serde_json::json!({"condition": "须在领证前补交食品安全管理制度文本"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // Staff cannot answer for the applicant; the applicant sends it.
+    let res = answer_api(&app, &lead, &number, "食品安全管理制度文本").await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    let res = answer_api(&app, &company, &number, "食品安全管理制度文本").await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let res = taxman
+        .act(&app, &number, "branch_approve", serde_json::json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["state"], "approved");
+}

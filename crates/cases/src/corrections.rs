@@ -1,7 +1,10 @@
-//! A request for corrections (补正) as the applicant answers it: the step
-//! that stopped the clock for them named what is missing (`missing`), each
-//! point is answered by an upload made for it, and the case goes back only
-//! when every point has one.
+//! What the applicant owes a case, point by point, each answered by an
+//! upload made for it (`answers_item`): a request for corrections (补正),
+//! where the step that stopped the clock named what is missing (`missing`)
+//! and the case goes back only when every point has a file; and materials
+//! accepted to follow later (容缺), which the case carries from its start
+//! (`outstanding`: `{name, note}`) and which a decision that needs them
+//! (`needs_materials`) waits for, unless it records its condition.
 
 use crate::case::Case;
 use crate::definition::{Actor, Clock, ProcessDefinition};
@@ -107,4 +110,64 @@ pub fn hands_back(def: &ProcessDefinition, case: &Case, action: &str) -> bool {
                 .and_then(|to| def.state(to))
                 .is_some_and(|to| to.id != case.state && !to.terminal)
     })
+}
+
+/// A material the applicant owes (容缺) and what has arrived for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owed {
+    pub name: String,
+    /// When it is due, as the guide says (before which decision).
+    pub note: String,
+    pub files: Vec<String>,
+}
+
+/// The materials `case` was accepted without (its `outstanding`), each with
+/// the files uploaded for it since.
+pub async fn owed(db: &Db, case: &Case) -> Result<Vec<Owed>, CaseError> {
+    let listed: Vec<(String, String)> = case.data["outstanding"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| match i {
+                    serde_json::Value::String(name) => Some((name.clone(), String::new())),
+                    other => other["name"].as_str().map(|name| {
+                        let note = other["note"].as_str().unwrap_or_default();
+                        (name.to_owned(), note.to_owned())
+                    }),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if listed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut r = db.reader().await?;
+    let uploads: Vec<(String, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT answers_item, name FROM case_attachments WHERE case_id = $1 \
+         AND answers_item IS NOT NULL ORDER BY id"
+    )
+    .bind(case.id)
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(listed
+        .into_iter()
+        .map(|(name, note)| Owed {
+            files: uploads
+                .iter()
+                .filter(|(item, _)| *item == name)
+                .map(|(_, file)| file.clone())
+                .collect(),
+            name,
+            note,
+        })
+        .collect())
+}
+
+/// The owed materials that have not arrived, by name.
+pub fn not_arrived(owed: &[Owed]) -> Vec<&str> {
+    owed.iter()
+        .filter(|o| o.files.is_empty())
+        .map(|o| o.name.as_str())
+        .collect()
 }

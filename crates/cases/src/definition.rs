@@ -152,6 +152,11 @@ pub struct Action {
     /// The kind of notice the applicant is sent when the action is taken
     /// (a template of the notifications: `case_accepted`, ...).
     pub notify: Option<String>,
+    /// A decision that needs every material the applicant owes (容缺, the
+    /// case's `outstanding`) to have arrived, unless its `condition` field
+    /// records the condition it is taken on.
+    #[serde(default)]
+    pub needs_materials: bool,
 }
 
 /// How a transfer action names the department it hands the case to.

@@ -336,6 +336,18 @@ pub fn missing(guide: &Guide, files: &[AppFile]) -> Vec<String> {
         .collect()
 }
 
+/// The materials the guide lets follow later (容缺) that `files` lack, as
+/// the case carries them: `{name, note}`, the note saying by when.
+fn owed_later(guide: &Guide, files: &[AppFile]) -> Vec<Value> {
+    guide
+        .materials
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| m.required && m.later && !files.iter().any(|f| f.material as usize == *i))
+        .map(|(_, m)| serde_json::json!({ "name": m.name, "note": m.note }))
+        .collect()
+}
+
 fn open_draft(a: Application) -> Result<Application, ApplicationError> {
     if a.is_draft() {
         Ok(a)
@@ -570,6 +582,8 @@ pub async fn submit(
                     "materials": files.iter().map(|f| {
                         guide.materials.get(f.material as usize).map(|m| m.name.clone()).unwrap_or_default()
                     }).collect::<Vec<_>>(),
+                    // Accepted to follow later (容缺): owed before the decision.
+                    "outstanding": owed_later(&guide, &files),
                 });
                 let acting = Acting::Applicant {
                     user_id: party.user_id,

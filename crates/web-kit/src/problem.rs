@@ -292,6 +292,7 @@ pub const CODES: &[&str] = &[
     "invalid_query",
     "locked",
     "malformed_json",
+    "materials_outstanding",
     "method_not_allowed",
     "not_found",
     "payload_too_large",

@@ -117,14 +117,18 @@ struct CasePage {
     /// For staff: who applied.
     applicant_panel: Option<ApplicantPanel>,
     files: Vec<FileRow>,
-    /// The request for corrections the case waits on, point by point.
-    corrections: Option<Corrections>,
+    /// What the applicant owes, point by point: the request for
+    /// corrections the case waits on, the materials accepted to follow later.
+    checklists: Vec<Checklist>,
 }
 
-/// A request for corrections as a checklist: each point, the files that
+/// What the applicant owes as a checklist: each point, the files that
 /// answer it, and (for the applicant) a slot to upload one.
-struct Corrections {
-    asked_at: String,
+struct Checklist {
+    /// `corrections` or `owed`: the section's id and strings.
+    id: &'static str,
+    /// When and why it is owed.
+    intro: String,
     note: Option<String>,
     points: Vec<CorrectionPoint>,
     /// How many points have no file yet.
@@ -137,6 +141,8 @@ struct CorrectionPoint {
     /// The slot's own id, for its label.
     slot: String,
     item: String,
+    /// By when it is due, where that is said (a material's note).
+    due: Option<String>,
     files: Vec<String>,
 }
 
@@ -341,14 +347,20 @@ fn progress(
 }
 
 impl CasePage {
-    /// How many points of a request for corrections still need a file.
-    fn corrections_left(&self, open: &usize) -> String {
-        let key = match *open {
-            0 => "case.corrections.all_done",
-            1 => "case.corrections.left_one",
-            _ => "case.corrections.left_many",
+    /// How many points of a checklist still need a file.
+    fn points_left(&self, c: &Checklist) -> String {
+        let key = match c.open {
+            0 => "all_done",
+            1 => "left_one",
+            _ => "left_many",
         };
-        self.chrome.t(key).replace("{n}", &open.to_string())
+        self.chrome
+            .t(&format!("case.{}.{key}", c.id))
+            .replace("{n}", &c.open.to_string())
+    }
+
+    fn checklist_heading(&self, c: &Checklist) -> &'static str {
+        self.chrome.t(&format!("case.{}.heading", c.id))
     }
 
     fn alert_key(&self) -> String {
@@ -638,10 +650,12 @@ pub async fn page(
         Some(_) => None,
         None => flash.error,
     };
-    let corrections = egov_cases::corrections::open_request(&state.db, &def, &case)
-        .await?
-        .map(|r| Corrections {
-            asked_at: beijing(&r.asked_at),
+    let mut checklists = Vec::new();
+    if let Some(r) = egov_cases::corrections::open_request(&state.db, &def, &case).await? {
+        checklists.push(Checklist {
+            id: "corrections",
+            intro: egov_web_kit::i18n::translate(locale, "case.corrections.intro")
+                .replace("{at}", &beijing(&r.asked_at)),
             open: r.unanswered().len(),
             note: r.note.clone(),
             points: r
@@ -649,13 +663,35 @@ pub async fn page(
                 .iter()
                 .enumerate()
                 .map(|(i, item)| CorrectionPoint {
-                    slot: format!("correction-{i}"),
+                    slot: format!("corrections-{i}"),
                     item: item.clone(),
+                    due: None,
                     files: r.answered.get(item).cloned().unwrap_or_default(),
                 })
                 .collect(),
             answerer: applicant,
         });
+    }
+    let owed = egov_cases::corrections::owed(&state.db, &case).await?;
+    if !owed.is_empty() {
+        checklists.push(Checklist {
+            id: "owed",
+            intro: egov_web_kit::i18n::translate(locale, "case.owed.intro").to_owned(),
+            open: egov_cases::corrections::not_arrived(&owed).len(),
+            note: None,
+            points: owed
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| CorrectionPoint {
+                    slot: format!("owed-{i}"),
+                    item: o.name,
+                    due: (!o.note.is_empty()).then_some(o.note),
+                    files: o.files,
+                })
+                .collect(),
+            answerer: applicant && case.is_open(),
+        });
+    }
     let applicant_panel = match staff {
         true => applicant_panel(state, &user, &case, flash.reveal_applicant.as_ref()).await?,
         false => None,
@@ -721,7 +757,7 @@ pub async fn page(
         },
         applicant_panel,
         files: file_rows(locale, &def, &d, &additions.file_labels),
-        corrections,
+        checklists,
         d,
     };
     Ok(render(flash.status.unwrap_or(StatusCode::OK), &page))

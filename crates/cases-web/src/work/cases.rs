@@ -311,6 +311,32 @@ pub async fn take_action(
             }
         }
     }
+    // A decision that needs the materials accepted to follow later (容缺)
+    // waits for them, unless it records the condition it is taken on.
+    let needs_materials = def.action(&input.action).is_some_and(|a| a.needs_materials);
+    let condition = input
+        .fields
+        .as_ref()
+        .and_then(|f| f["condition"].as_str())
+        .is_some_and(|c| !c.trim().is_empty());
+    if needs_materials && !condition {
+        let owed = corrections::owed(&state.db, &case).await?;
+        let missing = corrections::not_arrived(&owed);
+        if !missing.is_empty() {
+            return Err(ApiError::new(StatusCode::CONFLICT, "materials_outstanding")
+                .with_detail(
+                    format!(
+                        "容缺受理的材料尚未补齐：{}。请待材料到齐后决定，或在“附条件准予”中写明条件",
+                        missing.join("、")
+                    ),
+                    format!(
+                        "materials accepted to follow later have not arrived: {}; wait for them, \
+                         or record the condition of the grant",
+                        missing.join(", ")
+                    ),
+                ));
+        }
+    }
     let cal = state.calendar().await?;
     Ok(egov_cases::act(
         &state.db,
@@ -356,9 +382,12 @@ pub async fn attach_from(
         "" => None,
         item => {
             let request = corrections::open_request(&state.db, &def, &case).await?;
+            let asked = request.is_some_and(|r| r.items.iter().any(|i| i == item));
+            let owed = corrections::owed(&state.db, &case).await?;
+            let owes = owed.iter().any(|o| o.name == item);
             let applicant = case.applied_by(user.user_id, user.enterprise_id);
-            match request {
-                Some(r) if applicant && r.items.iter().any(|i| i == item) => Some(item.to_owned()),
+            match asked || owes {
+                true if applicant => Some(item.to_owned()),
                 _ => {
                     return Err(ApiError::validation(
                         format!("“{item}”不是本案待补正的材料"),
