@@ -215,16 +215,8 @@ pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<O
         .state(&def.initial)
         .and_then(|s| s.parallel.as_ref())
         .is_some();
-    let branches: Vec<Branch> = match parallel {
-        true => case
-            .co_departments
-            .iter()
-            .map(|&department_id| Branch {
-                department_id,
-                status: BranchStatus::Pending,
-                answered_at: None,
-            })
-            .collect(),
+    let branches = match parallel {
+        true => fresh_branches(&case),
         false => Vec::new(),
     };
     let step = notices::Step {
@@ -410,13 +402,7 @@ pub async fn act(
             }
             save(tx, &plan.next, expected_version).await?;
             let before = staff_on(&def, &case, &branches);
-            let after_branches = match def
-                .state(&plan.next.state)
-                .and_then(|s| s.parallel.as_ref())
-            {
-                Some(_) => branches_in(tx, case.id, &plan.next.state).await?,
-                None => Vec::new(),
-            };
+            let after_branches = branches_after(&case, &branches, &plan);
             let told = notices::Step {
                 acting,
                 before: &before,
@@ -436,6 +422,42 @@ pub async fn act(
         })
     })
     .await
+}
+
+/// A pending branch for each of the case's co-departments.
+fn fresh_branches(case: &Case) -> Vec<Branch> {
+    case.co_departments
+        .iter()
+        .map(|&department_id| Branch {
+            department_id,
+            status: BranchStatus::Pending,
+            answered_at: None,
+        })
+        .collect()
+}
+
+/// The branches of the state a step leaves the case in, worked out from
+/// those before and the plan (no second read): the co-departments' fresh
+/// ones when the step opens them, the same with the answer given when it
+/// stays in the parallel state, none otherwise.
+fn branches_after(case: &Case, before: &[Branch], plan: &crate::plan::Plan) -> Vec<Branch> {
+    if plan.opens_branches {
+        return fresh_branches(case);
+    }
+    if plan.next.state != case.state {
+        return Vec::new();
+    }
+    before
+        .iter()
+        .map(|b| match &plan.branch_answer {
+            Some(a) if a.department_id == b.department_id => Branch {
+                status: a.status,
+                answered_at: Some(plan.at),
+                ..b.clone()
+            },
+            _ => b.clone(),
+        })
+        .collect()
 }
 
 /// Binds what a deadline counts from as the three columns `due_from`,

@@ -179,8 +179,9 @@ pub(crate) async fn tell(
         return Ok(());
     }
     let params = case_params(&telling.state, case, fields);
-    for (department, role) in &telling.staff {
-        let people = egov_identity::contacts::holding(tx, *department, &[*role]).await?;
+    if !telling.staff.is_empty() {
+        let grants: Vec<(i64, Role)> = telling.staff.iter().copied().collect();
+        let people = egov_identity::contacts::holding(tx, &grants).await?;
         let note = Note {
             kind: "task_assigned".to_owned(),
             params: params.clone(),
@@ -221,11 +222,12 @@ pub(crate) async fn tell_alerts(tx: &mut Tx, alerts: &[Alert<'_>]) -> Result<(),
         let red = a.kind == "red_card";
         let key = (a.department_id, red);
         if let std::collections::hash_map::Entry::Vacant(slot) = people.entry(key) {
-            let roles: &[Role] = match red {
-                true => &[Role::Handler, Role::Supervisor],
-                false => &[Role::Handler],
+            let d = a.department_id;
+            let grants: &[(i64, Role)] = match red {
+                true => &[(d, Role::Handler), (d, Role::Supervisor)],
+                false => &[(d, Role::Handler)],
             };
-            slot.insert(egov_identity::contacts::holding(tx, a.department_id, roles).await?);
+            slot.insert(egov_identity::contacts::holding(tx, grants).await?);
         }
         let note = Note {
             kind: a.kind.to_owned(),

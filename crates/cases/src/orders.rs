@@ -109,7 +109,7 @@ pub async fn issue(
                 )
                 .await?;
                 let handlers =
-                    egov_identity::contacts::holding(tx, department, &[Role::Handler]).await?;
+                    egov_identity::contacts::holding(tx, &[(department, Role::Handler)]).await?;
                 egov_notify::post(tx, &handlers, &note).await?;
                 Ok::<_, CaseError>(id)
             })

@@ -10,7 +10,7 @@ use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::{Context, Locale};
 use egov_notify::Recipient;
-use egov_store::{in_list, query, run, Db, StoreError, Tx};
+use egov_store::{query, run, Db, StoreError, Tx};
 use rand::Rng;
 use serde::Serialize;
 
@@ -85,24 +85,29 @@ pub async fn applicant(
     .await
 }
 
-/// Everyone holding one of `roles` in `department_id`.
-pub async fn holding(
-    tx: &mut Tx,
-    department_id: i64,
-    roles: &[Role],
-) -> Result<Vec<Recipient>, StoreError> {
-    if roles.is_empty() {
+/// Everyone holding one of the roles in its department: `(department, role)`
+/// pairs, read with one statement.
+pub async fn holding(tx: &mut Tx, grants: &[(i64, Role)]) -> Result<Vec<Recipient>, StoreError> {
+    if grants.is_empty() {
         return Ok(Vec::new());
     }
+    let pairs: Vec<String> = (0..grants.len())
+        .map(|i| {
+            format!(
+                "(g.department_id = ${} AND g.role = ${})",
+                2 * i + 1,
+                2 * i + 2
+            )
+        })
+        .collect();
     let filter = format!(
-        "u.id IN (SELECT g.user_id FROM role_grants g WHERE g.department_id = $1 \
-         AND g.role IN ({}))",
-        in_list(2, roles.len())
+        "u.id IN (SELECT g.user_id FROM role_grants g WHERE {})",
+        pairs.join(" OR ")
     );
     recipients_where(tx, &filter, |q| {
-        roles
-            .iter()
-            .fold(q.bind(department_id), |q, r| q.bind(r.as_str()))
+        grants.iter().fold(q, |q, (department, role)| {
+            q.bind(*department).bind(role.as_str())
+        })
     })
     .await
 }

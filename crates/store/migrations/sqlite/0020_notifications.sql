@@ -51,6 +51,10 @@ CREATE TABLE notification_templates (
     PRIMARY KEY (kind, locale)
 );
 
+-- Who holds a role in a department: the people a case that comes to the
+-- department is told of.
+CREATE INDEX role_grants_department ON role_grants (department_id, role);
+
 -- How each person wants to be told beyond the message centre.
 ALTER TABLE users ADD COLUMN email TEXT;
 ALTER TABLE users ADD COLUMN email_verified INTEGER NOT NULL DEFAULT 0;
