@@ -392,6 +392,16 @@ async fn an_email_address_is_confirmed_by_code_and_notices_then_go_by_smtp() {
     egov_identity::contacts::start_email_confirmation(app.db(), &ctx, user, "Zhang.San@Example.cn")
         .await
         .unwrap();
+    // A second code within the minute is refused: each is an email to an
+    // address anyone may type.
+    assert!(egov_identity::contacts::start_email_confirmation(
+        app.db(),
+        &ctx,
+        user,
+        "someone.else@example.cn"
+    )
+    .await
+    .is_err());
     let text = egov_identity::contacts::newest_email_to(app.db(), "zhang.san@example.cn")
         .await
         .unwrap()

@@ -25,6 +25,8 @@ fn wrong_code() -> IdentityError {
 /// How long an email code is good for, and wrong codes allowed.
 const EMAIL_CODE_TTL: chrono::Duration = chrono::Duration::minutes(30);
 const EMAIL_CODE_ATTEMPTS: i32 = 5;
+/// A second code waits this long.
+const EMAIL_RESEND_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 
 egov_store::row! {
     #[derive(Debug, sqlx::FromRow)]
@@ -270,6 +272,24 @@ pub async fn start_email_confirmation(
     db.write(move |tx| {
         Box::pin(async move {
             let now = time::now();
+            // One code a minute: each is an email to an address anyone typed.
+            let recent: i64 = tx
+                .fetch_scalar(
+                    query(
+                        "SELECT count(*) FROM email_confirmations WHERE user_id = $1 \
+                         AND created_at > $2",
+                    )
+                    .bind(user_id)
+                    .bind(now - EMAIL_RESEND_AFTER),
+                )
+                .await?;
+            if recent > 0 {
+                return Err(IdentityError::Invalid {
+                    field: "email",
+                    zh: "验证码刚刚发送过，请一分钟后再试".into(),
+                    en: "A code was sent a moment ago; try again in a minute".into(),
+                });
+            }
             tx.execute(
                 query(
                     "INSERT INTO email_confirmations (user_id, email, code_hash, created_at, \
