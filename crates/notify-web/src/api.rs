@@ -37,6 +37,7 @@ pub struct MessageList {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageQuery {
     /// Only unread messages.
     #[serde(default)]
