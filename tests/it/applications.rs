@@ -8,7 +8,7 @@
 use crate::common;
 
 use axum::http::{Method, StatusCode};
-use common::casework::{citizen, dept, staff, Caller};
+use common::casework::{answer_point, citizen, dept, staff, Caller};
 use common::{TestApp, TestResponse};
 use egov_identity::Role;
 use egov_kernel::Context;
@@ -1150,23 +1150,6 @@ async fn the_enterprise_is_the_applicant_for_everyone_acting_for_it() {
     );
 }
 
-/// Uploads a file to a filed case for the point (a 容缺 material, a 补正
-/// point) it answers, through the API.
-async fn answer_api(app: &TestApp, who: &Caller, number: &str, item: &str) -> TestResponse {
-    let (ct, body) = multipart(&[("answers", item)], ("补交.pdf", &PDF));
-    app.send(
-        Method::POST,
-        &format!("/api/v1/cases/{number}/attachments"),
-        &[
-            ("cookie", &who.0),
-            ("x-csrf-token", &who.1),
-            ("content-type", &ct),
-        ],
-        body,
-    )
-    .await
-}
-
 #[tokio::test]
 async fn a_material_accepted_to_follow_later_is_owed_until_it_arrives_or_the_grant_records_its_condition(
 ) {
@@ -1239,9 +1222,9 @@ async fn a_material_accepted_to_follow_later_is_owed_until_it_arrives_or_the_gra
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     // Staff cannot answer for the applicant; the applicant sends it.
-    let res = answer_api(&app, &lead, &number, "食品安全管理制度文本").await;
+    let res = answer_point(&app, &lead, &number, "食品安全管理制度文本").await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
-    let res = answer_api(&app, &company, &number, "食品安全管理制度文本").await;
+    let res = answer_point(&app, &company, &number, "食品安全管理制度文本").await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
     let res = taxman
         .act(&app, &number, "branch_approve", serde_json::json!({}))

@@ -7,7 +7,7 @@
 use crate::common;
 
 use axum::http::StatusCode;
-use common::casework::{backdate, citizen, dept, staff, Caller};
+use common::casework::{answer_point, backdate, citizen, dept, staff, Caller};
 use common::TestApp;
 use egov_identity::Role;
 use egov_kernel::{Context, Locale};
@@ -78,7 +78,9 @@ async fn an_application_s_steps_tell_the_department_and_the_applicant() {
 
     // Answered point by point: back with the handler as a task again.
     for item in ["营业执照副本", "场所平面图"] {
-        answer_point(&app, &resident, &number, item).await;
+        let res = answer_point(&app, &resident, &number, item).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        assert_eq!(res.json()["answers"], item);
     }
     let res = resident.act(&app, &number, "resubmit", json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
@@ -138,36 +140,6 @@ async fn an_application_s_steps_tell_the_department_and_the_applicant() {
     );
     // Nothing was sent anywhere: the resident did not ask for texts.
     assert_eq!(app.count_where("outbox", "kind IS NOT NULL").await, 0);
-}
-
-/// Uploads a file for one point of the case's open request for corrections.
-async fn answer_point(app: &TestApp, who: &Caller, number: &str, item: &str) {
-    let b = "egovnoticeboundary";
-    let mut body = format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"answers\"\r\n\r\n{item}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{item}.pdf\"\r\n\
-         Content-Type: application/pdf\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(&egov_cases::attachments::samples::pdf(item, b""));
-    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
-    let res = app
-        .send(
-            axum::http::Method::POST,
-            &format!("/api/v1/cases/{number}/attachments"),
-            &[
-                ("cookie", &who.0),
-                ("x-csrf-token", &who.1),
-                (
-                    "content-type",
-                    &format!("multipart/form-data; boundary={b}"),
-                ),
-            ],
-            body,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-    assert_eq!(res.json()["answers"], item);
 }
 
 #[tokio::test]

@@ -13,6 +13,29 @@ use egov_kernel::time::Timestamp;
 use egov_store::{run, Db};
 use std::collections::BTreeMap;
 
+/// The names of the files uploaded to a case for each point they answer,
+/// since `since` when given.
+async fn answers(
+    db: &Db,
+    case_id: i64,
+    since: Option<Timestamp>,
+) -> Result<BTreeMap<String, Vec<String>>, CaseError> {
+    let mut r = db.reader().await?;
+    let uploads: Vec<(String, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT answers_item, name FROM case_attachments WHERE case_id = $1 \
+         AND answers_item IS NOT NULL AND ($2 IS NULL OR at >= $2) ORDER BY id"
+    )
+    .bind(case_id)
+    .bind(since)
+    .fetch_all(&mut *c)
+    .await)?;
+    let mut answered: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (item, name) in uploads {
+        answered.entry(item).or_default().push(name);
+    }
+    Ok(answered)
+}
+
 /// The request a case waits on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrectionRequest {
@@ -78,18 +101,8 @@ pub async fn open_request(
     if items.is_empty() {
         return Ok(None);
     }
-    let uploads: Vec<(String, String)> = run!(r, |c| sqlx::query_as(
-        "SELECT answers_item, name FROM case_attachments WHERE case_id = $1 \
-         AND answers_item IS NOT NULL AND at >= $2 ORDER BY id"
-    )
-    .bind(case.id)
-    .bind(asked_at)
-    .fetch_all(&mut *c)
-    .await)?;
-    let mut answered: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (item, name) in uploads {
-        answered.entry(item).or_default().push(name);
-    }
+    drop(r);
+    let answered = answers(db, case.id, Some(asked_at)).await?;
     Ok(Some(CorrectionRequest {
         asked_at,
         items,
@@ -142,22 +155,11 @@ pub async fn owed(db: &Db, case: &Case) -> Result<Vec<Owed>, CaseError> {
     if listed.is_empty() {
         return Ok(Vec::new());
     }
-    let mut r = db.reader().await?;
-    let uploads: Vec<(String, String)> = run!(r, |c| sqlx::query_as(
-        "SELECT answers_item, name FROM case_attachments WHERE case_id = $1 \
-         AND answers_item IS NOT NULL ORDER BY id"
-    )
-    .bind(case.id)
-    .fetch_all(&mut *c)
-    .await)?;
+    let mut answered = answers(db, case.id, None).await?;
     Ok(listed
         .into_iter()
         .map(|(name, note)| Owed {
-            files: uploads
-                .iter()
-                .filter(|(item, _)| *item == name)
-                .map(|(_, file)| file.clone())
-                .collect(),
+            files: answered.remove(&name).unwrap_or_default(),
             name,
             note,
         })

@@ -105,6 +105,34 @@ pub fn multipart(name: &str, bytes: &[u8], internal: bool) -> (String, Vec<u8>) 
     multipart_with(name, bytes, internal, None)
 }
 
+/// Uploads a PDF to a case through the API for the point it answers (a
+/// 补正 point, a 容缺 material): the multipart field `answers`.
+pub async fn answer_point(app: &TestApp, who: &Caller, number: &str, item: &str) -> TestResponse {
+    let b = "egovanswerboundary";
+    let mut body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"answers\"\r\n\r\n{item}\r\n\
+         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{item}.pdf\"\r\n\
+         Content-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&egov_cases::attachments::samples::pdf(item, b""));
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    app.send(
+        Method::POST,
+        &format!("/api/v1/cases/{number}/attachments"),
+        &[
+            ("cookie", &who.0),
+            ("x-csrf-token", &who.1),
+            (
+                "content-type",
+                &format!("multipart/form-data; boundary={b}"),
+            ),
+        ],
+        body,
+    )
+    .await
+}
+
 /// Moves a case's clock so that every alert fell due an hour ago.
 pub async fn backdate(app: &TestApp, number: &str) {
     let past = egov_kernel::time::now() - chrono::Duration::hours(1);
