@@ -37,6 +37,7 @@ import {
   newCitizen,
   noticeText,
   onePagePdf,
+  pdfLines,
   onePixelPng,
   open,
   register,
@@ -130,21 +131,6 @@ function file(name, bytes) {
 const pdfFor = (name) => onePagePdf(`egov browser test: ${Buffer.from(name).toString('hex')}`);
 
 /**
- * The text a PDF shows with Tj: its strings written as hex, which the
- * result notice uses for its CID font (UniGB-UCS2-H: big-endian UCS-2, four
- * hex digits per character). One string per line of the notice.
- */
-function pdfTextLines(bytes) {
-  const text = Buffer.from(bytes).toString('latin1');
-  return [...text.matchAll(/<([0-9A-Fa-f]*)>\s*Tj/g)].map(([, hex]) => {
-    assert.equal(hex.length % 4, 0, `a UCS-2 string of ${hex.length} hex digits`);
-    let s = '';
-    for (let i = 0; i < hex.length; i += 4) s += String.fromCharCode(parseInt(hex.slice(i, i + 4), 16));
-    return s;
-  });
-}
-
-/**
  * Submit a GET form (search, verify) with SUBMIT() and expect the page it
  * loads to answer STATUS; a 4xx is reported on the console, as expected.
  */
@@ -197,7 +183,7 @@ async function branches(page) {
 const actionNames = async (page) =>
   (await section(page, 'actions-heading').locator('form h3').allTextContents()).map((s) => s.trim());
 
-test('helpers: the one-page PDF is well formed; UCS-2 hex strings read back', () => {
+test('helpers: the one-page PDF is well formed', () => {
   const pdf = onePagePdf('Hello (world)');
   const text = pdf.toString('latin1');
   assert.ok(text.startsWith('%PDF-1.4\n') && text.endsWith('%%EOF\n'));
@@ -206,9 +192,6 @@ test('helpers: the one-page PDF is well formed; UCS-2 hex strings read back', ()
   assert.ok(text.startsWith('xref\n', xref));
   const entries = text.slice(xref).split('\n').slice(3, 8);
   entries.forEach((e, i) => assert.ok(text.startsWith(`${i + 1} 0 obj`, Number(e.slice(0, 10))), `object ${i + 1}`));
-  // 核验码：A, an empty string, and a hex string that is not shown (the document's title).
-  const sample = Buffer.from('BT <68389A8C7801FF1A0041> Tj <> Tj ET << /Title <FEFF0041> >>', 'latin1');
-  assert.deepEqual(pdfTextLines(sample), ['核验码：A', '']);
 });
 
 describe('the online service hall: apply, 补正, joint approval, result, verification, rating', () => {
@@ -595,18 +578,28 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     assert.equal(got.name, `result-${flow.number}.pdf`);
     assert.equal(got.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
     assert.match(got.bytes.subarray(-8).toString('latin1'), /%%EOF\s*$/);
-    const lines = pdfTextLines(got.bytes);
+    // The notice after GB/T 9704: the lead department's mark, the title,
+    // the applicant addressed, the item, the decision, the signature, and
+    // the verification block with the absolute address of the check.
+    const pdf = await pdfLines(got.bytes);
+    const { lines } = pdf;
     const say = (prefix) => lines.find((l) => l.startsWith(prefix))?.slice(prefix.length);
-    assert.equal(lines[0], '北京市政务服务办理结果通知书', `the notice's lines: ${JSON.stringify(lines)}`);
-    assert.equal(say('事项：'), ITEM.name);
-    assert.equal(say('事项编码：'), ITEM.code);
-    assert.equal(say('申请人：'), flow.citizen.realName);
-    assert.equal(say('办理结果：'), '准予许可');
-    assert.equal(say('文号：'), flow.number);
+    assert.equal(lines[0], LEAD.name, `the notice's lines: ${JSON.stringify(lines)}`);
+    assert.ok(lines.includes(`— ${pdf.pages} —`), `the last page is not numbered: ${JSON.stringify(lines)}`);
+    assert.equal(pdf.title, '办理结果通知书');
+    assert.ok(lines.includes('办理结果通知书'), `no title: ${JSON.stringify(lines)}`);
+    assert.ok(lines.includes(`${flow.citizen.realName}：`), `not addressed to the applicant: ${JSON.stringify(lines)}`);
+    const text = lines.join('');
+    for (const want of [ITEM.name, `受理编号：${flow.number}`, '本机关决定：准予许可。', `${LEAD.name}：同意。`, `${TAX.name}：同意。`]) {
+      assert.ok(text.includes(want), `the notice does not say ${want}: ${JSON.stringify(lines)}`);
+    }
     flow.code = say('核验码：');
     assert.match(flow.code || '', CODE, `no verification code in the notice: ${JSON.stringify(lines)}`);
+    assert.ok(lines.includes(`${server.baseUrl}/verify?code=${flow.code}`), `no absolute verification address: ${JSON.stringify(lines)}`);
+    flow.digest = lines.find((l) => /^[0-9a-f]{64}$/.test(l));
+    assert.ok(flow.digest, `no digest: ${JSON.stringify(lines)}`);
     // Downloading again gives the same notice, not a new code.
-    const again = pdfTextLines((await download(p, link)).bytes);
+    const again = (await pdfLines((await download(p, link)).bytes)).lines;
     assert.ok(again.includes(`核验码：${flow.code}`), 'a second download carries another code');
 
     // Anyone may check a code, signed in or not, typed in any case.
@@ -620,9 +613,11 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     await getExpecting(pub, 200, () => pub.page.getByRole('button', { name: '核验', exact: true }).click());
     assert.equal(await noticeText(pub.page), '核验通过：该通知书由本平台出具。');
     const verified = await textOf(pub.page.locator('#verified'));
-    for (const want of [ITEM.code, ITEM.name, '准予许可', flow.number]) {
+    for (const want of [ITEM.code, ITEM.name, '准予许可', flow.number, LEAD.name, '办理结果通知书']) {
       assert.ok(verified.includes(want), `the check does not show ${want}: ${verified}`);
     }
+    // The digest printed on the notice is the one the check shows.
+    assert.equal(await textOf(pub.page.locator('#digest')), flow.digest);
     assert.ok(!verified.includes(flow.citizen.realName), `the public sees the applicant's full name: ${verified}`);
     await assertNoSidewaysScroll(pub.page);
 

@@ -638,6 +638,35 @@ export function onePixelPng() {
 }
 
 /**
+ * The lines of text on a PDF's pages, as a reader's PDF viewer finds them
+ * (pdf.js, which also reads embedded subset fonts through their ToUnicode
+ * maps): each run of text on one baseline is a line.
+ */
+export async function pdfLines(bytes) {
+  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const doc = await getDocument({ data: new Uint8Array(bytes), isEvalSupported: false, verbosity: 0 }).promise;
+  const lines = [];
+  for (let n = 1; n <= doc.numPages; n++) {
+    const { items } = await (await doc.getPage(n)).getTextContent();
+    let line = '';
+    let baseline = null;
+    for (const item of items) {
+      const y = item.transform[5];
+      if (baseline !== null && Math.abs(y - baseline) > 2) {
+        if (line) lines.push(line);
+        line = '';
+      }
+      line += item.str;
+      baseline = y;
+    }
+    if (line) lines.push(line);
+  }
+  const info = (await doc.getMetadata()).info;
+  await doc.destroy();
+  return { lines, pages: doc.numPages, title: info.Title };
+}
+
+/**
  * A valid one-page PDF saying TEXT (ASCII) in Helvetica: catalogue, pages,
  * page, content stream and font, with a cross-reference table whose
  * offsets point at each object.

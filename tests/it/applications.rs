@@ -39,7 +39,8 @@ async fn enterprise_session(app: &TestApp, name: &str) -> Caller {
     Caller(cookie, csrf)
 }
 
-fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+/// A page form's multipart body: its text fields and one file.
+pub(crate) fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
     let b = "egovapplyboundary";
     let mut body = String::new();
     for (k, v) in fields {
@@ -541,6 +542,15 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.json()["state"], "approved");
 
+    // The lead department's seal, as an administrator uploads it.
+    egov_org::set_seal(
+        app.db(),
+        &Context::system(),
+        "110105-SCJGJ",
+        Some(crate::documents::seal_png()),
+    )
+    .await
+    .unwrap();
     // The applicant downloads the result; its code checks out in public.
     let page = app
         .get_with(&format!("/cases/{number}"), &[("cookie", &company.0)])
@@ -554,14 +564,56 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         .await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.header("content-type"), "application/pdf");
-    assert!(pdf.body.starts_with("%PDF-1.4"));
+    // A real document: one A4 page, both faces embedded as subsets, the
+    // lead department's seal pressed on it.
+    let doc = lopdf::Document::load_mem(&pdf.bytes).unwrap();
+    assert_eq!(doc.get_pages().len(), 1);
+    let subsets = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"FontFile3").is_ok() || d.get(b"FontFile2").is_ok())
+        .count();
+    assert_eq!(subsets, 2);
+    let images = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .filter(|s| {
+            s.dict.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(b"Image".as_ref())
+        })
+        .count();
+    assert!(images >= 1, "the seal is drawn");
     let code = app
         .texts("SELECT code FROM result_documents")
         .await
         .remove(0);
-    // The code is printed in the document (as the font's UCS-2 text).
-    let hex: String = code.chars().map(|c| format!("{:04X}", c as u32)).collect();
-    assert!(pdf.body.contains(&hex), "the code is in the PDF");
+    let issued = egov_services::result::verify(app.db(), &code)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(issued.title(), "准予行政许可决定书");
+    assert_eq!(issued.issuer_name, "北京市朝阳区市场监督管理局");
+    let stated = issued.particulars();
+    assert_eq!(stated.result, "食品经营许可证");
+    assert_eq!(stated.parts.len(), 2, "{stated:?}");
+    assert!(stated.parts.iter().all(|p| p.approved));
+    // The body says what the law asks of a grant.
+    let body: Vec<_> = issued
+        .body()
+        .into_iter()
+        .map(|b| match b {
+            egov_documents::Block::Paragraph(t) | egov_documents::Block::Heading(t) => t,
+        })
+        .collect();
+    assert!(
+        body.iter().any(|p| p.contains("第三十八条第一款")),
+        "{body:?}"
+    );
+    assert!(
+        body.iter().any(|p| p.contains("结果：食品经营许可证")),
+        "{body:?}"
+    );
     // Downloading again issues nothing new.
     app.get_with(
         &format!("/cases/{number}/result"),
@@ -586,6 +638,14 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
     assert_eq!(checked.status, StatusCode::OK);
     assert!(checked.body.contains("核验通过") && checked.body.contains("食品经营许可（测试）"));
     assert!(checked.body.contains("准予许可") && checked.body.contains(&number));
+    // The public check shows the particulars and the digest printed on it.
+    assert!(checked.body.contains("准予行政许可决定书"));
+    assert!(checked.body.contains("北京市朝阳区市场监督管理局"));
+    assert!(checked.body.contains(&format!(
+        "<code id=\"digest\" class=\"digest\" translate=\"no\">{}</code>",
+        issued.digest()
+    )));
+    assert_eq!(issued.digest().len(), 64);
     let forged = app.get("/verify?code=ABCD-EFGH-JKLM-NPQR").await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
     assert!(forged.body.contains("核验码无效"));

@@ -324,6 +324,23 @@ fn routes() -> Vec<Route> {
             w.page(matches!(w, Who::Admin | Who::DeptAdmin))
         }),
         get("/admin/departments", |w| w.page(w == Who::Admin)),
+        // Seals are the organisation's: system administrators'. The
+        // department has none yet (its image is not found); a PDF is not a
+        // seal (judged); removing none changes nothing.
+        get("/admin/departments/110105-SCJGJ/seal", |w| {
+            w.page(w == Who::Admin)
+        }),
+        get("/admin/departments/110105-SCJGJ/seal.png", |w| match w {
+            Who::Admin => Outcome::Hidden,
+            w => w.page(false),
+        }),
+        post("/admin/departments/110105-SCJGJ/seal", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/admin/departments/110105-SCJGJ/seal/remove", |w| {
+            w.page(w == Who::Admin)
+        }),
         get("/admin/clients", |w| w.page(w == Who::Admin)),
         // A client that does not exist: found by nobody, refused to others.
         post("/admin/clients/c_none/secret", |w| match w {
@@ -766,78 +783,81 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         v.to_string()
     };
     let page_form = route.method == Method::POST && !route.path.starts_with("/api/");
-    let body =
-        if page_form && (route.path.ends_with("/attachments") || route.path.ends_with("/files")) {
-            let (content_type, body) = multipart_pdf(&csrf_of(callers, who));
-            headers.push(("content-type".into(), content_type));
-            body
-        } else if page_form {
-            headers.push((
-                "content-type".into(),
-                "application/x-www-form-urlencoded".into(),
-            ));
-            let fields = if let Some((action, role)) = variant.split_once('-') {
-                let (role, city) = match role.strip_suffix("-city") {
-                    Some(r) => (r, "&city_wide=on"),
-                    None => (role, ""),
-                };
-                format!("action={action}&role={role}{city}")
-            } else if route.path == "/cases/new" {
-                "process=administrative_license&department=110000-ZWFWJ&title=".to_owned()
-            } else if route.path.ends_with("/actions") {
-                "action=withdraw&version=999".to_owned()
-            } else if route.path.ends_with("/rating") {
-                "grade=5".to_owned()
-            } else {
-                "text=&body=&note=&key=matrix-key-0123456789".to_owned()
+    let body = if page_form
+        && (route.path.ends_with("/attachments")
+            || route.path.ends_with("/files")
+            || route.path.ends_with("/seal"))
+    {
+        let (content_type, body) = multipart_pdf(&csrf_of(callers, who));
+        headers.push(("content-type".into(), content_type));
+        body
+    } else if page_form {
+        headers.push((
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        let fields = if let Some((action, role)) = variant.split_once('-') {
+            let (role, city) = match role.strip_suffix("-city") {
+                Some(r) => (r, "&city_wide=on"),
+                None => (role, ""),
             };
-            format!("csrf={}&{fields}", csrf_of(callers, who))
-        } else if route.path == "/api/v1/services" && route.method == Method::POST {
-            include_str!("fixtures/service-item.toml").to_owned()
-        } else if route.path == "/api/v1/calendar" {
-            // An empty calendar file: valid, loads nothing.
-            "version = \"matrix\"\n".to_owned()
-        } else if route.path == "/api/v1/processes" && route.method == Method::POST {
-            // A shipped definition again: already loaded, nothing changes.
-            include_str!("../../data/processes/city-grid-case.toml").to_owned()
-        } else if route.path == "/api/v1/cases" && route.method == Method::POST {
-            json(
-                serde_json::json!({"process": "administrative_license",
-                "department": "110000-ZWFWJ", "title": "矩阵申请"}),
-                &mut headers,
-            )
-        } else if route.path.ends_with("/comments") {
-            json(serde_json::json!({"body": "矩阵留言"}), &mut headers)
-        } else if route.path.ends_with("/form") {
-            json(serde_json::json!({"form": {}}), &mut headers)
-        } else if route.path.ends_with("/submit") {
-            json(
-                serde_json::json!({"key": "matrix-key-0123456789"}),
-                &mut headers,
-            )
-        } else if route.path.ends_with("/attachments") || route.path.ends_with("/files") {
-            let (content_type, body) = multipart_pdf("");
-            headers.push(("content-type".into(), content_type));
-            body
+            format!("action={action}&role={role}{city}")
+        } else if route.path == "/cases/new" {
+            "process=administrative_license&department=110000-ZWFWJ&title=".to_owned()
         } else if route.path.ends_with("/actions") {
-            json(
-                serde_json::json!({"action": "withdraw", "version": 999}),
-                &mut headers,
-            )
+            "action=withdraw&version=999".to_owned()
         } else if route.path.ends_with("/rating") {
-            json(serde_json::json!({"grade": 5}), &mut headers)
-        } else if route.path.ends_with("/orders") {
-            json(serde_json::json!({"body": ""}), &mut headers)
-        } else if route.path.ends_with("/answer") {
-            json(serde_json::json!({"answer": ""}), &mut headers)
-        } else if route.method == Method::POST {
-            headers.push(("content-type".into(), "application/json".into()));
-            serde_json::json!({"code": format!("110105-M{n}"), "name": "矩阵测试部门",
-            "kind": "district", "division": "110105", "parent": "110105-GOV"})
-            .to_string()
+            "grade=5".to_owned()
         } else {
-            String::new()
+            "text=&body=&note=&key=matrix-key-0123456789".to_owned()
         };
+        format!("csrf={}&{fields}", csrf_of(callers, who))
+    } else if route.path == "/api/v1/services" && route.method == Method::POST {
+        include_str!("fixtures/service-item.toml").to_owned()
+    } else if route.path == "/api/v1/calendar" {
+        // An empty calendar file: valid, loads nothing.
+        "version = \"matrix\"\n".to_owned()
+    } else if route.path == "/api/v1/processes" && route.method == Method::POST {
+        // A shipped definition again: already loaded, nothing changes.
+        include_str!("../../data/processes/city-grid-case.toml").to_owned()
+    } else if route.path == "/api/v1/cases" && route.method == Method::POST {
+        json(
+            serde_json::json!({"process": "administrative_license",
+                "department": "110000-ZWFWJ", "title": "矩阵申请"}),
+            &mut headers,
+        )
+    } else if route.path.ends_with("/comments") {
+        json(serde_json::json!({"body": "矩阵留言"}), &mut headers)
+    } else if route.path.ends_with("/form") {
+        json(serde_json::json!({"form": {}}), &mut headers)
+    } else if route.path.ends_with("/submit") {
+        json(
+            serde_json::json!({"key": "matrix-key-0123456789"}),
+            &mut headers,
+        )
+    } else if route.path.ends_with("/attachments") || route.path.ends_with("/files") {
+        let (content_type, body) = multipart_pdf("");
+        headers.push(("content-type".into(), content_type));
+        body
+    } else if route.path.ends_with("/actions") {
+        json(
+            serde_json::json!({"action": "withdraw", "version": 999}),
+            &mut headers,
+        )
+    } else if route.path.ends_with("/rating") {
+        json(serde_json::json!({"grade": 5}), &mut headers)
+    } else if route.path.ends_with("/orders") {
+        json(serde_json::json!({"body": ""}), &mut headers)
+    } else if route.path.ends_with("/answer") {
+        json(serde_json::json!({"answer": ""}), &mut headers)
+    } else if route.method == Method::POST {
+        headers.push(("content-type".into(), "application/json".into()));
+        serde_json::json!({"code": format!("110105-M{n}"), "name": "矩阵测试部门",
+            "kind": "district", "division": "110105", "parent": "110105-GOV"})
+        .to_string()
+    } else {
+        String::new()
+    };
     let h: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))

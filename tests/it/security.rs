@@ -723,6 +723,7 @@ async fn register_from(app: &TestApp, source: [u8; 4], n: usize) -> common::Test
         status: res.status(),
         headers: res.headers().clone(),
         body: String::new(),
+        bytes: Vec::new(),
     }
 }
 

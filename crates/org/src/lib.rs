@@ -5,6 +5,7 @@ mod directory;
 mod model;
 pub mod reference;
 mod repo;
+mod seals;
 
 pub use directory::Directory;
 pub use model::{
@@ -15,3 +16,4 @@ pub use repo::{
     counts, create_department, department, departments, directory, division, divisions,
     DivisionFilter, OrgError,
 };
+pub use seals::{seal, set_seal};

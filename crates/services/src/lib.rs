@@ -2,11 +2,10 @@
 //! (`guide.rs`), kept in the database with the version on offer
 //! (`registry.rs`), and applying for one online (`application.rs`), which
 //! hands the filed application to the case engine; the decision's result
-//! document with its verification code (`result.rs`, `pdf.rs`).
+//! document with its verification code (`result.rs`, laid out by the document engine).
 
 pub mod application;
 pub mod guide;
-pub mod pdf;
 pub mod registry;
 pub mod result;
 pub mod search;

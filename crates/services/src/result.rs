@@ -1,15 +1,17 @@
-//! The result of a decided application: a document naming the item, the
-//! applicant, the decision, its date and number, with a verification code
-//! that a public page checks. Issued once per case; a forged code finds
-//! nothing.
+//! The result of a decided application: a document from the issuing
+//! department naming the item, the applicant, the decision and its
+//! particulars (for a joint item each department's part), with a
+//! verification code that a public page checks against the document's
+//! digest. Issued once per case; a forged code finds nothing.
 
-use crate::pdf::{self, Line};
 use egov_audit::Event;
+use egov_documents::{Block, DocumentError, Official, Verification};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{query, run, Db, StoreError};
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ResultDocument {
@@ -23,6 +25,44 @@ pub struct ResultDocument {
     pub approved: bool,
     pub decided_at: Timestamp,
     pub issued_at: Timestamp,
+    /// The department that issues it (the case's owner), by code and name.
+    pub issuer_code: String,
+    pub issuer_name: String,
+    /// [`Particulars`] as JSON, kept as issued.
+    pub particulars: String,
+}
+
+/// What the document states beyond its first fields. Kept with it as
+/// issued and covered by its digest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Particulars {
+    /// The item's kind (行政许可, 公共服务, …): a licence gets a 决定书.
+    pub kind: String,
+    /// The enterprise's unified social credit code, when one applied.
+    pub applicant_code: Option<String>,
+    /// The day the application was filed, in Beijing.
+    pub submitted_on: String,
+    /// What a grant gives (the guide's 办理结果).
+    pub result: String,
+    pub legal_basis: Vec<String>,
+    /// The condition a grant was made on (容缺: materials to follow).
+    pub condition: Option<String>,
+    /// Why it was refused.
+    pub reasons: Option<String>,
+    pub opinion: Option<String>,
+    /// A joint item's departments and what each decided.
+    pub parts: Vec<Part>,
+}
+
+/// One department's part in a joint decision.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Part {
+    pub department: String,
+    pub approved: bool,
+    /// Its opinion, or its reasons for refusing.
+    pub note: Option<String>,
 }
 
 /// What a decided case's document says.
@@ -35,6 +75,9 @@ pub struct Decided<'a> {
     pub decision: &'a str,
     pub approved: bool,
     pub decided_at: Timestamp,
+    pub issuer_code: &'a str,
+    pub issuer_name: &'a str,
+    pub particulars: &'a Particulars,
 }
 
 /// Letters and digits that cannot be misread for one another.
@@ -68,7 +111,8 @@ pub fn normalise(code: &str) -> String {
 }
 
 const COLUMNS: &str = "SELECT case_id, code, case_number, item_code, item_name, applicant_name, \
-     decision, approved, decided_at, issued_at FROM result_documents";
+     decision, approved, decided_at, issued_at, issuer_code, issuer_name, particulars \
+     FROM result_documents";
 
 /// The case's document, issued now if it has none yet.
 pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocument, StoreError> {
@@ -78,22 +122,27 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
     let code = new_code();
     let ctx = ctx.clone();
     let (case_id, approved, decided_at) = (d.case_id, d.approved, d.decided_at);
-    let [case_number, item_code, item_name, applicant_name, decision] = [
+    let [case_number, item_code, item_name, applicant_name, decision, issuer_code, issuer_name] = [
         d.case_number,
         d.item_code,
         d.item_name,
         d.applicant_name,
         d.decision,
+        d.issuer_code,
+        d.issuer_name,
     ]
     .map(str::to_owned);
+    // Plain strings and lists: serialising cannot fail.
+    let particulars = serde_json::to_string(d.particulars).unwrap_or_else(|_| "{}".to_owned());
     db.write(move |tx| {
         Box::pin(async move {
             let inserted = tx
                 .execute(
                     query(
                         "INSERT INTO result_documents (case_id, code, case_number, item_code, \
-                         item_name, applicant_name, decision, approved, decided_at, issued_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                         item_name, applicant_name, decision, approved, decided_at, issued_at, \
+                         issuer_code, issuer_name, particulars) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                          ON CONFLICT (case_id) DO NOTHING",
                     )
                     .bind(case_id)
@@ -105,7 +154,10 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
                     .bind(&decision)
                     .bind(approved)
                     .bind(decided_at)
-                    .bind(time::now()),
+                    .bind(time::now())
+                    .bind(&issuer_code)
+                    .bind(&issuer_name)
+                    .bind(&particulars),
                 )
                 .await?;
             if inserted == 1 {
@@ -153,23 +205,194 @@ pub async fn verify(db: &Db, code: &str) -> Result<Option<ResultDocument>, Store
         .await)?)
 }
 
-/// The document as a PDF. `local_date` is the decision's date in Beijing.
-pub fn render(doc: &ResultDocument, local_date: &str, verify_at: &str) -> Vec<u8> {
-    let line = |size, text: String| Line { size, text };
-    pdf::document(
-        &format!("{}：{}", doc.item_name, doc.decision),
-        &[
-            line(20, "北京市政务服务办理结果通知书".into()),
-            line(12, format!("事项：{}", doc.item_name)),
-            line(12, format!("事项编码：{}", doc.item_code)),
-            line(12, format!("申请人：{}", doc.applicant_name)),
-            line(12, format!("办理结果：{}", doc.decision)),
-            line(12, format!("文号：{}", doc.case_number)),
-            line(12, format!("决定日期：{local_date}")),
-            line(12, format!("核验码：{}", doc.code)),
-            line(10, format!("核验方式：访问 {verify_at} 输入核验码")),
-        ],
-    )
+impl ResultDocument {
+    pub fn particulars(&self) -> Particulars {
+        serde_json::from_str(&self.particulars).unwrap_or_default()
+    }
+
+    /// The SHA-256 of everything the document states, in hex: printed on
+    /// the document and shown by the public check, so a reader can tell a
+    /// copy whose words were changed.
+    pub fn digest(&self) -> String {
+        #[derive(Serialize)]
+        struct Stated<'a> {
+            code: &'a str,
+            case_number: &'a str,
+            item_code: &'a str,
+            item_name: &'a str,
+            applicant_name: &'a str,
+            decision: &'a str,
+            approved: bool,
+            decided_at: &'a Timestamp,
+            issuer_code: &'a str,
+            issuer_name: &'a str,
+            particulars: &'a str,
+        }
+        let stated = serde_json::to_vec(&Stated {
+            code: &self.code,
+            case_number: &self.case_number,
+            item_code: &self.item_code,
+            item_name: &self.item_name,
+            applicant_name: &self.applicant_name,
+            decision: &self.decision,
+            approved: self.approved,
+            decided_at: &self.decided_at,
+            issuer_code: &self.issuer_code,
+            issuer_name: &self.issuer_name,
+            particulars: &self.particulars,
+        })
+        .unwrap_or_default();
+        hex::encode(Sha256::digest(stated))
+    }
+
+    /// 准予/不予行政许可决定书 for a licence, 办理结果通知书 for the rest.
+    pub fn title(&self) -> &'static str {
+        match (self.particulars().kind == "行政许可", self.approved) {
+            (true, true) => "准予行政许可决定书",
+            (true, false) => "不予行政许可决定书",
+            _ => "办理结果通知书",
+        }
+    }
+
+    /// The document number: the year and the case's sequence (the
+    /// platform keeps no 机关代字 for its departments).
+    pub fn number(&self) -> String {
+        let year = time::beijing(self.decided_at).format("%Y");
+        let sequence = self
+            .case_number
+            .get(4..)
+            .and_then(|s| s.parse::<u64>().ok())
+            .map_or_else(|| self.case_number.clone(), |n| n.to_string());
+        format!("〔{year}〕{sequence}号")
+    }
+
+    /// Who issued it; documents from before issuers were kept name the
+    /// service centre that ran the platform.
+    pub fn issuer(&self) -> &str {
+        match self.issuer_name.as_str() {
+            "" => "北京市政务服务和数据管理局",
+            name => name,
+        }
+    }
+
+    /// The body: the application, the decision and its grounds, the
+    /// particulars of a grant, each department's part, and for a refusal
+    /// the remedies the law requires the applicant be told of.
+    pub fn body(&self) -> Vec<Block> {
+        let p = self.particulars();
+        let mut body = Vec::new();
+        let filed = match p.submitted_on.as_str() {
+            "" => String::new(),
+            day => format!("于{day}"),
+        };
+        body.push(Block::Paragraph(format!(
+            "你（单位）{filed}提出的{}申请（受理编号：{}），本机关已依法受理并审查。",
+            self.item_name, self.case_number
+        )));
+        let licence = p.kind == "行政许可";
+        let basis = {
+            let mut b: Vec<&str> = p.legal_basis.iter().map(String::as_str).take(2).collect();
+            if licence {
+                b.push(if self.approved {
+                    "《中华人民共和国行政许可法》第三十八条第一款"
+                } else {
+                    "《中华人民共和国行政许可法》第三十八条第二款"
+                });
+            }
+            b.join("、")
+        };
+        let under = match basis.as_str() {
+            "" => String::new(),
+            b => format!("根据{b}的规定，"),
+        };
+        if self.approved {
+            body.push(Block::Paragraph(format!(
+                "经审查，申请符合法定条件、标准。{under}本机关决定：{}。",
+                self.decision
+            )));
+            if let Some(c) = p.condition.as_deref().filter(|c| !c.trim().is_empty()) {
+                body.push(Block::Paragraph(format!("本决定附以下条件：{c}")));
+            }
+        } else {
+            let why = p
+                .reasons
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .map_or_else(String::new, |r| format!("理由如下：{r}。"));
+            body.push(Block::Paragraph(format!(
+                "经审查，申请不符合法定条件、标准。{why}{under}本机关决定：{}。",
+                self.decision
+            )));
+        }
+        if let Some(o) = p.opinion.as_deref().filter(|o| !o.trim().is_empty()) {
+            body.push(Block::Paragraph(format!("审查意见：{o}")));
+        }
+        let mut headings = ["一、", "二、", "三、"].into_iter();
+        if self.approved {
+            body.push(Block::Heading(format!(
+                "{}办理结果",
+                headings.next().unwrap_or_default()
+            )));
+            body.push(Block::Paragraph(format!("事项：{}", self.item_name)));
+            if let Some(code) = &p.applicant_code {
+                body.push(Block::Paragraph(format!("统一社会信用代码：{code}")));
+            }
+            if !p.result.is_empty() {
+                body.push(Block::Paragraph(format!("结果：{}", p.result)));
+            }
+        }
+        if !p.parts.is_empty() {
+            body.push(Block::Heading(format!(
+                "{}各部门办理意见",
+                headings.next().unwrap_or_default()
+            )));
+            for part in &p.parts {
+                let said = if part.approved { "同意" } else { "不同意" };
+                let note = part.note.as_deref().unwrap_or_default();
+                body.push(Block::Paragraph(format!(
+                    "{}：{said}。{note}",
+                    part.department
+                )));
+            }
+        }
+        if !self.approved {
+            body.push(Block::Paragraph(
+                "如不服本决定，可以自收到本决定书之日起六十日内依法申请行政复议，\
+                 或者自收到本决定书之日起六个月内依法向人民法院提起行政诉讼。"
+                    .into(),
+            ));
+        }
+        body
+    }
+}
+
+/// The document as a PDF: laid out after GB/T 9704 with the issuer's seal
+/// when it has one and a QR code holding `verify_url`. CPU-bound.
+pub fn render(
+    doc: &ResultDocument,
+    seal: Option<&[u8]>,
+    verify_url: &str,
+) -> Result<Vec<u8>, DocumentError> {
+    let body = doc.body();
+    let date = time::beijing(doc.decided_at)
+        .format("%Y年%-m月%-d日")
+        .to_string();
+    let digest = doc.digest();
+    let number = doc.number();
+    egov_documents::render(&Official {
+        issuer: doc.issuer(),
+        number: &number,
+        title: doc.title(),
+        addressee: &doc.applicant_name,
+        body: &body,
+        date: &date,
+        seal,
+        verification: Some(Verification {
+            url: verify_url,
+            code: &doc.code,
+            digest: &digest,
+        }),
+    })
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent, for binary answers (PDF, images).
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {
@@ -536,6 +538,7 @@ impl TestNode {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 

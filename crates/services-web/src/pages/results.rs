@@ -3,12 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use egov_cases::{Case, ProcessDefinition};
 use egov_cases_web::work::visible_case;
 use egov_identity::Principal;
-use egov_services::result::{self, Decided, ResultDocument};
+use egov_services::result::{self, Decided, Part, Particulars, ResultDocument};
 use egov_web_kit::auth::{MaybeUser, PageUser, ACCOUNT};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::page::{render, Chrome};
@@ -24,8 +24,66 @@ pub fn decided_item(case: &Case) -> Option<&str> {
 
 fn local_date(ts: &egov_kernel::time::Timestamp) -> String {
     egov_kernel::time::beijing(*ts)
-        .format("%Y年%m月%d日")
+        .format("%Y年%-m月%-d日")
         .to_string()
+}
+
+/// The decision's own words: the fields of the step that decided the case.
+fn deciding_fields(events: &[egov_cases::CaseEvent], state: &str) -> serde_json::Value {
+    events
+        .iter()
+        .rev()
+        .find(|e| e.to_state == state && e.from_state.as_deref() != Some(state))
+        .and_then(|e| serde_json::from_str(&e.fields).ok())
+        .unwrap_or_default()
+}
+
+fn text_field(fields: &serde_json::Value, name: &str) -> Option<String> {
+    fields
+        .get(name)
+        .and_then(|v| v.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// Each department's part in a joint decision: the branches in the order
+/// they were answered, matched with the answering steps in the same order
+/// (each answer is one transaction with its event).
+async fn parts(
+    state: &AppState,
+    case: &Case,
+    events: &[egov_cases::CaseEvent],
+    directory: &egov_org::Directory,
+) -> Result<Vec<Part>, ApiError> {
+    let mut answered: Vec<_> = egov_cases::case::branches_on_record(&state.db, case)
+        .await?
+        .into_iter()
+        .filter(|b| b.answered_at.is_some())
+        .collect();
+    answered.sort_by_key(|b| b.answered_at);
+    let steps: Vec<_> = events
+        .iter()
+        .filter(|e| e.action.starts_with("branch_"))
+        .collect();
+    let steps = &steps[steps.len().saturating_sub(answered.len())..];
+    Ok(answered
+        .iter()
+        .zip(steps)
+        .map(|(b, e)| {
+            let fields: serde_json::Value = serde_json::from_str(&e.fields).unwrap_or_default();
+            let note = ["opinion", "reasons", "condition"]
+                .iter()
+                .filter_map(|f| text_field(&fields, f))
+                .collect::<Vec<_>>()
+                .join("；");
+            Part {
+                department: directory.name_of(b.department_id),
+                approved: b.status == egov_cases::BranchStatus::Approved,
+                note: Some(note).filter(|n| !n.is_empty()),
+            }
+        })
+        .collect())
 }
 
 async fn issue(
@@ -36,6 +94,9 @@ async fn issue(
     def: &ProcessDefinition,
     item: &str,
 ) -> Result<ResultDocument, ApiError> {
+    if let Some(doc) = result::of_case(&state.db, case.id).await? {
+        return Ok(doc);
+    }
     let version = case
         .data
         .get("item_version")
@@ -45,22 +106,41 @@ async fn issue(
         .await
         .map_err(crate::errors::registry_problem)?;
     // An enterprise's case: the enterprise is the applicant the notice names.
-    let applicant = match case.applicant_id {
+    let (applicant, applicant_code) = match case.applicant_id {
         Some(id) => {
             let who = egov_identity::get_user(&state.db, id)
                 .await
                 .map_err(ApiError::internal)?;
             match (case.enterprise_id, who.enterprise_name) {
-                (Some(_), Some(enterprise)) => enterprise,
-                _ => who.display_name,
+                (Some(_), Some(enterprise)) => (enterprise, who.enterprise_code),
+                _ => (who.display_name, None),
             }
         }
-        None => String::new(),
+        None => (String::new(), None),
     };
     let decision = def
         .state(&case.state)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| case.state.clone());
+    let events = egov_cases::case::timeline(&state.db, case.id).await?;
+    let directory = egov_org::directory(&state.db).await?;
+    let parts = parts(state, case, &events, &directory).await?;
+    let fields = deciding_fields(&events, &case.state);
+    // A joint decision's opinions and conditions are its departments' (in
+    // their parts); the deciding step is only the last of them.
+    let joint = !parts.is_empty();
+    let own = |name| text_field(&fields, name).filter(|_| !joint);
+    let particulars = Particulars {
+        kind: guide.kind.clone(),
+        applicant_code,
+        submitted_on: local_date(&case.created_at),
+        result: guide.result.clone(),
+        legal_basis: guide.legal_basis.clone(),
+        condition: own("condition"),
+        reasons: text_field(&fields, "reasons"),
+        opinion: own("opinion"),
+        parts,
+    };
     let ctx = origin.context(egov_kernel::Actor::User(user.user_id));
     Ok(result::issue(
         &state.db,
@@ -74,9 +154,30 @@ async fn issue(
             decision: &decision,
             approved: case.state == "approved",
             decided_at: case.closed_at.unwrap_or(case.state_entered_at),
+            issuer_code: &directory.code_of(case.department_id),
+            issuer_name: &directory.name_of(case.department_id),
+            particulars: &particulars,
         },
     )
     .await?)
+}
+
+/// The public check's absolute address for `code` (a QR code is of no use
+/// with a relative one): under the configured public address or, where
+/// none is configured, the host the request reached.
+fn verify_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
+    let base = match state.settings.public_url.as_deref() {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .map_or_else(String::new, |h| format!("http://{h}")),
+    };
+    format!("{base}/verify?code={code}")
 }
 
 /// The case's result document as a PDF.
@@ -86,6 +187,7 @@ pub async fn download(
     origin: Origin,
     PageUser(user): PageUser<ACCOUNT>,
     Path(number): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let principal = Principal::User(user.clone());
     let (case, def) = match visible_case(&state, &principal, &number).await {
@@ -105,7 +207,12 @@ pub async fn download(
         ));
     };
     let doc = issue(&state, origin, &user, &case, &def, item).await?;
-    let bytes = result::render(&doc, &local_date(&doc.decided_at), "/verify");
+    let seal = egov_org::seal(&state.db, case.department_id).await?;
+    let url = verify_url(&state, &headers, &doc.code);
+    let bytes = tokio::task::spawn_blocking(move || result::render(&doc, seal.as_deref(), &url))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(
@@ -130,6 +237,7 @@ struct VerifyPage {
     chrome: Chrome,
     code: String,
     found: Option<ResultDocument>,
+    particulars: Particulars,
     decided: String,
     /// The applicant's name as the public sees it: the first character.
     applicant: String,
@@ -164,12 +272,17 @@ pub async fn verify(
         .as_ref()
         .map(|d| mask_name(&d.applicant_name))
         .unwrap_or_default();
+    let particulars = found
+        .as_ref()
+        .map(ResultDocument::particulars)
+        .unwrap_or_default();
     Ok(render(
         status,
         &VerifyPage {
             chrome: Chrome::new(locale, user, "/verify"),
             code,
             found,
+            particulars,
             decided,
             applicant,
         },

@@ -2,12 +2,13 @@
 //! [`Chrome`] that carries the language, the signed-in user and the path.
 
 mod admin_departments;
+mod admin_seals;
 mod home;
 mod locale;
 mod staff;
 
 use crate::state::AppState;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use egov_identity::Permission;
 use egov_web_kit::nav::{NavEntry, Shown};
@@ -52,5 +53,17 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/departments",
             get(admin_departments::list).post(admin_departments::create),
+        )
+        .route(
+            "/admin/departments/{code}/seal",
+            get(admin_seals::show).post(admin_seals::upload),
+        )
+        .route(
+            "/admin/departments/{code}/seal.png",
+            get(admin_seals::image),
+        )
+        .route(
+            "/admin/departments/{code}/seal/remove",
+            post(admin_seals::remove),
         )
 }
