@@ -327,9 +327,12 @@ async fn submission(
                 &b.files,
                 draft.id,
                 party,
-                *material,
-                name,
-                bytes,
+                application::Given {
+                    material: *material,
+                    name,
+                    bytes,
+                    certificate: None,
+                },
                 b.max_upload,
             ),
         )

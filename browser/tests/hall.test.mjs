@@ -627,6 +627,34 @@ describe('the online service hall: apply, 补正, joint approval, result, verifi
     assert.equal(await pub.page.locator('#verified').count(), 0);
   });
 
+  test('citizen: 我的证照 holds the 不动产权证书 the grant issued; its PDF names the holder and its code checks out in public', { timeout: TEST_TIMEOUT }, async () => {
+    assert.ok(flow.code, 'no result from the previous tests');
+    const p = await person('citizen');
+    const { page } = p;
+    await open(p, '/account');
+    await page.locator('main').getByRole('link', { name: '我的证照', exact: true }).click();
+    await landOn(page, p.watch, '/account/certificates');
+    assert.equal(await textOf(page.locator('h1')), '我的证照');
+    const card = page.locator('#wallet li').filter({ has: page.getByRole('heading', { name: '不动产权证书', exact: true }) });
+    assert.equal(await card.count(), 1, 'the certificate is not in the wallet');
+    const facts = await textOf(card.locator('dl'));
+    assert.ok(facts.includes(LEAD.name) && facts.includes(flow.citizen.realName), `the card says ${facts}`);
+    await assertNoSidewaysScroll(page);
+
+    const got = await download(p, card.getByRole('link', { name: /^下载证照（PDF）/ }));
+    const { lines } = await pdfLines(got.bytes);
+    assert.ok(lines.includes('不动产权证书（电子证照）'), `the certificate's lines: ${JSON.stringify(lines)}`);
+    assert.ok(lines.includes(`持证主体：${flow.citizen.realName}`), `no holder: ${JSON.stringify(lines)}`);
+    const code = lines.find((l) => l.startsWith('证照编号：'))?.slice(5);
+    assert.match(code || '', CODE);
+
+    await card.getByRole('link', { name: /^在线核验/ }).click();
+    await landOn(page, p.watch, '/verify');
+    assert.equal(await noticeText(page), '核验通过：该电子证照由本平台签发。');
+    const verified = await textOf(page.locator('#verified'));
+    assert.ok(verified.includes(code) && verified.includes('不动产权证书'), `the check shows ${verified}`);
+  });
+
   test('citizen: rates the result 非常满意 with the keyboard; the public statistics list the lead department', { timeout: TEST_TIMEOUT }, async () => {
     assert.ok(flow.number, 'no case from the previous tests');
     const p = await person('citizen');

@@ -646,6 +646,56 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         issued.digest()
     )));
     assert_eq!(issued.digest().len(), 64);
+
+    // The licence granted is in the enterprise's wallet (电子证照), checkable
+    // in public; nobody else can fetch it.
+    let wallet = app
+        .get_with("/account/certificates", &[("cookie", &company.0)])
+        .await;
+    assert_eq!(wallet.status, StatusCode::OK);
+    assert!(wallet.body.contains("食品经营许可证"), "{}", wallet.body);
+    let cert = app.texts("SELECT code FROM certificates").await.remove(0);
+    assert_ne!(cert, code);
+    let cert_pdf = app
+        .get_with(
+            &format!("/account/certificates/{cert}"),
+            &[("cookie", &company.0)],
+        )
+        .await;
+    assert_eq!(cert_pdf.header("content-type"), "application/pdf");
+    assert_eq!(
+        lopdf::Document::load_mem(&cert_pdf.bytes)
+            .unwrap()
+            .get_pages()
+            .len(),
+        1
+    );
+    let not_theirs = app
+        .get_with(
+            &format!("/account/certificates/{cert}"),
+            &[("cookie", &resident.0), ("accept", "text/html")],
+        )
+        .await;
+    assert_eq!(not_theirs.status, StatusCode::NOT_FOUND);
+    let stranger = egov_services::application::Party {
+        user_id: app.user_id("zhang.san").await,
+        enterprise_id: None,
+    };
+    assert!(egov_services::certificates::held(app.db(), &cert, stranger)
+        .await
+        .unwrap()
+        .is_none());
+    let checked = app.get(&format!("/verify?code={cert}")).await;
+    assert_eq!(checked.status, StatusCode::OK);
+    assert!(
+        checked.body.contains("该电子证照由本平台签发") && checked.body.contains("食品经营许可证")
+    );
+    assert_eq!(
+        app.count_where("audit_log", "action = 'certificate.issue'")
+            .await,
+        1
+    );
+
     let forged = app.get("/verify?code=ABCD-EFGH-JKLM-NPQR").await;
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
     assert!(forged.body.contains("核验码无效"));
@@ -697,6 +747,52 @@ async fn an_enterprise_applies_with_its_materials_and_the_departments_receive_it
         app.count_where("audit_log", "action = 'application.submit'")
             .await,
         1
+    );
+
+    // A later application gives it from the wallet instead of an upload;
+    // the handler sees it verified.
+    let started = begin(&app, &company).await;
+    let draft = started.header("location").to_owned();
+    let id = draft.trim_start_matches("/applications/").to_owned();
+    let materials = app
+        .get_with(&format!("{draft}/materials"), &[("cookie", &company.0)])
+        .await;
+    assert!(
+        materials
+            .body
+            .contains(&format!("<option value=\"{cert}\">")),
+        "the wallet is not offered"
+    );
+    let forged = app
+        .post_form(
+            &format!("/applications/{id}/certificate"),
+            Some(&company.0),
+            &[
+                ("csrf", &company.1),
+                ("material", "2"),
+                ("certificate", "ABCD-EFGH-JKLM-NPQR"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    let given = app
+        .post_form(
+            &format!("/applications/{id}/certificate"),
+            Some(&company.0),
+            &[
+                ("csrf", &company.1),
+                ("material", "2"),
+                ("certificate", &cert),
+            ],
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.body);
+    assert_eq!(
+        app.texts(&format!(
+            "SELECT certificate_code FROM application_files WHERE application_id = {id}"
+        ))
+        .await,
+        vec![cert.clone()]
     );
 }
 

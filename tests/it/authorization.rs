@@ -227,6 +227,10 @@ fn routes() -> Vec<Route> {
         // No material named: judged. Filing without the material: judged.
         post("/applications/1/files", |w| w.own_draft(Outcome::Judged)),
         post("/applications/1/submit", |w| w.own_draft(Outcome::Judged)),
+        // A certificate nobody holds: not found, whoever's draft it is.
+        post("/applications/1/certificate", |w| {
+            w.own_draft(Outcome::Hidden)
+        }),
         // The same through the API: the enterprise resumes application 1.
         post("/api/v1/services/110105SCJGJ9001/applications", |w| {
             w.api(w == Who::EnterpriseRep)
@@ -435,6 +439,12 @@ fn routes() -> Vec<Route> {
         // Personal access tokens: citizens' and enterprises' own. An empty
         // form is judged; nobody's token 999999 is not found.
         get("/account/tokens", |w| w.page(w.is_applicant())),
+        // The wallet is applicants'; a certificate nobody holds is not found.
+        get("/account/certificates", |w| w.page(w.is_applicant())),
+        get("/account/certificates/ABCD-EFGH-JKLM-NPQR", |w| match w {
+            w if w.is_applicant() => Outcome::Hidden,
+            w => w.page(false),
+        }),
         post("/account/tokens", |w| match w {
             w if w.is_applicant() => Outcome::Judged,
             w => w.page(false),
@@ -808,6 +818,8 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
             "action=withdraw&version=999".to_owned()
         } else if route.path.ends_with("/rating") {
             "grade=5".to_owned()
+        } else if route.path.ends_with("/certificate") {
+            "material=0&certificate=ABCD-EFGH-JKLM-NPQR".to_owned()
         } else {
             "text=&body=&note=&key=matrix-key-0123456789".to_owned()
         };

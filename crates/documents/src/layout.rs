@@ -36,7 +36,7 @@ pub struct Official<'a> {
     /// The document number (发文字号).
     pub number: &'a str,
     pub title: &'a str,
-    /// Whom it is addressed to (主送), without the colon.
+    /// Whom it is addressed to (主送), without the colon; empty for none.
     pub addressee: &'a str,
     pub body: &'a [Block],
     /// The date it was made (成文日期), e.g. 2026年12月4日.

@@ -100,7 +100,7 @@ pub static NAV: &[NavEntry] = &[NavEntry {
 
 /// The hall, applications, results and the administrators' item pages.
 pub fn pages() -> Router<AppState> {
-    use pages::{admin_search, admin_services, apply, department, results, services};
+    use pages::{admin_search, admin_services, apply, certificates, department, results, services};
     Router::new()
         .route("/services", get(services::hall))
         .route("/services/statistics", get(services::statistics))
@@ -114,6 +114,12 @@ pub fn pages() -> Router<AppState> {
             post(apply::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/applications/{id}/form", post(apply::save))
+        .route(
+            "/applications/{id}/certificate",
+            post(apply::give_certificate),
+        )
+        .route("/account/certificates", get(certificates::wallet))
+        .route("/account/certificates/{code}", get(certificates::download))
         .route("/applications/{id}/submit", post(apply::submit))
         .route("/cases/{number}/result", get(results::download))
         .route("/verify", get(results::verify))

@@ -342,12 +342,53 @@ pub async fn add_posted(
         &state.files,
         id,
         party,
-        material,
-        &name,
-        bytes,
+        application::Given {
+            material,
+            name: &name,
+            bytes,
+            certificate: None,
+        },
         state.settings.max_upload_bytes,
     )
     .await
+}
+
+/// Gives the wallet's certificate `code` as material `material` of the
+/// caller's draft: its PDF, as the issuer signed it, recorded as the
+/// certificate. Only a certificate the party holds can be given.
+pub async fn add_certificate(
+    state: &AppState,
+    ctx: &Context,
+    id: i64,
+    party: application::Party,
+    material: usize,
+    code: &str,
+    host: &axum::http::HeaderMap,
+) -> Result<(AppFile, Guide), ApiError> {
+    let Some(cert) = egov_services::certificates::held(&state.db, code, party).await? else {
+        return Err(ApiError::not_found(
+            "我的证照中没有这份证照",
+            "no such certificate in your wallet",
+        ));
+    };
+    let bytes = crate::pages::results::certificate_pdf(state, &cert, host).await?;
+    let name = format!("{}（电子证照 {}）.pdf", cert.name, cert.code);
+    application::add_file(
+        &state.db,
+        ctx,
+        &state.files,
+        id,
+        party,
+        application::Given {
+            material,
+            name: &name,
+            bytes,
+            certificate: Some(cert.code.clone()),
+        },
+        state.settings.max_upload_bytes,
+    )
+    .await
+    .map_err(crate::errors::application_problem)
 }
 
 pub async fn view(state: &AppState, a: Application) -> Result<ApplicationView, ApiError> {

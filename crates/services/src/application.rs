@@ -75,6 +75,8 @@ egov_store::row! {
         pub media_type: String,
         pub size: i64,
         pub sha256: String,
+        /// The wallet's certificate given for the material, not an upload.
+        pub certificate_code: Option<String>,
     }
 }
 
@@ -292,7 +294,8 @@ pub async fn drafts(db: &Db, party: Party) -> Result<Vec<Application>, Applicati
         .await)?)
 }
 
-const FILES: &str = "SELECT id, material, name, media_type, size, sha256 FROM application_files \
+const FILES: &str = "SELECT id, material, name, media_type, size, sha256, certificate_code \
+     FROM application_files \
      WHERE application_id = $1 ORDER BY material, id";
 
 pub async fn files(db: &Db, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
@@ -306,7 +309,8 @@ pub async fn files(db: &Db, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
 /// The files filed with the application that opened case `case_id`, each
 /// with the material (its place in the guide's list) it was given for.
 pub async fn files_of_case(db: &Db, case_id: i64) -> Result<Vec<AppFile>, ApplicationError> {
-    let sql = "SELECT f.id, f.material, f.name, f.media_type, f.size, f.sha256 \
+    let sql =
+        "SELECT f.id, f.material, f.name, f.media_type, f.size, f.sha256, f.certificate_code \
                FROM application_files f JOIN applications a ON a.id = f.application_id \
                WHERE a.case_id = $1 ORDER BY f.material, f.id";
     let mut r = db.reader().await?;
@@ -419,21 +423,33 @@ async fn hold_draft(tx: &mut Tx, id: i64) -> Result<(), ApplicationError> {
     }
 }
 
+/// A material's file as given: its name and bytes, and the wallet's
+/// certificate it is (checked by the caller to be the party's own).
+pub struct Given<'a> {
+    pub material: usize,
+    pub name: &'a str,
+    pub bytes: Vec<u8>,
+    pub certificate: Option<String>,
+}
+
 /// Checks a material's file by its content and adds it to the draft.
 /// Answers the file as recorded and the guide the draft is under, which
 /// names the material.
-#[allow(clippy::too_many_arguments)]
 pub async fn add_file(
     db: &Db,
     ctx: &Context,
     store: &FileStore,
     id: i64,
     party: Party,
-    material: usize,
-    name: &str,
-    bytes: Vec<u8>,
+    given: Given<'_>,
     max: usize,
 ) -> Result<(AppFile, Guide), ApplicationError> {
+    let Given {
+        material,
+        name,
+        bytes,
+        certificate,
+    } = given;
     let a = open_draft(mine(db, id, party).await?)?;
     let guide = guide_of(db, &a).await?;
     if material >= guide.materials.len() {
@@ -442,6 +458,7 @@ pub async fn add_file(
     let stored = attachments::store(store, name, bytes, max).await?;
     let ctx = ctx.clone();
     let recorded = stored.clone();
+    let certificate_code = certificate.clone();
     let file_id = db
         .write(move |tx| {
             Box::pin(async move {
@@ -450,8 +467,8 @@ pub async fn add_file(
                 hold_draft(tx, id).await?;
                 let insert = query(
                     "INSERT INTO application_files (application_id, material, name, \
-                     media_type, size, sha256, uploaded_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                     media_type, size, sha256, uploaded_at, certificate_code) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
                 .bind(id)
                 .bind(material as i32)
@@ -459,7 +476,8 @@ pub async fn add_file(
                 .bind(recorded.media_type)
                 .bind(recorded.size)
                 .bind(recorded.sha256)
-                .bind(time::now());
+                .bind(time::now())
+                .bind(certificate_code);
                 let file_id: i64 = tx.fetch_scalar(insert).await?;
                 audit(tx, &ctx, "application.file", id, &a.item_code).await?;
                 Ok::<_, ApplicationError>(file_id)
@@ -473,6 +491,7 @@ pub async fn add_file(
         media_type: stored.media_type,
         size: stored.size,
         sha256: stored.sha256,
+        certificate_code: certificate,
     };
     Ok((file, guide))
 }

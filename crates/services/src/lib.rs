@@ -5,6 +5,7 @@
 //! document with its verification code (`result.rs`, laid out by the document engine).
 
 pub mod application;
+pub mod certificates;
 pub mod guide;
 pub mod registry;
 pub mod result;

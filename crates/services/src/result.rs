@@ -78,13 +78,15 @@ pub struct Decided<'a> {
     pub issuer_code: &'a str,
     pub issuer_name: &'a str,
     pub particulars: &'a Particulars,
+    /// The licence a grant puts in its holder's wallet, issued with it.
+    pub certificate: Option<crate::certificates::Grant<'a>>,
 }
 
 /// Letters and digits that cannot be misread for one another.
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// A fresh code: 16 characters in groups of four (80 bits).
-fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     let mut rng = rand::thread_rng();
     let chars: Vec<char> = (0..16)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
@@ -134,6 +136,7 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
     .map(str::to_owned);
     // Plain strings and lists: serialising cannot fail.
     let particulars = serde_json::to_string(d.particulars).unwrap_or_else(|_| "{}".to_owned());
+    let certificate = d.certificate.map(crate::certificates::Grant::owned);
     db.write(move |tx| {
         Box::pin(async move {
             let inserted = tx
@@ -161,6 +164,9 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
                 )
                 .await?;
             if inserted == 1 {
+                if let Some(grant) = certificate {
+                    crate::certificates::issue_in(tx, &ctx, case_id, &case_number, grant).await?;
+                }
                 egov_audit::append(
                     tx,
                     &ctx,

@@ -33,6 +33,20 @@ pub struct MaterialRow {
     pub form: String,
     pub note: String,
     pub files: Vec<AppFile>,
+    /// The wallet's certificates that may be given for it instead of a file.
+    pub certificates: Vec<WalletOption>,
+}
+
+/// A certificate the applicant may pick from the wallet.
+pub struct WalletOption {
+    pub code: String,
+    pub label: String,
+}
+
+/// Whether the wallet's certificate `name` may be given for material `m`:
+/// the guide takes an electronic certificate for it, or names it.
+fn offers(m: &egov_services::Material, name: &str) -> bool {
+    m.form.contains("电子证照") || m.name.contains(name) || name.contains(m.name.as_str())
 }
 
 /// The steps of an application, each a page.
@@ -164,11 +178,25 @@ async fn show(
         .await
         .map_err(crate::errors::application_problem)?;
     let missing = application::missing(&guide, &files);
+    let wallet = if step == Step::Materials {
+        let party = crate::work::party(&user);
+        egov_services::certificates::wallet(&state.db, party).await?
+    } else {
+        Vec::new()
+    };
     let materials = guide
         .materials
         .iter()
         .enumerate()
         .map(|(i, m)| MaterialRow {
+            certificates: wallet
+                .iter()
+                .filter(|c| offers(m, &c.name))
+                .map(|c| WalletOption {
+                    code: c.code.clone(),
+                    label: format!("{}（{}，{}）", c.name, c.issuer_name, c.code),
+                })
+                .collect(),
             index: i,
             name: m.name.clone(),
             required: m.required,
@@ -431,6 +459,48 @@ pub async fn upload(
     match result {
         Ok(_) => Ok(back(id, Step::Materials, "file")),
         Err(e) => refused(&state, locale, user, id, Step::Materials, e, None).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CertificateForm {
+    material: usize,
+    certificate: String,
+}
+
+/// Gives a certificate from the wallet for a material, instead of a file.
+pub async fn give_certificate(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<CITIZEN>,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+    CheckedForm(form): CheckedForm<CertificateForm>,
+) -> Result<Response, ApiError> {
+    let caller = page_caller(&user, origin);
+    let party = crate::work::party(&user);
+    let given = crate::work::add_certificate(
+        &state,
+        &caller.context,
+        id,
+        party,
+        form.material,
+        &form.certificate,
+        &headers,
+    )
+    .await;
+    match given {
+        Ok(_) => Ok(back(id, Step::Materials, "file")),
+        Err(e) if e.status.is_client_error() => {
+            let shown = Shown {
+                status: Some(e.status),
+                error: Some(error_message(locale, &e)),
+                ..Shown::default()
+            };
+            show(&state, locale, user, id, Step::Materials, shown).await
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -47,7 +47,17 @@ impl CasePageExtension for FiledOnline {
                 .into_iter()
                 .filter_map(|f| {
                     let material = guide.materials.get(usize::try_from(f.material).ok()?)?;
-                    Some((f.sha256, material.name.clone()))
+                    // A certificate from the wallet: the platform issued it,
+                    // so the handler sees it verified.
+                    let label = match &f.certificate_code {
+                        Some(code) => format!(
+                            "{}（{}{code}）",
+                            material.name,
+                            egov_web_kit::i18n::translate(locale, "wallet.verified")
+                        ),
+                        None => material.name.clone(),
+                    };
+                    Some((f.sha256, label))
                 })
                 .collect();
             Ok(CaseAdditions {

@@ -4,6 +4,7 @@
 pub mod admin_search;
 pub mod admin_services;
 pub mod apply;
+pub mod certificates;
 pub mod department;
 pub mod filed_online;
 pub mod results;

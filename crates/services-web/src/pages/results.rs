@@ -142,6 +142,16 @@ async fn issue(
         parts,
     };
     let ctx = origin.context(egov_kernel::Actor::User(user.user_id));
+    let approved = case.state == "approved";
+    // A licence granted goes into the holder's wallet with the document.
+    let certificate = match (approved, guide.result_kind.as_str(), case.applicant_id) {
+        (true, "证照", Some(holder)) => Some(egov_services::certificates::Grant {
+            name: egov_services::certificates::name_of(&guide.result),
+            holder_user_id: holder,
+            holder_enterprise_id: case.enterprise_id,
+        }),
+        _ => None,
+    };
     Ok(result::issue(
         &state.db,
         &ctx,
@@ -152,14 +162,52 @@ async fn issue(
             item_name: &guide.name,
             applicant_name: &applicant,
             decision: &decision,
-            approved: case.state == "approved",
+            approved,
             decided_at: case.closed_at.unwrap_or(case.state_entered_at),
             issuer_code: &directory.code_of(case.department_id),
             issuer_name: &directory.name_of(case.department_id),
             particulars: &particulars,
+            certificate,
         },
     )
     .await?)
+}
+
+/// Issues the results (and certificates) of the user's granted
+/// applications that have none yet, as the wallet is opened.
+pub async fn issue_owed(
+    state: &AppState,
+    origin: Origin,
+    user: &egov_identity::SessionUser,
+) -> Result<(), ApiError> {
+    let party = crate::work::party(user);
+    let principal = Principal::User(user.clone());
+    for number in egov_services::certificates::undocumented_grants(&state.db, party).await? {
+        let (case, def) = visible_case(state, &principal, &number).await?;
+        if let Some(item) = decided_item(&case) {
+            issue(state, origin.clone(), user, &case, &def, item).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A certificate as a PDF under its issuer's seal.
+pub async fn certificate_pdf(
+    state: &AppState,
+    cert: &egov_services::certificates::Certificate,
+    headers: &HeaderMap,
+) -> Result<Vec<u8>, ApiError> {
+    let directory = egov_org::directory(&state.db).await?;
+    let seal = match directory.by_code(&cert.issuer_code) {
+        Some(d) => egov_org::seal(&state.db, d.id).await?,
+        None => None,
+    };
+    let url = verify_url(state, headers, &cert.code);
+    let cert = cert.clone();
+    tokio::task::spawn_blocking(move || cert.render(seal.as_deref(), &url))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
 }
 
 /// The public check's absolute address for `code` (a QR code is of no use
@@ -237,6 +285,8 @@ struct VerifyPage {
     chrome: Chrome,
     code: String,
     found: Option<ResultDocument>,
+    /// An electronic certificate the code belongs to, when no document does.
+    certificate: Option<egov_services::certificates::Certificate>,
     particulars: Particulars,
     decided: String,
     /// The applicant's name as the public sees it: the first character.
@@ -260,18 +310,27 @@ pub async fn verify(
         "" => None,
         c => result::verify(&state.db, c).await?,
     };
-    let status = match (code.trim().is_empty(), &found) {
-        (false, None) => StatusCode::NOT_FOUND,
+    let certificate = match (&found, code.trim()) {
+        (None, c) if !c.is_empty() => egov_services::certificates::verify(&state.db, c).await?,
+        _ => None,
+    };
+    let status = match (
+        code.trim().is_empty(),
+        found.is_some() || certificate.is_some(),
+    ) {
+        (false, false) => StatusCode::NOT_FOUND,
         _ => StatusCode::OK,
     };
-    let decided = found
-        .as_ref()
-        .map(|d| local_date(&d.decided_at))
-        .unwrap_or_default();
-    let applicant = found
-        .as_ref()
-        .map(|d| mask_name(&d.applicant_name))
-        .unwrap_or_default();
+    let decided = match (&found, &certificate) {
+        (Some(d), _) => local_date(&d.decided_at),
+        (None, Some(c)) => local_date(&c.issued_at),
+        _ => String::new(),
+    };
+    let applicant = match (&found, &certificate) {
+        (Some(d), _) => mask_name(&d.applicant_name),
+        (None, Some(c)) => mask_name(&c.holder_name),
+        _ => String::new(),
+    };
     let particulars = found
         .as_ref()
         .map(ResultDocument::particulars)
@@ -282,6 +341,7 @@ pub async fn verify(
             chrome: Chrome::new(locale, user, "/verify"),
             code,
             found,
+            certificate,
             particulars,
             decided,
             applicant,

@@ -1,0 +1,82 @@
+//! The certificate wallet (我的证照): the electronic certificates the
+//! person or their enterprise holds, each as a PDF and checkable in public.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use egov_services::certificates::{self, Certificate};
+use egov_web_kit::auth::{PageUser, CITIZEN};
+use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::page::{render, Chrome};
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
+
+#[derive(Template)]
+#[template(path = "wallet.html")]
+struct WalletPage {
+    chrome: Chrome,
+    certificates: Vec<Certificate>,
+}
+
+impl WalletPage {
+    fn issued(&self, c: &Certificate) -> String {
+        egov_kernel::time::beijing(c.issued_at)
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+}
+
+pub async fn wallet(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<CITIZEN>,
+) -> Result<Response, ApiError> {
+    super::results::issue_owed(&state, origin, &user).await?;
+    let certificates = certificates::wallet(&state.db, crate::work::party(&user)).await?;
+    Ok(render(
+        StatusCode::OK,
+        &WalletPage {
+            chrome: Chrome::new(locale, Some(user), "/account/certificates"),
+            certificates,
+        },
+    ))
+}
+
+/// One of the wallet's certificates as a PDF; another's is not found.
+pub async fn download(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    PageUser(user): PageUser<CITIZEN>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let party = crate::work::party(&user);
+    let Some(cert) = certificates::held(&state.db, &code, party).await? else {
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::NOT_FOUND,
+        ));
+    };
+    let bytes = super::results::certificate_pdf(&state, &cert, &headers).await?;
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!(
+            "attachment; filename=\"certificate-{}.pdf\"",
+            cert.code
+        ))
+        .map_err(ApiError::internal)?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(res)
+}
