@@ -1248,6 +1248,55 @@ async fn the_enterprise_is_the_applicant_for_everyone_acting_for_it() {
             case["actions"]
         );
     }
+    // The legal representative limits the operator to viewing: they still
+    // see the case, but may neither act on it nor apply; then lets them act.
+    let limit = |to: &'static str| {
+        let rep = &rep;
+        let app = &app;
+        async move {
+            app.post_form(
+                "/enterprise/operators/qiye.zhao/state",
+                Some(&rep.0),
+                &[("csrf", &rep.1), ("to", to)],
+            )
+            .await
+        }
+    };
+    assert_eq!(limit("limit").await.status, StatusCode::SEE_OTHER);
+    let listed = app
+        .get_with("/enterprise/operators", &[("cookie", &rep.0)])
+        .await;
+    assert!(listed.body.contains("仅查看"), "{}", listed.body);
+    let seen = op.get(&app, &format!("/api/v1/cases/{number}")).await;
+    assert_eq!(seen["number"], number.as_str());
+    assert!(
+        seen["actions"].as_array().unwrap().is_empty(),
+        "{}",
+        seen["actions"]
+    );
+    let page = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &op.0)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"action-withdraw\""));
+    let refused = begin(&app, &op).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let guide = app
+        .get_with(&format!("/services/{CODE}"), &[("cookie", &op.0)])
+        .await;
+    assert!(guide.body.contains("仅可查看企业的申请和结果"));
+    assert_eq!(
+        app.count_where("audit_log", "action = 'enterprise.limit_operator'")
+            .await,
+        1
+    );
+    assert_eq!(limit("unlimit").await.status, StatusCode::SEE_OTHER);
+    let again = op.get(&app, &format!("/api/v1/cases/{number}")).await;
+    assert!(again["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["id"] == "withdraw"));
     let theirs = app
         .get_with(
             &format!("/cases/{number}"),

@@ -13,9 +13,10 @@ use egov_identity::{Principal, Role, SessionUser, UserKind};
 pub fn actings(user: &SessionUser) -> Vec<Acting> {
     let mut out = Vec::new();
     match user.kind {
+        // A view-only operator sees the enterprise's cases, acts on none.
         UserKind::Citizen | UserKind::Enterprise => out.push(Acting::Applicant {
             user_id: user.user_id,
-            enterprise_id: user.enterprise_id,
+            enterprise_id: user.acting_enterprise(),
         }),
         UserKind::Staff => {
             for g in &user.roles {

@@ -695,6 +695,44 @@ pub async fn set_operator_disabled(
     set_disabled_within(db, ctx, Some(enterprise_id), user_id, disabled).await
 }
 
+/// An enterprise's legal representative limits one of its operators to
+/// seeing the enterprise's applications and results (`view_only`), or lets
+/// them act again. Not found for anyone but an operator of that enterprise.
+pub async fn set_operator_view_only(
+    db: &Db,
+    ctx: &Context,
+    enterprise_id: i64,
+    user_id: i64,
+    view_only: bool,
+) -> Result<(), IdentityError> {
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let n = tx
+                .execute(
+                    query(
+                        "UPDATE users SET view_only = $1 WHERE id = $2 AND enterprise_id = $3 \
+                         AND enterprise_role = 'operator'",
+                    )
+                    .bind(view_only)
+                    .bind(user_id)
+                    .bind(enterprise_id),
+                )
+                .await?;
+            if n == 0 {
+                return Err(IdentityError::NotFound);
+            }
+            let action = match view_only {
+                true => "enterprise.limit_operator",
+                false => "enterprise.unlimit_operator",
+            };
+            let detail = serde_json::json!({ "enterprise_id": enterprise_id });
+            audit(tx, &ctx, action, user_id, detail).await
+        })
+    })
+    .await
+}
+
 /// [`set_disabled`], reaching only the operators of `enterprise` when one
 /// is named.
 async fn set_disabled_within(
@@ -860,6 +898,8 @@ pub struct UserRecord {
     pub department_code: Option<String>,
     pub enterprise_id: Option<i64>,
     pub enterprise_role: Option<String>,
+    /// An operator limited to seeing the enterprise's business.
+    pub view_only: bool,
     /// The enterprise's name.
     pub enterprise_name: Option<String>,
     /// The enterprise's credit code (or old organisation code).
@@ -876,7 +916,7 @@ pub struct UserRecord {
 }
 
 const USER_COLUMNS: &str = "SELECT u.id, u.username, u.display_name, u.kind, u.department_id, \
-     d.code AS department_code, u.enterprise_id, u.enterprise_role, \
+     d.code AS department_code, u.enterprise_id, u.enterprise_role, u.view_only, \
      e.name AS enterprise_name, COALESCE(e.credit_code, e.org_code) AS enterprise_code, \
      u.resident_id, u.phone, \
      (u.totp_secret IS NOT NULL) AS mfa_enabled, u.disabled, u.created_at, \

@@ -26,9 +26,9 @@ pub mod totp;
 pub use account::{
     add_operator, applicant_names, change_password, count_users, create_staff, ensure_first_admin,
     get_user, grant_role, list_users, offboard, register_citizen, register_enterprise, revoke_role,
-    roles_of, set_assurance, set_disabled, set_operator_disabled, validate_username,
-    CitizenRegistration, EnterpriseRegistration, FirstAdmin, Grantor, NewOperator, NewStaff,
-    UserFilter, UserKind, UserRecord,
+    roles_of, set_assurance, set_disabled, set_operator_disabled, set_operator_view_only,
+    validate_username, CitizenRegistration, EnterpriseRegistration, FirstAdmin, Grantor,
+    NewOperator, NewStaff, UserFilter, UserKind, UserRecord,
 };
 pub use api_key::{
     authenticate_api_key, create_api_key, list_api_keys, revoke_api_key, ApiKey, ApiKeyInfo,

@@ -260,6 +260,7 @@ struct HolderRow {
     kind: String,
     enterprise_id: Option<i64>,
     enterprise_role: Option<String>,
+    view_only: bool,
     must_change_password: bool,
     mfa_enabled: bool,
     assurance_level: i32,
@@ -278,7 +279,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<SessionUser
     let mut r = db.reader().await?;
     let row: Option<HolderRow> = run!(r, |c| sqlx::query_as(
         "SELECT t.id AS token_id, t.scopes, t.created_at, t.last_used_at, u.id AS user_id, \
-         u.username, u.display_name, u.kind, u.enterprise_id, u.enterprise_role, \
+         u.username, u.display_name, u.kind, u.enterprise_id, u.enterprise_role, u.view_only, \
          u.must_change_password, (u.totp_secret IS NOT NULL) AS mfa_enabled, u.assurance_level \
          FROM personal_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
@@ -310,6 +311,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<SessionUser
         department_id: None,
         enterprise_id: row.enterprise_id,
         enterprise_role: row.enterprise_role,
+        view_only: row.view_only,
         roles: roles_of(db, row.user_id).await?,
         must_change_password: row.must_change_password,
         mfa_enabled: row.mfa_enabled,

@@ -176,6 +176,9 @@ pub struct SessionUser {
     pub department_id: Option<i64>,
     pub enterprise_id: Option<i64>,
     pub enterprise_role: Option<String>,
+    /// An operator limited by the legal representative to seeing the
+    /// enterprise's business without acting on it.
+    pub view_only: bool,
     pub roles: Vec<RoleGrant>,
     pub must_change_password: bool,
     pub mfa_enabled: bool,
@@ -198,6 +201,13 @@ pub struct SessionUser {
 }
 
 impl SessionUser {
+    /// The enterprise this person acts for: files, withdraws, answers and
+    /// rates its applications. None for a view-only operator, who sees the
+    /// enterprise's business (`enterprise_id`) without acting on it.
+    pub fn acting_enterprise(&self) -> Option<i64> {
+        self.enterprise_id.filter(|_| !self.view_only)
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.iter().any(|g| g.role == role)
     }
@@ -663,6 +673,7 @@ struct SessionRow {
     department_id: Option<i64>,
     enterprise_id: Option<i64>,
     enterprise_role: Option<String>,
+    view_only: bool,
     must_change_password: bool,
     mfa_enabled: bool,
     stage: String,
@@ -681,7 +692,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
     let mut r = db.reader().await?;
     let row: Option<SessionRow> = run!(r, |c| sqlx::query_as(
         "SELECT u.id AS user_id, u.username, u.display_name, u.kind, u.department_id, \
-         u.enterprise_id, u.enterprise_role, u.must_change_password, \
+         u.enterprise_id, u.enterprise_role, u.view_only, u.must_change_password, \
          (u.totp_secret IS NOT NULL) AS mfa_enabled, s.stage, s.auth_time, s.csrf_token, \
          s.sid, u.assurance_level, s.last_seen_at, \
          (SELECT count(*) FROM account_notices n WHERE n.user_id = u.id AND n.read_at IS NULL) \
@@ -716,6 +727,7 @@ pub async fn find_session(db: &Db, token: &str) -> Result<Option<SessionUser>, S
         department_id: row.department_id,
         enterprise_id: row.enterprise_id,
         enterprise_role: row.enterprise_role,
+        view_only: row.view_only,
         roles,
         must_change_password: row.must_change_password,
         mfa_enabled: row.mfa_enabled,

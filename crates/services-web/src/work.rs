@@ -278,7 +278,19 @@ pub fn audience_of(user: &SessionUser) -> &'static str {
 
 /// The signed-in user as the party to their applications: themselves, and
 /// the enterprise they act for.
+/// The person acting on applications, and the enterprise they act for: a
+/// view-only operator acts for none, so the enterprise's drafts are not
+/// theirs to go on with.
 pub fn party(user: &SessionUser) -> application::Party {
+    application::Party {
+        user_id: user.user_id,
+        enterprise_id: user.acting_enterprise(),
+    }
+}
+
+/// Whose results and certificates the person sees: their enterprise's too,
+/// view-only operators included.
+pub fn holder(user: &SessionUser) -> application::Party {
     application::Party {
         user_id: user.user_id,
         enterprise_id: user.enterprise_id,
@@ -302,6 +314,9 @@ pub fn applicant(caller: &ApiCaller) -> Result<&SessionUser, ApiError> {
             "工作人员不能以申请人身份申请",
             "staff do not apply as applicants",
         ));
+    }
+    if user.view_only {
+        return Err(egov_cases_web::work::cases::view_only());
     }
     Ok(user)
 }

@@ -117,6 +117,15 @@ impl Chrome {
         })
     }
 
+    /// A moment as people here read it: Beijing wall-clock time, marked.
+    pub fn beijing(&self, ts: &egov_kernel::time::Timestamp) -> String {
+        format!(
+            "{}{}",
+            egov_kernel::time::beijing(*ts).format("%Y-%m-%d %H:%M"),
+            self.t("time.beijing")
+        )
+    }
+
     pub fn csrf(&self) -> &str {
         self.user
             .as_ref()

@@ -631,7 +631,7 @@ pub async fn page(
         })
         .collect();
     let applicant =
-        user.kind != UserKind::Staff && case.applied_by(user.user_id, user.enterprise_id);
+        user.kind != UserKind::Staff && case.applied_by(user.user_id, user.acting_enterprise());
     let clock = match (&case.closed_at, &case.paused_at, &case.due_at) {
         (Some(_), _, _) => "closed",
         (None, Some(_), _) => "paused",

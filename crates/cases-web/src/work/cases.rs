@@ -182,6 +182,9 @@ pub async fn open(
         .iter()
         .map(|c| id_of(c))
         .collect::<Result<Vec<_>, _>>()?;
+    if user.view_only {
+        return Err(view_only());
+    }
     // Applicants act for themselves; staff in the receiving department.
     let acting = actings(user).into_iter().find(|a| match a {
         Acting::Applicant { .. } => def.start_by.contains(&a.actor()),
@@ -355,6 +358,14 @@ pub async fn take_action(
     .await?)
 }
 
+/// The refusal of a view-only operator's attempt to act for the enterprise.
+pub fn view_only() -> ApiError {
+    ApiError::forbidden().with_detail(
+        "您的经办人账户仅可查看，不能代表企业申请或办理；请联系企业法定代表人",
+        "your operator account may only view the enterprise's business; ask its legal representative",
+    )
+}
+
 /// Reads a multipart upload and attaches it to the case. A page's form
 /// carries its CSRF token as a `csrf` field (`form_csrf` is the session's);
 /// nothing is stored unless it matches.
@@ -369,6 +380,9 @@ pub async fn attach_from(
     let (case, def) = visible_case(state, &caller.principal, number).await?;
     if !case.is_open() {
         return Err(egov_cases::CaseError::Closed.into());
+    }
+    if user.view_only {
+        return Err(view_only());
     }
     let max = state.settings.max_upload_bytes;
     let posted =
@@ -385,7 +399,7 @@ pub async fn attach_from(
             let asked = request.is_some_and(|r| r.items.iter().any(|i| i == item));
             let owed = corrections::owed(&state.db, &case).await?;
             let owes = owed.iter().any(|o| o.name == item);
-            let applicant = case.applied_by(user.user_id, user.enterprise_id);
+            let applicant = case.applied_by(user.user_id, user.acting_enterprise());
             match asked || owes {
                 true if applicant => Some(item.to_owned()),
                 _ => {
@@ -433,7 +447,7 @@ pub async fn rate_case(
         &state.processes,
         case.id,
         user.user_id,
-        user.enterprise_id,
+        user.acting_enterprise(),
         grade,
         comment,
     )

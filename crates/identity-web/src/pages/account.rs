@@ -574,7 +574,11 @@ pub async fn account(
             scopes: crate::sso::scope_labels(locale, &c.scope).join("；"),
             client_id: c.client_id,
             name: c.client_name,
-            granted_at: c.granted_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            granted_at: format!(
+                "{}{}",
+                egov_kernel::time::beijing(c.granted_at).format("%Y-%m-%d %H:%M"),
+                crate::i18n::translate(locale, "time.beijing")
+            ),
         })
         .collect();
     let enterprise = match user.enterprise_id {

@@ -25,7 +25,8 @@ use serde::Deserialize;
 #[template(path = "operators.html")]
 struct OperatorsPage {
     chrome: Chrome,
-    operators: Vec<(String, String, PersonalView, bool)>,
+    /// Username, name, masked personal data, disabled, view only.
+    operators: Vec<(String, String, PersonalView, bool, bool)>,
     error: Option<String>,
     created: Option<(String, String)>,
 }
@@ -77,6 +78,7 @@ async fn page(
                 u.display_name.clone(),
                 personal::masked(u),
                 u.disabled,
+                u.view_only,
             )
         })
         .collect();
@@ -222,9 +224,14 @@ pub async fn set_state(
     let Some(enterprise_id) = enterprise_of(&user) else {
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     };
-    let disabled = match form {
-        Ok(CheckedForm(f)) if f.to == "disable" => true,
-        Ok(CheckedForm(f)) if f.to == "enable" => false,
+    // Stopped or let again (`disable`, `enable`); limited to seeing the
+    // enterprise's business or let act on it again (`limit`, `unlimit`).
+    let to = match form {
+        Ok(CheckedForm(f))
+            if ["disable", "enable", "limit", "unlimit"].contains(&f.to.as_str()) =>
+        {
+            f.to
+        }
         Ok(_) | Err(FormRefused::Unreadable(_)) => {
             return Ok(super::error_page(locale, StatusCode::BAD_REQUEST))
         }
@@ -238,8 +245,15 @@ pub async fn set_state(
         return Ok(super::error_page(locale, StatusCode::NOT_FOUND));
     };
     let ctx = origin.context(Actor::User(user.user_id));
-    egov_identity::set_operator_disabled(&state.db, &ctx, enterprise_id, operator.id, disabled)
-        .await
-        .map_err(ApiError::from_identity)?;
+    let (db, id) = (&state.db, operator.id);
+    match to.as_str() {
+        "disable" | "enable" => {
+            egov_identity::set_operator_disabled(db, &ctx, enterprise_id, id, to == "disable").await
+        }
+        _ => {
+            egov_identity::set_operator_view_only(db, &ctx, enterprise_id, id, to == "limit").await
+        }
+    }
+    .map_err(ApiError::from_identity)?;
     Ok(axum::response::Redirect::to("/enterprise/operators").into_response())
 }

@@ -333,6 +333,12 @@ pub async fn begin(
     Path(code): Path<String>,
     _: CheckedForm<IgnoredAny>,
 ) -> Result<Response, ApiError> {
+    if user.view_only {
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
+    }
     let caller = page_caller(&user, origin);
     let applicant = crate::work::as_applicant(&user);
     match application::draft(&state.db, &caller.context, &code, applicant).await {

@@ -34,7 +34,7 @@ pub async fn wallet(
     PageUser(user): PageUser<CITIZEN>,
 ) -> Result<Response, ApiError> {
     super::results::issue_owed(&state, origin, &user).await?;
-    let certificates = certificates::wallet(&state.db, crate::work::party(&user)).await?;
+    let certificates = certificates::wallet(&state.db, crate::work::holder(&user)).await?;
     Ok(render(
         StatusCode::OK,
         &WalletPage {
@@ -52,7 +52,7 @@ pub async fn download(
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let party = crate::work::party(&user);
+    let party = crate::work::holder(&user);
     let Some(cert) = certificates::held(&state.db, &code, party).await? else {
         return Ok(egov_web_kit::page::error_page(
             locale,

@@ -180,7 +180,7 @@ pub async fn issue_owed(
     origin: Origin,
     user: &egov_identity::SessionUser,
 ) -> Result<(), ApiError> {
-    let party = crate::work::party(user);
+    let party = crate::work::holder(user);
     let principal = Principal::User(user.clone());
     for number in egov_services::certificates::undocumented_grants(&state.db, party).await? {
         let (case, def) = visible_case(state, &principal, &number).await?;

@@ -213,6 +213,8 @@ enum Offer {
     /// The account's identity is not established well enough yet: the
     /// level the item needs.
     VerifyFirst(u8),
+    /// A view-only operator sees the enterprise's business, files nothing.
+    ViewOnly,
     /// Staff read guides; they do not apply.
     Nothing,
 }
@@ -225,6 +227,7 @@ impl Offer {
         match user {
             None => Offer::SignIn,
             Some(u) if u.kind == egov_identity::UserKind::Staff => Offer::Nothing,
+            Some(u) if u.view_only => Offer::ViewOnly,
             Some(u) if !guide.serves(crate::work::audience_of(u)) => {
                 Offer::NotForYou(guide.audiences.join("、"))
             }
