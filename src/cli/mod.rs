@@ -5,6 +5,7 @@
 //! and names theirs.
 
 mod cases;
+mod demo;
 mod identity;
 mod notify;
 mod services;
@@ -158,7 +159,13 @@ enum ServerKeyCommand {
 #[derive(Subcommand, Debug)]
 enum DemoCommand {
     /// Load (or update) the demo data shipped in the binary.
-    Load,
+    Load {
+        /// Also one account per role, printed with its password, and
+        /// applications in every state (some past their deadline with
+        /// warnings and cards): a tour of every page.
+        #[arg(long)]
+        people: bool,
+    },
 }
 
 /// Ends a command's use of the database: the audit records it wrote are
@@ -296,13 +303,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             close(db).await;
             code
         }
-        Some(Command::Demo(DemoCommand::Load)) => {
+        Some(Command::Demo(DemoCommand::Load { people })) => {
             let db = database::open(&settings, &url).await?;
             for r in egov_org::load_demo(&db, &Context::system()).await? {
                 println!("{} {}: {} rows", r.name, r.version, r.rows);
             }
             let n = egov_services::registry::seed_builtin(&db).await?;
             println!("service items: {n} published");
+            if people {
+                demo::people(&db, &settings.files_dir()).await?;
+            }
             close(db).await;
             Ok(ExitCode::SUCCESS)
         }

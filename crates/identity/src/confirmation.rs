@@ -190,9 +190,8 @@ async fn confirm_in(
 }
 
 /// Confirms a registration with the code its text message carried, read
-/// back from the outbox: how tests and benchmarks stand in for the person
-/// at the phone.
-#[cfg(feature = "testing")]
+/// back from the outbox: how tests, benchmarks and the demo's people
+/// (`egov demo load --people`) stand in for the person at the phone.
 pub async fn confirm_from_outbox(db: &Db, pending: &Pending) -> Result<(), IdentityError> {
     let phone = phone_of(db, &pending.ticket)
         .await?
