@@ -124,49 +124,57 @@ pub async fn people(db: &Db, files: &std::path::Path) -> anyhow::Result<()> {
     });
 
     let jtw = egov_org::department(db, DEPARTMENT).await?.id;
-    let staff: [(&str, &str, &str, Option<i64>, Vec<RoleGrant>, &str); 5] = [
-        (
-            "窗口受理审查 handler",
-            "demo.handler",
-            "市交通委窗口",
-            Some(jtw),
-            vec![grant(Role::Handler, Some(jtw))],
-            "工作台: the department's queue, the cases below",
-        ),
-        (
-            "督办 supervisor",
-            "demo.supervisor",
-            "市政务服务局督查员",
-            None,
-            vec![grant(Role::Supervisor, None)],
-            "电子监察: warnings and cards, 督办 orders",
-        ),
-        (
-            "部门管理员 department admin",
-            "demo.deptadmin",
-            "市交通委管理员",
-            Some(jtw),
-            vec![grant(Role::DepartmentAdmin, Some(jtw))],
-            "管理后台: the department's staff",
-        ),
-        (
-            "系统管理员 administrator",
-            "demo.admin",
-            "系统管理员",
-            None,
-            vec![grant(Role::SystemAdmin, None)],
-            "管理后台: departments and seals, items, notices, clients",
-        ),
-        (
-            "审计员 auditor",
-            "demo.auditor",
-            "审计员",
-            None,
-            vec![grant(Role::Auditor, None)],
-            "the audit log through the API",
-        ),
+    let staff = [
+        Staff {
+            role: "窗口受理审查 handler",
+            username: "demo.handler",
+            display_name: "市交通委窗口",
+            department_id: Some(jtw),
+            roles: vec![grant(Role::Handler, Some(jtw))],
+            note: "工作台: the department's queue, the cases below",
+        },
+        Staff {
+            role: "督办 supervisor",
+            username: "demo.supervisor",
+            display_name: "市政务服务局督查员",
+            department_id: None,
+            roles: vec![grant(Role::Supervisor, None)],
+            note: "电子监察: warnings and cards, 督办 orders",
+        },
+        Staff {
+            role: "部门管理员 department admin",
+            username: "demo.deptadmin",
+            display_name: "市交通委管理员",
+            department_id: Some(jtw),
+            roles: vec![grant(Role::DepartmentAdmin, Some(jtw))],
+            note: "管理后台: the department's staff",
+        },
+        Staff {
+            role: "系统管理员 administrator",
+            username: "demo.admin",
+            display_name: "系统管理员",
+            department_id: None,
+            roles: vec![grant(Role::SystemAdmin, None)],
+            note: "管理后台: departments and seals, items, notices, clients",
+        },
+        Staff {
+            role: "审计员 auditor",
+            username: "demo.auditor",
+            display_name: "审计员",
+            department_id: None,
+            roles: vec![grant(Role::Auditor, None)],
+            note: "the audit log through the API",
+        },
     ];
-    for (role, username, display_name, department_id, roles, note) in staff {
+    for Staff {
+        role,
+        username,
+        display_name,
+        department_id,
+        roles,
+        note,
+    } in staff
+    {
         let password = new_password();
         egov_identity::create_staff(
             db,
@@ -216,6 +224,16 @@ pub async fn people(db: &Db, files: &std::path::Path) -> anyhow::Result<()> {
         println!("  {number}  {what}");
     }
     Ok(())
+}
+
+/// A civil servant of the tour.
+struct Staff {
+    role: &'static str,
+    username: &'static str,
+    display_name: &'static str,
+    department_id: Option<i64>,
+    roles: Vec<RoleGrant>,
+    note: &'static str,
 }
 
 fn grant(role: Role, department_id: Option<i64>) -> RoleGrant {
