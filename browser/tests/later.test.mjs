@@ -117,6 +117,10 @@ describe('容缺受理: left out at filing, owed on the case, needed before the 
     assert.equal(await point.count(), 1);
     assert.match(await textOf(point), new RegExp(`^${LATER}\\s*待上传`));
     assert.equal(await textOf(page.locator('#owed-left')), '还有 1 项容缺材料未补交。');
+    // The case's facts name what is owed, not its stored form.
+    const facts = await textOf(page.locator('main > dl.facts'));
+    assert.ok(facts.includes(`容缺后补的材料${LATER}`), `the facts: ${facts}`);
+    assert.ok(!facts.includes('outstanding') && !facts.includes('{"name"'), `the facts show stored data: ${facts}`);
     await assertNoSidewaysScroll(page);
   });
 

@@ -466,7 +466,14 @@ fn field_rows(
                     .map_or_else(|| n.to_string(), |d| d.name_in(locale).to_owned()),
                 serde_json::Value::Array(items) => items
                     .iter()
-                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .map(
+                        |i| match (i.as_str(), i.get("name").and_then(|n| n.as_str())) {
+                            (Some(s), _) => s.to_owned(),
+                            // A named point (a material owed under 容缺): its name.
+                            (None, Some(name)) => name.to_owned(),
+                            (None, None) => i.to_string(),
+                        },
+                    )
                     .collect::<Vec<_>>()
                     .join("；"),
                 other => other.to_string(),
