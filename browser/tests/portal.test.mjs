@@ -263,6 +263,9 @@ describe('pages load cleanly and only from the egov server', () => {
           await assertLabelledLoginForm(page);
         }
         if (path === '/api/docs') {
+          // Inside the portal's frame: its header and navigation, a way back.
+          assert.equal(await page.locator('header nav').getByRole('link', { name: '开放接口', exact: true }).getAttribute('aria-current'), 'page');
+          assert.equal(await page.locator('main').getByRole('link', { name: '← 返回首页', exact: true }).getAttribute('href'), '/');
           await page.locator('.swagger-ui .info .title').waitFor({ state: 'visible' });
           assert.ok(
             watch.requests.includes(url('/api/openapi.json')),
