@@ -1411,6 +1411,25 @@ async fn a_material_accepted_to_follow_later_is_owed_until_it_arrives_or_the_gra
         .act(&app, &number, "accept", serde_json::json!({}))
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // The grant's form asks for the condition in the reader's language.
+    let english = app
+        .get_with(
+            &format!("/cases/{number}"),
+            &[("cookie", &taxman.0), ("accept-language", "en")],
+        )
+        .await;
+    assert!(
+        english.body.contains("Condition of the grant"),
+        "{}",
+        english.body
+    );
+    assert!(!english.body.contains("附条件准予："));
+    let chinese = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &taxman.0)])
+        .await;
+    assert!(chinese
+        .body
+        .contains("附条件准予：容缺材料未到时记录的条件"));
     // A grant waits for it ...
     taxman
         .act(&app, &number, "branch_approve", serde_json::json!({}))

@@ -80,14 +80,16 @@ impl DepartmentOption {
 }
 
 /// The label of field `name`: the schema's `title`, else the catalogue's
-/// `field.<name>`, else the name itself.
+/// `field.<name>`, else the name itself. Titles in definitions are written
+/// in Chinese, so in English the catalogue's wording comes first.
 pub fn label(locale: Locale, name: &str, schema: &Value) -> String {
-    if let Some(t) = schema.get("title").and_then(Value::as_str) {
-        return t.to_owned();
-    }
-    lookup(locale, &format!("field.{name}"))
-        .map(str::to_owned)
-        .unwrap_or_else(|| name.to_owned())
+    let title = schema.get("title").and_then(Value::as_str);
+    let catalogue = lookup(locale, &format!("field.{name}"));
+    let chosen = match locale {
+        Locale::En => catalogue.or(title),
+        Locale::Zh => title.or(catalogue),
+    };
+    chosen.map_or_else(|| name.to_owned(), str::to_owned)
 }
 
 fn properties(schema: Option<&Value>) -> impl Iterator<Item = (&String, &Value)> {
