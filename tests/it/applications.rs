@@ -1262,7 +1262,28 @@ async fn the_enterprise_is_the_applicant_for_everyone_acting_for_it() {
             .await
         }
     };
+    // A draft the operator began before being limited.
+    let own = begin(&app, &op).await.header("location").to_owned();
+    let own: i64 = own.trim_start_matches("/applications/").parse().unwrap();
     assert_eq!(limit("limit").await.status, StatusCode::SEE_OTHER);
+    // Nothing they began or filed is theirs to go on with now.
+    let res = upload(&app, &op, own, "0", ("申请书.pdf", &PDF)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    op.act(
+        &app,
+        &number,
+        "withdraw",
+        serde_json::json!({"reason": "试图撤回"}),
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    op.post(
+        &app,
+        &format!("/api/v1/cases/{number}/comments"),
+        serde_json::json!({"body": "仅查看的经办人留言"}),
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
     let listed = app
         .get_with("/enterprise/operators", &[("cookie", &rep.0)])
         .await;

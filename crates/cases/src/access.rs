@@ -13,10 +13,12 @@ use egov_identity::{Principal, Role, SessionUser, UserKind};
 pub fn actings(user: &SessionUser) -> Vec<Acting> {
     let mut out = Vec::new();
     match user.kind {
-        // A view-only operator sees the enterprise's cases, acts on none.
+        // A view-only operator sees the enterprise's cases (`may_view`)
+        // and acts on none, not even those they filed before.
+        UserKind::Citizen | UserKind::Enterprise if user.view_only => {}
         UserKind::Citizen | UserKind::Enterprise => out.push(Acting::Applicant {
             user_id: user.user_id,
-            enterprise_id: user.acting_enterprise(),
+            enterprise_id: user.enterprise_id,
         }),
         UserKind::Staff => {
             for g in &user.roles {

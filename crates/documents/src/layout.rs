@@ -1,6 +1,7 @@
 //! Where every line of a document goes: GB/T 9704's A4 page, its text area
 //! (156 × 225 mm, 28 mm from the left and 37 mm from the top edge, 22 lines
-//! of 3号 text) and its letter form's head. Pure: it returns placed lines,
+//! of 3号 text) and its letter form (信函格式): its head, no page number on
+//! the first page, no imprint. Pure: it returns placed lines,
 //! rules and boxes per page, which `draw` turns into PDF.
 
 use crate::fonts::Face;
@@ -31,7 +32,7 @@ const VERIFY_H: f32 = QR;
 
 /// A document to render. Strings are as they should read.
 pub struct Official<'a> {
-    /// The issuing authority (发文机关): its red mark, signature and imprint.
+    /// The issuing authority (发文机关): its red mark and signature.
     pub issuer: &'a str,
     /// The document number (发文字号).
     pub number: &'a str,
@@ -337,23 +338,27 @@ fn lay_out(doc: &Official<'_>, pitch: f32) -> (Vec<Vec<Op>>, bool) {
     for block in doc.body {
         match block {
             Block::Paragraph(t) => flow.paragraph(Face::Regular, t),
-            Block::Heading(t) => flow.paragraph(Face::Bold, t),
+            Block::Heading(t) => {
+                // Not left as the last line of a page.
+                flow.room(pitch * 2.0);
+                flow.paragraph(Face::Bold, t)
+            }
         }
     }
-    // The signature, the verification block and the imprint stay together.
+    // The signature and the verification block stay together.
     let verifying = if doc.verification.is_some() {
         VERIFY_H + pitch / 2.0
     } else {
         0.0
     };
     let before = flow.pages.len();
-    flow.room(pitch * 3.0 + verifying + LINE);
+    flow.room(pitch * 3.0 + verifying);
     let alone = flow.pages.len() > before;
     signature(&mut flow, doc);
     if let Some(v) = &doc.verification {
         verification(&mut flow, v);
     }
-    imprint(&mut flow, doc);
+    // The letter form has no imprint (no 印发机关, date or rules).
     folios(&mut flow);
     (flow.pages, alone)
 }
@@ -416,8 +421,15 @@ fn verification(flow: &mut Flow, v: &Verification<'_>) {
     ];
     let mut y = top;
     for (i, text) in lines.into_iter().enumerate() {
-        // The digest, 64 characters, in a size that keeps it on one line.
-        let size = if i == 4 { DIGEST } else { SMALL };
+        // The address and the digest each keep to one line: smaller when
+        // long, so the block stays beside its QR code.
+        let size = match i {
+            1 | 4 => {
+                let fits = 0.98 * width / Face::Regular.metrics().width(&text).max(1.0);
+                fits.min(if i == 4 { DIGEST } else { SMALL })
+            }
+            _ => SMALL,
+        };
         for l in wrap(Face::Regular, size, width, 0.0, &text) {
             flow.push(Op::Text {
                 x,
@@ -434,51 +446,11 @@ fn verification(flow: &mut Flow, v: &Verification<'_>) {
     flow.y = y.max(top + QR);
 }
 
-/// The imprint (版记) on the last lines of the last page: the issuing
-/// authority and the date, between two rules.
-fn imprint(flow: &mut Flow, doc: &Official<'_>) {
-    flow.room(LINE);
-    let top = TEXT_BOTTOM - LINE;
-    let rule = 0.35 * MM;
-    flow.push(Op::Rule {
-        x: LEFT,
-        y: top,
-        w: TEXT_W,
-        h: rule,
-        ink: Ink::Black,
-    });
-    let baseline = top + LINE / 2.0 + FOLIO * 0.38;
-    let printed = format!("{}印发", doc.date);
-    for (x, text) in [
-        (LEFT + FOLIO, doc.issuer.to_owned()),
-        (
-            right_x(Face::Regular, FOLIO, &printed, LEFT + TEXT_W - FOLIO),
-            printed,
-        ),
-    ] {
-        flow.push(Op::Text {
-            x,
-            y: baseline,
-            size: FOLIO,
-            face: Face::Regular,
-            ink: Ink::Black,
-            text,
-            spacing: 0.0,
-        });
-    }
-    flow.push(Op::Rule {
-        x: LEFT,
-        y: TEXT_BOTTOM - rule,
-        w: TEXT_W,
-        h: rule,
-        ink: Ink::Black,
-    });
-}
-
 /// Page numbers, 4号, 7 mm under the text area: odd pages on the right,
-/// even pages on the left, one character in.
+/// even pages on the left, one character in; the letter form's first page
+/// shows none.
 fn folios(flow: &mut Flow) {
-    for (i, page) in flow.pages.iter_mut().enumerate() {
+    for (i, page) in flow.pages.iter_mut().enumerate().skip(1) {
         let text = format!("— {} —", i + 1);
         let x = if i % 2 == 0 {
             right_x(Face::Regular, FOLIO, &text, LEFT + TEXT_W - FOLIO)

@@ -100,10 +100,11 @@ fn a_notice_is_one_page_with_both_faces_embedded_as_small_subsets() {
         "准予行政许可决定书",
         "北京示例科技有限公司：",
         "核验码：ABCD-EFGH-JKLM-NPQR",
-        "— 1 —",
     ] {
         assert!(text.contains(&wanted.to_owned()), "{wanted} in {text:?}");
     }
+    // The letter form's first page shows no page number.
+    assert!(!text.iter().any(|t| t.starts_with("— ")), "{text:?}");
 }
 
 fn texts(ops: &[Op]) -> Vec<String> {
@@ -127,7 +128,14 @@ fn a_long_body_flows_onto_numbered_pages_and_the_seal_is_drawn() {
     assert_eq!(placed.len() as u32, pages);
     let last = texts(placed.last().unwrap());
     assert!(last.contains(&format!("— {pages} —")), "{last:?}");
-    assert!(last.contains(&"2026年12月4日印发".to_owned()), "{last:?}");
+    assert!(
+        last.contains(&"2026年12月4日".to_owned()),
+        "the date is on the last page: {last:?}"
+    );
+    assert!(
+        !last.iter().any(|t| t.ends_with("印发")),
+        "the letter form has no imprint"
+    );
     let images = pdf
         .objects
         .values()
@@ -203,4 +211,27 @@ fn a_seal_must_be_a_readable_png_of_a_sensible_size() {
     let mut huge = seal_png();
     huge[16..20].copy_from_slice(&5000u32.to_be_bytes());
     assert!(matches!(check_seal(&huge), Err(DocumentError::Seal(m)) if m.contains("5000")));
+}
+
+#[test]
+fn a_long_address_keeps_the_verification_block_beside_its_code() {
+    let blocks = body(2);
+    let mut doc = notice(&blocks, None);
+    let url = "https://zwfw.beijing.gov.cn/egov/public/verify?code=ABCD-EFGH-JKLM-NPQR";
+    doc.verification = Some(Verification {
+        url,
+        code: "ABCD-EFGH-JKLM-NPQR",
+        digest: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    });
+    let pages = layout::pages(&doc);
+    assert_eq!(pages.len(), 1);
+    let lines: Vec<&Op> = pages[0]
+        .iter()
+        .filter(|o| matches!(o, Op::Text { text, .. } if text == url))
+        .collect();
+    assert_eq!(lines.len(), 1, "the address is wrapped or missing");
+    let Op::Text { size, .. } = lines[0] else {
+        unreachable!()
+    };
+    assert!(*size < 10.5, "the long address is set smaller: {size}");
 }

@@ -386,7 +386,7 @@ pub async fn add_certificate(
             "no such certificate in your wallet",
         ));
     };
-    let bytes = crate::pages::results::certificate_pdf(state, &cert, host).await?;
+    let bytes = certificate_pdf(state, &cert, host).await?;
     let name = format!("{}（电子证照 {}）.pdf", cert.name, cert.code);
     application::add_file(
         &state.db,
@@ -430,4 +430,41 @@ pub async fn view(state: &AppState, a: Application) -> Result<ApplicationView, A
         note: a.note,
         updated_at: a.updated_at,
     })
+}
+
+/// The public check's absolute address for `code` (a QR code is of no use
+/// with a relative one): under the configured public address or, where
+/// none is configured, the host the request reached.
+pub fn verify_url(state: &AppState, headers: &axum::http::HeaderMap, code: &str) -> String {
+    let base = match state.settings.public_url.as_deref() {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .map_or_else(String::new, |h| format!("http://{h}")),
+    };
+    format!("{base}/verify?code={code}")
+}
+
+/// A certificate as a PDF under its issuer's seal.
+pub async fn certificate_pdf(
+    state: &AppState,
+    cert: &egov_services::certificates::Certificate,
+    headers: &axum::http::HeaderMap,
+) -> Result<Vec<u8>, ApiError> {
+    let directory = egov_org::directory(&state.db).await?;
+    let seal = match directory.by_code(&cert.issuer_code) {
+        Some(d) => egov_org::seal(&state.db, d.id).await?,
+        None => None,
+    };
+    let url = verify_url(state, headers, &cert.code);
+    let cert = cert.clone();
+    tokio::task::spawn_blocking(move || cert.render(seal.as_deref(), &url))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
 }

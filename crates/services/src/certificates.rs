@@ -3,42 +3,15 @@
 //! that issues the result document. Its holder is the enterprise where one
 //! applied (everyone acting for it holds it), else the person. It is
 //! verified like the notice, by a code on a public page, and can be given
-//! as a material of a later application instead of an upload.
+//! as a material of a later application instead of an upload. It is
+//! issued by `result::issue`, in the document's transaction.
 
 use crate::application::Party;
-use crate::result::new_code;
-use egov_audit::Event;
 use egov_documents::{Block, DocumentError, Official, Verification};
 use egov_kernel::time::{self, Timestamp};
-use egov_kernel::Context;
-use egov_store::{query, run, Db, StoreError, Tx};
+use egov_store::{run, Db, StoreError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-
-/// What a grant's certificate is and whose.
-#[derive(Debug, Clone, Copy)]
-pub struct Grant<'a> {
-    /// The licence's name, e.g. 食品经营许可证.
-    pub name: &'a str,
-    pub holder_user_id: i64,
-    pub holder_enterprise_id: Option<i64>,
-}
-
-pub(crate) struct OwnedGrant {
-    name: String,
-    holder_user_id: i64,
-    holder_enterprise_id: Option<i64>,
-}
-
-impl Grant<'_> {
-    pub(crate) fn owned(self) -> OwnedGrant {
-        OwnedGrant {
-            name: self.name.to_owned(),
-            holder_user_id: self.holder_user_id,
-            holder_enterprise_id: self.holder_enterprise_id,
-        }
-    }
-}
 
 /// The certificate a guide's result names: its first part, without the
 /// remark in brackets (不动产权证书（电子证照同步生成）；契税完税凭证 →
@@ -49,41 +22,6 @@ pub fn name_of(result: &str) -> &str {
         Some(at) if at > 0 && first.ends_with('）') => &first[..at],
         _ => first,
     }
-}
-
-/// Puts the certificate of the case's grant in its holder's wallet.
-pub(crate) async fn issue_in(
-    tx: &mut Tx,
-    ctx: &Context,
-    case_id: i64,
-    case_number: &str,
-    grant: OwnedGrant,
-) -> Result<(), StoreError> {
-    let code = new_code();
-    tx.execute(
-        query(
-            "INSERT INTO certificates (code, case_id, name, holder_user_id, \
-             holder_enterprise_id, issued_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&code)
-        .bind(case_id)
-        .bind(&grant.name)
-        .bind(grant.holder_user_id)
-        .bind(grant.holder_enterprise_id)
-        .bind(time::now()),
-    )
-    .await?;
-    egov_audit::append(
-        tx,
-        ctx,
-        Event {
-            action: "certificate.issue",
-            object_type: "case",
-            object_id: case_number,
-            detail: serde_json::json!({ "certificate": grant.name }),
-        },
-    )
-    .await
 }
 
 /// A certificate with what its result document states.

@@ -8,7 +8,7 @@ use egov_audit::Event;
 use egov_documents::{Block, DocumentError, Official, Verification};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{query, run, Db, StoreError};
+use egov_store::{query, run, Db, StoreError, Tx};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -79,14 +79,74 @@ pub struct Decided<'a> {
     pub issuer_name: &'a str,
     pub particulars: &'a Particulars,
     /// The licence a grant puts in its holder's wallet, issued with it.
-    pub certificate: Option<crate::certificates::Grant<'a>>,
+    pub certificate: Option<Grant<'a>>,
+}
+
+/// What a grant's electronic certificate (`certificates.rs`) is and whose.
+#[derive(Debug, Clone, Copy)]
+pub struct Grant<'a> {
+    /// The licence's name, e.g. 食品经营许可证.
+    pub name: &'a str,
+    pub holder_user_id: i64,
+    pub holder_enterprise_id: Option<i64>,
+}
+
+struct OwnedGrant {
+    name: String,
+    holder_user_id: i64,
+    holder_enterprise_id: Option<i64>,
+}
+
+impl Grant<'_> {
+    fn owned(self) -> OwnedGrant {
+        OwnedGrant {
+            name: self.name.to_owned(),
+            holder_user_id: self.holder_user_id,
+            holder_enterprise_id: self.holder_enterprise_id,
+        }
+    }
+}
+
+/// Puts the certificate of the case's grant in its holder's wallet.
+async fn issue_certificate(
+    tx: &mut Tx,
+    ctx: &Context,
+    case_id: i64,
+    case_number: &str,
+    grant: OwnedGrant,
+) -> Result<(), StoreError> {
+    let code = new_code();
+    tx.execute(
+        query(
+            "INSERT INTO certificates (code, case_id, name, holder_user_id, \
+             holder_enterprise_id, issued_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&code)
+        .bind(case_id)
+        .bind(&grant.name)
+        .bind(grant.holder_user_id)
+        .bind(grant.holder_enterprise_id)
+        .bind(time::now()),
+    )
+    .await?;
+    egov_audit::append(
+        tx,
+        ctx,
+        Event {
+            action: "certificate.issue",
+            object_type: "case",
+            object_id: case_number,
+            detail: serde_json::json!({ "certificate": grant.name }),
+        },
+    )
+    .await
 }
 
 /// Letters and digits that cannot be misread for one another.
 const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 /// A fresh code: 16 characters in groups of four (80 bits).
-pub(crate) fn new_code() -> String {
+fn new_code() -> String {
     let mut rng = rand::thread_rng();
     let chars: Vec<char> = (0..16)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
@@ -136,7 +196,7 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
     .map(str::to_owned);
     // Plain strings and lists: serialising cannot fail.
     let particulars = serde_json::to_string(d.particulars).unwrap_or_else(|_| "{}".to_owned());
-    let certificate = d.certificate.map(crate::certificates::Grant::owned);
+    let certificate = d.certificate.map(Grant::owned);
     db.write(move |tx| {
         Box::pin(async move {
             let inserted = tx
@@ -165,7 +225,7 @@ pub async fn issue(db: &Db, ctx: &Context, d: &Decided<'_>) -> Result<ResultDocu
                 .await?;
             if inserted == 1 {
                 if let Some(grant) = certificate {
-                    crate::certificates::issue_in(tx, &ctx, case_id, &case_number, grant).await?;
+                    issue_certificate(tx, &ctx, case_id, &case_number, grant).await?;
                 }
                 egov_audit::append(
                     tx,

@@ -637,8 +637,9 @@ pub async fn page(
                     .is_some_and(|d| may_answer_order(&user, d.id)),
         })
         .collect();
-    let applicant =
-        user.kind != UserKind::Staff && case.applied_by(user.user_id, user.acting_enterprise());
+    let applicant = user.kind != UserKind::Staff
+        && !user.view_only
+        && case.applied_by(user.user_id, user.enterprise_id);
     let clock = match (&case.closed_at, &case.paused_at, &case.due_at) {
         (Some(_), _, _) => "closed",
         (None, Some(_), _) => "paused",

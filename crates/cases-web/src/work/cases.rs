@@ -285,7 +285,7 @@ pub async fn take_action(
     number: &str,
     input: &ActionInput,
 ) -> Result<Case, ApiError> {
-    let user = require_user(caller)?;
+    let user = acting_user(caller)?;
     let (case, def) = visible_case(state, &caller.principal, number).await?;
     let pending = egov_cases::branches(&state.db, case.id, &case.state).await?;
     let mine = actings(user);
@@ -358,6 +358,16 @@ pub async fn take_action(
     .await?)
 }
 
+/// The signed-in person taking a step on a case (an action, a comment, a
+/// file, a rating): refused to a view-only operator, who only sees.
+fn acting_user(caller: &ApiCaller) -> Result<&egov_identity::SessionUser, ApiError> {
+    let user = require_user(caller)?;
+    if user.view_only {
+        return Err(view_only());
+    }
+    Ok(user)
+}
+
 /// The refusal of a view-only operator's attempt to act for the enterprise.
 pub fn view_only() -> ApiError {
     ApiError::forbidden().with_detail(
@@ -376,13 +386,10 @@ pub async fn attach_from(
     multipart: Multipart,
     form_csrf: Option<&str>,
 ) -> Result<attachments::Attachment, ApiError> {
-    let user = require_user(caller)?;
+    let user = acting_user(caller)?;
     let (case, def) = visible_case(state, &caller.principal, number).await?;
     if !case.is_open() {
         return Err(egov_cases::CaseError::Closed.into());
-    }
-    if user.view_only {
-        return Err(view_only());
     }
     let max = state.settings.max_upload_bytes;
     let posted =
@@ -437,7 +444,7 @@ pub async fn rate_case(
     grade: i16,
     comment: &str,
 ) -> Result<RatingView, ApiError> {
-    let user = require_user(caller)?;
+    let user = acting_user(caller)?;
     let (case, _) = visible_case(state, &caller.principal, number).await?;
     let cal = state.calendar().await?;
     let (r, _followup) = egov_cases::rating::rate(
@@ -468,7 +475,7 @@ pub async fn add_comment(
     body: &str,
     internal: bool,
 ) -> Result<CommentView, ApiError> {
-    let user = require_user(caller)?;
+    let user = acting_user(caller)?;
     let (case, _) = visible_case(state, &caller.principal, number).await?;
     let internal = internal && sees_internal(&caller.principal);
     let c = egov_cases::comments::add(

@@ -434,6 +434,12 @@ pub async fn upload(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> Result<Response, ApiError> {
+    if user.view_only {
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
+    }
     let max = state.settings.max_upload_bytes;
     let posted = match egov_web_kit::upload::read(multipart, max, &["csrf", "material"]).await {
         Ok(p) => p,
@@ -484,6 +490,12 @@ pub async fn give_certificate(
     headers: axum::http::HeaderMap,
     CheckedForm(form): CheckedForm<CertificateForm>,
 ) -> Result<Response, ApiError> {
+    if user.view_only {
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
+    }
     let caller = page_caller(&user, origin);
     let party = crate::work::party(&user);
     let given = crate::work::add_certificate(
@@ -520,6 +532,12 @@ pub async fn save(
     Path(id): Path<i64>,
     CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
+    if user.view_only {
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
+    }
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
     let caller = page_caller(&user, origin);
     let guide = match application::mine(&state.db, id, crate::work::party(&user)).await {
@@ -563,6 +581,12 @@ pub async fn submit(
     Path(id): Path<i64>,
     CheckedForm(form): CheckedForm<SubmitForm>,
 ) -> Result<Response, ApiError> {
+    if user.view_only {
+        return Ok(egov_web_kit::page::error_page(
+            locale,
+            StatusCode::FORBIDDEN,
+        ));
+    }
     let caller = page_caller(&user, origin);
     if form.key.len() < 16 || form.key.len() > 128 {
         return Ok(egov_web_kit::page::error_page(

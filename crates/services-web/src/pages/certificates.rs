@@ -59,7 +59,7 @@ pub async fn download(
             StatusCode::NOT_FOUND,
         ));
     };
-    let bytes = super::results::certificate_pdf(&state, &cert, &headers).await?;
+    let bytes = crate::work::certificate_pdf(&state, &cert, &headers).await?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(

@@ -145,7 +145,7 @@ async fn issue(
     let approved = case.state == "approved";
     // A licence granted goes into the holder's wallet with the document.
     let certificate = match (approved, guide.result_kind.as_str(), case.applicant_id) {
-        (true, "证照", Some(holder)) => Some(egov_services::certificates::Grant {
+        (true, "证照", Some(holder)) => Some(egov_services::result::Grant {
             name: egov_services::certificates::name_of(&guide.result),
             holder_user_id: holder,
             holder_enterprise_id: case.enterprise_id,
@@ -191,43 +191,6 @@ pub async fn issue_owed(
     Ok(())
 }
 
-/// A certificate as a PDF under its issuer's seal.
-pub async fn certificate_pdf(
-    state: &AppState,
-    cert: &egov_services::certificates::Certificate,
-    headers: &HeaderMap,
-) -> Result<Vec<u8>, ApiError> {
-    let directory = egov_org::directory(&state.db).await?;
-    let seal = match directory.by_code(&cert.issuer_code) {
-        Some(d) => egov_org::seal(&state.db, d.id).await?,
-        None => None,
-    };
-    let url = verify_url(state, headers, &cert.code);
-    let cert = cert.clone();
-    tokio::task::spawn_blocking(move || cert.render(seal.as_deref(), &url))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
-}
-
-/// The public check's absolute address for `code` (a QR code is of no use
-/// with a relative one): under the configured public address or, where
-/// none is configured, the host the request reached.
-fn verify_url(state: &AppState, headers: &HeaderMap, code: &str) -> String {
-    let base = match state.settings.public_url.as_deref() {
-        Some(url) => url.trim_end_matches('/').to_owned(),
-        None => headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            })
-            .map_or_else(String::new, |h| format!("http://{h}")),
-    };
-    format!("{base}/verify?code={code}")
-}
-
 /// The case's result document as a PDF.
 pub async fn download(
     State(state): State<AppState>,
@@ -256,7 +219,7 @@ pub async fn download(
     };
     let doc = issue(&state, origin, &user, &case, &def, item).await?;
     let seal = egov_org::seal(&state.db, case.department_id).await?;
-    let url = verify_url(&state, &headers, &doc.code);
+    let url = crate::work::verify_url(&state, &headers, &doc.code);
     let bytes = tokio::task::spawn_blocking(move || result::render(&doc, seal.as_deref(), &url))
         .await
         .map_err(ApiError::internal)?
