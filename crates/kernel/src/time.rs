@@ -16,6 +16,12 @@ pub fn beijing(ts: Timestamp) -> NaiveDateTime {
     (ts + BEIJING_OFFSET).naive_utc()
 }
 
+/// A day in Beijing as Chinese documents write it: 2026年12月4日 (GB/T 9704
+/// dates, Arabic numerals without leading zeros).
+pub fn chinese_date(ts: Timestamp) -> String {
+    beijing(ts).format("%Y年%-m月%-d日").to_string()
+}
+
 /// The instant a Beijing wall-clock time names.
 pub fn from_beijing(local: NaiveDateTime) -> Timestamp {
     (local - BEIJING_OFFSET).and_utc()

@@ -351,21 +351,25 @@ pub async fn add_posted(
         .parse::<usize>()
         .unwrap_or(usize::MAX);
     let (name, bytes) = posted.file;
-    application::add_file(
-        &state.db,
-        ctx,
-        &state.files,
-        id,
-        party,
-        application::Given {
-            material,
-            name: &name,
-            bytes,
-            certificate: None,
-        },
-        state.settings.max_upload_bytes,
-    )
-    .await
+    let given = application::Given {
+        material,
+        name: &name,
+        bytes,
+        certificate: None,
+    };
+    add_given(state, ctx, id, party, given).await
+}
+
+/// Adds a material's file to the caller's draft, within the upload limit.
+async fn add_given(
+    state: &AppState,
+    ctx: &Context,
+    id: i64,
+    party: application::Party,
+    given: application::Given<'_>,
+) -> Result<(AppFile, Guide), application::ApplicationError> {
+    let max = state.settings.max_upload_bytes;
+    application::add_file(&state.db, ctx, &state.files, id, party, given, max).await
 }
 
 /// Gives the wallet's certificate `code` as material `material` of the
@@ -388,22 +392,15 @@ pub async fn add_certificate(
     };
     let bytes = certificate_pdf(state, &cert, host).await?;
     let name = format!("{}（电子证照 {}）.pdf", cert.name, cert.code);
-    application::add_file(
-        &state.db,
-        ctx,
-        &state.files,
-        id,
-        party,
-        application::Given {
-            material,
-            name: &name,
-            bytes,
-            certificate: Some(cert.code.clone()),
-        },
-        state.settings.max_upload_bytes,
-    )
-    .await
-    .map_err(crate::errors::application_problem)
+    let given = application::Given {
+        material,
+        name: &name,
+        bytes,
+        certificate: Some(cert.code.clone()),
+    };
+    add_given(state, ctx, id, party, given)
+        .await
+        .map_err(crate::errors::application_problem)
 }
 
 pub async fn view(state: &AppState, a: Application) -> Result<ApplicationView, ApiError> {

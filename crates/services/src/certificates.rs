@@ -113,9 +113,7 @@ impl Certificate {
 
     /// The certificate as a PDF, in the issuer's name and under its seal.
     pub fn render(&self, seal: Option<&[u8]>, verify_url: &str) -> Result<Vec<u8>, DocumentError> {
-        let date = time::beijing(self.issued_at)
-            .format("%Y年%-m月%-d日")
-            .to_string();
+        let date = time::chinese_date(self.issued_at);
         let mut body = vec![Block::Paragraph(format!("持证主体：{}", self.holder_name))];
         if let Some(code) = self.holder_code() {
             body.push(Block::Paragraph(format!("统一社会信用代码：{code}")));

@@ -440,9 +440,7 @@ pub fn render(
     verify_url: &str,
 ) -> Result<Vec<u8>, DocumentError> {
     let body = doc.body();
-    let date = time::beijing(doc.decided_at)
-        .format("%Y年%-m月%-d日")
-        .to_string();
+    let date = time::chinese_date(doc.decided_at);
     let digest = doc.digest();
     let number = doc.number();
     egov_documents::render(&Official {

@@ -119,11 +119,7 @@ impl Chrome {
 
     /// A moment as people here read it: Beijing wall-clock time, marked.
     pub fn beijing(&self, ts: &egov_kernel::time::Timestamp) -> String {
-        format!(
-            "{}{}",
-            egov_kernel::time::beijing(*ts).format("%Y-%m-%d %H:%M"),
-            self.t("time.beijing")
-        )
+        beijing_marked(self.locale, *ts)
     }
 
     pub fn csrf(&self) -> &str {
@@ -136,6 +132,15 @@ impl Chrome {
 
 /// A name from a definition or catalogue entry in the viewer's language:
 /// the English one when there is one and it is wanted.
+/// A moment in Beijing wall-clock time, marked as such in `locale`.
+pub fn beijing_marked(locale: Locale, ts: egov_kernel::time::Timestamp) -> String {
+    format!(
+        "{}{}",
+        egov_kernel::time::beijing(ts).format("%Y-%m-%d %H:%M"),
+        crate::i18n::translate(locale, "time.beijing")
+    )
+}
+
 pub fn localized(locale: Locale, zh: &str, en: Option<&str>) -> String {
     localized_ref(locale, zh, en).to_owned()
 }

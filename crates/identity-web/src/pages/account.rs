@@ -574,11 +574,7 @@ pub async fn account(
             scopes: crate::sso::scope_labels(locale, &c.scope).join("；"),
             client_id: c.client_id,
             name: c.client_name,
-            granted_at: format!(
-                "{}{}",
-                egov_kernel::time::beijing(c.granted_at).format("%Y-%m-%d %H:%M"),
-                crate::i18n::translate(locale, "time.beijing")
-            ),
+            granted_at: egov_web_kit::page::beijing_marked(locale, c.granted_at),
         })
         .collect();
     let enterprise = match user.enterprise_id {

@@ -22,12 +22,6 @@ pub fn decided_item(case: &Case) -> Option<&str> {
     (case.closed_at.is_some() && case.state != "withdrawn").then_some(item)
 }
 
-fn local_date(ts: &egov_kernel::time::Timestamp) -> String {
-    egov_kernel::time::beijing(*ts)
-        .format("%Y年%-m月%-d日")
-        .to_string()
-}
-
 /// The decision's own words: the fields of the step that decided the case.
 fn deciding_fields(events: &[egov_cases::CaseEvent], state: &str) -> serde_json::Value {
     events
@@ -133,7 +127,7 @@ async fn issue(
     let particulars = Particulars {
         kind: guide.kind.clone(),
         applicant_code,
-        submitted_on: local_date(&case.created_at),
+        submitted_on: egov_kernel::time::chinese_date(case.created_at),
         result: guide.result.clone(),
         legal_basis: guide.legal_basis.clone(),
         condition: own("condition"),
@@ -285,8 +279,8 @@ pub async fn verify(
         _ => StatusCode::OK,
     };
     let decided = match (&found, &certificate) {
-        (Some(d), _) => local_date(&d.decided_at),
-        (None, Some(c)) => local_date(&c.issued_at),
+        (Some(d), _) => egov_kernel::time::chinese_date(d.decided_at),
+        (None, Some(c)) => egov_kernel::time::chinese_date(c.issued_at),
         _ => String::new(),
     };
     let applicant = match (&found, &certificate) {
