@@ -31,6 +31,34 @@ pub struct CaseAdditions {
     /// What each file of the case was given as, by its SHA-256 digest (an
     /// application's material, under the guide's name for it).
     pub file_labels: std::collections::HashMap<String, String>,
+    /// The English of the Chinese words the case's data holds (the item's
+    /// name, its materials' names, a form's choices).
+    pub glossary: Glossary,
+}
+
+/// Chinese words of a case's data with their English, as the system that
+/// opened the case keeps them.
+#[derive(Debug, Default, Clone)]
+pub struct Glossary(std::collections::HashMap<String, String>);
+
+impl Glossary {
+    pub fn insert(&mut self, zh: impl Into<String>, en: impl Into<String>) {
+        self.0.entry(zh.into()).or_insert_with(|| en.into());
+    }
+
+    pub fn extend(&mut self, other: Glossary) {
+        for (zh, en) in other.0 {
+            self.insert(zh, en);
+        }
+    }
+
+    /// `zh` in `locale`: its English where the glossary has it.
+    pub fn in_locale<'a>(&'a self, locale: Locale, zh: &'a str) -> &'a str {
+        match locale {
+            Locale::En => self.0.get(zh).map_or(zh, String::as_str),
+            Locale::Zh => zh,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +131,7 @@ impl CasePageExtensions {
             for (digest, label) in more.file_labels {
                 all.file_labels.entry(digest).or_insert(label);
             }
+            all.glossary.extend(more.glossary);
         }
         Ok(all)
     }

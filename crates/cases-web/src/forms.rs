@@ -26,6 +26,8 @@ pub struct FormField {
     pub kind: &'static str,
     pub required: bool,
     pub options: Vec<String>,
+    /// What each option reads as (its English label from `enum_en`, in English).
+    pub option_labels: Vec<String>,
     /// What was posted, when the form is shown again.
     pub value: String,
     pub error: Option<String>,
@@ -34,6 +36,11 @@ pub struct FormField {
 impl FormField {
     pub fn is(&self, kind: &str) -> bool {
         self.kind == kind
+    }
+
+    /// Each option's value and what it reads as.
+    pub fn choices(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.options.iter().zip(&self.option_labels)
     }
 
     pub fn is_value(&self, option: &str) -> bool {
@@ -82,11 +89,16 @@ impl DepartmentOption {
 /// The label of field `name`: the schema's `title`, else the catalogue's
 /// `field.<name>`, else the name itself. Titles in definitions are written
 /// in Chinese, so in English the catalogue's wording comes first.
+/// A schema's own `title_en` comes first in English.
 pub fn label(locale: Locale, name: &str, schema: &Value) -> String {
     let title = schema.get("title").and_then(Value::as_str);
     let catalogue = lookup(locale, &format!("field.{name}"));
     let chosen = match locale {
-        Locale::En => catalogue.or(title),
+        Locale::En => schema
+            .get("title_en")
+            .and_then(Value::as_str)
+            .or(catalogue)
+            .or(title),
         Locale::Zh => title.or(catalogue),
     };
     chosen.map_or_else(|| name.to_owned(), str::to_owned)
@@ -126,6 +138,20 @@ pub fn draw(
                         .collect()
                 })
                 .unwrap_or_default();
+            let english = s
+                .get("enum_en")
+                .and_then(Value::as_array)
+                .filter(|_| locale == Locale::En);
+            let option_labels = options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    english
+                        .and_then(|e| e.get(i))
+                        .and_then(Value::as_str)
+                        .map_or_else(|| o.clone(), str::to_owned)
+                })
+                .collect();
             let long = s
                 .get("maxLength")
                 .and_then(Value::as_u64)
@@ -156,6 +182,7 @@ pub fn draw(
                 input,
                 kind,
                 options,
+                option_labels,
                 error,
             }
         })

@@ -15,6 +15,8 @@ pub struct CaseSummary {
     #[schema(example = "20260000042")]
     pub number: String,
     pub title: String,
+    /// The title in English, where the case's system keeps one.
+    pub title_en: Option<String>,
     pub process_id: String,
     pub process_name: String,
     pub state: String,
@@ -46,6 +48,7 @@ impl CaseSummary {
         CaseSummary {
             number: case.number.clone(),
             title: case.title.clone(),
+            title_en: case.title_en().map(str::to_owned),
             process_id: case.process_id.clone(),
             process_name: def.name.clone(),
             state: case.state.clone(),
@@ -306,6 +309,7 @@ pub struct BoardLineView {
     /// The department's code.
     pub department: String,
     pub department_name: String,
+    pub department_name_en: Option<String>,
     pub open: i64,
     pub warnings: i64,
     pub yellow_cards: i64,
@@ -353,6 +357,7 @@ pub struct MetricsLineView {
     /// The department's code.
     pub department: String,
     pub department_name: String,
+    pub department_name_en: Option<String>,
     pub process_id: String,
     /// `handling`: the cases it handles; `co_handling`: the joint cases
     /// another department leads in which it decided its part (the figures

@@ -166,6 +166,17 @@ pub struct Case {
 }
 
 impl Case {
+    /// The title in English, where the system that opened the case gave one
+    /// (`data.title_en`: a service item's English name).
+    pub fn title_en(&self) -> Option<&str> {
+        self.data["title_en"].as_str()
+    }
+
+    /// The title as a message's value: by language where an English one is kept.
+    pub fn title_param(&self) -> Value {
+        title_param(&self.title, self.title_en())
+    }
+
     /// Whether the person `user_id`, acting for `enterprise_id` if an
     /// enterprise's, is on the applicant's side of the case: its applicant,
     /// or anyone acting for the enterprise that applied.
@@ -420,4 +431,14 @@ pub async fn for_departments(
          AND b.status = 'pending'))"
     );
     select(db, &condition, departments, limit).await
+}
+
+/// A case's title as a message's value: text, or text per language where
+/// an English title is kept (the message is worded when read, in the
+/// reader's language).
+pub(crate) fn title_param(title: &str, title_en: Option<&str>) -> Value {
+    match title_en {
+        Some(en) => serde_json::json!({ "zh-CN": title, "en": en }),
+        None => Value::String(title.to_owned()),
+    }
 }

@@ -155,7 +155,7 @@ fn case_params(state: &Value, case: &Case, fields: &Value) -> Value {
     };
     json!({
         "number": case.number,
-        "title": case.title,
+        "title": case.title_param(),
         "state": state,
         "outcome": state,
         "due": case.due_at.map(|d| local(d).format("%Y-%m-%d").to_string()),
@@ -205,6 +205,7 @@ pub(crate) async fn tell(
 pub(crate) struct Alert<'a> {
     pub number: &'a str,
     pub title: &'a str,
+    pub title_en: Option<&'a str>,
     pub department_id: i64,
     /// `deadline_warning`, `yellow_card` or `red_card`.
     pub kind: &'static str,
@@ -233,7 +234,7 @@ pub(crate) async fn tell_alerts(tx: &mut Tx, alerts: &[Alert<'_>]) -> Result<(),
             kind: a.kind.to_owned(),
             params: json!({
                 "number": a.number,
-                "title": a.title,
+                "title": crate::case::title_param(a.title, a.title_en),
                 "due": a.due_at.map(|d| local(d).format("%Y-%m-%d %H:%M").to_string()),
             }),
             link: format!("/cases/{}", a.number),

@@ -74,7 +74,7 @@ pub async fn issue(
     let note = egov_notify::Note {
         kind: "supervision_order".to_owned(),
         params: serde_json::json!({
-            "number": case.number, "title": case.title, "order": body,
+            "number": case.number, "title": case.title_param(), "order": body,
             "answer_due": local(answer_due_at).format("%Y-%m-%d").to_string(),
         }),
         link: format!("/cases/{}", case.number),
@@ -186,9 +186,11 @@ pub async fn answer(
                 },
             )
             .await?;
-            let title: String = tx
-                .fetch_scalar(query("SELECT title FROM cases WHERE id = $1").bind(case_id))
+            let (title, data): (String, String) = tx
+                .fetch_one(query("SELECT title, data FROM cases WHERE id = $1").bind(case_id))
                 .await?;
+            let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_default();
+            let title = crate::case::title_param(&title, data["title_en"].as_str());
             let issuer = egov_identity::contacts::account(tx, issued_by).await?;
             let note = egov_notify::Note {
                 kind: "order_answered".to_owned(),

@@ -119,6 +119,10 @@ const KEYWORDS: &[&str] = &[
     "minItems",
     "maxItems",
     "title",
+    // The title and the choices' labels for readers of English (the
+    // stored values stay as `enum` has them).
+    "title_en",
+    "enum_en",
     "description",
 ];
 
@@ -220,6 +224,19 @@ fn check(s: &Value, path: &str) -> Result<(), SchemaError> {
     if obj.get("enum").is_some_and(|v| !v.is_array()) {
         return Err(invalid(path, "'enum' must be a list"));
     }
+    if let Some(labels) = obj.get("enum_en") {
+        let choices = obj.get("enum").and_then(Value::as_array).map(Vec::len);
+        let labels = labels
+            .as_array()
+            .filter(|l| l.iter().all(Value::is_string))
+            .map(Vec::len);
+        if labels.is_none() || labels != choices {
+            return Err(invalid(
+                path,
+                "'enum_en' must be a list of labels, one for each value of 'enum'",
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -320,6 +337,17 @@ fn validate(s: &Value, v: &Value, path: &str, out: &mut Vec<Violation>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn english_labels_must_match_the_choices_one_for_one() {
+        let good = json!({"type": "object", "properties": {
+            "kind": {"type": "string", "enum": ["个人经营", "家庭经营"], "enum_en": ["Individual", "Family"],
+                     "title": "组成形式", "title_en": "Form of business"}}});
+        assert!(FieldSchema::new(good).is_ok());
+        let short = json!({"type": "object", "properties": {
+            "kind": {"type": "string", "enum": ["个人经营", "家庭经营"], "enum_en": ["Individual"]}}});
+        assert!(FieldSchema::new(short).is_err());
+    }
 
     fn opinion() -> FieldSchema {
         FieldSchema::new(json!({

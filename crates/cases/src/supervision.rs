@@ -48,6 +48,7 @@ egov_store::row! {
         id: i64,
         number: String,
         title: String,
+        data: String,
         state: String,
         department_id: i64,
         assigned_department_id: Option<i64>,
@@ -119,7 +120,7 @@ async fn scan_batch(
         Engine::Sqlite => "",
     };
     let sql = format!(
-        "SELECT id, number, title, state, department_id, assigned_department_id, \
+        "SELECT id, number, title, data, state, department_id, assigned_department_id, \
          deadline_cycle, alert_level, warn_at, due_at, red_at FROM cases \
          WHERE next_alert_at <= $1 ORDER BY next_alert_at LIMIT $2{lock}"
     );
@@ -222,9 +223,18 @@ async fn raise(
         });
     }
     egov_audit::append_all(tx, &Context::system(), events).await?;
+    let english: Vec<Option<String>> = raised
+        .iter()
+        .map(|(row, _, _)| {
+            serde_json::from_str::<serde_json::Value>(&row.data).ok()?["title_en"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
     let told: Vec<Alert<'_>> = raised
         .iter()
-        .filter_map(|(row, step, _)| {
+        .zip(&english)
+        .filter_map(|((row, step, _), title_en)| {
             let kind = match step {
                 AlertLevel::Warning => "deadline_warning",
                 AlertLevel::Yellow => "yellow_card",
@@ -234,6 +244,7 @@ async fn raise(
             Some(Alert {
                 number: &row.number,
                 title: &row.title,
+                title_en: title_en.as_deref(),
                 department_id: row.assigned_department_id.unwrap_or(row.department_id),
                 kind,
                 due_at: row.due_at,

@@ -50,6 +50,11 @@ impl Directory {
             .unwrap_or_default()
     }
 
+    /// The department's English name, where one is kept.
+    pub fn name_en_of(&self, id: i64) -> Option<String> {
+        self.department(id).and_then(|d| d.name_en.clone())
+    }
+
     /// The departments `filter` lets through, in code order.
     pub fn departments<'a>(
         &'a self,

@@ -3,11 +3,14 @@
 
 use egov_kernel::time::Timestamp;
 use egov_services::application::ApplicationStatus;
-use egov_services::{Guide, Material};
+use egov_services::{Guide, GuideEnglish, Material};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
+
+/// Department names by code: the Chinese and, where kept, the English.
+pub type DepartmentNames = HashMap<String, (String, Option<String>)>;
 
 #[derive(Serialize, ToSchema)]
 pub struct ServiceSummary {
@@ -20,6 +23,7 @@ pub struct ServiceSummary {
     pub kind: String,
     pub department_code: String,
     pub department_name: String,
+    pub department_name_en: Option<String>,
     /// 个人 and/or 法人.
     pub audiences: Vec<String>,
     pub life_events: Vec<String>,
@@ -43,7 +47,9 @@ impl ServiceSummary {
 }
 
 impl ServiceSummary {
-    pub fn new(g: &Guide, names: &HashMap<String, String>) -> Self {
+    pub fn new(g: &Guide, names: &DepartmentNames) -> Self {
+        let (department_name, department_name_en) =
+            names.get(&g.department).cloned().unwrap_or_default();
         ServiceSummary {
             code: g.code.clone(),
             version: g.version,
@@ -51,7 +57,8 @@ impl ServiceSummary {
             name_en: g.name_en.clone(),
             kind: g.kind.clone(),
             department_code: g.department.clone(),
-            department_name: names.get(&g.department).cloned().unwrap_or_default(),
+            department_name,
+            department_name_en,
             audiences: g.audiences.clone(),
             life_events: g.life_events.clone(),
             joint: g.is_joint(),
@@ -71,6 +78,10 @@ pub struct MaterialView {
     pub later: bool,
     pub form: String,
     pub note: String,
+    /// The name, form and note in English where the guide gives them.
+    pub name_en: Option<String>,
+    pub form_en: Option<String>,
+    pub note_en: Option<String>,
 }
 
 impl From<&Material> for MaterialView {
@@ -81,6 +92,44 @@ impl From<&Material> for MaterialView {
             later: m.later,
             form: m.form.clone(),
             note: m.note.clone(),
+            name_en: m.name_en.clone(),
+            form_en: m.form_en.clone(),
+            note_en: m.note_en.clone(),
+        }
+    }
+}
+
+/// A guide's text in English, for readers who chose it; what it leaves out
+/// stays Chinese. The Chinese text is authoritative.
+#[derive(Serialize, ToSchema, Default)]
+pub struct GuideEnglishView {
+    pub conditions: Option<String>,
+    pub result: Option<String>,
+    pub fees: Option<String>,
+    pub steps: Vec<String>,
+    pub review_standard: Option<String>,
+    pub scope: Option<String>,
+    pub address: Option<String>,
+    pub hours: Option<String>,
+    pub consult: Option<String>,
+    pub complain: Option<String>,
+    pub legal_basis: Vec<String>,
+}
+
+impl From<&GuideEnglish> for GuideEnglishView {
+    fn from(e: &GuideEnglish) -> Self {
+        GuideEnglishView {
+            conditions: e.conditions.clone(),
+            result: e.result.clone(),
+            fees: e.fees.clone(),
+            steps: e.steps.clone(),
+            review_standard: e.review_standard.clone(),
+            scope: e.scope.clone(),
+            address: e.address.clone(),
+            hours: e.hours.clone(),
+            consult: e.consult.clone(),
+            complain: e.complain.clone(),
+            legal_basis: e.legal_basis.clone(),
         }
     }
 }
@@ -106,24 +155,61 @@ pub struct GuideView {
     pub consult: String,
     pub complain: String,
     pub materials: Vec<MaterialView>,
+    /// The guide in English, where it is written.
+    pub en: Option<GuideEnglishView>,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct DepartmentRef {
     pub code: String,
     pub name: String,
+    pub name_en: Option<String>,
 }
 
+/// A guide with no English written.
+static NO_ENGLISH: GuideEnglishView = GuideEnglishView {
+    conditions: None,
+    result: None,
+    fees: None,
+    steps: Vec::new(),
+    review_standard: None,
+    scope: None,
+    address: None,
+    hours: None,
+    consult: None,
+    complain: None,
+    legal_basis: Vec::new(),
+};
+
 impl GuideView {
-    pub fn new(g: &Guide, names: &HashMap<String, String>) -> Self {
+    /// What is written in English (nothing, where the guide has none).
+    pub fn english(&self) -> &GuideEnglishView {
+        self.en.as_ref().unwrap_or(&NO_ENGLISH)
+    }
+
+    /// Step `i` in English, if written.
+    pub fn step_en(&self, i: usize) -> Option<&str> {
+        self.english().steps.get(i).map(String::as_str)
+    }
+
+    /// Legal basis `i` in English, if written.
+    pub fn basis_en(&self, i: usize) -> Option<&str> {
+        self.english().legal_basis.get(i).map(String::as_str)
+    }
+
+    pub fn new(g: &Guide, names: &DepartmentNames) -> Self {
         GuideView {
             summary: ServiceSummary::new(g, names),
             co_departments: g
                 .co_departments
                 .iter()
-                .map(|c| DepartmentRef {
-                    code: c.clone(),
-                    name: names.get(c).cloned().unwrap_or_default(),
+                .map(|c| {
+                    let (name, name_en) = names.get(c).cloned().unwrap_or_default();
+                    DepartmentRef {
+                        code: c.clone(),
+                        name,
+                        name_en,
+                    }
                 })
                 .collect(),
             keywords: g.keywords.clone(),
@@ -140,6 +226,7 @@ impl GuideView {
             consult: g.consult.clone(),
             complain: g.complain.clone(),
             materials: g.materials.iter().map(MaterialView::from).collect(),
+            en: g.en.as_ref().map(GuideEnglishView::from),
         }
     }
 }

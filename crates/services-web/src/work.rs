@@ -18,14 +18,13 @@ use egov_web_kit::auth::ApiCaller;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 use egov_web_kit::upload::Posted;
-use std::collections::HashMap;
 
-/// Department names by code, for the views.
-pub async fn department_names(state: &AppState) -> Result<HashMap<String, String>, ApiError> {
+/// Department names (Chinese, and English where kept) by code, for the views.
+pub async fn department_names(state: &AppState) -> Result<DepartmentNames, ApiError> {
     Ok(egov_org::departments(&state.db, &Default::default())
         .await?
         .into_iter()
-        .map(|d| (d.code, d.name))
+        .map(|d| (d.code, (d.name, d.name_en)))
         .collect())
 }
 
@@ -33,7 +32,7 @@ pub async fn department_names(state: &AppState) -> Result<HashMap<String, String
 pub async fn offered(
     state: &AppState,
     q: &ServiceQuery,
-) -> Result<(Vec<ServiceItem>, HashMap<String, String>), ApiError> {
+) -> Result<(Vec<ServiceItem>, DepartmentNames), ApiError> {
     let blank = |s: &Option<String>| s.clone().filter(|v| !v.trim().is_empty());
     let department_id = match blank(&q.department) {
         Some(code) => match egov_org::department(&state.db, &code).await {
@@ -214,8 +213,8 @@ pub struct SearchHelp {
     /// Searches to try instead, the likeliest first.
     pub did_you_mean: Vec<String>,
     pub life_events: Vec<&'static str>,
-    /// Departments as code and name.
-    pub departments: Vec<(String, String)>,
+    /// Departments as code and name (Chinese, and English where kept).
+    pub departments: Vec<(String, (String, Option<String>))>,
 }
 
 /// How alike a suggestion must be to what was typed (see
@@ -257,8 +256,10 @@ pub async fn search_help(state: &AppState, text: &str) -> Result<SearchHelp, Api
         .filter(|e| e.chars().any(|c| !c.is_ascii() && text.contains(c)))
         .collect();
     let near = |name: &str| egov_search::similarity(text, name) > 0.0;
-    let mut departments: Vec<(String, String)> =
-        names.into_iter().filter(|(_, name)| near(name)).collect();
+    let mut departments: Vec<_> = names
+        .into_iter()
+        .filter(|(_, (name, _))| near(name))
+        .collect();
     departments.sort();
     departments.truncate(5);
     Ok(SearchHelp {

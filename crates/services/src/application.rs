@@ -596,6 +596,7 @@ pub async fn submit(
                 new.data = serde_json::json!({
                     "item": guide.code,
                     "item_version": guide.version,
+                    "title_en": guide.name_en,
                     "form": form,
                     "note": a.note,
                     "materials": files.iter().map(|f| {

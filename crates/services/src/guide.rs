@@ -59,6 +59,35 @@ pub struct Material {
     pub form: String,
     #[serde(default)]
     pub note: String,
+    /// The name, form and note in English, for readers who chose it (the
+    /// Chinese is authoritative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_en: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_en: Option<String>,
+}
+
+/// A guide's text in English, for readers who chose it; any part left out
+/// is shown in Chinese. The Chinese text is authoritative.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuideEnglish {
+    pub conditions: Option<String>,
+    pub result: Option<String>,
+    pub fees: Option<String>,
+    pub online: Option<String>,
+    #[serde(default)]
+    pub steps: Vec<String>,
+    pub review_standard: Option<String>,
+    pub scope: Option<String>,
+    pub address: Option<String>,
+    pub hours: Option<String>,
+    pub consult: Option<String>,
+    pub complain: Option<String>,
+    #[serde(default)]
+    pub legal_basis: Vec<String>,
 }
 
 /// One version of an item's guide.
@@ -108,6 +137,9 @@ pub struct Guide {
     /// digital certificate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assurance_level: Option<u8>,
+    /// The guide in English (`[en]`), where it is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<GuideEnglish>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -246,6 +278,18 @@ impl Guide {
         }
         for m in &self.materials {
             filled("material.name", &m.name, 200)?;
+        }
+        if let Some(en) = &self.en {
+            // A translation says the same things: step for step, basis for basis.
+            if !en.steps.is_empty() && en.steps.len() != self.steps.len() {
+                return Err(bad("en.steps", "give one English step for each step"));
+            }
+            if !en.legal_basis.is_empty() && en.legal_basis.len() != self.legal_basis.len() {
+                return Err(bad(
+                    "en.legal_basis",
+                    "give one English entry for each legal basis",
+                ));
+            }
         }
         if let Some(fields) = &self.fields {
             if fields.get("type").and_then(serde_json::Value::as_str) != Some("object") {

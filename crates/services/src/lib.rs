@@ -11,7 +11,9 @@ pub mod registry;
 pub mod result;
 pub mod search;
 
-pub use guide::{Audience, Guide, GuideError, Material, AUDIENCES, KINDS, LIFE_EVENTS};
+pub use guide::{
+    Audience, Guide, GuideEnglish, GuideError, Material, AUDIENCES, KINDS, LIFE_EVENTS,
+};
 pub use registry::{ItemStatus, RegistryError, ServiceItem};
 
 /// The processes the hall's items run under, seeded with the case engine

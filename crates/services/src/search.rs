@@ -51,6 +51,13 @@ pub fn document(g: &Guide, department_name: &str) -> Document {
     ];
     body.extend(g.materials.iter().map(|m| m.name.clone()));
     body.extend(g.legal_basis.iter().cloned());
+    // Found in English too, where the guide is written in it.
+    body.extend(g.name_en.iter().cloned());
+    body.extend(g.materials.iter().filter_map(|m| m.name_en.clone()));
+    if let Some(en) = &g.en {
+        body.extend(en.result.iter().cloned());
+        body.extend(en.conditions.iter().cloned());
+    }
     let mut facets = vec![
         ("department".to_owned(), g.department.clone()),
         ("kind".to_owned(), g.kind.clone()),

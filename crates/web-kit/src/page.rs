@@ -88,6 +88,14 @@ impl Chrome {
         self.allows(egov_identity::Permission::ManageReferenceData)
     }
 
+    pub fn may_manage_org(&self) -> bool {
+        self.allows(egov_identity::Permission::ManageOrg)
+    }
+
+    pub fn may_manage_clients(&self) -> bool {
+        self.allows(egov_identity::Permission::ManageClients)
+    }
+
     pub fn may_supervise(&self) -> bool {
         self.allows(egov_identity::Permission::OpenSupervision)
     }
@@ -122,6 +130,22 @@ impl Chrome {
         beijing_marked(self.locale, *ts)
     }
 
+    /// Data kept in Chinese with an English version where one is written.
+    pub fn said<'a>(&self, zh: &'a str, en: Option<&'a str>) -> Said<'a> {
+        said(self.locale, zh, en)
+    }
+
+    /// Whether `text`, shown on this page, is Chinese on an English page
+    /// (for an attribute, whose element then says `lang="zh-CN"`).
+    pub fn marks(&self, text: &str) -> bool {
+        said(self.locale, text, None).marked
+    }
+
+    /// Something a person wrote or a name they go by, as written.
+    pub fn own<'a>(&self, text: &'a str) -> Said<'a> {
+        said(self.locale, text, None)
+    }
+
     pub fn csrf(&self) -> &str {
         self.user
             .as_ref()
@@ -130,8 +154,6 @@ impl Chrome {
     }
 }
 
-/// A name from a definition or catalogue entry in the viewer's language:
-/// the English one when there is one and it is wanted.
 /// A moment in Beijing wall-clock time, marked as such in `locale`.
 pub fn beijing_marked(locale: Locale, ts: egov_kernel::time::Timestamp) -> String {
     format!(
@@ -141,9 +163,42 @@ pub fn beijing_marked(locale: Locale, ts: egov_kernel::time::Timestamp) -> Strin
     )
 }
 
+/// A name from a definition or catalogue entry in the viewer's language:
+/// the English one when there is one and it is wanted.
 pub fn localized(locale: Locale, zh: &str, en: Option<&str>) -> String {
     localized_ref(locale, zh, en).to_owned()
 }
+
+/// Text in the page's language where it is kept in it; otherwise the
+/// Chinese, marked as Chinese (`<span lang="zh-CN">`) on an English page,
+/// so readers and screen readers know which words are Chinese (a guide's
+/// untranslated text, a name, what an applicant typed). Escaped.
+pub struct Said<'a> {
+    text: &'a str,
+    marked: bool,
+}
+
+pub fn said<'a>(locale: Locale, zh: &'a str, en: Option<&'a str>) -> Said<'a> {
+    let text = localized_ref(locale, zh, en);
+    let marked =
+        locale == Locale::En && text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    Said { text, marked }
+}
+
+impl std::fmt::Display for Said<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = askama::filters::escape(self.text, askama::filters::Html)
+            .map_err(|_| std::fmt::Error)?;
+        if self.marked {
+            write!(f, r#"<span lang="zh-CN">{text}</span>"#)
+        } else {
+            write!(f, "{text}")
+        }
+    }
+}
+
+/// [`Said`] escapes what it holds itself.
+impl askama::filters::HtmlSafe for Said<'_> {}
 
 /// [`localized`], borrowed.
 pub fn localized_ref<'a>(locale: Locale, zh: &'a str, en: Option<&'a str>) -> &'a str {
@@ -324,6 +379,29 @@ pub fn safe_next(next: Option<&str>, default: &'static str) -> Result<String, Ba
 #[cfg(test)]
 mod tests {
     use super::safe_next;
+    use super::said;
+    use egov_kernel::Locale;
+
+    #[test]
+    fn chinese_on_an_english_page_is_marked_and_everything_is_escaped() {
+        let en = said(Locale::En, "<b>营业执照</b>", None).to_string();
+        assert_eq!(
+            en,
+            r#"<span lang="zh-CN">&#60;b&#62;营业执照&#60;/b&#62;</span>"#
+        );
+        assert_eq!(
+            said(Locale::En, "营业执照", Some("Business licence")).to_string(),
+            "Business licence"
+        );
+        assert_eq!(
+            said(Locale::Zh, "营业执照", Some("Business licence")).to_string(),
+            "营业执照"
+        );
+        assert_eq!(
+            said(Locale::En, "Zhang & Co", None).to_string(),
+            "Zhang &#38; Co"
+        );
+    }
 
     #[test]
     fn next_stays_on_the_site_as_a_browser_reads_it() {

@@ -5,7 +5,7 @@
 //! success redirects to the page (post/redirect/get); a refusal shows the
 //! page again with the message and what was typed.
 
-use crate::case_page::{CaseLink, CasePageExtensions};
+use crate::case_page::{CaseAdditions, CaseLink, CasePageExtensions, Glossary};
 use crate::forms::{self, DepartmentOption, FormField};
 use crate::views::{ActionInput, CaseDetail};
 use crate::work::cases::{add_comment, attach_from, detail, rate_case, take_action};
@@ -120,6 +120,8 @@ struct CasePage {
     /// What the applicant owes, point by point: the request for
     /// corrections the case waits on, the materials accepted to follow later.
     checklists: Vec<Checklist>,
+    /// The English of the case's Chinese words, from its system.
+    glossary: Glossary,
 }
 
 /// What the applicant owes as a checklist: each point, the files that
@@ -347,6 +349,13 @@ fn progress(
 }
 
 impl CasePage {
+    /// A word of the case's data in the page's language where its system
+    /// gives one, else marked as Chinese.
+    fn term<'a>(&'a self, zh: &'a str) -> egov_web_kit::page::Said<'a> {
+        self.chrome
+            .own(self.glossary.in_locale(self.chrome.locale, zh))
+    }
+
     /// How many points of a checklist still need a file.
     fn points_left(&self, c: &Checklist) -> String {
         let key = match c.open {
@@ -443,6 +452,7 @@ fn field_rows(
     schema: Option<&serde_json::Value>,
     data: &serde_json::Value,
     dir: &Directory,
+    glossary: &Glossary,
 ) -> Vec<(String, String)> {
     let Some(obj) = data.as_object() else {
         return Vec::new();
@@ -459,7 +469,7 @@ fn field_rows(
                 serde_json::Value::String(s) if k == "department" => dir
                     .by_code(s)
                     .map_or_else(|| s.clone(), |d| d.name_in(locale).to_owned()),
-                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::String(s) => glossary.in_locale(locale, s).to_owned(),
                 serde_json::Value::Number(n) if k == "department_id" => n
                     .as_i64()
                     .and_then(|id| dir.department(id))
@@ -468,14 +478,14 @@ fn field_rows(
                     .iter()
                     .map(
                         |i| match (i.as_str(), i.get("name").and_then(|n| n.as_str())) {
-                            (Some(s), _) => s.to_owned(),
+                            (Some(s), _) => glossary.in_locale(locale, s).to_owned(),
                             // A named point (a material owed under 容缺): its name.
-                            (None, Some(name)) => name.to_owned(),
+                            (None, Some(name)) => glossary.in_locale(locale, name).to_owned(),
                             (None, None) => i.to_string(),
                         },
                     )
                     .collect::<Vec<_>>()
-                    .join("；"),
+                    .join(egov_web_kit::i18n::translate(locale, "list.sep")),
                 other => other.to_string(),
             };
             (label, text)
@@ -489,17 +499,22 @@ fn field_rows(
 fn case_facts(
     locale: Locale,
     def: &ProcessDefinition,
-    form_schema: Option<&serde_json::Value>,
+    additions: &CaseAdditions,
     data: &serde_json::Value,
     dir: &Directory,
 ) -> Vec<(String, String)> {
     let mut rest = data.clone();
-    let form = rest.as_object_mut().and_then(|o| o.remove("form"));
+    let form = rest.as_object_mut().and_then(|o| {
+        // The English title is the page's heading, not a fact.
+        o.remove("title_en");
+        o.remove("form")
+    });
+    let glossary = &additions.glossary;
     let mut rows = Vec::new();
     if let Some(form) = form {
-        rows = field_rows(locale, form_schema, &form, dir);
+        rows = field_rows(locale, additions.form_schema.as_ref(), &form, dir, glossary);
     }
-    rows.extend(field_rows(locale, def.start_fields(), &rest, dir));
+    rows.extend(field_rows(locale, def.start_fields(), &rest, dir, glossary));
     rows
 }
 
@@ -576,13 +591,7 @@ pub async fn page(
         .part::<CasePageExtensions>()
         .collect(state, &case, accepted_at, locale)
         .await?;
-    let facts = case_facts(
-        locale,
-        &def,
-        additions.form_schema.as_ref(),
-        &case.data,
-        &dir,
-    );
+    let facts = case_facts(locale, &def, &additions, &case.data, &dir);
     let timeline = d
         .timeline
         .iter()
@@ -598,7 +607,13 @@ pub async fn page(
             // A case opens with its facts, labelled the same way.
             fields: match e.action.as_str() {
                 "start" => facts.clone(),
-                action => field_rows(locale, def.fields_schema(action), &e.fields, &dir),
+                action => field_rows(
+                    locale,
+                    def.fields_schema(action),
+                    &e.fields,
+                    &dir,
+                    &additions.glossary,
+                ),
             },
         })
         .collect();
@@ -766,6 +781,7 @@ pub async fn page(
         applicant_panel,
         files: file_rows(locale, &def, &d, &additions.file_labels),
         checklists,
+        glossary: additions.glossary,
         d,
     };
     Ok(render(flash.status.unwrap_or(StatusCode::OK), &page))
@@ -1092,6 +1108,7 @@ pub async fn answer_order(
 pub struct CaseLine {
     pub number: String,
     pub title: String,
+    pub title_en: Option<String>,
     pub process: String,
     pub state: String,
     pub due_at: Option<String>,
@@ -1168,6 +1185,7 @@ impl CaseLine {
         CaseLine {
             number: case.number.clone(),
             title: case.title.clone(),
+            title_en: case.title_en().map(str::to_owned),
             process: localized(locale, &def.name, def.name_en.as_deref()),
             state: state_name(locale, def, &case.state),
             due_at: case.due_at.as_ref().map(beijing),

@@ -29,6 +29,7 @@ pub async fn board_view(
             .into_iter()
             .map(|l| BoardLineView {
                 department_name: dir.name_of(l.department_id),
+                department_name_en: dir.name_en_of(l.department_id),
                 department: dir.code_of(l.department_id),
                 open: l.open,
                 warnings: l.warnings,
@@ -148,6 +149,7 @@ pub async fn metrics_view(state: &AppState, q: &MetricsQuery) -> Result<MetricsV
             .into_iter()
             .map(|l| MetricsLineView {
                 department_name: dir.name_of(l.department_id),
+                department_name_en: dir.name_en_of(l.department_id),
                 department: dir.code_of(l.department_id),
                 process_id: l.process_id,
                 role: l.role,

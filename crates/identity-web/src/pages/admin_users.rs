@@ -256,15 +256,12 @@ async fn user_page(
         return Ok(super::error_page(locale, StatusCode::FORBIDDEN));
     }
     let grants = egov_identity::roles_of(&state.db, id).await?;
+    let dir = egov_org::directory(&state.db).await?;
     let mut labelled = Vec::new();
     for g in grants {
-        let dept = match g.department_id {
-            Some(d) => egov_org::departments(&state.db, &DepartmentFilter::default())
-                .await?
-                .into_iter()
-                .find(|x| x.id == d)
-                .map(|x| x.name)
-                .unwrap_or_default(),
+        let dept = match g.department_id.and_then(|d| dir.department(d)) {
+            Some(d) => d.name_in(locale).to_owned(),
+            None if g.department_id.is_some() => String::new(),
             None => translate(locale, "role.city_wide").to_owned(),
         };
         labelled.push((

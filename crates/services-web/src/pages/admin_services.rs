@@ -14,7 +14,7 @@ use egov_services::registry::{self, Browse};
 use egov_web_kit::auth::page_caller;
 use egov_web_kit::auth::{CheckedForm, PageUser, ADMIN_CONSOLE};
 use egov_web_kit::context::{Lang, Origin};
-use egov_web_kit::page::{error_message, render, Chrome};
+use egov_web_kit::page::{error_message, localized, render, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 use serde::de::IgnoredAny;
@@ -67,9 +67,12 @@ async fn page(
             )
         })
         .map(|i| ItemRow {
-            department: names.get(&i.guide.department).cloned().unwrap_or_default(),
+            department: names
+                .get(&i.guide.department)
+                .map(|(zh, en)| localized(locale, zh, en.as_deref()))
+                .unwrap_or_default(),
             code: i.guide.code,
-            name: i.guide.name,
+            name: localized(locale, &i.guide.name, i.guide.name_en.as_deref()),
             version: i.guide.version,
             status: i.status.as_str(),
             draft_version: i.draft_version,

@@ -9,10 +9,11 @@ use super::results::decided_item;
 use crate::errors::application_problem;
 use egov_cases::Case;
 use egov_cases_web::case_page::{
-    Additions, CaseAdditions, CaseLink, CaseOnPage, CasePageExtension, Unfinished,
+    Additions, CaseAdditions, CaseLink, CaseOnPage, CasePageExtension, Glossary, Unfinished,
 };
 use egov_identity::SessionUser;
 use egov_kernel::Locale;
+use egov_web_kit::page::localized;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 
@@ -49,19 +50,20 @@ impl CasePageExtension for FiledOnline {
                     let material = guide.materials.get(usize::try_from(f.material).ok()?)?;
                     // A certificate from the wallet: the platform issued it,
                     // so the handler sees it verified.
+                    let name = localized(locale, &material.name, material.name_en.as_deref());
                     let label = match &f.certificate_code {
                         Some(code) => format!(
-                            "{}（{}{code}）",
-                            material.name,
+                            "{name}（{}{code}）",
                             egov_web_kit::i18n::translate(locale, "wallet.verified")
                         ),
-                        None => material.name.clone(),
+                        None => name,
                     };
                     Some((f.sha256, label))
                 })
                 .collect();
             Ok(CaseAdditions {
                 expected: expected(state, locale, &guide, case, accepted_at).await?,
+                glossary: glossary(&guide),
                 form_schema: guide.fields,
                 links,
                 file_labels,
@@ -74,7 +76,7 @@ impl CasePageExtension for FiledOnline {
         &'a self,
         state: &'a AppState,
         user: &'a SessionUser,
-        _locale: Locale,
+        locale: Locale,
     ) -> Unfinished<'a> {
         Box::pin(async move {
             let mut links = Vec::new();
@@ -87,13 +89,43 @@ impl CasePageExtension for FiledOnline {
                     .map_err(application_problem)?;
                 links.push(CaseLink {
                     href: format!("/applications/{}", a.id),
-                    label: guide.name,
+                    label: localized(locale, &guide.name, guide.name_en.as_deref()),
                     download: false,
                 });
             }
             Ok(links)
         })
     }
+}
+
+/// The English of the guide's words a case's data holds: the item's name,
+/// its materials' names and its form's choices.
+fn glossary(guide: &egov_services::Guide) -> Glossary {
+    let mut out = Glossary::default();
+    if let Some(en) = &guide.name_en {
+        out.insert(&guide.name, en);
+    }
+    for m in &guide.materials {
+        if let Some(en) = &m.name_en {
+            out.insert(&m.name, en);
+        }
+    }
+    let properties = guide
+        .fields
+        .as_ref()
+        .and_then(|f| f["properties"].as_object());
+    for field in properties.into_iter().flat_map(|p| p.values()) {
+        let (Some(values), Some(labels)) = (field["enum"].as_array(), field["enum_en"].as_array())
+        else {
+            continue;
+        };
+        for (v, l) in values.iter().zip(labels) {
+            if let (Some(v), Some(l)) = (v.as_str(), l.as_str()) {
+                out.insert(v, l);
+            }
+        }
+    }
+    out
 }
 
 /// The guide an online application's case was filed under (its data names

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use egov_cases::{Case, ProcessDefinition};
 use egov_cases_web::work::visible_case;
 use egov_identity::Principal;
+use egov_kernel::Locale;
 use egov_services::result::{self, Decided, Part, Particulars, ResultDocument};
 use egov_web_kit::auth::{MaybeUser, PageUser, ACCOUNT};
 use egov_web_kit::context::{Lang, Origin};
@@ -278,9 +279,16 @@ pub async fn verify(
         (false, false) => StatusCode::NOT_FOUND,
         _ => StatusCode::OK,
     };
+    // The document's date as it is printed in Chinese; in English, as the date.
+    let date = |at: egov_kernel::time::Timestamp| match locale {
+        Locale::Zh => egov_kernel::time::chinese_date(at),
+        Locale::En => egov_kernel::time::beijing(at)
+            .format("%Y-%m-%d")
+            .to_string(),
+    };
     let decided = match (&found, &certificate) {
-        (Some(d), _) => egov_kernel::time::chinese_date(d.decided_at),
-        (None, Some(c)) => egov_kernel::time::chinese_date(c.issued_at),
+        (Some(d), _) => date(d.decided_at),
+        (None, Some(c)) => date(c.issued_at),
         _ => String::new(),
     };
     let applicant = match (&found, &certificate) {

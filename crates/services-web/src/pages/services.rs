@@ -10,7 +10,7 @@ use axum::response::Response;
 use egov_services::{AUDIENCES, LIFE_EVENTS};
 use egov_web_kit::auth::MaybeUser;
 use egov_web_kit::context::Lang;
-use egov_web_kit::page::{render, Chrome};
+use egov_web_kit::page::{localized, render, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 
@@ -109,8 +109,8 @@ pub async fn hall(
         .iter()
         .map(|i| {
             let code = i.guide.department.clone();
-            let name = names.get(&code).cloned().unwrap_or_default();
-            (code, name)
+            let (zh, en) = names.get(&code).cloned().unwrap_or_default();
+            (code, localized(locale, &zh, en.as_deref()))
         })
         .collect();
     departments.sort();
@@ -209,7 +209,7 @@ enum Offer {
     /// Handled at a service counter only.
     CounterOnly,
     /// Served to other applicants (个人 or 法人): who it serves.
-    NotForYou(String),
+    NotForYou(Vec<String>),
     /// The account's identity is not established well enough yet: the
     /// level the item needs.
     VerifyFirst(u8),
@@ -229,7 +229,7 @@ impl Offer {
             Some(u) if u.kind == egov_identity::UserKind::Staff => Offer::Nothing,
             Some(u) if u.view_only => Offer::ViewOnly,
             Some(u) if !guide.serves(crate::work::audience_of(u)) => {
-                Offer::NotForYou(guide.audiences.join("、"))
+                Offer::NotForYou(guide.audiences.clone())
             }
             Some(u) if u.assurance_level < i32::from(guide.assurance_needed()) => {
                 Offer::VerifyFirst(guide.assurance_needed())

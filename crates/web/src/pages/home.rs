@@ -17,6 +17,9 @@ struct Home {
     districts: Vec<Division>,
     division_count: i64,
     department_count: i64,
+    /// The viewer may report a city problem (anyone not signed in is
+    /// asked to sign in first): applicants and dispatchers.
+    reports_city: bool,
 }
 
 pub async fn home(
@@ -33,9 +36,18 @@ pub async fn home(
     )
     .await?;
     let (division_count, department_count) = egov_org::counts(&state.db).await?;
+    let reports_city = user.as_ref().is_none_or(|u| {
+        egov_cases::access::actings(u).iter().any(|a| {
+            matches!(
+                a,
+                egov_cases::Acting::Applicant { .. } | egov_cases::Acting::Dispatcher { .. }
+            )
+        })
+    });
     Ok(render(
         StatusCode::OK,
         &Home {
+            reports_city,
             chrome: Chrome::new(locale, user, "/"),
             districts,
             division_count,
