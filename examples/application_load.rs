@@ -332,6 +332,7 @@ async fn submission(
                     name,
                     bytes,
                     certificate: None,
+                    identity_level: None,
                 },
                 b.max_upload,
             ),

@@ -65,6 +65,9 @@ function chineseOutsideMarkedChinese() {
   }
   // The title cannot mark its words; it may hold Chinese the heading marks (a name).
   const h1 = document.querySelector('h1');
+  // One thing is not several.
+  const plural = /(?<![\d.])1 (working days|days|departments|divisions|items|files)\b/.exec(document.body.innerText);
+  if (plural) found.push(`plural: ${plural[0]}`);
   if (han.test(document.title) && !(h1 && marked(h1.querySelector('[lang]') || h1))) found.push(`<title> ${document.title}`);
   return found;
 }
@@ -198,6 +201,35 @@ describe('English mode, every page the tour reaches', () => {
       }
     });
   }
+
+  test('the citizen applies in English and gives the identity the platform verified for the identity card', { timeout: TEST_TIMEOUT }, async () => {
+    const p = await signedIn('demo.citizen');
+    const { page, watch } = p;
+    try {
+      // The demo item for ride-hailing drivers asks for the identity card.
+      await page.goto(`${server.baseUrl}/services/110000JTW0001`);
+      assert.match(await page.locator('h1').innerText(), /ride-hailing/);
+      await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Apply online' }).click()]);
+      const draft = new URL(page.url()).pathname;
+      await page.goto(`${server.baseUrl}${draft}/materials`);
+      await settle(page, watch);
+      const card = page.locator('li', { has: page.locator('h3', { hasText: 'Resident identity card' }) });
+      const option = card.locator('select[name=certificate] option[value=identity]');
+      assert.equal(await option.count(), 1, 'the verified identity is not offered for the identity card');
+      assert.match(await option.innerText(), /verified it \(assurance level 2\)/);
+      await card.locator('select[name=certificate]').selectOption('identity');
+      await Promise.all([page.waitForEvent('load'), card.getByRole('button', { name: 'Use the certificate' }).click()]);
+      await settle(page, watch);
+      const again = page.locator('li', { has: page.locator('h3', { hasText: 'Resident identity card' }) });
+      assert.match(await again.locator('.files').innerText(), /Identity verified by this platform/);
+      assert.deepEqual(await page.evaluate(chineseOutsideMarkedChinese), [], 'Chinese on the materials page');
+      // The wallet shows the identity, its number masked.
+      await page.goto(`${server.baseUrl}/account/certificates`);
+      assert.match(await page.locator('#wallet-identity').innerText(), /\d{6}\*{8}\d{3}[\dX]/);
+    } finally {
+      await p.context.close();
+    }
+  });
 
   test('English pages read at phone width', { timeout: TEST_TIMEOUT }, async () => {
     const p = await signedIn('demo.citizen');

@@ -315,6 +315,7 @@ impl<'a> Cases<'a> {
                     name: &format!("{}.pdf", m.name),
                     bytes: Self::material(&m.name)?,
                     certificate: None,
+                    identity_level: None,
                 },
                 10 * 1024 * 1024,
             )

@@ -1477,3 +1477,94 @@ async fn a_material_accepted_to_follow_later_is_owed_until_it_arrives_or_the_gra
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.json()["state"], "approved");
 }
+
+#[tokio::test]
+async fn an_identity_verified_at_a_counter_stands_for_the_identity_card() {
+    let app = TestApp::new().await;
+    let ctx = Context::system();
+    // An item for individuals that asks for the identity card (material 3).
+    let with_card = format!(
+        "{}\n[[material]]\nname = \"居民身份证\"\nrequired = false\nlater = false\nform = \"电子证照核验\"\n",
+        ITEM.replace("version = 1", "version = 2")
+            .replace("audiences = [\"法人\"]", "audiences = [\"个人\"]")
+    );
+    egov_services::registry::load(app.db(), &ctx, &with_card)
+        .await
+        .unwrap();
+    egov_services::registry::publish(app.db(), &ctx, CODE)
+        .await
+        .unwrap();
+    let give = |who: Caller, id: String, material: &'static str| {
+        let app = &app;
+        async move {
+            app.post_form(
+                &format!("/applications/{id}/certificate"),
+                Some(&who.0),
+                &[
+                    ("csrf", &who.1),
+                    ("material", material),
+                    ("certificate", "identity"),
+                ],
+            )
+            .await
+        }
+    };
+
+    // A phone confirmed is not an identity verified: not offered, refused.
+    let company = crate::common::casework::citizen(&app, "zhang.san").await;
+    let draft = begin(&app, &company).await.header("location").to_owned();
+    let id = draft.trim_start_matches("/applications/").to_owned();
+    let materials = app
+        .get_with(&format!("{draft}/materials"), &[("cookie", &company.0)])
+        .await;
+    assert!(!materials.body.contains("<option value=\"identity\""));
+    let refused = give(company.clone(), id.clone(), "3").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(app.count("application_files").await, 0);
+
+    // Seen at a counter: the wallet shows it, the identity card's slot offers it.
+    let uid = app
+        .texts("SELECT CAST(id AS TEXT) FROM users WHERE username = 'zhang.san'")
+        .await[0]
+        .parse::<i64>()
+        .unwrap();
+    egov_identity::set_assurance(app.db(), &ctx, uid, 2)
+        .await
+        .unwrap();
+    let (cookie, csrf) = app.sign_in("zhang.san", "Chang-Cheng-Wan-Li-9").await;
+    let company = Caller(cookie, csrf);
+    let wallet = app
+        .get_with("/account/certificates", &[("cookie", &company.0)])
+        .await;
+    assert!(
+        wallet.body.contains("id=\"wallet-identity\""),
+        "{}",
+        wallet.body
+    );
+    assert!(
+        wallet.body.contains("110105********002X"),
+        "{}",
+        wallet.body
+    );
+    assert!(!wallet.body.contains("11010519491231002X"));
+    let materials = app
+        .get_with(&format!("{draft}/materials"), &[("cookie", &company.0)])
+        .await;
+    assert_eq!(
+        materials.body.matches("<option value=\"identity\"").count(),
+        1,
+        "offered for the identity card only"
+    );
+    let not_a_card = give(company.clone(), id.clone(), "0").await;
+    assert_eq!(not_a_card.status, StatusCode::CONFLICT);
+    let given = give(company.clone(), id.clone(), "3").await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.body);
+    assert_eq!(
+        app.texts(&format!(
+            "SELECT name || ':' || CAST(identity_level AS TEXT) FROM application_files \
+             WHERE application_id = {id}"
+        ))
+        .await,
+        vec!["身份核验结果.pdf:2".to_owned()]
+    );
+}

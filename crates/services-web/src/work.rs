@@ -357,6 +357,7 @@ pub async fn add_posted(
         name: &name,
         bytes,
         certificate: None,
+        identity_level: None,
     };
     add_given(state, ctx, id, party, given).await
 }
@@ -371,6 +372,65 @@ async fn add_given(
 ) -> Result<(AppFile, Guide), application::ApplicationError> {
     let max = state.settings.max_upload_bytes;
     application::add_file(&state.db, ctx, &state.files, id, party, given, max).await
+}
+
+/// Gives the applicant's identity, as the platform verified it, as material
+/// `material` of their draft (an identity document the guide asks for).
+pub async fn add_identity(
+    state: &AppState,
+    ctx: &Context,
+    id: i64,
+    user: &SessionUser,
+    material: usize,
+) -> Result<(AppFile, Guide), ApiError> {
+    use egov_services::certificates::{identity_attestation, is_identity_document};
+    let party = party(user);
+    let draft = application::mine(&state.db, id, party)
+        .await
+        .map_err(crate::errors::application_problem)?;
+    let guide = application::guide_of(&state.db, &draft)
+        .await
+        .map_err(crate::errors::application_problem)?;
+    let record = egov_identity::get_user(&state.db, user.user_id)
+        .await
+        .map_err(ApiError::internal)?;
+    let level = record.assurance_level;
+    let offered = guide
+        .materials
+        .get(material)
+        .is_some_and(|m| is_identity_document(&m.name));
+    let Some(resident_id) = record
+        .resident_id
+        .as_deref()
+        .filter(|_| offered && level >= egov_services::certificates::IDENTITY_GIVEN_FROM)
+    else {
+        return Err(
+            ApiError::new(StatusCode::CONFLICT, "action_not_allowed").with_detail(
+                "只有经窗口核验或数字证书认证的身份才能代替身份证件，且只用于身份证件类材料",
+                "only an identity verified at a counter or by a digital certificate stands for an identity document, and only for one",
+            ),
+        );
+    };
+    let masked = egov_kernel::identifier::ResidentId::parse(resident_id)
+        .map(|r| r.masked())
+        .map_err(ApiError::internal)?;
+    let (name, item) = (record.display_name.clone(), guide.name.clone());
+    let bytes = tokio::task::spawn_blocking(move || {
+        identity_attestation(&name, &masked, level, &item, egov_kernel::time::now())
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let given = application::Given {
+        material,
+        name: "身份核验结果.pdf",
+        bytes,
+        certificate: None,
+        identity_level: Some(level),
+    };
+    add_given(state, ctx, id, party, given)
+        .await
+        .map_err(crate::errors::application_problem)
 }
 
 /// Gives the wallet's certificate `code` as material `material` of the
@@ -398,6 +458,7 @@ pub async fn add_certificate(
         name: &name,
         bytes,
         certificate: Some(cert.code.clone()),
+        identity_level: None,
     };
     add_given(state, ctx, id, party, given)
         .await

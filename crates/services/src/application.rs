@@ -77,6 +77,9 @@ egov_store::row! {
         pub sha256: String,
         /// The wallet's certificate given for the material, not an upload.
         pub certificate_code: Option<String>,
+        /// The applicant's identity as the platform verified it, given for
+        /// the material (the assurance level), not an upload.
+        pub identity_level: Option<i32>,
     }
 }
 
@@ -294,7 +297,8 @@ pub async fn drafts(db: &Db, party: Party) -> Result<Vec<Application>, Applicati
         .await)?)
 }
 
-const FILES: &str = "SELECT id, material, name, media_type, size, sha256, certificate_code \
+const FILES: &str = "SELECT id, material, name, media_type, size, sha256, certificate_code, \
+     identity_level \
      FROM application_files \
      WHERE application_id = $1 ORDER BY material, id";
 
@@ -310,8 +314,8 @@ pub async fn files(db: &Db, id: i64) -> Result<Vec<AppFile>, ApplicationError> {
 /// with the material (its place in the guide's list) it was given for.
 pub async fn files_of_case(db: &Db, case_id: i64) -> Result<Vec<AppFile>, ApplicationError> {
     let sql =
-        "SELECT f.id, f.material, f.name, f.media_type, f.size, f.sha256, f.certificate_code \
-               FROM application_files f JOIN applications a ON a.id = f.application_id \
+        "SELECT f.id, f.material, f.name, f.media_type, f.size, f.sha256, f.certificate_code, \
+               f.identity_level FROM application_files f JOIN applications a ON a.id = f.application_id \
                WHERE a.case_id = $1 ORDER BY f.material, f.id";
     let mut r = db.reader().await?;
     Ok(run!(r, |c| sqlx::query_as(sql)
@@ -424,12 +428,14 @@ async fn hold_draft(tx: &mut Tx, id: i64) -> Result<(), ApplicationError> {
 }
 
 /// A material's file as given: its name and bytes, and the wallet's
-/// certificate it is (checked by the caller to be the party's own).
+/// certificate it is (checked by the caller to be the party's own) or the
+/// level to which the platform verified the applicant's identity it attests.
 pub struct Given<'a> {
     pub material: usize,
     pub name: &'a str,
     pub bytes: Vec<u8>,
     pub certificate: Option<String>,
+    pub identity_level: Option<i32>,
 }
 
 /// Checks a material's file by its content and adds it to the draft.
@@ -449,6 +455,7 @@ pub async fn add_file(
         name,
         bytes,
         certificate,
+        identity_level,
     } = given;
     let a = open_draft(mine(db, id, party).await?)?;
     let guide = guide_of(db, &a).await?;
@@ -467,8 +474,8 @@ pub async fn add_file(
                 hold_draft(tx, id).await?;
                 let insert = query(
                     "INSERT INTO application_files (application_id, material, name, \
-                     media_type, size, sha256, uploaded_at, certificate_code) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                     media_type, size, sha256, uploaded_at, certificate_code, identity_level) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                 )
                 .bind(id)
                 .bind(material as i32)
@@ -477,7 +484,8 @@ pub async fn add_file(
                 .bind(recorded.size)
                 .bind(recorded.sha256)
                 .bind(time::now())
-                .bind(certificate_code);
+                .bind(certificate_code)
+                .bind(identity_level);
                 let file_id: i64 = tx.fetch_scalar(insert).await?;
                 audit(tx, &ctx, "application.file", id, &a.item_code).await?;
                 Ok::<_, ApplicationError>(file_id)
@@ -492,6 +500,7 @@ pub async fn add_file(
         size: stored.size,
         sha256: stored.sha256,
         certificate_code: certificate,
+        identity_level,
     };
     Ok((file, guide))
 }

@@ -147,6 +147,54 @@ impl Certificate {
     }
 }
 
+/// Whether the guide's material `name` is an identity document the
+/// platform's own verification of the applicant may stand for.
+pub fn is_identity_document(name: &str) -> bool {
+    name.contains("身份证")
+}
+
+/// The lowest assurance level whose identity may be given for an identity
+/// document: the identity card seen at a counter (2) or a digital
+/// certificate (3), not a confirmed phone alone.
+pub const IDENTITY_GIVEN_FROM: i32 = 2;
+
+/// The applicant's identity as the platform verified it, as a PDF given
+/// for an identity document: the name, the ID number masked (staff reveal
+/// it on the case, audited), how and to which level it was verified, and
+/// for which item it was given.
+pub fn identity_attestation(
+    name: &str,
+    masked_id: &str,
+    level: i32,
+    item_name: &str,
+    at: Timestamp,
+) -> Result<Vec<u8>, DocumentError> {
+    let how = match level {
+        3 => "数字证书认证",
+        _ => "窗口查验居民身份证原件",
+    };
+    let date = time::chinese_date(at);
+    let body = vec![
+        Block::Paragraph(format!("姓名：{name}")),
+        Block::Paragraph(format!("公民身份号码：{masked_id}")),
+        Block::Paragraph(format!("核验方式：{how}（实名等级{level}）")),
+        Block::Paragraph(format!("用于办理：{item_name}")),
+        Block::Paragraph(
+            "申请人的身份已由本平台核验，可代替居民身份证复印件。完整号码由承办人员在办件页面查看，查看留痕。".into(),
+        ),
+    ];
+    egov_documents::render(&Official {
+        issuer: "北京市统一身份认证平台",
+        number: "",
+        title: "身份核验结果",
+        addressee: "",
+        body: &body,
+        date: &date,
+        seal: None,
+        verification: None,
+    })
+}
+
 /// The party's granted applications whose result (and certificate) is not
 /// issued yet, by case number: the wallet issues them when it is opened.
 pub async fn undocumented_grants(db: &Db, party: Party) -> Result<Vec<String>, StoreError> {

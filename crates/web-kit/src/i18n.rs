@@ -136,6 +136,16 @@ fn get(locale: Locale, key: &str) -> Option<&'static str> {
 
 /// The string for `key`; the key itself when missing, so a gap shows
 /// instead of breaking the page.
+/// A count in words: `key` with `{n}` filled in, or `key_one` for one
+/// (English counts one thing apart from several; both languages keep both).
+pub fn count(locale: Locale, key: &str, n: i64) -> String {
+    let key = match n {
+        1 => format!("{key}_one"),
+        _ => key.to_owned(),
+    };
+    translate(locale, &key).replace("{n}", &n.to_string())
+}
+
 pub fn translate(locale: Locale, key: &str) -> &'static str {
     match get(locale, key) {
         Some(s) => s,

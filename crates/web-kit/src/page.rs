@@ -31,6 +31,11 @@ impl Chrome {
         translate(self.locale, key)
     }
 
+    /// `n` things in words, one apart from several (see [`crate::i18n::count`]).
+    pub fn count(&self, key: &str, n: impl Into<i64>) -> String {
+        crate::i18n::count(self.locale, key, n.into())
+    }
+
     /// A word from a fixed list kept in Chinese in the data (an audience, a
     /// life event, a kind of item), in the page's language: the
     /// catalogue's `term.<list>.<word>`, else the word as it is.

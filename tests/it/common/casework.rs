@@ -7,6 +7,7 @@ use egov_identity::{Role, RoleGrant};
 use serde_json::{json, Value};
 
 /// A signed-in caller: cookie and CSRF token.
+#[derive(Clone)]
 pub struct Caller(pub String, pub String);
 
 impl Caller {

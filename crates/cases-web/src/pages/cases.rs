@@ -1150,14 +1150,7 @@ pub async fn staff_lines(
             if let (Some(due_at), true, None) = (c.due_at, c.is_open(), c.paused_at) {
                 let due = egov_kernel::time::beijing(due_at).date();
                 let past = due_at < egov_kernel::time::now();
-                // English counts one day apart from several.
-                let count = |key: &str, n: u32| {
-                    let key = match n {
-                        1 => format!("{key}_one"),
-                        _ => key.to_owned(),
-                    };
-                    egov_web_kit::i18n::translate(locale, &key).replace("{n}", &n.to_string())
-                };
+                let count = |key: &str, n: u32| egov_web_kit::i18n::count(locale, key, n.into());
                 let (words, late) = match due.cmp(&today) {
                     std::cmp::Ordering::Equal if past => {
                         (t("case.left.late_today").to_owned(), true)

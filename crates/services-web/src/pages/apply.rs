@@ -33,9 +33,16 @@ pub struct MaterialRow {
     pub form: String,
     pub note: String,
     pub files: Vec<AppFile>,
+    /// The name, form and note in English where the guide gives them.
+    pub name_en: Option<String>,
+    pub form_en: Option<String>,
+    pub note_en: Option<String>,
     /// The wallet's certificates that may be given for it instead of a file.
     pub certificates: Vec<WalletOption>,
 }
+
+/// What the wallet's choice posts for the applicant's verified identity.
+const IDENTITY: &str = "identity";
 
 /// A certificate the applicant may pick from the wallet.
 pub struct WalletOption {
@@ -116,6 +123,23 @@ pub struct StepLink {
 }
 
 impl DraftPage {
+    /// The item's name in the page's language.
+    fn item(&self) -> egov_web_kit::page::Said<'_> {
+        self.chrome
+            .said(&self.guide.name, self.guide.name_en.as_deref())
+    }
+
+    /// A material of the guide, named in the page's language.
+    fn material<'a>(&'a self, zh: &'a str) -> egov_web_kit::page::Said<'a> {
+        let en = self
+            .guide
+            .materials
+            .iter()
+            .find(|m| m.name == zh)
+            .and_then(|m| m.name_en.as_deref());
+        self.chrome.said(zh, en)
+    }
+
     fn steps(&self) -> Vec<StepLink> {
         [
             (Step::Form, "apply.step1"),
@@ -184,19 +208,36 @@ async fn show(
     } else {
         Vec::new()
     };
+    let identity_verified = user.assurance_level
+        >= egov_services::certificates::IDENTITY_GIVEN_FROM
+        && step == Step::Materials;
     let materials = guide
         .materials
         .iter()
         .enumerate()
         .map(|(i, m)| MaterialRow {
-            certificates: wallet
-                .iter()
-                .filter(|c| offers(m, &c.name))
-                .map(|c| WalletOption {
-                    code: c.code.clone(),
-                    label: format!("{}（{}，{}）", c.name, c.issuer_name, c.code),
+            certificates: identity_verified
+                .then(|| egov_services::certificates::is_identity_document(&m.name))
+                .filter(|offered| *offered)
+                .map(|_| WalletOption {
+                    code: IDENTITY.to_owned(),
+                    label: egov_web_kit::i18n::translate(locale, "wallet.identity")
+                        .replace("{level}", &user.assurance_level.to_string()),
                 })
+                .into_iter()
+                .chain(
+                    wallet
+                        .iter()
+                        .filter(|c| offers(m, &c.name))
+                        .map(|c| WalletOption {
+                            code: c.code.clone(),
+                            label: format!("{}（{}，{}）", c.name, c.issuer_name, c.code),
+                        }),
+                )
                 .collect(),
+            name_en: m.name_en.clone(),
+            form_en: m.form_en.clone(),
+            note_en: m.note_en.clone(),
             index: i,
             name: m.name.clone(),
             required: m.required,
@@ -498,16 +539,21 @@ pub async fn give_certificate(
     }
     let caller = page_caller(&user, origin);
     let party = crate::work::party(&user);
-    let given = crate::work::add_certificate(
-        &state,
-        &caller.context,
-        id,
-        party,
-        form.material,
-        &form.certificate,
-        &headers,
-    )
-    .await;
+    // The wallet also holds the identity the platform verified.
+    let given = if form.certificate == IDENTITY {
+        crate::work::add_identity(&state, &caller.context, id, &user, form.material).await
+    } else {
+        crate::work::add_certificate(
+            &state,
+            &caller.context,
+            id,
+            party,
+            form.material,
+            &form.certificate,
+            &headers,
+        )
+        .await
+    };
     match given {
         Ok(_) => Ok(back(id, Step::Materials, "file")),
         Err(e) if e.status.is_client_error() => {

@@ -17,6 +17,10 @@ use egov_web_kit::state::AppState;
 struct WalletPage {
     chrome: Chrome,
     certificates: Vec<Certificate>,
+    /// The person's identity as the platform verified it, where it was
+    /// verified well enough to stand for an identity document: the name,
+    /// the ID number masked and the level.
+    identity: Option<(String, String, i32)>,
 }
 
 impl WalletPage {
@@ -35,11 +39,21 @@ pub async fn wallet(
 ) -> Result<Response, ApiError> {
     super::results::issue_owed(&state, origin, &user).await?;
     let certificates = certificates::wallet(&state.db, crate::work::holder(&user)).await?;
+    let identity = if user.assurance_level >= certificates::IDENTITY_GIVEN_FROM {
+        let record = egov_identity::get_user(&state.db, user.user_id)
+            .await
+            .map_err(ApiError::internal)?;
+        let masked = egov_identity::personal::masked(&record).resident_id;
+        masked.map(|id| (record.display_name, id, record.assurance_level))
+    } else {
+        None
+    };
     Ok(render(
         StatusCode::OK,
         &WalletPage {
             chrome: Chrome::new(locale, Some(user), "/account/certificates"),
             certificates,
+            identity,
         },
     ))
 }

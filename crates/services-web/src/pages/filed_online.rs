@@ -51,12 +51,18 @@ impl CasePageExtension for FiledOnline {
                     // A certificate from the wallet: the platform issued it,
                     // so the handler sees it verified.
                     let name = localized(locale, &material.name, material.name_en.as_deref());
-                    let label = match &f.certificate_code {
-                        Some(code) => format!(
-                            "{name}（{}{code}）",
-                            egov_web_kit::i18n::translate(locale, "wallet.verified")
+                    let t = |k| egov_web_kit::i18n::translate(locale, k);
+                    let aside = |text: String| match locale {
+                        Locale::Zh => format!("{name}（{text}）"),
+                        Locale::En => format!("{name} ({text})"),
+                    };
+                    let label = match (&f.certificate_code, f.identity_level) {
+                        (Some(code), _) => aside(format!("{}{code}", t("wallet.verified"))),
+                        // The platform verified who applied: as good as the card.
+                        (None, Some(level)) => aside(
+                            t("wallet.identity_checked").replace("{level}", &level.to_string()),
                         ),
-                        None => name,
+                        (None, None) => name.clone(),
                     };
                     Some((f.sha256, label))
                 })
