@@ -490,6 +490,8 @@ fn field_rows(
             };
             (label, text)
         })
+        // Nothing given (no note, nothing owed) is not a fact worth a row.
+        .filter(|(_, text)| !text.is_empty())
         .collect()
 }
 

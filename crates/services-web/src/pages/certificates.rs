@@ -21,9 +21,17 @@ struct WalletPage {
     /// verified well enough to stand for an identity document: the name,
     /// the ID number masked and the level.
     identity: Option<(String, String, i32)>,
+    directory: std::sync::Arc<egov_org::Directory>,
 }
 
 impl WalletPage {
+    /// The issuing department's name in English, where kept.
+    fn issuer_en(&self, c: &Certificate) -> Option<&str> {
+        self.directory
+            .by_code(&c.issuer_code)
+            .and_then(|d| d.name_en.as_deref())
+    }
+
     fn issued(&self, c: &Certificate) -> String {
         egov_kernel::time::beijing(c.issued_at)
             .format("%Y-%m-%d")
@@ -54,6 +62,7 @@ pub async fn wallet(
             chrome: Chrome::new(locale, Some(user), "/account/certificates"),
             certificates,
             identity,
+            directory: egov_org::directory(&state.db).await?,
         },
     ))
 }
