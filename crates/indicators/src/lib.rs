@@ -1,0 +1,19 @@
+//! The indicators engine, after the DHIS2 model: a value is a data element
+//! × disaggregation × period × area; an indicator is a formula over
+//! elements (numerator / denominator × factor) computed when asked, along
+//! the period hierarchy and the area tree; growth compares it with the
+//! period before, the same period a year earlier, or the year so far.
+//!
+//! This crate holds the rules, free of storage and HTTP: periods and their
+//! identifiers ([`period`]), formulas ([`expression`]), how an element's
+//! values add up over time and space ([`aggregate`]), and growth
+//! ([`growth`]).
+
+pub mod aggregate;
+pub mod expression;
+pub mod growth;
+pub mod period;
+
+pub use aggregate::Aggregation;
+pub use expression::{Expression, ExpressionError};
+pub use period::{Period, PeriodError};
