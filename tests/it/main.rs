@@ -14,6 +14,7 @@ mod cases;
 mod demo;
 mod documents;
 mod identity;
+mod indicators;
 mod new_system;
 mod notifications;
 mod oidc;

@@ -17,6 +17,20 @@ pub enum Aggregation {
 }
 
 impl Aggregation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aggregation::Sum => "sum",
+            Aggregation::Average => "average",
+            Aggregation::Last => "last",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Aggregation> {
+        [Aggregation::Sum, Aggregation::Average, Aggregation::Last]
+            .into_iter()
+            .find(|a| a.as_str() == word)
+    }
+
     /// The values of one period in several areas, as one.
     pub fn over_areas(self, values: &[f64]) -> Option<f64> {
         if values.is_empty() {

@@ -4,16 +4,18 @@
 //! the period hierarchy and the area tree; growth compares it with the
 //! period before, the same period a year earlier, or the year so far.
 //!
-//! This crate holds the rules, free of storage and HTTP: periods and their
-//! identifiers ([`period`]), formulas ([`expression`]), how an element's
-//! values add up over time and space ([`aggregate`]), and growth
-//! ([`growth`]).
+//! The rules are free of storage and HTTP: periods and their identifiers
+//! ([`period`]), formulas ([`expression`]), how an element's values add up
+//! over time and space ([`aggregate`]), and growth ([`growth`]); [`store`]
+//! keeps the elements and their values, with every correction's history.
 
 pub mod aggregate;
 pub mod expression;
 pub mod growth;
 pub mod period;
+pub mod store;
 
 pub use aggregate::Aggregation;
 pub use expression::{Expression, ExpressionError};
 pub use period::{Period, PeriodError};
+pub use store::{DataElement, DataValue, ImportCount, IndicatorError, RowProblem, StoredValue};

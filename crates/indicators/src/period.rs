@@ -266,6 +266,13 @@ impl fmt::Display for Period {
     }
 }
 
+/// Written as its identifier, as DHIS2 does.
+impl serde::Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl std::str::FromStr for Period {
     type Err = PeriodError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -1,0 +1,470 @@
+//! Data elements and their values in the database. Values come in as a
+//! batch (a form, an import, DHIS2's dataValueSets): every row is checked
+//! first and any bad row refuses the whole batch, each problem named by row
+//! and column; a good batch is one transaction with its audit record. A
+//! changed value supersedes the current one, which is kept (vintages); an
+//! unchanged one is left alone.
+
+use crate::aggregate::Aggregation;
+use crate::period::Period;
+use egov_audit::Event;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_store::{query, run, Db, StoreError};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// What a value counts, and how its values add up.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataElement {
+    /// Letters, digits, `_`, `-` and `.`: what formulas write as `#{code}`.
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub unit: String,
+    pub aggregation: Aggregation,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndicatorError {
+    #[error("an element's code is 1 to 50 letters, digits, '_', '-' or '.': {0:?}")]
+    BadCode(String),
+    #[error("an element needs a name")]
+    NoName,
+    #[error("the element {0} exists already")]
+    Exists(String),
+    #[error("{} rows are refused; nothing was stored", .0.len())]
+    Rows(Vec<RowProblem>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for IndicatorError {
+    fn from(e: sqlx::Error) -> Self {
+        IndicatorError::Store(e.into())
+    }
+}
+
+/// Why one row of a batch is refused: its place (from 1) and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowProblem {
+    pub row: usize,
+    pub column: &'static str,
+    pub message: String,
+}
+
+/// One value as reported, before it is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataValue {
+    pub element: String,
+    pub period: String,
+    pub area: String,
+    /// The disaggregation's option (sex, age group, industry, ...); empty
+    /// for the total.
+    pub category: String,
+    pub value: String,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ImportCount {
+    pub imported: usize,
+    pub updated: usize,
+    /// Rows whose value was already the current one.
+    pub ignored: usize,
+}
+
+/// A value as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredValue {
+    pub element: String,
+    pub period: Period,
+    pub area: String,
+    pub category: String,
+    pub value: f64,
+    pub reported_by: String,
+    pub reported_at: Timestamp,
+    /// When a correction replaced it; none while it is current.
+    pub superseded_at: Option<Timestamp>,
+}
+
+fn valid_code(code: &str) -> bool {
+    (1..=50).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+pub async fn define_element(
+    db: &Db,
+    ctx: &Context,
+    element: &DataElement,
+) -> Result<(), IndicatorError> {
+    if !valid_code(&element.code) {
+        return Err(IndicatorError::BadCode(element.code.clone()));
+    }
+    if element.name.trim().is_empty() {
+        return Err(IndicatorError::NoName);
+    }
+    let (ctx, e) = (ctx.clone(), element.clone());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let inserted = tx
+                .execute(
+                    query(
+                        "INSERT INTO indicator_elements (code, name, name_en, unit, aggregation, \
+                         created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO NOTHING",
+                    )
+                    .bind(e.code.clone())
+                    .bind(e.name.clone())
+                    .bind(e.name_en.clone())
+                    .bind(e.unit.clone())
+                    .bind(e.aggregation.as_str())
+                    .bind(time::now()),
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(IndicatorError::Exists(e.code));
+            }
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "indicator.element_define",
+                    object_type: "indicator_element",
+                    object_id: &e.code,
+                    detail: serde_json::json!({ "aggregation": e.aggregation.as_str() }),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Every element, by code.
+pub async fn elements(db: &Db) -> Result<Vec<DataElement>, IndicatorError> {
+    Ok(element_rows(db)
+        .await?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+async fn element_rows(db: &Db) -> Result<Vec<(i64, DataElement)>, IndicatorError> {
+    let mut r = db.reader().await?;
+    let rows: Vec<(i64, String, String, Option<String>, String, String)> = run!(r, |c| {
+        sqlx::query_as(
+            "SELECT id, code, name, name_en, unit, aggregation FROM indicator_elements \
+             ORDER BY code",
+        )
+        .fetch_all(&mut *c)
+        .await
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, name, name_en, unit, aggregation)| {
+            let aggregation = Aggregation::parse(&aggregation).unwrap_or(Aggregation::Sum);
+            (
+                id,
+                DataElement {
+                    code,
+                    name,
+                    name_en,
+                    unit,
+                    aggregation,
+                },
+            )
+        })
+        .collect())
+}
+
+/// A checked row, ready to store.
+struct Checked {
+    element_id: i64,
+    period: String,
+    area: String,
+    category: String,
+    value: f64,
+}
+
+/// Checks every row: a known element, a period, an area `area_known`
+/// knows, a number. All problems are reported together.
+fn check(
+    rows: &[DataValue],
+    elements: &HashMap<String, i64>,
+    area_known: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Checked>, Vec<RowProblem>> {
+    let mut problems = Vec::new();
+    let mut checked = Vec::with_capacity(rows.len());
+    let mut seen = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let row = i + 1;
+        let mut bad = |column: &'static str, message: String| {
+            problems.push(RowProblem {
+                row,
+                column,
+                message,
+            })
+        };
+        let element_id = elements.get(r.element.trim()).copied();
+        if element_id.is_none() {
+            bad(
+                "dataElement",
+                format!("unknown data element {:?}", r.element),
+            );
+        }
+        let period = Period::parse(&r.period);
+        if let Err(e) = &period {
+            bad("period", e.to_string());
+        }
+        if !area_known(r.area.trim()) {
+            bad("orgUnit", format!("unknown area {:?}", r.area));
+        }
+        let value = r.value.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        if value.is_none() {
+            bad("value", format!("not a number: {:?}", r.value));
+        }
+        if let (Some(element_id), Ok(period), Some(value)) = (element_id, period, value) {
+            let key = (
+                element_id,
+                period.to_string(),
+                r.area.trim().to_owned(),
+                r.category.trim().to_owned(),
+            );
+            if let Some(first) = seen.insert(key.clone(), row) {
+                bad(
+                    "period",
+                    format!("the same value as row {first} is given twice"),
+                );
+                continue;
+            }
+            checked.push(Checked {
+                element_id,
+                period: key.1,
+                area: key.2,
+                category: key.3,
+                value,
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(checked)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Stores a batch of values reported by `reporter`, all or nothing.
+pub async fn import(
+    db: &Db,
+    ctx: &Context,
+    reporter: &str,
+    rows: &[DataValue],
+    area_known: &dyn Fn(&str) -> bool,
+) -> Result<ImportCount, IndicatorError> {
+    let ids: HashMap<String, i64> = element_rows(db)
+        .await?
+        .into_iter()
+        .map(|(id, e)| (e.code, id))
+        .collect();
+    let checked = check(rows, &ids, area_known).map_err(IndicatorError::Rows)?;
+    let (ctx, reporter) = (ctx.clone(), reporter.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let now = time::now();
+            let mut count = ImportCount::default();
+            for c in &checked {
+                let current: Option<f64> = tx
+                    .fetch_optional_scalar(
+                        query(
+                            "SELECT value FROM indicator_values WHERE element_id = $1 \
+                             AND period = $2 AND area = $3 AND category = $4 \
+                             AND superseded_at IS NULL",
+                        )
+                        .bind(c.element_id)
+                        .bind(c.period.clone())
+                        .bind(c.area.clone())
+                        .bind(c.category.clone()),
+                    )
+                    .await?;
+                match current {
+                    Some(v) if v == c.value => {
+                        count.ignored += 1;
+                        continue;
+                    }
+                    Some(_) => {
+                        tx.execute(
+                            query(
+                                "UPDATE indicator_values SET superseded_at = $5 \
+                                 WHERE element_id = $1 AND period = $2 AND area = $3 \
+                                 AND category = $4 AND superseded_at IS NULL",
+                            )
+                            .bind(c.element_id)
+                            .bind(c.period.clone())
+                            .bind(c.area.clone())
+                            .bind(c.category.clone())
+                            .bind(now),
+                        )
+                        .await?;
+                        count.updated += 1;
+                    }
+                    None => count.imported += 1,
+                }
+                tx.execute(
+                    query(
+                        "INSERT INTO indicator_values (element_id, period, area, category, \
+                         value, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(c.element_id)
+                    .bind(c.period.clone())
+                    .bind(c.area.clone())
+                    .bind(c.category.clone())
+                    .bind(c.value)
+                    .bind(reporter.clone())
+                    .bind(now),
+                )
+                .await?;
+            }
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "indicator.values_import",
+                    object_type: "indicator_values",
+                    object_id: &reporter,
+                    detail: serde_json::json!({
+                        "imported": count.imported,
+                        "updated": count.updated,
+                        "ignored": count.ignored,
+                    }),
+                },
+            )
+            .await?;
+            Ok::<_, IndicatorError>(count)
+        })
+    })
+    .await
+}
+
+type ValueTuple = (
+    String,
+    String,
+    String,
+    String,
+    f64,
+    String,
+    Timestamp,
+    Option<Timestamp>,
+);
+
+fn stored(rows: Vec<ValueTuple>) -> Vec<StoredValue> {
+    rows.into_iter()
+        .filter_map(
+            |(element, period, area, category, value, reported_by, reported_at, superseded_at)| {
+                Some(StoredValue {
+                    element,
+                    period: Period::parse(&period).ok()?,
+                    area,
+                    category,
+                    value,
+                    reported_by,
+                    reported_at,
+                    superseded_at,
+                })
+            },
+        )
+        .collect()
+}
+
+const VALUE_COLUMNS: &str = "SELECT e.code, v.period, v.area, v.category, v.value, \
+     v.reported_by, v.reported_at, v.superseded_at \
+     FROM indicator_values v JOIN indicator_elements e ON e.id = v.element_id";
+
+/// The current values of `element` in `area`, in period order.
+pub async fn current(
+    db: &Db,
+    element: &str,
+    area: &str,
+) -> Result<Vec<StoredValue>, IndicatorError> {
+    let sql = format!(
+        "{VALUE_COLUMNS} WHERE e.code = $1 AND v.area = $2 AND v.superseded_at IS NULL \
+         ORDER BY v.period, v.category"
+    );
+    let mut r = db.reader().await?;
+    let rows: Vec<ValueTuple> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(element)
+        .bind(area)
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(stored(rows))
+}
+
+/// Every value ever reported for one cell, the current one last.
+pub async fn history(
+    db: &Db,
+    element: &str,
+    period: &Period,
+    area: &str,
+    category: &str,
+) -> Result<Vec<StoredValue>, IndicatorError> {
+    let sql = format!(
+        "{VALUE_COLUMNS} WHERE e.code = $1 AND v.period = $2 AND v.area = $3 \
+         AND v.category = $4 ORDER BY v.id"
+    );
+    let mut r = db.reader().await?;
+    let rows: Vec<ValueTuple> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(element)
+        .bind(period.to_string())
+        .bind(area)
+        .bind(category)
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(stored(rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(element: &str, period: &str, area: &str, value: &str) -> DataValue {
+        DataValue {
+            element: element.into(),
+            period: period.into(),
+            area: area.into(),
+            category: String::new(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn every_bad_row_and_column_is_named() {
+        let elements = HashMap::from([("cases".to_owned(), 1)]);
+        let known = |a: &str| a == "110105";
+        let rows = [
+            row("cases", "202601", "110105", "12"),
+            row("nope", "2026-01", "999999", "x"),
+            row("cases", "202601", "110105", "13"),
+        ];
+        let problems = check(&rows, &elements, &known).err().unwrap();
+        let at: Vec<(usize, &str)> = problems.iter().map(|p| (p.row, p.column)).collect();
+        assert_eq!(
+            at,
+            vec![
+                (2, "dataElement"),
+                (2, "period"),
+                (2, "orgUnit"),
+                (2, "value"),
+                (3, "period")
+            ]
+        );
+        assert!(check(&rows[..1], &elements, &known).is_ok());
+        assert!(check(
+            &[row("cases", "202601", "110105", "NaN")],
+            &elements,
+            &known
+        )
+        .is_err());
+    }
+}
