@@ -158,3 +158,54 @@ async fn an_element_is_defined_once_with_a_code_formulas_can_name() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_indicator_is_worked_out_from_stored_values_along_the_division_tree() {
+    let app = TestApp::new().await;
+    with_elements(&app).await;
+    let ctx = Context::system();
+    let batch = [
+        value("cases_received", "202601", "110101", "120"),
+        value("cases_received", "202602", "110101", "150"),
+        value("cases_received", "202601", "110102", "80"),
+        value("cases_received", "202602", "110102", "90"),
+        value("cases_received", "202501", "110101", "100"),
+        value("cases_received", "202501", "110102", "100"),
+    ];
+    store::import(app.db(), &ctx, "user:1", &batch, &districts)
+        .await
+        .unwrap();
+    let mut cube = store::cube(app.db(), &["cases_received"]).await.unwrap();
+    // The city's districts, as the division tree has them.
+    let divisions = egov_org::divisions(
+        app.db(),
+        &egov_org::DivisionFilter {
+            parent: Some("110000".into()),
+            level: None,
+        },
+    )
+    .await
+    .unwrap();
+    for d in &divisions {
+        cube.add_area("110000", &d.code);
+    }
+    assert!(divisions.iter().any(|d| d.code == "110101"));
+    let per_month = egov_indicators::Indicator {
+        code: "received".into(),
+        numerator: egov_indicators::Expression::parse("#{cases_received}").unwrap(),
+        denominator: egov_indicators::Expression::parse("1").unwrap(),
+        factor: 1.0,
+    };
+    let january = Period::parse("202601").unwrap();
+    assert_eq!(cube.indicator(&per_month, "110000", &january), Some(200.0));
+    assert_eq!(
+        cube.indicator(&per_month, "110000", &Period::parse("2026Q1").unwrap()),
+        None,
+        "March is not reported, so the quarter is not summed from January and February"
+    );
+    let g = cube.indicator_growth(&per_month, "110000", &january);
+    assert_eq!(g.year_on_year, Some(0.0));
+    let february = Period::parse("202602").unwrap();
+    let g = cube.indicator_growth(&per_month, "110000", &february);
+    assert!((g.period_on_period.unwrap() - 20.0).abs() < 1e-9);
+}

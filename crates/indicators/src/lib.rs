@@ -6,16 +6,19 @@
 //!
 //! The rules are free of storage and HTTP: periods and their identifiers
 //! ([`period`]), formulas ([`expression`]), how an element's values add up
-//! over time and space ([`aggregate`]), and growth ([`growth`]); [`store`]
+//! over time and space ([`aggregate`]), growth ([`growth`]), and an
+//! indicator worked out along the area tree and the periods ([`compute`]); [`store`]
 //! keeps the elements and their values, with every correction's history.
 
 pub mod aggregate;
+pub mod compute;
 pub mod expression;
 pub mod growth;
 pub mod period;
 pub mod store;
 
 pub use aggregate::Aggregation;
+pub use compute::{Cube, Indicator};
 pub use expression::{Expression, ExpressionError};
 pub use period::{Period, PeriodError};
 pub use store::{DataElement, DataValue, ImportCount, IndicatorError, RowProblem, StoredValue};

@@ -424,6 +424,42 @@ pub async fn history(
     Ok(stored(rows))
 }
 
+/// The current totals (no category) of `elements` in every area, with how
+/// each adds up, ready to be worked out along an area tree the caller adds.
+pub async fn cube(db: &Db, elements: &[&str]) -> Result<crate::Cube, IndicatorError> {
+    let known: HashMap<String, Aggregation> = element_rows(db)
+        .await?
+        .into_iter()
+        .filter(|(_, e)| elements.contains(&e.code.as_str()))
+        .map(|(_, e)| (e.code, e.aggregation))
+        .collect();
+    let mut cube = crate::Cube::new(known.clone());
+    if known.is_empty() {
+        return Ok(cube);
+    }
+    let codes: Vec<&String> = known.keys().collect();
+    let sql = format!(
+        "SELECT e.code, v.area, v.period, v.value FROM indicator_values v \
+         JOIN indicator_elements e ON e.id = v.element_id \
+         WHERE v.superseded_at IS NULL AND v.category = '' AND e.code IN ({})",
+        egov_store::in_list(1, codes.len())
+    );
+    let mut r = db.reader().await?;
+    let rows: Vec<(String, String, String, f64)> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for code in &codes {
+            q = q.bind(code.as_str());
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    for (element, area, period, value) in rows {
+        if let Ok(period) = Period::parse(&period) {
+            cube.add_value(&element, &area, period, value);
+        }
+    }
+    Ok(cube)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
