@@ -8,10 +8,12 @@
 //! ([`period`]), formulas ([`expression`]), how an element's values add up
 //! over time and space ([`aggregate`]), growth ([`growth`]), and an
 //! indicator worked out along the area tree and the periods ([`compute`]); [`store`]
-//! keeps the elements and their values, with every correction's history.
+//! keeps the elements and their values, with every correction's history;
+//! [`dhis2`] reads and writes DHIS2's dataValueSets (JSON and CSV).
 
 pub mod aggregate;
 pub mod compute;
+pub mod dhis2;
 pub mod expression;
 pub mod growth;
 pub mod period;
