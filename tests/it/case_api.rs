@@ -575,3 +575,26 @@ async fn a_definition_naming_departments_by_row_id_still_transfers() {
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.json()["handling_department"], "110105-SCJGJ");
 }
+
+#[tokio::test]
+async fn a_caller_cannot_give_a_case_its_english_title() {
+    let app = TestApp::new().await;
+    let resident = citizen(&app, "zhang.san").await;
+    let res = resident
+        .post(
+            &app,
+            "/api/v1/cases",
+            json!({"process": "administrative_license", "department": "110105-SCJGJ",
+                   "title": "食品经营许可", "data": {"title_en": "Spoofed title"}}),
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.body);
+    assert_eq!(
+        res.json()["title_en"],
+        serde_json::Value::Null,
+        "{}",
+        res.body
+    );
+    let data = app.texts("SELECT data FROM cases").await;
+    assert!(!data[0].contains("Spoofed"), "{data:?}");
+}

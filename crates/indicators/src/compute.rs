@@ -6,8 +6,9 @@
 
 use crate::aggregate::Aggregation;
 use crate::expression::Expression;
-use crate::growth::{growth, Growth};
+use crate::growth::{growth, percent_change, Growth};
 use crate::period::{Period, PeriodType};
+use chrono::{Duration, NaiveDate};
 use std::collections::HashMap;
 
 /// An indicator: numerator / denominator × factor.
@@ -58,69 +59,118 @@ impl Cube {
     }
 
     /// The element's value for the area and period: reported, or made of
-    /// its shorter periods, or of its sub-areas.
+    /// shorter periods reported in the area that cover it whole (a quarter
+    /// from January–February and March), or of its sub-areas' values as
+    /// far as they are reported (DHIS2's rule; completeness is told apart).
     pub fn element(&self, element: &str, area: &str, period: &Period) -> Option<f64> {
-        self.element_at(element, area, period, 0)
+        let (from, to) = period.days();
+        self.span(element, area, from, to, period.kind(), 0)
     }
 
-    fn element_at(&self, element: &str, area: &str, period: &Period, depth: u8) -> Option<f64> {
-        if let Some(v) = self
-            .values
-            .get(&(element.to_owned(), area.to_owned(), *period))
-        {
-            return Some(*v);
+    /// The element over the days `from..=to`, from periods shorter than
+    /// `within` (or exactly the span, where one was reported).
+    fn span(
+        &self,
+        element: &str,
+        area: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        within: PeriodType,
+        depth: u8,
+    ) -> Option<f64> {
+        let exact = |p: Period| self.values.get(&(element.to_owned(), area.to_owned(), p));
+        // The span itself, reported as one period.
+        for kind in [within].into_iter().chain(FINER) {
+            if let Some(p) = Period::starting(from, kind).filter(|p| p.days() == (from, to)) {
+                if let Some(v) = exact(p) {
+                    return Some(*v);
+                }
+            }
         }
         // An area tree deeper than this is a loop in the data, not a city.
         if depth > 12 {
             return None;
         }
         let how = *self.aggregation.get(element)?;
-        // The period from its parts, reported in this area (a quarter from
-        // its months; January–February stands for its two months).
-        for kind in FINER.into_iter().filter(|k| *k < period.kind()) {
-            let parts = period.parts(kind);
-            let values: Option<Vec<(Period, f64)>> = parts
-                .iter()
-                .map(|p| {
-                    self.values
-                        .get(&(element.to_owned(), area.to_owned(), *p))
-                        .map(|v| (*p, *v))
-                })
-                .collect();
-            if let Some(values) = values.filter(|v| !v.is_empty()) {
-                return how.over_time(&values);
+        // Shorter periods reported in this area that cover the span whole,
+        // the longest first at each step.
+        let mut parts = Vec::new();
+        let mut at = from;
+        while at <= to {
+            let next = FINER
+                .into_iter()
+                .filter(|k| *k < within)
+                .filter_map(|k| Period::starting(at, k))
+                .filter(|p| p.days().1 <= to)
+                .find_map(|p| exact(p).map(|v| (p, *v)));
+            match next {
+                Some((p, v)) => {
+                    parts.push((p, v));
+                    at = p.days().1 + Duration::days(1);
+                }
+                None => {
+                    parts.clear();
+                    break;
+                }
             }
         }
-        // Else the sub-areas' values for the period, as far as reported.
+        if !parts.is_empty() {
+            return how.over_time(&parts);
+        }
+        // Else the sub-areas' values for the span.
         let values: Vec<f64> = self
             .children
             .get(area)?
             .iter()
-            .filter_map(|child| self.element_at(element, child, period, depth + 1))
+            .filter_map(|child| self.span(element, child, from, to, within, depth + 1))
             .collect();
         how.over_areas(&values)
     }
 
     /// The indicator's value for the area and period.
     pub fn indicator(&self, indicator: &Indicator, area: &str, period: &Period) -> Option<f64> {
-        let value = |code: &str| self.element(code, area, period);
+        let (from, to) = period.days();
+        self.indicator_span(indicator, area, from, to, period.kind())
+    }
+
+    fn indicator_span(
+        &self,
+        indicator: &Indicator,
+        area: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        within: PeriodType,
+    ) -> Option<f64> {
+        let value = |code: &str| self.span(code, area, from, to, within, 0);
         let n = indicator.numerator.evaluate(&value)?;
         let d = indicator.denominator.evaluate(&value)?;
         (d != 0.0).then(|| n / d * indicator.factor)
     }
 
-    /// The indicator's growth for the area and period; the year so far
-    /// is summed where every element it refers to is a flow.
+    /// The indicator's growth for the area and period. The year so far is
+    /// the indicator over the days from 1 January to the period's end (a
+    /// ratio of the sums, for a ratio), against the same days a year
+    /// earlier; for a level or a stock it is the year-on-year growth.
     pub fn indicator_growth(&self, indicator: &Indicator, area: &str, period: &Period) -> Growth {
+        let mut g = growth(period, |p| self.indicator(indicator, area, p));
         let flows = indicator
             .numerator
             .references()
             .into_iter()
             .chain(indicator.denominator.references())
             .all(|c| self.aggregation.get(c) == Some(&Aggregation::Sum));
-        // A ratio's year so far is the ratio of the sums, not a sum of ratios.
-        let summed = flows && indicator.denominator == Expression::Number(1.0);
-        growth(period, summed, |p| self.indicator(indicator, area, p))
+        if flows {
+            let so_far = |p: &Period| {
+                let to = p.days().1;
+                let from = Period::Year(p.year()).days().0;
+                self.indicator_span(indicator, area, from, to, PeriodType::Yearly)
+            };
+            g.year_to_date = match (so_far(period), so_far(&period.a_year_earlier())) {
+                (Some(now), Some(before)) => percent_change(now, before),
+                _ => None,
+            };
+        }
+        g
     }
 }
 
@@ -180,6 +230,30 @@ mod tests {
             cube.element("vacancies", "110000", &p("202601")),
             Some(205.0)
         );
+    }
+
+    #[test]
+    fn the_combined_january_february_stands_for_its_months_in_a_quarter_and_the_year_so_far() {
+        let mut cube = Cube::new(HashMap::from([("sales".to_owned(), Aggregation::Sum)]));
+        for (period, value) in [
+            ("202501B", 180.0),
+            ("202503", 100.0),
+            ("202601B", 200.0),
+            ("202603", 130.0),
+        ] {
+            cube.add_value("sales", "110000", p(period), value);
+        }
+        assert_eq!(cube.element("sales", "110000", &p("2026Q1")), Some(330.0));
+        assert_eq!(cube.element("sales", "110000", &p("202601")), None);
+        let sales = Indicator {
+            code: "sales".into(),
+            numerator: Expression::parse("#{sales}").unwrap(),
+            denominator: Expression::parse("1").unwrap(),
+            factor: 1.0,
+        };
+        let g = cube.indicator_growth(&sales, "110000", &p("202603"));
+        assert!((g.year_on_year.unwrap() - 30.0).abs() < 1e-9);
+        assert!((g.year_to_date.unwrap() - 17.857142857142858).abs() < 1e-9);
     }
 
     #[test]

@@ -7,6 +7,13 @@
 
 use std::collections::BTreeSet;
 
+/// How deep brackets and signs may nest: far beyond any real formula, well
+/// within the stack.
+pub const MAX_DEPTH: usize = 100;
+
+/// How many operators a formula may chain (each nests the tree a level).
+pub const MAX_TERMS: usize = 1000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expression {
     Number(f64),
@@ -35,6 +42,8 @@ pub enum ExpressionError {
     Unknown(String),
     #[error("the formula refers to itself: {0}")]
     Circular(String),
+    #[error("the formula nests brackets or signs more than {MAX_DEPTH} deep, or has more than {MAX_TERMS} terms")]
+    TooDeep,
 }
 
 impl Expression {
@@ -45,6 +54,8 @@ impl Expression {
         let mut p = Parser {
             chars: text.char_indices().collect(),
             at: 0,
+            depth: 0,
+            terms: 0,
         };
         let e = p.sum()?;
         p.skip_space();
@@ -75,7 +86,8 @@ impl Expression {
     }
 
     /// Checks an indicator's formula: it refers to something, only to
-    /// what `known` knows, and never to `own` (the indicator's own code).
+    /// what `known` knows, and never to `own` (the indicator's own code;
+    /// formulas name elements only, so no longer loop is possible).
     pub fn check(&self, own: &str, known: impl Fn(&str) -> bool) -> Result<(), ExpressionError> {
         let refs = self.references();
         if refs.is_empty() {
@@ -114,6 +126,8 @@ impl Expression {
 struct Parser {
     chars: Vec<(usize, char)>,
     at: usize,
+    depth: usize,
+    terms: usize,
 }
 
 impl Parser {
@@ -126,6 +140,16 @@ impl Parser {
 
     fn peek(&self) -> Option<char> {
         self.chars.get(self.at).map(|c| c.1)
+    }
+
+    /// One more operator, within [`MAX_TERMS`].
+    fn operator(&mut self) -> Result<(), ExpressionError> {
+        self.at += 1;
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(ExpressionError::TooDeep);
+        }
+        Ok(())
     }
 
     fn skip_space(&mut self) {
@@ -143,7 +167,7 @@ impl Parser {
                 Some('-') => Op::Subtract,
                 _ => return Ok(left),
             };
-            self.at += 1;
+            self.operator()?;
             let right = self.product()?;
             left = Expression::Binary(Box::new(left), op, Box::new(right));
         }
@@ -158,13 +182,23 @@ impl Parser {
                 Some('/') => Op::Divide,
                 _ => return Ok(left),
             };
-            self.at += 1;
+            self.operator()?;
             let right = self.unary()?;
             left = Expression::Binary(Box::new(left), op, Box::new(right));
         }
     }
 
     fn unary(&mut self) -> Result<Expression, ExpressionError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ExpressionError::TooDeep);
+        }
+        let e = self.operand();
+        self.depth -= 1;
+        e
+    }
+
+    fn operand(&mut self) -> Result<Expression, ExpressionError> {
         self.skip_space();
         match self.peek() {
             Some('-') => {

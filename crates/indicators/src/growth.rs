@@ -20,28 +20,19 @@ pub struct Growth {
     pub year_to_date: Option<f64>,
 }
 
-/// Growth of `period`, with `value` giving any period's value; `summed`
-/// says whether the year so far is a sum (a flow) rather than the value
-/// of the latest period (a level or stock, whose year-to-date growth is its
-/// year-on-year growth).
-pub fn growth(period: &Period, summed: bool, value: impl Fn(&Period) -> Option<f64>) -> Growth {
+/// Growth of `period`, with `value` giving any period's value. The year
+/// so far is taken as the year-on-year growth, which it is for a level or
+/// a stock; a flow's is the sum since January against the same months a
+/// year earlier, which the caller works out over those days
+/// (`Cube::indicator_growth`).
+pub fn growth(period: &Period, value: impl Fn(&Period) -> Option<f64>) -> Growth {
     let change = |a: Option<f64>, b: Option<f64>| percent_change(a?, b?);
     let now = value(period);
-    let year_to_date = if summed {
-        let total = |periods: Vec<Period>| -> Option<f64> {
-            periods.iter().map(&value).sum::<Option<f64>>()
-        };
-        change(
-            total(period.year_to_date()),
-            total(period.a_year_earlier().year_to_date()),
-        )
-    } else {
-        change(now, value(&period.a_year_earlier()))
-    };
+    let year_on_year = change(now, value(&period.a_year_earlier()));
     Growth {
-        year_on_year: change(now, value(&period.a_year_earlier())),
+        year_on_year,
         period_on_period: change(now, value(&period.previous())),
-        year_to_date,
+        year_to_date: year_on_year,
     }
 }
 
@@ -54,7 +45,7 @@ mod tests {
     }
 
     #[test]
-    fn year_on_year_period_on_period_and_the_year_so_far() {
+    fn year_on_year_and_period_on_period() {
         let value = |q: &Period| match q.to_string().as_str() {
             "202501" => Some(100.0),
             "202502" => Some(100.0),
@@ -62,14 +53,12 @@ mod tests {
             "202602" => Some(132.0),
             _ => None,
         };
-        let g = growth(&p("202602"), true, value);
+        let g = growth(&p("202602"), value);
         assert!((g.year_on_year.unwrap() - 32.0).abs() < 1e-9);
         assert!((g.period_on_period.unwrap() - 20.0).abs() < 1e-9);
-        assert!((g.year_to_date.unwrap() - 21.0).abs() < 1e-9);
-        let level = growth(&p("202602"), false, value);
-        assert_eq!(level.year_to_date, level.year_on_year);
+        assert_eq!(g.year_to_date, g.year_on_year);
         // No base, no rate: January has no December here.
-        assert_eq!(growth(&p("202601"), true, value).period_on_period, None);
+        assert_eq!(growth(&p("202601"), value).period_on_period, None);
         assert_eq!(percent_change(5.0, 0.0), None);
     }
 }

@@ -60,7 +60,7 @@ impl Period {
         };
         if let Some((y, q)) = t.split_once('Q') {
             let quarter: u32 = q.parse().map_err(|_| bad())?;
-            if !digits(q) || !(1..=4).contains(&quarter) {
+            if !digits(q) || q.len() != 1 || !(1..=4).contains(&quarter) {
                 return Err(bad());
             }
             return Ok(Period::Quarter {
@@ -96,9 +96,12 @@ impl Period {
                     month,
                 })
             }
-            8 => NaiveDate::parse_from_str(t, "%Y%m%d")
-                .map(Period::Day)
-                .map_err(|_| bad()),
+            8 => {
+                year(&t[..4])?;
+                NaiveDate::parse_from_str(t, "%Y%m%d")
+                    .map(Period::Day)
+                    .map_err(|_| bad())
+            }
             _ => Err(bad()),
         }
     }
@@ -196,6 +199,28 @@ impl Period {
                 }
             }
             Period::Year(y) => Period::Year(y + n),
+        }
+    }
+
+    /// The period of kind `kind` that begins on `day`, if one does (a
+    /// month on the 1st, a quarter on 1 January, April, July or October).
+    pub fn starting(day: NaiveDate, kind: PeriodType) -> Option<Period> {
+        let (year, month) = (day.year(), day.month());
+        let first = day.day() == 1;
+        match kind {
+            PeriodType::Daily => Some(Period::Day(day)),
+            PeriodType::Monthly if first => Some(Period::Month { year, month }),
+            PeriodType::BiMonthly if first && month % 2 == 1 => {
+                Some(Period::BiMonth { year, first: month })
+            }
+            PeriodType::Quarterly if first && (month - 1).is_multiple_of(3) => {
+                Some(Period::Quarter {
+                    year,
+                    quarter: month.div_ceil(3),
+                })
+            }
+            PeriodType::Yearly if first && month == 1 => Some(Period::Year(year)),
+            _ => None,
         }
     }
 

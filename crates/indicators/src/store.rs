@@ -388,17 +388,24 @@ pub async fn current(
     element: &str,
     area: &str,
 ) -> Result<Vec<StoredValue>, IndicatorError> {
-    let sql = format!(
-        "{VALUE_COLUMNS} WHERE e.code = $1 AND v.area = $2 AND v.superseded_at IS NULL \
-         ORDER BY v.period, v.category"
-    );
+    let sql =
+        format!("{VALUE_COLUMNS} WHERE e.code = $1 AND v.area = $2 AND v.superseded_at IS NULL");
     let mut r = db.reader().await?;
     let rows: Vec<ValueTuple> = run!(r, |c| sqlx::query_as(&sql)
         .bind(element)
         .bind(area)
         .fetch_all(&mut *c)
         .await)?;
-    Ok(stored(rows))
+    // Identifiers do not sort as time does (20260115 after 202601B).
+    let mut values = stored(rows);
+    values.sort_by(|a, b| {
+        (a.period.days(), a.period.kind(), &a.category).cmp(&(
+            b.period.days(),
+            b.period.kind(),
+            &b.category,
+        ))
+    });
+    Ok(values)
 }
 
 /// Every value ever reported for one cell, the current one last.

@@ -399,11 +399,13 @@ pub async fn add_identity(
         .materials
         .get(material)
         .is_some_and(|m| is_identity_document(&m.name));
-    let Some(resident_id) = record
-        .resident_id
-        .as_deref()
-        .filter(|_| offered && level >= egov_services::certificates::IDENTITY_GIVEN_FROM)
-    else {
+    // A person's own identity, for their own application: not for an
+    // enterprise's, whose identity card materials are its people's.
+    let Some(resident_id) = record.resident_id.as_deref().filter(|_| {
+        offered
+            && party.enterprise_id.is_none()
+            && level >= egov_services::certificates::IDENTITY_GIVEN_FROM
+    }) else {
         return Err(
             ApiError::new(StatusCode::CONFLICT, "action_not_allowed").with_detail(
                 "只有经窗口核验或数字证书认证的身份才能代替身份证件，且只用于身份证件类材料",

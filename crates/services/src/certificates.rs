@@ -147,10 +147,22 @@ impl Certificate {
     }
 }
 
-/// Whether the guide's material `name` is an identity document the
-/// platform's own verification of the applicant may stand for.
+/// The materials the platform's verification of the applicant may stand
+/// for: the applicant's own identity card and nothing more (not a parent's,
+/// a spouse's, an agent's, a form, or a card combined with another proof).
+const OWN_IDENTITY_CARD: &[&str] = &[
+    "居民身份证",
+    "本人居民身份证",
+    "本人有效身份证件",
+    "居民身份证或社会保障卡",
+    "居民身份证或医保电子凭证",
+    "原居民身份证",
+];
+
+/// Whether the guide's material `name` is the applicant's own identity
+/// card, which the platform's verification of them may stand for.
 pub fn is_identity_document(name: &str) -> bool {
-    name.contains("身份证")
+    OWN_IDENTITY_CARD.contains(&name.trim())
 }
 
 /// The lowest assurance level whose identity may be given for an identity
@@ -213,6 +225,23 @@ pub async fn undocumented_grants(db: &Db, party: Party) -> Result<Vec<String>, S
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_the_applicants_own_identity_card_may_be_stood_for() {
+        for own in ["居民身份证", "本人有效身份证件", "居民身份证或社会保障卡"]
+        {
+            assert!(super::is_identity_document(own), "{own}");
+        }
+        for other in [
+            "父母或其他法定监护人身份证",
+            "夫妻双方居民身份证",
+            "授权委托书及代理人身份证明",
+            "居民身份证申领登记表",
+            "申请人身份证件及与死者关系证明",
+        ] {
+            assert!(!super::is_identity_document(other), "{other}");
+        }
+    }
+
     #[test]
     fn a_certificate_is_named_by_the_results_first_part_without_its_remark() {
         assert_eq!(

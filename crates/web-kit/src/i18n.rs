@@ -134,8 +134,6 @@ fn get(locale: Locale, key: &str) -> Option<&'static str> {
     catalogue.get(key).copied()
 }
 
-/// The string for `key`; the key itself when missing, so a gap shows
-/// instead of breaking the page.
 /// A count in words: `key` with `{n}` filled in, or `key_one` for one
 /// (English counts one thing apart from several; both languages keep both).
 pub fn count(locale: Locale, key: &str, n: i64) -> String {
@@ -146,6 +144,8 @@ pub fn count(locale: Locale, key: &str, n: i64) -> String {
     translate(locale, &key).replace("{n}", &n.to_string())
 }
 
+/// The string for `key`: the Chinese one where the language lacks it, "?"
+/// where both do (logged), so a gap shows instead of breaking the page.
 pub fn translate(locale: Locale, key: &str) -> &'static str {
     match get(locale, key) {
         Some(s) => s,

@@ -140,6 +140,32 @@ impl Chrome {
         said(self.locale, zh, en)
     }
 
+    /// Brackets and the colon as the page's language writes them: full
+    /// width in Chinese, with a space before in English.
+    pub fn open_paren(&self) -> &'static str {
+        if self.is_zh() {
+            "（"
+        } else {
+            " ("
+        }
+    }
+
+    pub fn close_paren(&self) -> &'static str {
+        if self.is_zh() {
+            "）"
+        } else {
+            ")"
+        }
+    }
+
+    pub fn colon(&self) -> &'static str {
+        if self.is_zh() {
+            "："
+        } else {
+            ": "
+        }
+    }
+
     /// Whether `text`, shown on this page, is Chinese on an English page
     /// (for an attribute, whose element then says `lang="zh-CN"`).
     pub fn marks(&self, text: &str) -> bool {

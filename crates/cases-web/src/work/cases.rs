@@ -204,6 +204,11 @@ pub async fn open(
     new.enterprise_id = user.enterprise_id;
     new.co_departments = co_departments;
     new.data = input.data.unwrap_or_else(|| serde_json::json!({}));
+    // The English title is the opening system's to give (a service item's
+    // name), not a caller's.
+    if let Some(data) = new.data.as_object_mut() {
+        data.remove("title_en");
+    }
     new.location = location;
     let case = egov_cases::start(
         &state.db,

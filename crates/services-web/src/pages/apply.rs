@@ -210,6 +210,7 @@ async fn show(
     };
     let identity_verified = user.assurance_level
         >= egov_services::certificates::IDENTITY_GIVEN_FROM
+        && user.enterprise_id.is_none()
         && step == Step::Materials;
     let materials = guide
         .materials
