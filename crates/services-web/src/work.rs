@@ -383,7 +383,7 @@ pub async fn add_identity(
     user: &SessionUser,
     material: usize,
 ) -> Result<(AppFile, Guide), ApiError> {
-    use egov_services::certificates::{identity_attestation, is_identity_document};
+    use egov_services::certificates::{identity_attestation, identity_stands_for};
     let party = party(user);
     let draft = application::mine(&state.db, id, party)
         .await
@@ -395,17 +395,11 @@ pub async fn add_identity(
         .await
         .map_err(ApiError::internal)?;
     let level = record.assurance_level;
-    let offered = guide
+    let allowed = guide
         .materials
         .get(material)
-        .is_some_and(|m| is_identity_document(&m.name));
-    // A person's own identity, for their own application: not for an
-    // enterprise's, whose identity card materials are its people's.
-    let Some(resident_id) = record.resident_id.as_deref().filter(|_| {
-        offered
-            && party.enterprise_id.is_none()
-            && level >= egov_services::certificates::IDENTITY_GIVEN_FROM
-    }) else {
+        .is_some_and(|m| identity_stands_for(level, party.enterprise_id.is_some(), &m.name));
+    let Some(resident_id) = record.resident_id.as_deref().filter(|_| allowed) else {
         return Err(
             ApiError::new(StatusCode::CONFLICT, "action_not_allowed").with_detail(
                 "只有经窗口核验或数字证书认证的身份才能代替身份证件，且只用于身份证件类材料",

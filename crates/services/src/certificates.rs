@@ -165,6 +165,13 @@ pub fn is_identity_document(name: &str) -> bool {
     OWN_IDENTITY_CARD.contains(&name.trim())
 }
 
+/// Whether a person verified to `level`, applying for an enterprise or not,
+/// may give their verified identity for material `name`: their own
+/// application, their own identity card, verified at a counter or better.
+pub fn identity_stands_for(level: i32, for_enterprise: bool, name: &str) -> bool {
+    !for_enterprise && level >= IDENTITY_GIVEN_FROM && is_identity_document(name)
+}
+
 /// The lowest assurance level whose identity may be given for an identity
 /// document: the identity card seen at a counter (2) or a digital
 /// certificate (3), not a confirmed phone alone.

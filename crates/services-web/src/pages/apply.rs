@@ -208,19 +208,21 @@ async fn show(
     } else {
         Vec::new()
     };
-    let identity_verified = user.assurance_level
-        >= egov_services::certificates::IDENTITY_GIVEN_FROM
-        && user.enterprise_id.is_none()
-        && step == Step::Materials;
+    let offer_identity = |m: &egov_services::Material| {
+        step == Step::Materials
+            && egov_services::certificates::identity_stands_for(
+                user.assurance_level,
+                user.enterprise_id.is_some(),
+                &m.name,
+            )
+    };
     let materials = guide
         .materials
         .iter()
         .enumerate()
         .map(|(i, m)| MaterialRow {
-            certificates: identity_verified
-                .then(|| egov_services::certificates::is_identity_document(&m.name))
-                .filter(|offered| *offered)
-                .map(|_| WalletOption {
+            certificates: offer_identity(m)
+                .then(|| WalletOption {
                     code: IDENTITY.to_owned(),
                     label: egov_web_kit::i18n::translate(locale, "wallet.identity")
                         .replace("{level}", &user.assurance_level.to_string()),
