@@ -98,10 +98,10 @@ pub enum UserCommand {
         #[arg(long)]
         department: Option<String>,
         /// A role (repeatable): handler, department_admin, dispatcher, supervisor,
-        /// catalogue_admin, auditor, system_admin. Department roles apply to --department.
+        /// catalogue_admin, statistician, auditor, system_admin. Department roles apply to --department.
         #[arg(long = "role")]
         roles: Vec<String>,
-        /// Grant a role that may be either (supervisor) for every department,
+        /// Grant a role that may be either (supervisor, statistician) for every department,
         /// not only --department.
         #[arg(long)]
         city_wide: bool,
@@ -114,7 +114,8 @@ pub enum ApiKeyCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// A scope the key holds (repeatable): org:write, audit:read, reference:write
+        /// A scope the key holds (repeatable): org:write, audit:read, reference:write,
+        /// indicators:write
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// The key stops working after this many days.

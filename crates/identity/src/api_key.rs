@@ -22,16 +22,26 @@ pub enum Scope {
     AuditRead,
     #[serde(rename = "reference:write")]
     ReferenceWrite,
+    /// Reports statistics for any unit and reads them (a statistics
+    /// system exchanging DHIS2 data value sets).
+    #[serde(rename = "indicators:write")]
+    IndicatorsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::OrgWrite, Scope::AuditRead, Scope::ReferenceWrite];
+    pub const ALL: [Scope; 4] = [
+        Scope::OrgWrite,
+        Scope::AuditRead,
+        Scope::ReferenceWrite,
+        Scope::IndicatorsWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::OrgWrite => "org:write",
             Scope::AuditRead => "audit:read",
             Scope::ReferenceWrite => "reference:write",
+            Scope::IndicatorsWrite => "indicators:write",
         }
     }
 }

@@ -58,6 +58,15 @@ pub enum Permission {
     /// Case metrics: any civil servant (their own department's figures are
     /// no secret inside government).
     ReadCaseMetrics,
+    /// The indicators engine's data and indicators: civil servants, and
+    /// statistics systems with `indicators:write`.
+    ReadIndicators,
+    /// Define data elements and indicators: the statistics office (a
+    /// city-wide 统计员) and system administrators.
+    ManageIndicators,
+    /// Report values for the unit of `department_id` (None: any unit): its
+    /// 统计员, the statistics office, or a statistics system's key.
+    ReportIndicators { department_id: Option<i64> },
 }
 
 pub fn allows(principal: &Principal, permission: Permission) -> bool {
@@ -69,6 +78,7 @@ pub fn allows(principal: &Principal, permission: Permission) -> bool {
             ManageOrg => k.allows(KeyScope::OrgWrite),
             ReadAudit => k.allows(KeyScope::AuditRead),
             ManageReferenceData | ManageServiceItems { .. } => k.allows(KeyScope::ReferenceWrite),
+            ReadIndicators | ReportIndicators { .. } => k.allows(KeyScope::IndicatorsWrite),
             _ => false,
         },
         // Until the second factor, password change or enrolment is done,
@@ -111,7 +121,9 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
                             .any(|g| g.role == Role::DepartmentAdmin && g.department_id == Some(d))
                     }))
         }
-        ReadCaseMetrics => u.kind == UserKind::Staff,
+        ReadCaseMetrics | ReadIndicators => u.kind == UserKind::Staff,
+        ManageIndicators => admin || u.has_role_for(Role::Statistician, None),
+        ReportIndicators { department_id } => u.has_role_for(Role::Statistician, department_id),
         ManageOperators { enterprise_id } => {
             u.is_legal_rep() && u.enterprise_id == Some(enterprise_id)
         }

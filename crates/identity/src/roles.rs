@@ -18,6 +18,9 @@ pub enum Role {
     Supervisor,
     /// Maintains a department's part of the information resource catalogue.
     CatalogueAdmin,
+    /// Reports a unit's statistics (统计员); city-wide, the statistics
+    /// office, which also defines the data elements and indicators.
+    Statistician,
     /// Reads the audit log and verifies the chain.
     Auditor,
     /// Runs the platform.
@@ -33,12 +36,13 @@ pub enum Scope {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Handler,
         Role::DepartmentAdmin,
         Role::Dispatcher,
         Role::Supervisor,
         Role::CatalogueAdmin,
+        Role::Statistician,
         Role::Auditor,
         Role::SystemAdmin,
     ];
@@ -50,6 +54,7 @@ impl Role {
             Role::Dispatcher => "dispatcher",
             Role::Supervisor => "supervisor",
             Role::CatalogueAdmin => "catalogue_admin",
+            Role::Statistician => "statistician",
             Role::Auditor => "auditor",
             Role::SystemAdmin => "system_admin",
         }
@@ -60,7 +65,7 @@ impl Role {
             Role::Handler | Role::DepartmentAdmin | Role::Dispatcher | Role::CatalogueAdmin => {
                 Scope::Department
             }
-            Role::Supervisor => Scope::Optional,
+            Role::Supervisor | Role::Statistician => Scope::Optional,
             Role::Auditor | Role::SystemAdmin => Scope::City,
         }
     }
@@ -72,7 +77,11 @@ impl Role {
     pub fn granted_by_department(self) -> bool {
         matches!(
             self,
-            Role::Handler | Role::DepartmentAdmin | Role::Dispatcher | Role::CatalogueAdmin
+            Role::Handler
+                | Role::DepartmentAdmin
+                | Role::Dispatcher
+                | Role::CatalogueAdmin
+                | Role::Statistician
         )
     }
 
@@ -83,6 +92,7 @@ impl Role {
             Role::Dispatcher => "派遣员",
             Role::Supervisor => "监察员",
             Role::CatalogueAdmin => "目录管理员",
+            Role::Statistician => "统计员",
             Role::Auditor => "审计员",
             Role::SystemAdmin => "系统管理员",
         }

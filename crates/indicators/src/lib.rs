@@ -7,12 +7,13 @@
 //! The rules are free of storage and HTTP: periods and their identifiers
 //! ([`period`]), formulas ([`expression`]), how an element's values add up
 //! over time and space ([`aggregate`]), growth ([`growth`]), and an
-//! indicator worked out along the area tree and the periods ([`compute`]); [`store`]
+//! indicator worked out along the area tree and the periods ([`compute`]); [`definition`] keeps indicators' formulas; [`store`]
 //! keeps the elements and their values, with every correction's history;
 //! [`dhis2`] reads and writes DHIS2's dataValueSets (JSON and CSV).
 
 pub mod aggregate;
 pub mod compute;
+pub mod definition;
 pub mod dhis2;
 pub mod expression;
 pub mod growth;
@@ -21,6 +22,7 @@ pub mod store;
 
 pub use aggregate::Aggregation;
 pub use compute::{Cube, Indicator};
+pub use definition::{DefinitionError, IndicatorDefinition};
 pub use expression::{Expression, ExpressionError};
 pub use period::{Period, PeriodError};
 pub use store::{DataElement, DataValue, ImportCount, IndicatorError, RowProblem, StoredValue};

@@ -36,6 +36,11 @@ pub enum IndicatorError {
     #[error("{} rows are refused; nothing was stored", .0.len())]
     Rows(Vec<RowProblem>),
     #[error(transparent)]
+    Definition(#[from] crate::definition::DefinitionError),
+    /// Another batch stored a value of the same cell at the same moment.
+    #[error("another report changed the same values at the same time; send it again")]
+    Concurrent,
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -88,7 +93,7 @@ pub struct StoredValue {
     pub superseded_at: Option<Timestamp>,
 }
 
-fn valid_code(code: &str) -> bool {
+pub(crate) fn valid_code(code: &str) -> bool {
     (1..=50).contains(&code.len())
         && code
             .chars()
@@ -149,6 +154,15 @@ pub async fn elements(db: &Db) -> Result<Vec<DataElement>, IndicatorError> {
         .await?
         .into_iter()
         .map(|(_, e)| e)
+        .collect())
+}
+
+/// Every element's row id, by code.
+pub(crate) async fn element_codes(db: &Db) -> Result<HashMap<String, i64>, IndicatorError> {
+    Ok(element_rows(db)
+        .await?
+        .into_iter()
+        .map(|(id, e)| (e.code, id))
         .collect())
 }
 
@@ -256,7 +270,14 @@ fn check(
     }
 }
 
-/// Stores a batch of values reported by `reporter`, all or nothing.
+/// Rows per statement: 7 parameters each stays well inside both engines'
+/// limits on parameters.
+const CHUNK: usize = 1000;
+
+/// Stores a batch of values reported by `reporter`, all or nothing. The
+/// current values of the batch's cells are read, the changed ones marked
+/// superseded and the new ones inserted, each a statement per thousand
+/// rows, so a large import costs a few statements per thousand values.
 pub async fn import(
     db: &Db,
     ctx: &Context,
@@ -264,88 +285,138 @@ pub async fn import(
     rows: &[DataValue],
     area_known: &dyn Fn(&str) -> bool,
 ) -> Result<ImportCount, IndicatorError> {
-    let ids: HashMap<String, i64> = element_rows(db)
-        .await?
-        .into_iter()
-        .map(|(id, e)| (e.code, id))
-        .collect();
+    let ids = element_codes(db).await?;
     let checked = check(rows, &ids, area_known).map_err(IndicatorError::Rows)?;
     let (ctx, reporter) = (ctx.clone(), reporter.to_owned());
-    db.write(move |tx| {
-        Box::pin(async move {
-            let now = time::now();
-            let mut count = ImportCount::default();
-            for c in &checked {
-                let current: Option<f64> = tx
-                    .fetch_optional_scalar(
-                        query(
-                            "SELECT value FROM indicator_values WHERE element_id = $1 \
-                             AND period = $2 AND area = $3 AND category = $4 \
-                             AND superseded_at IS NULL",
-                        )
-                        .bind(c.element_id)
-                        .bind(c.period.clone())
-                        .bind(c.area.clone())
-                        .bind(c.category.clone()),
-                    )
-                    .await?;
-                match current {
-                    Some(v) if v == c.value => {
-                        count.ignored += 1;
-                        continue;
+    let stored = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let now = time::now();
+                let mut count = ImportCount::default();
+                for chunk in checked.chunks(CHUNK) {
+                    let current = current_of(tx, chunk).await?;
+                    let mut changed = Vec::new();
+                    let mut fresh = Vec::new();
+                    for c in chunk {
+                        match current.get(&c.key()) {
+                            Some(v) if *v == c.value => count.ignored += 1,
+                            Some(_) => {
+                                count.updated += 1;
+                                changed.push(c);
+                                fresh.push(c);
+                            }
+                            None => {
+                                count.imported += 1;
+                                fresh.push(c);
+                            }
+                        }
                     }
-                    Some(_) => {
-                        tx.execute(
-                            query(
-                                "UPDATE indicator_values SET superseded_at = $5 \
-                                 WHERE element_id = $1 AND period = $2 AND area = $3 \
-                                 AND category = $4 AND superseded_at IS NULL",
-                            )
-                            .bind(c.element_id)
-                            .bind(c.period.clone())
-                            .bind(c.area.clone())
-                            .bind(c.category.clone())
-                            .bind(now),
-                        )
-                        .await?;
-                        count.updated += 1;
+                    if !changed.is_empty() {
+                        let sql = format!(
+                            "UPDATE indicator_values SET superseded_at = $1 \
+                             WHERE superseded_at IS NULL \
+                             AND (element_id, period, area, category) IN (VALUES {})",
+                            shifted_values(changed.len(), 4, 1)
+                        );
+                        let mut q = query(sql).bind(now);
+                        for c in &changed {
+                            q = c.bind_key(q);
+                        }
+                        tx.execute(q).await?;
                     }
-                    None => count.imported += 1,
+                    if !fresh.is_empty() {
+                        let sql = format!(
+                            "INSERT INTO indicator_values (element_id, period, area, category, \
+                             value, reported_by, reported_at) VALUES {}",
+                            egov_store::values(fresh.len(), 7)
+                        );
+                        let mut q = query(sql);
+                        for c in &fresh {
+                            q = c.bind_key(q).bind(c.value).bind(reporter.clone()).bind(now);
+                        }
+                        tx.execute(q).await?;
+                    }
                 }
-                tx.execute(
-                    query(
-                        "INSERT INTO indicator_values (element_id, period, area, category, \
-                         value, reported_by, reported_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .bind(c.element_id)
-                    .bind(c.period.clone())
-                    .bind(c.area.clone())
-                    .bind(c.category.clone())
-                    .bind(c.value)
-                    .bind(reporter.clone())
-                    .bind(now),
+                egov_audit::append(
+                    tx,
+                    &ctx,
+                    Event {
+                        action: "indicator.values_import",
+                        object_type: "indicator_values",
+                        object_id: &reporter,
+                        detail: serde_json::json!({
+                            "imported": count.imported,
+                            "updated": count.updated,
+                            "ignored": count.ignored,
+                        }),
+                    },
                 )
                 .await?;
-            }
-            egov_audit::append(
-                tx,
-                &ctx,
-                Event {
-                    action: "indicator.values_import",
-                    object_type: "indicator_values",
-                    object_id: &reporter,
-                    detail: serde_json::json!({
-                        "imported": count.imported,
-                        "updated": count.updated,
-                        "ignored": count.ignored,
-                    }),
-                },
-            )
-            .await?;
-            Ok::<_, IndicatorError>(count)
+                Ok::<_, IndicatorError>(count)
+            })
         })
-    })
-    .await
+        .await;
+    match stored {
+        // Two batches inserting the same new cell at once: the index of
+        // current values lets one in; the other is told to send again.
+        Err(IndicatorError::Store(e)) if e.is_unique_violation() => Err(IndicatorError::Concurrent),
+        other => other,
+    }
+}
+
+type CellKey = (i64, String, String, String);
+
+impl Checked {
+    fn key(&self) -> CellKey {
+        (
+            self.element_id,
+            self.period.clone(),
+            self.area.clone(),
+            self.category.clone(),
+        )
+    }
+
+    fn bind_key<'q>(&self, q: egov_store::Statement<'q>) -> egov_store::Statement<'q> {
+        q.bind(self.element_id)
+            .bind(self.period.clone())
+            .bind(self.area.clone())
+            .bind(self.category.clone())
+    }
+}
+
+/// `VALUES` placeholders numbered from `$first`: the rows after the
+/// statement's own leading parameters.
+fn shifted_values(rows: usize, columns: usize, first: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (0..columns)
+                .map(|c| format!("${}", first + 1 + r * columns + c))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The current values of the chunk's cells.
+async fn current_of(
+    tx: &mut egov_store::Tx,
+    chunk: &[Checked],
+) -> Result<HashMap<CellKey, f64>, IndicatorError> {
+    let sql = format!(
+        "SELECT element_id, period, area, category, value FROM indicator_values \
+         WHERE superseded_at IS NULL AND (element_id, period, area, category) IN (VALUES {})",
+        egov_store::values(chunk.len(), 4)
+    );
+    let mut q = query(sql);
+    for c in chunk {
+        q = c.bind_key(q);
+    }
+    let rows: Vec<(i64, String, String, String, f64)> = tx.fetch_all(q).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(e, p, a, c, v)| ((e, p, a, c), v))
+        .collect())
 }
 
 type ValueTuple = (

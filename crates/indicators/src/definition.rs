@@ -1,0 +1,276 @@
+//! Indicators as defined and kept: a code, names, numerator and
+//! denominator formulas over data elements, a factor (100 for a per cent),
+//! the unit and decimals it is shown with, and whether it is public. A
+//! definition is checked whole before it is stored: formulas that parse,
+//! refer to known elements only and never to the indicator itself, a
+//! factor that is a number other than zero.
+
+use crate::compute::Indicator;
+use crate::expression::{Expression, ExpressionError};
+use crate::store::{element_codes, valid_code, IndicatorError};
+use egov_audit::Event;
+use egov_kernel::time;
+use egov_kernel::Context;
+use egov_store::{query, run, Db};
+use serde::Serialize;
+
+/// An indicator as an administrator writes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorDefinition {
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    /// A formula over `#{element}` codes.
+    pub numerator: String,
+    /// A formula, `1` for an indicator that is a plain sum or level.
+    pub denominator: String,
+    /// 100 for a per cent, 1000 for per mille, 1 for a plain figure.
+    pub factor: f64,
+    pub unit: String,
+    pub decimals: u8,
+    /// Shown on the public page without signing in.
+    pub public: bool,
+}
+
+/// Which part of a definition is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("an indicator's code is 1 to 50 letters, digits, '_', '-' or '.': {0:?}")]
+    BadCode(String),
+    #[error("an indicator needs a name")]
+    NoName,
+    #[error("numerator: {0}")]
+    Numerator(ExpressionError),
+    #[error("denominator: {0}")]
+    Denominator(ExpressionError),
+    #[error("the factor must be a number other than zero")]
+    Factor,
+    #[error("at most 6 decimals")]
+    Decimals,
+}
+
+impl IndicatorDefinition {
+    /// The definition checked against the elements `known` knows, as the
+    /// engine computes it.
+    pub fn checked(&self, known: impl Fn(&str) -> bool) -> Result<Indicator, DefinitionError> {
+        if !valid_code(&self.code) {
+            return Err(DefinitionError::BadCode(self.code.clone()));
+        }
+        if self.name.trim().is_empty() {
+            return Err(DefinitionError::NoName);
+        }
+        let numerator = Expression::parse(&self.numerator).map_err(DefinitionError::Numerator)?;
+        numerator
+            .check(&self.code, &known)
+            .map_err(DefinitionError::Numerator)?;
+        let denominator =
+            Expression::parse(&self.denominator).map_err(DefinitionError::Denominator)?;
+        // A constant denominator (1) refers to nothing, and needs not.
+        if !denominator.references().is_empty() {
+            denominator
+                .check(&self.code, &known)
+                .map_err(DefinitionError::Denominator)?;
+        }
+        if !self.factor.is_finite() || self.factor == 0.0 {
+            return Err(DefinitionError::Factor);
+        }
+        if self.decimals > 6 {
+            return Err(DefinitionError::Decimals);
+        }
+        Ok(Indicator {
+            code: self.code.clone(),
+            numerator,
+            denominator,
+            factor: self.factor,
+        })
+    }
+}
+
+/// Defines an indicator, or changes the one with its code; audited.
+/// Returns whether it was new.
+pub async fn define(
+    db: &Db,
+    ctx: &Context,
+    definition: &IndicatorDefinition,
+) -> Result<bool, IndicatorError> {
+    let elements = element_codes(db).await?;
+    definition
+        .checked(|c| elements.contains_key(c))
+        .map_err(IndicatorError::Definition)?;
+    let (ctx, d) = (ctx.clone(), definition.clone());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let existed: Option<i64> = tx
+                .fetch_optional_scalar(
+                    query("SELECT id FROM indicator_definitions WHERE code = $1")
+                        .bind(d.code.clone()),
+                )
+                .await?;
+            let sql = if existed.is_some() {
+                "UPDATE indicator_definitions SET name = $2, name_en = $3, numerator = $4, \
+                 denominator = $5, factor = $6, unit = $7, decimals = $8, public = $9, \
+                 updated_at = $10 WHERE code = $1"
+            } else {
+                "INSERT INTO indicator_definitions (code, name, name_en, numerator, \
+                 denominator, factor, unit, decimals, public, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            };
+            tx.execute(
+                query(sql)
+                    .bind(d.code.clone())
+                    .bind(d.name.clone())
+                    .bind(d.name_en.clone())
+                    .bind(d.numerator.clone())
+                    .bind(d.denominator.clone())
+                    .bind(d.factor)
+                    .bind(d.unit.clone())
+                    .bind(i32::from(d.decimals))
+                    .bind(d.public)
+                    .bind(time::now()),
+            )
+            .await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "indicator.define",
+                    object_type: "indicator",
+                    object_id: &d.code,
+                    detail: serde_json::json!({
+                        "numerator": d.numerator,
+                        "denominator": d.denominator,
+                        "factor": d.factor,
+                        "public": d.public,
+                    }),
+                },
+            )
+            .await?;
+            Ok::<_, IndicatorError>(existed.is_none())
+        })
+    })
+    .await
+}
+
+type DefinitionRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    f64,
+    String,
+    i32,
+    bool,
+);
+
+const DEFINITION_COLUMNS: &str = "SELECT code, name, name_en, numerator, denominator, factor, \
+     unit, decimals, public FROM indicator_definitions";
+
+/// Every indicator (only the public ones when `public_only`), by code.
+pub async fn list(db: &Db, public_only: bool) -> Result<Vec<IndicatorDefinition>, IndicatorError> {
+    let sql = format!("{DEFINITION_COLUMNS} WHERE (public OR NOT $1) ORDER BY code");
+    let mut r = db.reader().await?;
+    let rows: Vec<DefinitionRow> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(public_only)
+        .fetch_all(&mut *c)
+        .await)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// The indicator with `code`.
+pub async fn get(db: &Db, code: &str) -> Result<Option<IndicatorDefinition>, IndicatorError> {
+    let sql = format!("{DEFINITION_COLUMNS} WHERE code = $1");
+    let mut r = db.reader().await?;
+    let row: Option<DefinitionRow> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await)?;
+    Ok(row.map(from_row))
+}
+
+fn from_row(
+    (code, name, name_en, numerator, denominator, factor, unit, decimals, public): DefinitionRow,
+) -> IndicatorDefinition {
+    IndicatorDefinition {
+        code,
+        name,
+        name_en,
+        numerator,
+        denominator,
+        factor,
+        unit,
+        decimals: u8::try_from(decimals).unwrap_or(0),
+        public,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate() -> IndicatorDefinition {
+        IndicatorDefinition {
+            code: "on_time_rate".into(),
+            name: "按时办结率".into(),
+            name_en: None,
+            numerator: "#{closed_on_time}".into(),
+            denominator: "#{closed}".into(),
+            factor: 100.0,
+            unit: "%".into(),
+            decimals: 1,
+            public: true,
+        }
+    }
+
+    #[test]
+    fn a_definition_is_checked_whole() {
+        let known = |c: &str| ["closed_on_time", "closed"].contains(&c);
+        assert!(rate().checked(known).is_ok());
+        let plain = IndicatorDefinition {
+            denominator: "1".into(),
+            ..rate()
+        };
+        assert!(plain.checked(known).is_ok());
+        let cases: [(IndicatorDefinition, &str); 5] = [
+            (
+                IndicatorDefinition {
+                    numerator: "#{on_time_rate}".into(),
+                    ..rate()
+                },
+                "numerator: the formula refers to itself: on_time_rate",
+            ),
+            (
+                IndicatorDefinition {
+                    denominator: "#{nothing}".into(),
+                    ..rate()
+                },
+                "denominator: the formula refers to an unknown data element: nothing",
+            ),
+            (
+                IndicatorDefinition {
+                    factor: 0.0,
+                    ..rate()
+                },
+                "the factor must be a number other than zero",
+            ),
+            (
+                IndicatorDefinition {
+                    code: "率".into(),
+                    ..rate()
+                },
+                "an indicator's code is 1 to 50 letters, digits, '_', '-' or '.': \"率\"",
+            ),
+            (
+                IndicatorDefinition {
+                    numerator: "#{closed} +".into(),
+                    ..rate()
+                },
+                "numerator: at character 12: the formula ends too soon",
+            ),
+        ];
+        for (definition, message) in cases {
+            let e = definition.checked(known).unwrap_err();
+            assert_eq!(e.to_string(), message);
+        }
+    }
+}
