@@ -21,13 +21,15 @@ enum Who {
     /// A supervisor of another department than the matrix case's.
     OtherSupervisor,
     CatalogueAdmin,
+    /// The matrix department's 统计员.
+    Statistician,
     Auditor,
     Admin,
     KeyOrgWrite,
     KeyAuditRead,
 }
 
-const ALL: [Who; 13] = [
+const ALL: [Who; 14] = [
     Who::Anonymous,
     Who::Citizen,
     Who::EnterpriseRep,
@@ -37,6 +39,7 @@ const ALL: [Who; 13] = [
     Who::Supervisor,
     Who::OtherSupervisor,
     Who::CatalogueAdmin,
+    Who::Statistician,
     Who::Auditor,
     Who::Admin,
     Who::KeyOrgWrite,
@@ -588,6 +591,34 @@ fn routes() -> Vec<Route> {
             w.api(matches!(w, Who::Supervisor | Who::OtherSupervisor))
         }),
         get("/api/v1/metrics/cases", |w| w.api(w.is_staff())),
+        get("/api/v1/indicators/elements", |w| w.api(w.is_staff())),
+        // A new element each time: the office (none here) and administrators.
+        post("/api/v1/indicators/elements", |w| w.api(w == Who::Admin)),
+        get("/api/v1/indicators", public),
+        // A formula naming an unknown element: judged, for those who may.
+        put("/api/v1/indicators/matrix_rate", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.api(false),
+        }),
+        // Not public: civil servants read it; to anyone else it is not there.
+        get(
+            "/api/v1/indicators/matrix_rate/data?from=2026&to=2026",
+            |w| {
+                if w.is_staff() {
+                    Outcome::Allowed
+                } else {
+                    Outcome::Hidden
+                }
+            },
+        ),
+        // An empty set: stored (nothing), for a unit's 统计员.
+        post("/api/v1/indicators/dataValueSets", |w| {
+            w.api(w == Who::Statistician)
+        }),
+        get(
+            "/api/v1/indicators/dataValueSets?dataElement=matrix_cases&orgUnit=110000",
+            |w| w.api(w.is_staff()),
+        ),
         // Service items: the matrix item belongs to 110105-SCJGJ, which no
         // department administrator here manages. Loading it again changes
         // nothing; an empty guide from the page is judged.
@@ -647,6 +678,7 @@ impl Callers {
             (Who::Dispatcher, Role::Dispatcher, true),
             (Who::Supervisor, Role::Supervisor, false),
             (Who::CatalogueAdmin, Role::CatalogueAdmin, true),
+            (Who::Statistician, Role::Statistician, true),
             (Who::Auditor, Role::Auditor, false),
             (Who::Admin, Role::SystemAdmin, false),
         ];
@@ -674,6 +706,7 @@ impl Callers {
         }
         let (case_number, _) = matrix_case(app, dept).await;
         let ctx = egov_kernel::Context::system();
+        matrix_indicator(app).await;
         egov_services::registry::load(app.db(), &ctx, include_str!("fixtures/service-item.toml"))
             .await
             .unwrap();
@@ -738,6 +771,38 @@ async fn matrix_case(app: &TestApp, dept: i64) -> (String, i64) {
         .await
         .unwrap();
     (case.number, case.id)
+}
+
+/// An element and an indicator for civil servants only.
+async fn matrix_indicator(app: &TestApp) {
+    let ctx = egov_kernel::Context::system();
+    egov_indicators::store::define_element(
+        app.db(),
+        &ctx,
+        &egov_indicators::DataElement {
+            code: "matrix_cases".into(),
+            name: "矩阵件数".into(),
+            name_en: None,
+            unit: String::new(),
+            aggregation: egov_indicators::Aggregation::Sum,
+        },
+    )
+    .await
+    .unwrap();
+    let rate = egov_indicators::IndicatorDefinition {
+        code: "matrix_rate".into(),
+        name: "矩阵指标".into(),
+        name_en: None,
+        numerator: "#{matrix_cases}".into(),
+        denominator: "1".into(),
+        factor: 1.0,
+        unit: String::new(),
+        decimals: 0,
+        public: false,
+    };
+    egov_indicators::definition::define(app.db(), &ctx, &rate)
+        .await
+        .unwrap();
 }
 
 /// A PDF upload; a page's form also carries its CSRF field.
@@ -826,6 +891,19 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         format!("csrf={}&{fields}", csrf_of(callers, who))
     } else if route.path == "/api/v1/services" && route.method == Method::POST {
         include_str!("fixtures/service-item.toml").to_owned()
+    } else if route.path == "/api/v1/indicators/elements" {
+        json(
+            serde_json::json!({"code": format!("matrix_{n}"), "name": "矩阵", "aggregation": "sum"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/indicators/matrix_rate" {
+        json(
+            serde_json::json!({"code": "matrix_rate", "name": "矩阵", "numerator": "#{nothing}",
+                "denominator": "1", "factor": 1.0}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/indicators/dataValueSets" {
+        json(serde_json::json!({"dataValues": []}), &mut headers)
     } else if route.path == "/api/v1/calendar" {
         // An empty calendar file: valid, loads nothing.
         "version = \"matrix\"\n".to_owned()
@@ -1025,6 +1103,8 @@ fn the_matrix_covers_every_documented_route() {
                         "110105"
                     } else if path.contains("services") {
                         "110105SCJGJ9001"
+                    } else if path.contains("indicators") {
+                        "matrix_rate"
                     } else {
                         "110105-GOV"
                     },

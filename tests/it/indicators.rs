@@ -3,7 +3,7 @@
 
 use crate::common::TestApp;
 use egov_indicators::store::{self, DataElement, DataValue};
-use egov_indicators::{Aggregation, IndicatorError, Period};
+use egov_indicators::{Aggregation, Area, IndicatorError, Period};
 use egov_kernel::Context;
 
 fn value(element: &str, period: &str, area: &str, value: &str) -> DataValue {
@@ -16,8 +16,12 @@ fn value(element: &str, period: &str, area: &str, value: &str) -> DataValue {
     }
 }
 
-fn districts(area: &str) -> bool {
-    ["110000", "110101", "110102"].contains(&area)
+fn districts(area: &str) -> Area {
+    if ["110000", "110101", "110102"].contains(&area) {
+        Area::Open
+    } else {
+        Area::Unknown
+    }
 }
 
 async fn with_elements(app: &TestApp) {

@@ -15,6 +15,7 @@ mod demo;
 mod documents;
 mod identity;
 mod indicators;
+mod indicators_api;
 mod new_system;
 mod notifications;
 mod oidc;

@@ -6,8 +6,9 @@
 //! factor that is a number other than zero.
 
 use crate::compute::Indicator;
-use crate::expression::{Expression, ExpressionError};
-use crate::store::{element_codes, valid_code, IndicatorError};
+use crate::error::{DefinitionError, IndicatorError};
+use crate::expression::Expression;
+use crate::store::{element_codes, valid_code};
 use egov_audit::Event;
 use egov_kernel::time;
 use egov_kernel::Context;
@@ -30,23 +31,6 @@ pub struct IndicatorDefinition {
     pub decimals: u8,
     /// Shown on the public page without signing in.
     pub public: bool,
-}
-
-/// Which part of a definition is wrong.
-#[derive(Debug, thiserror::Error)]
-pub enum DefinitionError {
-    #[error("an indicator's code is 1 to 50 letters, digits, '_', '-' or '.': {0:?}")]
-    BadCode(String),
-    #[error("an indicator needs a name")]
-    NoName,
-    #[error("numerator: {0}")]
-    Numerator(ExpressionError),
-    #[error("denominator: {0}")]
-    Denominator(ExpressionError),
-    #[error("the factor must be a number other than zero")]
-    Factor,
-    #[error("at most 6 decimals")]
-    Decimals,
 }
 
 impl IndicatorDefinition {

@@ -11,6 +11,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DataValueSet {
+    /// The period of every value that names none (DHIS2's set-level one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The organisation unit of every value that names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_unit: Option<String>,
     #[serde(default)]
     pub data_values: Vec<Dhis2Value>,
 }
@@ -19,7 +25,9 @@ pub struct DataValueSet {
 #[serde(rename_all = "camelCase")]
 pub struct Dhis2Value {
     pub data_element: String,
+    #[serde(default)]
     pub period: String,
+    #[serde(default)]
     pub org_unit: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub category_option_combo: String,
@@ -81,11 +89,25 @@ impl From<&StoredValue> for Dhis2Value {
 
 pub fn read_json(text: &str) -> Result<Vec<DataValue>, Dhis2Error> {
     let set: DataValueSet = serde_json::from_str(text)?;
-    Ok(set.data_values.iter().map(DataValue::from).collect())
+    let or = |own: &str, set: &Option<String>| match (own, set) {
+        ("", Some(s)) => s.clone(),
+        _ => own.to_owned(),
+    };
+    Ok(set
+        .data_values
+        .iter()
+        .map(|v| DataValue {
+            period: or(&v.period, &set.period),
+            area: or(&v.org_unit, &set.org_unit),
+            ..DataValue::from(v)
+        })
+        .collect())
 }
 
 pub fn write_json(values: &[StoredValue]) -> String {
     serde_json::to_string(&DataValueSet {
+        period: None,
+        org_unit: None,
         data_values: values.iter().map(Dhis2Value::from).collect(),
     })
     .expect("plain values serialise")
@@ -230,6 +252,21 @@ mod tests {
             (again[0].element.as_str(), again[0].value.as_str()),
             ("cpi", "101.5")
         );
+    }
+
+    #[test]
+    fn a_value_without_period_or_unit_takes_the_set_s() {
+        let rows = read_json(
+            r#"{"period": "202603", "orgUnit": "110101", "dataValues": [
+                {"dataElement": "cases", "value": 3},
+                {"dataElement": "cases", "orgUnit": "110102", "value": 4}]}"#,
+        )
+        .unwrap();
+        let at: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r.period.as_str(), r.area.as_str()))
+            .collect();
+        assert_eq!(at, vec![("202603", "110101"), ("202603", "110102")]);
     }
 
     #[test]

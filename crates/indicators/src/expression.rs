@@ -46,6 +46,22 @@ pub enum ExpressionError {
     TooDeep,
 }
 
+impl ExpressionError {
+    /// The message in Chinese, for the pages and problem documents.
+    pub fn zh(&self) -> String {
+        match self {
+            ExpressionError::Empty => "公式为空".to_owned(),
+            ExpressionError::Syntax { at, .. } => format!("第 {at} 个字符处写法有误"),
+            ExpressionError::NoReference => "公式没有引用任何指标项".to_owned(),
+            ExpressionError::Unknown(c) => format!("公式引用了不存在的指标项：{c}"),
+            ExpressionError::Circular(c) => format!("公式引用了指标自身：{c}"),
+            ExpressionError::TooDeep => {
+                format!("公式嵌套超过 {MAX_DEPTH} 层或超过 {MAX_TERMS} 项")
+            }
+        }
+    }
+}
+
 impl Expression {
     pub fn parse(text: &str) -> Result<Expression, ExpressionError> {
         if text.trim().is_empty() {

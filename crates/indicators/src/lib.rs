@@ -15,6 +15,7 @@ pub mod aggregate;
 pub mod compute;
 pub mod definition;
 pub mod dhis2;
+pub mod error;
 pub mod expression;
 pub mod growth;
 pub mod period;
@@ -22,7 +23,8 @@ pub mod store;
 
 pub use aggregate::Aggregation;
 pub use compute::{Cube, Indicator};
-pub use definition::{DefinitionError, IndicatorDefinition};
+pub use definition::IndicatorDefinition;
+pub use error::{DefinitionError, IndicatorError, RowProblem};
 pub use expression::{Expression, ExpressionError};
 pub use period::{Period, PeriodError};
-pub use store::{DataElement, DataValue, ImportCount, IndicatorError, RowProblem, StoredValue};
+pub use store::{Area, DataElement, DataValue, ImportCount, StoredValue};

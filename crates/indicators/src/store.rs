@@ -6,11 +6,12 @@
 //! unchanged one is left alone.
 
 use crate::aggregate::Aggregation;
+use crate::error::{IndicatorError, RowProblem};
 use crate::period::Period;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{query, run, Db, StoreError};
+use egov_store::{query, run, Db};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -23,39 +24,6 @@ pub struct DataElement {
     pub name_en: Option<String>,
     pub unit: String,
     pub aggregation: Aggregation,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum IndicatorError {
-    #[error("an element's code is 1 to 50 letters, digits, '_', '-' or '.': {0:?}")]
-    BadCode(String),
-    #[error("an element needs a name")]
-    NoName,
-    #[error("the element {0} exists already")]
-    Exists(String),
-    #[error("{} rows are refused; nothing was stored", .0.len())]
-    Rows(Vec<RowProblem>),
-    #[error(transparent)]
-    Definition(#[from] crate::definition::DefinitionError),
-    /// Another batch stored a value of the same cell at the same moment.
-    #[error("another report changed the same values at the same time; send it again")]
-    Concurrent,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for IndicatorError {
-    fn from(e: sqlx::Error) -> Self {
-        IndicatorError::Store(e.into())
-    }
-}
-
-/// Why one row of a batch is refused: its place (from 1) and column.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowProblem {
-    pub row: usize,
-    pub column: &'static str,
-    pub message: String,
 }
 
 /// One value as reported, before it is checked.
@@ -194,6 +162,17 @@ async fn element_rows(db: &Db) -> Result<Vec<(i64, DataElement)>, IndicatorError
         .collect())
 }
 
+/// What the caller says of a row's area (organisation unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Known, and the reporter may report for it.
+    Open,
+    /// No such division or department.
+    Unknown,
+    /// Known, and another unit's to report.
+    NotYours,
+}
+
 /// A checked row, ready to store.
 struct Checked {
     element_id: i64,
@@ -203,23 +182,24 @@ struct Checked {
     value: f64,
 }
 
-/// Checks every row: a known element, a period, an area `area_known`
-/// knows, a number. All problems are reported together.
+/// Checks every row: a known element, a period, an area `area` opens to
+/// the reporter, a number. All problems are reported together.
 fn check(
     rows: &[DataValue],
     elements: &HashMap<String, i64>,
-    area_known: &dyn Fn(&str) -> bool,
+    area: &dyn Fn(&str) -> Area,
 ) -> Result<Vec<Checked>, Vec<RowProblem>> {
     let mut problems = Vec::new();
     let mut checked = Vec::with_capacity(rows.len());
     let mut seen = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         let row = i + 1;
-        let mut bad = |column: &'static str, message: String| {
+        let mut bad = |column: &'static str, message: String, message_zh: String| {
             problems.push(RowProblem {
                 row,
                 column,
                 message,
+                message_zh,
             })
         };
         let element_id = elements.get(r.element.trim()).copied();
@@ -227,18 +207,40 @@ fn check(
             bad(
                 "dataElement",
                 format!("unknown data element {:?}", r.element),
+                format!("没有这个指标项：“{}”", r.element),
             );
         }
         let period = Period::parse(&r.period);
         if let Err(e) = &period {
-            bad("period", e.to_string());
+            bad(
+                "period",
+                e.to_string(),
+                format!(
+                    "“{}”不是报告期（如 20260115、202601、202601B、2026Q1、2026）",
+                    r.period
+                ),
+            );
         }
-        if !area_known(r.area.trim()) {
-            bad("orgUnit", format!("unknown area {:?}", r.area));
+        match area(r.area.trim()) {
+            Area::Open => {}
+            Area::Unknown => bad(
+                "orgUnit",
+                format!("unknown area {:?}", r.area),
+                format!("没有这个地区或单位：“{}”", r.area),
+            ),
+            Area::NotYours => bad(
+                "orgUnit",
+                format!("{:?} is another unit's to report", r.area),
+                format!("“{}”的数据由其他单位填报，您无权填报", r.area),
+            ),
         }
         let value = r.value.trim().parse::<f64>().ok().filter(|v| v.is_finite());
         if value.is_none() {
-            bad("value", format!("not a number: {:?}", r.value));
+            bad(
+                "value",
+                format!("not a number: {:?}", r.value),
+                format!("不是数值：“{}”", r.value),
+            );
         }
         if let (Some(element_id), Ok(period), Some(value)) = (element_id, period, value) {
             let key = (
@@ -251,6 +253,7 @@ fn check(
                 bad(
                     "period",
                     format!("the same value as row {first} is given twice"),
+                    format!("与第 {first} 行是同一个数，重复填报"),
                 );
                 continue;
             }
@@ -283,10 +286,10 @@ pub async fn import(
     ctx: &Context,
     reporter: &str,
     rows: &[DataValue],
-    area_known: &dyn Fn(&str) -> bool,
+    area: &(dyn Fn(&str) -> Area + Sync),
 ) -> Result<ImportCount, IndicatorError> {
     let ids = element_codes(db).await?;
-    let checked = check(rows, &ids, area_known).map_err(IndicatorError::Rows)?;
+    let checked = check(rows, &ids, area).map_err(IndicatorError::Rows)?;
     let (ctx, reporter) = (ctx.clone(), reporter.to_owned());
     let stored = db
         .write(move |tx| {
@@ -555,11 +558,16 @@ mod tests {
     #[test]
     fn every_bad_row_and_column_is_named() {
         let elements = HashMap::from([("cases".to_owned(), 1)]);
-        let known = |a: &str| a == "110105";
+        let known = |a: &str| match a {
+            "110105" => Area::Open,
+            "110000" => Area::NotYours,
+            _ => Area::Unknown,
+        };
         let rows = [
             row("cases", "202601", "110105", "12"),
             row("nope", "2026-01", "999999", "x"),
             row("cases", "202601", "110105", "13"),
+            row("cases", "202601", "110000", "13"),
         ];
         let problems = check(&rows, &elements, &known).err().unwrap();
         let at: Vec<(usize, &str)> = problems.iter().map(|p| (p.row, p.column)).collect();
@@ -570,7 +578,8 @@ mod tests {
                 (2, "period"),
                 (2, "orgUnit"),
                 (2, "value"),
-                (3, "period")
+                (3, "period"),
+                (4, "orgUnit")
             ]
         );
         assert!(check(&rows[..1], &elements, &known).is_ok());

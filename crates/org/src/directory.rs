@@ -26,6 +26,19 @@ impl Directory {
         self.by_id.get(&id).map(|&i| &self.departments[i])
     }
 
+    /// Every division, in code order.
+    pub fn divisions(&self) -> &[Division] {
+        &self.divisions
+    }
+
+    /// The division with code `code`.
+    pub fn division(&self, code: &str) -> Option<&Division> {
+        self.divisions
+            .binary_search_by(|d| d.code.as_str().cmp(code))
+            .ok()
+            .map(|i| &self.divisions[i])
+    }
+
     /// The department with public code `code`.
     pub fn by_code(&self, code: &str) -> Option<&Department> {
         self.departments

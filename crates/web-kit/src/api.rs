@@ -58,3 +58,4 @@ pub const TAG_CALENDAR: &str = "calendar";
 pub const TAG_CASES: &str = "cases";
 pub const TAG_SERVICES: &str = "services";
 pub const TAG_NOTIFICATIONS: &str = "notifications";
+pub const TAG_INDICATORS: &str = "indicators";

@@ -44,6 +44,35 @@ pub struct ApiError {
     pub cause: Option<Box<dyn StdError + Send + Sync>>,
     /// Seconds after which trying again makes sense (503, 429).
     pub retry_after: Option<u64>,
+    /// Every refused row of a batch (an import), each with its column.
+    /// (A boxed slice keeps the error small: most have none.)
+    pub rows: Box<[RowError]>,
+}
+
+/// One refused row of a batch: where (from 1), which column, and why.
+#[derive(Debug, Clone)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub(crate) message: Localized,
+}
+
+impl RowError {
+    pub fn new(row: usize, column: impl Into<String>, message: Localized) -> RowError {
+        RowError {
+            row,
+            column: column.into(),
+            message,
+        }
+    }
+}
+
+/// A row as a problem document writes it, in the request's language.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProblemRow {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
 }
 
 impl ApiError {
@@ -54,6 +83,7 @@ impl ApiError {
             detail: None,
             cause: None,
             retry_after: None,
+            rows: Box::default(),
         }
     }
 
@@ -126,6 +156,18 @@ impl ApiError {
     pub fn validation(zh: impl Into<String>, en: impl Into<String>) -> Self {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").with_detail(zh, en)
     }
+
+    /// A batch refused whole (422 `rows_refused`), naming every bad row.
+    pub fn rows_refused(rows: Vec<RowError>) -> Self {
+        let n = rows.len();
+        ApiError {
+            rows: rows.into_boxed_slice(),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rows_refused").with_detail(
+                format!("{n} 行有误，全部未导入"),
+                format!("{n} rows are refused; nothing was stored"),
+            )
+        }
+    }
 }
 
 /// What the render middleware needs; travels in response extensions.
@@ -133,6 +175,7 @@ impl ApiError {
 pub(crate) struct ProblemSpec {
     pub(crate) code: &'static str,
     pub(crate) detail: Option<Localized>,
+    pub(crate) rows: Vec<RowError>,
 }
 
 impl IntoResponse for ApiError {
@@ -157,6 +200,7 @@ impl IntoResponse for ApiError {
         res.extensions_mut().insert(ProblemSpec {
             code: self.code,
             detail: self.detail,
+            rows: self.rows.into_vec(),
         });
         res
     }
@@ -179,6 +223,9 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// For `rows_refused`: every refused row of the batch and its column.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<ProblemRow>,
 }
 
 /// The problem answers an operation documents, written once: name them in
@@ -278,6 +325,7 @@ impl From<egov_store::StoreError> for ApiError {
 /// Every stable code, for the catalogue test and the problems page.
 pub const CODES: &[&str] = &[
     "action_not_allowed",
+    "already_exists",
     "bad_request",
     "busy",
     "case_closed",
@@ -297,6 +345,7 @@ pub const CODES: &[&str] = &[
     "not_found",
     "payload_too_large",
     "route_not_found",
+    "rows_refused",
     "timeout",
     "unauthorized",
     "unavailable",

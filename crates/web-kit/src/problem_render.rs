@@ -53,11 +53,13 @@ pub async fn render(req: Request, next: Next) -> Response {
                         code: code_for_status(status),
                         detail: (!text.is_empty())
                             .then(|| Localized::new(format!("请求无法处理：{text}"), text)),
+                        rows: Vec::new(),
                     }
                 }
                 None => ProblemSpec {
                     code: code_for_status(res.status()),
                     detail: None,
+                    rows: Vec::new(),
                 },
             }
         }
@@ -97,6 +99,15 @@ pub async fn render(req: Request, next: Next) -> Response {
         instance,
         code: spec.code.to_owned(),
         request_id,
+        rows: spec
+            .rows
+            .iter()
+            .map(|r| crate::problem::ProblemRow {
+                row: r.row,
+                column: r.column.clone(),
+                message: r.message.get(locale).to_owned(),
+            })
+            .collect(),
     };
     let body = serde_json::to_vec(&problem).expect("problem serialises");
     let mut out = (status, body).into_response();

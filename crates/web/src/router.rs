@@ -42,6 +42,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "cases", description = "Cases under process definitions, statutory deadlines and electronic supervision"),
         (name = "services", description = "Service items (政务服务事项) and their guides (办事指南)"),
         (name = "notifications", description = "The caller's message centre (站内信)"),
+        (name = "indicators", description = "Statistics: data elements and their values (DHIS2 dataValueSets), indicators worked out with growth"),
     )
 )]
 struct ApiDoc;

@@ -16,6 +16,7 @@ pub fn slices() -> Vec<Slice> {
         egov_cases_web::slice(),
         egov_services_web::slice(),
         egov_notify_web::slice(),
+        egov_indicators_web::slice(),
     ]
 }
 

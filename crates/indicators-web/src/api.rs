@@ -1,0 +1,200 @@
+//! The indicators over HTTP: thin handlers over [`crate::work`].
+
+use crate::views::{
+    DataQuery, ElementView, ImportCountView, ImportSummary, IndicatorData, IndicatorView,
+    ValueQuery,
+};
+use crate::work;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use egov_indicators::dhis2;
+use egov_web_kit::api::{ApiJson, ApiPath, ApiQuery, TAG_INDICATORS};
+use egov_web_kit::auth::ApiCaller;
+use egov_web_kit::context::Lang;
+use egov_web_kit::problem::{answers, ApiError};
+use egov_web_kit::state::AppState;
+
+/// Every data element. Civil servants and statistics systems.
+#[utoipa::path(get, path = "/api/v1/indicators/elements", tag = TAG_INDICATORS,
+    responses((status = 200, body = Vec<ElementView>),
+              answers::Unauthorized,
+              answers::Forbidden))]
+pub async fn list_elements(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<ApiJson<Vec<ElementView>>, ApiError> {
+    Ok(ApiJson(work::elements(&state, &caller).await?))
+}
+
+/// Define a data element. The statistics office (a city-wide 统计员) and
+/// system administrators.
+#[utoipa::path(post, path = "/api/v1/indicators/elements", tag = TAG_INDICATORS,
+    request_body = ElementView,
+    responses((status = 201, body = ElementView),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Conflict,
+              answers::Unprocessable))]
+pub async fn define_element(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(view): ApiJson<ElementView>,
+) -> Result<(StatusCode, ApiJson<ElementView>), ApiError> {
+    work::define_element(&state, &caller, &view).await?;
+    Ok((StatusCode::CREATED, ApiJson(view)))
+}
+
+/// Every indicator the caller may read: all for civil servants, the
+/// public ones for everyone else.
+#[utoipa::path(get, path = "/api/v1/indicators", tag = TAG_INDICATORS,
+    responses((status = 200, body = Vec<IndicatorView>)))]
+pub async fn list_indicators(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<ApiJson<Vec<IndicatorView>>, ApiError> {
+    Ok(ApiJson(work::indicators(&state, &caller).await?))
+}
+
+/// Define the indicator `code`, or change it (201 when new). Its formulas
+/// are checked: known elements only, never itself.
+#[utoipa::path(put, path = "/api/v1/indicators/{code}", tag = TAG_INDICATORS,
+    params(("code" = String, Path)),
+    request_body = IndicatorView,
+    responses((status = 200, body = IndicatorView),
+              (status = 201, body = IndicatorView),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Unprocessable))]
+pub async fn define_indicator(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(view): ApiJson<IndicatorView>,
+) -> Result<(StatusCode, ApiJson<IndicatorView>), ApiError> {
+    let new = work::define_indicator(&state, &caller, &code, &view).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, ApiJson(view)))
+}
+
+/// The indicator for an area (and the divisions below it) over a run of
+/// periods, with 同比, 环比 and 累计同比. An area's value not reported is
+/// made of its sub-areas' as far as they report; a quarter or a year of
+/// its months. Public indicators are open to everyone.
+#[utoipa::path(get, path = "/api/v1/indicators/{code}/data", tag = TAG_INDICATORS,
+    params(("code" = String, Path), DataQuery),
+    responses((status = 200, body = IndicatorData),
+              answers::BadRequest,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn indicator_data(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DataQuery>,
+) -> Result<ApiJson<IndicatorData>, ApiError> {
+    Ok(ApiJson(
+        work::indicator_data(&state, &caller, locale, &code, &query).await?,
+    ))
+}
+
+/// Report values as a DHIS2 dataValueSet, in JSON (`{"dataValues": [...]}`,
+/// with the set's `period` and `orgUnit` for values that name none) or CSV
+/// (DHIS2's columns, with or without the header). Every row is checked
+/// first; one bad row refuses the batch (422 `rows_refused`, each row and
+/// column named) and nothing is stored. A unit's 统计员 reports for it
+/// (a district government's for the district and its streets), the
+/// statistics office and keys with `indicators:write` for any.
+#[utoipa::path(post, path = "/api/v1/indicators/dataValueSets", tag = TAG_INDICATORS,
+    request_body(content = String, content_type = "application/json",
+        description = "A dataValueSet in JSON, or as `text/csv`"),
+    responses((status = 200, body = ImportSummary),
+              answers::BadRequest,
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Conflict,
+              answers::UnsupportedMediaType,
+              answers::Unprocessable))]
+pub async fn import_values(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    body: String,
+) -> Result<ApiJson<ImportSummary>, ApiError> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let unreadable = |e: dhis2::Dhis2Error| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request")
+            .with_detail(format!("无法读取数据：{e}"), e.to_string())
+    };
+    let rows = if kind.starts_with("application/json") {
+        dhis2::read_json(&body).map_err(unreadable)?
+    } else if kind.starts_with("text/csv") {
+        dhis2::read_csv(&body).map_err(unreadable)?
+    } else {
+        return Err(
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+                .with_detail(
+                    "请以 application/json 或 text/csv 提交",
+                    "send application/json or text/csv",
+                ),
+        );
+    };
+    let count = work::import(&state, &caller, &rows).await?;
+    Ok(ApiJson(ImportSummary {
+        status: "SUCCESS".to_owned(),
+        import_count: ImportCountView {
+            imported: count.imported,
+            updated: count.updated,
+            ignored: count.ignored,
+            deleted: 0,
+        },
+    }))
+}
+
+/// The current values of a data element in an area, as a DHIS2
+/// dataValueSet in JSON or (`format=csv` or `Accept: text/csv`) CSV.
+#[utoipa::path(get, path = "/api/v1/indicators/dataValueSets", tag = TAG_INDICATORS,
+    params(ValueQuery),
+    responses((status = 200, description = "A dataValueSet",
+                content(("application/json"), ("text/csv"))),
+              answers::BadRequest,
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Unprocessable))]
+pub async fn export_values(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ValueQuery>,
+) -> Result<Response, ApiError> {
+    let values = work::export(
+        &state,
+        &caller,
+        &q.data_element,
+        &q.org_unit,
+        q.period.as_deref(),
+    )
+    .await?;
+    let accepts_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/csv"));
+    if q.format.as_deref() == Some("csv") || accepts_csv {
+        let csv = dhis2::write_csv(&values);
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response());
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        dhis2::write_json(&values),
+    )
+        .into_response())
+}

@@ -1,0 +1,46 @@
+//! The indicators engine's web part: data elements and indicators defined
+//! by the statistics office, values reported by each unit's 统计员 (or a
+//! statistics system's key) as DHIS2 dataValueSets in JSON or CSV, and an
+//! indicator worked out for an area and its sub-areas over periods, with
+//! its growth. Public indicators are read without signing in.
+
+mod api;
+mod areas;
+mod errors;
+pub mod views;
+pub mod work;
+
+use egov_web_kit::i18n;
+use egov_web_kit::slice::Slice;
+use egov_web_kit::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The indicators' UI strings.
+pub static STRINGS: i18n::Strings = i18n::Strings {
+    name: "indicators",
+    zh: include_str!("../locales/zh-CN.toml"),
+    en: include_str!("../locales/en.toml"),
+};
+
+/// The indicators engine's web part, as the platform composes it.
+pub fn slice() -> Slice {
+    Slice {
+        name: "indicators",
+        strings: &STRINGS,
+        nav: &[],
+        api,
+        pages: axum::Router::new,
+        parts: egov_web_kit::slice::no_parts,
+        processes: &[],
+    }
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::list_elements, api::define_element))
+        .routes(routes!(api::list_indicators))
+        .routes(routes!(api::define_indicator))
+        .routes(routes!(api::indicator_data))
+        .routes(routes!(api::import_values, api::export_values))
+}

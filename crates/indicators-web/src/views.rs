@@ -1,0 +1,175 @@
+//! What goes in and out of the indicators' API, documented for OpenAPI.
+
+use egov_indicators::{Aggregation, DataElement, IndicatorDefinition};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// A data element: what a value counts and how its values add up.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ElementView {
+    /// Letters, digits, `_`, `-` and `.`; formulas name it as `#{code}`.
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    #[serde(default)]
+    pub unit: String,
+    /// `sum` (a flow: cases received), `average` (a level: a price index)
+    /// or `last` (a stock: registered population at the period's end).
+    #[schema(example = "sum")]
+    pub aggregation: String,
+}
+
+impl From<DataElement> for ElementView {
+    fn from(e: DataElement) -> Self {
+        ElementView {
+            code: e.code,
+            name: e.name,
+            name_en: e.name_en,
+            unit: e.unit,
+            aggregation: e.aggregation.as_str().to_owned(),
+        }
+    }
+}
+
+impl ElementView {
+    /// The element it describes; none for an aggregation it does not know.
+    pub fn element(&self) -> Option<DataElement> {
+        Some(DataElement {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            name_en: self.name_en.clone(),
+            unit: self.unit.clone(),
+            aggregation: Aggregation::parse(&self.aggregation)?,
+        })
+    }
+}
+
+/// An indicator: numerator / denominator × factor over data elements.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorView {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// A formula over `#{element}` codes with numbers, `+ - * /` and brackets.
+    #[schema(example = "#{closed_on_time}")]
+    pub numerator: String,
+    /// `1` for a plain sum or level.
+    #[schema(example = "#{closed}")]
+    pub denominator: String,
+    /// 100 for a per cent.
+    pub factor: f64,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub decimals: u8,
+    /// Shown to everyone, signed in or not.
+    #[serde(default)]
+    pub public: bool,
+}
+
+impl From<IndicatorDefinition> for IndicatorView {
+    fn from(d: IndicatorDefinition) -> Self {
+        IndicatorView {
+            code: d.code,
+            name: d.name,
+            name_en: d.name_en,
+            numerator: d.numerator,
+            denominator: d.denominator,
+            factor: d.factor,
+            unit: d.unit,
+            decimals: d.decimals,
+            public: d.public,
+        }
+    }
+}
+
+impl IndicatorView {
+    pub fn definition(&self, code: &str) -> IndicatorDefinition {
+        IndicatorDefinition {
+            code: code.to_owned(),
+            name: self.name.clone(),
+            name_en: self.name_en.clone(),
+            numerator: self.numerator.clone(),
+            denominator: self.denominator.clone(),
+            factor: self.factor,
+            unit: self.unit.clone(),
+            decimals: self.decimals,
+            public: self.public,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DataQuery {
+    /// The area (a division or department code); the city by default.
+    pub area: Option<String>,
+    /// Also each division directly below the area (the districts of the city).
+    #[serde(default)]
+    pub children: bool,
+    /// The first period (DHIS2 identifier: `202401`, `2024Q1`, `2024`).
+    pub from: String,
+    /// The last period, of the same kind as `from` (at most 240 periods).
+    pub to: String,
+}
+
+/// An indicator's value for one area and period, with its growth in per cent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DataPoint {
+    pub area: String,
+    pub area_name: String,
+    /// DHIS2 identifier.
+    pub period: String,
+    pub value: Option<f64>,
+    /// 同比.
+    pub year_on_year: Option<f64>,
+    /// 环比.
+    pub period_on_period: Option<f64>,
+    /// 累计同比.
+    pub year_to_date: Option<f64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorData {
+    pub indicator: IndicatorView,
+    /// Area by area, each in period order.
+    pub data: Vec<DataPoint>,
+}
+
+/// DHIS2's import count.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportCountView {
+    pub imported: usize,
+    pub updated: usize,
+    pub ignored: usize,
+    pub deleted: usize,
+}
+
+/// DHIS2's import summary: every value stored, or (as a 422 problem with
+/// `rows`) none.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    /// `SUCCESS`.
+    pub status: String,
+    pub import_count: ImportCountView,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueQuery {
+    /// The data element's code.
+    pub data_element: String,
+    /// The area (a division or department code).
+    pub org_unit: String,
+    /// Only this period.
+    pub period: Option<String>,
+    /// `csv` for DHIS2's CSV (also chosen by `Accept: text/csv`).
+    pub format: Option<String>,
+}

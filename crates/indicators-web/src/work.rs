@@ -1,0 +1,234 @@
+//! The use cases the API (and the pages to come) call: who may do what is
+//! decided here, on the server, for every route.
+
+use crate::areas::{self, Reach};
+use crate::errors::problem;
+use crate::views::{DataPoint, ElementView, IndicatorData, IndicatorView};
+use egov_identity::Permission;
+use egov_indicators::store::{self, DataValue, ImportCount, StoredValue};
+use egov_indicators::{definition, Period};
+use egov_org::Directory;
+use egov_store::Db;
+use egov_web_kit::auth::ApiCaller;
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
+use std::collections::BTreeSet;
+
+/// At most this many periods in one answer: twenty years of months.
+pub const MAX_PERIODS: usize = 240;
+
+async fn directory(db: &Db) -> Result<std::sync::Arc<Directory>, ApiError> {
+    db.reference::<Directory>().await.map_err(ApiError::from)
+}
+
+pub async fn elements(state: &AppState, caller: &ApiCaller) -> Result<Vec<ElementView>, ApiError> {
+    caller.require(Permission::ReadIndicators)?;
+    let elements = store::elements(&state.db).await.map_err(problem)?;
+    Ok(elements.into_iter().map(ElementView::from).collect())
+}
+
+pub async fn define_element(
+    state: &AppState,
+    caller: &ApiCaller,
+    view: &ElementView,
+) -> Result<(), ApiError> {
+    caller.require(Permission::ManageIndicators)?;
+    let element = view.element().ok_or_else(|| {
+        ApiError::validation(
+            "汇总方式须为 sum、average 或 last",
+            "aggregation is one of sum, average or last",
+        )
+    })?;
+    store::define_element(&state.db, &caller.context, &element)
+        .await
+        .map_err(problem)
+}
+
+/// Every indicator the caller may read: civil servants all of them,
+/// everyone else the public ones.
+pub async fn indicators(
+    state: &AppState,
+    caller: &ApiCaller,
+) -> Result<Vec<IndicatorView>, ApiError> {
+    let public_only = caller.require(Permission::ReadIndicators).is_err();
+    let list = definition::list(&state.db, public_only)
+        .await
+        .map_err(problem)?;
+    Ok(list.into_iter().map(IndicatorView::from).collect())
+}
+
+/// Defines the indicator `code` or changes it; whether it was new.
+pub async fn define_indicator(
+    state: &AppState,
+    caller: &ApiCaller,
+    code: &str,
+    view: &IndicatorView,
+) -> Result<bool, ApiError> {
+    caller.require(Permission::ManageIndicators)?;
+    if view.code != code {
+        return Err(ApiError::validation(
+            "请求体中的代码与地址中的不一致",
+            "the code in the body differs from the one in the path",
+        ));
+    }
+    definition::define(&state.db, &caller.context, &view.definition(code))
+        .await
+        .map_err(problem)
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("没有这个指标", "no such indicator")
+}
+
+/// The periods `from..=to`, of one kind.
+pub fn period_range(from: &str, to: &str) -> Result<Vec<Period>, ApiError> {
+    let read = |p: &str| {
+        Period::parse(p).map_err(|e| {
+            ApiError::validation(
+                format!("“{p}”不是报告期（如 202601、2026Q1、2026）"),
+                e.to_string(),
+            )
+        })
+    };
+    let (from, to) = (read(from)?, read(to)?);
+    if from.kind() != to.kind() || to.days().0 < from.days().0 {
+        return Err(ApiError::validation(
+            "起止报告期须为同一类型，且起不晚于止",
+            "from and to are periods of one kind, from not after to",
+        ));
+    }
+    let mut out = vec![from];
+    while out.last() != Some(&to) {
+        if out.len() == MAX_PERIODS {
+            return Err(ApiError::validation(
+                format!("一次最多查询 {MAX_PERIODS} 个报告期"),
+                format!("at most {MAX_PERIODS} periods at once"),
+            ));
+        }
+        out.push(from.shifted(out.len() as i32));
+    }
+    Ok(out)
+}
+
+/// The indicator for the area (and its sub-areas) over the periods, with
+/// growth. An indicator that is not public is for civil servants only; to
+/// anyone else it is not found, so codes cannot be probed.
+pub async fn indicator_data(
+    state: &AppState,
+    caller: &ApiCaller,
+    locale: egov_kernel::Locale,
+    code: &str,
+    query: &crate::views::DataQuery,
+) -> Result<IndicatorData, ApiError> {
+    let defined = definition::get(&state.db, code)
+        .await
+        .map_err(problem)?
+        .ok_or_else(not_found)?;
+    if !defined.public && caller.require(Permission::ReadIndicators).is_err() {
+        return Err(not_found());
+    }
+    let periods = period_range(&query.from, &query.to)?;
+    let directory = directory(&state.db).await?;
+    let area = query.area.clone().unwrap_or_else(|| "110000".to_owned());
+    if !areas::known(&directory, &area) {
+        return Err(ApiError::validation(
+            format!("没有这个地区或单位：“{area}”"),
+            format!("unknown area {area:?}"),
+        ));
+    }
+    let mut wanted = vec![area.clone()];
+    if query.children {
+        wanted.extend(areas::children(&directory, &area));
+    }
+    let elements = store::elements(&state.db).await.map_err(problem)?;
+    let known: BTreeSet<String> = elements.into_iter().map(|e| e.code).collect();
+    let indicator = defined
+        .checked(|c| known.contains(c))
+        .map_err(ApiError::internal)?;
+    let refs: Vec<&str> = indicator
+        .numerator
+        .references()
+        .into_iter()
+        .chain(indicator.denominator.references())
+        .collect();
+    let mut cube = store::cube(&state.db, &refs).await.map_err(problem)?;
+    areas::hang_tree(&directory, &mut cube);
+    let mut data = Vec::with_capacity(wanted.len() * periods.len());
+    for a in &wanted {
+        let (name, name_en) = areas::name_of(&directory, a);
+        let area_name = match (locale, name_en) {
+            (egov_kernel::Locale::En, Some(en)) if !en.is_empty() => en,
+            _ => name,
+        };
+        for p in &periods {
+            let growth = cube.indicator_growth(&indicator, a, p);
+            data.push(DataPoint {
+                area: a.clone(),
+                area_name: area_name.clone(),
+                period: p.to_string(),
+                value: cube.indicator(&indicator, a, p),
+                year_on_year: growth.year_on_year,
+                period_on_period: growth.period_on_period,
+                year_to_date: growth.year_to_date,
+            });
+        }
+    }
+    Ok(IndicatorData {
+        indicator: defined.into(),
+        data,
+    })
+}
+
+/// Stores a batch of values the caller reports, all or nothing: each
+/// row's area must be one the caller reports for.
+pub async fn import(
+    state: &AppState,
+    caller: &ApiCaller,
+    rows: &[DataValue],
+) -> Result<ImportCount, ApiError> {
+    let reach = Reach::of(&caller.principal);
+    if !reach.any() {
+        // Nobody's 统计员: refused as the policy words it (401 or 403).
+        caller.require(Permission::ReportIndicators {
+            department_id: None,
+        })?;
+    }
+    let directory = directory(&state.db).await?;
+    let reporter = reporter_of(caller);
+    store::import(&state.db, &caller.context, &reporter, rows, &|a| {
+        areas::answer(&directory, &reach, a)
+    })
+    .await
+    .map_err(problem)
+}
+
+/// Who a value is recorded as reported by: the person's account or the key.
+fn reporter_of(caller: &ApiCaller) -> String {
+    match &caller.principal {
+        egov_identity::Principal::User(u) => format!("user:{}", u.user_id),
+        egov_identity::Principal::Machine(k) => format!("key:{}", k.id),
+        egov_identity::Principal::Anonymous => "anonymous".to_owned(),
+    }
+}
+
+/// The current values of an element in an area (one period, or all).
+pub async fn export(
+    state: &AppState,
+    caller: &ApiCaller,
+    element: &str,
+    area: &str,
+    period: Option<&str>,
+) -> Result<Vec<StoredValue>, ApiError> {
+    caller.require(Permission::ReadIndicators)?;
+    let period = match period {
+        Some(p) => Some(period_range(p, p)?.remove(0)),
+        None => None,
+    };
+    let mut values = store::current(&state.db, element, area)
+        .await
+        .map_err(problem)?;
+    if let Some(p) = period {
+        values.retain(|v| v.period == p);
+    }
+    Ok(values)
+}

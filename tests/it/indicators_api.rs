@@ -1,0 +1,231 @@
+//! The indicators over the API, as their people use them: the statistics
+//! office defines elements and indicators, each unit's 统计员 reports its
+//! own figures (DHIS2 dataValueSets in CSV or JSON), a statistics system
+//! reports with its key, and anyone reads a public indicator with growth.
+
+use crate::common::casework::{dept, Caller};
+use crate::common::TestApp;
+use axum::http::{Method, StatusCode};
+use egov_identity::{Role, RoleGrant, Scope};
+use serde_json::json;
+
+async fn statistician(app: &TestApp, name: &str, department: Option<&str>) -> Caller {
+    let id = match department {
+        Some(code) => Some(dept(app, code).await),
+        None => None,
+    };
+    let home = match id {
+        Some(id) => id,
+        None => dept(app, "110000-GOV").await,
+    };
+    let grant = RoleGrant {
+        role: Role::Statistician,
+        department_id: id,
+    };
+    let pw = app.staff_with(name, Some(home), vec![grant]).await;
+    let (cookie, csrf) = app.sign_in(name, &pw).await;
+    Caller(cookie, csrf)
+}
+
+async fn csv(app: &TestApp, who: &Caller, body: &str) -> crate::common::TestResponse {
+    app.send(
+        Method::POST,
+        "/api/v1/indicators/dataValueSets",
+        &[
+            ("cookie", &who.0),
+            ("x-csrf-token", &who.1),
+            ("content-type", "text/csv"),
+        ],
+        body.to_owned(),
+    )
+    .await
+}
+
+/// The office's elements and the public on-time rate.
+async fn office(app: &TestApp) -> Caller {
+    let office = statistician(app, "tongji.city", None).await;
+    for (code, name) in [("closed", "办结件数"), ("closed_on_time", "按时办结件数")] {
+        let res = office
+            .post(
+                app,
+                "/api/v1/indicators/elements",
+                json!({"code": code, "name": name, "unit": "件", "aggregation": "sum"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    let rate = json!({"code": "on_time_rate", "name": "按时办结率", "numerator": "#{closed_on_time}",
+        "denominator": "#{closed}", "factor": 100.0, "unit": "%", "decimals": 1, "public": true});
+    let res = office
+        .send(app, Method::PUT, "/api/v1/indicators/on_time_rate", rate)
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    office
+}
+
+#[tokio::test]
+async fn units_report_their_own_figures_and_anyone_reads_the_public_rate_with_growth() {
+    let app = TestApp::new().await;
+    let office = office(&app).await;
+    let dongcheng = statistician(&app, "tongji.dongcheng", Some("110101-GOV")).await;
+
+    // Dongcheng's 统计员 reports Dongcheng (and its streets) in CSV.
+    let res = csv(
+        &app,
+        &dongcheng,
+        "dataelement,period,orgunit,value\n\
+         closed,202501,110101,100\nclosed_on_time,202501,110101,90\n\
+         closed,202601,110101,200\nclosed_on_time,202601,110101,190\n",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.json()["importCount"]["imported"], 4);
+
+    // Xicheng is not Dongcheng's to report: the batch is refused whole,
+    // the row and column named, nothing stored.
+    let before = app.count("indicator_values").await;
+    let res = csv(
+        &app,
+        &dongcheng,
+        "dataelement,period,orgunit,value\n\
+         closed,202602,110101,1\nclosed,202601,110102,50\n",
+    )
+    .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rows_refused");
+    let rows = res.json()["rows"].clone();
+    assert_eq!(rows[0]["row"], 2, "{rows}");
+    assert_eq!(rows[0]["column"], "orgUnit");
+    assert_eq!(app.count("indicator_values").await, before);
+
+    // A statistics system reports Xicheng with its key, in JSON with the
+    // set's own period and unit.
+    let key = app.api_key(&[Scope::IndicatorsWrite]).await;
+    let set = json!({"period": "202501", "orgUnit": "110102", "dataValues": [
+        {"dataElement": "closed", "value": 100}, {"dataElement": "closed_on_time", "value": "70"},
+        {"dataElement": "closed", "period": "202601", "value": 100},
+        {"dataElement": "closed_on_time", "period": "202601", "value": 90}]});
+    let res = app
+        .post_json("/api/v1/indicators/dataValueSets", Some(&key), &set)
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    // Anyone reads the public rate: the city made of its districts.
+    let res = app
+        .get("/api/v1/indicators/on_time_rate/data?from=202601&to=202601&children=true")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let data = res.json()["data"].clone();
+    let point = |area: &str| {
+        data.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["area"] == area)
+            .cloned()
+            .unwrap()
+    };
+    let city = point("110000");
+    // (190 + 90) / (200 + 100) against (90 + 70) / (100 + 100).
+    let now = 280.0 / 300.0 * 100.0;
+    let before = 160.0 / 200.0 * 100.0;
+    assert!(
+        (city["value"].as_f64().unwrap() - now).abs() < 1e-9,
+        "{city}"
+    );
+    let yoy = (now - before) / before * 100.0;
+    assert!((city["year_on_year"].as_f64().unwrap() - yoy).abs() < 1e-9);
+    assert_eq!(point("110101")["value"], 95.0);
+    assert_eq!(point("110105")["value"], serde_json::Value::Null);
+    assert_eq!(city["area_name"], "北京市");
+
+    // The values go back out as DHIS2 CSV.
+    let res = app
+        .get_with(
+            "/api/v1/indicators/dataValueSets?dataElement=closed&orgUnit=110101&format=csv",
+            &[("cookie", &office.0)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.header("content-type").starts_with("text/csv"));
+    let lines: Vec<&str> = res.body.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", res.body);
+    assert!(
+        lines[1].starts_with("closed,202501,110101,,,100,"),
+        "{}",
+        lines[1]
+    );
+}
+
+#[tokio::test]
+async fn definitions_are_checked_and_only_the_office_defines() {
+    let app = TestApp::new().await;
+    let office = office(&app).await;
+    let again = office
+        .post(
+            &app,
+            "/api/v1/indicators/elements",
+            json!({"code": "closed", "name": "办结", "aggregation": "sum"}),
+        )
+        .await;
+    again.assert_problem(StatusCode::CONFLICT, "already_exists");
+    let bad = office
+        .post(
+            &app,
+            "/api/v1/indicators/elements",
+            json!({"code": "x", "name": "某项", "aggregation": "median"}),
+        )
+        .await;
+    bad.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+
+    let audited = app.count("audit_log").await;
+    let circular = json!({"code": "loop", "name": "自指", "numerator": "#{loop} + #{closed}",
+        "denominator": "1", "factor": 1.0});
+    let res = office
+        .send(&app, Method::PUT, "/api/v1/indicators/loop", circular)
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(res.json()["detail"].as_str().unwrap().contains("自身"));
+    assert_eq!(app.count("indicator_definitions").await, 1);
+    assert_eq!(app.count("audit_log").await, audited);
+
+    // Changing the rate: 200, the change kept.
+    let changed = json!({"code": "on_time_rate", "name": "按时办结率", "numerator": "#{closed_on_time}",
+        "denominator": "#{closed}", "factor": 100.0, "public": false});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/on_time_rate",
+            changed,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // No longer public: nobody signed out finds it, in the list or by code.
+    assert_eq!(app.get("/api/v1/indicators").await.json(), json!([]));
+    app.get("/api/v1/indicators/on_time_rate/data?from=2026&to=2026")
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+
+    // A handler reads but neither defines nor reports.
+    let handler = crate::common::casework::staff(
+        &app,
+        "handler.a",
+        dept(&app, "110101-GOV").await,
+        &[Role::Handler],
+    )
+    .await;
+    assert_eq!(
+        handler.get(&app, "/api/v1/indicators").await[0]["code"],
+        "on_time_rate"
+    );
+    let res = handler
+        .post(
+            &app,
+            "/api/v1/indicators/elements",
+            json!({"code": "y", "name": "某项", "aggregation": "sum"}),
+        )
+        .await;
+    res.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    csv(&app, &handler, "closed,202601,110101,,,1\n")
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}
