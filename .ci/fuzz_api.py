@@ -138,7 +138,8 @@ def main(binary, seconds):
                 return 1
             key = subprocess.run(
                 [binary, "--data-dir", data_dir, "admin", "api-key", "create", "--name", "fuzz",
-                 "--scope", "org:write", "--scope", "audit:read", "--scope", "reference:write"],
+                 "--scope", "org:write", "--scope", "audit:read", "--scope", "reference:write",
+                 "--scope", "indicators:write"],
                 capture_output=True, text=True, check=True,
                 env={k: v for k, v in os.environ.items() if not k.startswith("EGOV_")},
             ).stdout.strip()

@@ -229,3 +229,64 @@ async fn definitions_are_checked_and_only_the_office_defines() {
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn a_value_far_above_its_own_history_shows_red_and_a_usual_one_green() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    let res = office
+        .post(
+            &app,
+            "/api/v1/indicators/elements",
+            json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let total = json!({"code": "complaints_total", "name": "投诉总量", "numerator": "#{complaints}",
+        "denominator": "1", "factor": 1.0, "public": true});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/complaints_total",
+            total,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let mut values = Vec::new();
+    for year in 2020..=2026 {
+        for month in 1..=12 {
+            let v = match (year, month) {
+                (2026, 5) => 101,
+                (2026, 6) => 130,
+                (2026, 7..) => continue,
+                _ => 100 + month % 3,
+            };
+            values.push(
+                json!({"dataElement": "complaints", "period": format!("{year}{month:02}"),
+                "orgUnit": "110101", "value": v}),
+            );
+        }
+    }
+    let key = app.api_key(&[Scope::IndicatorsWrite]).await;
+    let res = app
+        .post_json(
+            "/api/v1/indicators/dataValueSets",
+            Some(&key),
+            &json!({ "dataValues": values }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let res = app
+        .get("/api/v1/indicators/complaints_total/lights?area=110101&from=202605&to=202607")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let lights = res.json()["lights"].clone();
+    let light = |i: usize| lights[i]["light"].clone();
+    assert_eq!(light(0), "green", "{lights}");
+    assert_eq!(light(1), "red", "{lights}");
+    // No value, no light.
+    assert_eq!(light(2), serde_json::Value::Null);
+    let bands = lights[1]["bands"].as_array().unwrap();
+    assert!(bands[3].as_f64().unwrap() < 130.0);
+}

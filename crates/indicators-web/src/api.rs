@@ -1,8 +1,8 @@
 //! The indicators over HTTP: thin handlers over [`crate::work`].
 
 use crate::views::{
-    DataQuery, ElementView, ImportCountView, ImportSummary, IndicatorData, IndicatorView,
-    ValueQuery,
+    DataQuery, ElementView, ImportCountView, ImportSummary, IndicatorData, IndicatorLights,
+    IndicatorView, ValueQuery,
 };
 use crate::work;
 use axum::extract::State;
@@ -100,6 +100,30 @@ pub async fn indicator_data(
 ) -> Result<ApiJson<IndicatorData>, ApiError> {
     Ok(ApiJson(
         work::indicator_data(&state, &caller, locale, &code, &query).await?,
+    ))
+}
+
+/// The indicator's warning lights (红 过热, 黄 偏热, 绿 正常, 浅蓝 偏冷,
+/// 蓝 过冷) for an area (and the divisions below it) over a run of
+/// periods: each value against bands from the indicator's own history,
+/// mean ± 1 and ± 2 standard deviations over the twelve periods before the
+/// last one and the same periods (with their neighbours) of the five years
+/// before, so a rise that has just begun does not hide itself.
+#[utoipa::path(get, path = "/api/v1/indicators/{code}/lights", tag = TAG_INDICATORS,
+    params(("code" = String, Path), DataQuery),
+    responses((status = 200, body = IndicatorLights),
+              answers::BadRequest,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn indicator_lights(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DataQuery>,
+) -> Result<ApiJson<IndicatorLights>, ApiError> {
+    Ok(ApiJson(
+        work::indicator_lights(&state, &caller, locale, &code, &query).await?,
     ))
 }
 

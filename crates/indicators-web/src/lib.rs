@@ -42,5 +42,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_indicators))
         .routes(routes!(api::define_indicator))
         .routes(routes!(api::indicator_data))
+        .routes(routes!(api::indicator_lights))
         .routes(routes!(api::import_values, api::export_values))
 }

@@ -173,3 +173,27 @@ pub struct ValueQuery {
     /// `csv` for DHIS2's CSV (also chosen by `Accept: text/csv`).
     pub format: Option<String>,
 }
+
+/// An indicator's warning light for one area and period: its value against
+/// bands from its own history (mean ± 1 and ± 2 standard deviations over
+/// the twelve periods before the last one and the same periods of the five
+/// years before), as the statistics bureau's five lights.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LightPoint {
+    pub area: String,
+    pub area_name: String,
+    pub period: String,
+    pub value: Option<f64>,
+    /// `red` (过热), `yellow` (偏热), `green` (正常), `light_blue` (偏冷) or
+    /// `blue` (过冷); none without a value or enough history.
+    pub light: Option<String>,
+    /// The four cut points, cold to hot.
+    pub bands: Option<[f64; 4]>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorLights {
+    pub indicator: IndicatorView,
+    /// Area by area, each in period order.
+    pub lights: Vec<LightPoint>,
+}

@@ -3,16 +3,18 @@
 
 use crate::areas::{self, Reach};
 use crate::errors::problem;
-use crate::views::{DataPoint, ElementView, IndicatorData, IndicatorView};
+use crate::views::{
+    DataPoint, ElementView, IndicatorData, IndicatorLights, IndicatorView, LightPoint,
+};
 use egov_identity::Permission;
 use egov_indicators::store::{self, DataValue, ImportCount, StoredValue};
+use egov_indicators::warning::{Bands, HistoryRule};
 use egov_indicators::{definition, Period};
 use egov_org::Directory;
 use egov_store::Db;
 use egov_web_kit::auth::ApiCaller;
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
-use std::collections::BTreeSet;
 
 /// At most this many periods in one answer: twenty years of months.
 pub const MAX_PERIODS: usize = 240;
@@ -110,16 +112,27 @@ pub fn period_range(from: &str, to: &str) -> Result<Vec<Period>, ApiError> {
     Ok(out)
 }
 
-/// The indicator for the area (and its sub-areas) over the periods, with
-/// growth. An indicator that is not public is for civil servants only; to
-/// anyone else it is not found, so codes cannot be probed.
-pub async fn indicator_data(
+/// An indicator the caller may read, worked out over its cube for the
+/// wanted areas and periods.
+struct Worked {
+    defined: egov_indicators::IndicatorDefinition,
+    indicator: egov_indicators::Indicator,
+    cube: egov_indicators::Cube,
+    /// Each wanted area with its name in the request's language.
+    areas: Vec<(String, String)>,
+    periods: Vec<Period>,
+}
+
+/// Loads the indicator `code` for the query. One that is not public is for
+/// civil servants only; to anyone else it is not found, so codes cannot be
+/// probed.
+async fn worked(
     state: &AppState,
     caller: &ApiCaller,
     locale: egov_kernel::Locale,
     code: &str,
     query: &crate::views::DataQuery,
-) -> Result<IndicatorData, ApiError> {
+) -> Result<Worked, ApiError> {
     let defined = definition::get(&state.db, code)
         .await
         .map_err(problem)?
@@ -140,11 +153,9 @@ pub async fn indicator_data(
     if query.children {
         wanted.extend(areas::children(&directory, &area));
     }
-    let elements = store::elements(&state.db).await.map_err(problem)?;
-    let known: BTreeSet<String> = elements.into_iter().map(|e| e.code).collect();
-    let indicator = defined
-        .checked(|c| known.contains(c))
-        .map_err(ApiError::internal)?;
+    // Checked against the elements when it was defined; the formulas are
+    // read here, and the elements they name loaded with their values.
+    let indicator = defined.checked(|_| true).map_err(ApiError::internal)?;
     let refs: Vec<&str> = indicator
         .numerator
         .references()
@@ -153,20 +164,45 @@ pub async fn indicator_data(
         .collect();
     let mut cube = store::cube(&state.db, &refs).await.map_err(problem)?;
     areas::hang_tree(&directory, &mut cube);
-    let mut data = Vec::with_capacity(wanted.len() * periods.len());
-    for a in &wanted {
-        let (name, name_en) = areas::name_of(&directory, a);
-        let area_name = match (locale, name_en) {
-            (egov_kernel::Locale::En, Some(en)) if !en.is_empty() => en,
-            _ => name,
-        };
-        for p in &periods {
-            let growth = cube.indicator_growth(&indicator, a, p);
+    let areas = wanted
+        .into_iter()
+        .map(|a| {
+            let (name, name_en) = areas::name_of(&directory, &a);
+            let name = match (locale, name_en) {
+                (egov_kernel::Locale::En, Some(en)) if !en.is_empty() => en,
+                _ => name,
+            };
+            (a, name)
+        })
+        .collect();
+    Ok(Worked {
+        defined,
+        indicator,
+        cube,
+        areas,
+        periods,
+    })
+}
+
+/// The indicator for the area (and its sub-areas) over the periods, with
+/// growth.
+pub async fn indicator_data(
+    state: &AppState,
+    caller: &ApiCaller,
+    locale: egov_kernel::Locale,
+    code: &str,
+    query: &crate::views::DataQuery,
+) -> Result<IndicatorData, ApiError> {
+    let w = worked(state, caller, locale, code, query).await?;
+    let mut data = Vec::with_capacity(w.areas.len() * w.periods.len());
+    for (area, area_name) in &w.areas {
+        for p in &w.periods {
+            let growth = w.cube.indicator_growth(&w.indicator, area, p);
             data.push(DataPoint {
-                area: a.clone(),
+                area: area.clone(),
                 area_name: area_name.clone(),
                 period: p.to_string(),
-                value: cube.indicator(&indicator, a, p),
+                value: w.cube.indicator(&w.indicator, area, p),
                 year_on_year: growth.year_on_year,
                 period_on_period: growth.period_on_period,
                 year_to_date: growth.year_to_date,
@@ -174,8 +210,49 @@ pub async fn indicator_data(
         }
     }
     Ok(IndicatorData {
-        indicator: defined.into(),
+        indicator: w.defined.into(),
         data,
+    })
+}
+
+/// The indicator's warning lights for the area (and its sub-areas) over
+/// the periods, each against bands from its own history.
+pub async fn indicator_lights(
+    state: &AppState,
+    caller: &ApiCaller,
+    locale: egov_kernel::Locale,
+    code: &str,
+    query: &crate::views::DataQuery,
+) -> Result<IndicatorLights, ApiError> {
+    let w = worked(state, caller, locale, code, query).await?;
+    let rule = HistoryRule::default();
+    let mut lights = Vec::with_capacity(w.areas.len() * w.periods.len());
+    for (area, area_name) in &w.areas {
+        for p in &w.periods {
+            let value = w.cube.indicator(&w.indicator, area, p);
+            let history: Vec<(Period, f64)> = rule
+                .baseline(p)
+                .map_err(ApiError::internal)?
+                .into_iter()
+                .filter_map(|b| Some((b, w.cube.indicator(&w.indicator, area, &b)?)))
+                .collect();
+            let bands = Bands::from_history(&history, p, &rule).ok();
+            lights.push(LightPoint {
+                area: area.clone(),
+                area_name: area_name.clone(),
+                period: p.to_string(),
+                value,
+                light: bands
+                    .as_ref()
+                    .zip(value)
+                    .map(|(b, v)| b.light(v).as_str().to_owned()),
+                bands: bands.map(|b| b.cuts()),
+            });
+        }
+    }
+    Ok(IndicatorLights {
+        indicator: w.defined.into(),
+        lights,
     })
 }
 

@@ -24,7 +24,9 @@ pub struct Indicator {
 /// each element adds up.
 #[derive(Debug, Default)]
 pub struct Cube {
-    values: HashMap<(String, String, Period), f64>,
+    /// Element → area → period: a lookup borrows the names, and hashes
+    /// only the period, thousands of times for one answer.
+    values: HashMap<String, HashMap<String, HashMap<Period, f64>>>,
     children: HashMap<String, Vec<String>>,
     aggregation: HashMap<String, Aggregation>,
 }
@@ -45,6 +47,11 @@ impl Cube {
         }
     }
 
+    /// Whether the element is one the cube was made for.
+    pub fn knows(&self, element: &str) -> bool {
+        self.aggregation.contains_key(element)
+    }
+
     /// `child` lies within `parent` (a district in the city).
     pub fn add_area(&mut self, parent: &str, child: &str) {
         self.children
@@ -55,7 +62,11 @@ impl Cube {
 
     pub fn add_value(&mut self, element: &str, area: &str, period: Period, value: f64) {
         self.values
-            .insert((element.to_owned(), area.to_owned(), period), value);
+            .entry(element.to_owned())
+            .or_default()
+            .entry(area.to_owned())
+            .or_default()
+            .insert(period, value);
     }
 
     /// The element's value for the area and period: reported, or made of
@@ -78,7 +89,8 @@ impl Cube {
         within: PeriodType,
         depth: u8,
     ) -> Option<f64> {
-        let exact = |p: Period| self.values.get(&(element.to_owned(), area.to_owned(), p));
+        let series = self.values.get(element).and_then(|a| a.get(area));
+        let exact = |p: Period| series.and_then(|s| s.get(&p));
         // The span itself, reported as one period.
         for kind in [within].into_iter().chain(FINER) {
             if let Some(p) = Period::starting(from, kind).filter(|p| p.days() == (from, to)) {

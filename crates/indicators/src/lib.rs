@@ -19,7 +19,9 @@ pub mod error;
 pub mod expression;
 pub mod growth;
 pub mod period;
+pub mod quality;
 pub mod store;
+pub mod warning;
 
 pub use aggregate::Aggregation;
 pub use compute::{Cube, Indicator};

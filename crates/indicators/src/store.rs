@@ -134,6 +134,31 @@ pub(crate) async fn element_codes(db: &Db) -> Result<HashMap<String, i64>, Indic
         .collect())
 }
 
+/// The row ids of the elements a batch names (those that exist): a store
+/// may hold thousands of elements and a batch name a few.
+async fn element_ids(db: &Db, rows: &[DataValue]) -> Result<HashMap<String, i64>, IndicatorError> {
+    let mut codes: Vec<&str> = rows.iter().map(|r| r.element.trim()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut ids = HashMap::with_capacity(codes.len());
+    let mut r = db.reader().await?;
+    for chunk in codes.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT code, id FROM indicator_elements WHERE code IN ({})",
+            egov_store::in_list(1, chunk.len())
+        );
+        let found: Vec<(String, i64)> = run!(r, |c| {
+            let mut q = sqlx::query_as(&sql);
+            for code in chunk {
+                q = q.bind(*code);
+            }
+            q.fetch_all(&mut *c).await
+        })?;
+        ids.extend(found);
+    }
+    Ok(ids)
+}
+
 async fn element_rows(db: &Db) -> Result<Vec<(i64, DataElement)>, IndicatorError> {
     let mut r = db.reader().await?;
     let rows: Vec<(i64, String, String, Option<String>, String, String)> = run!(r, |c| {
@@ -288,7 +313,7 @@ pub async fn import(
     rows: &[DataValue],
     area: &(dyn Fn(&str) -> Area + Sync),
 ) -> Result<ImportCount, IndicatorError> {
-    let ids = element_codes(db).await?;
+    let ids = element_ids(db, rows).await?;
     let checked = check(rows, &ids, area).map_err(IndicatorError::Rows)?;
     let (ctx, reporter) = (ctx.clone(), reporter.to_owned());
     let stored = db
@@ -302,10 +327,10 @@ pub async fn import(
                     let mut fresh = Vec::new();
                     for c in chunk {
                         match current.get(&c.key()) {
-                            Some(v) if *v == c.value => count.ignored += 1,
-                            Some(_) => {
+                            Some((_, v)) if *v == c.value => count.ignored += 1,
+                            Some((id, _)) => {
                                 count.updated += 1;
-                                changed.push(c);
+                                changed.push(*id);
                                 fresh.push(c);
                             }
                             None => {
@@ -316,14 +341,12 @@ pub async fn import(
                     }
                     if !changed.is_empty() {
                         let sql = format!(
-                            "UPDATE indicator_values SET superseded_at = $1 \
-                             WHERE superseded_at IS NULL \
-                             AND (element_id, period, area, category) IN (VALUES {})",
-                            shifted_values(changed.len(), 4, 1)
+                            "UPDATE indicator_values SET superseded_at = $1 WHERE id IN ({})",
+                            egov_store::in_list(2, changed.len())
                         );
                         let mut q = query(sql).bind(now);
-                        for c in &changed {
-                            q = c.bind_key(q);
+                        for id in &changed {
+                            q = q.bind(*id);
                         }
                         tx.execute(q).await?;
                     }
@@ -387,38 +410,29 @@ impl Checked {
     }
 }
 
-/// `VALUES` placeholders numbered from `$first`: the rows after the
-/// statement's own leading parameters.
-fn shifted_values(rows: usize, columns: usize, first: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row: Vec<String> = (0..columns)
-                .map(|c| format!("${}", first + 1 + r * columns + c))
-                .collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The current values of the chunk's cells.
+/// The current values of the chunk's cells, with their row ids. Written
+/// as a join on the list (whose columns both engines name `column1`...),
+/// which both planners answer from the index of current values; a
+/// row-value `IN` makes SQLite scan that index whole.
 async fn current_of(
     tx: &mut egov_store::Tx,
     chunk: &[Checked],
-) -> Result<HashMap<CellKey, f64>, IndicatorError> {
+) -> Result<HashMap<CellKey, (i64, f64)>, IndicatorError> {
     let sql = format!(
-        "SELECT element_id, period, area, category, value FROM indicator_values \
-         WHERE superseded_at IS NULL AND (element_id, period, area, category) IN (VALUES {})",
+        "SELECT v.id, v.element_id, v.period, v.area, v.category, v.value \
+         FROM (VALUES {}) AS k JOIN indicator_values v ON v.element_id = k.column1 \
+         AND v.period = k.column2 AND v.area = k.column3 AND v.category = k.column4 \
+         WHERE v.superseded_at IS NULL",
         egov_store::values(chunk.len(), 4)
     );
     let mut q = query(sql);
     for c in chunk {
         q = c.bind_key(q);
     }
-    let rows: Vec<(i64, String, String, String, f64)> = tx.fetch_all(q).await?;
+    let rows: Vec<(i64, i64, String, String, String, f64)> = tx.fetch_all(q).await?;
     Ok(rows
         .into_iter()
-        .map(|(e, p, a, c, v)| ((e, p, a, c), v))
+        .map(|(id, e, p, a, c, v)| ((e, p, a, c), (id, v)))
         .collect())
 }
 
@@ -508,11 +522,25 @@ pub async fn history(
 /// The current totals (no category) of `elements` in every area, with how
 /// each adds up, ready to be worked out along an area tree the caller adds.
 pub async fn cube(db: &Db, elements: &[&str]) -> Result<crate::Cube, IndicatorError> {
-    let known: HashMap<String, Aggregation> = element_rows(db)
-        .await?
+    if elements.is_empty() {
+        return Ok(crate::Cube::new(HashMap::new()));
+    }
+    // Only the elements asked for: a store may hold thousands.
+    let sql = format!(
+        "SELECT code, aggregation FROM indicator_elements WHERE code IN ({})",
+        egov_store::in_list(1, elements.len())
+    );
+    let mut r = db.reader().await?;
+    let rows: Vec<(String, String)> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for code in elements {
+            q = q.bind(*code);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    let known: HashMap<String, Aggregation> = rows
         .into_iter()
-        .filter(|(_, e)| elements.contains(&e.code.as_str()))
-        .map(|(_, e)| (e.code, e.aggregation))
+        .map(|(code, a)| (code, Aggregation::parse(&a).unwrap_or(Aggregation::Sum)))
         .collect();
     let mut cube = crate::Cube::new(known.clone());
     if known.is_empty() {
@@ -525,7 +553,6 @@ pub async fn cube(db: &Db, elements: &[&str]) -> Result<crate::Cube, IndicatorEr
          WHERE v.superseded_at IS NULL AND v.category = '' AND e.code IN ({})",
         egov_store::in_list(1, codes.len())
     );
-    let mut r = db.reader().await?;
     let rows: Vec<(String, String, String, f64)> = run!(r, |c| {
         let mut q = sqlx::query_as(&sql);
         for code in &codes {

@@ -216,7 +216,7 @@ fn sqlite_rows<R>(
     decode: impl Fn(&Row<'_>) -> Result<R, StoreError>,
 ) -> Result<Vec<R>, StoreError> {
     let (sql, params) = statement.sqlite_params()?;
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(&question_numbered(&sql))?;
     bind_sqlite(&mut stmt, &params)?;
     let mut rows = stmt.raw_query();
     let mut decoded = Vec::new();
@@ -230,24 +230,39 @@ fn sqlite_rows<R>(
     Ok(decoded)
 }
 
-/// Binds parameters as sqlx does: `$N` (or `?N`) is the N-th value,
-/// wherever it stands in the text and however often.
+/// The statement with `$N` written `?N` (outside quotes): SQLite gives a
+/// `?N` parameter the index N, so binding needs no lookup of names, which
+/// SQLite does by a walk of the list (a statement of thousands of
+/// parameters, a multi-row insert, would take time quadratic in them).
+pub(crate) fn question_numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quote: Option<char> = None;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '$') if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push('?');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Binds parameters as sqlx does: `$N` is the N-th value, wherever it
+/// stands in the text and however often (the text comes here with `?N`
+/// for `$N`, whose index SQLite makes N).
 fn bind_sqlite(
     stmt: &mut rusqlite::CachedStatement<'_>,
     params: &[sqlx::sqlite::SqliteArgumentValue<'_>],
 ) -> Result<(), StoreError> {
     use sqlx::sqlite::SqliteArgumentValue as V;
-    for i in 1..=stmt.parameter_count() {
-        let n = stmt
-            .parameter_name(i)
-            .and_then(|name| name.strip_prefix(['$', '?']))
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .unwrap_or(i);
-        // Unbound parameters are NULL, as in sqlx.
-        let Some(value) = params.get(n - 1) else {
-            continue;
-        };
+    for (i, value) in params.iter().enumerate().take(stmt.parameter_count()) {
+        let i = i + 1;
         match value {
             V::Null => stmt.raw_bind_parameter(i, rusqlite::types::Null)?,
             V::Text(t) => stmt.raw_bind_parameter(i, t.as_ref())?,

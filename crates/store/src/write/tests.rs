@@ -256,3 +256,47 @@ async fn values_read_back_the_same_through_either_driver() {
     assert_eq!((a, b), (5, 15));
     db.close().await;
 }
+
+#[test]
+fn numbered_parameters_are_written_for_sqlite_outside_quotes_only() {
+    use super::question_numbered as q;
+    assert_eq!(
+        q("SELECT $2 + 0, $1 * $2 WHERE a = '$1' AND \"b$3\" = $10"),
+        "SELECT ?2 + 0, ?1 * ?2 WHERE a = '$1' AND \"b$3\" = ?10"
+    );
+    assert_eq!(
+        q("SELECT '$' || 'it''s $4' , $"),
+        "SELECT '$' || 'it''s $4' , $"
+    );
+}
+
+/// A statement of many thousands of parameters binds each to its number.
+#[tokio::test]
+async fn a_statement_of_many_parameters_binds_each_to_its_number() {
+    let (db, _dir) = fresh().await;
+    let n = 20_000;
+    let sum: i64 = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let sql = format!("INSERT INTO t (n) VALUES {}", crate::values(n, 1));
+                let mut statement = query(sql);
+                for i in 0..n as i64 {
+                    statement = statement.bind(i);
+                }
+                tx.execute(statement).await?;
+                tx.fetch_scalar(query("SELECT SUM(n * n) FROM t WHERE n < $1").bind(3_i64))
+                    .await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(sum, 5);
+    let count: i64 = {
+        let mut r = db.reader().await.unwrap();
+        run!(r, |c| sqlx::query_scalar("SELECT MAX(n) FROM t")
+            .fetch_one(&mut *c)
+            .await)
+        .unwrap()
+    };
+    assert_eq!(count, n as i64 - 1);
+}
