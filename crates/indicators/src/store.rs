@@ -410,29 +410,33 @@ impl Checked {
     }
 }
 
-/// The current values of the chunk's cells, with their row ids. Written
-/// as a join on the list (whose columns both engines name `column1`...),
-/// which both planners answer from the index of current values; a
-/// row-value `IN` makes SQLite scan that index whole.
+/// The current values of the chunk's cells, with their row ids: for each
+/// cell of the list (whose columns both engines name `column1`...) a lookup
+/// in the index of current values. Written as lookups per cell, not as a
+/// join, so that no planner can choose to scan the table instead: SQLite
+/// does for a row-value `IN`, PostgreSQL for a join while its statistics
+/// still take a table filling by millions for a small one.
 async fn current_of(
     tx: &mut egov_store::Tx,
     chunk: &[Checked],
 ) -> Result<HashMap<CellKey, (i64, f64)>, IndicatorError> {
-    let sql = format!(
-        "SELECT v.id, v.element_id, v.period, v.area, v.category, v.value \
-         FROM (VALUES {}) AS k JOIN indicator_values v ON v.element_id = k.column1 \
+    const CELL: &str = "FROM indicator_values v WHERE v.element_id = k.column1 \
          AND v.period = k.column2 AND v.area = k.column3 AND v.category = k.column4 \
-         WHERE v.superseded_at IS NULL",
+         AND v.superseded_at IS NULL";
+    let sql = format!(
+        "SELECT k.column1, k.column2, k.column3, k.column4, (SELECT v.id {CELL}), \
+         (SELECT v.value {CELL}) FROM (VALUES {}) AS k",
         egov_store::values(chunk.len(), 4)
     );
     let mut q = query(sql);
     for c in chunk {
         q = c.bind_key(q);
     }
-    let rows: Vec<(i64, i64, String, String, String, f64)> = tx.fetch_all(q).await?;
+    type Looked = (i64, String, String, String, Option<i64>, Option<f64>);
+    let rows: Vec<Looked> = tx.fetch_all(q).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, e, p, a, c, v)| ((e, p, a, c), (id, v)))
+        .filter_map(|(e, p, a, c, id, v)| Some(((e, p, a, c), (id?, v?))))
         .collect())
 }
 
