@@ -16,6 +16,10 @@
 //!    checked whole and one transaction with its audit record, as the
 //!    dataValueSets API stores them. Reported as values a minute over the
 //!    whole load (the store growing all the while) and over its last tenth.
+//!    Beside it, `ceiling`: the first million of the same values (at most)
+//!    inserted bare into a table of the same shape and indexes, a thousand
+//!    rows a statement and `--batch` a transaction, with no checks, no
+//!    lookups of current values and no audit record.
 //! 2. `indicator`: `--queries` times, `GET /api/v1/indicators/{code}/data`
 //!    for the city and its districts over the 120 months (17 × 120 values,
 //!    each with 同比, 环比 and 累计同比) through the whole router in
@@ -160,6 +164,73 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
         args.batch
     );
     let mut ok = in_store as usize == stored && stored == args.values;
+
+    // 1b. ceiling
+    db.execute(egov_store::query(
+        "CREATE TABLE bench_ceiling (element_id BIGINT NOT NULL, period TEXT NOT NULL, \
+         area TEXT NOT NULL, category TEXT NOT NULL, value DOUBLE PRECISION NOT NULL, \
+         reported_by TEXT NOT NULL, reported_at TEXT NOT NULL, superseded_at TEXT)"
+            .to_owned(),
+    ))
+    .await?;
+    db.execute(egov_store::query(
+        "CREATE UNIQUE INDEX bench_ceiling_current ON bench_ceiling \
+         (element_id, period, area, category) WHERE superseded_at IS NULL"
+            .to_owned(),
+    ))
+    .await?;
+    db.execute(egov_store::query(
+        "CREATE INDEX bench_ceiling_by_area ON bench_ceiling (element_id, area, period)".to_owned(),
+    ))
+    .await?;
+    let ceiling_values = args.values.min(1_000_000);
+    let rows: Vec<(i64, String, &'static str, f64)> = (0..elements)
+        .flat_map(|e| {
+            let months = &months;
+            (0..DISTRICTS.len()).flat_map(move |d| {
+                months
+                    .iter()
+                    .enumerate()
+                    .map(move |(m, p)| (e as i64, p.clone(), DISTRICTS[d], value(e, d, m)))
+            })
+        })
+        .take(ceiling_values)
+        .collect();
+    let started = Instant::now();
+    for batch in rows.chunks(args.batch) {
+        let batch = batch.to_vec();
+        db.write(move |tx| {
+            Box::pin(async move {
+                for chunk in batch.chunks(1000) {
+                    let sql = format!(
+                        "INSERT INTO bench_ceiling (element_id, period, area, category, value, \
+                         reported_by, reported_at) VALUES {}",
+                        egov_store::values(chunk.len(), 7)
+                    );
+                    let mut q = egov_store::query(sql);
+                    for (e, p, a, v) in chunk {
+                        q = q
+                            .bind(*e)
+                            .bind(p.clone())
+                            .bind(*a)
+                            .bind(String::new())
+                            .bind(*v)
+                            .bind("bench")
+                            .bind("2026-12-04T00:00:00Z");
+                    }
+                    tx.execute(q).await?;
+                }
+                Ok::<_, egov_store::StoreError>(())
+            })
+        })
+        .await?;
+    }
+    let took = started.elapsed().as_secs_f64();
+    println!(
+        "indicators_load phase=ceiling engine={engine} values={ceiling_values} seconds={took:.1} \
+         per_minute={:.0}",
+        ceiling_values as f64 / took * 60.0
+    );
 
     // 2. indicator
     egov_keyring::install_ephemeral();

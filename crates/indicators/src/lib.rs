@@ -6,10 +6,12 @@
 //!
 //! The rules are free of storage and HTTP: periods and their identifiers
 //! ([`period`]), formulas ([`expression`]), how an element's values add up
-//! over time and space ([`aggregate`]), growth ([`growth`]), and an
-//! indicator worked out along the area tree and the periods ([`compute`]); [`definition`] keeps indicators' formulas; [`store`]
-//! keeps the elements and their values, with every correction's history;
-//! [`dhis2`] reads and writes DHIS2's dataValueSets (JSON and CSV).
+//! over time and space ([`aggregate`]), growth ([`growth`]), an indicator
+//! worked out along the area tree and the periods ([`compute`]), and the
+//! five warning lights ([`warning`]); [`definition`] keeps indicators'
+//! formulas; [`store`] keeps the elements and their values, with every
+//! correction's history; [`dhis2`] reads and writes DHIS2's dataValueSets
+//! (JSON and CSV).
 
 pub mod aggregate;
 pub mod compute;
@@ -19,7 +21,6 @@ pub mod error;
 pub mod expression;
 pub mod growth;
 pub mod period;
-pub mod quality;
 pub mod store;
 pub mod warning;
 
