@@ -36,7 +36,7 @@ pub use api_key::{
 };
 pub use password::{hash_password, verify_password, Busy};
 pub use password_policy::{PasswordPolicy, PasswordProblem};
-pub use policy::{allows, supervision_reach, Permission, Principal, Reach};
+pub use policy::{allows, report_reach, supervision_reach, Permission, Principal, Reach};
 pub use roles::{Role, RoleGrant};
 pub use session::{
     complete_second_factor, configure_sessions, end_all_sessions, end_session,

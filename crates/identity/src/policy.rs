@@ -130,7 +130,8 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
     }
 }
 
-/// The departments whose cases a person supervises.
+/// The departments a person acts for under one department-scoped role:
+/// whose cases a supervisor supervises, whose units a 统计员 reports for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
     Everywhere,
@@ -145,34 +146,57 @@ impl Reach {
             Reach::Departments(d) => Some(d),
         }
     }
+
+    /// Whether the person acts for some department at all.
+    pub fn any(&self) -> bool {
+        match self {
+            Reach::Everywhere => true,
+            Reach::Departments(d) => !d.is_empty(),
+        }
+    }
+
+    /// Whether the reach takes in `department_id` (`None`: no department, which
+    /// only a city-wide reach covers).
+    pub fn covers(&self, department_id: Option<i64>) -> bool {
+        match (self, department_id) {
+            (Reach::Everywhere, _) => true,
+            (Reach::Departments(d), Some(id)) => d.contains(&id),
+            (Reach::Departments(_), None) => false,
+        }
+    }
 }
 
 /// Whose cases `principal` supervises (an empty list for non-supervisors).
 pub fn supervision_reach(principal: &Principal) -> Reach {
+    reach(principal, Role::Supervisor, |department_id| {
+        Permission::SuperviseCases { department_id }
+    })
+}
+
+/// Whose units `principal` reports indicator values for: a statistics system's
+/// key with `indicators:write` and the city's 统计员 everywhere, a department's
+/// 统计员 for that department.
+pub fn report_reach(principal: &Principal) -> Reach {
+    reach(principal, Role::Statistician, |department_id| {
+        Permission::ReportIndicators { department_id }
+    })
+}
+
+/// The departments for which `principal` holds `role` and `permission` allows
+/// it; everywhere when the permission is allowed without a department.
+fn reach(principal: &Principal, role: Role, permission: fn(Option<i64>) -> Permission) -> Reach {
+    if allows(principal, permission(None)) {
+        return Reach::Everywhere;
+    }
     let Principal::User(u) = principal else {
         return Reach::Departments(Vec::new());
     };
-    if allows(
-        principal,
-        Permission::SuperviseCases {
-            department_id: None,
-        },
-    ) {
-        return Reach::Everywhere;
-    }
     let mut departments: Vec<i64> = u
         .roles
         .iter()
-        .filter(|g| g.role == Role::Supervisor)
+        .filter(|g| g.role == role)
         .filter_map(|g| g.department_id)
-        .filter(|d| {
-            allows(
-                principal,
-                Permission::SuperviseCases {
-                    department_id: Some(*d),
-                },
-            )
-        })
+        .filter(|&d| allows(principal, permission(Some(d))))
         .collect();
     departments.sort_unstable();
     departments.dedup();

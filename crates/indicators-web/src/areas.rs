@@ -4,63 +4,9 @@
 //! government's for its division and the divisions below it that have no
 //! government of their own (a district government for its streets).
 
-use egov_identity::{allows, Permission, Principal, Role};
+use egov_identity::Reach;
 use egov_indicators::{Area, Cube};
 use egov_org::Directory;
-
-/// The departments whose units a caller may report for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
-    Everywhere,
-    Departments(Vec<i64>),
-}
-
-impl Reach {
-    pub fn of(principal: &Principal) -> Reach {
-        let everywhere = Permission::ReportIndicators {
-            department_id: None,
-        };
-        if allows(principal, everywhere) {
-            return Reach::Everywhere;
-        }
-        let Principal::User(u) = principal else {
-            return Reach::Departments(Vec::new());
-        };
-        let mut departments: Vec<i64> = u
-            .roles
-            .iter()
-            .filter(|g| g.role == Role::Statistician)
-            .filter_map(|g| g.department_id)
-            .filter(|&d| {
-                allows(
-                    principal,
-                    Permission::ReportIndicators {
-                        department_id: Some(d),
-                    },
-                )
-            })
-            .collect();
-        departments.sort_unstable();
-        departments.dedup();
-        Reach::Departments(departments)
-    }
-
-    /// Whether the caller may report for some unit at all.
-    pub fn any(&self) -> bool {
-        match self {
-            Reach::Everywhere => true,
-            Reach::Departments(d) => !d.is_empty(),
-        }
-    }
-
-    fn covers(&self, department_id: Option<i64>) -> bool {
-        match (self, department_id) {
-            (Reach::Everywhere, _) => true,
-            (Reach::Departments(d), Some(id)) => d.contains(&id),
-            (Reach::Departments(_), None) => false,
-        }
-    }
-}
 
 /// Whether `code` is an area, and whether `reach` may report for it.
 pub fn answer(directory: &Directory, reach: &Reach, code: &str) -> Area {

@@ -1,7 +1,7 @@
 //! The use cases the API (and the pages to come) call: who may do what is
 //! decided here, on the server, for every route.
 
-use crate::areas::{self, Reach};
+use crate::areas;
 use crate::errors::problem;
 use crate::views::{
     DataPoint, ElementView, IndicatorData, IndicatorLights, IndicatorView, LightPoint,
@@ -263,7 +263,7 @@ pub async fn import(
     caller: &ApiCaller,
     rows: &[DataValue],
 ) -> Result<ImportCount, ApiError> {
-    let reach = Reach::of(&caller.principal);
+    let reach = egov_identity::report_reach(&caller.principal);
     if !reach.any() {
         // Nobody's 统计员: refused as the policy words it (401 or 403).
         caller.require(Permission::ReportIndicators {
@@ -271,21 +271,11 @@ pub async fn import(
         })?;
     }
     let directory = directory(&state.db).await?;
-    let reporter = reporter_of(caller);
-    store::import(&state.db, &caller.context, &reporter, rows, &|a| {
+    store::import(&state.db, &caller.context, rows, &|a| {
         areas::answer(&directory, &reach, a)
     })
     .await
     .map_err(problem)
-}
-
-/// Who a value is recorded as reported by: the person's account or the key.
-fn reporter_of(caller: &ApiCaller) -> String {
-    match &caller.principal {
-        egov_identity::Principal::User(u) => format!("user:{}", u.user_id),
-        egov_identity::Principal::Machine(k) => format!("key:{}", k.id),
-        egov_identity::Principal::Anonymous => "anonymous".to_owned(),
-    }
 }
 
 /// The current values of an element in an area (one period, or all).

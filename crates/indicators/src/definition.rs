@@ -8,7 +8,7 @@
 use crate::compute::Indicator;
 use crate::error::{DefinitionError, IndicatorError};
 use crate::expression::Expression;
-use crate::store::{element_codes, valid_code};
+use crate::store::{named_elements, valid_code};
 use egov_audit::Event;
 use egov_kernel::time;
 use egov_kernel::Context;
@@ -77,7 +77,12 @@ pub async fn define(
     ctx: &Context,
     definition: &IndicatorDefinition,
 ) -> Result<bool, IndicatorError> {
-    let elements = element_codes(db).await?;
+    let named: Vec<Expression> = [&definition.numerator, &definition.denominator]
+        .into_iter()
+        .filter_map(|f| Expression::parse(f).ok())
+        .collect();
+    let codes: Vec<&str> = named.iter().flat_map(|e| e.references()).collect();
+    let elements = named_elements(db, &codes).await?;
     definition
         .checked(|c| elements.contains_key(c))
         .map_err(IndicatorError::Definition)?;

@@ -125,38 +125,38 @@ pub async fn elements(db: &Db) -> Result<Vec<DataElement>, IndicatorError> {
         .collect())
 }
 
-/// Every element's row id, by code.
-pub(crate) async fn element_codes(db: &Db) -> Result<HashMap<String, i64>, IndicatorError> {
-    Ok(element_rows(db)
-        .await?
-        .into_iter()
-        .map(|(id, e)| (e.code, id))
-        .collect())
-}
-
-/// The row ids of the elements a batch names (those that exist): a store
-/// may hold thousands of elements and a batch name a few.
-async fn element_ids(db: &Db, rows: &[DataValue]) -> Result<HashMap<String, i64>, IndicatorError> {
-    let mut codes: Vec<&str> = rows.iter().map(|r| r.element.trim()).collect();
+/// The elements among `codes` that exist: row id and how each adds up, by
+/// code. A store may hold thousands of elements and a batch or a formula
+/// name a few, so only those are read.
+pub(crate) async fn named_elements(
+    db: &Db,
+    codes: &[&str],
+) -> Result<HashMap<String, (i64, Aggregation)>, IndicatorError> {
+    let mut codes = codes.to_vec();
     codes.sort_unstable();
     codes.dedup();
-    let mut ids = HashMap::with_capacity(codes.len());
+    let mut found = HashMap::with_capacity(codes.len());
     let mut r = db.reader().await?;
     for chunk in codes.chunks(CHUNK) {
         let sql = format!(
-            "SELECT code, id FROM indicator_elements WHERE code IN ({})",
+            "SELECT code, id, aggregation FROM indicator_elements WHERE code IN ({})",
             egov_store::in_list(1, chunk.len())
         );
-        let found: Vec<(String, i64)> = run!(r, |c| {
+        let rows: Vec<(String, i64, String)> = run!(r, |c| {
             let mut q = sqlx::query_as(&sql);
             for code in chunk {
                 q = q.bind(*code);
             }
             q.fetch_all(&mut *c).await
         })?;
-        ids.extend(found);
+        found.extend(rows.into_iter().map(|(code, id, a)| {
+            (
+                code,
+                (id, Aggregation::parse(&a).unwrap_or(Aggregation::Sum)),
+            )
+        }));
     }
-    Ok(ids)
+    Ok(found)
 }
 
 async fn element_rows(db: &Db) -> Result<Vec<(i64, DataElement)>, IndicatorError> {
@@ -302,20 +302,24 @@ fn check(
 /// limits on parameters.
 const CHUNK: usize = 1000;
 
-/// Stores a batch of values reported by `reporter`, all or nothing. The
+/// Stores a batch of values reported by the context's actor, all or nothing. The
 /// current values of the batch's cells are read, the changed ones marked
 /// superseded and the new ones inserted, each a statement per thousand
 /// rows, so a large import costs a few statements per thousand values.
 pub async fn import(
     db: &Db,
     ctx: &Context,
-    reporter: &str,
     rows: &[DataValue],
     area: &(dyn Fn(&str) -> Area + Sync),
 ) -> Result<ImportCount, IndicatorError> {
-    let ids = element_ids(db, rows).await?;
+    let codes: Vec<&str> = rows.iter().map(|r| r.element.trim()).collect();
+    let ids: HashMap<String, i64> = named_elements(db, &codes)
+        .await?
+        .into_iter()
+        .map(|(code, (id, _))| (code, id))
+        .collect();
     let checked = check(rows, &ids, area).map_err(IndicatorError::Rows)?;
-    let (ctx, reporter) = (ctx.clone(), reporter.to_owned());
+    let (ctx, reporter) = (ctx.clone(), ctx.actor.audit_label());
     let stored = db
         .write(move |tx| {
             Box::pin(async move {
@@ -529,22 +533,10 @@ pub async fn cube(db: &Db, elements: &[&str]) -> Result<crate::Cube, IndicatorEr
     if elements.is_empty() {
         return Ok(crate::Cube::new(HashMap::new()));
     }
-    // Only the elements asked for: a store may hold thousands.
-    let sql = format!(
-        "SELECT code, aggregation FROM indicator_elements WHERE code IN ({})",
-        egov_store::in_list(1, elements.len())
-    );
-    let mut r = db.reader().await?;
-    let rows: Vec<(String, String)> = run!(r, |c| {
-        let mut q = sqlx::query_as(&sql);
-        for code in elements {
-            q = q.bind(*code);
-        }
-        q.fetch_all(&mut *c).await
-    })?;
-    let known: HashMap<String, Aggregation> = rows
+    let known: HashMap<String, Aggregation> = named_elements(db, elements)
+        .await?
         .into_iter()
-        .map(|(code, a)| (code, Aggregation::parse(&a).unwrap_or(Aggregation::Sum)))
+        .map(|(code, (_, a))| (code, a))
         .collect();
     let mut cube = crate::Cube::new(known.clone());
     if known.is_empty() {
@@ -557,6 +549,7 @@ pub async fn cube(db: &Db, elements: &[&str]) -> Result<crate::Cube, IndicatorEr
          WHERE v.superseded_at IS NULL AND v.category = '' AND e.code IN ({})",
         egov_store::in_list(1, codes.len())
     );
+    let mut r = db.reader().await?;
     let rows: Vec<(String, String, String, f64)> = run!(r, |c| {
         let mut q = sqlx::query_as(&sql);
         for code in &codes {

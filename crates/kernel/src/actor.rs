@@ -46,4 +46,13 @@ impl Context {
             request_id: None,
         }
     }
+
+    /// A change made by `actor` with no request behind it (a test, a job).
+    pub fn of(actor: Actor) -> Self {
+        Context {
+            actor,
+            source: None,
+            request_id: None,
+        }
+    }
 }
