@@ -629,6 +629,24 @@ fn routes() -> Vec<Route> {
             "/api/v1/indicators/dataValueSets?dataElement=matrix_cases&orgUnit=110000",
             |w| w.api(w.is_staff()),
         ),
+        get("/api/v1/indicators/validationRules", |w| {
+            w.api(w.is_staff())
+        }),
+        // A side naming an unknown element: judged, for those who may.
+        put(
+            "/api/v1/indicators/validationRules/matrix_rate",
+            |w| match w {
+                Who::Admin => Outcome::Judged,
+                w => w.api(false),
+            },
+        ),
+        get("/api/v1/indicators/violations?from=2026&to=2026", |w| {
+            w.api(w.is_staff())
+        }),
+        get(
+            "/api/v1/indicators/outliers?element=matrix_cases&from=2026&to=2026",
+            |w| w.api(w.is_staff()),
+        ),
         // Service items: the matrix item belongs to 110105-SCJGJ, which no
         // department administrator here manages. Loading it again changes
         // nothing; an empty guide from the page is judged.
@@ -910,6 +928,12 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         json(
             serde_json::json!({"code": "matrix_rate", "name": "矩阵", "numerator": "#{nothing}",
                 "denominator": "1", "factor": 1.0}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/indicators/validationRules/matrix_rate" {
+        json(
+            serde_json::json!({"code": "matrix_rate", "name": "矩阵", "left": "#{nothing}",
+                "operator": "==", "right": "0"}),
             &mut headers,
         )
     } else if route.path == "/api/v1/indicators/dataValueSets" {

@@ -290,3 +290,162 @@ async fn a_value_far_above_its_own_history_shows_red_and_a_usual_one_green() {
     let bands = lights[1]["bands"].as_array().unwrap();
     assert!(bands[3].as_f64().unwrap() < 130.0);
 }
+
+#[tokio::test]
+async fn a_broken_monthly_identity_is_found_and_goes_once_corrected() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    for (code, name, aggregation) in [
+        ("retail", "社会消费品零售额（本月）", "sum"),
+        ("retail_cum", "社会消费品零售额（本月止累计）", "last"),
+    ] {
+        let res = office
+            .post(
+                &app,
+                "/api/v1/indicators/elements",
+                json!({"code": code, "name": name, "aggregation": aggregation}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    // A rule naming an unknown element is refused, saying which side.
+    let bad = json!({"code": "identity", "name": "累计恒等", "left": "#{retail_cum@prev} + #{retail}",
+        "operator": "==", "right": "#{retail_total}"});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/validationRules/identity",
+            bad,
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(res.json()["detail"].as_str().unwrap().starts_with("右边"));
+    assert_eq!(app.count("indicator_rules").await, 0);
+    let identity = json!({"code": "identity", "name": "上月止累计 + 本月 = 本月止累计",
+        "name_en": "Cumulative identity", "left": "#{retail_cum@prev} + #{retail}",
+        "operator": "==", "right": "#{retail_cum}", "tolerance": 0.05});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/validationRules/identity",
+            identity,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(
+        app.count_where("audit_log", "action = 'indicator.rule_define'")
+            .await,
+        1
+    );
+
+    // Dongcheng reports January–February combined, then March with its
+    // cumulative figure mistyped.
+    let dongcheng = statistician(&app, "tongji.dongcheng", Some("110101-GOV")).await;
+    let res = csv(
+        &app,
+        &dongcheng,
+        "dataelement,period,orgunit,value\n\
+         retail,202601B,110101,200.5\nretail_cum,202601B,110101,200.5\n\
+         retail,202603,110101,110.2\nretail_cum,202603,110101,301.7\n",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let found = dongcheng
+        .get(
+            &app,
+            "/api/v1/indicators/violations?area=110000&from=202601&to=202612",
+        )
+        .await;
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["area"], "110101");
+    assert_eq!(found[0]["period"], "202603");
+    assert_eq!(found[0]["left"].as_f64().unwrap(), 310.7);
+    assert_eq!(found[0]["right"].as_f64().unwrap(), 301.7);
+    assert_eq!(found[0]["rule_name"], "上月止累计 + 本月 = 本月止累计");
+    // Outside the periods asked for, nothing.
+    assert_eq!(
+        dongcheng
+            .get(&app, "/api/v1/indicators/violations?from=202604&to=202612")
+            .await,
+        json!([])
+    );
+
+    // The unit corrects March: the rule holds.
+    let res = csv(&app, &dongcheng, "retail_cum,202603,110101,,,310.7\n").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        dongcheng
+            .get(&app, "/api/v1/indicators/violations?from=202601&to=202612")
+            .await,
+        json!([])
+    );
+
+    // Rules are listed for civil servants; signed out, nothing.
+    assert_eq!(
+        dongcheng
+            .get(&app, "/api/v1/indicators/validationRules")
+            .await[0]["operator"],
+        "=="
+    );
+    app.get("/api/v1/indicators/validationRules")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+}
+
+#[tokio::test]
+async fn a_mistyped_month_stands_out_of_its_series_by_the_robust_score() {
+    let app = TestApp::new().await;
+    let office = office(&app).await;
+    let mut rows = String::from("dataelement,period,orgunit,value\n");
+    for month in 1..=12 {
+        // August keyed with an extra zero.
+        let v = if month == 8 { 1040 } else { 100 + month % 4 };
+        rows.push_str(&format!("closed,2025{month:02},110101,{v}\n"));
+        rows.push_str(&format!(
+            "closed,2025{month:02},110102,{}\n",
+            90 + month % 3
+        ));
+    }
+    let res = csv(&app, &office, &rows).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let found = office
+        .get(
+            &app,
+            "/api/v1/indicators/outliers?element=closed&from=202501&to=202512",
+        )
+        .await;
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (&found[0]["area"], &found[0]["period"]),
+        (&json!("110101"), &json!("202508"))
+    );
+    assert!(found[0]["score"].as_f64().unwrap() > 3.5);
+    // Only Xicheng asked for: none.
+    assert_eq!(
+        office
+            .get(
+                &app,
+                "/api/v1/indicators/outliers?element=closed&area=110102&from=202501&to=202512"
+            )
+            .await,
+        json!([])
+    );
+    let res = app
+        .get_with(
+            "/api/v1/indicators/outliers?element=closed&from=202501&to=202512&method=iqr",
+            &[("cookie", &office.0)],
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let res = app
+        .get_with(
+            "/api/v1/indicators/outliers?element=nope&from=202501&to=202512",
+            &[("cookie", &office.0)],
+        )
+        .await;
+    res.assert_problem(StatusCode::NOT_FOUND, "not_found");
+}

@@ -1,10 +1,10 @@
 //! The indicators over HTTP: thin handlers over [`crate::work`].
 
 use crate::views::{
-    DataQuery, ElementView, ImportCountView, ImportSummary, IndicatorData, IndicatorLights,
-    IndicatorView, ValueQuery,
+    CheckQuery, DataQuery, ElementView, ImportCountView, ImportSummary, IndicatorData,
+    IndicatorLights, IndicatorView, OutlierQuery, OutlierView, RuleView, ValueQuery, ViolationView,
 };
-use crate::work;
+use crate::{quality, work};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -73,12 +73,7 @@ pub async fn define_indicator(
     ApiJson(view): ApiJson<IndicatorView>,
 ) -> Result<(StatusCode, ApiJson<IndicatorView>), ApiError> {
     let new = work::define_indicator(&state, &caller, &code, &view).await?;
-    let status = if new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, ApiJson(view)))
+    Ok((created_or_changed(new), ApiJson(view)))
 }
 
 /// The indicator for an area (and the divisions below it) over a run of
@@ -221,4 +216,87 @@ pub async fn export_values(
         dhis2::write_json(&values),
     )
         .into_response())
+}
+
+/// Every validation rule. Civil servants and statistics systems.
+#[utoipa::path(get, path = "/api/v1/indicators/validationRules", tag = TAG_INDICATORS,
+    responses((status = 200, body = Vec<RuleView>),
+              answers::Unauthorized,
+              answers::Forbidden))]
+pub async fn list_rules(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<ApiJson<Vec<RuleView>>, ApiError> {
+    Ok(ApiJson(quality::rules(&state, &caller).await?))
+}
+
+/// Define the validation rule `code`, or change it (201 when new): both
+/// sides are checked (known elements only, at least one named). The
+/// statistics office and system administrators.
+#[utoipa::path(put, path = "/api/v1/indicators/validationRules/{code}", tag = TAG_INDICATORS,
+    params(("code" = String, Path)),
+    request_body = RuleView,
+    responses((status = 200, body = RuleView),
+              (status = 201, body = RuleView),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Unprocessable))]
+pub async fn define_rule(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(view): ApiJson<RuleView>,
+) -> Result<(StatusCode, ApiJson<RuleView>), ApiError> {
+    let new = quality::define_rule(&state, &caller, &code, &view).await?;
+    Ok((created_or_changed(new), ApiJson(view)))
+}
+
+/// Where the validation rules do not hold: every unit (within `area`) and
+/// period (within `from..to`) whose reported figures break a rule, with
+/// both sides. A unit missing a figure a rule needs is not judged.
+#[utoipa::path(get, path = "/api/v1/indicators/violations", tag = TAG_INDICATORS,
+    params(CheckQuery),
+    responses((status = 200, body = Vec<ViolationView>),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Unprocessable))]
+pub async fn violations(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiQuery(query): ApiQuery<CheckQuery>,
+) -> Result<ApiJson<Vec<ViolationView>>, ApiError> {
+    Ok(ApiJson(
+        quality::violations(&state, &caller, locale, &query).await?,
+    ))
+}
+
+/// The values of an element far from the rest of their area's series
+/// (one series per area and kind of period), by the robust modified
+/// z-score or the plain z-score.
+#[utoipa::path(get, path = "/api/v1/indicators/outliers", tag = TAG_INDICATORS,
+    params(OutlierQuery),
+    responses((status = 200, body = Vec<OutlierView>),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn outliers(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiQuery(query): ApiQuery<OutlierQuery>,
+) -> Result<ApiJson<Vec<OutlierView>>, ApiError> {
+    Ok(ApiJson(
+        quality::outliers_of(&state, &caller, locale, &query).await?,
+    ))
+}
+
+/// 201 for a definition that is new, 200 for one changed.
+fn created_or_changed(new: bool) -> StatusCode {
+    if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
 }

@@ -57,7 +57,7 @@ pub fn hang_tree(directory: &Directory, cube: &mut Cube) {
 }
 
 /// An area's name in Chinese and, where kept, in English.
-pub fn name_of(directory: &Directory, code: &str) -> (String, Option<String>) {
+fn name_of(directory: &Directory, code: &str) -> (String, Option<String>) {
     if let Some(d) = directory.division(code) {
         return (d.name.clone(), d.name_en.clone());
     }
@@ -65,6 +65,28 @@ pub fn name_of(directory: &Directory, code: &str) -> (String, Option<String>) {
         Some(d) => (d.name.clone(), d.name_en.clone()),
         None => (code.to_owned(), None),
     }
+}
+
+/// An area's name in the reader's language (Chinese where no English is kept).
+pub fn label(directory: &Directory, code: &str, locale: egov_kernel::Locale) -> String {
+    match (locale, name_of(directory, code)) {
+        (egov_kernel::Locale::En, (_, Some(en))) if !en.is_empty() => en,
+        (_, (zh, _)) => zh,
+    }
+}
+
+/// The area and every division below it, however deep.
+pub fn within(directory: &Directory, code: &str) -> std::collections::HashSet<String> {
+    let mut all = std::collections::HashSet::from([code.to_owned()]);
+    let mut next = vec![code.to_owned()];
+    while let Some(at) = next.pop() {
+        for child in children(directory, &at) {
+            if all.insert(child.clone()) {
+                next.push(child);
+            }
+        }
+    }
+    all
 }
 
 /// The divisions directly below `code`.

@@ -2,11 +2,13 @@
 //! by the statistics office, values reported by each unit's 统计员 (or a
 //! statistics system's key) as DHIS2 dataValueSets in JSON or CSV, and an
 //! indicator worked out for an area and its sub-areas over periods, with
-//! its growth. Public indicators are read without signing in.
+//! its growth; validation rules and outliers tell of the figures' quality.
+//! Public indicators are read without signing in.
 
 mod api;
 mod areas;
 mod errors;
+mod quality;
 pub mod views;
 pub mod work;
 
@@ -44,4 +46,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::indicator_data))
         .routes(routes!(api::indicator_lights))
         .routes(routes!(api::import_values, api::export_values))
+        .routes(routes!(api::list_rules))
+        .routes(routes!(api::define_rule))
+        .routes(routes!(api::violations))
+        .routes(routes!(api::outliers))
 }

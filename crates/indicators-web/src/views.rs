@@ -1,6 +1,6 @@
 //! What goes in and out of the indicators' API, documented for OpenAPI.
 
-use egov_indicators::{Aggregation, DataElement, IndicatorDefinition};
+use egov_indicators::{Aggregation, DataElement, IndicatorDefinition, Operator, ValidationRule};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -196,4 +196,106 @@ pub struct IndicatorLights {
     pub indicator: IndicatorView,
     /// Area by area, each in period order.
     pub lights: Vec<LightPoint>,
+}
+
+/// A validation rule: `left operator right`, each side a formula over
+/// `#{element}` codes; `#{code@prev}` is the element in the period before
+/// within the year (nought in its first period).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleView {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    #[schema(example = "#{retail_cum@prev} + #{retail}")]
+    pub left: String,
+    /// `==`, `!=`, `<`, `<=`, `>` or `>=`.
+    #[schema(example = "==")]
+    pub operator: String,
+    #[schema(example = "#{retail_cum}")]
+    pub right: String,
+    /// How far the sides may miss each other and still hold.
+    #[serde(default)]
+    pub tolerance: f64,
+}
+
+impl From<ValidationRule> for RuleView {
+    fn from(r: ValidationRule) -> Self {
+        RuleView {
+            code: r.code,
+            name: r.name,
+            name_en: r.name_en,
+            left: r.left,
+            operator: r.operator.as_str().to_owned(),
+            right: r.right,
+            tolerance: r.tolerance,
+        }
+    }
+}
+
+impl RuleView {
+    /// The rule it describes; none for an operator it does not know.
+    pub fn rule(&self, code: &str) -> Option<ValidationRule> {
+        Some(ValidationRule {
+            code: code.to_owned(),
+            name: self.name.clone(),
+            name_en: self.name_en.clone(),
+            left: self.left.clone(),
+            operator: Operator::parse(&self.operator)?,
+            right: self.right.clone(),
+            tolerance: self.tolerance,
+        })
+    }
+}
+
+/// Which reports to check.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckQuery {
+    /// The area and every division below it; all areas by default.
+    pub area: Option<String>,
+    /// The first period; periods of any kind lying within `from..to` are checked.
+    pub from: String,
+    /// The last period, of the same kind as `from`.
+    pub to: String,
+}
+
+/// Where a rule does not hold: the two sides as reported.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViolationView {
+    pub rule: String,
+    pub rule_name: String,
+    pub area: String,
+    pub area_name: String,
+    pub period: String,
+    pub left: f64,
+    pub operator: String,
+    pub right: f64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OutlierQuery {
+    /// The element whose series are looked at, one per area.
+    pub element: String,
+    /// The area and every division below it; all areas by default.
+    pub area: Option<String>,
+    pub from: String,
+    pub to: String,
+    /// `robust` (the modified z-score on the median absolute deviation, by
+    /// default) or `z_score`.
+    pub method: Option<String>,
+    /// Beyond this score either way: 3.5 for `robust`, 3 for `z_score` by default.
+    pub threshold: Option<f64>,
+}
+
+/// A value far from the rest of its area's series.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutlierView {
+    pub area: String,
+    pub area_name: String,
+    pub period: String,
+    pub value: f64,
+    pub score: f64,
 }

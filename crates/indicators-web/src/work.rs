@@ -19,7 +19,7 @@ use egov_web_kit::state::AppState;
 /// At most this many periods in one answer: twenty years of months.
 pub const MAX_PERIODS: usize = 240;
 
-async fn directory(db: &Db) -> Result<std::sync::Arc<Directory>, ApiError> {
+pub(crate) async fn directory(db: &Db) -> Result<std::sync::Arc<Directory>, ApiError> {
     db.reference::<Directory>().await.map_err(ApiError::from)
 }
 
@@ -67,15 +67,32 @@ pub async fn define_indicator(
     view: &IndicatorView,
 ) -> Result<bool, ApiError> {
     caller.require(Permission::ManageIndicators)?;
-    if view.code != code {
-        return Err(ApiError::validation(
-            "请求体中的代码与地址中的不一致",
-            "the code in the body differs from the one in the path",
-        ));
-    }
+    same_code(code, &view.code)?;
     definition::define(&state.db, &caller.context, &view.definition(code))
         .await
         .map_err(problem)
+}
+
+/// Refuses a body whose code differs from the one in the path.
+pub(crate) fn same_code(path: &str, body: &str) -> Result<(), ApiError> {
+    if path == body {
+        return Ok(());
+    }
+    Err(ApiError::validation(
+        "请求体中的代码与地址中的不一致",
+        "the code in the body differs from the one in the path",
+    ))
+}
+
+/// Refuses an area the organisation model does not know.
+pub(crate) fn known_area(directory: &Directory, area: &str) -> Result<(), ApiError> {
+    if areas::known(directory, area) {
+        return Ok(());
+    }
+    Err(ApiError::validation(
+        format!("没有这个地区或单位：“{area}”"),
+        format!("unknown area {area:?}"),
+    ))
 }
 
 fn not_found() -> ApiError {
@@ -143,12 +160,7 @@ async fn worked(
     let periods = period_range(&query.from, &query.to)?;
     let directory = directory(&state.db).await?;
     let area = query.area.clone().unwrap_or_else(|| "110000".to_owned());
-    if !areas::known(&directory, &area) {
-        return Err(ApiError::validation(
-            format!("没有这个地区或单位：“{area}”"),
-            format!("unknown area {area:?}"),
-        ));
-    }
+    known_area(&directory, &area)?;
     let mut wanted = vec![area.clone()];
     if query.children {
         wanted.extend(areas::children(&directory, &area));
@@ -167,11 +179,7 @@ async fn worked(
     let areas = wanted
         .into_iter()
         .map(|a| {
-            let (name, name_en) = areas::name_of(&directory, &a);
-            let name = match (locale, name_en) {
-                (egov_kernel::Locale::En, Some(en)) if !en.is_empty() => en,
-                _ => name,
-            };
+            let name = areas::label(&directory, &a, locale);
             (a, name)
         })
         .collect();

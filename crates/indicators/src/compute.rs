@@ -69,6 +69,23 @@ impl Cube {
             .insert(period, value);
     }
 
+    /// The value reported for exactly this element, area and period.
+    pub fn reported(&self, element: &str, area: &str, period: &Period) -> Option<f64> {
+        self.values.get(element)?.get(area)?.get(period).copied()
+    }
+
+    /// Every area and period an element was reported for, with the value.
+    pub fn reports<'a>(
+        &'a self,
+        element: &str,
+    ) -> impl Iterator<Item = (&'a str, Period, f64)> + 'a {
+        self.values.get(element).into_iter().flat_map(|areas| {
+            areas
+                .iter()
+                .flat_map(|(area, series)| series.iter().map(move |(p, v)| (area.as_str(), *p, *v)))
+        })
+    }
+
     /// The element's value for the area and period: reported, or made of
     /// shorter periods reported in the area that cover it whole (a quarter
     /// from January–February and March), or of its sub-areas' values as

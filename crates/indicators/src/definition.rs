@@ -5,10 +5,11 @@
 //! refer to known elements only and never to the indicator itself, a
 //! factor that is a number other than zero.
 
+use crate::code::valid_code;
 use crate::compute::Indicator;
 use crate::error::{DefinitionError, IndicatorError};
 use crate::expression::Expression;
-use crate::store::{named_elements, valid_code};
+use crate::store::named_elements;
 use egov_audit::Event;
 use egov_kernel::time;
 use egov_kernel::Context;

@@ -17,6 +17,8 @@ pub enum IndicatorError {
     Rows(Vec<RowProblem>),
     #[error(transparent)]
     Definition(#[from] DefinitionError),
+    #[error(transparent)]
+    Rule(#[from] crate::quality::RuleError),
     /// Another batch stored a value of the same cell at the same moment.
     #[error("another report changed the same values at the same time; send it again")]
     Concurrent,

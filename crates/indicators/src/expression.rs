@@ -18,6 +18,8 @@ pub const MAX_TERMS: usize = 1000;
 pub enum Expression {
     Number(f64),
     Element(String),
+    /// `#{code@prev}`: the element in the period just before, within the year.
+    Earlier(String),
     Negate(Box<Expression>),
     Binary(Box<Expression>, Op, Box<Expression>),
 }
@@ -42,6 +44,8 @@ pub enum ExpressionError {
     Unknown(String),
     #[error("the formula refers to itself: {0}")]
     Circular(String),
+    #[error("an indicator's formula cannot refer to an earlier period: {0}@prev")]
+    EarlierInIndicator(String),
     #[error("the formula nests brackets or signs more than {MAX_DEPTH} deep, or has more than {MAX_TERMS} terms")]
     TooDeep,
 }
@@ -55,6 +59,9 @@ impl ExpressionError {
             ExpressionError::NoReference => "公式没有引用任何指标项".to_owned(),
             ExpressionError::Unknown(c) => format!("公式引用了不存在的指标项：{c}"),
             ExpressionError::Circular(c) => format!("公式引用了指标自身：{c}"),
+            ExpressionError::EarlierInIndicator(c) => {
+                format!("指标公式不能引用上期值：{c}@prev")
+            }
             ExpressionError::TooDeep => {
                 format!("公式嵌套超过 {MAX_DEPTH} 层或超过 {MAX_TERMS} 项")
             }
@@ -87,7 +94,7 @@ impl Expression {
         fn walk<'a>(e: &'a Expression, out: &mut BTreeSet<&'a str>) {
             match e {
                 Expression::Number(_) => {}
-                Expression::Element(c) => {
+                Expression::Element(c) | Expression::Earlier(c) => {
                     out.insert(c.as_str());
                 }
                 Expression::Negate(x) => walk(x, out),
@@ -101,10 +108,34 @@ impl Expression {
         out
     }
 
+    /// The first element referred to in the period before (`@prev`).
+    pub fn earlier(&self) -> Option<&str> {
+        match self {
+            Expression::Number(_) | Expression::Element(_) => None,
+            Expression::Earlier(c) => Some(c),
+            Expression::Negate(x) => x.earlier(),
+            Expression::Binary(a, _, b) => a.earlier().or_else(|| b.earlier()),
+        }
+    }
+
     /// Checks an indicator's formula: it refers to something, only to
-    /// what `known` knows, and never to `own` (the indicator's own code;
-    /// formulas name elements only, so no longer loop is possible).
+    /// what `known` knows, never to `own` (the indicator's own code;
+    /// formulas name elements only, so no longer loop is possible), and to
+    /// no earlier period (an indicator is worked out for any period).
     pub fn check(&self, own: &str, known: impl Fn(&str) -> bool) -> Result<(), ExpressionError> {
+        if let Some(c) = self.earlier() {
+            return Err(ExpressionError::EarlierInIndicator(c.to_owned()));
+        }
+        self.check_references(own, known)
+    }
+
+    /// Checks that the formula refers to something, only to what `known`
+    /// knows, and never to `own`.
+    pub fn check_references(
+        &self,
+        own: &str,
+        known: impl Fn(&str) -> bool,
+    ) -> Result<(), ExpressionError> {
         let refs = self.references();
         if refs.is_empty() {
             return Err(ExpressionError::NoReference);
@@ -119,14 +150,27 @@ impl Expression {
     }
 
     /// The value, given each element's: none when a value is missing or a
-    /// division is by zero.
+    /// division is by zero (or an earlier period is referred to).
     pub fn evaluate(&self, value: &impl Fn(&str) -> Option<f64>) -> Option<f64> {
+        self.evaluate_with(value, &|_| None)
+    }
+
+    /// The value, given each element's in the period and in the one before.
+    pub fn evaluate_with(
+        &self,
+        value: &impl Fn(&str) -> Option<f64>,
+        earlier: &impl Fn(&str) -> Option<f64>,
+    ) -> Option<f64> {
         match self {
             Expression::Number(n) => Some(*n),
             Expression::Element(c) => value(c),
-            Expression::Negate(x) => x.evaluate(value).map(|v| -v),
+            Expression::Earlier(c) => earlier(c),
+            Expression::Negate(x) => x.evaluate_with(value, earlier).map(|v| -v),
             Expression::Binary(a, op, b) => {
-                let (a, b) = (a.evaluate(value)?, b.evaluate(value)?);
+                let (a, b) = (
+                    a.evaluate_with(value, earlier)?,
+                    b.evaluate_with(value, earlier)?,
+                );
                 match op {
                     Op::Add => Some(a + b),
                     Op::Subtract => Some(a - b),
@@ -245,11 +289,23 @@ impl Parser {
                     self.at += 1;
                 }
                 let code: String = self.chars[start..self.at].iter().map(|c| c.1).collect();
+                let earlier = self.peek() == Some('@');
+                if earlier {
+                    let word: String = self.chars[self.at..].iter().take(5).map(|c| c.1).collect();
+                    if word != "@prev" {
+                        return Err(self.error("an earlier period is written #{code@prev}"));
+                    }
+                    self.at += 5;
+                }
                 if code.is_empty() || self.peek() != Some('}') {
                     return Err(self.error("an element is written #{code}"));
                 }
                 self.at += 1;
-                Ok(Expression::Element(code))
+                Ok(if earlier {
+                    Expression::Earlier(code)
+                } else {
+                    Expression::Element(code)
+                })
             }
             Some(c) if c.is_ascii_digit() || c == '.' => {
                 let start = self.at;
@@ -293,6 +349,23 @@ mod tests {
             ratio.references().into_iter().collect::<Vec<_>>(),
             vec!["seekers", "vacancies"]
         );
+    }
+
+    #[test]
+    fn an_earlier_period_is_for_rules_not_indicators() {
+        let e = Expression::parse("#{seekers@prev} + #{vacancies}").unwrap();
+        assert_eq!(e.earlier(), Some("seekers"));
+        assert_eq!(e.evaluate(&values), None);
+        assert_eq!(e.evaluate_with(&values, &|_| Some(1.0)), Some(123.0));
+        assert_eq!(
+            e.check("rate", |_| true),
+            Err(ExpressionError::EarlierInIndicator("seekers".into()))
+        );
+        assert!(e.check_references("rate", |_| true).is_ok());
+        assert!(matches!(
+            Expression::parse("#{seekers@next}"),
+            Err(ExpressionError::Syntax { .. })
+        ));
     }
 
     #[test]

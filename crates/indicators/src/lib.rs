@@ -8,12 +8,14 @@
 //! ([`period`]), formulas ([`expression`]), how an element's values add up
 //! over time and space ([`aggregate`]), growth ([`growth`]), an indicator
 //! worked out along the area tree and the periods ([`compute`]), and the
-//! five warning lights ([`warning`]); [`definition`] keeps indicators'
-//! formulas; [`store`] keeps the elements and their values, with every
+//! five warning lights ([`warning`]), validation rules and outliers
+//! ([`quality`]); [`definition`] keeps indicators'
+//! formulas and [`rulebook`] the validation rules; [`store`] keeps the elements and their values, with every
 //! correction's history; [`dhis2`] reads and writes DHIS2's dataValueSets
 //! (JSON and CSV).
 
 pub mod aggregate;
+pub mod code;
 pub mod compute;
 pub mod definition;
 pub mod dhis2;
@@ -21,6 +23,8 @@ pub mod error;
 pub mod expression;
 pub mod growth;
 pub mod period;
+pub mod quality;
+pub mod rulebook;
 pub mod store;
 pub mod warning;
 
@@ -30,4 +34,5 @@ pub use definition::IndicatorDefinition;
 pub use error::{DefinitionError, IndicatorError, RowProblem};
 pub use expression::{Expression, ExpressionError};
 pub use period::{Period, PeriodError};
+pub use quality::{Operator, OutlierMethod, ValidationRule};
 pub use store::{Area, DataElement, DataValue, ImportCount, StoredValue};

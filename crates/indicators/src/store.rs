@@ -6,6 +6,7 @@
 //! unchanged one is left alone.
 
 use crate::aggregate::Aggregation;
+use crate::code::valid_code;
 use crate::error::{IndicatorError, RowProblem};
 use crate::period::Period;
 use egov_audit::Event;
@@ -59,13 +60,6 @@ pub struct StoredValue {
     pub reported_at: Timestamp,
     /// When a correction replaced it; none while it is current.
     pub superseded_at: Option<Timestamp>,
-}
-
-pub(crate) fn valid_code(code: &str) -> bool {
-    (1..=50).contains(&code.len())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
 pub async fn define_element(
