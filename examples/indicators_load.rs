@@ -135,7 +135,7 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
     for v in all.take(args.values) {
         batch.push(v);
         if batch.len() == args.batch {
-            let n = store::import(&db, &ctx, &batch, &open).await?;
+            let n = store::import(&db, &ctx, &batch, &open, &|_, _| None).await?;
             stored += n.imported;
             batch.clear();
             if last_tenth.is_none() && stored >= last_tenth_from {
@@ -144,7 +144,9 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
         }
     }
     if !batch.is_empty() {
-        stored += store::import(&db, &ctx, &batch, &open).await?.imported;
+        stored += store::import(&db, &ctx, &batch, &open, &|_, _| None)
+            .await?
+            .imported;
     }
     let took = started.elapsed().as_secs_f64();
     let tail = last_tenth

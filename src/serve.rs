@@ -150,7 +150,8 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
 }
 
 /// Drops stale failure counts, sessions past their end and expired phone
-/// confirmations, once an hour.
+/// confirmations, and reminds units of statistical reports missing past
+/// their due day, once an hour.
 async fn sweep_hourly(db: egov_store::Db) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -161,6 +162,15 @@ async fn sweep_hourly(db: egov_store::Db) {
             Err(e) => {
                 tracing::warn!(error = %egov_kernel::error::Chain(&e), "identity housekeeping")
             }
+        }
+        let today = egov_kernel::time::beijing_today();
+        match egov_indicators_web::reporting::remind(&db, today).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(reports = n, "reminded of missing statistical reports"),
+            Err(e) => tracing::warn!(
+                error = %egov_kernel::error::Chain(&e),
+                "reminding of missing statistical reports"
+            ),
         }
     }
 }

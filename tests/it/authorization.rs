@@ -647,6 +647,23 @@ fn routes() -> Vec<Route> {
             "/api/v1/indicators/outliers?element=matrix_cases&from=2026&to=2026",
             |w| w.api(w.is_staff()),
         ),
+        get("/api/v1/indicators/dataSets", |w| w.api(w.is_staff())),
+        // A set naming an unknown unit: judged, for those who may.
+        put("/api/v1/indicators/dataSets/matrix_rate", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.api(false),
+        }),
+        // No such set: not found, for civil servants.
+        get(
+            "/api/v1/indicators/dataSets/matrix_rate/reporting?from=2026&to=2026",
+            |w| {
+                if w.is_staff() {
+                    Outcome::Hidden
+                } else {
+                    w.api(false)
+                }
+            },
+        ),
         // Service items: the matrix item belongs to 110105-SCJGJ, which no
         // department administrator here manages. Loading it again changes
         // nothing; an empty guide from the page is judged.
@@ -934,6 +951,12 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         json(
             serde_json::json!({"code": "matrix_rate", "name": "矩阵", "left": "#{nothing}",
                 "operator": "==", "right": "0"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/indicators/dataSets/matrix_rate" {
+        json(
+            serde_json::json!({"code": "matrix_rate", "name": "矩阵", "frequency": "monthly",
+                "elements": ["matrix_cases"], "units": ["119999"], "due_days": 5}),
             &mut headers,
         )
     } else if route.path == "/api/v1/indicators/dataValueSets" {

@@ -55,7 +55,7 @@ async fn a_batch_with_a_bad_row_stores_nothing_and_names_every_problem() {
         value("cases_received", "202613", "110101", "12"),
         value("cpi", "202601", "999999", "abc"),
     ];
-    let refused = store::import(app.db(), &ctx, &batch, &districts).await;
+    let refused = store::import(app.db(), &ctx, &batch, &districts, &|_, _| None).await;
     let Err(IndicatorError::Rows(problems)) = refused else {
         panic!("{refused:?}")
     };
@@ -78,9 +78,15 @@ async fn a_correction_supersedes_the_value_and_keeps_its_history() {
         value("cases_received", "202603", "110101", "130"),
         value("cpi", "202603", "110000", "101.2"),
     ];
-    let count = store::import(app.db(), &Context::of(Actor::User(1)), &first, &districts)
-        .await
-        .unwrap();
+    let count = store::import(
+        app.db(),
+        &Context::of(Actor::User(1)),
+        &first,
+        &districts,
+        &|_, _| None,
+    )
+    .await
+    .unwrap();
     assert_eq!((count.imported, count.updated, count.ignored), (3, 0, 0));
 
     // The same again changes nothing; a corrected March replaces the old.
@@ -88,9 +94,15 @@ async fn a_correction_supersedes_the_value_and_keeps_its_history() {
         value("cases_received", "202601B", "110101", "250"),
         value("cases_received", "202603", "110101", "135"),
     ];
-    let count = store::import(app.db(), &Context::of(Actor::User(2)), &again, &districts)
-        .await
-        .unwrap();
+    let count = store::import(
+        app.db(),
+        &Context::of(Actor::User(2)),
+        &again,
+        &districts,
+        &|_, _| None,
+    )
+    .await
+    .unwrap();
     assert_eq!((count.imported, count.updated, count.ignored), (0, 1, 1));
 
     let march = Period::parse("202603").unwrap();
@@ -175,7 +187,7 @@ async fn an_indicator_is_worked_out_from_stored_values_along_the_division_tree()
         value("cases_received", "202501", "110101", "100"),
         value("cases_received", "202501", "110102", "100"),
     ];
-    store::import(app.db(), &ctx, &batch, &districts)
+    store::import(app.db(), &ctx, &batch, &districts, &|_, _| None)
         .await
         .unwrap();
     let mut cube = store::cube(app.db(), &["cases_received"]).await.unwrap();

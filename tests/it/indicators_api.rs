@@ -449,3 +449,104 @@ async fn a_mistyped_month_stands_out_of_its_series_by_the_robust_score() {
         .await;
     res.assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn a_data_set_tells_who_reported_on_time_reminds_the_missing_once_and_closes_old_periods() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    for code in ["retail", "retail_cum"] {
+        let res = office
+            .post(
+                &app,
+                "/api/v1/indicators/elements",
+                json!({"code": code, "name": code, "aggregation": "sum"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    // Dongcheng reports the whole of 2025, Xicheng only January–February.
+    let dongcheng = statistician(&app, "tongji.dongcheng", Some("110101-GOV")).await;
+    let xicheng = statistician(&app, "tongji.xicheng", Some("110102-GOV")).await;
+    let mut rows = String::from("dataelement,period,orgunit,value\nretail,202501B,110101,20\n");
+    for month in 3..=12 {
+        rows.push_str(&format!("retail,2025{month:02},110101,{month}\n"));
+    }
+    assert_eq!(csv(&app, &dongcheng, &rows).await.status, StatusCode::OK);
+    let res = csv(&app, &xicheng, "retail,202501B,110102,,,18\n").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    // A set naming a unit that does not exist is refused whole.
+    let mut set = json!({"code": "retail_monthly", "name": "社会消费品零售额月报",
+        "frequency": "monthly_jan_feb", "elements": ["retail", "retail_cum"],
+        "units": ["110101", "110102", "119999"], "due_days": 5, "close_days": 60});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/dataSets/retail_monthly",
+            set.clone(),
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(res.json()["detail"].as_str().unwrap().contains("119999"));
+    set["units"] = json!(["110101", "110102"]);
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/dataSets/retail_monthly",
+            set,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+
+    // Eleven reports a year; everything came today, long after it was due.
+    let lines = office
+        .get(
+            &app,
+            "/api/v1/indicators/dataSets/retail_monthly/reporting?from=202501&to=202512",
+        )
+        .await;
+    let line = |i: usize, field: &str| lines[i][field].clone();
+    assert_eq!(
+        (line(0, "unit"), line(0, "expected"), line(0, "reported")),
+        (json!("110101"), json!(11), json!(11))
+    );
+    assert_eq!(line(0, "completeness"), json!(100.0));
+    assert_eq!(line(0, "timeliness"), json!(0.0));
+    assert_eq!(line(1, "reported"), json!(1));
+    assert_eq!(line(1, "missing").as_array().unwrap().len(), 10);
+    assert_eq!(line(1, "missing")[0], "202503");
+
+    // 2025 closed sixty days after each period: a late correction is refused.
+    let res = csv(&app, &dongcheng, "retail,202503,110101,,,4\n").await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rows_refused");
+    assert_eq!(res.json()["rows"][0]["column"], "period");
+
+    // On 10 April 2025 Xicheng's March was due and not closed: its 统计员
+    // is reminded, once, however often the pass runs.
+    let april = chrono::NaiveDate::from_ymd_opt(2025, 4, 10).unwrap();
+    let sent = egov_indicators_web::reporting::remind(app.db(), april)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+    let again = egov_indicators_web::reporting::remind(app.db(), april)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(
+        app.count_where("messages", "kind = 'indicator_report_missing'")
+            .await,
+        1
+    );
+    let inbox = xicheng.get(&app, "/api/v1/messages").await;
+    assert!(
+        inbox.to_string().contains("202503"),
+        "the reminder names the period: {inbox}"
+    );
+    assert_eq!(
+        app.count_where("audit_log", "action = 'indicator.report_reminder'")
+            .await,
+        1
+    );
+}

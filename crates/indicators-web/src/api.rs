@@ -1,10 +1,11 @@
 //! The indicators over HTTP: thin handlers over [`crate::work`].
 
 use crate::views::{
-    CheckQuery, DataQuery, ElementView, ImportCountView, ImportSummary, IndicatorData,
-    IndicatorLights, IndicatorView, OutlierQuery, OutlierView, RuleView, ValueQuery, ViolationView,
+    CheckQuery, DataQuery, DataSetView, ElementView, ImportCountView, ImportSummary, IndicatorData,
+    IndicatorLights, IndicatorView, OutlierQuery, OutlierView, ReportingQuery, RuleView,
+    UnitReportingView, ValueQuery, ViolationView,
 };
-use crate::{quality, work};
+use crate::{quality, reporting, work};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -289,6 +290,63 @@ pub async fn outliers(
 ) -> Result<ApiJson<Vec<OutlierView>>, ApiError> {
     Ok(ApiJson(
         quality::outliers_of(&state, &caller, locale, &query).await?,
+    ))
+}
+
+/// Every data set (报表制度). Civil servants and statistics systems.
+#[utoipa::path(get, path = "/api/v1/indicators/dataSets", tag = TAG_INDICATORS,
+    responses((status = 200, body = Vec<DataSetView>),
+              answers::Unauthorized,
+              answers::Forbidden))]
+pub async fn list_data_sets(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<ApiJson<Vec<DataSetView>>, ApiError> {
+    Ok(ApiJson(reporting::data_sets(&state, &caller).await?))
+}
+
+/// Define the data set `code`, or change it (201 when new): its elements
+/// and units must exist, and a period may not close before its reports are
+/// due. A period past its closing day refuses reports of the set's
+/// elements. The statistics office and system administrators.
+#[utoipa::path(put, path = "/api/v1/indicators/dataSets/{code}", tag = TAG_INDICATORS,
+    params(("code" = String, Path)),
+    request_body = DataSetView,
+    responses((status = 200, body = DataSetView),
+              (status = 201, body = DataSetView),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Unprocessable))]
+pub async fn define_data_set(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(view): ApiJson<DataSetView>,
+) -> Result<(StatusCode, ApiJson<DataSetView>), ApiError> {
+    let new = reporting::define_data_set(&state, &caller, &code, &view).await?;
+    Ok((created_or_changed(new), ApiJson(view)))
+}
+
+/// Each reporting unit's completeness and timeliness of the data set over
+/// the periods within `from..to` that are due: reported (any of its
+/// elements given) over expected, and reported by the due day over
+/// expected, with the periods missing.
+#[utoipa::path(get, path = "/api/v1/indicators/dataSets/{code}/reporting", tag = TAG_INDICATORS,
+    params(("code" = String, Path), ReportingQuery),
+    responses((status = 200, body = Vec<UnitReportingView>),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn data_set_reporting(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ReportingQuery>,
+) -> Result<ApiJson<Vec<UnitReportingView>>, ApiError> {
+    Ok(ApiJson(
+        reporting::unit_reporting(&state, &caller, locale, &code, &query).await?,
     ))
 }
 

@@ -27,7 +27,7 @@ pub fn known(directory: &Directory, code: &str) -> bool {
 /// The department that reports for the area: the department itself, or
 /// the people's government of the division or of the nearest division
 /// above it that has one.
-fn responsible(directory: &Directory, code: &str) -> Option<i64> {
+pub(crate) fn responsible(directory: &Directory, code: &str) -> Option<i64> {
     if let Some(d) = directory.by_code(code) {
         return Some(d.id);
     }

@@ -2,13 +2,15 @@
 //! by the statistics office, values reported by each unit's 统计员 (or a
 //! statistics system's key) as DHIS2 dataValueSets in JSON or CSV, and an
 //! indicator worked out for an area and its sub-areas over periods, with
-//! its growth; validation rules and outliers tell of the figures' quality.
+//! its growth; validation rules and outliers tell of the figures' quality,
+//! data sets of who reports what by when, with reminders for what is missing.
 //! Public indicators are read without signing in.
 
 mod api;
 mod areas;
 mod errors;
 mod quality;
+pub mod reporting;
 pub mod views;
 pub mod work;
 
@@ -50,4 +52,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::define_rule))
         .routes(routes!(api::violations))
         .routes(routes!(api::outliers))
+        .routes(routes!(api::list_data_sets))
+        .routes(routes!(api::define_data_set))
+        .routes(routes!(api::data_set_reporting))
 }

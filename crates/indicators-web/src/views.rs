@@ -1,6 +1,8 @@
 //! What goes in and out of the indicators' API, documented for OpenAPI.
 
-use egov_indicators::{Aggregation, DataElement, IndicatorDefinition, Operator, ValidationRule};
+use egov_indicators::{
+    Aggregation, DataElement, DataSet, Frequency, IndicatorDefinition, Operator, ValidationRule,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -298,4 +300,85 @@ pub struct OutlierView {
     pub period: String,
     pub value: f64,
     pub score: f64,
+}
+
+/// A data set (报表制度): which elements which units report, how often and by when.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataSetView {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// `monthly`, `monthly_jan_feb` (January and February together as
+    /// `202601B`), `quarterly` or `yearly`.
+    #[schema(example = "monthly_jan_feb")]
+    pub frequency: String,
+    /// Element codes, in the order of the form.
+    pub elements: Vec<String>,
+    /// The reporting units: division or department codes.
+    pub units: Vec<String>,
+    /// Days after the period's end by which a report is on time.
+    pub due_days: u32,
+    /// Days after the period's end after which the period takes no more
+    /// reports; none for never.
+    #[serde(default)]
+    pub close_days: Option<u32>,
+}
+
+impl From<DataSet> for DataSetView {
+    fn from(d: DataSet) -> Self {
+        DataSetView {
+            code: d.code,
+            name: d.name,
+            name_en: d.name_en,
+            frequency: d.frequency.as_str().to_owned(),
+            elements: d.elements,
+            units: d.units,
+            due_days: d.due_days,
+            close_days: d.close_days,
+        }
+    }
+}
+
+impl DataSetView {
+    /// The data set it describes; none for a frequency it does not know.
+    pub fn data_set(&self, code: &str) -> Option<DataSet> {
+        Some(DataSet {
+            code: code.to_owned(),
+            name: self.name.clone(),
+            name_en: self.name_en.clone(),
+            frequency: Frequency::parse(&self.frequency)?,
+            elements: self.elements.clone(),
+            units: self.units.clone(),
+            due_days: self.due_days,
+            close_days: self.close_days,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportingQuery {
+    /// The first period; the data set's periods lying within `from..to` count.
+    pub from: String,
+    /// The last period, of the same kind as `from`.
+    pub to: String,
+}
+
+/// One unit's reporting of a data set: the periods due so far, how many it
+/// reported and how many by the due day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitReportingView {
+    pub unit: String,
+    pub unit_name: String,
+    pub expected: usize,
+    pub reported: usize,
+    pub on_time: usize,
+    /// Reported over expected, per cent; none when nothing was due yet.
+    pub completeness: Option<f64>,
+    /// On time over expected, per cent.
+    pub timeliness: Option<f64>,
+    /// The periods due and not reported.
+    pub missing: Vec<String>,
 }

@@ -9,7 +9,7 @@ use crate::views::{
 use egov_identity::Permission;
 use egov_indicators::store::{self, DataValue, ImportCount, StoredValue};
 use egov_indicators::warning::{Bands, HistoryRule};
-use egov_indicators::{definition, Period};
+use egov_indicators::{definition, rulebook, Period};
 use egov_org::Directory;
 use egov_store::Db;
 use egov_web_kit::auth::ApiCaller;
@@ -265,7 +265,8 @@ pub async fn indicator_lights(
 }
 
 /// Stores a batch of values the caller reports, all or nothing: each
-/// row's area must be one the caller reports for.
+/// row's area must be one the caller reports for, and its period open to
+/// reports under every data set holding its element.
 pub async fn import(
     state: &AppState,
     caller: &ApiCaller,
@@ -279,9 +280,18 @@ pub async fn import(
         })?;
     }
     let directory = directory(&state.db).await?;
-    store::import(&state.db, &caller.context, rows, &|a| {
-        areas::answer(&directory, &reach, a)
-    })
+    let sets = rulebook::data_sets(&state.db).await.map_err(problem)?;
+    let today = egov_kernel::time::beijing_today();
+    store::import(
+        &state.db,
+        &caller.context,
+        rows,
+        &|a| areas::answer(&directory, &reach, a),
+        &|element, period| {
+            sets.iter()
+                .find_map(|s| s.closed_for(element, period, today))
+        },
+    )
     .await
     .map_err(problem)
 }

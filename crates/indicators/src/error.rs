@@ -19,6 +19,8 @@ pub enum IndicatorError {
     Definition(#[from] DefinitionError),
     #[error(transparent)]
     Rule(#[from] crate::quality::RuleError),
+    #[error(transparent)]
+    DataSet(#[from] crate::dataset::DataSetError),
     /// Another batch stored a value of the same cell at the same moment.
     #[error("another report changed the same values at the same time; send it again")]
     Concurrent,

@@ -10,13 +10,15 @@
 //! worked out along the area tree and the periods ([`compute`]), and the
 //! five warning lights ([`warning`]), validation rules and outliers
 //! ([`quality`]); [`definition`] keeps indicators'
-//! formulas and [`rulebook`] the validation rules; [`store`] keeps the elements and their values, with every
+//! formulas and [`rulebook`] the validation rules and data sets
+//! ([`dataset`]: who reports what, by when, and completeness); [`store`] keeps the elements and their values, with every
 //! correction's history; [`dhis2`] reads and writes DHIS2's dataValueSets
 //! (JSON and CSV).
 
 pub mod aggregate;
 pub mod code;
 pub mod compute;
+pub mod dataset;
 pub mod definition;
 pub mod dhis2;
 pub mod error;
@@ -30,6 +32,7 @@ pub mod warning;
 
 pub use aggregate::Aggregation;
 pub use compute::{Cube, Indicator};
+pub use dataset::{DataSet, Frequency};
 pub use definition::IndicatorDefinition;
 pub use error::{DefinitionError, IndicatorError, RowProblem};
 pub use expression::{Expression, ExpressionError};

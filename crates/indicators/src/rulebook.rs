@@ -1,12 +1,18 @@
-//! The validation rules kept: defined (checked whole, audited) and read.
+//! What the statistics office lays down, kept: validation rules and data
+//! sets (报表制度), each defined (checked whole, audited) and read; and
+//! what reporting against a data set has come to.
 
+use crate::dataset::{DataSet, Frequency};
 use crate::error::IndicatorError;
 use crate::expression::Expression;
+use crate::period::Period;
 use crate::quality::{Operator, ValidationRule};
 use crate::store::named_elements;
 use egov_audit::Event;
-use egov_kernel::{time, Context};
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
 use egov_store::{query, run, Db};
+use std::collections::HashMap;
 
 /// Defines a rule, or changes the one with its code; audited. Returns
 /// whether it was new.
@@ -94,4 +100,153 @@ pub async fn rules(db: &Db) -> Result<Vec<ValidationRule>, IndicatorError> {
             },
         )
         .collect())
+}
+
+/// Defines a data set, or changes the one with its code; audited. Its
+/// units are checked by `unit_known` (the organisation model's). Returns
+/// whether it was new.
+pub async fn define_data_set(
+    db: &Db,
+    ctx: &Context,
+    set: &DataSet,
+    unit_known: impl Fn(&str) -> bool,
+) -> Result<bool, IndicatorError> {
+    let codes: Vec<&str> = set.elements.iter().map(String::as_str).collect();
+    let elements = named_elements(db, &codes).await?;
+    set.check(|c| elements.contains_key(c), unit_known)
+        .map_err(IndicatorError::DataSet)?;
+    let (ctx, d) = (ctx.clone(), set.clone());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let existed: Option<i64> = tx
+                .fetch_optional_scalar(
+                    query("SELECT id FROM indicator_data_sets WHERE code = $1")
+                        .bind(d.code.clone()),
+                )
+                .await?;
+            let elements = serde_json::to_string(&d.elements).unwrap_or_default();
+            let units = serde_json::to_string(&d.units).unwrap_or_default();
+            tx.execute(
+                query(
+                    "INSERT INTO indicator_data_sets (code, name, name_en, frequency, elements, \
+                     units, due_days, close_days, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                     name_en = excluded.name_en, frequency = excluded.frequency, \
+                     elements = excluded.elements, units = excluded.units, \
+                     due_days = excluded.due_days, close_days = excluded.close_days, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(d.code.clone())
+                .bind(d.name.clone())
+                .bind(d.name_en.clone())
+                .bind(d.frequency.as_str())
+                .bind(elements.clone())
+                .bind(units.clone())
+                // Checked to at most 366 days.
+                .bind(i32::try_from(d.due_days).unwrap_or(i32::MAX))
+                .bind(d.close_days.map(|c| i32::try_from(c).unwrap_or(i32::MAX)))
+                .bind(time::now()),
+            )
+            .await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "indicator.data_set_define",
+                    object_type: "indicator_data_set",
+                    object_id: &d.code,
+                    detail: serde_json::json!({
+                        "frequency": d.frequency.as_str(),
+                        "elements": d.elements,
+                        "units": d.units,
+                        "due_days": d.due_days,
+                        "close_days": d.close_days,
+                    }),
+                },
+            )
+            .await?;
+            Ok::<_, IndicatorError>(existed.is_none())
+        })
+    })
+    .await
+}
+
+type DataSetRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    i32,
+    Option<i32>,
+);
+
+/// Every data set, by code.
+pub async fn data_sets(db: &Db) -> Result<Vec<DataSet>, IndicatorError> {
+    let mut r = db.reader().await?;
+    let rows: Vec<DataSetRow> = run!(r, |c| sqlx::query_as(
+        "SELECT code, name, name_en, frequency, elements, units, due_days, close_days \
+         FROM indicator_data_sets ORDER BY code"
+    )
+    .fetch_all(&mut *c)
+    .await)?;
+    // Only checked sets are stored.
+    Ok(rows
+        .into_iter()
+        .map(
+            |(code, name, name_en, frequency, elements, units, due, close)| DataSet {
+                code,
+                name,
+                name_en,
+                frequency: Frequency::parse(&frequency).unwrap_or(Frequency::Monthly),
+                elements: serde_json::from_str(&elements).unwrap_or_default(),
+                units: serde_json::from_str(&units).unwrap_or_default(),
+                due_days: u32::try_from(due).unwrap_or(0),
+                close_days: close.and_then(|c| u32::try_from(c).ok()),
+            },
+        )
+        .collect())
+}
+
+/// When each of the set's units first reported each of `periods` (any of
+/// the set's elements, corrections included), by unit and period.
+pub async fn first_reports(
+    db: &Db,
+    set: &DataSet,
+    periods: &[Period],
+) -> Result<HashMap<(String, Period), Timestamp>, IndicatorError> {
+    if periods.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (e, u, p) = (set.elements.len(), set.units.len(), periods.len());
+    let sql = format!(
+        "SELECT v.area, v.period, v.reported_at FROM indicator_values v \
+         JOIN indicator_elements e ON e.id = v.element_id \
+         WHERE e.code IN ({}) AND v.area IN ({}) AND v.period IN ({})",
+        egov_store::in_list(1, e),
+        egov_store::in_list(1 + e, u),
+        egov_store::in_list(1 + e + u, p)
+    );
+    let texts: Vec<String> = periods.iter().map(Period::to_string).collect();
+    let mut r = db.reader().await?;
+    let rows: Vec<(String, String, Timestamp)> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for v in set.elements.iter().chain(&set.units).chain(&texts) {
+            q = q.bind(v.as_str());
+        }
+        q.fetch_all(&mut *c).await
+    })?;
+    let mut first: HashMap<(String, Period), Timestamp> = HashMap::new();
+    for (area, period, at) in rows {
+        let Ok(period) = Period::parse(&period) else {
+            continue;
+        };
+        first
+            .entry((area, period))
+            .and_modify(|t| *t = (*t).min(at))
+            .or_insert(at);
+    }
+    Ok(first)
 }

@@ -9,6 +9,7 @@ use crate::aggregate::Aggregation;
 use crate::code::valid_code;
 use crate::error::{IndicatorError, RowProblem};
 use crate::period::Period;
+use chrono::NaiveDate;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
@@ -207,6 +208,7 @@ fn check(
     rows: &[DataValue],
     elements: &HashMap<String, i64>,
     area: &dyn Fn(&str) -> Area,
+    closed: &dyn Fn(&str, &Period) -> Option<NaiveDate>,
 ) -> Result<Vec<Checked>, Vec<RowProblem>> {
     let mut problems = Vec::new();
     let mut checked = Vec::with_capacity(rows.len());
@@ -230,15 +232,24 @@ fn check(
             );
         }
         let period = Period::parse(&r.period);
-        if let Err(e) = &period {
-            bad(
+        match &period {
+            Err(e) => bad(
                 "period",
                 e.to_string(),
                 format!(
                     "“{}”不是报告期（如 20260115、202601、202601B、2026Q1、2026）",
                     r.period
                 ),
-            );
+            ),
+            Ok(p) => {
+                if let Some(last) = closed(r.element.trim(), p) {
+                    bad(
+                        "period",
+                        format!("the period {p} closed to reports after {last}"),
+                        format!("报告期 {p} 已于 {last} 截止填报，如需更正请联系统计部门"),
+                    );
+                }
+            }
         }
         match area(r.area.trim()) {
             Area::Open => {}
@@ -296,6 +307,9 @@ fn check(
 /// limits on parameters.
 const CHUNK: usize = 1000;
 
+/// A period closed to reports: the last day it took them, if it is.
+pub type Closed<'a> = dyn Fn(&str, &Period) -> Option<NaiveDate> + Sync + 'a;
+
 /// Stores a batch of values reported by the context's actor, all or nothing. The
 /// current values of the batch's cells are read, the changed ones marked
 /// superseded and the new ones inserted, each a statement per thousand
@@ -305,6 +319,7 @@ pub async fn import(
     ctx: &Context,
     rows: &[DataValue],
     area: &(dyn Fn(&str) -> Area + Sync),
+    closed: &Closed<'_>,
 ) -> Result<ImportCount, IndicatorError> {
     let codes: Vec<&str> = rows.iter().map(|r| r.element.trim()).collect();
     let ids: HashMap<String, i64> = named_elements(db, &codes)
@@ -312,7 +327,7 @@ pub async fn import(
         .into_iter()
         .map(|(code, (id, _))| (code, id))
         .collect();
-    let checked = check(rows, &ids, area).map_err(IndicatorError::Rows)?;
+    let checked = check(rows, &ids, area, closed).map_err(IndicatorError::Rows)?;
     let (ctx, reporter) = (ctx.clone(), ctx.actor.audit_label());
     let stored = db
         .write(move |tx| {
@@ -587,7 +602,7 @@ mod tests {
             row("cases", "202601", "110105", "13"),
             row("cases", "202601", "110000", "13"),
         ];
-        let problems = check(&rows, &elements, &known).err().unwrap();
+        let problems = check(&rows, &elements, &known, &|_, _| None).err().unwrap();
         let at: Vec<(usize, &str)> = problems.iter().map(|p| (p.row, p.column)).collect();
         assert_eq!(
             at,
@@ -600,11 +615,19 @@ mod tests {
                 (4, "orgUnit")
             ]
         );
-        assert!(check(&rows[..1], &elements, &known).is_ok());
+        assert!(check(&rows[..1], &elements, &known, &|_, _| None).is_ok());
+        let closed = |_: &str, p: &Period| {
+            (p.year() < 2026).then(|| NaiveDate::from_ymd_opt(2026, 3, 1).unwrap())
+        };
+        let late = [row("cases", "202512", "110105", "3"), rows[0].clone()];
+        let problems = check(&late, &elements, &known, &closed).err().unwrap();
+        assert_eq!((problems.len(), problems[0].column), (1, "period"));
+        assert!(problems[0].message_zh.contains("2026-03-01"));
         assert!(check(
             &[row("cases", "202601", "110105", "NaN")],
             &elements,
-            &known
+            &known,
+            &|_, _| None
         )
         .is_err());
     }

@@ -1,4 +1,4 @@
--- Validation rules over reported figures: a left side, an operator and a
+-- What the statistics office lays down. Validation rules over reported figures: a left side, an operator and a
 -- right side, each a formula over data elements, with a tolerance.
 CREATE TABLE indicator_rules (
     id         BIGSERIAL        PRIMARY KEY,
@@ -10,4 +10,29 @@ CREATE TABLE indicator_rules (
     right_side TEXT             NOT NULL,
     tolerance  DOUBLE PRECISION NOT NULL DEFAULT 0,
     updated_at TIMESTAMPTZ      NOT NULL
+);
+
+-- Data sets (报表制度): which elements (a JSON array of codes) which units
+-- (a JSON array of area codes) report, how often, by when, and when a
+-- period closes to reports.
+CREATE TABLE indicator_data_sets (
+    id         BIGSERIAL PRIMARY KEY,
+    code       TEXT    NOT NULL UNIQUE,
+    name       TEXT    NOT NULL,
+    name_en    TEXT,
+    frequency  TEXT    NOT NULL,
+    elements   TEXT    NOT NULL,
+    units      TEXT    NOT NULL,
+    due_days   INTEGER NOT NULL,
+    close_days INTEGER,
+    updated_at TIMESTAMPTZ    NOT NULL
+);
+
+-- The reminders sent for a unit's missing report, one per period.
+CREATE TABLE indicator_reminders (
+    data_set TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    period   TEXT NOT NULL,
+    sent_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (data_set, unit, period)
 );
