@@ -255,6 +255,12 @@ fn routes() -> Vec<Route> {
         get("/api/v1/departments/110105-GOV", public),
         get("/workbench", |w| w.page(w.is_staff())),
         get("/workbench/statistics", |w| w.page(w.is_staff())),
+        get("/indicators/report", |w| w.page(w.is_staff())),
+        // No data set named: not found, for civil servants.
+        post("/indicators/report", |w| match w {
+            w if w.is_staff() => Outcome::Hidden,
+            w => w.page(false),
+        }),
         get("/supervision", |w| {
             w.page(matches!(w, Who::Supervisor | Who::OtherSupervisor))
         }),

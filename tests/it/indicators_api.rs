@@ -550,3 +550,134 @@ async fn a_data_set_tells_who_reported_on_time_reminds_the_missing_once_and_clos
         1
     );
 }
+
+/// A data set of two elements for Dongcheng and Xicheng, with the identity rule.
+async fn retail_set(app: &TestApp, office: &Caller) {
+    for (code, name, unit) in [
+        ("retail", "社会消费品零售额（本月）", "亿元"),
+        ("retail_cum", "社会消费品零售额（本月止累计）", "亿元"),
+    ] {
+        let res = office
+            .post(
+                app,
+                "/api/v1/indicators/elements",
+                json!({"code": code, "name": name, "unit": unit, "aggregation": "sum"}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    }
+    let rule = json!({"code": "identity", "name": "上月止累计 + 本月 = 本月止累计",
+        "left": "#{retail_cum@prev} + #{retail}", "operator": "==", "right": "#{retail_cum}"});
+    let res = office
+        .send(
+            app,
+            Method::PUT,
+            "/api/v1/indicators/validationRules/identity",
+            rule,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let set = json!({"code": "retail_monthly", "name": "社会消费品零售额月报",
+        "frequency": "monthly_jan_feb", "elements": ["retail", "retail_cum"],
+        "units": ["110101", "110102"], "due_days": 5});
+    let res = office
+        .send(
+            app,
+            Method::PUT,
+            "/api/v1/indicators/dataSets/retail_monthly",
+            set,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+}
+
+#[tokio::test]
+async fn a_unit_reports_by_form_sees_a_bad_figure_beside_its_field_and_the_rules_it_breaks() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    retail_set(&app, &office).await;
+    let dongcheng = statistician(&app, "tongji.dongcheng", Some("110101-GOV")).await;
+    let cookie = [("cookie", dongcheng.0.as_str())];
+
+    // The list names what Dongcheng owes, and not Xicheng's.
+    let list = app.get_with("/indicators/report", &cookie).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("社会消费品零售额月报"), "{}", list.body);
+    assert!(list.body.contains("东城区") && !list.body.contains("西城区"));
+    assert!(
+        list.body
+            .contains(r#"<a href="/indicators/report" aria-current="page">"#),
+        "a 统计员 finds the reports in the navigation"
+    );
+
+    let form = "/indicators/report?set=retail_monthly&unit=110101&period=202603";
+    let page = app.get_with(form, &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("name=\"v.retail_cum\""));
+    // Xicheng's form is not Dongcheng's to open.
+    let other = "/indicators/report?set=retail_monthly&unit=110102&period=202603";
+    assert_eq!(
+        app.get_with(other, &cookie).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A figure that is not a number: nothing stored, the message beside it.
+    let post = |body: String| {
+        let (cookie, csrf) = (dongcheng.0.clone(), dongcheng.1.clone());
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                "/indicators/report",
+                &[
+                    ("cookie", &cookie),
+                    ("content-type", "application/x-www-form-urlencoded"),
+                ],
+                format!("csrf={csrf}&set=retail_monthly&unit=110101&period=202603&{body}"),
+            )
+            .await
+        }
+    };
+    let res = post("v.retail=12.5&v.retail_cum=%E4%B8%89%E5%8D%81".into()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains("id=\"v-retail_cum-error\""),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("不是数值"));
+    assert!(res.body.contains("value=\"12.5\""), "what was typed stays");
+    assert_eq!(app.count("indicator_values").await, 0);
+
+    // Without the form's token: refused, nothing stored.
+    let forged = app
+        .send(
+            Method::POST,
+            "/indicators/report",
+            &[
+                ("cookie", &dongcheng.0),
+                ("content-type", "application/x-www-form-urlencoded"),
+            ],
+            "csrf=nope&set=retail_monthly&unit=110101&period=202603&v.retail=1".to_owned(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("indicator_values").await, 0);
+
+    // Saved; January–February was 20, so 20 + 12.5 is not 30: the rule says so.
+    let res = csv(&app, &dongcheng, "retail_cum,202601B,110101,,,20\n").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let res = post("v.retail=12.5&v.retail_cum=30".into()).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let back = res.header("location");
+    assert!(back.ends_with("&saved=1"), "{back}");
+    let page = app.get_with(back, &cookie).await;
+    assert!(page.body.contains("数据已保存"));
+    assert!(page.body.contains("id=\"violations\""), "{}", page.body);
+    // Corrected, the rule holds.
+    let res = post("v.retail=12.5&v.retail_cum=32.5".into()).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = app.get_with(form, &cookie).await;
+    assert!(page.body.contains("id=\"checks-pass\""), "{}", page.body);
+    assert!(page.body.contains("value=\"32.5\""));
+}

@@ -40,6 +40,8 @@ pub enum Permission {
     /// The supervision board (电子监察), showing the departments the
     /// caller supervises.
     OpenSupervision,
+    /// See the statistical reporting pages: a 统计员 anywhere.
+    OpenReporting,
     /// Supervise a department's cases: read them, issue 督办 orders, act
     /// as the process's supervisor. `None`: every department (a city-wide
     /// supervisor only).
@@ -108,6 +110,7 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
         }
         RevealPersonalData => admin || u.has_role(Role::Auditor),
         OpenSupervision => u.has_role(Role::Supervisor),
+        OpenReporting => u.has_role(Role::Statistician),
         SuperviseCases { department_id } => u.has_role_for(Role::Supervisor, department_id),
         GrantRole {
             role,

@@ -9,12 +9,15 @@
 mod api;
 mod areas;
 mod errors;
+mod pages;
 mod quality;
 pub mod reporting;
 pub mod views;
 pub mod work;
 
+use egov_identity::Permission;
 use egov_web_kit::i18n;
+use egov_web_kit::nav::{NavEntry, Shown};
 use egov_web_kit::slice::Slice;
 use egov_web_kit::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,12 +35,28 @@ pub fn slice() -> Slice {
     Slice {
         name: "indicators",
         strings: &STRINGS,
-        nav: &[],
+        nav: NAV,
         api,
-        pages: axum::Router::new,
+        pages,
         parts: egov_web_kit::slice::no_parts,
         processes: &[],
     }
+}
+
+/// The reporting pages in the main navigation, for 统计员.
+pub static NAV: &[NavEntry] = &[NavEntry {
+    order: 46,
+    href: "/indicators/report",
+    label: "nav.indicators_report",
+    shown: Shown::With(Permission::OpenReporting),
+}];
+
+/// The reporting pages.
+pub fn pages() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/indicators/report",
+        axum::routing::get(pages::report).post(pages::save),
+    )
 }
 
 pub fn api() -> OpenApiRouter<AppState> {

@@ -89,22 +89,40 @@ pub async fn violations(
     caller.require(Permission::ReadIndicators)?;
     let directory = directory(&state.db).await?;
     let scope = Scope::read(&directory, query.area.as_deref(), &query.from, &query.to)?;
-    let defined = rulebook::rules(&state.db).await.map_err(problem)?;
+    broken_rules(&state.db, &directory, locale, None, |a, p| {
+        scope.wants(a, p)
+    })
+    .await
+}
+
+/// Where the rules (those naming one of `elements`, or all) do not hold
+/// among the reports `wants` keeps.
+pub(crate) async fn broken_rules(
+    db: &egov_store::Db,
+    directory: &Directory,
+    locale: Locale,
+    elements: Option<&[String]>,
+    wants: impl Fn(&str, &Period) -> bool,
+) -> Result<Vec<ViolationView>, ApiError> {
+    let defined = rulebook::rules(db).await.map_err(problem)?;
     let mut out = Vec::new();
     for d in defined {
         // Checked when stored; read again here.
         let rule = d.checked(|_| true).map_err(ApiError::internal)?;
-        let elements: Vec<&str> = rule.elements().into_iter().collect();
-        let cube = store::cube(&state.db, &elements).await.map_err(problem)?;
+        let named: Vec<&str> = rule.elements().into_iter().collect();
+        if elements.is_some_and(|only| !named.iter().any(|n| only.iter().any(|o| o == n))) {
+            continue;
+        }
+        let cube = store::cube(db, &named).await.map_err(problem)?;
         let name = match (locale, &d.name_en) {
             (Locale::En, Some(en)) if !en.is_empty() => en.clone(),
             _ => d.name.clone(),
         };
         out.extend(
-            rule.violations(&cube, |a, p| scope.wants(a, p))
+            rule.violations(&cube, &wants)
                 .into_iter()
                 .map(|v| ViolationView {
-                    area_name: areas::label(&directory, &v.area, locale),
+                    area_name: areas::label(directory, &v.area, locale),
                     rule: v.rule,
                     rule_name: name.clone(),
                     area: v.area,

@@ -65,6 +65,11 @@ impl RowError {
             message,
         }
     }
+
+    /// The message in `locale`, for a page that shows it beside the field.
+    pub fn message(&self, locale: egov_kernel::Locale) -> &str {
+        self.message.get(locale)
+    }
 }
 
 /// A row as a problem document writes it, in the request's language.
