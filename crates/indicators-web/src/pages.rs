@@ -71,6 +71,8 @@ struct ReportForm {
     fields: Vec<FormField>,
     error: Option<String>,
     saved: bool,
+    /// Whether any figure of the period is stored.
+    reported: bool,
     violations: Vec<ViolationView>,
 }
 
@@ -224,6 +226,7 @@ async fn form(
         .await
         .map_err(crate::errors::problem)?;
     let mut fields = Vec::with_capacity(set.elements.len());
+    let mut reported = false;
     for code in &set.elements {
         let element = elements.iter().find(|e| &e.code == code);
         let stored = store::current(&state.db, code, &asked.unit)
@@ -233,6 +236,7 @@ async fn form(
             .find(|v| v.period == period && v.category.is_empty())
             .map(|v| v.value.to_string())
             .unwrap_or_default();
+        reported |= !stored.is_empty();
         let (value, error) = typed.get(code).cloned().unwrap_or((stored, None));
         fields.push(FormField {
             code: code.clone(),
@@ -282,6 +286,7 @@ async fn form(
             fields,
             error,
             saved,
+            reported,
             violations,
         },
     ))
