@@ -654,6 +654,17 @@ fn routes() -> Vec<Route> {
             |w| w.api(w.is_staff()),
         ),
         get("/api/v1/indicators/dataSets", |w| w.api(w.is_staff())),
+        get("/api/v1/indicators/composites", public),
+        // An index naming an unknown indicator: judged, for those who may.
+        put("/api/v1/indicators/composites/matrix_rate", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.api(false),
+        }),
+        // No such index: not found, to everyone.
+        get(
+            "/api/v1/indicators/composites/matrix_rate/ranking?period=2026",
+            |_| Outcome::Hidden,
+        ),
         // A set naming an unknown unit: judged, for those who may.
         put("/api/v1/indicators/dataSets/matrix_rate", |w| match w {
             Who::Admin => Outcome::Judged,
@@ -963,6 +974,12 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         json(
             serde_json::json!({"code": "matrix_rate", "name": "矩阵", "frequency": "monthly",
                 "elements": ["matrix_cases"], "units": ["119999"], "due_days": 5}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/indicators/composites/matrix_rate" {
+        json(
+            serde_json::json!({"code": "matrix_rate", "name": "矩阵", "normalisation": "min_max",
+                "components": [{"indicator": "nothing", "weight": 1.0}]}),
             &mut headers,
         )
     } else if route.path == "/api/v1/indicators/dataValueSets" {

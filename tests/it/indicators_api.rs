@@ -681,3 +681,99 @@ async fn a_unit_reports_by_form_sees_a_bad_figure_beside_its_field_and_the_rules
     assert!(page.body.contains("id=\"checks-pass\""), "{}", page.body);
     assert!(page.body.contains("value=\"32.5\""));
 }
+
+#[tokio::test]
+async fn districts_are_ranked_on_a_public_index_with_the_change_since_the_quarter_before() {
+    let app = TestApp::new().await;
+    let office = office(&app).await;
+    let res = office
+        .post(
+            &app,
+            "/api/v1/indicators/elements",
+            json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let total = json!({"code": "complaints_total", "name": "投诉件数", "numerator": "#{complaints}",
+        "denominator": "1", "factor": 1.0});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/complaints_total",
+            total,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+
+    // Dongcheng leads in Q1 and falls behind Xicheng in Q2; Chaoyang has
+    // no complaints figure for Q2.
+    let mut rows = String::from("dataelement,period,orgunit,value\n");
+    for (area, q1, q2) in [
+        ("110101", (100, 98, 5), (100, 90, 9)),
+        ("110102", (100, 90, 9), (100, 97, 4)),
+        ("110105", (100, 80, 20), (100, 85, 0)),
+    ] {
+        for (period, (closed, on_time, complaints)) in [("2026Q1", q1), ("2026Q2", q2)] {
+            rows.push_str(&format!("closed,{period},{area},{closed}\n"));
+            rows.push_str(&format!("closed_on_time,{period},{area},{on_time}\n"));
+            if !(area == "110105" && period == "2026Q2") {
+                rows.push_str(&format!("complaints,{period},{area},{complaints}\n"));
+            }
+        }
+    }
+    let res = csv(&app, &office, &rows).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    // Weights that do not sum to one are refused with their sum.
+    let mut index = json!({"code": "service_index", "name": "政务服务指数", "normalisation": "min_max",
+        "public": true, "components": [
+            {"indicator": "on_time_rate", "weight": 0.6},
+            {"indicator": "complaints_total", "weight": 0.3, "higher_is_better": false}]});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/composites/service_index",
+            index.clone(),
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(res.json()["detail"].as_str().unwrap().contains("0.9"));
+    index["components"][1]["weight"] = json!(0.4);
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/composites/service_index",
+            index,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+
+    // Anyone reads the public ranking of the city's districts.
+    let res = app
+        .get("/api/v1/indicators/composites/service_index/ranking?period=2026Q2")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let ranking = res.json();
+    let places = ranking["places"].as_array().unwrap();
+    let told: Vec<_> = places
+        .iter()
+        .map(|p| {
+            (
+                p["area"].as_str().unwrap(),
+                p["rank"].as_u64().unwrap(),
+                p["change"].as_i64(),
+            )
+        })
+        .collect();
+    assert_eq!(told, vec![("110102", 1, Some(1)), ("110101", 2, Some(-1))]);
+    // Xicheng is best on both: min–max gives it 1 and 1.
+    assert!((places[0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(places[0]["parts"][0]["value"].as_f64(), Some(97.0));
+    assert_eq!(ranking["previous_period"], "2026Q1");
+    // Chaoyang wants a component; the other districts report nothing.
+    let unranked = ranking["unranked"].as_array().unwrap();
+    assert_eq!((unranked.len(), &unranked[0]), (14, &json!("朝阳区")));
+}

@@ -1,11 +1,11 @@
 //! The indicators over HTTP: thin handlers over [`crate::work`].
 
 use crate::views::{
-    CheckQuery, DataQuery, DataSetView, ElementView, ImportCountView, ImportSummary, IndicatorData,
-    IndicatorLights, IndicatorView, OutlierQuery, OutlierView, ReportingQuery, RuleView,
-    UnitReportingView, ValueQuery, ViolationView,
+    CheckQuery, CompositeView, DataQuery, DataSetView, ElementView, ImportCountView, ImportSummary,
+    IndicatorData, IndicatorLights, IndicatorView, OutlierQuery, OutlierView, RankingQuery,
+    RankingView, ReportingQuery, RuleView, UnitReportingView, ValueQuery, ViolationView,
 };
-use crate::{quality, reporting, work};
+use crate::{quality, ranking, reporting, work};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -347,6 +347,61 @@ pub async fn data_set_reporting(
 ) -> Result<ApiJson<Vec<UnitReportingView>>, ApiError> {
     Ok(ApiJson(
         reporting::unit_reporting(&state, &caller, locale, &code, &query).await?,
+    ))
+}
+
+/// Every composite index the caller may read: all for civil servants, the
+/// public ones for everyone else.
+#[utoipa::path(get, path = "/api/v1/indicators/composites", tag = TAG_INDICATORS,
+    responses((status = 200, body = Vec<CompositeView>)))]
+pub async fn list_composites(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> Result<ApiJson<Vec<CompositeView>>, ApiError> {
+    Ok(ApiJson(ranking::indices(&state, &caller).await?))
+}
+
+/// Define the composite index `code`, or change it (201 when new): its
+/// components name defined indicators, each once, with weights that are
+/// shares summing to one. The statistics office and system administrators.
+#[utoipa::path(put, path = "/api/v1/indicators/composites/{code}", tag = TAG_INDICATORS,
+    params(("code" = String, Path)),
+    request_body = CompositeView,
+    responses((status = 200, body = CompositeView),
+              (status = 201, body = CompositeView),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::Unprocessable))]
+pub async fn define_composite(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(view): ApiJson<CompositeView>,
+) -> Result<(StatusCode, ApiJson<CompositeView>), ApiError> {
+    let new = ranking::define_index(&state, &caller, &code, &view).await?;
+    Ok((created_or_changed(new), ApiJson(view)))
+}
+
+/// The divisions directly below `area` (the sixteen districts by default)
+/// ranked on the index for `period`: each component's value and its
+/// normalised value, the weighted sum, the rank (equal scores share one)
+/// and the change since the period before. An area missing a component is
+/// listed as unranked. Public indices are open to everyone.
+#[utoipa::path(get, path = "/api/v1/indicators/composites/{code}/ranking", tag = TAG_INDICATORS,
+    params(("code" = String, Path), RankingQuery),
+    responses((status = 200, body = RankingView),
+              answers::BadRequest,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn composite_ranking(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<RankingQuery>,
+) -> Result<ApiJson<RankingView>, ApiError> {
+    Ok(ApiJson(
+        ranking::ranking(&state, &caller, locale, &code, &query).await?,
     ))
 }
 

@@ -26,6 +26,7 @@ pub fn problem(e: IndicatorError) -> ApiError {
         IndicatorError::Definition(d) => ApiError::validation(d.zh(), d.to_string()),
         IndicatorError::Rule(r) => ApiError::validation(r.zh(), r.to_string()),
         IndicatorError::DataSet(d) => ApiError::validation(d.zh(), d.to_string()),
+        IndicatorError::Index(i) => ApiError::validation(i.zh(), i.to_string()),
         IndicatorError::Concurrent => ApiError::new(StatusCode::CONFLICT, "version_conflict")
             .with_detail(
                 "其他报送同时修改了相同的数据，请重新提交",

@@ -3,7 +3,8 @@
 //! statistics system's key) as DHIS2 dataValueSets in JSON or CSV, and an
 //! indicator worked out for an area and its sub-areas over periods, with
 //! its growth; validation rules and outliers tell of the figures' quality,
-//! data sets of who reports what by when, with reminders for what is missing.
+//! data sets of who reports what by when, with reminders for what is
+//! missing; composite indices rank the districts.
 //! Public indicators are read without signing in.
 
 mod api;
@@ -11,6 +12,7 @@ mod areas;
 mod errors;
 mod pages;
 mod quality;
+mod ranking;
 pub mod reporting;
 pub mod views;
 pub mod work;
@@ -74,4 +76,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_data_sets))
         .routes(routes!(api::define_data_set))
         .routes(routes!(api::data_set_reporting))
+        .routes(routes!(api::list_composites))
+        .routes(routes!(api::define_composite))
+        .routes(routes!(api::composite_ranking))
 }

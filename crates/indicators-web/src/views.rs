@@ -1,7 +1,8 @@
 //! What goes in and out of the indicators' API, documented for OpenAPI.
 
 use egov_indicators::{
-    Aggregation, DataElement, DataSet, Frequency, IndicatorDefinition, Operator, ValidationRule,
+    Aggregation, Component, CompositeIndex, DataElement, DataSet, Frequency, IndicatorDefinition,
+    Normalisation, Operator, ValidationRule,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -381,4 +382,125 @@ pub struct UnitReportingView {
     pub timeliness: Option<f64>,
     /// The periods due and not reported.
     pub missing: Vec<String>,
+}
+
+/// A component of a composite index.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentView {
+    /// An indicator's code.
+    pub indicator: String,
+    /// A share: the weights of an index sum to one.
+    pub weight: f64,
+    /// False where less is better (complaints per 10,000 people).
+    #[serde(default = "more_is_better")]
+    pub higher_is_better: bool,
+}
+
+fn more_is_better() -> bool {
+    true
+}
+
+/// A composite index: indicators normalised across the areas compared,
+/// weighted and added, as the UN e-government index is built.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompositeView {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub name_en: Option<String>,
+    /// `min_max` (0 to 1 across the areas) or `z_score`.
+    #[schema(example = "min_max")]
+    pub normalisation: String,
+    pub components: Vec<ComponentView>,
+    #[serde(default)]
+    pub public: bool,
+}
+
+impl From<CompositeIndex> for CompositeView {
+    fn from(i: CompositeIndex) -> Self {
+        CompositeView {
+            code: i.code,
+            name: i.name,
+            name_en: i.name_en,
+            normalisation: i.normalisation.as_str().to_owned(),
+            components: i
+                .components
+                .into_iter()
+                .map(|c| ComponentView {
+                    indicator: c.indicator,
+                    weight: c.weight,
+                    higher_is_better: c.higher_is_better,
+                })
+                .collect(),
+            public: i.public,
+        }
+    }
+}
+
+impl CompositeView {
+    /// The index it describes; none for a normalisation it does not know.
+    pub fn index(&self, code: &str) -> Option<CompositeIndex> {
+        Some(CompositeIndex {
+            code: code.to_owned(),
+            name: self.name.clone(),
+            name_en: self.name_en.clone(),
+            normalisation: Normalisation::parse(&self.normalisation)?,
+            components: self
+                .components
+                .iter()
+                .map(|c| Component {
+                    indicator: c.indicator.clone(),
+                    weight: c.weight,
+                    higher_is_better: c.higher_is_better,
+                })
+                .collect(),
+            public: self.public,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingQuery {
+    /// The areas ranked are the divisions directly below this one; the
+    /// city (its sixteen districts) by default.
+    pub area: Option<String>,
+    /// The period ranked; the change is against the period before it.
+    pub period: String,
+}
+
+/// A component of an area's index: the indicator's value and its
+/// normalised value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartView {
+    pub indicator: String,
+    pub value: Option<f64>,
+    pub normalised: Option<f64>,
+}
+
+/// An area's place.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceView {
+    pub area: String,
+    pub area_name: String,
+    pub score: f64,
+    /// 1 for the highest; equal scores share a rank.
+    pub rank: usize,
+    pub previous_rank: Option<usize>,
+    /// Places gained since the period before (negative: lost).
+    pub change: Option<i64>,
+    pub parts: Vec<PartView>,
+}
+
+/// The areas ranked on an index for a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RankingView {
+    pub index: CompositeView,
+    pub period: String,
+    pub previous_period: String,
+    pub places: Vec<PlaceView>,
+    /// Areas not ranked for want of a component's value.
+    pub unranked: Vec<String>,
 }

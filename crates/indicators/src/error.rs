@@ -21,6 +21,8 @@ pub enum IndicatorError {
     Rule(#[from] crate::quality::RuleError),
     #[error(transparent)]
     DataSet(#[from] crate::dataset::DataSetError),
+    #[error(transparent)]
+    Index(#[from] crate::ranking::IndexError),
     /// Another batch stored a value of the same cell at the same moment.
     #[error("another report changed the same values at the same time; send it again")]
     Concurrent,

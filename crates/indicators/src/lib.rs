@@ -8,7 +8,8 @@
 //! ([`period`]), formulas ([`expression`]), how an element's values add up
 //! over time and space ([`aggregate`]), growth ([`growth`]), an indicator
 //! worked out along the area tree and the periods ([`compute`]), and the
-//! five warning lights ([`warning`]), validation rules and outliers
+//! five warning lights ([`warning`]), composite indices and rankings
+//! ([`ranking`]), validation rules and outliers
 //! ([`quality`]); [`definition`] keeps indicators'
 //! formulas and [`rulebook`] the validation rules and data sets
 //! ([`dataset`]: who reports what, by when, and completeness); [`store`] keeps the elements and their values, with every
@@ -26,9 +27,11 @@ pub mod expression;
 pub mod growth;
 pub mod period;
 pub mod quality;
+pub mod ranking;
 pub mod rulebook;
 pub mod store;
 pub mod warning;
+pub mod weights;
 
 pub use aggregate::Aggregation;
 pub use compute::{Cube, Indicator};
@@ -38,4 +41,5 @@ pub use error::{DefinitionError, IndicatorError, RowProblem};
 pub use expression::{Expression, ExpressionError};
 pub use period::{Period, PeriodError};
 pub use quality::{Operator, OutlierMethod, ValidationRule};
+pub use ranking::{Component, CompositeIndex, Normalisation};
 pub use store::{Area, DataElement, DataValue, ImportCount, StoredValue};

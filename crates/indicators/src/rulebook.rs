@@ -1,5 +1,5 @@
-//! What the statistics office lays down, kept: validation rules and data
-//! sets (报表制度), each defined (checked whole, audited) and read; and
+//! What the statistics office lays down, kept: validation rules, data
+//! sets (报表制度) and composite indices, each defined (checked whole, audited) and read; and
 //! what reporting against a data set has come to.
 
 use crate::dataset::{DataSet, Frequency};
@@ -7,6 +7,7 @@ use crate::error::IndicatorError;
 use crate::expression::Expression;
 use crate::period::Period;
 use crate::quality::{Operator, ValidationRule};
+use crate::ranking::{CompositeIndex, Normalisation};
 use crate::store::named_elements;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
@@ -249,4 +250,98 @@ pub async fn first_reports(
             .or_insert(at);
     }
     Ok(first)
+}
+
+/// Defines a composite index, or changes the one with its code; audited.
+/// Its components are checked against the indicators defined. Returns
+/// whether it was new.
+pub async fn define_index(
+    db: &Db,
+    ctx: &Context,
+    index: &CompositeIndex,
+) -> Result<bool, IndicatorError> {
+    let defined: Vec<String> = crate::definition::list(db, false)
+        .await?
+        .into_iter()
+        .map(|d| d.code)
+        .collect();
+    index
+        .check(|c| defined.iter().any(|d| d == c))
+        .map_err(IndicatorError::Index)?;
+    let (ctx, i) = (ctx.clone(), index.clone());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let existed: Option<i64> = tx
+                .fetch_optional_scalar(
+                    query("SELECT id FROM indicator_composites WHERE code = $1")
+                        .bind(i.code.clone()),
+                )
+                .await?;
+            let components = serde_json::to_string(&i.components).unwrap_or_default();
+            tx.execute(
+                query(
+                    "INSERT INTO indicator_composites (code, name, name_en, normalisation, \
+                     components, public, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                     name_en = excluded.name_en, normalisation = excluded.normalisation, \
+                     components = excluded.components, public = excluded.public, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(i.code.clone())
+                .bind(i.name.clone())
+                .bind(i.name_en.clone())
+                .bind(i.normalisation.as_str())
+                .bind(components)
+                .bind(i.public)
+                .bind(time::now()),
+            )
+            .await?;
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "indicator.index_define",
+                    object_type: "indicator_composite",
+                    object_id: &i.code,
+                    detail: serde_json::json!({
+                        "normalisation": i.normalisation.as_str(),
+                        "components": i.components,
+                        "public": i.public,
+                    }),
+                },
+            )
+            .await?;
+            Ok::<_, IndicatorError>(existed.is_none())
+        })
+    })
+    .await
+}
+
+type IndexRow = (String, String, Option<String>, String, String, bool);
+
+/// Every composite index (only the public ones when `public_only`), by code.
+pub async fn indices(db: &Db, public_only: bool) -> Result<Vec<CompositeIndex>, IndicatorError> {
+    let mut r = db.reader().await?;
+    let rows: Vec<IndexRow> = run!(r, |c| sqlx::query_as(
+        "SELECT code, name, name_en, normalisation, components, public \
+         FROM indicator_composites WHERE (public OR NOT $1) ORDER BY code"
+    )
+    .bind(public_only)
+    .fetch_all(&mut *c)
+    .await)?;
+    // Only checked indices are stored.
+    Ok(rows
+        .into_iter()
+        .map(
+            |(code, name, name_en, normalisation, components, public)| CompositeIndex {
+                code,
+                name,
+                name_en,
+                normalisation: Normalisation::parse(&normalisation)
+                    .unwrap_or(Normalisation::MinMax),
+                components: serde_json::from_str(&components).unwrap_or_default(),
+                public,
+            },
+        )
+        .collect())
 }

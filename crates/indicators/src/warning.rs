@@ -14,10 +14,6 @@ use std::collections::{BTreeSet, HashMap};
 pub const MAX_LOOKBACK: usize = 5000;
 pub const MAX_YEARS: usize = 100;
 
-/// How far the weights' sum may miss one: decimal shares such as 0.1 do
-/// not add up exactly in binary.
-const WEIGHT_TOLERANCE: f64 = 1e-9;
-
 /// A light's score times this makes the NBS scale: all blue 20, all green
 /// 60, all red 100.
 const SCORE_SCALE: f64 = 20.0;
@@ -104,10 +100,8 @@ pub enum WarningError {
     TooFarBack,
     #[error("too little history: {have} values in the baseline, {need} needed")]
     TooLittleHistory { have: usize, need: usize },
-    #[error("signal {position} has weight {weight}; a weight is a finite share, 0 or more")]
-    Weight { position: usize, weight: f64 },
-    #[error("the weights sum to {sum}, not 1")]
-    Weights { sum: f64 },
+    #[error(transparent)]
+    Weights(#[from] crate::weights::WeightError),
 }
 
 impl WarningError {
@@ -126,10 +120,7 @@ impl WarningError {
             WarningError::TooLittleHistory { have, need } => {
                 format!("历史数据不足：基期只有 {have} 个值，至少需要 {need} 个")
             }
-            WarningError::Weight { position, weight } => {
-                format!("第 {position} 个指标的权重为 {weight}，权重须为不小于 0 的有限数")
-            }
-            WarningError::Weights { sum } => format!("各指标权重之和为 {sum}，应为 1"),
+            WarningError::Weights(w) => w.zh(),
         }
     }
 }
@@ -357,20 +348,7 @@ pub fn composite_with(
     signals: &[Signal],
     bands: &CompositeBands,
 ) -> Result<Composite, WarningError> {
-    if let Some((i, s)) = signals
-        .iter()
-        .enumerate()
-        .find(|(_, s)| !s.weight.is_finite() || s.weight < 0.0)
-    {
-        return Err(WarningError::Weight {
-            position: i + 1,
-            weight: s.weight,
-        });
-    }
-    let sum: f64 = signals.iter().map(|s| s.weight).sum();
-    if (sum - 1.0).abs() > WEIGHT_TOLERANCE {
-        return Err(WarningError::Weights { sum });
-    }
+    crate::weights::check(signals.iter().map(|s| s.weight))?;
     let points: f64 = signals
         .iter()
         .map(|s| s.weight * f64::from(s.light.score()))
@@ -385,6 +363,7 @@ pub fn composite_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::weights::WeightError;
     use Light::*;
 
     fn p(s: &str) -> Period {
@@ -582,21 +561,11 @@ mod tests {
     #[test]
     fn weights_must_be_shares_that_sum_to_one() {
         let short = composite(&signals(&[(0.5, Red), (0.4, Green)])).unwrap_err();
-        assert!(matches!(short, WarningError::Weights { sum } if close(sum, 0.9)));
-        assert!(
-            short.to_string().contains("0.9") && short.zh().contains("0.9"),
-            "{short}"
-        );
-        assert!(matches!(composite(&[]), Err(WarningError::Weights { sum }) if sum == 0.0));
-        let negative = composite(&signals(&[(1.5, Red), (-0.5, Blue)]));
-        assert_eq!(
-            negative,
-            Err(WarningError::Weight {
-                position: 2,
-                weight: -0.5
-            })
-        );
-        // Tenths that do not add up exactly in binary are still one.
+        assert!(matches!(
+            short,
+            WarningError::Weights(WeightError::Sum { .. })
+        ));
+        assert!(short.zh().contains("0.9"), "{short}");
         assert!(composite(&signals(&[(0.1, Red); 10])).is_ok());
     }
 }

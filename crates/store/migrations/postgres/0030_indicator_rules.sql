@@ -36,3 +36,17 @@ CREATE TABLE indicator_reminders (
     sent_at  TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (data_set, unit, period)
 );
+
+-- Composite indices: indicators normalised across the areas compared
+-- (`min_max` or `z_score`), weighted (a JSON array of components: indicator,
+-- weight, higher_is_better) and added, for rankings.
+CREATE TABLE indicator_composites (
+    id            BIGSERIAL PRIMARY KEY,
+    code          TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL,
+    name_en       TEXT,
+    normalisation TEXT NOT NULL,
+    components    TEXT NOT NULL,
+    public        BOOLEAN NOT NULL DEFAULT FALSE,
+    updated_at    TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,159 @@
+//! Composite indices and rankings over HTTP: the office defines an index;
+//! the divisions below an area are ranked on it for a period, with each
+//! component's value, its normalised value and the change of rank since
+//! the period before. Public indices are open to everyone.
+
+use crate::areas;
+use crate::errors::problem;
+use crate::views::{CompositeView, PartView, PlaceView, RankingQuery, RankingView};
+use crate::work::{directory, known_area, period_range, same_code};
+use egov_identity::Permission;
+use egov_indicators::ranking::rank;
+use egov_indicators::{definition, rulebook, store, CompositeIndex, Indicator};
+use egov_kernel::Locale;
+use egov_web_kit::auth::ApiCaller;
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
+use std::collections::HashMap;
+
+/// Every index the caller may read: civil servants all, others the public ones.
+pub async fn indices(state: &AppState, caller: &ApiCaller) -> Result<Vec<CompositeView>, ApiError> {
+    let public_only = caller.require(Permission::ReadIndicators).is_err();
+    let list = rulebook::indices(&state.db, public_only)
+        .await
+        .map_err(problem)?;
+    Ok(list.into_iter().map(CompositeView::from).collect())
+}
+
+/// Defines the index `code` or changes it; whether it was new.
+pub async fn define_index(
+    state: &AppState,
+    caller: &ApiCaller,
+    code: &str,
+    view: &CompositeView,
+) -> Result<bool, ApiError> {
+    caller.require(Permission::ManageIndicators)?;
+    same_code(code, &view.code)?;
+    let index = view.index(code).ok_or_else(|| {
+        ApiError::validation(
+            "标准化方法须为 min_max 或 z_score",
+            "normalisation is min_max or z_score",
+        )
+    })?;
+    rulebook::define_index(&state.db, &caller.context, &index)
+        .await
+        .map_err(problem)
+}
+
+/// The index `code` if the caller may read it: one that is not public is
+/// not found to those outside the civil service.
+async fn readable(
+    state: &AppState,
+    caller: &ApiCaller,
+    code: &str,
+) -> Result<CompositeIndex, ApiError> {
+    let public_only = caller.require(Permission::ReadIndicators).is_err();
+    rulebook::indices(&state.db, public_only)
+        .await
+        .map_err(problem)?
+        .into_iter()
+        .find(|i| i.code == code)
+        .ok_or_else(|| ApiError::not_found("没有这个指数", "no such index"))
+}
+
+/// The divisions below the area ranked on the index for the period.
+pub async fn ranking(
+    state: &AppState,
+    caller: &ApiCaller,
+    locale: Locale,
+    code: &str,
+    query: &RankingQuery,
+) -> Result<RankingView, ApiError> {
+    let index = readable(state, caller, code).await?;
+    let period = period_range(&query.period, &query.period)?.remove(0);
+    let previous = period.previous();
+    let directory = directory(&state.db).await?;
+    let area = query.area.clone().unwrap_or_else(|| "110000".to_owned());
+    known_area(&directory, &area)?;
+    let compared = areas::children(&directory, &area);
+
+    // Each component's indicator, and one cube of every element they name.
+    let mut indicators: Vec<Indicator> = Vec::with_capacity(index.components.len());
+    for c in &index.components {
+        let defined = definition::get(&state.db, &c.indicator)
+            .await
+            .map_err(problem)?
+            .ok_or_else(|| {
+                ApiError::internal(std::io::Error::other(format!(
+                    "the index {code} names {}, which is not defined",
+                    c.indicator
+                )))
+            })?;
+        indicators.push(defined.checked(|_| true).map_err(ApiError::internal)?);
+    }
+    let elements: Vec<&str> = indicators
+        .iter()
+        .flat_map(|i| {
+            i.numerator
+                .references()
+                .into_iter()
+                .chain(i.denominator.references())
+        })
+        .collect();
+    let mut cube = store::cube(&state.db, &elements).await.map_err(problem)?;
+    areas::hang_tree(&directory, &mut cube);
+    let values_in = |p| -> Vec<HashMap<String, f64>> {
+        indicators
+            .iter()
+            .map(|i| {
+                compared
+                    .iter()
+                    .filter_map(|a| cube.indicator(i, a, &p).map(|v| (a.clone(), v)))
+                    .collect()
+            })
+            .collect()
+    };
+    let now = values_in(period);
+    let scores = index.scores(&compared, &now);
+    let before = index.scores(&compared, &values_in(previous));
+    let places = rank(&scores, &before)
+        .into_iter()
+        .map(|p| {
+            let parts = scores
+                .iter()
+                .find(|s| s.area == p.area)
+                .map(|s| s.parts.clone())
+                .unwrap_or_default();
+            PlaceView {
+                area_name: areas::label(&directory, &p.area, locale),
+                score: p.score,
+                rank: p.rank,
+                previous_rank: p.previous_rank,
+                change: p.change,
+                parts: index
+                    .components
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| PartView {
+                        indicator: c.indicator.clone(),
+                        value: now[i].get(&p.area).copied(),
+                        normalised: parts.get(i).copied(),
+                    })
+                    .collect(),
+                area: p.area,
+            }
+        })
+        .collect();
+    let unranked = scores
+        .iter()
+        .filter(|s| s.score.is_none())
+        .map(|s| areas::label(&directory, &s.area, locale))
+        .collect();
+    Ok(RankingView {
+        index: index.into(),
+        period: period.to_string(),
+        previous_period: previous.to_string(),
+        places,
+        unranked,
+    })
+}
