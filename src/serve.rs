@@ -150,8 +150,9 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
 }
 
 /// Drops stale failure counts, sessions past their end and expired phone
-/// confirmations, and reminds units of statistical reports missing past
-/// their due day, once an hour.
+/// confirmations, reminds units of statistical reports missing past their
+/// due day, and recomputes the case figures of this month and the last
+/// (a case closed or rated late changes last month's), once an hour.
 async fn sweep_hourly(db: egov_store::Db) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -171,6 +172,23 @@ async fn sweep_hourly(db: egov_store::Db) {
                 error = %egov_kernel::error::Chain(&e),
                 "reminding of missing statistical reports"
             ),
+        }
+        publish_case_figures(&db, today).await;
+    }
+}
+
+async fn publish_case_figures(db: &egov_store::Db, today: chrono::NaiveDate) {
+    let calendar = match egov_calendar::load_calendar(db).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), "loading the calendar");
+            return;
+        }
+    };
+    let month = egov_cases::figures::month_of(today);
+    for m in [month.previous(), month] {
+        if let Err(e) = egov_cases::figures::publish(db, &calendar, m).await {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "case figures");
         }
     }
 }

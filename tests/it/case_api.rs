@@ -350,6 +350,36 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
     assert_eq!(line["satisfaction"], 0.0);
     assert_eq!(line["mean_grade"], 2.0);
     resident_cannot_read_metrics(&app, &resident).await;
+
+    // The same figures in the indicators engine, with no hand entry; the
+    // satisfaction rate is a public indicator.
+    let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
+    let month = egov_cases::figures::month_of(egov_kernel::time::beijing_today());
+    let first = egov_cases::figures::publish(app.db(), &cal, month)
+        .await
+        .unwrap();
+    assert!(first.imported >= 6, "{first:?}");
+    let again = egov_cases::figures::publish(app.db(), &cal, month)
+        .await
+        .unwrap();
+    assert_eq!((again.imported, again.updated), (0, 0), "{again:?}");
+    let rated = police
+        .get(
+            &app,
+            &format!(
+                "/api/v1/indicators/dataValueSets?dataElement=egov.cases_rated\
+                 &orgUnit=110105-GAJ&period={month}"
+            ),
+        )
+        .await;
+    assert_eq!(rated["dataValues"][0]["value"], "1", "{rated}");
+    let rate = app
+        .get(&format!(
+            "/api/v1/indicators/egov.satisfaction_rate/data?area=110105-GAJ&from={month}&to={month}"
+        ))
+        .await;
+    assert_eq!(rate.status, StatusCode::OK, "{}", rate.body);
+    assert_eq!(rate.json()["data"][0]["value"], 0.0);
 }
 
 async fn resident_cannot_read_metrics(app: &TestApp, resident: &Caller) {

@@ -32,6 +32,7 @@ pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 pub mod attachments;
 pub mod comments;
 pub mod corrections;
+pub mod figures;
 pub mod metrics;
 pub mod orders;
 pub mod rating;

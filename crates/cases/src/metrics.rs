@@ -51,6 +51,8 @@ pub struct Line {
     pub median_hours: Option<f64>,
     pub p90_hours: Option<f64>,
     pub ratings: u64,
+    /// Ratings of 基本满意 or better.
+    pub satisfied: u64,
     /// Share of ratings of 基本满意 or better.
     pub satisfaction: Option<f64>,
     pub mean_grade: Option<f64>,
@@ -189,6 +191,7 @@ pub async fn compute(
                 line.p90_hours = percentile(&hours, 0.9).map(round2);
             }
             line.ratings = grades.len() as u64;
+            line.satisfied = grades.iter().filter(|g| **g >= 3).count() as u64;
             if !grades.is_empty() {
                 let n = grades.len() as f64;
                 line.satisfaction = Some(round2(
