@@ -261,6 +261,11 @@ fn routes() -> Vec<Route> {
             w if w.is_staff() => Outcome::Hidden,
             w => w.page(false),
         }),
+        // Not a multipart form: judged, for civil servants.
+        post("/indicators/report/upload", |w| match w {
+            w if w.is_staff() => Outcome::Judged,
+            w => w.page(false),
+        }),
         get("/supervision", |w| {
             w.page(matches!(w, Who::Supervisor | Who::OtherSupervisor))
         }),
@@ -1127,7 +1132,10 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
                 .unwrap()
                 .replace("CASE", &callers.case_number)
                 .replace("HANDLER", &callers.handler_id.to_string());
-            let res = if path.ends_with("/attachments") || path.ends_with("/files") {
+            let res = if path.ends_with("/attachments")
+                || path.ends_with("/files")
+                || path.ends_with("/upload")
+            {
                 let (ct, body) = multipart_pdf("forged");
                 app.send(
                     Method::POST,

@@ -776,4 +776,105 @@ async fn districts_are_ranked_on_a_public_index_with_the_change_since_the_quarte
     // Chaoyang wants a component; the other districts report nothing.
     let unranked = ranking["unranked"].as_array().unwrap();
     assert_eq!((unranked.len(), &unranked[0]), (14, &json!("朝阳区")));
+
+    // The same ranking as an Excel workbook.
+    let res = app
+        .get("/api/v1/indicators/composites/service_index/ranking?period=2026Q2&format=xlsx")
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.header("content-type").contains("spreadsheetml"));
+    assert!(res
+        .header("content-disposition")
+        .contains("service_index-2026Q2.xlsx"));
+    let sheet = egov_documents::sheet::read(&res.bytes).unwrap();
+    assert_eq!(sheet[0][..3], ["名次", "地区", "得分"]);
+    assert_eq!(sheet[1][..2], ["1", "西城区"]);
+    assert_eq!(sheet.len(), 3);
+}
+
+fn sheet(rows: &[[&str; 4]]) -> Vec<u8> {
+    use egov_documents::sheet::{write, Cell};
+    let rows: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| Cell::from(*c)).collect())
+        .collect();
+    write(
+        "报表",
+        &["指标项代码", "报告期", "填报单位代码", "数值"],
+        &rows,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_excel_report_is_stored_whole_or_refused_with_each_bad_row_by_its_sheet_row() {
+    let app = TestApp::new().await;
+    office(&app).await;
+    let dongcheng = statistician(&app, "tongji.dongcheng", Some("110101-GOV")).await;
+    let bad = sheet(&[
+        ["closed", "202601", "110101", "12"],
+        ["closed", "202613", "110101", "12"],
+        ["closed", "202602", "110102", "8"],
+    ]);
+
+    // Over the API: 422 with each row of the batch.
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let res = app
+        .send(
+            Method::POST,
+            "/api/v1/indicators/dataValueSets",
+            &[
+                ("cookie", &dongcheng.0),
+                ("x-csrf-token", &dongcheng.1),
+                ("content-type", xlsx),
+            ],
+            bad.clone(),
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "rows_refused");
+    assert_eq!(app.count("indicator_values").await, 0);
+
+    // On the page: the rows named as the sheet numbers them (header row 1).
+    let upload = |bytes: Vec<u8>, csrf: String| {
+        let cookie = dongcheng.0.clone();
+        let app = &app;
+        async move {
+            let (ct, body) =
+                crate::applications::multipart(&[("csrf", &csrf)], ("report.xlsx", &bytes));
+            app.send(
+                Method::POST,
+                "/indicators/report/upload",
+                &[("cookie", &cookie), ("content-type", &ct)],
+                body,
+            )
+            .await
+        }
+    };
+    let res = upload(bad, dongcheng.1.clone()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("id=\"sheet-problems\""), "{}", res.body);
+    assert!(res
+        .body
+        .contains("<td class=\"num\">3</td><td><code translate=\"no\">period</code>"));
+    assert!(res
+        .body
+        .contains("<td class=\"num\">4</td><td><code translate=\"no\">orgUnit</code>"));
+    assert_eq!(app.count("indicator_values").await, 0);
+
+    // A file that is not a workbook, or a forged form: refused.
+    let res = upload(b"closed,202601,110101,12".to_vec(), dongcheng.1.clone()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Excel"), "{}", res.body);
+    let good = sheet(&[
+        ["closed", "202601", "110101", "12"],
+        ["closed_on_time", "202601", "110101", "11"],
+    ]);
+    let res = upload(good.clone(), "forged".into()).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("indicator_values").await, 0);
+
+    let res = upload(good, dongcheng.1.clone()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains("新增 2 个数"), "{}", res.body);
+    assert_eq!(app.count("indicator_values").await, 2);
 }

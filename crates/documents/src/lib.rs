@@ -6,12 +6,14 @@
 //! are embedded in each file as subsets of the characters it uses.
 //!
 //! Layout ([`layout`]) is pure: it places lines on pages. Drawing
-//! ([`draw`]) hands the placed pages to the PDF library.
+//! ([`draw`]) hands the placed pages to the PDF library. Spreadsheets
+//! ([`sheet`]) are written for exports and read for imports.
 
 mod draw;
 mod fonts;
 mod layout;
 mod qr;
+pub mod sheet;
 
 pub use layout::{Block, Official, Verification};
 

@@ -125,14 +125,16 @@ pub async fn indicator_lights(
 
 /// Report values as a DHIS2 dataValueSet, in JSON (`{"dataValues": [...]}`,
 /// with the set's `period` and `orgUnit` for values that name none) or CSV
-/// (DHIS2's columns, with or without the header). Every row is checked
+/// (DHIS2's columns, with or without the header), or an Excel workbook
+/// whose first sheet has those columns (or 指标项代码, 报告期, 填报单位代码,
+/// 分类, 数值). Every row is checked
 /// first; one bad row refuses the batch (422 `rows_refused`, each row and
 /// column named) and nothing is stored. A unit's 统计员 reports for it
 /// (a district government's for the district and its streets), the
 /// statistics office and keys with `indicators:write` for any.
 #[utoipa::path(post, path = "/api/v1/indicators/dataValueSets", tag = TAG_INDICATORS,
     request_body(content = String, content_type = "application/json",
-        description = "A dataValueSet in JSON, or as `text/csv`"),
+        description = "A dataValueSet in JSON, as `text/csv`, or as an Excel workbook"),
     responses((status = 200, body = ImportSummary),
               answers::BadRequest,
               answers::Unauthorized,
@@ -144,7 +146,7 @@ pub async fn import_values(
     State(state): State<AppState>,
     caller: ApiCaller,
     headers: HeaderMap,
-    body: String,
+    body: axum::body::Bytes,
 ) -> Result<ApiJson<ImportSummary>, ApiError> {
     let kind = headers
         .get(header::CONTENT_TYPE)
@@ -155,16 +157,24 @@ pub async fn import_values(
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request")
             .with_detail(format!("无法读取数据：{e}"), e.to_string())
     };
+    let text = || {
+        std::str::from_utf8(&body).map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_request")
+                .with_detail("数据须为 UTF-8 文本", "the body is not UTF-8 text")
+        })
+    };
     let rows = if kind.starts_with("application/json") {
-        dhis2::read_json(&body).map_err(unreadable)?
+        dhis2::read_json(text()?).map_err(unreadable)?
     } else if kind.starts_with("text/csv") {
-        dhis2::read_csv(&body).map_err(unreadable)?
+        dhis2::read_csv(text()?).map_err(unreadable)?
+    } else if kind.starts_with(work::XLSX) {
+        work::values_from_sheet(body.to_vec()).await?.1
     } else {
         return Err(
             ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
                 .with_detail(
-                    "请以 application/json 或 text/csv 提交",
-                    "send application/json or text/csv",
+                    "请以 application/json、text/csv 或 Excel 工作簿（.xlsx）提交",
+                    "send application/json, text/csv or an Excel workbook (.xlsx)",
                 ),
         );
     };
@@ -386,10 +396,13 @@ pub async fn define_composite(
 /// ranked on the index for `period`: each component's value and its
 /// normalised value, the weighted sum, the rank (equal scores share one)
 /// and the change since the period before. An area missing a component is
-/// listed as unranked. Public indices are open to everyone.
+/// listed as unranked. Public indices are open to everyone. `format=xlsx`
+/// gives the ranking as an Excel workbook.
 #[utoipa::path(get, path = "/api/v1/indicators/composites/{code}/ranking", tag = TAG_INDICATORS,
     params(("code" = String, Path), RankingQuery),
-    responses((status = 200, body = RankingView),
+    responses((status = 200, description = "The ranking",
+                content((RankingView = "application/json"),
+                        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               answers::BadRequest,
               answers::NotFound,
               answers::Unprocessable))]
@@ -399,10 +412,16 @@ pub async fn composite_ranking(
     caller: ApiCaller,
     ApiPath(code): ApiPath<String>,
     ApiQuery(query): ApiQuery<RankingQuery>,
-) -> Result<ApiJson<RankingView>, ApiError> {
-    Ok(ApiJson(
-        ranking::ranking(&state, &caller, locale, &code, &query).await?,
-    ))
+) -> Result<Response, ApiError> {
+    let view = ranking::ranking(&state, &caller, locale, &code, &query).await?;
+    match query.format.as_deref() {
+        None | Some("json") => Ok(ApiJson(view).into_response()),
+        Some("xlsx") => ranking::workbook(&view, locale).await,
+        Some(_) => Err(ApiError::validation(
+            "格式须为 json 或 xlsx",
+            "format is json or xlsx",
+        )),
+    }
 }
 
 /// 201 for a definition that is new, 200 for one changed.

@@ -55,10 +55,17 @@ pub static NAV: &[NavEntry] = &[NavEntry {
 
 /// The reporting pages.
 pub fn pages() -> axum::Router<AppState> {
-    axum::Router::new().route(
-        "/indicators/report",
-        axum::routing::get(pages::report).post(pages::save),
-    )
+    axum::Router::new()
+        .route(
+            "/indicators/report",
+            axum::routing::get(pages::report).post(pages::save),
+        )
+        .route(
+            "/indicators/report/upload",
+            axum::routing::post(pages::upload).layer(axum::extract::DefaultBodyLimit::max(
+                work::MAX_SHEET + 64 * 1024,
+            )),
+        )
 }
 
 pub fn api() -> OpenApiRouter<AppState> {

@@ -3,12 +3,13 @@
 //! and the form for one unit and period, which stores through the same
 //! checks as the API, shows a refused value beside its field in the
 //! reader's language, and after saving shows the validation rules the
-//! figures break.
+//! figures break; and an Excel workbook of many units and periods uploaded
+//! at once, every bad row shown by its row in the sheet.
 
 use crate::areas;
 use crate::quality::broken_rules;
 use crate::views::ViolationView;
-use crate::work::{directory, import};
+use crate::work::{directory, import, values_from_sheet, MAX_SHEET};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -18,7 +19,7 @@ use egov_indicators::store::{self, DataValue};
 use egov_indicators::{rulebook, DataSet, Period};
 use egov_kernel::{time, Locale};
 use egov_org::Directory;
-use egov_web_kit::auth::{page_caller, CheckedForm, PageUser, WORKBENCH};
+use egov_web_kit::auth::{form_caller, page_caller, CheckedForm, PageUser, WORKBENCH};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::page::{encode_component, error_message, error_page, render, Chrome};
 use egov_web_kit::problem::ApiError;
@@ -43,6 +44,18 @@ pub struct OwedLine {
 struct ReportList {
     chrome: Chrome,
     lines: Vec<OwedLine>,
+    /// What an upload stored.
+    stored: Option<String>,
+    /// Why an upload was refused, and each refused row.
+    refused: Option<String>,
+    problems: Vec<SheetProblem>,
+}
+
+/// A refused row of an uploaded sheet, by its row in the sheet.
+pub struct SheetProblem {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
 }
 
 /// A field of the form: an element of the set, with what is stored or
@@ -135,11 +148,24 @@ pub async fn report(
             };
             form(&state, locale, user, &asked, HashMap::new(), None, saved).await
         }
-        _ => list(&state, locale, user).await,
+        _ => list(&state, locale, user, Uploaded::default()).await,
     }
 }
 
-async fn list(state: &AppState, locale: Locale, user: SessionUser) -> Result<Response, ApiError> {
+/// What became of an uploaded sheet, for the list page to tell.
+#[derive(Default)]
+struct Uploaded {
+    stored: Option<String>,
+    refused: Option<String>,
+    problems: Vec<SheetProblem>,
+}
+
+async fn list(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    uploaded: Uploaded,
+) -> Result<Response, ApiError> {
     let reach = report_reach(&Principal::User(user.clone()));
     let directory = directory(&state.db).await?;
     let today = time::beijing_today();
@@ -173,11 +199,19 @@ async fn list(state: &AppState, locale: Locale, user: SessionUser) -> Result<Res
             }
         }
     }
+    let status = if uploaded.refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     Ok(render(
-        StatusCode::OK,
+        status,
         &ReportList {
             chrome: Chrome::new(locale, Some(user), "/indicators/report"),
             lines,
+            stored: uploaded.stored,
+            refused: uploaded.refused,
+            problems: uploaded.problems,
         },
     ))
 }
@@ -376,4 +410,67 @@ pub async fn save(
         above.join(" ")
     });
     form(&state, locale, user, &asked, typed, error, false).await
+}
+
+/// Stores the values of an uploaded Excel workbook (DHIS2's columns or
+/// their Chinese names on the first sheet), all or nothing; a refused
+/// sheet is answered with each bad row by its row in the sheet.
+pub async fn upload(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<WORKBENCH>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let refused = |message: String, problems: Vec<SheetProblem>| Uploaded {
+        stored: None,
+        refused: Some(message),
+        problems,
+    };
+    let posted = match egov_web_kit::upload::read(multipart, MAX_SHEET, &["csrf"]).await {
+        Ok(p) => p,
+        Err(e) => {
+            let message = error_message(locale, &e);
+            return list(&state, locale, user, refused(message, Vec::new())).await;
+        }
+    };
+    let Ok(caller) = form_caller(&user, origin, posted.field("csrf")) else {
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let (header, rows) = match values_from_sheet(posted.file.1).await {
+        Ok(read) => read,
+        Err(e) => {
+            let message = error_message(locale, &e);
+            return list(&state, locale, user, refused(message, Vec::new())).await;
+        }
+    };
+    let outcome = match import(&state, &caller, &rows).await {
+        Ok(count) => Uploaded {
+            stored: Some(
+                egov_web_kit::i18n::translate(locale, "indicators.upload.stored")
+                    .replace("{imported}", &count.imported.to_string())
+                    .replace("{updated}", &count.updated.to_string())
+                    .replace("{ignored}", &count.ignored.to_string()),
+            ),
+            ..Uploaded::default()
+        },
+        Err(e) if e.status == StatusCode::FORBIDDEN || e.status == StatusCode::UNAUTHORIZED => {
+            return Ok(error_page(locale, e.status));
+        }
+        Err(e) => {
+            // A sheet's rows counted as the person sees them: the header is row 1.
+            let offset = usize::from(header);
+            let problems = e
+                .rows
+                .iter()
+                .map(|r| SheetProblem {
+                    row: r.row + offset,
+                    column: r.column.clone(),
+                    message: r.message(locale).to_owned(),
+                })
+                .collect();
+            refused(error_message(locale, &e), problems)
+        }
+    };
+    list(&state, locale, user, outcome).await
 }

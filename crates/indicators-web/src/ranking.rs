@@ -7,6 +7,7 @@ use crate::areas;
 use crate::errors::problem;
 use crate::views::{CompositeView, PartView, PlaceView, RankingQuery, RankingView};
 use crate::work::{directory, known_area, period_range, same_code};
+use egov_documents::sheet::Cell;
 use egov_identity::Permission;
 use egov_indicators::ranking::rank;
 use egov_indicators::{definition, rulebook, store, CompositeIndex, Indicator};
@@ -156,4 +157,38 @@ pub async fn ranking(
         places,
         unranked,
     })
+}
+
+/// The ranking as an Excel workbook: rank, area, score, the rank before and
+/// the change, then each component's value.
+pub async fn workbook(
+    view: &RankingView,
+    locale: Locale,
+) -> Result<axum::response::Response, ApiError> {
+    let t = |key: &str| egov_web_kit::i18n::translate(locale, key).to_owned();
+    let mut header = vec![
+        t("indicators.ranking.rank"),
+        t("indicators.ranking.area"),
+        t("indicators.ranking.score"),
+        t("indicators.ranking.previous_rank"),
+        t("indicators.ranking.change"),
+    ];
+    header.extend(view.index.components.iter().map(|c| c.indicator.clone()));
+    let rows = view
+        .places
+        .iter()
+        .map(|p| {
+            let mut row: Vec<Cell> = vec![
+                Cell::Number(p.rank as f64),
+                Cell::from(p.area_name.as_str()),
+                Cell::Number(p.score),
+                Cell::from(p.previous_rank.map(|r| r as f64)),
+                Cell::from(p.change.map(|c| c as f64)),
+            ];
+            row.extend(p.parts.iter().map(|part| Cell::from(part.value)));
+            row
+        })
+        .collect();
+    let file = format!("{}-{}", view.index.code, view.period);
+    crate::work::workbook(&t("indicators.ranking.sheet"), &file, header, rows).await
 }

@@ -469,6 +469,8 @@ pub struct RankingQuery {
     pub area: Option<String>,
     /// The period ranked; the change is against the period before it.
     pub period: String,
+    /// `json` (the default) or `xlsx`.
+    pub format: Option<String>,
 }
 
 /// A component of an area's index: the indicator's value and its

@@ -317,3 +317,59 @@ pub async fn export(
     }
     Ok(values)
 }
+
+/// The content type of an Excel workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The most bytes an uploaded workbook may have: as much as a JSON or CSV
+/// body.
+pub const MAX_SHEET: usize = 1024 * 1024;
+
+/// Values from the first sheet of an Excel workbook in DHIS2's CSV
+/// columns (or their Chinese names), read off the executor. Returns
+/// whether the sheet had a header row, and the values.
+pub async fn values_from_sheet(bytes: Vec<u8>) -> Result<(bool, Vec<DataValue>), ApiError> {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Err(not_a_workbook("the file is not an Excel workbook (.xlsx)"));
+    }
+    let rows = tokio::task::spawn_blocking(move || egov_documents::sheet::read(&bytes))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| not_a_workbook(&e.to_string()))?;
+    egov_indicators::dhis2::read_rows(rows).map_err(|e| {
+        ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_request")
+            .with_detail(format!("无法读取表格：{e}"), e.to_string())
+    })
+}
+
+fn not_a_workbook(en: &str) -> ApiError {
+    ApiError::new(axum::http::StatusCode::BAD_REQUEST, "bad_request")
+        .with_detail("文件不是可读取的 Excel 工作簿（.xlsx）", en.to_owned())
+}
+
+/// A table as an Excel workbook, written off the executor, ready to send.
+pub async fn workbook(
+    name: &str,
+    file: &str,
+    header: Vec<String>,
+    rows: Vec<Vec<egov_documents::sheet::Cell>>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let name = name.to_owned();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        egov_documents::sheet::write(&name, &header, &rows)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let disposition = format!("attachment; filename=\"{file}.xlsx\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, XLSX.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}

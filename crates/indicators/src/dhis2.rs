@@ -134,15 +134,46 @@ pub fn read_csv(text: &str) -> Result<Vec<DataValue>, Dhis2Error> {
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut records = reader.records();
     let bad = |e: csv::Error| Dhis2Error::Csv {
         line: e.position().map_or(0, |p| p.line()),
         message: e.to_string(),
     };
-    let Some(first) = records.next().transpose().map_err(bad)? else {
-        return Ok(Vec::new());
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        rows.push(record.map_err(bad)?.iter().map(str::to_owned).collect());
+    }
+    Ok(read_rows(rows)?.1)
+}
+
+/// The Chinese names a spreadsheet made by hand may head its columns with.
+const CHINESE_COLUMNS: [(&str, &str); 6] = [
+    ("指标项代码", "dataelement"),
+    ("指标项", "dataelement"),
+    ("报告期", "period"),
+    ("填报单位代码", "orgunit"),
+    ("分类", "categoryoptioncombo"),
+    ("数值", "value"),
+];
+
+/// Values from rows of text in DHIS2's CSV columns (a CSV file, or a
+/// spreadsheet's first sheet): with a header row naming the columns in any
+/// order (DHIS2's names, or the Chinese ones), or without one in DHIS2's
+/// order. Returns whether there was a header row, and the values.
+pub fn read_rows(rows: Vec<Vec<String>>) -> Result<(bool, Vec<DataValue>), Dhis2Error> {
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok((false, Vec::new()));
     };
-    let named: Vec<String> = first.iter().map(|h| h.trim().to_lowercase()).collect();
+    let named: Vec<String> = first
+        .iter()
+        .map(|h| {
+            let h = h.trim().to_lowercase();
+            CHINESE_COLUMNS
+                .iter()
+                .find(|(zh, _)| *zh == h)
+                .map_or(h, |(_, en)| (*en).to_owned())
+        })
+        .collect();
     let has_header = named.iter().any(|h| CSV_COLUMNS.contains(&h.as_str()));
     let at = |name: &str| -> Option<usize> {
         if has_header {
@@ -165,8 +196,8 @@ pub fn read_csv(text: &str) -> Result<Vec<DataValue>, Dhis2Error> {
             message: "the header names no dataelement, period, orgunit or value column".into(),
         });
     };
-    let field = |r: &csv::StringRecord, i: usize| r.get(i).unwrap_or_default().trim().to_owned();
-    let row = |r: &csv::StringRecord| DataValue {
+    let field = |r: &[String], i: usize| r.get(i).map(|f| f.trim().to_owned()).unwrap_or_default();
+    let row = |r: &[String]| DataValue {
         element: field(r, element),
         period: field(r, period),
         area: field(r, area),
@@ -177,10 +208,8 @@ pub fn read_csv(text: &str) -> Result<Vec<DataValue>, Dhis2Error> {
     if !has_header {
         out.push(row(&first));
     }
-    for record in records {
-        out.push(row(&record.map_err(bad)?));
-    }
-    Ok(out)
+    out.extend(rows.map(|r| row(&r)));
+    Ok((has_header, out))
 }
 
 pub fn write_csv(values: &[StoredValue]) -> String {
