@@ -4,7 +4,9 @@
 // 统计员 finds the report owed in the navigation, types a figure that is not
 // a number and is shown why beside the field with nothing saved, saves
 // figures that break the rule and is shown the rule, corrects them, and sees
-// the period reported. The pages work at phone width and in English.
+// the period reported; then uploads an Excel report with a bad row, is shown
+// that row by its row in the sheet with nothing saved, and uploads it
+// corrected. The pages work at phone width and in English.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -18,6 +20,7 @@ import {
   startServer,
   submitExpecting,
   textOf,
+  xlsxOf,
 } from './helpers.mjs';
 import { stage } from './stage.mjs';
 
@@ -140,6 +143,26 @@ describe('statistical reporting by form', () => {
     await open(p, '/indicators/report');
     const row = page.locator('#owed tbody tr').filter({ hasText: period });
     assert.match(await textOf(row), /已报送/);
+
+    // An Excel report of two months, one with a period that does not exist.
+    const upload = async (rows, status) => {
+      await page.locator('#sheet').setInputFiles({
+        name: '东城区报表.xlsx',
+        mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        buffer: xlsxOf(rows),
+      });
+      await submitExpecting(page, watch, status, () => page.getByRole('button', { name: '上传并保存', exact: true }).click());
+    };
+    const header = ['指标项代码', '报告期', '填报单位代码', '数值'];
+    await upload([header, ['retail', '202509', '110101', '55'], ['retail', '202513', '110101', '56']], 422);
+    const problem = page.locator('#sheet-problems tbody tr');
+    assert.equal(await problem.count(), 1);
+    assert.match(await textOf(problem), /^3\s*报告期\s*“202513”不是报告期/);
+    await upload([header, ['retail', '202509', '110101', '55'], ['retail', '202510', '110101', '56']], 200);
+    assert.equal(await textOf(page.locator('#uploaded')), '已保存：新增 2 个数，更新 0 个，未变 0 个。');
+    await page.setViewportSize(PHONE);
+    await assertNoSidewaysScroll(page);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // In English.
     await open(p, '/locale?lang=en&next=%2Findicators%2Freport');

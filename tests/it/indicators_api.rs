@@ -853,12 +853,10 @@ async fn an_excel_report_is_stored_whole_or_refused_with_each_bad_row_by_its_she
     let res = upload(bad, dongcheng.1.clone()).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
     assert!(res.body.contains("id=\"sheet-problems\""), "{}", res.body);
+    assert!(res.body.contains("<td class=\"num\">3</td><td>报告期</td>"));
     assert!(res
         .body
-        .contains("<td class=\"num\">3</td><td><code translate=\"no\">period</code>"));
-    assert!(res
-        .body
-        .contains("<td class=\"num\">4</td><td><code translate=\"no\">orgUnit</code>"));
+        .contains("<td class=\"num\">4</td><td>填报单位代码</td>"));
     assert_eq!(app.count("indicator_values").await, 0);
 
     // A file that is not a workbook, or a forged form: refused.

@@ -465,7 +465,11 @@ pub async fn upload(
                 .iter()
                 .map(|r| SheetProblem {
                     row: r.row + offset,
-                    column: r.column.clone(),
+                    column: egov_web_kit::i18n::lookup(
+                        locale,
+                        &format!("indicators.column.{}", r.column),
+                    )
+                    .map_or_else(|| r.column.clone(), str::to_owned),
                     message: r.message(locale).to_owned(),
                 })
                 .collect();
