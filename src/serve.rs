@@ -152,7 +152,8 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
 /// Drops stale failure counts, sessions past their end and expired phone
 /// confirmations, reminds units of statistical reports missing past their
 /// due day, and recomputes the case figures of this month and the last
-/// (a case closed or rated late changes last month's), once an hour.
+/// (a case closed or rated late changes last month's), and tells the
+/// subscribers of warning lights that changed, once an hour.
 async fn sweep_hourly(db: egov_store::Db) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -174,6 +175,14 @@ async fn sweep_hourly(db: egov_store::Db) {
             ),
         }
         publish_case_figures(&db, today).await;
+        match egov_indicators_web::watch::watch(&db, today).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(changed = n, "warning lights changed"),
+            Err(e) => tracing::warn!(
+                error = %egov_kernel::error::Chain(&e),
+                "watching warning lights"
+            ),
+        }
     }
 }
 

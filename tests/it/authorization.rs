@@ -178,6 +178,11 @@ fn routes() -> Vec<Route> {
         path,
         expect,
     };
+    let delete = |path, expect| Route {
+        method: Method::DELETE,
+        path,
+        expect,
+    };
     vec![
         get("/", public),
         get("/departments", public),
@@ -660,6 +665,14 @@ fn routes() -> Vec<Route> {
         ),
         get("/api/v1/indicators/dataSets", |w| w.api(w.is_staff())),
         get("/api/v1/indicators/composites", public),
+        put(
+            "/api/v1/indicators/matrix_rate/subscription?area=110000",
+            |w| w.api(w.is_staff()),
+        ),
+        delete(
+            "/api/v1/indicators/matrix_rate/subscription?area=110000",
+            |w| w.api(w.is_staff()),
+        ),
         // An index naming an unknown indicator: judged, for those who may.
         put("/api/v1/indicators/composites/matrix_rate", |w| match w {
             Who::Admin => Outcome::Judged,

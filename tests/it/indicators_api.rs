@@ -876,3 +876,95 @@ async fn an_excel_report_is_stored_whole_or_refused_with_each_bad_row_by_its_she
     assert!(res.body.contains("新增 2 个数"), "{}", res.body);
     assert_eq!(app.count("indicator_values").await, 2);
 }
+
+#[tokio::test]
+async fn a_subscriber_is_told_when_the_light_changes_and_only_then() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    let res = office
+        .post(
+            &app,
+            "/api/v1/indicators/elements",
+            json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let total = json!({"code": "complaints_total", "name": "投诉件数", "name_en": "Complaints",
+        "numerator": "#{complaints}", "denominator": "1", "factor": 1.0});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/complaints_total",
+            total,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let mut rows = String::from("dataelement,period,orgunit,value\n");
+    for year in 2020..=2026 {
+        for month in 1..=12 {
+            if year == 2026 && month > 5 {
+                break;
+            }
+            rows.push_str(&format!(
+                "complaints,{year}{month:02},110101,{}\n",
+                100 + month % 3
+            ));
+        }
+    }
+    let res = csv(&app, &office, &rows).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    let watcher = crate::common::casework::staff(
+        &app,
+        "watcher",
+        dept(&app, "110101-GOV").await,
+        &[Role::Handler],
+    )
+    .await;
+    let subscription = "/api/v1/indicators/complaints_total/subscription?area=110101";
+    let res = watcher
+        .send(&app, Method::PUT, subscription, json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let res = watcher
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/nope/subscription?area=110101",
+            json!({}),
+        )
+        .await;
+    res.assert_problem(StatusCode::NOT_FOUND, "not_found");
+    let told = || app.count_where("messages", "kind = 'indicator_light_changed'");
+
+    // The first light seen is news; the same light again is not.
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let watch = |today| egov_indicators_web::watch::watch(app.db(), today);
+    assert_eq!(watch(day(2026, 6, 10)).await.unwrap(), 1);
+    assert_eq!(told().await, 1);
+    assert_eq!(watch(day(2026, 6, 11)).await.unwrap(), 0);
+
+    // June far above its history: red, and the subscriber is told so.
+    let res = csv(&app, &office, "complaints,202606,110101,,,130\n").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(watch(day(2026, 7, 10)).await.unwrap(), 1);
+    assert_eq!(told().await, 2);
+    let inbox = watcher.get(&app, "/api/v1/messages").await;
+    assert!(inbox.to_string().contains("红（过热）"), "{inbox}");
+    assert_eq!(
+        app.count_where("audit_log", "action = 'indicator.light_changed'")
+            .await,
+        2
+    );
+
+    // Unsubscribed, nobody is told of the next change.
+    let res = watcher
+        .send(&app, Method::DELETE, subscription, json!({}))
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    let res = csv(&app, &office, "complaints,202607,110101,,,101\n").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(watch(day(2026, 8, 10)).await.unwrap(), 0);
+    assert_eq!(told().await, 2);
+}

@@ -1,11 +1,12 @@
 //! The indicators over HTTP: thin handlers over [`crate::work`].
 
 use crate::views::{
-    CheckQuery, CompositeView, DataQuery, DataSetView, ElementView, ImportCountView, ImportSummary,
-    IndicatorData, IndicatorLights, IndicatorView, OutlierQuery, OutlierView, RankingQuery,
-    RankingView, ReportingQuery, RuleView, UnitReportingView, ValueQuery, ViolationView,
+    AreaQuery, CheckQuery, CompositeView, DataQuery, DataSetView, ElementView, ImportCountView,
+    ImportSummary, IndicatorData, IndicatorLights, IndicatorView, OutlierQuery, OutlierView,
+    RankingQuery, RankingView, ReportingQuery, RuleView, UnitReportingView, ValueQuery,
+    ViolationView,
 };
-use crate::{quality, ranking, reporting, work};
+use crate::{quality, ranking, reporting, watch, work};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -422,6 +423,44 @@ pub async fn composite_ranking(
             "format is json or xlsx",
         )),
     }
+}
+
+/// Be told when the indicator's warning light for `area` changes (a
+/// message, and email or text as the person chose): checked hourly against
+/// the latest month or quarter with a value. Civil servants.
+#[utoipa::path(put, path = "/api/v1/indicators/{code}/subscription", tag = TAG_INDICATORS,
+    params(("code" = String, Path), AreaQuery),
+    responses((status = 204, description = "Subscribed"),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn subscribe(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AreaQuery>,
+) -> Result<StatusCode, ApiError> {
+    watch::subscribe(&state, &caller, &code, &q.area, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Stop being told of the indicator's light for `area`.
+#[utoipa::path(delete, path = "/api/v1/indicators/{code}/subscription", tag = TAG_INDICATORS,
+    params(("code" = String, Path), AreaQuery),
+    responses((status = 204, description = "Unsubscribed"),
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn unsubscribe(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AreaQuery>,
+) -> Result<StatusCode, ApiError> {
+    watch::subscribe(&state, &caller, &code, &q.area, false).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// 201 for a definition that is new, 200 for one changed.

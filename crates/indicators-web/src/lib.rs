@@ -4,7 +4,8 @@
 //! indicator worked out for an area and its sub-areas over periods, with
 //! its growth; validation rules and outliers tell of the figures' quality,
 //! data sets of who reports what by when, with reminders for what is
-//! missing; composite indices rank the districts.
+//! missing; composite indices rank the districts; subscribers are told
+//! when a warning light changes.
 //! Public indicators are read without signing in.
 
 mod api;
@@ -15,6 +16,7 @@ mod quality;
 mod ranking;
 pub mod reporting;
 pub mod views;
+pub mod watch;
 pub mod work;
 
 use egov_identity::Permission;
@@ -86,4 +88,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_composites))
         .routes(routes!(api::define_composite))
         .routes(routes!(api::composite_ranking))
+        .routes(routes!(api::subscribe, api::unsubscribe))
 }

@@ -506,3 +506,10 @@ pub struct RankingView {
     /// Areas not ranked for want of a component's value.
     pub unranked: Vec<String>,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AreaQuery {
+    /// A division or department code.
+    pub area: String,
+}

@@ -8,7 +8,7 @@ use crate::views::{
 };
 use egov_identity::Permission;
 use egov_indicators::store::{self, DataValue, ImportCount, StoredValue};
-use egov_indicators::warning::{Bands, HistoryRule};
+use egov_indicators::warning::{reading, HistoryRule};
 use egov_indicators::{definition, rulebook, Period};
 use egov_org::Directory;
 use egov_store::Db;
@@ -237,24 +237,15 @@ pub async fn indicator_lights(
     let mut lights = Vec::with_capacity(w.areas.len() * w.periods.len());
     for (area, area_name) in &w.areas {
         for p in &w.periods {
-            let value = w.cube.indicator(&w.indicator, area, p);
-            let history: Vec<(Period, f64)> = rule
-                .baseline(p)
-                .map_err(ApiError::internal)?
-                .into_iter()
-                .filter_map(|b| Some((b, w.cube.indicator(&w.indicator, area, &b)?)))
-                .collect();
-            let bands = Bands::from_history(&history, p, &rule).ok();
+            let read =
+                reading(&w.cube, &w.indicator, area, p, &rule).map_err(ApiError::internal)?;
             lights.push(LightPoint {
                 area: area.clone(),
                 area_name: area_name.clone(),
                 period: p.to_string(),
-                value,
-                light: bands
-                    .as_ref()
-                    .zip(value)
-                    .map(|(b, v)| b.light(v).as_str().to_owned()),
-                bands: bands.map(|b| b.cuts()),
+                value: w.cube.indicator(&w.indicator, area, p),
+                light: read.as_ref().map(|r| r.light.as_str().to_owned()),
+                bands: read.map(|r| r.bands.cuts()),
             });
         }
     }

@@ -31,6 +31,7 @@ pub mod ranking;
 pub mod rulebook;
 pub mod store;
 pub mod warning;
+pub mod watchlist;
 pub mod weights;
 
 pub use aggregate::Aggregation;

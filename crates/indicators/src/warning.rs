@@ -83,6 +83,41 @@ impl Light {
     }
 }
 
+/// An indicator's value for an area and period read against the bands of
+/// its own history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub value: f64,
+    pub bands: Bands,
+    pub light: Light,
+}
+
+/// The indicator's light for the area and period under `rule`: none when
+/// it has no value there, or too little history for bands.
+pub fn reading(
+    cube: &crate::Cube,
+    indicator: &crate::Indicator,
+    area: &str,
+    period: &Period,
+    rule: &HistoryRule,
+) -> Result<Option<Reading>, WarningError> {
+    let Some(value) = cube.indicator(indicator, area, period) else {
+        return Ok(None);
+    };
+    let history: Vec<(Period, f64)> = rule
+        .baseline(period)?
+        .into_iter()
+        .filter_map(|b| Some((b, cube.indicator(indicator, area, &b)?)))
+        .collect();
+    Ok(Bands::from_history(&history, period, rule)
+        .ok()
+        .map(|bands| Reading {
+            value,
+            light: bands.light(value),
+            bands,
+        }))
+}
+
 /// Whether a light is news: any change, and any first light.
 pub fn changed(previous: Option<Light>, now: Light) -> bool {
     previous != Some(now)

@@ -50,3 +50,22 @@ CREATE TABLE indicator_composites (
     public        BOOLEAN NOT NULL DEFAULT FALSE,
     updated_at    TIMESTAMPTZ NOT NULL
 );
+
+-- Who is told when an indicator's warning light changes for an area.
+CREATE TABLE indicator_subscriptions (
+    user_id    BIGINT NOT NULL REFERENCES users (id),
+    indicator  TEXT   NOT NULL,
+    area       TEXT   NOT NULL,
+    created_at TIMESTAMPTZ   NOT NULL,
+    PRIMARY KEY (user_id, indicator, area)
+);
+
+-- The light each watched indicator last showed for an area, and for which period.
+CREATE TABLE indicator_light_states (
+    indicator  TEXT NOT NULL,
+    area       TEXT NOT NULL,
+    period     TEXT NOT NULL,
+    light      TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (indicator, area)
+);

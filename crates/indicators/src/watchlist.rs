@@ -1,0 +1,25 @@
+//! Who watches which indicator's warning light for which area, and the
+//! light each watched one last showed.
+
+use crate::error::IndicatorError;
+use egov_store::{run, Db};
+
+/// Every indicator and area someone watches, by indicator.
+pub async fn watched(db: &Db) -> Result<Vec<(String, String)>, IndicatorError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT DISTINCT indicator, area FROM indicator_subscriptions ORDER BY indicator, area"
+    )
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
+/// The light last seen for each watched indicator and area.
+pub async fn seen(db: &Db) -> Result<Vec<(String, String, String)>, IndicatorError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT indicator, area, light FROM indicator_light_states"
+    )
+    .fetch_all(&mut *c)
+    .await)?)
+}
