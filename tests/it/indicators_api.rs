@@ -41,18 +41,29 @@ async fn csv(app: &TestApp, who: &Caller, body: &str) -> crate::common::TestResp
     .await
 }
 
+/// Defines something new as `who`: a PUT of a definition, or a POST of an
+/// element, answered 201.
+async fn created(app: &TestApp, who: &Caller, path: &str, body: serde_json::Value) {
+    let method = if path.ends_with("/elements") {
+        Method::POST
+    } else {
+        Method::PUT
+    };
+    let res = who.send(app, method, path, body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "{path}: {}", res.body);
+}
+
 /// The office's elements and the public on-time rate.
 async fn office(app: &TestApp) -> Caller {
     let office = statistician(app, "tongji.city", None).await;
     for (code, name) in [("closed", "办结件数"), ("closed_on_time", "按时办结件数")] {
-        let res = office
-            .post(
-                app,
-                "/api/v1/indicators/elements",
-                json!({"code": code, "name": name, "unit": "件", "aggregation": "sum"}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        created(
+            app,
+            &office,
+            "/api/v1/indicators/elements",
+            json!({"code": code, "name": name, "unit": "件", "aggregation": "sum"}),
+        )
+        .await;
     }
     let rate = json!({"code": "on_time_rate", "name": "按时办结率", "numerator": "#{closed_on_time}",
         "denominator": "#{closed}", "factor": 100.0, "unit": "%", "decimals": 1, "public": true});
@@ -234,25 +245,16 @@ async fn definitions_are_checked_and_only_the_office_defines() {
 async fn a_value_far_above_its_own_history_shows_red_and_a_usual_one_green() {
     let app = TestApp::new().await;
     let office = statistician(&app, "tongji.city", None).await;
-    let res = office
-        .post(
-            &app,
-            "/api/v1/indicators/elements",
-            json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/elements",
+        json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
+    )
+    .await;
     let total = json!({"code": "complaints_total", "name": "投诉总量", "numerator": "#{complaints}",
         "denominator": "1", "factor": 1.0, "public": true});
-    let res = office
-        .send(
-            &app,
-            Method::PUT,
-            "/api/v1/indicators/complaints_total",
-            total,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(&app, &office, "/api/v1/indicators/complaints_total", total).await;
     let mut values = Vec::new();
     for year in 2020..=2026 {
         for month in 1..=12 {
@@ -299,14 +301,13 @@ async fn a_broken_monthly_identity_is_found_and_goes_once_corrected() {
         ("retail", "社会消费品零售额（本月）", "sum"),
         ("retail_cum", "社会消费品零售额（本月止累计）", "last"),
     ] {
-        let res = office
-            .post(
-                &app,
-                "/api/v1/indicators/elements",
-                json!({"code": code, "name": name, "aggregation": aggregation}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        created(
+            &app,
+            &office,
+            "/api/v1/indicators/elements",
+            json!({"code": code, "name": name, "aggregation": aggregation}),
+        )
+        .await;
     }
     // A rule naming an unknown element is refused, saying which side.
     let bad = json!({"code": "identity", "name": "累计恒等", "left": "#{retail_cum@prev} + #{retail}",
@@ -325,15 +326,13 @@ async fn a_broken_monthly_identity_is_found_and_goes_once_corrected() {
     let identity = json!({"code": "identity", "name": "上月止累计 + 本月 = 本月止累计",
         "name_en": "Cumulative identity", "left": "#{retail_cum@prev} + #{retail}",
         "operator": "==", "right": "#{retail_cum}", "tolerance": 0.05});
-    let res = office
-        .send(
-            &app,
-            Method::PUT,
-            "/api/v1/indicators/validationRules/identity",
-            identity,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/validationRules/identity",
+        identity,
+    )
+    .await;
     assert_eq!(
         app.count_where("audit_log", "action = 'indicator.rule_define'")
             .await,
@@ -455,14 +454,13 @@ async fn a_data_set_tells_who_reported_on_time_reminds_the_missing_once_and_clos
     let app = TestApp::new().await;
     let office = statistician(&app, "tongji.city", None).await;
     for code in ["retail", "retail_cum"] {
-        let res = office
-            .post(
-                &app,
-                "/api/v1/indicators/elements",
-                json!({"code": code, "name": code, "aggregation": "sum"}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        created(
+            &app,
+            &office,
+            "/api/v1/indicators/elements",
+            json!({"code": code, "name": code, "aggregation": "sum"}),
+        )
+        .await;
     }
     // Dongcheng reports the whole of 2025, Xicheng only January–February.
     let dongcheng = statistician(&app, "tongji.dongcheng", Some("110101-GOV")).await;
@@ -490,15 +488,13 @@ async fn a_data_set_tells_who_reported_on_time_reminds_the_missing_once_and_clos
     res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert!(res.json()["detail"].as_str().unwrap().contains("119999"));
     set["units"] = json!(["110101", "110102"]);
-    let res = office
-        .send(
-            &app,
-            Method::PUT,
-            "/api/v1/indicators/dataSets/retail_monthly",
-            set,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/dataSets/retail_monthly",
+        set,
+    )
+    .await;
 
     // Eleven reports a year; everything came today, long after it was due.
     let lines = office
@@ -557,38 +553,33 @@ async fn retail_set(app: &TestApp, office: &Caller) {
         ("retail", "社会消费品零售额（本月）", "亿元"),
         ("retail_cum", "社会消费品零售额（本月止累计）", "亿元"),
     ] {
-        let res = office
-            .post(
-                app,
-                "/api/v1/indicators/elements",
-                json!({"code": code, "name": name, "unit": unit, "aggregation": "sum"}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        created(
+            app,
+            office,
+            "/api/v1/indicators/elements",
+            json!({"code": code, "name": name, "unit": unit, "aggregation": "sum"}),
+        )
+        .await;
     }
     let rule = json!({"code": "identity", "name": "上月止累计 + 本月 = 本月止累计",
         "left": "#{retail_cum@prev} + #{retail}", "operator": "==", "right": "#{retail_cum}"});
-    let res = office
-        .send(
-            app,
-            Method::PUT,
-            "/api/v1/indicators/validationRules/identity",
-            rule,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        app,
+        office,
+        "/api/v1/indicators/validationRules/identity",
+        rule,
+    )
+    .await;
     let set = json!({"code": "retail_monthly", "name": "社会消费品零售额月报",
         "frequency": "monthly_jan_feb", "elements": ["retail", "retail_cum"],
         "units": ["110101", "110102"], "due_days": 5});
-    let res = office
-        .send(
-            app,
-            Method::PUT,
-            "/api/v1/indicators/dataSets/retail_monthly",
-            set,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        app,
+        office,
+        "/api/v1/indicators/dataSets/retail_monthly",
+        set,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -686,25 +677,16 @@ async fn a_unit_reports_by_form_sees_a_bad_figure_beside_its_field_and_the_rules
 async fn districts_are_ranked_on_a_public_index_with_the_change_since_the_quarter_before() {
     let app = TestApp::new().await;
     let office = office(&app).await;
-    let res = office
-        .post(
-            &app,
-            "/api/v1/indicators/elements",
-            json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/elements",
+        json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
+    )
+    .await;
     let total = json!({"code": "complaints_total", "name": "投诉件数", "numerator": "#{complaints}",
         "denominator": "1", "factor": 1.0});
-    let res = office
-        .send(
-            &app,
-            Method::PUT,
-            "/api/v1/indicators/complaints_total",
-            total,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(&app, &office, "/api/v1/indicators/complaints_total", total).await;
 
     // Dongcheng leads in Q1 and falls behind Xicheng in Q2; Chaoyang has
     // no complaints figure for Q2.
@@ -741,15 +723,13 @@ async fn districts_are_ranked_on_a_public_index_with_the_change_since_the_quarte
     res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     assert!(res.json()["detail"].as_str().unwrap().contains("0.9"));
     index["components"][1]["weight"] = json!(0.4);
-    let res = office
-        .send(
-            &app,
-            Method::PUT,
-            "/api/v1/indicators/composites/service_index",
-            index,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/composites/service_index",
+        index,
+    )
+    .await;
 
     // Anyone reads the public ranking of the city's districts.
     let res = app
@@ -881,25 +861,16 @@ async fn an_excel_report_is_stored_whole_or_refused_with_each_bad_row_by_its_she
 async fn a_subscriber_is_told_when_the_light_changes_and_only_then() {
     let app = TestApp::new().await;
     let office = statistician(&app, "tongji.city", None).await;
-    let res = office
-        .post(
-            &app,
-            "/api/v1/indicators/elements",
-            json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/elements",
+        json!({"code": "complaints", "name": "投诉件数", "aggregation": "sum"}),
+    )
+    .await;
     let total = json!({"code": "complaints_total", "name": "投诉件数", "name_en": "Complaints",
         "numerator": "#{complaints}", "denominator": "1", "factor": 1.0});
-    let res = office
-        .send(
-            &app,
-            Method::PUT,
-            "/api/v1/indicators/complaints_total",
-            total,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    created(&app, &office, "/api/v1/indicators/complaints_total", total).await;
     let mut rows = String::from("dataelement,period,orgunit,value\n");
     for year in 2020..=2026 {
         for month in 1..=12 {

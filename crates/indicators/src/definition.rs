@@ -10,7 +10,6 @@ use crate::compute::Indicator;
 use crate::error::{DefinitionError, IndicatorError};
 use crate::expression::Expression;
 use crate::store::named_elements;
-use egov_audit::Event;
 use egov_kernel::time;
 use egov_kernel::Context;
 use egov_store::{query, run, Db};
@@ -87,57 +86,43 @@ pub async fn define(
     definition
         .checked(|c| elements.contains_key(c))
         .map_err(IndicatorError::Definition)?;
-    let (ctx, d) = (ctx.clone(), definition.clone());
-    db.write(move |tx| {
-        Box::pin(async move {
-            let existed: Option<i64> = tx
-                .fetch_optional_scalar(
-                    query("SELECT id FROM indicator_definitions WHERE code = $1")
-                        .bind(d.code.clone()),
-                )
-                .await?;
-            let sql = if existed.is_some() {
-                "UPDATE indicator_definitions SET name = $2, name_en = $3, numerator = $4, \
-                 denominator = $5, factor = $6, unit = $7, decimals = $8, public = $9, \
-                 updated_at = $10 WHERE code = $1"
-            } else {
-                "INSERT INTO indicator_definitions (code, name, name_en, numerator, \
-                 denominator, factor, unit, decimals, public, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            };
-            tx.execute(
-                query(sql)
-                    .bind(d.code.clone())
-                    .bind(d.name.clone())
-                    .bind(d.name_en.clone())
-                    .bind(d.numerator.clone())
-                    .bind(d.denominator.clone())
-                    .bind(d.factor)
-                    .bind(d.unit.clone())
-                    .bind(i32::from(d.decimals))
-                    .bind(d.public)
-                    .bind(time::now()),
-            )
-            .await?;
-            egov_audit::append(
-                tx,
-                &ctx,
-                Event {
-                    action: "indicator.define",
-                    object_type: "indicator",
-                    object_id: &d.code,
-                    detail: serde_json::json!({
-                        "numerator": d.numerator,
-                        "denominator": d.denominator,
-                        "factor": d.factor,
-                        "public": d.public,
-                    }),
-                },
-            )
-            .await?;
-            Ok::<_, IndicatorError>(existed.is_none())
-        })
-    })
+    let d = definition;
+    let upsert = query(
+        "INSERT INTO indicator_definitions (code, name, name_en, numerator, denominator, \
+         factor, unit, decimals, public, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
+         numerator = excluded.numerator, denominator = excluded.denominator, \
+         factor = excluded.factor, unit = excluded.unit, decimals = excluded.decimals, \
+         public = excluded.public, updated_at = excluded.updated_at",
+    )
+    .bind(d.code.clone())
+    .bind(d.name.clone())
+    .bind(d.name_en.clone())
+    .bind(d.numerator.clone())
+    .bind(d.denominator.clone())
+    .bind(d.factor)
+    .bind(d.unit.clone())
+    .bind(i32::from(d.decimals))
+    .bind(d.public)
+    .bind(time::now());
+    crate::keep::keep(
+        db,
+        ctx,
+        crate::keep::Kept {
+            table: "indicator_definitions",
+            code: d.code.clone(),
+            upsert,
+            action: "indicator.define",
+            object_type: "indicator",
+            detail: serde_json::json!({
+                "numerator": d.numerator,
+                "denominator": d.denominator,
+                "factor": d.factor,
+                "public": d.public,
+            }),
+        },
+    )
     .await
 }
 

@@ -25,6 +25,7 @@ pub mod dhis2;
 pub mod error;
 pub mod expression;
 pub mod growth;
+mod keep;
 pub mod period;
 pub mod quality;
 pub mod ranking;

@@ -1,15 +1,15 @@
 //! What the statistics office lays down, kept: validation rules, data
-//! sets (报表制度) and composite indices, each defined (checked whole, audited) and read; and
-//! what reporting against a data set has come to.
+//! sets (报表制度) and composite indices, each defined (checked whole,
+//! audited) and read; and what reporting against a data set has come to.
 
 use crate::dataset::{DataSet, Frequency};
 use crate::error::IndicatorError;
 use crate::expression::Expression;
+use crate::keep::{keep, Kept};
 use crate::period::Period;
 use crate::quality::{Operator, ValidationRule};
 use crate::ranking::{CompositeIndex, Normalisation};
 use crate::store::named_elements;
-use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{query, run, Db};
@@ -26,52 +26,40 @@ pub async fn define(db: &Db, ctx: &Context, rule: &ValidationRule) -> Result<boo
     let elements = named_elements(db, &codes).await?;
     rule.checked(|c| elements.contains_key(c))
         .map_err(IndicatorError::Rule)?;
-    let (ctx, r) = (ctx.clone(), rule.clone());
-    db.write(move |tx| {
-        Box::pin(async move {
-            let existed: Option<i64> = tx
-                .fetch_optional_scalar(
-                    query("SELECT id FROM indicator_rules WHERE code = $1").bind(r.code.clone()),
-                )
-                .await?;
-            tx.execute(
-                query(
-                    "INSERT INTO indicator_rules (code, name, name_en, left_side, operator, \
-                     right_side, tolerance, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-                     name_en = excluded.name_en, left_side = excluded.left_side, \
-                     operator = excluded.operator, right_side = excluded.right_side, \
-                     tolerance = excluded.tolerance, updated_at = excluded.updated_at",
-                )
-                .bind(r.code.clone())
-                .bind(r.name.clone())
-                .bind(r.name_en.clone())
-                .bind(r.left.clone())
-                .bind(r.operator.as_str())
-                .bind(r.right.clone())
-                .bind(r.tolerance)
-                .bind(time::now()),
-            )
-            .await?;
-            egov_audit::append(
-                tx,
-                &ctx,
-                Event {
-                    action: "indicator.rule_define",
-                    object_type: "indicator_rule",
-                    object_id: &r.code,
-                    detail: serde_json::json!({
-                        "left": r.left,
-                        "operator": r.operator.as_str(),
-                        "right": r.right,
-                        "tolerance": r.tolerance,
-                    }),
-                },
-            )
-            .await?;
-            Ok::<_, IndicatorError>(existed.is_none())
-        })
-    })
+    let r = rule;
+    let upsert = query(
+        "INSERT INTO indicator_rules (code, name, name_en, left_side, operator, \
+         right_side, tolerance, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+         name_en = excluded.name_en, left_side = excluded.left_side, \
+         operator = excluded.operator, right_side = excluded.right_side, \
+         tolerance = excluded.tolerance, updated_at = excluded.updated_at",
+    )
+    .bind(r.code.clone())
+    .bind(r.name.clone())
+    .bind(r.name_en.clone())
+    .bind(r.left.clone())
+    .bind(r.operator.as_str())
+    .bind(r.right.clone())
+    .bind(r.tolerance)
+    .bind(time::now());
+    keep(
+        db,
+        ctx,
+        Kept {
+            table: "indicator_rules",
+            code: r.code.clone(),
+            upsert,
+            action: "indicator.rule_define",
+            object_type: "indicator_rule",
+            detail: serde_json::json!({
+                "left": r.left,
+                "operator": r.operator.as_str(),
+                "right": r.right,
+                "tolerance": r.tolerance,
+            }),
+        },
+    )
     .await
 }
 
@@ -116,60 +104,45 @@ pub async fn define_data_set(
     let elements = named_elements(db, &codes).await?;
     set.check(|c| elements.contains_key(c), unit_known)
         .map_err(IndicatorError::DataSet)?;
-    let (ctx, d) = (ctx.clone(), set.clone());
-    db.write(move |tx| {
-        Box::pin(async move {
-            let existed: Option<i64> = tx
-                .fetch_optional_scalar(
-                    query("SELECT id FROM indicator_data_sets WHERE code = $1")
-                        .bind(d.code.clone()),
-                )
-                .await?;
-            let elements = serde_json::to_string(&d.elements).unwrap_or_default();
-            let units = serde_json::to_string(&d.units).unwrap_or_default();
-            tx.execute(
-                query(
-                    "INSERT INTO indicator_data_sets (code, name, name_en, frequency, elements, \
-                     units, due_days, close_days, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-                     name_en = excluded.name_en, frequency = excluded.frequency, \
-                     elements = excluded.elements, units = excluded.units, \
-                     due_days = excluded.due_days, close_days = excluded.close_days, \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(d.code.clone())
-                .bind(d.name.clone())
-                .bind(d.name_en.clone())
-                .bind(d.frequency.as_str())
-                .bind(elements.clone())
-                .bind(units.clone())
-                // Checked to at most 366 days.
-                .bind(i32::try_from(d.due_days).unwrap_or(i32::MAX))
-                .bind(d.close_days.map(|c| i32::try_from(c).unwrap_or(i32::MAX)))
-                .bind(time::now()),
-            )
-            .await?;
-            egov_audit::append(
-                tx,
-                &ctx,
-                Event {
-                    action: "indicator.data_set_define",
-                    object_type: "indicator_data_set",
-                    object_id: &d.code,
-                    detail: serde_json::json!({
-                        "frequency": d.frequency.as_str(),
-                        "elements": d.elements,
-                        "units": d.units,
-                        "due_days": d.due_days,
-                        "close_days": d.close_days,
-                    }),
-                },
-            )
-            .await?;
-            Ok::<_, IndicatorError>(existed.is_none())
-        })
-    })
+    let d = set;
+    let upsert = query(
+        "INSERT INTO indicator_data_sets (code, name, name_en, frequency, elements, \
+         units, due_days, close_days, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+         name_en = excluded.name_en, frequency = excluded.frequency, \
+         elements = excluded.elements, units = excluded.units, \
+         due_days = excluded.due_days, close_days = excluded.close_days, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(d.code.clone())
+    .bind(d.name.clone())
+    .bind(d.name_en.clone())
+    .bind(d.frequency.as_str())
+    .bind(serde_json::to_string(&d.elements).unwrap_or_default())
+    .bind(serde_json::to_string(&d.units).unwrap_or_default())
+    // Checked to at most 366 days.
+    .bind(i32::try_from(d.due_days).unwrap_or(i32::MAX))
+    .bind(d.close_days.map(|c| i32::try_from(c).unwrap_or(i32::MAX)))
+    .bind(time::now());
+    keep(
+        db,
+        ctx,
+        Kept {
+            table: "indicator_data_sets",
+            code: d.code.clone(),
+            upsert,
+            action: "indicator.data_set_define",
+            object_type: "indicator_data_set",
+            detail: serde_json::json!({
+                "frequency": d.frequency.as_str(),
+                "elements": d.elements,
+                "units": d.units,
+                "due_days": d.due_days,
+                "close_days": d.close_days,
+            }),
+        },
+    )
     .await
 }
 
@@ -268,52 +241,38 @@ pub async fn define_index(
     index
         .check(|c| defined.iter().any(|d| d == c))
         .map_err(IndicatorError::Index)?;
-    let (ctx, i) = (ctx.clone(), index.clone());
-    db.write(move |tx| {
-        Box::pin(async move {
-            let existed: Option<i64> = tx
-                .fetch_optional_scalar(
-                    query("SELECT id FROM indicator_composites WHERE code = $1")
-                        .bind(i.code.clone()),
-                )
-                .await?;
-            let components = serde_json::to_string(&i.components).unwrap_or_default();
-            tx.execute(
-                query(
-                    "INSERT INTO indicator_composites (code, name, name_en, normalisation, \
-                     components, public, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-                     name_en = excluded.name_en, normalisation = excluded.normalisation, \
-                     components = excluded.components, public = excluded.public, \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(i.code.clone())
-                .bind(i.name.clone())
-                .bind(i.name_en.clone())
-                .bind(i.normalisation.as_str())
-                .bind(components)
-                .bind(i.public)
-                .bind(time::now()),
-            )
-            .await?;
-            egov_audit::append(
-                tx,
-                &ctx,
-                Event {
-                    action: "indicator.index_define",
-                    object_type: "indicator_composite",
-                    object_id: &i.code,
-                    detail: serde_json::json!({
-                        "normalisation": i.normalisation.as_str(),
-                        "components": i.components,
-                        "public": i.public,
-                    }),
-                },
-            )
-            .await?;
-            Ok::<_, IndicatorError>(existed.is_none())
-        })
-    })
+    let i = index;
+    let upsert = query(
+        "INSERT INTO indicator_composites (code, name, name_en, normalisation, \
+         components, public, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+         name_en = excluded.name_en, normalisation = excluded.normalisation, \
+         components = excluded.components, public = excluded.public, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(i.code.clone())
+    .bind(i.name.clone())
+    .bind(i.name_en.clone())
+    .bind(i.normalisation.as_str())
+    .bind(serde_json::to_string(&i.components).unwrap_or_default())
+    .bind(i.public)
+    .bind(time::now());
+    keep(
+        db,
+        ctx,
+        Kept {
+            table: "indicator_composites",
+            code: i.code.clone(),
+            upsert,
+            action: "indicator.index_define",
+            object_type: "indicator_composite",
+            detail: serde_json::json!({
+                "normalisation": i.normalisation.as_str(),
+                "components": i.components,
+                "public": i.public,
+            }),
+        },
+    )
     .await
 }
 
