@@ -110,6 +110,7 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
         unit: "%".into(),
         decimals: 1,
         public: true,
+        bands: None,
     };
     egov_indicators::definition::define(&db, &ctx, &rate).await?;
 

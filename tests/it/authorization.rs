@@ -879,6 +879,7 @@ async fn matrix_indicator(app: &TestApp) {
         unit: String::new(),
         decimals: 0,
         public: false,
+        bands: None,
     };
     egov_indicators::definition::define(app.db(), &ctx, &rate)
         .await

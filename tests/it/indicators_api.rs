@@ -939,3 +939,51 @@ async fn a_subscriber_is_told_when_the_light_changes_and_only_then() {
     assert_eq!(watch(day(2026, 8, 10)).await.unwrap(), 0);
     assert_eq!(told().await, 2);
 }
+
+#[tokio::test]
+async fn an_indicator_with_fixed_bands_is_lit_by_them_and_bad_bands_are_refused() {
+    let app = TestApp::new().await;
+    let office = office(&app).await;
+    // Cut points out of order: refused, nothing changed.
+    let mut rate = json!({"code": "on_time_rate", "name": "按时办结率", "numerator": "#{closed_on_time}",
+        "denominator": "#{closed}", "factor": 100.0, "unit": "%", "decimals": 1, "public": true,
+        "bands": [80.0, 90.0, 85.0, 99.0]});
+    let res = office
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/on_time_rate",
+            rate.clone(),
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(res.json()["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("预警界限"));
+    rate["bands"] = json!([80.0, 85.0, 95.0, 99.0]);
+    let res = office
+        .send(&app, Method::PUT, "/api/v1/indicators/on_time_rate", rate)
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    // Two months only, far too little history: the fixed bands light them.
+    let res = csv(
+        &app,
+        &office,
+        "closed,202601,110101,,,100\nclosed_on_time,202601,110101,,,90\n\
+         closed,202602,110101,,,100\nclosed_on_time,202602,110101,,,82\n",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let lights = app
+        .get("/api/v1/indicators/on_time_rate/lights?area=110101&from=202601&to=202602")
+        .await
+        .json();
+    assert_eq!(lights["lights"][0]["light"], "green", "{lights}");
+    assert_eq!(lights["lights"][1]["light"], "light_blue");
+    assert_eq!(
+        lights["indicator"]["bands"],
+        json!([80.0, 85.0, 95.0, 99.0])
+    );
+}

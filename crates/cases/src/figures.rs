@@ -99,6 +99,7 @@ async fn define(db: &Db, ctx: &Context) -> Result<(), IndicatorError> {
             unit: "%".to_owned(),
             decimals: 1,
             public: true,
+            bands: None,
         };
         definition::define(db, ctx, &rate).await?;
     }

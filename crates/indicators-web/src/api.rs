@@ -102,10 +102,11 @@ pub async fn indicator_data(
 
 /// The indicator's warning lights (红 过热, 黄 偏热, 绿 正常, 浅蓝 偏冷,
 /// 蓝 过冷) for an area (and the divisions below it) over a run of
-/// periods: each value against bands from the indicator's own history,
-/// mean ± 1 and ± 2 standard deviations over the twelve periods before the
-/// last one and the same periods (with their neighbours) of the five years
-/// before, so a rise that has just begun does not hide itself.
+/// periods: each value against the indicator's fixed bands where it has
+/// them, else against bands from its own history, mean ± 1 and ± 2
+/// standard deviations over the twelve periods before the last one and the
+/// same periods (with their neighbours) of the five years before, so a rise
+/// that has just begun does not hide itself.
 #[utoipa::path(get, path = "/api/v1/indicators/{code}/lights", tag = TAG_INDICATORS,
     params(("code" = String, Path), DataQuery),
     responses((status = 200, body = IndicatorLights),

@@ -72,6 +72,11 @@ pub struct IndicatorView {
     /// Shown to everyone, signed in or not.
     #[serde(default)]
     pub public: bool,
+    /// Fixed warning bands: four cut points from cold to hot (偏冷 below the
+    /// second, 过冷 below the first; 偏热 above the third, 过热 above the
+    /// fourth). Absent: bands from the indicator's own history.
+    #[serde(default)]
+    pub bands: Option<[f64; 4]>,
 }
 
 impl From<IndicatorDefinition> for IndicatorView {
@@ -86,6 +91,7 @@ impl From<IndicatorDefinition> for IndicatorView {
             unit: d.unit,
             decimals: d.decimals,
             public: d.public,
+            bands: d.bands,
         }
     }
 }
@@ -102,6 +108,7 @@ impl IndicatorView {
             unit: self.unit.clone(),
             decimals: self.decimals,
             public: self.public,
+            bands: self.bands,
         }
     }
 }

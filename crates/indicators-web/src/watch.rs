@@ -1,7 +1,7 @@
 //! Watching warning lights: a civil servant subscribes to an indicator for
 //! an area; an hourly pass reads each watched indicator's light for its
-//! latest month (or quarter) with a value against the bands of its own
-//! history, and when the light differs from the one last seen, keeps the
+//! latest month (or quarter) with a value against its fixed bands or those
+//! of its own history, and when the light differs from the one last seen, keeps the
 //! new one and tells every subscriber, in one transaction with its audit
 //! record.
 
@@ -9,7 +9,7 @@ use crate::areas;
 use crate::errors::problem;
 use crate::work::{directory, known_area};
 use egov_identity::Permission;
-use egov_indicators::warning::{changed, reading, HistoryRule, Light, Reading};
+use egov_indicators::warning::{changed, reading, Bands, HistoryRule, Light, Reading};
 use egov_indicators::{definition, store, watchlist, Cube, Indicator, IndicatorError, Period};
 use egov_kernel::{time, Context, Locale};
 use egov_store::{query, Db, StoreError};
@@ -95,6 +95,7 @@ fn latest(
     indicator: &Indicator,
     area: &str,
     today: chrono::NaiveDate,
+    fixed: Option<&Bands>,
     rule: &HistoryRule,
 ) -> Result<Option<(Period, Reading)>, IndicatorError> {
     let month = egov_indicators::Period::Month {
@@ -109,7 +110,10 @@ fn latest(
         for back in 1..=LOOK_BACK {
             let p = start.shifted(-back);
             // A history rule that cannot be read is a bug, not a light.
-            if let Some(r) = reading(cube, indicator, area, &p, rule).ok().flatten() {
+            if let Some(r) = reading(cube, indicator, area, &p, fixed, rule)
+                .ok()
+                .flatten()
+            {
                 return Ok(Some((p, r)));
             }
         }
@@ -150,7 +154,9 @@ pub async fn watch(db: &Db, today: chrono::NaiveDate) -> Result<usize, Indicator
         let Some((_, defined, indicator, cube)) = loaded.as_ref() else {
             continue;
         };
-        let Some((period, now)) = latest(cube, indicator, &area, today, &rule)? else {
+        let fixed = defined.fixed_bands();
+        let Some((period, now)) = latest(cube, indicator, &area, today, fixed.as_ref(), &rule)?
+        else {
             continue;
         };
         let before = seen

@@ -234,11 +234,12 @@ pub async fn indicator_lights(
 ) -> Result<IndicatorLights, ApiError> {
     let w = worked(state, caller, locale, code, query).await?;
     let rule = HistoryRule::default();
+    let fixed = w.defined.fixed_bands();
     let mut lights = Vec::with_capacity(w.areas.len() * w.periods.len());
     for (area, area_name) in &w.areas {
         for p in &w.periods {
-            let read =
-                reading(&w.cube, &w.indicator, area, p, &rule).map_err(ApiError::internal)?;
+            let read = reading(&w.cube, &w.indicator, area, p, fixed.as_ref(), &rule)
+                .map_err(ApiError::internal)?;
             lights.push(LightPoint {
                 area: area.clone(),
                 area_name: area_name.clone(),

@@ -31,9 +31,19 @@ pub struct IndicatorDefinition {
     pub decimals: u8,
     /// Shown on the public page without signing in.
     pub public: bool,
+    /// Fixed warning bands, the four cut points from cold to hot (偏冷,
+    /// 正常, 偏热, 过热 begin past them); none: bands from the indicator's
+    /// own history.
+    pub bands: Option<[f64; 4]>,
 }
 
 impl IndicatorDefinition {
+    /// The fixed warning bands, where set (checked when stored).
+    pub fn fixed_bands(&self) -> Option<crate::warning::Bands> {
+        let [a, b, c, d] = self.bands?;
+        crate::warning::Bands::fixed(a, b, c, d).ok()
+    }
+
     /// The definition checked against the elements `known` knows, as the
     /// engine computes it.
     pub fn checked(&self, known: impl Fn(&str) -> bool) -> Result<Indicator, DefinitionError> {
@@ -60,6 +70,9 @@ impl IndicatorDefinition {
         }
         if self.decimals > 6 {
             return Err(DefinitionError::Decimals);
+        }
+        if let Some([a, b, c, d]) = self.bands {
+            crate::warning::Bands::fixed(a, b, c, d).map_err(DefinitionError::Bands)?;
         }
         Ok(Indicator {
             code: self.code.clone(),
@@ -89,12 +102,12 @@ pub async fn define(
     let d = definition;
     let upsert = query(
         "INSERT INTO indicator_definitions (code, name, name_en, numerator, denominator, \
-         factor, unit, decimals, public, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         factor, unit, decimals, public, bands, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, \
          numerator = excluded.numerator, denominator = excluded.denominator, \
          factor = excluded.factor, unit = excluded.unit, decimals = excluded.decimals, \
-         public = excluded.public, updated_at = excluded.updated_at",
+         public = excluded.public, bands = excluded.bands, updated_at = excluded.updated_at",
     )
     .bind(d.code.clone())
     .bind(d.name.clone())
@@ -105,6 +118,10 @@ pub async fn define(
     .bind(d.unit.clone())
     .bind(i32::from(d.decimals))
     .bind(d.public)
+    .bind(
+        d.bands
+            .map(|b| serde_json::to_string(&b).unwrap_or_default()),
+    )
     .bind(time::now());
     crate::keep::keep(
         db,
@@ -120,6 +137,7 @@ pub async fn define(
                 "denominator": d.denominator,
                 "factor": d.factor,
                 "public": d.public,
+                "bands": d.bands,
             }),
         },
     )
@@ -136,10 +154,11 @@ type DefinitionRow = (
     String,
     i32,
     bool,
+    Option<String>,
 );
 
 const DEFINITION_COLUMNS: &str = "SELECT code, name, name_en, numerator, denominator, factor, \
-     unit, decimals, public FROM indicator_definitions";
+     unit, decimals, public, bands FROM indicator_definitions";
 
 /// Every indicator (only the public ones when `public_only`), by code.
 pub async fn list(db: &Db, public_only: bool) -> Result<Vec<IndicatorDefinition>, IndicatorError> {
@@ -164,7 +183,7 @@ pub async fn get(db: &Db, code: &str) -> Result<Option<IndicatorDefinition>, Ind
 }
 
 fn from_row(
-    (code, name, name_en, numerator, denominator, factor, unit, decimals, public): DefinitionRow,
+    (code, name, name_en, numerator, denominator, factor, unit, decimals, public, bands): DefinitionRow,
 ) -> IndicatorDefinition {
     IndicatorDefinition {
         code,
@@ -176,6 +195,7 @@ fn from_row(
         unit,
         decimals: u8::try_from(decimals).unwrap_or(0),
         public,
+        bands: bands.and_then(|b| serde_json::from_str(&b).ok()),
     }
 }
 
@@ -194,6 +214,7 @@ mod tests {
             unit: "%".into(),
             decimals: 1,
             public: true,
+            bands: None,
         }
     }
 
@@ -206,7 +227,15 @@ mod tests {
             ..rate()
         };
         assert!(plain.checked(known).is_ok());
-        let cases: [(IndicatorDefinition, &str); 5] = [
+        let cases: [(IndicatorDefinition, &str); 6] = [
+            (
+                IndicatorDefinition {
+                    bands: Some([90.0, 80.0, 95.0, 99.0]),
+                    ..rate()
+                },
+                "warning bands: cut points must be finite with lower_cold < lower_normal <= \
+                 upper_normal < upper_hot; got 90, 80, 95, 99",
+            ),
             (
                 IndicatorDefinition {
                     numerator: "#{on_time_rate}".into(),

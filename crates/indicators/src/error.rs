@@ -61,6 +61,8 @@ pub enum DefinitionError {
     Factor,
     #[error("at most 6 decimals")]
     Decimals,
+    #[error("warning bands: {0}")]
+    Bands(crate::warning::WarningError),
 }
 
 impl DefinitionError {
@@ -75,6 +77,7 @@ impl DefinitionError {
             DefinitionError::Denominator(e) => format!("分母：{}", e.zh()),
             DefinitionError::Factor => "系数须为非零数值".to_owned(),
             DefinitionError::Decimals => "小数位数最多 6 位".to_owned(),
+            DefinitionError::Bands(e) => format!("预警界限：{}", e.zh()),
         }
     }
 }

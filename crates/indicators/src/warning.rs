@@ -92,18 +92,27 @@ pub struct Reading {
     pub light: Light,
 }
 
-/// The indicator's light for the area and period under `rule`: none when
-/// it has no value there, or too little history for bands.
+/// The indicator's light for the area and period: against `fixed` bands,
+/// else bands from its history under `rule`. None when it has no value
+/// there, or too little history for bands.
 pub fn reading(
     cube: &crate::Cube,
     indicator: &crate::Indicator,
     area: &str,
     period: &Period,
+    fixed: Option<&Bands>,
     rule: &HistoryRule,
 ) -> Result<Option<Reading>, WarningError> {
     let Some(value) = cube.indicator(indicator, area, period) else {
         return Ok(None);
     };
+    if let Some(bands) = fixed {
+        return Ok(Some(Reading {
+            value,
+            light: bands.light(value),
+            bands: *bands,
+        }));
+    }
     let history: Vec<(Period, f64)> = rule
         .baseline(period)?
         .into_iter()

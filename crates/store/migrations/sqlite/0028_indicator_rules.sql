@@ -69,3 +69,7 @@ CREATE TABLE indicator_light_states (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (indicator, area)
 );
+
+-- An indicator's fixed warning bands (a JSON array of four cut points from
+-- cold to hot); none: bands from its own history.
+ALTER TABLE indicator_definitions ADD COLUMN bands TEXT;
