@@ -194,7 +194,7 @@ async fn publish_case_figures(db: &egov_store::Db, today: chrono::NaiveDate) {
             return;
         }
     };
-    let month = egov_cases::figures::month_of(today);
+    let month = egov_indicators::Period::month_of(today);
     for m in [month.previous(), month] {
         if let Err(e) = egov_cases::figures::publish(db, &calendar, m).await {
             tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "case figures");

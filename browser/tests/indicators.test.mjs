@@ -168,6 +168,8 @@ describe('statistical reporting by form', () => {
     await open(p, '/locale?lang=en&next=%2Findicators%2Freport');
     assert.equal(await textOf(page.locator('h1')), 'Statistical reporting');
     assert.match(await textOf(row), /Reported/);
+    // The set keeps no English name: its Chinese one is marked as Chinese.
+    assert.equal(await row.locator('th span[lang="zh-CN"]').count(), 1);
     await open(p, '/locale?lang=zh-CN&next=%2Findicators%2Freport');
   });
 });

@@ -354,7 +354,7 @@ async fn a_city_report_is_dispatched_reworked_transferred_closed_and_rated() {
     // The same figures in the indicators engine, with no hand entry; the
     // satisfaction rate is a public indicator.
     let cal = egov_calendar::load_calendar(app.db()).await.unwrap();
-    let month = egov_cases::figures::month_of(egov_kernel::time::beijing_today());
+    let month = egov_indicators::Period::month_of(egov_kernel::time::beijing_today());
     let first = egov_cases::figures::publish(app.db(), &cal, month)
         .await
         .unwrap();

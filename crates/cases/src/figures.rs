@@ -162,12 +162,3 @@ pub async fn publish(
     };
     Ok(store::import(db, &ctx, &rows, &known, &|_, _| None).await?)
 }
-
-/// The month a day falls in.
-pub fn month_of(day: chrono::NaiveDate) -> Period {
-    use chrono::Datelike;
-    Period::Month {
-        year: day.year(),
-        month: day.month(),
-    }
-}

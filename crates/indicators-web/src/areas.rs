@@ -69,10 +69,8 @@ fn name_of(directory: &Directory, code: &str) -> (String, Option<String>) {
 
 /// An area's name in the reader's language (Chinese where no English is kept).
 pub fn label(directory: &Directory, code: &str, locale: egov_kernel::Locale) -> String {
-    match (locale, name_of(directory, code)) {
-        (egov_kernel::Locale::En, (_, Some(en))) if !en.is_empty() => en,
-        (_, (zh, _)) => zh,
-    }
+    let (zh, en) = name_of(directory, code);
+    egov_web_kit::page::localized(locale, &zh, en.as_deref())
 }
 
 /// The area and every division below it, however deep.

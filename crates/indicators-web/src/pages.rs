@@ -21,7 +21,7 @@ use egov_kernel::{time, Locale};
 use egov_org::Directory;
 use egov_web_kit::auth::{form_caller, page_caller, CheckedForm, PageUser, WORKBENCH};
 use egov_web_kit::context::{Lang, Origin};
-use egov_web_kit::page::{encode_component, error_message, error_page, render, Chrome};
+use egov_web_kit::page::{encode_component, error_message, error_page, localized, render, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 use std::collections::HashMap;
@@ -116,10 +116,7 @@ fn recent(set: &DataSet, today: chrono::NaiveDate) -> Vec<Period> {
 }
 
 fn name_of(set: &DataSet, locale: Locale) -> String {
-    match (locale, &set.name_en) {
-        (Locale::En, Some(en)) if !en.is_empty() => en.clone(),
-        _ => set.name.clone(),
-    }
+    localized(locale, &set.name, set.name_en.as_deref())
 }
 
 fn form_href(set: &str, unit: &str, period: &str) -> String {
@@ -225,13 +222,13 @@ struct Asked {
 
 /// The set, unit and period checked: the set exists and holds the unit, the
 /// period is one of the set's, and the user reports for the unit.
-fn checked<'a>(
-    sets: &'a [DataSet],
+fn checked(
+    set: Option<DataSet>,
     directory: &Directory,
     reach: &Reach,
     asked: &Asked,
-) -> Option<(&'a DataSet, Period)> {
-    let set = sets.iter().find(|s| s.code == asked.set)?;
+) -> Option<(DataSet, Period)> {
+    let set = set?;
     let period = Period::parse(&asked.period).ok()?;
     let ok = set.units.contains(&asked.unit)
         && set.frequency.reports(&period)
@@ -250,35 +247,33 @@ async fn form(
 ) -> Result<Response, ApiError> {
     let reach = report_reach(&Principal::User(user.clone()));
     let directory = directory(&state.db).await?;
-    let sets = rulebook::data_sets(&state.db)
+    let set = rulebook::data_set(&state.db, &asked.set)
         .await
         .map_err(crate::errors::problem)?;
-    let Some((set, period)) = checked(&sets, &directory, &reach, asked) else {
+    let Some((set, period)) = checked(set, &directory, &reach, asked) else {
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
     };
     let elements = store::elements(&state.db)
+        .await
+        .map_err(crate::errors::problem)?;
+    let codes: Vec<&str> = set.elements.iter().map(String::as_str).collect();
+    let cube = store::cube(&state.db, &codes)
         .await
         .map_err(crate::errors::problem)?;
     let mut fields = Vec::with_capacity(set.elements.len());
     let mut reported = false;
     for code in &set.elements {
         let element = elements.iter().find(|e| &e.code == code);
-        let stored = store::current(&state.db, code, &asked.unit)
-            .await
-            .map_err(crate::errors::problem)?
-            .into_iter()
-            .find(|v| v.period == period && v.category.is_empty())
-            .map(|v| v.value.to_string())
+        let stored = cube
+            .reported(code, &asked.unit, &period)
+            .map(|v| v.to_string())
             .unwrap_or_default();
         reported |= !stored.is_empty();
         let (value, error) = typed.get(code).cloned().unwrap_or((stored, None));
         fields.push(FormField {
             code: code.clone(),
             name: element
-                .map(|e| match (locale, &e.name_en) {
-                    (Locale::En, Some(en)) if !en.is_empty() => en.clone(),
-                    _ => e.name.clone(),
-                })
+                .map(|e| localized(locale, &e.name, e.name_en.as_deref()))
                 .unwrap_or_else(|| code.clone()),
             unit: element.map(|e| e.unit.clone()).unwrap_or_default(),
             value,
@@ -294,7 +289,7 @@ async fn form(
     )
     .await?;
     let today = time::beijing_today();
-    let mut periods: Vec<String> = recent(set, today).iter().map(Period::to_string).collect();
+    let mut periods: Vec<String> = recent(&set, today).iter().map(Period::to_string).collect();
     if !periods.contains(&asked.period) {
         periods.insert(0, asked.period.clone());
     }
@@ -309,7 +304,7 @@ async fn form(
         &ReportForm {
             chrome: Chrome::new(locale, Some(user), path),
             set_code: set.code.clone(),
-            set_name: name_of(set, locale),
+            set_name: name_of(&set, locale),
             unit: asked.unit.clone(),
             unit_name: areas::label(&directory, &asked.unit, locale),
             period: period.to_string(),
@@ -341,10 +336,10 @@ pub async fn save(
         unit: field("unit"),
         period: field("period"),
     };
-    let sets = rulebook::data_sets(&state.db)
+    let Some(set) = rulebook::data_set(&state.db, &asked.set)
         .await
-        .map_err(crate::errors::problem)?;
-    let Some(set) = sets.iter().find(|s| s.code == asked.set) else {
+        .map_err(crate::errors::problem)?
+    else {
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
     };
     // The set's elements, in its order, as far as filled in.

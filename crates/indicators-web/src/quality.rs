@@ -105,19 +105,24 @@ pub(crate) async fn broken_rules(
     wants: impl Fn(&str, &Period) -> bool,
 ) -> Result<Vec<ViolationView>, ApiError> {
     let defined = rulebook::rules(db).await.map_err(problem)?;
-    let mut out = Vec::new();
-    for d in defined {
+    let mut rules = Vec::with_capacity(defined.len());
+    for d in &defined {
         // Checked when stored; read again here.
         let rule = d.checked(|_| true).map_err(ApiError::internal)?;
-        let named: Vec<&str> = rule.elements().into_iter().collect();
+        let named = rule.elements();
         if elements.is_some_and(|only| !named.iter().any(|n| only.iter().any(|o| o == n))) {
             continue;
         }
-        let cube = store::cube(db, &named).await.map_err(problem)?;
-        let name = match (locale, &d.name_en) {
-            (Locale::En, Some(en)) if !en.is_empty() => en.clone(),
-            _ => d.name.clone(),
-        };
+        rules.push((d, rule));
+    }
+    // One cube for every rule kept: the elements they name, read once.
+    let named: std::collections::BTreeSet<&str> =
+        rules.iter().flat_map(|(_, r)| r.elements()).collect();
+    let named: Vec<&str> = named.into_iter().collect();
+    let cube = store::cube(db, &named).await.map_err(problem)?;
+    let mut out = Vec::new();
+    for (d, rule) in rules {
+        let name = egov_web_kit::page::localized(locale, &d.name, d.name_en.as_deref());
         out.extend(
             rule.violations(&cube, &wants)
                 .into_iter()

@@ -92,15 +92,7 @@ pub async fn ranking(
             })?;
         indicators.push(defined.checked(|_| true).map_err(ApiError::internal)?);
     }
-    let elements: Vec<&str> = indicators
-        .iter()
-        .flat_map(|i| {
-            i.numerator
-                .references()
-                .into_iter()
-                .chain(i.denominator.references())
-        })
-        .collect();
+    let elements: Vec<&str> = indicators.iter().flat_map(|i| i.elements()).collect();
     let mut cube = store::cube(&state.db, &elements).await.map_err(problem)?;
     areas::hang_tree(&directory, &mut cube);
     let values_in = |p| -> Vec<HashMap<String, f64>> {

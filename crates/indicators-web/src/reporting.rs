@@ -46,11 +46,9 @@ pub async fn define_data_set(
 }
 
 async fn data_set(db: &Db, code: &str) -> Result<DataSet, ApiError> {
-    rulebook::data_sets(db)
+    rulebook::data_set(db, code)
         .await
         .map_err(problem)?
-        .into_iter()
-        .find(|s| s.code == code)
         .ok_or_else(|| ApiError::not_found("没有这个报表", "no such data set"))
 }
 

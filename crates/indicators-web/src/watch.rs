@@ -98,15 +98,7 @@ fn latest(
     fixed: Option<&Bands>,
     rule: &HistoryRule,
 ) -> Result<Option<(Period, Reading)>, IndicatorError> {
-    let month = egov_indicators::Period::Month {
-        year: chrono::Datelike::year(&today),
-        month: chrono::Datelike::month(&today),
-    };
-    let quarter = Period::Quarter {
-        year: month.year(),
-        quarter: chrono::Datelike::month(&today).div_ceil(3),
-    };
-    for start in [month, quarter] {
+    for start in [Period::month_of(today), Period::quarter_of(today)] {
         for back in 1..=LOOK_BACK {
             let p = start.shifted(-back);
             // A history rule that cannot be read is a bug, not a light.
@@ -141,12 +133,7 @@ pub async fn watch(db: &Db, today: chrono::NaiveDate) -> Result<usize, Indicator
                 continue;
             };
             let indicator = defined.checked(|_| true)?;
-            let elements: Vec<&str> = indicator
-                .numerator
-                .references()
-                .into_iter()
-                .chain(indicator.denominator.references())
-                .collect();
+            let elements: Vec<&str> = indicator.elements().into_iter().collect();
             let mut cube = store::cube(db, &elements).await?;
             areas::hang_tree(&directory, &mut cube);
             loaded = Some((code.clone(), defined, indicator, cube));

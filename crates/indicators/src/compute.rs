@@ -20,6 +20,16 @@ pub struct Indicator {
     pub factor: f64,
 }
 
+impl Indicator {
+    /// The elements its numerator and denominator name: what a cube for it
+    /// must hold.
+    pub fn elements(&self) -> std::collections::BTreeSet<&str> {
+        let mut all = self.numerator.references();
+        all.extend(self.denominator.references());
+        all
+    }
+}
+
 /// The reported values at hand (category totals), the areas' tree and how
 /// each element adds up.
 #[derive(Debug, Default)]

@@ -202,6 +202,22 @@ impl Period {
         }
     }
 
+    /// The month `day` falls in.
+    pub fn month_of(day: NaiveDate) -> Period {
+        Period::Month {
+            year: day.year(),
+            month: day.month(),
+        }
+    }
+
+    /// The quarter `day` falls in.
+    pub fn quarter_of(day: NaiveDate) -> Period {
+        Period::Quarter {
+            year: day.year(),
+            quarter: day.month().div_ceil(3),
+        }
+    }
+
     /// The period of kind `kind` that begins on `day`, if one does (a
     /// month on the 1st, a quarter on 1 January, April, July or October).
     pub fn starting(day: NaiveDate, kind: PeriodType) -> Option<Period> {

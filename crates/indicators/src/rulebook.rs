@@ -157,31 +157,43 @@ type DataSetRow = (
     Option<i32>,
 );
 
+const DATA_SET_COLUMNS: &str =
+    "SELECT code, name, name_en, frequency, elements, units, due_days, close_days \
+     FROM indicator_data_sets";
+
 /// Every data set, by code.
 pub async fn data_sets(db: &Db) -> Result<Vec<DataSet>, IndicatorError> {
+    let sql = format!("{DATA_SET_COLUMNS} ORDER BY code");
     let mut r = db.reader().await?;
-    let rows: Vec<DataSetRow> = run!(r, |c| sqlx::query_as(
-        "SELECT code, name, name_en, frequency, elements, units, due_days, close_days \
-         FROM indicator_data_sets ORDER BY code"
-    )
-    .fetch_all(&mut *c)
-    .await)?;
-    // Only checked sets are stored.
-    Ok(rows
-        .into_iter()
-        .map(
-            |(code, name, name_en, frequency, elements, units, due, close)| DataSet {
-                code,
-                name,
-                name_en,
-                frequency: Frequency::parse(&frequency).unwrap_or(Frequency::Monthly),
-                elements: serde_json::from_str(&elements).unwrap_or_default(),
-                units: serde_json::from_str(&units).unwrap_or_default(),
-                due_days: u32::try_from(due).unwrap_or(0),
-                close_days: close.and_then(|c| u32::try_from(c).ok()),
-            },
-        )
-        .collect())
+    let rows: Vec<DataSetRow> = run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await)?;
+    Ok(rows.into_iter().map(data_set_of).collect())
+}
+
+/// One data set, by its code.
+pub async fn data_set(db: &Db, code: &str) -> Result<Option<DataSet>, IndicatorError> {
+    let sql = format!("{DATA_SET_COLUMNS} WHERE code = $1");
+    let mut r = db.reader().await?;
+    let row: Option<DataSetRow> = run!(r, |c| sqlx::query_as(&sql)
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await)?;
+    Ok(row.map(data_set_of))
+}
+
+/// Only checked sets are stored.
+fn data_set_of(
+    (code, name, name_en, frequency, elements, units, due, close): DataSetRow,
+) -> DataSet {
+    DataSet {
+        code,
+        name,
+        name_en,
+        frequency: Frequency::parse(&frequency).unwrap_or(Frequency::Monthly),
+        elements: serde_json::from_str(&elements).unwrap_or_default(),
+        units: serde_json::from_str(&units).unwrap_or_default(),
+        due_days: u32::try_from(due).unwrap_or(0),
+        close_days: close.and_then(|c| u32::try_from(c).ok()),
+    }
 }
 
 /// When each of the set's units first reported each of `periods` (any of

@@ -231,10 +231,10 @@ impl std::fmt::Display for Said<'_> {
 /// [`Said`] escapes what it holds itself.
 impl askama::filters::HtmlSafe for Said<'_> {}
 
-/// [`localized`], borrowed.
+/// [`localized`], borrowed. An empty English name counts as none kept.
 pub fn localized_ref<'a>(locale: Locale, zh: &'a str, en: Option<&'a str>) -> &'a str {
     match (locale, en) {
-        (Locale::En, Some(en)) => en,
+        (Locale::En, Some(en)) if !en.is_empty() => en,
         _ => zh,
     }
 }
