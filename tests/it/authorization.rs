@@ -637,6 +637,16 @@ fn routes() -> Vec<Route> {
                 }
             },
         ),
+        get(
+            "/api/v1/indicators/matrix_rate/forecast?from=2015&to=2026",
+            |w| {
+                if w.is_staff() {
+                    Outcome::Allowed
+                } else {
+                    Outcome::Hidden
+                }
+            },
+        ),
         // An empty set: stored (nothing), for a unit's 统计员.
         post("/api/v1/indicators/dataValueSets", |w| {
             w.api(w == Who::Statistician)

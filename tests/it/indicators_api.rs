@@ -987,3 +987,116 @@ async fn an_indicator_with_fixed_bands_is_lit_by_them_and_bad_bands_are_refused(
         json!([80.0, 85.0, 95.0, 99.0])
     );
 }
+
+#[tokio::test]
+async fn a_forecast_carries_its_intervals_lights_and_backtest_and_short_history_gets_a_note() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/elements",
+        json!({"code": "calls", "name": "热线来电量", "aggregation": "sum"}),
+    )
+    .await;
+    let total = json!({"code": "calls_total", "name": "热线来电量", "numerator": "#{calls}",
+        "denominator": "1", "factor": 1.0, "public": true, "bands": [50.0, 80.0, 150.0, 170.0]});
+    created(&app, &office, "/api/v1/indicators/calls_total", total).await;
+    // 东城区: six and a half years rising with a yearly season; 西城区: five
+    // months only.
+    let mut values = Vec::new();
+    for t in 0..78 {
+        let (year, month) = (2020 + t / 12, t % 12 + 1);
+        let season = 10.0 * (2.0 * std::f64::consts::PI * f64::from(t) / 12.0).sin();
+        let v = 100.0 + 0.8 * f64::from(t) + season;
+        values.push(
+            json!({"dataElement": "calls", "period": format!("{year}{month:02}"),
+            "orgUnit": "110101", "value": (v * 10.0).round() / 10.0}),
+        );
+    }
+    for month in 2..=6 {
+        values.push(
+            json!({"dataElement": "calls", "period": format!("2026{month:02}"),
+            "orgUnit": "110102", "value": 90}),
+        );
+    }
+    let key = app.api_key(&[Scope::IndicatorsWrite]).await;
+    let res = app
+        .post_json(
+            "/api/v1/indicators/dataValueSets",
+            Some(&key),
+            &json!({ "dataValues": values }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    // A public indicator: read without signing in.
+    let res = app
+        .get("/api/v1/indicators/calls_total/forecast?area=110000&children=true&from=201901&to=202612&horizon=12")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let body = res.json();
+    let of = |area: &str| {
+        body["forecasts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["area"] == area)
+            .cloned()
+            .unwrap()
+    };
+    let dongcheng = of("110101");
+    assert_eq!(dongcheng["method"], "mstl_ets", "{dongcheng}");
+    assert_eq!(dongcheng["history_from"], "202001");
+    assert_eq!(dongcheng["history_to"], "202606");
+    assert_eq!(dongcheng["history_length"], 78);
+    let points = dongcheng["points"].as_array().unwrap();
+    assert_eq!(points.len(), 12);
+    assert_eq!(points[0]["period"], "202607");
+    assert_eq!(points[11]["period"], "202706");
+    for p in points {
+        let n = |k: &str| p[k].as_f64().unwrap();
+        assert!(
+            n("lower_95") <= n("lower_80") && n("lower_80") <= n("value"),
+            "{p}"
+        );
+        assert!(
+            n("value") <= n("upper_80") && n("upper_80") <= n("upper_95"),
+            "{p}"
+        );
+        // Lit against the fixed bands.
+        let expected = match n("value") {
+            v if v >= 170.0 => "red",
+            v if v >= 150.0 => "yellow",
+            _ => "green",
+        };
+        assert_eq!(p["light"], expected, "{p}");
+    }
+    // Trend and season go on: next June is where the series' own formula
+    // puts it.
+    let june = points[11]["value"].as_f64().unwrap();
+    let expected = 100.0 + 0.8 * 89.0 + 10.0 * (2.0 * std::f64::consts::PI * 89.0 / 12.0).sin();
+    assert!((june - expected).abs() < 2.0, "{june} against {expected}");
+    assert_eq!(dongcheng["baseline"].as_array().unwrap().len(), 12);
+    let backtest = &dongcheng["backtest"];
+    assert_eq!(backtest["held_out"], 12);
+    assert!(
+        backtest["mase"].as_f64().unwrap() < backtest["baseline_mase"].as_f64().unwrap(),
+        "{backtest}"
+    );
+
+    let xicheng = of("110102");
+    assert_eq!(xicheng["method"], serde_json::Value::Null);
+    assert_eq!(xicheng["history_length"], 5);
+    assert!(xicheng["points"].as_array().unwrap().is_empty());
+    assert_eq!(xicheng["note"], "预测至少需要 10 期历史数据，现有 5 期");
+
+    for horizon in ["0", "37"] {
+        let res = app
+            .get(&format!(
+                "/api/v1/indicators/calls_total/forecast?area=110101&from=202001&to=202606&horizon={horizon}"
+            ))
+            .await;
+        res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    }
+}

@@ -1,12 +1,12 @@
 //! The indicators over HTTP: thin handlers over [`crate::work`].
 
 use crate::views::{
-    AreaQuery, CheckQuery, CompositeView, DataQuery, DataSetView, ElementView, ImportCountView,
-    ImportSummary, IndicatorData, IndicatorLights, IndicatorView, OutlierQuery, OutlierView,
-    RankingQuery, RankingView, ReportingQuery, RuleView, UnitReportingView, ValueQuery,
-    ViolationView,
+    AreaQuery, CheckQuery, CompositeView, DataQuery, DataSetView, ElementView, ForecastQuery,
+    ImportCountView, ImportSummary, IndicatorData, IndicatorForecast, IndicatorLights,
+    IndicatorView, OutlierQuery, OutlierView, RankingQuery, RankingView, ReportingQuery, RuleView,
+    UnitReportingView, ValueQuery, ViolationView,
 };
-use crate::{quality, ranking, reporting, watch, work};
+use crate::{forecasting, quality, ranking, reporting, watch, work};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -122,6 +122,33 @@ pub async fn indicator_lights(
 ) -> Result<ApiJson<IndicatorLights>, ApiError> {
     Ok(ApiJson(
         work::indicator_lights(&state, &caller, locale, &code, &query).await?,
+    ))
+}
+
+/// The indicator forecast for an area (and the divisions below it) from its
+/// history in the range: the unbroken run of periods with a value ending at
+/// the last one. The model is MSTL (a seasonal decomposition, a year of
+/// months or quarters) with exponential smoothing chosen automatically for
+/// the rest, or exponential smoothing alone for yearly figures and under
+/// two seasons of history; beside it the seasonal-naive forecast (the same
+/// period a season earlier) and both methods' MASE on the last season held
+/// out. Each point carries 80% and 95% prediction intervals and the light it
+/// would show. An area with too little history gets a note, not a forecast.
+#[utoipa::path(get, path = "/api/v1/indicators/{code}/forecast", tag = TAG_INDICATORS,
+    params(("code" = String, Path), ForecastQuery),
+    responses((status = 200, body = IndicatorForecast),
+              answers::BadRequest,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn indicator_forecast(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ForecastQuery>,
+) -> Result<ApiJson<IndicatorForecast>, ApiError> {
+    Ok(ApiJson(
+        forecasting::indicator_forecast(&state, &caller, locale, &code, &query).await?,
     ))
 }
 

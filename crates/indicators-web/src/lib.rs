@@ -11,6 +11,7 @@
 mod api;
 mod areas;
 mod errors;
+mod forecasting;
 mod pages;
 mod quality;
 mod ranking;
@@ -77,6 +78,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::define_indicator))
         .routes(routes!(api::indicator_data))
         .routes(routes!(api::indicator_lights))
+        .routes(routes!(api::indicator_forecast))
         .routes(routes!(api::import_values, api::export_values))
         .routes(routes!(api::list_rules))
         .routes(routes!(api::define_rule))

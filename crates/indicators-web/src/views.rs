@@ -208,6 +208,75 @@ pub struct IndicatorLights {
     pub lights: Vec<LightPoint>,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ForecastQuery {
+    /// The area (a division or department code); the city by default.
+    pub area: Option<String>,
+    /// Also each division directly below the area (the districts of the city).
+    #[serde(default)]
+    pub children: bool,
+    /// The first period of history to learn from (`201701`, `2017Q1`, `2017`).
+    pub from: String,
+    /// The last period of history, of the same kind as `from`.
+    pub to: String,
+    /// How many periods ahead, 1 to 36; 12 by default.
+    pub horizon: Option<usize>,
+}
+
+/// A forecast for one period ahead with its 80% and 95% prediction
+/// intervals, and the light it would show.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForecastPoint {
+    pub period: String,
+    pub value: f64,
+    pub lower_80: f64,
+    pub upper_80: f64,
+    pub lower_95: f64,
+    pub upper_95: f64,
+    /// The warning light of the point forecast against the period's bands
+    /// (fixed, or from the history before it); none without enough history.
+    pub light: Option<String>,
+}
+
+/// Each method's mean absolute scaled error on the last season held out
+/// (below 1 beats the seasonal-naive forecast within the training part).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BacktestView {
+    pub held_out: usize,
+    pub mase: f64,
+    pub baseline_mase: f64,
+}
+
+/// One area's forecast: the model's, the seasonal-naive baseline's, and how
+/// both did on the past.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AreaForecast {
+    pub area: String,
+    pub area_name: String,
+    /// The history learnt from: the unbroken run of periods with a value
+    /// that ends at the last one with a value in the range.
+    pub history_from: Option<String>,
+    pub history_to: Option<String>,
+    pub history_length: usize,
+    /// `mstl_ets` (seasonal decomposition, exponential smoothing of the
+    /// rest) or `ets` (exponential smoothing alone: no season, or under two
+    /// seasons of history); none when no forecast could be made.
+    pub method: Option<String>,
+    pub points: Vec<ForecastPoint>,
+    /// The same period of the last season, repeated.
+    pub baseline: Vec<ForecastPoint>,
+    pub backtest: Option<BacktestView>,
+    /// Why there is no forecast, in the reader's language.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorForecast {
+    pub indicator: IndicatorView,
+    pub forecasts: Vec<AreaForecast>,
+}
+
 /// A validation rule: `left operator right`, each side a formula over
 /// `#{element}` codes; `#{code@prev}` is the element in the period before
 /// within the year (nought in its first period).

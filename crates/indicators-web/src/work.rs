@@ -131,19 +131,19 @@ pub fn period_range(from: &str, to: &str) -> Result<Vec<Period>, ApiError> {
 
 /// An indicator the caller may read, worked out over its cube for the
 /// wanted areas and periods.
-struct Worked {
-    defined: egov_indicators::IndicatorDefinition,
-    indicator: egov_indicators::Indicator,
-    cube: egov_indicators::Cube,
+pub(crate) struct Worked {
+    pub defined: egov_indicators::IndicatorDefinition,
+    pub indicator: egov_indicators::Indicator,
+    pub cube: egov_indicators::Cube,
     /// Each wanted area with its name in the request's language.
-    areas: Vec<(String, String)>,
-    periods: Vec<Period>,
+    pub areas: Vec<(String, String)>,
+    pub periods: Vec<Period>,
 }
 
 /// Loads the indicator `code` for the query. One that is not public is for
 /// civil servants only; to anyone else it is not found, so codes cannot be
 /// probed.
-async fn worked(
+pub(crate) async fn worked(
     state: &AppState,
     caller: &ApiCaller,
     locale: egov_kernel::Locale,
@@ -168,12 +168,7 @@ async fn worked(
     // Checked against the elements when it was defined; the formulas are
     // read here, and the elements they name loaded with their values.
     let indicator = defined.checked(|_| true).map_err(ApiError::internal)?;
-    let refs: Vec<&str> = indicator
-        .numerator
-        .references()
-        .into_iter()
-        .chain(indicator.denominator.references())
-        .collect();
+    let refs: Vec<&str> = indicator.elements().into_iter().collect();
     let mut cube = store::cube(&state.db, &refs).await.map_err(problem)?;
     areas::hang_tree(&directory, &mut cube);
     let areas = wanted

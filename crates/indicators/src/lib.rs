@@ -8,7 +8,8 @@
 //! ([`period`]), formulas ([`expression`]), how an element's values add up
 //! over time and space ([`aggregate`]), growth ([`growth`]), an indicator
 //! worked out along the area tree and the periods ([`compute`]), and the
-//! five warning lights ([`warning`]), composite indices and rankings
+//! five warning lights ([`warning`]), forecasts with a seasonal-naive
+//! baseline and a backtest ([`forecast`]), composite indices and rankings
 //! ([`ranking`]), validation rules and outliers
 //! ([`quality`]); [`definition`] keeps indicators'
 //! formulas and [`rulebook`] the validation rules and data sets
@@ -24,6 +25,7 @@ pub mod definition;
 pub mod dhis2;
 pub mod error;
 pub mod expression;
+pub mod forecast;
 pub mod growth;
 mod keep;
 pub mod period;

@@ -106,25 +106,36 @@ pub fn reading(
     let Some(value) = cube.indicator(indicator, area, period) else {
         return Ok(None);
     };
-    if let Some(bands) = fixed {
-        return Ok(Some(Reading {
+    Ok(
+        bands(cube, indicator, area, period, fixed, rule)?.map(|bands| Reading {
             value,
             light: bands.light(value),
-            bands: *bands,
-        }));
+            bands,
+        }),
+    )
+}
+
+/// The bands a value of the indicator for the area and period would be
+/// read against, whether or not it has one yet (a forecast's period):
+/// `fixed`, else from the history `rule` names. None with too little
+/// history.
+pub fn bands(
+    cube: &crate::Cube,
+    indicator: &crate::Indicator,
+    area: &str,
+    period: &Period,
+    fixed: Option<&Bands>,
+    rule: &HistoryRule,
+) -> Result<Option<Bands>, WarningError> {
+    if let Some(bands) = fixed {
+        return Ok(Some(*bands));
     }
     let history: Vec<(Period, f64)> = rule
         .baseline(period)?
         .into_iter()
         .filter_map(|b| Some((b, cube.indicator(indicator, area, &b)?)))
         .collect();
-    Ok(Bands::from_history(&history, period, rule)
-        .ok()
-        .map(|bands| Reading {
-            value,
-            light: bands.light(value),
-            bands,
-        }))
+    Ok(Bands::from_history(&history, period, rule).ok())
 }
 
 /// Whether a light is news: any change, and any first light.

@@ -1,0 +1,152 @@
+//! Forecasts of an indicator, area by area: the model's and the
+//! seasonal-naive baseline's, each point lit against the bands its period
+//! would be read against, with the backtest beside them.
+
+use crate::views::{
+    AreaForecast, BacktestView, DataQuery, ForecastPoint, ForecastQuery, IndicatorForecast,
+};
+use crate::work::{worked, Worked};
+use egov_indicators::forecast::{outlook, season_of, Forecast, ForecastError, Outlook};
+use egov_indicators::warning::{bands, HistoryRule};
+use egov_indicators::Period;
+use egov_kernel::Locale;
+use egov_web_kit::auth::ApiCaller;
+use egov_web_kit::problem::ApiError;
+use egov_web_kit::state::AppState;
+
+/// The indicator forecast for the area (and its sub-areas) from its
+/// history within the range.
+pub async fn indicator_forecast(
+    state: &AppState,
+    caller: &ApiCaller,
+    locale: Locale,
+    code: &str,
+    query: &ForecastQuery,
+) -> Result<IndicatorForecast, ApiError> {
+    let horizon = query.horizon.unwrap_or(12);
+    if horizon == 0 || horizon > egov_indicators::forecast::MAX_HORIZON {
+        let e = ForecastError::Horizon;
+        return Err(ApiError::validation(e.zh(), e.to_string()));
+    }
+    let range = DataQuery {
+        area: query.area.clone(),
+        children: query.children,
+        from: query.from.clone(),
+        to: query.to.clone(),
+    };
+    let w = worked(state, caller, locale, code, &range).await?;
+    // Fitting is CPU work of a few milliseconds an area: off the executor.
+    let (w, forecasts) = tokio::task::spawn_blocking(move || {
+        let forecasts: Vec<AreaForecast> = w
+            .areas
+            .iter()
+            .map(|(area, name)| area_forecast(&w, area, name, horizon, locale))
+            .collect();
+        (w, forecasts)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(IndicatorForecast {
+        indicator: w.defined.into(),
+        forecasts,
+    })
+}
+
+/// The unbroken run of periods with a value ending at the range's last
+/// period with one.
+fn history(w: &Worked, area: &str) -> Vec<(Period, f64)> {
+    let values: Vec<Option<f64>> = w
+        .periods
+        .iter()
+        .map(|p| w.cube.indicator(&w.indicator, area, p))
+        .collect();
+    let Some(end) = values.iter().rposition(Option::is_some) else {
+        return Vec::new();
+    };
+    let start = values[..end]
+        .iter()
+        .rposition(Option::is_none)
+        .map_or(0, |gap| gap + 1);
+    (start..=end)
+        .filter_map(|i| Some((w.periods[i], values[i]?)))
+        .collect()
+}
+
+fn area_forecast(
+    w: &Worked,
+    area: &str,
+    area_name: &str,
+    horizon: usize,
+    locale: Locale,
+) -> AreaForecast {
+    let series = history(w, area);
+    let mut out = AreaForecast {
+        area: area.to_owned(),
+        area_name: area_name.to_owned(),
+        history_from: series.first().map(|(p, _)| p.to_string()),
+        history_to: series.last().map(|(p, _)| p.to_string()),
+        history_length: series.len(),
+        method: None,
+        points: Vec::new(),
+        baseline: Vec::new(),
+        backtest: None,
+        note: None,
+    };
+    let Some((last, _)) = series.last().copied() else {
+        out.note = Some(say(locale, "范围内没有数据", "no values in the range"));
+        return out;
+    };
+    let values: Vec<f64> = series.iter().map(|(_, v)| *v).collect();
+    match outlook(&values, season_of(last.kind()), horizon) {
+        Ok(o) => fill(&mut out, w, area, last, &o),
+        Err(e) => out.note = Some(say(locale, &e.zh(), &e.to_string())),
+    }
+    out
+}
+
+fn say(locale: Locale, zh: &str, en: &str) -> String {
+    egov_web_kit::page::localized(locale, zh, Some(en))
+}
+
+fn fill(out: &mut AreaForecast, w: &Worked, area: &str, last: Period, o: &Outlook) {
+    let rule = HistoryRule::default();
+    let fixed = w.defined.fixed_bands();
+    let ahead: Vec<Period> = (1..=o.model.point.len() as i32)
+        .map(|n| last.shifted(n))
+        .collect();
+    // A history rule that cannot be read lights nothing; the lights API
+    // says why.
+    let cuts: Vec<_> = ahead
+        .iter()
+        .map(|p| {
+            bands(&w.cube, &w.indicator, area, p, fixed.as_ref(), &rule)
+                .ok()
+                .flatten()
+        })
+        .collect();
+    let points = |f: &Forecast| -> Vec<ForecastPoint> {
+        let (_, lo80, hi80) = &f.intervals[0];
+        let (_, lo95, hi95) = &f.intervals[1];
+        ahead
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ForecastPoint {
+                period: p.to_string(),
+                value: f.point[i],
+                lower_80: lo80[i],
+                upper_80: hi80[i],
+                lower_95: lo95[i],
+                upper_95: hi95[i],
+                light: cuts[i].map(|b| b.light(f.point[i]).as_str().to_owned()),
+            })
+            .collect()
+    };
+    out.method = Some(o.model.method.as_str().to_owned());
+    out.points = points(&o.model);
+    out.baseline = points(&o.baseline);
+    out.backtest = o.backtest.map(|b| BacktestView {
+        held_out: b.held_out,
+        mase: b.mase,
+        baseline_mase: b.baseline_mase,
+    });
+}
