@@ -25,6 +25,12 @@
 //!    each with 同比, 环比 and 累计同比) through the whole router in
 //!    process, as an anonymous reader of a public indicator. The city is
 //!    not reported itself, so its values are made of its districts'.
+//! 3. `forecast`: the city's 120 months forecast a year ahead, `--queries`
+//!    times: `model` is `egov_indicators::forecast::outlook` alone (MSTL
+//!    with ETS, the seasonal-naive baseline, the backtest), beside it
+//!    `baseline` the seasonal-naive forecast alone (the floor); `api` is
+//!    `GET /api/v1/indicators/{code}/forecast` through the router, the
+//!    history read from the store.
 //!
 //! Each phase prints one line starting `indicators_load phase=` for scripts.
 
@@ -277,6 +283,81 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
         ms(&latencies, 99.0)
     );
     ok &= points == 17 * 120;
+
+    // 3. forecast
+    let res = router
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty())?)
+        .await?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&axum::body::to_bytes(res.into_body(), usize::MAX).await?)?;
+    let city: Vec<f64> = doc["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["area"] == "110000")
+        .filter_map(|p| p["value"].as_f64())
+        .collect();
+    ok &= city.len() == 120;
+    let time = |f: &dyn Fn() -> bool| -> anyhow::Result<Vec<u32>> {
+        let mut latencies = Vec::with_capacity(args.queries);
+        for i in 0..args.queries + 3 {
+            let t = Instant::now();
+            if !f() {
+                anyhow::bail!("no forecast");
+            }
+            if i >= 3 {
+                latencies.push(micros(t.elapsed()));
+            }
+        }
+        latencies.sort_unstable();
+        Ok(latencies)
+    };
+    let model = time(&|| egov_indicators::forecast::outlook(&city, 12, 12).is_ok())?;
+    let baseline = time(&|| {
+        egov_indicators::forecast::seasonal_naive(&city, 12, 12)
+            .point
+            .len()
+            == 12
+    })?;
+    let path =
+        "/api/v1/indicators/bench_rate/forecast?area=110000&from=201701&to=202612&horizon=12";
+    let mut api = Vec::with_capacity(args.queries);
+    let mut method = String::new();
+    for i in 0..args.queries + 3 {
+        let t = Instant::now();
+        let res = router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty())?)
+            .await?;
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+        let elapsed = t.elapsed();
+        if status != StatusCode::OK {
+            anyhow::bail!("{status}: {}", String::from_utf8_lossy(&body));
+        }
+        if i >= 3 {
+            api.push(micros(elapsed));
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&body)?;
+        method = doc["forecasts"][0]["method"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+    }
+    api.sort_unstable();
+    ok &= method == "mstl_ets";
+    for (what, latencies) in [("model", &model), ("baseline", &baseline), ("api", &api)] {
+        println!(
+            "indicators_load phase=forecast engine={engine} timing={what} months={} queries={} \
+             p50={} p90={} p99={}",
+            city.len(),
+            args.queries,
+            ms(latencies, 50.0),
+            ms(latencies, 90.0),
+            ms(latencies, 99.0)
+        );
+    }
     Ok(ok)
 }
 
