@@ -55,6 +55,10 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         if n > 0 {
             tracing::info!(items = n, "demo service items published");
         }
+        let n = egov_indicators_web::demo::load(&db).await?;
+        if n > 0 {
+            tracing::info!(values = n, "demonstration indicator series loaded");
+        }
     }
     let first_admin = egov_identity::ensure_first_admin(&db).await?;
     setup.release().await?;

@@ -1100,3 +1100,52 @@ async fn a_forecast_carries_its_intervals_lights_and_backtest_and_short_history_
         res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     }
 }
+
+#[tokio::test]
+async fn the_demonstration_series_load_once_marked_as_such_and_light_up_in_every_colour() {
+    let app = TestApp::new().await;
+    let db = &app.test_db.db;
+    let stored = egov_indicators_web::demo::load(db).await.unwrap();
+    let generated = egov_indicators::demo::generate(egov_indicators::demo::BUILTIN).unwrap();
+    assert_eq!(stored, generated.values.len());
+    assert_eq!(egov_indicators_web::demo::load(db).await.unwrap(), 0);
+
+    let list = app.get("/api/v1/indicators").await.json();
+    let demo: Vec<&serde_json::Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"].as_str().unwrap().starts_with("demo."))
+        .collect();
+    assert_eq!(demo.len(), 6);
+    assert!(demo
+        .iter()
+        .all(|i| i["name"].as_str().unwrap().contains("演示")));
+
+    // Over the districts and two years, the series' own history lights
+    // them in more than the calm green.
+    let mut seen = std::collections::BTreeSet::new();
+    for code in ["demo.retail", "demo.pm25"] {
+        let lights = app
+            .get(&format!(
+                "/api/v1/indicators/{code}/lights?area=110000&children=true&from=202411&to=202610"
+            ))
+            .await
+            .json();
+        for l in lights["lights"].as_array().unwrap() {
+            if let Some(light) = l["light"].as_str() {
+                seen.insert(light.to_owned());
+            }
+        }
+    }
+    assert!(seen.len() >= 4, "{seen:?}");
+
+    let forecast = app
+        .get("/api/v1/indicators/demo.retail/forecast?area=110000&from=201611&to=202610&horizon=12")
+        .await
+        .json();
+    let city = &forecast["forecasts"][0];
+    assert_eq!(city["method"], "mstl_ets", "{city}");
+    assert_eq!(city["history_length"], 120);
+    assert_eq!(city["points"][0]["period"], "202611");
+}

@@ -10,6 +10,7 @@
 
 mod api;
 mod areas;
+pub mod demo;
 mod errors;
 mod forecasting;
 mod pages;

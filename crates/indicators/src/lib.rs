@@ -22,6 +22,7 @@ pub mod code;
 pub mod compute;
 pub mod dataset;
 pub mod definition;
+pub mod demo;
 pub mod dhis2;
 pub mod error;
 pub mod expression;
