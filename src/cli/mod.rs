@@ -7,6 +7,7 @@
 mod cases;
 mod demo;
 mod identity;
+mod indicators;
 mod notify;
 mod services;
 
@@ -84,6 +85,10 @@ enum Command {
     Sms(identity::SmsCommand),
     /// Emails and text messages on their way out, sent or waiting.
     Outbox(notify::OutboxArgs),
+    /// The indicators engine's passes: warning-light watches, report
+    /// reminders, the demonstration series.
+    #[command(subcommand)]
+    Indicators(indicators::IndicatorsCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -303,6 +308,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             close(db).await;
             code
         }
+        Some(Command::Indicators(command)) => {
+            let db = database::open(&settings, &url).await?;
+            let code = indicators::run(&db, command).await;
+            close(db).await;
+            code
+        }
         Some(Command::Demo(DemoCommand::Load { people })) => {
             let db = database::open(&settings, &url).await?;
             for r in egov_org::load_demo(&db, &Context::system()).await? {
@@ -310,6 +321,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let n = egov_services::registry::seed_builtin(&db).await?;
             println!("service items: {n} published");
+            let n = egov_indicators_web::demo::load(&db).await?;
+            println!("demonstration indicator values: {n}");
             if people {
                 demo::people(&db, &settings.files_dir()).await?;
             }

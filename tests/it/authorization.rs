@@ -261,6 +261,28 @@ fn routes() -> Vec<Route> {
         get("/workbench", |w| w.page(w.is_staff())),
         get("/workbench/statistics", |w| w.page(w.is_staff())),
         get("/indicators/report", |w| w.page(w.is_staff())),
+        get("/statistics", public),
+        // The matrix indicator is internal: civil servants see its
+        // dashboard (no values yet) and figures; to the rest it is not there.
+        get("/statistics/matrix_rate", |w| {
+            if w.is_staff() {
+                Outcome::Allowed
+            } else {
+                Outcome::Hidden
+            }
+        }),
+        get("/statistics/matrix_rate/series.csv", |w| {
+            if w.is_staff() {
+                Outcome::Allowed
+            } else {
+                Outcome::Hidden
+            }
+        }),
+        // No area named: judged, for civil servants.
+        post("/statistics/matrix_rate/watch", |w| match w {
+            w if w.is_staff() => Outcome::Judged,
+            w => w.page(false),
+        }),
         // No data set named: not found, for civil servants.
         post("/indicators/report", |w| match w {
             w if w.is_staff() => Outcome::Hidden,

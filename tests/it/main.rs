@@ -29,4 +29,5 @@ mod process;
 mod reference_data;
 mod security;
 mod services;
+mod statistics;
 mod supervision_nodes;

@@ -476,7 +476,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
     let visitor = app.get("/").await;
     assert_eq!(
         nav_links(&visitor.body),
-        ["/", "/services", "/departments", "/api/docs"]
+        ["/", "/services", "/departments", "/statistics", "/api/docs"]
     );
 
     let password = app.citizen("zhang.san").await;
@@ -488,6 +488,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/",
             "/services",
             "/departments",
+            "/statistics",
             "/cases",
             "/account",
             "/api/docs"
@@ -509,6 +510,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/",
             "/services",
             "/departments",
+            "/statistics",
             "/workbench",
             "/account",
             "/api/docs"

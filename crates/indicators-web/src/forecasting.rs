@@ -72,7 +72,7 @@ fn history(w: &Worked, area: &str) -> Vec<(Period, f64)> {
         .collect()
 }
 
-fn area_forecast(
+pub(crate) fn area_forecast(
     w: &Worked,
     area: &str,
     area_name: &str,

@@ -17,6 +17,7 @@ mod pages;
 mod quality;
 mod ranking;
 pub mod reporting;
+mod statistics;
 pub mod views;
 pub mod watch;
 pub mod work;
@@ -49,13 +50,21 @@ pub fn slice() -> Slice {
     }
 }
 
-/// The reporting pages in the main navigation, for 统计员.
-pub static NAV: &[NavEntry] = &[NavEntry {
-    order: 46,
-    href: "/indicators/report",
-    label: "nav.indicators_report",
-    shown: Shown::With(Permission::OpenReporting),
-}];
+/// The statistics pages for everyone; the reporting pages for 统计员.
+pub static NAV: &[NavEntry] = &[
+    NavEntry {
+        order: 20,
+        href: "/statistics",
+        label: "nav.statistics",
+        shown: Shown::Everyone,
+    },
+    NavEntry {
+        order: 46,
+        href: "/indicators/report",
+        label: "nav.indicators_report",
+        shown: Shown::With(Permission::OpenReporting),
+    },
+];
 
 /// The reporting pages.
 pub fn pages() -> axum::Router<AppState> {
@@ -63,6 +72,19 @@ pub fn pages() -> axum::Router<AppState> {
         .route(
             "/indicators/report",
             axum::routing::get(pages::report).post(pages::save),
+        )
+        .route("/statistics", axum::routing::get(statistics::list))
+        .route(
+            "/statistics/{code}",
+            axum::routing::get(statistics::dashboard),
+        )
+        .route(
+            "/statistics/{code}/{file}",
+            axum::routing::get(statistics::export),
+        )
+        .route(
+            "/statistics/{code}/watch",
+            axum::routing::post(statistics::watch),
         )
         .route(
             "/indicators/report/upload",

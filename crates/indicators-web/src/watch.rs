@@ -168,7 +168,12 @@ pub async fn watch(db: &Db, today: chrono::NaiveDate) -> Result<usize, Indicator
                 },
                 "value": format!("{:.1$}", now.value, usize::from(defined.decimals)),
             }),
-            link: format!("/api/v1/indicators/{code}/lights?area={area}&from={period}&to={period}"),
+            // The dashboard: the series with its bands, the forecast, the
+            // districts compared.
+            link: format!(
+                "/statistics/{}?area={area}",
+                egov_web_kit::page::encode_component(&code)
+            ),
         };
         let (code, area, light) = (code.clone(), area.clone(), now.light);
         db.write(move |tx| {

@@ -150,6 +150,30 @@ pub(crate) async fn worked(
     code: &str,
     query: &crate::views::DataQuery,
 ) -> Result<Worked, ApiError> {
+    let periods = period_range(&query.from, &query.to)?;
+    let mut w = loaded(
+        state,
+        caller,
+        locale,
+        code,
+        query.area.as_deref(),
+        query.children,
+    )
+    .await?;
+    w.periods = periods;
+    Ok(w)
+}
+
+/// The indicator `code` with its cube, for the area (the city by default)
+/// and, with `children`, the divisions directly below it; no periods yet.
+pub(crate) async fn loaded(
+    state: &AppState,
+    caller: &ApiCaller,
+    locale: egov_kernel::Locale,
+    code: &str,
+    area: Option<&str>,
+    children: bool,
+) -> Result<Worked, ApiError> {
     let defined = definition::get(&state.db, code)
         .await
         .map_err(problem)?
@@ -157,12 +181,11 @@ pub(crate) async fn worked(
     if !defined.public && caller.require(Permission::ReadIndicators).is_err() {
         return Err(not_found());
     }
-    let periods = period_range(&query.from, &query.to)?;
     let directory = directory(&state.db).await?;
-    let area = query.area.clone().unwrap_or_else(|| "110000".to_owned());
+    let area = area.unwrap_or("110000").to_owned();
     known_area(&directory, &area)?;
     let mut wanted = vec![area.clone()];
-    if query.children {
+    if children {
         wanted.extend(areas::children(&directory, &area));
     }
     // Checked against the elements when it was defined; the formulas are
@@ -183,7 +206,7 @@ pub(crate) async fn worked(
         indicator,
         cube,
         areas,
-        periods,
+        periods: Vec::new(),
     })
 }
 
@@ -197,6 +220,15 @@ pub async fn indicator_data(
     query: &crate::views::DataQuery,
 ) -> Result<IndicatorData, ApiError> {
     let w = worked(state, caller, locale, code, query).await?;
+    let data = data_points(&w);
+    Ok(IndicatorData {
+        indicator: w.defined.into(),
+        data,
+    })
+}
+
+/// Each wanted area's value and growth in each period, area by area.
+pub(crate) fn data_points(w: &Worked) -> Vec<DataPoint> {
     let mut data = Vec::with_capacity(w.areas.len() * w.periods.len());
     for (area, area_name) in &w.areas {
         for p in &w.periods {
@@ -212,10 +244,7 @@ pub async fn indicator_data(
             });
         }
     }
-    Ok(IndicatorData {
-        indicator: w.defined.into(),
-        data,
-    })
+    data
 }
 
 /// The indicator's warning lights for the area (and its sub-areas) over
@@ -228,6 +257,16 @@ pub async fn indicator_lights(
     query: &crate::views::DataQuery,
 ) -> Result<IndicatorLights, ApiError> {
     let w = worked(state, caller, locale, code, query).await?;
+    let lights = light_points(&w)?;
+    Ok(IndicatorLights {
+        indicator: w.defined.into(),
+        lights,
+    })
+}
+
+/// Each wanted area's light in each period: its fixed bands, else its own
+/// history's.
+pub(crate) fn light_points(w: &Worked) -> Result<Vec<LightPoint>, ApiError> {
     let rule = HistoryRule::default();
     let fixed = w.defined.fixed_bands();
     let mut lights = Vec::with_capacity(w.areas.len() * w.periods.len());
@@ -245,10 +284,7 @@ pub async fn indicator_lights(
             });
         }
     }
-    Ok(IndicatorLights {
-        indicator: w.defined.into(),
-        lights,
-    })
+    Ok(lights)
 }
 
 /// Stores a batch of values the caller reports, all or nothing: each

@@ -23,3 +23,24 @@ pub async fn seen(db: &Db) -> Result<Vec<(String, String, String)>, IndicatorErr
     .fetch_all(&mut *c)
     .await)?)
 }
+
+/// Whether the user watches the indicator's light for the area.
+pub async fn watches(
+    db: &Db,
+    user_id: i64,
+    indicator: &str,
+    area: &str,
+) -> Result<bool, IndicatorError> {
+    let mut r = db.reader().await?;
+    let found: Option<(i64,)> = run!(r, |c| {
+        sqlx::query_as(
+        "SELECT user_id FROM indicator_subscriptions WHERE user_id = $1 AND indicator = $2 AND area = $3"
+    )
+    .bind(user_id)
+    .bind(indicator)
+    .bind(area)
+    .fetch_optional(&mut *c)
+    .await
+    })?;
+    Ok(found.is_some())
+}

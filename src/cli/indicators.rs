@@ -1,0 +1,39 @@
+//! `egov indicators`: the indicators engine's passes, run now (the server
+//! runs them every hour), for an operator who has just loaded figures or a
+//! scheduler of their own.
+
+use clap::Subcommand;
+use egov_store::Db;
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum IndicatorsCommand {
+    /// Read every watched warning light's latest period and tell the
+    /// subscribers of each light that changed; prints how many changed.
+    Watch,
+    /// Remind units of statistical reports missing past their due day;
+    /// prints how many reminders went out.
+    Remind,
+    /// Load the demonstration series (ten years for the city and its
+    /// districts) unless they are there; prints how many values went in.
+    Demo,
+}
+
+pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode> {
+    let today = egov_kernel::time::beijing_today();
+    match command {
+        IndicatorsCommand::Watch => {
+            let n = egov_indicators_web::watch::watch(db, today).await?;
+            println!("lights changed: {n}");
+        }
+        IndicatorsCommand::Remind => {
+            let n = egov_indicators_web::reporting::remind(db, today).await?;
+            println!("reminders: {n}");
+        }
+        IndicatorsCommand::Demo => {
+            let n = egov_indicators_web::demo::load(db).await?;
+            println!("demonstration values: {n}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
