@@ -278,6 +278,8 @@ fn routes() -> Vec<Route> {
                 Outcome::Hidden
             }
         }),
+        // No such index: the not-found page, to everyone.
+        get("/rankings/matrix_rate", |_| Outcome::Hidden),
         // No area named: judged, for civil servants.
         post("/statistics/matrix_rate/watch", |w| match w {
             w if w.is_staff() => Outcome::Judged,

@@ -202,3 +202,53 @@ async fn a_civil_servant_sees_internal_indicators_escaped_and_watches_a_light_fr
         "{inbox}"
     );
 }
+
+#[tokio::test]
+async fn the_districts_are_ranked_on_the_demonstration_index_with_their_change() {
+    let app = TestApp::new().await;
+    egov_indicators_web::demo::load(app.db()).await.unwrap();
+
+    let list = app.get("/statistics").await;
+    assert!(list
+        .body
+        .contains(r#"href="/rankings/demo.district_index""#));
+
+    // The latest quarter ranked by default: 2026Q3, against 2026Q2.
+    let page = app.get("/rankings/demo.district_index").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(r#"<option value="2026Q3" selected>"#));
+    let table = &page.body[page.body.find(r#"id="ranking-table""#).unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches(r#"<th scope="row">"#).count(), 16);
+    assert!(table.contains("2026Q2"));
+    // 海淀区 has the largest shares of output and sales.
+    let first = &table[table.find("<tbody>").unwrap()..];
+    assert!(first[..first.find("</tr>").unwrap()].contains("海淀区"));
+    assert!(page.body.contains(
+        r#"href="/api/v1/indicators/composites/demo.district_index/ranking?period=2026Q3&#38;format=xlsx""#
+    ));
+    let chart = chart_data(&page.body);
+    assert_eq!(chart["divisions"].as_array().unwrap().len(), 16);
+
+    // The export the page links to: an Excel workbook of the same ranking.
+    let xlsx = app
+        .get("/api/v1/indicators/composites/demo.district_index/ranking?period=2026Q3&format=xlsx")
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let rows = egov_documents::sheet::read(&xlsx.bytes).unwrap();
+    assert_eq!(rows.len(), 17);
+    assert_eq!(rows[1][1], "海淀区");
+
+    // An earlier quarter by choice; a period with nothing to rank says so.
+    let page = app.get("/rankings/demo.district_index?period=2025Q1").await;
+    assert!(page.body.contains(r#"<option value="2025Q1" selected>"#));
+    let page = app.get("/rankings/demo.district_index?period=203001").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"id="no-ranking""#));
+    assert_eq!(
+        app.get("/rankings/demo.district_index?period=nonsense")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}

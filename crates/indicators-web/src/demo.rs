@@ -5,7 +5,7 @@
 
 use crate::areas;
 use egov_indicators::demo::{generate, BUILTIN};
-use egov_indicators::{definition, store, Area, IndicatorError};
+use egov_indicators::{definition, rulebook, store, Area, IndicatorError};
 use egov_kernel::Context;
 use egov_store::Db;
 
@@ -28,6 +28,9 @@ pub async fn load(db: &Db) -> Result<usize, DemoLoadError> {
     }
     for i in &demo.indicators {
         definition::define(db, &ctx, i).await?;
+    }
+    for index in &demo.indices {
+        rulebook::define_index(db, &ctx, index).await?;
     }
     let directory = db
         .reference::<egov_org::Directory>()

@@ -16,6 +16,7 @@ mod forecasting;
 mod pages;
 mod quality;
 mod ranking;
+mod ranking_page;
 pub mod reporting;
 mod statistics;
 pub mod views;
@@ -74,6 +75,7 @@ pub fn pages() -> axum::Router<AppState> {
             axum::routing::get(pages::report).post(pages::save),
         )
         .route("/statistics", axum::routing::get(statistics::list))
+        .route("/rankings/{code}", axum::routing::get(ranking_page::page))
         .route(
             "/statistics/{code}",
             axum::routing::get(statistics::dashboard),

@@ -40,7 +40,7 @@ const CITY: &str = "110000";
 /// How many periods the tables list, newest first.
 const TABLE_ROWS: usize = 24;
 
-fn viewer(caller: &ApiCaller) -> Option<SessionUser> {
+pub(crate) fn viewer(caller: &ApiCaller) -> Option<SessionUser> {
     match &caller.principal {
         Principal::User(u) => Some(u.clone()),
         _ => None,
@@ -59,6 +59,8 @@ struct ListLine {
 struct ListPage {
     chrome: Chrome,
     lines: Vec<ListLine>,
+    /// The composite indices, each a ranking page.
+    rankings: Vec<ListLine>,
     staff: bool,
 }
 
@@ -83,11 +85,26 @@ pub async fn list(
             public: d.public,
         })
         .collect();
+    let rankings = egov_indicators::rulebook::indices(&state.db, !staff)
+        .await
+        .map_err(crate::errors::problem)?
+        .into_iter()
+        .map(|i| ListLine {
+            href: format!(
+                "/rankings/{}",
+                egov_web_kit::page::encode_component(&i.code)
+            ),
+            name: localized(locale, &i.name, i.name_en.as_deref()),
+            unit: String::new(),
+            public: i.public,
+        })
+        .collect();
     Ok(render(
         StatusCode::OK,
         &ListPage {
             chrome: Chrome::new(locale, viewer(&caller), "/statistics"),
             lines,
+            rankings,
             staff,
         },
     ))
@@ -536,7 +553,7 @@ pub async fn watch(
 
 /// JSON safe inside a `<script type="application/json">` block: no `<`,
 /// `>` or `&` that could end it or be read as markup.
-fn script_json(v: &serde_json::Value) -> String {
+pub(crate) fn script_json(v: &serde_json::Value) -> String {
     v.to_string()
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")

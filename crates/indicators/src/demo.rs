@@ -7,6 +7,7 @@
 
 use crate::aggregate::Aggregation;
 use crate::period::Period;
+use crate::ranking::{Component, CompositeIndex, Normalisation};
 use crate::store::{DataElement, DataValue};
 use crate::IndicatorDefinition;
 use serde::Deserialize;
@@ -23,6 +24,8 @@ pub struct DemoSeries {
     pub elements: Vec<DataElement>,
     pub indicators: Vec<IndicatorDefinition>,
     pub values: Vec<DataValue>,
+    /// Composite indices over the indicators, public.
+    pub indices: Vec<CompositeIndex>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +45,26 @@ struct File {
     seed: u64,
     weights: BTreeMap<String, BTreeMap<String, f64>>,
     series: Vec<SeriesSpec>,
+    #[serde(default)]
+    index: Vec<IndexSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexSpec {
+    code: String,
+    name: String,
+    name_en: String,
+    normalisation: String,
+    components: Vec<ComponentSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComponentSpec {
+    indicator: String,
+    weight: f64,
+    higher_is_better: bool,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +99,7 @@ pub fn generate(text: &str) -> Result<DemoSeries, DemoError> {
         elements: Vec::new(),
         indicators: Vec::new(),
         values: Vec::new(),
+        indices: Vec::new(),
     };
     for spec in &file.series {
         let fail = |problem: &str| DemoError::Series {
@@ -159,6 +183,29 @@ pub fn generate(text: &str) -> Result<DemoSeries, DemoError> {
                 None => push(CITY, noisy(CITY, city)),
             }
         }
+    }
+    for spec in &file.index {
+        let normalisation =
+            Normalisation::parse(&spec.normalisation).ok_or_else(|| DemoError::Series {
+                code: spec.code.clone(),
+                problem: "normalisation".to_owned(),
+            })?;
+        out.indices.push(CompositeIndex {
+            code: spec.code.clone(),
+            name: spec.name.clone(),
+            name_en: Some(spec.name_en.clone()),
+            normalisation,
+            components: spec
+                .components
+                .iter()
+                .map(|c| Component {
+                    indicator: c.indicator.clone(),
+                    weight: c.weight,
+                    higher_is_better: c.higher_is_better,
+                })
+                .collect(),
+            public: true,
+        });
     }
     Ok(out)
 }
@@ -255,6 +302,9 @@ mod tests {
     fn the_builtin_series_cover_ten_years_for_the_city_and_its_districts() {
         let demo = generate(BUILTIN).unwrap();
         assert_eq!(demo.elements.len(), 6);
+        assert_eq!(demo.indices.len(), 1);
+        let known = |code: &str| demo.indicators.iter().any(|i| i.code == code);
+        demo.indices[0].check(known).unwrap();
         assert!(demo
             .indicators
             .iter()
