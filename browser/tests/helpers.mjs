@@ -794,3 +794,48 @@ export function xlsxOf(rows) {
     ],
   ]);
 }
+
+/**
+ * The files of a .zip archive (an .xlsx workbook), by name, read through its
+ * central directory: stored and deflated entries.
+ */
+export function unzip(bytes) {
+  const buf = Buffer.from(bytes);
+  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, 'not a zip archive: no end of central directory');
+  const count = buf.readUInt16LE(end + 10);
+  let at = buf.readUInt32LE(end + 16);
+  const files = new Map();
+  for (let i = 0; i < count; i++) {
+    assert.equal(buf.readUInt32LE(at), 0x02014b50, 'a broken central directory');
+    const method = buf.readUInt16LE(at + 10);
+    const size = buf.readUInt32LE(at + 20);
+    const nameLength = buf.readUInt16LE(at + 28);
+    const extra = buf.readUInt16LE(at + 30);
+    const comment = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.toString('utf8', at + 46, at + 46 + nameLength);
+    const dataAt = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(dataAt, dataAt + size);
+    files.set(name, method === 0 ? data : zlib.inflateRawSync(data));
+    at += 46 + nameLength + extra + comment;
+  }
+  return files;
+}
+
+/** The text cells of an .xlsx workbook's first sheet, row by row. */
+export function xlsxRows(bytes) {
+  const files = unzip(bytes);
+  const unescape = (s) =>
+    s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  const shared = [...(files.get('xl/sharedStrings.xml')?.toString('utf8') ?? '').matchAll(/<si>(.*?)<\/si>/gs)].map(
+    (m) => unescape([...m[1].matchAll(/<t[^>]*>(.*?)<\/t>/gs)].map((t) => t[1]).join('')),
+  );
+  const sheet = files.get('xl/worksheets/sheet1.xml')?.toString('utf8') ?? '';
+  return [...sheet.matchAll(/<row[^>]*>(.*?)<\/row>/gs)].map((row) =>
+    [...row[1].matchAll(/<c ([^>]*?)(?:\/>|>(.*?)<\/c>)/gs)].map((c) => {
+      const value = /<v>(.*?)<\/v>/s.exec(c[2] ?? '')?.[1] ?? /<t[^>]*>(.*?)<\/t>/s.exec(c[2] ?? '')?.[1] ?? '';
+      return /t="s"/.test(c[1]) ? shared[Number(value)] : unescape(value);
+    }),
+  );
+}

@@ -1149,3 +1149,105 @@ async fn the_demonstration_series_load_once_marked_as_such_and_light_up_in_every
     assert_eq!(city["history_length"], 120);
     assert_eq!(city["points"][0]["period"], "202611");
 }
+
+#[tokio::test]
+async fn a_forecast_leaving_the_green_band_is_told_once_and_a_red_light_opens_the_follow_up_asked_for(
+) {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/elements",
+        json!({"code": "calls", "name": "热线来电量", "aggregation": "sum"}),
+    )
+    .await;
+    let total = json!({"code": "calls_total", "name": "热线来电量", "numerator": "#{calls}",
+        "denominator": "1", "factor": 1.0, "bands": [40.0, 80.0, 120.0, 150.0]});
+    created(&app, &office, "/api/v1/indicators/calls_total", total).await;
+    // Two years rising by three a month: May 2026 is still green (119);
+    // June is forecast past 120, yellow.
+    let mut rows = String::from("dataelement,period,orgunit,value\n");
+    for t in 0..24 {
+        let (year, month) = (2024 + (t + 5) / 12, (t + 5) % 12 + 1);
+        rows.push_str(&format!("calls,{year}{month:02},110101,{}\n", 50 + 3 * t));
+    }
+    let res = csv(&app, &office, &rows).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    let watcher = crate::common::casework::staff(
+        &app,
+        "watcher",
+        dept(&app, "110101-GOV").await,
+        &[Role::Handler],
+    )
+    .await;
+    let res = watcher
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/calls_total/subscription?area=110101&open_case=true",
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    let forecasts = || app.count_where("messages", "kind = 'indicator_forecast_warning'");
+    let followups = || app.count_where("cases", "process_id = 'indicator_followup'");
+
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let watch = |today| egov_indicators_web::watch::watch(app.db(), today);
+    assert_eq!(watch(day(2026, 6, 10)).await.unwrap(), 1, "the first light");
+    assert_eq!(forecasts().await, 1, "June forecast past the green band");
+    let inbox = watcher.get(&app, "/api/v1/messages").await;
+    assert!(inbox.to_string().contains("预测预警"), "{inbox}");
+    assert!(inbox.to_string().contains("202606"), "{inbox}");
+    assert_eq!(followups().await, 0, "green opens nothing");
+    // The same forecast is not told twice.
+    assert_eq!(watch(day(2026, 6, 11)).await.unwrap(), 0);
+    assert_eq!(forecasts().await, 1);
+
+    // June comes in far above: red, told, and the follow-up case opened for
+    // Dongcheng's government, in the same transaction as the light.
+    let res = csv(&app, &office, "calls,202606,110101,,,170\n").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(watch(day(2026, 7, 10)).await.unwrap(), 1);
+    assert_eq!(followups().await, 1);
+    let government = dept(&app, "110101-GOV").await;
+    assert_eq!(
+        app.count_where(
+            "cases",
+            &format!("process_id = 'indicator_followup' AND department_id = {government} AND state = 'analyse'")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count_where(
+            "audit_log",
+            "action = 'indicator.light_changed' AND detail LIKE '%\"case\":\"%'"
+        )
+        .await,
+        1
+    );
+
+    // Without the follow-up asked for, a red light opens nothing more.
+    let res = watcher
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/indicators/calls_total/subscription?area=110101",
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT);
+    let res = csv(
+        &app,
+        &office,
+        "calls,202607,110101,,,100\ncalls,202608,110101,,,180\n",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(watch(day(2026, 8, 10)).await.unwrap(), 1, "green again");
+    assert_eq!(watch(day(2026, 9, 10)).await.unwrap(), 1, "red again");
+    assert_eq!(followups().await, 1);
+}

@@ -4,7 +4,7 @@ use crate::views::{
     AreaQuery, CheckQuery, CompositeView, DataQuery, DataSetView, ElementView, ForecastQuery,
     ImportCountView, ImportSummary, IndicatorData, IndicatorForecast, IndicatorLights,
     IndicatorView, OutlierQuery, OutlierView, RankingQuery, RankingView, ReportingQuery, RuleView,
-    UnitReportingView, ValueQuery, ViolationView,
+    SubscriptionQuery, UnitReportingView, ValueQuery, ViolationView,
 };
 use crate::{forecasting, quality, ranking, reporting, watch, work};
 use axum::extract::State;
@@ -455,9 +455,12 @@ pub async fn composite_ranking(
 
 /// Be told when the indicator's warning light for `area` changes (a
 /// message, and email or text as the person chose): checked hourly against
-/// the latest month or quarter with a value. Civil servants.
+/// the latest month or quarter with a value; and when the forecast of the
+/// next period leaves the green band. With `open_case`, a red or blue light
+/// also opens a follow-up case for the unit responsible for the area.
+/// Civil servants.
 #[utoipa::path(put, path = "/api/v1/indicators/{code}/subscription", tag = TAG_INDICATORS,
-    params(("code" = String, Path), AreaQuery),
+    params(("code" = String, Path), SubscriptionQuery),
     responses((status = 204, description = "Subscribed"),
               answers::Unauthorized,
               answers::Forbidden,
@@ -467,9 +470,9 @@ pub async fn subscribe(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(code): ApiPath<String>,
-    ApiQuery(q): ApiQuery<AreaQuery>,
+    ApiQuery(q): ApiQuery<SubscriptionQuery>,
 ) -> Result<StatusCode, ApiError> {
-    watch::subscribe(&state, &caller, &code, &q.area, true).await?;
+    watch::subscribe(&state, &caller, &code, &q.area, true, q.open_case).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -487,7 +490,7 @@ pub async fn unsubscribe(
     ApiPath(code): ApiPath<String>,
     ApiQuery(q): ApiQuery<AreaQuery>,
 ) -> Result<StatusCode, ApiError> {
-    watch::subscribe(&state, &caller, &code, &q.area, false).await?;
+    watch::subscribe(&state, &caller, &code, &q.area, false, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,8 +7,8 @@ use crate::views::{
 };
 use crate::work::{worked, Worked};
 use egov_indicators::forecast::{outlook, season_of, Forecast, ForecastError, Outlook};
-use egov_indicators::warning::{bands, HistoryRule};
-use egov_indicators::Period;
+use egov_indicators::warning::{bands, Bands, HistoryRule, Light};
+use egov_indicators::{Cube, Indicator, Period};
 use egov_kernel::Locale;
 use egov_web_kit::auth::ApiCaller;
 use egov_web_kit::problem::ApiError;
@@ -55,10 +55,20 @@ pub async fn indicator_forecast(
 /// The unbroken run of periods with a value ending at the range's last
 /// period with one.
 fn history(w: &Worked, area: &str) -> Vec<(Period, f64)> {
-    let values: Vec<Option<f64>> = w
-        .periods
+    unbroken(&w.cube, &w.indicator, area, &w.periods)
+}
+
+/// The unbroken run of `periods` with a value of the indicator for the
+/// area, ending at the last one with a value.
+fn unbroken(
+    cube: &Cube,
+    indicator: &Indicator,
+    area: &str,
+    periods: &[Period],
+) -> Vec<(Period, f64)> {
+    let values: Vec<Option<f64>> = periods
         .iter()
-        .map(|p| w.cube.indicator(&w.indicator, area, p))
+        .map(|p| cube.indicator(indicator, area, p))
         .collect();
     let Some(end) = values.iter().rposition(Option::is_some) else {
         return Vec::new();
@@ -68,8 +78,34 @@ fn history(w: &Worked, area: &str) -> Vec<(Period, f64)> {
         .rposition(Option::is_none)
         .map_or(0, |gap| gap + 1);
     (start..=end)
-        .filter_map(|i| Some((w.periods[i], values[i]?)))
+        .filter_map(|i| Some((periods[i], values[i]?)))
         .collect()
+}
+
+/// The forecast of the period after `last` from the ten years up to it,
+/// with the light it would show; None without enough history or bands.
+pub(crate) fn next_light(
+    cube: &Cube,
+    indicator: &Indicator,
+    area: &str,
+    last: Period,
+    fixed: Option<&Bands>,
+    rule: &HistoryRule,
+) -> Option<(Period, f64, Light)> {
+    let season = season_of(last.kind());
+    let periods: Vec<Period> = (0..(season * 10).max(10) as i32)
+        .rev()
+        .map(|k| last.shifted(-k))
+        .collect();
+    let values: Vec<f64> = unbroken(cube, indicator, area, &periods)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    let o = outlook(&values, season, 1).ok()?;
+    let next = last.shifted(1);
+    let value = *o.model.point.first()?;
+    let cuts = bands(cube, indicator, area, &next, fixed, rule).ok()??;
+    Some((next, value, cuts.light(value)))
 }
 
 pub(crate) fn area_forecast(

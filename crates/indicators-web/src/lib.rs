@@ -38,6 +38,12 @@ pub static STRINGS: i18n::Strings = i18n::Strings {
     en: include_str!("../locales/en.toml"),
 };
 
+/// The process the lights' follow-up cases run under.
+pub const PROCESSES: &[egov_cases::registry::Shipped] = &[(
+    "indicator-followup.toml",
+    include_str!("../../../data/processes/indicator-followup.toml"),
+)];
+
 /// The indicators engine's web part, as the platform composes it.
 pub fn slice() -> Slice {
     Slice {
@@ -47,7 +53,7 @@ pub fn slice() -> Slice {
         api,
         pages,
         parts: egov_web_kit::slice::no_parts,
-        processes: &[],
+        processes: PROCESSES,
     }
 }
 

@@ -164,8 +164,9 @@ struct DashboardPage {
     districts_period: Option<String>,
     districts: Vec<DistrictRow>,
     chart: String,
-    /// For civil servants: whether they watch this area's light.
-    watching: Option<bool>,
+    /// For civil servants: whether they watch this area's light (and with
+    /// a follow-up case on red or blue).
+    watching: Option<Option<bool>>,
     /// What the last watch form did.
     watch_notice: Option<&'static str>,
 }
@@ -420,7 +421,7 @@ pub async fn dashboard(
         caller.require(Permission::ReadIndicators),
     ) {
         (Principal::User(u), Ok(())) => Some(
-            watchlist::watches(&state.db, u.user_id, &code, &f.area)
+            watchlist::subscription(&state.db, u.user_id, &code, &f.area)
                 .await
                 .map_err(crate::errors::problem)?,
         ),
@@ -518,6 +519,9 @@ pub struct WatchForm {
     pub area: String,
     /// `on` to be told when the light changes, `off` to stop.
     pub watch: String,
+    /// A checkbox: open a follow-up case on a red or blue light.
+    #[serde(default)]
+    pub open_case: Option<String>,
 }
 
 /// `POST /statistics/{code}/watch`: a civil servant starts or stops
@@ -533,7 +537,8 @@ pub async fn watch(
 ) -> Result<Response, ApiError> {
     let caller = page_caller(&user, origin);
     let on = form.watch == "on";
-    match crate::watch::subscribe(&state, &caller, &code, &form.area, on).await {
+    let open_case = form.open_case.is_some();
+    match crate::watch::subscribe(&state, &caller, &code, &form.area, on, open_case).await {
         Ok(()) => Ok(Redirect::to(&format!(
             "/statistics/{}?area={}&watch={}",
             egov_web_kit::page::encode_component(&code),

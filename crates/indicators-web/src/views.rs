@@ -589,3 +589,14 @@ pub struct AreaQuery {
     /// A division or department code.
     pub area: String,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SubscriptionQuery {
+    /// A division or department code.
+    pub area: String,
+    /// Also open a follow-up case (预警跟进) for the unit responsible for
+    /// the area when the light turns red or blue.
+    #[serde(default)]
+    pub open_case: bool,
+}

@@ -9,6 +9,8 @@ use rust_embed::Embed;
 #[derive(Embed)]
 #[folder = "../../assets"]
 #[exclude = "*.md"]
+// How a file here was made (assets/geo/derive.mjs), not for browsers.
+#[exclude = "*.mjs"]
 struct Assets;
 
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
