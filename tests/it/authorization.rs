@@ -717,6 +717,10 @@ fn routes() -> Vec<Route> {
             "/api/v1/indicators/composites/matrix_rate/ranking?period=2026",
             |_| Outcome::Hidden,
         ),
+        get(
+            "/api/v1/indicators/composites/matrix_rate/lights?from=2026&to=2026",
+            |_| Outcome::Hidden,
+        ),
         // A set naming an unknown unit: judged, for those who may.
         put("/api/v1/indicators/dataSets/matrix_rate", |w| match w {
             Who::Admin => Outcome::Judged,

@@ -239,6 +239,42 @@ async fn the_districts_are_ranked_on_the_demonstration_index_with_their_change()
     assert_eq!(rows.len(), 17);
     assert_eq!(rows[1][1], "海淀区");
 
+    // The city's composite signal over the year up to the quarter.
+    let signals = &page.body[page.body.find(r#"id="signals-table""#).unwrap()..];
+    let signals = &signals[..signals.find("</table>").unwrap()];
+    assert_eq!(signals.matches(r#"<th scope="row">"#).count(), 12);
+    let api = app
+        .get("/api/v1/indicators/composites/demo.district_index/lights?from=2025Q4&to=2026Q3")
+        .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let lights = api.json()["lights"].as_array().unwrap().clone();
+    assert_eq!(lights.len(), 4);
+    let score = |light: &str| match light {
+        "red" => 5.0,
+        "yellow" => 4.0,
+        "green" => 3.0,
+        "light_blue" => 2.0,
+        _ => 1.0,
+    };
+    let weights = [0.4, 0.3, 0.3];
+    let mut lit = 0;
+    for point in &lights {
+        let Some(total) = point["score"].as_f64() else {
+            continue;
+        };
+        lit += 1;
+        let signals = point["signals"].as_array().unwrap();
+        let expected: f64 = 20.0
+            * signals
+                .iter()
+                .zip(weights)
+                .map(|(s, w)| w * score(s.as_str().unwrap()))
+                .sum::<f64>();
+        assert!((total - expected).abs() < 1e-9, "{point}");
+        assert!(point["light"].is_string());
+    }
+    assert!(lit >= 3, "{lights:?}");
+
     // An earlier quarter by choice; a period with nothing to rank says so.
     let page = app.get("/rankings/demo.district_index?period=2025Q1").await;
     assert!(page.body.contains(r#"<option value="2025Q1" selected>"#));

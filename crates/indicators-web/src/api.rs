@@ -1,10 +1,10 @@
 //! The indicators over HTTP: thin handlers over [`crate::work`].
 
 use crate::views::{
-    AreaQuery, CheckQuery, CompositeView, DataQuery, DataSetView, ElementView, ForecastQuery,
-    ImportCountView, ImportSummary, IndicatorData, IndicatorForecast, IndicatorLights,
-    IndicatorView, OutlierQuery, OutlierView, RankingQuery, RankingView, ReportingQuery, RuleView,
-    SubscriptionQuery, UnitReportingView, ValueQuery, ViolationView,
+    AreaQuery, CheckQuery, CompositeLights, CompositeView, DataQuery, DataSetView, ElementView,
+    ForecastQuery, ImportCountView, ImportSummary, IndicatorData, IndicatorForecast,
+    IndicatorLights, IndicatorView, OutlierQuery, OutlierView, RankingQuery, RankingView,
+    ReportingQuery, RuleView, SubscriptionQuery, UnitReportingView, ValueQuery, ViolationView,
 };
 use crate::{forecasting, quality, ranking, reporting, watch, work};
 use axum::extract::State;
@@ -451,6 +451,31 @@ pub async fn composite_ranking(
             "format is json or xlsx",
         )),
     }
+}
+
+/// The index's composite warning signal (景气信号) for an area (and the
+/// divisions below it) over a run of periods, as the statistics bureau
+/// builds it: each component's light (against its fixed bands or its own
+/// history; read the other way round where less is better) scored red 5 to
+/// blue 1, weighted as the index weighs it, times 20, and lit on the
+/// bureau's bands (83.33, 73.33, 46.67, 36.67). A period where a component
+/// has no light has no signal. Public indices are open to everyone.
+#[utoipa::path(get, path = "/api/v1/indicators/composites/{code}/lights", tag = TAG_INDICATORS,
+    params(("code" = String, Path), DataQuery),
+    responses((status = 200, body = CompositeLights),
+              answers::BadRequest,
+              answers::NotFound,
+              answers::Unprocessable))]
+pub async fn composite_lights(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    caller: ApiCaller,
+    ApiPath(code): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DataQuery>,
+) -> Result<ApiJson<CompositeLights>, ApiError> {
+    Ok(ApiJson(
+        ranking::composite_lights(&state, &caller, locale, &code, &query).await?,
+    ))
 }
 
 /// Be told when the indicator's warning light for `area` changes (a

@@ -121,5 +121,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_composites))
         .routes(routes!(api::define_composite))
         .routes(routes!(api::composite_ranking))
+        .routes(routes!(api::composite_lights))
         .routes(routes!(api::subscribe, api::unsubscribe))
 }

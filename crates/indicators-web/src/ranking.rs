@@ -5,11 +5,15 @@
 
 use crate::areas;
 use crate::errors::problem;
-use crate::views::{CompositeView, PartView, PlaceView, RankingQuery, RankingView};
+use crate::views::{
+    CompositeLightPoint, CompositeLights, CompositeView, DataQuery, PartView, PlaceView,
+    RankingQuery, RankingView,
+};
 use crate::work::{directory, known_area, period_range, same_code};
 use egov_documents::sheet::Cell;
 use egov_identity::Permission;
 use egov_indicators::ranking::rank;
+use egov_indicators::warning::{composite, reading, Bands, HistoryRule, Signal};
 use egov_indicators::{definition, rulebook, store, CompositeIndex, Indicator};
 use egov_kernel::Locale;
 use egov_web_kit::auth::ApiCaller;
@@ -62,6 +66,106 @@ async fn readable(
         .ok_or_else(|| ApiError::not_found("没有这个指数", "no such index"))
 }
 
+/// Each component's indicator, with its fixed bands; one cube of every
+/// element they name, hung on the area tree.
+async fn components(
+    state: &AppState,
+    index: &CompositeIndex,
+    directory: &egov_org::Directory,
+) -> Result<(Vec<(Indicator, Option<Bands>)>, egov_indicators::Cube), ApiError> {
+    let mut indicators = Vec::with_capacity(index.components.len());
+    for c in &index.components {
+        let defined = definition::get(&state.db, &c.indicator)
+            .await
+            .map_err(problem)?
+            .ok_or_else(|| {
+                ApiError::internal(std::io::Error::other(format!(
+                    "the index {} names {}, which is not defined",
+                    index.code, c.indicator
+                )))
+            })?;
+        let fixed = defined.fixed_bands();
+        indicators.push((
+            defined.checked(|_| true).map_err(ApiError::internal)?,
+            fixed,
+        ));
+    }
+    let elements: Vec<&str> = indicators.iter().flat_map(|(i, _)| i.elements()).collect();
+    let mut cube = store::cube(&state.db, &elements).await.map_err(problem)?;
+    areas::hang_tree(directory, &mut cube);
+    Ok((indicators, cube))
+}
+
+/// The index's composite warning signal for the area (and the divisions
+/// below it) over the periods: each component's light against its fixed
+/// bands or its own history, weighted as the index weighs it.
+pub async fn composite_lights(
+    state: &AppState,
+    caller: &ApiCaller,
+    locale: Locale,
+    code: &str,
+    query: &DataQuery,
+) -> Result<CompositeLights, ApiError> {
+    let index = readable(state, caller, code).await?;
+    let periods = period_range(&query.from, &query.to)?;
+    let directory = directory(&state.db).await?;
+    let area = query.area.clone().unwrap_or_else(|| "110000".to_owned());
+    known_area(&directory, &area)?;
+    let mut wanted = vec![area.clone()];
+    if query.children {
+        wanted.extend(areas::children(&directory, &area));
+    }
+    let (indicators, cube) = components(state, &index, &directory).await?;
+    let rule = HistoryRule::default();
+    let mut lights = Vec::with_capacity(wanted.len() * periods.len());
+    for a in &wanted {
+        let area_name = areas::label(&directory, a, locale);
+        for p in &periods {
+            let mut signals = Vec::with_capacity(indicators.len());
+            for ((indicator, fixed), c) in indicators.iter().zip(&index.components) {
+                let read = reading(&cube, indicator, a, p, fixed.as_ref(), &rule)
+                    .map_err(ApiError::internal)?;
+                signals.push(read.map(|r| {
+                    if c.higher_is_better {
+                        r.light
+                    } else {
+                        r.light.mirrored()
+                    }
+                }));
+            }
+            let all: Option<Vec<Signal>> = signals
+                .iter()
+                .zip(&index.components)
+                .map(|(l, c)| {
+                    l.map(|light| Signal {
+                        weight: c.weight,
+                        light,
+                    })
+                })
+                .collect();
+            let total = match all {
+                Some(all) => Some(composite(&all).map_err(ApiError::internal)?),
+                None => None,
+            };
+            lights.push(CompositeLightPoint {
+                area: a.clone(),
+                area_name: area_name.clone(),
+                period: p.to_string(),
+                score: total.map(|t| t.score),
+                light: total.map(|t| t.light.as_str().to_owned()),
+                signals: signals
+                    .iter()
+                    .map(|l| l.map(|l| l.as_str().to_owned()))
+                    .collect(),
+            });
+        }
+    }
+    Ok(CompositeLights {
+        index: index.into(),
+        lights,
+    })
+}
+
 /// The divisions below the area ranked on the index for the period.
 pub async fn ranking(
     state: &AppState,
@@ -78,23 +182,8 @@ pub async fn ranking(
     known_area(&directory, &area)?;
     let compared = areas::children(&directory, &area);
 
-    // Each component's indicator, and one cube of every element they name.
-    let mut indicators: Vec<Indicator> = Vec::with_capacity(index.components.len());
-    for c in &index.components {
-        let defined = definition::get(&state.db, &c.indicator)
-            .await
-            .map_err(problem)?
-            .ok_or_else(|| {
-                ApiError::internal(std::io::Error::other(format!(
-                    "the index {code} names {}, which is not defined",
-                    c.indicator
-                )))
-            })?;
-        indicators.push(defined.checked(|_| true).map_err(ApiError::internal)?);
-    }
-    let elements: Vec<&str> = indicators.iter().flat_map(|i| i.elements()).collect();
-    let mut cube = store::cube(&state.db, &elements).await.map_err(problem)?;
-    areas::hang_tree(&directory, &mut cube);
+    let (indicators, cube) = components(state, &index, &directory).await?;
+    let indicators: Vec<Indicator> = indicators.into_iter().map(|(i, _)| i).collect();
     let values_in = |p| -> Vec<HashMap<String, f64>> {
         indicators
             .iter()

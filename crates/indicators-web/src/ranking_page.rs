@@ -3,8 +3,8 @@
 //! as bars, on a map and as a table, and the table as Excel. Public indices
 //! are for everyone; the rest for civil servants.
 
-use crate::ranking::ranking;
-use crate::views::{RankingQuery, RankingView};
+use crate::ranking::{composite_lights, ranking};
+use crate::views::{DataQuery, RankingQuery, RankingView};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -23,6 +23,14 @@ use serde::Deserialize;
 pub struct RankingPageQuery {
     /// The period ranked; the latest ranked one by default.
     pub period: Option<String>,
+}
+
+/// A period of the city's composite warning signal.
+struct SignalRow {
+    period: String,
+    score: String,
+    light: Option<&'static str>,
+    signals: Vec<Option<&'static str>>,
 }
 
 struct PlaceRow {
@@ -50,12 +58,24 @@ struct RankingPage {
     unranked: Vec<String>,
     xlsx: String,
     chart: String,
+    /// The city's composite signal over the year up to the period, newest
+    /// first.
+    signals: Vec<SignalRow>,
 }
 
 impl RankingPage {
     fn is_period(&self, p: &str) -> bool {
         self.period == p
     }
+
+    /// A light's name in the page's language.
+    fn light_name(&self, light: &str) -> &'static str {
+        self.chrome.t(&format!("indicators.light.{light}"))
+    }
+}
+
+fn light_of(word: Option<&str>) -> Option<&'static str> {
+    egov_indicators::warning::Light::parse(word?).map(|l| l.as_str())
 }
 
 /// How far back the page looks for a ranked period, shortest kind first.
@@ -126,6 +146,24 @@ pub async fn page(
         "map": (!view.places.is_empty()).then_some("110000"),
         "labels": { "value": egov_web_kit::i18n::translate(locale, "indicators.ranking.score") },
     });
+    let year = DataQuery {
+        area: None,
+        children: false,
+        from: period.shifted(-11).to_string(),
+        to: view.period.clone(),
+    };
+    let mut signals: Vec<SignalRow> = composite_lights(&state, &caller, locale, &code, &year)
+        .await?
+        .lights
+        .into_iter()
+        .map(|l| SignalRow {
+            period: l.period,
+            score: l.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+            light: light_of(l.light.as_deref()),
+            signals: l.signals.iter().map(|s| light_of(s.as_deref())).collect(),
+        })
+        .collect();
+    signals.reverse();
     let page = RankingPage {
         chrome: Chrome::new(
             locale,
@@ -147,6 +185,7 @@ pub async fn page(
         places,
         unranked: view.unranked,
         chart: crate::statistics::script_json(&chart),
+        signals,
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -572,6 +572,31 @@ pub struct PlaceView {
     pub parts: Vec<PartView>,
 }
 
+/// The composite warning signal of an area in a period, as the statistics
+/// bureau builds it from its panel: 20 × the weighted sum of the
+/// components' light scores (red 5 to blue 1; a component where less is
+/// better read the other way round), lit red above 83.33, yellow above
+/// 73.33, green from 46.67, light blue from 36.67, blue below.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompositeLightPoint {
+    pub area: String,
+    pub area_name: String,
+    pub period: String,
+    /// None while a component has no light.
+    pub score: Option<f64>,
+    pub light: Option<String>,
+    /// Each component's light as it counts (mirrored where less is better),
+    /// in the index's order.
+    pub signals: Vec<Option<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CompositeLights {
+    pub index: CompositeView,
+    /// Area by area, each in period order.
+    pub lights: Vec<CompositeLightPoint>,
+}
+
 /// The areas ranked on an index for a period.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RankingView {

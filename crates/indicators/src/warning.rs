@@ -59,6 +59,18 @@ impl Light {
         self.row().1
     }
 
+    /// The light read the other way round, for an indicator where less is
+    /// better (a countercyclical one in the NBS's panel): hot for cold.
+    pub fn mirrored(self) -> Light {
+        match self {
+            Light::Red => Light::Blue,
+            Light::Yellow => Light::LightBlue,
+            Light::Green => Light::Green,
+            Light::LightBlue => Light::Yellow,
+            Light::Blue => Light::Red,
+        }
+    }
+
     pub fn parse(word: &str) -> Option<Light> {
         LIGHTS.iter().find(|row| row.1 == word).map(|row| row.0)
     }
@@ -420,6 +432,17 @@ mod tests {
     use super::*;
     use crate::weights::WeightError;
     use Light::*;
+
+    #[test]
+    fn a_mirrored_light_reads_the_other_way_and_twice_is_itself() {
+        assert_eq!(Red.mirrored(), Blue);
+        assert_eq!(LightBlue.mirrored(), Yellow);
+        assert_eq!(Green.mirrored(), Green);
+        for l in Light::ALL {
+            assert_eq!(l.mirrored().mirrored(), l);
+            assert_eq!(l.score() + l.mirrored().score(), 6);
+        }
+    }
 
     fn p(s: &str) -> Period {
         Period::parse(s).unwrap()
