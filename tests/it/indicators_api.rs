@@ -1251,3 +1251,50 @@ async fn a_forecast_leaving_the_green_band_is_told_once_and_a_red_light_opens_th
     assert_eq!(watch(day(2026, 9, 10)).await.unwrap(), 1, "red again");
     assert_eq!(followups().await, 1);
 }
+
+#[tokio::test]
+async fn an_indicator_is_worked_out_for_one_option_of_a_disaggregation() {
+    let app = TestApp::new().await;
+    let office = office(&app).await;
+    // Dongcheng's cases of January by the applicant's sex, with the totals.
+    let res = csv(
+        &app,
+        &office,
+        "closed,202601,110101,,,100\nclosed_on_time,202601,110101,,,90\n\
+         closed,202601,110101,female,,40\nclosed_on_time,202601,110101,female,,38\n\
+         closed,202601,110101,male,,60\nclosed_on_time,202601,110101,male,,52\n",
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let rate = |category: &str| {
+        let app = &app;
+        let path = format!(
+            "/api/v1/indicators/on_time_rate/data?area=110000&children=true&from=202601&to=202601{category}"
+        );
+        async move {
+            let body = app.get(&path).await.json();
+            let of = |area: &str| {
+                body["data"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["area"] == area)
+                    .map(|p| p["value"].clone())
+                    .unwrap()
+            };
+            (of("110000"), of("110101"))
+        }
+    };
+    assert_eq!(rate("").await, (json!(90.0), json!(90.0)));
+    assert_eq!(rate("&category=female").await, (json!(95.0), json!(95.0)));
+    let (city, dongcheng) = rate("&category=male").await;
+    assert!(
+        (dongcheng.as_f64().unwrap() - 86.666_666).abs() < 1e-3,
+        "{dongcheng}"
+    );
+    assert_eq!(city, dongcheng, "the city is its districts'");
+    assert_eq!(
+        rate("&category=unknown").await,
+        (serde_json::Value::Null, serde_json::Value::Null)
+    );
+}

@@ -33,6 +33,7 @@ pub async fn indicator_forecast(
         children: query.children,
         from: query.from.clone(),
         to: query.to.clone(),
+        category: query.category.clone(),
     };
     let w = worked(state, caller, locale, code, &range).await?;
     // Fitting is CPU work of a few milliseconds an area: off the executor.

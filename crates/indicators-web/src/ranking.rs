@@ -72,6 +72,7 @@ async fn components(
     state: &AppState,
     index: &CompositeIndex,
     directory: &egov_org::Directory,
+    category: &str,
 ) -> Result<(Vec<(Indicator, Option<Bands>)>, egov_indicators::Cube), ApiError> {
     let mut indicators = Vec::with_capacity(index.components.len());
     for c in &index.components {
@@ -91,7 +92,9 @@ async fn components(
         ));
     }
     let elements: Vec<&str> = indicators.iter().flat_map(|(i, _)| i.elements()).collect();
-    let mut cube = store::cube(&state.db, &elements).await.map_err(problem)?;
+    let mut cube = store::cube_of(&state.db, &elements, category.trim())
+        .await
+        .map_err(problem)?;
     areas::hang_tree(directory, &mut cube);
     Ok((indicators, cube))
 }
@@ -115,7 +118,8 @@ pub async fn composite_lights(
     if query.children {
         wanted.extend(areas::children(&directory, &area));
     }
-    let (indicators, cube) = components(state, &index, &directory).await?;
+    let category = query.category.as_deref().unwrap_or("");
+    let (indicators, cube) = components(state, &index, &directory, category).await?;
     let rule = HistoryRule::default();
     let mut lights = Vec::with_capacity(wanted.len() * periods.len());
     for a in &wanted {
@@ -182,7 +186,7 @@ pub async fn ranking(
     known_area(&directory, &area)?;
     let compared = areas::children(&directory, &area);
 
-    let (indicators, cube) = components(state, &index, &directory).await?;
+    let (indicators, cube) = components(state, &index, &directory, "").await?;
     let indicators: Vec<Indicator> = indicators.into_iter().map(|(i, _)| i).collect();
     let values_in = |p| -> Vec<HashMap<String, f64>> {
         indicators

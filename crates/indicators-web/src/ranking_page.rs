@@ -151,6 +151,7 @@ pub async fn page(
         children: false,
         from: period.shifted(-11).to_string(),
         to: view.period.clone(),
+        category: None,
     };
     let mut signals: Vec<SignalRow> = composite_lights(&state, &caller, locale, &code, &year)
         .await?

@@ -246,7 +246,7 @@ async fn figures(
         .division(&area)
         .and_then(|d| d.parent_code.clone());
     let whole = parent.clone().unwrap_or_else(|| area.clone());
-    let mut w = loaded(state, caller, locale, code, Some(&whole), true).await?;
+    let mut w = loaded(state, caller, locale, code, Some(&whole), true, "").await?;
     if parent.is_some() {
         // The parent's own line is not wanted; the area's comes first.
         w.areas.retain(|(a, _)| a != &whole);

@@ -125,6 +125,10 @@ pub struct DataQuery {
     pub from: String,
     /// The last period, of the same kind as `from` (at most 240 periods).
     pub to: String,
+    /// One option of a disaggregation (`female`, an age group, an industry
+    /// code): the indicator over the values reported for it; the totals by
+    /// default.
+    pub category: Option<String>,
 }
 
 /// An indicator's value for one area and period, with its growth in per cent.
@@ -222,6 +226,8 @@ pub struct ForecastQuery {
     pub to: String,
     /// How many periods ahead, 1 to 36; 12 by default.
     pub horizon: Option<usize>,
+    /// One option of a disaggregation; the totals by default.
+    pub category: Option<String>,
 }
 
 /// A forecast for one period ahead with its 80% and 95% prediction

@@ -158,14 +158,16 @@ pub(crate) async fn worked(
         code,
         query.area.as_deref(),
         query.children,
+        query.category.as_deref().unwrap_or(""),
     )
     .await?;
     w.periods = periods;
     Ok(w)
 }
 
-/// The indicator `code` with its cube, for the area (the city by default)
-/// and, with `children`, the divisions directly below it; no periods yet.
+/// The indicator `code` with its cube of the `category` (`""` the
+/// totals), for the area (the city by default) and, with `children`, the
+/// divisions directly below it; no periods yet.
 pub(crate) async fn loaded(
     state: &AppState,
     caller: &ApiCaller,
@@ -173,6 +175,7 @@ pub(crate) async fn loaded(
     code: &str,
     area: Option<&str>,
     children: bool,
+    category: &str,
 ) -> Result<Worked, ApiError> {
     let defined = definition::get(&state.db, code)
         .await
@@ -192,7 +195,9 @@ pub(crate) async fn loaded(
     // read here, and the elements they name loaded with their values.
     let indicator = defined.checked(|_| true).map_err(ApiError::internal)?;
     let refs: Vec<&str> = indicator.elements().into_iter().collect();
-    let mut cube = store::cube(&state.db, &refs).await.map_err(problem)?;
+    let mut cube = store::cube_of(&state.db, &refs, category.trim())
+        .await
+        .map_err(problem)?;
     areas::hang_tree(&directory, &mut cube);
     let areas = wanted
         .into_iter()

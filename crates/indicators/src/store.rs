@@ -539,6 +539,16 @@ pub async fn history(
 /// The current totals (no category) of `elements` in every area, with how
 /// each adds up, ready to be worked out along an area tree the caller adds.
 pub async fn cube(db: &Db, elements: &[&str]) -> Result<crate::Cube, IndicatorError> {
+    cube_of(db, elements, "").await
+}
+
+/// [`cube`] for one option of a disaggregation (`female`, `age_15_24`,
+/// an industry code): the values reported for it; `""` the totals.
+pub async fn cube_of(
+    db: &Db,
+    elements: &[&str],
+    category: &str,
+) -> Result<crate::Cube, IndicatorError> {
     if elements.is_empty() {
         return Ok(crate::Cube::new(HashMap::new()));
     }
@@ -555,12 +565,12 @@ pub async fn cube(db: &Db, elements: &[&str]) -> Result<crate::Cube, IndicatorEr
     let sql = format!(
         "SELECT e.code, v.area, v.period, v.value FROM indicator_values v \
          JOIN indicator_elements e ON e.id = v.element_id \
-         WHERE v.superseded_at IS NULL AND v.category = '' AND e.code IN ({})",
-        egov_store::in_list(1, codes.len())
+         WHERE v.superseded_at IS NULL AND v.category = $1 AND e.code IN ({})",
+        egov_store::in_list(2, codes.len())
     );
     let mut r = db.reader().await?;
     let rows: Vec<(String, String, String, f64)> = run!(r, |c| {
-        let mut q = sqlx::query_as(&sql);
+        let mut q = sqlx::query_as(&sql).bind(category);
         for code in &codes {
             q = q.bind(code.as_str());
         }
