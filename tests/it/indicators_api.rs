@@ -1298,3 +1298,43 @@ async fn an_indicator_is_worked_out_for_one_option_of_a_disaggregation() {
         (serde_json::Value::Null, serde_json::Value::Null)
     );
 }
+
+#[tokio::test]
+async fn a_unit_without_a_statistician_is_reminded_once_one_is_appointed() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/elements",
+        json!({"code": "retail", "name": "社会消费品零售额", "aggregation": "sum"}),
+    )
+    .await;
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/dataSets/retail_monthly",
+        json!({"code": "retail_monthly", "name": "社会消费品零售额月报", "frequency": "monthly",
+            "elements": ["retail"], "units": ["110105"], "due_days": 5}),
+    )
+    .await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 4, 20).unwrap();
+    let remind = || egov_indicators_web::reporting::remind(app.db(), day);
+    // 朝阳区 has no 统计员 yet: nobody told, nothing kept.
+    assert_eq!(remind().await.unwrap(), 0);
+    assert_eq!(
+        app.count_where("indicator_reminders", "unit = '110105'")
+            .await,
+        0
+    );
+    // Appointed, they are reminded of the months missing, once.
+    statistician(&app, "stats.chaoyang", Some("110105-GOV")).await;
+    let sent = remind().await.unwrap();
+    assert!(sent >= 1, "{sent}");
+    assert_eq!(remind().await.unwrap(), 0);
+    assert_eq!(
+        app.count_where("messages", "kind = 'indicator_report_missing'")
+            .await,
+        i64::try_from(sent).unwrap()
+    );
+}

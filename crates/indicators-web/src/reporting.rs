@@ -131,6 +131,16 @@ pub async fn remind(db: &Db, today: chrono::NaiveDate) -> Result<usize, Indicato
                 Box::pin(async move {
                     let mut sent = 0;
                     for (unit, unit_name, department, period) in owed {
+                        // Nobody to tell yet: no reminder is kept, so the
+                        // 统计员 appointed later is reminded.
+                        let to = egov_identity::contacts::holding(
+                            tx,
+                            &[(department, Role::Statistician)],
+                        )
+                        .await?;
+                        if to.is_empty() {
+                            continue;
+                        }
                         // Once per unit and period, whichever node gets there first.
                         let new = tx
                             .execute(
@@ -147,11 +157,6 @@ pub async fn remind(db: &Db, today: chrono::NaiveDate) -> Result<usize, Indicato
                         if new == 0 {
                             continue;
                         }
-                        let to = egov_identity::contacts::holding(
-                            tx,
-                            &[(department, Role::Statistician)],
-                        )
-                        .await?;
                         let note = egov_notify::Note {
                             kind: "indicator_report_missing".to_owned(),
                             params: serde_json::json!({
@@ -162,7 +167,8 @@ pub async fn remind(db: &Db, today: chrono::NaiveDate) -> Result<usize, Indicato
                             }),
                             link: format!(
                                 "/indicators/report?set={}&unit={}&period={period}",
-                                set.code, unit
+                                egov_web_kit::page::encode_component(&set.code),
+                                unit
                             ),
                         };
                         egov_notify::post(tx, &to, &note).await?;
