@@ -234,7 +234,14 @@ async fn show(
                         .filter(|c| offers(m, &c.name))
                         .map(|c| WalletOption {
                             code: c.code.clone(),
-                            label: format!("{}（{}，{}）", c.name, c.issuer_name, c.code),
+                            label: match locale {
+                                egov_kernel::Locale::Zh => {
+                                    format!("{}（{}，{}）", c.name, c.issuer_name, c.code)
+                                }
+                                egov_kernel::Locale::En => {
+                                    format!("{} ({}, {})", c.name, c.issuer_name, c.code)
+                                }
+                            },
                         }),
                 )
                 .collect(),

@@ -53,7 +53,11 @@ impl Hall {
     /// How many matches a facet value has, shown beside it when searching.
     fn count(&self, field: &str, value: &str) -> String {
         match self.counts.get(&format!("{field}={value}")) {
-            Some(n) if !self.q.is_empty() => format!("（{n}）"),
+            Some(n) if !self.q.is_empty() => format!(
+                "{}{n}{}",
+                self.chrome.open_paren(),
+                self.chrome.close_paren()
+            ),
             _ => String::new(),
         }
     }
