@@ -246,33 +246,14 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
         egov_web::WebSettings::default(),
     ));
     let path = "/api/v1/indicators/bench_rate/data?area=110000&children=true&from=201701&to=202612";
-    let mut latencies = Vec::with_capacity(args.queries);
-    let mut points = 0;
-    for i in 0..args.queries + 3 {
-        let t = Instant::now();
-        let res = router
-            .clone()
-            .oneshot(Request::get(path).body(Body::empty())?)
-            .await?;
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
-        let elapsed = t.elapsed();
-        if status != StatusCode::OK {
-            anyhow::bail!("{status}: {}", String::from_utf8_lossy(&body));
-        }
-        // The first three warm the caches and are not counted.
-        if i >= 3 {
-            latencies.push(micros(elapsed));
-        }
-        let doc: serde_json::Value = serde_json::from_slice(&body)?;
-        let data = doc["data"].as_array().cloned().unwrap_or_default();
-        points = data.len();
-        // The city in its last month: made of the districts, with growth.
-        let city = data
-            .iter()
-            .find(|p| p["area"] == "110000" && p["period"] == "202612");
-        ok &= city.is_some_and(|p| p["value"].is_number() && p["year_on_year"].is_number());
-    }
+    let (mut latencies, doc) = timed_gets(&router, path, args.queries).await?;
+    let data = doc["data"].as_array().cloned().unwrap_or_default();
+    let points = data.len();
+    // The city in its last month: made of the districts, with growth.
+    let city = data
+        .iter()
+        .find(|p| p["area"] == "110000" && p["period"] == "202612");
+    ok &= city.is_some_and(|p| p["value"].is_number() && p["year_on_year"].is_number());
     latencies.sort_unstable();
     println!(
         "indicators_load phase=indicator engine={engine} points={points} queries={} \
@@ -285,12 +266,6 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
     ok &= points == 17 * 120;
 
     // 3. forecast
-    let res = router
-        .clone()
-        .oneshot(Request::get(path).body(Body::empty())?)
-        .await?;
-    let doc: serde_json::Value =
-        serde_json::from_slice(&axum::body::to_bytes(res.into_body(), usize::MAX).await?)?;
     let city: Vec<f64> = doc["data"]
         .as_array()
         .into_iter()
@@ -322,29 +297,11 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
     })?;
     let path =
         "/api/v1/indicators/bench_rate/forecast?area=110000&from=201701&to=202612&horizon=12";
-    let mut api = Vec::with_capacity(args.queries);
-    let mut method = String::new();
-    for i in 0..args.queries + 3 {
-        let t = Instant::now();
-        let res = router
-            .clone()
-            .oneshot(Request::get(path).body(Body::empty())?)
-            .await?;
-        let status = res.status();
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
-        let elapsed = t.elapsed();
-        if status != StatusCode::OK {
-            anyhow::bail!("{status}: {}", String::from_utf8_lossy(&body));
-        }
-        if i >= 3 {
-            api.push(micros(elapsed));
-        }
-        let doc: serde_json::Value = serde_json::from_slice(&body)?;
-        method = doc["forecasts"][0]["method"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-    }
+    let (mut api, last) = timed_gets(&router, path, args.queries).await?;
+    let method = last["forecasts"][0]["method"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
     api.sort_unstable();
     ok &= method == "mstl_ets";
     for (what, latencies) in [("model", &model), ("baseline", &baseline), ("api", &api)] {
@@ -359,6 +316,35 @@ async fn bench(args: Args) -> anyhow::Result<bool> {
         );
     }
     Ok(ok)
+}
+
+/// GETs `path` through the router `n` times after three that warm the
+/// caches: the latencies (µs, unsorted) and the last answer.
+async fn timed_gets(
+    router: &axum::Router,
+    path: &str,
+    n: usize,
+) -> anyhow::Result<(Vec<u32>, serde_json::Value)> {
+    let mut latencies = Vec::with_capacity(n);
+    let mut last = serde_json::Value::Null;
+    for i in 0..n + 3 {
+        let t = Instant::now();
+        let res = router
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty())?)
+            .await?;
+        let status = res.status();
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await?;
+        let elapsed = t.elapsed();
+        if status != StatusCode::OK {
+            anyhow::bail!("{status}: {}", String::from_utf8_lossy(&body));
+        }
+        if i >= 3 {
+            latencies.push(micros(elapsed));
+        }
+        last = serde_json::from_slice(&body)?;
+    }
+    Ok((latencies, last))
 }
 
 fn main() -> std::process::ExitCode {

@@ -300,20 +300,7 @@ async fn light_changed(
     let (code, area, light) = (w.code.clone(), area.to_owned(), now.light);
     db.write(move |tx| {
         Box::pin(async move {
-            tx.execute(
-                query(
-                    "INSERT INTO indicator_light_states (indicator, area, period, light, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (indicator, area) \
-                     DO UPDATE SET period = excluded.period, light = excluded.light, \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(code.clone())
-                .bind(area.clone())
-                .bind(period.to_string())
-                .bind(light.as_str())
-                .bind(time::now()),
-            )
-            .await?;
+            keep(tx, Kept::Light, &code, &area, period, light).await?;
             let told = tell_subscribers(tx, &code, &area, &note).await?;
             let case = match &followup {
                 Some((department, calendar, process)) => {
@@ -381,20 +368,7 @@ async fn forecast_seen(
     let (code, area) = (w.code.clone(), area.to_owned());
     db.write(move |tx| {
         Box::pin(async move {
-            tx.execute(
-                query(
-                    "INSERT INTO indicator_forecast_states (indicator, area, period, light, \
-                     updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (indicator, area) \
-                     DO UPDATE SET period = excluded.period, light = excluded.light, \
-                     updated_at = excluded.updated_at",
-                )
-                .bind(code.clone())
-                .bind(area.clone())
-                .bind(next.to_string())
-                .bind(light.as_str())
-                .bind(time::now()),
-            )
-            .await?;
+            keep(tx, Kept::Forecast, &code, &area, next, light).await?;
             if let Some(note) = note {
                 let told = tell_subscribers(tx, &code, &area, &note).await?;
                 egov_audit::append(
@@ -418,6 +392,45 @@ async fn forecast_seen(
         })
     })
     .await
+}
+
+/// Which light of a watched indicator is kept.
+#[derive(Clone, Copy)]
+enum Kept {
+    /// The latest period's.
+    Light,
+    /// The forecast of the next period's.
+    Forecast,
+}
+
+/// Keeps the light last seen for the indicator and area.
+async fn keep(
+    tx: &mut egov_store::Tx,
+    kept: Kept,
+    code: &str,
+    area: &str,
+    period: Period,
+    light: Light,
+) -> Result<(), StoreError> {
+    let table = match kept {
+        Kept::Light => "indicator_light_states",
+        Kept::Forecast => "indicator_forecast_states",
+    };
+    tx.execute(
+        query(format!(
+            "INSERT INTO {table} (indicator, area, period, light, updated_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (indicator, area) \
+             DO UPDATE SET period = excluded.period, light = excluded.light, \
+             updated_at = excluded.updated_at"
+        ))
+        .bind(code.to_owned())
+        .bind(area.to_owned())
+        .bind(period.to_string())
+        .bind(light.as_str())
+        .bind(time::now()),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Posts the note to every subscriber of the indicator's light for the
