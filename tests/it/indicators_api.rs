@@ -749,8 +749,17 @@ async fn districts_are_ranked_on_a_public_index_with_the_change_since_the_quarte
         })
         .collect();
     assert_eq!(told, vec![("110102", 1, Some(1)), ("110101", 2, Some(-1))]);
-    // Xicheng is best on both: min–max gives it 1 and 1.
+    // Xicheng is best on both: min–max gives it 1 and 1, the UN's top group.
     assert!((places[0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(places[0]["group"], "very_high");
+    let second = places[1]["score"].as_f64().unwrap();
+    let expected = match second {
+        s if s >= 0.75 => "very_high",
+        s if s >= 0.5 => "high",
+        s if s >= 0.25 => "middle",
+        _ => "low",
+    };
+    assert_eq!(places[1]["group"], expected, "{second}");
     assert_eq!(places[0]["parts"][0]["value"].as_f64(), Some(97.0));
     assert_eq!(ranking["previous_period"], "2026Q1");
     // Chaoyang wants a component; the other districts report nothing.
@@ -767,8 +776,9 @@ async fn districts_are_ranked_on_a_public_index_with_the_change_since_the_quarte
         .header("content-disposition")
         .contains("service_index-2026Q2.xlsx"));
     let sheet = egov_documents::sheet::read(&res.bytes).unwrap();
-    assert_eq!(sheet[0][..3], ["名次", "地区", "得分"]);
+    assert_eq!(sheet[0][..4], ["名次", "地区", "得分", "等级"]);
     assert_eq!(sheet[1][..2], ["1", "西城区"]);
+    assert_eq!(sheet[1][3], "很高");
     assert_eq!(sheet.len(), 3);
 }
 

@@ -12,7 +12,7 @@ use crate::views::{
 use crate::work::{directory, known_area, period_range, same_code};
 use egov_documents::sheet::Cell;
 use egov_identity::Permission;
-use egov_indicators::ranking::rank;
+use egov_indicators::ranking::{rank, Group};
 use egov_indicators::warning::{composite, reading, Bands, HistoryRule, Signal};
 use egov_indicators::{definition, rulebook, store, CompositeIndex, Indicator};
 use egov_kernel::Locale;
@@ -213,6 +213,7 @@ pub async fn ranking(
             PlaceView {
                 area_name: areas::label(&directory, &p.area, locale),
                 score: p.score,
+                group: Group::of(p.score).as_str().to_owned(),
                 rank: p.rank,
                 previous_rank: p.previous_rank,
                 change: p.change,
@@ -255,6 +256,7 @@ pub async fn workbook(
         t("indicators.ranking.rank"),
         t("indicators.ranking.area"),
         t("indicators.ranking.score"),
+        t("indicators.ranking.group"),
         t("indicators.ranking.previous_rank"),
         t("indicators.ranking.change"),
     ];
@@ -267,6 +269,7 @@ pub async fn workbook(
                 Cell::Number(p.rank as f64),
                 Cell::from(p.area_name.as_str()),
                 Cell::Number(p.score),
+                Cell::Text(t(&format!("indicators.group.{}", p.group))),
                 Cell::from(p.previous_rank.map(|r| r as f64)),
                 Cell::from(p.change.map(|c| c as f64)),
             ];

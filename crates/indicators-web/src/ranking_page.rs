@@ -37,6 +37,8 @@ struct PlaceRow {
     rank: usize,
     name: String,
     score: String,
+    /// The published group's catalogue key.
+    group: String,
     previous: String,
     /// "up", "down" or "same", with the places.
     change: Option<(&'static str, i64)>,
@@ -120,6 +122,7 @@ pub async fn page(
             rank: p.rank,
             name: p.area_name.clone(),
             score: format!("{:.3}", p.score),
+            group: format!("indicators.group.{}", p.group),
             previous: p.previous_rank.map(|r| r.to_string()).unwrap_or_default(),
             change: p.change.map(|c| match c {
                 c if c > 0 => ("up", c),

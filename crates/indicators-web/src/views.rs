@@ -570,6 +570,10 @@ pub struct PlaceView {
     pub area: String,
     pub area_name: String,
     pub score: f64,
+    /// The UN e-government index's published group of the score:
+    /// `very_high` (from 0.75), `high` (from 0.50), `middle` (from 0.25) or
+    /// `low`.
+    pub group: String,
     /// 1 for the highest; equal scores share a rank.
     pub rank: usize,
     pub previous_rank: Option<usize>,

@@ -124,7 +124,7 @@ impl CompositeIndex {
             .zip(values)
             .map(|(c, v)| normalise(self.normalisation, c.higher_is_better, areas, v))
             .collect();
-        areas
+        let mut scores: Vec<Score> = areas
             .iter()
             .map(|area| {
                 let parts: Option<Vec<f64>> = normalised
@@ -143,7 +143,58 @@ impl CompositeIndex {
                     score,
                 }
             })
-            .collect()
+            .collect();
+        if self.normalisation == Normalisation::ZScore {
+            // As the UN's index: the combined z-scores scaled to 0–1 across
+            // the areas, so the published groups apply.
+            let present = scores.iter().filter_map(|s| s.score);
+            let min = present.clone().fold(f64::INFINITY, f64::min);
+            let max = present.fold(f64::NEG_INFINITY, f64::max);
+            for s in &mut scores {
+                s.score = s.score.map(|x| {
+                    if max > min {
+                        (x - min) / (max - min)
+                    } else {
+                        0.5
+                    }
+                });
+            }
+        }
+        scores
+    }
+}
+
+/// The groups the UN publishes its e-government index in, by score on the
+/// 0–1 scale: very high from 0.75, high from 0.50, middle from 0.25, low.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    VeryHigh,
+    High,
+    Middle,
+    Low,
+}
+
+impl Group {
+    pub fn of(score: f64) -> Group {
+        if score >= 0.75 {
+            Group::VeryHigh
+        } else if score >= 0.5 {
+            Group::High
+        } else if score >= 0.25 {
+            Group::Middle
+        } else {
+            Group::Low
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::VeryHigh => "very_high",
+            Group::High => "high",
+            Group::Middle => "middle",
+            Group::Low => "low",
+        }
     }
 }
 
@@ -308,12 +359,18 @@ mod tests {
     }
 
     #[test]
-    fn z_scores_centre_the_areas_and_ties_share_a_rank_with_the_change_since_before() {
+    fn z_scores_are_scaled_to_one_as_the_un_index_is_and_ties_share_a_rank() {
         let on_time = values(&[("a", 1.0), ("b", 2.0), ("c", 3.0), ("d", 2.0)]);
         let complaints = values(&[("a", 5.0), ("b", 5.0), ("c", 5.0), ("d", 5.0)]);
         let scores = index(Normalisation::ZScore).scores(&areas(), &[on_time, complaints]);
-        let total: f64 = scores.iter().filter_map(|s| s.score).sum();
-        assert!(total.abs() < 1e-12, "z-scores sum to nought: {total}");
+        // The combined z-scores scaled to 0–1, as the UN's index is: the
+        // best area 1, the worst 0, the rest in their places between.
+        let by = |a: &str| scores.iter().find(|s| s.area == a).unwrap().score.unwrap();
+        assert_eq!((by("a"), by("c")), (0.0, 1.0));
+        assert!((by("b") - 0.5).abs() < 1e-12 && (by("d") - 0.5).abs() < 1e-12);
+        assert_eq!(Group::of(by("c")), Group::VeryHigh);
+        assert_eq!(Group::of(0.5), Group::High);
+        assert_eq!(Group::of(0.2499), Group::Low);
         let before = vec![
             Score {
                 area: "a".into(),
