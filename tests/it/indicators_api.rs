@@ -1348,3 +1348,59 @@ async fn a_unit_without_a_statistician_is_reminded_once_one_is_appointed() {
         i64::try_from(sent).unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_series_reported_with_january_and_february_together_is_forecast_in_its_own_periods() {
+    let app = TestApp::new().await;
+    let office = statistician(&app, "tongji.city", None).await;
+    created(
+        &app,
+        &office,
+        "/api/v1/indicators/elements",
+        json!({"code": "sales", "name": "零售额", "aggregation": "sum"}),
+    )
+    .await;
+    let total = json!({"code": "sales_total", "name": "零售额", "numerator": "#{sales}",
+        "denominator": "1", "factor": 1.0, "public": true});
+    created(&app, &office, "/api/v1/indicators/sales_total", total).await;
+    // Seven and a half years as the statistics bureau publishes retail
+    // sales: 202001B for January and February, then a month at a time.
+    let mut rows = String::from("dataelement,period,orgunit,value\n");
+    for year in 2019..=2026 {
+        let level = 100 + 5 * (year - 2019);
+        rows.push_str(&format!("sales,{year}01B,110101,{}\n", 2 * level));
+        for month in 3..=12 {
+            if year == 2026 && month > 6 {
+                break;
+            }
+            rows.push_str(&format!("sales,{year}{month:02},110101,{level}\n"));
+        }
+    }
+    let res = csv(&app, &office, &rows).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    let res = app
+        .get("/api/v1/indicators/sales_total/forecast?area=110101&from=201901&to=202612&horizon=8")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let f = res.json()["forecasts"][0].clone();
+    assert_eq!(f["method"], "mstl_ets", "{f}");
+    assert_eq!(f["history_from"], "201901B");
+    assert_eq!(f["history_to"], "202606");
+    assert_eq!(f["history_length"], 7 * 11 + 5);
+    let points = f["points"].as_array().unwrap();
+    let periods: Vec<&str> = points
+        .iter()
+        .map(|p| p["period"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        periods,
+        ["202607", "202608", "202609", "202610", "202611", "202612", "202701B", "202703"]
+    );
+    // The combined period is forecast as two months' worth.
+    let value = |i: usize| points[i]["value"].as_f64().unwrap();
+    assert!(
+        value(6) > 1.6 * value(5) && value(6) < 2.4 * value(5),
+        "{f}"
+    );
+}

@@ -59,14 +59,66 @@ fn history(w: &Worked, area: &str) -> Vec<(Period, f64)> {
     unbroken(&w.cube, &w.indicator, area, &w.periods)
 }
 
-/// The unbroken run of `periods` with a value of the indicator for the
-/// area, ending at the last one with a value.
+/// Months as the statistics bureau reports many series: where a year's
+/// January has no value but its combined January–February has, the two
+/// months are that one period (`202601B`).
+fn as_reported(cube: &Cube, indicator: &Indicator, area: &str, periods: &[Period]) -> Vec<Period> {
+    let mut out: Vec<Period> = Vec::with_capacity(periods.len());
+    for p in periods {
+        match *p {
+            Period::Month { year, month: 1 } if cube.indicator(indicator, area, p).is_none() => {
+                let combined = Period::BiMonth { year, first: 1 };
+                if cube.indicator(indicator, area, &combined).is_some() {
+                    out.push(combined);
+                } else {
+                    out.push(*p);
+                }
+            }
+            Period::Month { year, month: 2 }
+                if out.last() == Some(&Period::BiMonth { year, first: 1 }) => {}
+            _ => out.push(*p),
+        }
+    }
+    out
+}
+
+/// Whether a run of months reports January and February together.
+fn combined(run: &[(Period, f64)]) -> bool {
+    run.iter().any(|(p, _)| matches!(p, Period::BiMonth { .. }))
+}
+
+/// How many periods make a season of the run: eleven for months reported
+/// with January and February together.
+fn season(run: &[(Period, f64)], last: Period) -> usize {
+    if combined(run) {
+        11
+    } else {
+        season_of(last.kind())
+    }
+}
+
+/// The period after `p` in a run that does (`combined`) or does not report
+/// January and February together.
+fn after(p: Period, combined: bool) -> Period {
+    match p {
+        Period::Month { year, month: 12 } if combined => Period::BiMonth {
+            year: year + 1,
+            first: 1,
+        },
+        Period::BiMonth { year, first: 1 } if combined => Period::Month { year, month: 3 },
+        p => p.shifted(1),
+    }
+}
+
+/// The unbroken run of `periods` (months as reported) with a value of the
+/// indicator for the area, ending at the last one with a value.
 fn unbroken(
     cube: &Cube,
     indicator: &Indicator,
     area: &str,
     periods: &[Period],
 ) -> Vec<(Period, f64)> {
+    let periods = &as_reported(cube, indicator, area, periods)[..];
     let values: Vec<Option<f64>> = periods
         .iter()
         .map(|p| cube.indicator(indicator, area, p))
@@ -93,17 +145,14 @@ pub(crate) fn next_light(
     fixed: Option<&Bands>,
     rule: &HistoryRule,
 ) -> Option<(Period, f64, Light)> {
-    let season = season_of(last.kind());
-    let periods: Vec<Period> = (0..(season * 10).max(10) as i32)
+    let periods: Vec<Period> = (0..(season_of(last.kind()) * 10).max(10) as i32)
         .rev()
         .map(|k| last.shifted(-k))
         .collect();
-    let values: Vec<f64> = unbroken(cube, indicator, area, &periods)
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect();
-    let o = outlook(&values, season, 1).ok()?;
-    let next = last.shifted(1);
+    let run = unbroken(cube, indicator, area, &periods);
+    let values: Vec<f64> = run.iter().map(|(_, v)| *v).collect();
+    let o = outlook(&values, season(&run, last), 1).ok()?;
+    let next = after(last, combined(&run));
     let value = *o.model.point.first()?;
     let cuts = bands(cube, indicator, area, &next, fixed, rule).ok()??;
     Some((next, value, cuts.light(value)))
@@ -134,8 +183,8 @@ pub(crate) fn area_forecast(
         return out;
     };
     let values: Vec<f64> = series.iter().map(|(_, v)| *v).collect();
-    match outlook(&values, season_of(last.kind()), horizon) {
-        Ok(o) => fill(&mut out, w, area, last, &o),
+    match outlook(&values, season(&series, last), horizon) {
+        Ok(o) => fill(&mut out, w, area, last, combined(&series), &o),
         Err(e) => out.note = Some(say(locale, &e.zh(), &e.to_string())),
     }
     out
@@ -145,12 +194,13 @@ fn say(locale: Locale, zh: &str, en: &str) -> String {
     egov_web_kit::page::localized(locale, zh, Some(en))
 }
 
-fn fill(out: &mut AreaForecast, w: &Worked, area: &str, last: Period, o: &Outlook) {
+fn fill(out: &mut AreaForecast, w: &Worked, area: &str, last: Period, combined: bool, o: &Outlook) {
     let rule = HistoryRule::default();
     let fixed = w.defined.fixed_bands();
-    let ahead: Vec<Period> = (1..=o.model.point.len() as i32)
-        .map(|n| last.shifted(n))
-        .collect();
+    let ahead: Vec<Period> =
+        std::iter::successors(Some(after(last, combined)), |p| Some(after(*p, combined)))
+            .take(o.model.point.len())
+            .collect();
     // A history rule that cannot be read lights nothing; the lights API
     // says why.
     let cuts: Vec<_> = ahead
