@@ -398,9 +398,10 @@ pub async fn dashboard(
                 .collect()
         })
         .unwrap_or_default();
-    let districts: Vec<DistrictRow> = f
-        .divisions()
-        .into_iter()
+    // Sorted once: the table, the bars and the map draw the same order.
+    let compared = f.divisions();
+    let districts: Vec<DistrictRow> = compared
+        .iter()
         .enumerate()
         .map(|(i, (p, l))| DistrictRow {
             rank: i + 1,
@@ -461,7 +462,7 @@ pub async fn dashboard(
             f.latest.map(|p| p.to_string())
         },
         districts,
-        chart: script_json(&chart_data(&f, locale)),
+        chart: script_json(&chart_data(&f, &compared, locale)),
         watching,
         watch_notice: match query.watch.as_deref() {
             Some("on") => Some("indicators.dashboard.watch_on"),
@@ -473,11 +474,14 @@ pub async fn dashboard(
 }
 
 /// What the page's script draws, as JSON.
-fn chart_data(f: &Figures, locale: Locale) -> serde_json::Value {
+fn chart_data(
+    f: &Figures,
+    compared: &[(&DataPoint, &LightPoint)],
+    locale: Locale,
+) -> serde_json::Value {
     let own: Vec<(&DataPoint, &LightPoint)> = f.own().collect();
-    let divisions: Vec<serde_json::Value> = f
-        .divisions()
-        .into_iter()
+    let divisions: Vec<serde_json::Value> = compared
+        .iter()
         .map(|(p, l)| {
             serde_json::json!({
                 "area": p.area, "name": p.area_name, "value": p.value, "light": l.light,
@@ -503,7 +507,7 @@ fn chart_data(f: &Figures, locale: Locale) -> serde_json::Value {
         "bands": own.iter().map(|(_, l)| l.bands).collect::<Vec<_>>(),
         "forecast": forecast,
         "divisions": divisions,
-        "map": Some(&f.whole).filter(|_| !f.divisions().is_empty()),
+        "map": Some(&f.whole).filter(|_| !compared.is_empty()),
         "labels": {
             "value": t("indicators.dashboard.value"),
             "forecast": t("indicators.dashboard.forecast"),
