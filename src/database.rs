@@ -56,6 +56,7 @@ pub async fn prepare(db: &Db, url: &DatabaseUrl) -> anyhow::Result<()> {
     // The statutory calendar is reference data every deployment needs.
     egov_calendar::seed_builtin(db).await?;
     egov_cases::registry::seed(db, &egov_web::shipped_processes()).await?;
+    egov_grid::layers::seed_classes(db).await?;
     let wrapped = egov_identity::mfa::upgrade_recovery_codes(db).await?;
     if wrapped > 0 {
         tracing::info!(codes = wrapped, "recovery codes moved to the salted hash");

@@ -81,6 +81,11 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
             tracing::error!(error = %egov_kernel::error::Chain(&e), "building the search index failed");
         }
     });
+    // Reports received through Open311 and the report pages become cases.
+    tokio::spawn(egov_grid::intake::run_opener(
+        db.clone(),
+        state.processes.clone(),
+    ));
     let app = egov_web::router(state);
     if let Some(bind) = settings.metrics_bind {
         let listener = tokio::net::TcpListener::bind(bind)

@@ -115,7 +115,7 @@ pub enum ApiKeyCommand {
         #[arg(long)]
         name: String,
         /// A scope the key holds (repeatable): org:write, audit:read, reference:write,
-        /// indicators:write
+        /// indicators:write, open311:write
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// The key stops working after this many days.

@@ -19,6 +19,7 @@ mod indicators_api;
 mod new_system;
 mod notifications;
 mod oidc;
+mod open311;
 mod openapi;
 mod outage;
 mod pages;

@@ -26,14 +26,19 @@ pub enum Scope {
     /// system exchanging DHIS2 data value sets).
     #[serde(rename = "indicators:write")]
     IndicatorsWrite,
+    /// Files reports of city problems as an Open311 client (a city app, a
+    /// partner's system, the hotline's software).
+    #[serde(rename = "open311:write")]
+    Open311Write,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::OrgWrite,
         Scope::AuditRead,
         Scope::ReferenceWrite,
         Scope::IndicatorsWrite,
+        Scope::Open311Write,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +47,7 @@ impl Scope {
             Scope::AuditRead => "audit:read",
             Scope::ReferenceWrite => "reference:write",
             Scope::IndicatorsWrite => "indicators:write",
+            Scope::Open311Write => "open311:write",
         }
     }
 }

@@ -17,6 +17,7 @@ pub fn slices() -> Vec<Slice> {
         egov_services_web::slice(),
         egov_notify_web::slice(),
         egov_indicators_web::slice(),
+        egov_grid_web::slice(),
     ]
 }
 
@@ -26,13 +27,6 @@ pub static STRINGS: Strings = Strings {
     zh: include_str!("../locales/zh-CN.toml"),
     en: include_str!("../locales/en.toml"),
 };
-
-/// The city grid case (网格化城市管理's steps as far as they go now);
-/// grid management takes it along when it arrives as a system.
-const GRID_PROCESSES: &[Shipped] = &[(
-    "city-grid-case.toml",
-    include_str!("../../../data/processes/city-grid-case.toml"),
-)];
 
 /// The platform's own part: health, organisation, audit and calendar over
 /// the API; the home page, the directory and the console's index.
@@ -44,7 +38,7 @@ fn platform() -> Slice {
         api: crate::api::routes,
         pages: crate::pages::router,
         parts: egov_web_kit::slice::no_parts,
-        processes: GRID_PROCESSES,
+        processes: &[],
     }
 }
 

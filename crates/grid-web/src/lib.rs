@@ -1,0 +1,54 @@
+//! Grid city management's web part: the Open311 GeoReport v2 interface
+//! (`open311.rs`, answering in JSON or XML through `format.rs`) and the
+//! grid's layers over the API (`api.rs`).
+
+mod api;
+pub mod format;
+mod open311;
+
+use axum::routing::get;
+use axum::Router;
+use egov_web_kit::i18n;
+use egov_web_kit::slice::Slice;
+use egov_web_kit::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Grid management's UI strings.
+pub static STRINGS: i18n::Strings = i18n::Strings {
+    name: "grid",
+    zh: include_str!("../locales/zh-CN.toml"),
+    en: include_str!("../locales/en.toml"),
+};
+
+/// Grid management's web part, as the platform composes it.
+pub fn slice() -> Slice {
+    Slice {
+        name: "grid",
+        strings: &STRINGS,
+        nav: &[],
+        api,
+        pages: open311,
+        parts: egov_web_kit::slice::no_parts,
+        processes: egov_grid::PROCESSES,
+    }
+}
+
+/// The grid's layers over the API, documented.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(api::areas))
+}
+
+/// Open311 GeoReport v2 at its usual path; each resource ends in `.json`
+/// or `.xml`.
+pub fn open311() -> Router<AppState> {
+    use open311::{get_request, get_resource, get_token, post_request, service_definition};
+    Router::new()
+        .route(
+            "/open311/v2/{file}",
+            get(get_resource).post(post_request),
+        )
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(get_request))
+        .route("/open311/v2/tokens/{file}", get(get_token))
+}

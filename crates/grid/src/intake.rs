@@ -1,0 +1,434 @@
+//! Reports taken in (信息采集): checked against the classes and the grid,
+//! written durably as received (the reporter is answered with a token once
+//! the row is on disk), then opened as cases of the grid process in batches
+//! ([`open_waiting`]), which gives each its request id.
+
+use crate::classes::{check_attributes, AttributeError};
+use crate::coords::{Datum, Point};
+use crate::layers::{grid, LayersError};
+use crate::map::Placement;
+use egov_audit::Event;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_store::{query, run, Db, StoreError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The process reports are opened as.
+pub const PROCESS: &str = "city_grid_case";
+
+/// The longest description a report may carry (Open311's limit).
+pub const DESCRIPTION_LIMIT: usize = 4000;
+
+egov_store::text_enum! {
+    /// Where a report came from.
+    pub enum Channel {
+        Open311 = "open311",
+        Citizen = "citizen",
+        Patroller = "patroller",
+        Hotline = "hotline",
+    }
+}
+
+/// Who reported, as far as they said (all optional; never shown publicly).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reporter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+}
+
+/// Where a report says the problem is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Where {
+    /// A point, in the datum it was given in.
+    Point { point: Point, datum: Datum },
+    /// A unit cell's fifteen-digit code (Open311's `address_id`).
+    Cell(String),
+}
+
+/// A report as given, before it is checked.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub channel: Channel,
+    pub service_code: String,
+    pub location: Option<Where>,
+    pub address: Option<String>,
+    pub description: Option<String>,
+    /// `attribute[CODE]` answers; a multi-value list repeats its code.
+    pub attributes: BTreeMap<String, Vec<String>>,
+    pub reporter: Reporter,
+    pub media_url: Option<String>,
+    /// The API key it came with (an Open311 client).
+    pub api_key_id: Option<i64>,
+    /// The signed-in person who filed it.
+    pub user_id: Option<i64>,
+}
+
+/// Why a report was refused; nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("unknown service code '{0}'")]
+    UnknownService(String),
+    #[error("a location is required: lat and long, or address_id (a grid cell's code)")]
+    NoLocation,
+    #[error("the point lies outside the city grid")]
+    OutsideTheGrid,
+    #[error("address_id '{0}' is not a grid cell")]
+    UnknownCell(String),
+    #[error("the description is longer than {DESCRIPTION_LIMIT} characters")]
+    DescriptionTooLong,
+    #[error("{field} is longer than {limit} characters")]
+    TooLong { field: &'static str, limit: usize },
+    #[error("media_url must be an http or https address")]
+    MediaUrl,
+    #[error(transparent)]
+    Attribute(#[from] AttributeError),
+    #[error("reading the grid")]
+    Layers(#[from] LayersError),
+    #[error("storing the report")]
+    Store(#[from] StoreError),
+}
+
+/// A report stored: the token that finds it until it is opened as a case.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub token: String,
+    pub received_at: Timestamp,
+}
+
+fn bounded(field: &'static str, v: Option<String>, limit: usize) -> Result<Option<String>, ReportError> {
+    let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    match v {
+        Some(s) if s.chars().count() > limit => Err(ReportError::TooLong { field, limit }),
+        v => Ok(v),
+    }
+}
+
+/// A report, checked: a known service, a place in the grid, answers its
+/// questions take. What [`submit`] stores.
+#[derive(Debug, Clone)]
+pub struct CheckedReport {
+    pub channel: Channel,
+    pub service_code: String,
+    pub classes_version: String,
+    pub point: Point,
+    pub placement: Placement,
+    pub address: Option<String>,
+    pub description: String,
+    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub reporter: Reporter,
+    pub media_url: Option<String>,
+    pub api_key_id: Option<i64>,
+    pub user_id: Option<i64>,
+}
+
+/// Checks a report against the grid this node serves.
+pub async fn check(db: &Db, new: NewReport) -> Result<CheckedReport, ReportError> {
+    let grid = grid(db).await?;
+    let service = grid
+        .classes
+        .service(new.service_code.trim())
+        .ok_or_else(|| ReportError::UnknownService(new.service_code.clone()))?;
+    let (point, placement) = match new.location {
+        None => return Err(ReportError::NoLocation),
+        Some(Where::Point { point, datum }) => {
+            let point = point.from_datum(datum);
+            let placement = grid.map.locate(point).ok_or(ReportError::OutsideTheGrid)?;
+            (point, placement)
+        }
+        Some(Where::Cell(code)) => {
+            let code = code.trim().to_owned();
+            let is_cell = grid
+                .map
+                .area(&code)
+                .is_some_and(|a| a.level == crate::map::Level::Cell);
+            let point = grid
+                .map
+                .inside_point(&code)
+                .filter(|_| is_cell)
+                .ok_or(ReportError::UnknownCell(code))?;
+            let placement = grid.map.locate(point).ok_or(ReportError::OutsideTheGrid)?;
+            (point, placement)
+        }
+    };
+    let description = new.description.map(|d| d.trim().to_owned()).unwrap_or_default();
+    if description.chars().count() > DESCRIPTION_LIMIT {
+        return Err(ReportError::DescriptionTooLong);
+    }
+    let description = if description.is_empty() {
+        service.sub.name.clone()
+    } else {
+        description
+    };
+    let media_url = bounded("media_url", new.media_url, 2000)?;
+    if let Some(u) = &media_url {
+        if !(u.starts_with("https://") || u.starts_with("http://")) {
+            return Err(ReportError::MediaUrl);
+        }
+    }
+    let r = new.reporter;
+    let reporter = Reporter {
+        email: bounded("email", r.email, 200)?,
+        phone: bounded("phone", r.phone, 30)?,
+        first_name: bounded("first_name", r.first_name, 50)?,
+        last_name: bounded("last_name", r.last_name, 50)?,
+        device_id: bounded("device_id", r.device_id, 100)?,
+        account_id: bounded("account_id", r.account_id, 100)?,
+    };
+    Ok(CheckedReport {
+        channel: new.channel,
+        service_code: service.code(),
+        classes_version: grid.classes.version.clone(),
+        point,
+        placement,
+        address: bounded("address_string", new.address, 500)?,
+        description,
+        attributes: check_attributes(service.sub, &new.attributes)?,
+        reporter,
+        media_url,
+        api_key_id: new.api_key_id,
+        user_id: new.user_id,
+    })
+}
+
+/// Checks a report and stores it as received: durable when this returns.
+/// It is opened as a case by [`open_waiting`].
+pub async fn submit(db: &Db, new: NewReport) -> Result<Received, ReportError> {
+    let r = check(db, new).await?;
+    let token = token();
+    let received_at = time::now();
+    let p = &r.placement;
+    db.insert_logged(
+        query(
+            "INSERT INTO grid_reports (token, channel, service_code, classes_version, lat, lon, \
+             district, street, community, cell, address, description, attributes, reporter, \
+             media_url, api_key_id, user_id, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(token.clone())
+        .bind(r.channel)
+        .bind(r.service_code)
+        .bind(r.classes_version)
+        .bind(r.point.lat)
+        .bind(r.point.lon)
+        .bind(p.district.clone())
+        .bind(p.street.clone())
+        .bind(p.community.clone())
+        .bind(p.cell.clone())
+        .bind(r.address)
+        .bind(r.description)
+        .bind(serde_json::to_string(&r.attributes).expect("JSON values serialise"))
+        .bind(serde_json::to_string(&r.reporter).expect("strings serialise"))
+        .bind(r.media_url)
+        .bind(r.api_key_id)
+        .bind(r.user_id)
+        .bind(received_at),
+    )
+    .await?;
+    OPENER.notify_one();
+    Ok(Received { token, received_at })
+}
+
+/// Wakes the opener when a report has been received.
+static OPENER: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// How many reports one transaction opens at most.
+pub const BATCH: i64 = 256;
+
+/// Opens received reports as cases for as long as the server runs: woken
+/// by each report this node receives, and once a second for those received
+/// by other nodes (or left by a failure).
+pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes) {
+    loop {
+        loop {
+            match open_waiting(&db, &processes, BATCH).await {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %egov_kernel::error::Chain(&e), "opening received reports failed");
+                    break;
+                }
+            }
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), OPENER.notified()).await;
+    }
+}
+
+/// A random 128-bit token, in hex.
+fn token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// What opening waiting reports can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Layers(#[from] LayersError),
+    #[error(transparent)]
+    Org(#[from] egov_org::OrgError),
+    #[error(transparent)]
+    Calendar(#[from] egov_calendar::LoadError),
+    #[error(transparent)]
+    Process(#[from] egov_cases::registry::RegistryError),
+    #[error(transparent)]
+    Case(#[from] egov_cases::CaseError),
+}
+
+#[derive(sqlx::FromRow)]
+struct Waiting {
+    id: i64,
+    token: String,
+    channel: Channel,
+    service_code: String,
+    lat: f64,
+    lon: f64,
+    district: String,
+    cell: Option<String>,
+    address: Option<String>,
+    description: String,
+    user_id: Option<i64>,
+}
+
+/// The department that files and dispatches a district's reports: its
+/// city-management committee (城市管理委, where the command centre sits),
+/// or the city's.
+pub fn command_centre(directory: &egov_org::Directory, district: &str) -> Option<i64> {
+    directory
+        .by_code(&format!("{district}-CGW"))
+        .or_else(|| directory.by_code("110000-CGW"))
+        .map(|d| d.id)
+}
+
+/// Opens up to `limit` waiting reports as cases, oldest first, in one
+/// transaction with their audit records; answers how many it opened.
+/// Several nodes may run it at once: a report is opened by whichever
+/// claims it first.
+pub async fn open_waiting(
+    db: &Db,
+    processes: &egov_cases::registry::Processes,
+    limit: i64,
+)  -> Result<usize, OpenError> {
+    let mut r = db.reader().await?;
+    let waiting: Vec<Waiting> = run!(r, |c| sqlx::query_as(
+        "SELECT id, token, channel, service_code, lat, lon, district, cell, address, description, user_id \
+         FROM grid_reports WHERE opened_at IS NULL ORDER BY id LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    drop(r);
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let grid = grid(db).await?;
+    let directory = egov_org::directory(db).await?;
+    let calendar = egov_calendar::load_calendar(db).await?;
+    let process = processes.latest(db, PROCESS).await?;
+    let hours_a_day = working_hours_a_day(&calendar);
+    let mut openings = Vec::with_capacity(waiting.len());
+    for w in &waiting {
+        let Some(department) = command_centre(&directory, &w.district) else {
+            tracing::error!(district = %w.district, "no command centre for the district: report left waiting");
+            continue;
+        };
+        let service = grid.classes.service(&w.service_code);
+        let name = service.map_or(w.service_code.as_str(), |s| s.sub.name.as_str());
+        let title = format!("{name}：{}", excerpt(&w.description, 30));
+        let mut new = egov_cases::engine::NewCase::new(&process, department, &title);
+        new.applicant_id = w.user_id;
+        let mut data = serde_json::json!({
+            "category": name,
+            "description": w.description,
+            "service_code": w.service_code,
+            "channel": w.channel.as_str(),
+        });
+        if let Some(cell) = &w.cell {
+            data["cell"] = cell.clone().into();
+        }
+        if let Some(address) = &w.address {
+            data["address"] = address.clone().into();
+        }
+        new.data = data;
+        new.location = egov_cases::case::Location::new(w.lat, w.lon, w.address.clone()).ok();
+        if let Some(s) = service {
+            new.deadlines
+                .insert("handling".to_owned(), s.sub.deadline.working_hours(hours_a_day));
+        }
+        let opening = egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new)?;
+        openings.push((w.id, w.token.clone(), opening));
+    }
+    let opened = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let mut opened = 0;
+                for (id, token, opening) in openings {
+                    // Claimed here: another node that got there first leaves
+                    // nothing to claim.
+                    let claimed = tx
+                        .execute(
+                            query("UPDATE grid_reports SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL")
+                                .bind(time::now())
+                                .bind(id),
+                        )
+                        .await?;
+                    if claimed == 0 {
+                        continue;
+                    }
+                    let case = egov_cases::engine::open(tx, &Context::system(), opening).await?;
+                    tx.execute(query("UPDATE grid_reports SET case_id = $1 WHERE id = $2").bind(case.id).bind(id))
+                        .await?;
+                    egov_audit::append(
+                        tx,
+                        &Context::system(),
+                        Event {
+                            action: "grid.report_opened",
+                            object_type: "case",
+                            object_id: &case.number,
+                            detail: serde_json::json!({"report": id, "token": token}),
+                        },
+                    )
+                    .await?;
+                    opened += 1;
+                }
+                Ok::<_, egov_cases::CaseError>(opened)
+            })
+        })
+        .await?;
+    Ok(opened)
+}
+
+/// The length of a working day in hours, from the calendar's office hours.
+fn working_hours_a_day(cal: &egov_calendar::WorkCalendar) -> u32 {
+    let secs: i64 = cal
+        .working_hours()
+        .periods
+        .iter()
+        .map(|(a, b)| (*b - *a).num_seconds())
+        .sum();
+    u32::try_from(secs / 3600).unwrap_or(8).max(1)
+}
+
+/// The first `n` characters of `text`, with an ellipsis if it was longer.
+fn excerpt(text: &str, n: usize) -> String {
+    let mut out: String = text.chars().take(n).collect();
+    if text.chars().nth(n).is_some() {
+        out.push('…');
+    }
+    out
+}

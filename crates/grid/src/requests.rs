@@ -1,0 +1,254 @@
+//! Reports as service requests (Open311's view): the case each became, its
+//! state told as open or closed with a note, filtered and paged.
+
+use crate::classes::Classification;
+use crate::intake::PROCESS;
+use egov_cases::registry::Processes;
+use egov_kernel::time::Timestamp;
+use egov_store::{run, Db, StoreError};
+use std::collections::HashMap;
+
+/// Open or closed: all Open311 tells of a request's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Open,
+    Closed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "open" => Some(Status::Open),
+            "closed" => Some(Status::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// A request as a client reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRequest {
+    /// The case number.
+    pub id: String,
+    pub status: Status,
+    /// The step it is at, and what the last step said.
+    pub status_notes: String,
+    pub service_code: String,
+    pub service_name: String,
+    pub description: String,
+    /// The department handling it (or filing it, before dispatch).
+    pub agency_responsible: Option<String>,
+    pub requested: Timestamp,
+    pub updated: Timestamp,
+    /// When the current step is due, while it is open.
+    pub expected: Option<Timestamp>,
+    pub address: Option<String>,
+    /// The grid cell.
+    pub address_id: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub media_url: Option<String>,
+}
+
+/// Which requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub ids: Vec<String>,
+    pub service_codes: Vec<String>,
+    pub start: Option<Timestamp>,
+    pub end: Option<Timestamp>,
+    pub status: Option<Status>,
+    /// 1-based.
+    pub page: u32,
+    pub page_size: u32,
+}
+
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    number: String,
+    state: String,
+    process_version: i32,
+    closed_at: Option<Timestamp>,
+    due_at: Option<Timestamp>,
+    state_entered_at: Timestamp,
+    department_id: i64,
+    assigned_department_id: Option<i64>,
+    service_code: String,
+    description: String,
+    received_at: Timestamp,
+    address: Option<String>,
+    cell: Option<String>,
+    lat: f64,
+    lon: f64,
+    media_url: Option<String>,
+    last_fields: Option<String>,
+}
+
+const COLUMNS: &str = "SELECT c.number, c.state, c.process_version, c.closed_at, c.due_at, \
+     c.state_entered_at, c.department_id, c.assigned_department_id, r.service_code, r.description, \
+     r.received_at, r.address, r.cell, r.lat, r.lon, r.media_url, \
+     (SELECT e.fields FROM case_events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1) AS last_fields \
+     FROM grid_reports r JOIN cases c ON c.id = r.case_id";
+
+/// The requests the filter names, newest first.
+pub async fn find(
+    db: &Db,
+    processes: &Processes,
+    classes: &Classification,
+    filter: &Filter,
+) -> Result<Vec<ServiceRequest>, RequestsError> {
+    let mut sql = format!("{COLUMNS} WHERE r.case_id IS NOT NULL");
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut texts: Vec<String> = Vec::new();
+    let mut times: Vec<Timestamp> = Vec::new();
+    if !filter.ids.is_empty() {
+        let marks: Vec<String> = filter.ids.iter().map(|_| next()).collect();
+        sql.push_str(&format!(" AND c.number IN ({})", marks.join(", ")));
+        texts.extend(filter.ids.iter().cloned());
+    }
+    if !filter.service_codes.is_empty() {
+        let marks: Vec<String> = filter.service_codes.iter().map(|_| next()).collect();
+        sql.push_str(&format!(" AND r.service_code IN ({})", marks.join(", ")));
+        texts.extend(filter.service_codes.iter().cloned());
+    }
+    let mut time_marks = Vec::new();
+    if let Some(start) = filter.start {
+        time_marks.push((" AND r.received_at >= ", start));
+    }
+    if let Some(end) = filter.end {
+        time_marks.push((" AND r.received_at <= ", end));
+    }
+    for (clause, t) in time_marks {
+        sql.push_str(clause);
+        sql.push_str(&next());
+        times.push(t);
+    }
+    match filter.status {
+        Some(Status::Open) => sql.push_str(" AND c.closed_at IS NULL"),
+        Some(Status::Closed) => sql.push_str(" AND c.closed_at IS NOT NULL"),
+        None => {}
+    }
+    let (limit, offset) = (next(), next());
+    sql.push_str(&format!(" ORDER BY r.received_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}"));
+    let size = i64::from(filter.page_size.max(1));
+    let skip = i64::from(filter.page.max(1) - 1) * size;
+    let mut r = db.reader().await?;
+    let rows: Vec<RequestRow> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for t in &texts {
+            q = q.bind(t);
+        }
+        for t in &times {
+            q = q.bind(t);
+        }
+        q.bind(size).bind(skip).fetch_all(&mut *c).await
+    })
+    .map_err(StoreError::from)?;
+    drop(r);
+    views(db, processes, classes, rows).await
+}
+
+/// What reading requests can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Process(#[from] egov_cases::registry::RegistryError),
+    #[error(transparent)]
+    Org(#[from] egov_org::OrgError),
+}
+
+async fn views(
+    db: &Db,
+    processes: &Processes,
+    classes: &Classification,
+    rows: Vec<RequestRow>,
+) -> Result<Vec<ServiceRequest>, RequestsError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let directory = egov_org::directory(db).await?;
+    let mut definitions = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !definitions.contains_key(&row.process_version) {
+            let def = processes.get(db, PROCESS, row.process_version as u32).await?;
+            definitions.insert(row.process_version, def);
+        }
+        let def = &definitions[&row.process_version];
+        let step = def
+            .state(&row.state)
+            .map_or(row.state.clone(), |s| s.name.clone());
+        let said = row
+            .last_fields
+            .as_deref()
+            .and_then(|f| serde_json::from_str::<serde_json::Value>(f).ok())
+            .and_then(|f| {
+                ["reasons", "result", "reason"]
+                    .iter()
+                    .find_map(|k| f.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+            });
+        let status_notes = match said {
+            Some(s) => format!("{step}：{s}"),
+            None => step,
+        };
+        let agency = row
+            .assigned_department_id
+            .or(Some(row.department_id))
+            .and_then(|id| directory.department(id))
+            .map(|d| d.name.clone());
+        let service_name = classes
+            .service(&row.service_code)
+            .map_or_else(|| row.service_code.clone(), |s| s.sub.name.clone());
+        let status = if row.closed_at.is_some() {
+            Status::Closed
+        } else {
+            Status::Open
+        };
+        out.push(ServiceRequest {
+            id: row.number,
+            status,
+            status_notes,
+            service_code: row.service_code,
+            service_name,
+            description: row.description,
+            agency_responsible: agency,
+            requested: row.received_at,
+            updated: row.closed_at.unwrap_or(row.state_entered_at),
+            expected: row.due_at.filter(|_| status == Status::Open),
+            address: row.address,
+            address_id: row.cell,
+            lat: row.lat,
+            lon: row.lon,
+            media_url: row.media_url,
+        });
+    }
+    Ok(out)
+}
+
+/// The request a token was given for: `None` if no report has the token,
+/// `Some(None)` while it waits to be opened.
+pub async fn by_token(db: &Db, token: &str) -> Result<Option<Option<String>>, StoreError> {
+    let mut r = db.reader().await?;
+    let row: Option<(Option<String>,)> = run!(r, |c| sqlx::query_as(
+        "SELECT c.number FROM grid_reports r LEFT JOIN cases c ON c.id = r.case_id \
+         WHERE r.token = $1"
+    )
+    .bind(token)
+    .fetch_optional(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    Ok(row.map(|(n,)| n))
+}
