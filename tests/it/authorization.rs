@@ -262,6 +262,17 @@ fn routes() -> Vec<Route> {
         get("/workbench/statistics", |w| w.page(w.is_staff())),
         get("/indicators/report", |w| w.page(w.is_staff())),
         get("/statistics", public),
+        // Open311 GeoReport v2: reading is open to anyone; posting takes
+        // an API key with open311:write in the form (tests/it/open311.rs),
+        // which no caller here holds.
+        get("/open311/v2/discovery.json", public),
+        get("/open311/v2/services.xml", public),
+        get("/open311/v2/requests.json", public),
+        get("/open311/v2/services/e0102.json", public),
+        get("/open311/v2/requests/2026000000.json", |_| Outcome::Hidden),
+        get("/open311/v2/tokens/none.json", |_| Outcome::Hidden),
+        post("/open311/v2/requests.json", |_| Outcome::Forbidden),
+        get("/api/v1/grid/areas", public),
         // The matrix indicator is internal: civil servants see its
         // dashboard (no values yet) and figures; to the rest it is not there.
         get("/statistics/matrix_rate", |w| {

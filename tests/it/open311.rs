@@ -15,7 +15,13 @@ use serde_json::{json, Value};
 
 /// A square as a GeoJSON feature.
 fn square(code: &str, name: &str, lon: f64, lat: f64, side: f64) -> Value {
-    let ring = json!([[lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]]);
+    let ring = json!([
+        [lon, lat],
+        [lon + side, lat],
+        [lon + side, lat + side],
+        [lon, lat + side],
+        [lon, lat]
+    ]);
     json!({"type": "Feature", "properties": {"code": code, "name": name},
            "geometry": {"type": "Polygon", "coordinates": [ring]}})
 }
@@ -80,11 +86,23 @@ async fn discovery_and_services_in_both_formats() {
     let d = app.get("/open311/v2/discovery.json").await;
     assert_eq!(d.status, StatusCode::OK);
     let d = d.json();
-    assert_eq!(d["endpoints"][0]["specification"], "http://wiki.open311.org/GeoReport_v2");
-    assert!(d["endpoints"][0]["url"].as_str().unwrap().ends_with("/open311/v2"));
+    assert_eq!(
+        d["endpoints"][0]["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
+    assert!(d["endpoints"][0]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/open311/v2"));
     let x = app.get("/open311/v2/discovery.xml").await;
     assert!(x.header("content-type").starts_with("text/xml"));
-    assert!(x.body.contains("<formats><format>text/xml</format><format>application/json</format></formats>"), "{}", x.body);
+    assert!(
+        x.body.contains(
+            "<formats><format>text/xml</format><format>application/json</format></formats>"
+        ),
+        "{}",
+        x.body
+    );
 
     let s = app.get("/open311/v2/services.json").await.json();
     let list = s.as_array().unwrap();
@@ -101,23 +119,52 @@ async fn discovery_and_services_in_both_formats() {
         .get_with("/open311/v2/services.json", &[("accept-language", "en")])
         .await
         .json();
-    assert!(en.as_array().unwrap().iter().any(|s| s["service_name"] == "Exposed rubbish"));
+    assert!(en
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["service_name"] == "Exposed rubbish"));
     let x = app.get("/open311/v2/services.xml").await.body;
-    assert!(x.contains("<services><service><service_code>c0101</service_code>"), "{x}");
+    assert!(
+        x.contains("<services><service><service_code>c0101</service_code>"),
+        "{x}"
+    );
 
     let def = app.get("/open311/v2/services/c0101.json").await.json();
     assert_eq!(def["service_code"], "c0101");
     let a = &def["attributes"][0];
-    assert_eq!((a["code"].as_str(), a["datatype"].as_str(), a["required"].as_bool()), (Some("cover_state"), Some("singlevaluelist"), Some(true)));
+    assert_eq!(
+        (
+            a["code"].as_str(),
+            a["datatype"].as_str(),
+            a["required"].as_bool()
+        ),
+        (Some("cover_state"), Some("singlevaluelist"), Some(true))
+    );
     assert_eq!(a["values"][0], json!({"key": "missing", "name": "丢失"}));
     let x = app.get("/open311/v2/services/c0101.xml").await.body;
     assert!(x.contains("<service_definition><service_code>c0101</service_code><attributes><attribute><variable>true</variable>"), "{x}");
-    assert!(x.contains("<values><value><key>missing</key><name>丢失</name></value>"), "{x}");
+    assert!(
+        x.contains("<values><value><key>missing</key><name>丢失</name></value>"),
+        "{x}"
+    );
 
-    assert_errors(&app.get("/open311/v2/services/x9999.json").await, StatusCode::NOT_FOUND);
-    assert_errors(&app.get("/open311/v2/services/x9999.xml").await, StatusCode::NOT_FOUND);
-    assert_errors(&app.get("/open311/v2/nothing.json").await, StatusCode::NOT_FOUND);
-    assert_errors(&app.get("/open311/v2/services.html").await, StatusCode::NOT_FOUND);
+    assert_errors(
+        &app.get("/open311/v2/services/x9999.json").await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_errors(
+        &app.get("/open311/v2/services/x9999.xml").await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_errors(
+        &app.get("/open311/v2/nothing.json").await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_errors(
+        &app.get("/open311/v2/services.html").await,
+        StatusCode::NOT_FOUND,
+    );
 }
 
 #[tokio::test]
@@ -145,17 +192,29 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
     let answer = res.json();
     let token = answer[0]["token"].as_str().unwrap().to_owned();
     assert_eq!(answer[0]["account_id"], "app-77");
-    assert!(answer[0]["service_notice"].as_str().unwrap().contains("4 个工作小时"));
+    assert!(answer[0]["service_notice"]
+        .as_str()
+        .unwrap()
+        .contains("4 个工作小时"));
     assert!(answer[0].get("service_request_id").is_none());
 
     // Received, not yet opened: the token is known, with no id yet.
-    let t = app.get(&format!("/open311/v2/tokens/{token}.json")).await.json();
+    let t = app
+        .get(&format!("/open311/v2/tokens/{token}.json"))
+        .await
+        .json();
     assert_eq!(t, json!([{"service_request_id": null, "token": token}]));
     assert_eq!(open_waiting(&app).await, 1);
     assert_eq!(open_waiting(&app).await, 0, "a report is opened once");
-    let t = app.get(&format!("/open311/v2/tokens/{token}.json")).await.json();
+    let t = app
+        .get(&format!("/open311/v2/tokens/{token}.json"))
+        .await
+        .json();
     let id = t[0]["service_request_id"].as_str().unwrap().to_owned();
-    let x = app.get(&format!("/open311/v2/tokens/{token}.xml")).await.body;
+    let x = app
+        .get(&format!("/open311/v2/tokens/{token}.xml"))
+        .await
+        .body;
     assert!(x.contains(&format!("<service_requests><request><service_request_id>{id}</service_request_id><token>{token}</token></request></service_requests>")), "{x}");
 
     // The case: filed with the district's command centre, in the cell,
@@ -173,10 +232,19 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
         parts.next().unwrap().to_owned(),
         parts.next().unwrap().to_owned(),
     );
-    assert_eq!((owner.as_str(), cell.as_str()), ("110101-CGW", "110101001010001"));
-    assert_eq!(serde_json::from_str::<Value>(&deadlines).unwrap()["handling"], 4);
+    assert_eq!(
+        (owner.as_str(), cell.as_str()),
+        ("110101-CGW", "110101001010001")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&deadlines).unwrap()["handling"],
+        4
+    );
 
-    let one = app.get(&format!("/open311/v2/requests/{id}.json")).await.json();
+    let one = app
+        .get(&format!("/open311/v2/requests/{id}.json"))
+        .await
+        .json();
     let r = &one[0];
     assert_eq!(r["service_request_id"], id.as_str());
     assert_eq!(r["status"], "open");
@@ -185,37 +253,92 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
     assert_eq!(r["service_name"], "暴露垃圾");
     assert_eq!(r["address_id"], "110101001010001");
     assert_eq!(r["agency_responsible"], "北京市东城区城市管理委员会");
-    assert!(r["requested_datetime"].as_str().unwrap().ends_with("+08:00"));
+    assert!(r["requested_datetime"]
+        .as_str()
+        .unwrap()
+        .ends_with("+08:00"));
     // What the reporter said about themselves is never shown.
     assert!(!one.to_string().contains("13800138000") && !one.to_string().contains("example.cn"));
-    let x = app.get(&format!("/open311/v2/requests/{id}.xml")).await.body;
-    assert!(x.contains("<status>open</status>") && x.contains("<long>116.4095</long>"), "{x}");
+    let x = app
+        .get(&format!("/open311/v2/requests/{id}.xml"))
+        .await
+        .body;
+    assert!(
+        x.contains("<status>open</status>") && x.contains("<long>116.4095</long>"),
+        "{x}"
+    );
 
     // Listed with the spec's filters.
     let ids = |v: Value| -> Vec<String> {
-        v.as_array().unwrap().iter().map(|r| r["service_request_id"].as_str().unwrap().to_owned()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["service_request_id"].as_str().unwrap().to_owned())
+            .collect()
     };
-    assert_eq!(ids(app.get("/open311/v2/requests.json").await.json()), vec![id.clone()]);
-    assert_eq!(ids(app.get("/open311/v2/requests.json?status=open&service_code=e0102").await.json()), vec![id.clone()]);
-    assert!(ids(app.get("/open311/v2/requests.json?status=closed").await.json()).is_empty());
-    assert!(ids(app.get("/open311/v2/requests.json?service_code=c0101").await.json()).is_empty());
+    assert_eq!(
+        ids(app.get("/open311/v2/requests.json").await.json()),
+        vec![id.clone()]
+    );
+    assert_eq!(
+        ids(app
+            .get("/open311/v2/requests.json?status=open&service_code=e0102")
+            .await
+            .json()),
+        vec![id.clone()]
+    );
+    assert!(ids(app
+        .get("/open311/v2/requests.json?status=closed")
+        .await
+        .json())
+    .is_empty());
+    assert!(ids(app
+        .get("/open311/v2/requests.json?service_code=c0101")
+        .await
+        .json())
+    .is_empty());
     let old = "/open311/v2/requests.json?start_date=2020-01-01T00:00:00%2B08:00&end_date=2020-03-01T00:00:00%2B08:00";
     assert!(ids(app.get(old).await.json()).is_empty());
     // Ids supersede the other parameters.
-    assert_eq!(ids(app.get(&format!("/open311/v2/requests.json?service_request_id={id},nope&status=closed")).await.json()), vec![id.clone()]);
+    assert_eq!(
+        ids(app
+            .get(&format!(
+                "/open311/v2/requests.json?service_request_id={id},nope&status=closed"
+            ))
+            .await
+            .json()),
+        vec![id.clone()]
+    );
 
     // The dispatcher finds it is not a city-management matter: closed, with the reason.
     let centre = dept(&app, "110101-CGW").await;
     let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
     let res = dispatcher
-        .act(&app, &id, "not_ours", json!({"reasons": "属物业管理区域，请联系小区物业"}))
+        .act(
+            &app,
+            &id,
+            "not_ours",
+            json!({"reasons": "属物业管理区域，请联系小区物业"}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let r = &app.get(&format!("/open311/v2/requests/{id}.json")).await.json()[0];
+    let r = &app
+        .get(&format!("/open311/v2/requests/{id}.json"))
+        .await
+        .json()[0];
     assert_eq!(r["status"], "closed");
-    assert_eq!(r["status_notes"], "非职责范围：属物业管理区域，请联系小区物业");
+    assert_eq!(
+        r["status_notes"],
+        "非职责范围：属物业管理区域，请联系小区物业"
+    );
     assert!(r["expected_datetime"].is_null());
-    assert_eq!(ids(app.get("/open311/v2/requests.json?status=closed").await.json()), vec![id.clone()]);
+    assert_eq!(
+        ids(app
+            .get("/open311/v2/requests.json?status=closed")
+            .await
+            .json()),
+        vec![id.clone()]
+    );
     common::verify_audit(&app).await;
 }
 
@@ -226,20 +349,59 @@ async fn points_from_chinese_maps_and_cell_codes_are_placed() {
     let key = app.api_key(&[Scope::Open311Write]).await;
     // The WGS 84 point (39.9305, 116.4105) is in cell 4; as a GCJ-02 map
     // draws it, it sits some 600 m north-east, outside the little grid.
-    let g = egov_grid::coords::wgs84_to_gcj02(egov_grid::coords::Point { lat: 39.9305, lon: 116.4105 });
+    let g = egov_grid::coords::wgs84_to_gcj02(egov_grid::coords::Point {
+        lat: 39.9305,
+        lon: 116.4105,
+    });
     let (lat, lon) = (g.lat.to_string(), g.lon.to_string());
-    let res = post(&app, "json", &[("api_key", &key), ("service_code", "e0504"), ("lat", &lat), ("long", &lon), ("datum", "gcj02")]).await;
+    let res = post(
+        &app,
+        "json",
+        &[
+            ("api_key", &key),
+            ("service_code", "e0504"),
+            ("lat", &lat),
+            ("long", &lon),
+            ("datum", "gcj02"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    let res = post(&app, "json", &[("api_key", &key), ("service_code", "e0504"), ("address_id", "110101001010002")]).await;
+    let res = post(
+        &app,
+        "json",
+        &[
+            ("api_key", &key),
+            ("service_code", "e0504"),
+            ("address_id", "110101001010002"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(open_waiting(&app).await, 2);
     let mut cells = app.texts("SELECT cell FROM grid_reports ORDER BY id").await;
     cells.sort();
     assert_eq!(cells, ["110101001010002", "110101001010004"]);
     // Without its datum the same point is another cell's (or none's).
-    let res = post(&app, "json", &[("api_key", &key), ("service_code", "e0504"), ("lat", &lat), ("long", &lon)]).await;
-    let placed = app.texts("SELECT COALESCE(cell, '-') FROM grid_reports ORDER BY id DESC LIMIT 1").await;
-    assert!(res.status != StatusCode::OK || placed[0] != "110101001010004", "{}", res.body);
+    let res = post(
+        &app,
+        "json",
+        &[
+            ("api_key", &key),
+            ("service_code", "e0504"),
+            ("lat", &lat),
+            ("long", &lon),
+        ],
+    )
+    .await;
+    let placed = app
+        .texts("SELECT COALESCE(cell, '-') FROM grid_reports ORDER BY id DESC LIMIT 1")
+        .await;
+    assert!(
+        res.status != StatusCode::OK || placed[0] != "110101001010004",
+        "{}",
+        res.body
+    );
 }
 
 #[tokio::test]
@@ -249,8 +411,18 @@ async fn bad_reports_get_the_error_list_and_store_nothing() {
     let key = app.api_key(&[Scope::Open311Write]).await;
     let other_key = app.api_key(&[Scope::OrgWrite]).await;
     let long = "很".repeat(4001);
-    let good: Vec<(&str, &str)> = vec![("api_key", &key), ("service_code", "e0102"), ("lat", "39.9295"), ("long", "116.4095")];
-    let without = |k: &str| good.iter().filter(|(n, _)| *n != k).cloned().collect::<Vec<_>>();
+    let good: Vec<(&str, &str)> = vec![
+        ("api_key", &key),
+        ("service_code", "e0102"),
+        ("lat", "39.9295"),
+        ("long", "116.4095"),
+    ];
+    let without = |k: &str| {
+        good.iter()
+            .filter(|(n, _)| *n != k)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let with = |extra: &[(&'static str, &'static str)]| {
         let mut v = good.clone();
         for (k, val) in extra {
@@ -268,22 +440,91 @@ async fn bad_reports_get_the_error_list_and_store_nothing() {
     let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode)> = vec![
         ("no key", without("api_key"), StatusCode::FORBIDDEN),
         ("a wrong key", wrong_key, StatusCode::FORBIDDEN),
-        ("a key without open311:write", key_of_another_kind, StatusCode::FORBIDDEN),
-        ("an unknown service", with(&[("service_code", "e9999")]), StatusCode::NOT_FOUND),
-        ("no service", without("service_code"), StatusCode::BAD_REQUEST),
-        ("no location", without("lat").into_iter().filter(|(k, _)| *k != "long").collect(), StatusCode::BAD_REQUEST),
+        (
+            "a key without open311:write",
+            key_of_another_kind,
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "an unknown service",
+            with(&[("service_code", "e9999")]),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "no service",
+            without("service_code"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "no location",
+            without("lat")
+                .into_iter()
+                .filter(|(k, _)| *k != "long")
+                .collect(),
+            StatusCode::BAD_REQUEST,
+        ),
         ("lat without long", without("long"), StatusCode::BAD_REQUEST),
-        ("outside the city", with(&[("lat", "31.2304"), ("long", "121.4737")]), StatusCode::BAD_REQUEST),
-        ("not a number", with(&[("lat", "north")]), StatusCode::BAD_REQUEST),
-        ("off the earth", with(&[("lat", "95")]), StatusCode::BAD_REQUEST),
-        ("an unknown cell", with(&[("address_id", "110101001019999")]).into_iter().filter(|(k, _)| *k != "lat" && *k != "long").collect(), StatusCode::BAD_REQUEST),
-        ("a description over 4,000 characters", long_one, StatusCode::BAD_REQUEST),
-        ("a malformed attribute", with(&[("attribute[colour", "red")]), StatusCode::BAD_REQUEST),
-        ("an attribute the service does not ask", with(&[("attribute[colour]", "red")]), StatusCode::BAD_REQUEST),
-        ("a required attribute missing", with(&[("service_code", "c0101")]), StatusCode::BAD_REQUEST),
-        ("a value not on the list", with(&[("service_code", "c0101"), ("attribute[cover_state]", "gone")]), StatusCode::BAD_REQUEST),
-        ("a media_url that is no web address", with(&[("media_url", "javascript:alert(1)")]), StatusCode::BAD_REQUEST),
-        ("an unknown datum", with(&[("datum", "bd09")]), StatusCode::BAD_REQUEST),
+        (
+            "outside the city",
+            with(&[("lat", "31.2304"), ("long", "121.4737")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "not a number",
+            with(&[("lat", "north")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "off the earth",
+            with(&[("lat", "95")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "an unknown cell",
+            with(&[("address_id", "110101001019999")])
+                .into_iter()
+                .filter(|(k, _)| *k != "lat" && *k != "long")
+                .collect(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a description over 4,000 characters",
+            long_one,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a malformed attribute",
+            with(&[("attribute[colour", "red")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "an attribute the service does not ask",
+            with(&[("attribute[colour]", "red")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a required attribute missing",
+            with(&[("service_code", "c0101")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a value not on the list",
+            with(&[
+                ("service_code", "c0101"),
+                ("attribute[cover_state]", "gone"),
+            ]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "a media_url that is no web address",
+            with(&[("media_url", "javascript:alert(1)")]),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "an unknown datum",
+            with(&[("datum", "bd09")]),
+            StatusCode::BAD_REQUEST,
+        ),
     ];
     for (what, fields, status) in cases {
         for ext in ["json", "xml"] {
@@ -294,7 +535,12 @@ async fn bad_reports_get_the_error_list_and_store_nothing() {
     }
     // A body that is not a form.
     let res = app
-        .send(Method::POST, "/open311/v2/requests.json", &[("content-type", "application/json")], json!({"api_key": key}).to_string())
+        .send(
+            Method::POST,
+            "/open311/v2/requests.json",
+            &[("content-type", "application/json")],
+            json!({"api_key": key}).to_string(),
+        )
         .await;
     assert_errors(&res, StatusCode::BAD_REQUEST);
     // The messages speak the client's language.
@@ -302,7 +548,10 @@ async fn bad_reports_get_the_error_list_and_store_nothing() {
         .send(
             Method::POST,
             "/open311/v2/requests.json",
-            &[("content-type", "application/x-www-form-urlencoded"), ("accept-language", "zh-CN")],
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("accept-language", "zh-CN"),
+            ],
             format!("api_key={key}&service_code=e0102&lat=31.2304&long=121.4737"),
         )
         .await;
@@ -310,7 +559,15 @@ async fn bad_reports_get_the_error_list_and_store_nothing() {
     assert_eq!(app.count("grid_reports").await, 0);
 
     // A good one with its multi-valued attribute goes in.
-    let res = post(&app, "json", &with(&[("service_code", "c0101"), ("attribute[cover_state]", "broken")])).await;
+    let res = post(
+        &app,
+        "json",
+        &with(&[
+            ("service_code", "c0101"),
+            ("attribute[cover_state]", "broken"),
+        ]),
+    )
+    .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(app.count("grid_reports").await, 1);
 }
@@ -322,7 +579,18 @@ async fn listing_requests_keeps_to_the_spec() {
     let key = app.api_key(&[Scope::Open311Write]).await;
     for i in 0..5 {
         let d = format!("第 {i} 处垃圾");
-        let res = post(&app, "json", &[("api_key", &key), ("service_code", "e0102"), ("lat", "39.9295"), ("long", "116.4095"), ("description", &d)]).await;
+        let res = post(
+            &app,
+            "json",
+            &[
+                ("api_key", &key),
+                ("service_code", "e0102"),
+                ("lat", "39.9295"),
+                ("long", "116.4095"),
+                ("description", &d),
+            ],
+        )
+        .await;
         assert_eq!(res.status, StatusCode::OK);
     }
     open_waiting(&app).await;
@@ -330,8 +598,15 @@ async fn listing_requests_keeps_to_the_spec() {
         let app = &app;
         let q = q.to_owned();
         async move {
-            let v = app.get(&format!("/open311/v2/requests.json?{q}")).await.json();
-            v.as_array().unwrap().iter().map(|r| r["description"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+            let v = app
+                .get(&format!("/open311/v2/requests.json?{q}"))
+                .await
+                .json();
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["description"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
         }
     };
     // Newest first, paged.
@@ -346,13 +621,25 @@ async fn listing_requests_keeps_to_the_spec() {
         "start_date=2026-01-01T00:00:00%2B08:00&end_date=2026-06-01T00:00:00%2B08:00",
         "start_date=2026-06-01T00:00:00%2B08:00&end_date=2026-01-01T00:00:00%2B08:00",
     ] {
-        assert_errors(&app.get(&format!("/open311/v2/requests.json?{bad}")).await, StatusCode::BAD_REQUEST);
-        assert_errors(&app.get(&format!("/open311/v2/requests.xml?{bad}")).await, StatusCode::BAD_REQUEST);
+        assert_errors(
+            &app.get(&format!("/open311/v2/requests.json?{bad}")).await,
+            StatusCode::BAD_REQUEST,
+        );
+        assert_errors(
+            &app.get(&format!("/open311/v2/requests.xml?{bad}")).await,
+            StatusCode::BAD_REQUEST,
+        );
     }
     // An empty parameter is a missing one.
     assert_eq!(page("status=&page_size=1").await.len(), 1);
-    assert_errors(&app.get("/open311/v2/requests/2099000001.json").await, StatusCode::NOT_FOUND);
-    assert_errors(&app.get("/open311/v2/tokens/nothing.xml").await, StatusCode::NOT_FOUND);
+    assert_errors(
+        &app.get("/open311/v2/requests/2099000001.json").await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_errors(
+        &app.get("/open311/v2/tokens/nothing.xml").await,
+        StatusCode::NOT_FOUND,
+    );
 }
 
 #[tokio::test]

@@ -130,7 +130,10 @@ mod tests {
 
     #[test]
     fn extensions_choose_the_format() {
-        assert_eq!(Format::split("services.xml"), Some(("services", Format::Xml)));
+        assert_eq!(
+            Format::split("services.xml"),
+            Some(("services", Format::Xml))
+        );
         assert_eq!(Format::split("e0102.json"), Some(("e0102", Format::Json)));
         assert_eq!(Format::split("services"), None);
         assert_eq!(Format::split("services.html"), None);

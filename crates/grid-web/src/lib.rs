@@ -44,10 +44,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn open311() -> Router<AppState> {
     use open311::{get_request, get_resource, get_token, post_request, service_definition};
     Router::new()
-        .route(
-            "/open311/v2/{file}",
-            get(get_resource).post(post_request),
-        )
+        .route("/open311/v2/{file}", get(get_resource).post(post_request))
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(get_request))
         .route("/open311/v2/tokens/{file}", get(get_token))

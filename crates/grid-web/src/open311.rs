@@ -100,10 +100,12 @@ fn split(file: &str, lang: Locale) -> Result<(&str, Format), Response> {
 /// Query or form pairs, with empty values dropped (the spec: an empty
 /// parameter is a missing one).
 fn pairs(raw: &[u8], lang: Locale) -> Result<Vec<(String, String)>, Open311Error> {
-    let all: Vec<(String, String)> = serde_urlencoded::from_bytes(raw).map_err(|_| {
-        Open311Error::bad(lang, "参数无法解析", "the parameters cannot be read")
-    })?;
-    Ok(all.into_iter().filter(|(_, v)| !v.trim().is_empty()).collect())
+    let all: Vec<(String, String)> = serde_urlencoded::from_bytes(raw)
+        .map_err(|_| Open311Error::bad(lang, "参数无法解析", "the parameters cannot be read"))?;
+    Ok(all
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .collect())
 }
 
 fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -209,7 +211,10 @@ fn discovery(state: &AppState, headers: &HeaderMap, format: Format) -> Response 
     answer(StatusCode::OK, format, "discovery", &body)
 }
 
-async fn classes(state: &AppState, lang: Locale) -> Result<std::sync::Arc<egov_grid::layers::Grid>, Open311Error> {
+async fn classes(
+    state: &AppState,
+    lang: Locale,
+) -> Result<std::sync::Arc<egov_grid::layers::Grid>, Open311Error> {
     grid(&state.db)
         .await
         .map_err(|e| Open311Error::internal(&e, lang))
@@ -217,8 +222,17 @@ async fn classes(state: &AppState, lang: Locale) -> Result<std::sync::Arc<egov_g
 
 async fn services(state: &AppState, lang: Locale, format: Format) -> Answer {
     let g = classes(state, lang).await?;
-    let list: Vec<Value> = g.classes.services().map(|s| service_json(s, lang)).collect();
-    Ok(answer(StatusCode::OK, format, "services", &Value::Array(list)))
+    let list: Vec<Value> = g
+        .classes
+        .services()
+        .map(|s| service_json(s, lang))
+        .collect();
+    Ok(answer(
+        StatusCode::OK,
+        format,
+        "services",
+        &Value::Array(list),
+    ))
 }
 
 /// `GET /open311/v2/services/{code}.{json|xml}`: a service's questions.
@@ -283,7 +297,13 @@ pub async fn post_request(
     respond(format, submit(&state, lang, &headers, &body, format).await)
 }
 
-async fn submit(state: &AppState, lang: Locale, headers: &HeaderMap, body: &[u8], format: Format) -> Answer {
+async fn submit(
+    state: &AppState,
+    lang: Locale,
+    headers: &HeaderMap,
+    body: &[u8],
+    format: Format,
+) -> Answer {
     let form_typed = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -310,9 +330,8 @@ async fn submit(state: &AppState, lang: Locale, headers: &HeaderMap, body: &[u8]
         .map_err(|e| Open311Error::internal(&e, lang))?
         .filter(|k| k.allows(egov_identity::Scope::Open311Write))
         .ok_or_else(forbidden)?;
-    let service_code = first(&form, "service_code").ok_or_else(|| {
-        Open311Error::bad(lang, "缺少 service_code", "service_code is required")
-    })?;
+    let service_code = first(&form, "service_code")
+        .ok_or_else(|| Open311Error::bad(lang, "缺少 service_code", "service_code is required"))?;
     let number = |k: &str| -> Result<Option<f64>, Open311Error> {
         first(&form, k)
             .map(|v| {
@@ -369,10 +388,15 @@ async fn submit(state: &AppState, lang: Locale, headers: &HeaderMap, body: &[u8]
                     Open311Error::bad(
                         lang,
                         &format!("参数 {k} 格式不对"),
-                        &format!("parameter {k} is malformed: attribute[CODE] or attribute[CODE][]"),
+                        &format!(
+                            "parameter {k} is malformed: attribute[CODE] or attribute[CODE][]"
+                        ),
                     )
                 })?;
-            attributes.entry(code.to_owned()).or_default().push(v.clone());
+            attributes
+                .entry(code.to_owned())
+                .or_default()
+                .push(v.clone());
         }
     }
     let text = |k: &str| first(&form, k).map(str::to_owned);
@@ -403,7 +427,10 @@ async fn submit(state: &AppState, lang: Locale, headers: &HeaderMap, body: &[u8]
             egov_grid::classes::DeadlineUnit::Workday => ("个工作日", "working days"),
         };
         match lang {
-            Locale::Zh => format!("已收到。立案派遣后，责任单位须在 {} {}内处置。", d.amount, zh_unit),
+            Locale::Zh => format!(
+                "已收到。立案派遣后，责任单位须在 {} {}内处置。",
+                d.amount, zh_unit
+            ),
             Locale::En => format!(
                 "Received. Once filed and dispatched, the department has {} {} to deal with it.",
                 d.amount, en_unit
@@ -435,7 +462,9 @@ fn report_error(e: ReportError, lang: Locale) -> Open311Error {
             e.to_string(),
         ),
         ReportError::OutsideTheGrid => bad("该位置不在本市网格范围内".into(), e.to_string()),
-        ReportError::UnknownCell(ref c) => bad(format!("address_id {c} 不是单元网格代码"), e.to_string()),
+        ReportError::UnknownCell(ref c) => {
+            bad(format!("address_id {c} 不是单元网格代码"), e.to_string())
+        }
         ReportError::DescriptionTooLong => bad(
             format!("问题描述超过 {} 字", intake::DESCRIPTION_LIMIT),
             e.to_string(),
@@ -466,7 +495,13 @@ async fn list_requests(state: &AppState, lang: Locale, query: &[u8], format: For
     let q = pairs(query, lang)?;
     let list = |k: &str| -> Vec<String> {
         first(&q, k)
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let positive = |k: &str, default: u32| -> Result<u32, Open311Error> {
@@ -490,8 +525,12 @@ async fn list_requests(state: &AppState, lang: Locale, query: &[u8], format: For
     // Ids named supersede every other parameter (the spec).
     if filter.ids.is_empty() {
         filter.service_codes = list("service_code");
-        let start = first(&q, "start_date").map(|v| parse_time(v, "start_date", lang)).transpose()?;
-        let end = first(&q, "end_date").map(|v| parse_time(v, "end_date", lang)).transpose()?;
+        let start = first(&q, "start_date")
+            .map(|v| parse_time(v, "start_date", lang))
+            .transpose()?;
+        let end = first(&q, "end_date")
+            .map(|v| parse_time(v, "end_date", lang))
+            .transpose()?;
         let span = chrono::Duration::days(SPAN_DAYS);
         let (start, end) = match (start, end) {
             (Some(s), Some(e)) => (s, e),
@@ -521,7 +560,11 @@ async fn list_requests(state: &AppState, lang: Locale, query: &[u8], format: For
         filter.status = match first(&q, "status") {
             None => None,
             Some(s) => Some(Status::parse(s).ok_or_else(|| {
-                Open311Error::bad(lang, "status 只能是 open 或 closed", "status must be open or closed")
+                Open311Error::bad(
+                    lang,
+                    "status 只能是 open 或 closed",
+                    "status must be open or closed",
+                )
             })?),
         };
     } else {
@@ -532,7 +575,11 @@ async fn list_requests(state: &AppState, lang: Locale, query: &[u8], format: For
     Ok(answer(StatusCode::OK, format, "service_requests", &body))
 }
 
-async fn find(state: &AppState, lang: Locale, filter: &Filter) -> Result<Vec<ServiceRequest>, Open311Error> {
+async fn find(
+    state: &AppState,
+    lang: Locale,
+    filter: &Filter,
+) -> Result<Vec<ServiceRequest>, Open311Error> {
     let g = classes(state, lang).await?;
     let classes: &Classification = &g.classes;
     requests::find(&state.db, &state.processes, classes, filter)

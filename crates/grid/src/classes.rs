@@ -208,7 +208,11 @@ impl Classification {
                 return Err(format!("class code '{}' is not two digits", class.code));
             }
             if !seen.insert((class.kind, class.code.clone())) {
-                return Err(format!("class {} {} is given twice", class.kind.name(), class.code));
+                return Err(format!(
+                    "class {} {} is given twice",
+                    class.kind.name(),
+                    class.code
+                ));
             }
             for sub in &class.subs {
                 if !two_digits(&sub.code, 4) || !sub.code.starts_with(&class.code) {
@@ -229,7 +233,10 @@ impl Classification {
                 let mut codes = HashSet::new();
                 for a in &sub.attributes {
                     if !codes.insert(&a.code) {
-                        return Err(format!("sub-class {}: attribute {} twice", sub.code, a.code));
+                        return Err(format!(
+                            "sub-class {}: attribute {} twice",
+                            sub.code, a.code
+                        ));
                     }
                     if a.datatype.is_list() == a.values.is_empty() {
                         return Err(format!(
@@ -288,7 +295,12 @@ pub fn check_attributes(
     for a in &sub.attributes {
         let values: Vec<&str> = given
             .get(&a.code)
-            .map(|v| v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect())
+            .map(|v| {
+                v.iter()
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         if values.is_empty() {
             if a.required {
@@ -306,7 +318,11 @@ pub fn check_attributes(
         let first = values[0];
         let value = match a.datatype {
             Datatype::String | Datatype::Text => {
-                let limit = if a.datatype == Datatype::String { 200 } else { 4000 };
+                let limit = if a.datatype == Datatype::String {
+                    200
+                } else {
+                    4000
+                };
                 if first.chars().count() > limit {
                     return Err(malformed(&format!("longer than {limit} characters")));
                 }
@@ -317,7 +333,9 @@ pub fn check_attributes(
                 if !n.is_finite() {
                     return Err(malformed("not a number"));
                 }
-                serde_json::Number::from_f64(n).map(Value::Number).ok_or_else(|| malformed("not a number"))?
+                serde_json::Number::from_f64(n)
+                    .map(Value::Number)
+                    .ok_or_else(|| malformed("not a number"))?
             }
             Datatype::Datetime => {
                 chrono::DateTime::parse_from_rfc3339(first)
@@ -336,7 +354,12 @@ pub fn check_attributes(
                 if a.datatype == Datatype::Singlevaluelist {
                     Value::String(first.to_owned())
                 } else {
-                    Value::Array(values.iter().map(|v| Value::String((*v).to_owned())).collect())
+                    Value::Array(
+                        values
+                            .iter()
+                            .map(|v| Value::String((*v).to_owned()))
+                            .collect(),
+                    )
                 }
             }
         };
@@ -370,7 +393,11 @@ mod tests {
 
     #[test]
     fn a_sub_class_outside_its_class_is_refused() {
-        let bad = SHIPPED.replacen("code = \"0102\"\nname = \"污水井盖\"", "code = \"0902\"\nname = \"污水井盖\"", 1);
+        let bad = SHIPPED.replacen(
+            "code = \"0102\"\nname = \"污水井盖\"",
+            "code = \"0902\"\nname = \"污水井盖\"",
+            1,
+        );
         let err = Classification::parse(&bad).unwrap_err();
         assert!(err.to_string().contains("0902"), "{err}");
     }
@@ -401,6 +428,8 @@ mod tests {
             check_attributes(other, &given("when_seen", &["yesterday"])),
             Err(AttributeError::Malformed { .. })
         ));
-        assert!(check_attributes(other, &given("when_seen", &["2026-12-05T08:00:00+08:00"])).is_ok());
+        assert!(
+            check_attributes(other, &given("when_seen", &["2026-12-05T08:00:00+08:00"])).is_ok()
+        );
     }
 }

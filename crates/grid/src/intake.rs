@@ -106,7 +106,11 @@ pub struct Received {
     pub received_at: Timestamp,
 }
 
-fn bounded(field: &'static str, v: Option<String>, limit: usize) -> Result<Option<String>, ReportError> {
+fn bounded(
+    field: &'static str,
+    v: Option<String>,
+    limit: usize,
+) -> Result<Option<String>, ReportError> {
     let v = v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     match v {
         Some(s) if s.chars().count() > limit => Err(ReportError::TooLong { field, limit }),
@@ -161,7 +165,10 @@ pub async fn check(db: &Db, new: NewReport) -> Result<CheckedReport, ReportError
             (point, placement)
         }
     };
-    let description = new.description.map(|d| d.trim().to_owned()).unwrap_or_default();
+    let description = new
+        .description
+        .map(|d| d.trim().to_owned())
+        .unwrap_or_default();
     if description.chars().count() > DESCRIPTION_LIMIT {
         return Err(ReportError::DescriptionTooLong);
     }
@@ -322,7 +329,7 @@ pub async fn open_waiting(
     db: &Db,
     processes: &egov_cases::registry::Processes,
     limit: i64,
-)  -> Result<usize, OpenError> {
+) -> Result<usize, OpenError> {
     let mut r = db.reader().await?;
     let waiting: Vec<Waiting> = run!(r, |c| sqlx::query_as(
         "SELECT id, token, channel, service_code, lat, lon, district, cell, address, description, user_id \
@@ -367,10 +374,13 @@ pub async fn open_waiting(
         new.data = data;
         new.location = egov_cases::case::Location::new(w.lat, w.lon, w.address.clone()).ok();
         if let Some(s) = service {
-            new.deadlines
-                .insert("handling".to_owned(), s.sub.deadline.working_hours(hours_a_day));
+            new.deadlines.insert(
+                "handling".to_owned(),
+                s.sub.deadline.working_hours(hours_a_day),
+            );
         }
-        let opening = egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new)?;
+        let opening =
+            egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new)?;
         openings.push((w.id, w.token.clone(), opening));
     }
     let opened = db

@@ -3,7 +3,7 @@
 //! (a reference set: an import or a new classes version is served by every
 //! node within a second).
 
-use crate::classes::{Classification, ClassesError, SHIPPED};
+use crate::classes::{ClassesError, Classification, SHIPPED};
 use crate::map::{geometry_json, Area, GridMap, Level, MapError};
 use egov_audit::Event;
 use egov_kernel::{time, Context};
@@ -60,11 +60,16 @@ impl Reference for Grid {
                         index: 0,
                         problem: format!("stored code {code} is not a grid code"),
                     })?;
-                    let value: serde_json::Value =
-                        serde_json::from_str(&geometry).map_err(|e| MapError::NotGeoJson(e.to_string()))?;
+                    let value: serde_json::Value = serde_json::from_str(&geometry)
+                        .map_err(|e| MapError::NotGeoJson(e.to_string()))?;
                     let shape = crate::map::geometry_from_json(&value)
                         .map_err(|problem| MapError::Feature { index: 0, problem })?;
-                    Ok(Area { code, level, name, shape })
+                    Ok(Area {
+                        code,
+                        level,
+                        name,
+                        shape,
+                    })
                 })
                 .collect::<Result<Vec<_>, MapError>>()?;
             let classes = Classification::parse(classes.as_deref().unwrap_or(SHIPPED))?;
@@ -205,10 +210,12 @@ pub async fn load_classes(db: &Db, ctx: &Context, text: &str) -> Result<String, 
 /// Loads the shipped classes if none are stored (a fresh database).
 pub async fn seed_classes(db: &Db) -> Result<(), LayersError> {
     let mut r = db.reader().await?;
-    let any: Option<i64> = run!(r, |c| sqlx::query_scalar("SELECT id FROM grid_classifications LIMIT 1")
-        .fetch_optional(&mut *c)
-        .await)
-        .map_err(StoreError::from)?;
+    let any: Option<i64> = run!(r, |c| sqlx::query_scalar(
+        "SELECT id FROM grid_classifications LIMIT 1"
+    )
+    .fetch_optional(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
     drop(r);
     if any.is_some() {
         return Ok(());

@@ -22,7 +22,12 @@ pub enum Level {
 }
 
 impl Level {
-    pub const ALL: [Level; 4] = [Level::District, Level::Street, Level::Community, Level::Cell];
+    pub const ALL: [Level; 4] = [
+        Level::District,
+        Level::Street,
+        Level::Community,
+        Level::Cell,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -288,7 +293,9 @@ pub fn geometry_json(shape: &MultiPolygon<f64>) -> Value {
 /// first) into a shape.
 pub fn geometry_from_json(g: &Value) -> Result<MultiPolygon<f64>, String> {
     let kind = g.get("type").and_then(Value::as_str).unwrap_or_default();
-    let coords = g.get("coordinates").ok_or("a geometry without coordinates")?;
+    let coords = g
+        .get("coordinates")
+        .ok_or("a geometry without coordinates")?;
     let polygons = match kind {
         "Polygon" => vec![polygon_from_json(coords)?],
         "MultiPolygon" => coords
@@ -297,7 +304,11 @@ pub fn geometry_from_json(g: &Value) -> Result<MultiPolygon<f64>, String> {
             .iter()
             .map(polygon_from_json)
             .collect::<Result<_, _>>()?,
-        other => return Err(format!("geometry type '{other}': only Polygon and MultiPolygon are areas")),
+        other => {
+            return Err(format!(
+                "geometry type '{other}': only Polygon and MultiPolygon are areas"
+            ))
+        }
     };
     Ok(MultiPolygon(polygons))
 }
@@ -305,7 +316,9 @@ pub fn geometry_from_json(g: &Value) -> Result<MultiPolygon<f64>, String> {
 fn polygon_from_json(rings: &Value) -> Result<Polygon<f64>, String> {
     let rings = rings.as_array().ok_or("polygon rings must be a list")?;
     let mut read = rings.iter().map(|ring| {
-        let points = ring.as_array().ok_or("a ring must be a list of positions")?;
+        let points = ring
+            .as_array()
+            .ok_or("a ring must be a list of positions")?;
         if points.len() < 4 {
             return Err("a ring needs at least four positions".to_owned());
         }
@@ -315,9 +328,9 @@ fn polygon_from_json(rings: &Value) -> Result<Polygon<f64>, String> {
                 let lon = p.get(0).and_then(Value::as_f64);
                 let lat = p.get(1).and_then(Value::as_f64);
                 match (lon, lat) {
-                    (Some(lon), Some(lat)) => Point::new(lat, lon)
-                        .map(xy)
-                        .map_err(|e| e.to_owned()),
+                    (Some(lon), Some(lat)) => {
+                        Point::new(lat, lon).map(xy).map_err(|e| e.to_owned())
+                    }
                     _ => Err("a position is [longitude, latitude]".to_owned()),
                 }
             })
@@ -343,13 +356,19 @@ pub fn areas_from_geojson(text: &str) -> Result<Vec<Area>, MapError> {
         .map(|(index, f)| {
             let bad = |problem: String| MapError::Feature { index, problem };
             let empty = Map::new();
-            let props = f.get("properties").and_then(Value::as_object).unwrap_or(&empty);
+            let props = f
+                .get("properties")
+                .and_then(Value::as_object)
+                .unwrap_or(&empty);
             let text = |k: &str| props.get(k).and_then(Value::as_str).map(str::trim);
             let code = text("code").ok_or_else(|| bad("no code".into()))?;
             let level = Level::of_code(code)
                 .ok_or_else(|| bad(format!("code '{code}' is not 6, 9, 11 or 15 digits")))?;
-            let name = text("name").filter(|n| !n.is_empty()).ok_or_else(|| bad("no name".into()))?;
-            let shape = geometry_from_json(f.get("geometry").unwrap_or(&Value::Null)).map_err(bad)?;
+            let name = text("name")
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| bad("no name".into()))?;
+            let shape =
+                geometry_from_json(f.get("geometry").unwrap_or(&Value::Null)).map_err(bad)?;
             Ok(Area {
                 code: code.to_owned(),
                 level,
@@ -366,7 +385,13 @@ mod tests {
     use geo::Rect;
 
     fn square(code: &str, name: &str, (x0, y0): (f64, f64), side: f64) -> Area {
-        let rect = Rect::new(Coord { x: x0, y: y0 }, Coord { x: x0 + side, y: y0 + side });
+        let rect = Rect::new(
+            Coord { x: x0, y: y0 },
+            Coord {
+                x: x0 + side,
+                y: y0 + side,
+            },
+        );
         Area {
             code: code.into(),
             level: Level::of_code(code).unwrap(),
@@ -388,7 +413,12 @@ mod tests {
     #[test]
     fn a_point_resolves_through_its_cell() {
         let grid = small_grid();
-        let p = grid.locate(Point { lat: 39.05, lon: 116.05 }).unwrap();
+        let p = grid
+            .locate(Point {
+                lat: 39.05,
+                lon: 116.05,
+            })
+            .unwrap();
         assert_eq!(p.cell.as_deref(), Some("110101001010001"));
         assert_eq!(p.community.as_deref(), Some("11010100101"));
         assert_eq!(p.street.as_deref(), Some("110101001"));
@@ -398,11 +428,26 @@ mod tests {
     #[test]
     fn without_a_cell_the_finest_area_answers() {
         let grid = small_grid();
-        let p = grid.locate(Point { lat: 39.4, lon: 116.4 }).unwrap();
+        let p = grid
+            .locate(Point {
+                lat: 39.4,
+                lon: 116.4,
+            })
+            .unwrap();
         assert_eq!((p.street.as_deref(), p.cell), (Some("110101001"), None));
-        let p = grid.locate(Point { lat: 39.9, lon: 116.9 }).unwrap();
+        let p = grid
+            .locate(Point {
+                lat: 39.9,
+                lon: 116.9,
+            })
+            .unwrap();
         assert_eq!((p.district.as_str(), p.street), ("110101", None));
-        assert!(grid.locate(Point { lat: 40.5, lon: 116.5 }).is_none());
+        assert!(grid
+            .locate(Point {
+                lat: 40.5,
+                lon: 116.5
+            })
+            .is_none());
     }
 
     #[test]
@@ -426,6 +471,9 @@ mod tests {
     fn a_cell_names_a_point_inside_it() {
         let grid = small_grid();
         let p = grid.inside_point("110101001010001").unwrap();
-        assert_eq!(grid.locate(p).unwrap().cell.as_deref(), Some("110101001010001"));
+        assert_eq!(
+            grid.locate(p).unwrap().cell.as_deref(),
+            Some("110101001010001")
+        );
     }
 }

@@ -140,7 +140,9 @@ pub async fn find(
         None => {}
     }
     let (limit, offset) = (next(), next());
-    sql.push_str(&format!(" ORDER BY r.received_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}"));
+    sql.push_str(&format!(
+        " ORDER BY r.received_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}"
+    ));
     let size = i64::from(filter.page_size.max(1));
     let skip = i64::from(filter.page.max(1) - 1) * size;
     let mut r = db.reader().await?;
@@ -184,7 +186,9 @@ async fn views(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         if !definitions.contains_key(&row.process_version) {
-            let def = processes.get(db, PROCESS, row.process_version as u32).await?;
+            let def = processes
+                .get(db, PROCESS, row.process_version as u32)
+                .await?;
             definitions.insert(row.process_version, def);
         }
         let def = &definitions[&row.process_version];
