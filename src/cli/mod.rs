@@ -6,6 +6,7 @@
 
 mod cases;
 mod demo;
+mod grid;
 mod identity;
 mod indicators;
 mod notify;
@@ -89,6 +90,10 @@ enum Command {
     /// reminders, the demonstration series.
     #[command(subcommand)]
     Indicators(indicators::IndicatorsCommand),
+    /// Grid city management: the grid's layers, the classes of problems,
+    /// received reports.
+    #[command(subcommand)]
+    Grid(grid::GridCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -305,6 +310,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Calendar(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = calendar_command(&db, command).await;
+            close(db).await;
+            code
+        }
+        Some(Command::Grid(command)) => {
+            let db = database::open(&settings, &url).await?;
+            let code = grid::run(&db, command).await;
             close(db).await;
             code
         }

@@ -5,6 +5,7 @@
 //! and opened as cases of the grid process (`intake.rs`), and the cases as
 //! service requests (`requests.rs`, Open311's view of them).
 
+pub mod build;
 pub mod classes;
 pub mod coords;
 pub mod intake;

@@ -80,6 +80,19 @@ pub struct Area {
 }
 
 impl Area {
+    /// The area with its coordinates, given in `datum`, brought to WGS 84.
+    pub fn in_wgs84(self, datum: crate::coords::Datum) -> Area {
+        use geo::MapCoords;
+        if datum == crate::coords::Datum::Wgs84 {
+            return self;
+        }
+        let shape = self.shape.map_coords(|c| {
+            let p = Point { lat: c.y, lon: c.x }.from_datum(datum);
+            Coord { x: p.lon, y: p.lat }
+        });
+        Area { shape, ..self }
+    }
+
     /// Its parent's code (a prefix of its own), if it has one.
     pub fn parent_code(&self) -> Option<&str> {
         self.level.above().map(|l| &self.code[..l.code_len()])
