@@ -59,6 +59,10 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         if n > 0 {
             tracing::info!(values = n, "demonstration indicator series loaded");
         }
+        let n = egov_grid::demo::load(&db).await?;
+        if n > 0 {
+            tracing::info!(areas = n, "demonstration grid of 东城区 and 西城区 loaded");
+        }
     }
     let first_admin = egov_identity::ensure_first_admin(&db).await?;
     setup.release().await?;

@@ -34,6 +34,10 @@ pub enum GridCommand {
     Classes(ClassesCommand),
     /// Open the reports received and not yet opened as cases; prints how many.
     Open,
+    /// Load the demonstration grid (东城区 and 西城区: districts, streets,
+    /// 500 m blocks and 100 m cells) unless the grid has areas; prints how
+    /// many went in.
+    Demo,
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,6 +95,10 @@ pub async fn run(db: &Db, command: GridCommand) -> anyhow::Result<ExitCode> {
                     s.sub.department
                 );
             }
+        }
+        GridCommand::Demo => {
+            let n = egov_grid::demo::load(db).await?;
+            println!("demonstration grid areas: {n}");
         }
         GridCommand::Open => {
             let processes = egov_cases::registry::Processes::default();

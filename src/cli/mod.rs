@@ -334,6 +334,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("service items: {n} published");
             let n = egov_indicators_web::demo::load(&db).await?;
             println!("demonstration indicator values: {n}");
+            let n = egov_grid::demo::load(&db).await?;
+            println!("demonstration grid areas: {n}");
             if people {
                 demo::people(&db, &settings.files_dir()).await?;
             }
