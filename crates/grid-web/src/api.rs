@@ -23,7 +23,8 @@ pub struct AreasQuery {
 /// `level` and `name`.
 #[utoipa::path(get, path = "/api/v1/grid/areas", tag = TAG_GRID, params(AreasQuery),
     responses((status = 200, description = "a GeoJSON FeatureCollection", content_type = "application/geo+json"),
-              answers::BadRequest))]
+              answers::BadRequest,
+              answers::Unprocessable))]
 pub async fn areas(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<AreasQuery>,

@@ -557,15 +557,21 @@ async fn list_requests(state: &AppState, lang: Locale, query: &[u8], format: For
         }
         filter.start = Some(start);
         filter.end = Some(end);
-        filter.status = match first(&q, "status") {
-            None => None,
-            Some(s) => Some(Status::parse(s).ok_or_else(|| {
+        // A comma list, as service codes are: both is no filter.
+        let mut statuses = Vec::new();
+        for s in list("status") {
+            statuses.push(Status::parse(&s).ok_or_else(|| {
                 Open311Error::bad(
                     lang,
                     "status 只能是 open 或 closed",
                     "status must be open or closed",
                 )
-            })?),
+            })?);
+        }
+        statuses.dedup();
+        filter.status = match statuses.as_slice() {
+            [one] => Some(*one),
+            _ => None,
         };
     } else {
         filter.page = 1;

@@ -59,7 +59,10 @@ fn nearer_half(a: [f64; 2], b: [f64; 2], k: f64) -> Polygon<f64> {
         (mx - px * big - ux * big, my - py * big - uy * big),
         (mx - px * big, my - py * big),
     ];
-    let mut ring: Vec<Coord<f64>> = corners.iter().map(|&(x, y)| Coord { x: x / k, y }).collect();
+    let mut ring: Vec<Coord<f64>> = corners
+        .iter()
+        .map(|&(x, y)| Coord { x: x / k, y })
+        .collect();
     ring.push(ring[0]);
     Polygon::new(LineString::new(ring), vec![])
 }
@@ -136,11 +139,18 @@ mod tests {
             (39.8826, 116.4066, "110101"), // 天坛
             (39.9363, 116.3790, "110102"), // 什刹海 / 后海
         ] {
-            let p = grid.locate(Point { lat, lon }).unwrap_or_else(|| panic!("({lat}, {lon}) is outside"));
+            let p = grid
+                .locate(Point { lat, lon })
+                .unwrap_or_else(|| panic!("({lat}, {lon}) is outside"));
             assert_eq!(p.district, district, "({lat}, {lon})");
             assert!(p.cell.is_some(), "({lat}, {lon}) has no cell");
         }
         // 朝阳区's CBD lies outside.
-        assert!(grid.locate(Point { lat: 39.9087, lon: 116.4605 }).is_none());
+        assert!(grid
+            .locate(Point {
+                lat: 39.9087,
+                lon: 116.4605
+            })
+            .is_none());
     }
 }
