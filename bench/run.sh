@@ -4,7 +4,7 @@
 #   bench/run.sh [sqlite|postgres|all]        (default: all)
 #
 # Environment:
-#   SCENARIOS    which groups to run: http, identity, cases, hall, separated
+#   SCENARIOS    which groups to run: http, identity, cases, hall, grid, separated
 #                by spaces or commas           (default "http identity cases";
 #                hall is left out of the default: with its 1M-document
 #                search index it adds a few minutes, see BENCHMARKS.md)
@@ -138,14 +138,21 @@ want_http=0
 want_identity=0
 want_cases=0
 want_hall=0
+want_grid=0
 for group in ${SCENARIOS//,/ }; do
     case "$group" in
         http) want_http=1 ;;
         identity) want_identity=1 ;;
         cases) want_cases=1 ;;
         hall) want_hall=1 ;;
+        # Reports taken in over Open311, beside the bare axum ceiling of the
+        # http group (which it brings along) and the disk's fdatasync rate.
+        grid)
+            want_grid=1
+            want_http=1
+            ;;
         *)
-            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall)" >&2
+            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall, grid)" >&2
             exit 2
             ;;
     esac
@@ -1113,6 +1120,9 @@ bench_engine() {
     if [[ $want_identity == 1 ]]; then
         identity_scenarios "$engine" "$dir" "${db_args[@]}"
     fi
+    if [[ $want_grid == 1 ]]; then
+        grid_scenarios "$engine" "$dir" "${db_args[@]}"
+    fi
     stop_servers
     if [[ $want_cases == 1 ]]; then
         case_scenarios "$engine" "$dir"
@@ -1124,6 +1134,36 @@ bench_engine() {
     drop_databases
     rm -rf "$dir"
 }
+
+# grid_scenarios ENGINE DIR DB_ARGS...: Open311 reports posted to the running
+# egov (demo grid: 东城区 and 西城区) with an API key made by the CLI, each
+# checked against the classes and the grid and written durably before the
+# answer; the server opens them as cases behind the answers. Afterwards, how
+# many were received and how many opened.
+grid_scenarios() {
+    local engine=$1 dir=$2
+    shift 2
+    local key
+    key="$("$egov_bin" --config "$dir/none.toml" admin api-key create --data-dir "$dir/data" "$@" \
+        --name bench-open311 --scope open311:write 2>/dev/null)" || die "$engine: could not make an API key"
+    # Points spread over both districts, several classes.
+    local bodies="" i lat lon codes=(e0102 e0504 c0101 e0201 e0301 c0108)
+    for i in $(seq 0 31); do
+        lat="$(awk -v i="$i" 'BEGIN { printf "%.5f", 39.895 + (i % 8) * 0.006 }')"
+        lon="$(awk -v i="$i" 'BEGIN { printf "%.5f", 116.355 + int(i / 8) * 0.013 }')"
+        local code=${codes[$((i % ${#codes[@]}))]} extra=""
+        [[ $code != c0101 ]] || extra="&attribute%5Bcover_state%5D=missing"
+        bodies+="api_key=$key&service_code=$code&lat=$lat&long=$lon&description=%E8%B7%AF%E8%BE%B9%E9%97%AE%E9%A2%98+$i$extra"$'\n'
+    done
+    BENCH_BODY="$bodies" run_scenario "$engine" "open311 POST requests" \
+        "http://$egov_addr/open311/v2/requests.json" "$CONNECTIONS" "$root/bench/wrk/form_post.lua"
+    # The opener catches up behind the answers.
+    local opened
+    opened="$("$egov_bin" --config "$dir/none.toml" grid open --data-dir "$dir/data" "$@" 2>/dev/null | awk '{ print $NF }')"
+    grid_note["$engine"]="left to open after the run: ${opened:-?} (opened by egov grid open)"
+    printf 'grid: %s\n\n' "${grid_note[$engine]}" >>"$results_dir/$today-$engine.txt"
+}
+declare -A grid_note
 
 # bench_peer: oidc-provider's client-credentials grants, with the same wrk
 # script, connections and length as egov's; then its refresh grants, with the
@@ -1182,7 +1222,7 @@ bench_peer() {
     rm -rf "$dir"
 }
 
-if [[ $want_cases == 1 || $want_hall == 1 ]]; then
+if [[ $want_cases == 1 || $want_hall == 1 || $want_grid == 1 ]]; then
     fsync_ceiling
 fi
 if [[ $want_cases == 1 ]]; then
@@ -1357,6 +1397,17 @@ if [[ $want_hall == 1 ]]; then
         done
     fi
     printf 'search: %s\n' "${search_note:-not run}"
+fi
+if [[ $want_grid == 1 ]]; then
+    printf '\n| engine | Open311 reports/s | p99 | ÷ bare axum /healthz | ÷ fdatasync/s (one durable commit each) | after the run |\n'
+    printf '|---|---:|---:|---:|---:|---|\n'
+    for engine in "${engines[@]}"; do
+        awk -v e="$engine" -v r="${rps[$engine/open311 POST requests]:-0}" -v b="${rps[$engine/bare axum /healthz]:-0}" \
+            -v f="${ceiling[fdatasync]:-0}" -v p="$(grep -F "| $engine | open311 POST requests |" <<<"$(printf '%s\n' "${rows[@]}")" | awk -F'|' '{ gsub(/ /, "", $8); print $8 }')" \
+            -v n="${grid_note[$engine]:-}" \
+            'BEGIN { printf "| %s | %.0f | %s | %s | %s | %s |\n", e, r, p, (b > 0 ? sprintf("%.3f", r / b) : "-"), (f > 0 ? sprintf("%.1fx", r / f) : "-"), n }'
+    done
+    printf 'target: 10,000 reports/s with p99 under 20 ms; fsync ceiling: %s\n' "${fsync_note:-not measured}"
 fi
 printf '\nraw output:'
 for engine in "${engines[@]}"; do
