@@ -1403,7 +1403,7 @@ if [[ $want_grid == 1 ]]; then
     printf '|---|---:|---:|---:|---:|---|\n'
     for engine in "${engines[@]}"; do
         awk -v e="$engine" -v r="${rps[$engine/open311 POST requests]:-0}" -v b="${rps[$engine/bare axum /healthz]:-0}" \
-            -v f="${ceiling[fdatasync]:-0}" -v p="$(grep -F "| $engine | open311 POST requests |" <<<"$(printf '%s\n' "${rows[@]}")" | awk -F'|' '{ gsub(/ /, "", $8); print $8 }')" \
+            -v f="${ceiling[fdatasync]:-0}" -v p="$(grep -F "| $engine | open311 POST requests |" <<<"$(printf '%s\n' "${rows[@]}")" | awk -F'|' '{ gsub(/ /, "", $7); print $7 }')" \
             -v n="${grid_note[$engine]:-}" \
             'BEGIN { printf "| %s | %.0f | %s | %s | %s | %s |\n", e, r, p, (b > 0 ? sprintf("%.3f", r / b) : "-"), (f > 0 ? sprintf("%.1fx", r / f) : "-"), n }'
     done

@@ -379,9 +379,15 @@ pub async fn open_waiting(
                 s.sub.deadline.working_hours(hours_a_day),
             );
         }
-        let opening =
-            egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new)?;
-        openings.push((w.id, w.token.clone(), opening));
+        // One report the process refuses must not hold up the others.
+        match egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new) {
+            Ok(opening) => openings.push((w.id, w.token.clone(), opening)),
+            Err(e) => tracing::error!(
+                report = w.id,
+                error = %egov_kernel::error::Chain(&e),
+                "the grid process refuses a received report: left waiting"
+            ),
+        }
     }
     let opened = db
         .write(move |tx| {
