@@ -404,6 +404,9 @@ async fn points_from_chinese_maps_and_cell_codes_are_placed() {
     );
 }
 
+/// A form's fields, in order.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 #[tokio::test]
 async fn bad_reports_get_the_error_list_and_store_nothing() {
     let app = TestApp::new().await;
@@ -437,7 +440,7 @@ async fn bad_reports_get_the_error_list_and_store_nothing() {
     wrong_key.push(("api_key", "egov_0000"));
     let mut key_of_another_kind = without("api_key");
     key_of_another_kind.push(("api_key", other_key.as_str()));
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode)> = vec![
+    let cases: Vec<(&str, Form<'_>, StatusCode)> = vec![
         ("no key", without("api_key"), StatusCode::FORBIDDEN),
         ("a wrong key", wrong_key, StatusCode::FORBIDDEN),
         (

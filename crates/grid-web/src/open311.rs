@@ -92,9 +92,9 @@ fn respond(format: Format, result: Answer) -> Response {
     result.unwrap_or_else(|e| e.into_response(format))
 }
 
-/// Splits a path's last segment; an unknown extension is not found.
-fn split(file: &str, lang: Locale) -> Result<(&str, Format), Response> {
-    Format::split(file).ok_or_else(|| Open311Error::not_found(lang).into_response(Format::Json))
+/// The answer to a path whose last segment names no format.
+fn no_format(lang: Locale) -> Response {
+    Open311Error::not_found(lang).into_response(Format::Json)
 }
 
 /// Query or form pairs, with empty values dropped (the spec: an empty
@@ -173,9 +173,8 @@ pub async fn get_resource(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let (name, format) = match split(&file, lang) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((name, format)) = Format::split(&file) else {
+        return no_format(lang);
     };
     let query = query.unwrap_or_default();
     let result = match name {
@@ -241,9 +240,8 @@ pub async fn service_definition(
     Lang(lang): Lang,
     Path(file): Path<String>,
 ) -> Response {
-    let (code, format) = match split(&file, lang) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((code, format)) = Format::split(&file) else {
+        return no_format(lang);
     };
     let result = async {
         let g = classes(&state, lang).await?;
@@ -287,9 +285,8 @@ pub async fn post_request(
     Path(file): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (name, format) = match split(&file, lang) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((name, format)) = Format::split(&file) else {
+        return no_format(lang);
     };
     if name != "requests" {
         return Open311Error::not_found(lang).into_response(format);
@@ -599,9 +596,8 @@ pub async fn get_request(
     Lang(lang): Lang,
     Path(file): Path<String>,
 ) -> Response {
-    let (id, format) = match split(&file, lang) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((id, format)) = Format::split(&file) else {
+        return no_format(lang);
     };
     let result = async {
         let filter = Filter {
@@ -627,9 +623,8 @@ pub async fn get_token(
     Lang(lang): Lang,
     Path(file): Path<String>,
 ) -> Response {
-    let (token, format) = match split(&file, lang) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some((token, format)) = Format::split(&file) else {
+        return no_format(lang);
     };
     let result = async {
         let found = requests::by_token(&state.db, token)

@@ -36,10 +36,8 @@ impl Point {
     /// A point, or why not: latitude in [-90, 90], longitude in [-180, 180],
     /// both finite.
     pub fn new(lat: f64, lon: f64) -> Result<Point, &'static str> {
-        if !(lat.is_finite() && lon.is_finite())
-            || !(-90.0..=90.0).contains(&lat)
-            || !(-180.0..=180.0).contains(&lon)
-        {
+        // NaN lies in no range, so this refuses it too.
+        if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)) {
             return Err("latitude must lie in [-90, 90] and longitude in [-180, 180]");
         }
         Ok(Point { lat, lon })

@@ -185,11 +185,14 @@ async fn views(
     let mut definitions = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        if !definitions.contains_key(&row.process_version) {
-            let def = processes
-                .get(db, PROCESS, row.process_version as u32)
-                .await?;
-            definitions.insert(row.process_version, def);
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            definitions.entry(row.process_version)
+        {
+            slot.insert(
+                processes
+                    .get(db, PROCESS, row.process_version as u32)
+                    .await?,
+            );
         }
         let def = &definitions[&row.process_version];
         let step = def
