@@ -15,6 +15,7 @@ import time
 import requests
 import xmltodict
 from georeport import GeoReport
+from serving import serving
 
 # 东华门大街, in 东城区 (WGS 84).
 LAT, LONG = "39.9140", "116.4020"
@@ -95,28 +96,10 @@ def check(binary: str, data_dir: str, base: str) -> None:
 
 
 def main(binary: str) -> int:
-    with tempfile.TemporaryDirectory() as data_dir:
-        proc = subprocess.Popen(
-            [binary, "serve", "--bind", "127.0.0.1:0", "--data-dir", data_dir],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            base = None
-            for line in proc.stdout:
-                if line.startswith("egov is serving "):
-                    base = line.split()[3].rstrip("/")
-                    break
-            if base is None:
-                print("egov exited before serving", file=sys.stderr)
-                return 1
-            check(binary, data_dir, base)
-            print("Open311 standard client: all passed")
-            return 0
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
+    with tempfile.TemporaryDirectory() as data_dir, serving(binary, data_dir, demo=True) as base:
+        check(binary, data_dir, base)
+        print("Open311 standard client: all passed")
+        return 0
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1]))

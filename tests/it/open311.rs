@@ -80,6 +80,13 @@ fn assert_errors(res: &TestResponse, status: StatusCode) -> String {
     list[0]["description"].as_str().unwrap().to_owned()
 }
 
+/// Each path answers 404 with the spec's error list.
+async fn not_found(app: &TestApp, paths: &[&str]) {
+    for path in paths {
+        assert_errors(&app.get(path).await, StatusCode::NOT_FOUND);
+    }
+}
+
 #[tokio::test]
 async fn discovery_and_services_in_both_formats() {
     let app = TestApp::new().await;
@@ -149,22 +156,16 @@ async fn discovery_and_services_in_both_formats() {
         "{x}"
     );
 
-    assert_errors(
-        &app.get("/open311/v2/services/x9999.json").await,
-        StatusCode::NOT_FOUND,
-    );
-    assert_errors(
-        &app.get("/open311/v2/services/x9999.xml").await,
-        StatusCode::NOT_FOUND,
-    );
-    assert_errors(
-        &app.get("/open311/v2/nothing.json").await,
-        StatusCode::NOT_FOUND,
-    );
-    assert_errors(
-        &app.get("/open311/v2/services.html").await,
-        StatusCode::NOT_FOUND,
-    );
+    not_found(
+        &app,
+        &[
+            "/open311/v2/services/x9999.json",
+            "/open311/v2/services/x9999.xml",
+            "/open311/v2/nothing.json",
+            "/open311/v2/services.html",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -635,14 +636,14 @@ async fn listing_requests_keeps_to_the_spec() {
     }
     // An empty parameter is a missing one.
     assert_eq!(page("status=&page_size=1").await.len(), 1);
-    assert_errors(
-        &app.get("/open311/v2/requests/2099000001.json").await,
-        StatusCode::NOT_FOUND,
-    );
-    assert_errors(
-        &app.get("/open311/v2/tokens/nothing.xml").await,
-        StatusCode::NOT_FOUND,
-    );
+    not_found(
+        &app,
+        &[
+            "/open311/v2/requests/2099000001.json",
+            "/open311/v2/tokens/nothing.xml",
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 pub const TAG_GRID: &str = "grid";
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AreasQuery {
     /// district, street, community or cell; every level if left out.
     pub level: Option<String>,
