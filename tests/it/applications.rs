@@ -41,22 +41,7 @@ async fn enterprise_session(app: &TestApp, name: &str) -> Caller {
 
 /// A page form's multipart body: its text fields and one file.
 pub(crate) fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
-    let b = "egovapplyboundary";
-    let mut body = String::new();
-    for (k, v) in fields {
-        body.push_str(&format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
-        ));
-    }
-    body.push_str(&format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n",
-        file.0
-    ));
-    let mut bytes = body.into_bytes();
-    bytes.extend_from_slice(file.1);
-    bytes.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), bytes)
+    crate::common::casework::multipart_form(fields, &[("file", file.0, file.1)])
 }
 
 async fn upload(

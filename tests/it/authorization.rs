@@ -273,6 +273,23 @@ fn routes() -> Vec<Route> {
         get("/open311/v2/tokens/none.json", |_| Outcome::Hidden),
         post("/open311/v2/requests.json", |_| Outcome::Forbidden),
         get("/api/v1/grid/areas", public),
+        // Reporting is for anyone signed in (tests/it/grid_pages.rs); a
+        // report's follow link is public, and this token names none.
+        get("/grid/report", |w| w.page(w.signed_in())),
+        post("/grid/report", |w| {
+            if w.signed_in() {
+                Outcome::Judged
+            } else {
+                Outcome::SignIn
+            }
+        }),
+        get("/grid/follow/none", |_| Outcome::Hidden),
+        // Report photos are public by digest (tests/it/open311.rs); no
+        // report has this one.
+        get(
+            "/grid/photos/0000000000000000000000000000000000000000000000000000000000000000.jpg",
+            |_| Outcome::Hidden,
+        ),
         // The matrix indicator is internal: civil servants see its
         // dashboard (no values yet) and figures; to the rest it is not there.
         get("/statistics/matrix_rate", |w| {

@@ -13,6 +13,7 @@ mod case_pages;
 mod cases;
 mod demo;
 mod documents;
+mod grid_pages;
 mod identity;
 mod indicators;
 mod indicators_api;

@@ -7,7 +7,7 @@
 use crate::common;
 
 use axum::http::{Method, StatusCode};
-use common::casework::{dept, staff};
+use common::casework::{dept, multipart_form, staff};
 use common::{enc, TestApp, TestResponse};
 use egov_identity::{Role, Scope};
 use egov_kernel::Context;
@@ -28,7 +28,7 @@ fn square(code: &str, name: &str, lon: f64, lat: f64, side: f64) -> Value {
 
 /// Part of 东城区 as a grid: the district, a street, a community and four
 /// cells of about 100 m around (39.930, 116.410).
-async fn with_grid(app: &TestApp) {
+pub(crate) async fn with_grid(app: &TestApp) {
     let features = vec![
         square("110101", "东城区", 116.38, 39.87, 0.08),
         square("110101001", "东华门街道", 116.40, 39.92, 0.02),
@@ -45,7 +45,7 @@ async fn with_grid(app: &TestApp) {
         .unwrap();
 }
 
-async fn open_waiting(app: &TestApp) -> usize {
+pub(crate) async fn open_waiting(app: &TestApp) -> usize {
     let processes = egov_cases::registry::Processes::default();
     egov_grid::intake::open_waiting(app.db(), &processes, 100)
         .await
@@ -661,4 +661,115 @@ async fn the_grid_goes_out_as_geojson() {
     app.get("/api/v1/grid/areas?level=block")
         .await
         .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+}
+
+#[tokio::test]
+async fn photos_come_upright_without_their_metadata_and_reach_the_case() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let key = app.api_key(&[Scope::Open311Write]).await;
+    let fields = [
+        ("api_key", key.as_str()),
+        ("service_code", "e0102"),
+        ("lat", "39.9295"),
+        ("long", "116.4095"),
+        ("description", "垃圾桶满溢"),
+    ];
+    let post_photos = |files: Vec<(&'static str, &'static str, Vec<u8>)>| {
+        let files: Vec<(&str, &str, Vec<u8>)> = files;
+        let (ct, body) = multipart_form(
+            &fields,
+            &files
+                .iter()
+                .map(|(n, f, b)| (*n, *f, b.as_slice()))
+                .collect::<Vec<_>>(),
+        );
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                "/open311/v2/requests.json",
+                &[("content-type", ct.as_str())],
+                body,
+            )
+            .await
+        }
+    };
+    // Turned on its side by the phone, with its position in EXIF.
+    let turned = egov_grid::photos::samples::jpeg(80, 40, 6);
+    let res = post_photos(vec![
+        ("media", "IMG_0001.JPG", turned.clone()),
+        (
+            "media",
+            "IMG_0002.JPG",
+            egov_grid::photos::samples::jpeg(60, 60, 1),
+        ),
+    ])
+    .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let shape = app
+        .texts("SELECT width || 'x' || height FROM grid_photos ORDER BY position")
+        .await;
+    assert_eq!(shape, ["40x80", "60x60"]);
+
+    // Served by digest, as stored: upright, no EXIF, no GPS.
+    let sha = &app
+        .texts("SELECT sha256 FROM grid_photos WHERE position = 0")
+        .await[0];
+    let thumb = &app
+        .texts("SELECT thumb_sha256 FROM grid_photos WHERE position = 0")
+        .await[0];
+    for digest in [sha, thumb] {
+        let res = app.get(&format!("/grid/photos/{digest}.jpg")).await;
+        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.header("content-type"), "image/jpeg");
+        let bytes = &res.bytes;
+        assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]));
+        assert!(!bytes.windows(4).any(|w| w == b"Exif" || w == b"GPS!"));
+    }
+
+    // Opened: the photos are the case's attachments, and its media_url.
+    assert_eq!(open_waiting(&app).await, 1);
+    let names = app
+        .texts("SELECT name FROM case_attachments ORDER BY id")
+        .await;
+    assert_eq!(names, ["现场照片1.jpg", "现场照片2.jpg"]);
+    let r = &app.get("/open311/v2/requests.json").await.json()[0];
+    assert!(
+        r["media_url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/grid/photos/{sha}.jpg")),
+        "{r}"
+    );
+
+    // What is not a report's photo is not served here.
+    for path in [
+        "/grid/photos/0000000000000000000000000000000000000000000000000000000000000000.jpg"
+            .to_owned(),
+        "/grid/photos/..%2F..%2Fetc%2Fpasswd.jpg".to_owned(),
+        format!("/grid/photos/{sha}.png"),
+    ] {
+        let res = app.get(&path).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // Not a photo, too many photos: the error list, and nothing stored.
+    let pdf = egov_cases::attachments::samples::pdf("x", b"");
+    let five: Vec<_> = (0..5)
+        .map(|_| ("media", "p.jpg", egov_grid::photos::samples::jpeg(8, 8, 1)))
+        .collect();
+    let mut cut = turned.clone();
+    cut.truncate(60);
+    for (what, files) in [
+        ("a PDF", vec![("media", "photo.jpg", pdf)]),
+        ("five photos", five),
+        ("a cut-off JPEG", vec![("media", "cut.jpg", cut)]),
+    ] {
+        let res = post_photos(files).await;
+        let said = assert_errors(&res, StatusCode::BAD_REQUEST);
+        assert!(said.contains("照片"), "{what}: {said}");
+    }
+    assert_eq!(app.count("grid_reports").await, 1);
+    assert_eq!(app.count("grid_photos").await, 2);
 }

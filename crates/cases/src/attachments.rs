@@ -176,7 +176,7 @@ impl FileStore {
 
     /// Writes the bytes durably under their digest; the same content is
     /// stored once.
-    async fn put(&self, bytes: Vec<u8>) -> std::io::Result<String> {
+    pub async fn put(&self, bytes: Vec<u8>) -> std::io::Result<String> {
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || {
             let digest = hex::encode(Sha256::digest(&bytes));
@@ -201,7 +201,16 @@ impl FileStore {
     }
 
     pub async fn read(&self, a: &Attachment) -> std::io::Result<Vec<u8>> {
-        tokio::fs::read(self.path(&a.sha256)).await
+        self.read_digest(&a.sha256).await
+    }
+
+    /// The bytes stored under a digest (64 hex digits; anything else is
+    /// not found rather than a path).
+    pub async fn read_digest(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(std::io::ErrorKind::NotFound.into());
+        }
+        tokio::fs::read(self.path(sha256)).await
     }
 }
 

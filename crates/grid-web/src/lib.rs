@@ -1,14 +1,20 @@
 //! Grid city management's web part: the Open311 GeoReport v2 interface
 //! (`open311.rs`, answering in JSON or XML through `format.rs`) and the
-//! grid's layers over the API (`api.rs`).
+//! grid's layers over the API (`api.rs`), the report and follow pages
+//! (`pages.rs`; both front doors read reports through `posted.rs`), and
+//! reports' photos (`photos.rs`).
 
 mod api;
 pub mod format;
 mod open311;
+mod pages;
+mod photos;
+mod posted;
 
 use axum::routing::get;
 use axum::Router;
 use egov_web_kit::i18n;
+use egov_web_kit::nav::{NavEntry, Shown};
 use egov_web_kit::slice::Slice;
 use egov_web_kit::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,12 +27,20 @@ pub static STRINGS: i18n::Strings = i18n::Strings {
     en: include_str!("../locales/en.toml"),
 };
 
+/// Reporting a problem is for everyone (signing in on the way).
+static NAV: &[NavEntry] = &[NavEntry {
+    order: 15,
+    href: "/grid/report",
+    label: "grid.nav.report",
+    shown: Shown::Everyone,
+}];
+
 /// Grid management's web part, as the platform composes it.
 pub fn slice() -> Slice {
     Slice {
         name: "grid",
         strings: &STRINGS,
-        nav: &[],
+        nav: NAV,
         api,
         pages: open311,
         parts: egov_web_kit::slice::no_parts,
@@ -43,9 +57,24 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// or `.xml`.
 pub fn open311() -> Router<AppState> {
     use open311::{get_request, get_resource, get_token, post_request, service_definition};
+    // A report may bring its photos along.
+    let posted = egov_grid::photos::MAX_PHOTOS * egov_grid::photos::MAX_PHOTO_BYTES + 256 * 1024;
     Router::new()
-        .route("/open311/v2/{file}", get(get_resource).post(post_request))
+        .route(
+            "/open311/v2/{file}",
+            get(get_resource)
+                .post(post_request)
+                .layer(axum::extract::DefaultBodyLimit::max(posted)),
+        )
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(get_request))
         .route("/open311/v2/tokens/{file}", get(get_token))
+        .route("/grid/photos/{file}", get(photos::photo))
+        .route(
+            "/grid/report",
+            get(pages::report_form)
+                .post(pages::report)
+                .layer(axum::extract::DefaultBodyLimit::max(posted)),
+        )
+        .route("/grid/follow/{token}", get(pages::follow))
 }

@@ -5,14 +5,13 @@
 //! `{code, description}` with 400, 403 or 404.
 
 use crate::format::{answer, Format};
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use crate::posted::{self, first, PostError};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset};
 use egov_grid::classes::{Classification, Service};
-use egov_grid::coords::{Datum, Point};
-use egov_grid::intake::{self, Channel, NewReport, ReportError, Reporter, Where};
+use egov_grid::intake::{self, Channel, ReportError};
 use egov_grid::layers::grid;
 use egov_grid::requests::{self, Filter, ServiceRequest, Status};
 use egov_kernel::time::Timestamp;
@@ -20,7 +19,6 @@ use egov_kernel::Locale;
 use egov_web_kit::context::Lang;
 use egov_web_kit::state::AppState;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// The most requests one answer lists (the spec's default cap).
 pub const MOST: u32 = 1000;
@@ -97,19 +95,15 @@ fn no_format(lang: Locale) -> Response {
     Open311Error::not_found(lang).into_response(Format::Json)
 }
 
-/// Query or form pairs, with empty values dropped (the spec: an empty
-/// parameter is a missing one).
-fn pairs(raw: &[u8], lang: Locale) -> Result<Vec<(String, String)>, Open311Error> {
-    let all: Vec<(String, String)> = serde_urlencoded::from_bytes(raw)
-        .map_err(|_| Open311Error::bad(lang, "参数无法解析", "the parameters cannot be read"))?;
-    Ok(all
-        .into_iter()
-        .filter(|(_, v)| !v.trim().is_empty())
-        .collect())
+/// A posted report that could not be read, as the spec's error.
+fn post_error(e: PostError, lang: Locale) -> Open311Error {
+    let (zh, en) = e.messages();
+    Open311Error::bad(lang, &zh, &en)
 }
 
-fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim())
+/// Query pairs, as the spec's error when they cannot be read.
+fn pairs(raw: &[u8], lang: Locale) -> Result<Vec<(String, String)>, Open311Error> {
+    posted::pairs(raw).map_err(|e| post_error(e, lang))
 }
 
 fn time_text(t: Timestamp) -> String {
@@ -143,7 +137,25 @@ fn service_json(s: Service<'_>, lang: Locale) -> Value {
     })
 }
 
-fn request_json(r: &ServiceRequest) -> Value {
+/// Where this server is reached from outside: the configured public
+/// address, else the host the client asked for.
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    let base = state.settings.public_url.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    });
+    base.trim_end_matches('/').to_owned()
+}
+
+fn request_json(r: &ServiceRequest, base: &str) -> Value {
+    let media_url = r.media_url.clone().or_else(|| {
+        r.photo
+            .as_ref()
+            .map(|sha| format!("{base}{}", crate::photos::path(sha)))
+    });
     json!({
         "service_request_id": r.id,
         "status": r.status.as_str(),
@@ -161,7 +173,7 @@ fn request_json(r: &ServiceRequest) -> Value {
         "zipcode": Value::Null,
         "lat": r.lat,
         "long": r.lon,
-        "media_url": r.media_url,
+        "media_url": media_url,
     })
 }
 
@@ -180,20 +192,17 @@ pub async fn get_resource(
     let result = match name {
         "discovery" => Ok(discovery(&state, &headers, format)),
         "services" => services(&state, lang, format).await,
-        "requests" => list_requests(&state, lang, query.as_bytes(), format).await,
+        "requests" => {
+            let base = base_url(&state, &headers);
+            list_requests(&state, lang, query.as_bytes(), format, &base).await
+        }
         _ => Err(Open311Error::not_found(lang)),
     };
     respond(format, result)
 }
 
 fn discovery(state: &AppState, headers: &HeaderMap, format: Format) -> Response {
-    let base = state.settings.public_url.clone().unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        format!("http://{host}")
-    });
+    let base = base_url(state, headers);
     let changeset = "2026-12-05T00:00:00+08:00";
     let body = json!({
         "changeset": changeset,
@@ -201,7 +210,7 @@ fn discovery(state: &AppState, headers: &HeaderMap, format: Format) -> Response 
         "key_service": "API keys are issued by the platform's administrators (egov admin api-key create --scope open311:write)",
         "endpoints": [{
             "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": format!("{}/open311/v2", base.trim_end_matches('/')),
+            "url": format!("{base}/open311/v2"),
             "changeset": changeset,
             "type": "production",
             "formats": ["text/xml", "application/json"],
@@ -281,9 +290,8 @@ pub async fn service_definition(
 pub async fn post_request(
     State(state): State<AppState>,
     Lang(lang): Lang,
-    headers: HeaderMap,
     Path(file): Path<String>,
-    body: Bytes,
+    request: Request,
 ) -> Response {
     let Some((name, format)) = Format::split(&file) else {
         return no_format(lang);
@@ -291,28 +299,13 @@ pub async fn post_request(
     if name != "requests" {
         return Open311Error::not_found(lang).into_response(format);
     }
-    respond(format, submit(&state, lang, &headers, &body, format).await)
+    respond(format, submit(&state, lang, request, format).await)
 }
 
-async fn submit(
-    state: &AppState,
-    lang: Locale,
-    headers: &HeaderMap,
-    body: &[u8],
-    format: Format,
-) -> Answer {
-    let form_typed = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-    if !form_typed {
-        return Err(Open311Error::bad(
-            lang,
-            "请求须以 application/x-www-form-urlencoded 表单提交",
-            "POST a form (application/x-www-form-urlencoded)",
-        ));
-    }
-    let form = pairs(body, lang)?;
+async fn submit(state: &AppState, lang: Locale, request: Request, format: Format) -> Answer {
+    let (form, photos) = posted::read(state, request)
+        .await
+        .map_err(|e| post_error(e, lang))?;
     let forbidden = || {
         Open311Error::new(
             StatusCode::FORBIDDEN,
@@ -327,97 +320,14 @@ async fn submit(
         .map_err(|e| Open311Error::internal(&e, lang))?
         .filter(|k| k.allows(egov_identity::Scope::Open311Write))
         .ok_or_else(forbidden)?;
-    let service_code = first(&form, "service_code")
-        .ok_or_else(|| Open311Error::bad(lang, "缺少 service_code", "service_code is required"))?;
-    let number = |k: &str| -> Result<Option<f64>, Open311Error> {
-        first(&form, k)
-            .map(|v| {
-                v.parse::<f64>().map_err(|_| {
-                    Open311Error::bad(
-                        lang,
-                        &format!("{k} 不是数字"),
-                        &format!("{k} is not a number"),
-                    )
-                })
-            })
-            .transpose()
-    };
-    let (lat, lon) = (number("lat")?, number("long")?);
-    let datum = match first(&form, "datum") {
-        None => Datum::Wgs84,
-        Some(d) => Datum::parse(d).ok_or_else(|| {
-            Open311Error::bad(
-                lang,
-                "datum 只能是 wgs84 或 gcj02",
-                "datum must be wgs84 or gcj02",
-            )
-        })?,
-    };
-    let location = match (lat, lon, first(&form, "address_id")) {
-        (Some(lat), Some(lon), _) => {
-            let point = Point::new(lat, lon).map_err(|_| {
-                Open311Error::bad(
-                    lang,
-                    "经纬度超出范围",
-                    "lat must lie in [-90, 90] and long in [-180, 180]",
-                )
-            })?;
-            Some(Where::Point { point, datum })
-        }
-        (Some(_), None, _) | (None, Some(_), _) => {
-            return Err(Open311Error::bad(
-                lang,
-                "lat 与 long 须同时提供",
-                "lat and long go together",
-            ))
-        }
-        (None, None, Some(cell)) => Some(Where::Cell(cell.to_owned())),
-        (None, None, None) => None,
-    };
-    let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in &form {
-        if let Some(rest) = k.strip_prefix("attribute[") {
-            let code = rest
-                .strip_suffix("][]")
-                .or_else(|| rest.strip_suffix(']'))
-                .filter(|c| !c.is_empty() && !c.contains(['[', ']']))
-                .ok_or_else(|| {
-                    Open311Error::bad(
-                        lang,
-                        &format!("参数 {k} 格式不对"),
-                        &format!(
-                            "parameter {k} is malformed: attribute[CODE] or attribute[CODE][]"
-                        ),
-                    )
-                })?;
-            attributes
-                .entry(code.to_owned())
-                .or_default()
-                .push(v.clone());
-        }
-    }
     let text = |k: &str| first(&form, k).map(str::to_owned);
-    let new = NewReport {
-        channel: Channel::Open311,
-        service_code: service_code.to_owned(),
-        location,
-        address: text("address_string"),
-        description: text("description"),
-        attributes,
-        reporter: Reporter {
-            email: text("email"),
-            phone: text("phone"),
-            first_name: text("first_name"),
-            last_name: text("last_name"),
-            device_id: text("device_id"),
-            account_id: text("account_id"),
-        },
-        media_url: text("media_url"),
-        api_key_id: Some(key.id),
-        user_id: None,
-    };
+    let account_id = text("account_id");
+    let mut new =
+        posted::new_report(Channel::Open311, &form, photos).map_err(|e| post_error(e, lang))?;
+    new.api_key_id = Some(key.id);
+    let service_code = new.service_code.clone();
     let g = classes(state, lang).await?;
-    let notice = g.classes.service(service_code).map(|s| {
+    let notice = g.classes.service(&service_code).map(|s| {
         let d = s.sub.deadline;
         let (zh_unit, en_unit) = match d.unit {
             egov_grid::classes::DeadlineUnit::Hour => ("个工作小时", "working hours"),
@@ -434,13 +344,13 @@ async fn submit(
             ),
         }
     });
-    let received = intake::submit(&state.db, new)
+    let received = intake::submit(&state.db, &state.files, new)
         .await
         .map_err(|e| report_error(e, lang))?;
     let body = json!([{
         "token": received.token,
         "service_notice": notice,
-        "account_id": text("account_id"),
+        "account_id": account_id,
     }]);
     Ok(answer(StatusCode::OK, format, "service_requests", &body))
 }
@@ -471,6 +381,14 @@ fn report_error(e: ReportError, lang: Locale) -> Open311Error {
         }
         ReportError::MediaUrl => bad("media_url 须为 http 或 https 地址".into(), e.to_string()),
         ReportError::Attribute(ref a) => bad(format!("附加信息有误：{a}"), e.to_string()),
+        ReportError::Photo {
+            position,
+            ref error,
+        } => {
+            let (zh, en) = posted::photo_messages(position, error);
+            bad(zh, en)
+        }
+        ReportError::Files(ref cause) => Open311Error::internal(cause, lang),
         ReportError::Layers(ref cause) => Open311Error::internal(cause, lang),
         ReportError::Store(ref cause) => Open311Error::internal(cause, lang),
     }
@@ -488,7 +406,13 @@ fn parse_time(v: &str, k: &str, lang: Locale) -> Result<Timestamp, Open311Error>
         })
 }
 
-async fn list_requests(state: &AppState, lang: Locale, query: &[u8], format: Format) -> Answer {
+async fn list_requests(
+    state: &AppState,
+    lang: Locale,
+    query: &[u8],
+    format: Format,
+    base: &str,
+) -> Answer {
     let q = pairs(query, lang)?;
     let list = |k: &str| -> Vec<String> {
         first(&q, k)
@@ -574,7 +498,7 @@ async fn list_requests(state: &AppState, lang: Locale, query: &[u8], format: For
         filter.page = 1;
     }
     let found = find(state, lang, &filter).await?;
-    let body = Value::Array(found.iter().map(request_json).collect());
+    let body = Value::Array(found.iter().map(|r| request_json(r, base)).collect());
     Ok(answer(StatusCode::OK, format, "service_requests", &body))
 }
 
@@ -594,6 +518,7 @@ async fn find(
 pub async fn get_request(
     State(state): State<AppState>,
     Lang(lang): Lang,
+    headers: HeaderMap,
     Path(file): Path<String>,
 ) -> Response {
     let Some((id, format)) = Format::split(&file) else {
@@ -610,7 +535,8 @@ pub async fn get_request(
         if found.is_empty() {
             return Err(Open311Error::not_found(lang));
         }
-        let body = Value::Array(found.iter().map(request_json).collect());
+        let base = base_url(&state, &headers);
+        let body = Value::Array(found.iter().map(|r| request_json(r, &base)).collect());
         Ok(answer(StatusCode::OK, format, "service_requests", &body))
     }
     .await;

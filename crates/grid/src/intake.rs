@@ -7,12 +7,14 @@ use crate::classes::{check_attributes, AttributeError};
 use crate::coords::{Datum, Point};
 use crate::layers::{grid, LayersError};
 use crate::map::Placement;
+use crate::photos::{self, Photo, PhotoError};
 use egov_audit::Event;
+use egov_cases::attachments::{FileStore, Stored};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{query, run, Db, StoreError};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The process reports are opened as.
 pub const PROCESS: &str = "city_grid_case";
@@ -72,6 +74,8 @@ pub struct NewReport {
     pub api_key_id: Option<i64>,
     /// The signed-in person who filed it.
     pub user_id: Option<i64>,
+    /// Photos as sent (at most [`photos::MAX_PHOTOS`]).
+    pub photos: Vec<Vec<u8>>,
 }
 
 /// Why a report was refused; nothing was stored.
@@ -93,6 +97,10 @@ pub enum ReportError {
     MediaUrl,
     #[error(transparent)]
     Attribute(#[from] AttributeError),
+    #[error("photo {position}: {error}")]
+    Photo { position: usize, error: PhotoError },
+    #[error("storing a photo")]
+    Files(#[source] std::io::Error),
     #[error("reading the grid")]
     Layers(#[from] LayersError),
     #[error("storing the report")]
@@ -134,10 +142,18 @@ pub struct CheckedReport {
     pub media_url: Option<String>,
     pub api_key_id: Option<i64>,
     pub user_id: Option<i64>,
+    /// Photos as sent, checked by [`store_photos`].
+    pub photos: Vec<Vec<u8>>,
 }
 
 /// Checks a report against the grid this node serves.
 pub async fn check(db: &Db, new: NewReport) -> Result<CheckedReport, ReportError> {
+    if new.photos.len() > photos::MAX_PHOTOS {
+        return Err(ReportError::Photo {
+            position: photos::MAX_PHOTOS + 1,
+            error: PhotoError::TooMany,
+        });
+    }
     let grid = grid(db).await?;
     let service = grid
         .classes
@@ -205,18 +221,67 @@ pub async fn check(db: &Db, new: NewReport) -> Result<CheckedReport, ReportError
         media_url,
         api_key_id: new.api_key_id,
         user_id: new.user_id,
+        photos: new.photos,
     })
 }
 
-/// Checks a report and stores it as received: durable when this returns.
-/// It is opened as a case by [`open_waiting`].
-pub async fn submit(db: &Db, new: NewReport) -> Result<Received, ReportError> {
-    let r = check(db, new).await?;
+/// A photo stored: the JPEG and its thumbnail, by digest.
+#[derive(Debug, Clone)]
+struct StoredPhoto {
+    sha256: String,
+    thumb_sha256: String,
+    size: i64,
+    width: u32,
+    height: u32,
+}
+
+/// Turns the photos upright without their metadata (off the executor) and
+/// writes them durably; the first that is not a photo refuses them all.
+async fn store_photos(
+    files: &FileStore,
+    sent: Vec<Vec<u8>>,
+) -> Result<Vec<StoredPhoto>, ReportError> {
+    if sent.is_empty() {
+        return Ok(Vec::new());
+    }
+    let prepared: Vec<Photo> = tokio::task::spawn_blocking(move || {
+        sent.iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                photos::prepare(bytes).map_err(|error| ReportError::Photo {
+                    position: i + 1,
+                    error,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .expect("preparing photos does not panic")?;
+    let mut stored = Vec::with_capacity(prepared.len());
+    for p in prepared {
+        let size = p.jpeg.len() as i64;
+        let sha256 = files.put(p.jpeg).await.map_err(ReportError::Files)?;
+        let thumb_sha256 = files.put(p.thumb).await.map_err(ReportError::Files)?;
+        stored.push(StoredPhoto {
+            sha256,
+            thumb_sha256,
+            size,
+            width: p.width,
+            height: p.height,
+        });
+    }
+    Ok(stored)
+}
+
+/// Checks a report and stores it as received, with its photos: durable
+/// when this returns. It is opened as a case by [`open_waiting`].
+pub async fn submit(db: &Db, files: &FileStore, new: NewReport) -> Result<Received, ReportError> {
+    let mut r = check(db, new).await?;
+    let photos = store_photos(files, std::mem::take(&mut r.photos)).await?;
     let token = token();
     let received_at = time::now();
     let p = &r.placement;
-    db.insert_logged(
-        query(
+    let insert = query(
             "INSERT INTO grid_reports (token, channel, service_code, classes_version, lat, lon, \
              district, street, community, cell, address, description, attributes, reporter, \
              media_url, api_key_id, user_id, received_at) \
@@ -239,9 +304,39 @@ pub async fn submit(db: &Db, new: NewReport) -> Result<Received, ReportError> {
         .bind(r.media_url)
         .bind(r.api_key_id)
         .bind(r.user_id)
-        .bind(received_at),
-    )
-    .await?;
+        .bind(received_at);
+    if photos.is_empty() {
+        // The hot path: one row, grouped with others' on PostgreSQL.
+        db.insert_logged(insert).await?;
+    } else {
+        let token = token.clone();
+        db.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(insert).await?;
+                let id: i64 = tx
+                    .fetch_scalar(query("SELECT id FROM grid_reports WHERE token = $1").bind(token))
+                    .await?;
+                for (position, p) in photos.into_iter().enumerate() {
+                    tx.execute(
+                        query(
+                            "INSERT INTO grid_photos (report_id, position, sha256, thumb_sha256, \
+                             size, width, height) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(id)
+                        .bind(position as i32)
+                        .bind(p.sha256)
+                        .bind(p.thumb_sha256)
+                        .bind(p.size)
+                        .bind(p.width as i32)
+                        .bind(p.height as i32),
+                    )
+                    .await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .await?;
+    }
     OPENER.notify_one();
     Ok(Received { token, received_at })
 }
@@ -339,9 +434,27 @@ pub async fn open_waiting(
     .fetch_all(&mut *c)
     .await)
     .map_err(StoreError::from)?;
-    drop(r);
-    if waiting.is_empty() {
+    let (Some(first), Some(last)) = (waiting.first(), waiting.last()) else {
         return Ok(0);
+    };
+    let photo_rows: Vec<(i64, i32, String, i64)> = run!(r, |c| sqlx::query_as(
+        "SELECT report_id, position, sha256, size FROM grid_photos \
+         WHERE report_id BETWEEN $1 AND $2 ORDER BY report_id, position"
+    )
+    .bind(first.id)
+    .bind(last.id)
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    drop(r);
+    let mut photos: HashMap<i64, Vec<Stored>> = HashMap::new();
+    for (report, position, sha256, size) in photo_rows {
+        photos.entry(report).or_default().push(Stored {
+            name: format!("现场照片{}.jpg", position + 1),
+            media_type: "image/jpeg".to_owned(),
+            size,
+            sha256,
+        });
     }
     let grid = grid(db).await?;
     let directory = egov_org::directory(db).await?;
@@ -381,7 +494,13 @@ pub async fn open_waiting(
         }
         // One report the process refuses must not hold up the others.
         match egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new) {
-            Ok(opening) => openings.push((w.id, w.token.clone(), opening)),
+            Ok(opening) => openings.push((
+                w.id,
+                w.token.clone(),
+                w.user_id,
+                photos.remove(&w.id).unwrap_or_default(),
+                opening,
+            )),
             Err(e) => tracing::error!(
                 report = w.id,
                 error = %egov_kernel::error::Chain(&e),
@@ -393,7 +512,7 @@ pub async fn open_waiting(
         .write(move |tx| {
             Box::pin(async move {
                 let mut opened = 0;
-                for (id, token, opening) in openings {
+                for (id, token, user_id, photos, opening) in openings {
                     // Claimed here: another node that got there first leaves
                     // nothing to claim.
                     let claimed = tx
@@ -409,6 +528,16 @@ pub async fn open_waiting(
                     let case = egov_cases::engine::open(tx, &Context::system(), opening).await?;
                     tx.execute(query("UPDATE grid_reports SET case_id = $1 WHERE id = $2").bind(case.id).bind(id))
                         .await?;
+                    egov_cases::attachments::record_in(
+                        tx,
+                        &Context::system(),
+                        case.id,
+                        &case.number,
+                        &photos,
+                        false,
+                        user_id,
+                    )
+                    .await?;
                     egov_audit::append(
                         tx,
                         &Context::system(),

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod intake;
 pub mod layers;
 pub mod map;
+pub mod photos;
 pub mod requests;
 
 /// The process grid reports run under, seeded with the case engine.

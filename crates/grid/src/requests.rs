@@ -55,6 +55,8 @@ pub struct ServiceRequest {
     pub lat: f64,
     pub lon: f64,
     pub media_url: Option<String>,
+    /// The digest of the first photo taken with it, if any.
+    pub photo: Option<String>,
 }
 
 /// Which requests to list.
@@ -88,12 +90,14 @@ struct RequestRow {
     lat: f64,
     lon: f64,
     media_url: Option<String>,
+    photo: Option<String>,
     last_fields: Option<String>,
 }
 
 const COLUMNS: &str = "SELECT c.number, c.state, c.process_version, c.closed_at, c.due_at, \
      c.state_entered_at, c.department_id, c.assigned_department_id, r.service_code, r.description, \
      r.received_at, r.address, r.cell, r.lat, r.lon, r.media_url, \
+     (SELECT p.sha256 FROM grid_photos p WHERE p.report_id = r.id AND p.position = 0) AS photo, \
      (SELECT e.fields FROM case_events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1) AS last_fields \
      FROM grid_reports r JOIN cases c ON c.id = r.case_id";
 
@@ -240,6 +244,7 @@ async fn views(
             lat: row.lat,
             lon: row.lon,
             media_url: row.media_url,
+            photo: row.photo,
         });
     }
     Ok(out)
@@ -258,4 +263,81 @@ pub async fn by_token(db: &Db, token: &str) -> Result<Option<Option<String>>, St
     .await)
     .map_err(StoreError::from)?;
     Ok(row.map(|(n,)| n))
+}
+
+/// Whether a stored file is a report's photo or thumbnail, which anyone
+/// may see (the problem is in a public place; its metadata is gone).
+pub async fn is_report_photo(db: &Db, sha256: &str) -> Result<bool, StoreError> {
+    let mut r = db.reader().await?;
+    let found: Option<(i32,)> = run!(r, |c| sqlx::query_as(
+        "SELECT 1 FROM grid_photos WHERE sha256 = $1 OR thumb_sha256 = $1 LIMIT 1"
+    )
+    .bind(sha256)
+    .fetch_optional(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    Ok(found.is_some())
+}
+
+/// A report as its follow link shows it: what was reported, and the
+/// request it became once opened.
+#[derive(Debug, Clone)]
+pub struct Followed {
+    pub token: String,
+    pub service_code: String,
+    pub description: String,
+    pub received_at: Timestamp,
+    pub request: Option<ServiceRequest>,
+    /// Each photo's digest and its thumbnail's.
+    pub photos: Vec<(String, String)>,
+}
+
+/// The report a follow link's token names.
+pub async fn followed(
+    db: &Db,
+    processes: &Processes,
+    classes: &Classification,
+    token: &str,
+) -> Result<Option<Followed>, RequestsError> {
+    let mut r = db.reader().await?;
+    let row: Option<(i64, String, String, Timestamp, Option<String>)> =
+        run!(r, |c| sqlx::query_as(
+            "SELECT r.id, r.service_code, r.description, r.received_at, c.number \
+         FROM grid_reports r LEFT JOIN cases c ON c.id = r.case_id WHERE r.token = $1"
+        )
+        .bind(token)
+        .fetch_optional(&mut *c)
+        .await)
+        .map_err(StoreError::from)?;
+    let Some((id, service_code, description, received_at, number)) = row else {
+        return Ok(None);
+    };
+    let photos: Vec<(String, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT sha256, thumb_sha256 FROM grid_photos WHERE report_id = $1 ORDER BY position"
+    )
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    drop(r);
+    let request = match number {
+        Some(number) => {
+            let filter = Filter {
+                ids: vec![number],
+                page: 1,
+                page_size: 1,
+                ..Filter::default()
+            };
+            find(db, processes, classes, &filter).await?.pop()
+        }
+        None => None,
+    };
+    Ok(Some(Followed {
+        token: token.to_owned(),
+        service_code,
+        description,
+        received_at,
+        request,
+        photos,
+    }))
 }

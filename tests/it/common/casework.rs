@@ -78,6 +78,32 @@ pub async fn citizen(app: &TestApp, name: &str) -> Caller {
     Caller(cookie, csrf)
 }
 
+/// A multipart form: its text fields, then its files (field, file name,
+/// bytes), in order.
+pub fn multipart_form(texts: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let b = "egovtestboundary";
+    let mut body = Vec::new();
+    for (name, value) in texts {
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
 /// A multipart upload of one file, with the `internal` flag and, for the
 /// page's form, its CSRF field.
 pub fn multipart_with(
@@ -86,20 +112,13 @@ pub fn multipart_with(
     internal: bool,
     csrf: Option<&str>,
 ) -> (String, Vec<u8>) {
-    let b = "egovtestboundary";
-    let mut body = match csrf {
-        Some(t) => format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{t}\r\n"),
-        None => String::new(),
-    };
-    body.push_str(&format!(
-        "--{b}\r\nContent-Disposition: form-data; name=\"internal\"\r\n\r\n{internal}\r\n\
-         --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    ));
-    let mut body = body.into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={b}"), body)
+    let internal = internal.to_string();
+    let mut texts = Vec::new();
+    if let Some(t) = csrf {
+        texts.push(("csrf", t));
+    }
+    texts.push(("internal", internal.as_str()));
+    multipart_form(&texts, &[("file", name, bytes)])
 }
 
 pub fn multipart(name: &str, bytes: &[u8], internal: bool) -> (String, Vec<u8>) {
