@@ -1,0 +1,138 @@
+// Browser test of grid city management as a resident uses it on a phone:
+// sign in, choose the kind of problem, tap the map (the city's streets,
+// drawn from egov's own layers), answer the class's question, describe it,
+// add a photo and send it; then follow it by its link without signing in,
+// until the command centre has filed it as a case.
+//
+// With EGOV_SCREENSHOTS=DIR set, the pages are saved there at desktop and
+// phone width for a person to look at.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  PHONE,
+  assertFormPageBasics,
+  landOn,
+  launchBrowser,
+  newCitizen,
+  onePixelPng,
+  register,
+  runEgov,
+  settle,
+  signIn,
+  startServer,
+  textOf,
+  watchPage,
+} from './helpers.mjs';
+
+const TEST_TIMEOUT = 180_000;
+const SHOTS = process.env.EGOV_SCREENSHOTS;
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  // The demo grid: 东城区 and 西城区 to the unit cell.
+  await runEgov(['grid', 'demo', '--data-dir', server.dataDir]);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+async function shoot(page, name) {
+  if (!SHOTS) return;
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+test('a resident reports a missing manhole cover with a photo and follows it by link', { timeout: TEST_TIMEOUT }, async () => {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: PHONE, hasTouch: true, isMobile: true });
+  context.setDefaultTimeout(20_000);
+  try {
+    const page = await context.newPage();
+    const watch = watchPage(page, server.baseUrl);
+    const resident = newCitizen('网格报告');
+    await register(page, watch, resident);
+    await signIn(page, watch, resident.username, resident.password, '/account');
+
+    // From the main navigation, on a phone.
+    await page.goto(`${server.baseUrl}/grid/report`, { waitUntil: 'load' });
+    await settle(page, watch);
+    assert.equal(await textOf(page.locator('h1')), '报告城市管理问题');
+    await page.getByLabel('问题类别', { exact: true }).selectOption('c0101');
+    await page.getByRole('button', { name: '下一步', exact: true }).click();
+    await landOn(page, watch, '/grid/report');
+    await assertFormPageBasics(page);
+    assert.match(await textOf(page.locator('.notice')), /上水井盖/);
+
+    // The map draws the streets; a tap puts the marker and fills the fields.
+    const map = page.locator('#report-map');
+    await page.waitForFunction(() => document.querySelectorAll('#report-map path.leaflet-interactive').length >= 30);
+    const box = await map.boundingBox();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    const lat = page.getByLabel('纬度', { exact: true });
+    const lon = page.getByLabel('经度', { exact: true });
+    assert.match(await lat.inputValue(), /^39\.\d{6}$/);
+    assert.match(await lon.inputValue(), /^116\.\d{6}$/);
+    await shoot(page, 'grid-report-phone');
+    // Typed, as a keyboard user would: beside 东华门.
+    await lat.fill('39.9295');
+    await lon.fill('116.4095');
+    await page.getByLabel('地址或位置描述', { exact: true }).fill('东华门大街 12 号门前');
+    await page.getByLabel('井盖状况', { exact: false }).selectOption('missing');
+    await page.getByLabel('问题描述', { exact: true }).fill('上水井盖丢失，夜间行人容易跌落。');
+    await page.getByLabel('现场照片', { exact: true }).setInputFiles({
+      name: 'cover.png',
+      mimeType: 'image/png',
+      buffer: onePixelPng(),
+    });
+    await page.getByRole('button', { name: '提交报告', exact: true }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/grid/follow/'), { waitUntil: 'load' });
+    await settle(page, watch);
+    const link = await textOf(page.locator('#follow-link'));
+    assert.ok(link.endsWith(new URL(page.url()).pathname), link);
+
+    // Anyone holding the link follows it, signed in or not.
+    const stranger = await browser.newContext({ locale: 'zh-CN' });
+    try {
+      const other = await stranger.newPage();
+      const otherWatch = watchPage(other, server.baseUrl);
+      // Filed by the opener as soon as it was received; the page says so
+      // once it has been.
+      for (;;) {
+        await other.goto(link, { waitUntil: 'load' });
+        await settle(other, otherWatch);
+        if ((await textOf(other.locator('#follow-status'))).includes('已登记')) break;
+        await other.waitForLoadState('networkidle');
+      }
+      assert.equal(await textOf(other.locator('#follow-step')), '待立案');
+      const facts = await textOf(other.locator('#follow-facts'));
+      assert.match(facts, /上水井盖/);
+      assert.match(facts, /北京市东城区城市管理委员会/);
+      assert.equal(await other.locator('.photos img').count(), 1);
+      const thumb = await other.locator('.photos img').getAttribute('src');
+      const res = await other.request.get(`${server.baseUrl}${thumb}`);
+      assert.equal(res.headers()['content-type'], 'image/jpeg');
+      assert.ok(!(await other.content()).includes(resident.username));
+      await other.setViewportSize({ width: 1280, height: 900 });
+      await shoot(other, 'grid-follow-desktop');
+      await other.setViewportSize(PHONE);
+      await shoot(other, 'grid-follow-phone');
+    } finally {
+      await stranger.close();
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${server.baseUrl}/grid/report?service=e0102`, { waitUntil: 'load' });
+    await settle(page, watch);
+    await page.waitForFunction(() => document.querySelectorAll('#report-map path.leaflet-interactive').length >= 30);
+    await shoot(page, 'grid-report-desktop');
+  } finally {
+    await context.close();
+  }
+});
