@@ -24,10 +24,61 @@
     function fill(latlng) {
       lat.value = latlng.lat.toFixed(6);
       lon.value = latlng.lng.toFixed(6);
+      offerNearby(latlng);
+    }
+    // The open cases of the same kind near the point: the resident may
+    // follow one instead of reporting it again.
+    var nearby = document.getElementById('nearby');
+    var csrf = document.querySelector('#report-form input[name="csrf"]');
+    function offerNearby(latlng) {
+      if (!nearby || !csrf) return;
+      var q = new URLSearchParams({
+        service_code: nearby.getAttribute('data-service'),
+        status: 'open',
+        lat: latlng.lat.toFixed(6),
+        long: latlng.lng.toFixed(6),
+      });
+      fetch('/open311/v2/requests.json?' + q.toString())
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (found) {
+          var list = document.getElementById('nearby-list');
+          var forms = document.getElementById('nearby-forms');
+          list.textContent = '';
+          forms.textContent = '';
+          found.slice(0, 5).forEach(function (r) {
+            var li = document.createElement('li');
+            var p = document.createElement('p');
+            p.textContent = r.service_request_id + ' · ' + r.status_notes + ' · ' + (r.address || '') + ' ' + r.description;
+            // Forms cannot nest: each follow form lives outside the report
+            // form, and its button names it.
+            var form = document.createElement('form');
+            form.id = 'follow-' + r.service_request_id;
+            form.method = 'post';
+            form.action = '/grid/requests/' + encodeURIComponent(r.service_request_id) + '/follow';
+            var token = document.createElement('input');
+            token.type = 'hidden';
+            token.name = 'csrf';
+            token.value = csrf.value;
+            var button = document.createElement('button');
+            button.type = 'submit';
+            button.className = 'secondary';
+            button.textContent = nearby.getAttribute('data-follow-label') + ' ' + r.service_request_id;
+            button.setAttribute('form', form.id);
+            form.appendChild(token);
+            forms.appendChild(form);
+            li.appendChild(p);
+            li.appendChild(button);
+            list.appendChild(li);
+          });
+          nearby.hidden = found.length === 0;
+        });
     }
     function fromFields() {
       var a = parseFloat(lat.value), b = parseFloat(lon.value);
-      if (isFinite(a) && isFinite(b)) place(L.latLng(a, b), true);
+      if (isFinite(a) && isFinite(b)) {
+        place(L.latLng(a, b), true);
+        offerNearby(L.latLng(a, b));
+      }
     }
     map.on('click', function (e) {
       place(e.latlng, false);

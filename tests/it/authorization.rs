@@ -61,6 +61,14 @@ enum Outcome {
 }
 
 impl Outcome {
+    /// Allowed to a thing that is not there: "not found".
+    fn min_found(self) -> Outcome {
+        match self {
+            Outcome::Allowed => Outcome::Hidden,
+            o => o,
+        }
+    }
+
     /// Signed in, "not found" whether or not the case may be seen.
     fn min_hidden(self) -> Outcome {
         match self {
@@ -284,6 +292,19 @@ fn routes() -> Vec<Route> {
             }
         }),
         get("/grid/follow/none", |_| Outcome::Hidden),
+        // Following and merging (tests/it/grid_pages.rs): no grid case has
+        // this number, so those who may are told it is not there.
+        post("/grid/requests/2026000000/follow", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        get("/grid/requests/2026000000/duplicates", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        // Without the case to merge into: judged, for civil servants.
+        post("/grid/requests/2026000000/merge", |w| match w {
+            w if w.is_staff() => Outcome::Judged,
+            w => w.page(false),
+        }),
         // Report photos are public by digest (tests/it/open311.rs); no
         // report has this one.
         get(

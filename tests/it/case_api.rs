@@ -569,7 +569,7 @@ async fn a_definition_naming_departments_by_row_id_still_transfers() {
     let centre = dept(&app, "110000-CGW").await;
     let scj = dept(&app, "110105-SCJGJ").await;
     let legacy = include_str!("../../data/processes/city-grid-case.toml")
-        .replacen("version = 5", "version = 6", 1)
+        .replacen("version = 6", "version = 7", 1)
         .replace(
             "required = [\"department\"",
             "required = [\"department_id\"",

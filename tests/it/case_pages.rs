@@ -482,6 +482,7 @@ async fn a_system_adds_to_the_case_page_through_the_extension_point() {
                         href: format!("/open311/requests/{}", on_page.case.number),
                         label: "Open311 工单".to_owned(),
                         download: false,
+                        staff_only: false,
                     }],
                     ..CaseAdditions::default()
                 })

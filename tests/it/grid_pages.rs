@@ -7,8 +7,10 @@ use crate::common;
 use crate::open311::{open_waiting, with_grid};
 
 use axum::http::{Method, StatusCode};
-use common::casework::{citizen, multipart_form, Caller};
+use common::casework::{citizen, dept, multipart_form, nth_citizen, staff, Caller};
 use common::{TestApp, TestResponse};
+use egov_identity::Role;
+use serde_json::json;
 
 async fn post_report(
     app: &TestApp,
@@ -78,7 +80,7 @@ async fn a_resident_reports_with_a_photo_and_follows_it_by_link() {
     // Without the form's token: refused, nothing stored.
     let mut forged = good.to_vec();
     forged[0] = ("csrf", "forged");
-    let res = post_report(&app, &resident, &forged, &[photo.clone()]).await;
+    let res = post_report(&app, &resident, &forged, std::slice::from_ref(&photo)).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     // No place: the form again, with what was typed and the message.
     let nowhere: Vec<_> = good
@@ -86,7 +88,7 @@ async fn a_resident_reports_with_a_photo_and_follows_it_by_link() {
         .filter(|(k, _)| *k != "lat" && *k != "long")
         .cloned()
         .collect();
-    let res = post_report(&app, &resident, &nowhere, &[photo.clone()]).await;
+    let res = post_report(&app, &resident, &nowhere, std::slice::from_ref(&photo)).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(
         res.body.contains("请在地图上点出问题所在位置"),
@@ -142,5 +144,217 @@ async fn a_resident_reports_with_a_photo_and_follows_it_by_link() {
 
     let res = app.get("/grid/follow/not-a-token").await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+    common::verify_audit(&app).await;
+}
+
+/// Reports `e0102` at a point through the page; answers the case number
+/// once opened.
+async fn report_at(app: &TestApp, who: &Caller, lat: &str, long: &str, said: &str) -> String {
+    let fields = [
+        ("csrf", who.1.as_str()),
+        ("service_code", "e0102"),
+        ("lat", lat),
+        ("long", long),
+        ("description", said),
+    ];
+    let res = post_report(app, who, &fields, &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(open_waiting(app).await, 1);
+    app.texts(&format!(
+        "SELECT c.number FROM cases c JOIN grid_reports r ON r.case_id = c.id WHERE r.description = '{said}'"
+    ))
+    .await
+    .remove(0)
+}
+
+async fn kinds_told(app: &TestApp, who: &Caller) -> Vec<(String, String)> {
+    let list = who.get(app, "/api/v1/messages").await;
+    list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap().to_owned(),
+                m["link"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let first = citizen(&app, "zhao.yi").await;
+    let a = report_at(&app, &first, "39.9295", "116.4095", "路口垃圾堆放").await;
+
+    // Offered around the point to any client: within 250 m, not beyond.
+    let around = |q: &str| {
+        let app = &app;
+        let q = q.to_owned();
+        async move {
+            app.get(&format!(
+                "/open311/v2/requests.json?service_code=e0102&status=open&{q}"
+            ))
+            .await
+        }
+    };
+    let near = around("lat=39.9300&long=116.4100").await.json();
+    assert_eq!(near.as_array().unwrap().len(), 1, "{near}");
+    assert_eq!(near[0]["service_request_id"], a.as_str());
+    let far = around("lat=39.9330&long=116.4095").await.json();
+    assert_eq!(far.as_array().unwrap().len(), 0, "about 390 m away: {far}");
+    let wider = around("lat=39.9330&long=116.4095&radius=500").await.json();
+    assert_eq!(wider.as_array().unwrap().len(), 1);
+    for bad in [
+        "lat=39.93",
+        "lat=39.93&long=116.41&radius=0",
+        "lat=39.93&long=116.41&radius=9000",
+        "lat=x&long=1",
+    ] {
+        assert_eq!(around(bad).await.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // A neighbour follows it instead of reporting again.
+    let second = nth_citizen(&app, "qian.er", 1).await;
+    let res = app
+        .post_form(
+            &format!("/grid/requests/{a}/follow"),
+            Some(&second.0),
+            &[("csrf", &second.1)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let link = res.header("location").to_owned();
+    assert!(
+        link.starts_with("/grid/follow/") && link.ends_with("?followed=1"),
+        "{link}"
+    );
+    assert!(app.get(&link).await.body.contains("您已关注此案件"));
+    let forged = app
+        .post_form(
+            &format!("/grid/requests/{a}/follow"),
+            Some(&second.0),
+            &[("csrf", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("case_followers").await, 1);
+
+    // A third reports it anyway; the dispatcher merges it.
+    let third = nth_citizen(&app, "sun.san", 2).await;
+    let c = report_at(&app, &third, "39.9297", "116.4097", "又见路口垃圾").await;
+    let centre = dept(&app, "110101-CGW").await;
+    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
+    let handler_elsewhere = staff(&app, "handler.x", centre, &[Role::Handler]).await;
+    let page = app
+        .get_with(&format!("/cases/{c}"), &[("cookie", &dispatcher.0)])
+        .await;
+    assert!(
+        page.body
+            .contains(&format!("/grid/requests/{c}/duplicates")),
+        "{}",
+        page.body
+    );
+    let own = app
+        .get_with(&format!("/cases/{c}"), &[("cookie", &third.0)])
+        .await;
+    assert!(
+        !own.body.contains("/duplicates"),
+        "the reporter is not offered the merge"
+    );
+    let page = app
+        .get_with(
+            &format!("/grid/requests/{c}/duplicates"),
+            &[("cookie", &dispatcher.0)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("name=\"into\" value=\"{a}\"")),
+        "{}",
+        page.body
+    );
+    let res = app
+        .get_with(
+            &format!("/grid/requests/{c}/duplicates"),
+            &[("cookie", &handler_elsewhere.0)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let merge = |into: String| {
+        let (app, d, c) = (&app, &dispatcher, c.clone());
+        async move {
+            app.post_form(
+                &format!("/grid/requests/{c}/merge"),
+                Some(&d.0),
+                &[("csrf", &d.1), ("into", &into), ("reason", "")],
+            )
+            .await
+        }
+    };
+    let res = merge(c.clone()).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("不能并入本案件"));
+    let res = merge("20269999999".into()).await;
+    assert!(res.body.contains("没有网格案件 20269999999"));
+    let res = merge(a.clone()).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.header("location"), format!("/cases/{a}?done=merged"));
+    let r = &app
+        .get(&format!("/open311/v2/requests/{c}.json"))
+        .await
+        .json()[0];
+    assert_eq!(r["status"], "closed");
+    assert_eq!(
+        r["status_notes"].as_str().unwrap(),
+        format!("已并案：与案件 {a} 为同一问题，合并办理")
+    );
+    assert!(kinds_told(&app, &third)
+        .await
+        .iter()
+        .any(|(k, l)| k == "case_decided" && l == &format!("/cases/{c}")));
+    // Merged once: not again.
+    let res = merge(a.clone()).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("不能再并案"), "{}", res.body);
+    assert_eq!(app.count("case_followers").await, 2);
+
+    // The case goes through its steps; at its end all three hear it, the
+    // followers with the link they follow it by.
+    let enforcement = dept(&app, "110101-CGZFJ").await;
+    let handler = staff(&app, "handler.cgzfj", enforcement, &[Role::Handler]).await;
+    for (who, action, fields) in [
+        (&dispatcher, "register", json!({})),
+        (
+            &dispatcher,
+            "dispatch",
+            json!({"department": "110101-CGZFJ"}),
+        ),
+        (&handler, "report_done", json!({"result": "已清运"})),
+        (&dispatcher, "close", json!({})),
+    ] {
+        let res = who.act(&app, &a, action, fields).await;
+        assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
+    }
+    let followed = app
+        .texts(&format!(
+            "SELECT r.token FROM grid_reports r JOIN cases c ON c.id = r.case_id WHERE c.number = '{a}'"
+        ))
+        .await;
+    let follow_link = format!("/grid/follow/{}", followed[0]);
+    assert!(kinds_told(&app, &first)
+        .await
+        .contains(&("case_decided".to_owned(), format!("/cases/{a}"))));
+    for who in [&second, &third] {
+        assert!(
+            kinds_told(&app, who)
+                .await
+                .contains(&("case_decided".to_owned(), follow_link.clone())),
+            "{:?}",
+            kinds_told(&app, who).await
+        );
+    }
     common::verify_audit(&app).await;
 }

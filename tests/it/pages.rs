@@ -476,7 +476,14 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
     let visitor = app.get("/").await;
     assert_eq!(
         nav_links(&visitor.body),
-        ["/", "/services", "/departments", "/statistics", "/api/docs"]
+        [
+            "/",
+            "/services",
+            "/grid/report",
+            "/departments",
+            "/statistics",
+            "/api/docs"
+        ]
     );
 
     let password = app.citizen("zhang.san").await;
@@ -487,6 +494,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
         [
             "/",
             "/services",
+            "/grid/report",
             "/departments",
             "/statistics",
             "/cases",
@@ -509,6 +517,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
         [
             "/",
             "/services",
+            "/grid/report",
             "/departments",
             "/statistics",
             "/workbench",

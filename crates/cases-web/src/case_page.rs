@@ -67,6 +67,9 @@ pub struct CaseLink {
     pub label: String,
     /// The link fetches a file rather than a page.
     pub download: bool,
+    /// Shown to civil servants only (a step of their work, such as merging
+    /// a duplicate report).
+    pub staff_only: bool,
 }
 
 /// The case as its page shows it.

@@ -24,7 +24,8 @@ pub enum Acting {
     Supervisor {
         department_id: Option<i64>,
     },
-    /// The platform opening a case on its own; it takes no actions.
+    /// The platform opening a case on its own, or taking a step the
+    /// definition leaves to it.
     Platform,
 }
 
@@ -72,7 +73,9 @@ pub fn may_act(
         Acting::Supervisor { department_id } => {
             department_id.is_none_or(|d| case.handling_department() == d || case.department_id == d)
         }
-        Acting::Platform => false,
+        // Only where a definition lets it (`by = ["platform"]`): a step a
+        // system takes on its own, such as merging a grid report.
+        Acting::Platform => true,
     }
 }
 

@@ -293,9 +293,16 @@ pub async fn get(db: &Db, id: i64) -> Result<Case, CaseError> {
 }
 
 /// One case, read inside a transaction.
-pub(crate) async fn get_in(tx: &mut Tx, id: i64) -> Result<Case, CaseError> {
+pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Case, CaseError> {
     let sql = format!("{CASE_COLUMNS} WHERE id = $1");
     let row: Option<CaseRow> = tx.fetch_optional(query(&sql).bind(id)).await?;
+    row.map(Case::from).ok_or(CaseError::NotFound)
+}
+
+/// One case by its number, read inside a transaction.
+pub async fn by_number_in(tx: &mut Tx, number: &str) -> Result<Case, CaseError> {
+    let sql = format!("{CASE_COLUMNS} WHERE number = $1");
+    let row: Option<CaseRow> = tx.fetch_optional(query(&sql).bind(number)).await?;
     row.map(Case::from).ok_or(CaseError::NotFound)
 }
 

@@ -347,81 +347,116 @@ pub async fn act(
     let action_id = action_id.to_owned();
     db.write(move |tx| {
         Box::pin(async move {
-            let case = get_in(tx, case_id).await?;
-            if case.version != expected_version {
-                return Err(CaseError::Conflict {
-                    current: case.version,
-                });
-            }
-            let in_parallel = def.state(&case.state).is_some_and(|s| s.parallel.is_some());
-            let branches = match in_parallel {
-                true => branches_in(tx, case.id, &case.state).await?,
-                false => Vec::new(),
-            };
-            // A transfer's target must exist: the one fact the plan cannot know.
-            let named = def
-                .action(&action_id)
-                .filter(|a| a.transfer)
-                .and_then(|a| a.transfer_field())
-                .map(|f| (f, &fields[f.name()]));
-            let transfer_target = match named {
-                Some((TransferField::Code, Value::String(code))) => {
-                    department_by_code(tx, code).await?
-                }
-                Some((TransferField::Id, id)) => match id.as_i64() {
-                    Some(id) if department_exists(tx, id).await? => Some(id),
-                    _ => None,
-                },
-                _ => None,
-            };
-            let attempt = Attempt {
-                case: &case,
-                branches: &branches,
+            let step = Taken {
+                case_id,
+                expected_version,
                 acting,
                 action_id: &action_id,
-                fields: &fields,
-                transfer_target,
+                fields,
             };
-            let plan = plan(&def, &cal, time::now(), attempt)?;
-            if let Some(answer) = plan.branch_answer {
-                tx.execute(
-                    query(
-                        "UPDATE case_branches SET status = $1, answered_at = $2 \
-                         WHERE case_id = $3 AND state = $4 AND department_id = $5",
-                    )
-                    .bind(answer.status.as_str())
-                    .bind(plan.at)
-                    .bind(case.id)
-                    .bind(&case.state)
-                    .bind(answer.department_id),
-                )
-                .await?;
-            }
-            if plan.opens_branches {
-                open_branches(tx, case.id, &plan.next.state, &case.co_departments).await?;
-            }
-            save(tx, &plan.next, expected_version).await?;
-            let before = staff_on(&def, &case, &branches);
-            let after_branches = branches_after(&case, &branches, &plan);
-            let told = notices::Step {
-                acting,
-                before: &before,
-                from: Some(&case.state),
-                action: Some(&action_id),
-            };
-            let telling = Telling::after(&def, told, &plan.next, &after_branches);
-            let step = Step {
-                action: &action_id,
-                from: Some(&case.state),
-                to: &plan.next.state,
-                fields: &fields,
-            };
-            add_event(tx, &ctx, &plan.next, plan.next.version, step).await?;
-            notices::tell(tx, &telling, &plan.next, &fields).await?;
-            Ok(plan.next)
+            act_in(tx, &ctx, &cal, &def, step).await
         })
     })
     .await
+}
+
+/// An action to take on a case, as [`act_in`] takes it.
+pub struct Taken<'a> {
+    pub case_id: i64,
+    /// The version the caller last saw.
+    pub expected_version: i64,
+    pub acting: Acting,
+    pub action_id: &'a str,
+    pub fields: Value,
+}
+
+/// [`act`] inside the caller's transaction: for a system whose step is
+/// more than the action (merging a grid report into another case records
+/// who follows which), all of it committed together or not at all.
+pub async fn act_in(
+    tx: &mut Tx,
+    ctx: &Context,
+    cal: &WorkCalendar,
+    def: &ProcessDefinition,
+    taken: Taken<'_>,
+) -> Result<Case, CaseError> {
+    let Taken {
+        case_id,
+        expected_version,
+        acting,
+        action_id,
+        fields,
+    } = taken;
+    let case = get_in(tx, case_id).await?;
+    if case.version != expected_version {
+        return Err(CaseError::Conflict {
+            current: case.version,
+        });
+    }
+    let in_parallel = def.state(&case.state).is_some_and(|s| s.parallel.is_some());
+    let branches = match in_parallel {
+        true => branches_in(tx, case.id, &case.state).await?,
+        false => Vec::new(),
+    };
+    // A transfer's target must exist: the one fact the plan cannot know.
+    let named = def
+        .action(action_id)
+        .filter(|a| a.transfer)
+        .and_then(|a| a.transfer_field())
+        .map(|f| (f, &fields[f.name()]));
+    let transfer_target = match named {
+        Some((TransferField::Code, Value::String(code))) => department_by_code(tx, code).await?,
+        Some((TransferField::Id, id)) => match id.as_i64() {
+            Some(id) if department_exists(tx, id).await? => Some(id),
+            _ => None,
+        },
+        _ => None,
+    };
+    let attempt = Attempt {
+        case: &case,
+        branches: &branches,
+        acting,
+        action_id,
+        fields: &fields,
+        transfer_target,
+    };
+    let plan = plan(def, cal, time::now(), attempt)?;
+    if let Some(answer) = plan.branch_answer {
+        tx.execute(
+            query(
+                "UPDATE case_branches SET status = $1, answered_at = $2 \
+                 WHERE case_id = $3 AND state = $4 AND department_id = $5",
+            )
+            .bind(answer.status.as_str())
+            .bind(plan.at)
+            .bind(case.id)
+            .bind(&case.state)
+            .bind(answer.department_id),
+        )
+        .await?;
+    }
+    if plan.opens_branches {
+        open_branches(tx, case.id, &plan.next.state, &case.co_departments).await?;
+    }
+    save(tx, &plan.next, expected_version).await?;
+    let before = staff_on(def, &case, &branches);
+    let after_branches = branches_after(&case, &branches, &plan);
+    let told = notices::Step {
+        acting,
+        before: &before,
+        from: Some(&case.state),
+        action: Some(action_id),
+    };
+    let telling = Telling::after(def, told, &plan.next, &after_branches);
+    let step = Step {
+        action: action_id,
+        from: Some(&case.state),
+        to: &plan.next.state,
+        fields: &fields,
+    };
+    add_event(tx, ctx, &plan.next, plan.next.version, step).await?;
+    notices::tell(tx, &telling, &plan.next, &fields).await?;
+    Ok(plan.next)
 }
 
 /// A pending branch for each of the case's co-departments.

@@ -193,10 +193,21 @@ pub(crate) async fn tell(
         let people = egov_identity::contacts::applicant(tx, applicant, case.enterprise_id).await?;
         let note = Note {
             kind: kind.clone(),
-            params,
+            params: params.clone(),
             link: link(case),
         };
         egov_notify::post(tx, &people, &note).await?;
+    }
+    // Followers hear what the applicant hears, each on their own page.
+    if let Some(kind) = &telling.applicant {
+        for (person, link) in egov_identity::contacts::followers(tx, case.id).await? {
+            let note = Note {
+                kind: kind.clone(),
+                params: params.clone(),
+                link,
+            };
+            egov_notify::post(tx, std::slice::from_ref(&person), &note).await?;
+        }
     }
     Ok(())
 }

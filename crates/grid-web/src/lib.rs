@@ -5,13 +5,14 @@
 //! reports' photos (`photos.rs`).
 
 mod api;
+mod duplicates;
 pub mod format;
 mod open311;
 mod pages;
 mod photos;
 mod posted;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use egov_web_kit::i18n;
 use egov_web_kit::nav::{NavEntry, Shown};
@@ -43,9 +44,14 @@ pub fn slice() -> Slice {
         nav: NAV,
         api,
         pages: open311,
-        parts: egov_web_kit::slice::no_parts,
+        parts: with_parts,
         processes: egov_grid::PROCESSES,
     }
+}
+
+/// What grid management adds to the pages of its cases.
+pub fn with_parts(state: AppState) -> AppState {
+    egov_cases_web::case_page::extend(state, duplicates::GridCases)
 }
 
 /// The grid's layers over the API, documented.
@@ -77,4 +83,10 @@ pub fn open311() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(posted)),
         )
         .route("/grid/follow/{token}", get(pages::follow))
+        .route("/grid/requests/{number}/follow", post(duplicates::follow))
+        .route(
+            "/grid/requests/{number}/duplicates",
+            get(duplicates::duplicates_page),
+        )
+        .route("/grid/requests/{number}/merge", post(duplicates::merge))
 }

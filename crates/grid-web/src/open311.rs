@@ -494,12 +494,59 @@ async fn list_requests(
             [one] => Some(*one),
             _ => None,
         };
+        filter.near = near(state, lang, &q).await?;
     } else {
         filter.page = 1;
     }
     let found = find(state, lang, &filter).await?;
     let body = Value::Array(found.iter().map(|r| request_json(r, base)).collect());
     Ok(answer(StatusCode::OK, format, "service_requests", &body))
+}
+
+/// The longest radius a search around a point may have, in metres.
+const MOST_RADIUS: f64 = 5000.0;
+
+/// An extension of the spec, as other servers have it: `lat` and `long`
+/// (WGS 84) with `radius` in metres (the grid's duplicate radius unless
+/// given) keep to requests around a point: what a client shows a resident
+/// before they report the same problem again.
+async fn near(
+    state: &AppState,
+    lang: Locale,
+    q: &[(String, String)],
+) -> Result<Option<(egov_grid::coords::Point, f64)>, Open311Error> {
+    let number = |k: &str| -> Result<Option<f64>, Open311Error> {
+        first(q, k)
+            .map(|v| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .ok_or_else(|| {
+                        let e = PostError::NotANumber(k.to_owned());
+                        post_error(e, lang)
+                    })
+            })
+            .transpose()
+    };
+    let (lat, lon, radius) = (number("lat")?, number("long")?, number("radius")?);
+    let point = match (lat, lon) {
+        (Some(lat), Some(lon)) => egov_grid::coords::Point::new(lat, lon)
+            .map_err(|_| post_error(PostError::OffTheEarth, lang))?,
+        (None, None) => return Ok(None),
+        _ => return Err(post_error(PostError::LatLongApart, lang)),
+    };
+    let radius = match radius {
+        Some(r) if r > 0.0 && r <= MOST_RADIUS => r,
+        Some(_) => {
+            return Err(Open311Error::bad(
+                lang,
+                &format!("radius 须在 0 到 {MOST_RADIUS} 米之间"),
+                &format!("radius must lie between 0 and {MOST_RADIUS} metres"),
+            ))
+        }
+        None => f64::from(classes(state, lang).await?.classes.duplicate_radius_m),
+    };
+    Ok(Some((point, radius)))
 }
 
 async fn find(

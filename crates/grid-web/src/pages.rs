@@ -358,6 +358,13 @@ struct FollowPage {
     updated: String,
     link: String,
     thumbs: Vec<(String, String)>,
+    /// Just followed (from a report page's offer of a case nearby).
+    followed_now: bool,
+}
+
+#[derive(Deserialize)]
+pub struct FollowQuery {
+    followed: Option<String>,
 }
 
 /// `GET /grid/follow/{token}`: where a report has got to, for whoever
@@ -369,6 +376,7 @@ pub async fn follow(
     MaybeUser(user): MaybeUser,
     headers: axum::http::HeaderMap,
     Path(token): Path<String>,
+    Query(q): Query<FollowQuery>,
 ) -> Result<Response, ApiError> {
     let g = grid(&state.db).await.map_err(ApiError::internal)?;
     let Some(followed) =
@@ -402,6 +410,7 @@ pub async fn follow(
         chrome,
         service_name,
         followed,
+        followed_now: q.followed.is_some(),
     };
     Ok(render(StatusCode::OK, &page))
 }

@@ -150,8 +150,16 @@ pub struct Class {
 pub struct Classification {
     pub version: String,
     pub source: String,
+    /// How near an open case of the same sub-class must be for a new
+    /// report to be offered it as a duplicate, in metres.
+    #[serde(default = "default_duplicate_radius")]
+    pub duplicate_radius_m: u32,
     #[serde(rename = "class")]
     pub classes: Vec<Class>,
+}
+
+fn default_duplicate_radius() -> u32 {
+    250
 }
 
 /// A sub-class with the class it belongs to.

@@ -95,6 +95,18 @@ fn offset(p: Point) -> (f64, f64) {
     (dlat, dlon)
 }
 
+/// Metres in a degree of latitude.
+const METRES_PER_DEGREE: f64 = 111_320.0;
+
+/// The half-sides, in degrees of latitude and longitude, of the square
+/// around `p` that holds every point within `radius_m` of it (the band a
+/// query reads before measuring).
+pub fn degrees_around(p: Point, radius_m: f64) -> (f64, f64) {
+    let dlat = radius_m / METRES_PER_DEGREE;
+    let dlon = radius_m / (METRES_PER_DEGREE * p.lat.to_radians().cos().max(0.01));
+    (dlat, dlon)
+}
+
 /// WGS 84 to GCJ-02 (what a Chinese map draws a GPS point at).
 pub fn wgs84_to_gcj02(p: Point) -> Point {
     if outside_china(p) {

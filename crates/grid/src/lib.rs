@@ -9,6 +9,7 @@ pub mod build;
 pub mod classes;
 pub mod coords;
 pub mod demo;
+pub mod duplicates;
 pub mod intake;
 pub mod layers;
 pub mod map;

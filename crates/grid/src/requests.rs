@@ -67,6 +67,8 @@ pub struct Filter {
     pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
     pub status: Option<Status>,
+    /// Around a point, within a radius in metres.
+    pub near: Option<(crate::coords::Point, f64)>,
     /// 1-based.
     pub page: u32,
     pub page_size: u32,
@@ -138,6 +140,16 @@ pub async fn find(
         sql.push_str(&next());
         times.push(t);
     }
+    let mut floats: Vec<f64> = Vec::new();
+    if let Some((p, radius)) = filter.near {
+        let (dlat, dlon) = crate::coords::degrees_around(p, radius);
+        let marks: Vec<String> = (0..4).map(|_| next()).collect();
+        sql.push_str(&format!(
+            " AND r.lat BETWEEN {} AND {} AND r.lon BETWEEN {} AND {}",
+            marks[0], marks[1], marks[2], marks[3]
+        ));
+        floats.extend([p.lat - dlat, p.lat + dlat, p.lon - dlon, p.lon + dlon]);
+    }
     match filter.status {
         Some(Status::Open) => sql.push_str(" AND c.closed_at IS NULL"),
         Some(Status::Closed) => sql.push_str(" AND c.closed_at IS NOT NULL"),
@@ -158,10 +170,26 @@ pub async fn find(
         for t in &times {
             q = q.bind(t);
         }
+        for f in &floats {
+            q = q.bind(f);
+        }
         q.bind(size).bind(skip).fetch_all(&mut *c).await
     })
     .map_err(StoreError::from)?;
     drop(r);
+    // The square around the point, cut to the circle.
+    let rows = match filter.near {
+        Some((p, radius)) => rows
+            .into_iter()
+            .filter(|row| {
+                p.distance_m(crate::coords::Point {
+                    lat: row.lat,
+                    lon: row.lon,
+                }) <= radius
+            })
+            .collect(),
+        None => rows,
+    };
     views(db, processes, classes, rows).await
 }
 

@@ -87,6 +87,23 @@ pub async fn applicant(
     .await
 }
 
+/// A case's followers to be told (not its applicant): each with the page
+/// they follow it on.
+pub async fn followers(tx: &mut Tx, case_id: i64) -> Result<Vec<(Recipient, String)>, StoreError> {
+    let links: Vec<(i64, String)> = tx
+        .fetch_all(
+            query("SELECT user_id, link FROM case_followers WHERE case_id = $1 ORDER BY user_id")
+                .bind(case_id),
+        )
+        .await?;
+    let mut out = Vec::with_capacity(links.len());
+    for (user_id, link) in links {
+        let found = recipients_where(tx, "u.id = $1", |q| q.bind(user_id)).await?;
+        out.extend(found.into_iter().map(|r| (r, link.clone())));
+    }
+    Ok(out)
+}
+
 /// Everyone holding one of the roles in its department: `(department, role)`
 /// pairs, read with one statement.
 pub async fn holding(tx: &mut Tx, grants: &[(i64, Role)]) -> Result<Vec<Recipient>, StoreError> {

@@ -172,7 +172,8 @@ pub async fn backup(
 async fn referenced_files(db: &Db) -> Result<Vec<String>, StoreError> {
     let mut r = db.reader().await?;
     let rows: Vec<String> = crate::run!(r, |c| sqlx::query_scalar(
-        "SELECT sha256 FROM case_attachments UNION SELECT sha256 FROM application_files"
+        "SELECT sha256 FROM case_attachments UNION SELECT sha256 FROM application_files \
+         UNION SELECT sha256 FROM grid_photos UNION SELECT thumb_sha256 FROM grid_photos"
     )
     .fetch_all(&mut *c)
     .await)?;

@@ -73,7 +73,12 @@ pub async fn staff(app: &TestApp, name: &str, department: i64, roles: &[Role]) -
 }
 
 pub async fn citizen(app: &TestApp, name: &str) -> Caller {
-    let pw = app.citizen(name).await;
+    nth_citizen(app, name, 0).await
+}
+
+/// The `n`th citizen of a test, signed in (each with their own numbers).
+pub async fn nth_citizen(app: &TestApp, name: &str, n: u32) -> Caller {
+    let pw = app.citizen_numbered(name, n).await;
     let (cookie, csrf) = app.sign_in(name, &pw).await;
     Caller(cookie, csrf)
 }

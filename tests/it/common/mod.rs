@@ -243,6 +243,16 @@ impl TestApp {
 
     /// Registers a citizen (no second factor); returns the password.
     pub async fn citizen(&self, username: &str) -> String {
+        self.citizen_numbered(username, 0).await
+    }
+
+    /// Registers the `n`th citizen of a test: each its own identity card
+    /// and phone number (the 0th has 11010519491231002X and 13800138000).
+    pub async fn citizen_numbered(&self, username: &str, n: u32) -> String {
+        let first17 = format!("110105194912{:02}{:03}", 31 - n % 28, 2 + n);
+        let check = egov_kernel::identifier::resident_id_check(first17.as_bytes()) as char;
+        let resident_id = format!("{first17}{check}");
+        let phone = format!("138{:08}", 138000 + n);
         let password = "Chang-Cheng-Wan-Li-9".to_owned();
         let registered = egov_identity::register_citizen(
             self.db(),
@@ -250,9 +260,8 @@ impl TestApp {
             egov_identity::CitizenRegistration {
                 username: username.to_owned(),
                 real_name: "张三".to_owned(),
-                resident_id: egov_kernel::identifier::ResidentId::parse("11010519491231002X")
-                    .unwrap(),
-                phone: egov_kernel::identifier::MobileNumber::parse("13800138000").unwrap(),
+                resident_id: egov_kernel::identifier::ResidentId::parse(&resident_id).unwrap(),
+                phone: egov_kernel::identifier::MobileNumber::parse(&phone).unwrap(),
                 password: password.clone().into(),
             },
         )

@@ -772,7 +772,11 @@ pub async fn page(
         rating_grade: d.rating.as_ref().map(|r| grade_name(locale, r.grade)),
         error: form_error,
         notice: flash.notice,
-        links: additions.links,
+        links: additions
+            .links
+            .into_iter()
+            .filter(|l| staff || !l.staff_only)
+            .collect(),
         kept: flash.kept,
         kept_for: flash.kept_for,
         progress: if applicant {

@@ -33,6 +33,7 @@ impl CasePageExtension for FiledOnline {
                     href: format!("/cases/{}/result", case.number),
                     label: egov_web_kit::i18n::translate(locale, "filed.result").to_owned(),
                     download: true,
+                    staff_only: false,
                 })
                 .into_iter()
                 .collect();
@@ -97,6 +98,7 @@ impl CasePageExtension for FiledOnline {
                     href: format!("/applications/{}", a.id),
                     label: localized(locale, &guide.name, guide.name_en.as_deref()),
                     download: false,
+                    staff_only: false,
                 });
             }
             Ok(links)

@@ -13,3 +13,7 @@ CREATE TABLE grid_photos (
 );
 CREATE INDEX grid_photos_file ON grid_photos (sha256);
 CREATE INDEX grid_photos_thumb ON grid_photos (thumb_sha256);
+
+-- Reports of one class near a point (the duplicates a new report is
+-- offered): a band of latitude, the rest by distance.
+CREATE INDEX grid_reports_near ON grid_reports (service_code, lat);

@@ -1,0 +1,10 @@
+-- People who follow a case without being its applicant (a resident who
+-- reported the same problem, a reporter whose case was merged into it):
+-- told what the applicant is told, with a link to the page they follow it on.
+CREATE TABLE case_followers (
+    case_id  INTEGER NOT NULL REFERENCES cases (id),
+    user_id  INTEGER NOT NULL REFERENCES users (id),
+    link     TEXT NOT NULL,
+    since    TEXT NOT NULL,
+    PRIMARY KEY (case_id, user_id)
+);
