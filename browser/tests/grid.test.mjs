@@ -4,6 +4,10 @@
 // add a photo and send it; then follow it by its link without signing in,
 // until the command centre has filed it as a case.
 //
+// Then the same problem again: a neighbour is offered the open case
+// nearby and follows it instead; another reports it anyway, and the
+// district's dispatcher merges that report into the open case.
+//
 // With EGOV_SCREENSHOTS=DIR set, the pages are saved there at desktop and
 // phone width for a person to look at.
 
@@ -11,9 +15,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { stage } from './stage.mjs';
 import {
   PHONE,
   assertFormPageBasics,
+  assertNoSidewaysScroll,
+  assertUniqueIds,
   landOn,
   launchBrowser,
   newCitizen,
@@ -32,15 +39,22 @@ const SHOTS = process.env.EGOV_SCREENSHOTS;
 
 let server;
 let browser;
+let cast;
+/** The follow link of the first report, and its case number. */
+let first;
 
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
+  cast = stage(server, browser, {
+    dispatcher: { username: 'dispatch.dc', displayName: '东城调度', args: ['--department', '110101-CGW', '--role', 'dispatcher'] },
+  });
   // The demo grid: 东城区 and 西城区 to the unit cell.
   await runEgov(['grid', 'demo', '--data-dir', server.dataDir]);
 });
 
 after(async () => {
+  if (cast) await cast.close();
   if (browser) await browser.close();
   if (server) await server.stop();
 });
@@ -69,7 +83,7 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
     await page.getByRole('button', { name: '下一步', exact: true }).click();
     await landOn(page, watch, '/grid/report');
     await assertFormPageBasics(page);
-    assert.match(await textOf(page.locator('.notice')), /上水井盖/);
+    assert.match(await textOf(page.locator('#chosen')), /上水井盖/);
 
     // The map draws the streets; a tap puts the marker and fills the fields.
     const map = page.locator('#report-map');
@@ -112,6 +126,7 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
         await other.waitForLoadState('networkidle');
       }
       assert.equal(await textOf(other.locator('#follow-step')), '待立案');
+      first = { link, number: await textOf(other.locator('#follow-facts code')) };
       const facts = await textOf(other.locator('#follow-facts'));
       assert.match(facts, /上水井盖/);
       assert.match(facts, /北京市东城区城市管理委员会/);
@@ -135,4 +150,86 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
   } finally {
     await context.close();
   }
+});
+
+/** Signs a new resident in, in a phone-sized context of their own. */
+async function resident(name) {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: PHONE, hasTouch: true, isMobile: true });
+  context.setDefaultTimeout(20_000);
+  const page = await context.newPage();
+  const watch = watchPage(page, server.baseUrl);
+  const who = newCitizen(name);
+  await register(page, watch, who);
+  await signIn(page, watch, who.username, who.password, '/account');
+  return { context, page, watch };
+}
+
+/** On the report page for a missing cover, at the first report's place. */
+async function atTheSamePlace(page, watch) {
+  await page.goto(`${server.baseUrl}/grid/report?service=c0101`, { waitUntil: 'load' });
+  await settle(page, watch);
+  await page.getByLabel('纬度', { exact: true }).fill('39.9296');
+  await page.getByLabel('经度', { exact: true }).fill('116.4096');
+  await page.getByLabel('经度', { exact: true }).press('Tab');
+}
+
+test('the same problem again is followed, or merged by the dispatcher', { timeout: TEST_TIMEOUT }, async () => {
+  assert.ok(first, 'the first test reported the problem');
+  // A neighbour is offered the open case 15 m away and follows it.
+  const neighbour = await resident('关注邻居');
+  try {
+    const { page, watch } = neighbour;
+    await atTheSamePlace(page, watch);
+    const offered = page.locator('#nearby');
+    await offered.waitFor({ state: 'visible' });
+    assert.match(await textOf(offered), new RegExp(first.number));
+    await shoot(page, 'grid-report-nearby-phone');
+    await page.getByRole('button', { name: `关注此案件 ${first.number}`, exact: true }).click();
+    await page.waitForURL((u) => u.pathname === new URL(first.link).pathname, { waitUntil: 'load' });
+    await settle(page, watch);
+    assert.match(await textOf(page.locator('#followed')), /您已关注此案件/);
+  } finally {
+    await neighbour.context.close();
+  }
+
+  // Another reports it anyway.
+  const another = await resident('重复报告');
+  let second;
+  try {
+    const { page, watch } = another;
+    await atTheSamePlace(page, watch);
+    await page.locator('#nearby').waitFor({ state: 'visible' });
+    await page.getByLabel('井盖状况', { exact: false }).selectOption('broken');
+    await page.getByLabel('问题描述', { exact: true }).fill('井盖破损，还没修。');
+    await page.getByRole('button', { name: '提交报告', exact: true }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/grid/follow/'), { waitUntil: 'load' });
+    await settle(page, watch);
+    for (;;) {
+      await page.reload({ waitUntil: 'load' });
+      await settle(page, watch);
+      if ((await textOf(page.locator('#follow-status'))).includes('已登记')) break;
+    }
+    second = await textOf(page.locator('#follow-facts code'));
+  } finally {
+    await another.context.close();
+  }
+
+  // The dispatcher finds the open case nearby from the new case's page and merges.
+  const oneTime = await cast.createStaff('dispatcher');
+  await cast.firstStaffSignIn('dispatcher', oneTime);
+  const d = await cast.person('dispatcher');
+  await d.page.goto(`${server.baseUrl}/cases/${second}`, { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  await d.page.getByRole('link', { name: '附近同类问题（并案）', exact: true }).click();
+  await landOn(d.page, d.watch, `/grid/requests/${second}/duplicates`);
+  // One open case nearby: one form, with its one field.
+  await assertUniqueIds(d.page);
+  await assertNoSidewaysScroll(d.page);
+  assert.equal(await d.page.getByLabel('并案说明（可不填）', { exact: true }).count(), 1);
+  await shoot(d.page, 'grid-duplicates-desktop');
+  await d.page.getByRole('button', { name: `并入案件 ${first.number}`, exact: true }).click();
+  await landOn(d.page, d.watch, `/cases/${first.number}`);
+  await d.page.goto(`${server.baseUrl}/cases/${second}`, { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  assert.match(await textOf(d.page.locator('main')), /已并案/);
 });
