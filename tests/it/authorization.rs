@@ -300,6 +300,9 @@ fn routes() -> Vec<Route> {
         get("/grid/requests/2026000000/duplicates", |w| {
             w.page(w.is_staff()).min_found()
         }),
+        post("/grid/requests/2026000000/reopen", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
         // Without the case to merge into: judged, for civil servants.
         post("/grid/requests/2026000000/merge", |w| match w {
             w if w.is_staff() => Outcome::Judged,

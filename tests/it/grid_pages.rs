@@ -358,3 +358,111 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
     }
     common::verify_audit(&app).await;
 }
+
+#[tokio::test]
+async fn a_reporter_sends_a_closed_case_back_when_it_was_not_fixed() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let reporter = citizen(&app, "zhou.si").await;
+    let a = report_at(&app, &reporter, "39.9295", "116.4095", "垃圾满地").await;
+    let centre = dept(&app, "110101-CGW").await;
+    let enforcement = dept(&app, "110101-CGZFJ").await;
+    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
+    let handler = staff(&app, "handler.cgzfj", enforcement, &[Role::Handler]).await;
+    for (who, action, fields) in [
+        (&dispatcher, "register", json!({})),
+        (
+            &dispatcher,
+            "dispatch",
+            json!({"department": "110101-CGZFJ"}),
+        ),
+        (&handler, "report_done", json!({"result": "已清运"})),
+        (&dispatcher, "close", json!({})),
+    ] {
+        let res = who.act(&app, &a, action, fields).await;
+        assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
+    }
+    let token = &app
+        .texts(&format!(
+            "SELECT r.token FROM grid_reports r JOIN cases c ON c.id = r.case_id WHERE c.number = '{a}'"
+        ))
+        .await[0];
+    let follow = format!("/grid/follow/{token}");
+    // The reporter is offered the form; a passer-by with the link is not.
+    let own = app.get_with(&follow, &[("cookie", &reporter.0)]).await;
+    assert!(own.body.contains("问题没有解决？"), "{}", own.body);
+    assert!(own.body.contains("结案后 7 天内"));
+    assert!(!app.get(&follow).await.body.contains("问题没有解决？"));
+
+    let send_back = |who: &Caller, reason: &str| {
+        let (app, who, a, reason) = (&app, who.clone(), a.clone(), reason.to_owned());
+        async move {
+            app.post_form(
+                &format!("/grid/requests/{a}/reopen"),
+                Some(&who.0),
+                &[("csrf", &who.1), ("reason", &reason)],
+            )
+            .await
+        }
+    };
+    let stranger = nth_citizen(&app, "wu.wu", 1).await;
+    assert_eq!(
+        send_back(&stranger, "没修好").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let res = send_back(&reporter, "  ").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("请说明哪里还没有解决"), "{}", res.body);
+    let cases_before = app.count("cases").await;
+
+    let res = send_back(&reporter, "垃圾又堆起来了").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let link = res.header("location").to_owned();
+    assert!(link.ends_with("?reopened=1"), "{link}");
+    let page = app.get(&link).await;
+    assert!(page.body.contains("案件已交回原处置单位"), "{}", page.body);
+    assert!(page.body.contains("处置中"));
+    // Straight back to the department that handled it, which is told.
+    let new = app
+        .texts(&format!(
+            "SELECT c.number || ' ' || c.state || ' ' || d.code FROM cases c \
+             JOIN departments d ON d.id = c.assigned_department_id \
+             JOIN cases p ON p.id = c.parent_id WHERE p.number = '{a}'"
+        ))
+        .await;
+    let parts: Vec<&str> = new[0].split(' ').collect();
+    assert_eq!(&parts[1..], ["handling", "110101-CGZFJ"]);
+    let told = handler.get(&app, "/api/v1/messages").await;
+    assert!(
+        told["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["kind"] == "task_assigned" && m["link"] == format!("/cases/{}", parts[0])),
+        "{told}"
+    );
+    let r = &app
+        .get(&format!("/open311/v2/requests/{}.json", parts[0]))
+        .await
+        .json()[0];
+    assert_eq!(
+        (r["status"].as_str(), r["service_code"].as_str()),
+        (Some("open"), Some("e0102"))
+    );
+
+    // Once only, and only within the time.
+    let res = send_back(&reporter, "还是没好").await;
+    assert!(res.body.contains("已反映过未解决"), "{}", res.body);
+    app.db()
+        .execute(
+            egov_store::query("UPDATE cases SET closed_at = $1 WHERE number = $2")
+                .bind(egov_kernel::time::now() - chrono::Duration::days(8))
+                .bind(a.clone()),
+        )
+        .await
+        .unwrap();
+    let res = send_back(&reporter, "还是没好").await;
+    assert!(res.body.contains("已超过结案后 7 天"), "{}", res.body);
+    assert_eq!(app.count("cases").await, cases_before + 1);
+    common::verify_audit(&app).await;
+}

@@ -89,4 +89,5 @@ pub fn open311() -> Router<AppState> {
             get(duplicates::duplicates_page),
         )
         .route("/grid/requests/{number}/merge", post(duplicates::merge))
+        .route("/grid/requests/{number}/reopen", post(pages::reopen_case))
 }

@@ -154,12 +154,20 @@ pub struct Classification {
     /// report to be offered it as a duplicate, in metres.
     #[serde(default = "default_duplicate_radius")]
     pub duplicate_radius_m: u32,
+    /// How many days after a case is closed its reporter may say it was
+    /// not fixed and send it back.
+    #[serde(default = "default_reopen_days")]
+    pub reopen_days: u32,
     #[serde(rename = "class")]
     pub classes: Vec<Class>,
 }
 
 fn default_duplicate_radius() -> u32 {
     250
+}
+
+fn default_reopen_days() -> u32 {
+    7
 }
 
 /// A sub-class with the class it belongs to.

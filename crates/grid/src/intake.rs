@@ -367,7 +367,7 @@ pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes) {
 }
 
 /// A random 128-bit token, in hex.
-fn token() -> String {
+pub(crate) fn token() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut b);

@@ -14,6 +14,7 @@ pub mod intake;
 pub mod layers;
 pub mod map;
 pub mod photos;
+pub mod reopen;
 pub mod requests;
 
 /// The process grid reports run under, seeded with the case engine.

@@ -369,3 +369,17 @@ pub async fn followed(
         photos,
     }))
 }
+
+/// The token of the first report a case was opened from (its follow link).
+pub async fn token_of_case(db: &Db, number: &str) -> Result<Option<String>, StoreError> {
+    let mut r = db.reader().await?;
+    let row: Option<(String,)> = run!(r, |c| sqlx::query_as(
+        "SELECT r.token FROM grid_reports r JOIN cases c ON c.id = r.case_id \
+         WHERE c.number = $1 ORDER BY r.id LIMIT 1"
+    )
+    .bind(number)
+    .fetch_optional(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    Ok(row.map(|(t,)| t))
+}
