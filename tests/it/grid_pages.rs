@@ -466,3 +466,68 @@ async fn a_reporter_sends_a_closed_case_back_when_it_was_not_fixed() {
     assert_eq!(app.count("cases").await, cases_before + 1);
     common::verify_audit(&app).await;
 }
+
+#[tokio::test]
+async fn a_hotline_operator_types_in_a_call_and_the_number_stays_hidden() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let hotline = dept(&app, "110000-CGW").await;
+    let operator = staff(&app, "operator.12345", hotline, &[Role::Handler]).await;
+    let page = app
+        .get_with("/grid/report?service=e0102", &[("cookie", &operator.0)])
+        .await;
+    assert!(page.body.contains("12345 热线来电"), "{}", page.body);
+    let call = |phone: &str| {
+        vec![
+            ("csrf", operator.1.clone()),
+            ("service_code", "e0102".to_owned()),
+            ("channel", "hotline".to_owned()),
+            ("caller_phone", phone.to_owned()),
+            ("lat", "39.9295".to_owned()),
+            ("long", "116.4095".to_owned()),
+            ("description", "市民来电：路口垃圾无人清运".to_owned()),
+        ]
+    };
+    let bad = call("12345");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = post_report(&app, &operator, &bad, &[]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(
+        res.body.contains("来电号码须为 11 位手机号码"),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.count("grid_reports").await, 0);
+    let good = call("13911112222");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = post_report(&app, &operator, &good, &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let stored = app
+        .texts("SELECT channel || ' ' || reporter FROM grid_reports")
+        .await;
+    assert!(
+        stored[0].starts_with("hotline ") && stored[0].contains("13911112222"),
+        "{stored:?}"
+    );
+    // The number is kept for the call-back, and shown nowhere public.
+    let follow = res.header("location").to_owned();
+    open_waiting(&app).await;
+    assert!(!app.get(&follow).await.body.contains("13911112222"));
+    assert!(!app
+        .get("/open311/v2/requests.json")
+        .await
+        .body
+        .contains("13911112222"));
+
+    // A resident cannot pass for the hotline.
+    let resident = citizen(&app, "zheng.liu").await;
+    let mine = call("13911112222");
+    let mut mine: Vec<(&str, &str)> = mine.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    mine[0] = ("csrf", resident.1.as_str());
+    let res = post_report(&app, &resident, &mine, &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let last = app
+        .texts("SELECT channel || ' ' || reporter FROM grid_reports ORDER BY id DESC LIMIT 1")
+        .await;
+    assert_eq!(last[0], "citizen {}");
+}

@@ -60,6 +60,10 @@ struct ReportPage {
     error: Option<String>,
     limit: usize,
     photos_hint: String,
+    /// Civil servants report as patrollers or take 12345 calls.
+    staff: bool,
+    hotline: bool,
+    caller_phone: String,
 }
 
 #[derive(Deserialize)]
@@ -184,6 +188,7 @@ async fn show(
         })
         .unwrap_or_default();
     let text = |k: &str| first(&typed.fields, k).unwrap_or_default().to_owned();
+    let staff = !user.roles.is_empty();
     let page = ReportPage {
         chrome: Chrome::new(locale, Some(user), "/grid/report"),
         groups,
@@ -201,6 +206,9 @@ async fn show(
         description: text("description"),
         error: typed.error,
         limit: intake::DESCRIPTION_LIMIT,
+        staff,
+        hotline: first(&typed.fields, "channel") == Some("hotline"),
+        caller_phone: text("caller_phone"),
         photos_hint: egov_web_kit::i18n::count(
             locale,
             "grid.report.photos_hint",
@@ -295,11 +303,17 @@ pub async fn report(
     if form_caller(&user, origin, first(&form, "csrf").unwrap_or_default()).is_err() {
         return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
-    // A staff member reporting from the street is a patroller (监督员).
-    let channel = if user.roles.is_empty() {
-        Channel::Citizen
-    } else {
-        Channel::Patroller
+    // A staff member reports from the street as a patroller (监督员), or
+    // types in a 12345 call with the caller's number for the call-back.
+    let staff = !user.roles.is_empty();
+    let channel = match (staff, first(&form, "channel")) {
+        (false, _) => Channel::Citizen,
+        (true, Some("hotline")) => Channel::Hotline,
+        (true, _) => Channel::Patroller,
+    };
+    let caller_phone = match (channel, first(&form, "caller_phone")) {
+        (Channel::Hotline, Some(p)) => Some(p.to_owned()),
+        _ => None,
     };
     let service = first(&form, "service_code").map(str::to_owned);
     let refused = |error: String, form: Vec<(String, String)>| {
@@ -334,8 +348,22 @@ pub async fn report(
         }
     };
     // The page asks nothing of the reporter but the problem: who they are
-    // is their account.
+    // is their account (and, for a call, the caller's number).
     new.reporter = intake::Reporter::default();
+    if let Some(phone) = caller_phone {
+        match egov_kernel::identifier::MobileNumber::parse(&phone) {
+            Ok(p) => new.reporter.phone = Some(p.as_str().to_owned()),
+            Err(_) => {
+                let said = match locale {
+                    Locale::Zh => "来电号码须为 11 位手机号码".to_owned(),
+                    Locale::En => {
+                        "The caller's number must be an 11-digit mobile number".to_owned()
+                    }
+                };
+                return refused(said, form).await;
+            }
+        }
+    }
     new.media_url = None;
     new.user_id = Some(user.user_id);
     match intake::submit(&state.db, &state.files, new).await {
