@@ -233,3 +233,47 @@ test('the same problem again is followed, or merged by the dispatcher', { timeou
   await settle(d.page, d.watch);
   assert.match(await textOf(d.page.locator('main')), /已并案/);
 });
+
+test('the command centre sees a new report arrive without reloading', { timeout: TEST_TIMEOUT }, async () => {
+  const d = await cast.person('dispatcher');
+  await d.page.setViewportSize({ width: 1280, height: 900 });
+  await d.page.goto(`${server.baseUrl}/grid/centre`, { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  assert.equal(await textOf(d.page.locator('h1')), '城市管理监督指挥中心');
+  await d.page.waitForFunction(() => document.querySelectorAll('#centre-map path.leaflet-interactive').length >= 30);
+  assert.match(await textOf(d.page.locator('#centre-cases')), new RegExp(first.number));
+
+  // A resident reports; the centre's list and map show it of themselves.
+  const someone = await resident('实时报告');
+  let number;
+  try {
+    const { page, watch } = someone;
+    await page.goto(`${server.baseUrl}/grid/report?service=e0102`, { waitUntil: 'load' });
+    await settle(page, watch);
+    await page.getByLabel('纬度', { exact: true }).fill('39.9120');
+    await page.getByLabel('经度', { exact: true }).fill('116.3650');
+    await page.getByLabel('问题描述', { exact: true }).fill('路边垃圾无人清运。');
+    await page.getByRole('button', { name: '提交报告', exact: true }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/grid/follow/'), { waitUntil: 'load' });
+    await settle(page, watch);
+    for (;;) {
+      await page.reload({ waitUntil: 'load' });
+      await settle(page, watch);
+      if ((await textOf(page.locator('#follow-status'))).includes('已登记')) break;
+    }
+    number = await textOf(page.locator('#follow-facts code'));
+  } finally {
+    await someone.context.close();
+  }
+  await d.page.waitForFunction(
+    (n) => document.querySelector('#centre-cases tbody').textContent.includes(n),
+    number,
+    { timeout: 20_000 },
+  );
+  assert.match(await textOf(d.page.locator('#centre-cases tbody')), /暴露垃圾/);
+  d.watch.assertClean();
+  await shoot(d.page, 'grid-centre-desktop');
+  await d.page.setViewportSize(PHONE);
+  await assertNoSidewaysScroll(d.page);
+  await shoot(d.page, 'grid-centre-phone');
+});

@@ -300,6 +300,25 @@ fn routes() -> Vec<Route> {
         get("/grid/requests/2026000000/duplicates", |w| {
             w.page(w.is_staff()).min_found()
         }),
+        // The command centre: its dispatchers and the supervisors.
+        get("/grid/centre", |w| {
+            w.page(matches!(
+                w,
+                Who::Dispatcher | Who::Supervisor | Who::OtherSupervisor
+            ))
+        }),
+        get("/grid/centre/cases.json", |w| {
+            w.page(matches!(
+                w,
+                Who::Dispatcher | Who::Supervisor | Who::OtherSupervisor
+            ))
+        }),
+        get("/grid/centre/events", |w| {
+            w.page(matches!(
+                w,
+                Who::Dispatcher | Who::Supervisor | Who::OtherSupervisor
+            ))
+        }),
         post("/grid/requests/2026000000/reopen", |w| {
             w.page(w.signed_in()).min_found()
         }),

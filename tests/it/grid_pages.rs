@@ -531,3 +531,73 @@ async fn a_hotline_operator_types_in_a_call_and_the_number_stays_hidden() {
         .await;
     assert_eq!(last[0], "citizen {}");
 }
+
+#[tokio::test]
+async fn the_command_centre_sees_open_cases_and_is_told_when_they_move() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let resident = citizen(&app, "feng.qi").await;
+    let a = report_at(&app, &resident, "39.9295", "116.4095", "垃圾桶满了").await;
+    let centre = dept(&app, "110101-CGW").await;
+    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
+    let handler = staff(&app, "handler.cgw", centre, &[Role::Handler]).await;
+
+    let page = app
+        .get_with("/grid/centre", &[("cookie", &dispatcher.0)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("<a href=\"/cases/{a}\">")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("暴露垃圾") && page.body.contains("待立案"));
+    assert_eq!(
+        app.get_with("/grid/centre", &[("cookie", &handler.0)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let rows = app
+        .get_with("/grid/centre/cases.json", &[("cookie", &dispatcher.0)])
+        .await
+        .json();
+    assert_eq!(rows[0]["number"], a.as_str());
+    assert_eq!(rows[0]["state"], "reported");
+
+    // The stream says "changed" at once, with the newest step.
+    let version = || {
+        let (app, cookie) = (&app, dispatcher.0.clone());
+        async move {
+            app.get_with("/grid/centre/events", &[("cookie", &cookie)])
+                .await
+                .json()["version"]
+                .as_i64()
+                .unwrap()
+        }
+    };
+    let before = version().await;
+    let req = axum::http::Request::get("/grid/centre/events")
+        .header("cookie", &dispatcher.0)
+        .header("accept", "text/event-stream")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = app.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    let mut body = res.into_body();
+    let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    let text = String::from_utf8_lossy(&frame).into_owned();
+    assert_eq!(text, format!("event: changed\ndata: {before}\n\n"));
+    // A step moves the version the stream watches.
+    let res = dispatcher.act(&app, &a, "register", json!({})).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(version().await > before);
+    let rows = app
+        .get_with("/grid/centre/cases.json", &[("cookie", &dispatcher.0)])
+        .await
+        .json();
+    assert_eq!(rows[0]["state"], "dispatching");
+}

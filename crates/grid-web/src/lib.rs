@@ -5,6 +5,7 @@
 //! reports' photos (`photos.rs`).
 
 mod api;
+mod centre;
 mod duplicates;
 pub mod format;
 mod open311;
@@ -14,6 +15,7 @@ mod posted;
 
 use axum::routing::{get, post};
 use axum::Router;
+use egov_identity::Permission;
 use egov_web_kit::i18n;
 use egov_web_kit::nav::{NavEntry, Shown};
 use egov_web_kit::slice::Slice;
@@ -28,13 +30,22 @@ pub static STRINGS: i18n::Strings = i18n::Strings {
     en: include_str!("../locales/en.toml"),
 };
 
-/// Reporting a problem is for everyone (signing in on the way).
-static NAV: &[NavEntry] = &[NavEntry {
-    order: 15,
-    href: "/grid/report",
-    label: "grid.nav.report",
-    shown: Shown::Everyone,
-}];
+/// Reporting a problem is for everyone (signing in on the way); the
+/// command centre for its dispatchers and the supervisors.
+static NAV: &[NavEntry] = &[
+    NavEntry {
+        order: 15,
+        href: "/grid/report",
+        label: "grid.nav.report",
+        shown: Shown::Everyone,
+    },
+    NavEntry {
+        order: 45,
+        href: "/grid/centre",
+        label: "grid.nav.centre",
+        shown: Shown::With(Permission::OpenCommandCentre),
+    },
+];
 
 /// Grid management's web part, as the platform composes it.
 pub fn slice() -> Slice {
@@ -83,6 +94,9 @@ pub fn open311() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(posted)),
         )
         .route("/grid/follow/{token}", get(pages::follow))
+        .route("/grid/centre", get(centre::page))
+        .route("/grid/centre/cases.json", get(centre::cases))
+        .route("/grid/centre/events", get(centre::events))
         .route("/grid/requests/{number}/follow", post(duplicates::follow))
         .route(
             "/grid/requests/{number}/duplicates",

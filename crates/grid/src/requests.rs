@@ -383,3 +383,43 @@ pub async fn token_of_case(db: &Db, number: &str) -> Result<Option<String>, Stor
     .map_err(StoreError::from)?;
     Ok(row.map(|(t,)| t))
 }
+
+/// An open case as the command centre's map and list show it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct OpenCase {
+    pub number: String,
+    pub service_code: String,
+    pub state: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+    pub street: Option<String>,
+    pub received_at: Timestamp,
+    pub due_at: Option<Timestamp>,
+}
+
+/// The open grid cases, newest first, at most `limit`.
+pub async fn open_cases(db: &Db, limit: i64) -> Result<Vec<OpenCase>, StoreError> {
+    let mut r = db.reader().await?;
+    let rows: Vec<OpenCase> = run!(r, |c| sqlx::query_as(
+        "SELECT c.number, r.service_code, c.state, r.lat, r.lon, r.address, r.street, \
+         r.received_at, c.due_at FROM grid_reports r JOIN cases c ON c.id = r.case_id \
+         WHERE c.closed_at IS NULL ORDER BY r.received_at DESC, r.id DESC LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    Ok(rows)
+}
+
+/// A number that changes whenever any case takes a step (the newest step's
+/// id): what the command centre's page is pushed to refresh on.
+pub async fn steps_version(db: &Db) -> Result<i64, StoreError> {
+    let mut r = db.reader().await?;
+    let v: Option<i64> = run!(r, |c| sqlx::query_scalar("SELECT MAX(id) FROM case_events")
+        .fetch_one(&mut *c)
+        .await)
+    .map_err(StoreError::from)?;
+    Ok(v.unwrap_or(0))
+}

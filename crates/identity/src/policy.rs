@@ -42,6 +42,8 @@ pub enum Permission {
     OpenSupervision,
     /// See the statistical reporting pages: a 统计员 anywhere.
     OpenReporting,
+    /// The grid's command centre: its dispatchers and the supervisors.
+    OpenCommandCentre,
     /// Supervise a department's cases: read them, issue 督办 orders, act
     /// as the process's supervisor. `None`: every department (a city-wide
     /// supervisor only).
@@ -111,6 +113,7 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
         RevealPersonalData => admin || u.has_role(Role::Auditor),
         OpenSupervision => u.has_role(Role::Supervisor),
         OpenReporting => u.has_role(Role::Statistician),
+        OpenCommandCentre => u.has_role(Role::Dispatcher) || u.has_role(Role::Supervisor),
         SuperviseCases { department_id } => u.has_role_for(Role::Supervisor, department_id),
         GrantRole {
             role,
