@@ -212,6 +212,9 @@ async fn publish_case_figures(db: &egov_store::Db, today: chrono::NaiveDate) {
         if let Err(e) = egov_cases::figures::publish(db, &calendar, m).await {
             tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "case figures");
         }
+        if let Err(e) = egov_grid::figures::publish(db, m).await {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "grid figures");
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use common::casework::{citizen, dept, multipart_form, nth_citizen, staff, Caller};
 use common::{TestApp, TestResponse};
 use egov_identity::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 
 async fn post_report(
     app: &TestApp,
@@ -600,4 +600,144 @@ async fn the_command_centre_sees_open_cases_and_is_told_when_they_move() {
         .await
         .json();
     assert_eq!(rows[0]["state"], "dispatching");
+}
+
+#[tokio::test]
+async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let centre = dept(&app, "110101-CGW").await;
+    let enforcement = dept(&app, "110101-CGZFJ").await;
+    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
+    let handler = staff(&app, "handler.cgzfj", enforcement, &[Role::Handler]).await;
+    let operator = staff(&app, "operator.12345", centre, &[Role::Handler]).await;
+    let steps = |number: String, steps: Vec<(&'static str, Value)>| {
+        let (app, dispatcher, handler) = (&app, dispatcher.clone(), handler.clone());
+        async move {
+            for (action, fields) in steps {
+                let who = match action {
+                    "report_done" => &handler,
+                    _ => &dispatcher,
+                };
+                let res = who.act(app, &number, action, fields).await;
+                assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
+            }
+        }
+    };
+    // A call, filed, extended, sent back once, closed.
+    let call = [
+        ("csrf", operator.1.as_str()),
+        ("service_code", "e0102"),
+        ("channel", "hotline"),
+        ("caller_phone", "13911112222"),
+        ("lat", "39.9295"),
+        ("long", "116.4095"),
+        ("description", "来电：垃圾"),
+    ];
+    assert_eq!(
+        post_report(&app, &operator, &call, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    open_waiting(&app).await;
+    let called = app.texts("SELECT c.number FROM cases c").await.remove(0);
+    steps(
+        called,
+        vec![
+            ("register", json!({})),
+            ("dispatch", json!({"department": "110101-CGZFJ"})),
+            ("extend", json!({"reason": "需协调物业"})),
+            ("report_done", json!({"result": "已清运"})),
+            ("rework", json!({"reason": "未清理干净"})),
+            ("report_done", json!({"result": "已清理干净"})),
+            ("close", json!({})),
+        ],
+    )
+    .await;
+    // A report not filed, and one filed and still being handled.
+    let resident = citizen(&app, "chu.ba").await;
+    let turned_away = report_at(&app, &resident, "39.9296", "116.4096", "不是垃圾").await;
+    steps(
+        turned_away,
+        vec![("reject", json!({"reasons": "现场无此问题"}))],
+    )
+    .await;
+    let open = report_at(&app, &resident, "39.9297", "116.4097", "还有垃圾").await;
+    steps(
+        open,
+        vec![
+            ("register", json!({})),
+            ("dispatch", json!({"department": "110101-CGZFJ"})),
+        ],
+    )
+    .await;
+
+    // Received last month: the indicator pages show whole months.
+    let month = egov_indicators::Period::month_of(egov_kernel::time::beijing_today()).previous();
+    let mid = egov_kernel::time::from_beijing(
+        (month.days().0 + chrono::Duration::days(14)).and_time(chrono::NaiveTime::MIN),
+    );
+    app.db()
+        .execute(egov_store::query("UPDATE grid_reports SET received_at = $1").bind(mid))
+        .await
+        .unwrap();
+    let first = egov_grid::figures::publish(app.db(), month).await.unwrap();
+    assert!(first.imported >= 12 * 3, "{first:?}");
+    let again = egov_grid::figures::publish(app.db(), month).await.unwrap();
+    assert_eq!((again.imported, again.updated), (0, 0), "{again:?}");
+    let value = |indicator: &str, area: &str| {
+        let (app, indicator, area) = (&app, indicator.to_owned(), area.to_owned());
+        async move {
+            let res = app
+                .get(&format!(
+                    "/api/v1/indicators/{indicator}/data?area={area}&from={month}&to={month}"
+                ))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            // To the indicator's one decimal.
+            res.json()["data"][0]["value"]
+                .as_f64()
+                .map(|v| (v * 10.0).round() / 10.0)
+        }
+    };
+    // The district and its street alike: 3 reports, 2 filed, 1 closed.
+    for area in ["110101", "110101001"] {
+        assert_eq!(
+            value("grid.register_rate", area).await,
+            Some(66.7),
+            "{area}"
+        );
+        assert_eq!(value("grid.close_rate", area).await, Some(50.0), "{area}");
+        assert_eq!(value("grid.rework_rate", area).await, Some(100.0), "{area}");
+        assert_eq!(
+            value("grid.extension_rate", area).await,
+            Some(50.0),
+            "{area}"
+        );
+        assert_eq!(value("grid.hotline_response_rate", area).await, Some(100.0));
+        assert_eq!(value("grid.hotline_solve_rate", area).await, Some(100.0));
+    }
+    // The department that handled them: two filed, one closed on time.
+    assert_eq!(value("grid.close_rate", "110101-CGZFJ").await, Some(50.0));
+    assert_eq!(
+        value("grid.on_time_close_rate", "110101-CGZFJ").await,
+        Some(100.0)
+    );
+    // The public indicator pages, their ranking of districts and exports.
+    let page = app.get("/statistics/grid.close_rate?area=110101").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("结案率"), "{}", page.body);
+    let csv = app
+        .get("/statistics/grid.register_rate/districts.csv?area=110000")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.contains("1,110101,东城区,") && csv.body.contains(",66.66"),
+        "{}",
+        csv.body
+    );
+    let xlsx = app
+        .get("/statistics/grid.hotline_response_rate/series.xlsx?area=110101")
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.bytes.starts_with(b"PK"));
 }

@@ -29,7 +29,7 @@ pub enum FigureError {
 }
 
 /// The elements, by code, with their Chinese and English names.
-pub const ELEMENTS: [(&str, &str, &str); 6] = [
+pub const ELEMENTS: [Element; 6] = [
     ("egov.cases_received", "受理件数", "Cases received"),
     ("egov.cases_closed", "办结件数", "Cases closed"),
     (
@@ -47,7 +47,7 @@ pub const ELEMENTS: [(&str, &str, &str); 6] = [
 ];
 
 /// The indicators over them: code, names, numerator, denominator.
-pub const INDICATORS: [(&str, &str, &str, &str, &str); 2] = [
+pub const INDICATORS: [Rate; 2] = [
     (
         "egov.on_time_rate",
         "按期办结率",
@@ -64,11 +64,28 @@ pub const INDICATORS: [(&str, &str, &str, &str, &str); 2] = [
     ),
 ];
 
-/// Defines the elements and indicators that are not there yet (an
-/// administrator's change to their names stays).
-async fn define(db: &Db, ctx: &Context) -> Result<(), IndicatorError> {
+/// An element a system's figures are stored as: code, names.
+pub type Element = (&'static str, &'static str, &'static str);
+/// An indicator over them: code, names, numerator, denominator.
+pub type Rate = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// Defines the elements (counts of cases, summed) and the public rates over
+/// them that are not there yet (an administrator's change to their names
+/// stays). Other systems' figures are defined the same way.
+pub async fn define(
+    db: &Db,
+    ctx: &Context,
+    elements: &[Element],
+    rates: &[Rate],
+) -> Result<(), IndicatorError> {
     let have = store::elements(db).await?;
-    for (code, name, name_en) in ELEMENTS {
+    for &(code, name, name_en) in elements {
         if have.iter().any(|e| e.code == code) {
             continue;
         }
@@ -85,7 +102,7 @@ async fn define(db: &Db, ctx: &Context) -> Result<(), IndicatorError> {
             Err(e) => return Err(e),
         }
     }
-    for (code, name, name_en, numerator, denominator) in INDICATORS {
+    for &(code, name, name_en, numerator, denominator) in rates {
         if definition::get(db, code).await?.is_some() {
             continue;
         }
@@ -116,7 +133,7 @@ pub async fn publish(
         return Err(FigureError::NotAMonth(month));
     }
     let ctx = Context::system();
-    define(db, &ctx).await?;
+    define(db, &ctx, &ELEMENTS, &INDICATORS).await?;
     let (first, last) = month.days();
     let at = |d: chrono::NaiveDate| time::from_beijing(d.and_time(chrono::NaiveTime::MIN));
     let span = metrics::Period {

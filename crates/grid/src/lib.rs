@@ -10,6 +10,7 @@ pub mod classes;
 pub mod coords;
 pub mod demo;
 pub mod duplicates;
+pub mod figures;
 pub mod intake;
 pub mod layers;
 pub mod map;
