@@ -740,4 +740,16 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
         .await;
     assert_eq!(xlsx.status, StatusCode::OK);
     assert!(xlsx.bytes.starts_with(b"PK"));
+    // The month's ranking on the composite score, for everyone.
+    let ranking = app.get("/rankings/grid.score").await;
+    assert_eq!(ranking.status, StatusCode::OK);
+    assert!(
+        ranking.body.contains("城市管理综合评价") && ranking.body.contains("东城区"),
+        "{}",
+        ranking.body
+    );
+    assert_eq!(
+        app.get("/rankings/grid.hotline_score").await.status,
+        StatusCode::OK
+    );
 }

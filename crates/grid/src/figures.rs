@@ -10,7 +10,7 @@
 
 use egov_cases::figures::{define, Element, Rate};
 use egov_indicators::store::{self, Area, DataValue, ImportCount};
-use egov_indicators::{IndicatorError, Period};
+use egov_indicators::{rulebook, Component, CompositeIndex, IndicatorError, Normalisation, Period};
 use egov_kernel::{time, Context};
 use egov_store::{run, Db, StoreError};
 use std::collections::BTreeMap;
@@ -103,6 +103,56 @@ pub const RATES: [Rate; 8] = [
     ),
 ];
 
+/// The composite scores the districts and streets are ranked on each
+/// month: grid management as a whole (more closed, more on time, less
+/// rework, fewer extensions), and the hotline's three rates, as 12345's
+/// monthly ranking has them.
+fn indices() -> [CompositeIndex; 2] {
+    let part = |indicator: &str, weight: f64, higher_is_better: bool| Component {
+        indicator: indicator.to_owned(),
+        weight,
+        higher_is_better,
+    };
+    [
+        CompositeIndex {
+            code: "grid.score".to_owned(),
+            name: "城市管理综合评价".to_owned(),
+            name_en: Some("City management score".to_owned()),
+            normalisation: Normalisation::MinMax,
+            components: vec![
+                part("grid.close_rate", 0.3, true),
+                part("grid.on_time_close_rate", 0.3, true),
+                part("grid.rework_rate", 0.2, false),
+                part("grid.extension_rate", 0.2, false),
+            ],
+            public: true,
+        },
+        CompositeIndex {
+            code: "grid.hotline_score".to_owned(),
+            name: "12345 接诉即办三率".to_owned(),
+            name_en: Some("12345: responded, solved, satisfied".to_owned()),
+            normalisation: Normalisation::MinMax,
+            components: vec![
+                part("grid.hotline_response_rate", 0.2, true),
+                part("grid.hotline_solve_rate", 0.4, true),
+                part("grid.hotline_satisfaction_rate", 0.4, true),
+            ],
+            public: true,
+        },
+    ]
+}
+
+/// Defines the indices not there yet (an administrator's weights stay).
+async fn define_indices(db: &Db, ctx: &Context) -> Result<(), IndicatorError> {
+    let have = rulebook::indices(db, false).await?;
+    for index in indices() {
+        if !have.iter().any(|i| i.code == index.code) {
+            rulebook::define_index(db, ctx, &index).await?;
+        }
+    }
+    Ok(())
+}
+
 /// A month's counts for one area, in the order of [`ELEMENTS`].
 type Counts = [u64; 12];
 
@@ -166,6 +216,7 @@ pub async fn publish(db: &Db, month: Period) -> Result<ImportCount, FigureError>
     }
     let ctx = Context::system();
     define(db, &ctx, &ELEMENTS, &RATES).await?;
+    define_indices(db, &ctx).await?;
     let (first, last) = month.days();
     let at = |d: chrono::NaiveDate| time::from_beijing(d.and_time(chrono::NaiveTime::MIN));
     let (from, to) = (at(first), at(last + chrono::Duration::days(1)));
