@@ -38,6 +38,9 @@
 #   SEARCH_DOCS  index sizes the hall group's search benchmark runs at
 #                (default "100000 1000000"; 0 skips it)
 #   SEARCH_QUERIES   queries per index size (default 2000)
+#   GRID_READ_CASES  grid cases stored before the Open311 reads are measured
+#                (examples/open311_read.rs; default 10000000; 0 skips them)
+#   GRID_READ_SECONDS  timed length of each read phase (default 10)
 #   BUILD        1 builds before measuring; 0 measures the binaries already
 #                in target/release                 (default 1)
 #   PGHOST, PGPORT, PGUSER  the PostgreSQL server used for the postgres engine
@@ -128,6 +131,8 @@ HALL_CONCURRENCY="${HALL_CONCURRENCY:-32}"
 HALL_MATERIAL_KIB="${HALL_MATERIAL_KIB:-256}"
 SEARCH_DOCS="${SEARCH_DOCS:-100000 1000000}"
 SEARCH_QUERIES="${SEARCH_QUERIES:-2000}"
+GRID_READ_CASES="${GRID_READ_CASES:-10000000}"
+GRID_READ_SECONDS="${GRID_READ_SECONDS:-10}"
 BUILD="${BUILD:-1}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
@@ -260,6 +265,7 @@ if [[ $BUILD != 0 ]]; then
     [[ $want_identity == 0 ]] || build_args+=(--example argon2_rate --example oidc_load)
     [[ $want_cases == 0 ]] || build_args+=(--example case_load --example write_ceiling)
     [[ $want_hall == 0 ]] || build_args+=(--example application_load)
+    [[ $want_grid == 0 ]] || build_args+=(--example open311_read)
     (cd "$root" && cargo build --release --quiet --workspace "${build_args[@]}")
 else
     log "bench: BUILD=0, measuring the binaries already built"
@@ -271,6 +277,7 @@ load_bin="$target_dir/release/examples/oidc_load"
 case_bin="$target_dir/release/examples/case_load"
 ceiling_bin="$target_dir/release/examples/write_ceiling"
 hall_bin="$target_dir/release/examples/application_load"
+read_bin="$target_dir/release/examples/open311_read"
 search_bin="$target_dir/release/examples/search_bench"
 # Only the http and identity groups run egov itself.
 [[ $want_server == 0 || -x $egov_bin ]] || die "no $egov_bin after the build"
@@ -1130,6 +1137,9 @@ bench_engine() {
     if [[ $want_hall == 1 ]]; then
         hall_scenarios "$engine" "$dir"
     fi
+    if [[ $want_grid == 1 && $GRID_READ_CASES != 0 ]]; then
+        grid_read_scenarios "$engine" "$dir"
+    fi
 
     drop_databases
     rm -rf "$dir"
@@ -1164,6 +1174,41 @@ grid_scenarios() {
     printf 'grid: %s\n\n' "${grid_note[$engine]}" >>"$results_dir/$today-$engine.txt"
 }
 declare -A grid_note
+
+# grid_read_scenarios ENGINE DIR: Open311 reads over GRID_READ_CASES stored
+# grid cases on a fresh database (examples/open311_read.rs, no HTTP): a
+# client's page, the spec's defaults (up to 1,000), one by id, and the open
+# ones near a point.
+grid_read_scenarios() {
+    local engine=$1 dir=$2
+    local results="$results_dir/$today-$engine.txt" url shown
+    if [[ $engine == postgres ]]; then
+        local db="egov_bench_read_$(date +%Y%m%d_%H%M%S)_$$"
+        databases+=("$db")
+        psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+        url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
+        shown="$url"
+    else
+        mkdir -p "$dir/read"
+        url="sqlite://$dir/read/egov.db"
+        shown="sqlite://<temp dir>/egov.db"
+    fi
+    local args=(--cases "$GRID_READ_CASES" --seconds "$GRID_READ_SECONDS")
+    log "bench: $engine: Open311 reads (open311_read ${args[*]})"
+    local out
+    out="$("$read_bin" --database-url "$url" "${args[@]}" 2>&1)" || {
+        printf '%s\n' "$out" >&2
+        die "$engine: open311_read failed (see above)"
+    }
+    printf '### %s / Open311 reads\n$ open311_read --database-url %s %s\n%s\n\n' \
+        "$engine" "$shown" "${args[*]}" "$out" >>"$results"
+    local line phase
+    for phase in page default one near; do
+        line="$(grep "^open311_read phase=$phase " <<<"$out" | tail -n1)"
+        [[ -n $line ]] || die "could not read open311_read's output for $engine"
+        rows+=("| $engine | Open311 GET requests: $phase ($GRID_READ_CASES cases) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |")
+    done
+}
 
 # bench_peer: oidc-provider's client-credentials grants, with the same wrk
 # script, connections and length as egov's; then its refresh grants, with the

@@ -119,12 +119,8 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
       const otherWatch = watchPage(other, server.baseUrl);
       // Filed by the opener as soon as it was received; the page says so
       // once it has been.
-      for (;;) {
-        await other.goto(link, { waitUntil: 'load' });
-        await settle(other, otherWatch);
-        if ((await textOf(other.locator('#follow-status'))).includes('已登记')) break;
-        await other.waitForLoadState('networkidle');
-      }
+      await other.goto(link, { waitUntil: 'load' });
+      await untilFiled(other, otherWatch);
       assert.equal(await textOf(other.locator('#follow-step')), '待立案');
       first = { link, number: await textOf(other.locator('#follow-facts code')) };
       const facts = await textOf(other.locator('#follow-facts'));
@@ -151,6 +147,25 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
     await context.close();
   }
 });
+
+/**
+ * On a report's follow page: reloads until the opener has filed the report
+ * as a case (it does so as soon as the report is received).
+ */
+async function untilFiled(page, watch) {
+  await settle(page, watch);
+  while (!(await textOf(page.locator('#follow-status'))).includes('已登记')) {
+    await page.reload({ waitUntil: 'load' });
+    await settle(page, watch);
+  }
+}
+
+/** Sends the report form, lands on its follow page and waits until it is filed. */
+async function sendAndSeeFiled(page, watch) {
+  await page.getByRole('button', { name: '提交报告', exact: true }).click();
+  await page.waitForURL((u) => u.pathname.startsWith('/grid/follow/'), { waitUntil: 'load' });
+  await untilFiled(page, watch);
+}
 
 /** Signs a new resident in, in a phone-sized context of their own. */
 async function resident(name) {
@@ -201,14 +216,7 @@ test('the same problem again is followed, or merged by the dispatcher', { timeou
     await page.locator('#nearby').waitFor({ state: 'visible' });
     await page.getByLabel('井盖状况', { exact: false }).selectOption('broken');
     await page.getByLabel('问题描述', { exact: true }).fill('井盖破损，还没修。');
-    await page.getByRole('button', { name: '提交报告', exact: true }).click();
-    await page.waitForURL((u) => u.pathname.startsWith('/grid/follow/'), { waitUntil: 'load' });
-    await settle(page, watch);
-    for (;;) {
-      await page.reload({ waitUntil: 'load' });
-      await settle(page, watch);
-      if ((await textOf(page.locator('#follow-status'))).includes('已登记')) break;
-    }
+    await sendAndSeeFiled(page, watch);
     second = await textOf(page.locator('#follow-facts code'));
   } finally {
     await another.context.close();
@@ -253,14 +261,7 @@ test('the command centre sees a new report arrive without reloading', { timeout:
     await page.getByLabel('纬度', { exact: true }).fill('39.9120');
     await page.getByLabel('经度', { exact: true }).fill('116.3650');
     await page.getByLabel('问题描述', { exact: true }).fill('路边垃圾无人清运。');
-    await page.getByRole('button', { name: '提交报告', exact: true }).click();
-    await page.waitForURL((u) => u.pathname.startsWith('/grid/follow/'), { waitUntil: 'load' });
-    await settle(page, watch);
-    for (;;) {
-      await page.reload({ waitUntil: 'load' });
-      await settle(page, watch);
-      if ((await textOf(page.locator('#follow-status'))).includes('已登记')) break;
-    }
+    await sendAndSeeFiled(page, watch);
     number = await textOf(page.locator('#follow-facts code'));
   } finally {
     await someone.context.close();

@@ -167,6 +167,57 @@ async fn report_at(app: &TestApp, who: &Caller, lat: &str, long: &str, said: &st
     .remove(0)
 }
 
+/// The district's command centre dispatcher and the handler it dispatches
+/// to (110101-CGW, 110101-CGZFJ).
+struct Crew {
+    dispatcher: Caller,
+    handler: Caller,
+}
+
+async fn crew(app: &TestApp) -> Crew {
+    let centre = dept(app, "110101-CGW").await;
+    let enforcement = dept(app, "110101-CGZFJ").await;
+    Crew {
+        dispatcher: staff(app, "dispatch.dc", centre, &[Role::Dispatcher]).await,
+        handler: staff(app, "handler.cgzfj", enforcement, &[Role::Handler]).await,
+    }
+}
+
+impl Crew {
+    /// Takes the steps on case `number`: the handler reports it done, the
+    /// dispatcher does the rest.
+    async fn take(&self, app: &TestApp, number: &str, steps: &[(&str, Value)]) {
+        for (action, fields) in steps {
+            let who = match *action {
+                "report_done" => &self.handler,
+                _ => &self.dispatcher,
+            };
+            let res = who.act(app, number, action, fields.clone()).await;
+            assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
+        }
+    }
+
+    /// Files, dispatches, handles and closes case `number`.
+    async fn close(&self, app: &TestApp, number: &str) {
+        let steps = [
+            ("register", json!({})),
+            ("dispatch", json!({"department": "110101-CGZFJ"})),
+            ("report_done", json!({"result": "已清运"})),
+            ("close", json!({})),
+        ];
+        self.take(app, number, &steps).await;
+    }
+}
+
+/// The token of the report case `number` was opened from.
+async fn token_of(app: &TestApp, number: &str) -> String {
+    app.texts(&format!(
+        "SELECT r.token FROM grid_reports r JOIN cases c ON c.id = r.case_id WHERE c.number = '{number}'"
+    ))
+    .await
+    .remove(0)
+}
+
 async fn kinds_told(app: &TestApp, who: &Caller) -> Vec<(String, String)> {
     let list = who.get(app, "/api/v1/messages").await;
     list["messages"]
@@ -246,7 +297,8 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
     let third = nth_citizen(&app, "sun.san", 2).await;
     let c = report_at(&app, &third, "39.9297", "116.4097", "又见路口垃圾").await;
     let centre = dept(&app, "110101-CGW").await;
-    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
+    let crew = crew(&app).await;
+    let dispatcher = crew.dispatcher.clone();
     let handler_elsewhere = staff(&app, "handler.x", centre, &[Role::Handler]).await;
     let page = app
         .get_with(&format!("/cases/{c}"), &[("cookie", &dispatcher.0)])
@@ -323,27 +375,8 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
 
     // The case goes through its steps; at its end all three hear it, the
     // followers with the link they follow it by.
-    let enforcement = dept(&app, "110101-CGZFJ").await;
-    let handler = staff(&app, "handler.cgzfj", enforcement, &[Role::Handler]).await;
-    for (who, action, fields) in [
-        (&dispatcher, "register", json!({})),
-        (
-            &dispatcher,
-            "dispatch",
-            json!({"department": "110101-CGZFJ"}),
-        ),
-        (&handler, "report_done", json!({"result": "已清运"})),
-        (&dispatcher, "close", json!({})),
-    ] {
-        let res = who.act(&app, &a, action, fields).await;
-        assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
-    }
-    let followed = app
-        .texts(&format!(
-            "SELECT r.token FROM grid_reports r JOIN cases c ON c.id = r.case_id WHERE c.number = '{a}'"
-        ))
-        .await;
-    let follow_link = format!("/grid/follow/{}", followed[0]);
+    crew.close(&app, &a).await;
+    let follow_link = format!("/grid/follow/{}", token_of(&app, &a).await);
     assert!(kinds_told(&app, &first)
         .await
         .contains(&("case_decided".to_owned(), format!("/cases/{a}"))));
@@ -365,28 +398,9 @@ async fn a_reporter_sends_a_closed_case_back_when_it_was_not_fixed() {
     with_grid(&app).await;
     let reporter = citizen(&app, "zhou.si").await;
     let a = report_at(&app, &reporter, "39.9295", "116.4095", "垃圾满地").await;
-    let centre = dept(&app, "110101-CGW").await;
-    let enforcement = dept(&app, "110101-CGZFJ").await;
-    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
-    let handler = staff(&app, "handler.cgzfj", enforcement, &[Role::Handler]).await;
-    for (who, action, fields) in [
-        (&dispatcher, "register", json!({})),
-        (
-            &dispatcher,
-            "dispatch",
-            json!({"department": "110101-CGZFJ"}),
-        ),
-        (&handler, "report_done", json!({"result": "已清运"})),
-        (&dispatcher, "close", json!({})),
-    ] {
-        let res = who.act(&app, &a, action, fields).await;
-        assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
-    }
-    let token = &app
-        .texts(&format!(
-            "SELECT r.token FROM grid_reports r JOIN cases c ON c.id = r.case_id WHERE c.number = '{a}'"
-        ))
-        .await[0];
+    let crew = crew(&app).await;
+    crew.close(&app, &a).await;
+    let token = token_of(&app, &a).await;
     let follow = format!("/grid/follow/{token}");
     // The reporter is offered the form; a passer-by with the link is not.
     let own = app.get_with(&follow, &[("cookie", &reporter.0)]).await;
@@ -432,7 +446,7 @@ async fn a_reporter_sends_a_closed_case_back_when_it_was_not_fixed() {
         .await;
     let parts: Vec<&str> = new[0].split(' ').collect();
     assert_eq!(&parts[1..], ["handling", "110101-CGZFJ"]);
-    let told = handler.get(&app, "/api/v1/messages").await;
+    let told = crew.handler.get(&app, "/api/v1/messages").await;
     assert!(
         told["messages"]
             .as_array()
@@ -607,23 +621,8 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
     let app = TestApp::new().await;
     with_grid(&app).await;
     let centre = dept(&app, "110101-CGW").await;
-    let enforcement = dept(&app, "110101-CGZFJ").await;
-    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
-    let handler = staff(&app, "handler.cgzfj", enforcement, &[Role::Handler]).await;
+    let crew = crew(&app).await;
     let operator = staff(&app, "operator.12345", centre, &[Role::Handler]).await;
-    let steps = |number: String, steps: Vec<(&'static str, Value)>| {
-        let (app, dispatcher, handler) = (&app, dispatcher.clone(), handler.clone());
-        async move {
-            for (action, fields) in steps {
-                let who = match action {
-                    "report_done" => &handler,
-                    _ => &dispatcher,
-                };
-                let res = who.act(app, &number, action, fields).await;
-                assert_eq!(res.status, StatusCode::OK, "{action}: {}", res.body);
-            }
-        }
-    };
     // A call, filed, extended, sent back once, closed.
     let call = [
         ("csrf", operator.1.as_str()),
@@ -640,9 +639,10 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
     );
     open_waiting(&app).await;
     let called = app.texts("SELECT c.number FROM cases c").await.remove(0);
-    steps(
-        called,
-        vec![
+    crew.take(
+        &app,
+        &called,
+        &[
             ("register", json!({})),
             ("dispatch", json!({"department": "110101-CGZFJ"})),
             ("extend", json!({"reason": "需协调物业"})),
@@ -656,15 +656,17 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
     // A report not filed, and one filed and still being handled.
     let resident = citizen(&app, "chu.ba").await;
     let turned_away = report_at(&app, &resident, "39.9296", "116.4096", "不是垃圾").await;
-    steps(
-        turned_away,
-        vec![("reject", json!({"reasons": "现场无此问题"}))],
+    crew.take(
+        &app,
+        &turned_away,
+        &[("reject", json!({"reasons": "现场无此问题"}))],
     )
     .await;
     let open = report_at(&app, &resident, "39.9297", "116.4097", "还有垃圾").await;
-    steps(
-        open,
-        vec![
+    crew.take(
+        &app,
+        &open,
+        &[
             ("register", json!({})),
             ("dispatch", json!({"department": "110101-CGZFJ"})),
         ],
