@@ -227,7 +227,7 @@ async fn phase(b: Arc<Bench>, args: &Args, phase: &'static str) -> anyhow::Resul
     for t in 0..args.concurrency {
         let b = b.clone();
         tasks.push(tokio::spawn(async move {
-            let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ (t as u64 + 1) * 0x1000_0001);
+            let mut dice = Dice(0x9E37_79B9_7F4A_7C15 ^ ((t as u64 + 1) * 0x1000_0001));
             let (mut latencies, mut rows) = (Vec::new(), 0u64);
             while Instant::now() < window.end {
                 let filter = filter_for(phase, &mut dice, &b);
