@@ -309,7 +309,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let mut all_ran = true;
     for p in ["page", "default", "one", "near"] {
         if let Err(e) = phase(b.clone(), &args, p).await {
-            println!("open311_read phase={p} engine={} failed=\"{e:#}\"", engine_name(&b.db));
+            println!(
+                "open311_read phase={p} engine={} failed=\"{e:#}\"",
+                engine_name(&b.db)
+            );
             all_ran = false;
         }
     }
