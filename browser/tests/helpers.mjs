@@ -250,6 +250,9 @@ export function watchPage(page, baseUrl) {
     // The browser fetches the icon and its PDF viewer's parts on its own,
     // and abandons them when the page moves on first: not a fault.
     if (failure?.errorText === 'net::ERR_ABORTED') {
+      // An event stream (the command centre's) is meant to be dropped
+      // when the page is left.
+      if (req.resourceType() === 'eventsource') return;
       const u = new URL(req.url());
       if (u.pathname === '/assets/img/favicon.svg' || ['chrome-extension:', 'chrome:'].includes(u.protocol)) return;
     }
