@@ -44,7 +44,10 @@
         tr.appendChild(first);
         tr.appendChild(cell(r.kind));
         tr.appendChild(cell(r.state_name));
-        tr.appendChild(cell(r.place));
+        var place = cell(r.place);
+        // Addresses are as reported, in Chinese: marked so on an English page.
+        if (/[\u4e00-\u9fff]/.test(r.place) && document.documentElement.lang !== 'zh-CN') place.lang = 'zh-CN';
+        tr.appendChild(place);
         tr.appendChild(cell(r.received));
         tr.appendChild(cell(r.due, r.late));
         body.appendChild(tr);
