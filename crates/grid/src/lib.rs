@@ -17,6 +17,7 @@ pub mod map;
 pub mod photos;
 pub mod reopen;
 pub mod requests;
+pub mod routing;
 
 /// The process grid reports run under, seeded with the case engine.
 pub const PROCESSES: &[egov_cases::registry::Shipped] = &[(

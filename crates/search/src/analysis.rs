@@ -79,8 +79,10 @@ fn is_word(token: &str) -> bool {
 }
 
 /// The words of a query, in order: normalised text cut by jieba in default
-/// mode, punctuation and white space dropped.
-pub(crate) fn query_words(text: &str) -> Vec<String> {
+/// mode, punctuation and white space dropped. Public so that other crates
+/// weighing words (the grid's dispatch classifier) cut text as the search
+/// does, with the one dictionary the process loads.
+pub fn query_words(text: &str) -> Vec<String> {
     let mut normalized = String::new();
     normalize_into(text, &mut normalized);
     jieba()

@@ -32,7 +32,7 @@ mod index;
 mod query;
 mod synonyms;
 
-pub use analysis::similarity;
+pub use analysis::{query_words, similarity};
 pub use error::SearchError;
 pub use index::{Document, SearchIndex, LAYOUT_VERSION};
 pub use query::{Hit, Query, Results, MAX_LIMIT, MAX_WINDOW};
