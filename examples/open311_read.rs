@@ -278,7 +278,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     egov_grid::layers::seed_classes(&db).await?;
     let processes = Processes::default();
     let def = processes.latest(&db, egov_grid::intake::PROCESS).await?;
-    let centre = egov_org::department(&db, "110101-CGW").await?.id;
+    let centre = egov_org::department(&db, "110101-CGZX").await?.id;
     let began = Instant::now();
     if !args.skip_fill {
         fill(&db, args.cases, def.version, centre).await?;

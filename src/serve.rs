@@ -63,6 +63,13 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         if n > 0 {
             tracing::info!(areas = n, "demonstration grid of 东城区 and 西城区 loaded");
         }
+        if let Some(t) = egov_grid::routing::store::seed_demo(&db).await? {
+            tracing::info!(
+                decisions = t.examples,
+                held_out_accuracy = t.accuracy.share(),
+                "dispatch classifier trained on the demonstration history"
+            );
+        }
     }
     let first_admin = egov_identity::ensure_first_admin(&db).await?;
     setup.release().await?;
@@ -165,8 +172,9 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
 /// Drops stale failure counts, sessions past their end and expired phone
 /// confirmations, reminds units of statistical reports missing past their
 /// due day, and recomputes the case figures of this month and the last
-/// (a case closed or rated late changes last month's), and tells the
-/// subscribers of warning lights that changed, once an hour.
+/// (a case closed or rated late changes last month's), tells the
+/// subscribers of warning lights that changed, and trains the dispatch
+/// classifier again if reports were dispatched since, once an hour.
 async fn sweep_hourly(db: egov_store::Db) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -188,6 +196,20 @@ async fn sweep_hourly(db: egov_store::Db) {
             ),
         }
         publish_case_figures(&db, today).await;
+        match egov_grid::routing::store::retrain_if_new(&db, &egov_kernel::Context::system()).await
+        {
+            Ok(None) => {}
+            Ok(Some(t)) => tracing::info!(
+                decisions = t.examples,
+                overrides = t.overrides,
+                held_out_accuracy = t.accuracy.share(),
+                "dispatch classifier trained again"
+            ),
+            Err(e) => tracing::warn!(
+                error = %egov_kernel::error::Chain(&e),
+                "training the dispatch classifier"
+            ),
+        }
         match egov_indicators_web::watch::watch(&db, today).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(changed = n, "warning lights changed"),

@@ -47,7 +47,7 @@ before(async () => {
   server = await startServer();
   browser = await launchBrowser();
   cast = stage(server, browser, {
-    dispatcher: { username: 'dispatch.dc', displayName: '东城调度', args: ['--department', '110101-CGW', '--role', 'dispatcher'] },
+    dispatcher: { username: 'dispatch.dc', displayName: '东城调度', args: ['--department', '110101-CGZX', '--role', 'dispatcher'] },
   });
   // The demo grid: 东城区 and 西城区 to the unit cell.
   await runEgov(['grid', 'demo', '--data-dir', server.dataDir]);

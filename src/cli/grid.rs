@@ -32,6 +32,9 @@ pub enum GridCommand {
     /// The classes of problems (部件 and 事件).
     #[command(subcommand)]
     Classes(ClassesCommand),
+    /// Routing reports to departments: the rules and the dispatch classifier.
+    #[command(subcommand)]
+    Routing(RoutingCommand),
     /// Open the reports received and not yet opened as cases; prints how many.
     Open,
     /// Load the demonstration grid (东城区 and 西城区: districts, streets,
@@ -46,6 +49,30 @@ pub enum ClassesCommand {
     Load { file: PathBuf },
     /// Every sub-class: service code, name, deadline, default department.
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RoutingCommand {
+    /// Load a new version of the routing rules (data/grid/routing.toml's format).
+    Load { file: PathBuf },
+    /// The rules in force, in the order they are tried.
+    Rules,
+    /// Bring in past dispatch decisions from a CSV file with the columns
+    /// service_code, description, department (its abbreviation, such as
+    /// CGZFJ), a header line first; all or none.
+    ImportHistory { file: PathBuf },
+    /// Train the dispatch classifier on every past decision now; prints its
+    /// accuracy on the held-out fifth.
+    Train,
+    /// Train on the first four fifths of a made-up history of N decisions
+    /// and print the accuracy on the last fifth, beside always suggesting
+    /// the commonest department; stores nothing.
+    Evaluate {
+        #[arg(long, default_value_t = egov_grid::routing::store::DEMO_HISTORY)]
+        decisions: usize,
+        #[arg(long, default_value_t = egov_grid::routing::store::DEMO_SEED)]
+        seed: u64,
+    },
 }
 
 pub async fn run(db: &Db, command: GridCommand) -> anyhow::Result<ExitCode> {
@@ -100,6 +127,7 @@ pub async fn run(db: &Db, command: GridCommand) -> anyhow::Result<ExitCode> {
             let n = egov_grid::demo::load(db).await?;
             println!("demonstration grid areas: {n}");
         }
+        GridCommand::Routing(command) => routing(db, command).await?,
         GridCommand::Open => {
             let processes = egov_cases::registry::Processes::default();
             let mut total = 0;
@@ -115,4 +143,76 @@ pub async fn run(db: &Db, command: GridCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn routing(db: &Db, command: RoutingCommand) -> anyhow::Result<()> {
+    use egov_grid::routing::{store, Example};
+    match command {
+        RoutingCommand::Load { file } => {
+            let text = std::fs::read_to_string(&file)?;
+            let version =
+                egov_grid::layers::load_routing_rules(db, &Context::system(), &text).await?;
+            println!("routing rules version {version} loaded");
+        }
+        RoutingCommand::Rules => {
+            let grid = egov_grid::layers::grid(db).await?;
+            println!("# routing rules version {}", grid.routing.version);
+            for (i, r) in grid.routing.rules().iter().enumerate() {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    i + 1,
+                    r.service.as_deref().unwrap_or("*"),
+                    r.area.as_deref().unwrap_or("*"),
+                    r.words.join("|"),
+                    r.department,
+                    r.name
+                );
+            }
+        }
+        RoutingCommand::ImportHistory { file } => {
+            let mut reader = csv::Reader::from_path(&file)?;
+            let mut examples = Vec::new();
+            for (i, row) in reader.records().enumerate() {
+                let row = row?;
+                let field = |n: usize| row.get(n).map(str::trim).unwrap_or_default();
+                let (service_code, text, department) = (field(0), field(1), field(2));
+                if service_code.is_empty() || text.is_empty() || department.is_empty() {
+                    anyhow::bail!(
+                        "line {}: service_code, description and department are all needed",
+                        i + 2
+                    );
+                }
+                examples.push(Example {
+                    text: text.to_owned(),
+                    service_code: service_code.to_owned(),
+                    department: department.to_owned(),
+                });
+            }
+            let source = file
+                .file_name()
+                .map_or_else(|| "import".to_owned(), |n| n.to_string_lossy().into_owned());
+            let n = store::import_history(db, &Context::system(), &source, examples).await?;
+            println!("past decisions stored: {n}");
+        }
+        RoutingCommand::Train => {
+            let t = store::train(db, &Context::system()).await?;
+            println!(
+                "model {}: {} decisions ({} overrides); held-out accuracy {}/{} = {:.1}%",
+                t.id,
+                t.examples,
+                t.overrides,
+                t.accuracy.correct,
+                t.accuracy.total,
+                100.0 * t.accuracy.share()
+            );
+        }
+        RoutingCommand::Evaluate { decisions, seed } => {
+            let report = tokio::task::spawn_blocking(move || {
+                egov_grid::routing::evaluate_demo(decisions, seed)
+            })
+            .await?;
+            println!("{report}");
+        }
+    }
+    Ok(())
 }

@@ -300,6 +300,10 @@ fn routes() -> Vec<Route> {
         get("/grid/requests/2026000000/duplicates", |w| {
             w.page(w.is_staff()).min_found()
         }),
+        // The routing advice (tests/it/grid_routing.rs): as the duplicates.
+        get("/grid/requests/2026000000/dispatch", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
         // The command centre: its dispatchers and the supervisors.
         get("/grid/centre", |w| {
             w.page(matches!(

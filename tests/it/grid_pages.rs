@@ -168,14 +168,14 @@ async fn report_at(app: &TestApp, who: &Caller, lat: &str, long: &str, said: &st
 }
 
 /// The district's command centre dispatcher and the handler it dispatches
-/// to (110101-CGW, 110101-CGZFJ).
+/// to (110101-CGZX, 110101-CGZFJ).
 struct Crew {
     dispatcher: Caller,
     handler: Caller,
 }
 
 async fn crew(app: &TestApp) -> Crew {
-    let centre = dept(app, "110101-CGW").await;
+    let centre = dept(app, "110101-CGZX").await;
     let enforcement = dept(app, "110101-CGZFJ").await;
     Crew {
         dispatcher: staff(app, "dispatch.dc", centre, &[Role::Dispatcher]).await,
@@ -296,7 +296,7 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
     // A third reports it anyway; the dispatcher merges it.
     let third = nth_citizen(&app, "sun.san", 2).await;
     let c = report_at(&app, &third, "39.9297", "116.4097", "又见路口垃圾").await;
-    let centre = dept(&app, "110101-CGW").await;
+    let centre = dept(&app, "110101-CGZX").await;
     let crew = crew(&app).await;
     let dispatcher = crew.dispatcher.clone();
     let handler_elsewhere = staff(&app, "handler.x", centre, &[Role::Handler]).await;
@@ -555,7 +555,7 @@ async fn the_command_centre_sees_open_cases_and_is_told_when_they_move() {
     with_grid(&app).await;
     let resident = citizen(&app, "feng.qi").await;
     let a = report_at(&app, &resident, "39.9295", "116.4095", "垃圾桶满了").await;
-    let centre = dept(&app, "110101-CGW").await;
+    let centre = dept(&app, "110101-CGZX").await;
     let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
     let handler = staff(&app, "handler.cgw", centre, &[Role::Handler]).await;
 
@@ -620,7 +620,7 @@ async fn the_command_centre_sees_open_cases_and_is_told_when_they_move() {
 async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
     let app = TestApp::new().await;
     with_grid(&app).await;
-    let centre = dept(&app, "110101-CGW").await;
+    let centre = dept(&app, "110101-CGZX").await;
     let crew = crew(&app).await;
     let operator = staff(&app, "operator.12345", centre, &[Role::Handler]).await;
     // A call, filed, extended, sent back once, closed.

@@ -14,6 +14,7 @@ mod cases;
 mod demo;
 mod documents;
 mod grid_pages;
+mod grid_routing;
 mod identity;
 mod indicators;
 mod indicators_api;

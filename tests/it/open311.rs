@@ -235,7 +235,7 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
     );
     assert_eq!(
         (owner.as_str(), cell.as_str()),
-        ("110101-CGW", "110101001010001")
+        ("110101-CGZX", "110101001010001")
     );
     assert_eq!(
         serde_json::from_str::<Value>(&deadlines).unwrap()["handling"],
@@ -253,7 +253,7 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
     assert_eq!(r["service_code"], "e0102");
     assert_eq!(r["service_name"], "暴露垃圾");
     assert_eq!(r["address_id"], "110101001010001");
-    assert_eq!(r["agency_responsible"], "北京市东城区城市管理委员会");
+    assert_eq!(r["agency_responsible"], "北京市东城区城市管理指挥中心");
     assert!(r["requested_datetime"]
         .as_str()
         .unwrap()
@@ -312,7 +312,7 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
     );
 
     // The dispatcher finds it is not a city-management matter: closed, with the reason.
-    let centre = dept(&app, "110101-CGW").await;
+    let centre = dept(&app, "110101-CGZX").await;
     let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
     let res = dispatcher
         .act(

@@ -356,7 +356,7 @@ async fn the_first_administrator_must_replace_the_one_time_password() {
     let console = app.get_with("/admin", &[("cookie", &cookie)]).await;
     assert_eq!(console.status, StatusCode::OK);
     assert!(console.body.contains("管理后台"));
-    assert!(console.body.contains("251"), "department count shown");
+    assert!(console.body.contains("253"), "department count shown");
 }
 
 #[tokio::test]

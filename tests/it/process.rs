@@ -99,13 +99,13 @@ async fn cli_commands_work_and_refuse_bad_input() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let out = egov(&args(&loc, &["demo", "load"])).await;
     assert!(
-        out.stdout.contains("org.departments 2026-01: 251 rows"),
+        out.stdout.contains("org.departments 2026-12: 253 rows"),
         "{}",
         out.stdout
     );
     let out = egov(&args(&loc, &["demo", "load"])).await;
     assert!(
-        out.stdout.contains("org.departments 2026-01: 0 rows"),
+        out.stdout.contains("org.departments 2026-12: 0 rows"),
         "{}",
         out.stdout
     );

@@ -64,15 +64,15 @@ async fn loading_the_same_version_again_changes_nothing() {
 async fn a_newer_version_updates_in_place() {
     let app = TestApp::new().await;
     let newer = egov_org::reference::DEMO_DEPARTMENTS
-        .replacen("version = \"2026-01\"", "version = \"2026-02\"", 1)
+        .replacen("version = \"2026-12\"", "version = \"2027-01\"", 1)
         .replace("北京市发展和改革委员会", "北京市发展和改革委员会（新）");
     let report = egov_org::load_departments(app.db(), &Context::system(), &newer)
         .await
         .unwrap();
-    assert_eq!(report.version, "2026-02");
+    assert_eq!(report.version, "2027-01");
     let d = egov_org::department(app.db(), "110000-FGW").await.unwrap();
     assert_eq!(d.name, "北京市发展和改革委员会（新）");
-    assert_eq!(app.count("departments").await, 251);
+    assert_eq!(app.count("departments").await, 253);
 }
 
 #[tokio::test]

@@ -25,7 +25,10 @@ use egov_web_kit::state::AppState;
 use serde::Deserialize;
 
 /// The states a grid case may still be merged in (the process's `merge`).
-const MERGEABLE: [&str; 2] = ["reported", "dispatching"];
+const MERGEABLE: [&str; 2] = ["reported", DISPATCHABLE];
+/// The state a case is dispatched from (the process's `dispatch`), when
+/// its page links to the routing advice.
+pub(crate) const DISPATCHABLE: &str = "dispatching";
 
 /// Grid management's addition to the page of one of its cases.
 pub struct GridCases;
@@ -37,14 +40,25 @@ impl CasePageExtension for GridCases {
             if case.process_id != PROCESS || !MERGEABLE.contains(&case.state.as_str()) {
                 return Ok(CaseAdditions::default());
             }
+            let link = |href: String, key: &str| CaseLink {
+                href,
+                label: egov_web_kit::i18n::translate(on_page.locale, key).to_owned(),
+                download: false,
+                staff_only: true,
+            };
+            let mut links = Vec::new();
+            if case.state == DISPATCHABLE {
+                links.push(link(
+                    format!("/grid/requests/{}/dispatch", case.number),
+                    "grid.dispatch.link",
+                ));
+            }
+            links.push(link(
+                format!("/grid/requests/{}/duplicates", case.number),
+                "grid.dup.link",
+            ));
             Ok(CaseAdditions {
-                links: vec![CaseLink {
-                    href: format!("/grid/requests/{}/duplicates", case.number),
-                    label: egov_web_kit::i18n::translate(on_page.locale, "grid.dup.link")
-                        .to_owned(),
-                    download: false,
-                    staff_only: true,
-                }],
+                links,
                 ..CaseAdditions::default()
             })
         })
@@ -104,7 +118,7 @@ struct DuplicatesPage {
 }
 
 /// The case a dispatcher is looking at: open, a grid case, theirs.
-async fn dispatchers_case(
+pub(crate) async fn dispatchers_case(
     state: &AppState,
     user: &SessionUser,
     number: &str,

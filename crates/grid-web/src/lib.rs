@@ -6,6 +6,7 @@
 
 mod api;
 mod centre;
+mod dispatch;
 mod duplicates;
 pub mod format;
 mod open311;
@@ -103,5 +104,6 @@ pub fn open311() -> Router<AppState> {
             get(duplicates::duplicates_page),
         )
         .route("/grid/requests/{number}/merge", post(duplicates::merge))
+        .route("/grid/requests/{number}/dispatch", get(dispatch::page))
         .route("/grid/requests/{number}/reopen", post(pages::reopen_case))
 }

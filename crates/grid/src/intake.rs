@@ -15,6 +15,7 @@ use egov_kernel::Context;
 use egov_store::{query, run, Db, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// The process reports are opened as.
 pub const PROCESS: &str = "city_grid_case";
@@ -389,6 +390,8 @@ pub enum OpenError {
     Process(#[from] egov_cases::registry::RegistryError),
     #[error(transparent)]
     Case(#[from] egov_cases::CaseError),
+    #[error(transparent)]
+    Routing(#[from] crate::routing::store::RoutingError),
 }
 
 #[derive(sqlx::FromRow)]
@@ -407,11 +410,13 @@ struct Waiting {
 }
 
 /// The department that files and dispatches a district's reports: its
-/// city-management committee (城市管理委, where the command centre sits),
-/// or the city's.
+/// city-management command centre (城市管理指挥中心, under the 城市管理委),
+/// else its 城市管理委 itself, else the city's. A centre of its own lets
+/// the reports the 城市管理委 handles be dispatched to it.
 pub fn command_centre(directory: &egov_org::Directory, district: &str) -> Option<i64> {
     directory
-        .by_code(&format!("{district}-CGW"))
+        .by_code(&format!("{district}-CGZX"))
+        .or_else(|| directory.by_code(&format!("{district}-CGW")))
         .or_else(|| directory.by_code("110000-CGW"))
         .map(|d| d.id)
 }
@@ -461,8 +466,9 @@ pub async fn open_waiting(
     let calendar = egov_calendar::load_calendar(db).await?;
     let process = processes.latest(db, PROCESS).await?;
     let hours_a_day = working_hours_a_day(&calendar);
+    let routes = route(&grid, crate::routing::store::routing(db).await?, &waiting).await;
     let mut openings = Vec::with_capacity(waiting.len());
-    for w in &waiting {
+    for (w, routed) in waiting.iter().zip(routes) {
         let Some(department) = command_centre(&directory, &w.district) else {
             tracing::error!(district = %w.district, "no command centre for the district: report left waiting");
             continue;
@@ -499,6 +505,7 @@ pub async fn open_waiting(
                 w.token.clone(),
                 w.user_id,
                 photos.remove(&w.id).unwrap_or_default(),
+                routed,
                 opening,
             )),
             Err(e) => tracing::error!(
@@ -512,14 +519,22 @@ pub async fn open_waiting(
         .write(move |tx| {
             Box::pin(async move {
                 let mut opened = 0;
-                for (id, token, user_id, photos, opening) in openings {
+                for (id, token, user_id, photos, routed, opening) in openings {
                     // Claimed here: another node that got there first leaves
                     // nothing to claim.
                     let claimed = tx
                         .execute(
-                            query("UPDATE grid_reports SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL")
-                                .bind(time::now())
-                                .bind(id),
+                            query(
+                                "UPDATE grid_reports SET opened_at = $1, routed_to = $3, routing_rule = $4, \
+                                 suggested = $5, suggested_confidence = $6 \
+                                 WHERE id = $2 AND opened_at IS NULL",
+                            )
+                            .bind(time::now())
+                            .bind(id)
+                            .bind(routed.department)
+                            .bind(routed.rule)
+                            .bind(routed.suggested)
+                            .bind(routed.confidence),
                         )
                         .await?;
                     if claimed == 0 {
@@ -556,6 +571,57 @@ pub async fn open_waiting(
         })
         .await?;
     Ok(opened)
+}
+
+/// Where the rules send a report and what the classifier suggests, as
+/// stored with it when it is opened.
+#[derive(Debug, Default)]
+struct Routed {
+    /// The department's code (`110101-CGZFJ`).
+    department: Option<String>,
+    /// The rule's name; `None`: the sub-class's default.
+    rule: Option<String>,
+    /// The classifier's department abbreviation and its probability.
+    suggested: Option<String>,
+    confidence: Option<f64>,
+}
+
+/// Routes a batch of reports: cutting descriptions into words is CPU work,
+/// done off the executor.
+async fn route(
+    grid: &Arc<crate::layers::Grid>,
+    model: Arc<crate::routing::store::Routing>,
+    waiting: &[Waiting],
+) -> Vec<Routed> {
+    let reports: Vec<(String, String, String)> = waiting
+        .iter()
+        .map(|w| {
+            let area = w.cell.clone().unwrap_or_else(|| w.district.clone());
+            (w.service_code.clone(), area, w.description.clone())
+        })
+        .collect();
+    let grid = grid.clone();
+    tokio::task::spawn_blocking(move || {
+        reports
+            .iter()
+            .map(|(service, area, description)| {
+                let destination =
+                    grid.routing
+                        .destination(&grid.classes, service, area, description);
+                let suggestion = model.suggest(service, description);
+                Routed {
+                    department: destination
+                        .as_ref()
+                        .map(|d| d.department.as_str().to_owned()),
+                    rule: destination.and_then(|d| d.rule.map(|r| r.name.clone())),
+                    confidence: suggestion.as_ref().map(|s| f64::from(s.confidence)),
+                    suggested: suggestion.map(|s| s.department),
+                }
+            })
+            .collect()
+    })
+    .await
+    .expect("routing does not panic")
 }
 
 /// The length of a working day in hours, from the calendar's office hours.

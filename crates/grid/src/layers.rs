@@ -5,6 +5,7 @@
 
 use crate::classes::{ClassesError, Classification, SHIPPED};
 use crate::map::{geometry_json, Area, GridMap, Level, MapError};
+use crate::routing::{RoutingRules, RulesError, SHIPPED_RULES};
 use egov_audit::Event;
 use egov_kernel::{time, Context};
 use egov_store::reference::{self, Reference};
@@ -16,6 +17,8 @@ use std::sync::Arc;
 pub struct Grid {
     pub map: GridMap,
     pub classes: Arc<Classification>,
+    /// The routing rules in force (the newest version loaded).
+    pub routing: Arc<RoutingRules>,
 }
 
 /// What loading or changing the grid can fail with.
@@ -27,7 +30,9 @@ pub enum LayersError {
     Map(#[from] MapError),
     #[error("the classes of problems: {0}")]
     Classes(#[from] ClassesError),
-    #[error("classes version {0} is loaded already; give the file a new version")]
+    #[error("the routing rules: {0}")]
+    Rules(#[from] RulesError),
+    #[error("version {0} is loaded already; give the file a new version")]
     VersionTaken(String),
 }
 
@@ -45,6 +50,12 @@ impl Reference for Grid {
         .map_err(StoreError::from)?;
         let classes: Option<String> = run!(r, |c| sqlx::query_scalar(
             "SELECT source FROM grid_classifications ORDER BY id DESC LIMIT 1"
+        )
+        .fetch_optional(&mut *c)
+        .await)
+        .map_err(StoreError::from)?;
+        let rules: Option<String> = run!(r, |c| sqlx::query_scalar(
+            "SELECT source FROM grid_routing_rules ORDER BY id DESC LIMIT 1"
         )
         .fetch_optional(&mut *c)
         .await)
@@ -73,9 +84,11 @@ impl Reference for Grid {
                 })
                 .collect::<Result<Vec<_>, MapError>>()?;
             let classes = Classification::parse(classes.as_deref().unwrap_or(SHIPPED))?;
+            let routing = RoutingRules::parse(rules.as_deref().unwrap_or(SHIPPED_RULES))?;
             Ok(Grid {
                 map: GridMap::new(areas)?,
                 classes: Arc::new(classes),
+                routing: Arc::new(routing),
             })
         })
         .await
@@ -163,25 +176,70 @@ pub async fn import_areas(db: &Db, ctx: &Context, areas: Vec<Area>) -> Result<us
 /// on are filed under it. Refused if the file does not check or its
 /// version is loaded already.
 pub async fn load_classes(db: &Db, ctx: &Context, text: &str) -> Result<String, LayersError> {
-    let parsed = Classification::parse(text)?;
-    let version = parsed.version.clone();
+    let version = Classification::parse(text)?.version;
+    load_version(db, ctx, Versioned::Classes, version, text).await
+}
+
+/// Loads a new version of the routing rules; reports opened from now on
+/// are routed by it. Refused if the file does not check or its version is
+/// loaded already.
+pub async fn load_routing_rules(db: &Db, ctx: &Context, text: &str) -> Result<String, LayersError> {
+    let version = RoutingRules::parse(text)?.version;
+    load_version(db, ctx, Versioned::RoutingRules, version, text).await
+}
+
+/// The grid's data files an administrator loads in versions.
+#[derive(Clone, Copy)]
+enum Versioned {
+    Classes,
+    RoutingRules,
+}
+
+impl Versioned {
+    fn table(self) -> &'static str {
+        match self {
+            Versioned::Classes => "grid_classifications",
+            Versioned::RoutingRules => "grid_routing_rules",
+        }
+    }
+
+    fn audit(self) -> (&'static str, &'static str) {
+        match self {
+            Versioned::Classes => ("grid.classes_loaded", "classes"),
+            Versioned::RoutingRules => ("grid.routing_rules_loaded", "routing_rules"),
+        }
+    }
+}
+
+/// Stores a checked file under its version, with its audit record.
+async fn load_version(
+    db: &Db,
+    ctx: &Context,
+    what: Versioned,
+    version: String,
+    text: &str,
+) -> Result<String, LayersError> {
     let (text, ctx, v) = (text.to_owned(), ctx.clone(), version.clone());
+    let table = what.table();
+    let (action, object_id) = what.audit();
     let stored = db
         .write(move |tx| {
             Box::pin(async move {
                 let taken: Option<i64> = tx
                     .fetch_optional_scalar(
-                        query("SELECT id FROM grid_classifications WHERE version = $1").bind(&v),
+                        query(format!("SELECT id FROM {table} WHERE version = $1")).bind(&v),
                     )
                     .await?;
                 if taken.is_some() {
                     return Ok(false);
                 }
                 tx.execute(
-                    query("INSERT INTO grid_classifications (version, source, loaded_at) VALUES ($1, $2, $3)")
-                        .bind(&v)
-                        .bind(&text)
-                        .bind(time::now()),
+                    query(format!(
+                        "INSERT INTO {table} (version, source, loaded_at) VALUES ($1, $2, $3)"
+                    ))
+                    .bind(&v)
+                    .bind(&text)
+                    .bind(time::now()),
                 )
                 .await?;
                 reference::changed::<Grid>(tx).await?;
@@ -189,9 +247,9 @@ pub async fn load_classes(db: &Db, ctx: &Context, text: &str) -> Result<String, 
                     tx,
                     &ctx,
                     Event {
-                        action: "grid.classes_loaded",
+                        action,
                         object_type: "grid",
-                        object_id: "classes",
+                        object_id,
                         detail: serde_json::json!({"version": v}),
                     },
                 )

@@ -280,7 +280,7 @@ fn problem(rng: &mut StdRng, service: Service<'_>) -> String {
 /// with, `held_out_share` of them (0 to 1), spread evenly through the list
 /// so that a history in time order is held out from all of its stretch.
 /// Deterministic: no shuffling.
-pub fn split(examples: Vec<Example>, held_out_share: f64) -> (Vec<Example>, Vec<Example>) {
+pub fn split<T>(examples: Vec<T>, held_out_share: f64) -> (Vec<T>, Vec<T>) {
     let share = if held_out_share.is_nan() {
         0.0
     } else {

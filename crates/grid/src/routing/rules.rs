@@ -108,9 +108,9 @@ impl RoutingRules {
                     number: index + 1,
                     problem,
                 };
-                let entry: RuleEntry = value.try_into().map_err(|e: toml::de::Error| {
-                    problem(e.message().trim_end().to_owned())
-                })?;
+                let entry: RuleEntry = value
+                    .try_into()
+                    .map_err(|e: toml::de::Error| problem(e.message().trim_end().to_owned()))?;
                 checked(entry).map_err(problem)
             })
             .collect::<Result<_, _>>()?;
@@ -170,9 +170,7 @@ fn checked(entry: RuleEntry) -> Result<Rule, String> {
     }
     let at = |problem: &str| format!("{name}: {problem}");
     if service.is_none() && area.is_none() && words.is_empty() {
-        return Err(at(
-            "no service, area or words: it would match every report",
-        ));
+        return Err(at("no service, area or words: it would match every report"));
     }
     if let Some(prefix) = &service {
         let mut chars = prefix.chars();
@@ -315,14 +313,26 @@ department = "CGW"
     #[test]
     fn a_bad_rule_is_named_by_its_number() {
         let cases = [
-            (RULES.replacen("department = \"STHJJ\"", "", 1), 2, "department"),
-            (RULES.replacen("service = \"c\"", "service = \"c5\"", 1), 3, "c5"),
+            (
+                RULES.replacen("department = \"STHJJ\"", "", 1),
+                2,
+                "department",
+            ),
+            (
+                RULES.replacen("service = \"c\"", "service = \"c5\"", 1),
+                3,
+                "c5",
+            ),
             (
                 RULES.replacen("area = \"110101\"", "area = \"1101\"", 1),
                 3,
                 "1101",
             ),
-            (RULES.replacen("words = [\"噪音\"]", "word = [\"噪音\"]", 1), 1, "word"),
+            (
+                RULES.replacen("words = [\"噪音\"]", "word = [\"噪音\"]", 1),
+                1,
+                "word",
+            ),
             (
                 RULES.replacen("department = \"GAJ\"", "department = \"gaj\"", 1),
                 1,
@@ -346,7 +356,10 @@ department = "CGW"
                 matches!(err, RulesError::Rule { number: n, .. } if n == number),
                 "{message}"
             );
-            assert!(message.starts_with(&format!("rule {number}: ")), "{message}");
+            assert!(
+                message.starts_with(&format!("rule {number}: ")),
+                "{message}"
+            );
             assert!(message.contains(mentions), "{message}");
         }
     }

@@ -1,0 +1,271 @@
+//! Routing grid reports: the rules choose the department a report is sent
+//! to, the classifier trained on past dispatches suggests one, the
+//! dispatcher sees both and may send it elsewhere, and that override counts
+//! in the next training. The rules are a versioned file an operator loads.
+
+use crate::common;
+use crate::open311::{open_waiting, with_grid};
+
+use axum::http::StatusCode;
+use common::casework::{citizen, dept, staff, Caller};
+use common::TestApp;
+use egov_grid::routing::store;
+use egov_identity::Role;
+use egov_kernel::Context;
+use serde_json::json;
+
+/// Reports `service` in the test grid's first cell through Open311 as the
+/// resident's page would, opens it, and answers its case number.
+async fn reported(app: &TestApp, who: &Caller, service: &str, said: &str) -> String {
+    let fields = [
+        ("csrf", who.1.as_str()),
+        ("service_code", service),
+        ("lat", "39.9295"),
+        ("long", "116.4095"),
+        ("description", said),
+    ];
+    let (ct, body) = common::casework::multipart_form(&fields, &[]);
+    let res = app
+        .send(
+            axum::http::Method::POST,
+            "/grid/report",
+            &[("cookie", &who.0), ("content-type", &ct)],
+            body,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(open_waiting(app).await, 1);
+    app.texts(&format!(
+        "SELECT c.number FROM cases c JOIN grid_reports r ON r.case_id = c.id WHERE r.description = '{said}'"
+    ))
+    .await
+    .remove(0)
+}
+
+#[tokio::test]
+async fn the_dispatcher_sees_the_rule_and_the_suggestion_and_an_override_is_learnt() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let resident = citizen(&app, "zhao.lei").await;
+    let centre = dept(&app, "110101-CGZX").await;
+    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
+    let west = dept(&app, "110102-CGZX").await;
+    let elsewhere = staff(&app, "dispatch.xc", west, &[Role::Dispatcher]).await;
+
+    // No model yet: the rules alone, and no suggestion.
+    let plain = reported(&app, &resident, "e0102", "小区门口垃圾堆放多日").await;
+    let res = dispatcher.act(&app, &plain, "register", json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let page = app
+        .get_with(
+            &format!("/grid/requests/{plain}/dispatch"),
+            &[("cookie", &dispatcher.0)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("小类默认处置部门"), "{}", page.body);
+    assert!(page.body.contains("暂无建议"), "{}", page.body);
+    // The sub-class's default, the district's 城市管理委, is chosen; the
+    // centre itself is no choice.
+    assert!(
+        page.body.contains("<option value=\"110101-CGW\" selected>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("value=\"110101-CGZX\""));
+
+    // A made-up history to learn from.
+    let history = egov_grid::routing::demo_history(600, 9);
+    store::import_history(app.db(), &Context::system(), "demo", history)
+        .await
+        .unwrap();
+    let first = store::train(app.db(), &Context::system()).await.unwrap();
+    assert_eq!((first.examples, first.overrides), (600, 0));
+    assert_eq!(first.accuracy.total, 120);
+
+    // A report the rules send to the enforcement bureau.
+    let spill = reported(&app, &resident, "e0102", "路口渣土车遗撒，满地泥土").await;
+    let routed = app
+        .texts(&format!(
+            "SELECT r.routed_to || ' ' || r.routing_rule || ' ' || r.suggested FROM grid_reports r \
+             JOIN cases c ON c.id = r.case_id WHERE c.number = '{spill}'"
+        ))
+        .await;
+    assert_eq!(
+        routed[0], "110101-CGZFJ 渣土车遗撒归城管执法 CGZFJ",
+        "{routed:?}"
+    );
+    let res = dispatcher.act(&app, &spill, "register", json!({})).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    // The case page leads the dispatcher to the advice.
+    let case_page = app
+        .get_with(&format!("/cases/{spill}"), &[("cookie", &dispatcher.0)])
+        .await;
+    assert!(case_page
+        .body
+        .contains(&format!("/grid/requests/{spill}/dispatch")));
+    let page = app
+        .get_with(
+            &format!("/grid/requests/{spill}/dispatch"),
+            &[("cookie", &dispatcher.0)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("规则：渣土车遗撒归城管执法"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("<strong>北京市东城区城市管理综合行政执法局</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("置信度"), "{}", page.body);
+    assert!(page.body.contains("与规则一致"), "{}", page.body);
+    assert!(page
+        .body
+        .contains("<option value=\"110101-CGZFJ\" selected>"));
+    assert!(
+        !page.body.contains("value=\"110102-"),
+        "only the district's departments"
+    );
+
+    // Nobody else sees it: a resident, another district's dispatcher.
+    for (who, status) in [
+        (&resident, StatusCode::FORBIDDEN),
+        (&elsewhere, StatusCode::FORBIDDEN),
+    ] {
+        let res = app
+            .get_with(
+                &format!("/grid/requests/{spill}/dispatch"),
+                &[("cookie", &who.0)],
+            )
+            .await;
+        assert_eq!(res.status, status);
+    }
+
+    // The dispatcher sends it elsewhere through the page's form: an override.
+    let version = dispatcher
+        .get(&app, &format!("/api/v1/cases/{spill}"))
+        .await["version"]
+        .to_string();
+    let res = app
+        .post_form(
+            &format!("/cases/{spill}/actions"),
+            Some(&dispatcher.0),
+            &[
+                ("csrf", dispatcher.1.as_str()),
+                ("action", "dispatch"),
+                ("version", version.as_str()),
+                ("f_department", "110101-STHJJ"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let case = dispatcher
+        .get(&app, &format!("/api/v1/cases/{spill}"))
+        .await;
+    assert_eq!(case["state"], "handling");
+    // The other as the rules said, through the API.
+    let res = dispatcher
+        .act(
+            &app,
+            &plain,
+            "dispatch",
+            json!({"department": "110101-CGZX"}),
+        )
+        .await;
+    assert_eq!(
+        res.status.as_u16() / 100,
+        4,
+        "the centre cannot dispatch to itself"
+    );
+    let res = dispatcher
+        .act(
+            &app,
+            &plain,
+            "dispatch",
+            json!({"department": "110101-CGW"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    let decisions = store::decisions(app.db()).await.unwrap();
+    assert_eq!(decisions.len(), 602);
+    let overrides: Vec<_> = decisions.iter().filter(|d| d.overrode).collect();
+    assert_eq!(overrides.len(), 1, "{overrides:?}");
+    assert!(overrides
+        .iter()
+        .any(|d| d.example.department == "STHJJ" && d.example.text.contains("渣土车")));
+
+    // The next training takes them in; with nothing new, none runs.
+    let again = store::retrain_if_new(app.db(), &Context::system())
+        .await
+        .unwrap()
+        .expect("two dispatches since");
+    assert_eq!((again.examples, again.overrides), (602, 1));
+    assert!(again.id > first.id);
+    assert!(store::retrain_if_new(app.db(), &Context::system())
+        .await
+        .unwrap()
+        .is_none());
+    let model = store::routing(app.db()).await.unwrap();
+    assert_eq!(model.0.as_ref().unwrap().id, again.id);
+    common::verify_audit(&app).await;
+}
+
+#[tokio::test]
+async fn the_routing_rules_are_a_versioned_file_checked_before_it_counts() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let resident = citizen(&app, "qian.yu").await;
+
+    let before = reported(&app, &resident, "e0102", "路边渣土车遗撒").await;
+    let rules = egov_grid::layers::grid(app.db()).await.unwrap();
+    assert_eq!(rules.routing.version, "2026-12");
+
+    // A broken file: refused with the rule's number, nothing stored.
+    let broken =
+        "version = \"2027-01\"\n[[rule]]\nname = \"x\"\nservice = \"e1\"\ndepartment = \"GAJ\"\n";
+    let err = egov_grid::layers::load_routing_rules(app.db(), &Context::system(), broken)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("rule 1: x: service 'e1'"), "{err}");
+    assert_eq!(app.count("grid_routing_rules").await, 0);
+
+    let new = "version = \"2027-01\"\n[[rule]]\nname = \"渣土车一律交公安\"\nservice = \"e01\"\nwords = [\"渣土车\"]\ndepartment = \"GAJ\"\n";
+    let v = egov_grid::layers::load_routing_rules(app.db(), &Context::system(), new)
+        .await
+        .unwrap();
+    assert_eq!(v, "2027-01");
+    let err = egov_grid::layers::load_routing_rules(app.db(), &Context::system(), new)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, egov_grid::layers::LayersError::VersionTaken(_)),
+        "{err}"
+    );
+
+    let after = reported(&app, &resident, "e0102", "胡同里渣土车遗撒").await;
+    let routed = app
+        .texts(&format!(
+            "SELECT c.number || ' ' || r.routed_to FROM grid_reports r JOIN cases c ON c.id = r.case_id \
+             WHERE c.number IN ('{before}', '{after}') ORDER BY r.id"
+        ))
+        .await;
+    assert_eq!(
+        routed,
+        [
+            format!("{before} 110101-CGZFJ"),
+            format!("{after} 110101-GAJ")
+        ]
+    );
+    let loaded = app
+        .count_where("audit_log", "action = 'grid.routing_rules_loaded'")
+        .await;
+    assert_eq!(loaded, 1);
+    common::verify_audit(&app).await;
+}
