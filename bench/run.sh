@@ -41,6 +41,8 @@
 #   GRID_READ_CASES  grid cases stored before the Open311 reads are measured
 #                (examples/open311_read.rs; default 10000000; 0 skips them)
 #   GRID_READ_SECONDS  timed length of each read phase (default 10)
+#   ROUTING_DECISIONS  sizes of the made-up dispatch histories the grid group
+#                trains the dispatch classifier on (default "5000 50000")
 #   BUILD        1 builds before measuring; 0 measures the binaries already
 #                in target/release                 (default 1)
 #   PGHOST, PGPORT, PGUSER  the PostgreSQL server used for the postgres engine
@@ -133,6 +135,7 @@ SEARCH_DOCS="${SEARCH_DOCS:-100000 1000000}"
 SEARCH_QUERIES="${SEARCH_QUERIES:-2000}"
 GRID_READ_CASES="${GRID_READ_CASES:-10000000}"
 GRID_READ_SECONDS="${GRID_READ_SECONDS:-10}"
+ROUTING_DECISIONS="${ROUTING_DECISIONS:-5000 50000}"
 BUILD="${BUILD:-1}"
 PGHOST="${PGHOST:-127.0.0.1}"
 PGPORT="${PGPORT:-5432}"
@@ -1129,6 +1132,10 @@ bench_engine() {
     fi
     if [[ $want_grid == 1 ]]; then
         grid_scenarios "$engine" "$dir" "${db_args[@]}"
+        if [[ $routing_done == 0 ]]; then
+            routing_scenarios "$dir" "${db_args[@]}"
+            routing_done=1
+        fi
     fi
     stop_servers
     if [[ $want_cases == 1 ]]; then
@@ -1174,6 +1181,27 @@ grid_scenarios() {
     printf 'grid: %s\n\n' "${grid_note[$engine]}" >>"$results_dir/$today-$engine.txt"
 }
 declare -A grid_note
+
+# routing_scenarios DIR DB_ARGS...: the dispatch classifier on made-up
+# dispatch histories (egov grid routing evaluate): trained on four fifths,
+# its accuracy on the last fifth beside always suggesting the commonest
+# department, its training time and suggestions a second on one thread.
+# CPU only, so run once whatever the engines.
+routing_done=0
+routing_scenarios() {
+    local dir=$1
+    shift
+    local results="$results_dir/$today-routing.txt" n out line
+    for n in $ROUTING_DECISIONS; do
+        log "bench: dispatch classifier over $n decisions"
+        out="$("$egov_bin" --config "$dir/none.toml" grid routing evaluate --decisions "$n" \
+            --data-dir "$dir/data" "$@" 2>/dev/null)" || die "egov grid routing evaluate failed"
+        printf '$ egov grid routing evaluate --decisions %s\n%s\n\n' "$n" "$out" >>"$results"
+        line="$(grep '^routing ' <<<"$out" | tail -n1)"
+        [[ -n $line ]] || die "could not read egov grid routing evaluate's output"
+        rows+=("| cpu | dispatch classifier, $n decisions: held-out accuracy $(kv "$line" accuracy) (commonest department $(kv "$line" commonest)), trained in $(kv "$line" train_s) s; suggestions/s on one thread | $(kv "$line" suggest_per_s) | – | – | – |")
+    done
+}
 
 # grid_read_scenarios ENGINE DIR: Open311 reads over GRID_READ_CASES stored
 # grid cases on a fresh database (examples/open311_read.rs, no HTTP): a

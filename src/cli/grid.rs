@@ -212,6 +212,14 @@ async fn routing(db: &Db, command: RoutingCommand) -> anyhow::Result<()> {
             })
             .await?;
             println!("{report}");
+            // One line for the benchmark harness to read.
+            println!(
+                "routing decisions={decisions} accuracy={:.4} commonest={:.4} train_s={:.3} suggest_per_s={:.0}",
+                report.accuracy.share(),
+                report.commonest_share,
+                report.training.as_secs_f64(),
+                report.suggestions_per_second()
+            );
         }
     }
     Ok(())

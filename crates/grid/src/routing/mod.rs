@@ -35,6 +35,17 @@ pub struct Evaluation {
     /// The share right when always suggesting the department most of the
     /// training decisions went to.
     pub commonest_share: f64,
+    /// How long training took, and suggesting for every held-out decision
+    /// (one thread each).
+    pub training: std::time::Duration,
+    pub suggesting: std::time::Duration,
+}
+
+impl Evaluation {
+    /// Suggestions made a second on one thread.
+    pub fn suggestions_per_second(&self) -> f64 {
+        self.accuracy.total as f64 / self.suggesting.as_secs_f64().max(1e-9)
+    }
 }
 
 impl std::fmt::Display for Evaluation {
@@ -42,12 +53,15 @@ impl std::fmt::Display for Evaluation {
         write!(
             f,
             "trained on {} decisions; held-out accuracy {}/{} = {:.1}% \
-             (always the commonest department: {:.1}%)",
+             (always the commonest department: {:.1}%); trained in {:.2} s, \
+             {:.0} suggestions/s on one thread",
             self.trained_on,
             self.accuracy.correct,
             self.accuracy.total,
             100.0 * self.accuracy.share(),
-            100.0 * self.commonest_share
+            100.0 * self.commonest_share,
+            self.training.as_secs_f64(),
+            self.suggestions_per_second()
         )
     }
 }
@@ -56,7 +70,9 @@ impl std::fmt::Display for Evaluation {
 /// [`split`]) and measures on the rest. CPU work.
 pub fn evaluate_demo(n: usize, seed: u64) -> Evaluation {
     let (train, test) = split(demo_history(n, seed), store::HELD_OUT_SHARE);
+    let started = std::time::Instant::now();
     let classifier = Classifier::train(&train);
+    let training = started.elapsed();
     let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
     for e in &train {
         *counts.entry(e.department.as_str()).or_default() += 1;
@@ -67,9 +83,14 @@ pub fn evaluate_demo(n: usize, seed: u64) -> Evaluation {
         .map(|(d, _)| *d)
         .unwrap_or_default();
     let right = test.iter().filter(|e| e.department == commonest).count();
+    let started = std::time::Instant::now();
+    let accuracy = classifier.evaluate(&test);
+    let suggesting = started.elapsed();
     Evaluation {
         trained_on: train.len(),
-        accuracy: classifier.evaluate(&test),
+        accuracy,
+        training,
+        suggesting,
         commonest_share: if test.is_empty() {
             0.0
         } else {
