@@ -304,6 +304,13 @@ fn routes() -> Vec<Route> {
         get("/grid/requests/2026000000/dispatch", |w| {
             w.page(w.is_staff()).min_found()
         }),
+        // The reporter's contact (tests/it/grid_pages.rs): as the duplicates.
+        get("/grid/requests/2026000000/reporter", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        post("/grid/requests/2026000000/reporter", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
         // The command centre: its dispatchers and the supervisors.
         get("/grid/centre", |w| {
             w.page(matches!(

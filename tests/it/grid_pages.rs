@@ -533,8 +533,71 @@ async fn a_hotline_operator_types_in_a_call_and_the_number_stays_hidden() {
         .body
         .contains("13911112222"));
 
+    // The centre's dispatcher, and the department handling it, see it
+    // masked, and whole on asking, which is audited; nobody else sees it.
+    let number = app
+        .texts("SELECT c.number FROM cases c JOIN grid_reports r ON r.case_id = c.id")
+        .await
+        .remove(0);
+    let crew = crew(&app).await;
+    let contact = format!("/grid/requests/{number}/reporter");
+    let case_page = app
+        .get_with(
+            &format!("/cases/{number}"),
+            &[("cookie", &crew.dispatcher.0)],
+        )
+        .await;
+    assert!(case_page.body.contains(&contact), "{}", case_page.body);
+    let masked = app
+        .get_with(&contact, &[("cookie", &crew.dispatcher.0)])
+        .await;
+    assert_eq!(masked.status, StatusCode::OK);
+    assert!(masked.body.contains("139****2222"), "{}", masked.body);
+    assert!(!masked.body.contains("13911112222"));
+    assert!(masked.body.contains("12345 热线来电"));
+    let revealed_before = app
+        .count_where("audit_log", "action = 'grid.reporter_revealed'")
+        .await;
+    assert_eq!(revealed_before, 0);
+    // Not before the case is theirs: the handler of the enforcement bureau.
+    let res = app.get_with(&contact, &[("cookie", &crew.handler.0)]).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let forged = app
+        .post_form(&contact, Some(&crew.dispatcher.0), &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    crew.take(
+        &app,
+        &number,
+        &[
+            ("register", json!({})),
+            ("dispatch", json!({"department": "110101-CGZFJ"})),
+        ],
+    )
+    .await;
+    let whole = app
+        .post_form(
+            &contact,
+            Some(&crew.handler.0),
+            &[("csrf", crew.handler.1.as_str())],
+        )
+        .await;
+    assert_eq!(whole.status, StatusCode::OK, "{}", whole.body);
+    assert!(whole.body.contains("13911112222"), "{}", whole.body);
+    let revealed: Vec<String> = app
+        .texts("SELECT object_id FROM audit_log WHERE action = 'grid.reporter_revealed'")
+        .await;
+    assert_eq!(revealed, [number.clone()]);
+    for who in [&operator] {
+        let res = app.get_with(&contact, &[("cookie", &who.0)]).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    }
+
     // A resident cannot pass for the hotline.
     let resident = citizen(&app, "zheng.liu").await;
+    let res = app.get_with(&contact, &[("cookie", &resident.0)]).await;
+    assert_ne!(res.status, StatusCode::OK);
+    assert!(!res.body.contains("2222"));
     let mine = call("13911112222");
     let mut mine: Vec<(&str, &str)> = mine.iter().map(|(k, v)| (*k, v.as_str())).collect();
     mine[0] = ("csrf", resident.1.as_str());

@@ -37,7 +37,7 @@ impl CasePageExtension for GridCases {
     fn additions<'a>(&'a self, _state: &'a AppState, on_page: CaseOnPage<'a>) -> Additions<'a> {
         Box::pin(async move {
             let case = on_page.case;
-            if case.process_id != PROCESS || !MERGEABLE.contains(&case.state.as_str()) {
+            if case.process_id != PROCESS {
                 return Ok(CaseAdditions::default());
             }
             let link = |href: String, key: &str| CaseLink {
@@ -53,10 +53,23 @@ impl CasePageExtension for GridCases {
                     "grid.dispatch.link",
                 ));
             }
-            links.push(link(
-                format!("/grid/requests/{}/duplicates", case.number),
-                "grid.dup.link",
-            ));
+            if MERGEABLE.contains(&case.state.as_str()) {
+                links.push(link(
+                    format!("/grid/requests/{}/duplicates", case.number),
+                    "grid.dup.link",
+                ));
+            }
+            // A resident who reported signed in is the case's applicant, whose
+            // contact the case page itself shows to those who need it.
+            if case.data["channel"]
+                .as_str()
+                .is_some_and(|c| c != "citizen")
+            {
+                links.push(link(
+                    format!("/grid/requests/{}/reporter", case.number),
+                    "grid.contact.link",
+                ));
+            }
             Ok(CaseAdditions {
                 links,
                 ..CaseAdditions::default()

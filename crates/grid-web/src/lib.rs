@@ -6,6 +6,7 @@
 
 mod api;
 mod centre;
+mod contact;
 mod dispatch;
 mod duplicates;
 pub mod format;
@@ -105,5 +106,9 @@ pub fn open311() -> Router<AppState> {
         )
         .route("/grid/requests/{number}/merge", post(duplicates::merge))
         .route("/grid/requests/{number}/dispatch", get(dispatch::page))
+        .route(
+            "/grid/requests/{number}/reporter",
+            get(contact::page).post(contact::reveal),
+        )
         .route("/grid/requests/{number}/reopen", post(pages::reopen_case))
 }

@@ -7,6 +7,7 @@
 
 pub mod build;
 pub mod classes;
+pub mod contact;
 pub mod coords;
 pub mod demo;
 pub mod duplicates;

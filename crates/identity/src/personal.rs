@@ -4,7 +4,7 @@
 use crate::policy::{allows, Permission, Principal};
 use crate::{IdentityError, UserRecord};
 use egov_audit::Event;
-use egov_kernel::identifier::{MobileNumber, ResidentId};
+use egov_kernel::identifier::ResidentId;
 use egov_kernel::Context;
 use egov_store::Db;
 use serde::Serialize;
@@ -23,11 +23,7 @@ fn mask_id(s: &str) -> String {
         .unwrap_or_else(|_| "*".repeat(s.chars().count()))
 }
 
-pub fn mask_phone(s: &str) -> String {
-    MobileNumber::parse(s)
-        .map(|m| m.masked())
-        .unwrap_or_else(|_| "*".repeat(s.chars().count()))
-}
+pub use egov_kernel::identifier::mask_phone;
 
 /// The masked view, fit for anyone allowed to see the record at all.
 pub fn masked(record: &UserRecord) -> PersonalView {

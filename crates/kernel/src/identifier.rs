@@ -257,6 +257,41 @@ impl MobileNumber {
     }
 }
 
+/// A phone number as shown to those who may not see it whole: a mobile
+/// number as `138****1234`, any other (a landline a caller gave) with only
+/// its last four characters, the rest starred.
+pub fn mask_phone(s: &str) -> String {
+    if let Ok(m) = MobileNumber::parse(s) {
+        return m.masked();
+    }
+    let n = s.chars().count();
+    let kept = if n > 4 { 4 } else { 0 };
+    let tail: String = s.chars().skip(n - kept).collect();
+    format!("{}{tail}", "*".repeat(n - kept))
+}
+
+/// An e-mail address as shown to those who may not see it whole: its
+/// first character and its domain (`l***@example.com`).
+pub fn mask_email(s: &str) -> String {
+    match s.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "*".repeat(s.chars().count()),
+    }
+}
+
+/// A person's name as shown to those who may not see it whole: its first
+/// character, the rest starred.
+pub fn mask_person_name(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => format!("{first}{}", "*".repeat(chars.count())),
+        None => String::new(),
+    }
+}
+
 macro_rules! identifier_impls {
     ($t:ty) => {
         impl TryFrom<String> for $t {
@@ -292,6 +327,17 @@ identifier_impls!(MobileNumber);
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn contacts_are_masked_leaving_a_little_to_recognise() {
+        assert_eq!(mask_phone("13812341234"), "138****1234");
+        assert_eq!(mask_phone("010-65127890"), "********7890");
+        assert_eq!(mask_phone("110"), "***");
+        assert_eq!(mask_email("li.min@example.com"), "l***@example.com");
+        assert_eq!(mask_email("no-at-sign"), "**********");
+        assert_eq!(mask_person_name("王小明"), "王**");
+        assert_eq!(mask_person_name(""), "");
+    }
 
     #[test]
     fn known_resident_ids() {
