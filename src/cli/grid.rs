@@ -146,7 +146,7 @@ pub async fn run(db: &Db, command: GridCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn routing(db: &Db, command: RoutingCommand) -> anyhow::Result<()> {
-    use egov_grid::routing::{store, Example};
+    use egov_grid::routing::store;
     match command {
         RoutingCommand::Load { file } => {
             let text = std::fs::read_to_string(&file)?;
@@ -170,23 +170,16 @@ async fn routing(db: &Db, command: RoutingCommand) -> anyhow::Result<()> {
             }
         }
         RoutingCommand::ImportHistory { file } => {
+            let grid = egov_grid::layers::grid(db).await?;
             let mut reader = csv::Reader::from_path(&file)?;
             let mut examples = Vec::new();
             for (i, row) in reader.records().enumerate() {
                 let row = row?;
-                let field = |n: usize| row.get(n).map(str::trim).unwrap_or_default();
-                let (service_code, text, department) = (field(0), field(1), field(2));
-                if service_code.is_empty() || text.is_empty() || department.is_empty() {
-                    anyhow::bail!(
-                        "line {}: service_code, description and department are all needed",
-                        i + 2
-                    );
-                }
-                examples.push(Example {
-                    text: text.to_owned(),
-                    service_code: service_code.to_owned(),
-                    department: department.to_owned(),
-                });
+                let field = |n: usize| row.get(n).unwrap_or_default();
+                let example =
+                    store::checked_decision(&grid.classes, field(0), field(1), field(2))
+                        .map_err(|problem| anyhow::anyhow!("line {}: {problem}; nothing stored", i + 2))?;
+                examples.push(example);
             }
             let source = file
                 .file_name()

@@ -171,6 +171,63 @@ async fn cli_commands_work_and_refuse_bad_input() {
 }
 
 #[tokio::test]
+async fn grid_routing_is_loaded_trained_and_measured_from_the_cli() {
+    let loc = TestLocation::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("history.csv");
+    std::fs::write(
+        &good,
+        "service_code,description,department\n\
+         e0102,路口垃圾堆放,CGW\n\
+         e0504,门口有人占道经营,CGZFJ\n\
+         e0504,胡同里占道经营摆摊,CGZFJ\n\
+         e0102,小区垃圾没人清运,CGW\n\
+         e0102,路口垃圾堆放很久,CGW\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "service_code,description,department\ne0102,路口垃圾,CGW\ne9999,不知何事,CGW\n",
+    )
+    .unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
+
+    // A line naming no known class: refused by line, nothing stored.
+    let out = egov(&args(&loc, &["grid", "routing", "import-history", &path(&bad)])).await;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("line 3: 没有问题类别"), "{}", out.stderr);
+    let out = egov(&args(&loc, &["grid", "routing", "train"])).await;
+    assert_ne!(out.code, 0, "nothing to learn from: {}", out.stdout);
+    assert!(out.stderr.contains("no past dispatch decisions"), "{}", out.stderr);
+
+    let out = egov(&args(&loc, &["grid", "routing", "import-history", &path(&good)])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("past decisions stored: 5"), "{}", out.stdout);
+    let out = egov(&args(&loc, &["grid", "routing", "train"])).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("5 decisions (0 overrides); held-out accuracy 1/1"),
+        "{}",
+        out.stdout
+    );
+
+    let out = egov(&args(&loc, &["grid", "routing", "rules"])).await;
+    assert!(out.stdout.starts_with("# routing rules version 2026-12"), "{}", out.stdout);
+    let out = egov(&args(
+        &loc,
+        &["grid", "routing", "evaluate", "--decisions", "1000"],
+    ))
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("held-out accuracy") && out.stdout.contains("routing decisions=1000 "),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test]
 async fn audit_verify_exits_non_zero_naming_the_tampered_record() {
     let loc = TestLocation::new().await;
     assert_eq!(egov(&args(&loc, &["demo", "load"])).await.code, 0);

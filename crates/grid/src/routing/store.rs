@@ -18,6 +18,8 @@ use egov_store::reference::{self, Reference};
 use egov_store::{query, run, Db, StoreError};
 
 use super::classifier::{Accuracy, Classifier, Example, ModelError, Suggestion};
+use crate::classes::Classification;
+use egov_kernel::code::DepartmentCode;
 use super::history::{demo_history, split};
 
 /// The share of past decisions held out of training to measure accuracy on
@@ -125,6 +127,35 @@ impl Routing {
 pub struct Decision {
     pub example: Example,
     pub overrode: bool,
+}
+
+/// A past decision as a city brings it in (a line of its old system's
+/// export), checked: a service the classes have, a description, and a
+/// department abbreviation (`CGZFJ`). The problem in Chinese if not.
+pub fn checked_decision(
+    classes: &Classification,
+    service_code: &str,
+    description: &str,
+    department: &str,
+) -> Result<Example, String> {
+    let (service_code, description, department) =
+        (service_code.trim(), description.trim(), department.trim());
+    if classes.service(service_code).is_none() {
+        return Err(format!("没有问题类别 {service_code:?}"));
+    }
+    if description.is_empty() {
+        return Err("问题描述为空".into());
+    }
+    if DepartmentCode::parse(&format!("110000-{department}")).is_err() {
+        return Err(format!(
+            "部门 {department:?} 不是部门简称（2 至 16 位大写字母或数字，如 CGZFJ）"
+        ));
+    }
+    Ok(Example {
+        text: description.to_owned(),
+        service_code: service_code.to_owned(),
+        department: department.to_owned(),
+    })
 }
 
 /// Stores past decisions brought in from elsewhere (`source` says whence:
