@@ -176,9 +176,10 @@ async fn routing(db: &Db, command: RoutingCommand) -> anyhow::Result<()> {
             for (i, row) in reader.records().enumerate() {
                 let row = row?;
                 let field = |n: usize| row.get(n).unwrap_or_default();
-                let example =
-                    store::checked_decision(&grid.classes, field(0), field(1), field(2))
-                        .map_err(|problem| anyhow::anyhow!("line {}: {problem}; nothing stored", i + 2))?;
+                let example = store::checked_decision(&grid.classes, field(0), field(1), field(2))
+                    .map_err(|problem| {
+                        anyhow::anyhow!("line {}: {problem}; nothing stored", i + 2)
+                    })?;
                 examples.push(example);
             }
             let source = file

@@ -149,7 +149,13 @@ async fn a_resident_reports_with_a_photo_and_follows_it_by_link() {
 
 /// Reports `e0102` at a point through the page; answers the case number
 /// once opened.
-async fn report_at(app: &TestApp, who: &Caller, lat: &str, long: &str, said: &str) -> String {
+pub(crate) async fn report_at(
+    app: &TestApp,
+    who: &Caller,
+    lat: &str,
+    long: &str,
+    said: &str,
+) -> String {
     let fields = [
         ("csrf", who.1.as_str()),
         ("service_code", "e0102"),
@@ -587,7 +593,7 @@ async fn a_hotline_operator_types_in_a_call_and_the_number_stays_hidden() {
     let revealed: Vec<String> = app
         .texts("SELECT object_id FROM audit_log WHERE action = 'grid.reporter_revealed'")
         .await;
-    assert_eq!(revealed, [number.clone()]);
+    assert_eq!(revealed, std::slice::from_ref(&number));
     for who in [&operator] {
         let res = app.get_with(&contact, &[("cookie", &who.0)]).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);

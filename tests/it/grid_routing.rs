@@ -4,7 +4,8 @@
 //! in the next training. The rules are a versioned file an operator loads.
 
 use crate::common;
-use crate::open311::{open_waiting, with_grid};
+use crate::grid_pages::report_at;
+use crate::open311::with_grid;
 
 use axum::http::StatusCode;
 use common::casework::{citizen, dept, staff, Caller};
@@ -14,32 +15,10 @@ use egov_identity::Role;
 use egov_kernel::Context;
 use serde_json::json;
 
-/// Reports `service` in the test grid's first cell through Open311 as the
-/// resident's page would, opens it, and answers its case number.
-async fn reported(app: &TestApp, who: &Caller, service: &str, said: &str) -> String {
-    let fields = [
-        ("csrf", who.1.as_str()),
-        ("service_code", service),
-        ("lat", "39.9295"),
-        ("long", "116.4095"),
-        ("description", said),
-    ];
-    let (ct, body) = common::casework::multipart_form(&fields, &[]);
-    let res = app
-        .send(
-            axum::http::Method::POST,
-            "/grid/report",
-            &[("cookie", &who.0), ("content-type", &ct)],
-            body,
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    assert_eq!(open_waiting(app).await, 1);
-    app.texts(&format!(
-        "SELECT c.number FROM cases c JOIN grid_reports r ON r.case_id = c.id WHERE r.description = '{said}'"
-    ))
-    .await
-    .remove(0)
+/// Reports exposed rubbish (e0102) in the test grid's first cell through
+/// the report page, opens it, and answers its case number.
+async fn reported(app: &TestApp, who: &Caller, said: &str) -> String {
+    report_at(app, who, "39.9295", "116.4095", said).await
 }
 
 #[tokio::test]
@@ -53,7 +32,7 @@ async fn the_dispatcher_sees_the_rule_and_the_suggestion_and_an_override_is_lear
     let elsewhere = staff(&app, "dispatch.xc", west, &[Role::Dispatcher]).await;
 
     // No model yet: the rules alone, and no suggestion.
-    let plain = reported(&app, &resident, "e0102", "小区门口垃圾堆放多日").await;
+    let plain = reported(&app, &resident, "小区门口垃圾堆放多日").await;
     let res = dispatcher.act(&app, &plain, "register", json!({})).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let page = app
@@ -84,7 +63,7 @@ async fn the_dispatcher_sees_the_rule_and_the_suggestion_and_an_override_is_lear
     assert_eq!(first.accuracy.total, 120);
 
     // A report the rules send to the enforcement bureau.
-    let spill = reported(&app, &resident, "e0102", "路口渣土车遗撒，满地泥土").await;
+    let spill = reported(&app, &resident, "路口渣土车遗撒，满地泥土").await;
     let routed = app
         .texts(&format!(
             "SELECT r.routed_to || ' ' || r.routing_rule || ' ' || r.suggested FROM grid_reports r \
@@ -223,7 +202,7 @@ async fn the_routing_rules_are_a_versioned_file_checked_before_it_counts() {
     with_grid(&app).await;
     let resident = citizen(&app, "qian.yu").await;
 
-    let before = reported(&app, &resident, "e0102", "路边渣土车遗撒").await;
+    let before = reported(&app, &resident, "路边渣土车遗撒").await;
     let rules = egov_grid::layers::grid(app.db()).await.unwrap();
     assert_eq!(rules.routing.version, "2026-12");
 
@@ -249,7 +228,7 @@ async fn the_routing_rules_are_a_versioned_file_checked_before_it_counts() {
         "{err}"
     );
 
-    let after = reported(&app, &resident, "e0102", "胡同里渣土车遗撒").await;
+    let after = reported(&app, &resident, "胡同里渣土车遗撒").await;
     let routed = app
         .texts(&format!(
             "SELECT c.number || ' ' || r.routed_to FROM grid_reports r JOIN cases c ON c.id = r.case_id \

@@ -194,26 +194,51 @@ async fn grid_routing_is_loaded_trained_and_measured_from_the_cli() {
     let path = |p: &std::path::Path| p.to_str().unwrap().to_owned();
 
     // A line naming no known class: refused by line, nothing stored.
-    let out = egov(&args(&loc, &["grid", "routing", "import-history", &path(&bad)])).await;
+    let out = egov(&args(
+        &loc,
+        &["grid", "routing", "import-history", &path(&bad)],
+    ))
+    .await;
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("line 3: 没有问题类别"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 3: 没有问题类别"),
+        "{}",
+        out.stderr
+    );
     let out = egov(&args(&loc, &["grid", "routing", "train"])).await;
     assert_ne!(out.code, 0, "nothing to learn from: {}", out.stdout);
-    assert!(out.stderr.contains("no past dispatch decisions"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no past dispatch decisions"),
+        "{}",
+        out.stderr
+    );
 
-    let out = egov(&args(&loc, &["grid", "routing", "import-history", &path(&good)])).await;
+    let out = egov(&args(
+        &loc,
+        &["grid", "routing", "import-history", &path(&good)],
+    ))
+    .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("past decisions stored: 5"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("past decisions stored: 5"),
+        "{}",
+        out.stdout
+    );
     let out = egov(&args(&loc, &["grid", "routing", "train"])).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stdout.contains("5 decisions (0 overrides); held-out accuracy 1/1"),
+        out.stdout
+            .contains("5 decisions (0 overrides); held-out accuracy 1/1"),
         "{}",
         out.stdout
     );
 
     let out = egov(&args(&loc, &["grid", "routing", "rules"])).await;
-    assert!(out.stdout.starts_with("# routing rules version 2026-12"), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("# routing rules version 2026-12"),
+        "{}",
+        out.stdout
+    );
     let out = egov(&args(
         &loc,
         &["grid", "routing", "evaluate", "--decisions", "1000"],

@@ -18,9 +18,9 @@ use egov_store::reference::{self, Reference};
 use egov_store::{query, run, Db, StoreError};
 
 use super::classifier::{Accuracy, Classifier, Example, ModelError, Suggestion};
+use super::history::{demo_history, split};
 use crate::classes::Classification;
 use egov_kernel::code::DepartmentCode;
-use super::history::{demo_history, split};
 
 /// The share of past decisions held out of training to measure accuracy on
 /// (the last of every five, so that the held-out part spans the history).
