@@ -172,8 +172,17 @@ async fn the_dispatcher_sees_the_rule_and_the_suggestion_and_an_override_is_lear
         .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 
-    let decisions = store::decisions(app.db()).await.unwrap();
+    let (decisions, newest) = store::decisions(app.db(), store::MAX_DECISIONS)
+        .await
+        .unwrap();
     assert_eq!(decisions.len(), 602);
+    assert!(newest > 0);
+    // A training reads the newest decisions only: the dispatches last.
+    let (few, _) = store::decisions(app.db(), 10).await.unwrap();
+    assert_eq!(few.len(), 10);
+    assert_eq!(few[..8], decisions[592..600], "the newest of the history");
+    assert!(few[8].overrode && few[8].example.text.contains("渣土车"));
+    assert!(!few[9].overrode && few[9].example.text.contains("垃圾堆放"));
     let overrides: Vec<_> = decisions.iter().filter(|d| d.overrode).collect();
     assert_eq!(overrides.len(), 1, "{overrides:?}");
     assert!(overrides

@@ -123,7 +123,7 @@ impl Routing {
 }
 
 /// A past decision, and whether it overrode the rules.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     pub example: Example,
     pub overrode: bool,
@@ -202,24 +202,38 @@ pub async fn import_history(
     Ok(n)
 }
 
-/// Every past decision in order: the history brought in, then the
-/// dispatches of grid cases as they were taken.
-pub async fn decisions(db: &Db) -> Result<Vec<Decision>, RoutingError> {
+/// The most past decisions a training reads: the newest, so that a city's
+/// current practice is what is learnt, and training stays a few seconds of
+/// one core however long the platform has run.
+pub const MAX_DECISIONS: i64 = 200_000;
+
+/// The past decisions to learn from, oldest first: the history brought in,
+/// then the dispatches of grid cases as they were taken; at most `limit`,
+/// the newest. Also the id of the newest dispatch event read (0 if none).
+pub async fn decisions(db: &Db, limit: i64) -> Result<(Vec<Decision>, i64), RoutingError> {
     let mut r = db.reader().await?;
-    let history: Vec<(String, String, String)> = run!(r, |c| sqlx::query_as(
-        "SELECT service_code, description, department FROM grid_routing_history ORDER BY id"
+    let mut dispatched: Vec<(i64, String, String, String, Option<String>)> =
+        run!(r, |c| sqlx::query_as(
+            "SELECT e.id, r.service_code, r.description, e.fields, r.routed_to \
+             FROM case_events e JOIN grid_reports r ON r.case_id = e.case_id \
+             WHERE e.action = 'dispatch' ORDER BY e.id DESC LIMIT $1"
+        )
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await)
+        .map_err(StoreError::from)?;
+    dispatched.reverse();
+    let room = limit - dispatched.len() as i64;
+    let mut history: Vec<(String, String, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT service_code, description, department FROM grid_routing_history \
+         ORDER BY id DESC LIMIT $1"
     )
+    .bind(room)
     .fetch_all(&mut *c)
     .await)
     .map_err(StoreError::from)?;
-    let dispatched: Vec<(String, String, String, Option<String>)> = run!(r, |c| sqlx::query_as(
-        "SELECT r.service_code, r.description, e.fields, r.routed_to \
-         FROM case_events e JOIN grid_reports r ON r.case_id = e.case_id \
-         WHERE e.action = 'dispatch' ORDER BY e.id"
-    )
-    .fetch_all(&mut *c)
-    .await)
-    .map_err(StoreError::from)?;
+    history.reverse();
+    let newest = dispatched.last().map_or(0, |d| d.0);
     let mut out: Vec<Decision> = history
         .into_iter()
         .map(|(service_code, text, department)| Decision {
@@ -231,7 +245,7 @@ pub async fn decisions(db: &Db) -> Result<Vec<Decision>, RoutingError> {
             overrode: false,
         })
         .collect();
-    for (service_code, text, fields, routed_to) in dispatched {
+    for (_, service_code, text, fields, routed_to) in dispatched {
         let fields: serde_json::Value = serde_json::from_str(&fields).unwrap_or_default();
         let Some(code) = fields["department"].as_str() else {
             continue;
@@ -250,7 +264,7 @@ pub async fn decisions(db: &Db) -> Result<Vec<Decision>, RoutingError> {
             },
         });
     }
-    Ok(out)
+    Ok((out, newest))
 }
 
 /// What one training made.
@@ -285,7 +299,7 @@ pub fn fit(decisions: &[Decision]) -> (Classifier, Accuracy) {
 /// Trains a classifier on every past decision and makes it the one every
 /// node suggests with.
 pub async fn train(db: &Db, ctx: &Context) -> Result<Trained, RoutingError> {
-    let decisions = decisions(db).await?;
+    let (decisions, newest_dispatch) = decisions(db, MAX_DECISIONS).await?;
     if decisions.is_empty() {
         return Err(RoutingError::NothingToLearn);
     }
@@ -308,15 +322,17 @@ pub async fn train(db: &Db, ctx: &Context) -> Result<Trained, RoutingError> {
                     .fetch_scalar(
                         query(
                             "INSERT INTO grid_routing_models \
-                             (trained_at, examples, overrides, held_out, held_out_correct, model) \
-                             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                             (trained_at, examples, overrides, held_out, held_out_correct, model, \
+                              newest_dispatch) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                         )
                         .bind(time::now())
                         .bind(examples as i64)
                         .bind(overrides as i64)
                         .bind(accuracy.total as i64)
                         .bind(accuracy.correct as i64)
-                        .bind(&model),
+                        .bind(&model)
+                        .bind(newest_dispatch),
                     )
                     .await?;
                 reference::changed::<Routing>(tx).await?;
@@ -349,26 +365,39 @@ pub async fn train(db: &Db, ctx: &Context) -> Result<Trained, RoutingError> {
     })
 }
 
-/// Trains again when decisions were taken since the newest model (or there
-/// is none yet and there are decisions); `None` when nothing changed.
+/// Trains again when reports were dispatched since the newest model was
+/// trained (or there is none yet and there are decisions to learn from);
+/// `None` when nothing changed. History brought in is trained on by
+/// `train`, which its import is followed by. Cheap when nothing changed:
+/// it reads only the case events newer than the last one learnt from.
 pub async fn retrain_if_new(db: &Db, ctx: &Context) -> Result<Option<Trained>, RoutingError> {
     let mut r = db.reader().await?;
-    let known: Option<i64> = run!(r, |c| sqlx::query_scalar(
-        "SELECT examples FROM grid_routing_models ORDER BY id DESC LIMIT 1"
+    let newest: Option<i64> = run!(r, |c| sqlx::query_scalar(
+        "SELECT newest_dispatch FROM grid_routing_models ORDER BY id DESC LIMIT 1"
     )
     .fetch_optional(&mut *c)
     .await)
     .map_err(StoreError::from)?;
-    let now: i64 = run!(r, |c| sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM grid_routing_history) + \
-         (SELECT COUNT(*) FROM case_events e JOIN grid_reports r ON r.case_id = e.case_id \
-          WHERE e.action = 'dispatch')"
+    let since = newest.unwrap_or(0);
+    let dispatched: Option<i64> = run!(r, |c| sqlx::query_scalar(
+        "SELECT e.id FROM case_events e JOIN grid_reports r ON r.case_id = e.case_id \
+         WHERE e.id > $1 AND e.action = 'dispatch' LIMIT 1"
     )
-    .fetch_one(&mut *c)
+    .bind(since)
+    .fetch_optional(&mut *c)
     .await)
     .map_err(StoreError::from)?;
+    let history: Option<i64> = match newest {
+        Some(_) => None,
+        None => run!(r, |c| sqlx::query_scalar(
+            "SELECT id FROM grid_routing_history LIMIT 1"
+        )
+        .fetch_optional(&mut *c)
+        .await)
+        .map_err(StoreError::from)?,
+    };
     drop(r);
-    if now == 0 || known == Some(now) {
+    if dispatched.is_none() && history.is_none() {
         return Ok(None);
     }
     train(db, ctx).await.map(Some)

@@ -26,7 +26,9 @@ CREATE TABLE grid_routing_models (
     overrides        BIGINT NOT NULL,
     held_out         BIGINT NOT NULL,
     held_out_correct BIGINT NOT NULL,
-    model            TEXT NOT NULL
+    model            TEXT NOT NULL,
+    -- The newest dispatch event it learnt from: a later one means train again.
+    newest_dispatch  BIGINT NOT NULL DEFAULT 0
 );
 
 ALTER TABLE grid_reports ADD COLUMN routed_to TEXT;

@@ -26,7 +26,9 @@ CREATE TABLE grid_routing_models (
     overrides        INTEGER NOT NULL,
     held_out         INTEGER NOT NULL,
     held_out_correct INTEGER NOT NULL,
-    model            TEXT NOT NULL
+    model            TEXT NOT NULL,
+    -- The newest dispatch event it learnt from: a later one means train again.
+    newest_dispatch  INTEGER NOT NULL DEFAULT 0
 );
 
 ALTER TABLE grid_reports ADD COLUMN routed_to TEXT;
