@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use egov_cases::Case;
 use egov_grid::contact::{self, ReportContact};
-use egov_grid::intake::{Channel, PROCESS};
+use egov_grid::intake::Channel;
 use egov_identity::{Role, SessionUser};
 use egov_kernel::Locale;
 use egov_web_kit::auth::{page_caller, CheckedForm, PageUser, WORKBENCH};
@@ -18,7 +18,7 @@ use egov_web_kit::page::{error_page, render, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 
-use crate::duplicates::CsrfOnly;
+use crate::duplicates::{grid_case, CsrfOnly};
 
 /// Whether `user`'s role needs the reporter's contact: a dispatcher of the
 /// case's command centre, or a handler of the department it was sent to.
@@ -49,12 +49,9 @@ async fn shown(
     number: String,
     reveal: Option<Origin>,
 ) -> Result<Response, ApiError> {
-    let case = match egov_cases::case::by_number(&state.db, &number).await {
-        Ok(c) if c.process_id == PROCESS => c,
-        Ok(_) | Err(egov_cases::CaseError::NotFound) => {
-            return Ok(error_page(locale, StatusCode::NOT_FOUND))
-        }
-        Err(e) => return Err(ApiError::internal(e)),
+    let case = match grid_case(state, &number).await? {
+        Ok(case) => case,
+        Err(status) => return Ok(error_page(locale, status)),
     };
     if !needs_contact(&user, &case) {
         return Ok(error_page(locale, StatusCode::FORBIDDEN));

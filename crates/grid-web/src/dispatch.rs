@@ -11,7 +11,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use egov_cases_web::forms::PREFIX;
-use egov_grid::intake::PROCESS;
 use egov_grid::layers::grid;
 use egov_grid::routing::store::{self, CaseRouting};
 use egov_org::DepartmentFilter;
@@ -134,7 +133,7 @@ pub async fn page(
             .0
             .as_ref()
             .map(|m| ((m.accuracy.share() * 100.0).round() as u32, m.examples)),
-        can_dispatch: case.process_id == PROCESS && case.state == DISPATCHABLE,
+        can_dispatch: case.state == DISPATCHABLE,
         field: format!("{PREFIX}department"),
         choices,
         number,

@@ -130,16 +130,27 @@ struct DuplicatesPage {
     error: Option<String>,
 }
 
-/// The case a dispatcher is looking at: open, a grid case, theirs.
+/// Grid case `number`, or not found (no case, or another system's).
+pub(crate) async fn grid_case(
+    state: &AppState,
+    number: &str,
+) -> Result<Result<Case, StatusCode>, ApiError> {
+    match egov_cases::case::by_number(&state.db, number).await {
+        Ok(c) if c.process_id == PROCESS => Ok(Ok(c)),
+        Ok(_) | Err(egov_cases::CaseError::NotFound) => Ok(Err(StatusCode::NOT_FOUND)),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
+/// The case a dispatcher is looking at: a grid case, theirs.
 pub(crate) async fn dispatchers_case(
     state: &AppState,
     user: &SessionUser,
     number: &str,
 ) -> Result<Result<Case, StatusCode>, ApiError> {
-    let case = match egov_cases::case::by_number(&state.db, number).await {
-        Ok(c) if c.process_id == PROCESS => c,
-        Ok(_) | Err(egov_cases::CaseError::NotFound) => return Ok(Err(StatusCode::NOT_FOUND)),
-        Err(e) => return Err(ApiError::internal(e)),
+    let case = match grid_case(state, number).await? {
+        Ok(case) => case,
+        Err(status) => return Ok(Err(status)),
     };
     if !dispatches(user, &case) {
         return Ok(Err(StatusCode::FORBIDDEN));

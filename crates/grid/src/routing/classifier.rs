@@ -332,11 +332,6 @@ impl Classifier {
         &self.model.departments
     }
 
-    /// The number of terms in its vocabulary (words and service tokens).
-    pub fn vocabulary_len(&self) -> usize {
-        self.model.terms.len()
-    }
-
     /// The classifier as bytes to store (JSON; floats written so that they
     /// read back exactly).
     pub fn to_bytes(&self) -> Vec<u8> {
