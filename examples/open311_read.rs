@@ -73,6 +73,18 @@ async fn fill(db: &Db, n: u64, version: u32, department: i64) -> anyhow::Result<
     const ROWS: u64 = 1000;
     const PER_TX: u64 = 10;
     let now = time::now();
+    // egov_grid::coords::zone, as the migrations write it.
+    let zone = match db.engine() {
+        Engine::Sqlite => {
+            "CAST((39.88 + (c.id % 997) * 0.00008 + 90.0) * 400.0 AS INTEGER) * 1000000 \
+             + CAST((116.38 + (c.id % 991) * 0.00008 + 180.0) * 300.0 AS INTEGER)"
+        }
+        Engine::Postgres => {
+            "FLOOR(((39.88 + (c.id % 997) * 0.00008)::DOUBLE PRECISION + 90.0) * 400.0)::BIGINT \
+             * 1000000 + FLOOR(((116.38 + (c.id % 991) * 0.00008)::DOUBLE PRECISION + 180.0) \
+             * 300.0)::BIGINT"
+        }
+    };
     let mut i = 0;
     while i < n {
         let mut statements = Vec::new();
@@ -125,18 +137,18 @@ async fn fill(db: &Db, n: u64, version: u32, department: i64) -> anyhow::Result<
                     }
                     tx.execute(q).await?;
                     tx.execute(
-                        query(
+                        query(format!(
                             "INSERT INTO grid_reports (token, channel, service_code, \
                              classes_version, lat, lon, district, description, attributes, \
-                             reporter, received_at, opened_at, case_id) \
+                             reporter, received_at, opened_at, case_id, zone) \
                              SELECT 'T' || c.number, 'open311', \
                              CASE (c.id / 4) % 6 WHEN 0 THEN 'e0102' WHEN 1 THEN 'e0504' \
                              WHEN 2 THEN 'c0101' WHEN 3 THEN 'e0201' WHEN 4 THEN 'e0301' \
                              ELSE 'c0108' END, '2026-12', \
                              39.88 + (c.id % 997) * 0.00008, 116.38 + (c.id % 991) * 0.00008, \
-                             '110101', '路边问题', '{}', '{}', c.created_at, c.created_at, c.id \
-                             FROM cases c WHERE c.number BETWEEN $1 AND $2",
-                        )
+                             '110101', '路边问题', '{{}}', '{{}}', c.created_at, c.created_at, c.id, \
+                             {zone} FROM cases c WHERE c.number BETWEEN $1 AND $2",
+                        ))
                         .bind(first)
                         .bind(last),
                     )

@@ -96,6 +96,7 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
     tokio::spawn(egov_grid::intake::run_opener(
         db.clone(),
         state.processes.clone(),
+        std::time::Duration::from_secs(settings.grid_opener_hold_secs),
     ));
     let app = egov_web::router(state);
     if let Some(bind) = settings.metrics_bind {

@@ -8,6 +8,10 @@
 // nearby and follows it instead; another reports it anyway, and the
 // district's dispatcher merges that report into the open case.
 //
+// Then a report the dispatcher sends on the routing advice is handled and
+// closed, and its reporter rates the outcome by the link, signed out, on a
+// phone; the dispatcher's call-back page shows the rating.
+//
 // With EGOV_SCREENSHOTS=DIR set, the pages are saved there at desktop and
 // phone width for a person to look at.
 
@@ -30,6 +34,7 @@ import {
   settle,
   signIn,
   startServer,
+  submitExpecting,
   textOf,
   watchPage,
 } from './helpers.mjs';
@@ -42,12 +47,15 @@ let browser;
 let cast;
 /** The follow link of the first report, and its case number. */
 let first;
+/** The report the dispatcher sent to the enforcement bureau: its link and number. */
+let dispatched;
 
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
   cast = stage(server, browser, {
     dispatcher: { username: 'dispatch.dc', displayName: '东城调度', args: ['--department', '110101-CGZX', '--role', 'dispatcher'] },
+    handler: { username: 'handler.cgzfj', displayName: '东城执法', args: ['--department', '110101-CGZFJ', '--role', 'handler'] },
   });
   // The demo grid: 东城区 and 西城区 to the unit cell.
   await runEgov(['grid', 'demo', '--data-dir', server.dataDir]);
@@ -293,6 +301,7 @@ test('the dispatcher files a report and dispatches it on the routing advice', { 
     await page.getByLabel('问题描述', { exact: true }).fill('路口渣土车遗撒，满地泥土。');
     await sendAndSeeFiled(page, watch);
     number = await textOf(page.locator('#follow-facts code'));
+    dispatched = { link: page.url(), number };
   } finally {
     await someone.context.close();
   }
@@ -321,4 +330,67 @@ test('the dispatcher files a report and dispatches it on the routing advice', { 
   await landOn(d.page, d.watch, `/cases/${number}`);
   assert.match(await textOf(d.page.locator('main')), /处置中/);
   d.watch.assertClean();
+});
+
+test('the handled case is closed, and its reporter rates it by the link without signing in', { timeout: TEST_TIMEOUT }, async () => {
+  assert.ok(dispatched, 'the dispatch test sent a case to the enforcement bureau');
+  const { number, link } = dispatched;
+  // The bureau reports it handled; the dispatcher checks and closes it.
+  const oneTime = await cast.createStaff('handler');
+  await cast.firstStaffSignIn('handler', oneTime);
+  const h = await cast.person('handler');
+  await h.page.goto(`${server.baseUrl}/cases/${number}`, { waitUntil: 'load' });
+  await settle(h.page, h.watch);
+  await h.page.getByLabel('处置结果').fill('已清扫遗撒渣土并处罚运输单位。');
+  await h.page.getByRole('button', { name: '处置反馈', exact: true }).click();
+  await landOn(h.page, h.watch, `/cases/${number}`);
+  const d = await cast.person('dispatcher');
+  await d.page.setViewportSize({ width: 1280, height: 900 });
+  await d.page.goto(`${server.baseUrl}/cases/${number}`, { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  await d.page.getByRole('button', { name: '核查结案', exact: true }).click();
+  await landOn(d.page, d.watch, `/cases/${number}`);
+  assert.match(await textOf(d.page.locator('main')), /已结案/);
+
+  // The reporter opens the link on a phone, signed out: the outcome, a
+  // rating form and the "not fixed" form.
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: PHONE, hasTouch: true, isMobile: true });
+  context.setDefaultTimeout(20_000);
+  try {
+    const page = await context.newPage();
+    const watch = watchPage(page, server.baseUrl);
+    await page.goto(link, { waitUntil: 'load' });
+    await settle(page, watch);
+    assert.match(await textOf(page.locator('#follow-status')), /办理已结束/);
+    await assertUniqueIds(page);
+    await assertNoSidewaysScroll(page);
+    await shoot(page, 'grid-follow-rate-phone');
+    // Dissatisfied needs a reason: the form comes back saying so.
+    await page.getByLabel('不满意', { exact: true }).check();
+    await submitExpecting(page, watch, 400, () => page.getByRole('button', { name: '提交评价', exact: true }).click());
+    assert.match(await textOf(page.locator('#rate-error')), /选择不满意时，请说明原因/);
+    await page.getByLabel('不满意', { exact: true }).check();
+    await page.getByLabel('评价内容', { exact: true }).fill('路面还有泥，没有冲洗。');
+    await page.getByRole('button', { name: '提交评价', exact: true }).click();
+    await page.waitForURL((u) => u.search === '?rated=1', { waitUntil: 'load' });
+    await settle(page, watch);
+    assert.match(await textOf(page.locator('#rated')), /感谢您的评价/);
+    assert.match(await textOf(page.locator('#rating-given')), /不满意/);
+    assert.equal(await page.getByRole('button', { name: '提交评价', exact: true }).count(), 0);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await shoot(page, 'grid-follow-rated-desktop');
+    watch.assertClean();
+  } finally {
+    await context.close();
+  }
+
+  // The dispatcher's call-back page shows the rating on record, and asks for none.
+  await d.page.goto(`${server.baseUrl}/grid/requests/${number}/reporter`, { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  assert.match(await textOf(d.page.locator('#rating-on-record')), /不满意/);
+  assert.equal(await d.page.getByRole('button', { name: '记录回访结果', exact: true }).count(), 0);
+  await assertNoSidewaysScroll(d.page);
+  await shoot(d.page, 'grid-callback-desktop');
+  d.watch.assertClean();
+  h.watch.assertClean();
 });

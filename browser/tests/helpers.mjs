@@ -253,6 +253,9 @@ export function watchPage(page, baseUrl) {
       // An event stream (the command centre's) is meant to be dropped
       // when the page is left.
       if (req.resourceType() === 'eventsource') return;
+      // So is what the page's script was fetching on such an event (the
+      // command centre's list) when the person moves on.
+      if (req.resourceType() === 'fetch') return;
       const u = new URL(req.url());
       if (u.pathname === '/assets/img/favicon.svg' || ['chrome-extension:', 'chrome:'].includes(u.protocol)) return;
     }

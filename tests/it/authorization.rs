@@ -330,8 +330,14 @@ fn routes() -> Vec<Route> {
                 Who::Dispatcher | Who::Supervisor | Who::OtherSupervisor
             ))
         }),
-        post("/grid/requests/2026000000/reopen", |w| {
-            w.page(w.signed_in()).min_found()
+        // A follow link's forms: the link is the right to use them, with the
+        // form token its page set (tests/it/grid_pages.rs), which no caller
+        // here echoes.
+        post("/grid/follow/none/reopen", |_| Outcome::Forbidden),
+        post("/grid/follow/none/rate", |_| Outcome::Forbidden),
+        // The call-back's rating: as the contact.
+        post("/grid/requests/2026000000/callback", |w| {
+            w.page(w.is_staff()).min_found()
         }),
         // Without the case to merge into: judged, for civil servants.
         post("/grid/requests/2026000000/merge", |w| match w {

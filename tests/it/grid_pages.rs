@@ -224,6 +224,31 @@ async fn token_of(app: &TestApp, number: &str) -> String {
     .remove(0)
 }
 
+/// Posts one of the follow page's forms (`action`: reopen, rate) as its
+/// holder's browser would: the page first, for its form token, echoed.
+async fn by_link(
+    app: &TestApp,
+    who: Option<&Caller>,
+    follow: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> TestResponse {
+    let session = who.map(|w| w.0.clone());
+    let page = match &session {
+        Some(c) => app.get_with(follow, &[("cookie", c)]).await,
+        None => app.get(follow).await,
+    };
+    let token = page.set_cookie("egov_form").unwrap_or_default();
+    let cookie = match session {
+        Some(c) => format!("{c}; egov_form={token}"),
+        None => format!("egov_form={token}"),
+    };
+    let mut fields = fields.to_vec();
+    fields.push(("csrf", &token));
+    app.post_form(&format!("{follow}/{action}"), Some(&cookie), &fields)
+        .await
+}
+
 async fn kinds_told(app: &TestApp, who: &Caller) -> Vec<(String, String)> {
     let list = who.get(app, "/api/v1/messages").await;
     list["messages"]
@@ -408,28 +433,35 @@ async fn a_reporter_sends_a_closed_case_back_when_it_was_not_fixed() {
     crew.close(&app, &a).await;
     let token = token_of(&app, &a).await;
     let follow = format!("/grid/follow/{token}");
-    // The reporter is offered the form; a passer-by with the link is not.
+    // Whoever holds the link is offered the form, signed in or not: for a
+    // caller to 12345 the link is all there is.
     let own = app.get_with(&follow, &[("cookie", &reporter.0)]).await;
     assert!(own.body.contains("问题没有解决？"), "{}", own.body);
     assert!(own.body.contains("结案后 7 天内"));
-    assert!(!app.get(&follow).await.body.contains("问题没有解决？"));
+    assert!(app.get(&follow).await.body.contains("问题没有解决？"));
 
     let send_back = |who: &Caller, reason: &str| {
-        let (app, who, a, reason) = (&app, who.clone(), a.clone(), reason.to_owned());
-        async move {
-            app.post_form(
-                &format!("/grid/requests/{a}/reopen"),
-                Some(&who.0),
-                &[("csrf", &who.1), ("reason", &reason)],
-            )
-            .await
-        }
+        let (app, who, follow, reason) = (&app, who.clone(), follow.clone(), reason.to_owned());
+        async move { by_link(app, Some(&who), &follow, "reopen", &[("reason", &reason)]).await }
     };
-    let stranger = nth_citizen(&app, "wu.wu", 1).await;
-    assert_eq!(
-        send_back(&stranger, "没修好").await.status,
-        StatusCode::FORBIDDEN
-    );
+    // Without the page's form token nothing is taken.
+    let forged = app
+        .post_form(
+            &format!("{follow}/reopen"),
+            Some(&format!("{}; egov_form=mine", reporter.0)),
+            &[("csrf", "theirs"), ("reason", "没修好")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A link that leads nowhere, with a form token that matches.
+    let nowhere = app
+        .post_form(
+            "/grid/follow/0000/reopen",
+            Some("egov_form=same"),
+            &[("csrf", "same"), ("reason", "没修好")],
+        )
+        .await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
     let res = send_back(&reporter, "  ").await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(res.body.contains("请说明哪里还没有解决"), "{}", res.body);
@@ -613,6 +645,181 @@ async fn a_hotline_operator_types_in_a_call_and_the_number_stays_hidden() {
         .texts("SELECT channel || ' ' || reporter FROM grid_reports ORDER BY id DESC LIMIT 1")
         .await;
     assert_eq!(last[0], "citizen {}");
+}
+
+#[tokio::test]
+async fn callers_rate_on_the_call_back_or_by_their_link_and_the_hotline_counts_it() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let hotline = dept(&app, "110000-CGW").await;
+    let operator = staff(&app, "operator.12345", hotline, &[Role::Handler]).await;
+    let crew = crew(&app).await;
+    let call = |what: &str| {
+        let (app, operator, what) = (&app, operator.clone(), what.to_owned());
+        async move {
+            let fields = [
+                ("csrf", operator.1.as_str()),
+                ("service_code", "e0102"),
+                ("channel", "hotline"),
+                ("caller_phone", "13911112222"),
+                ("lat", "39.9295"),
+                ("long", "116.4095"),
+                ("description", what.as_str()),
+            ];
+            let res = post_report(app, &operator, &fields, &[]).await;
+            assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+            open_waiting(app).await;
+            let follow = res.header("location").to_owned();
+            let number = app
+                .texts(&format!(
+                    "SELECT c.number FROM cases c JOIN grid_reports r ON r.case_id = c.id \
+                     WHERE r.description = '{what}'"
+                ))
+                .await
+                .remove(0);
+            (follow, number)
+        }
+    };
+
+    // On the call-back: the centre's dispatcher records what the caller said,
+    // once the case is closed; the department that did the work cannot.
+    let (follow, number) = call("市民来电：路口垃圾无人清运").await;
+    let contact = format!("/grid/requests/{number}/reporter");
+    let callback = format!("/grid/requests/{number}/callback");
+    let page = app
+        .get_with(&contact, &[("cookie", &crew.dispatcher.0)])
+        .await;
+    assert!(
+        page.body.contains("结案后，由指挥中心派遣员回访"),
+        "{}",
+        page.body
+    );
+    crew.close(&app, &number).await;
+    let page = app
+        .get_with(&contact, &[("cookie", &crew.dispatcher.0)])
+        .await;
+    assert!(page.body.contains("记录回访结果"), "{}", page.body);
+    let record = |who: &Caller, grade: &str, comment: &str| {
+        let (app, who, callback) = (&app, who.clone(), callback.clone());
+        let (grade, comment) = (grade.to_owned(), comment.to_owned());
+        async move {
+            app.post_form(
+                &callback,
+                Some(&who.0),
+                &[("csrf", &who.1), ("grade", &grade), ("comment", &comment)],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        record(&crew.handler, "5", "").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let res = record(&crew.dispatcher, "2", " ").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(
+        res.body.contains("选择不满意时，请说明原因"),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.count("case_ratings").await, 0);
+    let res = record(&crew.dispatcher, "4", "清运及时").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let on_record = app
+        .texts(&format!(
+            "SELECT g.grade || ' ' || g.rated_via || ' ' || u.username FROM case_ratings g \
+             JOIN users u ON u.id = g.rated_by JOIN cases c ON c.id = g.case_id \
+             WHERE c.number = '{number}'"
+        ))
+        .await;
+    assert_eq!(on_record, ["4 callback dispatch.dc"]);
+    let page = app
+        .get_with(res.header("location"), &[("cookie", &crew.dispatcher.0)])
+        .await;
+    assert!(page.body.contains("已记录回访结果"), "{}", page.body);
+    assert!(
+        page.body.contains("满意</strong>（回访记录）"),
+        "{}",
+        page.body
+    );
+    // Once: the caller's link shows the rating and asks for none.
+    let res = record(&crew.dispatcher, "5", "").await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("此案件已评价过"), "{}", res.body);
+    let page = app.get(&follow).await;
+    assert!(
+        page.body.contains("您的评价：<strong>满意"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("提交评价"));
+
+    // By the link: a caller who was not reached rates it themselves, without
+    // an account; a bad grade needs its reason and opens a follow-up.
+    let (follow, number) = call("市民来电：井盖缺失").await;
+    assert!(!app.get(&follow).await.body.contains("提交评价"));
+    crew.close(&app, &number).await;
+    assert!(app.get(&follow).await.body.contains("提交评价"));
+    let res = by_link(
+        &app,
+        None,
+        &follow,
+        "rate",
+        &[("grade", "1"), ("comment", "")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(
+        res.body.contains("选择不满意时，请说明原因"),
+        "{}",
+        res.body
+    );
+    let res = by_link(&app, None, &follow, "rate", &[("grade", "9")]).await;
+    assert!(res.body.contains("请选择满意程度"), "{}", res.body);
+    let res = by_link(
+        &app,
+        None,
+        &follow,
+        "rate",
+        &[("grade", "1"), ("comment", "井盖只是临时盖上")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(res.header("location").ends_with("?rated=1"));
+    let given = app
+        .texts(&format!(
+            "SELECT g.grade || ' ' || g.rated_via || ' ' || COALESCE(CAST(g.rated_by AS TEXT), '-') \
+             || ' ' || f.process_id FROM case_ratings g JOIN cases c ON c.id = g.case_id \
+             JOIN cases f ON f.id = g.followup_case_id WHERE c.number = '{number}'"
+        ))
+        .await;
+    assert_eq!(given, ["1 link - rating_followup"]);
+    let res = by_link(&app, None, &follow, "rate", &[("grade", "5")]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("此案件已评价过"), "{}", res.body);
+    assert!(
+        res.body.contains("您的评价：<strong>非常不满意"),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.count("case_ratings").await, 2);
+
+    // Both count in the hotline's satisfaction: two rated, one satisfied.
+    let month = egov_indicators::Period::month_of(egov_kernel::time::beijing_today());
+    egov_grid::figures::publish(app.db(), month).await.unwrap();
+    let res = app
+        .get(&format!(
+            "/api/v1/indicators/grid.hotline_satisfaction_rate/data?area=110101&from={month}&to={month}"
+        ))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        res.json()["data"][0]["value"].as_f64(),
+        Some(50.0),
+        "{}",
+        res.body
+    );
+    common::verify_audit(&app).await;
 }
 
 #[tokio::test]

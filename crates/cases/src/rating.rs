@@ -30,20 +30,73 @@ pub fn is_bad(grade: i16) -> bool {
     grade <= 2
 }
 
+egov_store::text_enum! {
+    /// How a rating reached the case.
+    pub enum Via {
+        /// The applicant, signed in.
+        Applicant = "applicant",
+        /// Whoever holds the follow link of one of the case's reports (a
+        /// reporter without an account).
+        Link = "link",
+        /// Staff, recording what the reporter said on the call-back (回访).
+        Callback = "callback",
+    }
+}
+
+/// Who rates a case, as the caller has established.
+#[derive(Debug, Clone, Copy)]
+pub enum Rater {
+    /// The signed-in applicant (or someone acting for its enterprise):
+    /// checked here against the case.
+    Applicant {
+        user_id: i64,
+        enterprise_id: Option<i64>,
+    },
+    /// A reporter by the follow link of one of the case's reports; the
+    /// caller has matched the link to the case.
+    Link,
+    /// Staff member `recorded_by` enters the reporter's rating from the
+    /// call-back; the caller has checked that they may.
+    Callback { recorded_by: i64 },
+}
+
+impl Rater {
+    fn via(self) -> Via {
+        match self {
+            Rater::Applicant { .. } => Via::Applicant,
+            Rater::Link => Via::Link,
+            Rater::Callback { .. } => Via::Callback,
+        }
+    }
+
+    /// Whoever entered the rating; `None` for a link.
+    fn entered_by(self) -> Option<i64> {
+        match self {
+            Rater::Applicant { user_id, .. } => Some(user_id),
+            Rater::Link => None,
+            Rater::Callback { recorded_by } => Some(recorded_by),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Rating {
     pub case_id: i64,
     pub grade: i16,
     pub comment: String,
-    pub rated_by: i64,
+    /// Whoever entered it (the applicant, or the staff member on a
+    /// call-back); `None` when given by a follow link.
+    pub rated_by: Option<i64>,
     pub rated_at: Timestamp,
     pub followup_case_id: Option<i64>,
+    pub rated_via: Via,
 }
 
 pub async fn of(db: &Db, case_id: i64) -> Result<Option<Rating>, CaseError> {
     let mut r = db.reader().await?;
     Ok(run!(r, |c| sqlx::query_as(
-        "SELECT case_id, grade, comment, rated_by, rated_at, followup_case_id FROM case_ratings \
+        "SELECT case_id, grade, comment, rated_by, rated_at, followup_case_id, rated_via \
+         FROM case_ratings \
          WHERE case_id = $1"
     )
     .bind(case_id)
@@ -51,9 +104,10 @@ pub async fn of(db: &Db, case_id: i64) -> Result<Option<Rating>, CaseError> {
     .await)?)
 }
 
-/// The applicant (anyone acting for the enterprise that applied) rates a
-/// finished case. A bad rating also opens its
-/// follow-up, owned by the department that handled the case.
+/// A finished case is rated once: by its applicant (anyone acting for the
+/// enterprise that applied), or on a reporter's word ([`Rater`]). A bad
+/// rating also opens its follow-up, owned by the department that handled
+/// the case.
 #[allow(clippy::too_many_arguments)]
 pub async fn rate(
     db: &Db,
@@ -61,8 +115,7 @@ pub async fn rate(
     cal: &WorkCalendar,
     processes: &Processes,
     case_id: i64,
-    user_id: i64,
-    enterprise_id: Option<i64>,
+    rater: Rater,
     grade: i16,
     comment: &str,
 ) -> Result<(Rating, Option<Case>), CaseError> {
@@ -77,8 +130,14 @@ pub async fn rate(
         return Err(Refusal::BadRatingReason.into());
     }
     let case = get(db, case_id).await?;
-    if !case.applied_by(user_id, enterprise_id) {
-        return Err(CaseError::NotYours("rate".into()));
+    if let Rater::Applicant {
+        user_id,
+        enterprise_id,
+    } = rater
+    {
+        if !case.applied_by(user_id, enterprise_id) {
+            return Err(CaseError::NotYours("rate".into()));
+        }
     }
     if case.is_open() {
         return Err(Refusal::NotEnded.into());
@@ -99,7 +158,7 @@ pub async fn rate(
             case.handling_department(),
             &format!("差评回访：{}", case.number),
         );
-        new.applicant_id = Some(user_id);
+        new.applicant_id = case.applicant_id;
         new.enterprise_id = case.enterprise_id;
         new.parent_id = Some(case.id);
         new.data = serde_json::json!({ "grade": grade, "comment": comment });
@@ -119,15 +178,16 @@ pub async fn rate(
                 .execute(
                     query(
                         "INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, \
-                         followup_case_id) VALUES ($1, $2, $3, $4, $5, $6) \
+                         followup_case_id, rated_via) VALUES ($1, $2, $3, $4, $5, $6, $7) \
                          ON CONFLICT (case_id) DO NOTHING",
                     )
                     .bind(case_id)
                     .bind(grade)
                     .bind(&body_comment)
-                    .bind(user_id)
+                    .bind(rater.entered_by())
                     .bind(rated_at)
-                    .bind(followup_ref.as_ref().map(|f| f.0)),
+                    .bind(followup_ref.as_ref().map(|f| f.0))
+                    .bind(rater.via()),
                 )
                 .await?;
             if inserted == 0 {
@@ -142,6 +202,7 @@ pub async fn rate(
                     object_id: &number,
                     detail: serde_json::json!({
                         "grade": grade, "followup": followup_ref.as_ref().map(|f| &f.1),
+                        "via": rater.via().as_str(),
                     }),
                 },
             )
@@ -155,9 +216,10 @@ pub async fn rate(
             case_id: case.id,
             grade,
             comment: comment.to_owned(),
-            rated_by: user_id,
+            rated_by: rater.entered_by(),
             rated_at,
             followup_case_id: followup.as_ref().map(|f| f.id),
+            rated_via: rater.via(),
         },
         followup,
     ))

@@ -9,6 +9,7 @@ mod centre;
 mod contact;
 mod dispatch;
 mod duplicates;
+mod follow;
 pub mod format;
 mod open311;
 mod pages;
@@ -95,7 +96,9 @@ pub fn open311() -> Router<AppState> {
                 .post(pages::report)
                 .layer(axum::extract::DefaultBodyLimit::max(posted)),
         )
-        .route("/grid/follow/{token}", get(pages::follow))
+        .route("/grid/follow/{token}", get(follow::follow))
+        .route("/grid/follow/{token}/reopen", post(follow::reopen_by_link))
+        .route("/grid/follow/{token}/rate", post(follow::rate_by_link))
         .route("/grid/centre", get(centre::page))
         .route("/grid/centre/cases.json", get(centre::cases))
         .route("/grid/centre/events", get(centre::events))
@@ -110,5 +113,8 @@ pub fn open311() -> Router<AppState> {
             "/grid/requests/{number}/reporter",
             get(contact::page).post(contact::reveal),
         )
-        .route("/grid/requests/{number}/reopen", post(pages::reopen_case))
+        .route(
+            "/grid/requests/{number}/callback",
+            post(contact::record_callback),
+        )
 }

@@ -1,19 +1,18 @@
 //! The report page a resident uses on a phone (choose what the problem is,
-//! put it on the map, say what is wrong, add photos), and the follow page
-//! its link opens for anyone holding it, signed in or not.
+//! put it on the map, say what is wrong, add photos); its follow link
+//! opens the page of `follow.rs`.
 
 use crate::posted::{self, first};
 use askama::Template;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use egov_grid::classes::{Datatype, Service};
 use egov_grid::intake::{self, Channel, ReportError};
 use egov_grid::layers::grid;
-use egov_grid::reopen;
 use egov_identity::SessionUser;
 use egov_kernel::Locale;
-use egov_web_kit::auth::{form_caller, CheckedForm, MaybeUser, PageUser, ACCOUNT};
+use egov_web_kit::auth::{form_caller, PageUser, ACCOUNT};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::page::{error_page, render, Chrome};
 use egov_web_kit::problem::ApiError;
@@ -71,7 +70,7 @@ pub struct ReportQuery {
     service: Option<String>,
 }
 
-fn localized(locale: Locale, zh: &str, en: &str) -> String {
+pub(crate) fn localized(locale: Locale, zh: &str, en: &str) -> String {
     match locale {
         Locale::En if !en.is_empty() => en.to_owned(),
         _ => zh.to_owned(),
@@ -374,204 +373,5 @@ pub async fn report(
             Some(said) => refused(said, form).await,
             None => Err(ApiError::internal(e)),
         },
-    }
-}
-
-#[derive(Template)]
-#[template(path = "grid_follow.html")]
-struct FollowPage {
-    chrome: Chrome,
-    followed: egov_grid::requests::Followed,
-    service_name: String,
-    received: String,
-    updated: String,
-    link: String,
-    thumbs: Vec<(String, String)>,
-    /// Just followed (from a report page's offer of a case nearby).
-    followed_now: bool,
-    /// Just sent back as not fixed: the new case's follow page.
-    reopened_now: bool,
-    /// The viewer reported it (or follows it) and may still say it was
-    /// not fixed: the days they have.
-    may_reopen: Option<u32>,
-    /// Why the last "not fixed" was refused.
-    reopen_error: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct FollowQuery {
-    followed: Option<String>,
-    reopened: Option<String>,
-}
-
-/// `GET /grid/follow/{token}`: where a report has got to, for whoever
-/// holds its link (the token is the secret; nothing about the reporter is
-/// shown).
-pub async fn follow(
-    State(state): State<AppState>,
-    Lang(locale): Lang,
-    MaybeUser(user): MaybeUser,
-    headers: axum::http::HeaderMap,
-    Path(token): Path<String>,
-    Query(q): Query<FollowQuery>,
-) -> Result<Response, ApiError> {
-    let base = crate::open311::base_url(&state, &headers);
-    follow_page(&state, locale, user, (&token, &base), q, None).await
-}
-
-async fn follow_page(
-    state: &AppState,
-    locale: Locale,
-    user: Option<SessionUser>,
-    (token, base): (&str, &str),
-    q: FollowQuery,
-    reopen_error: Option<String>,
-) -> Result<Response, ApiError> {
-    let g = grid(&state.db).await.map_err(ApiError::internal)?;
-    let Some(followed) =
-        egov_grid::requests::followed(&state.db, &state.processes, &g.classes, token)
-            .await
-            .map_err(ApiError::internal)?
-    else {
-        return Ok(error_page(locale, StatusCode::NOT_FOUND));
-    };
-    let service_name = g.classes.service(&followed.service_code).map_or_else(
-        || followed.service_code.clone(),
-        |s| localized(locale, &s.sub.name, &s.sub.name_en),
-    );
-    let may_reopen = match (&user, &followed.request) {
-        (Some(u), Some(r)) if r.status == egov_grid::requests::Status::Closed => {
-            reopenable(state, &r.id, u.user_id).await?
-        }
-        _ => None,
-    };
-    let chrome = Chrome::new(locale, user, format!("/grid/follow/{token}"));
-    let page = FollowPage {
-        received: chrome.beijing(&followed.received_at),
-        updated: followed
-            .request
-            .as_ref()
-            .map(|r| chrome.beijing(&r.updated))
-            .unwrap_or_default(),
-        link: format!("{base}/grid/follow/{token}"),
-        thumbs: followed
-            .photos
-            .iter()
-            .map(|(full, thumb)| (crate::photos::path(full), crate::photos::path(thumb)))
-            .collect(),
-        chrome,
-        service_name,
-        followed,
-        followed_now: q.followed.is_some(),
-        reopened_now: q.reopened.is_some(),
-        may_reopen,
-        reopen_error,
-    };
-    Ok(render(StatusCode::OK, &page))
-}
-
-/// The days `user_id` has to say case `number` was not fixed, if they
-/// reported or follow it and it may still be sent back.
-async fn reopenable(state: &AppState, number: &str, user_id: i64) -> Result<Option<u32>, ApiError> {
-    let case = match egov_cases::case::by_number(&state.db, number).await {
-        Ok(c) => c,
-        Err(egov_cases::CaseError::NotFound) => return Ok(None),
-        Err(e) => return Err(ApiError::internal(e)),
-    };
-    if !reopen::is_reporter(&state.db, &case, user_id)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Ok(None);
-    }
-    match reopen::open_to_reopen(&state.db, &case).await {
-        Ok(Ok(())) => Ok(Some(
-            grid(&state.db)
-                .await
-                .map_err(ApiError::internal)?
-                .classes
-                .reopen_days,
-        )),
-        Ok(Err(_)) => Ok(None),
-        Err(e) => Err(ApiError::internal(e)),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct ReopenForm {
-    #[serde(default)]
-    reason: String,
-}
-
-/// `POST /grid/requests/{number}/reopen`: its reporter says a closed case
-/// was not fixed; a new case goes back to the department that handled it.
-pub async fn reopen_case(
-    State(state): State<AppState>,
-    Lang(locale): Lang,
-    origin: Origin,
-    headers: axum::http::HeaderMap,
-    PageUser(user): PageUser<ACCOUNT>,
-    Path(number): Path<String>,
-    CheckedForm(form): CheckedForm<ReopenForm>,
-) -> Result<Response, ApiError> {
-    use reopen::ReopenError;
-    if user.view_only {
-        return Ok(error_page(locale, StatusCode::FORBIDDEN));
-    }
-    let caller = egov_web_kit::auth::page_caller(&user, origin);
-    let result = reopen::reopen(
-        &state.db,
-        &caller.context,
-        &state.processes,
-        &number,
-        user.user_id,
-        &form.reason,
-    )
-    .await;
-    let pick = |zh: String, en: String| match locale {
-        Locale::Zh => zh,
-        Locale::En => en,
-    };
-    let said = match result {
-        Ok((_, token)) => {
-            return Ok(Redirect::to(&format!("/grid/follow/{token}?reopened=1")).into_response())
-        }
-        Err(ReopenError::NotFound(_)) => return Ok(error_page(locale, StatusCode::NOT_FOUND)),
-        Err(ReopenError::NotReporter) => return Ok(error_page(locale, StatusCode::FORBIDDEN)),
-        Err(ReopenError::Reason) => pick(
-            format!("请说明哪里还没有解决（不超过 {} 字）", reopen::REASON_LIMIT),
-            ReopenError::Reason.to_string(),
-        ),
-        Err(ReopenError::TooLate(days)) => pick(
-            format!("已超过结案后 {days} 天的反映期限"),
-            ReopenError::TooLate(days).to_string(),
-        ),
-        Err(ReopenError::Again) => pick(
-            "此案件已反映过未解决，请关注新案件的办理".into(),
-            ReopenError::Again.to_string(),
-        ),
-        Err(ReopenError::NotClosedFixed) => pick(
-            "只有已结案的案件才能反映未解决".into(),
-            ReopenError::NotClosedFixed.to_string(),
-        ),
-        Err(e) => return Err(ApiError::internal(e)),
-    };
-    // Back on the page the form was on, with the message.
-    let token = egov_grid::requests::token_of_case(&state.db, &number)
-        .await
-        .map_err(ApiError::internal)?;
-    match token {
-        Some(token) => {
-            let base = crate::open311::base_url(&state, &headers);
-            let q = FollowQuery {
-                followed: None,
-                reopened: None,
-            };
-            let mut res =
-                follow_page(&state, locale, Some(user), (&token, &base), q, Some(said)).await?;
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            Ok(res)
-        }
-        None => Ok(error_page(locale, StatusCode::NOT_FOUND)),
     }
 }

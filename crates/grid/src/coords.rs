@@ -107,6 +107,47 @@ pub fn degrees_around(p: Point, radius_m: f64) -> (f64, f64) {
     (dlat, dlon)
 }
 
+/// Zones (about 280 m square) in a degree of latitude and of longitude.
+const ZONES_PER_DEGREE_LAT: f64 = 400.0;
+const ZONES_PER_DEGREE_LON: f64 = 300.0;
+/// The most zones a query names; wider circles read the band of latitude.
+const MOST_ZONES: usize = 64;
+
+/// The zone a point lies in: rows of reports carry it (`grid_reports.zone`)
+/// so that those near a point are found by a few index ranges instead of
+/// a band across the city. The migrations fill it for older rows with the
+/// same formula.
+pub fn zone(p: Point) -> i64 {
+    let row = ((p.lat + 90.0) * ZONES_PER_DEGREE_LAT).floor() as i64;
+    let column = ((p.lon + 180.0) * ZONES_PER_DEGREE_LON).floor() as i64;
+    row * 1_000_000 + column
+}
+
+/// The zones that cover the square around `p` holding every point within
+/// `radius_m`; `None` when that takes more than [`MOST_ZONES`].
+pub fn zones_around(p: Point, radius_m: f64) -> Option<Vec<i64>> {
+    let (dlat, dlon) = degrees_around(p, radius_m);
+    let (low, high) = (
+        zone(Point {
+            lat: p.lat - dlat,
+            lon: p.lon - dlon,
+        }),
+        zone(Point {
+            lat: p.lat + dlat,
+            lon: p.lon + dlon,
+        }),
+    );
+    let (rows, columns) = (
+        low / 1_000_000..=high / 1_000_000,
+        low % 1_000_000..=high % 1_000_000,
+    );
+    let count = (rows.clone().count()) * (columns.clone().count());
+    (count <= MOST_ZONES).then(|| {
+        rows.flat_map(|r| columns.clone().map(move |c| r * 1_000_000 + c))
+            .collect()
+    })
+}
+
 /// WGS 84 to GCJ-02 (what a Chinese map draws a GPS point at).
 pub fn wgs84_to_gcj02(p: Point) -> Point {
     if outside_china(p) {
@@ -183,7 +224,29 @@ mod tests {
         assert!(Point::new(f64::NAN, 0.0).is_err());
     }
 
+    #[test]
+    fn a_circle_of_250_m_takes_a_few_zones_and_a_wide_one_none() {
+        let zones = zones_around(FLAGPOLE, 250.0).unwrap();
+        assert!((4..=9).contains(&zones.len()), "{zones:?}");
+        assert!(zones.contains(&zone(FLAGPOLE)));
+        assert_eq!(zones_around(FLAGPOLE, 5_000.0), None);
+    }
+
     proptest! {
+        #[test]
+        fn every_point_in_the_circle_lies_in_one_of_its_zones(
+            lat in 39.0f64..41.0, lon in 115.5f64..117.5,
+            bearing in 0.0f64..std::f64::consts::TAU, share in 0.0f64..1.0,
+        ) {
+            let centre = Point { lat, lon };
+            let (dlat, dlon) = degrees_around(centre, 250.0);
+            let p = Point {
+                lat: lat + dlat * share * bearing.sin(),
+                lon: lon + dlon * share * bearing.cos(),
+            };
+            prop_assert!(zones_around(centre, 250.0).unwrap().contains(&zone(p)));
+        }
+
         #[test]
         fn gcj02_round_trips_within_a_millimetre(lat in 18.0f64..53.0, lon in 74.0f64..134.0) {
             let w = Point { lat, lon };

@@ -37,20 +37,30 @@ pub async fn nearby(
     limit: usize,
 ) -> Result<Vec<Nearby>, StoreError> {
     let (dlat, dlon) = crate::coords::degrees_around(point, radius_m);
-    let mut r = db.reader().await?;
-    let rows: Vec<(String, String, String, Timestamp, f64, f64)> = run!(r, |c| sqlx::query_as(
-        "SELECT c.number, c.state, r.description, r.received_at, r.lat, r.lon \
+    let zones = crate::coords::zones_around(point, radius_m).unwrap_or_default();
+    let mut sql = "SELECT c.number, c.state, r.description, r.received_at, r.lat, r.lon \
          FROM grid_reports r JOIN cases c ON c.id = r.case_id \
          WHERE r.service_code = $1 AND r.lat BETWEEN $2 AND $3 AND r.lon BETWEEN $4 AND $5 \
-         AND c.closed_at IS NULL LIMIT 500"
-    )
-    .bind(service_code)
-    .bind(point.lat - dlat)
-    .bind(point.lat + dlat)
-    .bind(point.lon - dlon)
-    .bind(point.lon + dlon)
-    .fetch_all(&mut *c)
-    .await)?;
+         AND c.closed_at IS NULL"
+        .to_owned();
+    if !zones.is_empty() {
+        let marks: Vec<String> = (0..zones.len()).map(|i| format!("${}", i + 6)).collect();
+        sql.push_str(&format!(" AND r.zone IN ({})", marks.join(", ")));
+    }
+    sql.push_str(" LIMIT 500");
+    let mut r = db.reader().await?;
+    let rows: Vec<(String, String, String, Timestamp, f64, f64)> = run!(r, |c| {
+        let mut q = sqlx::query_as(&sql)
+            .bind(service_code)
+            .bind(point.lat - dlat)
+            .bind(point.lat + dlat)
+            .bind(point.lon - dlon)
+            .bind(point.lon + dlon);
+        for z in &zones {
+            q = q.bind(z);
+        }
+        q.fetch_all(&mut *c).await
+    })?;
     let mut found: Vec<Nearby> = rows
         .into_iter()
         .filter(|(number, ..)| Some(number.as_str()) != except)

@@ -16,6 +16,7 @@ use egov_store::{query, run, Db, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The process reports are opened as.
 pub const PROCESS: &str = "city_grid_case";
@@ -285,8 +286,8 @@ pub async fn submit(db: &Db, files: &FileStore, new: NewReport) -> Result<Receiv
     let insert = query(
             "INSERT INTO grid_reports (token, channel, service_code, classes_version, lat, lon, \
              district, street, community, cell, address, description, attributes, reporter, \
-             media_url, api_key_id, user_id, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             media_url, api_key_id, user_id, received_at, zone) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(token.clone())
         .bind(r.channel)
@@ -305,7 +306,8 @@ pub async fn submit(db: &Db, files: &FileStore, new: NewReport) -> Result<Receiv
         .bind(r.media_url)
         .bind(r.api_key_id)
         .bind(r.user_id)
-        .bind(received_at);
+        .bind(received_at)
+        .bind(crate::coords::zone(r.point));
     if photos.is_empty() {
         // The hot path: one row, grouped with others' on PostgreSQL.
         db.insert_logged(insert).await?;
@@ -338,6 +340,7 @@ pub async fn submit(db: &Db, files: &FileStore, new: NewReport) -> Result<Receiv
         })
         .await?;
     }
+    LAST_RECEIVED.mark();
     OPENER.notify_one();
     Ok(Received { token, received_at })
 }
@@ -348,23 +351,84 @@ static OPENER: tokio::sync::Notify = tokio::sync::Notify::const_new();
 /// How many reports one transaction opens at most.
 pub const BATCH: i64 = 256;
 
+/// Reports arriving closer together than this make a peak, during which
+/// the opener may hold back (see [`run_opener`]).
+pub const LULL: Duration = Duration::from_millis(20);
+
+/// When this node last received a report.
+static LAST_RECEIVED: Lately = Lately::new();
+
+/// A moment kept as milliseconds since the process's first use of it, so
+/// that every request can note it without a lock.
+struct Lately(std::sync::atomic::AtomicU64, std::sync::OnceLock<Instant>);
+
+impl Lately {
+    const fn new() -> Lately {
+        Lately(
+            std::sync::atomic::AtomicU64::new(0),
+            std::sync::OnceLock::new(),
+        )
+    }
+
+    fn origin(&self) -> Instant {
+        *self.1.get_or_init(Instant::now)
+    }
+
+    fn mark(&self) {
+        // One past, so that a mark at the origin is not taken for none.
+        let ms = self.origin().elapsed().as_millis() as u64 + 1;
+        self.0.fetch_max(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn within(&self, span: Duration) -> bool {
+        let last = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        let now = self.origin().elapsed().as_millis() as u64;
+        last > 0 && now.saturating_sub(last) < span.as_millis() as u64
+    }
+}
+
 /// Opens received reports as cases for as long as the server runs: woken
 /// by each report this node receives, and once a second for those received
 /// by other nodes (or left by a failure).
-pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes) {
+///
+/// Opening a report costs the writer several times what taking it in does,
+/// and both share it (on SQLite, one thread). During a peak, reports
+/// arriving with no [`LULL`] between them, the opener leaves the writer to
+/// the intake for up to `hold`, so that reporters are answered at the rate
+/// the writer takes rows; then it catches up on everything waiting before
+/// it holds back again. A zero `hold` opens reports as they come.
+pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes, hold: Duration) {
+    let mut held_since: Option<Instant> = None;
     loop {
         loop {
+            if LAST_RECEIVED.within(LULL) {
+                let since = *held_since.get_or_insert_with(Instant::now);
+                if holds_back(hold, since.elapsed()) {
+                    tokio::time::sleep(LULL).await;
+                    continue;
+                }
+            }
             match open_waiting(&db, &processes, BATCH).await {
                 Ok(n) if n as i64 == BATCH => continue,
-                Ok(_) => break,
+                Ok(_) => {
+                    held_since = None;
+                    break;
+                }
                 Err(e) => {
                     tracing::error!(error = %egov_kernel::error::Chain(&e), "opening received reports failed");
                     break;
                 }
             }
         }
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), OPENER.notified()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), OPENER.notified()).await;
     }
+}
+
+/// Whether the opener, in a peak it has held back for `held` of, waits on:
+/// not once `hold` has passed (it then catches up on everything waiting),
+/// and never with a zero `hold`.
+fn holds_back(hold: Duration, held: Duration) -> bool {
+    held < hold
 }
 
 /// A random 128-bit token, in hex.
@@ -642,4 +706,26 @@ fn excerpt(text: &str, n: usize) -> String {
         out.push('…');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opener_holds_back_for_at_most_its_hold() {
+        let hold = Duration::from_secs(30);
+        assert!(holds_back(hold, Duration::ZERO));
+        assert!(holds_back(hold, Duration::from_secs(29)));
+        assert!(!holds_back(hold, hold));
+        assert!(!holds_back(Duration::ZERO, Duration::ZERO));
+    }
+
+    #[test]
+    fn a_moment_marked_is_recent_and_none_is_not() {
+        let lately = Lately::new();
+        assert!(!lately.within(Duration::from_secs(3600)));
+        lately.mark();
+        assert!(lately.within(Duration::from_secs(3600)));
+    }
 }

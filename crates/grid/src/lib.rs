@@ -19,6 +19,7 @@ pub mod photos;
 pub mod reopen;
 pub mod requests;
 pub mod routing;
+pub mod satisfaction;
 
 /// The process grid reports run under, seeded with the case engine.
 pub const PROCESSES: &[egov_cases::registry::Shipped] = &[(

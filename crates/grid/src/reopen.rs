@@ -48,6 +48,35 @@ pub enum ReopenError {
     Org(#[from] egov_org::OrgError),
 }
 
+/// Who says a case was not fixed, and what shows they reported it.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    /// A signed-in person who reported the case or follows it.
+    Account(i64),
+    /// Whoever holds the follow link (the token) of one of its reports: a
+    /// caller to 12345 or a user of an Open311 app has no account here.
+    Link(&'a str),
+}
+
+impl By<'_> {
+    fn user_id(self) -> Option<i64> {
+        match self {
+            By::Account(id) => Some(id),
+            By::Link(_) => None,
+        }
+    }
+}
+
+/// Whether `by` reported case `case` (or follows it).
+pub async fn reported(db: &Db, case: &Case, by: By<'_>) -> Result<bool, StoreError> {
+    match by {
+        By::Account(user_id) => is_reporter(db, case, user_id).await,
+        By::Link(token) => {
+            Ok(crate::requests::by_token(db, token).await? == Some(Some(case.number.clone())))
+        }
+    }
+}
+
 /// Whether `user_id` reported case `case` or follows it.
 pub async fn is_reporter(db: &Db, case: &Case, user_id: i64) -> Result<bool, StoreError> {
     if case.applicant_id == Some(user_id) {
@@ -91,13 +120,13 @@ pub async fn open_to_reopen(db: &Db, case: &Case) -> Result<Result<(), ReopenErr
 }
 
 /// Sends closed case `number` back to the department that handled it, on
-/// the word of its reporter `user_id`; answers the new case and its token.
+/// the word of its reporter; answers the new case and its token.
 pub async fn reopen(
     db: &Db,
     ctx: &Context,
     processes: &Processes,
     number: &str,
-    user_id: i64,
+    by: By<'_>,
     reason: &str,
 ) -> Result<(Case, String), ReopenError> {
     let reason = reason.trim().to_owned();
@@ -109,7 +138,7 @@ pub async fn reopen(
         Ok(_) | Err(CaseError::NotFound) => return Err(ReopenError::NotFound(number.to_owned())),
         Err(e) => return Err(e.into()),
     };
-    if !is_reporter(db, &old, user_id).await? {
+    if !reported(db, &old, by).await? {
         return Err(ReopenError::NotReporter);
     }
     open_to_reopen(db, &old).await??;
@@ -126,7 +155,8 @@ pub async fn reopen(
         old.department_id,
         &format!("{category}（反映未解决）：{}", old.number),
     );
-    new.applicant_id = Some(user_id);
+    let user_id = by.user_id();
+    new.applicant_id = user_id;
     new.parent_id = Some(old.id);
     new.location = old.location.clone();
     let mut data = old.data.clone();
@@ -157,9 +187,10 @@ pub async fn reopen(
                         "INSERT INTO grid_reports (token, channel, service_code, classes_version, \
                          lat, lon, district, street, community, cell, address, description, \
                          attributes, reporter, media_url, api_key_id, user_id, received_at, \
-                         opened_at, case_id) \
+                         opened_at, case_id, zone) \
                          SELECT $1, channel, service_code, classes_version, lat, lon, district, \
-                         street, community, cell, address, $2, '{}', '{}', NULL, NULL, $3, $4, $4, $5 \
+                         street, community, cell, address, $2, '{}', '{}', NULL, NULL, $3, $4, $4, $5, \
+                         zone \
                          FROM grid_reports WHERE case_id = $6 ORDER BY id LIMIT 1",
                     )
                     .bind(&token)
@@ -177,7 +208,10 @@ pub async fn reopen(
                         action: "grid.reopened",
                         object_type: "case",
                         object_id: &old_number,
-                        detail: serde_json::json!({ "case": case.number, "by": user_id }),
+                        detail: serde_json::json!({
+                            "case": case.number, "by": user_id,
+                            "via": if user_id.is_some() { "account" } else { "link" },
+                        }),
                     },
                 )
                 .await?;

@@ -150,6 +150,15 @@ pub async fn find(
         ));
         floats.extend([p.lat - dlat, p.lat + dlat, p.lon - dlon, p.lon + dlon]);
     }
+    let mut zones: Vec<i64> = Vec::new();
+    if let Some(around) = filter
+        .near
+        .and_then(|(p, radius)| crate::coords::zones_around(p, radius))
+    {
+        let marks: Vec<String> = around.iter().map(|_| next()).collect();
+        sql.push_str(&format!(" AND r.zone IN ({})", marks.join(", ")));
+        zones = around;
+    }
     match filter.status {
         Some(Status::Open) => sql.push_str(" AND c.closed_at IS NULL"),
         Some(Status::Closed) => sql.push_str(" AND c.closed_at IS NOT NULL"),
@@ -172,6 +181,9 @@ pub async fn find(
         }
         for f in &floats {
             q = q.bind(f);
+        }
+        for z in &zones {
+            q = q.bind(z);
         }
         q.bind(size).bind(skip).fetch_all(&mut *c).await
     })

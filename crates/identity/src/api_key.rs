@@ -6,8 +6,10 @@ use crate::token::{digest, random_secret};
 use crate::IdentityError;
 use egov_audit::Event;
 use egov_kernel::{time, Context};
+use egov_store::reference::Reference;
 use egov_store::{query, run, Db, StoreError};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -158,6 +160,7 @@ pub async fn create_api_key(
                         .bind(expires_at),
                     )
                     .await?;
+                egov_store::reference::changed::<LiveKeys>(tx).await?;
                 egov_audit::append(
                     tx,
                     &ctx,
@@ -177,25 +180,53 @@ pub async fn create_api_key(
     Ok(IssuedApiKey { id, key })
 }
 
+/// Every key not revoked, by digest, as this node last loaded them: one is
+/// looked up on every call of a machine client (an Open311 report), so
+/// from memory. A key made or revoked on another node, or by the CLI, is
+/// seen here within [`egov_store::reference::RECHECK`]; on this node, at
+/// once.
+struct LiveKeys {
+    by_digest: HashMap<String, (ApiKey, Option<time::Timestamp>)>,
+}
+
+impl Reference for LiveKeys {
+    const NAME: &'static str = "identity.api_keys";
+    type Error = StoreError;
+
+    async fn load(db: &Db) -> Result<Self, StoreError> {
+        let mut r = db.reader().await?;
+        type Row = (i64, String, String, String, Option<time::Timestamp>);
+        let rows: Vec<Row> = run!(r, |c| {
+            sqlx::query_as(
+            "SELECT id, name, key_hash, scopes, expires_at FROM api_keys WHERE revoked_at IS NULL"
+        )
+        .fetch_all(&mut *c)
+        .await
+        })?;
+        let by_digest = rows
+            .into_iter()
+            .map(|(id, name, key_hash, scopes, expires_at)| {
+                let scopes = scopes.split(' ').filter_map(|s| s.parse().ok()).collect();
+                (key_hash, (ApiKey { id, name, scopes }, expires_at))
+            })
+            .collect();
+        Ok(LiveKeys { by_digest })
+    }
+}
+
 /// The live key behind a presented secret, if any.
 pub async fn authenticate_api_key(db: &Db, presented: &str) -> Result<Option<ApiKey>, StoreError> {
     if !presented.starts_with(KEY_PREFIX) {
         return Ok(None);
     }
-    let mut r = db.reader().await?;
-    let row: Option<(i64, String, String)> = run!(r, |c| sqlx::query_as(
-        "SELECT id, name, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > $2)"
-    )
-    .bind(digest(presented))
-    .bind(time::now())
-    .fetch_optional(&mut *c)
-    .await)?;
-    Ok(row.map(|(id, name, scopes)| ApiKey {
-        id,
-        name,
-        scopes: scopes.split(' ').filter_map(|s| s.parse().ok()).collect(),
-    }))
+    let keys = db.reference::<LiveKeys>().await?;
+    // Found by the digest of a 256-bit secret: the lookup reveals nothing a
+    // timing could use.
+    Ok(keys
+        .by_digest
+        .get(&digest(presented))
+        .filter(|(_, expires_at)| expires_at.is_none_or(|t| t > time::now()))
+        .map(|(key, _)| key.clone()))
 }
 
 /// Every key, newest first.
@@ -226,6 +257,7 @@ pub async fn revoke_api_key(db: &Db, ctx: &Context, id: i64) -> Result<(), Ident
             if n == 0 {
                 return Err(IdentityError::NotFound);
             }
+            egov_store::reference::changed::<LiveKeys>(tx).await?;
             egov_audit::append(
                 tx,
                 &ctx,

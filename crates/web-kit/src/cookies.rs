@@ -2,6 +2,7 @@
 //! TLS Secure with the `__Host-` prefix.
 
 use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use cookie::{Cookie, SameSite};
 
 pub const SESSION_COOKIE: &str = "egov_session";
@@ -50,4 +51,20 @@ pub fn set_cookie(
         c = c.max_age(age);
     }
     HeaderValue::from_str(&c.build().to_string()).expect("cookie is a valid header")
+}
+
+/// Whether a form posted without a session (or for a holder of a link,
+/// whoever is signed in) echoes its double-submit cookie.
+pub fn form_token_matches(headers: &HeaderMap, secure: bool, csrf: &str) -> bool {
+    !csrf.is_empty() && cookie(headers, FORM_COOKIE, secure).as_deref() == Some(csrf)
+}
+
+/// `res`, setting the double-submit cookie to `csrf`, the token its form
+/// carries.
+pub fn with_form_cookie(secure: bool, csrf: &str, mut res: Response) -> Response {
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(FORM_COOKIE, csrf.to_owned(), None, secure),
+    );
+    res
 }

@@ -458,8 +458,10 @@ pub async fn rate_case(
         &cal,
         &state.processes,
         case.id,
-        user.user_id,
-        user.acting_enterprise(),
+        egov_cases::rating::Rater::Applicant {
+            user_id: user.user_id,
+            enterprise_id: user.acting_enterprise(),
+        },
         grade,
         comment,
     )

@@ -4,7 +4,7 @@
 
 use super::account::identity_message;
 use super::{render, Chrome};
-use crate::auth::{cookie, set_cookie, MaybeUser, FORM_COOKIE};
+use crate::auth::MaybeUser;
 use crate::context::{Lang, Origin};
 use crate::i18n::translate;
 use crate::problem::ApiError;
@@ -18,6 +18,7 @@ use axum::Form;
 use egov_identity::{CitizenRegistration, EnterpriseRegistration, IdentityError};
 use egov_kernel::identifier::{CreditCode, IdentifierError, MobileNumber, OrgCode, ResidentId};
 use egov_kernel::{Actor, Context, Locale};
+pub(super) use egov_web_kit::cookies::{form_token_matches, with_form_cookie};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -63,11 +64,6 @@ struct CitizenPage {
     error: Option<String>,
 }
 
-/// Whether a form posted before sign-in echoes its double-submit cookie.
-pub(super) fn form_token_matches(headers: &HeaderMap, secure: bool, csrf: &str) -> bool {
-    !csrf.is_empty() && cookie(headers, FORM_COOKIE, secure).as_deref() == Some(csrf)
-}
-
 /// The newest text message to `phone`: what a demo without an SMS gateway
 /// shows on the page that asks for its code.
 pub(super) async fn newest_text_to(
@@ -80,19 +76,6 @@ pub(super) async fn newest_text_to(
         .into_iter()
         .next()
         .map(|m| m.body))
-}
-
-pub(super) fn with_form_cookie(state: &AppState, csrf: &str, mut res: Response) -> Response {
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(
-            FORM_COOKIE,
-            csrf.to_owned(),
-            None,
-            state.settings.secure_cookies,
-        ),
-    );
-    res
 }
 
 fn citizen_page(
@@ -109,7 +92,7 @@ fn citizen_page(
         form,
         error,
     };
-    with_form_cookie(state, &csrf, render(status, &page))
+    with_form_cookie(state.settings.secure_cookies, &csrf, render(status, &page))
 }
 
 pub async fn citizen_form(State(state): State<AppState>, Lang(locale): Lang) -> Response {
@@ -301,7 +284,7 @@ fn enterprise_page(
         form,
         error,
     };
-    with_form_cookie(state, &csrf, render(status, &page))
+    with_form_cookie(state.settings.secure_cookies, &csrf, render(status, &page))
 }
 
 pub async fn enterprise_form(State(state): State<AppState>, Lang(locale): Lang) -> Response {
@@ -449,7 +432,11 @@ async fn confirm_page(
         demo_message,
         error,
     };
-    Ok(with_form_cookie(state, &csrf, render(status, &page)))
+    Ok(with_form_cookie(
+        state.settings.secure_cookies,
+        &csrf,
+        render(status, &page),
+    ))
 }
 
 pub async fn confirm_form(

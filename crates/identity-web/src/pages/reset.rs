@@ -50,7 +50,7 @@ fn request_page(
         phone,
         error,
     };
-    with_form_cookie(state, &csrf, render(status, &page))
+    with_form_cookie(state.settings.secure_cookies, &csrf, render(status, &page))
 }
 
 pub async fn request_form(State(state): State<AppState>, Lang(locale): Lang) -> Response {
@@ -183,7 +183,11 @@ async fn code_page(
         demo_message,
         error,
     };
-    Ok(with_form_cookie(state, &csrf, render(status, &page)))
+    Ok(with_form_cookie(
+        state.settings.secure_cookies,
+        &csrf,
+        render(status, &page),
+    ))
 }
 
 pub async fn code_form(
