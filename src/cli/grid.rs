@@ -132,10 +132,13 @@ pub async fn run(db: &Db, command: GridCommand) -> anyhow::Result<ExitCode> {
             let processes = egov_cases::registry::Processes::default();
             let mut total = 0;
             loop {
-                let n = egov_grid::intake::open_waiting(db, &processes, egov_grid::intake::BATCH)
-                    .await?;
-                total += n;
-                if (n as i64) < egov_grid::intake::BATCH {
+                let done =
+                    egov_grid::intake::open_waiting(db, &processes, egov_grid::intake::BATCH)
+                        .await?;
+                total += done.opened;
+                // Another opener (a running server) may have claimed what
+                // was read: go on while full batches are read.
+                if (done.read as i64) < egov_grid::intake::BATCH {
                     break;
                 }
             }

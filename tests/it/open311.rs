@@ -50,6 +50,7 @@ pub(crate) async fn open_waiting(app: &TestApp) -> usize {
     egov_grid::intake::open_waiting(app.db(), &processes, 100)
         .await
         .unwrap()
+        .opened
 }
 
 async fn post(app: &TestApp, ext: &str, fields: &[(&str, &str)]) -> TestResponse {

@@ -38,11 +38,16 @@ pub async fn nearby(
 ) -> Result<Vec<Nearby>, StoreError> {
     let (dlat, dlon) = crate::coords::degrees_around(point, radius_m);
     let zones = crate::coords::zones_around(point, radius_m).unwrap_or_default();
-    let mut sql = "SELECT c.number, c.state, r.description, r.received_at, r.lat, r.lon \
-         FROM grid_reports r JOIN cases c ON c.id = r.case_id \
+    let hint = match zones.is_empty() {
+        true => "",
+        false => crate::requests::by_zone(db),
+    };
+    let mut sql = format!(
+        "SELECT c.number, c.state, r.description, r.received_at, r.lat, r.lon \
+         FROM grid_reports r{hint} JOIN cases c ON c.id = r.case_id \
          WHERE r.service_code = $1 AND r.lat BETWEEN $2 AND $3 AND r.lon BETWEEN $4 AND $5 \
          AND c.closed_at IS NULL"
-        .to_owned();
+    );
     if !zones.is_empty() {
         let marks: Vec<String> = (0..zones.len()).map(|i| format!("${}", i + 6)).collect();
         sql.push_str(&format!(" AND r.zone IN ({})", marks.join(", ")));

@@ -409,7 +409,7 @@ pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes, hold
                 }
             }
             match open_waiting(&db, &processes, BATCH).await {
-                Ok(n) if n as i64 == BATCH => continue,
+                Ok(done) if done.read as i64 == BATCH => continue,
                 Ok(_) => {
                     held_since = None;
                     break;
@@ -485,15 +485,25 @@ pub fn command_centre(directory: &egov_org::Directory, district: &str) -> Option
         .map(|d| d.id)
 }
 
+/// What one call of [`open_waiting`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opened {
+    /// Waiting reports it read: as many as it was allowed means more may
+    /// wait.
+    pub read: usize,
+    /// Those it opened; the rest another opener claimed first (or the
+    /// process refused).
+    pub opened: usize,
+}
+
 /// Opens up to `limit` waiting reports as cases, oldest first, in one
-/// transaction with their audit records; answers how many it opened.
-/// Several nodes may run it at once: a report is opened by whichever
-/// claims it first.
+/// transaction with their audit records. Several nodes may run it at once:
+/// a report is opened by whichever claims it first.
 pub async fn open_waiting(
     db: &Db,
     processes: &egov_cases::registry::Processes,
     limit: i64,
-) -> Result<usize, OpenError> {
+) -> Result<Opened, OpenError> {
     let mut r = db.reader().await?;
     let waiting: Vec<Waiting> = run!(r, |c| sqlx::query_as(
         "SELECT id, token, channel, service_code, lat, lon, district, cell, address, description, user_id \
@@ -503,8 +513,9 @@ pub async fn open_waiting(
     .fetch_all(&mut *c)
     .await)
     .map_err(StoreError::from)?;
+    let read = waiting.len();
     let (Some(first), Some(last)) = (waiting.first(), waiting.last()) else {
-        return Ok(0);
+        return Ok(Opened { read, opened: 0 });
     };
     let photo_rows: Vec<(i64, i32, String, i64)> = run!(r, |c| sqlx::query_as(
         "SELECT report_id, position, sha256, size FROM grid_photos \
@@ -634,7 +645,7 @@ pub async fn open_waiting(
             })
         })
         .await?;
-    Ok(opened)
+    Ok(Opened { read, opened })
 }
 
 /// Where the rules send a report and what the classifier suggests, as
