@@ -10,7 +10,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use egov_cases::rating::GRADES;
 use egov_cases::Case;
 use egov_grid::contact::{self, ReportContact};
 use egov_grid::intake::Channel;
@@ -24,7 +23,6 @@ use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 
 use crate::duplicates::{grid_case, CsrfOnly};
-use crate::pages::localized;
 use serde::Deserialize;
 
 /// Whether `user` dispatches for the case's command centre: who calls the
@@ -109,17 +107,11 @@ async fn shown(
         .await
         .map_err(ApiError::internal)?;
     let may_record = rating.is_none() && !case.is_open() && calls_back(&user, &case);
-    let grades: Vec<(i16, String)> = GRADES
-        .iter()
-        .map(|(g, zh, en)| (*g, localized(locale, zh, en)))
-        .collect();
     let rating = rating.map(|r| {
-        let name = grades
-            .iter()
-            .find(|(g, _)| *g == r.grade)
-            .map(|(_, n)| n.clone())
-            .unwrap_or_default();
-        (name, r.rated_via == egov_cases::rating::Via::Callback)
+        (
+            crate::follow::grade_name(locale, r.grade),
+            r.rated_via == egov_cases::rating::Via::Callback,
+        )
     });
     let chrome = Chrome::new(
         locale,
@@ -138,7 +130,7 @@ async fn shown(
         whole,
         rating,
         may_record,
-        grades,
+        grades: crate::follow::grades(locale),
         recorded_now: beside.recorded_now,
         error: beside.error,
         kept_comment: beside.kept_comment,

@@ -175,10 +175,7 @@ async fn follow_page(
         may_reopen,
         may_rate: case.is_some() && rating.is_none(),
         rating,
-        grades: GRADES
-            .iter()
-            .map(|(g, zh, en)| (*g, localized(locale, zh, en)))
-            .collect(),
+        grades: grades(locale),
         said,
         form_csrf: form_csrf.clone(),
     };
@@ -193,7 +190,16 @@ async fn follow_page(
     ))
 }
 
-fn grade_name(locale: Locale, grade: i16) -> String {
+/// The five grades, best first, in the page's language.
+pub(crate) fn grades(locale: Locale) -> Vec<(i16, String)> {
+    GRADES
+        .iter()
+        .map(|(g, zh, en)| (*g, localized(locale, zh, en)))
+        .collect()
+}
+
+/// A grade's name in the page's language.
+pub(crate) fn grade_name(locale: Locale, grade: i16) -> String {
     GRADES
         .iter()
         .find(|(g, ..)| *g == grade)
