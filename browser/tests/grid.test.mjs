@@ -12,6 +12,10 @@
 // closed, and its reporter rates the outcome by the link, signed out, on a
 // phone; the dispatcher's call-back page shows the rating.
 //
+// Last, a system administrator changes the dispatch rules on the settings
+// page: a wrong file is shown again with what is wrong, a right one is
+// loaded as the new version in force.
+//
 // With EGOV_SCREENSHOTS=DIR set, the pages are saved there at desktop and
 // phone width for a person to look at.
 
@@ -56,6 +60,7 @@ before(async () => {
   cast = stage(server, browser, {
     dispatcher: { username: 'dispatch.dc', displayName: '东城调度', args: ['--department', '110101-CGZX', '--role', 'dispatcher'] },
     handler: { username: 'handler.cgzfj', displayName: '东城执法', args: ['--department', '110101-CGZFJ', '--role', 'handler'] },
+    admin: { username: 'admin.grid', displayName: '系统管理员', args: ['--role', 'system_admin'] },
   });
   // The demo grid: 东城区 and 西城区 to the unit cell.
   await runEgov(['grid', 'demo', '--data-dir', server.dataDir]);
@@ -393,4 +398,39 @@ test('the handled case is closed, and its reporter rates it by the link without 
   await shoot(d.page, 'grid-callback-desktop');
   d.watch.assertClean();
   h.watch.assertClean();
+});
+
+test('an administrator loads new dispatch rules on the settings page, a wrong file first', { timeout: TEST_TIMEOUT }, async () => {
+  const a = await cast.person('admin');
+  const { page, watch } = a;
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${server.baseUrl}/admin`, { waitUntil: 'load' });
+  await settle(page, watch);
+  await page.getByRole('link', { name: '城市管理分类与派遣设置', exact: true }).click();
+  await landOn(page, watch, '/admin/grid');
+  const rules = page.getByLabel('派遣规则文件', { exact: true });
+  assert.match(await rules.inputValue(), /version = "2026-12"/);
+  assert.match(await page.getByLabel('问题分类文件', { exact: true }).inputValue(), /\[\[class\]\]/);
+  await assertFormPageBasics(page);
+  const wrong = 'version = "2027-01"\n[[rule]]\nname = "渣土车一律交公安"\nservice = "e99"\ndepartment = "GAJ"\n';
+  await rules.fill(wrong);
+  await submitExpecting(page, watch, 400, () =>
+    page.getByRole('button', { name: '校验并载入新版本派遣规则', exact: true }).click());
+  assert.match(await textOf(page.locator('#rules-error')), /文件有误，未载入.*rule 1/);
+  assert.equal(await page.getByLabel('派遣规则文件', { exact: true }).inputValue(), wrong);
+  const right = wrong.replace('e99', 'e01').replace('department', 'words = ["渣土车"]\ndepartment');
+  await page.getByLabel('派遣规则文件', { exact: true }).fill(right);
+  await page.getByRole('button', { name: '校验并载入新版本派遣规则', exact: true }).click();
+  await landOn(page, watch, '/admin/grid');
+  assert.equal(new URL(page.url()).search, '?done=routing');
+  assert.match(await textOf(page.locator('#done')), /新版本派遣规则已载入/);
+  assert.match(await textOf(page.locator('section[aria-labelledby="rules-heading"] tbody tr').first()), /2027-01 · 现行/);
+  assert.match(await page.getByLabel('派遣规则文件', { exact: true }).inputValue(), /渣土车一律交公安/);
+  await assertUniqueIds(page);
+  await assertNoSidewaysScroll(page);
+  await shoot(page, 'grid-admin-desktop');
+  await page.setViewportSize(PHONE);
+  await assertNoSidewaysScroll(page);
+  await shoot(page, 'grid-admin-phone');
+  watch.assertClean();
 });

@@ -624,6 +624,22 @@ fn routes() -> Vec<Route> {
         post("/admin/notifications/task_assigned/en/reset", |w| {
             w.page(w == Who::Admin)
         }),
+        // The grid's classes, dispatch rules and classifier: system
+        // administrators; an empty file is judged and loads nothing, as is
+        // training with no dispatches yet.
+        get("/admin/grid", |w| w.page(w == Who::Admin)),
+        post("/admin/grid/classes", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/admin/grid/routing", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
+        post("/admin/grid/train", |w| match w {
+            Who::Admin => Outcome::Judged,
+            w => w.page(false),
+        }),
         // Nobody's notice 999999: not found for whoever is signed in.
         post("/account/notices/999999/read", |w| match w {
             w if w.signed_in() => Outcome::Hidden,

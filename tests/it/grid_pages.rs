@@ -776,15 +776,30 @@ async fn callers_rate_on_the_call_back_or_by_their_link_and_the_hotline_counts_i
     );
     let res = by_link(&app, None, &follow, "rate", &[("grade", "9")]).await;
     assert!(res.body.contains("请选择满意程度"), "{}", res.body);
-    let res = by_link(
-        &app,
-        None,
-        &follow,
-        "rate",
-        &[("grade", "1"), ("comment", "井盖只是临时盖上")],
-    )
-    .await;
+    // Sent twice at once (a double tap): one rating, one follow-up.
+    let rate_badly = || {
+        by_link(
+            &app,
+            None,
+            &follow,
+            "rate",
+            &[("grade", "1"), ("comment", "井盖只是临时盖上")],
+        )
+    };
+    let (first, second) = tokio::join!(rate_badly(), rate_badly());
+    let (res, other) = match first.status {
+        StatusCode::SEE_OTHER => (first, second),
+        _ => (second, first),
+    };
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.body);
+    let followups = app
+        .texts(&format!(
+            "SELECT f.number FROM cases f JOIN cases c ON c.id = f.parent_id \
+             WHERE c.number = '{number}' AND f.process_id = 'rating_followup'"
+        ))
+        .await;
+    assert_eq!(followups.len(), 1, "{followups:?}");
     assert!(res.header("location").ends_with("?rated=1"));
     let given = app
         .texts(&format!(

@@ -205,37 +205,89 @@ async fn the_dispatcher_sees_the_rule_and_the_suggestion_and_an_override_is_lear
     common::verify_audit(&app).await;
 }
 
+/// A system administrator, signed in.
+async fn system_admin(app: &TestApp) -> Caller {
+    let password = app.staff("admin.grid", true).await;
+    let (cookie, csrf) = app.sign_in("admin.grid", &password).await;
+    Caller(cookie, csrf)
+}
+
 #[tokio::test]
-async fn the_routing_rules_are_a_versioned_file_checked_before_it_counts() {
+async fn the_routing_rules_are_a_versioned_file_an_administrator_loads_on_the_settings_page() {
     let app = TestApp::new().await;
     with_grid(&app).await;
     let resident = citizen(&app, "qian.yu").await;
+    let centre = dept(&app, "110101-CGZX").await;
+    let admin = system_admin(&app).await;
+    let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
 
     let before = reported(&app, &resident, "路边渣土车遗撒").await;
     let rules = egov_grid::layers::grid(app.db()).await.unwrap();
     assert_eq!(rules.routing.version, "2026-12");
 
-    // A broken file: refused with the rule's number, nothing stored.
+    // The page shows the file in force (the shipped one) to edit; the
+    // admin console leads there.
+    let page = app.get_with("/admin/grid", &[("cookie", &admin.0)]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("version = &#34;2026-12&#34;"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("随系统提供的文件"), "{}", page.body);
+    let console = app.get_with("/admin", &[("cookie", &admin.0)]).await;
+    assert!(
+        console.body.contains("href=\"/admin/grid\""),
+        "{}",
+        console.body
+    );
+    let load = |who: &common::casework::Caller, source: &str| {
+        let (app, who, source) = (&app, who.clone(), source.to_owned());
+        async move {
+            app.post_form(
+                "/admin/grid/routing",
+                Some(&who.0),
+                &[("csrf", &who.1), ("source", &source)],
+            )
+            .await
+        }
+    };
+
+    // A broken file: refused with the rule's number, shown again as
+    // typed, nothing stored.
     let broken =
         "version = \"2027-01\"\n[[rule]]\nname = \"x\"\nservice = \"e1\"\ndepartment = \"GAJ\"\n";
-    let err = egov_grid::layers::load_routing_rules(app.db(), &Context::system(), broken)
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("rule 1: x: service 'e1'"), "{err}");
+    let res = load(&admin, broken).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(res.body.contains("文件有误，未载入"), "{}", res.body);
+    assert!(
+        res.body.contains("rule 1: x: service &#39;e1&#39;"),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("name = &#34;x&#34;"), "{}", res.body);
     assert_eq!(app.count("grid_routing_rules").await, 0);
 
+    // Only an administrator of reference data loads one.
     let new = "version = \"2027-01\"\n[[rule]]\nname = \"渣土车一律交公安\"\nservice = \"e01\"\nwords = [\"渣土车\"]\ndepartment = \"GAJ\"\n";
-    let v = egov_grid::layers::load_routing_rules(app.db(), &Context::system(), new)
-        .await
-        .unwrap();
-    assert_eq!(v, "2027-01");
-    let err = egov_grid::layers::load_routing_rules(app.db(), &Context::system(), new)
-        .await
-        .unwrap_err();
+    assert_eq!(load(&dispatcher, new).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("grid_routing_rules").await, 0);
+    let res = load(&admin, new).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app
+        .get_with(res.header("location"), &[("cookie", &admin.0)])
+        .await;
+    assert!(page.body.contains("新版本派遣规则已载入"), "{}", page.body);
     assert!(
-        matches!(err, egov_grid::layers::LayersError::VersionTaken(_)),
-        "{err}"
+        page.body
+            .contains("<code translate=\"no\">2027-01</code> · 现行"),
+        "{}",
+        page.body
     );
+    let res = load(&admin, new).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("版本 2027-01 已载入过"), "{}", res.body);
+    assert_eq!(app.count("grid_routing_rules").await, 1);
 
     let after = reported(&app, &resident, "胡同里渣土车遗撒").await;
     let routed = app
@@ -252,8 +304,81 @@ async fn the_routing_rules_are_a_versioned_file_checked_before_it_counts() {
         ]
     );
     let loaded = app
-        .count_where("audit_log", "action = 'grid.routing_rules_loaded'")
+        .texts("SELECT actor FROM audit_log WHERE action = 'grid.routing_rules_loaded'")
         .await;
-    assert_eq!(loaded, 1);
+    let admin_id = app
+        .texts("SELECT CAST(id AS TEXT) FROM users WHERE username = 'admin.grid'")
+        .await;
+    assert_eq!(loaded, [format!("user:{}", admin_id[0])]);
+
+    // Retraining from the page: nothing to learn yet, then the dispatches.
+    let res = app
+        .post_form("/admin/grid/train", Some(&admin.0), &[("csrf", &admin.1)])
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(res.body.contains("还没有派遣记录"), "{}", res.body);
+    let history = egov_grid::routing::demo_history(300, 3);
+    store::import_history(app.db(), &Context::system(), "demo", history)
+        .await
+        .unwrap();
+    let res = app
+        .post_form("/admin/grid/train", Some(&admin.0), &[("csrf", &admin.1)])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = app.get_with("/admin/grid", &[("cookie", &admin.0)]).await;
+    assert!(page.body.contains("<dd>300</dd>"), "{}", page.body);
+    common::verify_audit(&app).await;
+}
+
+#[tokio::test]
+async fn the_classes_are_loaded_in_versions_from_the_settings_page() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let admin = system_admin(&app).await;
+    let shipped = egov_grid::classes::SHIPPED;
+    let version = egov_grid::layers::grid(app.db())
+        .await
+        .unwrap()
+        .classes
+        .version
+        .clone();
+    // The same file under a new version, with the exposed-rubbish deadline
+    // changed: in force for reports from now on.
+    let next = shipped.replacen(
+        &format!("version = \"{version}\""),
+        "version = \"2099-01\"",
+        1,
+    );
+    assert_ne!(next, shipped, "the shipped file names its version");
+    let res = app
+        .post_form(
+            "/admin/grid/classes",
+            Some(&admin.0),
+            &[("csrf", &admin.1), ("source", &next)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let grid = egov_grid::layers::grid(app.db()).await.unwrap();
+    assert_eq!(grid.classes.version, "2099-01");
+    let res = app
+        .post_form(
+            "/admin/grid/classes",
+            Some(&admin.0),
+            &[
+                ("csrf", &admin.1),
+                ("source", "version = \"2099-02\"\n[[class]]\n"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(res.body.contains("文件有误，未载入"), "{}", res.body);
+    assert_eq!(
+        egov_grid::layers::grid(app.db())
+            .await
+            .unwrap()
+            .classes
+            .version,
+        "2099-01"
+    );
     common::verify_audit(&app).await;
 }

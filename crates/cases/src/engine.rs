@@ -4,17 +4,19 @@
 //! instead of overwrite.
 
 use crate::acting::Acting;
-use crate::case::{branches_in, get_in, AlertLevel, Basis, Branch, BranchStatus, Case, Location};
-use crate::clock::{enter, local};
+use crate::case::{branches_in, get_in, AlertLevel, Branch, BranchStatus, Case, Location};
+use crate::clock::enter;
 use crate::definition::{ProcessDefinition, TransferField};
-use crate::error::{CaseError, Refusal};
+use crate::error::CaseError;
 use crate::notices::{self, staff_on, Telling};
+pub use crate::opening::{open, Opening};
+use crate::opening::{open_branches, BindBasis};
 use crate::plan::{plan, Attempt};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
 use egov_kernel::time;
 use egov_kernel::Context;
-use egov_store::{query, Db, Statement, Tx};
+use egov_store::{query, Db, Tx};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -105,27 +107,6 @@ async fn add_event(
     Ok(())
 }
 
-async fn open_branches(
-    tx: &mut Tx,
-    case_id: i64,
-    state: &str,
-    departments: &[i64],
-) -> Result<(), CaseError> {
-    for d in departments {
-        tx.execute(
-            query(
-                "INSERT INTO case_branches (case_id, state, department_id, status) \
-                 VALUES ($1, $2, $3, 'pending')",
-            )
-            .bind(case_id)
-            .bind(state)
-            .bind(*d),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
 /// Starts a case in the definition's initial state.
 pub async fn start(
     db: &Db,
@@ -150,17 +131,6 @@ pub async fn start_in(
     new: NewCase<'_>,
 ) -> Result<Case, CaseError> {
     open(tx, ctx, prepare(cal, acting, new)?).await
-}
-
-/// A case checked and timed, ready to be stored by [`open`]; made before
-/// the transaction, which then needs neither the definition nor the calendar.
-pub struct Opening {
-    /// The case as it will be stored; its id and number are given then.
-    case: Case,
-    /// The initial state has parallel steps: a branch per co-department.
-    parallel: bool,
-    /// Who is told of the new case.
-    telling: Telling,
 }
 
 /// Checks that `acting` may start the case with these fields and works out
@@ -231,81 +201,6 @@ pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<O
         parallel,
         telling,
     })
-}
-
-/// Stores a prepared case with its branches, its first event and its audit record.
-pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, CaseError> {
-    let Opening {
-        mut case,
-        parallel,
-        telling,
-    } = opening;
-    if !department_exists(tx, case.department_id).await? {
-        return Err(Refusal::NoSuchDepartment.into());
-    }
-    let (lat, lon, address) = match &case.location {
-        Some(l) => (Some(l.lat), Some(l.lon), l.address.clone()),
-        None => (None, None, None),
-    };
-    let limits = (!case.deadlines.is_empty())
-        .then(|| serde_json::to_string(&case.deadlines).expect("a map of numbers serialises"));
-    case.id = tx
-        .fetch_scalar(
-            query(
-                "INSERT INTO cases (number, title, process_id, process_version, state, \
-                 applicant_id, department_id, co_departments, data, location_lat, location_lon, \
-                 address, parent_id, version, state_entered_at, due_at, due_provisional, \
-                 due_from, due_amount, due_unit, deadline_cycle, warn_at, red_at, next_alert_at, \
-                 paused_at, created_at, deadlines, enterprise_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, \
-                 $16, $17, $18, $19, $20, $21, $22, $23, $24, $14, $25, $26) RETURNING id",
-            )
-            .bind(&case.number)
-            .bind(&case.title)
-            .bind(&case.process_id)
-            .bind(case.process_version)
-            .bind(&case.state)
-            .bind(case.applicant_id)
-            .bind(case.department_id)
-            .bind(serde_json::to_string(&case.co_departments).expect("ids serialise"))
-            .bind(case.data.to_string())
-            .bind(lat)
-            .bind(lon)
-            .bind(address)
-            .bind(case.parent_id)
-            .bind(case.created_at)
-            .bind(case.due_at)
-            .bind(case.due_provisional)
-            .bind_basis(case.basis)
-            .bind(case.deadline_cycle)
-            .bind(case.warn_at)
-            .bind(case.red_at)
-            .bind(case.next_alert_at)
-            .bind(case.paused_at)
-            .bind(limits)
-            .bind(case.enterprise_id),
-        )
-        .await?;
-    // A number people can read out on the phone: year and sequence.
-    case.number = format!("{}{:07}", local(case.created_at).format("%Y"), case.id);
-    tx.execute(
-        query("UPDATE cases SET number = $1 WHERE id = $2")
-            .bind(&case.number)
-            .bind(case.id),
-    )
-    .await?;
-    if parallel {
-        open_branches(tx, case.id, &case.state, &case.co_departments).await?;
-    }
-    let step = Step {
-        action: "start",
-        from: None,
-        to: &case.state,
-        fields: &case.data,
-    };
-    add_event(tx, ctx, &case, 1, step).await?;
-    notices::tell(tx, &telling, &case, &case.data).await?;
-    Ok(case)
 }
 
 /// A placeholder number must be unique until the real one is set.
@@ -493,20 +388,6 @@ fn branches_after(case: &Case, before: &[Branch], plan: &crate::plan::Plan) -> V
             _ => b.clone(),
         })
         .collect()
-}
-
-/// Binds what a deadline counts from as the three columns `due_from`,
-/// `due_amount` and `due_unit`, in that order.
-trait BindBasis {
-    fn bind_basis(self, basis: Option<Basis>) -> Self;
-}
-
-impl BindBasis for Statement<'_> {
-    fn bind_basis(self, basis: Option<Basis>) -> Self {
-        self.bind(basis.map(|b| b.from))
-            .bind(basis.map(|b| b.amount as i32))
-            .bind(basis.map(|b| b.unit.as_str()))
-    }
 }
 
 /// Writes a case's moving parts, if it is still at `expected_version`.

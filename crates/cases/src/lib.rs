@@ -13,6 +13,7 @@ pub mod definition;
 pub mod engine;
 pub mod error;
 mod notices;
+pub mod opening;
 pub mod plan;
 pub mod schema;
 
@@ -27,6 +28,7 @@ pub use definition::{
 };
 pub use engine::{act, start, start_in, NewCase};
 pub use error::{CaseError, Refusal};
+pub use opening::open_all;
 pub use schema::{FieldSchema, Rule, SchemaError, Violation};
 
 pub mod attachments;

@@ -4,7 +4,7 @@
 
 use crate::acting::Acting;
 use crate::case::{get, Case};
-use crate::engine::{start, NewCase};
+use crate::engine::{open, prepare, NewCase};
 use crate::error::{CaseError, Refusal};
 use crate::registry::Processes;
 use egov_audit::Event;
@@ -145,9 +145,9 @@ pub async fn rate(
     if of(db, case_id).await?.is_some() {
         return Err(Refusal::Rated.into());
     }
-    // The follow-up first: its own transaction, then the rating that names
-    // it. A crash between them leaves a follow-up without a rating, never a
-    // bad rating without its follow-up.
+    // A bad rating's follow-up opens in the rating's own transaction: two
+    // ratings racing leave one rating and one follow-up, never a follow-up
+    // that no rating names.
     let followup = if is_bad(grade) {
         let def = processes
             .latest(db, FOLLOWUP_PROCESS)
@@ -162,37 +162,48 @@ pub async fn rate(
         new.enterprise_id = case.enterprise_id;
         new.parent_id = Some(case.id);
         new.data = serde_json::json!({ "grade": grade, "comment": comment });
-        Some(start(db, ctx, cal, Acting::Platform, new).await?)
+        Some(prepare(cal, Acting::Platform, new)?)
     } else {
         None
     };
     let rated_at = time::now();
     let (ctx, case_id, number) = (ctx.clone(), case.id, case.number.clone());
-    let (body_comment, followup_ref) = (
-        comment.to_owned(),
-        followup.as_ref().map(|f| (f.id, f.number.clone())),
-    );
-    db.write(move |tx| {
-        Box::pin(async move {
-            let inserted = tx
-                .execute(
-                    query(
-                        "INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, \
-                         followup_case_id, rated_via) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                         ON CONFLICT (case_id) DO NOTHING",
+    let body_comment = comment.to_owned();
+    let followup = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let inserted = tx
+                    .execute(
+                        query(
+                            "INSERT INTO case_ratings (case_id, grade, comment, rated_by, rated_at, \
+                             rated_via) VALUES ($1, $2, $3, $4, $5, $6) \
+                             ON CONFLICT (case_id) DO NOTHING",
+                        )
+                        .bind(case_id)
+                        .bind(grade)
+                        .bind(&body_comment)
+                        .bind(rater.entered_by())
+                        .bind(rated_at)
+                        .bind(rater.via()),
                     )
-                    .bind(case_id)
-                    .bind(grade)
-                    .bind(&body_comment)
-                    .bind(rater.entered_by())
-                    .bind(rated_at)
-                    .bind(followup_ref.as_ref().map(|f| f.0))
-                    .bind(rater.via()),
-                )
-                .await?;
-            if inserted == 0 {
-                return Err(CaseError::from(Refusal::Rated));
-            }
+                    .await?;
+                if inserted == 0 {
+                    return Err(CaseError::from(Refusal::Rated));
+                }
+                let followup = match followup {
+                    Some(opening) => {
+                        let followup = open(tx, &ctx, opening).await?;
+                        tx.execute(
+                            query("UPDATE case_ratings SET followup_case_id = $1 WHERE case_id = $2")
+                                .bind(followup.id)
+                                .bind(case_id),
+                        )
+                        .await?;
+                        Some(followup)
+                    }
+                    None => None,
+                };
+                let followup_number = followup.as_ref().map(|f| f.number.clone());
             egov_audit::append(
                 tx,
                 &ctx,
@@ -201,13 +212,13 @@ pub async fn rate(
                     object_type: "case",
                     object_id: &number,
                     detail: serde_json::json!({
-                        "grade": grade, "followup": followup_ref.as_ref().map(|f| &f.1),
+                        "grade": grade, "followup": followup_number,
                         "via": rater.via().as_str(),
                     }),
                 },
             )
             .await?;
-            Ok(())
+            Ok(followup)
         })
     })
     .await?;

@@ -4,6 +4,7 @@
 //! (`pages.rs`; both front doors read reports through `posted.rs`), and
 //! reports' photos (`photos.rs`).
 
+mod admin;
 mod api;
 mod centre;
 mod contact;
@@ -117,4 +118,8 @@ pub fn open311() -> Router<AppState> {
             "/grid/requests/{number}/callback",
             post(contact::record_callback),
         )
+        .route("/admin/grid", get(admin::page))
+        .route("/admin/grid/classes", post(admin::load_classes))
+        .route("/admin/grid/routing", post(admin::load_rules))
+        .route("/admin/grid/train", post(admin::train))
 }

@@ -12,7 +12,7 @@ use egov_audit::Event;
 use egov_cases::attachments::{FileStore, Stored};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{query, run, Db, StoreError};
+use egov_store::{query, run, values, Db, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -498,12 +498,27 @@ pub struct Opened {
 
 /// Opens up to `limit` waiting reports as cases, oldest first, in one
 /// transaction with their audit records. Several nodes may run it at once:
-/// a report is opened by whichever claims it first.
+/// a report is opened by whichever claims it first; a batch that finds
+/// some of its reports claimed by another is rolled back and read again.
 pub async fn open_waiting(
     db: &Db,
     processes: &egov_cases::registry::Processes,
     limit: i64,
 ) -> Result<Opened, OpenError> {
+    loop {
+        if let Some(opened) = open_batch(db, processes, limit).await? {
+            return Ok(opened);
+        }
+    }
+}
+
+/// [`open_waiting`] once; `None`: another opener claimed some of the
+/// batch first.
+async fn open_batch(
+    db: &Db,
+    processes: &egov_cases::registry::Processes,
+    limit: i64,
+) -> Result<Option<Opened>, OpenError> {
     let mut r = db.reader().await?;
     let waiting: Vec<Waiting> = run!(r, |c| sqlx::query_as(
         "SELECT id, token, channel, service_code, lat, lon, district, cell, address, description, user_id \
@@ -515,7 +530,7 @@ pub async fn open_waiting(
     .map_err(StoreError::from)?;
     let read = waiting.len();
     let (Some(first), Some(last)) = (waiting.first(), waiting.last()) else {
-        return Ok(Opened { read, opened: 0 });
+        return Ok(Some(Opened { read, opened: 0 }));
     };
     let photo_rows: Vec<(i64, i32, String, i64)> = run!(r, |c| sqlx::query_as(
         "SELECT report_id, position, sha256, size FROM grid_photos \
@@ -575,14 +590,14 @@ pub async fn open_waiting(
         }
         // One report the process refuses must not hold up the others.
         match egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new) {
-            Ok(opening) => openings.push((
-                w.id,
-                w.token.clone(),
-                w.user_id,
-                photos.remove(&w.id).unwrap_or_default(),
+            Ok(opening) => openings.push(Ready {
+                report: w.id,
+                token: w.token.clone(),
+                user_id: w.user_id,
+                photos: photos.remove(&w.id).unwrap_or_default(),
                 routed,
                 opening,
-            )),
+            }),
             Err(e) => tracing::error!(
                 report = w.id,
                 error = %egov_kernel::error::Chain(&e),
@@ -591,61 +606,118 @@ pub async fn open_waiting(
         }
     }
     let opened = db
-        .write(move |tx| {
-            Box::pin(async move {
-                let mut opened = 0;
-                for (id, token, user_id, photos, routed, opening) in openings {
-                    // Claimed here: another node that got there first leaves
-                    // nothing to claim.
-                    let claimed = tx
-                        .execute(
-                            query(
-                                "UPDATE grid_reports SET opened_at = $1, routed_to = $3, routing_rule = $4, \
-                                 suggested = $5, suggested_confidence = $6 \
-                                 WHERE id = $2 AND opened_at IS NULL",
-                            )
-                            .bind(time::now())
-                            .bind(id)
-                            .bind(routed.department)
-                            .bind(routed.rule)
-                            .bind(routed.suggested)
-                            .bind(routed.confidence),
-                        )
-                        .await?;
-                    if claimed == 0 {
-                        continue;
-                    }
-                    let case = egov_cases::engine::open(tx, &Context::system(), opening).await?;
-                    tx.execute(query("UPDATE grid_reports SET case_id = $1 WHERE id = $2").bind(case.id).bind(id))
-                        .await?;
-                    egov_cases::attachments::record_in(
-                        tx,
-                        &Context::system(),
-                        case.id,
-                        &case.number,
-                        &photos,
-                        false,
-                        user_id,
-                    )
-                    .await?;
-                    egov_audit::append(
-                        tx,
-                        &Context::system(),
-                        Event {
-                            action: "grid.report_opened",
-                            object_type: "case",
-                            object_id: &case.number,
-                            detail: serde_json::json!({"report": id, "token": token}),
-                        },
-                    )
-                    .await?;
-                    opened += 1;
-                }
-                Ok::<_, egov_cases::CaseError>(opened)
-            })
+        .write(move |tx| Box::pin(async move { open_claimed(tx, openings).await }))
+        .await;
+    match opened {
+        Ok(opened) => Ok(Some(Opened { read, opened })),
+        Err(Claim::Raced) => Ok(None),
+        Err(Claim::Failed(e)) => Err(e.into()),
+    }
+}
+
+/// Why a batch was not opened.
+#[derive(Debug)]
+enum Claim {
+    /// Another opener claimed some of its reports first: rolled back.
+    Raced,
+    Failed(egov_cases::CaseError),
+}
+
+impl From<egov_cases::CaseError> for Claim {
+    fn from(e: egov_cases::CaseError) -> Self {
+        Claim::Failed(e)
+    }
+}
+
+impl From<StoreError> for Claim {
+    fn from(e: StoreError) -> Self {
+        Claim::Failed(e.into())
+    }
+}
+
+/// A waiting report made ready to open: its case prepared, its photos and
+/// route found.
+struct Ready {
+    report: i64,
+    token: String,
+    user_id: Option<i64>,
+    photos: Vec<Stored>,
+    routed: Routed,
+    opening: egov_cases::engine::Opening,
+}
+
+/// Opens the reports' cases and ties each report to its case, claiming
+/// it, with a few statements for the whole batch. Reports are claimed by
+/// the same statement that ties them (one change of each report's row, not
+/// two): should another opener have claimed any first, nothing is kept.
+async fn open_claimed(tx: &mut Tx, ready: Vec<Ready>) -> Result<usize, Claim> {
+    if ready.is_empty() {
+        return Ok(0);
+    }
+    let (ready, openings): (Vec<_>, Vec<_>) = ready
+        .into_iter()
+        .map(|r| {
+            let Ready {
+                report,
+                token,
+                user_id,
+                photos,
+                routed,
+                opening,
+            } = r;
+            ((report, token, user_id, photos, routed), opening)
         })
+        .unzip();
+    let ctx = Context::system();
+    let cases = egov_cases::open_all(tx, &ctx, openings).await?;
+    let sql = format!(
+        "WITH opened (id, case_id, routed_to, routing_rule, suggested, suggested_confidence) \
+         AS (VALUES {}) UPDATE grid_reports SET opened_at = ${}, case_id = opened.case_id, \
+         routed_to = opened.routed_to, routing_rule = opened.routing_rule, \
+         suggested = opened.suggested, suggested_confidence = opened.suggested_confidence \
+         FROM opened WHERE grid_reports.id = opened.id AND grid_reports.opened_at IS NULL",
+        values(ready.len(), 6),
+        ready.len() * 6 + 1
+    );
+    let tie = ready
+        .iter()
+        .zip(&cases)
+        .fold(query(&sql), |q, ((report, _, _, _, routed), case)| {
+            q.bind(*report)
+                .bind(case.id)
+                .bind(routed.department.as_deref())
+                .bind(routed.rule.as_deref())
+                .bind(routed.suggested.as_deref())
+                .bind(routed.confidence)
+        })
+        .bind(time::now());
+    if tx.execute(tie).await? != ready.len() as u64 {
+        return Err(Claim::Raced);
+    }
+    for ((_, _, user_id, photos, _), case) in ready.iter().zip(&cases) {
+        egov_cases::attachments::record_in(
+            tx,
+            &ctx,
+            case.id,
+            &case.number,
+            photos,
+            false,
+            *user_id,
+        )
         .await?;
-    Ok(Opened { read, opened })
+    }
+    let audit = ready
+        .iter()
+        .zip(&cases)
+        .map(|((report, token, ..), case)| Event {
+            action: "grid.report_opened",
+            object_type: "case",
+            object_id: &case.number,
+            detail: serde_json::json!({"report": report, "token": token}),
+        })
+        .collect();
+    egov_audit::append_all(tx, &ctx, audit).await?;
+    Ok(cases.len())
 }
 
 /// Where the rules send a report and what the classifier suggests, as

@@ -7,7 +7,8 @@ use crate::classes::{ClassesError, Classification, SHIPPED};
 use crate::map::{geometry_json, Area, GridMap, Level, MapError};
 use crate::routing::{RoutingRules, RulesError, SHIPPED_RULES};
 use egov_audit::Event;
-use egov_kernel::{time, Context};
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
 use egov_store::reference::{self, Reference};
 use egov_store::{query, run, Db, StoreError};
 use std::sync::Arc;
@@ -189,13 +190,21 @@ pub async fn load_routing_rules(db: &Db, ctx: &Context, text: &str) -> Result<St
 }
 
 /// The grid's data files an administrator loads in versions.
-#[derive(Clone, Copy)]
-enum Versioned {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Versioned {
     Classes,
     RoutingRules,
 }
 
 impl Versioned {
+    /// The file shipped with egov, in force until a version is loaded.
+    pub fn shipped(self) -> &'static str {
+        match self {
+            Versioned::Classes => SHIPPED,
+            Versioned::RoutingRules => SHIPPED_RULES,
+        }
+    }
+
     fn table(self) -> &'static str {
         match self {
             Versioned::Classes => "grid_classifications",
@@ -209,6 +218,27 @@ impl Versioned {
             Versioned::RoutingRules => ("grid.routing_rules_loaded", "routing_rules"),
         }
     }
+}
+
+/// One loaded version of a data file.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Loaded {
+    pub version: String,
+    pub loaded_at: Timestamp,
+    /// The file as it was loaded.
+    pub source: String,
+}
+
+/// The versions of a data file loaded so far, the one in force first.
+pub async fn versions(db: &Db, what: Versioned) -> Result<Vec<Loaded>, LayersError> {
+    let sql = format!(
+        "SELECT version, loaded_at, source FROM {} ORDER BY id DESC",
+        what.table()
+    );
+    let mut r = db.reader().await?;
+    let loaded =
+        run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await).map_err(StoreError::from)?;
+    Ok(loaded)
 }
 
 /// Stores a checked file under its version, with its audit record.
