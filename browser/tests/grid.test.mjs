@@ -401,8 +401,9 @@ test('the handled case is closed, and its reporter rates it by the link without 
 });
 
 test('an administrator loads new dispatch rules on the settings page, a wrong file first', { timeout: TEST_TIMEOUT }, async () => {
-  const a = await cast.person('admin');
-  const { page, watch } = a;
+  const oneTime = await cast.createStaff('admin');
+  await cast.firstStaffSignIn('admin', oneTime);
+  const { page, watch } = await cast.person('admin');
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto(`${server.baseUrl}/admin`, { waitUntil: 'load' });
   await settle(page, watch);

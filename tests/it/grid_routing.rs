@@ -266,6 +266,15 @@ async fn the_routing_rules_are_a_versioned_file_an_administrator_loads_on_the_se
         res.body
     );
     assert!(res.body.contains("name = &#34;x&#34;"), "{}", res.body);
+    // A class that is not in force: a rule that could never hold.
+    let res = load(&admin, &broken.replace("\"e1\"", "\"e99\"")).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+    assert!(
+        res.body
+            .contains("rule 1: x: service &#39;e99&#39; names no class in classes version 2026-12"),
+        "{}",
+        res.body
+    );
     assert_eq!(app.count("grid_routing_rules").await, 0);
 
     // Only an administrator of reference data loads one.

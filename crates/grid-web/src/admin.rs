@@ -5,7 +5,7 @@
 //! from every dispatch so far (overrides included).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use egov_grid::layers::{self, LayersError, Loaded, Versioned};
@@ -241,24 +241,20 @@ async fn load(
     }
 }
 
-pub async fn load_classes(
+/// Loads a new version of the file the path names: `classes` or `routing`.
+pub async fn load_file(
     State(state): State<AppState>,
     Lang(locale): Lang,
     origin: Origin,
     PageUser(user): PageUser<ADMIN_CONSOLE>,
+    Path(file): Path<String>,
     CheckedForm(form): CheckedForm<FileForm>,
 ) -> Result<Response, ApiError> {
-    load(state, locale, origin, user, Versioned::Classes, form.source).await
-}
-
-pub async fn load_rules(
-    State(state): State<AppState>,
-    Lang(locale): Lang,
-    origin: Origin,
-    PageUser(user): PageUser<ADMIN_CONSOLE>,
-    CheckedForm(form): CheckedForm<FileForm>,
-) -> Result<Response, ApiError> {
-    let what = Versioned::RoutingRules;
+    let what = match file.as_str() {
+        "classes" => Versioned::Classes,
+        "routing" => Versioned::RoutingRules,
+        _ => return Ok(error_page(locale, StatusCode::NOT_FOUND)),
+    };
     load(state, locale, origin, user, what, form.source).await
 }
 

@@ -119,7 +119,6 @@ pub fn open311() -> Router<AppState> {
             post(contact::record_callback),
         )
         .route("/admin/grid", get(admin::page))
-        .route("/admin/grid/classes", post(admin::load_classes))
-        .route("/admin/grid/routing", post(admin::load_rules))
         .route("/admin/grid/train", post(admin::train))
+        .route("/admin/grid/{file}", post(admin::load_file))
 }

@@ -182,11 +182,12 @@ pub async fn load_classes(db: &Db, ctx: &Context, text: &str) -> Result<String, 
 }
 
 /// Loads a new version of the routing rules; reports opened from now on
-/// are routed by it. Refused if the file does not check or its version is
-/// loaded already.
+/// are routed by it. Refused if the file does not check (against the
+/// classes in force too) or its version is loaded already.
 pub async fn load_routing_rules(db: &Db, ctx: &Context, text: &str) -> Result<String, LayersError> {
-    let version = RoutingRules::parse(text)?.version;
-    load_version(db, ctx, Versioned::RoutingRules, version, text).await
+    let rules = RoutingRules::parse(text)?;
+    rules.check_classes(&grid(db).await?.classes)?;
+    load_version(db, ctx, Versioned::RoutingRules, rules.version, text).await
 }
 
 /// The grid's data files an administrator loads in versions.

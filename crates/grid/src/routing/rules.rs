@@ -120,6 +120,30 @@ impl RoutingRules {
         })
     }
 
+    /// Refuses rules that can never hold under `classes`: a service prefix
+    /// no sub-class in force starts with (a mistyped code would otherwise
+    /// route nothing, silently).
+    pub fn check_classes(&self, classes: &Classification) -> Result<(), RulesError> {
+        for (index, rule) in self.rules.iter().enumerate() {
+            let Some(prefix) = &rule.service else {
+                continue;
+            };
+            if !classes
+                .services()
+                .any(|s| s.code().starts_with(prefix.as_str()))
+            {
+                return Err(RulesError::Rule {
+                    number: index + 1,
+                    problem: format!(
+                        "{}: service '{prefix}' names no class in classes version {}",
+                        rule.name, classes.version
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The rules in the order they are tried.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
