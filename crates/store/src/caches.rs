@@ -4,7 +4,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,8 +19,9 @@ pub(crate) struct Caches {
 }
 
 struct Entry {
-    /// Set by a committed local change; the next read compares revisions.
-    stale: Arc<AtomicBool>,
+    /// Counts the committed local changes; a copy made before the latest
+    /// is not served (the next read compares revisions).
+    changes: Arc<AtomicU64>,
     cached: Arc<dyn Any + Send + Sync>,
 }
 
@@ -44,21 +45,21 @@ impl Caches {
             .expect("never poisoned: no panics under it")
     }
 
-    /// The copy kept under `key`, made by `make` (given its stale flag and
-    /// the recheck interval) the first time.
+    /// The copy kept under `key`, made by `make` (given its count of local
+    /// changes and the recheck interval) the first time.
     pub(crate) fn entry<C: Any + Send + Sync>(
         &self,
         key: TypeId,
-        make: impl FnOnce(Arc<AtomicBool>, Duration) -> C,
+        make: impl FnOnce(Arc<AtomicU64>, Duration) -> C,
     ) -> Arc<C> {
         let cached = self
             .lock()
             .entry(key)
             .or_insert_with(|| {
-                let stale = Arc::new(AtomicBool::new(false));
+                let changes = Arc::new(AtomicU64::new(0));
                 Entry {
-                    stale: stale.clone(),
-                    cached: Arc::new(make(stale, self.recheck)),
+                    changes: changes.clone(),
+                    cached: Arc::new(make(changes, self.recheck)),
                 }
             })
             .cached
@@ -75,7 +76,7 @@ impl Caches {
         }
         let map = self.lock();
         for entry in changed.iter().filter_map(|id| map.get(id)) {
-            entry.stale.store(true, Ordering::Release);
+            entry.changes.fetch_add(1, Ordering::AcqRel);
         }
     }
 }

@@ -11,7 +11,7 @@
 use crate::{query, Db, StoreError, Tx};
 use std::any::TypeId;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -47,7 +47,8 @@ pub async fn changed<T: Reference>(tx: &mut Tx) -> Result<(), StoreError> {
 /// A copy of one reference set, as the last check found it.
 struct Cached<T> {
     copy: RwLock<Option<Snapshot<T>>>,
-    stale: Arc<AtomicBool>,
+    /// This node's committed changes to the set so far.
+    changes: Arc<AtomicU64>,
     recheck: Duration,
     /// One load at a time; the others wait for its copy.
     loading: tokio::sync::Mutex<()>,
@@ -57,13 +58,17 @@ struct Snapshot<T> {
     revision: i64,
     value: Arc<T>,
     checked: Instant,
+    /// The count of local changes when the revision was read: a copy that
+    /// predates a local change is not served, even while another reader
+    /// loads its successor.
+    changes: u64,
 }
 
 impl<T: Reference> Cached<T> {
-    fn new(stale: Arc<AtomicBool>, recheck: Duration) -> Self {
+    fn new(changes: Arc<AtomicU64>, recheck: Duration) -> Self {
         Cached {
             copy: RwLock::new(None),
-            stale,
+            changes,
             recheck,
             loading: tokio::sync::Mutex::new(()),
         }
@@ -71,15 +76,13 @@ impl<T: Reference> Cached<T> {
 
     /// The copy, if it may be served without asking the database.
     fn fresh(&self) -> Option<Arc<T>> {
-        if self.stale.load(Ordering::Acquire) {
-            return None;
-        }
+        let changes = self.changes.load(Ordering::Acquire);
         let copy = self
             .copy
             .read()
             .expect("never poisoned: no panics under it");
         copy.as_ref()
-            .filter(|c| c.checked.elapsed() < self.recheck)
+            .filter(|c| c.changes == changes && c.checked.elapsed() < self.recheck)
             .map(|c| c.value.clone())
     }
 
@@ -91,17 +94,13 @@ impl<T: Reference> Cached<T> {
         if let Some(value) = self.fresh() {
             return Ok(value);
         }
-        // Cleared before the revision is read: a change committed after
-        // this point sets it again, and is seen on the next read.
-        self.stale.store(false, Ordering::Release);
-        let refreshed = self.refresh(db).await;
-        if refreshed.is_err() {
-            self.stale.store(true, Ordering::Release);
-        }
-        refreshed
+        // Counted before the revision is read: a change committed after
+        // this point counts again, and is seen on the next read.
+        let changes = self.changes.load(Ordering::Acquire);
+        self.refresh(db, changes).await
     }
 
-    async fn refresh(&self, db: &Db) -> Result<Arc<T>, T::Error> {
+    async fn refresh(&self, db: &Db, changes: u64) -> Result<Arc<T>, T::Error> {
         let revision = revision(db, T::NAME).await?;
         let checked = Instant::now();
         {
@@ -111,6 +110,7 @@ impl<T: Reference> Cached<T> {
                 .expect("never poisoned: no panics under it");
             if let Some(c) = copy.as_mut().filter(|c| c.revision == revision) {
                 c.checked = checked;
+                c.changes = changes;
                 return Ok(c.value.clone());
             }
         }
@@ -124,6 +124,7 @@ impl<T: Reference> Cached<T> {
             revision,
             value: value.clone(),
             checked,
+            changes,
         });
         Ok(value)
     }
@@ -132,8 +133,8 @@ impl<T: Reference> Cached<T> {
 impl Db {
     /// `T` as this node last loaded it; see the [module](crate::reference).
     pub async fn reference<T: Reference>(&self) -> Result<Arc<T>, T::Error> {
-        let cached = self.caches().entry(TypeId::of::<T>(), |stale, recheck| {
-            Cached::<T>::new(stale, recheck)
+        let cached = self.caches().entry(TypeId::of::<T>(), |changes, recheck| {
+            Cached::<T>::new(changes, recheck)
         });
         cached.get(self).await
     }
@@ -148,4 +149,106 @@ async fn revision(db: &Db, name: &str) -> Result<i64, StoreError> {
     .fetch_optional(&mut *c)
     .await)?;
     Ok(revision.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{run, DatabaseUrl, PoolOptions};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::OnceLock;
+    use tokio::sync::Notify;
+
+    /// The sum of `t`'s rows; while `HOLD` is set its load waits for `GO`
+    /// after saying it began (`ENTERED`).
+    struct Sum(i64);
+
+    static HOLD: AtomicBool = AtomicBool::new(false);
+
+    fn entered() -> &'static Notify {
+        static N: OnceLock<Notify> = OnceLock::new();
+        N.get_or_init(Notify::new)
+    }
+
+    fn go() -> &'static Notify {
+        static N: OnceLock<Notify> = OnceLock::new();
+        N.get_or_init(Notify::new)
+    }
+
+    impl Reference for Sum {
+        const NAME: &'static str = "test.sum";
+        type Error = StoreError;
+
+        async fn load(db: &Db) -> Result<Self, StoreError> {
+            if HOLD.load(Ordering::Acquire) {
+                entered().notify_one();
+                go().notified().await;
+            }
+            let mut r = db.reader().await?;
+            let sum: i64 = run!(r, |c| sqlx::query_scalar(
+                "SELECT COALESCE(SUM(n), 0) FROM t"
+            )
+            .fetch_one(&mut *c)
+            .await)?;
+            Ok(Sum(sum))
+        }
+    }
+
+    async fn add(db: &Db, n: i64) {
+        db.write(move |tx| {
+            Box::pin(async move {
+                tx.execute(query("INSERT INTO t (n) VALUES ($1)").bind(n))
+                    .await?;
+                changed::<Sum>(tx).await
+            })
+        })
+        .await
+        .unwrap();
+    }
+
+    /// A reader arriving while another loads the set after a local change
+    /// waits for the new copy: it is never handed the copy from before the
+    /// change (a grid from before its areas were imported refused every
+    /// report as outside the city for a second after start).
+    #[tokio::test]
+    async fn after_a_local_change_no_reader_gets_the_copy_from_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&DatabaseUrl::sqlite_in(dir.path()), &PoolOptions::default())
+            .await
+            .unwrap();
+        db.write(|tx| {
+            Box::pin(async move {
+                tx.execute(query("CREATE TABLE t (n BIGINT NOT NULL)")).await?;
+                tx.execute(query(
+                    "CREATE TABLE reference_revisions (name TEXT PRIMARY KEY, revision BIGINT NOT NULL)",
+                ))
+                .await
+            })
+        })
+        .await
+        .unwrap();
+        add(&db, 1).await;
+        assert_eq!(db.reference::<Sum>().await.unwrap().0, 1);
+
+        add(&db, 2).await;
+        HOLD.store(true, Ordering::Release);
+        let loading = tokio::spawn({
+            let db = db.clone();
+            async move { db.reference::<Sum>().await.map(|s| s.0) }
+        });
+        entered().notified().await;
+        // The load is under way and holds the set's loading turn.
+        let mut second = std::pin::pin!(db.reference::<Sum>());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match second.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(got) => {
+                panic!("served {} while the new copy loads", got.unwrap().0)
+            }
+            std::task::Poll::Pending => {}
+        }
+        HOLD.store(false, Ordering::Release);
+        go().notify_one();
+        assert_eq!(loading.await.unwrap().unwrap(), 3);
+        assert_eq!(second.await.unwrap().0, 3);
+    }
 }
