@@ -143,17 +143,22 @@ pub async fn record(db: &Db, ctx: &Context, event: Event<'_>) -> Result<(), Stor
     }
 }
 
-/// Appends several records inside `tx`, as [`append`] does one; on
-/// PostgreSQL with one statement.
+/// Appends several records inside `tx`, as [`append`] does one, with one
+/// insert on either engine (SQLite links them into the chain at once).
 pub async fn append_all(
     tx: &mut Tx,
     ctx: &Context,
     events: Vec<Event<'_>>,
 ) -> Result<(), StoreError> {
-    if tx.engine() == Engine::Sqlite || events.len() < 2 {
+    if events.len() < 2 {
         for event in events {
             append(tx, ctx, event).await?;
         }
+        return Ok(());
+    }
+    if tx.engine() == Engine::Sqlite {
+        let records: Vec<Pending> = events.into_iter().map(|e| Pending::new(ctx, e)).collect();
+        tx.defer(Box::new(move |tx| Box::pin(link_in(tx, records))));
         return Ok(());
     }
     let at = time::now();
@@ -177,6 +182,50 @@ pub async fn append_all(
     }
     tx.execute(insert).await?;
     pending::appended();
+    Ok(())
+}
+
+/// Records linked into the chain at the end of a SQLite transaction: the
+/// head moved once for them all and one insert per 500 records (11 values
+/// a row, under SQLite's limit of bound values).
+async fn link_in(tx: &mut Tx, records: Vec<Pending>) -> Result<(), StoreError> {
+    // Taking the head row also takes its lock until commit.
+    let (last, mut prev_hash): (i64, String) = tx
+        .fetch_one(
+            query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+                .bind(records.len() as i64),
+        )
+        .await?;
+    let mut seq = last - records.len() as i64;
+    let mut linked = Vec::with_capacity(records.len());
+    for record in records {
+        seq += 1;
+        let record = record.linked(seq, prev_hash);
+        prev_hash = record.hash.clone();
+        linked.push(record);
+    }
+    for chunk in linked.chunks(500) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
+             request_id, detail, prev_hash, hash) VALUES {}",
+            egov_store::values(chunk.len(), 11)
+        );
+        let insert = chunk.iter().fold(query(&sql), |q, r| {
+            q.bind(r.seq)
+                .bind(r.at)
+                .bind(r.actor.as_str())
+                .bind(r.action.as_str())
+                .bind(r.object_type.as_str())
+                .bind(r.object_id.as_str())
+                .bind(r.source.as_deref())
+                .bind(r.request_id.as_deref())
+                .bind(r.detail.as_str())
+                .bind(r.prev_hash.as_str())
+                .bind(r.hash.as_str())
+        });
+        tx.execute(insert).await?;
+    }
+    // The inserts' trigger (migration 0009) moved the head to the last record.
     Ok(())
 }
 
@@ -208,34 +257,7 @@ impl Pending {
     }
 
     async fn append_in(self, tx: &mut Tx) -> Result<(), StoreError> {
-        // Taking the head row also takes its lock until commit.
-        let (seq, prev_hash): (i64, String) = tx
-            .fetch_one(query(
-                "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-            ))
-            .await?;
-        let record = self.linked(seq, prev_hash);
-        tx.execute(
-            query(
-                "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
-                 request_id, detail, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(record.seq)
-            .bind(record.at)
-            .bind(&record.actor)
-            .bind(&record.action)
-            .bind(&record.object_type)
-            .bind(&record.object_id)
-            .bind(record.source.as_deref())
-            .bind(record.request_id.as_deref())
-            .bind(&record.detail)
-            .bind(&record.prev_hash)
-            .bind(&record.hash),
-        )
-        .await?;
-        // The insert's trigger (migration 0009) moved the head to this record.
-        Ok(())
+        link_in(tx, vec![self]).await
     }
 
     /// The record as the chain's `seq`-th, after the record hashed `prev_hash`.

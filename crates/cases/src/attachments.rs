@@ -309,66 +309,110 @@ pub async fn record_in(
     internal: bool,
     uploaded_by: Option<i64>,
 ) -> Result<Vec<Attachment>, CaseError> {
-    if files.is_empty() {
-        return Ok(Vec::new());
-    }
+    let batch = [Recorded {
+        case_id,
+        case_number,
+        files,
+        uploaded_by,
+    }];
+    let mut recorded = record_all(tx, ctx, &batch, internal).await?;
+    Ok(recorded.pop().unwrap_or_default())
+}
+
+/// One case's files for [`record_all`].
+pub struct Recorded<'a> {
+    pub case_id: i64,
+    pub case_number: &'a str,
+    pub files: &'a [Stored],
+    pub uploaded_by: Option<i64>,
+}
+
+/// Files 9 values a row, under SQLite's limit of bound values.
+const FILES_PER_STATEMENT: usize = 1000;
+
+/// Records the files of many cases (the grid opens reports with their
+/// photos hundreds at a time): one insert for the rows and one audit
+/// record per case that has files; answers each case's attachments.
+pub async fn record_all(
+    tx: &mut Tx,
+    ctx: &Context,
+    batch: &[Recorded<'_>],
+    internal: bool,
+) -> Result<Vec<Vec<Attachment>>, CaseError> {
     let at = time::now();
     let author = ctx.actor.audit_label();
-    let sql = format!(
-        "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
-         uploaded_by, author, at) VALUES {} RETURNING id",
-        values(files.len(), 9)
-    );
-    let mut insert = query(&sql);
-    for file in files {
-        insert = insert
-            .bind(case_id)
-            .bind(file.name.as_str())
-            .bind(file.media_type.as_str())
-            .bind(file.size)
-            .bind(file.sha256.as_str())
-            .bind(internal)
-            .bind(uploaded_by)
-            .bind(author.as_str())
-            .bind(at);
+    let rows: Vec<(&Recorded<'_>, &Stored)> = batch
+        .iter()
+        .flat_map(|r| r.files.iter().map(move |f| (r, f)))
+        .collect();
+    let mut ids = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(FILES_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO case_attachments (case_id, name, media_type, size, sha256, internal, \
+             uploaded_by, author, at) VALUES {} RETURNING id",
+            values(chunk.len(), 9)
+        );
+        let insert = chunk.iter().fold(query(&sql), |q, (r, file)| {
+            q.bind(r.case_id)
+                .bind(file.name.as_str())
+                .bind(file.media_type.as_str())
+                .bind(file.size)
+                .bind(file.sha256.as_str())
+                .bind(internal)
+                .bind(r.uploaded_by)
+                .bind(author.as_str())
+                .bind(at)
+        });
+        let mut returned: Vec<i64> = tx
+            .fetch_all::<(i64,)>(insert)
+            .await?
+            .into_iter()
+            .map(|(id,)| id)
+            .collect();
+        // Rows take ascending ids in the order they are listed, but RETURNING
+        // need not come back in that order (SQLite does not promise it).
+        returned.sort_unstable();
+        ids.extend(returned);
     }
-    let ids: Vec<(i64,)> = tx.fetch_all(insert).await?;
-    let ids: Vec<i64> = ids.into_iter().map(|(id,)| id).collect();
-    // Rows take ascending ids in the order they are listed, but RETURNING
-    // need not come back in that order (SQLite does not promise it).
-    let mut ids = ids;
-    ids.sort_unstable();
-    egov_audit::append(
-        tx,
-        ctx,
-        Event {
+    let mut ids = ids.into_iter();
+    let recorded: Vec<Vec<Attachment>> = batch
+        .iter()
+        .map(|r| {
+            r.files
+                .iter()
+                .zip(ids.by_ref())
+                .map(|(file, id)| Attachment {
+                    id,
+                    case_id: r.case_id,
+                    name: file.name.clone(),
+                    media_type: file.media_type.clone(),
+                    size: file.size,
+                    sha256: file.sha256.clone(),
+                    internal,
+                    author: author.clone(),
+                    at,
+                    answers_item: None,
+                })
+                .collect()
+        })
+        .collect();
+    let audit = batch
+        .iter()
+        .zip(&recorded)
+        .filter(|(_, attached)| !attached.is_empty())
+        .map(|(r, attached)| Event {
             action: "case.attach",
             object_type: "case",
-            object_id: case_number,
+            object_id: r.case_number,
             detail: serde_json::json!({
-                "attachments": ids.iter().zip(files).map(|(id, f)| {
-                    serde_json::json!({ "id": id, "sha256": f.sha256, "size": f.size })
+                "attachments": attached.iter().map(|a| {
+                    serde_json::json!({ "id": a.id, "sha256": a.sha256, "size": a.size })
                 }).collect::<Vec<_>>(),
             }),
-        },
-    )
-    .await?;
-    Ok(ids
-        .into_iter()
-        .zip(files)
-        .map(|(id, file)| Attachment {
-            id,
-            case_id,
-            name: file.name.clone(),
-            media_type: file.media_type.clone(),
-            size: file.size,
-            sha256: file.sha256.clone(),
-            internal,
-            author: author.clone(),
-            at,
-            answers_item: None,
         })
-        .collect())
+        .collect();
+    egov_audit::append_all(tx, ctx, audit).await?;
+    Ok(recorded)
 }
 
 /// Checks, stores and records an upload (one transaction with its audit record).

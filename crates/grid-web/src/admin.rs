@@ -108,12 +108,12 @@ async fn settings_page(
         overrides: m.overrides,
         accuracy: format!("{:.1}%", 100.0 * m.accuracy.share()),
     });
-    let in_force = |loaded: &[Loaded], what: Versioned| match loaded.first() {
-        Some(l) => l.source.clone(),
-        None => what.shipped().to_owned(),
-    };
-    let mut classes_text = in_force(&classes, Versioned::Classes);
-    let mut rules_text = in_force(&rules, Versioned::RoutingRules);
+    let mut classes_text = layers::in_force(&state.db, Versioned::Classes)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut rules_text = layers::in_force(&state.db, Versioned::RoutingRules)
+        .await
+        .map_err(ApiError::internal)?;
     let error = match shown.edited {
         Some((Versioned::Classes, text)) => {
             classes_text = text;

@@ -9,7 +9,7 @@ use crate::layers::{grid, LayersError};
 use crate::map::Placement;
 use crate::photos::{self, Photo, PhotoError};
 use egov_audit::Event;
-use egov_cases::attachments::{FileStore, Stored};
+use egov_cases::attachments::{record_all, FileStore, Recorded, Stored};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{query, run, values, Db, StoreError, Tx};
@@ -694,18 +694,18 @@ async fn open_claimed(tx: &mut Tx, ready: Vec<Ready>) -> Result<usize, Claim> {
     if tx.execute(tie).await? != ready.len() as u64 {
         return Err(Claim::Raced);
     }
-    for ((_, _, user_id, photos, _), case) in ready.iter().zip(&cases) {
-        egov_cases::attachments::record_in(
-            tx,
-            &ctx,
-            case.id,
-            &case.number,
-            photos,
-            false,
-            *user_id,
-        )
-        .await?;
-    }
+    let photos: Vec<Recorded<'_>> = ready
+        .iter()
+        .zip(&cases)
+        .filter(|((_, _, _, photos, _), _)| !photos.is_empty())
+        .map(|((_, _, user_id, photos, _), case)| Recorded {
+            case_id: case.id,
+            case_number: &case.number,
+            files: photos,
+            uploaded_by: *user_id,
+        })
+        .collect();
+    record_all(tx, &ctx, &photos, false).await?;
     let audit = ready
         .iter()
         .zip(&cases)

@@ -226,20 +226,33 @@ impl Versioned {
 pub struct Loaded {
     pub version: String,
     pub loaded_at: Timestamp,
-    /// The file as it was loaded.
-    pub source: String,
 }
 
 /// The versions of a data file loaded so far, the one in force first.
 pub async fn versions(db: &Db, what: Versioned) -> Result<Vec<Loaded>, LayersError> {
     let sql = format!(
-        "SELECT version, loaded_at, source FROM {} ORDER BY id DESC",
+        "SELECT version, loaded_at FROM {} ORDER BY id DESC",
         what.table()
     );
     let mut r = db.reader().await?;
     let loaded =
         run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await).map_err(StoreError::from)?;
     Ok(loaded)
+}
+
+/// The data file in force as it was loaded, or the shipped one if no
+/// version was loaded yet.
+pub async fn in_force(db: &Db, what: Versioned) -> Result<String, LayersError> {
+    let sql = format!(
+        "SELECT source FROM {} ORDER BY id DESC LIMIT 1",
+        what.table()
+    );
+    let mut r = db.reader().await?;
+    let source: Option<String> = run!(r, |c| sqlx::query_scalar(&sql)
+        .fetch_optional(&mut *c)
+        .await)
+    .map_err(StoreError::from)?;
+    Ok(source.unwrap_or_else(|| what.shipped().to_owned()))
 }
 
 /// Stores a checked file under its version, with its audit record.

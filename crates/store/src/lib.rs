@@ -12,6 +12,8 @@ mod caches;
 mod db;
 mod error;
 pub mod reference;
+#[cfg(test)]
+mod scratch;
 mod text_enum;
 mod url;
 pub mod write;

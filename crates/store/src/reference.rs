@@ -154,7 +154,7 @@ async fn revision(db: &Db, name: &str) -> Result<i64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{run, DatabaseUrl, PoolOptions};
+    use crate::run;
     use std::sync::atomic::AtomicBool;
     use std::sync::OnceLock;
     use tokio::sync::Notify;
@@ -212,21 +212,11 @@ mod tests {
     /// report as outside the city for a second after start).
     #[tokio::test]
     async fn after_a_local_change_no_reader_gets_the_copy_from_before() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&DatabaseUrl::sqlite_in(dir.path()), &PoolOptions::default())
-            .await
-            .unwrap();
-        db.write(|tx| {
-            Box::pin(async move {
-                tx.execute(query("CREATE TABLE t (n BIGINT NOT NULL)")).await?;
-                tx.execute(query(
-                    "CREATE TABLE reference_revisions (name TEXT PRIMARY KEY, revision BIGINT NOT NULL)",
-                ))
-                .await
-            })
-        })
-        .await
-        .unwrap();
+        let (db, _dir) = crate::scratch::sqlite_with(&[
+            "CREATE TABLE t (n BIGINT NOT NULL)",
+            "CREATE TABLE reference_revisions (name TEXT PRIMARY KEY, revision BIGINT NOT NULL)",
+        ])
+        .await;
         add(&db, 1).await;
         assert_eq!(db.reference::<Sum>().await.unwrap().0, 1);
 

@@ -3,28 +3,17 @@
 
 use super::thread::MAX_GROUP;
 use super::{query, Tx};
-use crate::{run, DatabaseUrl, Db, PoolOptions, StoreError};
+use crate::{run, Db, StoreError};
 use chrono::{DateTime, Utc};
 
 /// A row of `t`, as both drivers read it.
 type Stored = (i64, Option<DateTime<Utc>>, bool, Option<String>);
 
 async fn fresh() -> (Db, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&DatabaseUrl::sqlite_in(dir.path()), &PoolOptions::default())
-        .await
-        .unwrap();
-    db.write(|tx| {
-        Box::pin(async move {
-            tx.execute(query(
-                "CREATE TABLE t (n INTEGER NOT NULL UNIQUE, at TEXT, flag BOOLEAN, note TEXT)",
-            ))
-            .await
-        })
-    })
+    crate::scratch::sqlite_with(&[
+        "CREATE TABLE t (n INTEGER NOT NULL UNIQUE, at TEXT, flag BOOLEAN, note TEXT)",
+    ])
     .await
-    .unwrap();
-    (db, dir)
 }
 
 fn thread(db: &Db) -> &super::thread::WriterThread {
