@@ -289,3 +289,13 @@ async fn a_statement_of_many_parameters_binds_each_to_its_number() {
     };
     assert_eq!(count, n as i64 - 1);
 }
+
+#[test]
+fn placeholders_are_numbered_row_by_row() {
+    use super::{in_list, values};
+    assert_eq!(values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    assert_eq!(values(1, 1), "($1)");
+    assert_eq!(values(0, 4), "");
+    assert_eq!(in_list(2, 3), "$2, $3, $4");
+    assert_eq!(in_list(1, 0), "");
+}
