@@ -774,3 +774,55 @@ async fn photos_come_upright_without_their_metadata_and_reach_the_case() {
     assert_eq!(app.count("grid_reports").await, 1);
     assert_eq!(app.count("grid_photos").await, 2);
 }
+
+/// Openers on several nodes (or the CLI beside a server) read the same
+/// waiting reports: each report still becomes exactly one case, and the
+/// audit chain holds.
+#[tokio::test]
+async fn openers_at_once_open_each_report_once() {
+    let app = TestApp::new().await;
+    with_grid(&app).await;
+    let key = app.api_key(&[Scope::Open311Write]).await;
+    for i in 0..30 {
+        let description = format!("路边堆放生活垃圾 {i}");
+        let res = post(
+            &app,
+            "json",
+            &[
+                ("api_key", &key),
+                ("service_code", "e0102"),
+                ("lat", "39.9295"),
+                ("long", "116.4095"),
+                ("description", &description),
+            ],
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    }
+    let opener = || async {
+        let processes = egov_cases::registry::Processes::default();
+        let mut opened = 0;
+        loop {
+            let done = egov_grid::intake::open_waiting(app.db(), &processes, 7)
+                .await
+                .unwrap();
+            opened += done.opened;
+            if done.read < 7 {
+                return opened;
+            }
+        }
+    };
+    let (a, b, c) = tokio::join!(opener(), opener(), opener());
+    assert_eq!(a + b + c, 30, "opened {a} + {b} + {c}");
+    let tied = app
+        .texts("SELECT DISTINCT CAST(case_id AS TEXT) FROM grid_reports WHERE case_id IS NOT NULL")
+        .await;
+    let cases = app
+        .count_where("cases", "process_id = 'city_grid_case'")
+        .await;
+    assert_eq!((tied.len(), cases), (30, 30));
+    assert!(matches!(
+        common::verify_audit(&app).await,
+        egov_audit::Verdict::Intact { .. }
+    ));
+}

@@ -12,7 +12,7 @@ use egov_audit::Event;
 use egov_cases::attachments::{record_all, FileStore, Recorded, Stored};
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::{query, run, values, Db, StoreError, Tx};
+use egov_store::{in_list, query, run, values, Db, Engine, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -351,6 +351,11 @@ static OPENER: tokio::sync::Notify = tokio::sync::Notify::const_new();
 /// How many reports one transaction opens at most.
 pub const BATCH: i64 = 256;
 
+/// How many while reports are still pouring in: a transaction of this many
+/// holds the writer for a few milliseconds, so the reporters it makes wait
+/// are still answered within the intake's latency target.
+pub const PEAK_BATCH: i64 = 64;
+
 /// Reports arriving closer together than this make a peak, during which
 /// the opener may hold back (see [`run_opener`]).
 pub const LULL: Duration = Duration::from_millis(20);
@@ -396,7 +401,7 @@ impl Lately {
 /// arriving with no [`LULL`] between them, the opener leaves the writer to
 /// the intake for up to `hold`, so that reporters are answered at the rate
 /// the writer takes rows; then it catches up on everything waiting before
-/// it holds back again. A zero `hold` opens reports as they come.
+/// it holds back again, in batches of [`PEAK_BATCH`] while the peak goes on. A zero `hold` opens reports as they come.
 pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes, hold: Duration) {
     let mut held_since: Option<Instant> = None;
     loop {
@@ -408,8 +413,13 @@ pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes, hold
                     continue;
                 }
             }
-            match open_waiting(&db, &processes, BATCH).await {
-                Ok(done) if done.read as i64 == BATCH => continue,
+            let batch = if LAST_RECEIVED.within(LULL) {
+                PEAK_BATCH
+            } else {
+                BATCH
+            };
+            match open_waiting(&db, &processes, batch).await {
+                Ok(done) if done.read as i64 == batch => continue,
                 Ok(_) => {
                     held_since = None;
                     break;
@@ -647,10 +657,13 @@ struct Ready {
 }
 
 /// Opens the reports' cases and ties each report to its case, claiming
-/// it, with a few statements for the whole batch. Reports are claimed by
+/// it, with a few statements for the whole batch. Reports another opener
+/// took meanwhile are left out first (so two openers reading the same
+/// waiting reports do not both write their cases); the rest are claimed by
 /// the same statement that ties them (one change of each report's row, not
-/// two): should another opener have claimed any first, nothing is kept.
+/// two): should another opener still have claimed any first, nothing is kept.
 async fn open_claimed(tx: &mut Tx, ready: Vec<Ready>) -> Result<usize, Claim> {
+    let ready = still_waiting(tx, ready).await?;
     if ready.is_empty() {
         return Ok(0);
     }
@@ -718,6 +731,33 @@ async fn open_claimed(tx: &mut Tx, ready: Vec<Ready>) -> Result<usize, Claim> {
         .collect();
     egov_audit::append_all(tx, &ctx, audit).await?;
     Ok(cases.len())
+}
+
+/// The reports no other opener has opened or is opening: on PostgreSQL
+/// their rows locked for this transaction, those another opener holds
+/// skipped; on SQLite the writer runs one transaction at a time anyway.
+async fn still_waiting(tx: &mut Tx, ready: Vec<Ready>) -> Result<Vec<Ready>, StoreError> {
+    if ready.is_empty() {
+        return Ok(ready);
+    }
+    let lock = match tx.engine() {
+        Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+        Engine::Sqlite => "",
+    };
+    let sql = format!(
+        "SELECT id FROM grid_reports WHERE id IN ({}) AND opened_at IS NULL{lock}",
+        in_list(1, ready.len())
+    );
+    let waiting: std::collections::HashSet<i64> = tx
+        .fetch_all::<(i64,)>(ready.iter().fold(query(&sql), |q, r| q.bind(r.report)))
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect();
+    Ok(ready
+        .into_iter()
+        .filter(|r| waiting.contains(&r.report))
+        .collect())
 }
 
 /// Where the rules send a report and what the classifier suggests, as
