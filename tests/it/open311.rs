@@ -53,6 +53,27 @@ pub(crate) async fn open_waiting(app: &TestApp) -> usize {
         .opened
 }
 
+/// `n` reports of exposed garbage at the same spot, numbered in their
+/// descriptions (第 0 处垃圾, …), each taken in.
+async fn post_garbage(app: &TestApp, key: &str, n: usize) {
+    for i in 0..n {
+        let d = format!("第 {i} 处垃圾");
+        let res = post(
+            app,
+            "json",
+            &[
+                ("api_key", key),
+                ("service_code", "e0102"),
+                ("lat", "39.9295"),
+                ("long", "116.4095"),
+                ("description", &d),
+            ],
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    }
+}
+
 async fn post(app: &TestApp, ext: &str, fields: &[(&str, &str)]) -> TestResponse {
     let body = fields
         .iter()
@@ -582,22 +603,7 @@ async fn listing_requests_keeps_to_the_spec() {
     let app = TestApp::new().await;
     with_grid(&app).await;
     let key = app.api_key(&[Scope::Open311Write]).await;
-    for i in 0..5 {
-        let d = format!("第 {i} 处垃圾");
-        let res = post(
-            &app,
-            "json",
-            &[
-                ("api_key", &key),
-                ("service_code", "e0102"),
-                ("lat", "39.9295"),
-                ("long", "116.4095"),
-                ("description", &d),
-            ],
-        )
-        .await;
-        assert_eq!(res.status, StatusCode::OK);
-    }
+    post_garbage(&app, &key, 5).await;
     open_waiting(&app).await;
     let page = |q: &str| {
         let app = &app;
@@ -783,22 +789,7 @@ async fn openers_at_once_open_each_report_once() {
     let app = TestApp::new().await;
     with_grid(&app).await;
     let key = app.api_key(&[Scope::Open311Write]).await;
-    for i in 0..30 {
-        let description = format!("路边堆放生活垃圾 {i}");
-        let res = post(
-            &app,
-            "json",
-            &[
-                ("api_key", &key),
-                ("service_code", "e0102"),
-                ("lat", "39.9295"),
-                ("long", "116.4095"),
-                ("description", &description),
-            ],
-        )
-        .await;
-        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    }
+    post_garbage(&app, &key, 30).await;
     let opener = || async {
         let processes = egov_cases::registry::Processes::default();
         let mut opened = 0;
