@@ -401,7 +401,8 @@ impl Lately {
 /// arriving with no [`LULL`] between them, the opener leaves the writer to
 /// the intake for up to `hold`, so that reporters are answered at the rate
 /// the writer takes rows; then it catches up on everything waiting before
-/// it holds back again, in batches of [`PEAK_BATCH`] while the peak goes on. A zero `hold` opens reports as they come.
+/// it holds back again, in batches of [`PEAK_BATCH`] while the peak goes
+/// on. A zero `hold` opens reports as they come.
 pub async fn run_opener(db: Db, processes: egov_cases::registry::Processes, hold: Duration) {
     let mut held_since: Option<Instant> = None;
     loop {
@@ -710,7 +711,6 @@ async fn open_claimed(tx: &mut Tx, ready: Vec<Ready>) -> Result<usize, Claim> {
     let photos: Vec<Recorded<'_>> = ready
         .iter()
         .zip(&cases)
-        .filter(|((_, _, _, photos, _), _)| !photos.is_empty())
         .map(|((_, _, user_id, photos, _), case)| Recorded {
             case_id: case.id,
             case_number: &case.number,
