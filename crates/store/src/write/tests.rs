@@ -299,3 +299,69 @@ fn placeholders_are_numbered_row_by_row() {
     assert_eq!(in_list(2, 3), "$2, $3, $4");
     assert_eq!(in_list(1, 0), "");
 }
+
+/// A logged row of `t`, started now.
+fn log(db: &Db, n: i64) -> tokio::task::JoinHandle<Result<(), StoreError>> {
+    let db = db.clone();
+    tokio::spawn(async move {
+        db.insert_logged(query("INSERT INTO t (n) VALUES ($1)").bind(n))
+            .await
+    })
+}
+
+/// Logs `first` alone while the thread stands still, then `rest` behind
+/// it; answers each one's result once the thread goes on.
+async fn logged_behind_one(
+    db: &Db,
+    first: i64,
+    rest: impl Iterator<Item = i64>,
+) -> Vec<Result<(), StoreError>> {
+    let lease = thread(db).lease().await.unwrap();
+    let mut tasks = vec![log(db, first)];
+    // Taken alone into a group, which waits for the thread.
+    while db.logged_counts() != (0, 1) {
+        tokio::task::yield_now().await;
+    }
+    tasks.extend(rest.map(|n| log(db, n)));
+    let queued = tasks.len() as u64 - 1;
+    while db.logged_counts().0 != queued {
+        tokio::task::yield_now().await;
+    }
+    drop(lease);
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
+}
+
+/// The rows asked for while a group is written go in as one statement, in
+/// one body on the writer.
+#[tokio::test]
+async fn logged_rows_waiting_together_are_one_statement() {
+    let (db, _dir) = fresh().await;
+    let commits = db.sqlite_commits().unwrap();
+    let results = logged_behind_one(&db, 1, 2..=200).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(db.logged_counts(), (0, 2), "199 rows in one statement");
+    assert_eq!(db.sqlite_commits().unwrap() - commits, 2);
+    assert_eq!(committed(&db).await, (1..=200).collect::<Vec<_>>());
+    db.close().await;
+}
+
+/// A group stands or fails as one: a row it cannot take fails the others
+/// beside it, and each hears so; the rows before it stand.
+#[tokio::test]
+async fn a_logged_group_fails_as_one() {
+    let (db, _dir) = fresh().await;
+    let results = logged_behind_one(&db, 1, [2, 1, 3].into_iter()).await;
+    assert!(results[0].is_ok());
+    for r in &results[1..] {
+        assert!(
+            matches!(r, Err(StoreError::Group(e)) if e.is_unique_violation()),
+            "{r:?}"
+        );
+    }
+    assert_eq!(committed(&db).await, [1]);
+    db.close().await;
+}
