@@ -73,7 +73,7 @@ fn state_name(state: Option<&State>) -> Value {
 #[derive(Debug, Default)]
 pub(crate) struct Telling {
     /// The departments and roles that may act now and could not before.
-    staff: BTreeSet<(i64, Role)>,
+    pub(crate) staff: BTreeSet<(i64, Role)>,
     /// The state the case is in after the step, in both languages.
     state: Value,
     /// The kind of notice the applicant is sent, if any.

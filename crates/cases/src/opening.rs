@@ -24,6 +24,17 @@ pub struct Opening {
     pub(crate) telling: Telling,
 }
 
+impl Opening {
+    /// For cases their staff work from a list of their own instead of from
+    /// a notice each: the grid's command centre watches its live list of
+    /// reports, where a notice per report (with its SMS and e-mail) would
+    /// bury the dispatchers at a peak. The applicant is still told.
+    pub fn without_staff_notice(mut self) -> Opening {
+        self.telling.staff.clear();
+        self
+    }
+}
+
 /// Stores a prepared case with its branches, its first event and its audit record.
 pub async fn open(tx: &mut Tx, ctx: &Context, opening: Opening) -> Result<Case, CaseError> {
     let mut opened = open_all(tx, ctx, vec![opening]).await?;

@@ -601,13 +601,14 @@ async fn open_batch(
         }
         // One report the process refuses must not hold up the others.
         match egov_cases::engine::prepare(&calendar, egov_cases::acting::Acting::Platform, new) {
+            // The centre works reports from its live list (the centre page).
             Ok(opening) => openings.push(Ready {
                 report: w.id,
                 token: w.token.clone(),
                 user_id: w.user_id,
                 photos: photos.remove(&w.id).unwrap_or_default(),
                 routed,
-                opening,
+                opening: opening.without_staff_notice(),
             }),
             Err(e) => tracing::error!(
                 report = w.id,
