@@ -1,7 +1,6 @@
 use crate::caches::{Caches, RECHECK};
-use crate::write::body::on_writer;
-use crate::write::logged::{Groups, Sink};
-use crate::write::thread::WriterThread;
+use crate::write::logged::Groups;
+use crate::write::thread::{Member, Outcome, WriterThread};
 use crate::write::{BoxFuture, Statement, Tx, WriteConn};
 use crate::{DatabaseUrl, StoreError};
 use sqlx::pool::PoolConnection;
@@ -9,6 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Postgres, Sqlite, SqliteConnection};
+use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,7 +94,7 @@ impl Drop for SetupLock {
 pub struct Db {
     pub(crate) pools: Pools,
     caches: Arc<Caches>,
-    /// The queues of [`Db::insert_logged`].
+    /// The queues of [`Db::insert_logged`] (PostgreSQL).
     logged: Arc<Groups>,
 }
 
@@ -240,7 +240,16 @@ impl Db {
         E: From<StoreError> + Send + 'static,
     {
         match &self.pools {
-            Pools::Sqlite { thread, .. } => on_writer(thread, self.caches.clone(), body).await,
+            Pools::Sqlite { thread, .. } => {
+                let (reply, answer) = tokio::sync::oneshot::channel();
+                let caches = self.caches.clone();
+                thread.submit(Box::new(move |tx| on_the_thread(tx, body, caches, reply)))?;
+                // Answered once its group's COMMIT is done; a caller that
+                // stops waiting leaves its body to run and commit as queued.
+                answer
+                    .await
+                    .unwrap_or(Err(E::from(StoreError::Query(sqlx::Error::WorkerCrashed))))
+            }
             Pools::Postgres(pool) => {
                 let mut tx = Tx::new(WriteConn::Postgres(
                     pool.begin().await.map_err(StoreError::from)?,
@@ -282,25 +291,22 @@ impl Db {
     }
 
     /// Inserts one row into a log, with no other change beside it (a one-row
-    /// `INSERT ... VALUES ($1, ..., $n)`); durable when this returns. The
-    /// rows of the same statement asked for while the previous group was
-    /// written go in together, as one multi-row `INSERT` (on PostgreSQL one
-    /// round trip and one commit for them all, on SQLite one body on the
-    /// writer instead of one each), and a group stands or fails as one
-    /// ([`crate::write::logged`]).
+    /// `INSERT ... VALUES ($1, ..., $n)`); durable when this returns. On
+    /// PostgreSQL the rows of the same statement asked for while the
+    /// previous group was written go in together, as one multi-row `INSERT`
+    /// (one round trip and one commit for them all), and a group stands or
+    /// fails as one ([`crate::write::logged`]). On SQLite it is a write like
+    /// [`Db::execute`]: the writer groups commits already.
     pub async fn insert_logged(&self, statement: Statement<'static>) -> Result<(), StoreError> {
-        let sink = match &self.pools {
-            Pools::Sqlite { thread, .. } => Sink::Sqlite {
-                thread: thread.clone(),
-                caches: self.caches.clone(),
-            },
-            Pools::Postgres(pool) => Sink::Postgres(pool.clone()),
-        };
-        self.logged.insert(&sink, statement).await
+        match &self.pools {
+            Pools::Sqlite { .. } => self.execute(statement).await.map(drop),
+            Pools::Postgres(pool) => self.logged.insert(pool, statement).await,
+        }
     }
 
     /// Rows of [`Db::insert_logged`] waiting for their group, and the
-    /// statements the groups have run: how well rows were grouped.
+    /// statements the groups have run (PostgreSQL; zeros on SQLite): how
+    /// well rows were grouped.
     pub fn logged_counts(&self) -> (u64, u64) {
         self.logged.counts()
     }
@@ -414,5 +420,82 @@ impl AnyConn<'_> {
             AnyConn::Sqlite(c) => AnyConn::Sqlite(c),
             AnyConn::Postgres(c) => AnyConn::Postgres(c),
         }
+    }
+}
+
+/// Runs a body on the writer thread: polled once (it may wait on nothing
+/// but its transaction), then its deferred work; kept for the group's
+/// `COMMIT` if it ended well, told how it ended once the group is settled.
+fn on_the_thread<T, E, F>(
+    tx: Result<&mut Tx, std::sync::Arc<rusqlite::Error>>,
+    body: F,
+    caches: Arc<Caches>,
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+) -> Member
+where
+    F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let tx = match tx {
+        Ok(tx) => tx,
+        Err(cause) => return answered(reply, Err(E::from(StoreError::Commit(cause)))),
+    };
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let value = match poll_once(body(tx)) {
+            Some(Ok(value)) => value,
+            Some(Err(e)) => return Err(e),
+            None => return Err(E::from(StoreError::WaitedOutsideTheTransaction)),
+        };
+        for work in tx.take_deferred() {
+            match poll_once(work(tx)) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return Err(E::from(e)),
+                None => return Err(E::from(StoreError::WaitedOutsideTheTransaction)),
+            }
+        }
+        Ok(value)
+    }));
+    let changed = std::mem::take(&mut tx.changed);
+    match ran {
+        Ok(Ok(value)) => Member {
+            kept: true,
+            settle: Box::new(move |outcome: Outcome| {
+                if outcome.is_ok() {
+                    caches.committed(&changed);
+                }
+                let answer = outcome
+                    .map(|()| value)
+                    .map_err(|e| E::from(StoreError::Commit(e)));
+                let _ = reply.send(answer);
+            }),
+        },
+        Ok(Err(e)) => answered(reply, Err(e)),
+        Err(_) => answered(reply, Err(E::from(StoreError::BodyPanicked))),
+    }
+}
+
+/// A body that ended badly: rolled back, and told so once its group is
+/// settled (what it saw of the group's work is on disk by then).
+fn answered<T: Send + 'static, E: Send + 'static>(
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+    answer: Result<T, E>,
+) -> Member {
+    Member {
+        kept: false,
+        settle: Box::new(move |_| {
+            let _ = reply.send(answer);
+        }),
+    }
+}
+
+/// Polls a future once, with a waker that does nothing: on the writer
+/// thread nothing would ever wake it.
+fn poll_once<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => Some(out),
+        std::task::Poll::Pending => None,
     }
 }

@@ -1,53 +1,23 @@
 //! Rows appended to a log on their own, with no other change beside them
-//! (a report received, an audit record of a view; later the exchange log),
-//! grouped.
+//! (an audit record of a view, of a token handed out; later the exchange
+//! log), grouped on PostgreSQL.
 //!
-//! Each row would otherwise be a write of its own: on PostgreSQL a round
-//! trip and a commit, on SQLite a body on the writer with its savepoint.
-//! The rows asked for while the previous group was being written go
+//! Each row there would otherwise be a round trip and a commit of its own;
+//! the rows asked for while the previous group was being written go
 //! together as one multi-row `INSERT`, so a burst of them costs a few
-//! statements. One group per statement text is in flight at a time.
+//! statements. One group per statement text is in flight at a time. SQLite's
+//! writer groups commits already, so there a row is an ordinary write.
 
 use super::statement::{values, BoxedParam, Statement};
-use super::thread::WriterThread;
-use crate::caches::Caches;
 use crate::StoreError;
+use sqlx::postgres::PgArguments;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
-/// Where a group's statement runs, each as a transaction of its own.
-#[derive(Clone, Debug)]
-pub(crate) enum Sink {
-    Postgres(PgPool),
-    Sqlite {
-        thread: WriterThread,
-        caches: Arc<Caches>,
-    },
-}
-
-impl Sink {
-    async fn execute(&self, statement: Statement<'static>) -> Result<(), StoreError> {
-        match self {
-            Sink::Postgres(pool) => {
-                let (sql, args) = statement.postgres_params()?;
-                sqlx::query_with(&sql, args).execute(pool).await?;
-                Ok(())
-            }
-            Sink::Sqlite { thread, caches } => {
-                super::body::on_writer(thread, caches.clone(), move |tx| {
-                    Box::pin(async move { tx.execute(statement).await.map(drop) })
-                })
-                .await
-            }
-        }
-    }
-}
-
-/// Rows in one group at most, well under PostgreSQL's 65,535 parameters
-/// and SQLite's 32,766.
+/// Rows in one group at most, well under PostgreSQL's 65,535 parameters.
 const MOST_ROWS: usize = 500;
 
 /// A row waiting for its group, and who waits for it.
@@ -56,7 +26,7 @@ struct Row {
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
-/// The queues of one database handle, one per statement text.
+/// The queues of one PostgreSQL handle, one per statement text.
 #[derive(Default)]
 pub(crate) struct Groups {
     queues: Mutex<HashMap<String, mpsc::UnboundedSender<Row>>>,
@@ -99,12 +69,12 @@ impl Groups {
     /// group is committed. A statement of another shape runs alone.
     pub(crate) async fn insert(
         &self,
-        sink: &Sink,
+        pool: &PgPool,
         statement: Statement<'static>,
     ) -> Result<(), StoreError> {
         let columns = statement.params.len();
         if columns == 0 || values_prefix(&statement.sql, columns).is_none() {
-            return sink.execute(statement).await;
+            return alone(pool, statement).await;
         }
         let (done, answer) = oneshot::channel();
         let sql = statement.sql;
@@ -122,7 +92,7 @@ impl Groups {
                 let (queue, rows) = mpsc::unbounded_channel();
                 let counts = self.counts.clone();
                 tokio::spawn(write_groups(
-                    sink.clone(),
+                    pool.clone(),
                     sql.to_string(),
                     columns,
                     rows,
@@ -144,12 +114,14 @@ impl Groups {
             }
         };
         if let Some(row) = refused {
-            return sink
-                .execute(Statement {
+            return alone(
+                pool,
+                Statement {
                     sql,
                     params: row.params,
-                })
-                .await;
+                },
+            )
+            .await;
         }
         // A group's writer that stops before answering (its runtime shut
         // down) leaves the row's fate unknown: an error, as for a crash.
@@ -159,10 +131,16 @@ impl Groups {
     }
 }
 
+async fn alone(pool: &PgPool, statement: Statement<'static>) -> Result<(), StoreError> {
+    let (sql, args) = statement.postgres_params()?;
+    sqlx::query_with(&sql, args).execute(pool).await?;
+    Ok(())
+}
+
 /// Writes the rows of one statement text in groups, as long as anyone can
 /// ask for more.
 async fn write_groups(
-    sink: Sink,
+    pool: PgPool,
     sql: String,
     columns: usize,
     mut rows: mpsc::UnboundedReceiver<Row>,
@@ -183,29 +161,43 @@ async fn write_groups(
             .waiting
             .fetch_sub(group.len() as u64, Ordering::Relaxed);
         counts.statements.fetch_add(1, Ordering::Relaxed);
-        write_group(&sink, &sql, &prefix, columns, group).await;
+        write_group(&pool, &sql, &prefix, columns, group).await;
     }
 }
 
 /// One statement for the group, which stands or fails as one: a log row
 /// has nothing in it to refuse (no key of its own), so what fails it (the
 /// database out of reach) fails the others too.
-async fn write_group(sink: &Sink, sql: &str, prefix: &str, columns: usize, group: Vec<Row>) {
-    let sql = match group.len() {
-        1 => sql.to_owned(),
-        n => format!("{prefix}VALUES {}", values(n, columns)),
+async fn write_group(pool: &PgPool, sql: &str, prefix: &str, columns: usize, group: Vec<Row>) {
+    let (result, waiting) = if let [_] = group[..] {
+        let row = group.into_iter().next().expect("one row");
+        let statement = Statement {
+            sql: sql.to_owned().into(),
+            params: row.params,
+        };
+        (alone(pool, statement).await, vec![row.done])
+    } else {
+        let text = format!("{prefix}VALUES {}", values(group.len(), columns));
+        let mut args = PgArguments::default();
+        let mut encoded = Ok(());
+        let mut waiting = Vec::with_capacity(group.len());
+        for row in group {
+            for p in row.params {
+                encoded = encoded.and_then(|()| p.postgres(&mut args));
+            }
+            waiting.push(row.done);
+        }
+        let result = match encoded {
+            Ok(()) => sqlx::query_with(&text, args)
+                .execute(pool)
+                .await
+                .map(drop)
+                .map_err(StoreError::from),
+            Err(e) => Err(StoreError::Query(sqlx::Error::Encode(e))),
+        };
+        (result, waiting)
     };
-    let mut params = Vec::with_capacity(group.len() * columns);
-    let mut waiting = Vec::with_capacity(group.len());
-    for row in group {
-        params.extend(row.params);
-        waiting.push(row.done);
-    }
-    let statement = Statement {
-        sql: sql.into(),
-        params,
-    };
-    match sink.execute(statement).await {
+    match result {
         Ok(()) => {
             for done in waiting {
                 let _ = done.send(Ok(()));

@@ -12,7 +12,6 @@
 //! ([`StoreError::WaitedOutsideTheTransaction`]) and rolled back. Read what
 //! else it needs before it starts, and move that into it.
 
-pub(crate) mod body;
 pub(crate) mod logged;
 mod row;
 mod statement;
