@@ -306,9 +306,11 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let classes = egov_grid::layers::grid(&db).await?.classes.clone();
-    let step = (args.cases / 1000).max(1);
-    let ids = (0..args.cases.min(1000))
-        .map(|k| format!("G{:011}", k * step))
+    // Request ids are the reports' own: a thousand spread over them all.
+    let first = count(&db, "SELECT COALESCE(MIN(id), 0) FROM grid_reports").await?;
+    let step = (stored / 1000).max(1);
+    let ids = (0..stored.min(1000))
+        .map(|k| (first + k * step).to_string())
         .collect();
     let b = Arc::new(Bench {
         db,

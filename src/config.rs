@@ -101,11 +101,6 @@ pub struct Settings {
     /// `outbox.jsonl` in the data directory; with `demo` off they wait in
     /// the outbox (`egov outbox`) unless this is set.
     pub outbox_file: Option<PathBuf>,
-    /// During a peak of reports (no pause of 20 ms between them on this
-    /// node), the grid's opener leaves the writer to the intake for up to
-    /// this many seconds, then catches up; 0 opens each report as cases as
-    /// it arrives.
-    pub grid_opener_hold_secs: u64,
 }
 
 fn skip_secret<S: serde::Serializer>(_: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
@@ -146,7 +141,6 @@ impl Default for Settings {
             smtp_url: None,
             email_from: "北京市电子政务平台 <noreply@egov.localhost>".to_owned(),
             outbox_file: None,
-            grid_opener_hold_secs: 30,
         }
     }
 }
@@ -213,7 +207,6 @@ impl Settings {
                 "smtp_url",
                 "email_from",
                 "outbox_file",
-                "grid_opener_hold_secs",
             ]))
             .merge(Serialized::defaults(overrides))
             .extract()

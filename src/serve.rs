@@ -92,12 +92,6 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
             tracing::error!(error = %egov_kernel::error::Chain(&e), "building the search index failed");
         }
     });
-    // Reports received through Open311 and the report pages become cases.
-    tokio::spawn(egov_grid::intake::run_opener(
-        db.clone(),
-        state.processes.clone(),
-        std::time::Duration::from_secs(settings.grid_opener_hold_secs),
-    ));
     let app = egov_web::router(state);
     if let Some(bind) = settings.metrics_bind {
         let listener = tokio::net::TcpListener::bind(bind)

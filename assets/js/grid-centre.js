@@ -35,7 +35,7 @@
         tr.setAttribute('data-state', r.state);
         var first = document.createElement('td');
         var a = document.createElement('a');
-        a.href = '/cases/' + encodeURIComponent(r.number);
+        a.href = r.href;
         var code = document.createElement('code');
         code.setAttribute('translate', 'no');
         code.textContent = r.number;

@@ -54,7 +54,7 @@
             var form = document.createElement('form');
             form.id = 'follow-' + r.service_request_id;
             form.method = 'post';
-            form.action = '/grid/requests/' + encodeURIComponent(r.service_request_id) + '/follow';
+            form.action = '/grid/reports/' + encodeURIComponent(r.service_request_id) + '/follow';
             var token = document.createElement('input');
             token.type = 'hidden';
             token.name = 'csrf';

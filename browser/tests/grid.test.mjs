@@ -2,13 +2,14 @@
 // sign in, choose the kind of problem, tap the map (the city's streets,
 // drawn from egov's own layers), answer the class's question, describe it,
 // add a photo and send it; then follow it by its link without signing in,
-// until the command centre has filed it as a case.
+// waiting to be filed by the command centre.
 //
-// Then the same problem again: a neighbour is offered the open case
-// nearby and follows it instead; another reports it anyway, and the
-// district's dispatcher merges that report into the open case.
+// Then the same problem again: a neighbour is offered the report nearby
+// and follows it instead; another reports it anyway; the district's
+// dispatcher files the first report and merges the second into its case.
 //
-// Then a report the dispatcher sends on the routing advice is handled and
+// Then a report the dispatcher files from the centre's list and sends on
+// the routing advice is handled and
 // closed, and its reporter rates the outcome by the link, signed out, on a
 // phone; the dispatcher's call-back page shows the rating.
 //
@@ -49,9 +50,9 @@ const SHOTS = process.env.EGOV_SCREENSHOTS;
 let server;
 let browser;
 let cast;
-/** The follow link of the first report, and its case number. */
+/** The follow link of the first report, its id, and its case number once filed. */
 let first;
-/** The report the dispatcher sent to the enforcement bureau: its link and number. */
+/** The report the dispatcher sent to the enforcement bureau: its link and case number. */
 let dispatched;
 
 before(async () => {
@@ -130,12 +131,11 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
     try {
       const other = await stranger.newPage();
       const otherWatch = watchPage(other, server.baseUrl);
-      // Filed by the opener as soon as it was received; the page says so
-      // once it has been.
+      // A request from the moment it was received, waiting to be filed.
       await other.goto(link, { waitUntil: 'load' });
-      await untilFiled(other, otherWatch);
+      await settle(other, otherWatch);
       assert.equal(await textOf(other.locator('#follow-step')), '待立案');
-      first = { link, number: await textOf(other.locator('#follow-facts code')) };
+      first = { link, id: await textOf(other.locator('#follow-facts code')) };
       const facts = await textOf(other.locator('#follow-facts'));
       assert.match(facts, /上水井盖/);
       assert.match(facts, /北京市东城区城市管理指挥中心/);
@@ -161,23 +161,18 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
   }
 });
 
-/**
- * On a report's follow page: reloads until the opener has filed the report
- * as a case (it does so as soon as the report is received).
- */
-async function untilFiled(page, watch) {
-  await settle(page, watch);
-  while (!(await textOf(page.locator('#follow-status'))).includes('已登记')) {
-    await page.reload({ waitUntil: 'load' });
-    await settle(page, watch);
-  }
-}
-
-/** Sends the report form, lands on its follow page and waits until it is filed. */
-async function sendAndSeeFiled(page, watch) {
+/** Sends the report form and lands on its follow page, waiting to be filed; answers its id. */
+async function sendAndFollow(page, watch) {
   await page.getByRole('button', { name: '提交报告', exact: true }).click();
   await page.waitForURL((u) => u.pathname.startsWith('/grid/follow/'), { waitUntil: 'load' });
-  await untilFiled(page, watch);
+  await settle(page, watch);
+  assert.equal(await textOf(page.locator('#follow-step')), '待立案');
+  return textOf(page.locator('#follow-facts code'));
+}
+
+/** The case number a page at `/grid/requests/{number}/…` is about. */
+function caseOf(page) {
+  return new URL(page.url()).pathname.split('/')[3];
 }
 
 /** Signs a new resident in, in a phone-sized context of their own. */
@@ -203,19 +198,20 @@ async function atTheSamePlace(page, watch) {
 
 test('the same problem again is followed, or merged by the dispatcher', { timeout: TEST_TIMEOUT }, async () => {
   assert.ok(first, 'the first test reported the problem');
-  // A neighbour is offered the open case 15 m away and follows it.
+  // A neighbour is offered the report 15 m away, waiting to be filed, and
+  // follows it.
   const neighbour = await resident('关注邻居');
   try {
     const { page, watch } = neighbour;
     await atTheSamePlace(page, watch);
     const offered = page.locator('#nearby');
     await offered.waitFor({ state: 'visible' });
-    assert.match(await textOf(offered), new RegExp(first.number));
+    assert.match(await textOf(offered), new RegExp(`${first.id} · 待立案`));
     await shoot(page, 'grid-report-nearby-phone');
-    await page.getByRole('button', { name: `关注此案件 ${first.number}`, exact: true }).click();
+    await page.getByRole('button', { name: `关注此问题 ${first.id}`, exact: true }).click();
     await page.waitForURL((u) => u.pathname === new URL(first.link).pathname, { waitUntil: 'load' });
     await settle(page, watch);
-    assert.match(await textOf(page.locator('#followed')), /您已关注此案件/);
+    assert.match(await textOf(page.locator('#followed')), /您已关注此问题/);
   } finally {
     await neighbour.context.close();
   }
@@ -229,30 +225,48 @@ test('the same problem again is followed, or merged by the dispatcher', { timeou
     await page.locator('#nearby').waitFor({ state: 'visible' });
     await page.getByLabel('井盖状况', { exact: false }).selectOption('broken');
     await page.getByLabel('问题描述', { exact: true }).fill('井盖破损，还没修。');
-    await sendAndSeeFiled(page, watch);
-    second = await textOf(page.locator('#follow-facts code'));
+    second = await sendAndFollow(page, watch);
   } finally {
     await another.context.close();
   }
 
-  // The dispatcher finds the open case nearby from the new case's page and merges.
+  // The dispatcher files the first report from its page, then merges the
+  // second into the first's case from the second's page.
   const oneTime = await cast.createStaff('dispatcher');
   await cast.firstStaffSignIn('dispatcher', oneTime);
   const d = await cast.person('dispatcher');
-  await d.page.goto(`${server.baseUrl}/cases/${second}`, { waitUntil: 'load' });
+  await d.page.setViewportSize({ width: 1280, height: 900 });
+  await d.page.goto(`${server.baseUrl}/grid/reports/${first.id}`, { waitUntil: 'load' });
   await settle(d.page, d.watch);
-  await d.page.getByRole('link', { name: '附近同类问题（并案）', exact: true }).click();
-  await landOn(d.page, d.watch, `/grid/requests/${second}/duplicates`);
-  // One open case nearby: one form, with its one field.
+  assert.match(await textOf(d.page.locator('#report-facts')), /上水井盖/);
   await assertUniqueIds(d.page);
   await assertNoSidewaysScroll(d.page);
+  await shoot(d.page, 'grid-filing-desktop');
+  await d.page.setViewportSize(PHONE);
+  await assertNoSidewaysScroll(d.page);
+  await shoot(d.page, 'grid-filing-phone');
+  await d.page.setViewportSize({ width: 1280, height: 900 });
+  // Refusing asks for the reasons first: the page comes back saying so.
+  await d.page.getByLabel('不予立案（如信息不实、已解决、无法核实）', { exact: true }).check();
+  await d.page.getByLabel('理由', { exact: true }).fill(' ');
+  await submitExpecting(d.page, d.watch, 400, () => d.page.getByRole('button', { name: '确定', exact: true }).click());
+  assert.match(await textOf(d.page.locator('#decide-error')), /请填写理由/);
+  await d.page.getByRole('button', { name: '立案', exact: true }).click();
+  await d.page.waitForURL((u) => /^\/grid\/requests\/[^/]+\/dispatch$/.test(u.pathname), { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  first.number = caseOf(d.page);
+  await d.page.goto(`${server.baseUrl}/grid/reports/${second}`, { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  // One open case nearby: one merge form, with its one field.
+  await assertUniqueIds(d.page);
   assert.equal(await d.page.getByLabel('并案说明（可不填）', { exact: true }).count(), 1);
-  await shoot(d.page, 'grid-duplicates-desktop');
   await d.page.getByRole('button', { name: `并入案件 ${first.number}`, exact: true }).click();
   await landOn(d.page, d.watch, `/cases/${first.number}`);
-  await d.page.goto(`${server.baseUrl}/cases/${second}`, { waitUntil: 'load' });
+  // The second report's page now leads to its case, ended as merged.
+  await d.page.goto(`${server.baseUrl}/grid/reports/${second}`, { waitUntil: 'load' });
   await settle(d.page, d.watch);
   assert.match(await textOf(d.page.locator('main')), /已并案/);
+  d.watch.assertClean();
 });
 
 test('the command centre sees a new report arrive without reloading', { timeout: TEST_TIMEOUT }, async () => {
@@ -264,7 +278,8 @@ test('the command centre sees a new report arrive without reloading', { timeout:
   await d.page.waitForFunction(() => document.querySelectorAll('#centre-map path.leaflet-interactive').length >= 30);
   assert.match(await textOf(d.page.locator('#centre-cases')), new RegExp(first.number));
 
-  // A resident reports; the centre's list and map show it of themselves.
+  // A resident reports; the centre's list and map show it of themselves,
+  // waiting to be filed.
   const someone = await resident('实时报告');
   let number;
   try {
@@ -274,8 +289,7 @@ test('the command centre sees a new report arrive without reloading', { timeout:
     await page.getByLabel('纬度', { exact: true }).fill('39.9120');
     await page.getByLabel('经度', { exact: true }).fill('116.3650');
     await page.getByLabel('问题描述', { exact: true }).fill('路边垃圾无人清运。');
-    await sendAndSeeFiled(page, watch);
-    number = await textOf(page.locator('#follow-facts code'));
+    number = await sendAndFollow(page, watch);
   } finally {
     await someone.context.close();
   }
@@ -285,6 +299,7 @@ test('the command centre sees a new report arrive without reloading', { timeout:
     { timeout: 20_000 },
   );
   assert.match(await textOf(d.page.locator('#centre-cases tbody')), /暴露垃圾/);
+  assert.ok(await d.page.locator(`#centre-cases a[href="/grid/reports/${number}"]`).count() === 1);
   d.watch.assertClean();
   await shoot(d.page, 'grid-centre-desktop');
   await d.page.setViewportSize(PHONE);
@@ -304,21 +319,26 @@ test('the dispatcher files a report and dispatches it on the routing advice', { 
     await page.getByLabel('纬度', { exact: true }).fill('39.9330');
     await page.getByLabel('经度', { exact: true }).fill('116.4180');
     await page.getByLabel('问题描述', { exact: true }).fill('路口渣土车遗撒，满地泥土。');
-    await sendAndSeeFiled(page, watch);
-    number = await textOf(page.locator('#follow-facts code'));
-    dispatched = { link: page.url(), number };
+    number = await sendAndFollow(page, watch);
+    dispatched = { link: page.url() };
   } finally {
     await someone.context.close();
   }
 
+  // From the centre's list to the report's page, where the routing advice
+  // already shows; filing it leads on to the dispatch.
   const d = await cast.person('dispatcher');
   await d.page.setViewportSize({ width: 1280, height: 900 });
-  await d.page.goto(`${server.baseUrl}/cases/${number}`, { waitUntil: 'load' });
+  await d.page.goto(`${server.baseUrl}/grid/centre`, { waitUntil: 'load' });
   await settle(d.page, d.watch);
+  await d.page.locator(`#centre-cases a[href="/grid/reports/${number}"]`).click();
+  await landOn(d.page, d.watch, `/grid/reports/${number}`);
+  assert.match(await textOf(d.page.locator('#routed')), /规则：渣土车遗撒归城管执法/);
   await d.page.getByRole('button', { name: '立案', exact: true }).click();
-  await landOn(d.page, d.watch, `/cases/${number}`);
-  await d.page.getByRole('link', { name: '派遣（查看路由建议）', exact: true }).click();
-  await landOn(d.page, d.watch, `/grid/requests/${number}/dispatch`);
+  await d.page.waitForURL((u) => /^\/grid\/requests\/[^/]+\/dispatch$/.test(u.pathname), { waitUntil: 'load' });
+  await settle(d.page, d.watch);
+  number = caseOf(d.page);
+  dispatched.number = number;
   assert.match(await textOf(d.page.locator('#routed')), /规则：渣土车遗撒归城管执法/);
   // The demonstration's classifier, trained on its made-up history, agrees.
   assert.match(await textOf(d.page.locator('#suggested')), /城市管理综合行政执法局.*置信度 \d+%/);

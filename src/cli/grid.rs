@@ -35,8 +35,6 @@ pub enum GridCommand {
     /// Routing reports to departments: the rules and the dispatch classifier.
     #[command(subcommand)]
     Routing(RoutingCommand),
-    /// Open the reports received and not yet opened as cases; prints how many.
-    Open,
     /// Load the demonstration grid (东城区 and 西城区: districts, streets,
     /// 500 m blocks and 100 m cells) unless the grid has areas; prints how
     /// many went in.
@@ -128,22 +126,6 @@ pub async fn run(db: &Db, command: GridCommand) -> anyhow::Result<ExitCode> {
             println!("demonstration grid areas: {n}");
         }
         GridCommand::Routing(command) => routing(db, command).await?,
-        GridCommand::Open => {
-            let processes = egov_cases::registry::Processes::default();
-            let mut total = 0;
-            loop {
-                let done =
-                    egov_grid::intake::open_waiting(db, &processes, egov_grid::intake::BATCH)
-                        .await?;
-                total += done.opened;
-                // Another opener (a running server) may have claimed what
-                // was read: go on while full batches are read.
-                if (done.read as i64) < egov_grid::intake::BATCH {
-                    break;
-                }
-            }
-            println!("reports opened: {total}");
-        }
     }
     Ok(ExitCode::SUCCESS)
 }

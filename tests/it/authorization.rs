@@ -292,11 +292,19 @@ fn routes() -> Vec<Route> {
             }
         }),
         get("/grid/follow/none", |_| Outcome::Hidden),
-        // Following and merging (tests/it/grid_pages.rs): no grid case has
-        // this number, so those who may are told it is not there.
-        post("/grid/requests/2026000000/follow", |w| {
+        // Following a report and deciding on one (tests/it/grid_pages.rs):
+        // no report has this id, so those who may are told it is not there.
+        post("/grid/reports/999999999/follow", |w| {
             w.page(w.signed_in()).min_found()
         }),
+        get("/grid/reports/999999999", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        post("/grid/reports/999999999/decide", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        // Merging a case (tests/it/grid_pages.rs): no grid case has this
+        // number, so those who may are told it is not there.
         get("/grid/requests/2026000000/duplicates", |w| {
             w.page(w.is_staff()).min_found()
         }),

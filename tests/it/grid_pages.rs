@@ -4,7 +4,7 @@
 //! message in Chinese and stores nothing.
 
 use crate::common;
-use crate::open311::{open_waiting, with_grid};
+use crate::open311::{file_waiting, with_grid};
 
 use axum::http::{Method, StatusCode};
 use common::casework::{citizen, dept, multipart_form, nth_citizen, staff, Caller};
@@ -125,15 +125,16 @@ async fn a_resident_reports_with_a_photo_and_follows_it_by_link() {
         .await;
     assert!(who[0] == "citizen 1" || who[0] == "citizen true", "{who:?}");
 
-    // Anyone with the link sees it: received, then filed as a case.
+    // Anyone with the link sees it: received and waiting to be filed,
+    // then filed.
     let page = app.get(&follow).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("报告已收到，正在登记"), "{}", page.body);
-    assert!(page.body.contains("上水井盖"));
-    assert_eq!(open_waiting(&app).await, 1);
+    assert!(page.body.contains("报告已收到，正在办理"), "{}", page.body);
+    assert!(page.body.contains("待立案") && page.body.contains("上水井盖"));
+    assert!(page.body.contains("<img src=\"/grid/photos/"));
+    assert_eq!(file_waiting(&app).await, 1);
     let page = app.get(&follow).await;
-    assert!(page.body.contains("报告已登记，正在办理"), "{}", page.body);
-    assert!(page.body.contains("待立案"));
+    assert!(page.body.contains("待派遣"), "{}", page.body);
     assert!(page.body.contains("<img src=\"/grid/photos/"));
     let thumb = app.texts("SELECT thumb_sha256 FROM grid_photos").await;
     assert!(page
@@ -147,9 +148,9 @@ async fn a_resident_reports_with_a_photo_and_follows_it_by_link() {
     common::verify_audit(&app).await;
 }
 
-/// Reports `e0102` at a point through the page; answers the case number
-/// once opened.
-pub(crate) async fn report_at(
+/// Reports `e0102` at a point through the page; answers the report's id
+/// (its request's), waiting to be filed.
+pub(crate) async fn report_waiting(
     app: &TestApp,
     who: &Caller,
     lat: &str,
@@ -165,9 +166,36 @@ pub(crate) async fn report_at(
     ];
     let res = post_report(app, who, &fields, &[]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    assert_eq!(open_waiting(app).await, 1);
+    app.texts(&format!(
+        "SELECT CAST(id AS TEXT) FROM grid_reports WHERE description = '{said}'"
+    ))
+    .await
+    .remove(0)
+}
+
+/// Reports `e0102` at a point through the page; answers the case number
+/// once filed.
+pub(crate) async fn report_at(
+    app: &TestApp,
+    who: &Caller,
+    lat: &str,
+    long: &str,
+    said: &str,
+) -> String {
+    report_waiting(app, who, lat, long, said).await;
+    assert_eq!(file_waiting(app).await, 1);
     app.texts(&format!(
         "SELECT c.number FROM cases c JOIN grid_reports r ON r.case_id = c.id WHERE r.description = '{said}'"
+    ))
+    .await
+    .remove(0)
+}
+
+/// The request id (the report's) of grid case `number`.
+pub(crate) async fn request_of(app: &TestApp, number: &str) -> String {
+    app.texts(&format!(
+        "SELECT CAST(r.id AS TEXT) FROM grid_reports r JOIN cases c ON c.id = r.case_id \
+         WHERE c.number = '{number}' ORDER BY r.id LIMIT 1"
     ))
     .await
     .remove(0)
@@ -203,10 +231,9 @@ impl Crew {
         }
     }
 
-    /// Files, dispatches, handles and closes case `number`.
+    /// Dispatches, handles and closes filed case `number`.
     async fn close(&self, app: &TestApp, number: &str) {
         let steps = [
-            ("register", json!({})),
             ("dispatch", json!({"department": "110101-CGZFJ"})),
             ("report_done", json!({"result": "已清运"})),
             ("close", json!({})),
@@ -282,9 +309,10 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
             .await
         }
     };
+    let a_id = request_of(&app, &a).await;
     let near = around("lat=39.9300&long=116.4100").await.json();
     assert_eq!(near.as_array().unwrap().len(), 1, "{near}");
-    assert_eq!(near[0]["service_request_id"], a.as_str());
+    assert_eq!(near[0]["service_request_id"], a_id.as_str());
     let far = around("lat=39.9330&long=116.4095").await.json();
     assert_eq!(far.as_array().unwrap().len(), 0, "about 390 m away: {far}");
     let wider = around("lat=39.9330&long=116.4095&radius=500").await.json();
@@ -302,7 +330,7 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
     let second = nth_citizen(&app, "qian.er", 1).await;
     let res = app
         .post_form(
-            &format!("/grid/requests/{a}/follow"),
+            &format!("/grid/reports/{a_id}/follow"),
             Some(&second.0),
             &[("csrf", &second.1)],
         )
@@ -313,10 +341,10 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
         link.starts_with("/grid/follow/") && link.ends_with("?followed=1"),
         "{link}"
     );
-    assert!(app.get(&link).await.body.contains("您已关注此案件"));
+    assert!(app.get(&link).await.body.contains("您已关注此问题"));
     let forged = app
         .post_form(
-            &format!("/grid/requests/{a}/follow"),
+            &format!("/grid/reports/{a_id}/follow"),
             Some(&second.0),
             &[("csrf", "x")],
         )
@@ -386,7 +414,10 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(res.header("location"), format!("/cases/{a}?done=merged"));
     let r = &app
-        .get(&format!("/open311/v2/requests/{c}.json"))
+        .get(&format!(
+            "/open311/v2/requests/{}.json",
+            request_of(&app, &c).await
+        ))
         .await
         .json()[0];
     assert_eq!(r["status"], "closed");
@@ -404,6 +435,85 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
     assert!(res.body.contains("不能再并案"), "{}", res.body);
     assert_eq!(app.count("case_followers").await, 2);
 
+    // A fourth reports it too; before the centre gets to it, a fifth
+    // follows that report, offered it nearby as a request waiting.
+    let fourth = nth_citizen(&app, "li.si", 3).await;
+    let d = report_waiting(&app, &fourth, "39.9296", "116.4096", "路口垃圾又堆起来了").await;
+    let near = around("lat=39.9296&long=116.4096").await.json();
+    assert!(
+        near.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["service_request_id"] == d.as_str() && r["status_notes"] == "待立案"),
+        "{near}"
+    );
+    let fifth = nth_citizen(&app, "zhou.wu", 4).await;
+    let res = app
+        .post_form(
+            &format!("/grid/reports/{d}/follow"),
+            Some(&fifth.0),
+            &[("csrf", &fifth.1)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(app.count("grid_report_followers").await, 1);
+    // The dispatcher merges the report from its page: not into a case that
+    // is not there, then into the open one.
+    let page = app
+        .get_with(&format!("/grid/reports/{d}"), &[("cookie", &dispatcher.0)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains(&format!("name=\"into\" value=\"{a}\"")),
+        "{}",
+        page.body
+    );
+    let decide = |fields: Vec<(&'static str, String)>| {
+        let (app, dd, d) = (&app, &dispatcher, d.clone());
+        async move {
+            let mut form: Vec<(&str, &str)> = vec![("csrf", dd.1.as_str())];
+            form.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+            app.post_form(&format!("/grid/reports/{d}/decide"), Some(&dd.0), &form)
+                .await
+        }
+    };
+    let res = decide(vec![
+        ("decision", "merge".into()),
+        ("into", "20269999999".into()),
+    ])
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(
+        res.body.contains("没有网格案件 20269999999"),
+        "{}",
+        res.body
+    );
+    assert!(
+        app.texts(&format!(
+            "SELECT CAST(id AS TEXT) FROM grid_reports WHERE id = {d} AND case_id IS NULL"
+        ))
+        .await
+        .len()
+            == 1,
+        "refused: still waiting, no case"
+    );
+    let res = decide(vec![("decision", "merge".into()), ("into", a.clone())]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.header("location"), format!("/cases/{a}?done=merged"));
+    let r = &app
+        .get(&format!("/open311/v2/requests/{d}.json"))
+        .await
+        .json()[0];
+    assert_eq!(r["status"], "closed");
+    // Decided once: the page now leads to its case, and deciding again
+    // changes nothing.
+    let res = decide(vec![("decision", "file".into())]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.header("location"), format!("/grid/reports/{d}"));
+    // The second and third follow the case; the fifth followed the fourth's
+    // case as it was merged, and both now follow the case.
+    assert_eq!(app.count("case_followers").await, 5);
+
     // The case goes through its steps; at its end all three hear it, the
     // followers with the link they follow it by.
     crew.close(&app, &a).await;
@@ -411,7 +521,7 @@ async fn the_same_problem_is_followed_or_merged_and_everyone_hears_the_end() {
     assert!(kinds_told(&app, &first)
         .await
         .contains(&("case_decided".to_owned(), format!("/cases/{a}"))));
-    for who in [&second, &third] {
+    for who in [&second, &third, &fourth, &fifth] {
         assert!(
             kinds_told(&app, who)
                 .await
@@ -494,7 +604,10 @@ async fn a_reporter_sends_a_closed_case_back_when_it_was_not_fixed() {
         "{told}"
     );
     let r = &app
-        .get(&format!("/open311/v2/requests/{}.json", parts[0]))
+        .get(&format!(
+            "/open311/v2/requests/{}.json",
+            request_of(&app, parts[0]).await
+        ))
         .await
         .json()[0];
     assert_eq!(
@@ -563,7 +676,7 @@ async fn a_hotline_operator_types_in_a_call_and_the_number_stays_hidden() {
     );
     // The number is kept for the call-back, and shown nowhere public.
     let follow = res.header("location").to_owned();
-    open_waiting(&app).await;
+    file_waiting(&app).await;
     assert!(!app.get(&follow).await.body.contains("13911112222"));
     assert!(!app
         .get("/open311/v2/requests.json")
@@ -607,10 +720,7 @@ async fn a_hotline_operator_types_in_a_call_and_the_number_stays_hidden() {
     crew.take(
         &app,
         &number,
-        &[
-            ("register", json!({})),
-            ("dispatch", json!({"department": "110101-CGZFJ"})),
-        ],
+        &[("dispatch", json!({"department": "110101-CGZFJ"}))],
     )
     .await;
     let whole = app
@@ -668,7 +778,7 @@ async fn callers_rate_on_the_call_back_or_by_their_link_and_the_hotline_counts_i
             ];
             let res = post_report(app, &operator, &fields, &[]).await;
             assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-            open_waiting(app).await;
+            file_waiting(app).await;
             let follow = res.header("location").to_owned();
             let number = app
                 .texts(&format!(
@@ -848,18 +958,21 @@ async fn the_command_centre_sees_open_cases_and_is_told_when_they_move() {
     let centre = dept(&app, "110101-CGZX").await;
     let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
     let handler = staff(&app, "handler.cgw", centre, &[Role::Handler]).await;
-    let a = report_at(&app, &resident, "39.9295", "116.4095", "垃圾桶满了").await;
+    let a = report_waiting(&app, &resident, "39.9295", "116.4095", "垃圾桶满了").await;
     // The centre's list is the dispatchers' queue: no notice (nor SMS) per
     // report, which at a peak would bury them.
     let told = dispatcher.get(&app, "/api/v1/messages").await;
     assert_eq!(told["messages"], json!([]), "{told}");
 
+    // Waiting to be filed: listed with its filing deadline, leading to the
+    // report's page.
     let page = app
         .get_with("/grid/centre", &[("cookie", &dispatcher.0)])
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body.contains(&format!("<a href=\"/cases/{a}\">")),
+        page.body
+            .contains(&format!("<a href=\"/grid/reports/{a}\">")),
         "{}",
         page.body
     );
@@ -876,6 +989,56 @@ async fn the_command_centre_sees_open_cases_and_is_told_when_they_move() {
         .json();
     assert_eq!(rows[0]["number"], a.as_str());
     assert_eq!(rows[0]["state"], "reported");
+    assert!(!rows[0]["due"].as_str().unwrap().is_empty(), "{rows}");
+    // Only its centre's dispatchers decide on it: not a handler, not
+    // another district's dispatcher, and not without reasons.
+    let xicheng = dept(&app, "110102-CGZX").await;
+    let elsewhere = staff(&app, "dispatch.xc", xicheng, &[Role::Dispatcher]).await;
+    let decide = |who: &Caller, fields: &[(&str, &str)]| {
+        let (app, who, a) = (&app, who.clone(), a.clone());
+        let mut form = vec![("csrf".to_owned(), who.1.clone())];
+        form.extend(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        async move {
+            let form: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.post_form(&format!("/grid/reports/{a}/decide"), Some(&who.0), &form)
+                .await
+        }
+    };
+    for who in [&handler, &elsewhere] {
+        let res = decide(who, &[("decision", "file")]).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    }
+    let res = app
+        .get_with(&format!("/grid/reports/{a}"), &[("cookie", &handler.0)])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    // Another centre looks on, as on the list, without the forms.
+    let res = app
+        .get_with(&format!("/grid/reports/{a}"), &[("cookie", &elsewhere.0)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(!res.body.contains("/decide"), "{}", res.body);
+    let own = app
+        .get_with(&format!("/grid/reports/{a}"), &[("cookie", &dispatcher.0)])
+        .await;
+    assert!(own.body.contains(&format!("/grid/reports/{a}/decide")));
+    let res = decide(&dispatcher, &[("decision", "refuse"), ("reasons", " ")]).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("请填写理由"), "{}", res.body);
+    let forged = app
+        .post_form(
+            &format!("/grid/reports/{a}/decide"),
+            Some(&dispatcher.0),
+            &[("csrf", "forged"), ("decision", "file")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(app.texts("SELECT number FROM cases").await.is_empty());
 
     // The stream says "changed" at once, with the newest step.
     let version = || {
@@ -900,15 +1063,33 @@ async fn the_command_centre_sees_open_cases_and_is_told_when_they_move() {
     let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
     let text = String::from_utf8_lossy(&frame).into_owned();
     assert_eq!(text, format!("event: changed\ndata: {before}\n\n"));
-    // A step moves the version the stream watches.
-    let res = dispatcher.act(&app, &a, "register", json!({})).await;
-    assert_eq!(res.status, StatusCode::OK);
+    // Filed from its page: the case opens as of the report and the
+    // dispatcher goes on to dispatch it; the version the stream watches
+    // moves.
+    let res = decide(&dispatcher, &[("decision", "file")]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let number = app.texts("SELECT number FROM cases").await.remove(0);
+    assert_eq!(
+        res.header("location"),
+        format!("/grid/requests/{number}/dispatch")
+    );
     assert!(version().await > before);
     let rows = app
         .get_with("/grid/centre/cases.json", &[("cookie", &dispatcher.0)])
         .await
         .json();
     assert_eq!(rows[0]["state"], "dispatching");
+    assert_eq!(rows[0]["href"], format!("/cases/{number}"));
+    let opened = app
+        .texts(&format!(
+            "SELECT CAST(c.created_at = r.received_at AS TEXT) FROM cases c \
+             JOIN grid_reports r ON r.case_id = c.id WHERE c.number = '{number}'"
+        ))
+        .await;
+    assert!(opened[0] == "1" || opened[0] == "true", "{opened:?}");
+    let told = dispatcher.get(&app, "/api/v1/messages").await;
+    assert_eq!(told["messages"], json!([]), "{told}");
+    common::verify_audit(&app).await;
 }
 
 #[tokio::test]
@@ -932,13 +1113,12 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
         post_report(&app, &operator, &call, &[]).await.status,
         StatusCode::SEE_OTHER
     );
-    open_waiting(&app).await;
+    file_waiting(&app).await;
     let called = app.texts("SELECT c.number FROM cases c").await.remove(0);
     crew.take(
         &app,
         &called,
         &[
-            ("register", json!({})),
             ("dispatch", json!({"department": "110101-CGZFJ"})),
             ("extend", json!({"reason": "需协调物业"})),
             ("report_done", json!({"result": "已清运"})),
@@ -948,25 +1128,30 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
         ],
     )
     .await;
-    // A report not filed, and one filed and still being handled.
+    // A report not filed, one filed and still being handled, and one the
+    // centre has not got to yet.
     let resident = citizen(&app, "chu.ba").await;
-    let turned_away = report_at(&app, &resident, "39.9296", "116.4096", "不是垃圾").await;
-    crew.take(
-        &app,
-        &turned_away,
-        &[("reject", json!({"reasons": "现场无此问题"}))],
-    )
-    .await;
+    let turned_away = report_waiting(&app, &resident, "39.9296", "116.4096", "不是垃圾").await;
+    let res = app
+        .post_form(
+            &format!("/grid/reports/{turned_away}/decide"),
+            Some(&crew.dispatcher.0),
+            &[
+                ("csrf", &crew.dispatcher.1),
+                ("decision", "refuse"),
+                ("reasons", "现场无此问题"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let open = report_at(&app, &resident, "39.9297", "116.4097", "还有垃圾").await;
     crew.take(
         &app,
         &open,
-        &[
-            ("register", json!({})),
-            ("dispatch", json!({"department": "110101-CGZFJ"})),
-        ],
+        &[("dispatch", json!({"department": "110101-CGZFJ"}))],
     )
     .await;
+    report_waiting(&app, &resident, "39.9298", "116.4098", "垃圾未清").await;
 
     // Received last month: the indicator pages show whole months.
     let month = egov_indicators::Period::month_of(egov_kernel::time::beijing_today()).previous();
@@ -996,11 +1181,11 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
                 .map(|v| (v * 10.0).round() / 10.0)
         }
     };
-    // The district and its street alike: 3 reports, 2 filed, 1 closed.
+    // The district and its street alike: 4 reports, 2 filed, 1 closed.
     for area in ["110101", "110101001"] {
         assert_eq!(
             value("grid.register_rate", area).await,
-            Some(66.7),
+            Some(50.0),
             "{area}"
         );
         assert_eq!(value("grid.close_rate", area).await, Some(50.0), "{area}");
@@ -1028,7 +1213,7 @@ async fn the_months_figures_count_filing_closing_rework_and_the_hotline() {
         .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
-        csv.body.contains("1,110101,东城区,") && csv.body.contains(",66.66"),
+        csv.body.contains("1,110101,东城区,") && csv.body.contains(",50,"),
         "{}",
         csv.body
     );

@@ -16,7 +16,7 @@ use egov_kernel::Context;
 use serde_json::json;
 
 /// Reports exposed rubbish (e0102) in the test grid's first cell through
-/// the report page, opens it, and answers its case number.
+/// the report page, files it, and answers its case number.
 async fn reported(app: &TestApp, who: &Caller, said: &str) -> String {
     report_at(app, who, "39.9295", "116.4095", said).await
 }
@@ -33,8 +33,6 @@ async fn the_dispatcher_sees_the_rule_and_the_suggestion_and_an_override_is_lear
 
     // No model yet: the rules alone, and no suggestion.
     let plain = reported(&app, &resident, "小区门口垃圾堆放多日").await;
-    let res = dispatcher.act(&app, &plain, "register", json!({})).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let page = app
         .get_with(
             &format!("/grid/requests/{plain}/dispatch"),
@@ -74,8 +72,6 @@ async fn the_dispatcher_sees_the_rule_and_the_suggestion_and_an_override_is_lear
         routed[0], "110101-CGZFJ 渣土车遗撒归城管执法 CGZFJ",
         "{routed:?}"
     );
-    let res = dispatcher.act(&app, &spill, "register", json!({})).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 
     // The case page leads the dispatcher to the advice.
     let case_page = app

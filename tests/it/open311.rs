@@ -1,6 +1,7 @@
 //! Open311 GeoReport v2 as a client drives it: discovery, services and
-//! their definitions, a report posted with an API key, its token turned
-//! into a request id once opened as a case, the requests listed with the
+//! their definitions, a report posted with an API key, its token naming its
+//! request at once (the report's own id, kept when the command centre
+//! files it as a case), the requests listed with the
 //! spec's filters and defaults, in JSON and XML; and every kind of bad
 //! input answered with the spec's error list and nothing stored.
 
@@ -45,12 +46,35 @@ pub(crate) async fn with_grid(app: &TestApp) {
         .unwrap();
 }
 
-pub(crate) async fn open_waiting(app: &TestApp) -> usize {
+/// Files every report waiting, oldest first, as a dispatcher of its
+/// command centre does from its page; answers how many.
+pub(crate) async fn file_waiting(app: &TestApp) -> usize {
     let processes = egov_cases::registry::Processes::default();
-    egov_grid::intake::open_waiting(app.db(), &processes, 100)
+    let directory = egov_org::directory(app.db()).await.unwrap();
+    let waiting = app
+        .texts("SELECT CAST(id AS TEXT) FROM grid_reports WHERE case_id IS NULL ORDER BY id")
+        .await;
+    for id in &waiting {
+        let id: i64 = id.parse().unwrap();
+        let report = egov_grid::filing::report(app.db(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        let centre = egov_grid::intake::command_centre(&directory, &report.district).unwrap();
+        egov_grid::filing::decide(
+            app.db(),
+            &Context::system(),
+            &processes,
+            id,
+            egov_grid::filing::Decider::Dispatcher {
+                department_id: centre,
+            },
+            egov_grid::filing::Decision::File,
+        )
         .await
-        .unwrap()
-        .opened
+        .unwrap();
+    }
+    waiting.len()
 }
 
 /// `n` reports of exposed garbage at the same spot, numbered in their
@@ -221,49 +245,23 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
         .contains("4 个工作小时"));
     assert!(answer[0].get("service_request_id").is_none());
 
-    // Received, not yet opened: the token is known, with no id yet.
-    let t = app
-        .get(&format!("/open311/v2/tokens/{token}.json"))
-        .await
-        .json();
-    assert_eq!(t, json!([{"service_request_id": null, "token": token}]));
-    assert_eq!(open_waiting(&app).await, 1);
-    assert_eq!(open_waiting(&app).await, 0, "a report is opened once");
+    // Received: the token names the request at once, by the report's own
+    // id, which stays its id when the centre decides on it.
     let t = app
         .get(&format!("/open311/v2/tokens/{token}.json"))
         .await
         .json();
     let id = t[0]["service_request_id"].as_str().unwrap().to_owned();
+    assert_eq!(t, json!([{"service_request_id": id, "token": token}]));
     let x = app
         .get(&format!("/open311/v2/tokens/{token}.xml"))
         .await
         .body;
     assert!(x.contains(&format!("<service_requests><request><service_request_id>{id}</service_request_id><token>{token}</token></request></service_requests>")), "{x}");
-
-    // The case: filed with the district's command centre, in the cell,
-    // with the sub-class's handling time.
-    let found = app
-        .texts(&format!(
-            "SELECT d.code || ' ' || r.cell || ' ' || c.deadlines FROM cases c \
-             JOIN departments d ON d.id = c.department_id JOIN grid_reports r ON r.case_id = c.id \
-             WHERE c.number = '{id}'"
-        ))
-        .await;
-    let mut parts = found[0].splitn(3, ' ');
-    let (owner, cell, deadlines) = (
-        parts.next().unwrap().to_owned(),
-        parts.next().unwrap().to_owned(),
-        parts.next().unwrap().to_owned(),
+    assert!(
+        app.texts("SELECT number FROM cases").await.is_empty(),
+        "no case until the centre decides"
     );
-    assert_eq!(
-        (owner.as_str(), cell.as_str()),
-        ("110101-CGZX", "110101001010001")
-    );
-    assert_eq!(
-        serde_json::from_str::<Value>(&deadlines).unwrap()["handling"],
-        4
-    );
-
     let one = app
         .get(&format!("/open311/v2/requests/{id}.json"))
         .await
@@ -333,18 +331,55 @@ async fn a_report_becomes_a_request_that_clients_can_follow() {
         vec![id.clone()]
     );
 
-    // The dispatcher finds it is not a city-management matter: closed, with the reason.
+    assert!(r["expected_datetime"].is_string(), "the filing deadline");
+
+    // The dispatcher finds it is not a city-management matter, on the
+    // report's page: its case opens at the command centre, in the cell,
+    // with the sub-class's handling time, and closes with the reasons.
     let centre = dept(&app, "110101-CGZX").await;
     let dispatcher = staff(&app, "dispatch.dc", centre, &[Role::Dispatcher]).await;
-    let res = dispatcher
-        .act(
-            &app,
-            &id,
-            "not_ours",
-            json!({"reasons": "属物业管理区域，请联系小区物业"}),
+    let page = app
+        .get_with(&format!("/grid/reports/{id}"), &[("cookie", &dispatcher.0)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("路边堆放生活垃圾") && page.body.contains("立案期限"));
+    assert!(
+        !page.body.contains("13800138000"),
+        "the reporter's contact is not on it"
+    );
+    let res = app
+        .post_form(
+            &format!("/grid/reports/{id}/decide"),
+            Some(&dispatcher.0),
+            &[
+                ("csrf", &dispatcher.1),
+                ("decision", "not_ours"),
+                ("reasons", "属物业管理区域，请联系小区物业"),
+            ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let found = app
+        .texts(&format!(
+            "SELECT d.code || ' ' || r.cell || ' ' || c.deadlines || ' ' || c.number FROM cases c \
+             JOIN departments d ON d.id = c.department_id JOIN grid_reports r ON r.case_id = c.id \
+             WHERE r.id = {id}"
+        ))
+        .await;
+    let mut parts = found[0].splitn(4, ' ');
+    let (owner, cell, deadlines) = (
+        parts.next().unwrap().to_owned(),
+        parts.next().unwrap().to_owned(),
+        parts.next().unwrap().to_owned(),
+    );
+    assert_eq!(
+        (owner.as_str(), cell.as_str()),
+        ("110101-CGZX", "110101001010001")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&deadlines).unwrap()["handling"],
+        4
+    );
     let r = &app
         .get(&format!("/open311/v2/requests/{id}.json"))
         .await
@@ -401,7 +436,7 @@ async fn points_from_chinese_maps_and_cell_codes_are_placed() {
     )
     .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(open_waiting(&app).await, 2);
+    assert_eq!(file_waiting(&app).await, 2);
     let mut cells = app.texts("SELECT cell FROM grid_reports ORDER BY id").await;
     cells.sort();
     assert_eq!(cells, ["110101001010002", "110101001010004"]);
@@ -604,7 +639,7 @@ async fn listing_requests_keeps_to_the_spec() {
     with_grid(&app).await;
     let key = app.api_key(&[Scope::Open311Write]).await;
     post_garbage(&app, &key, 5).await;
-    open_waiting(&app).await;
+    file_waiting(&app).await;
     let page = |q: &str| {
         let app = &app;
         let q = q.to_owned();
@@ -735,8 +770,8 @@ async fn photos_come_upright_without_their_metadata_and_reach_the_case() {
         assert!(!bytes.windows(4).any(|w| w == b"Exif" || w == b"GPS!"));
     }
 
-    // Opened: the photos are the case's attachments, and its media_url.
-    assert_eq!(open_waiting(&app).await, 1);
+    // Filed: the photos are the case's attachments, and its media_url.
+    assert_eq!(file_waiting(&app).await, 1);
     let names = app
         .texts("SELECT name FROM case_attachments ORDER BY id")
         .await;
@@ -781,37 +816,66 @@ async fn photos_come_upright_without_their_metadata_and_reach_the_case() {
     assert_eq!(app.count("grid_photos").await, 2);
 }
 
-/// Openers on several nodes (or the CLI beside a server) read the same
-/// waiting reports: each report still becomes exactly one case, and the
-/// audit chain holds.
+/// Dispatchers (on one node or several) decide on the same reports at
+/// once: each report becomes exactly one case, whoever comes second is told
+/// it was decided, and the audit chain holds.
 #[tokio::test]
-async fn openers_at_once_open_each_report_once() {
+async fn dispatchers_at_once_decide_each_report_once() {
+    use egov_grid::filing::{decide, Decider, Decision, FilingError};
     let app = TestApp::new().await;
     with_grid(&app).await;
     let key = app.api_key(&[Scope::Open311Write]).await;
-    post_garbage(&app, &key, 30).await;
-    let opener = || async {
-        let processes = egov_cases::registry::Processes::default();
-        let mut opened = 0;
-        loop {
-            let done = egov_grid::intake::open_waiting(app.db(), &processes, 7)
+    post_garbage(&app, &key, 12).await;
+    let centre = dept(&app, "110101-CGZX").await;
+    let ids: Vec<i64> = app
+        .texts("SELECT CAST(id AS TEXT) FROM grid_reports ORDER BY id")
+        .await
+        .iter()
+        .map(|id| id.parse().unwrap())
+        .collect();
+    let dispatcher = |decision: Decision| {
+        let (app, ids) = (&app, ids.clone());
+        async move {
+            let processes = egov_cases::registry::Processes::default();
+            let mut decided = 0;
+            for id in ids {
+                let by = Decider::Dispatcher {
+                    department_id: centre,
+                };
+                match decide(
+                    app.db(),
+                    &Context::system(),
+                    &processes,
+                    id,
+                    by,
+                    decision.clone(),
+                )
                 .await
-                .unwrap();
-            opened += done.opened;
-            if done.read < 7 {
-                return opened;
+                {
+                    Ok(_) => decided += 1,
+                    Err(FilingError::Decided) => {}
+                    Err(e) => panic!("{e}"),
+                }
             }
+            decided
         }
     };
-    let (a, b, c) = tokio::join!(opener(), opener(), opener());
-    assert_eq!(a + b + c, 30, "opened {a} + {b} + {c}");
+    let refuse = Decision::Refuse {
+        reasons: "重复报告".into(),
+    };
+    let (a, b, c) = tokio::join!(
+        dispatcher(Decision::File),
+        dispatcher(refuse),
+        dispatcher(Decision::File)
+    );
+    assert_eq!(a + b + c, 12, "decided {a} + {b} + {c}");
     let tied = app
         .texts("SELECT DISTINCT CAST(case_id AS TEXT) FROM grid_reports WHERE case_id IS NOT NULL")
         .await;
     let cases = app
         .count_where("cases", "process_id = 'city_grid_case'")
         .await;
-    assert_eq!((tied.len(), cases), (30, 30));
+    assert_eq!((tied.len(), cases), (12, 12));
     assert!(matches!(
         common::verify_audit(&app).await,
         egov_audit::Verdict::Intact { .. }

@@ -117,6 +117,26 @@ impl ClockState {
     }
 }
 
+/// When a case of `def` opened at `start` is due to leave its first state
+/// (`None` if that state has no clock): what a matter not yet opened as a
+/// case is due by, such as a grid report waiting to be filed.
+pub fn first_due(
+    def: &ProcessDefinition,
+    cal: &WorkCalendar,
+    start: Timestamp,
+) -> Option<Timestamp> {
+    enter(
+        def,
+        cal,
+        None,
+        &def.initial,
+        true,
+        start,
+        &Default::default(),
+    )
+    .due_at
+}
+
 /// The clock on entering state `to`. `restart` starts the state's period
 /// afresh even after a pause (after corrections the acceptance period runs
 /// from the complete materials).

@@ -14,7 +14,7 @@ use crate::opening::{open_branches, BindBasis};
 use crate::plan::{plan, Attempt};
 use egov_audit::Event;
 use egov_calendar::WorkCalendar;
-use egov_kernel::time;
+use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_store::{query, Db, Tx};
 use serde_json::Value;
@@ -37,6 +37,10 @@ pub struct NewCase<'a> {
     /// Time limits of this case's own for some steps (state -> amount in
     /// the step's unit), e.g. a service item's statutory limit.
     pub deadlines: std::collections::BTreeMap<String, u32>,
+    /// When the matter came in, if before the case is opened (a grid report
+    /// opened as a case when the command centre decides on it): the case
+    /// starts then, and its first step's clock runs from then.
+    pub received_at: Option<Timestamp>,
 }
 
 impl<'a> NewCase<'a> {
@@ -52,6 +56,7 @@ impl<'a> NewCase<'a> {
             location: None,
             parent_id: None,
             deadlines: Default::default(),
+            received_at: None,
         }
     }
 }
@@ -144,7 +149,7 @@ pub fn prepare(cal: &WorkCalendar, acting: Acting, new: NewCase<'_>) -> Result<O
     if !violations.is_empty() {
         return Err(CaseError::Fields(violations));
     }
-    let now = time::now();
+    let now = new.received_at.unwrap_or_else(time::now);
     let clock = enter(def, cal, None, &def.initial, true, now, &new.deadlines);
     let next_alert_at = clock.next_alert_at();
     let case = Case {

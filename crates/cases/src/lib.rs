@@ -22,6 +22,7 @@ pub use case::{
     branches, branches_on_record, by_number, get, timeline, AlertLevel, Branch, BranchStatus, Case,
     CaseEvent, Location,
 };
+pub use clock::first_due;
 pub use definition::{
     Action, Actor, Clock, Deadline, DefinitionError, Parallel, ProcessDefinition, State,
     Supervision,

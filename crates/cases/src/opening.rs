@@ -9,7 +9,7 @@ use crate::error::{CaseError, Refusal};
 use crate::notices::{self, Telling};
 use crate::Case;
 use egov_audit::Event;
-use egov_kernel::{time, Context};
+use egov_kernel::Context;
 use egov_store::{in_list, query, values, Statement, Tx};
 use std::collections::{BTreeSet, HashMap};
 
@@ -188,11 +188,11 @@ async fn first_events(tx: &mut Tx, ctx: &Context, cases: &[Case]) -> Result<(), 
          fields) VALUES {}",
         values(cases.len(), 8)
     );
-    let (at, actor) = (time::now(), ctx.actor.audit_label());
+    let actor = ctx.actor.audit_label();
     let insert = cases.iter().fold(query(&sql), |q, case| {
         q.bind(case.id)
             .bind(1_i32)
-            .bind(at)
+            .bind(case.created_at)
             .bind(actor.clone())
             .bind("start")
             .bind(None::<String>)

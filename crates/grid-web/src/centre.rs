@@ -1,9 +1,10 @@
-//! The command centre (监督指挥中心): the open grid cases on a map and in a
-//! list, kept current without reloading. The page listens to a stream of
-//! server-sent events that says "something moved" whenever any case takes
-//! a step (read from the database, so a step taken on any node counts) and
-//! fetches the open cases again. Dispatching and checking happen on each
-//! case's page, which the list links to.
+//! The command centre (监督指挥中心): the reports waiting to be filed and the
+//! open grid cases, on a map and in a list, kept current without reloading.
+//! The page listens to a stream of server-sent events that says "something
+//! moved" whenever a report comes in or any case takes a step (read from
+//! the database, so what happens on any node counts) and fetches the list
+//! again. Filing happens on each report's page, dispatching and checking on
+//! each case's page; the list links to them.
 
 use askama::Template;
 use axum::extract::State;
@@ -13,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use egov_grid::intake::PROCESS;
 use egov_grid::layers::grid;
-use egov_grid::requests::{open_cases, steps_version, OpenCase};
+use egov_grid::requests::{steps_version, worklist, Worked};
 use egov_identity::{Permission, SessionUser};
 use egov_kernel::Locale;
 use egov_web_kit::auth::{PageUser, WORKBENCH};
@@ -38,10 +39,13 @@ fn runs_the_centre(user: &SessionUser) -> bool {
     )
 }
 
-/// A case as the page draws it.
+/// A report or case as the page draws it.
 #[derive(Serialize)]
 pub struct Row {
+    /// The case number, or the report's id while it waits to be filed.
     pub number: String,
+    /// Its page: the report's (to file it) or the case's.
+    pub href: String,
     pub kind: String,
     pub state: String,
     pub state_name: String,
@@ -60,7 +64,7 @@ async fn rows(state: &AppState, locale: Locale, chrome: &Chrome) -> Result<Vec<R
         .latest(&state.db, PROCESS)
         .await
         .map_err(ApiError::internal)?;
-    let cases: Vec<OpenCase> = open_cases(&state.db, SHOWN)
+    let cases: Vec<Worked> = worklist(&state.db, &state.processes, SHOWN)
         .await
         .map_err(ApiError::internal)?;
     let now = egov_kernel::time::now();
@@ -74,12 +78,11 @@ async fn rows(state: &AppState, locale: Locale, chrome: &Chrome) -> Result<Vec<R
                     _ => s.sub.name.clone(),
                 },
             );
-            let state_name = def
-                .state(&c.state)
-                .map_or(c.state.clone(), |s| match locale {
-                    Locale::En => s.name_en.clone().unwrap_or_else(|| s.name.clone()),
-                    Locale::Zh => s.name.clone(),
-                });
+            let state = c.state.clone().unwrap_or_else(|| def.initial.clone());
+            let state_name = def.state(&state).map_or(state.clone(), |s| match locale {
+                Locale::En => s.name_en.clone().unwrap_or_else(|| s.name.clone()),
+                Locale::Zh => s.name.clone(),
+            });
             let street = c
                 .street
                 .as_deref()
@@ -90,9 +93,13 @@ async fn rows(state: &AppState, locale: Locale, chrome: &Chrome) -> Result<Vec<R
                 received: chrome.beijing(&c.received_at),
                 due: c.due_at.map(|d| chrome.beijing(&d)).unwrap_or_default(),
                 late: c.due_at.is_some_and(|d| d < now),
-                number: c.number,
+                href: match &c.number {
+                    Some(n) => format!("/cases/{n}"),
+                    None => format!("/grid/reports/{}", c.report),
+                },
+                number: c.number.unwrap_or_else(|| c.report.to_string()),
                 kind,
-                state: c.state,
+                state,
                 state_name,
                 lat: c.lat,
                 lon: c.lon,

@@ -1,6 +1,6 @@
-//! Duplicates on the pages: a resident follows an open case instead of
-//! reporting it again; a dispatcher sees the open cases of the same kind
-//! near a new one and merges it into one of them. The case page of a grid
+//! Duplicates on the case pages: a dispatcher sees the open cases of the
+//! same kind near a case still to dispatch and merges it into one of them
+//! (a report not yet filed is merged from its own page, `reports.rs`). The case page of a grid
 //! case that may still be merged links here (for civil servants).
 
 use askama::Template;
@@ -17,7 +17,7 @@ use egov_grid::intake::PROCESS;
 use egov_grid::layers::grid;
 use egov_identity::{Role, SessionUser};
 use egov_kernel::Locale;
-use egov_web_kit::auth::{page_caller, CheckedForm, PageUser, ACCOUNT, WORKBENCH};
+use egov_web_kit::auth::{page_caller, CheckedForm, PageUser, WORKBENCH};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::page::{error_page, render, Chrome};
 use egov_web_kit::problem::ApiError;
@@ -80,28 +80,6 @@ impl CasePageExtension for GridCases {
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {}
-
-/// `POST /grid/requests/{number}/follow`: the signed-in resident follows
-/// an open case instead of reporting it again.
-pub async fn follow(
-    State(state): State<AppState>,
-    Lang(locale): Lang,
-    origin: Origin,
-    PageUser(user): PageUser<ACCOUNT>,
-    Path(number): Path<String>,
-    CheckedForm(_): CheckedForm<CsrfOnly>,
-) -> Result<Response, ApiError> {
-    if user.view_only {
-        return Ok(error_page(locale, StatusCode::FORBIDDEN));
-    }
-    let caller = page_caller(&user, origin);
-    match duplicates::follow(&state.db, &caller.context, &number, user.user_id).await {
-        Ok(link) => Ok(Redirect::to(&format!("{link}?followed=1")).into_response()),
-        Err(DuplicateError::NotFound(_)) => Ok(error_page(locale, StatusCode::NOT_FOUND)),
-        Err(DuplicateError::Closed(_)) => Ok(error_page(locale, StatusCode::CONFLICT)),
-        Err(e) => Err(ApiError::internal(e)),
-    }
-}
 
 /// Whether `user` dispatches for the case's command centre.
 fn dispatches(user: &SessionUser, case: &Case) -> bool {

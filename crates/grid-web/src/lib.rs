@@ -1,8 +1,9 @@
 //! Grid city management's web part: the Open311 GeoReport v2 interface
 //! (`open311.rs`, answering in JSON or XML through `format.rs`) and the
 //! grid's layers over the API (`api.rs`), the report and follow pages
-//! (`pages.rs`; both front doors read reports through `posted.rs`), and
-//! reports' photos (`photos.rs`).
+//! (`pages.rs`; both front doors read reports through `posted.rs`), the
+//! command centre's list (`centre.rs`) and its page for deciding on a
+//! report (`reports.rs`), and reports' photos (`photos.rs`).
 
 mod admin;
 mod api;
@@ -16,6 +17,7 @@ mod open311;
 mod pages;
 mod photos;
 mod posted;
+mod reports;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -103,7 +105,9 @@ pub fn open311() -> Router<AppState> {
         .route("/grid/centre", get(centre::page))
         .route("/grid/centre/cases.json", get(centre::cases))
         .route("/grid/centre/events", get(centre::events))
-        .route("/grid/requests/{number}/follow", post(duplicates::follow))
+        .route("/grid/reports/{id}", get(reports::page))
+        .route("/grid/reports/{id}/decide", post(reports::decide))
+        .route("/grid/reports/{id}/follow", post(reports::follow))
         .route(
             "/grid/requests/{number}/duplicates",
             get(duplicates::duplicates_page),

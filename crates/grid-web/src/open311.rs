@@ -1,7 +1,8 @@
 //! Open311 GeoReport v2 under `/open311/v2`: discovery, services and their
 //! definitions (the sub-classes of problems and their questions), reports
 //! posted by clients holding an API key (`open311:write`), tokens, and the
-//! requests they became, in JSON and XML. Errors are the spec's list of
+//! requests (each report one, by its own id from the moment it is taken
+//! in: waiting to be filed, then at its case's step), in JSON and XML. Errors are the spec's list of
 //! `{code, description}` with 400, 403 or 404.
 
 use crate::format::{answer, Format};
@@ -590,7 +591,7 @@ pub async fn get_request(
     respond(format, result)
 }
 
-/// `GET /open311/v2/tokens/{token}.{json|xml}`: the request a token became.
+/// `GET /open311/v2/tokens/{token}.{json|xml}`: the request a token names.
 pub async fn get_token(
     State(state): State<AppState>,
     Lang(lang): Lang,
@@ -604,7 +605,7 @@ pub async fn get_token(
             .await
             .map_err(|e| Open311Error::internal(&e, lang))?
             .ok_or_else(|| Open311Error::not_found(lang))?;
-        let body = json!([{"service_request_id": found, "token": token}]);
+        let body = json!([{"service_request_id": found.report.to_string(), "token": token}]);
         Ok(answer(StatusCode::OK, format, "service_requests", &body))
     }
     .await;

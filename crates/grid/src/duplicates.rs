@@ -1,14 +1,15 @@
-//! The same problem reported twice. A new report is offered the open cases
-//! of its sub-class nearby ([`nearby`]); a resident may follow one of them
-//! instead of reporting again ([`follow`]), and a dispatcher may merge a
-//! new case into an open one ([`merge`]): the merged case closes as 已并案
-//! and its reporter, with anyone who followed it, follows the case it went
-//! into and hears how that one ends. Nothing is dropped without a word.
+//! The same problem reported twice. A new report is offered the open
+//! requests of its sub-class nearby (Open311's list around a point); a
+//! resident may follow one of them instead of reporting again
+//! ([`follow_report`]), and a dispatcher may merge a new report or case
+//! into an open case ([`merge`], and `filing.rs` for a report): the merged
+//! case closes as 已并案 and its reporter, with anyone who followed it,
+//! follows the case it went into and hears how that one ends. Nothing is dropped without a word.
 
 use crate::coords::Point;
 use crate::intake::PROCESS;
 use egov_audit::Event;
-use egov_cases::case::{by_number_in, Case};
+use egov_cases::case::{by_number_in, get_in, Case};
 use egov_cases::engine::{act_in, Taken};
 use egov_cases::registry::Processes;
 use egov_cases::CaseError;
@@ -151,32 +152,60 @@ async fn add_follower(
     Ok(())
 }
 
-/// Makes `user_id` a follower of open grid case `number` (once; again is
-/// no change); answers the page it is followed on.
-pub async fn follow(
+/// Makes `user_id` a follower of report `id`'s request (once; again is no
+/// change): of its case once filed, else of the report itself, whose
+/// followers follow its case when it is decided. Answers the page it is
+/// followed on.
+pub async fn follow_report(
     db: &Db,
     ctx: &Context,
-    number: &str,
+    id: i64,
     user_id: i64,
 ) -> Result<String, DuplicateError> {
-    let (ctx, number) = (ctx.clone(), number.to_owned());
+    let ctx = ctx.clone();
     db.write(move |tx| {
         Box::pin(async move {
-            let case = grid_case(tx, &number).await?;
-            if !case.is_open() {
-                return Err(DuplicateError::Closed(number));
-            }
-            let link = follow_link(tx, case.id).await?;
-            if case.applicant_id != Some(user_id) {
-                add_follower(tx, case.id, user_id, &link).await?;
+            let report: Option<(String, Option<i64>, Option<i64>)> = tx
+                .fetch_optional(
+                    query("SELECT token, case_id, user_id FROM grid_reports WHERE id = $1")
+                        .bind(id),
+                )
+                .await?;
+            let Some((token, case_id, reporter)) = report else {
+                return Err(DuplicateError::NotFound(id.to_string()));
+            };
+            let link = format!("/grid/follow/{token}");
+            match case_id {
+                Some(case_id) => {
+                    let case = get_in(tx, case_id).await?;
+                    if !case.is_open() {
+                        return Err(DuplicateError::Closed(case.number));
+                    }
+                    if case.applicant_id != Some(user_id) {
+                        add_follower(tx, case.id, user_id, &link).await?;
+                    }
+                }
+                None if reporter != Some(user_id) => {
+                    tx.execute(
+                        query(
+                            "INSERT INTO grid_report_followers (report_id, user_id, since) \
+                             VALUES ($1, $2, $3) ON CONFLICT (report_id, user_id) DO NOTHING",
+                        )
+                        .bind(id)
+                        .bind(user_id)
+                        .bind(time::now()),
+                    )
+                    .await?;
+                }
+                None => {}
             }
             egov_audit::append(
                 tx,
                 &ctx,
                 Event {
                     action: "grid.followed",
-                    object_type: "case",
-                    object_id: &case.number,
+                    object_type: "grid_report",
+                    object_id: &id.to_string(),
                     detail: serde_json::json!({ "user": user_id }),
                 },
             )
@@ -219,60 +248,89 @@ pub async fn merge(
     db.write(move |tx| {
         Box::pin(async move {
             let from = grid_case(tx, &child).await?;
-            let into = grid_case(tx, &parent).await?;
-            if from.department_id != department_id {
-                return Err(DuplicateError::NotDispatcher);
-            }
-            if !into.is_open() {
-                return Err(DuplicateError::Closed(parent));
-            }
-            if !def
-                .action("merge")
-                .is_some_and(|a| a.from.contains(&from.state))
-            {
-                return Err(DuplicateError::TooLate(child));
-            }
-            let reason = if reason.is_empty() {
-                format!("与案件 {parent} 为同一问题，合并办理")
-            } else {
-                reason
-            };
-            let taken = Taken {
-                case_id: from.id,
-                expected_version: from.version,
-                acting: egov_cases::acting::Acting::Platform,
-                action_id: "merge",
-                fields: serde_json::json!({ "into": parent, "reason": reason }),
-            };
-            let merged = act_in(tx, &ctx, &calendar, &def, taken).await?;
-            // Everyone who would have heard of the merged case now hears of
-            // the one it went into.
-            let link = follow_link(tx, into.id).await?;
-            let mut people: Vec<i64> = tx
-                .fetch_all::<(i64,)>(
-                    query("SELECT user_id FROM case_followers WHERE case_id = $1").bind(from.id),
-                )
-                .await?
-                .into_iter()
-                .map(|(u,)| u)
-                .collect();
-            people.extend(from.applicant_id);
-            for user in people.into_iter().filter(|u| Some(*u) != into.applicant_id) {
-                add_follower(tx, into.id, user, &link).await?;
-            }
-            egov_audit::append(
+            merge_in(
                 tx,
                 &ctx,
-                Event {
-                    action: "grid.merged",
-                    object_type: "case",
-                    object_id: &into.number,
-                    detail: serde_json::json!({ "merged": child, "reason": reason }),
-                },
+                &calendar,
+                &def,
+                from,
+                &parent,
+                department_id,
+                &reason,
             )
-            .await?;
-            Ok(merged)
+            .await
         })
     })
     .await
+}
+
+/// Merges case `from` into open case `parent` inside the caller's
+/// transaction, on the word of a dispatcher acting for `department_id`
+/// (`from`'s command centre): its reporter and followers follow `parent`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn merge_in(
+    tx: &mut Tx,
+    ctx: &Context,
+    calendar: &egov_calendar::WorkCalendar,
+    def: &egov_cases::definition::ProcessDefinition,
+    from: Case,
+    parent: &str,
+    department_id: i64,
+    reason: &str,
+) -> Result<Case, DuplicateError> {
+    let into = grid_case(tx, parent).await?;
+    if from.id == into.id {
+        return Err(DuplicateError::Itself);
+    }
+    if from.department_id != department_id {
+        return Err(DuplicateError::NotDispatcher);
+    }
+    if !into.is_open() {
+        return Err(DuplicateError::Closed(parent.to_owned()));
+    }
+    if !def
+        .action("merge")
+        .is_some_and(|a| a.from.contains(&from.state))
+    {
+        return Err(DuplicateError::TooLate(from.number));
+    }
+    let reason = match reason.trim() {
+        "" => format!("与案件 {parent} 为同一问题，合并办理"),
+        r => r.to_owned(),
+    };
+    let taken = Taken {
+        case_id: from.id,
+        expected_version: from.version,
+        acting: egov_cases::acting::Acting::Platform,
+        action_id: "merge",
+        fields: serde_json::json!({ "into": parent, "reason": reason }),
+    };
+    let merged = act_in(tx, ctx, calendar, def, taken).await?;
+    // Everyone who would have heard of the merged case now hears of the one
+    // it went into.
+    let link = follow_link(tx, into.id).await?;
+    let mut people: Vec<i64> = tx
+        .fetch_all::<(i64,)>(
+            query("SELECT user_id FROM case_followers WHERE case_id = $1").bind(from.id),
+        )
+        .await?
+        .into_iter()
+        .map(|(u,)| u)
+        .collect();
+    people.extend(from.applicant_id);
+    for user in people.into_iter().filter(|u| Some(*u) != into.applicant_id) {
+        add_follower(tx, into.id, user, &link).await?;
+    }
+    egov_audit::append(
+        tx,
+        ctx,
+        Event {
+            action: "grid.merged",
+            object_type: "case",
+            object_id: &into.number,
+            detail: serde_json::json!({ "merged": from.number, "reason": reason }),
+        },
+    )
+    .await?;
+    Ok(merged)
 }

@@ -172,7 +172,8 @@ pub enum FigureError {
 struct CaseRow {
     district: String,
     street: Option<String>,
-    handled_by: i64,
+    /// `None` while the report waits to be filed (at its command centre).
+    handled_by: Option<i64>,
     channel: String,
     state: String,
     closed: bool,
@@ -223,12 +224,13 @@ pub async fn publish(db: &Db, month: Period) -> Result<ImportCount, FigureError>
     let mut r = db.reader().await?;
     let rows: Vec<CaseRow> = run!(r, |c| sqlx::query_as(
         "SELECT r.district, r.street, COALESCE(c.assigned_department_id, c.department_id) AS handled_by, \
-         r.channel, c.state, (c.closed_at IS NOT NULL) AS closed, c.overdue, \
+         r.channel, COALESCE(c.state, 'reported') AS state, (c.closed_at IS NOT NULL) AS closed, \
+         COALESCE(c.overdue, FALSE) AS overdue, \
          EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action IN ('register', 'reopen')) AS registered, \
          EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action = 'rework') AS reworked, \
          EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action = 'extend') AS extended, \
          (SELECT CAST(g.grade AS INTEGER) FROM case_ratings g WHERE g.case_id = c.id) AS grade \
-         FROM grid_reports r JOIN cases c ON c.id = r.case_id \
+         FROM grid_reports r LEFT JOIN cases c ON c.id = r.case_id \
          WHERE r.received_at >= $1 AND r.received_at < $2"
     )
     .bind(from)
@@ -241,8 +243,10 @@ pub async fn publish(db: &Db, month: Period) -> Result<ImportCount, FigureError>
     let mut totals: BTreeMap<String, Counts> = BTreeMap::new();
     for row in &rows {
         let counts = row.counts();
-        let department = directory
-            .department(row.handled_by)
+        let department = row
+            .handled_by
+            .or_else(|| crate::intake::command_centre(&directory, &row.district))
+            .and_then(|id| directory.department(id))
             .map(|d| d.code.as_str().to_owned());
         let areas = [Some(row.district.clone()), row.street.clone(), department];
         for area in areas.into_iter().flatten() {

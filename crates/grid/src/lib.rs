@@ -2,8 +2,9 @@
 //! grid and its layers with a spatial index (`map.rs`, `layers.rs`), points
 //! from Chinese map apps brought back to WGS 84 (`coords.rs`), the classes
 //! of problems as versioned data (`classes.rs`), reports taken in durably
-//! and opened as cases of the grid process (`intake.rs`), and the cases as
-//! service requests (`requests.rs`, Open311's view of them).
+//! (`intake.rs`) and opened as cases of the grid process when the command
+//! centre decides on them (`filing.rs`), and reports as service requests
+//! (`requests.rs`, Open311's view of them).
 
 pub mod build;
 pub mod classes;
@@ -12,6 +13,7 @@ pub mod coords;
 pub mod demo;
 pub mod duplicates;
 pub mod figures;
+pub mod filing;
 pub mod intake;
 pub mod layers;
 pub mod map;

@@ -72,7 +72,8 @@ pub async fn reported(db: &Db, case: &Case, by: By<'_>) -> Result<bool, StoreErr
     match by {
         By::Account(user_id) => is_reporter(db, case, user_id).await,
         By::Link(token) => {
-            Ok(crate::requests::by_token(db, token).await? == Some(Some(case.number.clone())))
+            let found = crate::requests::by_token(db, token).await?;
+            Ok(found.and_then(|t| t.case_number).as_ref() == Some(&case.number))
         }
     }
 }

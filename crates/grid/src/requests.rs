@@ -1,5 +1,7 @@
-//! Reports as service requests (Open311's view): the case each became, its
-//! state told as open or closed with a note, filtered and paged.
+//! Reports as service requests (Open311's view): each from when it came in,
+//! by its own id; waiting to be filed (待立案) until the command centre
+//! decides on it, then at the step its case is at, told as open or closed
+//! with a note; filtered and paged.
 
 use crate::classes::Classification;
 use crate::intake::PROCESS;
@@ -35,8 +37,10 @@ impl Status {
 /// A request as a client reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceRequest {
-    /// The case number.
+    /// The report's id: the request's from when it came in.
     pub id: String,
+    /// The case it became, once the centre decided on it.
+    pub case_number: Option<String>,
     pub status: Status,
     /// The step it is at, and what the last step said.
     pub status_notes: String,
@@ -76,13 +80,15 @@ pub struct Filter {
 
 #[derive(sqlx::FromRow)]
 struct RequestRow {
-    number: String,
-    state: String,
-    process_version: i32,
+    id: i64,
+    district: String,
+    number: Option<String>,
+    state: Option<String>,
+    process_version: Option<i32>,
     closed_at: Option<Timestamp>,
     due_at: Option<Timestamp>,
-    state_entered_at: Timestamp,
-    department_id: i64,
+    state_entered_at: Option<Timestamp>,
+    department_id: Option<i64>,
     assigned_department_id: Option<i64>,
     service_code: String,
     description: String,
@@ -96,7 +102,7 @@ struct RequestRow {
     last_fields: Option<String>,
 }
 
-const COLUMNS: &str = "SELECT c.number, c.state, c.process_version, c.closed_at, c.due_at, \
+const COLUMNS: &str = "SELECT r.id, r.district, c.number, c.state, c.process_version, c.closed_at, c.due_at, \
      c.state_entered_at, c.department_id, c.assigned_department_id, r.service_code, r.description, \
      r.received_at, r.address, r.cell, r.lat, r.lon, r.media_url, \
      (SELECT p.sha256 FROM grid_photos p WHERE p.report_id = r.id AND p.position = 0) AS photo, \
@@ -130,19 +136,24 @@ pub async fn find(
         (Some(_), false) => by_zone(db),
         _ => "",
     };
-    let mut sql =
-        format!("{COLUMNS}{hint} JOIN cases c ON c.id = r.case_id WHERE r.case_id IS NOT NULL");
+    let mut sql = format!("{COLUMNS}{hint} LEFT JOIN cases c ON c.id = r.case_id WHERE r.id > 0");
     let mut n = 0;
     let mut next = || {
         n += 1;
         format!("${n}")
     };
+    let mut ids: Vec<i64> = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     let mut times: Vec<Timestamp> = Vec::new();
     if !filter.ids.is_empty() {
-        let marks: Vec<String> = filter.ids.iter().map(|_| next()).collect();
-        sql.push_str(&format!(" AND c.number IN ({})", marks.join(", ")));
-        texts.extend(filter.ids.iter().cloned());
+        // An id that is not a report's number names none.
+        ids = filter
+            .ids
+            .iter()
+            .map(|id| id.trim().parse().unwrap_or(0))
+            .collect();
+        let marks: Vec<String> = ids.iter().map(|_| next()).collect();
+        sql.push_str(&format!(" AND r.id IN ({})", marks.join(", ")));
     }
     if !filter.service_codes.is_empty() {
         let marks: Vec<String> = filter.service_codes.iter().map(|_| next()).collect();
@@ -190,6 +201,9 @@ pub async fn find(
     let mut r = db.reader().await?;
     let rows: Vec<RequestRow> = run!(r, |c| {
         let mut q = sqlx::query_as(&sql);
+        for id in &ids {
+            q = q.bind(id);
+        }
         for t in &texts {
             q = q.bind(t);
         }
@@ -231,6 +245,8 @@ pub enum RequestsError {
     Process(#[from] egov_cases::registry::RegistryError),
     #[error(transparent)]
     Org(#[from] egov_org::OrgError),
+    #[error(transparent)]
+    Calendar(#[from] egov_calendar::LoadError),
 }
 
 async fn views(
@@ -243,22 +259,26 @@ async fn views(
         return Ok(Vec::new());
     }
     let directory = egov_org::directory(db).await?;
+    let calendar = egov_calendar::load_calendar(db).await?;
+    // Reports not yet filed are at the first step of the process they
+    // will follow.
+    let latest = processes.latest(db, PROCESS).await?;
     let mut definitions = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        if let std::collections::hash_map::Entry::Vacant(slot) =
-            definitions.entry(row.process_version)
-        {
-            slot.insert(
-                processes
-                    .get(db, PROCESS, row.process_version as u32)
-                    .await?,
-            );
-        }
-        let def = &definitions[&row.process_version];
+        let def = match row.process_version {
+            Some(version) => match definitions.entry(version) {
+                std::collections::hash_map::Entry::Occupied(e) => std::sync::Arc::clone(e.get()),
+                std::collections::hash_map::Entry::Vacant(slot) => slot
+                    .insert(processes.get(db, PROCESS, version as u32).await?)
+                    .clone(),
+            },
+            None => latest.clone(),
+        };
+        let state = row.state.as_deref().unwrap_or(&def.initial);
         let step = def
-            .state(&row.state)
-            .map_or(row.state.clone(), |s| s.name.clone());
+            .state(state)
+            .map_or(state.to_owned(), |s| s.name.clone());
         let said = row
             .last_fields
             .as_deref()
@@ -272,11 +292,12 @@ async fn views(
             Some(s) => format!("{step}：{s}"),
             None => step,
         };
-        let agency = row
-            .assigned_department_id
-            .or(Some(row.department_id))
-            .and_then(|id| directory.department(id))
-            .map(|d| d.name.clone());
+        let agency = match row.department_id {
+            Some(owner) => Some(row.assigned_department_id.unwrap_or(owner)),
+            None => crate::intake::command_centre(&directory, &row.district),
+        }
+        .and_then(|id| directory.department(id))
+        .map(|d| d.name.clone());
         let service_name = classes
             .service(&row.service_code)
             .map_or_else(|| row.service_code.clone(), |s| s.sub.name.clone());
@@ -285,8 +306,13 @@ async fn views(
         } else {
             Status::Open
         };
+        let expected = match row.number {
+            Some(_) => row.due_at,
+            None => egov_cases::first_due(&def, &calendar, row.received_at),
+        };
         out.push(ServiceRequest {
-            id: row.number,
+            id: row.id.to_string(),
+            case_number: row.number,
             status,
             status_notes,
             service_code: row.service_code,
@@ -294,8 +320,11 @@ async fn views(
             description: row.description,
             agency_responsible: agency,
             requested: row.received_at,
-            updated: row.closed_at.unwrap_or(row.state_entered_at),
-            expected: row.due_at.filter(|_| status == Status::Open),
+            updated: row
+                .closed_at
+                .or(row.state_entered_at)
+                .unwrap_or(row.received_at),
+            expected: expected.filter(|_| status == Status::Open),
             address: row.address,
             address_id: row.cell,
             lat: row.lat,
@@ -307,19 +336,30 @@ async fn views(
     Ok(out)
 }
 
-/// The request a token was given for: `None` if no report has the token,
-/// `Some(None)` while it waits to be opened.
-pub async fn by_token(db: &Db, token: &str) -> Result<Option<Option<String>>, StoreError> {
+/// A report found by its token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tokened {
+    /// The report's id (its request's).
+    pub report: i64,
+    /// Its case, once the centre decided on it.
+    pub case_number: Option<String>,
+}
+
+/// The report a token was given for.
+pub async fn by_token(db: &Db, token: &str) -> Result<Option<Tokened>, StoreError> {
     let mut r = db.reader().await?;
-    let row: Option<(Option<String>,)> = run!(r, |c| sqlx::query_as(
-        "SELECT c.number FROM grid_reports r LEFT JOIN cases c ON c.id = r.case_id \
+    let row: Option<(i64, Option<String>)> = run!(r, |c| sqlx::query_as(
+        "SELECT r.id, c.number FROM grid_reports r LEFT JOIN cases c ON c.id = r.case_id \
          WHERE r.token = $1"
     )
     .bind(token)
     .fetch_optional(&mut *c)
     .await)
     .map_err(StoreError::from)?;
-    Ok(row.map(|(n,)| n))
+    Ok(row.map(|(report, case_number)| Tokened {
+        report,
+        case_number,
+    }))
 }
 
 /// Whether a stored file is a report's photo or thumbnail, which anyone
@@ -336,8 +376,8 @@ pub async fn is_report_photo(db: &Db, sha256: &str) -> Result<bool, StoreError> 
     Ok(found.is_some())
 }
 
-/// A report as its follow link shows it: what was reported, and the
-/// request it became once opened.
+/// A report as its follow link shows it: what was reported, and where its
+/// request has got to.
 #[derive(Debug, Clone)]
 pub struct Followed {
     pub token: String,
@@ -357,38 +397,25 @@ pub async fn followed(
     token: &str,
 ) -> Result<Option<Followed>, RequestsError> {
     let mut r = db.reader().await?;
-    let row: Option<(i64, String, String, Timestamp, Option<String>)> =
-        run!(r, |c| sqlx::query_as(
-            "SELECT r.id, r.service_code, r.description, r.received_at, c.number \
-         FROM grid_reports r LEFT JOIN cases c ON c.id = r.case_id WHERE r.token = $1"
-        )
-        .bind(token)
-        .fetch_optional(&mut *c)
-        .await)
-        .map_err(StoreError::from)?;
-    let Some((id, service_code, description, received_at, number)) = row else {
-        return Ok(None);
-    };
-    let photos: Vec<(String, String)> = run!(r, |c| sqlx::query_as(
-        "SELECT sha256, thumb_sha256 FROM grid_photos WHERE report_id = $1 ORDER BY position"
+    let row: Option<(i64, String, String, Timestamp)> = run!(r, |c| sqlx::query_as(
+        "SELECT id, service_code, description, received_at FROM grid_reports WHERE token = $1"
     )
-    .bind(id)
-    .fetch_all(&mut *c)
+    .bind(token)
+    .fetch_optional(&mut *c)
     .await)
     .map_err(StoreError::from)?;
-    drop(r);
-    let request = match number {
-        Some(number) => {
-            let filter = Filter {
-                ids: vec![number],
-                page: 1,
-                page_size: 1,
-                ..Filter::default()
-            };
-            find(db, processes, classes, &filter).await?.pop()
-        }
-        None => None,
+    let Some((id, service_code, description, received_at)) = row else {
+        return Ok(None);
     };
+    drop(r);
+    let photos = photos_of(db, id).await?;
+    let filter = Filter {
+        ids: vec![id.to_string()],
+        page: 1,
+        page_size: 1,
+        ..Filter::default()
+    };
+    let request = find(db, processes, classes, &filter).await?.pop();
     Ok(Some(Followed {
         token: token.to_owned(),
         service_code,
@@ -397,6 +424,18 @@ pub async fn followed(
         request,
         photos,
     }))
+}
+
+/// Report `id`'s photos: each one's digest and its thumbnail's, in order.
+pub async fn photos_of(db: &Db, id: i64) -> Result<Vec<(String, String)>, StoreError> {
+    let mut r = db.reader().await?;
+    let photos = run!(r, |c| sqlx::query_as(
+        "SELECT sha256, thumb_sha256 FROM grid_photos WHERE report_id = $1 ORDER BY position"
+    )
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await)?;
+    Ok(photos)
 }
 
 /// The token of the first report a case was opened from (its follow link).
@@ -413,42 +452,95 @@ pub async fn token_of_case(db: &Db, number: &str) -> Result<Option<String>, Stor
     Ok(row.map(|(t,)| t))
 }
 
-/// An open case as the command centre's map and list show it.
+/// A request on the command centre's map and list: a report waiting to be
+/// filed, or an open case.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
-pub struct OpenCase {
-    pub number: String,
+pub struct Worked {
+    /// The report's id (the request's).
+    pub report: i64,
+    /// Its case; `None` while it waits to be filed.
+    pub number: Option<String>,
     pub service_code: String,
-    pub state: String,
+    /// The case's state; `None` while it waits to be filed.
+    pub state: Option<String>,
     pub lat: f64,
     pub lon: f64,
     pub address: Option<String>,
     pub street: Option<String>,
     pub received_at: Timestamp,
+    /// When the current step is due (filing, for a report waiting).
     pub due_at: Option<Timestamp>,
 }
 
-/// The open grid cases, newest first, at most `limit`.
-pub async fn open_cases(db: &Db, limit: i64) -> Result<Vec<OpenCase>, StoreError> {
+/// What the centre works on: the reports waiting to be filed, oldest (the
+/// nearest their filing deadline) first, then the open cases, newest first;
+/// at most `limit` of each.
+pub async fn worklist(
+    db: &Db,
+    processes: &Processes,
+    limit: i64,
+) -> Result<Vec<Worked>, RequestsError> {
+    #[derive(sqlx::FromRow)]
+    struct Waiting {
+        id: i64,
+        service_code: String,
+        lat: f64,
+        lon: f64,
+        address: Option<String>,
+        street: Option<String>,
+        received_at: Timestamp,
+    }
     let mut r = db.reader().await?;
-    let rows: Vec<OpenCase> = run!(r, |c| sqlx::query_as(
-        "SELECT c.number, r.service_code, c.state, r.lat, r.lon, r.address, r.street, \
-         r.received_at, c.due_at FROM grid_reports r JOIN cases c ON c.id = r.case_id \
+    let waiting: Vec<Waiting> = run!(r, |c| sqlx::query_as(
+        "SELECT id, service_code, lat, lon, address, street, received_at FROM grid_reports \
+         WHERE opened_at IS NULL ORDER BY id LIMIT $1"
+    )
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await)
+    .map_err(StoreError::from)?;
+    let open: Vec<Worked> = run!(r, |c| sqlx::query_as(
+        "SELECT r.id AS report, c.number, r.service_code, c.state, r.lat, r.lon, r.address, \
+         r.street, r.received_at, c.due_at FROM grid_reports r JOIN cases c ON c.id = r.case_id \
          WHERE c.closed_at IS NULL ORDER BY r.received_at DESC, r.id DESC LIMIT $1"
     )
     .bind(limit)
     .fetch_all(&mut *c)
     .await)
     .map_err(StoreError::from)?;
-    Ok(rows)
+    drop(r);
+    let def = processes.latest(db, PROCESS).await?;
+    let calendar = egov_calendar::load_calendar(db).await?;
+    let mut out: Vec<Worked> = waiting
+        .into_iter()
+        .map(|w| Worked {
+            report: w.id,
+            number: None,
+            service_code: w.service_code,
+            state: None,
+            lat: w.lat,
+            lon: w.lon,
+            address: w.address,
+            street: w.street,
+            due_at: egov_cases::first_due(&def, &calendar, w.received_at),
+            received_at: w.received_at,
+        })
+        .collect();
+    out.extend(open);
+    Ok(out)
 }
 
-/// A number that changes whenever any case takes a step (the newest step's
-/// id): what the command centre's page is pushed to refresh on.
+/// A number that changes whenever a report comes in or any case takes a
+/// step (the newest of each only grows): what the command centre's page is
+/// pushed to refresh on.
 pub async fn steps_version(db: &Db) -> Result<i64, StoreError> {
     let mut r = db.reader().await?;
-    let v: Option<i64> = run!(r, |c| sqlx::query_scalar("SELECT MAX(id) FROM case_events")
-        .fetch_one(&mut *c)
-        .await)
+    let v: Option<i64> = run!(r, |c| sqlx::query_scalar(
+        "SELECT COALESCE((SELECT MAX(id) FROM case_events), 0) \
+         + COALESCE((SELECT MAX(id) FROM grid_reports), 0)"
+    )
+    .fetch_one(&mut *c)
+    .await)
     .map_err(StoreError::from)?;
     Ok(v.unwrap_or(0))
 }

@@ -25,7 +25,10 @@ pub enum SatisfactionError {
 
 /// The grid case a follow link leads to, once its report has been opened.
 pub async fn case_of_link(db: &Db, token: &str) -> Result<Option<Case>, CaseError> {
-    let Some(Some(number)) = crate::requests::by_token(db, token).await? else {
+    let Some(number) = crate::requests::by_token(db, token)
+        .await?
+        .and_then(|t| t.case_number)
+    else {
         return Ok(None);
     };
     match egov_cases::case::by_number(db, &number).await {

@@ -67,12 +67,15 @@ impl Chrome {
         )
     }
 
+    /// Whether the page is under the menu entry `prefix`, whole segments
+    /// only (`/grid/report` is not current on `/grid/reports/7`).
     pub fn is_current(&self, prefix: &str) -> bool {
         let path = self.path.split('?').next().unwrap_or_default();
         if prefix == "/" {
             path == "/"
         } else {
-            path.starts_with(prefix)
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
         }
     }
 
@@ -411,7 +414,18 @@ pub fn safe_next(next: Option<&str>, default: &'static str) -> Result<String, Ba
 mod tests {
     use super::safe_next;
     use super::said;
+    use super::Chrome;
     use egov_kernel::Locale;
+
+    #[test]
+    fn a_menu_entry_is_current_on_its_own_pages_only() {
+        let on = |path: &str, entry: &str| Chrome::new(Locale::Zh, None, path).is_current(entry);
+        assert!(on("/grid/report", "/grid/report"));
+        assert!(on("/grid/report?service=c0101", "/grid/report"));
+        assert!(on("/cases/2026000001", "/cases"));
+        assert!(!on("/grid/reports/7", "/grid/report"));
+        assert!(on("/", "/") && !on("/cases", "/"));
+    }
 
     #[test]
     fn chinese_on_an_english_page_is_marked_and_everything_is_escaped() {
