@@ -169,6 +169,7 @@ async fn fill(db: &Db, n: u64, version: u32, department: i64) -> anyhow::Result<
 struct Bench {
     db: Db,
     processes: Processes,
+    calendar: egov_calendar::CalendarCache,
     classes: Arc<Classification>,
     /// The ids of some stored requests, to look up.
     ids: Vec<String>,
@@ -249,7 +250,7 @@ async fn phase(b: Arc<Bench>, args: &Args, phase: &'static str) -> anyhow::Resul
             while Instant::now() < window.end {
                 let filter = filter_for(phase, &mut dice, &b);
                 let began = Instant::now();
-                let found = find(&b.db, &b.processes, &b.classes, &filter).await?;
+                let found = find(&b.db, &b.processes, &b.calendar, &b.classes, &filter).await?;
                 let done = Instant::now();
                 if window.counts(done) {
                     latencies.push(micros(done - began));
@@ -315,6 +316,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let b = Arc::new(Bench {
         db,
         processes,
+        calendar: egov_calendar::CalendarCache::default(),
         classes,
         ids,
     });

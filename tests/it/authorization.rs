@@ -343,6 +343,7 @@ fn routes() -> Vec<Route> {
         // here echoes.
         post("/grid/follow/none/reopen", |_| Outcome::Forbidden),
         post("/grid/follow/none/rate", |_| Outcome::Forbidden),
+        post("/grid/follow/none/withdraw", |_| Outcome::Forbidden),
         // The call-back's rating: as the contact.
         post("/grid/requests/2026000000/callback", |w| {
             w.page(w.is_staff()).min_found()

@@ -142,9 +142,62 @@ async fn a_resident_reports_with_a_photo_and_follows_it_by_link() {
         .contains(&format!("/grid/photos/{}.jpg", thumb[0])));
     // Nothing about the reporter is on it.
     assert!(!page.body.contains("li.min"));
+    // Filed: it can no longer be withdrawn.
+    let mine = app.get_with(&follow, &[("cookie", &resident.0)]).await;
+    assert!(!mine.body.contains("/withdraw"), "{}", mine.body);
 
     let res = app.get("/grid/follow/not-a-token").await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+
+    // A second report, withdrawn by its reporter before the centre files it:
+    // only signed in as the reporter, and with a reason.
+    let mut again = good.to_vec();
+    again[6] = ("description", "井盖又丢了一个");
+    let res = post_report(&app, &resident, &again, &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let second = res.header("location").to_owned();
+    let page = app.get_with(&second, &[("cookie", &resident.0)]).await;
+    assert!(page.body.contains("撤回报告"), "{}", page.body);
+    assert!(!app.get(&second).await.body.contains("/withdraw"));
+    let neighbour = nth_citizen(&app, "wang.wu", 1).await;
+    for who in [None, Some(&neighbour)] {
+        let res = by_link(&app, who, &second, "withdraw", &[("reason", "不用了")]).await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    }
+    let res = by_link(
+        &app,
+        Some(&resident),
+        &second,
+        "withdraw",
+        &[("reason", " ")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("请说明撤回的理由"), "{}", res.body);
+    assert_eq!(app.count("cases").await, 1, "nothing changed");
+    let res = by_link(
+        &app,
+        Some(&resident),
+        &second,
+        "withdraw",
+        &[("reason", "已自行盖好")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(res.header("location").ends_with("?withdrawn=1"));
+    let page = app.get_with(&second, &[("cookie", &resident.0)]).await;
+    assert!(page.body.contains("已撤回：已自行盖好"), "{}", page.body);
+    assert!(!page.body.contains("/withdraw\""), "once only");
+    let res = by_link(
+        &app,
+        Some(&resident),
+        &second,
+        "withdraw",
+        &[("reason", "再撤回")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("不能再撤回"), "{}", res.body);
     common::verify_audit(&app).await;
 }
 

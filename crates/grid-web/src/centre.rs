@@ -64,7 +64,7 @@ async fn rows(state: &AppState, locale: Locale, chrome: &Chrome) -> Result<Vec<R
         .latest(&state.db, PROCESS)
         .await
         .map_err(ApiError::internal)?;
-    let cases: Vec<Worked> = worklist(&state.db, &state.processes, SHOWN)
+    let cases: Vec<Worked> = worklist(&state.db, &state.processes, &state.calendar, SHOWN)
         .await
         .map_err(ApiError::internal)?;
     let now = egov_kernel::time::now();

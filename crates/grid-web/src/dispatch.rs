@@ -28,6 +28,51 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// Where the routing rules send a report and what the classifier suggests,
+/// as the pages show it.
+pub struct Advice {
+    /// The rules' department and why: a rule's name, or the sub-class default.
+    pub routed: Option<(String, Option<String>)>,
+    /// The classifier's department and its confidence in whole percent.
+    pub suggested: Option<(String, u32)>,
+    /// The classifier agrees with the rules.
+    pub agrees: bool,
+    /// The department to choose first: the rules', else the classifier's.
+    pub chosen: Option<String>,
+}
+
+/// The advice for a report of `district` from what routing found
+/// (departments by code; the classifier's by abbreviation), named in the
+/// page's language.
+pub(crate) fn advice(
+    directory: &egov_org::Directory,
+    locale: egov_kernel::Locale,
+    district: &str,
+    routing: CaseRouting,
+) -> Advice {
+    let name = |code: &str| {
+        directory
+            .by_code(code)
+            .map_or_else(|| code.to_owned(), |d| d.name_in(locale).to_owned())
+    };
+    let CaseRouting {
+        routed_to,
+        routing_rule,
+        suggested,
+        suggested_confidence,
+    } = routing;
+    let suggested_code = suggested.map(|s| format!("{district}-{s}"));
+    Advice {
+        agrees: suggested_code.is_some() && suggested_code == routed_to,
+        routed: routed_to.as_deref().map(|code| (name(code), routing_rule)),
+        suggested: suggested_code.as_deref().map(|code| {
+            let percent = (suggested_confidence.unwrap_or_default() * 100.0).round() as u32;
+            (name(code), percent)
+        }),
+        chosen: routed_to.or(suggested_code),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "grid_dispatch.html")]
 struct DispatchPage {
@@ -37,12 +82,7 @@ struct DispatchPage {
     title: String,
     description: String,
     service: String,
-    /// The rules' department and why: a rule's name, or the sub-class default.
-    routed: Option<(String, Option<String>)>,
-    /// The classifier's department and its confidence in whole percent.
-    suggested: Option<(String, u32)>,
-    /// The classifier agrees with the rules.
-    agrees: bool,
+    advice: Advice,
     /// The model's held-out accuracy in whole percent, and what it learnt from.
     model: Option<(u32, i64)>,
     can_dispatch: bool,
@@ -83,20 +123,7 @@ pub async fn page(
         .department(case.department_id)
         .map(|d| d.division_code.clone())
         .unwrap_or_default();
-    let name = |code: &str| {
-        directory
-            .by_code(code)
-            .map_or_else(|| code.to_owned(), |d| d.name_in(locale).to_owned())
-    };
-    let CaseRouting {
-        routed_to,
-        routing_rule,
-        suggested,
-        suggested_confidence,
-    } = routing;
-    let suggested_code = suggested.map(|s| format!("{district}-{s}"));
-    let agrees = suggested_code.is_some() && suggested_code == routed_to;
-    let chosen = routed_to.clone().or(suggested_code.clone());
+    let advice = advice(&directory, locale, &district, routing);
     let filter = DepartmentFilter {
         division: Some(district.clone()),
         ..DepartmentFilter::default()
@@ -105,7 +132,7 @@ pub async fn page(
         .departments(&filter)
         .filter(|d| d.id != case.department_id)
         .map(|d| Choice {
-            selected: chosen.as_deref() == Some(d.code.as_str()),
+            selected: advice.chosen.as_deref() == Some(d.code.as_str()),
             code: d.code.clone(),
             name: d.name_in(locale).to_owned(),
         })
@@ -123,12 +150,7 @@ pub async fn page(
             .unwrap_or_default()
             .to_owned(),
         service,
-        routed: routed_to.as_deref().map(|code| (name(code), routing_rule)),
-        suggested: suggested_code.as_deref().map(|code| {
-            let percent = (suggested_confidence.unwrap_or_default() * 100.0).round() as u32;
-            (name(code), percent)
-        }),
-        agrees,
+        advice,
         model: model
             .0
             .as_ref()

@@ -1,6 +1,7 @@
 //! The follow page a report's link opens for anyone holding it, signed in
-//! or not: where the report has got to and, once the case is closed, a way
-//! to say it was not fixed and to rate how it was handled. A caller to
+//! or not: where the report has got to; while it waits to be filed, a way
+//! for its reporter (signed in) to withdraw it; once the case is closed, a
+//! way to say it was not fixed and to rate how it was handled. A caller to
 //! 12345 or a user of an Open311 app has no account here: holding the link
 //! (its token, a 128-bit secret) is what shows they reported it. The forms
 //! carry a double-submit token, so they work without a session.
@@ -12,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use egov_cases::rating::GRADES;
+use egov_grid::filing::{self, Decider, Decision, FilingError};
 use egov_grid::layers::grid;
 use egov_grid::reopen::{self, By, ReopenError};
 use egov_grid::satisfaction::{self, SatisfactionError};
@@ -41,6 +43,9 @@ struct FollowPage {
     /// Just sent back as not fixed: the new case's follow page.
     reopened_now: bool,
     rated_now: bool,
+    withdrawn_now: bool,
+    /// Waiting to be filed, and the one signed in reported it.
+    may_withdraw: bool,
     /// The days left to say it was not fixed, while that may be said.
     may_reopen: Option<u32>,
     /// The rating given, by its grade's name.
@@ -59,6 +64,7 @@ struct FollowPage {
 pub struct Said {
     pub reopen: Option<String>,
     pub rate: Option<String>,
+    pub withdraw: Option<String>,
     /// What was typed in the refused form, shown again.
     pub typed: String,
 }
@@ -68,6 +74,7 @@ pub struct FollowQuery {
     followed: Option<String>,
     reopened: Option<String>,
     rated: Option<String>,
+    withdrawn: Option<String>,
 }
 
 /// `GET /grid/follow/{token}`: where a report has got to, for whoever
@@ -84,6 +91,7 @@ pub async fn follow(
         followed: q.followed.is_some(),
         reopened: q.reopened.is_some(),
         rated: q.rated.is_some(),
+        withdrawn: q.withdrawn.is_some(),
     };
     follow_page(
         &state,
@@ -103,6 +111,7 @@ struct Shown {
     followed: bool,
     reopened: bool,
     rated: bool,
+    withdrawn: bool,
 }
 
 async fn follow_page(
@@ -115,10 +124,15 @@ async fn follow_page(
     said: Said,
 ) -> Result<Response, ApiError> {
     let g = grid(&state.db).await.map_err(ApiError::internal)?;
-    let Some(followed) =
-        egov_grid::requests::followed(&state.db, &state.processes, &g.classes, token)
-            .await
-            .map_err(ApiError::internal)?
+    let Some(followed) = egov_grid::requests::followed(
+        &state.db,
+        &state.processes,
+        &state.calendar,
+        &g.classes,
+        token,
+    )
+    .await
+    .map_err(ApiError::internal)?
     else {
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
     };
@@ -149,6 +163,14 @@ async fn follow_page(
             .map_err(ApiError::internal)?
             .map(|r| grade_name(locale, r.grade));
     }
+    let waiting = followed
+        .request
+        .as_ref()
+        .is_some_and(|r| r.case_number.is_none());
+    let may_withdraw = waiting
+        && user
+            .as_ref()
+            .is_some_and(|u| !u.view_only && followed.reported_by == Some(u.user_id));
     let base = crate::open311::base_url(state, headers);
     let chrome = Chrome::new(locale, user, format!("/grid/follow/{token}"));
     let form_csrf = egov_identity::random_secret();
@@ -172,6 +194,8 @@ async fn follow_page(
         followed_now: shown.followed,
         reopened_now: shown.reopened,
         rated_now: shown.rated,
+        withdrawn_now: shown.withdrawn,
+        may_withdraw,
         may_reopen,
         may_rate: case.is_some() && rating.is_none(),
         rating,
@@ -179,8 +203,8 @@ async fn follow_page(
         said,
         form_csrf: form_csrf.clone(),
     };
-    let status = match (&page.said.reopen, &page.said.rate) {
-        (None, None) => StatusCode::OK,
+    let status = match (&page.said.reopen, &page.said.rate, &page.said.withdraw) {
+        (None, None, None) => StatusCode::OK,
         _ => StatusCode::BAD_REQUEST,
     };
     Ok(with_form_cookie(
@@ -314,13 +338,93 @@ pub async fn reopen_by_link(
     };
     let said = Said {
         reopen: Some(said),
-        rate: None,
         typed: form.reason,
+        ..Said::default()
     };
     follow_page(
         &state,
         locale,
         user,
+        &headers,
+        &token,
+        Shown::default(),
+        said,
+    )
+    .await
+}
+
+/// The longest reason given for withdrawing (the grid process's own limit).
+const WITHDRAW_REASON_LIMIT: usize = 500;
+
+/// `POST /grid/follow/{token}/withdraw`: the reporter, signed in, withdraws
+/// the report while it waits to be filed; its case opens as withdrawn.
+pub async fn withdraw_by_link(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<ReopenForm>,
+) -> Result<Response, ApiError> {
+    if !form_token_matches(&headers, state.settings.secure_cookies, &form.csrf) {
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
+    }
+    let Some(user) = user.filter(|u| !u.view_only) else {
+        return Ok(error_page(locale, StatusCode::FORBIDDEN));
+    };
+    let Some(found) = egov_grid::requests::by_token(&state.db, &token)
+        .await
+        .map_err(ApiError::internal)?
+    else {
+        return Ok(error_page(locale, StatusCode::NOT_FOUND));
+    };
+    let reason = form.reason.trim();
+    let refused = if reason.is_empty() || reason.chars().count() > WITHDRAW_REASON_LIMIT {
+        pick(
+            locale,
+            format!("请说明撤回的理由（不超过 {WITHDRAW_REASON_LIMIT} 字）"),
+            format!("Say why you withdraw it (at most {WITHDRAW_REASON_LIMIT} characters)"),
+        )
+    } else {
+        let ctx = page_caller(&user, origin).context;
+        match filing::decide(
+            &state.db,
+            &ctx,
+            &state.processes,
+            found.report,
+            Decider::Reporter {
+                user_id: user.user_id,
+            },
+            Decision::Withdraw {
+                reason: reason.to_owned(),
+            },
+        )
+        .await
+        {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/grid/follow/{token}?withdrawn=1")).into_response()
+                )
+            }
+            Err(FilingError::NotReporter) => return Ok(error_page(locale, StatusCode::FORBIDDEN)),
+            Err(FilingError::Decided) => pick(
+                locale,
+                "指挥中心已处理此报告，不能再撤回".into(),
+                "The command centre has dealt with it; it can no longer be withdrawn".into(),
+            ),
+            Err(e) => return Err(ApiError::internal(e)),
+        }
+    };
+    let said = Said {
+        withdraw: Some(refused),
+        typed: form.reason,
+        ..Said::default()
+    };
+    follow_page(
+        &state,
+        locale,
+        Some(user),
         &headers,
         &token,
         Shown::default(),
@@ -374,9 +478,9 @@ pub async fn rate_by_link(
         Err(e) => match rating_refusal(locale, &e) {
             Some(message) => {
                 let said = Said {
-                    reopen: None,
                     rate: Some(message),
                     typed: form.comment,
+                    ..Said::default()
                 };
                 follow_page(
                     &state,

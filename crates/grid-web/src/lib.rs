@@ -102,6 +102,10 @@ pub fn open311() -> Router<AppState> {
         .route("/grid/follow/{token}", get(follow::follow))
         .route("/grid/follow/{token}/reopen", post(follow::reopen_by_link))
         .route("/grid/follow/{token}/rate", post(follow::rate_by_link))
+        .route(
+            "/grid/follow/{token}/withdraw",
+            post(follow::withdraw_by_link),
+        )
         .route("/grid/centre", get(centre::page))
         .route("/grid/centre/cases.json", get(centre::cases))
         .route("/grid/centre/events", get(centre::events))

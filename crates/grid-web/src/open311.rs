@@ -557,9 +557,15 @@ async fn find(
 ) -> Result<Vec<ServiceRequest>, Open311Error> {
     let g = classes(state, lang).await?;
     let classes: &Classification = &g.classes;
-    requests::find(&state.db, &state.processes, classes, filter)
-        .await
-        .map_err(|e| Open311Error::internal(&e, lang))
+    requests::find(
+        &state.db,
+        &state.processes,
+        &state.calendar,
+        classes,
+        filter,
+    )
+    .await
+    .map_err(|e| Open311Error::internal(&e, lang))
 }
 
 /// `GET /open311/v2/requests/{id}.{json|xml}`

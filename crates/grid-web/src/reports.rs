@@ -7,6 +7,7 @@
 //! dispatcher goes on from the case. A resident signed in may also follow a
 //! report here instead of reporting the same problem again.
 
+use crate::dispatch::{advice, Advice};
 use crate::duplicates::CsrfOnly;
 use crate::pages::localized;
 use askama::Template;
@@ -49,10 +50,7 @@ struct FilingPage {
     due: String,
     late: bool,
     thumbs: Vec<(String, String)>,
-    /// The rules' department, and the rule (`None`: the sub-class default).
-    routed: Option<(String, Option<String>)>,
-    /// The classifier's department and its confidence in whole percent.
-    suggested: Option<(String, u32)>,
+    advice: Advice,
     radius: u32,
     nearby: Vec<NearbyCase>,
     /// A dispatcher of the report's centre (a supervisor only looks).
@@ -120,11 +118,6 @@ async fn show(
         .await
         .map_err(ApiError::internal)?;
     let routed = filing::route(&g, model, &report).await;
-    let name = |code: &str| {
-        directory
-            .by_code(code)
-            .map_or_else(|| code.to_owned(), |d| d.name_in(locale).to_owned())
-    };
     let district = directory
         .department(centre)
         .map(|d| d.division_code.clone())
@@ -167,9 +160,14 @@ async fn show(
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-    let due = filing::filing_due(&state.db, &state.processes, report.received_at)
-        .await
-        .map_err(ApiError::internal)?;
+    let due = filing::filing_due(
+        &state.db,
+        &state.processes,
+        &state.calendar,
+        report.received_at,
+    )
+    .await
+    .map_err(ApiError::internal)?;
     let chrome = Chrome::new(
         locale,
         Some(user.clone()),
@@ -199,14 +197,7 @@ async fn show(
             .iter()
             .map(|(full, thumb)| (crate::photos::path(full), crate::photos::path(thumb)))
             .collect(),
-        routed: routed
-            .department
-            .as_deref()
-            .map(|code| (name(code), routed.rule.clone())),
-        suggested: routed.suggested.as_deref().map(|abbr| {
-            let percent = (routed.confidence.unwrap_or_default() * 100.0).round() as u32;
-            (name(&format!("{district}-{abbr}")), percent)
-        }),
+        advice: advice(&directory, locale, &district, routed),
         radius,
         nearby: nearby
             .into_iter()

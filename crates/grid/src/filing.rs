@@ -15,6 +15,7 @@
 use crate::duplicates::{self, DuplicateError};
 use crate::intake::{command_centre, Channel, PROCESS};
 use crate::layers::{grid, Grid, LayersError};
+use crate::routing::store::CaseRouting;
 use egov_audit::Event;
 use egov_cases::acting::Acting;
 use egov_cases::attachments::{record_all, Recorded, Stored};
@@ -208,10 +209,10 @@ pub async fn decide(
                     )
                     .bind(time::now())
                     .bind(case.id)
-                    .bind(routed.department)
-                    .bind(routed.rule)
+                    .bind(routed.routed_to)
+                    .bind(routed.routing_rule)
                     .bind(routed.suggested)
-                    .bind(routed.confidence)
+                    .bind(routed.suggested_confidence)
                     .bind(report.id),
                 )
                 .await?;
@@ -284,10 +285,11 @@ pub async fn decide(
 pub async fn filing_due(
     db: &Db,
     processes: &Processes,
+    calendar: &egov_calendar::CalendarCache,
     received_at: Timestamp,
 ) -> Result<Option<Timestamp>, FilingError> {
     let def = processes.latest(db, PROCESS).await?;
-    let calendar = egov_calendar::load_calendar(db).await?;
+    let calendar = calendar.get(db).await?;
     Ok(egov_cases::first_due(&def, &calendar, received_at))
 }
 
@@ -331,26 +333,14 @@ fn opening(
     Ok(prepare(calendar, Acting::Platform, new)?.without_staff_notice())
 }
 
-/// Where the rules send a report and what the classifier suggests, as
-/// stored with it when it is decided on.
-#[derive(Debug, Default)]
-pub struct Routed {
-    /// The department's code (`110101-CGZFJ`).
-    pub department: Option<String>,
-    /// The rule's name; `None`: the sub-class's default.
-    pub rule: Option<String>,
-    /// The classifier's department abbreviation and its probability.
-    pub suggested: Option<String>,
-    pub confidence: Option<f64>,
-}
-
-/// Routes a report: cutting its description into words is CPU work, done
-/// off the executor.
+/// Routes a report: where the rules send it and what the classifier
+/// suggests, as stored with it when it is decided on. Cutting its
+/// description into words is CPU work, done off the executor.
 pub async fn route(
     grid: &Arc<Grid>,
     model: Arc<crate::routing::store::Routing>,
     report: &Report,
-) -> Routed {
+) -> CaseRouting {
     let area = report
         .cell
         .clone()
@@ -362,12 +352,12 @@ pub async fn route(
             .routing
             .destination(&grid.classes, &service, &area, &description);
         let suggestion = model.suggest(&service, &description);
-        Routed {
-            department: destination
+        CaseRouting {
+            routed_to: destination
                 .as_ref()
                 .map(|d| d.department.as_str().to_owned()),
-            rule: destination.and_then(|d| d.rule.map(|r| r.name.clone())),
-            confidence: suggestion.as_ref().map(|s| f64::from(s.confidence)),
+            routing_rule: destination.and_then(|d| d.rule.map(|r| r.name.clone())),
+            suggested_confidence: suggestion.as_ref().map(|s| f64::from(s.confidence)),
             suggested: suggestion.map(|s| s.department),
         }
     })

@@ -5,6 +5,7 @@
 
 use crate::classes::Classification;
 use crate::intake::PROCESS;
+use egov_calendar::CalendarCache;
 use egov_cases::registry::Processes;
 use egov_kernel::time::Timestamp;
 use egov_store::{run, Db, StoreError};
@@ -125,6 +126,7 @@ pub(crate) fn by_zone(db: &Db) -> &'static str {
 pub async fn find(
     db: &Db,
     processes: &Processes,
+    calendar: &CalendarCache,
     classes: &Classification,
     filter: &Filter,
 ) -> Result<Vec<ServiceRequest>, RequestsError> {
@@ -233,7 +235,7 @@ pub async fn find(
             .collect(),
         None => rows,
     };
-    views(db, processes, classes, rows).await
+    views(db, processes, calendar, classes, rows).await
 }
 
 /// What reading requests can fail with.
@@ -252,6 +254,7 @@ pub enum RequestsError {
 async fn views(
     db: &Db,
     processes: &Processes,
+    calendar: &CalendarCache,
     classes: &Classification,
     rows: Vec<RequestRow>,
 ) -> Result<Vec<ServiceRequest>, RequestsError> {
@@ -259,7 +262,11 @@ async fn views(
         return Ok(Vec::new());
     }
     let directory = egov_org::directory(db).await?;
-    let calendar = egov_calendar::load_calendar(db).await?;
+    // Only a report waiting to be filed has a deadline to work out.
+    let calendar = match rows.iter().any(|r| r.number.is_none()) {
+        true => Some(calendar.get(db).await?),
+        false => None,
+    };
     // Reports not yet filed are at the first step of the process they
     // will follow.
     let latest = processes.latest(db, PROCESS).await?;
@@ -306,9 +313,9 @@ async fn views(
         } else {
             Status::Open
         };
-        let expected = match row.number {
-            Some(_) => row.due_at,
-            None => egov_cases::first_due(&def, &calendar, row.received_at),
+        let expected = match (&row.number, &calendar) {
+            (None, Some(calendar)) => egov_cases::first_due(&def, calendar, row.received_at),
+            _ => row.due_at,
         };
         out.push(ServiceRequest {
             id: row.id.to_string(),
@@ -387,24 +394,30 @@ pub struct Followed {
     pub request: Option<ServiceRequest>,
     /// Each photo's digest and its thumbnail's.
     pub photos: Vec<(String, String)>,
+    /// The report's id.
+    pub report: i64,
+    /// Who filed it signed in (never shown: it lets them withdraw it).
+    pub reported_by: Option<i64>,
 }
 
 /// The report a follow link's token names.
 pub async fn followed(
     db: &Db,
     processes: &Processes,
+    calendar: &CalendarCache,
     classes: &Classification,
     token: &str,
 ) -> Result<Option<Followed>, RequestsError> {
     let mut r = db.reader().await?;
-    let row: Option<(i64, String, String, Timestamp)> = run!(r, |c| sqlx::query_as(
-        "SELECT id, service_code, description, received_at FROM grid_reports WHERE token = $1"
+    let row: Option<(i64, String, String, Timestamp, Option<i64>)> = run!(r, |c| sqlx::query_as(
+        "SELECT id, service_code, description, received_at, user_id FROM grid_reports \
+         WHERE token = $1"
     )
     .bind(token)
     .fetch_optional(&mut *c)
     .await)
     .map_err(StoreError::from)?;
-    let Some((id, service_code, description, received_at)) = row else {
+    let Some((id, service_code, description, received_at, reported_by)) = row else {
         return Ok(None);
     };
     drop(r);
@@ -415,7 +428,7 @@ pub async fn followed(
         page_size: 1,
         ..Filter::default()
     };
-    let request = find(db, processes, classes, &filter).await?.pop();
+    let request = find(db, processes, calendar, classes, &filter).await?.pop();
     Ok(Some(Followed {
         token: token.to_owned(),
         service_code,
@@ -423,6 +436,8 @@ pub async fn followed(
         received_at,
         request,
         photos,
+        report: id,
+        reported_by,
     }))
 }
 
@@ -478,6 +493,7 @@ pub struct Worked {
 pub async fn worklist(
     db: &Db,
     processes: &Processes,
+    calendar: &CalendarCache,
     limit: i64,
 ) -> Result<Vec<Worked>, RequestsError> {
     #[derive(sqlx::FromRow)]
@@ -510,7 +526,7 @@ pub async fn worklist(
     .map_err(StoreError::from)?;
     drop(r);
     let def = processes.latest(db, PROCESS).await?;
-    let calendar = egov_calendar::load_calendar(db).await?;
+    let calendar = calendar.get(db).await?;
     let mut out: Vec<Worked> = waiting
         .into_iter()
         .map(|w| Worked {

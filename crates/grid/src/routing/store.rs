@@ -425,8 +425,8 @@ pub async fn seed_demo(db: &Db) -> Result<Option<Trained>, RoutingError> {
     train(db, &ctx).await.map(Some)
 }
 
-/// Where the rules sent a case's report and what the classifier suggested
-/// when it was opened.
+/// Where the rules send a report and what the classifier suggests: found
+/// when the report is decided on and stored with it.
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct CaseRouting {
     /// The department's code (`110101-CGZFJ`).
