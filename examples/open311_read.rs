@@ -11,7 +11,8 @@
 //! the shipped processes and the grid classes, then bulk-inserts `--cases`
 //! grid cases with their reports (plain SQL, 1,000 rows a statement):
 //! received over the last 365 days, six classes, spread over 东城区, one in
-//! four open. Each phase then runs `--concurrency` tasks for `--seconds`
+//! four open; the newest hundredth are left as reports waiting to be filed
+//! (no case yet, as the command centre finds them). Each phase then runs `--concurrency` tasks for `--seconds`
 //! after `--warmup`, every query a fresh filter, and prints one line
 //! starting `open311_read phase=`:
 //!
@@ -159,6 +160,16 @@ async fn fill(db: &Db, n: u64, version: u32, department: i64) -> anyhow::Result<
         })
         .await?;
     }
+    // The newest hundredth wait to be filed: reports the centre has not
+    // decided on have no case (theirs stay behind, unread).
+    db.execute(
+        query(
+            "UPDATE grid_reports SET case_id = NULL, opened_at = NULL \
+             WHERE id > (SELECT MAX(id) FROM grid_reports) - $1",
+        )
+        .bind((n / 100) as i64),
+    )
+    .await?;
     if db.engine() == Engine::Postgres {
         db.execute(query("ANALYZE cases")).await?;
         db.execute(query("ANALYZE grid_reports")).await?;

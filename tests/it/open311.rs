@@ -860,6 +860,18 @@ async fn dispatchers_at_once_decide_each_report_once() {
             decided
         }
     };
+    // The centre decides; whoever reported may only withdraw.
+    let processes = egov_cases::registry::Processes::default();
+    let by_reporter = decide(
+        app.db(),
+        &Context::system(),
+        &processes,
+        ids[0],
+        Decider::Reporter { user_id: 1 },
+        Decision::File,
+    )
+    .await;
+    assert!(matches!(by_reporter, Err(FilingError::NotDispatcher)));
     let refuse = Decision::Refuse {
         reasons: "重复报告".into(),
     };

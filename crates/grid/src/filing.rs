@@ -170,6 +170,15 @@ pub async fn decide(
     decider: Decider,
     decision: Decision,
 ) -> Result<Case, FilingError> {
+    // The centre decides; a reporter only withdraws.
+    match (decider, &decision) {
+        (Decider::Reporter { .. }, Decision::Withdraw { .. }) => {}
+        (Decider::Reporter { .. }, _) => return Err(FilingError::NotDispatcher),
+        (Decider::Dispatcher { .. }, Decision::Withdraw { .. }) => {
+            return Err(FilingError::NotReporter)
+        }
+        (Decider::Dispatcher { .. }, _) => {}
+    }
     let report = report(db, id).await?.ok_or(FilingError::NotFound(id))?;
     if report.case_number.is_some() {
         return Err(FilingError::Decided);

@@ -138,6 +138,7 @@ pub async fn find(
         (Some(_), false) => by_zone(db),
         _ => "",
     };
+    // Every report (the filters below add to it), with its case once filed.
     let mut sql = format!("{COLUMNS}{hint} LEFT JOIN cases c ON c.id = r.case_id WHERE r.id > 0");
     let mut n = 0;
     let mut next = || {
