@@ -160,14 +160,12 @@ async fn show(
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-    let due = filing::filing_due(
-        &state.db,
-        &state.processes,
-        &state.calendar,
-        report.received_at,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let calendar = state
+        .calendar
+        .get(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let due = egov_cases::first_due(&def, &calendar, report.received_at);
     let chrome = Chrome::new(
         locale,
         Some(user.clone()),

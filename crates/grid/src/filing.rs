@@ -289,19 +289,6 @@ pub async fn decide(
     .await
 }
 
-/// When a report received at `received_at` is due to be filed: the grid
-/// process's first step, on the working calendar.
-pub async fn filing_due(
-    db: &Db,
-    processes: &Processes,
-    calendar: &egov_calendar::CalendarCache,
-    received_at: Timestamp,
-) -> Result<Option<Timestamp>, FilingError> {
-    let def = processes.latest(db, PROCESS).await?;
-    let calendar = calendar.get(db).await?;
-    Ok(egov_cases::first_due(&def, &calendar, received_at))
-}
-
 /// The report's case, ready to open: at the district's command centre, as
 /// of when the report came in, with the sub-class's handling deadline.
 /// Nobody at the centre is told: the centre is deciding on it.

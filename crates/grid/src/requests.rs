@@ -395,8 +395,6 @@ pub struct Followed {
     pub request: Option<ServiceRequest>,
     /// Each photo's digest and its thumbnail's.
     pub photos: Vec<(String, String)>,
-    /// The report's id.
-    pub report: i64,
     /// Who filed it signed in (never shown: it lets them withdraw it).
     pub reported_by: Option<i64>,
 }
@@ -437,7 +435,6 @@ pub async fn followed(
         received_at,
         request,
         photos,
-        report: id,
         reported_by,
     }))
 }
@@ -452,20 +449,6 @@ pub async fn photos_of(db: &Db, id: i64) -> Result<Vec<(String, String)>, StoreE
     .fetch_all(&mut *c)
     .await)?;
     Ok(photos)
-}
-
-/// The token of the first report a case was opened from (its follow link).
-pub async fn token_of_case(db: &Db, number: &str) -> Result<Option<String>, StoreError> {
-    let mut r = db.reader().await?;
-    let row: Option<(String,)> = run!(r, |c| sqlx::query_as(
-        "SELECT r.token FROM grid_reports r JOIN cases c ON c.id = r.case_id \
-         WHERE c.number = $1 ORDER BY r.id LIMIT 1"
-    )
-    .bind(number)
-    .fetch_optional(&mut *c)
-    .await)
-    .map_err(StoreError::from)?;
-    Ok(row.map(|(t,)| t))
 }
 
 /// A request on the command centre's map and list: a report waiting to be
