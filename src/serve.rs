@@ -63,6 +63,13 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         if n > 0 {
             tracing::info!(areas = n, "demonstration grid of 东城区 and 西城区 loaded");
         }
+        let n = egov_catalogue::demo::load(&db).await?;
+        if n > 0 {
+            tracing::info!(
+                resources = n,
+                "demonstration information resource catalogue loaded"
+            );
+        }
         if let Some(t) = egov_grid::routing::store::seed_demo(&db).await? {
             tracing::info!(
                 decisions = t.examples,

@@ -11,6 +11,7 @@ mod calendar;
 mod case_api;
 mod case_pages;
 mod cases;
+mod catalogue;
 mod demo;
 mod documents;
 mod grid_pages;

@@ -8,7 +8,7 @@
 use crate::format::{answer, Format};
 use crate::posted::{self, first, PostError};
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset};
 use egov_grid::classes::{Classification, Service};
@@ -141,14 +141,7 @@ fn service_json(s: Service<'_>, lang: Locale) -> Value {
 /// Where this server is reached from outside: the configured public
 /// address, else the host the client asked for.
 pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let base = state.settings.public_url.clone().unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        format!("http://{host}")
-    });
-    base.trim_end_matches('/').to_owned()
+    egov_web_kit::context::public_base(&state.settings, headers)
 }
 
 fn request_json(r: &ServiceRequest, base: &str) -> Value {

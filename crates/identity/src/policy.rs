@@ -71,6 +71,13 @@ pub enum Permission {
     /// Report values for the unit of `department_id` (None: any unit): its
     /// 统计员, the statistics office, or a statistics system's key.
     ReportIndicators { department_id: Option<i64> },
+    /// Browse and search the whole information resource catalogue (open
+    /// resources are public): civil servants.
+    ReadCatalogue,
+    /// Register and revise a department's resources and load their data:
+    /// its catalogue administrators (None: any department, a city-wide
+    /// one), system administrators, and a reference-data loader's key.
+    ManageCatalogue { department_id: Option<i64> },
 }
 
 pub fn allows(principal: &Principal, permission: Permission) -> bool {
@@ -81,7 +88,9 @@ pub fn allows(principal: &Principal, permission: Permission) -> bool {
         Principal::Machine(k) => match permission {
             ManageOrg => k.allows(KeyScope::OrgWrite),
             ReadAudit => k.allows(KeyScope::AuditRead),
-            ManageReferenceData | ManageServiceItems { .. } => k.allows(KeyScope::ReferenceWrite),
+            ManageReferenceData | ManageServiceItems { .. } | ManageCatalogue { .. } => {
+                k.allows(KeyScope::ReferenceWrite)
+            }
             ReadIndicators | ReportIndicators { .. } => k.allows(KeyScope::IndicatorsWrite),
             _ => false,
         },
@@ -127,7 +136,10 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
                             .any(|g| g.role == Role::DepartmentAdmin && g.department_id == Some(d))
                     }))
         }
-        ReadCaseMetrics | ReadIndicators => u.kind == UserKind::Staff,
+        ReadCaseMetrics | ReadIndicators | ReadCatalogue => u.kind == UserKind::Staff,
+        ManageCatalogue { department_id } => {
+            admin || u.has_role_for(Role::CatalogueAdmin, department_id)
+        }
         ManageIndicators => admin || u.has_role_for(Role::Statistician, None),
         ReportIndicators { department_id } => u.has_role_for(Role::Statistician, department_id),
         ManageOperators { enterprise_id } => {

@@ -27,6 +27,19 @@ pub fn locale_of(headers: &HeaderMap) -> Locale {
         .unwrap_or_default()
 }
 
+/// Where this server is reached from outside: the configured public
+/// address, else the host the client asked for (no trailing `/`).
+pub fn public_base(settings: &crate::state::WebSettings, headers: &HeaderMap) -> String {
+    let base = settings.public_url.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    });
+    base.trim_end_matches('/').to_owned()
+}
+
 /// The request's language.
 pub struct Lang(pub Locale);
 

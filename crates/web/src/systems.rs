@@ -18,6 +18,7 @@ pub fn slices() -> Vec<Slice> {
         egov_notify_web::slice(),
         egov_indicators_web::slice(),
         egov_grid_web::slice(),
+        egov_catalogue_web::slice(),
     ]
 }
 

@@ -1,0 +1,52 @@
+-- The information resource catalogue: each department's resources with
+-- the cataloguing guide's core metadata (信息项, sharing and open
+-- attributes as JSON text and words), the loads of their hosted data by
+-- version, and the rows: a row belongs to every version from the one that
+-- added it to the one that replaced it, so a load writes only its own rows.
+CREATE TABLE catalogue_resources (
+    id                BIGSERIAL PRIMARY KEY,
+    code              TEXT NOT NULL UNIQUE,
+    department_id     BIGINT NOT NULL REFERENCES departments (id),
+    class_code        TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    name_en           TEXT,
+    abstract          TEXT NOT NULL,
+    abstract_en       TEXT,
+    keywords          TEXT NOT NULL,
+    format            TEXT NOT NULL,
+    update_cycle      TEXT NOT NULL,
+    published_on      DATE NOT NULL,
+    sharing           TEXT NOT NULL,
+    sharing_condition TEXT,
+    sharing_method    TEXT,
+    legal_basis       TEXT,
+    open              TEXT NOT NULL,
+    related           TEXT NOT NULL,
+    items             TEXT NOT NULL,
+    data_version      BIGINT NOT NULL DEFAULT 0,
+    row_count         BIGINT NOT NULL DEFAULT 0,
+    created_at        TIMESTAMPTZ NOT NULL,
+    updated_at        TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX catalogue_resources_department ON catalogue_resources (department_id);
+
+CREATE TABLE catalogue_loads (
+    resource_id BIGINT NOT NULL REFERENCES catalogue_resources (id),
+    version     BIGINT NOT NULL,
+    mode        TEXT NOT NULL,
+    rows        BIGINT NOT NULL,
+    source      TEXT NOT NULL,
+    loaded_by   BIGINT REFERENCES users (id),
+    loaded_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (resource_id, version)
+);
+
+CREATE TABLE catalogue_rows (
+    resource_id BIGINT NOT NULL REFERENCES catalogue_resources (id),
+    row_no      BIGINT NOT NULL,
+    added_in    BIGINT NOT NULL,
+    removed_in  BIGINT,
+    data        TEXT NOT NULL,
+    PRIMARY KEY (resource_id, row_no)
+);
+CREATE INDEX catalogue_rows_current ON catalogue_rows (resource_id, row_no) WHERE removed_in IS NULL;
