@@ -281,6 +281,39 @@ fn routes() -> Vec<Route> {
         get("/open311/v2/tokens/none.json", |_| Outcome::Hidden),
         post("/open311/v2/requests.json", |_| Outcome::Forbidden),
         get("/api/v1/grid/areas", public),
+        // The catalogue (tests/it/catalogue.rs): civil servants read it, a
+        // department's catalogue administrators keep its resources (this
+        // one breaks a rule: judged) and their data (no such resource).
+        get("/api/v1/catalogue/resources", |w| w.api(w.is_staff())),
+        post("/api/v1/catalogue/resources", |w| {
+            match w.api(matches!(w, Who::CatalogueAdmin | Who::Admin)) {
+                Outcome::Allowed => Outcome::Judged,
+                o => o,
+            }
+        }),
+        get("/api/v1/catalogue/resources/110000-ZWFWJ-99999", |w| {
+            w.api(w.is_staff()).min_found()
+        }),
+        get("/api/v1/catalogue/resources/110000-ZWFWJ-99999/rows", |w| {
+            w.api(w.is_staff()).min_found()
+        }),
+        post("/api/v1/catalogue/resources/110000-ZWFWJ-99999/rows", |w| {
+            w.api(w.is_staff()).min_found()
+        }),
+        get("/catalogue", |w| w.page(w.is_staff())),
+        get("/catalogue/110000-ZWFWJ-99999", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        // Open data is everyone's: the portal, its files, DCAT and CKAN's
+        // Action API (tests/it/catalogue.rs and the ckanapi client).
+        get("/open-data", public),
+        get("/open-data/none", |_| Outcome::Hidden),
+        get("/catalog.jsonld", public),
+        get("/catalog.ttl", public),
+        get("/api/3/action/status_show", public),
+        post("/api/3/action/status_show", public),
+        get("/api/action/status_show", public),
+        post("/api/action/status_show", public),
         // Reporting is for anyone signed in (tests/it/grid_pages.rs); a
         // report's follow link is public, and this token names none.
         get("/grid/report", |w| w.page(w.signed_in())),
@@ -1152,6 +1185,16 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 "components": [{"indicator": "nothing", "weight": 1.0}]}),
             &mut headers,
         )
+    } else if route.path == "/api/v1/catalogue/resources" {
+        json(
+            serde_json::json!({"code": "110000-ZWFWJ-00001", "department": "110000-ZWFWJ",
+                "class": "303", "name": "矩阵资源", "abstract": "矩阵", "format": "接口",
+                "update_cycle": "daily", "published": "2026-01-01", "sharing": "none",
+                "open": "closed", "items": [{"name": "a", "title": "甲", "type": "string"}]}),
+            &mut headers,
+        )
+    } else if route.path.starts_with("/api/v1/catalogue/") && route.method == Method::POST {
+        json(serde_json::json!({"rows": []}), &mut headers)
     } else if route.path == "/api/v1/indicators/dataValueSets" {
         json(serde_json::json!({"dataValues": []}), &mut headers)
     } else if route.path == "/api/v1/calendar" {
@@ -1358,6 +1401,8 @@ fn the_matrix_covers_every_documented_route() {
                         "110105SCJGJ9001"
                     } else if path.contains("indicators") {
                         "matrix_rate"
+                    } else if path.contains("catalogue") {
+                        "110000-ZWFWJ-99999"
                     } else {
                         "110105-GOV"
                     },

@@ -132,12 +132,10 @@ pub async fn show(
 
 /// Whether the caller keeps department `code`'s resources.
 fn require_keeper(
-    state: &AppState,
     caller: &ApiCaller,
     directory: &egov_org::Directory,
     department: &str,
 ) -> Result<(), ApiError> {
-    let _ = state;
     let id = directory.by_code(department).map(|d| d.id);
     caller.require(Permission::ManageCatalogue { department_id: id })
 }
@@ -173,7 +171,7 @@ pub async fn register(
     ApiJson(new): ApiJson<NewResource>,
 ) -> Result<ApiJson<Registered>, ApiError> {
     let directory = egov_org::directory(&state.db).await?;
-    require_keeper(&state, &caller, &directory, new.department.trim())?;
+    require_keeper(&caller, &directory, new.department.trim())?;
     let (saved, resource) = registry::save(&state.db, &caller.context, new)
         .await
         .map_err(errors::catalogue)?;
@@ -325,19 +323,18 @@ pub async fn load(
     ApiPath(code): ApiPath<String>,
     ApiJson(body): ApiJson<LoadBody>,
 ) -> Result<ApiJson<LoadOutcome>, ApiError> {
+    caller.require(Permission::ReadCatalogue)?;
     let catalogue = Catalogue::get(&state.db).await.map_err(errors::catalogue)?;
     let r = resource_of(&catalogue, &code)?;
     caller.require(Permission::ManageCatalogue {
         department_id: Some(r.department_id),
     })?;
-    let mode = match body.mode.as_deref().unwrap_or("append") {
-        m => LoadMode::parse(m).ok_or_else(|| {
-            ApiError::validation(
-                "mode 只能是 append 或 replace",
-                "mode must be append or replace",
-            )
-        })?,
-    };
+    let mode = LoadMode::parse(body.mode.as_deref().unwrap_or("append")).ok_or_else(|| {
+        ApiError::validation(
+            "mode 只能是 append 或 replace",
+            "mode must be append or replace",
+        )
+    })?;
     let records = check_records(&r.items, &body.rows).map_err(errors::table)?;
     let by = match &caller.principal {
         egov_identity::Principal::User(u) => Some(u.user_id),

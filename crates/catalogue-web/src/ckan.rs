@@ -403,7 +403,7 @@ async fn package_search(
         .optional_text("sort")
         .unwrap_or_else(|| "score desc, metadata_modified desc".into());
     let order = Order::parse(&sort)?;
-    let (names, facets): (Vec<(String, String)>, Vec<(String, String)>) = filters
+    let (names, facets): (Vec<Term>, Vec<Term>) = filters
         .into_iter()
         .map(|(f, v)| (f.to_owned(), v))
         .partition(|(f, _)| f == "name");
@@ -539,6 +539,9 @@ async fn package_search(
     }))
 }
 
+/// A field and the value it must have.
+type Term = (String, String);
+
 /// The orders `package_search` knows.
 enum Order {
     Score,
@@ -577,7 +580,7 @@ impl Order {
     fn apply(&self, found: &mut [&Resource], ranked: bool) {
         match self {
             Order::Score if ranked => {}
-            Order::Score => found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at)),
+            Order::Score => found.sort_by_key(|r| std::cmp::Reverse(r.updated_at)),
             Order::Name(desc) => {
                 found.sort_by(|a, b| a.code.cmp(&b.code));
                 if *desc {
@@ -591,7 +594,7 @@ impl Order {
                 }
             }
             Order::Modified(desc) => {
-                found.sort_by(|a, b| a.updated_at.cmp(&b.updated_at));
+                found.sort_by_key(|r| r.updated_at);
                 if *desc {
                     found.reverse()
                 }

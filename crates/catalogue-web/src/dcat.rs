@@ -38,9 +38,12 @@ enum Object {
 }
 
 /// Statements grouped by subject, each subject with its type.
+/// A subject's type and its statements.
+type Node = (&'static str, Vec<(&'static str, Object)>);
+
 #[derive(Default)]
 struct Graph {
-    nodes: BTreeMap<String, (&'static str, Vec<(&'static str, Object)>)>,
+    nodes: BTreeMap<String, Node>,
     order: Vec<String>,
 }
 

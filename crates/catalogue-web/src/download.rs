@@ -9,26 +9,28 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
     #[error(transparent)]
-    Csv(#[from] csv::Error),
+    Csv(#[from] Box<csv::Error>),
     #[error(transparent)]
     Sheet(#[from] sheet::SheetError),
     #[error("writing the CSV file")]
-    Flush(#[from] csv::IntoInnerError<csv::Writer<Vec<u8>>>),
+    Flush(#[from] Box<csv::IntoInnerError<csv::Writer<Vec<u8>>>>),
 }
 
 /// The rows as CSV: the items' names as the header.
 pub fn csv(r: &Resource, rows: &[Record]) -> Result<Vec<u8>, DownloadError> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(r.items.iter().map(|i| i.name.as_str()))?;
+    w.write_record(r.items.iter().map(|i| i.name.as_str()))
+        .map_err(Box::new)?;
     for row in rows {
         w.write_record(
             r.items
                 .iter()
                 .map(|i| row.get(&i.name).map(display).unwrap_or_default()),
-        )?;
+        )
+        .map_err(Box::new)?;
     }
-    out.extend(w.into_inner()?);
+    out.extend(w.into_inner().map_err(Box::new)?);
     Ok(out)
 }
 

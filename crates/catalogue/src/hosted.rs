@@ -199,8 +199,11 @@ const KEPT: usize = 512;
 /// anywhere is seen as soon as the catalogue is.
 #[derive(Default)]
 pub struct RowCache {
-    kept: Mutex<HashMap<i64, (i64, Arc<Vec<Record>>)>>,
+    kept: Mutex<HashMap<i64, Kept>>,
 }
+
+/// A resource's rows as of one version.
+type Kept = (i64, Arc<Vec<Record>>);
 
 impl RowCache {
     /// The current rows of `resource`.
