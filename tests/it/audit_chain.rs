@@ -52,7 +52,7 @@ async fn uncommitted_append(app: &TestApp, action: &str, id: &str) -> Tx {
 }
 
 /// Runs SQL with the append-only protection lifted, as an intruder would.
-async fn tamper(app: &TestApp, sql: &str) {
+pub(crate) async fn tamper(app: &TestApp, sql: &str) {
     let statements: Vec<String> = match app.db().engine() {
         Engine::Sqlite => vec![
             "DROP TRIGGER IF EXISTS audit_log_no_update".into(),

@@ -300,6 +300,33 @@ fn routes() -> Vec<Route> {
         post("/api/v1/catalogue/resources/110000-ZWFWJ-99999/rows", |w| {
             w.api(w.is_staff()).min_found()
         }),
+        // Sharing (tests/it/exchange.rs): a department's catalogue
+        // administrators ask (for a resource that is not there) and answer
+        // (a request that is not there); staff read their grants and the
+        // usage; administrators bind clients (to no such client: judged);
+        // the exchange itself takes only client-credentials tokens.
+        post(
+            "/api/v1/catalogue/resources/110000-ZWFWJ-99999/requests",
+            |w| {
+                w.api(matches!(w, Who::CatalogueAdmin | Who::Admin))
+                    .min_found()
+            },
+        ),
+        post("/api/v1/catalogue/requests/CASE/answer", |w| {
+            w.api(w.is_staff()).min_found()
+        }),
+        get("/api/v1/catalogue/grants", |w| w.api(w.is_staff())),
+        get("/api/v1/exchange/usage", |w| w.api(w.is_staff())),
+        put("/api/v1/exchange/clients/none", |w| {
+            match w.api(w == Who::Admin) {
+                Outcome::Allowed => Outcome::Judged,
+                o => o,
+            }
+        }),
+        get("/api/v1/exchange/keys", public),
+        get("/api/v1/exchange/resources/110000-ZWFWJ-99999/rows", |_| {
+            Outcome::Unauthorized
+        }),
         get("/catalogue", |w| w.page(w.is_staff())),
         get("/catalogue/110000-ZWFWJ-99999", |w| {
             w.page(w.is_staff()).min_found()
@@ -1193,6 +1220,21 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 "open": "closed", "items": [{"name": "a", "title": "甲", "type": "string"}]}),
             &mut headers,
         )
+    } else if route.path.ends_with("/requests") {
+        json(
+            serde_json::json!({"purpose": "矩阵", "fields": ["a"], "until": "2027-01-01"}),
+            &mut headers,
+        )
+    } else if route.path.ends_with("/answer") && route.path.contains("catalogue") {
+        json(
+            serde_json::json!({"decision": "refuse", "reason": "矩阵"}),
+            &mut headers,
+        )
+    } else if route.path.starts_with("/api/v1/exchange/clients/") {
+        json(
+            serde_json::json!({"department": "110000-ZWFWJ"}),
+            &mut headers,
+        )
     } else if route.path.starts_with("/api/v1/catalogue/") && route.method == Method::POST {
         json(serde_json::json!({"rows": []}), &mut headers)
     } else if route.path == "/api/v1/indicators/dataValueSets" {
@@ -1392,6 +1434,7 @@ fn the_matrix_covers_every_documented_route() {
             let concrete = path
                 .replace("{id}", "1")
                 .replace("{number}", "CASE")
+                .replace("{client_id}", "none")
                 .replace("{year}", "2026")
                 .replace(
                     "{code}",
@@ -1401,7 +1444,7 @@ fn the_matrix_covers_every_documented_route() {
                         "110105SCJGJ9001"
                     } else if path.contains("indicators") {
                         "matrix_rate"
-                    } else if path.contains("catalogue") {
+                    } else if path.contains("catalogue") || path.contains("exchange/resources") {
                         "110000-ZWFWJ-99999"
                     } else {
                         "110105-GOV"

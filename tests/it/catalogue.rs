@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use egov_identity::Role;
 use serde_json::{json, Value};
 
-fn resource(code: &str, open: &str, sharing: &str) -> Value {
+pub(crate) fn resource(code: &str, open: &str, sharing: &str) -> Value {
     let department = &code[..code.len() - 6];
     json!({
         "code": code,
@@ -27,6 +27,7 @@ fn resource(code: &str, open: &str, sharing: &str) -> Value {
         "sharing": sharing,
         "sharing_condition": (sharing == "conditional").then_some("仅用于资格核查"),
         "sharing_method": (sharing != "none").then_some("api"),
+        "legal_basis": (sharing == "none").then_some("《中华人民共和国统计法》第二十五条"),
         "open": open,
         "items": [
             {"name": "district", "title": "区", "type": "string"},
@@ -36,17 +37,17 @@ fn resource(code: &str, open: &str, sharing: &str) -> Value {
     })
 }
 
-async fn keeper(app: &TestApp, name: &str, department: &str) -> Caller {
+pub(crate) async fn keeper(app: &TestApp, name: &str, department: &str) -> Caller {
     let d = dept(app, department).await;
     staff(app, name, d, &[Role::CatalogueAdmin]).await
 }
 
-async fn registered(app: &TestApp, who: &Caller, body: Value) {
+pub(crate) async fn registered(app: &TestApp, who: &Caller, body: Value) {
     let res = who.post(app, "/api/v1/catalogue/resources", body).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
 }
 
-async fn loaded(app: &TestApp, who: &Caller, code: &str, rows: Value) -> Value {
+pub(crate) async fn loaded(app: &TestApp, who: &Caller, code: &str, rows: Value) -> Value {
     let res = who
         .post(
             app,
@@ -58,7 +59,7 @@ async fn loaded(app: &TestApp, who: &Caller, code: &str, rows: Value) -> Value {
     res.json()
 }
 
-fn population() -> Value {
+pub(crate) fn population() -> Value {
     json!([
         {"district": "东城区", "year": 2025, "population": 70.4},
         {"district": "西城区", "year": "2025", "population": 109.8},
@@ -99,6 +100,7 @@ async fn a_department_registers_its_resources_and_loads_their_data() {
     // The guide's rules: 不予共享 needs its legal basis; a conditional
     // resource is not opened; the code is the provider's.
     let mut none = resource("110000-TJJ-00002", "closed", "none");
+    none["legal_basis"] = Value::Null;
     let res = tjj
         .post(&app, "/api/v1/catalogue/resources", none.clone())
         .await;

@@ -14,6 +14,7 @@ mod cases;
 mod catalogue;
 mod demo;
 mod documents;
+mod exchange;
 mod grid_pages;
 mod grid_routing;
 mod identity;

@@ -8,7 +8,7 @@
 use crate::errors;
 use crate::Rows;
 use axum::extract::State;
-use egov_catalogue::cells::{check_records, RowQuery};
+use egov_catalogue::cells::{check_records, filters_from_text, RowQuery};
 use egov_catalogue::hosted::{self, LoadMode};
 use egov_catalogue::registry::{self, Saved, FACETS};
 use egov_catalogue::{Catalogue, NewResource, Resource};
@@ -233,26 +233,7 @@ pub async fn rows(
             department_id: Some(r.department_id),
         })?;
     }
-    let filters = match p
-        .filters
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-    {
-        None => BTreeMap::new(),
-        Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(m)) => m.into_iter().collect(),
-            _ => {
-                return Err(
-                    ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_query")
-                        .with_detail(
-                            "filters 须为 JSON 对象，如 {\"district\":\"东城区\"}",
-                            "filters must be a JSON object, e.g. {\"district\":\"东城区\"}",
-                        ),
-                )
-            }
-        },
-    };
+    let filters = filters_from_text(p.filters.as_deref()).map_err(errors::query)?;
     let query = RowQuery {
         filters,
         q: p.q,

@@ -102,6 +102,36 @@ pub fn query(e: QueryError) -> ApiError {
         QueryError::FilterShape(f) => format!("对“{f}”的筛选须为一个值或值的列表"),
         QueryError::Sort(s) => format!("排序“{s}”应写作“信息项”或“信息项 asc|desc”"),
         QueryError::Limit => "每页最多 32000 行".into(),
+        QueryError::Filters => "filters 须为 JSON 对象，如 {\"district\":\"东城区\"}".into(),
     };
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").with_detail(zh, en)
+}
+
+/// A sharing error as a problem.
+pub fn sharing(e: egov_catalogue::sharing::SharingError) -> ApiError {
+    use egov_catalogue::sharing::SharingError as E;
+    let en = e.to_string();
+    match e {
+        E::NoResource(c) => ApiError::not_found(format!("目录中没有资源“{c}”"), en),
+        E::NoRequest(n) => ApiError::not_found(format!("没有共享申请 {n}"), en),
+        E::NotShared(_, basis) => ApiError::new(StatusCode::CONFLICT, "not_shared")
+            .with_detail(format!("该资源不予共享，依据：{basis}"), en),
+        E::OwnResource => ApiError::validation("本部门的资源无需申请", en),
+        E::Purpose => ApiError::validation("请说明用途（不超过 2000 字）", en),
+        E::Field(f) if f.is_empty() => ApiError::validation("请列出所需的信息项", en),
+        E::Field(f) => ApiError::validation(format!("“{f}”不是该资源的信息项或超出申请范围"), en),
+        E::Until => ApiError::validation("授权截止日期须在今天之后、三年以内", en),
+        E::Answered => {
+            ApiError::new(StatusCode::CONFLICT, "answered").with_detail("该申请已经答复", en)
+        }
+        E::NotProvider => ApiError::forbidden(),
+        E::Reason => ApiError::validation("不同意共享须说明理由", en),
+        E::NoDepartment(d) => ApiError::validation(format!("没有部门“{d}”"), en),
+        E::NoClient(c) => {
+            ApiError::validation(format!("没有可使用客户端凭证的单点登录客户端“{c}”"), en)
+        }
+        E::Case(c) => c.into(),
+        E::Store(s) => s.into(),
+        other => ApiError::internal(other),
+    }
 }

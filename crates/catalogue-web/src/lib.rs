@@ -2,7 +2,9 @@
 //! facets (`pages.rs`), the open data portal with downloads (`portal.rs`,
 //! `download.rs`), the catalogue over the API (`api.rs`), and the two
 //! standard interfaces of open data: CKAN's Action API (`ckan.rs`) and the
-//! catalogue as DCAT-AP 3 (`dcat.rs`, in JSON-LD and Turtle). What a
+//! catalogue as DCAT-AP 3 (`dcat.rs`, in JSON-LD and Turtle); sharing by
+//! grant (`sharing.rs`) and the exchange for machine clients
+//! (`exchange.rs`). What a
 //! dataset looks like to the outside is written once, in `views.rs`.
 
 mod api;
@@ -10,8 +12,10 @@ mod ckan;
 mod dcat;
 mod download;
 mod errors;
+mod exchange;
 mod pages;
 mod portal;
+mod sharing;
 mod views;
 
 use axum::routing::get;
@@ -58,7 +62,7 @@ pub fn slice() -> Slice {
         api,
         pages,
         parts: with_parts,
-        processes: &[],
+        processes: egov_catalogue::PROCESSES,
     }
 }
 
@@ -76,6 +80,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::register))
         .routes(routes!(api::show))
         .routes(routes!(api::rows, api::load))
+        .routes(routes!(sharing::request))
+        .routes(routes!(sharing::answer))
+        .routes(routes!(sharing::grants))
+        .routes(routes!(exchange::rows))
+        .routes(routes!(exchange::keys))
+        .routes(routes!(exchange::bind))
+        .routes(routes!(exchange::usage))
 }
 
 /// The pages, the downloads and the standard interfaces.

@@ -296,6 +296,19 @@ pub enum QueryError {
     Sort(String),
     #[error("limit is at most {MAX_PAGE}")]
     Limit,
+    #[error("filters must be a JSON object, e.g. {{\"district\":\"东城区\"}}")]
+    Filters,
+}
+
+/// Filters as a query string carries them: a JSON object (none when empty).
+pub fn filters_from_text(text: Option<&str>) -> Result<BTreeMap<String, Value>, QueryError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(BTreeMap::new()),
+        Some(t) => match serde_json::from_str::<Value>(t) {
+            Ok(Value::Object(m)) => Ok(m.into_iter().collect()),
+            _ => Err(QueryError::Filters),
+        },
+    }
 }
 
 /// A query checked against a resource's items.

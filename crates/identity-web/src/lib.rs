@@ -44,9 +44,27 @@ pub fn slice() -> egov_web_kit::slice::Slice {
         nav: NAV,
         api,
         pages: || pages().merge(oidc()),
-        parts: egov_web_kit::slice::no_parts,
+        parts: with_parts,
         processes: &[],
     }
+}
+
+/// The check of machine clients' access tokens, for the systems that
+/// serve them.
+pub fn with_parts(state: AppState) -> AppState {
+    use egov_web_kit::machine::{MachineClient, MachineTokens};
+    state.with_part(MachineTokens(std::sync::Arc::new(|db, token| {
+        Box::pin(async move {
+            let found = egov_oidc::machine_token(db, token)
+                .await
+                .map_err(egov_web_kit::problem::ApiError::internal)?;
+            Ok(found.map(|t| MachineClient {
+                client_id: t.client_id,
+                scope: t.scope,
+                token_id: t.jti,
+            }))
+        })
+    })))
 }
 
 /// The identity system's pages.

@@ -10,6 +10,8 @@ pub enum Actor {
     User(i64),
     /// A machine client holding an API key, by key id.
     ApiKey(i64),
+    /// A machine client of the OAuth client credentials grant, by client id.
+    Client(String),
     /// The platform itself: migrations, demo data, schedulers, the CLI.
     System,
     /// Nobody signed in.
@@ -22,6 +24,7 @@ impl Actor {
         match self {
             Actor::User(id) => format!("user:{id}"),
             Actor::ApiKey(id) => format!("api_key:{id}"),
+            Actor::Client(id) => format!("client:{id}"),
             Actor::System => "system".to_owned(),
             Actor::Anonymous => "anonymous".to_owned(),
         }

@@ -13,6 +13,7 @@ pub mod csp;
 pub mod engine_errors;
 pub mod i18n;
 pub mod input;
+pub mod machine;
 pub mod nav;
 pub mod page;
 pub mod problem;

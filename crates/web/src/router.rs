@@ -42,6 +42,8 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "cases", description = "Cases under process definitions, statutory deadlines and electronic supervision"),
         (name = "services", description = "Service items (政务服务事项) and their guides (办事指南)"),
         (name = "notifications", description = "The caller's message centre (站内信)"),
+        (name = "catalogue", description = "The information resource catalogue: resources, their metadata and hosted data"),
+        (name = "exchange", description = "Sharing between departments: requests, grants, and the exchange for machine clients, logged and signed"),
         (name = "indicators", description = "Statistics: data elements and their values (DHIS2 dataValueSets), indicators worked out with growth"),
     )
 )]
@@ -59,6 +61,18 @@ impl Modify for BearerAuth {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "The `metrics_token` from the configuration (callers on the server's own host need none)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client_credentials",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from `/oidc/token` with `grant_type=client_credentials`, for a client bound to a department",
                     ))
                     .build(),
             ),

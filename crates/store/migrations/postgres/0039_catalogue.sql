@@ -50,3 +50,27 @@ CREATE TABLE catalogue_rows (
     PRIMARY KEY (resource_id, row_no)
 );
 CREATE INDEX catalogue_rows_current ON catalogue_rows (resource_id, row_no) WHERE removed_in IS NULL;
+
+-- Grants: a consuming department may read a resource's fields for a
+-- purpose until a date (a conditional one after its provider agreed, in a
+-- case of the sharing process). Machine clients of the exchange act for
+-- the department an administrator bound them to.
+CREATE TABLE catalogue_grants (
+    id          BIGSERIAL PRIMARY KEY,
+    resource_id BIGINT NOT NULL REFERENCES catalogue_resources (id),
+    consumer_id BIGINT NOT NULL REFERENCES departments (id),
+    fields      TEXT NOT NULL,
+    purpose     TEXT NOT NULL,
+    expires_on  DATE NOT NULL,
+    case_id     BIGINT REFERENCES cases (id),
+    granted_by  BIGINT REFERENCES users (id),
+    granted_at  TIMESTAMPTZ NOT NULL,
+    revoked_at  TIMESTAMPTZ
+);
+CREATE INDEX catalogue_grants_consumer ON catalogue_grants (consumer_id, resource_id);
+
+CREATE TABLE exchange_clients (
+    client_id     TEXT PRIMARY KEY REFERENCES oidc_clients (client_id) ON DELETE CASCADE,
+    department_id BIGINT NOT NULL REFERENCES departments (id),
+    bound_at      TIMESTAMPTZ NOT NULL
+);
