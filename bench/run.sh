@@ -4,7 +4,7 @@
 #   bench/run.sh [sqlite|postgres|all]        (default: all)
 #
 # Environment:
-#   SCENARIOS    which groups to run: http, identity, cases, hall, grid, separated
+#   SCENARIOS    which groups to run: http, identity, cases, hall, grid, exchange, separated
 #                by spaces or commas           (default "http identity cases";
 #                hall is left out of the default: with its 1M-document
 #                search index it adds a few minutes, see BENCHMARKS.md)
@@ -38,6 +38,10 @@
 #   SEARCH_DOCS  index sizes the hall group's search benchmark runs at
 #                (default "100000 1000000"; 0 skips it)
 #   SEARCH_QUERIES   queries per index size (default 2000)
+#   CATALOGUE_DATASETS  resources in the catalogue the exchange group's
+#                package_search runs over (examples/catalogue_search.rs;
+#                default 100000; 0 skips it)
+#   CATALOGUE_QUERIES   searches it times (default 2000)
 #   GRID_READ_CASES  grid cases stored before the Open311 reads are measured
 #                (examples/open311_read.rs; default 10000000; 0 skips them)
 #   GRID_READ_SECONDS  timed length of each read phase (default 10)
@@ -134,6 +138,8 @@ HALL_MATERIAL_KIB="${HALL_MATERIAL_KIB:-256}"
 SEARCH_DOCS="${SEARCH_DOCS:-100000 1000000}"
 SEARCH_QUERIES="${SEARCH_QUERIES:-2000}"
 GRID_READ_CASES="${GRID_READ_CASES:-10000000}"
+CATALOGUE_DATASETS="${CATALOGUE_DATASETS:-100000}"
+CATALOGUE_QUERIES="${CATALOGUE_QUERIES:-2000}"
 GRID_READ_SECONDS="${GRID_READ_SECONDS:-10}"
 ROUTING_DECISIONS="${ROUTING_DECISIONS:-5000 50000}"
 BUILD="${BUILD:-1}"
@@ -147,6 +153,7 @@ want_identity=0
 want_cases=0
 want_hall=0
 want_grid=0
+want_exchange=0
 for group in ${SCENARIOS//,/ }; do
     case "$group" in
         http) want_http=1 ;;
@@ -159,8 +166,15 @@ for group in ${SCENARIOS//,/ }; do
             want_grid=1
             want_http=1
             ;;
+        # Exchange calls by a department's machine client, beside the same
+        # rows read through CKAN's open datastore_search (no grant, no log)
+        # and the bare axum ceiling of the http group.
+        exchange)
+            want_exchange=1
+            want_http=1
+            ;;
         *)
-            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall, grid)" >&2
+            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall, grid, exchange)" >&2
             exit 2
             ;;
     esac
@@ -269,6 +283,7 @@ if [[ $BUILD != 0 ]]; then
     [[ $want_cases == 0 ]] || build_args+=(--example case_load --example write_ceiling)
     [[ $want_hall == 0 ]] || build_args+=(--example application_load)
     [[ $want_grid == 0 ]] || build_args+=(--example open311_read)
+    [[ $want_exchange == 0 ]] || build_args+=(--example catalogue_search)
     (cd "$root" && cargo build --release --quiet --workspace "${build_args[@]}")
 else
     log "bench: BUILD=0, measuring the binaries already built"
@@ -1130,6 +1145,9 @@ bench_engine() {
     if [[ $want_identity == 1 ]]; then
         identity_scenarios "$engine" "$dir" "${db_args[@]}"
     fi
+    if [[ $want_exchange == 1 ]]; then
+        exchange_scenarios "$engine" "$dir" "${db_args[@]}"
+    fi
     if [[ $want_grid == 1 ]]; then
         grid_scenarios "$engine" "$dir" "${db_args[@]}"
         if [[ $routing_done == 0 ]]; then
@@ -1146,6 +1164,9 @@ bench_engine() {
     fi
     if [[ $want_grid == 1 && $GRID_READ_CASES != 0 ]]; then
         grid_read_scenarios "$engine" "$dir"
+    fi
+    if [[ $want_exchange == 1 && $CATALOGUE_DATASETS != 0 ]]; then
+        catalogue_search_scenario "$engine" "$dir"
     fi
 
     drop_databases
@@ -1187,6 +1208,55 @@ grid_scenarios() {
     printf 'grid: %s\n\n' "${grid_note[$engine]}" >>"$results_dir/$today-$engine.txt"
 }
 declare -A grid_note
+
+# exchange_scenarios ENGINE DIR DB_ARGS...: a consuming department's
+# machine client (a single sign-on client made and bound to 市民政局 by the
+# CLI, granted the demo catalogue's air quality by station) reads rows of
+# it with its client-credentials token: each call grant-checked, only the
+# granted fields projected, logged in the audit chain durably before the
+# answer, the answer signed. Beside it, the same rows through CKAN's open
+# datastore_search (no grant, no log, no signature). Afterwards, how many
+# calls the log holds.
+exchange_scenarios() {
+    local engine=$1 dir=$2
+    shift 2
+    local base="http://$egov_addr" client_out client_id client_secret token
+    client_out="$("$egov_bin" --config "$dir/none.toml" admin oidc-client create \
+        --data-dir "$dir/data" "$@" --name bench-exchange --redirect-uri "$BENCH_REDIRECT" 2>"$dir/client.err")" ||
+        die "$engine: egov admin oidc-client create failed: $(cat "$dir/client.err")"
+    client_id="$(awk '$1 == "client_id:" { print $2 }' <<<"$client_out")"
+    client_secret="$(awk '$1 == "client_secret:" { print $2 }' <<<"$client_out")"
+    "$egov_bin" --config "$dir/none.toml" catalogue bind-client --data-dir "$dir/data" "$@" \
+        --client-id "$client_id" --department 110000-MZJ >/dev/null ||
+        die "$engine: could not bind the exchange client"
+    "$egov_bin" --config "$dir/none.toml" catalogue request --data-dir "$dir/data" "$@" \
+        --resource 110000-STHJJ-00001 --consumer 110000-MZJ --fields station,date,aqi,pm25 \
+        --purpose 空气质量与老年人健康服务 --until "$(date -d '+1 year' +%F)" >/dev/null ||
+        die "$engine: could not grant the resource"
+    token="$(curl -fsS --max-time 10 -u "$client_id:$client_secret" \
+        --data 'grant_type=client_credentials&scope=exchange' "$base/oidc/token" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')" ||
+        die "$engine: no client-credentials token"
+    # The station 东四, its days; a filter, a projection, a sort.
+    local query="filters=%7B%22station%22%3A%22%E4%B8%9C%E5%9B%9B%22%7D&fields=date,aqi,pm25&sort=date%20desc"
+    curl -fsS --max-time 10 -o /dev/null -H "Authorization: Bearer $token" \
+        "$base/api/v1/exchange/resources/110000-STHJJ-00001/rows?$query" ||
+        die "$engine: an exchange call failed"
+    BENCH_AUTHORIZATION="Bearer $token" run_scenario "$engine" "exchange GET rows" \
+        "$base/api/v1/exchange/resources/110000-STHJJ-00001/rows?$query" "$CONNECTIONS" \
+        "$root/bench/wrk/get_bearer.lua"
+    run_scenario "$engine" "ckan datastore_search (open, unlogged)" \
+        "$base/api/3/action/datastore_search?resource_id=110000-sthjj-00001-csv&$query"
+    local logged
+    if [[ $engine == postgres ]]; then
+        logged="$(psql -X -At -d "${2##*/}" -c "SELECT (SELECT COUNT(*) FROM audit_log WHERE action = 'exchange.query') + (SELECT COUNT(*) FROM audit_pending WHERE action = 'exchange.query')" 2>/dev/null)"
+    else
+        logged="$(sqlite3 "$dir/data/egov.db" "SELECT COUNT(*) FROM audit_log WHERE action = 'exchange.query'" 2>/dev/null)"
+    fi
+    exchange_note["$engine"]="calls in the audit chain: ${logged:-?}"
+    printf 'exchange: %s\n\n' "${exchange_note[$engine]}" >>"$results_dir/$today-$engine.txt"
+}
+declare -A exchange_note
 
 # routing_scenarios DIR DB_ARGS...: the dispatch classifier on made-up
 # dispatch histories (egov grid routing evaluate): trained on four fifths,
@@ -1242,6 +1312,38 @@ grid_read_scenarios() {
         [[ -n $line ]] || die "could not read open311_read's output for $engine"
         rows+=("| $engine | Open311 GET requests: $phase ($GRID_READ_CASES cases) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |")
     done
+}
+
+# catalogue_search_scenario ENGINE DIR: CKAN's package_search through the
+# router in process over CATALOGUE_DATASETS resources on a fresh database
+# (examples/catalogue_search.rs): the catalogue's first load (read and
+# indexed), then searches one after another.
+catalogue_search_scenario() {
+    local engine=$1 dir=$2
+    local results="$results_dir/$today-$engine.txt" url shown
+    if [[ $engine == postgres ]]; then
+        local db="egov_bench_catalogue_$(date +%Y%m%d_%H%M%S)_$$"
+        databases+=("$db")
+        psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+        url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
+        shown="$url"
+    else
+        mkdir -p "$dir/catalogue"
+        url="sqlite://$dir/catalogue/egov.db"
+        shown="sqlite://<temp dir>/egov.db"
+    fi
+    local args=(--datasets "$CATALOGUE_DATASETS" --queries "$CATALOGUE_QUERIES")
+    log "bench: $engine: package_search (catalogue_search ${args[*]})"
+    local out line
+    out="$("$target_dir/release/examples/catalogue_search" --database-url "$url" "${args[@]}" 2>&1)" || {
+        printf '%s\n' "$out" >&2
+        die "$engine: catalogue_search failed (see above)"
+    }
+    printf '### %s / package_search\n$ catalogue_search --database-url %s %s\n%s\n\n' \
+        "$engine" "$shown" "${args[*]}" "$out" >>"$results"
+    line="$(grep '^catalogue_search ' <<<"$out" | tail -n1)"
+    [[ -n $line ]] || die "could not read catalogue_search's output for $engine"
+    rows+=("| $engine | CKAN package_search, $CATALOGUE_DATASETS datasets (first load $(kv "$line" load_seconds) s), one at a time | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |")
 }
 
 # bench_peer: oidc-provider's client-credentials grants, with the same wrk
@@ -1487,6 +1589,18 @@ if [[ $want_grid == 1 ]]; then
             'BEGIN { printf "| %s | %.0f | %s | %s | %s | %s |\n", e, r, p, (b > 0 ? sprintf("%.3f", r / b) : "-"), (f > 0 ? sprintf("%.1fx", r / f) : "-"), n }'
     done
     printf 'target: 10,000 reports/s with p99 under 20 ms; fsync ceiling: %s\n' "${fsync_note:-not measured}"
+fi
+if [[ $want_exchange == 1 ]]; then
+    printf '\n| engine | exchange calls/s | p99 | ÷ CKAN datastore_search (unlogged) | ÷ bare axum /healthz | after the run |\n'
+    printf '|---|---:|---:|---:|---:|---|\n'
+    for engine in "${engines[@]}"; do
+        awk -v e="$engine" -v r="${rps[$engine/exchange GET rows]:-0}" -v c="${rps[$engine/ckan datastore_search (open, unlogged)]:-0}" \
+            -v b="${rps[$engine/bare axum /healthz]:-0}" \
+            -v p="$(grep -F "| $engine | exchange GET rows |" <<<"$(printf '%s\n' "${rows[@]}")" | awk -F'|' '{ gsub(/ /, "", $7); print $7 }')" \
+            -v n="${exchange_note[$engine]:-}" \
+            'BEGIN { printf "| %s | %.0f | %s | %s | %s | %s |\n", e, r, p, (c > 0 ? sprintf("%.3f", r / c) : "-"), (b > 0 ? sprintf("%.3f", r / b) : "-"), n }'
+    done
+    printf 'target: 10,000 logged queries/s with p99 under 20 ms; anchor: X-Road ~110 transactions/s through a security server on 32 cores (reported)\n'
 fi
 printf '\nraw output:'
 for engine in "${engines[@]}"; do

@@ -5,6 +5,7 @@
 //! and names theirs.
 
 mod cases;
+mod catalogue;
 mod demo;
 mod grid;
 mod identity;
@@ -94,6 +95,10 @@ enum Command {
     /// received reports.
     #[command(subcommand)]
     Grid(grid::GridCommand),
+    /// The information resource catalogue: data loads, the exchange's
+    /// clients, sharing requests, the demonstration catalogue.
+    #[command(subcommand)]
+    Catalogue(catalogue::CatalogueCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -319,6 +324,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             close(db).await;
             code
         }
+        Some(Command::Catalogue(command)) => {
+            let db = database::open(&settings, &url).await?;
+            let code = catalogue::run(&db, command).await;
+            close(db).await;
+            code
+        }
         Some(Command::Indicators(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = indicators::run(&db, command).await;
@@ -336,6 +347,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("demonstration indicator values: {n}");
             let n = egov_grid::demo::load(&db).await?;
             println!("demonstration grid areas: {n}");
+            let n = egov_catalogue::demo::load(&db).await?;
+            println!("demonstration catalogue resources: {n}");
             if people {
                 demo::people(&db, &settings.files_dir()).await?;
             }

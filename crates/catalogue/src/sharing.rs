@@ -135,9 +135,8 @@ impl Reference for Sharing {
 
     async fn load(db: &Db) -> Result<Self, SharingError> {
         let mut r = db.reader().await?;
-        let rows: Vec<GrantRow> =
-            run!(r, |c| {
-                sqlx::query_as(
+        let rows: Vec<GrantRow> = run!(r, |c| {
+            sqlx::query_as(
             "SELECT g.id, r.code AS resource, g.resource_id, d.code AS consumer, g.consumer_id, \
              g.fields, g.purpose, g.expires_on, c.number AS case_number, g.granted_at \
              FROM catalogue_grants g JOIN catalogue_resources r ON r.id = g.resource_id \
@@ -146,7 +145,7 @@ impl Reference for Sharing {
         )
         .fetch_all(&mut *c)
         .await
-            })?;
+        })?;
         let clients: Vec<(String, i64)> = run!(r, |c| sqlx::query_as(
             "SELECT client_id, department_id FROM exchange_clients"
         )
