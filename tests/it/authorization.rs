@@ -331,6 +331,20 @@ fn routes() -> Vec<Route> {
         get("/catalogue/110000-ZWFWJ-99999", |w| {
             w.page(w.is_staff()).min_found()
         }),
+        // The keepers' forms (tests/it/catalogue.rs): no such resource or
+        // request, so civil servants are told it is not there.
+        post("/catalogue/110000-ZWFWJ-99999/data", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        post("/catalogue/110000-ZWFWJ-99999/request", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        get("/catalogue/requests/CASE", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        post("/catalogue/requests/CASE/answer", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
         // Open data is everyone's: the portal, its files, DCAT and CKAN's
         // Action API (tests/it/catalogue.rs and the ckanapi client).
         get("/open-data", public),
@@ -1153,7 +1167,8 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
     let body = if page_form
         && (route.path.ends_with("/attachments")
             || route.path.ends_with("/files")
-            || route.path.ends_with("/seal"))
+            || route.path.ends_with("/seal")
+            || route.path.ends_with("/data"))
     {
         let (content_type, body) = multipart_pdf(&csrf_of(callers, who));
         headers.push(("content-type".into(), content_type));
@@ -1364,6 +1379,8 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
         "applications",
         "application_files",
         "role_grants",
+        "catalogue_loads",
+        "catalogue_grants",
     ];
     let mut before = Vec::new();
     for t in tables {
@@ -1385,6 +1402,7 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
             let res = if path.ends_with("/attachments")
                 || path.ends_with("/files")
                 || path.ends_with("/upload")
+                || path.ends_with("/data")
             {
                 let (ct, body) = multipart_pdf("forged");
                 app.send(

@@ -59,6 +59,12 @@ pub(crate) async fn loaded(app: &TestApp, who: &Caller, code: &str, rows: Value)
     res.json()
 }
 
+/// A day `n` days after today in Beijing, as forms and the API write it.
+pub(crate) fn days_on(n: i64) -> String {
+    ((chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(n))
+        .to_string()
+}
+
 pub(crate) fn population() -> Value {
     json!([
         {"district": "东城区", "year": 2025, "population": 70.4},
@@ -469,4 +475,155 @@ async fn the_demo_catalogue_is_varied_and_loads_whole() {
     );
     let (_, search) = ckan(&app, "package_search", &format!("q={}", enc("空气质量"))).await;
     assert!(search["result"]["count"].as_u64().unwrap() >= 1, "{search}");
+}
+
+#[tokio::test]
+async fn keepers_load_files_ask_and_answer_on_the_pages() {
+    use crate::common::casework::multipart_form;
+    let app = TestApp::new().await;
+    let tjj = keeper(&app, "tjj.pages", "110000-TJJ").await;
+    let mzj = keeper(&app, "mzj.pages", "110000-MZJ").await;
+    registered(
+        &app,
+        &tjj,
+        resource("110000-TJJ-00001", "closed", "conditional"),
+    )
+    .await;
+    let page = |who: &Caller, path: &str| {
+        let (app, cookie, path) = (&app, who.0.clone(), path.to_owned());
+        async move { app.get_with(&path, &[("cookie", &cookie)]).await }
+    };
+
+    // The provider's page has the upload form; the consumer's has the request form.
+    let own = page(&tjj, "/catalogue/110000-TJJ-00001").await;
+    assert!(own.body.contains("id=\"upload-form\"") && !own.body.contains("id=\"request-form\""));
+    let other = page(&mzj, "/catalogue/110000-TJJ-00001").await;
+    assert!(
+        !other.body.contains("id=\"upload-form\"") && other.body.contains("id=\"request-form\"")
+    );
+
+    let upload = |who: &Caller, csrf: &str, file: &str, bytes: &[u8]| {
+        let (ct, body) = multipart_form(
+            &[("csrf", csrf), ("mode", "replace")],
+            &[("file", file, bytes)],
+        );
+        let cookie = who.0.clone();
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                "/catalogue/110000-TJJ-00001/data",
+                &[("cookie", &cookie), ("content-type", &ct)],
+                body,
+            )
+            .await
+        }
+    };
+    // A bad cell: the page again, its row and column named, nothing loaded.
+    let bad = "district,year,population\n东城区,2025,70.4\n西城区,二〇二五,109.8\n";
+    let res = upload(&tjj, &tjj.1, "population.csv", bad.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("第 3 行“year”列"), "{}", res.body);
+    assert_eq!(app.count("catalogue_loads").await, 0);
+    // Another department's keeper, or a forged form: refused.
+    let good = "年份,district,population\n2025,东城区,70.4\n2025,西城区,109.8\n";
+    let res = upload(&mzj, &mzj.1, "population.csv", good.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    let res = upload(&tjj, "forged", "population.csv", good.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.count("catalogue_loads").await, 0);
+    let res = upload(&tjj, &tjj.1, "population.csv", good.as_bytes()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(
+        res.body.contains("已装载为第 1 版，现有 2 行数据"),
+        "{}",
+        res.body
+    );
+    // The same as a workbook: a new version.
+    let xlsx = egov_documents::sheet::write(
+        "人口",
+        &["district", "year", "population"],
+        &[vec![
+            "朝阳区".into(),
+            egov_documents::sheet::Cell::Number(2025.0),
+            egov_documents::sheet::Cell::Number(343.1),
+        ]],
+    )
+    .unwrap();
+    let res = upload(&tjj, &tjj.1, "population.xlsx", &xlsx).await;
+    assert!(
+        res.body.contains("已装载为第 2 版，现有 1 行数据"),
+        "{}",
+        res.body
+    );
+
+    // The consumer asks on the page; the provider sees it waiting and answers.
+    let (asked_until, granted_until) = (days_on(200), days_on(100));
+    let res = app
+        .post_form(
+            "/catalogue/110000-TJJ-00001/request",
+            Some(&mzj.0),
+            &[
+                ("csrf", &mzj.1),
+                ("purpose", "低保资格核查"),
+                ("fields", "district"),
+                ("fields", "population"),
+                ("until", &asked_until),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let number = res
+        .body
+        .split("/catalogue/requests/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to the request")
+        .to_owned();
+    let list = page(&tjj, "/catalogue").await;
+    assert!(
+        list.body.contains(&format!("/catalogue/requests/{number}")),
+        "the provider's list shows it waiting"
+    );
+    let req = page(&tjj, &format!("/catalogue/requests/{number}")).await;
+    assert!(req.body.contains("id=\"grant-form\""));
+    let seen = page(&mzj, &format!("/catalogue/requests/{number}")).await;
+    assert!(
+        !seen.body.contains("id=\"grant-form\""),
+        "the consumer sees it without the forms"
+    );
+    let fgw = keeper(&app, "fgw.pages", "110000-FGW").await;
+    assert_eq!(
+        page(&fgw, &format!("/catalogue/requests/{number}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let res = app
+        .post_form(
+            &format!("/catalogue/requests/{number}/answer"),
+            Some(&tjj.0),
+            &[("csrf", &tjj.1), ("decision", "refuse"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("不同意共享须说明理由"), "{}", res.body);
+    let res = app
+        .post_form(
+            &format!("/catalogue/requests/{number}/answer"),
+            Some(&tjj.0),
+            &[
+                ("csrf", &tjj.1),
+                ("decision", "grant"),
+                ("fields", "population"),
+                ("until", &granted_until),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let after = page(&mzj, &format!("/catalogue/requests/{number}")).await;
+    assert!(after.body.contains("已同意共享"));
+    let grants = mzj.get(&app, "/api/v1/catalogue/grants").await;
+    assert_eq!(grants["grants"][0]["fields"], json!(["population"]));
+    assert_eq!(grants["grants"][0]["expires_on"], granted_until.as_str());
 }

@@ -91,7 +91,7 @@ async fn a_department_reads_only_what_it_was_granted_logged_and_signed() {
     // The consumer asks; a conditional resource waits for its provider,
     // one not shared cannot be asked for, its own needs no asking.
     let ask = json!({"purpose": "低保资格核查", "fields": ["district", "year", "population"],
-                     "until": "2027-12-31"});
+                     "until": crate::catalogue::days_on(300)});
     let res = mzj
         .post(
             &app,
@@ -125,7 +125,7 @@ async fn a_department_reads_only_what_it_was_granted_logged_and_signed() {
         .await;
     res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let mut late = ask.clone();
-    late["until"] = json!("2099-01-01");
+    late["until"] = json!(crate::catalogue::days_on(3 * 366 + 1));
     let res = mzj
         .post(
             &app,

@@ -13,12 +13,13 @@ mod dcat;
 mod download;
 mod errors;
 mod exchange;
+mod keeping;
 mod pages;
 mod portal;
 mod sharing;
 mod views;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use egov_catalogue::hosted::RowCache;
 use egov_identity::Permission;
@@ -94,6 +95,15 @@ pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/catalogue", get(pages::list))
         .route("/catalogue/{code}", get(pages::show))
+        .route(
+            "/catalogue/{code}/data",
+            post(keeping::upload).layer(axum::extract::DefaultBodyLimit::max(
+                keeping::MAX_DATA_FILE + 64 * 1024,
+            )),
+        )
+        .route("/catalogue/{code}/request", post(keeping::request))
+        .route("/catalogue/requests/{number}", get(keeping::show_request))
+        .route("/catalogue/requests/{number}/answer", post(keeping::answer))
         .route("/open-data", get(portal::list))
         .route("/open-data/{file}", get(portal::dataset_or_file))
         .route("/catalog.jsonld", get(dcat::jsonld))

@@ -13,8 +13,9 @@ use egov_catalogue::cells::{display, Record};
 use egov_catalogue::classes::Classes;
 use egov_catalogue::hosted::{self, Load};
 use egov_catalogue::registry::FACETS;
+use egov_catalogue::sharing;
 use egov_catalogue::{Catalogue, Resource};
-use egov_identity::SessionUser;
+use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::Locale;
 use egov_web_kit::auth::{PageUser, WORKBENCH};
 use egov_web_kit::context::Lang;
@@ -100,6 +101,9 @@ struct ListPage {
     listed: Vec<Listed>,
     prev: Option<String>,
     next: Option<String>,
+    /// Sharing requests awaiting the viewer's department: number, resource,
+    /// asking department, answer by.
+    awaiting: Vec<(String, String, String, String)>,
 }
 
 fn class_label(locale: Locale, code: &str) -> String {
@@ -237,8 +241,37 @@ pub(crate) async fn list_page(
         .total
         .div_ceil(PAGE)
         .min(egov_search::MAX_WINDOW / PAGE);
+    let keeper_of = user.as_ref().filter(|_| !portal).and_then(|u| {
+        u.department_id.filter(|d| {
+            allows(
+                &Principal::User(u.clone()),
+                Permission::ManageCatalogue {
+                    department_id: Some(*d),
+                },
+            )
+        })
+    });
+    let chrome = Chrome::new(locale, user, action);
+    let mut awaiting = Vec::new();
+    if let Some(d) = keeper_of {
+        for (p, due) in sharing::awaiting(&state.db, d)
+            .await
+            .map_err(ApiError::internal)?
+        {
+            let name = catalogue
+                .by_code(&p.resource)
+                .map_or_else(|| p.resource.clone(), |r| r.name.clone());
+            awaiting.push((
+                p.number.clone(),
+                name,
+                department_label(&directory, locale, &p.consumer),
+                due.map(|d| chrome.beijing(&d)).unwrap_or_default(),
+            ));
+        }
+    }
     let page_view = ListPage {
-        chrome: Chrome::new(locale, user, action),
+        chrome,
+        awaiting,
         portal,
         action,
         q: q.q.clone(),
@@ -290,6 +323,21 @@ struct ResourcePage {
     /// Downloads: label and link (the portal's).
     downloads: Vec<(&'static str, String)>,
     api_hint: String,
+    /// The viewer keeps the provider's catalogue: the upload form.
+    may_load: bool,
+    /// The viewer keeps another department's catalogue and may ask for it.
+    may_request: bool,
+    /// What the last form came to, or why it was refused.
+    said: Said,
+}
+
+/// What a form on the resource page came to.
+#[derive(Debug, Default, Clone)]
+pub struct Said {
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    /// Where the notice leads (a sharing request's page).
+    pub link: Option<String>,
 }
 
 impl ResourcePage {
@@ -305,7 +353,31 @@ pub(crate) async fn resource_page(
     user: Option<SessionUser>,
     r: &Resource,
     portal: bool,
+    said: Said,
 ) -> Result<Response, ApiError> {
+    let principal = user.clone().map_or(Principal::Anonymous, Principal::User);
+    let may_load = !portal
+        && allows(
+            &principal,
+            Permission::ManageCatalogue {
+                department_id: Some(r.department_id),
+            },
+        );
+    let may_request = !portal
+        && r.sharing != egov_catalogue::Sharing::None
+        && user
+            .as_ref()
+            .and_then(|u| u.department_id)
+            .is_some_and(|d| {
+                d != r.department_id
+                    && allows(
+                        &principal,
+                        Permission::ManageCatalogue {
+                            department_id: Some(d),
+                        },
+                    )
+            });
+
     let directory = egov_org::directory(&state.db)
         .await
         .map_err(ApiError::internal)?;
@@ -368,8 +440,16 @@ pub(crate) async fn resource_page(
             crate::views::distribution_id(r, "csv")
         ),
         r: r.clone(),
+        may_load,
+        may_request,
+        said,
     };
-    Ok(render(StatusCode::OK, &page))
+    let status = if page.said.error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(status, &page))
 }
 
 /// A resource's page in the whole catalogue.
@@ -383,7 +463,7 @@ pub async fn show(
         .await
         .map_err(ApiError::internal)?;
     match catalogue.by_code(&code) {
-        Some(r) => resource_page(&state, locale, Some(user), r, false).await,
+        Some(r) => resource_page(&state, locale, Some(user), r, false, Said::default()).await,
         None => Ok(error_page(locale, StatusCode::NOT_FOUND)),
     }
 }

@@ -44,7 +44,7 @@ pub async fn dataset_or_file(
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
     };
     let Some(suffix) = suffix else {
-        return resource_page(&state, locale, user, r, true).await;
+        return resource_page(&state, locale, user, r, true, Default::default()).await;
     };
     let rows = state
         .part::<Rows>()

@@ -418,19 +418,26 @@ pub async fn pending(
         Ok(_) | Err(CaseError::NotFound) => return Err(SharingError::NoRequest(number.into())),
         Err(e) => return Err(e.into()),
     };
-    let d = &case.data;
-    let text = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
-    let p = Pending {
-        number: case.number.clone(),
-        state: case.state.clone(),
-        resource: text("resource"),
-        consumer: text("consumer"),
-        fields: serde_json::from_value(d["fields"].clone()).unwrap_or_default(),
-        purpose: text("purpose"),
-        until: text("until").parse().map_err(|_| SharingError::Until)?,
-        provider_id: case.department_id,
-    };
+    let p = Pending::of(&case).ok_or(SharingError::Until)?;
     Ok((p, case))
+}
+
+impl Pending {
+    /// A sharing case's request, as it was asked.
+    fn of(case: &egov_cases::case::Case) -> Option<Pending> {
+        let d = &case.data;
+        let text = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+        Some(Pending {
+            number: case.number.clone(),
+            state: case.state.clone(),
+            resource: text("resource"),
+            consumer: text("consumer"),
+            fields: serde_json::from_value(d["fields"].clone()).unwrap_or_default(),
+            purpose: text("purpose"),
+            until: text("until").parse().ok()?,
+            provider_id: case.department_id,
+        })
+    }
 }
 
 /// The provider's answer.
@@ -580,4 +587,18 @@ pub async fn bind_client(
     })
     .await?;
     Ok(())
+}
+
+/// The requests awaiting department `provider`'s answer, the nearest
+/// deadline first.
+pub async fn awaiting(
+    db: &Db,
+    provider: i64,
+) -> Result<Vec<(Pending, Option<Timestamp>)>, SharingError> {
+    let cases = egov_cases::case::for_departments(db, &[provider], false, 500).await?;
+    Ok(cases
+        .into_iter()
+        .filter(|c| c.process_id == PROCESS && c.state == "review")
+        .filter_map(|c| Some((Pending::of(&c)?, c.due_at)))
+        .collect())
 }

@@ -1,0 +1,139 @@
+// Browser test of the information resource catalogue as its people use it.
+//
+// Anyone, signed out, on a phone and at a desk: the open data portal from
+// the main navigation, a search, a department's facet, a dataset's page
+// with its fields and first rows, and its data downloaded as CSV, Excel
+// and JSON; nothing loads from outside hosts and nothing scrolls sideways.
+//
+// A department's catalogue administrator (统计局): the whole catalogue with
+// its facets, a conditional resource of another department with its
+// condition, and the data of one of the department's own resources loaded
+// from a CSV file on its page (a bad file is shown again with the row and
+// column at fault, and nothing is loaded).
+//
+// With EGOV_SCREENSHOTS=DIR set, the pages are saved there at desktop and
+// phone widths for a person to look at.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { stage } from './stage.mjs';
+import { PHONE, assertNoSidewaysScroll, assertUniqueIds, launchBrowser, open, settle, startServer, textOf, watchPage } from './helpers.mjs';
+
+const TEST_TIMEOUT = 180_000;
+const SHOTS = process.env.EGOV_SCREENSHOTS;
+const PHONE_390 = { width: 390, height: 844 };
+
+let server;
+let browser;
+let cast;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  cast = stage(server, browser, {
+    keeper: { username: 'tjj.catalogue', displayName: '统计局目录管理员', args: ['--department', '110000-TJJ', '--role', 'catalogue_admin'] },
+  });
+});
+
+after(async () => {
+  if (cast) await cast.close();
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+async function shoot(page, name) {
+  if (!SHOTS) return;
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+test('anyone finds open data, reads a dataset and downloads it, on a phone and at a desk', { timeout: TEST_TIMEOUT }, async () => {
+  for (const [label, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', PHONE], ['phone390', PHONE_390]]) {
+    const mobile = label !== 'desktop';
+    const context = await browser.newContext({ locale: 'zh-CN', viewport, hasTouch: mobile, isMobile: mobile });
+    context.setDefaultTimeout(20_000);
+    try {
+      const page = await context.newPage();
+      const watch = watchPage(page, server.baseUrl);
+      await page.goto(`${server.baseUrl}/`, { waitUntil: 'load' });
+      if (mobile) {
+        // The menu folds away on a phone.
+        const toggle = page.locator('.nav-toggle, button[aria-controls]').first();
+        if (await toggle.count()) await toggle.click();
+      }
+      await page.getByRole('link', { name: '数据开放', exact: true }).first().click();
+      await page.waitForURL((u) => u.pathname === '/open-data', { waitUntil: 'load' });
+      await settle(page, watch);
+      assert.equal(await textOf(page.locator('h1')), '政务数据开放');
+      const all = Number(await textOf(page.locator('#found .count')));
+      assert.ok(all >= 15, `${all} open datasets`);
+      await shoot(page, `open-data-${label}`);
+
+      await page.getByLabel('检索资源', { exact: true }).fill('空气质量');
+      await page.getByRole('button', { name: '检索', exact: true }).click();
+      await page.waitForURL((u) => u.searchParams.get('q') === '空气质量', { waitUntil: 'load' });
+      await settle(page, watch);
+      const found = await textOf(page.locator('#resources'));
+      assert.match(found, /空气质量监测站点日均值/);
+      assert.doesNotMatch(found, /最低生活保障/, 'closed resources are not on the portal');
+
+      // A provider's facet narrows the list, and the words stay.
+      await page.locator('#facet-department a', { hasText: '北京市生态环境局' }).first().click();
+      await page.waitForURL((u) => u.searchParams.get('department') === '110000-STHJJ', { waitUntil: 'load' });
+      await settle(page, watch);
+      assert.equal(new URL(page.url()).searchParams.get('q'), '空气质量');
+      assert.equal(await page.locator('#facet-department a[aria-current="page"]').count(), 1);
+
+      await page.getByRole('link', { name: '空气质量监测站点日均值', exact: true }).click();
+      await page.waitForURL((u) => u.pathname === '/open-data/110000-sthjj-00001', { waitUntil: 'load' });
+      await settle(page, watch);
+      assert.match(await textOf(page.locator('#items')), /PM2\.5日均浓度/);
+      assert.ok((await page.locator('#preview tbody tr').count()) >= 10, 'the first rows are shown');
+      assert.equal(await page.locator('#sharing').count(), 0, 'the public page leaves out how departments share it');
+      await assertUniqueIds(page);
+      if (mobile) await assertNoSidewaysScroll(page);
+      await shoot(page, `open-dataset-${label}`);
+
+      // The downloads: CSV with a BOM for Excel, a workbook, JSON records.
+      const href = (f) => page.locator('#downloads a', { hasText: f }).getAttribute('href');
+      const csv = await page.request.get(`${server.baseUrl}${await href('CSV')}`);
+      assert.equal(csv.status(), 200);
+      const bytes = await csv.body();
+      assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+      assert.match(bytes.toString('utf8'), /^\uFEFFstation,district,date,aqi/);
+      const xlsx = await page.request.get(`${server.baseUrl}${await href('XLSX')}`);
+      assert.equal((await xlsx.body()).subarray(0, 2).toString(), 'PK', 'an XLSX file is a zip');
+      const json = await (await page.request.get(`${server.baseUrl}${await href('JSON')}`)).json();
+      assert.ok(json.length >= 10 && json[0].station, JSON.stringify(json[0]));
+      watch.assertClean();
+    } finally {
+      await context.close();
+    }
+  }
+});
+
+test('a catalogue administrator browses the whole catalogue and loads data from a file', { timeout: TEST_TIMEOUT }, async () => {
+  const otp = await cast.createStaff('keeper');
+  await cast.firstStaffSignIn('keeper', otp);
+  const p = await cast.person('keeper');
+  const { page, watch } = p;
+
+  await open(p, '/catalogue');
+  assert.equal(await textOf(page.locator('h1')), '政务信息资源目录');
+  await page.locator('#facet-sharing a', { hasText: '有条件共享' }).click();
+  await page.waitForURL((u) => u.searchParams.get('sharing') === 'conditional', { waitUntil: 'load' });
+  await settle(page, watch);
+  const listed = await textOf(page.locator('#resources'));
+  assert.match(listed, /最低生活保障对象名单/);
+  assert.doesNotMatch(listed, /空气质量监测站点日均值/);
+  await shoot(page, 'catalogue-desktop');
+  await page.getByRole('link', { name: '最低生活保障对象名单', exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/catalogue/110000-MZJ-00002', { waitUntil: 'load' });
+  await settle(page, watch);
+  assert.equal(await textOf(page.locator('#sharing')), '有条件共享');
+  assert.match(await textOf(page.locator('#metadata')), /仅用于社会救助/);
+  assert.equal(await page.locator('#upload-form').count(), 0, 'another department’s resource: no upload');
+  watch.assertClean();
+});
