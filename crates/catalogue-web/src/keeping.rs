@@ -100,7 +100,7 @@ pub async fn upload(
                 message = translate(locale, "catalogue.upload.at")
                     .replace("{row}", &row.row.to_string())
                     .replace("{column}", &row.column)
-                    + &row.message(locale).to_owned();
+                    + row.message(locale);
             }
             return resource_page(&state, locale, Some(user), r, false, refused(message)).await;
         }
