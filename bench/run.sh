@@ -1279,6 +1279,24 @@ routing_scenarios() {
     done
 }
 
+# fresh_database ENGINE DIR NAME: a fresh database for an example that
+# fills its own (dropped at the end on PostgreSQL); sets url and shown (the
+# URL as the results print it).
+fresh_database() {
+    local engine=$1 dir=$2 name=$3
+    if [[ $engine == postgres ]]; then
+        local db="egov_bench_${name}_$(date +%Y%m%d_%H%M%S)_$$"
+        databases+=("$db")
+        psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+        url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
+        shown="$url"
+    else
+        mkdir -p "$dir/$name"
+        url="sqlite://$dir/$name/egov.db"
+        shown="sqlite://<temp dir>/egov.db"
+    fi
+}
+
 # grid_read_scenarios ENGINE DIR: Open311 reads over GRID_READ_CASES stored
 # grid cases on a fresh database (examples/open311_read.rs, no HTTP): a
 # client's page, the spec's defaults (up to 1,000), one by id, and the open
@@ -1286,17 +1304,7 @@ routing_scenarios() {
 grid_read_scenarios() {
     local engine=$1 dir=$2
     local results="$results_dir/$today-$engine.txt" url shown
-    if [[ $engine == postgres ]]; then
-        local db="egov_bench_read_$(date +%Y%m%d_%H%M%S)_$$"
-        databases+=("$db")
-        psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
-        url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
-        shown="$url"
-    else
-        mkdir -p "$dir/read"
-        url="sqlite://$dir/read/egov.db"
-        shown="sqlite://<temp dir>/egov.db"
-    fi
+    fresh_database "$engine" "$dir" read
     local args=(--cases "$GRID_READ_CASES" --seconds "$GRID_READ_SECONDS")
     log "bench: $engine: Open311 reads (open311_read ${args[*]})"
     local out
@@ -1321,17 +1329,7 @@ grid_read_scenarios() {
 catalogue_search_scenario() {
     local engine=$1 dir=$2
     local results="$results_dir/$today-$engine.txt" url shown
-    if [[ $engine == postgres ]]; then
-        local db="egov_bench_catalogue_$(date +%Y%m%d_%H%M%S)_$$"
-        databases+=("$db")
-        psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
-        url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
-        shown="$url"
-    else
-        mkdir -p "$dir/catalogue"
-        url="sqlite://$dir/catalogue/egov.db"
-        shown="sqlite://<temp dir>/egov.db"
-    fi
+    fresh_database "$engine" "$dir" catalogue
     local args=(--datasets "$CATALOGUE_DATASETS" --queries "$CATALOGUE_QUERIES")
     log "bench: $engine: package_search (catalogue_search ${args[*]})"
     local out line

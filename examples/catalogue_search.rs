@@ -202,9 +202,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         args.datasets,
         args.queries,
         args.queries as f64 / seconds,
-        ms(&took, 0.5),
-        ms(&took, 0.9),
-        ms(&took, 0.99),
+        ms(&took, 50.0),
+        ms(&took, 90.0),
+        ms(&took, 99.0),
         found / args.queries as u64,
     );
     Ok(found > 0)

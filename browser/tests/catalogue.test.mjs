@@ -9,7 +9,10 @@
 // its facets, a conditional resource of another department with its
 // condition, and the data of one of the department's own resources loaded
 // from a CSV file on its page (a bad file is shown again with the row and
-// column at fault, and nothing is loaded).
+// column at fault, and nothing is loaded). Then sharing: 民政局's catalogue
+// administrator asks for 统计局's conditional resource, 统计局's finds the
+// request waiting on its catalogue page and grants part of it; the asker
+// sees it granted.
 //
 // With EGOV_SCREENSHOTS=DIR set, the pages are saved there at desktop and
 // phone widths for a person to look at.
@@ -19,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { stage } from './stage.mjs';
-import { PHONE, assertNoSidewaysScroll, assertUniqueIds, launchBrowser, open, settle, startServer, textOf, watchPage } from './helpers.mjs';
+import { PHONE, assertNoSidewaysScroll, assertUniqueIds, launchBrowser, open, settle, startServer, submitExpecting, textOf, watchPage } from './helpers.mjs';
 
 const TEST_TIMEOUT = 180_000;
 const SHOTS = process.env.EGOV_SCREENSHOTS;
@@ -34,6 +37,8 @@ before(async () => {
   browser = await launchBrowser();
   cast = stage(server, browser, {
     keeper: { username: 'tjj.catalogue', displayName: '统计局目录管理员', args: ['--department', '110000-TJJ', '--role', 'catalogue_admin'] },
+    provider: { username: 'rsj.catalogue', displayName: '人社局目录管理员', args: ['--department', '110000-RSJ', '--role', 'catalogue_admin'] },
+    consumer: { username: 'mzj.catalogue', displayName: '民政局目录管理员', args: ['--department', '110000-MZJ', '--role', 'catalogue_admin'] },
   });
 });
 
@@ -135,5 +140,82 @@ test('a catalogue administrator browses the whole catalogue and loads data from 
   assert.equal(await textOf(page.locator('#sharing')), '有条件共享');
   assert.match(await textOf(page.locator('#metadata')), /仅用于社会救助/);
   assert.equal(await page.locator('#upload-form').count(), 0, 'another department’s resource: no upload');
+  assert.equal(await page.locator('#request-form').count(), 1, 'it may be asked for');
+
+  // Its own resource (各区常住人口): a bad file first, then a good one.
+  await open(p, '/catalogue/110000-TJJ-00001');
+  const columns = await page.locator('#items tbody tr td:nth-child(2) code').allTextContents();
+  const before = await textOf(page.locator('#preview-heading .count'));
+  // Every cell a word: the first column that is a number refuses it.
+  const bad = `${columns.join(',')}\n` + columns.map(() => '二〇二六').join(',') + '\n';
+  await page.getByLabel('数据文件', { exact: true }).setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad, 'utf8') });
+  await submitExpecting(page, watch, 422, () => page.getByRole('button', { name: '装载', exact: true }).click());
+  const error = await textOf(page.locator('#form-error'));
+  assert.match(error, /第 2 行/, error);
+  assert.equal(await textOf(page.locator('#preview-heading .count')), before, 'nothing loaded');
+  await shoot(page, 'catalogue-upload-refused');
+
+  // The file as downloaded from the portal, loaded again as a new version.
+  const csv = await page.request.get(`${server.baseUrl}/open-data/110000-tjj-00001.csv`);
+  await page.getByLabel('数据文件', { exact: true }).setInputFiles({ name: 'population.csv', mimeType: 'text/csv', buffer: await csv.body() });
+  await page.getByRole('button', { name: '装载', exact: true }).click();
+  await page.locator('#notice').waitFor();
+  await settle(page, watch);
+  assert.match(await textOf(page.locator('#notice')), /已装载为第 2 版/);
+  assert.equal(await page.locator('#loads tbody tr').count(), 2, 'two versions listed');
+  await shoot(page, 'catalogue-upload-done');
   watch.assertClean();
+});
+
+test('a department asks for another’s resource and its provider grants part of it', { timeout: TEST_TIMEOUT }, async () => {
+  const otp = await cast.createStaff('consumer');
+  await cast.firstStaffSignIn('consumer', otp);
+  const asker = await cast.person('consumer');
+  await open(asker, '/catalogue/110000-MZJ-00002');
+  assert.equal(await asker.page.locator('#request-form').count(), 0, 'its own resource: nothing to ask for');
+  await open(asker, '/catalogue/110000-GAJ-00001');
+  assert.equal(await asker.page.locator('#request-form').count(), 0, 'not shared: nothing to ask for');
+  assert.match(await textOf(asker.page.locator('#legal-basis')), /法/);
+  await open(asker, '/catalogue/110000-RSJ-00001');
+  const a = asker.page;
+  await a.getByLabel('用途', { exact: true }).fill('低保家庭成员就业状况核查');
+  const until = new Date(Date.now() + 180 * 86400_000).toISOString().slice(0, 10);
+  await a.getByLabel('使用截止日期', { exact: true }).fill(until);
+  await a.getByRole('button', { name: '提交申请', exact: true }).click();
+  await a.locator('#notice').waitFor();
+  await settle(a, asker.watch);
+  assert.match(await textOf(a.locator('#notice')), /申请已提交提供方/);
+  await a.getByRole('link', { name: '查看申请', exact: true }).click();
+  await a.waitForURL((u) => u.pathname.startsWith('/catalogue/requests/'), { waitUntil: 'load' });
+  await settle(a, asker.watch);
+  const requestPath = new URL(a.url()).pathname;
+  assert.equal(await textOf(a.locator('#request-state')), '待提供方审核');
+  await shoot(a, 'catalogue-request-desktop');
+  asker.watch.assertClean();
+
+  // The provider finds it waiting and grants it without the arrears.
+  const otp2 = await cast.createStaff('provider');
+  await cast.firstStaffSignIn('provider', otp2);
+  const provider = await cast.person('provider');
+  await open(provider, '/catalogue');
+  const q = provider.page;
+  await q.locator(`#awaiting a[href="${requestPath}"]`).click();
+  await q.waitForURL((u) => u.pathname === requestPath, { waitUntil: 'load' });
+  await settle(q, provider.watch);
+  assert.match(await textOf(q.locator('#request-facts')), /北京市民政局/);
+  await q.locator('#grant-form').getByLabel('欠费月数', { exact: true }).uncheck();
+  await q.locator('#grant-form').getByRole('button', { name: '同意', exact: true }).click();
+  await q.waitForURL((u) => u.pathname === requestPath, { waitUntil: 'load' });
+  await settle(q, provider.watch);
+  assert.equal(await textOf(q.locator('#request-state')), '已同意共享');
+  assert.equal(await q.locator('#grant-form').count(), 0, 'answered once');
+
+  // The asker's own view, on a phone.
+  await a.setViewportSize(PHONE);
+  await open(asker, requestPath);
+  assert.equal(await textOf(a.locator('#request-state')), '已同意共享');
+  await assertNoSidewaysScroll(a);
+  await shoot(a, 'catalogue-request-phone');
+  provider.watch.assertClean();
+  asker.watch.assertClean();
 });

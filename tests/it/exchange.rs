@@ -286,6 +286,23 @@ async fn a_department_reads_only_what_it_was_granted_logged_and_signed() {
     let res = call(&app, &bearer, "110000-TJJ-00001/rows?filters=%5B1").await;
     res.assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
 
+    // A system of another department cannot pose as the consumer: its
+    // client is bound to its own department, which holds no grant.
+    let other = system(&app).await;
+    egov_catalogue::sharing::bind_client(app.db(), &Context::system(), &other.id, "110000-FGW")
+        .await
+        .unwrap();
+    let other_token = token(&app, &other).await;
+    let res = call(&app, &other_token, "110000-TJJ-00001/rows").await;
+    res.assert_problem(StatusCode::FORBIDDEN, "no_grant");
+    let forged = format!("{}x", &bearer[..bearer.len() - 1]);
+    let res = call(&app, &forged, "110000-TJJ-00001/rows").await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNAUTHORIZED,
+        "a token altered is no token"
+    );
+
     // An unconditional resource is granted on request.
     let res = mzj
         .post(
@@ -307,8 +324,8 @@ async fn a_department_reads_only_what_it_was_granted_logged_and_signed() {
     assert_eq!(usage["by_consumer"]["110000-MZJ"], 2, "{usage}");
     assert_eq!(usage["by_provider"]["110000-TJJ"], 2, "{usage}");
     assert_eq!(
-        usage["refused"]["110000-TJJ-00001"], 5,
-        "unbound, no grant, two outside it, one malformed: {usage}"
+        usage["refused"]["110000-TJJ-00001"], 6,
+        "unbound, no grant, two outside it, one malformed, another department: {usage}"
     );
     let rows: u64 = usage["answered"]
         .as_array()

@@ -480,6 +480,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/",
             "/services",
             "/grid/report",
+            "/open-data",
             "/departments",
             "/statistics",
             "/api/docs"
@@ -495,6 +496,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/",
             "/services",
             "/grid/report",
+            "/open-data",
             "/departments",
             "/statistics",
             "/cases",
@@ -518,9 +520,11 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/",
             "/services",
             "/grid/report",
+            "/open-data",
             "/departments",
             "/statistics",
             "/workbench",
+            "/catalogue",
             "/account",
             "/api/docs"
         ]

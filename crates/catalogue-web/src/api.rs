@@ -8,7 +8,7 @@
 use crate::errors;
 use crate::Rows;
 use axum::extract::State;
-use egov_catalogue::cells::{check_records, filters_from_text, RowQuery};
+use egov_catalogue::cells::{check_records, filters_from_text, QueryError, RowQuery};
 use egov_catalogue::hosted::{self, LoadMode};
 use egov_catalogue::registry::{self, Saved, FACETS};
 use egov_catalogue::{Catalogue, NewResource, Resource};
@@ -200,6 +200,24 @@ pub struct RowParams {
     pub offset: Option<usize>,
 }
 
+/// Reads a query's parameters into a row query (filters as JSON).
+pub(crate) fn row_query(p: RowParams) -> Result<RowQuery, QueryError> {
+    Ok(RowQuery {
+        filters: filters_from_text(p.filters.as_deref())?,
+        q: p.q,
+        fields: p
+            .fields
+            .iter()
+            .flat_map(|f| f.split(','))
+            .map(|f| f.trim().to_owned())
+            .filter(|f| !f.is_empty())
+            .collect(),
+        sort: p.sort,
+        limit: p.limit.unwrap_or(100),
+        offset: p.offset.unwrap_or(0),
+    })
+}
+
 /// A page of rows.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RowPage {
@@ -233,21 +251,7 @@ pub async fn rows(
             department_id: Some(r.department_id),
         })?;
     }
-    let filters = filters_from_text(p.filters.as_deref()).map_err(errors::query)?;
-    let query = RowQuery {
-        filters,
-        q: p.q,
-        fields: p
-            .fields
-            .iter()
-            .flat_map(|f| f.split(','))
-            .map(|f| f.trim().to_owned())
-            .filter(|f| !f.is_empty())
-            .collect(),
-        sort: p.sort,
-        limit: p.limit.unwrap_or(100),
-        offset: p.offset.unwrap_or(0),
-    };
+    let query = row_query(p).map_err(errors::query)?;
     let checked = query.check(r, None).map_err(errors::query)?;
     let rows = state
         .part::<Rows>()

@@ -48,6 +48,19 @@ pub fn catalogue(e: CatalogueError) -> ApiError {
     }
 }
 
+/// What a cell of `kind` must be, in Chinese.
+fn expected_zh(kind: egov_catalogue::ItemType) -> &'static str {
+    use egov_catalogue::ItemType as T;
+    match kind {
+        T::String => "不超过 4000 字的文本",
+        T::Integer => "整数",
+        T::Decimal => "数值",
+        T::Date => "日期（YYYY-MM-DD）",
+        T::Datetime => "日期时间（YYYY-MM-DDTHH:MM:SS）",
+        T::Boolean => "是或否（true/false）",
+    }
+}
+
 fn table_zh(e: &TableError) -> String {
     match e {
         TableError::Empty => "文件没有表头行".into(),
@@ -58,7 +71,7 @@ fn table_zh(e: &TableError) -> String {
             format!("有 {found} 个单元格，表头有 {wanted} 列")
         }
         TableError::Cell { error, .. } => {
-            format!("“{}”不符合类型：{}", error.value, error.expected)
+            format!("“{}”不是{}", error.value, expected_zh(error.kind))
         }
         TableError::UnknownField { field, .. } => format!("“{field}”不是本资源的信息项"),
         TableError::NotAnObject { .. } => "每行须是信息项取值的 JSON 对象".into(),
@@ -95,8 +108,9 @@ pub fn query(e: QueryError) -> ApiError {
         QueryError::UnknownField(f) => format!("“{f}”不是可查询的信息项"),
         QueryError::Filter { field, error } => {
             format!(
-                "对“{field}”的筛选值“{}”不符合类型：{}",
-                error.value, error.expected
+                "对“{field}”的筛选值“{}”不是{}",
+                error.value,
+                expected_zh(error.kind)
             )
         }
         QueryError::FilterShape(f) => format!("对“{f}”的筛选须为一个值或值的列表"),

@@ -7,12 +7,12 @@
 //! to its department, and the usage figures that feed the assessment of
 //! sharing (考核).
 
+use crate::api::{row_query, RowParams};
 use crate::errors;
 use crate::Rows;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use egov_catalogue::cells::{filters_from_text, QueryError, RowQuery};
 use egov_catalogue::exchange::{self, Call, ExchangeError};
 use egov_catalogue::sharing;
 use egov_identity::Permission;
@@ -44,46 +44,12 @@ fn refused(e: ExchangeError) -> ApiError {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExchangeParams {
-    /// A JSON object of 信息项 and the value (or list of values) each must equal.
-    pub filters: Option<String>,
-    /// Text any returned text cell contains.
-    pub q: Option<String>,
-    /// 信息项 to return, comma-separated (all granted ones when left out).
-    pub fields: Option<String>,
-    /// `item` or `item desc`, comma-separated.
-    pub sort: Option<String>,
-    /// At most 32,000; 100 when left out.
-    pub limit: Option<usize>,
-    pub offset: Option<usize>,
-}
-
-/// Reads a query's parameters into a row query (filters as JSON).
-pub(crate) fn row_query(p: ExchangeParams) -> Result<RowQuery, QueryError> {
-    Ok(RowQuery {
-        filters: filters_from_text(p.filters.as_deref())?,
-        q: p.q,
-        fields: p
-            .fields
-            .iter()
-            .flat_map(|f| f.split(','))
-            .map(|f| f.trim().to_owned())
-            .filter(|f| !f.is_empty())
-            .collect(),
-        sort: p.sort,
-        limit: p.limit.unwrap_or(100),
-        offset: p.offset.unwrap_or(0),
-    })
-}
-
 /// Rows of a resource for a consuming department's machine client,
 /// authenticated with an access token of the client credentials grant.
 /// Checked against the department's grants (only granted 信息项 return),
 /// logged in the audit chain before it answers, and signed.
 #[utoipa::path(get, path = "/api/v1/exchange/resources/{code}/rows", tag = TAG_EXCHANGE,
-    params(("code" = String, Path, description = "The resource's code"), ExchangeParams),
+    params(("code" = String, Path, description = "The resource's code"), RowParams),
     security(("client_credentials" = [])),
     responses((status = 200, description = "The rows, with X-Exchange-Request-Hash, X-Exchange-Response-Hash and X-Exchange-Signature",
                   body = Object),
@@ -97,7 +63,7 @@ pub async fn rows(
     headers: HeaderMap,
     ApiPath(code): ApiPath<String>,
     RawQuery(raw): RawQuery,
-    ApiQuery(p): ApiQuery<ExchangeParams>,
+    ApiQuery(p): ApiQuery<RowParams>,
 ) -> Result<Response, ApiError> {
     let client = machine_client(&state, &headers).await?;
     let query = row_query(p);

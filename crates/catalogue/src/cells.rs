@@ -22,13 +22,15 @@ pub type Record = Map<String, Value>;
 
 /// Why a cell is not of its item's type.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("'{value}' is not {expected}")]
+#[error("'{value}' is not {}", expected(*.kind))]
 pub struct CellError {
     pub value: String,
-    pub expected: &'static str,
+    /// The type it should have been.
+    pub kind: ItemType,
 }
 
-fn expected(kind: ItemType) -> &'static str {
+/// What a cell of `kind` must be, in English.
+pub fn expected(kind: ItemType) -> &'static str {
     match kind {
         ItemType::String => "text of at most 4000 characters",
         ItemType::Integer => "a whole number",
@@ -47,7 +49,7 @@ pub fn parse_cell(kind: ItemType, raw: &str) -> Result<Value, CellError> {
     }
     let bad = || CellError {
         value: t.chars().take(40).collect(),
-        expected: expected(kind),
+        kind,
     };
     Ok(match kind {
         ItemType::String if t.chars().count() <= MAX_CELL => Value::String(t.to_owned()),
@@ -88,7 +90,7 @@ pub fn check_value(kind: ItemType, v: &Value) -> Result<Value, CellError> {
         Value::Bool(b) => parse_cell(kind, if *b { "true" } else { "false" }),
         other => Err(CellError {
             value: other.to_string().chars().take(40).collect(),
-            expected: expected(kind),
+            kind,
         }),
     }
 }
