@@ -102,6 +102,8 @@ test('a resident reports a missing manhole cover with a photo and follows it by 
     // The map draws the streets; a tap puts the marker and fills the fields.
     const map = page.locator('#report-map');
     await page.waitForFunction(() => document.querySelectorAll('#report-map path.leaflet-interactive').length >= 30);
+    // Below the menu on a phone: in view before it is tapped.
+    await map.scrollIntoViewIfNeeded();
     const box = await map.boundingBox();
     await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     const lat = page.getByLabel('纬度', { exact: true });
