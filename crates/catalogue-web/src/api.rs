@@ -54,7 +54,7 @@ pub struct ResourceList {
 
 /// Searches the catalogue: words, facets by department, class, sharing
 /// and open type, paged. For civil servants.
-#[utoipa::path(get, path = "/api/v1/catalogue/resources", tag = TAG_CATALOGUE, params(ListParams),
+#[utoipa::path(get, operation_id = "catalogue_list", path = "/api/v1/catalogue/resources", tag = TAG_CATALOGUE, params(ListParams),
     responses((status = 200, body = ResourceList),
               answers::BadRequest,
               answers::Unauthorized,
@@ -114,7 +114,7 @@ fn resource_of<'c>(catalogue: &'c Catalogue, code: &str) -> Result<&'c Resource,
 /// One resource with its metadata: class, provider, abstract, 信息项,
 /// sharing and open attributes, update cycle, dates, the newest version of
 /// its data and its row count.
-#[utoipa::path(get, path = "/api/v1/catalogue/resources/{code}", tag = TAG_CATALOGUE,
+#[utoipa::path(get, operation_id = "catalogue_show", path = "/api/v1/catalogue/resources/{code}", tag = TAG_CATALOGUE,
     params(("code" = String, Path, description = "The resource's code, e.g. 110000-TJJ-00001")),
     responses((status = 200, body = Object),
               answers::Unauthorized,
@@ -155,7 +155,7 @@ pub struct Registered {
 /// basis; only a resource shared unconditionally may be open. Once data is
 /// loaded, its 信息项 keep their names and types (new ones may be added).
 /// The provider's catalogue administrators only.
-#[utoipa::path(post, path = "/api/v1/catalogue/resources", tag = TAG_CATALOGUE,
+#[utoipa::path(post, operation_id = "catalogue_register", path = "/api/v1/catalogue/resources", tag = TAG_CATALOGUE,
     request_body(content = Object, content_type = "application/json",
         description = "code, department, class, name, name_en, abstract, abstract_en, keywords, format, update_cycle, published (YYYY-MM-DD), sharing, sharing_condition, sharing_method, legal_basis, open, related, items [{name, title, type}]"),
     responses((status = 200, body = Registered),
@@ -230,7 +230,7 @@ pub struct RowPage {
 /// The current rows of a resource, filtered, projected and paged. Open
 /// resources for any civil servant; others for their provider's catalogue
 /// administrators (consumers use a grant through the exchange).
-#[utoipa::path(get, path = "/api/v1/catalogue/resources/{code}/rows", tag = TAG_CATALOGUE,
+#[utoipa::path(get, operation_id = "catalogue_rows", path = "/api/v1/catalogue/resources/{code}/rows", tag = TAG_CATALOGUE,
     params(("code" = String, Path, description = "The resource's code"), RowParams),
     responses((status = 200, body = RowPage),
               answers::BadRequest,
@@ -291,7 +291,7 @@ pub struct LoadOutcome {
 /// replacing the table. Every row is checked against the 信息项 types
 /// first; one bad row refuses the load (422 `rows_refused`, row and column
 /// named) and nothing is stored. The provider's catalogue administrators.
-#[utoipa::path(post, path = "/api/v1/catalogue/resources/{code}/rows", tag = TAG_CATALOGUE,
+#[utoipa::path(post, operation_id = "catalogue_load", path = "/api/v1/catalogue/resources/{code}/rows", tag = TAG_CATALOGUE,
     params(("code" = String, Path, description = "The resource's code")),
     request_body = LoadBody,
     responses((status = 200, body = LoadOutcome),

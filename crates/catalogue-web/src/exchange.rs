@@ -48,7 +48,7 @@ fn refused(e: ExchangeError) -> ApiError {
 /// authenticated with an access token of the client credentials grant.
 /// Checked against the department's grants (only granted 信息项 return),
 /// logged in the audit chain before it answers, and signed.
-#[utoipa::path(get, path = "/api/v1/exchange/resources/{code}/rows", tag = TAG_EXCHANGE,
+#[utoipa::path(get, operation_id = "exchange_rows", path = "/api/v1/exchange/resources/{code}/rows", tag = TAG_EXCHANGE,
     params(("code" = String, Path, description = "The resource's code"), RowParams),
     security(("client_credentials" = [])),
     responses((status = 200, description = "The rows, with X-Exchange-Request-Hash, X-Exchange-Response-Hash and X-Exchange-Signature",
@@ -122,7 +122,7 @@ pub struct PublishedKey {
 /// The keys the exchange signs answers with: verify `X-Exchange-Signature`
 /// (Ed25519 over the request hash, a newline and the response hash)
 /// against the key its `keyId` names.
-#[utoipa::path(get, path = "/api/v1/exchange/keys", tag = TAG_EXCHANGE,
+#[utoipa::path(get, operation_id = "exchange_keys", path = "/api/v1/exchange/keys", tag = TAG_EXCHANGE,
     responses((status = 200, body = Vec<PublishedKey>)))]
 pub async fn keys() -> Result<ApiJson<Vec<PublishedKey>>, ApiError> {
     let ring = egov_keyring::current().map_err(ApiError::internal)?;
@@ -148,7 +148,7 @@ pub struct BindBody {
 /// Binds a confidential single sign-on client (one that may use the
 /// client credentials grant) to the department it acts for in the
 /// exchange. System administrators.
-#[utoipa::path(put, path = "/api/v1/exchange/clients/{client_id}", tag = TAG_EXCHANGE,
+#[utoipa::path(put, operation_id = "exchange_bind", path = "/api/v1/exchange/clients/{client_id}", tag = TAG_EXCHANGE,
     params(("client_id" = String, Path, description = "The client's id")),
     request_body = BindBody,
     responses((status = 204, description = "Bound"),
@@ -187,7 +187,7 @@ pub struct UsageParams {
 /// Exchange calls per resource, provider and consumer over a period: calls
 /// answered, rows returned, calls refused. For civil servants (the
 /// assessment of sharing reads these).
-#[utoipa::path(get, path = "/api/v1/exchange/usage", tag = TAG_EXCHANGE, params(UsageParams),
+#[utoipa::path(get, operation_id = "exchange_usage", path = "/api/v1/exchange/usage", tag = TAG_EXCHANGE, params(UsageParams),
     responses((status = 200, body = Object),
               answers::BadRequest,
               answers::Unauthorized,

@@ -58,7 +58,7 @@ fn consumer_of(caller: &ApiCaller) -> Result<(i64, Option<i64>), ApiError> {
 /// Conditionally: a case for the provider, answered within the process's
 /// working days. Not shared: refused with its legal basis. A department's
 /// catalogue administrators.
-#[utoipa::path(post, path = "/api/v1/catalogue/resources/{code}/requests", tag = TAG_EXCHANGE,
+#[utoipa::path(post, operation_id = "sharing_request", path = "/api/v1/catalogue/resources/{code}/requests", tag = TAG_EXCHANGE,
     params(("code" = String, Path, description = "The resource's code")),
     request_body = RequestBody,
     responses((status = 200, body = RequestOutcome),
@@ -119,7 +119,7 @@ pub struct AnswerBody {
 /// grant (the fields and expiry asked for, or narrower) or refuse with the
 /// reason. The case's step and the grant are one transaction. The
 /// provider's catalogue administrators.
-#[utoipa::path(post, path = "/api/v1/catalogue/requests/{number}/answer", tag = TAG_EXCHANGE,
+#[utoipa::path(post, operation_id = "sharing_answer", path = "/api/v1/catalogue/requests/{number}/answer", tag = TAG_EXCHANGE,
     params(("number" = String, Path, description = "The sharing case's number")),
     request_body = AnswerBody,
     responses((status = 200, body = RequestOutcome),
@@ -193,7 +193,7 @@ pub struct GrantList {
 
 /// The live grants of the caller's department: resource, fields, purpose,
 /// expiry and the case each was granted in. Civil servants.
-#[utoipa::path(get, path = "/api/v1/catalogue/grants", tag = TAG_EXCHANGE,
+#[utoipa::path(get, operation_id = "sharing_grants", path = "/api/v1/catalogue/grants", tag = TAG_EXCHANGE,
     responses((status = 200, body = GrantList),
               answers::Unauthorized,
               answers::Forbidden))]
