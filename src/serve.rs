@@ -197,7 +197,7 @@ async fn sweep_hourly(db: egov_store::Db) {
                 "reminding of missing statistical reports"
             ),
         }
-        publish_case_figures(&db, today).await;
+        publish_figures(&db, today).await;
         match egov_grid::routing::store::retrain_if_new(&db, &egov_kernel::Context::system()).await
         {
             Ok(None) => {}
@@ -223,23 +223,34 @@ async fn sweep_hourly(db: egov_store::Db) {
     }
 }
 
-async fn publish_case_figures(db: &egov_store::Db, today: chrono::NaiveDate) {
+/// Every system's figures for this month and the last, into the indicators
+/// engine (also `egov indicators figures`); what fails is logged and the
+/// rest go on. Answers how many systems' figures failed.
+pub(crate) async fn publish_figures(db: &egov_store::Db, today: chrono::NaiveDate) -> usize {
     let calendar = match egov_calendar::load_calendar(db).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %egov_kernel::error::Chain(&e), "loading the calendar");
-            return;
+            return 1;
         }
     };
     let month = egov_indicators::Period::month_of(today);
+    let mut failed = 0;
     for m in [month.previous(), month] {
         if let Err(e) = egov_cases::figures::publish(db, &calendar, m).await {
             tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "case figures");
+            failed += 1;
         }
         if let Err(e) = egov_grid::figures::publish(db, m).await {
             tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "grid figures");
+            failed += 1;
+        }
+        if let Err(e) = egov_catalogue::figures::publish(db, m).await {
+            tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "sharing figures");
+            failed += 1;
         }
     }
+    failed
 }
 
 /// Sends what waits in the outbox every few seconds.

@@ -14,6 +14,10 @@ pub enum IndicatorsCommand {
     /// Remind units of statistical reports missing past their due day;
     /// prints how many reminders went out.
     Remind,
+    /// Compute every system's figures for this month and the last (cases,
+    /// grid management, the catalogue and exchange) into the indicators
+    /// engine, as the server does every hour.
+    Figures,
     /// Load the demonstration series (ten years for the city and its
     /// districts) unless they are there; prints how many values went in.
     Demo,
@@ -29,6 +33,13 @@ pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode
         IndicatorsCommand::Remind => {
             let n = egov_indicators_web::reporting::remind(db, today).await?;
             println!("reminders: {n}");
+        }
+        IndicatorsCommand::Figures => {
+            let failed = crate::serve::publish_figures(db, today).await;
+            if failed > 0 {
+                anyhow::bail!("{failed} of the systems' figures failed (see the log)");
+            }
+            println!("figures published for this month and the last");
         }
         IndicatorsCommand::Demo => {
             let n = egov_indicators_web::demo::load(db).await?;

@@ -335,6 +335,51 @@ async fn a_department_reads_only_what_it_was_granted_logged_and_signed() {
         .sum();
     assert_eq!(rows, 5, "{usage}");
 
+    // The same use, as the month's figures in the indicators engine for
+    // the assessment of sharing: per provider and consumer, rates over
+    // the catalogue, and the departments ranked.
+    let month = egov_indicators::Period::month_of(egov_kernel::time::beijing_today());
+    egov_catalogue::figures::publish(app.db(), month)
+        .await
+        .unwrap();
+    let value = |indicator: &'static str, area: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .get(&format!(
+                    "/api/v1/indicators/{indicator}/data?area={area}&from={month}&to={month}"
+                ))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+            // To the indicator's one decimal.
+            res.json()["data"][0]["value"]
+                .as_f64()
+                .map(|v| (v * 10.0).round() / 10.0)
+        }
+    };
+    // 统计局 catalogued three, two shareable and hosted, both called; 2
+    // calls answered and 6 refused. 民政局 made the 2.
+    assert_eq!(
+        value("catalogue.hosted_rate", "110000-TJJ").await,
+        Some(66.7)
+    );
+    assert_eq!(
+        value("catalogue.share_rate", "110000-TJJ").await,
+        Some(66.7)
+    );
+    assert_eq!(value("exchange.use_rate", "110000-TJJ").await, Some(100.0));
+    assert_eq!(
+        value("exchange.refusal_rate", "110000-TJJ").await,
+        Some(75.0)
+    );
+    let ranking = app
+        .get(&format!(
+            "/api/v1/indicators/composites/catalogue.sharing_score/ranking?period={month}&units=departments"
+        ))
+        .await;
+    assert_eq!(ranking.status, StatusCode::OK, "{}", ranking.body);
+    assert!(ranking.body.contains("110000-TJJ"), "{}", ranking.body);
+
     // The log is the audit chain: intact, and a changed record is named.
     assert!(matches!(
         crate::common::verify_audit(&app).await,

@@ -35,4 +35,5 @@ mod reference_data;
 mod security;
 mod services;
 mod statistics;
+mod store_writes;
 mod supervision_nodes;

@@ -127,19 +127,15 @@ pub async fn append(tx: &mut Tx, ctx: &Context, event: Event<'_>) -> Result<(), 
 
 /// Writes one record that goes with no change of its own: what is audited
 /// but kept nowhere else (personal data shown unmasked, a signed token
-/// handed out). On PostgreSQL it goes to `audit_pending` with the others
-/// asked for at the same moment, in one statement (`Db::insert_logged`);
+/// handed out). On PostgreSQL it is linked into the chain with the others
+/// asked for at the same moment, in one transaction (`Db::write_grouped`);
 /// on SQLite it is a body on the writer like any other. Either way the
 /// record is durable when this returns.
 pub async fn record(db: &Db, ctx: &Context, event: Event<'_>) -> Result<(), StoreError> {
     let record = Pending::new(ctx, event);
     match db.engine() {
         Engine::Sqlite => db.write(move |tx| Box::pin(record.append_in(tx))).await,
-        Engine::Postgres => {
-            db.insert_logged(record.queue()).await?;
-            pending::appended();
-            Ok(())
-        }
+        Engine::Postgres => db.write_grouped(record, pending::link_group).await,
     }
 }
 

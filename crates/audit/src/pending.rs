@@ -74,11 +74,8 @@ async fn link_batch(db: &Db) -> Result<u64, StoreError> {
 }
 
 async fn link_batch_in(tx: &mut Tx) -> Result<u64, StoreError> {
-    let (mut seq, mut prev_hash): (i64, String) = run!(tx, |c| sqlx::query_as(
-        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
-    )
-    .fetch_one(&mut *c)
-    .await)?;
+    // The head first: it is what makes linkers take turns over the queue.
+    let head = lock_head(tx).await?;
     let queued: Vec<Queued> = run!(tx, |c| sqlx::query_as(
         "SELECT id, at, actor, action, object_type, object_id, source, request_id, detail \
          FROM audit_pending ORDER BY id LIMIT $1"
@@ -90,30 +87,65 @@ async fn link_batch_in(tx: &mut Tx) -> Result<u64, StoreError> {
         return Ok(0);
     }
     let ids: Vec<i64> = queued.iter().map(|q| q.id).collect();
-    let mut records = Vec::with_capacity(queued.len());
-    for q in queued {
+    write_linked(tx, head, queued.into_iter().map(|q| q.record).collect()).await?;
+    let AnyConn::Postgres(c) = tx.conn() else {
+        unreachable!("PostgreSQL only")
+    };
+    sqlx::query("DELETE FROM audit_pending WHERE id = ANY($1)")
+        .bind(&ids)
+        .execute(&mut *c)
+        .await?;
+    Ok(ids.len() as u64)
+}
+
+/// Links records that go with no change of their own straight into the
+/// chain, a group of them in one transaction (`Db::write_grouped`): written
+/// once, where `audit_pending` would write, read and delete each.
+pub(crate) fn link_group(
+    tx: &mut Tx,
+    records: Vec<Pending>,
+) -> egov_store::write::BoxFuture<'_, Result<(), StoreError>> {
+    Box::pin(async move {
+        let head = lock_head(tx).await?;
+        write_linked(tx, head, records).await
+    })
+}
+
+/// The chain's newest sequence number and hash, its row locked until the
+/// transaction ends.
+async fn lock_head(tx: &mut Tx) -> Result<(i64, String), StoreError> {
+    Ok(run!(tx, |c| sqlx::query_as(
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+    )
+    .fetch_one(&mut *c)
+    .await)?)
+}
+
+/// Writes `records` as the chain's next ones after `head` (locked by this
+/// transaction) and moves the head past them: one statement.
+async fn write_linked(
+    tx: &mut Tx,
+    (mut seq, mut prev_hash): (i64, String),
+    pending: Vec<Pending>,
+) -> Result<(), StoreError> {
+    let mut records = Vec::with_capacity(pending.len());
+    for p in pending {
         seq += 1;
-        let record = q.record.linked(seq, prev_hash);
+        let record = p.linked(seq, prev_hash);
         prev_hash = record.hash.clone();
         records.push(record);
     }
-    run!(tx, |c| sqlx::query(
-        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
-    )
-    .bind(seq)
-    .bind(&prev_hash)
-    .execute(&mut *c)
-    .await
-    .map(drop))?;
     let column = |f: fn(&Record) -> Option<String>| records.iter().map(f).collect::<Vec<_>>();
     let AnyConn::Postgres(c) = tx.conn() else {
         unreachable!("PostgreSQL only")
     };
+    // One text for any number of records, so it is prepared once.
     sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, source, \
-         request_id, detail, prev_hash, hash) \
+        "WITH linked AS (INSERT INTO audit_log (seq, at, actor, action, object_type, \
+         object_id, source, request_id, detail, prev_hash, hash) \
          SELECT * FROM UNNEST($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], \
-         $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+         $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])) \
+         UPDATE audit_head SET seq = $12, hash = $13 WHERE id = 1",
     )
     .bind(records.iter().map(|r| r.seq).collect::<Vec<_>>())
     .bind(records.iter().map(|r| r.at).collect::<Vec<_>>())
@@ -126,13 +158,11 @@ async fn link_batch_in(tx: &mut Tx) -> Result<u64, StoreError> {
     .bind(column(|r| Some(r.detail.clone())))
     .bind(column(|r| Some(r.prev_hash.clone())))
     .bind(column(|r| Some(r.hash.clone())))
+    .bind(seq)
+    .bind(&prev_hash)
     .execute(&mut *c)
     .await?;
-    sqlx::query("DELETE FROM audit_pending WHERE id = ANY($1)")
-        .bind(&ids)
-        .execute(&mut *c)
-        .await?;
-    Ok(ids.len() as u64)
+    Ok(())
 }
 
 /// Records written but not yet linked into the chain (none on SQLite).

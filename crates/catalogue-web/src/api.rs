@@ -9,6 +9,7 @@ use crate::errors;
 use crate::Rows;
 use axum::extract::State;
 use egov_catalogue::cells::{check_records, filters_from_text, QueryError, RowQuery};
+use egov_catalogue::hosted::DataVersions;
 use egov_catalogue::hosted::{self, LoadMode};
 use egov_catalogue::registry::{self, Saved, FACETS};
 use egov_catalogue::{Catalogue, NewResource, Resource};
@@ -47,9 +48,31 @@ pub struct ResourceList {
     pub total: usize,
     /// Each resource with its metadata (see `GET /api/v1/catalogue/resources/{code}`).
     #[schema(value_type = Vec<Object>)]
-    pub resources: Vec<Resource>,
+    pub resources: Vec<Shown>,
     /// Per facet field, its values and counts over every match.
     pub facets: BTreeMap<String, Vec<(String, u64)>>,
+}
+
+/// A resource with its hosted data's newest version and rows.
+#[derive(Debug, Serialize)]
+pub struct Shown {
+    #[serde(flatten)]
+    pub resource: Resource,
+    /// The newest load of its data (0: none yet).
+    pub data_version: i64,
+    /// Rows current in it.
+    pub row_count: i64,
+}
+
+impl Shown {
+    fn of(data: &DataVersions, resource: Resource) -> Shown {
+        let hosted = data.of(resource.id);
+        Shown {
+            resource,
+            data_version: hosted.version,
+            row_count: hosted.rows,
+        }
+    }
 }
 
 /// Searches the catalogue: words, facets by department, class, sharing
@@ -91,12 +114,16 @@ pub async fn list(
     }
     let catalogue = Catalogue::get(&state.db).await.map_err(errors::catalogue)?;
     let results = catalogue.search(query).await.map_err(errors::catalogue)?;
+    let data = DataVersions::get(&state.db)
+        .await
+        .map_err(errors::catalogue)?;
     Ok(ApiJson(ResourceList {
         total: results.total,
         resources: results
             .hits
             .iter()
             .filter_map(|h| catalogue.by_code(&h.id).cloned())
+            .map(|r| Shown::of(&data, r))
             .collect(),
         facets: results.facets,
     }))
@@ -124,10 +151,16 @@ pub async fn show(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(code): ApiPath<String>,
-) -> Result<ApiJson<Resource>, ApiError> {
+) -> Result<ApiJson<Shown>, ApiError> {
     caller.require(Permission::ReadCatalogue)?;
     let catalogue = Catalogue::get(&state.db).await.map_err(errors::catalogue)?;
-    Ok(ApiJson(resource_of(&catalogue, &code)?.clone()))
+    let data = DataVersions::get(&state.db)
+        .await
+        .map_err(errors::catalogue)?;
+    Ok(ApiJson(Shown::of(
+        &data,
+        resource_of(&catalogue, &code)?.clone(),
+    )))
 }
 
 /// Whether the caller keeps department `code`'s resources.
@@ -253,7 +286,7 @@ pub async fn rows(
     }
     let query = row_query(p).map_err(errors::query)?;
     let checked = query.check(r, None).map_err(errors::query)?;
-    let rows = state
+    let (version, rows) = state
         .part::<Rows>()
         .0
         .current(&state.db, r)
@@ -262,7 +295,7 @@ pub async fn rows(
     let page = checked.run(rows.iter());
     Ok(ApiJson(RowPage {
         total: page.total,
-        version: r.data_version,
+        version,
         records: page.records,
     }))
 }

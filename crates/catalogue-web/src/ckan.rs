@@ -14,6 +14,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use egov_catalogue::cells::{RowQuery, MAX_PAGE};
+use egov_catalogue::hosted::DataVersions;
 use egov_catalogue::{Catalogue, Resource};
 use egov_search::MAX_WINDOW;
 use egov_web_kit::context::public_base;
@@ -143,6 +144,7 @@ pub async fn post(
 async fn call(state: &AppState, base: &str, action: &str, p: Map<String, Value>) -> Outcome {
     let catalogue = Catalogue::get(&state.db).await.map_err(internal)?;
     let directory = egov_org::directory(&state.db).await.map_err(internal)?;
+    let data = DataVersions::get(&state.db).await.map_err(internal)?;
     let params = Params(p);
     match action {
         "status_show" => Ok(json!({
@@ -166,7 +168,7 @@ async fn call(state: &AppState, base: &str, action: &str, p: Map<String, Value>)
         }
         "package_show" => {
             let r = params.open_dataset(&catalogue, "id")?;
-            Ok(package(base, &directory, r))
+            Ok(package(base, &directory, &data, r))
         }
         "resource_show" => {
             let id = params.text("id")?;
@@ -176,7 +178,7 @@ async fn call(state: &AppState, base: &str, action: &str, p: Map<String, Value>)
                 .by_slug(slug)
                 .filter(|r| r.is_open())
                 .ok_or_else(|| Failure::NotFound("Resource was not found.".into()))?;
-            views::distributions(base, r)
+            views::distributions(base, &data, r)
                 .into_iter()
                 .find(|d| d["id"] == views::distribution_id(r, suffix))
                 .ok_or_else(|| Failure::NotFound("Resource was not found.".into()))
@@ -213,12 +215,12 @@ async fn call(state: &AppState, base: &str, action: &str, p: Map<String, Value>)
                 org["packages"] = json!(datasets
                     .iter()
                     .take(1000)
-                    .map(|r| package(base, &directory, r))
+                    .map(|r| package(base, &directory, &data, r))
                     .collect::<Vec<_>>());
             }
             Ok(org)
         }
-        "package_search" => package_search(base, &catalogue, &directory, &params).await,
+        "package_search" => package_search(base, &catalogue, &directory, &data, &params).await,
         "datastore_search" => datastore_search(state, &catalogue, &params).await,
         other => Err(Failure::BadRequest(format!(
             "Bad request - Action name not known: {other}"
@@ -391,6 +393,7 @@ async fn package_search(
     base: &str,
     catalogue: &Catalogue,
     directory: &egov_org::Directory,
+    data: &DataVersions,
     params: &Params,
 ) -> Outcome {
     let q = params.optional_text("q").unwrap_or_default();
@@ -528,7 +531,7 @@ async fn package_search(
         .into_iter()
         .skip(if paged_by_index { 0 } else { start })
         .take(rows)
-        .map(|r| package(base, directory, r))
+        .map(|r| package(base, directory, data, r))
         .collect();
     Ok(json!({
         "count": total,
@@ -640,7 +643,7 @@ async fn datastore_search(state: &AppState, catalogue: &Catalogue, params: &Para
         };
         Failure::field(field, e.to_string())
     })?;
-    let rows = state
+    let (_, rows) = state
         .part::<Rows>()
         .0
         .current(&state.db, r)

@@ -8,6 +8,7 @@ use crate::views::{self, FORMATS, LICENSE_URL};
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
+use egov_catalogue::hosted::DataVersions;
 use egov_catalogue::{Catalogue, Resource};
 use egov_org::Directory;
 use egov_web_kit::context::public_base;
@@ -103,7 +104,13 @@ fn agent(graph: &mut Graph, base: &str, directory: &Directory, code: &str) -> St
     id
 }
 
-fn dataset(graph: &mut Graph, base: &str, directory: &Directory, r: &Resource) -> String {
+fn dataset(
+    graph: &mut Graph,
+    base: &str,
+    directory: &Directory,
+    data: &DataVersions,
+    r: &Resource,
+) -> String {
     let id = iri(&views::page_url(base, r));
     let publisher = agent(graph, base, directory, &r.department);
     graph.node(&id, "dcat:Dataset");
@@ -127,7 +134,10 @@ fn dataset(graph: &mut Graph, base: &str, directory: &Directory, r: &Resource) -
         &id,
         "dct:modified",
         Object::Typed(
-            r.updated_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            data.of(r.id)
+                .modified(r.updated_at)
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string(),
             "dateTime",
         ),
     );
@@ -171,7 +181,7 @@ fn dataset(graph: &mut Graph, base: &str, directory: &Directory, r: &Resource) -
 }
 
 /// The catalogue's graph.
-fn graph(base: &str, directory: &Directory, catalogue: &Catalogue) -> Graph {
+fn graph(base: &str, directory: &Directory, catalogue: &Catalogue, data: &DataVersions) -> Graph {
     let base = iri(base);
     let mut g = Graph::default();
     let catalog = format!("{base}/catalog");
@@ -199,7 +209,7 @@ fn graph(base: &str, directory: &Directory, catalogue: &Catalogue) -> Graph {
     g.add(&catalog, "dcat:service", Object::Iri(service.clone()));
     let datasets: Vec<String> = catalogue
         .open()
-        .map(|r| dataset(&mut g, &base, directory, r))
+        .map(|r| dataset(&mut g, &base, directory, data, r))
         .collect();
     g.node(&service, "dcat:DataService");
     g.texts(
@@ -291,10 +301,14 @@ async fn built(state: &AppState, headers: &HeaderMap) -> Result<Graph, ApiError>
     let directory = egov_org::directory(&state.db)
         .await
         .map_err(ApiError::internal)?;
+    let data = DataVersions::get(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(graph(
         &public_base(&state.settings, headers),
         &directory,
         &catalogue,
+        &data,
     ))
 }
 

@@ -116,13 +116,7 @@ pub async fn upload(
     )
     .await
     .map_err(errors::catalogue)?;
-    // The page again, as the catalogue now has it.
-    let catalogue = Catalogue::get(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
-    let r = catalogue
-        .by_code(&code)
-        .ok_or_else(|| ApiError::internal(std::fmt::Error))?;
+    // The page again, with the new version's rows.
     let said = Said {
         notice: Some(
             translate(locale, "catalogue.upload.done")

@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use egov_catalogue::cells::{display, Record};
 use egov_catalogue::classes::Classes;
+use egov_catalogue::hosted::DataVersions;
 use egov_catalogue::hosted::{self, Load};
 use egov_catalogue::registry::FACETS;
 use egov_catalogue::sharing;
@@ -170,6 +171,9 @@ pub(crate) async fn list_page(
     let directory = egov_org::directory(&state.db)
         .await
         .map_err(ApiError::internal)?;
+    let data = DataVersions::get(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
     let page = q.page.unwrap_or(1).clamp(1, egov_search::MAX_WINDOW / PAGE);
     let shown: &[&str] = if portal {
         &["department", "class"]
@@ -234,7 +238,7 @@ pub(crate) async fn list_page(
             class: class_label(locale, &r.class),
             sharing: r.sharing.as_str(),
             open: r.open.as_str(),
-            rows: r.row_count,
+            rows: data.of(r.id).rows,
         })
         .collect();
     let pages = results
@@ -319,6 +323,8 @@ struct ResourcePage {
     items: Vec<ItemView>,
     /// The first rows, as text, in the items' order.
     preview: Vec<Vec<String>>,
+    /// Rows in the current version.
+    row_count: i64,
     loads: Vec<Load>,
     /// Downloads: label and link (the portal's).
     downloads: Vec<(&'static str, String)>,
@@ -381,7 +387,7 @@ pub(crate) async fn resource_page(
     let directory = egov_org::directory(&state.db)
         .await
         .map_err(ApiError::internal)?;
-    let rows = state
+    let (_, rows) = state
         .part::<Rows>()
         .0
         .current(&state.db, r)
@@ -439,6 +445,7 @@ pub(crate) async fn resource_page(
             "/api/3/action/datastore_search?resource_id={}&limit=5",
             crate::views::distribution_id(r, "csv")
         ),
+        row_count: rows.len() as i64,
         r: r.clone(),
         may_load,
         may_request,

@@ -46,7 +46,7 @@ pub async fn dataset_or_file(
     let Some(suffix) = suffix else {
         return resource_page(&state, locale, user, r, true, Default::default()).await;
     };
-    let rows = state
+    let (_, rows) = state
         .part::<Rows>()
         .0
         .current(&state.db, r)

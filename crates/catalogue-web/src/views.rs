@@ -3,6 +3,7 @@
 //! publisher, its fields' types in CKAN's words, its licence.
 
 use egov_catalogue::classes::Classes;
+use egov_catalogue::hosted::DataVersions;
 use egov_catalogue::{ItemType, Resource};
 use egov_org::Directory;
 use serde_json::{json, Value};
@@ -84,7 +85,8 @@ pub fn organization(directory: &Directory, department_id: i64, datasets: usize) 
 }
 
 /// A dataset's distributions as CKAN resources.
-pub fn distributions(base: &str, r: &Resource) -> Vec<Value> {
+pub fn distributions(base: &str, data: &DataVersions, r: &Resource) -> Vec<Value> {
+    let modified = data.of(r.id).loaded_at.unwrap_or(r.created_at);
     FORMATS
         .iter()
         .enumerate()
@@ -102,16 +104,17 @@ pub fn distributions(base: &str, r: &Resource) -> Vec<Value> {
                 "position": position,
                 "state": "active",
                 "created": r.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-                "last_modified": r.updated_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+                "last_modified": modified.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
             })
         })
         .collect()
 }
 
 /// A dataset as CKAN's `package_show` answers it.
-pub fn package(base: &str, directory: &Directory, r: &Resource) -> Value {
+pub fn package(base: &str, directory: &Directory, data: &DataVersions, r: &Resource) -> Value {
     let class = Classes::shipped().class(&r.class);
-    let resources = distributions(base, r);
+    let resources = distributions(base, data, r);
+    let hosted = data.of(r.id);
     json!({
         "id": r.slug(),
         "name": r.slug(),
@@ -121,14 +124,14 @@ pub fn package(base: &str, directory: &Directory, r: &Resource) -> Value {
         "state": "active",
         "private": false,
         "url": page_url(base, r),
-        "version": r.data_version.to_string(),
+        "version": hosted.version.to_string(),
         "license_id": LICENSE_ID,
         "license_title": LICENSE_TITLE,
         "license_url": LICENSE_URL,
         "author": directory.name_of(r.department_id),
         "maintainer": directory.name_of(r.department_id),
         "metadata_created": r.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
-        "metadata_modified": r.updated_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
+        "metadata_modified": hosted.modified(r.updated_at).format("%Y-%m-%dT%H:%M:%S%.6f").to_string(),
         "owner_org": organization_name(&r.department),
         "organization": organization(directory, r.department_id, 0),
         "groups": class.map(|c| vec![json!({
@@ -146,7 +149,7 @@ pub fn package(base: &str, directory: &Directory, r: &Resource) -> Value {
             {"key": "notes_en", "value": r.abstract_en.clone().unwrap_or_default()},
             {"key": "update_cycle", "value": r.update_cycle.as_str()},
             {"key": "published", "value": r.published.to_string()},
-            {"key": "rows", "value": r.row_count.to_string()},
+            {"key": "rows", "value": hosted.rows.to_string()},
         ],
     })
 }

@@ -152,12 +152,12 @@ async fn answer(
             }
             e => ExchangeError::Query(e),
         })?;
-    let rows = cache.current(db, resource).await?;
+    let (version, rows) = cache.current(db, resource).await?;
     let page = checked.run(rows.iter());
     let fields: Vec<&str> = checked.fields.iter().map(|i| i.name.as_str()).collect();
     let body = serde_json::to_vec(&serde_json::json!({
         "resource": resource.code,
-        "version": resource.data_version,
+        "version": version,
         "total": page.total,
         "fields": fields,
         "records": page.records,

@@ -2,7 +2,9 @@
 //! table or rows appended, is a version (one transaction with its audit
 //! record; nothing is loaded when a row breaks the items' types), and the
 //! current rows are read from a copy each node keeps per resource and
-//! version.
+//! version. Each resource's current version is a reference set of its own
+//! ([`DataVersions`]), so a load does not make every node read and index
+//! the catalogue again.
 
 use crate::cells::Record;
 use crate::registry::{Catalogue, CatalogueError};
@@ -10,7 +12,7 @@ use crate::resource::Resource;
 use egov_audit::Event;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
-use egov_store::reference;
+use egov_store::reference::{self, Reference};
 use egov_store::{query, run, values, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -42,6 +44,69 @@ pub struct Load {
 pub struct Loaded {
     pub version: i64,
     pub rows: i64,
+}
+
+/// A resource's hosted data as it stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DataState {
+    /// The newest load (0: none yet).
+    pub version: i64,
+    /// Rows current after it.
+    pub rows: i64,
+    /// When it was loaded.
+    pub loaded_at: Option<Timestamp>,
+}
+
+/// Every resource's [`DataState`], as every node serves it.
+pub struct DataVersions(HashMap<i64, DataState>);
+
+impl Reference for DataVersions {
+    const NAME: &'static str = "catalogue_data";
+    type Error = CatalogueError;
+
+    async fn load(db: &Db) -> Result<Self, CatalogueError> {
+        let mut r = db.reader().await?;
+        let rows: Vec<(i64, i64, i64, Option<Timestamp>)> = run!(r, |c| sqlx::query_as(
+            "SELECT r.id, r.data_version, r.row_count, l.loaded_at FROM catalogue_resources r \
+             LEFT JOIN catalogue_loads l ON l.resource_id = r.id AND l.version = r.data_version \
+             WHERE r.data_version > 0"
+        )
+        .fetch_all(&mut *c)
+        .await)?;
+        Ok(DataVersions(
+            rows.into_iter()
+                .map(|(id, version, rows, loaded_at)| {
+                    (
+                        id,
+                        DataState {
+                            version,
+                            rows,
+                            loaded_at,
+                        },
+                    )
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl DataState {
+    /// When a resource described by metadata changed at `metadata` last
+    /// changed, its data included.
+    pub fn modified(self, metadata: Timestamp) -> Timestamp {
+        self.loaded_at.map_or(metadata, |l| l.max(metadata))
+    }
+}
+
+impl DataVersions {
+    pub async fn get(db: &Db) -> Result<Arc<DataVersions>, CatalogueError> {
+        db.reference::<DataVersions>().await
+    }
+
+    /// Resource `id`'s data (the default: none loaded).
+    pub fn of(&self, id: i64) -> DataState {
+        self.0.get(&id).copied().unwrap_or_default()
+    }
 }
 
 /// Rows inserted per statement: well inside both engines' parameter limits.
@@ -80,13 +145,12 @@ pub async fn load(
                     .fetch_one(
                         query(
                             "UPDATE catalogue_resources SET data_version = data_version + 1, \
-                             row_count = CASE WHEN $2 THEN $3 ELSE row_count + $3 END, \
-                             updated_at = $4 WHERE id = $1 RETURNING data_version, row_count",
+                             row_count = CASE WHEN $2 THEN $3 ELSE row_count + $3 END \
+                             WHERE id = $1 RETURNING data_version, row_count",
                         )
                         .bind(id)
                         .bind(mode == LoadMode::Replace)
-                        .bind(n)
-                        .bind(time::now()),
+                        .bind(n),
                     )
                     .await?;
                 if mode == LoadMode::Replace {
@@ -148,7 +212,7 @@ pub async fn load(
                     },
                 )
                 .await?;
-                reference::changed::<Catalogue>(tx).await?;
+                reference::changed::<DataVersions>(tx).await?;
                 Ok::<_, StoreError>(Loaded { version, rows })
             })
         })
@@ -195,8 +259,8 @@ pub async fn rows_at(
 const KEPT: usize = 512;
 
 /// Each resource's current rows as this node last read them, by version:
-/// a query reads the copy of the version the catalogue names, so a load
-/// anywhere is seen as soon as the catalogue is.
+/// a query reads the copy of the version [`DataVersions`] names, so a load
+/// anywhere is seen as soon as that is.
 #[derive(Default)]
 pub struct RowCache {
     kept: Mutex<HashMap<i64, Kept>>,
@@ -206,16 +270,16 @@ pub struct RowCache {
 type Kept = (i64, Arc<Vec<Record>>);
 
 impl RowCache {
-    /// The current rows of `resource`.
+    /// The current rows of `resource`, and the version they are.
     pub async fn current(
         &self,
         db: &Db,
         resource: &Resource,
-    ) -> Result<Arc<Vec<Record>>, CatalogueError> {
-        let version = resource.data_version;
+    ) -> Result<(i64, Arc<Vec<Record>>), CatalogueError> {
+        let version = DataVersions::get(db).await?.of(resource.id).version;
         if let Some((v, rows)) = self.kept.lock().expect("not poisoned").get(&resource.id) {
             if *v == version {
-                return Ok(rows.clone());
+                return Ok((version, rows.clone()));
             }
         }
         let rows = Arc::new(rows_at(db, resource, version).await?);
@@ -224,6 +288,6 @@ impl RowCache {
             kept.clear();
         }
         kept.insert(resource.id, (version, rows.clone()));
-        Ok(rows)
+        Ok((version, rows))
     }
 }

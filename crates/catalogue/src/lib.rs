@@ -13,6 +13,7 @@ pub mod cells;
 pub mod classes;
 pub mod demo;
 pub mod exchange;
+pub mod figures;
 pub mod hosted;
 pub mod registry;
 pub mod resource;

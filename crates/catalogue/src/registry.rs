@@ -55,7 +55,7 @@ impl From<sqlx::Error> for CatalogueError {
 const COLUMNS: &str = "SELECT r.id, r.code, r.department_id, d.code AS department, r.class_code, \
      r.name, r.name_en, r.abstract, r.abstract_en, r.keywords, r.format, r.update_cycle, \
      r.published_on, r.sharing, r.sharing_condition, r.sharing_method, r.legal_basis, r.open, \
-     r.related, r.items, r.data_version, r.row_count, r.created_at, r.updated_at \
+     r.related, r.items, r.created_at, r.updated_at \
      FROM catalogue_resources r JOIN departments d ON d.id = r.department_id";
 
 #[derive(sqlx::FromRow)]
@@ -81,8 +81,6 @@ struct Row {
     open: crate::resource::OpenType,
     related: String,
     items: String,
-    data_version: i64,
-    row_count: i64,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -115,8 +113,6 @@ impl Row {
             open: self.open,
             related: json(&self.related, "related")?,
             items: json(&self.items, "items")?,
-            data_version: self.data_version,
-            row_count: self.row_count,
             created_at: self.created_at,
             updated_at: self.updated_at,
         })
@@ -272,7 +268,8 @@ pub async fn save(
         return Err(CatalogueError::UnknownRelated(r.clone()));
     }
     let existing = catalogue.by_code(&new.code).cloned();
-    if let Some(old) = existing.as_ref().filter(|o| o.data_version > 0) {
+    let data = crate::hosted::DataVersions::get(db).await?;
+    if let Some(old) = existing.as_ref().filter(|o| data.of(o.id).version > 0) {
         keeps_loaded_items(&old.items, &new.items)?;
     }
     let saved = if existing.is_some() {
@@ -281,14 +278,13 @@ pub async fn save(
         Saved::Registered
     };
     let ctx = ctx.clone();
-    let code = new.code.clone();
     db.write(move |tx| {
         Box::pin(async move {
             let now = time::now();
             let keywords = serde_json::to_string(&new.keywords).expect("strings serialise");
             let related = serde_json::to_string(&new.related).expect("strings serialise");
             let items = serde_json::to_string(&new.items).expect("items serialise");
-            tx.execute(
+            let (id, created_at): (i64, Timestamp) = tx.fetch_one(
                 query(
                     "INSERT INTO catalogue_resources (code, department_id, class_code, name, \
                      name_en, abstract, abstract_en, keywords, format, update_cycle, published_on, \
@@ -300,7 +296,7 @@ pub async fn save(
                      abstract = $6, abstract_en = $7, keywords = $8, format = $9, update_cycle = $10, \
                      published_on = $11, sharing = $12, sharing_condition = $13, \
                      sharing_method = $14, legal_basis = $15, open = $16, related = $17, \
-                     items = $18, updated_at = $19",
+                     items = $18, updated_at = $19 RETURNING id, created_at",
                 )
                 .bind(&new.code)
                 .bind(department)
@@ -340,14 +336,13 @@ pub async fn save(
             )
             .await?;
             reference::changed::<Catalogue>(tx).await?;
-            Ok::<_, StoreError>(())
+            // As the catalogue will read it back, without waiting for that.
+            Ok::<_, StoreError>((
+                saved,
+                Resource::stored(new, id, department, created_at, now),
+            ))
         })
     })
-    .await?;
-    let resource = Catalogue::get(db)
-        .await?
-        .by_code(&code)
-        .cloned()
-        .ok_or(CatalogueError::NotFound(code))?;
-    Ok((saved, resource))
+    .await
+    .map_err(CatalogueError::from)
 }

@@ -347,10 +347,6 @@ pub struct Resource {
     pub open: OpenType,
     pub related: Vec<String>,
     pub items: Vec<Item>,
-    /// The newest load of its hosted data (0: none yet).
-    pub data_version: i64,
-    /// Rows in the newest load.
-    pub row_count: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -359,6 +355,41 @@ impl Resource {
     /// The 信息项 named `name`.
     pub fn item(&self, name: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.name == name)
+    }
+
+    /// Resource `r` (checked) as stored with row `id`, by department
+    /// `department_id`.
+    pub fn stored(
+        r: NewResource,
+        id: i64,
+        department_id: i64,
+        created_at: Timestamp,
+        updated_at: Timestamp,
+    ) -> Resource {
+        Resource {
+            id,
+            code: r.code,
+            department_id,
+            department: r.department,
+            class: r.class,
+            name: r.name,
+            name_en: r.name_en,
+            summary: r.summary,
+            abstract_en: r.abstract_en,
+            keywords: r.keywords,
+            format: r.format,
+            update_cycle: r.update_cycle,
+            published: r.published,
+            sharing: r.sharing,
+            sharing_condition: r.sharing_condition,
+            sharing_method: r.sharing_method,
+            legal_basis: r.legal_basis,
+            open: r.open,
+            related: r.related,
+            items: r.items,
+            created_at,
+            updated_at,
+        }
     }
 
     /// Published to the public, without sign-in.
@@ -381,33 +412,7 @@ pub(crate) mod tests_support {
         let r = super::tests::sample()
             .check(Classes::shipped())
             .expect("the sample is good");
-        let now = egov_kernel::time::now();
-        Resource {
-            id: 1,
-            code: r.code,
-            department_id: 1,
-            department: r.department,
-            class: r.class,
-            name: r.name,
-            name_en: r.name_en,
-            summary: r.summary,
-            abstract_en: r.abstract_en,
-            keywords: r.keywords,
-            format: r.format,
-            update_cycle: r.update_cycle,
-            published: r.published,
-            sharing: r.sharing,
-            sharing_condition: r.sharing_condition,
-            sharing_method: r.sharing_method,
-            legal_basis: r.legal_basis,
-            open: r.open,
-            related: r.related,
-            items: r.items,
-            data_version: 0,
-            row_count: 0,
-            created_at: now,
-            updated_at: now,
-        }
+        Resource::stored(r, 1, 1, egov_kernel::time::now(), egov_kernel::time::now())
     }
 }
 

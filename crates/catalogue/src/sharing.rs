@@ -211,6 +211,11 @@ impl Sharing {
         Some(fields)
     }
 
+    /// Every grant not revoked, live or expired.
+    pub fn grants(&self) -> impl Iterator<Item = &Grant> {
+        self.grants.values().flatten()
+    }
+
     /// A department's grants, newest first.
     pub fn of_consumer(&self, consumer: i64) -> Vec<&Grant> {
         let mut out: Vec<&Grant> = self

@@ -87,6 +87,18 @@ pub fn within(directory: &Directory, code: &str) -> std::collections::HashSet<St
     all
 }
 
+/// The departments seated in division `code`.
+pub fn departments(directory: &Directory, code: &str) -> Vec<String> {
+    let seated = egov_org::DepartmentFilter {
+        division: Some(code.to_owned()),
+        ..Default::default()
+    };
+    directory
+        .departments(&seated)
+        .map(|d| d.code.clone())
+        .collect()
+}
+
 /// The divisions directly below `code`.
 pub fn children(directory: &Directory, code: &str) -> Vec<String> {
     directory

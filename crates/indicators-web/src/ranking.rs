@@ -184,7 +184,16 @@ pub async fn ranking(
     let directory = directory(&state.db).await?;
     let area = query.area.clone().unwrap_or_else(|| "110000".to_owned());
     known_area(&directory, &area)?;
-    let compared = areas::children(&directory, &area);
+    let compared = match query.units.as_deref() {
+        None | Some("divisions") => areas::children(&directory, &area),
+        Some("departments") => areas::departments(&directory, &area),
+        Some(_) => {
+            return Err(ApiError::validation(
+                "units 须为 divisions 或 departments",
+                "units is divisions or departments",
+            ))
+        }
+    };
 
     let (indicators, cube) = components(state, &index, &directory, "").await?;
     let indicators: Vec<Indicator> = indicators.into_iter().map(|(i, _)| i).collect();

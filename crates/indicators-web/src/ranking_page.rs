@@ -23,6 +23,8 @@ use serde::Deserialize;
 pub struct RankingPageQuery {
     /// The period ranked; the latest ranked one by default.
     pub period: Option<String>,
+    /// `departments` ranks the city's departments instead of its districts.
+    pub units: Option<String>,
 }
 
 /// A period of the city's composite warning signal.
@@ -58,6 +60,8 @@ struct RankingPage {
     components: Vec<String>,
     places: Vec<PlaceRow>,
     unranked: Vec<String>,
+    /// `departments` when the city's departments are ranked.
+    units: Option<&'static str>,
     xlsx: String,
     chart: String,
     /// The city's composite signal over the year up to the period, newest
@@ -95,9 +99,10 @@ pub async fn page(
     Path(code): Path<String>,
     Query(query): Query<RankingPageQuery>,
 ) -> Result<Response, ApiError> {
+    let units = query.units.as_deref().filter(|u| *u == "departments");
     let found = match &query.period {
-        Some(p) => ranked(&state, &caller, locale, &code, p).await?,
-        None => latest(&state, &caller, locale, &code).await?,
+        Some(p) => ranked(&state, &caller, locale, &code, p, units).await?,
+        None => latest(&state, &caller, locale, &code, units).await?,
     };
     let Some(view) = found else {
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
@@ -146,7 +151,7 @@ pub async fn page(
         "divisions": view.places.iter().map(|p| serde_json::json!({
             "area": p.area, "name": p.area_name, "value": p.score,
         })).collect::<Vec<_>>(),
-        "map": (!view.places.is_empty()).then_some("110000"),
+        "map": (!view.places.is_empty() && units.is_none()).then_some("110000"),
         "labels": { "value": egov_web_kit::i18n::translate(locale, "indicators.ranking.score") },
     });
     let year = DataQuery {
@@ -177,10 +182,16 @@ pub async fn page(
         name: localized(locale, &view.index.name, view.index.name_en.as_deref()),
         demonstration: code.starts_with("demo."),
         xlsx: format!(
-            "/api/v1/indicators/composites/{}/ranking?period={}&format=xlsx",
+            "/api/v1/indicators/composites/{}/ranking?period={}&format=xlsx{}",
             encode_component(&code),
-            view.period
+            view.period,
+            if units.is_some() {
+                "&units=departments"
+            } else {
+                ""
+            }
         ),
+        units: units.map(|_| "departments"),
         code,
         period: view.period.clone(),
         previous_period: view.previous_period.clone(),
@@ -202,9 +213,11 @@ async fn ranked(
     locale: Locale,
     code: &str,
     period: &str,
+    units: Option<&str>,
 ) -> Result<Option<RankingView>, ApiError> {
     let query = RankingQuery {
         area: None,
+        units: units.map(str::to_owned),
         period: period.to_owned(),
         format: None,
     };
@@ -227,6 +240,7 @@ async fn latest(
     caller: &ApiCaller,
     locale: Locale,
     code: &str,
+    units: Option<&str>,
 ) -> Result<Option<RankingView>, ApiError> {
     let today = egov_kernel::time::beijing_today();
     let mut fallback = None;
@@ -237,8 +251,15 @@ async fn latest(
             _ => Period::Year(chrono::Datelike::year(&today)),
         };
         for k in 1..=back {
-            let Some(view) =
-                ranked(state, caller, locale, code, &now.shifted(-k).to_string()).await?
+            let Some(view) = ranked(
+                state,
+                caller,
+                locale,
+                code,
+                &now.shifted(-k).to_string(),
+                units,
+            )
+            .await?
             else {
                 return Ok(None);
             };

@@ -549,6 +549,11 @@ pub struct RankingQuery {
     /// The areas ranked are the divisions directly below this one; the
     /// city (its sixteen districts) by default.
     pub area: Option<String>,
+    /// `divisions` (the default) ranks the divisions below `area`;
+    /// `departments` ranks the departments seated in it (the city's
+    /// bureaus for 110000), for indices over departments' figures such as
+    /// the assessment of sharing.
+    pub units: Option<String>,
     /// The period ranked; the change is against the period before it.
     pub period: String,
     /// `json` (the default) or `xlsx`.

@@ -1,7 +1,8 @@
 use crate::caches::{Caches, RECHECK};
+use crate::write::grouped::Queues;
 use crate::write::logged::Groups;
 use crate::write::thread::{Member, Outcome, WriterThread};
-use crate::write::{BoxFuture, Statement, Tx, WriteConn};
+use crate::write::{BoxFuture, GroupBody, Statement, Tx, WriteConn};
 use crate::{DatabaseUrl, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -96,6 +97,8 @@ pub struct Db {
     caches: Arc<Caches>,
     /// The queues of [`Db::insert_logged`] (PostgreSQL).
     logged: Arc<Groups>,
+    /// The queues of [`Db::write_grouped`] (PostgreSQL).
+    grouped: Arc<Queues>,
 }
 
 #[derive(Clone, Debug)]
@@ -119,6 +122,7 @@ impl Db {
             pools,
             caches: Arc::new(Caches::new(opts.reference_recheck)),
             logged: Arc::default(),
+            grouped: Arc::default(),
         }
     }
 
@@ -302,6 +306,28 @@ impl Db {
             Pools::Sqlite { .. } => self.execute(statement).await.map(drop),
             Pools::Postgres(pool) => self.logged.insert(pool, statement).await,
         }
+    }
+
+    /// Writes `item` in one transaction with the others of its type asked
+    /// for while the previous group was written, by `body` over them all;
+    /// durable when this returns, and a group stands or fails as one
+    /// ([`crate::write::grouped`]). On SQLite it is a write of its own (the
+    /// writer groups commits already): `body` over the one item.
+    pub async fn write_grouped<T: Send + 'static>(
+        &self,
+        item: T,
+        body: GroupBody<T>,
+    ) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { .. } => self.write(move |tx| body(tx, vec![item])).await,
+            Pools::Postgres(pool) => self.grouped.write(pool, &self.caches, item, body).await,
+        }
+    }
+
+    /// Items of [`Db::write_grouped`] waiting for their group, and the
+    /// groups written so far (PostgreSQL; zeros on SQLite).
+    pub fn grouped_counts(&self) -> (u64, u64) {
+        self.grouped.counts()
     }
 
     /// Rows of [`Db::insert_logged`] waiting for their group, and the

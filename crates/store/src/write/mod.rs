@@ -12,6 +12,7 @@
 //! ([`StoreError::WaitedOutsideTheTransaction`]) and rolled back. Read what
 //! else it needs before it starts, and move that into it.
 
+pub(crate) mod grouped;
 pub(crate) mod logged;
 mod row;
 mod statement;
@@ -20,6 +21,7 @@ pub(crate) mod thread;
 #[cfg(test)]
 mod tests;
 
+pub use grouped::GroupBody;
 pub use row::{sqlite_text, Column, ColumnIndex, FromRow, Row};
 /// A value as SQLite stores it, for [`Column::from_sqlite`].
 pub use rusqlite::types::ValueRef as SqliteValue;
