@@ -268,10 +268,6 @@ pub async fn save(
         return Err(CatalogueError::UnknownRelated(r.clone()));
     }
     let existing = catalogue.by_code(&new.code).cloned();
-    let data = crate::hosted::DataVersions::get(db).await?;
-    if let Some(old) = existing.as_ref().filter(|o| data.of(o.id).version > 0) {
-        keeps_loaded_items(&old.items, &new.items)?;
-    }
     let saved = if existing.is_some() {
         Saved::Revised
     } else {
@@ -281,6 +277,18 @@ pub async fn save(
     db.write(move |tx| {
         Box::pin(async move {
             let now = time::now();
+            if let Some(old) = &existing {
+                // Read here, where no load can come between.
+                let loaded: i64 = tx
+                    .fetch_scalar(
+                        query("SELECT data_version FROM catalogue_resources WHERE id = $1")
+                            .bind(old.id),
+                    )
+                    .await?;
+                if loaded > 0 {
+                    keeps_loaded_items(&old.items, &new.items)?;
+                }
+            }
             let keywords = serde_json::to_string(&new.keywords).expect("strings serialise");
             let related = serde_json::to_string(&new.related).expect("strings serialise");
             let items = serde_json::to_string(&new.items).expect("items serialise");
@@ -337,12 +345,11 @@ pub async fn save(
             .await?;
             reference::changed::<Catalogue>(tx).await?;
             // As the catalogue will read it back, without waiting for that.
-            Ok::<_, StoreError>((
+            Ok::<_, CatalogueError>((
                 saved,
                 Resource::stored(new, id, department, created_at, now),
             ))
         })
     })
     .await
-    .map_err(CatalogueError::from)
 }
