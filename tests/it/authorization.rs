@@ -333,6 +333,21 @@ fn routes() -> Vec<Route> {
         }),
         // The keepers' forms (tests/it/catalogue.rs): no such resource or
         // request, so civil servants are told it is not there.
+        get("/catalogue/new", |w| {
+            w.page(matches!(w, Who::CatalogueAdmin | Who::Admin))
+        }),
+        post("/catalogue/new", |w| {
+            match w.page(matches!(w, Who::CatalogueAdmin | Who::Admin)) {
+                Outcome::Allowed => Outcome::Judged,
+                o => o,
+            }
+        }),
+        get("/catalogue/110000-ZWFWJ-99999/edit", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        post("/catalogue/110000-ZWFWJ-99999/edit", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
         post("/catalogue/110000-ZWFWJ-99999/data", |w| {
             w.page(w.is_staff()).min_found()
         }),

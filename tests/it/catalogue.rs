@@ -630,3 +630,140 @@ async fn keepers_load_files_ask_and_answer_on_the_pages() {
     assert_eq!(grants["grants"][0]["fields"], json!(["population"]));
     assert_eq!(grants["grants"][0]["expires_on"], granted_until.as_str());
 }
+
+/// A keeper registers a resource on the form and revises it: a form that
+/// does not check comes back with what was typed and what is wrong, and
+/// nothing is stored; other departments' keepers may not revise it.
+#[tokio::test]
+async fn keepers_register_and_revise_resources_on_the_form() {
+    let app = TestApp::new().await;
+    let tjj = keeper(&app, "tjj.form", "110000-TJJ").await;
+    let mzj = keeper(&app, "mzj.form", "110000-MZJ").await;
+    let page = |who: &Caller, path: &str| {
+        let (app, cookie, path) = (&app, who.0.clone(), path.to_owned());
+        async move { app.get_with(&path, &[("cookie", &cookie)]).await }
+    };
+    let list = page(&tjj, "/catalogue").await;
+    assert!(
+        list.body.contains("href=\"/catalogue/new\""),
+        "{}",
+        list.body
+    );
+    let blank = page(&tjj, "/catalogue/new").await;
+    assert_eq!(blank.status, StatusCode::OK);
+    assert!(
+        blank.body.contains("110000-TJJ-"),
+        "the department's code is fixed"
+    );
+    assert!(
+        blank.body.contains("value=\"00001\""),
+        "the next digits are offered"
+    );
+
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf", &tjj.1),
+        ("suffix", "00007"),
+        ("class", "101"),
+        ("name", "各区户籍人口"),
+        ("abstract", "北京市各区年末户籍人口。"),
+        ("keywords", "人口，户籍"),
+        ("format", "电子表格"),
+        ("update_cycle", "yearly"),
+        ("published", "2026-03-01"),
+        ("sharing", "none"),
+        ("sharing_method", ""),
+        ("legal_basis", ""),
+        ("open", "closed"),
+        ("related", ""),
+        ("item_title", "区"),
+        ("item_name", "district"),
+        ("item_type", "string"),
+        ("item_title", "户籍人口（万人）"),
+        ("item_name", "population"),
+        ("item_type", "decimal"),
+        ("item_title", ""),
+        ("item_name", ""),
+        ("item_type", "string"),
+    ];
+    // Not shared, with no legal basis: the form again, as typed.
+    let res = app.post_form("/catalogue/new", Some(&tjj.0), &form).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("不予共享的资源须写明"), "{}", res.body);
+    assert!(
+        res.body.contains("value=\"各区户籍人口\""),
+        "kept: {}",
+        res.body
+    );
+    assert_eq!(app.count("catalogue_resources").await, 0);
+    // More rows: the form again, nothing saved.
+    let mut more = form.clone();
+    more.push(("more", "1"));
+    let res = app.post_form("/catalogue/new", Some(&tjj.0), &more).await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        res.body.contains("id=\"item-name-8\""),
+        "two filled and six spare rows"
+    );
+    assert_eq!(app.count("catalogue_resources").await, 0);
+
+    for (k, v) in form.iter_mut() {
+        if *k == "legal_basis" {
+            *v = "《中华人民共和国统计法》第二十五条";
+        }
+    }
+    let res = app.post_form("/catalogue/new", Some(&tjj.0), &form).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let shown = tjj
+        .get(&app, "/api/v1/catalogue/resources/110000-TJJ-00007")
+        .await;
+    assert_eq!(shown["sharing"], "none");
+    assert_eq!(shown["keywords"], json!(["人口", "户籍"]));
+    assert_eq!(
+        shown["items"].as_array().unwrap().len(),
+        2,
+        "the empty row left out"
+    );
+    // The same digits again: refused, the first one kept.
+    let res = app.post_form("/catalogue/new", Some(&tjj.0), &form).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("已经登记"), "{}", res.body);
+
+    // Revised on its edit page, filled in with what it holds.
+    let edit = page(&tjj, "/catalogue/110000-TJJ-00007/edit").await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(edit.body.contains("value=\"population\""), "{}", edit.body);
+    assert_eq!(
+        page(&mzj, "/catalogue/110000-TJJ-00007/edit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    for (k, v) in form.iter_mut() {
+        if *k == "name" {
+            *v = "各区户籍人口（年末）";
+        }
+        if *k == "csrf" {
+            *v = &mzj.1;
+        }
+    }
+    let res = app
+        .post_form("/catalogue/110000-TJJ-00007/edit", Some(&mzj.0), &form)
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    for (k, v) in form.iter_mut() {
+        if *k == "csrf" {
+            *v = &tjj.1;
+        }
+    }
+    let res = app
+        .post_form("/catalogue/110000-TJJ-00007/edit", Some(&tjj.0), &form)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let shown = tjj
+        .get(&app, "/api/v1/catalogue/resources/110000-TJJ-00007")
+        .await;
+    assert_eq!(shown["name"], "各区户籍人口（年末）");
+    assert_eq!(
+        app.texts("SELECT action FROM audit_log WHERE action LIKE 'catalogue.%' ORDER BY seq")
+            .await,
+        ["catalogue.registered", "catalogue.revised"]
+    );
+}

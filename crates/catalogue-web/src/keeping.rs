@@ -5,8 +5,8 @@
 //! refuses it. Each form is checked against the session's token and acts
 //! through the same domain calls as the API.
 
-use crate::errors;
 use crate::pages::{resource_page, Said};
+use crate::{errors, keeps};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -15,7 +15,7 @@ use egov_catalogue::cells::{check_table, csv_table, xlsx_table};
 use egov_catalogue::hosted::{self, LoadMode};
 use egov_catalogue::sharing::{self, Answer, Request, Requested};
 use egov_catalogue::Catalogue;
-use egov_identity::{allows, Permission, Principal, SessionUser};
+use egov_identity::SessionUser;
 use egov_kernel::Locale;
 use egov_web_kit::auth::{form_caller, CheckedForm, PageUser, WORKBENCH};
 use egov_web_kit::context::{Lang, Origin};
@@ -26,15 +26,6 @@ use egov_web_kit::state::AppState;
 
 /// The largest data file a page takes.
 pub const MAX_DATA_FILE: usize = 20 * 1024 * 1024;
-
-fn keeps(user: &SessionUser, department: i64) -> bool {
-    allows(
-        &Principal::User(user.clone()),
-        Permission::ManageCatalogue {
-            department_id: Some(department),
-        },
-    )
-}
 
 fn refused(message: String) -> Said {
     Said {

@@ -11,6 +11,7 @@ mod api;
 mod ckan;
 mod dcat;
 mod download;
+mod editing;
 mod errors;
 mod exchange;
 mod keeping;
@@ -94,7 +95,15 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/catalogue", get(pages::list))
+        .route(
+            "/catalogue/new",
+            get(editing::new_form).post(editing::register),
+        )
         .route("/catalogue/{code}", get(pages::show))
+        .route(
+            "/catalogue/{code}/edit",
+            get(editing::edit_form).post(editing::revise),
+        )
         .route(
             "/catalogue/{code}/data",
             post(keeping::upload).layer(axum::extract::DefaultBodyLimit::max(
@@ -110,4 +119,14 @@ pub fn pages() -> Router<AppState> {
         .route("/catalog.ttl", get(dcat::turtle))
         .route("/api/3/action/{action}", get(ckan::get).post(ckan::post))
         .route("/api/action/{action}", get(ckan::get).post(ckan::post))
+}
+
+/// Whether `user` keeps department `department`'s catalogue.
+pub(crate) fn keeps(user: &egov_identity::SessionUser, department: i64) -> bool {
+    egov_identity::allows(
+        &egov_identity::Principal::User(user.clone()),
+        egov_identity::Permission::ManageCatalogue {
+            department_id: Some(department),
+        },
+    )
 }

@@ -102,6 +102,8 @@ struct ListPage {
     listed: Vec<Listed>,
     prev: Option<String>,
     next: Option<String>,
+    /// The viewer keeps their department's catalogue: the register link.
+    keeper: bool,
     /// Sharing requests awaiting the viewer's department: number, resource,
     /// asking department, answer by.
     awaiting: Vec<(String, String, String, String)>,
@@ -245,16 +247,10 @@ pub(crate) async fn list_page(
         .total
         .div_ceil(PAGE)
         .min(egov_search::MAX_WINDOW / PAGE);
-    let keeper_of = user.as_ref().filter(|_| !portal).and_then(|u| {
-        u.department_id.filter(|d| {
-            allows(
-                &Principal::User(u.clone()),
-                Permission::ManageCatalogue {
-                    department_id: Some(*d),
-                },
-            )
-        })
-    });
+    let keeper_of = user
+        .as_ref()
+        .filter(|_| !portal)
+        .and_then(|u| u.department_id.filter(|d| crate::keeps(u, *d)));
     let chrome = Chrome::new(locale, user, action);
     let mut awaiting = Vec::new();
     if let Some(d) = keeper_of {
@@ -275,6 +271,7 @@ pub(crate) async fn list_page(
     }
     let page_view = ListPage {
         chrome,
+        keeper: keeper_of.is_some(),
         awaiting,
         portal,
         action,
