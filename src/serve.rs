@@ -173,8 +173,8 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
 
 /// Drops stale failure counts, sessions past their end and expired phone
 /// confirmations, reminds units of statistical reports missing past their
-/// due day, and recomputes the case figures of this month and the last
-/// (a case closed or rated late changes last month's), tells the
+/// due day, and recomputes every system's figures of this month and the
+/// last (a case closed or rated late changes last month's), tells the
 /// subscribers of warning lights that changed, and trains the dispatch
 /// classifier again if reports were dispatched since, once an hour.
 async fn sweep_hourly(db: egov_store::Db) {

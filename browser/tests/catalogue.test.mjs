@@ -9,7 +9,9 @@
 // its facets, a conditional resource of another department with its
 // condition, and the data of one of the department's own resources loaded
 // from a CSV file on its page (a bad file is shown again with the row and
-// column at fault, and nothing is loaded). Then sharing: 民政局's catalogue
+// column at fault, and nothing is loaded); a new resource registered on the
+// form on a phone (refused first, shown again as typed); the month's sharing
+// assessment. Then sharing: 民政局's catalogue
 // administrator asks for 统计局's conditional resource, 统计局's finds the
 // request waiting on its catalogue page and grants part of it; the asker
 // sees it granted.
@@ -18,14 +20,11 @@
 // phone widths for a person to look at.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { stage } from './stage.mjs';
-import { PHONE, assertNoSidewaysScroll, assertUniqueIds, launchBrowser, open, settle, startServer, submitExpecting, textOf, watchPage } from './helpers.mjs';
+import { PHONE, assertFormPageBasics, assertNoSidewaysScroll, assertUniqueIds, launchBrowser, open, settle, shoot, startServer, submitExpecting, textOf, watchPage } from './helpers.mjs';
 
 const TEST_TIMEOUT = 180_000;
-const SHOTS = process.env.EGOV_SCREENSHOTS;
 const PHONE_390 = { width: 390, height: 844 };
 
 let server;
@@ -47,12 +46,6 @@ after(async () => {
   if (browser) await browser.close();
   if (server) await server.stop();
 });
-
-async function shoot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 test('anyone finds open data, reads a dataset and downloads it, on a phone and at a desk', { timeout: TEST_TIMEOUT }, async () => {
   for (const [label, viewport] of [['desktop', { width: 1280, height: 900 }], ['phone', PHONE], ['phone390', PHONE_390]]) {
@@ -164,6 +157,52 @@ test('a catalogue administrator browses the whole catalogue and loads data from 
   assert.match(await textOf(page.locator('#notice')), /已装载为第 2 版/);
   assert.equal(await page.locator('#loads tbody tr').count(), 2, 'two versions listed');
   await shoot(page, 'catalogue-upload-done');
+
+  // A new resource registered on the form, on a phone: a resource not
+  // shared with no legal basis is shown again as typed; with its basis it
+  // is registered, and its page has what was typed.
+  await page.setViewportSize(PHONE);
+  await open(p, '/catalogue');
+  await page.getByRole('link', { name: '登记信息资源', exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/catalogue/new', { waitUntil: 'load' });
+  await settle(page, watch);
+  await assertFormPageBasics(page);
+  await shoot(page, 'catalogue-register-phone');
+  await page.getByLabel('资源分类', { exact: true }).selectOption('101');
+  await page.getByLabel('资源名称', { exact: true }).fill('各街道流动人口登记数');
+  await page.getByLabel('资源摘要', { exact: true }).fill('各街道登记的流动人口数，按季度汇总。');
+  await page.getByLabel('关键字', { exact: true }).fill('流动人口、街道');
+  await page.getByLabel('资源格式', { exact: true }).fill('电子表格');
+  await page.getByLabel('更新周期', { exact: true }).selectOption('quarterly');
+  await page.getByLabel('不予共享', { exact: true }).check();
+  await page.getByLabel('共享方式', { exact: true }).selectOption('');
+  await page.getByLabel('信息项名称 1', { exact: true }).fill('街道');
+  await page.getByLabel('字段名 1', { exact: true }).fill('street');
+  await page.getByLabel('信息项名称 2', { exact: true }).fill('登记人数');
+  await page.getByLabel('字段名 2', { exact: true }).fill('registered');
+  await page.getByLabel('数据类型 2', { exact: true }).selectOption('integer');
+  await submitExpecting(page, watch, 422, () => page.getByRole('button', { name: '登记', exact: true }).click());
+  assert.match(await textOf(page.locator('#form-error')), /不予共享的资源须写明/);
+  assert.equal(await page.getByLabel('资源名称', { exact: true }).inputValue(), '各街道流动人口登记数', 'kept as typed');
+  await shoot(page, 'catalogue-register-refused-phone');
+  await page.getByLabel('不予共享依据', { exact: true }).fill('《北京市流动人口服务管理条例》');
+  await page.getByRole('button', { name: '登记', exact: true }).click();
+  await page.waitForURL((u) => /^\/catalogue\/110000-TJJ-\d{5}$/.test(u.pathname), { waitUntil: 'load' });
+  await settle(page, watch);
+  assert.equal(await textOf(page.locator('h1')), '各街道流动人口登记数');
+  assert.equal(await textOf(page.locator('#sharing')), '不予共享');
+  assert.equal(await page.locator('#items tbody tr').count(), 2);
+  await assertNoSidewaysScroll(page);
+  await shoot(page, 'catalogue-registered-phone');
+  // The month's sharing assessment, the city's departments ranked.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await open(p, '/catalogue');
+  await page.locator('#assessment').click();
+  await page.waitForURL((u) => u.pathname === '/rankings/catalogue.sharing_score', { waitUntil: 'load' });
+  await settle(page, watch);
+  assert.match(await textOf(page.locator('h1')), /政务信息资源共享考核/);
+  assert.match(await textOf(page.locator('#ranking-table')), /统计局/, 'the demo departments ranked');
+  await shoot(page, 'catalogue-assessment-desktop');
   watch.assertClean();
 });
 

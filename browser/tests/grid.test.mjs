@@ -21,8 +21,6 @@
 // phone width for a person to look at.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { stage } from './stage.mjs';
 import {
@@ -37,6 +35,7 @@ import {
   register,
   runEgov,
   settle,
+  shoot,
   signIn,
   startServer,
   submitExpecting,
@@ -45,7 +44,6 @@ import {
 } from './helpers.mjs';
 
 const TEST_TIMEOUT = 180_000;
-const SHOTS = process.env.EGOV_SCREENSHOTS;
 
 let server;
 let browser;
@@ -72,12 +70,6 @@ after(async () => {
   if (browser) await browser.close();
   if (server) await server.stop();
 });
-
-async function shoot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
 
 test('a resident reports a missing manhole cover with a photo and follows it by link', { timeout: TEST_TIMEOUT }, async () => {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: PHONE, hasTouch: true, isMobile: true });

@@ -560,6 +560,15 @@ export const actionForm = (page, name) =>
 /** A phone's viewport. */
 export const PHONE = { width: 375, height: 740 };
 
+// Saves the whole page as `name`.png in the folder EGOV_SCREENSHOTS names,
+// for a person to look at; nothing when it is not set.
+export async function shoot(page, name) {
+  const dir = process.env.EGOV_SCREENSHOTS;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
 /**
  * At phone width (375×740) the document does not scroll sideways; the
  * viewport is put back afterwards.

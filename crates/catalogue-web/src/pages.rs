@@ -104,6 +104,9 @@ struct ListPage {
     next: Option<String>,
     /// The viewer keeps their department's catalogue: the register link.
     keeper: bool,
+    /// This month as the indicators write it (202612): the assessment's
+    /// ranking so far.
+    this_month: String,
     /// Sharing requests awaiting the viewer's department: number, resource,
     /// asking department, answer by.
     awaiting: Vec<(String, String, String, String)>,
@@ -272,6 +275,9 @@ pub(crate) async fn list_page(
     let page_view = ListPage {
         chrome,
         keeper: keeper_of.is_some(),
+        this_month: egov_kernel::time::beijing_today()
+            .format("%Y%m")
+            .to_string(),
         awaiting,
         portal,
         action,

@@ -88,7 +88,8 @@ pub const RATES: [Rate; 5] = [
 ];
 
 /// The score the departments are ranked on each month: more shared, more
-/// hosted, more open, more of it used, fewer calls refused.
+/// hosted, more open, more of it used. (Calls refused are a rate of their
+/// own, not a component: a department nobody called has none.)
 fn index() -> CompositeIndex {
     let part = |indicator: &str, weight: f64, higher_is_better: bool| Component {
         indicator: indicator.to_owned(),
@@ -101,11 +102,10 @@ fn index() -> CompositeIndex {
         name_en: Some("Information sharing assessment".to_owned()),
         normalisation: Normalisation::MinMax,
         components: vec![
-            part("catalogue.share_rate", 0.25, true),
-            part("catalogue.hosted_rate", 0.25, true),
+            part("catalogue.share_rate", 0.3, true),
+            part("catalogue.hosted_rate", 0.3, true),
             part("catalogue.open_rate", 0.15, true),
             part("exchange.use_rate", 0.25, true),
-            part("exchange.refusal_rate", 0.10, false),
         ],
         public: true,
     }

@@ -161,9 +161,16 @@ pub async fn page(
         to: view.period.clone(),
         category: None,
     };
-    let mut signals: Vec<SignalRow> = composite_lights(&state, &caller, locale, &code, &year)
-        .await?
-        .lights
+    // The city's signal is over divisions' figures; departments have none.
+    let lights = match units {
+        Some(_) => Vec::new(),
+        None => {
+            composite_lights(&state, &caller, locale, &code, &year)
+                .await?
+                .lights
+        }
+    };
+    let mut signals: Vec<SignalRow> = lights
         .into_iter()
         .map(|l| SignalRow {
             period: l.period,
