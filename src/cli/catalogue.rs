@@ -86,6 +86,13 @@ pub async fn run(db: &Db, command: CatalogueCommand) -> anyhow::Result<ExitCode>
             client_id,
             department,
         } => {
+            // Only a confidential client takes client-credentials tokens.
+            if egov_oidc::find_client(db, &client_id)
+                .await?
+                .is_none_or(|c| c.public)
+            {
+                anyhow::bail!("no confidential single sign-on client '{client_id}'");
+            }
             sharing::bind_client(db, &ctx, &client_id, &department).await?;
             println!("client {client_id} acts for {department} in the exchange");
         }

@@ -168,6 +168,16 @@ async fn a_department_reads_only_what_it_was_granted_logged_and_signed() {
     let admin_pw = app.staff("exchange.admin", true).await;
     let (cookie, csrf) = app.sign_in("exchange.admin", &admin_pw).await;
     let admin = crate::common::casework::Caller(cookie, csrf);
+    // Only a registered confidential client can be bound.
+    let res = admin
+        .send(
+            &app,
+            Method::PUT,
+            "/api/v1/exchange/clients/no-such-client",
+            json!({"department": "110000-MZJ"}),
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let res = admin
         .send(
             &app,

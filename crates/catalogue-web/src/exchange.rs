@@ -164,6 +164,9 @@ pub async fn bind(
     ApiJson(body): ApiJson<BindBody>,
 ) -> Result<StatusCode, ApiError> {
     caller.require(Permission::ManageClients)?;
+    if !egov_web_kit::machine::is_confidential_client(&state, &client_id).await? {
+        return Err(errors::sharing(sharing::SharingError::NoClient(client_id)));
+    }
     sharing::bind_client(
         &state.db,
         &caller.context,

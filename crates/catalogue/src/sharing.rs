@@ -537,8 +537,10 @@ pub async fn answer(
 }
 
 /// Binds machine client `client_id` to department `department` for the
-/// exchange (an administrator's act; the client is one of the identity
-/// system's, registered for the client credentials grant).
+/// exchange (an administrator's act). That the client is one of the
+/// identity system's confidential clients, registered for the client
+/// credentials grant, is the caller's to check (this crate does not read
+/// the identity system's tables).
 pub async fn bind_client(
     db: &Db,
     ctx: &Context,
@@ -550,18 +552,6 @@ pub async fn bind_client(
         .by_code(department)
         .ok_or_else(|| SharingError::NoDepartment(department.into()))?
         .id;
-    let mut r = db.reader().await?;
-    let found: Option<(String,)> = run!(r, |c| sqlx::query_as(
-        "SELECT client_id FROM oidc_clients WHERE client_id = $1 AND revoked_at IS NULL \
-         AND NOT public"
-    )
-    .bind(client_id)
-    .fetch_optional(&mut *c)
-    .await)?;
-    drop(r);
-    if found.is_none() {
-        return Err(SharingError::NoClient(client_id.into()));
-    }
     let (ctx, client_id) = (ctx.clone(), client_id.to_owned());
     db.write(move |tx| {
         Box::pin(async move {

@@ -53,18 +53,29 @@ pub fn slice() -> egov_web_kit::slice::Slice {
 /// serve them.
 pub fn with_parts(state: AppState) -> AppState {
     use egov_web_kit::machine::{MachineClient, MachineTokens};
-    state.with_part(MachineTokens(std::sync::Arc::new(|db, token| {
-        Box::pin(async move {
-            let found = egov_oidc::machine_token(db, token)
-                .await
-                .map_err(egov_web_kit::problem::ApiError::internal)?;
-            Ok(found.map(|t| MachineClient {
-                client_id: t.client_id,
-                scope: t.scope,
-                token_id: t.jti,
-            }))
-        })
-    })))
+    use egov_web_kit::problem::ApiError;
+    state.with_part(MachineTokens {
+        check: std::sync::Arc::new(|db, token| {
+            Box::pin(async move {
+                let found = egov_oidc::machine_token(db, token)
+                    .await
+                    .map_err(ApiError::internal)?;
+                Ok(found.map(|t| MachineClient {
+                    client_id: t.client_id,
+                    scope: t.scope,
+                    token_id: t.jti,
+                }))
+            })
+        }),
+        confidential: std::sync::Arc::new(|db, client_id| {
+            Box::pin(async move {
+                let found = egov_oidc::find_client(db, client_id)
+                    .await
+                    .map_err(ApiError::internal)?;
+                Ok(found.is_some_and(|c| !c.public))
+            })
+        }),
+    })
 }
 
 /// The identity system's pages.

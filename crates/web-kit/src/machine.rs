@@ -29,9 +29,24 @@ type Check = dyn for<'a> Fn(
     + Send
     + Sync;
 
-/// Who a live access token belongs to, as the identity system decides.
+type Confidential = dyn for<'a> Fn(&'a Db, &'a str) -> Pin<Box<dyn Future<Output = Result<bool, ApiError>> + Send + 'a>>
+    + Send
+    + Sync;
+
+/// Machine clients as the identity system knows them.
 #[derive(Clone)]
-pub struct MachineTokens(pub Arc<Check>);
+pub struct MachineTokens {
+    /// Who a live access token belongs to.
+    pub check: Arc<Check>,
+    /// Whether a client id is a registered confidential client, one that
+    /// may take client-credentials tokens.
+    pub confidential: Arc<Confidential>,
+}
+
+/// Whether `client_id` is a registered confidential client.
+pub async fn is_confidential_client(state: &AppState, client_id: &str) -> Result<bool, ApiError> {
+    (state.part::<MachineTokens>().confidential)(&state.db, client_id).await
+}
 
 /// The machine client behind the request's `Authorization: Bearer` token:
 /// 401 without one or with one that is not live.
@@ -51,7 +66,7 @@ pub async fn machine_client(
                 "call with an access token from the client credentials grant",
             )
         })?;
-    let check = &state.part::<MachineTokens>().0;
+    let check = &state.part::<MachineTokens>().check;
     check(&state.db, token).await?.ok_or_else(|| {
         ApiError::unauthorized().with_detail(
             "访问令牌无效或已过期",
