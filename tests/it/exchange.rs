@@ -390,6 +390,24 @@ async fn a_department_reads_only_what_it_was_granted_logged_and_signed() {
     assert_eq!(ranking.status, StatusCode::OK, "{}", ranking.body);
     assert!(ranking.body.contains("110000-TJJ"), "{}", ranking.body);
 
+    // A grant past its expiry grants nothing.
+    let yesterday = crate::catalogue::days_on(-1);
+    app.db()
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.execute(
+                    egov_store::query("UPDATE catalogue_grants SET expires_on = $1")
+                        .bind(chrono::NaiveDate::parse_from_str(&yesterday, "%Y-%m-%d").unwrap()),
+                )
+                .await?;
+                egov_store::reference::changed::<egov_catalogue::sharing::Sharing>(tx).await
+            })
+        })
+        .await
+        .unwrap();
+    let res = call(&app, &bearer, "110000-TJJ-00002/rows?limit=2").await;
+    res.assert_problem(StatusCode::FORBIDDEN, "no_grant");
+
     // The log is the audit chain: intact, and a changed record is named.
     assert!(matches!(
         crate::common::verify_audit(&app).await,
