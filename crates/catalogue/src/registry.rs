@@ -121,7 +121,8 @@ impl Row {
 
 /// The whole catalogue, as this node serves it.
 pub struct Catalogue {
-    /// By department, then code.
+    /// By code (so by department code, then number): CKAN's browse by
+    /// name finds them in order already.
     resources: Vec<Resource>,
     by_code: HashMap<String, usize>,
     index: Arc<SearchIndex>,
@@ -161,13 +162,14 @@ impl Reference for Catalogue {
 
     async fn load(db: &Db) -> Result<Self, CatalogueError> {
         let mut r = db.reader().await?;
-        let sql = format!("{COLUMNS} ORDER BY r.department_id, r.code");
-        let rows: Vec<Row> = run!(r, |c| sqlx::query_as(&sql).fetch_all(&mut *c).await)?;
+        let rows: Vec<Row> = run!(r, |c| sqlx::query_as(COLUMNS).fetch_all(&mut *c).await)?;
         drop(r);
-        let resources = rows
+        let mut resources = rows
             .into_iter()
             .map(Row::resource)
             .collect::<Result<Vec<_>, _>>()?;
+        // By bytes, as CKAN's clients compare names (not a database collation).
+        resources.sort_unstable_by(|a, b| a.code.cmp(&b.code));
         let directory = egov_org::directory(db).await?;
         let docs: Vec<Document> = resources
             .iter()
