@@ -98,12 +98,7 @@ impl Typed {
     }
 
     fn posted(form: &[(String, String)]) -> Typed {
-        let one = |name: &str| {
-            form.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.trim().to_owned())
-                .unwrap_or_default()
-        };
+        let one = |name: &str| crate::keeping::field(form, name);
         let all = |name: &str| -> Vec<String> {
             form.iter()
                 .filter(|(k, _)| k == name)
@@ -364,6 +359,32 @@ pub async fn new_form(
     ))
 }
 
+/// Resource `code` and its department's name, if `user` keeps that
+/// department's catalogue; else the page saying it is not there, or not
+/// theirs.
+async fn kept_resource(
+    state: &AppState,
+    locale: Locale,
+    user: &SessionUser,
+    code: &str,
+) -> Result<Result<(Resource, String), Response>, ApiError> {
+    let catalogue = Catalogue::get(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(r) = catalogue.by_code(code) else {
+        return Ok(Err(error_page(locale, StatusCode::NOT_FOUND)));
+    };
+    if !crate::keeps(user, r.department_id) {
+        return Ok(Err(error_page(locale, StatusCode::FORBIDDEN)));
+    }
+    let directory = egov_org::directory(&state.db).await?;
+    let name = directory
+        .department(r.department_id)
+        .map(|d| d.name_in(locale).to_owned())
+        .unwrap_or_default();
+    Ok(Ok((r.clone(), name)))
+}
+
 /// `GET /catalogue/{code}/edit`: the form filled with the resource's metadata.
 pub async fn edit_form(
     State(state): State<AppState>,
@@ -371,27 +392,17 @@ pub async fn edit_form(
     PageUser(user): PageUser<WORKBENCH>,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let catalogue = Catalogue::get(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(r) = catalogue.by_code(&code) else {
-        return Ok(error_page(locale, StatusCode::NOT_FOUND));
+    let (r, name) = match kept_resource(&state, locale, &user, &code).await? {
+        Ok(kept) => kept,
+        Err(page) => return Ok(page),
     };
-    if !crate::keeps(&user, r.department_id) {
-        return Ok(error_page(locale, StatusCode::FORBIDDEN));
-    }
-    let directory = egov_org::directory(&state.db).await?;
-    let name = directory
-        .department(r.department_id)
-        .map(|d| d.name_in(locale).to_owned())
-        .unwrap_or_default();
     Ok(form_page(
         locale,
         user,
         false,
         &r.code,
         (&r.department, name),
-        Typed::of(r),
+        Typed::of(&r),
         SPARE_ROWS,
         None,
     ))
@@ -434,21 +445,11 @@ pub async fn revise(
     Path(code): Path<String>,
     CheckedForm(form): CheckedForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let catalogue = Catalogue::get(&state.db)
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(r) = catalogue.by_code(&code) else {
-        return Ok(error_page(locale, StatusCode::NOT_FOUND));
+    let (r, name) = match kept_resource(&state, locale, &user, &code).await? {
+        Ok(kept) => kept,
+        Err(page) => return Ok(page),
     };
-    if !crate::keeps(&user, r.department_id) {
-        return Ok(error_page(locale, StatusCode::FORBIDDEN));
-    }
-    let directory = egov_org::directory(&state.db).await?;
-    let name = directory
-        .department(r.department_id)
-        .map(|d| d.name_in(locale).to_owned())
-        .unwrap_or_default();
-    let department = r.department.clone();
+    let department = r.department;
     let typed = Typed::posted(&form);
     saved(
         &state,
@@ -484,30 +485,11 @@ async fn saved(
             locale, user, new, code, department, typed, spare, None,
         ));
     }
-    let resource = match typed.resource(locale, code.to_owned(), department.0.to_owned()) {
-        Ok(r) => r,
-        Err(message) => {
-            return Ok(form_page(
-                locale,
-                user,
-                new,
-                code,
-                department,
-                typed,
-                SPARE_ROWS,
-                Some(message),
-            ))
-        }
-    };
-    if new
-        && Catalogue::get(&state.db)
-            .await
-            .map_err(ApiError::internal)?
-            .by_code(code)
-            .is_some()
-    {
-        let message = translate(locale, "catalogue.edit.code_taken").replace("{code}", code);
-        return Ok(form_page(
+    // What was typed, shown again with why it was not saved.
+    let ctx = page_caller(&user, origin).context;
+    let provider = department.0.to_owned();
+    let again = |message: String, typed: Typed| {
+        form_page(
             locale,
             user,
             new,
@@ -516,9 +498,22 @@ async fn saved(
             typed,
             SPARE_ROWS,
             Some(message),
-        ));
+        )
+    };
+    let resource = match typed.resource(locale, code.to_owned(), provider) {
+        Ok(r) => r,
+        Err(message) => return Ok(again(message, typed)),
+    };
+    let taken = new
+        && Catalogue::get(&state.db)
+            .await
+            .map_err(ApiError::internal)?
+            .by_code(code)
+            .is_some();
+    if taken {
+        let message = translate(locale, "catalogue.edit.code_taken").replace("{code}", code);
+        return Ok(again(message, typed));
     }
-    let ctx = page_caller(&user, origin).context;
     match registry::save(&state.db, &ctx, resource).await {
         Ok((_, r)) => Ok(Redirect::to(&format!("/catalogue/{}", r.code)).into_response()),
         Err(e) => {
@@ -526,17 +521,7 @@ async fn saved(
             if problem.status.is_server_error() {
                 return Err(problem);
             }
-            let message = error_message(locale, &problem);
-            Ok(form_page(
-                locale,
-                user,
-                new,
-                code,
-                department,
-                typed,
-                SPARE_ROWS,
-                Some(message),
-            ))
+            Ok(again(error_message(locale, &problem), typed))
         }
     }
 }

@@ -119,7 +119,8 @@ pub async fn upload(
     resource_page(&state, locale, Some(user), r, false, said).await
 }
 
-fn field(form: &[(String, String)], name: &str) -> String {
+/// A posted form's field `name`, trimmed (empty when it is not there).
+pub(crate) fn field(form: &[(String, String)], name: &str) -> String {
     form.iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.trim().to_owned())

@@ -157,17 +157,5 @@ async fn write_group<T>(
         Ok::<_, StoreError>(())
     }
     .await;
-    match result {
-        Ok(()) => {
-            for done in waiting {
-                let _ = done.send(Ok(()));
-            }
-        }
-        Err(e) => {
-            let e = Arc::new(e);
-            for done in waiting {
-                let _ = done.send(Err(StoreError::Group(e.clone())));
-            }
-        }
-    }
+    super::logged::answer_all(waiting, result);
 }

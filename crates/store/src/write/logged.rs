@@ -197,6 +197,15 @@ async fn write_group(pool: &PgPool, sql: &str, prefix: &str, columns: usize, gro
         };
         (result, waiting)
     };
+    answer_all(waiting, result);
+}
+
+/// Tells everyone waiting on a group how it went: all committed, or all
+/// failed with the group's error.
+pub(super) fn answer_all(
+    waiting: Vec<oneshot::Sender<Result<(), StoreError>>>,
+    result: Result<(), StoreError>,
+) {
     match result {
         Ok(()) => {
             for done in waiting {
