@@ -4,6 +4,7 @@
 
 use crate::common;
 
+use common::grouping::hold_first_group;
 use common::TestApp;
 use egov_audit::{Break, Event, Verdict};
 use egov_kernel::Context;
@@ -268,49 +269,30 @@ async fn postgres_audited_transactions_do_not_wait_for_the_head() {
 #[tokio::test]
 async fn records_on_their_own_go_in_together() {
     let app = TestApp::empty().await;
-    let record = |i: usize| {
-        let db = app.db().clone();
-        tokio::spawn(async move {
-            egov_audit::record(
-                &db,
-                &Context::system(),
-                Event {
-                    action: "test.view",
-                    object_type: "thing",
-                    object_id: &i.to_string(),
-                    detail: serde_json::json!({}),
-                },
-            )
-            .await
-        })
-    };
-    let blocker = match app.db().engine() {
-        Engine::Postgres => {
-            let mut tx = app.db().begin_postgres().await.unwrap().unwrap();
-            tx.execute(query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"))
+    let recorded = hold_first_group(
+        &app,
+        "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE",
+        200,
+        Db::grouped_counts,
+        |i| {
+            let db = app.db().clone();
+            async move {
+                egov_audit::record(
+                    &db,
+                    &Context::system(),
+                    Event {
+                        action: "test.view",
+                        object_type: "thing",
+                        object_id: &i.to_string(),
+                        detail: serde_json::json!({}),
+                    },
+                )
                 .await
-                .unwrap();
-            Some(tx)
-        }
-        Engine::Sqlite => None,
-    };
-    let mut tasks = vec![record(0)];
-    if blocker.is_some() {
-        // The first is taken alone into a group before the others come.
-        while app.db().grouped_counts() != (0, 1) {
-            tokio::task::yield_now().await;
-        }
-    }
-    tasks.extend((1..200).map(record));
-    if let Some(tx) = blocker {
-        while app.db().grouped_counts().0 != 199 {
-            tokio::task::yield_now().await;
-        }
-        tx.commit().await.unwrap();
-    }
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
+            }
+        },
+    )
+    .await;
+    assert!(recorded.iter().all(Result::is_ok), "{recorded:?}");
     if app.db().engine() == Engine::Postgres {
         assert_eq!(
             app.db().grouped_counts(),

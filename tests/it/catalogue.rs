@@ -8,6 +8,7 @@ use crate::common::casework::{dept, staff, Caller};
 use crate::common::{enc, TestApp};
 use axum::http::{Method, StatusCode};
 use egov_identity::Role;
+use egov_store::query;
 use serde_json::{json, Value};
 
 pub(crate) fn resource(code: &str, open: &str, sharing: &str) -> Value {
@@ -727,6 +728,37 @@ async fn keepers_register_and_revise_resources_on_the_form() {
     let res = app.post_form("/catalogue/new", Some(&tjj.0), &form).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("已经登记"), "{}", res.body);
+    // Registered meanwhile by another hand (this node's copy of the catalogue
+    // not yet told): refused too, and what the other wrote is kept.
+    app.db()
+        .execute(query(
+            "INSERT INTO catalogue_resources (code, department_id, class_code, name, name_en, \
+             abstract, abstract_en, keywords, format, update_cycle, published_on, sharing, \
+             sharing_condition, sharing_method, legal_basis, open, related, items, created_at, \
+             updated_at) \
+             SELECT '110000-TJJ-00008', department_id, class_code, '另一人登记的资源', name_en, \
+             abstract, abstract_en, keywords, format, update_cycle, published_on, sharing, \
+             sharing_condition, sharing_method, legal_basis, open, related, items, created_at, \
+             updated_at FROM catalogue_resources WHERE code = '110000-TJJ-00007'",
+        ))
+        .await
+        .unwrap();
+    let mut other_digits = form.clone();
+    for (k, v) in other_digits.iter_mut() {
+        if *k == "suffix" {
+            *v = "00008";
+        }
+    }
+    let res = app
+        .post_form("/catalogue/new", Some(&tjj.0), &other_digits)
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("已经登记"), "{}", res.body);
+    assert_eq!(
+        app.texts("SELECT name FROM catalogue_resources WHERE code = '110000-TJJ-00008'")
+            .await,
+        ["另一人登记的资源"]
+    );
 
     // Revised on its edit page, filled in with what it holds.
     let edit = page(&tjj, "/catalogue/110000-TJJ-00007/edit").await;

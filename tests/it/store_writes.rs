@@ -2,8 +2,9 @@
 
 use crate::common;
 
+use common::grouping::hold_first_group;
 use common::TestApp;
-use egov_store::{query, Engine};
+use egov_store::{query, Db, Engine};
 
 /// Rows of a log written with no other change beside them
 /// (`Db::insert_logged`, as grid reports are taken in) are each durable
@@ -18,40 +19,21 @@ async fn rows_of_a_log_go_in_together() {
         .execute(query("CREATE TABLE logged_rows (n BIGINT NOT NULL)"))
         .await
         .unwrap();
-    let insert = |n: i64| {
-        let db = app.db().clone();
-        tokio::spawn(async move {
-            db.insert_logged(query("INSERT INTO logged_rows (n) VALUES ($1)").bind(n))
-                .await
-        })
-    };
-    let blocker = match app.db().engine() {
-        Engine::Postgres => {
-            let mut tx = app.db().begin_postgres().await.unwrap().unwrap();
-            tx.execute(query("LOCK TABLE logged_rows IN EXCLUSIVE MODE"))
-                .await
-                .unwrap();
-            Some(tx)
-        }
-        Engine::Sqlite => None,
-    };
-    let mut tasks = vec![insert(0)];
-    if blocker.is_some() {
-        // The first is taken alone into a group before the others come.
-        while app.db().logged_counts() != (0, 1) {
-            tokio::task::yield_now().await;
-        }
-    }
-    tasks.extend((1..200).map(insert));
-    if let Some(tx) = blocker {
-        while app.db().logged_counts().0 != 199 {
-            tokio::task::yield_now().await;
-        }
-        tx.commit().await.unwrap();
-    }
-    for task in tasks {
-        task.await.unwrap().unwrap();
-    }
+    let written = hold_first_group(
+        &app,
+        "LOCK TABLE logged_rows IN EXCLUSIVE MODE",
+        200,
+        Db::logged_counts,
+        |n| {
+            let db = app.db().clone();
+            async move {
+                db.insert_logged(query("INSERT INTO logged_rows (n) VALUES ($1)").bind(n as i64))
+                    .await
+            }
+        },
+    )
+    .await;
+    assert!(written.iter().all(Result::is_ok), "{written:?}");
     if app.db().engine() == Engine::Postgres {
         assert_eq!(
             app.db().logged_counts(),

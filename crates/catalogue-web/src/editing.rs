@@ -19,7 +19,7 @@ use egov_kernel::Locale;
 use egov_web_kit::auth::{page_caller, CheckedForm, PageUser, WORKBENCH};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::i18n::translate;
-use egov_web_kit::page::{error_message, error_page, localized, render, Chrome};
+use egov_web_kit::page::{error_message, error_page, localized, render_form, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 
@@ -293,12 +293,7 @@ fn form_page(
         f,
         error,
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render(status, &page)
+    render_form(page.error.is_some(), &page)
 }
 
 /// The department `user` keeps the catalogue of, with its code and name.

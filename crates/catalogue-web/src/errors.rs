@@ -43,6 +43,8 @@ pub fn catalogue(e: CatalogueError) -> ApiError {
                 en,
             ),
         CatalogueError::NotFound(c) => ApiError::not_found(format!("目录中没有资源“{c}”"), en),
+        CatalogueError::CodeTaken(c) => ApiError::new(StatusCode::CONFLICT, "code_taken")
+            .with_detail(format!("资源代码“{c}”已经登记，请换一个顺序号"), en),
         CatalogueError::Store(s) => s.into(),
         other => ApiError::internal(other),
     }

@@ -20,7 +20,7 @@ use egov_kernel::Locale;
 use egov_web_kit::auth::{form_caller, CheckedForm, PageUser, WORKBENCH};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::i18n::translate;
-use egov_web_kit::page::{error_message, error_page, render, Chrome};
+use egov_web_kit::page::{error_message, error_page, render_form, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 
@@ -257,12 +257,7 @@ async fn request_page(
         p,
         chrome,
     };
-    let status = if page.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(render(status, &page))
+    Ok(render_form(page.error.is_some(), &page))
 }
 
 /// A sharing request's page.

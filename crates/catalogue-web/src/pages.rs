@@ -20,7 +20,7 @@ use egov_identity::{allows, Permission, Principal, SessionUser};
 use egov_kernel::Locale;
 use egov_web_kit::auth::{PageUser, WORKBENCH};
 use egov_web_kit::context::Lang;
-use egov_web_kit::page::{error_page, localized_ref, render, Chrome};
+use egov_web_kit::page::{error_page, localized_ref, render, render_form, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 use serde::Deserialize;
@@ -454,12 +454,7 @@ pub(crate) async fn resource_page(
         may_request,
         said,
     };
-    let status = if page.said.error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(render(status, &page))
+    Ok(render_form(page.said.error.is_some(), &page))
 }
 
 /// A resource's page in the whole catalogue.

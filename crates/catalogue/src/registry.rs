@@ -11,7 +11,7 @@ use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_search::{Document, SearchError, SearchIndex};
 use egov_store::reference::{self, Reference};
-use egov_store::{query, run, Db, StoreError};
+use egov_store::{query, run, Db, Statement, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -32,6 +32,8 @@ pub enum CatalogueError {
     UnknownRelated(String),
     #[error("no resource '{0}'")]
     NotFound(String),
+    #[error("resource code '{0}' is registered already")]
+    CodeTaken(String),
     #[error("信息项 '{0}' holds loaded data: its name and type stay (new 信息项 may be added)")]
     ItemsChanged(String),
     #[error("stored data unreadable: {0}")]
@@ -253,7 +255,9 @@ pub enum Saved {
 /// Registers resource `new`, or revises it if its code is registered:
 /// checked, one transaction with its audit record; every node reloads the
 /// catalogue. Who may is the caller's to decide (the provider's catalogue
-/// administrators).
+/// administrators). A registration that meets the same code registered
+/// meanwhile is refused ([`CatalogueError::CodeTaken`]), never turned into a
+/// revision of what the other wrote.
 pub async fn save(
     db: &Db,
     ctx: &Context,
@@ -291,44 +295,27 @@ pub async fn save(
                     keeps_loaded_items(&old.items, &new.items)?;
                 }
             }
-            let keywords = serde_json::to_string(&new.keywords).expect("strings serialise");
-            let related = serde_json::to_string(&new.related).expect("strings serialise");
-            let items = serde_json::to_string(&new.items).expect("items serialise");
-            let (id, created_at): (i64, Timestamp) = tx.fetch_one(
-                query(
-                    "INSERT INTO catalogue_resources (code, department_id, class_code, name, \
-                     name_en, abstract, abstract_en, keywords, format, update_cycle, published_on, \
-                     sharing, sharing_condition, sharing_method, legal_basis, open, related, items, \
-                     created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17, $18, $19, $19) \
-                     ON CONFLICT (code) DO UPDATE SET class_code = $3, name = $4, name_en = $5, \
-                     abstract = $6, abstract_en = $7, keywords = $8, format = $9, update_cycle = $10, \
-                     published_on = $11, sharing = $12, sharing_condition = $13, \
-                     sharing_method = $14, legal_basis = $15, open = $16, related = $17, \
-                     items = $18, updated_at = $19 RETURNING id, created_at",
-                )
-                .bind(&new.code)
-                .bind(department)
-                .bind(&new.class)
-                .bind(&new.name)
-                .bind(&new.name_en)
-                .bind(&new.summary)
-                .bind(&new.abstract_en)
-                .bind(keywords)
-                .bind(&new.format)
-                .bind(new.update_cycle)
-                .bind(new.published)
-                .bind(new.sharing)
-                .bind(&new.sharing_condition)
-                .bind(new.sharing_method)
-                .bind(&new.legal_basis)
-                .bind(new.open)
-                .bind(related)
-                .bind(items)
-                .bind(now),
-            )
-            .await?;
+            let columns = Columns {
+                department,
+                keywords: serde_json::to_string(&new.keywords).expect("strings serialise"),
+                related: serde_json::to_string(&new.related).expect("strings serialise"),
+                items: serde_json::to_string(&new.items).expect("items serialise"),
+                now,
+            };
+            let stored: Option<(i64, Timestamp)> = match &existing {
+                None => {
+                    tx.fetch_optional(columns.bind(&new, query(REGISTER)))
+                        .await?
+                }
+                Some(old) => {
+                    tx.fetch_optional(columns.bind(&new, query(REVISE)).bind(old.id))
+                        .await?
+                }
+            };
+            let (id, created_at) = stored.ok_or_else(|| match saved {
+                Saved::Registered => CatalogueError::CodeTaken(new.code.clone()),
+                Saved::Revised => CatalogueError::NotFound(new.code.clone()),
+            })?;
             egov_audit::append(
                 tx,
                 &ctx,
@@ -354,4 +341,55 @@ pub async fn save(
         })
     })
     .await
+}
+
+/// A resource's columns in the order [`REGISTER`] and [`REVISE`] bind them.
+const REGISTER: &str = "INSERT INTO catalogue_resources (code, department_id, class_code, name, \
+     name_en, abstract, abstract_en, keywords, format, update_cycle, published_on, sharing, \
+     sharing_condition, sharing_method, legal_basis, open, related, items, created_at, \
+     updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+     $19, $19) \
+     ON CONFLICT (code) DO NOTHING RETURNING id, created_at";
+
+/// The same binds as [`REGISTER`] and the resource's id as `$20`; the code
+/// and department stay.
+const REVISE: &str = "UPDATE catalogue_resources SET class_code = $3, name = $4, name_en = $5, \
+     abstract = $6, abstract_en = $7, keywords = $8, format = $9, update_cycle = $10, \
+     published_on = $11, sharing = $12, sharing_condition = $13, sharing_method = $14, \
+     legal_basis = $15, open = $16, related = $17, items = $18, updated_at = $19 \
+     WHERE id = $20 AND code = $1 AND department_id = $2 RETURNING id, created_at";
+
+/// What a resource's row stores beyond its own fields.
+struct Columns {
+    department: i64,
+    keywords: String,
+    related: String,
+    items: String,
+    now: Timestamp,
+}
+
+impl Columns {
+    fn bind<'q>(&'q self, new: &'q NewResource, statement: Statement<'q>) -> Statement<'q> {
+        statement
+            .bind(&new.code)
+            .bind(self.department)
+            .bind(&new.class)
+            .bind(&new.name)
+            .bind(&new.name_en)
+            .bind(&new.summary)
+            .bind(&new.abstract_en)
+            .bind(&self.keywords)
+            .bind(&new.format)
+            .bind(new.update_cycle)
+            .bind(new.published)
+            .bind(new.sharing)
+            .bind(&new.sharing_condition)
+            .bind(new.sharing_method)
+            .bind(&new.legal_basis)
+            .bind(new.open)
+            .bind(&self.related)
+            .bind(&self.items)
+            .bind(self.now)
+    }
 }

@@ -21,7 +21,9 @@ use egov_kernel::{time, Locale};
 use egov_org::Directory;
 use egov_web_kit::auth::{form_caller, page_caller, CheckedForm, PageUser, WORKBENCH};
 use egov_web_kit::context::{Lang, Origin};
-use egov_web_kit::page::{encode_component, error_message, error_page, localized, render, Chrome};
+use egov_web_kit::page::{
+    encode_component, error_message, error_page, localized, render_form, Chrome,
+};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 use std::collections::HashMap;
@@ -196,13 +198,8 @@ async fn list(
             }
         }
     }
-    let status = if uploaded.refused.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(render(
-        status,
+    Ok(render_form(
+        uploaded.refused.is_some(),
         &ReportList {
             chrome: Chrome::new(locale, Some(user), "/indicators/report"),
             lines,
@@ -293,14 +290,9 @@ async fn form(
     if !periods.contains(&asked.period) {
         periods.insert(0, asked.period.clone());
     }
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     let path = form_href(&set.code, &asked.unit, &asked.period);
-    Ok(render(
-        status,
+    Ok(render_form(
+        error.is_some(),
         &ReportForm {
             chrome: Chrome::new(locale, Some(user), path),
             set_code: set.code.clone(),

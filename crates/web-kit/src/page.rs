@@ -259,6 +259,17 @@ pub fn render<T: Template>(status: StatusCode, template: &T) -> Response {
     }
 }
 
+/// Renders a form page: 422 when it is shown again with what was refused,
+/// 200 otherwise, so a client (and a test) can tell the two apart.
+pub fn render_form<T: Template>(refused: bool, template: &T) -> Response {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render(status, template)
+}
+
 #[derive(Template, Clone)]
 #[template(path = "error.html")]
 struct ErrorPage {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod casework;
+pub mod grouping;
 pub mod html;
 pub mod process;
 
