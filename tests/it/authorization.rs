@@ -380,6 +380,45 @@ fn routes() -> Vec<Route> {
                 Outcome::SignIn
             }
         }),
+        // The mailboxes (tests/it/mailbox.rs): anyone reads the published
+        // letters and writes (a letter that breaks a rule: judged; nobody
+        // signed in posts with the form's double-submit token, which the
+        // matrix does not carry); the texted code and the follow link name
+        // no letter here; the answering department's handlers publish (the
+        // matrix case is no letter: not found).
+        get("/mailbox", public),
+        get("/mailbox/write", public),
+        post("/mailbox/write", |w| {
+            if w.signed_in() {
+                Outcome::Judged
+            } else {
+                Outcome::Forbidden
+            }
+        }),
+        get("/mailbox/confirm/none", |_| Outcome::Hidden),
+        post("/mailbox/confirm/none", |_| Outcome::Forbidden),
+        get("/mailbox/follow/none", |_| Outcome::Hidden),
+        post("/mailbox/follow/none/rate", |_| Outcome::Forbidden),
+        get("/mailbox/letters/none", |_| Outcome::Hidden),
+        get("/mailbox/letters/CASE/publish", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        post("/mailbox/letters/CASE/publish", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        get("/api/v1/mailbox/letters", public),
+        post("/api/v1/mailbox/letters", |w| match w.api(w.signed_in()) {
+            Outcome::Allowed => Outcome::Judged,
+            o => o,
+        }),
+        get("/api/v1/mailbox/letters/CASE", |_| Outcome::Hidden),
+        get("/api/v1/mailbox/figures", public),
+        get("/api/v1/mailbox/letters/CASE/publication", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        put("/api/v1/mailbox/letters/CASE/publication", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
         get("/grid/follow/none", |_| Outcome::Hidden),
         // Following a report and deciding on one (tests/it/grid_pages.rs):
         // no report has this id, so those who may are told it is not there.
@@ -1258,6 +1297,17 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
     } else if route.path.ends_with("/answer") && route.path.contains("catalogue") {
         json(
             serde_json::json!({"decision": "refuse", "reason": "矩阵"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/mailbox/letters" {
+        json(
+            serde_json::json!({"mailbox": "mayor", "category": "matrix", "subject": "矩阵来信",
+                "body": "矩阵来信的内容"}),
+            &mut headers,
+        )
+    } else if route.path.ends_with("/publication") {
+        json(
+            serde_json::json!({"subject": "矩阵", "body": "矩阵", "answer": "矩阵"}),
             &mut headers,
         )
     } else if route.path.starts_with("/api/v1/exchange/clients/") {

@@ -20,6 +20,7 @@ mod grid_routing;
 mod identity;
 mod indicators;
 mod indicators_api;
+mod mailbox;
 mod new_system;
 mod notifications;
 mod oidc;

@@ -479,6 +479,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
         [
             "/",
             "/services",
+            "/mailbox",
             "/grid/report",
             "/open-data",
             "/departments",
@@ -495,6 +496,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
         [
             "/",
             "/services",
+            "/mailbox",
             "/grid/report",
             "/open-data",
             "/departments",
@@ -519,6 +521,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
         [
             "/",
             "/services",
+            "/mailbox",
             "/grid/report",
             "/open-data",
             "/departments",

@@ -78,6 +78,9 @@ pub enum Permission {
     /// its catalogue administrators (None: any department, a city-wide
     /// one), system administrators, and a reference-data loader's key.
     ManageCatalogue { department_id: Option<i64> },
+    /// Publish a department's answered letters (市长信箱 and its own
+    /// mailbox) without personal data: its handlers, who answered them.
+    PublishLetters { department_id: i64 },
 }
 
 pub fn allows(principal: &Principal, permission: Permission) -> bool {
@@ -141,6 +144,7 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
             admin || u.has_role_for(Role::CatalogueAdmin, department_id)
         }
         ManageIndicators => admin || u.has_role_for(Role::Statistician, None),
+        PublishLetters { department_id } => u.has_role_for(Role::Handler, Some(department_id)),
         ReportIndicators { department_id } => u.has_role_for(Role::Statistician, department_id),
         ManageOperators { enterprise_id } => {
             u.is_legal_rep() && u.enterprise_id == Some(enterprise_id)

@@ -19,6 +19,7 @@ pub fn slices() -> Vec<Slice> {
         egov_indicators_web::slice(),
         egov_grid_web::slice(),
         egov_catalogue_web::slice(),
+        egov_mailbox_web::slice(),
     ]
 }
 

@@ -1,0 +1,402 @@
+//! Writing a letter. Someone signed in writes and the letter is a case at
+//! once, theirs to follow on their cases. A writer without an account gives
+//! a name and a mobile number: the letter is kept with the digest of a code
+//! texted to that number, and becomes a case when the code is entered, with
+//! a follow link for the writer. Each step is one transaction with its
+//! audit record; once the writer is told the letter was taken, it is stored.
+
+use crate::letter::{Checked, LetterError, NewLetter, Writer};
+use crate::settings::Settings;
+use crate::tokens::digest;
+use crate::PROCESS;
+use egov_audit::Event;
+use egov_cases::acting::Acting;
+use egov_cases::engine::{prepare, NewCase};
+use egov_cases::opening::open;
+use egov_cases::registry::Processes;
+use egov_cases::CaseError;
+use egov_kernel::time::{self, Timestamp};
+use egov_kernel::Context;
+use egov_notify::outbox::{self, Channel};
+use egov_store::{query, Db, StoreError, Tx};
+use rand::Rng;
+
+/// Why a letter was not written, confirmed or rated; nothing changed (but a
+/// wrong code, which counts against the tries left).
+#[derive(Debug, thiserror::Error)]
+pub enum WritingError {
+    #[error(transparent)]
+    Letter(#[from] LetterError),
+    #[error("no letter awaits this confirmation")]
+    NoTicket,
+    #[error("the code has expired: write again")]
+    Expired,
+    #[error("the code is wrong ({0} tries left)")]
+    WrongCode(i32),
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Org(#[from] egov_org::OrgError),
+    #[error("reading the working-day calendar")]
+    Calendar(#[from] egov_calendar::LoadError),
+    #[error(transparent)]
+    Process(#[from] egov_cases::RegistryError),
+}
+
+impl From<sqlx::Error> for WritingError {
+    fn from(e: sqlx::Error) -> Self {
+        WritingError::Store(e.into())
+    }
+}
+
+/// A letter taken: its number (the case's) and, for a writer without an
+/// account, the secret of their follow link (only its digest is stored).
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub number: String,
+    pub follow: Option<String>,
+}
+
+/// A guest's letter waiting for the code texted to them.
+#[derive(Debug, Clone)]
+pub struct AwaitingCode {
+    /// In the confirmation page's address; only its digest is stored.
+    pub ticket: String,
+    pub phone_masked: String,
+}
+
+fn code_digest(ticket: &str, code: &str) -> String {
+    digest(&format!("{ticket}:{code}"))
+}
+
+/// The department row id that receives `letter`'s mailbox.
+async fn keeper(db: &Db, letter: &Checked) -> Result<(i64, String), WritingError> {
+    let directory = egov_org::directory(db).await?;
+    let code = letter.mailbox.keeper(Settings::shipped());
+    let department = directory
+        .by_code(code)
+        .ok_or_else(|| LetterError::NoMailbox(letter.mailbox.as_str().to_owned()))?;
+    Ok((department.id, department.name.clone()))
+}
+
+/// Writes `letter` for the signed-in `user_id`: a case at once.
+pub async fn write_signed_in(
+    db: &Db,
+    ctx: &Context,
+    processes: &Processes,
+    user_id: i64,
+    letter: NewLetter,
+) -> Result<Written, WritingError> {
+    let letter = letter.check(Settings::shipped(), Writer::SignedIn { user_id })?;
+    let (department_id, department_name) = keeper(db, &letter).await?;
+    let calendar = egov_calendar::load_calendar(db).await?;
+    let def = processes.latest(db, PROCESS).await?;
+    let opening = prepare(
+        &calendar,
+        Acting::Applicant {
+            user_id,
+            enterprise_id: None,
+        },
+        new_case(
+            &def,
+            department_id,
+            &department_name,
+            Some(user_id),
+            &letter,
+        ),
+    )?;
+    let ctx = ctx.clone();
+    let number = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let case = open(tx, &ctx, opening).await?;
+                store(
+                    tx,
+                    &letter,
+                    department_id,
+                    Some(user_id),
+                    Stored::Case(case.id),
+                )
+                .await?;
+                audit(tx, &ctx, "mailbox.written", &case.number, &letter).await?;
+                Ok::<_, WritingError>(case.number)
+            })
+        })
+        .await?;
+    Ok(Written {
+        number,
+        follow: None,
+    })
+}
+
+/// Keeps `letter` of a writer without an account until they enter the code
+/// texted to the mobile number they gave ([`confirm`]).
+pub async fn write_as_guest(
+    db: &Db,
+    ctx: &Context,
+    letter: NewLetter,
+) -> Result<AwaitingCode, WritingError> {
+    let settings = Settings::shipped();
+    let letter = letter.check(settings, Writer::Guest)?;
+    let (department_id, department_name) = keeper(db, &letter).await?;
+    let phone = letter.phone.clone().ok_or(LetterError::ContactMissing)?;
+    let phone_masked = phone.masked();
+    let ticket = egov_identity::random_secret();
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
+    let expires_at = time::now() + chrono::Duration::minutes(settings.confirmation.minutes);
+    let stored = Stored::AwaitingCode {
+        ticket_hash: digest(&ticket),
+        code_hash: code_digest(&ticket, &code),
+        expires_at,
+    };
+    let text = format!(
+        "您正在向{}写信，验证码 {code}，{} 分钟内有效。如非本人操作，请忽略。",
+        mailbox_name(&letter, &department_name),
+        settings.confirmation.minutes
+    );
+    let ctx = ctx.clone();
+    db.write(move |tx| {
+        Box::pin(async move {
+            let id = store(tx, &letter, department_id, None, stored).await?;
+            outbox::queue_text(tx, Channel::Sms, phone.as_str(), "", &text).await?;
+            audit(tx, &ctx, "mailbox.awaiting_code", &id.to_string(), &letter).await?;
+            Ok::<_, WritingError>(())
+        })
+    })
+    .await?;
+    Ok(AwaitingCode {
+        ticket,
+        phone_masked,
+    })
+}
+
+/// Confirms the guest's letter waiting under `ticket` with the texted
+/// `code`: the letter becomes a case, and the writer gets a follow link.
+pub async fn confirm(
+    db: &Db,
+    ctx: &Context,
+    processes: &Processes,
+    ticket: &str,
+    code: &str,
+) -> Result<Written, WritingError> {
+    let settings = Settings::shipped();
+    let waiting = awaiting(db, ticket).await?.ok_or(WritingError::NoTicket)?;
+    if waiting.expires_at < time::now() || waiting.attempts >= settings.confirmation.attempts {
+        return Err(WritingError::Expired);
+    }
+    let ctx = ctx.clone();
+    if code_digest(ticket, code.trim()) != waiting.code_hash {
+        let id = waiting.id;
+        let left = db
+            .write(move |tx| {
+                Box::pin(async move {
+                    let attempts: i32 = tx
+                        .fetch_scalar(
+                            query(
+                                "UPDATE mailbox_letters SET attempts = attempts + 1 \
+                                 WHERE id = $1 RETURNING attempts",
+                            )
+                            .bind(id),
+                        )
+                        .await?;
+                    egov_audit::append(
+                        tx,
+                        &ctx,
+                        Event {
+                            action: "mailbox.wrong_code",
+                            object_type: "mailbox_letter",
+                            object_id: &id.to_string(),
+                            detail: serde_json::json!({ "attempts": attempts }),
+                        },
+                    )
+                    .await?;
+                    Ok::<_, WritingError>(attempts)
+                })
+            })
+            .await?;
+        return Err(WritingError::WrongCode(
+            (settings.confirmation.attempts - left).max(0),
+        ));
+    }
+    let calendar = egov_calendar::load_calendar(db).await?;
+    let def = processes.latest(db, PROCESS).await?;
+    let letter = waiting.letter;
+    let (_, department_name) = keeper(db, &letter).await?;
+    let opening = prepare(
+        &calendar,
+        Acting::Platform,
+        new_case(&def, waiting.department_id, &department_name, None, &letter),
+    )?;
+    let follow = egov_identity::random_secret();
+    let follow_hash = digest(&follow);
+    let id = waiting.id;
+    let number = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let case = open(tx, &ctx, opening).await?;
+                // Whoever confirms first opens the case; a second confirmation
+                // of the same ticket finds it spent.
+                let taken = tx
+                    .execute(
+                        query(
+                            "UPDATE mailbox_letters SET case_id = $1, follow_hash = $2, \
+                             ticket_hash = NULL, code_hash = NULL WHERE id = $3 \
+                             AND case_id IS NULL",
+                        )
+                        .bind(case.id)
+                        .bind(&follow_hash)
+                        .bind(id),
+                    )
+                    .await?;
+                if taken == 0 {
+                    return Err(WritingError::NoTicket);
+                }
+                audit(tx, &ctx, "mailbox.written", &case.number, &letter).await?;
+                Ok(case.number)
+            })
+        })
+        .await?;
+    Ok(Written {
+        number,
+        follow: Some(follow),
+    })
+}
+
+/// The phone (masked) a waiting letter's code went to, if the ticket is
+/// one: for the confirmation page.
+pub async fn awaiting_phone(db: &Db, ticket: &str) -> Result<Option<String>, WritingError> {
+    Ok(awaiting(db, ticket)
+        .await?
+        .and_then(|w| w.letter.contact.phone)
+        .map(|p| egov_kernel::identifier::mask_phone(&p)))
+}
+
+/// The mailbox in words: 市长信箱, or the department's name and 信箱.
+fn mailbox_name(letter: &Checked, department_name: &str) -> String {
+    match &letter.mailbox {
+        crate::Mailbox::Mayor => crate::letter::MAYOR_MAILBOX.to_owned(),
+        crate::Mailbox::Department(_) => format!("{department_name}信箱"),
+    }
+}
+
+fn new_case<'a>(
+    def: &'a egov_cases::definition::ProcessDefinition,
+    department_id: i64,
+    department_name: &str,
+    applicant_id: Option<i64>,
+    letter: &Checked,
+) -> NewCase<'a> {
+    let mut new = NewCase::new(def, department_id, &letter.subject);
+    new.applicant_id = applicant_id;
+    let settings = Settings::shipped();
+    // In words, as the case page shows them (the mailbox's web part gives
+    // their English).
+    new.data = serde_json::json!({
+        "mailbox": mailbox_name(letter, department_name),
+        "category": settings
+            .category(letter.category.as_str())
+            .map_or(letter.category.as_str(), |c| c.name.as_str()),
+        "subject": letter.subject,
+        "body": letter.body,
+    });
+    new
+}
+
+/// Where a letter stands when stored.
+enum Stored {
+    Case(i64),
+    AwaitingCode {
+        ticket_hash: String,
+        code_hash: String,
+        expires_at: Timestamp,
+    },
+}
+
+async fn store(
+    tx: &mut Tx,
+    letter: &Checked,
+    department_id: i64,
+    writer_id: Option<i64>,
+    stored: Stored,
+) -> Result<i64, StoreError> {
+    let (case_id, ticket_hash, code_hash, expires_at) = match stored {
+        Stored::Case(id) => (Some(id), None, None, None),
+        Stored::AwaitingCode {
+            ticket_hash,
+            code_hash,
+            expires_at,
+        } => (None, Some(ticket_hash), Some(code_hash), Some(expires_at)),
+    };
+    tx.fetch_scalar(
+        query(
+            "INSERT INTO mailbox_letters (case_id, mailbox, department_id, category, subject, \
+             body, writer_id, contact, consent, ticket_hash, code_hash, expires_at, written_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(case_id)
+        .bind(letter.mailbox.as_str().to_owned())
+        .bind(department_id)
+        .bind(letter.category.as_str().to_owned())
+        .bind(letter.subject.clone())
+        .bind(letter.body.clone())
+        .bind(writer_id)
+        .bind(serde_json::to_string(&letter.contact).expect("a contact serialises"))
+        .bind(letter.consent)
+        .bind(ticket_hash)
+        .bind(code_hash)
+        .bind(expires_at)
+        .bind(time::now()),
+    )
+    .await
+}
+
+async fn audit(
+    tx: &mut Tx,
+    ctx: &Context,
+    action: &'static str,
+    object_id: &str,
+    letter: &Checked,
+) -> Result<(), StoreError> {
+    egov_audit::append(
+        tx,
+        ctx,
+        Event {
+            action,
+            object_type: "mailbox_letter",
+            object_id,
+            detail: serde_json::json!({
+                "mailbox": letter.mailbox.as_str(),
+                "category": letter.category.as_str(),
+                "consent": letter.consent,
+            }),
+        },
+    )
+    .await
+}
+
+/// A guest's letter waiting for its code.
+struct Waiting {
+    id: i64,
+    department_id: i64,
+    code_hash: String,
+    attempts: i32,
+    expires_at: Timestamp,
+    letter: Checked,
+}
+
+async fn awaiting(db: &Db, ticket: &str) -> Result<Option<Waiting>, WritingError> {
+    let row = crate::reading::letter_row(db, "ticket_hash = $1", &digest(ticket)).await?;
+    let Some(row) = row.filter(|r| r.case_id.is_none()) else {
+        return Ok(None);
+    };
+    Ok(Some(Waiting {
+        id: row.id,
+        department_id: row.department_id,
+        code_hash: row.code_hash.clone().unwrap_or_default(),
+        attempts: row.attempts,
+        expires_at: row.expires_at.unwrap_or_else(time::now),
+        letter: row.checked(),
+    }))
+}

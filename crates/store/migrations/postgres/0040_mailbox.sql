@@ -1,0 +1,31 @@
+-- Letters to the mayor's mailbox and the departments' mailboxes. A letter
+-- from someone signed in is a case at once; one from a writer without an
+-- account waits here, with the digest of the code texted to their phone,
+-- until the code is entered (then its case opens). The writer's contact
+-- details stay in this table, shown masked to staff; what is published is
+-- a copy stripped of personal data, kept beside the letter.
+CREATE TABLE mailbox_letters (
+    id                BIGSERIAL PRIMARY KEY,
+    case_id           BIGINT UNIQUE REFERENCES cases (id),
+    mailbox           TEXT NOT NULL,
+    department_id     BIGINT NOT NULL REFERENCES departments (id),
+    category          TEXT NOT NULL,
+    subject           TEXT NOT NULL,
+    body              TEXT NOT NULL,
+    writer_id         BIGINT REFERENCES users (id),
+    contact           TEXT NOT NULL,
+    consent           BOOLEAN NOT NULL,
+    ticket_hash       TEXT UNIQUE,
+    code_hash         TEXT,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    expires_at        TIMESTAMPTZ,
+    follow_hash       TEXT UNIQUE,
+    written_at        TIMESTAMPTZ NOT NULL,
+    published_at      TIMESTAMPTZ,
+    published_subject TEXT,
+    published_body    TEXT,
+    published_answer  TEXT,
+    published_by      BIGINT REFERENCES users (id)
+);
+CREATE INDEX mailbox_letters_published ON mailbox_letters (published_at)
+    WHERE published_at IS NOT NULL;
