@@ -70,6 +70,10 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
                 "demonstration information resource catalogue loaded"
             );
         }
+        let n = egov_mailbox::demo::load(&db, &egov_cases::Processes::default()).await?;
+        if n > 0 {
+            tracing::info!(letters = n, "demonstration letters to the mailboxes loaded");
+        }
         if let Some(t) = egov_grid::routing::store::seed_demo(&db).await? {
             tracing::info!(
                 decisions = t.examples,

@@ -349,6 +349,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("demonstration grid areas: {n}");
             let n = egov_catalogue::demo::load(&db).await?;
             println!("demonstration catalogue resources: {n}");
+            let n = egov_mailbox::demo::load(&db, &egov_cases::Processes::default()).await?;
+            println!("demonstration letters: {n}");
             if people {
                 demo::people(&db, &settings.files_dir()).await?;
             }

@@ -362,3 +362,51 @@ async fn a_signed_in_writer_writes_over_the_api_and_a_letter_without_consent_sta
         StatusCode::NOT_FOUND
     );
 }
+
+/// The demonstration letters go through the same steps as any other: the
+/// answered ones whose writers agreed are published, checked clean, and the
+/// figures count every department's letters; loading again adds nothing.
+#[tokio::test]
+async fn the_demonstration_letters_are_answered_rated_and_published_clean() {
+    let app = TestApp::new().await;
+    let processes = egov_cases::Processes::default();
+    let n = egov_mailbox::demo::load(app.db(), &processes)
+        .await
+        .unwrap();
+    assert!(n >= 10, "{n} letters");
+    assert_eq!(
+        egov_mailbox::demo::load(app.db(), &processes)
+            .await
+            .unwrap(),
+        0
+    );
+    let list: Value = app.get("/api/v1/mailbox/letters?limit=100").await.json();
+    let published = list["letters"].as_array().unwrap();
+    assert!(published.len() >= 6, "{list}");
+    let contacts = app.texts("SELECT contact FROM mailbox_letters").await;
+    for letter in published {
+        let text = format!(
+            "{} {} {}",
+            letter["subject"], letter["body"], letter["answer"]
+        );
+        for contact in &contacts {
+            let c: Value = serde_json::from_str(contact).unwrap();
+            for field in ["name", "phone"] {
+                let personal = c[field].as_str().unwrap();
+                assert!(!text.contains(personal), "{personal} published: {text}");
+            }
+        }
+    }
+    let rated = app.count("case_ratings").await;
+    assert!(rated >= 6, "{rated} ratings");
+    let figures: Value = app.get("/api/v1/mailbox/figures").await.json();
+    let received: i64 = figures
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["received"].as_i64().unwrap())
+        .sum();
+    assert_eq!(received, n as i64);
+    let page = app.get("/mailbox").await;
+    assert!(page.body.contains("大站快车"), "{}", page.body);
+}

@@ -234,32 +234,49 @@ pub async fn write(
 struct ConfirmPage {
     chrome: Chrome,
     ticket: String,
+    /// Masked.
     phone: String,
+    /// A demo without an SMS gateway shows the message it would have sent.
+    demo_message: Option<String>,
     error: Option<String>,
     form_csrf: String,
 }
 
-fn confirm_page(
+async fn confirm_page(
     state: &AppState,
     locale: Locale,
     user: Option<SessionUser>,
     ticket: &str,
-    phone: String,
     error: Option<String>,
-) -> Response {
+) -> Result<Response, ApiError> {
+    let Some(phone) = writing::awaiting_phone(&state.db, ticket)
+        .await
+        .map_err(errors::writing)?
+    else {
+        return Ok(error_page(locale, StatusCode::NOT_FOUND));
+    };
+    let demo_message = match state.settings.show_sms_in_page {
+        false => None,
+        true => egov_identity::sms::outbox(&state.db, Some(&phone), 1)
+            .await?
+            .into_iter()
+            .next()
+            .map(|m| m.body),
+    };
     let form_csrf = egov_identity::random_secret();
     let page = ConfirmPage {
         chrome: Chrome::new(locale, user, format!("/mailbox/confirm/{ticket}")),
         ticket: ticket.to_owned(),
-        phone,
+        phone: egov_kernel::identifier::mask_phone(&phone),
+        demo_message,
         error,
         form_csrf: form_csrf.clone(),
     };
-    with_form_cookie(
+    Ok(with_form_cookie(
         state.settings.secure_cookies,
         &form_csrf,
         render_form(page.error.is_some(), &page),
-    )
+    ))
 }
 
 /// `GET /mailbox/confirm/{ticket}`: where the texted code is entered.
@@ -269,13 +286,7 @@ pub async fn confirm_form(
     MaybeUser(user): MaybeUser,
     Path(ticket): Path<String>,
 ) -> Result<Response, ApiError> {
-    let phone = writing::awaiting_phone(&state.db, &ticket)
-        .await
-        .map_err(errors::writing)?;
-    Ok(match phone {
-        Some(phone) => confirm_page(&state, locale, user, &ticket, phone, None),
-        None => error_page(locale, StatusCode::NOT_FOUND),
-    })
+    confirm_page(&state, locale, user, &ticket, None).await
 }
 
 #[derive(Deserialize)]
@@ -313,19 +324,8 @@ pub async fn confirm(
             if problem.status.is_server_error() {
                 return Err(problem);
             }
-            let phone = writing::awaiting_phone(&state.db, &ticket)
-                .await
-                .map_err(errors::writing)?
-                .unwrap_or_default();
             let message = error_message(locale, &problem);
-            Ok(confirm_page(
-                &state,
-                locale,
-                user,
-                &ticket,
-                phone,
-                Some(message),
-            ))
+            confirm_page(&state, locale, user, &ticket, Some(message)).await
         }
     }
 }

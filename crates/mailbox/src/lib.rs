@@ -9,6 +9,7 @@
 //! each department's answer rate and timeliness (`reading.rs`, and in the shared
 //! search, `search.rs`). The mailboxes themselves are data (`settings.rs`).
 
+pub mod demo;
 pub mod following;
 pub mod letter;
 pub mod publishing;

@@ -112,14 +112,11 @@ pub async fn write_signed_in(
         .write(move |tx| {
             Box::pin(async move {
                 let case = open(tx, &ctx, opening).await?;
-                store(
-                    tx,
-                    &letter,
-                    department_id,
-                    Some(user_id),
-                    Stored::Case(case.id),
-                )
-                .await?;
+                let stored = Stored::Case {
+                    case_id: case.id,
+                    follow_hash: None,
+                };
+                store(tx, &letter, department_id, Some(user_id), stored).await?;
                 audit(tx, &ctx, "mailbox.written", &case.number, &letter).await?;
                 Ok::<_, WritingError>(case.number)
             })
@@ -128,6 +125,48 @@ pub async fn write_signed_in(
     Ok(Written {
         number,
         follow: None,
+    })
+}
+
+/// Takes in `letter` on its writer's behalf, as a letter that came by post
+/// is registered: the writer has no account here and confirms nothing (the
+/// paper is the letter); they get the follow link, as a writer who
+/// confirmed their phone does.
+pub async fn write_received(
+    db: &Db,
+    ctx: &Context,
+    processes: &Processes,
+    letter: NewLetter,
+) -> Result<Written, WritingError> {
+    let letter = letter.check(Settings::shipped(), Writer::Guest)?;
+    let (department_id, department_name) = keeper(db, &letter).await?;
+    let calendar = egov_calendar::load_calendar(db).await?;
+    let def = processes.latest(db, PROCESS).await?;
+    let opening = prepare(
+        &calendar,
+        Acting::Platform,
+        new_case(&def, department_id, &department_name, None, &letter),
+    )?;
+    let follow = egov_identity::random_secret();
+    let follow_hash = digest(&follow);
+    let ctx = ctx.clone();
+    let number = db
+        .write(move |tx| {
+            Box::pin(async move {
+                let case = open(tx, &ctx, opening).await?;
+                let stored = Stored::Case {
+                    case_id: case.id,
+                    follow_hash: Some(follow_hash),
+                };
+                store(tx, &letter, department_id, None, stored).await?;
+                audit(tx, &ctx, "mailbox.written", &case.number, &letter).await?;
+                Ok::<_, WritingError>(case.number)
+            })
+        })
+        .await?;
+    Ok(Written {
+        number,
+        follow: Some(follow),
     })
 }
 
@@ -264,13 +303,12 @@ pub async fn confirm(
     })
 }
 
-/// The phone (masked) a waiting letter's code went to, if the ticket is
-/// one: for the confirmation page.
+/// The phone a waiting letter's code went to, if the ticket is one: for
+/// the confirmation page (which masks it).
 pub async fn awaiting_phone(db: &Db, ticket: &str) -> Result<Option<String>, WritingError> {
     Ok(awaiting(db, ticket)
         .await?
-        .and_then(|w| w.letter.contact.phone)
-        .map(|p| egov_kernel::identifier::mask_phone(&p)))
+        .and_then(|w| w.letter.contact.phone))
 }
 
 /// The mailbox in words: 市长信箱, or the department's name and 信箱.
@@ -306,7 +344,12 @@ fn new_case<'a>(
 
 /// Where a letter stands when stored.
 enum Stored {
-    Case(i64),
+    Case {
+        case_id: i64,
+        /// The digest of the writer's follow link, for a writer without an
+        /// account.
+        follow_hash: Option<String>,
+    },
     AwaitingCode {
         ticket_hash: String,
         code_hash: String,
@@ -321,19 +364,29 @@ async fn store(
     writer_id: Option<i64>,
     stored: Stored,
 ) -> Result<i64, StoreError> {
-    let (case_id, ticket_hash, code_hash, expires_at) = match stored {
-        Stored::Case(id) => (Some(id), None, None, None),
+    let (case_id, follow_hash, ticket_hash, code_hash, expires_at) = match stored {
+        Stored::Case {
+            case_id,
+            follow_hash,
+        } => (Some(case_id), follow_hash, None, None, None),
         Stored::AwaitingCode {
             ticket_hash,
             code_hash,
             expires_at,
-        } => (None, Some(ticket_hash), Some(code_hash), Some(expires_at)),
+        } => (
+            None,
+            None,
+            Some(ticket_hash),
+            Some(code_hash),
+            Some(expires_at),
+        ),
     };
     tx.fetch_scalar(
         query(
             "INSERT INTO mailbox_letters (case_id, mailbox, department_id, category, subject, \
-             body, writer_id, contact, consent, ticket_hash, code_hash, expires_at, written_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             body, writer_id, contact, consent, follow_hash, ticket_hash, code_hash, expires_at, \
+             written_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(case_id)
         .bind(letter.mailbox.as_str().to_owned())
@@ -344,6 +397,7 @@ async fn store(
         .bind(writer_id)
         .bind(serde_json::to_string(&letter.contact).expect("a contact serialises"))
         .bind(letter.consent)
+        .bind(follow_hash)
         .bind(ticket_hash)
         .bind(code_hash)
         .bind(expires_at)
