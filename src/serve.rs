@@ -180,7 +180,8 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
 /// due day, and recomputes every system's figures of this month and the
 /// last (a case closed or rated late changes last month's), tells the
 /// subscribers of warning lights that changed, and trains the dispatch
-/// classifier again if reports were dispatched since, once an hour.
+/// classifier again if reports were dispatched since, and deletes letters
+/// never confirmed, once an hour.
 async fn sweep_hourly(db: egov_store::Db) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -191,6 +192,14 @@ async fn sweep_hourly(db: egov_store::Db) {
             Err(e) => {
                 tracing::warn!(error = %egov_kernel::error::Chain(&e), "identity housekeeping")
             }
+        }
+        match egov_mailbox::writing::sweep(&db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(letters = n, "unconfirmed letters deleted"),
+            Err(e) => tracing::warn!(
+                error = %egov_kernel::error::Chain(&e),
+                "deleting unconfirmed letters"
+            ),
         }
         let today = egov_kernel::time::beijing_today();
         match egov_indicators_web::reporting::remind(&db, today).await {

@@ -71,6 +71,7 @@ test('a resident without an account writes to the mayor on a phone and confirms 
     await page.getByLabel('标题', { exact: true }).fill(SUBJECT);
     await page.getByLabel('来信内容', { exact: true }).fill(BODY);
     await page.getByLabel('姓名', { exact: true }).fill('刘小明');
+    await page.getByLabel(/^同意在答复后公开/).check();
     // The browser's own check would stop an empty required field: take it off
     // to see the server's.
     await page.getByLabel('手机号码', { exact: true }).evaluate((e) => e.removeAttribute('required'));

@@ -160,7 +160,11 @@ async fn a_guest_writes_to_the_mayor_and_the_answer_is_published_without_persona
     // Publication: only the answering department's handlers.
     let publish = format!("/mailbox/letters/{number}/publish");
     let res = app.get_with(&publish, &[("cookie", &bgt.0)]).await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        res.status,
+        StatusCode::NOT_FOUND,
+        "not theirs: as if no letter"
+    );
     let res = app.get_with(&publish, &[("cookie", &jtw.0)]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     for personal in ["王小明", "13800138000", "3号楼2单元501室"] {
@@ -354,7 +358,7 @@ async fn a_signed_in_writer_writes_over_the_api_and_a_letter_without_consent_sta
             json!({ "subject": "路灯", "body": "路灯不亮", "answer": "已修复" }),
         )
         .await;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.get(&format!("/api/v1/mailbox/letters/{number}"))
             .await
@@ -409,4 +413,197 @@ async fn the_demonstration_letters_are_answered_rated_and_published_clean() {
     assert_eq!(received, n as i64);
     let page = app.get("/mailbox").await;
     assert!(page.body.contains("大站快车"), "{}", page.body);
+}
+
+/// A code's tries end the ticket; a phone is sent at most three codes an
+/// hour; a declined letter has nothing to rate.
+#[tokio::test]
+async fn codes_are_limited_and_only_an_answer_is_rated() {
+    let app = TestApp::new().await;
+    let letter = [
+        ("mailbox", "110000-CGW"),
+        ("category", "complaint"),
+        ("subject", "楼下餐馆油烟扰民"),
+        ("body", "楼下餐馆的油烟直接排到居民楼，夏天无法开窗。"),
+        ("name", "赵六"),
+        ("phone", "13766667777"),
+    ];
+    let confirm = location(&post_as_guest(&app, "/mailbox/write", "/mailbox/write", &letter).await);
+    let token = app
+        .get("/mailbox/write")
+        .await
+        .set_cookie("egov_form")
+        .unwrap();
+    let try_code = |code: String| {
+        let (app, confirm, token) = (&app, confirm.clone(), token.clone());
+        async move {
+            app.post_form(
+                &confirm,
+                Some(&format!("egov_form={token}")),
+                &[("csrf", &token), ("code", &code)],
+            )
+            .await
+        }
+    };
+    for left in (1..5).rev() {
+        let res = try_code("abcdef".into()).await;
+        assert!(
+            res.body.contains(&format!("还可以再试 {left} 次")),
+            "{}",
+            res.body
+        );
+    }
+    // The fifth wrong try spends the ticket.
+    let res = try_code("abcdef".into()).await;
+    assert_eq!(res.status, StatusCode::GONE, "{}", res.body);
+    assert!(res.body.contains("请重新写信"), "{}", res.body);
+    let text = egov_identity::sms::outbox(app.db(), Some("13766667777"), 1)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    let code: String = text
+        .body
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    let res = try_code(code).await;
+    assert_eq!(
+        res.status,
+        StatusCode::NOT_FOUND,
+        "the right code, too late"
+    );
+    assert_eq!(app.count("cases").await, 0);
+
+    // Two more codes this hour, then no more to this phone.
+    for _ in 0..2 {
+        location(&post_as_guest(&app, "/mailbox/write", "/mailbox/write", &letter).await);
+    }
+    let res = post_as_guest(&app, "/mailbox/write", "/mailbox/write", &letter).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
+    assert!(res.body.contains("请稍后再试"), "{}", res.body);
+    assert_eq!(app.count("mailbox_letters").await, 3);
+    // A day after their codes expired, unconfirmed letters are deleted.
+    assert_eq!(egov_mailbox::writing::sweep(app.db()).await.unwrap(), 0);
+    app.db()
+        .execute(
+            egov_store::query("UPDATE mailbox_letters SET expires_at = $1 WHERE case_id IS NULL")
+                .bind(egov_kernel::time::now() - chrono::Duration::days(2)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(egov_mailbox::writing::sweep(app.db()).await.unwrap(), 3);
+    assert_eq!(app.count("mailbox_letters").await, 0);
+
+    // A letter taken in and declined: nothing to rate.
+    let processes = egov_cases::Processes::default();
+    let mut other = egov_mailbox::NewLetter {
+        mailbox: "110000-CGW".into(),
+        category: "help".into(),
+        subject: "想咨询落户政策".into(),
+        body: "请问应届毕业生落户需要什么条件？".into(),
+        ..Default::default()
+    };
+    other.contact.name = "钱七".into();
+    other.contact.phone = Some("13700001111".into());
+    let written = egov_mailbox::writing::write_received(
+        app.db(),
+        &egov_kernel::Context::system(),
+        &processes,
+        other,
+    )
+    .await
+    .unwrap();
+    let cgw = staff(
+        &app,
+        "cgw.decline",
+        dept(&app, "110000-CGW").await,
+        &[Role::Handler],
+    )
+    .await;
+    let res = cgw
+        .act(
+            &app,
+            &written.number,
+            "decline",
+            json!({ "reason": "请向市人力社保局咨询" }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let follow = format!("/mailbox/follow/{}", written.follow.unwrap());
+    let page = app.get(&follow).await;
+    assert!(
+        page.body.contains("请向市人力社保局咨询"),
+        "the reason is told"
+    );
+    assert!(!page.body.contains("id=\"rate-form\""));
+    let res = post_as_guest(&app, &follow, &format!("{follow}/rate"), &[("grade", "5")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("尚未答复"), "{}", res.body);
+    assert_eq!(app.count("case_ratings").await, 0);
+}
+
+/// A signed-in writer's account name is theirs to keep private too, though
+/// they left no contact with the letter.
+#[tokio::test]
+async fn a_signed_in_writers_own_name_is_kept_out_of_publication() {
+    let app = TestApp::new().await;
+    let writer = citizen(&app, "named.writer").await;
+    let res = writer
+        .post(
+            &app,
+            "/api/v1/mailbox/letters",
+            json!({
+                "mailbox": "110000-CGW",
+                "category": "complaint",
+                "subject": "共享单车堵塞人行道",
+                "body": "张三反映：小区门口人行道被共享单车堵死，轮椅无法通过。",
+                "consent": true,
+            }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let number = res.json()["number"].as_str().unwrap().to_owned();
+    let cgw = staff(
+        &app,
+        "cgw.named",
+        dept(&app, "110000-CGW").await,
+        &[Role::Handler],
+    )
+    .await;
+    cgw.act(&app, &number, "take", json!({})).await;
+    let res = cgw
+        .act(
+            &app,
+            &number,
+            "answer",
+            json!({ "answer": "已通知运营企业清理。" }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let draft = cgw
+        .get(
+            &app,
+            &format!("/api/v1/mailbox/letters/{number}/publication"),
+        )
+        .await;
+    let body = draft["texts"]["body"].as_str().unwrap().to_owned();
+    assert!(!body.contains("张三"), "{body}");
+    let publication = format!("/api/v1/mailbox/letters/{number}/publication");
+    let texts =
+        |body: &str| json!({ "subject": "共享单车堵塞人行道", "body": body, "answer": "已清理。" });
+    let res = cgw
+        .send(
+            &app,
+            axum::http::Method::PUT,
+            &publication,
+            texts("张三反映：人行道被堵。"),
+        )
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "personal_data");
+    let res = cgw
+        .send(&app, axum::http::Method::PUT, &publication, texts(&body))
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
 }

@@ -22,6 +22,14 @@ pub fn writing(e: WritingError) -> ApiError {
         WritingError::Org(o) => ApiError::internal(o),
         WritingError::Calendar(c) => ApiError::internal(c),
         WritingError::Process(p) => p.into(),
+        WritingError::TooManyCodes(n) => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_codes").with_detail(
+                format!("这个手机号码一小时内已发送 {n} 次验证码，请稍后再试"),
+                en,
+            )
+        }
+        WritingError::NotAnswered => ApiError::new(StatusCode::CONFLICT, "not_answered")
+            .with_detail("来信尚未答复，答复后才能评价", en),
     }
 }
 
@@ -64,6 +72,18 @@ pub fn publishing(e: PublishError) -> ApiError {
                 en,
             )
         }
+        PublishError::TooLong(what, most) => ApiError::validation(
+            format!(
+                "{}不得超过 {most} 字",
+                match what {
+                    "subject" => "标题",
+                    "letter" => "来信内容",
+                    _ => "答复内容",
+                }
+            ),
+            en,
+        ),
+        PublishError::Account(a) => ApiError::internal(a),
         PublishError::Case(c) => c.into(),
         PublishError::Store(s) => s.into(),
     }

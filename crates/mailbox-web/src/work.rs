@@ -53,6 +53,11 @@ pub async fn may_publish(
         Err(e) => return Err(e.into()),
     };
     let department_id = case.handling_department();
-    caller.require(Permission::PublishLetters { department_id })?;
+    if !egov_identity::allows(
+        &caller.principal,
+        Permission::PublishLetters { department_id },
+    ) {
+        return Err(egov_web_kit::engine_errors::case_not_found());
+    }
     Ok((department_id, user.user_id))
 }

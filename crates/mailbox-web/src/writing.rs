@@ -23,7 +23,8 @@ use egov_org::DepartmentFilter;
 use egov_web_kit::auth::{page_caller, MaybeUser};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::cookies::{form_token_matches, with_form_cookie};
-use egov_web_kit::page::{error_message, error_page, localized, render_form, Chrome};
+use egov_web_kit::i18n::translate;
+use egov_web_kit::page::{error_message, error_page, localized, message_page, render_form, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
 use serde::Deserialize;
@@ -153,7 +154,7 @@ pub async fn form(
     let directory = egov_org::directory(&state.db).await?;
     let f = WriteForm {
         mailbox: q.to.unwrap_or_else(|| "mayor".into()),
-        consent: Some("1".into()),
+        // Publication is the writer's choice to make, never made for them.
         ..WriteForm::default()
     };
     Ok(write_page(&state, &directory, locale, user, f, None))
@@ -197,6 +198,20 @@ pub async fn write(
     if user.as_ref().is_some_and(|u| u.view_only) {
         return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
+    // Each code costs a text message: a source is held to the pace of
+    // registrations, which cost one too.
+    if user.is_none() {
+        if let Some(source) = origin.source.as_deref() {
+            if state.registrations.check_key(&source.to_owned()).is_err() {
+                let directory = egov_org::directory(&state.db).await?;
+                let message =
+                    egov_web_kit::i18n::translate(locale, "mailbox.write.limited").to_owned();
+                let mut res = write_page(&state, &directory, locale, None, f, Some(message));
+                *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                return Ok(res);
+            }
+        }
+    }
     let ctx = context(user.as_ref(), origin);
     let result = match &user {
         Some(u) => {
@@ -217,14 +232,10 @@ pub async fn write(
             }
             let directory = egov_org::directory(&state.db).await?;
             let message = error_message(locale, &problem);
-            Ok(write_page(
-                &state,
-                &directory,
-                locale,
-                user,
-                f,
-                Some(message),
-            ))
+            let mut res = write_page(&state, &directory, locale, user, f, Some(message));
+            // 422 for what breaks a rule, 429 for a phone sent enough codes.
+            *res.status_mut() = problem.status;
+            Ok(res)
         }
     }
 }
@@ -319,6 +330,13 @@ pub async fn confirm(
             Ok(Redirect::to(&format!("/mailbox/follow/{follow}?written=1")).into_response())
         }
         Err(WritingError::NoTicket) => Ok(error_page(locale, StatusCode::NOT_FOUND)),
+        // The ticket is spent: nothing left to try here.
+        Err(WritingError::Expired | WritingError::WrongCode(0)) => Ok(message_page(
+            locale,
+            StatusCode::GONE,
+            translate(locale, "mailbox.confirm.heading"),
+            translate(locale, "mailbox.confirm.spent"),
+        )),
         Err(e) => {
             let problem = errors::writing(e);
             if problem.status.is_server_error() {

@@ -60,6 +60,10 @@ pub async fn rate(
     let letter = reading::by_follow_link(db, follow)
         .await?
         .ok_or(CaseError::NotFound)?;
+    // A declined letter has no answer to rate.
+    if get(db, letter.case_id).await?.state != "answered" {
+        return Err(WritingError::NotAnswered);
+    }
     let calendar = egov_calendar::load_calendar(db).await?;
     let (rating, _) = rating::rate(
         db,

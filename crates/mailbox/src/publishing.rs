@@ -29,13 +29,21 @@ pub enum PublishError {
     NotYours,
     #[error("the {0} is empty")]
     Empty(&'static str),
+    #[error("the {0} is longer than {1} characters")]
+    TooLong(&'static str, usize),
     #[error("personal data remains: {}", .0.iter().map(|k| k.label_en()).collect::<Vec<_>>().join(", "))]
     PersonalData(Vec<Kind>),
+    #[error("reading the writer's account")]
+    Account(#[source] egov_identity::IdentityError),
     #[error(transparent)]
     Case(#[from] CaseError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The longest published subject, and letter or answer, in characters.
+const SUBJECT_MAX: usize = 100;
+const TEXT_MAX: usize = 5000;
 
 /// The three texts that go public.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -76,21 +84,31 @@ async fn answered(db: &Db, number: &str) -> Result<(Case, LetterRow, String), Pu
     Ok((case, letter, answer))
 }
 
-/// The writer's own details, found wherever they appear.
-fn known(letter: &LetterRow) -> Known {
+/// The writer's own details, found wherever they appear: what they gave
+/// with the letter and, signed in, their account's name and phone.
+async fn known(db: &Db, letter: &LetterRow) -> Result<Known, PublishError> {
     let c = letter.contact();
-    Known {
+    let mut known = Known {
         names: [c.name].into_iter().filter(|n| !n.is_empty()).collect(),
         phones: c.phone.into_iter().collect(),
         emails: c.email.into_iter().collect(),
         addresses: c.address.into_iter().collect(),
+    };
+    if let Some(id) = letter.writer_id {
+        let account = egov_identity::get_user(db, id)
+            .await
+            .map_err(PublishError::Account)?;
+        known.names.push(account.display_name);
+        // An ID number is found by its form and check digit anyway.
+        known.phones.extend(account.phone);
     }
+    Ok(known)
 }
 
 /// The letter `number` and its answer as proposed for publication.
 pub async fn draft(db: &Db, number: &str) -> Result<Draft, PublishError> {
     let (_, letter, answer) = answered(db, number).await?;
-    let known = known(&letter);
+    let known = known(db, &letter).await?;
     let mut replaced = Vec::new();
     let mut clean = |text: &str| {
         for f in redact::find(text, &known) {
@@ -135,16 +153,19 @@ pub async fn publish(
         body: texts.body.trim().to_owned(),
         answer: texts.answer.trim().to_owned(),
     };
-    for (name, text) in [
-        ("subject", &texts.subject),
-        ("letter", &texts.body),
-        ("answer", &texts.answer),
+    for (name, text, most) in [
+        ("subject", &texts.subject, SUBJECT_MAX),
+        ("letter", &texts.body, TEXT_MAX),
+        ("answer", &texts.answer, TEXT_MAX),
     ] {
         if text.is_empty() {
             return Err(PublishError::Empty(name));
         }
+        if text.chars().count() > most {
+            return Err(PublishError::TooLong(name, most));
+        }
     }
-    let known = known(&letter);
+    let known = known(db, &letter).await?;
     let mut found: Vec<Kind> = Vec::new();
     for text in [&texts.subject, &texts.body, &texts.answer] {
         for f in redact::find(text, &known) {

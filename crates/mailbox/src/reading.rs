@@ -9,7 +9,7 @@ use egov_store::{run, Db, StoreError};
 use serde::Serialize;
 
 const COLUMNS: &str = "SELECT l.id, l.case_id, l.mailbox, l.department_id, l.category, l.subject, \
-     l.body, l.contact, l.consent, l.code_hash, l.attempts, l.expires_at, l.written_at, \
+     l.body, l.writer_id, l.contact, l.consent, l.attempts, l.expires_at, l.written_at, \
      l.published_at FROM mailbox_letters l";
 
 /// A letter's stored row.
@@ -22,9 +22,9 @@ pub(crate) struct LetterRow {
     pub category: String,
     pub subject: String,
     pub body: String,
+    pub writer_id: Option<i64>,
     pub contact: String,
     pub consent: bool,
-    pub code_hash: Option<String>,
     pub attempts: i32,
     pub expires_at: Option<Timestamp>,
     pub written_at: Timestamp,

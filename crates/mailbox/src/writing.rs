@@ -6,6 +6,7 @@
 //! audit record; once the writer is told the letter was taken, it is stored.
 
 use crate::letter::{Checked, LetterError, NewLetter, Writer};
+use crate::reading::LetterRow;
 use crate::settings::Settings;
 use crate::tokens::digest;
 use crate::PROCESS;
@@ -33,6 +34,8 @@ pub enum WritingError {
     Expired,
     #[error("the code is wrong ({0} tries left)")]
     WrongCode(i32),
+    #[error("this phone was sent {0} codes in the last hour: try later")]
+    TooManyCodes(i64),
     #[error(transparent)]
     Case(#[from] CaseError),
     #[error(transparent)]
@@ -43,7 +46,13 @@ pub enum WritingError {
     Calendar(#[from] egov_calendar::LoadError),
     #[error(transparent)]
     Process(#[from] egov_cases::RegistryError),
+    #[error("the letter has not been answered")]
+    NotAnswered,
 }
+
+/// Codes a phone is sent in an hour, at most: each costs a text message,
+/// and a phone is not to be flooded by someone writing in its name.
+const CODES_PER_PHONE_HOUR: i64 = 3;
 
 impl From<sqlx::Error> for WritingError {
     fn from(e: sqlx::Error) -> Self {
@@ -182,10 +191,23 @@ pub async fn write_as_guest(
     let (department_id, department_name) = keeper(db, &letter).await?;
     let phone = letter.phone.clone().ok_or(LetterError::ContactMissing)?;
     let phone_masked = phone.masked();
+    let mut r = db.reader().await?;
+    let lately: i64 = egov_store::run!(r, |c| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mailbox_letters WHERE code_phone = $1 AND written_at > $2"
+    )
+    .bind(phone.as_str())
+    .bind(time::now() - chrono::Duration::hours(1))
+    .fetch_one(&mut *c)
+    .await)?;
+    drop(r);
+    if lately >= CODES_PER_PHONE_HOUR {
+        return Err(WritingError::TooManyCodes(lately));
+    }
     let ticket = egov_identity::random_secret();
     let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     let expires_at = time::now() + chrono::Duration::minutes(settings.confirmation.minutes);
     let stored = Stored::AwaitingCode {
+        phone: phone.as_str().to_owned(),
         ticket_hash: digest(&ticket),
         code_hash: code_digest(&ticket, &code),
         expires_at,
@@ -222,43 +244,6 @@ pub async fn confirm(
 ) -> Result<Written, WritingError> {
     let settings = Settings::shipped();
     let waiting = awaiting(db, ticket).await?.ok_or(WritingError::NoTicket)?;
-    if waiting.expires_at < time::now() || waiting.attempts >= settings.confirmation.attempts {
-        return Err(WritingError::Expired);
-    }
-    let ctx = ctx.clone();
-    if code_digest(ticket, code.trim()) != waiting.code_hash {
-        let id = waiting.id;
-        let left = db
-            .write(move |tx| {
-                Box::pin(async move {
-                    let attempts: i32 = tx
-                        .fetch_scalar(
-                            query(
-                                "UPDATE mailbox_letters SET attempts = attempts + 1 \
-                                 WHERE id = $1 RETURNING attempts",
-                            )
-                            .bind(id),
-                        )
-                        .await?;
-                    egov_audit::append(
-                        tx,
-                        &ctx,
-                        Event {
-                            action: "mailbox.wrong_code",
-                            object_type: "mailbox_letter",
-                            object_id: &id.to_string(),
-                            detail: serde_json::json!({ "attempts": attempts }),
-                        },
-                    )
-                    .await?;
-                    Ok::<_, WritingError>(attempts)
-                })
-            })
-            .await?;
-        return Err(WritingError::WrongCode(
-            (settings.confirmation.attempts - left).max(0),
-        ));
-    }
     let calendar = egov_calendar::load_calendar(db).await?;
     let def = processes.latest(db, PROCESS).await?;
     let letter = waiting.letter;
@@ -270,37 +255,82 @@ pub async fn confirm(
     )?;
     let follow = egov_identity::random_secret();
     let follow_hash = digest(&follow);
-    let id = waiting.id;
-    let number = db
+    let (ctx, id) = (ctx.clone(), waiting.id);
+    let ticket_hash = digest(ticket);
+    let entered = code_digest(ticket, code.trim());
+    let most = settings.confirmation.attempts;
+    let tried = db
         .write(move |tx| {
             Box::pin(async move {
-                let case = open(tx, &ctx, opening).await?;
-                // Whoever confirms first opens the case; a second confirmation
-                // of the same ticket finds it spent.
-                let taken = tx
-                    .execute(
+                // The try is claimed before the code is compared, in the
+                // transaction that decides it: tries sent together cannot
+                // all slip under the limit.
+                let claimed: Option<(String, i32)> = tx
+                    .fetch_optional(
                         query(
-                            "UPDATE mailbox_letters SET case_id = $1, follow_hash = $2, \
-                             ticket_hash = NULL, code_hash = NULL WHERE id = $3 \
-                             AND case_id IS NULL",
+                            "UPDATE mailbox_letters SET attempts = attempts + 1 \
+                             WHERE ticket_hash = $1 AND case_id IS NULL AND expires_at > $2 \
+                             AND attempts < $3 RETURNING code_hash, attempts",
                         )
-                        .bind(case.id)
-                        .bind(&follow_hash)
-                        .bind(id),
+                        .bind(&ticket_hash)
+                        .bind(time::now())
+                        .bind(most),
                     )
                     .await?;
-                if taken == 0 {
-                    return Err(WritingError::NoTicket);
+                let Some((code_hash, attempts)) = claimed else {
+                    return Err(WritingError::Expired);
+                };
+                if code_hash != entered {
+                    egov_audit::append(
+                        tx,
+                        &ctx,
+                        Event {
+                            action: "mailbox.wrong_code",
+                            object_type: "mailbox_letter",
+                            object_id: &id.to_string(),
+                            detail: serde_json::json!({ "attempts": attempts }),
+                        },
+                    )
+                    .await?;
+                    // Committed: the wrong try counts.
+                    return Ok(Err(WritingError::WrongCode((most - attempts).max(0))));
                 }
+                let case = open(tx, &ctx, opening).await?;
+                tx.execute(
+                    query(
+                        "UPDATE mailbox_letters SET case_id = $1, follow_hash = $2, \
+                         ticket_hash = NULL, code_hash = NULL WHERE id = $3",
+                    )
+                    .bind(case.id)
+                    .bind(&follow_hash)
+                    .bind(id),
+                )
+                .await?;
                 audit(tx, &ctx, "mailbox.written", &case.number, &letter).await?;
-                Ok(case.number)
+                Ok(Ok(case.number))
             })
         })
         .await?;
     Ok(Written {
-        number,
+        number: tried?,
         follow: Some(follow),
     })
+}
+
+/// How long an unconfirmed letter is kept after its code expired: the
+/// writer's words and contact are not kept for a letter never sent.
+const UNCONFIRMED_KEPT: chrono::Duration = chrono::Duration::days(1);
+
+/// Deletes the letters whose code expired unconfirmed more than a day ago;
+/// answers how many. Run hourly by the server.
+pub async fn sweep(db: &Db) -> Result<u64, WritingError> {
+    let before = time::now() - UNCONFIRMED_KEPT;
+    Ok(db
+        .execute(
+            query("DELETE FROM mailbox_letters WHERE case_id IS NULL AND expires_at < $1")
+                .bind(before),
+        )
+        .await?)
 }
 
 /// The phone a waiting letter's code went to, if the ticket is one: for
@@ -351,6 +381,7 @@ enum Stored {
         follow_hash: Option<String>,
     },
     AwaitingCode {
+        phone: String,
         ticket_hash: String,
         code_hash: String,
         expires_at: Timestamp,
@@ -364,18 +395,20 @@ async fn store(
     writer_id: Option<i64>,
     stored: Stored,
 ) -> Result<i64, StoreError> {
-    let (case_id, follow_hash, ticket_hash, code_hash, expires_at) = match stored {
+    let (case_id, follow_hash, phone, ticket_hash, code_hash, expires_at) = match stored {
         Stored::Case {
             case_id,
             follow_hash,
-        } => (Some(case_id), follow_hash, None, None, None),
+        } => (Some(case_id), follow_hash, None, None, None, None),
         Stored::AwaitingCode {
+            phone,
             ticket_hash,
             code_hash,
             expires_at,
         } => (
             None,
             None,
+            Some(phone),
             Some(ticket_hash),
             Some(code_hash),
             Some(expires_at),
@@ -384,9 +417,10 @@ async fn store(
     tx.fetch_scalar(
         query(
             "INSERT INTO mailbox_letters (case_id, mailbox, department_id, category, subject, \
-             body, writer_id, contact, consent, follow_hash, ticket_hash, code_hash, expires_at, \
-             written_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             body, writer_id, contact, consent, follow_hash, code_phone, ticket_hash, code_hash, \
+             expires_at, written_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             RETURNING id",
         )
         .bind(case_id)
         .bind(letter.mailbox.as_str().to_owned())
@@ -398,6 +432,7 @@ async fn store(
         .bind(serde_json::to_string(&letter.contact).expect("a contact serialises"))
         .bind(letter.consent)
         .bind(follow_hash)
+        .bind(phone)
         .bind(ticket_hash)
         .bind(code_hash)
         .bind(expires_at)
@@ -434,23 +469,21 @@ async fn audit(
 struct Waiting {
     id: i64,
     department_id: i64,
-    code_hash: String,
-    attempts: i32,
-    expires_at: Timestamp,
     letter: Checked,
 }
 
 async fn awaiting(db: &Db, ticket: &str) -> Result<Option<Waiting>, WritingError> {
     let row = crate::reading::letter_row(db, "ticket_hash = $1", &digest(ticket)).await?;
-    let Some(row) = row.filter(|r| r.case_id.is_none()) else {
+    let most = Settings::shipped().confirmation.attempts;
+    let live = |r: &LetterRow| {
+        r.case_id.is_none() && r.expires_at.is_some_and(|t| t > time::now()) && r.attempts < most
+    };
+    let Some(row) = row.filter(live) else {
         return Ok(None);
     };
     Ok(Some(Waiting {
         id: row.id,
         department_id: row.department_id,
-        code_hash: row.code_hash.clone().unwrap_or_default(),
-        attempts: row.attempts,
-        expires_at: row.expires_at.unwrap_or_else(time::now),
         letter: row.checked(),
     }))
 }

@@ -1,7 +1,8 @@
 -- Letters to the mayor's mailbox and the departments' mailboxes. A letter
 -- from someone signed in is a case at once; one from a writer without an
 -- account waits here, with the digest of the code texted to their phone,
--- until the code is entered (then its case opens). The writer's contact
+-- until the code is entered (then its case opens); the phone the code
+-- went to is kept apart, so a phone is sent only a few codes an hour. The writer's contact
 -- details stay in this table, shown masked to staff; what is published is
 -- a copy stripped of personal data, kept beside the letter.
 CREATE TABLE mailbox_letters (
@@ -16,6 +17,7 @@ CREATE TABLE mailbox_letters (
     contact           TEXT NOT NULL,
     consent           BOOLEAN NOT NULL,
     ticket_hash       TEXT UNIQUE,
+    code_phone        TEXT,
     code_hash         TEXT,
     attempts          INTEGER NOT NULL DEFAULT 0,
     expires_at        TIMESTAMPTZ,
@@ -27,5 +29,8 @@ CREATE TABLE mailbox_letters (
     published_answer  TEXT,
     published_by      BIGINT REFERENCES users (id)
 );
+-- Codes texted to a phone lately: a phone gets a few an hour.
+CREATE INDEX mailbox_letters_code_phone ON mailbox_letters (code_phone, written_at)
+    WHERE code_phone IS NOT NULL;
 CREATE INDEX mailbox_letters_published ON mailbox_letters (published_at)
     WHERE published_at IS NOT NULL;
