@@ -101,14 +101,15 @@ async fn prepare(loc: &TestLocation) -> Db {
     db
 }
 
-/// Moves the clock of the cases matching `filter` so that each one's
-/// warning, deadline and red card all fell due an hour ago (as `backdate`
-/// in case_api.rs does for one case). Answers how many moved.
+/// Moves the clock of the test's licence applications matching `filter` so
+/// that each one's warning, deadline and red card all fell due an hour ago
+/// (as `backdate` in case_api.rs does for one case); the server's
+/// demonstration letters stay as they are. Answers how many moved.
 async fn backdate(db: &Db, filter: &str) -> i64 {
     let past = egov_kernel::time::now() - chrono::Duration::hours(1);
     let sql = format!(
         "UPDATE cases SET warn_at = $1, due_at = $1, red_at = $1, next_alert_at = $1 \
-         WHERE {filter}"
+         WHERE process_id = 'administrative_license' AND ({filter})"
     );
     db.execute(egov_store::query(sql).bind(past)).await.unwrap() as i64
 }
