@@ -43,7 +43,7 @@ pub use session::{
     end_session_by_handle, find_session, idle_cutoff, list_sessions, sign_in, SecondFactorError,
     SessionInfo, SessionLimits, SessionUser, Setup, SignIn, SignInError, SESSION_TTL,
 };
-pub use token::random_secret;
+pub use token::{digest as secret_digest, random_secret};
 
 use egov_store::StoreError;
 

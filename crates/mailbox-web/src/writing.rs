@@ -380,6 +380,7 @@ pub async fn follow(
     State(state): State<AppState>,
     Lang(locale): Lang,
     MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
     Path(token): Path<String>,
     axum::extract::Query(q): axum::extract::Query<FollowQuery>,
 ) -> Result<Response, ApiError> {
@@ -387,6 +388,7 @@ pub async fn follow(
         &state,
         locale,
         user,
+        &headers,
         &token,
         (q.written.is_some(), q.rated.is_some()),
         None,
@@ -399,6 +401,7 @@ async fn follow_page(
     state: &AppState,
     locale: Locale,
     user: Option<SessionUser>,
+    headers: &HeaderMap,
     token: &str,
     (written_now, rated_now): (bool, bool),
     error: Option<String>,
@@ -427,13 +430,7 @@ async fn follow_page(
             .map(|(_, name)| name.clone())
     });
     let form_csrf = egov_identity::random_secret();
-    let base = state
-        .settings
-        .public_url
-        .as_deref()
-        .unwrap_or_default()
-        .trim_end_matches('/')
-        .to_owned();
+    let base = egov_web_kit::context::public_base(&state.settings, headers);
     let chrome = Chrome::new(locale, user, format!("/mailbox/follow/{token}"));
     let page = FollowPage {
         written: chrome.beijing(&f.letter.written_at),
@@ -504,6 +501,7 @@ pub async fn rate(
                 &state,
                 locale,
                 user,
+                &headers,
                 &token,
                 (false, false),
                 Some(message),

@@ -205,15 +205,10 @@ impl NewLetter {
             Some(p) => Some(MobileNumber::parse(&p).map_err(|_| LetterError::Phone(p))?),
             None => None,
         };
-        let email = optional(self.contact.email);
-        if let Some(e) = &email {
-            let ok = e.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !e.contains(char::is_whitespace)
-            });
-            if !ok {
-                return Err(LetterError::Email(e.clone()));
-            }
-        }
+        let email = match optional(self.contact.email) {
+            Some(e) => Some(egov_identity::contacts::parse_email(&e).ok_or(LetterError::Email(e))?),
+            None => None,
+        };
         let address = optional(self.contact.address);
         if address
             .as_ref()

@@ -17,7 +17,6 @@ pub mod reading;
 pub mod redact;
 pub mod search;
 pub mod settings;
-mod tokens;
 pub mod writing;
 
 /// The process letters are answered under.

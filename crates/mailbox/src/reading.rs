@@ -267,12 +267,14 @@ impl From<LetterRow> for Letter {
 
 /// The letter whose follow link carries `follow`.
 pub async fn by_follow_link(db: &Db, follow: &str) -> Result<Option<Letter>, StoreError> {
-    Ok(
-        letter_row(db, "follow_hash = $1", &crate::tokens::digest(follow))
-            .await?
-            .filter(|r| r.case_id.is_some())
-            .map(Letter::from),
+    Ok(letter_row(
+        db,
+        "follow_hash = $1",
+        &egov_identity::secret_digest(follow),
     )
+    .await?
+    .filter(|r| r.case_id.is_some())
+    .map(Letter::from))
 }
 
 /// The letter of case `case_id`, for those who may see the case.

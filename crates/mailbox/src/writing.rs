@@ -8,7 +8,6 @@
 use crate::letter::{Checked, LetterError, NewLetter, Writer};
 use crate::reading::LetterRow;
 use crate::settings::Settings;
-use crate::tokens::digest;
 use crate::PROCESS;
 use egov_audit::Event;
 use egov_cases::acting::Acting;
@@ -16,6 +15,7 @@ use egov_cases::engine::{prepare, NewCase};
 use egov_cases::opening::open;
 use egov_cases::registry::Processes;
 use egov_cases::CaseError;
+use egov_identity::secret_digest as digest;
 use egov_kernel::time::{self, Timestamp};
 use egov_kernel::Context;
 use egov_notify::outbox::{self, Channel};
