@@ -392,7 +392,6 @@ pub async fn follow(
         &token,
         (q.written.is_some(), q.rated.is_some()),
         None,
-        String::new(),
     )
     .await
 }
@@ -404,9 +403,13 @@ async fn follow_page(
     headers: &HeaderMap,
     token: &str,
     (written_now, rated_now): (bool, bool),
-    error: Option<String>,
-    typed: String,
+    refused: Option<(String, String)>,
 ) -> Result<Response, ApiError> {
+    // A refused rating: why, and the comment as typed.
+    let (error, typed) = match refused {
+        Some((message, typed)) => (Some(message), typed),
+        None => (None, String::new()),
+    };
     let Some(f) = following::followed(&state.db, token).await? else {
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
     };
@@ -504,8 +507,7 @@ pub async fn rate(
                 &headers,
                 &token,
                 (false, false),
-                Some(message),
-                f.comment,
+                Some((message, f.comment)),
             )
             .await
         }
