@@ -419,6 +419,12 @@ fn routes() -> Vec<Route> {
         put("/api/v1/mailbox/letters/CASE/publication", |w| {
             w.api(w.signed_in()).min_found()
         }),
+        post("/api/v1/mailbox/letters/CASE/withdrawal", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/mailbox/letters/CASE/withdraw", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
         get("/grid/follow/none", |_| Outcome::Hidden),
         // Following a report and deciding on one (tests/it/grid_pages.rs):
         // no report has this id, so those who may are told it is not there.
@@ -1305,6 +1311,8 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 "body": "矩阵来信的内容"}),
             &mut headers,
         )
+    } else if route.path.ends_with("/withdrawal") {
+        json(serde_json::json!({"reason": "矩阵"}), &mut headers)
     } else if route.path.ends_with("/publication") {
         json(
             serde_json::json!({"subject": "矩阵", "body": "矩阵", "answer": "矩阵"}),

@@ -261,6 +261,43 @@ async fn a_guest_writes_to_the_mayor_and_the_answer_is_published_without_persona
     let res = post(fields(&body)).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("来信已经公开"), "{}", res.body);
+    // Its page offers to withdraw it; withdrawn with a reason, it leaves the
+    // public pages and the search, its texts kept with the reason.
+    let res = app.get_with(&publish, &[("cookie", &jtw.0)]).await;
+    assert!(res.body.contains("id=\"withdraw-form\""), "{}", res.body);
+    let withdrawal = format!("/api/v1/mailbox/letters/{number}/withdrawal");
+    let res = jtw.post(&app, &withdrawal, json!({ "reason": " " })).await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let res = bgt
+        .post(&app, &withdrawal, json!({ "reason": "核实" }))
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "not theirs");
+    let res = jtw
+        .post(
+            &app,
+            &withdrawal,
+            json!({ "reason": "发现仍含可识别个人的信息" }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.body);
+    assert_eq!(
+        app.get(&format!("/mailbox/letters/{number}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let found = app.get(&format!("/mailbox?q={}", enc("大站快车"))).await;
+    assert!(!found.body.contains(&number), "withdrawn from the search");
+    assert_eq!(app.get("/api/v1/mailbox/letters").await.json()["total"], 0);
+    let res = jtw
+        .post(&app, &withdrawal, json!({ "reason": "再撤一次" }))
+        .await;
+    res.assert_problem(StatusCode::CONFLICT, "not_published");
+    assert_eq!(
+        app.texts(
+            "SELECT withdrawn_reason FROM mailbox_letters WHERE published_subject IS NOT NULL"
+        )
+        .await,
+        ["发现仍含可识别个人的信息"]
+    );
     assert_eq!(
         app.texts("SELECT action FROM audit_log WHERE action LIKE 'mailbox.%' ORDER BY seq")
             .await,
@@ -268,7 +305,8 @@ async fn a_guest_writes_to_the_mayor_and_the_answer_is_published_without_persona
             "mailbox.awaiting_code",
             "mailbox.wrong_code",
             "mailbox.written",
-            "mailbox.published"
+            "mailbox.published",
+            "mailbox.withdrawn"
         ]
     );
 }

@@ -186,3 +186,36 @@ pub async fn publish(
     .map_err(errors::publishing)?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Why a publication is withdrawn.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Withdrawal {
+    pub reason: String,
+}
+
+/// Withdraws a letter's publication with the reason: it leaves the public
+/// pages and the search, and its texts stay with the letter. The staff of
+/// the department that answered it.
+#[utoipa::path(post, operation_id = "mailbox_withdraw", path = "/api/v1/mailbox/letters/{number}/withdrawal", tag = TAG_MAILBOX,
+    params(("number" = String, Path, description = "The letter's number")),
+    request_body = Withdrawal,
+    responses((status = 204, description = "Withdrawn"),
+              answers::BadRequest,
+              answers::Unauthorized,
+              answers::Forbidden,
+              answers::NotFound,
+              answers::Conflict,
+              answers::UnsupportedMediaType,
+              answers::Unprocessable))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(w): ApiJson<Withdrawal>,
+) -> Result<StatusCode, ApiError> {
+    work::may_publish(&state, &caller, &number).await?;
+    publishing::withdraw(&state.db, &caller.context, &number, &w.reason)
+        .await
+        .map_err(errors::publishing)?;
+    Ok(StatusCode::NO_CONTENT)
+}

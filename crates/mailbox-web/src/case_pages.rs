@@ -27,14 +27,16 @@ impl CasePageExtension for Letters {
             let mut links = Vec::new();
             if case.state == "answered" {
                 let letter = reading::of_case(&state.db, case.id).await?;
-                if letter.is_some_and(|l| l.consent && !l.published) {
+                // To publish, or to withdraw what was published.
+                let key = match letter {
+                    Some(l) if l.published => Some("mailbox.publish.withdraw_link"),
+                    Some(l) if l.consent => Some("mailbox.publish.link"),
+                    _ => None,
+                };
+                if let Some(key) = key {
                     links.push(CaseLink {
                         href: format!("/mailbox/letters/{}/publish", case.number),
-                        label: egov_web_kit::i18n::translate(
-                            on_page.locale,
-                            "mailbox.publish.link",
-                        )
-                        .to_owned(),
+                        label: egov_web_kit::i18n::translate(on_page.locale, key).to_owned(),
                         download: false,
                         staff_only: true,
                     });

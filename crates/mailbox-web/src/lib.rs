@@ -71,6 +71,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::write))
         .routes(routes!(api::show))
         .routes(routes!(api::draft, api::publish))
+        .routes(routes!(api::withdraw))
         .routes(routes!(api::figures))
 }
 
@@ -92,5 +93,9 @@ pub fn pages() -> Router<AppState> {
         .route(
             "/mailbox/letters/{number}/publish",
             get(publishing::form).post(publishing::publish),
+        )
+        .route(
+            "/mailbox/letters/{number}/withdraw",
+            axum::routing::post(publishing::withdraw),
         )
 }

@@ -23,16 +23,20 @@ use serde::Deserialize;
 struct PublishPage {
     chrome: Chrome,
     number: String,
+    /// Published already: the page offers to withdraw it instead.
+    published: bool,
     texts: Texts,
     /// What the proposal replaced, in words.
     replaced: Vec<String>,
     error: Option<String>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn page(
     locale: Locale,
     user: SessionUser,
     number: &str,
+    published: bool,
     texts: Texts,
     replaced: Vec<String>,
     error: Option<String>,
@@ -44,6 +48,7 @@ fn page(
             format!("/mailbox/letters/{number}/publish"),
         ),
         number: number.to_owned(),
+        published,
         texts,
         replaced,
         error,
@@ -64,6 +69,12 @@ pub async fn form(
     if let Err(e) = crate::work::may_publish(&state, &caller, &number).await {
         return Ok(error_page(locale, e.status));
     }
+    let published = match egov_cases::case::by_number(&state.db, &number).await {
+        Ok(case) => egov_mailbox::reading::of_case(&state.db, case.id)
+            .await?
+            .is_some_and(|l| l.published),
+        Err(e) => return Err(e.into()),
+    };
     match publishing::draft(&state.db, &number).await {
         Ok(d) => {
             let replaced = d
@@ -74,7 +85,9 @@ pub async fn form(
                     Locale::En => k.label_en().to_owned(),
                 })
                 .collect();
-            Ok(page(locale, user, &number, d.texts, replaced, None))
+            Ok(page(
+                locale, user, &number, published, d.texts, replaced, None,
+            ))
         }
         Err(e) => {
             let problem = errors::publishing(e);
@@ -137,9 +150,47 @@ pub async fn publish(
                 locale,
                 user,
                 &number,
+                false,
                 texts,
                 Vec::new(),
                 Some(message),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /mailbox/letters/{number}/withdraw`: the publication withdrawn
+/// from the case page, with the reason; back to the case.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<WORKBENCH>,
+    Path(number): Path<String>,
+    CheckedForm(f): CheckedForm<WithdrawForm>,
+) -> Result<Response, ApiError> {
+    let caller = page_caller(&user, origin);
+    if let Err(e) = crate::work::may_publish(&state, &caller, &number).await {
+        return Ok(error_page(locale, e.status));
+    }
+    match publishing::withdraw(&state.db, &caller.context, &number, &f.reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{number}?done=withdrawn")).into_response()),
+        Err(e) => {
+            let problem = errors::publishing(e);
+            if problem.status.is_server_error() {
+                return Err(problem);
+            }
+            Ok(egov_web_kit::page::message_page(
+                locale,
+                problem.status,
+                egov_web_kit::i18n::translate(locale, "mailbox.withdraw.heading"),
+                &error_message(locale, &problem),
             ))
         }
     }

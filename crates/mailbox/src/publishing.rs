@@ -25,6 +25,10 @@ pub enum PublishError {
     NoConsent,
     #[error("the letter is published already")]
     Published,
+    #[error("the letter is not published")]
+    NotPublished,
+    #[error("say why the publication is withdrawn")]
+    NoReason,
     #[error("only the department that answered publishes the letter")]
     NotYours,
     #[error("the {0} is empty")]
@@ -184,7 +188,8 @@ pub async fn publish(
                 .execute(
                     query(
                         "UPDATE mailbox_letters SET published_at = $1, published_subject = $2, \
-                         published_body = $3, published_answer = $4, published_by = $5 \
+                         published_body = $3, published_answer = $4, published_by = $5, \
+                         withdrawn_at = NULL, withdrawn_reason = NULL \
                          WHERE id = $6 AND published_at IS NULL",
                     )
                     .bind(time::now())
@@ -205,7 +210,62 @@ pub async fn publish(
                     action: "mailbox.published",
                     object_type: "mailbox_letter",
                     object_id: &number,
-                    detail: serde_json::json!({ "subject": texts.subject }),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Withdraws the publication of letter `number` with `reason` (personal
+/// data found in it after all, say), for staff of the department that
+/// answered it (the caller has checked their role): it leaves the public
+/// pages and the search; the texts stay with the letter, with the reason.
+pub async fn withdraw(
+    db: &Db,
+    ctx: &Context,
+    number: &str,
+    reason: &str,
+) -> Result<(), PublishError> {
+    let reason = reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(PublishError::NoReason);
+    }
+    if reason.chars().count() > TEXT_MAX {
+        return Err(PublishError::TooLong("reason", TEXT_MAX));
+    }
+    let (_, letter, _) = answered(db, number).await?;
+    if letter.published_at.is_none() {
+        return Err(PublishError::NotPublished);
+    }
+    let (ctx, id, number) = (ctx.clone(), letter.id, number.to_owned());
+    db.write(move |tx| {
+        Box::pin(async move {
+            let done = tx
+                .execute(
+                    query(
+                        "UPDATE mailbox_letters SET published_at = NULL, withdrawn_at = $1, \
+                         withdrawn_reason = $2 WHERE id = $3 AND published_at IS NOT NULL",
+                    )
+                    .bind(time::now())
+                    .bind(&reason)
+                    .bind(id),
+                )
+                .await?;
+            if done == 0 {
+                return Err(PublishError::NotPublished);
+            }
+            egov_audit::append(
+                tx,
+                &ctx,
+                Event {
+                    action: "mailbox.withdrawn",
+                    object_type: "mailbox_letter",
+                    object_id: &number,
+                    detail: serde_json::json!({ "reason": reason }),
                 },
             )
             .await?;

@@ -1,7 +1,7 @@
 //! Published letters in the shared Chinese search: each node keeps its own
-//! index and catches up with the letters published since it last looked,
-//! read from the audit log (numbered in commit order), as the service
-//! hall's index does.
+//! index and catches up with the letters published (or withdrawn) since it
+//! last looked, read from the audit log (numbered in commit order), as the
+//! service hall's index does.
 
 use crate::reading::{self, Published};
 use egov_search::{Document, Query, SearchError, SearchIndex};
@@ -12,7 +12,8 @@ use tokio::sync::Mutex;
 /// The documents' kind in the index.
 pub const KIND: &str = "letter";
 
-const PUBLISHED: &str = "mailbox.published";
+/// The audit actions that change what the index holds.
+const CHANGES: &str = "('mailbox.published', 'mailbox.withdrawn')";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LetterSearchError {
@@ -66,38 +67,43 @@ impl LetterSearch {
         if db.engine() == Engine::Postgres {
             // Publications wait to be linked into the chain: link them so
             // the mark below counts them.
-            let waiting: bool = run!(r, |c| sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM audit_pending WHERE action = $1)"
-            )
-            .bind(PUBLISHED)
-            .fetch_one(&mut *c)
-            .await)?;
+            let sql =
+                format!("SELECT EXISTS (SELECT 1 FROM audit_pending WHERE action IN {CHANGES})");
+            let waiting: bool = run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
             if waiting {
                 egov_audit::link_pending(db).await?;
             }
         }
-        let newest: Option<i64> = run!(r, |c| sqlx::query_scalar(
-            "SELECT max(seq) FROM audit_log WHERE action = $1"
-        )
-        .bind(PUBLISHED)
-        .fetch_one(&mut *c)
-        .await)?;
+        let sql = format!("SELECT max(seq) FROM audit_log WHERE action IN {CHANGES}");
+        let newest: Option<i64> = run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
         if newest.is_none() || newest == *seen {
             return Ok(());
         }
-        let numbers: Vec<String> = run!(r, |c| sqlx::query_scalar(
-            "SELECT object_id FROM audit_log WHERE action = $1 AND seq > $2 ORDER BY seq"
-        )
-        .bind(PUBLISHED)
-        .bind(seen.unwrap_or(0))
-        .fetch_all(&mut *c)
-        .await)?;
+        let sql = format!(
+            "SELECT object_id FROM audit_log WHERE action IN {CHANGES} AND seq > $1 ORDER BY seq"
+        );
+        let mut numbers: Vec<String> = run!(r, |c| sqlx::query_scalar(&sql)
+            .bind(seen.unwrap_or(0))
+            .fetch_all(&mut *c)
+            .await)?;
         drop(r);
+        numbers.sort();
+        numbers.dedup();
         for chunk in numbers.chunks(500) {
+            // Whatever is published now goes in; the rest (withdrawn) out.
             let letters = reading::published_numbered(db, chunk).await?;
+            let gone: Vec<String> = chunk
+                .iter()
+                .filter(|n| !letters.iter().any(|l| &l.number == *n))
+                .cloned()
+                .collect();
             let docs: Vec<Document> = letters.iter().map(document).collect();
             let index = self.index.clone();
-            tokio::task::spawn_blocking(move || index.upsert(&docs)).await??;
+            tokio::task::spawn_blocking(move || {
+                index.upsert(&docs)?;
+                index.delete(&gone.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .await??;
         }
         *seen = newest;
         Ok(())

@@ -4,7 +4,8 @@
 -- until the code is entered (then its case opens); the phone the code
 -- went to is kept apart, so a phone is sent only a few codes an hour. The writer's contact
 -- details stay in this table, shown masked to staff; what is published is
--- a copy stripped of personal data, kept beside the letter.
+-- a copy stripped of personal data, kept beside the letter (and kept when
+-- the publication is withdrawn, with the reason).
 CREATE TABLE mailbox_letters (
     id                BIGSERIAL PRIMARY KEY,
     case_id           BIGINT UNIQUE REFERENCES cases (id),
@@ -27,7 +28,9 @@ CREATE TABLE mailbox_letters (
     published_subject TEXT,
     published_body    TEXT,
     published_answer  TEXT,
-    published_by      BIGINT REFERENCES users (id)
+    published_by      BIGINT REFERENCES users (id),
+    withdrawn_at      TIMESTAMPTZ,
+    withdrawn_reason  TEXT
 );
 -- Codes texted to a phone lately: a phone gets a few an hour.
 CREATE INDEX mailbox_letters_code_phone ON mailbox_letters (code_phone, written_at)
