@@ -92,6 +92,13 @@ async fn a_guest_writes_to_the_mayor_and_the_answer_is_published_without_persona
         .expect("told it was written")
         .to_owned();
     assert!(follow.starts_with("/mailbox/follow/"), "{follow}");
+    // The follow link is texted too, lest a closed page lose the letter.
+    let texted = egov_identity::sms::outbox(app.db(), Some("13800138000"), 1)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert!(texted.body.contains(&follow), "{}", texted.body);
     // The ticket is spent.
     let res = post_as_guest(&app, &follow, &confirm, &[("code", &code)]).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);

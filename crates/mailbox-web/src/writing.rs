@@ -324,7 +324,8 @@ pub async fn confirm(
         return Ok(error_page(locale, StatusCode::FORBIDDEN));
     }
     let ctx = context(user.as_ref(), origin);
-    match writing::confirm(&state.db, &ctx, &state.processes, &ticket, &f.code).await {
+    let site = egov_web_kit::context::public_base(&state.settings, &headers);
+    match writing::confirm(&state.db, &ctx, &state.processes, &ticket, &f.code, &site).await {
         Ok(w) => {
             let follow = w.follow.unwrap_or_default();
             Ok(Redirect::to(&format!("/mailbox/follow/{follow}?written=1")).into_response())

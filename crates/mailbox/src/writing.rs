@@ -234,13 +234,16 @@ pub async fn write_as_guest(
 }
 
 /// Confirms the guest's letter waiting under `ticket` with the texted
-/// `code`: the letter becomes a case, and the writer gets a follow link.
+/// `code`: the letter becomes a case, and the writer gets a follow link,
+/// texted to them too (on `site`, the platform's address), so a closed
+/// page does not lose the letter.
 pub async fn confirm(
     db: &Db,
     ctx: &Context,
     processes: &Processes,
     ticket: &str,
     code: &str,
+    site: &str,
 ) -> Result<Written, WritingError> {
     let settings = Settings::shipped();
     let waiting = awaiting(db, ticket).await?.ok_or(WritingError::NoTicket)?;
@@ -255,7 +258,12 @@ pub async fn confirm(
     )?;
     let follow = egov_identity::random_secret();
     let follow_hash = digest(&follow);
-    let (ctx, id) = (ctx.clone(), waiting.id);
+    let (ctx, id, site) = (
+        ctx.clone(),
+        waiting.id,
+        site.trim_end_matches('/').to_owned(),
+    );
+    let texted = follow.clone();
     let ticket_hash = digest(ticket);
     let entered = code_digest(ticket, code.trim());
     let most = settings.confirmation.attempts;
@@ -306,6 +314,13 @@ pub async fn confirm(
                     .bind(id),
                 )
                 .await?;
+                if let Some(phone) = &letter.contact.phone {
+                    let text = format!(
+                        "您的来信已提交，编号{}。查看办理进度和答复：{site}/mailbox/follow/{texted}",
+                        case.number
+                    );
+                    outbox::queue_text(tx, Channel::Sms, phone, "", &text).await?;
+                }
                 audit(tx, &ctx, "mailbox.written", &case.number, &letter).await?;
                 Ok(Ok(case.number))
             })
