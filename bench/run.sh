@@ -4,7 +4,7 @@
 #   bench/run.sh [sqlite|postgres|all]        (default: all)
 #
 # Environment:
-#   SCENARIOS    which groups to run: http, identity, cases, hall, grid, exchange, separated
+#   SCENARIOS    which groups to run: http, identity, cases, hall, grid, exchange, mailbox, separated
 #                by spaces or commas           (default "http identity cases";
 #                hall is left out of the default: with its 1M-document
 #                search index it adds a few minutes, see BENCHMARKS.md)
@@ -42,6 +42,11 @@
 #                package_search runs over (examples/catalogue_search.rs;
 #                default 100000; 0 skips it)
 #   CATALOGUE_QUERIES   searches it times (default 2000)
+#   MAILBOX_SECONDS, MAILBOX_CONCURRENCY  the mailbox group's timed letters
+#                and their writers at a time (defaults 10, 32)
+#   MAILBOX_PUBLISHED  published letters the list and search run over
+#                (examples/mailbox_load.rs; default 1000000)
+#   MAILBOX_QUERIES    list pages and searches it times (default 2000)
 #   GRID_READ_CASES  grid cases stored before the Open311 reads are measured
 #                (examples/open311_read.rs; default 10000000; 0 skips them)
 #   GRID_READ_SECONDS  timed length of each read phase (default 10)
@@ -140,6 +145,10 @@ SEARCH_QUERIES="${SEARCH_QUERIES:-2000}"
 GRID_READ_CASES="${GRID_READ_CASES:-10000000}"
 CATALOGUE_DATASETS="${CATALOGUE_DATASETS:-100000}"
 CATALOGUE_QUERIES="${CATALOGUE_QUERIES:-2000}"
+MAILBOX_SECONDS="${MAILBOX_SECONDS:-10}"
+MAILBOX_CONCURRENCY="${MAILBOX_CONCURRENCY:-32}"
+MAILBOX_PUBLISHED="${MAILBOX_PUBLISHED:-1000000}"
+MAILBOX_QUERIES="${MAILBOX_QUERIES:-2000}"
 GRID_READ_SECONDS="${GRID_READ_SECONDS:-10}"
 ROUTING_DECISIONS="${ROUTING_DECISIONS:-5000 50000}"
 BUILD="${BUILD:-1}"
@@ -154,6 +163,7 @@ want_cases=0
 want_hall=0
 want_grid=0
 want_exchange=0
+want_mailbox=0
 for group in ${SCENARIOS//,/ }; do
     case "$group" in
         http) want_http=1 ;;
@@ -173,13 +183,16 @@ for group in ${SCENARIOS//,/ }; do
             want_exchange=1
             want_http=1
             ;;
+        # Letters written beside the case engine opening the same cases
+        # alone, and the public list and search over published letters.
+        mailbox) want_mailbox=1 ;;
         *)
-            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall, grid, exchange)" >&2
+            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall, grid, exchange, mailbox)" >&2
             exit 2
             ;;
     esac
 done
-[[ $want_http == 1 || $want_identity == 1 || $want_cases == 1 || $want_hall == 1 ]] || usage
+[[ $want_http == 1 || $want_identity == 1 || $want_cases == 1 || $want_hall == 1 || $want_mailbox == 1 ]] || usage
 [[ ${SEARCH_DOCS// /} != 0 ]] || SEARCH_DOCS=""
 # Only the http and identity groups talk to a running egov.
 want_server=0
@@ -284,6 +297,7 @@ if [[ $BUILD != 0 ]]; then
     [[ $want_hall == 0 ]] || build_args+=(--example application_load)
     [[ $want_grid == 0 ]] || build_args+=(--example open311_read)
     [[ $want_exchange == 0 ]] || build_args+=(--example catalogue_search)
+    [[ $want_mailbox == 0 ]] || build_args+=(--example mailbox_load)
     (cd "$root" && cargo build --release --quiet --workspace "${build_args[@]}")
 else
     log "bench: BUILD=0, measuring the binaries already built"
@@ -1168,6 +1182,9 @@ bench_engine() {
     if [[ $want_exchange == 1 && $CATALOGUE_DATASETS != 0 ]]; then
         catalogue_search_scenario "$engine" "$dir"
     fi
+    if [[ $want_mailbox == 1 ]]; then
+        mailbox_scenario "$engine" "$dir"
+    fi
 
     drop_databases
     rm -rf "$dir"
@@ -1319,6 +1336,37 @@ grid_read_scenarios() {
         line="$(grep "^open311_read phase=$phase " <<<"$out" | tail -n1)"
         [[ -n $line ]] || die "could not read open311_read's output for $engine"
         rows+=("| $engine | Open311 GET requests: $phase ($GRID_READ_CASES cases) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |")
+    done
+}
+
+# mailbox_scenario ENGINE DIR: letters written by signed-in writers beside
+# the case engine opening the same process's cases alone (its ceiling), then
+# the public list and search over MAILBOX_PUBLISHED published letters, on a
+# fresh database (examples/mailbox_load.rs, no HTTP).
+mailbox_scenario() {
+    local engine=$1 dir=$2
+    local results="$results_dir/$today-$engine.txt" url shown
+    fresh_database "$engine" "$dir" mailbox
+    local args=(--seconds "$MAILBOX_SECONDS" --concurrency "$MAILBOX_CONCURRENCY"
+        --published "$MAILBOX_PUBLISHED" --queries "$MAILBOX_QUERIES")
+    log "bench: $engine: mailboxes (mailbox_load ${args[*]})"
+    local out
+    out="$("$target_dir/release/examples/mailbox_load" --database-url "$url" "${args[@]}" 2>&1)" || {
+        printf '%s\n' "$out" >&2
+        die "$engine: mailbox_load failed (see above)"
+    }
+    printf '### %s / mailboxes\n$ mailbox_load --database-url %s %s\n%s\n\n' \
+        "$engine" "$shown" "${args[*]}" "$out" >>"$results"
+    local line phase
+    for phase in letters cases list search; do
+        line="$(grep "^mailbox_load engine=$engine phase=$phase " <<<"$out" | tail -n1)"
+        [[ -n $line ]] || die "could not read mailbox_load's output for $engine"
+        case $phase in
+            letters) rows+=("| $engine | letters written (signed in, $MAILBOX_CONCURRENCY at a time) | $(kv "$line" rate) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+            cases) rows+=("| $engine | ceiling: the same cases opened alone (letters ÷ cases $(kv "$line" letters_share)) | $(kv "$line" rate) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+            list) rows+=("| $engine | published letters, a page of 20 ($(kv "$line" published) published) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+            search) rows+=("| $engine | published letters searched (index built in $(kv "$line" index_seconds) s) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+        esac
     done
 }
 

@@ -556,6 +556,7 @@ async fn codes_are_limited_and_only_an_answer_is_rated() {
         app.db(),
         &egov_kernel::Context::system(),
         &processes,
+        &egov_calendar::CalendarCache::default(),
         other,
     )
     .await

@@ -52,6 +52,7 @@ pub async fn write(
         &state.db,
         &caller.context,
         &state.processes,
+        &state.calendar,
         user.user_id,
         letter,
     )

@@ -214,11 +214,16 @@ pub async fn write(
     }
     let ctx = context(user.as_ref(), origin);
     let result = match &user {
-        Some(u) => {
-            writing::write_signed_in(&state.db, &ctx, &state.processes, u.user_id, f.letter())
-                .await
-                .map(|w| format!("/cases/{}", w.number))
-        }
+        Some(u) => writing::write_signed_in(
+            &state.db,
+            &ctx,
+            &state.processes,
+            &state.calendar,
+            u.user_id,
+            f.letter(),
+        )
+        .await
+        .map(|w| format!("/cases/{}", w.number)),
         None => writing::write_as_guest(&state.db, &ctx, f.letter())
             .await
             .map(|a| format!("/mailbox/confirm/{}", a.ticket)),
@@ -325,7 +330,17 @@ pub async fn confirm(
     }
     let ctx = context(user.as_ref(), origin);
     let site = egov_web_kit::context::public_base(&state.settings, &headers);
-    match writing::confirm(&state.db, &ctx, &state.processes, &ticket, &f.code, &site).await {
+    match writing::confirm(
+        &state.db,
+        &ctx,
+        &state.processes,
+        &state.calendar,
+        &ticket,
+        &f.code,
+        &site,
+    )
+    .await
+    {
         Ok(w) => {
             let follow = w.follow.unwrap_or_default();
             Ok(Redirect::to(&format!("/mailbox/follow/{follow}?written=1")).into_response())
@@ -486,7 +501,16 @@ pub async fn rate(
     let ctx = context(user.as_ref(), origin);
     let result = match f.grade.trim().parse::<i16>() {
         Ok(grade) => {
-            following::rate(&state.db, &ctx, &state.processes, &token, grade, &f.comment).await
+            following::rate(
+                &state.db,
+                &ctx,
+                &state.processes,
+                &state.calendar,
+                &token,
+                grade,
+                &f.comment,
+            )
+            .await
         }
         Err(_) => Err(WritingError::Case(egov_cases::Refusal::Grade.into())),
     };

@@ -16,7 +16,6 @@ use egov_cases::CaseError;
 use egov_kernel::Context;
 use egov_store::{run, Db};
 use serde::Deserialize;
-use std::sync::Arc;
 
 const DEMO: &str = include_str!("../../../data/mailbox/demo.toml");
 
@@ -79,11 +78,8 @@ pub async fn load(db: &Db, processes: &Processes) -> Result<usize, DemoError> {
     let demo: Demo = toml::from_str(DEMO)?;
     let ctx = Context::system();
     let directory = egov_org::directory(db).await.map_err(WritingError::from)?;
-    let calendar = Arc::new(
-        egov_calendar::load_calendar(db)
-            .await
-            .map_err(WritingError::from)?,
-    );
+    let kept = egov_calendar::CalendarCache::default();
+    let calendar = kept.get(db).await.map_err(WritingError::from)?;
     let def = processes
         .latest(db, crate::PROCESS)
         .await
@@ -99,6 +95,7 @@ pub async fn load(db: &Db, processes: &Processes) -> Result<usize, DemoError> {
             db,
             &ctx,
             processes,
+            &kept,
             NewLetter {
                 mailbox: l.mailbox.clone(),
                 category: l.category.clone(),
@@ -155,7 +152,7 @@ pub async fn load(db: &Db, processes: &Processes) -> Result<usize, DemoError> {
         .await?;
         let follow = written.follow.unwrap_or_default();
         if let Some(grade) = l.grade {
-            following::rate(db, &ctx, processes, &follow, grade, "").await?;
+            following::rate(db, &ctx, processes, &kept, &follow, grade, "").await?;
         }
         if l.consent {
             let draft = publishing::draft(db, &written.number).await?;

@@ -4,6 +4,7 @@
 
 use crate::reading::{self, Letter};
 use crate::writing::WritingError;
+use egov_calendar::CalendarCache;
 use egov_cases::case::{get, timeline, Case};
 use egov_cases::rating::{self, Rater, Rating};
 use egov_cases::registry::Processes;
@@ -53,6 +54,7 @@ pub async fn rate(
     db: &Db,
     ctx: &Context,
     processes: &Processes,
+    calendar: &CalendarCache,
     follow: &str,
     grade: i16,
     comment: &str,
@@ -64,7 +66,7 @@ pub async fn rate(
     if get(db, letter.case_id).await?.state != "answered" {
         return Err(WritingError::NotAnswered);
     }
-    let calendar = egov_calendar::load_calendar(db).await?;
+    let calendar = calendar.get(db).await?;
     let (rating, _) = rating::rate(
         db,
         ctx,

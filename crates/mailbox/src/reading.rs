@@ -179,6 +179,28 @@ pub async fn published_numbered(db: &Db, numbers: &[String]) -> Result<Vec<Publi
     Ok(numbers.iter().filter_map(|n| by_number.remove(n)).collect())
 }
 
+/// Published letters after row `after` in row order, at most `limit`, with
+/// the row of the last: for reading them all a page at a time.
+pub async fn published_after(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<Published>, Option<i64>), StoreError> {
+    let mut r = db.reader().await?;
+    let ids: Vec<(i64, String)> = run!(r, |c| sqlx::query_as(
+        "SELECT l.id, c.number FROM mailbox_letters l JOIN cases c ON c.id = l.case_id \
+         WHERE l.published_at IS NOT NULL AND l.id > $1 ORDER BY l.id LIMIT $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await)?;
+    drop(r);
+    let last = ids.last().map(|(id, _)| *id);
+    let numbers: Vec<String> = ids.into_iter().map(|(_, n)| n).collect();
+    Ok((published_numbered(db, &numbers).await?, last))
+}
+
 /// One published letter.
 pub async fn published_letter(db: &Db, number: &str) -> Result<Option<Published>, StoreError> {
     let sql = format!("{PUBLISHED} AND c.number = $1");

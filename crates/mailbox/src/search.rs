@@ -59,8 +59,10 @@ impl LetterSearch {
         }
     }
 
-    /// Brings the index up to date: the letters published since the last
-    /// look. One caller catches up at a time; the others find it done.
+    /// Brings the index up to date: the first time, every letter published
+    /// (read from the table); after, the letters published or withdrawn
+    /// since the last look. One caller catches up at a time; the others
+    /// find it done.
     pub async fn catch_up(&self, db: &Db) -> Result<(), LetterSearchError> {
         let mut seen = self.seen.lock().await;
         let mut r = db.reader().await?;
@@ -76,7 +78,23 @@ impl LetterSearch {
         }
         let sql = format!("SELECT max(seq) FROM audit_log WHERE action IN {CHANGES}");
         let newest: Option<i64> = run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
-        if newest.is_none() || newest == *seen {
+        let mark = newest.unwrap_or(0);
+        if *seen == Some(mark) {
+            return Ok(());
+        }
+        if seen.is_none() {
+            // A fresh index: whatever is published now, from the table.
+            drop(r);
+            let mut after = 0;
+            loop {
+                let (letters, last) = reading::published_after(db, after, 1000).await?;
+                let Some(last) = last else { break };
+                after = last;
+                let docs: Vec<Document> = letters.iter().map(document).collect();
+                let index = self.index.clone();
+                tokio::task::spawn_blocking(move || index.upsert(&docs)).await??;
+            }
+            *seen = Some(mark);
             return Ok(());
         }
         let sql = format!(
@@ -105,7 +123,7 @@ impl LetterSearch {
             })
             .await??;
         }
-        *seen = newest;
+        *seen = Some(mark);
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use crate::reading::LetterRow;
 use crate::settings::Settings;
 use crate::PROCESS;
 use egov_audit::Event;
+use egov_calendar::CalendarCache;
 use egov_cases::acting::Acting;
 use egov_cases::engine::{prepare, NewCase};
 use egov_cases::opening::open;
@@ -95,12 +96,13 @@ pub async fn write_signed_in(
     db: &Db,
     ctx: &Context,
     processes: &Processes,
+    calendar: &CalendarCache,
     user_id: i64,
     letter: NewLetter,
 ) -> Result<Written, WritingError> {
     let letter = letter.check(Settings::shipped(), Writer::SignedIn { user_id })?;
     let (department_id, department_name) = keeper(db, &letter).await?;
-    let calendar = egov_calendar::load_calendar(db).await?;
+    let calendar = calendar.get(db).await?;
     let def = processes.latest(db, PROCESS).await?;
     let opening = prepare(
         &calendar,
@@ -145,11 +147,12 @@ pub async fn write_received(
     db: &Db,
     ctx: &Context,
     processes: &Processes,
+    calendar: &CalendarCache,
     letter: NewLetter,
 ) -> Result<Written, WritingError> {
     let letter = letter.check(Settings::shipped(), Writer::Guest)?;
     let (department_id, department_name) = keeper(db, &letter).await?;
-    let calendar = egov_calendar::load_calendar(db).await?;
+    let calendar = calendar.get(db).await?;
     let def = processes.latest(db, PROCESS).await?;
     let opening = prepare(
         &calendar,
@@ -241,13 +244,14 @@ pub async fn confirm(
     db: &Db,
     ctx: &Context,
     processes: &Processes,
+    calendar: &CalendarCache,
     ticket: &str,
     code: &str,
     site: &str,
 ) -> Result<Written, WritingError> {
     let settings = Settings::shipped();
     let waiting = awaiting(db, ticket).await?.ok_or(WritingError::NoTicket)?;
-    let calendar = egov_calendar::load_calendar(db).await?;
+    let calendar = calendar.get(db).await?;
     let def = processes.latest(db, PROCESS).await?;
     let letter = waiting.letter;
     let (_, department_name) = keeper(db, &letter).await?;
