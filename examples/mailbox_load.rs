@@ -202,7 +202,12 @@ async fn fill(db: &Db, n: usize) -> anyhow::Result<()> {
                         .bind(l.body)
                         .bind("感谢您的来信，已转有关部门办理，将于本月内完成整改。");
                 }
-                tx.execute(q).await
+                let n = tx.execute(q).await?;
+                tx.execute(
+                    query("UPDATE mailbox_totals SET published = published + $1 WHERE id = 1")
+                        .bind(n as i64),
+                )
+                .await
             })
         })
         .await?;

@@ -203,6 +203,10 @@ pub async fn publish(
             if done == 0 {
                 return Err(PublishError::Published);
             }
+            tx.execute(query(
+                "UPDATE mailbox_totals SET published = published + 1 WHERE id = 1",
+            ))
+            .await?;
             egov_audit::append(
                 tx,
                 &ctx,
@@ -258,6 +262,10 @@ pub async fn withdraw(
             if done == 0 {
                 return Err(PublishError::NotPublished);
             }
+            tx.execute(query(
+                "UPDATE mailbox_totals SET published = published - 1 WHERE id = 1",
+            ))
+            .await?;
             egov_audit::append(
                 tx,
                 &ctx,

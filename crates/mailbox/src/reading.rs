@@ -147,7 +147,7 @@ pub async fn published(
         .fetch_all(&mut *c)
         .await)?;
     let total: i64 = run!(r, |c| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mailbox_letters WHERE published_at IS NOT NULL"
+        "SELECT published FROM mailbox_totals WHERE id = 1"
     )
     .fetch_one(&mut *c)
     .await)?;

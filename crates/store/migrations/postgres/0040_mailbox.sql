@@ -35,5 +35,15 @@ CREATE TABLE mailbox_letters (
 -- Codes texted to a phone lately: a phone gets a few an hour.
 CREATE INDEX mailbox_letters_code_phone ON mailbox_letters (code_phone, written_at)
     WHERE code_phone IS NOT NULL;
-CREATE INDEX mailbox_letters_published ON mailbox_letters (published_at)
+-- The public list, newest first, read from the index's end.
+CREATE INDEX mailbox_letters_published ON mailbox_letters (published_at, id)
     WHERE published_at IS NOT NULL;
+
+-- How many letters are published, kept with each publication and
+-- withdrawal: the public list shows it on every page, and counting a
+-- million rows a view is not to be done.
+CREATE TABLE mailbox_totals (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    published BIGINT NOT NULL
+);
+INSERT INTO mailbox_totals (id, published) VALUES (1, 0);
