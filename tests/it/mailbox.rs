@@ -252,6 +252,10 @@ async fn a_guest_writes_to_the_mayor_and_the_answer_is_published_without_persona
     assert!(!none.body.contains(&number));
     let api: Value = app.get("/api/v1/mailbox/letters").await.json();
     assert_eq!(api["total"], 1);
+    let res = app
+        .get("/api/v1/mailbox/letters?q=%E5%85%AC%E4%BA%A4&offset=2432902008176640000&limit=-271")
+        .await;
+    res.assert_problem(StatusCode::BAD_REQUEST, "invalid_query");
     let figures: Value = app.get("/api/v1/mailbox/figures").await.json();
     let jtw_id = dept(&app, "110000-JTW").await;
     let row = figures

@@ -1,6 +1,7 @@
 //! What the API and the pages both do: read the published letters (a
 //! page of them, or a search) and establish who may publish a letter.
 
+use axum::http::StatusCode;
 use egov_identity::Permission;
 use egov_mailbox::reading::{self, Published};
 use egov_mailbox::search::LetterSearch;
@@ -25,6 +26,15 @@ pub async fn published(
     match q.map(str::trim).filter(|q| !q.is_empty()) {
         None => Ok(reading::published(&state.db, offset, limit).await?),
         Some(words) => {
+            if offset as usize + limit as usize > egov_search::MAX_WINDOW {
+                let most = egov_search::MAX_WINDOW;
+                return Err(
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query").with_detail(
+                        format!("检索结果只能翻到前 {most} 封，请换个词缩小范围"),
+                        format!("search results page only to the first {most}: narrow the words"),
+                    ),
+                );
+            }
             let (numbers, total) = state
                 .part::<LetterSearch>()
                 .search(&state.db, words, offset as usize, limit as usize)
