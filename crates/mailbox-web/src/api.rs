@@ -174,17 +174,10 @@ pub async fn publish(
     ApiPath(number): ApiPath<String>,
     ApiJson(texts): ApiJson<Texts>,
 ) -> Result<StatusCode, ApiError> {
-    let (department_id, user_id) = work::may_publish(&state, &caller, &number).await?;
-    publishing::publish(
-        &state.db,
-        &caller.context,
-        &number,
-        department_id,
-        Some(user_id),
-        texts,
-    )
-    .await
-    .map_err(errors::publishing)?;
+    let user_id = work::may_publish(&state, &caller, &number).await?;
+    publishing::publish(&state.db, &caller.context, &number, Some(user_id), texts)
+        .await
+        .map_err(errors::publishing)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -49,9 +49,6 @@ pub fn publishing(e: PublishError) -> ApiError {
             ApiError::new(StatusCode::CONFLICT, "not_published").with_detail("来信没有公开", en)
         }
         PublishError::NoReason => ApiError::validation("请写明撤下公开的理由", en),
-        PublishError::NotYours => {
-            ApiError::forbidden().with_detail("只有答复来信的部门可以公开", en)
-        }
         PublishError::Empty(what) => ApiError::validation(
             format!(
                 "{}不能为空",

@@ -117,7 +117,7 @@ pub async fn publish(
     CheckedForm(f): CheckedForm<PublishForm>,
 ) -> Result<Response, ApiError> {
     let caller = page_caller(&user, origin);
-    let (department_id, user_id) = match crate::work::may_publish(&state, &caller, &number).await {
+    let user_id = match crate::work::may_publish(&state, &caller, &number).await {
         Ok(found) => found,
         Err(e) => return Ok(error_page(locale, e.status)),
     };
@@ -130,7 +130,6 @@ pub async fn publish(
         &state.db,
         &caller.context,
         &number,
-        department_id,
         Some(user_id),
         texts.clone(),
     )

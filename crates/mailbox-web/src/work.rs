@@ -46,14 +46,14 @@ pub async fn published(
     }
 }
 
-/// The department that answered letter `number` and the caller's account,
-/// once the caller may publish for it (a handler there); the same
+/// The caller's account, once the caller may publish letter `number` (a
+/// handler of the department that answered it); the same
 /// not-found for a number that is no letter and one the caller may not see.
 pub async fn may_publish(
     state: &AppState,
     caller: &ApiCaller,
     number: &str,
-) -> Result<(i64, i64), ApiError> {
+) -> Result<i64, ApiError> {
     let user = require_user(caller)?;
     let case = match egov_cases::case::by_number(&state.db, number).await {
         Ok(c) if c.process_id == egov_mailbox::PROCESS => c,
@@ -69,5 +69,5 @@ pub async fn may_publish(
     ) {
         return Err(egov_web_kit::engine_errors::case_not_found());
     }
-    Ok((department_id, user.user_id))
+    Ok(user.user_id)
 }

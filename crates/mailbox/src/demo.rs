@@ -156,7 +156,7 @@ pub async fn load(db: &Db, processes: &Processes) -> Result<usize, DemoError> {
         }
         if l.consent {
             let draft = publishing::draft(db, &written.number).await?;
-            publishing::publish(db, &ctx, &written.number, answering, None, draft.texts).await?;
+            publishing::publish(db, &ctx, &written.number, None, draft.texts).await?;
         }
     }
     Ok(demo.letter.len())
