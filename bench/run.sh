@@ -43,9 +43,11 @@
 #                default 100000; 0 skips it)
 #   CATALOGUE_QUERIES   searches it times (default 2000)
 #   MAILBOX_SECONDS, MAILBOX_CONCURRENCY  the mailbox group's timed letters
-#                and their writers at a time (defaults 10, 32)
-#   MAILBOX_PUBLISHED  published letters the list and search run over
-#                (examples/mailbox_load.rs; default 1000000)
+#                (and requests for information) and their writers at a time
+#                (defaults 10, 32)
+#   MAILBOX_PUBLISHED  published letters (and disclosure documents) the list
+#                and search run over (examples/mailbox_load.rs,
+#                examples/disclosure_load.rs; default 1000000)
 #   MAILBOX_QUERIES    list pages and searches it times (default 2000)
 #   GRID_READ_CASES  grid cases stored before the Open311 reads are measured
 #                (examples/open311_read.rs; default 10000000; 0 skips them)
@@ -297,7 +299,7 @@ if [[ $BUILD != 0 ]]; then
     [[ $want_hall == 0 ]] || build_args+=(--example application_load)
     [[ $want_grid == 0 ]] || build_args+=(--example open311_read)
     [[ $want_exchange == 0 ]] || build_args+=(--example catalogue_search)
-    [[ $want_mailbox == 0 ]] || build_args+=(--example mailbox_load)
+    [[ $want_mailbox == 0 ]] || build_args+=(--example mailbox_load --example disclosure_load)
     (cd "$root" && cargo build --release --quiet --workspace "${build_args[@]}")
 else
     log "bench: BUILD=0, measuring the binaries already built"
@@ -1183,7 +1185,8 @@ bench_engine() {
         catalogue_search_scenario "$engine" "$dir"
     fi
     if [[ $want_mailbox == 1 ]]; then
-        mailbox_scenario "$engine" "$dir"
+        interaction_scenario "$engine" "$dir" mailbox_load
+        interaction_scenario "$engine" "$dir" disclosure_load
     fi
 
     drop_databases
@@ -1339,33 +1342,41 @@ grid_read_scenarios() {
     done
 }
 
-# mailbox_scenario ENGINE DIR: letters written by signed-in writers beside
-# the case engine opening the same process's cases alone (its ceiling), then
-# the public list and search over MAILBOX_PUBLISHED published letters, on a
-# fresh database (examples/mailbox_load.rs, no HTTP).
-mailbox_scenario() {
-    local engine=$1 dir=$2
+# interaction_scenario ENGINE DIR EXAMPLE: citizen interaction on a fresh
+# database, in process (no HTTP): with mailbox_load, letters written by
+# signed-in writers; with disclosure_load, requests for information filed;
+# each beside the case engine opening the same process's cases alone (its
+# ceiling), then the public list and search over MAILBOX_PUBLISHED published
+# letters or documents (examples/mailbox_load.rs, examples/disclosure_load.rs).
+interaction_scenario() {
+    local engine=$1 dir=$2 example=$3
     local results="$results_dir/$today-$engine.txt" url shown
-    fresh_database "$engine" "$dir" mailbox
+    local filed things heading
+    case $example in
+        mailbox_load) filed=letters things="letters" heading="mailboxes" ;;
+        disclosure_load) filed=requests things="documents" heading="disclosure" ;;
+    esac
+    fresh_database "$engine" "$dir" "${example%_load}"
     local args=(--seconds "$MAILBOX_SECONDS" --concurrency "$MAILBOX_CONCURRENCY"
         --published "$MAILBOX_PUBLISHED" --queries "$MAILBOX_QUERIES")
-    log "bench: $engine: mailboxes (mailbox_load ${args[*]})"
+    log "bench: $engine: $heading ($example ${args[*]})"
     local out
-    out="$("$target_dir/release/examples/mailbox_load" --database-url "$url" "${args[@]}" 2>&1)" || {
+    out="$("$target_dir/release/examples/$example" --database-url "$url" "${args[@]}" 2>&1)" || {
         printf '%s\n' "$out" >&2
-        die "$engine: mailbox_load failed (see above)"
+        die "$engine: $example failed (see above)"
     }
-    printf '### %s / mailboxes\n$ mailbox_load --database-url %s %s\n%s\n\n' \
-        "$engine" "$shown" "${args[*]}" "$out" >>"$results"
+    printf '### %s / %s\n$ %s --database-url %s %s\n%s\n\n' \
+        "$engine" "$heading" "$example" "$shown" "${args[*]}" "$out" >>"$results"
     local line phase
-    for phase in letters cases list search; do
-        line="$(grep "^mailbox_load engine=$engine phase=$phase " <<<"$out" | tail -n1)"
-        [[ -n $line ]] || die "could not read mailbox_load's output for $engine"
+    for phase in "$filed" cases list search; do
+        line="$(grep "^$example engine=$engine phase=$phase " <<<"$out" | tail -n1)"
+        [[ -n $line ]] || die "could not read $example's output for $engine"
         case $phase in
             letters) rows+=("| $engine | letters written (signed in, $MAILBOX_CONCURRENCY at a time) | $(kv "$line" rate) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
-            cases) rows+=("| $engine | ceiling: the same cases opened alone (letters ÷ cases $(kv "$line" letters_share)) | $(kv "$line" rate) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
-            list) rows+=("| $engine | published letters, a page of 20 ($(kv "$line" published) published) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
-            search) rows+=("| $engine | published letters searched (index built in $(kv "$line" index_seconds) s) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+            requests) rows+=("| $engine | requests for information filed (signed in, $MAILBOX_CONCURRENCY at a time) | $(kv "$line" rate) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+            cases) rows+=("| $engine | ceiling: the same cases opened alone ($filed ÷ cases $(kv "$line" "${filed}_share")) | $(kv "$line" rate) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+            list) rows+=("| $engine | published $things, a page of 20 ($(kv "$line" published) published) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
+            search) rows+=("| $engine | published $things searched (index built in $(kv "$line" index_seconds) s) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
         esac
     done
 }

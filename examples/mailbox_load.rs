@@ -21,7 +21,7 @@
 mod common;
 
 use clap::Parser;
-use common::{engine_name, micros, ms, Window};
+use common::{engine_name, micros, ms, timed};
 use egov_cases::acting::Acting;
 use egov_cases::engine::{prepare, NewCase};
 use egov_cases::opening::open;
@@ -29,7 +29,7 @@ use egov_mailbox::search::LetterSearch;
 use egov_mailbox::NewLetter;
 use egov_store::{query, DatabaseUrl, Db};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Parser, Debug)]
 #[command(about = "letters written, and the public list and search of published letters")]
@@ -83,43 +83,6 @@ const WORDS: [&str; 10] = [
 
 fn main() -> std::process::ExitCode {
     common::main_with("mailbox_load", run(Args::parse()))
-}
-
-/// Runs `op` on `concurrency` tasks for `seconds`; answers how many
-/// finished inside the timed window and their latencies, sorted.
-async fn timed<F, Fut>(concurrency: usize, seconds: u64, op: F) -> anyhow::Result<(usize, Vec<u32>)>
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    let op = Arc::new(op);
-    let from = Instant::now() + Duration::from_millis(500);
-    let window = Window {
-        from,
-        end: from + Duration::from_secs(seconds),
-    };
-    let mut tasks = Vec::new();
-    for _ in 0..concurrency {
-        let op = op.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut took = Vec::new();
-            while Instant::now() < window.end {
-                let t = Instant::now();
-                op().await?;
-                let done = Instant::now();
-                if window.counts(done) && t >= window.from {
-                    took.push(micros(done - t));
-                }
-            }
-            anyhow::Ok(took)
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
-    all.sort_unstable();
-    Ok((all.len(), all))
 }
 
 fn letter(i: usize) -> NewLetter {

@@ -74,6 +74,13 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
         if n > 0 {
             tracing::info!(letters = n, "demonstration letters to the mailboxes loaded");
         }
+        let n = egov_disclosure::demo::load(&db).await?;
+        if n > 0 {
+            tracing::info!(
+                documents = n,
+                "demonstration disclosure documents published"
+            );
+        }
         if let Some(t) = egov_grid::routing::store::seed_demo(&db).await? {
             tracing::info!(
                 decisions = t.examples,
@@ -199,6 +206,21 @@ async fn sweep_hourly(db: egov_store::Db) {
             Err(e) => tracing::warn!(
                 error = %egov_kernel::error::Chain(&e),
                 "deleting unconfirmed letters"
+            ),
+        }
+        match egov_disclosure::sweep::give_up_unclarified(
+            &db,
+            &egov_kernel::Context::system(),
+            &egov_cases::Processes::default(),
+            &egov_calendar::CalendarCache::default(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(requests = n, "requests not clarified in time given up"),
+            Err(e) => tracing::warn!(
+                error = %egov_kernel::error::Chain(&e),
+                "giving up requests not clarified in time"
             ),
         }
         let today = egov_kernel::time::beijing_today();

@@ -1,9 +1,11 @@
 //! What the load examples share: the timed window, latency percentiles,
-//! the engine's name for the report lines, a count query, and `main`.
+//! a throughput phase run on many tasks, the engine's name for the report
+//! lines, a count query, and `main`.
 #![allow(dead_code)] // each example uses its own part
 
 use egov_store::{run, Db, Engine};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The timed window of a throughput phase: what finishes inside it counts.
@@ -30,6 +32,47 @@ pub fn ms(sorted: &[u32], p: f64) -> String {
     }
     let i = ((sorted.len() as f64 * p / 100.0).ceil() as usize).clamp(1, sorted.len()) - 1;
     format!("{:.2}ms", sorted[i] as f64 / 1000.0)
+}
+
+/// Runs `op` on `concurrency` tasks for `seconds`; answers how many
+/// finished inside the timed window and their latencies, sorted.
+pub async fn timed<F, Fut>(
+    concurrency: usize,
+    seconds: u64,
+    op: F,
+) -> anyhow::Result<(usize, Vec<u32>)>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let op = Arc::new(op);
+    let from = Instant::now() + Duration::from_millis(500);
+    let window = Window {
+        from,
+        end: from + Duration::from_secs(seconds),
+    };
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let op = op.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut took = Vec::new();
+            while Instant::now() < window.end {
+                let t = Instant::now();
+                op().await?;
+                let done = Instant::now();
+                if window.counts(done) && t >= window.from {
+                    took.push(micros(done - t));
+                }
+            }
+            anyhow::Ok(took)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    all.sort_unstable();
+    Ok((all.len(), all))
 }
 
 /// This process's CPU time (user and system) so far.

@@ -351,6 +351,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("demonstration catalogue resources: {n}");
             let n = egov_mailbox::demo::load(&db, &egov_cases::Processes::default()).await?;
             println!("demonstration letters: {n}");
+            let n = egov_disclosure::demo::load(&db).await?;
+            println!("demonstration disclosure documents: {n}");
             if people {
                 demo::people(&db, &settings.files_dir()).await?;
             }

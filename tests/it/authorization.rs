@@ -425,6 +425,43 @@ fn routes() -> Vec<Route> {
         post("/mailbox/letters/CASE/withdraw", |w| {
             w.page(w.is_staff()).min_found()
         }),
+        // Disclosure (tests/it/disclosure.rs): anyone reads the list, a
+        // document and the table; citizens and enterprises request (the
+        // matrix's empty form is judged); a department's handlers publish
+        // (the matrix's form names no department of theirs: refused) and
+        // withdraw (no document has this id: not found).
+        get("/disclosure", public),
+        get("/disclosure/documents/999999999", |_| Outcome::Hidden),
+        post("/disclosure/documents/999999999/withdraw", |w| {
+            w.page(w.is_staff()).min_found()
+        }),
+        get("/disclosure/publish", |w| w.page(w == Who::Handler)),
+        post("/disclosure/publish", |w| w.page(false)),
+        get("/disclosure/apply", |w| w.page(w.is_applicant())),
+        post("/disclosure/apply", |w| match w.page(w.is_applicant()) {
+            Outcome::Allowed => Outcome::Judged,
+            o => o,
+        }),
+        get("/disclosure/report", public),
+        get("/api/v1/disclosure/documents", public),
+        post("/api/v1/disclosure/documents", |w| {
+            match w.api(w.signed_in()) {
+                Outcome::Allowed if w == Who::Handler => Outcome::Judged,
+                Outcome::Allowed => Outcome::Forbidden,
+                o => o,
+            }
+        }),
+        get("/api/v1/disclosure/documents/1", |_| Outcome::Hidden),
+        post("/api/v1/disclosure/documents/1/withdrawal", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/api/v1/disclosure/requests", |w| {
+            match w.api(w.signed_in()) {
+                Outcome::Allowed => Outcome::Judged,
+                o => o,
+            }
+        }),
+        get("/api/v1/disclosure/report/2026", public),
         get("/grid/follow/none", |_| Outcome::Hidden),
         // Following a report and deciding on one (tests/it/grid_pages.rs):
         // no report has this id, so those who may are told it is not there.
@@ -1293,6 +1330,20 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 "class": "303", "name": "矩阵资源", "abstract": "矩阵", "format": "接口",
                 "update_cycle": "daily", "published": "2026-01-01", "sharing": "none",
                 "open": "closed", "items": [{"name": "a", "title": "甲", "type": "string"}]}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/disclosure/requests" {
+        // Too short to name anything: judged, nothing filed.
+        json(
+            serde_json::json!({"department": "110000-ZWFWJ", "information": "矩阵",
+                "applicant_kind": "person", "form": "electronic", "delivery": "online"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/disclosure/documents" {
+        // A title too short: judged, nothing published.
+        json(
+            serde_json::json!({"department": "110000-ZWFWJ", "title": "矩", "issued_on": "2026-01-01",
+                "category": "other", "body": "矩阵文件的正文内容"}),
             &mut headers,
         )
     } else if route.path.ends_with("/requests") {

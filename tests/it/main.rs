@@ -13,6 +13,7 @@ mod case_pages;
 mod cases;
 mod catalogue;
 mod demo;
+mod disclosure;
 mod documents;
 mod exchange;
 mod grid_pages;

@@ -14,6 +14,7 @@
 //! batches, a few milliseconds later, under the head's lock (any number of
 //! nodes may run it).
 
+pub mod changes;
 pub mod checkpoint;
 mod pending;
 

@@ -157,6 +157,29 @@ pub struct Action {
     /// records the condition it is taken on.
     #[serde(default)]
     pub needs_materials: bool,
+    /// The action may be taken once in a case's life (the one correction
+    /// notice a disclosure request may get).
+    #[serde(default)]
+    pub once: bool,
+    /// The action may be taken only so long after the case entered its
+    /// current state (the correction notice within 7 working days of
+    /// receipt; the applicant's answer to it within the time it gave).
+    pub within: Option<Period>,
+}
+
+/// A span of time on the working-day calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub amount: u32,
+    /// `workday`, `day` or `hour`.
+    pub unit: String,
+}
+
+impl Period {
+    pub fn unit(&self) -> Unit {
+        Unit::parse(&self.unit).expect("checked at load")
+    }
 }
 
 /// How a transfer action names the department it hands the case to.
@@ -355,6 +378,15 @@ impl ProcessDefinition {
             if let Some(s) = a.from.iter().find(|s| states[*s].terminal) {
                 return Err(invalid(format!(
                     "action '{}' leaves terminal state '{s}'",
+                    a.id
+                )));
+            }
+            if a.within
+                .as_ref()
+                .is_some_and(|w| w.amount == 0 || Unit::parse(&w.unit).is_none())
+            {
+                return Err(invalid(format!(
+                    "action '{}': 'within' needs an amount and a unit of workday, day or hour",
                     a.id
                 )));
             }

@@ -312,6 +312,18 @@ pub async fn act_in(
         },
         _ => None,
     };
+    let taken_before = match def.action(action_id).is_some_and(|a| a.once) {
+        true => {
+            tx.fetch_scalar::<i64>(
+                query("SELECT COUNT(*) FROM case_events WHERE case_id = $1 AND action = $2")
+                    .bind(case.id)
+                    .bind(action_id),
+            )
+            .await?
+                > 0
+        }
+        false => false,
+    };
     let attempt = Attempt {
         case: &case,
         branches: &branches,
@@ -319,6 +331,7 @@ pub async fn act_in(
         action_id,
         fields: &fields,
         transfer_target,
+        taken_before,
     };
     let plan = plan(def, cal, time::now(), attempt)?;
     if let Some(answer) = plan.branch_answer {

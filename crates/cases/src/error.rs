@@ -42,6 +42,13 @@ pub enum CaseError {
     Fields(Vec<Violation>),
     #[error("the deadline was already extended once")]
     AlreadyExtended,
+    #[error("action '{0}' may be taken once in a case, and was")]
+    OnlyOnce(String),
+    #[error("the time for action '{action}' ended at {by}")]
+    TooLate {
+        action: String,
+        by: egov_kernel::time::Timestamp,
+    },
     #[error("this step's deadline cannot be extended")]
     NoExtension,
     #[error("the case runs under {0}, not this definition")]

@@ -24,6 +24,8 @@ pub struct Attempt<'a> {
     pub fields: &'a Value,
     /// For a transfer: the department it names, when that exists.
     pub transfer_target: Option<i64>,
+    /// For an action taken once in a case: whether it was taken before.
+    pub taken_before: bool,
 }
 
 /// What taking the action does.
@@ -60,6 +62,7 @@ pub fn plan(
         action_id,
         fields,
         transfer_target,
+        taken_before,
     } = attempt;
     if case.process_id != def.id || case.process_version != def.version as i32 {
         return Err(CaseError::WrongDefinition(format!(
@@ -83,6 +86,25 @@ pub fn plan(
     let pending: &[Branch] = if parallel.is_some() { branches } else { &[] };
     if !may_act(def, case, pending, acting, &action.id) {
         return Err(CaseError::NotYours(action.id.clone()));
+    }
+    if action.once && taken_before {
+        return Err(CaseError::OnlyOnce(action.id.clone()));
+    }
+    if let Some(w) = &action.within {
+        let by = crate::clock::utc(
+            cal.due(
+                crate::clock::local(case.state_entered_at),
+                w.amount,
+                w.unit(),
+            )
+            .at,
+        );
+        if now > by {
+            return Err(CaseError::TooLate {
+                action: action.id.clone(),
+                by,
+            });
+        }
     }
     let violations = def.check_fields(&action.id, fields);
     if !violations.is_empty() {
@@ -276,6 +298,7 @@ mod tests {
             action_id,
             fields,
             transfer_target: None,
+            taken_before: false,
         }
     }
 

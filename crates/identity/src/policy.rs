@@ -81,6 +81,9 @@ pub enum Permission {
     /// Publish a department's answered letters (市长信箱 and its own
     /// mailbox) without personal data: its handlers, who answered them.
     PublishLetters { department_id: i64 },
+    /// Publish documents of a department's own accord (主动公开) and
+    /// withdraw them: its handlers.
+    PublishDocuments { department_id: i64 },
 }
 
 pub fn allows(principal: &Principal, permission: Permission) -> bool {
@@ -144,7 +147,9 @@ fn user_allows(u: &SessionUser, permission: Permission) -> bool {
             admin || u.has_role_for(Role::CatalogueAdmin, department_id)
         }
         ManageIndicators => admin || u.has_role_for(Role::Statistician, None),
-        PublishLetters { department_id } => u.has_role_for(Role::Handler, Some(department_id)),
+        PublishLetters { department_id } | PublishDocuments { department_id } => {
+            u.has_role_for(Role::Handler, Some(department_id))
+        }
         ReportIndicators { department_id } => u.has_role_for(Role::Statistician, department_id),
         ManageOperators { enterprise_id } => {
             u.is_legal_rep() && u.enterprise_id == Some(enterprise_id)

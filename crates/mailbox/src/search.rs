@@ -1,19 +1,17 @@
 //! Published letters in the shared Chinese search: each node keeps its own
-//! index and catches up with the letters published (or withdrawn) since it
-//! last looked, read from the audit log (numbered in commit order), as the
-//! service hall's index does.
+//! index, which follows the letters published (or withdrawn) through the
+//! audit log.
 
 use crate::reading::{self, Published};
+use egov_search::following::{FollowingIndex, Source};
 use egov_search::{Document, Query, SearchError, SearchIndex};
-use egov_store::{run, Db, Engine, StoreError};
-use std::sync::Arc;
-use tokio::sync::Mutex;
+use egov_store::{Db, StoreError};
 
 /// The documents' kind in the index.
 pub const KIND: &str = "letter";
 
 /// The audit actions that change what the index holds.
-const CHANGES: &str = "('mailbox.published', 'mailbox.withdrawn')";
+const CHANGES: &[&str] = &["mailbox.published", "mailbox.withdrawn"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum LetterSearchError {
@@ -23,12 +21,6 @@ pub enum LetterSearchError {
     Store(#[from] StoreError),
     #[error("the index task stopped")]
     Join(#[from] tokio::task::JoinError),
-}
-
-impl From<sqlx::Error> for LetterSearchError {
-    fn from(e: sqlx::Error) -> Self {
-        LetterSearchError::Store(e.into())
-    }
 }
 
 /// A published letter as a search document.
@@ -43,88 +35,47 @@ fn document(p: &Published) -> Document {
     }
 }
 
+/// The published letters, as the index follows them.
+struct Letters<'a>(&'a Db);
+
+impl Source for Letters<'_> {
+    type Error = LetterSearchError;
+
+    async fn mark(&self) -> Result<i64, Self::Error> {
+        Ok(egov_audit::changes::newest(self.0, CHANGES).await?)
+    }
+
+    async fn published_after(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<(Vec<Document>, Option<i64>), Self::Error> {
+        let (letters, last) = reading::published_after(self.0, after, limit as i64).await?;
+        Ok((letters.iter().map(document).collect(), last))
+    }
+
+    async fn changed_since(&self, since: i64) -> Result<Vec<String>, Self::Error> {
+        Ok(egov_audit::changes::objects_since(self.0, CHANGES, since).await?)
+    }
+
+    async fn published(&self, ids: &[String]) -> Result<Vec<Document>, Self::Error> {
+        let letters = reading::published_numbered(self.0, ids).await?;
+        Ok(letters.iter().map(document).collect())
+    }
+}
+
 /// The node's index of published letters, caught up on demand.
 #[derive(Clone)]
-pub struct LetterSearch {
-    index: Arc<SearchIndex>,
-    /// The audit number of the newest publication indexed.
-    seen: Arc<Mutex<Option<i64>>>,
-}
+pub struct LetterSearch(FollowingIndex);
 
 impl LetterSearch {
     pub fn new(index: SearchIndex) -> Self {
-        LetterSearch {
-            index: Arc::new(index),
-            seen: Arc::new(Mutex::new(None)),
-        }
+        LetterSearch(FollowingIndex::new(index))
     }
 
-    /// Brings the index up to date: the first time, every letter published
-    /// (read from the table); after, the letters published or withdrawn
-    /// since the last look. One caller catches up at a time; the others
-    /// find it done.
+    /// Brings the index up to date with what was published or withdrawn.
     pub async fn catch_up(&self, db: &Db) -> Result<(), LetterSearchError> {
-        let mut seen = self.seen.lock().await;
-        let mut r = db.reader().await?;
-        if db.engine() == Engine::Postgres {
-            // Publications wait to be linked into the chain: link them so
-            // the mark below counts them.
-            let sql =
-                format!("SELECT EXISTS (SELECT 1 FROM audit_pending WHERE action IN {CHANGES})");
-            let waiting: bool = run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
-            if waiting {
-                egov_audit::link_pending(db).await?;
-            }
-        }
-        let sql = format!("SELECT max(seq) FROM audit_log WHERE action IN {CHANGES}");
-        let newest: Option<i64> = run!(r, |c| sqlx::query_scalar(&sql).fetch_one(&mut *c).await)?;
-        let mark = newest.unwrap_or(0);
-        if *seen == Some(mark) {
-            return Ok(());
-        }
-        if seen.is_none() {
-            // A fresh index: whatever is published now, from the table.
-            drop(r);
-            let mut after = 0;
-            loop {
-                let (letters, last) = reading::published_after(db, after, 1000).await?;
-                let Some(last) = last else { break };
-                after = last;
-                let docs: Vec<Document> = letters.iter().map(document).collect();
-                let index = self.index.clone();
-                tokio::task::spawn_blocking(move || index.upsert(&docs)).await??;
-            }
-            *seen = Some(mark);
-            return Ok(());
-        }
-        let sql = format!(
-            "SELECT object_id FROM audit_log WHERE action IN {CHANGES} AND seq > $1 ORDER BY seq"
-        );
-        let mut numbers: Vec<String> = run!(r, |c| sqlx::query_scalar(&sql)
-            .bind(seen.unwrap_or(0))
-            .fetch_all(&mut *c)
-            .await)?;
-        drop(r);
-        numbers.sort();
-        numbers.dedup();
-        for chunk in numbers.chunks(500) {
-            // Whatever is published now goes in; the rest (withdrawn) out.
-            let letters = reading::published_numbered(db, chunk).await?;
-            let gone: Vec<String> = chunk
-                .iter()
-                .filter(|n| !letters.iter().any(|l| &l.number == *n))
-                .cloned()
-                .collect();
-            let docs: Vec<Document> = letters.iter().map(document).collect();
-            let index = self.index.clone();
-            tokio::task::spawn_blocking(move || {
-                index.upsert(&docs)?;
-                index.delete(&gone.iter().map(String::as_str).collect::<Vec<_>>())
-            })
-            .await??;
-        }
-        *seen = Some(mark);
-        Ok(())
+        self.0.catch_up(&Letters(db)).await
     }
 
     /// The numbers of the published letters matching `words`, best first,
@@ -136,10 +87,8 @@ impl LetterSearch {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<String>, usize), LetterSearchError> {
-        self.catch_up(db).await?;
-        let index = self.index.clone();
         let q = Query::new(words).kind(KIND).page(offset, limit);
-        let results = tokio::task::spawn_blocking(move || index.search(&q)).await??;
+        let results = self.0.search(&Letters(db), q).await?;
         Ok((
             results.hits.into_iter().map(|h| h.id).collect(),
             results.total,

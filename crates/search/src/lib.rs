@@ -28,6 +28,7 @@
 mod analysis;
 mod error;
 mod facets;
+pub mod following;
 mod index;
 mod query;
 mod synonyms;

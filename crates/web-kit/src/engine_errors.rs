@@ -51,6 +51,19 @@ impl From<CaseError> for ApiError {
             }
             CaseError::AlreadyExtended => ApiError::new(StatusCode::CONFLICT, "action_not_allowed")
                 .with_detail("期限已延长过一次", "the deadline was already extended once"),
+            CaseError::OnlyOnce(action) => {
+                ApiError::new(StatusCode::CONFLICT, "action_not_allowed").with_detail(
+                    format!("“{action}”在一个案件中只能执行一次，已执行过"),
+                    format!("action '{action}' may be taken once in a case, and was"),
+                )
+            }
+            CaseError::TooLate { action, by } => {
+                let by = egov_kernel::time::beijing(by).format("%Y-%m-%d %H:%M");
+                ApiError::new(StatusCode::CONFLICT, "too_late").with_detail(
+                    format!("“{action}”的期限已于 {by} 届满，不能再执行"),
+                    format!("the time for action '{action}' ended at {by} (Beijing time)"),
+                )
+            }
             CaseError::NoExtension => ApiError::new(StatusCode::CONFLICT, "action_not_allowed")
                 .with_detail(
                     "此环节的期限不能延长",

@@ -352,6 +352,7 @@ pub const CODES: &[&str] = &[
     "route_not_found",
     "rows_refused",
     "timeout",
+    "too_late",
     "unauthorized",
     "unavailable",
     "unknown_field",

@@ -20,6 +20,7 @@ pub fn slices() -> Vec<Slice> {
         egov_grid_web::slice(),
         egov_catalogue_web::slice(),
         egov_mailbox_web::slice(),
+        egov_disclosure_web::slice(),
     ]
 }
 
