@@ -97,7 +97,7 @@ test('a resident writes to a department’s mailbox and, on a phone, requests in
     await shoot(mobile, 'disclosure-apply-refused-phone');
     await mobile.getByLabel(/^所需政府信息的名称/).fill(ASKED);
     await mobile.getByRole('button', { name: '提交申请', exact: true }).click();
-    await mobile.waitForURL((u) => u.pathname.startsWith('/cases/') && u.searchParams.get('done') === 'filed', { waitUntil: 'load' });
+    await mobile.waitForURL((u) => u.pathname.startsWith('/cases/') && u.searchParams.get('done') === 'opened', { waitUntil: 'load' });
     await settle(mobile, mwatch);
     flow.request = new URL(mobile.url()).pathname.split('/').pop();
     assert.equal((await caseFacts(mobile)).state, '待答复');

@@ -36,7 +36,7 @@ fn number_of(res: &TestResponse) -> String {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let to = res.header("location");
     to.strip_prefix("/cases/")
-        .and_then(|n| n.strip_suffix("?done=filed"))
+        .and_then(|n| n.strip_suffix("?done=opened"))
         .unwrap_or_else(|| panic!("to the case: {to}"))
         .to_owned()
 }

@@ -7,7 +7,7 @@
 use crate::acting::{may_act, Acting};
 use crate::case::{Branch, BranchStatus, Case};
 use crate::clock::{enter, ClockState};
-use crate::definition::{Join, OnRefuse, ProcessDefinition};
+use crate::definition::{Action, Join, OnRefuse, ProcessDefinition};
 use crate::error::CaseError;
 use crate::schema::{Rule, Violation};
 use egov_calendar::WorkCalendar;
@@ -46,6 +46,25 @@ pub struct Plan {
 pub struct BranchAnswer {
     pub department_id: i64,
     pub status: BranchStatus,
+}
+
+/// Whether `action`, which may be taken only `within` a span of the case
+/// entering its state, still may be at `now`; else when its time ended.
+pub fn in_time(
+    action: &Action,
+    case: &Case,
+    cal: &WorkCalendar,
+    now: Timestamp,
+) -> Result<(), Timestamp> {
+    let Some(w) = &action.within else {
+        return Ok(());
+    };
+    let start = crate::clock::local(case.state_entered_at);
+    let by = crate::clock::utc(cal.due(start, w.amount, w.unit()).at);
+    if now > by {
+        return Err(by);
+    }
+    Ok(())
 }
 
 /// Decides what `attempt` does at `now`, or why it may not be taken.
@@ -90,21 +109,11 @@ pub fn plan(
     if action.once && taken_before {
         return Err(CaseError::OnlyOnce(action.id.clone()));
     }
-    if let Some(w) = &action.within {
-        let by = crate::clock::utc(
-            cal.due(
-                crate::clock::local(case.state_entered_at),
-                w.amount,
-                w.unit(),
-            )
-            .at,
-        );
-        if now > by {
-            return Err(CaseError::TooLate {
-                action: action.id.clone(),
-                by,
-            });
-        }
+    if let Err(by) = in_time(action, case, cal, now) {
+        return Err(CaseError::TooLate {
+            action: action.id.clone(),
+            by,
+        });
     }
     let violations = def.check_fields(&action.id, fields);
     if !violations.is_empty() {

@@ -166,7 +166,7 @@ pub async fn file(
     )
     .await;
     match filed {
-        Ok(number) => Ok(Redirect::to(&format!("/cases/{number}?done=filed")).into_response()),
+        Ok(number) => Ok(Redirect::to(&format!("/cases/{number}?done=opened")).into_response()),
         Err(FilingError::Request(r)) => {
             let field = r.field();
             let message = error_message(locale, &errors::filing(FilingError::Request(r)));

@@ -325,11 +325,12 @@ impl Checked {
     /// The case's start fields, as the process's schema checks them: the
     /// choices in the words the case page shows (and the report counts).
     pub fn case_data(&self) -> serde_json::Value {
+        // The agency is the case's owner; `form` is the page's own key on
+        // a case (the hall's form), so the medium goes by its own name.
         let mut data = serde_json::json!({
-            "department": self.department,
             "information": self.information,
             "applicant_kind": self.applicant_kind.word(),
-            "form": self.form.word(),
+            "medium": self.form.word(),
             "delivery": self.delivery.word(),
         });
         if let Some(o) = &self.organization {
@@ -406,7 +407,7 @@ mod tests {
         let c = request().check().expect("checked");
         let data = c.case_data();
         assert_eq!(data["applicant_kind"], "自然人");
-        assert_eq!(data["form"], "电子");
+        assert_eq!(data["medium"], "电子");
         assert!(data.get("organization").is_none());
     }
 }

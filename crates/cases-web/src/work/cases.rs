@@ -29,21 +29,7 @@ pub async fn detail(
     let dir = egov_org::directory(db).await?;
     let internal = sees_internal(principal);
     let pending = egov_cases::branches(db, case.id, &case.state).await?;
-    let mut actions: Vec<ActionOption> = Vec::new();
-    if let Principal::User(u) = principal {
-        for acting in actings(u) {
-            for a in egov_cases::actions_open_to(def, case, &pending, acting) {
-                if actions.iter().all(|x| x.id != a.id) {
-                    actions.push(ActionOption {
-                        id: a.id.clone(),
-                        name: a.name.clone(),
-                        fields: a.fields.clone(),
-                    });
-                }
-            }
-        }
-    }
-    let timeline = egov_cases::timeline(db, case.id)
+    let timeline: Vec<TimelineEvent> = egov_cases::timeline(db, case.id)
         .await?
         .into_iter()
         .map(|e| TimelineEvent {
@@ -56,6 +42,27 @@ pub async fn detail(
             fields: serde_json::from_str(&e.fields).unwrap_or(Value::Null),
         })
         .collect();
+    // Not offered: an action taken once already, or past its time.
+    let calendar = state.calendar.get(db).await.map_err(ApiError::internal)?;
+    let now = egov_kernel::time::now();
+    let offered = |a: &egov_cases::definition::Action| {
+        !(a.once && timeline.iter().any(|e| e.action == a.id))
+            && egov_cases::plan::in_time(a, case, &calendar, now).is_ok()
+    };
+    let mut actions: Vec<ActionOption> = Vec::new();
+    if let Principal::User(u) = principal {
+        for acting in actings(u) {
+            for a in egov_cases::actions_open_to(def, case, &pending, acting) {
+                if actions.iter().all(|x| x.id != a.id) && offered(a) {
+                    actions.push(ActionOption {
+                        id: a.id.clone(),
+                        name: a.name.clone(),
+                        fields: a.fields.clone(),
+                    });
+                }
+            }
+        }
+    }
     let comments = egov_cases::comments::list(db, case.id, internal)
         .await?
         .into_iter()
