@@ -77,6 +77,10 @@ pub struct ActionOption {
     /// The fields it takes, as JSON Schema.
     #[schema(value_type = Object)]
     pub fields: Option<Value>,
+    /// The moment after which it may no longer be taken, if it has one
+    /// (a clarification asked of the applicant).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub until: Option<Timestamp>,
 }
 
 #[derive(Serialize, ToSchema)]

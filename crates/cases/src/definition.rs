@@ -162,8 +162,9 @@ pub struct Action {
     #[serde(default)]
     pub once: bool,
     /// The action may be taken only so long after the case entered its
-    /// current state (the correction notice within 7 working days of
-    /// receipt; the applicant's answer to it within the time it gave).
+    /// current state, or (`since = "opened"`) was opened (the correction
+    /// notice within 7 working days of receipt; the applicant's answer to
+    /// it within the time it gave).
     pub within: Option<Period>,
 }
 
@@ -174,6 +175,21 @@ pub struct Period {
     pub amount: u32,
     /// `workday`, `day` or `hour`.
     pub unit: String,
+    /// What the span runs from.
+    #[serde(default)]
+    pub since: Since,
+}
+
+/// What an action's `within` span runs from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Since {
+    /// The case entering its current state.
+    #[default]
+    State,
+    /// The case's opening (its receipt): a span that a pause and a return
+    /// to the state do not start again.
+    Opened,
 }
 
 impl Period {

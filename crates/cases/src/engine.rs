@@ -360,7 +360,12 @@ pub async fn act_in(
         from: Some(&case.state),
         action: Some(action_id),
     };
-    let telling = Telling::after(def, told, &plan.next, &after_branches);
+    let mut telling = Telling::after(def, told, &plan.next, &after_branches);
+    // The applicant's time to act in the new state, for the notice.
+    telling.reply_by = def
+        .actions_for(&plan.next.state, crate::definition::Actor::Applicant)
+        .into_iter()
+        .find_map(|a| crate::plan::time_ends(a, &plan.next, cal));
     let step = Step {
         action: action_id,
         from: Some(&case.state),

@@ -78,6 +78,9 @@ pub(crate) struct Telling {
     state: Value,
     /// The kind of notice the applicant is sent, if any.
     applicant: Option<String>,
+    /// When the applicant's time to act in the new state ends (a
+    /// clarification asked for), for the notice to say.
+    pub(crate) reply_by: Option<egov_kernel::time::Timestamp>,
 }
 
 impl Telling {
@@ -119,6 +122,7 @@ impl Telling {
             staff,
             state: state_name(def.state(&case.state)),
             applicant: by_action.or(by_state),
+            reply_by: None,
         }
     }
 }
@@ -144,7 +148,8 @@ fn acted_as(acting: Acting) -> Option<(i64, Role)> {
 }
 
 /// The values every notice about a case may use.
-fn case_params(state: &Value, case: &Case, fields: &Value) -> Value {
+fn case_params(telling: &Telling, case: &Case, fields: &Value) -> Value {
+    let state = &telling.state;
     let missing = match &fields["missing"] {
         Value::Array(items) => items
             .iter()
@@ -160,6 +165,7 @@ fn case_params(state: &Value, case: &Case, fields: &Value) -> Value {
         "outcome": state,
         "due": case.due_at.map(|d| local(d).format("%Y-%m-%d").to_string()),
         "missing": missing,
+        "reply_by": telling.reply_by.map(|d| local(d).format("%Y-%m-%d").to_string()),
     })
 }
 
@@ -178,7 +184,7 @@ pub(crate) async fn tell(
     if telling.staff.is_empty() && telling.applicant.is_none() {
         return Ok(());
     }
-    let params = case_params(&telling.state, case, fields);
+    let params = case_params(telling, case, fields);
     if !telling.staff.is_empty() {
         let grants: Vec<(i64, Role)> = telling.staff.iter().copied().collect();
         let people = egov_identity::contacts::holding(tx, &grants).await?;
@@ -231,7 +237,7 @@ pub(crate) async fn tell_opened(
     let mut applicants: HashMap<(i64, Option<i64>), People> = HashMap::new();
     let mut notes: Vec<(Whose, Note)> = Vec::new();
     for (telling, case) in opened {
-        let params = case_params(&telling.state, case, &case.data);
+        let params = case_params(telling, case, &case.data);
         if !telling.staff.is_empty() {
             let grants: Vec<(i64, Role)> = telling.staff.iter().copied().collect();
             if !staff.contains_key(&grants) {

@@ -7,7 +7,7 @@
 use crate::acting::{may_act, Acting};
 use crate::case::{Branch, BranchStatus, Case};
 use crate::clock::{enter, ClockState};
-use crate::definition::{Action, Join, OnRefuse, ProcessDefinition};
+use crate::definition::{Action, Join, OnRefuse, ProcessDefinition, Since};
 use crate::error::CaseError;
 use crate::schema::{Rule, Violation};
 use egov_calendar::WorkCalendar;
@@ -48,23 +48,29 @@ pub struct BranchAnswer {
     pub status: BranchStatus,
 }
 
-/// Whether `action`, which may be taken only `within` a span of the case
-/// entering its state, still may be at `now`; else when its time ended.
+/// When the time for `action` on `case` ends, if it may be taken only
+/// `within` a span.
+pub fn time_ends(action: &Action, case: &Case, cal: &WorkCalendar) -> Option<Timestamp> {
+    let w = action.within.as_ref()?;
+    let from = match w.since {
+        Since::State => case.state_entered_at,
+        Since::Opened => case.created_at,
+    };
+    let start = crate::clock::local(from);
+    Some(crate::clock::utc(cal.due(start, w.amount, w.unit()).at))
+}
+
+/// Whether `action` may still be taken at `now`; else when its time ended.
 pub fn in_time(
     action: &Action,
     case: &Case,
     cal: &WorkCalendar,
     now: Timestamp,
 ) -> Result<(), Timestamp> {
-    let Some(w) = &action.within else {
-        return Ok(());
-    };
-    let start = crate::clock::local(case.state_entered_at);
-    let by = crate::clock::utc(cal.due(start, w.amount, w.unit()).at);
-    if now > by {
-        return Err(by);
+    match time_ends(action, case, cal) {
+        Some(by) if now > by => Err(by),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Decides what `attempt` does at `now`, or why it may not be taken.

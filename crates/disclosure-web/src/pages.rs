@@ -96,7 +96,7 @@ pub async fn list(
             .map(|d| shown(&chrome, &directory, d))
             .collect(),
         prev: (offset > 0).then(|| href((offset - work::PAGE).max(0))),
-        next: (offset + work::PAGE < total).then(|| href(offset + work::PAGE)),
+        next: (offset.saturating_add(work::PAGE) < total).then(|| href(offset + work::PAGE)),
         chrome,
         q,
         total,
@@ -121,11 +121,7 @@ pub async fn document(
     MaybeUser(user): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let found = match id.parse::<i64>() {
-        Ok(id) => documents::get(&state.db, id).await?,
-        Err(_) => None,
-    };
-    let Some(d) = found else {
+    let Some(d) = crate::work::document(&state, &id).await? else {
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
     };
     let directory = egov_org::directory(&state.db).await?;

@@ -156,11 +156,7 @@ pub async fn withdraw(
     Path(id): Path<String>,
     CheckedForm(f): CheckedForm<WithdrawForm>,
 ) -> Result<Response, ApiError> {
-    let found = match id.parse::<i64>() {
-        Ok(id) => documents::get(&state.db, id).await?,
-        Err(_) => None,
-    };
-    let Some(d) = found else {
+    let Some(d) = crate::work::document(&state, &id).await? else {
         return Ok(error_page(locale, StatusCode::NOT_FOUND));
     };
     if !publishing_departments(&user).contains(&d.department_id) {

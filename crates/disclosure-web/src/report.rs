@@ -8,7 +8,6 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use egov_disclosure::report::{self, AnnualTable, Format};
 use egov_kernel::Locale;
-use egov_org::DepartmentFilter;
 use egov_web_kit::auth::MaybeUser;
 use egov_web_kit::context::Lang;
 use egov_web_kit::page::{encode_component, render, Chrome};
@@ -85,15 +84,7 @@ pub async fn page(
         return Ok(csv(&table, year, &code));
     }
     let directory = egov_org::directory(&state.db).await?;
-    let filter = DepartmentFilter {
-        division: Some("110000".into()),
-        kind: Some("municipal".into()),
-        parent: None,
-    };
-    let departments = directory
-        .departments(&filter)
-        .map(|d| (d.code.clone(), d.name_in(locale).to_owned()))
-        .collect();
+    let departments = crate::work::agencies(&directory, locale);
     let f = Format::shipped();
     let en = locale == Locale::En;
     let rows = table

@@ -13,7 +13,6 @@ use egov_disclosure::filing::{self, FilingError};
 use egov_disclosure::request::{ApplicantKind, NewRequest};
 use egov_identity::SessionUser;
 use egov_kernel::Locale;
-use egov_org::DepartmentFilter;
 use egov_web_kit::auth::{page_caller, CheckedForm, PageUser, CITIZEN};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::i18n::translate;
@@ -76,15 +75,7 @@ fn page(
     f: RequestForm,
     error: Option<(String, &'static str)>,
 ) -> Response {
-    let filter = DepartmentFilter {
-        division: Some("110000".into()),
-        kind: Some("municipal".into()),
-        parent: None,
-    };
-    let departments = directory
-        .departments(&filter)
-        .map(|d| (d.code.clone(), d.name_in(locale).to_owned()))
-        .collect();
+    let departments = crate::work::agencies(directory, locale);
     let words = |keys: &[(&'static str, &'static str)]| {
         keys.iter()
             .map(|(value, key)| (*value, translate(locale, key)))

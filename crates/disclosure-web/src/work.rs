@@ -45,6 +45,31 @@ pub async fn listed(
     }
 }
 
+/// The city's municipal agencies as `(code, name)` in the page's
+/// language: whom a request goes to, whose table is shown.
+pub fn agencies(
+    directory: &egov_org::Directory,
+    locale: egov_kernel::Locale,
+) -> Vec<(String, String)> {
+    let filter = egov_org::DepartmentFilter {
+        division: Some("110000".into()),
+        kind: Some("municipal".into()),
+        parent: None,
+    };
+    directory
+        .departments(&filter)
+        .map(|d| (d.code.clone(), d.name_in(locale).to_owned()))
+        .collect()
+}
+
+/// The document a page's address names, if it is one.
+pub async fn document(state: &AppState, id: &str) -> Result<Option<Document>, ApiError> {
+    match id.parse::<i64>() {
+        Ok(id) => Ok(documents::get(&state.db, id).await?),
+        Err(_) => Ok(None),
+    }
+}
+
 /// The departments `user` publishes documents for.
 pub fn publishing_departments(user: &SessionUser) -> Vec<i64> {
     let principal = egov_identity::Principal::User(user.clone());

@@ -287,7 +287,13 @@ pub async fn publish(
                     .bind(time::now())
                     .bind(user_id),
                 )
-                .await?;
+                .await
+                .map_err(|e| match (e.is_unique_violation(), &doc.doc_number) {
+                    // Published meanwhile under the same number (the check
+                    // above saw nothing yet).
+                    (true, Some(n)) => DocumentError::NumberTaken(n.clone()),
+                    _ => e.into(),
+                })?;
             tx.execute(query(
                 "UPDATE disclosure_totals SET published = published + 1 WHERE id = 1",
             ))
@@ -334,17 +340,22 @@ pub async fn withdraw(
                 Some(Some(_)) => return Err(DocumentError::Withdrawn),
                 Some(None) => {}
             }
-            tx.execute(
-                query(
-                    "UPDATE disclosure_documents SET withdrawn_at = $1, withdrawn_by = $2, \
-                     withdrawn_reason = $3 WHERE id = $4",
+            // Withdrawn meanwhile by someone else: nothing more to change.
+            let withdrawn = tx
+                .execute(
+                    query(
+                        "UPDATE disclosure_documents SET withdrawn_at = $1, withdrawn_by = $2, \
+                         withdrawn_reason = $3 WHERE id = $4 AND withdrawn_at IS NULL",
+                    )
+                    .bind(time::now())
+                    .bind(user_id)
+                    .bind(&reason)
+                    .bind(id),
                 )
-                .bind(time::now())
-                .bind(user_id)
-                .bind(&reason)
-                .bind(id),
-            )
-            .await?;
+                .await?;
+            if withdrawn == 0 {
+                return Err(DocumentError::Withdrawn);
+            }
             tx.execute(query(
                 "UPDATE disclosure_totals SET published = published - 1 WHERE id = 1",
             ))

@@ -149,10 +149,10 @@ pub async fn annual(
     department_id: Option<i64>,
 ) -> Result<AnnualTable, ReportError> {
     // The regulations came into force in 2008.
-    let (Some(start), Some(end)) = (
-        year_start(year).filter(|_| (2008..=9999).contains(&year)),
-        year_start(year + 1),
-    ) else {
+    if !(2008..=9999).contains(&year) {
+        return Err(ReportError::Year);
+    }
+    let (Some(start), Some(end)) = (year_start(year), year_start(year + 1)) else {
         return Err(ReportError::Year);
     };
     type Read = (

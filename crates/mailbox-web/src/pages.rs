@@ -137,7 +137,7 @@ pub async fn list(
             .map(|p| shown(&chrome, &directory, p))
             .collect(),
         prev: (offset > 0).then(|| href((offset - work::PAGE).max(0))),
-        next: (offset + work::PAGE < total).then(|| href(offset + work::PAGE)),
+        next: (offset.saturating_add(work::PAGE) < total).then(|| href(offset + work::PAGE)),
         chrome,
         q,
         total,

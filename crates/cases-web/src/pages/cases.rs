@@ -43,6 +43,8 @@ pub struct ActionForm {
     pub name: String,
     pub fields: Vec<FormField>,
     pub error: Option<String>,
+    /// The last moment it may be taken, when it has one.
+    pub until: Option<String>,
 }
 
 pub struct Row {
@@ -634,6 +636,7 @@ pub async fn page(
                 name: action_name(locale, &def, &a.id),
                 fields: forms::draw(locale, a.fields.as_ref(), &posted, &violations),
                 error,
+                until: a.until.map(|t| beijing(&t)),
             }
         })
         .collect();

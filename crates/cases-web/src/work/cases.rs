@@ -42,22 +42,31 @@ pub async fn detail(
             fields: serde_json::from_str(&e.fields).unwrap_or(Value::Null),
         })
         .collect();
-    // Not offered: an action taken once already, or past its time.
-    let calendar = state.calendar.get(db).await.map_err(ApiError::internal)?;
-    let now = egov_kernel::time::now();
-    let offered = |a: &egov_cases::definition::Action| {
-        !(a.once && timeline.iter().any(|e| e.action == a.id))
-            && egov_cases::plan::in_time(a, case, &calendar, now).is_ok()
+    // Not offered: an action taken once already, or past its time (the
+    // calendar is read only for a process with such times).
+    let calendar = match def.actions().any(|a| a.within.is_some()) {
+        true => Some(state.calendar.get(db).await.map_err(ApiError::internal)?),
+        false => None,
     };
+    let until = |a: &egov_cases::definition::Action| {
+        calendar
+            .as_ref()
+            .and_then(|c| egov_cases::plan::time_ends(a, case, c))
+    };
+    let now = egov_kernel::time::now();
     let mut actions: Vec<ActionOption> = Vec::new();
     if let Principal::User(u) = principal {
         for acting in actings(u) {
             for a in egov_cases::actions_open_to(def, case, &pending, acting) {
-                if actions.iter().all(|x| x.id != a.id) && offered(a) {
+                let taken = a.once && timeline.iter().any(|e| e.action == a.id);
+                let until = until(a);
+                let offered = !taken && until.is_none_or(|by| now <= by);
+                if offered && actions.iter().all(|x| x.id != a.id) {
                     actions.push(ActionOption {
                         id: a.id.clone(),
                         name: a.name.clone(),
                         fields: a.fields.clone(),
+                        until,
                     });
                 }
             }
