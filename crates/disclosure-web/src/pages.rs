@@ -66,6 +66,9 @@ struct ListPage {
     next: Option<String>,
     /// Signed in as a department's handler: the way to publish.
     may_publish: bool,
+    /// Nobody signed in, a citizen or an enterprise: the way to request
+    /// (staff accounts are for work, not for requests of their own).
+    may_apply: bool,
 }
 
 #[derive(Deserialize)]
@@ -88,6 +91,10 @@ pub async fn list(
     let may_publish = user
         .as_ref()
         .is_some_and(|u| !work::publishing_departments(u).is_empty());
+    let may_apply = user.as_ref().is_none_or(|u| {
+        let principal = egov_identity::Principal::User(u.clone());
+        egov_identity::allows(&principal, egov_identity::Permission::UseCitizenServices)
+    });
     let chrome = Chrome::new(locale, user, "/disclosure");
     let href = |offset: i64| format!("/disclosure?q={}&offset={offset}", encode_component(&q));
     let page = ListPage {
@@ -101,6 +108,7 @@ pub async fn list(
         q,
         total,
         may_publish,
+        may_apply,
     };
     Ok(render(StatusCode::OK, &page))
 }
