@@ -223,6 +223,21 @@ async fn sweep_hourly(db: egov_store::Db) {
                 "giving up requests not clarified in time"
             ),
         }
+        match egov_petitions::sweep::conclude_undisputed(
+            &db,
+            &egov_kernel::Context::system(),
+            &egov_cases::Processes::default(),
+            &egov_calendar::CalendarCache::default(),
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(petitions = n, "petitions not disputed in time concluded"),
+            Err(e) => tracing::warn!(
+                error = %egov_kernel::error::Chain(&e),
+                "concluding petitions not disputed in time"
+            ),
+        }
         let today = egov_kernel::time::beijing_today();
         match egov_indicators_web::reporting::remind(&db, today).await {
             Ok(0) => {}

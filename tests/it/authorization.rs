@@ -160,6 +160,12 @@ impl Who {
     }
 }
 
+/// Who may bring or register a petition: a resident with an account of
+/// their own, and handlers.
+fn registers(w: Who) -> bool {
+    matches!(w, Who::Citizen | Who::Handler)
+}
+
 struct Route {
     method: Method,
     path: &'static str,
@@ -462,6 +468,39 @@ fn routes() -> Vec<Route> {
             }
         }),
         get("/api/v1/disclosure/report/2026", public),
+        // Petitions (tests/it/petitions.rs): anyone signed in opens the
+        // list page (staff see their agency's petitions); residents bring
+        // petitions and handlers register them (the matrix's empty form is
+        // judged); the matrix case is no petition: not found to anyone
+        // signed in. The API lists petitions to handlers and supervisors.
+        get("/petitions", |w| w.page(w.signed_in())),
+        get("/petitions/new", |w| w.page(registers(w))),
+        post("/petitions/new", |w| match w.page(registers(w)) {
+            Outcome::Allowed => Outcome::Judged,
+            o => o,
+        }),
+        get("/petitions/register", |w| w.page(registers(w))),
+        post("/petitions/register", |w| match w.page(registers(w)) {
+            Outcome::Allowed => Outcome::Judged,
+            o => o,
+        }),
+        get("/petitions/CASE", |w| w.page(w.signed_in()).min_found()),
+        get("/petitions/CASE/notices/petition_accepted", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        post("/api/v1/petitions", |w| match w.api(registers(w)) {
+            Outcome::Allowed => Outcome::Judged,
+            o => o,
+        }),
+        get("/api/v1/petitions", |w| {
+            w.api(matches!(
+                w,
+                Who::Handler | Who::Supervisor | Who::OtherSupervisor
+            ))
+        }),
+        get("/api/v1/petitions/CASE", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
         get("/grid/follow/none", |_| Outcome::Hidden),
         // Following a report and deciding on one (tests/it/grid_pages.rs):
         // no report has this id, so those who may are told it is not there.
@@ -1337,6 +1376,14 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         json(
             serde_json::json!({"department": "110000-ZWFWJ", "information": "矩阵",
                 "applicant_kind": "person", "form": "electronic", "delivery": "online"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/petitions" {
+        // A matter too short: judged, nothing registered.
+        json(
+            serde_json::json!({"department": "110000-ZWFWJ", "channel": "letter",
+                "category": "其他", "matter": "矩阵", "request": "矩阵",
+                "petitioner": {"name": "矩阵", "phone": "13800000000"}}),
             &mut headers,
         )
     } else if route.path == "/api/v1/disclosure/documents" {

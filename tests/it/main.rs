@@ -31,6 +31,7 @@ mod outage;
 mod pages;
 mod password_reset;
 mod personal_tokens;
+mod petitions;
 mod platform;
 mod process;
 mod reference_data;

@@ -504,6 +504,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/departments",
             "/statistics",
             "/cases",
+            "/petitions",
             "/account",
             "/api/docs"
         ]
@@ -529,6 +530,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/open-data",
             "/departments",
             "/statistics",
+            "/petitions",
             "/workbench",
             "/catalogue",
             "/account",

@@ -36,6 +36,7 @@ pub mod attachments;
 pub mod comments;
 pub mod corrections;
 pub mod figures;
+pub mod lapse;
 pub mod metrics;
 pub mod orders;
 pub mod rating;

@@ -158,7 +158,18 @@ fn case_params(telling: &Telling, case: &Case, fields: &Value) -> Value {
             .join("；"),
         _ => String::new(),
     };
-    json!({
+    // The step's own words (a reason, an opinion) first, so that a notice
+    // that is the step's written decision can say them; the case's facts
+    // are laid over them. A template uses only the names it declares.
+    let mut params: serde_json::Map<String, Value> = match fields {
+        Value::Object(own) => own
+            .iter()
+            .filter(|(_, v)| v.is_string())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    let facts = json!({
         "number": case.number,
         "title": case.title_param(),
         "state": state,
@@ -166,7 +177,11 @@ fn case_params(telling: &Telling, case: &Case, fields: &Value) -> Value {
         "due": case.due_at.map(|d| local(d).format("%Y-%m-%d").to_string()),
         "missing": missing,
         "reply_by": telling.reply_by.map(|d| local(d).format("%Y-%m-%d").to_string()),
-    })
+    });
+    if let Value::Object(facts) = facts {
+        params.extend(facts);
+    }
+    Value::Object(params)
 }
 
 fn link(case: &Case) -> String {

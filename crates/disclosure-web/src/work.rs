@@ -51,13 +51,8 @@ pub fn agencies(
     directory: &egov_org::Directory,
     locale: egov_kernel::Locale,
 ) -> Vec<(String, String)> {
-    let filter = egov_org::DepartmentFilter {
-        division: Some("110000".into()),
-        kind: Some("municipal".into()),
-        parent: None,
-    };
     directory
-        .departments(&filter)
+        .municipal_agencies()
         .map(|d| (d.code.clone(), d.name_in(locale).to_owned()))
         .collect()
 }

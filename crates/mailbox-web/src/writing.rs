@@ -19,7 +19,6 @@ use egov_kernel::{Actor, Context, Locale};
 use egov_mailbox::following::{self, Followed};
 use egov_mailbox::writing::{self, WritingError};
 use egov_mailbox::{Contact, NewLetter, Settings};
-use egov_org::DepartmentFilter;
 use egov_web_kit::auth::{page_caller, MaybeUser};
 use egov_web_kit::context::{Lang, Origin};
 use egov_web_kit::cookies::{form_token_matches, with_form_cookie};
@@ -99,12 +98,7 @@ fn write_page(
         "mayor".to_owned(),
         egov_web_kit::i18n::translate(locale, "mailbox.mayor").to_owned(),
     )];
-    let filter = DepartmentFilter {
-        division: Some("110000".into()),
-        kind: Some("municipal".into()),
-        parent: None,
-    };
-    mailboxes.extend(directory.departments(&filter).map(|d| {
+    mailboxes.extend(directory.municipal_agencies().map(|d| {
         (
             d.code.clone(),
             egov_web_kit::i18n::translate(locale, "mailbox.of_department")

@@ -6,6 +6,9 @@ use crate::model::{Department, DepartmentFilter, Division};
 use egov_store::{run, Db, Reference, StoreError};
 use std::collections::HashMap;
 
+/// The city's own division (北京市), whose municipal agencies serve it all.
+pub const CITY_DIVISION: &str = "110000";
+
 /// The organisation as this node last loaded it, each list in code order.
 pub struct Directory {
     pub(crate) divisions: Vec<Division>,
@@ -37,6 +40,14 @@ impl Directory {
             .binary_search_by(|d| d.code.as_str().cmp(code))
             .ok()
             .map(|i| &self.divisions[i])
+    }
+
+    /// The city's own agencies (市级部门): those a person writes to,
+    /// petitions or asks for information, in code order.
+    pub fn municipal_agencies(&self) -> impl Iterator<Item = &Department> + '_ {
+        self.departments
+            .iter()
+            .filter(|d| d.division_code == CITY_DIVISION && d.kind == "municipal")
     }
 
     /// The department with public code `code`.

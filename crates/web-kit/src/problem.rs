@@ -346,6 +346,7 @@ pub const CODES: &[&str] = &[
     "locked",
     "malformed_json",
     "materials_outstanding",
+    "matter_closed",
     "method_not_allowed",
     "not_found",
     "payload_too_large",

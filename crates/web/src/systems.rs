@@ -21,6 +21,7 @@ pub fn slices() -> Vec<Slice> {
         egov_catalogue_web::slice(),
         egov_mailbox_web::slice(),
         egov_disclosure_web::slice(),
+        egov_petitions_web::slice(),
     ]
 }
 
