@@ -7,9 +7,10 @@
 use crate::{errors, work};
 use axum::extract::State;
 use axum::http::StatusCode;
+use egov_kernel::time::Timestamp;
 use egov_petitions::petition::{NewPetition, Petitioner};
-use egov_petitions::record::{self, Linked, Listed, VIEWED};
-use egov_petitions::registration::{self, Link};
+use egov_petitions::record::{self, VIEWED};
+use egov_petitions::registration;
 use egov_web_kit::api::{ApiJson, ApiPath};
 use egov_web_kit::auth::{require_user, ApiCaller};
 use egov_web_kit::problem::{answers, ApiError};
@@ -18,6 +19,42 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 pub const TAG_PETITIONS: &str = "petitions";
+
+/// An earlier petition a new one was linked to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Link {
+    /// The earlier petition's case number.
+    pub number: String,
+    /// `repeat` (the same person) or `joint` (another person, the same matter).
+    pub kind: String,
+}
+
+/// Another petition on the same matter.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Linked {
+    pub number: String,
+    /// `repeat` or `joint`.
+    pub kind: String,
+    /// Its state in the petition process.
+    pub state: String,
+    /// Whether it came before this one.
+    pub earlier: bool,
+}
+
+/// A petition in a list (without its petitioner).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Listed {
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    /// `online`, `letter`, `visit` or `phone`.
+    pub channel: String,
+    pub category: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+}
 
 /// A petition registered: its number, and the earlier petitions on the
 /// same matter it was linked to.
@@ -68,7 +105,14 @@ pub async fn register(
         StatusCode::CREATED,
         ApiJson(Registered {
             number: r.number,
-            links: r.links,
+            links: r
+                .links
+                .into_iter()
+                .map(|l| Link {
+                    number: l.number,
+                    kind: l.kind,
+                })
+                .collect(),
         }),
     ))
 }
@@ -86,8 +130,20 @@ pub async fn list(
     if departments.as_ref().is_some_and(Vec::is_empty) {
         return Err(ApiError::forbidden());
     }
+    let listed = record::listed(&state.db, departments.as_deref(), 100).await?;
     Ok(ApiJson(
-        record::listed(&state.db, departments.as_deref(), 100).await?,
+        listed
+            .into_iter()
+            .map(|p| Listed {
+                number: p.number,
+                title: p.title,
+                state: p.state,
+                channel: p.channel,
+                category: p.category,
+                created_at: p.created_at,
+                due_at: p.due_at,
+            })
+            .collect(),
     ))
 }
 
@@ -145,6 +201,15 @@ pub async fn petition(
         channel: rec.channel.as_str().to_owned(),
         category: rec.category,
         petitioner: rec.petitioner.into(),
-        linked: rec.linked,
+        linked: rec
+            .linked
+            .into_iter()
+            .map(|l| Linked {
+                number: l.number,
+                kind: l.kind,
+                state: l.state,
+                earlier: l.earlier,
+            })
+            .collect(),
     }))
 }

@@ -28,7 +28,7 @@ pub struct PetitionRecord {
 }
 
 /// Another petition on the same matter.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Linked {
     pub number: String,
     /// `repeat` or `joint`.
@@ -155,16 +155,14 @@ pub const PRINTED: &str = "petitions.notice_printed";
 
 /// A petition in a list of them (no petitioner: lists are seen by more
 /// people than the record).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Listed {
     pub number: String,
     pub title: String,
     pub state: String,
     pub channel: String,
     pub category: String,
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<Timestamp>,
 }
 

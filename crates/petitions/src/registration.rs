@@ -46,7 +46,7 @@ pub enum RegistrationError {
 }
 
 /// An earlier petition a new one is linked to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Link {
     /// The earlier petition's case number.
     pub number: String,
