@@ -173,6 +173,17 @@ async fn an_online_petition_is_sent_on_accepted_answered_reviewed_and_closed_by_
     let res = app.get_with(&record, &[("cookie", &jtw.0)]).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(app.count("petitions").await, 1, "one record");
+    // The case page offers the record to those who may open it.
+    let link = format!("href=\"/petitions/{number}\"");
+    let page = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &jtw.0)])
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains(&link), "offered to the sender");
+    let page = app
+        .get_with(&format!("/cases/{number}"), &[("cookie", &zjw.0)])
+        .await;
+    assert!(page.body.contains(&link), "not offered to the handler");
 
     // Accepted, with its notice.
     let res = zjw

@@ -75,6 +75,9 @@ pub struct CaseLink {
 /// The case as its page shows it.
 pub struct CaseOnPage<'a> {
     pub case: &'a Case,
+    /// Who is looking: a link a system offers only to some of those who
+    /// see the case (a petitioner's record) is offered to them alone.
+    pub viewer: &'a SessionUser,
     /// When the case was accepted (its `accept` action), if it was.
     pub accepted_at: Option<Timestamp>,
     pub locale: Locale,
@@ -117,6 +120,7 @@ impl CasePageExtensions {
         &self,
         state: &AppState,
         case: &Case,
+        viewer: &SessionUser,
         accepted_at: Option<Timestamp>,
         locale: Locale,
     ) -> Result<CaseAdditions, ApiError> {
@@ -124,6 +128,7 @@ impl CasePageExtensions {
         for (_, extension) in &self.0 {
             let on_page = CaseOnPage {
                 case,
+                viewer,
                 accepted_at,
                 locale,
             };

@@ -30,13 +30,21 @@ impl CasePageExtension for Petitions {
             for c in &Settings::shipped().categories {
                 glossary.insert(c.name.clone(), c.name_en.clone());
             }
-            let mut links = vec![CaseLink {
-                href: format!("/petitions/{}", case.number),
-                label: translate(locale, "petitions.case.record").to_owned(),
-                download: false,
-                staff_only: false,
-            }];
-            let timeline = egov_cases::case::timeline(&state.db, case.id).await?;
+            let mut links = Vec::new();
+            // The record and the notices name the petitioner: offered to
+            // those who may see them, as their pages check.
+            if egov_petitions::record::may_see_petitioner(on_page.viewer, case) {
+                links.push(CaseLink {
+                    href: format!("/petitions/{}", case.number),
+                    label: translate(locale, "petitions.case.record").to_owned(),
+                    download: false,
+                    staff_only: false,
+                });
+            }
+            let timeline = match links.is_empty() {
+                true => Vec::new(),
+                false => egov_cases::case::timeline(&state.db, case.id).await?,
+            };
             for issued in notices::issued(&timeline) {
                 let name = match locale {
                     Locale::Zh => issued.notice.name,

@@ -593,7 +593,7 @@ pub async fn page(
         .map(|e| e.at);
     let additions = state
         .part::<CasePageExtensions>()
-        .collect(state, &case, accepted_at, locale)
+        .collect(state, &case, &user, accepted_at, locale)
         .await?;
     let facts = case_facts(locale, &def, &additions, &case.data, &dir);
     let timeline = d

@@ -27,6 +27,7 @@ impl CasePageExtension for FiledOnline {
                 case,
                 accepted_at,
                 locale,
+                ..
             } = on_page;
             let links = decided_item(case)
                 .map(|_| CaseLink {
