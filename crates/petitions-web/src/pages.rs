@@ -7,8 +7,8 @@
 use crate::{errors, work};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use egov_identity::UserKind;
 use egov_kernel::Locale;
 use egov_petitions::matter::LinkKind;
@@ -18,6 +18,7 @@ use egov_petitions::record::{self, Listed, PRINTED, VIEWED};
 use egov_petitions::settings::Settings;
 use egov_web_kit::auth::{page_caller, PageUser, ACCOUNT};
 use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::download::{private_pdf, Disposition};
 use egov_web_kit::page::{localized, render, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
@@ -243,20 +244,5 @@ pub async fn notice(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("inline; filename=\"{kind}-{number}.pdf\""))
-            .map_err(ApiError::internal)?,
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    private_pdf(bytes, Disposition::Inline, &format!("{kind}-{number}.pdf"))
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod context;
 pub mod cookies;
 pub mod csp;
+pub mod download;
 pub mod engine_errors;
 pub mod i18n;
 pub mod input;

@@ -3,11 +3,12 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use egov_services::certificates::{self, Certificate};
 use egov_web_kit::auth::{PageUser, CITIZEN};
 use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::download::{private_pdf, Disposition};
 use egov_web_kit::page::{render, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
@@ -83,23 +84,9 @@ pub async fn download(
         ));
     };
     let bytes = crate::work::certificate_pdf(&state, &cert, &headers).await?;
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!(
-            "attachment; filename=\"certificate-{}.pdf\"",
-            cert.code
-        ))
-        .map_err(ApiError::internal)?,
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    private_pdf(
+        bytes,
+        Disposition::Attachment,
+        &format!("certificate-{}.pdf", cert.code),
+    )
 }

@@ -3,8 +3,8 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use egov_cases::{Case, ProcessDefinition};
 use egov_cases_web::work::visible_case;
 use egov_identity::Principal;
@@ -12,6 +12,7 @@ use egov_kernel::Locale;
 use egov_services::result::{self, Decided, Part, Particulars, ResultDocument};
 use egov_web_kit::auth::{MaybeUser, PageUser, ACCOUNT};
 use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::download::{private_pdf, Disposition};
 use egov_web_kit::page::{render, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
@@ -219,22 +220,11 @@ pub async fn download(
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"result-{number}.pdf\""))
-            .map_err(ApiError::internal)?,
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(res)
+    private_pdf(
+        bytes,
+        Disposition::Attachment,
+        &format!("result-{number}.pdf"),
+    )
 }
 
 #[derive(Template)]
