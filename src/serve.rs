@@ -81,6 +81,13 @@ pub async fn serve(settings: Settings, url: DatabaseUrl) -> anyhow::Result<ExitC
                 "demonstration disclosure documents published"
             );
         }
+        let n = egov_workplan::demo::load(&db).await?;
+        if n > 0 {
+            tracing::info!(
+                reports = n,
+                "demonstration work plan (2009年北京市信息化工作要点) published with a year of reports"
+            );
+        }
         if let Some(t) = egov_grid::routing::store::seed_demo(&db).await? {
             tracing::info!(
                 decisions = t.examples,

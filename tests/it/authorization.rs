@@ -501,6 +501,42 @@ fn routes() -> Vec<Route> {
         get("/api/v1/petitions/CASE", |w| {
             w.api(w.signed_in()).min_found()
         }),
+        // Work plans (tests/it/workplan.rs): anyone signed in lists the
+        // plans they may see; a supervisor drafts one (the matrix's title is
+        // too short: judged); no plan or node has the matrix's id, so those
+        // let past the sign-in are told it is not there.
+        get("/api/v1/workplans", |w| w.api(w.signed_in())),
+        post("/api/v1/workplans", |w| match w {
+            Who::Supervisor | Who::OtherSupervisor => Outcome::Judged,
+            w => w.api(false),
+        }),
+        get("/api/v1/workplans/1", |_| Outcome::Hidden),
+        get("/api/v1/workplans/1/diff", |_| Outcome::Hidden),
+        post("/api/v1/workplans/1/nodes", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        put("/api/v1/workplan-nodes/1", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        delete("/api/v1/workplan-nodes/1", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/api/v1/workplans/1/confirmations", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/api/v1/workplans/1/versions", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/api/v1/workplan-nodes/1/reports", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        get("/api/v1/workplan-nodes/1/reports", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/api/v1/workplan-nodes/1/decisions", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/api/v1/workplan-reports/1/evidence", |_| Outcome::Judged),
         get("/grid/follow/none", |_| Outcome::Hidden),
         // Following a report and deciding on one (tests/it/grid_pages.rs):
         // no report has this id, so those who may are told it is not there.
@@ -1378,6 +1414,32 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
                 "applicant_kind": "person", "form": "electronic", "delivery": "online"}),
             &mut headers,
         )
+    } else if route.path == "/api/v1/workplans" {
+        json(
+            serde_json::json!({"title": "矩", "kind": "points", "year": 2026}),
+            &mut headers,
+        )
+    } else if route.path.starts_with("/api/v1/workplan") && route.path.ends_with("/nodes")
+        || route.path == "/api/v1/workplan-nodes/1" && route.method == Method::PUT
+    {
+        json(
+            serde_json::json!({"level": "item", "title": "矩阵"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/workplans/1/confirmations" {
+        json(
+            serde_json::json!({"department": "110000-ZWFWJ", "decision": "confirmed"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/workplans/1/versions" {
+        json(serde_json::json!({"note": "矩阵"}), &mut headers)
+    } else if route.path == "/api/v1/workplan-nodes/1/reports" && route.method == Method::POST {
+        json(
+            serde_json::json!({"progress": 1, "text": "矩阵"}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/workplan-nodes/1/decisions" {
+        json(serde_json::json!({"verdict": "accept"}), &mut headers)
     } else if route.path == "/api/v1/petitions" {
         // A matter too short: judged, nothing registered.
         json(

@@ -40,3 +40,4 @@ mod services;
 mod statistics;
 mod store_writes;
 mod supervision_nodes;
+mod workplan;

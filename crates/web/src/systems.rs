@@ -22,6 +22,7 @@ pub fn slices() -> Vec<Slice> {
         egov_mailbox_web::slice(),
         egov_disclosure_web::slice(),
         egov_petitions_web::slice(),
+        egov_workplan_web::slice(),
     ]
 }
 

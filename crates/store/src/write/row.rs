@@ -2,7 +2,7 @@
 //! engines: by sqlx on PostgreSQL, from SQLite's five storage classes here
 //! (in the forms sqlx writes them, so either can read what the other wrote).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rusqlite::types::ValueRef;
 use sqlx::postgres::PgRow;
 use sqlx::{Postgres, Row as _, Sqlite};
@@ -157,6 +157,13 @@ impl Column for DateTime<Utc> {
             }
             other => Err(unexpected(other, "a time")),
         }
+    }
+}
+
+impl Column for NaiveDate {
+    /// A calendar date, written `YYYY-MM-DD`.
+    fn from_sqlite(value: ValueRef<'_>) -> Result<Self, DecodeError> {
+        Ok(NaiveDate::parse_from_str(sqlite_text(value)?, "%Y-%m-%d")?)
     }
 }
 

@@ -1,0 +1,101 @@
+-- Work plans (督查督办): a plan (年度工作要点, 重点任务, 领导批示) as a tree
+-- of items, tasks and milestones, each with a lead department (牵头), the
+-- departments co-operating (配合), a responsible person, a due date and a
+-- measurable outcome. The plan office drafts it, every department with a
+-- share confirms it or asks for a change, and it is published as numbered
+-- versions (each kept whole, so any two can be compared).
+CREATE TABLE workplans (
+    id                   BIGSERIAL PRIMARY KEY,
+    title                TEXT NOT NULL,
+    kind                 TEXT NOT NULL,
+    year                 BIGINT NOT NULL,
+    doc_number           TEXT,
+    office_department_id BIGINT NOT NULL REFERENCES departments (id),
+    report_months        BIGINT NOT NULL,
+    public               BOOLEAN NOT NULL,
+    version              BIGINT NOT NULL DEFAULT 0,
+    published_on         DATE,
+    changed              BOOLEAN NOT NULL DEFAULT TRUE,
+    created_by           BIGINT REFERENCES users (id),
+    created_at           TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE workplan_nodes (
+    id                 BIGSERIAL PRIMARY KEY,
+    plan_id            BIGINT NOT NULL REFERENCES workplans (id),
+    parent_id          BIGINT REFERENCES workplan_nodes (id),
+    level              TEXT NOT NULL,
+    position           BIGINT NOT NULL,
+    title              TEXT NOT NULL,
+    lead_department_id BIGINT NOT NULL REFERENCES departments (id),
+    responsible        TEXT NOT NULL,
+    due_on             DATE NOT NULL,
+    outcome            TEXT NOT NULL,
+    -- open | closing (asked to be closed, with evidence) | done | cancelled
+    state              TEXT NOT NULL DEFAULT 'open',
+    progress           BIGINT NOT NULL DEFAULT 0,
+    last_period        TEXT,
+    closed_on          DATE,
+    removed            BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX workplan_nodes_plan ON workplan_nodes (plan_id, position);
+CREATE INDEX workplan_nodes_lead ON workplan_nodes (lead_department_id);
+
+CREATE TABLE workplan_partners (
+    node_id       BIGINT NOT NULL REFERENCES workplan_nodes (id),
+    department_id BIGINT NOT NULL REFERENCES departments (id),
+    PRIMARY KEY (node_id, department_id)
+);
+CREATE INDEX workplan_partners_department ON workplan_partners (department_id);
+
+-- A department's word on its share of the plan as it now stands; cleared
+-- when its share changes.
+CREATE TABLE workplan_confirmations (
+    plan_id       BIGINT NOT NULL REFERENCES workplans (id),
+    department_id BIGINT NOT NULL REFERENCES departments (id),
+    decision      TEXT NOT NULL,
+    reason        TEXT,
+    decided_by    BIGINT REFERENCES users (id),
+    decided_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (plan_id, department_id)
+);
+
+CREATE TABLE workplan_versions (
+    plan_id      BIGINT NOT NULL REFERENCES workplans (id),
+    version      BIGINT NOT NULL,
+    note         TEXT NOT NULL,
+    snapshot     TEXT NOT NULL,
+    published_by BIGINT REFERENCES users (id),
+    published_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (plan_id, version)
+);
+
+-- A department's progress report on a task, for a reporting period
+-- (`YYYY-MM`, the period's first month).
+CREATE TABLE workplan_reports (
+    id            BIGSERIAL PRIMARY KEY,
+    node_id       BIGINT NOT NULL REFERENCES workplan_nodes (id),
+    department_id BIGINT NOT NULL REFERENCES departments (id),
+    period        TEXT NOT NULL,
+    progress      BIGINT NOT NULL,
+    text          TEXT NOT NULL,
+    problems      TEXT,
+    reason        TEXT,
+    links         TEXT NOT NULL,
+    late          BOOLEAN NOT NULL,
+    reported_by   BIGINT REFERENCES users (id),
+    reported_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX workplan_reports_node ON workplan_reports (node_id, id);
+
+-- Files given as evidence with a report (PDF, PNG, JPEG; checked by
+-- content), stored under their digest like case attachments.
+CREATE TABLE workplan_evidence (
+    id         BIGSERIAL PRIMARY KEY,
+    report_id  BIGINT NOT NULL REFERENCES workplan_reports (id),
+    name       TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size       BIGINT NOT NULL,
+    sha256     TEXT NOT NULL
+);
+CREATE INDEX workplan_evidence_report ON workplan_evidence (report_id);
