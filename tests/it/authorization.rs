@@ -537,6 +537,43 @@ fn routes() -> Vec<Route> {
             w.api(w.signed_in()).min_found()
         }),
         post("/api/v1/workplan-reports/1/evidence", |_| Outcome::Judged),
+        // The work plans' pages: anyone signed in lists plans; a supervisor
+        // drafts one (the matrix's empty title: judged); a department's
+        // handlers and administrator have their task list; no plan, node,
+        // report or file has the matrix's id.
+        get("/workplans", |w| w.page(w.signed_in())),
+        post("/workplans", |w| match w {
+            Who::Supervisor | Who::OtherSupervisor => Outcome::Judged,
+            w => w.page(false),
+        }),
+        get("/workplans/mine", |w| {
+            w.page(matches!(w, Who::Handler | Who::DeptAdmin))
+        }),
+        get("/workplans/1", |_| Outcome::Hidden),
+        get("/workplans/1/diff", |_| Outcome::Hidden),
+        post("/workplans/1/nodes", |w| w.page(w.signed_in()).min_found()),
+        post("/workplans/1/confirm", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        post("/workplans/1/publish", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        get("/workplans/tasks/1", |w| w.page(w.signed_in()).min_found()),
+        post("/workplans/tasks/1/report", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        post("/workplans/tasks/1/decide", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        post("/workplans/tasks/1/edit", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        post("/workplans/reports/1/evidence", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        get("/workplans/evidence/1", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
         get("/grid/follow/none", |_| Outcome::Hidden),
         // Following a report and deciding on one (tests/it/grid_pages.rs):
         // no report has this id, so those who may are told it is not there.
@@ -1340,6 +1377,7 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
         && (route.path.ends_with("/attachments")
             || route.path.ends_with("/files")
             || route.path.ends_with("/seal")
+            || route.path.ends_with("/evidence")
             || route.path.ends_with("/data"))
     {
         let (content_type, body) = multipart_pdf(&csrf_of(callers, who));
@@ -1635,6 +1673,7 @@ async fn a_page_form_with_a_wrong_token_is_refused_and_changes_nothing() {
             let res = if path.ends_with("/attachments")
                 || path.ends_with("/files")
                 || path.ends_with("/upload")
+                || path.ends_with("/evidence")
                 || path.ends_with("/data")
             {
                 let (ct, body) = multipart_pdf("forged");

@@ -532,6 +532,7 @@ async fn the_navigation_is_composed_from_every_system_for_the_viewer() {
             "/statistics",
             "/petitions",
             "/workbench",
+            "/workplans",
             "/catalogue",
             "/account",
             "/api/docs"

@@ -503,3 +503,251 @@ async fn the_2009_plan_loads_with_a_year_of_reports_and_varied_lights() {
     let versions = board["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 1);
 }
+
+/// Posts a page's form as `who`.
+async fn form(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+    let mut all = vec![("csrf", who.1.as_str())];
+    all.extend_from_slice(fields);
+    app.post_form(path, Some(&who.0), &all).await
+}
+
+fn redirected_to(res: &TestResponse) -> String {
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    res.header("location").to_owned()
+}
+
+async fn page(app: &TestApp, who: &Caller, path: &str) -> String {
+    let res = app.get_with(path, &[("cookie", &who.0)]).await;
+    assert_eq!(res.status, StatusCode::OK, "{path}: {}", res.body);
+    res.body
+}
+
+#[tokio::test]
+async fn the_office_and_the_departments_work_on_the_pages() {
+    let app = TestApp::new().await;
+    let p = people(&app).await;
+    let y = year().to_string();
+
+    // The office drafts a plan; a title too short comes back as typed.
+    let res = form(
+        &app,
+        &p.office,
+        "/workplans",
+        &[("title", "要"), ("kind", "points"), ("year", &y)],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("标题应为 2 至 200 个字"), "{}", res.body);
+    assert_eq!(app.count("workplans").await, 0);
+    let res = form(
+        &app,
+        &p.office,
+        "/workplans",
+        &[
+            ("title", "年度重点任务"),
+            ("kind", "key_tasks"),
+            ("year", &y),
+            ("report_months", "1"),
+        ],
+    )
+    .await;
+    let to = redirected_to(&res);
+    let id: i64 = to
+        .trim_start_matches("/workplans/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let board = format!("/workplans/{id}");
+    // A department may not draft.
+    assert_eq!(
+        form(
+            &app,
+            &p.fgw,
+            "/workplans",
+            &[("title", "部门计划"), ("kind", "points"), ("year", &y)]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A node without a lead: the board again, the message in Chinese, the
+    // title as typed, nothing stored.
+    let nodes = format!("/workplans/{id}/nodes");
+    let due = format!("{y}-12-31");
+    let item = [
+        ("level", "item"),
+        ("title", "推进政务服务一网通办"),
+        ("lead", ""),
+        ("responsible", "王立新"),
+        ("due", due.as_str()),
+        ("outcome", "事项全部网上可办"),
+    ];
+    let res = form(&app, &p.office, &nodes, &item).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains("每项任务都必须明确牵头单位"),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("推进政务服务一网通办"));
+    assert_eq!(app.count("workplan_nodes").await, 0);
+    let mut item = item.to_vec();
+    item[2] = ("lead", "110000-FGW");
+    item.push(("partner1", "110000-CZJ"));
+    redirected_to(&form(&app, &p.office, &nodes, &item).await);
+    let item_id = app
+        .texts("SELECT CAST(id AS TEXT) FROM workplan_nodes")
+        .await
+        .remove(0);
+    let task = [
+        ("level", "task"),
+        ("parent", item_id.as_str()),
+        ("title", "建成统一受理平台"),
+        ("lead", "110000-FGW"),
+        ("responsible", "李文华"),
+        ("due", due.as_str()),
+        ("outcome", "平台上线运行"),
+    ];
+    redirected_to(&form(&app, &p.office, &nodes, &task).await);
+    assert_eq!(
+        form(&app, &p.fgw, &nodes, &task).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // The departments give their word on the board.
+    let html = page(&app, &p.czj, &board).await;
+    assert!(
+        html.contains("confirm-110000-CZJ"),
+        "the form for its share"
+    );
+    let confirm = format!("/workplans/{id}/confirm");
+    let res = form(
+        &app,
+        &p.czj,
+        &confirm,
+        &[
+            ("department", "110000-CZJ"),
+            ("decision", "change_requested"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("请写明调整内容和理由"), "{}", res.body);
+    redirected_to(
+        &form(
+            &app,
+            &p.czj,
+            &confirm,
+            &[("department", "110000-CZJ"), ("decision", "confirmed")],
+        )
+        .await,
+    );
+    // Publishing waits for 市发展改革委.
+    let publish = format!("/workplans/{id}/publish");
+    let res = form(&app, &p.office, &publish, &[("note", "第一版")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("市发展改革委"), "{}", res.body);
+    redirected_to(
+        &form(
+            &app,
+            &p.fgw,
+            &confirm,
+            &[("department", "110000-FGW"), ("decision", "confirmed")],
+        )
+        .await,
+    );
+    redirected_to(&form(&app, &p.office, &publish, &[("note", "第一版")]).await);
+    let html = page(&app, &p.office, &board).await;
+    assert!(html.contains("已发布第 1 版"), "{html}");
+    assert!(html.contains("light-on_track"), "a light per node");
+    // Filtered by a department with no share: nothing.
+    let html = page(&app, &p.office, &format!("{board}?department=110000-JTW")).await;
+    assert!(html.contains("没有符合条件的事项"), "{html}");
+
+    // The lead department reports on its phone form; 150% comes back.
+    let task_id = app
+        .texts("SELECT CAST(id AS TEXT) FROM workplan_nodes WHERE level = 'task'")
+        .await
+        .remove(0);
+    let task_page = format!("/workplans/tasks/{task_id}");
+    let html = page(&app, &p.fgw, &task_page).await;
+    assert!(html.contains("report-form"));
+    assert!(
+        !page(&app, &p.czj, &task_page).await.contains("report-form"),
+        "not the partner's to report"
+    );
+    let report = format!("{task_page}/report");
+    let res = form(
+        &app,
+        &p.fgw,
+        &report,
+        &[("progress", "150"), ("text", "完成方案设计")],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("0 至 100"), "{}", res.body);
+    assert!(res.body.contains("完成方案设计"), "kept as typed");
+    assert_eq!(
+        form(
+            &app,
+            &p.czj,
+            &report,
+            &[("progress", "10"), ("text", "配合进展")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let to = redirected_to(
+        &form(
+            &app,
+            &p.fgw,
+            &report,
+            &[("progress", "50"), ("text", "完成方案设计")],
+        )
+        .await,
+    );
+    assert!(to.contains("done=reported"), "{to}");
+
+    // Evidence of the wrong type: the page again with the message.
+    let report_id = app
+        .texts("SELECT CAST(id AS TEXT) FROM workplan_reports")
+        .await
+        .remove(0);
+    let (ct, body) = multipart_form(
+        &[("csrf", &p.fgw.1)],
+        &[("file", "说明.docx", b"PK\x03\x04")],
+    );
+    let res = app
+        .send(
+            Method::POST,
+            &format!("/workplans/reports/{report_id}/evidence"),
+            &[("cookie", &p.fgw.0), ("content-type", &ct)],
+            body,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains("只接受 PDF、PNG 和 JPEG 文件"),
+        "{}",
+        res.body
+    );
+    assert_eq!(app.count("workplan_evidence").await, 0);
+
+    // The department's list shows the task; the office's board the report.
+    let html = page(&app, &p.fgw, "/workplans/mine").await;
+    assert!(html.contains("建成统一受理平台"), "{html}");
+    let html = page(&app, &p.office, &board).await;
+    assert!(html.contains("50%"), "{html}");
+    // The English board.
+    let res = app
+        .get_with(
+            &board,
+            &[("cookie", &p.office.0), ("accept-language", "en")],
+        )
+        .await;
+    assert!(res.body.contains("Version 1 published"), "{}", res.body);
+}

@@ -676,22 +676,37 @@ pub async fn evidence(
     multipart: Multipart,
 ) -> Result<(StatusCode, ApiJson<Created>), ApiError> {
     let user = person(&caller)?;
-    let file = attach_from(&state, &caller, user, id, multipart, None).await?;
+    let upload = read_upload(&state, multipart, None).await?;
+    let file = attach(&state, &caller, user, id, upload).await?;
     Ok((StatusCode::CREATED, ApiJson(Created { id: file })))
 }
 
-/// Reads a multipart upload and gives it as evidence with report `report`;
-/// a page's form carries its CSRF token (`form_csrf`: the session's).
-/// Answers the node the report is on.
-pub async fn attach_from(
+/// Reads a multipart upload; a page's form carries its CSRF token
+/// (`form_csrf`: the session's), checked before anything else.
+pub async fn read_upload(
+    state: &AppState,
+    multipart: Multipart,
+    form_csrf: Option<&str>,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let max = state.settings.max_upload_bytes;
+    let posted = egov_web_kit::upload::read(multipart, max, &["csrf"]).await?;
+    if form_csrf.is_some_and(|t| t != posted.field("csrf")) {
+        return Err(ApiError::forbidden());
+    }
+    Ok(posted.file)
+}
+
+/// Gives the file `(name, bytes)` as evidence with report `report`, by
+/// `user` of the department that made it; checked by its content and
+/// stored first. Answers the node the report is on.
+pub async fn attach(
     state: &AppState,
     caller: &ApiCaller,
     user: &egov_identity::SessionUser,
     report: i64,
-    multipart: Multipart,
-    form_csrf: Option<&str>,
+    (name, bytes): (String, Vec<u8>),
 ) -> Result<i64, ApiError> {
-    let by = reporting::report_department(&state.db, report)
+    let (_, by) = reporting::report_head(&state.db, report)
         .await?
         .ok_or_else(|| ApiError::not_found("没有这份报告", "no such report"))?;
     if !work::departments(user).contains(&by) {
@@ -701,11 +716,6 @@ pub async fn attach_from(
         ));
     }
     let max = state.settings.max_upload_bytes;
-    let posted = egov_web_kit::upload::read(multipart, max, &["csrf"]).await?;
-    if form_csrf.is_some_and(|t| t != posted.field("csrf")) {
-        return Err(ApiError::forbidden());
-    }
-    let (name, bytes) = posted.file;
     let stored = egov_cases::attachments::store(&state.files, &name, bytes, max)
         .await
         .map_err(attach_error)?;

@@ -39,3 +39,14 @@ pub fn problem(e: WorkplanError, name: impl Fn(i64) -> String) -> ApiError {
         WorkplanError::Org(o) => ApiError::internal(o),
     }
 }
+
+/// The form field a refusal is about.
+pub fn field(e: &WorkplanError) -> &'static str {
+    match e {
+        WorkplanError::Plan(p) => p.field(),
+        WorkplanError::Report(r) => r.field(),
+        WorkplanError::Confirm(_) => "reason",
+        WorkplanError::Publish(_) => "note",
+        _ => "",
+    }
+}

@@ -1,15 +1,25 @@
 //! Work-plan supervision's web part (督查督办): plans, their boards with
 //! every node's status light, drafting, confirming and publishing
 //! versions with their diffs, reports with evidence and the office's
-//! decisions, over the API (`api.rs`). Who may do what is in `work.rs`.
+//! decisions, over the API (`api.rs`) and the pages: the list, the board
+//! with its timeline and the office's and departments' forms, the diff and
+//! a department's own tasks (`pages.rs`), a task with its reports and the
+//! report form (`task.rs`). Who may do what is in `work.rs`; what a row
+//! shows, in `views.rs`.
 
 mod api;
 mod diffs;
 mod errors;
+mod pages;
+mod task;
+mod views;
 mod work;
 
+use axum::routing::{get, post};
 use axum::Router;
+use egov_identity::Permission;
 use egov_web_kit::i18n;
+use egov_web_kit::nav::{NavEntry, Shown};
 use egov_web_kit::slice::Slice;
 use egov_web_kit::state::AppState;
 use utoipa_axum::router::OpenApiRouter;
@@ -22,12 +32,21 @@ pub static STRINGS: i18n::Strings = i18n::Strings {
     en: include_str!("../locales/en.toml"),
 };
 
+/// The plans are staff's work (a public plan's board is linked from the
+/// portal's open pages).
+static NAV: &[NavEntry] = &[NavEntry {
+    order: 47,
+    href: "/workplans",
+    label: "workplans.nav",
+    shown: Shown::With(Permission::UseWorkbench),
+}];
+
 /// Work-plan supervision's web part, as the platform composes it.
 pub fn slice() -> Slice {
     Slice {
         name: "workplans",
         strings: &STRINGS,
-        nav: &[],
+        nav: NAV,
         api,
         pages,
         parts: egov_web_kit::slice::no_parts,
@@ -50,7 +69,20 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::evidence))
 }
 
-/// The pages (none yet: the board and the forms come next).
+/// The pages.
 pub fn pages() -> Router<AppState> {
     Router::new()
+        .route("/workplans", get(pages::list).post(pages::create))
+        .route("/workplans/mine", get(pages::mine))
+        .route("/workplans/{id}", get(pages::show))
+        .route("/workplans/{id}/nodes", post(pages::add_node))
+        .route("/workplans/{id}/confirm", post(pages::confirm))
+        .route("/workplans/{id}/publish", post(pages::publish))
+        .route("/workplans/{id}/diff", get(pages::diff))
+        .route("/workplans/tasks/{id}", get(task::show))
+        .route("/workplans/tasks/{id}/report", post(task::report))
+        .route("/workplans/tasks/{id}/decide", post(task::decide))
+        .route("/workplans/tasks/{id}/edit", post(task::edit))
+        .route("/workplans/reports/{id}/evidence", post(task::evidence))
+        .route("/workplans/evidence/{id}", get(task::evidence_file))
 }

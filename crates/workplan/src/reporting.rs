@@ -408,11 +408,11 @@ pub async fn decide(
     .await
 }
 
-/// The department that made report `id`.
-pub async fn report_department(db: &Db, id: i64) -> Result<Option<i64>, StoreError> {
+/// The node report `id` is on and the department that made it.
+pub async fn report_head(db: &Db, id: i64) -> Result<Option<(i64, i64)>, StoreError> {
     let mut r = db.reader().await?;
-    Ok(run!(r, |c| sqlx::query_scalar(
-        "SELECT department_id FROM workplan_reports WHERE id = $1"
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT node_id, department_id FROM workplan_reports WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(&mut *c)
