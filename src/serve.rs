@@ -246,6 +246,14 @@ async fn sweep_hourly(db: egov_store::Db) {
             ),
         }
         let today = egov_kernel::time::beijing_today();
+        match egov_workplan::alerts::run(&db, today).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(alerts = n, "work-plan reports reminded of or warned of"),
+            Err(e) => tracing::warn!(
+                error = %egov_kernel::error::Chain(&e),
+                "reminding of work-plan reports"
+            ),
+        }
         match egov_indicators_web::reporting::remind(&db, today).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(reports = n, "reminded of missing statistical reports"),

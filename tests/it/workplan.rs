@@ -502,6 +502,13 @@ async fn the_2009_plan_loads_with_a_year_of_reports_and_varied_lights() {
     assert!(lights("item", "late") > 0 && lights("item", "done") > 0);
     let versions = board["versions"].as_array().unwrap();
     assert_eq!(versions.len(), 1);
+    // The year's reminders and warnings, as the weekly sweep raised them.
+    assert!(app.count_where("workplan_alerts", "kind = 'warning'").await > 0);
+    assert!(
+        app.count_where("workplan_alerts", "kind = 'reminder'")
+            .await
+            > 0
+    );
 }
 
 /// Posts a page's form as `who`.
@@ -750,4 +757,82 @@ async fn the_office_and_the_departments_work_on_the_pages() {
         )
         .await;
     assert!(res.body.contains("Version 1 published"), "{}", res.body);
+}
+
+#[tokio::test]
+async fn a_report_due_is_reminded_of_and_one_overdue_warned_of_once() {
+    let app = TestApp::new().await;
+    let p = people(&app).await;
+    let (plan, _, task) = drafted(&app, &p).await;
+    confirm(&app, &p.fgw, plan, "110000-FGW").await;
+    confirm(&app, &p.czj, plan, "110000-CZJ").await;
+    assert_eq!(publish(&app, &p, plan).await.status, StatusCode::CREATED);
+    // As if published at the start of the year.
+    let start = chrono::NaiveDate::from_ymd_opt(year(), 1, 5).unwrap();
+    app.db()
+        .execute(
+            egov_store::query("UPDATE workplans SET published_on = $1 WHERE id = $2")
+                .bind(start)
+                .bind(plan),
+        )
+        .await
+        .unwrap();
+    let calendar = egov_calendar::load_calendar(app.db()).await.unwrap();
+    let january = egov_workplan::periods::Period::parse(&format!("{}-01", year()), 1).unwrap();
+    let deadline = january.deadline(&calendar, 5);
+
+    // The day before the deadline: a reminder to 市发展改革委's handler.
+    let before = deadline - chrono::Duration::days(1);
+    let before = if calendar.is_workday(before) {
+        before
+    } else {
+        deadline
+    };
+    assert_eq!(
+        egov_workplan::alerts::sweep(app.db(), &calendar, before)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app.count_where("messages", "kind LIKE 'workplan_report_%'")
+            .await,
+        1
+    );
+    assert_eq!(
+        egov_workplan::alerts::sweep(app.db(), &calendar, before)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+
+    // Three working days overdue and still not made: a warning.
+    let late = calendar.add_workdays(deadline, 3).date();
+    assert_eq!(
+        egov_workplan::alerts::sweep(app.db(), &calendar, late)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app.count_where(
+            "workplan_alerts",
+            &format!("kind = 'warning' AND node_id = {task}")
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        app.count_where("messages", "kind LIKE 'workplan_report_%'")
+            .await,
+        2
+    );
+    let inbox = p.fgw.get(&app, "/api/v1/messages").await;
+    assert!(inbox.to_string().contains("督查预警"), "{inbox}");
+    assert!(
+        app.count_where("audit_log", "action = 'workplan.alerts_raised'")
+            .await
+            >= 2
+    );
 }

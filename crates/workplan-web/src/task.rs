@@ -74,6 +74,8 @@ struct TaskPage {
     done: String,
     edit: NodeForm,
     departments: Vec<(String, String)>,
+    /// Reminders and warnings raised: (period, word, is a warning, on).
+    alerts: Vec<(String, &'static str, bool, String)>,
 }
 
 /// Node `id` on its plan's board, for someone who may see the plan.
@@ -195,6 +197,20 @@ async fn task_page(
         done,
         edit,
         departments: department_choices(&directory, locale),
+        alerts: egov_workplan::alerts::of_node(&state.db, node.id)
+            .await?
+            .into_iter()
+            .map(|(period, kind, on)| {
+                let warning = kind == "warning";
+                let word = match (locale, warning) {
+                    (Locale::Zh, true) => "督查预警：逾期未报",
+                    (Locale::Zh, false) => "报送提醒",
+                    (Locale::En, true) => "Warning: report overdue",
+                    (Locale::En, false) => "Reminder",
+                };
+                (period, word, warning, on.to_string())
+            })
+            .collect(),
         chrome: Chrome::new(locale, Some(user), format!("/workplans/tasks/{}", node.id)),
         row,
     };

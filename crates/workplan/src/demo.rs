@@ -222,30 +222,84 @@ pub async fn load(db: &Db) -> Result<usize, DemoError> {
     .await?;
     let calendar = egov_calendar::load_calendar(db).await?;
     let calendar = Arc::new(calendar);
-    let mut made = 0;
+    let mut events = Vec::new();
     for (i, (task, lead, due, milestones)) in tasks.into_iter().enumerate() {
-        made += report_year(db, &ctx, &calendar, i, task, lead, due, &milestones).await?;
+        events.extend(year_of(&calendar, i, task, lead, due, &milestones));
+    }
+    // The year as it happened: each week's reports and decisions, then the
+    // week's reminders and warnings as the hourly sweep raised them.
+    events.sort_by_key(|e| e.on);
+    let mut made = 0;
+    let mut next = 0;
+    let mut day = demo.published_on;
+    let last = events.last().map_or(year_end, |e| e.on);
+    while day <= last {
+        while next < events.len() && events[next].on <= day {
+            made += happen(db, &ctx, &calendar, &events[next]).await?;
+            next += 1;
+        }
+        crate::alerts::sweep(db, &calendar, day).await?;
+        day += chrono::Duration::days(7);
+    }
+    for e in &events[next..] {
+        made += happen(db, &ctx, &calendar, e).await?;
     }
     Ok(made)
 }
 
-/// A year of reports on one task, as its course goes.
-#[allow(clippy::too_many_arguments)]
-async fn report_year(
+/// Something that happens on a task in the demonstration year.
+struct Event {
+    on: NaiveDate,
+    node: i64,
+    lead: i64,
+    what: What,
+}
+
+enum What {
+    /// A report, and for a closing the office's acceptance.
+    Report(NewReport),
+    /// The office cancels the task.
+    Cancel,
+}
+
+/// Makes event `e` happen; answers how many reports it made.
+async fn happen(
     db: &Db,
     ctx: &Context,
     calendar: &Arc<WorkCalendar>,
+    e: &Event,
+) -> Result<usize, DemoError> {
+    let at = time::from_beijing(e.on.and_hms_opt(10, 0, 0).expect("a time"));
+    match &e.what {
+        What::Report(r) => {
+            let reporter = Reporter {
+                user_id: None,
+                departments: vec![e.lead],
+            };
+            reporting::submit(db, ctx, calendar.clone(), &reporter, e.node, r.clone(), at).await?;
+            if r.close {
+                reporting::decide(db, ctx, e.node, Verdict::Accept, None).await?;
+            }
+            Ok(1)
+        }
+        What::Cancel => {
+            let why = "经市信息化工作领导小组同意，并入明年重点任务".to_owned();
+            reporting::decide(db, ctx, e.node, Verdict::Cancel, Some(why)).await?;
+            Ok(0)
+        }
+    }
+}
+
+/// A year of events on one task, as its course goes.
+fn year_of(
+    calendar: &WorkCalendar,
     i: usize,
     task: i64,
     lead: i64,
     due: NaiveDate,
     milestones: &[i64],
-) -> Result<usize, DemoError> {
+) -> Vec<Event> {
     let course = course(i);
-    let reporter = Reporter {
-        user_id: None,
-        departments: vec![lead],
-    };
     let settings = crate::settings::Settings::shipped();
     // Months from February (the plan was published mid-February) to the
     // month the task is due, or the year's end for one not done.
@@ -256,7 +310,7 @@ async fn report_year(
         _ => due.month(),
     };
     let months: Vec<u32> = (2..=last_month).collect();
-    let mut made = 0;
+    let mut out = Vec::new();
     for (k, &month) in months.iter().enumerate() {
         let last = k + 1 == months.len();
         if course == Course::NotDone && month % 4 == 0 {
@@ -274,7 +328,7 @@ async fn report_year(
         );
         let deadline = period.deadline(calendar, settings.report_due_workdays);
         let day = match course {
-            Course::ReportsLate => deadline + chrono::Duration::days(4),
+            Course::ReportsLate => deadline + chrono::Duration::days(6),
             _ => deadline - chrono::Duration::days(2),
         };
         let close = last
@@ -284,62 +338,55 @@ async fn report_year(
             );
         // Closing comes with the month's work, before its due date for a
         // task closed on time.
-        let at_day = match close {
+        let on = match close {
             true if course != Course::ClosedLate => day.min(due),
             _ => day,
         };
-        let at = time::from_beijing(at_day.and_hms_opt(10, 0, 0).expect("a time"));
-        let report = NewReport {
-            period: Some(period.label()),
-            progress: if close { 100 } else { progress },
-            text: demo_text(course, progress, close),
-            problems: (course == Course::NotDone && k > 3)
-                .then(|| "跨部门数据共享尚未落实，需市级层面协调".to_owned()),
-            reason: None,
-            links: match close {
-                true => vec!["/disclosure".to_owned()],
-                false => Vec::new(),
-            },
-            close,
-        };
-        reporting::submit(db, ctx, calendar.clone(), &reporter, task, report, at).await?;
-        made += 1;
-        if close {
-            reporting::decide(db, ctx, task, Verdict::Accept, None).await?;
-        }
+        out.push(Event {
+            on,
+            node: task,
+            lead,
+            what: What::Report(NewReport {
+                period: Some(period.label()),
+                progress: if close { 100 } else { progress },
+                text: demo_text(course, progress, close),
+                problems: (course == Course::NotDone && k > 3)
+                    .then(|| "跨部门数据共享尚未落实，需市级层面协调".to_owned()),
+                reason: None,
+                links: match close {
+                    true => vec!["/disclosure".to_owned()],
+                    false => Vec::new(),
+                },
+                close,
+            }),
+        });
     }
-    for &m in milestones {
-        if course != Course::NotDone {
-            let at = time::from_beijing(
-                NaiveDate::from_ymd_opt(2009, 4, 28)
-                    .expect("a day")
-                    .and_hms_opt(10, 0, 0)
-                    .expect("a time"),
-            );
-            let report = NewReport {
-                period: Some("2009-04".into()),
-                progress: 100,
-                text: "节点目标已实现".into(),
-                links: vec!["/disclosure".into()],
-                close: true,
-                ..NewReport::default()
-            };
-            reporting::submit(db, ctx, calendar.clone(), &reporter, m, report, at).await?;
-            reporting::decide(db, ctx, m, Verdict::Accept, None).await?;
-            made += 1;
+    if course != Course::NotDone {
+        for &m in milestones {
+            out.push(Event {
+                on: NaiveDate::from_ymd_opt(2009, 4, 28).expect("a day"),
+                node: m,
+                lead,
+                what: What::Report(NewReport {
+                    period: Some("2009-04".into()),
+                    progress: 100,
+                    text: "节点目标已实现".into(),
+                    links: vec!["/disclosure".into()],
+                    close: true,
+                    ..NewReport::default()
+                }),
+            });
         }
     }
     if course == Course::Cancelled {
-        reporting::decide(
-            db,
-            ctx,
-            task,
-            Verdict::Cancel,
-            Some("经市信息化工作领导小组同意，并入明年重点任务".into()),
-        )
-        .await?;
+        out.push(Event {
+            on: NaiveDate::from_ymd_opt(2009, 10, 23).expect("a day"),
+            node: task,
+            lead,
+            what: What::Cancel,
+        });
     }
-    Ok(made)
+    out
 }
 
 fn demo_text(course: Course, progress: i64, close: bool) -> String {

@@ -8,9 +8,11 @@
 //! on their tasks each period with evidence and ask to close them; the
 //! office accepts or sends back, or cancels a task (`reporting.rs`). The
 //! board gives every node its status light, rolled up the tree
-//! (`board.rs`, on the periods and deadlines of `periods.rs`). The 2009
+//! (`board.rs`, on the periods and deadlines of `periods.rs`); a report
+//! due is reminded of and one overdue warned of (`alerts.rs`). The 2009
 //! informatization work points are the demonstration plan (`demo.rs`).
 
+pub mod alerts;
 pub mod board;
 pub mod confirming;
 pub mod demo;

@@ -99,3 +99,16 @@ CREATE TABLE workplan_evidence (
     sha256     TEXT NOT NULL
 );
 CREATE INDEX workplan_evidence_report ON workplan_evidence (report_id);
+
+-- A reminder (before a period's report is due) or a warning (when it is
+-- overdue) raised on a task, once each; warnings count against the lead
+-- department's year-end score.
+CREATE TABLE workplan_alerts (
+    node_id       BIGINT NOT NULL REFERENCES workplan_nodes (id),
+    period        TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    department_id BIGINT NOT NULL REFERENCES departments (id),
+    raised_on     DATE NOT NULL,
+    PRIMARY KEY (node_id, period, kind)
+);
+CREATE INDEX workplan_alerts_department ON workplan_alerts (department_id);
