@@ -574,6 +574,21 @@ fn routes() -> Vec<Route> {
         get("/workplans/evidence/1", |w| {
             w.page(w.signed_in()).min_found()
         }),
+        post("/workplans/tasks/1/orders", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        post("/workplans/orders/CASE/step", |w| {
+            w.page(w.signed_in()).min_found()
+        }),
+        post("/api/v1/workplan-nodes/1/orders", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        get("/api/v1/workplan-nodes/1/orders", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
+        post("/api/v1/workplan-orders/CASE/steps", |w| {
+            w.api(w.signed_in()).min_found()
+        }),
         get("/grid/follow/none", |_| Outcome::Hidden),
         // Following a report and deciding on one (tests/it/grid_pages.rs):
         // no report has this id, so those who may are told it is not there.
@@ -1464,6 +1479,13 @@ async fn call(app: &TestApp, callers: &Callers, who: Who, route: &Route, n: usiz
             serde_json::json!({"level": "item", "title": "矩阵"}),
             &mut headers,
         )
+    } else if route.path == "/api/v1/workplan-nodes/1/orders" && route.method == Method::POST {
+        json(
+            serde_json::json!({"what": "矩阵督办事项", "days": 5}),
+            &mut headers,
+        )
+    } else if route.path == "/api/v1/workplan-orders/CASE/steps" {
+        json(serde_json::json!({"action": "accept"}), &mut headers)
     } else if route.path == "/api/v1/workplans/1/confirmations" {
         json(
             serde_json::json!({"department": "110000-ZWFWJ", "decision": "confirmed"}),

@@ -836,3 +836,150 @@ async fn a_report_due_is_reminded_of_and_one_overdue_warned_of_once() {
             >= 2
     );
 }
+
+#[tokio::test]
+async fn a_supervision_order_is_answered_sent_back_accepted_or_inspected() {
+    let app = TestApp::new().await;
+    let p = people(&app).await;
+    let (plan, item, task) = drafted(&app, &p).await;
+    confirm(&app, &p.fgw, plan, "110000-FGW").await;
+    confirm(&app, &p.czj, plan, "110000-CZJ").await;
+    assert_eq!(publish(&app, &p, plan).await.status, StatusCode::CREATED);
+    let orders = format!("/api/v1/workplan-nodes/{task}/orders");
+
+    // Bad input, another than the office, an item: nothing opened.
+    let cases = app.count("cases").await;
+    p.office
+        .post(&app, &orders, json!({ "what": "抓紧", "days": 5 }))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    p.office
+        .post(
+            &app,
+            &orders,
+            json!({ "what": "请于五个工作日内报送平台建设方案", "days": 0 }),
+        )
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    p.fgw
+        .post(
+            &app,
+            &orders,
+            json!({ "what": "请于五个工作日内报送平台建设方案", "days": 5 }),
+        )
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    p.office
+        .post(
+            &app,
+            &format!("/api/v1/workplan-nodes/{item}/orders"),
+            json!({ "what": "请于五个工作日内报送平台建设方案", "days": 5 }),
+        )
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(app.count("cases").await, cases);
+
+    // Issued: a case of 市发展改革委's, due in 5 working days.
+    let res = p
+        .office
+        .post(
+            &app,
+            &orders,
+            json!({ "what": "请于五个工作日内报送平台建设方案", "days": 5 }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let number = res.json()["number"].as_str().unwrap().to_owned();
+    let case = p.fgw.get(&app, &format!("/api/v1/cases/{number}")).await;
+    assert_eq!(case["state"], "ordered");
+    assert!(case["due_at"].is_string());
+
+    // The department answers on the case; the partner may not.
+    let answer = json!({ "answer": "已报送平台建设方案并通过专家评审" });
+    p.czj
+        .post(
+            &app,
+            &format!("/api/v1/cases/{number}/actions"),
+            json!({ "action": "answer", "version": case["version"], "fields": answer }),
+        )
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+    let res = p.fgw.act(&app, &number, "answer", answer.clone()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    // The office sends it back with a reason, then accepts the new answer;
+    // the department may not take the office's steps.
+    let steps = format!("/api/v1/workplan-orders/{number}/steps");
+    p.fgw
+        .post(&app, &steps, json!({ "action": "accept" }))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    p.office
+        .post(&app, &steps, json!({ "action": "send_back", "fields": {} }))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let res = p
+        .office
+        .post(
+            &app,
+            &steps,
+            json!({ "action": "send_back", "fields": { "reason": "方案缺少资金测算" } }),
+        )
+        .await;
+    assert_eq!(res.json()["state"], "ordered", "{}", res.body);
+    assert_eq!(
+        p.fgw.act(&app, &number, "answer", answer).await.status,
+        StatusCode::OK
+    );
+    let res = p
+        .office
+        .post(&app, &steps, json!({ "action": "accept" }))
+        .await;
+    assert_eq!(res.json()["state"], "accepted", "{}", res.body);
+
+    // Another order, unanswered, goes to a special inspection, closed by
+    // the field visit's record.
+    let res = p
+        .office
+        .post(
+            &app,
+            &orders,
+            json!({ "what": "请说明平台建设进度滞后的原因", "days": 3 }),
+        )
+        .await;
+    let second = res.json()["number"].as_str().unwrap().to_owned();
+    let steps = format!("/api/v1/workplan-orders/{second}/steps");
+    let res = p
+        .office
+        .post(
+            &app,
+            &steps,
+            json!({ "action": "escalate", "fields": { "reason": "逾期未答复" } }),
+        )
+        .await;
+    assert_eq!(res.json()["state"], "inspection", "{}", res.body);
+    let visit = json!({ "action": "record_visit", "fields": {
+        "visited_on": format!("{}-12-01", year()), "place": "市发展改革委信息中心",
+        "findings": "平台机房尚未完成改造", "measures": "月底前完成机房改造并报送整改报告" } });
+    let res = p.office.post(&app, &steps, visit).await;
+    assert_eq!(res.json()["state"], "inspected", "{}", res.body);
+
+    let listed = p.czj.get(&app, &orders).await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    // Not an order: the matrix of a case that is not one.
+    p.office
+        .post(
+            &app,
+            "/api/v1/workplan-orders/2026000000/steps",
+            json!({ "action": "accept" }),
+        )
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+    assert!(
+        app.count_where("audit_log", "action = 'case.record_visit'")
+            .await
+            == 1
+    );
+    let records = app.count("audit_log").await;
+    assert_eq!(verify_audit(&app).await, intact(records));
+}

@@ -731,3 +731,182 @@ fn attach_error(e: egov_cases::attachments::AttachError) -> ApiError {
         other => ApiError::internal(other),
     }
 }
+
+/// An order as listed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    /// Its case number: the department answers it as a case.
+    pub number: String,
+    /// `ordered`, `answered`, `inspection`, `accepted` or `inspected`.
+    pub state: String,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub issued_at: Timestamp,
+}
+
+/// An order as the office issues it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OrderBody {
+    /// What the department must do.
+    pub what: String,
+    /// Within how many working days it answers (1–30).
+    pub days: u32,
+}
+
+/// The case an order opened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Issued {
+    pub number: String,
+}
+
+/// The office orders the department leading a task to act on it (督办):
+/// a case of the `workplan_order` process, answered by the department
+/// within the working days given (`/api/v1/cases/{number}/actions`,
+/// action `answer`).
+#[utoipa::path(post, operation_id = "workplans_order", path = "/api/v1/workplan-nodes/{id}/orders", tag = TAG_WORKPLANS,
+    params(("id" = i64, Path, description = "The task or milestone")),
+    request_body = OrderBody,
+    responses((status = 201, body = Issued), answers::BadRequest, answers::Unauthorized,
+              answers::Forbidden, answers::NotFound, answers::Conflict, answers::UnsupportedMediaType,
+              answers::Unprocessable))]
+pub async fn order(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(o): ApiJson<OrderBody>,
+) -> Result<(StatusCode, ApiJson<Issued>), ApiError> {
+    let user = person(&caller)?;
+    let number = issue_order(&state, &caller, user, id, o.what, o.days).await?;
+    Ok((StatusCode::CREATED, ApiJson(Issued { number })))
+}
+
+/// Issues an order by `user`, the office of the node's plan (the pages
+/// call this too).
+pub async fn issue_order(
+    state: &AppState,
+    caller: &ApiCaller,
+    user: &egov_identity::SessionUser,
+    node: i64,
+    what: String,
+    days: u32,
+) -> Result<String, ApiError> {
+    let plan = plan_of_node(state, node).await?;
+    work::require_office(user, &plan)?;
+    let calendar = state
+        .calendar
+        .get(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let directory = egov_org::directory(&state.db).await?;
+    egov_workplan::orders::issue(
+        &state.db,
+        &caller.context,
+        &state.processes,
+        &calendar,
+        node,
+        egov_workplan::orders::NewOrder { what, days },
+    )
+    .await
+    .map_err(|e| errors::problem(e, work::namer(&directory)))
+}
+
+/// The orders on a task, newest first (staff who may see the plan).
+#[utoipa::path(get, operation_id = "workplans_orders", path = "/api/v1/workplan-nodes/{id}/orders", tag = TAG_WORKPLANS,
+    params(("id" = i64, Path, description = "The task or milestone")),
+    responses((status = 200, body = Vec<OrderView>), answers::Unauthorized, answers::Forbidden, answers::NotFound))]
+pub async fn orders(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<ApiJson<Vec<OrderView>>, ApiError> {
+    let user = person(&caller)?;
+    let plan = plan_of_node(&state, id).await?;
+    if user.kind != egov_identity::UserKind::Staff
+        || !work::may_see(Some(user), &plan, &work::departments(user))
+    {
+        return Err(ApiError::forbidden());
+    }
+    let list = egov_workplan::orders::of_node(&state.db, id).await?;
+    Ok(ApiJson(
+        list.into_iter()
+            .map(|o| OrderView {
+                number: o.number,
+                state: o.state,
+                due_at: o.due_at,
+                issued_at: o.issued_at,
+            })
+            .collect(),
+    ))
+}
+
+/// The office's step on an order.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OrderStep {
+    /// `accept`, `send_back` (with `reason`), `escalate` (with `reason`)
+    /// or `record_visit` (with `visited_on`, `place`, `findings`, `measures`).
+    pub action: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Value,
+}
+
+/// The office accepts an order's answer, sends it back, escalates it to a
+/// 专项督查, or records the field visit that closes one.
+#[utoipa::path(post, operation_id = "workplans_order_step", path = "/api/v1/workplan-orders/{number}/steps", tag = TAG_WORKPLANS,
+    params(("number" = String, Path, description = "The order's case number")),
+    request_body = OrderStep,
+    responses((status = 200, body = StateView), answers::BadRequest, answers::Unauthorized,
+              answers::Forbidden, answers::NotFound, answers::Conflict, answers::UnsupportedMediaType,
+              answers::Unprocessable))]
+pub async fn order_step(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(number): ApiPath<String>,
+    ApiJson(s): ApiJson<OrderStep>,
+) -> Result<ApiJson<StateView>, ApiError> {
+    let user = person(&caller)?;
+    let state_reached =
+        take_order_step(&state, &caller, user, &number, &s.action, s.fields).await?;
+    Ok(ApiJson(StateView {
+        state: state_reached,
+    }))
+}
+
+/// Takes the office's step on order `number` as `user` (the pages call
+/// this too).
+pub async fn take_order_step(
+    state: &AppState,
+    caller: &ApiCaller,
+    user: &egov_identity::SessionUser,
+    number: &str,
+    action: &str,
+    fields: serde_json::Value,
+) -> Result<String, ApiError> {
+    let node = egov_workplan::orders::node_of(&state.db, number)
+        .await?
+        .ok_or_else(|| ApiError::not_found("没有这件督办事项", "no such order"))?;
+    let plan = plan_of_node(state, node).await?;
+    work::require_office(user, &plan)?;
+    let calendar = state
+        .calendar
+        .get(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    let directory = egov_org::directory(&state.db).await?;
+    let fields = match fields {
+        serde_json::Value::Null => serde_json::json!({}),
+        f => f,
+    };
+    egov_workplan::orders::step(
+        &state.db,
+        &caller.context,
+        &state.processes,
+        &calendar,
+        number,
+        action,
+        fields,
+    )
+    .await
+    .map_err(|e| errors::problem(e, work::namer(&directory)))
+}

@@ -35,6 +35,12 @@ pub fn problem(e: WorkplanError, name: impl Fn(i64) -> String) -> ApiError {
             | ReportError::NotClosing),
         ) => conflict(r.message_zh(), en),
         WorkplanError::Report(r) => ApiError::validation(r.message_zh(), en),
+        WorkplanError::Order(o @ egov_workplan::orders::OrderError::NotAnOrder) => {
+            ApiError::not_found(o.message_zh(), en)
+        }
+        WorkplanError::Order(o) => ApiError::validation(o.message_zh(), en),
+        WorkplanError::Case(c) => c.into(),
+        WorkplanError::Process(p) => p.into(),
         WorkplanError::Store(s) => s.into(),
         WorkplanError::Org(o) => ApiError::internal(o),
     }

@@ -50,7 +50,7 @@ pub fn slice() -> Slice {
         api,
         pages,
         parts: egov_web_kit::slice::no_parts,
-        processes: &[],
+        processes: egov_workplan::PROCESSES,
     }
 }
 
@@ -67,6 +67,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::report, api::reports))
         .routes(routes!(api::decide))
         .routes(routes!(api::evidence))
+        .routes(routes!(api::order, api::orders))
+        .routes(routes!(api::order_step))
 }
 
 /// The pages.
@@ -85,4 +87,6 @@ pub fn pages() -> Router<AppState> {
         .route("/workplans/tasks/{id}/edit", post(task::edit))
         .route("/workplans/reports/{id}/evidence", post(task::evidence))
         .route("/workplans/evidence/{id}", get(task::evidence_file))
+        .route("/workplans/tasks/{id}/orders", post(task::order))
+        .route("/workplans/orders/{number}/step", post(task::order_step))
 }

@@ -76,6 +76,16 @@ struct TaskPage {
     departments: Vec<(String, String)>,
     /// Reminders and warnings raised: (period, word, is a warning, on).
     alerts: Vec<(String, &'static str, bool, String)>,
+    orders: Vec<OrderRow>,
+}
+
+/// A 督办 order as the task page shows it.
+struct OrderRow {
+    number: String,
+    state: String,
+    state_name: String,
+    due: String,
+    closed: bool,
 }
 
 /// Node `id` on its plan's board, for someone who may see the plan.
@@ -211,10 +221,39 @@ async fn task_page(
                 (period, word, warning, on.to_string())
             })
             .collect(),
+        orders: order_rows(state, locale, node.id).await?,
         chrome: Chrome::new(locale, Some(user), format!("/workplans/tasks/{}", node.id)),
         row,
     };
     Ok(render_form(page.error.is_some(), &page))
+}
+
+async fn order_rows(
+    state: &AppState,
+    locale: Locale,
+    node: i64,
+) -> Result<Vec<OrderRow>, ApiError> {
+    let def = state
+        .processes
+        .latest(&state.db, egov_workplan::orders::PROCESS)
+        .await?;
+    Ok(egov_workplan::orders::of_node(&state.db, node)
+        .await?
+        .into_iter()
+        .map(|o| OrderRow {
+            state_name: def.state(&o.state).map_or_else(
+                || o.state.clone(),
+                |s| egov_web_kit::page::localized(locale, &s.name, s.name_en.as_deref()),
+            ),
+            due: match (o.closed, o.due_at) {
+                (false, Some(d)) => egov_web_kit::page::beijing_marked(locale, d),
+                _ => String::new(),
+            },
+            number: o.number,
+            state: o.state,
+            closed: o.closed,
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -506,4 +545,122 @@ pub async fn evidence_file(
         bytes,
     )
         .into_response())
+}
+
+/// The office's order as its form posts it.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrderForm {
+    #[serde(default)]
+    what: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// `POST /workplans/tasks/{id}/orders`: the office orders the department
+/// to act (a case it answers), or the page again with why not.
+pub async fn order(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(id): Path<i64>,
+    CheckedForm(f): CheckedForm<OrderForm>,
+) -> Result<Response, ApiError> {
+    let (board, at) = node_on_board(&state, &user, id).await?;
+    work::require_office(&user, &board.plan)?;
+    let caller = page_caller(&user, origin);
+    let days = f.days.trim().parse().unwrap_or(0);
+    match api::issue_order(&state, &caller, &user, id, f.what.clone(), days).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/workplans/tasks/{id}?done=ordered#orders")).into_response())
+        }
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let refused = Refused {
+                message: error_message(locale, &e),
+                field: "what",
+            };
+            task_page(
+                &state,
+                locale,
+                user,
+                board,
+                at,
+                None,
+                None,
+                Some(refused),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The office's step on an order as its form posts it.
+#[derive(Debug, Default, Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    visited_on: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    findings: String,
+    #[serde(default)]
+    measures: String,
+}
+
+/// `POST /workplans/orders/{number}/step`: the office's step on an order,
+/// back to the task (or the task again with why not).
+pub async fn order_step(
+    State(state): State<AppState>,
+    Lang(locale): Lang,
+    origin: Origin,
+    PageUser(user): PageUser<ACCOUNT>,
+    Path(number): Path<String>,
+    CheckedForm(f): CheckedForm<StepForm>,
+) -> Result<Response, ApiError> {
+    let caller = page_caller(&user, origin);
+    let missing = || ApiError::not_found("没有这件督办事项", "no such order");
+    let node = egov_workplan::orders::node_of(&state.db, &number)
+        .await?
+        .ok_or_else(missing)?;
+    let (board, at) = node_on_board(&state, &user, node).await?;
+    let fields = match f.action.as_str() {
+        "send_back" | "escalate" => serde_json::json!({ "reason": f.reason.trim() }),
+        "record_visit" => serde_json::json!({
+            "visited_on": f.visited_on.trim(), "place": f.place.trim(),
+            "findings": f.findings.trim(), "measures": f.measures.trim(),
+        }),
+        _ => serde_json::json!({}),
+    };
+    match api::take_order_step(&state, &caller, &user, &number, &f.action, fields).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/workplans/tasks/{node}?done=order_{}#orders",
+            f.action
+        ))
+        .into_response()),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let refused = Refused {
+                message: error_message(locale, &e),
+                field: "reason",
+            };
+            task_page(
+                &state,
+                locale,
+                user,
+                board,
+                at,
+                None,
+                None,
+                Some(refused),
+                String::new(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
 }

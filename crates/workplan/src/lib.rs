@@ -17,6 +17,7 @@ pub mod board;
 pub mod confirming;
 pub mod demo;
 pub mod drafting;
+pub mod orders;
 pub mod periods;
 pub mod plan;
 pub mod reporting;
@@ -24,6 +25,12 @@ pub mod settings;
 pub mod versions;
 
 pub use plan::PlanError;
+
+/// The order process, seeded with the case engine.
+pub const PROCESSES: &[egov_cases::registry::Shipped] = &[(
+    "workplan-order.toml",
+    include_str!("../../../data/processes/workplan-order.toml"),
+)];
 
 /// Why a change to a plan was refused; nothing changed.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +45,12 @@ pub enum WorkplanError {
     Publish(#[from] versions::PublishError),
     #[error(transparent)]
     Report(#[from] reporting::ReportError),
+    #[error(transparent)]
+    Order(#[from] orders::OrderError),
+    #[error(transparent)]
+    Case(#[from] egov_cases::CaseError),
+    #[error(transparent)]
+    Process(#[from] egov_cases::RegistryError),
     #[error(transparent)]
     Store(#[from] egov_store::StoreError),
     #[error(transparent)]

@@ -112,3 +112,12 @@ CREATE TABLE workplan_alerts (
     PRIMARY KEY (node_id, period, kind)
 );
 CREATE INDEX workplan_alerts_department ON workplan_alerts (department_id);
+
+-- A 督办 order on a task: a case of the workplan_order process, owned by
+-- the department leading the task.
+CREATE TABLE workplan_orders (
+    case_id   BIGINT PRIMARY KEY REFERENCES cases (id),
+    node_id   BIGINT NOT NULL REFERENCES workplan_nodes (id),
+    issued_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX workplan_orders_node ON workplan_orders (node_id);
