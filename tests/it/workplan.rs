@@ -241,11 +241,18 @@ async fn a_plan_is_drafted_confirmed_published_and_compared_between_versions() {
         .await
         .assert_problem(StatusCode::CONFLICT, "action_not_allowed");
 
-    // Published: any staff reads it; a resident does not (not public).
+    // Published: any staff reads it; a resident does not (not public),
+    // nor its ranking.
     let seen = jtw.get(&app, &board).await;
     assert_eq!(seen["plan"]["version"], 1);
     let res = app.get_with(&board, &[("cookie", &resident.0)]).await;
     res.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let res = app
+        .get_with(&format!("{board}/scores"), &[("cookie", &resident.0)])
+        .await;
+    res.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let res = app.get(&format!("/workplans/{plan}/summary.pdf")).await;
+    assert_ne!(res.status, StatusCode::OK, "not public");
 
     // A milestone added and published again: the diff names it.
     let mut milestone = node(Some(task), "milestone", "平台上线试运行", "110000-FGW", &[]);

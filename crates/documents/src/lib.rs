@@ -33,6 +33,35 @@ pub fn render(doc: &Official<'_>) -> Result<Vec<u8>, DocumentError> {
     draw::pdf(&pages, doc)
 }
 
+/// A document composed and owned, ready to lay out on a blocking thread
+/// (laying out is CPU work): what [`Official`] borrows, kept whole.
+#[derive(Debug, Clone, Default)]
+pub struct Letter {
+    pub issuer: String,
+    pub number: String,
+    pub title: String,
+    pub addressee: String,
+    pub body: Vec<Block>,
+    pub date: String,
+    pub seal: Option<Vec<u8>>,
+}
+
+impl Letter {
+    /// The document as a PDF (without a verification block).
+    pub fn render(&self) -> Result<Vec<u8>, DocumentError> {
+        render(&Official {
+            issuer: &self.issuer,
+            number: &self.number,
+            title: &self.title,
+            addressee: &self.addressee,
+            body: &self.body,
+            date: &self.date,
+            seal: self.seal.as_deref(),
+            verification: None,
+        })
+    }
+}
+
 /// The largest seal image taken, in pixels each way (a 42 mm seal at 600 dpi).
 pub const SEAL_MAX_PIXELS: u32 = 1200;
 

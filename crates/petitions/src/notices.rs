@@ -13,7 +13,7 @@ use egov_calendar::WorkCalendar;
 use egov_cases::case::CaseEvent;
 use egov_cases::definition::{Actor, ProcessDefinition};
 use egov_cases::Case;
-use egov_documents::{Block, Official};
+use egov_documents::Block;
 use egov_kernel::locale::Locale;
 use egov_kernel::time::{self, Timestamp};
 use egov_store::Db;
@@ -145,34 +145,8 @@ fn params(def: &ProcessDefinition, cal: &WorkCalendar, case: &Case, issued: &Iss
     Value::Object(params)
 }
 
-/// A notice composed, ready to lay out (which is CPU work, for a
-/// blocking thread).
-#[derive(Debug, Clone)]
-pub struct Letter {
-    pub issuer: String,
-    pub number: String,
-    pub title: String,
-    pub addressee: String,
-    pub body: Vec<Block>,
-    pub date: String,
-    pub seal: Option<Vec<u8>>,
-}
-
-impl Letter {
-    /// The notice as a PDF.
-    pub fn render(&self) -> Result<Vec<u8>, egov_documents::DocumentError> {
-        egov_documents::render(&Official {
-            issuer: &self.issuer,
-            number: &self.number,
-            title: &self.title,
-            addressee: &self.addressee,
-            body: &self.body,
-            date: &self.date,
-            seal: self.seal.as_deref(),
-            verification: None,
-        })
-    }
-}
+/// A notice composed: the documents engine's letter.
+pub use egov_documents::Letter;
 
 /// Notice `issued` of petition `case` with its `record`, in the words of
 /// its template as it stands.

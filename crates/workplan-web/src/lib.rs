@@ -3,14 +3,16 @@
 //! versions with their diffs, reports with evidence and the office's
 //! decisions, over the API (`api.rs`) and the pages: the list, the board
 //! with its timeline and the office's and departments' forms, the diff and
-//! a department's own tasks (`pages.rs`), a task with its reports and the
-//! report form (`task.rs`). Who may do what is in `work.rs`; what a row
+//! a department's own tasks (`pages.rs`), a task with its reports, orders
+//! and the report form (`task.rs`), the year-end ranking and its summary
+//! as a PDF and a workbook (`summary.rs`). Who may do what is in `work.rs`; what a row
 //! shows, in `views.rs`.
 
 mod api;
 mod diffs;
 mod errors;
 mod pages;
+mod summary;
 mod task;
 mod views;
 mod work;
@@ -69,6 +71,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::evidence))
         .routes(routes!(api::order, api::orders))
         .routes(routes!(api::order_step))
+        .routes(routes!(summary::scores))
 }
 
 /// The pages.
@@ -81,6 +84,9 @@ pub fn pages() -> Router<AppState> {
         .route("/workplans/{id}/confirm", post(pages::confirm))
         .route("/workplans/{id}/publish", post(pages::publish))
         .route("/workplans/{id}/diff", get(pages::diff))
+        .route("/workplans/{id}/summary", get(summary::page))
+        .route("/workplans/{id}/summary.pdf", get(summary::pdf))
+        .route("/workplans/{id}/summary.xlsx", get(summary::xlsx))
         .route("/workplans/tasks/{id}", get(task::show))
         .route("/workplans/tasks/{id}/report", post(task::report))
         .route("/workplans/tasks/{id}/decide", post(task::decide))

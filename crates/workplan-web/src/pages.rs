@@ -100,12 +100,19 @@ async fn visible_plans(state: &AppState, user: &SessionUser) -> Result<Vec<Plan>
 async fn list_page(
     state: &AppState,
     locale: Locale,
-    user: SessionUser,
+    user: Option<SessionUser>,
     f: PlanForm,
     error: Option<(String, &'static str)>,
 ) -> Result<Response, ApiError> {
-    let plans = visible_plans(state, &user)
-        .await?
+    let plans = match &user {
+        Some(u) => visible_plans(state, u).await?,
+        None => drafting::plans(&state.db)
+            .await?
+            .into_iter()
+            .filter(|p| p.public && p.is_published())
+            .collect(),
+    };
+    let plans = plans
         .into_iter()
         .map(|p| Listed {
             kind: kind_word(locale, p.kind),
@@ -118,9 +125,11 @@ async fn list_page(
         None => (None, ""),
     };
     let page = ListPage {
-        may_draft: work::office_department(&user).is_some(),
-        reports: !work::departments(&user).is_empty(),
-        chrome: Chrome::new(locale, Some(user), "/workplans"),
+        may_draft: user.as_ref().and_then(work::office_department).is_some(),
+        reports: user
+            .as_ref()
+            .is_some_and(|u| !work::departments(u).is_empty()),
+        chrome: Chrome::new(locale, user, "/workplans"),
         plans,
         kinds: PlanKind::ALL
             .iter()
@@ -133,11 +142,12 @@ async fn list_page(
     Ok(render_form(page.error.is_some(), &page))
 }
 
-/// `GET /workplans`: the plans one may see; the office's form to draft one.
+/// `GET /workplans`: the plans one may see (a visitor: the public ones);
+/// the office's form to draft one.
 pub async fn list(
     State(state): State<AppState>,
     Lang(locale): Lang,
-    PageUser(user): PageUser<ACCOUNT>,
+    MaybeUser(user): MaybeUser,
 ) -> Result<Response, ApiError> {
     list_page(&state, locale, user, PlanForm::default(), None).await
 }
@@ -167,7 +177,7 @@ pub async fn create(
             let at = p.field();
             let e = errors::problem(p.into(), |d| d.to_string());
             let message = error_message(locale, &e);
-            list_page(&state, locale, user, f, Some((message, at))).await
+            list_page(&state, locale, Some(user), f, Some((message, at))).await
         }
         Err(e) => Err(errors::problem(e, |d| d.to_string())),
     }

@@ -8,12 +8,13 @@ use crate::views::{self, department_name, Row};
 use crate::{api, errors, work};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use egov_identity::SessionUser;
 use egov_kernel::{time, Locale};
 use egov_web_kit::auth::{page_caller, CheckedForm, PageUser, ACCOUNT};
 use egov_web_kit::context::{Lang, Origin};
+use egov_web_kit::download::{private_file, Disposition};
 use egov_web_kit::page::{error_message, render_form, Chrome};
 use egov_web_kit::problem::ApiError;
 use egov_web_kit::state::AppState;
@@ -521,30 +522,7 @@ pub async fn evidence_file(
         .read_digest(&file.sha256)
         .await
         .map_err(ApiError::internal)?;
-    let ascii: String = file
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, file.media_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
-        bytes,
-    )
-        .into_response())
+    private_file(bytes, &file.media_type, Disposition::Attachment, &file.name)
 }
 
 /// The office's order as its form posts it.

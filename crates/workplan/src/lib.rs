@@ -21,6 +21,7 @@ pub mod orders;
 pub mod periods;
 pub mod plan;
 pub mod reporting;
+pub mod scoring;
 pub mod settings;
 pub mod versions;
 
