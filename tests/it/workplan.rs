@@ -516,6 +516,41 @@ async fn the_2009_plan_loads_with_a_year_of_reports_and_varied_lights() {
             .await
             > 0
     );
+
+    // The year-end ranking, public: scores best first, ranks from 1, the
+    // deductions counted.
+    let res = app.get(&format!("/api/v1/workplans/{id}/scores")).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let scores = res.json();
+    let scores = scores.as_array().unwrap();
+    assert!(scores.len() >= 10, "{scores:?}");
+    assert_eq!(scores[0]["rank"], 1);
+    let points: Vec<f64> = scores
+        .iter()
+        .map(|s| s["score"].as_f64().unwrap())
+        .collect();
+    assert!(points.windows(2).all(|w| w[0] >= w[1]), "{points:?}");
+    assert!(points.first() > points.last(), "variety: {points:?}");
+    assert!(scores.iter().any(|s| s["warnings"].as_i64().unwrap() > 0));
+    assert!(scores
+        .iter()
+        .any(|s| s["late_reports"].as_i64().unwrap() > 0));
+    let page = app.get(&format!("/workplans/{id}/summary")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("市经济和信息化局"),
+        "the ranking names departments"
+    );
+    let pdf = app.get(&format!("/workplans/{id}/summary.pdf")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.header("content-type"), "application/pdf");
+    assert!(pdf.bytes.starts_with(b"%PDF-"));
+    let xlsx = app.get(&format!("/workplans/{id}/summary.xlsx")).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let rows = egov_documents::sheet::read(&xlsx.bytes).unwrap();
+    assert_eq!(rows[0][0], "排名");
+    assert_eq!(rows.len(), scores.len() + 1);
+    assert_eq!(rows[1][0], "1", "best first");
 }
 
 /// Posts a page's form as `who`.
