@@ -4,7 +4,7 @@
 #   bench/run.sh [sqlite|postgres|all]        (default: all)
 #
 # Environment:
-#   SCENARIOS    which groups to run: http, identity, cases, hall, grid, exchange, mailbox, separated
+#   SCENARIOS    which groups to run: http, identity, cases, hall, grid, exchange, mailbox, workplan, separated
 #                by spaces or commas           (default "http identity cases";
 #                hall is left out of the default: with its 1M-document
 #                search index it adds a few minutes, see BENCHMARKS.md)
@@ -49,6 +49,10 @@
 #                and search run over (examples/mailbox_load.rs,
 #                examples/disclosure_load.rs; default 1000000)
 #   MAILBOX_QUERIES    list pages and searches it times (default 2000)
+#   WORKPLAN_TASKS, WORKPLAN_REPORTS  the size of the plan the workplan group
+#                reads, lights and renders (examples/workplan_load.rs;
+#                defaults 10000 and 100000, under 100 items)
+#   WORKPLAN_QUERIES   reads, roll-ups and pages it times (default 200)
 #   GRID_READ_CASES  grid cases stored before the Open311 reads are measured
 #                (examples/open311_read.rs; default 10000000; 0 skips them)
 #   GRID_READ_SECONDS  timed length of each read phase (default 10)
@@ -151,6 +155,9 @@ MAILBOX_SECONDS="${MAILBOX_SECONDS:-10}"
 MAILBOX_CONCURRENCY="${MAILBOX_CONCURRENCY:-32}"
 MAILBOX_PUBLISHED="${MAILBOX_PUBLISHED:-1000000}"
 MAILBOX_QUERIES="${MAILBOX_QUERIES:-2000}"
+WORKPLAN_TASKS="${WORKPLAN_TASKS:-10000}"
+WORKPLAN_REPORTS="${WORKPLAN_REPORTS:-100000}"
+WORKPLAN_QUERIES="${WORKPLAN_QUERIES:-200}"
 GRID_READ_SECONDS="${GRID_READ_SECONDS:-10}"
 ROUTING_DECISIONS="${ROUTING_DECISIONS:-5000 50000}"
 BUILD="${BUILD:-1}"
@@ -166,6 +173,7 @@ want_hall=0
 want_grid=0
 want_exchange=0
 want_mailbox=0
+want_workplan=0
 for group in ${SCENARIOS//,/ }; do
     case "$group" in
         http) want_http=1 ;;
@@ -188,13 +196,16 @@ for group in ${SCENARIOS//,/ }; do
         # Letters written beside the case engine opening the same cases
         # alone, and the public list and search over published letters.
         mailbox) want_mailbox=1 ;;
+        # A large plan's nodes read alone (the ceiling), its roll-up, its
+        # board page (whole and one item) and the year-end ranking.
+        workplan) want_workplan=1 ;;
         *)
-            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall, grid, exchange, mailbox)" >&2
+            echo "bench: unknown scenario group '$group' in SCENARIOS (http, identity, cases, hall, grid, exchange, mailbox, workplan)" >&2
             exit 2
             ;;
     esac
 done
-[[ $want_http == 1 || $want_identity == 1 || $want_cases == 1 || $want_hall == 1 || $want_mailbox == 1 ]] || usage
+[[ $want_http == 1 || $want_identity == 1 || $want_cases == 1 || $want_hall == 1 || $want_mailbox == 1 || $want_workplan == 1 ]] || usage
 [[ ${SEARCH_DOCS// /} != 0 ]] || SEARCH_DOCS=""
 # Only the http and identity groups talk to a running egov.
 want_server=0
@@ -300,6 +311,7 @@ if [[ $BUILD != 0 ]]; then
     [[ $want_grid == 0 ]] || build_args+=(--example open311_read)
     [[ $want_exchange == 0 ]] || build_args+=(--example catalogue_search)
     [[ $want_mailbox == 0 ]] || build_args+=(--example mailbox_load --example disclosure_load)
+    [[ $want_workplan == 0 ]] || build_args+=(--example workplan_load)
     (cd "$root" && cargo build --release --quiet --workspace "${build_args[@]}")
 else
     log "bench: BUILD=0, measuring the binaries already built"
@@ -1188,6 +1200,9 @@ bench_engine() {
         interaction_scenario "$engine" "$dir" mailbox_load
         interaction_scenario "$engine" "$dir" disclosure_load
     fi
+    if [[ $want_workplan == 1 ]]; then
+        workplan_scenario "$engine" "$dir"
+    fi
 
     drop_databases
     rm -rf "$dir"
@@ -1378,6 +1393,38 @@ interaction_scenario() {
             list) rows+=("| $engine | published $things, a page of 20 ($(kv "$line" published) published) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
             search) rows+=("| $engine | published $things searched (index built in $(kv "$line" index_seconds) s) | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |") ;;
         esac
+    done
+}
+
+# workplan_scenario ENGINE DIR: a plan of WORKPLAN_TASKS tasks with
+# WORKPLAN_REPORTS reports on a fresh database, in process
+# (examples/workplan_load.rs): its nodes read alone (the ceiling of the
+# roll-up), the roll-up, the board page through the router (the items, and
+# one item's tasks) and the year-end ranking, one after another.
+workplan_scenario() {
+    local engine=$1 dir=$2
+    local results="$results_dir/$today-$engine.txt" url shown
+    fresh_database "$engine" "$dir" workplan
+    local args=(--tasks "$WORKPLAN_TASKS" --reports "$WORKPLAN_REPORTS" --queries "$WORKPLAN_QUERIES")
+    log "bench: $engine: work plans (workplan_load ${args[*]})"
+    local out line phase what
+    out="$("$target_dir/release/examples/workplan_load" --database-url "$url" "${args[@]}" 2>&1)" || {
+        printf '%s\n' "$out" >&2
+        die "$engine: workplan_load failed (see above)"
+    }
+    printf '### %s / work plans\n$ workplan_load --database-url %s %s\n%s\n\n' \
+        "$engine" "$shown" "${args[*]}" "$out" >>"$results"
+    for phase in nodes rollup board board_item ranking; do
+        line="$(grep "^workplan_load engine=$engine phase=$phase " <<<"$out" | tail -n1)"
+        [[ -n $line ]] || die "could not read workplan_load's output for $engine"
+        case $phase in
+            nodes) what="ceiling: the plan's nodes read alone ($WORKPLAN_TASKS tasks)" ;;
+            rollup) what="roll-up: nodes read, every light worked out and rolled up" ;;
+            board) what="board page, the items ($(kv "$line" bytes) bytes)" ;;
+            board_item) what="board page, one item's tasks with the timeline ($(kv "$line" bytes) bytes)" ;;
+            ranking) what="year-end ranking ($WORKPLAN_REPORTS reports)" ;;
+        esac
+        rows+=("| $engine | $what | $(kv "$line" qps) | $(kv "$line" p50) | $(kv "$line" p90) | $(kv "$line" p99) |")
     done
 }
 

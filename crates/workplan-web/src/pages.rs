@@ -190,6 +190,9 @@ pub fn done_key(done: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
+/// The most nodes the board shows whole, unfiltered.
+const WHOLE_TREE: usize = 500;
+
 /// The board's filters.
 #[derive(Debug, Default, Deserialize)]
 pub struct BoardQuery {
@@ -225,6 +228,8 @@ struct BoardPage {
     items: Vec<(i64, String)>,
     department: String,
     item: String,
+    /// Only the items are shown (a large plan, unfiltered).
+    items_only: bool,
     /// Month boundaries on the timeline (day of the year, label).
     months: Vec<(i64, String)>,
     /// Today on the timeline, if in the plan's year.
@@ -334,7 +339,17 @@ async fn board_page(
     let plan = board.plan.clone();
     let department = directory.by_code(q.department.trim()).map(|d| d.id);
     let item: Option<i64> = q.item.trim().parse().ok();
-    let shown = board.filtered(department, item);
+    // A large plan shows its items (with their tasks' lights rolled up)
+    // until a department or an item is chosen.
+    let items_only = department.is_none() && item.is_none() && board.nodes.len() > WHOLE_TREE;
+    let shown = match items_only {
+        true => board
+            .nodes
+            .iter()
+            .filter(|n| n.level == Level::Item)
+            .collect(),
+        false => board.filtered(department, item),
+    };
     let rows = views::rows(&directory, locale, &board, &shown);
     let share = board.departments();
     let words = confirming::of_plan(&state.db, plan.id).await?;
@@ -417,6 +432,7 @@ async fn board_page(
         department: q.department,
         item: q.item,
         months: month_marks(&plan, locale),
+        items_only,
         today: (today.year() == plan.year()).then(|| i64::from(today.ordinal0())),
         words: words
             .iter()

@@ -6,7 +6,6 @@
 
 use crate::board;
 use crate::drafting;
-use crate::periods::Period;
 use crate::plan::{Level, NodeState};
 use crate::settings::Settings;
 use chrono::{Datelike, NaiveDate};
@@ -45,26 +44,22 @@ pub fn due(
     raised: &HashSet<(i64, String, String)>,
     today: NaiveDate,
 ) -> Vec<Alert> {
-    let Some(first) = b.plan.published_on else {
-        return Vec::new();
-    };
-    let months = u32::try_from(b.plan.report_months).unwrap_or(1);
-    let periods = Period::of_year(b.plan.year(), months);
+    let schedule = board::schedule(calendar, settings, &b.plan);
     let mut out = Vec::new();
     for n in b
         .nodes
         .iter()
         .filter(|n| n.level == Level::Task && n.state == NodeState::Open)
     {
-        for p in periods
+        for (p, deadline) in schedule
             .iter()
-            .filter(|p| p.end >= first && p.start <= n.due_on && p.end < today)
+            .filter(|(p, _)| p.start <= n.due_on && p.end < today)
         {
             let label = p.label();
             if reported.contains(&(n.id, label.clone())) {
                 continue;
             }
-            let deadline = p.deadline(calendar, settings.report_due_workdays);
+            let deadline = *deadline;
             let kind = if today > deadline
                 && calendar.workdays_between(deadline, today) >= settings.warn_workdays_after
             {

@@ -193,10 +193,28 @@ fn in_tree_order(mut nodes: Vec<Node>) -> Vec<Node> {
         .collect()
 }
 
+/// The reporting periods of `plan` after its first publication, each with
+/// the day its report is due: the same for every task, worked out once.
+pub fn schedule(
+    calendar: &WorkCalendar,
+    settings: &Settings,
+    plan: &Plan,
+) -> Vec<(Period, NaiveDate)> {
+    let Some(first) = plan.published_on else {
+        return Vec::new();
+    };
+    let months = u32::try_from(plan.report_months).unwrap_or(1);
+    Period::of_year(plan.year(), months)
+        .into_iter()
+        .filter(|p| p.end >= first)
+        .map(|p| (p, p.deadline(calendar, settings.report_due_workdays)))
+        .collect()
+}
+
 /// A node's own light, before its children are considered.
 fn own_light(
     n: &Node,
-    calendar: &WorkCalendar,
+    schedule: &[(Period, NaiveDate)],
     settings: &Settings,
     plan: &Plan,
     as_of: NaiveDate,
@@ -213,7 +231,14 @@ fn own_light(
         return Light::OnTrack;
     };
     if n.level == Level::Task {
-        if let Some(p) = overdue_period(calendar, settings, plan, n, as_of) {
+        // The latest period not after the task's due date whose report was
+        // due before today.
+        let overdue = schedule
+            .iter()
+            .filter(|(p, _)| p.start <= n.due_on)
+            .take_while(|(_, deadline)| *deadline < as_of)
+            .last();
+        if let Some((p, _)) = overdue {
             if n.last_period.as_deref() < Some(p.label().as_str()) {
                 return Light::AtRisk;
             }
@@ -230,25 +255,6 @@ fn own_light(
     Light::OnTrack
 }
 
-/// The latest period of `plan` whose report on task `n` was due before
-/// `as_of`, counting only periods after the plan was first published and
-/// not after the task is due.
-fn overdue_period(
-    calendar: &WorkCalendar,
-    settings: &Settings,
-    plan: &Plan,
-    n: &Node,
-    as_of: NaiveDate,
-) -> Option<Period> {
-    let first = plan.published_on?;
-    let months = u32::try_from(plan.report_months).unwrap_or(1);
-    Period::of_year(plan.year(), months)
-        .into_iter()
-        .filter(|p| p.end >= first && p.start <= n.due_on)
-        .take_while(|p| p.deadline(calendar, settings.report_due_workdays) < as_of)
-        .last()
-}
-
 /// Lights every node and rolls the lights and the progress up the tree
 /// (`nodes` in tree order: children after their parent).
 fn light(
@@ -258,9 +264,9 @@ fn light(
     plan: &Plan,
     as_of: NaiveDate,
 ) {
-    for i in 0..nodes.len() {
-        let own = own_light(&nodes[i], calendar, settings, plan, as_of);
-        nodes[i].light = Some(own);
+    let schedule = schedule(calendar, settings, plan);
+    for n in nodes.iter_mut() {
+        n.light = Some(own_light(n, &schedule, settings, plan, as_of));
     }
     // Children come after their parent: walk backwards, folding each
     // child into its parent.
@@ -374,11 +380,7 @@ impl Board {
         let settings = Settings::shipped();
         let week_end =
             today + Duration::days(i64::from(6 - today.weekday().num_days_from_monday()));
-        let Some(first) = self.plan.published_on else {
-            return Vec::new();
-        };
-        let months = u32::try_from(self.plan.report_months).unwrap_or(1);
-        let periods = Period::of_year(self.plan.year(), months);
+        let schedule = schedule(calendar, settings, &self.plan);
         let mut out = Vec::new();
         for n in &self.nodes {
             if n.lead_department_id != department
@@ -399,10 +401,9 @@ impl Board {
             if n.level != Level::Task || n.state == NodeState::Closing {
                 continue;
             }
-            let due = periods
+            let due = schedule
                 .iter()
-                .filter(|p| p.end >= first && p.start <= n.due_on && p.end < today)
-                .map(|p| (p, p.deadline(calendar, settings.report_due_workdays)))
+                .filter(|(p, _)| p.start <= n.due_on && p.end < today)
                 .filter(|(_, d)| *d <= week_end)
                 .filter(|(p, _)| n.last_period.as_deref() < Some(p.label().as_str()))
                 .last();
@@ -411,8 +412,8 @@ impl Board {
                     node_id: n.id,
                     title: n.title.clone(),
                     what: OwedKind::Report(p.label()),
-                    by,
-                    overdue: by < today,
+                    by: *by,
+                    overdue: *by < today,
                 });
             }
         }
