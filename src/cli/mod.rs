@@ -12,6 +12,7 @@ mod identity;
 mod indicators;
 mod notify;
 mod services;
+mod workplan;
 
 use crate::config::{LogFormat, Overrides, Settings};
 use crate::database;
@@ -99,6 +100,10 @@ enum Command {
     /// clients, sharing requests, the demonstration catalogue.
     #[command(subcommand)]
     Catalogue(catalogue::CatalogueCommand),
+    /// Work-plan supervision: reminders and warnings of reports, the
+    /// demonstration plan.
+    #[command(subcommand)]
+    Workplan(workplan::WorkplanCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -333,6 +338,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Indicators(command)) => {
             let db = database::open(&settings, &url).await?;
             let code = indicators::run(&db, command).await;
+            close(db).await;
+            code
+        }
+        Some(Command::Workplan(command)) => {
+            let db = database::open(&settings, &url).await?;
+            let code = workplan::run(&db, command).await;
             close(db).await;
             code
         }

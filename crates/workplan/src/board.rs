@@ -104,6 +104,8 @@ pub struct Board {
     /// The day the lights are for: today, or the plan year's last day for
     /// a past year's plan.
     pub as_of: NaiveDate,
+    /// The plan's year is over: what is not closed is late, not done.
+    pub year_over: bool,
 }
 
 /// The nodes of plan `plan_id` as stored (not removed), in no order.
@@ -158,9 +160,15 @@ pub fn build(
 ) -> Board {
     let year_end = NaiveDate::from_ymd_opt(plan.year(), 12, 31).unwrap_or(today);
     let as_of = today.min(year_end);
+    let year_over = today > year_end;
     let mut nodes = in_tree_order(nodes);
-    light(&mut nodes, calendar, settings, &plan, as_of);
-    Board { plan, nodes, as_of }
+    light(&mut nodes, calendar, settings, &plan, as_of, year_over);
+    Board {
+        plan,
+        nodes,
+        as_of,
+        year_over,
+    }
 }
 
 /// Depth first, children in position order; nodes whose parent is gone
@@ -218,13 +226,14 @@ fn own_light(
     settings: &Settings,
     plan: &Plan,
     as_of: NaiveDate,
+    year_over: bool,
 ) -> Light {
     match n.state {
         NodeState::Done => return Light::Done,
         NodeState::Cancelled => return Light::Cancelled,
         NodeState::Open | NodeState::Closing => {}
     }
-    if as_of > n.due_on {
+    if as_of > n.due_on || year_over {
         return Light::Late;
     }
     let Some(first) = plan.published_on else {
@@ -263,10 +272,11 @@ fn light(
     settings: &Settings,
     plan: &Plan,
     as_of: NaiveDate,
+    year_over: bool,
 ) {
     let schedule = schedule(calendar, settings, plan);
     for n in nodes.iter_mut() {
-        n.light = Some(own_light(n, &schedule, settings, plan, as_of));
+        n.light = Some(own_light(n, &schedule, settings, plan, as_of, year_over));
     }
     // Children come after their parent: walk backwards, folding each
     // child into its parent.

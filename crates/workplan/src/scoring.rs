@@ -35,7 +35,9 @@ pub fn outcome(board: &Board, n: &Node) -> Outcome {
             true => Outcome::Late,
             false => Outcome::OnTime,
         },
-        NodeState::Open | NodeState::Closing if board.as_of > n.due_on => Outcome::NotDone,
+        NodeState::Open | NodeState::Closing if board.as_of > n.due_on || board.year_over => {
+            Outcome::NotDone
+        }
         NodeState::Open | NodeState::Closing => Outcome::Pending,
     }
 }
@@ -400,6 +402,7 @@ mod tests {
             },
             nodes,
             as_of: day(12, 31),
+            year_over: true,
         }
     }
 
