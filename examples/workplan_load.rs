@@ -99,7 +99,7 @@ where
         let chunk = chunk.to_vec();
         db.write(move |tx| {
             Box::pin(async move {
-                let q = chunk.iter().fold(query(sql), |q, row| bind(q, row));
+                let q = chunk.iter().fold(query(sql), bind);
                 tx.execute(q).await?;
                 Ok::<_, egov_store::StoreError>(())
             })

@@ -415,8 +415,7 @@ impl Board {
                 .iter()
                 .filter(|(p, _)| p.start <= n.due_on && p.end < today)
                 .filter(|(_, d)| *d <= week_end)
-                .filter(|(p, _)| n.last_period.as_deref() < Some(p.label().as_str()))
-                .last();
+                .rfind(|(p, _)| n.last_period.as_deref() < Some(p.label().as_str()));
             if let Some((p, by)) = due {
                 out.push(Owed {
                     node_id: n.id,

@@ -52,6 +52,19 @@ pub struct Entry {
     pub outcome: String,
 }
 
+/// A node as read to be kept: (id, parent, level, title, lead,
+/// responsible, due, outcome).
+type EntryRow = (
+    i64,
+    Option<i64>,
+    String,
+    String,
+    i64,
+    String,
+    NaiveDate,
+    String,
+);
+
 /// A published version.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Version {
@@ -115,7 +128,7 @@ pub async fn publish(
             if !changed {
                 return Err(PublishError::NothingChanged.into());
             }
-            let rows: Vec<(i64, Option<i64>, String, String, i64, String, NaiveDate, String)> = tx
+            let rows: Vec<EntryRow> = tx
                 .fetch_all(
                     query(
                         "SELECT id, parent_id, level, title, lead_department_id, responsible, \
