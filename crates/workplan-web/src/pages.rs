@@ -23,6 +23,7 @@ use egov_workplan::confirming::{self, Decision};
 use egov_workplan::drafting::{self, Plan};
 use egov_workplan::plan::{Level, NewNode, NewPlan, PlanKind};
 use egov_workplan::versions::{self, ChangeKind};
+use egov_workplan::WorkplanError;
 use serde::Deserialize;
 
 /// A plan in the list.
@@ -464,6 +465,44 @@ async fn board_page(
     })
 }
 
+/// Where a form posted on the board lands: `to` once done; else the board
+/// again, the node form as typed, with the message of a refusal of the
+/// input (422) or of the plan's state (409); any other problem as it is.
+#[allow(clippy::too_many_arguments)]
+async fn board_after<T>(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    id: i64,
+    done: Result<T, WorkplanError>,
+    to: impl FnOnce(T) -> String,
+    form: Option<NodeForm>,
+) -> Result<Response, ApiError> {
+    let e = match done {
+        Ok(t) => return Ok(Redirect::to(&to(t)).into_response()),
+        Err(e) => e,
+    };
+    let field = errors::field(&e);
+    let directory = egov_org::directory(&state.db).await?;
+    let problem = errors::problem(e, work::namer(&directory));
+    if !matches!(problem.status.as_u16(), 409 | 422) {
+        return Err(problem);
+    }
+    let message = error_message(locale, &problem);
+    let board = api::visible_board(state, Some(&user), id).await?;
+    board_page(
+        state,
+        locale,
+        Some(user),
+        board,
+        BoardQuery::default(),
+        form,
+        Some((message, field)),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 /// `GET /workplans/{id}`: the plan's board; a public plan's for anyone.
 pub async fn show(
     State(state): State<AppState>,
@@ -494,28 +533,10 @@ pub async fn add_node(
     let plan = work::plan(&state, id).await?;
     work::require_office(&user, &plan)?;
     let caller = page_caller(&user, origin);
-    match drafting::add_node(&state.db, &caller.context, id, f.node()).await {
-        Ok(node) => {
-            Ok(Redirect::to(&format!("/workplans/{id}?done=added#node-{node}")).into_response())
-        }
-        Err(egov_workplan::WorkplanError::Plan(p)) => {
-            let at = p.field();
-            let message = error_message(locale, &errors::problem(p.into(), |d| d.to_string()));
-            let board = api::visible_board(&state, Some(&user), id).await?;
-            board_page(
-                &state,
-                locale,
-                Some(user),
-                board,
-                BoardQuery::default(),
-                Some(f),
-                Some((message, at)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(errors::problem(e, |d| d.to_string())),
-    }
+    let node = f.node();
+    let done = drafting::add_node(&state.db, &caller.context, id, node).await;
+    let to = |node| format!("/workplans/{id}?done=added#node-{node}");
+    board_after(&state, locale, user, id, done, to, Some(f)).await
 }
 
 /// A department's word as a form posts it.
@@ -547,7 +568,7 @@ pub async fn confirm(
         .ok_or_else(ApiError::forbidden)?;
     let caller = page_caller(&user, origin);
     let reason = Some(f.reason.clone()).filter(|r| !r.trim().is_empty());
-    match confirming::decide(
+    let done = confirming::decide(
         &state.db,
         &caller.context,
         id,
@@ -556,28 +577,9 @@ pub async fn confirm(
         &f.decision,
         reason,
     )
-    .await
-    {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/workplans/{id}?done={}", f.decision.trim())).into_response(),
-        ),
-        Err(e @ egov_workplan::WorkplanError::Confirm(_)) => {
-            let message = error_message(locale, &errors::problem(e, work::namer(&directory)));
-            let board = api::visible_board(&state, Some(&user), id).await?;
-            board_page(
-                &state,
-                locale,
-                Some(user),
-                board,
-                BoardQuery::default(),
-                None,
-                Some((message, "reason")),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(errors::problem(e, work::namer(&directory))),
-    }
+    .await;
+    let to = |()| format!("/workplans/{id}?done={}", f.decision.trim());
+    board_after(&state, locale, user, id, done, to, None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -599,8 +601,7 @@ pub async fn publish(
     let plan = work::plan(&state, id).await?;
     work::require_office(&user, &plan)?;
     let caller = page_caller(&user, origin);
-    let directory = egov_org::directory(&state.db).await?;
-    match versions::publish(
+    let done = versions::publish(
         &state.db,
         &caller.context,
         id,
@@ -608,26 +609,9 @@ pub async fn publish(
         &f.note,
         time::beijing_today(),
     )
-    .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/workplans/{id}?done=published")).into_response()),
-        Err(e @ egov_workplan::WorkplanError::Publish(_)) => {
-            let message = error_message(locale, &errors::problem(e, work::namer(&directory)));
-            let board = api::visible_board(&state, Some(&user), id).await?;
-            board_page(
-                &state,
-                locale,
-                Some(user),
-                board,
-                BoardQuery::default(),
-                None,
-                Some((message, "note")),
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(e) => Err(errors::problem(e, work::namer(&directory))),
-    }
+    .await;
+    let to = |_| format!("/workplans/{id}?done=published");
+    board_after(&state, locale, user, id, done, to, None).await
 }
 
 /// A change between versions, as the diff page shows it.

@@ -8,7 +8,6 @@ use crate::views::{self, department_name, Row};
 use crate::{api, errors, work};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use egov_identity::SessionUser;
 use egov_kernel::{time, Locale};
@@ -297,22 +296,60 @@ impl ReportForm {
     }
 }
 
-/// A refusal shown on the page's form when it is about the input (422),
-/// else passed on as the problem it is.
-fn on_form(
-    e: WorkplanError,
-    locale: Locale,
-    directory: &egov_org::Directory,
-) -> Result<Refused, ApiError> {
+/// The task's page to show again, with what the person typed.
+struct Again {
+    board: Board,
+    at: usize,
+    report: Option<ReportForm>,
+    edit: Option<NodeForm>,
+}
+
+/// A refusal as a problem, with the form field it is about.
+fn refusal(e: WorkplanError, directory: &egov_org::Directory) -> (ApiError, &'static str) {
     let field = errors::field(&e);
-    let problem = errors::problem(e, work::namer(directory));
-    match problem.status {
-        StatusCode::UNPROCESSABLE_ENTITY => Ok(Refused {
-            message: error_message(locale, &problem),
-            field,
-        }),
-        _ => Err(problem),
+    (errors::problem(e, work::namer(directory)), field)
+}
+
+/// Where a step on a task's page lands: `to` once taken; else the page
+/// again, as typed, with the message of a refusal of the input (413, 415,
+/// 422); any other problem as it is.
+async fn task_after<T>(
+    state: &AppState,
+    locale: Locale,
+    user: SessionUser,
+    again: Again,
+    done: Result<T, (ApiError, &'static str)>,
+    to: impl FnOnce(T) -> String,
+) -> Result<Response, ApiError> {
+    let (problem, field) = match done {
+        Ok(t) => return Ok(Redirect::to(&to(t)).into_response()),
+        Err(e) => e,
+    };
+    if !matches!(problem.status.as_u16(), 413 | 415 | 422) {
+        return Err(problem);
     }
+    let refused = Refused {
+        message: error_message(locale, &problem),
+        field,
+    };
+    let Again {
+        board,
+        at,
+        report,
+        edit,
+    } = again;
+    task_page(
+        state,
+        locale,
+        user,
+        board,
+        at,
+        report,
+        edit,
+        Some(refused),
+        String::new(),
+    )
+    .await
 }
 
 /// `POST /workplans/tasks/{id}/report`: taken (the page again, saying
@@ -348,27 +385,18 @@ pub async fn report(
             .await
         }
     };
-    match taken {
-        Ok(s) => {
-            let done = if s.late { "reported_late" } else { "reported" };
-            Ok(Redirect::to(&format!("/workplans/tasks/{id}?done={done}#reports")).into_response())
-        }
-        Err(e) => {
-            let refused = on_form(e, locale, &directory)?;
-            task_page(
-                &state,
-                locale,
-                user,
-                board,
-                at,
-                Some(f),
-                None,
-                Some(refused),
-                String::new(),
-            )
-            .await
-        }
-    }
+    let again = Again {
+        board,
+        at,
+        report: Some(f),
+        edit: None,
+    };
+    let taken = taken.map_err(|e| refusal(e, &directory));
+    let to = |s: reporting::Submitted| {
+        let done = if s.late { "reported_late" } else { "reported" };
+        format!("/workplans/tasks/{id}?done={done}#reports")
+    };
+    task_after(&state, locale, user, again, taken, to).await
 }
 
 /// `POST /workplans/reports/{id}/evidence`: a file given with a report
@@ -389,30 +417,17 @@ pub async fn evidence(
         .await?
         .ok_or_else(missing)?;
     let (board, at) = node_on_board(&state, &user, node).await?;
-    match api::attach(&state, &caller, &user, id, upload).await {
-        Ok(node) => Ok(
-            Redirect::to(&format!("/workplans/tasks/{node}?done=evidence#reports")).into_response(),
-        ),
-        Err(e) if matches!(e.status.as_u16(), 413 | 415 | 422) => {
-            let refused = Refused {
-                message: error_message(locale, &e),
-                field: "file",
-            };
-            task_page(
-                &state,
-                locale,
-                user,
-                board,
-                at,
-                None,
-                None,
-                Some(refused),
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let again = Again {
+        board,
+        at,
+        report: None,
+        edit: None,
+    };
+    let done = api::attach(&state, &caller, &user, id, upload)
+        .await
+        .map_err(|e| (e, "file"));
+    let to = |node| format!("/workplans/tasks/{node}?done=evidence#reports");
+    task_after(&state, locale, user, again, done, to).await
 }
 
 /// The office's decision as the form posts it.
@@ -445,27 +460,17 @@ pub async fn decide(
     let caller = page_caller(&user, origin);
     let directory = egov_org::directory(&state.db).await?;
     let reason = Some(f.reason.clone()).filter(|r| !r.trim().is_empty());
-    match reporting::decide(&state.db, &caller.context, id, verdict, reason).await {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/workplans/tasks/{id}?done={}", verdict.as_str()))
-                .into_response(),
-        ),
-        Err(e) => {
-            let refused = on_form(e, locale, &directory)?;
-            task_page(
-                &state,
-                locale,
-                user,
-                board,
-                at,
-                None,
-                None,
-                Some(refused),
-                String::new(),
-            )
-            .await
-        }
-    }
+    let again = Again {
+        board,
+        at,
+        report: None,
+        edit: None,
+    };
+    let done = reporting::decide(&state.db, &caller.context, id, verdict, reason)
+        .await
+        .map_err(|e| refusal(e, &directory));
+    let to = |_| format!("/workplans/tasks/{id}?done={}", verdict.as_str());
+    task_after(&state, locale, user, again, done, to).await
 }
 
 /// `POST /workplans/tasks/{id}/edit`: the office changes the task (its
@@ -482,24 +487,18 @@ pub async fn edit(
     work::require_office(&user, &board.plan)?;
     let caller = page_caller(&user, origin);
     let directory = egov_org::directory(&state.db).await?;
-    match drafting::edit_node(&state.db, &caller.context, id, f.node()).await {
-        Ok(()) => Ok(Redirect::to(&format!("/workplans/tasks/{id}?done=changed")).into_response()),
-        Err(e) => {
-            let refused = on_form(e, locale, &directory)?;
-            task_page(
-                &state,
-                locale,
-                user,
-                board,
-                at,
-                None,
-                Some(f),
-                Some(refused),
-                String::new(),
-            )
-            .await
-        }
-    }
+    let node = f.node();
+    let again = Again {
+        board,
+        at,
+        report: None,
+        edit: Some(f),
+    };
+    let done = drafting::edit_node(&state.db, &caller.context, id, node)
+        .await
+        .map_err(|e| refusal(e, &directory));
+    let to = |()| format!("/workplans/tasks/{id}?done=changed");
+    task_after(&state, locale, user, again, done, to).await
 }
 
 /// `GET /workplans/evidence/{id}`: an evidence file, for those who may see
@@ -548,30 +547,17 @@ pub async fn order(
     work::require_office(&user, &board.plan)?;
     let caller = page_caller(&user, origin);
     let days = f.days.trim().parse().unwrap_or(0);
-    match api::issue_order(&state, &caller, &user, id, f.what.clone(), days).await {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/workplans/tasks/{id}?done=ordered#orders")).into_response())
-        }
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let refused = Refused {
-                message: error_message(locale, &e),
-                field: "what",
-            };
-            task_page(
-                &state,
-                locale,
-                user,
-                board,
-                at,
-                None,
-                None,
-                Some(refused),
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let again = Again {
+        board,
+        at,
+        report: None,
+        edit: None,
+    };
+    let done = api::issue_order(&state, &caller, &user, id, f.what.clone(), days)
+        .await
+        .map_err(|e| (e, "what"));
+    let to = |_| format!("/workplans/tasks/{id}?done=ordered#orders");
+    task_after(&state, locale, user, again, done, to).await
 }
 
 /// The office's step on an order as its form posts it.
@@ -615,30 +601,15 @@ pub async fn order_step(
         }),
         _ => serde_json::json!({}),
     };
-    match api::take_order_step(&state, &caller, &user, &number, &f.action, fields).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/workplans/tasks/{node}?done=order_{}#orders",
-            f.action
-        ))
-        .into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let refused = Refused {
-                message: error_message(locale, &e),
-                field: "reason",
-            };
-            task_page(
-                &state,
-                locale,
-                user,
-                board,
-                at,
-                None,
-                None,
-                Some(refused),
-                String::new(),
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let again = Again {
+        board,
+        at,
+        report: None,
+        edit: None,
+    };
+    let done = api::take_order_step(&state, &caller, &user, &number, &f.action, fields)
+        .await
+        .map_err(|e| (e, "reason"));
+    let to = |_| format!("/workplans/tasks/{node}?done=order_{}#orders", f.action);
+    task_after(&state, locale, user, again, done, to).await
 }
