@@ -232,6 +232,12 @@ test('the office issues a 督办 order, the department answers, the office accep
   await submitAndLand(czj, () => answer.getByRole('button', { name: '答复督办', exact: true }).click(), `/cases/${number}`, 'action');
   czj.watch.assertClean();
 
+  // The answer waits on the office's supervision board.
+  await open(office, '/workplans');
+  await office.page.getByRole('link', { name: '督查工作台', exact: true }).click();
+  await landOn(office.page, office.watch, '/workplans/office');
+  assert.match(await textOf(office.page.locator('.order-list')), new RegExp(`${number}.*待审核答复`));
+  await shoot(office.page, 'workplans-office-desktop');
   await open(office, `/workplans/tasks/${flow.tasks.czj}`);
   await submitAndLand(office, () => office.page.locator(`#accept-${number}`).getByRole('button', { name: '审核通过', exact: true }).click(),
     `/workplans/tasks/${flow.tasks.czj}`, 'order_accept');

@@ -550,6 +550,9 @@ fn routes() -> Vec<Route> {
             Who::Supervisor | Who::OtherSupervisor => Outcome::Judged,
             w => w.page(false),
         }),
+        get("/workplans/office", |w| {
+            w.page(matches!(w, Who::Supervisor | Who::OtherSupervisor))
+        }),
         get("/workplans/mine", |w| {
             w.page(matches!(w, Who::Handler | Who::DeptAdmin))
         }),

@@ -401,6 +401,23 @@ async fn departments_report_on_their_own_tasks_and_the_office_accepts_the_closin
         .await
         .assert_problem(StatusCode::CONFLICT, "action_not_allowed");
 
+    // The office's supervision board lists the closing to accept; it is
+    // the office's alone.
+    let res = app
+        .get_with("/workplans/office", &[("cookie", &p.office.0)])
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let closing = res
+        .body
+        .split("class=\"closing-list\"")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(closing.contains("建设投资项目综合服务平台"), "{}", res.body);
+    let res = app
+        .get_with("/workplans/office", &[("cookie", &p.fgw.0)])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+
     // The office accepts; the department may not.
     let decide = format!("/api/v1/workplan-nodes/{task}/decisions");
     p.fgw

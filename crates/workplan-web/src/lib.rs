@@ -11,6 +11,7 @@
 mod api;
 mod diffs;
 mod errors;
+mod office;
 mod pages;
 mod summary;
 mod task;
@@ -79,6 +80,7 @@ pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/workplans", get(pages::list).post(pages::create))
         .route("/workplans/mine", get(pages::mine))
+        .route("/workplans/office", get(office::board_page))
         .route("/workplans/{id}", get(pages::show))
         .route("/workplans/{id}/nodes", post(pages::add_node))
         .route("/workplans/{id}/confirm", post(pages::confirm))

@@ -214,6 +214,26 @@ pub async fn warnings(db: &Db, plan_id: i64) -> Result<Vec<(i64, i64)>, StoreErr
     .await)?)
 }
 
+/// The warnings raised on plan `plan_id` since `since`, newest first:
+/// (node, period, department, raised on).
+pub async fn warnings_since(
+    db: &Db,
+    plan_id: i64,
+    since: NaiveDate,
+) -> Result<Vec<(i64, String, i64, NaiveDate)>, StoreError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT a.node_id, a.period, a.department_id, a.raised_on FROM workplan_alerts a \
+         JOIN workplan_nodes n ON n.id = a.node_id \
+         WHERE n.plan_id = $1 AND a.kind = 'warning' AND a.raised_on >= $2 \
+         ORDER BY a.raised_on DESC, a.node_id"
+    )
+    .bind(plan_id)
+    .bind(since)
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
 /// The alerts raised on node `node_id`: (period, kind, raised on).
 pub async fn of_node(
     db: &Db,

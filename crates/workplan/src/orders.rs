@@ -158,6 +158,21 @@ pub async fn of_node(db: &Db, node_id: i64) -> Result<Vec<Order>, StoreError> {
     .await)?)
 }
 
+/// The open orders on the nodes of plan `plan_id`, oldest first.
+pub async fn open_of_plan(db: &Db, plan_id: i64) -> Result<Vec<Order>, StoreError> {
+    let mut r = db.reader().await?;
+    Ok(run!(r, |c| sqlx::query_as(
+        "SELECT c.number, o.node_id, c.state, c.due_at, o.issued_at, \
+         (c.closed_at IS NOT NULL) AS closed \
+         FROM workplan_orders o JOIN cases c ON c.id = o.case_id \
+         JOIN workplan_nodes n ON n.id = o.node_id \
+         WHERE n.plan_id = $1 AND c.closed_at IS NULL ORDER BY o.case_id"
+    )
+    .bind(plan_id)
+    .fetch_all(&mut *c)
+    .await)?)
+}
+
 /// The node order `number` is on, if it is an order.
 pub async fn node_of(db: &Db, number: &str) -> Result<Option<i64>, StoreError> {
     let mut r = db.reader().await?;

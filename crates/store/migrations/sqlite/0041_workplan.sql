@@ -60,13 +60,15 @@ CREATE TABLE workplan_confirmations (
     PRIMARY KEY (plan_id, department_id)
 );
 
+-- The snapshot last: on SQLite the columns before a long value are read
+-- without walking its overflow pages.
 CREATE TABLE workplan_versions (
     plan_id      INTEGER NOT NULL REFERENCES workplans (id),
     version      INTEGER NOT NULL,
     note         TEXT NOT NULL,
-    snapshot     TEXT NOT NULL,
     published_by INTEGER REFERENCES users (id),
     published_at TEXT NOT NULL,
+    snapshot     TEXT NOT NULL,
     PRIMARY KEY (plan_id, version)
 );
 
@@ -87,6 +89,8 @@ CREATE TABLE workplan_reports (
     reported_at   TEXT NOT NULL
 );
 CREATE INDEX workplan_reports_node ON workplan_reports (node_id, id);
+-- The late reports, counted against a department at the year's end.
+CREATE INDEX workplan_reports_late ON workplan_reports (node_id) WHERE late;
 
 -- Files given as evidence with a report (PDF, PNG, JPEG; checked by
 -- content), stored under their digest like case attachments.
