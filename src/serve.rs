@@ -301,6 +301,10 @@ pub(crate) async fn publish_figures(db: &egov_store::Db, today: chrono::NaiveDat
     };
     let month = egov_indicators::Period::month_of(today);
     let mut failed = 0;
+    if let Err(e) = egov_workplan::figures::publish_all(db, today).await {
+        tracing::warn!(error = %egov_kernel::error::Chain(&e), "work-plan figures");
+        failed += 1;
+    }
     for m in [month.previous(), month] {
         if let Err(e) = egov_cases::figures::publish(db, &calendar, m).await {
             tracing::warn!(error = %egov_kernel::error::Chain(&e), month = %m, "case figures");

@@ -568,6 +568,32 @@ async fn the_2009_plan_loads_with_a_year_of_reports_and_varied_lights() {
     assert_eq!(rows[0][0], "排名");
     assert_eq!(rows.len(), scores.len() + 1);
     assert_eq!(rows[1][0], "1", "best first");
+
+    // Each department's year in the indicators engine: its rates and the
+    // composite score the departments are ranked on.
+    let today = egov_kernel::time::beijing_today();
+    let n = egov_workplan::figures::publish_all(app.db(), today)
+        .await
+        .unwrap();
+    assert!(n > 0);
+    assert_eq!(
+        egov_workplan::figures::publish_all(app.db(), today)
+            .await
+            .unwrap(),
+        0,
+        "unchanged"
+    );
+    let res = app
+        .get("/api/v1/indicators/workplan.completion_rate/data?area=110000-JXJ&from=2009&to=2009")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let rate = res.json()["data"][0]["value"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&rate), "{rate}");
+    let res = app
+        .get("/api/v1/indicators/composites/workplan.score/ranking?period=2009&units=departments")
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert!(res.body.contains("110000-JXJ"), "{}", res.body);
 }
 
 /// Posts a page's form as `who`.

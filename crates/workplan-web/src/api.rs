@@ -428,6 +428,7 @@ pub async fn publish(
 
 /// Two versions to compare.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DiffParams {
     /// The earlier version (0: the empty plan; default: the one before `to`).
     pub from: Option<i64>,
@@ -459,7 +460,7 @@ pub async fn diff(
 ) -> Result<ApiJson<Vec<ChangeView>>, ApiError> {
     let board = visible_board(&state, signed_in(&caller), id).await?;
     let to = q.to.unwrap_or(board.plan.version);
-    let from = q.from.unwrap_or(to - 1).max(0);
+    let from = q.from.unwrap_or(to.saturating_sub(1)).max(0);
     let changes = crate::diffs::between(&state, id, from, to).await?;
     Ok(ApiJson(
         changes

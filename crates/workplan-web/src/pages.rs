@@ -650,7 +650,7 @@ pub async fn diff(
 ) -> Result<Response, ApiError> {
     let board = api::visible_board(&state, user.as_ref(), id).await?;
     let to = q.to.unwrap_or(board.plan.version);
-    let from = q.from.unwrap_or(to - 1).max(0);
+    let from = q.from.unwrap_or(to.saturating_sub(1)).max(0);
     let changes = crate::diffs::between(&state, id, from, to).await?;
     let directory = egov_org::directory(&state.db).await?;
     let name = |d: i64| department_name(&directory, locale, d);

@@ -17,6 +17,7 @@ pub mod board;
 pub mod confirming;
 pub mod demo;
 pub mod drafting;
+pub mod figures;
 pub mod orders;
 pub mod periods;
 pub mod plan;
